@@ -1,0 +1,37 @@
+//  tly_limits - every fixed limit in tally, in one place.
+//  Configurable limits have a default here and a flag in the owning process.
+#ifndef TLY_LIMITS_H_INCLUDED
+#define TLY_LIMITS_H_INCLUDED
+
+#define TLY_KEY_BYTES            32      //  Ed25519 / X25519 public key
+#define TLY_SIGNATURE_BYTES      64
+#define TLY_MESSAGE_ID_BYTES     16
+#define TLY_HASH_BYTES           32      //  BLAKE2b-256
+#define TLY_ID_MAX               64      //  "co_z" + base58(32 bytes) + NUL fits
+#define TLY_SECRET_MAX           160     //  "sealerSecret_z.../signerSecret_z..." + NUL
+#define TLY_ITEM_ID_MAX          128     //  bytes of UTF-8
+
+#define TLY_PARTITIONS_DEFAULT   256
+#define TLY_PARTITIONS_MAX       65536
+
+#define TLY_BATCH_MAX            256     //  messages in one envelope
+#define TLY_FRAME_MAX_DEFAULT    (128 * 1024)     //  bytes of one client frame
+#define TLY_FRAME_HARD_MAX       (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
+#define TLY_SKEW_MS_DEFAULT      30000   //  accepted |gateway clock - envelope timestamp|
+
+#define TLY_INITIAL_MAX_DEFAULT  100     //  createAccount initialBalance limit
+#define TLY_AMOUNT_MAX_DEFAULT   1000000000LL  //  buy amount limit
+
+#define TLY_REQUEST_TIMEOUT_MS   10000   //  gateway: give up on a routed envelope
+#define TLY_ROUTE_ATTEMPT_MS     3000    //  router: one delivery attempt
+#define TLY_ROUTE_ATTEMPTS       3       //  router: delivery attempts per envelope
+#define TLY_HEARTBEAT_MS         500     //  actor <-> router heartbeat interval
+#define TLY_HEARTBEAT_LIVENESS   6       //  missed heartbeats before a peer is dead
+
+#define TLY_ACTOR_BATCH_MAX      1024    //  envelopes drained into one journal append
+#define TLY_AUDIT_DRAIN_MAX      256     //  append requests group-committed together
+#define TLY_READ_RECORDS_MAX     1024    //  records in one ReadReply
+
+#define TLY_LMDB_MAP_DEFAULT     (4ULL << 30)  //  bytes of address space per LMDB env
+
+#endif

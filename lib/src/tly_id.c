@@ -1,0 +1,442 @@
+//  tly_id - accounts, secrets, object IDs and partitions.
+#include "tly_id.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char s_alphabet [] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+static const char s_account_prefix [] = "co_z";
+static const char s_sealer_prefix [] = "sealerSecret_z";
+static const char s_signer_prefix [] = "signerSecret_z";
+#define S_BASE58_INPUT_MAX 64   //  longest byte string tally encodes
+
+int
+tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
+{
+    assert (size <= S_BASE58_INPUT_MAX);
+    size_t zeros = 0;
+    while (zeros < size && data [zeros] == 0)
+        zeros++;
+    //  log(256)/log(58) < 1.37: digits needed for the non-zero part.
+    uint8_t digits [S_BASE58_INPUT_MAX * 138 / 100 + 1];
+    size_t length = 0;
+    for (size_t i = zeros; i < size; i++) {
+        unsigned carry = data [i];
+        for (size_t j = 0; j < length; j++) {
+            carry += (unsigned) digits [j] << 8;
+            digits [j] = (uint8_t) (carry % 58);
+            carry /= 58;
+        }
+        while (carry) {
+            assert (length < sizeof digits);
+            digits [length++] = (uint8_t) (carry % 58);
+            carry /= 58;
+        }
+    }
+    if (zeros + length + 1 > out_size)
+        return -1;
+    size_t pos = 0;
+    for (size_t i = 0; i < zeros; i++)
+        out [pos++] = '1';
+    for (size_t i = 0; i < length; i++)
+        out [pos++] = s_alphabet [digits [length - 1 - i]];
+    out [pos] = 0;
+    return (int) pos;
+}
+
+int
+tly_base58_decode (const char *text, uint8_t *out, size_t out_size)
+{
+    size_t text_size = strlen (text);
+    if (text_size == 0 || text_size > S_BASE58_INPUT_MAX * 138 / 100 + 1)
+        return -1;
+    size_t zeros = 0;
+    while (zeros < text_size && text [zeros] == '1')
+        zeros++;
+    uint8_t bytes [S_BASE58_INPUT_MAX + 8];
+    size_t length = 0;
+    for (size_t i = zeros; i < text_size; i++) {
+        const char *at = strchr (s_alphabet, text [i]);
+        if (!at || !*at)
+            return -1;
+        unsigned carry = (unsigned) (at - s_alphabet);
+        for (size_t j = 0; j < length; j++) {
+            carry += (unsigned) bytes [j] * 58;
+            bytes [j] = (uint8_t) (carry & 0xff);
+            carry >>= 8;
+        }
+        while (carry) {
+            if (length == sizeof bytes)
+                return -1;
+            bytes [length++] = (uint8_t) (carry & 0xff);
+            carry >>= 8;
+        }
+    }
+    if (zeros + length > out_size)
+        return -1;
+    memset (out, 0, zeros);
+    for (size_t i = 0; i < length; i++)
+        out [zeros + i] = bytes [length - 1 - i];
+    return (int) (zeros + length);
+}
+
+//  Decodes prefix + base58 of exactly `size` bytes.
+static int
+s_decode_exact (const char *text, size_t text_size, const char *prefix,
+                uint8_t *out, size_t size)
+{
+    size_t prefix_size = strlen (prefix);
+    if (text_size <= prefix_size || text_size >= TLY_SECRET_MAX
+    ||  memcmp (text, prefix, prefix_size) != 0)
+        return -1;
+    char body [TLY_SECRET_MAX];
+    memcpy (body, text + prefix_size, text_size - prefix_size);
+    body [text_size - prefix_size] = 0;
+    uint8_t bytes [S_BASE58_INPUT_MAX];
+    if (tly_base58_decode (body, bytes, sizeof bytes) != (int) size)
+        return -1;
+    memcpy (out, bytes, size);
+    return 0;
+}
+
+int
+tly_account_generate (tly_account_t *account)
+{
+    if (sodium_init () < 0)
+        return -1;
+    crypto_sign_keypair (account->sign_pk, account->sign_sk);
+    crypto_box_keypair (account->box_pk, account->box_sk);
+    return 0;
+}
+
+void
+tly_account_id (const uint8_t sign_pk [TLY_KEY_BYTES], char *out)
+{
+    memcpy (out, s_account_prefix, sizeof s_account_prefix);
+    int rc = tly_base58_encode (sign_pk, TLY_KEY_BYTES, out + strlen (s_account_prefix),
+                                TLY_ID_MAX - strlen (s_account_prefix));
+    assert (rc > 0);
+}
+
+void
+tly_account_secret (const tly_account_t *account, char *out)
+{
+    char sealer [TLY_ID_MAX], signer [TLY_ID_MAX];
+    int rc = tly_base58_encode (account->box_sk, TLY_KEY_BYTES, sealer, sizeof sealer);
+    assert (rc > 0);
+    rc = tly_base58_encode (account->sign_sk, 32, signer, sizeof signer);   //  the seed
+    assert (rc > 0);
+    snprintf (out, TLY_SECRET_MAX, "%s%s/%s%s", s_sealer_prefix, sealer, s_signer_prefix, signer);
+}
+
+int
+tly_account_id_parse (const char *text, uint8_t sign_pk [TLY_KEY_BYTES])
+{
+    if (!text)
+        return -1;
+    uint8_t key [TLY_KEY_BYTES];
+    if (s_decode_exact (text, strlen (text), s_account_prefix, key, sizeof key) == -1)
+        return -1;
+    //  A point that is not on the curve can never verify a signature.
+    if (crypto_core_ed25519_is_valid_point (key) != 1)
+        return -1;
+    memcpy (sign_pk, key, sizeof key);
+    return 0;
+}
+
+int
+tly_account_parse (const char *account_id, const char *secret,
+                   tly_account_t *account, char *error, size_t error_size)
+{
+    if (sodium_init () < 0) {
+        snprintf (error, error_size, "libsodium failed to initialise");
+        return -1;
+    }
+    const char *slash = secret ? strchr (secret, '/') : NULL;
+    if (!slash) {
+        snprintf (error, error_size, "expected sealerSecret_z.../signerSecret_z...");
+        return -1;
+    }
+    uint8_t seed [32];
+    tly_account_t parsed;
+    if (s_decode_exact (secret, (size_t) (slash - secret), s_sealer_prefix,
+                        parsed.box_sk, sizeof parsed.box_sk) == -1) {
+        snprintf (error, error_size, "sealer part is not sealerSecret_z + base58 of 32 bytes");
+        return -1;
+    }
+    if (s_decode_exact (slash + 1, strlen (slash + 1), s_signer_prefix, seed, sizeof seed) == -1) {
+        snprintf (error, error_size, "signer part is not signerSecret_z + base58 of 32 bytes");
+        return -1;
+    }
+    crypto_sign_seed_keypair (parsed.sign_pk, parsed.sign_sk, seed);
+    crypto_scalarmult_base (parsed.box_pk, parsed.box_sk);
+    sodium_memzero (seed, sizeof seed);
+    if (account_id) {
+        uint8_t expected [TLY_KEY_BYTES];
+        if (tly_account_id_parse (account_id, expected) == -1) {
+            snprintf (error, error_size, "account ID is not co_z + base58 of an Ed25519 key");
+            return -1;
+        }
+        if (memcmp (expected, parsed.sign_pk, TLY_KEY_BYTES) != 0) {
+            snprintf (error, error_size, "secret does not belong to account %s", account_id);
+            return -1;
+        }
+    }
+    *account = parsed;
+    return 0;
+}
+
+int
+tly_account_from_env (const char *id_var, const char *secret_var,
+                      const char *id_value, const char *secret_value,
+                      tly_account_t *account, char *error, size_t error_size)
+{
+    const char *id = id_value ? id_value : getenv (id_var);
+    const char *secret = secret_value ? secret_value : getenv (secret_var);
+    if (!id || !*id) {
+        snprintf (error, error_size, "%s is not set (expected co_z...)", id_var);
+        return -1;
+    }
+    if (!secret || !*secret) {
+        snprintf (error, error_size, "%s is not set (expected sealerSecret_z.../signerSecret_z...)",
+                  secret_var);
+        return -1;
+    }
+    uint8_t key [TLY_KEY_BYTES];
+    if (tly_account_id_parse (id, key) == -1) {
+        snprintf (error, error_size, "%s is malformed: not co_z + base58 of an Ed25519 key", id_var);
+        return -1;
+    }
+    char reason [128];
+    if (tly_account_parse (id, secret, account, reason, sizeof reason) == -1) {
+        snprintf (error, error_size, "%s is malformed: %s", secret_var, reason);
+        return -1;
+    }
+    return 0;
+}
+
+//  Finds "key": "value" in a small flat JSON object; value has no escapes.
+static int
+s_json_string (const char *json, const char *key, char *out, size_t out_size)
+{
+    char quoted [32];
+    snprintf (quoted, sizeof quoted, "\"%s\"", key);
+    const char *at = strstr (json, quoted);
+    if (!at)
+        return -1;
+    at += strlen (quoted);
+    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r')
+        at++;
+    if (*at++ != ':')
+        return -1;
+    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r')
+        at++;
+    if (*at++ != '"')
+        return -1;
+    const char *end = strchr (at, '"');
+    if (!end || (size_t) (end - at) >= out_size)
+        return -1;
+    memcpy (out, at, (size_t) (end - at));
+    out [end - at] = 0;
+    return 0;
+}
+
+int
+tly_account_from_file (const char *path, tly_account_t *account, char *error, size_t error_size)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        snprintf (error, error_size, "cannot read account file %s: %s", path, strerror (errno));
+        return -1;
+    }
+    char json [4096];
+    size_t size = fread (json, 1, sizeof json - 1, file);
+    fclose (file);
+    json [size] = 0;
+    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
+    if (s_json_string (json, "account", id, sizeof id) == -1
+    ||  s_json_string (json, "secret", secret, sizeof secret) == -1) {
+        snprintf (error, error_size, "account file %s: expected {\"account\":\"co_z...\",\"secret\":\"...\"}",
+                  path);
+        return -1;
+    }
+    char reason [128];
+    if (tly_account_parse (id, secret, account, reason, sizeof reason) == -1) {
+        snprintf (error, error_size, "account file %s: %s", path, reason);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t
+tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t partition_count)
+{
+    assert (partition_count > 0 && partition_count <= TLY_PARTITIONS_MAX);
+    char id [TLY_ID_MAX];
+    tly_account_id (sign_pk, id);
+    uint8_t hash [32];
+    crypto_generichash (hash, sizeof hash, (const unsigned char *) id, strlen (id), NULL, 0);
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; i--)
+        value = (value << 8) | hash [i];
+    return (uint32_t) (value % partition_count);
+}
+
+void
+tly_object_id (tly_object_kind_t kind, uint32_t partition, const uint8_t tail [16], char *out)
+{
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_GROUP);
+    assert (partition < TLY_PARTITIONS_MAX);
+    uint8_t raw [19];
+    raw [0] = (uint8_t) kind;
+    raw [1] = (uint8_t) (partition >> 8);
+    raw [2] = (uint8_t) partition;
+    memcpy (raw + 3, tail, 16);
+    memcpy (out, s_account_prefix, sizeof s_account_prefix);
+    int rc = tly_base58_encode (raw, sizeof raw, out + strlen (s_account_prefix),
+                                TLY_ID_MAX - strlen (s_account_prefix));
+    assert (rc > 0);
+}
+
+int
+tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
+                     uint8_t tail [16])
+{
+    uint8_t raw [19];
+    if (!text || s_decode_exact (text, strlen (text), s_account_prefix, raw, sizeof raw) == -1)
+        return -1;
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_GROUP)
+        return -1;
+    if (kind)
+        *kind = (tly_object_kind_t) raw [0];
+    if (partition)
+        *partition = (uint32_t) raw [1] << 8 | raw [2];
+    if (tail)
+        memcpy (tail, raw + 3, 16);
+    return 0;
+}
+
+void
+tly_id_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_id: ");
+    assert (sodium_init () >= 0);
+
+    //  Base58 known vectors (Bitcoin alphabet), leading zeros and round trips.
+    char text [128];
+    uint8_t bytes [64];
+    assert (tly_base58_encode ((const uint8_t *) "hello world", 11, text, sizeof text) == 15);
+    assert (strcmp (text, "StV1DL6CwTryKyV") == 0);
+    const uint8_t zeros [] = { 0, 0, 1 };
+    tly_base58_encode (zeros, 3, text, sizeof text);
+    assert (strcmp (text, "112") == 0);
+    assert (tly_base58_decode ("112", bytes, sizeof bytes) == 3);
+    assert (memcmp (bytes, zeros, 3) == 0);
+    assert (tly_base58_decode ("0OIl", bytes, sizeof bytes) == -1);
+    assert (tly_base58_decode ("", bytes, sizeof bytes) == -1);
+    assert (tly_base58_encode ((const uint8_t *) "hello world", 11, text, 10) == -1);
+    for (int round = 0; round < 200; round++) {
+        uint8_t data [32];
+        randombytes_buf (data, sizeof data);
+        data [0] = round % 3 == 0 ? 0 : data [0];
+        tly_base58_encode (data, sizeof data, text, sizeof text);
+        assert (tly_base58_decode (text, bytes, sizeof bytes) == 32);
+        assert (memcmp (bytes, data, 32) == 0);
+    }
+
+    //  Accounts: ID and secret round trip, and the secret rebuilds every key.
+    tly_account_t account, parsed;
+    assert (tly_account_generate (&account) == 0);
+    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX], error [128];
+    tly_account_id (account.sign_pk, id);
+    tly_account_secret (&account, secret);
+    assert (strncmp (id, "co_z", 4) == 0);
+    assert (strncmp (secret, "sealerSecret_z", 14) == 0 && strstr (secret, "/signerSecret_z"));
+    uint8_t key [TLY_KEY_BYTES];
+    assert (tly_account_id_parse (id, key) == 0 && memcmp (key, account.sign_pk, 32) == 0);
+    assert (tly_account_parse (id, secret, &parsed, error, sizeof error) == 0);
+    assert (memcmp (&parsed, &account, sizeof account) == 0);
+    assert (tly_account_parse (NULL, secret, &parsed, error, sizeof error) == 0);
+
+    //  Malformed IDs and secrets are refused with a reason.
+    assert (tly_account_id_parse ("co_x123", key) == -1);
+    assert (tly_account_id_parse ("co_z", key) == -1);
+    assert (tly_account_id_parse ("co_z111", key) == -1);
+    assert (tly_account_id_parse (NULL, key) == -1);
+    assert (tly_account_parse (id, "nonsense", &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "sealerSecret"));
+    tly_account_t other;
+    tly_account_generate (&other);
+    char other_id [TLY_ID_MAX];
+    tly_account_id (other.sign_pk, other_id);
+    assert (tly_account_parse (other_id, secret, &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "does not belong"));
+
+    //  Environment: missing and malformed values name the variable.
+    unsetenv ("TLY_TEST_ID");
+    unsetenv ("TLY_TEST_SECRET");
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
+                                  &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "TLY_TEST_ID is not set"));
+    setenv ("TLY_TEST_ID", id, 1);
+    setenv ("TLY_TEST_SECRET", "sealerSecret_zabc", 1);
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
+                                  &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "TLY_TEST_SECRET is malformed"));
+    setenv ("TLY_TEST_SECRET", secret, 1);
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
+                                  &parsed, error, sizeof error) == 0);
+    assert (memcmp (&parsed, &account, sizeof account) == 0);
+    unsetenv ("TLY_TEST_ID");
+    unsetenv ("TLY_TEST_SECRET");
+
+    //  Account file.
+    char path [] = "/tmp/tly-id-test-XXXXXX";
+    int fd = mkstemp (path);
+    assert (fd >= 0);
+    FILE *file = fdopen (fd, "w");
+    fprintf (file, "{\"account\": \"%s\",\n \"secret\":\"%s\",\"name\":\"t\"}\n", id, secret);
+    fclose (file);
+    assert (tly_account_from_file (path, &parsed, error, sizeof error) == 0);
+    assert (memcmp (&parsed, &account, sizeof account) == 0);
+    file = fopen (path, "w");
+    fprintf (file, "{\"account\": \"%s\"}", id);
+    fclose (file);
+    assert (tly_account_from_file (path, &parsed, error, sizeof error) == -1);
+    unlink (path);
+    assert (tly_account_from_file (path, &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "cannot read"));
+
+    //  Partitions are stable, in range and spread.
+    unsigned counts [16] = { 0 };
+    for (int round = 0; round < 1600; round++) {
+        tly_account_t user;
+        tly_account_generate (&user);
+        uint32_t partition = tly_partition_of (user.sign_pk, 16);
+        assert (partition < 16);
+        assert (partition == tly_partition_of (user.sign_pk, 16));
+        counts [partition]++;
+    }
+    for (int i = 0; i < 16; i++)
+        assert (counts [i] > 50);
+
+    //  Object IDs carry kind and partition.
+    uint8_t tail [16], tail_back [16];
+    randombytes_buf (tail, sizeof tail);
+    char object [TLY_ID_MAX];
+    tly_object_id (TLY_OBJ_PURCHASE, 65535, tail, object);
+    tly_object_kind_t kind;
+    uint32_t partition;
+    assert (tly_object_id_parse (object, &kind, &partition, tail_back) == 0);
+    assert (kind == TLY_OBJ_PURCHASE && partition == 65535);
+    assert (memcmp (tail, tail_back, 16) == 0);
+    assert (tly_object_id_parse (id, &kind, &partition, tail_back) == -1);
+    if (verbose)
+        printf ("OK\n");
+}

@@ -1,0 +1,55 @@
+//  tly_log - structured key=value log lines on stderr.
+#include "tly_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static const char *s_process = "tally";
+static tly_level_t s_level = TLY_INFO;
+static const char *s_names [] = { "debug", "info", "warn", "error" };
+
+void
+tly_log_init (const char *process, tly_level_t level)
+{
+    s_process = process;
+    s_level = level;
+}
+
+int
+tly_log_parse_level (const char *text, tly_level_t *level)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp (text, s_names [i]) == 0) {
+            *level = (tly_level_t) i;
+            return 0;
+        }
+    return -1;
+}
+
+void
+tly_log (tly_level_t level, const char *event, const char *fmt, ...)
+{
+    if (level < s_level)
+        return;
+    struct timeval now;
+    gettimeofday (&now, NULL);
+    struct tm utc;
+    gmtime_r (&now.tv_sec, &utc);
+    char stamp [32];
+    strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+
+    char line [2048];
+    int used = snprintf (line, sizeof line, "ts=%s.%03ldZ level=%s proc=%s event=%s",
+                         stamp, (long) (now.tv_usec / 1000), s_names [level], s_process, event);
+    if (fmt && *fmt && used > 0 && (size_t) used < sizeof line - 2) {
+        line [used++] = ' ';
+        va_list args;
+        va_start (args, fmt);
+        vsnprintf (line + used, sizeof line - (size_t) used, fmt, args);
+        va_end (args);
+    }
+    fprintf (stderr, "%s\n", line);
+}

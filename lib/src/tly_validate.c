@@ -1,0 +1,200 @@
+//  tly_validate - stateless checks of inbox message fields, and error names.
+#include "tly_validate.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tly_limits.h"
+
+//  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
+bool
+tly_utf8_valid (const char *text, size_t size)
+{
+    const unsigned char *at = (const unsigned char *) text;
+    const unsigned char *end = at + size;
+    while (at < end) {
+        unsigned char lead = *at;
+        if (lead == 0)
+            return false;
+        if (lead < 0x80) {
+            at++;
+            continue;
+        }
+        size_t extra;
+        uint32_t point;
+        if (lead >= 0xC2 && lead <= 0xDF) { extra = 1; point = lead & 0x1F; }
+        else if (lead >= 0xE0 && lead <= 0xEF) { extra = 2; point = lead & 0x0F; }
+        else if (lead >= 0xF0 && lead <= 0xF4) { extra = 3; point = lead & 0x07; }
+        else
+            return false;
+        if ((size_t) (end - at) <= extra)
+            return false;
+        for (size_t i = 1; i <= extra; i++) {
+            if ((at [i] & 0xC0) != 0x80)
+                return false;
+            point = (point << 6) | (at [i] & 0x3F);
+        }
+        if ((extra == 2 && point < 0x800) || (extra == 3 && point < 0x10000)
+        ||  (point >= 0xD800 && point <= 0xDFFF) || point > 0x10FFFF)
+            return false;
+        at += extra + 1;
+    }
+    return true;
+}
+
+Tally__ErrorCode
+tly_validate_initial_balance (int64_t initial, int64_t max, const char **message)
+{
+    if (initial < 0) {
+        *message = "initialBalance must not be negative";
+        return TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+    }
+    if (initial > max) {
+        *message = "initialBalance exceeds the configured maximum";
+        return TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+Tally__ErrorCode
+tly_validate_amount (int64_t amount, int64_t max, const char **message)
+{
+    if (amount <= 0) {
+        *message = "amount must be a positive whole number of minor units";
+        return TALLY__ERROR_CODE__INVALID_AMOUNT;
+    }
+    if (amount > max) {
+        *message = "amount exceeds the configured maximum";
+        return TALLY__ERROR_CODE__INVALID_AMOUNT;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+Tally__ErrorCode
+tly_validate_item_id (const char *item_id, const char **message)
+{
+    size_t size = item_id ? strnlen (item_id, TLY_ITEM_ID_MAX + 1) : 0;
+    if (size == 0) {
+        *message = "itemId must not be empty";
+        return TALLY__ERROR_CODE__INVALID_ITEM;
+    }
+    if (size > TLY_ITEM_ID_MAX) {
+        *message = "itemId exceeds 128 bytes";
+        return TALLY__ERROR_CODE__INVALID_ITEM;
+    }
+    if (!tly_utf8_valid (item_id, size)) {
+        *message = "itemId is not valid UTF-8";
+        return TALLY__ERROR_CODE__INVALID_ITEM;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+typedef struct {
+    Tally__ErrorCode code;
+    const char *name;
+    const char *message;
+} s_error_t;
+
+static const s_error_t s_errors [] = {
+    { TALLY__ERROR_CODE__OK, "OK", "ok" },
+    { TALLY__ERROR_CODE__BAD_REQUEST, "BAD_REQUEST", "Malformed request" },
+    { TALLY__ERROR_CODE__BAD_SIGNATURE, "BAD_SIGNATURE", "Signature does not verify" },
+    { TALLY__ERROR_CODE__UNKNOWN_INBOX, "UNKNOWN_INBOX", "Unknown inbox" },
+    { TALLY__ERROR_CODE__STALE_TIMESTAMP, "STALE_TIMESTAMP", "Timestamp outside the accepted window" },
+    { TALLY__ERROR_CODE__FRAME_TOO_LARGE, "FRAME_TOO_LARGE", "Frame too large" },
+    { TALLY__ERROR_CODE__BATCH_TOO_LARGE, "BATCH_TOO_LARGE", "Too many messages in one envelope" },
+    { TALLY__ERROR_CODE__INVALID_AMOUNT, "INVALID_AMOUNT", "Invalid amount" },
+    { TALLY__ERROR_CODE__INVALID_ITEM, "INVALID_ITEM", "Invalid itemId" },
+    { TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, "INVALID_INITIAL_BALANCE", "Invalid initialBalance" },
+    { TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "INSUFFICIENT_BALANCE", "Insufficient balance" },
+    { TALLY__ERROR_CODE__NO_ACCOUNT, "NO_ACCOUNT", "No account found" },
+    { TALLY__ERROR_CODE__UNAVAILABLE, "UNAVAILABLE", "Service unavailable, retry later" },
+    { TALLY__ERROR_CODE__TIMEOUT, "TIMEOUT", "No reply within the deadline" },
+    { TALLY__ERROR_CODE__NOT_OWNER, "NOT_OWNER", "Partition not owned by this actor" },
+    { TALLY__ERROR_CODE__STALE_EPOCH, "STALE_EPOCH", "Partition epoch is stale" },
+    { TALLY__ERROR_CODE__SEQUENCE_GAP, "SEQUENCE_GAP", "Partition sequence is not contiguous" },
+    { TALLY__ERROR_CODE__INTERNAL, "INTERNAL", "Internal error" },
+    { TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, "DUPLICATE_MESSAGE_ID", "Message ID repeated in one envelope" },
+};
+
+static const s_error_t *
+s_error (Tally__ErrorCode code)
+{
+    for (size_t i = 0; i < sizeof s_errors / sizeof s_errors [0]; i++)
+        if (s_errors [i].code == code)
+            return &s_errors [i];
+    return NULL;
+}
+
+const char *
+tly_error_name (Tally__ErrorCode code)
+{
+    const s_error_t *error = s_error (code);
+    return error ? error->name : "UNKNOWN_ERROR";
+}
+
+const char *
+tly_error_default_message (Tally__ErrorCode code)
+{
+    const s_error_t *error = s_error (code);
+    return error ? error->message : "Unknown error";
+}
+
+void
+tly_validate_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_validate: ");
+    const char *message = NULL;
+
+    assert (tly_utf8_valid ("item-123", 8));
+    assert (tly_utf8_valid ("caf\xc3\xa9", 5));
+    assert (tly_utf8_valid ("\xf0\x9f\x98\x80", 4));
+    assert (!tly_utf8_valid ("\xc3", 1));                //  truncated
+    assert (!tly_utf8_valid ("\xc0\xaf", 2));            //  overlong
+    assert (!tly_utf8_valid ("\xe0\x80\xaf", 3));        //  overlong
+    assert (!tly_utf8_valid ("\xed\xa0\x80", 3));        //  surrogate
+    assert (!tly_utf8_valid ("\xf4\x90\x80\x80", 4));    //  above U+10FFFF
+    assert (!tly_utf8_valid ("\xff", 1));
+    assert (!tly_utf8_valid ("a\0b", 3));
+
+    assert (tly_validate_initial_balance (0, 100, &message) == TALLY__ERROR_CODE__OK);
+    assert (tly_validate_initial_balance (100, 100, &message) == TALLY__ERROR_CODE__OK);
+    assert (tly_validate_initial_balance (101, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (-1, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (INT64_MIN, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (INT64_MAX, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+
+    assert (tly_validate_amount (1, 1000, &message) == TALLY__ERROR_CODE__OK);
+    assert (tly_validate_amount (1000, 1000, &message) == TALLY__ERROR_CODE__OK);
+    assert (tly_validate_amount (1001, 1000, &message) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (tly_validate_amount (0, 1000, &message) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (tly_validate_amount (-25, 1000, &message) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (tly_validate_amount (INT64_MAX, 1000, &message) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (tly_validate_amount (INT64_MIN, 1000, &message) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+
+    char item [TLY_ITEM_ID_MAX + 2];
+    memset (item, 'x', sizeof item);
+    item [TLY_ITEM_ID_MAX] = 0;
+    assert (tly_validate_item_id (item, &message) == TALLY__ERROR_CODE__OK);
+    item [TLY_ITEM_ID_MAX] = 'x';
+    item [TLY_ITEM_ID_MAX + 1] = 0;
+    assert (tly_validate_item_id (item, &message) == TALLY__ERROR_CODE__INVALID_ITEM);
+    assert (strstr (message, "128"));
+    assert (tly_validate_item_id ("", &message) == TALLY__ERROR_CODE__INVALID_ITEM);
+    assert (tly_validate_item_id (NULL, &message) == TALLY__ERROR_CODE__INVALID_ITEM);
+    assert (tly_validate_item_id ("bad\xff", &message) == TALLY__ERROR_CODE__INVALID_ITEM);
+
+    assert (strcmp (tly_error_name (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE), "INSUFFICIENT_BALANCE") == 0);
+    assert (strcmp (tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE),
+                    "Insufficient balance") == 0);
+    assert (strcmp (tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT), "No account found") == 0);
+    assert (strcmp (tly_error_name ((Tally__ErrorCode) 999), "UNKNOWN_ERROR") == 0);
+    //  Every code the wire defines has a name.
+    for (unsigned i = 0; i < tally__error_code__descriptor.n_values; i++)
+        assert (strcmp (tly_error_name ((Tally__ErrorCode) tally__error_code__descriptor.values [i].value),
+                        tally__error_code__descriptor.values [i].name) == 0);
+    if (verbose)
+        printf ("OK\n");
+}

@@ -1,0 +1,18 @@
+//  Self-tests of the shared core (lib/), run by ctest.
+#include <stdio.h>
+#include <string.h>
+
+#include "tly_id.h"
+#include "tly_sign.h"
+#include "tly_validate.h"
+
+int
+main (int argc, char **argv)
+{
+    bool verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    tly_id_test (verbose);
+    tly_sign_test (verbose);
+    tly_validate_test (verbose);
+    printf ("core_test: OK\n");
+    return 0;
+}
