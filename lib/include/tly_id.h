@@ -24,7 +24,9 @@ typedef enum {
     TLY_OBJ_BALANCE = 1,
     TLY_OBJ_PURCHASE = 2,
     TLY_OBJ_ROOT = 3,
-    TLY_OBJ_GROUP = 4
+    TLY_OBJ_GROUP = 4,
+    TLY_OBJ_PURCHASE_LOG = 5,
+    TLY_OBJ_SERVICE = 6
 } tly_object_kind_t;
 
 //  Base58 (Bitcoin alphabet). Encode writes a NUL-terminated string; returns its
@@ -61,6 +63,14 @@ void tly_object_id (tly_object_kind_t kind, uint32_t partition,
 //  Returns 0 and fills kind/partition (either may be NULL), or -1.
 int  tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
                           uint8_t tail [16]);
+
+//  The ID of a user's one object of a kind (BALANCE, ROOT, PURCHASE_LOG, or
+//  GROUP for the group of their purchase records): tail = first 16 bytes of
+//  BLAKE2b-256(label || user key), label "balance", "root", "purchases", "group".
+void tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                         uint32_t partition_count, char *out);
+//  The ServiceInfo object: partition 0, tail = BLAKE2b-256("service" || worker key).
+void tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 
 void tly_id_test (bool verbose);
 

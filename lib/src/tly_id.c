@@ -290,7 +290,7 @@ tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t partition_coun
 void
 tly_object_id (tly_object_kind_t kind, uint32_t partition, const uint8_t tail [16], char *out)
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_GROUP);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
     assert (partition < TLY_PARTITIONS_MAX);
     uint8_t raw [19];
     raw [0] = (uint8_t) kind;
@@ -310,7 +310,7 @@ tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partit
     uint8_t raw [19];
     if (!text || s_decode_exact (text, strlen (text), s_account_prefix, raw, sizeof raw) == -1)
         return -1;
-    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_GROUP)
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_SERVICE)
         return -1;
     if (kind)
         *kind = (tly_object_kind_t) raw [0];
@@ -319,6 +319,40 @@ tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partit
     if (tail)
         memcpy (tail, raw + 3, 16);
     return 0;
+}
+
+static void
+s_derived_tail (const char *label, const uint8_t key [TLY_KEY_BYTES], uint8_t tail [16])
+{
+    crypto_generichash_state state;
+    uint8_t hash [32];
+    crypto_generichash_init (&state, NULL, 0, sizeof hash);
+    crypto_generichash_update (&state, (const unsigned char *) label, strlen (label));
+    crypto_generichash_update (&state, key, TLY_KEY_BYTES);
+    crypto_generichash_final (&state, hash, sizeof hash);
+    memcpy (tail, hash, 16);
+}
+
+void
+tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                    uint32_t partition_count, char *out)
+{
+    const char *label = kind == TLY_OBJ_BALANCE ? "balance"
+                      : kind == TLY_OBJ_ROOT ? "root"
+                      : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
+                      : kind == TLY_OBJ_GROUP ? "group" : NULL;
+    assert (label);
+    uint8_t tail [16];
+    s_derived_tail (label, user, tail);
+    tly_object_id (kind, tly_partition_of (user, partition_count), tail, out);
+}
+
+void
+tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
+{
+    uint8_t tail [16];
+    s_derived_tail ("service", worker, tail);
+    tly_object_id (TLY_OBJ_SERVICE, 0, tail, out);
 }
 
 void
@@ -437,6 +471,18 @@ tly_id_test (bool verbose)
     assert (kind == TLY_OBJ_PURCHASE && partition == 65535);
     assert (memcmp (tail, tail_back, 16) == 0);
     assert (tly_object_id_parse (id, &kind, &partition, tail_back) == -1);
+
+    //  Derived IDs: stable, of the right kind, in the user's partition.
+    char balance [TLY_ID_MAX], root [TLY_ID_MAX], again [TLY_ID_MAX], service [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, account.sign_pk, 256, balance);
+    tly_user_object_id (TLY_OBJ_BALANCE, account.sign_pk, 256, again);
+    tly_user_object_id (TLY_OBJ_ROOT, account.sign_pk, 256, root);
+    assert (strcmp (balance, again) == 0 && strcmp (balance, root) != 0);
+    assert (tly_object_id_parse (root, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_ROOT && partition == tly_partition_of (account.sign_pk, 256));
+    tly_service_object_id (account.sign_pk, service);
+    assert (tly_object_id_parse (service, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_SERVICE && partition == 0);
     if (verbose)
         printf ("OK\n");
 }

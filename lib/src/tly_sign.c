@@ -6,46 +6,68 @@
 #include <stdio.h>
 #include <string.h>
 
-//  The domain tag keeps an envelope signature from being valid for anything else.
-static const char s_envelope_tag [] = "tally/envelope/v1";     //  signed with its NUL
+//  Domain tags, signed with their NUL: a signature for one purpose is never
+//  valid for another.
+static const char *s_domain_tags [] = {
+    "tally/envelope/v1", "tally/object/v1", "tally/subscribe/v1"
+};
 static const char s_record_key [] = "tally/record/v1";         //  15 bytes, no NUL
 
-//  Ed25519 proper (not Ed25519ph) over tag || envelope: the message is
+//  Ed25519 proper (not Ed25519ph) over tag || bytes: the message is
 //  assembled in one buffer so any Ed25519 implementation can verify it.
 static uint8_t *
-s_tagged (const uint8_t *envelope, size_t size, size_t *tagged_size)
+s_tagged (tly_domain_t domain, const uint8_t *bytes, size_t size, size_t *tagged_size)
 {
-    *tagged_size = sizeof s_envelope_tag + size;
+    assert (domain >= TLY_DOMAIN_ENVELOPE && domain <= TLY_DOMAIN_SUBSCRIBE);
+    const char *tag = s_domain_tags [domain];
+    size_t tag_size = strlen (tag) + 1;
+    *tagged_size = tag_size + size;
     uint8_t *tagged = malloc (*tagged_size);
     assert (tagged);
-    memcpy (tagged, s_envelope_tag, sizeof s_envelope_tag);
+    memcpy (tagged, tag, tag_size);
     if (size)
-        memcpy (tagged + sizeof s_envelope_tag, envelope, size);
+        memcpy (tagged + tag_size, bytes, size);
     return tagged;
 }
 
 void
-tly_sign_envelope (const uint8_t sign_sk [64], const uint8_t *envelope, size_t size,
-                   uint8_t signature [TLY_SIGNATURE_BYTES])
+tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [64], const uint8_t *bytes,
+                 size_t size, uint8_t signature [TLY_SIGNATURE_BYTES])
 {
     size_t tagged_size;
-    uint8_t *tagged = s_tagged (envelope, size, &tagged_size);
+    uint8_t *tagged = s_tagged (domain, bytes, size, &tagged_size);
     int rc = crypto_sign_detached (signature, NULL, tagged, tagged_size, sign_sk);
     assert (rc == 0);
     free (tagged);
 }
 
 bool
-tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope,
-                     size_t size, const uint8_t *signature, size_t signature_size)
+tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES],
+                   const uint8_t *bytes, size_t size, const uint8_t *signature,
+                   size_t signature_size)
 {
     if (signature_size != TLY_SIGNATURE_BYTES)
         return false;
     size_t tagged_size;
-    uint8_t *tagged = s_tagged (envelope, size, &tagged_size);
+    uint8_t *tagged = s_tagged (domain, bytes, size, &tagged_size);
     bool valid = crypto_sign_verify_detached (signature, tagged, tagged_size, sign_pk) == 0;
     free (tagged);
     return valid;
+}
+
+void
+tly_sign_envelope (const uint8_t sign_sk [64], const uint8_t *envelope, size_t size,
+                   uint8_t signature [TLY_SIGNATURE_BYTES])
+{
+    tly_sign_domain (TLY_DOMAIN_ENVELOPE, sign_sk, envelope, size, signature);
+}
+
+bool
+tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope,
+                     size_t size, const uint8_t *signature, size_t signature_size)
+{
+    return tly_verify_domain (TLY_DOMAIN_ENVELOPE, sign_pk, envelope, size, signature,
+                              signature_size);
 }
 
 void
@@ -83,6 +105,14 @@ tly_sign_test (bool verbose)
     uint8_t plain [TLY_SIGNATURE_BYTES];
     crypto_sign_detached (plain, NULL, body, sizeof body, sk);
     assert (!tly_verify_envelope (pk, body, sizeof body, plain, sizeof plain));
+
+    //  A signature in one domain is not valid in another.
+    assert (!tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, signature, sizeof signature));
+    uint8_t object_sig [TLY_SIGNATURE_BYTES];
+    tly_sign_domain (TLY_DOMAIN_OBJECT, sk, body, sizeof body, object_sig);
+    assert (tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, object_sig, sizeof object_sig));
+    assert (!tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, pk, body, sizeof body, object_sig, sizeof object_sig));
+    assert (!tly_verify_envelope (pk, body, sizeof body, object_sig, sizeof object_sig));
 
     //  Another key fails.
     unsigned char pk2 [crypto_sign_PUBLICKEYBYTES], sk2 [crypto_sign_SECRETKEYBYTES];

@@ -116,6 +116,10 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__SEQUENCE_GAP, "SEQUENCE_GAP", "Partition sequence is not contiguous" },
     { TALLY__ERROR_CODE__INTERNAL, "INTERNAL", "Internal error" },
     { TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, "DUPLICATE_MESSAGE_ID", "Message ID repeated in one envelope" },
+    { TALLY__ERROR_CODE__PERMISSION_DENIED, "PERMISSION_DENIED", "Permission denied" },
+    { TALLY__ERROR_CODE__NOT_FOUND, "NOT_FOUND", "No such object" },
+    { TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS, "TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions" },
+    { TALLY__ERROR_CODE__SLOW_CONSUMER, "SLOW_CONSUMER", "Client did not keep up; resynced" },
 };
 
 static const s_error_t *
