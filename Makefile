@@ -1,0 +1,37 @@
+# tally: the two commands a new machine needs are `make demo` and `make test`.
+BUILD ?= build
+SAN_BUILD ?= build-sanitize
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build demo run test test-unit test-sanitize clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Builds, starts the whole system on loopback and runs the seed's scenario.
+demo: build
+	scripts/demo.sh $(BUILD)
+
+# Builds and keeps the whole system running in the foreground (Ctrl-C stops it).
+run: build
+	$(BUILD)/client/tally up --data-dir .tally
+
+# Builds and runs every test: the normal build, then the ASan/UBSan build.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2
+	$(MAKE) test-sanitize
+
+test-sanitize: deps
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

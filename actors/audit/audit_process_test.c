@@ -1,0 +1,456 @@
+//  audit_process_test - runs the real tally-audit binary and talks to it over a
+//  DEALER socket: appends, group commit, fencing, reads, bad input, a clean
+//  SIGTERM, and a restart that finds everything where it was left.
+#include <assert.h>
+#include <czmq.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tly_limits.h"
+#include "tly_sign.h"
+#include "tly_wire.h"
+#include "tally.pb-c.h"
+
+#define S_DEADLINE_MS       10000       //  longest wait for any reply or exit
+#define S_BURST_REQUESTS    200         //  appends in flight at once in the burst
+#define S_BURST_RECORDS     500         //  records per append in the burst
+#define S_BURST_PARTITION   1000        //  first partition the burst writes
+
+typedef struct {
+    pid_t pid;
+    int pidfd;
+    char endpoint [64];
+} s_server_t;
+
+static void
+s_start (s_server_t *server, const char *data_dir)
+{
+    //  A free loopback port: bind to any, note it, let it go.
+    zsock_t *probe = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
+    assert (port > 0);
+    zsock_destroy (&probe);
+    snprintf (server->endpoint, sizeof server->endpoint, "tcp://127.0.0.1:%d", port);
+    server->pid = fork ();
+    assert (server->pid >= 0);
+    if (server->pid == 0) {
+        execl (TALLY_AUDIT_BINARY, "tally-audit", "--data-dir", data_dir,
+               "--bind", server->endpoint, "--map-size", "268435456", (char *) NULL);
+        _exit (127);
+    }
+    server->pidfd = (int) syscall (SYS_pidfd_open, server->pid, 0);
+    assert (server->pidfd >= 0);
+}
+
+//  Waits for the process to end (with a deadline) and returns its exit code.
+static int
+s_wait_exit (s_server_t *server)
+{
+    struct pollfd item = { .fd = server->pidfd, .events = POLLIN };
+    int ready = poll (&item, 1, S_DEADLINE_MS);
+    assert (ready == 1);
+    int status = 0;
+    assert (waitpid (server->pid, &status, 0) == server->pid);
+    close (server->pidfd);
+    return WIFEXITED (status)? WEXITSTATUS (status): 128 + WTERMSIG (status);
+}
+
+static int
+s_stop (s_server_t *server)
+{
+    assert (kill (server->pid, SIGTERM) == 0);
+    return s_wait_exit (server);
+}
+
+static zsock_t *
+s_connect (const s_server_t *server)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    assert (dealer);
+    zsock_set_maxmsgsize (dealer, TLY_FRAME_HARD_MAX);
+    zsock_set_linger (dealer, 0);
+    assert (zsock_connect (dealer, "%s", server->endpoint) == 0);
+    return dealer;
+}
+
+//  One draft and what it points at, shaped like a buy: an envelope, one
+//  PurchaseRecorded event and one result.
+typedef struct {
+    Tally__RecordDraft draft;
+    Tally__SignedEnvelope request;
+    uint8_t envelope [160];
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    uint8_t user [TLY_KEY_BYTES];
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES];
+    Tally__Event event;
+    Tally__Event *events [1];
+    Tally__PurchaseRecorded purchase;
+    Tally__MessageResult result;
+    Tally__MessageResult *results [1];
+    Tally__PurchaseRecord record;
+} s_fixture_t;
+
+static Tally__RecordDraft *
+s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint64_t epoch)
+{
+    tally__record_draft__init (&fixture->draft);
+    tally__signed_envelope__init (&fixture->request);
+    memset (fixture->envelope, (int) partition_seq, sizeof fixture->envelope);
+    memset (fixture->signature, 0x42, sizeof fixture->signature);
+    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope, fixture->envelope };
+    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature, fixture->signature };
+    fixture->draft.partition = partition;
+    fixture->draft.partition_seq = partition_seq;
+    fixture->draft.epoch = epoch;
+    fixture->draft.timestamp_ms = tly_now_ms ();
+    fixture->draft.request = &fixture->request;
+
+    static char purchase_id [] = "co_zPurchase1111111111111111111111";
+    static char user_id [] = "co_zUser11111111111111111111111111111111111111";
+    static char item_id [] = "sword-of-testing";
+    memset (fixture->user, 0x11, sizeof fixture->user);
+    memset (fixture->message_id, (int) partition, sizeof fixture->message_id);
+    tally__purchase_recorded__init (&fixture->purchase);
+    fixture->purchase.user = (ProtobufCBinaryData) { sizeof fixture->user, fixture->user };
+    fixture->purchase.purchase_id = purchase_id;
+    fixture->purchase.item_id = item_id;
+    fixture->purchase.amount = 25;
+    fixture->purchase.timestamp = fixture->draft.timestamp_ms;
+    fixture->purchase.balance_after = 75;
+    tally__event__init (&fixture->event);
+    fixture->event.kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
+    fixture->event.purchase_recorded = &fixture->purchase;
+    fixture->events [0] = &fixture->event;
+    fixture->draft.n_events = 1;
+    fixture->draft.events = fixture->events;
+    tally__purchase_record__init (&fixture->record);
+    fixture->record.id = purchase_id;
+    fixture->record.user_id = user_id;
+    fixture->record.item_id = item_id;
+    fixture->record.amount = 25;
+    fixture->record.timestamp = fixture->draft.timestamp_ms;
+    fixture->record.balance_after = 75;
+    tally__message_result__init (&fixture->result);
+    fixture->result.message_id = (ProtobufCBinaryData) { sizeof fixture->message_id,
+                                                         fixture->message_id };
+    fixture->result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
+    fixture->result.purchase = &fixture->record;
+    fixture->results [0] = &fixture->result;
+    fixture->draft.n_results = 1;
+    fixture->draft.results = fixture->results;
+    return &fixture->draft;
+}
+
+static void
+s_send_append (zsock_t *dealer, uint64_t request_id, Tally__RecordDraft **drafts, size_t count)
+{
+    Tally__AppendRequest append = TALLY__APPEND_REQUEST__INIT;
+    append.request_id = request_id;
+    append.n_records = count;
+    append.records = drafts;
+    Tally__AuditRequest request = TALLY__AUDIT_REQUEST__INIT;
+    request.body_case = TALLY__AUDIT_REQUEST__BODY_APPEND;
+    request.append = &append;
+    assert (tly_wire_send (dealer, NULL, &request.base) == 0);
+}
+
+static void
+s_send_read (zsock_t *dealer, uint64_t request_id, uint32_t partition, uint64_t epoch,
+             uint64_t after, uint32_t max_records)
+{
+    Tally__ReadRequest read = TALLY__READ_REQUEST__INIT;
+    read.request_id = request_id;
+    read.partition = partition;
+    read.epoch = epoch;
+    read.after_partition_seq = after;
+    read.max_records = max_records;
+    Tally__AuditRequest request = TALLY__AUDIT_REQUEST__INIT;
+    request.body_case = TALLY__AUDIT_REQUEST__BODY_READ;
+    request.read = &read;
+    assert (tly_wire_send (dealer, NULL, &request.base) == 0);
+}
+
+//  The next reply on dealer, within the deadline. The caller frees it.
+static Tally__AuditReply *
+s_recv (zsock_t *dealer)
+{
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    void *which = zpoller_wait (poller, S_DEADLINE_MS);
+    zpoller_destroy (&poller);
+    assert (which == dealer);
+    zframe_t *frame = zframe_recv (dealer);
+    assert (frame);
+    Tally__AuditReply *reply = tally__audit_reply__unpack (NULL, zframe_size (frame),
+                                                           zframe_data (frame));
+    zframe_destroy (&frame);
+    assert (reply);
+    return reply;
+}
+
+//  Appends one draft and returns its status (code in the return value).
+static Tally__ErrorCode
+s_append_one (zsock_t *dealer, uint64_t request_id, uint32_t partition, uint64_t partition_seq,
+              uint64_t epoch, Tally__AppendStatus *status)
+{
+    s_fixture_t fixture;
+    Tally__RecordDraft *draft = s_draft (&fixture, partition, partition_seq, epoch);
+    s_send_append (dealer, request_id, &draft, 1);
+    Tally__AuditReply *reply = s_recv (dealer);
+    assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND);
+    assert (reply->append->request_id == request_id);
+    assert (reply->append->n_statuses == 1);
+    *status = *reply->append->statuses [0];
+    tally__audit_reply__free_unpacked (reply, NULL);
+    return status->code;
+}
+
+//  Checks a ReadReply's records: each hash recomputes from its body, records
+//  adjacent in the journal link to each other, and the partition seqs run
+//  after+1, after+2, ... Returns the number of records.
+static size_t
+s_check_records (const Tally__ReadReply *read, uint32_t partition, uint64_t after)
+{
+    uint8_t prev_hash [TLY_HASH_BYTES];
+    uint64_t prev_seq = 0;
+    for (size_t i = 0; i < read->n_records; i++) {
+        const Tally__StoredRecord *stored = read->records [i];
+        uint8_t hash [TLY_HASH_BYTES];
+        tly_record_hash (stored->body.data, stored->body.len, hash);
+        assert (stored->hash.len == TLY_HASH_BYTES);
+        assert (memcmp (hash, stored->hash.data, TLY_HASH_BYTES) == 0);
+        Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
+                                                              stored->body.data);
+        assert (body && body->draft);
+        assert (body->draft->partition == partition);
+        assert (body->draft->partition_seq == after + 1 + i);
+        assert (body->prev_hash.len == TLY_HASH_BYTES);
+        assert (body->seq > prev_seq);
+        if (i > 0 && body->seq == prev_seq + 1)
+            assert (memcmp (body->prev_hash.data, prev_hash, TLY_HASH_BYTES) == 0);
+        memcpy (prev_hash, hash, TLY_HASH_BYTES);
+        prev_seq = body->seq;
+        tally__record_body__free_unpacked (body, NULL);
+    }
+    return read->n_records;
+}
+
+static Tally__AuditReply *
+s_read (zsock_t *dealer, uint64_t request_id, uint32_t partition, uint64_t epoch,
+        uint64_t after, uint32_t max_records)
+{
+    s_send_read (dealer, request_id, partition, epoch, after, max_records);
+    Tally__AuditReply *reply = s_recv (dealer);
+    assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_READ);
+    assert (reply->read->request_id == request_id);
+    return reply;
+}
+
+//  Many requests from two peers in flight at once: all acknowledged, each
+//  to its own sender, with global seqs that are unique and contiguous.
+static void
+s_test_burst (const s_server_t *server, uint64_t first_seq, bool verbose)
+{
+    zsock_t *peers [2] = { s_connect (server), s_connect (server) };
+    s_fixture_t *fixtures = calloc (S_BURST_RECORDS, sizeof (s_fixture_t));
+    Tally__RecordDraft **drafts = calloc (S_BURST_RECORDS, sizeof (Tally__RecordDraft *));
+    uint8_t *seen = calloc (S_BURST_REQUESTS * S_BURST_RECORDS, 1);
+    assert (fixtures && drafts && seen);
+    int64_t start = tly_mono_ms ();
+    for (uint32_t r = 0; r < S_BURST_REQUESTS; r++) {
+        //  Each request owns one partition, so any commit order is valid.
+        for (uint32_t i = 0; i < S_BURST_RECORDS; i++)
+            drafts [i] = s_draft (&fixtures [i], S_BURST_PARTITION + r, 1 + i, 1);
+        s_send_append (peers [r % 2], 1000 + r, drafts, S_BURST_RECORDS);
+    }
+    for (uint32_t r = 0; r < S_BURST_REQUESTS; r++) {
+        Tally__AuditReply *reply = s_recv (peers [r % 2]);
+        assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND);
+        //  One peer's replies come back in the order it sent its requests.
+        assert (reply->append->request_id == 1000 + r);
+        assert (reply->append->n_statuses == S_BURST_RECORDS);
+        for (size_t i = 0; i < S_BURST_RECORDS; i++) {
+            const Tally__AppendStatus *status = reply->append->statuses [i];
+            assert (status->code == TALLY__ERROR_CODE__OK);
+            assert (status->seq >= first_seq);
+            uint64_t slot = status->seq - first_seq;
+            assert (slot < S_BURST_REQUESTS * S_BURST_RECORDS && !seen [slot]);
+            seen [slot] = 1;
+            if (i > 0)
+                assert (status->seq == reply->append->statuses [i - 1]->seq + 1);
+        }
+        tally__audit_reply__free_unpacked (reply, NULL);
+    }
+    int64_t elapsed = tly_mono_ms () - start;
+    if (verbose)
+        printf ("(burst: %d records in %" PRId64 " ms, %.0f records/s) ",
+                S_BURST_REQUESTS * S_BURST_RECORDS, elapsed,
+                S_BURST_REQUESTS * S_BURST_RECORDS * 1000.0 / (double) (elapsed? elapsed: 1));
+    free (fixtures);
+    free (drafts);
+    free (seen);
+    zsock_destroy (&peers [0]);
+    zsock_destroy (&peers [1]);
+}
+
+static void
+s_test_first_run (const s_server_t *server, bool verbose)
+{
+    zsock_t *dealer = s_connect (server);
+    Tally__AppendStatus status;
+
+    //  One request, three records: acknowledged in order.
+    s_fixture_t fixtures [3];
+    Tally__RecordDraft *drafts [3] = {
+        s_draft (&fixtures [0], 1, 1, 1), s_draft (&fixtures [1], 1, 2, 1),
+        s_draft (&fixtures [2], 1, 3, 1)
+    };
+    s_send_append (dealer, 7, drafts, 3);
+    Tally__AuditReply *reply = s_recv (dealer);
+    assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND);
+    assert (reply->append->request_id == 7 && reply->append->n_statuses == 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert (reply->append->statuses [i]->code == TALLY__ERROR_CODE__OK);
+        assert (reply->append->statuses [i]->seq == i + 1);
+    }
+    tally__audit_reply__free_unpacked (reply, NULL);
+
+    //  Garbage, a wrong frame count and an empty AuditRequest are dropped; the
+    //  server keeps serving.
+    zframe_t *garbage = zframe_new ("\xff\xff\xff", 3);
+    assert (zframe_send (&garbage, dealer, 0) == 0);
+    assert (zstr_sendm (dealer, "two") == 0 && zstr_send (dealer, "frames") == 0);
+    Tally__AuditRequest empty = TALLY__AUDIT_REQUEST__INIT;
+    assert (tly_wire_send (dealer, NULL, &empty.base) == 0);
+    assert (s_append_one (dealer, 8, 1, 5, 1, &status) == TALLY__ERROR_CODE__SEQUENCE_GAP);
+    assert (status.expected_partition_seq == 4);
+    assert (s_append_one (dealer, 9, TLY_PARTITIONS_MAX, 1, 1, &status)
+            == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (s_append_one (dealer, 10, 1, 4, 0, &status) == TALLY__ERROR_CODE__BAD_REQUEST);
+    s_send_append (dealer, 11, NULL, 0);
+    reply = s_recv (dealer);
+    assert (reply->append->request_id == 11 && reply->append->n_statuses == 0);
+    tally__audit_reply__free_unpacked (reply, NULL);
+
+    //  A claiming read returns everything and fences the older epoch.
+    reply = s_read (dealer, 12, 1, 2, 0, 0);
+    assert (reply->read->error == NULL && reply->read->end);
+    assert (s_check_records (reply->read, 1, 0) == 3);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    assert (s_append_one (dealer, 13, 1, 4, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_append_one (dealer, 14, 1, 4, 2, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == 4);
+    reply = s_read (dealer, 15, 1, 1, 0, 10);
+    assert (reply->read->error && reply->read->error->code == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (reply->read->n_records == 0);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    reply = s_read (dealer, 16, 1, 0, 1, 2);
+    assert (reply->read->error == NULL && !reply->read->end);
+    assert (s_check_records (reply->read, 1, 1) == 2);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    reply = s_read (dealer, 17, TLY_PARTITIONS_MAX, 0, 0, 2);
+    assert (reply->read->error && reply->read->error->code == TALLY__ERROR_CODE__BAD_REQUEST);
+    tally__audit_reply__free_unpacked (reply, NULL);
+
+    s_test_burst (server, 5, verbose);
+    zsock_destroy (&dealer);
+}
+
+static void
+s_test_second_run (const s_server_t *server)
+{
+    zsock_t *dealer = s_connect (server);
+    Tally__AuditReply *reply = s_read (dealer, 20, 1, 0, 0, 0);
+    assert (reply->read->error == NULL && reply->read->end);
+    assert (s_check_records (reply->read, 1, 0) == 4);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    //  The fence and the sequences survived the restart.
+    Tally__AppendStatus status;
+    assert (s_append_one (dealer, 21, 1, 5, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_append_one (dealer, 22, 1, 6, 2, &status) == TALLY__ERROR_CODE__SEQUENCE_GAP);
+    assert (status.expected_partition_seq == 5);
+    assert (s_append_one (dealer, 23, 1, 5, 2, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == 5 + S_BURST_REQUESTS * S_BURST_RECORDS);
+    reply = s_read (dealer, 24, S_BURST_PARTITION, 3, 0, TLY_READ_RECORDS_MAX);
+    assert (reply->read->error == NULL && reply->read->end);
+    assert (s_check_records (reply->read, S_BURST_PARTITION, 0) == S_BURST_RECORDS);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    zsock_destroy (&dealer);
+}
+
+static void
+s_remove_tree (const char *path)
+{
+    DIR *dir = opendir (path);
+    assert (dir);
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char child [512];
+        snprintf (child, sizeof child, "%s/%s", path, entry->d_name);
+        if (entry->d_type == DT_DIR)
+            s_remove_tree (child);
+        else
+            assert (unlink (child) == 0);
+    }
+    closedir (dir);
+    assert (rmdir (path) == 0);
+}
+
+//  Runs the binary with args and returns its exit code.
+static int
+s_run (char *const args [])
+{
+    s_server_t server = { .pid = fork () };
+    assert (server.pid >= 0);
+    if (server.pid == 0) {
+        execv (TALLY_AUDIT_BINARY, args);
+        _exit (127);
+    }
+    server.pidfd = (int) syscall (SYS_pidfd_open, server.pid, 0);
+    assert (server.pidfd >= 0);
+    return s_wait_exit (&server);
+}
+
+int
+main (int argc, char *argv [])
+{
+    bool verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    if (verbose)
+        printf (" * tally-audit process: ");
+    fflush (stdout);
+    zsys_init ();
+    char data_dir [] = "/tmp/tally_audit_test.XXXXXX";
+    assert (mkdtemp (data_dir));
+
+    char *no_dir [] = { "tally-audit", NULL };
+    assert (s_run (no_dir) == 2);
+    char *help [] = { "tally-audit", "--help", NULL };
+    assert (s_run (help) == 0);
+    char *bad_map [] = { "tally-audit", "--data-dir", data_dir, "--map-size", "12x", NULL };
+    assert (s_run (bad_map) == 2);
+
+    s_server_t server;
+    s_start (&server, data_dir);
+    s_test_first_run (&server, verbose);
+    assert (s_stop (&server) == 0);
+
+    s_start (&server, data_dir);
+    s_test_second_run (&server);
+    //  One writer per journal: a second process on the same directory refuses to start.
+    char *second [] = { "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*", NULL };
+    assert (s_run (second) == 2);
+    assert (s_stop (&server) == 0);
+
+    s_remove_tree (data_dir);
+    if (verbose)
+        printf ("OK\n");
+    return 0;
+}

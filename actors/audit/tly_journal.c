@@ -1,0 +1,748 @@
+//  tly_journal - the audit journal: a durable, hash-chained record log in LMDB.
+#include "tly_journal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tly_log.h"
+#include "tly_sign.h"
+
+#define S_DBI_COUNT        4
+#define S_FORMAT           1            //  on-disk layout version, kept in meta
+#define S_LOCK_FILE        "writer.lock"
+#define S_PINDEX_KEY       12           //  partition u32 BE | partition seq u64 BE
+#define S_PARTITION_VALUE  16           //  fence u64 BE | last partition seq u64 BE
+#define S_HEAD_VALUE       (8 + TLY_HASH_BYTES)
+
+static const char s_head_key [] = "head";
+static const char s_format_key [] = "format";
+
+typedef struct {
+    uint64_t fence;                     //  highest epoch accepted or claimed
+    uint64_t last_pseq;                 //  last partition seq written
+} s_partition_t;
+
+struct _tly_journal_t {
+    char path [PATH_MAX];
+    bool read_only;
+    int lock_fd;                        //  exclusive writer lock, -1 for a reader
+    MDB_env *env;
+    MDB_dbi records;
+    MDB_dbi pindex;
+    MDB_dbi partitions;
+    MDB_dbi meta;
+    MDB_txn *txn;                       //  the open write transaction, or NULL
+
+    //  Committed state, and what the open transaction has made of it.
+    //  Only touched partitions (the dirty list) differ between the two.
+    tly_journal_head_t head;
+    tly_journal_head_t pending_head;
+    s_partition_t *committed;           //  [TLY_PARTITIONS_MAX]
+    s_partition_t *pending;             //  [TLY_PARTITIONS_MAX]
+    bool *is_dirty;                     //  [TLY_PARTITIONS_MAX]
+    uint32_t *dirty;                    //  [TLY_PARTITIONS_MAX]
+    size_t dirty_count;
+
+    uint8_t *body;                      //  reused RecordBody pack buffer
+    size_t body_capacity;
+};
+
+static void
+s_put_u64 (uint8_t *out, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        out [i] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static uint64_t
+s_get_u64 (const uint8_t *in)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = (value << 8) | in [i];
+    return value;
+}
+
+static void
+s_put_u32 (uint8_t *out, uint32_t value)
+{
+    for (int i = 3; i >= 0; i--) {
+        out [i] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static uint32_t
+s_get_u32 (const uint8_t *in)
+{
+    return (uint32_t) in [0] << 24 | (uint32_t) in [1] << 16 | (uint32_t) in [2] << 8 | in [3];
+}
+
+static void
+s_log_lmdb (tly_journal_t *self, const char *operation, int rc)
+{
+    tly_log (TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"",
+             self->path, operation, mdb_strerror (rc));
+}
+
+static void
+s_pindex_key (uint8_t key [S_PINDEX_KEY], uint32_t partition, uint64_t partition_seq)
+{
+    s_put_u32 (key, partition);
+    s_put_u64 (key + 4, partition_seq);
+}
+
+//  Reads the head and checks it names the last stored record.
+static int
+s_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *head)
+{
+    memset (head, 0, sizeof *head);
+    MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
+    MDB_val value;
+    int rc = mdb_get (txn, self->meta, &key, &value);
+    if (rc == 0 && value.mv_size == S_HEAD_VALUE) {
+        head->seq = s_get_u64 (value.mv_data);
+        memcpy (head->hash, (uint8_t *) value.mv_data + 8, TLY_HASH_BYTES);
+    }
+    else
+    if (rc != MDB_NOTFOUND) {
+        tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad head entry\"", self->path);
+        return -1;
+    }
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->records, &cursor);
+    if (rc) {
+        s_log_lmdb (self, "cursor_open", rc);
+        return -1;
+    }
+    MDB_val last_key, last_value;
+    rc = mdb_cursor_get (cursor, &last_key, &last_value, MDB_LAST);
+    uint64_t last_seq = rc == 0 && last_key.mv_size == 8? s_get_u64 (last_key.mv_data): 0;
+    mdb_cursor_close (cursor);
+    if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != head->seq) {
+        tly_log (TLY_ERROR, "journal.corrupt",
+                 "path=%s reason=\"head does not match last record\" head=%" PRIu64
+                 " last=%" PRIu64, self->path, head->seq, last_seq);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition, s_partition_t *state)
+{
+    uint8_t key_bytes [4];
+    s_put_u32 (key_bytes, partition);
+    MDB_val key = { sizeof key_bytes, key_bytes };
+    MDB_val value;
+    memset (state, 0, sizeof *state);
+    int rc = mdb_get (txn, self->partitions, &key, &value);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc || value.mv_size != S_PARTITION_VALUE)
+        return -1;
+    state->fence = s_get_u64 (value.mv_data);
+    state->last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
+    return 0;
+}
+
+static int
+s_load_partitions (tly_journal_t *self, MDB_txn *txn)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->partitions, &cursor);
+    if (rc) {
+        s_log_lmdb (self, "cursor_open", rc);
+        return -1;
+    }
+    MDB_val key, value;
+    while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
+        uint32_t partition = key.mv_size == 4? s_get_u32 (key.mv_data): TLY_PARTITIONS_MAX;
+        if (partition >= TLY_PARTITIONS_MAX || value.mv_size != S_PARTITION_VALUE)
+            break;
+        self->committed [partition].fence = s_get_u64 (value.mv_data);
+        self->committed [partition].last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
+    }
+    mdb_cursor_close (cursor);
+    if (rc != MDB_NOTFOUND) {
+        tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad partition entry\"",
+                 self->path);
+        return -1;
+    }
+    memcpy (self->pending, self->committed, TLY_PARTITIONS_MAX * sizeof (s_partition_t));
+    return 0;
+}
+
+//  Opens the DBIs, stamps or checks the format, and loads the caches.
+static int
+s_open_tables (tly_journal_t *self)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, self->read_only? MDB_RDONLY: 0, &txn);
+    if (rc) {
+        s_log_lmdb (self, "txn_begin", rc);
+        return -1;
+    }
+    unsigned int flags = self->read_only? 0: MDB_CREATE;
+    if ((rc = mdb_dbi_open (txn, "records", flags, &self->records))
+    ||  (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
+    ||  (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
+    ||  (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
+        s_log_lmdb (self, "dbi_open", rc);
+        mdb_txn_abort (txn);
+        return -1;
+    }
+    uint8_t format_bytes [4];
+    s_put_u32 (format_bytes, S_FORMAT);
+    MDB_val key = { sizeof s_format_key - 1, (void *) s_format_key };
+    MDB_val value;
+    rc = mdb_get (txn, self->meta, &key, &value);
+    if (rc == MDB_NOTFOUND && !self->read_only) {
+        value = (MDB_val) { sizeof format_bytes, format_bytes };
+        rc = mdb_put (txn, self->meta, &key, &value, 0);
+    }
+    else
+    if (rc == 0 && (value.mv_size != 4 || s_get_u32 (value.mv_data) != S_FORMAT)) {
+        tly_log (TLY_ERROR, "journal.format", "path=%s reason=\"unknown journal format\"",
+                 self->path);
+        rc = EINVAL;
+    }
+    if (rc == 0 && s_load_head (self, txn, &self->head) == 0
+    &&  (self->read_only || s_load_partitions (self, txn) == 0)) {
+        self->pending_head = self->head;
+        rc = mdb_txn_commit (txn);
+        if (rc)
+            s_log_lmdb (self, "open_commit", rc);
+        return rc? -1: 0;
+    }
+    mdb_txn_abort (txn);
+    return -1;
+}
+
+static tly_journal_t *
+s_open (const char *path, size_t map_size, bool read_only)
+{
+    assert (path);
+    if (sodium_init () < 0)
+        return NULL;
+    tly_journal_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->lock_fd = -1;
+    self->read_only = read_only;
+    if (strlen (path) >= sizeof self->path) {
+        tly_log (TLY_ERROR, "journal.open", "reason=\"path too long\"");
+        free (self);
+        return NULL;
+    }
+    strcpy (self->path, path);
+    if (!read_only) {
+        self->committed = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
+        self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
+        self->is_dirty = calloc (TLY_PARTITIONS_MAX, sizeof (bool));
+        self->dirty = calloc (TLY_PARTITIONS_MAX, sizeof (uint32_t));
+        assert (self->committed && self->pending && self->is_dirty && self->dirty);
+        if (mkdir (path, 0700) == -1 && errno != EEXIST) {
+            tly_log (TLY_ERROR, "journal.open", "path=%s error=\"%s\"", path, strerror (errno));
+            tly_journal_destroy (&self);
+            return NULL;
+        }
+        char lock_path [PATH_MAX + sizeof S_LOCK_FILE];
+        snprintf (lock_path, sizeof lock_path, "%s/%s", path, S_LOCK_FILE);
+        self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (self->lock_fd == -1 || flock (self->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+            tly_log (TLY_ERROR, "journal.open",
+                     "path=%s reason=\"journal is locked by another writer\" error=\"%s\"",
+                     path, strerror (errno));
+            tly_journal_destroy (&self);
+            return NULL;
+        }
+    }
+    int rc = mdb_env_create (&self->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (self->env, S_DBI_COUNT);
+    if (rc == 0 && map_size > 0)
+        rc = mdb_env_set_mapsize (self->env, map_size);
+    //  No MDB_NOSYNC/MDB_NOMETASYNC: a commit returns only once it is on disk.
+    if (rc == 0)
+        rc = mdb_env_open (self->env, path, read_only? MDB_RDONLY: 0, 0600);
+    if (rc) {
+        s_log_lmdb (self, "env_open", rc);
+        tly_journal_destroy (&self);
+        return NULL;
+    }
+    if (s_open_tables (self) == -1) {
+        tly_journal_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+tly_journal_t *
+tly_journal_new (const char *path, size_t map_size)
+{
+    return s_open (path, map_size, false);
+}
+
+tly_journal_t *
+tly_journal_new_reader (const char *path)
+{
+    return s_open (path, 0, true);
+}
+
+void
+tly_journal_destroy (tly_journal_t **self_p)
+{
+    assert (self_p);
+    tly_journal_t *self = *self_p;
+    if (!self)
+        return;
+    tly_journal_abort (self);
+    if (self->env)
+        mdb_env_close (self->env);
+    if (self->lock_fd != -1)
+        close (self->lock_fd);
+    free (self->committed);
+    free (self->pending);
+    free (self->is_dirty);
+    free (self->dirty);
+    free (self->body);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The pending state of a partition, recorded as touched by this transaction.
+static s_partition_t *
+s_touch (tly_journal_t *self, uint32_t partition)
+{
+    assert (partition < TLY_PARTITIONS_MAX);
+    if (!self->is_dirty [partition]) {
+        self->is_dirty [partition] = true;
+        self->dirty [self->dirty_count++] = partition;
+    }
+    return &self->pending [partition];
+}
+
+//  Ends a transaction: keeps the pending state (commit) or drops it.
+static void
+s_settle (tly_journal_t *self, bool keep)
+{
+    for (size_t i = 0; i < self->dirty_count; i++) {
+        uint32_t partition = self->dirty [i];
+        if (keep) {
+            assert (self->pending [partition].fence >= self->committed [partition].fence);
+            assert (self->pending [partition].last_pseq >= self->committed [partition].last_pseq);
+            self->committed [partition] = self->pending [partition];
+        }
+        else
+            self->pending [partition] = self->committed [partition];
+        self->is_dirty [partition] = false;
+    }
+    self->dirty_count = 0;
+    if (keep) {
+        assert (self->pending_head.seq >= self->head.seq);
+        self->head = self->pending_head;
+    }
+    else
+        self->pending_head = self->head;
+    self->txn = NULL;
+}
+
+int
+tly_journal_begin (tly_journal_t *self)
+{
+    assert (self);
+    assert (!self->read_only);
+    assert (self->txn == NULL);
+    assert (self->dirty_count == 0);
+    int rc = mdb_txn_begin (self->env, NULL, 0, &self->txn);
+    if (rc) {
+        self->txn = NULL;
+        s_log_lmdb (self, "txn_begin", rc);
+        return -1;
+    }
+    return 0;
+}
+
+//  Structural checks: anything else is decided by the fence and the sequence.
+static bool
+s_draft_valid (const Tally__RecordDraft *draft)
+{
+    return draft->partition < TLY_PARTITIONS_MAX
+        && draft->epoch > 0
+        && draft->request != NULL
+        && draft->request->envelope.len > 0
+        && draft->request->signature.len == TLY_SIGNATURE_BYTES;
+}
+
+static int
+s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
+         size_t body_size, const Tally__RecordDraft *draft)
+{
+    Tally__StoredRecord stored = TALLY__STORED_RECORD__INIT;
+    stored.body = (ProtobufCBinaryData) { body_size, self->body };
+    stored.hash = (ProtobufCBinaryData) { TLY_HASH_BYTES, (uint8_t *) hash };
+    uint8_t seq_bytes [8];
+    s_put_u64 (seq_bytes, seq);
+    MDB_val key = { sizeof seq_bytes, seq_bytes };
+    MDB_val value = { tally__stored_record__get_packed_size (&stored), NULL };
+    //  Keys only grow, so the record goes at the end of the tree, packed in place.
+    int rc = mdb_put (self->txn, self->records, &key, &value, MDB_APPEND | MDB_RESERVE);
+    if (rc) {
+        s_log_lmdb (self, "put_record", rc);
+        return -1;
+    }
+    size_t packed = tally__stored_record__pack (&stored, value.mv_data);
+    assert (packed == value.mv_size);
+
+    uint8_t index_key [S_PINDEX_KEY];
+    s_pindex_key (index_key, draft->partition, draft->partition_seq);
+    key = (MDB_val) { sizeof index_key, index_key };
+    value = (MDB_val) { sizeof seq_bytes, seq_bytes };
+    rc = mdb_put (self->txn, self->pindex, &key, &value, MDB_NOOVERWRITE);
+    if (rc) {
+        s_log_lmdb (self, "put_pindex", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int
+tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
+                    Tally__AppendStatus *status)
+{
+    assert (self);
+    assert (self->txn);
+    assert (draft);
+    assert (status);
+    tally__append_status__init (status);
+    if (!s_draft_valid (draft)) {
+        status->code = TALLY__ERROR_CODE__BAD_REQUEST;
+        return 0;
+    }
+    uint64_t seq;
+    bool overflow = __builtin_add_overflow (self->pending_head.seq, 1, &seq);
+    assert (!overflow);
+    Tally__RecordBody body = TALLY__RECORD_BODY__INIT;
+    body.seq = seq;
+    body.prev_hash = (ProtobufCBinaryData) { TLY_HASH_BYTES, self->pending_head.hash };
+    body.draft = (Tally__RecordDraft *) draft;
+    size_t body_size = tally__record_body__get_packed_size (&body);
+    //  StoredRecord adds two tags, two lengths and the hash to the body.
+    if (body_size > TLY_JOURNAL_RECORD_MAX - TLY_HASH_BYTES - 16) {
+        status->code = TALLY__ERROR_CODE__BAD_REQUEST;
+        return 0;
+    }
+    s_partition_t *partition = s_touch (self, draft->partition);
+    if (draft->epoch < partition->fence) {
+        status->code = TALLY__ERROR_CODE__STALE_EPOCH;
+        return 0;
+    }
+    uint64_t expected;
+    overflow = __builtin_add_overflow (partition->last_pseq, 1, &expected);
+    assert (!overflow);
+    if (draft->partition_seq != expected) {
+        status->code = TALLY__ERROR_CODE__SEQUENCE_GAP;
+        status->expected_partition_seq = expected;
+        return 0;
+    }
+    if (body_size > self->body_capacity) {
+        size_t capacity = self->body_capacity? self->body_capacity: 4096;
+        while (capacity < body_size)
+            capacity *= 2;
+        self->body = realloc (self->body, capacity);
+        assert (self->body);
+        self->body_capacity = capacity;
+    }
+    size_t packed = tally__record_body__pack (&body, self->body);
+    assert (packed == body_size);
+    uint8_t hash [TLY_HASH_BYTES];
+    tly_record_hash (self->body, body_size, hash);
+    if (s_store (self, seq, hash, body_size, draft) == -1)
+        return -1;
+
+    if (draft->epoch > partition->fence)
+        partition->fence = draft->epoch;
+    partition->last_pseq = expected;
+    self->pending_head.seq = seq;
+    memcpy (self->pending_head.hash, hash, TLY_HASH_BYTES);
+    status->code = TALLY__ERROR_CODE__OK;
+    status->seq = seq;
+    return 0;
+}
+
+//  Writes the touched partitions and the head, then commits (fsync).
+static int
+s_commit (tly_journal_t *self)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->dirty_count; i++) {
+        uint32_t partition = self->dirty [i];
+        const s_partition_t *state = &self->pending [partition];
+        const s_partition_t *before = &self->committed [partition];
+        if (state->fence == before->fence && state->last_pseq == before->last_pseq)
+            continue;
+        uint8_t key_bytes [4], value_bytes [S_PARTITION_VALUE];
+        s_put_u32 (key_bytes, partition);
+        s_put_u64 (value_bytes, state->fence);
+        s_put_u64 (value_bytes + 8, state->last_pseq);
+        MDB_val key = { sizeof key_bytes, key_bytes };
+        MDB_val value = { sizeof value_bytes, value_bytes };
+        rc = mdb_put (self->txn, self->partitions, &key, &value, 0);
+    }
+    if (rc == 0 && self->pending_head.seq != self->head.seq) {
+        uint8_t head_bytes [S_HEAD_VALUE];
+        s_put_u64 (head_bytes, self->pending_head.seq);
+        memcpy (head_bytes + 8, self->pending_head.hash, TLY_HASH_BYTES);
+        MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
+        MDB_val value = { sizeof head_bytes, head_bytes };
+        rc = mdb_put (self->txn, self->meta, &key, &value, 0);
+    }
+    if (rc) {
+        s_log_lmdb (self, "put_state", rc);
+        mdb_txn_abort (self->txn);
+    }
+    else {
+        rc = mdb_txn_commit (self->txn);
+        if (rc)
+            s_log_lmdb (self, "commit", rc);
+    }
+    s_settle (self, rc == 0);
+    return rc? -1: 0;
+}
+
+int
+tly_journal_commit (tly_journal_t *self)
+{
+    assert (self);
+    assert (self->txn);
+    return s_commit (self);
+}
+
+void
+tly_journal_abort (tly_journal_t *self)
+{
+    assert (self);
+    if (self->txn) {
+        mdb_txn_abort (self->txn);
+        s_settle (self, false);
+    }
+}
+
+int
+tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft **drafts, size_t count,
+                          Tally__AppendStatus *statuses)
+{
+    assert (self);
+    assert (drafts || count == 0);
+    if (tly_journal_begin (self) == -1)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (tly_journal_append (self, drafts [i], &statuses [i]) == -1) {
+            tly_journal_abort (self);
+            return -1;
+        }
+    return tly_journal_commit (self);
+}
+
+//  Delivers a partition's records from the pindex cursor; sets *end when the
+//  partition has nothing after the last record delivered.
+static int
+s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *query,
+                tly_journal_record_fn *fn, void *arg, bool *end)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->pindex, &cursor);
+    if (rc) {
+        s_log_lmdb (self, "cursor_open", rc);
+        return -1;
+    }
+    uint64_t first;
+    if (__builtin_add_overflow (query->after_partition_seq, 1, &first)) {
+        mdb_cursor_close (cursor);
+        *end = true;
+        return 0;
+    }
+    uint8_t start [S_PINDEX_KEY];
+    s_pindex_key (start, query->partition, first);
+    MDB_val key = { sizeof start, start };
+    MDB_val value;
+    rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+    uint32_t delivered = 0;
+    size_t bytes = 0;
+    int result = 0;
+    while (rc == 0 && s_get_u32 (key.mv_data) == query->partition
+    &&     delivered < query->max_records) {
+        assert (key.mv_size == S_PINDEX_KEY && value.mv_size == 8);
+        uint64_t seq = s_get_u64 (value.mv_data);
+        MDB_val record_key = { 8, value.mv_data };
+        MDB_val record;
+        rc = mdb_get (txn, self->records, &record_key, &record);
+        if (rc) {
+            s_log_lmdb (self, "get_record", rc);
+            result = -1;
+            break;
+        }
+        if (delivered > 0 && bytes + record.mv_size > query->max_bytes)
+            break;
+        int verdict = fn (seq, record.mv_data, record.mv_size, arg);
+        if (verdict == -1) {
+            result = -1;
+            break;
+        }
+        delivered++;
+        bytes += record.mv_size;
+        rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
+        if (verdict == 1)
+            break;
+    }
+    if (result == 0 && rc != 0 && rc != MDB_NOTFOUND) {
+        s_log_lmdb (self, "cursor_get", rc);
+        result = -1;
+    }
+    *end = result == 0
+        && (rc == MDB_NOTFOUND || s_get_u32 (key.mv_data) != query->partition);
+    mdb_cursor_close (cursor);
+    return result;
+}
+
+Tally__ErrorCode
+tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
+                  tly_journal_record_fn *fn, void *arg, bool *end)
+{
+    assert (self);
+    assert (query);
+    assert (fn);
+    assert (end);
+    assert (self->txn == NULL);
+    assert (!self->read_only || query->claim_epoch == 0);
+    *end = false;
+    if (query->partition >= TLY_PARTITIONS_MAX
+    ||  query->max_records == 0 || query->max_records > TLY_READ_RECORDS_MAX)
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+
+    bool claims = false;
+    if (query->claim_epoch > 0) {
+        uint64_t fence = self->committed [query->partition].fence;
+        if (query->claim_epoch < fence)
+            return TALLY__ERROR_CODE__STALE_EPOCH;
+        claims = query->claim_epoch > fence;
+    }
+    //  A claim that raises the fence writes it in the transaction it reads in.
+    if (claims) {
+        if (tly_journal_begin (self) == -1)
+            return TALLY__ERROR_CODE__INTERNAL;
+        s_touch (self, query->partition)->fence = query->claim_epoch;
+        if (s_read_records (self, self->txn, query, fn, arg, end) == -1) {
+            tly_journal_abort (self);
+            return TALLY__ERROR_CODE__INTERNAL;
+        }
+        return s_commit (self) == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
+    if (rc) {
+        s_log_lmdb (self, "txn_begin", rc);
+        return TALLY__ERROR_CODE__INTERNAL;
+    }
+    rc = s_read_records (self, txn, query, fn, arg, end);
+    mdb_txn_abort (txn);
+    return rc == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
+}
+
+int
+tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
+                     tly_journal_record_fn *fn, void *arg)
+{
+    assert (self);
+    assert (fn);
+    assert (self->txn == NULL);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
+    if (rc) {
+        s_log_lmdb (self, "txn_begin", rc);
+        return -1;
+    }
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->records, &cursor);
+    if (rc) {
+        s_log_lmdb (self, "cursor_open", rc);
+        mdb_txn_abort (txn);
+        return -1;
+    }
+    uint8_t start [8];
+    s_put_u64 (start, from_seq);
+    MDB_val key = { sizeof start, start };
+    MDB_val value;
+    int result = 0;
+    rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+    while (rc == 0) {
+        assert (key.mv_size == 8);
+        int verdict = fn (s_get_u64 (key.mv_data), value.mv_data, value.mv_size, arg);
+        if (verdict != 0) {
+            result = verdict == -1? -1: 0;
+            break;
+        }
+        rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        s_log_lmdb (self, "cursor_get", rc);
+        result = -1;
+    }
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    return result;
+}
+
+void
+tly_journal_head (tly_journal_t *self, tly_journal_head_t *head)
+{
+    assert (self);
+    assert (head);
+    if (!self->read_only) {
+        *head = self->head;
+        return;
+    }
+    //  A reader may share the journal with a live writer: ask LMDB, not the cache.
+    MDB_txn *txn;
+    memset (head, 0, sizeof *head);
+    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) == 0) {
+        if (s_load_head (self, txn, head) == -1)
+            memset (head, 0, sizeof *head);
+        mdb_txn_abort (txn);
+    }
+}
+
+void
+tly_journal_partition (tly_journal_t *self, uint32_t partition,
+                       uint64_t *fence, uint64_t *last_partition_seq)
+{
+    assert (self);
+    assert (partition < TLY_PARTITIONS_MAX);
+    s_partition_t state = { 0, 0 };
+    if (!self->read_only)
+        state = self->committed [partition];
+    else {
+        MDB_txn *txn;
+        if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) == 0) {
+            if (s_load_partition (self, txn, partition, &state) == -1)
+                memset (&state, 0, sizeof state);
+            mdb_txn_abort (txn);
+        }
+    }
+    if (fence)
+        *fence = state.fence;
+    if (last_partition_seq)
+        *last_partition_seq = state.last_pseq;
+}

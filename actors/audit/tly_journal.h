@@ -1,0 +1,108 @@
+//  tly_journal - the audit journal: a durable, hash-chained record log in LMDB.
+//
+//  The journal is tally's source of truth. Every record has a global sequence
+//  (1, 2, 3, ...) and a per-partition sequence; each record's hash covers the
+//  hash of the one before it, so the whole log is one chain. A per-partition
+//  fence (the highest epoch seen) refuses writers that lost ownership.
+//
+//  On disk (one LMDB environment in a directory, committed with fsync):
+//    records     seq u64 BE                      -> StoredRecord bytes
+//    pindex      partition u32 BE | pseq u64 BE  -> seq u64 BE
+//    partitions  partition u32 BE                -> fence u64 BE | last pseq u64 BE
+//    meta        "head"                          -> seq u64 BE | hash (32 bytes)
+//
+//  Group commit: begin, append any number of drafts (from any number of
+//  requests), commit once. Nothing an append decides is visible (or cached)
+//  until the commit succeeds.
+//
+//      tly_journal_t *journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
+//      tly_journal_begin (journal);
+//      tly_journal_append (journal, draft, &status);       //  per draft
+//      tly_journal_commit (journal);                       //  one fsync
+#ifndef TLY_JOURNAL_H_INCLUDED
+#define TLY_JOURNAL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_limits.h"
+
+//  Where tally-audit keeps its journal inside --data-dir.
+#define TLY_JOURNAL_SUBDIR        "journal"
+//  A stored record (StoredRecord bytes) may not exceed this, so that any single
+//  record fits in one ReadReply under the socket's hard frame cap.
+#define TLY_JOURNAL_RECORD_MAX    (TLY_FRAME_HARD_MAX / 4)
+//  Stored bytes one read gathers; the first record is always taken.
+#define TLY_JOURNAL_READ_BYTES    (TLY_FRAME_HARD_MAX / 2)
+
+typedef struct _tly_journal_t tly_journal_t;
+
+typedef struct {
+    uint64_t seq;                       //  0 when the journal is empty
+    uint8_t hash [TLY_HASH_BYTES];      //  32 zero bytes when empty
+} tly_journal_head_t;
+
+typedef struct {
+    uint32_t partition;
+    uint64_t claim_epoch;               //  > 0: raise the fence to it first
+    uint64_t after_partition_seq;
+    uint32_t max_records;               //  1..TLY_READ_RECORDS_MAX
+    size_t max_bytes;                   //  stored bytes; the first record always fits
+} tly_journal_query_t;
+
+//  Called once per record in order with the stored StoredRecord bytes, which
+//  are only valid during the call. Returns 0 to go on, 1 to stop there (the
+//  record counts as delivered), -1 to fail the whole call.
+typedef int (tly_journal_record_fn) (uint64_t seq, const uint8_t *stored, size_t size,
+                                     void *arg);
+
+//  Opens (creating if needed) the journal in directory path for writing.
+//  Holds an exclusive lock on the directory: one writer per journal.
+//  map_size is LMDB's map size in bytes. Returns NULL on failure (logged).
+tly_journal_t *tly_journal_new (const char *path, size_t map_size);
+//  Opens an existing journal read-only (for verify/export tools); a live
+//  writer in another process may hold it at the same time (LMDB allows one
+//  environment per file per process, so never both in one process).
+//  Appends and claims are not allowed.
+tly_journal_t *tly_journal_new_reader (const char *path);
+void tly_journal_destroy (tly_journal_t **self_p);
+
+//  Starts a write transaction. Returns 0 or -1 (logged).
+int  tly_journal_begin (tly_journal_t *self);
+//  Decides one draft inside the open transaction and fills status: OK with the
+//  new seq, STALE_EPOCH, SEQUENCE_GAP with the expected partition seq, or
+//  BAD_REQUEST for a malformed draft. Returns 0, or -1 when LMDB failed (the
+//  transaction is then unusable: call tly_journal_abort).
+int  tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
+                         Tally__AppendStatus *status);
+//  Commits (fsync) and only then updates the cached head and partitions.
+//  Returns 0, or -1 with everything since begin discarded.
+int  tly_journal_commit (tly_journal_t *self);
+//  Discards the open transaction, if any.
+void tly_journal_abort (tly_journal_t *self);
+//  begin + append each + commit. On -1 no status may be trusted.
+int  tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft **drafts, size_t count,
+                               Tally__AppendStatus *statuses);
+
+//  Reads a partition's records after query->after_partition_seq in order.
+//  With a claim epoch, first raises the fence in the same transaction.
+//  Returns OK (end set when no further record exists now), STALE_EPOCH when
+//  the fence is above the claim, BAD_REQUEST for a bad query, or INTERNAL.
+Tally__ErrorCode tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
+                                   tly_journal_record_fn *fn, void *arg, bool *end);
+//  Calls fn for every record with seq >= from_seq, in global order.
+//  Returns 0 (also when fn stopped) or -1.
+int  tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
+                          tly_journal_record_fn *fn, void *arg);
+
+//  The last committed record (a reader asks LMDB each time).
+void tly_journal_head (tly_journal_t *self, tly_journal_head_t *head);
+//  A partition's fence epoch and last partition seq (0, 0 when untouched).
+//  For a writer these come from its cache of committed state.
+void tly_journal_partition (tly_journal_t *self, uint32_t partition,
+                            uint64_t *fence, uint64_t *last_partition_seq);
+
+void tly_journal_test (bool verbose);
+
+#endif

@@ -1,0 +1,437 @@
+//  tly_journal_test - the journal's self-test: every method, and the usage example.
+#include "tly_journal.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tly_sign.h"
+
+#define S_PERF_RECORDS      50000       //  records in the timed group commit
+#define S_BIG_ENVELOPE      (64 * 1024) //  bytes, to fill a small map quickly
+#define S_SMALL_MAP         (1024 * 1024)
+
+//  One draft and everything it points at, without heap allocation.
+typedef struct {
+    Tally__RecordDraft draft;
+    Tally__SignedEnvelope request;
+    Tally__Event event;
+    Tally__Event *events [1];
+    Tally__AccountCreated created;
+    uint8_t user [TLY_KEY_BYTES];
+    uint8_t envelope [64];
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+} s_fixture_t;
+
+static Tally__RecordDraft *
+s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint64_t epoch)
+{
+    memset (fixture, 0, sizeof *fixture);
+    tally__record_draft__init (&fixture->draft);
+    tally__signed_envelope__init (&fixture->request);
+    tally__event__init (&fixture->event);
+    tally__account_created__init (&fixture->created);
+    memset (fixture->user, (int) partition, sizeof fixture->user);
+    memset (fixture->envelope, (int) partition_seq, sizeof fixture->envelope);
+    memset (fixture->signature, 0x5a, sizeof fixture->signature);
+    fixture->created.user = (ProtobufCBinaryData) { sizeof fixture->user, fixture->user };
+    fixture->created.initial_balance = 100;
+    fixture->event.kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
+    fixture->event.account_created = &fixture->created;
+    fixture->events [0] = &fixture->event;
+    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope, fixture->envelope };
+    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature, fixture->signature };
+    fixture->draft.partition = partition;
+    fixture->draft.partition_seq = partition_seq;
+    fixture->draft.epoch = epoch;
+    fixture->draft.timestamp_ms = 1700000000000;
+    fixture->draft.request = &fixture->request;
+    fixture->draft.n_events = 1;
+    fixture->draft.events = fixture->events;
+    return &fixture->draft;
+}
+
+//  Appends one draft in its own transaction and returns its status code.
+static Tally__ErrorCode
+s_append_one (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq,
+              uint64_t epoch, Tally__AppendStatus *status)
+{
+    s_fixture_t fixture;
+    Tally__RecordDraft *draft = s_draft (&fixture, partition, partition_seq, epoch);
+    int rc = tly_journal_append_batch (journal, &draft, 1, status);
+    assert (rc == 0);
+    return status->code;
+}
+
+//  Walks the chain: every hash recomputes from its body and every record
+//  links to the one before it, with no gap in seq.
+typedef struct {
+    uint64_t next_seq;
+    uint8_t prev_hash [TLY_HASH_BYTES];
+    size_t count;
+} s_chain_t;
+
+static int
+s_check_link (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
+{
+    s_chain_t *chain = arg;
+    Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, size, stored_bytes);
+    assert (stored);
+    assert (stored->hash.len == TLY_HASH_BYTES);
+    uint8_t hash [TLY_HASH_BYTES];
+    tly_record_hash (stored->body.data, stored->body.len, hash);
+    assert (memcmp (hash, stored->hash.data, TLY_HASH_BYTES) == 0);
+    Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
+                                                          stored->body.data);
+    assert (body);
+    assert (body->seq == seq);
+    assert (seq == chain->next_seq);
+    assert (body->prev_hash.len == TLY_HASH_BYTES);
+    assert (memcmp (body->prev_hash.data, chain->prev_hash, TLY_HASH_BYTES) == 0);
+    assert (body->draft && body->draft->request);
+    memcpy (chain->prev_hash, hash, TLY_HASH_BYTES);
+    chain->next_seq++;
+    chain->count++;
+    tally__record_body__free_unpacked (body, NULL);
+    tally__stored_record__free_unpacked (stored, NULL);
+    return 0;
+}
+
+static size_t
+s_check_chain (tly_journal_t *journal)
+{
+    s_chain_t chain = { .next_seq = 1 };
+    int rc = tly_journal_iterate (journal, 1, s_check_link, &chain);
+    assert (rc == 0);
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    assert (head.seq == chain.count);
+    assert (memcmp (head.hash, chain.prev_hash, TLY_HASH_BYTES) == 0);
+    return chain.count;
+}
+
+//  Collects the partition seqs a read delivers.
+typedef struct {
+    uint64_t pseqs [16];
+    size_t count;
+    size_t stop_after;                  //  0: never stop
+} s_collect_t;
+
+static int
+s_collect (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
+{
+    s_collect_t *collect = arg;
+    Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, size, stored_bytes);
+    assert (stored);
+    Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
+                                                          stored->body.data);
+    assert (body && body->seq == seq);
+    assert (collect->count < 16);
+    collect->pseqs [collect->count++] = body->draft->partition_seq;
+    tally__record_body__free_unpacked (body, NULL);
+    tally__stored_record__free_unpacked (stored, NULL);
+    return collect->stop_after && collect->count == collect->stop_after? 1: 0;
+}
+
+static Tally__ErrorCode
+s_read (tly_journal_t *journal, uint32_t partition, uint64_t claim_epoch, uint64_t after,
+        uint32_t max_records, s_collect_t *collect, bool *end)
+{
+    tly_journal_query_t query = {
+        .partition = partition, .claim_epoch = claim_epoch, .after_partition_seq = after,
+        .max_records = max_records, .max_bytes = TLY_JOURNAL_READ_BYTES
+    };
+    memset (collect, 0, sizeof *collect);
+    return tly_journal_read (journal, &query, s_collect, collect, end);
+}
+
+static void
+s_remove_dir (const char *path)
+{
+    DIR *dir = opendir (path);
+    assert (dir);
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char file [512];
+        snprintf (file, sizeof file, "%s/%s", path, entry->d_name);
+        assert (unlink (file) == 0);
+    }
+    closedir (dir);
+    assert (rmdir (path) == 0);
+}
+
+static void
+s_test_refusals (tly_journal_t *journal)
+{
+    Tally__AppendStatus status;
+    //  Contiguity per partition: partitions are independent of each other.
+    assert (s_append_one (journal, 1, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == 1);
+    assert (s_append_one (journal, 1, 2, 1, &status) == TALLY__ERROR_CODE__OK);
+    assert (s_append_one (journal, 2, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == 3);
+    assert (s_append_one (journal, 1, 4, 1, &status) == TALLY__ERROR_CODE__SEQUENCE_GAP);
+    assert (status.expected_partition_seq == 3);
+    assert (s_append_one (journal, 1, 2, 1, &status) == TALLY__ERROR_CODE__SEQUENCE_GAP);
+
+    //  A higher epoch is accepted and fences every older one.
+    assert (s_append_one (journal, 1, 3, 2, &status) == TALLY__ERROR_CODE__OK);
+    uint64_t fence, last;
+    tly_journal_partition (journal, 1, &fence, &last);
+    assert (fence == 2 && last == 3);
+    assert (s_append_one (journal, 1, 4, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+
+    //  Malformed drafts are refused, never asserted on.
+    s_fixture_t fixture;
+    Tally__RecordDraft *draft = s_draft (&fixture, TLY_PARTITIONS_MAX, 1, 1);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
+    draft = s_draft (&fixture, 3, 1, 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
+    draft = s_draft (&fixture, 3, 1, 1);
+    draft->request = NULL;
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
+    draft = s_draft (&fixture, 3, 1, 1);
+    fixture.request.signature.len = 10;
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
+    tly_journal_partition (journal, 3, &fence, &last);
+    assert (fence == 0 && last == 0);
+}
+
+//  Records decided in one transaction see each other; a refusal in the middle
+//  does not stop the others.
+static void
+s_test_group_commit (tly_journal_t *journal)
+{
+    s_fixture_t fixtures [4];
+    Tally__RecordDraft *drafts [4] = {
+        s_draft (&fixtures [0], 3, 1, 1),
+        s_draft (&fixtures [1], 3, 1, 1),
+        s_draft (&fixtures [2], 3, 2, 4),
+        s_draft (&fixtures [3], 3, 3, 1)
+    };
+    Tally__AppendStatus statuses [4];
+    tly_journal_head_t before;
+    tly_journal_head (journal, &before);
+    assert (tly_journal_append_batch (journal, drafts, 4, statuses) == 0);
+    assert (statuses [0].code == TALLY__ERROR_CODE__OK && statuses [0].seq == before.seq + 1);
+    assert (statuses [1].code == TALLY__ERROR_CODE__SEQUENCE_GAP);
+    assert (statuses [1].expected_partition_seq == 2);
+    assert (statuses [2].code == TALLY__ERROR_CODE__OK && statuses [2].seq == before.seq + 2);
+    assert (statuses [3].code == TALLY__ERROR_CODE__STALE_EPOCH);
+
+    //  An aborted transaction leaves nothing behind, in LMDB or in the cache.
+    assert (tly_journal_begin (journal) == 0);
+    s_fixture_t fixture;
+    Tally__AppendStatus status;
+    assert (tly_journal_append (journal, s_draft (&fixture, 3, 3, 9), &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__OK);
+    tly_journal_abort (journal);
+    tly_journal_head_t after;
+    tly_journal_head (journal, &after);
+    assert (after.seq == before.seq + 2);
+    uint64_t fence, last;
+    tly_journal_partition (journal, 3, &fence, &last);
+    assert (fence == 4 && last == 2);
+    assert (s_append_one (journal, 3, 3, 4, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == after.seq + 1);
+}
+
+static void
+s_test_reads (tly_journal_t *journal)
+{
+    s_collect_t collect;
+    bool end;
+    assert (s_read (journal, 1, 0, 0, TLY_READ_RECORDS_MAX, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 3 && end);
+    assert (collect.pseqs [0] == 1 && collect.pseqs [1] == 2 && collect.pseqs [2] == 3);
+    assert (s_read (journal, 1, 0, 0, 2, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 2 && !end);
+    assert (s_read (journal, 1, 0, 2, 1, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 1 && collect.pseqs [0] == 3 && end);
+    assert (s_read (journal, 1, 0, 3, 5, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 0 && end);
+    assert (s_read (journal, 9, 0, 0, 5, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 0 && end);
+    assert (s_read (journal, 1, 0, UINT64_MAX, 5, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 0 && end);
+    assert (s_read (journal, TLY_PARTITIONS_MAX, 0, 0, 5, &collect, &end)
+            == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (s_read (journal, 1, 0, 0, 0, &collect, &end) == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (s_read (journal, 1, 0, 0, TLY_READ_RECORDS_MAX + 1, &collect, &end)
+            == TALLY__ERROR_CODE__BAD_REQUEST);
+
+    //  The callback may stop early; the byte budget always lets one record through.
+    memset (&collect, 0, sizeof collect);
+    collect.stop_after = 1;
+    tly_journal_query_t query = { .partition = 1, .after_partition_seq = 0,
+                                  .max_records = 10, .max_bytes = TLY_JOURNAL_READ_BYTES };
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 1 && !end);
+    memset (&collect, 0, sizeof collect);
+    query.max_bytes = 1;
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 1 && !end);
+
+    //  A claim raises the fence so the old owner can no longer append.
+    Tally__AppendStatus status;
+    assert (s_read (journal, 1, 5, 0, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 3 && end);
+    uint64_t fence;
+    tly_journal_partition (journal, 1, &fence, NULL);
+    assert (fence == 5);
+    assert (s_append_one (journal, 1, 4, 2, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_read (journal, 1, 3, 0, 10, &collect, &end) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (collect.count == 0);
+    assert (s_read (journal, 1, 5, 0, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 3);
+    //  Claiming an untouched partition records its fence too.
+    assert (s_read (journal, 7, 2, 0, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 0 && end);
+    assert (s_append_one (journal, 7, 1, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_append_one (journal, 1, 4, 5, &status) == TALLY__ERROR_CODE__OK);
+}
+
+//  A map too small for the batch fails the transaction and changes nothing.
+static void
+s_test_map_full (const char *path)
+{
+    tly_journal_t *journal = tly_journal_new (path, S_SMALL_MAP);
+    assert (journal);
+    Tally__AppendStatus status;
+    assert (s_append_one (journal, 0, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    static uint8_t big [S_BIG_ENVELOPE];
+    s_fixture_t fixture;
+    assert (tly_journal_begin (journal) == 0);
+    int rc = 0;
+    for (uint64_t pseq = 2; rc == 0 && pseq < 2 + 2 * S_SMALL_MAP / S_BIG_ENVELOPE; pseq++) {
+        Tally__RecordDraft *draft = s_draft (&fixture, 0, pseq, 1);
+        fixture.request.envelope = (ProtobufCBinaryData) { sizeof big, big };
+        rc = tly_journal_append (journal, draft, &status);
+    }
+    if (rc == 0)
+        rc = tly_journal_commit (journal);
+    else
+        tly_journal_abort (journal);
+    assert (rc == -1);
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    uint64_t last;
+    tly_journal_partition (journal, 0, NULL, &last);
+    assert (head.seq == 1 && last == 1);
+    assert (s_append_one (journal, 0, 2, 1, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == 2);
+    assert (s_check_chain (journal) == 2);
+    tly_journal_destroy (&journal);
+}
+
+static void
+s_test_throughput (tly_journal_t *journal, bool verbose)
+{
+    s_fixture_t *fixtures = calloc (S_PERF_RECORDS, sizeof (s_fixture_t));
+    Tally__RecordDraft **drafts = calloc (S_PERF_RECORDS, sizeof (Tally__RecordDraft *));
+    Tally__AppendStatus *statuses = calloc (S_PERF_RECORDS, sizeof (Tally__AppendStatus));
+    assert (fixtures && drafts && statuses);
+    for (size_t i = 0; i < S_PERF_RECORDS; i++)
+        drafts [i] = s_draft (&fixtures [i], 100 + (uint32_t) (i % 256), 1 + i / 256, 1);
+    struct timespec start, stop;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    assert (tly_journal_append_batch (journal, drafts, S_PERF_RECORDS, statuses) == 0);
+    clock_gettime (CLOCK_MONOTONIC, &stop);
+    for (size_t i = 0; i < S_PERF_RECORDS; i++)
+        assert (statuses [i].code == TALLY__ERROR_CODE__OK);
+    double seconds = (double) (stop.tv_sec - start.tv_sec)
+                   + (double) (stop.tv_nsec - start.tv_nsec) / 1e9;
+    if (verbose)
+        printf ("(%d records in one commit: %.0f records/s) ", S_PERF_RECORDS,
+                S_PERF_RECORDS / seconds);
+    free (fixtures);
+    free (drafts);
+    free (statuses);
+}
+
+void
+tly_journal_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_journal: ");
+    char path [] = "/tmp/tly_journal_test.XXXXXX";
+    assert (mkdtemp (path));
+    char dir [sizeof path + 16];
+    snprintf (dir, sizeof dir, "%s/journal", path);
+
+    tly_journal_t *journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
+    assert (journal);
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    uint8_t zeros [TLY_HASH_BYTES] = { 0 };
+    assert (head.seq == 0 && memcmp (head.hash, zeros, TLY_HASH_BYTES) == 0);
+    assert (s_check_chain (journal) == 0);
+    //  One writer per journal.
+    assert (tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT) == NULL);
+
+    s_test_refusals (journal);
+    s_test_group_commit (journal);
+    s_test_reads (journal);
+    size_t count = s_check_chain (journal);
+    tly_journal_head (journal, &head);
+    tly_journal_destroy (&journal);
+    assert (journal == NULL);
+    tly_journal_destroy (&journal);
+
+    //  Everything survives a reopen: head, fences, sequences, the chain.
+    journal = tly_journal_new (dir, 0);
+    assert (journal);
+    tly_journal_head_t reopened;
+    tly_journal_head (journal, &reopened);
+    assert (reopened.seq == head.seq && memcmp (reopened.hash, head.hash, TLY_HASH_BYTES) == 0);
+    uint64_t fence, last;
+    tly_journal_partition (journal, 1, &fence, &last);
+    assert (fence == 5 && last == 4);
+    tly_journal_partition (journal, 7, &fence, &last);
+    assert (fence == 2 && last == 0);
+    Tally__AppendStatus status;
+    assert (s_append_one (journal, 1, 5, 4, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_append_one (journal, 1, 5, 5, &status) == TALLY__ERROR_CODE__OK);
+    assert (status.seq == head.seq + 1);
+    assert (s_check_chain (journal) == count + 1);
+
+    assert (s_append_one (journal, 1, 6, 5, &status) == TALLY__ERROR_CODE__OK);
+    tly_journal_destroy (&journal);
+
+    //  A reader (LMDB allows one environment per file per process: never
+    //  while the writer is open in the same process; other processes may).
+    tly_journal_t *reader = tly_journal_new_reader (dir);
+    assert (reader);
+    assert (s_check_chain (reader) == count + 2);
+    tly_journal_partition (reader, 1, &fence, &last);
+    assert (fence == 5 && last == 6);
+    s_collect_t collect;
+    bool end;
+    assert (s_read (reader, 1, 0, 4, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 2 && end);
+    tly_journal_destroy (&reader);
+
+    journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
+    assert (journal);
+    s_test_throughput (journal, verbose);
+    assert (s_check_chain (journal) == count + 2 + S_PERF_RECORDS);
+    tly_journal_destroy (&journal);
+    s_remove_dir (dir);
+
+    s_test_map_full (dir);
+    s_remove_dir (dir);
+    assert (rmdir (path) == 0);
+    assert (tly_journal_new_reader (dir) == NULL);
+    if (verbose)
+        printf ("OK\n");
+}

@@ -1,0 +1,67 @@
+//  tly_actor - a balance actor's links and partitions around the batch loop.
+//
+//  Router link: hello on start and every heartbeat; routes in, answers out;
+//  assignments say which partitions (at which epochs) this actor owns.
+//  Audit link: one append per batch (one batch in flight), and claiming
+//  reads that catch a newly owned partition up from the journal.
+//
+//  A partition is UNOWNED (routes answered NOT_OWNER), LOADING (routes held
+//  until the journal has been read to its end) or SERVING. Routes wait in one
+//  arrival-ordered queue; each batch takes them in order, so each user's
+//  messages are applied one at a time in arrival order.
+//
+//  The caller runs the event loop:
+//      zmq_poll on tly_actor_router_socket / tly_actor_audit_socket,
+//      tly_actor_on_router / tly_actor_on_audit when readable,
+//      then tly_actor_tick and tly_actor_flush, every time round.
+#ifndef TLY_ACTOR_H_INCLUDED
+#define TLY_ACTOR_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tly_ledger.h"
+#include "tly_limits.h"
+
+//  Routes waiting for a batch; the router socket is not read beyond this.
+#define TLY_ACTOR_READY_MAX         (4 * TLY_ACTOR_BATCH_MAX)
+//  Routes held per loading partition; beyond this they are answered NOT_OWNER.
+#define TLY_ACTOR_HELD_MAX          TLY_ACTOR_BATCH_MAX
+//  Messages read from one socket before the loop turns round.
+#define TLY_ACTOR_DRAIN_MAX         TLY_ACTOR_BATCH_MAX
+#define TLY_ACTOR_AUDIT_TIMEOUT_MS  2000
+
+typedef struct {
+    const char *name;                   //  stable actor name, sent in every hello
+    const char *router_endpoint;
+    const char *audit_endpoint;
+    uint32_t partition_count;
+    int64_t heartbeat_ms;
+    int64_t liveness;                   //  silent heartbeats before the router is gone
+    int64_t audit_timeout_ms;           //  deadline of an append or a read
+    uint8_t worker_pk [TLY_KEY_BYTES];  //  the inbox every envelope must name
+} tly_actor_config_t;
+
+typedef struct _tly_actor_t tly_actor_t;
+
+//  Connects both links and sends the first hello. The ledger stays the
+//  caller's. Returns NULL on failure (logged).
+tly_actor_t *tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger);
+void tly_actor_destroy (tly_actor_t **self_p);
+
+//  The sockets to poll. The router socket only while more routes are welcome.
+void *tly_actor_router_socket (tly_actor_t *self);
+void *tly_actor_audit_socket (tly_actor_t *self);
+bool tly_actor_accepting (tly_actor_t *self);
+//  Milliseconds until the next deadline (hello, append, read), for zmq_poll.
+long tly_actor_timeout (tly_actor_t *self);
+
+//  Drain what waits on a socket.
+void tly_actor_on_router (tly_actor_t *self);
+void tly_actor_on_audit (tly_actor_t *self);
+//  Hellos, router liveness, append and read deadlines.
+void tly_actor_tick (tly_actor_t *self);
+//  When no batch is in flight: applies a pending assignment and starts the
+//  next batch from the waiting routes.
+void tly_actor_flush (tly_actor_t *self);
+
+#endif

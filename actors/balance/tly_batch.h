@@ -1,0 +1,86 @@
+//  tly_batch - one batch of routed envelopes: decided against the ledger in
+//  one transaction, journaled with one append, answered after the ack.
+//
+//  "Batch instead of react": the actor adds every waiting route, sends the
+//  one AppendRequest, and only when the writer has acked commits the state
+//  and answers. Until then nothing is visible and nothing is answered.
+//
+//      tly_batch_begin (batch, now);
+//      while (more routes && tly_batch_add (batch, route, epoch, &drafted) == 0) ;
+//      zframe_t *append = tly_batch_append (batch, request_id);   //  to the writer
+//      ... AppendReply arrives ...
+//      tly_batch_settle (batch, reply, s_refused, actor);
+//      tly_batch_answer (batch, router);
+//      tly_batch_end (batch);
+//
+//  Routes stay owned by the caller and must outlive the batch (drafts point
+//  into their envelopes).
+#ifndef TLY_BATCH_H_INCLUDED
+#define TLY_BATCH_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_ledger.h"
+#include "tly_limits.h"
+
+//  Upper bound of the journal draft of one message (result + event), and of
+//  a draft's own fields; the request is counted at its packed size.
+#define TLY_BATCH_MESSAGE_BOUND     640
+#define TLY_BATCH_DRAFT_OVERHEAD    128
+//  One draft must fit a journal record (the writer caps records at a quarter
+//  of the hard frame limit); one append keeps half the hard limit as margin.
+#define TLY_BATCH_DRAFT_MAX         (TLY_FRAME_HARD_MAX / 4 - 1024)
+#define TLY_BATCH_APPEND_BUDGET     (TLY_FRAME_HARD_MAX / 2)
+
+typedef struct _tly_batch_t tly_batch_t;
+
+//  Called by settle once for each partition the batch could not commit:
+//  STALE_EPOCH (another owner fenced this one out), SEQUENCE_GAP (the journal
+//  holds records this state lacks) or INTERNAL (the state could not be
+//  written; it lags the journal). The caller stops serving the partition or
+//  catches it up again.
+typedef void (tly_batch_refused_fn) (uint32_t partition, Tally__ErrorCode code, void *arg);
+
+//  worker_pk is the inbox every envelope must be addressed to.
+tly_batch_t *tly_batch_new (tly_ledger_t *ledger, const uint8_t worker_pk [TLY_KEY_BYTES],
+                            uint32_t partition_count);
+void tly_batch_destroy (tly_batch_t **self_p);
+
+//  Starts an empty batch at now_ms: opens the ledger's transaction.
+//  Returns 0 or -1.
+int  tly_batch_begin (tly_batch_t *self, int64_t now_ms);
+//  Decides route's envelope, in order, for a partition owned at epoch. A
+//  route that is malformed gets an error answer; one whose messages are all
+//  duplicates gets the first results and no draft. *drafted tells whether a
+//  journal draft was made. Returns 0 (added), 1 (the batch is full: the route
+//  was not taken), or -1 (storage failed: abandon the batch).
+int  tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, bool *drafted);
+//  Routes added, and journal drafts among them.
+size_t tly_batch_size (tly_batch_t *self);
+size_t tly_batch_drafts (tly_batch_t *self);
+uint32_t tly_batch_draft_partition (tly_batch_t *self, size_t index);
+//  The AuditRequest{append} of every draft, in order.
+zframe_t *tly_batch_append (tly_batch_t *self, uint64_t request_id);
+//  Applies the writer's answer (NULL when there are no drafts): all OK
+//  commits the batch; otherwise the transaction is dropped and only the
+//  accepted drafts of partitions without a refusal are applied again. Calls
+//  refused for every partition that did not commit; their routes will be
+//  answered NOT_OWNER. Returns 0, or -1 when the reply does not match the
+//  request (nothing settled: abandon the batch).
+int  tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
+                       tly_batch_refused_fn *refused, void *arg);
+//  Sends one ActorToRouter{reply} per route, in order. Returns the number of
+//  answers that could not be sent.
+size_t tly_batch_answer (tly_batch_t *self, void *router);
+//  Drops the transaction and every decision (after a journal timeout:
+//  nothing is answered, the routes remain the caller's to retry).
+void tly_batch_abandon (tly_batch_t *self);
+//  Forgets the answered batch.
+void tly_batch_end (tly_batch_t *self);
+bool tly_batch_open (tly_batch_t *self);
+
+void tly_batch_test (bool verbose);
+
+#endif

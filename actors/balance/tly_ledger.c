@@ -1,0 +1,484 @@
+//  tly_ledger - a balance actor's state: accounts, purchases, dedupe, progress.
+#include "tly_ledger.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tly_id.h"
+#include "tly_log.h"
+#include "tly_validate.h"
+
+#define S_TAIL_BYTES  16
+
+struct _tly_ledger_t {
+    tly_store_t *store;
+    tly_ledger_limits_t limits;
+};
+
+static int
+s_bad_record (const Tally__RecordDraft *draft, const char *reason)
+{
+    tly_log (TLY_ERROR, "ledger.bad_record", "partition=%" PRIu32 " partition_seq=%" PRIu64
+             " reason=\"%s\"", draft->partition, draft->partition_seq, reason);
+    return -1;
+}
+
+//  First 16 bytes of BLAKE2b-256(domain || user [|| message ID]).
+static void
+s_object_tail (const char *domain, const uint8_t user [TLY_KEY_BYTES],
+               const uint8_t *message_id, uint8_t tail [S_TAIL_BYTES])
+{
+    crypto_generichash_state state;
+    uint8_t hash [TLY_HASH_BYTES];
+    crypto_generichash_init (&state, NULL, 0, sizeof hash);
+    crypto_generichash_update (&state, (const unsigned char *) domain, strlen (domain));
+    crypto_generichash_update (&state, user, TLY_KEY_BYTES);
+    if (message_id)
+        crypto_generichash_update (&state, message_id, TLY_MESSAGE_ID_BYTES);
+    crypto_generichash_final (&state, hash, sizeof hash);
+    memcpy (tail, hash, S_TAIL_BYTES);
+}
+
+//  ---------------------------------------------------------------- effects
+//  The two state changes, shared by execute (live) and apply (replay), so a
+//  replayed record leaves exactly the state its live execution left.
+
+static int
+s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                  const char *balance_id, int64_t initial, int64_t timestamp)
+{
+    tly_account_state_t state = {
+        .balance = initial, .last_updated = timestamp, .created = timestamp
+    };
+    assert (strlen (balance_id) < sizeof state.balance_id);
+    strcpy (state.balance_id, balance_id);
+    return tly_store_put_account (self->store, user, &state);
+}
+
+static int
+s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                   tly_account_state_t *state, const Tally__PurchaseRecord *record)
+{
+    assert (record->balance_after >= 0 && record->balance_after < state->balance);
+    state->balance = record->balance_after;
+    state->last_updated = record->timestamp;
+    if (tly_store_put_account (self->store, user, state) == -1)
+        return -1;
+    return tly_store_put_purchase (self->store, record);
+}
+
+//  ---------------------------------------------------------------- results
+
+static void
+s_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
+             const char *message)
+{
+    Tally__Error *error = tly_arena_alloc (arena, sizeof *error);
+    tally__error__init (error);
+    error->code = code;
+    error->message = (char *) message;
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+    result->error = error;
+}
+
+static void
+s_set_balance (tly_arena_t *arena, Tally__MessageResult *result, const tly_ledger_user_t *user,
+               const tly_account_state_t *state)
+{
+    Tally__UserBalance *balance = tly_arena_alloc (arena, sizeof *balance);
+    tally__user_balance__init (balance);
+    balance->id = tly_arena_strdup (arena, state->balance_id);
+    balance->user_id = tly_arena_strdup (arena, user->id);
+    balance->balance = state->balance;
+    balance->last_updated = state->last_updated;
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
+    result->balance = balance;
+}
+
+static ProtobufCBinaryData
+s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
+{
+    ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
+    memcpy (bytes.data, data, size);
+    return bytes;
+}
+
+//  ---------------------------------------------------------------- execute
+
+static int
+s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
+                  const Tally__CreateAccount *create, int64_t now_ms, tly_arena_t *arena,
+                  Tally__MessageResult *result, Tally__Event **event_p)
+{
+    const char *reason = NULL;
+    Tally__ErrorCode code = tly_validate_initial_balance (create->initial_balance,
+                                                          self->limits.initial_max, &reason);
+    if (code != TALLY__ERROR_CODE__OK) {
+        s_set_error (arena, result, code, reason);
+        return 0;
+    }
+    tly_account_state_t state;
+    int rc = tly_store_account (self->store, user->pk, &state);
+    if (rc == -1)
+        return -1;
+    if (rc == 1) {
+        //  A second createAccount returns the account as it is: never a reset.
+        uint8_t tail [S_TAIL_BYTES];
+        s_object_tail ("balance", user->pk, NULL, tail);
+        tly_object_id (TLY_OBJ_BALANCE, user->partition, tail, state.balance_id);
+        state.balance = create->initial_balance;
+        state.last_updated = now_ms;
+        state.created = now_ms;
+        if (s_create_account (self, user->pk, state.balance_id, state.balance, now_ms) == -1)
+            return -1;
+        Tally__AccountCreated *created = tly_arena_alloc (arena, sizeof *created);
+        tally__account_created__init (created);
+        created->user = s_bytes (arena, user->pk, TLY_KEY_BYTES);
+        created->balance_id = tly_arena_strdup (arena, state.balance_id);
+        created->initial_balance = state.balance;
+        created->timestamp = now_ms;
+        Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
+        tally__event__init (event);
+        event->kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
+        event->account_created = created;
+        *event_p = event;
+    }
+    s_set_balance (arena, result, user, &state);
+    return 0;
+}
+
+static int
+s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
+               const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
+               Tally__MessageResult *result, Tally__Event **event_p)
+{
+    const Tally__Buy *buy = message->buy;
+    const char *reason = NULL;
+    Tally__ErrorCode code = tly_validate_item_id (buy->item_id, &reason);
+    if (code == TALLY__ERROR_CODE__OK)
+        code = tly_validate_amount (buy->amount, self->limits.amount_max, &reason);
+    if (code != TALLY__ERROR_CODE__OK) {
+        s_set_error (arena, result, code, reason);
+        return 0;
+    }
+    tly_account_state_t state;
+    int rc = tly_store_account (self->store, user->pk, &state);
+    if (rc == -1)
+        return -1;
+    if (rc == 1 || state.balance < buy->amount) {
+        code = rc == 1 ? TALLY__ERROR_CODE__NO_ACCOUNT : TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+        s_set_error (arena, result, code, tly_error_default_message (code));
+        return 0;
+    }
+    int64_t balance_after;
+    bool overflow = __builtin_sub_overflow (state.balance, buy->amount, &balance_after);
+    assert (!overflow && balance_after >= 0);
+
+    uint8_t tail [S_TAIL_BYTES];
+    char id [TLY_ID_MAX];
+    s_object_tail ("purchase", user->pk, message->message_id.data, tail);
+    tly_object_id (TLY_OBJ_PURCHASE, user->partition, tail, id);
+    Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
+    tally__purchase_record__init (record);
+    record->id = tly_arena_strdup (arena, id);
+    record->user_id = tly_arena_strdup (arena, user->id);
+    record->item_id = tly_arena_strdup (arena, buy->item_id);
+    record->amount = buy->amount;
+    record->timestamp = now_ms;
+    record->balance_after = balance_after;
+    if (s_record_purchase (self, user->pk, &state, record) == -1)
+        return -1;
+
+    Tally__PurchaseRecorded *recorded = tly_arena_alloc (arena, sizeof *recorded);
+    tally__purchase_recorded__init (recorded);
+    recorded->user = s_bytes (arena, user->pk, TLY_KEY_BYTES);
+    recorded->purchase_id = record->id;
+    recorded->item_id = record->item_id;
+    recorded->amount = record->amount;
+    recorded->timestamp = record->timestamp;
+    recorded->balance_after = record->balance_after;
+    Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
+    tally__event__init (event);
+    event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
+    event->purchase_recorded = recorded;
+    *event_p = event;
+
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
+    result->purchase = record;
+    return 0;
+}
+
+int
+tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
+                    const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
+                    Tally__MessageResult **result_p, Tally__Event **event_p)
+{
+    assert (self);
+    assert (tly_store_in_txn (self->store));
+    assert (user && message && arena && result_p && event_p);
+    assert (user->partition < self->limits.partition_count);
+    *event_p = NULL;
+    Tally__MessageResult *result = tly_arena_alloc (arena, sizeof *result);
+    tally__message_result__init (result);
+    result->message_id = message->message_id;
+    *result_p = result;
+    if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
+        //  Without an ID there is nothing to remember the result by.
+        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                     tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
+        return 0;
+    }
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    memcpy (key, user->pk, TLY_KEY_BYTES);
+    memcpy (key + TLY_KEY_BYTES, message->message_id.data, TLY_MESSAGE_ID_BYTES);
+    int rc = tly_store_result (self->store, key, arena, result_p);
+    if (rc != 1)
+        return rc == 0 ? 1 : -1;    //  a duplicate answers with the first result
+
+    Tally__Event *event = NULL;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT)
+        rc = s_execute_create (self, user, message->create_account, now_ms, arena, result, &event);
+    else
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY)
+        rc = s_execute_buy (self, user, message, now_ms, arena, result, &event);
+    else
+        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                     tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
+    if (rc == -1)
+        return -1;
+    if (tly_store_put_result (self->store, key, result, false) == -1)
+        return -1;
+    *event_p = event;
+    return 0;
+}
+
+int
+tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
+                    uint64_t *partition_seq)
+{
+    assert (self);
+    assert (tly_store_in_txn (self->store));
+    assert (partition < self->limits.partition_count);
+    uint64_t applied, stored_epoch;
+    if (tly_store_progress (self->store, partition, &applied, &stored_epoch) == -1)
+        return -1;
+    assert (applied < UINT64_MAX);
+    *partition_seq = applied + 1;
+    return tly_store_put_progress (self->store, partition, applied + 1, epoch);
+}
+
+//  ---------------------------------------------------------------- apply
+
+static int
+s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                 const Tally__AccountCreated *created)
+{
+    tly_object_kind_t kind;
+    uint32_t partition;
+    if (!created->balance_id || tly_object_id_parse (created->balance_id, &kind, &partition, NULL) == -1
+    ||  kind != TLY_OBJ_BALANCE || partition != draft->partition || created->initial_balance < 0)
+        return s_bad_record (draft, "malformed AccountCreated");
+    tly_account_state_t state;
+    int rc = tly_store_account (self->store, created->user.data, &state);
+    if (rc == -1)
+        return -1;
+    if (rc == 0)
+        return s_bad_record (draft, "AccountCreated for an existing account");
+    return s_create_account (self, created->user.data, created->balance_id,
+                             created->initial_balance, created->timestamp);
+}
+
+static int
+s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                  const Tally__PurchaseRecorded *recorded, tly_arena_t *arena)
+{
+    tly_object_kind_t kind;
+    uint32_t partition;
+    if (!recorded->purchase_id || !recorded->item_id
+    ||  tly_object_id_parse (recorded->purchase_id, &kind, &partition, NULL) == -1
+    ||  kind != TLY_OBJ_PURCHASE || partition != draft->partition)
+        return s_bad_record (draft, "malformed PurchaseRecorded");
+    tly_account_state_t state;
+    int rc = tly_store_account (self->store, recorded->user.data, &state);
+    if (rc == -1)
+        return -1;
+    int64_t expected;
+    if (rc == 1 || recorded->amount <= 0
+    ||  __builtin_sub_overflow (state.balance, recorded->amount, &expected)
+    ||  expected < 0 || expected != recorded->balance_after)
+        return s_bad_record (draft, "PurchaseRecorded does not follow the balance");
+    char user_id [TLY_ID_MAX];
+    tly_account_id (recorded->user.data, user_id);
+    Tally__PurchaseRecord record = TALLY__PURCHASE_RECORD__INIT;
+    record.id = recorded->purchase_id;
+    record.user_id = tly_arena_strdup (arena, user_id);
+    record.item_id = recorded->item_id;
+    record.amount = recorded->amount;
+    record.timestamp = recorded->timestamp;
+    record.balance_after = recorded->balance_after;
+    return s_record_purchase (self, recorded->user.data, &state, &record);
+}
+
+//  Every event must belong to the request's sender: one user per envelope.
+static int
+s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally__Event *event,
+               const ProtobufCBinaryData *sender, tly_arena_t *arena)
+{
+    const ProtobufCBinaryData *user = NULL;
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
+        user = &event->account_created->user;
+    else
+    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
+        user = &event->purchase_recorded->user;
+    else
+        return s_bad_record (draft, "unknown event");
+    if (user->len != TLY_KEY_BYTES || memcmp (user->data, sender->data, TLY_KEY_BYTES) != 0)
+        return s_bad_record (draft, "event user is not the request's sender");
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
+        return s_apply_created (self, draft, event->account_created);
+    return s_apply_purchase (self, draft, event->purchase_recorded, arena);
+}
+
+int
+tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena_t *arena)
+{
+    assert (self);
+    assert (tly_store_in_txn (self->store));
+    assert (draft && arena);
+    if (draft->partition >= self->limits.partition_count)
+        return s_bad_record (draft, "partition out of range");
+    uint64_t applied, epoch;
+    if (tly_store_progress (self->store, draft->partition, &applied, &epoch) == -1)
+        return -1;
+    if (draft->partition_seq <= applied)
+        return 0;
+    if (draft->partition_seq != applied + 1)
+        return s_bad_record (draft, "partition_seq is not the next one");
+    if (!draft->request)
+        return s_bad_record (draft, "no request");
+    Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (arena),
+                                                        draft->request->envelope.len,
+                                                        draft->request->envelope.data);
+    if (!envelope || envelope->sender.len != TLY_KEY_BYTES)
+        return s_bad_record (draft, "request does not decode");
+    for (size_t i = 0; i < draft->n_events; i++)
+        if (s_apply_event (self, draft, draft->events [i], &envelope->sender, arena) == -1)
+            return -1;
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    memcpy (key, envelope->sender.data, TLY_KEY_BYTES);
+    for (size_t i = 0; i < draft->n_results; i++) {
+        const Tally__MessageResult *result = draft->results [i];
+        if (result->message_id.len != TLY_MESSAGE_ID_BYTES)
+            continue;
+        memcpy (key + TLY_KEY_BYTES, result->message_id.data, TLY_MESSAGE_ID_BYTES);
+        if (tly_store_put_result (self->store, key, result, true) == -1)
+            return -1;
+    }
+    if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq,
+                                draft->epoch) == -1)
+        return -1;
+    return 1;
+}
+
+//  ---------------------------------------------------------------- reads
+
+int
+tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq,
+                     uint64_t *epoch)
+{
+    assert (self);
+    assert (partition < self->limits.partition_count);
+    return tly_store_progress (self->store, partition, applied_seq, epoch);
+}
+
+int
+tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                    tly_account_state_t *state)
+{
+    assert (self);
+    return tly_store_account (self->store, user, state);
+}
+
+Tally__PurchaseRecord *
+tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena)
+{
+    assert (self);
+    Tally__PurchaseRecord *record = NULL;
+    return tly_store_purchase (self->store, id, arena, &record) == 0 ? record : NULL;
+}
+
+//  ---------------------------------------------------------------- lifecycle
+
+void
+tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
+                      uint32_t partition_count)
+{
+    assert (user && pk);
+    memcpy (user->pk, pk, TLY_KEY_BYTES);
+    tly_account_id (pk, user->id);
+    user->partition = tly_partition_of (pk, partition_count);
+}
+
+tly_ledger_t *
+tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *limits)
+{
+    assert (path && limits);
+    assert (limits->partition_count > 0 && limits->partition_count <= TLY_PARTITIONS_MAX);
+    assert (limits->initial_max >= 0 && limits->amount_max > 0);
+    if (sodium_init () < 0) {
+        tly_log (TLY_ERROR, "ledger.open", "reason=\"libsodium failed to initialise\"");
+        return NULL;
+    }
+    tly_ledger_t *self = calloc (1, sizeof (tly_ledger_t));
+    if (!self)
+        return NULL;
+    self->limits = *limits;
+    self->store = tly_store_new (path, map_size);
+    if (!self->store)
+        tly_ledger_destroy (&self);
+    return self;
+}
+
+void
+tly_ledger_destroy (tly_ledger_t **self_p)
+{
+    assert (self_p);
+    tly_ledger_t *self = *self_p;
+    if (!self)
+        return;
+    tly_store_destroy (&self->store);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+tly_ledger_begin (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_begin (self->store);
+}
+
+int
+tly_ledger_commit (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_commit (self->store);
+}
+
+void
+tly_ledger_abort (tly_ledger_t *self)
+{
+    assert (self);
+    tly_store_abort (self->store);
+}
+
+bool
+tly_ledger_in_txn (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_in_txn (self->store);
+}

@@ -1,0 +1,91 @@
+//  tly_ledger - a balance actor's state: accounts, purchases, dedupe, progress.
+//
+//  The ledger decides inbox messages against the state (execute) and replays
+//  journal records into it (apply). Both write through the one open write
+//  transaction, so a batch's later messages see its earlier effects, and an
+//  abort forgets the whole batch. The tables live in a tly_store: a cache of
+//  the journal, which may be deleted at any time and is rebuilt by catch-up.
+//
+//      tly_ledger_t *ledger = tly_ledger_new (path, TLY_LMDB_MAP_DEFAULT, &limits);
+//      tly_ledger_begin (ledger);
+//      tly_ledger_execute (ledger, &user, message, now, arena, &result, &event);
+//      tly_ledger_advance (ledger, partition, epoch, &partition_seq);
+//      tly_ledger_commit (ledger);     //  or tly_ledger_abort
+#ifndef TLY_LEDGER_H_INCLUDED
+#define TLY_LEDGER_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_arena.h"
+#include "tly_limits.h"
+#include "tly_store.h"
+
+typedef struct _tly_ledger_t tly_ledger_t;
+
+typedef struct {
+    uint32_t partition_count;
+    int64_t initial_max;                //  createAccount initialBalance limit
+    int64_t amount_max;                 //  buy amount limit
+} tly_ledger_limits_t;
+
+//  An envelope's sender, resolved once per envelope.
+typedef struct {
+    uint8_t pk [TLY_KEY_BYTES];
+    char id [TLY_ID_MAX];               //  co_z...
+    uint32_t partition;
+} tly_ledger_user_t;
+
+//  Fills the ID and partition of the user with public key pk.
+void tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
+                      uint32_t partition_count);
+
+//  Opens (creating the directory and the environment if needed) the state in
+//  path and takes an exclusive lock on it. Returns NULL on failure (logged).
+tly_ledger_t *tly_ledger_new (const char *path, size_t map_size,
+                              const tly_ledger_limits_t *limits);
+void tly_ledger_destroy (tly_ledger_t **self_p);
+
+//  One write transaction at a time. Return 0 or -1 (logged); a failed commit
+//  discards the transaction.
+int  tly_ledger_begin (tly_ledger_t *self);
+int  tly_ledger_commit (tly_ledger_t *self);
+void tly_ledger_abort (tly_ledger_t *self);
+bool tly_ledger_in_txn (tly_ledger_t *self);
+
+//  Decides one message of user in the open transaction, as of now_ms. A
+//  message ID seen before returns the stored first result and changes
+//  nothing; otherwise the effects are written, the result is stored for
+//  dedupe, and *event_p is set when the state changed (else NULL). Results
+//  and events live in arena. Returns 0 (decided now), 1 (a duplicate: the
+//  first result), or -1 when storage failed (abort the transaction).
+int  tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
+                         const Tally__InboxMessage *message, int64_t now_ms,
+                         tly_arena_t *arena, Tally__MessageResult **result_p,
+                         Tally__Event **event_p);
+//  Takes the next partition_seq of partition for a new draft and records
+//  epoch, in the open transaction. Returns 0 or -1.
+int  tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
+                         uint64_t *partition_seq);
+//  Replays one journal record in the open transaction: its events, its
+//  results (for dedupe) and the partition's progress. A record at or below
+//  the applied partition_seq changes nothing. Returns 1 applied, 0 already
+//  applied, -1 when the record does not follow the state (gap, bad event) or
+//  storage failed (logged; abort the transaction).
+int  tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena_t *arena);
+
+//  Reads (in the open transaction, or a fresh read transaction).
+//  The partition's applied partition_seq and epoch (0, 0 when untouched).
+int  tly_ledger_progress (tly_ledger_t *self, uint32_t partition,
+                          uint64_t *applied_seq, uint64_t *epoch);
+//  Returns 0 with the state, 1 when the user has no account, -1 on failure.
+int  tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                         tly_account_state_t *state);
+//  Returns the purchase with object ID id (in arena), or NULL.
+Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id,
+                                            tly_arena_t *arena);
+
+void tly_ledger_test (bool verbose);
+
+#endif

@@ -1,0 +1,26 @@
+//  tly_router_socket - the router's two ROUTER sockets and their framing:
+//  every message is [peer routing id][one protobuf frame].
+#ifndef TLY_ROUTER_SOCKET_H_INCLUDED
+#define TLY_ROUTER_SOCKET_H_INCLUDED
+
+#include <czmq.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Queued messages per peer before libzmq refuses more (instead of 1000).
+#define TLY_ROUTER_SOCKET_HWM  200000
+
+//  A bound ROUTER socket with tally's options (frame cap, no linger, high
+//  water marks, unroutable sends reported). NULL with one line in error.
+zsock_t *tly_router_socket_bind (const char *endpoint, char *error, size_t error_size);
+//  Receives one message without blocking. Returns 1 with identity and data
+//  filled, 0 for a malformed message (logged and discarded), -1 when none waits.
+int      tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data);
+//  Sends [identity][data] without blocking. Returns 0, or -1 when the peer is
+//  gone or not reading (logged at debug): the router's timers cover both.
+int      tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_size,
+                                 const uint8_t *data, size_t size);
+//  Formats a routing id as hex for logs; text holds 2 * size + 1 bytes.
+void     tly_router_socket_hex (const uint8_t *identity, size_t size, char *text);
+
+#endif

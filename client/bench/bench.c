@@ -1,0 +1,506 @@
+//  bench - `tally bench`: C concurrent clients send M buys each in envelopes
+//  of B messages; prints durable throughput, round-trip latency quantiles,
+//  errors, each server process's CPU seconds and RSS, and checks at the end
+//  that the money adds up.
+#include "bench.h"
+
+#include <czmq.h>
+#include <assert.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tly_log.h"
+#include "tly_wire.h"
+
+#define S_READY_TIMEOUT_MS   30000
+
+typedef struct {
+    tly_account_t account;
+    int64_t initial;
+    int64_t bought;                 //  sum of successful buys (atomic)
+} s_user_t;
+
+typedef struct {
+    const char *gateway;
+    const char *worker_id;
+    int timeout_ms;
+    int64_t buys;                   //  per client
+    int batch;
+    int64_t amount;
+} s_plan_t;
+
+typedef struct {
+    const s_plan_t *plan;
+    s_user_t **users;               //  the users this client sends for
+    int user_count;
+    bench_latency_t latency;
+    int64_t ok;
+    int64_t refused;                //  per-message errors
+    int64_t failed;                 //  whole envelopes without an answer
+    char first_error [TLY_ERROR_TEXT_MAX + 64];
+} s_client_t;
+
+typedef struct {
+    double seconds;
+    int64_t ok, refused, failed;
+    bench_latency_t latency;
+} s_run_t;
+
+static void *
+s_client_run (void *arg)
+{
+    s_client_t *client = arg;
+    const s_plan_t *plan = client->plan;
+    tly_sender_t **senders = calloc ((size_t) client->user_count, sizeof *senders);
+    tly_msg_t *msgs = calloc ((size_t) plan->batch, sizeof *msgs);
+    tly_result_t *results = calloc ((size_t) plan->batch, sizeof *results);
+    assert (senders && msgs && results);
+    for (int u = 0; u < client->user_count; u++) {
+        senders [u] = tly_sender_new (plan->gateway, plan->worker_id, &client->users [u]->account);
+        assert (senders [u]);
+    }
+    int64_t sent = 0;
+    for (int64_t round = 0; sent < plan->buys; round++) {
+        int u = (int) (round % client->user_count);
+        size_t n = (size_t) (plan->buys - sent < plan->batch ? plan->buys - sent : plan->batch);
+        for (size_t i = 0; i < n; i++)
+            tly_msg_buy (&msgs [i], "bench-item", plan->amount);
+        int64_t start = zclock_usecs ();
+        int rc = tly_sender_send (senders [u], msgs, n, plan->timeout_ms, results);
+        bench_latency_add (&client->latency, zclock_usecs () - start);
+        sent += (int64_t) n;
+        if (rc != 0) {
+            client->failed++;
+            if (!*client->first_error)
+                snprintf (client->first_error, sizeof client->first_error, "%s: %s",
+                          tly_error_name (tly_sender_error (senders [u])->code),
+                          tly_sender_error (senders [u])->message);
+            continue;
+        }
+        int64_t spent = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (results [i].ok) {
+                client->ok++;
+                spent += results [i].amount;
+            }
+            else {
+                client->refused++;
+                if (!*client->first_error)
+                    snprintf (client->first_error, sizeof client->first_error, "%s: %s",
+                              tly_error_name (results [i].code), results [i].message);
+            }
+        }
+        __atomic_fetch_add (&client->users [u]->bought, spent, __ATOMIC_RELAXED);
+    }
+    for (int u = 0; u < client->user_count; u++)
+        tly_sender_destroy (&senders [u]);
+    free (senders);
+    free (msgs);
+    free (results);
+    return NULL;
+}
+
+//  Runs `clients` clients over users; client c sends for users c, c+C, ...
+static int
+s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, s_run_t *run)
+{
+    s_client_t *pool = calloc ((size_t) clients, sizeof *pool);
+    pthread_t *threads = calloc ((size_t) clients, sizeof *threads);
+    assert (pool && threads);
+    for (int c = 0; c < clients; c++) {
+        pool [c].plan = plan;
+        int mine = user_count >= clients ? (user_count - c + clients - 1) / clients : 1;
+        pool [c].users = calloc ((size_t) mine, sizeof *pool [c].users);
+        assert (pool [c].users);
+        for (int k = 0; k < mine; k++)
+            pool [c].users [k] = &users [user_count >= clients ? c + k * clients : c % user_count];
+        pool [c].user_count = mine;
+    }
+    int64_t start = zclock_usecs ();
+    for (int c = 0; c < clients; c++)
+        if (pthread_create (&threads [c], NULL, s_client_run, &pool [c]) != 0) {
+            fprintf (stderr, "tally bench: cannot start client thread %d\n", c);
+            exit (CLI_EXIT_USAGE);
+        }
+    memset (run, 0, sizeof *run);
+    for (int c = 0; c < clients; c++) {
+        pthread_join (threads [c], NULL);
+        run->ok += pool [c].ok;
+        run->refused += pool [c].refused;
+        run->failed += pool [c].failed;
+        bench_latency_merge (&run->latency, &pool [c].latency);
+        if (pool [c].first_error [0] && run->refused + run->failed > 0)
+            fprintf (stderr, "tally bench: client %d first error: %s\n", c, pool [c].first_error);
+        bench_latency_free (&pool [c].latency);
+        free (pool [c].users);
+    }
+    run->seconds = (double) (zclock_usecs () - start) / 1e6;
+    free (pool);
+    free (threads);
+    return 0;
+}
+
+//  createAccount for every user; a second one (the check) returns the balance.
+static int
+s_balances (const s_plan_t *plan, s_user_t *users, int user_count, int64_t initial,
+            int64_t *balances)
+{
+    tly_sender_t *sender = NULL;
+    for (int u = 0; u < user_count; u++) {
+        sender = tly_sender_new (plan->gateway, plan->worker_id, &users [u].account);
+        assert (sender);
+        tly_msg_t msg;
+        tly_msg_create_account (&msg, initial);
+        tly_result_t result;
+        if (tly_sender_send_one (sender, &msg, plan->timeout_ms, &result) != 0 || !result.ok) {
+            fprintf (stderr, "tally bench: createAccount for user %d failed: %s\n", u,
+                     result.ok ? tly_sender_error (sender)->message : result.message);
+            tly_sender_destroy (&sender);
+            return -1;
+        }
+        balances [u] = result.balance;
+        tly_sender_destroy (&sender);
+    }
+    return 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally bench [options]\n"
+           "  --clients C        concurrent clients (default 16)\n"
+           "  --users U          distinct accounts (default: C)\n"
+           "  --buys M           buys per client (default 1000)\n"
+           "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
+           "  --initial N        each user's initial balance (default: enough for every buy)\n"
+           "  --baseline N       first run N buys from one client, batch 1, and print ratios\n"
+           "  --json FILE        also write the figures as JSON (- for stdout)\n"
+           "  --timeout-ms MS    per envelope (default 10000)\n"
+           "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
+           "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n", out);
+}
+
+//  Starts `tally up` as a child and waits for DIR/tally.env.
+static pid_t
+s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
+                char *gateway, size_t gateway_size, char *worker, size_t worker_size)
+{
+    char self [4096];
+    ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (size <= 0)
+        return -1;
+    self [size] = 0;
+    char port [16], actors_text [16], initial [32];
+    snprintf (port, sizeof port, "%d", base_port);
+    snprintf (actors_text, sizeof actors_text, "%d", actors);
+    snprintf (initial, sizeof initial, "%lld", (long long) max_initial);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        char *argv [] = { self, "up", "--data-dir", (char *) data_dir, "--base-port", port,
+                          "--actors", actors_text, "--max-initial", initial, NULL };
+        int null = open ("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2 (null, STDOUT_FILENO);
+        execv (self, argv);
+        _exit (127);
+    }
+    char env_path [4200];
+    snprintf (env_path, sizeof env_path, "%s/tally.env", data_dir);
+    int64_t deadline = tly_mono_ms () + S_READY_TIMEOUT_MS;
+    while (tly_mono_ms () < deadline) {
+        int status;
+        if (waitpid (pid, &status, WNOHANG) == pid) {
+            fprintf (stderr, "tally bench: tally up exited early; see %s/logs\n", data_dir);
+            return -1;
+        }
+        FILE *file = fopen (env_path, "r");
+        if (file) {
+            char line [256];
+            *gateway = *worker = 0;
+            while (fgets (line, sizeof line, file)) {
+                line [strcspn (line, "\n")] = 0;
+                if (strncmp (line, "TALLY_GATEWAY=", 14) == 0 && strlen (line + 14) < gateway_size)
+                    memcpy (gateway, line + 14, strlen (line + 14) + 1);
+                if (strncmp (line, "TALLY_WORKER_ACCOUNT=", 21) == 0 && strlen (line + 21) < worker_size)
+                    memcpy (worker, line + 21, strlen (line + 21) + 1);
+            }
+            fclose (file);
+            if (*gateway && *worker)
+                return pid;
+        }
+        zclock_sleep (20);      //  polling a file the child writes once, under a deadline
+    }
+    fprintf (stderr, "tally bench: system not ready within %d ms; see %s/logs\n",
+             S_READY_TIMEOUT_MS, data_dir);
+    kill (pid, SIGTERM);
+    waitpid (pid, NULL, 0);
+    return -1;
+}
+
+static void
+s_stop_system (pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill (pid, SIGTERM);
+    waitpid (pid, NULL, 0);
+}
+
+static void
+s_print_run (FILE *out, const char *label, s_run_t *run)
+{
+    double rate = run->seconds > 0 ? (double) run->ok / run->seconds : 0;
+    fprintf (out, "%-15s %.0f durable buys/s (%lld ok in %.3f s)\n", label, rate,
+             (long long) run->ok, run->seconds);
+    fprintf (out, "%-15s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  (%zu envelopes)\n",
+             "round trip", bench_latency_quantile (&run->latency, 0.5) / 1e3,
+             bench_latency_quantile (&run->latency, 0.9) / 1e3,
+             bench_latency_quantile (&run->latency, 0.99) / 1e3,
+             bench_latency_quantile (&run->latency, 0.999) / 1e3, run->latency.count);
+    fprintf (out, "%-15s %lld refused messages, %lld envelopes unanswered\n", "errors",
+             (long long) run->refused, (long long) run->failed);
+}
+
+static void
+s_json_run (FILE *out, const char *key, s_run_t *run)
+{
+    fprintf (out, "\"%s\":{\"seconds\":%.6f,\"ok\":%lld,\"refused\":%lld,\"failed\":%lld,"
+             "\"buys_per_second\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
+             "\"p999\":%.3f},\"envelopes\":%zu}", key, run->seconds, (long long) run->ok,
+             (long long) run->refused, (long long) run->failed,
+             run->seconds > 0 ? (double) run->ok / run->seconds : 0,
+             bench_latency_quantile (&run->latency, 0.5) / 1e3,
+             bench_latency_quantile (&run->latency, 0.9) / 1e3,
+             bench_latency_quantile (&run->latency, 0.99) / 1e3,
+             bench_latency_quantile (&run->latency, 0.999) / 1e3, run->latency.count);
+}
+
+int
+cli_bench (int argc, char **argv)
+{
+    int64_t clients = 16, users_n = 0, buys = 1000, batch = 1, initial = 0, baseline = 0;
+    int64_t timeout_ms = 10000, base_port = 17800, actors = 2;
+    const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
+    const char *json_path = NULL, *data_dir_flag = NULL;
+    static struct option options [] = {
+        { "clients", required_argument, 0, 'c' }, { "users", required_argument, 0, 'u' },
+        { "buys", required_argument, 0, 'm' }, { "batch", required_argument, 0, 'b' },
+        { "initial", required_argument, 0, 'i' }, { "baseline", required_argument, 0, 'B' },
+        { "json", required_argument, 0, 'j' }, { "timeout-ms", required_argument, 0, 't' },
+        { "gateway", required_argument, 0, 'g' }, { "worker", required_argument, 0, 'w' },
+        { "pids", required_argument, 0, 'p' }, { "base-port", required_argument, 0, 'P' },
+        { "data-dir", required_argument, 0, 'd' }, { "actors", required_argument, 0, 'a' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+    };
+    optind = 1;
+    int option;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        int rc = 0;
+        switch (option) {
+            case 'c': rc = cli_flag_int ("bench", "--clients", optarg, 1, BENCH_CLIENTS_MAX, &clients); break;
+            case 'u': rc = cli_flag_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n); break;
+            case 'm': rc = cli_flag_int ("bench", "--buys", optarg, 1, 100000000, &buys); break;
+            case 'b': rc = cli_flag_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch); break;
+            case 'i': rc = cli_flag_int ("bench", "--initial", optarg, 1, INT64_MAX / 2, &initial); break;
+            case 'B': rc = cli_flag_int ("bench", "--baseline", optarg, 1, 1000000, &baseline); break;
+            case 't': rc = cli_flag_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms); break;
+            case 'P': rc = cli_flag_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
+            case 'a': rc = cli_flag_int ("bench", "--actors", optarg, 1, 8, &actors); break;
+            case 'j': json_path = optarg; break;
+            case 'g': gateway_flag = optarg; break;
+            case 'w': worker_flag = optarg; break;
+            case 'p': pids_flag = optarg; break;
+            case 'd': data_dir_flag = optarg; break;
+            case 'h': s_usage (stdout); return CLI_EXIT_OK;
+            default: return cli_bad_option ("bench", argc, argv);
+        }
+        if (rc != 0)
+            return CLI_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        fprintf (stderr, "tally bench: unexpected argument '%s'\n", argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (!users_n)
+        users_n = clients;
+    //  Every user gets enough for all the buys that may land on it.
+    int64_t per_user = (clients * buys + users_n - 1) / users_n;
+    if (!initial)
+        initial = per_user + baseline;
+
+    char gateway [CLI_ENDPOINT_MAX], worker [TLY_ID_MAX], data_dir [4096], pids_path [4200];
+    pid_t up_pid = 0;
+    bool scratch = false;
+    if (gateway_flag || worker_flag) {
+        if (!gateway_flag || !worker_flag) {
+            fprintf (stderr, "tally bench: --gateway and --worker go together\n");
+            return CLI_EXIT_USAGE;
+        }
+        snprintf (gateway, sizeof gateway, "%s", gateway_flag);
+        snprintf (worker, sizeof worker, "%s", worker_flag);
+        snprintf (pids_path, sizeof pids_path, "%s", pids_flag ? pids_flag : "");
+    }
+    else {
+        if (data_dir_flag)
+            snprintf (data_dir, sizeof data_dir, "%s", data_dir_flag);
+        else {
+            snprintf (data_dir, sizeof data_dir, "/tmp/tally-bench-XXXXXX");
+            if (!mkdtemp (data_dir)) {
+                fprintf (stderr, "tally bench: cannot create a scratch directory\n");
+                return CLI_EXIT_USAGE;
+            }
+            scratch = true;
+        }
+        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial,
+                                 gateway, sizeof gateway, worker, sizeof worker);
+        if (up_pid <= 0)
+            return CLI_EXIT_USAGE;
+        snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);
+    }
+
+    bench_proc_t procs [BENCH_PROCS_MAX];
+    int proc_count = *pids_path ? bench_procs_load (pids_path, procs, BENCH_PROCS_MAX) : 0;
+    if (proc_count < 0)
+        proc_count = 0;
+    long idle_rss_total = 0;
+    for (int i = 0; i < proc_count; i++) {
+        procs [i].idle_rss_kb = bench_proc_status_kb (procs [i].pid, "VmRSS");
+        idle_rss_total += procs [i].idle_rss_kb > 0 ? procs [i].idle_rss_kb : 0;
+    }
+
+    s_user_t *users = calloc ((size_t) users_n, sizeof *users);
+    int64_t *balances = calloc ((size_t) users_n, sizeof *balances);
+    assert (users && balances);
+    for (int64_t u = 0; u < users_n; u++) {
+        tly_account_generate (&users [u].account);
+        users [u].initial = initial;
+    }
+    s_plan_t plan = { gateway, worker, (int) timeout_ms, buys, (int) batch, 1 };
+    int exit_code = CLI_EXIT_OK;
+    if (s_balances (&plan, users, (int) users_n, initial, balances) != 0) {
+        exit_code = CLI_EXIT_USAGE;
+        goto done;
+    }
+    for (int64_t u = 0; u < users_n; u++)
+        if (balances [u] != initial) {
+            fprintf (stderr, "tally bench: user %lld starts at %lld, not %lld (is --max-initial lower?)\n",
+                     (long long) u, (long long) balances [u], (long long) initial);
+            exit_code = CLI_EXIT_USAGE;
+            goto done;
+        }
+
+    s_run_t base_run = { 0 };
+    if (baseline) {
+        s_plan_t base_plan = plan;
+        base_plan.buys = baseline;
+        base_plan.batch = 1;
+        s_run (&base_plan, users, 1, 1, &base_run);
+    }
+    for (int i = 0; i < proc_count; i++)
+        procs [i].cpu_start = bench_proc_cpu (procs [i].pid);
+    s_run_t run;
+    s_run (&plan, users, (int) users_n, (int) clients, &run);
+    for (int i = 0; i < proc_count; i++) {
+        procs [i].cpu_seconds = bench_proc_cpu (procs [i].pid) - procs [i].cpu_start;
+        procs [i].peak_rss_kb = bench_proc_status_kb (procs [i].pid, "VmHWM");
+    }
+
+    //  Correctness: every balance is its initial minus its acknowledged buys,
+    //  none is negative, and the totals agree.
+    int64_t total_initial = 0, total_bought = 0, total_now = 0, mismatches = 0, negatives = 0;
+    if (s_balances (&plan, users, (int) users_n, initial, balances) != 0) {
+        exit_code = CLI_EXIT_USAGE;
+        goto done;
+    }
+    for (int64_t u = 0; u < users_n; u++) {
+        total_initial += users [u].initial;
+        total_bought += users [u].bought;
+        total_now += balances [u];
+        negatives += balances [u] < 0;
+        mismatches += balances [u] != users [u].initial - users [u].bought;
+    }
+    bool correct = mismatches == 0 && negatives == 0 && total_now == total_initial - total_bought
+                && run.ok == total_bought - (baseline ? base_run.ok : 0);
+
+    printf ("tally bench: clients=%lld users=%lld buys/client=%lld batch=%lld gateway=%s\n",
+            (long long) clients, (long long) users_n, (long long) buys, (long long) batch, gateway);
+    if (baseline) {
+        s_print_run (stdout, "baseline", &base_run);
+        printf ("%-15s (1 client, batch 1, %lld buys)\n", "", (long long) baseline);
+    }
+    s_print_run (stdout, "throughput", &run);
+    if (baseline && base_run.seconds > 0 && base_run.ok > 0) {
+        double base_rate = (double) base_run.ok / base_run.seconds;
+        double rate = run.seconds > 0 ? (double) run.ok / run.seconds : 0;
+        printf ("%-15s throughput x%.1f of baseline; p50 round trip x%.2f of baseline\n", "ratio",
+                rate / base_rate,
+                (double) bench_latency_quantile (&run.latency, 0.5)
+                    / (double) bench_latency_quantile (&base_run.latency, 0.5));
+    }
+    printf ("%-15s n/a (subscriptions are not part of this build)\n", "subscription");
+    if (proc_count) {
+        printf ("%-15s %-12s %8s %12s %12s\n", "process", "name", "cpu s", "idle rss kB", "peak rss kB");
+        for (int i = 0; i < proc_count; i++)
+            printf ("%-15s %-12s %8.2f %12ld %12ld\n", "", procs [i].name, procs [i].cpu_seconds,
+                    procs [i].idle_rss_kb, procs [i].peak_rss_kb);
+        printf ("%-15s %.1f MB idle RSS, all server processes together\n", "memory",
+                (double) idle_rss_total / 1024.0);
+    }
+    printf ("%-15s %s: sum of balances %lld == initial %lld - bought %lld; %lld mismatched, %lld negative\n",
+            "correctness", correct ? "OK" : "FAILED", (long long) total_now,
+            (long long) total_initial, (long long) total_bought, (long long) mismatches,
+            (long long) negatives);
+
+    if (json_path) {
+        FILE *out = streq (json_path, "-") ? stdout : fopen (json_path, "w");
+        if (!out) {
+            fprintf (stderr, "tally bench: cannot write %s\n", json_path);
+            exit_code = CLI_EXIT_USAGE;
+        }
+        else {
+            fprintf (out, "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,",
+                     (long long) clients, (long long) users_n, (long long) buys, (long long) batch);
+            s_json_run (out, "run", &run);
+            if (baseline) {
+                fputc (',', out);
+                s_json_run (out, "baseline", &base_run);
+            }
+            fprintf (out, ",\"processes\":[");
+            for (int i = 0; i < proc_count; i++)
+                fprintf (out, "%s{\"name\":\"%s\",\"pid\":%ld,\"cpu_seconds\":%.3f,\"idle_rss_kb\":%ld,"
+                         "\"peak_rss_kb\":%ld}", i ? "," : "", procs [i].name, (long) procs [i].pid,
+                         procs [i].cpu_seconds, procs [i].idle_rss_kb, procs [i].peak_rss_kb);
+            fprintf (out, "],\"idle_rss_kb_total\":%ld,\"correct\":%s,\"balance_total\":%lld,"
+                     "\"initial_total\":%lld,\"bought_total\":%lld}\n", idle_rss_total,
+                     correct ? "true" : "false", (long long) total_now, (long long) total_initial,
+                     (long long) total_bought);
+            if (out != stdout)
+                fclose (out);
+        }
+    }
+    if (!correct) {
+        fprintf (stderr, "tally bench: CORRECTNESS CHECK FAILED\n");
+        exit_code = CLI_EXIT_REJECTED;
+    }
+    bench_latency_free (&run.latency);
+    bench_latency_free (&base_run.latency);
+done:
+    free (users);
+    free (balances);
+    s_stop_system (up_pid);
+    if (scratch) {
+        char command [4200];
+        snprintf (command, sizeof command, "rm -rf '%s'", data_dir);
+        if (system (command) != 0)
+            fprintf (stderr, "tally bench: could not remove %s\n", data_dir);
+    }
+    return exit_code;
+}

@@ -1,0 +1,62 @@
+//  cli - the `tally` command: shared helpers and one entry point per subcommand.
+#ifndef CLI_H_INCLUDED
+#define CLI_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tally.h"
+
+#define CLI_EXIT_OK              0
+#define CLI_EXIT_REJECTED        1       //  the cluster refused the request
+#define CLI_EXIT_USAGE           2       //  bad arguments, or no answer (timeout, no gateway)
+
+#define CLI_GATEWAY_DEFAULT      "tcp://127.0.0.1:7700"
+#define CLI_TIMEOUT_MS_DEFAULT   10000
+#define CLI_TIMEOUT_MS_MAX       3600000
+#define CLI_ENDPOINT_MAX         256
+
+//  Subcommands: argv [0] is the subcommand's own name ("send", "up", ...).
+int  cli_account (int argc, char **argv);
+int  cli_send (int argc, char **argv);
+int  cli_status (int argc, char **argv);
+int  cli_up (int argc, char **argv);
+
+//  Parses a whole string as a decimal integer in [min, max]: no blanks, no
+//  trailing characters, no overflow. Returns 0 or -1.
+int  cli_parse_int (const char *text, int64_t min, int64_t max, int64_t *value);
+//  cli_parse_int for a flag; on failure prints "<command>: <flag>: not an
+//  integer in range [min, max]: <text>" to stderr and returns -1.
+int  cli_flag_int (const char *command, const char *flag, const char *text,
+                   int64_t min, int64_t max, int64_t *value);
+
+//  Writes text as a JSON string literal, quotes included. Control characters
+//  are escaped; bytes that are not valid UTF-8 become U+FFFD.
+void cli_json_string (FILE *out, const char *text);
+//  {"account":"co_z...","secret":"...","name":"..."} and a newline.
+void cli_json_account (FILE *out, const char *account_id, const char *secret, const char *name);
+//  One reply as one line of JSON.
+void cli_json_result (FILE *out, const tly_result_t *result);
+void cli_json_error (FILE *out, Tally__ErrorCode code, const char *message);
+//  One successful result as one human line.
+void cli_text_result (FILE *out, const tly_result_t *result);
+//  Unix ms as 2026-11-27T07:00:00.123Z into out (at least 32 bytes).
+void cli_format_ms (int64_t unix_ms, char *out, size_t out_size);
+
+//  Prints a result (stdout, or stderr for a refusal in text mode) and
+//  returns the exit code it deserves.
+int  cli_report_result (const tly_result_t *result, bool json);
+//  Prints a whole-request failure and returns its exit code: CLI_EXIT_USAGE
+//  when no answer came or the cluster could not take the request, otherwise
+//  CLI_EXIT_REJECTED.
+int  cli_report_error (const tly_error_t *error, bool json);
+
+//  The gateway endpoint: the flag, else $TALLY_GATEWAY, else the default.
+const char *cli_gateway (const char *flag_value);
+
+//  Reports an unknown option or missing argument met by getopt_long and
+//  returns CLI_EXIT_USAGE.
+int  cli_bad_option (const char *command, int argc, char **argv);
+
+#endif

@@ -1,0 +1,227 @@
+//  cli_util - number parsing, JSON and text output shared by the subcommands.
+#include "cli.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int
+cli_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
+{
+    assert (text && value);
+    assert (min <= max);
+    //  strtoll skips leading blanks and accepts '+': a flag value must be
+    //  exactly an optional '-' and digits.
+    const char *digits = text [0] == '-' ? text + 1 : text;
+    if (*digits < '0' || *digits > '9')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll (text, &end, 10);
+    if (errno == ERANGE || end == text || *end != 0)
+        return -1;
+    if (parsed < min || parsed > max)
+        return -1;
+    *value = parsed;
+    return 0;
+}
+
+int
+cli_flag_int (const char *command, const char *flag, const char *text,
+              int64_t min, int64_t max, int64_t *value)
+{
+    if (cli_parse_int (text, min, max, value) == 0)
+        return 0;
+    fprintf (stderr, "%s: %s: not an integer in range [%" PRId64 ", %" PRId64 "]: '%s'\n",
+             command, flag, min, max, text);
+    return -1;
+}
+
+//  Length of a valid UTF-8 sequence starting at text, or 0.
+static size_t
+s_utf8_sequence (const unsigned char *text)
+{
+    size_t size = text [0] >= 0xC2 && text [0] <= 0xDF ? 2
+                : text [0] >= 0xE0 && text [0] <= 0xEF ? 3
+                : text [0] >= 0xF0 && text [0] <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < size; i++)
+        if (text [i] == 0)
+            return 0;
+    if (size && tly_utf8_valid ((const char *) text, size))
+        return size;
+    return 0;
+}
+
+void
+cli_json_string (FILE *out, const char *text)
+{
+    assert (out && text);
+    const unsigned char *at = (const unsigned char *) text;
+    fputc ('"', out);
+    while (*at) {
+        unsigned char c = *at;
+        if (c == '"' || c == '\\') {
+            fputc ('\\', out);
+            fputc (c, out);
+        }
+        else if (c == '\n')
+            fputs ("\\n", out);
+        else if (c == '\r')
+            fputs ("\\r", out);
+        else if (c == '\t')
+            fputs ("\\t", out);
+        else if (c == '\b')
+            fputs ("\\b", out);
+        else if (c == '\f')
+            fputs ("\\f", out);
+        else if (c < 0x20 || c == 0x7F)
+            fprintf (out, "\\u%04x", c);
+        else if (c < 0x80)
+            fputc (c, out);
+        else {
+            size_t size = s_utf8_sequence (at);
+            if (size == 0) {
+                fputs ("\\ufffd", out);
+                size = 1;
+            }
+            else
+                fwrite (at, 1, size, out);
+            at += size;
+            continue;
+        }
+        at++;
+    }
+    fputc ('"', out);
+}
+
+void
+cli_json_account (FILE *out, const char *account_id, const char *secret, const char *name)
+{
+    fputs ("{\"account\":", out);
+    cli_json_string (out, account_id);
+    fputs (",\"secret\":", out);
+    cli_json_string (out, secret);
+    fputs (",\"name\":", out);
+    cli_json_string (out, name);
+    fputs ("}\n", out);
+}
+
+void
+cli_json_error (FILE *out, Tally__ErrorCode code, const char *message)
+{
+    fputs ("{\"ok\":false,\"error\":{\"code\":", out);
+    cli_json_string (out, tly_error_name (code));
+    fputs (",\"message\":", out);
+    cli_json_string (out, message);
+    fputs ("}}\n", out);
+}
+
+void
+cli_json_result (FILE *out, const tly_result_t *result)
+{
+    assert (out && result);
+    if (!result->ok) {
+        cli_json_error (out, result->code, result->message);
+        return;
+    }
+    fputs ("{\"ok\":true,\"result\":{\"id\":", out);
+    cli_json_string (out, result->id);
+    fputs (",\"userId\":", out);
+    cli_json_string (out, result->user_id);
+    if (result->kind == TLY_RESULT_BALANCE)
+        fprintf (out, ",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64,
+                 result->balance, result->last_updated);
+    else {
+        assert (result->kind == TLY_RESULT_PURCHASE);
+        fputs (",\"itemId\":", out);
+        cli_json_string (out, result->item_id);
+        fprintf (out, ",\"amount\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64,
+                 result->amount, result->timestamp, result->balance_after);
+    }
+    fputs ("}}\n", out);
+}
+
+void
+cli_format_ms (int64_t unix_ms, char *out, size_t out_size)
+{
+    assert (out_size >= 32);
+    time_t seconds = (time_t) (unix_ms / 1000);
+    int millis = (int) (unix_ms % 1000);
+    if (millis < 0) {
+        seconds--;
+        millis += 1000;
+    }
+    struct tm utc;
+    if (!gmtime_r (&seconds, &utc)) {
+        snprintf (out, out_size, "%" PRId64 "ms", unix_ms);
+        return;
+    }
+    char stamp [24];
+    strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf (out, out_size, "%s.%03dZ", stamp, millis);
+}
+
+void
+cli_text_result (FILE *out, const tly_result_t *result)
+{
+    assert (out && result && result->ok);
+    char when [32];
+    if (result->kind == TLY_RESULT_BALANCE) {
+        cli_format_ms (result->last_updated, when, sizeof when);
+        fprintf (out, "balance %s user %s = %" PRId64 " (updated %s)\n",
+                 result->id, result->user_id, result->balance, when);
+    }
+    else {
+        assert (result->kind == TLY_RESULT_PURCHASE);
+        fprintf (out, "purchase %s item %s amount %" PRId64 " balanceAfter %" PRId64 "\n",
+                 result->id, result->item_id, result->amount, result->balance_after);
+    }
+}
+
+int
+cli_report_result (const tly_result_t *result, bool json)
+{
+    if (json)
+        cli_json_result (stdout, result);
+    else
+    if (result->ok)
+        cli_text_result (stdout, result);
+    else
+        fprintf (stderr, "error: %s (%s)\n", result->message, tly_error_name (result->code));
+    return result->ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+}
+
+int
+cli_report_error (const tly_error_t *error, bool json)
+{
+    if (json)
+        cli_json_error (stdout, error->code, error->message);
+    else
+        fprintf (stderr, "error: %s (%s)\n", error->message, tly_error_name (error->code));
+    bool unanswered = !error->remote
+                   || error->code == TALLY__ERROR_CODE__UNAVAILABLE
+                   || error->code == TALLY__ERROR_CODE__TIMEOUT;
+    return unanswered ? CLI_EXIT_USAGE : CLI_EXIT_REJECTED;
+}
+
+const char *
+cli_gateway (const char *flag_value)
+{
+    if (flag_value)
+        return flag_value;
+    const char *env = getenv ("TALLY_GATEWAY");
+    return env && *env ? env : CLI_GATEWAY_DEFAULT;
+}
+
+int
+cli_bad_option (const char *command, int argc, char **argv)
+{
+    const char *option = optind >= 1 && optind <= argc ? argv [optind - 1] : "?";
+    fprintf (stderr, "%s: bad option or missing value: '%s' (try %s --help)\n",
+             command, option, command);
+    return CLI_EXIT_USAGE;
+}

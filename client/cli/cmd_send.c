@@ -1,0 +1,187 @@
+//  tally send - sign one inbox message, send it through a gateway, print the reply.
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally send create-account --initial N [options]\n"
+           "       tally send buy --item ITEM --amount N [options]\n"
+           "\n"
+           "options:\n"
+           "  --gateway ENDPOINT    gateway to send to (default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT ")\n"
+           "  --worker co_z...      the worker inbox (default $TALLY_WORKER_ACCOUNT)\n"
+           "  --account-file FILE   your account, as `tally account create --json` writes it\n"
+           "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
+           "  --timeout-ms MS       give up after MS milliseconds (default 10000); the same\n"
+           "                        signed message is resent within it, which is safe\n"
+           "  --json                print {\"ok\":..,\"result\"|\"error\":..} instead of text\n"
+           "\n"
+           "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE), 2 usage error or no answer.\n",
+           out);
+}
+
+typedef struct {
+    const char *gateway;
+    const char *worker;
+    const char *account_file;
+    int64_t timeout_ms;
+    bool json;
+    bool has_initial;
+    int64_t initial;
+    const char *item;
+    bool has_amount;
+    int64_t amount;
+} s_args_t;
+
+//  Returns -1 to go on, or the exit code.
+static int
+s_parse (const char *command, int argc, char **argv, s_args_t *args)
+{
+    static const struct option options [] = {
+        { "gateway", required_argument, NULL, 'g' },
+        { "worker", required_argument, NULL, 'w' },
+        { "account-file", required_argument, NULL, 'f' },
+        { "timeout-ms", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "initial", required_argument, NULL, 'i' },
+        { "item", required_argument, NULL, 'I' },
+        { "amount", required_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    args->timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        if (opt == 'g')
+            args->gateway = optarg;
+        else if (opt == 'w')
+            args->worker = optarg;
+        else if (opt == 'f')
+            args->account_file = optarg;
+        else if (opt == 't') {
+            if (cli_flag_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &args->timeout_ms) == -1)
+                return CLI_EXIT_USAGE;
+        }
+        else if (opt == 'j')
+            args->json = true;
+        else if (opt == 'i') {
+            if (cli_flag_int (command, "--initial", optarg, INT64_MIN, INT64_MAX, &args->initial) == -1)
+                return CLI_EXIT_USAGE;
+            args->has_initial = true;
+        }
+        else if (opt == 'I')
+            args->item = optarg;
+        else if (opt == 'a') {
+            if (cli_flag_int (command, "--amount", optarg, INT64_MIN, INT64_MAX, &args->amount) == -1)
+                return CLI_EXIT_USAGE;
+            args->has_amount = true;
+        }
+        else if (opt == 'h') {
+            s_usage (stdout);
+            return CLI_EXIT_OK;
+        }
+        else
+            return cli_bad_option (command, argc, argv);
+    }
+    if (optind < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+//  Builds the one message the arguments describe. Returns -1 to go on, or the exit code.
+static int
+s_message (const char *command, const char *kind, const s_args_t *args, tly_msg_t *msg)
+{
+    if (strcmp (kind, "create-account") == 0) {
+        if (!args->has_initial) {
+            fprintf (stderr, "%s: --initial is required\n", command);
+            return CLI_EXIT_USAGE;
+        }
+        if (args->item || args->has_amount) {
+            fprintf (stderr, "%s: --item and --amount belong to `tally send buy`\n", command);
+            return CLI_EXIT_USAGE;
+        }
+        tly_msg_create_account (msg, args->initial);
+        return -1;
+    }
+    if (!args->item || !args->has_amount) {
+        fprintf (stderr, "%s: --item and --amount are required\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    if (args->has_initial) {
+        fprintf (stderr, "%s: --initial belongs to `tally send create-account`\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    if (tly_msg_buy (msg, args->item, args->amount) == -1) {
+        fprintf (stderr, "%s: --item: longer than %d bytes\n", command, TLY_MSG_ITEM_CAP);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+int
+cli_send (int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0)) {
+        s_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 2 || (strcmp (argv [1], "create-account") != 0 && strcmp (argv [1], "buy") != 0)) {
+        fprintf (stderr, "tally send: expected 'create-account' or 'buy'\n");
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *kind = argv [1];
+    char command [64];
+    snprintf (command, sizeof command, "tally send %s", kind);
+    s_args_t args = { 0 };
+    int rc = s_parse (command, argc - 1, argv + 1, &args);
+    if (rc != -1)
+        return rc;
+    tly_msg_t msg;
+    rc = s_message (command, kind, &args, &msg);
+    if (rc != -1)
+        return rc;
+
+    const char *worker = args.worker ? args.worker : getenv ("TALLY_WORKER_ACCOUNT");
+    uint8_t worker_pk [TLY_KEY_BYTES];
+    if (!worker || !*worker) {
+        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    if (tly_account_id_parse (worker, worker_pk) == -1) {
+        fprintf (stderr, "%s: worker '%s' is not an account ID (co_z...)\n", command, worker);
+        return CLI_EXIT_USAGE;
+    }
+    tly_account_t account;
+    char reason [256];
+    int loaded = args.account_file
+               ? tly_account_from_file (args.account_file, &account, reason, sizeof reason)
+               : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
+                                       &account, reason, sizeof reason);
+    if (loaded == -1) {
+        fprintf (stderr, "%s: %s (use --account-file FILE, or TALLY_ACCOUNT and TALLY_SECRET)\n",
+                 command, reason);
+        return CLI_EXIT_USAGE;
+    }
+    tly_sender_t *sender = tly_sender_new (cli_gateway (args.gateway), worker, &account);
+    sodium_memzero (&account, sizeof account);
+    if (!sender) {
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (args.gateway));
+        return CLI_EXIT_USAGE;
+    }
+    tly_result_t result;
+    if (tly_sender_send_one (sender, &msg, (int) args.timeout_ms, &result) == 0)
+        rc = cli_report_result (&result, args.json);
+    else
+        rc = cli_report_error (tly_sender_error (sender), args.json);
+    tly_sender_destroy (&sender);
+    return rc;
+}

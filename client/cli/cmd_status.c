@@ -1,0 +1,78 @@
+//  tally status - the cluster's readiness, as the router tells a gateway.
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally status [--gateway ENDPOINT] [--timeout-ms MS] [--json]\n"
+           "\n"
+           "  --gateway ENDPOINT   default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT "\n"
+           "  --timeout-ms MS      give up after MS milliseconds (default 10000)\n"
+           "  --json               print one JSON object\n"
+           "\n"
+           "Exit status: 0 ready, 1 answered but not ready, 2 usage error or no answer.\n", out);
+}
+
+int
+cli_status (int argc, char **argv)
+{
+    const char *command = "tally status";
+    static const struct option options [] = {
+        { "gateway", required_argument, NULL, 'g' },
+        { "timeout-ms", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *gateway = NULL;
+    int64_t timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
+    bool json = false;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        if (opt == 'g')
+            gateway = optarg;
+        else if (opt == 't') {
+            if (cli_flag_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &timeout_ms) == -1)
+                return CLI_EXIT_USAGE;
+        }
+        else if (opt == 'j')
+            json = true;
+        else if (opt == 'h') {
+            s_usage (stdout);
+            return CLI_EXIT_OK;
+        }
+        else
+            return cli_bad_option (command, argc, argv);
+    }
+    if (optind < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    tly_sender_t *sender = tly_sender_new (cli_gateway (gateway), NULL, NULL);
+    if (!sender) {
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (gateway));
+        return CLI_EXIT_USAGE;
+    }
+    tly_status_t status;
+    int rc;
+    if (tly_sender_status (sender, (int) timeout_ms, &status) == 0) {
+        if (json)
+            printf ("{\"ready\":%s,\"partitionCount\":%" PRIu32 ",\"partitionsOwned\":%" PRIu32
+                    ",\"actors\":%" PRIu32 ",\"epoch\":%" PRIu64 "}\n",
+                    status.ready ? "true" : "false", status.partition_count,
+                    status.partitions_owned, status.actors, status.epoch);
+        else
+            printf ("%s: partitions %" PRIu32 "/%" PRIu32 " owned, actors %" PRIu32 ", epoch %" PRIu64 "\n",
+                    status.ready ? "ready" : "not ready", status.partitions_owned,
+                    status.partition_count, status.actors, status.epoch);
+        rc = status.ready ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+    }
+    else
+        rc = cli_report_error (tly_sender_error (sender), json);
+    tly_sender_destroy (&sender);
+    return rc;
+}

@@ -1,0 +1,548 @@
+//  tally up - run a whole cluster on this machine: audit writer, router,
+//  balance actors and a gateway, as supervised children.
+#include "cli.h"
+#include "up.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tly_log.h"
+#include "tly_wire.h"
+
+#define UP_BASE_PORT_DEFAULT     7700
+#define UP_BASE_PORT_MAX         (65535 - 3)     //  four consecutive ports
+#define UP_ACTORS_DEFAULT        2
+#define UP_ACTORS_MAX            64
+#define UP_CHILDREN_MAX          (UP_ACTORS_MAX + 3)
+#define UP_READY_TIMEOUT_MS      15000
+#define UP_READY_TIMEOUT_MS_MAX  600000
+#define UP_STOP_TIMEOUT_MS       10000   //  SIGTERM to SIGKILL
+#define UP_PROBE_INTERVAL_MS     100     //  between status probes while starting
+#define UP_PROBE_TIMEOUT_MS      500     //  one status probe
+
+typedef struct {
+    const char *data_dir;
+    int64_t base_port;
+    int64_t actors;
+    int64_t partitions;
+    int64_t max_initial;
+    int64_t max_amount;
+    int64_t ready_timeout_ms;
+    const char *log_level;
+    const char *bin_dir;
+} s_options_t;
+
+typedef enum { PROBE_NO_REPLY, PROBE_REFUSED, PROBE_NOT_READY, PROBE_READY } s_probe_t;
+
+typedef struct {
+    s_options_t options;
+    char dir [PATH_MAX];                //  absolute data directory
+    char binaries [4][PATH_MAX];        //  audit, router, balance, gateway
+    char worker_id [TLY_ID_MAX];
+    char gateway [CLI_ENDPOINT_MAX];
+    char **env_plain;                   //  environment for every child ...
+    char **env_secret;                  //  ... and with the worker secret, for actors
+    up_child_t *children [UP_CHILDREN_MAX];
+    size_t child_count;
+    int signal_fd;
+    bool stopping;
+    s_probe_t last_probe;
+    tly_status_t last_status;
+    tly_error_t last_error;
+} s_up_t;
+
+static const struct {
+    const char *name;
+    const char *build_subdir;
+} s_servers [4] = {
+    { "tally-audit", "actors/audit" },
+    { "tally-router", "broker/router" },
+    { "tally-balance", "actors/balance" },
+    { "tally-gateway", "broker/gateway" }
+};
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally up --data-dir DIR [options]\n"
+           "\n"
+           "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
+           "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
+           "The first run creates a worker account in DIR/worker.json (mode 0600).\n"
+           "When the cluster is ready it writes DIR/tally.env (TALLY_GATEWAY, TALLY_WORKER_ACCOUNT)\n"
+           "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
+           "\n"
+           "options:\n"
+           "  --data-dir DIR          state and logs (created if missing)\n"
+           "  --base-port N           gateway N, router N+1 and N+2, audit N+3, update bus\n"
+           "                          N+4 and N+5 (default 7700)\n"
+           "  --actors N              balance actors (default 2, at most 64)\n"
+           "  --partitions N          partition count, fixed for the data dir (default 256)\n"
+           "  --max-initial N         largest createAccount initialBalance (default 100)\n"
+           "  --max-amount N          largest buy amount (default 1000000000)\n"
+           "  --log-level LEVEL       debug|info|warn|error for every child (default info)\n"
+           "  --bin-dir DIR           find the tally-* servers only there\n"
+           "  --ready-timeout-ms MS   give up when not ready after MS (default 15000)\n"
+           "\n"
+           "Servers are looked for beside `tally`, then in its build tree (../broker/gateway,\n"
+           "../broker/router, ../actors/balance, ../actors/audit), then in $PATH.\n"
+           "Exit status: 0 stopped by a signal, 1 the cluster failed, 2 usage or setup error.\n", out);
+}
+
+//  Returns -1 to go on, or the exit code.
+static int
+s_parse (int argc, char **argv, s_options_t *options)
+{
+    const char *command = "tally up";
+    static const struct option long_options [] = {
+        { "data-dir", required_argument, NULL, 'd' },
+        { "base-port", required_argument, NULL, 'p' },
+        { "actors", required_argument, NULL, 'a' },
+        { "partitions", required_argument, NULL, 'P' },
+        { "max-initial", required_argument, NULL, 'I' },
+        { "max-amount", required_argument, NULL, 'M' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "bin-dir", required_argument, NULL, 'b' },
+        { "ready-timeout-ms", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    options->base_port = UP_BASE_PORT_DEFAULT;
+    options->actors = UP_ACTORS_DEFAULT;
+    options->partitions = TLY_PARTITIONS_DEFAULT;
+    options->max_initial = TLY_INITIAL_MAX_DEFAULT;
+    options->max_amount = TLY_AMOUNT_MAX_DEFAULT;
+    options->ready_timeout_ms = UP_READY_TIMEOUT_MS;
+    options->log_level = "info";
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", long_options, NULL)) != -1) {
+        int rc = 0;
+        if (opt == 'd')
+            options->data_dir = optarg;
+        else if (opt == 'p')
+            rc = cli_flag_int (command, "--base-port", optarg, 1, UP_BASE_PORT_MAX, &options->base_port);
+        else if (opt == 'a')
+            rc = cli_flag_int (command, "--actors", optarg, 1, UP_ACTORS_MAX, &options->actors);
+        else if (opt == 'P')
+            rc = cli_flag_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &options->partitions);
+        else if (opt == 'I')
+            rc = cli_flag_int (command, "--max-initial", optarg, 0, INT64_MAX, &options->max_initial);
+        else if (opt == 'M')
+            rc = cli_flag_int (command, "--max-amount", optarg, 1, INT64_MAX, &options->max_amount);
+        else if (opt == 'l')
+            options->log_level = optarg;
+        else if (opt == 'b')
+            options->bin_dir = optarg;
+        else if (opt == 'r')
+            rc = cli_flag_int (command, "--ready-timeout-ms", optarg, 1, UP_READY_TIMEOUT_MS_MAX,
+                               &options->ready_timeout_ms);
+        else if (opt == 'h') {
+            s_usage (stdout);
+            return CLI_EXIT_OK;
+        }
+        else
+            return cli_bad_option (command, argc, argv);
+        if (rc == -1)
+            return CLI_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (!options->data_dir || !*options->data_dir) {
+        fprintf (stderr, "%s: --data-dir is required\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    tly_level_t level;
+    if (tly_log_parse_level (options->log_level, &level) == -1) {
+        fprintf (stderr, "%s: --log-level: expected debug, info, warn or error, not '%s'\n",
+                 command, options->log_level);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+//  Finds the binaries, prepares the data directory and the worker account.
+//  Returns -1 to go on, or the exit code.
+static int
+s_prepare (s_up_t *up, int *lock_fd)
+{
+    char error [1024];
+    for (size_t i = 0; i < 4; i++)
+        if (up_find_binary (s_servers [i].name, s_servers [i].build_subdir, up->options.bin_dir,
+                            up->binaries [i], sizeof up->binaries [i], error, sizeof error) == -1) {
+            fprintf (stderr, "tally up: cannot find %s; looked in: %s (%s)\n", s_servers [i].name, error,
+                     up->options.bin_dir ? "check --bin-dir" : "build it, or pass --bin-dir");
+            return CLI_EXIT_USAGE;
+        }
+    if (up_mkdir_p (up->options.data_dir, 0700) == -1 || !realpath (up->options.data_dir, up->dir)) {
+        fprintf (stderr, "tally up: cannot create --data-dir %s: %s\n", up->options.data_dir, strerror (errno));
+        return CLI_EXIT_USAGE;
+    }
+    *lock_fd = up_lock_dir (up->dir);
+    if (*lock_fd == -1) {
+        fprintf (stderr, "tally up: %s is %s\n", up->dir, errno == EWOULDBLOCK
+                 ? "in use by another tally up" : "not writable");
+        return CLI_EXIT_USAGE;
+    }
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/logs", up->dir);
+    if (up_mkdir_p (path, 0700) == -1) {
+        fprintf (stderr, "tally up: cannot create %s: %s\n", path, strerror (errno));
+        return CLI_EXIT_USAGE;
+    }
+    tly_account_t worker;
+    bool created;
+    if (up_worker_account (up->dir, &worker, &created, error, sizeof error) == -1) {
+        fprintf (stderr, "tally up: %s\n", error);
+        return CLI_EXIT_USAGE;
+    }
+    tly_account_id (worker.sign_pk, up->worker_id);
+    char secret [TLY_SECRET_MAX];
+    tly_account_secret (&worker, secret);
+    sodium_memzero (&worker, sizeof worker);
+
+    char account_line [TLY_ID_MAX + 32], secret_line [TLY_SECRET_MAX + 32];
+    snprintf (account_line, sizeof account_line, "TALLY_WORKER_ACCOUNT=%s", up->worker_id);
+    snprintf (secret_line, sizeof secret_line, "TALLY_WORKER_SECRET=%s", secret);
+    sodium_memzero (secret, sizeof secret);
+    const char *plain [] = { account_line, NULL };
+    const char *with_secret [] = { account_line, secret_line, NULL };
+    up->env_plain = up_env_new (plain);
+    up->env_secret = up_env_new (with_secret);
+    sodium_memzero (secret_line, sizeof secret_line);
+    snprintf (up->gateway, sizeof up->gateway, "tcp://127.0.0.1:%" PRId64, up->options.base_port);
+    return -1;
+}
+
+//  Adds one child whose data lives in dir/<name> (when has_data).
+static int
+s_add_child (s_up_t *up, const char *name, size_t server, bool has_data, char **env,
+             const char *const *args)
+{
+    assert (up->child_count < UP_CHILDREN_MAX);
+    char data [PATH_MAX + UP_NAME_MAX], log_path [PATH_MAX + UP_NAME_MAX + 16];
+    snprintf (data, sizeof data, "%s/%s", up->dir, name);
+    snprintf (log_path, sizeof log_path, "%s/logs/%s.log", up->dir, name);
+    const char *argv [UP_ARGS_MAX + 1] = { s_servers [server].name };
+    size_t argc = 1;
+    if (has_data) {
+        if (up_mkdir_p (data, 0700) == -1) {
+            fprintf (stderr, "tally up: cannot create %s: %s\n", data, strerror (errno));
+            return -1;
+        }
+        argv [argc++] = "--data-dir";
+        argv [argc++] = data;
+    }
+    for (size_t i = 0; args [i]; i++) {
+        assert (argc < UP_ARGS_MAX - 2);
+        argv [argc++] = args [i];
+    }
+    argv [argc++] = "--log-level";
+    argv [argc++] = up->options.log_level;
+    argv [argc] = NULL;
+    up->children [up->child_count++] = up_child_new (name, up->binaries [server], argv, env, log_path);
+    return 0;
+}
+
+static int
+s_add_children (s_up_t *up)
+{
+    int64_t base = up->options.base_port;
+    char gateway [CLI_ENDPOINT_MAX], frontend [CLI_ENDPOINT_MAX], backend [CLI_ENDPOINT_MAX],
+         audit [CLI_ENDPOINT_MAX], bus_in [CLI_ENDPOINT_MAX], bus_out [CLI_ENDPOINT_MAX],
+         partitions [16], max_initial [24], max_amount [24];
+    snprintf (gateway, sizeof gateway, "%s", up->gateway);
+    snprintf (frontend, sizeof frontend, "tcp://127.0.0.1:%" PRId64, base + 1);
+    snprintf (backend, sizeof backend, "tcp://127.0.0.1:%" PRId64, base + 2);
+    snprintf (audit, sizeof audit, "tcp://127.0.0.1:%" PRId64, base + 3);
+    snprintf (bus_in, sizeof bus_in, "tcp://127.0.0.1:%" PRId64, base + 4);
+    snprintf (bus_out, sizeof bus_out, "tcp://127.0.0.1:%" PRId64, base + 5);
+    snprintf (partitions, sizeof partitions, "%" PRId64, up->options.partitions);
+    snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
+    snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);
+
+    const char *audit_args [] = { "--bind", audit, NULL };
+    if (s_add_child (up, "audit", 0, true, up->env_plain, audit_args) == -1)
+        return -1;
+    const char *router_args [] = { "--frontend", frontend, "--backend", backend,
+                                   "--bus-in", bus_in, "--bus-out", bus_out,
+                                   "--partitions", partitions, NULL };
+    if (s_add_child (up, "router", 1, true, up->env_plain, router_args) == -1)
+        return -1;
+    for (int64_t i = 1; i <= up->options.actors; i++) {
+        char name [UP_NAME_MAX];
+        snprintf (name, sizeof name, "balance-%" PRId64, i);
+        const char *balance_args [] = { "--name", name, "--router", backend, "--audit", audit,
+                                        "--partitions", partitions, "--max-initial", max_initial,
+                                        "--max-amount", max_amount, NULL };
+        if (s_add_child (up, name, 2, true, up->env_secret, balance_args) == -1)
+            return -1;
+    }
+    const char *gateway_args [] = { "--bind", gateway, "--router", frontend,
+                                    "--worker", up->worker_id, NULL };
+    return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args);
+}
+
+static void
+s_write_pids (s_up_t *up)
+{
+    char text [UP_CHILDREN_MAX * (UP_NAME_MAX + 16)] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < up->child_count; i++)
+        if (up_child_pid (up->children [i]) > 0)
+            used += (size_t) snprintf (text + used, sizeof text - used, "%s %d\n",
+                                       up_child_name (up->children [i]),
+                                       (int) up_child_pid (up->children [i]));
+    assert (used < sizeof text);
+    char path [PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/pids", up->dir);
+    if (up_write_file (path, text, 0644) == -1)
+        fprintf (stderr, "tally up: cannot write %s: %s\n", path, strerror (errno));
+}
+
+static up_child_t *
+s_child_of (s_up_t *up, pid_t pid)
+{
+    for (size_t i = 0; i < up->child_count; i++)
+        if (up_child_pid (up->children [i]) == pid)
+            return up->children [i];
+    return NULL;
+}
+
+static size_t
+s_running (s_up_t *up)
+{
+    size_t running = 0;
+    for (size_t i = 0; i < up->child_count; i++)
+        running += up_child_pid (up->children [i]) > 0;
+    return running;
+}
+
+//  Collects every ended child; unless stopping, reports and restarts it.
+//  Returns -1 to go on, or CLI_EXIT_REJECTED when a child may not restart.
+static int
+s_reap (s_up_t *up)
+{
+    int status;
+    pid_t pid;
+    bool restarted = false;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        up_child_t *child = s_child_of (up, pid);
+        if (!child)
+            continue;
+        up_child_exited (child, status);
+        char how [96];
+        up_describe_status (status, how, sizeof how);
+        if (up->stopping) {
+            if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+                fprintf (stderr, "tally up: %s (pid %d) %s while stopping; see %s\n",
+                         up_child_name (child), (int) pid, how, up_child_log (child));
+            continue;
+        }
+        fprintf (stderr, "tally up: %s (pid %d) %s; see %s\n",
+                 up_child_name (child), (int) pid, how, up_child_log (child));
+        if (!up_child_may_restart (child, tly_mono_ms ())) {
+            fprintf (stderr, "tally up: %s restarted %d times within %d s; stopping everything\n",
+                     up_child_name (child), UP_RESTARTS_MAX, UP_RESTART_WINDOW_MS / 1000);
+            return CLI_EXIT_REJECTED;
+        }
+        if (up_child_start (child) == -1) {
+            fprintf (stderr, "tally up: cannot restart %s: %s\n", up_child_name (child), strerror (errno));
+            return CLI_EXIT_REJECTED;
+        }
+        fprintf (stderr, "tally up: restarted %s (pid %d)\n", up_child_name (child),
+                 (int) up_child_pid (child));
+        restarted = true;
+    }
+    if (restarted)
+        s_write_pids (up);
+    return -1;
+}
+
+//  Drains the signal fd. Returns -1 to go on, CLI_EXIT_OK when asked to
+//  stop, or the exit code of a failed restart.
+static int
+s_on_signals (s_up_t *up)
+{
+    bool stop = false, child = false;
+    struct signalfd_siginfo info;
+    while (read (up->signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
+        if (info.ssi_signo == SIGCHLD)
+            child = true;
+        else
+            stop = true;
+    }
+    if (stop)
+        return CLI_EXIT_OK;
+    return child ? s_reap (up) : -1;
+}
+
+//  SIGTERM to every child; SIGKILL to those still running after the deadline
+//  (or at once on a second Ctrl-C).
+static void
+s_stop_all (s_up_t *up)
+{
+    up->stopping = true;
+    for (size_t i = 0; i < up->child_count; i++)
+        up_child_signal (up->children [i], SIGTERM);
+    int64_t deadline = tly_mono_ms () + UP_STOP_TIMEOUT_MS;
+    while (s_running (up) > 0) {
+        int64_t left = deadline - tly_mono_ms ();
+        if (left <= 0)
+            break;
+        struct pollfd item = { .fd = up->signal_fd, .events = POLLIN };
+        if (poll (&item, 1, (int) left) > 0 && s_on_signals (up) == CLI_EXIT_OK)
+            break;
+        s_reap (up);
+    }
+    for (size_t i = 0; i < up->child_count; i++) {
+        up_child_t *child = up->children [i];
+        pid_t pid = up_child_pid (child);
+        if (pid == 0)
+            continue;
+        fprintf (stderr, "tally up: %s (pid %d) did not stop; killing it\n", up_child_name (child), (int) pid);
+        up_child_signal (child, SIGKILL);
+        int status;
+        while (waitpid (pid, &status, 0) == -1 && errno == EINTR)
+            ;
+        up_child_exited (child, status);
+    }
+}
+
+//  One status probe through the gateway; remembers what it saw.
+static bool
+s_probe (s_up_t *up, tly_sender_t *sender)
+{
+    if (tly_sender_status (sender, UP_PROBE_TIMEOUT_MS, &up->last_status) == 0)
+        up->last_probe = up->last_status.ready ? PROBE_READY : PROBE_NOT_READY;
+    else {
+        up->last_error = *tly_sender_error (sender);
+        up->last_probe = up->last_error.remote ? PROBE_REFUSED : PROBE_NO_REPLY;
+    }
+    return up->last_probe == PROBE_READY;
+}
+
+static void
+s_report_not_ready (s_up_t *up)
+{
+    fprintf (stderr, "tally up: not ready within %" PRId64 " ms: ", up->options.ready_timeout_ms);
+    if (up->last_probe == PROBE_NO_REPLY)
+        fprintf (stderr, "the gateway never answered %s; read %s/logs/gateway.log\n",
+                 up->gateway, up->dir);
+    else
+    if (up->last_probe == PROBE_REFUSED)
+        fprintf (stderr, "the gateway answered %s (%s); read %s/logs/router.log and %s/logs/gateway.log\n",
+                 tly_error_name (up->last_error.code), up->last_error.message, up->dir, up->dir);
+    else
+        fprintf (stderr, "the router sees %" PRIu32 " of %" PRId64 " actors owning %" PRIu32 "/%" PRIu32
+                 " partitions; read %s/logs/balance-*.log, %s/logs/router.log and %s/logs/audit.log\n",
+                 up->last_status.actors, up->options.actors, up->last_status.partitions_owned,
+                 up->last_status.partition_count, up->dir, up->dir, up->dir);
+}
+
+static void
+s_announce (s_up_t *up)
+{
+    s_write_pids (up);
+    char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + 64];
+    snprintf (text, sizeof text, "TALLY_GATEWAY=%s\nTALLY_WORKER_ACCOUNT=%s\n", up->gateway, up->worker_id);
+    char path [PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/tally.env", up->dir);
+    if (up_write_file (path, text, 0644) == -1)
+        fprintf (stderr, "tally up: cannot write %s: %s\n", path, strerror (errno));
+    printf ("tally up: ready gateway=%s worker=%s data=%s (Ctrl-C to stop)\n",
+            up->gateway, up->worker_id, up->dir);
+    fflush (stdout);
+}
+
+//  Starts every child, then supervises them until a signal or a failure.
+static int
+s_run (s_up_t *up)
+{
+    for (size_t i = 0; i < up->child_count; i++)
+        if (up_child_start (up->children [i]) == -1) {
+            fprintf (stderr, "tally up: cannot start %s: %s\n", up_child_name (up->children [i]),
+                     strerror (errno));
+            return CLI_EXIT_REJECTED;
+        }
+    tly_sender_t *probe = tly_sender_new (up->gateway, NULL, NULL);
+    assert (probe);
+    tly_sender_set_attempts (probe, 1);
+    int64_t ready_deadline = tly_mono_ms () + up->options.ready_timeout_ms;
+    int exit_code = -1;
+    while (exit_code == -1) {
+        struct pollfd item = { .fd = up->signal_fd, .events = POLLIN };
+        int rc = poll (&item, 1, probe ? UP_PROBE_INTERVAL_MS : -1);
+        assert (rc >= 0 || errno == EINTR);
+        if (rc > 0)
+            exit_code = s_on_signals (up);
+        if (exit_code != -1 || !probe)
+            continue;
+        if (s_probe (up, probe)) {
+            tly_sender_destroy (&probe);
+            s_announce (up);
+        }
+        else
+        if (tly_mono_ms () >= ready_deadline) {
+            s_report_not_ready (up);
+            exit_code = CLI_EXIT_REJECTED;
+        }
+    }
+    tly_sender_destroy (&probe);
+    return exit_code;
+}
+
+int
+cli_up (int argc, char **argv)
+{
+    s_up_t up = { .signal_fd = -1 };
+    int exit_code = s_parse (argc, argv, &up.options);
+    if (exit_code != -1)
+        return exit_code;
+    int lock_fd = -1;
+    exit_code = s_prepare (&up, &lock_fd);
+
+    //  Signals arrive through a descriptor, in the loop. They are blocked
+    //  before any ZeroMQ thread exists, so no thread can take them.
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGHUP);
+    sigaddset (&mask, SIGCHLD);
+    if (exit_code == -1) {
+        sigprocmask (SIG_BLOCK, &mask, NULL);
+        up.signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        assert (up.signal_fd >= 0);
+        if (s_add_children (&up) == -1)
+            exit_code = CLI_EXIT_USAGE;
+    }
+    if (exit_code == -1) {
+        exit_code = s_run (&up);
+        s_stop_all (&up);
+        char path [PATH_MAX + 16];
+        snprintf (path, sizeof path, "%s/pids", up.dir);
+        unlink (path);
+    }
+    for (size_t i = 0; i < up.child_count; i++)
+        up_child_destroy (&up.children [i]);
+    up_env_destroy (&up.env_plain);
+    up_env_destroy (&up.env_secret);
+    if (up.signal_fd != -1)
+        close (up.signal_fd);
+    if (lock_fd != -1)
+        close (lock_fd);
+    return exit_code;
+}

@@ -1,0 +1,56 @@
+//  tally - the command line client: accounts, inbox messages, status, and a
+//  local cluster (`tally up`).
+#include "bench.h"
+#include "cli.h"
+
+#include <czmq.h>
+#include <string.h>
+
+#include "tly_log.h"
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally <command> [options]\n"
+           "\n"
+           "commands:\n"
+           "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
+           "  send create-account --initial N        ask the worker to open your balance\n"
+           "  send buy --item ITEM --amount N        buy an item from your balance\n"
+           "  status                                  the cluster's readiness, via a gateway\n"
+           "  up --data-dir DIR                       run a whole cluster locally\n"
+           "  bench [options]                         measure throughput, latency and resources\n"
+           "\n"
+           "Run `tally <command> --help` for the options of each command.\n"
+           "Exit status: 0 success, 1 request refused, 2 usage error or no answer.\n", out);
+}
+
+int
+main (int argc, char **argv)
+{
+    //  The CLI handles its own signals (see `tally up`); czmq must not.
+    zsys_handler_set (NULL);
+    tly_log_init ("tally", TLY_WARN);
+    if (argc < 2) {
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *command = argv [1];
+    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0 || strcmp (command, "help") == 0) {
+        s_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp (command, "account") == 0)
+        return cli_account (argc - 1, argv + 1);
+    if (strcmp (command, "send") == 0)
+        return cli_send (argc - 1, argv + 1);
+    if (strcmp (command, "status") == 0)
+        return cli_status (argc - 1, argv + 1);
+    if (strcmp (command, "up") == 0)
+        return cli_up (argc - 1, argv + 1);
+    if (strcmp (command, "bench") == 0)
+        return cli_bench (argc - 1, argv + 1);
+    fprintf (stderr, "tally: unknown command '%s'\n", command);
+    s_usage (stderr);
+    return CLI_EXIT_USAGE;
+}

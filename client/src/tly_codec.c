@@ -1,0 +1,253 @@
+//  tly_codec - builds inbox messages, seals envelopes, decodes replies.
+#include "tly_codec.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tly_sign.h"
+
+//  A varint needs at most 10 bytes; two tags and two varints frame the payload.
+#define S_WRAP_OVERHEAD  (1 + 10 + 1 + 10)
+
+static void
+s_fresh_id (tly_msg_t *msg)
+{
+    assert (sodium_init () >= 0);
+    randombytes_buf (msg->id, sizeof msg->id);
+}
+
+int
+tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance)
+{
+    assert (msg);
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = TLY_MSG_CREATE_ACCOUNT;
+    msg->initial_balance = initial_balance;
+    return 0;
+}
+
+int
+tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount)
+{
+    assert (msg);
+    assert (item_id);
+    if (strlen (item_id) > TLY_MSG_ITEM_CAP)
+        return -1;
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = TLY_MSG_BUY;
+    strcpy (msg->item_id, item_id);
+    msg->amount = amount;
+    return 0;
+}
+
+int
+tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
+                const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
+                uint8_t **bytes_p, size_t *size_p)
+{
+    assert (account && inbox && bytes_p && size_p);
+    assert (msgs || n == 0);
+    Tally__InboxMessage *bodies = calloc (n ? n : 1, sizeof *bodies);
+    Tally__InboxMessage **list = calloc (n ? n : 1, sizeof *list);
+    Tally__CreateAccount *creates = calloc (n ? n : 1, sizeof *creates);
+    Tally__Buy *buys = calloc (n ? n : 1, sizeof *buys);
+    assert (bodies && list && creates && buys);
+
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        Tally__InboxMessage *body = &bodies [i];
+        tally__inbox_message__init (body);
+        body->message_id.data = (uint8_t *) msgs [i].id;
+        body->message_id.len = TLY_MESSAGE_ID_BYTES;
+        if (msgs [i].kind == TLY_MSG_CREATE_ACCOUNT) {
+            tally__create_account__init (&creates [i]);
+            creates [i].initial_balance = msgs [i].initial_balance;
+            body->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+            body->create_account = &creates [i];
+        }
+        else
+        if (msgs [i].kind == TLY_MSG_BUY) {
+            tally__buy__init (&buys [i]);
+            buys [i].item_id = (char *) msgs [i].item_id;
+            buys [i].amount = msgs [i].amount;
+            body->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+            body->buy = &buys [i];
+        }
+        else
+            rc = -1;
+        list [i] = body;
+    }
+    if (rc == 0) {
+        Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+        envelope.sender.data = (uint8_t *) account->sign_pk;
+        envelope.sender.len = TLY_KEY_BYTES;
+        envelope.inbox.data = (uint8_t *) inbox;
+        envelope.inbox.len = TLY_KEY_BYTES;
+        envelope.timestamp_ms = timestamp_ms;
+        envelope.n_messages = n;
+        envelope.messages = list;
+        size_t envelope_size = tally__envelope__get_packed_size (&envelope);
+        uint8_t *envelope_bytes = malloc (envelope_size ? envelope_size : 1);
+        assert (envelope_bytes);
+        size_t packed = tally__envelope__pack (&envelope, envelope_bytes);
+        assert (packed == envelope_size);
+
+        uint8_t signature [TLY_SIGNATURE_BYTES];
+        tly_sign_envelope (account->sign_sk, envelope_bytes, envelope_size, signature);
+        Tally__SignedEnvelope sealed = TALLY__SIGNED_ENVELOPE__INIT;
+        sealed.envelope.data = envelope_bytes;
+        sealed.envelope.len = envelope_size;
+        sealed.signature.data = signature;
+        sealed.signature.len = sizeof signature;
+        *size_p = tally__signed_envelope__get_packed_size (&sealed);
+        *bytes_p = malloc (*size_p);
+        assert (*bytes_p);
+        packed = tally__signed_envelope__pack (&sealed, *bytes_p);
+        assert (packed == *size_p);
+        free (envelope_bytes);
+    }
+    free (bodies);
+    free (list);
+    free (creates);
+    free (buys);
+    return rc;
+}
+
+static size_t
+s_put_varint (uint8_t *out, uint64_t value)
+{
+    size_t used = 0;
+    while (value >= 0x80) {
+        out [used++] = (uint8_t) (value | 0x80);
+        value >>= 7;
+    }
+    out [used++] = (uint8_t) value;
+    return used;
+}
+
+uint8_t *
+tly_codec_wrap_send (uint64_t request_id, const uint8_t *signed_envelope, size_t size,
+                     size_t *out_size)
+{
+    assert (signed_envelope || size == 0);
+    assert (out_size);
+    uint8_t *out = malloc (size + S_WRAP_OVERHEAD);
+    assert (out);
+    size_t used = 0;
+    out [used++] = (1 << 3) | 0;                //  field 1 request_id, varint
+    used += s_put_varint (out + used, request_id);
+    out [used++] = (2 << 3) | 2;                //  field 2 send, length-delimited
+    used += s_put_varint (out + used, size);
+    if (size)
+        memcpy (out + used, signed_envelope, size);
+    used += size;
+    assert (used <= size + S_WRAP_OVERHEAD);
+    *out_size = used;
+    return out;
+}
+
+void
+tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error)
+{
+    assert (wire && error);
+    error->code = wire->code;
+    error->remote = true;
+    const char *text = wire->message && *wire->message
+                     ? wire->message : tly_error_default_message (wire->code);
+    snprintf (error->message, sizeof error->message, "%s", text);
+}
+
+static void
+s_malformed (tly_error_t *error, const char *what)
+{
+    error->code = TALLY__ERROR_CODE__INTERNAL;
+    error->remote = false;
+    snprintf (error->message, sizeof error->message, "gateway sent a malformed reply: %s", what);
+}
+
+//  Copies text into out (out_size bytes); false when it does not fit.
+static bool
+s_copy (char *out, size_t out_size, const char *text)
+{
+    size_t size = strlen (text);
+    if (size >= out_size)
+        return false;
+    memcpy (out, text, size + 1);
+    return true;
+}
+
+static int
+s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *error)
+{
+    memset (result, 0, sizeof *result);
+    if (wire->message_id.len != TLY_MESSAGE_ID_BYTES) {
+        s_malformed (error, "message ID is not 16 bytes");
+        return -1;
+    }
+    memcpy (result->message_id, wire->message_id.data, TLY_MESSAGE_ID_BYTES);
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE) {
+        const Tally__UserBalance *balance = wire->balance;
+        result->ok = true;
+        result->kind = TLY_RESULT_BALANCE;
+        result->code = TALLY__ERROR_CODE__OK;
+        result->balance = balance->balance;
+        result->last_updated = balance->last_updated;
+        if (!s_copy (result->id, sizeof result->id, balance->id)
+        ||  !s_copy (result->user_id, sizeof result->user_id, balance->user_id)) {
+            s_malformed (error, "balance ID too long");
+            return -1;
+        }
+    }
+    else
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
+        const Tally__PurchaseRecord *purchase = wire->purchase;
+        result->ok = true;
+        result->kind = TLY_RESULT_PURCHASE;
+        result->code = TALLY__ERROR_CODE__OK;
+        result->amount = purchase->amount;
+        result->timestamp = purchase->timestamp;
+        result->balance_after = purchase->balance_after;
+        if (!s_copy (result->id, sizeof result->id, purchase->id)
+        ||  !s_copy (result->user_id, sizeof result->user_id, purchase->user_id)
+        ||  !s_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
+            s_malformed (error, "purchase field too long");
+            return -1;
+        }
+    }
+    else
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+        tly_error_t reason;
+        tly_codec_remote_error (wire->error, &reason);
+        result->ok = false;
+        result->kind = TLY_RESULT_ERROR;
+        result->code = reason.code;
+        memcpy (result->message, reason.message, sizeof result->message);
+    }
+    else {
+        s_malformed (error, "result without an outcome");
+        return -1;
+    }
+    return 0;
+}
+
+int
+tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
+                   size_t results_max, size_t *count, tly_error_t *error)
+{
+    assert (reply && count && error);
+    assert (results || results_max == 0);
+    if (reply->n_results > results_max) {
+        s_malformed (error, "more results than messages");
+        return -1;
+    }
+    for (size_t i = 0; i < reply->n_results; i++)
+        if (s_result (reply->results [i], &results [i], error) == -1)
+            return -1;
+    *count = reply->n_results;
+    return 0;
+}

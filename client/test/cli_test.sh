@@ -1,0 +1,70 @@
+#!/bin/sh
+# cli_test - the `tally` command's arguments, output formats and exit codes,
+# without a cluster. Usage: cli_test.sh path/to/tally
+set -u
+TALLY=$1
+WORK=$(mktemp -d /tmp/tally-cli-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+FAILED=0
+
+# expect CODE PATTERN CMD... : runs CMD, checks its exit code and that its
+# stdout+stderr matches the grep pattern.
+expect () {
+    code=$1; pattern=$2; shift 2
+    "$@" >"$WORK/out" 2>&1
+    got=$?
+    if [ "$got" -ne "$code" ] || ! grep -q -e "$pattern" "$WORK/out"; then
+        echo "FAIL: $* -> exit $got (want $code), output:"; sed 's/^/    /' "$WORK/out"
+        FAILED=1
+    fi
+}
+
+expect 2 'usage: tally' "$TALLY"
+expect 0 'usage: tally' "$TALLY" --help
+expect 2 "unknown command 'frobnicate'" "$TALLY" frobnicate
+expect 0 'tally send buy' "$TALLY" send --help
+expect 0 'tally up --data-dir' "$TALLY" up --help
+expect 0 'tally status' "$TALLY" status --help
+expect 0 'tally account create' "$TALLY" account create --help
+expect 2 "expected 'create-account' or 'buy'" "$TALLY" send refund
+expect 2 '--name is required' "$TALLY" account create
+expect 2 "bad option or missing value: '--bogus'" "$TALLY" account create --name x --bogus
+expect 2 "missing value: '--name'" "$TALLY" account create --name
+
+# Accounts: text and JSON forms, and the JSON form is an account file.
+expect 0 '^TALLY_WORKER_ACCOUNT=co_z' "$TALLY" account create --name "Balance Service Worker"
+expect 0 '^TALLY_WORKER_SECRET=sealerSecret_z.*/signerSecret_z' "$TALLY" account create --name w
+"$TALLY" account create --name 'me "quoted"' --json >"$WORK/me.json"
+expect 0 '"name":"me \\"quoted\\""' cat "$WORK/me.json"
+WORKER=$("$TALLY" account create --name w | sed -n 's/^TALLY_WORKER_ACCOUNT=//p')
+
+# Strict numbers.
+expect 2 '--amount: not an integer in range' \
+    "$TALLY" send buy --item item-123 --amount 99999999999999999999 --worker "$WORKER" --account-file "$WORK/me.json"
+expect 2 '--amount: not an integer in range' "$TALLY" send buy --item i --amount 12abc
+expect 2 '--amount: not an integer in range' "$TALLY" send buy --item i --amount ''
+expect 2 '--initial: not an integer in range' "$TALLY" send create-account --initial ' 5'
+expect 2 '--timeout-ms: not an integer in range' "$TALLY" send create-account --initial 5 --timeout-ms 0
+expect 2 '--base-port: not an integer in range' "$TALLY" up --data-dir "$WORK/up" --base-port 65533
+expect 2 '--actors: not an integer in range' "$TALLY" up --data-dir "$WORK/up" --actors 0
+
+# Missing pieces are usage errors.
+expect 2 '--initial is required' "$TALLY" send create-account
+expect 2 'no worker' env -u TALLY_WORKER_ACCOUNT "$TALLY" send create-account --initial 1
+expect 2 'is not an account ID' "$TALLY" send create-account --initial 1 --worker co_zbad
+expect 2 'TALLY_ACCOUNT is not set' env -u TALLY_ACCOUNT "$TALLY" send create-account --initial 1 --worker "$WORKER"
+expect 2 'cannot read account file' "$TALLY" send create-account --initial 1 --worker "$WORKER" --account-file "$WORK/none.json"
+expect 2 '--data-dir is required' "$TALLY" up
+expect 2 'cannot find tally-audit; looked in: /nonexistent' "$TALLY" up --data-dir "$WORK/up" --bin-dir /nonexistent
+
+# No gateway: exit 2 after the timeout, text or JSON.
+expect 2 'error: no reply from tcp://127.0.0.1:9 within 300 ms.*(TIMEOUT)' \
+    "$TALLY" send create-account --initial 1 --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300
+expect 2 '^{"ok":false,"error":{"code":"TIMEOUT","message":"no reply' \
+    "$TALLY" send buy --item i --amount 1 --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300 --json
+expect 2 'TIMEOUT' env TALLY_GATEWAY=tcp://127.0.0.1:9 "$TALLY" status --timeout-ms 300
+
+[ "$FAILED" -eq 0 ] && echo "cli_test: OK"
+exit "$FAILED"

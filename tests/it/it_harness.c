@@ -1,0 +1,271 @@
+//  it_harness - real processes on real sockets for integration tests.
+#include "it_harness.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tally.pb-c.h"
+#include "tly_wire.h"
+
+static char *
+s_format (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    char *text = NULL;
+    int rc = vasprintf (&text, fmt, args);
+    va_end (args);
+    IT_CHECK (rc >= 0);
+    return text;
+}
+
+static it_child_t *
+s_add (it_cluster_t *self, const char *name)
+{
+    IT_CHECK (self->child_count < IT_CHILDREN_MAX);
+    it_child_t *child = &self->children [self->child_count++];
+    snprintf (child->name, sizeof child->name, "%s", name);
+    return child;
+}
+
+static it_child_t *
+s_find (it_cluster_t *self, const char *name)
+{
+    for (int i = 0; i < self->child_count; i++)
+        if (streq (self->children [i].name, name))
+            return &self->children [i];
+    fprintf (stderr, "it_harness: no child named %s\n", name);
+    abort ();
+}
+
+//  Children write their logs to DIR/NAME.log; the test prints them on failure.
+static char *
+s_log_path (it_cluster_t *self, const char *name)
+{
+    return s_format ("%s/%s.log", self->dir, name);
+}
+
+static void
+s_start_child (it_cluster_t *self, it_child_t *child)
+{
+    char *log = s_log_path (self, child->name);
+    fflush (stderr);
+    pid_t pid = fork ();
+    IT_CHECK (pid >= 0);
+    if (pid == 0) {
+        FILE *out = freopen (log, "a", stderr);
+        if (!out)
+            _exit (126);
+        execv (child->argv [0], child->argv);
+        fprintf (stderr, "it_harness: cannot exec %s: %s\n", child->argv [0], strerror (errno));
+        _exit (127);
+    }
+    child->pid = pid;
+    free (log);
+}
+
+void
+it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size)
+{
+    snprintf (out, size, "tcp://127.0.0.1:%d", n == 1 ? self->base_port : self->base_port + 10 * (n - 1));
+}
+
+bool
+it_wait_ready (const char *gateway, int timeout_ms)
+{
+    zsock_t *dealer = zsock_new_dealer (gateway);
+    IT_CHECK (dealer);
+    zsock_set_linger (dealer, 0);
+    int64_t deadline = tly_mono_ms () + timeout_ms;
+    uint64_t request_id = 0;
+    bool ready = false;
+    while (!ready && tly_mono_ms () < deadline) {
+        Tally__StatusRequest status = TALLY__STATUS_REQUEST__INIT;
+        Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
+        request.request_id = ++request_id;
+        request.body_case = TALLY__CLIENT_REQUEST__BODY_STATUS;
+        request.status = &status;
+        IT_CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
+        //  Wait up to 200 ms for this attempt's answer, then ask again.
+        zpoller_t *poller = zpoller_new (dealer, NULL);
+        int64_t attempt_end = tly_mono_ms () + 200;
+        while (tly_mono_ms () < attempt_end) {
+            if (!zpoller_wait (poller, (int) (attempt_end - tly_mono_ms ())))
+                break;
+            zframe_t *frame = zframe_recv (dealer);
+            if (!frame)
+                break;
+            Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame),
+                                                                     zframe_data (frame));
+            zframe_destroy (&frame);
+            if (reply && reply->request_id == request_id && reply->status && reply->status->ready)
+                ready = true;
+            if (reply)
+                tally__client_reply__free_unpacked (reply, NULL);
+            if (ready)
+                break;
+        }
+        zpoller_destroy (&poller);
+    }
+    zsock_destroy (&dealer);
+    return ready;
+}
+
+static void
+s_print_logs (it_cluster_t *self)
+{
+    for (int i = 0; i < self->child_count; i++) {
+        char *log = s_log_path (self, self->children [i].name);
+        char *command = s_format ("echo '--- %s'; tail -n 30 '%s'", self->children [i].name, log);
+        if (system (command) == -1)
+            fprintf (stderr, "cannot show %s\n", log);
+        free (command);
+        free (log);
+    }
+}
+
+it_cluster_t *
+it_cluster_start (int base_port, int actors, int gateways)
+{
+    IT_CHECK (actors >= 1 && gateways >= 1 && actors + gateways + 2 <= IT_CHILDREN_MAX);
+    it_cluster_t *self = calloc (1, sizeof *self);
+    IT_CHECK (self);
+    self->base_port = base_port;
+    snprintf (self->dir, sizeof self->dir, "/tmp/tally-it-XXXXXX");
+    IT_CHECK (mkdtemp (self->dir));
+    IT_CHECK (tly_account_generate (&self->worker) == 0);
+    tly_account_id (self->worker.sign_pk, self->worker_id);
+    char secret [TLY_SECRET_MAX];
+    tly_account_secret (&self->worker, secret);
+    setenv ("TALLY_WORKER_ACCOUNT", self->worker_id, 1);
+    setenv ("TALLY_WORKER_SECRET", secret, 1);
+
+    char *frontend = s_format ("tcp://127.0.0.1:%d", base_port + 1);
+    char *backend = s_format ("tcp://127.0.0.1:%d", base_port + 2);
+    char *audit = s_format ("tcp://127.0.0.1:%d", base_port + 3);
+
+    it_child_t *child = s_add (self, "audit");
+    char **argv = child->argv;
+    int argc = 0;
+    argv [argc++] = TALLY_AUDIT_BIN;
+    argv [argc++] = "--data-dir";
+    argv [argc++] = s_format ("%s/audit", self->dir);
+    argv [argc++] = "--bind";
+    argv [argc++] = audit;
+
+    child = s_add (self, "router");
+    argv = child->argv;
+    argc = 0;
+    argv [argc++] = TALLY_ROUTER_BIN;
+    argv [argc++] = "--data-dir";
+    argv [argc++] = s_format ("%s/router", self->dir);
+    argv [argc++] = "--frontend";
+    argv [argc++] = frontend;
+    argv [argc++] = "--backend";
+    argv [argc++] = backend;
+    argv [argc++] = "--heartbeat-ms";
+    argv [argc++] = "200";
+
+    for (int i = 1; i <= actors; i++) {
+        char name [32];
+        snprintf (name, sizeof name, "balance-%d", i);
+        child = s_add (self, name);
+        argv = child->argv;
+        argc = 0;
+        argv [argc++] = TALLY_BALANCE_BIN;
+        argv [argc++] = "--data-dir";
+        argv [argc++] = s_format ("%s/%s", self->dir, name);
+        argv [argc++] = "--name";
+        argv [argc++] = strdup (name);
+        argv [argc++] = "--router";
+        argv [argc++] = backend;
+        argv [argc++] = "--audit";
+        argv [argc++] = audit;
+        argv [argc++] = "--heartbeat-ms";
+        argv [argc++] = "200";
+    }
+    for (int i = 1; i <= gateways; i++) {
+        char name [32];
+        snprintf (name, sizeof name, "gateway-%d", i);
+        child = s_add (self, name);
+        char endpoint [64];
+        it_gateway_endpoint (self, i, endpoint, sizeof endpoint);
+        argv = child->argv;
+        argc = 0;
+        argv [argc++] = TALLY_GATEWAY_BIN;
+        argv [argc++] = "--bind";
+        argv [argc++] = strdup (endpoint);
+        argv [argc++] = "--router";
+        argv [argc++] = frontend;
+    }
+    it_gateway_endpoint (self, 1, self->gateway, sizeof self->gateway);
+    for (int i = 0; i < self->child_count; i++)
+        s_start_child (self, &self->children [i]);
+    for (int i = 1; i <= gateways; i++) {
+        char endpoint [64];
+        it_gateway_endpoint (self, i, endpoint, sizeof endpoint);
+        if (!it_wait_ready (endpoint, 15000)) {
+            fprintf (stderr, "it_harness: cluster at %s not ready within 15 s\n", endpoint);
+            s_print_logs (self);
+            abort ();
+        }
+    }
+    return self;
+}
+
+void
+it_cluster_kill (it_cluster_t *self, const char *name, int sig)
+{
+    it_child_t *child = s_find (self, name);
+    IT_CHECK (child->pid > 0);
+    IT_CHECK (kill (child->pid, sig) == 0);
+    int status;
+    IT_CHECK (waitpid (child->pid, &status, 0) == child->pid);
+    child->pid = 0;
+}
+
+void
+it_cluster_restart (it_cluster_t *self, const char *name)
+{
+    it_child_t *child = s_find (self, name);
+    IT_CHECK (child->pid == 0);
+    s_start_child (self, child);
+}
+
+void
+it_cluster_stop (it_cluster_t **self_p)
+{
+    IT_CHECK (self_p);
+    it_cluster_t *self = *self_p;
+    if (!self)
+        return;
+    bool clean = true;
+    //  Gateways first, the journal last: the reverse of the data flow.
+    for (int i = self->child_count - 1; i >= 0; i--) {
+        it_child_t *child = &self->children [i];
+        if (child->pid <= 0)
+            continue;
+        kill (child->pid, SIGTERM);
+        int status = 0;
+        IT_CHECK (waitpid (child->pid, &status, 0) == child->pid);
+        if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+            fprintf (stderr, "it_harness: %s did not exit cleanly (status %d)\n", child->name, status);
+            clean = false;
+        }
+        child->pid = 0;
+    }
+    if (!clean)
+        s_print_logs (self);
+    IT_CHECK (clean);
+    char *command = s_format ("rm -rf '%s'", self->dir);
+    IT_CHECK (system (command) == 0);
+    free (command);
+    free (self);
+    *self_p = NULL;
+}

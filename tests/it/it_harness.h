@@ -1,0 +1,49 @@
+//  it_harness - starts a real tally cluster (audit, router, N balance actors,
+//  gateways) as child processes on loopback, for integration tests.
+#ifndef IT_HARNESS_H_INCLUDED
+#define IT_HARNESS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tly_id.h"
+
+#define IT_CHILDREN_MAX 16
+
+typedef struct {
+    char name [32];
+    char *argv [24];
+    pid_t pid;
+} it_child_t;
+
+typedef struct {
+    char dir [256];                 //  scratch data directory (removed at stop)
+    int base_port;
+    tly_account_t worker;
+    char worker_id [TLY_ID_MAX];
+    char gateway [64];              //  first gateway's client endpoint
+    it_child_t children [IT_CHILDREN_MAX];
+    int child_count;
+} it_cluster_t;
+
+//  Starts audit, router, `actors` balance actors (balance-1..N) and `gateways`
+//  gateways (gateway-1 on base_port, gateway-2 on base_port + 10, ...), then
+//  waits until the router reports every partition owned. Aborts the test on failure.
+it_cluster_t *it_cluster_start (int base_port, int actors, int gateways);
+//  Stops every child with SIGTERM (checks each exits 0), removes the directory.
+void it_cluster_stop (it_cluster_t **self_p);
+//  Sends sig to the named child and reaps it.
+void it_cluster_kill (it_cluster_t *self, const char *name, int sig);
+//  Starts the named child again with its original arguments.
+void it_cluster_restart (it_cluster_t *self, const char *name);
+//  Waits (deadline) until the gateway at endpoint reports ready.
+bool it_wait_ready (const char *gateway, int timeout_ms);
+//  Gateway endpoint number n (1-based).
+void it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size);
+
+//  Test assertions that print where they failed and abort.
+#define IT_CHECK(cond) \
+    do { if (!(cond)) { fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); abort (); } } while (0)
+
+#endif

@@ -1,0 +1,419 @@
+//  Integration tests of the write path: real processes, real sockets.
+//  Usage: it_write_path CASE BASE_PORT
+#include <czmq.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "it_harness.h"
+#include "tally.h"
+#include "tly_wire.h"
+
+#define S_TIMEOUT_MS 10000
+
+typedef struct {
+    tly_account_t account;
+    char id [TLY_ID_MAX];
+} s_user_t;
+
+static void
+s_user_new (s_user_t *user)
+{
+    IT_CHECK (tly_account_generate (&user->account) == 0);
+    tly_account_id (user->account.sign_pk, user->id);
+}
+
+static tly_sender_t *
+s_sender (const char *gateway, const char *worker_id, const s_user_t *user)
+{
+    tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
+    IT_CHECK (sender);
+    return sender;
+}
+
+//  One message, expecting a reply (ok or a per-message error).
+static tly_result_t
+s_send (tly_sender_t *sender, const tly_msg_t *msg)
+{
+    tly_result_t result;
+    int rc = tly_sender_send_one (sender, msg, S_TIMEOUT_MS, &result);
+    if (rc != 0)
+        fprintf (stderr, "send failed: %s (%s)\n", tly_sender_error (sender)->message,
+                 tly_error_name (tly_sender_error (sender)->code));
+    IT_CHECK (rc == 0);
+    return result;
+}
+
+static tly_result_t
+s_create (tly_sender_t *sender, int64_t initial)
+{
+    tly_msg_t msg;
+    IT_CHECK (tly_msg_create_account (&msg, initial) == 0);
+    return s_send (sender, &msg);
+}
+
+static tly_result_t
+s_buy (tly_sender_t *sender, const char *item, int64_t amount)
+{
+    tly_msg_t msg;
+    IT_CHECK (tly_msg_buy (&msg, item, amount) == 0);
+    return s_send (sender, &msg);
+}
+
+//  The current balance, read the way the seed allows without subscriptions:
+//  a second createAccount returns the existing balance unchanged.
+static int64_t
+s_balance (tly_sender_t *sender)
+{
+    tly_result_t result = s_create (sender, 0);
+    IT_CHECK (result.ok && result.kind == TLY_RESULT_BALANCE);
+    return result.balance;
+}
+
+static void
+s_expect_error (tly_result_t result, Tally__ErrorCode code, const char *words)
+{
+    if (result.ok || result.code != code)
+        fprintf (stderr, "expected %s, got ok=%d %s: %s\n", tly_error_name (code), result.ok,
+                 tly_error_name (result.code), result.message);
+    IT_CHECK (!result.ok && result.code == code);
+    if (words)
+        IT_CHECK (streq (result.message, words));
+}
+
+//  The seed's scenario: createAccount 100, buy 25 -> 75, buy 100 fails.
+static void
+s_case_seed (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+    tly_result_t balance = s_create (sender, 100);
+    IT_CHECK (balance.ok && balance.kind == TLY_RESULT_BALANCE);
+    IT_CHECK (balance.balance == 100 && streq (balance.user_id, user.id));
+    IT_CHECK (strncmp (balance.id, "co_z", 4) == 0);
+
+    tly_result_t purchase = s_buy (sender, "item-123", 25);
+    IT_CHECK (purchase.ok && purchase.kind == TLY_RESULT_PURCHASE);
+    IT_CHECK (purchase.balance_after == 75 && purchase.amount == 25);
+    IT_CHECK (streq (purchase.item_id, "item-123") && streq (purchase.user_id, user.id));
+
+    s_expect_error (s_buy (sender, "item-456", 100), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                    "Insufficient balance");
+    //  A second createAccount never resets: it returns the balance as it is.
+    tly_result_t again = s_create (sender, 100);
+    IT_CHECK (again.ok && again.balance == 75 && streq (again.id, balance.id));
+    tly_sender_destroy (&sender);
+}
+
+typedef struct {
+    const char *gateway;
+    const char *worker_id;
+    const s_user_t *user;
+    tly_result_t result;
+} s_buyer_t;
+
+static void *
+s_buyer (void *arg)
+{
+    s_buyer_t *buyer = arg;
+    tly_sender_t *sender = s_sender (buyer->gateway, buyer->worker_id, buyer->user);
+    buyer->result = s_buy (sender, "item-1", 1);
+    tly_sender_destroy (&sender);
+    return NULL;
+}
+
+//  20 concurrent buys of 1 against a balance of 10, through two gateways.
+static void
+s_case_concurrent (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+    IT_CHECK (s_create (sender, 10).balance == 10);
+
+    char second [64];
+    it_gateway_endpoint (cluster, 2, second, sizeof second);
+    enum { BUYERS = 20 };
+    s_buyer_t buyers [BUYERS];
+    pthread_t threads [BUYERS];
+    for (int i = 0; i < BUYERS; i++) {
+        memset (&buyers [i], 0, sizeof buyers [i]);
+        buyers [i].gateway = i % 2 ? second : cluster->gateway;
+        buyers [i].worker_id = cluster->worker_id;
+        buyers [i].user = &user;
+        IT_CHECK (pthread_create (&threads [i], NULL, s_buyer, &buyers [i]) == 0);
+    }
+    int succeeded = 0;
+    bool seen_after [10] = { false };
+    for (int i = 0; i < BUYERS; i++) {
+        IT_CHECK (pthread_join (threads [i], NULL) == 0);
+        tly_result_t *result = &buyers [i].result;
+        if (result->ok) {
+            succeeded++;
+            IT_CHECK (result->balance_after >= 0 && result->balance_after < 10);
+            IT_CHECK (!seen_after [result->balance_after]);     //  each step exactly once
+            seen_after [result->balance_after] = true;
+        }
+        else
+            s_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    }
+    printf ("concurrent: %d of %d buys succeeded\n", succeeded, BUYERS);
+    IT_CHECK (succeeded == 10);
+    IT_CHECK (s_balance (sender) == 0);
+    tly_sender_destroy (&sender);
+}
+
+//  The same signed envelope twice: the same result, one debit.
+static void
+s_case_dedupe (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+    IT_CHECK (s_create (sender, 100).balance == 100);
+
+    tly_msg_t msgs [3];
+    IT_CHECK (tly_msg_buy (&msgs [0], "item-a", 30) == 0);
+    IT_CHECK (tly_msg_buy (&msgs [1], "item-b", 50) == 0);
+    IT_CHECK (tly_msg_buy (&msgs [2], "item-c", 40) == 0);     //  insufficient after a and b
+    uint8_t *bytes;
+    size_t size;
+    IT_CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms (), &bytes, &size) == 0);
+    tly_result_t first [3], second [3];
+    size_t count = 0;
+    IT_CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, first, 3, &count) == 0);
+    IT_CHECK (count == 3);
+    IT_CHECK (first [0].ok && first [0].balance_after == 70);
+    IT_CHECK (first [1].ok && first [1].balance_after == 20);
+    s_expect_error (first [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+
+    //  A buy that would succeed now, then the resend: the resent third message
+    //  keeps its first (failed) result instead of being re-evaluated.
+    IT_CHECK (s_buy (sender, "item-d", 20).balance_after == 0);
+    IT_CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == 0);
+    IT_CHECK (count == 3);
+    for (int i = 0; i < 2; i++) {
+        IT_CHECK (second [i].ok && streq (second [i].id, first [i].id));
+        IT_CHECK (second [i].balance_after == first [i].balance_after);
+        IT_CHECK (second [i].timestamp == first [i].timestamp);
+    }
+    s_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    IT_CHECK (s_balance (sender) == 0);
+    free (bytes);
+
+    //  Another sender reusing the same message IDs gets its own results.
+    s_user_t other;
+    s_user_new (&other);
+    tly_sender_t *other_sender = s_sender (cluster->gateway, cluster->worker_id, &other);
+    IT_CHECK (s_create (other_sender, 100).balance == 100);
+    tly_msg_t copy = msgs [0];
+    tly_result_t result = s_send (other_sender, &copy);
+    IT_CHECK (result.ok && result.balance_after == 70 && streq (result.user_id, other.id));
+    tly_sender_destroy (&other_sender);
+    tly_sender_destroy (&sender);
+}
+
+//  A whole-envelope rejection: send_raw fails with the gateway's code.
+static void
+s_expect_rejected (tly_sender_t *sender, const uint8_t *bytes, size_t size, Tally__ErrorCode code)
+{
+    tly_result_t results [4];
+    size_t count = 0;
+    int rc = tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, results, 4, &count);
+    const tly_error_t *error = tly_sender_error (sender);
+    if (rc != -1 || error->code != code || !error->remote)
+        fprintf (stderr, "expected rejection %s, got rc=%d %s: %s\n", tly_error_name (code), rc,
+                 tly_error_name (error->code), error->message);
+    IT_CHECK (rc == -1 && error->remote && error->code == code);
+    printf ("rejected as expected: %s: %s\n", tly_error_name (code), error->message);
+}
+
+static void
+s_case_rejections (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+
+    //  Unknown account: buy before createAccount.
+    s_expect_error (s_buy (sender, "item-1", 5), TALLY__ERROR_CODE__NO_ACCOUNT, "No account found");
+    //  initialBalance over the maximum (100) or negative.
+    s_expect_error (s_create (sender, 101), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
+    s_expect_error (s_create (sender, -1), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
+    IT_CHECK (s_create (sender, 50).balance == 50);
+
+    //  Amounts: zero, negative (would mint money), over the limit, int64 extremes.
+    s_expect_error (s_buy (sender, "item-1", 0), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    s_expect_error (s_buy (sender, "item-1", -25), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    s_expect_error (s_buy (sender, "item-1", TLY_AMOUNT_MAX_DEFAULT + 1),
+                    TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    s_expect_error (s_buy (sender, "item-1", INT64_MAX), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    s_expect_error (s_buy (sender, "item-1", INT64_MIN), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+
+    //  Item IDs: empty, 129 bytes, not UTF-8; 128 bytes is fine.
+    char item [TLY_ITEM_ID_MAX + 2];
+    memset (item, 'i', sizeof item);
+    item [TLY_ITEM_ID_MAX + 1] = 0;
+    s_expect_error (s_buy (sender, "", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    s_expect_error (s_buy (sender, item, 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    s_expect_error (s_buy (sender, "bad\xff\xfe", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    item [TLY_ITEM_ID_MAX] = 0;
+    IT_CHECK (s_buy (sender, item, 1).balance_after == 49);
+    IT_CHECK (s_balance (sender) == 49);
+
+    //  Envelope-level rejections from the gateway.
+    tly_msg_t msg;
+    IT_CHECK (tly_msg_buy (&msg, "item-1", 1) == 0);
+    uint8_t *bytes;
+    size_t size;
+    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
+    bytes [size - 1] ^= 0x01;                       //  the signature is the last field
+    s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__BAD_SIGNATURE);
+    free (bytes);
+
+    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () - 120000, &bytes, &size) == 0);
+    s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__STALE_TIMESTAMP);
+    free (bytes);
+    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () + 120000, &bytes, &size) == 0);
+    s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__STALE_TIMESTAMP);
+    free (bytes);
+
+    const uint8_t garbage [] = { 0xff, 0xff, 0xff, 0x01, 0x02 };
+    s_expect_rejected (sender, garbage, sizeof garbage, TALLY__ERROR_CODE__BAD_REQUEST);
+
+    tly_msg_t *many = calloc (TLY_BATCH_MAX + 1, sizeof *many);
+    IT_CHECK (many);
+    for (int i = 0; i <= TLY_BATCH_MAX; i++)
+        IT_CHECK (tly_msg_buy (&many [i], "x", 1) == 0);
+    IT_CHECK (tly_sender_seal (sender, many, TLY_BATCH_MAX + 1, tly_now_ms (), &bytes, &size) == 0);
+    s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__BATCH_TOO_LARGE);
+    free (bytes);
+    free (many);
+
+    //  Wrong inbox: a sender addressing another worker.
+    tly_account_t stranger;
+    IT_CHECK (tly_account_generate (&stranger) == 0);
+    char stranger_id [TLY_ID_MAX];
+    tly_account_id (stranger.sign_pk, stranger_id);
+    tly_sender_t *misdirected = tly_sender_new (cluster->gateway, stranger_id, &user.account);
+    IT_CHECK (misdirected);
+    tly_result_t result;
+    IT_CHECK (tly_sender_send_one (misdirected, &msg, S_TIMEOUT_MS, &result) == -1);
+    IT_CHECK (tly_sender_error (misdirected)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
+    tly_sender_destroy (&misdirected);
+
+    //  Nothing rejected took effect, and the system keeps serving.
+    IT_CHECK (s_balance (sender) == 49);
+    IT_CHECK (s_buy (sender, "item-1", 9).balance_after == 40);
+    tly_sender_destroy (&sender);
+}
+
+//  kill -9 of a balance actor after acknowledged buys, then restart: every
+//  acknowledged buy is still there, none applied twice.
+enum { S_USERS = 12, S_ROUNDS = 4 };
+
+typedef struct {
+    s_user_t user;
+    tly_sender_t *sender;
+    uint8_t *sealed [S_ROUNDS * 2];
+    size_t sealed_size [S_ROUNDS * 2];
+    tly_result_t acked [S_ROUNDS * 2];
+    int sealed_count;
+    int64_t spent;
+} s_crash_user_t;
+
+static void
+s_crash_round (s_crash_user_t *users, int round)
+{
+    for (int u = 0; u < S_USERS; u++) {
+        s_crash_user_t *cu = &users [u];
+        tly_msg_t msg;
+        IT_CHECK (tly_msg_buy (&msg, "item-crash", 1 + (round + u) % 3) == 0);
+        int slot = cu->sealed_count++;
+        IT_CHECK (tly_sender_seal (cu->sender, &msg, 1, tly_now_ms (),
+                                   &cu->sealed [slot], &cu->sealed_size [slot]) == 0);
+        size_t count = 0;
+        IT_CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
+                                       S_TIMEOUT_MS, &cu->acked [slot], 1, &count) == 0);
+        IT_CHECK (count == 1 && cu->acked [slot].ok);
+        cu->spent += cu->acked [slot].amount;
+        IT_CHECK (cu->acked [slot].balance_after == 100 - cu->spent);
+    }
+}
+
+static void
+s_case_crash (it_cluster_t *cluster)
+{
+    s_crash_user_t *users = calloc (S_USERS, sizeof *users);
+    IT_CHECK (users);
+    for (int u = 0; u < S_USERS; u++) {
+        s_user_new (&users [u].user);
+        users [u].sender = s_sender (cluster->gateway, cluster->worker_id, &users [u].user);
+        IT_CHECK (s_create (users [u].sender, 100).balance == 100);
+    }
+    for (int round = 0; round < S_ROUNDS; round++)
+        s_crash_round (users, round);
+
+    //  The actor dies without warning; its partitions move to balance-2, and
+    //  buys keep being acknowledged meanwhile.
+    it_cluster_kill (cluster, "balance-1", SIGKILL);
+    printf ("crash: balance-1 killed after %d acknowledged buys\n", S_USERS * S_ROUNDS);
+    for (int round = S_ROUNDS; round < 2 * S_ROUNDS; round++)
+        s_crash_round (users, round);
+
+    //  It comes back, takes its partitions back and catches up from the journal.
+    it_cluster_restart (cluster, "balance-1");
+    IT_CHECK (it_wait_ready (cluster->gateway, 15000));
+    for (int u = 0; u < S_USERS; u++) {
+        s_crash_user_t *cu = &users [u];
+        IT_CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        //  Every acknowledged envelope, resent, answers its first result.
+        for (int slot = 0; slot < cu->sealed_count; slot++) {
+            tly_result_t again;
+            size_t count = 0;
+            IT_CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
+                                           S_TIMEOUT_MS, &again, 1, &count) == 0);
+            IT_CHECK (count == 1 && again.ok && streq (again.id, cu->acked [slot].id));
+            IT_CHECK (again.balance_after == cu->acked [slot].balance_after);
+            free (cu->sealed [slot]);
+        }
+        IT_CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        tly_sender_destroy (&cu->sender);
+    }
+    printf ("crash: %d acknowledged buys all present once after restart\n", S_USERS * 2 * S_ROUNDS);
+    free (users);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: it_write_path seed|concurrent|dedupe|rejections|crash BASE_PORT\n");
+        return 2;
+    }
+    const char *name = argv [1];
+    int base_port = atoi (argv [2]);
+    zsys_init ();
+    zsys_set_linger (0);
+    it_cluster_t *cluster = it_cluster_start (base_port, 2, streq (name, "concurrent") ? 2 : 1);
+    if (streq (name, "seed"))
+        s_case_seed (cluster);
+    else if (streq (name, "concurrent"))
+        s_case_concurrent (cluster);
+    else if (streq (name, "dedupe"))
+        s_case_dedupe (cluster);
+    else if (streq (name, "rejections"))
+        s_case_rejections (cluster);
+    else if (streq (name, "crash"))
+        s_case_crash (cluster);
+    else {
+        fprintf (stderr, "it_write_path: unknown case %s\n", name);
+        return 2;
+    }
+    it_cluster_stop (&cluster);
+    printf ("it_write_path %s: OK\n", name);
+    return 0;
+}
