@@ -14,7 +14,8 @@
 typedef enum {
     TLY_DOMAIN_ENVELOPE = 0,        //  "tally/envelope/v1": a sender's inbox envelope
     TLY_DOMAIN_OBJECT = 1,          //  "tally/object/v1": the worker's ObjectState
-    TLY_DOMAIN_SUBSCRIBE = 2        //  "tally/subscribe/v1": a reader's Subscribe
+    TLY_DOMAIN_SUBSCRIBE = 2,       //  "tally/subscribe/v1": a reader's Subscribe
+    TLY_DOMAIN_CHECKPOINT = 3       //  "tally/checkpoint/v1": the writer's Checkpoint
 } tly_domain_t;
 
 void tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [64], const uint8_t *bytes,

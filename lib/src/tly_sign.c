@@ -9,7 +9,7 @@
 //  Domain tags, signed with their NUL: a signature for one purpose is never
 //  valid for another.
 static const char *s_domain_tags [] = {
-    "tally/envelope/v1", "tally/object/v1", "tally/subscribe/v1"
+    "tally/envelope/v1", "tally/object/v1", "tally/subscribe/v1", "tally/checkpoint/v1"
 };
 static const char s_record_key [] = "tally/record/v1";         //  15 bytes, no NUL
 
@@ -18,7 +18,7 @@ static const char s_record_key [] = "tally/record/v1";         //  15 bytes, no 
 static uint8_t *
 s_tagged (tly_domain_t domain, const uint8_t *bytes, size_t size, size_t *tagged_size)
 {
-    assert (domain >= TLY_DOMAIN_ENVELOPE && domain <= TLY_DOMAIN_SUBSCRIBE);
+    assert (domain >= TLY_DOMAIN_ENVELOPE && domain <= TLY_DOMAIN_CHECKPOINT);
     const char *tag = s_domain_tags [domain];
     size_t tag_size = strlen (tag) + 1;
     *tagged_size = tag_size + size;
