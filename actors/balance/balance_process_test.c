@@ -5,7 +5,8 @@
 //  journal ack; insufficient balance; resends answered from dedupe with no
 //  second debit; NOT_OWNER for an unowned partition; STALE_EPOCH fences the
 //  actor out; a lost ack is recovered by catch-up without a double debit;
-//  state and dedupe survive a restart; SIGTERM exits 0.
+//  state and dedupe survive a restart; snapshot requests are refused (the
+//  read path is not served yet); SIGTERM exits 0.
 #include <assert.h>
 #include <czmq.h>
 #include <signal.h>
@@ -51,6 +52,7 @@ typedef struct {
     zlist_t *replies;                   //  Tally__RouteReply * not yet checked
     zlist_t *appends;                   //  Tally__AuditRequest * not yet answered
     size_t hellos;
+    size_t snapshot_refusals;
     size_t reads;
     uint64_t read_after [S_PARTITIONS];     //  last ReadRequest per partition
     uint64_t read_epoch [S_PARTITIONS];
@@ -239,6 +241,13 @@ s_pump (s_test_t *test, s_want_t want, int64_t wait_ms)
                 assert (strcmp (message->hello->name, "balance-test") == 0);
                 assert (message->hello->partition_count == S_PARTITIONS);
                 test->hellos++;
+                tally__actor_to_router__free_unpacked (message, NULL);
+            }
+            else
+            if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT) {
+                assert (message->snapshot->snapshot_id == 99 && message->snapshot->error);
+                assert (message->snapshot->error->code == TALLY__ERROR_CODE__UNAVAILABLE);
+                test->snapshot_refusals++;
                 tally__actor_to_router__free_unpacked (message, NULL);
             }
             else {
@@ -560,6 +569,20 @@ main (void)
     assert (reply->route_id == 6 && s_code (reply) == TALLY__ERROR_CODE__NOT_OWNER);
     tally__route_reply__free_unpacked (reply, NULL);
     assert (zlist_size (test.appends) == 0);
+
+    //  The read path is not served here: a snapshot request is refused at once.
+    Tally__SnapshotRequest snapshot = TALLY__SNAPSHOT_REQUEST__INIT;
+    snapshot.snapshot_id = 99;
+    snapshot.partition = alice.partition;
+    snapshot.object_id = sword_id;
+    Tally__RouterToActor ask = TALLY__ROUTER_TO_ACTOR__INIT;
+    ask.body_case = TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT;
+    ask.snapshot = &snapshot;
+    assert (tly_wire_send (test.router, test.actor_at_router, &ask.base) == 0);
+    int64_t deadline = zclock_mono () + S_DEADLINE_MS;
+    while (test.snapshot_refusals == 0 && zclock_mono () < deadline)
+        s_pump (&test, S_WANT_NOTHING, S_HEARTBEAT_MS);
+    assert (test.snapshot_refusals == 1);
 
     //  A lost ack: the journal took the batch but the actor never heard. It
     //  times out, catches the partition up, and answers from the journal.

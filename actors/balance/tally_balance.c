@@ -200,7 +200,8 @@ main (int argc, char *argv [])
     tly_actor_t *actor = tly_actor_new (&config, ledger);
     if (!actor) {
         tly_ledger_destroy (&ledger);
-        s_fail ("cannot connect to %s (see the log line above)", config.router_endpoint);
+        s_fail ("cannot set up the links to --router %s and --audit %s (see the log line above)",
+                config.router_endpoint, config.audit_endpoint);
     }
     char worker_id [TLY_ID_MAX];
     tly_account_id (config.worker_pk, worker_id);

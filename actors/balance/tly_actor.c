@@ -35,6 +35,7 @@ struct _tly_actor_t {
     s_partition_t *partitions;
     uint64_t *assigned;                 //  scratch: epoch per partition in an assignment
     zlist_t *ready;                     //  Tally__RouterToActor *, in arrival order
+    size_t held_count;                  //  routes held by all loading partitions
     zlist_t *in_batch;                  //  the routes of the batch in flight, in order
     zlist_t *backlog;                   //  Tally__AuditReply * reads that waited for the ledger
     Tally__RouterToActor *assignment;   //  newest assignment, applied between batches
@@ -106,8 +107,10 @@ s_disown (tly_actor_t *self, uint32_t partition)
     part->state = S_UNOWNED;
     part->confirmed = false;
     Tally__RouterToActor *message;
-    while (part->held && (message = zlist_pop (part->held)))
+    while (part->held && (message = zlist_pop (part->held))) {
+        self->held_count--;
         s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
+    }
     zlist_destroy (&part->held);
 }
 
@@ -123,6 +126,7 @@ s_serve (tly_actor_t *self, uint32_t partition)
              partition, part->epoch, part->held ? zlist_size (part->held) : 0);
     if (!part->held)
         return;
+    self->held_count -= zlist_size (part->held);
     void *message;
     while ((message = zlist_pop (self->ready)))
         zlist_append (part->held, message);
@@ -134,14 +138,15 @@ s_serve (tly_actor_t *self, uint32_t partition)
 static void
 s_hold (tly_actor_t *self, s_partition_t *part, Tally__RouterToActor *message)
 {
-    if (!part->held)
-        part->held = zlist_new ();
-    if (zlist_size (part->held) >= TLY_ACTOR_HELD_MAX) {
+    if (self->held_count >= TLY_ACTOR_HELD_MAX) {
         //  The router retries (it holds its own bounded queue meanwhile).
         s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
         return;
     }
+    if (!part->held)
+        part->held = zlist_new ();
     zlist_append (part->held, message);
+    self->held_count++;
 }
 
 static void
@@ -179,7 +184,9 @@ s_assign (tly_actor_t *self, const Tally__Assignment *assignment)
             taken++;
         }
     }
-    tly_log (TLY_INFO, "assignment", "owned=%zu taken=%zu dropped=%zu", owned, taken, dropped);
+    //  The router repeats assignments; only changes are worth an info line.
+    tly_log (taken || dropped ? TLY_INFO : TLY_DEBUG, "assignment",
+             "owned=%zu taken=%zu dropped=%zu", owned, taken, dropped);
 }
 
 static void
@@ -375,6 +382,24 @@ s_on_route (tly_actor_t *self, Tally__RouterToActor *message)
     zlist_append (self->ready, message);
 }
 
+//  This actor does not serve the read path (snapshots and the update bus)
+//  yet: it says so at once rather than let the gateway wait for a timeout.
+static void
+s_refuse_snapshot (tly_actor_t *self, Tally__RouterToActor *message)
+{
+    Tally__Error error = TALLY__ERROR__INIT;
+    error.code = TALLY__ERROR_CODE__UNAVAILABLE;
+    error.message = (char *) "snapshots are not served by this tally-balance";
+    Tally__SnapshotReply reply = TALLY__SNAPSHOT_REPLY__INIT;
+    reply.snapshot_id = message->snapshot->snapshot_id;
+    reply.error = &error;
+    Tally__ActorToRouter answer = TALLY__ACTOR_TO_ROUTER__INIT;
+    answer.body_case = TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT;
+    answer.snapshot = &reply;
+    s_send (self->router, &answer.base, "router");
+    tally__router_to_actor__free_unpacked (message, NULL);
+}
+
 void
 tly_actor_on_router (tly_actor_t *self)
 {
@@ -409,6 +434,9 @@ tly_actor_on_router (tly_actor_t *self)
                 tally__router_to_actor__free_unpacked (self->assignment, NULL);
             self->assignment = message;
         }
+        else
+        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT)
+            s_refuse_snapshot (self, message);
         else
             tally__router_to_actor__free_unpacked (message, NULL);
     }
@@ -536,13 +564,14 @@ tly_actor_accepting (tly_actor_t *self)
 //  ---------------------------------------------------------------- lifecycle
 
 static zsock_t *
-s_connect (const char *endpoint)
+s_connect (const char *endpoint, int send_hwm)
 {
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     if (!sock)
         return NULL;
     zsock_set_maxmsgsize (sock, TLY_FRAME_HARD_MAX);
     zsock_set_linger (sock, 0);
+    zsock_set_sndhwm (sock, send_hwm);
     zsock_set_sndtimeo (sock, 0);       //  never block the loop on a missing peer
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"",
@@ -569,8 +598,8 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->ready = zlist_new ();
     self->in_batch = zlist_new ();
     self->backlog = zlist_new ();
-    self->router = s_connect (config->router_endpoint);
-    self->audit = s_connect (config->audit_endpoint);
+    self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM);
+    self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM);
     if (self->audit)
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms);
@@ -601,8 +630,6 @@ tly_actor_destroy (tly_actor_t **self_p)
         return;
     //  A batch in flight is dropped unanswered: the router retries elsewhere,
     //  and whoever serves the partition next reads the journal first.
-    if (self->batch && tly_batch_open (self->batch))
-        tly_batch_abandon (self->batch);
     tly_batch_destroy (&self->batch);
     tly_catchup_destroy (&self->catchup);
     for (uint32_t i = 0; self->partitions && i < self->config.partition_count; i++)

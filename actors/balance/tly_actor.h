@@ -24,11 +24,15 @@
 
 //  Routes waiting for a batch; the router socket is not read beyond this.
 #define TLY_ACTOR_READY_MAX         (4 * TLY_ACTOR_BATCH_MAX)
-//  Routes held per loading partition; beyond this they are answered NOT_OWNER.
-#define TLY_ACTOR_HELD_MAX          TLY_ACTOR_BATCH_MAX
+//  Routes held by all loading partitions together; beyond this they are
+//  answered NOT_OWNER (the router retries).
+#define TLY_ACTOR_HELD_MAX          TLY_ACTOR_READY_MAX
 //  Messages read from one socket before the loop turns round.
 #define TLY_ACTOR_DRAIN_MAX         TLY_ACTOR_BATCH_MAX
 #define TLY_ACTOR_AUDIT_TIMEOUT_MS  2000
+//  Messages queued towards a peer before sends fail (and are dropped): room
+//  for every answer a full ready queue can produce.
+#define TLY_ACTOR_SEND_HWM          (4 * TLY_ACTOR_READY_MAX)
 
 typedef struct {
     const char *name;                   //  stable actor name, sent in every hello

@@ -25,6 +25,10 @@ s_client_init (s_client_t *client, uint32_t partition_count)
     int rc = tly_account_generate (&client->account);
     assert (rc == 0);
     tly_ledger_user_init (&client->user, client->account.sign_pk, partition_count);
+    assert (client->user.partition == tly_partition_of (client->account.sign_pk, partition_count));
+    char id [TLY_ID_MAX];
+    tly_account_id (client->account.sign_pk, id);
+    assert (strcmp (id, client->user.id) == 0);
 }
 
 static Tally__InboxMessage *

@@ -354,7 +354,7 @@ s_open (tly_store_t *self, size_t map_size)
         rc = mdb_env_set_mapsize (self->env, map_size);
     //  No fsync: the state is a cache of the journal, rebuilt by catch-up.
     if (rc == 0)
-        rc = mdb_env_open (self->env, self->path, MDB_NOSYNC, 0644);
+        rc = mdb_env_open (self->env, self->path, MDB_NOSYNC | MDB_WRITEMAP, 0644);
     if (rc)
         return s_failed (self, "open", rc);
     MDB_txn *txn = NULL;

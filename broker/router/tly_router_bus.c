@@ -55,6 +55,14 @@ tly_router_bus_new (const char *bus_in, const char *bus_out, char *error, size_t
     }
     self->in_handle = zsock_resolve (self->in);
     self->out_handle = zsock_resolve (self->out);
+    //  Subscribe to everything upstream. Actors then never filter in their
+    //  XPUB sockets, so whatever an actor publishes reaches our XPUB in order,
+    //  and a snapshot published for a gateway (docs/protocol.md) is followed
+    //  by every later update of the object. Actors still see the specific
+    //  topics gateways subscribe to, and publish only those.
+    const uint8_t subscribe_all = 1;
+    int rc = zmq_send (self->in_handle, &subscribe_all, 1, 0);
+    assert (rc == 1);
     return self;
 }
 

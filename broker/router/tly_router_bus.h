@@ -3,10 +3,11 @@
 //
 //  Actors connect XPUB sockets to bus-in (our XSUB); gateways connect SUB
 //  sockets to bus-out (our XPUB). Updates flow in → out unchanged (two frames:
-//  19-byte object ID topic, SignedObject). Subscriptions flow out → in, so an
-//  actor learns which objects anyone watches; our XPUB forwards only the first
-//  subscription and the last unsubscription of a topic, which is all the
-//  actors need. A gateway that cannot keep up loses updates (XPUB drops at its
+//  19-byte object ID topic, BusObject). Our XSUB subscribes to everything
+//  upstream, so actors never drop a message; subscriptions also flow out → in,
+//  so an actor learns which objects anyone watches; our XPUB forwards only the
+//  first subscription and the last unsubscription of a topic, which is all
+//  the actors need. A gateway that cannot keep up loses updates (XPUB drops at its
 //  high water mark) and sees a version gap, which it repairs by resyncing.
 #ifndef TLY_ROUTER_BUS_H_INCLUDED
 #define TLY_ROUTER_BUS_H_INCLUDED

@@ -117,6 +117,29 @@ it_wait_ready (const char *gateway, int timeout_ms)
     return ready;
 }
 
+static void s_print_logs (it_cluster_t *self);
+
+//  Waits for readiness, failing at once when any child has exited.
+static bool
+s_wait_cluster_ready (it_cluster_t *self, const char *gateway, int timeout_ms)
+{
+    int64_t deadline = tly_mono_ms () + timeout_ms;
+    while (tly_mono_ms () < deadline) {
+        for (int i = 0; i < self->child_count; i++) {
+            int status;
+            if (waitpid (self->children [i].pid, &status, WNOHANG) == self->children [i].pid) {
+                fprintf (stderr, "it_harness: %s exited (status %d) while starting\n",
+                         self->children [i].name, status);
+                self->children [i].pid = 0;
+                return false;
+            }
+        }
+        if (it_wait_ready (gateway, 500))
+            return true;
+    }
+    return false;
+}
+
 static void
 s_print_logs (it_cluster_t *self)
 {
@@ -149,6 +172,8 @@ it_cluster_start (int base_port, int actors, int gateways)
     char *frontend = s_format ("tcp://127.0.0.1:%d", base_port + 1);
     char *backend = s_format ("tcp://127.0.0.1:%d", base_port + 2);
     char *audit = s_format ("tcp://127.0.0.1:%d", base_port + 3);
+    char *bus_in = s_format ("tcp://127.0.0.1:%d", base_port + 4);
+    char *bus_out = s_format ("tcp://127.0.0.1:%d", base_port + 5);
 
     it_child_t *child = s_add (self, "audit");
     char **argv = child->argv;
@@ -169,6 +194,10 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = frontend;
     argv [argc++] = "--backend";
     argv [argc++] = backend;
+    argv [argc++] = "--bus-in";
+    argv [argc++] = bus_in;
+    argv [argc++] = "--bus-out";
+    argv [argc++] = bus_out;
     argv [argc++] = "--heartbeat-ms";
     argv [argc++] = "200";
 
@@ -187,6 +216,8 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = backend;
         argv [argc++] = "--audit";
         argv [argc++] = audit;
+        argv [argc++] = "--bus";
+        argv [argc++] = bus_in;
         argv [argc++] = "--heartbeat-ms";
         argv [argc++] = "200";
     }
@@ -203,6 +234,8 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = strdup (endpoint);
         argv [argc++] = "--router";
         argv [argc++] = frontend;
+        argv [argc++] = "--bus";
+        argv [argc++] = bus_out;
     }
     it_gateway_endpoint (self, 1, self->gateway, sizeof self->gateway);
     for (int i = 0; i < self->child_count; i++)
@@ -210,7 +243,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     for (int i = 1; i <= gateways; i++) {
         char endpoint [64];
         it_gateway_endpoint (self, i, endpoint, sizeof endpoint);
-        if (!it_wait_ready (endpoint, 15000)) {
+        if (!s_wait_cluster_ready (self, endpoint, 15000)) {
             fprintf (stderr, "it_harness: cluster at %s not ready within 15 s\n", endpoint);
             s_print_logs (self);
             abort ();
