@@ -15,6 +15,10 @@ static const char s_sealer_prefix [] = "sealerSecret_z";
 static const char s_signer_prefix [] = "signerSecret_z";
 #define S_BASE58_INPUT_MAX 64   //  longest byte string tally encodes
 
+//  Works in limbs of base 58^5 and feeds the input three bytes at a time:
+//  each step is a multiply-add on 64 bits, about 30x fewer than digit by digit
+//  (IDs are formatted on the hot path of every buy).
+#define S_LIMB_BASE 656356768ULL            //  58^5
 int
 tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
 {
@@ -22,29 +26,48 @@ tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
     size_t zeros = 0;
     while (zeros < size && data [zeros] == 0)
         zeros++;
-    //  log(256)/log(58) < 1.37: digits needed for the non-zero part.
-    uint8_t digits [S_BASE58_INPUT_MAX * 138 / 100 + 1];
-    size_t length = 0;
-    for (size_t i = zeros; i < size; i++) {
-        unsigned carry = data [i];
-        for (size_t j = 0; j < length; j++) {
-            carry += (unsigned) digits [j] << 8;
-            digits [j] = (uint8_t) (carry % 58);
-            carry /= 58;
+    uint32_t limbs [S_BASE58_INPUT_MAX * 138 / 500 + 2];     //  little-endian, base 58^5
+    size_t limb_count = 0;
+    size_t i = zeros;
+    while (i < size) {
+        //  Take up to three bytes: value = value * 256^k + chunk.
+        unsigned take = size - i >= 3 ? 3 : (unsigned) (size - i);
+        uint64_t chunk = 0;
+        for (unsigned k = 0; k < take; k++)
+            chunk = (chunk << 8) | data [i + k];
+        i += take;
+        uint64_t carry = chunk;
+        for (size_t j = 0; j < limb_count; j++) {
+            uint64_t x = ((uint64_t) limbs [j] << (8 * take)) + carry;
+            limbs [j] = (uint32_t) (x % S_LIMB_BASE);
+            carry = x / S_LIMB_BASE;
         }
         while (carry) {
-            assert (length < sizeof digits);
-            digits [length++] = (uint8_t) (carry % 58);
-            carry /= 58;
+            assert (limb_count < sizeof limbs / sizeof limbs [0]);
+            limbs [limb_count++] = (uint32_t) (carry % S_LIMB_BASE);
+            carry /= S_LIMB_BASE;
         }
     }
+    //  Expand limbs to base-58 digits, least significant first.
+    char digits [S_BASE58_INPUT_MAX * 138 / 100 + 8];
+    size_t length = 0;
+    for (size_t j = 0; j < limb_count; j++) {
+        uint32_t limb = limbs [j];
+        for (int k = 0; k < 5; k++) {
+            digits [length++] = s_alphabet [limb % 58];
+            limb /= 58;
+        }
+    }
+    //  The top limb's leading zero digits are not part of the number.
+    while (length > 0 && digits [length - 1] == '1')
+        length--;
     if (zeros + length + 1 > out_size)
         return -1;
     size_t pos = 0;
-    for (size_t i = 0; i < zeros; i++)
+    for (size_t j = 0; j < zeros; j++)
         out [pos++] = '1';
-    for (size_t i = 0; i < length; i++)
-        out [pos++] = s_alphabet [digits [length - 1 - i]];
+    for (size_t j = 0; j < length; j++)
+        out [pos++] = digits [length - 1 - j];
     out [pos] = 0;
     return (int) pos;
 }
@@ -375,6 +398,21 @@ tly_id_test (bool verbose)
     assert (tly_base58_decode ("0OIl", bytes, sizeof bytes) == -1);
     assert (tly_base58_decode ("", bytes, sizeof bytes) == -1);
     assert (tly_base58_encode ((const uint8_t *) "hello world", 11, text, 10) == -1);
+    //  Every length with leading and inner zeros round-trips.
+    for (size_t length = 1; length <= 64; length++) {
+        uint8_t data [64];
+        randombytes_buf (data, length);
+        data [0] = length % 4 == 0 ? 0 : data [0];
+        data [length / 2] = 0;
+        assert (tly_base58_encode (data, length, text, sizeof text) > 0);
+        assert (tly_base58_decode (text, bytes, sizeof bytes) == (int) length);
+        assert (memcmp (bytes, data, length) == 0);
+    }
+    const uint8_t all_zero [4] = { 0 };
+    assert (tly_base58_encode (all_zero, 4, text, sizeof text) == 4 && strcmp (text, "1111") == 0);
+    const uint8_t big [4] = { 0xff, 0xff, 0xff, 0xff };
+    tly_base58_encode (big, 4, text, sizeof text);
+    assert (strcmp (text, "7YXq9G") == 0);
     for (int round = 0; round < 200; round++) {
         uint8_t data [32];
         randombytes_buf (data, sizeof data);
