@@ -13,6 +13,9 @@
 #include "tally.pb-c.h"
 #include "tly_wire.h"
 
+const char **it_gateway_extra_args = NULL;
+const char **it_balance_extra_args = NULL;
+
 static char *
 s_format (const char *fmt, ...)
 {
@@ -218,6 +221,10 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = audit;
         argv [argc++] = "--bus";
         argv [argc++] = bus_in;
+        for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
+            IT_CHECK (argc < 22);
+            argv [argc++] = (char *) it_balance_extra_args [extra];
+        }
         argv [argc++] = "--heartbeat-ms";
         argv [argc++] = "200";
     }
@@ -236,6 +243,10 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = frontend;
         argv [argc++] = "--bus";
         argv [argc++] = bus_out;
+        for (int extra = 0; it_gateway_extra_args && it_gateway_extra_args [extra]; extra++) {
+            IT_CHECK (argc < 22);
+            argv [argc++] = (char *) it_gateway_extra_args [extra];
+        }
     }
     it_gateway_endpoint (self, 1, self->gateway, sizeof self->gateway);
     for (int i = 0; i < self->child_count; i++)

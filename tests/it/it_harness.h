@@ -27,6 +27,11 @@ typedef struct {
     int child_count;
 } it_cluster_t;
 
+//  Extra arguments given to every gateway (NULL-terminated), or NULL.
+extern const char **it_gateway_extra_args;
+//  Extra arguments given to every balance actor (NULL-terminated), or NULL.
+extern const char **it_balance_extra_args;
+
 //  Starts audit, router, `actors` balance actors (balance-1..N) and `gateways`
 //  gateways (gateway-1 on base_port, gateway-2 on base_port + 10, ...), then
 //  waits until the router reports every partition owned. Aborts the test on failure.

@@ -1,0 +1,338 @@
+//  gateway_stream_test - the read path of the real tally-gateway, between
+//  client DEALERs and a fake cluster (gateway_cluster): the clone pattern
+//  with the snapshot answered in either order (SnapshotReply or bus first),
+//  a slow client next to a fast one, the limits, and the client TTL.
+//  gateway_snapshot_test covers how snapshots find their way over the bus.
+#include <sodium.h>
+#include "gateway_cluster.h"
+#include "gateway_fixture.h"
+#include "tly_wire.h"
+
+#define PARTITIONS      CLUSTER_PARTITIONS
+#define WAIT_MS         CLUSTER_WAIT_MS
+#define SNAPSHOT_TIMEOUT_MS 300    //  --timeout-ms in the limits test
+#define S_TEXT(value)   S_TEXT_ (value)
+#define S_TEXT_(value)  #value
+#define CLIENT_QUEUE    "100"       //  --client-queue in the slow-client test
+//  Updates published between reads of the fast client: well under the
+//  queue, since the gateway writes a burst faster than its I/O thread sends.
+#define SLOW_BATCH      25
+#define SLOW_VERSIONS_MAX 1000000   //  the slow client must overflow before this
+
+typedef struct {
+    tly_account_t worker, alice, bob, stranger;
+    char worker_id [TLY_ID_MAX];
+} accounts_t;
+
+//  The clone pattern, with every granted snapshot answered in `order`.
+static void
+s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    cluster->order = order;
+    if (gateway_harness_verbose)
+        printf (" = snapshots answered %s\n",
+                order == CLUSTER_REPLY_FIRST? "SnapshotReply first": "bus first");
+    char endpoint [64];
+    char *flags [] = { "--client-queue", "50", NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    zsock_t *one = client_new (endpoint, 0, 0);
+    zsock_t *two = client_new (endpoint, 0, 0);
+    char balance [TLY_ID_MAX], bob_balance [TLY_ID_MAX], root [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->alice.sign_pk, PARTITIONS, balance);
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->bob.sign_pk, PARTITIONS, bob_balance);
+    tly_user_object_id (TLY_OBJ_ROOT, accounts->alice.sign_pk, PARTITIONS, root);
+    zframe_t *identity = NULL;
+    Tally__GatewayToRouter *request = NULL;
+
+    gateway_harness_step ("subscribe: bus topic, snapshot request, the bus snapshot as the answer");
+    client_subscribe_answered (cluster, one, &accounts->alice, balance, 1, true, 1);
+
+    gateway_harness_step ("updates v2, v3: UPDATE pushes, in order");
+    cluster_publish (cluster, balance, 2);
+    cluster_publish (cluster, balance, 3);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 2, OK);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 3, OK);
+
+    gateway_harness_step ("a duplicate v3 is dropped; v4 follows");
+    cluster_publish (cluster, balance, 3);
+    cluster_publish (cluster, balance, 4);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 4, OK);
+
+    gateway_harness_step ("v6 after v4 (a gap): a new snapshot request, pushed as SNAPSHOT");
+    cluster_publish (cluster, balance, 6);
+    request = cluster_expect_request (cluster, &identity, balance, &accounts->alice);
+    cluster_answer (cluster, &identity, &request, 6, OK, order);
+    client_expect_object (cluster, one, 1, SNAPSHOT, balance, 6, OK);
+    cluster_publish (cluster, balance, 7);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 7, OK);
+
+    gateway_harness_step ("updates before the bus snapshot are held: newer ones follow it");
+    client_subscribe (one, &accounts->bob, bob_balance, 2, false);
+    cluster_expect_bus (cluster, bob_balance, true);
+    request = cluster_expect_request (cluster, &identity, bob_balance, &accounts->bob);
+    cluster_publish (cluster, bob_balance, 4);
+    cluster_publish (cluster, bob_balance, 5);
+    cluster_publish (cluster, bob_balance, 6);
+    //  Same bus, same order: once v8 is through, so are the three above.
+    cluster_publish (cluster, balance, 8);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 8, OK);
+    cluster_answer (cluster, &identity, &request, 5, OK, order);
+    client_expect_object (cluster, one, 2, NOT_PUSHED, bob_balance, 5, OK);
+    client_expect_object (cluster, one, 2, UPDATE, bob_balance, 6, OK);
+    cluster_publish (cluster, bob_balance, 7);
+    client_expect_object (cluster, one, 2, UPDATE, bob_balance, 7, OK);
+
+    gateway_harness_step ("permission denied: the error, nothing else; the topic is dropped");
+    client_subscribe (two, &accounts->stranger, root, 10, false);
+    cluster_expect_bus (cluster, root, true);
+    request = cluster_expect_request (cluster, &identity, root, &accounts->stranger);
+    cluster_answer (cluster, &identity, &request, 0, TALLY__ERROR_CODE__PERMISSION_DENIED, order);
+    client_expect_error (cluster, two, 10, NOT_PUSHED, TALLY__ERROR_CODE__PERMISSION_DENIED, NULL);
+    cluster_expect_bus (cluster, root, false);
+    client_expect_quiet (cluster, two, 11);
+
+    gateway_harness_step ("bad signature: BAD_SIGNATURE, nothing reaches the router");
+    client_subscribe (two, &accounts->stranger, balance, 12, true);
+    client_expect_error (cluster, two, 12, NOT_PUSHED, TALLY__ERROR_CODE__BAD_SIGNATURE,
+                         "does not verify for reader");
+
+    gateway_harness_step ("two clients on one object: the snapshot goes to its requester only,"
+                          " every update to both");
+    client_subscribe_answered (cluster, two, &accounts->alice, balance, 13, false, 8);
+    cluster_publish (cluster, balance, 9);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 9, OK);
+    client_expect_object (cluster, two, 13, UPDATE, balance, 9, OK);
+
+    gateway_harness_step ("unsubscribe: no more pushes; the topic goes with its last subscriber");
+    size_t size = 0;
+    uint8_t *bytes = NULL;
+    bytes = gateway_fixture_unsubscribe (balance, 14, &size);
+    client_send (two, bytes, size);
+    client_expect_empty (cluster, two, 14);
+    cluster_publish (cluster, balance, 10);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 10, OK);
+    client_expect_quiet (cluster, two, 15);
+    bytes = gateway_fixture_unsubscribe (balance, 3, &size);
+    client_send (one, bytes, size);
+    client_expect_empty (cluster, one, 3);
+    cluster_expect_bus (cluster, balance, false);
+    bytes = gateway_fixture_unsubscribe ("co_zunknown", 4, &size);
+    client_send (one, bytes, size);
+    client_expect_empty (cluster, one, 4);
+
+    gateway_harness_step ("a vanished client: its subscriptions end at the next push");
+    char bob_root [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_ROOT, accounts->bob.sign_pk, PARTITIONS, bob_root);
+    zsock_t *vanishing = client_new (endpoint, 0, 0);
+    client_subscribe_answered (cluster, vanishing, &accounts->bob, bob_root, 20, true, 1);
+    zsock_destroy (&vanishing);
+    uint64_t version = 2;
+    for (; !cluster_wait (cluster, NULL, 20); version++) {
+        CHECK (version < WAIT_MS / 20);
+        cluster_publish (cluster, bob_root, version);
+    }
+    cluster_expect_bus (cluster, bob_root, false);
+
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    gateway_harness_stop ();
+    cluster_destroy (&cluster);
+}
+
+//  A client that stops reading fills its queue (--client-queue, a small
+//  receive queue and buffer on its side); the other client on the same
+//  object must get every update regardless, and the slow one, once it
+//  reads again, what was queued, then a SLOW_CONSUMER snapshot, then updates.
+static void
+s_test_slow_client (const accounts_t *accounts)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    char endpoint [64];
+    char *flags [] = { "--client-queue", CLIENT_QUEUE, NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    char log [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_PURCHASE_LOG, accounts->alice.sign_pk, PARTITIONS, log);
+    cluster->answer = true;
+
+    gateway_harness_step ("a slow client does not delay another on the same object");
+    zsock_t *slow = client_new (endpoint, 10, 4096);
+    zsock_t *fast = client_new (endpoint, 0, 0);
+    client_subscribe (slow, &accounts->alice, log, 30, false);
+    cluster_expect_bus (cluster, log, true);
+    client_expect_object (cluster, slow, 30, NOT_PUSHED, log, 1, OK);
+    client_subscribe (fast, &accounts->alice, log, 5, false);
+    client_expect_object (cluster, fast, 5, NOT_PUSHED, log, 1, OK);
+    //  The slow client's first resync probe shows that its queue filled.
+    size_t answered = cluster->answered;
+    uint64_t version = 2;
+    while (cluster->answered == answered) {
+        CHECK (version < SLOW_VERSIONS_MAX);
+        for (uint64_t next = version; next < version + SLOW_BATCH; next++)
+            cluster_publish (cluster, log, next);
+        for (uint64_t next = version; next < version + SLOW_BATCH; next++)
+            client_expect_object (cluster, fast, 5, UPDATE, log, next, OK);
+        version += SLOW_BATCH;
+    }
+    uint64_t newest = version - 1;
+    if (gateway_harness_verbose)
+        printf ("   the slow client fell behind; %llu updates published\n",
+                (unsigned long long) newest - 1);
+
+    gateway_harness_step ("reading again, it gets what was queued, then a SLOW_CONSUMER snapshot");
+    uint64_t expected = 2;
+    while (true) {
+        Tally__ClientReply *reply = client_reply (cluster, slow);
+        uint64_t got = client_version_of (cluster, reply, log);
+        CHECK (reply->request_id == 30);
+        if (reply->push == SNAPSHOT) {
+            CHECK (reply->error && reply->error->code == TALLY__ERROR_CODE__SLOW_CONSUMER);
+            CHECK (got == newest);
+            tally__client_reply__free_unpacked (reply, NULL);
+            break;
+        }
+        CHECK (reply->push == UPDATE && reply->error == NULL && got == expected);
+        expected++;
+        tally__client_reply__free_unpacked (reply, NULL);
+    }
+    CHECK (expected - 1 < newest);         //  it did miss some
+
+    gateway_harness_step ("then updates resume for both");
+    cluster_publish (cluster, log, newest + 1);
+    client_expect_object (cluster, fast, 5, UPDATE, log, newest + 1, OK);
+    client_expect_object (cluster, slow, 30, UPDATE, log, newest + 1, OK);
+
+    zsock_destroy (&slow);
+    zsock_destroy (&fast);
+    gateway_harness_stop ();
+    cluster_destroy (&cluster);
+}
+
+static void
+s_test_limits (const accounts_t *accounts)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    char endpoint [64];
+    char *flags [] = { "--max-pending", "1", "--max-subscriptions", "2",
+                       "--max-subscriptions-total", "3",
+                       "--timeout-ms", S_TEXT (SNAPSHOT_TIMEOUT_MS), NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    zsock_t *one = client_new (endpoint, 0, 0);
+    zsock_t *two = client_new (endpoint, 0, 0);
+    char ids [4][TLY_ID_MAX];
+    for (uint32_t index = 0; index < 4; index++) {
+        uint8_t tail [16] = { (uint8_t) index };
+        tly_object_id (TLY_OBJ_BALANCE, 9, tail, ids [index]);
+    }
+    zframe_t *identity = NULL;
+
+    gateway_harness_step ("snapshots in flight over --max-pending: UNAVAILABLE at once");
+    int64_t sent_ms = tly_mono_ms ();
+    client_subscribe (one, &accounts->alice, ids [0], 1, false);
+    cluster_expect_bus (cluster, ids [0], true);
+    Tally__GatewayToRouter *held = cluster_expect_request (cluster, &identity, ids [0],
+                                                           &accounts->alice);
+    client_subscribe (two, &accounts->alice, ids [1], 1, false);
+    client_expect_error (cluster, two, 1, NOT_PUSHED, TALLY__ERROR_CODE__UNAVAILABLE,
+                         "snapshots in flight (limit 1)");
+
+    gateway_harness_step ("no snapshot within --timeout-ms: TIMEOUT, the topic is dropped");
+    client_expect_error (cluster, one, 1, NOT_PUSHED, TALLY__ERROR_CODE__TIMEOUT, "within 300 ms");
+    CHECK (tly_mono_ms () - sent_ms >= SNAPSHOT_TIMEOUT_MS);
+    cluster_expect_bus (cluster, ids [0], false);
+    //  Too late: the topic is gone, and the reply finds nothing.
+    cluster_answer (cluster, &identity, &held, 1, OK, CLUSTER_BUS_NEVER);
+    client_expect_quiet (cluster, one, 2);
+
+    gateway_harness_step ("over --max-subscriptions: TOO_MANY_SUBSCRIPTIONS");
+    client_subscribe_answered (cluster, one, &accounts->alice, ids [0], 3, true, 1);
+    client_subscribe_answered (cluster, one, &accounts->alice, ids [1], 4, true, 1);
+    client_subscribe (one, &accounts->alice, ids [2], 5, false);
+    client_expect_error (cluster, one, 5, NOT_PUSHED, TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS,
+                         "client has 2 subscriptions (limit 2)");
+
+    gateway_harness_step ("subscribing again replaces: a new snapshot, pushes under the new id");
+    client_subscribe_answered (cluster, one, &accounts->alice, ids [0], 6, false, 3);
+    cluster_publish (cluster, ids [0], 4);
+    client_expect_object (cluster, one, 6, UPDATE, ids [0], 4, OK);
+
+    gateway_harness_step ("over --max-subscriptions-total: UNAVAILABLE");
+    client_subscribe_answered (cluster, two, &accounts->alice, ids [2], 2, true, 1);
+    client_subscribe (two, &accounts->alice, ids [3], 3, false);
+    client_expect_error (cluster, two, 3, NOT_PUSHED, TALLY__ERROR_CODE__UNAVAILABLE,
+                         "gateway serves 3 subscriptions (limit 3)");
+
+    gateway_harness_step ("an object of a partition beyond --partitions: NOT_FOUND");
+    char beyond [TLY_ID_MAX];
+    uint8_t tail [16] = { 0 };
+    tly_object_id (TLY_OBJ_BALANCE, PARTITIONS + 44, tail, beyond);
+    client_subscribe (two, &accounts->alice, beyond, 4, false);
+    client_expect_error (cluster, two, 4, NOT_PUSHED, TALLY__ERROR_CODE__NOT_FOUND,
+                         "partition 300 but the cluster has 256");
+
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    gateway_harness_stop ();
+    cluster_destroy (&cluster);
+}
+
+static void
+s_test_ttl (const accounts_t *accounts)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    char endpoint [64];
+    char *flags [] = { "--client-ttl-ms", "500", NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    zsock_t *silent = client_new (endpoint, 0, 0);
+    zsock_t *pinging = client_new (endpoint, 0, 0);
+    char balance [TLY_ID_MAX], bob_balance [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->alice.sign_pk, PARTITIONS, balance);
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->bob.sign_pk, PARTITIONS, bob_balance);
+
+    gateway_harness_step ("a client silent for --client-ttl-ms loses its subscriptions");
+    int64_t silent_since_ms = tly_mono_ms ();
+    client_subscribe_answered (cluster, silent, &accounts->alice, balance, 1, true, 1);
+    client_subscribe_answered (cluster, pinging, &accounts->bob, bob_balance, 1, true, 1);
+    //  The other client pings every 100 ms while the test waits on the bus.
+    uint64_t ping_id = 2;
+    while (!cluster_wait (cluster, NULL, 100)) {
+        CHECK (tly_mono_ms () - silent_since_ms < WAIT_MS);
+        client_expect_quiet (cluster, pinging, ping_id++);
+    }
+    cluster_expect_bus (cluster, balance, false);
+    CHECK (tly_mono_ms () - silent_since_ms >= 500);
+    client_expect_error (cluster, silent, 1, ENDED, TALLY__ERROR_CODE__TIMEOUT, "no message from");
+
+    gateway_harness_step ("the client that pinged still gets its updates");
+    cluster_publish (cluster, bob_balance, 2);
+    client_expect_object (cluster, pinging, 1, UPDATE, bob_balance, 2, OK);
+
+    zsock_destroy (&silent);
+    zsock_destroy (&pinging);
+    gateway_harness_stop ();
+    cluster_destroy (&cluster);
+}
+
+int
+main (int argc, char *argv [])
+{
+    gateway_harness_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    CHECK (sodium_init () >= 0);
+    zsys_init ();
+    zsys_set_linger (0);
+    accounts_t accounts;
+    CHECK (tly_account_generate (&accounts.worker) == 0);
+    CHECK (tly_account_generate (&accounts.alice) == 0);
+    CHECK (tly_account_generate (&accounts.bob) == 0);
+    CHECK (tly_account_generate (&accounts.stranger) == 0);
+    tly_account_id (accounts.worker.sign_pk, accounts.worker_id);
+
+    s_test_clone_pattern (&accounts, CLUSTER_REPLY_FIRST);
+    s_test_clone_pattern (&accounts, CLUSTER_BUS_FIRST);
+    s_test_slow_client (&accounts);
+    s_test_limits (&accounts);
+    s_test_ttl (&accounts);
+    if (gateway_harness_verbose)
+        printf ("gateway_stream_test: OK\n");
+    return 0;
+}

@@ -1,0 +1,580 @@
+//  Integration tests of the read path: subscriptions through real gateways.
+//  Usage: it_read_path CASE BASE_PORT
+#include <czmq.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "it_harness.h"
+#include "tally.h"
+#include "tly_sign.h"
+#include "tly_wire.h"
+
+#define S_TIMEOUT_MS   10000
+#define S_EVENTS_MAX   4096
+
+//  What one subscription saw, in order.
+typedef struct {
+    pthread_mutex_t lock;
+    size_t count;
+    bool snapshot [S_EVENTS_MAX];
+    uint64_t version [S_EVENTS_MAX];
+    int64_t balance [S_EVENTS_MAX];
+    Tally__ErrorCode code [S_EVENTS_MAX];
+    char user_id [TLY_ID_MAX];
+    char balance_id [TLY_ID_MAX];
+    uint64_t log_count;
+    size_t records;                 //  PurchaseLog records delivered
+    bool ended;
+} s_seen_t;
+
+static void
+s_seen_init (s_seen_t *seen)
+{
+    memset (seen, 0, sizeof *seen);
+    pthread_mutex_init (&seen->lock, NULL);
+}
+
+static void
+s_on_object (const tly_object_t *object, void *arg)
+{
+    s_seen_t *seen = arg;
+    pthread_mutex_lock (&seen->lock);
+    IT_CHECK (seen->count < S_EVENTS_MAX);
+    size_t at = seen->count++;
+    seen->snapshot [at] = object->snapshot;
+    seen->version [at] = object->version;
+    seen->code [at] = object->code;
+    seen->ended |= object->ended;
+    if (object->kind == TLY_OBJ_BALANCE) {
+        seen->balance [at] = object->balance.balance;
+        snprintf (seen->user_id, sizeof seen->user_id, "%s", object->balance.user_id);
+    }
+    if (object->kind == TLY_OBJ_ROOT)
+        snprintf (seen->balance_id, sizeof seen->balance_id, "%s", object->root.balance_id);
+    if (object->kind == TLY_OBJ_PURCHASE_LOG) {
+        seen->log_count = object->purchases.count;
+        seen->records += object->purchases.record_count;
+    }
+    pthread_mutex_unlock (&seen->lock);
+}
+
+static size_t
+s_seen_count (s_seen_t *seen)
+{
+    pthread_mutex_lock (&seen->lock);
+    size_t count = seen->count;
+    pthread_mutex_unlock (&seen->lock);
+    return count;
+}
+
+//  Dispatches until `until` returns true or the deadline passes.
+static bool
+s_dispatch_until (tly_watcher_t *watcher, bool (*until) (void *), void *arg, int timeout_ms)
+{
+    int64_t deadline = tly_mono_ms () + timeout_ms;
+    while (!until (arg)) {
+        int64_t left = deadline - tly_mono_ms ();
+        if (left <= 0)
+            return false;
+        IT_CHECK (tly_watcher_dispatch (watcher, (int) (left < 100 ? left : 100)) >= 0);
+    }
+    return true;
+}
+
+typedef struct {
+    s_seen_t *seen;
+    size_t want;
+} s_want_t;
+
+static bool
+s_has_count (void *arg)
+{
+    s_want_t *want = arg;
+    return s_seen_count (want->seen) >= want->want;
+}
+
+typedef struct {
+    tly_account_t account;
+    char id [TLY_ID_MAX];
+    char balance_id [TLY_ID_MAX];
+    char root_id [TLY_ID_MAX];
+    char purchases_id [TLY_ID_MAX];
+} s_user_t;
+
+static void
+s_user_new (s_user_t *user)
+{
+    IT_CHECK (tly_account_generate (&user->account) == 0);
+    tly_account_id (user->account.sign_pk, user->id);
+    tly_balance_id (user->account.sign_pk, TLY_PARTITIONS_DEFAULT, user->balance_id);
+    tly_root_id (user->account.sign_pk, TLY_PARTITIONS_DEFAULT, user->root_id);
+    tly_purchases_id (user->account.sign_pk, TLY_PARTITIONS_DEFAULT, user->purchases_id);
+}
+
+static tly_result_t
+s_send (tly_sender_t *sender, tly_msg_t *msgs, size_t n, tly_result_t *results)
+{
+    int rc = tly_sender_send (sender, msgs, n, S_TIMEOUT_MS, results);
+    if (rc != 0)
+        fprintf (stderr, "send failed: %s\n", tly_sender_error (sender)->message);
+    IT_CHECK (rc == 0);
+    return results [n - 1];
+}
+
+static void
+s_create (const char *gateway, const char *worker_id, s_user_t *user, int64_t initial)
+{
+    tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
+    IT_CHECK (sender);
+    tly_msg_t msg;
+    tly_result_t result;
+    tly_msg_create_account (&msg, initial);
+    IT_CHECK (s_send (sender, &msg, 1, &result).ok && result.balance == initial);
+    tly_sender_destroy (&sender);
+}
+
+static tly_watcher_t *
+s_watcher (const char *gateway, const char *worker_id, const s_user_t *user)
+{
+    tly_watcher_t *watcher = tly_watcher_new (gateway, worker_id, &user->account);
+    IT_CHECK (watcher);
+    return watcher;
+}
+
+static void
+s_subscribe (tly_watcher_t *watcher, const char *object_id, s_seen_t *seen)
+{
+    int rc = tly_watcher_subscribe (watcher, object_id, s_on_object, seen, S_TIMEOUT_MS);
+    if (rc != 0)
+        fprintf (stderr, "subscribe %s failed: %s (%s)\n", object_id,
+                 tly_watcher_error (watcher)->message, tly_error_name (tly_watcher_error (watcher)->code));
+    IT_CHECK (rc == 0);
+}
+
+//  Checks snapshot then contiguous updates ending at `final`.
+static void
+s_check_contiguous (s_seen_t *seen, size_t updates, int64_t final)
+{
+    IT_CHECK (seen->count == updates + 1);
+    IT_CHECK (seen->snapshot [0]);
+    for (size_t i = 1; i < seen->count; i++) {
+        IT_CHECK (!seen->snapshot [i]);
+        IT_CHECK (seen->version [i] == seen->version [i - 1] + 1);
+    }
+    IT_CHECK (seen->balance [seen->count - 1] == final);
+}
+
+//  The seed's integration test, made exact: subscribe (through the root),
+//  send 10 buys, see the snapshot and exactly 10 updates, in order.
+static void
+s_case_seed (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 100);
+    tly_watcher_t *watcher = s_watcher (cluster->gateway, cluster->worker_id, &user);
+
+    s_seen_t root, balance;
+    s_seen_init (&root);
+    s_seen_init (&balance);
+    s_subscribe (watcher, user.root_id, &root);
+    IT_CHECK (root.count == 1 && streq (root.balance_id, user.balance_id));
+    s_subscribe (watcher, root.balance_id, &balance);
+    IT_CHECK (balance.count == 1 && balance.version [0] == 1 && balance.balance [0] == 100);
+    IT_CHECK (streq (balance.user_id, user.id));
+
+    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    IT_CHECK (sender);
+    for (int i = 0; i < 10; i++) {
+        tly_msg_t msg;
+        tly_result_t result;
+        tly_msg_buy (&msg, "test-item", 1 + i);
+        IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+    }
+    s_want_t want = { &balance, 11 };
+    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    //  Nothing more arrives: exactly 10 updates (bounded wait for a negative).
+    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    int64_t expected = 100;
+    for (int i = 1; i <= 10; i++) {
+        expected -= i;
+        IT_CHECK (balance.balance [i] == expected);
+    }
+    s_check_contiguous (&balance, 10, 45);
+    IT_CHECK (balance.version [10] == 11);
+    IT_CHECK (root.count == 1);
+
+    //  Unsubscribe: no more callbacks for the balance.
+    IT_CHECK (tly_watcher_unsubscribe (watcher, user.balance_id, S_TIMEOUT_MS) == 0);
+    tly_msg_t msg;
+    tly_result_t result;
+    tly_msg_buy (&msg, "test-item", 1);
+    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    IT_CHECK (balance.count == 11);
+    tly_sender_destroy (&sender);
+    tly_watcher_destroy (&watcher);
+}
+
+//  A subscriber on gateway B sees buys sent through gateway A.
+static void
+s_case_two_gateways (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 50);
+    char second [64];
+    it_gateway_endpoint (cluster, 2, second, sizeof second);
+    tly_watcher_t *watcher = s_watcher (second, cluster->worker_id, &user);
+    s_seen_t balance, log;
+    s_seen_init (&balance);
+    s_seen_init (&log);
+    s_subscribe (watcher, user.balance_id, &balance);
+    s_subscribe (watcher, user.purchases_id, &log);
+    IT_CHECK (log.count == 1 && log.log_count == 0);
+
+    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    tly_msg_t msgs [5];
+    tly_result_t results [5];
+    for (int i = 0; i < 5; i++)
+        tly_msg_buy (&msgs [i], "item-x", 2);
+    IT_CHECK (s_send (sender, msgs, 5, results).ok);
+    s_want_t want = { &balance, 6 };
+    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    s_want_t want_log = { &log, 6 };
+    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want_log, S_TIMEOUT_MS));
+    s_check_contiguous (&balance, 5, 40);
+    IT_CHECK (log.log_count == 5 && log.records == 5);
+    tly_sender_destroy (&sender);
+    tly_watcher_destroy (&watcher);
+}
+
+//  User B may not read user A's objects; anyone may read the public ServiceInfo.
+static void
+s_case_permissions (it_cluster_t *cluster)
+{
+    s_user_t alice, bob;
+    s_user_new (&alice);
+    s_user_new (&bob);
+    s_create (cluster->gateway, cluster->worker_id, &alice, 77);
+    s_create (cluster->gateway, cluster->worker_id, &bob, 10);
+    tly_watcher_t *watcher = s_watcher (cluster->gateway, cluster->worker_id, &bob);
+    s_seen_t seen;
+    s_seen_init (&seen);
+    const char *alices [] = { alice.balance_id, alice.root_id, alice.purchases_id };
+    for (int i = 0; i < 3; i++) {
+        IT_CHECK (tly_watcher_subscribe (watcher, alices [i], s_on_object, &seen, S_TIMEOUT_MS) == -1);
+        const tly_error_t *error = tly_watcher_error (watcher);
+        IT_CHECK (error->remote && error->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+        //  Nothing of Alice's data in what Bob got.
+        IT_CHECK (!strstr (error->message, alice.id) && !strstr (error->message, "77"));
+        printf ("denied as expected: %s\n", error->message);
+    }
+    //  A purchase record of Alice's, by its ID.
+    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &alice.account);
+    tly_msg_t msg;
+    tly_result_t result;
+    tly_msg_buy (&msg, "secret-item", 7);
+    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+    IT_CHECK (tly_watcher_subscribe (watcher, result.id, s_on_object, &seen, S_TIMEOUT_MS) == -1);
+    IT_CHECK (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    IT_CHECK (!strstr (tly_watcher_error (watcher)->message, "secret-item"));
+    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    IT_CHECK (seen.count == 0);
+
+    //  Alice may read her purchase record; an unknown object is NOT_FOUND.
+    tly_watcher_t *own = s_watcher (cluster->gateway, cluster->worker_id, &alice);
+    s_seen_t record;
+    s_seen_init (&record);
+    s_subscribe (own, result.id, &record);
+    IT_CHECK (record.count == 1 && record.version [0] == 1);
+    s_user_t nobody;
+    s_user_new (&nobody);
+    IT_CHECK (tly_watcher_subscribe (own, nobody.balance_id, s_on_object, &record, S_TIMEOUT_MS) == -1);
+    IT_CHECK (tly_watcher_error (own)->code == TALLY__ERROR_CODE__NOT_FOUND);
+
+    //  Public read: the ServiceInfo, for Bob and for an account with no balance.
+    uint8_t worker [TLY_KEY_BYTES];
+    IT_CHECK (tly_account_id_parse (cluster->worker_id, worker) == 0);
+    char service_id [TLY_ID_MAX];
+    tly_service_id (worker, service_id);
+    s_seen_t service;
+    s_seen_init (&service);
+    s_subscribe (watcher, service_id, &service);
+    tly_watcher_t *stranger = s_watcher (cluster->gateway, cluster->worker_id, &nobody);
+    s_seen_t service2;
+    s_seen_init (&service2);
+    s_subscribe (stranger, service_id, &service2);
+    IT_CHECK (service.count == 1 && service2.count == 1);
+    tly_watcher_destroy (&stranger);
+    tly_watcher_destroy (&own);
+    tly_sender_destroy (&sender);
+    tly_watcher_destroy (&watcher);
+}
+
+//  Five subscribers while 1,000 buys run concurrently.
+enum { S_WATCHERS = 5, S_BUYS = 1000, S_BUYERS = 4 };
+
+typedef struct {
+    const char *gateway;
+    const char *worker_id;
+    s_user_t *user;
+    s_seen_t seen;
+    volatile bool *done;
+    int64_t final;
+} s_sub_thread_t;
+
+static bool
+s_reached_final (void *arg)
+{
+    s_sub_thread_t *sub = arg;
+    pthread_mutex_lock (&sub->seen.lock);
+    bool reached = *sub->done && sub->seen.count > 0
+                && sub->seen.balance [sub->seen.count - 1] == sub->final;
+    pthread_mutex_unlock (&sub->seen.lock);
+    return reached;
+}
+
+static void *
+s_subscriber (void *arg)
+{
+    s_sub_thread_t *sub = arg;
+    tly_watcher_t *watcher = s_watcher (sub->gateway, sub->worker_id, sub->user);
+    s_subscribe (watcher, sub->user->balance_id, &sub->seen);
+    IT_CHECK (s_dispatch_until (watcher, s_reached_final, sub, 60000));
+    tly_watcher_destroy (&watcher);
+    return NULL;
+}
+
+typedef struct {
+    const char *gateway;
+    const char *worker_id;
+    s_user_t *user;
+    int buys;
+} s_buyer_t;
+
+static void *
+s_buyer (void *arg)
+{
+    s_buyer_t *buyer = arg;
+    tly_sender_t *sender = tly_sender_new (buyer->gateway, buyer->worker_id, &buyer->user->account);
+    for (int i = 0; i < buyer->buys; i += 5) {
+        tly_msg_t msgs [5];
+        tly_result_t results [5];
+        for (int k = 0; k < 5; k++)
+            tly_msg_buy (&msgs [k], "load", 1);
+        s_send (sender, msgs, 5, results);
+        for (int k = 0; k < 5; k++)
+            IT_CHECK (results [k].ok);
+    }
+    tly_sender_destroy (&sender);
+    return NULL;
+}
+
+static void
+s_case_many (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 2 * S_BUYS);
+    char second [64];
+    it_gateway_endpoint (cluster, 2, second, sizeof second);
+    volatile bool done = false;
+    s_sub_thread_t subs [S_WATCHERS];
+    pthread_t sub_threads [S_WATCHERS];
+    for (int i = 0; i < S_WATCHERS; i++) {
+        memset (&subs [i], 0, sizeof subs [i]);
+        subs [i].gateway = i % 2 ? second : cluster->gateway;
+        subs [i].worker_id = cluster->worker_id;
+        subs [i].user = &user;
+        subs [i].done = &done;
+        subs [i].final = S_BUYS;
+        s_seen_init (&subs [i].seen);
+        IT_CHECK (pthread_create (&sub_threads [i], NULL, s_subscriber, &subs [i]) == 0);
+    }
+    //  Every subscriber holds its snapshot before the load starts.
+    for (int i = 0; i < S_WATCHERS; i++) {
+        int64_t deadline = tly_mono_ms () + S_TIMEOUT_MS;
+        while (s_seen_count (&subs [i].seen) == 0)
+            IT_CHECK (tly_mono_ms () < deadline);
+    }
+    s_buyer_t buyers [S_BUYERS];
+    pthread_t buyer_threads [S_BUYERS];
+    for (int i = 0; i < S_BUYERS; i++) {
+        buyers [i] = (s_buyer_t) { i % 2 ? second : cluster->gateway, cluster->worker_id, &user,
+                                   S_BUYS / S_BUYERS };
+        IT_CHECK (pthread_create (&buyer_threads [i], NULL, s_buyer, &buyers [i]) == 0);
+    }
+    for (int i = 0; i < S_BUYERS; i++)
+        IT_CHECK (pthread_join (buyer_threads [i], NULL) == 0);
+    done = true;
+    for (int i = 0; i < S_WATCHERS; i++) {
+        IT_CHECK (pthread_join (sub_threads [i], NULL) == 0);
+        s_seen_t *seen = &subs [i].seen;
+        //  Versions contiguous from the snapshot, no duplicates; a resync
+        //  snapshot may replace a run of updates but never goes back.
+        for (size_t k = 1; k < seen->count; k++) {
+            if (seen->snapshot [k])
+                IT_CHECK (seen->version [k] > seen->version [k - 1]);
+            else
+                IT_CHECK (seen->version [k] == seen->version [k - 1] + 1);
+        }
+        IT_CHECK (seen->balance [seen->count - 1] == S_BUYS);
+        IT_CHECK (seen->version [seen->count - 1] == 1 + S_BUYS);
+        printf ("many: subscriber %d saw %zu versions, final balance %lld\n", i, seen->count,
+                (long long) seen->balance [seen->count - 1]);
+    }
+}
+
+//  A raw client that stops reading: tiny receive queues, so the gateway's
+//  per-client queue fills quickly.
+static zsock_t *
+s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_id)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    IT_CHECK (dealer);
+    zsock_set_linger (dealer, 0);
+    zsock_set_rcvhwm (dealer, 1);
+    zsock_set_rcvbuf (dealer, 4096);
+    IT_CHECK (zsock_connect (dealer, "%s", gateway) == 0);
+    Tally__Subscribe subscribe = TALLY__SUBSCRIBE__INIT;
+    subscribe.reader.data = (uint8_t *) user->account.sign_pk;
+    subscribe.reader.len = TLY_KEY_BYTES;
+    subscribe.object_id = (char *) object_id;
+    subscribe.timestamp_ms = tly_now_ms ();
+    uint8_t body [256];
+    size_t size = tally__subscribe__pack (&subscribe, body);
+    IT_CHECK (size < sizeof body);
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    tly_sign_domain (TLY_DOMAIN_SUBSCRIBE, user->account.sign_sk, body, size, signature);
+    Tally__SignedSubscribe signed_subscribe = TALLY__SIGNED_SUBSCRIBE__INIT;
+    signed_subscribe.subscribe = (ProtobufCBinaryData) { size, body };
+    signed_subscribe.signature = (ProtobufCBinaryData) { sizeof signature, signature };
+    Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
+    request.request_id = 1;
+    request.body_case = TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE;
+    request.subscribe = &signed_subscribe;
+    IT_CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
+    return dealer;
+}
+
+//  Reads one ClientReply from the raw client: its push kind, error code and
+//  the object's version (0 when none).
+static bool
+s_raw_read (zsock_t *dealer, int timeout_ms, Tally__PushKind *push, Tally__ErrorCode *code,
+            uint64_t *version)
+{
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    bool got = zpoller_wait (poller, timeout_ms) != NULL;
+    zpoller_destroy (&poller);
+    if (!got)
+        return false;
+    zframe_t *frame = zframe_recv (dealer);
+    IT_CHECK (frame);
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    zframe_destroy (&frame);
+    IT_CHECK (reply);
+    *push = reply->push;
+    *code = reply->error ? reply->error->code : TALLY__ERROR_CODE__OK;
+    *version = 0;
+    if (reply->object) {
+        Tally__ObjectState *state = tally__object_state__unpack (NULL, reply->object->state.len,
+                                                                 reply->object->state.data);
+        IT_CHECK (state);
+        *version = state->version;
+        tally__object_state__free_unpacked (state, NULL);
+    }
+    tally__client_reply__free_unpacked (reply, NULL);
+    return true;
+}
+
+//  A client that stops reading does not slow the others; when it reads
+//  again it is resynced with a fresh snapshot (SLOW_CONSUMER).
+static void
+s_case_slow (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 2 * S_BUYS);
+    tly_watcher_t *fast = s_watcher (cluster->gateway, cluster->worker_id, &user);
+    s_seen_t fast_seen;
+    s_seen_init (&fast_seen);
+    s_subscribe (fast, user.balance_id, &fast_seen);
+    zsock_t *slow = s_raw_subscriber (cluster->gateway, &user, user.balance_id);
+    Tally__PushKind push;
+    Tally__ErrorCode code;
+    uint64_t version;
+    IT_CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
+    IT_CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
+
+    //  The slow client stops reading while 1,000 buys run; the fast one must
+    //  see every update as it happens.
+    s_buyer_t buyer = { cluster->gateway, cluster->worker_id, &user, S_BUYS };
+    pthread_t thread;
+    int64_t start = tly_mono_ms ();
+    IT_CHECK (pthread_create (&thread, NULL, s_buyer, &buyer) == 0);
+    s_want_t want = { &fast_seen, 1 + S_BUYS };
+    IT_CHECK (s_dispatch_until (fast, s_has_count, &want, 60000));
+    IT_CHECK (pthread_join (thread, NULL) == 0);
+    s_check_contiguous (&fast_seen, S_BUYS, S_BUYS);
+    printf ("slow: fast client saw all %d updates in %lld ms\n", S_BUYS,
+            (long long) (tly_mono_ms () - start));
+
+    //  Now the slow one reads: it was told it fell behind (a SNAPSHOT push
+    //  with SLOW_CONSUMER) and ends at the final version.
+    bool resynced = false;
+    uint64_t last = 0;
+    int64_t deadline = tly_mono_ms () + 30000;
+    while (!(resynced && last == 1 + S_BUYS)) {
+        IT_CHECK (tly_mono_ms () < deadline);
+        if (!s_raw_read (slow, 200, &push, &code, &version))
+            continue;
+        if (push == TALLY__PUSH_KIND__SNAPSHOT && code == TALLY__ERROR_CODE__SLOW_CONSUMER)
+            resynced = true;
+        if (version)
+            last = version;
+    }
+    printf ("slow: slow client resynced with SLOW_CONSUMER and reached version %llu\n",
+            (unsigned long long) last);
+    zsock_destroy (&slow);
+    tly_watcher_destroy (&fast);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: it_read_path seed|two-gateways|permissions|many|slow BASE_PORT\n");
+        return 2;
+    }
+    const char *name = argv [1];
+    int base_port = atoi (argv [2]);
+    zsys_init ();
+    zsys_set_linger (0);
+    static const char *big_initial [] = { "--max-initial", "100000", NULL };
+    it_balance_extra_args = big_initial;
+    //  A small per-client queue makes the slow client overflow quickly.
+    static const char *small_queue [] = { "--client-queue", "64", NULL };
+    if (streq (name, "slow"))
+        it_gateway_extra_args = small_queue;
+    it_cluster_t *cluster = it_cluster_start (base_port, 2, 2);
+    if (streq (name, "seed"))
+        s_case_seed (cluster);
+    else if (streq (name, "two-gateways"))
+        s_case_two_gateways (cluster);
+    else if (streq (name, "permissions"))
+        s_case_permissions (cluster);
+    else if (streq (name, "many"))
+        s_case_many (cluster);
+    else if (streq (name, "slow"))
+        s_case_slow (cluster);
+    else {
+        fprintf (stderr, "it_read_path: unknown case %s\n", name);
+        return 2;
+    }
+    it_cluster_stop (&cluster);
+    printf ("it_read_path %s: OK\n", name);
+    return 0;
+}
