@@ -22,6 +22,7 @@ int  cli_account (int argc, char **argv);
 int  cli_send (int argc, char **argv);
 int  cli_status (int argc, char **argv);
 int  cli_up (int argc, char **argv);
+int  cli_watch (int argc, char **argv);
 
 //  Parses a whole string as a decimal integer in [min, max]: no blanks, no
 //  trailing characters, no overflow. Returns 0 or -1.
@@ -30,6 +31,10 @@ int  cli_parse_int (const char *text, int64_t min, int64_t max, int64_t *value);
 //  integer in range [min, max]: <text>" to stderr and returns -1.
 int  cli_flag_int (const char *command, const char *flag, const char *text,
                    int64_t min, int64_t max, int64_t *value);
+
+//  Parses seconds with at most three decimals ("2", "0.5", ".25") into
+//  milliseconds in [1, max_ms]. Returns 0 or -1.
+int  cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms);
 
 //  Writes text as a JSON string literal, quotes included. Control characters
 //  are escaped; bytes that are not valid UTF-8 become U+FFFD.
@@ -54,6 +59,12 @@ int  cli_report_error (const tly_error_t *error, bool json);
 
 //  The gateway endpoint: the flag, else $TALLY_GATEWAY, else the default.
 const char *cli_gateway (const char *flag_value);
+
+//  The worker (worker_flag, else $TALLY_WORKER_ACCOUNT) into *worker, and
+//  the caller's account (account_file, else $TALLY_ACCOUNT and $TALLY_SECRET).
+//  Returns -1 to go on, or CLI_EXIT_USAGE after one line on stderr.
+int  cli_identity (const char *command, const char *worker_flag, const char *account_file,
+                   const char **worker, tly_account_t *account);
 
 //  Reports an unknown option or missing argument met by getopt_long and
 //  returns CLI_EXIT_USAGE.

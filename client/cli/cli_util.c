@@ -41,6 +41,39 @@ cli_flag_int (const char *command, const char *flag, const char *text,
     return -1;
 }
 
+int
+cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
+{
+    assert (text && ms);
+    assert (max_ms >= 1);
+    const char *at = text;
+    int64_t whole = 0;
+    size_t whole_digits = 0;
+    for (; *at >= '0' && *at <= '9'; at++, whole_digits++)
+        if (__builtin_mul_overflow (whole, 10, &whole)
+        ||  __builtin_add_overflow (whole, *at - '0', &whole))
+            return -1;
+    int64_t millis = 0;
+    size_t decimals = 0;
+    if (*at == '.') {
+        for (at++; *at >= '0' && *at <= '9' && decimals < 3; at++, decimals++)
+            millis = millis * 10 + (*at - '0');
+        if (decimals == 0)
+            return -1;                  //  "5." or "."
+    }
+    if (*at != 0 || whole_digits + decimals == 0)
+        return -1;
+    for (size_t pad = decimals; pad < 3; pad++)
+        millis *= 10;
+    int64_t total;
+    if (__builtin_mul_overflow (whole, 1000, &total)
+    ||  __builtin_add_overflow (total, millis, &total)
+    ||  total < 1 || total > max_ms)
+        return -1;
+    *ms = total;
+    return 0;
+}
+
 //  Length of a valid UTF-8 sequence starting at text, or 0.
 static size_t
 s_utf8_sequence (const unsigned char *text)
@@ -215,6 +248,34 @@ cli_gateway (const char *flag_value)
         return flag_value;
     const char *env = getenv ("TALLY_GATEWAY");
     return env && *env ? env : CLI_GATEWAY_DEFAULT;
+}
+
+int
+cli_identity (const char *command, const char *worker_flag, const char *account_file,
+              const char **worker, tly_account_t *account)
+{
+    assert (command && worker && account);
+    *worker = worker_flag ? worker_flag : getenv ("TALLY_WORKER_ACCOUNT");
+    uint8_t worker_pk [TLY_KEY_BYTES];
+    if (!*worker || !**worker) {
+        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    if (tly_account_id_parse (*worker, worker_pk) == -1) {
+        fprintf (stderr, "%s: worker '%s' is not an account ID (co_z...)\n", command, *worker);
+        return CLI_EXIT_USAGE;
+    }
+    char reason [256];
+    int loaded = account_file
+               ? tly_account_from_file (account_file, account, reason, sizeof reason)
+               : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
+                                       account, reason, sizeof reason);
+    if (loaded == -1) {
+        fprintf (stderr, "%s: %s (use --account-file FILE, or TALLY_ACCOUNT and TALLY_SECRET)\n",
+                 command, reason);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
 }
 
 int

@@ -150,27 +150,11 @@ cli_send (int argc, char **argv)
     if (rc != -1)
         return rc;
 
-    const char *worker = args.worker ? args.worker : getenv ("TALLY_WORKER_ACCOUNT");
-    uint8_t worker_pk [TLY_KEY_BYTES];
-    if (!worker || !*worker) {
-        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n", command);
-        return CLI_EXIT_USAGE;
-    }
-    if (tly_account_id_parse (worker, worker_pk) == -1) {
-        fprintf (stderr, "%s: worker '%s' is not an account ID (co_z...)\n", command, worker);
-        return CLI_EXIT_USAGE;
-    }
+    const char *worker;
     tly_account_t account;
-    char reason [256];
-    int loaded = args.account_file
-               ? tly_account_from_file (args.account_file, &account, reason, sizeof reason)
-               : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
-                                       &account, reason, sizeof reason);
-    if (loaded == -1) {
-        fprintf (stderr, "%s: %s (use --account-file FILE, or TALLY_ACCOUNT and TALLY_SECRET)\n",
-                 command, reason);
-        return CLI_EXIT_USAGE;
-    }
+    rc = cli_identity (command, args.worker, args.account_file, &worker, &account);
+    if (rc != -1)
+        return rc;
     tly_sender_t *sender = tly_sender_new (cli_gateway (args.gateway), worker, &account);
     sodium_memzero (&account, sizeof account);
     if (!sender) {

@@ -21,7 +21,7 @@
 #include "tly_wire.h"
 
 #define UP_BASE_PORT_DEFAULT     7700
-#define UP_BASE_PORT_MAX         (65535 - 3)     //  four consecutive ports
+#define UP_BASE_PORT_MAX         (65535 - 5)     //  six consecutive ports
 #define UP_ACTORS_DEFAULT        2
 #define UP_ACTORS_MAX            64
 #define UP_CHILDREN_MAX          (UP_ACTORS_MAX + 3)
@@ -86,7 +86,7 @@ s_usage (FILE *out)
            "options:\n"
            "  --data-dir DIR          state and logs (created if missing)\n"
            "  --base-port N           gateway N, router N+1 and N+2, audit N+3, update bus\n"
-           "                          N+4 and N+5 (default 7700)\n"
+           "                          N+4 (actors publish) and N+5 (gateways read); default 7700\n"
            "  --actors N              balance actors (default 2, at most 64)\n"
            "  --partitions N          partition count, fixed for the data dir (default 256)\n"
            "  --max-initial N         largest createAccount initialBalance (default 100)\n"
@@ -274,7 +274,7 @@ s_add_children (s_up_t *up)
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);
 
     const char *audit_args [] = { "--bind", audit, NULL };
-    if (s_add_child (up, "audit", 0, true, up->env_plain, audit_args) == -1)
+    if (s_add_child (up, "audit", 0, true, up->env_secret, audit_args) == -1)
         return -1;
     const char *router_args [] = { "--frontend", frontend, "--backend", backend,
                                    "--bus-in", bus_in, "--bus-out", bus_out,
@@ -285,13 +285,14 @@ s_add_children (s_up_t *up)
         char name [UP_NAME_MAX];
         snprintf (name, sizeof name, "balance-%" PRId64, i);
         const char *balance_args [] = { "--name", name, "--router", backend, "--audit", audit,
-                                        "--partitions", partitions, "--max-initial", max_initial,
-                                        "--max-amount", max_amount, NULL };
+                                        "--bus", bus_in, "--partitions", partitions,
+                                        "--max-initial", max_initial, "--max-amount", max_amount,
+                                        NULL };
         if (s_add_child (up, name, 2, true, up->env_secret, balance_args) == -1)
             return -1;
     }
-    const char *gateway_args [] = { "--bind", gateway, "--router", frontend,
-                                    "--worker", up->worker_id, NULL };
+    const char *gateway_args [] = { "--bind", gateway, "--router", frontend, "--bus", bus_out,
+                                    "--worker", up->worker_id, "--partitions", partitions, NULL };
     return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args);
 }
 

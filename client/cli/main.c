@@ -17,6 +17,7 @@ s_usage (FILE *out)
            "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
            "  send create-account --initial N        ask the worker to open your balance\n"
            "  send buy --item ITEM --amount N        buy an item from your balance\n"
+           "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
            "  status                                  the cluster's readiness, via a gateway\n"
            "  up --data-dir DIR                       run a whole cluster locally\n"
            "  bench [options]                         measure throughput, latency and resources\n"
@@ -44,6 +45,8 @@ main (int argc, char **argv)
         return cli_account (argc - 1, argv + 1);
     if (strcmp (command, "send") == 0)
         return cli_send (argc - 1, argv + 1);
+    if (strcmp (command, "watch") == 0)
+        return cli_watch (argc - 1, argv + 1);
     if (strcmp (command, "status") == 0)
         return cli_status (argc - 1, argv + 1);
     if (strcmp (command, "up") == 0)

@@ -15,6 +15,22 @@
 //  signs one envelope for all its messages and, when a reply is late, resends
 //  the very same signed bytes: the cluster deduplicates by message ID, so a
 //  retry never charges twice.
+//
+//  Reads are subscriptions (like Jazz's UserBalance.subscribe (id, callback)).
+//  A watcher keeps one connection to a gateway, checks the worker's signature
+//  on everything it receives, and calls back with each version in order:
+//
+//      static void on_balance (const tly_object_t *object, void *arg) {
+//          printf ("v%llu balance=%lld\n", (unsigned long long) object->version,
+//                  (long long) object->balance.balance);
+//      }
+//      tly_watcher_t *watcher = tly_watcher_new ("tcp://127.0.0.1:7700", worker_id, &me);
+//      char balance_id [TLY_ID_MAX];
+//      tly_balance_id (me.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
+//      if (tly_watcher_subscribe (watcher, balance_id, on_balance, NULL, 10000) == 0)
+//          while (tly_watcher_dispatch (watcher, 1000) >= 0)
+//              ;
+//      tly_watcher_destroy (&watcher);
 #ifndef TALLY_H_INCLUDED
 #define TALLY_H_INCLUDED
 
@@ -22,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tally.pb-c.h"
 #include "tly_id.h"
 #include "tly_limits.h"
 #include "tly_validate.h"
@@ -138,5 +155,157 @@ int  tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status
 
 //  The error of the last call that returned -1.
 const tly_error_t *tly_sender_error (tly_sender_t *self);
+
+//  ---------------------------------------------------------------- watcher
+//  Subscriptions: a snapshot, then every later version, verified and in order.
+
+#define TLY_WATCH_SUBSCRIPTIONS_MAX  1024    //  per watcher (the gateway's default limit)
+#define TLY_WATCH_PING_MS            5000    //  ping interval while subscribed (protocol: <= 10 s)
+#define TLY_WATCH_PING_TIMEOUT_MS    3000    //  an unanswered ping means: subscribe again
+#define TLY_WATCH_PING_MS_MAX        10000
+#define TLY_OBJECT_RECORDS_MAX       1024    //  records one PurchaseLog version may carry
+#define TLY_GROUP_MEMBERS_MAX        1024    //  members of one object's group
+
+typedef struct _tly_watcher_t tly_watcher_t;
+
+//  One purchase record (also the records of a PurchaseLog).
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    char item_id [TLY_MSG_ITEM_CAP + 1];
+    int64_t amount;
+    int64_t timestamp;                      //  Unix ms
+    int64_t balance_after;
+} tly_purchase_t;
+
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    int64_t balance;
+    int64_t last_updated;                   //  Unix ms
+} tly_balance_t;
+
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    char balance_id [TLY_ID_MAX];
+    char purchases_id [TLY_ID_MAX];
+} tly_root_t;
+
+//  In a snapshot: the latest records (at most 100), oldest first. In an
+//  update: only the records this version added. count is the total ever.
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    uint64_t count;
+    size_t record_count;
+    tly_purchase_t *records;
+} tly_purchase_log_t;
+
+typedef struct {
+    char id [TLY_ID_MAX];
+    char worker_id [TLY_ID_MAX];
+    int64_t max_initial_balance;
+    int64_t max_amount;
+    uint32_t partition_count;
+} tly_service_info_t;
+
+typedef struct {
+    bool everyone;                          //  the member is everyone (public access)
+    uint8_t account [TLY_KEY_BYTES];        //  when not everyone
+    Tally__Role role;
+} tly_member_t;
+
+//  Who may read the object: the owner, and every member with any role.
+typedef struct {
+    bool present;
+    char id [TLY_ID_MAX];
+    bool has_owner;
+    uint8_t owner [TLY_KEY_BYTES];
+    size_t member_count;
+    tly_member_t *members;
+} tly_group_t;
+
+//  One verified version of one object, as a callback sees it (valid during
+//  the call only). kind says which of the value fields is set. When ended is
+//  true the gateway ended the subscription: only kind, id, code and message
+//  are set, and no further callback comes for it.
+typedef struct {
+    tly_object_kind_t kind;
+    char id [TLY_ID_MAX];
+    uint64_t version;
+    int64_t updated_ms;                     //  Unix ms
+    bool snapshot;                          //  a whole state (first, or after a resync):
+                                            //  replaces the copy; else an update
+    bool ended;
+    Tally__ErrorCode code;                  //  OK; SLOW_CONSUMER on a resync snapshot;
+                                            //  why, when ended
+    char message [TLY_ERROR_TEXT_MAX];
+    tly_balance_t balance;                  //  TLY_OBJ_BALANCE
+    tly_purchase_t purchase;                //  TLY_OBJ_PURCHASE
+    tly_root_t root;                        //  TLY_OBJ_ROOT
+    tly_purchase_log_t purchases;           //  TLY_OBJ_PURCHASE_LOG
+    tly_service_info_t service;             //  TLY_OBJ_SERVICE
+    tly_group_t group;
+} tly_object_t;
+
+//  A callback may not call the watcher that called it.
+typedef void (tly_object_fn) (const tly_object_t *object, void *arg);
+
+//  What a watcher refused or repaired, since it was created.
+typedef struct {
+    uint64_t rejected;                      //  bad signature or malformed: dropped
+    uint64_t duplicates;                    //  versions already delivered: dropped
+    uint64_t gaps;                          //  a version missing: that object resubscribed
+    uint64_t resubscribes;                  //  rounds of subscribing everything again
+} tly_watcher_stats_t;
+
+//  The IDs of an account's own objects, in a cluster of partition_count
+//  partitions (TLY_PARTITIONS_DEFAULT unless configured otherwise), and of
+//  the worker's public ServiceInfo. out holds TLY_ID_MAX bytes.
+void tly_balance_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
+void tly_root_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
+void tly_purchases_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
+void tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
+
+//  Creates a watcher with its own connection to gateway_endpoint, reading as
+//  account (copied), trusting objects signed by worker_id ("co_z..."). Returns
+//  NULL on a malformed worker ID or endpoint; the reason is logged.
+tly_watcher_t *tly_watcher_new (const char *gateway_endpoint, const char *worker_id,
+                                const tly_account_t *account);
+void tly_watcher_destroy (tly_watcher_t **self_p);
+
+//  Ping every interval_ms (1..TLY_WATCH_PING_MS_MAX) while subscribed; a ping
+//  unanswered after timeout_ms (1..interval_ms) makes the watcher subscribe
+//  everything again, as does a new connection to the gateway.
+void tly_watcher_set_ping (tly_watcher_t *self, int interval_ms, int timeout_ms);
+
+//  Subscribes to object_id and waits at most timeout_ms for the snapshot,
+//  meanwhile dispatching other subscriptions. On 0, fn was called with the
+//  verified snapshot, and is called later with each update, and with a fresh
+//  snapshot after any resync. Returns -1 (see tly_watcher_error) when refused
+//  (PERMISSION_DENIED, NOT_FOUND, ...), on no answer (TIMEOUT, not remote), a
+//  bad signature (BAD_SIGNATURE, not remote), or an object ID that is not
+//  one, or already followed (BAD_REQUEST, not remote).
+int  tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn *fn,
+                            void *arg, int timeout_ms);
+//  Stops following object_id at once and tells the gateway, waiting at most
+//  timeout_ms for its answer. Returns 0, or -1 when it could not be sent
+//  (UNAVAILABLE: not connected) or no answer came (TIMEOUT).
+int  tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout_ms);
+
+//  Receives and checks pushes for at most timeout_ms (-1: no limit), and
+//  returns as soon as a callback was made: the number made, 0 when none in
+//  time, -1 when interrupted by a signal. Call it often: it also pings the
+//  gateway and subscribes again after a gateway restart (fn then gets a
+//  fresh snapshot), after a version gap, and after a transient refusal
+//  (UNAVAILABLE, TIMEOUT). A push whose signature does not verify is
+//  dropped and counted, never passed to fn.
+int  tly_watcher_dispatch (tly_watcher_t *self, int timeout_ms);
+
+size_t tly_watcher_subscriptions (tly_watcher_t *self);
+void tly_watcher_stats (tly_watcher_t *self, tly_watcher_stats_t *stats);
+//  The error of the last call that returned -1.
+const tly_error_t *tly_watcher_error (tly_watcher_t *self);
 
 #endif

@@ -151,6 +151,43 @@ tly_codec_wrap_send (uint64_t request_id, const uint8_t *signed_envelope, size_t
     return out;
 }
 
+uint8_t *
+tly_codec_subscribe (const tly_account_t *account, uint64_t request_id, const char *object_id,
+                     int64_t timestamp_ms, size_t *out_size)
+{
+    assert (account && object_id && out_size);
+    Tally__Subscribe subscribe = TALLY__SUBSCRIBE__INIT;
+    subscribe.reader.data = (uint8_t *) account->sign_pk;
+    subscribe.reader.len = TLY_KEY_BYTES;
+    subscribe.object_id = (char *) object_id;
+    subscribe.timestamp_ms = timestamp_ms;
+    size_t subscribe_size = tally__subscribe__get_packed_size (&subscribe);
+    uint8_t *subscribe_bytes = malloc (subscribe_size);
+    assert (subscribe_bytes);
+    size_t packed = tally__subscribe__pack (&subscribe, subscribe_bytes);
+    assert (packed == subscribe_size);
+
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    tly_sign_domain (TLY_DOMAIN_SUBSCRIBE, account->sign_sk, subscribe_bytes, subscribe_size,
+                     signature);
+    Tally__SignedSubscribe sealed = TALLY__SIGNED_SUBSCRIBE__INIT;
+    sealed.subscribe.data = subscribe_bytes;
+    sealed.subscribe.len = subscribe_size;
+    sealed.signature.data = signature;
+    sealed.signature.len = sizeof signature;
+    Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
+    request.request_id = request_id;
+    request.body_case = TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE;
+    request.subscribe = &sealed;
+    *out_size = tally__client_request__get_packed_size (&request);
+    uint8_t *out = malloc (*out_size);
+    assert (out);
+    packed = tally__client_request__pack (&request, out);
+    assert (packed == *out_size);
+    free (subscribe_bytes);
+    return out;
+}
+
 void
 tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error)
 {

@@ -19,6 +19,12 @@ int  tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_
 uint8_t *tly_codec_wrap_send (uint64_t request_id, const uint8_t *signed_envelope, size_t size,
                               size_t *out_size);
 
+//  Encodes ClientRequest {request_id, subscribe = SignedSubscribe} for
+//  Subscribe {reader = account, object_id, timestamp_ms}, signed by account
+//  in the subscribe domain. Returns a freshly allocated buffer.
+uint8_t *tly_codec_subscribe (const tly_account_t *account, uint64_t request_id,
+                              const char *object_id, int64_t timestamp_ms, size_t *out_size);
+
 //  Converts reply->results into results [0..*count). Returns 0, or -1 with
 //  error filled when the reply carries more than results_max results or a
 //  field does not fit.

@@ -66,5 +66,22 @@ expect 2 '^{"ok":false,"error":{"code":"TIMEOUT","message":"no reply' \
     --gateway tcp://127.0.0.1:9 --timeout-ms 300 --json
 expect 2 'TIMEOUT' env TALLY_GATEWAY=tcp://127.0.0.1:9 "$TALLY" status --timeout-ms 300
 
+# tally watch: arguments, and no gateway (exit 2).
+expect 0 'watch balance|purchases' "$TALLY" --help
+expect 0 'tally watch balance' "$TALLY" watch --help
+expect 2 'what to watch' "$TALLY" watch
+expect 2 "'frob' is not balance, purchases or an object ID" "$TALLY" watch frob
+expect 2 "unexpected argument 'x'" "$TALLY" watch balance x
+expect 2 '--timeout: not a number of seconds' "$TALLY" watch balance --timeout 1.5s
+expect 2 '--count: not an integer in range' "$TALLY" watch balance --count 0
+expect 2 '--partitions: not an integer in range' "$TALLY" watch balance --partitions 0
+expect 2 'no worker' env -u TALLY_WORKER_ACCOUNT "$TALLY" watch balance
+expect 2 'error: no snapshot of co_z.* within 300 ms.*(TIMEOUT)' \
+    "$TALLY" watch balance --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout 0.3
+expect 2 '^{"ok":false,"error":{"code":"TIMEOUT"' \
+    "$TALLY" watch purchases --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout 0.3 --json
+
 [ "$FAILED" -eq 0 ] && echo "cli_test: OK"
 exit "$FAILED"

@@ -16,6 +16,9 @@
 #include "tly_wire.h"
 #include "up.h"
 
+void sdk_watch_test (void);
+void cli_watch_test (void);
+
 //  Runs print into a memory stream and compares with expected.
 #define EXPECT_OUTPUT(expected, call) do { \
         char *text_ = NULL; size_t size_ = 0; \
@@ -455,6 +458,8 @@ main (void)
     s_test_results ();
     s_test_sender ();
     s_test_up_helpers ();
+    sdk_watch_test ();
+    cli_watch_test ();
     printf ("sdk_test: OK\n");
     return 0;
 }

@@ -1,0 +1,343 @@
+//  audit_export - `tally audit export --format jsonl`: one JSON object per
+//  journal record, in global order (docs/journal.md lists every field).
+#include "audit.h"
+
+#include <assert.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include "tly_id.h"
+#include "tly_validate.h"
+
+#define S_COMMAND        "tally audit export"
+#define S_OUTPUT_BUFFER  (1 << 20)
+
+typedef struct {
+    FILE *out;
+    audit_arena_t *arena;
+    audit_progress_t progress;
+    uint64_t from_seq;
+    uint64_t exported;
+    uint64_t undecodable;
+    uint64_t partition_seq;             //  --partition: the last one read
+    //  The last account ID written: base58 is slow, and a record's events
+    //  are all its sender's.
+    uint8_t cached_key [TLY_KEY_BYTES];
+    char cached_id [TLY_ID_MAX];
+} s_export_t;
+
+//  ---------------------------------------------------------------- fields
+
+static void
+s_key (FILE *out, const char *name)
+{
+    fprintf (out, ",\"%s\":", name);
+}
+
+static void
+s_string (FILE *out, const char *name, const char *text)
+{
+    s_key (out, name);
+    cli_json_string (out, text? text: "");
+}
+
+static void
+s_int (FILE *out, const char *name, int64_t value)
+{
+    fprintf (out, ",\"%s\":%" PRId64, name, value);
+}
+
+//  Bytes as a hex string; only IDs, hashes and signatures are written so.
+static void
+s_hex_string (FILE *out, ProtobufCBinaryData bytes)
+{
+    char hex [2 * TLY_SIGNATURE_BYTES + 1];
+    fputc ('"', out);
+    for (size_t at = 0; at < bytes.len; at += TLY_SIGNATURE_BYTES) {
+        size_t size = bytes.len - at < TLY_SIGNATURE_BYTES? bytes.len - at: TLY_SIGNATURE_BYTES;
+        audit_hex (bytes.data + at, size, hex);
+        fputs (hex, out);
+    }
+    fputc ('"', out);
+}
+
+static void
+s_hex (FILE *out, const char *name, ProtobufCBinaryData bytes)
+{
+    s_key (out, name);
+    s_hex_string (out, bytes);
+}
+
+//  An account as its ID when it is a key, else as hex.
+static void
+s_account (s_export_t *self, const char *name, ProtobufCBinaryData key)
+{
+    if (key.len != TLY_KEY_BYTES) {
+        s_hex (self->out, name, key);
+        return;
+    }
+    if (!*self->cached_id || memcmp (key.data, self->cached_key, TLY_KEY_BYTES) != 0) {
+        memcpy (self->cached_key, key.data, TLY_KEY_BYTES);
+        tly_account_id (key.data, self->cached_id);
+    }
+    fprintf (self->out, ",\"%s\":\"%s\"", name, self->cached_id);
+}
+
+//  ---------------------------------------------------------------- parts
+
+static void
+s_message (FILE *out, const Tally__InboxMessage *message)
+{
+    fputs ("{\"messageId\":", out);
+    s_hex_string (out, message->message_id);
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
+        s_string (out, "type", "buy");
+        s_string (out, "itemId", message->buy->item_id);
+        s_int (out, "amount", message->buy->amount);
+    }
+    else
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
+        s_string (out, "type", "createAccount");
+        s_int (out, "initialBalance", message->create_account->initial_balance);
+    }
+    else
+        fputs (",\"type\":null", out);
+    fputc ('}', out);
+}
+
+static void
+s_event (s_export_t *self, const Tally__Event *event)
+{
+    FILE *out = self->out;
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
+        const Tally__AccountCreated *created = event->account_created;
+        fputs ("{\"type\":\"AccountCreated\"", out);
+        s_account (self, "user", created->user);
+        s_string (out, "balanceId", created->balance_id);
+        s_int (out, "initialBalance", created->initial_balance);
+        s_int (out, "timestamp", created->timestamp);
+    }
+    else
+    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
+        const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
+        fputs ("{\"type\":\"PurchaseRecorded\"", out);
+        s_account (self, "user", recorded->user);
+        s_string (out, "purchaseId", recorded->purchase_id);
+        s_string (out, "itemId", recorded->item_id);
+        s_int (out, "amount", recorded->amount);
+        s_int (out, "timestamp", recorded->timestamp);
+        s_int (out, "balanceAfter", recorded->balance_after);
+    }
+    else
+        fputs ("{\"type\":null", out);
+    fputc ('}', out);
+}
+
+static void
+s_result (FILE *out, const Tally__MessageResult *result)
+{
+    fputs ("{\"messageId\":", out);
+    s_hex_string (out, result->message_id);
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE) {
+        const Tally__UserBalance *balance = result->balance;
+        fputs (",\"ok\":true,\"result\":{\"type\":\"balance\"", out);
+        s_string (out, "id", balance->id);
+        s_string (out, "userId", balance->user_id);
+        s_int (out, "balance", balance->balance);
+        s_int (out, "lastUpdated", balance->last_updated);
+        fputc ('}', out);
+    }
+    else
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
+        const Tally__PurchaseRecord *purchase = result->purchase;
+        fputs (",\"ok\":true,\"result\":{\"type\":\"purchase\"", out);
+        s_string (out, "id", purchase->id);
+        s_string (out, "userId", purchase->user_id);
+        s_string (out, "itemId", purchase->item_id);
+        s_int (out, "amount", purchase->amount);
+        s_int (out, "timestamp", purchase->timestamp);
+        s_int (out, "balanceAfter", purchase->balance_after);
+        fputc ('}', out);
+    }
+    else
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+        fputs (",\"ok\":false,\"error\":{\"code\":", out);
+        cli_json_string (out, tly_error_name (result->error->code));
+        s_string (out, "message", result->error->message);
+        fputc ('}', out);
+    }
+    else
+        fputs (",\"ok\":null", out);
+    fputc ('}', out);
+}
+
+//  ---------------------------------------------------------------- records
+
+static int
+s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_export_t *self = arg;
+    audit_progress_update (&self->progress, self->exported);
+    ProtobufCAllocator *allocator = audit_arena_allocator (self->arena);
+    Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
+    Tally__RecordBody *body = stored? tally__record_body__unpack (allocator, stored->body.len,
+                                                                 stored->body.data): NULL;
+    const Tally__RecordDraft *draft = body? body->draft: NULL;
+    self->partition_seq = draft? draft->partition_seq: self->partition_seq + 1;
+    if (seq < self->from_seq) {
+        audit_arena_reset (self->arena);
+        return 0;
+    }
+    if (!draft || !draft->request) {
+        fprintf (stderr, S_COMMAND ": seq %" PRIu64 ": the record does not decode; skipped\n",
+                 seq);
+        self->undecodable++;
+        audit_arena_reset (self->arena);
+        return 0;
+    }
+    const Tally__SignedEnvelope *request = draft->request;
+    Tally__Envelope *envelope = tally__envelope__unpack (allocator, request->envelope.len,
+                                                        request->envelope.data);
+    FILE *out = self->out;
+    fprintf (out, "{\"seq\":%" PRIu64, seq);
+    s_hex (out, "hash", stored->hash);
+    s_hex (out, "prevHash", body->prev_hash);
+    fprintf (out, ",\"partition\":%" PRIu32 ",\"partitionSeq\":%" PRIu64 ",\"epoch\":%" PRIu64,
+             draft->partition, draft->partition_seq, draft->epoch);
+    s_int (out, "timestamp", draft->timestamp_ms);
+    if (envelope) {
+        s_account (self, "sender", envelope->sender);
+        s_account (self, "inbox", envelope->inbox);
+        s_int (out, "envelopeTimestamp", envelope->timestamp_ms);
+    }
+    else
+        fputs (",\"sender\":null,\"inbox\":null,\"envelopeTimestamp\":null", out);
+    s_hex (out, "signature", request->signature);
+    fputs (",\"messages\":", out);
+    if (envelope) {
+        fputc ('[', out);
+        for (size_t i = 0; i < envelope->n_messages; i++) {
+            if (i)
+                fputc (',', out);
+            s_message (out, envelope->messages [i]);
+        }
+        fputc (']', out);
+    }
+    else
+        fputs ("null", out);
+    fputs (",\"events\":[", out);
+    for (size_t i = 0; i < draft->n_events; i++) {
+        if (i)
+            fputc (',', out);
+        s_event (self, draft->events [i]);
+    }
+    fputs ("],\"results\":[", out);
+    for (size_t i = 0; i < draft->n_results; i++) {
+        if (i)
+            fputc (',', out);
+        s_result (out, draft->results [i]);
+    }
+    fputs ("]}\n", out);
+    self->exported++;
+    audit_arena_reset (self->arena);
+    return ferror (out)? -1: 0;
+}
+
+//  --partition: the partition's records through the partition index, in pages.
+static int
+s_export_partition (s_export_t *self, tly_journal_t *journal, uint32_t partition)
+{
+    tly_journal_query_t query = {
+        .partition = partition, .max_records = TLY_READ_RECORDS_MAX, .max_bytes = SIZE_MAX
+    };
+    bool end = false;
+    while (!end) {
+        if (tly_journal_read (journal, &query, s_export_record, self, &end)
+            != TALLY__ERROR_CODE__OK)
+            return -1;
+        assert (end || self->partition_seq > query.after_partition_seq);
+        query.after_partition_seq = self->partition_seq;
+    }
+    return 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally audit export (--journal DIR | --data-dir DIR) --format jsonl\n"
+           "                          [--from SEQ] [--partition P]\n"
+           "\n"
+           "Writes one JSON object per record to stdout, in global order: seq, hash,\n"
+           "prevHash, partition, partitionSeq, epoch, timestamp, sender, inbox,\n"
+           "envelopeTimestamp, signature, messages, events, results.\n"
+           "\n"
+           "  --format jsonl   the only format (JSON lines)\n"
+           "  --from SEQ       start at global seq SEQ (default 1)\n"
+           "  --partition P    only partition P's records\n"
+           "\n"
+           "Exit status: 0 every record exported, 1 some record did not decode (named on\n"
+           "stderr, skipped), 2 usage error or unreadable journal.\n", out);
+}
+
+int
+audit_export (int argc, char **argv)
+{
+    static const struct option options [] = {
+        { "journal", required_argument, NULL, 'j' },
+        { "data-dir", required_argument, NULL, 'd' },
+        { "format", required_argument, NULL, 'f' },
+        { "from", required_argument, NULL, 'F' },
+        { "partition", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *journal_dir = NULL, *data_dir = NULL, *format = NULL;
+    int64_t from_seq = 1, partition = -1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        switch (opt) {
+            case 'j': journal_dir = optarg; break;
+            case 'd': data_dir = optarg; break;
+            case 'f': format = optarg; break;
+            case 'F':
+                if (cli_flag_int (S_COMMAND, "--from", optarg, 1, INT64_MAX, &from_seq) == -1)
+                    return CLI_EXIT_USAGE;
+                break;
+            case 'p':
+                if (cli_flag_int (S_COMMAND, "--partition", optarg, 0, TLY_PARTITIONS_MAX - 1,
+                                  &partition) == -1)
+                    return CLI_EXIT_USAGE;
+                break;
+            case 'h': s_usage (stdout); return CLI_EXIT_OK;
+            default:  return cli_bad_option (S_COMMAND, argc, argv);
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (!format || strcmp (format, "jsonl") != 0) {
+        fprintf (stderr, S_COMMAND ": --format jsonl is required (the only format)\n");
+        return CLI_EXIT_USAGE;
+    }
+    tly_journal_t *journal = audit_open_journal (S_COMMAND, journal_dir, data_dir);
+    if (!journal)
+        return CLI_EXIT_USAGE;
+    setvbuf (stdout, NULL, _IOFBF, S_OUTPUT_BUFFER);
+    s_export_t self = {
+        .out = stdout, .arena = audit_arena_new (), .from_seq = (uint64_t) from_seq
+    };
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    audit_progress_start (&self.progress, "export", head.seq);
+    int rc = partition >= 0? s_export_partition (&self, journal, (uint32_t) partition)
+                           : tly_journal_iterate (journal, self.from_seq, s_export_record, &self);
+    audit_progress_end (&self.progress);
+    if (fflush (stdout) == EOF || rc == -1)
+        fprintf (stderr, S_COMMAND ": export failed after %" PRIu64 " records (see above)\n",
+                 self.exported);
+    audit_arena_destroy (&self.arena);
+    tly_journal_destroy (&journal);
+    return rc == -1 || ferror (stdout)? CLI_EXIT_USAGE
+         : self.undecodable? CLI_EXIT_REJECTED: CLI_EXIT_OK;
+}

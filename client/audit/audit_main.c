@@ -1,0 +1,53 @@
+//  audit_main - `tally audit`: picks the subcommand.
+#include "audit.h"
+#include "cli_audit.h"
+
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally audit <command> (--journal DIR | --data-dir DIR) [options]\n"
+           "\n"
+           "commands:\n"
+           "  verify [--worker ID]           check the hash chain, every client signature\n"
+           "                                 and every checkpoint; name the first failure\n"
+           "  replay [--compare] [--balances] rebuild every balance from the journal;\n"
+           "                                 --compare checks the balance actors' state\n"
+           "  export --format jsonl [--from SEQ] [--partition P]\n"
+           "                                 one JSON object per record\n"
+           "  bench-replay [--records N] [--per-record K]\n"
+           "                                 time replay on a journal built for it\n"
+           "\n"
+           "--journal DIR is the journal directory itself (tally-audit's DATA/journal);\n"
+           "--data-dir DIR is a `tally up` data directory. The tools read a snapshot and\n"
+           "never pause the writer. Run `tally audit <command> --help` for options.\n"
+           "Exit status: 0 success, 1 the journal or the state failed a check,\n"
+           "2 usage error or unreadable journal.\n", out);
+}
+
+int
+cli_audit (int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *command = argv [1];
+    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
+    ||  strcmp (command, "help") == 0) {
+        s_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp (command, "verify") == 0)
+        return audit_verify (argc - 1, argv + 1);
+    if (strcmp (command, "replay") == 0)
+        return audit_replay (argc - 1, argv + 1);
+    if (strcmp (command, "export") == 0)
+        return audit_export (argc - 1, argv + 1);
+    if (strcmp (command, "bench-replay") == 0)
+        return audit_bench_replay (argc - 1, argv + 1);
+    fprintf (stderr, "tally audit: unknown command '%s'\n", command);
+    s_usage (stderr);
+    return CLI_EXIT_USAGE;
+}

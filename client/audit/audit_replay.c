@@ -1,0 +1,231 @@
+//  audit_replay - `tally audit replay`: every balance rebuilt from nothing by
+//  applying the journal's events, optionally compared with the live state.
+#include "audit.h"
+
+#include <assert.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tly_id.h"
+
+#define S_COMMAND           "tally audit replay"
+#define S_ATTEMPTS_DEFAULT  5
+#define S_ATTEMPTS_MAX      100
+
+typedef struct {
+    const char *journal_dir;
+    const char *data_dir;
+    char *actors_dirs [AUDIT_LEDGERS_MAX];
+    size_t actors_dir_count;
+    bool compare;
+    bool balances;
+    bool json;
+    int64_t attempts;
+} s_options_t;
+
+static double
+s_seconds (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally audit replay (--journal DIR | --data-dir DIR) [--balances]\n"
+           "                          [--compare [--actors-dir DIR]... [--attempts N]] [--json]\n"
+           "\n"
+           "Rebuilds every balance from nothing by applying the journal's events in\n"
+           "order, checking that each purchase follows the balance before it.\n"
+           "\n"
+           "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
+           "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
+           "  --balances         print every account: ID, partition, balance\n"
+           "  --compare          compare with the balance actors' state, read beside them:\n"
+           "                     every difference is listed; partitions whose actor is not\n"
+           "                     at the journal's sequence are reported in flux\n"
+           "  --actors-dir DIR   a balance actor's state (repeatable; default with\n"
+           "                     --data-dir: every DIR/balance-*)\n"
+           "  --attempts N       journal reads while partitions are in flux (default 5)\n"
+           "  --json             JSON lines; the summary is the last line\n"
+           "\n"
+           "Exit status: 0 consistent, 1 an inconsistent event or a difference,\n"
+           "2 usage error or unreadable journal or state.\n", out);
+}
+
+//  Returns 0 to run, 1 when --help was served, -1 after one line on stderr.
+static int
+s_parse (int argc, char **argv, s_options_t *options)
+{
+    static const struct option flags [] = {
+        { "journal", required_argument, NULL, 'j' },
+        { "data-dir", required_argument, NULL, 'd' },
+        { "compare", no_argument, NULL, 'c' },
+        { "actors-dir", required_argument, NULL, 'a' },
+        { "attempts", required_argument, NULL, 'n' },
+        { "balances", no_argument, NULL, 'b' },
+        { "json", no_argument, NULL, 'J' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
+        switch (opt) {
+            case 'j': options->journal_dir = optarg; break;
+            case 'd': options->data_dir = optarg; break;
+            case 'c': options->compare = true; break;
+            case 'b': options->balances = true; break;
+            case 'J': options->json = true; break;
+            case 'a':
+                if (audit_find_ledgers (S_COMMAND, optarg, options->actors_dirs,
+                                        &options->actors_dir_count) == -1)
+                    return -1;
+                break;
+            case 'n':
+                if (cli_flag_int (S_COMMAND, "--attempts", optarg, 1, S_ATTEMPTS_MAX,
+                                  &options->attempts) == -1)
+                    return -1;
+                break;
+            case 'h': s_usage (stdout); return 1;
+            default:  cli_bad_option (S_COMMAND, argc, argv); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
+        return -1;
+    }
+    if (options->actors_dir_count > 0 && !options->compare) {
+        fprintf (stderr, S_COMMAND ": --actors-dir needs --compare\n");
+        return -1;
+    }
+    if (options->compare && options->actors_dir_count == 0) {
+        if (!options->data_dir) {
+            fprintf (stderr, S_COMMAND ": --compare needs --actors-dir DIR or --data-dir DIR\n");
+            return -1;
+        }
+        return audit_find_ledgers (S_COMMAND, options->data_dir, options->actors_dirs,
+                                   &options->actors_dir_count);
+    }
+    return 0;
+}
+
+static void
+s_print_balances (audit_state_t *state, bool json)
+{
+    size_t capacity = audit_state_capacity (state);
+    for (size_t i = 0; i < capacity; i++) {
+        const audit_account_t *account = audit_state_slot (state, i);
+        if (!account->used)
+            continue;
+        char id [TLY_ID_MAX];
+        tly_account_id (account->user, id);
+        if (json)
+            printf ("{\"user\":\"%s\",\"partition\":%" PRIu32 ",\"balance\":%" PRId64 "}\n", id,
+                    account->partition, account->balance);
+        else
+            printf ("%s partition %" PRIu32 " balance %" PRId64 "\n", id, account->partition,
+                    account->balance);
+    }
+}
+
+static void
+s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare_result_t *compare,
+                 bool json)
+{
+    double rate = seconds > 0? (double) stats->events / seconds: 0;
+    bool failed = stats->problems || stats->sum_overflows;
+    if (json) {
+        printf ("{\"ok\":%s,\"records\":%" PRIu64 ",\"events\":%" PRIu64 ",\"accounts\":%" PRIu64
+                ",\"purchases\":%" PRIu64 ",\"balanceSum\":", failed? "false": "true",
+                stats->records, stats->events, stats->accounts, stats->purchases);
+        if (stats->sum_overflows)
+            printf ("null");
+        else
+            printf ("%" PRId64, stats->balance_sum);
+        printf (",\"headSeq\":%" PRIu64 ",\"seconds\":%.3f,\"eventsPerSecond\":%.0f"
+                ",\"inconsistencies\":%" PRIu64, stats->last_seq, seconds, rate, stats->problems);
+        if (compare)
+            printf (",\"compare\":{\"ok\":%s,\"partitions\":%" PRIu64 ",\"accounts\":%" PRIu64
+                    ",\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64 ",\"attempts\":%d}",
+                    compare->differences? "false": "true", compare->partitions,
+                    compare->accounts, compare->differences, compare->in_flux, compare->attempts);
+        printf ("}\n");
+        return;
+    }
+    printf ("replay: %s %" PRIu64 " records, %" PRIu64 " events: %" PRIu64 " accounts, %" PRIu64
+            " purchases, balance sum ", failed? "FAILED": "OK", stats->records,
+            stats->events, stats->accounts, stats->purchases);
+    if (stats->sum_overflows)
+        printf ("over int64");
+    else
+        printf ("%" PRId64, stats->balance_sum);
+    printf (", head seq %" PRIu64 ", %.3f s, %.0f events/s\n", stats->last_seq, seconds, rate);
+    if (stats->problems)
+        printf ("replay: %" PRIu64 " inconsistent events\n", stats->problems);
+    if (compare)
+        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %" PRIu64
+                " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
+                compare->differences? "FAILED": "OK", compare->partitions, compare->accounts,
+                compare->differences, compare->in_flux, compare->attempts);
+}
+
+static void
+s_print_problems (audit_state_t *state, const audit_stats_t *stats, bool json)
+{
+    uint64_t kept = stats->problems < AUDIT_PROBLEMS_KEPT? stats->problems: AUDIT_PROBLEMS_KEPT;
+    for (size_t i = 0; i < kept; i++) {
+        if (json) {
+            printf ("{\"inconsistency\":");
+            cli_json_string (stdout, audit_state_problem (state, i));
+            printf ("}\n");
+        }
+        else
+            printf ("replay: %s\n", audit_state_problem (state, i));
+    }
+    if (stats->problems > kept && !json)
+        printf ("replay: ... and %" PRIu64 " more\n", stats->problems - kept);
+}
+
+int
+audit_replay (int argc, char **argv)
+{
+    s_options_t options = { .attempts = S_ATTEMPTS_DEFAULT };
+    int rc = s_parse (argc, argv, &options);
+    tly_journal_t *journal = rc == 0? audit_open_journal (S_COMMAND, options.journal_dir,
+                                                          options.data_dir): NULL;
+    audit_state_t *state = journal? audit_state_new (): NULL;
+    int exit_code = rc == 1? CLI_EXIT_OK: CLI_EXIT_USAGE;
+    if (state) {
+        tly_journal_head_t head;
+        tly_journal_head (journal, &head);
+        audit_progress_t progress;
+        audit_progress_start (&progress, "replay", head.seq);
+        double start = s_seconds ();
+        rc = audit_state_replay (state, journal, &progress);
+        double seconds = s_seconds () - start;
+        audit_progress_end (&progress);
+        audit_compare_result_t compare = { 0 };
+        if (rc == 0 && options.compare)
+            rc = audit_compare (state, journal, options.actors_dirs, options.actors_dir_count,
+                                (int) options.attempts, options.json, &compare);
+        if (rc == 0) {
+            audit_stats_t stats;
+            audit_state_stats (state, &stats);
+            if (options.balances)
+                s_print_balances (state, options.json);
+            s_print_problems (state, &stats, options.json);
+            s_print_summary (&stats, seconds, options.compare? &compare: NULL, options.json);
+            exit_code = stats.problems || stats.sum_overflows || compare.differences?
+                        CLI_EXIT_REJECTED: CLI_EXIT_OK;
+        }
+    }
+    for (size_t i = 0; i < options.actors_dir_count; i++)
+        free (options.actors_dirs [i]);
+    audit_state_destroy (&state);
+    tly_journal_destroy (&journal);
+    return exit_code;
+}

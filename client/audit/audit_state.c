@@ -1,0 +1,356 @@
+//  audit_state - balances rebuilt from nothing by replaying the journal.
+//
+//  Replay is the hot loop of `tally audit replay`, so it reads only what it
+//  needs: the outer layers of each record (StoredRecord, RecordBody,
+//  RecordDraft) are scanned on the wire, skipping the signed request and the
+//  results, and only the events are decoded by protobuf-c, into an arena
+//  reset per record. Accounts live in an open-addressing table keyed by the
+//  user's 32-byte key, hashed with a random SipHash key so that chosen keys
+//  cannot pile up in one place.
+#include "audit.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tly_id.h"
+
+#define S_CAPACITY_FIRST     (1u << 16)     //  slots of a new table (a power of two)
+#define S_LOAD_PERCENT       70             //  grow past this fill
+
+//  Fields of the records' messages (proto/tally.proto).
+#define S_STORED_BODY        1
+#define S_BODY_DRAFT         3
+#define S_DRAFT_PARTITION    1
+#define S_DRAFT_PSEQ         2
+#define S_DRAFT_EVENTS       6
+
+struct _audit_state_t {
+    audit_account_t *slots;
+    size_t capacity;                    //  a power of two
+    size_t count;
+    uint8_t hash_key [crypto_shorthash_KEYBYTES];
+    uint64_t *partition_seqs;           //  [TLY_PARTITIONS_MAX]
+    audit_arena_t *arena;
+    uint64_t records;
+    uint64_t events;
+    uint64_t purchases;
+    uint64_t last_seq;
+    uint64_t problems;
+    char (*problem_text) [AUDIT_PROBLEM_MAX];   //  [AUDIT_PROBLEMS_KEPT]
+    audit_progress_t *progress;         //  during a replay
+};
+
+audit_state_t *
+audit_state_new (void)
+{
+    if (sodium_init () < 0)
+        return NULL;
+    audit_state_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->capacity = S_CAPACITY_FIRST;
+    self->slots = calloc (self->capacity, sizeof (audit_account_t));
+    self->partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
+    self->problem_text = calloc (AUDIT_PROBLEMS_KEPT, AUDIT_PROBLEM_MAX);
+    self->arena = audit_arena_new ();
+    assert (self->slots && self->partition_seqs && self->problem_text);
+    randombytes_buf (self->hash_key, sizeof self->hash_key);
+    return self;
+}
+
+void
+audit_state_destroy (audit_state_t **self_p)
+{
+    assert (self_p);
+    audit_state_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->slots);
+    free (self->partition_seqs);
+    free (self->problem_text);
+    audit_arena_destroy (&self->arena);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------- the table
+
+static size_t
+s_home (const audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
+{
+    uint8_t hash [crypto_shorthash_BYTES];
+    crypto_shorthash (hash, user, TLY_KEY_BYTES, self->hash_key);
+    uint64_t value;
+    memcpy (&value, hash, sizeof value);
+    return (size_t) value & (self->capacity - 1);
+}
+
+//  The slot holding user, or the empty slot where it would go.
+static audit_account_t *
+s_probe (const audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
+{
+    size_t index = s_home (self, user);
+    while (true) {
+        audit_account_t *slot = &self->slots [index];
+        if (!slot->used || memcmp (slot->user, user, TLY_KEY_BYTES) == 0)
+            return slot;
+        index = (index + 1) & (self->capacity - 1);
+    }
+}
+
+static void
+s_grow (audit_state_t *self)
+{
+    audit_account_t *old = self->slots;
+    size_t old_capacity = self->capacity;
+    assert (old_capacity <= SIZE_MAX / 2 / sizeof (audit_account_t));
+    self->capacity = old_capacity * 2;
+    self->slots = calloc (self->capacity, sizeof (audit_account_t));
+    assert (self->slots);
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old [i].used)
+            *s_probe (self, old [i].user) = old [i];
+    free (old);
+}
+
+audit_account_t *
+audit_state_find (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
+{
+    assert (self && user);
+    audit_account_t *slot = s_probe (self, user);
+    return slot->used? slot: NULL;
+}
+
+static audit_account_t *
+s_insert (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
+{
+    if ((self->count + 1) * 100 > self->capacity * S_LOAD_PERCENT)
+        s_grow (self);
+    audit_account_t *slot = s_probe (self, user);
+    assert (!slot->used);
+    memcpy (slot->user, user, TLY_KEY_BYTES);
+    slot->used = true;
+    self->count++;
+    return slot;
+}
+
+size_t
+audit_state_capacity (audit_state_t *self)
+{
+    assert (self);
+    return self->capacity;
+}
+
+audit_account_t *
+audit_state_slot (audit_state_t *self, size_t index)
+{
+    assert (self && index < self->capacity);
+    return &self->slots [index];
+}
+
+uint64_t
+audit_state_partition_seq (audit_state_t *self, uint32_t partition)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX);
+    return self->partition_seqs [partition];
+}
+
+//  ---------------------------------------------------------------- problems
+
+static void
+s_problem (audit_state_t *self, uint64_t seq, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_problem (audit_state_t *self, uint64_t seq, const char *format, ...)
+{
+    if (self->problems < AUDIT_PROBLEMS_KEPT) {
+        char *text = self->problem_text [self->problems];
+        int prefix = snprintf (text, AUDIT_PROBLEM_MAX, "seq %" PRIu64 ": ", seq);
+        va_list args;
+        va_start (args, format);
+        vsnprintf (text + prefix, AUDIT_PROBLEM_MAX - (size_t) prefix, format, args);
+        va_end (args);
+    }
+    self->problems++;
+}
+
+const char *
+audit_state_problem (audit_state_t *self, size_t index)
+{
+    assert (self);
+    assert (index < self->problems && index < AUDIT_PROBLEMS_KEPT);
+    return self->problem_text [index];
+}
+
+//  ---------------------------------------------------------------- events
+
+static void
+s_account_created (audit_state_t *self, uint64_t seq, uint32_t partition,
+                   const Tally__AccountCreated *created)
+{
+    char id [TLY_ID_MAX];
+    if (created->user.len != TLY_KEY_BYTES) {
+        s_problem (self, seq, "AccountCreated: user is not a 32-byte key");
+        return;
+    }
+    if (created->initial_balance < 0) {
+        tly_account_id (created->user.data, id);
+        s_problem (self, seq, "AccountCreated for %s: negative initial balance %" PRId64, id,
+                   created->initial_balance);
+        return;
+    }
+    if (audit_state_find (self, created->user.data)) {
+        tly_account_id (created->user.data, id);
+        s_problem (self, seq, "AccountCreated for %s, which already has an account", id);
+        return;
+    }
+    audit_account_t *account = s_insert (self, created->user.data);
+    account->balance = created->initial_balance;
+    account->partition = partition;
+}
+
+static void
+s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRecorded *recorded)
+{
+    char id [TLY_ID_MAX];
+    if (recorded->user.len != TLY_KEY_BYTES) {
+        s_problem (self, seq, "PurchaseRecorded: user is not a 32-byte key");
+        return;
+    }
+    audit_account_t *account = audit_state_find (self, recorded->user.data);
+    if (!account) {
+        tly_account_id (recorded->user.data, id);
+        s_problem (self, seq, "PurchaseRecorded for %s, which has no account", id);
+        return;
+    }
+    int64_t expected;
+    if (recorded->amount <= 0
+    ||  __builtin_sub_overflow (account->balance, recorded->amount, &expected)
+    ||  expected != recorded->balance_after || recorded->balance_after < 0) {
+        tly_account_id (recorded->user.data, id);
+        s_problem (self, seq, "PurchaseRecorded for %s does not follow the balance: %" PRId64
+                   " - %" PRId64 " is not %" PRId64, id, account->balance, recorded->amount,
+                   recorded->balance_after);
+        //  Follow the record, so one bad record is reported once, not at every later one.
+        if (recorded->balance_after >= 0)
+            account->balance = recorded->balance_after;
+        return;
+    }
+    account->balance = recorded->balance_after;
+    self->purchases++;
+}
+
+static void
+s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition,
+               const uint8_t *bytes, size_t size)
+{
+    Tally__Event *event = tally__event__unpack (audit_arena_allocator (self->arena), size, bytes);
+    self->events++;
+    if (!event)
+        s_problem (self, seq, "an event does not decode");
+    else
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
+        s_account_created (self, seq, partition, event->account_created);
+    else
+    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
+        s_purchase_recorded (self, seq, event->purchase_recorded);
+    else
+        s_problem (self, seq, "an event of no known kind");
+}
+
+//  ---------------------------------------------------------------- records
+
+//  The one length-delimited field number of a message, which must appear
+//  once (a second copy would be merged by a decoder: never in a real record).
+static int
+s_only_field (const uint8_t *data, size_t size, uint32_t number, audit_field_t *found)
+{
+    audit_wire_t wire = { data, data + size };
+    audit_field_t field;
+    int rc;
+    bool seen = false;
+    while ((rc = audit_wire_next (&wire, &field)) == 1)
+        if (field.number == number) {
+            if (seen || field.type != AUDIT_WIRE_BYTES)
+                return -1;
+            *found = field;
+            seen = true;
+        }
+    return rc == 0 && seen? 0: -1;
+}
+
+static int
+s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
+{
+    audit_state_t *self = arg;
+    assert (seq > self->last_seq);
+    self->last_seq = seq;
+    self->records++;
+    audit_progress_update (self->progress, self->records);
+
+    audit_field_t body, draft;
+    if (s_only_field (stored, size, S_STORED_BODY, &body) == -1
+    ||  s_only_field (body.data, body.size, S_BODY_DRAFT, &draft) == -1) {
+        s_problem (self, seq, "the record does not decode");
+        return 0;
+    }
+    //  The draft: partition and partition seq first (an encoder may write
+    //  fields in any order), then the events in order.
+    uint64_t partition = 0, partition_seq = 0;
+    audit_wire_t wire = { draft.data, draft.data + draft.size };
+    audit_field_t field;
+    int rc;
+    while ((rc = audit_wire_next (&wire, &field)) == 1) {
+        if (field.number == S_DRAFT_PARTITION && field.type == AUDIT_WIRE_VARINT)
+            partition = field.varint;
+        else
+        if (field.number == S_DRAFT_PSEQ && field.type == AUDIT_WIRE_VARINT)
+            partition_seq = field.varint;
+    }
+    if (rc == -1) {
+        s_problem (self, seq, "the record's draft does not decode");
+        return 0;
+    }
+    if (partition >= TLY_PARTITIONS_MAX) {
+        s_problem (self, seq, "partition %" PRIu64 " is out of range", partition);
+        return 0;
+    }
+    self->partition_seqs [partition] = partition_seq;
+    wire = (audit_wire_t) { draft.data, draft.data + draft.size };
+    while (audit_wire_next (&wire, &field) == 1)
+        if (field.number == S_DRAFT_EVENTS && field.type == AUDIT_WIRE_BYTES)
+            s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
+    audit_arena_reset (self->arena);
+    return 0;
+}
+
+int
+audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress)
+{
+    assert (self && journal);
+    self->progress = progress;
+    int rc = tly_journal_iterate (journal, self->last_seq + 1, s_replay_record, self);
+    self->progress = NULL;
+    if (rc == -1)
+        fprintf (stderr, "tally audit: reading the journal failed after seq %" PRIu64
+                 " (see the log line above)\n", self->last_seq);
+    return rc;
+}
+
+void
+audit_state_stats (audit_state_t *self, audit_stats_t *stats)
+{
+    assert (self && stats);
+    *stats = (audit_stats_t) {
+        .records = self->records, .events = self->events, .accounts = self->count,
+        .purchases = self->purchases, .last_seq = self->last_seq, .problems = self->problems
+    };
+    for (size_t i = 0; i < self->capacity; i++)
+        if (self->slots [i].used
+        &&  __builtin_add_overflow (stats->balance_sum, self->slots [i].balance,
+                                    &stats->balance_sum))
+            stats->sum_overflows = true;
+}

@@ -1,0 +1,383 @@
+//  audit_workload - writes a realistic journal (see audit_workload.h).
+#include "audit_workload.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audit.h"
+#include "tly_journal.h"
+#include "tly_log.h"
+#include "tly_sign.h"
+#include "tly_validate.h"
+
+#define S_BASE_MS              1767225600000LL  //  2026-01-01: the first record's time
+#define S_STEP_MS              7                //  between records
+#define S_BENCH_INITIAL        1000000000000LL  //  the benchmark's balances never run out
+#define S_BENCH_AMOUNT_MAX     9
+#define S_MIXED_INITIAL_MAX    1000
+#define S_EPOCH_MOVE_ODDS      200              //  1 in this many records moves a partition
+#define S_ITEM_KINDS           16
+
+//  Item names, with one that needs escaping in JSON.
+static const char *s_items [S_ITEM_KINDS] = {
+    "sword", "shield", "potion", "arrow", "bow", "helmet", "boots", "ring",
+    "amulet", "scroll", "gem", "map", "torch", "rope", "key",
+    "cloak \"of\" \\night\\ \xc3\xa9t\xc3\xa9\n"
+};
+
+struct _audit_workload_t {
+    audit_workload_config_t config;
+    audit_workload_user_t *users;
+    uint64_t *partition_seqs;           //  [partitions]
+    uint64_t *epochs;                   //  [partitions]
+    uint64_t random;                    //  splitmix64 state
+    uint64_t events;
+    uint64_t messages;
+    audit_arena_t *arena;               //  one commit's drafts
+};
+
+static uint64_t
+s_next (audit_workload_t *self)
+{
+    uint64_t z = (self->random += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+//  Uniform enough in [0, bound) for a workload.
+static uint64_t
+s_below (audit_workload_t *self, uint64_t bound)
+{
+    assert (bound > 0);
+    return s_next (self) % bound;
+}
+
+static void
+s_random_bytes (audit_workload_t *self, uint8_t *out, size_t size)
+{
+    for (size_t i = 0; i < size; i += 8) {
+        uint64_t value = s_next (self);
+        memcpy (out + i, &value, size - i < 8? size - i: 8);
+    }
+}
+
+audit_workload_t *
+audit_workload_new (const audit_workload_config_t *config)
+{
+    assert (config);
+    if (config->users == 0 || config->per_record == 0 || config->per_record > TLY_BATCH_MAX
+    ||  config->partitions == 0 || config->partitions > TLY_PARTITIONS_MAX
+    ||  sodium_init () < 0)
+        return NULL;
+    audit_workload_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->config = *config;
+    self->random = config->seed;
+    self->users = calloc (config->users, sizeof (audit_workload_user_t));
+    self->partition_seqs = calloc (config->partitions, sizeof (uint64_t));
+    self->epochs = calloc (config->partitions, sizeof (uint64_t));
+    assert (self->users && self->partition_seqs && self->epochs);
+    for (uint32_t i = 0; i < config->partitions; i++)
+        self->epochs [i] = 1;
+    for (uint32_t i = 0; i < config->users; i++) {
+        audit_workload_user_t *user = &self->users [i];
+        uint8_t seed [crypto_sign_SEEDBYTES];
+        s_random_bytes (self, seed, sizeof seed);
+        crypto_sign_seed_keypair (user->pk, user->sk, seed);
+        tly_account_id (user->pk, user->id);
+        user->partition = tly_partition_of (user->pk, config->partitions);
+    }
+    self->arena = audit_arena_new ();
+    return self;
+}
+
+void
+audit_workload_destroy (audit_workload_t **self_p)
+{
+    assert (self_p);
+    audit_workload_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->users);
+    free (self->partition_seqs);
+    free (self->epochs);
+    audit_arena_destroy (&self->arena);
+    free (self);
+    *self_p = NULL;
+}
+
+const audit_workload_user_t *
+audit_workload_user (audit_workload_t *self, uint32_t index)
+{
+    assert (self && index < self->config.users);
+    return &self->users [index];
+}
+
+uint64_t
+audit_workload_events (audit_workload_t *self)
+{
+    assert (self);
+    return self->events;
+}
+
+uint64_t
+audit_workload_messages (audit_workload_t *self)
+{
+    assert (self);
+    return self->messages;
+}
+
+//  ---------------------------------------------------------------- one record
+
+static char *
+s_strdup (audit_workload_t *self, const char *text)
+{
+    size_t size = strlen (text) + 1;
+    char *copy = audit_arena_alloc (self->arena, size);
+    memcpy (copy, text, size);
+    return copy;
+}
+
+//  What the user sends: mostly what makes sense for their account, and in a
+//  mixed workload sometimes what an actor must refuse.
+static Tally__InboxMessage *
+s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first)
+{
+    Tally__InboxMessage *message = audit_arena_alloc (self->arena, sizeof *message);
+    tally__inbox_message__init (message);
+    uint8_t *id = audit_arena_alloc (self->arena, TLY_MESSAGE_ID_BYTES);
+    s_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
+    message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
+    bool create;
+    int64_t value;
+    if (!self->config.mixed) {
+        create = first && !user->exists;
+        value = create? S_BENCH_INITIAL: 1 + (int64_t) s_below (self, S_BENCH_AMOUNT_MAX);
+    }
+    else {
+        uint64_t dice = s_below (self, 100);
+        create = user->exists? dice < 5: dice < 85;
+        value = create? (int64_t) s_below (self, S_MIXED_INITIAL_MAX + 1)
+              : dice < 10? -(int64_t) s_below (self, 3)
+              : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 3 + 40));
+    }
+    if (create) {
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+        message->create_account = audit_arena_alloc (self->arena, sizeof *message->create_account);
+        tally__create_account__init (message->create_account);
+        message->create_account->initial_balance = value;
+    }
+    else {
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+        message->buy = audit_arena_alloc (self->arena, sizeof *message->buy);
+        tally__buy__init (message->buy);
+        message->buy->item_id = (char *) s_items [s_below (self, self->config.mixed?
+                                                             S_ITEM_KINDS: S_ITEM_KINDS - 1)];
+        message->buy->amount = value;
+    }
+    return message;
+}
+
+static Tally__MessageResult *
+s_error (audit_workload_t *self, Tally__MessageResult *result, Tally__ErrorCode code)
+{
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+    result->error = audit_arena_alloc (self->arena, sizeof *result->error);
+    tally__error__init (result->error);
+    result->error->code = code;
+    result->error->message = (char *) tly_error_default_message (code);
+    return result;
+}
+
+static void
+s_balance_result (audit_workload_t *self, const audit_workload_user_t *user,
+                  Tally__MessageResult *result, int64_t now_ms)
+{
+    char id [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, user->pk, self->config.partitions, id);
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
+    result->balance = audit_arena_alloc (self->arena, sizeof *result->balance);
+    tally__user_balance__init (result->balance);
+    result->balance->id = s_strdup (self, id);
+    result->balance->user_id = (char *) user->id;
+    result->balance->balance = user->balance;
+    result->balance->last_updated = now_ms;
+}
+
+//  Decides one message as an actor would, against the user's state so far.
+//  Returns the event, or NULL when the state did not change.
+static Tally__Event *
+s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__InboxMessage *message,
+          int64_t now_ms, Tally__MessageResult *result)
+{
+    Tally__Event *event = NULL;
+    ProtobufCBinaryData user_key = { TLY_KEY_BYTES, user->pk };
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
+        if (!user->exists) {
+            user->exists = true;
+            user->balance = message->create_account->initial_balance;
+            Tally__AccountCreated *created = audit_arena_alloc (self->arena, sizeof *created);
+            tally__account_created__init (created);
+            created->user = user_key;
+            created->initial_balance = user->balance;
+            created->timestamp = now_ms;
+            event = audit_arena_alloc (self->arena, sizeof *event);
+            tally__event__init (event);
+            event->kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
+            event->account_created = created;
+        }
+        s_balance_result (self, user, result, now_ms);
+        if (event)
+            event->account_created->balance_id = result->balance->id;
+        return event;
+    }
+    const Tally__Buy *buy = message->buy;
+    if (buy->amount <= 0) {
+        s_error (self, result, TALLY__ERROR_CODE__INVALID_AMOUNT);
+        return NULL;
+    }
+    if (!user->exists || user->balance < buy->amount) {
+        s_error (self, result, user->exists? TALLY__ERROR_CODE__INSUFFICIENT_BALANCE
+                                           : TALLY__ERROR_CODE__NO_ACCOUNT);
+        return NULL;
+    }
+    user->balance -= buy->amount;
+    uint8_t tail [TLY_HASH_BYTES];
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, sizeof tail);
+    crypto_generichash_update (&state, (const uint8_t *) "purchase", strlen ("purchase"));
+    crypto_generichash_update (&state, user->pk, TLY_KEY_BYTES);
+    crypto_generichash_update (&state, message->message_id.data, TLY_MESSAGE_ID_BYTES);
+    crypto_generichash_final (&state, tail, sizeof tail);
+    char id [TLY_ID_MAX];
+    tly_object_id (TLY_OBJ_PURCHASE, user->partition, tail, id);
+
+    Tally__PurchaseRecord *record = audit_arena_alloc (self->arena, sizeof *record);
+    tally__purchase_record__init (record);
+    record->id = s_strdup (self, id);
+    record->user_id = (char *) user->id;
+    record->item_id = buy->item_id;
+    record->amount = buy->amount;
+    record->timestamp = now_ms;
+    record->balance_after = user->balance;
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
+    result->purchase = record;
+
+    Tally__PurchaseRecorded *recorded = audit_arena_alloc (self->arena, sizeof *recorded);
+    tally__purchase_recorded__init (recorded);
+    recorded->user = user_key;
+    recorded->purchase_id = record->id;
+    recorded->item_id = record->item_id;
+    recorded->amount = record->amount;
+    recorded->timestamp = now_ms;
+    recorded->balance_after = record->balance_after;
+    event = audit_arena_alloc (self->arena, sizeof *event);
+    tally__event__init (event);
+    event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
+    event->purchase_recorded = recorded;
+    return event;
+}
+
+//  One envelope from one user, signed by them, and the draft an actor makes of it.
+static Tally__RecordDraft *
+s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
+{
+    uint32_t count = self->config.per_record;
+    uint32_t user_index = self->config.mixed? (uint32_t) s_below (self, self->config.users)
+                                            : (uint32_t) (index % self->config.users);
+    audit_workload_user_t *user = &self->users [user_index];
+    int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
+
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->pk };
+    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.timestamp_ms = now_ms - 3;
+    envelope.n_messages = count;
+    envelope.messages = audit_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
+    for (uint32_t i = 0; i < count; i++)
+        envelope.messages [i] = s_message (self, user, i == 0);
+
+    Tally__SignedEnvelope *request = audit_arena_alloc (self->arena, sizeof *request);
+    tally__signed_envelope__init (request);
+    size_t size = tally__envelope__get_packed_size (&envelope);
+    uint8_t *bytes = audit_arena_alloc (self->arena, size);
+    tally__envelope__pack (&envelope, bytes);
+    uint8_t *signature = audit_arena_alloc (self->arena, TLY_SIGNATURE_BYTES);
+    tly_sign_envelope (user->sk, bytes, size, signature);
+    request->envelope = (ProtobufCBinaryData) { size, bytes };
+    request->signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, signature };
+
+    Tally__RecordDraft *draft = audit_arena_alloc (self->arena, sizeof *draft);
+    tally__record_draft__init (draft);
+    uint32_t partition = user->partition;
+    if (self->config.mixed && s_below (self, S_EPOCH_MOVE_ODDS) == 0)
+        self->epochs [partition]++;
+    draft->partition = partition;
+    draft->partition_seq = ++self->partition_seqs [partition];
+    draft->epoch = self->epochs [partition];
+    draft->timestamp_ms = now_ms;
+    draft->request = request;
+    draft->events = audit_arena_alloc (self->arena, count * sizeof (Tally__Event *));
+    draft->results = audit_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
+    draft->n_results = count;
+    for (uint32_t i = 0; i < count; i++) {
+        Tally__MessageResult *result = audit_arena_alloc (self->arena, sizeof *result);
+        tally__message_result__init (result);
+        result->message_id = envelope.messages [i]->message_id;
+        Tally__Event *event = s_decide (self, user, envelope.messages [i], now_ms, result);
+        if (event)
+            draft->events [draft->n_events++] = event;
+        draft->results [i] = result;
+    }
+    self->events += draft->n_events;
+    self->messages += count;
+    return draft;
+}
+
+//  ---------------------------------------------------------------- the journal
+
+int
+audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker)
+{
+    assert (self && dir && worker);
+    tly_journal_t *journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
+    if (!journal)
+        return -1;
+    Tally__RecordDraft *drafts [AUDIT_WORKLOAD_COMMIT];
+    Tally__AppendStatus statuses [AUDIT_WORKLOAD_COMMIT];
+    int rc = 0;
+    for (uint64_t first = 0; rc == 0 && first < self->config.records;
+         first += AUDIT_WORKLOAD_COMMIT) {
+        uint64_t left = self->config.records - first;
+        size_t count = left < AUDIT_WORKLOAD_COMMIT? (size_t) left: AUDIT_WORKLOAD_COMMIT;
+        for (size_t i = 0; i < count; i++)
+            drafts [i] = s_draft (self, first + i, worker);
+        rc = tly_journal_begin (journal);
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            rc = tly_journal_append (journal, drafts [i], &statuses [i]);
+            assert (rc == -1 || statuses [i].code == TALLY__ERROR_CODE__OK);
+            //  Signed where the writer would sign: every checkpoint_every records.
+            if (rc == 0 && self->config.checkpoint_every
+            &&  tly_journal_unsigned (journal) >= self->config.checkpoint_every)
+                rc = tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk,
+                                             drafts [i]->timestamp_ms);
+        }
+        if (rc == 0)
+            rc = tly_journal_commit (journal);
+        else
+            tly_journal_abort (journal);
+        audit_arena_reset (self->arena);
+    }
+    //  And the head, as a clean stop leaves it.
+    if (rc == 0 && self->config.checkpoint_every)
+        rc = tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk,
+                                     S_BASE_MS + (int64_t) self->config.records * S_STEP_MS);
+    tly_journal_destroy (&journal);
+    if (rc == -1)
+        tly_log (TLY_ERROR, "workload.failed", "dir=%s", dir);
+    return rc;
+}

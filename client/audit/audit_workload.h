@@ -1,0 +1,55 @@
+//  audit_workload - writes a realistic journal, for the replay benchmark and
+//  the audit tools' tests: envelopes signed by real keys, the events and
+//  results a balance actor would have decided (rejections included), partition
+//  sequences and epochs, and checkpoints signed by a worker.
+//
+//      audit_workload_t *workload = audit_workload_new (&config);
+//      audit_workload_write (workload, dir, &worker);
+//      audit_workload_user (workload, 0)->balance;     //  what replay must find
+#ifndef AUDIT_WORKLOAD_H_INCLUDED
+#define AUDIT_WORKLOAD_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tly_id.h"
+#include "tly_limits.h"
+
+#define AUDIT_WORKLOAD_COMMIT    256    //  records appended per transaction
+
+typedef struct {
+    uint32_t users;                     //  distinct accounts, >= 1
+    uint64_t records;                   //  envelopes, one record each
+    uint32_t per_record;                //  messages per envelope, 1..TLY_BATCH_MAX
+    uint32_t partitions;                //  the cluster's partition count
+    //  false: each user's first record opens the account and every buy
+    //  succeeds (the benchmark); true: a random mix of users and messages with
+    //  rejections, repeated createAccounts and epoch changes (the tests).
+    bool mixed;
+    uint64_t seed;                      //  the same seed writes the same journal
+    uint64_t checkpoint_every;          //  records between checkpoints, 0 for none
+} audit_workload_config_t;
+
+//  A user as the journal leaves them.
+typedef struct {
+    uint8_t pk [TLY_KEY_BYTES];
+    uint8_t sk [64];
+    char id [TLY_ID_MAX];
+    uint32_t partition;
+    bool exists;
+    int64_t balance;
+} audit_workload_user_t;
+
+typedef struct _audit_workload_t audit_workload_t;
+
+//  Returns NULL when the config is out of range.
+audit_workload_t *audit_workload_new (const audit_workload_config_t *config);
+void audit_workload_destroy (audit_workload_t **self_p);
+//  Writes the journal into dir (a new directory). worker is the inbox and
+//  signs the checkpoints. Returns 0, or -1 (logged).
+int  audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker);
+const audit_workload_user_t *audit_workload_user (audit_workload_t *self, uint32_t index);
+//  Events and messages written so far.
+uint64_t audit_workload_events (audit_workload_t *self);
+uint64_t audit_workload_messages (audit_workload_t *self);
+
+#endif

@@ -1,0 +1,457 @@
+//  tally watch - follow an object through a gateway: its snapshot, then
+//  each change as it happens, one line each.
+#include "cli.h"
+
+#include <assert.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "tly_wire.h"
+
+#define WATCH_COUNT_MAX          1000000000
+#define WATCH_TIMEOUT_MS_MAX     (366LL * 24 * 3600 * 1000)     //  a year
+//  Longest wait before a stop request is looked at again.
+#define WATCH_SLICE_MS           200
+#define WATCH_UNSUBSCRIBE_MS     1000
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tally watch balance [options]      your balance, as it changes\n"
+           "       tally watch purchases [options]    your purchases: the latest, then each new one\n"
+           "       tally watch co_z... [options]      any object you may read\n"
+           "\n"
+           "Prints one line per snapshot or update (per purchase record for `purchases`), checking\n"
+           "the worker's signature on each. After a gateway restart or a resync a fresh\n"
+           "snapshot line follows (for `purchases`: only records not printed yet).\n"
+           "\n"
+           "options:\n"
+           "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT ")\n"
+           "  --worker co_z...      the worker whose signature objects carry (default $TALLY_WORKER_ACCOUNT)\n"
+           "  --account-file FILE   your account, as `tally account create --json` writes it\n"
+           "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
+           "  --partitions N        the cluster's partition count (default 256)\n"
+           "  --count N             stop after N lines\n"
+           "  --timeout S           stop after S seconds (decimals allowed)\n"
+           "  --json                one JSON object per line:\n"
+           "                        {\"event\":\"snapshot\"|\"update\",\"kind\":..,\"version\":N,\"object\":{..}}\n"
+           "\n"
+           "Exit status: 0 stopped (--count reached, --timeout without --count, Ctrl-C),\n"
+           "1 refused or ended (e.g. PERMISSION_DENIED, NOT_FOUND) or --timeout before --count,\n"
+           "2 usage error or no answer from the gateway.\n", out);
+}
+
+typedef enum { TARGET_BALANCE, TARGET_PURCHASES, TARGET_OBJECT } s_target_t;
+
+typedef struct {
+    const char *gateway;
+    const char *worker;
+    const char *account_file;
+    int64_t partitions;
+    bool has_count;
+    int64_t count;
+    bool has_timeout;
+    int64_t timeout_ms;
+    bool json;
+    const char *target;
+} s_args_t;
+
+typedef struct {
+    s_args_t args;
+    int64_t lines;                      //  printed so far
+    uint64_t printed;                   //  purchases: position of the last record printed
+    char balance_id [TLY_ID_MAX];       //  balance: read from the root
+    bool ended;                         //  the gateway ended the subscription ...
+    tly_error_t end;                    //  ... and why
+} s_watch_t;
+
+static void
+s_on_signal (int signal)
+{
+    (void) signal;
+    s_stop = 1;
+}
+
+//  Returns -1 to go on, or the exit code.
+static int
+s_parse (const char *command, int argc, char **argv, s_args_t *args)
+{
+    static const struct option options [] = {
+        { "gateway", required_argument, NULL, 'g' },
+        { "worker", required_argument, NULL, 'w' },
+        { "account-file", required_argument, NULL, 'f' },
+        { "partitions", required_argument, NULL, 'P' },
+        { "count", required_argument, NULL, 'c' },
+        { "timeout", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    args->partitions = TLY_PARTITIONS_DEFAULT;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        int rc = 0;
+        if (opt == 'g')
+            args->gateway = optarg;
+        else if (opt == 'w')
+            args->worker = optarg;
+        else if (opt == 'f')
+            args->account_file = optarg;
+        else if (opt == 'P')
+            rc = cli_flag_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &args->partitions);
+        else if (opt == 'c') {
+            rc = cli_flag_int (command, "--count", optarg, 1, WATCH_COUNT_MAX, &args->count);
+            args->has_count = true;
+        }
+        else if (opt == 't') {
+            if (cli_parse_seconds (optarg, WATCH_TIMEOUT_MS_MAX, &args->timeout_ms) == -1) {
+                fprintf (stderr, "%s: --timeout: not a number of seconds in (0, %lld]: '%s'\n",
+                         command, WATCH_TIMEOUT_MS_MAX / 1000, optarg);
+                rc = -1;
+            }
+            args->has_timeout = true;
+        }
+        else if (opt == 'j')
+            args->json = true;
+        else if (opt == 'h') {
+            s_usage (stdout);
+            return CLI_EXIT_OK;
+        }
+        else
+            return cli_bad_option (command, argc, argv);
+        if (rc == -1)
+            return CLI_EXIT_USAGE;
+    }
+    if (optind == argc) {
+        fprintf (stderr, "%s: what to watch? balance, purchases or an object ID\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    if (optind + 1 < argc) {
+        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind + 1]);
+        return CLI_EXIT_USAGE;
+    }
+    args->target = argv [optind];
+    return -1;
+}
+
+//  ---------------------------------------------------------------- output
+
+static const char *
+s_kind_name (tly_object_kind_t kind)
+{
+    return kind == TLY_OBJ_BALANCE ? "balance"
+         : kind == TLY_OBJ_PURCHASE ? "purchase"
+         : kind == TLY_OBJ_ROOT ? "root"
+         : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
+         : kind == TLY_OBJ_SERVICE ? "service" : "group";
+}
+
+static void
+s_json_purchase (const tly_purchase_t *record)
+{
+    fputs ("{\"id\":", stdout);
+    cli_json_string (stdout, record->id);
+    fputs (",\"userId\":", stdout);
+    cli_json_string (stdout, record->user_id);
+    fputs (",\"itemId\":", stdout);
+    cli_json_string (stdout, record->item_id);
+    printf (",\"amount\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64 "}",
+            record->amount, record->timestamp, record->balance_after);
+}
+
+//  The fields of object as a JSON object (camelCase, as the seed names them).
+static void
+s_json_value (const tly_object_t *object)
+{
+    if (object->kind == TLY_OBJ_PURCHASE) {
+        s_json_purchase (&object->purchase);
+        return;
+    }
+    fputs ("{\"id\":", stdout);
+    if (object->kind == TLY_OBJ_BALANCE) {
+        cli_json_string (stdout, object->balance.id);
+        fputs (",\"userId\":", stdout);
+        cli_json_string (stdout, object->balance.user_id);
+        printf (",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64,
+                object->balance.balance, object->balance.last_updated);
+    }
+    else
+    if (object->kind == TLY_OBJ_ROOT) {
+        cli_json_string (stdout, object->root.id);
+        fputs (",\"userId\":", stdout);
+        cli_json_string (stdout, object->root.user_id);
+        fputs (",\"balanceId\":", stdout);
+        cli_json_string (stdout, object->root.balance_id);
+        fputs (",\"purchasesId\":", stdout);
+        cli_json_string (stdout, object->root.purchases_id);
+    }
+    else
+    if (object->kind == TLY_OBJ_PURCHASE_LOG) {
+        cli_json_string (stdout, object->purchases.id);
+        fputs (",\"userId\":", stdout);
+        cli_json_string (stdout, object->purchases.user_id);
+        printf (",\"count\":%" PRIu64 ",\"records\":[", object->purchases.count);
+        for (size_t i = 0; i < object->purchases.record_count; i++) {
+            if (i > 0)
+                fputc (',', stdout);
+            s_json_purchase (&object->purchases.records [i]);
+        }
+        fputc (']', stdout);
+    }
+    else {
+        assert (object->kind == TLY_OBJ_SERVICE);
+        cli_json_string (stdout, object->service.id);
+        fputs (",\"workerId\":", stdout);
+        cli_json_string (stdout, object->service.worker_id);
+        printf (",\"maxInitialBalance\":%" PRId64 ",\"maxAmount\":%" PRId64
+                ",\"partitionCount\":%" PRIu32, object->service.max_initial_balance,
+                object->service.max_amount, object->service.partition_count);
+    }
+    fputc ('}', stdout);
+}
+
+static void
+s_text_value (const tly_object_t *object)
+{
+    char when [32];
+    if (object->kind == TLY_OBJ_BALANCE) {
+        cli_format_ms (object->balance.last_updated, when, sizeof when);
+        printf (" balance=%" PRId64 " updated=%s", object->balance.balance, when);
+    }
+    else
+    if (object->kind == TLY_OBJ_PURCHASE) {
+        cli_format_ms (object->purchase.timestamp, when, sizeof when);
+        printf (" item=%s amount=%" PRId64 " balanceAfter=%" PRId64 " timestamp=%s",
+                object->purchase.item_id, object->purchase.amount, object->purchase.balance_after,
+                when);
+    }
+    else
+    if (object->kind == TLY_OBJ_ROOT)
+        printf (" user=%s balanceId=%s purchasesId=%s", object->root.user_id,
+                object->root.balance_id, object->root.purchases_id);
+    else
+    if (object->kind == TLY_OBJ_PURCHASE_LOG)
+        printf (" count=%" PRIu64 " records=%zu", object->purchases.count,
+                object->purchases.record_count);
+    else {
+        assert (object->kind == TLY_OBJ_SERVICE);
+        printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32,
+                object->service.worker_id, object->service.max_initial_balance,
+                object->service.max_amount, object->service.partition_count);
+    }
+}
+
+static bool
+s_room (const s_watch_t *watch)
+{
+    return !watch->args.has_count || watch->lines < watch->args.count;
+}
+
+//  Ends the line: stdout may be a pipe that a test reads line by line.
+static void
+s_end_line (s_watch_t *watch)
+{
+    fputc ('\n', stdout);
+    fflush (stdout);
+    watch->lines++;
+}
+
+static void
+s_print_object (s_watch_t *watch, const tly_object_t *object)
+{
+    const char *event = object->snapshot ? "snapshot" : "update";
+    if (watch->args.json) {
+        printf ("{\"event\":\"%s\",\"kind\":\"%s\",\"version\":%" PRIu64 ",\"object\":",
+                event, s_kind_name (object->kind), object->version);
+        s_json_value (object);
+        fputc ('}', stdout);
+    }
+    else {
+        printf ("%s %s %s v%" PRIu64, event, s_kind_name (object->kind), object->id, object->version);
+        s_text_value (object);
+    }
+    s_end_line (watch);
+}
+
+static void
+s_print_record (s_watch_t *watch, const tly_object_t *log, const tly_purchase_t *record)
+{
+    if (watch->args.json) {
+        printf ("{\"event\":\"%s\",\"kind\":\"purchase\",\"version\":%" PRIu64 ",\"object\":",
+                log->snapshot ? "snapshot" : "update", log->version);
+        s_json_purchase (record);
+        fputc ('}', stdout);
+    }
+    else
+        printf ("purchase %s item=%s amount=%" PRId64 " balanceAfter=%" PRId64,
+                record->id, record->item_id, record->amount, record->balance_after);
+    s_end_line (watch);
+}
+
+//  ---------------------------------------------------------------- callbacks
+
+//  Returns true when object is news (not an end); notes an end in watch.
+static bool
+s_news (s_watch_t *watch, const tly_object_t *object)
+{
+    if (object->ended) {
+        watch->ended = true;
+        watch->end = (tly_error_t) { .code = object->code, .remote = true };
+        memcpy (watch->end.message, object->message, sizeof watch->end.message);
+        return false;
+    }
+    if (object->snapshot && object->code != TALLY__ERROR_CODE__OK)
+        fprintf (stderr, "tally watch: %s resynced (%s)\n", object->id, tly_error_name (object->code));
+    return true;
+}
+
+static void
+s_on_object (const tly_object_t *object, void *arg)
+{
+    s_watch_t *watch = arg;
+    if (s_news (watch, object) && s_room (watch))
+        s_print_object (watch, object);
+}
+
+static void
+s_on_root (const tly_object_t *object, void *arg)
+{
+    s_watch_t *watch = arg;
+    if (s_news (watch, object))
+        snprintf (watch->balance_id, sizeof watch->balance_id, "%s", object->root.balance_id);
+}
+
+//  A log snapshot holds the latest records and an update the new ones; each
+//  record's position (1 = first purchase ever) says whether it was printed.
+static void
+s_on_purchases (const tly_object_t *object, void *arg)
+{
+    s_watch_t *watch = arg;
+    if (!s_news (watch, object))
+        return;
+    const tly_purchase_log_t *log = &object->purchases;
+    assert (log->record_count <= log->count);
+    uint64_t position = log->count - log->record_count;
+    for (size_t i = 0; i < log->record_count && s_room (watch); i++)
+        if (++position > watch->printed) {
+            s_print_record (watch, object, &log->records [i]);
+            watch->printed = position;
+        }
+}
+
+//  ---------------------------------------------------------------- the watch
+
+//  Subscribes within what is left of deadline. Returns -1 to go on, or the exit code.
+static int
+s_subscribe (s_watch_t *watch, tly_watcher_t *watcher, const char *object_id, tly_object_fn *fn,
+             int64_t deadline)
+{
+    int64_t left = deadline - tly_mono_ms ();
+    int timeout_ms = left < 1 ? 1 : left < CLI_TIMEOUT_MS_DEFAULT ? (int) left : CLI_TIMEOUT_MS_DEFAULT;
+    if (tly_watcher_subscribe (watcher, object_id, fn, watch, timeout_ms) == 0)
+        return -1;
+    if (s_stop)
+        return CLI_EXIT_OK;
+    return cli_report_error (tly_watcher_error (watcher), watch->args.json);
+}
+
+//  Subscribes to what the target names. Returns -1 to go on, or the exit code.
+static int
+s_start (s_watch_t *watch, tly_watcher_t *watcher, const uint8_t account [TLY_KEY_BYTES],
+         int64_t deadline)
+{
+    uint32_t partitions = (uint32_t) watch->args.partitions;
+    const char *target = watch->args.target;
+    char object_id [TLY_ID_MAX];
+    if (strcmp (target, "purchases") == 0) {
+        tly_purchases_id (account, partitions, object_id);
+        return s_subscribe (watch, watcher, object_id, s_on_purchases, deadline);
+    }
+    if (strcmp (target, "balance") != 0)
+        return s_subscribe (watch, watcher, target, s_on_object, deadline);
+
+    //  The balance is found through the account's root, as in the seed.
+    tly_root_id (account, partitions, object_id);
+    int rc = s_subscribe (watch, watcher, object_id, s_on_root, deadline);
+    if (rc != -1)
+        return rc;
+    tly_watcher_unsubscribe (watcher, object_id, WATCH_UNSUBSCRIBE_MS);
+    tly_object_kind_t kind;
+    if (tly_object_id_parse (watch->balance_id, &kind, NULL, NULL) == -1 || kind != TLY_OBJ_BALANCE) {
+        tly_error_t error = { .code = TALLY__ERROR_CODE__INTERNAL, .remote = true };
+        snprintf (error.message, sizeof error.message, "root %s names no balance ('%s')",
+                  object_id, watch->balance_id);
+        return cli_report_error (&error, watch->args.json);
+    }
+    return s_subscribe (watch, watcher, watch->balance_id, s_on_object, deadline);
+}
+
+//  Prints what comes until the count, the deadline, an end or a signal.
+static int
+s_follow (s_watch_t *watch, tly_watcher_t *watcher, int64_t deadline)
+{
+    while (!s_stop) {
+        if (!s_room (watch))
+            return CLI_EXIT_OK;
+        if (watch->ended)
+            return cli_report_error (&watch->end, watch->args.json);
+        int64_t left = deadline - tly_mono_ms ();
+        if (left <= 0) {
+            if (!watch->args.has_count)
+                return CLI_EXIT_OK;
+            fprintf (stderr, "tally watch: timeout after %" PRId64 " of %" PRId64 "\n",
+                     watch->lines, watch->args.count);
+            return CLI_EXIT_REJECTED;
+        }
+        tly_watcher_dispatch (watcher, left < WATCH_SLICE_MS ? (int) left : WATCH_SLICE_MS);
+    }
+    return CLI_EXIT_OK;
+}
+
+int
+cli_watch (int argc, char **argv)
+{
+    const char *command = "tally watch";
+    s_watch_t watch = { .lines = 0 };
+    int rc = s_parse (command, argc, argv, &watch.args);
+    if (rc != -1)
+        return rc;
+    const char *target = watch.args.target;
+    if (strcmp (target, "balance") != 0 && strcmp (target, "purchases") != 0
+    &&  tly_object_id_parse (target, NULL, NULL, NULL) == -1) {
+        fprintf (stderr, "%s: '%s' is not balance, purchases or an object ID (co_z...)\n",
+                 command, target);
+        return CLI_EXIT_USAGE;
+    }
+    const char *worker;
+    tly_account_t account;
+    rc = cli_identity (command, watch.args.worker, watch.args.account_file, &worker, &account);
+    if (rc != -1)
+        return rc;
+    uint8_t account_pk [TLY_KEY_BYTES];
+    memcpy (account_pk, account.sign_pk, sizeof account_pk);
+    tly_watcher_t *watcher = tly_watcher_new (cli_gateway (watch.args.gateway), worker, &account);
+    sodium_memzero (&account, sizeof account);
+    if (!watcher) {
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (watch.args.gateway));
+        return CLI_EXIT_USAGE;
+    }
+    //  No SA_RESTART: a signal ends the wait it arrives in.
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    setvbuf (stdout, NULL, _IOLBF, 0);
+
+    int64_t deadline = watch.args.has_timeout ? tly_mono_ms () + watch.args.timeout_ms : INT64_MAX;
+    rc = s_start (&watch, watcher, account_pk, deadline);
+    if (rc == -1)
+        rc = s_follow (&watch, watcher, deadline);
+    tly_watcher_destroy (&watcher);
+    return rc;
+}

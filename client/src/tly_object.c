@@ -1,0 +1,274 @@
+//  tly_object - the worker's signed objects: verification, decoding, and
+//  the IDs of an account's own objects.
+#include "tly_object.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tly_sign.h"
+
+void
+tly_balance_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out)
+{
+    assert (account && out);
+    assert (partition_count >= 1 && partition_count <= TLY_PARTITIONS_MAX);
+    tly_user_object_id (TLY_OBJ_BALANCE, account, partition_count, out);
+}
+
+void
+tly_root_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out)
+{
+    assert (account && out);
+    assert (partition_count >= 1 && partition_count <= TLY_PARTITIONS_MAX);
+    tly_user_object_id (TLY_OBJ_ROOT, account, partition_count, out);
+}
+
+void
+tly_purchases_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out)
+{
+    assert (account && out);
+    assert (partition_count >= 1 && partition_count <= TLY_PARTITIONS_MAX);
+    tly_user_object_id (TLY_OBJ_PURCHASE_LOG, account, partition_count, out);
+}
+
+void
+tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
+{
+    assert (worker && out);
+    tly_service_object_id (worker, out);
+}
+
+int
+tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind)
+{
+    assert (text && out);
+    tly_object_kind_t parsed_kind;
+    uint32_t partition;
+    uint8_t tail [16];
+    if (strlen (text) >= TLY_ID_MAX
+    ||  tly_object_id_parse (text, &parsed_kind, &partition, tail) == -1)
+        return -1;
+    tly_object_id (parsed_kind, partition, tail, out);
+    if (kind)
+        *kind = parsed_kind;
+    return 0;
+}
+
+tly_order_t
+tly_object_order (uint64_t last, uint64_t version)
+{
+    if (version <= last)
+        return TLY_ORDER_OLD;
+    return version - last == 1 ? TLY_ORDER_NEXT : TLY_ORDER_GAP;
+}
+
+void
+tly_object_clear (tly_object_t *object)
+{
+    assert (object);
+    free (object->purchases.records);
+    free (object->group.members);
+    memset (object, 0, sizeof *object);
+}
+
+static int
+s_malformed (tly_error_t *error, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_malformed (tly_error_t *error, const char *fmt, ...)
+{
+    error->code = TALLY__ERROR_CODE__INTERNAL;
+    error->remote = false;
+    int used = snprintf (error->message, sizeof error->message, "malformed object: ");
+    assert (used > 0 && (size_t) used < sizeof error->message);
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (error->message + used, sizeof error->message - (size_t) used, fmt, args);
+    va_end (args);
+    return -1;
+}
+
+//  Copies text (NULL reads as empty) into out; false when it does not fit.
+static bool
+s_copy (char *out, size_t out_size, const char *text)
+{
+    if (!text)
+        text = "";
+    size_t size = strlen (text);
+    if (size >= out_size)
+        return false;
+    memcpy (out, text, size + 1);
+    return true;
+}
+
+static int
+s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_error_t *error)
+{
+    if (!s_copy (purchase->id, sizeof purchase->id, wire->id)
+    ||  !s_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
+    ||  !s_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
+        return s_malformed (error, "purchase record field too long");
+    purchase->amount = wire->amount;
+    purchase->timestamp = wire->timestamp;
+    purchase->balance_after = wire->balance_after;
+    return 0;
+}
+
+static int
+s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_error_t *error)
+{
+    if (!s_copy (log->id, sizeof log->id, wire->id)
+    ||  !s_copy (log->user_id, sizeof log->user_id, wire->user_id))
+        return s_malformed (error, "purchase log ID too long");
+    if (wire->n_records > TLY_OBJECT_RECORDS_MAX)
+        return s_malformed (error, "%zu purchase records (limit %d)", wire->n_records,
+                            TLY_OBJECT_RECORDS_MAX);
+    if (wire->n_records > wire->count)
+        return s_malformed (error, "%zu purchase records of %llu in all", wire->n_records,
+                            (unsigned long long) wire->count);
+    log->count = wire->count;
+    if (wire->n_records > 0) {
+        log->records = calloc (wire->n_records, sizeof *log->records);
+        assert (log->records);
+    }
+    for (size_t i = 0; i < wire->n_records; i++) {
+        if (s_purchase (wire->records [i], &log->records [i], error) == -1)
+            return -1;
+        log->record_count++;
+    }
+    return 0;
+}
+
+static int
+s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *error)
+{
+    const struct {
+        Tally__ObjectValue__KindCase wire;
+        tly_object_kind_t kind;
+    } kinds [] = {
+        { TALLY__OBJECT_VALUE__KIND_BALANCE, TLY_OBJ_BALANCE },
+        { TALLY__OBJECT_VALUE__KIND_PURCHASE, TLY_OBJ_PURCHASE },
+        { TALLY__OBJECT_VALUE__KIND_ROOT, TLY_OBJ_ROOT },
+        { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
+        { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE }
+    };
+    bool matches = false;
+    for (size_t i = 0; value && i < sizeof kinds / sizeof kinds [0]; i++)
+        if (kinds [i].wire == value->kind_case && kinds [i].kind == object->kind)
+            matches = true;
+    if (!matches)
+        return s_malformed (error, "value is not of the kind its ID %s says", object->id);
+
+    if (object->kind == TLY_OBJ_BALANCE) {
+        tly_balance_t *balance = &object->balance;
+        if (!s_copy (balance->id, sizeof balance->id, value->balance->id)
+        ||  !s_copy (balance->user_id, sizeof balance->user_id, value->balance->user_id))
+            return s_malformed (error, "balance ID too long");
+        balance->balance = value->balance->balance;
+        balance->last_updated = value->balance->last_updated;
+        return 0;
+    }
+    if (object->kind == TLY_OBJ_PURCHASE)
+        return s_purchase (value->purchase, &object->purchase, error);
+    if (object->kind == TLY_OBJ_ROOT) {
+        tly_root_t *root = &object->root;
+        if (!s_copy (root->id, sizeof root->id, value->root->id)
+        ||  !s_copy (root->user_id, sizeof root->user_id, value->root->user_id)
+        ||  !s_copy (root->balance_id, sizeof root->balance_id, value->root->balance_id)
+        ||  !s_copy (root->purchases_id, sizeof root->purchases_id, value->root->purchases_id))
+            return s_malformed (error, "root ID too long");
+        return 0;
+    }
+    if (object->kind == TLY_OBJ_PURCHASE_LOG)
+        return s_purchase_log (value->purchases, &object->purchases, error);
+    assert (object->kind == TLY_OBJ_SERVICE);
+    tly_service_info_t *service = &object->service;
+    if (!s_copy (service->id, sizeof service->id, value->service->id)
+    ||  !s_copy (service->worker_id, sizeof service->worker_id, value->service->worker_id))
+        return s_malformed (error, "service ID too long");
+    service->max_initial_balance = value->service->max_initial_balance;
+    service->max_amount = value->service->max_amount;
+    service->partition_count = value->service->partition_count;
+    return 0;
+}
+
+static int
+s_group (const Tally__Group *wire, tly_group_t *group, tly_error_t *error)
+{
+    if (!wire)
+        return 0;
+    group->present = true;
+    if (!s_copy (group->id, sizeof group->id, wire->id))
+        return s_malformed (error, "group ID too long");
+    if (wire->owner.len != 0 && wire->owner.len != TLY_KEY_BYTES)
+        return s_malformed (error, "group owner of %zu bytes", wire->owner.len);
+    group->has_owner = wire->owner.len == TLY_KEY_BYTES;
+    if (group->has_owner)
+        memcpy (group->owner, wire->owner.data, TLY_KEY_BYTES);
+    if (wire->n_members > TLY_GROUP_MEMBERS_MAX)
+        return s_malformed (error, "%zu group members (limit %d)", wire->n_members,
+                            TLY_GROUP_MEMBERS_MAX);
+    if (wire->n_members > 0) {
+        group->members = calloc (wire->n_members, sizeof *group->members);
+        assert (group->members);
+    }
+    for (size_t i = 0; i < wire->n_members; i++) {
+        const Tally__GroupMember *member = wire->members [i];
+        tly_member_t *out = &group->members [i];
+        if (member->account.len != 0 && member->account.len != TLY_KEY_BYTES)
+            return s_malformed (error, "group member of %zu bytes", member->account.len);
+        out->everyone = member->account.len == 0;
+        if (!out->everyone)
+            memcpy (out->account, member->account.data, TLY_KEY_BYTES);
+        out->role = member->role;
+        group->member_count++;
+    }
+    return 0;
+}
+
+static int
+s_state (const Tally__ObjectState *state, const char *expected_id, tly_object_t *object,
+         tly_error_t *error)
+{
+    if (tly_object_canonical_id (state->object_id, object->id, &object->kind) == -1)
+        return s_malformed (error, "object ID is not one");
+    if (expected_id && strcmp (object->id, expected_id) != 0)
+        return s_malformed (error, "object %s where %s was expected", object->id, expected_id);
+    if (state->version == 0)
+        return s_malformed (error, "version 0 of %s", object->id);
+    object->version = state->version;
+    object->updated_ms = state->updated_ms;
+    if (s_value (state->value, object, error) == -1)
+        return -1;
+    return s_group (state->group, &object->group, error);
+}
+
+int
+tly_object_decode (const Tally__SignedObject *signed_object, const uint8_t worker [TLY_KEY_BYTES],
+                   const char *expected_id, tly_object_t *object, tly_error_t *error)
+{
+    assert (worker && object && error);
+    memset (object, 0, sizeof *object);
+    if (!signed_object)
+        return s_malformed (error, "no object");
+    if (!tly_verify_domain (TLY_DOMAIN_OBJECT, worker, signed_object->state.data,
+                            signed_object->state.len, signed_object->signature.data,
+                            signed_object->signature.len)) {
+        error->code = TALLY__ERROR_CODE__BAD_SIGNATURE;
+        error->remote = false;
+        snprintf (error->message, sizeof error->message,
+                  "object of %zu bytes is not signed by the worker", signed_object->state.len);
+        return -1;
+    }
+    Tally__ObjectState *state = tally__object_state__unpack (NULL, signed_object->state.len,
+                                                             signed_object->state.data);
+    int rc = state ? s_state (state, expected_id, object, error)
+                   : s_malformed (error, "state does not decode as an ObjectState");
+    tally__object_state__free_unpacked (state, NULL);
+    if (rc == -1)
+        tly_object_clear (object);
+    return rc;
+}

@@ -1,0 +1,176 @@
+//  cli_watch_test - `tally watch`, run in this process against a scripted
+//  gateway (fake_gateway): its lines, text and JSON, its exit codes, and
+//  purchase records printed once each across a resync.
+#include <assert.h>
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fake_gateway.h"
+#include "tally.h"
+#include "watch_fixture.h"
+
+#define S_OUTPUT_MAX         4096
+#define S_ARGS_MAX           32
+
+void cli_watch_test (void);
+
+//  Runs `tally watch args...` in this process, its stdout and stderr caught
+//  in out and err. Returns its exit code.
+static int
+s_run_watch (const char *endpoint, const char *account_file, const char *args, char *out, char *err)
+{
+    char line [1024];
+    snprintf (line, sizeof line, "watch %s --gateway %s --worker %s --account-file %s",
+              args, endpoint, watch_keys.worker_id, account_file);
+    char *argv [S_ARGS_MAX];
+    int argc = 0;
+    for (char *word = strtok (line, " "); word; word = strtok (NULL, " ")) {
+        assert (argc < S_ARGS_MAX - 1);
+        argv [argc++] = word;
+    }
+    argv [argc] = NULL;
+    fflush (stdout);
+    fflush (stderr);
+    int saved_out = dup (STDOUT_FILENO), saved_err = dup (STDERR_FILENO);
+    FILE *out_file = tmpfile (), *err_file = tmpfile ();
+    assert (out_file && err_file && saved_out >= 0 && saved_err >= 0);
+    dup2 (fileno (out_file), STDOUT_FILENO);
+    dup2 (fileno (err_file), STDERR_FILENO);
+    optind = 0;
+    int rc = cli_watch (argc, argv);
+    fflush (stdout);
+    fflush (stderr);
+    dup2 (saved_out, STDOUT_FILENO);
+    dup2 (saved_err, STDERR_FILENO);
+    close (saved_out);
+    close (saved_err);
+    FILE *files [2] = { out_file, err_file };
+    char *texts [2] = { out, err };
+    for (size_t i = 0; i < 2; i++) {
+        rewind (files [i]);
+        size_t size = fread (texts [i], 1, S_OUTPUT_MAX - 1, files [i]);
+        texts [i][size] = 0;
+        fclose (files [i]);
+    }
+    return rc;
+}
+
+void
+cli_watch_test (void)
+{
+    watch_fixture_init ();
+    char account_file [] = "/tmp/sdk-watch-test-XXXXXX";
+    int fd = mkstemp (account_file);
+    assert (fd >= 0);
+    FILE *file = fdopen (fd, "w");
+    char secret [TLY_SECRET_MAX];
+    tly_account_secret (&watch_keys.user, secret);
+    cli_json_account (file, watch_keys.user_id, secret, "me");
+    fclose (file);
+    int port;
+    zactor_t *fake = fake_gateway_new (&port);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    char out [S_OUTPUT_MAX], err [S_OUTPUT_MAX], expected [S_OUTPUT_MAX];
+    char when [4][32];
+    for (int v = 1; v <= 3; v++)
+        cli_format_ms (WATCH_UPDATED_MS + v, when [v], sizeof when [v]);
+
+    //  balance: through the root, then the snapshot and each update.
+    size_t size;
+    uint8_t *bytes = watch_root (&size);
+    fake_gateway_serve (fake, watch_keys.root_id, bytes, size);
+    free (bytes);
+    watch_serve_balance (fake, 1, 100);
+    for (uint64_t v = 2; v <= 3; v++) {
+        bytes = watch_balance (&watch_keys.worker, v, 110 - 10 * (int64_t) v, &size);
+        fake_gateway_queue (fake, watch_keys.balance_id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+        free (bytes);
+    }
+    assert (s_run_watch (endpoint, account_file, "balance --count 3", out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot balance %s v1 balance=100 updated=%s\n"
+              "update balance %s v2 balance=90 updated=%s\n"
+              "update balance %s v3 balance=80 updated=%s\n",
+              watch_keys.balance_id, when [1], watch_keys.balance_id, when [2], watch_keys.balance_id, when [3]);
+    assert (streq (out, expected));
+
+    //  Any object by ID, as JSON; --timeout alone ends well.
+    char args [256];
+    snprintf (args, sizeof args, "%s --json --timeout 0.3", watch_keys.balance_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"balance\",\"version\":1,\"object\":{\"id\":\"%s\","
+              "\"userId\":\"%s\",\"balance\":100,\"lastUpdated\":%lld}}\n",
+              watch_keys.balance_id, watch_keys.user_id, WATCH_UPDATED_MS + 1);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 2 --timeout 0.3", watch_keys.balance_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_REJECTED);
+    assert (streq (err, "tally watch: timeout after 1 of 2\n"));
+
+    //  purchases: each record once, also across a resync.
+    bytes = watch_log (3, 3, 2, &size);
+    fake_gateway_serve (fake, watch_keys.purchases_id, bytes, size);
+    free (bytes);
+    bytes = watch_log (4, 4, 1, &size);
+    fake_gateway_queue (fake, watch_keys.purchases_id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+    free (bytes);
+    bytes = watch_log (4, 4, 2, &size);
+    fake_gateway_queue (fake, watch_keys.purchases_id, TALLY__PUSH_KIND__SNAPSHOT,
+                        TALLY__ERROR_CODE__SLOW_CONSUMER, bytes, size);
+    free (bytes);
+    bytes = watch_log (5, 5, 1, &size);
+    fake_gateway_queue (fake, watch_keys.purchases_id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+    free (bytes);
+    assert (s_run_watch (endpoint, account_file, "purchases --count 4", out, err) == CLI_EXIT_OK);
+    assert (streq (out, "purchase co_zPurchase2 item=item-2 amount=2 balanceAfter=98\n"
+                        "purchase co_zPurchase3 item=item-3 amount=3 balanceAfter=97\n"
+                        "purchase co_zPurchase4 item=item-4 amount=4 balanceAfter=96\n"
+                        "purchase co_zPurchase5 item=item-5 amount=5 balanceAfter=95\n"));
+    assert (strstr (err, "resynced (SLOW_CONSUMER)"));
+    assert (s_run_watch (endpoint, account_file, "purchases --json --count 1", out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"purchase\",\"version\":3,\"object\":{\"id\":\"co_zPurchase2\","
+              "\"userId\":\"%s\",\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98}}\n",
+              watch_keys.user_id, WATCH_UPDATED_MS);
+    assert (streq (out, expected));
+    //  The log itself, by its ID.
+    snprintf (args, sizeof args, "%s --count 1", watch_keys.purchases_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected, "snapshot purchases %s v3 count=3 records=2\n",
+              watch_keys.purchases_id);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 1 --json", watch_keys.purchases_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"purchases\",\"version\":3,\"object\":{\"id\":\"%s\","
+              "\"userId\":\"%s\",\"count\":3,\"records\":[{\"id\":\"co_zPurchase2\",\"userId\":\"%s\","
+              "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98},"
+              "{\"id\":\"co_zPurchase3\",\"userId\":\"%s\",\"itemId\":\"item-3\",\"amount\":3,"
+              "\"timestamp\":%lld,\"balanceAfter\":97}]}}\n",
+              watch_keys.purchases_id, watch_keys.user_id, watch_keys.user_id, WATCH_UPDATED_MS,
+              watch_keys.user_id, WATCH_UPDATED_MS);
+    assert (streq (out, expected));
+
+    //  Refusals: one line, exit 1.
+    fake_gateway_deny (fake, watch_keys.purchases_id, TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (s_run_watch (endpoint, account_file, "purchases", out, err) == CLI_EXIT_REJECTED);
+    assert (streq (out, "") && streq (err, "error: Permission denied (PERMISSION_DENIED)\n"));
+    char other [TLY_ID_MAX];
+    tly_balance_id (watch_keys.forger.sign_pk, 256, other);
+    snprintf (args, sizeof args, "%s --json", other);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_REJECTED);
+    const char *refused = "{\"ok\":false,\"error\":{\"code\":\"NOT_FOUND\"";
+    assert (strncmp (out, refused, strlen (refused)) == 0);
+    zactor_destroy (&fake);
+
+    //  No gateway: exit 2.
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:9");
+    assert (s_run_watch (endpoint, account_file, "balance --timeout 0.3", out, err) == CLI_EXIT_USAGE);
+    assert (strstr (err, "(TIMEOUT)"));
+    unlink (account_file);
+}
+

@@ -1,0 +1,430 @@
+//  sdk_watch_test - the read path of libtally without a cluster: signed
+//  objects (verified, decoded, tampered with), signed subscribes, version
+//  order, and the watcher against a scripted gateway (fake_gateway).
+#include <assert.h>
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fake_gateway.h"
+#include "tally.h"
+#include "tly_codec.h"
+#include "tly_object.h"
+#include "tly_sign.h"
+#include "tly_wire.h"
+#include "watch_fixture.h"
+
+void sdk_watch_test (void);
+
+//  Decodes bytes as a SignedObject and runs tly_object_decode on it.
+static int
+s_decode (const uint8_t *bytes, size_t size, const char *expected, tly_object_t *object,
+          tly_error_t *error)
+{
+    Tally__SignedObject *sealed = tally__signed_object__unpack (NULL, size, bytes);
+    assert (sealed);
+    int rc = tly_object_decode (sealed, watch_keys.worker.sign_pk, expected, object, error);
+    tally__signed_object__free_unpacked (sealed, NULL);
+    return rc;
+}
+
+//  Signs state as the worker and expects decoding to fail with code.
+static void
+s_expect_refused (const Tally__ObjectState *state, Tally__ErrorCode code)
+{
+    size_t size;
+    uint8_t *bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, state, &size);
+    tly_object_t object;
+    tly_error_t error;
+    assert (s_decode (bytes, size, NULL, &object, &error) == -1);
+    assert (error.code == code && !error.remote);
+    assert (object.kind == 0 && object.purchases.records == NULL && object.group.members == NULL);
+    free (bytes);
+}
+
+static void
+s_test_decode (void)
+{
+    tly_object_t object;
+    tly_error_t error;
+    size_t size;
+    uint8_t *bytes = watch_balance (&watch_keys.worker, 3, 75, &size);
+    assert (s_decode (bytes, size, watch_keys.balance_id, &object, &error) == 0);
+    assert (object.kind == TLY_OBJ_BALANCE && streq (object.id, watch_keys.balance_id));
+    assert (object.version == 3 && object.updated_ms == WATCH_UPDATED_MS + 3);
+    assert (!object.snapshot && !object.ended && object.code == TALLY__ERROR_CODE__OK);
+    assert (streq (object.balance.id, watch_keys.balance_id) && streq (object.balance.user_id, watch_keys.user_id));
+    assert (object.balance.balance == 75 && object.balance.last_updated == WATCH_UPDATED_MS + 3);
+    assert (object.group.present && streq (object.group.id, "co_zGroup") && object.group.has_owner);
+    assert (memcmp (object.group.owner, watch_keys.worker.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (object.group.member_count == 1 && !object.group.members [0].everyone);
+    assert (object.group.members [0].role == TALLY__ROLE__READER);
+    assert (memcmp (object.group.members [0].account, watch_keys.user.sign_pk, TLY_KEY_BYTES) == 0);
+    tly_object_clear (&object);
+    tly_object_clear (&object);
+    assert (s_decode (bytes, size, NULL, &object, &error) == 0);
+    tly_object_clear (&object);
+
+    //  Another object than the one asked for, though well signed.
+    assert (s_decode (bytes, size, watch_keys.root_id, &object, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__INTERNAL && !error.remote);
+
+    //  The signature covers every byte of the state, and only the worker's counts.
+    Tally__SignedObject *sealed = tally__signed_object__unpack (NULL, size, bytes);
+    assert (tly_object_decode (sealed, watch_keys.forger.sign_pk, NULL, &object, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__BAD_SIGNATURE && !error.remote);
+    for (size_t at = 0; at < sealed->state.len; at += 7) {
+        sealed->state.data [at] ^= 0x20;
+        assert (tly_object_decode (sealed, watch_keys.worker.sign_pk, NULL, &object, &error) == -1);
+        assert (error.code == TALLY__ERROR_CODE__BAD_SIGNATURE);
+        sealed->state.data [at] ^= 0x20;
+    }
+    sealed->signature.len = TLY_SIGNATURE_BYTES - 1;
+    assert (tly_object_decode (sealed, watch_keys.worker.sign_pk, NULL, &object, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__BAD_SIGNATURE);
+    tally__signed_object__free_unpacked (sealed, NULL);
+    assert (tly_object_decode (NULL, watch_keys.worker.sign_pk, NULL, &object, &error) == -1);
+    free (bytes);
+    bytes = watch_balance (&watch_keys.forger, 3, 75, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__BAD_SIGNATURE);
+    free (bytes);
+    //  The worker's signature made for another purpose does not count either.
+    watch_balance_t b;
+    watch_balance_state (&b, 3, 75);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_ENVELOPE, &b.state, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__BAD_SIGNATURE);
+    free (bytes);
+
+    //  Well signed but malformed.
+    watch_balance_state (&b, 0, 75);
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_balance_state (&b, 1, 75);
+    b.state.object_id = watch_keys.root_id;             //  a balance under a root's ID
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_balance_state (&b, 1, 75);
+    b.state.object_id = "co_zNotAnObject";
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_balance_state (&b, 1, 75);
+    b.state.value = NULL;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_balance_state (&b, 1, 75);
+    b.member.account.len = 5;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_balance_state (&b, 1, 75);
+    b.group.owner.len = 31;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    char long_id [TLY_ID_MAX + 1];
+    memset (long_id, 'z', TLY_ID_MAX);
+    long_id [TLY_ID_MAX] = 0;
+    watch_balance_state (&b, 1, 75);
+    b.balance.user_id = long_id;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+
+    //  Public read: `everyone` is a member without an account.
+    watch_balance_state (&b, 1, 75);
+    b.member.account.len = 0;
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &b.state, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == 0);
+    assert (object.group.member_count == 1 && object.group.members [0].everyone);
+    tly_object_clear (&object);
+    free (bytes);
+
+    //  A purchase log: records in order, no more than its count, items that fit.
+    watch_log_t l;
+    watch_log_state (&l, 4, 4, 2);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, &size);
+    assert (s_decode (bytes, size, watch_keys.purchases_id, &object, &error) == 0);
+    assert (object.kind == TLY_OBJ_PURCHASE_LOG && object.purchases.count == 4);
+    assert (object.purchases.record_count == 2 && !object.group.present);
+    assert (streq (object.purchases.records [0].item_id, "item-3"));
+    assert (object.purchases.records [1].amount == 4 && object.purchases.records [1].balance_after == 96);
+    tly_object_clear (&object);
+    free (bytes);
+    watch_log_state (&l, 4, 4, 2);
+    l.log.count = 1;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+    char long_item [TLY_MSG_ITEM_CAP + 2];
+    memset (long_item, 'x', sizeof long_item - 1);
+    long_item [sizeof long_item - 1] = 0;
+    watch_log_state (&l, 4, 4, 2);
+    l.records [1].item_id = long_item;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+
+    //  The public ServiceInfo.
+    char service_id [TLY_ID_MAX];
+    tly_service_id (watch_keys.worker.sign_pk, service_id);
+    Tally__ServiceInfo info = TALLY__SERVICE_INFO__INIT;
+    info.id = service_id;
+    info.worker_id = watch_keys.worker_id;
+    info.max_initial_balance = 100;
+    info.max_amount = 1000;
+    info.partition_count = 256;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_SERVICE;
+    value.service = &info;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = service_id;
+    state.version = 1;
+    state.value = &value;
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, &size);
+    assert (s_decode (bytes, size, service_id, &object, &error) == 0);
+    assert (object.kind == TLY_OBJ_SERVICE && streq (object.service.worker_id, watch_keys.worker_id));
+    assert (object.service.max_amount == 1000 && object.service.partition_count == 256);
+    tly_object_clear (&object);
+    free (bytes);
+
+    //  Version order.
+    assert (tly_object_order (0, 1) == TLY_ORDER_NEXT);
+    assert (tly_object_order (4, 5) == TLY_ORDER_NEXT);
+    assert (tly_object_order (5, 5) == TLY_ORDER_OLD);
+    assert (tly_object_order (5, 2) == TLY_ORDER_OLD);
+    assert (tly_object_order (5, 7) == TLY_ORDER_GAP);
+    assert (tly_object_order (0, 2) == TLY_ORDER_GAP);
+    assert (tly_object_order (UINT64_MAX - 1, UINT64_MAX) == TLY_ORDER_NEXT);
+}
+
+static void
+s_test_ids_and_subscribe (void)
+{
+    char id [TLY_ID_MAX], again [TLY_ID_MAX];
+    tly_object_kind_t kind;
+    uint32_t partition;
+    tly_user_object_id (TLY_OBJ_BALANCE, watch_keys.user.sign_pk, 256, again);
+    assert (streq (watch_keys.balance_id, again));
+    tly_purchases_id (watch_keys.user.sign_pk, 16, id);
+    assert (tly_object_id_parse (id, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_PURCHASE_LOG && partition == tly_partition_of (watch_keys.user.sign_pk, 16));
+    assert (tly_object_id_parse (watch_keys.root_id, &kind, NULL, NULL) == 0 && kind == TLY_OBJ_ROOT);
+    assert (tly_object_canonical_id (watch_keys.root_id, id, &kind) == 0 && streq (id, watch_keys.root_id));
+    assert (tly_object_canonical_id ("co_zNope", id, &kind) == -1);
+    assert (tly_object_canonical_id (watch_keys.user_id, id, &kind) == -1);
+
+    size_t size;
+    uint8_t *bytes = tly_codec_subscribe (&watch_keys.user, 77, watch_keys.balance_id, 1234, &size);
+    Tally__ClientRequest *request = tally__client_request__unpack (NULL, size, bytes);
+    assert (request && request->request_id == 77);
+    assert (request->body_case == TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE);
+    Tally__SignedSubscribe *sealed = request->subscribe;
+    Tally__Subscribe *subscribe = tally__subscribe__unpack (NULL, sealed->subscribe.len,
+                                                            sealed->subscribe.data);
+    assert (subscribe && streq (subscribe->object_id, watch_keys.balance_id));
+    assert (subscribe->timestamp_ms == 1234 && subscribe->reader.len == TLY_KEY_BYTES);
+    assert (memcmp (subscribe->reader.data, watch_keys.user.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, watch_keys.user.sign_pk, sealed->subscribe.data,
+                               sealed->subscribe.len, sealed->signature.data, sealed->signature.len));
+    assert (!tly_verify_domain (TLY_DOMAIN_ENVELOPE, watch_keys.user.sign_pk, sealed->subscribe.data,
+                                sealed->subscribe.len, sealed->signature.data, sealed->signature.len));
+    tally__subscribe__free_unpacked (subscribe, NULL);
+    tally__client_request__free_unpacked (request, NULL);
+    free (bytes);
+
+    int64_t ms = 0;
+    assert (cli_parse_seconds ("2", 10000, &ms) == 0 && ms == 2000);
+    assert (cli_parse_seconds ("0.5", 10000, &ms) == 0 && ms == 500);
+    assert (cli_parse_seconds (".25", 10000, &ms) == 0 && ms == 250);
+    assert (cli_parse_seconds ("1.125", 10000, &ms) == 0 && ms == 1125);
+    assert (cli_parse_seconds ("10", 10000, &ms) == 0 && ms == 10000);
+    const char *bad [] = { "", ".", "5.", "-1", "+1", "1e3", "0", "0.0001", "1.2345", "10.001",
+                           " 1", "1 ", "0x10", "99999999999999999999", NULL };
+    for (size_t i = 0; bad [i]; i++)
+        assert (cli_parse_seconds (bad [i], 10000, &ms) == -1);
+}
+
+//  ---------------------------------------------------------------- watcher
+
+typedef struct {
+    int calls;
+    tly_object_t last;                  //  scalars of the last call (pointers cleared)
+} s_seen_t;
+
+static void
+s_record (const tly_object_t *object, void *arg)
+{
+    s_seen_t *seen = arg;
+    seen->calls++;
+    seen->last = *object;
+    seen->last.purchases.records = NULL;
+    seen->last.group.members = NULL;
+}
+
+static void
+s_push_balance (zactor_t *fake, Tally__PushKind push, Tally__ErrorCode code,
+                const tly_account_t *signer, uint64_t version, int64_t balance)
+{
+    size_t size;
+    uint8_t *bytes = watch_balance (signer, version, balance, &size);
+    fake_gateway_push (fake, watch_keys.balance_id, push, code, bytes, size);
+    free (bytes);
+}
+
+//  Dispatches until ms have passed; returns the callbacks made.
+static int
+s_drain (tly_watcher_t *watcher, int ms)
+{
+    int calls = 0;
+    int64_t deadline = tly_mono_ms () + ms;
+    for (int64_t left = ms; left > 0; left = deadline - tly_mono_ms ()) {
+        int made = tly_watcher_dispatch (watcher, (int) left);
+        assert (made >= 0);
+        calls += made;
+    }
+    return calls;
+}
+
+static void
+s_test_watcher (void)
+{
+    int port;
+    zactor_t *fake = fake_gateway_new (&port);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    assert (tly_watcher_new (endpoint, "co_zNotAKey", &watch_keys.user) == NULL);
+    assert (tly_watcher_new ("nonsense://", watch_keys.worker_id, &watch_keys.user) == NULL);
+    tly_watcher_t *watcher = tly_watcher_new (endpoint, watch_keys.worker_id, &watch_keys.user);
+    assert (watcher);
+    s_seen_t seen = { 0 };
+    tly_watcher_stats_t stats;
+
+    //  Refusals: not an ID (locally), unknown, denied, or not the worker's.
+    assert (tly_watcher_subscribe (watcher, "co_zNope", s_record, &seen, 500) == -1);
+    assert (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (!tly_watcher_error (watcher)->remote);
+    assert (tly_watcher_subscribe (watcher, watch_keys.root_id, s_record, &seen, 2000) == -1);
+    assert (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (tly_watcher_error (watcher)->remote);
+    fake_gateway_deny (fake, watch_keys.purchases_id, TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (tly_watcher_subscribe (watcher, watch_keys.purchases_id, s_record, &seen, 2000) == -1);
+    assert (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (streq (tly_watcher_error (watcher)->message, "Permission denied"));
+    assert (cli_report_error (tly_watcher_error (watcher), true) == CLI_EXIT_REJECTED);
+    size_t size;
+    uint8_t *bytes = watch_balance (&watch_keys.forger, 1, 1000000, &size);
+    fake_gateway_serve (fake, watch_keys.balance_id, bytes, size);
+    free (bytes);
+    assert (tly_watcher_subscribe (watcher, watch_keys.balance_id, s_record, &seen, 2000) == -1);
+    assert (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__BAD_SIGNATURE);
+    assert (!tly_watcher_error (watcher)->remote);
+    assert (seen.calls == 0 && tly_watcher_subscriptions (watcher) == 0);
+    //  The gateway holds that subscription: it is told to drop it.
+    int pings, unsubscribes = 0;
+    for (int64_t deadline = tly_mono_ms () + 2000; unsubscribes == 0 && tly_mono_ms () < deadline; )
+        fake_gateway_counts (fake, &pings, &unsubscribes);
+    assert (unsubscribes == 1);
+
+    //  The snapshot, then updates in order; forged and repeated versions
+    //  are dropped; a gap resubscribes.
+    watch_serve_balance (fake, 1, 100);
+    assert (tly_watcher_subscribe (watcher, watch_keys.balance_id, s_record, &seen, 2000) == 0);
+    assert (seen.calls == 1 && seen.last.snapshot && seen.last.version == 1);
+    assert (seen.last.kind == TLY_OBJ_BALANCE && seen.last.balance.balance == 100);
+    assert (tly_watcher_subscribe (watcher, watch_keys.balance_id, s_record, &seen, 2000) == -1);
+    assert (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__BAD_REQUEST);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 2, 90);
+    assert (tly_watcher_dispatch (watcher, 2000) == 1);
+    assert (!seen.last.snapshot && seen.last.version == 2 && seen.last.balance.balance == 90);
+    tly_watcher_stats (watcher, &stats);
+    uint64_t rejected = stats.rejected;
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.forger, 3, 1000000);
+    assert (s_drain (watcher, 200) == 0);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.rejected == rejected + 1);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 3, 80);
+    assert (tly_watcher_dispatch (watcher, 2000) == 1 && seen.last.version == 3);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 3, 80);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 2, 90);
+    assert (s_drain (watcher, 200) == 0);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.duplicates == 2 && stats.gaps == 0);
+    watch_serve_balance (fake, 5, 60);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 5, 60);
+    assert (tly_watcher_dispatch (watcher, 2000) == 1);
+    assert (seen.last.snapshot && seen.last.version == 5 && seen.last.balance.balance == 60);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.gaps == 1 && fake_gateway_snapshots (fake, watch_keys.balance_id) == 3);
+
+    //  A resync snapshot replaces the copy and says why.
+    s_push_balance (fake, TALLY__PUSH_KIND__SNAPSHOT, TALLY__ERROR_CODE__SLOW_CONSUMER,
+                    &watch_keys.worker, 9, 20);
+    assert (tly_watcher_dispatch (watcher, 2000) == 1);
+    assert (seen.last.snapshot && seen.last.version == 9);
+    assert (seen.last.code == TALLY__ERROR_CODE__SLOW_CONSUMER);
+    s_push_balance (fake, TALLY__PUSH_KIND__UPDATE, 0, &watch_keys.worker, 10, 10);
+    assert (tly_watcher_dispatch (watcher, 2000) == 1 && seen.last.version == 10);
+    assert (!seen.last.snapshot && seen.last.code == TALLY__ERROR_CODE__OK);
+
+    //  An unanswered ping: everything is subscribed again.
+    tly_watcher_set_ping (watcher, 100, 50);
+    watch_serve_balance (fake, 10, 10);
+    fake_gateway_mute_pings (fake, true);
+    assert (tly_watcher_dispatch (watcher, 3000) == 1);
+    assert (seen.last.snapshot && seen.last.version == 10);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.resubscribes >= 1);
+    fake_gateway_mute_pings (fake, false);
+    s_drain (watcher, 300);
+    tly_watcher_stats (watcher, &stats);
+    uint64_t resubscribes = stats.resubscribes;
+    fake_gateway_counts (fake, &pings, &unsubscribes);
+    assert (s_drain (watcher, 400) == 0);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.resubscribes == resubscribes);
+    int pings_after;
+    fake_gateway_counts (fake, &pings_after, &unsubscribes);
+    assert (pings_after >= pings + 2);
+
+    //  Ended for a passing reason: subscribed again at the next ping. Ended
+    //  for good: the callback hears it once.
+    int snapshots = fake_gateway_snapshots (fake, watch_keys.balance_id);
+    fake_gateway_push (fake, watch_keys.balance_id, TALLY__PUSH_KIND__ENDED, TALLY__ERROR_CODE__TIMEOUT, NULL, 0);
+    assert (tly_watcher_dispatch (watcher, 3000) == 1);
+    assert (seen.last.snapshot && !seen.last.ended);
+    assert (fake_gateway_snapshots (fake, watch_keys.balance_id) == snapshots + 1);
+    fake_gateway_push (fake, watch_keys.balance_id, TALLY__PUSH_KIND__ENDED,
+                       TALLY__ERROR_CODE__PERMISSION_DENIED, NULL, 0);
+    assert (tly_watcher_dispatch (watcher, 3000) == 1);
+    assert (seen.last.ended && seen.last.code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (seen.last.kind == TLY_OBJ_BALANCE && streq (seen.last.id, watch_keys.balance_id));
+    assert (tly_watcher_subscriptions (watcher) == 0);
+
+    //  A restarted gateway (a new connection) gets every subscription again.
+    tly_watcher_set_ping (watcher, TLY_WATCH_PING_MS, TLY_WATCH_PING_TIMEOUT_MS);
+    assert (tly_watcher_subscribe (watcher, watch_keys.balance_id, s_record, &seen, 2000) == 0);
+    tly_watcher_stats (watcher, &stats);
+    resubscribes = stats.resubscribes;
+    fake_gateway_restart (fake);
+    assert (tly_watcher_dispatch (watcher, 5000) == 1);
+    assert (seen.last.snapshot && seen.last.version == 10);
+    tly_watcher_stats (watcher, &stats);
+    assert (stats.resubscribes == resubscribes + 1);
+
+    //  Unsubscribe: no more callbacks, and the gateway is told.
+    assert (tly_watcher_unsubscribe (watcher, watch_keys.balance_id, 2000) == 0);
+    assert (tly_watcher_subscriptions (watcher) == 0);
+    fake_gateway_counts (fake, &pings, &unsubscribes);
+    assert (unsubscribes == 2);
+    tly_watcher_destroy (&watcher);
+    tly_watcher_destroy (&watcher);
+    zactor_destroy (&fake);
+
+    //  Nobody listening: a local TIMEOUT.
+    tly_watcher_t *lonely = tly_watcher_new ("tcp://127.0.0.1:9", watch_keys.worker_id, &watch_keys.user);
+    int64_t start = tly_mono_ms ();
+    assert (tly_watcher_subscribe (lonely, watch_keys.balance_id, s_record, &seen, 300) == -1);
+    assert (tly_mono_ms () - start >= 300);
+    assert (tly_watcher_error (lonely)->code == TALLY__ERROR_CODE__TIMEOUT);
+    assert (!tly_watcher_error (lonely)->remote);
+    assert (cli_report_error (tly_watcher_error (lonely), false) == CLI_EXIT_USAGE);
+    tly_watcher_destroy (&lonely);
+}
+
+void
+sdk_watch_test (void)
+{
+    watch_fixture_init ();
+    s_test_decode ();
+    s_test_ids_and_subscribe ();
+    s_test_watcher ();
+}

@@ -1,0 +1,152 @@
+//  watch_fixture - see watch_fixture.h.
+#include "watch_fixture.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+watch_keys_t watch_keys;
+
+void
+watch_fixture_init (void)
+{
+    assert (tly_account_generate (&watch_keys.worker) == 0);
+    assert (tly_account_generate (&watch_keys.user) == 0);
+    assert (tly_account_generate (&watch_keys.forger) == 0);
+    tly_account_id (watch_keys.worker.sign_pk, watch_keys.worker_id);
+    tly_account_id (watch_keys.user.sign_pk, watch_keys.user_id);
+    tly_balance_id (watch_keys.user.sign_pk, TLY_PARTITIONS_DEFAULT, watch_keys.balance_id);
+    tly_root_id (watch_keys.user.sign_pk, TLY_PARTITIONS_DEFAULT, watch_keys.root_id);
+    tly_purchases_id (watch_keys.user.sign_pk, TLY_PARTITIONS_DEFAULT, watch_keys.purchases_id);
+}
+
+uint8_t *
+watch_sign (const tly_account_t *signer, tly_domain_t domain, const Tally__ObjectState *state,
+            size_t *size)
+{
+    size_t state_size = tally__object_state__get_packed_size (state);
+    uint8_t *state_bytes = malloc (state_size);
+    assert (state_bytes);
+    tally__object_state__pack (state, state_bytes);
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    tly_sign_domain (domain, signer->sign_sk, state_bytes, state_size, signature);
+    Tally__SignedObject sealed = TALLY__SIGNED_OBJECT__INIT;
+    sealed.state.data = state_bytes;
+    sealed.state.len = state_size;
+    sealed.signature.data = signature;
+    sealed.signature.len = sizeof signature;
+    *size = tally__signed_object__get_packed_size (&sealed);
+    uint8_t *bytes = malloc (*size);
+    assert (bytes);
+    tally__signed_object__pack (&sealed, bytes);
+    free (state_bytes);
+    return bytes;
+}
+
+void
+watch_balance_state (watch_balance_t *b, uint64_t version, int64_t balance)
+{
+    tally__object_state__init (&b->state);
+    tally__object_value__init (&b->value);
+    tally__user_balance__init (&b->balance);
+    tally__group__init (&b->group);
+    tally__group_member__init (&b->member);
+    b->balance.id = watch_keys.balance_id;
+    b->balance.user_id = watch_keys.user_id;
+    b->balance.balance = balance;
+    b->balance.last_updated = WATCH_UPDATED_MS + (int64_t) version;
+    b->value.kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
+    b->value.balance = &b->balance;
+    b->member.account.data = watch_keys.user.sign_pk;
+    b->member.account.len = TLY_KEY_BYTES;
+    b->member.role = TALLY__ROLE__READER;
+    b->members [0] = &b->member;
+    b->group.id = "co_zGroup";
+    b->group.owner.data = watch_keys.worker.sign_pk;
+    b->group.owner.len = TLY_KEY_BYTES;
+    b->group.n_members = 1;
+    b->group.members = b->members;
+    b->state.object_id = watch_keys.balance_id;
+    b->state.version = version;
+    b->state.updated_ms = WATCH_UPDATED_MS + (int64_t) version;
+    b->state.value = &b->value;
+    b->state.group = &b->group;
+}
+
+uint8_t *
+watch_balance (const tly_account_t *signer, uint64_t version, int64_t balance, size_t *size)
+{
+    watch_balance_t b;
+    watch_balance_state (&b, version, balance);
+    return watch_sign (signer, TLY_DOMAIN_OBJECT, &b.state, size);
+}
+
+uint8_t *
+watch_root (size_t *size)
+{
+    Tally__UserPrivateRoot root = TALLY__USER_PRIVATE_ROOT__INIT;
+    root.id = watch_keys.root_id;
+    root.user_id = watch_keys.user_id;
+    root.balance_id = watch_keys.balance_id;
+    root.purchases_id = watch_keys.purchases_id;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_ROOT;
+    value.root = &root;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = watch_keys.root_id;
+    state.version = 1;
+    state.value = &value;
+    return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, size);
+}
+
+void
+watch_log_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n)
+{
+    assert (n <= WATCH_LOG_MAX && n <= count);
+    tally__object_state__init (&l->state);
+    tally__object_value__init (&l->value);
+    tally__purchase_log__init (&l->log);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t position = count - n + 1 + i;
+        Tally__PurchaseRecord *record = &l->records [i];
+        tally__purchase_record__init (record);
+        snprintf (l->ids [i], sizeof l->ids [i], "co_zPurchase%" PRIu64, position);
+        snprintf (l->items [i], sizeof l->items [i], "item-%" PRIu64, position);
+        record->id = l->ids [i];
+        record->user_id = watch_keys.user_id;
+        record->item_id = l->items [i];
+        record->amount = (int64_t) position;
+        record->timestamp = WATCH_UPDATED_MS;
+        record->balance_after = 100 - (int64_t) position;
+        l->list [i] = record;
+    }
+    l->log.id = watch_keys.purchases_id;
+    l->log.user_id = watch_keys.user_id;
+    l->log.count = count;
+    l->log.n_records = n;
+    l->log.records = l->list;
+    l->value.kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASES;
+    l->value.purchases = &l->log;
+    l->state.object_id = watch_keys.purchases_id;
+    l->state.version = version;
+    l->state.value = &l->value;
+}
+
+uint8_t *
+watch_log (uint64_t version, uint64_t count, size_t n, size_t *size)
+{
+    watch_log_t l;
+    watch_log_state (&l, version, count, n);
+    return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, size);
+}
+
+void
+watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance)
+{
+    size_t size;
+    uint8_t *bytes = watch_balance (&watch_keys.worker, version, balance, &size);
+    fake_gateway_serve (fake, watch_keys.balance_id, bytes, size);
+    free (bytes);
+}
