@@ -1,18 +1,25 @@
 //  audit_process_test - runs the real tally-audit binary and talks to it over a
 //  DEALER socket: appends, group commit, fencing, reads, bad input, a clean
-//  SIGTERM, and a restart that finds everything where it was left.
+//  SIGTERM, and a restart that finds everything where it was left; and the
+//  checkpoints it signs (by count, on its timer, at shutdown), read beside it.
 #include <assert.h>
 #include <czmq.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tly_id.h"
+#include "tly_journal.h"
 #include "tly_limits.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
@@ -22,6 +29,8 @@
 #define S_BURST_REQUESTS    200         //  appends in flight at once in the burst
 #define S_BURST_RECORDS     500         //  records per append in the burst
 #define S_BURST_PARTITION   1000        //  first partition the burst writes
+#define S_PORT_FIRST        20000       //  test ports: below the ephemeral range
+#define S_PORT_LAST         32000
 
 typedef struct {
     pid_t pid;
@@ -29,20 +38,38 @@ typedef struct {
     char endpoint [64];
 } s_server_t;
 
+//  Starts the server with the worker in the environment and the checkpoint flags.
 static void
-s_start (s_server_t *server, const char *data_dir)
+s_start (s_server_t *server, const char *data_dir, const char *checkpoint_every,
+         const char *checkpoint_ms)
 {
-    //  A free loopback port: bind to any, note it, let it go.
-    zsock_t *probe = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
-    assert (port > 0);
-    zsock_destroy (&probe);
+    //  A free loopback port below the kernel's ephemeral range (an ephemeral
+    //  one could let the DEALER, connecting before the server listens, connect
+    //  to itself). The probe is a plain socket: it is closed when close()
+    //  returns, so no early connection can land on it and lose a request.
+    int port = 0;
+    for (int attempt = 0; port == 0; attempt++) {
+        assert (attempt < S_PORT_LAST - S_PORT_FIRST);
+        int candidate = S_PORT_FIRST + (int) randombytes_uniform (S_PORT_LAST - S_PORT_FIRST);
+        int probe = socket (AF_INET, SOCK_STREAM, 0);
+        assert (probe >= 0);
+        struct sockaddr_in address = {
+            .sin_family = AF_INET, .sin_port = htons ((uint16_t) candidate),
+            .sin_addr.s_addr = htonl (INADDR_LOOPBACK)
+        };
+        if (bind (probe, (struct sockaddr *) &address, sizeof address) == 0)
+            port = candidate;
+        close (probe);
+    }
     snprintf (server->endpoint, sizeof server->endpoint, "tcp://127.0.0.1:%d", port);
     server->pid = fork ();
     assert (server->pid >= 0);
     if (server->pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);     //  never outlive a failed test
         execl (TALLY_AUDIT_BINARY, "tally-audit", "--data-dir", data_dir,
-               "--bind", server->endpoint, "--map-size", "268435456", (char *) NULL);
+               "--bind", server->endpoint, "--map-size", "268435456",
+               "--checkpoint-every", checkpoint_every, "--checkpoint-ms", checkpoint_ms,
+               (char *) NULL);
         _exit (127);
     }
     server->pidfd = (int) syscall (SYS_pidfd_open, server->pid, 0);
@@ -104,8 +131,10 @@ s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint6
     tally__signed_envelope__init (&fixture->request);
     memset (fixture->envelope, (int) partition_seq, sizeof fixture->envelope);
     memset (fixture->signature, 0x42, sizeof fixture->signature);
-    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope, fixture->envelope };
-    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature, fixture->signature };
+    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope,
+                                                        fixture->envelope };
+    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature,
+                                                         fixture->signature };
     fixture->draft.partition = partition;
     fixture->draft.partition_seq = partition_seq;
     fixture->draft.epoch = epoch;
@@ -404,19 +433,149 @@ s_remove_tree (const char *path)
     assert (rmdir (path) == 0);
 }
 
-//  Runs the binary with args and returns its exit code.
+//  Runs the binary with args and returns its exit code; its stderr goes to
+//  error_path when that is not NULL.
 static int
-s_run (char *const args [])
+s_run (char *const args [], const char *error_path)
 {
     s_server_t server = { .pid = fork () };
     assert (server.pid >= 0);
     if (server.pid == 0) {
+        if (error_path) {
+            FILE *error = fopen (error_path, "w");
+            assert (error);
+            dup2 (fileno (error), STDERR_FILENO);
+        }
         execv (TALLY_AUDIT_BINARY, args);
         _exit (127);
     }
     server.pidfd = (int) syscall (SYS_pidfd_open, server.pid, 0);
     assert (server.pidfd >= 0);
     return s_wait_exit (&server);
+}
+
+//  Without worker credentials the writer refuses to start, naming the variable.
+static void
+s_test_no_worker (char *data_dir)
+{
+    char error_path [256], line [512] = "";
+    snprintf (error_path, sizeof error_path, "%s/stderr.txt", data_dir);
+    char *saved = strdup (getenv ("TALLY_WORKER_ACCOUNT"));
+    unsetenv ("TALLY_WORKER_ACCOUNT");
+    char *args [] = { "tally-audit", "--data-dir", data_dir, NULL };
+    assert (s_run (args, error_path) == 2);
+    FILE *error = fopen (error_path, "r");
+    assert (error && fgets (line, sizeof line, error));
+    fclose (error);
+    assert (strstr (line, "TALLY_WORKER_ACCOUNT"));
+    setenv ("TALLY_WORKER_ACCOUNT", saved, 1);
+    free (saved);
+    char *bad_secret [] = { "tally-audit", "--data-dir", data_dir, "--worker-secret", "x", NULL };
+    assert (s_run (bad_secret, error_path) == 2);
+    error = fopen (error_path, "r");
+    assert (error && fgets (line, sizeof line, error));
+    fclose (error);
+    assert (strstr (line, "TALLY_WORKER_SECRET"));
+    assert (unlink (error_path) == 0);
+}
+
+//  Checks every checkpoint: signed by the worker, naming its own seq, and
+//  collects the seqs.
+typedef struct {
+    const uint8_t *worker;
+    uint64_t *seqs;
+    size_t count;
+    size_t capacity;
+} s_checkpoints_t;
+
+static int
+s_take_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_checkpoints_t *checkpoints = arg;
+    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size,
+                                                                                   bytes);
+    assert (signed_checkpoint);
+    assert (tly_verify_domain (TLY_DOMAIN_CHECKPOINT, checkpoints->worker,
+                               signed_checkpoint->checkpoint.data,
+                               signed_checkpoint->checkpoint.len,
+                               signed_checkpoint->signature.data,
+                               signed_checkpoint->signature.len));
+    Tally__Checkpoint *checkpoint = tally__checkpoint__unpack (NULL,
+                                                               signed_checkpoint->checkpoint.len,
+                                                               signed_checkpoint->checkpoint.data);
+    assert (checkpoint && checkpoint->seq == seq);
+    assert (checkpoints->count < checkpoints->capacity);
+    checkpoints->seqs [checkpoints->count++] = seq;
+    tally__checkpoint__free_unpacked (checkpoint, NULL);
+    tally__signed_checkpoint__free_unpacked (signed_checkpoint, NULL);
+    return 0;
+}
+
+static size_t
+s_read_checkpoints (tly_journal_t *reader, const uint8_t *worker, uint64_t *seqs,
+                    size_t capacity)
+{
+    s_checkpoints_t checkpoints = { .worker = worker, .seqs = seqs, .capacity = capacity };
+    assert (tly_journal_each_checkpoint (reader, s_take_checkpoint, &checkpoints) == 0);
+    return checkpoints.count;
+}
+
+//  After the first run (every 100 records, no timer): one checkpoint per 100
+//  records and one at the head, left by the clean stop.
+static void
+s_test_count_checkpoints (const char *journal_path, const uint8_t *worker)
+{
+    size_t capacity = 2 + S_BURST_REQUESTS * S_BURST_RECORDS / 100;
+    uint64_t *seqs = calloc (capacity, sizeof (uint64_t));
+    assert (seqs);
+    tly_journal_t *reader = tly_journal_new_reader (journal_path);
+    assert (reader);
+    tly_journal_head_t head;
+    tly_journal_head (reader, &head);
+    assert (head.seq == 4 + S_BURST_REQUESTS * S_BURST_RECORDS);
+    size_t count = s_read_checkpoints (reader, worker, seqs, capacity);
+    assert (count == head.seq / 100 + 1);
+    for (size_t i = 0; i + 1 < count; i++)
+        assert (seqs [i] == 100 * (i + 1));
+    assert (seqs [count - 1] == head.seq);
+    tly_journal_destroy (&reader);
+    free (seqs);
+}
+
+//  With a live writer on a 200 ms timer: a new record gets signed without
+//  another append, and a reader beside the writer sees it after a refresh.
+static void
+s_test_timer_checkpoint (const s_server_t *server, const char *journal_path,
+                         const uint8_t *worker)
+{
+    tly_journal_t *reader = tly_journal_new_reader (journal_path);
+    assert (reader);
+    size_t capacity = 4 + S_BURST_REQUESTS * S_BURST_RECORDS / 100;
+    uint64_t *seqs = calloc (capacity, sizeof (uint64_t));
+    assert (seqs);
+    size_t before = s_read_checkpoints (reader, worker, seqs, capacity);
+    zsock_t *dealer = s_connect (server);
+    Tally__AppendStatus status;
+    assert (s_append_one (dealer, 30, 2, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    //  The snapshot does not move until refreshed.
+    tly_journal_head_t head;
+    tly_journal_head (reader, &head);
+    assert (head.seq == status.seq - 1);
+    int64_t deadline = tly_mono_ms () + S_DEADLINE_MS;
+    //  The record before it (from the second run) may be signed first.
+    size_t count = before;
+    while (count == 0 || seqs [count - 1] != status.seq) {
+        assert (tly_mono_ms () < deadline);
+        zclock_sleep (20);
+        assert (tly_journal_refresh (reader) == 0);
+        count = s_read_checkpoints (reader, worker, seqs, capacity);
+    }
+    assert (count == before + 1 || count == before + 2);
+    tly_journal_head (reader, &head);
+    assert (head.seq == status.seq);
+    free (seqs);
+    zsock_destroy (&dealer);
+    tly_journal_destroy (&reader);
 }
 
 int
@@ -427,26 +586,43 @@ main (int argc, char *argv [])
         printf (" * tally-audit process: ");
     fflush (stdout);
     zsys_init ();
+    assert (sodium_init () >= 0);
     char data_dir [] = "/tmp/tally_audit_test.XXXXXX";
     assert (mkdtemp (data_dir));
 
+    tly_account_t worker;
+    assert (tly_account_generate (&worker) == 0);
+    char worker_id [TLY_ID_MAX], worker_secret [TLY_SECRET_MAX];
+    tly_account_id (worker.sign_pk, worker_id);
+    tly_account_secret (&worker, worker_secret);
+    setenv ("TALLY_WORKER_ACCOUNT", worker_id, 1);
+    setenv ("TALLY_WORKER_SECRET", worker_secret, 1);
+    char journal_path [sizeof data_dir + 16];
+    snprintf (journal_path, sizeof journal_path, "%s/journal", data_dir);
+
     char *no_dir [] = { "tally-audit", NULL };
-    assert (s_run (no_dir) == 2);
+    assert (s_run (no_dir, NULL) == 2);
     char *help [] = { "tally-audit", "--help", NULL };
-    assert (s_run (help) == 0);
+    assert (s_run (help, NULL) == 0);
     char *bad_map [] = { "tally-audit", "--data-dir", data_dir, "--map-size", "12x", NULL };
-    assert (s_run (bad_map) == 2);
+    assert (s_run (bad_map, NULL) == 2);
+    char *bad_every [] = { "tally-audit", "--data-dir", data_dir, "--checkpoint-every", "0", NULL };
+    assert (s_run (bad_every, NULL) == 2);
+    s_test_no_worker (data_dir);
 
     s_server_t server;
-    s_start (&server, data_dir);
+    s_start (&server, data_dir, "100", "3600000");
     s_test_first_run (&server, verbose);
     assert (s_stop (&server) == 0);
+    s_test_count_checkpoints (journal_path, worker.sign_pk);
 
-    s_start (&server, data_dir);
+    s_start (&server, data_dir, "1000000", "200");
     s_test_second_run (&server);
     //  One writer per journal: a second process on the same directory refuses to start.
-    char *second [] = { "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*", NULL };
-    assert (s_run (second) == 2);
+    char *second [] = { "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*",
+                        NULL };
+    assert (s_run (second, NULL) == 2);
+    s_test_timer_checkpoint (&server, journal_path, worker.sign_pk);
     assert (s_stop (&server) == 0);
 
     s_remove_tree (data_dir);

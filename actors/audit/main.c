@@ -1,16 +1,19 @@
 //  tally-audit - the audit-log writer. Takes append and read requests from
 //  balance actors, group-commits every append waiting on the socket in one
 //  LMDB transaction (one fsync), then answers each requester. The journal it
-//  keeps is tally's source of truth.
+//  keeps is tally's source of truth; the writer signs its head with the worker
+//  key at checkpoints.
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "tly_id.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 #include "tly_log.h"
@@ -23,24 +26,106 @@
 #define MAP_SIZE_MAX        (1LL << 44)         //  largest --map-size (16 TiB)
 #define SIGNAL_CHECK_MS     500                 //  longest wait before noticing a signal
 #define PATH_LIMIT          4096
+#define ARENA_CHUNK         (1 << 20)           //  bytes the drain arena grows by
+#define CHECKPOINT_EVERY    1000                //  default --checkpoint-every (records)
+#define CHECKPOINT_EVERY_MAX 1000000000LL
+#define CHECKPOINT_MS       1000                //  default --checkpoint-ms
+#define CHECKPOINT_MS_MAX   3600000LL
+
+//  Everything a drain decodes lives in an arena: protobuf-c makes a dozen
+//  small allocations per record and all of them die together when the drain
+//  is answered, so they are carved from big chunks and dropped at once.
+typedef struct s_chunk_t {
+    struct s_chunk_t *next;
+    size_t size;
+    size_t used;
+    max_align_t data [];
+} s_chunk_t;
+
+typedef struct {
+    ProtobufCAllocator allocator;       //  hands out blocks of this arena
+    s_chunk_t *chunks;                  //  newest first
+} s_arena_t;
 
 //  One request taken off the socket during a drain, answered after the commit.
 typedef struct {
     zframe_t *identity;
-    Tally__AuditRequest *request;
-    Tally__AppendStatus *statuses;      //  one per record, for appends
+    Tally__AuditRequest *request;       //  in the arena
+    Tally__AppendStatus *statuses;      //  one per record, for appends (in the arena)
     Tally__AppendStatus **status_pointers;  //  the reply's view of statuses
 } s_pending_t;
 
 //  What one drain collected. Appends are committed together, reads follow.
 typedef struct {
+    s_arena_t arena;
     s_pending_t appends [TLY_AUDIT_DRAIN_MAX];
     size_t append_count;
     s_pending_t reads [TLY_AUDIT_DRAIN_MAX];
     size_t read_count;
-    Tally__StoredRecord *records [TLY_READ_RECORDS_MAX];   //  one read's reply, reused
+    Tally__StoredRecord *records [TLY_READ_RECORDS_MAX];   //  one read's reply
     size_t record_count;
 } s_drain_t;
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    s_arena_t *arena = data;
+    size_t align = _Alignof (max_align_t);
+    if (size > SIZE_MAX - ARENA_CHUNK)
+        return NULL;
+    size = (size + align - 1) / align * align;
+    s_chunk_t *chunk = arena->chunks;
+    if (!chunk || chunk->size - chunk->used < size) {
+        size_t capacity = size > ARENA_CHUNK? size: ARENA_CHUNK;
+        chunk = malloc (sizeof *chunk + capacity);
+        if (!chunk)
+            return NULL;
+        chunk->size = capacity;
+        chunk->used = 0;
+        chunk->next = arena->chunks;
+        arena->chunks = chunk;
+    }
+    void *block = (uint8_t *) chunk->data + chunk->used;
+    chunk->used += size;
+    return block;
+}
+
+//  Blocks are released all at once by s_arena_reset.
+static void
+s_arena_free (void *data, void *block)
+{
+    (void) data;
+    (void) block;
+}
+
+static void *
+s_arena_calloc (s_arena_t *arena, size_t count, size_t size)
+{
+    assert (count > 0 && count <= SIZE_MAX / size);
+    void *block = s_arena_alloc (arena, count * size);
+    assert (block);
+    memset (block, 0, count * size);
+    return block;
+}
+
+//  Drops every block; keeps one standard chunk for the next drain.
+static void
+s_arena_reset (s_arena_t *arena)
+{
+    s_chunk_t *kept = NULL;
+    while (arena->chunks) {
+        s_chunk_t *chunk = arena->chunks;
+        arena->chunks = chunk->next;
+        if (!kept && chunk->size == ARENA_CHUNK) {
+            kept = chunk;
+            kept->used = 0;
+            kept->next = NULL;
+        }
+        else
+            free (chunk);
+    }
+    arena->chunks = kept;
+}
 
 static volatile sig_atomic_t s_interrupted = 0;
 
@@ -59,9 +144,14 @@ s_usage (FILE *out)
         "  --data-dir DIR       where the journal lives (DIR/" TLY_JOURNAL_SUBDIR ")\n"
         "  --bind ENDPOINT      audit socket (default " BIND_DEFAULT ")\n"
         "  --map-size BYTES     LMDB map size, the journal's size limit (default %llu)\n"
+        "  --worker ID          worker account that signs checkpoints\n"
+        "                       (default $TALLY_WORKER_ACCOUNT)\n"
+        "  --worker-secret S    its secret (default $TALLY_WORKER_SECRET)\n"
+        "  --checkpoint-every N sign the chain head every N records (default %d)\n"
+        "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
         "  --log-level LEVEL    debug|info|warn|error (default info)\n"
         "  --help               this text\n",
-        (unsigned long long) TLY_LMDB_MAP_DEFAULT);
+        (unsigned long long) TLY_LMDB_MAP_DEFAULT, CHECKPOINT_EVERY, CHECKPOINT_MS);
 }
 
 typedef struct {
@@ -69,42 +159,83 @@ typedef struct {
     const char *bind;
     size_t map_size;
     tly_level_t level;
+    const char *worker;                 //  NULL: from the environment
+    const char *worker_secret;
+    uint64_t checkpoint_every;
+    int64_t checkpoint_ms;
 } s_config_t;
+
+//  Who signs checkpoints, and when the next one is due.
+typedef struct {
+    tly_account_t worker;
+    uint64_t every;                     //  records between checkpoints
+    int64_t interval_ms;                //  longest time a record stays unsigned
+    int64_t unsigned_since_ms;          //  monotonic time of the oldest unsigned record, or 0
+} s_signer_t;
+
+//  Parses a flag's whole value as an integer in [min, max]; one line on stderr if not.
+static int
+s_parse_flag (const char *flag, const char *text, long long min, long long max, long long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll (text, &end, 10);
+    if (errno || end == text || *end || parsed < min || parsed > max) {
+        fprintf (stderr, PROCESS ": %s must be an integer in %lld..%lld, got '%s'\n",
+                 flag, min, max, text);
+        return -1;
+    }
+    *value = parsed;
+    return 0;
+}
 
 //  Returns 0 to run, 1 when --help was served, -1 after one line on stderr.
 static int
 s_parse_args (int argc, char *argv [], s_config_t *config)
 {
-    enum { DATA_DIR = 1, BIND, MAP_SIZE, LOG_LEVEL, HELP };
+    enum { DATA_DIR = 1, BIND, MAP_SIZE, LOG_LEVEL, WORKER, WORKER_SECRET, CHECKPOINT_EVERY_FLAG,
+           CHECKPOINT_MS_FLAG, HELP };
     static const struct option options [] = {
         { "data-dir", required_argument, NULL, DATA_DIR },
         { "bind", required_argument, NULL, BIND },
         { "map-size", required_argument, NULL, MAP_SIZE },
         { "log-level", required_argument, NULL, LOG_LEVEL },
+        { "worker", required_argument, NULL, WORKER },
+        { "worker-secret", required_argument, NULL, WORKER_SECRET },
+        { "checkpoint-every", required_argument, NULL, CHECKPOINT_EVERY_FLAG },
+        { "checkpoint-ms", required_argument, NULL, CHECKPOINT_MS_FLAG },
         { "help", no_argument, NULL, HELP },
         { NULL, 0, NULL, 0 }
     };
     *config = (s_config_t) {
-        .bind = BIND_DEFAULT, .map_size = TLY_LMDB_MAP_DEFAULT, .level = TLY_INFO
+        .bind = BIND_DEFAULT, .map_size = TLY_LMDB_MAP_DEFAULT, .level = TLY_INFO,
+        .checkpoint_every = CHECKPOINT_EVERY, .checkpoint_ms = CHECKPOINT_MS
     };
     int option;
+    long long value;
     opterr = 0;                         //  one error line, ours
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
         switch (option) {
             case DATA_DIR:  config->data_dir = optarg; break;
             case BIND:      config->bind = optarg; break;
-            case MAP_SIZE: {
-                char *end = NULL;
-                errno = 0;
-                long long parsed = strtoll (optarg, &end, 10);
-                if (errno || end == optarg || *end || parsed < MAP_SIZE_MIN || parsed > MAP_SIZE_MAX) {
-                    fprintf (stderr, PROCESS ": --map-size must be a byte count in %lld..%lld,"
-                             " got '%s'\n", MAP_SIZE_MIN, MAP_SIZE_MAX, optarg);
+            case WORKER:    config->worker = optarg; break;
+            case WORKER_SECRET: config->worker_secret = optarg; break;
+            case MAP_SIZE:
+                if (s_parse_flag ("--map-size", optarg, MAP_SIZE_MIN, MAP_SIZE_MAX, &value) == -1)
                     return -1;
-                }
-                config->map_size = (size_t) parsed;
+                config->map_size = (size_t) value;
                 break;
-            }
+            case CHECKPOINT_EVERY_FLAG:
+                if (s_parse_flag ("--checkpoint-every", optarg, 1, CHECKPOINT_EVERY_MAX,
+                                  &value) == -1)
+                    return -1;
+                config->checkpoint_every = (uint64_t) value;
+                break;
+            case CHECKPOINT_MS_FLAG:
+                if (s_parse_flag ("--checkpoint-ms", optarg, 1, CHECKPOINT_MS_MAX, &value) == -1)
+                    return -1;
+                config->checkpoint_ms = value;
+                break;
             case LOG_LEVEL:
                 if (tly_log_parse_level (optarg, &config->level) == -1) {
                     fprintf (stderr, PROCESS ": --log-level must be debug, info, warn or error,"
@@ -132,17 +263,6 @@ s_parse_args (int argc, char *argv [], s_config_t *config)
     return 0;
 }
 
-static void
-s_pending_destroy (s_pending_t *pending)
-{
-    zframe_destroy (&pending->identity);
-    if (pending->request)
-        tally__audit_request__free_unpacked (pending->request, NULL);
-    free (pending->statuses);
-    free (pending->status_pointers);
-    memset (pending, 0, sizeof *pending);
-}
-
 //  Takes one message off the socket and files it under appends or reads.
 //  Anything that is not [identity, AuditRequest] is logged and dropped: there
 //  is no request ID to answer it with.
@@ -161,7 +281,8 @@ s_receive (zsock_t *socket, s_drain_t *drain)
     zframe_t *identity = zmsg_pop (msg);
     zframe_t *data = zmsg_pop (msg);
     zmsg_destroy (&msg);
-    Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (data),
+    Tally__AuditRequest *request = tally__audit_request__unpack (&drain->arena.allocator,
+                                                                 zframe_size (data),
                                                                  zframe_data (data));
     size_t size = zframe_size (data);
     zframe_destroy (&data);
@@ -169,8 +290,6 @@ s_receive (zsock_t *socket, s_drain_t *drain)
     ||  (request->body_case != TALLY__AUDIT_REQUEST__BODY_APPEND
     &&   request->body_case != TALLY__AUDIT_REQUEST__BODY_READ)) {
         tly_log (TLY_WARN, "request.bad", "reason=\"not an AuditRequest\" bytes=%zu", size);
-        if (request)
-            tally__audit_request__free_unpacked (request, NULL);
         zframe_destroy (&identity);
         return;
     }
@@ -179,9 +298,9 @@ s_receive (zsock_t *socket, s_drain_t *drain)
         assert (drain->append_count < TLY_AUDIT_DRAIN_MAX);
         pending = &drain->appends [drain->append_count++];
         size_t count = request->append->n_records? request->append->n_records: 1;
-        pending->statuses = calloc (count, sizeof (Tally__AppendStatus));
-        pending->status_pointers = calloc (count, sizeof (Tally__AppendStatus *));
-        assert (pending->statuses && pending->status_pointers);
+        pending->statuses = s_arena_calloc (&drain->arena, count, sizeof (Tally__AppendStatus));
+        pending->status_pointers = s_arena_calloc (&drain->arena, count,
+                                                   sizeof (Tally__AppendStatus *));
     }
     else {
         assert (drain->read_count < TLY_AUDIT_DRAIN_MAX);
@@ -209,15 +328,65 @@ s_send (zsock_t *socket, zframe_t *identity, const Tally__AuditReply *reply)
         tly_log (TLY_WARN, "reply.lost", "error=\"%s\"", zmq_strerror (zmq_errno ()));
 }
 
+//  Signs the head now, on its own or inside the open append transaction.
+static int
+s_sign (tly_journal_t *journal, const s_signer_t *signer)
+{
+    return tly_journal_checkpoint (journal, signer->worker.sign_sk, signer->worker.sign_pk,
+                                   tly_now_ms ());
+}
+
+//  After a commit: starts the clock for the oldest unsigned record, or stops it.
+static void
+s_note_unsigned (tly_journal_t *journal, s_signer_t *signer)
+{
+    if (tly_journal_unsigned (journal) == 0)
+        signer->unsigned_since_ms = 0;
+    else
+    if (signer->unsigned_since_ms == 0)
+        signer->unsigned_since_ms = tly_mono_ms ();
+}
+
+//  The timer: signs the head once a record has waited interval_ms unsigned.
+//  Runs between drains, after every reply went out, so it never delays an ack.
+static void
+s_sign_when_due (tly_journal_t *journal, s_signer_t *signer)
+{
+    if (signer->unsigned_since_ms == 0
+    ||  tly_mono_ms () - signer->unsigned_since_ms < signer->interval_ms)
+        return;
+    if (s_sign (journal, signer) == -1) {
+        //  Try again an interval later, not in a tight loop.
+        tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
+        signer->unsigned_since_ms = tly_mono_ms ();
+    }
+    else
+        s_note_unsigned (journal, signer);
+}
+
+//  How long the loop may wait: until the next signal check or checkpoint due.
+static int
+s_wait_ms (const s_signer_t *signer)
+{
+    if (signer->unsigned_since_ms == 0)
+        return SIGNAL_CHECK_MS;
+    int64_t left = signer->unsigned_since_ms + signer->interval_ms - tly_mono_ms ();
+    return left <= 0? 0: left < SIGNAL_CHECK_MS? (int) left: SIGNAL_CHECK_MS;
+}
+
 //  Group commit: every record of every append in one transaction, one fsync,
 //  then one reply per request. If the commit fails nothing was written and
-//  every record is answered INTERNAL, which the actor may retry.
+//  every record is answered INTERNAL, which the actor may retry. Every
+//  signer->every records the head is signed inside the same transaction.
 static void
-s_commit_appends (tly_journal_t *journal, zsock_t *socket, s_drain_t *drain)
+s_commit_appends (tly_journal_t *journal, zsock_t *socket, s_drain_t *drain,
+                  s_signer_t *signer)
 {
     if (drain->append_count == 0)
         return;
-    size_t records = 0, accepted = 0;
+    size_t records = 0;
+    size_t counts [TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID + 1] = { 0 };
+    bool signed_now = false;
     int64_t start_ms = tly_mono_ms ();
     int rc = tly_journal_begin (journal);
     for (size_t i = 0; rc == 0 && i < drain->append_count; i++) {
@@ -225,22 +394,34 @@ s_commit_appends (tly_journal_t *journal, zsock_t *socket, s_drain_t *drain)
         for (size_t r = 0; rc == 0 && r < append->n_records; r++) {
             Tally__AppendStatus *status = &drain->appends [i].statuses [r];
             rc = tly_journal_append (journal, append->records [r], status);
+            assert (status->code < sizeof counts / sizeof counts [0]);
+            counts [status->code]++;
             records++;
-            accepted += rc == 0 && status->code == TALLY__ERROR_CODE__OK;
+            if (rc == 0 && tly_journal_unsigned (journal) >= signer->every) {
+                rc = s_sign (journal, signer);
+                signed_now = true;
+            }
         }
     }
-    int64_t mid_ms = tly_mono_ms ();
-    fprintf (stderr, "TMP appends_ms=%ld\n", (long) (mid_ms - start_ms));
     if (rc == 0)
         rc = tly_journal_commit (journal);
     else
         tly_journal_abort (journal);
+    //  Records signed here restart the clock for the ones after them.
+    if (rc == 0 && signed_now)
+        signer->unsigned_since_ms = 0;
+    s_note_unsigned (journal, signer);
     if (rc == 0)
-        tly_log (TLY_DEBUG, "append.commit", "requests=%zu records=%zu accepted=%zu ms=%" PRId64,
-                 drain->append_count, records, accepted, tly_mono_ms () - start_ms);
+        tly_log (TLY_DEBUG, "append.commit", "requests=%zu records=%zu accepted=%zu"
+                 " stale_epoch=%zu sequence_gap=%zu ms=%" PRId64, drain->append_count, records,
+                 counts [TALLY__ERROR_CODE__OK], counts [TALLY__ERROR_CODE__STALE_EPOCH],
+                 counts [TALLY__ERROR_CODE__SEQUENCE_GAP], tly_mono_ms () - start_ms);
     else
         tly_log (TLY_ERROR, "append.failed", "requests=%zu records=%zu",
                  drain->append_count, records);
+    if (rc == 0 && counts [TALLY__ERROR_CODE__BAD_REQUEST] > 0)
+        tly_log (TLY_WARN, "append.bad_records", "records=%zu",
+                 counts [TALLY__ERROR_CODE__BAD_REQUEST]);
 
     for (size_t i = 0; i < drain->append_count; i++) {
         s_pending_t *pending = &drain->appends [i];
@@ -268,7 +449,8 @@ s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 {
     s_drain_t *drain = arg;
     assert (drain->record_count < TLY_READ_RECORDS_MAX);
-    Tally__StoredRecord *record = tally__stored_record__unpack (NULL, size, stored);
+    Tally__StoredRecord *record = tally__stored_record__unpack (&drain->arena.allocator,
+                                                                size, stored);
     if (!record) {
         tly_log (TLY_ERROR, "journal.corrupt", "seq=%" PRIu64 " reason=\"record does not decode\"",
                  seq);
@@ -323,20 +505,45 @@ s_serve_read (tly_journal_t *journal, zsock_t *socket, s_drain_t *drain, s_pendi
     reply.body_case = TALLY__AUDIT_REPLY__BODY_READ;
     reply.read = &read_reply;
     s_send (socket, pending->identity, &reply);
-    for (size_t i = 0; i < drain->record_count; i++)
-        tally__stored_record__free_unpacked (drain->records [i], NULL);
     drain->record_count = 0;
 }
 
+static s_drain_t *
+s_drain_new (void)
+{
+    s_drain_t *drain = calloc (1, sizeof *drain);
+    assert (drain);
+    drain->arena.allocator = (ProtobufCAllocator) {
+        .alloc = s_arena_alloc, .free = s_arena_free, .allocator_data = &drain->arena
+    };
+    return drain;
+}
+
+//  Forgets the answered requests and everything decoded for them.
 static void
 s_drain_clear (s_drain_t *drain)
 {
     for (size_t i = 0; i < drain->append_count; i++)
-        s_pending_destroy (&drain->appends [i]);
+        zframe_destroy (&drain->appends [i].identity);
     for (size_t i = 0; i < drain->read_count; i++)
-        s_pending_destroy (&drain->reads [i]);
+        zframe_destroy (&drain->reads [i].identity);
+    memset (drain->appends, 0, drain->append_count * sizeof (s_pending_t));
+    memset (drain->reads, 0, drain->read_count * sizeof (s_pending_t));
     drain->append_count = 0;
     drain->read_count = 0;
+    s_arena_reset (&drain->arena);
+}
+
+static void
+s_drain_destroy (s_drain_t **drain_p)
+{
+    s_drain_t *drain = *drain_p;
+    if (!drain)
+        return;
+    s_drain_clear (drain);
+    free (drain->arena.chunks);
+    free (drain);
+    *drain_p = NULL;
 }
 
 int
@@ -364,6 +571,15 @@ main (int argc, char *argv [])
                  strerror (errno));
         return 2;
     }
+    s_signer_t signer = {
+        .every = config.checkpoint_every, .interval_ms = config.checkpoint_ms
+    };
+    char error [256];
+    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", config.worker,
+                              config.worker_secret, &signer.worker, error, sizeof error) == -1) {
+        fprintf (stderr, PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_journal_t *journal = tly_journal_new (journal_path, config.map_size);
     if (!journal) {
         fprintf (stderr, PROCESS ": cannot open the journal in %s (see the log line above)\n",
@@ -375,35 +591,47 @@ main (int argc, char *argv [])
     zsock_set_maxmsgsize (socket, TLY_FRAME_HARD_MAX);
     zsock_set_linger (socket, 0);
     if (zsock_bind (socket, "%s", config.bind) == -1) {
-        fprintf (stderr, PROCESS ": cannot bind %s: %s\n", config.bind, zmq_strerror (zmq_errno ()));
+        fprintf (stderr, PROCESS ": cannot bind %s: %s\n", config.bind,
+                 zmq_strerror (zmq_errno ()));
         zsock_destroy (&socket);
         tly_journal_destroy (&journal);
         return 2;
     }
     zpoller_t *poller = zpoller_new (socket, NULL);
     assert (poller);
-    s_drain_t *drain = calloc (1, sizeof *drain);
-    assert (drain);
+    s_drain_t *drain = s_drain_new ();
     tly_journal_head_t head;
     tly_journal_head (journal, &head);
-    tly_log (TLY_INFO, "ready", "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu",
-             config.bind, journal_path, head.seq, config.map_size);
+    //  Records left unsigned by an earlier run are signed within the interval.
+    s_note_unsigned (journal, &signer);
+    char worker_id [TLY_ID_MAX];
+    tly_account_id (signer.worker.sign_pk, worker_id);
+    //  The endpoint as bound: a wildcard port shows the port it got.
+    tly_log (TLY_INFO, "ready", "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu"
+             " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
+             zsock_endpoint (socket), journal_path, head.seq, config.map_size, worker_id,
+             signer.every, signer.interval_ms);
 
     //  The loop: drain what waits, commit every append at once, answer, then
-    //  serve reads (after the commit, so a claim sees every acknowledged record).
+    //  serve reads (after the commit, so a claim sees every acknowledged record),
+    //  then sign the head if a record has waited long enough.
     while (!s_interrupted) {
-        if (zpoller_wait (poller, SIGNAL_CHECK_MS) != socket)
-            continue;
-        s_drain (socket, drain);
-        s_commit_appends (journal, socket, drain);
-        for (size_t i = 0; i < drain->read_count; i++)
-            s_serve_read (journal, socket, drain, &drain->reads [i]);
-        s_drain_clear (drain);
+        if (zpoller_wait (poller, s_wait_ms (&signer)) == socket) {
+            s_drain (socket, drain);
+            s_commit_appends (journal, socket, drain, &signer);
+            for (size_t i = 0; i < drain->read_count; i++)
+                s_serve_read (journal, socket, drain, &drain->reads [i]);
+            s_drain_clear (drain);
+        }
+        s_sign_when_due (journal, &signer);
     }
 
+    //  A clean stop leaves the whole chain signed.
+    if (s_sign (journal, &signer) == -1)
+        tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
     tly_journal_head (journal, &head);
     tly_log (TLY_INFO, "stopped", "head_seq=%" PRIu64, head.seq);
-    free (drain);
+    s_drain_destroy (&drain);
     zpoller_destroy (&poller);
     zsock_destroy (&socket);
     tly_journal_destroy (&journal);

@@ -1,12 +1,10 @@
 //  tly_journal - the audit journal: a durable, hash-chained record log in LMDB.
-#include "tly_journal.h"
+#include "tly_journal_private.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,144 +15,58 @@
 #include "tly_log.h"
 #include "tly_sign.h"
 
-#define S_DBI_COUNT        4
+#define S_DBI_COUNT        5
 #define S_FORMAT           1            //  on-disk layout version, kept in meta
 #define S_LOCK_FILE        "writer.lock"
-#define S_PINDEX_KEY       12           //  partition u32 BE | partition seq u64 BE
-#define S_PARTITION_VALUE  16           //  fence u64 BE | last partition seq u64 BE
-#define S_HEAD_VALUE       (8 + TLY_HASH_BYTES)
 
 static const char s_head_key [] = "head";
 static const char s_format_key [] = "format";
 
-typedef struct {
-    uint64_t fence;                     //  highest epoch accepted or claimed
-    uint64_t last_pseq;                 //  last partition seq written
-} s_partition_t;
-
-struct _tly_journal_t {
-    char path [PATH_MAX];
-    bool read_only;
-    int lock_fd;                        //  exclusive writer lock, -1 for a reader
-    MDB_env *env;
-    MDB_dbi records;
-    MDB_dbi pindex;
-    MDB_dbi partitions;
-    MDB_dbi meta;
-    MDB_txn *txn;                       //  the open write transaction, or NULL
-
-    //  Committed state, and what the open transaction has made of it.
-    //  Only touched partitions (the dirty list) differ between the two.
-    tly_journal_head_t head;
-    tly_journal_head_t pending_head;
-    s_partition_t *committed;           //  [TLY_PARTITIONS_MAX]
-    s_partition_t *pending;             //  [TLY_PARTITIONS_MAX]
-    bool *is_dirty;                     //  [TLY_PARTITIONS_MAX]
-    uint32_t *dirty;                    //  [TLY_PARTITIONS_MAX]
-    size_t dirty_count;
-
-    uint8_t *body;                      //  reused RecordBody pack buffer
-    size_t body_capacity;
-};
-
-static void
-s_put_u64 (uint8_t *out, uint64_t value)
-{
-    for (int i = 7; i >= 0; i--) {
-        out [i] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static uint64_t
-s_get_u64 (const uint8_t *in)
-{
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++)
-        value = (value << 8) | in [i];
-    return value;
-}
-
-static void
-s_put_u32 (uint8_t *out, uint32_t value)
-{
-    for (int i = 3; i >= 0; i--) {
-        out [i] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static uint32_t
-s_get_u32 (const uint8_t *in)
-{
-    return (uint32_t) in [0] << 24 | (uint32_t) in [1] << 16 | (uint32_t) in [2] << 8 | in [3];
-}
-
-static void
-s_log_lmdb (tly_journal_t *self, const char *operation, int rc)
+void
+tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc)
 {
     tly_log (TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"",
              self->path, operation, mdb_strerror (rc));
 }
 
-static void
-s_pindex_key (uint8_t key [S_PINDEX_KEY], uint32_t partition, uint64_t partition_seq)
-{
-    s_put_u32 (key, partition);
-    s_put_u64 (key + 4, partition_seq);
-}
-
-//  Reads the head and checks it names the last stored record.
-static int
-s_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *head)
+int
+tly_journal_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *head)
 {
     memset (head, 0, sizeof *head);
     MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
     MDB_val value;
     int rc = mdb_get (txn, self->meta, &key, &value);
-    if (rc == 0 && value.mv_size == S_HEAD_VALUE) {
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0 && value.mv_size == TLY_JOURNAL_HEAD_VALUE) {
         head->seq = s_get_u64 (value.mv_data);
         memcpy (head->hash, (uint8_t *) value.mv_data + 8, TLY_HASH_BYTES);
+        return 0;
     }
-    else
-    if (rc != MDB_NOTFOUND) {
-        tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad head entry\"", self->path);
-        return -1;
-    }
+    tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad head entry\"", self->path);
+    return -1;
+}
+
+//  The writer appends after the head, so the head must name the last record.
+static int
+s_check_head (tly_journal_t *self, MDB_txn *txn)
+{
     MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->records, &cursor);
+    int rc = mdb_cursor_open (txn, self->records, &cursor);
     if (rc) {
-        s_log_lmdb (self, "cursor_open", rc);
+        tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
     }
     MDB_val last_key, last_value;
     rc = mdb_cursor_get (cursor, &last_key, &last_value, MDB_LAST);
     uint64_t last_seq = rc == 0 && last_key.mv_size == 8? s_get_u64 (last_key.mv_data): 0;
     mdb_cursor_close (cursor);
-    if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != head->seq) {
+    if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != self->head.seq) {
         tly_log (TLY_ERROR, "journal.corrupt",
                  "path=%s reason=\"head does not match last record\" head=%" PRIu64
-                 " last=%" PRIu64, self->path, head->seq, last_seq);
+                 " last=%" PRIu64, self->path, self->head.seq, last_seq);
         return -1;
     }
-    return 0;
-}
-
-static int
-s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition, s_partition_t *state)
-{
-    uint8_t key_bytes [4];
-    s_put_u32 (key_bytes, partition);
-    MDB_val key = { sizeof key_bytes, key_bytes };
-    MDB_val value;
-    memset (state, 0, sizeof *state);
-    int rc = mdb_get (txn, self->partitions, &key, &value);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc || value.mv_size != S_PARTITION_VALUE)
-        return -1;
-    state->fence = s_get_u64 (value.mv_data);
-    state->last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
     return 0;
 }
 
@@ -164,13 +76,13 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
     MDB_cursor *cursor;
     int rc = mdb_cursor_open (txn, self->partitions, &cursor);
     if (rc) {
-        s_log_lmdb (self, "cursor_open", rc);
+        tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
     }
     MDB_val key, value;
     while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
         uint32_t partition = key.mv_size == 4? s_get_u32 (key.mv_data): TLY_PARTITIONS_MAX;
-        if (partition >= TLY_PARTITIONS_MAX || value.mv_size != S_PARTITION_VALUE)
+        if (partition >= TLY_PARTITIONS_MAX || value.mv_size != TLY_JOURNAL_PARTITION_VALUE)
             break;
         self->committed [partition].fence = s_get_u64 (value.mv_data);
         self->committed [partition].last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
@@ -181,7 +93,30 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
                  self->path);
         return -1;
     }
-    memcpy (self->pending, self->committed, TLY_PARTITIONS_MAX * sizeof (s_partition_t));
+    memcpy (self->pending, self->committed, TLY_PARTITIONS_MAX * sizeof (tly_journal_state_t));
+    return 0;
+}
+
+//  Opens the DBIs. A reader of a journal written before checkpoints existed
+//  finds no checkpoints table, and sees no checkpoints.
+static int
+s_open_dbis (tly_journal_t *self, MDB_txn *txn)
+{
+    unsigned int flags = self->read_only? 0: MDB_CREATE;
+    int rc;
+    if ((rc = mdb_dbi_open (txn, "records", flags, &self->records))
+    ||  (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
+    ||  (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
+    ||  (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
+        tly_journal_lmdb_error (self, "dbi_open", rc);
+        return -1;
+    }
+    rc = mdb_dbi_open (txn, "checkpoints", flags, &self->checkpoints);
+    self->has_checkpoints = rc == 0;
+    if (rc && (rc != MDB_NOTFOUND || !self->read_only)) {
+        tly_journal_lmdb_error (self, "dbi_open", rc);
+        return -1;
+    }
     return 0;
 }
 
@@ -192,15 +127,10 @@ s_open_tables (tly_journal_t *self)
     MDB_txn *txn;
     int rc = mdb_txn_begin (self->env, NULL, self->read_only? MDB_RDONLY: 0, &txn);
     if (rc) {
-        s_log_lmdb (self, "txn_begin", rc);
+        tly_journal_lmdb_error (self, "txn_begin", rc);
         return -1;
     }
-    unsigned int flags = self->read_only? 0: MDB_CREATE;
-    if ((rc = mdb_dbi_open (txn, "records", flags, &self->records))
-    ||  (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
-    ||  (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
-    ||  (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
-        s_log_lmdb (self, "dbi_open", rc);
+    if (s_open_dbis (self, txn) == -1) {
         mdb_txn_abort (txn);
         return -1;
     }
@@ -219,12 +149,21 @@ s_open_tables (tly_journal_t *self)
                  self->path);
         rc = EINVAL;
     }
-    if (rc == 0 && s_load_head (self, txn, &self->head) == 0
-    &&  (self->read_only || s_load_partitions (self, txn) == 0)) {
+    else
+    if (rc == MDB_NOTFOUND)
+        rc = 0;                         //  a reader of a journal never written to
+    //  A reader checks nothing more here: verifying is its caller's job.
+    if (rc == 0 && (self->read_only
+                    || (tly_journal_load_head (self, txn, &self->head) == 0
+                        && s_check_head (self, txn) == 0
+                        && tly_journal_load_checkpoint_seq (self, txn,
+                                                            &self->checkpoint_seq) == 0
+                        && s_load_partitions (self, txn) == 0))) {
         self->pending_head = self->head;
+        self->pending_checkpoint_seq = self->checkpoint_seq;
         rc = mdb_txn_commit (txn);
         if (rc)
-            s_log_lmdb (self, "open_commit", rc);
+            tly_journal_lmdb_error (self, "open_commit", rc);
         return rc? -1: 0;
     }
     mdb_txn_abort (txn);
@@ -248,8 +187,8 @@ s_open (const char *path, size_t map_size, bool read_only)
     }
     strcpy (self->path, path);
     if (!read_only) {
-        self->committed = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
-        self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
+        self->committed = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
+        self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
         self->is_dirty = calloc (TLY_PARTITIONS_MAX, sizeof (bool));
         self->dirty = calloc (TLY_PARTITIONS_MAX, sizeof (uint32_t));
         assert (self->committed && self->pending && self->is_dirty && self->dirty);
@@ -278,11 +217,18 @@ s_open (const char *path, size_t map_size, bool read_only)
     if (rc == 0)
         rc = mdb_env_open (self->env, path, read_only? MDB_RDONLY: 0, 0600);
     if (rc) {
-        s_log_lmdb (self, "env_open", rc);
+        tly_journal_lmdb_error (self, "env_open", rc);
         tly_journal_destroy (&self);
         return NULL;
     }
     if (s_open_tables (self) == -1) {
+        tly_journal_destroy (&self);
+        return NULL;
+    }
+    //  A reader sees one consistent state, as of now, until it refreshes.
+    if (read_only && (rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot))) {
+        self->snapshot = NULL;
+        tly_journal_lmdb_error (self, "txn_begin", rc);
         tly_journal_destroy (&self);
         return NULL;
     }
@@ -309,6 +255,8 @@ tly_journal_destroy (tly_journal_t **self_p)
     if (!self)
         return;
     tly_journal_abort (self);
+    if (self->snapshot)
+        mdb_txn_abort (self->snapshot);
     if (self->env)
         mdb_env_close (self->env);
     if (self->lock_fd != -1)
@@ -323,7 +271,7 @@ tly_journal_destroy (tly_journal_t **self_p)
 }
 
 //  The pending state of a partition, recorded as touched by this transaction.
-static s_partition_t *
+static tly_journal_state_t *
 s_touch (tly_journal_t *self, uint32_t partition)
 {
     assert (partition < TLY_PARTITIONS_MAX);
@@ -332,6 +280,15 @@ s_touch (tly_journal_t *self, uint32_t partition)
         self->dirty [self->dirty_count++] = partition;
     }
     return &self->pending [partition];
+}
+
+void
+tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch)
+{
+    assert (self->txn);
+    tly_journal_state_t *state = s_touch (self, partition);
+    assert (epoch > state->fence);
+    state->fence = epoch;
 }
 
 //  Ends a transaction: keeps the pending state (commit) or drops it.
@@ -352,10 +309,14 @@ s_settle (tly_journal_t *self, bool keep)
     self->dirty_count = 0;
     if (keep) {
         assert (self->pending_head.seq >= self->head.seq);
+        assert (self->pending_checkpoint_seq >= self->checkpoint_seq);
         self->head = self->pending_head;
+        self->checkpoint_seq = self->pending_checkpoint_seq;
     }
-    else
+    else {
         self->pending_head = self->head;
+        self->pending_checkpoint_seq = self->checkpoint_seq;
+    }
     self->txn = NULL;
 }
 
@@ -369,7 +330,7 @@ tly_journal_begin (tly_journal_t *self)
     int rc = mdb_txn_begin (self->env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
-        s_log_lmdb (self, "txn_begin", rc);
+        tly_journal_lmdb_error (self, "txn_begin", rc);
         return -1;
     }
     return 0;
@@ -400,19 +361,19 @@ s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
     //  Keys only grow, so the record goes at the end of the tree, packed in place.
     int rc = mdb_put (self->txn, self->records, &key, &value, MDB_APPEND | MDB_RESERVE);
     if (rc) {
-        s_log_lmdb (self, "put_record", rc);
+        tly_journal_lmdb_error (self, "put_record", rc);
         return -1;
     }
     size_t packed = tally__stored_record__pack (&stored, value.mv_data);
     assert (packed == value.mv_size);
 
-    uint8_t index_key [S_PINDEX_KEY];
+    uint8_t index_key [TLY_JOURNAL_PINDEX_KEY];
     s_pindex_key (index_key, draft->partition, draft->partition_seq);
     key = (MDB_val) { sizeof index_key, index_key };
     value = (MDB_val) { sizeof seq_bytes, seq_bytes };
     rc = mdb_put (self->txn, self->pindex, &key, &value, MDB_NOOVERWRITE);
     if (rc) {
-        s_log_lmdb (self, "put_pindex", rc);
+        tly_journal_lmdb_error (self, "put_pindex", rc);
         return -1;
     }
     return 0;
@@ -444,7 +405,7 @@ tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
         status->code = TALLY__ERROR_CODE__BAD_REQUEST;
         return 0;
     }
-    s_partition_t *partition = s_touch (self, draft->partition);
+    tly_journal_state_t *partition = s_touch (self, draft->partition);
     if (draft->epoch < partition->fence) {
         status->code = TALLY__ERROR_CODE__STALE_EPOCH;
         return 0;
@@ -489,11 +450,11 @@ s_commit (tly_journal_t *self)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < self->dirty_count; i++) {
         uint32_t partition = self->dirty [i];
-        const s_partition_t *state = &self->pending [partition];
-        const s_partition_t *before = &self->committed [partition];
+        const tly_journal_state_t *state = &self->pending [partition];
+        const tly_journal_state_t *before = &self->committed [partition];
         if (state->fence == before->fence && state->last_pseq == before->last_pseq)
             continue;
-        uint8_t key_bytes [4], value_bytes [S_PARTITION_VALUE];
+        uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
         s_put_u32 (key_bytes, partition);
         s_put_u64 (value_bytes, state->fence);
         s_put_u64 (value_bytes + 8, state->last_pseq);
@@ -502,7 +463,7 @@ s_commit (tly_journal_t *self)
         rc = mdb_put (self->txn, self->partitions, &key, &value, 0);
     }
     if (rc == 0 && self->pending_head.seq != self->head.seq) {
-        uint8_t head_bytes [S_HEAD_VALUE];
+        uint8_t head_bytes [TLY_JOURNAL_HEAD_VALUE];
         s_put_u64 (head_bytes, self->pending_head.seq);
         memcpy (head_bytes + 8, self->pending_head.hash, TLY_HASH_BYTES);
         MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
@@ -510,13 +471,13 @@ s_commit (tly_journal_t *self)
         rc = mdb_put (self->txn, self->meta, &key, &value, 0);
     }
     if (rc) {
-        s_log_lmdb (self, "put_state", rc);
+        tly_journal_lmdb_error (self, "put_state", rc);
         mdb_txn_abort (self->txn);
     }
     else {
         rc = mdb_txn_commit (self->txn);
         if (rc)
-            s_log_lmdb (self, "commit", rc);
+            tly_journal_lmdb_error (self, "commit", rc);
     }
     s_settle (self, rc == 0);
     return rc? -1: 0;
@@ -554,195 +515,4 @@ tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft **drafts, size
             return -1;
         }
     return tly_journal_commit (self);
-}
-
-//  Delivers a partition's records from the pindex cursor; sets *end when the
-//  partition has nothing after the last record delivered.
-static int
-s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *query,
-                tly_journal_record_fn *fn, void *arg, bool *end)
-{
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->pindex, &cursor);
-    if (rc) {
-        s_log_lmdb (self, "cursor_open", rc);
-        return -1;
-    }
-    uint64_t first;
-    if (__builtin_add_overflow (query->after_partition_seq, 1, &first)) {
-        mdb_cursor_close (cursor);
-        *end = true;
-        return 0;
-    }
-    uint8_t start [S_PINDEX_KEY];
-    s_pindex_key (start, query->partition, first);
-    MDB_val key = { sizeof start, start };
-    MDB_val value;
-    rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
-    uint32_t delivered = 0;
-    size_t bytes = 0;
-    int result = 0;
-    while (rc == 0 && s_get_u32 (key.mv_data) == query->partition
-    &&     delivered < query->max_records) {
-        assert (key.mv_size == S_PINDEX_KEY && value.mv_size == 8);
-        uint64_t seq = s_get_u64 (value.mv_data);
-        MDB_val record_key = { 8, value.mv_data };
-        MDB_val record;
-        rc = mdb_get (txn, self->records, &record_key, &record);
-        if (rc) {
-            s_log_lmdb (self, "get_record", rc);
-            result = -1;
-            break;
-        }
-        if (delivered > 0 && bytes + record.mv_size > query->max_bytes)
-            break;
-        int verdict = fn (seq, record.mv_data, record.mv_size, arg);
-        if (verdict == -1) {
-            result = -1;
-            break;
-        }
-        delivered++;
-        bytes += record.mv_size;
-        rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
-        if (verdict == 1)
-            break;
-    }
-    if (result == 0 && rc != 0 && rc != MDB_NOTFOUND) {
-        s_log_lmdb (self, "cursor_get", rc);
-        result = -1;
-    }
-    *end = result == 0
-        && (rc == MDB_NOTFOUND || s_get_u32 (key.mv_data) != query->partition);
-    mdb_cursor_close (cursor);
-    return result;
-}
-
-Tally__ErrorCode
-tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
-                  tly_journal_record_fn *fn, void *arg, bool *end)
-{
-    assert (self);
-    assert (query);
-    assert (fn);
-    assert (end);
-    assert (self->txn == NULL);
-    assert (!self->read_only || query->claim_epoch == 0);
-    *end = false;
-    if (query->partition >= TLY_PARTITIONS_MAX
-    ||  query->max_records == 0 || query->max_records > TLY_READ_RECORDS_MAX)
-        return TALLY__ERROR_CODE__BAD_REQUEST;
-
-    bool claims = false;
-    if (query->claim_epoch > 0) {
-        uint64_t fence = self->committed [query->partition].fence;
-        if (query->claim_epoch < fence)
-            return TALLY__ERROR_CODE__STALE_EPOCH;
-        claims = query->claim_epoch > fence;
-    }
-    //  A claim that raises the fence writes it in the transaction it reads in.
-    if (claims) {
-        if (tly_journal_begin (self) == -1)
-            return TALLY__ERROR_CODE__INTERNAL;
-        s_touch (self, query->partition)->fence = query->claim_epoch;
-        if (s_read_records (self, self->txn, query, fn, arg, end) == -1) {
-            tly_journal_abort (self);
-            return TALLY__ERROR_CODE__INTERNAL;
-        }
-        return s_commit (self) == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
-    }
-    MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
-    if (rc) {
-        s_log_lmdb (self, "txn_begin", rc);
-        return TALLY__ERROR_CODE__INTERNAL;
-    }
-    rc = s_read_records (self, txn, query, fn, arg, end);
-    mdb_txn_abort (txn);
-    return rc == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
-}
-
-int
-tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
-                     tly_journal_record_fn *fn, void *arg)
-{
-    assert (self);
-    assert (fn);
-    assert (self->txn == NULL);
-    MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
-    if (rc) {
-        s_log_lmdb (self, "txn_begin", rc);
-        return -1;
-    }
-    MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->records, &cursor);
-    if (rc) {
-        s_log_lmdb (self, "cursor_open", rc);
-        mdb_txn_abort (txn);
-        return -1;
-    }
-    uint8_t start [8];
-    s_put_u64 (start, from_seq);
-    MDB_val key = { sizeof start, start };
-    MDB_val value;
-    int result = 0;
-    rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
-    while (rc == 0) {
-        assert (key.mv_size == 8);
-        int verdict = fn (s_get_u64 (key.mv_data), value.mv_data, value.mv_size, arg);
-        if (verdict != 0) {
-            result = verdict == -1? -1: 0;
-            break;
-        }
-        rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        s_log_lmdb (self, "cursor_get", rc);
-        result = -1;
-    }
-    mdb_cursor_close (cursor);
-    mdb_txn_abort (txn);
-    return result;
-}
-
-void
-tly_journal_head (tly_journal_t *self, tly_journal_head_t *head)
-{
-    assert (self);
-    assert (head);
-    if (!self->read_only) {
-        *head = self->head;
-        return;
-    }
-    //  A reader may share the journal with a live writer: ask LMDB, not the cache.
-    MDB_txn *txn;
-    memset (head, 0, sizeof *head);
-    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) == 0) {
-        if (s_load_head (self, txn, head) == -1)
-            memset (head, 0, sizeof *head);
-        mdb_txn_abort (txn);
-    }
-}
-
-void
-tly_journal_partition (tly_journal_t *self, uint32_t partition,
-                       uint64_t *fence, uint64_t *last_partition_seq)
-{
-    assert (self);
-    assert (partition < TLY_PARTITIONS_MAX);
-    s_partition_t state = { 0, 0 };
-    if (!self->read_only)
-        state = self->committed [partition];
-    else {
-        MDB_txn *txn;
-        if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) == 0) {
-            if (s_load_partition (self, txn, partition, &state) == -1)
-                memset (&state, 0, sizeof state);
-            mdb_txn_abort (txn);
-        }
-    }
-    if (fence)
-        *fence = state.fence;
-    if (last_partition_seq)
-        *last_partition_seq = state.last_pseq;
 }

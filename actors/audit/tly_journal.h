@@ -10,6 +10,7 @@
 //    pindex      partition u32 BE | pseq u64 BE  -> seq u64 BE
 //    partitions  partition u32 BE                -> fence u64 BE | last pseq u64 BE
 //    meta        "head"                          -> seq u64 BE | hash (32 bytes)
+//    checkpoints seq u64 BE                      -> SignedCheckpoint bytes
 //
 //  Group commit: begin, append any number of drafts (from any number of
 //  requests), commit once. Nothing an append decides is visible (or cached)
@@ -19,6 +20,11 @@
 //      tly_journal_begin (journal);
 //      tly_journal_append (journal, draft, &status);       //  per draft
 //      tly_journal_commit (journal);                       //  one fsync
+//
+//  Checkpoints: the writer signs the chain head with the worker key, inside an
+//  append transaction or on its own (tly_journal_checkpoint). A reader sees
+//  one consistent snapshot, taken when it opens, until tly_journal_refresh.
+//  docs/journal.md describes every byte.
 #ifndef TLY_JOURNAL_H_INCLUDED
 #define TLY_JOURNAL_H_INCLUDED
 
@@ -32,7 +38,7 @@
 #define TLY_JOURNAL_SUBDIR        "journal"
 //  A stored record (StoredRecord bytes) may not exceed this, so that any single
 //  record fits in one ReadReply under the socket's hard frame cap.
-#define TLY_JOURNAL_RECORD_MAX    (TLY_FRAME_HARD_MAX / 4)
+#define TLY_JOURNAL_RECORD_MAX    (TLY_FRAME_HARD_MAX / 2)
 //  Stored bytes one read gathers; the first record is always taken.
 #define TLY_JOURNAL_READ_BYTES    (TLY_FRAME_HARD_MAX / 2)
 
@@ -64,7 +70,9 @@ tly_journal_t *tly_journal_new (const char *path, size_t map_size);
 //  Opens an existing journal read-only (for verify/export tools); a live
 //  writer in another process may hold it at the same time (LMDB allows one
 //  environment per file per process, so never both in one process).
-//  Appends and claims are not allowed.
+//  Every read sees the snapshot taken here (the writer is never paused; it
+//  keeps the pages the snapshot uses). Opening checks nothing beyond the
+//  format: a reader is how damage is found. Appends and claims are not allowed.
 tly_journal_t *tly_journal_new_reader (const char *path);
 void tly_journal_destroy (tly_journal_t **self_p);
 
@@ -96,12 +104,30 @@ Tally__ErrorCode tly_journal_read (tly_journal_t *self, const tly_journal_query_
 int  tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
                           tly_journal_record_fn *fn, void *arg);
 
-//  The last committed record (a reader asks LMDB each time).
+//  The last committed record. A reader gets the head entry of its snapshot
+//  as stored (zeros when there is none), which a verifier checks.
 void tly_journal_head (tly_journal_t *self, tly_journal_head_t *head);
 //  A partition's fence epoch and last partition seq (0, 0 when untouched).
 //  For a writer these come from its cache of committed state.
 void tly_journal_partition (tly_journal_t *self, uint32_t partition,
                             uint64_t *fence, uint64_t *last_partition_seq);
+//  A reader moves its snapshot to the latest commit. Returns 0 or -1 (then
+//  every later read fails).
+int  tly_journal_refresh (tly_journal_t *self);
+
+//  Writer: records after the last checkpoint (counting the open transaction).
+uint64_t tly_journal_unsigned (tly_journal_t *self);
+//  Writer: signs the head with the worker key (sign_sk is libsodium's 64-byte
+//  form, whose public half is worker_pk) and stores the SignedCheckpoint under
+//  the head's seq. Inside an open transaction it signs the pending head and is
+//  committed (or aborted) with it; outside one it commits on its own. Does
+//  nothing when nothing is unsigned. Returns 0, or -1 (logged; inside a
+//  transaction, abort it).
+int  tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
+                             const uint8_t worker_pk [TLY_KEY_BYTES], int64_t now_ms);
+//  Calls fn with each checkpoint's seq and SignedCheckpoint bytes, in seq
+//  order. Returns 0 (also when fn stopped) or -1.
+int  tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, void *arg);
 
 void tly_journal_test (bool verbose);
 

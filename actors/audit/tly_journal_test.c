@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "tly_id.h"
 #include "tly_sign.h"
 
 #define S_PERF_RECORDS      50000       //  records in the timed group commit
@@ -43,8 +44,10 @@ s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint6
     fixture->event.kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
     fixture->event.account_created = &fixture->created;
     fixture->events [0] = &fixture->event;
-    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope, fixture->envelope };
-    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature, fixture->signature };
+    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope,
+                                                        fixture->envelope };
+    fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature,
+                                                         fixture->signature };
     fixture->draft.partition = partition;
     fixture->draft.partition_seq = partition_seq;
     fixture->draft.epoch = epoch;
@@ -251,7 +254,8 @@ s_test_reads (tly_journal_t *journal)
 {
     s_collect_t collect;
     bool end;
-    assert (s_read (journal, 1, 0, 0, TLY_READ_RECORDS_MAX, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (s_read (journal, 1, 0, 0, TLY_READ_RECORDS_MAX, &collect, &end)
+            == TALLY__ERROR_CODE__OK);
     assert (collect.count == 3 && end);
     assert (collect.pseqs [0] == 1 && collect.pseqs [1] == 2 && collect.pseqs [2] == 3);
     assert (s_read (journal, 1, 0, 0, 2, &collect, &end) == TALLY__ERROR_CODE__OK);
@@ -275,11 +279,13 @@ s_test_reads (tly_journal_t *journal)
     collect.stop_after = 1;
     tly_journal_query_t query = { .partition = 1, .after_partition_seq = 0,
                                   .max_records = 10, .max_bytes = TLY_JOURNAL_READ_BYTES };
-    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end)
+            == TALLY__ERROR_CODE__OK);
     assert (collect.count == 1 && !end);
     memset (&collect, 0, sizeof collect);
     query.max_bytes = 1;
-    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end)
+            == TALLY__ERROR_CODE__OK);
     assert (collect.count == 1 && !end);
 
     //  A claim raises the fence so the old owner can no longer append.
@@ -299,6 +305,125 @@ s_test_reads (tly_journal_t *journal)
     assert (collect.count == 0 && end);
     assert (s_append_one (journal, 7, 1, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (s_append_one (journal, 1, 4, 5, &status) == TALLY__ERROR_CODE__OK);
+}
+
+//  Collects checkpoints and checks each one's signature and hash against the
+//  chain as the journal sees it.
+typedef struct {
+    const uint8_t *worker;
+    uint64_t seqs [8];
+    size_t count;
+} s_checkpoints_t;
+
+static int
+s_check_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_checkpoints_t *checkpoints = arg;
+    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size,
+                                                                                   bytes);
+    assert (signed_checkpoint);
+    assert (tly_verify_domain (TLY_DOMAIN_CHECKPOINT, checkpoints->worker,
+                               signed_checkpoint->checkpoint.data,
+                               signed_checkpoint->checkpoint.len,
+                               signed_checkpoint->signature.data,
+                               signed_checkpoint->signature.len));
+    Tally__Checkpoint *checkpoint = tally__checkpoint__unpack (NULL,
+                                                               signed_checkpoint->checkpoint.len,
+                                                               signed_checkpoint->checkpoint.data);
+    assert (checkpoint && checkpoint->seq == seq);
+    assert (checkpoint->worker.len == TLY_KEY_BYTES);
+    assert (memcmp (checkpoint->worker.data, checkpoints->worker, TLY_KEY_BYTES) == 0);
+    assert (checkpoint->hash.len == TLY_HASH_BYTES && checkpoint->timestamp_ms == 1234);
+    assert (checkpoints->count < 8);
+    checkpoints->seqs [checkpoints->count++] = seq;
+    tally__checkpoint__free_unpacked (checkpoint, NULL);
+    tally__signed_checkpoint__free_unpacked (signed_checkpoint, NULL);
+    return 0;
+}
+
+static size_t
+s_list_checkpoints (tly_journal_t *journal, const uint8_t *worker, s_checkpoints_t *checkpoints)
+{
+    memset (checkpoints, 0, sizeof *checkpoints);
+    checkpoints->worker = worker;
+    assert (tly_journal_each_checkpoint (journal, s_check_checkpoint, checkpoints) == 0);
+    return checkpoints->count;
+}
+
+//  Signing on its own, inside an append transaction, and not at all when an
+//  aborted transaction takes its records back.
+static void
+s_test_checkpoints (tly_journal_t *journal, const tly_account_t *worker)
+{
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    s_checkpoints_t checkpoints;
+    assert (s_list_checkpoints (journal, worker->sign_pk, &checkpoints) == 0);
+    assert (tly_journal_unsigned (journal) == head.seq);
+    assert (tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk, 1234) == 0);
+    assert (tly_journal_unsigned (journal) == 0);
+    assert (tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk, 1234) == 0);
+    assert (s_list_checkpoints (journal, worker->sign_pk, &checkpoints) == 1);
+    assert (checkpoints.seqs [0] == head.seq);
+
+    s_fixture_t fixture;
+    Tally__AppendStatus status;
+    uint64_t last;
+    tly_journal_partition (journal, 5, NULL, &last);
+    assert (tly_journal_begin (journal) == 0);
+    assert (tly_journal_append (journal, s_draft (&fixture, 5, last + 1, 1), &status) == 0);
+    assert (tly_journal_unsigned (journal) == 1);
+    assert (tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk, 1234) == 0);
+    assert (tly_journal_unsigned (journal) == 0);
+    tly_journal_abort (journal);
+    assert (tly_journal_unsigned (journal) == 0);
+    assert (s_list_checkpoints (journal, worker->sign_pk, &checkpoints) == 1);
+
+    assert (tly_journal_begin (journal) == 0);
+    assert (tly_journal_append (journal, s_draft (&fixture, 5, last + 1, 1), &status) == 0);
+    assert (tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk, 1234) == 0);
+    assert (tly_journal_append (journal, s_draft (&fixture, 5, last + 2, 1), &status) == 0);
+    assert (tly_journal_unsigned (journal) == 1);
+    assert (tly_journal_commit (journal) == 0);
+    assert (tly_journal_unsigned (journal) == 1);
+    assert (s_list_checkpoints (journal, worker->sign_pk, &checkpoints) == 2);
+    assert (checkpoints.seqs [1] == head.seq + 1);
+}
+
+//  The largest record is accepted, one byte more is refused.
+static void
+s_test_record_limit (tly_journal_t *journal)
+{
+    size_t limit = TLY_JOURNAL_RECORD_MAX - TLY_HASH_BYTES - 16;   //  body bytes
+    uint8_t *big = calloc (1, limit);
+    assert (big);
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    uint8_t prev_hash [TLY_HASH_BYTES] = { 0 };
+    s_fixture_t fixture;
+    Tally__RecordDraft *draft = s_draft (&fixture, 4, 1, 1);
+    Tally__RecordBody body = TALLY__RECORD_BODY__INIT;
+    body.seq = head.seq + 1;
+    body.prev_hash = (ProtobufCBinaryData) { TLY_HASH_BYTES, prev_hash };
+    body.draft = draft;
+    //  Grow the envelope until the body is exactly at the limit.
+    size_t envelope = limit / 2;
+    for (int round = 0; round < 8; round++) {
+        fixture.request.envelope = (ProtobufCBinaryData) { envelope, big };
+        size_t size = tally__record_body__get_packed_size (&body);
+        if (size == limit)
+            break;
+        envelope = envelope + limit - size;
+    }
+    assert (tally__record_body__get_packed_size (&body) == limit);
+    Tally__AppendStatus status;
+    fixture.request.envelope.len = envelope + 1;
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
+    fixture.request.envelope.len = envelope;
+    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (status.code == TALLY__ERROR_CODE__OK);
+    free (big);
 }
 
 //  A map too small for the batch fails the transaction and changes nothing.
@@ -382,6 +507,10 @@ tly_journal_test (bool verbose)
     s_test_refusals (journal);
     s_test_group_commit (journal);
     s_test_reads (journal);
+    tly_account_t worker;
+    assert (tly_account_generate (&worker) == 0);
+    s_test_checkpoints (journal, &worker);
+    s_test_record_limit (journal);
     size_t count = s_check_chain (journal);
     tly_journal_head (journal, &head);
     tly_journal_destroy (&journal);
@@ -400,6 +529,10 @@ tly_journal_test (bool verbose)
     tly_journal_partition (journal, 7, &fence, &last);
     assert (fence == 2 && last == 0);
     Tally__AppendStatus status;
+    //  ... and the checkpoints: two, the head unsigned since the record limit test.
+    s_checkpoints_t checkpoints;
+    assert (s_list_checkpoints (journal, worker.sign_pk, &checkpoints) == 2);
+    assert (tly_journal_unsigned (journal) == head.seq - checkpoints.seqs [1]);
     assert (s_append_one (journal, 1, 5, 4, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (s_append_one (journal, 1, 5, 5, &status) == TALLY__ERROR_CODE__OK);
     assert (status.seq == head.seq + 1);
@@ -419,6 +552,9 @@ tly_journal_test (bool verbose)
     bool end;
     assert (s_read (reader, 1, 0, 4, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
     assert (collect.count == 2 && end);
+    assert (s_list_checkpoints (reader, worker.sign_pk, &checkpoints) == 2);
+    assert (tly_journal_refresh (reader) == 0);
+    assert (s_check_chain (reader) == count + 2);
     tly_journal_destroy (&reader);
 
     journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);

@@ -36,8 +36,7 @@ typedef struct {
     s_held_t *accounts;
     size_t count;
     size_t capacity;
-    uint64_t *applied;                  //  [TLY_PARTITIONS_MAX], read after the accounts
-    bool *moved;                        //  [TLY_PARTITIONS_MAX]: changed while read
+    uint64_t *applied;                  //  [TLY_PARTITIONS_MAX]
 } s_ledger_t;
 
 typedef struct {
@@ -127,40 +126,33 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
     return 0;
 }
 
-//  Reads one ledger: its accounts, and the applied seq of every partition the
-//  journal or the ledger has, before and after (a change means it moved).
+//  Reads one ledger in one read transaction (a consistent state, even while
+//  its actor writes): its accounts, and the applied seq of every partition
+//  the journal or the ledger has.
 static int
 s_read_ledger (s_compare_t *self, s_ledger_t *ledger)
 {
     ledger->ledger = tly_ledger_new_reader (ledger->dir);
-    if (!ledger->ledger) {
+    if (!ledger->ledger || tly_ledger_read_begin (ledger->ledger) == -1) {
         fprintf (stderr, "tally audit replay: cannot read the ledger in %s (see the log line"
                  " above)\n", ledger->dir);
+        tly_ledger_destroy (&ledger->ledger);
         return -1;
     }
     ledger->count = 0;
     memset (ledger->applied, 0, TLY_PARTITIONS_MAX * sizeof (uint64_t));
-    memset (ledger->moved, 0, TLY_PARTITIONS_MAX * sizeof (bool));
-    int rc = 0;
+    int rc = tly_ledger_each_account (ledger->ledger, s_hold, ledger);
     uint64_t epoch;
     for (uint32_t p = 0; rc == 0 && p < TLY_PARTITIONS_MAX; p++)
         if (audit_state_partition_seq (self->state, p) > 0)
             rc = tly_ledger_progress (ledger->ledger, p, &ledger->applied [p], &epoch);
-    if (rc == 0)
-        rc = tly_ledger_each_account (ledger->ledger, s_hold, ledger);
     for (size_t i = 0; rc == 0 && i < ledger->count; i++) {
         int32_t p = ledger->accounts [i].partition;
-        if (p < 0 || audit_state_partition_seq (self->state, (uint32_t) p) > 0)
-            continue;
-        rc = tly_ledger_progress (ledger->ledger, (uint32_t) p, &ledger->applied [p], &epoch);
+        if (p >= 0 && audit_state_partition_seq (self->state, (uint32_t) p) == 0)
+            rc = tly_ledger_progress (ledger->ledger, (uint32_t) p, &ledger->applied [p],
+                                      &epoch);
     }
-    for (uint32_t p = 0; rc == 0 && p < TLY_PARTITIONS_MAX; p++) {
-        if (audit_state_partition_seq (self->state, p) == 0)
-            continue;
-        uint64_t after;
-        rc = tly_ledger_progress (ledger->ledger, p, &after, &epoch);
-        ledger->moved [p] = after != ledger->applied [p];
-    }
+    tly_ledger_read_end (ledger->ledger);
     tly_ledger_destroy (&ledger->ledger);
     if (rc == -1)
         fprintf (stderr, "tally audit replay: reading the ledger in %s failed (see the log line"
@@ -208,8 +200,7 @@ s_choose_owners (s_compare_t *self)
                 self->owner [p] = (int32_t) i;
             }
         uint64_t journal_seq = audit_state_partition_seq (self->state, p);
-        bool moved = self->owner [p] >= 0 && self->ledgers [self->owner [p]].moved [p];
-        self->in_flux [p] = best != journal_seq || moved;
+        self->in_flux [p] = best != journal_seq;
         if (journal_seq > 0 || best > 0)
             self->result.partitions++;
         if (!self->in_flux [p])
@@ -217,8 +208,7 @@ s_choose_owners (s_compare_t *self)
         self->result.in_flux++;
         if (!self->report)
             continue;
-        const char *why = moved? "the actor applied records while it was read"
-                        : best < journal_seq? "the actor is behind the journal"
+        const char *why = best < journal_seq? "the actor is behind the journal"
                         : "the actor applied records after the journal snapshot";
         if (self->json)
             printf ("{\"partition\":%" PRIu32 ",\"inFlux\":true,\"actorSeq\":%" PRIu64
@@ -291,8 +281,7 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
     for (size_t i = 0; i < dir_count; i++) {
         self.ledgers [i].dir = dirs [i];
         self.ledgers [i].applied = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
-        self.ledgers [i].moved = calloc (TLY_PARTITIONS_MAX, sizeof (bool));
-        assert (self.ledgers [i].applied && self.ledgers [i].moved);
+        assert (self.ledgers [i].applied);
     }
     int rc = 0;
     for (int attempt = 1; rc == 0 && attempt <= attempts; attempt++) {
@@ -320,7 +309,6 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
     for (size_t i = 0; i < dir_count; i++) {
         free (self.ledgers [i].accounts);
         free (self.ledgers [i].applied);
-        free (self.ledgers [i].moved);
     }
     free (self.ledgers);
     free (self.owner);

@@ -2,6 +2,7 @@
 //  local cluster (`tally up`).
 #include "bench.h"
 #include "cli.h"
+#include "cli_audit.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -20,6 +21,7 @@ s_usage (FILE *out)
            "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
            "  status                                  the cluster's readiness, via a gateway\n"
            "  up --data-dir DIR                       run a whole cluster locally\n"
+           "  audit verify|replay|export|bench-replay   check and rebuild state from the journal\n"
            "  bench [options]                         measure throughput, latency and resources\n"
            "\n"
            "Run `tally <command> --help` for the options of each command.\n"
@@ -51,6 +53,8 @@ main (int argc, char **argv)
         return cli_status (argc - 1, argv + 1);
     if (strcmp (command, "up") == 0)
         return cli_up (argc - 1, argv + 1);
+    if (strcmp (command, "audit") == 0)
+        return cli_audit (argc - 1, argv + 1);
     if (strcmp (command, "bench") == 0)
         return cli_bench (argc - 1, argv + 1);
     fprintf (stderr, "tally: unknown command '%s'\n", command);

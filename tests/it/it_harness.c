@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,8 +63,10 @@ s_start_child (it_cluster_t *self, it_child_t *child)
     pid_t pid = fork ();
     IT_CHECK (pid >= 0);
     if (pid == 0) {
+        //  A test that aborts must not leave its cluster running.
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
         FILE *out = freopen (log, "a", stderr);
-        if (!out)
+        if (!out || dup2 (fileno (stderr), STDOUT_FILENO) == -1)
             _exit (126);
         execv (child->argv [0], child->argv);
         fprintf (stderr, "it_harness: cannot exec %s: %s\n", child->argv [0], strerror (errno));

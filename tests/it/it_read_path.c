@@ -12,16 +12,16 @@
 #include "tly_wire.h"
 
 #define S_TIMEOUT_MS   10000
-#define S_EVENTS_MAX   4096
+#define S_EVENTS_MAX   32768
 
 //  What one subscription saw, in order.
 typedef struct {
     pthread_mutex_t lock;
     size_t count;
-    bool snapshot [S_EVENTS_MAX];
-    uint64_t version [S_EVENTS_MAX];
-    int64_t balance [S_EVENTS_MAX];
-    Tally__ErrorCode code [S_EVENTS_MAX];
+    bool *snapshot;                 //  each S_EVENTS_MAX long
+    uint64_t *version;
+    int64_t *balance;
+    Tally__ErrorCode *code;
     char user_id [TLY_ID_MAX];
     char balance_id [TLY_ID_MAX];
     uint64_t log_count;
@@ -32,8 +32,24 @@ typedef struct {
 static void
 s_seen_init (s_seen_t *seen)
 {
+
     memset (seen, 0, sizeof *seen);
     pthread_mutex_init (&seen->lock, NULL);
+    seen->snapshot = calloc (S_EVENTS_MAX, sizeof *seen->snapshot);
+    seen->version = calloc (S_EVENTS_MAX, sizeof *seen->version);
+    seen->balance = calloc (S_EVENTS_MAX, sizeof *seen->balance);
+    seen->code = calloc (S_EVENTS_MAX, sizeof *seen->code);
+    IT_CHECK (seen->snapshot && seen->version && seen->balance && seen->code);
+}
+
+static void
+s_seen_free (s_seen_t *seen)
+{
+    free (seen->snapshot);
+    free (seen->version);
+    free (seen->balance);
+    free (seen->code);
+    pthread_mutex_destroy (&seen->lock);
 }
 
 static void
@@ -216,6 +232,8 @@ s_case_seed (it_cluster_t *cluster)
     IT_CHECK (balance.count == 11);
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);
+    s_seen_free (&root);
+    s_seen_free (&balance);
 }
 
 //  A subscriber on gateway B sees buys sent through gateway A.
@@ -249,6 +267,8 @@ s_case_two_gateways (it_cluster_t *cluster)
     IT_CHECK (log.log_count == 5 && log.records == 5);
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);
+    s_seen_free (&balance);
+    s_seen_free (&log);
 }
 
 //  User B may not read user A's objects; anyone may read the public ServiceInfo.
@@ -312,6 +332,10 @@ s_case_permissions (it_cluster_t *cluster)
     tly_watcher_destroy (&own);
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);
+    s_seen_free (&seen);
+    s_seen_free (&record);
+    s_seen_free (&service);
+    s_seen_free (&service2);
 }
 
 //  Five subscribers while 1,000 buys run concurrently.
@@ -353,20 +377,24 @@ typedef struct {
     const char *worker_id;
     s_user_t *user;
     int buys;
+    int batch;                      //  messages per envelope, <= S_BATCH_MAX
 } s_buyer_t;
+
+#define S_BATCH_MAX 100
 
 static void *
 s_buyer (void *arg)
 {
     s_buyer_t *buyer = arg;
     tly_sender_t *sender = tly_sender_new (buyer->gateway, buyer->worker_id, &buyer->user->account);
-    for (int i = 0; i < buyer->buys; i += 5) {
-        tly_msg_t msgs [5];
-        tly_result_t results [5];
-        for (int k = 0; k < 5; k++)
+    static __thread tly_msg_t msgs [S_BATCH_MAX];
+    static __thread tly_result_t results [S_BATCH_MAX];
+    IT_CHECK (buyer->batch >= 1 && buyer->batch <= S_BATCH_MAX && buyer->buys % buyer->batch == 0);
+    for (int i = 0; i < buyer->buys; i += buyer->batch) {
+        for (int k = 0; k < buyer->batch; k++)
             tly_msg_buy (&msgs [k], "load", 1);
-        s_send (sender, msgs, 5, results);
-        for (int k = 0; k < 5; k++)
+        s_send (sender, msgs, (size_t) buyer->batch, results);
+        for (int k = 0; k < buyer->batch; k++)
             IT_CHECK (results [k].ok);
     }
     tly_sender_destroy (&sender);
@@ -404,7 +432,7 @@ s_case_many (it_cluster_t *cluster)
     pthread_t buyer_threads [S_BUYERS];
     for (int i = 0; i < S_BUYERS; i++) {
         buyers [i] = (s_buyer_t) { i % 2 ? second : cluster->gateway, cluster->worker_id, &user,
-                                   S_BUYS / S_BUYERS };
+                                   S_BUYS / S_BUYERS, 5 };
         IT_CHECK (pthread_create (&buyer_threads [i], NULL, s_buyer, &buyers [i]) == 0);
     }
     for (int i = 0; i < S_BUYERS; i++)
@@ -425,20 +453,15 @@ s_case_many (it_cluster_t *cluster)
         IT_CHECK (seen->version [seen->count - 1] == 1 + S_BUYS);
         printf ("many: subscriber %d saw %zu versions, final balance %lld\n", i, seen->count,
                 (long long) seen->balance [seen->count - 1]);
+        s_seen_free (seen);
     }
 }
 
 //  A raw client that stops reading: tiny receive queues, so the gateway's
 //  per-client queue fills quickly.
-static zsock_t *
-s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_id)
+static void
+s_raw_subscribe (zsock_t *dealer, const s_user_t *user, const char *object_id, uint64_t request_id)
 {
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    IT_CHECK (dealer);
-    zsock_set_linger (dealer, 0);
-    zsock_set_rcvhwm (dealer, 1);
-    zsock_set_rcvbuf (dealer, 4096);
-    IT_CHECK (zsock_connect (dealer, "%s", gateway) == 0);
     Tally__Subscribe subscribe = TALLY__SUBSCRIBE__INIT;
     subscribe.reader.data = (uint8_t *) user->account.sign_pk;
     subscribe.reader.len = TLY_KEY_BYTES;
@@ -453,10 +476,22 @@ s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_
     signed_subscribe.subscribe = (ProtobufCBinaryData) { size, body };
     signed_subscribe.signature = (ProtobufCBinaryData) { sizeof signature, signature };
     Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
-    request.request_id = 1;
+    request.request_id = request_id;
     request.body_case = TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE;
     request.subscribe = &signed_subscribe;
     IT_CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
+}
+
+static zsock_t *
+s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_id)
+{
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    IT_CHECK (dealer);
+    zsock_set_linger (dealer, 0);
+    zsock_set_rcvhwm (dealer, 1);
+    zsock_set_rcvbuf (dealer, 4096);
+    IT_CHECK (zsock_connect (dealer, "%s", gateway) == 0);
+    s_raw_subscribe (dealer, user, object_id, 1);
     return dealer;
 }
 
@@ -492,12 +527,16 @@ s_raw_read (zsock_t *dealer, int timeout_ms, Tally__PushKind *push, Tally__Error
 
 //  A client that stops reading does not slow the others; when it reads
 //  again it is resynced with a fresh snapshot (SLOW_CONSUMER).
+//  Enough updates to fill the kernel's socket buffers as well as the
+//  gateway's per-client queue.
+enum { S_SLOW_BUYS = 20000 };
+
 static void
 s_case_slow (it_cluster_t *cluster)
 {
     s_user_t user;
     s_user_new (&user);
-    s_create (cluster->gateway, cluster->worker_id, &user, 2 * S_BUYS);
+    s_create (cluster->gateway, cluster->worker_id, &user, 2 * S_SLOW_BUYS);
     tly_watcher_t *fast = s_watcher (cluster->gateway, cluster->worker_id, &user);
     s_seen_t fast_seen;
     s_seen_init (&fast_seen);
@@ -508,29 +547,39 @@ s_case_slow (it_cluster_t *cluster)
     uint64_t version;
     IT_CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
     IT_CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
+    s_raw_subscribe (slow, &user, user.purchases_id, 3);
+    IT_CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
+    IT_CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
 
     //  The slow client stops reading while 1,000 buys run; the fast one must
     //  see every update as it happens.
-    s_buyer_t buyer = { cluster->gateway, cluster->worker_id, &user, S_BUYS };
+    s_buyer_t buyer = { cluster->gateway, cluster->worker_id, &user, S_SLOW_BUYS, 10 };
     pthread_t thread;
     int64_t start = tly_mono_ms ();
     IT_CHECK (pthread_create (&thread, NULL, s_buyer, &buyer) == 0);
-    s_want_t want = { &fast_seen, 1 + S_BUYS };
+    s_want_t want = { &fast_seen, 1 + S_SLOW_BUYS };
     IT_CHECK (s_dispatch_until (fast, s_has_count, &want, 60000));
     IT_CHECK (pthread_join (thread, NULL) == 0);
-    s_check_contiguous (&fast_seen, S_BUYS, S_BUYS);
-    printf ("slow: fast client saw all %d updates in %lld ms\n", S_BUYS,
+    s_check_contiguous (&fast_seen, S_SLOW_BUYS, S_SLOW_BUYS);
+    printf ("slow: fast client saw all %d updates in %lld ms\n", S_SLOW_BUYS,
             (long long) (tly_mono_ms () - start));
 
-    //  Now the slow one reads: it was told it fell behind (a SNAPSHOT push
-    //  with SLOW_CONSUMER) and ends at the final version.
+    //  Now the slow one reads (and pings, as clients do): it was told it fell
+    //  behind (a SNAPSHOT push with SLOW_CONSUMER) and ends at the final version.
     bool resynced = false;
     uint64_t last = 0;
     int64_t deadline = tly_mono_ms () + 30000;
-    while (!(resynced && last == 1 + S_BUYS)) {
+    while (!(resynced && last == 1 + S_SLOW_BUYS)) {
         IT_CHECK (tly_mono_ms () < deadline);
-        if (!s_raw_read (slow, 200, &push, &code, &version))
+        if (!s_raw_read (slow, 200, &push, &code, &version)) {
+            Tally__Ping ping = TALLY__PING__INIT;
+            Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
+            request.request_id = 2;
+            request.body_case = TALLY__CLIENT_REQUEST__BODY_PING;
+            request.ping = &ping;
+            IT_CHECK (tly_wire_send (zsock_resolve (slow), NULL, &request.base) == 0);
             continue;
+        }
         if (push == TALLY__PUSH_KIND__SNAPSHOT && code == TALLY__ERROR_CODE__SLOW_CONSUMER)
             resynced = true;
         if (version)
@@ -540,6 +589,7 @@ s_case_slow (it_cluster_t *cluster)
             (unsigned long long) last);
     zsock_destroy (&slow);
     tly_watcher_destroy (&fast);
+    s_seen_free (&fast_seen);
 }
 
 int
