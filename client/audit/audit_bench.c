@@ -181,7 +181,12 @@ audit_bench_replay (int argc, char **argv)
             fprintf (stderr, S_COMMAND ": cannot make a directory in %s\n", temp);
             return CLI_EXIT_USAGE;
         }
-        snprintf (journal_dir, sizeof journal_dir, "%s/" TLY_JOURNAL_SUBDIR, temp);
+        if (strlen (temp) + sizeof "/" TLY_JOURNAL_SUBDIR > sizeof journal_dir) {
+            fprintf (stderr, S_COMMAND ": directory name too long: %s\n", temp);
+            return CLI_EXIT_USAGE;
+        }
+        memcpy (journal_dir, temp, strlen (temp));
+        memcpy (journal_dir + strlen (temp), "/" TLY_JOURNAL_SUBDIR, sizeof "/" TLY_JOURNAL_SUBDIR);
     }
     struct stat info;
     if (options.keep && stat (journal_dir, &info) == 0) {

@@ -26,6 +26,9 @@ typedef struct {
     tly_account_t account;
     int64_t initial;
     int64_t bought;                 //  sum of successful buys (atomic)
+    int64_t sent;                   //  buys sent so far (by its one client)
+    int64_t *sent_us;               //  [k]: when buy k was sent, for subscribers
+    int64_t sent_capacity;
 } s_user_t;
 
 typedef struct {
@@ -74,6 +77,10 @@ s_client_run (void *arg)
         for (size_t i = 0; i < n; i++)
             tly_msg_buy (&msgs [i], "bench-item", plan->amount);
         int64_t start = zclock_usecs ();
+        s_user_t *user = client->users [u];
+        for (size_t i = 0; i < n && user->sent_us; i++)
+            if (user->sent + 1 < user->sent_capacity)
+                __atomic_store_n (&user->sent_us [++user->sent], start, __ATOMIC_RELEASE);
         int rc = tly_sender_send (senders [u], msgs, n, plan->timeout_ms, results);
         bench_latency_add (&client->latency, zclock_usecs () - start);
         sent += (int64_t) n;
@@ -172,6 +179,69 @@ s_balances (const s_plan_t *plan, s_user_t *users, int user_count, int64_t initi
     return 0;
 }
 
+//  A subscriber follows one user's balance and measures, for each update,
+//  the time from sending the buy that caused it to the update's arrival.
+typedef struct {
+    const s_plan_t *plan;
+    s_user_t *user;
+    volatile bool *done;
+    bench_latency_t latency;
+    int64_t updates;
+    int64_t start_balance;          //  from the snapshot, -1 before it
+    int64_t last_balance;
+} s_subscriber_t;
+
+static void
+s_on_update (const tly_object_t *object, void *arg)
+{
+    s_subscriber_t *sub = arg;
+    if (object->kind != TLY_OBJ_BALANCE || object->ended)
+        return;
+    if (object->snapshot && sub->start_balance < 0)
+        sub->start_balance = object->balance.balance;
+    __atomic_store_n (&sub->last_balance, object->balance.balance, __ATOMIC_RELAXED);
+    if (object->snapshot)
+        return;
+    sub->updates++;
+    //  Every buy is 1, so the k-th buy of the run leaves start - k.
+    int64_t k = sub->start_balance - object->balance.balance;
+    if (k >= 1 && k < sub->user->sent_capacity) {
+        int64_t sent = __atomic_load_n (&sub->user->sent_us [k], __ATOMIC_ACQUIRE);
+        if (sent > 0)
+            bench_latency_add (&sub->latency, zclock_usecs () - sent);
+    }
+}
+
+static void *
+s_subscriber_run (void *arg)
+{
+    s_subscriber_t *sub = arg;
+    tly_watcher_t *watcher = tly_watcher_new (sub->plan->gateway, sub->plan->worker_id,
+                                              &sub->user->account);
+    assert (watcher);
+    char balance_id [TLY_ID_MAX];
+    tly_balance_id (sub->user->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
+    if (tly_watcher_subscribe (watcher, balance_id, s_on_update, sub, sub->plan->timeout_ms) != 0) {
+        fprintf (stderr, "tally bench: subscriber cannot subscribe: %s\n",
+                 tly_watcher_error (watcher)->message);
+        tly_watcher_destroy (&watcher);
+        return NULL;
+    }
+    //  Until the load is over and the balance shows every acknowledged buy.
+    int64_t deadline = 0;
+    while (true) {
+        if (*sub->done && !deadline)
+            deadline = tly_mono_ms () + sub->plan->timeout_ms;
+        int64_t target = sub->user->initial - __atomic_load_n (&sub->user->bought, __ATOMIC_RELAXED);
+        if (*sub->done && (sub->last_balance == target || tly_mono_ms () > deadline))
+            break;
+        if (tly_watcher_dispatch (watcher, 50) < 0)
+            break;
+    }
+    tly_watcher_destroy (&watcher);
+    return NULL;
+}
+
 static void
 s_usage (FILE *out)
 {
@@ -182,6 +252,8 @@ s_usage (FILE *out)
            "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
            "  --initial N        each user's initial balance (default: enough for every buy)\n"
            "  --baseline N       first run N buys from one client, batch 1, and print ratios\n"
+           "  --subscribers S    follow the balances of S users and time each update\n"
+           "                     from the buy's send to its arrival (S <= users, users >= clients)\n"
            "  --json FILE        also write the figures as JSON (- for stdout)\n"
            "  --timeout-ms MS    per envelope (default 10000)\n"
            "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
@@ -287,7 +359,7 @@ int
 cli_bench (int argc, char **argv)
 {
     int64_t clients = 16, users_n = 0, buys = 1000, batch = 1, initial = 0, baseline = 0;
-    int64_t timeout_ms = 10000, base_port = 17800, actors = 2;
+    int64_t timeout_ms = 10000, base_port = 17800, actors = 2, subscribers = 0;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
     const char *json_path = NULL, *data_dir_flag = NULL;
     static struct option options [] = {
@@ -298,6 +370,7 @@ cli_bench (int argc, char **argv)
         { "gateway", required_argument, 0, 'g' }, { "worker", required_argument, 0, 'w' },
         { "pids", required_argument, 0, 'p' }, { "base-port", required_argument, 0, 'P' },
         { "data-dir", required_argument, 0, 'd' }, { "actors", required_argument, 0, 'a' },
+        { "subscribers", required_argument, 0, 's' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     optind = 1;
@@ -314,6 +387,7 @@ cli_bench (int argc, char **argv)
             case 't': rc = cli_flag_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms); break;
             case 'P': rc = cli_flag_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
             case 'a': rc = cli_flag_int ("bench", "--actors", optarg, 1, 8, &actors); break;
+            case 's': rc = cli_flag_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX, &subscribers); break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'w': worker_flag = optarg; break;
@@ -331,6 +405,10 @@ cli_bench (int argc, char **argv)
     }
     if (!users_n)
         users_n = clients;
+    if (subscribers > users_n || (subscribers && users_n < clients)) {
+        fprintf (stderr, "tally bench: --subscribers needs subscribers <= users and users >= clients\n");
+        return CLI_EXIT_USAGE;
+    }
     //  Every user gets enough for all the buys that may land on it.
     int64_t per_user = (clients * buys + users_n - 1) / users_n;
     if (!initial)
@@ -370,10 +448,12 @@ cli_bench (int argc, char **argv)
     int proc_count = *pids_path ? bench_procs_load (pids_path, procs, BENCH_PROCS_MAX) : 0;
     if (proc_count < 0)
         proc_count = 0;
-    long idle_rss_total = 0;
+    long idle_rss_total = 0, idle_pss_total = 0;
     for (int i = 0; i < proc_count; i++) {
         procs [i].idle_rss_kb = bench_proc_status_kb (procs [i].pid, "VmRSS");
+        procs [i].idle_pss_kb = bench_proc_pss_kb (procs [i].pid);
         idle_rss_total += procs [i].idle_rss_kb > 0 ? procs [i].idle_rss_kb : 0;
+        idle_pss_total += procs [i].idle_pss_kb > 0 ? procs [i].idle_pss_kb : 0;
     }
 
     s_user_t *users = calloc ((size_t) users_n, sizeof *users);
@@ -404,10 +484,44 @@ cli_bench (int argc, char **argv)
         base_plan.batch = 1;
         s_run (&base_plan, users, 1, 1, &base_run);
     }
+    volatile bool load_done = false;
+    s_subscriber_t *subs = calloc ((size_t) (subscribers ? subscribers : 1), sizeof *subs);
+    pthread_t *sub_threads = calloc ((size_t) (subscribers ? subscribers : 1), sizeof *sub_threads);
+    assert (subs && sub_threads);
+    for (int64_t i = 0; i < subscribers; i++) {
+        s_user_t *user = &users [i];
+        user->sent_capacity = per_user + 2;
+        user->sent_us = calloc ((size_t) user->sent_capacity, sizeof *user->sent_us);
+        assert (user->sent_us);
+        subs [i] = (s_subscriber_t) { &plan, user, &load_done, { 0 }, 0, -1, -1 };
+        if (pthread_create (&sub_threads [i], NULL, s_subscriber_run, &subs [i]) != 0) {
+            fprintf (stderr, "tally bench: cannot start subscriber thread\n");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    //  Subscribers hold their snapshots before the load starts.
+    for (int64_t i = 0; i < subscribers; i++) {
+        int64_t deadline = tly_mono_ms () + timeout_ms;
+        while (__atomic_load_n (&subs [i].last_balance, __ATOMIC_RELAXED) < 0
+               && tly_mono_ms () < deadline)
+            zclock_sleep (1);
+    }
     for (int i = 0; i < proc_count; i++)
         procs [i].cpu_start = bench_proc_cpu (procs [i].pid);
     s_run_t run;
     s_run (&plan, users, (int) users_n, (int) clients, &run);
+    load_done = true;
+    bench_latency_t sub_latency = { 0 };
+    int64_t sub_updates = 0;
+    for (int64_t i = 0; i < subscribers; i++) {
+        pthread_join (sub_threads [i], NULL);
+        bench_latency_merge (&sub_latency, &subs [i].latency);
+        sub_updates += subs [i].updates;
+        bench_latency_free (&subs [i].latency);
+        free (users [i].sent_us);
+    }
+    free (subs);
+    free (sub_threads);
     for (int i = 0; i < proc_count; i++) {
         procs [i].cpu_seconds = bench_proc_cpu (procs [i].pid) - procs [i].cpu_start;
         procs [i].peak_rss_kb = bench_proc_status_kb (procs [i].pid, "VmHWM");
@@ -445,14 +559,21 @@ cli_bench (int argc, char **argv)
                 (double) bench_latency_quantile (&run.latency, 0.5)
                     / (double) bench_latency_quantile (&base_run.latency, 0.5));
     }
-    printf ("%-15s n/a (subscriptions are not part of this build)\n", "subscription");
+    if (subscribers)
+        printf ("%-15s p50 %.3f ms  p99 %.3f ms  (%lld updates to %lld subscribers, buy sent -> update received)\n",
+                "subscription", bench_latency_quantile (&sub_latency, 0.5) / 1e3,
+                bench_latency_quantile (&sub_latency, 0.99) / 1e3, (long long) sub_updates,
+                (long long) subscribers);
+    else
+        printf ("%-15s not measured (--subscribers S)\n", "subscription");
     if (proc_count) {
-        printf ("%-15s %-12s %8s %12s %12s\n", "process", "name", "cpu s", "idle rss kB", "peak rss kB");
+        printf ("%-15s %-12s %8s %12s %12s %12s\n", "process", "name", "cpu s", "idle rss kB",
+                "idle pss kB", "peak rss kB");
         for (int i = 0; i < proc_count; i++)
-            printf ("%-15s %-12s %8.2f %12ld %12ld\n", "", procs [i].name, procs [i].cpu_seconds,
-                    procs [i].idle_rss_kb, procs [i].peak_rss_kb);
-        printf ("%-15s %.1f MB idle RSS, all server processes together\n", "memory",
-                (double) idle_rss_total / 1024.0);
+            printf ("%-15s %-12s %8.2f %12ld %12ld %12ld\n", "", procs [i].name, procs [i].cpu_seconds,
+                    procs [i].idle_rss_kb, procs [i].idle_pss_kb, procs [i].peak_rss_kb);
+        printf ("%-15s %.1f MB idle RSS, %.1f MB idle PSS, all server processes together\n", "memory",
+                (double) idle_rss_total / 1024.0, (double) idle_pss_total / 1024.0);
     }
     printf ("%-15s %s: sum of balances %lld == initial %lld - bought %lld; %lld mismatched, %lld negative\n",
             "correctness", correct ? "OK" : "FAILED", (long long) total_now,
@@ -473,13 +594,19 @@ cli_bench (int argc, char **argv)
                 fputc (',', out);
                 s_json_run (out, "baseline", &base_run);
             }
+            fprintf (out, ",\"subscription\":{\"subscribers\":%lld,\"updates\":%lld,"
+                     "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f}}", (long long) subscribers,
+                     (long long) sub_updates, bench_latency_quantile (&sub_latency, 0.5) / 1e3,
+                     bench_latency_quantile (&sub_latency, 0.99) / 1e3);
             fprintf (out, ",\"processes\":[");
             for (int i = 0; i < proc_count; i++)
                 fprintf (out, "%s{\"name\":\"%s\",\"pid\":%ld,\"cpu_seconds\":%.3f,\"idle_rss_kb\":%ld,"
-                         "\"peak_rss_kb\":%ld}", i ? "," : "", procs [i].name, (long) procs [i].pid,
-                         procs [i].cpu_seconds, procs [i].idle_rss_kb, procs [i].peak_rss_kb);
-            fprintf (out, "],\"idle_rss_kb_total\":%ld,\"correct\":%s,\"balance_total\":%lld,"
-                     "\"initial_total\":%lld,\"bought_total\":%lld}\n", idle_rss_total,
+                         "\"idle_pss_kb\":%ld,\"peak_rss_kb\":%ld}", i ? "," : "", procs [i].name,
+                         (long) procs [i].pid, procs [i].cpu_seconds, procs [i].idle_rss_kb,
+                         procs [i].idle_pss_kb, procs [i].peak_rss_kb);
+            fprintf (out, "],\"idle_rss_kb_total\":%ld,\"idle_pss_kb_total\":%ld,\"correct\":%s,"
+                     "\"balance_total\":%lld,\"initial_total\":%lld,\"bought_total\":%lld}\n",
+                     idle_rss_total, idle_pss_total,
                      correct ? "true" : "false", (long long) total_now, (long long) total_initial,
                      (long long) total_bought);
             if (out != stdout)
@@ -492,6 +619,7 @@ cli_bench (int argc, char **argv)
     }
     bench_latency_free (&run.latency);
     bench_latency_free (&base_run.latency);
+    bench_latency_free (&sub_latency);
 done:
     free (users);
     free (balances);

@@ -18,6 +18,7 @@ typedef struct {
     double cpu_start;               //  user + system seconds at load start
     double cpu_seconds;             //  spent during the run
     long idle_rss_kb;               //  VmRSS before load
+    long idle_pss_kb;               //  Pss before load (shared pages split between sharers)
     long peak_rss_kb;               //  VmHWM after the run
 } bench_proc_t;
 
@@ -27,6 +28,8 @@ int  bench_procs_load (const char *path, bench_proc_t *procs, int max);
 double bench_proc_cpu (pid_t pid);
 //  A "VmRSS" or "VmHWM" figure of pid in kB, or -1.
 long bench_proc_status_kb (pid_t pid, const char *field);
+//  The proportional set size of pid in kB (smaps_rollup "Pss"), or -1.
+long bench_proc_pss_kb (pid_t pid);
 
 //  Latency samples in microseconds.
 typedef struct {

@@ -68,6 +68,25 @@ bench_proc_status_kb (pid_t pid, const char *field)
     return value;
 }
 
+long
+bench_proc_pss_kb (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%ld/smaps_rollup", (long) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line [256];
+    long value = -1;
+    while (fgets (line, sizeof line, file))
+        if (strncmp (line, "Pss:", 4) == 0) {
+            value = strtol (line + 4, NULL, 10);
+            break;
+        }
+    fclose (file);
+    return value;
+}
+
 void
 bench_latency_add (bench_latency_t *self, int64_t micros)
 {
@@ -142,6 +161,8 @@ bench_stats_test (bool verbose)
     assert (bench_proc_cpu (getpid ()) >= 0);
     assert (bench_proc_status_kb (getpid (), "VmRSS") > 0);
     assert (bench_proc_status_kb (getpid (), "NoSuchField") == -1);
+    assert (bench_proc_pss_kb (getpid ()) > 0);
+    assert (bench_proc_pss_kb (-5) == -1);
     assert (bench_proc_cpu (-5) == -1);
     if (verbose)
         printf ("OK\n");

@@ -29,6 +29,15 @@ s_format (const char *fmt, ...)
     return text;
 }
 
+//  Keeps str to be freed when the cluster stops.
+static char *
+s_own (it_cluster_t *self, char *str)
+{
+    IT_CHECK (str && self->owned_count < (int) (sizeof self->owned / sizeof self->owned [0]));
+    self->owned [self->owned_count++] = str;
+    return str;
+}
+
 static it_child_t *
 s_add (it_cluster_t *self, const char *name)
 {
@@ -175,18 +184,18 @@ it_cluster_start (int base_port, int actors, int gateways)
     setenv ("TALLY_WORKER_ACCOUNT", self->worker_id, 1);
     setenv ("TALLY_WORKER_SECRET", secret, 1);
 
-    char *frontend = s_format ("tcp://127.0.0.1:%d", base_port + 1);
-    char *backend = s_format ("tcp://127.0.0.1:%d", base_port + 2);
-    char *audit = s_format ("tcp://127.0.0.1:%d", base_port + 3);
-    char *bus_in = s_format ("tcp://127.0.0.1:%d", base_port + 4);
-    char *bus_out = s_format ("tcp://127.0.0.1:%d", base_port + 5);
+    char *frontend = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 1));
+    char *backend = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 2));
+    char *audit = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 3));
+    char *bus_in = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 4));
+    char *bus_out = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 5));
 
     it_child_t *child = s_add (self, "audit");
     char **argv = child->argv;
     int argc = 0;
     argv [argc++] = TALLY_AUDIT_BIN;
     argv [argc++] = "--data-dir";
-    argv [argc++] = s_format ("%s/audit", self->dir);
+    argv [argc++] = s_own (self, s_format ("%s/audit", self->dir));
     argv [argc++] = "--bind";
     argv [argc++] = audit;
 
@@ -195,7 +204,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     argc = 0;
     argv [argc++] = TALLY_ROUTER_BIN;
     argv [argc++] = "--data-dir";
-    argv [argc++] = s_format ("%s/router", self->dir);
+    argv [argc++] = s_own (self, s_format ("%s/router", self->dir));
     argv [argc++] = "--frontend";
     argv [argc++] = frontend;
     argv [argc++] = "--backend";
@@ -215,9 +224,9 @@ it_cluster_start (int base_port, int actors, int gateways)
         argc = 0;
         argv [argc++] = TALLY_BALANCE_BIN;
         argv [argc++] = "--data-dir";
-        argv [argc++] = s_format ("%s/%s", self->dir, name);
+        argv [argc++] = s_own (self, s_format ("%s/%s", self->dir, name));
         argv [argc++] = "--name";
-        argv [argc++] = strdup (name);
+        argv [argc++] = s_own (self, strdup (name));
         argv [argc++] = "--router";
         argv [argc++] = backend;
         argv [argc++] = "--audit";
@@ -241,7 +250,7 @@ it_cluster_start (int base_port, int actors, int gateways)
         argc = 0;
         argv [argc++] = TALLY_GATEWAY_BIN;
         argv [argc++] = "--bind";
-        argv [argc++] = strdup (endpoint);
+        argv [argc++] = s_own (self, strdup (endpoint));
         argv [argc++] = "--router";
         argv [argc++] = frontend;
         argv [argc++] = "--bus";
@@ -313,6 +322,8 @@ it_cluster_stop (it_cluster_t **self_p)
     char *command = s_format ("rm -rf '%s'", self->dir);
     IT_CHECK (system (command) == 0);
     free (command);
+    for (int i = 0; i < self->owned_count; i++)
+        free (self->owned [i]);
     free (self);
     *self_p = NULL;
 }

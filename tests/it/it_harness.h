@@ -25,6 +25,8 @@ typedef struct {
     char gateway [64];              //  first gateway's client endpoint
     it_child_t children [IT_CHILDREN_MAX];
     int child_count;
+    char *owned [128];              //  argument strings, freed at stop
+    int owned_count;
 } it_cluster_t;
 
 //  Extra arguments given to every gateway (NULL-terminated), or NULL.
