@@ -1,11 +1,14 @@
-//  Runs the balance actor's class self-tests: balance_selftest [arena|store|ledger|batch|catchup]...
+//  Runs the balance actor's class self-tests:
+//      balance_selftest [arena|store|ledger|batch|catchup|objects|bus]...
 #include <stdio.h>
 #include <string.h>
 
 #include "tly_arena.h"
 #include "tly_batch.h"
+#include "tly_bus.h"
 #include "tly_catchup.h"
 #include "tly_ledger.h"
+#include "tly_objects.h"
 #include "tly_store.h"
 
 int
@@ -26,6 +29,12 @@ main (int argc, char *argv [])
         else
         if (strcmp (argv [i], "catchup") == 0)
             tly_catchup_test (true);
+        else
+        if (strcmp (argv [i], "objects") == 0)
+            tly_objects_test (true);
+        else
+        if (strcmp (argv [i], "bus") == 0)
+            tly_bus_test (true);
         else {
             fprintf (stderr, "balance_selftest: unknown test %s\n", argv [i]);
             return 2;

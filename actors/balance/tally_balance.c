@@ -2,7 +2,8 @@
 //
 //  Owns the partitions the router assigns it; decides each routed envelope
 //  against its state in batches, journals each batch with one append to the
-//  audit writer, and answers only after the writer's ack.
+//  audit writer, and answers only after the writer's ack. Serves snapshots
+//  of its objects and publishes their new versions on the update bus.
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "tly_actor.h"
+#include "tly_bus.h"
 #include "tly_id.h"
 #include "tly_ledger.h"
 #include "tly_limits.h"
@@ -27,6 +29,8 @@
 #define S_HEARTBEAT_MAX_MS 60000
 #define S_LIVENESS_MAX     1000
 #define S_TIMEOUT_MAX_MS   600000
+#define S_LEASE_MAX_MS     3600000
+#define S_SNAPSHOT_MAX     1000000000
 
 static volatile sig_atomic_t s_interrupted = 0;
 
@@ -46,6 +50,7 @@ s_usage (FILE *out)
         "  --name NAME             stable actor name, [A-Za-z0-9._-], 1..%d characters\n"
         "  --router ENDPOINT       router backend (default tcp://127.0.0.1:7702)\n"
         "  --audit ENDPOINT        audit writer (default tcp://127.0.0.1:7703)\n"
+        "  --bus ENDPOINT          update bus, the router's --bus-in (default tcp://127.0.0.1:7704)\n"
         "  --partitions N          partition count of the cluster (default %d)\n"
         "  --max-initial N         createAccount initialBalance limit (default %d)\n"
         "  --max-amount N          buy amount limit (default %lld)\n"
@@ -53,13 +58,17 @@ s_usage (FILE *out)
         "  --heartbeat-ms MS       hello interval (default %d)\n"
         "  --liveness N            silent intervals before the router is gone (default %d)\n"
         "  --audit-timeout-ms MS   deadline of a journal append or read (default %d)\n"
+        "  --snapshot-every N      flush the state to disk every N applied records (default %d)\n"
+        "  --snapshot-lease-ms MS  publish an object's updates this long after serving its\n"
+        "                          snapshot, subscribed or not (default %d)\n"
         "  --worker ID             worker account (default $TALLY_WORKER_ACCOUNT)\n"
         "  --worker-secret SECRET  worker secret (default $TALLY_WORKER_SECRET)\n"
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
         "  --help                  this text\n",
         S_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
         (long long) TLY_AMOUNT_MAX_DEFAULT, (unsigned long long) TLY_LMDB_MAP_DEFAULT,
-        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS);
+        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
+        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
 }
 
 static void __attribute__ ((noreturn, format (printf, 1, 2)))
@@ -109,19 +118,23 @@ main (int argc, char *argv [])
     int64_t initial_max = TLY_INITIAL_MAX_DEFAULT;
     int64_t amount_max = TLY_AMOUNT_MAX_DEFAULT;
     int64_t map_size = (int64_t) TLY_LMDB_MAP_DEFAULT;
+    int64_t snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     tly_actor_config_t config = {
         .router_endpoint = "tcp://127.0.0.1:7702",
         .audit_endpoint = "tcp://127.0.0.1:7703",
+        .bus_endpoint = "tcp://127.0.0.1:7704",
         .partition_count = TLY_PARTITIONS_DEFAULT,
         .heartbeat_ms = TLY_HEARTBEAT_MS,
         .liveness = TLY_HEARTBEAT_LIVENESS,
         .audit_timeout_ms = TLY_ACTOR_AUDIT_TIMEOUT_MS,
+        .lease_ms = TLY_BUS_LEASE_MS,
     };
     static const struct option options [] = {
         { "data-dir", required_argument, 0, 'd' },
         { "name", required_argument, 0, 'n' },
         { "router", required_argument, 0, 'r' },
         { "audit", required_argument, 0, 'a' },
+        { "bus", required_argument, 0, 'u' },
         { "partitions", required_argument, 0, 'p' },
         { "max-initial", required_argument, 0, 'i' },
         { "max-amount", required_argument, 0, 'm' },
@@ -129,6 +142,8 @@ main (int argc, char *argv [])
         { "heartbeat-ms", required_argument, 0, 'b' },
         { "liveness", required_argument, 0, 'l' },
         { "audit-timeout-ms", required_argument, 0, 't' },
+        { "snapshot-every", required_argument, 0, 'e' },
+        { "snapshot-lease-ms", required_argument, 0, 'L' },
         { "worker", required_argument, 0, 'w' },
         { "worker-secret", required_argument, 0, 'k' },
         { "log-level", required_argument, 0, 'v' },
@@ -142,6 +157,7 @@ main (int argc, char *argv [])
             case 'n': config.name = optarg; break;
             case 'r': config.router_endpoint = optarg; break;
             case 'a': config.audit_endpoint = optarg; break;
+            case 'u': config.bus_endpoint = optarg; break;
             case 'p': config.partition_count = (uint32_t) s_number ("--partitions", optarg, 1,
                                                                     TLY_PARTITIONS_MAX); break;
             case 'i': initial_max = s_number ("--max-initial", optarg, 0, INT64_MAX); break;
@@ -152,6 +168,10 @@ main (int argc, char *argv [])
             case 'l': config.liveness = s_number ("--liveness", optarg, 1, S_LIVENESS_MAX); break;
             case 't': config.audit_timeout_ms = s_number ("--audit-timeout-ms", optarg, 1,
                                                           S_TIMEOUT_MAX_MS); break;
+            case 'e': snapshot_every = s_number ("--snapshot-every", optarg, 1, S_SNAPSHOT_MAX);
+                      break;
+            case 'L': config.lease_ms = s_number ("--snapshot-lease-ms", optarg, 1,
+                                                  S_LEASE_MAX_MS); break;
             case 'w': worker = optarg; break;
             case 'k': worker_secret = optarg; break;
             case 'v':
@@ -176,7 +196,9 @@ main (int argc, char *argv [])
     if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", worker, worker_secret,
                               &account, error, sizeof error) == -1)
         s_fail ("%s", error);
-    memcpy (config.worker_pk, account.sign_pk, TLY_KEY_BYTES);
+    memcpy (config.worker_sk, account.sign_sk, sizeof config.worker_sk);
+    char worker_id [TLY_ID_MAX];
+    tly_account_id (account.sign_pk, worker_id);
     sodium_memzero (&account, sizeof account);
 
     tly_log_init (S_PROGRAM, level);
@@ -197,25 +219,26 @@ main (int argc, char *argv [])
     tly_ledger_t *ledger = tly_ledger_new (state_path, (size_t) map_size, &limits);
     if (!ledger)
         s_fail ("cannot open the state in %s (see the log line above)", state_path);
+    tly_ledger_set_snapshot_every (ledger, (uint64_t) snapshot_every);
     tly_actor_t *actor = tly_actor_new (&config, ledger);
+    sodium_memzero (config.worker_sk, sizeof config.worker_sk);
     if (!actor) {
         tly_ledger_destroy (&ledger);
-        s_fail ("cannot set up the links to --router %s and --audit %s (see the log line above)",
-                config.router_endpoint, config.audit_endpoint);
+        s_fail ("cannot set up the links to --router %s, --audit %s and --bus %s (see the log "
+                "line above)", config.router_endpoint, config.audit_endpoint, config.bus_endpoint);
     }
-    char worker_id [TLY_ID_MAX];
-    tly_account_id (config.worker_pk, worker_id);
-    tly_log (TLY_INFO, "ready", "name=%s router=%s audit=%s partitions=%" PRIu32 " state=%s worker=%s",
-             config.name, config.router_endpoint, config.audit_endpoint, config.partition_count,
-             state_path, worker_id);
+    tly_log (TLY_INFO, "ready", "name=%s router=%s audit=%s bus=%s partitions=%" PRIu32
+             " state=%s worker=%s", config.name, config.router_endpoint, config.audit_endpoint,
+             config.bus_endpoint, config.partition_count, state_path, worker_id);
 
     int status = 0;
     while (!s_interrupted) {
         zmq_pollitem_t items [] = {
             { tly_actor_router_socket (actor), 0, tly_actor_accepting (actor) ? ZMQ_POLLIN : 0, 0 },
             { tly_actor_audit_socket (actor), 0, ZMQ_POLLIN, 0 },
+            { tly_actor_bus_socket (actor), 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 2, tly_actor_timeout (actor)) == -1) {
+        if (zmq_poll (items, 3, tly_actor_timeout (actor)) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             tly_log (TLY_ERROR, "poll_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -226,8 +249,16 @@ main (int argc, char *argv [])
             tly_actor_on_router (actor);
         if (items [1].revents & ZMQ_POLLIN)
             tly_actor_on_audit (actor);
+        if (items [2].revents & ZMQ_POLLIN)
+            tly_actor_on_bus (actor);
         tly_actor_tick (actor);
         tly_actor_flush (actor);
+        if (tly_ledger_corrupt (ledger)) {
+            //  A restart moves the state aside and rebuilds it from the journal.
+            tly_log (TLY_ERROR, "stopping", "name=%s reason=\"state is corrupt\"", config.name);
+            status = 1;
+            break;
+        }
     }
     tly_log (TLY_INFO, "stopping", "name=%s", config.name);
     tly_actor_destroy (&actor);

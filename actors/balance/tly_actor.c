@@ -4,11 +4,13 @@
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "tly_batch.h"
 #include "tly_catchup.h"
 #include "tly_log.h"
+#include "tly_reader.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
 
@@ -30,6 +32,7 @@ struct _tly_actor_t {
     tly_ledger_t *ledger;               //  not owned
     tly_batch_t *batch;
     tly_catchup_t *catchup;
+    tly_reader_t *reader;
     zsock_t *router;
     zsock_t *audit;
     s_partition_t *partitions;
@@ -38,6 +41,7 @@ struct _tly_actor_t {
     size_t held_count;                  //  routes held by all loading partitions
     zlist_t *in_batch;                  //  the routes of the batch in flight, in order
     zlist_t *backlog;                   //  Tally__AuditReply * reads that waited for the ledger
+    zlist_t *snapshots;                 //  Tally__RouterToActor * not yet looked at
     Tally__RouterToActor *assignment;   //  newest assignment, applied between batches
     uint64_t append_id;                 //  the batch in flight, 0 when none
     uint64_t appends;
@@ -106,6 +110,7 @@ s_disown (tly_actor_t *self, uint32_t partition)
     tly_catchup_stop (self->catchup, partition);
     part->state = S_UNOWNED;
     part->confirmed = false;
+    tly_reader_partition (self->reader, partition, TLY_READER_UNOWNED);
     Tally__RouterToActor *message;
     while (part->held && (message = zlist_pop (part->held))) {
         self->held_count--;
@@ -124,6 +129,7 @@ s_serve (tly_actor_t *self, uint32_t partition)
     part->state = S_SERVING;
     tly_log (TLY_INFO, "partition.serving", "partition=%" PRIu32 " epoch=%" PRIu64 " held=%zu",
              partition, part->epoch, part->held ? zlist_size (part->held) : 0);
+    tly_reader_partition (self->reader, partition, TLY_READER_SERVING);
     if (!part->held)
         return;
     self->held_count -= zlist_size (part->held);
@@ -265,6 +271,8 @@ s_finish_batch (tly_actor_t *self)
         tly_log (TLY_WARN, "router.send_failed", "answers=%zu", failed);
     tly_log (TLY_DEBUG, "batch.done", "routes=%zu drafts=%zu", tly_batch_size (self->batch),
              tly_batch_drafts (self->batch));
+    //  Journaled, committed, answered: now the world may see it.
+    tly_reader_publish (self->reader, self->batch);
     tly_batch_end (self->batch);
     s_release_routes (self);
 }
@@ -382,22 +390,22 @@ s_on_route (tly_actor_t *self, Tally__RouterToActor *message)
     zlist_append (self->ready, message);
 }
 
-//  This actor does not serve the read path (snapshots and the update bus)
-//  yet: it says so at once rather than let the gateway wait for a timeout.
+//  Snapshots wait for nothing but an assignment still to be applied (which
+//  may give or take their partition).
 static void
-s_refuse_snapshot (tly_actor_t *self, Tally__RouterToActor *message)
+s_dispatch_snapshots (tly_actor_t *self)
 {
-    Tally__Error error = TALLY__ERROR__INIT;
-    error.code = TALLY__ERROR_CODE__UNAVAILABLE;
-    error.message = (char *) "snapshots are not served by this tally-balance";
-    Tally__SnapshotReply reply = TALLY__SNAPSHOT_REPLY__INIT;
-    reply.snapshot_id = message->snapshot->snapshot_id;
-    reply.error = &error;
-    Tally__ActorToRouter answer = TALLY__ACTOR_TO_ROUTER__INIT;
-    answer.body_case = TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT;
-    answer.snapshot = &reply;
-    s_send (self->router, &answer.base, "router");
-    tally__router_to_actor__free_unpacked (message, NULL);
+    static const tly_reader_state_t states [] = {
+        [S_UNOWNED] = TLY_READER_UNOWNED, [S_LOADING] = TLY_READER_LOADING,
+        [S_SERVING] = TLY_READER_SERVING
+    };
+    Tally__RouterToActor *message;
+    while ((message = zlist_pop (self->snapshots))) {
+        uint32_t partition = message->snapshot->partition;
+        s_state_t state = partition < self->config.partition_count
+                        ? self->partitions [partition].state : S_UNOWNED;
+        tly_reader_request (self->reader, message, states [state]);
+    }
 }
 
 void
@@ -435,8 +443,12 @@ tly_actor_on_router (tly_actor_t *self)
             self->assignment = message;
         }
         else
+        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT
+        &&  zlist_size (self->snapshots) < TLY_READER_HELD_MAX)
+            zlist_append (self->snapshots, message);
+        else
         if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT)
-            s_refuse_snapshot (self, message);
+            tly_reader_request (self->reader, message, TLY_READER_UNOWNED);
         else
             tally__router_to_actor__free_unpacked (message, NULL);
     }
@@ -495,12 +507,15 @@ tly_actor_tick (tly_actor_t *self)
         s_abandon_batch (self);
     }
     tly_catchup_tick (self->catchup);
+    tly_reader_tick (self->reader);
 }
 
 void
 tly_actor_flush (tly_actor_t *self)
 {
     assert (self);
+    if (!self->assignment)
+        s_dispatch_snapshots (self);
     if (self->append_id)
         return;                         //  one batch in flight
     assert (!tly_batch_open (self->batch));
@@ -513,6 +528,7 @@ tly_actor_flush (tly_actor_t *self)
         s_assign (self, self->assignment->assignment);
         tally__router_to_actor__free_unpacked (self->assignment, NULL);
         self->assignment = NULL;
+        s_dispatch_snapshots (self);
     }
     if (zlist_size (self->ready) > 0 && tly_mono_ms () >= self->retry_at)
         s_form_batch (self);
@@ -554,6 +570,20 @@ tly_actor_audit_socket (tly_actor_t *self)
     return zsock_resolve (self->audit);
 }
 
+void *
+tly_actor_bus_socket (tly_actor_t *self)
+{
+    assert (self);
+    return tly_reader_bus_socket (self->reader);
+}
+
+void
+tly_actor_on_bus (tly_actor_t *self)
+{
+    assert (self);
+    tly_reader_on_bus (self->reader);
+}
+
 bool
 tly_actor_accepting (tly_actor_t *self)
 {
@@ -592,19 +622,30 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
         return NULL;
     self->config = *config;
     self->ledger = ledger;
-    self->batch = tly_batch_new (ledger, config->worker_pk, config->partition_count);
+    self->batch = tly_batch_new (ledger, config->worker_sk + 32, config->partition_count);
     self->partitions = calloc (config->partition_count, sizeof (s_partition_t));
     self->assigned = calloc (config->partition_count, sizeof (uint64_t));
     self->ready = zlist_new ();
     self->in_batch = zlist_new ();
     self->backlog = zlist_new ();
+    self->snapshots = zlist_new ();
     self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM);
     self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM);
     if (self->audit)
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms);
-    if (!self->batch || !self->catchup || !self->partitions || !self->assigned || !self->ready
-    ||  !self->in_batch || !self->backlog || !self->router || !self->audit) {
+    if (self->router) {
+        tly_reader_config_t reader = {
+            .bus_endpoint = config->bus_endpoint, .lease_ms = config->lease_ms,
+            .partition_count = config->partition_count
+        };
+        memcpy (reader.worker_sk, config->worker_sk, sizeof reader.worker_sk);
+        self->reader = tly_reader_new (&reader, ledger, zsock_resolve (self->router));
+        sodium_memzero (reader.worker_sk, sizeof reader.worker_sk);
+    }
+    if (!self->batch || !self->catchup || !self->reader || !self->partitions || !self->assigned
+    ||  !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
+    ||  !self->audit) {
         tly_actor_destroy (&self);
         return NULL;
     }
@@ -632,12 +673,14 @@ tly_actor_destroy (tly_actor_t **self_p)
     //  and whoever serves the partition next reads the journal first.
     tly_batch_destroy (&self->batch);
     tly_catchup_destroy (&self->catchup);
+    tly_reader_destroy (&self->reader);
     for (uint32_t i = 0; self->partitions && i < self->config.partition_count; i++)
         s_free_routes (&self->partitions [i].held);
     free (self->partitions);
     free (self->assigned);
     s_free_routes (&self->ready);
     s_free_routes (&self->in_batch);
+    s_free_routes (&self->snapshots);
     Tally__AuditReply *reply;
     while (self->backlog && (reply = zlist_pop (self->backlog)))
         tally__audit_reply__free_unpacked (reply, NULL);
@@ -646,6 +689,7 @@ tly_actor_destroy (tly_actor_t **self_p)
         tally__router_to_actor__free_unpacked (self->assignment, NULL);
     zsock_destroy (&self->router);
     zsock_destroy (&self->audit);
+    sodium_memzero (self->config.worker_sk, sizeof self->config.worker_sk);
     free (self);
     *self_p = NULL;
 }

@@ -8,12 +8,15 @@
 //  A partition is UNOWNED (routes answered NOT_OWNER), LOADING (routes held
 //  until the journal has been read to its end) or SERVING. Routes wait in one
 //  arrival-ordered queue; each batch takes them in order, so each user's
-//  messages are applied one at a time in arrival order.
+//  messages are applied one at a time in arrival order. Snapshot requests
+//  and the update bus are the read path (tly_reader): snapshots wait only
+//  for a pending assignment and for their partition's catch-up.
 //
 //  The caller runs the event loop:
-//      zmq_poll on tly_actor_router_socket / tly_actor_audit_socket,
-//      tly_actor_on_router / tly_actor_on_audit when readable,
-//      then tly_actor_tick and tly_actor_flush, every time round.
+//      zmq_poll on tly_actor_router_socket / tly_actor_audit_socket /
+//      tly_actor_bus_socket, tly_actor_on_router / tly_actor_on_audit /
+//      tly_actor_on_bus when readable, then tly_actor_tick and
+//      tly_actor_flush, every time round.
 #ifndef TLY_ACTOR_H_INCLUDED
 #define TLY_ACTOR_H_INCLUDED
 
@@ -38,11 +41,15 @@ typedef struct {
     const char *name;                   //  stable actor name, sent in every hello
     const char *router_endpoint;
     const char *audit_endpoint;
+    const char *bus_endpoint;           //  the router's update bus (XSUB)
     uint32_t partition_count;
     int64_t heartbeat_ms;
     int64_t liveness;                   //  silent heartbeats before the router is gone
     int64_t audit_timeout_ms;           //  deadline of an append or a read
-    uint8_t worker_pk [TLY_KEY_BYTES];  //  the inbox every envelope must name
+    int64_t lease_ms;                   //  objects are published this long after a snapshot
+    uint8_t worker_sk [64];             //  the worker's key (libsodium form: seed | public
+                                        //  key): the inbox every envelope must name, and
+                                        //  the signer of every published object
 } tly_actor_config_t;
 
 typedef struct _tly_actor_t tly_actor_t;
@@ -55,6 +62,7 @@ void tly_actor_destroy (tly_actor_t **self_p);
 //  The sockets to poll. The router socket only while more routes are welcome.
 void *tly_actor_router_socket (tly_actor_t *self);
 void *tly_actor_audit_socket (tly_actor_t *self);
+void *tly_actor_bus_socket (tly_actor_t *self);
 bool tly_actor_accepting (tly_actor_t *self);
 //  Milliseconds until the next deadline (hello, append, read), for zmq_poll.
 long tly_actor_timeout (tly_actor_t *self);
@@ -62,6 +70,7 @@ long tly_actor_timeout (tly_actor_t *self);
 //  Drain what waits on a socket.
 void tly_actor_on_router (tly_actor_t *self);
 void tly_actor_on_audit (tly_actor_t *self);
+void tly_actor_on_bus (tly_actor_t *self);
 //  Hellos, router liveness, append and read deadlines.
 void tly_actor_tick (tly_actor_t *self);
 //  When no batch is in flight: applies a pending assignment and starts the

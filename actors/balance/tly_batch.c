@@ -28,6 +28,7 @@ struct _tly_batch_t {
     s_entry_t *entries;                 //  TLY_ACTOR_BATCH_MAX
     size_t size;
     Tally__RecordDraft **drafts;        //  TLY_ACTOR_BATCH_MAX, in entry order
+    uint64_t **versions;                //  per draft: the version of each event
     size_t n_drafts;
     size_t bytes;                       //  bound of the append so far
     uint8_t *refused;                   //  per partition: did not commit
@@ -51,8 +52,9 @@ tly_batch_new (tly_ledger_t *ledger, const uint8_t worker_pk [TLY_KEY_BYTES],
     self->arena = tly_arena_new (S_ARENA_BLOCK);
     self->entries = calloc (TLY_ACTOR_BATCH_MAX, sizeof (s_entry_t));
     self->drafts = calloc (TLY_ACTOR_BATCH_MAX, sizeof (Tally__RecordDraft *));
+    self->versions = calloc (TLY_ACTOR_BATCH_MAX, sizeof (uint64_t *));
     self->refused = calloc (partition_count, 1);
-    if (!self->arena || !self->entries || !self->drafts || !self->refused)
+    if (!self->arena || !self->entries || !self->drafts || !self->versions || !self->refused)
         tly_batch_destroy (&self);
     return self;
 }
@@ -69,6 +71,7 @@ tly_batch_destroy (tly_batch_t **self_p)
     tly_arena_destroy (&self->arena);
     free (self->entries);
     free (self->drafts);
+    free (self->versions);
     free (self->refused);
     free (self);
     *self_p = NULL;
@@ -150,17 +153,21 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     size_t count = envelope->n_messages;
     entry->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     Tally__Event **events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
+    uint64_t *versions = tly_arena_alloc (self->arena, count * sizeof (uint64_t));
     size_t n_events = 0;
     size_t fresh = 0;
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
+        uint64_t version = 0;
         int rc = tly_ledger_execute (self->ledger, user, envelope->messages [i], self->now_ms,
-                                     self->arena, &entry->results [i], &event);
+                                     self->arena, &entry->results [i], &event, &version);
         if (rc == -1)
             return -1;
         fresh += rc == 0;
-        if (event)
+        if (event) {
+            versions [n_events] = version;
             events [n_events++] = event;
+        }
     }
     entry->n_results = count;
     if (fresh == 0)
@@ -178,6 +185,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     draft->results = entry->results;
     if (tly_ledger_advance (self->ledger, route->partition, epoch, &draft->partition_seq) == -1)
         return -1;
+    self->versions [self->n_drafts] = versions;
     self->drafts [self->n_drafts++] = draft;
     *drafted = true;
     return 0;
@@ -305,6 +313,30 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
         s_refuse_all (self, refused, arg);
     self->settled = true;
     return 0;
+}
+
+const Tally__RecordDraft *
+tly_batch_draft (tly_batch_t *self, size_t index)
+{
+    assert (self);
+    assert (self->settled && index < self->n_drafts);
+    return self->drafts [index];
+}
+
+bool
+tly_batch_committed (tly_batch_t *self, size_t index)
+{
+    assert (self);
+    assert (self->settled && index < self->n_drafts);
+    return !self->refused [self->drafts [index]->partition];
+}
+
+const uint64_t *
+tly_batch_versions (tly_batch_t *self, size_t index)
+{
+    assert (self);
+    assert (self->settled && index < self->n_drafts);
+    return self->versions [index];
 }
 
 size_t

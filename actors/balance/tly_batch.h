@@ -71,6 +71,12 @@ zframe_t *tly_batch_append (tly_batch_t *self, uint64_t request_id);
 //  request (nothing settled: abandon the batch).
 int  tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
                        tly_batch_refused_fn *refused, void *arg);
+//  After settle: draft index, whether it was committed (its partition was
+//  not refused), and the version each of its events brought its user's
+//  balance and purchase log to (one per event, in order).
+const Tally__RecordDraft *tly_batch_draft (tly_batch_t *self, size_t index);
+bool tly_batch_committed (tly_batch_t *self, size_t index);
+const uint64_t *tly_batch_versions (tly_batch_t *self, size_t index);
 //  Sends one ActorToRouter{reply} per route, in order. Returns the number of
 //  answers that could not be sent.
 size_t tly_batch_answer (tly_batch_t *self, void *router);

@@ -11,12 +11,17 @@
 #include "tly_id.h"
 #include "tly_log.h"
 #include "tly_validate.h"
+#include "tly_wire.h"
 
 #define S_TAIL_BYTES  16
 
 struct _tly_ledger_t {
     tly_store_t *store;
     tly_ledger_limits_t limits;
+    bool read_only;
+    uint64_t snapshot_every;            //  applied records between flushes to disk
+    uint64_t pending;                   //  records in the open transaction
+    uint64_t unflushed;                 //  records committed since the last flush
 };
 
 static int
@@ -43,20 +48,48 @@ s_object_tail (const char *domain, const uint8_t user [TLY_KEY_BYTES],
     memcpy (tail, hash, S_TAIL_BYTES);
 }
 
+void
+tly_ledger_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                        const uint8_t key_of [TLY_KEY_BYTES], uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    assert (label && key_of && key);
+    assert (partition <= UINT16_MAX);
+    key [0] = (uint8_t) kind;
+    key [1] = (uint8_t) (partition >> 8);
+    key [2] = (uint8_t) partition;
+    s_object_tail (label, key_of, NULL, key + 3);
+}
+
 //  ---------------------------------------------------------------- effects
 //  The two state changes, shared by execute (live) and apply (replay), so a
 //  replayed record leaves exactly the state its live execution left.
 
 static int
-s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                   const char *balance_id, int64_t initial, int64_t timestamp)
 {
     tly_account_state_t state = {
-        .balance = initial, .last_updated = timestamp, .created = timestamp
+        .balance = initial, .last_updated = timestamp, .created = timestamp, .purchases = 0
     };
     assert (strlen (balance_id) < sizeof state.balance_id);
     strcpy (state.balance_id, balance_id);
-    return tly_store_put_account (self->store, user, &state);
+    if (tly_store_put_account (self->store, user, &state) == -1)
+        return -1;
+    //  The user's balance, root and purchase log find their user by ID.
+    const struct {
+        tly_object_kind_t kind;
+        const char *label;
+    } objects [] = {
+        { TLY_OBJ_BALANCE, "balance" }, { TLY_OBJ_ROOT, "root" },
+        { TLY_OBJ_PURCHASE_LOG, "purchases" }
+    };
+    for (size_t i = 0; i < sizeof objects / sizeof objects [0]; i++) {
+        uint8_t key [TLY_STORE_OBJECT_BYTES];
+        tly_ledger_derived_key (objects [i].kind, partition, objects [i].label, user, key);
+        if (tly_store_put_owner (self->store, key, user) == -1)
+            return -1;
+    }
+    return 0;
 }
 
 static int
@@ -64,11 +97,14 @@ s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                    tly_account_state_t *state, const Tally__PurchaseRecord *record)
 {
     assert (record->balance_after >= 0 && record->balance_after < state->balance);
+    assert (state->purchases < UINT64_MAX - 1);
     state->balance = record->balance_after;
     state->last_updated = record->timestamp;
-    if (tly_store_put_account (self->store, user, state) == -1)
+    state->purchases++;
+    if (tly_store_put_account (self->store, user, state) == -1
+    ||  tly_store_put_purchase (self->store, record) == -1)
         return -1;
-    return tly_store_put_purchase (self->store, record);
+    return tly_store_put_log (self->store, user, state->purchases, record->id);
 }
 
 //  ---------------------------------------------------------------- results
@@ -112,7 +148,7 @@ s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
 static int
 s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
                   const Tally__CreateAccount *create, int64_t now_ms, tly_arena_t *arena,
-                  Tally__MessageResult *result, Tally__Event **event_p)
+                  Tally__MessageResult *result, Tally__Event **event_p, uint64_t *version_p)
 {
     const char *reason = NULL;
     Tally__ErrorCode code = tly_validate_initial_balance (create->initial_balance,
@@ -133,7 +169,8 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         state.balance = create->initial_balance;
         state.last_updated = now_ms;
         state.created = now_ms;
-        if (s_create_account (self, user->pk, state.balance_id, state.balance, now_ms) == -1)
+        if (s_create_account (self, user->pk, user->partition, state.balance_id, state.balance,
+                              now_ms) == -1)
             return -1;
         Tally__AccountCreated *created = tly_arena_alloc (arena, sizeof *created);
         tally__account_created__init (created);
@@ -146,6 +183,7 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         event->kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
         event->account_created = created;
         *event_p = event;
+        *version_p = 1;
     }
     s_set_balance (arena, result, user, &state);
     return 0;
@@ -154,7 +192,7 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
 static int
 s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
                const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
-               Tally__MessageResult *result, Tally__Event **event_p)
+               Tally__MessageResult *result, Tally__Event **event_p, uint64_t *version_p)
 {
     const Tally__Buy *buy = message->buy;
     const char *reason = NULL;
@@ -206,6 +244,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
     event->purchase_recorded = recorded;
     *event_p = event;
+    *version_p = state.purchases + 1;
 
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
     result->purchase = record;
@@ -215,13 +254,14 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
 int
 tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                     const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
-                    Tally__MessageResult **result_p, Tally__Event **event_p)
+                    Tally__MessageResult **result_p, Tally__Event **event_p, uint64_t *version_p)
 {
     assert (self);
     assert (tly_store_in_txn (self->store));
-    assert (user && message && arena && result_p && event_p);
+    assert (user && message && arena && result_p && event_p && version_p);
     assert (user->partition < self->limits.partition_count);
     *event_p = NULL;
+    *version_p = 0;
     Tally__MessageResult *result = tly_arena_alloc (arena, sizeof *result);
     tally__message_result__init (result);
     result->message_id = message->message_id;
@@ -240,11 +280,13 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         return rc == 0 ? 1 : -1;    //  a duplicate answers with the first result
 
     Tally__Event *event = NULL;
+    uint64_t version = 0;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT)
-        rc = s_execute_create (self, user, message->create_account, now_ms, arena, result, &event);
+        rc = s_execute_create (self, user, message->create_account, now_ms, arena, result,
+                               &event, &version);
     else
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY)
-        rc = s_execute_buy (self, user, message, now_ms, arena, result, &event);
+        rc = s_execute_buy (self, user, message, now_ms, arena, result, &event, &version);
     else
         s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
@@ -253,6 +295,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     if (tly_store_put_result (self->store, key, result, false) == -1)
         return -1;
     *event_p = event;
+    *version_p = version;
     return 0;
 }
 
@@ -268,6 +311,7 @@ tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
         return -1;
     assert (applied < UINT64_MAX);
     *partition_seq = applied + 1;
+    self->pending++;
     return tly_store_put_progress (self->store, partition, applied + 1, epoch);
 }
 
@@ -277,10 +321,11 @@ static int
 s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
                  const Tally__AccountCreated *created)
 {
-    tly_object_kind_t kind;
-    uint32_t partition;
-    if (!created->balance_id || tly_object_id_parse (created->balance_id, &kind, &partition, NULL) == -1
-    ||  kind != TLY_OBJ_BALANCE || partition != draft->partition || created->initial_balance < 0)
+    uint8_t key [TLY_STORE_OBJECT_BYTES], derived [TLY_STORE_OBJECT_BYTES];
+    tly_ledger_derived_key (TLY_OBJ_BALANCE, draft->partition, "balance", created->user.data,
+                            derived);
+    if (!created->balance_id || tly_store_object_key (created->balance_id, key) == -1
+    ||  memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
         return s_bad_record (draft, "malformed AccountCreated");
     tly_account_state_t state;
     int rc = tly_store_account (self->store, created->user.data, &state);
@@ -288,7 +333,7 @@ s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
         return -1;
     if (rc == 0)
         return s_bad_record (draft, "AccountCreated for an existing account");
-    return s_create_account (self, created->user.data, created->balance_id,
+    return s_create_account (self, created->user.data, draft->partition, created->balance_id,
                              created->initial_balance, created->timestamp);
 }
 
@@ -381,6 +426,7 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
     if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq,
                                 draft->epoch) == -1)
         return -1;
+    self->pending++;
     return 1;
 }
 
@@ -403,12 +449,52 @@ tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
     return tly_store_account (self->store, user, state);
 }
 
+int
+tly_ledger_each_account (tly_ledger_t *self, tly_ledger_account_fn *fn, void *arg)
+{
+    assert (self && fn);
+    return tly_store_each_account (self->store, fn, arg);
+}
+
 Tally__PurchaseRecord *
 tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena)
 {
     assert (self);
     Tally__PurchaseRecord *record = NULL;
     return tly_store_purchase (self->store, id, arena, &record) == 0 ? record : NULL;
+}
+
+int
+tly_ledger_owner (tly_ledger_t *self, const char *id, uint8_t user [TLY_KEY_BYTES])
+{
+    assert (self && user);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (tly_store_object_key (id, key) == -1)
+        return 1;
+    return tly_store_owner (self->store, key, user);
+}
+
+int
+tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                      size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
+                      size_t *count)
+{
+    assert (self);
+    return tly_store_log (self->store, user, first, max, arena, records, count);
+}
+
+int
+tly_ledger_read_begin (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_read_begin (self->store);
+}
+
+void
+tly_ledger_read_end (tly_ledger_t *self)
+{
+    assert (self);
+    tly_store_read_end (self->store);
 }
 
 //  ---------------------------------------------------------------- lifecycle
@@ -452,10 +538,50 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     if (!self)
         return NULL;
     self->limits = *limits;
+    self->snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     self->store = tly_store_new (path, map_size);
     if (!self->store)
         tly_ledger_destroy (&self);
     return self;
+}
+
+tly_ledger_t *
+tly_ledger_new_reader (const char *path)
+{
+    assert (path);
+    tly_ledger_t *self = calloc (1, sizeof (tly_ledger_t));
+    if (!self)
+        return NULL;
+    //  A reader decides nothing: the limits only bound the partitions asked.
+    self->limits = (tly_ledger_limits_t) { .partition_count = TLY_PARTITIONS_MAX,
+                                           .initial_max = 0, .amount_max = 1 };
+    self->read_only = true;
+    self->store = tly_store_new_reader (path);
+    if (!self->store)
+        tly_ledger_destroy (&self);
+    return self;
+}
+
+void
+tly_ledger_set_snapshot_every (tly_ledger_t *self, uint64_t records)
+{
+    assert (self);
+    assert (records > 0);
+    self->snapshot_every = records;
+}
+
+const tly_ledger_limits_t *
+tly_ledger_limits (tly_ledger_t *self)
+{
+    assert (self);
+    return &self->limits;
+}
+
+bool
+tly_ledger_corrupt (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_corrupt (self->store);
 }
 
 void
@@ -474,20 +600,38 @@ int
 tly_ledger_begin (tly_ledger_t *self)
 {
     assert (self);
+    assert (!self->read_only);
+    self->pending = 0;
     return tly_store_begin (self->store);
 }
 
+//  The map is flushed every snapshot_every committed records, so what is on
+//  disk is never far behind the journal whatever the OS writes back.
 int
 tly_ledger_commit (tly_ledger_t *self)
 {
     assert (self);
-    return tly_store_commit (self->store);
+    uint64_t records = self->pending;
+    self->pending = 0;
+    if (tly_store_commit (self->store) == -1)
+        return -1;
+    self->unflushed += records;
+    if (self->unflushed < self->snapshot_every)
+        return 0;
+    int64_t start = tly_mono_ms ();
+    if (tly_store_sync (self->store) == -1)
+        return 0;                       //  the commit stands; the next flush may work
+    tly_log (TLY_DEBUG, "ledger.flushed", "records=%" PRIu64 " ms=%" PRId64,
+             self->unflushed, tly_mono_ms () - start);
+    self->unflushed = 0;
+    return 0;
 }
 
 void
 tly_ledger_abort (tly_ledger_t *self)
 {
     assert (self);
+    self->pending = 0;
     tly_store_abort (self->store);
 }
 

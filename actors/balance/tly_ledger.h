@@ -6,9 +6,27 @@
 //  abort forgets the whole batch. The tables live in a tly_store: a cache of
 //  the journal, which may be deleted at any time and is rebuilt by catch-up.
 //
+//  Where: tally-balance keeps its state in DIR/balance/NAME, for --data-dir
+//  DIR and --name NAME (tally up: DATA/balance-N/balance/balance-N).
+//
+//  Objects: a user's UserBalance and PurchaseLog are both at version
+//  1 + purchases (version 1 at createAccount, one more per purchase); the
+//  UserPrivateRoot and each PurchaseRecord stay at version 1. Everything,
+//  versions included, follows from the journal's events alone, so a rebuilt
+//  state serves exactly the objects the live one did.
+//
+//  Durability: the state is written without fsync (MDB_NOSYNC | MDB_WRITEMAP).
+//  A crash of the process loses nothing (the page cache survives it); a
+//  crash of the machine may leave the copy on disk behind, or unsound. Every
+//  snapshot_every applied records (executed drafts and replayed records
+//  alike) the ledger flushes the map to disk, which bounds how far behind it
+//  can be; an unsound state is moved aside at the next start (see
+//  tly_store.h), and an empty or deleted one is rebuilt by catch-up,
+//  dedupe results included.
+//
 //      tly_ledger_t *ledger = tly_ledger_new (path, TLY_LMDB_MAP_DEFAULT, &limits);
 //      tly_ledger_begin (ledger);
-//      tly_ledger_execute (ledger, &user, message, now, arena, &result, &event);
+//      tly_ledger_execute (ledger, &user, message, now, arena, &result, &event, &version);
 //      tly_ledger_advance (ledger, partition, epoch, &partition_seq);
 //      tly_ledger_commit (ledger);     //  or tly_ledger_abort
 #ifndef TLY_LEDGER_H_INCLUDED
@@ -19,6 +37,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
+#include "tly_id.h"
 #include "tly_limits.h"
 #include "tly_store.h"
 
@@ -37,15 +56,34 @@ typedef struct {
     uint32_t partition;
 } tly_ledger_user_t;
 
+//  The 19 bytes of a derived object ID: kind, partition, and the first 16
+//  bytes of BLAKE2b-256(label || key_of), as tly_user_object_id derives a
+//  user's objects ("balance", "root", "purchases", "group").
+void tly_ledger_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                             const uint8_t key_of [TLY_KEY_BYTES],
+                             uint8_t key [TLY_STORE_OBJECT_BYTES]);
+
 //  Fills the ID and partition of the user with public key pk.
 void tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
                       uint32_t partition_count);
+
+#define TLY_LEDGER_SNAPSHOT_EVERY   10000   //  applied records between flushes to disk
 
 //  Opens (creating the directory and the environment if needed) the state in
 //  path and takes an exclusive lock on it. Returns NULL on failure (logged).
 tly_ledger_t *tly_ledger_new (const char *path, size_t map_size,
                               const tly_ledger_limits_t *limits);
+//  Opens the state in path (DIR/balance/NAME, as tly_ledger_new takes it)
+//  read-only and without the lock: usable beside a live actor. Only reads
+//  are allowed; every partition below TLY_PARTITIONS_MAX may be asked.
+tly_ledger_t *tly_ledger_new_reader (const char *path);
 void tly_ledger_destroy (tly_ledger_t **self_p);
+//  Applied records between flushes of the map to disk (default
+//  TLY_LEDGER_SNAPSHOT_EVERY).
+void tly_ledger_set_snapshot_every (tly_ledger_t *self, uint64_t records);
+const tly_ledger_limits_t *tly_ledger_limits (tly_ledger_t *self);
+//  LMDB reported corruption: stop, and the next start rebuilds the state.
+bool tly_ledger_corrupt (tly_ledger_t *self);
 
 //  One write transaction at a time. Return 0 or -1 (logged); a failed commit
 //  discards the transaction.
@@ -57,13 +95,15 @@ bool tly_ledger_in_txn (tly_ledger_t *self);
 //  Decides one message of user in the open transaction, as of now_ms. A
 //  message ID seen before returns the stored first result and changes
 //  nothing; otherwise the effects are written, the result is stored for
-//  dedupe, and *event_p is set when the state changed (else NULL). Results
-//  and events live in arena. Returns 0 (decided now), 1 (a duplicate: the
-//  first result), or -1 when storage failed (abort the transaction).
+//  dedupe, and *event_p is set when the state changed (else NULL), with
+//  *version_p the version the user's balance and purchase log reached by
+//  it. Results and events live in arena. Returns 0 (decided now), 1 (a
+//  duplicate: the first result), or -1 when storage failed (abort the
+//  transaction).
 int  tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                          const Tally__InboxMessage *message, int64_t now_ms,
                          tly_arena_t *arena, Tally__MessageResult **result_p,
-                         Tally__Event **event_p);
+                         Tally__Event **event_p, uint64_t *version_p);
 //  Takes the next partition_seq of partition for a new draft and records
 //  epoch, in the open transaction. Returns 0 or -1.
 int  tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
@@ -75,16 +115,34 @@ int  tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
 //  storage failed (logged; abort the transaction).
 int  tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena_t *arena);
 
-//  Reads (in the open transaction, or a fresh read transaction).
+//  Reads see the open transaction, or a fresh read transaction; between
+//  read_begin and read_end they see the last committed state, also while a
+//  write transaction is open (a batch awaiting its journal ack).
+int  tly_ledger_read_begin (tly_ledger_t *self);
+void tly_ledger_read_end (tly_ledger_t *self);
 //  The partition's applied partition_seq and epoch (0, 0 when untouched).
 int  tly_ledger_progress (tly_ledger_t *self, uint32_t partition,
                           uint64_t *applied_seq, uint64_t *epoch);
 //  Returns 0 with the state, 1 when the user has no account, -1 on failure.
 int  tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                          tly_account_state_t *state);
+typedef int (tly_ledger_account_fn) (const uint8_t user [TLY_KEY_BYTES],
+                                     const tly_account_state_t *state, void *arg);
+//  Calls fn for every account, in key order; fn returns 0 to go on, 1 to
+//  stop, -1 to fail. Returns 0 (all seen, or fn stopped) or -1.
+int  tly_ledger_each_account (tly_ledger_t *self, tly_ledger_account_fn *fn, void *arg);
 //  Returns the purchase with object ID id (in arena), or NULL.
 Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id,
                                             tly_arena_t *arena);
+//  The user whose balance, root or purchase log has object ID id: 0 found,
+//  1 none, -1 failure.
+int  tly_ledger_owner (tly_ledger_t *self, const char *id, uint8_t user [TLY_KEY_BYTES]);
+//  The user's purchases numbered first, first + 1, ... (1 is the first ever;
+//  at most max, oldest first) into records, in arena; *count says how many.
+//  Returns 0 or -1.
+int  tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                           uint64_t first, size_t max, tly_arena_t *arena,
+                           Tally__PurchaseRecord **records, size_t *count);
 
 void tly_ledger_test (bool verbose);
 

@@ -9,74 +9,22 @@
 #include <string.h>
 
 #include "tly_id.h"
-#include "tly_sign.h"
+#include "tly_test_client.h"
 
-//  Builds messages and journal drafts the way a client and the actor would.
-typedef struct {
-    tly_account_t account;
-    tly_ledger_user_t user;
-    uint8_t next_id;
-} s_client_t;
-
-static void
-s_client_init (s_client_t *client, uint32_t partition_count)
-{
-    memset (client, 0, sizeof *client);
-    int rc = tly_account_generate (&client->account);
-    assert (rc == 0);
-    tly_ledger_user_init (&client->user, client->account.sign_pk, partition_count);
-    assert (client->user.partition == tly_partition_of (client->account.sign_pk, partition_count));
-    char id [TLY_ID_MAX];
-    tly_account_id (client->account.sign_pk, id);
-    assert (strcmp (id, client->user.id) == 0);
-}
-
-static Tally__InboxMessage *
-s_message (tly_arena_t *arena, s_client_t *client)
-{
-    Tally__InboxMessage *message = tly_arena_alloc (arena, sizeof *message);
-    tally__inbox_message__init (message);
-    message->message_id.len = TLY_MESSAGE_ID_BYTES;
-    message->message_id.data = tly_arena_alloc (arena, TLY_MESSAGE_ID_BYTES);
-    message->message_id.data [0] = ++client->next_id;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_create (tly_arena_t *arena, s_client_t *client, int64_t initial)
-{
-    Tally__InboxMessage *message = s_message (arena, client);
-    Tally__CreateAccount *create = tly_arena_alloc (arena, sizeof *create);
-    tally__create_account__init (create);
-    create->initial_balance = initial;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-    message->create_account = create;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_buy (tly_arena_t *arena, s_client_t *client, const char *item, int64_t amount)
-{
-    Tally__InboxMessage *message = s_message (arena, client);
-    Tally__Buy *buy = tly_arena_alloc (arena, sizeof *buy);
-    tally__buy__init (buy);
-    buy->item_id = (char *) item;
-    buy->amount = amount;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-    message->buy = buy;
-    return message;
-}
+static uint64_t s_version;             //  what the last s_run's event reached
 
 //  Executes one message in its own transaction; returns the result.
 static Tally__MessageResult *
-s_run (tly_ledger_t *ledger, s_client_t *client, Tally__InboxMessage *message,
+s_run (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message,
        tly_arena_t *arena, Tally__Event **event_p)
 {
     Tally__Event *event = NULL;
     Tally__MessageResult *result = NULL;
     assert (tly_ledger_begin (ledger) == 0);
-    assert (tly_ledger_execute (ledger, &client->user, message, 1000, arena, &result, &event) >= 0);
+    assert (tly_ledger_execute (ledger, &client->user, message, 1000, arena, &result, &event,
+                                &s_version) >= 0);
     assert (tly_ledger_commit (ledger) == 0);
+    assert ((event != NULL) == (s_version > 0));
     if (event_p)
         *event_p = event;
     assert (result);
@@ -84,7 +32,7 @@ s_run (tly_ledger_t *ledger, s_client_t *client, Tally__InboxMessage *message,
 }
 
 static int64_t
-s_balance (tly_ledger_t *ledger, s_client_t *client)
+s_balance (tly_ledger_t *ledger, test_client_t *client)
 {
     tly_account_state_t state;
     assert (tly_ledger_account (ledger, client->user.pk, &state) == 0);
@@ -98,61 +46,6 @@ s_error_code (const Tally__MessageResult *result)
          ? result->error->code : TALLY__ERROR_CODE__OK;
 }
 
-//  Executes messages as one envelope of client in an open transaction and
-//  returns the journal draft the actor would append.
-static Tally__RecordDraft *
-s_draft (tly_ledger_t *ledger, s_client_t *client, Tally__InboxMessage **messages, size_t count,
-         uint64_t epoch, tly_arena_t *arena)
-{
-    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
-    envelope.sender.len = TLY_KEY_BYTES;
-    envelope.sender.data = client->account.sign_pk;
-    envelope.inbox.len = TLY_KEY_BYTES;
-    envelope.inbox.data = client->account.sign_pk;
-    envelope.timestamp_ms = 1000;
-    envelope.n_messages = count;
-    envelope.messages = messages;
-    Tally__SignedEnvelope *request = tly_arena_alloc (arena, sizeof *request);
-    tally__signed_envelope__init (request);
-    request->envelope.len = tally__envelope__get_packed_size (&envelope);
-    request->envelope.data = tly_arena_alloc (arena, request->envelope.len);
-    tally__envelope__pack (&envelope, request->envelope.data);
-    request->signature.len = TLY_SIGNATURE_BYTES;
-    request->signature.data = tly_arena_alloc (arena, TLY_SIGNATURE_BYTES);
-    tly_sign_envelope (client->account.sign_sk, request->envelope.data, request->envelope.len,
-                       request->signature.data);
-
-    Tally__RecordDraft *draft = tly_arena_alloc (arena, sizeof *draft);
-    tally__record_draft__init (draft);
-    draft->partition = client->user.partition;
-    draft->epoch = epoch;
-    draft->timestamp_ms = 1000;
-    draft->request = request;
-    draft->results = tly_arena_alloc (arena, count * sizeof (Tally__MessageResult *));
-    draft->events = tly_arena_alloc (arena, count * sizeof (Tally__Event *));
-    for (size_t i = 0; i < count; i++) {
-        Tally__Event *event = NULL;
-        assert (tly_ledger_execute (ledger, &client->user, messages [i], 1000, arena,
-                                    &draft->results [draft->n_results++], &event) >= 0);
-        if (event)
-            draft->events [draft->n_events++] = event;
-    }
-    assert (tly_ledger_advance (ledger, draft->partition, epoch, &draft->partition_seq) == 0);
-    return draft;
-}
-
-//  Packs and unpacks a draft, as it travels through the journal.
-static Tally__RecordDraft *
-s_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena)
-{
-    size_t size = tally__record_draft__get_packed_size (draft);
-    uint8_t *data = tly_arena_alloc (arena, size);
-    tally__record_draft__pack (draft, data);
-    Tally__RecordDraft *copy = tally__record_draft__unpack (tly_arena_allocator (arena), size, data);
-    assert (copy);
-    return copy;
-}
-
 static void
 s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t *arena)
 {
@@ -161,22 +54,23 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     //  One process per state.
     assert (tly_ledger_new (path, 1 << 24, limits) == NULL);
 
-    s_client_t alice, bob;
-    s_client_init (&alice, limits->partition_count);
-    s_client_init (&bob, limits->partition_count);
+    test_client_t alice, bob;
+    test_client_init (&alice, limits->partition_count, UINT32_MAX);
+    test_client_init (&bob, limits->partition_count, UINT32_MAX);
 
     //  createAccount: validated, then created once, never reset.
     Tally__Event *event = NULL;
-    Tally__MessageResult *result = s_run (ledger, &alice, s_create (arena, &alice, 101), arena, &event);
+    Tally__MessageResult *result = s_run (ledger, &alice, test_create (arena, &alice, 101), arena,
+                                          &event);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
-    result = s_run (ledger, &alice, s_create (arena, &alice, -1), arena, &event);
+    result = s_run (ledger, &alice, test_create (arena, &alice, -1), arena, &event);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
-    result = s_run (ledger, &alice, s_create (arena, &alice, 50), arena, &event);
+    result = s_run (ledger, &alice, test_create (arena, &alice, 50), arena, &event);
     assert (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE);
     assert (result->balance->balance == 50 && result->balance->last_updated == 1000);
     assert (strcmp (result->balance->user_id, alice.user.id) == 0);
     assert (event && event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED);
-    assert (event->account_created->initial_balance == 50);
+    assert (event->account_created->initial_balance == 50 && s_version == 1);
     //  The balance ID is deterministic: kind 1, the partition, BLAKE2b("balance" || key).
     uint8_t hash [TLY_HASH_BYTES];
     uint8_t input [7 + TLY_KEY_BYTES];
@@ -186,38 +80,40 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     char expected_id [TLY_ID_MAX];
     tly_object_id (TLY_OBJ_BALANCE, alice.user.partition, hash, expected_id);
     assert (strcmp (result->balance->id, expected_id) == 0);
-    result = s_run (ledger, &alice, s_create (arena, &alice, 100), arena, &event);
+    result = s_run (ledger, &alice, test_create (arena, &alice, 100), arena, &event);
     assert (result->balance->balance == 50 && !event);
     assert (strcmp (result->balance->id, expected_id) == 0);
 
     //  buy: validated, then debited, never below zero.
-    assert (s_error_code (s_run (ledger, &alice, s_buy (arena, &alice, "sword", 0), arena, NULL))
+    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", 0), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, s_buy (arena, &alice, "sword", -5), arena, NULL))
+    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", -5), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, s_buy (arena, &alice, "sword", INT64_MIN), arena, NULL))
-            == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, s_buy (arena, &alice, "sword", limits->amount_max + 1),
+    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", INT64_MIN),
                                  arena, NULL)) == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, s_buy (arena, &alice, "", 5), arena, NULL))
+    assert (s_error_code (s_run (ledger, &alice,
+                                 test_buy (arena, &alice, "sword", limits->amount_max + 1),
+                                 arena, NULL)) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "", 5), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_ITEM);
     assert (s_balance (ledger, &alice) == 50);
 
-    Tally__InboxMessage *sword = s_buy (arena, &alice, "sword", 20);
+    Tally__InboxMessage *sword = test_buy (arena, &alice, "sword", 20);
     result = s_run (ledger, &alice, sword, arena, &event);
     assert (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE);
     assert (result->purchase->balance_after == 30 && result->purchase->amount == 20);
     assert (strcmp (result->purchase->item_id, "sword") == 0);
     assert (event && event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    assert (s_version == 2);            //  the balance and purchase log: one more version
     char purchase_id [TLY_ID_MAX];
     strcpy (purchase_id, result->purchase->id);
     Tally__PurchaseRecord *stored = tly_ledger_purchase (ledger, purchase_id, arena);
     assert (stored && stored->balance_after == 30 && strcmp (stored->user_id, alice.user.id) == 0);
 
-    result = s_run (ledger, &alice, s_buy (arena, &alice, "shield", 31), arena, &event);
+    result = s_run (ledger, &alice, test_buy (arena, &alice, "shield", 31), arena, &event);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
     assert (strcmp (result->error->message, "Insufficient balance") == 0);
-    result = s_run (ledger, &bob, s_buy (arena, &bob, "sword", 1), arena, &event);
+    result = s_run (ledger, &bob, test_buy (arena, &bob, "sword", 1), arena, &event);
     assert (s_error_code (result) == TALLY__ERROR_CODE__NO_ACCOUNT && !event);
     assert (strcmp (result->error->message, "No account found") == 0);
 
@@ -227,20 +123,20 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (strcmp (result->purchase->id, purchase_id) == 0);
     assert (s_balance (ledger, &alice) == 30);
     //  Errors are remembered too: topping up cannot turn an old error into a debit.
-    Tally__InboxMessage *too_much = s_buy (arena, &alice, "crown", 40);
+    Tally__InboxMessage *too_much = test_buy (arena, &alice, "crown", 40);
     assert (s_error_code (s_run (ledger, &alice, too_much, arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     assert (s_error_code (s_run (ledger, &alice, too_much, arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     //  The same message ID from another sender is another message.
-    Tally__InboxMessage *bob_create = s_create (arena, &bob, 10);
+    Tally__InboxMessage *bob_create = test_create (arena, &bob, 10);
     memcpy (bob_create->message_id.data, sword->message_id.data, TLY_MESSAGE_ID_BYTES);
     assert (s_run (ledger, &bob, bob_create, arena, NULL)->balance->balance == 10);
 
     //  Malformed messages.
-    Tally__InboxMessage *no_body = s_message (arena, &alice);
+    Tally__InboxMessage *no_body = test_message (arena, &alice);
     assert (s_error_code (s_run (ledger, &alice, no_body, arena, NULL)) == TALLY__ERROR_CODE__BAD_REQUEST);
-    Tally__InboxMessage *short_id = s_buy (arena, &alice, "sword", 1);
+    Tally__InboxMessage *short_id = test_buy (arena, &alice, "sword", 1);
     short_id->message_id.len = 3;
     assert (s_error_code (s_run (ledger, &alice, short_id, arena, NULL)) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_balance (ledger, &alice) == 30);
@@ -249,14 +145,16 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (tly_ledger_begin (ledger) == 0);
     assert (tly_ledger_in_txn (ledger));
     Tally__MessageResult *first = NULL, *second = NULL;
-    Tally__InboxMessage *spend = s_buy (arena, &alice, "bow", 30);
-    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &first, &event) == 0);
-    assert (first->purchase->balance_after == 0);
-    assert (tly_ledger_execute (ledger, &alice.user, s_buy (arena, &alice, "arrow", 1), 2000, arena,
-                                &second, &event) == 0);
-    assert (s_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event) == 1);
-    assert (second->purchase->balance_after == 0 && !event);
+    Tally__InboxMessage *spend = test_buy (arena, &alice, "bow", 30);
+    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &first, &event,
+                                &s_version) == 0);
+    assert (first->purchase->balance_after == 0 && s_version == 3);
+    assert (tly_ledger_execute (ledger, &alice.user, test_buy (arena, &alice, "arrow", 1), 2000,
+                                arena, &second, &event, &s_version) == 0);
+    assert (s_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && s_version == 0);
+    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event,
+                                &s_version) == 1);
+    assert (second->purchase->balance_after == 0 && !event && s_version == 0);
     uint64_t seq, epoch;
     assert (tly_ledger_advance (ledger, alice.user.partition, 7, &seq) == 0 && seq == 1);
     assert (tly_ledger_advance (ledger, alice.user.partition, 7, &seq) == 0 && seq == 2);
@@ -287,15 +185,15 @@ s_test_overflow (const char *path, tly_arena_t *arena)
                                    .amount_max = INT64_MAX };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger);
-    s_client_t rich;
-    s_client_init (&rich, 1);
-    assert (s_run (ledger, &rich, s_create (arena, &rich, INT64_MAX), arena, NULL)->balance->balance
+    test_client_t rich;
+    test_client_init (&rich, 1, UINT32_MAX);
+    assert (s_run (ledger, &rich, test_create (arena, &rich, INT64_MAX), arena, NULL)->balance->balance
             == INT64_MAX);
-    assert (s_run (ledger, &rich, s_buy (arena, &rich, "world", INT64_MAX), arena, NULL)
+    assert (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL)
             ->purchase->balance_after == 0);
-    assert (s_error_code (s_run (ledger, &rich, s_buy (arena, &rich, "world", INT64_MAX), arena, NULL))
+    assert (s_error_code (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_error_code (s_run (ledger, &rich, s_buy (arena, &rich, "world", INT64_MIN), arena, NULL))
+    assert (s_error_code (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MIN), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
     assert (s_balance (ledger, &rich) == 0);
     tly_ledger_destroy (&ledger);
@@ -308,16 +206,16 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     tly_ledger_t *live = tly_ledger_new (live_path, 1 << 24, limits);
     tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, limits);
     assert (live && replay);
-    s_client_t carol;
-    s_client_init (&carol, limits->partition_count);
+    test_client_t carol;
+    test_client_init (&carol, limits->partition_count, UINT32_MAX);
 
     //  Two envelopes executed live, as the journal would hand them back.
-    Tally__InboxMessage *one [] = { s_create (arena, &carol, 100), s_buy (arena, &carol, "gem", 30) };
-    Tally__InboxMessage *two [] = { s_buy (arena, &carol, "gem", 30), one [1],
-                                    s_buy (arena, &carol, "ring", 500) };
+    Tally__InboxMessage *one [] = { test_create (arena, &carol, 100), test_buy (arena, &carol, "gem", 30) };
+    Tally__InboxMessage *two [] = { test_buy (arena, &carol, "gem", 30), one [1],
+                                    test_buy (arena, &carol, "ring", 500) };
     assert (tly_ledger_begin (live) == 0);
-    Tally__RecordDraft *first = s_round_trip (s_draft (live, &carol, one, 2, 3, arena), arena);
-    Tally__RecordDraft *second = s_round_trip (s_draft (live, &carol, two, 3, 3, arena), arena);
+    Tally__RecordDraft *first = test_round_trip (test_draft (live, &carol, one, 2, 3, 1000, arena, NULL), arena);
+    Tally__RecordDraft *second = test_round_trip (test_draft (live, &carol, two, 3, 3, 1000, arena, NULL), arena);
     assert (tly_ledger_commit (live) == 0);
     assert (first->partition_seq == 1 && second->partition_seq == 2);
     assert (first->n_events == 2 && second->n_events == 1);
@@ -341,6 +239,7 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     assert (live_state.balance == replay_state.balance);
     assert (live_state.last_updated == replay_state.last_updated);
     assert (live_state.created == replay_state.created);
+    assert (live_state.purchases == 2 && replay_state.purchases == 2);
     assert (replay_state.balance == 40);
     uint64_t seq, epoch;
     assert (tly_ledger_progress (replay, carol.user.partition, &seq, &epoch) == 0);
@@ -351,20 +250,22 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     assert (tly_ledger_begin (replay) == 0);
     Tally__MessageResult *result = NULL;
     Tally__Event *event = NULL;
-    assert (tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event) == 1);
+    assert (tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event,
+                                &s_version) == 1);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
-    assert (tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event) == 1);
+    assert (tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event,
+                                &s_version) == 1);
     assert (result->purchase->balance_after == 70 && !event);
     tly_ledger_abort (replay);
 
     //  A record that does not follow the state is refused.
-    Tally__RecordDraft *forged = s_round_trip (second, arena);
+    Tally__RecordDraft *forged = test_round_trip (second, arena);
     forged->partition_seq = 3;
     forged->events [0]->purchase_recorded->balance_after = 35;
     assert (tly_ledger_begin (replay) == 0);
     assert (tly_ledger_apply (replay, forged, arena) == -1);
     tly_ledger_abort (replay);
-    forged = s_round_trip (first, arena);
+    forged = test_round_trip (first, arena);
     forged->partition_seq = 3;
     assert (tly_ledger_begin (replay) == 0);
     assert (tly_ledger_apply (replay, forged, arena) == -1);
@@ -376,6 +277,118 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     tly_ledger_destroy (&replay);
 }
 
+static int
+s_sum (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    (void) user;
+    int64_t *sum = arg;
+    *sum += state->balance;
+    return 0;
+}
+
+static int
+s_first (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    (void) user;
+    (void) state;
+    (*(int *) arg)++;
+    return 1;
+}
+
+//  Versions, the purchase log and its index, the owners of derived objects,
+//  and a reader beside the live ledger.
+static void
+s_test_objects (const char *path, tly_arena_t *arena)
+{
+    tly_ledger_limits_t limits = { .partition_count = 8, .initial_max = 1000, .amount_max = 10 };
+    tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
+    assert (ledger);
+    tly_ledger_set_snapshot_every (ledger, 7);     //  flushes along the way
+    assert (tly_ledger_limits (ledger)->initial_max == 1000);
+    test_client_t dora, eve;
+    test_client_init (&dora, limits.partition_count, UINT32_MAX);
+    test_client_init (&eve, limits.partition_count, UINT32_MAX);
+    s_run (ledger, &dora, test_create (arena, &dora, 1000), arena, NULL);
+    s_run (ledger, &eve, test_create (arena, &eve, 5), arena, NULL);
+    const size_t buys = 150;
+    for (size_t i = 1; i <= buys; i++) {
+        char item [16];
+        snprintf (item, sizeof item, "item-%zu", i);
+        Tally__MessageResult *result = s_run (ledger, &dora, test_buy (arena, &dora, item, 1),
+                                              arena, NULL);
+        assert (result->purchase->balance_after == (int64_t) (1000 - i));
+        assert (s_version == i + 1);
+        tly_arena_reset (arena);
+    }
+    s_run (ledger, &dora, test_buy (arena, &dora, "too-much", 10000), arena, NULL);
+    assert (s_version == 0);
+    tly_account_state_t state;
+    assert (tly_ledger_account (ledger, dora.user.pk, &state) == 0);
+    assert (state.purchases == buys && state.balance == 1000 - (int64_t) buys);
+
+    //  The log: any window, oldest first, numbered from 1.
+    Tally__PurchaseRecord *records [100];
+    size_t count = 0;
+    assert (tly_ledger_purchases (ledger, dora.user.pk, 51, 100, arena, records, &count) == 0);
+    assert (count == 100);
+    for (size_t i = 0; i < count; i++) {
+        char item [16];
+        snprintf (item, sizeof item, "item-%zu", 51 + i);
+        assert (strcmp (records [i]->item_id, item) == 0);
+        assert (records [i]->balance_after == (int64_t) (1000 - 51 - i));
+    }
+    assert (tly_ledger_purchases (ledger, dora.user.pk, 149, 100, arena, records, &count) == 0);
+    assert (count == 2 && strcmp (records [1]->item_id, "item-150") == 0);
+    assert (tly_ledger_purchases (ledger, eve.user.pk, 1, 100, arena, records, &count) == 0);
+    assert (count == 0);
+
+    //  Each derived object names its user; nothing else does.
+    const tly_object_kind_t kinds [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG };
+    for (size_t i = 0; i < 3; i++) {
+        char id [TLY_ID_MAX];
+        uint8_t user [TLY_KEY_BYTES];
+        tly_user_object_id (kinds [i], dora.account.sign_pk, limits.partition_count, id);
+        assert (tly_ledger_owner (ledger, id, user) == 0);
+        assert (memcmp (user, dora.user.pk, TLY_KEY_BYTES) == 0);
+        tly_user_object_id (kinds [i], eve.account.sign_pk, limits.partition_count, id);
+        assert (tly_ledger_owner (ledger, id, user) == 0);
+        assert (memcmp (user, eve.user.pk, TLY_KEY_BYTES) == 0);
+    }
+    char other [TLY_ID_MAX];
+    uint8_t user [TLY_KEY_BYTES];
+    tly_user_object_id (TLY_OBJ_GROUP, dora.account.sign_pk, limits.partition_count, other);
+    assert (tly_ledger_owner (ledger, other, user) == 1);
+    assert (tly_ledger_owner (ledger, "co_zNotAnObject", user) == 1);
+    assert (tly_ledger_owner (ledger, NULL, user) == 1);
+
+    //  Committed reads ignore the open transaction.
+    assert (tly_ledger_begin (ledger) == 0);
+    Tally__MessageResult *result = NULL;
+    Tally__Event *event = NULL;
+    assert (tly_ledger_execute (ledger, &eve.user, test_buy (arena, &eve, "pin", 1), 3000, arena,
+                                &result, &event, &s_version) == 0 && s_version == 2);
+    assert (s_balance (ledger, &eve) == 4);
+    assert (tly_ledger_read_begin (ledger) == 0);
+    assert (s_balance (ledger, &eve) == 5);
+    tly_ledger_read_end (ledger);
+    tly_ledger_abort (ledger);
+
+    //  A reader beside the live ledger: every account, any partition.
+    tly_ledger_t *reader = tly_ledger_new_reader (path);
+    assert (reader);
+    int64_t sum = 0;
+    assert (tly_ledger_each_account (reader, s_sum, &sum) == 0);
+    assert (sum == 1000 - (int64_t) buys + 5);
+    int seen = 0;
+    assert (tly_ledger_each_account (reader, s_first, &seen) == 0 && seen == 1);
+    uint64_t seq, epoch;
+    assert (tly_ledger_progress (reader, TLY_PARTITIONS_MAX - 1, &seq, &epoch) == 0 && seq == 0);
+    assert (!tly_ledger_corrupt (reader) && !tly_ledger_corrupt (ledger));
+    tly_ledger_destroy (&reader);
+    tly_ledger_destroy (&ledger);
+    assert (tly_ledger_new_reader ("/nonexistent/tly_ledger_test") == NULL);
+}
+
 void
 tly_ledger_test (bool verbose)
 {
@@ -384,8 +397,8 @@ tly_ledger_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [] = "/tmp/tly_ledger_test_XXXXXX";
     assert (mkdtemp (root));
-    char path [4][sizeof root + 16];
-    for (int i = 0; i < 4; i++)
+    char path [5][sizeof root + 16];
+    for (int i = 0; i < 5; i++)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
 
     tly_arena_t *arena = tly_arena_new (4096);
@@ -394,6 +407,8 @@ tly_ledger_test (bool verbose)
     s_test_overflow (path [1], arena);
     tly_arena_reset (arena);
     s_test_apply (path [2], path [3], &limits, arena);
+    tly_arena_reset (arena);
+    s_test_objects (path [4], arena);
     tly_arena_destroy (&arena);
 
     char command [sizeof root + 16];

@@ -1,15 +1,27 @@
 //  tly_store - the balance actor's LMDB tables, typed.
 //
-//  One LMDB environment in a directory, opened with MDB_NOSYNC (it is a cache
-//  of the journal) and locked against a second process:
+//  One LMDB environment in a directory, opened with MDB_NOSYNC | MDB_WRITEMAP
+//  (it is a cache of the journal) and locked against a second writer:
 //    accounts    user public key (32)                  -> balance, last_updated,
-//                                                         created (i64 BE), id
+//                                                         created (i64 BE),
+//                                                         purchases (u64 BE), id
 //    purchases   purchase object ID bytes (19)          -> PurchaseRecord bytes
+//    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
+//    owners      object ID bytes (19)                   -> user (32), for the
+//                                                         user's balance, root and log
 //    dedupe      user public key (32) | message ID (16) -> MessageResult bytes
 //    partitions  partition u32 BE                      -> applied partition_seq
 //                                                         u64 BE | epoch u64 BE
+//    meta        "schema"                              -> layout version (u32 BE)
 //  Writes go through the one open write transaction. Reads see that
-//  transaction (pending writes included) or use a short read transaction.
+//  transaction (pending writes included), or, between read_begin and
+//  read_end, the last committed state even while a write transaction is open.
+//
+//  A state that does not open (LMDB says it is not a valid environment, or
+//  corrupt), or whose layout is not this one, is moved aside to
+//  PATH.corrupt-<unix ms> and replaced by an empty one: catch-up rebuilds it
+//  from the journal. So is one in which LMDB reported corruption while
+//  running (a marker file tells the next start).
 #ifndef TLY_STORE_H_INCLUDED
 #define TLY_STORE_H_INCLUDED
 
@@ -21,19 +33,27 @@
 #include "tly_limits.h"
 
 #define TLY_STORE_DEDUPE_KEY_BYTES  (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)
+#define TLY_STORE_OBJECT_BYTES      19      //  kind | partition (2, BE) | 16 bytes
 
 typedef struct {
     char balance_id [TLY_ID_MAX];
     int64_t balance;
     int64_t last_updated;               //  Unix ms
     int64_t created;                    //  Unix ms
+    uint64_t purchases;                 //  purchases recorded in all
 } tly_account_state_t;
 
 typedef struct _tly_store_t tly_store_t;
 
+//  Called for each account; returns 0 to go on, 1 to stop, -1 to fail.
+typedef int (tly_store_account_fn) (const uint8_t user [TLY_KEY_BYTES],
+                                    const tly_account_state_t *state, void *arg);
+
 //  Opens (creating the directory and the tables if needed) the store in path.
 //  Returns NULL on failure (logged), also when another process holds it.
 tly_store_t *tly_store_new (const char *path, size_t map_size);
+//  Opens an existing store read-only, without the lock, beside a live writer.
+tly_store_t *tly_store_new_reader (const char *path);
 void tly_store_destroy (tly_store_t **self_p);
 
 //  One write transaction at a time. Return 0 or -1 (logged); a failed commit
@@ -42,6 +62,16 @@ int  tly_store_begin (tly_store_t *self);
 int  tly_store_commit (tly_store_t *self);
 void tly_store_abort (tly_store_t *self);
 bool tly_store_in_txn (tly_store_t *self);
+//  Reads of the committed state, also while a write transaction is open.
+int  tly_store_read_begin (tly_store_t *self);
+void tly_store_read_end (tly_store_t *self);
+//  Flushes the map to disk (data and meta pages). Returns 0 or -1.
+int  tly_store_sync (tly_store_t *self);
+//  LMDB reported corruption: the state should be rebuilt (next start does).
+bool tly_store_corrupt (tly_store_t *self);
+
+//  The 19 bytes of object ID text (kind, partition, tail). Returns 0 or -1.
+int  tly_store_object_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES]);
 
 //  Getters return 0 (found), 1 (absent) or -1 (failure, logged).
 //  Putters need the write transaction and return 0 or -1.
@@ -49,6 +79,8 @@ int  tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                         tly_account_state_t *state);
 int  tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                             const tly_account_state_t *state);
+//  Every account in key order. Returns 0 (all seen, or fn stopped) or -1.
+int  tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg);
 //  An untouched partition reads as applied_seq 0, epoch 0 (and returns 0).
 int  tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq,
                          uint64_t *epoch);
@@ -66,6 +98,20 @@ int  tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
                          Tally__PurchaseRecord **record_p);
 //  Stores record under its ID; -1 when the ID is not a purchase ID.
 int  tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record);
+//  Numbers purchase id as user's purchase number (1, 2, ...).
+int  tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
+                        const char *id);
+//  user's purchases numbered first, first + 1, ... (at most max), oldest
+//  first, into records (unpacked into arena); *count says how many. A gap
+//  in the numbering is a corrupt state. Returns 0 or -1.
+int  tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                    size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
+                    size_t *count);
+//  The user an object (balance, root, log) belongs to.
+int  tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                      uint8_t user [TLY_KEY_BYTES]);
+int  tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                          const uint8_t user [TLY_KEY_BYTES]);
 
 void tly_store_test (bool verbose);
 

@@ -78,7 +78,9 @@ s_find (const char *dir, int depth, char **dirs, size_t *count)
     struct dirent *entry;
     while (rc == 0 && (entry = readdir (listing))) {
         //  Every level tally up and tally-balance make is named balance...
-        if (strncmp (entry->d_name, "balance", strlen ("balance")) != 0)
+        //  A state the actor moved aside (NAME.corrupt-<ms>) is not live state.
+        if (strncmp (entry->d_name, "balance", strlen ("balance")) != 0
+        ||  strstr (entry->d_name, ".corrupt-"))
             continue;
         char child [AUDIT_PATH_MAX];
         if ((size_t) snprintf (child, sizeof child, "%s/%s", dir, entry->d_name) < sizeof child)

@@ -1,0 +1,59 @@
+//  tly_bus - a balance actor's end of the update bus.
+//
+//  An XPUB socket connected to the router's XSUB (--bus). A bus message is
+//  two frames: the topic, the 19 raw bytes of the object ID, then a
+//  BusObject{object = SignedObject, requester}. The router subscribes to
+//  everything, so nothing published is filtered here, and everything goes
+//  out in publication order; the subscription messages that come up from
+//  the gateways (first byte 1 subscribe, 0 unsubscribe, then the topic)
+//  tell which objects somebody watches. Only those, and for lease_ms any
+//  object whose snapshot was published (the gateway's subscription may still
+//  be on its way), are worth signing and publishing.
+//
+//  Publishing never blocks: past the high-water mark XPUB drops, and a
+//  gateway resyncs when it sees a version gap.
+//
+//      if (tly_bus_watched (bus, topic))
+//          tly_bus_publish (bus, topic, state, NULL);
+#ifndef TLY_BUS_H_INCLUDED
+#define TLY_BUS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_limits.h"
+
+#define TLY_BUS_TOPIC_BYTES     19
+#define TLY_BUS_SEND_HWM        100000  //  messages queued towards the router before drops
+#define TLY_BUS_LEASE_MS        60000   //  an object is published this long after its snapshot
+#define TLY_BUS_REQUESTER_MAX   32      //  bytes of SnapshotRequest.requester
+//  Topics tracked. Past this, every object counts as watched while the
+//  subscriptions that did not fit last (publishing too much is safe), and
+//  new leases are not kept (a gateway that misses an update resyncs).
+#define TLY_BUS_TOPICS_MAX      1000000
+#define TLY_BUS_DRAIN_MAX       1024    //  subscription messages read per turn
+
+typedef struct _tly_bus_t tly_bus_t;
+
+//  Connects to endpoint; signs with the worker's sign_sk (libsodium form).
+//  Returns NULL on failure (logged).
+tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [64], int64_t lease_ms);
+void tly_bus_destroy (tly_bus_t **self_p);
+
+//  The socket to poll for subscription messages, and what to do when it is readable.
+void *tly_bus_socket (tly_bus_t *self);
+void tly_bus_on_socket (tly_bus_t *self);
+//  Nobody watches anything: no subscription, no lease.
+bool tly_bus_idle (tly_bus_t *self);
+bool tly_bus_watched (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES]);
+//  Signs state and publishes it on topic. With a requester (a snapshot, at
+//  most TLY_BUS_REQUESTER_MAX bytes) the topic is leased. Returns 0, or -1
+//  when the socket refused the message (logged).
+int  tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                      const Tally__ObjectState *state, const ProtobufCBinaryData *requester);
+//  Forgets expired leases.
+void tly_bus_tick (tly_bus_t *self);
+
+void tly_bus_test (bool verbose);
+
+#endif

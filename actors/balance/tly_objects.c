@@ -1,0 +1,402 @@
+//  tly_objects - the objects a balance actor serves on the read path.
+#include "tly_objects.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tly_log.h"
+
+struct _tly_objects_t {
+    tly_ledger_t *ledger;               //  not owned
+    uint8_t worker [TLY_KEY_BYTES];
+    char worker_id [TLY_ID_MAX];
+    char service_id [TLY_ID_MAX];
+    char service_group_id [TLY_ID_MAX];
+};
+
+tly_objects_t *
+tly_objects_new (tly_ledger_t *ledger, const uint8_t worker [TLY_KEY_BYTES])
+{
+    assert (ledger && worker);
+    tly_objects_t *self = calloc (1, sizeof (tly_objects_t));
+    if (!self)
+        return NULL;
+    self->ledger = ledger;
+    memcpy (self->worker, worker, TLY_KEY_BYTES);
+    tly_account_id (worker, self->worker_id);
+    tly_service_object_id (worker, self->service_id);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    tly_ledger_derived_key (TLY_OBJ_GROUP, 0, "service-group", worker, key);
+    tly_object_id (TLY_OBJ_GROUP, 0, key + 3, self->service_group_id);
+    return self;
+}
+
+void
+tly_objects_destroy (tly_objects_t **self_p)
+{
+    assert (self_p);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------- building
+
+static char *
+s_id (tly_arena_t *arena, const uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    char *id = tly_arena_alloc (arena, TLY_ID_MAX);
+    tly_object_id ((tly_object_kind_t) key [0], (uint32_t) key [1] << 8 | key [2], key + 3, id);
+    return id;
+}
+
+static char *
+s_account_id (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES])
+{
+    char *id = tly_arena_alloc (arena, TLY_ID_MAX);
+    tly_account_id (user, id);
+    return id;
+}
+
+static ProtobufCBinaryData
+s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
+{
+    ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
+    memcpy (bytes.data, data, size);
+    return bytes;
+}
+
+//  A group owned by the worker with one member (user, or everyone when NULL).
+static Tally__Group *
+s_group (tly_objects_t *self, char *id, const uint8_t *user, Tally__Role role, tly_arena_t *arena)
+{
+    Tally__GroupMember *member = tly_arena_alloc (arena, sizeof *member);
+    tally__group_member__init (member);
+    if (user)
+        member->account = s_bytes (arena, user, TLY_KEY_BYTES);
+    member->role = role;
+    Tally__Group *group = tly_arena_alloc (arena, sizeof *group);
+    tally__group__init (group);
+    group->id = id;
+    group->owner = s_bytes (arena, self->worker, TLY_KEY_BYTES);
+    group->n_members = 1;
+    group->members = tly_arena_alloc (arena, sizeof (Tally__GroupMember *));
+    group->members [0] = member;
+    return group;
+}
+
+//  The owner group of the user's object of kind, in partition.
+static Tally__Group *
+s_user_group (tly_objects_t *self, tly_object_kind_t kind, uint32_t partition,
+              const uint8_t user [TLY_KEY_BYTES], tly_arena_t *arena)
+{
+    const char *label = kind == TLY_OBJ_BALANCE ? "balance-group"
+                      : kind == TLY_OBJ_ROOT ? "root-group" : "group";
+    assert (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
+         || kind == TLY_OBJ_PURCHASE);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    tly_ledger_derived_key (TLY_OBJ_GROUP, partition, label, user, key);
+    Tally__Role role = kind == TLY_OBJ_ROOT ? TALLY__ROLE__WRITER : TALLY__ROLE__READER;
+    return s_group (self, s_id (arena, key), user, role, arena);
+}
+
+static Tally__ObjectState *
+s_state (char *id, uint64_t version, int64_t updated_ms, Tally__Group *group, tly_arena_t *arena)
+{
+    Tally__ObjectValue *value = tly_arena_alloc (arena, sizeof *value);
+    tally__object_value__init (value);
+    Tally__ObjectState *state = tly_arena_alloc (arena, sizeof *state);
+    tally__object_state__init (state);
+    state->object_id = id;
+    state->version = version;
+    state->updated_ms = updated_ms;
+    state->value = value;
+    state->group = group;
+    return state;
+}
+
+static void
+s_set_balance (Tally__ObjectState *state, char *user_id, int64_t balance, int64_t last_updated,
+               tly_arena_t *arena)
+{
+    Tally__UserBalance *value = tly_arena_alloc (arena, sizeof *value);
+    tally__user_balance__init (value);
+    value->id = state->object_id;
+    value->user_id = user_id;
+    value->balance = balance;
+    value->last_updated = last_updated;
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
+    state->value->balance = value;
+}
+
+static void
+s_set_root (Tally__ObjectState *state, char *user_id, char *balance_id, char *purchases_id,
+            tly_arena_t *arena)
+{
+    Tally__UserPrivateRoot *value = tly_arena_alloc (arena, sizeof *value);
+    tally__user_private_root__init (value);
+    value->id = state->object_id;
+    value->user_id = user_id;
+    value->balance_id = balance_id;
+    value->purchases_id = purchases_id;
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ROOT;
+    state->value->root = value;
+}
+
+static void
+s_set_log (Tally__ObjectState *state, char *user_id, uint64_t count,
+           Tally__PurchaseRecord **records, size_t n_records, tly_arena_t *arena)
+{
+    Tally__PurchaseLog *value = tly_arena_alloc (arena, sizeof *value);
+    tally__purchase_log__init (value);
+    value->id = state->object_id;
+    value->user_id = user_id;
+    value->count = count;
+    value->records = records;
+    value->n_records = n_records;
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASES;
+    state->value->purchases = value;
+}
+
+//  ---------------------------------------------------------------- permission
+
+bool
+tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
+                      const uint8_t reader [TLY_KEY_BYTES])
+{
+    assert (self && group && reader);
+    if (memcmp (reader, self->worker, TLY_KEY_BYTES) == 0)
+        return true;
+    if (group->owner.len == TLY_KEY_BYTES && memcmp (group->owner.data, reader, TLY_KEY_BYTES) == 0)
+        return true;
+    for (size_t i = 0; i < group->n_members; i++) {
+        const Tally__GroupMember *member = group->members [i];
+        if (member->role == TALLY__ROLE__NO_ROLE)
+            continue;
+        if (member->account.len == 0)
+            return true;                //  everyone
+        if (member->account.len == TLY_KEY_BYTES
+        &&  memcmp (member->account.data, reader, TLY_KEY_BYTES) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  ---------------------------------------------------------------- snapshots
+
+//  A user's balance, root or purchase log, found through the owners index.
+static Tally__ErrorCode
+s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kind,
+               uint32_t partition, const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena,
+               Tally__ObjectState **state_p)
+{
+    uint8_t user [TLY_KEY_BYTES];
+    tly_account_state_t account;
+    int rc = tly_ledger_owner (self->ledger, object_id, user);
+    if (rc == 0)
+        rc = tly_ledger_account (self->ledger, user, &account);
+    if (rc != 0)
+        return rc == 1 ? TALLY__ERROR_CODE__NOT_FOUND : TALLY__ERROR_CODE__INTERNAL;
+    Tally__Group *group = s_user_group (self, kind, partition, user, arena);
+    if (!tly_objects_may_read (self, group, reader))
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+
+    char *id = tly_arena_strdup (arena, object_id);
+    char *user_id = s_account_id (arena, user);
+    uint64_t version = account.purchases + 1;
+    Tally__ObjectState *state;
+    if (kind == TLY_OBJ_BALANCE) {
+        state = s_state (id, version, account.last_updated, group, arena);
+        s_set_balance (state, user_id, account.balance, account.last_updated, arena);
+    }
+    else
+    if (kind == TLY_OBJ_ROOT) {
+        uint8_t key [TLY_STORE_OBJECT_BYTES];
+        tly_ledger_derived_key (TLY_OBJ_PURCHASE_LOG, partition, "purchases", user, key);
+        state = s_state (id, 1, account.created, group, arena);
+        s_set_root (state, user_id, tly_arena_strdup (arena, account.balance_id), s_id (arena, key),
+                    arena);
+    }
+    else {
+        assert (kind == TLY_OBJ_PURCHASE_LOG);
+        uint64_t first = account.purchases > TLY_OBJECTS_LOG_WINDOW
+                       ? account.purchases - TLY_OBJECTS_LOG_WINDOW + 1 : 1;
+        Tally__PurchaseRecord **records = tly_arena_alloc (
+            arena, TLY_OBJECTS_LOG_WINDOW * sizeof (Tally__PurchaseRecord *));
+        size_t count = 0;
+        if (account.purchases > 0
+        &&  tly_ledger_purchases (self->ledger, user, first, TLY_OBJECTS_LOG_WINDOW, arena,
+                                  records, &count) == -1)
+            return TALLY__ERROR_CODE__INTERNAL;
+        if (count != account.purchases - first + 1 && account.purchases > 0) {
+            tly_log (TLY_ERROR, "objects.log_short", "object_id=%s purchases=%" PRIu64
+                     " found=%zu", object_id, account.purchases, count);
+            return TALLY__ERROR_CODE__INTERNAL;
+        }
+        state = s_state (id, version, account.last_updated, group, arena);
+        s_set_log (state, user_id, account.purchases, records, count, arena);
+    }
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+static Tally__ErrorCode
+s_purchase (tly_objects_t *self, const char *object_id, uint32_t partition,
+            const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    Tally__PurchaseRecord *record = tly_ledger_purchase (self->ledger, object_id, arena);
+    if (!record)
+        return TALLY__ERROR_CODE__NOT_FOUND;
+    uint8_t user [TLY_KEY_BYTES];
+    if (tly_account_id_parse (record->user_id, user) == -1) {
+        tly_log (TLY_ERROR, "objects.bad_purchase", "object_id=%s", object_id);
+        return TALLY__ERROR_CODE__INTERNAL;
+    }
+    Tally__Group *group = s_user_group (self, TLY_OBJ_PURCHASE, partition, user, arena);
+    if (!tly_objects_may_read (self, group, reader))
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+    Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
+    state->value->purchase = record;
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+//  Public facts, readable by everyone. It never changes: version 1, and no
+//  update time (0) so that every owner of partition 0 serves the same bytes.
+static Tally__ErrorCode
+s_service (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    const tly_ledger_limits_t *limits = tly_ledger_limits (self->ledger);
+    Tally__ServiceInfo *value = tly_arena_alloc (arena, sizeof *value);
+    tally__service_info__init (value);
+    value->id = self->service_id;
+    value->worker_id = self->worker_id;
+    value->max_initial_balance = limits->initial_max;
+    value->max_amount = limits->amount_max;
+    value->partition_count = limits->partition_count;
+    Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
+    Tally__ObjectState *state = s_state (self->service_id, 1, 0, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_SERVICE;
+    state->value->service = value;
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+Tally__ErrorCode
+tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t partition,
+                      const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena,
+                      Tally__ObjectState **state_p)
+{
+    assert (self && reader && arena && state_p);
+    *state_p = NULL;
+    tly_object_kind_t kind;
+    uint32_t id_partition;
+    if (!object_id || tly_object_id_parse (object_id, &kind, &id_partition, NULL) == -1
+    ||  id_partition != partition)
+        return TALLY__ERROR_CODE__NOT_FOUND;
+    if (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG)
+        return s_user_object (self, object_id, kind, partition, reader, arena, state_p);
+    if (kind == TLY_OBJ_PURCHASE)
+        return s_purchase (self, object_id, partition, reader, arena, state_p);
+    if (kind == TLY_OBJ_SERVICE && strcmp (object_id, self->service_id) == 0)
+        return s_service (self, arena, state_p);
+    return TALLY__ERROR_CODE__NOT_FOUND;
+}
+
+//  ---------------------------------------------------------------- updates
+
+void
+tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                  tly_object_ref_t refs [TLY_OBJECTS_REFS])
+{
+    assert (user && refs);
+    static const struct {
+        tly_object_kind_t kind;
+        const char *label;
+    } objects [TLY_OBJECTS_REFS] = {
+        { TLY_OBJ_ROOT, "root" }, { TLY_OBJ_BALANCE, "balance" },
+        { TLY_OBJ_PURCHASE_LOG, "purchases" }
+    };
+    for (size_t i = 0; i < TLY_OBJECTS_REFS; i++) {
+        refs [i].kind = objects [i].kind;
+        tly_ledger_derived_key (objects [i].kind, partition, objects [i].label, user, refs [i].key);
+    }
+}
+
+bool
+tly_objects_changes (const Tally__Event *event, const tly_object_ref_t *ref)
+{
+    assert (event && ref);
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
+        return true;
+    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    return ref->kind != TLY_OBJ_ROOT;   //  the root never changes
+}
+
+static Tally__ObjectState *
+s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__AccountCreated *created,
+           uint32_t partition, tly_arena_t *arena)
+{
+    const uint8_t *user = created->user.data;
+    char *user_id = s_account_id (arena, user);
+    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    Tally__ObjectState *state = s_state (s_id (arena, ref->key), 1, created->timestamp, group,
+                                         arena);
+    if (ref->kind == TLY_OBJ_BALANCE)
+        s_set_balance (state, user_id, created->initial_balance, created->timestamp, arena);
+    else
+    if (ref->kind == TLY_OBJ_ROOT) {
+        uint8_t key [TLY_STORE_OBJECT_BYTES];
+        tly_ledger_derived_key (TLY_OBJ_PURCHASE_LOG, partition, "purchases", user, key);
+        s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
+    }
+    else
+        s_set_log (state, user_id, 0, NULL, 0, arena);
+    return state;
+}
+
+static Tally__ObjectState *
+s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
+             const Tally__PurchaseRecorded *recorded, uint64_t version, uint32_t partition,
+             tly_arena_t *arena)
+{
+    const uint8_t *user = recorded->user.data;
+    char *user_id = s_account_id (arena, user);
+    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, recorded->timestamp,
+                                         group, arena);
+    if (ref->kind == TLY_OBJ_BALANCE) {
+        s_set_balance (state, user_id, recorded->balance_after, recorded->timestamp, arena);
+        return state;
+    }
+    assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
+    Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
+    tally__purchase_record__init (record);
+    record->id = recorded->purchase_id;
+    record->user_id = user_id;
+    record->item_id = recorded->item_id;
+    record->amount = recorded->amount;
+    record->timestamp = recorded->timestamp;
+    record->balance_after = recorded->balance_after;
+    Tally__PurchaseRecord **records = tly_arena_alloc (arena, sizeof (Tally__PurchaseRecord *));
+    records [0] = record;
+    s_set_log (state, user_id, version - 1, records, 1, arena);
+    return state;
+}
+
+Tally__ObjectState *
+tly_objects_update (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Event *event,
+                    uint64_t version, tly_arena_t *arena)
+{
+    assert (self && ref && event && arena);
+    assert (version > 0);
+    uint32_t partition = (uint32_t) ref->key [1] << 8 | ref->key [2];
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
+        assert (version == 1);
+        return s_created (self, ref, event->account_created, partition, arena);
+    }
+    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED && version > 1);
+    return s_purchased (self, ref, event->purchase_recorded, version, partition, arena);
+}

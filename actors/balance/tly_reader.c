@@ -1,0 +1,237 @@
+//  tly_reader - a balance actor's read path: snapshots and live updates.
+#include "tly_reader.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "tly_arena.h"
+#include "tly_log.h"
+#include "tly_objects.h"
+#include "tly_validate.h"
+#include "tly_wire.h"
+
+#define S_ARENA_BLOCK  (64 * 1024)
+
+struct _tly_reader_t {
+    tly_ledger_t *ledger;               //  not owned
+    void *router;                       //  not owned
+    uint32_t partition_count;
+    tly_bus_t *bus;
+    tly_objects_t *objects;
+    tly_arena_t *arena;                 //  one snapshot's or one draft's objects
+    zlist_t **held;                     //  per partition: requests waiting for its catch-up
+    size_t held_count;
+};
+
+tly_reader_t *
+tly_reader_new (const tly_reader_config_t *config, tly_ledger_t *ledger, void *router)
+{
+    assert (config && ledger && router);
+    assert (config->bus_endpoint && config->lease_ms > 0);
+    assert (config->partition_count > 0 && config->partition_count <= TLY_PARTITIONS_MAX);
+    tly_reader_t *self = calloc (1, sizeof (tly_reader_t));
+    if (!self)
+        return NULL;
+    self->ledger = ledger;
+    self->router = router;
+    self->partition_count = config->partition_count;
+    self->bus = tly_bus_new (config->bus_endpoint, config->worker_sk, config->lease_ms);
+    self->objects = tly_objects_new (ledger, config->worker_sk + 32);
+    self->arena = tly_arena_new (S_ARENA_BLOCK);
+    self->held = calloc (config->partition_count, sizeof (zlist_t *));
+    if (!self->bus || !self->objects || !self->arena || !self->held)
+        tly_reader_destroy (&self);
+    return self;
+}
+
+void
+tly_reader_destroy (tly_reader_t **self_p)
+{
+    assert (self_p);
+    tly_reader_t *self = *self_p;
+    if (!self)
+        return;
+    //  Held requests go unanswered: the router retries them elsewhere.
+    for (uint32_t partition = 0; self->held && partition < self->partition_count; partition++) {
+        Tally__RouterToActor *message;
+        while (self->held [partition] && (message = zlist_pop (self->held [partition])))
+            tally__router_to_actor__free_unpacked (message, NULL);
+        zlist_destroy (&self->held [partition]);
+    }
+    free (self->held);
+    tly_bus_destroy (&self->bus);
+    tly_objects_destroy (&self->objects);
+    tly_arena_destroy (&self->arena);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+tly_reader_bus_socket (tly_reader_t *self)
+{
+    assert (self);
+    return tly_bus_socket (self->bus);
+}
+
+void
+tly_reader_on_bus (tly_reader_t *self)
+{
+    assert (self);
+    tly_bus_on_socket (self->bus);
+}
+
+void
+tly_reader_tick (tly_reader_t *self)
+{
+    assert (self);
+    tly_bus_tick (self->bus);
+}
+
+//  ---------------------------------------------------------------- snapshots
+
+static void
+s_answer (tly_reader_t *self, Tally__RouterToActor *message, Tally__ErrorCode code,
+          uint64_t version)
+{
+    Tally__Error error = TALLY__ERROR__INIT;
+    Tally__SnapshotReply reply = TALLY__SNAPSHOT_REPLY__INIT;
+    reply.snapshot_id = message->snapshot->snapshot_id;
+    if (code != TALLY__ERROR_CODE__OK) {
+        error.code = code;
+        error.message = (char *) tly_error_default_message (code);
+        reply.error = &error;
+    }
+    else
+        reply.version = version;
+    Tally__ActorToRouter answer = TALLY__ACTOR_TO_ROUTER__INIT;
+    answer.body_case = TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT;
+    answer.snapshot = &reply;
+    if (tly_wire_send (self->router, NULL, &answer.base) == -1)
+        tly_log (TLY_WARN, "send_failed", "link=router error=\"%s\"", zmq_strerror (zmq_errno ()));
+    tally__router_to_actor__free_unpacked (message, NULL);
+}
+
+//  Builds the object from the committed state (a batch may be awaiting its
+//  journal ack), publishes it, then answers.
+static void
+s_serve (tly_reader_t *self, Tally__RouterToActor *message)
+{
+    const Tally__SnapshotRequest *request = message->snapshot;
+    if (request->reader.len != TLY_KEY_BYTES || request->requester.len > TLY_BUS_REQUESTER_MAX) {
+        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, 0);
+        return;
+    }
+    tly_arena_reset (self->arena);
+    Tally__ObjectState *state = NULL;
+    Tally__ErrorCode code = TALLY__ERROR_CODE__INTERNAL;
+    if (tly_ledger_read_begin (self->ledger) == 0) {
+        code = tly_objects_snapshot (self->objects, request->object_id, request->partition,
+                                     request->reader.data, self->arena, &state);
+        tly_ledger_read_end (self->ledger);
+    }
+    uint64_t version = 0;
+    if (code == TALLY__ERROR_CODE__OK) {
+        uint8_t topic [TLY_BUS_TOPIC_BYTES];
+        int rc = tly_store_object_key (state->object_id, topic);
+        assert (rc == 0);
+        version = state->version;
+        if (tly_bus_publish (self->bus, topic, state, &request->requester) == -1)
+            code = TALLY__ERROR_CODE__UNAVAILABLE;
+    }
+    tly_log (TLY_DEBUG, "snapshot", "snapshot_id=%" PRIu64 " partition=%" PRIu32
+             " object_id=%s code=%s version=%" PRIu64, request->snapshot_id, request->partition,
+             request->object_id, tly_error_name (code), version);
+    s_answer (self, message, code, version);
+}
+
+void
+tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message, tly_reader_state_t state)
+{
+    assert (self && message);
+    assert (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT && message->snapshot);
+    uint32_t partition = message->snapshot->partition;
+    if (partition >= self->partition_count) {
+        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, 0);
+        return;
+    }
+    if (state == TLY_READER_SERVING)
+        s_serve (self, message);
+    else
+    if (state == TLY_READER_LOADING && self->held_count < TLY_READER_HELD_MAX) {
+        if (!self->held [partition])
+            self->held [partition] = zlist_new ();
+        zlist_append (self->held [partition], message);
+        self->held_count++;
+    }
+    else
+        s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, 0);
+}
+
+void
+tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t state)
+{
+    assert (self);
+    assert (partition < self->partition_count);
+    zlist_t *held = self->held [partition];
+    if (!held || state == TLY_READER_LOADING)
+        return;
+    Tally__RouterToActor *message;
+    while ((message = zlist_pop (held))) {
+        assert (self->held_count > 0);
+        self->held_count--;
+        if (state == TLY_READER_SERVING)
+            s_serve (self, message);
+        else
+            s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, 0);
+    }
+    zlist_destroy (&self->held [partition]);
+}
+
+//  ---------------------------------------------------------------- updates
+
+//  The user of every event of a draft is its request's sender.
+static const uint8_t *
+s_user (const Tally__Event *event)
+{
+    const ProtobufCBinaryData *user = event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
+                                    ? &event->account_created->user
+                                    : &event->purchase_recorded->user;
+    assert (user->len == TLY_KEY_BYTES);
+    return user->data;
+}
+
+void
+tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
+{
+    assert (self && batch);
+    if (tly_bus_idle (self->bus))
+        return;                         //  nobody watches: nothing to sign
+    for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
+        const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
+        if (!tly_batch_committed (batch, i) || draft->n_events == 0)
+            continue;
+        const uint8_t *user = s_user (draft->events [0]);
+        tly_object_ref_t refs [TLY_OBJECTS_REFS];
+        tly_objects_refs (user, draft->partition, refs);
+        bool watched [TLY_OBJECTS_REFS], any = false;
+        for (size_t r = 0; r < TLY_OBJECTS_REFS; r++)
+            any |= watched [r] = tly_bus_watched (self->bus, refs [r].key);
+        if (!any)
+            continue;
+        const uint64_t *versions = tly_batch_versions (batch, i);
+        tly_arena_reset (self->arena);
+        for (size_t e = 0; e < draft->n_events; e++) {
+            const Tally__Event *event = draft->events [e];
+            assert (memcmp (s_user (event), user, TLY_KEY_BYTES) == 0);
+            for (size_t r = 0; r < TLY_OBJECTS_REFS; r++) {
+                if (!watched [r] || !tly_objects_changes (event, &refs [r]))
+                    continue;
+                Tally__ObjectState *state = tly_objects_update (self->objects, &refs [r], event,
+                                                                versions [e], self->arena);
+                tly_bus_publish (self->bus, refs [r].key, state, NULL);
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//  tly_store_private - what the store's source files share. Not for users:
+//  include tly_store.h instead.
+#ifndef TLY_STORE_PRIVATE_H_INCLUDED
+#define TLY_STORE_PRIVATE_H_INCLUDED
+
+#include <lmdb.h>
+#include "tly_store.h"
+
+#define TLY_STORE_PATH_MAX  4096
+
+struct _tly_store_t {
+    char path [TLY_STORE_PATH_MAX];
+    bool read_only;                     //  a reader beside the live actor
+    bool corrupt;                       //  LMDB reported corruption
+    bool ready;                         //  the environment and its tables are open
+    int lock_fd;                        //  the writer's lock, -1 for a reader
+    MDB_env *env;
+    MDB_dbi accounts;
+    MDB_dbi purchases;
+    MDB_dbi log;
+    MDB_dbi owners;
+    MDB_dbi dedupe;
+    MDB_dbi partitions;
+    MDB_dbi meta;
+    MDB_txn *txn;                       //  the open write transaction, or NULL
+    MDB_txn *read;                      //  the committed-state read transaction
+    bool reading;                       //  between read_begin and read_end
+};
+
+static inline void
+s_put_u64 (uint8_t *out, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        out [i] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static inline uint64_t
+s_get_u64 (const uint8_t *in)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = (value << 8) | in [i];
+    return value;
+}
+
+//  Logs an LMDB failure naming the store and the operation; notes
+//  corruption. Returns -1.
+int  tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc);
+//  Logs an entry that does not decode. Returns -1.
+int  tly_store_bad_entry (tly_store_t *self, const char *table);
+//  What a read looks at: the committed-state transaction while reading, the
+//  write transaction when one is open, else a fresh read transaction. Hand
+//  it back to tly_store_txn_end. Returns NULL on failure (logged).
+MDB_txn *tly_store_txn_begin (tly_store_t *self);
+void tly_store_txn_end (tly_store_t *self, MDB_txn *txn);
+
+#endif

@@ -1,0 +1,381 @@
+//  tly_store_tables - the balance actor's LMDB tables, typed.
+#include "tly_store_private.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "tly_id.h"
+
+#define S_ACCOUNT_FIXED   33      //  balance, last_updated, created, purchases (8 each), id length
+#define S_PROGRESS_BYTES  16      //  applied partition_seq, epoch (u64 BE)
+#define S_LOG_KEY_BYTES   (TLY_KEY_BYTES + 8)
+
+static void
+s_partition_key (uint32_t partition, uint8_t key [4])
+{
+    key [0] = (uint8_t) (partition >> 24);
+    key [1] = (uint8_t) (partition >> 16);
+    key [2] = (uint8_t) (partition >> 8);
+    key [3] = (uint8_t) partition;
+}
+
+//  Looks key up and hands the value to decode while the transaction lives.
+//  Returns 0 found, 1 absent, -1 failure (decode returns 0 or -1).
+typedef int (s_decode_fn) (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena);
+
+static int
+s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+       s_decode_fn *decode, void *out, tly_arena_t *arena)
+{
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return -1;
+    MDB_val key = { key_size, (void *) key_data };
+    MDB_val value;
+    int rc = mdb_get (txn, dbi, &key, &value);
+    if (rc == 0)
+        rc = decode (self, &value, out, arena);
+    else
+    if (rc == MDB_NOTFOUND)
+        rc = 1;
+    else
+        rc = tly_store_lmdb_error (self, "get", rc);
+    tly_store_txn_end (self, txn);
+    return rc;
+}
+
+static int
+s_put (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+       const void *data, size_t size)
+{
+    assert (self->txn);
+    MDB_val key = { key_size, (void *) key_data };
+    MDB_val value = { size, (void *) data };
+    int rc = mdb_put (self->txn, dbi, &key, &value, 0);
+    return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
+}
+
+//  Packs msg straight into the map. With keep_existing a stored value wins.
+static int
+s_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+               const ProtobufCMessage *msg, bool keep_existing)
+{
+    assert (self->txn);
+    MDB_val key = { key_size, (void *) key_data };
+    size_t size = protobuf_c_message_get_packed_size (msg);
+    MDB_val value = { size, NULL };
+    unsigned flags = MDB_RESERVE | (keep_existing ? MDB_NOOVERWRITE : 0);
+    int rc = mdb_put (self->txn, dbi, &key, &value, flags);
+    if (rc == MDB_KEYEXIST && keep_existing)
+        return 0;
+    if (rc)
+        return tly_store_lmdb_error (self, "put", rc);
+    size_t packed = protobuf_c_message_pack (msg, value.mv_data);
+    assert (packed == size);
+    return 0;
+}
+
+int
+tly_store_object_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    tly_object_kind_t kind;
+    uint32_t partition;
+    if (!id || tly_object_id_parse (id, &kind, &partition, key + 3) == -1)
+        return -1;
+    key [0] = (uint8_t) kind;
+    key [1] = (uint8_t) (partition >> 8);
+    key [2] = (uint8_t) partition;
+    return 0;
+}
+
+//  ---------------------------------------------------------------- accounts
+
+static int
+s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_account_state_t *state)
+{
+    uint8_t id_size = size >= S_ACCOUNT_FIXED ? data [S_ACCOUNT_FIXED - 1] : 0;
+    if (id_size == 0 || id_size >= TLY_ID_MAX || size != (size_t) S_ACCOUNT_FIXED + id_size)
+        return tly_store_bad_entry (self, "account");
+    state->balance = (int64_t) s_get_u64 (data);
+    state->last_updated = (int64_t) s_get_u64 (data + 8);
+    state->created = (int64_t) s_get_u64 (data + 16);
+    state->purchases = s_get_u64 (data + 24);
+    memcpy (state->balance_id, data + S_ACCOUNT_FIXED, id_size);
+    state->balance_id [id_size] = 0;
+    return state->balance < 0 ? tly_store_bad_entry (self, "account") : 0;
+}
+
+static int
+s_get_account (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) arena;
+    return s_decode_account (self, value->mv_data, value->mv_size, out);
+}
+
+int
+tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
+                   tly_account_state_t *state)
+{
+    assert (self && user && state);
+    return s_get (self, self->accounts, user, TLY_KEY_BYTES, s_get_account, state, NULL);
+}
+
+int
+tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
+                       const tly_account_state_t *state)
+{
+    assert (self && user && state);
+    assert (state->balance >= 0);
+    size_t id_size = strlen (state->balance_id);
+    assert (id_size > 0 && id_size < TLY_ID_MAX);
+    uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX];
+    s_put_u64 (data, (uint64_t) state->balance);
+    s_put_u64 (data + 8, (uint64_t) state->last_updated);
+    s_put_u64 (data + 16, (uint64_t) state->created);
+    s_put_u64 (data + 24, state->purchases);
+    data [S_ACCOUNT_FIXED - 1] = (uint8_t) id_size;
+    memcpy (data + S_ACCOUNT_FIXED, state->balance_id, id_size);
+    return s_put (self, self->accounts, user, TLY_KEY_BYTES, data, S_ACCOUNT_FIXED + id_size);
+}
+
+int
+tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg)
+{
+    assert (self && fn);
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return -1;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (txn, self->accounts, &cursor);
+    if (rc) {
+        tly_store_txn_end (self, txn);
+        return tly_store_lmdb_error (self, "cursor", rc);
+    }
+    MDB_val key, value;
+    int result = 0;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && result == 0;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        tly_account_state_t state;
+        if (key.mv_size != TLY_KEY_BYTES
+        ||  s_decode_account (self, value.mv_data, value.mv_size, &state) == -1) {
+            result = key.mv_size != TLY_KEY_BYTES ? tly_store_bad_entry (self, "account") : -1;
+            break;
+        }
+        result = fn (key.mv_data, &state, arg);
+        assert (result >= -1 && result <= 1);
+    }
+    if (result == 0 && rc != MDB_NOTFOUND)
+        result = tly_store_lmdb_error (self, "cursor get", rc);
+    mdb_cursor_close (cursor);
+    tly_store_txn_end (self, txn);
+    return result == -1 ? -1 : 0;
+}
+
+//  ---------------------------------------------------------------- progress
+
+static int
+s_get_progress (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) arena;
+    uint64_t *progress = out;
+    if (value->mv_size != S_PROGRESS_BYTES)
+        return tly_store_bad_entry (self, "partition");
+    progress [0] = s_get_u64 (value->mv_data);
+    progress [1] = s_get_u64 ((const uint8_t *) value->mv_data + 8);
+    return 0;
+}
+
+int
+tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq,
+                    uint64_t *epoch)
+{
+    assert (self && applied_seq && epoch);
+    uint8_t key [4];
+    s_partition_key (partition, key);
+    uint64_t progress [2] = { 0, 0 };
+    int rc = s_get (self, self->partitions, key, sizeof key, s_get_progress, progress, NULL);
+    *applied_seq = progress [0];
+    *epoch = progress [1];
+    return rc == -1 ? -1 : 0;
+}
+
+int
+tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
+                        uint64_t epoch)
+{
+    assert (self);
+    uint8_t key [4];
+    uint8_t data [S_PROGRESS_BYTES];
+    s_partition_key (partition, key);
+    s_put_u64 (data, applied_seq);
+    s_put_u64 (data + 8, epoch);
+    return s_put (self, self->partitions, key, sizeof key, data, sizeof data);
+}
+
+//  ---------------------------------------------------------------- dedupe
+
+static int
+s_get_result (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__MessageResult **result_p = out;
+    *result_p = tally__message_result__unpack (tly_arena_allocator (arena),
+                                               value->mv_size, value->mv_data);
+    return *result_p ? 0 : tly_store_bad_entry (self, "dedupe");
+}
+
+int
+tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
+                  tly_arena_t *arena, Tally__MessageResult **result_p)
+{
+    assert (self && key && arena && result_p);
+    return s_get (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, s_get_result,
+                  result_p, arena);
+}
+
+int
+tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
+                      const Tally__MessageResult *result, bool keep_existing)
+{
+    assert (self && key && result);
+    return s_put_message (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, &result->base,
+                          keep_existing);
+}
+
+//  ---------------------------------------------------------------- purchases and the log
+
+//  A purchase's key is its object ID in bytes. Returns 0 or -1.
+static int
+s_purchase_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    return tly_store_object_key (id, key) == 0 && key [0] == TLY_OBJ_PURCHASE ? 0 : -1;
+}
+
+static int
+s_get_purchase (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__PurchaseRecord **record_p = out;
+    *record_p = tally__purchase_record__unpack (tly_arena_allocator (arena),
+                                                value->mv_size, value->mv_data);
+    return *record_p ? 0 : tly_store_bad_entry (self, "purchase");
+}
+
+int
+tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
+                    Tally__PurchaseRecord **record_p)
+{
+    assert (self && arena && record_p);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (s_purchase_key (id, key) == -1)
+        return 1;
+    return s_get (self, self->purchases, key, sizeof key, s_get_purchase, record_p, arena);
+}
+
+int
+tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record)
+{
+    assert (self && record);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (s_purchase_key (record->id, key) == -1)
+        return -1;
+    return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
+}
+
+static void
+s_log_key (const uint8_t user [TLY_KEY_BYTES], uint64_t number, uint8_t key [S_LOG_KEY_BYTES])
+{
+    memcpy (key, user, TLY_KEY_BYTES);
+    s_put_u64 (key + TLY_KEY_BYTES, number);
+}
+
+int
+tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
+                   const char *id)
+{
+    assert (self && user && id);
+    assert (number > 0);
+    uint8_t key [S_LOG_KEY_BYTES];
+    uint8_t purchase [TLY_STORE_OBJECT_BYTES];
+    if (s_purchase_key (id, purchase) == -1)
+        return -1;
+    s_log_key (user, number, key);
+    return s_put (self, self->log, key, sizeof key, purchase, sizeof purchase);
+}
+
+//  Walks the log from first with cursor, looking each purchase up in txn.
+static int
+s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *user,
+            uint64_t first, size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
+            size_t *count)
+{
+    uint8_t start [S_LOG_KEY_BYTES];
+    s_log_key (user, first, start);
+    MDB_val key = { sizeof start, start };
+    MDB_val value;
+    int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+    for (; rc == 0 && *count < max; rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != S_LOG_KEY_BYTES || memcmp (key.mv_data, user, TLY_KEY_BYTES) != 0)
+            return 0;                   //  the next user's log
+        if (s_get_u64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) != first + *count
+        ||  value.mv_size != TLY_STORE_OBJECT_BYTES)
+            return tly_store_bad_entry (self, "log");
+        MDB_val purchase;
+        rc = mdb_get (txn, self->purchases, &value, &purchase);
+        if (rc)
+            return rc == MDB_NOTFOUND ? tly_store_bad_entry (self, "log")
+                                      : tly_store_lmdb_error (self, "get", rc);
+        if (s_get_purchase (self, &purchase, &records [*count], arena) == -1)
+            return -1;
+        (*count)++;
+    }
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : tly_store_lmdb_error (self, "cursor get", rc);
+}
+
+int
+tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+               size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count)
+{
+    assert (self && user && arena && records && count);
+    assert (first > 0);
+    *count = 0;
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return -1;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (txn, self->log, &cursor);
+    if (rc == 0) {
+        rc = s_read_log (self, txn, cursor, user, first, max, arena, records, count);
+        mdb_cursor_close (cursor);
+    }
+    else
+        rc = tly_store_lmdb_error (self, "cursor", rc);
+    tly_store_txn_end (self, txn);
+    return rc;
+}
+
+//  ---------------------------------------------------------------- owners
+
+static int
+s_get_owner (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) arena;
+    if (value->mv_size != TLY_KEY_BYTES)
+        return tly_store_bad_entry (self, "owner");
+    memcpy (out, value->mv_data, TLY_KEY_BYTES);
+    return 0;
+}
+
+int
+tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                 uint8_t user [TLY_KEY_BYTES])
+{
+    assert (self && id && user);
+    return s_get (self, self->owners, id, TLY_STORE_OBJECT_BYTES, s_get_owner, user, NULL);
+}
+
+int
+tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                     const uint8_t user [TLY_KEY_BYTES])
+{
+    assert (self && id && user);
+    return s_put (self, self->owners, id, TLY_STORE_OBJECT_BYTES, user, TLY_KEY_BYTES);
+}

@@ -1,0 +1,223 @@
+//  tly_store self-test: every table, committed-state reads beside a write
+//  transaction, the reader, and recovery from an unsound state.
+#include "tly_store.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tly_id.h"
+
+static int
+s_count (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    (void) user;
+    size_t *seen = arg;
+    (*seen)++;
+    return state->balance == 99 ? 1 : 0;       //  stops at the account with 99
+}
+
+//  Directories beside path whose names start with path's name + ".corrupt-".
+static size_t
+s_moved_aside (const char *root)
+{
+    DIR *dir = opendir (root);
+    assert (dir);
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir)))
+        count += strstr (entry->d_name, "state.corrupt-") == entry->d_name;
+    closedir (dir);
+    return count;
+}
+
+static void
+s_test_tables (const char *path, tly_arena_t *arena)
+{
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (tly_store_new (path, 1 << 22) == NULL);     //  locked
+    uint8_t user [TLY_KEY_BYTES] = { 7 };
+    tly_account_state_t state = { .balance_id = "co_zBalance", .balance = 42,
+                                  .last_updated = 2, .created = 1, .purchases = 3 };
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES] = { 7 };
+    Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+    Tally__MessageResult other = TALLY__MESSAGE_RESULT__INIT;
+    Tally__MessageResult *found = NULL;
+    result.message_id = (ProtobufCBinaryData) { 1, (uint8_t *) "a" };
+    other.message_id = (ProtobufCBinaryData) { 1, (uint8_t *) "b" };
+    char purchase_ids [3][TLY_ID_MAX];
+    Tally__PurchaseRecord record = TALLY__PURCHASE_RECORD__INIT;
+    Tally__PurchaseRecord *records [4];
+    uint8_t object [TLY_STORE_OBJECT_BYTES], owner [TLY_KEY_BYTES];
+    char root_id [TLY_ID_MAX];
+    tly_object_id (TLY_OBJ_ROOT, 3, (uint8_t [16]) { 9 }, root_id);
+
+    assert (tly_store_begin (store) == 0);
+    assert (tly_store_put_account (store, user, &state) == 0);
+    assert (tly_store_put_progress (store, 3, 9, 2) == 0);
+    assert (tly_store_put_result (store, key, &result, false) == 0);
+    assert (tly_store_put_result (store, key, &other, true) == 0);   //  the first stays
+    for (int i = 0; i < 3; i++) {
+        tly_object_id (TLY_OBJ_PURCHASE, 3, (uint8_t [16]) { 1, (uint8_t) i }, purchase_ids [i]);
+        record.id = purchase_ids [i];
+        record.amount = 5 + i;
+        assert (tly_store_put_purchase (store, &record) == 0);
+        assert (tly_store_put_log (store, user, (uint64_t) i + 1, purchase_ids [i]) == 0);
+    }
+    record.id = (char *) "co_zNotAPurchase";
+    assert (tly_store_put_purchase (store, &record) == -1);
+    assert (tly_store_object_key (root_id, object) == 0 && object [0] == TLY_OBJ_ROOT);
+    assert (object [1] == 0 && object [2] == 3 && object [3] == 9);
+    assert (tly_store_object_key ("co_zNotAnObject", object) == -1);
+    assert (tly_store_object_key (root_id, object) == 0);
+    assert (tly_store_put_owner (store, object, user) == 0);
+    //  Committed-state reads do not see the open transaction.
+    assert (tly_store_read_begin (store) == 0);
+    assert (tly_store_account (store, user, &state) == 1);
+    tly_store_read_end (store);
+    assert (tly_store_account (store, user, &state) == 0);
+    assert (tly_store_commit (store) == 0);
+    assert (tly_store_read_begin (store) == 0);
+    assert (tly_store_account (store, user, &state) == 0);
+    tly_store_read_end (store);
+    tly_store_destroy (&store);
+
+    store = tly_store_new (path, 1 << 22);
+    assert (store);
+    tly_account_state_t loaded;
+    assert (tly_store_account (store, user, &loaded) == 0);
+    assert (loaded.balance == 42 && loaded.last_updated == 2 && loaded.created == 1);
+    assert (loaded.purchases == 3 && strcmp (loaded.balance_id, "co_zBalance") == 0);
+    uint64_t seq, epoch;
+    assert (tly_store_progress (store, 3, &seq, &epoch) == 0 && seq == 9 && epoch == 2);
+    assert (tly_store_progress (store, 4, &seq, &epoch) == 0 && seq == 0 && epoch == 0);
+    assert (tly_store_result (store, key, arena, &found) == 0);
+    assert (found->message_id.len == 1 && found->message_id.data [0] == 'a');
+    Tally__PurchaseRecord *one = NULL;
+    assert (tly_store_purchase (store, purchase_ids [1], arena, &one) == 0 && one->amount == 6);
+    assert (tly_store_purchase (store, "co_zNotAPurchase", arena, &one) == 1);
+    //  The log: a window from any number, oldest first, one user only.
+    size_t count = 0;
+    assert (tly_store_log (store, user, 2, 4, arena, records, &count) == 0 && count == 2);
+    assert (records [0]->amount == 6 && records [1]->amount == 7);
+    assert (tly_store_log (store, user, 1, 1, arena, records, &count) == 0 && count == 1);
+    assert (records [0]->amount == 5);
+    assert (tly_store_log (store, user, 4, 4, arena, records, &count) == 0 && count == 0);
+    assert (tly_store_owner (store, object, owner) == 0 && memcmp (owner, user, TLY_KEY_BYTES) == 0);
+    user [0] = 8;
+    assert (tly_store_account (store, user, &loaded) == 1);
+    assert (tly_store_log (store, user, 1, 4, arena, records, &count) == 0 && count == 0);
+    object [5] ^= 1;
+    assert (tly_store_owner (store, object, owner) == 1);
+    //  An aborted transaction leaves nothing.
+    assert (tly_store_begin (store) == 0);
+    assert (tly_store_in_txn (store));
+    assert (tly_store_put_progress (store, 4, 1, 1) == 0);
+    assert (tly_store_put_account (store, user, &state) == 0);
+    assert (tly_store_progress (store, 4, &seq, &epoch) == 0 && seq == 1);
+    tly_store_abort (store);
+    assert (!tly_store_in_txn (store));
+    assert (tly_store_progress (store, 4, &seq, &epoch) == 0 && seq == 0);
+    assert (tly_store_sync (store) == 0);
+
+    //  A reader beside the live writer: no lock, sees what was committed.
+    tly_store_t *reader = tly_store_new_reader (path);
+    assert (reader);
+    assert (tly_store_begin (store) == 0);
+    state.balance = 99;
+    assert (tly_store_put_account (store, user, &state) == 0);
+    assert (tly_store_commit (store) == 0);
+    size_t seen = 0;
+    assert (tly_store_each_account (reader, s_count, &seen) == 0 && seen == 2);
+    seen = 0;
+    user [0] = 0;
+    state.balance = 1;
+    assert (tly_store_begin (store) == 0);
+    assert (tly_store_put_account (store, user, &state) == 0);
+    assert (tly_store_commit (store) == 0);
+    assert (tly_store_each_account (reader, s_count, &seen) == 0 && seen == 3);
+    assert (tly_store_progress (reader, 3, &seq, &epoch) == 0 && seq == 9);
+    assert (!tly_store_corrupt (reader) && !tly_store_corrupt (store));
+    tly_store_destroy (&reader);
+    tly_store_destroy (&store);
+    assert (store == NULL);
+    assert (tly_store_new_reader ("/nonexistent/tly_store_test") == NULL);
+}
+
+//  A state that is not an LMDB environment, or of another layout, or marked
+//  corrupt, is moved aside and replaced by an empty one.
+static void
+s_test_recovery (const char *root, const char *path)
+{
+    uint8_t user [TLY_KEY_BYTES] = { 7 };
+    tly_account_state_t state;
+    char file [512];
+    snprintf (file, sizeof file, "%s/data.mdb", path);
+    int fd = open (file, O_WRONLY | O_TRUNC);
+    assert (fd != -1);
+    char garbage [8192];
+    memset (garbage, 0x5a, sizeof garbage);
+    assert (write (fd, garbage, sizeof garbage) == (ssize_t) sizeof garbage);
+    close (fd);
+    assert (tly_store_new_reader (path) == NULL);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (s_moved_aside (root) == 1);
+    assert (tly_store_account (store, user, &state) == 1);
+    tly_store_destroy (&store);
+
+    //  Another layout: the schema says 1.
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    assert (mdb_env_create (&env) == 0 && mdb_env_set_maxdbs (env, 7) == 0);
+    assert (mdb_env_open (env, path, 0, 0644) == 0);
+    assert (mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    assert (mdb_dbi_open (txn, "meta", 0, &meta) == 0);
+    MDB_val key = { 6, "schema" }, value = { 4, (uint8_t [4]) { 0, 0, 0, 1 } };
+    assert (mdb_put (txn, meta, &key, &value, 0) == 0);
+    assert (mdb_txn_commit (txn) == 0);
+    mdb_env_close (env);
+    assert (tly_store_new_reader (path) == NULL);
+    store = tly_store_new (path, 1 << 22);
+    assert (store && s_moved_aside (root) == 2);
+    tly_store_destroy (&store);
+
+    //  Marked corrupt while running.
+    snprintf (file, sizeof file, "%s/corrupt", path);
+    fd = open (file, O_WRONLY | O_CREAT, 0644);
+    assert (fd != -1);
+    close (fd);
+    store = tly_store_new (path, 1 << 22);
+    assert (store && s_moved_aside (root) == 3);
+    assert (access (file, F_OK) == -1);
+    tly_store_destroy (&store);
+}
+
+void
+tly_store_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_store: ");
+    char root [] = "/tmp/tly_store_test_XXXXXX";
+    assert (mkdtemp (root));
+    char path [sizeof root + 16];
+    snprintf (path, sizeof path, "%s/state/", root);
+    tly_arena_t *arena = tly_arena_new (1024);
+    s_test_tables (path, arena);
+    path [strlen (path) - 1] = 0;
+    s_test_recovery (root, path);
+    tly_arena_destroy (&arena);
+
+    char command [sizeof root + 16];
+    snprintf (command, sizeof command, "rm -rf %s", root);
+    assert (system (command) == 0);
+    if (verbose)
+        printf ("OK\n");
+}

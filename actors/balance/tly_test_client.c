@@ -1,0 +1,118 @@
+//  tly_test_client - test helpers: a client's messages and journal drafts.
+#include "tly_test_client.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "tly_sign.h"
+
+void
+test_client_init (test_client_t *client, uint32_t partition_count, uint32_t partition)
+{
+    do {
+        memset (client, 0, sizeof *client);
+        int rc = tly_account_generate (&client->account);
+        assert (rc == 0);
+        tly_ledger_user_init (&client->user, client->account.sign_pk, partition_count);
+    } while (partition != UINT32_MAX && client->user.partition != partition);
+    assert (client->user.partition == tly_partition_of (client->account.sign_pk, partition_count));
+    char id [TLY_ID_MAX];
+    tly_account_id (client->account.sign_pk, id);
+    assert (strcmp (id, client->user.id) == 0);
+}
+
+Tally__InboxMessage *
+test_message (tly_arena_t *arena, test_client_t *client)
+{
+    Tally__InboxMessage *message = tly_arena_alloc (arena, sizeof *message);
+    tally__inbox_message__init (message);
+    message->message_id.len = TLY_MESSAGE_ID_BYTES;
+    message->message_id.data = tly_arena_alloc (arena, TLY_MESSAGE_ID_BYTES);
+    uint32_t id = ++client->next_id;
+    for (int i = 0; i < 4; i++)
+        message->message_id.data [i] = (uint8_t) (id >> (24 - 8 * i));
+    return message;
+}
+
+Tally__InboxMessage *
+test_create (tly_arena_t *arena, test_client_t *client, int64_t initial)
+{
+    Tally__InboxMessage *message = test_message (arena, client);
+    Tally__CreateAccount *create = tly_arena_alloc (arena, sizeof *create);
+    tally__create_account__init (create);
+    create->initial_balance = initial;
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+    message->create_account = create;
+    return message;
+}
+
+Tally__InboxMessage *
+test_buy (tly_arena_t *arena, test_client_t *client, const char *item, int64_t amount)
+{
+    Tally__InboxMessage *message = test_message (arena, client);
+    Tally__Buy *buy = tly_arena_alloc (arena, sizeof *buy);
+    tally__buy__init (buy);
+    buy->item_id = (char *) item;
+    buy->amount = amount;
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+    message->buy = buy;
+    return message;
+}
+
+Tally__RecordDraft *
+test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **messages,
+            size_t count, uint64_t epoch, int64_t now_ms, tly_arena_t *arena, uint64_t *versions)
+{
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender.len = TLY_KEY_BYTES;
+    envelope.sender.data = client->account.sign_pk;
+    envelope.inbox.len = TLY_KEY_BYTES;
+    envelope.inbox.data = client->account.sign_pk;
+    envelope.timestamp_ms = now_ms;
+    envelope.n_messages = count;
+    envelope.messages = messages;
+    Tally__SignedEnvelope *request = tly_arena_alloc (arena, sizeof *request);
+    tally__signed_envelope__init (request);
+    request->envelope.len = tally__envelope__get_packed_size (&envelope);
+    request->envelope.data = tly_arena_alloc (arena, request->envelope.len);
+    tally__envelope__pack (&envelope, request->envelope.data);
+    request->signature.len = TLY_SIGNATURE_BYTES;
+    request->signature.data = tly_arena_alloc (arena, TLY_SIGNATURE_BYTES);
+    tly_sign_envelope (client->account.sign_sk, request->envelope.data, request->envelope.len,
+                       request->signature.data);
+
+    Tally__RecordDraft *draft = tly_arena_alloc (arena, sizeof *draft);
+    tally__record_draft__init (draft);
+    draft->partition = client->user.partition;
+    draft->epoch = epoch;
+    draft->timestamp_ms = now_ms;
+    draft->request = request;
+    draft->results = tly_arena_alloc (arena, count * sizeof (Tally__MessageResult *));
+    draft->events = tly_arena_alloc (arena, count * sizeof (Tally__Event *));
+    for (size_t i = 0; i < count; i++) {
+        Tally__Event *event = NULL;
+        uint64_t version = 0;
+        int rc = tly_ledger_execute (ledger, &client->user, messages [i], now_ms, arena,
+                                     &draft->results [draft->n_results++], &event, &version);
+        assert (rc >= 0);
+        assert ((event != NULL) == (version > 0));
+        if (event && versions)
+            versions [draft->n_events] = version;
+        if (event)
+            draft->events [draft->n_events++] = event;
+    }
+    int rc = tly_ledger_advance (ledger, draft->partition, epoch, &draft->partition_seq);
+    assert (rc == 0);
+    return draft;
+}
+
+Tally__RecordDraft *
+test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena)
+{
+    size_t size = tally__record_draft__get_packed_size (draft);
+    uint8_t *data = tly_arena_alloc (arena, size);
+    tally__record_draft__pack (draft, data);
+    Tally__RecordDraft *copy = tally__record_draft__unpack (tly_arena_allocator (arena), size, data);
+    assert (copy);
+    return copy;
+}

@@ -1,0 +1,34 @@
+//  tly_test_client - test helpers: a client's messages and the journal
+//  drafts the actor would make of them. For the self-tests only.
+#ifndef TLY_TEST_CLIENT_H_INCLUDED
+#define TLY_TEST_CLIENT_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_arena.h"
+#include "tly_id.h"
+#include "tly_ledger.h"
+
+typedef struct {
+    tly_account_t account;
+    tly_ledger_user_t user;
+    uint32_t next_id;
+} test_client_t;
+
+//  A fresh account (in any partition when partition is UINT32_MAX).
+void test_client_init (test_client_t *client, uint32_t partition_count, uint32_t partition);
+Tally__InboxMessage *test_message (tly_arena_t *arena, test_client_t *client);
+Tally__InboxMessage *test_create (tly_arena_t *arena, test_client_t *client, int64_t initial);
+Tally__InboxMessage *test_buy (tly_arena_t *arena, test_client_t *client, const char *item,
+                               int64_t amount);
+//  Executes messages as one envelope of client in the open transaction, at
+//  now_ms, and returns the journal draft the actor would append; versions
+//  (when not NULL) gets the version of each event.
+Tally__RecordDraft *test_draft (tly_ledger_t *ledger, test_client_t *client,
+                                Tally__InboxMessage **messages, size_t count, uint64_t epoch,
+                                int64_t now_ms, tly_arena_t *arena, uint64_t *versions);
+//  Packs and unpacks a draft, as it travels through the journal.
+Tally__RecordDraft *test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena);
+
+#endif
