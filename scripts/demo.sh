@@ -14,7 +14,7 @@ cleanup() {
     wait "$up_pid" 2>/dev/null || true
     rm -rf "$data"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP PIPE
 
 # tally up writes tally.env once every partition has an owner.
 deadline=$(( $(date +%s) + 30 ))
@@ -40,10 +40,20 @@ run() {
 }
 echo "== the seed's scenario, worker $TALLY_WORKER_ACCOUNT"
 run send create-account --initial 100
+echo "== a live view: tally watch balance (snapshot, then each change) runs beside the buys"
+"$tally" watch balance --count 2 --timeout 10 --account-file "$data/user.json" > "$data/watch.out" &
+watch_pid=$!
+deadline=$(( $(date +%s) + 10 ))
+while [ ! -s "$data/watch.out" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
 run send buy --item item-123 --amount 25
 run send buy --item item-456 --amount 100
+wait "$watch_pid" || true
+sed 's/^/   [watch] /' "$data/watch.out"
 echo "== a second createAccount returns the existing balance unchanged (never a reset)"
 run send create-account --initial 100
 echo "== the same as JSON"
 run send buy --item item-789 --amount 5 --json
 run send buy --item item-789 --amount -5 --json
+echo "== the journal: every change hash-chained, every request signed by its sender"
+"$tally" audit verify --data-dir "$data"
+"$tally" audit replay --compare --data-dir "$data"
