@@ -409,8 +409,10 @@ cli_bench (int argc, char **argv)
         fprintf (stderr, "tally bench: --subscribers needs subscribers <= users and users >= clients\n");
         return CLI_EXIT_USAGE;
     }
-    //  Every user gets enough for all the buys that may land on it.
-    int64_t per_user = (clients * buys + users_n - 1) / users_n;
+    //  Every user gets enough for all the buys that may land on it: clients
+    //  send whole envelopes round-robin over their users, so a user may get
+    //  one envelope more than the even share.
+    int64_t per_user = (clients * buys + users_n - 1) / users_n + batch;
     if (!initial)
         initial = per_user + baseline;
 
