@@ -3,7 +3,7 @@ BUILD ?= build
 SAN_BUILD ?= build-sanitize
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo run test test-unit test-sanitize clean
+.PHONY: all deps build demo run test test-sanitize test-valgrind clean
 
 all: build
 
@@ -22,10 +22,15 @@ demo: build
 run: build
 	$(BUILD)/client/tally up --data-dir .tally
 
-# Builds and runs every test: the normal build, then the ASan/UBSan build.
+# Builds and runs every test: the normal build, the unit self-tests under
+# valgrind, then the whole suite again in the ASan/UBSan build.
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
+	$(MAKE) test-valgrind
 	$(MAKE) test-sanitize
+
+test-valgrind: build
+	scripts/valgrind-unit.sh $(BUILD)
 
 test-sanitize: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON
