@@ -7,22 +7,8 @@
 set -u
 tally=$1
 port=$2
-data=$(mktemp -d /tmp/tally-cli-XXXXXX)
-fail() { echo "cli_seed: FAIL: $*" >&2; for f in "$data"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
-
-"$tally" up --data-dir "$data" --base-port "$port" > "$data/up.out" 2> "$data/up.err" &
-up_pid=$!
-trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; rm -rf "$data"' EXIT
-
-deadline=$(( $(date +%s) + 30 ))
-until grep -q "tally up: ready" "$data/up.out" 2>/dev/null; do
-    kill -0 "$up_pid" 2>/dev/null || fail "tally up exited: $(cat "$data/up.err")"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "not ready within 30 s"
-    sleep 0.05
-done
+. "$(dirname "$0")/up_lib.sh"
 grep -q "tally up: ready gateway=tcp://127.0.0.1:$port" "$data/up.out" || fail "no ready line: $(cat "$data/up.out")"
-. "$data/tally.env"
-export TALLY_GATEWAY TALLY_WORKER_ACCOUNT
 
 "$tally" account create --name "CLI User" --json > "$data/user.json" || fail "account create"
 grep -q '"account":"co_z' "$data/user.json" || fail "account JSON: $(cat "$data/user.json")"

@@ -5,20 +5,7 @@
 set -u
 tally=$1
 port=$2
-data=$(mktemp -d /tmp/tally-watch-XXXXXX)
-fail() { echo "cli_watch: FAIL: $*" >&2; for f in "$data"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
-
-"$tally" up --data-dir "$data" --base-port "$port" > "$data/up.out" 2> "$data/up.err" &
-up_pid=$!
-trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; rm -rf "$data"' EXIT
-deadline=$(( $(date +%s) + 30 ))
-until grep -q "tally up: ready" "$data/up.out" 2>/dev/null; do
-    kill -0 "$up_pid" 2>/dev/null || fail "tally up exited: $(cat "$data/up.err")"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "not ready within 30 s"
-    sleep 0.05
-done
-. "$data/tally.env"
-export TALLY_GATEWAY TALLY_WORKER_ACCOUNT
+. "$(dirname "$0")/up_lib.sh"
 "$tally" account create --name alice --json > "$data/alice.json" || fail "account create"
 "$tally" account create --name bob --json > "$data/bob.json" || fail "account create"
 send() { who=$1; shift; "$tally" send "$@" --account-file "$data/$who.json" --json; }
