@@ -7,7 +7,6 @@ status=0
 for test in \
     "tests/core_test" \
     "actors/audit/journal_selftest" \
-    "actors/balance/balance_selftest arena" \
     "actors/balance/balance_selftest store" \
     "actors/balance/balance_selftest ledger" \
     "actors/balance/balance_selftest batch" \

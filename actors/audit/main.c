@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "tly_id.h"
+#include "tly_arena.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 #include "tly_log.h"
@@ -26,26 +27,11 @@
 #define MAP_SIZE_MAX        (1LL << 44)         //  largest --map-size (16 TiB)
 #define SIGNAL_CHECK_MS     500                 //  longest wait before noticing a signal
 #define PATH_LIMIT          4096
-#define ARENA_CHUNK         (1 << 20)           //  bytes the drain arena grows by
+#define ARENA_BLOCK         (1 << 20)           //  the drain arena's first block
 #define CHECKPOINT_EVERY    1000                //  default --checkpoint-every (records)
 #define CHECKPOINT_EVERY_MAX 1000000000LL
 #define CHECKPOINT_MS       1000                //  default --checkpoint-ms
 #define CHECKPOINT_MS_MAX   3600000LL
-
-//  Everything a drain decodes lives in an arena: protobuf-c makes a dozen
-//  small allocations per record and all of them die together when the drain
-//  is answered, so they are carved from big chunks and dropped at once.
-typedef struct s_chunk_t {
-    struct s_chunk_t *next;
-    size_t size;
-    size_t used;
-    max_align_t data [];
-} s_chunk_t;
-
-typedef struct {
-    ProtobufCAllocator allocator;       //  hands out blocks of this arena
-    s_chunk_t *chunks;                  //  newest first
-} s_arena_t;
 
 //  One request taken off the socket during a drain, answered after the commit.
 typedef struct {
@@ -56,8 +42,11 @@ typedef struct {
 } s_pending_t;
 
 //  What one drain collected. Appends are committed together, reads follow.
+//  Everything a drain decodes lives in its arena: protobuf-c makes a dozen
+//  small allocations per record and all of them die together when the drain
+//  is answered.
 typedef struct {
-    s_arena_t arena;
+    tly_arena_t *arena;
     s_pending_t appends [TLY_AUDIT_DRAIN_MAX];
     size_t append_count;
     s_pending_t reads [TLY_AUDIT_DRAIN_MAX];
@@ -66,65 +55,12 @@ typedef struct {
     size_t record_count;
 } s_drain_t;
 
+//  A zeroed array of count elements in the drain's arena.
 static void *
-s_arena_alloc (void *data, size_t size)
-{
-    s_arena_t *arena = data;
-    size_t align = _Alignof (max_align_t);
-    if (size > SIZE_MAX - ARENA_CHUNK)
-        return NULL;
-    size = (size + align - 1) / align * align;
-    s_chunk_t *chunk = arena->chunks;
-    if (!chunk || chunk->size - chunk->used < size) {
-        size_t capacity = size > ARENA_CHUNK? size: ARENA_CHUNK;
-        chunk = malloc (sizeof *chunk + capacity);
-        if (!chunk)
-            return NULL;
-        chunk->size = capacity;
-        chunk->used = 0;
-        chunk->next = arena->chunks;
-        arena->chunks = chunk;
-    }
-    void *block = (uint8_t *) chunk->data + chunk->used;
-    chunk->used += size;
-    return block;
-}
-
-//  Blocks are released all at once by s_arena_reset.
-static void
-s_arena_free (void *data, void *block)
-{
-    (void) data;
-    (void) block;
-}
-
-static void *
-s_arena_calloc (s_arena_t *arena, size_t count, size_t size)
+s_arena_calloc (tly_arena_t *arena, size_t count, size_t size)
 {
     assert (count > 0 && count <= SIZE_MAX / size);
-    void *block = s_arena_alloc (arena, count * size);
-    assert (block);
-    memset (block, 0, count * size);
-    return block;
-}
-
-//  Drops every block; keeps one standard chunk for the next drain.
-static void
-s_arena_reset (s_arena_t *arena)
-{
-    s_chunk_t *kept = NULL;
-    while (arena->chunks) {
-        s_chunk_t *chunk = arena->chunks;
-        arena->chunks = chunk->next;
-        if (!kept && chunk->size == ARENA_CHUNK) {
-            kept = chunk;
-            kept->used = 0;
-            kept->next = NULL;
-        }
-        else
-            free (chunk);
-    }
-    arena->chunks = kept;
+    return tly_arena_alloc (arena, count * size);
 }
 
 static volatile sig_atomic_t s_interrupted = 0;
@@ -281,7 +217,7 @@ s_receive (zsock_t *socket, s_drain_t *drain)
     zframe_t *identity = zmsg_pop (msg);
     zframe_t *data = zmsg_pop (msg);
     zmsg_destroy (&msg);
-    Tally__AuditRequest *request = tally__audit_request__unpack (&drain->arena.allocator,
+    Tally__AuditRequest *request = tally__audit_request__unpack (tly_arena_allocator (drain->arena),
                                                                  zframe_size (data),
                                                                  zframe_data (data));
     size_t size = zframe_size (data);
@@ -298,8 +234,8 @@ s_receive (zsock_t *socket, s_drain_t *drain)
         assert (drain->append_count < TLY_AUDIT_DRAIN_MAX);
         pending = &drain->appends [drain->append_count++];
         size_t count = request->append->n_records? request->append->n_records: 1;
-        pending->statuses = s_arena_calloc (&drain->arena, count, sizeof (Tally__AppendStatus));
-        pending->status_pointers = s_arena_calloc (&drain->arena, count,
+        pending->statuses = s_arena_calloc (drain->arena, count, sizeof (Tally__AppendStatus));
+        pending->status_pointers = s_arena_calloc (drain->arena, count,
                                                    sizeof (Tally__AppendStatus *));
     }
     else {
@@ -449,7 +385,7 @@ s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 {
     s_drain_t *drain = arg;
     assert (drain->record_count < TLY_READ_RECORDS_MAX);
-    Tally__StoredRecord *record = tally__stored_record__unpack (&drain->arena.allocator,
+    Tally__StoredRecord *record = tally__stored_record__unpack (tly_arena_allocator (drain->arena),
                                                                 size, stored);
     if (!record) {
         tly_log (TLY_ERROR, "journal.corrupt", "seq=%" PRIu64 " reason=\"record does not decode\"",
@@ -513,9 +449,8 @@ s_drain_new (void)
 {
     s_drain_t *drain = calloc (1, sizeof *drain);
     assert (drain);
-    drain->arena.allocator = (ProtobufCAllocator) {
-        .alloc = s_arena_alloc, .free = s_arena_free, .allocator_data = &drain->arena
-    };
+    drain->arena = tly_arena_new (ARENA_BLOCK);
+    assert (drain->arena);
     return drain;
 }
 
@@ -531,7 +466,7 @@ s_drain_clear (s_drain_t *drain)
     memset (drain->reads, 0, drain->read_count * sizeof (s_pending_t));
     drain->append_count = 0;
     drain->read_count = 0;
-    s_arena_reset (&drain->arena);
+    tly_arena_reset (drain->arena);
 }
 
 static void
@@ -541,7 +476,7 @@ s_drain_destroy (s_drain_t **drain_p)
     if (!drain)
         return;
     s_drain_clear (drain);
-    free (drain->arena.chunks);
+    tly_arena_destroy (&drain->arena);
     free (drain);
     *drain_p = NULL;
 }

@@ -1,9 +1,8 @@
 //  Runs the balance actor's class self-tests:
-//      balance_selftest [arena|store|ledger|batch|catchup|objects|bus]...
+//      balance_selftest [store|ledger|batch|catchup|objects|bus]...
 #include <stdio.h>
 #include <string.h>
 
-#include "tly_arena.h"
 #include "tly_batch.h"
 #include "tly_bus.h"
 #include "tly_catchup.h"
@@ -15,9 +14,6 @@ int
 main (int argc, char *argv [])
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "arena") == 0)
-            tly_arena_test (true);
-        else
         if (strcmp (argv [i], "store") == 0)
             tly_store_test (true);
         else

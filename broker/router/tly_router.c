@@ -1,7 +1,7 @@
 //  tly_router - the inbox router. See tly_router.h and docs/protocol.md.
 #include "tly_router.h"
 #include "tly_router_actors.h"
-#include "tly_router_arena.h"
+#include "tly_arena.h"
 #include "tly_router_epoch.h"
 #include "tly_router_flights.h"
 #include "tly_router_partmap.h"
@@ -22,6 +22,7 @@
 //  Messages handled from one socket before the loop looks at the other one
 //  and at its timers again.
 #define DRAIN_BURST           1024
+#define TLY_ROUTER_ARENA_BLOCK (64 * 1024)   //  first decode block; grows to the largest frame
 //  A routing id printed as hex.
 #define IDENTITY_TEXT_MAX     (2 * TLY_ROUTER_IDENTITY_MAX + 1)
 
@@ -38,7 +39,7 @@ struct _tly_router_t {
     tly_router_actors_t *actors;
     tly_router_partmap_t *partmap;
     tly_router_flights_t *flights;
-    tly_router_arena_t *arena;          //  decoded input, reset after each frame
+    tly_arena_t *arena;                 //  decoded input, reset after each frame
     ProtobufCAllocator *decoder;        //  the arena's allocator
     tly_router_actor_t **order;         //  live actors by name, during a round
     Tally__PartitionEpoch *owned;       //  one Assignment's list (partition_count)
@@ -479,7 +480,7 @@ s_drain (tly_router_t *self, void *handle,
         if (rc == 1)
             handle_message (self, zmq_msg_data (&identity), zmq_msg_size (&identity),
                             zmq_msg_data (&data), zmq_msg_size (&data));
-        tly_router_arena_reset (self->arena);
+        tly_arena_reset (self->arena);
     }
     zmq_msg_close (&identity);
     zmq_msg_close (&data);
@@ -622,7 +623,7 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
     self->actors = tly_router_actors_new ();
     self->partmap = tly_router_partmap_new (config->partition_count);
     self->flights = tly_router_flights_new ();
-    self->arena = tly_router_arena_new ();
+    self->arena = tly_arena_new (TLY_ROUTER_ARENA_BLOCK);
     self->order = calloc (TLY_ROUTER_ACTORS_MAX, sizeof (self->order [0]));
     self->owned = calloc (config->partition_count, sizeof (self->owned [0]));
     self->owned_list = calloc (config->partition_count, sizeof (self->owned_list [0]));
@@ -632,7 +633,7 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
         tly_router_destroy (&self);
         return NULL;
     }
-    self->decoder = tly_router_arena_allocator (self->arena);
+    self->decoder = tly_arena_allocator (self->arena);
     self->frontend = tly_router_socket_bind (config->frontend, error, error_size);
     self->backend = self->frontend ? tly_router_socket_bind (config->backend, error, error_size)
                                    : NULL;
@@ -657,7 +658,7 @@ tly_router_destroy (tly_router_t **self_p)
     zsock_destroy (&self->frontend);
     zsock_destroy (&self->backend);
     tly_router_flights_destroy (&self->flights);
-    tly_router_arena_destroy (&self->arena);
+    tly_arena_destroy (&self->arena);
     tly_router_partmap_destroy (&self->partmap);
     tly_router_actors_destroy (&self->actors);
     free (self->order);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "cli.h"
+#include "tly_arena.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 
@@ -46,16 +47,9 @@ void audit_progress_end (audit_progress_t *self);
 
 //  ---------------------------------------------------------------- decoding
 
-//  A bump allocator that protobuf-c decodes into: everything one record needs
-//  is carved from reused chunks and dropped at once by audit_arena_reset.
-typedef struct _audit_arena_t audit_arena_t;
-
-audit_arena_t *audit_arena_new (void);
-void audit_arena_destroy (audit_arena_t **self_p);
-ProtobufCAllocator *audit_arena_allocator (audit_arena_t *self);
-//  Never fails (asserts): sizes are bounded by the records they come from.
-void *audit_arena_alloc (audit_arena_t *self, size_t size);
-void audit_arena_reset (audit_arena_t *self);
+//  Records decode into a tly_arena (lib/include/tly_arena.h) whose first
+//  block is this large; everything one record needs is dropped at once.
+#define AUDIT_ARENA_BLOCK  (1 << 20)
 
 //  The protobuf wire format, read field by field without decoding, so a
 //  reader can pick the fields it needs out of a record and skip the rest.

@@ -14,7 +14,7 @@
 
 typedef struct {
     FILE *out;
-    audit_arena_t *arena;
+    tly_arena_t *arena;
     audit_progress_t progress;
     uint64_t from_seq;
     uint64_t exported;
@@ -178,21 +178,21 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_export_t *self = arg;
     audit_progress_update (&self->progress, self->exported);
-    ProtobufCAllocator *allocator = audit_arena_allocator (self->arena);
+    ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
     Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
     Tally__RecordBody *body = stored? tally__record_body__unpack (allocator, stored->body.len,
                                                                  stored->body.data): NULL;
     const Tally__RecordDraft *draft = body? body->draft: NULL;
     self->partition_seq = draft? draft->partition_seq: self->partition_seq + 1;
     if (seq < self->from_seq) {
-        audit_arena_reset (self->arena);
+        tly_arena_reset (self->arena);
         return 0;
     }
     if (!draft || !draft->request) {
         fprintf (stderr, S_COMMAND ": seq %" PRIu64 ": the record does not decode; skipped\n",
                  seq);
         self->undecodable++;
-        audit_arena_reset (self->arena);
+        tly_arena_reset (self->arena);
         return 0;
     }
     const Tally__SignedEnvelope *request = draft->request;
@@ -239,7 +239,7 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     }
     fputs ("]}\n", out);
     self->exported++;
-    audit_arena_reset (self->arena);
+    tly_arena_reset (self->arena);
     return ferror (out)? -1: 0;
 }
 
@@ -325,7 +325,7 @@ audit_export (int argc, char **argv)
         return CLI_EXIT_USAGE;
     setvbuf (stdout, NULL, _IOFBF, S_OUTPUT_BUFFER);
     s_export_t self = {
-        .out = stdout, .arena = audit_arena_new (), .from_seq = (uint64_t) from_seq
+        .out = stdout, .arena = tly_arena_new (AUDIT_ARENA_BLOCK), .from_seq = (uint64_t) from_seq
     };
     tly_journal_head_t head;
     tly_journal_head (journal, &head);
@@ -336,7 +336,7 @@ audit_export (int argc, char **argv)
     if (fflush (stdout) == EOF || rc == -1)
         fprintf (stderr, S_COMMAND ": export failed after %" PRIu64 " records (see above)\n",
                  self.exported);
-    audit_arena_destroy (&self.arena);
+    tly_arena_destroy (&self.arena);
     tly_journal_destroy (&journal);
     return rc == -1 || ferror (stdout)? CLI_EXIT_USAGE
          : self.undecodable? CLI_EXIT_REJECTED: CLI_EXIT_OK;

@@ -33,7 +33,7 @@ struct _audit_state_t {
     size_t count;
     uint8_t hash_key [crypto_shorthash_KEYBYTES];
     uint64_t *partition_seqs;           //  [TLY_PARTITIONS_MAX]
-    audit_arena_t *arena;
+    tly_arena_t *arena;
     uint64_t records;
     uint64_t events;
     uint64_t purchases;
@@ -54,7 +54,7 @@ audit_state_new (void)
     self->slots = calloc (self->capacity, sizeof (audit_account_t));
     self->partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
     self->problem_text = calloc (AUDIT_PROBLEMS_KEPT, AUDIT_PROBLEM_MAX);
-    self->arena = audit_arena_new ();
+    self->arena = tly_arena_new (AUDIT_ARENA_BLOCK);
     assert (self->slots && self->partition_seqs && self->problem_text);
     randombytes_buf (self->hash_key, sizeof self->hash_key);
     return self;
@@ -70,7 +70,7 @@ audit_state_destroy (audit_state_t **self_p)
     free (self->slots);
     free (self->partition_seqs);
     free (self->problem_text);
-    audit_arena_destroy (&self->arena);
+    tly_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }
@@ -247,7 +247,7 @@ static void
 s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition,
                const uint8_t *bytes, size_t size)
 {
-    Tally__Event *event = tally__event__unpack (audit_arena_allocator (self->arena), size, bytes);
+    Tally__Event *event = tally__event__unpack (tly_arena_allocator (self->arena), size, bytes);
     self->events++;
     if (!event)
         s_problem (self, seq, "an event does not decode");
@@ -323,7 +323,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     while (audit_wire_next (&wire, &field) == 1)
         if (field.number == S_DRAFT_EVENTS && field.type == AUDIT_WIRE_BYTES)
             s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
-    audit_arena_reset (self->arena);
+    tly_arena_reset (self->arena);
     return 0;
 }
 

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include "tly_wire.h"
 
-#define S_ARENA_CHUNK       (1 << 20)   //  bytes an arena grows by
 #define S_PROGRESS_WIDTH    30          //  characters of the bar itself
 #define S_VARINT_MAX        10          //  bytes of the longest varint
 
@@ -96,108 +95,6 @@ audit_progress_end (audit_progress_t *self)
 }
 
 //  ---------------------------------------------------------------- the arena
-
-typedef struct s_chunk_t {
-    struct s_chunk_t *next;
-    size_t size;
-    size_t used;
-    max_align_t data [];
-} s_chunk_t;
-
-struct _audit_arena_t {
-    ProtobufCAllocator allocator;       //  hands out blocks of this arena
-    s_chunk_t *chunks;                  //  newest first
-};
-
-static void *
-s_protobuf_alloc (void *data, size_t size)
-{
-    return audit_arena_alloc (data, size);
-}
-
-//  Blocks are released all at once by audit_arena_reset.
-static void
-s_protobuf_free (void *data, void *block)
-{
-    (void) data;
-    (void) block;
-}
-
-audit_arena_t *
-audit_arena_new (void)
-{
-    audit_arena_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->allocator = (ProtobufCAllocator) {
-        .alloc = s_protobuf_alloc, .free = s_protobuf_free, .allocator_data = self
-    };
-    return self;
-}
-
-void
-audit_arena_destroy (audit_arena_t **self_p)
-{
-    assert (self_p);
-    audit_arena_t *self = *self_p;
-    if (!self)
-        return;
-    while (self->chunks) {
-        s_chunk_t *chunk = self->chunks;
-        self->chunks = chunk->next;
-        free (chunk);
-    }
-    free (self);
-    *self_p = NULL;
-}
-
-ProtobufCAllocator *
-audit_arena_allocator (audit_arena_t *self)
-{
-    assert (self);
-    return &self->allocator;
-}
-
-void *
-audit_arena_alloc (audit_arena_t *self, size_t size)
-{
-    assert (self);
-    size_t align = alignof (max_align_t);
-    assert (size <= SIZE_MAX - S_ARENA_CHUNK);
-    size = (size + align - 1) / align * align;
-    s_chunk_t *chunk = self->chunks;
-    if (!chunk || chunk->size - chunk->used < size) {
-        size_t capacity = size > S_ARENA_CHUNK? size: S_ARENA_CHUNK;
-        chunk = malloc (sizeof *chunk + capacity);
-        assert (chunk);
-        chunk->size = capacity;
-        chunk->used = 0;
-        chunk->next = self->chunks;
-        self->chunks = chunk;
-    }
-    void *block = (uint8_t *) chunk->data + chunk->used;
-    chunk->used += size;
-    return block;
-}
-
-//  Drops every block; keeps one standard chunk for the next record.
-void
-audit_arena_reset (audit_arena_t *self)
-{
-    assert (self);
-    s_chunk_t *kept = NULL;
-    while (self->chunks) {
-        s_chunk_t *chunk = self->chunks;
-        self->chunks = chunk->next;
-        if (!kept && chunk->size == S_ARENA_CHUNK) {
-            kept = chunk;
-            kept->used = 0;
-            kept->next = NULL;
-        }
-        else
-            free (chunk);
-    }
-    self->chunks = kept;
-}
 
 //  ---------------------------------------------------------------- the wire
 

@@ -26,7 +26,7 @@ typedef struct {
 
 typedef struct {
     const uint8_t *worker;              //  NULL: no worker given
-    audit_arena_t *arena;
+    tly_arena_t *arena;
     audit_progress_t progress;
 
     uint64_t next_seq;                  //  the seq the next record must have
@@ -77,7 +77,7 @@ s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     s_checkpoint_t *checkpoint = &self->checkpoints [self->checkpoint_count++];
     memset (checkpoint, 0, sizeof *checkpoint);
     checkpoint->seq = seq;
-    ProtobufCAllocator *allocator = audit_arena_allocator (self->arena);
+    ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
     Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (allocator, size,
                                                                                    bytes);
     Tally__Checkpoint *decoded = signed_checkpoint?
@@ -96,7 +96,7 @@ s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
                                   signed_checkpoint->signature.data,
                                   signed_checkpoint->signature.len);
     }
-    audit_arena_reset (self->arena);
+    tly_arena_reset (self->arena);
     return 0;
 }
 
@@ -138,7 +138,7 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
     const Tally__SignedEnvelope *request = draft->request;
     if (!request)
         return s_fail (self, seq, "no client request");
-    Tally__Envelope *envelope = tally__envelope__unpack (audit_arena_allocator (self->arena),
+    Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (self->arena),
                                                         request->envelope.len,
                                                         request->envelope.data);
     if (!envelope || envelope->sender.len != TLY_KEY_BYTES)
@@ -193,7 +193,7 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
     if (seq != self->next_seq)
         return s_fail (self, self->next_seq, "gap: seq %" PRIu64 " missing (the next record"
                        " is seq %" PRIu64 ")", self->next_seq, seq);
-    ProtobufCAllocator *allocator = audit_arena_allocator (self->arena);
+    ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
     Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
     if (!stored)
         return s_fail (self, seq, "the stored record does not decode");
@@ -235,7 +235,7 @@ s_walk (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_verify_t *self = arg;
     int rc = s_check_record (self, seq, bytes, size);
-    audit_arena_reset (self->arena);
+    tly_arena_reset (self->arena);
     self->records++;
     self->next_seq = seq + 1;
     audit_progress_update (&self->progress, self->records);
@@ -380,7 +380,7 @@ audit_verify (int argc, char **argv)
         return CLI_EXIT_USAGE;
 
     s_verify_t self = {
-        .worker = worker_id && *worker_id? worker: NULL, .arena = audit_arena_new (),
+        .worker = worker_id && *worker_id? worker: NULL, .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
         .next_seq = 1,
         .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
         .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t))
@@ -412,7 +412,7 @@ audit_verify (int argc, char **argv)
     free (self.checkpoints);
     free (self.partition_seqs);
     free (self.partition_epochs);
-    audit_arena_destroy (&self.arena);
+    tly_arena_destroy (&self.arena);
     tly_journal_destroy (&journal);
     return exit_code;
 }

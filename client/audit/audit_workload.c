@@ -36,7 +36,7 @@ struct _audit_workload_t {
     uint64_t random;                    //  splitmix64 state
     uint64_t events;
     uint64_t messages;
-    audit_arena_t *arena;               //  one commit's drafts
+    tly_arena_t *arena;               //  one commit's drafts
 };
 
 static uint64_t
@@ -91,7 +91,7 @@ audit_workload_new (const audit_workload_config_t *config)
         tly_account_id (user->pk, user->id);
         user->partition = tly_partition_of (user->pk, config->partitions);
     }
-    self->arena = audit_arena_new ();
+    self->arena = tly_arena_new (AUDIT_ARENA_BLOCK);
     return self;
 }
 
@@ -105,7 +105,7 @@ audit_workload_destroy (audit_workload_t **self_p)
     free (self->users);
     free (self->partition_seqs);
     free (self->epochs);
-    audit_arena_destroy (&self->arena);
+    tly_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }
@@ -137,7 +137,7 @@ static char *
 s_strdup (audit_workload_t *self, const char *text)
 {
     size_t size = strlen (text) + 1;
-    char *copy = audit_arena_alloc (self->arena, size);
+    char *copy = tly_arena_alloc (self->arena, size);
     memcpy (copy, text, size);
     return copy;
 }
@@ -147,9 +147,9 @@ s_strdup (audit_workload_t *self, const char *text)
 static Tally__InboxMessage *
 s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first)
 {
-    Tally__InboxMessage *message = audit_arena_alloc (self->arena, sizeof *message);
+    Tally__InboxMessage *message = tly_arena_alloc (self->arena, sizeof *message);
     tally__inbox_message__init (message);
-    uint8_t *id = audit_arena_alloc (self->arena, TLY_MESSAGE_ID_BYTES);
+    uint8_t *id = tly_arena_alloc (self->arena, TLY_MESSAGE_ID_BYTES);
     s_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
     message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
     bool create;
@@ -167,13 +167,13 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
     }
     if (create) {
         message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-        message->create_account = audit_arena_alloc (self->arena, sizeof *message->create_account);
+        message->create_account = tly_arena_alloc (self->arena, sizeof *message->create_account);
         tally__create_account__init (message->create_account);
         message->create_account->initial_balance = value;
     }
     else {
         message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-        message->buy = audit_arena_alloc (self->arena, sizeof *message->buy);
+        message->buy = tly_arena_alloc (self->arena, sizeof *message->buy);
         tally__buy__init (message->buy);
         message->buy->item_id = (char *) s_items [s_below (self, self->config.mixed?
                                                              S_ITEM_KINDS: S_ITEM_KINDS - 1)];
@@ -186,7 +186,7 @@ static Tally__MessageResult *
 s_error (audit_workload_t *self, Tally__MessageResult *result, Tally__ErrorCode code)
 {
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-    result->error = audit_arena_alloc (self->arena, sizeof *result->error);
+    result->error = tly_arena_alloc (self->arena, sizeof *result->error);
     tally__error__init (result->error);
     result->error->code = code;
     result->error->message = (char *) tly_error_default_message (code);
@@ -200,7 +200,7 @@ s_balance_result (audit_workload_t *self, const audit_workload_user_t *user,
     char id [TLY_ID_MAX];
     tly_user_object_id (TLY_OBJ_BALANCE, user->pk, self->config.partitions, id);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
-    result->balance = audit_arena_alloc (self->arena, sizeof *result->balance);
+    result->balance = tly_arena_alloc (self->arena, sizeof *result->balance);
     tally__user_balance__init (result->balance);
     result->balance->id = s_strdup (self, id);
     result->balance->user_id = (char *) user->id;
@@ -220,12 +220,12 @@ s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__Inbo
         if (!user->exists) {
             user->exists = true;
             user->balance = message->create_account->initial_balance;
-            Tally__AccountCreated *created = audit_arena_alloc (self->arena, sizeof *created);
+            Tally__AccountCreated *created = tly_arena_alloc (self->arena, sizeof *created);
             tally__account_created__init (created);
             created->user = user_key;
             created->initial_balance = user->balance;
             created->timestamp = now_ms;
-            event = audit_arena_alloc (self->arena, sizeof *event);
+            event = tly_arena_alloc (self->arena, sizeof *event);
             tally__event__init (event);
             event->kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
             event->account_created = created;
@@ -256,7 +256,7 @@ s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__Inbo
     char id [TLY_ID_MAX];
     tly_object_id (TLY_OBJ_PURCHASE, user->partition, tail, id);
 
-    Tally__PurchaseRecord *record = audit_arena_alloc (self->arena, sizeof *record);
+    Tally__PurchaseRecord *record = tly_arena_alloc (self->arena, sizeof *record);
     tally__purchase_record__init (record);
     record->id = s_strdup (self, id);
     record->user_id = (char *) user->id;
@@ -267,7 +267,7 @@ s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__Inbo
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
     result->purchase = record;
 
-    Tally__PurchaseRecorded *recorded = audit_arena_alloc (self->arena, sizeof *recorded);
+    Tally__PurchaseRecorded *recorded = tly_arena_alloc (self->arena, sizeof *recorded);
     tally__purchase_recorded__init (recorded);
     recorded->user = user_key;
     recorded->purchase_id = record->id;
@@ -275,7 +275,7 @@ s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__Inbo
     recorded->amount = record->amount;
     recorded->timestamp = now_ms;
     recorded->balance_after = record->balance_after;
-    event = audit_arena_alloc (self->arena, sizeof *event);
+    event = tly_arena_alloc (self->arena, sizeof *event);
     tally__event__init (event);
     event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
     event->purchase_recorded = recorded;
@@ -297,21 +297,21 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
     envelope.timestamp_ms = now_ms - 3;
     envelope.n_messages = count;
-    envelope.messages = audit_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
+    envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
     for (uint32_t i = 0; i < count; i++)
         envelope.messages [i] = s_message (self, user, i == 0);
 
-    Tally__SignedEnvelope *request = audit_arena_alloc (self->arena, sizeof *request);
+    Tally__SignedEnvelope *request = tly_arena_alloc (self->arena, sizeof *request);
     tally__signed_envelope__init (request);
     size_t size = tally__envelope__get_packed_size (&envelope);
-    uint8_t *bytes = audit_arena_alloc (self->arena, size);
+    uint8_t *bytes = tly_arena_alloc (self->arena, size);
     tally__envelope__pack (&envelope, bytes);
-    uint8_t *signature = audit_arena_alloc (self->arena, TLY_SIGNATURE_BYTES);
+    uint8_t *signature = tly_arena_alloc (self->arena, TLY_SIGNATURE_BYTES);
     tly_sign_envelope (user->sk, bytes, size, signature);
     request->envelope = (ProtobufCBinaryData) { size, bytes };
     request->signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, signature };
 
-    Tally__RecordDraft *draft = audit_arena_alloc (self->arena, sizeof *draft);
+    Tally__RecordDraft *draft = tly_arena_alloc (self->arena, sizeof *draft);
     tally__record_draft__init (draft);
     uint32_t partition = user->partition;
     if (self->config.mixed && s_below (self, S_EPOCH_MOVE_ODDS) == 0)
@@ -321,11 +321,11 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     draft->epoch = self->epochs [partition];
     draft->timestamp_ms = now_ms;
     draft->request = request;
-    draft->events = audit_arena_alloc (self->arena, count * sizeof (Tally__Event *));
-    draft->results = audit_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
+    draft->events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
+    draft->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     draft->n_results = count;
     for (uint32_t i = 0; i < count; i++) {
-        Tally__MessageResult *result = audit_arena_alloc (self->arena, sizeof *result);
+        Tally__MessageResult *result = tly_arena_alloc (self->arena, sizeof *result);
         tally__message_result__init (result);
         result->message_id = envelope.messages [i]->message_id;
         Tally__Event *event = s_decide (self, user, envelope.messages [i], now_ms, result);
@@ -370,7 +370,7 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
             rc = tly_journal_commit (journal);
         else
             tly_journal_abort (journal);
-        audit_arena_reset (self->arena);
+        tly_arena_reset (self->arena);
     }
     //  And the head, as a clean stop leaves it.
     if (rc == 0 && self->config.checkpoint_every)

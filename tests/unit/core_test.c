@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tly_arena.h"
 #include "tly_id.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
@@ -13,6 +14,7 @@ main (int argc, char **argv)
     tly_id_test (verbose);
     tly_sign_test (verbose);
     tly_validate_test (verbose);
+    tly_arena_test (verbose);
     printf ("core_test: OK\n");
     return 0;
 }

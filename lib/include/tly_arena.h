@@ -1,10 +1,10 @@
-//  tly_arena - a bump allocator for everything one batch builds.
+//  tly_arena - a bump allocator for everything one unit of work builds.
 //
-//  A balance actor decodes envelopes, builds results, events and journal
-//  drafts for up to TLY_ACTOR_BATCH_MAX envelopes at a time; all of it dies
-//  together when the batch is answered. The arena hands out memory from one
-//  growing block and frees it all at once, so the hot path makes no per-message
-//  malloc. It also serves as a protobuf-c allocator (free is a no-op).
+//  A balance actor's batch, a router's frame, an audit writer's drain: what
+//  they decode and build dies together when the work is answered. The arena
+//  hands out memory from one growing block and frees it all at once, so hot
+//  paths make no per-message malloc. It also serves as a protobuf-c allocator
+//  (free is a no-op), which removes protobuf-c's malloc per submessage.
 //
 //      tly_arena_t *arena = tly_arena_new (64 * 1024);
 //      Tally__Envelope *envelope = tally__envelope__unpack (
