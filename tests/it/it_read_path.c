@@ -2,6 +2,7 @@
 //  Usage: it_read_path CASE BASE_PORT
 #include <czmq.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,11 +593,48 @@ s_case_slow (it_cluster_t *cluster)
     s_seen_free (&fast_seen);
 }
 
+//  A gateway restart leaves a subscriber with nothing stale: the SDK notices,
+//  subscribes again (a fresh snapshot) and keeps receiving every change.
+static void
+s_case_gateway_restart (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 100);
+    tly_watcher_t *watcher = s_watcher (cluster->gateway, cluster->worker_id, &user);
+    tly_watcher_set_ping (watcher, 300, 200);
+    s_seen_t balance;
+    s_seen_init (&balance);
+    s_subscribe (watcher, user.balance_id, &balance);
+
+    it_cluster_kill (cluster, "gateway-1", SIGTERM);
+    it_cluster_restart (cluster, "gateway-1");
+    IT_CHECK (it_wait_ready (cluster->gateway, S_TIMEOUT_MS));
+    //  The watcher subscribes again by itself: a second snapshot arrives.
+    s_want_t want = { &balance, 2 };
+    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    IT_CHECK (balance.snapshot [1] && balance.balance [1] == 100);
+
+    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    IT_CHECK (sender);
+    tly_msg_t msg;
+    tly_result_t result;
+    tly_msg_buy (&msg, "after-restart", 10);
+    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+    want.want = 3;
+    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    IT_CHECK (!balance.snapshot [2] && balance.version [2] == 2 && balance.balance [2] == 90);
+    printf ("gateway-restart: resubscribed with a fresh snapshot, then saw the next update\n");
+    tly_sender_destroy (&sender);
+    tly_watcher_destroy (&watcher);
+    s_seen_free (&balance);
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf (stderr, "usage: it_read_path seed|two-gateways|permissions|many|slow BASE_PORT\n");
+        fprintf (stderr, "usage: it_read_path seed|two-gateways|permissions|many|slow|gateway-restart BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];
@@ -620,6 +658,8 @@ main (int argc, char **argv)
         s_case_many (cluster);
     else if (streq (name, "slow"))
         s_case_slow (cluster);
+    else if (streq (name, "gateway-restart"))
+        s_case_gateway_restart (cluster);
     else {
         fprintf (stderr, "it_read_path: unknown case %s\n", name);
         return 2;
