@@ -499,20 +499,6 @@ tly_ledger_read_end (tly_ledger_t *self)
 
 //  ---------------------------------------------------------------- lifecycle
 
-//  The partition of an account from its ID text, exactly as tly_partition_of
-//  computes it (first 8 bytes of BLAKE2b-256 of the text, little-endian, mod
-//  the count), without encoding the key to base58 a second time.
-static uint32_t
-s_partition_of_id (const char *id, uint32_t partition_count)
-{
-    uint8_t hash [TLY_HASH_BYTES];
-    crypto_generichash (hash, sizeof hash, (const unsigned char *) id, strlen (id), NULL, 0);
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--)
-        value = (value << 8) | hash [i];
-    return (uint32_t) (value % partition_count);
-}
-
 void
 tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
                       uint32_t partition_count)
@@ -521,7 +507,7 @@ tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
     assert (partition_count > 0 && partition_count <= TLY_PARTITIONS_MAX);
     memcpy (user->pk, pk, TLY_KEY_BYTES);
     tly_account_id (pk, user->id);
-    user->partition = s_partition_of_id (user->id, partition_count);
+    user->partition = tly_partition_of_id (user->id, partition_count);
 }
 
 tly_ledger_t *

@@ -56,6 +56,8 @@ int  tly_account_from_file (const char *path, tly_account_t *account,
                             char *error, size_t error_size);
 
 uint32_t tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t partition_count);
+//  The same from the account ID text, for callers that already formatted it.
+uint32_t tly_partition_of_id (const char *account_id, uint32_t partition_count);
 
 //  Object IDs carry their partition so any process can route them.
 void tly_object_id (tly_object_kind_t kind, uint32_t partition,

@@ -334,17 +334,25 @@ tly_account_from_file (const char *path, tly_account_t *account, char *error, si
 }
 
 uint32_t
-tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t partition_count)
+tly_partition_of_id (const char *account_id, uint32_t partition_count)
 {
+    assert (account_id);
     assert (partition_count > 0 && partition_count <= TLY_PARTITIONS_MAX);
-    char id [TLY_ID_MAX];
-    tly_account_id (sign_pk, id);
     uint8_t hash [32];
-    crypto_generichash (hash, sizeof hash, (const unsigned char *) id, strlen (id), NULL, 0);
+    crypto_generichash (hash, sizeof hash, (const unsigned char *) account_id, strlen (account_id),
+                        NULL, 0);
     uint64_t value = 0;
     for (int i = 7; i >= 0; i--)
         value = (value << 8) | hash [i];
     return (uint32_t) (value % partition_count);
+}
+
+uint32_t
+tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t partition_count)
+{
+    char id [TLY_ID_MAX];
+    tly_account_id (sign_pk, id);
+    return tly_partition_of_id (id, partition_count);
 }
 
 void
@@ -534,6 +542,9 @@ tly_id_test (bool verbose)
         uint32_t partition = tly_partition_of (user.sign_pk, 16);
         assert (partition < 16);
         assert (partition == tly_partition_of (user.sign_pk, 16));
+        char user_id [TLY_ID_MAX];
+        tly_account_id (user.sign_pk, user_id);
+        assert (partition == tly_partition_of_id (user_id, 16));
         counts [partition]++;
     }
     for (int i = 0; i < 16; i++)
