@@ -39,7 +39,7 @@ tly_journal_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *he
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc == 0 && value.mv_size == TLY_JOURNAL_HEAD_VALUE) {
-        head->seq = s_get_u64 (value.mv_data);
+        head->seq = tly_get_be64 (value.mv_data);
         memcpy (head->hash, (uint8_t *) value.mv_data + 8, TLY_HASH_BYTES);
         return 0;
     }
@@ -59,7 +59,7 @@ s_check_head (tly_journal_t *self, MDB_txn *txn)
     }
     MDB_val last_key, last_value;
     rc = mdb_cursor_get (cursor, &last_key, &last_value, MDB_LAST);
-    uint64_t last_seq = rc == 0 && last_key.mv_size == 8? s_get_u64 (last_key.mv_data): 0;
+    uint64_t last_seq = rc == 0 && last_key.mv_size == 8? tly_get_be64 (last_key.mv_data): 0;
     mdb_cursor_close (cursor);
     if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != self->head.seq) {
         tly_log (TLY_ERROR, "journal.corrupt",
@@ -81,11 +81,11 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
     }
     MDB_val key, value;
     while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
-        uint32_t partition = key.mv_size == 4? s_get_u32 (key.mv_data): TLY_PARTITIONS_MAX;
+        uint32_t partition = key.mv_size == 4? tly_get_be32 (key.mv_data): TLY_PARTITIONS_MAX;
         if (partition >= TLY_PARTITIONS_MAX || value.mv_size != TLY_JOURNAL_PARTITION_VALUE)
             break;
-        self->committed [partition].fence = s_get_u64 (value.mv_data);
-        self->committed [partition].last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
+        self->committed [partition].fence = tly_get_be64 (value.mv_data);
+        self->committed [partition].last_pseq = tly_get_be64 ((uint8_t *) value.mv_data + 8);
     }
     mdb_cursor_close (cursor);
     if (rc != MDB_NOTFOUND) {
@@ -135,7 +135,7 @@ s_open_tables (tly_journal_t *self)
         return -1;
     }
     uint8_t format_bytes [4];
-    s_put_u32 (format_bytes, S_FORMAT);
+    tly_put_be32 (format_bytes, S_FORMAT);
     MDB_val key = { sizeof s_format_key - 1, (void *) s_format_key };
     MDB_val value;
     rc = mdb_get (txn, self->meta, &key, &value);
@@ -144,7 +144,7 @@ s_open_tables (tly_journal_t *self)
         rc = mdb_put (txn, self->meta, &key, &value, 0);
     }
     else
-    if (rc == 0 && (value.mv_size != 4 || s_get_u32 (value.mv_data) != S_FORMAT)) {
+    if (rc == 0 && (value.mv_size != 4 || tly_get_be32 (value.mv_data) != S_FORMAT)) {
         tly_log (TLY_ERROR, "journal.format", "path=%s reason=\"unknown journal format\"",
                  self->path);
         rc = EINVAL;
@@ -355,7 +355,7 @@ s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
     stored.body = (ProtobufCBinaryData) { body_size, self->body };
     stored.hash = (ProtobufCBinaryData) { TLY_HASH_BYTES, (uint8_t *) hash };
     uint8_t seq_bytes [8];
-    s_put_u64 (seq_bytes, seq);
+    tly_put_be64 (seq_bytes, seq);
     MDB_val key = { sizeof seq_bytes, seq_bytes };
     MDB_val value = { tally__stored_record__get_packed_size (&stored), NULL };
     //  Keys only grow, so the record goes at the end of the tree, packed in place.
@@ -455,16 +455,16 @@ s_commit (tly_journal_t *self)
         if (state->fence == before->fence && state->last_pseq == before->last_pseq)
             continue;
         uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
-        s_put_u32 (key_bytes, partition);
-        s_put_u64 (value_bytes, state->fence);
-        s_put_u64 (value_bytes + 8, state->last_pseq);
+        tly_put_be32 (key_bytes, partition);
+        tly_put_be64 (value_bytes, state->fence);
+        tly_put_be64 (value_bytes + 8, state->last_pseq);
         MDB_val key = { sizeof key_bytes, key_bytes };
         MDB_val value = { sizeof value_bytes, value_bytes };
         rc = mdb_put (self->txn, self->partitions, &key, &value, 0);
     }
     if (rc == 0 && self->pending_head.seq != self->head.seq) {
         uint8_t head_bytes [TLY_JOURNAL_HEAD_VALUE];
-        s_put_u64 (head_bytes, self->pending_head.seq);
+        tly_put_be64 (head_bytes, self->pending_head.seq);
         memcpy (head_bytes + 8, self->pending_head.hash, TLY_HASH_BYTES);
         MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
         MDB_val value = { sizeof head_bytes, head_bytes };

@@ -36,7 +36,7 @@ tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_t *se
                  self->path);
         return -1;
     }
-    *seq = s_get_u64 (key.mv_data);
+    *seq = tly_get_be64 (key.mv_data);
     return 0;
 }
 
@@ -74,7 +74,7 @@ s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
     size_t signed_size = tally__signed_checkpoint__pack (&signed_checkpoint, signed_bytes);
 
     uint8_t seq_bytes [8];
-    s_put_u64 (seq_bytes, checkpoint.seq);
+    tly_put_be64 (seq_bytes, checkpoint.seq);
     MDB_val key = { sizeof seq_bytes, seq_bytes };
     MDB_val value = { signed_size, signed_bytes };
     //  Checkpoint seqs only grow, like record seqs.
@@ -137,7 +137,7 @@ tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, voi
             result = -1;
             break;
         }
-        int verdict = fn (s_get_u64 (key.mv_data), value.mv_data, value.mv_size, arg);
+        int verdict = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size, arg);
         if (verdict != 0) {
             result = verdict == -1? -1: 0;
             break;

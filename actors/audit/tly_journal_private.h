@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include "tly_journal.h"
+#include "tly_bytes.h"
 
 #define TLY_JOURNAL_PINDEX_KEY       12     //  partition u32 BE | partition seq u64 BE
 #define TLY_JOURNAL_PARTITION_VALUE  16     //  fence u64 BE | last partition seq u64 BE
@@ -47,43 +48,10 @@ struct _tly_journal_t {
 };
 
 static inline void
-s_put_u64 (uint8_t *out, uint64_t value)
-{
-    for (int i = 7; i >= 0; i--) {
-        out [i] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static inline uint64_t
-s_get_u64 (const uint8_t *in)
-{
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++)
-        value = (value << 8) | in [i];
-    return value;
-}
-
-static inline void
-s_put_u32 (uint8_t *out, uint32_t value)
-{
-    for (int i = 3; i >= 0; i--) {
-        out [i] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static inline uint32_t
-s_get_u32 (const uint8_t *in)
-{
-    return (uint32_t) in [0] << 24 | (uint32_t) in [1] << 16 | (uint32_t) in [2] << 8 | in [3];
-}
-
-static inline void
 s_pindex_key (uint8_t key [TLY_JOURNAL_PINDEX_KEY], uint32_t partition, uint64_t partition_seq)
 {
-    s_put_u32 (key, partition);
-    s_put_u64 (key + 4, partition_seq);
+    tly_put_be32 (key, partition);
+    tly_put_be64 (key + 4, partition_seq);
 }
 
 //  Logs an LMDB failure: one line naming the journal and the operation.

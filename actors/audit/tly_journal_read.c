@@ -35,7 +35,7 @@ s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition,
                   tly_journal_state_t *state)
 {
     uint8_t key_bytes [4];
-    s_put_u32 (key_bytes, partition);
+    tly_put_be32 (key_bytes, partition);
     MDB_val key = { sizeof key_bytes, key_bytes };
     MDB_val value;
     memset (state, 0, sizeof *state);
@@ -44,8 +44,8 @@ s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition,
         return 0;
     if (rc || value.mv_size != TLY_JOURNAL_PARTITION_VALUE)
         return -1;
-    state->fence = s_get_u64 (value.mv_data);
-    state->last_pseq = s_get_u64 ((uint8_t *) value.mv_data + 8);
+    state->fence = tly_get_be64 (value.mv_data);
+    state->last_pseq = tly_get_be64 ((uint8_t *) value.mv_data + 8);
     return 0;
 }
 
@@ -53,7 +53,7 @@ static bool
 s_in_partition (const MDB_val *pindex_key, uint32_t partition)
 {
     return pindex_key->mv_size == TLY_JOURNAL_PINDEX_KEY
-        && s_get_u32 (pindex_key->mv_data) == partition;
+        && tly_get_be32 (pindex_key->mv_data) == partition;
 }
 
 //  Delivers a partition's records from the pindex cursor; sets *end when the
@@ -90,7 +90,7 @@ s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *qu
             result = -1;
             break;
         }
-        uint64_t seq = s_get_u64 (value.mv_data);
+        uint64_t seq = tly_get_be64 (value.mv_data);
         MDB_val record_key = { 8, value.mv_data };
         MDB_val record;
         rc = mdb_get (txn, self->records, &record_key, &record);
@@ -180,7 +180,7 @@ tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
         return -1;
     }
     uint8_t start [8];
-    s_put_u64 (start, from_seq);
+    tly_put_be64 (start, from_seq);
     MDB_val key = { sizeof start, start };
     MDB_val value;
     int result = 0;
@@ -193,7 +193,7 @@ tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
             result = -1;
             break;
         }
-        int verdict = fn (s_get_u64 (key.mv_data), value.mv_data, value.mv_size, arg);
+        int verdict = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size, arg);
         if (verdict != 0) {
             result = verdict == -1? -1: 0;
             break;

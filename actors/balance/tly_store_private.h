@@ -5,6 +5,7 @@
 
 #include <lmdb.h>
 #include "tly_store.h"
+#include "tly_bytes.h"
 
 #define TLY_STORE_PATH_MAX  4096
 
@@ -26,24 +27,6 @@ struct _tly_store_t {
     MDB_txn *read;                      //  the committed-state read transaction
     bool reading;                       //  between read_begin and read_end
 };
-
-static inline void
-s_put_u64 (uint8_t *out, uint64_t value)
-{
-    for (int i = 7; i >= 0; i--) {
-        out [i] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static inline uint64_t
-s_get_u64 (const uint8_t *in)
-{
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++)
-        value = (value << 8) | in [i];
-    return value;
-}
 
 //  Logs an LMDB failure naming the store and the operation; notes
 //  corruption. Returns -1.

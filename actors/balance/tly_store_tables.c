@@ -96,10 +96,10 @@ s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_accou
     uint8_t id_size = size >= S_ACCOUNT_FIXED ? data [S_ACCOUNT_FIXED - 1] : 0;
     if (id_size == 0 || id_size >= TLY_ID_MAX || size != (size_t) S_ACCOUNT_FIXED + id_size)
         return tly_store_bad_entry (self, "account");
-    state->balance = (int64_t) s_get_u64 (data);
-    state->last_updated = (int64_t) s_get_u64 (data + 8);
-    state->created = (int64_t) s_get_u64 (data + 16);
-    state->purchases = s_get_u64 (data + 24);
+    state->balance = (int64_t) tly_get_be64 (data);
+    state->last_updated = (int64_t) tly_get_be64 (data + 8);
+    state->created = (int64_t) tly_get_be64 (data + 16);
+    state->purchases = tly_get_be64 (data + 24);
     memcpy (state->balance_id, data + S_ACCOUNT_FIXED, id_size);
     state->balance_id [id_size] = 0;
     return state->balance < 0 ? tly_store_bad_entry (self, "account") : 0;
@@ -129,10 +129,10 @@ tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
     size_t id_size = strlen (state->balance_id);
     assert (id_size > 0 && id_size < TLY_ID_MAX);
     uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX];
-    s_put_u64 (data, (uint64_t) state->balance);
-    s_put_u64 (data + 8, (uint64_t) state->last_updated);
-    s_put_u64 (data + 16, (uint64_t) state->created);
-    s_put_u64 (data + 24, state->purchases);
+    tly_put_be64 (data, (uint64_t) state->balance);
+    tly_put_be64 (data + 8, (uint64_t) state->last_updated);
+    tly_put_be64 (data + 16, (uint64_t) state->created);
+    tly_put_be64 (data + 24, state->purchases);
     data [S_ACCOUNT_FIXED - 1] = (uint8_t) id_size;
     memcpy (data + S_ACCOUNT_FIXED, state->balance_id, id_size);
     return s_put (self, self->accounts, user, TLY_KEY_BYTES, data, S_ACCOUNT_FIXED + id_size);
@@ -180,8 +180,8 @@ s_get_progress (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t 
     uint64_t *progress = out;
     if (value->mv_size != S_PROGRESS_BYTES)
         return tly_store_bad_entry (self, "partition");
-    progress [0] = s_get_u64 (value->mv_data);
-    progress [1] = s_get_u64 ((const uint8_t *) value->mv_data + 8);
+    progress [0] = tly_get_be64 (value->mv_data);
+    progress [1] = tly_get_be64 ((const uint8_t *) value->mv_data + 8);
     return 0;
 }
 
@@ -207,8 +207,8 @@ tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_
     uint8_t key [4];
     uint8_t data [S_PROGRESS_BYTES];
     s_partition_key (partition, key);
-    s_put_u64 (data, applied_seq);
-    s_put_u64 (data + 8, epoch);
+    tly_put_be64 (data, applied_seq);
+    tly_put_be64 (data + 8, epoch);
     return s_put (self, self->partitions, key, sizeof key, data, sizeof data);
 }
 
@@ -284,7 +284,7 @@ static void
 s_log_key (const uint8_t user [TLY_KEY_BYTES], uint64_t number, uint8_t key [S_LOG_KEY_BYTES])
 {
     memcpy (key, user, TLY_KEY_BYTES);
-    s_put_u64 (key + TLY_KEY_BYTES, number);
+    tly_put_be64 (key + TLY_KEY_BYTES, number);
 }
 
 int
@@ -315,7 +315,7 @@ s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *
     for (; rc == 0 && *count < max; rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size != S_LOG_KEY_BYTES || memcmp (key.mv_data, user, TLY_KEY_BYTES) != 0)
             return 0;                   //  the next user's log
-        if (s_get_u64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) != first + *count
+        if (tly_get_be64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) != first + *count
         ||  value.mv_size != TLY_STORE_OBJECT_BYTES)
             return tly_store_bad_entry (self, "log");
         MDB_val purchase;

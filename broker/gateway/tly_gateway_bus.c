@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tly_bytes.h"
 
 void
 tly_gateway_bus_requester (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES], uint64_t number,
@@ -13,10 +14,7 @@ tly_gateway_bus_requester (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES], 
 {
     assert (instance && requester);
     memcpy (requester, instance, TLY_GATEWAY_INSTANCE_BYTES);
-    for (size_t at = TLY_GATEWAY_REQUESTER_BYTES; at > TLY_GATEWAY_INSTANCE_BYTES; at--) {
-        requester [at - 1] = (uint8_t) number;
-        number >>= 8;
-    }
+    tly_put_be64 (requester + TLY_GATEWAY_INSTANCE_BYTES, number);
 }
 
 //  The snapshot number in requester when it is one of instance's, else 0
@@ -28,10 +26,7 @@ s_our_number (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
     if (requester->len != TLY_GATEWAY_REQUESTER_BYTES
     ||  memcmp (requester->data, instance, TLY_GATEWAY_INSTANCE_BYTES) != 0)
         return 0;
-    uint64_t number = 0;
-    for (size_t at = TLY_GATEWAY_INSTANCE_BYTES; at < TLY_GATEWAY_REQUESTER_BYTES; at++)
-        number = number << 8 | requester->data [at];
-    return number;
+    return tly_get_be64 (requester->data + TLY_GATEWAY_INSTANCE_BYTES);
 }
 
 static void
