@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "tly_log.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
+#include "tly_stop.h"
 
 #define PROCESS             "tally-audit"
 #define BIND_DEFAULT        "tcp://127.0.0.1:7703"
@@ -61,15 +61,6 @@ s_arena_calloc (tly_arena_t *arena, size_t count, size_t size)
 {
     assert (count > 0 && count <= SIZE_MAX / size);
     return tly_arena_alloc (arena, count * size);
-}
-
-static volatile sig_atomic_t s_interrupted = 0;
-
-static void
-s_on_signal (int signum)
-{
-    (void) signum;
-    s_interrupted = 1;
 }
 
 static void
@@ -489,11 +480,7 @@ main (int argc, char *argv [])
     if (rc != 0)
         return rc == 1? 0: 2;
     tly_log_init (PROCESS, config.level);
-    zsys_handler_set (NULL);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    tly_stop_install ();
 
     char journal_path [PATH_LIMIT];
     if ((size_t) snprintf (journal_path, sizeof journal_path, "%s/%s", config.data_dir,
@@ -550,7 +537,7 @@ main (int argc, char *argv [])
     //  The loop: drain what waits, commit every append at once, answer, then
     //  serve reads (after the commit, so a claim sees every acknowledged record),
     //  then sign the head if a record has waited long enough.
-    while (!s_interrupted) {
+    while (!tly_stop_requested ()) {
         if (zpoller_wait (poller, s_wait_ms (&signer)) == socket) {
             s_drain (socket, drain);
             s_commit_appends (journal, socket, drain, &signer);

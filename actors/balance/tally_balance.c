@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "tly_ledger.h"
 #include "tly_limits.h"
 #include "tly_log.h"
+#include "tly_stop.h"
 
 #define S_PROGRAM          "tally-balance"
 #define S_NAME_MAX         64
@@ -31,15 +31,6 @@
 #define S_TIMEOUT_MAX_MS   600000
 #define S_LEASE_MAX_MS     3600000
 #define S_SNAPSHOT_MAX     1000000000
-
-static volatile sig_atomic_t s_interrupted = 0;
-
-static void
-s_signal (int signum)
-{
-    (void) signum;
-    s_interrupted = 1;
-}
 
 static void
 s_usage (FILE *out)
@@ -202,13 +193,7 @@ main (int argc, char *argv [])
     sodium_memzero (&account, sizeof account);
 
     tly_log_init (S_PROGRAM, level);
-    //  Our own signal flag: the loop finishes its turn, then everything closes.
-    zsys_handler_set (NULL);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_signal;
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    tly_stop_install ();
 
     char state_path [4096];
     if (snprintf (state_path, sizeof state_path, "%s/%s/%s", data_dir, S_STATE_SUBDIR, config.name)
@@ -232,7 +217,7 @@ main (int argc, char *argv [])
              config.bus_endpoint, config.partition_count, state_path, worker_id);
 
     int status = 0;
-    while (!s_interrupted) {
+    while (!tly_stop_requested ()) {
         zmq_pollitem_t items [] = {
             { tly_actor_router_socket (actor), 0, tly_actor_accepting (actor) ? ZMQ_POLLIN : 0, 0 },
             { tly_actor_audit_socket (actor), 0, ZMQ_POLLIN, 0 },

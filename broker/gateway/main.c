@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "tly_gateway_stream.h"
 #include "tly_id.h"
 #include "tly_log.h"
+#include "tly_stop.h"
 
 #define PROCESS                 "tally-gateway"
 #define BIND_DEFAULT            "tcp://127.0.0.1:7700"
@@ -29,15 +29,6 @@
 #define CLIENT_TTL_MS_DEFAULT   30000
 #define SKEW_MS_LIMIT           (24LL * 3600 * 1000)    //  largest --max-skew-ms
 #define TIMEOUT_MS_LIMIT        (3600LL * 1000)         //  largest --timeout-ms and --client-ttl-ms
-
-static volatile sig_atomic_t s_interrupted = 0;
-
-static void
-s_on_signal (int signum)
-{
-    (void) signum;
-    s_interrupted = 1;
-}
 
 static void
 s_usage (FILE *out)
@@ -222,11 +213,7 @@ main (int argc, char *argv [])
         fprintf (stderr, PROCESS ": libsodium failed to initialise\n");
         return 2;
     }
-    zsys_handler_set (NULL);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    tly_stop_install ();
 
     char error [256];
     tly_gateway_t *gateway = tly_gateway_new (&config, error, sizeof (error));
@@ -247,7 +234,7 @@ main (int argc, char *argv [])
 
     //  The loop: replies first (they free slots), then the bus, then new
     //  requests, then deadlines.
-    while (!s_interrupted) {
+    while (!tly_stop_requested ()) {
         zmq_pollitem_t items [] = {
             { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
             { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
@@ -267,7 +254,7 @@ main (int argc, char *argv [])
             tly_gateway_drain_clients (gateway);
         tly_gateway_expire (gateway);
     }
-    tly_log (TLY_INFO, "stop", "interrupted=%d", (int) s_interrupted);
+    tly_log (TLY_INFO, "stop", "interrupted=%d", (int) tly_stop_requested ());
     tly_gateway_destroy (&gateway);
-    return s_interrupted? 0: 1;
+    return tly_stop_requested ()? 0: 1;
 }

@@ -4,12 +4,12 @@
 #include "tly_limits.h"
 #include "tly_log.h"
 #include "tly_wire.h"
+#include "tly_stop.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +27,6 @@
 #define INFLIGHT_MAX_LIMIT  10000000
 
 enum { OPTION_HELP = 256 };      //  beyond every short option character
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int signal_number)
-{
-    (void) signal_number;
-    s_stop = 1;
-}
 
 static void
 s_usage (FILE *out)
@@ -171,12 +162,7 @@ main (int argc, char *argv [])
     s_parse (argc, argv, &config, &bus_config, &level);
     tly_log_init ("tally-router", level);
 
-    //  Our own handlers: czmq's would also just set a flag, but hide it.
-    zsys_handler_set (NULL);
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+    tly_stop_install ();
 
     char error [512];
     tly_router_t *router = tly_router_new (&config, error, sizeof error);
@@ -199,7 +185,7 @@ main (int argc, char *argv [])
         { tly_router_bus_out (bus), 0, ZMQ_POLLIN, 0 }
     };
     int rc = 0;
-    while (!s_stop) {
+    while (!tly_stop_requested ()) {
         int64_t wait_ms = tly_router_next_deadline (router) - tly_mono_ms ();
         if (zmq_poll (items, 4, wait_ms > 0 ? (long) wait_ms : 0) == -1) {
             if (errno == EINTR)
