@@ -164,11 +164,8 @@ s_parse_args (int argc, char *argv [], s_config_t *config)
                 config->checkpoint_ms = value;
                 break;
             case LOG_LEVEL:
-                if (tly_log_parse_level (optarg, &config->level) == -1) {
-                    fprintf (stderr, PROCESS ": --log-level must be debug, info, warn or error,"
-                             " got '%s'\n", optarg);
+                if (tly_log_level_flag (PROCESS, optarg, &config->level) == -1)
                     return -1;
-                }
                 break;
             case HELP:
                 s_usage (stdout);

@@ -166,8 +166,8 @@ main (int argc, char *argv [])
             case 'w': worker = optarg; break;
             case 'k': worker_secret = optarg; break;
             case 'v':
-                if (tly_log_parse_level (optarg, &level) == -1)
-                    s_fail ("--log-level must be debug, info, warn or error, got \"%s\"", optarg);
+                if (tly_log_level_flag (S_PROGRAM, optarg, &level) == -1)
+                    return 2;
                 break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;

@@ -120,11 +120,8 @@ s_parse (int argc, char *argv [], tly_router_config_t *config, bus_config_t *bus
             case 'I': config->inflight_max =
                       (size_t) s_number (name, optarg, 1, INFLIGHT_MAX_LIMIT); break;
             case 'L':
-                if (tly_log_parse_level (optarg, level) == -1) {
-                    fprintf (stderr, "tally-router: --log-level must be debug, info, warn or "
-                             "error, got \"%s\"\n", optarg);
+                if (tly_log_level_flag ("tally-router", optarg, level) == -1)
                     exit (2);
-                }
                 break;
             case OPTION_HELP: s_usage (stdout); exit (0);
             default: s_usage (stderr); exit (2);

@@ -165,11 +165,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         return CLI_EXIT_USAGE;
     }
     tly_level_t level;
-    if (tly_log_parse_level (options->log_level, &level) == -1) {
-        fprintf (stderr, "%s: --log-level: expected debug, info, warn or error, not '%s'\n",
-                 command, options->log_level);
+    if (tly_log_level_flag (command, options->log_level, &level) == -1)
         return CLI_EXIT_USAGE;
-    }
     return -1;
 }
 

@@ -1,6 +1,7 @@
 //  tly_log - structured key=value log lines on stderr.
 #include "tly_log.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,15 @@ tly_log_parse_level (const char *text, tly_level_t *level)
     return -1;
 }
 
+int
+tly_log_level_flag (const char *process, const char *text, tly_level_t *level)
+{
+    if (tly_log_parse_level (text, level) == 0)
+        return 0;
+    fprintf (stderr, "%s: --log-level must be debug, info, warn or error, got '%s'\n", process, text);
+    return -1;
+}
+
 void
 tly_log (tly_level_t level, const char *event, const char *fmt, ...)
 {
@@ -52,4 +62,19 @@ tly_log (tly_level_t level, const char *event, const char *fmt, ...)
         va_end (args);
     }
     fprintf (stderr, "%s\n", line);
+}
+
+void
+tly_log_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_log: ");
+    tly_level_t level = TLY_ERROR;
+    assert (tly_log_parse_level ("debug", &level) == 0 && level == TLY_DEBUG);
+    assert (tly_log_level_flag ("test", "warn", &level) == 0 && level == TLY_WARN);
+    assert (tly_log_parse_level ("WARN", &level) == -1 && level == TLY_WARN);
+    assert (tly_log_parse_level ("", &level) == -1);
+    assert (tly_log_level_flag ("test", "loud", &level) == -1 && level == TLY_WARN);
+    if (verbose)
+        printf ("OK\n");
 }

@@ -4,6 +4,7 @@
 
 #include "tly_arena.h"
 #include "tly_id.h"
+#include "tly_log.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
 
@@ -15,6 +16,7 @@ main (int argc, char **argv)
     tly_sign_test (verbose);
     tly_validate_test (verbose);
     tly_arena_test (verbose);
+    tly_log_test (verbose);
     printf ("core_test: OK\n");
     return 0;
 }
