@@ -2,6 +2,7 @@
 #include "tly_codec.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,4 +288,16 @@ tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
             return -1;
     *count = reply->n_results;
     return 0;
+}
+
+void
+tly_codec_local_error (tly_error_t *error, Tally__ErrorCode code, const char *fmt, ...)
+{
+    assert (error && fmt);
+    error->code = code;
+    error->remote = false;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (error->message, sizeof error->message, fmt, args);
+    va_end (args);
 }

@@ -34,5 +34,8 @@ int  tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
 //  Fills error from a wire Error (remote), using the default text when the
 //  gateway sent none.
 void tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error);
+//  Records a failure the SDK decided by itself (remote = false).
+void tly_codec_local_error (tly_error_t *error, Tally__ErrorCode code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 #endif

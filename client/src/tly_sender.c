@@ -5,7 +5,6 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,21 +99,6 @@ tly_sender_error (tly_sender_t *self)
     return &self->error;
 }
 
-static void
-s_fail (tly_sender_t *self, Tally__ErrorCode code, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_fail (tly_sender_t *self, Tally__ErrorCode code, const char *fmt, ...)
-{
-    self->error.code = code;
-    self->error.remote = false;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (self->error.message, sizeof self->error.message, fmt, args);
-    va_end (args);
-}
-
 static uint64_t
 s_request_id (tly_sender_t *self)
 {
@@ -173,7 +157,7 @@ s_exchange (tly_sender_t *self, uint64_t request_id, const uint8_t *request, siz
     bool interrupted = false;
     for (int attempt = 1; attempt <= self->attempts; attempt++) {
         if (zmq_send (zsock_resolve (self->dealer), request, size, ZMQ_DONTWAIT) == -1) {
-            s_fail (self, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s: %s",
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s: %s",
                     self->endpoint, zmq_strerror (zmq_errno ()));
             return NULL;
         }
@@ -184,11 +168,11 @@ s_exchange (tly_sender_t *self, uint64_t request_id, const uint8_t *request, siz
         if (reply)
             return reply;
         if (interrupted) {
-            s_fail (self, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s", self->endpoint);
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s", self->endpoint);
             return NULL;
         }
     }
-    s_fail (self, TALLY__ERROR_CODE__TIMEOUT,
+    tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
             "no reply from %s within %d ms (%d attempts): is tally-gateway running there, and the cluster ready (tally status)?",
             self->endpoint, timeout_ms, self->attempts);
     return NULL;
@@ -218,11 +202,11 @@ tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t ti
 {
     assert (self);
     if (!self->has_account || !self->has_inbox) {
-        s_fail (self, TALLY__ERROR_CODE__BAD_REQUEST, "sender has no account or worker inbox");
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "sender has no account or worker inbox");
         return -1;
     }
     if (tly_codec_seal (&self->account, self->inbox, msgs, n, timestamp_ms, bytes_p, size_p) == -1) {
-        s_fail (self, TALLY__ERROR_CODE__BAD_REQUEST, "message of unknown kind");
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "message of unknown kind");
         return -1;
     }
     return 0;
@@ -235,7 +219,7 @@ tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeou
     assert (self);
     assert (results);
     if (n < 1 || n > TLY_BATCH_MAX) {
-        s_fail (self, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "a send carries 1..%d messages, not %zu",
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "a send carries 1..%d messages, not %zu",
                 TLY_BATCH_MAX, n);
         return -1;
     }
@@ -251,13 +235,13 @@ tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeou
     int rc = tly_codec_results (reply, results, n, &count, &self->error);
     tally__client_reply__free_unpacked (reply, NULL);
     if (rc == 0 && count != n) {
-        s_fail (self, TALLY__ERROR_CODE__INTERNAL, "gateway answered %zu results for %zu messages",
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "gateway answered %zu results for %zu messages",
                 count, n);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (memcmp (results [i].message_id, msgs [i].id, TLY_MESSAGE_ID_BYTES) != 0) {
-            s_fail (self, TALLY__ERROR_CODE__INTERNAL, "result %zu answers another message", i);
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "result %zu answers another message", i);
             rc = -1;
         }
     return rc;
@@ -306,7 +290,7 @@ tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status)
     }
     else
     if (!reply->status) {
-        s_fail (self, TALLY__ERROR_CODE__INTERNAL, "gateway answered status without a SystemStatus");
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "gateway answered status without a SystemStatus");
         rc = -1;
     }
     else {

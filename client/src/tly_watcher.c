@@ -7,7 +7,6 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +20,6 @@
 #define S_BURST_MAX          1024
 //  Size of one socket monitor event's first frame: event (u16), value (u32).
 #define S_MONITOR_EVENT_SIZE 6
-
-static void
-s_fail (tly_watcher_t *self, Tally__ErrorCode code, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_fail (tly_watcher_t *self, Tally__ErrorCode code, const char *fmt, ...)
-{
-    self->error.code = code;
-    self->error.remote = false;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (self->error.message, sizeof self->error.message, fmt, args);
-    va_end (args);
-}
 
 tly_watcher_t *
 tly_watcher_new (const char *gateway_endpoint, const char *worker_id, const tly_account_t *account)
@@ -346,7 +330,7 @@ s_turn (tly_watcher_t *self, int64_t deadline)
         { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 }
     };
     if (zmq_poll (items, 2, wait) == -1) {
-        s_fail (self, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s: %s",
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s: %s",
                 self->endpoint, zmq_strerror (zmq_errno ()));
         return -1;
     }
@@ -377,15 +361,15 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     char canonical [TLY_ID_MAX];
     tly_object_kind_t kind;
     if (tly_object_canonical_id (object_id, canonical, &kind) == -1) {
-        s_fail (self, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
         return -1;
     }
     if (s_sub_by_object (self, canonical)) {
-        s_fail (self, TALLY__ERROR_CODE__BAD_REQUEST, "already subscribed to %s", canonical);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "already subscribed to %s", canonical);
         return -1;
     }
     if (self->sub_count == TLY_WATCH_SUBSCRIPTIONS_MAX) {
-        s_fail (self, TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS,
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS,
                 "a watcher follows at most %d objects", TLY_WATCH_SUBSCRIPTIONS_MAX);
         return -1;
     }
@@ -410,7 +394,7 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     if (self->outcome == 1)
         return 0;
     if (self->outcome == 0 && rc == 0)
-        s_fail (self, TALLY__ERROR_CODE__TIMEOUT,
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
                 "no snapshot of %s from %s within %d ms: is tally-gateway running there?",
                 canonical, self->endpoint, timeout_ms);
     //  Unless the gateway refused it, it may follow the object for nobody.
@@ -430,7 +414,7 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
     assert (timeout_ms >= 0);
     char canonical [TLY_ID_MAX];
     if (tly_object_canonical_id (object_id, canonical, NULL) == -1) {
-        s_fail (self, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
         return -1;
     }
     tly_sub_t *sub = s_sub_by_object (self, canonical);
@@ -438,7 +422,7 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
         tly_watcher_remove (self, sub);
     self->unsubscribe_id = s_send_unsubscribe (self, canonical);
     if (self->unsubscribe_id == 0) {
-        s_fail (self, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s", self->endpoint);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s", self->endpoint);
         return -1;
     }
     int64_t deadline = s_deadline (timeout_ms);
@@ -449,7 +433,7 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
         return 0;
     self->unsubscribe_id = 0;
     if (rc == 0)
-        s_fail (self, TALLY__ERROR_CODE__TIMEOUT, "no answer to unsubscribe from %s within %d ms",
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "no answer to unsubscribe from %s within %d ms",
                 self->endpoint, timeout_ms);
     return -1;
 }
