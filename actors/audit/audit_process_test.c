@@ -492,22 +492,11 @@ static int
 s_take_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_checkpoints_t *checkpoints = arg;
-    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size,
-                                                                                   bytes);
-    assert (signed_checkpoint);
-    assert (tly_verify_domain (TLY_DOMAIN_CHECKPOINT, checkpoints->worker,
-                               signed_checkpoint->checkpoint.data,
-                               signed_checkpoint->checkpoint.len,
-                               signed_checkpoint->signature.data,
-                               signed_checkpoint->signature.len));
-    Tally__Checkpoint *checkpoint = tally__checkpoint__unpack (NULL,
-                                                               signed_checkpoint->checkpoint.len,
-                                                               signed_checkpoint->checkpoint.data);
-    assert (checkpoint && checkpoint->seq == seq);
+    tly_journal_checkpoint_t checkpoint;
+    assert (tly_journal_checkpoint_decode (bytes, size, checkpoints->worker, &checkpoint) == 0);
+    assert (checkpoint.signed_by_worker && checkpoint.seq == seq);
     assert (checkpoints->count < checkpoints->capacity);
     checkpoints->seqs [checkpoints->count++] = seq;
-    tally__checkpoint__free_unpacked (checkpoint, NULL);
-    tally__signed_checkpoint__free_unpacked (signed_checkpoint, NULL);
     return 0;
 }
 

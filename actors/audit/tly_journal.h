@@ -129,6 +129,21 @@ int  tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
 //  order. Returns 0 (also when fn stopped) or -1.
 int  tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, void *arg);
 
+//  One stored checkpoint, decoded.
+typedef struct {
+    uint64_t seq;                       //  the record it signs
+    uint8_t hash [TLY_HASH_BYTES];      //  that record's hash, as signed
+    int64_t timestamp_ms;
+    bool signed_by_worker;              //  worker's signature, naming worker
+} tly_journal_checkpoint_t;
+
+//  Decodes SignedCheckpoint bytes and checks them against worker, the account
+//  the reader trusts (never the key the checkpoint claims; NULL: not checked,
+//  signed_by_worker false). Returns 0, or -1 when the bytes do not decode as a
+//  checkpoint with a 32-byte hash.
+int  tly_journal_checkpoint_decode (const uint8_t *bytes, size_t size,
+                                    const uint8_t *worker, tly_journal_checkpoint_t *checkpoint);
+
 void tly_journal_test (bool verbose);
 
 #endif

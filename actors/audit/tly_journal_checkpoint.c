@@ -151,3 +151,35 @@ tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, voi
     tly_journal_read_end (self, txn);
     return result;
 }
+
+int
+tly_journal_checkpoint_decode (const uint8_t *bytes, size_t size, const uint8_t *worker,
+                               tly_journal_checkpoint_t *checkpoint)
+{
+    assert (checkpoint);
+    memset (checkpoint, 0, sizeof *checkpoint);
+    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size, bytes);
+    Tally__Checkpoint *decoded = signed_checkpoint?
+        tally__checkpoint__unpack (NULL, signed_checkpoint->checkpoint.len,
+                                   signed_checkpoint->checkpoint.data): NULL;
+    int rc = -1;
+    if (decoded && decoded->hash.len == TLY_HASH_BYTES) {
+        checkpoint->seq = decoded->seq;
+        memcpy (checkpoint->hash, decoded->hash.data, TLY_HASH_BYTES);
+        checkpoint->timestamp_ms = decoded->timestamp_ms;
+        checkpoint->signed_by_worker = worker
+            && decoded->worker.len == TLY_KEY_BYTES
+            && memcmp (decoded->worker.data, worker, TLY_KEY_BYTES) == 0
+            && tly_verify_domain (TLY_DOMAIN_CHECKPOINT, worker,
+                                  signed_checkpoint->checkpoint.data,
+                                  signed_checkpoint->checkpoint.len,
+                                  signed_checkpoint->signature.data,
+                                  signed_checkpoint->signature.len);
+        rc = 0;
+    }
+    if (decoded)
+        tally__checkpoint__free_unpacked (decoded, NULL);
+    if (signed_checkpoint)
+        tally__signed_checkpoint__free_unpacked (signed_checkpoint, NULL);
+    return rc;
+}

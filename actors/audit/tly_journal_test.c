@@ -319,25 +319,22 @@ static int
 s_check_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_checkpoints_t *checkpoints = arg;
-    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size,
-                                                                                   bytes);
-    assert (signed_checkpoint);
-    assert (tly_verify_domain (TLY_DOMAIN_CHECKPOINT, checkpoints->worker,
-                               signed_checkpoint->checkpoint.data,
-                               signed_checkpoint->checkpoint.len,
-                               signed_checkpoint->signature.data,
-                               signed_checkpoint->signature.len));
-    Tally__Checkpoint *checkpoint = tally__checkpoint__unpack (NULL,
-                                                               signed_checkpoint->checkpoint.len,
-                                                               signed_checkpoint->checkpoint.data);
-    assert (checkpoint && checkpoint->seq == seq);
-    assert (checkpoint->worker.len == TLY_KEY_BYTES);
-    assert (memcmp (checkpoint->worker.data, checkpoints->worker, TLY_KEY_BYTES) == 0);
-    assert (checkpoint->hash.len == TLY_HASH_BYTES && checkpoint->timestamp_ms == 1234);
+    tly_journal_checkpoint_t checkpoint;
+    assert (tly_journal_checkpoint_decode (bytes, size, checkpoints->worker, &checkpoint) == 0);
+    assert (checkpoint.signed_by_worker && checkpoint.seq == seq);
+    assert (checkpoint.timestamp_ms == 1234);
+    //  Another account's key never vouches for it, nor does none.
+    uint8_t stranger [TLY_KEY_BYTES];
+    memcpy (stranger, checkpoints->worker, TLY_KEY_BYTES);
+    stranger [0] ^= 1;
+    assert (tly_journal_checkpoint_decode (bytes, size, stranger, &checkpoint) == 0);
+    assert (!checkpoint.signed_by_worker);
+    assert (tly_journal_checkpoint_decode (bytes, size, NULL, &checkpoint) == 0);
+    assert (!checkpoint.signed_by_worker);
+    assert (tly_journal_checkpoint_decode (bytes, size > 4? 4: size, checkpoints->worker,
+                                           &checkpoint) == -1);
     assert (checkpoints->count < 8);
     checkpoints->seqs [checkpoints->count++] = seq;
-    tally__checkpoint__free_unpacked (checkpoint, NULL);
-    tally__signed_checkpoint__free_unpacked (signed_checkpoint, NULL);
     return 0;
 }
 

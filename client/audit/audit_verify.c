@@ -77,26 +77,15 @@ s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     s_checkpoint_t *checkpoint = &self->checkpoints [self->checkpoint_count++];
     memset (checkpoint, 0, sizeof *checkpoint);
     checkpoint->seq = seq;
-    ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
-    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (allocator, size,
-                                                                                   bytes);
-    Tally__Checkpoint *decoded = signed_checkpoint?
-        tally__checkpoint__unpack (allocator, signed_checkpoint->checkpoint.len,
-                                   signed_checkpoint->checkpoint.data): NULL;
-    if (decoded && decoded->hash.len == TLY_HASH_BYTES) {
+    //  The signature is checked against the worker the verifier trusts,
+    //  never against the key the checkpoint claims.
+    tly_journal_checkpoint_t decoded;
+    if (tly_journal_checkpoint_decode (bytes, size, self->worker, &decoded) == 0) {
         checkpoint->decodes = true;
-        checkpoint->named_seq = decoded->seq;
-        memcpy (checkpoint->hash, decoded->hash.data, TLY_HASH_BYTES);
-        //  The signature is checked against the worker the verifier trusts,
-        //  never against the key the checkpoint claims.
-        checkpoint->signature_valid = self->worker
-            && tly_verify_domain (TLY_DOMAIN_CHECKPOINT, self->worker,
-                                  signed_checkpoint->checkpoint.data,
-                                  signed_checkpoint->checkpoint.len,
-                                  signed_checkpoint->signature.data,
-                                  signed_checkpoint->signature.len);
+        checkpoint->named_seq = decoded.seq;
+        memcpy (checkpoint->hash, decoded.hash, TLY_HASH_BYTES);
+        checkpoint->signature_valid = decoded.signed_by_worker;
     }
-    tly_arena_reset (self->arena);
     return 0;
 }
 
