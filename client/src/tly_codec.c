@@ -208,17 +208,6 @@ s_malformed (tly_error_t *error, const char *what)
     snprintf (error->message, sizeof error->message, "gateway sent a malformed reply: %s", what);
 }
 
-//  Copies text into out (out_size bytes); false when it does not fit.
-static bool
-s_copy (char *out, size_t out_size, const char *text)
-{
-    size_t size = strlen (text);
-    if (size >= out_size)
-        return false;
-    memcpy (out, text, size + 1);
-    return true;
-}
-
 static int
 s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *error)
 {
@@ -235,8 +224,8 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->code = TALLY__ERROR_CODE__OK;
         result->balance = balance->balance;
         result->last_updated = balance->last_updated;
-        if (!s_copy (result->id, sizeof result->id, balance->id)
-        ||  !s_copy (result->user_id, sizeof result->user_id, balance->user_id)) {
+        if (!tly_codec_copy (result->id, sizeof result->id, balance->id)
+        ||  !tly_codec_copy (result->user_id, sizeof result->user_id, balance->user_id)) {
             s_malformed (error, "balance ID too long");
             return -1;
         }
@@ -250,9 +239,9 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->amount = purchase->amount;
         result->timestamp = purchase->timestamp;
         result->balance_after = purchase->balance_after;
-        if (!s_copy (result->id, sizeof result->id, purchase->id)
-        ||  !s_copy (result->user_id, sizeof result->user_id, purchase->user_id)
-        ||  !s_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
+        if (!tly_codec_copy (result->id, sizeof result->id, purchase->id)
+        ||  !tly_codec_copy (result->user_id, sizeof result->user_id, purchase->user_id)
+        ||  !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
             s_malformed (error, "purchase field too long");
             return -1;
         }
@@ -300,4 +289,17 @@ tly_codec_local_error (tly_error_t *error, Tally__ErrorCode code, const char *fm
     va_start (args, fmt);
     vsnprintf (error->message, sizeof error->message, fmt, args);
     va_end (args);
+}
+
+bool
+tly_codec_copy (char *out, size_t out_size, const char *text)
+{
+    assert (out && out_size > 0);
+    if (!text)
+        text = "";
+    size_t size = strlen (text);
+    if (size >= out_size)
+        return false;
+    memcpy (out, text, size + 1);
+    return true;
 }

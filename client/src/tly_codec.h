@@ -34,6 +34,9 @@ int  tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
 //  Fills error from a wire Error (remote), using the default text when the
 //  gateway sent none.
 void tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error);
+//  Copies text (NULL as "") into out of out_size bytes, NUL included;
+//  false, leaving out untouched, when it does not fit.
+bool tly_codec_copy (char *out, size_t out_size, const char *text);
 //  Records a failure the SDK decided by itself (remote = false).
 void tly_codec_local_error (tly_error_t *error, Tally__ErrorCode code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

@@ -1,6 +1,7 @@
 //  tly_object - the worker's signed objects: verification, decoding, and
 //  the IDs of an account's own objects.
 #include "tly_object.h"
+#include "tly_codec.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -91,25 +92,12 @@ s_malformed (tly_error_t *error, const char *fmt, ...)
     return -1;
 }
 
-//  Copies text (NULL reads as empty) into out; false when it does not fit.
-static bool
-s_copy (char *out, size_t out_size, const char *text)
-{
-    if (!text)
-        text = "";
-    size_t size = strlen (text);
-    if (size >= out_size)
-        return false;
-    memcpy (out, text, size + 1);
-    return true;
-}
-
 static int
 s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_error_t *error)
 {
-    if (!s_copy (purchase->id, sizeof purchase->id, wire->id)
-    ||  !s_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
-    ||  !s_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
+    if (!tly_codec_copy (purchase->id, sizeof purchase->id, wire->id)
+    ||  !tly_codec_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
+    ||  !tly_codec_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
         return s_malformed (error, "purchase record field too long");
     purchase->amount = wire->amount;
     purchase->timestamp = wire->timestamp;
@@ -120,8 +108,8 @@ s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_err
 static int
 s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_error_t *error)
 {
-    if (!s_copy (log->id, sizeof log->id, wire->id)
-    ||  !s_copy (log->user_id, sizeof log->user_id, wire->user_id))
+    if (!tly_codec_copy (log->id, sizeof log->id, wire->id)
+    ||  !tly_codec_copy (log->user_id, sizeof log->user_id, wire->user_id))
         return s_malformed (error, "purchase log ID too long");
     if (wire->n_records > TLY_OBJECT_RECORDS_MAX)
         return s_malformed (error, "%zu purchase records (limit %d)", wire->n_records,
@@ -164,8 +152,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
 
     if (object->kind == TLY_OBJ_BALANCE) {
         tly_balance_t *balance = &object->balance;
-        if (!s_copy (balance->id, sizeof balance->id, value->balance->id)
-        ||  !s_copy (balance->user_id, sizeof balance->user_id, value->balance->user_id))
+        if (!tly_codec_copy (balance->id, sizeof balance->id, value->balance->id)
+        ||  !tly_codec_copy (balance->user_id, sizeof balance->user_id, value->balance->user_id))
             return s_malformed (error, "balance ID too long");
         balance->balance = value->balance->balance;
         balance->last_updated = value->balance->last_updated;
@@ -175,10 +163,10 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
         return s_purchase (value->purchase, &object->purchase, error);
     if (object->kind == TLY_OBJ_ROOT) {
         tly_root_t *root = &object->root;
-        if (!s_copy (root->id, sizeof root->id, value->root->id)
-        ||  !s_copy (root->user_id, sizeof root->user_id, value->root->user_id)
-        ||  !s_copy (root->balance_id, sizeof root->balance_id, value->root->balance_id)
-        ||  !s_copy (root->purchases_id, sizeof root->purchases_id, value->root->purchases_id))
+        if (!tly_codec_copy (root->id, sizeof root->id, value->root->id)
+        ||  !tly_codec_copy (root->user_id, sizeof root->user_id, value->root->user_id)
+        ||  !tly_codec_copy (root->balance_id, sizeof root->balance_id, value->root->balance_id)
+        ||  !tly_codec_copy (root->purchases_id, sizeof root->purchases_id, value->root->purchases_id))
             return s_malformed (error, "root ID too long");
         return 0;
     }
@@ -186,8 +174,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
         return s_purchase_log (value->purchases, &object->purchases, error);
     assert (object->kind == TLY_OBJ_SERVICE);
     tly_service_info_t *service = &object->service;
-    if (!s_copy (service->id, sizeof service->id, value->service->id)
-    ||  !s_copy (service->worker_id, sizeof service->worker_id, value->service->worker_id))
+    if (!tly_codec_copy (service->id, sizeof service->id, value->service->id)
+    ||  !tly_codec_copy (service->worker_id, sizeof service->worker_id, value->service->worker_id))
         return s_malformed (error, "service ID too long");
     service->max_initial_balance = value->service->max_initial_balance;
     service->max_amount = value->service->max_amount;
@@ -201,7 +189,7 @@ s_group (const Tally__Group *wire, tly_group_t *group, tly_error_t *error)
     if (!wire)
         return 0;
     group->present = true;
-    if (!s_copy (group->id, sizeof group->id, wire->id))
+    if (!tly_codec_copy (group->id, sizeof group->id, wire->id))
         return s_malformed (error, "group ID too long");
     if (wire->owner.len != 0 && wire->owner.len != TLY_KEY_BYTES)
         return s_malformed (error, "group owner of %zu bytes", wire->owner.len);
