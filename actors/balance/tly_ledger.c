@@ -13,7 +13,6 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_TAIL_BYTES  16
 
 struct _tly_ledger_t {
     tly_store_t *store;
@@ -30,34 +29,6 @@ s_bad_record (const Tally__RecordDraft *draft, const char *reason)
     tly_log (TLY_ERROR, "ledger.bad_record", "partition=%" PRIu32 " partition_seq=%" PRIu64
              " reason=\"%s\"", draft->partition, draft->partition_seq, reason);
     return -1;
-}
-
-//  First 16 bytes of BLAKE2b-256(domain || user [|| message ID]).
-static void
-s_object_tail (const char *domain, const uint8_t user [TLY_KEY_BYTES],
-               const uint8_t *message_id, uint8_t tail [S_TAIL_BYTES])
-{
-    crypto_generichash_state state;
-    uint8_t hash [TLY_HASH_BYTES];
-    crypto_generichash_init (&state, NULL, 0, sizeof hash);
-    crypto_generichash_update (&state, (const unsigned char *) domain, strlen (domain));
-    crypto_generichash_update (&state, user, TLY_KEY_BYTES);
-    if (message_id)
-        crypto_generichash_update (&state, message_id, TLY_MESSAGE_ID_BYTES);
-    crypto_generichash_final (&state, hash, sizeof hash);
-    memcpy (tail, hash, S_TAIL_BYTES);
-}
-
-void
-tly_ledger_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
-                        const uint8_t key_of [TLY_KEY_BYTES], uint8_t key [TLY_STORE_OBJECT_BYTES])
-{
-    assert (label && key_of && key);
-    assert (partition <= UINT16_MAX);
-    key [0] = (uint8_t) kind;
-    key [1] = (uint8_t) (partition >> 8);
-    key [2] = (uint8_t) partition;
-    s_object_tail (label, key_of, NULL, key + 3);
 }
 
 //  ---------------------------------------------------------------- effects
@@ -80,12 +51,12 @@ s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32
         tly_object_kind_t kind;
         const char *label;
     } objects [] = {
-        { TLY_OBJ_BALANCE, "balance" }, { TLY_OBJ_ROOT, "root" },
-        { TLY_OBJ_PURCHASE_LOG, "purchases" }
+        { TLY_OBJ_BALANCE, TLY_LABEL_BALANCE }, { TLY_OBJ_ROOT, TLY_LABEL_ROOT },
+        { TLY_OBJ_PURCHASE_LOG, TLY_LABEL_PURCHASES }
     };
     for (size_t i = 0; i < sizeof objects / sizeof objects [0]; i++) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_ledger_derived_key (objects [i].kind, partition, objects [i].label, user, key);
+        tly_derived_key (objects [i].kind, partition, objects [i].label, user, NULL, key);
         if (tly_store_put_owner (self->store, key, user) == -1)
             return -1;
     }
@@ -163,9 +134,9 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         return -1;
     if (rc == 1) {
         //  A second createAccount returns the account as it is: never a reset.
-        uint8_t tail [S_TAIL_BYTES];
-        s_object_tail ("balance", user->pk, NULL, tail);
-        tly_object_id (TLY_OBJ_BALANCE, user->partition, tail, state.balance_id);
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        tly_derived_key (TLY_OBJ_BALANCE, user->partition, TLY_LABEL_BALANCE, user->pk, NULL, key);
+        tly_object_id_of_key (key, state.balance_id);
         state.balance = create->initial_balance;
         state.last_updated = now_ms;
         state.created = now_ms;
@@ -216,10 +187,11 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     bool overflow = __builtin_sub_overflow (state.balance, buy->amount, &balance_after);
     assert (!overflow && balance_after >= 0);
 
-    uint8_t tail [S_TAIL_BYTES];
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
     char id [TLY_ID_MAX];
-    s_object_tail ("purchase", user->pk, message->message_id.data, tail);
-    tly_object_id (TLY_OBJ_PURCHASE, user->partition, tail, id);
+    tly_derived_key (TLY_OBJ_PURCHASE, user->partition, TLY_LABEL_PURCHASE, user->pk,
+                     message->message_id.data, key);
+    tly_object_id_of_key (key, id);
     Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
     tally__purchase_record__init (record);
     record->id = tly_arena_strdup (arena, id);
@@ -322,8 +294,7 @@ s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
                  const Tally__AccountCreated *created)
 {
     uint8_t key [TLY_STORE_OBJECT_BYTES], derived [TLY_STORE_OBJECT_BYTES];
-    tly_ledger_derived_key (TLY_OBJ_BALANCE, draft->partition, "balance", created->user.data,
-                            derived);
+    tly_derived_key (TLY_OBJ_BALANCE, draft->partition, TLY_LABEL_BALANCE, created->user.data, NULL, derived);
     if (!created->balance_id || tly_store_object_key (created->balance_id, key) == -1
     ||  memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
         return s_bad_record (draft, "malformed AccountCreated");

@@ -56,12 +56,6 @@ typedef struct {
     uint32_t partition;
 } tly_ledger_user_t;
 
-//  The 19 bytes of a derived object ID: kind, partition, and the first 16
-//  bytes of BLAKE2b-256(label || key_of), as tly_user_object_id derives a
-//  user's objects ("balance", "root", "purchases", "group").
-void tly_ledger_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
-                             const uint8_t key_of [TLY_KEY_BYTES],
-                             uint8_t key [TLY_STORE_OBJECT_BYTES]);
 
 //  Fills the ID and partition of the user with public key pk.
 void tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],

@@ -28,7 +28,7 @@ tly_objects_new (tly_ledger_t *ledger, const uint8_t worker [TLY_KEY_BYTES])
     tly_account_id (worker, self->worker_id);
     tly_service_object_id (worker, self->service_id);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
-    tly_ledger_derived_key (TLY_OBJ_GROUP, 0, "service-group", worker, key);
+    tly_derived_key (TLY_OBJ_GROUP, 0, TLY_LABEL_SERVICE_GROUP, worker, NULL, key);
     tly_object_id (TLY_OBJ_GROUP, 0, key + 3, self->service_group_id);
     return self;
 }
@@ -91,12 +91,12 @@ static Tally__Group *
 s_user_group (tly_objects_t *self, tly_object_kind_t kind, uint32_t partition,
               const uint8_t user [TLY_KEY_BYTES], tly_arena_t *arena)
 {
-    const char *label = kind == TLY_OBJ_BALANCE ? "balance-group"
-                      : kind == TLY_OBJ_ROOT ? "root-group" : "group";
+    const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE_GROUP
+                      : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT_GROUP : TLY_LABEL_GROUP;
     assert (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
          || kind == TLY_OBJ_PURCHASE);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
-    tly_ledger_derived_key (TLY_OBJ_GROUP, partition, label, user, key);
+    tly_derived_key (TLY_OBJ_GROUP, partition, label, user, NULL, key);
     Tally__Role role = kind == TLY_OBJ_ROOT ? TALLY__ROLE__WRITER : TALLY__ROLE__READER;
     return s_group (self, s_id (arena, key), user, role, arena);
 }
@@ -213,7 +213,7 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
     else
     if (kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_ledger_derived_key (TLY_OBJ_PURCHASE_LOG, partition, "purchases", user, key);
+        tly_derived_key (TLY_OBJ_PURCHASE_LOG, partition, TLY_LABEL_PURCHASES, user, NULL, key);
         state = s_state (id, 1, account.created, group, arena);
         s_set_root (state, user_id, tly_arena_strdup (arena, account.balance_id), s_id (arena, key),
                     arena);
@@ -316,12 +316,12 @@ tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
         tly_object_kind_t kind;
         const char *label;
     } objects [TLY_OBJECTS_REFS] = {
-        { TLY_OBJ_ROOT, "root" }, { TLY_OBJ_BALANCE, "balance" },
-        { TLY_OBJ_PURCHASE_LOG, "purchases" }
+        { TLY_OBJ_ROOT, TLY_LABEL_ROOT }, { TLY_OBJ_BALANCE, TLY_LABEL_BALANCE },
+        { TLY_OBJ_PURCHASE_LOG, TLY_LABEL_PURCHASES }
     };
     for (size_t i = 0; i < TLY_OBJECTS_REFS; i++) {
         refs [i].kind = objects [i].kind;
-        tly_ledger_derived_key (objects [i].kind, partition, objects [i].label, user, refs [i].key);
+        tly_derived_key (objects [i].kind, partition, objects [i].label, user, NULL, refs [i].key);
     }
 }
 
@@ -349,7 +349,7 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
     else
     if (ref->kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_ledger_derived_key (TLY_OBJ_PURCHASE_LOG, partition, "purchases", user, key);
+        tly_derived_key (TLY_OBJ_PURCHASE_LOG, partition, TLY_LABEL_PURCHASES, user, NULL, key);
         s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
     }
     else

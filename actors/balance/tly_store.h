@@ -30,10 +30,11 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
+#include "tly_id.h"
 #include "tly_limits.h"
 
 #define TLY_STORE_DEDUPE_KEY_BYTES  (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)
-#define TLY_STORE_OBJECT_BYTES      19      //  kind | partition (2, BE) | 16 bytes
+#define TLY_STORE_OBJECT_BYTES      TLY_OBJECT_KEY_BYTES
 
 typedef struct {
     char balance_id [TLY_ID_MAX];

@@ -66,6 +66,27 @@ void tly_object_id (tly_object_kind_t kind, uint32_t partition,
 int  tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
                           uint8_t tail [16]);
 
+//  Derived object IDs. The raw key of an ID is kind | partition (2 bytes, big
+//  endian) | the first 16 bytes of BLAKE2b-256(label || key_of [|| extra]),
+//  where extra is a 16-byte message ID or absent. The labels are part of
+//  the protocol (docs/protocol.md): every process derives the same IDs.
+#define TLY_OBJECT_KEY_BYTES     19
+#define TLY_LABEL_BALANCE        "balance"
+#define TLY_LABEL_ROOT           "root"
+#define TLY_LABEL_PURCHASES      "purchases"
+#define TLY_LABEL_PURCHASE       "purchase"
+#define TLY_LABEL_GROUP          "group"            //  the user's purchases group
+#define TLY_LABEL_BALANCE_GROUP  "balance-group"
+#define TLY_LABEL_ROOT_GROUP     "root-group"
+#define TLY_LABEL_SERVICE        "service"
+#define TLY_LABEL_SERVICE_GROUP  "service-group"
+
+void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                      const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
+                      uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
+void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
+
 //  The ID of a user's one object of a kind (BALANCE, ROOT, PURCHASE_LOG, or
 //  GROUP for the group of their purchase records): tail = first 16 bytes of
 //  BLAKE2b-256(label || user key), label "balance", "root", "purchases", "group".

@@ -389,38 +389,53 @@ tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partit
     return 0;
 }
 
-static void
-s_derived_tail (const char *label, const uint8_t key [TLY_KEY_BYTES], uint8_t tail [16])
+void
+tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                 const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
+                 uint8_t out [TLY_OBJECT_KEY_BYTES])
 {
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
+    assert (partition < TLY_PARTITIONS_MAX && label && key_of && out);
     crypto_generichash_state state;
     uint8_t hash [32];
     crypto_generichash_init (&state, NULL, 0, sizeof hash);
     crypto_generichash_update (&state, (const unsigned char *) label, strlen (label));
-    crypto_generichash_update (&state, key, TLY_KEY_BYTES);
+    crypto_generichash_update (&state, key_of, TLY_KEY_BYTES);
+    if (extra)
+        crypto_generichash_update (&state, extra, TLY_MESSAGE_ID_BYTES);
     crypto_generichash_final (&state, hash, sizeof hash);
-    memcpy (tail, hash, 16);
+    out [0] = (uint8_t) kind;
+    out [1] = (uint8_t) (partition >> 8);
+    out [2] = (uint8_t) partition;
+    memcpy (out + 3, hash, TLY_OBJECT_KEY_BYTES - 3);
+}
+
+void
+tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out)
+{
+    tly_object_id ((tly_object_kind_t) key [0], (uint32_t) key [1] << 8 | key [2], key + 3, out);
 }
 
 void
 tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
                     uint32_t partition_count, char *out)
 {
-    const char *label = kind == TLY_OBJ_BALANCE ? "balance"
-                      : kind == TLY_OBJ_ROOT ? "root"
-                      : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
-                      : kind == TLY_OBJ_GROUP ? "group" : NULL;
+    const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE
+                      : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT
+                      : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
+                      : kind == TLY_OBJ_GROUP ? TLY_LABEL_GROUP : NULL;
     assert (label);
-    uint8_t tail [16];
-    s_derived_tail (label, user, tail);
-    tly_object_id (kind, tly_partition_of (user, partition_count), tail, out);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (kind, tly_partition_of (user, partition_count), label, user, NULL, key);
+    tly_object_id_of_key (key, out);
 }
 
 void
 tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
 {
-    uint8_t tail [16];
-    s_derived_tail ("service", worker, tail);
-    tly_object_id (TLY_OBJ_SERVICE, 0, tail, out);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_SERVICE, 0, TLY_LABEL_SERVICE, worker, NULL, key);
+    tly_object_id_of_key (key, out);
 }
 
 void
@@ -571,6 +586,16 @@ tly_id_test (bool verbose)
     assert (tly_object_id_parse (root, &kind, &partition, NULL) == 0);
     assert (kind == TLY_OBJ_ROOT && partition == tly_partition_of (account.sign_pk, 256));
     tly_service_object_id (account.sign_pk, service);
+    uint8_t raw [TLY_OBJECT_KEY_BYTES], with_extra [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_BALANCE, tly_partition_of (account.sign_pk, 256), TLY_LABEL_BALANCE,
+                     account.sign_pk, NULL, raw);
+    tly_object_id_of_key (raw, again);
+    assert (strcmp (again, balance) == 0);
+    const uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1 };
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, message_id, with_extra);
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, NULL, raw);
+    assert (with_extra [0] == TLY_OBJ_PURCHASE && with_extra [2] == 7);
+    assert (memcmp (raw + 3, with_extra + 3, 16) != 0);
     assert (tly_object_id_parse (service, &kind, &partition, NULL) == 0);
     assert (kind == TLY_OBJ_SERVICE && partition == 0);
     if (verbose)
