@@ -15,6 +15,9 @@
 //  Messages handled per socket per loop turn: enough to amortise the poll,
 //  few enough that neither socket starves the other.
 #define BURST_MAX            1024
+//  Verified requests held for the router before they go as one burst; bounds
+//  how long the first of a burst waits for the others' signature checks.
+#define FORWARD_BATCH        16
 //  Longest the loop sleeps with nothing due, so a missed wake-up costs little.
 #define IDLE_POLL_MS         1000
 //  Requests read ahead from one client; past this TCP pushes back on it.
@@ -22,6 +25,13 @@
 //  Bus messages queued when the gateway falls behind; past this the SUB
 //  drops, subscribers see the gaps and resync.
 #define BUS_QUEUE            100000
+
+//  A request on its way to the router, packed, with its pending-table entry.
+typedef struct {
+    zframe_t *frame;
+    uint64_t id;
+    tly_pending_kind_t kind;
+} s_forward_t;
 
 struct _tly_gateway_t {
     tly_gateway_config_t config;
@@ -31,6 +41,11 @@ struct _tly_gateway_t {
     tly_gateway_pending_t *pending;     //  requests waiting for the router
     tly_gateway_stream_t *stream;       //  subscriptions, and every send to a client
     char timeout_reason [TLY_GATEWAY_REASON_MAX];
+    //  Requests a drain has verified, sent to the router together when the
+    //  drain ends: each thread and process down the line then wakes once per
+    //  burst instead of once per request.
+    s_forward_t outbox [FORWARD_BATCH];
+    size_t outbox_size;
 };
 
 //  Options every socket gets. A zero receive timeout makes zframe_recv return
@@ -120,6 +135,7 @@ tly_gateway_destroy (tly_gateway_t **self_p)
     tly_gateway_t *self = *self_p;
     if (!self)
         return;
+    assert (self->outbox_size == 0);    //  every drain flushes what it held
     tly_gateway_stream_destroy (&self->stream);
     tly_gateway_pending_destroy (&self->pending);
     zsock_destroy (&self->client);
@@ -198,20 +214,30 @@ s_reject (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
 //  --------------------------------------------------------------------------
 //  Client -> router
 
-static int
-s_send_router (tly_gateway_t *self, const Tally__GatewayToRouter *message)
+//  Sends every held request to the router. One the router's queue cannot
+//  take is answered UNAVAILABLE at once.
+static void
+s_flush_router (tly_gateway_t *self)
 {
-    zframe_t *frame = tly_wire_pack (&message->base);
-    if (zframe_send (&frame, self->router, ZFRAME_DONTWAIT) == -1) {
-        zframe_destroy (&frame);
-        return -1;
+    for (size_t i = 0; i < self->outbox_size; i++) {
+        s_forward_t *forward = &self->outbox [i];
+        if (zframe_send (&forward->frame, self->router, ZFRAME_DONTWAIT) == 0)
+            continue;
+        zframe_destroy (&forward->frame);
+        zframe_t *identity = NULL;
+        uint64_t request_id = 0;
+        int rc = tly_gateway_pending_take (self->pending, forward->id, forward->kind, &identity,
+                                           &request_id);
+        assert (rc == 0);
+        s_reject (self, &identity, request_id, TALLY__ERROR_CODE__UNAVAILABLE,
+                  "the router is not taking messages (queue full); retry later");
     }
-    return 0;
+    self->outbox_size = 0;
 }
 
 //  Remembers the request, stores its new id in *id_field (a field of
-//  message) and sends message to the router. When the table or the router's
-//  queue is full the client gets UNAVAILABLE at once.
+//  message) and holds message for the router until the drain ends. When the
+//  table or the router's queue is full the client gets UNAVAILABLE at once.
 static void
 s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
            tly_pending_kind_t kind, Tally__GatewayToRouter *message, uint64_t *id_field)
@@ -231,14 +257,11 @@ s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
         return;
     }
     *id_field = id;
-    if (s_send_router (self, message) == -1) {
-        uint64_t taken_request_id = 0;
-        int rc = tly_gateway_pending_take (self->pending, id, kind, identity_p,
-                                           &taken_request_id);
-        assert (rc == 0 && taken_request_id == request_id);
-        s_reject (self, identity_p, request_id, TALLY__ERROR_CODE__UNAVAILABLE,
-                  "the router is not taking messages (queue full); retry later");
-    }
+    assert (self->outbox_size < FORWARD_BATCH);
+    self->outbox [self->outbox_size++] = (s_forward_t) {
+        .frame = tly_wire_pack (&message->base), .id = id, .kind = kind };
+    if (self->outbox_size == FORWARD_BATCH)
+        s_flush_router (self);
 }
 
 static void
@@ -344,6 +367,7 @@ tly_gateway_drain_clients (tly_gateway_t *self)
         zframe_destroy (&data);
         assert (identity == NULL);
     }
+    s_flush_router (self);
 }
 
 //  --------------------------------------------------------------------------

@@ -40,10 +40,19 @@ typedef struct {
     int64_t amount;
 } s_plan_t;
 
+//  One client: its users' senders and the one envelope it has in flight.
 typedef struct {
     const s_plan_t *plan;
     s_user_t **users;               //  the users this client sends for
     int user_count;
+    tly_sender_t **senders;         //  [user_count]
+    int64_t sent;                   //  buys sent so far
+    int64_t round;                  //  envelopes sent so far
+    int current;                    //  user of the envelope in flight, -1 when idle
+    uint64_t request_id;
+    size_t n;                       //  its messages
+    int64_t start_us;
+    int64_t deadline_us;
     bench_latency_t latency;
     int64_t ok;
     int64_t refused;                //  per-message errors
@@ -51,79 +60,177 @@ typedef struct {
     char first_error [TLY_ERROR_TEXT_MAX + 64];
 } s_client_t;
 
+//  A thread that drives a share of the clients from one poll loop, so the
+//  load generator spends its CPU on signing and not on thread switches.
+typedef struct {
+    s_client_t *clients;
+    int count;
+    tly_msg_t *msgs;                //  [plan->batch]
+    tly_result_t *results;          //  [plan->batch]
+    zmq_pollitem_t *items;          //  [count]
+    int *polled;                    //  items [k] is client polled [k]
+} s_worker_t;
+
 typedef struct {
     double seconds;
     int64_t ok, refused, failed;
     bench_latency_t latency;
 } s_run_t;
 
-static void *
-s_client_run (void *arg)
+static void
+s_client_error (s_client_t *client, const char *name, const char *message)
 {
-    s_client_t *client = arg;
+    if (!*client->first_error)
+        snprintf (client->first_error, sizeof client->first_error, "%s: %s", name, message);
+}
+
+//  Signs and posts the client's next envelope, if it has buys left.
+static void
+s_client_post (s_worker_t *worker, s_client_t *client)
+{
     const s_plan_t *plan = client->plan;
-    tly_sender_t **senders = calloc ((size_t) client->user_count, sizeof *senders);
-    tly_msg_t *msgs = calloc ((size_t) plan->batch, sizeof *msgs);
-    tly_result_t *results = calloc ((size_t) plan->batch, sizeof *results);
-    assert (senders && msgs && results);
-    for (int u = 0; u < client->user_count; u++) {
-        senders [u] = tly_sender_new (plan->gateway, plan->worker_id, &client->users [u]->account);
-        assert (senders [u]);
-    }
-    int64_t sent = 0;
-    for (int64_t round = 0; sent < plan->buys; round++) {
-        int u = (int) (round % client->user_count);
-        size_t n = (size_t) (plan->buys - sent < plan->batch ? plan->buys - sent : plan->batch);
+    while (client->sent < plan->buys) {
+        int u = (int) (client->round++ % client->user_count);
+        size_t n = (size_t) (plan->buys - client->sent < plan->batch
+                             ? plan->buys - client->sent : plan->batch);
         for (size_t i = 0; i < n; i++)
-            tly_msg_buy (&msgs [i], "bench-item", plan->amount);
+            tly_msg_buy (&worker->msgs [i], "bench-item", plan->amount);
         int64_t start = zclock_usecs ();
         s_user_t *user = client->users [u];
         for (size_t i = 0; i < n && user->sent_us; i++)
             if (user->sent + 1 < user->sent_capacity)
                 __atomic_store_n (&user->sent_us [++user->sent], start, __ATOMIC_RELEASE);
-        int rc = tly_sender_send (senders [u], msgs, n, plan->timeout_ms, results);
-        bench_latency_add (&client->latency, zclock_usecs () - start);
-        sent += (int64_t) n;
-        if (rc != 0) {
-            client->failed++;
-            if (!*client->first_error)
-                snprintf (client->first_error, sizeof client->first_error, "%s: %s",
-                          tly_error_name (tly_sender_error (senders [u])->code),
-                          tly_sender_error (senders [u])->message);
-            continue;
+        client->sent += (int64_t) n;
+        if (tly_sender_post (client->senders [u], worker->msgs, n, &client->request_id) == 0) {
+            client->current = u;
+            client->n = n;
+            client->start_us = start;
+            client->deadline_us = start + (int64_t) plan->timeout_ms * 1000;
+            return;
         }
-        int64_t spent = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (results [i].ok) {
-                client->ok++;
-                spent += results [i].amount;
-            }
-            else {
-                client->refused++;
-                if (!*client->first_error)
-                    snprintf (client->first_error, sizeof client->first_error, "%s: %s",
-                              tly_error_name (results [i].code), results [i].message);
-            }
-        }
-        __atomic_fetch_add (&client->users [u]->bought, spent, __ATOMIC_RELAXED);
+        client->failed++;
+        const tly_error_t *error = tly_sender_error (client->senders [u]);
+        s_client_error (client, tly_error_name (error->code), error->message);
     }
-    for (int u = 0; u < client->user_count; u++)
-        tly_sender_destroy (&senders [u]);
-    free (senders);
-    free (msgs);
-    free (results);
+    client->current = -1;
+}
+
+//  Takes every answer waiting on the in-flight sender; completes the
+//  envelope when its answer is among them and posts the next one.
+static void
+s_client_collect (s_worker_t *worker, s_client_t *client)
+{
+    tly_sender_t *sender = client->senders [client->current];
+    for (;;) {
+        uint64_t request_id;
+        size_t count;
+        int rc = tly_sender_collect (sender, &request_id, worker->results,
+                                     (size_t) client->plan->batch, &count);
+        if (rc == 1)
+            return;
+        if (request_id != client->request_id)
+            continue;                   //  nothing else is in flight: a stray answer
+        bench_latency_add (&client->latency, zclock_usecs () - client->start_us);
+        if (rc == -1 || count != client->n) {
+            client->failed++;
+            const tly_error_t *error = tly_sender_error (sender);
+            s_client_error (client, rc == -1 ? tly_error_name (error->code) : "INTERNAL",
+                            rc == -1 ? error->message : "answer with the wrong result count");
+        }
+        else {
+            int64_t spent = 0;
+            for (size_t i = 0; i < count; i++) {
+                if (worker->results [i].ok) {
+                    client->ok++;
+                    spent += worker->results [i].amount;
+                }
+                else {
+                    client->refused++;
+                    s_client_error (client, tly_error_name (worker->results [i].code),
+                                    worker->results [i].message);
+                }
+            }
+            __atomic_fetch_add (&client->users [client->current]->bought, spent,
+                                __ATOMIC_RELAXED);
+        }
+        s_client_post (worker, client);
+        return;
+    }
+}
+
+static void *
+s_worker_run (void *arg)
+{
+    s_worker_t *worker = arg;
+    for (int c = 0; c < worker->count; c++) {
+        s_client_t *client = &worker->clients [c];
+        const s_plan_t *plan = client->plan;
+        client->senders = calloc ((size_t) client->user_count, sizeof *client->senders);
+        assert (client->senders);
+        for (int u = 0; u < client->user_count; u++) {
+            client->senders [u] = tly_sender_new (plan->gateway, plan->worker_id,
+                                                  &client->users [u]->account);
+            assert (client->senders [u]);
+        }
+        s_client_post (worker, client);
+    }
+    for (;;) {
+        int polled = 0;
+        int64_t next_deadline = INT64_MAX;
+        for (int c = 0; c < worker->count; c++) {
+            s_client_t *client = &worker->clients [c];
+            if (client->current < 0)
+                continue;
+            worker->items [polled] = (zmq_pollitem_t) {
+                tly_sender_socket (client->senders [client->current]), 0, ZMQ_POLLIN, 0 };
+            worker->polled [polled++] = c;
+            if (client->deadline_us < next_deadline)
+                next_deadline = client->deadline_us;
+        }
+        if (polled == 0)
+            break;
+        int64_t wait_us = next_deadline - zclock_usecs ();
+        long timeout_ms = wait_us <= 0 ? 0 : (long) (wait_us + 999) / 1000;
+        if (zmq_poll (worker->items, polled, timeout_ms) == -1 && zmq_errno () != EINTR)
+            break;
+        for (int k = 0; k < polled; k++)
+            if (worker->items [k].revents & ZMQ_POLLIN)
+                s_client_collect (worker, &worker->clients [worker->polled [k]]);
+        int64_t now = zclock_usecs ();
+        for (int k = 0; k < polled; k++) {
+            s_client_t *client = &worker->clients [worker->polled [k]];
+            if (client->current >= 0 && client->deadline_us <= now) {
+                bench_latency_add (&client->latency, now - client->start_us);
+                client->failed++;
+                s_client_error (client, "TIMEOUT", "no answer within --timeout-ms");
+                s_client_post (worker, client);
+            }
+        }
+    }
+    for (int c = 0; c < worker->count; c++) {
+        s_client_t *client = &worker->clients [c];
+        for (int u = 0; u < client->user_count; u++)
+            tly_sender_destroy (&client->senders [u]);
+        free (client->senders);
+    }
     return NULL;
 }
 
-//  Runs `clients` clients over users; client c sends for users c, c+C, ...
+//  Runs `clients` clients over users on `threads` threads; client c sends
+//  for users c, c+C, ... and has one envelope in flight at a time.
 static int
-s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, s_run_t *run)
+s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, int threads,
+       s_run_t *run)
 {
+    if (threads > clients)
+        threads = clients;
     s_client_t *pool = calloc ((size_t) clients, sizeof *pool);
-    pthread_t *threads = calloc ((size_t) clients, sizeof *threads);
-    assert (pool && threads);
+    s_worker_t *workers = calloc ((size_t) threads, sizeof *workers);
+    pthread_t *handles = calloc ((size_t) threads, sizeof *handles);
+    assert (pool && workers && handles);
     for (int c = 0; c < clients; c++) {
         pool [c].plan = plan;
+        pool [c].current = -1;
         int mine = user_count >= clients ? (user_count - c + clients - 1) / clients : 1;
         pool [c].users = calloc ((size_t) mine, sizeof *pool [c].users);
         assert (pool [c].users);
@@ -131,15 +238,29 @@ s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, s_run
             pool [c].users [k] = &users [user_count >= clients ? c + k * clients : c % user_count];
         pool [c].user_count = mine;
     }
+    //  Worker t drives clients [first, first + count), in contiguous shares.
+    for (int t = 0, first = 0; t < threads; t++) {
+        s_worker_t *worker = &workers [t];
+        worker->count = clients / threads + (t < clients % threads);
+        worker->clients = &pool [first];
+        first += worker->count;
+        worker->msgs = calloc ((size_t) plan->batch, sizeof *worker->msgs);
+        worker->results = calloc ((size_t) plan->batch, sizeof *worker->results);
+        worker->items = calloc ((size_t) worker->count, sizeof *worker->items);
+        worker->polled = calloc ((size_t) worker->count, sizeof *worker->polled);
+        assert (worker->msgs && worker->results && worker->items && worker->polled);
+    }
     int64_t start = zclock_usecs ();
-    for (int c = 0; c < clients; c++)
-        if (pthread_create (&threads [c], NULL, s_client_run, &pool [c]) != 0) {
-            fprintf (stderr, "tally bench: cannot start client thread %d\n", c);
+    for (int t = 0; t < threads; t++)
+        if (pthread_create (&handles [t], NULL, s_worker_run, &workers [t]) != 0) {
+            fprintf (stderr, "tally bench: cannot start client thread %d\n", t);
             exit (CLI_EXIT_USAGE);
         }
     memset (run, 0, sizeof *run);
+    for (int t = 0; t < threads; t++)
+        pthread_join (handles [t], NULL);
+    run->seconds = (double) (zclock_usecs () - start) / 1e6;
     for (int c = 0; c < clients; c++) {
-        pthread_join (threads [c], NULL);
         run->ok += pool [c].ok;
         run->refused += pool [c].refused;
         run->failed += pool [c].failed;
@@ -149,9 +270,15 @@ s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, s_run
         bench_latency_free (&pool [c].latency);
         free (pool [c].users);
     }
-    run->seconds = (double) (zclock_usecs () - start) / 1e6;
+    for (int t = 0; t < threads; t++) {
+        free (workers [t].msgs);
+        free (workers [t].results);
+        free (workers [t].items);
+        free (workers [t].polled);
+    }
     free (pool);
-    free (threads);
+    free (workers);
+    free (handles);
     return 0;
 }
 
@@ -246,7 +373,8 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally bench [options]\n"
-           "  --clients C        concurrent clients (default 16)\n"
+           "  --clients C        concurrent clients, one envelope in flight each (default 16)\n"
+           "  --threads T        threads driving the clients (default: the CPU count)\n"
            "  --users U          distinct accounts (default: C)\n"
            "  --buys M           buys per client (default 1000)\n"
            "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
@@ -360,6 +488,8 @@ cli_bench (int argc, char **argv)
 {
     int64_t clients = 16, users_n = 0, buys = 1000, batch = 1, initial = 0, baseline = 0;
     int64_t timeout_ms = 10000, base_port = 17800, actors = 2, subscribers = 0;
+    long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+    int64_t threads = cpus >= 1 && cpus <= BENCH_CLIENTS_MAX ? cpus : 1;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
     const char *json_path = NULL, *data_dir_flag = NULL;
     static struct option options [] = {
@@ -370,7 +500,7 @@ cli_bench (int argc, char **argv)
         { "gateway", required_argument, 0, 'g' }, { "worker", required_argument, 0, 'w' },
         { "pids", required_argument, 0, 'p' }, { "base-port", required_argument, 0, 'P' },
         { "data-dir", required_argument, 0, 'd' }, { "actors", required_argument, 0, 'a' },
-        { "subscribers", required_argument, 0, 's' },
+        { "subscribers", required_argument, 0, 's' }, { "threads", required_argument, 0, 'T' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     optind = 1;
@@ -388,6 +518,7 @@ cli_bench (int argc, char **argv)
             case 'P': rc = cli_flag_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
             case 'a': rc = cli_flag_int ("bench", "--actors", optarg, 1, 8, &actors); break;
             case 's': rc = cli_flag_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX, &subscribers); break;
+            case 'T': rc = cli_flag_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads); break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'w': worker_flag = optarg; break;
@@ -484,7 +615,7 @@ cli_bench (int argc, char **argv)
         s_plan_t base_plan = plan;
         base_plan.buys = baseline;
         base_plan.batch = 1;
-        s_run (&base_plan, users, 1, 1, &base_run);
+        s_run (&base_plan, users, 1, 1, 1, &base_run);
     }
     volatile bool load_done = false;
     s_subscriber_t *subs = calloc ((size_t) (subscribers ? subscribers : 1), sizeof *subs);
@@ -511,7 +642,7 @@ cli_bench (int argc, char **argv)
     for (int i = 0; i < proc_count; i++)
         procs [i].cpu_start = bench_proc_cpu (procs [i].pid);
     s_run_t run;
-    s_run (&plan, users, (int) users_n, (int) clients, &run);
+    s_run (&plan, users, (int) users_n, (int) clients, (int) threads, &run);
     load_done = true;
     bench_latency_t sub_latency = { 0 };
     int64_t sub_updates = 0;
@@ -546,8 +677,9 @@ cli_bench (int argc, char **argv)
     bool correct = mismatches == 0 && negatives == 0 && total_now == total_initial - total_bought
                 && run.ok == total_bought - (baseline ? base_run.ok : 0);
 
-    printf ("tally bench: clients=%lld users=%lld buys/client=%lld batch=%lld gateway=%s\n",
-            (long long) clients, (long long) users_n, (long long) buys, (long long) batch, gateway);
+    printf ("tally bench: clients=%lld threads=%lld users=%lld buys/client=%lld batch=%lld gateway=%s\n",
+            (long long) clients, (long long) (threads < clients ? threads : clients),
+            (long long) users_n, (long long) buys, (long long) batch, gateway);
     if (baseline) {
         s_print_run (stdout, "baseline", &base_run);
         printf ("%-15s (1 client, batch 1, %lld buys)\n", "", (long long) baseline);

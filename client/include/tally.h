@@ -150,6 +150,22 @@ int  tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, si
                           int timeout_ms, tly_result_t *results, size_t results_max,
                           size_t *count);
 
+//  Pipelined sending, for event loops that drive many senders from one
+//  thread. tly_sender_post signs one envelope for msgs [0..n) and queues it
+//  for the gateway without waiting; *request_id names it. When the socket
+//  from tly_sender_socket polls readable (ZMQ_POLLIN), tly_sender_collect
+//  takes one answer without blocking: it returns 0 with the answer's
+//  *request_id and *count results (at most results_max), 1 when no answer is
+//  waiting, or -1 when the answer refused the whole envelope (*request_id
+//  set; see tly_sender_error) or was malformed (*request_id 0). Post never
+//  resends: a caller that gets no answer in time may resend the same sealed
+//  bytes (tly_sender_seal, tly_sender_send_raw), which changes nothing twice.
+int   tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n,
+                       uint64_t *request_id);
+int   tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,
+                          size_t results_max, size_t *count);
+void *tly_sender_socket (tly_sender_t *self);
+
 //  Asks the gateway for SystemStatus. Returns 0 or -1.
 int  tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status);
 

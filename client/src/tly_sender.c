@@ -268,6 +268,85 @@ tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, size_t 
 }
 
 int
+tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *request_id)
+{
+    assert (self);
+    assert (request_id);
+    if (n < 1 || n > TLY_BATCH_MAX) {
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "a send carries 1..%d messages, not %zu",
+                TLY_BATCH_MAX, n);
+        return -1;
+    }
+    uint8_t *sealed;
+    size_t sealed_size;
+    if (tly_sender_seal (self, msgs, n, tly_now_ms (), &sealed, &sealed_size) == -1)
+        return -1;
+    uint64_t id = s_request_id (self);
+    size_t request_size;
+    uint8_t *request = tly_codec_wrap_send (id, sealed, sealed_size, &request_size);
+    free (sealed);
+    int rc = zmq_send (zsock_resolve (self->dealer), request, request_size, ZMQ_DONTWAIT);
+    free (request);
+    if (rc == -1) {
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s: %s",
+                self->endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    *request_id = id;
+    return 0;
+}
+
+int
+tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,
+                    size_t results_max, size_t *count)
+{
+    assert (self);
+    assert (request_id && count);
+    *request_id = 0;
+    *count = 0;
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, zsock_resolve (self->dealer), ZMQ_DONTWAIT) == -1) {
+        zmq_msg_close (&frame);
+        return 1;
+    }
+    bool multipart = zmq_msg_more (&frame);
+    Tally__ClientReply *reply = multipart ? NULL
+        : tally__client_reply__unpack (NULL, zmq_msg_size (&frame), zmq_msg_data (&frame));
+    zmq_msg_close (&frame);
+    //  The gateway sends one frame per answer; anything else is dropped whole.
+    while (multipart) {
+        zmq_msg_t rest;
+        zmq_msg_init (&rest);
+        int rc = zmq_msg_recv (&rest, zsock_resolve (self->dealer), ZMQ_DONTWAIT);
+        multipart = rc != -1 && zmq_msg_more (&rest);
+        zmq_msg_close (&rest);
+    }
+    if (!reply) {
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "answer from %s does not decode",
+                self->endpoint);
+        return -1;
+    }
+    *request_id = reply->request_id;
+    int rc = 0;
+    if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK) {
+        tly_codec_remote_error (reply->error, &self->error);
+        rc = -1;
+    }
+    else
+        rc = tly_codec_results (reply, results, results_max, count, &self->error);
+    tally__client_reply__free_unpacked (reply, NULL);
+    return rc;
+}
+
+void *
+tly_sender_socket (tly_sender_t *self)
+{
+    assert (self);
+    return zsock_resolve (self->dealer);
+}
+
+int
 tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status)
 {
     assert (self);
