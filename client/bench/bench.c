@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,15 +61,14 @@ typedef struct {
     char first_error [TLY_ERROR_TEXT_MAX + 64];
 } s_client_t;
 
-//  A thread that drives a share of the clients from one poll loop, so the
-//  load generator spends its CPU on signing and not on thread switches.
+//  A thread that drives a share of the clients from one epoll loop, so the
+//  load generator spends its CPU on signing and not on thread switches or
+//  on polling every idle socket.
 typedef struct {
     s_client_t *clients;
     int count;
     tly_msg_t *msgs;                //  [plan->batch]
     tly_result_t *results;          //  [plan->batch]
-    zmq_pollitem_t *items;          //  [count]
-    int *polled;                    //  items [k] is client polled [k]
 } s_worker_t;
 
 typedef struct {
@@ -115,12 +115,12 @@ s_client_post (s_worker_t *worker, s_client_t *client)
     client->current = -1;
 }
 
-//  Takes every answer waiting on the in-flight sender; completes the
-//  envelope when its answer is among them and posts the next one.
+//  Takes every answer waiting on user u's sender. Draining to empty also
+//  re-arms the socket's ZMQ_FD, which only signals a change of state.
 static void
-s_client_collect (s_worker_t *worker, s_client_t *client)
+s_client_collect (s_worker_t *worker, s_client_t *client, int u)
 {
-    tly_sender_t *sender = client->senders [client->current];
+    tly_sender_t *sender = client->senders [u];
     for (;;) {
         uint64_t request_id;
         size_t count;
@@ -128,8 +128,8 @@ s_client_collect (s_worker_t *worker, s_client_t *client)
                                      (size_t) client->plan->batch, &count);
         if (rc == 1)
             return;
-        if (request_id != client->request_id)
-            continue;                   //  nothing else is in flight: a stray answer
+        if (u != client->current || request_id != client->request_id)
+            continue;                   //  the late answer to a timed-out envelope
         bench_latency_add (&client->latency, zclock_usecs () - client->start_us);
         if (rc == -1 || count != client->n) {
             client->failed++;
@@ -150,11 +150,30 @@ s_client_collect (s_worker_t *worker, s_client_t *client)
                                     worker->results [i].message);
                 }
             }
-            __atomic_fetch_add (&client->users [client->current]->bought, spent,
-                                __ATOMIC_RELAXED);
+            __atomic_fetch_add (&client->users [u]->bought, spent, __ATOMIC_RELAXED);
         }
+        client->current = -1;
+    }
+}
+
+//  Posts the client's next envelope, then collects what its socket already
+//  holds: a send processes the socket's pending signals, so an answer that
+//  arrived meanwhile would not show on ZMQ_FD again.
+static void
+s_client_next (s_worker_t *worker, s_client_t *client)
+{
+    while (client->current < 0 && client->sent < client->plan->buys) {
         s_client_post (worker, client);
-        return;
+        if (client->current < 0)
+            break;
+        int u = client->current;
+        int events = 0;
+        size_t events_size = sizeof events;
+        int rc = zmq_getsockopt (tly_sender_socket (client->senders [u]), ZMQ_EVENTS, &events,
+                                 &events_size);
+        assert (rc == 0);
+        if (events & ZMQ_POLLIN)
+            s_client_collect (worker, client, u);
     }
 }
 
@@ -162,6 +181,9 @@ static void *
 s_worker_run (void *arg)
 {
     s_worker_t *worker = arg;
+    int epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    assert (epoll_fd >= 0);
+    int sockets = 0;
     for (int c = 0; c < worker->count; c++) {
         s_client_t *client = &worker->clients [c];
         const s_plan_t *plan = client->plan;
@@ -171,42 +193,59 @@ s_worker_run (void *arg)
             client->senders [u] = tly_sender_new (plan->gateway, plan->worker_id,
                                                   &client->users [u]->account);
             assert (client->senders [u]);
+            int fd;
+            size_t fd_size = sizeof fd;
+            int rc = zmq_getsockopt (tly_sender_socket (client->senders [u]), ZMQ_FD, &fd,
+                                     &fd_size);
+            assert (rc == 0);
+            //  Client index and user index, to find the sender again.
+            struct epoll_event event = { .events = EPOLLIN,
+                                         .data.u64 = (uint64_t) c << 32 | (uint32_t) u };
+            rc = epoll_ctl (epoll_fd, EPOLL_CTL_ADD, fd, &event);
+            assert (rc == 0);
+            sockets++;
         }
-        s_client_post (worker, client);
     }
+    for (int c = 0; c < worker->count; c++)
+        s_client_next (worker, &worker->clients [c]);
+    struct epoll_event *events = calloc ((size_t) sockets, sizeof *events);
+    assert (events);
     for (;;) {
-        int polled = 0;
         int64_t next_deadline = INT64_MAX;
+        bool busy = false;
         for (int c = 0; c < worker->count; c++) {
             s_client_t *client = &worker->clients [c];
             if (client->current < 0)
                 continue;
-            worker->items [polled] = (zmq_pollitem_t) {
-                tly_sender_socket (client->senders [client->current]), 0, ZMQ_POLLIN, 0 };
-            worker->polled [polled++] = c;
+            busy = true;
             if (client->deadline_us < next_deadline)
                 next_deadline = client->deadline_us;
         }
-        if (polled == 0)
+        if (!busy)
             break;
         int64_t wait_us = next_deadline - zclock_usecs ();
-        long timeout_ms = wait_us <= 0 ? 0 : (long) (wait_us + 999) / 1000;
-        if (zmq_poll (worker->items, polled, timeout_ms) == -1 && zmq_errno () != EINTR)
-            break;
-        for (int k = 0; k < polled; k++)
-            if (worker->items [k].revents & ZMQ_POLLIN)
-                s_client_collect (worker, &worker->clients [worker->polled [k]]);
+        int timeout_ms = wait_us <= 0 ? 0 : (int) ((wait_us + 999) / 1000);
+        int ready = epoll_wait (epoll_fd, events, sockets, timeout_ms);
+        assert (ready >= 0 || errno == EINTR);
+        for (int k = 0; k < ready; k++) {
+            s_client_t *client = &worker->clients [events [k].data.u64 >> 32];
+            s_client_collect (worker, client, (int) (uint32_t) events [k].data.u64);
+            s_client_next (worker, client);
+        }
         int64_t now = zclock_usecs ();
-        for (int k = 0; k < polled; k++) {
-            s_client_t *client = &worker->clients [worker->polled [k]];
+        for (int c = 0; c < worker->count; c++) {
+            s_client_t *client = &worker->clients [c];
             if (client->current >= 0 && client->deadline_us <= now) {
                 bench_latency_add (&client->latency, now - client->start_us);
                 client->failed++;
                 s_client_error (client, "TIMEOUT", "no answer within --timeout-ms");
-                s_client_post (worker, client);
+                client->current = -1;
+                s_client_next (worker, client);
             }
         }
     }
+    free (events);
+    close (epoll_fd);
     for (int c = 0; c < worker->count; c++) {
         s_client_t *client = &worker->clients [c];
         for (int u = 0; u < client->user_count; u++)
@@ -246,9 +285,7 @@ s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, int t
         first += worker->count;
         worker->msgs = calloc ((size_t) plan->batch, sizeof *worker->msgs);
         worker->results = calloc ((size_t) plan->batch, sizeof *worker->results);
-        worker->items = calloc ((size_t) worker->count, sizeof *worker->items);
-        worker->polled = calloc ((size_t) worker->count, sizeof *worker->polled);
-        assert (worker->msgs && worker->results && worker->items && worker->polled);
+        assert (worker->msgs && worker->results);
     }
     int64_t start = zclock_usecs ();
     for (int t = 0; t < threads; t++)
@@ -273,8 +310,6 @@ s_run (const s_plan_t *plan, s_user_t *users, int user_count, int clients, int t
     for (int t = 0; t < threads; t++) {
         free (workers [t].msgs);
         free (workers [t].results);
-        free (workers [t].items);
-        free (workers [t].polled);
     }
     free (pool);
     free (workers);

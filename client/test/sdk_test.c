@@ -419,6 +419,154 @@ s_test_sender (void)
     tly_sender_destroy (&status_only);
 }
 
+//  Answers every send at once: one result per message, except an envelope
+//  whose first buy is 13 (refused whole: UNKNOWN_INBOX) and one whose first
+//  buy is 99 (a frame that does not decode goes first).
+static void
+s_fake_pipeline_gateway (zsock_t *pipe, void *args)
+{
+    (void) args;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert (router);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert (port > 0);
+    zsock_signal (pipe, 0);
+    zsock_send (pipe, "i", port);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    while (zpoller_wait (poller, -1) == router) {
+        zmsg_t *msg = zmsg_recv (router);
+        zframe_t *identity = zmsg_pop (msg);
+        zframe_t *data = zmsg_pop (msg);
+        Tally__ClientRequest *request = tally__client_request__unpack (NULL, zframe_size (data),
+                                                                       zframe_data (data));
+        assert (request && request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND);
+        Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
+                                                             request->send->envelope.data);
+        assert (envelope && envelope->n_messages >= 1);
+        int64_t first = envelope->messages [0]->buy->amount;
+        Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
+        reply.request_id = request->request_id;
+        Tally__Error error = TALLY__ERROR__INIT;
+        Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
+        balance.id = "co_zBal";
+        balance.user_id = "co_zUser";
+        Tally__MessageResult results [4];
+        Tally__MessageResult *pointers [4];
+        assert (envelope->n_messages <= 4);
+        if (first == 13) {
+            error.code = TALLY__ERROR_CODE__UNKNOWN_INBOX;
+            reply.error = &error;
+        }
+        else {
+            for (size_t i = 0; i < envelope->n_messages; i++) {
+                tally__message_result__init (&results [i]);
+                results [i].message_id = envelope->messages [i]->message_id;
+                results [i].outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
+                results [i].balance = &balance;
+                pointers [i] = &results [i];
+            }
+            reply.n_results = envelope->n_messages;
+            reply.results = pointers;
+        }
+        if (first == 99) {
+            zframe_t *copy = zframe_dup (identity);
+            zframe_send (&copy, router, ZFRAME_MORE);
+            zsock_send (router, "s", "not a ClientReply \xff\xff");
+        }
+        tly_wire_send (router, identity, &reply.base);
+        tally__envelope__free_unpacked (envelope, NULL);
+        tally__client_request__free_unpacked (request, NULL);
+        zframe_destroy (&identity);
+        zframe_destroy (&data);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+//  Posts without waiting, then collects the answers as they come.
+static void
+s_test_sender_pipeline (void)
+{
+    tly_account_t user, worker;
+    tly_account_generate (&user);
+    tly_account_generate (&worker);
+    char worker_id [TLY_ID_MAX];
+    tly_account_id (worker.sign_pk, worker_id);
+    zactor_t *gateway = zactor_new (s_fake_pipeline_gateway, NULL);
+    int port;
+    zsock_recv (gateway, "i", &port);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    tly_sender_t *sender = tly_sender_new (endpoint, worker_id, &user);
+    assert (sender);
+
+    uint64_t request_id = 7;
+    size_t count = 7;
+    tly_result_t results [4];
+    //  Nothing posted, nothing waiting.
+    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == 1);
+    assert (request_id == 0 && count == 0);
+    //  Limits are checked before anything is sent.
+    tly_msg_t msgs [3];
+    assert (tly_sender_post (sender, msgs, 0, &request_id) == -1);
+    assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__BATCH_TOO_LARGE);
+
+    tly_msg_buy (&msgs [0], "a", 1);
+    tly_msg_buy (&msgs [1], "b", 2);
+    uint64_t two, refused, garbled;
+    assert (tly_sender_post (sender, msgs, 2, &two) == 0);
+    tly_msg_buy (&msgs [2], "c", 13);
+    assert (tly_sender_post (sender, &msgs [2], 1, &refused) == 0);
+    tly_msg_buy (&msgs [2], "d", 99);
+    assert (tly_sender_post (sender, &msgs [2], 1, &garbled) == 0);
+    assert (two != refused && refused != garbled && two != garbled);
+
+    //  Four answers in order: two results, a refusal, junk, one result.
+    int answers = 0;
+    bool saw_two = false, saw_refused = false, saw_junk = false, saw_garbled = false;
+    int64_t deadline = tly_mono_ms () + 5000;
+    while (answers < 4 && tly_mono_ms () < deadline) {
+        zmq_pollitem_t item = { tly_sender_socket (sender), 0, ZMQ_POLLIN, 0 };
+        assert (zmq_poll (&item, 1, 100) >= 0);
+        int rc;
+        while ((rc = tly_sender_collect (sender, &request_id, results, 4, &count)) != 1) {
+            answers++;
+            if (request_id == two) {
+                assert (rc == 0 && count == 2 && results [0].ok && results [1].ok);
+                assert (memcmp (results [1].message_id, msgs [1].id, TLY_MESSAGE_ID_BYTES) == 0);
+                saw_two = true;
+            }
+            else
+            if (request_id == refused) {
+                assert (rc == -1 && count == 0);
+                assert (tly_sender_error (sender)->remote);
+                assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
+                saw_refused = true;
+            }
+            else
+            if (request_id == 0) {
+                assert (rc == -1 && !tly_sender_error (sender)->remote);
+                assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__INTERNAL);
+                saw_junk = true;
+            }
+            else {
+                assert (request_id == garbled && rc == 0 && count == 1 && results [0].ok);
+                saw_garbled = true;
+            }
+        }
+    }
+    assert (saw_two && saw_refused && saw_junk && saw_garbled);
+    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == 1);
+    tly_sender_destroy (&sender);
+    zactor_destroy (&gateway);
+
+    //  A status-only sender cannot post.
+    tly_sender_t *status_only = tly_sender_new (endpoint, NULL, NULL);
+    assert (tly_sender_post (status_only, msgs, 1, &request_id) == -1);
+    tly_sender_destroy (&status_only);
+}
+
 static void
 s_test_up_helpers (void)
 {
@@ -457,6 +605,7 @@ main (void)
     s_test_seal ();
     s_test_results ();
     s_test_sender ();
+    s_test_sender_pipeline ();
     s_test_up_helpers ();
     sdk_watch_test ();
     cli_watch_test ();
