@@ -12,12 +12,14 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-//  Messages handled per socket per loop turn: enough to amortise the poll,
-//  few enough that neither socket starves the other.
+//  Router replies handled per loop turn: enough to amortise the poll, few
+//  enough that the client socket is not starved.
 #define BURST_MAX            1024
-//  Verified requests held for the router before they go as one burst; bounds
-//  how long the first of a burst waits for the others' signature checks.
-#define FORWARD_BATCH        16
+//  Client requests handled per loop turn. Their verified envelopes go to the
+//  router together at the end of the turn; the bound keeps the first of them
+//  from waiting long for the others' signature checks, and lets the router's
+//  replies in between turns.
+#define CLIENT_BURST         16
 //  Longest the loop sleeps with nothing due, so a missed wake-up costs little.
 #define IDLE_POLL_MS         1000
 //  Requests read ahead from one client; past this TCP pushes back on it.
@@ -41,10 +43,10 @@ struct _tly_gateway_t {
     tly_gateway_pending_t *pending;     //  requests waiting for the router
     tly_gateway_stream_t *stream;       //  subscriptions, and every send to a client
     char timeout_reason [TLY_GATEWAY_REASON_MAX];
-    //  Requests a drain has verified, sent to the router together when the
-    //  drain ends: each thread and process down the line then wakes once per
+    //  Requests a turn has verified, sent to the router together when the
+    //  turn ends: each thread and process down the line then wakes once per
     //  burst instead of once per request.
-    s_forward_t outbox [FORWARD_BATCH];
+    s_forward_t outbox [CLIENT_BURST];
     size_t outbox_size;
 };
 
@@ -257,11 +259,9 @@ s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
         return;
     }
     *id_field = id;
-    assert (self->outbox_size < FORWARD_BATCH);
+    assert (self->outbox_size < CLIENT_BURST);
     self->outbox [self->outbox_size++] = (s_forward_t) {
         .frame = tly_wire_pack (&message->base), .id = id, .kind = kind };
-    if (self->outbox_size == FORWARD_BATCH)
-        s_flush_router (self);
 }
 
 static void
@@ -345,7 +345,7 @@ void
 tly_gateway_drain_clients (tly_gateway_t *self)
 {
     assert (self);
-    for (size_t count = 0; count < BURST_MAX; count++) {
+    for (size_t count = 0; count < CLIENT_BURST; count++) {
         zframe_t *identity = zframe_recv (self->client);
         if (!identity)
             break;
