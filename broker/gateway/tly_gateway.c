@@ -22,6 +22,9 @@
 #define CLIENT_BURST         16
 //  Longest the loop sleeps with nothing due, so a missed wake-up costs little.
 #define IDLE_POLL_MS         1000
+//  Connections the kernel queues before the gateway accepts them (capped by
+//  net.core.somaxconn); libzmq's default is 100.
+#define CLIENT_BACKLOG       1024
 //  Requests read ahead from one client; past this TCP pushes back on it.
 #define CLIENT_REQUEST_QUEUE 1000
 //  Bus messages queued when the gateway falls behind; past this the SUB
@@ -103,6 +106,9 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     //  stream acts on; sends never block, so one slow client delays no other.
     s_configure (self->client, config->client_queue, CLIENT_REQUEST_QUEUE);
     zsock_set_router_mandatory (self->client, 1);
+    //  Many clients may connect at once (a restart, a load test); past the
+    //  listen backlog their SYNs are dropped and each waits a 1 s retransmit.
+    zsock_set_backlog (self->client, CLIENT_BACKLOG);
     //  Every message to the router holds a pending slot, so max_pending bounds
     //  both directions; when the router is gone the send queue fills and new
     //  requests get UNAVAILABLE.
