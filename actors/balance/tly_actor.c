@@ -261,17 +261,20 @@ s_abandon_batch (tly_actor_t *self)
 static void
 s_finish_batch (tly_actor_t *self)
 {
+    //  Journaled: answer first, then commit the state, which only caches the
+    //  journal (a failed commit reloads the partitions from it).
+    size_t failed = tly_batch_answer (self->batch, zsock_resolve (self->router));
+    if (failed)
+        tly_log (TLY_WARN, "router.send_failed", "answers=%zu", failed);
+    tly_batch_commit (self->batch, s_refused, self);
     for (size_t i = 0; i < tly_batch_drafts (self->batch); i++) {
         s_partition_t *part = &self->partitions [tly_batch_draft_partition (self->batch, i)];
         if (part->state == S_SERVING)
             part->confirmed = true;
     }
-    size_t failed = tly_batch_answer (self->batch, zsock_resolve (self->router));
-    if (failed)
-        tly_log (TLY_WARN, "router.send_failed", "answers=%zu", failed);
     tly_log (TLY_DEBUG, "batch.done", "routes=%zu drafts=%zu", tly_batch_size (self->batch),
              tly_batch_drafts (self->batch));
-    //  Journaled, committed, answered: now the world may see it.
+    //  Journaled, answered, committed: now the world may see it.
     tly_reader_publish (self->reader, self->batch);
     tly_batch_end (self->batch);
     s_release_routes (self);

@@ -35,6 +35,7 @@ struct _tly_batch_t {
     int64_t now_ms;
     bool open;                          //  between begin and end/abandon
     bool settled;
+    bool commit_pending;                //  settled all OK, not yet committed
 };
 
 tly_batch_t *
@@ -309,10 +310,22 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
     if (refusals)
         s_keep_accepted (self, reply, refused, arg);
     else
-    if (tly_ledger_commit (self->ledger) == -1)
-        s_refuse_all (self, refused, arg);
+        self->commit_pending = true;
     self->settled = true;
     return 0;
+}
+
+void
+tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg)
+{
+    assert (self);
+    assert (self->open && self->settled);
+    assert (refused);
+    if (!self->commit_pending)
+        return;
+    self->commit_pending = false;
+    if (tly_ledger_commit (self->ledger) == -1)
+        s_refuse_all (self, refused, arg);
 }
 
 const Tally__RecordDraft *
@@ -380,6 +393,7 @@ s_reset (tly_batch_t *self)
     self->bytes = 0;
     self->open = false;
     self->settled = false;
+    self->commit_pending = false;
     tly_arena_reset (self->arena);
 }
 
@@ -396,7 +410,7 @@ void
 tly_batch_end (tly_batch_t *self)
 {
     assert (self);
-    assert (self->open && self->settled);
+    assert (self->open && self->settled && !self->commit_pending);
     assert (!tly_ledger_in_txn (self->ledger));
     s_reset (self);
 }

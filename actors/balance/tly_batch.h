@@ -2,8 +2,8 @@
 //  one transaction, journaled with one append, answered after the ack.
 //
 //  "Batch instead of react": the actor adds every waiting route, sends the
-//  one AppendRequest, and only when the writer has acked commits the state
-//  and answers. Until then nothing is visible and nothing is answered.
+//  one AppendRequest, and only when the writer has acked answers and commits
+//  the state. Until then nothing is visible and nothing is answered.
 //
 //      tly_batch_begin (batch, now);
 //      while (more routes && tly_batch_add (batch, route, epoch, &drafted) == 0) ;
@@ -11,6 +11,7 @@
 //      ... AppendReply arrives ...
 //      tly_batch_settle (batch, reply, s_refused, actor);
 //      tly_batch_answer (batch, router);
+//      tly_batch_commit (batch, s_refused, actor);
 //      tly_batch_end (batch);
 //
 //  Routes stay owned by the caller and must outlive the batch (drafts point
@@ -63,14 +64,21 @@ size_t tly_batch_drafts (tly_batch_t *self);
 uint32_t tly_batch_draft_partition (tly_batch_t *self, size_t index);
 //  The AuditRequest{append} of every draft, in order.
 zframe_t *tly_batch_append (tly_batch_t *self, uint64_t request_id);
-//  Applies the writer's answer (NULL when there are no drafts): all OK
-//  commits the batch; otherwise the transaction is dropped and only the
-//  accepted drafts of partitions without a refusal are applied again. Calls
-//  refused for every partition that did not commit; their routes will be
-//  answered NOT_OWNER. Returns 0, or -1 when the reply does not match the
-//  request (nothing settled: abandon the batch).
+//  Applies the writer's answer (NULL when there are no drafts). All OK: the
+//  journal holds the whole batch, which may be answered at once and is
+//  committed to the state by tly_batch_commit. Otherwise the transaction is
+//  dropped and only the accepted drafts of partitions without a refusal are
+//  applied again and committed. Calls refused for every partition that did
+//  not commit; their routes will be answered NOT_OWNER. Returns 0, or -1 when
+//  the reply does not match the request (nothing settled: abandon the batch).
 int  tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
                        tly_batch_refused_fn *refused, void *arg);
+//  After answer: commits what settle accepted to the state. The state is a
+//  cache of the journal, so answering first is safe and takes the commit
+//  (and any periodic state flush) off the round trip. If the commit fails,
+//  calls refused (INTERNAL) for each drafted partition, which then lags the
+//  journal and must catch up; the answers already given stand.
+void tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg);
 //  After settle: draft index, whether it was committed (its partition was
 //  not refused), and the version each of its events brought its user's
 //  balance and purchase log to (one per event, in order).
@@ -83,7 +91,7 @@ size_t tly_batch_answer (tly_batch_t *self, void *router);
 //  Drops the transaction and every decision (after a journal timeout:
 //  nothing is answered, the routes remain the caller's to retry).
 void tly_batch_abandon (tly_batch_t *self);
-//  Forgets the answered batch.
+//  Forgets the answered and committed batch.
 void tly_batch_end (tly_batch_t *self);
 bool tly_batch_open (tly_batch_t *self);
 

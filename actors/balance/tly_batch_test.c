@@ -221,7 +221,12 @@ tly_batch_test (bool verbose)
     assert (tly_ledger_in_txn (ledger));
     assert (tly_batch_settle (batch, s_reply (arena, 2, SIZE_MAX, 0), s_refused, &s_refused_calls) == 0);
     assert (s_refused_calls == 0);
+    //  Journaled: answered before the state commits.
+    assert (tly_ledger_in_txn (ledger));
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
+    assert (tly_ledger_in_txn (ledger));
+    tly_batch_commit (batch, s_refused, &s_refused_calls);
+    assert (!tly_ledger_in_txn (ledger) && s_refused_calls == 0);
     tly_batch_end (batch);
     assert (!tly_batch_open (batch));
     Tally__RouteReply *answer = s_answer (peer);
@@ -243,6 +248,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_drafts (batch) == 0);
     assert (tly_batch_settle (batch, NULL, s_refused, &s_refused_calls) == 0);
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
+    tly_batch_commit (batch, s_refused, &s_refused_calls);
     tly_batch_end (batch);
     answer = s_answer (peer);
     assert (answer->route_id == 1 && answer->results [1]->purchase->balance_after == 70);
@@ -263,6 +269,7 @@ tly_batch_test (bool verbose)
     assert (s_refused_calls == 1 && s_refused_partition == bob.partition);
     assert (s_refused_code == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
+    tly_batch_commit (batch, s_refused, &s_refused_calls);
     tly_batch_end (batch);
     answer = s_answer (peer);
     assert (answer->route_id == 6 && answer->results [0]->purchase->balance_after == 60);
