@@ -8,12 +8,12 @@ tally="$build/client/tally"
 port=27700
 for run in $(seq 1 "$runs"); do
     sync
-    echo "=== run $run: B=1, 64 clients, 400 buys each; baseline 1 client x 1000"
-    "$tally" bench --clients 64 --buys 400 --batch 1 --baseline 1000 --base-port $port
+    echo "=== run $run: B=1, 64 clients, 1000 buys each; baseline 1 client x 1000"
+    "$tally" bench --clients 64 --buys 1000 --batch 1 --baseline 1000 --base-port $port
     port=$((port + 10))
     sync
-    echo "=== run $run: B=1, 256 clients, 100 buys each"
-    "$tally" bench --clients 256 --buys 100 --batch 1 --base-port $port
+    echo "=== run $run: B=1, 256 clients, 400 buys each"
+    "$tally" bench --clients 256 --buys 400 --batch 1 --base-port $port
     port=$((port + 10))
     sync
     echo "=== run $run: B=256, 16 clients, 96 users, 12800 buys each"
