@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tally.h"
+
 #define BENCH_CLIENTS_MAX     1024
 #define BENCH_USERS_MAX       100000
 #define BENCH_PROCS_MAX       16
@@ -43,6 +45,38 @@ void bench_latency_add (bench_latency_t *self, int64_t micros);
 int64_t bench_latency_quantile (bench_latency_t *self, double q);
 void bench_latency_merge (bench_latency_t *into, const bench_latency_t *from);
 void bench_latency_free (bench_latency_t *self);
+
+//  One account the bench buys for.
+typedef struct {
+    tly_account_t account;
+    int64_t initial;
+    int64_t bought;                 //  sum of successful buys (atomic)
+    int64_t sent;                   //  buys sent so far (by its one client)
+    int64_t *sent_us;               //  [k]: when buy k was sent, for subscribers
+    int64_t sent_capacity;
+} bench_user_t;
+
+//  What every client of a run does.
+typedef struct {
+    const char *gateway;
+    const char *worker_id;
+    int timeout_ms;
+    int64_t buys;                   //  per client
+    int batch;
+    int64_t amount;
+} bench_plan_t;
+
+//  What a run measured.
+typedef struct {
+    double seconds;
+    int64_t ok, refused, failed;
+    bench_latency_t latency;
+} bench_run_t;
+
+//  Runs `clients` clients over users on `threads` threads; client c sends
+//  for users c, c+C, ... with one envelope in flight at a time. Fills run.
+void bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
+                     int threads, bench_run_t *run);
 
 void bench_stats_test (bool verbose);
 
