@@ -398,6 +398,38 @@ main (int argc, char *argv [])
     s_client_send_spec (client, &valid, 61, NULL);
     s_expect_error (client, 61, TALLY__ERROR_CODE__UNAVAILABLE, "router is not taking messages");
     gateway_harness_stop ();
+    zsock_destroy (&client);
+
+    //  The gateway handles 16 client requests per loop turn and sends their
+    //  envelopes to the router together; 40 at once cross that edge twice.
+    gateway_harness_step ("a burst of 40 envelopes: every one reaches the router, in order,"
+                          " and is answered");
+    snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", router_port);
+    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
+              gateway_harness_free_port ());
+    char *burst_argv [] = { NULL, "--bind", client_endpoint, "--router", router_endpoint,
+                            "--max-pending", "100", NULL };
+    gateway_harness_start (burst_argv, worker_id);
+    client = zsock_new (ZMQ_DEALER);
+    CHECK (client);
+    zsock_set_linger (client, 0);
+    CHECK (zsock_connect (client, "%s", client_endpoint) == 0);
+    enum { BURST = 40 };
+    Tally__ClientRequest *burst [BURST];
+    Tally__GatewayToRouter *routed [BURST];
+    zframe_t *identities [BURST];
+    for (int i = 0; i < BURST; i++)
+        s_client_send_spec (client, &valid, 100 + (uint64_t) i, &burst [i]);
+    for (int i = 0; i < BURST; i++)
+        routed [i] = s_router_expect_route (router, &identities [i], &user, burst [i]);
+    for (int i = 0; i < BURST; i++)
+        s_router_answer (router, &identities [i], routed [i]->route);
+    for (int i = 0; i < BURST; i++) {
+        s_expect_results (client, 100 + (uint64_t) i, burst [i]);
+        tally__gateway_to_router__free_unpacked (routed [i], NULL);
+        tally__client_request__free_unpacked (burst [i], NULL);
+    }
+    gateway_harness_stop ();
 
     zsock_destroy (&client);
     zsock_destroy (&router);
