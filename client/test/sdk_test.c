@@ -511,6 +511,9 @@ s_test_sender_pipeline (void)
     tly_msg_t msgs [3];
     assert (tly_sender_post (sender, msgs, 0, &request_id) == -1);
     assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__BATCH_TOO_LARGE);
+    static tly_msg_t too_many [TLY_BATCH_MAX + 1];
+    assert (tly_sender_post (sender, too_many, TLY_BATCH_MAX + 1, &request_id) == -1);
+    assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__BATCH_TOO_LARGE);
 
     tly_msg_buy (&msgs [0], "a", 1);
     tly_msg_buy (&msgs [1], "b", 2);
