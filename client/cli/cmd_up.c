@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +22,8 @@
 #include "tly_wire.h"
 
 #define UP_BASE_PORT_DEFAULT     7700
-#define UP_BASE_PORT_MAX         (65535 - 5)     //  six consecutive ports
+#define UP_BASE_PORT_MAX         (65535 - 5)     //  six consecutive ports, when on TCP
+#define UP_SOCKET_PATH_MAX       107             //  sun_path less its NUL
 #define UP_ACTORS_DEFAULT        2
 #define UP_ACTORS_MAX            64
 #define UP_CHILDREN_MAX          (UP_ACTORS_MAX + 3)
@@ -85,8 +87,9 @@ s_usage (FILE *out)
            "\n"
            "options:\n"
            "  --data-dir DIR          state and logs (created if missing)\n"
-           "  --base-port N           gateway N, router N+1 and N+2, audit N+3, update bus\n"
-           "                          N+4 (actors publish) and N+5 (gateways read); default 7700\n"
+           "  --base-port N           the gateway's TCP port (default 7700); the internal hops\n"
+           "                          use Unix sockets in DIR/run (mode 0700), or ports N+1..N+5\n"
+           "                          when DIR's path is too long for a socket address\n"
            "  --actors N              balance actors (default 2, at most 64)\n"
            "  --partitions N          partition count, fixed for the data dir (default 256)\n"
            "  --max-initial N         largest createAccount initialBalance (default 100)\n"
@@ -253,6 +256,23 @@ s_add_child (s_up_t *up, const char *name, size_t server, bool has_data, char **
     return 0;
 }
 
+//  An internal endpoint: the Unix socket run_dir/NAME.sock, or, when run_dir
+//  is NULL, the loopback TCP port.
+static void
+s_internal_endpoint (char *endpoint, const char *run_dir, const char *name, int64_t port)
+{
+    if (run_dir)
+        snprintf (endpoint, CLI_ENDPOINT_MAX, "ipc://%s/%s.sock", run_dir, name);
+    else
+        snprintf (endpoint, CLI_ENDPOINT_MAX, "tcp://127.0.0.1:%" PRId64, port);
+}
+
+//  The internal hops (router, audit writer, update bus) use Unix sockets in
+//  DIR/run, a directory only the owner may enter: nobody else can reach the
+//  router or the audit writer, which do not authenticate their peers, and a
+//  hop costs less than over loopback TCP. Only the gateway listens on TCP.
+//  A data directory too long for a socket address (sun_path holds 107
+//  bytes) falls back to the ports base+1..base+5.
 static int
 s_add_children (s_up_t *up)
 {
@@ -260,12 +280,25 @@ s_add_children (s_up_t *up)
     char gateway [CLI_ENDPOINT_MAX], frontend [CLI_ENDPOINT_MAX], backend [CLI_ENDPOINT_MAX],
          audit [CLI_ENDPOINT_MAX], bus_in [CLI_ENDPOINT_MAX], bus_out [CLI_ENDPOINT_MAX],
          partitions [16], max_initial [24], max_amount [24];
+    char run_path [PATH_MAX + 8];
+    snprintf (run_path, sizeof run_path, "%s/run", up->dir);
+    const char *run_dir = run_path;
+    if (strlen (run_path) + strlen ("/router-frontend.sock") > UP_SOCKET_PATH_MAX) {
+        fprintf (stderr, "tally up: %s is too long a path for Unix sockets; the internal hops "
+                 "use TCP ports %" PRId64 "..%" PRId64 "\n", run_path, base + 1, base + 5);
+        run_dir = NULL;
+    }
+    else
+    if (up_mkdir_p (run_path, 0700) == -1 || chmod (run_path, 0700) == -1) {
+        fprintf (stderr, "tally up: cannot create %s: %s\n", run_path, strerror (errno));
+        return -1;
+    }
     snprintf (gateway, sizeof gateway, "%s", up->gateway);
-    snprintf (frontend, sizeof frontend, "tcp://127.0.0.1:%" PRId64, base + 1);
-    snprintf (backend, sizeof backend, "tcp://127.0.0.1:%" PRId64, base + 2);
-    snprintf (audit, sizeof audit, "tcp://127.0.0.1:%" PRId64, base + 3);
-    snprintf (bus_in, sizeof bus_in, "tcp://127.0.0.1:%" PRId64, base + 4);
-    snprintf (bus_out, sizeof bus_out, "tcp://127.0.0.1:%" PRId64, base + 5);
+    s_internal_endpoint (frontend, run_dir, "router-frontend", base + 1);
+    s_internal_endpoint (backend, run_dir, "router-backend", base + 2);
+    s_internal_endpoint (audit, run_dir, "audit", base + 3);
+    s_internal_endpoint (bus_in, run_dir, "bus-in", base + 4);
+    s_internal_endpoint (bus_out, run_dir, "bus-out", base + 5);
     snprintf (partitions, sizeof partitions, "%" PRId64, up->options.partitions);
     snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);

@@ -9,6 +9,11 @@ tally=$1
 port=$2
 . "$(dirname "$0")/up_lib.sh"
 grep -q "tally up: ready gateway=tcp://127.0.0.1:$port" "$data/up.out" || fail "no ready line: $(cat "$data/up.out")"
+# The internal hops are Unix sockets in DATA/run, which only its owner may enter.
+[ "$(stat -c %a "$data/run")" = 700 ] || fail "DATA/run is not mode 0700"
+for name in router-frontend router-backend audit bus-in bus-out; do
+    [ -S "$data/run/$name.sock" ] || fail "no socket DATA/run/$name.sock"
+done
 
 "$tally" account create --name "CLI User" --json > "$data/user.json" || fail "account create"
 grep -q '"account":"co_z' "$data/user.json" || fail "account JSON: $(cat "$data/user.json")"

@@ -5,7 +5,13 @@
 set -u
 tally=$1
 port=$2
+# A data directory too long for a Unix socket address: the internal hops
+# fall back to TCP ports, and everything below still works.
+data_name=$(printf 'd%.0s' $(seq 1 96))
 . "$(dirname "$0")/up_lib.sh"
+grep -q "too long a path for Unix sockets; the internal hops use TCP ports $((port + 1))..$((port + 5))" \
+    "$data/up.err" || fail "no fallback line: $(cat "$data/up.err")"
+[ ! -e "$data/run" ] || fail "DATA/run made for a path too long for sockets"
 "$tally" account create --name alice --json > "$data/alice.json" || fail "account create"
 "$tally" account create --name bob --json > "$data/bob.json" || fail "account create"
 send() { who=$1; shift; "$tally" send "$@" --account-file "$data/$who.json" --json; }
