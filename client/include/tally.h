@@ -157,9 +157,10 @@ int  tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, si
 //  takes one answer without blocking: it returns 0 with the answer's
 //  *request_id and *count results (at most results_max), 1 when no answer is
 //  waiting, or -1 when the answer refused the whole envelope (*request_id
-//  set; see tly_sender_error) or was malformed (*request_id 0). Post never
-//  resends: a caller that gets no answer in time may resend the same sealed
-//  bytes (tly_sender_seal, tly_sender_send_raw), which changes nothing twice.
+//  set; see tly_sender_error) or could not be read (*request_id 0). Post
+//  never resends: a caller that gets no answer in time may post the same
+//  msgs again, whose message IDs make the cluster apply each at most once
+//  and answer a repeat with the first result.
 int   tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n,
                        uint64_t *request_id);
 int   tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,

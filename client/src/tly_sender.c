@@ -196,6 +196,17 @@ s_send_envelope (tly_sender_t *self, const uint8_t *signed_envelope, size_t size
     return reply;
 }
 
+//  A send carries 1..TLY_BATCH_MAX messages. Returns 0, or -1 with the error set.
+static int
+s_check_count (tly_sender_t *self, size_t n)
+{
+    if (n >= 1 && n <= TLY_BATCH_MAX)
+        return 0;
+    tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BATCH_TOO_LARGE,
+                           "a send carries 1..%d messages, not %zu", TLY_BATCH_MAX, n);
+    return -1;
+}
+
 int
 tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
                  uint8_t **bytes_p, size_t *size_p)
@@ -218,11 +229,8 @@ tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeou
 {
     assert (self);
     assert (results);
-    if (n < 1 || n > TLY_BATCH_MAX) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "a send carries 1..%d messages, not %zu",
-                TLY_BATCH_MAX, n);
+    if (s_check_count (self, n) == -1)
         return -1;
-    }
     uint8_t *sealed;
     size_t sealed_size;
     if (tly_sender_seal (self, msgs, n, tly_now_ms (), &sealed, &sealed_size) == -1)
@@ -272,11 +280,8 @@ tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *
 {
     assert (self);
     assert (request_id);
-    if (n < 1 || n > TLY_BATCH_MAX) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "a send carries 1..%d messages, not %zu",
-                TLY_BATCH_MAX, n);
+    if (s_check_count (self, n) == -1)
         return -1;
-    }
     uint8_t *sealed;
     size_t sealed_size;
     if (tly_sender_seal (self, msgs, n, tly_now_ms (), &sealed, &sealed_size) == -1)
