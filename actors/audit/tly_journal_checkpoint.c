@@ -114,42 +114,9 @@ int
 tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, void *arg)
 {
     assert (self);
-    assert (fn);
-    assert (self->txn == NULL);
     if (!self->has_checkpoints)
         return 0;
-    MDB_txn *txn = tly_journal_read_begin (self);
-    if (!txn)
-        return -1;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->checkpoints, &cursor);
-    if (rc) {
-        tly_journal_lmdb_error (self, "cursor_open", rc);
-        tly_journal_read_end (self, txn);
-        return -1;
-    }
-    int result = 0;
-    MDB_val key, value;
-    while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
-        if (key.mv_size != 8) {
-            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad checkpoint key\"",
-                     self->path);
-            result = -1;
-            break;
-        }
-        int verdict = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size, arg);
-        if (verdict != 0) {
-            result = verdict == -1? -1: 0;
-            break;
-        }
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        tly_journal_lmdb_error (self, "cursor_get", rc);
-        result = -1;
-    }
-    mdb_cursor_close (cursor);
-    tly_journal_read_end (self, txn);
-    return result;
+    return tly_journal_walk (self, self->checkpoints, 0, "checkpoint", fn, arg);
 }
 
 int

@@ -66,6 +66,12 @@ int  tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_
 //  Returns NULL on failure (logged).
 MDB_txn *tly_journal_read_begin (tly_journal_t *self);
 void tly_journal_read_end (tly_journal_t *self, MDB_txn *txn);
+//  Calls fn for each entry of dbi (8-byte big-endian keys) from key from_key
+//  on, in its own read transaction, until fn returns nonzero (-1 is an error,
+//  1 a stop). what names the table in the log line for a malformed key.
+//  Returns 0, or -1 on a storage error, a malformed key or fn's -1.
+int  tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const char *what,
+                       tly_journal_record_fn *fn, void *arg);
 //  Inside the open write transaction: raises a partition's fence to epoch.
 void tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch);
 

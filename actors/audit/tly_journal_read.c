@@ -163,24 +163,23 @@ tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
 }
 
 int
-tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
-                     tly_journal_record_fn *fn, void *arg)
+tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const char *what,
+                  tly_journal_record_fn *fn, void *arg)
 {
-    assert (self);
-    assert (fn);
+    assert (self && what && fn);
     assert (self->txn == NULL);
     MDB_txn *txn = tly_journal_read_begin (self);
     if (!txn)
         return -1;
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->records, &cursor);
+    int rc = mdb_cursor_open (txn, dbi, &cursor);
     if (rc) {
         tly_journal_lmdb_error (self, "cursor_open", rc);
         tly_journal_read_end (self, txn);
         return -1;
     }
     uint8_t start [8];
-    tly_put_be64 (start, from_seq);
+    tly_put_be64 (start, from_key);
     MDB_val key = { sizeof start, start };
     MDB_val value;
     int result = 0;
@@ -188,8 +187,8 @@ tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
     while (rc == 0) {
         //  Readers read files anyone may have touched: report, never assert.
         if (key.mv_size != 8) {
-            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad record key\"",
-                     self->path);
+            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad %s key\"",
+                     self->path, what);
             result = -1;
             break;
         }
@@ -207,6 +206,14 @@ tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
     mdb_cursor_close (cursor);
     tly_journal_read_end (self, txn);
     return result;
+}
+
+int
+tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
+                     tly_journal_record_fn *fn, void *arg)
+{
+    assert (self);
+    return tly_journal_walk (self, self->records, from_seq, "record", fn, arg);
 }
 
 void
