@@ -46,19 +46,17 @@ s_check_frame (const uint8_t *frame, size_t size, uint64_t *request_id, char *re
     return code;
 }
 
-//  Packs spec as request 42, checks it, and compares code and reason.
+//  Checks frame (packed as request_id) and compares code and reason; frees frame.
 static void
-s_expect (const char *name, const gateway_fixture_t *spec, Tally__ErrorCode expected,
-          const char *reason_part, bool verbose)
+s_expect_frame (const char *name, uint8_t *frame, size_t size, uint64_t sent_id,
+                Tally__ErrorCode expected, const char *reason_part, bool verbose)
 {
-    size_t size = 0;
-    uint8_t *frame = gateway_fixture_send (spec, 42, &size);
     uint64_t request_id = 0;
     char reason [TLY_GATEWAY_REASON_MAX];
     Tally__ErrorCode code = s_check_frame (frame, size, &request_id, reason);
     if (verbose)
         printf ("   %-28s %-22s %s\n", name, tly_error_name (code), reason);
-    if (code != expected || request_id != 42
+    if (code != expected || request_id != sent_id
     ||  (reason_part && !strstr (reason, reason_part))) {
         fprintf (stderr, "FAIL %s: got %s \"%s\", expected %s \"%s\"\n", name,
                  tly_error_name (code), reason, tly_error_name (expected),
@@ -66,6 +64,16 @@ s_expect (const char *name, const gateway_fixture_t *spec, Tally__ErrorCode expe
         exit (1);
     }
     free (frame);
+}
+
+//  Packs spec as request 42, checks it, and compares code and reason.
+static void
+s_expect (const char *name, const gateway_fixture_t *spec, Tally__ErrorCode expected,
+          const char *reason_part, bool verbose)
+{
+    size_t size = 0;
+    uint8_t *frame = gateway_fixture_send (spec, 42, &size);
+    s_expect_frame (name, frame, size, 42, expected, reason_part, verbose);
 }
 
 static void
@@ -183,19 +191,7 @@ s_expect_subscribe (const char *name, const gateway_fixture_subscribe_t *spec,
 {
     size_t size = 0;
     uint8_t *frame = gateway_fixture_subscribe (spec, 43, &size);
-    uint64_t request_id = 0;
-    char reason [TLY_GATEWAY_REASON_MAX];
-    Tally__ErrorCode code = s_check_frame (frame, size, &request_id, reason);
-    if (verbose)
-        printf ("   %-28s %-22s %s\n", name, tly_error_name (code), reason);
-    if (code != expected || request_id != 43
-    ||  (reason_part && !strstr (reason, reason_part))) {
-        fprintf (stderr, "FAIL %s: got %s \"%s\", expected %s \"%s\"\n", name,
-                 tly_error_name (code), reason, tly_error_name (expected),
-                 reason_part? reason_part: "");
-        exit (1);
-    }
-    free (frame);
+    s_expect_frame (name, frame, size, 43, expected, reason_part, verbose);
 }
 
 static void
