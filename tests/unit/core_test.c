@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tly_arena.h"
+#include "tly_flags.h"
 #include "tly_id.h"
 #include "tly_log.h"
 #include "tly_sign.h"
@@ -17,6 +18,7 @@ main (int argc, char **argv)
     tly_validate_test (verbose);
     tly_arena_test (verbose);
     tly_log_test (verbose);
+    tly_flags_test (verbose);
     printf ("core_test: OK\n");
     return 0;
 }
