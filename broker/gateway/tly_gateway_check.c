@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,7 @@ s_check_unique_ids (const Tally__Envelope *envelope, char *reason)
     for (size_t index = 1; index < envelope->n_messages; index++)
         if (memcmp (ids [index - 1], ids [index], TLY_MESSAGE_ID_BYTES) == 0) {
             char hex [2 * TLY_MESSAGE_ID_BYTES + 1];
-            for (size_t byte = 0; byte < TLY_MESSAGE_ID_BYTES; byte++)
-                snprintf (hex + 2 * byte, 3, "%02x", ids [index][byte]);
+            sodium_bin2hex (hex, sizeof hex, ids [index], TLY_MESSAGE_ID_BYTES);
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message id %s appears more than once in the envelope", hex);
             return TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID;

@@ -15,6 +15,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -369,7 +370,7 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
                    && memcmp (self->rejected, identity, identity_size) == 0;
         if (!logged) {
             char peer [IDENTITY_TEXT_MAX];
-            tly_router_socket_hex (identity, identity_size, peer);
+            sodium_bin2hex (peer, sizeof peer, identity, identity_size);
             bool valid = tly_router_actor_name_valid (name);
             tly_log (TLY_ERROR, "actor.rejected", "peer=%s name=%s partition_count=%u "
                      "expected_partition_count=%u", peer, valid ? name : "(invalid)",
@@ -397,7 +398,7 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
         return;
     }
     char peer [IDENTITY_TEXT_MAX];
-    tly_router_socket_hex (identity, identity_size, peer);
+    sodium_bin2hex (peer, sizeof peer, identity, identity_size);
     tly_log (TLY_INFO, "actor.registered", "name=%s peer=%s", name, peer);
     self->round_pending = true;
 }

@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdbool.h>
 
 zsock_t *
@@ -67,22 +68,10 @@ tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_s
     if (zmq_send (handle, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
     ||  zmq_send (handle, data, size, ZMQ_DONTWAIT) == -1) {
         char peer [2 * TLY_ROUTER_IDENTITY_MAX + 1];
-        tly_router_socket_hex (identity, identity_size, peer);
+        sodium_bin2hex (peer, sizeof peer, identity, identity_size);
         tly_log (TLY_DEBUG, "router.send_failed", "peer=%s reason=\"%s\"", peer,
                  zmq_strerror (errno));
         return -1;
     }
     return 0;
-}
-
-void
-tly_router_socket_hex (const uint8_t *identity, size_t size, char *text)
-{
-    static const char digits [] = "0123456789abcdef";
-    assert (size <= TLY_ROUTER_IDENTITY_MAX);
-    for (size_t at = 0; at < size; at++) {
-        text [2 * at] = digits [identity [at] >> 4];
-        text [2 * at + 1] = digits [identity [at] & 15];
-    }
-    text [2 * size] = 0;
 }

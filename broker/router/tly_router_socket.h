@@ -20,7 +20,5 @@ int      tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *d
 //  gone or not reading (logged at debug): the router's timers cover both.
 int      tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_size,
                                  const uint8_t *data, size_t size);
-//  Formats a routing id as hex for logs; text holds 2 * size + 1 bytes.
-void     tly_router_socket_hex (const uint8_t *identity, size_t size, char *text);
 
 #endif

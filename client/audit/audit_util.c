@@ -3,6 +3,7 @@
 #include "audit.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,5 @@ audit_wire_next (audit_wire_t *wire, audit_field_t *field)
 void
 audit_hex (const uint8_t *bytes, size_t size, char *out)
 {
-    static const char digits [] = "0123456789abcdef";
-    for (size_t i = 0; i < size; i++) {
-        out [2 * i] = digits [bytes [i] >> 4];
-        out [2 * i + 1] = digits [bytes [i] & 15];
-    }
-    out [2 * size] = 0;
+    sodium_bin2hex (out, 2 * size + 1, bytes, size);
 }
