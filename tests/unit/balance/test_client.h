@@ -1,7 +1,7 @@
-//  tly_test_client - test helpers: a client's messages and the journal
+//  test_client - test helpers: a client's messages and the journal
 //  drafts the actor would make of them. For the self-tests only.
-#ifndef TLY_TEST_CLIENT_H_INCLUDED
-#define TLY_TEST_CLIENT_H_INCLUDED
+#ifndef TEST_CLIENT_H_INCLUDED
+#define TEST_CLIENT_H_INCLUDED
 
 #include <stddef.h>
 #include <stdint.h>

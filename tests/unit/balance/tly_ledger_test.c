@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "tly_id.h"
-#include "tly_test_client.h"
+#include "test_client.h"
 
 static uint64_t s_version;             //  what the last s_run's event reached
 

@@ -1,5 +1,5 @@
-//  tly_test_client - test helpers: a client's messages and journal drafts.
-#include "tly_test_client.h"
+//  test_client - test helpers: a client's messages and journal drafts.
+#include "test_client.h"
 
 #include <assert.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tly_test_client.h"
+#include "test_client.h"
 
 #define S_PARTITIONS  8
 #define S_BUYS        105               //  more than a log snapshot holds
