@@ -122,7 +122,7 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     return TALLY__ERROR_CODE__OK;
 }
 
-int
+tly_batch_result_t
 tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, bool *drafted)
 {
     assert (self);
@@ -131,14 +131,14 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     assert (route->partition < self->partition_count);
     *drafted = false;
     if (self->size == TLY_ACTOR_BATCH_MAX)
-        return 1;
+        return TLY_BATCH_FULL;
     Tally__Envelope *envelope = NULL;
     tly_ledger_user_t *user = tly_arena_alloc (self->arena, sizeof *user);
     size_t bound = 0;
     Tally__ErrorCode error = s_check (self, route, &envelope, user, &bound);
     if (error == TALLY__ERROR_CODE__OK && self->size > 0
     &&  self->bytes + bound > TLY_BATCH_APPEND_BUDGET)
-        return 1;
+        return TLY_BATCH_FULL;
 
     s_entry_t *entry = &self->entries [self->size++];
     memset (entry, 0, sizeof *entry);
@@ -148,7 +148,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     if (error != TALLY__ERROR_CODE__OK) {
         tly_log (TLY_WARN, "route.rejected", "route_id=%" PRIu64 " partition=%" PRIu32 " code=%s",
                  route->route_id, route->partition, tly_error_name (error));
-        return 0;
+        return TLY_BATCH_ADDED;
     }
     self->bytes += bound;
     size_t count = envelope->n_messages;
@@ -160,11 +160,12 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;
-        int rc = tly_ledger_execute (self->ledger, user, envelope->messages [i], self->now_ms,
-                                     self->arena, &entry->results [i], &event, &version);
-        if (rc == -1)
-            return -1;
-        fresh += rc == 0;
+        tly_ledger_result_t done = tly_ledger_execute (self->ledger, user, envelope->messages [i],
+                                                       self->now_ms, self->arena,
+                                                       &entry->results [i], &event, &version);
+        if (done == TLY_LEDGER_ERROR)
+            return TLY_BATCH_ERROR;
+        fresh += done == TLY_LEDGER_APPLIED;
         if (event) {
             versions [n_events] = version;
             events [n_events++] = event;
@@ -172,7 +173,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     }
     entry->n_results = count;
     if (fresh == 0)
-        return 0;               //  a resend: nothing new to journal
+        return TLY_BATCH_ADDED;         //  a resend: nothing new to journal
 
     Tally__RecordDraft *draft = tly_arena_alloc (self->arena, sizeof *draft);
     tally__record_draft__init (draft);
@@ -185,11 +186,11 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     draft->n_results = count;
     draft->results = entry->results;
     if (tly_ledger_advance (self->ledger, route->partition, epoch, &draft->partition_seq) == -1)
-        return -1;
+        return TLY_BATCH_ERROR;
     self->versions [self->n_drafts] = versions;
     self->drafts [self->n_drafts++] = draft;
     *drafted = true;
-    return 0;
+    return TLY_BATCH_ADDED;
 }
 
 size_t
@@ -265,7 +266,7 @@ s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply,
         const Tally__RecordDraft *draft = self->drafts [i];
         if (reply->statuses [i]->code != TALLY__ERROR_CODE__OK || self->refused [draft->partition])
             continue;
-        if (tly_ledger_apply (self->ledger, draft, self->arena) != 1) {
+        if (tly_ledger_apply (self->ledger, draft, self->arena) != TLY_LEDGER_APPLIED) {
             s_refuse_all (self, refused, arg);
             return;
         }

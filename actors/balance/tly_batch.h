@@ -6,7 +6,7 @@
 //  the state. Until then nothing is visible and nothing is answered.
 //
 //      tly_batch_begin (batch, now);
-//      while (more routes && tly_batch_add (batch, route, epoch, &drafted) == 0) ;
+//      while (more routes && tly_batch_add (batch, route, epoch, &drafted) == TLY_BATCH_ADDED) ;
 //      zframe_t *append = tly_batch_append (batch, request_id);   //  to the writer
 //      ... AppendReply arrives ...
 //      tly_batch_settle (batch, reply, s_refused, actor);
@@ -37,6 +37,13 @@
 
 typedef struct _tly_batch_t tly_batch_t;
 
+//  What tly_batch_add did with a route.
+typedef enum {
+    TLY_BATCH_ADDED = 0,                //  taken (decided, or answered with an error)
+    TLY_BATCH_FULL = 1,                 //  not taken: the batch has no room for it
+    TLY_BATCH_ERROR = -1                //  storage failed: abandon the batch
+} tly_batch_result_t;
+
 //  Called by settle once for each partition the batch could not commit:
 //  STALE_EPOCH (another owner fenced this one out), SEQUENCE_GAP (the journal
 //  holds records this state lacks) or INTERNAL (the state could not be
@@ -55,9 +62,9 @@ int  tly_batch_begin (tly_batch_t *self, int64_t now_ms);
 //  Decides route's envelope, in order, for a partition owned at epoch. A
 //  route that is malformed gets an error answer; one whose messages are all
 //  duplicates gets the first results and no draft. *drafted tells whether a
-//  journal draft was made. Returns 0 (added), 1 (the batch is full: the route
-//  was not taken), or -1 (storage failed: abandon the batch).
-int  tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, bool *drafted);
+//  journal draft was made.
+tly_batch_result_t tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch,
+                                  bool *drafted);
 //  Routes added, and journal drafts among them.
 size_t tly_batch_size (tly_batch_t *self);
 size_t tly_batch_drafts (tly_batch_t *self);

@@ -196,10 +196,10 @@ s_apply (tly_catchup_t *self, uint32_t partition, const Tally__ReadReply *read)
             bad = "record is not a draft of this partition";
             break;
         }
-        int rc = tly_ledger_apply (self->ledger, body->draft, self->arena);
-        if (rc == -1)
+        tly_ledger_result_t done = tly_ledger_apply (self->ledger, body->draft, self->arena);
+        if (done == TLY_LEDGER_ERROR)
             bad = "record does not follow the state";
-        applied += rc == 1;
+        applied += done == TLY_LEDGER_APPLIED;
     }
     if (bad) {
         tly_ledger_abort (self->ledger);

@@ -129,10 +129,10 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         return 0;
     }
     tly_account_state_t state;
-    int rc = tly_store_account (self->store, user->pk, &state);
-    if (rc == -1)
+    tly_store_lookup_t found = tly_store_account (self->store, user->pk, &state);
+    if (found == TLY_STORE_ERROR)
         return -1;
-    if (rc == 1) {
+    if (found == TLY_STORE_ABSENT) {
         //  A second createAccount returns the account as it is: never a reset.
         uint8_t key [TLY_OBJECT_KEY_BYTES];
         tly_derived_key (TLY_OBJ_BALANCE, user->partition, TLY_LABEL_BALANCE, user->pk, NULL, key);
@@ -175,11 +175,12 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
         return 0;
     }
     tly_account_state_t state;
-    int rc = tly_store_account (self->store, user->pk, &state);
-    if (rc == -1)
+    tly_store_lookup_t found = tly_store_account (self->store, user->pk, &state);
+    if (found == TLY_STORE_ERROR)
         return -1;
-    if (rc == 1 || state.balance < buy->amount) {
-        code = rc == 1 ? TALLY__ERROR_CODE__NO_ACCOUNT : TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+    if (found == TLY_STORE_ABSENT || state.balance < buy->amount) {
+        code = found == TLY_STORE_ABSENT ? TALLY__ERROR_CODE__NO_ACCOUNT
+                                         : TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         s_set_error (arena, result, code, tly_error_default_message (code));
         return 0;
     }
@@ -223,7 +224,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     return 0;
 }
 
-int
+tly_ledger_result_t
 tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                     const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
                     Tally__MessageResult **result_p, Tally__Event **event_p, uint64_t *version_p)
@@ -242,17 +243,20 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         //  Without an ID there is nothing to remember the result by.
         s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
-        return 0;
+        return TLY_LEDGER_APPLIED;
     }
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
     memcpy (key, user->pk, TLY_KEY_BYTES);
     memcpy (key + TLY_KEY_BYTES, message->message_id.data, TLY_MESSAGE_ID_BYTES);
-    int rc = tly_store_result (self->store, key, arena, result_p);
-    if (rc != 1)
-        return rc == 0 ? 1 : -1;    //  a duplicate answers with the first result
+    tly_store_lookup_t found = tly_store_result (self->store, key, arena, result_p);
+    if (found == TLY_STORE_FOUND)
+        return TLY_LEDGER_DUPLICATE;    //  answered with the first result
+    if (found == TLY_STORE_ERROR)
+        return TLY_LEDGER_ERROR;
 
     Tally__Event *event = NULL;
     uint64_t version = 0;
+    int rc = 0;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT)
         rc = s_execute_create (self, user, message->create_account, now_ms, arena, result,
                                &event, &version);
@@ -263,12 +267,12 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
     if (rc == -1)
-        return -1;
+        return TLY_LEDGER_ERROR;
     if (tly_store_put_result (self->store, key, result, false) == -1)
-        return -1;
+        return TLY_LEDGER_ERROR;
     *event_p = event;
     *version_p = version;
-    return 0;
+    return TLY_LEDGER_APPLIED;
 }
 
 int
@@ -299,10 +303,10 @@ s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
     ||  memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
         return s_bad_record (draft, "malformed AccountCreated");
     tly_account_state_t state;
-    int rc = tly_store_account (self->store, created->user.data, &state);
-    if (rc == -1)
+    tly_store_lookup_t found = tly_store_account (self->store, created->user.data, &state);
+    if (found == TLY_STORE_ERROR)
         return -1;
-    if (rc == 0)
+    if (found == TLY_STORE_FOUND)
         return s_bad_record (draft, "AccountCreated for an existing account");
     return s_create_account (self, created->user.data, draft->partition, created->balance_id,
                              created->initial_balance, created->timestamp);
@@ -319,11 +323,11 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
     ||  kind != TLY_OBJ_PURCHASE || partition != draft->partition)
         return s_bad_record (draft, "malformed PurchaseRecorded");
     tly_account_state_t state;
-    int rc = tly_store_account (self->store, recorded->user.data, &state);
-    if (rc == -1)
+    tly_store_lookup_t found = tly_store_account (self->store, recorded->user.data, &state);
+    if (found == TLY_STORE_ERROR)
         return -1;
     int64_t expected;
-    if (rc == 1 || recorded->amount <= 0
+    if (found == TLY_STORE_ABSENT || recorded->amount <= 0
     ||  __builtin_sub_overflow (state.balance, recorded->amount, &expected)
     ||  expected < 0 || expected != recorded->balance_after)
         return s_bad_record (draft, "PurchaseRecorded does not follow the balance");
@@ -359,7 +363,7 @@ s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally_
     return s_apply_purchase (self, draft, event->purchase_recorded, arena);
 }
 
-int
+tly_ledger_result_t
 tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena_t *arena)
 {
     assert (self);
@@ -369,9 +373,9 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
         return s_bad_record (draft, "partition out of range");
     uint64_t applied, epoch;
     if (tly_store_progress (self->store, draft->partition, &applied, &epoch) == -1)
-        return -1;
+        return TLY_LEDGER_ERROR;
     if (draft->partition_seq <= applied)
-        return 0;
+        return TLY_LEDGER_DUPLICATE;
     if (draft->partition_seq != applied + 1)
         return s_bad_record (draft, "partition_seq is not the next one");
     if (!draft->request)
@@ -383,7 +387,7 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
         return s_bad_record (draft, "request does not decode");
     for (size_t i = 0; i < draft->n_events; i++)
         if (s_apply_event (self, draft, draft->events [i], &envelope->sender, arena) == -1)
-            return -1;
+            return TLY_LEDGER_ERROR;
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
     memcpy (key, envelope->sender.data, TLY_KEY_BYTES);
     for (size_t i = 0; i < draft->n_results; i++) {
@@ -392,13 +396,13 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
             continue;
         memcpy (key + TLY_KEY_BYTES, result->message_id.data, TLY_MESSAGE_ID_BYTES);
         if (tly_store_put_result (self->store, key, result, true) == -1)
-            return -1;
+            return TLY_LEDGER_ERROR;
     }
     if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq,
                                 draft->epoch) == -1)
-        return -1;
+        return TLY_LEDGER_ERROR;
     self->pending++;
-    return 1;
+    return TLY_LEDGER_APPLIED;
 }
 
 //  ---------------------------------------------------------------- reads
@@ -412,7 +416,7 @@ tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_s
     return tly_store_progress (self->store, partition, applied_seq, epoch);
 }
 
-int
+tly_store_lookup_t
 tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                     tly_account_state_t *state)
 {
@@ -421,7 +425,7 @@ tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
 }
 
 int
-tly_ledger_each_account (tly_ledger_t *self, tly_ledger_account_fn *fn, void *arg)
+tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg)
 {
     assert (self && fn);
     return tly_store_each_account (self->store, fn, arg);
@@ -432,16 +436,16 @@ tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena)
 {
     assert (self);
     Tally__PurchaseRecord *record = NULL;
-    return tly_store_purchase (self->store, id, arena, &record) == 0 ? record : NULL;
+    return tly_store_purchase (self->store, id, arena, &record) == TLY_STORE_FOUND ? record : NULL;
 }
 
-int
+tly_store_lookup_t
 tly_ledger_owner (tly_ledger_t *self, const char *id, uint8_t user [TLY_KEY_BYTES])
 {
     assert (self && user);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     if (tly_store_object_key (id, key) == -1)
-        return 1;
+        return TLY_STORE_ABSENT;
     return tly_store_owner (self->store, key, user);
 }
 

@@ -49,6 +49,13 @@ typedef struct {
     int64_t amount_max;                 //  buy amount limit
 } tly_ledger_limits_t;
 
+//  What execute and apply did with a message or a record.
+typedef enum {
+    TLY_LEDGER_APPLIED = 0,             //  new: its effects are written
+    TLY_LEDGER_DUPLICATE = 1,           //  seen before: nothing changed
+    TLY_LEDGER_ERROR = -1               //  logged; abort the transaction
+} tly_ledger_result_t;
+
 //  An envelope's sender, resolved once per envelope.
 typedef struct {
     uint8_t pk [TLY_KEY_BYTES];
@@ -91,23 +98,23 @@ bool tly_ledger_in_txn (tly_ledger_t *self);
 //  nothing; otherwise the effects are written, the result is stored for
 //  dedupe, and *event_p is set when the state changed (else NULL), with
 //  *version_p the version the user's balance and purchase log reached by
-//  it. Results and events live in arena. Returns 0 (decided now), 1 (a
-//  duplicate: the first result), or -1 when storage failed (abort the
-//  transaction).
-int  tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
-                         const Tally__InboxMessage *message, int64_t now_ms,
-                         tly_arena_t *arena, Tally__MessageResult **result_p,
-                         Tally__Event **event_p, uint64_t *version_p);
+//  it. Results and events live in arena. Returns APPLIED (decided now),
+//  DUPLICATE (the first result), or ERROR when storage failed.
+tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
+                                        const Tally__InboxMessage *message, int64_t now_ms,
+                                        tly_arena_t *arena, Tally__MessageResult **result_p,
+                                        Tally__Event **event_p, uint64_t *version_p);
 //  Takes the next partition_seq of partition for a new draft and records
 //  epoch, in the open transaction. Returns 0 or -1.
 int  tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
                          uint64_t *partition_seq);
 //  Replays one journal record in the open transaction: its events, its
-//  results (for dedupe) and the partition's progress. A record at or below
-//  the applied partition_seq changes nothing. Returns 1 applied, 0 already
-//  applied, -1 when the record does not follow the state (gap, bad event) or
-//  storage failed (logged; abort the transaction).
-int  tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena_t *arena);
+//  results (for dedupe) and the partition's progress. Returns APPLIED,
+//  DUPLICATE for a record at or below the applied partition_seq (nothing
+//  changed), or ERROR when the record does not follow the state (gap, bad
+//  event) or storage failed.
+tly_ledger_result_t tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                                      tly_arena_t *arena);
 
 //  Reads see the open transaction, or a fresh read transaction; between
 //  read_begin and read_end they see the last committed state, also while a
@@ -117,20 +124,19 @@ void tly_ledger_read_end (tly_ledger_t *self);
 //  The partition's applied partition_seq and epoch (0, 0 when untouched).
 int  tly_ledger_progress (tly_ledger_t *self, uint32_t partition,
                           uint64_t *applied_seq, uint64_t *epoch);
-//  Returns 0 with the state, 1 when the user has no account, -1 on failure.
-int  tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
-                         tly_account_state_t *state);
-typedef int (tly_ledger_account_fn) (const uint8_t user [TLY_KEY_BYTES],
-                                     const tly_account_state_t *state, void *arg);
-//  Calls fn for every account, in key order; fn returns 0 to go on, 1 to
-//  stop, -1 to fail. Returns 0 (all seen, or fn stopped) or -1.
-int  tly_ledger_each_account (tly_ledger_t *self, tly_ledger_account_fn *fn, void *arg);
+//  The user's state: FOUND, ABSENT when the user has no account, or ERROR.
+tly_store_lookup_t tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                                       tly_account_state_t *state);
+//  Calls fn for every account, in key order, as long as fn returns
+//  TLY_STORE_WALK_NEXT. Returns 0 (all seen, or fn stopped) or -1.
+int  tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg);
 //  Returns the purchase with object ID id (in arena), or NULL.
 Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id,
                                             tly_arena_t *arena);
-//  The user whose balance, root or purchase log has object ID id: 0 found,
-//  1 none, -1 failure.
-int  tly_ledger_owner (tly_ledger_t *self, const char *id, uint8_t user [TLY_KEY_BYTES]);
+//  The user whose balance, root or purchase log has object ID id: FOUND,
+//  ABSENT (also when id is not an object ID), or ERROR.
+tly_store_lookup_t tly_ledger_owner (tly_ledger_t *self, const char *id,
+                                     uint8_t user [TLY_KEY_BYTES]);
 //  The user's purchases numbered first, first + 1, ... (1 is the first ever;
 //  at most max, oldest first) into records, in arena; *count says how many.
 //  Returns 0 or -1.

@@ -193,11 +193,12 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
 {
     uint8_t user [TLY_KEY_BYTES];
     tly_account_state_t account;
-    int rc = tly_ledger_owner (self->ledger, object_id, user);
-    if (rc == 0)
-        rc = tly_ledger_account (self->ledger, user, &account);
-    if (rc != 0)
-        return rc == 1 ? TALLY__ERROR_CODE__NOT_FOUND : TALLY__ERROR_CODE__INTERNAL;
+    tly_store_lookup_t found = tly_ledger_owner (self->ledger, object_id, user);
+    if (found == TLY_STORE_FOUND)
+        found = tly_ledger_account (self->ledger, user, &account);
+    if (found != TLY_STORE_FOUND)
+        return found == TLY_STORE_ABSENT ? TALLY__ERROR_CODE__NOT_FOUND
+                                         : TALLY__ERROR_CODE__INTERNAL;
     Tally__Group *group = s_user_group (self, kind, partition, user, arena);
     if (!tly_objects_may_read (self, group, reader))
         return TALLY__ERROR_CODE__PERMISSION_DENIED;

@@ -46,9 +46,23 @@ typedef struct {
 
 typedef struct _tly_store_t tly_store_t;
 
-//  Called for each account; returns 0 to go on, 1 to stop, -1 to fail.
-typedef int (tly_store_account_fn) (const uint8_t user [TLY_KEY_BYTES],
-                                    const tly_account_state_t *state, void *arg);
+//  What a getter found.
+typedef enum {
+    TLY_STORE_FOUND = 0,
+    TLY_STORE_ABSENT = 1,
+    TLY_STORE_ERROR = -1                //  logged
+} tly_store_lookup_t;
+
+//  What an account callback tells the walk over the accounts.
+typedef enum {
+    TLY_STORE_WALK_NEXT = 0,            //  go on with the next account
+    TLY_STORE_WALK_STOP = 1,            //  stop here: the walk succeeds
+    TLY_STORE_WALK_ERROR = -1           //  stop here: the walk fails
+} tly_store_walk_t;
+
+//  Called for each account.
+typedef tly_store_walk_t (tly_store_account_fn) (const uint8_t user [TLY_KEY_BYTES],
+                                                 const tly_account_state_t *state, void *arg);
 
 //  Opens (creating the directory and the tables if needed) the store in path.
 //  Returns NULL on failure (logged), also when another process holds it.
@@ -74,10 +88,10 @@ bool tly_store_corrupt (tly_store_t *self);
 //  The 19 bytes of object ID text (kind, partition, tail). Returns 0 or -1.
 int  tly_store_object_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES]);
 
-//  Getters return 0 (found), 1 (absent) or -1 (failure, logged).
+//  Getters return a tly_store_lookup_t.
 //  Putters need the write transaction and return 0 or -1.
-int  tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
-                        tly_account_state_t *state);
+tly_store_lookup_t tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
+                                      tly_account_state_t *state);
 int  tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                             const tly_account_state_t *state);
 //  Every account in key order. Returns 0 (all seen, or fn stopped) or -1.
@@ -88,15 +102,16 @@ int  tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applie
 int  tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
                              uint64_t epoch);
 //  The stored result under key, unpacked into arena.
-int  tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
-                       tly_arena_t *arena, Tally__MessageResult **result_p);
+tly_store_lookup_t tly_store_result (tly_store_t *self,
+                                     const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
+                                     tly_arena_t *arena, Tally__MessageResult **result_p);
 //  With keep_existing a result already stored under key wins.
 int  tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                            const Tally__MessageResult *result, bool keep_existing);
 //  The purchase with object ID id, unpacked into arena (absent also when id
 //  is not a purchase ID).
-int  tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
-                         Tally__PurchaseRecord **record_p);
+tly_store_lookup_t tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
+                                       Tally__PurchaseRecord **record_p);
 //  Stores record under its ID; -1 when the ID is not a purchase ID.
 int  tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record);
 //  Numbers purchase id as user's purchase number (1, 2, ...).
@@ -109,8 +124,8 @@ int  tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint6
                     size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
                     size_t *count);
 //  The user an object (balance, root, log) belongs to.
-int  tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
-                      uint8_t user [TLY_KEY_BYTES]);
+tly_store_lookup_t tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                                    uint8_t user [TLY_KEY_BYTES]);
 int  tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                           const uint8_t user [TLY_KEY_BYTES]);
 

@@ -19,29 +19,30 @@ s_partition_key (uint32_t partition, uint8_t key [4])
     key [3] = (uint8_t) partition;
 }
 
-//  Looks key up and hands the value to decode while the transaction lives.
-//  Returns 0 found, 1 absent, -1 failure (decode returns 0 or -1).
+//  Looks key up and hands the value to decode while the transaction lives
+//  (decode returns 0 or -1).
 typedef int (s_decode_fn) (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena);
 
-static int
+static tly_store_lookup_t
 s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
        s_decode_fn *decode, void *out, tly_arena_t *arena)
 {
     MDB_txn *txn = tly_store_txn_begin (self);
     if (!txn)
-        return -1;
+        return TLY_STORE_ERROR;
     MDB_val key = { key_size, (void *) key_data };
     MDB_val value;
+    tly_store_lookup_t found = TLY_STORE_ERROR;
     int rc = mdb_get (txn, dbi, &key, &value);
     if (rc == 0)
-        rc = decode (self, &value, out, arena);
+        found = decode (self, &value, out, arena) == 0 ? TLY_STORE_FOUND : TLY_STORE_ERROR;
     else
     if (rc == MDB_NOTFOUND)
-        rc = 1;
+        found = TLY_STORE_ABSENT;
     else
-        rc = tly_store_lmdb_error (self, "get", rc);
+        tly_store_lmdb_error (self, "get", rc);
     tly_store_txn_end (self, txn);
-    return rc;
+    return found;
 }
 
 static int
@@ -112,7 +113,7 @@ s_get_account (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *
     return s_decode_account (self, value->mv_data, value->mv_size, out);
 }
 
-int
+tly_store_lookup_t
 tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                    tly_account_state_t *state)
 {
@@ -152,23 +153,28 @@ tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg)
         return tly_store_lmdb_error (self, "cursor", rc);
     }
     MDB_val key, value;
-    int result = 0;
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && result == 0;
+    tly_store_walk_t walk = TLY_STORE_WALK_NEXT;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+         rc == 0 && walk == TLY_STORE_WALK_NEXT;
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         tly_account_state_t state;
         if (key.mv_size != TLY_KEY_BYTES
         ||  s_decode_account (self, value.mv_data, value.mv_size, &state) == -1) {
-            result = key.mv_size != TLY_KEY_BYTES ? tly_store_bad_entry (self, "account") : -1;
+            if (key.mv_size != TLY_KEY_BYTES)
+                tly_store_bad_entry (self, "account");
+            walk = TLY_STORE_WALK_ERROR;
             break;
         }
-        result = fn (key.mv_data, &state, arg);
-        assert (result >= -1 && result <= 1);
+        walk = fn (key.mv_data, &state, arg);
+        assert (walk >= TLY_STORE_WALK_ERROR && walk <= TLY_STORE_WALK_STOP);
     }
-    if (result == 0 && rc != MDB_NOTFOUND)
-        result = tly_store_lmdb_error (self, "cursor get", rc);
+    if (walk == TLY_STORE_WALK_NEXT && rc != MDB_NOTFOUND) {
+        tly_store_lmdb_error (self, "cursor get", rc);
+        walk = TLY_STORE_WALK_ERROR;
+    }
     mdb_cursor_close (cursor);
     tly_store_txn_end (self, txn);
-    return result == -1 ? -1 : 0;
+    return walk == TLY_STORE_WALK_ERROR ? -1 : 0;
 }
 
 //  ---------------------------------------------------------------- progress
@@ -193,10 +199,11 @@ tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq
     uint8_t key [4];
     s_partition_key (partition, key);
     uint64_t progress [2] = { 0, 0 };
-    int rc = s_get (self, self->partitions, key, sizeof key, s_get_progress, progress, NULL);
+    tly_store_lookup_t found = s_get (self, self->partitions, key, sizeof key, s_get_progress,
+                                      progress, NULL);
     *applied_seq = progress [0];
     *epoch = progress [1];
-    return rc == -1 ? -1 : 0;
+    return found == TLY_STORE_ERROR ? -1 : 0;
 }
 
 int
@@ -223,7 +230,7 @@ s_get_result (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *a
     return *result_p ? 0 : tly_store_bad_entry (self, "dedupe");
 }
 
-int
+tly_store_lookup_t
 tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                   tly_arena_t *arena, Tally__MessageResult **result_p)
 {
@@ -259,14 +266,14 @@ s_get_purchase (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t 
     return *record_p ? 0 : tly_store_bad_entry (self, "purchase");
 }
 
-int
+tly_store_lookup_t
 tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
                     Tally__PurchaseRecord **record_p)
 {
     assert (self && arena && record_p);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     if (s_purchase_key (id, key) == -1)
-        return 1;
+        return TLY_STORE_ABSENT;
     return s_get (self, self->purchases, key, sizeof key, s_get_purchase, record_p, arena);
 }
 
@@ -364,7 +371,7 @@ s_get_owner (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *ar
     return 0;
 }
 
-int
+tly_store_lookup_t
 tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                  uint8_t user [TLY_KEY_BYTES])
 {

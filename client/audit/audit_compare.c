@@ -109,7 +109,7 @@ audit_find_ledgers (const char *command, const char *dir, char **dirs, size_t *c
 
 //  ---------------------------------------------------------------- reading ledgers
 
-static int
+static tly_store_walk_t
 s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
 {
     s_ledger_t *ledger = arg;
@@ -125,7 +125,7 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
     uint32_t partition;
     held->partition = tly_object_id_parse (state->balance_id, &kind, &partition, NULL) == 0
                    && kind == TLY_OBJ_BALANCE? (int32_t) partition: -1;
-    return 0;
+    return TLY_STORE_WALK_NEXT;
 }
 
 //  Reads one ledger in one read transaction (a consistent state, even while

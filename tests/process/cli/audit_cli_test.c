@@ -408,7 +408,7 @@ s_apply (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, size, bytes);
     Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
                                                           stored->body.data);
-    assert (tly_ledger_apply (rebuild->ledger, body->draft, rebuild->arena) == 1);
+    assert (tly_ledger_apply (rebuild->ledger, body->draft, rebuild->arena) == TLY_LEDGER_APPLIED);
     tly_arena_reset (rebuild->arena);
     tally__record_body__free_unpacked (body, NULL);
     tally__stored_record__free_unpacked (stored, NULL);

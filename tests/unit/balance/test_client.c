@@ -92,9 +92,10 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;
-        int rc = tly_ledger_execute (ledger, &client->user, messages [i], now_ms, arena,
-                                     &draft->results [draft->n_results++], &event, &version);
-        assert (rc >= 0);
+        tly_ledger_result_t done = tly_ledger_execute (ledger, &client->user, messages [i], now_ms,
+                                                       arena, &draft->results [draft->n_results++],
+                                                       &event, &version);
+        assert (done != TLY_LEDGER_ERROR);
         assert ((event != NULL) == (version > 0));
         if (event && versions)
             versions [draft->n_events] = version;

@@ -137,7 +137,7 @@ static int64_t
 s_balance (tly_ledger_t *ledger, s_client_t *client)
 {
     tly_account_state_t state;
-    assert (tly_ledger_account (ledger, client->account.sign_pk, &state) == 0);
+    assert (tly_ledger_account (ledger, client->account.sign_pk, &state) == TLY_STORE_FOUND);
     return state.balance;
 }
 
@@ -196,7 +196,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_open (batch));
     Tally__Route *routes [] = { first, second, wrong_inbox, garbage, misrouted };
     for (size_t i = 0; i < 5; i++) {
-        assert (tly_batch_add (batch, routes [i], 9, &drafted) == 0);
+        assert (tly_batch_add (batch, routes [i], 9, &drafted) == TLY_BATCH_ADDED);
         assert (drafted == (i < 2));
     }
     assert (tly_batch_size (batch) == 5 && tly_batch_drafts (batch) == 2);
@@ -244,7 +244,7 @@ tly_batch_test (bool verbose)
 
     //  A resend is answered from dedupe with no draft and no append.
     assert (tly_batch_begin (batch, 6000) == 0);
-    assert (tly_batch_add (batch, first, 9, &drafted) == 0 && !drafted);
+    assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_ADDED && !drafted);
     assert (tly_batch_drafts (batch) == 0);
     assert (tly_batch_settle (batch, NULL, s_refused, &s_refused_calls) == 0);
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
@@ -261,9 +261,9 @@ tly_batch_test (bool verbose)
     Tally__Route *third = s_route (arena, 6, &alice, worker.sign_pk, alice_buy, 1);
     Tally__Route *fourth = s_route (arena, 7, &bob, worker.sign_pk, bob_buy, 1);
     assert (tly_batch_begin (batch, 7000) == 0);
-    assert (tly_batch_add (batch, third, 9, &drafted) == 0 && drafted);
-    assert (tly_batch_add (batch, fourth, 9, &drafted) == 0 && drafted);
-    assert (tly_batch_add (batch, first, 9, &drafted) == 0 && !drafted);
+    assert (tly_batch_add (batch, third, 9, &drafted) == TLY_BATCH_ADDED && drafted);
+    assert (tly_batch_add (batch, fourth, 9, &drafted) == TLY_BATCH_ADDED && drafted);
+    assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_ADDED && !drafted);
     assert (tly_batch_settle (batch, s_reply (arena, 2, 1, TALLY__ERROR_CODE__STALE_EPOCH),
                               s_refused, &s_refused_calls) == 0);
     assert (s_refused_calls == 1 && s_refused_partition == bob.partition);
@@ -283,10 +283,10 @@ tly_batch_test (bool verbose)
 
     //  Abandoned (journal timeout) and mismatched replies leave no trace.
     assert (tly_batch_begin (batch, 8000) == 0);
-    assert (tly_batch_add (batch, fourth, 9, &drafted) == 0 && drafted);
+    assert (tly_batch_add (batch, fourth, 9, &drafted) == TLY_BATCH_ADDED && drafted);
     tly_batch_abandon (batch);
     assert (tly_batch_begin (batch, 8000) == 0);
-    assert (tly_batch_add (batch, fourth, 9, &drafted) == 0 && drafted);
+    assert (tly_batch_add (batch, fourth, 9, &drafted) == TLY_BATCH_ADDED && drafted);
     assert (tly_batch_settle (batch, s_reply (arena, 0, SIZE_MAX, 0), s_refused, &s_refused_calls) == -1);
     tly_batch_abandon (batch);
     assert (s_balance (ledger, &bob) == 50);
@@ -295,8 +295,8 @@ tly_batch_test (bool verbose)
     //  Limits: TLY_ACTOR_BATCH_MAX routes, and the append byte budget.
     assert (tly_batch_begin (batch, 9000) == 0);
     for (size_t i = 0; i < TLY_ACTOR_BATCH_MAX; i++)
-        assert (tly_batch_add (batch, first, 9, &drafted) == 0);
-    assert (tly_batch_add (batch, first, 9, &drafted) == 1);
+        assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_ADDED);
+    assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_FULL);
     tly_batch_abandon (batch);
     char item [TLY_ITEM_ID_MAX + 1];
     memset (item, 'i', TLY_ITEM_ID_MAX);
@@ -309,7 +309,7 @@ tly_batch_test (bool verbose)
     Tally__Route *big = s_route (arena, 8, &alice, worker.sign_pk, many, TLY_BATCH_MAX);
     assert (tly_batch_begin (batch, 9000) == 0);
     size_t added = 0;
-    while (tly_batch_add (batch, big, 9, &drafted) == 0)
+    while (tly_batch_add (batch, big, 9, &drafted) == TLY_BATCH_ADDED)
         added++;
     assert (added > 1 && added < TLY_ACTOR_BATCH_MAX);
     frame = tly_batch_append (batch, 78);

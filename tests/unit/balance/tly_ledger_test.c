@@ -22,7 +22,7 @@ s_run (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message
     Tally__MessageResult *result = NULL;
     assert (tly_ledger_begin (ledger) == 0);
     assert (tly_ledger_execute (ledger, &client->user, message, 1000, arena, &result, &event,
-                                &s_version) >= 0);
+                                &s_version) != TLY_LEDGER_ERROR);
     assert (tly_ledger_commit (ledger) == 0);
     assert ((event != NULL) == (s_version > 0));
     if (event_p)
@@ -35,7 +35,7 @@ static int64_t
 s_balance (tly_ledger_t *ledger, test_client_t *client)
 {
     tly_account_state_t state;
-    assert (tly_ledger_account (ledger, client->user.pk, &state) == 0);
+    assert (tly_ledger_account (ledger, client->user.pk, &state) == TLY_STORE_FOUND);
     return state.balance;
 }
 
@@ -147,13 +147,13 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     Tally__MessageResult *first = NULL, *second = NULL;
     Tally__InboxMessage *spend = test_buy (arena, &alice, "bow", 30);
     assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &first, &event,
-                                &s_version) == 0);
+                                &s_version) == TLY_LEDGER_APPLIED);
     assert (first->purchase->balance_after == 0 && s_version == 3);
     assert (tly_ledger_execute (ledger, &alice.user, test_buy (arena, &alice, "arrow", 1), 2000,
-                                arena, &second, &event, &s_version) == 0);
+                                arena, &second, &event, &s_version) == TLY_LEDGER_APPLIED);
     assert (s_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && s_version == 0);
     assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event,
-                                &s_version) == 1);
+                                &s_version) == TLY_LEDGER_DUPLICATE);
     assert (second->purchase->balance_after == 0 && !event && s_version == 0);
     uint64_t seq, epoch;
     assert (tly_ledger_advance (ledger, alice.user.partition, 7, &seq) == 0 && seq == 1);
@@ -222,19 +222,19 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
 
     //  Out of order is refused; in order rebuilds the live state exactly.
     assert (tly_ledger_begin (replay) == 0);
-    assert (tly_ledger_apply (replay, second, arena) == -1);
+    assert (tly_ledger_apply (replay, second, arena) == TLY_LEDGER_ERROR);
     tly_ledger_abort (replay);
     assert (tly_ledger_begin (replay) == 0);
-    assert (tly_ledger_apply (replay, first, arena) == 1);
-    assert (tly_ledger_apply (replay, second, arena) == 1);
+    assert (tly_ledger_apply (replay, first, arena) == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_apply (replay, second, arena) == TLY_LEDGER_APPLIED);
     //  Idempotent: a record already applied changes nothing.
-    assert (tly_ledger_apply (replay, first, arena) == 0);
-    assert (tly_ledger_apply (replay, second, arena) == 0);
+    assert (tly_ledger_apply (replay, first, arena) == TLY_LEDGER_DUPLICATE);
+    assert (tly_ledger_apply (replay, second, arena) == TLY_LEDGER_DUPLICATE);
     assert (tly_ledger_commit (replay) == 0);
 
     tly_account_state_t live_state, replay_state;
-    assert (tly_ledger_account (live, carol.user.pk, &live_state) == 0);
-    assert (tly_ledger_account (replay, carol.user.pk, &replay_state) == 0);
+    assert (tly_ledger_account (live, carol.user.pk, &live_state) == TLY_STORE_FOUND);
+    assert (tly_ledger_account (replay, carol.user.pk, &replay_state) == TLY_STORE_FOUND);
     assert (strcmp (live_state.balance_id, replay_state.balance_id) == 0);
     assert (live_state.balance == replay_state.balance);
     assert (live_state.last_updated == replay_state.last_updated);
@@ -251,10 +251,10 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     Tally__MessageResult *result = NULL;
     Tally__Event *event = NULL;
     assert (tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event,
-                                &s_version) == 1);
+                                &s_version) == TLY_LEDGER_DUPLICATE);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
     assert (tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event,
-                                &s_version) == 1);
+                                &s_version) == TLY_LEDGER_DUPLICATE);
     assert (result->purchase->balance_after == 70 && !event);
     tly_ledger_abort (replay);
 
@@ -263,36 +263,36 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     forged->partition_seq = 3;
     forged->events [0]->purchase_recorded->balance_after = 35;
     assert (tly_ledger_begin (replay) == 0);
-    assert (tly_ledger_apply (replay, forged, arena) == -1);
+    assert (tly_ledger_apply (replay, forged, arena) == TLY_LEDGER_ERROR);
     tly_ledger_abort (replay);
     forged = test_round_trip (first, arena);
     forged->partition_seq = 3;
     assert (tly_ledger_begin (replay) == 0);
-    assert (tly_ledger_apply (replay, forged, arena) == -1);
+    assert (tly_ledger_apply (replay, forged, arena) == TLY_LEDGER_ERROR);
     tly_ledger_abort (replay);
-    assert (tly_ledger_account (replay, carol.user.pk, &replay_state) == 0);
+    assert (tly_ledger_account (replay, carol.user.pk, &replay_state) == TLY_STORE_FOUND);
     assert (replay_state.balance == 40);
 
     tly_ledger_destroy (&live);
     tly_ledger_destroy (&replay);
 }
 
-static int
+static tly_store_walk_t
 s_sum (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
 {
     (void) user;
     int64_t *sum = arg;
     *sum += state->balance;
-    return 0;
+    return TLY_STORE_WALK_NEXT;
 }
 
-static int
+static tly_store_walk_t
 s_first (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
 {
     (void) user;
     (void) state;
     (*(int *) arg)++;
-    return 1;
+    return TLY_STORE_WALK_STOP;
 }
 
 //  Versions, the purchase log and its index, the owners of derived objects,
@@ -323,7 +323,7 @@ s_test_objects (const char *path, tly_arena_t *arena)
     s_run (ledger, &dora, test_buy (arena, &dora, "too-much", 10000), arena, NULL);
     assert (s_version == 0);
     tly_account_state_t state;
-    assert (tly_ledger_account (ledger, dora.user.pk, &state) == 0);
+    assert (tly_ledger_account (ledger, dora.user.pk, &state) == TLY_STORE_FOUND);
     assert (state.purchases == buys && state.balance == 1000 - (int64_t) buys);
 
     //  The log: any window, oldest first, numbered from 1.
@@ -348,25 +348,26 @@ s_test_objects (const char *path, tly_arena_t *arena)
         char id [TLY_ID_MAX];
         uint8_t user [TLY_KEY_BYTES];
         tly_user_object_id (kinds [i], dora.account.sign_pk, limits.partition_count, id);
-        assert (tly_ledger_owner (ledger, id, user) == 0);
+        assert (tly_ledger_owner (ledger, id, user) == TLY_STORE_FOUND);
         assert (memcmp (user, dora.user.pk, TLY_KEY_BYTES) == 0);
         tly_user_object_id (kinds [i], eve.account.sign_pk, limits.partition_count, id);
-        assert (tly_ledger_owner (ledger, id, user) == 0);
+        assert (tly_ledger_owner (ledger, id, user) == TLY_STORE_FOUND);
         assert (memcmp (user, eve.user.pk, TLY_KEY_BYTES) == 0);
     }
     char other [TLY_ID_MAX];
     uint8_t user [TLY_KEY_BYTES];
     tly_user_object_id (TLY_OBJ_GROUP, dora.account.sign_pk, limits.partition_count, other);
-    assert (tly_ledger_owner (ledger, other, user) == 1);
-    assert (tly_ledger_owner (ledger, "co_zNotAnObject", user) == 1);
-    assert (tly_ledger_owner (ledger, NULL, user) == 1);
+    assert (tly_ledger_owner (ledger, other, user) == TLY_STORE_ABSENT);
+    assert (tly_ledger_owner (ledger, "co_zNotAnObject", user) == TLY_STORE_ABSENT);
+    assert (tly_ledger_owner (ledger, NULL, user) == TLY_STORE_ABSENT);
 
     //  Committed reads ignore the open transaction.
     assert (tly_ledger_begin (ledger) == 0);
     Tally__MessageResult *result = NULL;
     Tally__Event *event = NULL;
     assert (tly_ledger_execute (ledger, &eve.user, test_buy (arena, &eve, "pin", 1), 3000, arena,
-                                &result, &event, &s_version) == 0 && s_version == 2);
+                                &result, &event, &s_version) == TLY_LEDGER_APPLIED
+            && s_version == 2);
     assert (s_balance (ledger, &eve) == 4);
     assert (tly_ledger_read_begin (ledger) == 0);
     assert (s_balance (ledger, &eve) == 5);

@@ -238,7 +238,7 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     replay.objects = tly_objects_new (replay.ledger, worker.sign_pk);
     assert (tly_ledger_begin (replay.ledger) == 0);
     for (size_t i = 0; i < records; i++)
-        assert (tly_ledger_apply (replay.ledger, journal [i], arena) == 1);
+        assert (tly_ledger_apply (replay.ledger, journal [i], arena) == TLY_LEDGER_APPLIED);
     assert (tly_ledger_commit (replay.ledger) == 0);
     const char *everything [] = { balance, root, log };
     for (size_t i = 0; i < 3; i++)

@@ -13,13 +13,14 @@
 
 #include "tly_id.h"
 
-static int
+static tly_store_walk_t
 s_count (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
 {
     (void) user;
     size_t *seen = arg;
     (*seen)++;
-    return state->balance == 99 ? 1 : 0;       //  stops at the account with 99
+    //  Stops at the account with 99.
+    return state->balance == 99 ? TLY_STORE_WALK_STOP : TLY_STORE_WALK_NEXT;
 }
 
 //  Directories beside path whose names start with path's name + ".corrupt-".
@@ -79,29 +80,30 @@ s_test_tables (const char *path, tly_arena_t *arena)
     assert (tly_store_put_owner (store, object, user) == 0);
     //  Committed-state reads do not see the open transaction.
     assert (tly_store_read_begin (store) == 0);
-    assert (tly_store_account (store, user, &state) == 1);
+    assert (tly_store_account (store, user, &state) == TLY_STORE_ABSENT);
     tly_store_read_end (store);
-    assert (tly_store_account (store, user, &state) == 0);
+    assert (tly_store_account (store, user, &state) == TLY_STORE_FOUND);
     assert (tly_store_commit (store) == 0);
     assert (tly_store_read_begin (store) == 0);
-    assert (tly_store_account (store, user, &state) == 0);
+    assert (tly_store_account (store, user, &state) == TLY_STORE_FOUND);
     tly_store_read_end (store);
     tly_store_destroy (&store);
 
     store = tly_store_new (path, 1 << 22);
     assert (store);
     tly_account_state_t loaded;
-    assert (tly_store_account (store, user, &loaded) == 0);
+    assert (tly_store_account (store, user, &loaded) == TLY_STORE_FOUND);
     assert (loaded.balance == 42 && loaded.last_updated == 2 && loaded.created == 1);
     assert (loaded.purchases == 3 && strcmp (loaded.balance_id, "co_zBalance") == 0);
     uint64_t seq, epoch;
     assert (tly_store_progress (store, 3, &seq, &epoch) == 0 && seq == 9 && epoch == 2);
     assert (tly_store_progress (store, 4, &seq, &epoch) == 0 && seq == 0 && epoch == 0);
-    assert (tly_store_result (store, key, arena, &found) == 0);
+    assert (tly_store_result (store, key, arena, &found) == TLY_STORE_FOUND);
     assert (found->message_id.len == 1 && found->message_id.data [0] == 'a');
     Tally__PurchaseRecord *one = NULL;
-    assert (tly_store_purchase (store, purchase_ids [1], arena, &one) == 0 && one->amount == 6);
-    assert (tly_store_purchase (store, "co_zNotAPurchase", arena, &one) == 1);
+    assert (tly_store_purchase (store, purchase_ids [1], arena, &one) == TLY_STORE_FOUND
+            && one->amount == 6);
+    assert (tly_store_purchase (store, "co_zNotAPurchase", arena, &one) == TLY_STORE_ABSENT);
     //  The log: a window from any number, oldest first, one user only.
     size_t count = 0;
     assert (tly_store_log (store, user, 2, 4, arena, records, &count) == 0 && count == 2);
@@ -109,12 +111,13 @@ s_test_tables (const char *path, tly_arena_t *arena)
     assert (tly_store_log (store, user, 1, 1, arena, records, &count) == 0 && count == 1);
     assert (records [0]->amount == 5);
     assert (tly_store_log (store, user, 4, 4, arena, records, &count) == 0 && count == 0);
-    assert (tly_store_owner (store, object, owner) == 0 && memcmp (owner, user, TLY_KEY_BYTES) == 0);
+    assert (tly_store_owner (store, object, owner) == TLY_STORE_FOUND
+            && memcmp (owner, user, TLY_KEY_BYTES) == 0);
     user [0] = 8;
-    assert (tly_store_account (store, user, &loaded) == 1);
+    assert (tly_store_account (store, user, &loaded) == TLY_STORE_ABSENT);
     assert (tly_store_log (store, user, 1, 4, arena, records, &count) == 0 && count == 0);
     object [5] ^= 1;
-    assert (tly_store_owner (store, object, owner) == 1);
+    assert (tly_store_owner (store, object, owner) == TLY_STORE_ABSENT);
     //  An aborted transaction leaves nothing.
     assert (tly_store_begin (store) == 0);
     assert (tly_store_in_txn (store));
@@ -169,7 +172,7 @@ s_test_recovery (const char *root, const char *path)
     tly_store_t *store = tly_store_new (path, 1 << 22);
     assert (store);
     assert (s_moved_aside (root) == 1);
-    assert (tly_store_account (store, user, &state) == 1);
+    assert (tly_store_account (store, user, &state) == TLY_STORE_ABSENT);
     tly_store_destroy (&store);
 
     //  Another layout: the schema says 1.
