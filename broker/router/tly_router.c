@@ -475,10 +475,10 @@ s_drain (tly_router_t *self, void *handle,
     zmq_msg_init (&identity);
     zmq_msg_init (&data);
     for (int count = 0; count < DRAIN_BURST; count++) {
-        int rc = tly_router_socket_recv (handle, &identity, &data);
-        if (rc == -1)
+        tly_router_recv_t received = tly_router_socket_recv (handle, &identity, &data);
+        if (received == TLY_ROUTER_RECV_NONE)
             break;
-        if (rc == 1)
+        if (received == TLY_ROUTER_RECV_MESSAGE)
             handle_message (self, zmq_msg_data (&identity), zmq_msg_size (&identity),
                             zmq_msg_data (&data), zmq_msg_size (&data));
         tly_arena_reset (self->arena);

@@ -33,12 +33,12 @@ tly_router_socket_bind (const char *endpoint, char *error, size_t error_size)
     return sock;
 }
 
-int
+tly_router_recv_t
 tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data)
 {
     assert (handle && identity && data);
     if (zmq_msg_recv (identity, handle, ZMQ_DONTWAIT) == -1)
-        return -1;
+        return TLY_ROUTER_RECV_NONE;
     //  libzmq delivers a message's frames together: the rest is already here.
     size_t frames = 1;
     bool more = zmq_msg_more (identity);
@@ -54,10 +54,10 @@ tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data)
     }
     zmq_msg_close (&extra);
     if (frames == 2 && zmq_msg_size (identity) <= TLY_ROUTER_IDENTITY_MAX)
-        return 1;
+        return TLY_ROUTER_RECV_MESSAGE;
     tly_log (TLY_WARN, "router.bad_message", "frames=%zu reason=\"expected identity and one frame\"",
              frames);
-    return 0;
+    return TLY_ROUTER_RECV_MALFORMED;
 }
 
 int

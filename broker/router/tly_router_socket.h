@@ -13,9 +13,15 @@
 //  A bound ROUTER socket with tally's options (frame cap, no linger, high
 //  water marks, unroutable sends reported). NULL with one line in error.
 zsock_t *tly_router_socket_bind (const char *endpoint, char *error, size_t error_size);
-//  Receives one message without blocking. Returns 1 with identity and data
-//  filled, 0 for a malformed message (logged and discarded), -1 when none waits.
-int      tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data);
+//  What tly_router_socket_recv found.
+typedef enum {
+    TLY_ROUTER_RECV_MESSAGE = 0,        //  identity and data filled
+    TLY_ROUTER_RECV_NONE = 1,           //  nothing waits
+    TLY_ROUTER_RECV_MALFORMED = -1      //  not [identity][one frame]: logged and discarded
+} tly_router_recv_t;
+
+//  Receives one message without blocking.
+tly_router_recv_t tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data);
 //  Sends [identity][data] without blocking. Returns 0, or -1 when the peer is
 //  gone or not reading (logged at debug): the router's timers cover both.
 int      tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_size,
