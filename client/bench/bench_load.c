@@ -94,16 +94,17 @@ s_client_collect (s_worker_t *worker, s_client_t *client, int u)
         size_t count;
         int rc = tly_sender_collect (sender, &request_id, worker->results,
                                      (size_t) client->plan->batch, &count);
-        if (rc == 1)
+        if (rc == TLY_COLLECT_NONE)
             return;
         if (u != client->current || request_id != client->request_id)
             continue;                   //  the late answer to a timed-out envelope
         bench_latency_add (&client->latency, zclock_usecs () - client->start_us);
-        if (rc == -1 || count != client->n) {
+        if (rc == TLY_COLLECT_ERROR || count != client->n) {
             client->failed++;
             const tly_error_t *error = tly_sender_error (sender);
-            s_client_error (client, rc == -1 ? tly_error_name (error->code) : "INTERNAL",
-                            rc == -1 ? error->message : "answer with the wrong result count");
+            s_client_error (client, rc == TLY_COLLECT_ERROR ? tly_error_name (error->code) : "INTERNAL",
+                            rc == TLY_COLLECT_ERROR ? error->message
+                                                    : "answer with the wrong result count");
         }
         else {
             int64_t spent = 0;

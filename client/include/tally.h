@@ -154,17 +154,23 @@ int  tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, si
 //  thread. tly_sender_post signs one envelope for msgs [0..n) and queues it
 //  for the gateway without waiting; *request_id names it. When the socket
 //  from tly_sender_socket polls readable (ZMQ_POLLIN), tly_sender_collect
-//  takes one answer without blocking: it returns 0 with the answer's
-//  *request_id and *count results (at most results_max), 1 when no answer is
-//  waiting, or -1 when the answer refused the whole envelope (*request_id
-//  set; see tly_sender_error) or could not be read (*request_id 0). Post
-//  never resends: a caller that gets no answer in time may post the same
-//  msgs again, whose message IDs make the cluster apply each at most once
-//  and answer a repeat with the first result.
+//  takes one answer without blocking (see tly_collect_t). Post never
+//  resends: a caller that gets no answer in time may post the same msgs
+//  again, whose message IDs make the cluster apply each at most once and
+//  answer a repeat with the first result.
+typedef enum {
+    TLY_COLLECT_ANSWER = 0,             //  an answer: its *request_id and *count results
+                                        //  (at most results_max)
+    TLY_COLLECT_NONE = 1,               //  no answer is waiting
+    TLY_COLLECT_ERROR = -1              //  the answer refused the whole envelope
+                                        //  (*request_id set; see tly_sender_error), or
+                                        //  could not be read (*request_id 0)
+} tly_collect_t;
+
 int   tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n,
                        uint64_t *request_id);
-int   tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,
-                          size_t results_max, size_t *count);
+tly_collect_t tly_sender_collect (tly_sender_t *self, uint64_t *request_id,
+                                  tly_result_t *results, size_t results_max, size_t *count);
 void *tly_sender_socket (tly_sender_t *self);
 
 //  Asks the gateway for SystemStatus. Returns 0 or -1.

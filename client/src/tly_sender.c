@@ -301,7 +301,7 @@ tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *
     return 0;
 }
 
-int
+tly_collect_t
 tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,
                     size_t results_max, size_t *count)
 {
@@ -313,7 +313,7 @@ tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *resu
     zmq_msg_init (&frame);
     if (zmq_msg_recv (&frame, zsock_resolve (self->dealer), ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&frame);
-        return 1;
+        return TLY_COLLECT_NONE;
     }
     bool multipart = zmq_msg_more (&frame);
     Tally__ClientReply *reply = multipart ? NULL
@@ -330,18 +330,19 @@ tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *resu
     if (!reply) {
         tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "answer from %s does not decode",
                 self->endpoint);
-        return -1;
+        return TLY_COLLECT_ERROR;
     }
     *request_id = reply->request_id;
-    int rc = 0;
+    tly_collect_t collected = TLY_COLLECT_ANSWER;
     if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK) {
         tly_codec_remote_error (reply->error, &self->error);
-        rc = -1;
+        collected = TLY_COLLECT_ERROR;
     }
     else
-        rc = tly_codec_results (reply, results, results_max, count, &self->error);
+    if (tly_codec_results (reply, results, results_max, count, &self->error) == -1)
+        collected = TLY_COLLECT_ERROR;
     tally__client_reply__free_unpacked (reply, NULL);
-    return rc;
+    return collected;
 }
 
 void *

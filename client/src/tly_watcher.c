@@ -380,7 +380,7 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     sub->fn = fn;
     sub->arg = arg;
     sub->first = true;
-    self->outcome = 0;
+    self->outcome = TLY_OUTCOME_PENDING;
     if (self->sub_count == 0)
         self->next_ping = tly_mono_ms () + self->ping_ms;
     self->subs [self->sub_count++] = sub;
@@ -389,11 +389,11 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     //  here on it is found again by its ID, never through sub.
     int64_t deadline = s_deadline (timeout_ms);
     int rc = 0;
-    while (self->outcome == 0 && rc == 0 && tly_mono_ms () < deadline)
+    while (self->outcome == TLY_OUTCOME_PENDING && rc == 0 && tly_mono_ms () < deadline)
         rc = s_turn (self, deadline);
-    if (self->outcome == 1)
+    if (self->outcome == TLY_OUTCOME_DELIVERED)
         return 0;
-    if (self->outcome == 0 && rc == 0)
+    if (self->outcome == TLY_OUTCOME_PENDING && rc == 0)
         tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
                 "no snapshot of %s from %s within %d ms: is tally-gateway running there?",
                 canonical, self->endpoint, timeout_ms);

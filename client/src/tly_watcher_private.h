@@ -15,6 +15,13 @@ typedef enum {
     TLY_SUB_RETRY = 3                   //  subscribe again at the next ping
 } tly_sub_state_t;
 
+//  The first answer tly_watcher_subscribe waits for.
+typedef enum {
+    TLY_OUTCOME_PENDING = 0,            //  not come yet
+    TLY_OUTCOME_DELIVERED = 1,          //  the snapshot went to the callback
+    TLY_OUTCOME_REFUSED = -1            //  refused or unusable: the error is set
+} tly_sub_outcome_t;
+
 typedef struct {
     char object_id [TLY_ID_MAX];        //  canonical spelling
     tly_object_kind_t kind;
@@ -42,8 +49,7 @@ struct _tly_watcher_t {
     int64_t next_ping;                  //  monotonic ms
     uint64_t unsubscribe_id;            //  the unsubscribe awaiting its answer, or 0
     uint64_t connections;               //  connections made to the gateway so far
-    int outcome;                        //  of the first answer tly_watcher_subscribe waits
-                                        //  for: 0 until it comes, 1 delivered, -1 refused
+    tly_sub_outcome_t outcome;          //  of the subscribe being waited for
     bool in_callback;
     uint64_t callbacks;
     tly_watcher_stats_t stats;

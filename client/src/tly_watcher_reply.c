@@ -80,7 +80,7 @@ s_refused (tly_watcher_t *self, tly_sub_t *sub, const Tally__Error *wire)
     }
     if (sub->first && sub->state == TLY_SUB_WAITING) {
         self->error = why;
-        self->outcome = -1;
+        self->outcome = TLY_OUTCOME_REFUSED;
     }
     else
     if (s_transient (why.code)) {
@@ -102,7 +102,7 @@ s_on_snapshot (tly_watcher_t *self, tly_sub_t *sub, const Tally__ClientReply *re
         s_reject (self, sub, &why);
         if (sub->first && sub->state == TLY_SUB_WAITING) {
             self->error = why;
-            self->outcome = -1;
+            self->outcome = TLY_OUTCOME_REFUSED;
         }
         else
             sub->state = TLY_SUB_RETRY;
@@ -119,7 +119,7 @@ s_on_snapshot (tly_watcher_t *self, tly_sub_t *sub, const Tally__ClientReply *re
     }
     if (sub->first) {
         sub->first = false;
-        self->outcome = 1;
+        self->outcome = TLY_OUTCOME_DELIVERED;
     }
     s_call (self, sub, &object);
     tly_object_clear (&object);

@@ -505,7 +505,7 @@ s_test_sender_pipeline (void)
     size_t count = 7;
     tly_result_t results [4];
     //  Nothing posted, nothing waiting.
-    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == 1);
+    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == TLY_COLLECT_NONE);
     assert (request_id == 0 && count == 0);
     //  Limits are checked before anything is sent.
     tly_msg_t msgs [3];
@@ -533,34 +533,36 @@ s_test_sender_pipeline (void)
         zmq_pollitem_t item = { tly_sender_socket (sender), 0, ZMQ_POLLIN, 0 };
         assert (zmq_poll (&item, 1, 100) >= 0);
         int rc;
-        while ((rc = tly_sender_collect (sender, &request_id, results, 4, &count)) != 1) {
+        while ((rc = tly_sender_collect (sender, &request_id, results, 4, &count))
+               != TLY_COLLECT_NONE) {
             answers++;
             if (request_id == two) {
-                assert (rc == 0 && count == 2 && results [0].ok && results [1].ok);
+                assert (rc == TLY_COLLECT_ANSWER && count == 2 && results [0].ok && results [1].ok);
                 assert (memcmp (results [1].message_id, msgs [1].id, TLY_MESSAGE_ID_BYTES) == 0);
                 saw_two = true;
             }
             else
             if (request_id == refused) {
-                assert (rc == -1 && count == 0);
+                assert (rc == TLY_COLLECT_ERROR && count == 0);
                 assert (tly_sender_error (sender)->remote);
                 assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
                 saw_refused = true;
             }
             else
             if (request_id == 0) {
-                assert (rc == -1 && !tly_sender_error (sender)->remote);
+                assert (rc == TLY_COLLECT_ERROR && !tly_sender_error (sender)->remote);
                 assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__INTERNAL);
                 saw_junk = true;
             }
             else {
-                assert (request_id == garbled && rc == 0 && count == 1 && results [0].ok);
+                assert (request_id == garbled && rc == TLY_COLLECT_ANSWER && count == 1
+                        && results [0].ok);
                 saw_garbled = true;
             }
         }
     }
     assert (saw_two && saw_refused && saw_junk && saw_garbled);
-    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == 1);
+    assert (tly_sender_collect (sender, &request_id, results, 4, &count) == TLY_COLLECT_NONE);
     tly_sender_destroy (&sender);
     zactor_destroy (&gateway);
 
