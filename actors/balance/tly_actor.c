@@ -327,12 +327,13 @@ s_form_batch (tly_actor_t *self)
         if (!part->confirmed && part->drafted)
             break;
         bool drafted = false;
-        int rc = tly_batch_add (self->batch, message->route, part->epoch, &drafted);
-        if (rc == 1)
+        tly_batch_result_t added = tly_batch_add (self->batch, message->route, part->epoch,
+                                                  &drafted);
+        if (added == TLY_BATCH_FULL)
             break;
         zlist_pop (self->ready);
         zlist_append (self->in_batch, message);
-        if (rc == -1) {
+        if (added == TLY_BATCH_ERROR) {
             s_fail_batch (self);
             return;
         }
@@ -360,25 +361,31 @@ s_form_batch (tly_actor_t *self)
 
 //  ---------------------------------------------------------------- sockets
 
-//  Receives one single-frame message without waiting. Returns 0 with msg
-//  filled, 1 when nothing waits, -1 for a multi-frame message (discarded).
-static int
+//  What s_recv found.
+typedef enum {
+    S_RECV_MESSAGE = 0,                 //  one frame, in msg
+    S_RECV_NONE = 1,                    //  nothing waits
+    S_RECV_MALFORMED = -1               //  more than one frame: discarded
+} s_recv_t;
+
+//  Receives one single-frame message without waiting.
+static s_recv_t
 s_recv (zsock_t *sock, zmq_msg_t *msg)
 {
     zmq_msg_init (msg);
     if (zmq_msg_recv (msg, zsock_resolve (sock), ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (msg);
-        return 1;
+        return S_RECV_NONE;
     }
     if (!zmq_msg_more (msg))
-        return 0;
+        return S_RECV_MESSAGE;
     while (zmq_msg_more (msg)) {
         zmq_msg_close (msg);
         zmq_msg_init (msg);
         zmq_msg_recv (msg, zsock_resolve (sock), 0);
     }
     zmq_msg_close (msg);
-    return -1;
+    return S_RECV_MALFORMED;
 }
 
 static void
@@ -417,8 +424,8 @@ tly_actor_on_router (tly_actor_t *self)
     assert (self);
     for (size_t i = 0; i < TLY_ACTOR_DRAIN_MAX && tly_actor_accepting (self); i++) {
         zmq_msg_t msg;
-        int rc = s_recv (self->router, &msg);
-        if (rc == 1)
+        s_recv_t received = s_recv (self->router, &msg);
+        if (received == S_RECV_NONE)
             break;
         self->router_heard = tly_mono_ms ();
         if (!self->router_alive) {
@@ -426,7 +433,7 @@ tly_actor_on_router (tly_actor_t *self)
             self->router_alive = true;
         }
         Tally__RouterToActor *message = NULL;
-        if (rc == 0) {
+        if (received == S_RECV_MESSAGE) {
             message = tally__router_to_actor__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
             zmq_msg_close (&msg);
         }
@@ -463,11 +470,11 @@ tly_actor_on_audit (tly_actor_t *self)
     assert (self);
     for (size_t i = 0; i < TLY_ACTOR_DRAIN_MAX; i++) {
         zmq_msg_t msg;
-        int rc = s_recv (self->audit, &msg);
-        if (rc == 1)
+        s_recv_t received = s_recv (self->audit, &msg);
+        if (received == S_RECV_NONE)
             break;
         Tally__AuditReply *reply = NULL;
-        if (rc == 0) {
+        if (received == S_RECV_MESSAGE) {
             reply = tally__audit_reply__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
             zmq_msg_close (&msg);
         }
@@ -625,7 +632,8 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
         return NULL;
     self->config = *config;
     self->ledger = ledger;
-    self->batch = tly_batch_new (ledger, config->worker_sk + 32, config->partition_count);
+    self->batch = tly_batch_new (ledger, config->worker_sk + TLY_KEY_BYTES,
+                                 config->partition_count);
     self->partitions = calloc (config->partition_count, sizeof (s_partition_t));
     self->assigned = calloc (config->partition_count, sizeof (uint64_t));
     self->ready = zlist_new ();
