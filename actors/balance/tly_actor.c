@@ -1,56 +1,17 @@
-//  tly_actor - a balance actor's links and partitions around the batch loop.
-#include "tly_actor.h"
+//  tly_actor - a balance actor's links and loop: routes and assignments in
+//  from the router, appends and reads answered by the audit writer, the bus;
+//  partitions (tly_actor_partitions.c) and batches (tly_actor_batches.c)
+//  are run from here.
+#include "tly_actor_private.h"
 
 #include <assert.h>
-#include <czmq.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "tly_batch.h"
-#include "tly_catchup.h"
 #include "tly_log.h"
-#include "tly_reader.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
-
-typedef enum { S_UNOWNED, S_LOADING, S_SERVING } s_state_t;
-
-typedef struct {
-    s_state_t state;
-    uint64_t epoch;
-    //  An append at this epoch was accepted since the last catch-up. Until
-    //  then the partition puts one draft per batch, so no draft can ever be
-    //  accepted behind one the journal refused (after a lost ack, say).
-    bool confirmed;
-    bool drafted;                       //  has a draft in the batch being formed
-    zlist_t *held;                      //  routes waiting for the catch-up, in order
-} s_partition_t;
-
-struct _tly_actor_t {
-    tly_actor_config_t config;
-    tly_ledger_t *ledger;               //  not owned
-    tly_batch_t *batch;
-    tly_catchup_t *catchup;
-    tly_reader_t *reader;
-    zsock_t *router;
-    zsock_t *audit;
-    s_partition_t *partitions;
-    uint64_t *assigned;                 //  scratch: epoch per partition in an assignment
-    zlist_t *ready;                     //  Tally__RouterToActor *, in arrival order
-    size_t held_count;                  //  routes held by all loading partitions
-    zlist_t *in_batch;                  //  the routes of the batch in flight, in order
-    zlist_t *backlog;                   //  Tally__AuditReply * reads that waited for the ledger
-    zlist_t *snapshots;                 //  Tally__RouterToActor * not yet looked at
-    Tally__RouterToActor *assignment;   //  newest assignment, applied between batches
-    uint64_t append_id;                 //  the batch in flight, 0 when none
-    uint64_t appends;
-    int64_t append_deadline;
-    int64_t retry_at;                   //  after a failed batch start
-    int64_t next_hello;
-    int64_t router_heard;
-    bool router_alive;
-};
 
 //  ---------------------------------------------------------------- router link
 
@@ -75,8 +36,8 @@ s_hello (tly_actor_t *self)
     self->next_hello = tly_mono_ms () + self->config.heartbeat_ms;
 }
 
-static void
-s_answer_error (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCode code)
+void
+tly_actor_answer_error (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCode code)
 {
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = code;
@@ -89,274 +50,6 @@ s_answer_error (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCo
     answer.reply = &reply;
     s_send (self->router, &answer.base, "router");
     tally__router_to_actor__free_unpacked (message, NULL);
-}
-
-//  ---------------------------------------------------------------- partitions
-
-static void
-s_load (tly_actor_t *self, uint32_t partition, uint64_t epoch)
-{
-    s_partition_t *part = &self->partitions [partition];
-    part->state = S_LOADING;
-    part->epoch = epoch;
-    part->confirmed = false;
-    tly_catchup_start (self->catchup, partition, epoch);
-}
-
-static void
-s_disown (tly_actor_t *self, uint32_t partition)
-{
-    s_partition_t *part = &self->partitions [partition];
-    tly_catchup_stop (self->catchup, partition);
-    part->state = S_UNOWNED;
-    part->confirmed = false;
-    tly_reader_partition (self->reader, partition, TLY_READER_UNOWNED);
-    Tally__RouterToActor *message;
-    while (part->held && (message = zlist_pop (part->held))) {
-        self->held_count--;
-        s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
-    }
-    zlist_destroy (&part->held);
-}
-
-//  Held routes are older than any route of the partition still waiting in
-//  the ready queue, so they go to its front.
-static void
-s_serve (tly_actor_t *self, uint32_t partition)
-{
-    s_partition_t *part = &self->partitions [partition];
-    assert (part->state == S_LOADING);
-    part->state = S_SERVING;
-    tly_log (TLY_INFO, "partition.serving", "partition=%" PRIu32 " epoch=%" PRIu64 " held=%zu",
-             partition, part->epoch, part->held ? zlist_size (part->held) : 0);
-    tly_reader_partition (self->reader, partition, TLY_READER_SERVING);
-    if (!part->held)
-        return;
-    self->held_count -= zlist_size (part->held);
-    void *message;
-    while ((message = zlist_pop (self->ready)))
-        zlist_append (part->held, message);
-    zlist_destroy (&self->ready);
-    self->ready = part->held;
-    part->held = NULL;
-}
-
-static void
-s_hold (tly_actor_t *self, s_partition_t *part, Tally__RouterToActor *message)
-{
-    if (self->held_count >= TLY_ACTOR_HELD_MAX) {
-        //  The router retries (it holds its own bounded queue meanwhile).
-        s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
-        return;
-    }
-    if (!part->held)
-        part->held = zlist_new ();
-    zlist_append (part->held, message);
-    self->held_count++;
-}
-
-static void
-s_assign (tly_actor_t *self, const Tally__Assignment *assignment)
-{
-    uint32_t count = self->config.partition_count;
-    if (assignment->partition_count != count) {
-        tly_log (TLY_ERROR, "assignment.rejected", "reason=\"partition count differs\" "
-                 "router_partitions=%" PRIu32 " partitions=%" PRIu32,
-                 assignment->partition_count, count);
-        return;
-    }
-    memset (self->assigned, 0, count * sizeof (uint64_t));
-    for (size_t i = 0; i < assignment->n_owned; i++) {
-        const Tally__PartitionEpoch *owned = assignment->owned [i];
-        if (owned->partition >= count || owned->epoch == 0) {
-            tly_log (TLY_WARN, "assignment.bad_entry", "partition=%" PRIu32 " epoch=%" PRIu64,
-                     owned->partition, owned->epoch);
-            continue;
-        }
-        self->assigned [owned->partition] = owned->epoch;
-    }
-    size_t owned = 0, taken = 0, dropped = 0;
-    for (uint32_t partition = 0; partition < count; partition++) {
-        s_partition_t *part = &self->partitions [partition];
-        uint64_t epoch = self->assigned [partition];
-        owned += epoch != 0;
-        if (epoch == 0 && part->state != S_UNOWNED) {
-            s_disown (self, partition);
-            dropped++;
-        }
-        else
-        if (epoch != 0 && (part->state == S_UNOWNED || part->epoch != epoch)) {
-            s_load (self, partition, epoch);
-            taken++;
-        }
-    }
-    //  The router repeats assignments; only changes are worth an info line.
-    tly_log (taken || dropped ? TLY_INFO : TLY_DEBUG, "assignment",
-             "owned=%zu taken=%zu dropped=%zu", owned, taken, dropped);
-}
-
-static void
-s_on_read (tly_actor_t *self, const Tally__ReadReply *read)
-{
-    uint32_t partition;
-    tly_catchup_status_t status = tly_catchup_on_reply (self->catchup, read, &partition);
-    if (status == TLY_CATCHUP_DONE)
-        s_serve (self, partition);
-    else
-    if (status == TLY_CATCHUP_FENCED)
-        s_disown (self, partition);
-}
-
-//  ---------------------------------------------------------------- batches
-
-static void
-s_refused (uint32_t partition, Tally__ErrorCode code, void *arg)
-{
-    tly_actor_t *self = arg;
-    if (code == TALLY__ERROR_CODE__STALE_EPOCH) {
-        tly_log (TLY_WARN, "partition.fenced", "partition=%" PRIu32 " epoch=%" PRIu64,
-                 partition, self->partitions [partition].epoch);
-        s_disown (self, partition);
-    }
-    else {
-        tly_log (TLY_WARN, "partition.reload", "partition=%" PRIu32 " code=%s",
-                 partition, tly_error_name (code));
-        s_load (self, partition, self->partitions [partition].epoch);
-    }
-}
-
-static void
-s_release_routes (tly_actor_t *self)
-{
-    Tally__RouterToActor *message;
-    while ((message = zlist_pop (self->in_batch))) {
-        self->partitions [message->route->partition].drafted = false;
-        tally__router_to_actor__free_unpacked (message, NULL);
-    }
-}
-
-//  The writer's answer is unknown (timeout, bad reply): forget the batch,
-//  catch its partitions up (the journal may hold it) and retry its routes.
-static void
-s_abandon_batch (tly_actor_t *self)
-{
-    for (size_t i = 0; i < tly_batch_drafts (self->batch); i++) {
-        uint32_t partition = tly_batch_draft_partition (self->batch, i);
-        if (self->partitions [partition].state == S_SERVING)
-            s_load (self, partition, self->partitions [partition].epoch);
-    }
-    tly_batch_abandon (self->batch);
-    self->append_id = 0;
-    //  Its routes are older than anything waiting: back to the front, in order.
-    Tally__RouterToActor *message;
-    for (message = zlist_first (self->in_batch); message; message = zlist_next (self->in_batch))
-        self->partitions [message->route->partition].drafted = false;
-    while ((message = zlist_pop (self->ready)))
-        zlist_append (self->in_batch, message);
-    zlist_t *ready = self->in_batch;
-    self->in_batch = self->ready;
-    self->ready = ready;
-}
-
-static void
-s_finish_batch (tly_actor_t *self)
-{
-    //  Journaled: answer first, then commit the state, which only caches the
-    //  journal (a failed commit reloads the partitions from it).
-    size_t failed = tly_batch_answer (self->batch, zsock_resolve (self->router));
-    if (failed)
-        tly_log (TLY_WARN, "router.send_failed", "answers=%zu", failed);
-    tly_batch_commit (self->batch, s_refused, self);
-    for (size_t i = 0; i < tly_batch_drafts (self->batch); i++) {
-        s_partition_t *part = &self->partitions [tly_batch_draft_partition (self->batch, i)];
-        if (part->state == S_SERVING)
-            part->confirmed = true;
-    }
-    tly_log (TLY_DEBUG, "batch.done", "routes=%zu drafts=%zu", tly_batch_size (self->batch),
-             tly_batch_drafts (self->batch));
-    //  Journaled, answered, committed: now the world may see it.
-    tly_reader_publish (self->reader, self->batch);
-    tly_batch_end (self->batch);
-    s_release_routes (self);
-}
-
-static void
-s_on_append (tly_actor_t *self, const Tally__AppendReply *reply)
-{
-    if (!self->append_id || reply->request_id != self->append_id) {
-        tly_log (TLY_DEBUG, "append.late_reply", "request_id=%" PRIu64, reply->request_id);
-        return;
-    }
-    self->append_id = 0;
-    if (tly_batch_settle (self->batch, reply, s_refused, self) == -1)
-        s_abandon_batch (self);
-    else
-        s_finish_batch (self);
-}
-
-//  Storage failed while deciding: nothing was journaled, answer INTERNAL.
-static void
-s_fail_batch (tly_actor_t *self)
-{
-    tly_batch_abandon (self->batch);
-    Tally__RouterToActor *message;
-    while ((message = zlist_pop (self->in_batch))) {
-        self->partitions [message->route->partition].drafted = false;
-        s_answer_error (self, message, TALLY__ERROR_CODE__INTERNAL);
-    }
-}
-
-static void
-s_form_batch (tly_actor_t *self)
-{
-    if (tly_batch_begin (self->batch, tly_now_ms ()) == -1) {
-        self->retry_at = tly_mono_ms () + self->config.heartbeat_ms;
-        return;
-    }
-    Tally__RouterToActor *message;
-    while ((message = zlist_first (self->ready))) {
-        s_partition_t *part = &self->partitions [message->route->partition];
-        if (part->state != S_SERVING) {
-            zlist_pop (self->ready);
-            if (part->state == S_LOADING)
-                s_hold (self, part, message);
-            else
-                s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
-            continue;
-        }
-        if (!part->confirmed && part->drafted)
-            break;
-        bool drafted = false;
-        tly_batch_result_t added = tly_batch_add (self->batch, message->route, part->epoch,
-                                                  &drafted);
-        if (added == TLY_BATCH_FULL)
-            break;
-        zlist_pop (self->ready);
-        zlist_append (self->in_batch, message);
-        if (added == TLY_BATCH_ERROR) {
-            s_fail_batch (self);
-            return;
-        }
-        part->drafted |= drafted;
-    }
-    if (tly_batch_size (self->batch) == 0)
-        tly_batch_abandon (self->batch);
-    else
-    if (tly_batch_drafts (self->batch) == 0) {
-        int rc = tly_batch_settle (self->batch, NULL, s_refused, self);
-        assert (rc == 0);
-        s_finish_batch (self);
-    }
-    else {
-        self->append_id = ++self->appends;
-        self->append_deadline = tly_mono_ms () + self->config.audit_timeout_ms;
-        zframe_t *frame = tly_batch_append (self->batch, self->append_id);
-        if (zframe_send (&frame, self->audit, 0) == -1) {
-            tly_log (TLY_WARN, "append.send_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
-            zframe_destroy (&frame);
-            s_abandon_batch (self);
-        }
-    }
 }
 
 //  ---------------------------------------------------------------- sockets
@@ -393,29 +86,11 @@ s_on_route (tly_actor_t *self, Tally__RouterToActor *message)
 {
     const Tally__Route *route = message->route;
     if (!route || route->partition >= self->config.partition_count
-    ||  (self->partitions [route->partition].state == S_UNOWNED && !self->assignment)) {
-        s_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
+    ||  (self->partitions [route->partition].state == TLY_ACTOR_UNOWNED && !self->assignment)) {
+        tly_actor_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
         return;
     }
     zlist_append (self->ready, message);
-}
-
-//  Snapshots wait for nothing but an assignment still to be applied (which
-//  may give or take their partition).
-static void
-s_dispatch_snapshots (tly_actor_t *self)
-{
-    static const tly_reader_state_t states [] = {
-        [S_UNOWNED] = TLY_READER_UNOWNED, [S_LOADING] = TLY_READER_LOADING,
-        [S_SERVING] = TLY_READER_SERVING
-    };
-    Tally__RouterToActor *message;
-    while ((message = zlist_pop (self->snapshots))) {
-        uint32_t partition = message->snapshot->partition;
-        s_state_t state = partition < self->config.partition_count
-                        ? self->partitions [partition].state : S_UNOWNED;
-        tly_reader_request (self->reader, message, states [state]);
-    }
 }
 
 void
@@ -484,10 +159,10 @@ tly_actor_on_audit (tly_actor_t *self)
             continue;
         }
         if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND)
-            s_on_append (self, reply->append);
+            tly_actor_on_append (self, reply->append);
         else
         if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ)
-            s_on_read (self, reply->read);
+            tly_actor_on_read (self, reply->read);
         else
             tly_log (TLY_WARN, "audit.bad_frame", "reason=\"not one AuditReply\"");
         if (reply)
@@ -514,7 +189,7 @@ tly_actor_tick (tly_actor_t *self)
     if (self->append_id && now >= self->append_deadline) {
         tly_log (TLY_WARN, "append.timeout", "request_id=%" PRIu64 " routes=%zu",
                  self->append_id, tly_batch_size (self->batch));
-        s_abandon_batch (self);
+        tly_actor_abandon_batch (self);
     }
     tly_catchup_tick (self->catchup);
     tly_reader_tick (self->reader);
@@ -525,23 +200,23 @@ tly_actor_flush (tly_actor_t *self)
 {
     assert (self);
     if (!self->assignment)
-        s_dispatch_snapshots (self);
+        tly_actor_dispatch_snapshots (self);
     if (self->append_id)
         return;                         //  one batch in flight
     assert (!tly_batch_open (self->batch));
     Tally__AuditReply *reply;
     while ((reply = zlist_pop (self->backlog))) {
-        s_on_read (self, reply->read);
+        tly_actor_on_read (self, reply->read);
         tally__audit_reply__free_unpacked (reply, NULL);
     }
     if (self->assignment) {
-        s_assign (self, self->assignment->assignment);
+        tly_actor_assign (self, self->assignment->assignment);
         tally__router_to_actor__free_unpacked (self->assignment, NULL);
         self->assignment = NULL;
-        s_dispatch_snapshots (self);
+        tly_actor_dispatch_snapshots (self);
     }
     if (zlist_size (self->ready) > 0 && tly_mono_ms () >= self->retry_at)
-        s_form_batch (self);
+        tly_actor_form_batch (self);
 }
 
 long
@@ -634,7 +309,7 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->ledger = ledger;
     self->batch = tly_batch_new (ledger, config->worker_sk + TLY_KEY_BYTES,
                                  config->partition_count);
-    self->partitions = calloc (config->partition_count, sizeof (s_partition_t));
+    self->partitions = calloc (config->partition_count, sizeof (tly_actor_partition_t));
     self->assigned = calloc (config->partition_count, sizeof (uint64_t));
     self->ready = zlist_new ();
     self->in_batch = zlist_new ();

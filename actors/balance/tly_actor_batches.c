@@ -1,0 +1,145 @@
+//  tly_actor_batches - a balance actor running its batches: the ready routes
+//  of served partitions decided in one batch, journaled with one append,
+//  answered and committed once the writer has acked.
+#include "tly_actor_private.h"
+
+#include <assert.h>
+#include <inttypes.h>
+
+#include "tly_log.h"
+#include "tly_wire.h"
+
+static void
+s_release_routes (tly_actor_t *self)
+{
+    Tally__RouterToActor *message;
+    while ((message = zlist_pop (self->in_batch))) {
+        self->partitions [message->route->partition].drafted = false;
+        tally__router_to_actor__free_unpacked (message, NULL);
+    }
+}
+
+//  The writer's answer is unknown (timeout, bad reply): forget the batch,
+//  catch its partitions up (the journal may hold it) and retry its routes.
+void
+tly_actor_abandon_batch (tly_actor_t *self)
+{
+    for (size_t i = 0; i < tly_batch_drafts (self->batch); i++) {
+        uint32_t partition = tly_batch_draft_partition (self->batch, i);
+        if (self->partitions [partition].state == TLY_ACTOR_SERVING)
+            tly_actor_partition_load (self, partition, self->partitions [partition].epoch);
+    }
+    tly_batch_abandon (self->batch);
+    self->append_id = 0;
+    //  Its routes are older than anything waiting: back to the front, in order.
+    Tally__RouterToActor *message;
+    for (message = zlist_first (self->in_batch); message; message = zlist_next (self->in_batch))
+        self->partitions [message->route->partition].drafted = false;
+    while ((message = zlist_pop (self->ready)))
+        zlist_append (self->in_batch, message);
+    zlist_t *ready = self->in_batch;
+    self->in_batch = self->ready;
+    self->ready = ready;
+}
+
+static void
+s_finish_batch (tly_actor_t *self)
+{
+    //  Journaled: answer first, then commit the state, which only caches the
+    //  journal (a failed commit reloads the partitions from it).
+    size_t failed = tly_batch_answer (self->batch, zsock_resolve (self->router));
+    if (failed)
+        tly_log (TLY_WARN, "router.send_failed", "answers=%zu", failed);
+    tly_batch_commit (self->batch, tly_actor_partition_refused, self);
+    for (size_t i = 0; i < tly_batch_drafts (self->batch); i++) {
+        uint32_t partition = tly_batch_draft_partition (self->batch, i);
+        tly_actor_partition_t *part = &self->partitions [partition];
+        if (part->state == TLY_ACTOR_SERVING)
+            part->confirmed = true;
+    }
+    tly_log (TLY_DEBUG, "batch.done", "routes=%zu drafts=%zu", tly_batch_size (self->batch),
+             tly_batch_drafts (self->batch));
+    //  Journaled, answered, committed: now the world may see it.
+    tly_reader_publish (self->reader, self->batch);
+    tly_batch_end (self->batch);
+    s_release_routes (self);
+}
+
+void
+tly_actor_on_append (tly_actor_t *self, const Tally__AppendReply *reply)
+{
+    if (!self->append_id || reply->request_id != self->append_id) {
+        tly_log (TLY_DEBUG, "append.late_reply", "request_id=%" PRIu64, reply->request_id);
+        return;
+    }
+    self->append_id = 0;
+    if (tly_batch_settle (self->batch, reply, tly_actor_partition_refused, self) == -1)
+        tly_actor_abandon_batch (self);
+    else
+        s_finish_batch (self);
+}
+
+//  Storage failed while deciding: nothing was journaled, answer INTERNAL.
+static void
+s_fail_batch (tly_actor_t *self)
+{
+    tly_batch_abandon (self->batch);
+    Tally__RouterToActor *message;
+    while ((message = zlist_pop (self->in_batch))) {
+        self->partitions [message->route->partition].drafted = false;
+        tly_actor_answer_error (self, message, TALLY__ERROR_CODE__INTERNAL);
+    }
+}
+
+void
+tly_actor_form_batch (tly_actor_t *self)
+{
+    if (tly_batch_begin (self->batch, tly_now_ms ()) == -1) {
+        self->retry_at = tly_mono_ms () + self->config.heartbeat_ms;
+        return;
+    }
+    Tally__RouterToActor *message;
+    while ((message = zlist_first (self->ready))) {
+        tly_actor_partition_t *part = &self->partitions [message->route->partition];
+        if (part->state != TLY_ACTOR_SERVING) {
+            zlist_pop (self->ready);
+            if (part->state == TLY_ACTOR_LOADING)
+                tly_actor_partition_hold (self, part, message);
+            else
+                tly_actor_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
+            continue;
+        }
+        if (!part->confirmed && part->drafted)
+            break;
+        bool drafted = false;
+        tly_batch_result_t added = tly_batch_add (self->batch, message->route, part->epoch,
+                                                  &drafted);
+        if (added == TLY_BATCH_FULL)
+            break;
+        zlist_pop (self->ready);
+        zlist_append (self->in_batch, message);
+        if (added == TLY_BATCH_ERROR) {
+            s_fail_batch (self);
+            return;
+        }
+        part->drafted |= drafted;
+    }
+    if (tly_batch_size (self->batch) == 0)
+        tly_batch_abandon (self->batch);
+    else
+    if (tly_batch_drafts (self->batch) == 0) {
+        int rc = tly_batch_settle (self->batch, NULL, tly_actor_partition_refused, self);
+        assert (rc == 0);
+        s_finish_batch (self);
+    }
+    else {
+        self->append_id = ++self->appends;
+        self->append_deadline = tly_mono_ms () + self->config.audit_timeout_ms;
+        zframe_t *frame = tly_batch_append (self->batch, self->append_id);
+        if (zframe_send (&frame, self->audit, 0) == -1) {
+            tly_log (TLY_WARN, "append.send_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
+            zframe_destroy (&frame);
+            tly_actor_abandon_batch (self);
+        }
+    }
+}
