@@ -30,8 +30,9 @@
 //  a draft's own fields; the request is counted at its packed size.
 #define TLY_BATCH_MESSAGE_BOUND     640
 #define TLY_BATCH_DRAFT_OVERHEAD    128
-//  One draft must fit a journal record (the writer caps records at a quarter
-//  of the hard frame limit); one append keeps half the hard limit as margin.
+//  One draft must fit a journal record with room to spare (the writer caps
+//  records at half the hard frame limit, TLY_JOURNAL_RECORD_MAX in
+//  actors/audit/tly_journal.h); one append keeps half the hard limit as margin.
 #define TLY_BATCH_DRAFT_MAX         (TLY_FRAME_HARD_MAX / 4 - 1024)
 #define TLY_BATCH_APPEND_BUDGET     (TLY_FRAME_HARD_MAX / 2)
 
