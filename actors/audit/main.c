@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "tly_id.h"
+#include "tly_account_load.h"
 #include "tly_arena.h"
 #include "tly_journal.h"
 #include "tly_limits.h"

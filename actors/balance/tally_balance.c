@@ -16,7 +16,7 @@
 
 #include "tly_actor.h"
 #include "tly_bus.h"
-#include "tly_id.h"
+#include "tly_account_load.h"
 #include "tly_ledger.h"
 #include "tly_limits.h"
 #include "tly_log.h"

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
+#include "tly_partition.h"
 #include "tly_log.h"
 #include "tly_validate.h"
 #include "tly_wire.h"

@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
-#include "tly_id.h"
+#include "tly_limits.h"
 #include "tly_limits.h"
 #include "tly_store.h"
 

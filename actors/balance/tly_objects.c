@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_account.h"
 #include "tly_log.h"
 
 struct _tly_objects_t {

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
-#include "tly_id.h"
+#include "tly_object_id.h"
 #include "tly_ledger.h"
 #include "tly_store.h"
 

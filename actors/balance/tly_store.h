@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
-#include "tly_id.h"
+#include "tly_object_id.h"
 #include "tly_limits.h"
 
 #define TLY_STORE_DEDUPE_KEY_BYTES  (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)

@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "tly_id.h"
+#include "tly_object_id.h"
 
 #define S_ACCOUNT_FIXED   33      //  balance, last_updated, created, purchases (8 each), id length
 #define S_PROGRESS_BYTES  16      //  applied partition_seq, epoch (u64 BE)

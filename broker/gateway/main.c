@@ -12,7 +12,7 @@
 #include "tly_gateway.h"
 #include "tly_gateway_pending.h"
 #include "tly_gateway_stream.h"
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_log.h"
 #include "tly_stop.h"
 

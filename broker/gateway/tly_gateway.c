@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include "tly_gateway_pending.h"
 #include "tly_gateway_stream.h"
-#include "tly_id.h"
+#include "tly_partition.h"
 #include "tly_log.h"
 #include "tly_validate.h"
 #include "tly_wire.h"

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 #include "tly_sign.h"
 
 #define OK                   TALLY__ERROR_CODE__OK

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 #include "tly_ledger.h"
 
 #define S_FIND_DEPTH         3          //  tally up DIR / balance-N / balance / balance-N

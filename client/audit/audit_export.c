@@ -6,7 +6,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_validate.h"
 
 #define S_COMMAND        "tally audit export"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "tly_id.h"
+#include "tly_account.h"
 
 #define S_COMMAND           "tally audit replay"
 #define S_ATTEMPTS_DEFAULT  5

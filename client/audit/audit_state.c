@@ -15,7 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tly_id.h"
+#include "tly_account.h"
 
 #define S_CAPACITY_FIRST     (1u << 16)     //  slots of a new table (a power of two)
 #define S_LOAD_PERCENT       70             //  grow past this fill

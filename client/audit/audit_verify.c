@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_sign.h"
 
 #define S_COMMAND        "tally audit verify"

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_limits.h"
 
 #define AUDIT_WORKLOAD_COMMIT    256    //  records appended per transaction

@@ -39,7 +39,9 @@
 #include <stdint.h>
 
 #include "tally.pb-c.h"
-#include "tly_id.h"
+#include "tly_account_load.h"
+#include "tly_object_id.h"
+#include "tly_partition.h"
 #include "tly_limits.h"
 #include "tly_validate.h"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tly_id.h"
+#include "tly_account.h"
 
 #define IT_CHILDREN_MAX 16
 

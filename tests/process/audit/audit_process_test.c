@@ -18,7 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 #include "tly_sign.h"

@@ -13,6 +13,8 @@
 
 #include "tly_sign.h"
 #include "tly_wire.h"
+#include "tly_account.h"
+#include "tly_partition.h"
 
 #define S_BATCH_MAX  1024       //  records in one append (the actor's batch limit)
 

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "tally.pb-c.h"
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_limits.h"
 
 #define HARNESS_PARTITIONS   4

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "balance_harness.h"
+#include "tly_object_id.h"
 
 #define S_EPOCH     5
 #define S_LEASE_MS  "400"

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 #include "gateway_fixture.h"
+#include "tly_object_id.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
 #include "tly_wire.h"

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include "gateway_harness.h"
 #include "tally.pb-c.h"
-#include "tly_id.h"
+#include "tly_account.h"
 
 #define CLUSTER_WAIT_MS         10000   //  longest any expected message may take
 #define CLUSTER_PARTITIONS      256

@@ -10,6 +10,8 @@
 #include "tly_gateway_stream.h"
 #include "tly_gateway_subs.h"
 #include "tly_wire.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 
 #define TIMEOUT     TALLY__ERROR_CODE__TIMEOUT
 

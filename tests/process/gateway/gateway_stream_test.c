@@ -7,6 +7,8 @@
 #include "gateway_cluster.h"
 #include "gateway_fixture.h"
 #include "tly_wire.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 
 #define PARTITIONS      CLUSTER_PARTITIONS
 #define WAIT_MS         CLUSTER_WAIT_MS

@@ -9,7 +9,8 @@
 #include "gateway_fixture.h"
 #include "gateway_harness.h"
 #include "tally.pb-c.h"
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_partition.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
 

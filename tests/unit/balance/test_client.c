@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "tly_partition.h"
 #include "tly_sign.h"
 
 void

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_ledger.h"
 
 typedef struct {

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "tly_arena.h"
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_partition.h"
 #include "tly_sign.h"
 
 #define S_PARTITIONS  4

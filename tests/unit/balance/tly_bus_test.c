@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tly_id.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 

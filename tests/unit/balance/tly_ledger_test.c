@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tly_id.h"
+#include "tly_object_id.h"
 #include "test_client.h"
 
 static uint64_t s_version;             //  what the last s_run's event reached

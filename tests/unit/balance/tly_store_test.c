@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tly_id.h"
+#include "tly_object_id.h"
 
 static tly_store_walk_t
 s_count (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "tly_id.h"
+#include "tly_account.h"
 
 //  What goes into one ClientRequest{send}. gateway_fixture_valid gives a
 //  request the gateway accepts; tests then spoil one field.

@@ -14,6 +14,8 @@
 #include "tly_gateway_pending.h"
 #include "tly_gateway_subs.h"
 #include "tly_validate.h"
+#include "tly_account.h"
+#include "tly_object_id.h"
 
 #define NOW_MS      1700000000000LL
 #define SKEW_MS     30000

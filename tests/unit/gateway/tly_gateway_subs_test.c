@@ -5,7 +5,7 @@
 
 #include <assert.h>
 #include <string.h>
-#include "tly_id.h"
+#include "tly_object_id.h"
 
 //  The admitted form of object `number` (a UserBalance in partition 7).
 static tly_gateway_admitted_t

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "tly_id.h"
+#include "tly_account.h"
 #include "tly_sign.h"
 
 #define S_PERF_RECORDS      50000       //  records in the timed group commit

@@ -1,0 +1,22 @@
+//  tly_account_load - an account from where processes and the CLI keep it:
+//  two environment variables (or flags that override them), or an account
+//  file as `tally account create` writes it.
+#ifndef TLY_ACCOUNT_LOAD_H_INCLUDED
+#define TLY_ACCOUNT_LOAD_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "tly_account.h"
+
+//  Reads an account from two environment variables (or from explicit values,
+//  which win when not NULL). On failure writes one line naming the variable.
+int  tly_account_from_env (const char *id_var, const char *secret_var,
+                           const char *id_value, const char *secret_value,
+                           tly_account_t *account, char *error, size_t error_size);
+//  Loads {"account":..,"secret":..,"name":..} from a file.
+int  tly_account_from_file (const char *path, tly_account_t *account,
+                            char *error, size_t error_size);
+
+void tly_account_load_test (bool verbose);
+
+#endif

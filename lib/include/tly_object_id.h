@@ -1,0 +1,68 @@
+//  tly_object_id - object IDs, which carry their kind and partition so that
+//  any process can route them, and the derived IDs of a user's objects.
+//
+//  Object ID:  "co_z" + base58(kind(1) | partition(2, big endian) | 16 bytes)
+#ifndef TLY_OBJECT_ID_H_INCLUDED
+#define TLY_OBJECT_ID_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tly_base58.h"
+#include "tly_limits.h"
+
+typedef enum {
+    TLY_OBJ_BALANCE = 1,
+    TLY_OBJ_PURCHASE = 2,
+    TLY_OBJ_ROOT = 3,
+    TLY_OBJ_GROUP = 4,
+    TLY_OBJ_PURCHASE_LOG = 5,
+    TLY_OBJ_SERVICE = 6
+} tly_object_kind_t;
+
+#define TLY_OBJECT_TAIL_BYTES    16
+#define TLY_OBJECT_KEY_BYTES     (3 + TLY_OBJECT_TAIL_BYTES)     //  kind | partition | tail
+
+_Static_assert (TLY_PARTITIONS_MAX <= 1 << 16, "a partition fits the two bytes of an object ID");
+_Static_assert (TLY_OBJECT_TAIL_BYTES <= TLY_HASH_BYTES, "a derived tail is a prefix of a hash");
+_Static_assert (TLY_OBJECT_KEY_BYTES <= TLY_BASE58_INPUT_MAX, "an object key is within base58");
+_Static_assert (sizeof TLY_ID_PREFIX - 1 + TLY_BASE58_CHARS (TLY_OBJECT_KEY_BYTES) + 1
+                <= TLY_ID_MAX, "an object ID and its NUL fit TLY_ID_MAX");
+
+//  Formats an object ID into out (TLY_ID_MAX bytes).
+void tly_object_id (tly_object_kind_t kind, uint32_t partition,
+                    const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out);
+//  Returns 0 and fills kind/partition/tail (each may be NULL), or -1.
+int  tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
+                          uint8_t tail [TLY_OBJECT_TAIL_BYTES]);
+
+//  Derived object IDs. The raw key of an ID is kind | partition (2 bytes, big
+//  endian) | the first 16 bytes of BLAKE2b-256(label || key_of [|| extra]),
+//  where extra is a 16-byte message ID or absent. The labels are part of
+//  the protocol (docs/protocol.md): every process derives the same IDs.
+#define TLY_LABEL_BALANCE        "balance"
+#define TLY_LABEL_ROOT           "root"
+#define TLY_LABEL_PURCHASES      "purchases"
+#define TLY_LABEL_PURCHASE       "purchase"
+#define TLY_LABEL_GROUP          "group"            //  the user's purchases group
+#define TLY_LABEL_BALANCE_GROUP  "balance-group"
+#define TLY_LABEL_ROOT_GROUP     "root-group"
+#define TLY_LABEL_SERVICE        "service"
+#define TLY_LABEL_SERVICE_GROUP  "service-group"
+
+void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                      const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
+                      uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
+void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
+
+//  The ID of a user's one object of a kind (BALANCE, ROOT, PURCHASE_LOG, or
+//  GROUP for the group of their purchase records): tail = first 16 bytes of
+//  BLAKE2b-256(label || user key), label "balance", "root", "purchases", "group".
+void tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                         uint32_t partition_count, char *out);
+//  The ServiceInfo object: partition 0, tail = BLAKE2b-256("service" || worker key).
+void tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
+
+void tly_object_id_test (bool verbose);
+
+#endif

@@ -1,0 +1,93 @@
+//  tly_object_id - object IDs and the IDs derived from a user's key.
+#include "tly_object_id.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "tly_partition.h"
+
+void
+tly_object_id (tly_object_kind_t kind, uint32_t partition,
+               const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out)
+{
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
+    assert (partition < TLY_PARTITIONS_MAX);
+    uint8_t raw [TLY_OBJECT_KEY_BYTES];
+    raw [0] = (uint8_t) kind;
+    raw [1] = (uint8_t) (partition >> 8);
+    raw [2] = (uint8_t) partition;
+    memcpy (raw + 3, tail, TLY_OBJECT_TAIL_BYTES);
+    memcpy (out, TLY_ID_PREFIX, sizeof TLY_ID_PREFIX);
+    int rc = tly_base58_encode (raw, sizeof raw, out + strlen (TLY_ID_PREFIX),
+                                TLY_ID_MAX - strlen (TLY_ID_PREFIX));
+    assert (rc > 0);
+}
+
+int
+tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
+                     uint8_t tail [TLY_OBJECT_TAIL_BYTES])
+{
+    uint8_t raw [TLY_OBJECT_KEY_BYTES];
+    if (!text
+    ||  tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
+        return -1;
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_SERVICE)
+        return -1;
+    if (kind)
+        *kind = (tly_object_kind_t) raw [0];
+    if (partition)
+        *partition = (uint32_t) raw [1] << 8 | raw [2];
+    if (tail)
+        memcpy (tail, raw + 3, TLY_OBJECT_TAIL_BYTES);
+    return 0;
+}
+
+void
+tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
+                 const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
+                 uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
+    assert (partition < TLY_PARTITIONS_MAX && label && key_of && out);
+    crypto_generichash_state state;
+    uint8_t hash [TLY_HASH_BYTES];
+    crypto_generichash_init (&state, NULL, 0, sizeof hash);
+    crypto_generichash_update (&state, (const unsigned char *) label, strlen (label));
+    crypto_generichash_update (&state, key_of, TLY_KEY_BYTES);
+    if (extra)
+        crypto_generichash_update (&state, extra, TLY_MESSAGE_ID_BYTES);
+    crypto_generichash_final (&state, hash, sizeof hash);
+    out [0] = (uint8_t) kind;
+    out [1] = (uint8_t) (partition >> 8);
+    out [2] = (uint8_t) partition;
+    memcpy (out + 3, hash, TLY_OBJECT_KEY_BYTES - 3);
+}
+
+void
+tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out)
+{
+    tly_object_id ((tly_object_kind_t) key [0], (uint32_t) key [1] << 8 | key [2], key + 3, out);
+}
+
+void
+tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                    uint32_t partition_count, char *out)
+{
+    const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE
+                      : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT
+                      : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
+                      : kind == TLY_OBJ_GROUP ? TLY_LABEL_GROUP : NULL;
+    assert (label);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (kind, tly_partition_of (user, partition_count), label, user, NULL, key);
+    tly_object_id_of_key (key, out);
+}
+
+void
+tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_SERVICE, 0, TLY_LABEL_SERVICE, worker, NULL, key);
+    tly_object_id_of_key (key, out);
+}

@@ -1,0 +1,58 @@
+//  tly_object_id_test - object IDs carry kind and partition; derived IDs are stable.
+#include "tly_object_id.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include "tly_account.h"
+#include "tly_partition.h"
+
+void
+tly_object_id_test (bool verbose)
+{
+    if (verbose)
+        printf (" * tly_object_id: ");
+    assert (sodium_init () >= 0);
+
+    tly_account_t account;
+    assert (tly_account_generate (&account) == 0);
+    char id [TLY_ID_MAX];
+    tly_account_id (account.sign_pk, id);
+
+    //  Object IDs carry kind and partition.
+    uint8_t tail [16], tail_back [16];
+    randombytes_buf (tail, sizeof tail);
+    char object [TLY_ID_MAX];
+    tly_object_id (TLY_OBJ_PURCHASE, 65535, tail, object);
+    tly_object_kind_t kind;
+    uint32_t partition;
+    assert (tly_object_id_parse (object, &kind, &partition, tail_back) == 0);
+    assert (kind == TLY_OBJ_PURCHASE && partition == 65535);
+    assert (memcmp (tail, tail_back, 16) == 0);
+    assert (tly_object_id_parse (id, &kind, &partition, tail_back) == -1);
+
+    //  Derived IDs: stable, of the right kind, in the user's partition.
+    char balance [TLY_ID_MAX], root [TLY_ID_MAX], again [TLY_ID_MAX], service [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, account.sign_pk, 256, balance);
+    tly_user_object_id (TLY_OBJ_BALANCE, account.sign_pk, 256, again);
+    tly_user_object_id (TLY_OBJ_ROOT, account.sign_pk, 256, root);
+    assert (strcmp (balance, again) == 0 && strcmp (balance, root) != 0);
+    assert (tly_object_id_parse (root, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_ROOT && partition == tly_partition_of (account.sign_pk, 256));
+    tly_service_object_id (account.sign_pk, service);
+    uint8_t raw [TLY_OBJECT_KEY_BYTES], with_extra [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_BALANCE, tly_partition_of (account.sign_pk, 256), TLY_LABEL_BALANCE,
+                     account.sign_pk, NULL, raw);
+    tly_object_id_of_key (raw, again);
+    assert (strcmp (again, balance) == 0);
+    const uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1 };
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, message_id, with_extra);
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, NULL, raw);
+    assert (with_extra [0] == TLY_OBJ_PURCHASE && with_extra [2] == 7);
+    assert (memcmp (raw + 3, with_extra + 3, 16) != 0);
+    assert (tly_object_id_parse (service, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_SERVICE && partition == 0);
+    if (verbose)
+        printf ("OK\n");
+}
