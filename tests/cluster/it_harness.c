@@ -2,14 +2,10 @@
 #include "it_harness.h"
 
 #include <czmq.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tally.pb-c.h"
 #include "tly_wire.h"
@@ -25,7 +21,7 @@ s_format (const char *fmt, ...)
     char *text = NULL;
     int rc = vasprintf (&text, fmt, args);
     va_end (args);
-    IT_CHECK (rc >= 0);
+    CHECK (rc >= 0);
     return text;
 }
 
@@ -33,7 +29,7 @@ s_format (const char *fmt, ...)
 static char *
 s_own (it_cluster_t *self, char *str)
 {
-    IT_CHECK (str && self->owned_count < (int) (sizeof self->owned / sizeof self->owned [0]));
+    CHECK (str && self->owned_count < (int) (sizeof self->owned / sizeof self->owned [0]));
     self->owned [self->owned_count++] = str;
     return str;
 }
@@ -41,7 +37,7 @@ s_own (it_cluster_t *self, char *str)
 static it_child_t *
 s_add (it_cluster_t *self, const char *name)
 {
-    IT_CHECK (self->child_count < IT_CHILDREN_MAX);
+    CHECK (self->child_count < IT_CHILDREN_MAX);
     it_child_t *child = &self->children [self->child_count++];
     snprintf (child->name, sizeof child->name, "%s", name);
     return child;
@@ -53,8 +49,7 @@ s_find (it_cluster_t *self, const char *name)
     for (int i = 0; i < self->child_count; i++)
         if (streq (self->children [i].name, name))
             return &self->children [i];
-    fprintf (stderr, "it_harness: no child named %s\n", name);
-    abort ();
+    th_fail (__FILE__, __LINE__, "no child named %s", name);
 }
 
 //  Children write their logs to DIR/NAME.log; the test prints them on failure.
@@ -67,22 +62,14 @@ s_log_path (it_cluster_t *self, const char *name)
 static void
 s_start_child (it_cluster_t *self, it_child_t *child)
 {
-    char *log = s_log_path (self, child->name);
-    fflush (stderr);
-    pid_t pid = fork ();
-    IT_CHECK (pid >= 0);
-    if (pid == 0) {
-        //  A test that aborts must not leave its cluster running.
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        FILE *out = freopen (log, "a", stderr);
-        if (!out || dup2 (fileno (stderr), STDOUT_FILENO) == -1)
-            _exit (126);
-        execv (child->argv [0], child->argv);
-        fprintf (stderr, "it_harness: cannot exec %s: %s\n", child->argv [0], strerror (errno));
-        _exit (127);
+    if (!child->process) {
+        char *log = s_log_path (self, child->name);
+        child->process = th_process_new (child->name, child->argv);
+        th_process_set_log (child->process, log);
+        free (log);
     }
-    child->pid = pid;
-    free (log);
+    th_process_start (child->process);
+    child->killed = false;
 }
 
 void
@@ -95,7 +82,7 @@ bool
 it_wait_ready (const char *gateway, int timeout_ms)
 {
     zsock_t *dealer = zsock_new_dealer (gateway);
-    IT_CHECK (dealer);
+    CHECK (dealer);
     zsock_set_linger (dealer, 0);
     int64_t deadline = tly_mono_ms () + timeout_ms;
     uint64_t request_id = 0;
@@ -106,7 +93,7 @@ it_wait_ready (const char *gateway, int timeout_ms)
         request.request_id = ++request_id;
         request.body_case = TALLY__CLIENT_REQUEST__BODY_STATUS;
         request.status = &status;
-        IT_CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
+        CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
         //  Wait up to 200 ms for this attempt's answer, then ask again.
         zpoller_t *poller = zpoller_new (dealer, NULL);
         int64_t attempt_end = tly_mono_ms () + 200;
@@ -141,11 +128,10 @@ s_wait_cluster_ready (it_cluster_t *self, const char *gateway, int timeout_ms)
     int64_t deadline = tly_mono_ms () + timeout_ms;
     while (tly_mono_ms () < deadline) {
         for (int i = 0; i < self->child_count; i++) {
-            int status;
-            if (waitpid (self->children [i].pid, &status, WNOHANG) == self->children [i].pid) {
-                fprintf (stderr, "it_harness: %s exited (status %d) while starting\n",
-                         self->children [i].name, status);
-                self->children [i].pid = 0;
+            th_process_t *process = self->children [i].process;
+            if (!th_process_running (process)) {
+                fprintf (stderr, "it_harness: %s exited (code %d) while starting\n",
+                         self->children [i].name, th_process_status (process));
                 return false;
             }
         }
@@ -160,10 +146,7 @@ s_print_logs (it_cluster_t *self)
 {
     for (int i = 0; i < self->child_count; i++) {
         char *log = s_log_path (self, self->children [i].name);
-        char *command = s_format ("echo '--- %s'; tail -n 30 '%s'", self->children [i].name, log);
-        if (system (command) == -1)
-            fprintf (stderr, "cannot show %s\n", log);
-        free (command);
+        th_log_tail (log, 30);
         free (log);
     }
 }
@@ -171,13 +154,12 @@ s_print_logs (it_cluster_t *self)
 it_cluster_t *
 it_cluster_start (int base_port, int actors, int gateways)
 {
-    IT_CHECK (actors >= 1 && gateways >= 1 && actors + gateways + 2 <= IT_CHILDREN_MAX);
+    CHECK (actors >= 1 && gateways >= 1 && actors + gateways + 2 <= IT_CHILDREN_MAX);
     it_cluster_t *self = calloc (1, sizeof *self);
-    IT_CHECK (self);
+    CHECK (self);
     self->base_port = base_port;
-    snprintf (self->dir, sizeof self->dir, "/tmp/tally-it-XXXXXX");
-    IT_CHECK (mkdtemp (self->dir));
-    IT_CHECK (tly_account_generate (&self->worker) == 0);
+    th_dir_new (self->dir, sizeof self->dir, "tally-it");
+    CHECK (tly_account_generate (&self->worker) == 0);
     tly_account_id (self->worker.sign_pk, self->worker_id);
     char secret [TLY_SECRET_MAX];
     tly_account_secret (&self->worker, secret);
@@ -234,7 +216,7 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = "--bus";
         argv [argc++] = bus_in;
         for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
-            IT_CHECK (argc < 22);
+            CHECK (argc < 22);
             argv [argc++] = (char *) it_balance_extra_args [extra];
         }
         argv [argc++] = "--heartbeat-ms";
@@ -256,7 +238,7 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = "--bus";
         argv [argc++] = bus_out;
         for (int extra = 0; it_gateway_extra_args && it_gateway_extra_args [extra]; extra++) {
-            IT_CHECK (argc < 22);
+            CHECK (argc < 22);
             argv [argc++] = (char *) it_gateway_extra_args [extra];
         }
     }
@@ -267,9 +249,8 @@ it_cluster_start (int base_port, int actors, int gateways)
         char endpoint [64];
         it_gateway_endpoint (self, i, endpoint, sizeof endpoint);
         if (!s_wait_cluster_ready (self, endpoint, 15000)) {
-            fprintf (stderr, "it_harness: cluster at %s not ready within 15 s\n", endpoint);
             s_print_logs (self);
-            abort ();
+            th_fail (__FILE__, __LINE__, "cluster at %s not ready within 15 s", endpoint);
         }
     }
     return self;
@@ -279,25 +260,22 @@ void
 it_cluster_kill (it_cluster_t *self, const char *name, int sig)
 {
     it_child_t *child = s_find (self, name);
-    IT_CHECK (child->pid > 0);
-    IT_CHECK (kill (child->pid, sig) == 0);
-    int status;
-    IT_CHECK (waitpid (child->pid, &status, 0) == child->pid);
-    child->pid = 0;
+    th_process_kill (child->process, sig);
+    child->killed = true;
 }
 
 void
 it_cluster_restart (it_cluster_t *self, const char *name)
 {
     it_child_t *child = s_find (self, name);
-    IT_CHECK (child->pid == 0);
+    CHECK (!th_process_running (child->process));
     s_start_child (self, child);
 }
 
 void
 it_cluster_stop (it_cluster_t **self_p)
 {
-    IT_CHECK (self_p);
+    CHECK (self_p);
     it_cluster_t *self = *self_p;
     if (!self)
         return;
@@ -305,23 +283,23 @@ it_cluster_stop (it_cluster_t **self_p)
     //  Gateways first, the journal last: the reverse of the data flow.
     for (int i = self->child_count - 1; i >= 0; i--) {
         it_child_t *child = &self->children [i];
-        if (child->pid <= 0)
+        if (!child->process || child->killed)
             continue;
-        kill (child->pid, SIGTERM);
-        int status = 0;
-        IT_CHECK (waitpid (child->pid, &status, 0) == child->pid);
-        if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-            fprintf (stderr, "it_harness: %s did not exit cleanly (status %d)\n", child->name, status);
+        //  One that ended on its own is reported by its exit code.
+        int code = th_process_running (child->process)
+                 ? th_process_stop (child->process, TH_DEADLINE_MS)
+                 : th_process_status (child->process);
+        if (code != 0) {
+            fprintf (stderr, "it_harness: %s did not exit cleanly (code %d)\n", child->name, code);
             clean = false;
         }
-        child->pid = 0;
     }
     if (!clean)
         s_print_logs (self);
-    IT_CHECK (clean);
-    char *command = s_format ("rm -rf '%s'", self->dir);
-    IT_CHECK (system (command) == 0);
-    free (command);
+    CHECK (clean);
+    th_dir_remove (self->dir);
+    for (int i = 0; i < self->child_count; i++)
+        th_process_destroy (&self->children [i].process);
     for (int i = 0; i < self->owned_count; i++)
         free (self->owned [i]);
     free (self);

@@ -1,11 +1,15 @@
 //  it_harness - starts a real tally cluster (audit, router, N balance actors,
-//  gateways) as child processes on loopback, for integration tests.
+//  gateways) as child processes on loopback, for the cluster tests: a thin
+//  layer on the test harness (tests/harness), whose CHECK kills the whole
+//  cluster when a test fails.
 #ifndef IT_HARNESS_H_INCLUDED
 #define IT_HARNESS_H_INCLUDED
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "harness.h"
 
 #include "tly_account.h"
 
@@ -14,7 +18,8 @@
 typedef struct {
     char name [32];
     char *argv [24];
-    pid_t pid;
+    th_process_t *process;          //  its log: DIR/NAME.log
+    bool killed;                    //  by it_cluster_kill, not restarted since
 } it_child_t;
 
 typedef struct {
@@ -38,9 +43,10 @@ extern const char **it_balance_extra_args;
 //  gateways (gateway-1 on base_port, gateway-2 on base_port + 10, ...), then
 //  waits until the router reports every partition owned. Aborts the test on failure.
 it_cluster_t *it_cluster_start (int base_port, int actors, int gateways);
-//  Stops every child with SIGTERM (checks each exits 0), removes the directory.
+//  Stops every child with SIGTERM (checks each exits 0 within TH_DEADLINE_MS),
+//  removes the directory.
 void it_cluster_stop (it_cluster_t **self_p);
-//  Sends sig to the named child and reaps it.
+//  Sends sig to the named child and reaps it (within TH_DEADLINE_MS).
 void it_cluster_kill (it_cluster_t *self, const char *name, int sig);
 //  Starts the named child again with its original arguments.
 void it_cluster_restart (it_cluster_t *self, const char *name);
@@ -48,9 +54,5 @@ void it_cluster_restart (it_cluster_t *self, const char *name);
 bool it_wait_ready (const char *gateway, int timeout_ms);
 //  Gateway endpoint number n (1-based).
 void it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size);
-
-//  Test assertions that print where they failed and abort.
-#define IT_CHECK(cond) \
-    do { if (!(cond)) { fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); abort (); } } while (0)
 
 #endif

@@ -1,13 +1,12 @@
 //  Integration tests of event sourcing: a random workload, then the journal
 //  verified and replayed against the live actors, then every actor's state
 //  deleted and rebuilt from the journal.
-//  Usage: it_journal TALLY_CLI BASE_PORT
+//  Usage: it_journal BASE_PORT
 #include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "it_harness.h"
 #include "tally.h"
@@ -16,6 +15,7 @@
 #define S_TIMEOUT_MS   10000
 #define S_USERS        40
 #define S_ENVELOPES    300
+#define S_COMMAND_MS   120000          //  longest one tally command may run
 
 typedef struct {
     tly_account_t account;
@@ -31,22 +31,20 @@ typedef struct {
     tly_result_t results [8];
 } s_sealed_t;
 
-static const char *s_cli;
-
+//  Runs the tally CLI with args (NULL-terminated), shown first, its output
+//  the test's; returns its exit code.
 static int
-s_run (const char *fmt, ...)
+s_tally (char *const args [])
 {
-    va_list args;
-    va_start (args, fmt);
-    char *command = NULL;
-    IT_CHECK (vasprintf (&command, fmt, args) >= 0);
-    va_end (args);
-    printf ("$ %s\n", command);
-    fflush (stdout);
-    int status = system (command);
-    free (command);
-    IT_CHECK (status != -1 && WIFEXITED (status));
-    return WEXITSTATUS (status);
+    char *argv [16] = { TALLY_CLI_BIN };
+    printf ("$ %s", TALLY_CLI_BIN);
+    for (size_t at = 0; args [at]; at++) {
+        CHECK (at + 2 < sizeof argv / sizeof argv [0]);
+        argv [at + 1] = args [at];
+        printf (" %s", args [at]);
+    }
+    printf ("\n");
+    return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, S_COMMAND_MS);
 }
 
 static int64_t
@@ -55,8 +53,8 @@ s_balance_of (s_user_t *user)
     tly_msg_t msg;
     tly_msg_create_account (&msg, 0);
     tly_result_t result;
-    IT_CHECK (tly_sender_send_one (user->sender, &msg, S_TIMEOUT_MS, &result) == 0);
-    IT_CHECK (result.ok);
+    CHECK (tly_sender_send_one (user->sender, &msg, S_TIMEOUT_MS, &result) == 0);
+    CHECK (result.ok);
     return result.balance;
 }
 
@@ -67,19 +65,19 @@ s_check_resends (s_user_t *users, s_sealed_t *sealed, int count)
     for (int e = 0; e < count; e++) {
         tly_result_t again [8];
         size_t n = 0;
-        IT_CHECK (tly_sender_send_raw (users [sealed [e].user].sender, sealed [e].bytes,
+        CHECK (tly_sender_send_raw (users [sealed [e].user].sender, sealed [e].bytes,
                                        sealed [e].size, S_TIMEOUT_MS, again, 8, &n) == 0);
-        IT_CHECK (n == sealed [e].count);
+        CHECK (n == sealed [e].count);
         for (size_t m = 0; m < n; m++) {
             tly_result_t *first = &sealed [e].results [m];
-            IT_CHECK (again [m].ok == first->ok && again [m].code == first->code);
+            CHECK (again [m].ok == first->ok && again [m].code == first->code);
             if (first->ok && first->kind == TLY_RESULT_PURCHASE) {
-                IT_CHECK (streq (again [m].id, first->id));
-                IT_CHECK (again [m].balance_after == first->balance_after);
-                IT_CHECK (again [m].timestamp == first->timestamp);
+                CHECK (streq (again [m].id, first->id));
+                CHECK (again [m].balance_after == first->balance_after);
+                CHECK (again [m].timestamp == first->timestamp);
             }
             if (first->ok && first->kind == TLY_RESULT_BALANCE)
-                IT_CHECK (streq (again [m].id, first->id));
+                CHECK (streq (again [m].id, first->id));
         }
     }
 }
@@ -87,26 +85,25 @@ s_check_resends (s_user_t *users, s_sealed_t *sealed, int count)
 int
 main (int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf (stderr, "usage: it_journal TALLY_CLI BASE_PORT\n");
+    if (argc != 2) {
+        fprintf (stderr, "usage: it_journal BASE_PORT\n");
         return 2;
     }
-    s_cli = argv [1];
     zsys_init ();
     zsys_set_linger (0);
-    it_cluster_t *cluster = it_cluster_start (atoi (argv [2]), 2, 1);
+    it_cluster_t *cluster = it_cluster_start (atoi (argv [1]), 2, 1);
     srand (12345);
 
     //  A random workload: many users, createAccount/buy mixes, rejections.
     s_user_t users [S_USERS];
     for (int u = 0; u < S_USERS; u++) {
-        IT_CHECK (tly_account_generate (&users [u].account) == 0);
+        CHECK (tly_account_generate (&users [u].account) == 0);
         users [u].sender = tly_sender_new (cluster->gateway, cluster->worker_id, &users [u].account);
-        IT_CHECK (users [u].sender);
+        CHECK (users [u].sender);
         users [u].balance = -1;
     }
     s_sealed_t *sealed = calloc (S_ENVELOPES, sizeof *sealed);
-    IT_CHECK (sealed);
+    CHECK (sealed);
     int accepted = 0, refused = 0;
     for (int e = 0; e < S_ENVELOPES; e++) {
         int u = rand () % S_USERS;
@@ -126,12 +123,12 @@ main (int argc, char **argv)
         }
         sealed [e].user = u;
         sealed [e].count = n;
-        IT_CHECK (tly_sender_seal (users [u].sender, msgs, n, tly_now_ms (),
+        CHECK (tly_sender_seal (users [u].sender, msgs, n, tly_now_ms (),
                                    &sealed [e].bytes, &sealed [e].size) == 0);
         size_t got = 0;
-        IT_CHECK (tly_sender_send_raw (users [u].sender, sealed [e].bytes, sealed [e].size,
+        CHECK (tly_sender_send_raw (users [u].sender, sealed [e].bytes, sealed [e].size,
                                        S_TIMEOUT_MS, sealed [e].results, 8, &got) == 0);
-        IT_CHECK (got == n);
+        CHECK (got == n);
         for (size_t m = 0; m < n; m++) {
             tly_result_t *result = &sealed [e].results [m];
             if (result->ok && result->kind == TLY_RESULT_BALANCE)
@@ -145,15 +142,19 @@ main (int argc, char **argv)
         }
     }
     printf ("workload: %d envelopes, %d messages accepted, %d refused\n", S_ENVELOPES, accepted, refused);
-    IT_CHECK (accepted > 100 && refused > 50);
+    CHECK (accepted > 100 && refused > 50);
 
     //  The journal verifies, and replaying it matches the live actors.
-    char journal [512], actors [1024];
+    char journal [512], actor_1 [512], actor_2 [512];
     snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
-    snprintf (actors, sizeof actors, "--actors-dir %s/balance-1/balance/balance-1 --actors-dir %s/balance-2/balance/balance-2",
-              cluster->dir, cluster->dir);
-    IT_CHECK (s_run ("%s audit verify --journal %s --worker %s", s_cli, journal, cluster->worker_id) == 0);
-    IT_CHECK (s_run ("%s audit replay --compare --journal %s %s", s_cli, journal, actors) == 0);
+    snprintf (actor_1, sizeof actor_1, "%s/balance-1/balance/balance-1", cluster->dir);
+    snprintf (actor_2, sizeof actor_2, "%s/balance-2/balance/balance-2", cluster->dir);
+    char *verify [] = { "audit", "verify", "--journal", journal, "--worker", cluster->worker_id,
+                        NULL };
+    char *replay [] = { "audit", "replay", "--compare", "--journal", journal,
+                        "--actors-dir", actor_1, "--actors-dir", actor_2, NULL };
+    CHECK (s_tally (verify) == 0);
+    CHECK (s_tally (replay) == 0);
 
     //  Delete every actor's state and restart them: everything comes back
     //  from the journal, including the dedupe entries.
@@ -164,20 +165,22 @@ main (int argc, char **argv)
         char name [32];
         snprintf (name, sizeof name, "balance-%d", a);
         it_cluster_kill (cluster, name, SIGTERM);
-        IT_CHECK (s_run ("rm -rf '%s/%s'", cluster->dir, name) == 0);
+        char state [512];
+        snprintf (state, sizeof state, "%s/%s", cluster->dir, name);
+        th_dir_remove (state);
     }
     it_cluster_restart (cluster, "balance-1");
     it_cluster_restart (cluster, "balance-2");
-    IT_CHECK (it_wait_ready (cluster->gateway, 15000));
+    CHECK (it_wait_ready (cluster->gateway, 15000));
     //  Reading through the cluster waits for each partition's catch-up.
     s_check_resends (users, sealed, S_ENVELOPES);
     for (int u = 0; u < S_USERS; u++)
         if (before [u] >= 0)
-            IT_CHECK (s_balance_of (&users [u]) == before [u]);
-    IT_CHECK (s_run ("%s audit replay --compare --journal %s %s", s_cli, journal, actors) == 0);
+            CHECK (s_balance_of (&users [u]) == before [u]);
+    CHECK (s_tally (replay) == 0);
     printf ("rebuild: %d users' balances and %d envelopes' results identical after wiping every actor\n",
             S_USERS, S_ENVELOPES);
-    IT_CHECK (s_run ("%s audit verify --journal %s --worker %s", s_cli, journal, cluster->worker_id) == 0);
+    CHECK (s_tally (verify) == 0);
 
     for (int e = 0; e < S_ENVELOPES; e++)
         free (sealed [e].bytes);

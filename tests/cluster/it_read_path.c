@@ -40,7 +40,7 @@ s_seen_init (s_seen_t *seen)
     seen->version = calloc (S_EVENTS_MAX, sizeof *seen->version);
     seen->balance = calloc (S_EVENTS_MAX, sizeof *seen->balance);
     seen->code = calloc (S_EVENTS_MAX, sizeof *seen->code);
-    IT_CHECK (seen->snapshot && seen->version && seen->balance && seen->code);
+    CHECK (seen->snapshot && seen->version && seen->balance && seen->code);
 }
 
 static void
@@ -58,7 +58,7 @@ s_on_object (const tly_object_t *object, void *arg)
 {
     s_seen_t *seen = arg;
     pthread_mutex_lock (&seen->lock);
-    IT_CHECK (seen->count < S_EVENTS_MAX);
+    CHECK (seen->count < S_EVENTS_MAX);
     size_t at = seen->count++;
     seen->snapshot [at] = object->snapshot;
     seen->version [at] = object->version;
@@ -95,7 +95,7 @@ s_dispatch_until (tly_watcher_t *watcher, bool (*until) (void *), void *arg, int
         int64_t left = deadline - tly_mono_ms ();
         if (left <= 0)
             return false;
-        IT_CHECK (tly_watcher_dispatch (watcher, (int) (left < 100 ? left : 100)) >= 0);
+        CHECK (tly_watcher_dispatch (watcher, (int) (left < 100 ? left : 100)) >= 0);
     }
     return true;
 }
@@ -123,7 +123,7 @@ typedef struct {
 static void
 s_user_new (s_user_t *user)
 {
-    IT_CHECK (tly_account_generate (&user->account) == 0);
+    CHECK (tly_account_generate (&user->account) == 0);
     tly_account_id (user->account.sign_pk, user->id);
     tly_balance_id (user->account.sign_pk, TLY_PARTITIONS_DEFAULT, user->balance_id);
     tly_root_id (user->account.sign_pk, TLY_PARTITIONS_DEFAULT, user->root_id);
@@ -136,7 +136,7 @@ s_send (tly_sender_t *sender, tly_msg_t *msgs, size_t n, tly_result_t *results)
     int rc = tly_sender_send (sender, msgs, n, S_TIMEOUT_MS, results);
     if (rc != 0)
         fprintf (stderr, "send failed: %s\n", tly_sender_error (sender)->message);
-    IT_CHECK (rc == 0);
+    CHECK (rc == 0);
     return results [n - 1];
 }
 
@@ -144,11 +144,11 @@ static void
 s_create (const char *gateway, const char *worker_id, s_user_t *user, int64_t initial)
 {
     tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
-    IT_CHECK (sender);
+    CHECK (sender);
     tly_msg_t msg;
     tly_result_t result;
     tly_msg_create_account (&msg, initial);
-    IT_CHECK (s_send (sender, &msg, 1, &result).ok && result.balance == initial);
+    CHECK (s_send (sender, &msg, 1, &result).ok && result.balance == initial);
     tly_sender_destroy (&sender);
 }
 
@@ -156,7 +156,7 @@ static tly_watcher_t *
 s_watcher (const char *gateway, const char *worker_id, const s_user_t *user)
 {
     tly_watcher_t *watcher = tly_watcher_new (gateway, worker_id, &user->account);
-    IT_CHECK (watcher);
+    CHECK (watcher);
     return watcher;
 }
 
@@ -167,20 +167,20 @@ s_subscribe (tly_watcher_t *watcher, const char *object_id, s_seen_t *seen)
     if (rc != 0)
         fprintf (stderr, "subscribe %s failed: %s (%s)\n", object_id,
                  tly_watcher_error (watcher)->message, tly_error_name (tly_watcher_error (watcher)->code));
-    IT_CHECK (rc == 0);
+    CHECK (rc == 0);
 }
 
 //  Checks snapshot then contiguous updates ending at `final`.
 static void
 s_check_contiguous (s_seen_t *seen, size_t updates, int64_t final)
 {
-    IT_CHECK (seen->count == updates + 1);
-    IT_CHECK (seen->snapshot [0]);
+    CHECK (seen->count == updates + 1);
+    CHECK (seen->snapshot [0]);
     for (size_t i = 1; i < seen->count; i++) {
-        IT_CHECK (!seen->snapshot [i]);
-        IT_CHECK (seen->version [i] == seen->version [i - 1] + 1);
+        CHECK (!seen->snapshot [i]);
+        CHECK (seen->version [i] == seen->version [i - 1] + 1);
     }
-    IT_CHECK (seen->balance [seen->count - 1] == final);
+    CHECK (seen->balance [seen->count - 1] == final);
 }
 
 //  The seed's integration test, made exact: subscribe (through the root),
@@ -197,40 +197,40 @@ s_case_seed (it_cluster_t *cluster)
     s_seen_init (&root);
     s_seen_init (&balance);
     s_subscribe (watcher, user.root_id, &root);
-    IT_CHECK (root.count == 1 && streq (root.balance_id, user.balance_id));
+    CHECK (root.count == 1 && streq (root.balance_id, user.balance_id));
     s_subscribe (watcher, root.balance_id, &balance);
-    IT_CHECK (balance.count == 1 && balance.version [0] == 1 && balance.balance [0] == 100);
-    IT_CHECK (streq (balance.user_id, user.id));
+    CHECK (balance.count == 1 && balance.version [0] == 1 && balance.balance [0] == 100);
+    CHECK (streq (balance.user_id, user.id));
 
     tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
-    IT_CHECK (sender);
+    CHECK (sender);
     for (int i = 0; i < 10; i++) {
         tly_msg_t msg;
         tly_result_t result;
         tly_msg_buy (&msg, "test-item", 1 + i);
-        IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+        CHECK (s_send (sender, &msg, 1, &result).ok);
     }
     s_want_t want = { &balance, 11 };
-    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
     //  Nothing more arrives: exactly 10 updates (bounded wait for a negative).
-    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    CHECK (tly_watcher_dispatch (watcher, 300) == 0);
     int64_t expected = 100;
     for (int i = 1; i <= 10; i++) {
         expected -= i;
-        IT_CHECK (balance.balance [i] == expected);
+        CHECK (balance.balance [i] == expected);
     }
     s_check_contiguous (&balance, 10, 45);
-    IT_CHECK (balance.version [10] == 11);
-    IT_CHECK (root.count == 1);
+    CHECK (balance.version [10] == 11);
+    CHECK (root.count == 1);
 
     //  Unsubscribe: no more callbacks for the balance.
-    IT_CHECK (tly_watcher_unsubscribe (watcher, user.balance_id, S_TIMEOUT_MS) == 0);
+    CHECK (tly_watcher_unsubscribe (watcher, user.balance_id, S_TIMEOUT_MS) == 0);
     tly_msg_t msg;
     tly_result_t result;
     tly_msg_buy (&msg, "test-item", 1);
-    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
-    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
-    IT_CHECK (balance.count == 11);
+    CHECK (s_send (sender, &msg, 1, &result).ok);
+    CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    CHECK (balance.count == 11);
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);
     s_seen_free (&root);
@@ -252,20 +252,20 @@ s_case_two_gateways (it_cluster_t *cluster)
     s_seen_init (&log);
     s_subscribe (watcher, user.balance_id, &balance);
     s_subscribe (watcher, user.purchases_id, &log);
-    IT_CHECK (log.count == 1 && log.log_count == 0);
+    CHECK (log.count == 1 && log.log_count == 0);
 
     tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
     tly_msg_t msgs [5];
     tly_result_t results [5];
     for (int i = 0; i < 5; i++)
         tly_msg_buy (&msgs [i], "item-x", 2);
-    IT_CHECK (s_send (sender, msgs, 5, results).ok);
+    CHECK (s_send (sender, msgs, 5, results).ok);
     s_want_t want = { &balance, 6 };
-    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
     s_want_t want_log = { &log, 6 };
-    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want_log, S_TIMEOUT_MS));
+    CHECK (s_dispatch_until (watcher, s_has_count, &want_log, S_TIMEOUT_MS));
     s_check_contiguous (&balance, 5, 40);
-    IT_CHECK (log.log_count == 5 && log.records == 5);
+    CHECK (log.log_count == 5 && log.records == 5);
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);
     s_seen_free (&balance);
@@ -286,11 +286,11 @@ s_case_permissions (it_cluster_t *cluster)
     s_seen_init (&seen);
     const char *alices [] = { alice.balance_id, alice.root_id, alice.purchases_id };
     for (int i = 0; i < 3; i++) {
-        IT_CHECK (tly_watcher_subscribe (watcher, alices [i], s_on_object, &seen, S_TIMEOUT_MS) == -1);
+        CHECK (tly_watcher_subscribe (watcher, alices [i], s_on_object, &seen, S_TIMEOUT_MS) == -1);
         const tly_error_t *error = tly_watcher_error (watcher);
-        IT_CHECK (error->remote && error->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+        CHECK (error->remote && error->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
         //  Nothing of Alice's data in what Bob got.
-        IT_CHECK (!strstr (error->message, alice.id) && !strstr (error->message, "77"));
+        CHECK (!strstr (error->message, alice.id) && !strstr (error->message, "77"));
         printf ("denied as expected: %s\n", error->message);
     }
     //  A purchase record of Alice's, by its ID.
@@ -298,27 +298,27 @@ s_case_permissions (it_cluster_t *cluster)
     tly_msg_t msg;
     tly_result_t result;
     tly_msg_buy (&msg, "secret-item", 7);
-    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
-    IT_CHECK (tly_watcher_subscribe (watcher, result.id, s_on_object, &seen, S_TIMEOUT_MS) == -1);
-    IT_CHECK (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
-    IT_CHECK (!strstr (tly_watcher_error (watcher)->message, "secret-item"));
-    IT_CHECK (tly_watcher_dispatch (watcher, 300) == 0);
-    IT_CHECK (seen.count == 0);
+    CHECK (s_send (sender, &msg, 1, &result).ok);
+    CHECK (tly_watcher_subscribe (watcher, result.id, s_on_object, &seen, S_TIMEOUT_MS) == -1);
+    CHECK (tly_watcher_error (watcher)->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    CHECK (!strstr (tly_watcher_error (watcher)->message, "secret-item"));
+    CHECK (tly_watcher_dispatch (watcher, 300) == 0);
+    CHECK (seen.count == 0);
 
     //  Alice may read her purchase record; an unknown object is NOT_FOUND.
     tly_watcher_t *own = s_watcher (cluster->gateway, cluster->worker_id, &alice);
     s_seen_t record;
     s_seen_init (&record);
     s_subscribe (own, result.id, &record);
-    IT_CHECK (record.count == 1 && record.version [0] == 1);
+    CHECK (record.count == 1 && record.version [0] == 1);
     s_user_t nobody;
     s_user_new (&nobody);
-    IT_CHECK (tly_watcher_subscribe (own, nobody.balance_id, s_on_object, &record, S_TIMEOUT_MS) == -1);
-    IT_CHECK (tly_watcher_error (own)->code == TALLY__ERROR_CODE__NOT_FOUND);
+    CHECK (tly_watcher_subscribe (own, nobody.balance_id, s_on_object, &record, S_TIMEOUT_MS) == -1);
+    CHECK (tly_watcher_error (own)->code == TALLY__ERROR_CODE__NOT_FOUND);
 
     //  Public read: the ServiceInfo, for Bob and for an account with no balance.
     uint8_t worker [TLY_KEY_BYTES];
-    IT_CHECK (tly_account_id_parse (cluster->worker_id, worker) == 0);
+    CHECK (tly_account_id_parse (cluster->worker_id, worker) == 0);
     char service_id [TLY_ID_MAX];
     tly_service_id (worker, service_id);
     s_seen_t service;
@@ -328,7 +328,7 @@ s_case_permissions (it_cluster_t *cluster)
     s_seen_t service2;
     s_seen_init (&service2);
     s_subscribe (stranger, service_id, &service2);
-    IT_CHECK (service.count == 1 && service2.count == 1);
+    CHECK (service.count == 1 && service2.count == 1);
     tly_watcher_destroy (&stranger);
     tly_watcher_destroy (&own);
     tly_sender_destroy (&sender);
@@ -368,7 +368,7 @@ s_subscriber (void *arg)
     s_sub_thread_t *sub = arg;
     tly_watcher_t *watcher = s_watcher (sub->gateway, sub->worker_id, sub->user);
     s_subscribe (watcher, sub->user->balance_id, &sub->seen);
-    IT_CHECK (s_dispatch_until (watcher, s_reached_final, sub, 60000));
+    CHECK (s_dispatch_until (watcher, s_reached_final, sub, 60000));
     tly_watcher_destroy (&watcher);
     return NULL;
 }
@@ -390,13 +390,13 @@ s_buyer (void *arg)
     tly_sender_t *sender = tly_sender_new (buyer->gateway, buyer->worker_id, &buyer->user->account);
     static __thread tly_msg_t msgs [S_BATCH_MAX];
     static __thread tly_result_t results [S_BATCH_MAX];
-    IT_CHECK (buyer->batch >= 1 && buyer->batch <= S_BATCH_MAX && buyer->buys % buyer->batch == 0);
+    CHECK (buyer->batch >= 1 && buyer->batch <= S_BATCH_MAX && buyer->buys % buyer->batch == 0);
     for (int i = 0; i < buyer->buys; i += buyer->batch) {
         for (int k = 0; k < buyer->batch; k++)
             tly_msg_buy (&msgs [k], "load", 1);
         s_send (sender, msgs, (size_t) buyer->batch, results);
         for (int k = 0; k < buyer->batch; k++)
-            IT_CHECK (results [k].ok);
+            CHECK (results [k].ok);
     }
     tly_sender_destroy (&sender);
     return NULL;
@@ -421,37 +421,37 @@ s_case_many (it_cluster_t *cluster)
         subs [i].done = &done;
         subs [i].final = S_BUYS;
         s_seen_init (&subs [i].seen);
-        IT_CHECK (pthread_create (&sub_threads [i], NULL, s_subscriber, &subs [i]) == 0);
+        CHECK (pthread_create (&sub_threads [i], NULL, s_subscriber, &subs [i]) == 0);
     }
     //  Every subscriber holds its snapshot before the load starts.
     for (int i = 0; i < S_WATCHERS; i++) {
         int64_t deadline = tly_mono_ms () + S_TIMEOUT_MS;
         while (s_seen_count (&subs [i].seen) == 0)
-            IT_CHECK (tly_mono_ms () < deadline);
+            CHECK (tly_mono_ms () < deadline);
     }
     s_buyer_t buyers [S_BUYERS];
     pthread_t buyer_threads [S_BUYERS];
     for (int i = 0; i < S_BUYERS; i++) {
         buyers [i] = (s_buyer_t) { i % 2 ? second : cluster->gateway, cluster->worker_id, &user,
                                    S_BUYS / S_BUYERS, 5 };
-        IT_CHECK (pthread_create (&buyer_threads [i], NULL, s_buyer, &buyers [i]) == 0);
+        CHECK (pthread_create (&buyer_threads [i], NULL, s_buyer, &buyers [i]) == 0);
     }
     for (int i = 0; i < S_BUYERS; i++)
-        IT_CHECK (pthread_join (buyer_threads [i], NULL) == 0);
+        CHECK (pthread_join (buyer_threads [i], NULL) == 0);
     done = true;
     for (int i = 0; i < S_WATCHERS; i++) {
-        IT_CHECK (pthread_join (sub_threads [i], NULL) == 0);
+        CHECK (pthread_join (sub_threads [i], NULL) == 0);
         s_seen_t *seen = &subs [i].seen;
         //  Versions contiguous from the snapshot, no duplicates; a resync
         //  snapshot may replace a run of updates but never goes back.
         for (size_t k = 1; k < seen->count; k++) {
             if (seen->snapshot [k])
-                IT_CHECK (seen->version [k] > seen->version [k - 1]);
+                CHECK (seen->version [k] > seen->version [k - 1]);
             else
-                IT_CHECK (seen->version [k] == seen->version [k - 1] + 1);
+                CHECK (seen->version [k] == seen->version [k - 1] + 1);
         }
-        IT_CHECK (seen->balance [seen->count - 1] == S_BUYS);
-        IT_CHECK (seen->version [seen->count - 1] == 1 + S_BUYS);
+        CHECK (seen->balance [seen->count - 1] == S_BUYS);
+        CHECK (seen->version [seen->count - 1] == 1 + S_BUYS);
         printf ("many: subscriber %d saw %zu versions, final balance %lld\n", i, seen->count,
                 (long long) seen->balance [seen->count - 1]);
         s_seen_free (seen);
@@ -470,7 +470,7 @@ s_raw_subscribe (zsock_t *dealer, const s_user_t *user, const char *object_id, u
     subscribe.timestamp_ms = tly_now_ms ();
     uint8_t body [256];
     size_t size = tally__subscribe__pack (&subscribe, body);
-    IT_CHECK (size < sizeof body);
+    CHECK (size < sizeof body);
     uint8_t signature [TLY_SIGNATURE_BYTES];
     tly_sign_domain (TLY_DOMAIN_SUBSCRIBE, user->account.sign_sk, body, size, signature);
     Tally__SignedSubscribe signed_subscribe = TALLY__SIGNED_SUBSCRIBE__INIT;
@@ -480,18 +480,18 @@ s_raw_subscribe (zsock_t *dealer, const s_user_t *user, const char *object_id, u
     request.request_id = request_id;
     request.body_case = TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE;
     request.subscribe = &signed_subscribe;
-    IT_CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
+    CHECK (tly_wire_send (zsock_resolve (dealer), NULL, &request.base) == 0);
 }
 
 static zsock_t *
 s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_id)
 {
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    IT_CHECK (dealer);
+    CHECK (dealer);
     zsock_set_linger (dealer, 0);
     zsock_set_rcvhwm (dealer, 1);
     zsock_set_rcvbuf (dealer, 4096);
-    IT_CHECK (zsock_connect (dealer, "%s", gateway) == 0);
+    CHECK (zsock_connect (dealer, "%s", gateway) == 0);
     s_raw_subscribe (dealer, user, object_id, 1);
     return dealer;
 }
@@ -508,17 +508,17 @@ s_raw_read (zsock_t *dealer, int timeout_ms, Tally__PushKind *push, Tally__Error
     if (!got)
         return false;
     zframe_t *frame = zframe_recv (dealer);
-    IT_CHECK (frame);
+    CHECK (frame);
     Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
     zframe_destroy (&frame);
-    IT_CHECK (reply);
+    CHECK (reply);
     *push = reply->push;
     *code = reply->error ? reply->error->code : TALLY__ERROR_CODE__OK;
     *version = 0;
     if (reply->object) {
         Tally__ObjectState *state = tally__object_state__unpack (NULL, reply->object->state.len,
                                                                  reply->object->state.data);
-        IT_CHECK (state);
+        CHECK (state);
         *version = state->version;
         tally__object_state__free_unpacked (state, NULL);
     }
@@ -546,21 +546,21 @@ s_case_slow (it_cluster_t *cluster)
     Tally__PushKind push;
     Tally__ErrorCode code;
     uint64_t version;
-    IT_CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
-    IT_CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
+    CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
+    CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
     s_raw_subscribe (slow, &user, user.purchases_id, 3);
-    IT_CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
-    IT_CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
+    CHECK (s_raw_read (slow, S_TIMEOUT_MS, &push, &code, &version));
+    CHECK (push == TALLY__PUSH_KIND__NOT_PUSHED && code == TALLY__ERROR_CODE__OK && version == 1);
 
     //  The slow client stops reading while 1,000 buys run; the fast one must
     //  see every update as it happens.
     s_buyer_t buyer = { cluster->gateway, cluster->worker_id, &user, S_SLOW_BUYS, 10 };
     pthread_t thread;
     int64_t start = tly_mono_ms ();
-    IT_CHECK (pthread_create (&thread, NULL, s_buyer, &buyer) == 0);
+    CHECK (pthread_create (&thread, NULL, s_buyer, &buyer) == 0);
     s_want_t want = { &fast_seen, 1 + S_SLOW_BUYS };
-    IT_CHECK (s_dispatch_until (fast, s_has_count, &want, 60000));
-    IT_CHECK (pthread_join (thread, NULL) == 0);
+    CHECK (s_dispatch_until (fast, s_has_count, &want, 60000));
+    CHECK (pthread_join (thread, NULL) == 0);
     s_check_contiguous (&fast_seen, S_SLOW_BUYS, S_SLOW_BUYS);
     printf ("slow: fast client saw all %d updates in %lld ms\n", S_SLOW_BUYS,
             (long long) (tly_mono_ms () - start));
@@ -571,14 +571,14 @@ s_case_slow (it_cluster_t *cluster)
     uint64_t last = 0;
     int64_t deadline = tly_mono_ms () + 30000;
     while (!(resynced && last == 1 + S_SLOW_BUYS)) {
-        IT_CHECK (tly_mono_ms () < deadline);
+        CHECK (tly_mono_ms () < deadline);
         if (!s_raw_read (slow, 200, &push, &code, &version)) {
             Tally__Ping ping = TALLY__PING__INIT;
             Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
             request.request_id = 2;
             request.body_case = TALLY__CLIENT_REQUEST__BODY_PING;
             request.ping = &ping;
-            IT_CHECK (tly_wire_send (zsock_resolve (slow), NULL, &request.base) == 0);
+            CHECK (tly_wire_send (zsock_resolve (slow), NULL, &request.base) == 0);
             continue;
         }
         if (push == TALLY__PUSH_KIND__SNAPSHOT && code == TALLY__ERROR_CODE__SLOW_CONSUMER)
@@ -609,21 +609,21 @@ s_case_gateway_restart (it_cluster_t *cluster)
 
     it_cluster_kill (cluster, "gateway-1", SIGTERM);
     it_cluster_restart (cluster, "gateway-1");
-    IT_CHECK (it_wait_ready (cluster->gateway, S_TIMEOUT_MS));
+    CHECK (it_wait_ready (cluster->gateway, S_TIMEOUT_MS));
     //  The watcher subscribes again by itself: a second snapshot arrives.
     s_want_t want = { &balance, 2 };
-    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
-    IT_CHECK (balance.snapshot [1] && balance.balance [1] == 100);
+    CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    CHECK (balance.snapshot [1] && balance.balance [1] == 100);
 
     tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
-    IT_CHECK (sender);
+    CHECK (sender);
     tly_msg_t msg;
     tly_result_t result;
     tly_msg_buy (&msg, "after-restart", 10);
-    IT_CHECK (s_send (sender, &msg, 1, &result).ok);
+    CHECK (s_send (sender, &msg, 1, &result).ok);
     want.want = 3;
-    IT_CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
-    IT_CHECK (!balance.snapshot [2] && balance.version [2] == 2 && balance.balance [2] == 90);
+    CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
+    CHECK (!balance.snapshot [2] && balance.version [2] == 2 && balance.balance [2] == 90);
     printf ("gateway-restart: resubscribed with a fresh snapshot, then saw the next update\n");
     tly_sender_destroy (&sender);
     tly_watcher_destroy (&watcher);

@@ -21,7 +21,7 @@ typedef struct {
 static void
 s_user_new (s_user_t *user)
 {
-    IT_CHECK (tly_account_generate (&user->account) == 0);
+    CHECK (tly_account_generate (&user->account) == 0);
     tly_account_id (user->account.sign_pk, user->id);
 }
 
@@ -29,7 +29,7 @@ static tly_sender_t *
 s_sender (const char *gateway, const char *worker_id, const s_user_t *user)
 {
     tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
-    IT_CHECK (sender);
+    CHECK (sender);
     return sender;
 }
 
@@ -42,7 +42,7 @@ s_send (tly_sender_t *sender, const tly_msg_t *msg)
     if (rc != 0)
         fprintf (stderr, "send failed: %s (%s)\n", tly_sender_error (sender)->message,
                  tly_error_name (tly_sender_error (sender)->code));
-    IT_CHECK (rc == 0);
+    CHECK (rc == 0);
     return result;
 }
 
@@ -50,7 +50,7 @@ static tly_result_t
 s_create (tly_sender_t *sender, int64_t initial)
 {
     tly_msg_t msg;
-    IT_CHECK (tly_msg_create_account (&msg, initial) == 0);
+    CHECK (tly_msg_create_account (&msg, initial) == 0);
     return s_send (sender, &msg);
 }
 
@@ -58,7 +58,7 @@ static tly_result_t
 s_buy (tly_sender_t *sender, const char *item, int64_t amount)
 {
     tly_msg_t msg;
-    IT_CHECK (tly_msg_buy (&msg, item, amount) == 0);
+    CHECK (tly_msg_buy (&msg, item, amount) == 0);
     return s_send (sender, &msg);
 }
 
@@ -68,7 +68,7 @@ static int64_t
 s_balance (tly_sender_t *sender)
 {
     tly_result_t result = s_create (sender, 0);
-    IT_CHECK (result.ok && result.kind == TLY_RESULT_BALANCE);
+    CHECK (result.ok && result.kind == TLY_RESULT_BALANCE);
     return result.balance;
 }
 
@@ -78,9 +78,9 @@ s_expect_error (tly_result_t result, Tally__ErrorCode code, const char *words)
     if (result.ok || result.code != code)
         fprintf (stderr, "expected %s, got ok=%d %s: %s\n", tly_error_name (code), result.ok,
                  tly_error_name (result.code), result.message);
-    IT_CHECK (!result.ok && result.code == code);
+    CHECK (!result.ok && result.code == code);
     if (words)
-        IT_CHECK (streq (result.message, words));
+        CHECK (streq (result.message, words));
 }
 
 //  The seed's scenario: createAccount 100, buy 25 -> 75, buy 100 fails.
@@ -91,20 +91,20 @@ s_case_seed (it_cluster_t *cluster)
     s_user_new (&user);
     tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
     tly_result_t balance = s_create (sender, 100);
-    IT_CHECK (balance.ok && balance.kind == TLY_RESULT_BALANCE);
-    IT_CHECK (balance.balance == 100 && streq (balance.user_id, user.id));
-    IT_CHECK (strncmp (balance.id, "co_z", 4) == 0);
+    CHECK (balance.ok && balance.kind == TLY_RESULT_BALANCE);
+    CHECK (balance.balance == 100 && streq (balance.user_id, user.id));
+    CHECK (strncmp (balance.id, "co_z", 4) == 0);
 
     tly_result_t purchase = s_buy (sender, "item-123", 25);
-    IT_CHECK (purchase.ok && purchase.kind == TLY_RESULT_PURCHASE);
-    IT_CHECK (purchase.balance_after == 75 && purchase.amount == 25);
-    IT_CHECK (streq (purchase.item_id, "item-123") && streq (purchase.user_id, user.id));
+    CHECK (purchase.ok && purchase.kind == TLY_RESULT_PURCHASE);
+    CHECK (purchase.balance_after == 75 && purchase.amount == 25);
+    CHECK (streq (purchase.item_id, "item-123") && streq (purchase.user_id, user.id));
 
     s_expect_error (s_buy (sender, "item-456", 100), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
                     "Insufficient balance");
     //  A second createAccount never resets: it returns the balance as it is.
     tly_result_t again = s_create (sender, 100);
-    IT_CHECK (again.ok && again.balance == 75 && streq (again.id, balance.id));
+    CHECK (again.ok && again.balance == 75 && streq (again.id, balance.id));
     tly_sender_destroy (&sender);
 }
 
@@ -132,7 +132,7 @@ s_case_concurrent (it_cluster_t *cluster)
     s_user_t user;
     s_user_new (&user);
     tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    IT_CHECK (s_create (sender, 10).balance == 10);
+    CHECK (s_create (sender, 10).balance == 10);
 
     char second [64];
     it_gateway_endpoint (cluster, 2, second, sizeof second);
@@ -144,25 +144,25 @@ s_case_concurrent (it_cluster_t *cluster)
         buyers [i].gateway = i % 2 ? second : cluster->gateway;
         buyers [i].worker_id = cluster->worker_id;
         buyers [i].user = &user;
-        IT_CHECK (pthread_create (&threads [i], NULL, s_buyer, &buyers [i]) == 0);
+        CHECK (pthread_create (&threads [i], NULL, s_buyer, &buyers [i]) == 0);
     }
     int succeeded = 0;
     bool seen_after [10] = { false };
     for (int i = 0; i < BUYERS; i++) {
-        IT_CHECK (pthread_join (threads [i], NULL) == 0);
+        CHECK (pthread_join (threads [i], NULL) == 0);
         tly_result_t *result = &buyers [i].result;
         if (result->ok) {
             succeeded++;
-            IT_CHECK (result->balance_after >= 0 && result->balance_after < 10);
-            IT_CHECK (!seen_after [result->balance_after]);     //  each step exactly once
+            CHECK (result->balance_after >= 0 && result->balance_after < 10);
+            CHECK (!seen_after [result->balance_after]);     //  each step exactly once
             seen_after [result->balance_after] = true;
         }
         else
             s_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
     }
     printf ("concurrent: %d of %d buys succeeded\n", succeeded, BUYERS);
-    IT_CHECK (succeeded == 10);
-    IT_CHECK (s_balance (sender) == 0);
+    CHECK (succeeded == 10);
+    CHECK (s_balance (sender) == 0);
     tly_sender_destroy (&sender);
 }
 
@@ -173,45 +173,45 @@ s_case_dedupe (it_cluster_t *cluster)
     s_user_t user;
     s_user_new (&user);
     tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    IT_CHECK (s_create (sender, 100).balance == 100);
+    CHECK (s_create (sender, 100).balance == 100);
 
     tly_msg_t msgs [3];
-    IT_CHECK (tly_msg_buy (&msgs [0], "item-a", 30) == 0);
-    IT_CHECK (tly_msg_buy (&msgs [1], "item-b", 50) == 0);
-    IT_CHECK (tly_msg_buy (&msgs [2], "item-c", 40) == 0);     //  insufficient after a and b
+    CHECK (tly_msg_buy (&msgs [0], "item-a", 30) == 0);
+    CHECK (tly_msg_buy (&msgs [1], "item-b", 50) == 0);
+    CHECK (tly_msg_buy (&msgs [2], "item-c", 40) == 0);     //  insufficient after a and b
     uint8_t *bytes;
     size_t size;
-    IT_CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms (), &bytes, &size) == 0);
+    CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms (), &bytes, &size) == 0);
     tly_result_t first [3], second [3];
     size_t count = 0;
-    IT_CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, first, 3, &count) == 0);
-    IT_CHECK (count == 3);
-    IT_CHECK (first [0].ok && first [0].balance_after == 70);
-    IT_CHECK (first [1].ok && first [1].balance_after == 20);
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, first, 3, &count) == 0);
+    CHECK (count == 3);
+    CHECK (first [0].ok && first [0].balance_after == 70);
+    CHECK (first [1].ok && first [1].balance_after == 20);
     s_expect_error (first [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
 
     //  A buy that would succeed now, then the resend: the resent third message
     //  keeps its first (failed) result instead of being re-evaluated.
-    IT_CHECK (s_buy (sender, "item-d", 20).balance_after == 0);
-    IT_CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == 0);
-    IT_CHECK (count == 3);
+    CHECK (s_buy (sender, "item-d", 20).balance_after == 0);
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == 0);
+    CHECK (count == 3);
     for (int i = 0; i < 2; i++) {
-        IT_CHECK (second [i].ok && streq (second [i].id, first [i].id));
-        IT_CHECK (second [i].balance_after == first [i].balance_after);
-        IT_CHECK (second [i].timestamp == first [i].timestamp);
+        CHECK (second [i].ok && streq (second [i].id, first [i].id));
+        CHECK (second [i].balance_after == first [i].balance_after);
+        CHECK (second [i].timestamp == first [i].timestamp);
     }
     s_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
-    IT_CHECK (s_balance (sender) == 0);
+    CHECK (s_balance (sender) == 0);
     free (bytes);
 
     //  Another sender reusing the same message IDs gets its own results.
     s_user_t other;
     s_user_new (&other);
     tly_sender_t *other_sender = s_sender (cluster->gateway, cluster->worker_id, &other);
-    IT_CHECK (s_create (other_sender, 100).balance == 100);
+    CHECK (s_create (other_sender, 100).balance == 100);
     tly_msg_t copy = msgs [0];
     tly_result_t result = s_send (other_sender, &copy);
-    IT_CHECK (result.ok && result.balance_after == 70 && streq (result.user_id, other.id));
+    CHECK (result.ok && result.balance_after == 70 && streq (result.user_id, other.id));
     tly_sender_destroy (&other_sender);
     tly_sender_destroy (&sender);
 }
@@ -227,7 +227,7 @@ s_expect_rejected (tly_sender_t *sender, const uint8_t *bytes, size_t size, Tall
     if (rc != -1 || error->code != code || !error->remote)
         fprintf (stderr, "expected rejection %s, got rc=%d %s: %s\n", tly_error_name (code), rc,
                  tly_error_name (error->code), error->message);
-    IT_CHECK (rc == -1 && error->remote && error->code == code);
+    CHECK (rc == -1 && error->remote && error->code == code);
     printf ("rejected as expected: %s: %s\n", tly_error_name (code), error->message);
 }
 
@@ -243,7 +243,7 @@ s_case_rejections (it_cluster_t *cluster)
     //  initialBalance over the maximum (100) or negative.
     s_expect_error (s_create (sender, 101), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
     s_expect_error (s_create (sender, -1), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
-    IT_CHECK (s_create (sender, 50).balance == 50);
+    CHECK (s_create (sender, 50).balance == 50);
 
     //  Amounts: zero, negative (would mint money), over the limit, int64 extremes.
     s_expect_error (s_buy (sender, "item-1", 0), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
@@ -261,23 +261,23 @@ s_case_rejections (it_cluster_t *cluster)
     s_expect_error (s_buy (sender, item, 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
     s_expect_error (s_buy (sender, "bad\xff\xfe", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
     item [TLY_ITEM_ID_MAX] = 0;
-    IT_CHECK (s_buy (sender, item, 1).balance_after == 49);
-    IT_CHECK (s_balance (sender) == 49);
+    CHECK (s_buy (sender, item, 1).balance_after == 49);
+    CHECK (s_balance (sender) == 49);
 
     //  Envelope-level rejections from the gateway.
     tly_msg_t msg;
-    IT_CHECK (tly_msg_buy (&msg, "item-1", 1) == 0);
+    CHECK (tly_msg_buy (&msg, "item-1", 1) == 0);
     uint8_t *bytes;
     size_t size;
-    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
+    CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
     bytes [size - 1] ^= 0x01;                       //  the signature is the last field
     s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__BAD_SIGNATURE);
     free (bytes);
 
-    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () - 120000, &bytes, &size) == 0);
+    CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () - 120000, &bytes, &size) == 0);
     s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__STALE_TIMESTAMP);
     free (bytes);
-    IT_CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () + 120000, &bytes, &size) == 0);
+    CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms () + 120000, &bytes, &size) == 0);
     s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__STALE_TIMESTAMP);
     free (bytes);
 
@@ -285,29 +285,29 @@ s_case_rejections (it_cluster_t *cluster)
     s_expect_rejected (sender, garbage, sizeof garbage, TALLY__ERROR_CODE__BAD_REQUEST);
 
     tly_msg_t *many = calloc (TLY_BATCH_MAX + 1, sizeof *many);
-    IT_CHECK (many);
+    CHECK (many);
     for (int i = 0; i <= TLY_BATCH_MAX; i++)
-        IT_CHECK (tly_msg_buy (&many [i], "x", 1) == 0);
-    IT_CHECK (tly_sender_seal (sender, many, TLY_BATCH_MAX + 1, tly_now_ms (), &bytes, &size) == 0);
+        CHECK (tly_msg_buy (&many [i], "x", 1) == 0);
+    CHECK (tly_sender_seal (sender, many, TLY_BATCH_MAX + 1, tly_now_ms (), &bytes, &size) == 0);
     s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__BATCH_TOO_LARGE);
     free (bytes);
     free (many);
 
     //  Wrong inbox: a sender addressing another worker.
     tly_account_t stranger;
-    IT_CHECK (tly_account_generate (&stranger) == 0);
+    CHECK (tly_account_generate (&stranger) == 0);
     char stranger_id [TLY_ID_MAX];
     tly_account_id (stranger.sign_pk, stranger_id);
     tly_sender_t *misdirected = tly_sender_new (cluster->gateway, stranger_id, &user.account);
-    IT_CHECK (misdirected);
+    CHECK (misdirected);
     tly_result_t result;
-    IT_CHECK (tly_sender_send_one (misdirected, &msg, S_TIMEOUT_MS, &result) == -1);
-    IT_CHECK (tly_sender_error (misdirected)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
+    CHECK (tly_sender_send_one (misdirected, &msg, S_TIMEOUT_MS, &result) == -1);
+    CHECK (tly_sender_error (misdirected)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
     tly_sender_destroy (&misdirected);
 
     //  Nothing rejected took effect, and the system keeps serving.
-    IT_CHECK (s_balance (sender) == 49);
-    IT_CHECK (s_buy (sender, "item-1", 9).balance_after == 40);
+    CHECK (s_balance (sender) == 49);
+    CHECK (s_buy (sender, "item-1", 9).balance_after == 40);
     tly_sender_destroy (&sender);
 }
 
@@ -331,16 +331,16 @@ s_crash_round (s_crash_user_t *users, int round)
     for (int u = 0; u < S_USERS; u++) {
         s_crash_user_t *cu = &users [u];
         tly_msg_t msg;
-        IT_CHECK (tly_msg_buy (&msg, "item-crash", 1 + (round + u) % 3) == 0);
+        CHECK (tly_msg_buy (&msg, "item-crash", 1 + (round + u) % 3) == 0);
         int slot = cu->sealed_count++;
-        IT_CHECK (tly_sender_seal (cu->sender, &msg, 1, tly_now_ms (),
+        CHECK (tly_sender_seal (cu->sender, &msg, 1, tly_now_ms (),
                                    &cu->sealed [slot], &cu->sealed_size [slot]) == 0);
         size_t count = 0;
-        IT_CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
+        CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
                                        S_TIMEOUT_MS, &cu->acked [slot], 1, &count) == 0);
-        IT_CHECK (count == 1 && cu->acked [slot].ok);
+        CHECK (count == 1 && cu->acked [slot].ok);
         cu->spent += cu->acked [slot].amount;
-        IT_CHECK (cu->acked [slot].balance_after == 100 - cu->spent);
+        CHECK (cu->acked [slot].balance_after == 100 - cu->spent);
     }
 }
 
@@ -348,11 +348,11 @@ static void
 s_case_crash (it_cluster_t *cluster)
 {
     s_crash_user_t *users = calloc (S_USERS, sizeof *users);
-    IT_CHECK (users);
+    CHECK (users);
     for (int u = 0; u < S_USERS; u++) {
         s_user_new (&users [u].user);
         users [u].sender = s_sender (cluster->gateway, cluster->worker_id, &users [u].user);
-        IT_CHECK (s_create (users [u].sender, 100).balance == 100);
+        CHECK (s_create (users [u].sender, 100).balance == 100);
     }
     for (int round = 0; round < S_ROUNDS; round++)
         s_crash_round (users, round);
@@ -366,21 +366,21 @@ s_case_crash (it_cluster_t *cluster)
 
     //  It comes back, takes its partitions back and catches up from the journal.
     it_cluster_restart (cluster, "balance-1");
-    IT_CHECK (it_wait_ready (cluster->gateway, 15000));
+    CHECK (it_wait_ready (cluster->gateway, 15000));
     for (int u = 0; u < S_USERS; u++) {
         s_crash_user_t *cu = &users [u];
-        IT_CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        CHECK (s_balance (cu->sender) == 100 - cu->spent);
         //  Every acknowledged envelope, resent, answers its first result.
         for (int slot = 0; slot < cu->sealed_count; slot++) {
             tly_result_t again;
             size_t count = 0;
-            IT_CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
+            CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
                                            S_TIMEOUT_MS, &again, 1, &count) == 0);
-            IT_CHECK (count == 1 && again.ok && streq (again.id, cu->acked [slot].id));
-            IT_CHECK (again.balance_after == cu->acked [slot].balance_after);
+            CHECK (count == 1 && again.ok && streq (again.id, cu->acked [slot].id));
+            CHECK (again.balance_after == cu->acked [slot].balance_after);
             free (cu->sealed [slot]);
         }
-        IT_CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        CHECK (s_balance (cu->sender) == 100 - cu->spent);
         tly_sender_destroy (&cu->sender);
     }
     printf ("crash: %d acknowledged buys all present once after restart\n", S_USERS * 2 * S_ROUNDS);

@@ -4,20 +4,13 @@
 //  checkpoints it signs (by count, on its timer, at shutdown), read beside it.
 #include <assert.h>
 #include <czmq.h>
-#include <dirent.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "harness.h"
 #include "tly_account.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
@@ -33,8 +26,7 @@
 #define S_PORT_LAST         32000
 
 typedef struct {
-    pid_t pid;
-    int pidfd;
+    th_process_t *process;
     char endpoint [64];
 } s_server_t;
 
@@ -45,54 +37,33 @@ s_start (s_server_t *server, const char *data_dir, const char *checkpoint_every,
 {
     //  A free loopback port below the kernel's ephemeral range (an ephemeral
     //  one could let the DEALER, connecting before the server listens, connect
-    //  to itself). The probe is a plain socket: it is closed when close()
-    //  returns, so no early connection can land on it and lose a request.
-    int port = 0;
-    for (int attempt = 0; port == 0; attempt++) {
-        assert (attempt < S_PORT_LAST - S_PORT_FIRST);
-        int candidate = S_PORT_FIRST + (int) randombytes_uniform (S_PORT_LAST - S_PORT_FIRST);
-        int probe = socket (AF_INET, SOCK_STREAM, 0);
-        assert (probe >= 0);
-        struct sockaddr_in address = {
-            .sin_family = AF_INET, .sin_port = htons ((uint16_t) candidate),
-            .sin_addr.s_addr = htonl (INADDR_LOOPBACK)
-        };
-        if (bind (probe, (struct sockaddr *) &address, sizeof address) == 0)
-            port = candidate;
-        close (probe);
-    }
+    //  to itself).
+    int port = th_free_port_between (S_PORT_FIRST, S_PORT_LAST);
     snprintf (server->endpoint, sizeof server->endpoint, "tcp://127.0.0.1:%d", port);
-    server->pid = fork ();
-    assert (server->pid >= 0);
-    if (server->pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGKILL);     //  never outlive a failed test
-        execl (TALLY_AUDIT_BINARY, "tally-audit", "--data-dir", data_dir,
-               "--bind", server->endpoint, "--map-size", "268435456",
-               "--checkpoint-every", checkpoint_every, "--checkpoint-ms", checkpoint_ms,
-               (char *) NULL);
-        _exit (127);
-    }
-    server->pidfd = (int) syscall (SYS_pidfd_open, server->pid, 0);
-    assert (server->pidfd >= 0);
+    char *argv [] = {
+        TALLY_AUDIT_BIN, "--data-dir", (char *) data_dir,
+        "--bind", server->endpoint, "--map-size", "268435456",
+        "--checkpoint-every", (char *) checkpoint_every, "--checkpoint-ms", (char *) checkpoint_ms,
+        NULL
+    };
+    server->process = th_process_new ("tally-audit", argv);
+    th_process_start (server->process);
 }
 
 //  Waits for the process to end (with a deadline) and returns its exit code.
 static int
 s_wait_exit (s_server_t *server)
 {
-    struct pollfd item = { .fd = server->pidfd, .events = POLLIN };
-    int ready = poll (&item, 1, S_DEADLINE_MS);
-    assert (ready == 1);
-    int status = 0;
-    assert (waitpid (server->pid, &status, 0) == server->pid);
-    close (server->pidfd);
-    return WIFEXITED (status)? WEXITSTATUS (status): 128 + WTERMSIG (status);
+    int code = th_process_wait (server->process, S_DEADLINE_MS);
+    assert (code != -1);
+    th_process_destroy (&server->process);
+    return code;
 }
 
 static int
 s_stop (s_server_t *server)
 {
-    assert (kill (server->pid, SIGTERM) == 0);
+    th_process_signal (server->process, SIGTERM);
     return s_wait_exit (server);
 }
 
@@ -413,70 +384,44 @@ s_test_second_run (const s_server_t *server)
     zsock_destroy (&dealer);
 }
 
-static void
-s_remove_tree (const char *path)
-{
-    DIR *dir = opendir (path);
-    assert (dir);
-    struct dirent *entry;
-    while ((entry = readdir (dir))) {
-        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
-            continue;
-        char child [512];
-        snprintf (child, sizeof child, "%s/%s", path, entry->d_name);
-        if (entry->d_type == DT_DIR)
-            s_remove_tree (child);
-        else
-            assert (unlink (child) == 0);
-    }
-    closedir (dir);
-    assert (rmdir (path) == 0);
-}
-
-//  Runs the binary with args and returns its exit code; its stderr goes to
-//  error_path when that is not NULL.
+//  Runs the binary with args (args [0] is its name) and returns its exit
+//  code; the first line it wrote to stderr goes to first_error when that is
+//  not NULL.
 static int
-s_run (char *const args [], const char *error_path)
+s_run (char *const args [], char *first_error, size_t size)
 {
-    s_server_t server = { .pid = fork () };
-    assert (server.pid >= 0);
-    if (server.pid == 0) {
-        if (error_path) {
-            FILE *error = fopen (error_path, "w");
-            assert (error);
-            dup2 (fileno (error), STDERR_FILENO);
-        }
-        execv (TALLY_AUDIT_BINARY, args);
-        _exit (127);
+    char *argv [16] = { TALLY_AUDIT_BIN };
+    size_t count = 1;
+    while (args [count]) {
+        assert (count + 1 < sizeof argv / sizeof argv [0]);
+        argv [count] = args [count];
+        count++;
     }
-    server.pidfd = (int) syscall (SYS_pidfd_open, server.pid, 0);
-    assert (server.pidfd >= 0);
-    return s_wait_exit (&server);
+    char *errors = NULL;
+    int code = th_run (argv, NULL, first_error ? TH_OUTPUT_CAPTURE_STDERR : TH_OUTPUT_INHERIT,
+                       first_error ? &errors : NULL, S_DEADLINE_MS);
+    if (first_error) {
+        snprintf (first_error, size, "%.*s", (int) strcspn (errors, "\n"), errors);
+        free (errors);
+    }
+    return code;
 }
 
 //  Without worker credentials the writer refuses to start, naming the variable.
 static void
 s_test_no_worker (char *data_dir)
 {
-    char error_path [256], line [512] = "";
-    snprintf (error_path, sizeof error_path, "%s/stderr.txt", data_dir);
+    char line [512] = "";
     char *saved = strdup (getenv ("TALLY_WORKER_ACCOUNT"));
     unsetenv ("TALLY_WORKER_ACCOUNT");
     char *args [] = { "tally-audit", "--data-dir", data_dir, NULL };
-    assert (s_run (args, error_path) == 2);
-    FILE *error = fopen (error_path, "r");
-    assert (error && fgets (line, sizeof line, error));
-    fclose (error);
+    assert (s_run (args, line, sizeof line) == 2);
     assert (strstr (line, "TALLY_WORKER_ACCOUNT"));
     setenv ("TALLY_WORKER_ACCOUNT", saved, 1);
     free (saved);
     char *bad_secret [] = { "tally-audit", "--data-dir", data_dir, "--worker-secret", "x", NULL };
-    assert (s_run (bad_secret, error_path) == 2);
-    error = fopen (error_path, "r");
-    assert (error && fgets (line, sizeof line, error));
-    fclose (error);
+    assert (s_run (bad_secret, line, sizeof line) == 2);
     assert (strstr (line, "TALLY_WORKER_SECRET"));
-    assert (unlink (error_path) == 0);
 }
 
 //  Checks every checkpoint: signed by the worker, naming its own seq, and
@@ -576,8 +521,8 @@ main (int argc, char *argv [])
     fflush (stdout);
     zsys_init ();
     assert (sodium_init () >= 0);
-    char data_dir [] = "/tmp/tally_audit_test.XXXXXX";
-    assert (mkdtemp (data_dir));
+    char data_dir [64];
+    th_dir_new (data_dir, sizeof data_dir, "tally_audit_test");
 
     tly_account_t worker;
     assert (tly_account_generate (&worker) == 0);
@@ -590,13 +535,13 @@ main (int argc, char *argv [])
     snprintf (journal_path, sizeof journal_path, "%s/journal", data_dir);
 
     char *no_dir [] = { "tally-audit", NULL };
-    assert (s_run (no_dir, NULL) == 2);
+    assert (s_run (no_dir, NULL, 0) == 2);
     char *help [] = { "tally-audit", "--help", NULL };
-    assert (s_run (help, NULL) == 0);
+    assert (s_run (help, NULL, 0) == 0);
     char *bad_map [] = { "tally-audit", "--data-dir", data_dir, "--map-size", "12x", NULL };
-    assert (s_run (bad_map, NULL) == 2);
+    assert (s_run (bad_map, NULL, 0) == 2);
     char *bad_every [] = { "tally-audit", "--data-dir", data_dir, "--checkpoint-every", "0", NULL };
-    assert (s_run (bad_every, NULL) == 2);
+    assert (s_run (bad_every, NULL, 0) == 2);
     s_test_no_worker (data_dir);
 
     s_server_t server;
@@ -610,11 +555,11 @@ main (int argc, char *argv [])
     //  One writer per journal: a second process on the same directory refuses to start.
     char *second [] = { "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*",
                         NULL };
-    assert (s_run (second, NULL) == 2);
+    assert (s_run (second, NULL, 0) == 2);
     s_test_timer_checkpoint (&server, journal_path, worker.sign_pk);
     assert (s_stop (&server) == 0);
 
-    s_remove_tree (data_dir);
+    th_dir_remove (data_dir);
     if (verbose)
         printf ("OK\n");
     return 0;

@@ -2,14 +2,10 @@
 #include "balance_harness.h"
 
 #include <assert.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tly_sign.h"
 #include "tly_wire.h"
@@ -24,13 +20,8 @@ void
 harness_init (harness_t *test)
 {
     assert (sodium_init () >= 0);
-    sigset_t child;
-    sigemptyset (&child);
-    sigaddset (&child, SIGCHLD);
-    sigprocmask (SIG_BLOCK, &child, NULL);
     memset (test, 0, sizeof *test);
-    strcpy (test->data_dir, "/tmp/tly_balance_process_XXXXXX");
-    assert (mkdtemp (test->data_dir));
+    th_dir_new (test->data_dir, sizeof test->data_dir, "tly_balance_process");
     test->router = zsock_new (ZMQ_ROUTER);
     test->audit = zsock_new (ZMQ_ROUTER);
     test->bus = zsock_new (ZMQ_XSUB);
@@ -60,7 +51,7 @@ harness_init (harness_t *test)
 void
 harness_fini (harness_t *test)
 {
-    assert (test->pid == 0);
+    assert (test->actor == NULL);
     for (size_t r = 0; r < test->n_records; r++)
         tally__stored_record__free_unpacked (test->records [r].stored, NULL);
     assert (zlist_size (test->replies) == 0 && zlist_size (test->appends) == 0);
@@ -77,9 +68,7 @@ harness_fini (harness_t *test)
     zsock_destroy (&test->router);
     zsock_destroy (&test->audit);
     zsock_destroy (&test->bus);
-    char command [sizeof test->data_dir + 16];
-    snprintf (command, sizeof command, "rm -rf %s", test->data_dir);
-    assert (system (command) == 0);
+    th_dir_remove (test->data_dir);
 }
 
 void
@@ -89,43 +78,30 @@ harness_start (harness_t *test)
     snprintf (partitions, sizeof partitions, "%d", HARNESS_PARTITIONS);
     snprintf (heartbeat, sizeof heartbeat, "%d", HARNESS_HEARTBEAT_MS);
     snprintf (timeout, sizeof timeout, "%d", HARNESS_TIMEOUT_MS);
-    test->pid = fork ();
-    assert (test->pid >= 0);
-    if (test->pid == 0) {
-        //  The actor ends with the test, even when the test fails.
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        sigset_t none;
-        sigemptyset (&none);
-        sigprocmask (SIG_SETMASK, &none, NULL);
-        execl (TALLY_BALANCE_BIN, "tally-balance", "--data-dir", test->data_dir,
-               "--name", "balance-test", "--router", test->router_endpoint,
-               "--audit", test->audit_endpoint, "--bus", test->bus_endpoint,
-               "--partitions", partitions, "--heartbeat-ms", heartbeat,
-               "--audit-timeout-ms", timeout, "--snapshot-every", "3",
-               "--worker", test->worker_id, "--worker-secret", test->worker_secret,
-               "--log-level", "debug",
-               test->lease_ms ? "--snapshot-lease-ms" : (char *) NULL, test->lease_ms,
-               (char *) NULL);
-        perror ("execl " TALLY_BALANCE_BIN);
-        _exit (127);
-    }
+    char *argv [] = {
+        TALLY_BALANCE_BIN, "--data-dir", test->data_dir,
+        "--name", "balance-test", "--router", test->router_endpoint,
+        "--audit", test->audit_endpoint, "--bus", test->bus_endpoint,
+        "--partitions", partitions, "--heartbeat-ms", heartbeat,
+        "--audit-timeout-ms", timeout, "--snapshot-every", "3",
+        "--worker", test->worker_id, "--worker-secret", test->worker_secret,
+        "--log-level", "debug",
+        test->lease_ms ? "--snapshot-lease-ms" : NULL, (char *) test->lease_ms, NULL
+    };
+    assert (test->actor == NULL);
+    test->actor = th_process_new ("tally-balance", argv);
+    th_process_start (test->actor);
 }
 
 int
 harness_stop (harness_t *test)
 {
-    assert (kill (test->pid, SIGTERM) == 0);
-    sigset_t child;
-    sigemptyset (&child);
-    sigaddset (&child, SIGCHLD);
-    struct timespec deadline = { HARNESS_DEADLINE_MS / 1000, 0 };
-    int status = 0;
-    while (waitpid (test->pid, &status, WNOHANG) == 0)
-        assert (sigtimedwait (&child, NULL, &deadline) == SIGCHLD);
-    test->pid = 0;
+    assert (test->actor);
+    int code = th_process_stop (test->actor, HARNESS_DEADLINE_MS);
+    th_process_destroy (&test->actor);
     zframe_destroy (&test->actor_at_router);
     zframe_destroy (&test->actor_at_audit);
-    return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+    return code;
 }
 
 //  ---------------------------------------------------------------- the fake audit writer

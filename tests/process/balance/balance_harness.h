@@ -1,7 +1,7 @@
-//  balance_harness - the real tally-balance binary between a fake router, a
-//  fake audit writer (ROUTER sockets) and a fake update bus (an XSUB that
-//  subscribes to everything, as the router's does), all on free loopback
-//  ports. For the process tests only.
+//  balance_harness - the real tally-balance binary (started and stopped on
+//  the test harness) between a fake router, a fake audit writer (ROUTER
+//  sockets) and a fake update bus (an XSUB that subscribes to everything, as
+//  the router's does), all on free loopback ports. For the process tests only.
 #ifndef BALANCE_HARNESS_H_INCLUDED
 #define BALANCE_HARNESS_H_INCLUDED
 
@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "harness.h"
 #include "tally.pb-c.h"
 #include "tly_account.h"
 #include "tly_limits.h"
@@ -29,7 +30,7 @@ typedef struct {
 } harness_record_t;
 
 typedef struct {
-    pid_t pid;
+    th_process_t *actor;                //  the real tally-balance, while it runs
     char data_dir [64];
     char router_endpoint [64];
     char audit_endpoint [64];
@@ -72,7 +73,7 @@ void harness_init (harness_t *test);
 //  Removes the data directory and frees everything.
 void harness_fini (harness_t *test);
 void harness_start (harness_t *test);
-//  SIGTERM, then the exit status within the deadline.
+//  SIGTERM, then the exit status within the deadline (137: it had to be killed).
 int  harness_stop (harness_t *test);
 
 //  Receives from every socket until wait_ms passed or want is there: hellos

@@ -297,9 +297,9 @@ main (void)
     s_seen_t before [S_OBJECTS], after [S_OBJECTS];
     s_capture (&test, 60, alice.partition, ids, before);
     assert (harness_stop (&test) == 0);
-    char command [256];
-    snprintf (command, sizeof command, "rm -rf %s/balance/balance-test", test.data_dir);
-    assert (system (command) == 0);
+    char path [256];
+    snprintf (path, sizeof path, "%s/balance/balance-test", test.data_dir);
+    th_dir_remove (path);
     harness_start (&test);
     harness_connect_actor (&test, owned, 3, S_EPOCH + 2);
     assert (test.read_after [alice.partition] == 0);
@@ -308,8 +308,8 @@ main (void)
 
     //  The state corrupt: moved aside, rebuilt, the same objects.
     assert (harness_stop (&test) == 0);
-    snprintf (command, sizeof command, "%s/balance/balance-test/data.mdb", test.data_dir);
-    int fd = open (command, O_WRONLY | O_TRUNC);
+    snprintf (path, sizeof path, "%s/balance/balance-test/data.mdb", test.data_dir);
+    int fd = open (path, O_WRONLY | O_TRUNC);
     assert (fd != -1);
     char garbage [8192];
     memset (garbage, 0x5a, sizeof garbage);
@@ -318,8 +318,8 @@ main (void)
     harness_start (&test);
     harness_connect_actor (&test, owned, 3, S_EPOCH + 3);
     assert (test.read_after [alice.partition] == 0);
-    snprintf (command, sizeof command, "%s/balance", test.data_dir);
-    assert (s_moved_aside (command) == 1);
+    snprintf (path, sizeof path, "%s/balance", test.data_dir);
+    assert (s_moved_aside (path) == 1);
     s_capture (&test, 80, alice.partition, ids, after);
     s_expect_same (before, after);
     for (size_t i = 0; i < S_OBJECTS; i++)

@@ -5,12 +5,7 @@
 //  that does not follow; export writes one valid JSON line per record; and
 //  replay --compare agrees with a ledger rebuilt from the journal, names a
 //  balance changed behind its back, and calls a lagging ledger in flux.
-//
-//  usage: audit_cli_test PATH-TO-tally
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <sodium.h>
@@ -18,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "audit_workload.h"
+#include "harness.h"
 #include "tly_journal.h"
 #include "tly_ledger.h"
 
@@ -33,9 +28,9 @@
 #define S_FLIPPED_SEQ    1234
 #define S_DELETED_SEQ    2001
 #define S_OUTPUT_MAX     (64 << 20)
+#define S_COMMAND_MS     120000          //  longest one command may run
 
-static const char *s_tally;             //  the binary under test
-static char s_root [] = "/tmp/audit_cli_test.XXXXXX";
+static char s_root [64];                //  the scratch directory
 
 //  ---------------------------------------------------------------- helpers
 
@@ -49,35 +44,26 @@ s_path (const char *name)
     return path;
 }
 
-//  Runs tally with args; returns its exit code and its stdout (caller frees).
+//  Runs tally with args (args [0] is its name); returns its exit code and its
+//  stdout (caller frees).
 static int
 s_run (char **output, char *const args [])
 {
-    char *out_path = s_path ("stdout.txt");
-    pid_t pid = fork ();
-    assert (pid >= 0);
-    if (pid == 0) {
-        int fd = open (out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        assert (fd >= 0);
-        dup2 (fd, STDOUT_FILENO);
-        execv (s_tally, args);
-        _exit (127);
+    char *argv [32] = { TALLY_CLI_BIN };
+    size_t count = 1;
+    while (args [count]) {
+        assert (count + 1 < sizeof argv / sizeof argv [0]);
+        argv [count] = args [count];
+        count++;
     }
-    int status;
-    assert (waitpid (pid, &status, 0) == pid);
-    assert (WIFEXITED (status));
-    FILE *file = fopen (out_path, "r");
-    assert (file);
-    char *text = calloc (1, S_OUTPUT_MAX);
-    assert (text);
-    size_t size = fread (text, 1, S_OUTPUT_MAX - 1, file);
-    assert (size < S_OUTPUT_MAX - 1);
-    fclose (file);
+    char *text = NULL;
+    int code = th_run (argv, NULL, TH_OUTPUT_CAPTURE_STDOUT, &text, S_COMMAND_MS);
+    assert (strlen (text) < S_OUTPUT_MAX - 1);
     if (output)
         *output = text;
     else
         free (text);
-    return WEXITSTATUS (status);
+    return code;
 }
 
 static void
@@ -486,22 +472,11 @@ s_test_compare (char *journal, char *data_dir)
                                     NULL });
 }
 
-static int
-s_remove (const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void) info;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
 int
-main (int argc, char *argv [])
+main (void)
 {
-    assert (argc == 2);
-    s_tally = argv [1];
     assert (sodium_init () >= 0);
-    assert (mkdtemp (s_root));
+    th_dir_new (s_root, sizeof s_root, "audit_cli_test");
     assert (mkdir (s_path ("up"), 0700) == 0 && mkdir (s_path ("up/audit"), 0700) == 0);
     char *data_dir = strdup (s_path ("up"));
     char *journal = strdup (s_path ("up/audit/journal"));
@@ -532,7 +507,7 @@ main (int argc, char *argv [])
     audit_workload_destroy (&workload);
     free (data_dir);
     free (journal);
-    assert (nftw (s_root, s_remove, 16, FTW_DEPTH | FTW_PHYS) == 0);
+    th_dir_remove (s_root);
     printf ("audit_cli_test: OK\n");
     return 0;
 }

@@ -44,7 +44,7 @@ void
 cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t size,
                char *flags [])
 {
-    snprintf (endpoint, size, "tcp://127.0.0.1:%d", gateway_harness_free_port ());
+    snprintf (endpoint, size, "tcp://127.0.0.1:%d", th_free_port ());
     char *argv [32] = { NULL, "--bind", endpoint, "--router", cluster->router_endpoint,
                         "--bus", cluster->bus_endpoint };
     size_t count = 7;
@@ -52,7 +52,7 @@ cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t
         CHECK (count + 1 < sizeof (argv) / sizeof (argv [0]));
         argv [count++] = flags [index];
     }
-    gateway_harness_start (argv, worker_id);
+    gateway_start (argv, worker_id);
 }
 
 static cluster_object_t *
@@ -407,7 +407,7 @@ client_expect_object (cluster_t *cluster, zsock_t *client, uint64_t request_id,
 {
     Tally__ClientReply *reply = client_reply (cluster, client);
     uint64_t got = client_version_of (cluster, reply, id);
-    if (gateway_harness_verbose && (reply->request_id != request_id || reply->push != push
+    if (th_verbose && (reply->request_id != request_id || reply->push != push
                                     || got != version))
         printf ("   got request_id=%llu push=%d version=%llu\n",
                 (unsigned long long) reply->request_id, (int) reply->push,
@@ -422,7 +422,7 @@ client_expect_error (cluster_t *cluster, zsock_t *client, uint64_t request_id,
                      Tally__PushKind push, Tally__ErrorCode code, const char *part)
 {
     Tally__ClientReply *reply = client_reply (cluster, client);
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("   request_id=%llu push=%d %s \"%s\"\n", (unsigned long long) reply->request_id,
                 (int) reply->push, reply->error? tly_error_name (reply->error->code): "(none)",
                 reply->error? reply->error->message: "");

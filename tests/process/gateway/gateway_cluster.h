@@ -18,7 +18,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "gateway_harness.h"
+#include "gateway_process.h"
 #include "tally.pb-c.h"
 #include "tly_account.h"
 

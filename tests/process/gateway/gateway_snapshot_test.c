@@ -50,7 +50,7 @@ s_expect_again (cluster_t *cluster, zframe_t **identity_p, const char *id,
 {
     Tally__GatewayToRouter *request = cluster_expect_request (cluster, identity_p, id, reader);
     int64_t waited_ms = tly_mono_ms () - replied_ms;
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("   asked again after %lld ms\n", (long long) waited_ms);
     CHECK (waited_ms >= TLY_GATEWAY_BUS_WAIT_MS);
     return request;
@@ -74,7 +74,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     snprintf (last_attempt, sizeof (last_attempt), "after %d requests",
               TLY_GATEWAY_SNAPSHOT_ATTEMPTS);
 
-    gateway_harness_step ("SnapshotReply first at the gateway: the snapshot comes from the bus");
+    th_step ("SnapshotReply first at the gateway: the snapshot comes from the bus");
     client_subscribe (one, &world->alice, world->balance, 1, false);
     cluster_expect_bus (cluster, world->balance, true);
     s_answer_unseen (cluster, world->balance, &world->alice, 3, first);
@@ -84,7 +84,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     cluster_publish (cluster, world->balance, 4);
     client_expect_object (cluster, one, 1, UPDATE, world->balance, 4, OK);
 
-    gateway_harness_step ("the bus snapshot first: delivered at once; the late reply changes"
+    th_step ("the bus snapshot first: delivered at once; the late reply changes"
                           " nothing");
     client_subscribe (one, &world->bob, world->bob_balance, 2, false);
     cluster_expect_bus (cluster, world->bob_balance, true);
@@ -97,7 +97,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     cluster_publish (cluster, world->bob_balance, 6);
     client_expect_object (cluster, one, 2, UPDATE, world->bob_balance, 6, OK);
 
-    gateway_harness_step ("a snapshot published before the gateway's subscription reached the"
+    th_step ("a snapshot published before the gateway's subscription reached the"
                           " bus is lost: asked again, delivered");
     client_subscribe (one, &world->alice, world->log, 3, false);
     request = cluster_expect_request (cluster, &identity, world->log, &world->alice);
@@ -108,7 +108,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     client_expect_object (cluster, one, 3, NOT_PUSHED, world->log, 2, OK);
     cluster_expect_bus (cluster, world->log, true);
 
-    gateway_harness_step ("another gateway's snapshot, a stale one and garbage are not delivered");
+    th_step ("another gateway's snapshot, a stale one and garbage are not delivered");
     client_subscribe (one, &world->alice, world->root, 4, false);
     cluster_expect_bus (cluster, world->root, true);
     replied_ms = s_answer_unseen (cluster, world->root, &world->alice, 7, first);
@@ -122,20 +122,20 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     cluster_answer (cluster, &identity, &request, 9, OK, CLUSTER_BUS_FIRST);
     client_expect_object (cluster, one, 4, NOT_PUSHED, world->root, 9, OK);
 
-    gateway_harness_step ("someone else's snapshot is no update: no gap, no resync");
+    th_step ("someone else's snapshot is no update: no gap, no resync");
     cluster_publish_for (cluster, world->root, 11, other, sizeof (other));
     cluster_publish (cluster, world->root, 10);
     client_expect_object (cluster, one, 4, UPDATE, world->root, 10, OK);
     client_barrier (cluster, one, 102);
 
-    gateway_harness_step ("a resync whose snapshot the bus does not bring: asked again, SNAPSHOT");
+    th_step ("a resync whose snapshot the bus does not bring: asked again, SNAPSHOT");
     cluster_publish (cluster, world->balance, 6);
     replied_ms = s_answer_unseen (cluster, world->balance, &world->alice, 6, NULL);
     request = s_expect_again (cluster, &identity, world->balance, &world->alice, replied_ms);
     cluster_answer (cluster, &identity, &request, 6, OK, CLUSTER_REPLY_FIRST);
     client_expect_object (cluster, one, 1, SNAPSHOT, world->balance, 6, OK);
 
-    gateway_harness_step ("no snapshot on the bus after the last request: the subscribe gets"
+    th_step ("no snapshot on the bus after the last request: the subscribe gets"
                           " TIMEOUT, the topic is dropped");
     client_subscribe (two, &world->bob, world->bob_root, 1, false);
     cluster_expect_bus (cluster, world->bob_root, true);
@@ -145,7 +145,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     cluster_expect_bus (cluster, world->bob_root, false);
     client_barrier (cluster, two, 2);
 
-    gateway_harness_step ("the same for a resync: ENDED with TIMEOUT");
+    th_step ("the same for a resync: ENDED with TIMEOUT");
     cluster_publish (cluster, world->bob_balance, 8);
     for (int attempt = 1; attempt <= TLY_GATEWAY_SNAPSHOT_ATTEMPTS; attempt++)
         s_answer_unseen (cluster, world->bob_balance, &world->bob, 8, NULL);
@@ -157,7 +157,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     memcpy (instance, cluster->instance, CLUSTER_INSTANCE_BYTES);
     zsock_destroy (&one);
     zsock_destroy (&two);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
@@ -172,7 +172,7 @@ s_test_new_instance (const world_t *world, const uint8_t old [CLUSTER_INSTANCE_B
     cluster_start (cluster, world->worker_id, endpoint, sizeof (endpoint), flags);
     zsock_t *client = client_new (endpoint, 0, 0);
 
-    gateway_harness_step ("a new run, a new instance: the old one's snapshots are not delivered");
+    th_step ("a new run, a new instance: the old one's snapshots are not delivered");
     client_subscribe (client, &world->alice, world->balance, 1, false);
     cluster_expect_bus (cluster, world->balance, true);
     zframe_t *identity = NULL;
@@ -187,14 +187,14 @@ s_test_new_instance (const world_t *world, const uint8_t old [CLUSTER_INSTANCE_B
     client_expect_object (cluster, client, 1, NOT_PUSHED, world->balance, 6, OK);
 
     zsock_destroy (&client);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
 int
 main (int argc, char *argv [])
 {
-    gateway_harness_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
     CHECK (sodium_init () >= 0);
     zsys_init ();
     zsys_set_linger (0);
@@ -214,7 +214,7 @@ main (int argc, char *argv [])
     uint8_t instance [CLUSTER_INSTANCE_BYTES];
     s_test_bus_snapshots (&world, instance);
     s_test_new_instance (&world, instance);
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("gateway_snapshot_test: OK\n");
     return 0;
 }

@@ -32,7 +32,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
 {
     cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
     cluster->order = order;
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf (" = snapshots answered %s\n",
                 order == CLUSTER_REPLY_FIRST? "SnapshotReply first": "bus first");
     char endpoint [64];
@@ -47,21 +47,21 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     zframe_t *identity = NULL;
     Tally__GatewayToRouter *request = NULL;
 
-    gateway_harness_step ("subscribe: bus topic, snapshot request, the bus snapshot as the answer");
+    th_step ("subscribe: bus topic, snapshot request, the bus snapshot as the answer");
     client_subscribe_answered (cluster, one, &accounts->alice, balance, 1, true, 1);
 
-    gateway_harness_step ("updates v2, v3: UPDATE pushes, in order");
+    th_step ("updates v2, v3: UPDATE pushes, in order");
     cluster_publish (cluster, balance, 2);
     cluster_publish (cluster, balance, 3);
     client_expect_object (cluster, one, 1, UPDATE, balance, 2, OK);
     client_expect_object (cluster, one, 1, UPDATE, balance, 3, OK);
 
-    gateway_harness_step ("a duplicate v3 is dropped; v4 follows");
+    th_step ("a duplicate v3 is dropped; v4 follows");
     cluster_publish (cluster, balance, 3);
     cluster_publish (cluster, balance, 4);
     client_expect_object (cluster, one, 1, UPDATE, balance, 4, OK);
 
-    gateway_harness_step ("v6 after v4 (a gap): a new snapshot request, pushed as SNAPSHOT");
+    th_step ("v6 after v4 (a gap): a new snapshot request, pushed as SNAPSHOT");
     cluster_publish (cluster, balance, 6);
     request = cluster_expect_request (cluster, &identity, balance, &accounts->alice);
     cluster_answer (cluster, &identity, &request, 6, OK, order);
@@ -69,7 +69,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     cluster_publish (cluster, balance, 7);
     client_expect_object (cluster, one, 1, UPDATE, balance, 7, OK);
 
-    gateway_harness_step ("updates before the bus snapshot are held: newer ones follow it");
+    th_step ("updates before the bus snapshot are held: newer ones follow it");
     client_subscribe (one, &accounts->bob, bob_balance, 2, false);
     cluster_expect_bus (cluster, bob_balance, true);
     request = cluster_expect_request (cluster, &identity, bob_balance, &accounts->bob);
@@ -85,7 +85,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     cluster_publish (cluster, bob_balance, 7);
     client_expect_object (cluster, one, 2, UPDATE, bob_balance, 7, OK);
 
-    gateway_harness_step ("permission denied: the error, nothing else; the topic is dropped");
+    th_step ("permission denied: the error, nothing else; the topic is dropped");
     client_subscribe (two, &accounts->stranger, root, 10, false);
     cluster_expect_bus (cluster, root, true);
     request = cluster_expect_request (cluster, &identity, root, &accounts->stranger);
@@ -94,19 +94,19 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     cluster_expect_bus (cluster, root, false);
     client_expect_quiet (cluster, two, 11);
 
-    gateway_harness_step ("bad signature: BAD_SIGNATURE, nothing reaches the router");
+    th_step ("bad signature: BAD_SIGNATURE, nothing reaches the router");
     client_subscribe (two, &accounts->stranger, balance, 12, true);
     client_expect_error (cluster, two, 12, NOT_PUSHED, TALLY__ERROR_CODE__BAD_SIGNATURE,
                          "does not verify for reader");
 
-    gateway_harness_step ("two clients on one object: the snapshot goes to its requester only,"
+    th_step ("two clients on one object: the snapshot goes to its requester only,"
                           " every update to both");
     client_subscribe_answered (cluster, two, &accounts->alice, balance, 13, false, 8);
     cluster_publish (cluster, balance, 9);
     client_expect_object (cluster, one, 1, UPDATE, balance, 9, OK);
     client_expect_object (cluster, two, 13, UPDATE, balance, 9, OK);
 
-    gateway_harness_step ("unsubscribe: no more pushes; the topic goes with its last subscriber");
+    th_step ("unsubscribe: no more pushes; the topic goes with its last subscriber");
     size_t size = 0;
     uint8_t *bytes = NULL;
     bytes = gateway_fixture_unsubscribe (balance, 14, &size);
@@ -123,7 +123,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     client_send (one, bytes, size);
     client_expect_empty (cluster, one, 4);
 
-    gateway_harness_step ("a vanished client: its subscriptions end at the next push");
+    th_step ("a vanished client: its subscriptions end at the next push");
     char bob_root [TLY_ID_MAX];
     tly_user_object_id (TLY_OBJ_ROOT, accounts->bob.sign_pk, PARTITIONS, bob_root);
     zsock_t *vanishing = client_new (endpoint, 0, 0);
@@ -138,7 +138,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
 
     zsock_destroy (&one);
     zsock_destroy (&two);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
@@ -157,7 +157,7 @@ s_test_slow_client (const accounts_t *accounts)
     tly_user_object_id (TLY_OBJ_PURCHASE_LOG, accounts->alice.sign_pk, PARTITIONS, log);
     cluster->answer = true;
 
-    gateway_harness_step ("a slow client does not delay another on the same object");
+    th_step ("a slow client does not delay another on the same object");
     zsock_t *slow = client_new (endpoint, 10, 4096);
     zsock_t *fast = client_new (endpoint, 0, 0);
     client_subscribe (slow, &accounts->alice, log, 30, false);
@@ -177,11 +177,11 @@ s_test_slow_client (const accounts_t *accounts)
         version += SLOW_BATCH;
     }
     uint64_t newest = version - 1;
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("   the slow client fell behind; %llu updates published\n",
                 (unsigned long long) newest - 1);
 
-    gateway_harness_step ("reading again, it gets what was queued, then a SLOW_CONSUMER snapshot");
+    th_step ("reading again, it gets what was queued, then a SLOW_CONSUMER snapshot");
     uint64_t expected = 2;
     while (true) {
         Tally__ClientReply *reply = client_reply (cluster, slow);
@@ -199,14 +199,14 @@ s_test_slow_client (const accounts_t *accounts)
     }
     CHECK (expected - 1 < newest);         //  it did miss some
 
-    gateway_harness_step ("then updates resume for both");
+    th_step ("then updates resume for both");
     cluster_publish (cluster, log, newest + 1);
     client_expect_object (cluster, fast, 5, UPDATE, log, newest + 1, OK);
     client_expect_object (cluster, slow, 30, UPDATE, log, newest + 1, OK);
 
     zsock_destroy (&slow);
     zsock_destroy (&fast);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
@@ -228,7 +228,7 @@ s_test_limits (const accounts_t *accounts)
     }
     zframe_t *identity = NULL;
 
-    gateway_harness_step ("snapshots in flight over --max-pending: UNAVAILABLE at once");
+    th_step ("snapshots in flight over --max-pending: UNAVAILABLE at once");
     int64_t sent_ms = tly_mono_ms ();
     client_subscribe (one, &accounts->alice, ids [0], 1, false);
     cluster_expect_bus (cluster, ids [0], true);
@@ -238,7 +238,7 @@ s_test_limits (const accounts_t *accounts)
     client_expect_error (cluster, two, 1, NOT_PUSHED, TALLY__ERROR_CODE__UNAVAILABLE,
                          "snapshots in flight (limit 1)");
 
-    gateway_harness_step ("no snapshot within --timeout-ms: TIMEOUT, the topic is dropped");
+    th_step ("no snapshot within --timeout-ms: TIMEOUT, the topic is dropped");
     client_expect_error (cluster, one, 1, NOT_PUSHED, TALLY__ERROR_CODE__TIMEOUT, "within 300 ms");
     CHECK (tly_mono_ms () - sent_ms >= SNAPSHOT_TIMEOUT_MS);
     cluster_expect_bus (cluster, ids [0], false);
@@ -246,25 +246,25 @@ s_test_limits (const accounts_t *accounts)
     cluster_answer (cluster, &identity, &held, 1, OK, CLUSTER_BUS_NEVER);
     client_expect_quiet (cluster, one, 2);
 
-    gateway_harness_step ("over --max-subscriptions: TOO_MANY_SUBSCRIPTIONS");
+    th_step ("over --max-subscriptions: TOO_MANY_SUBSCRIPTIONS");
     client_subscribe_answered (cluster, one, &accounts->alice, ids [0], 3, true, 1);
     client_subscribe_answered (cluster, one, &accounts->alice, ids [1], 4, true, 1);
     client_subscribe (one, &accounts->alice, ids [2], 5, false);
     client_expect_error (cluster, one, 5, NOT_PUSHED, TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS,
                          "client has 2 subscriptions (limit 2)");
 
-    gateway_harness_step ("subscribing again replaces: a new snapshot, pushes under the new id");
+    th_step ("subscribing again replaces: a new snapshot, pushes under the new id");
     client_subscribe_answered (cluster, one, &accounts->alice, ids [0], 6, false, 3);
     cluster_publish (cluster, ids [0], 4);
     client_expect_object (cluster, one, 6, UPDATE, ids [0], 4, OK);
 
-    gateway_harness_step ("over --max-subscriptions-total: UNAVAILABLE");
+    th_step ("over --max-subscriptions-total: UNAVAILABLE");
     client_subscribe_answered (cluster, two, &accounts->alice, ids [2], 2, true, 1);
     client_subscribe (two, &accounts->alice, ids [3], 3, false);
     client_expect_error (cluster, two, 3, NOT_PUSHED, TALLY__ERROR_CODE__UNAVAILABLE,
                          "gateway serves 3 subscriptions (limit 3)");
 
-    gateway_harness_step ("an object of a partition beyond --partitions: NOT_FOUND");
+    th_step ("an object of a partition beyond --partitions: NOT_FOUND");
     char beyond [TLY_ID_MAX];
     uint8_t tail [16] = { 0 };
     tly_object_id (TLY_OBJ_BALANCE, PARTITIONS + 44, tail, beyond);
@@ -274,7 +274,7 @@ s_test_limits (const accounts_t *accounts)
 
     zsock_destroy (&one);
     zsock_destroy (&two);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
@@ -291,7 +291,7 @@ s_test_ttl (const accounts_t *accounts)
     tly_user_object_id (TLY_OBJ_BALANCE, accounts->alice.sign_pk, PARTITIONS, balance);
     tly_user_object_id (TLY_OBJ_BALANCE, accounts->bob.sign_pk, PARTITIONS, bob_balance);
 
-    gateway_harness_step ("a client silent for --client-ttl-ms loses its subscriptions");
+    th_step ("a client silent for --client-ttl-ms loses its subscriptions");
     int64_t silent_since_ms = tly_mono_ms ();
     client_subscribe_answered (cluster, silent, &accounts->alice, balance, 1, true, 1);
     client_subscribe_answered (cluster, pinging, &accounts->bob, bob_balance, 1, true, 1);
@@ -305,20 +305,20 @@ s_test_ttl (const accounts_t *accounts)
     CHECK (tly_mono_ms () - silent_since_ms >= 500);
     client_expect_error (cluster, silent, 1, ENDED, TALLY__ERROR_CODE__TIMEOUT, "no message from");
 
-    gateway_harness_step ("the client that pinged still gets its updates");
+    th_step ("the client that pinged still gets its updates");
     cluster_publish (cluster, bob_balance, 2);
     client_expect_object (cluster, pinging, 1, UPDATE, bob_balance, 2, OK);
 
     zsock_destroy (&silent);
     zsock_destroy (&pinging);
-    gateway_harness_stop ();
+    gateway_stop ();
     cluster_destroy (&cluster);
 }
 
 int
 main (int argc, char *argv [])
 {
-    gateway_harness_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
     CHECK (sodium_init () >= 0);
     zsys_init ();
     zsys_set_linger (0);
@@ -334,7 +334,7 @@ main (int argc, char *argv [])
     s_test_slow_client (&accounts);
     s_test_limits (&accounts);
     s_test_ttl (&accounts);
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("gateway_stream_test: OK\n");
     return 0;
 }

@@ -7,7 +7,7 @@
 #include <czmq.h>
 #include <sodium.h>
 #include "gateway_fixture.h"
-#include "gateway_harness.h"
+#include "gateway_process.h"
 #include "tally.pb-c.h"
 #include "tly_account.h"
 #include "tly_partition.h"
@@ -60,7 +60,7 @@ static void
 s_expect_error (zsock_t *client, uint64_t request_id, Tally__ErrorCode code, const char *part)
 {
     Tally__ClientReply *reply = s_client_reply (client);
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("   request_id=%llu %s \"%s\"\n", (unsigned long long) reply->request_id,
                 reply->error? tly_error_name (reply->error->code): "(none)",
                 reply->error? reply->error->message: "");
@@ -188,32 +188,32 @@ static void
 s_test_startup_errors (const char *worker_id)
 {
     char out [1024];
-    gateway_harness_step ("missing worker: exit 2 naming TALLY_WORKER_ACCOUNT");
+    th_step ("missing worker: exit 2 naming TALLY_WORKER_ACCOUNT");
     char *bare [] = { NULL, NULL };
-    CHECK (gateway_harness_run (bare, NULL, out, sizeof (out)) == 2);
+    CHECK (gateway_run (bare, NULL, out, sizeof (out)) == 2);
     CHECK (strstr (out, "TALLY_WORKER_ACCOUNT") && strchr (out, '\n') == out + strlen (out) - 1);
 
-    gateway_harness_step ("malformed worker in the environment: exit 2 naming"
+    th_step ("malformed worker in the environment: exit 2 naming"
                           " TALLY_WORKER_ACCOUNT");
-    CHECK (gateway_harness_run (bare, "co_znotanaccount", out, sizeof (out)) == 2);
+    CHECK (gateway_run (bare, "co_znotanaccount", out, sizeof (out)) == 2);
     CHECK (strstr (out, "TALLY_WORKER_ACCOUNT") && strchr (out, '\n') == out + strlen (out) - 1);
 
-    gateway_harness_step ("malformed flag values: exit 2, one line");
+    th_step ("malformed flag values: exit 2, one line");
     char *zero [] = { NULL, "--worker", (char *) worker_id, "--partitions", "0", NULL };
-    CHECK (gateway_harness_run (zero, NULL, out, sizeof (out)) == 2);
+    CHECK (gateway_run (zero, NULL, out, sizeof (out)) == 2);
     CHECK (strstr (out, "--partitions") && strchr (out, '\n') == out + strlen (out) - 1);
     char *queue [] = { NULL, "--worker", (char *) worker_id, "--client-queue", "0", NULL };
-    CHECK (gateway_harness_run (queue, NULL, out, sizeof (out)) == 2);
+    CHECK (gateway_run (queue, NULL, out, sizeof (out)) == 2);
     CHECK (strstr (out, "--client-queue") && strchr (out, '\n') == out + strlen (out) - 1);
     char *ttl [] = { NULL, "--worker", (char *) worker_id, "--client-ttl-ms", "soon", NULL };
-    CHECK (gateway_harness_run (ttl, NULL, out, sizeof (out)) == 2);
+    CHECK (gateway_run (ttl, NULL, out, sizeof (out)) == 2);
     CHECK (strstr (out, "--client-ttl-ms") && strchr (out, '\n') == out + strlen (out) - 1);
     char *unknown [] = { NULL, "--frobnicate", NULL };
-    CHECK (gateway_harness_run (unknown, worker_id, out, sizeof (out)) == 2);
+    CHECK (gateway_run (unknown, worker_id, out, sizeof (out)) == 2);
 
-    gateway_harness_step ("--help: usage on stdout, exit 0");
+    th_step ("--help: usage on stdout, exit 0");
     char *help [] = { NULL, "--help", NULL };
-    CHECK (gateway_harness_run (help, NULL, out, sizeof (out)) == 0);
+    CHECK (gateway_run (help, NULL, out, sizeof (out)) == 0);
     CHECK (strstr (out, "usage: tally-gateway") && strstr (out, "--max-pending"));
     CHECK (strstr (out, "--bus") && strstr (out, "--client-queue"));
     CHECK (strstr (out, "--client-ttl-ms"));
@@ -223,7 +223,7 @@ s_test_startup_errors (const char *worker_id)
 int
 main (int argc, char *argv [])
 {
-    gateway_harness_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
     CHECK (sodium_init () >= 0);
     zsys_init ();
     zsys_set_linger (0);
@@ -243,12 +243,12 @@ main (int argc, char *argv [])
     char router_endpoint [64], client_endpoint [64];
     snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", router_port);
     snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              gateway_harness_free_port ());
+              th_free_port ());
 
     //  --max-pending 1 puts the in-flight limit where one test can touch it.
     char *gateway_argv [] = { NULL, "--bind", client_endpoint, "--router", router_endpoint,
                               "--timeout-ms", "300", "--max-pending", "1", NULL };
-    gateway_harness_start (gateway_argv, worker_id);
+    gateway_start (gateway_argv, worker_id);
     zsock_t *client = zsock_new (ZMQ_DEALER);
     CHECK (client);
     zsock_set_linger (client, 0);
@@ -258,12 +258,12 @@ main (int argc, char *argv [])
     gateway_fixture_t valid = gateway_fixture_valid (&user, worker.sign_pk, now_ms);
     gateway_fixture_t spec = valid;
 
-    gateway_harness_step ("valid envelope of 3 messages round-trips with its request_id and"
+    th_step ("valid envelope of 3 messages round-trips with its request_id and"
                           " partition");
     spec.messages = 3;
     s_round_trip (client, router, &spec, 1);
 
-    gateway_harness_step ("rejections: exact code, nothing reaches the router");
+    th_step ("rejections: exact code, nothing reaches the router");
     spec = valid; spec.forge = true;
     s_client_send_spec (client, &spec, 10, NULL);
     s_expect_error (client, 10, TALLY__ERROR_CODE__BAD_SIGNATURE, "does not verify for sender");
@@ -307,11 +307,11 @@ main (int argc, char *argv [])
     CHECK (zmsg_send (&two_frames, client) == 0);
     s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "2 data frames");
 
-    gateway_harness_step ("after the rejections a valid envelope still works, and is the router's"
+    th_step ("after the rejections a valid envelope still works, and is the router's"
                           " first message");
     s_round_trip (client, router, &valid, 20);
 
-    gateway_harness_step ("over --max-pending: UNAVAILABLE at once, the request in flight still"
+    th_step ("over --max-pending: UNAVAILABLE at once, the request in flight still"
                           " answered");
     Tally__ClientRequest *first = NULL;
     s_client_send_spec (client, &valid, 30, &first);
@@ -324,7 +324,7 @@ main (int argc, char *argv [])
     tally__gateway_to_router__free_unpacked (held, NULL);
     tally__client_request__free_unpacked (first, NULL);
 
-    gateway_harness_step ("router silent: TIMEOUT; its late reply is dropped");
+    th_step ("router silent: TIMEOUT; its late reply is dropped");
     int64_t sent_ms = tly_mono_ms ();
     s_client_send_spec (client, &valid, 40, &first);
     held = s_router_expect_route (router, &identity, &user, first);
@@ -336,7 +336,7 @@ main (int argc, char *argv [])
     //  The next reply the client sees is for the next request, not the late one.
     s_round_trip (client, router, &valid, 41);
 
-    gateway_harness_step ("status: forwarded to the router and answered");
+    th_step ("status: forwarded to the router and answered");
     size_t size = 0;
     uint8_t *status_frame = gateway_fixture_status (50, &size);
     s_client_send (client, status_frame, size);
@@ -363,7 +363,7 @@ main (int argc, char *argv [])
     CHECK (reply->status->actors == 2 && reply->status->epoch == 7);
     tally__client_reply__free_unpacked (reply, NULL);
 
-    gateway_harness_step ("status with the router silent: TIMEOUT");
+    th_step ("status with the router silent: TIMEOUT");
     s_client_send (client, status_frame, size);
     asked = s_router_recv (router, &identity);
     CHECK (asked->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_STATUS_ID);
@@ -372,24 +372,24 @@ main (int argc, char *argv [])
     tally__gateway_to_router__free_unpacked (asked, NULL);
     free (status_frame);
 
-    gateway_harness_step ("bind in use: exit 2 with one line");
+    th_step ("bind in use: exit 2 with one line");
     char out [1024];
-    CHECK (gateway_harness_run (gateway_argv, worker_id, out, sizeof (out)) == 2);
+    CHECK (gateway_run (gateway_argv, worker_id, out, sizeof (out)) == 2);
     CHECK (strstr (out, "cannot bind"));
 
-    gateway_harness_step ("SIGTERM: clean exit 0");
-    gateway_harness_stop ();
+    th_step ("SIGTERM: clean exit 0");
+    gateway_stop ();
     zsock_destroy (&client);
 
     //  With no router listening, the first envelope waits in the queue to the
     //  router (one deep at --max-pending 1) and times out; the next finds the
     //  queue full and is refused at once.
-    gateway_harness_step ("router down: TIMEOUT, then UNAVAILABLE while its queue is full");
+    th_step ("router down: TIMEOUT, then UNAVAILABLE while its queue is full");
     snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d",
-              gateway_harness_free_port ());
+              th_free_port ());
     snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              gateway_harness_free_port ());
-    gateway_harness_start (gateway_argv, worker_id);
+              th_free_port ());
+    gateway_start (gateway_argv, worker_id);
     client = zsock_new (ZMQ_DEALER);
     CHECK (client);
     zsock_set_linger (client, 0);
@@ -398,19 +398,19 @@ main (int argc, char *argv [])
     s_expect_error (client, 60, TALLY__ERROR_CODE__TIMEOUT, "within 300 ms");
     s_client_send_spec (client, &valid, 61, NULL);
     s_expect_error (client, 61, TALLY__ERROR_CODE__UNAVAILABLE, "router is not taking messages");
-    gateway_harness_stop ();
+    gateway_stop ();
     zsock_destroy (&client);
 
     //  The gateway handles 16 client requests per loop turn and sends their
     //  envelopes to the router together; 40 at once cross that edge twice.
-    gateway_harness_step ("a burst of 40 envelopes: every one reaches the router, in order,"
+    th_step ("a burst of 40 envelopes: every one reaches the router, in order,"
                           " and is answered");
     snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", router_port);
     snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              gateway_harness_free_port ());
+              th_free_port ());
     char *burst_argv [] = { NULL, "--bind", client_endpoint, "--router", router_endpoint,
                             "--max-pending", "100", NULL };
-    gateway_harness_start (burst_argv, worker_id);
+    gateway_start (burst_argv, worker_id);
     client = zsock_new (ZMQ_DEALER);
     CHECK (client);
     zsock_set_linger (client, 0);
@@ -430,11 +430,11 @@ main (int argc, char *argv [])
         tally__gateway_to_router__free_unpacked (routed [i], NULL);
         tally__client_request__free_unpacked (burst [i], NULL);
     }
-    gateway_harness_stop ();
+    gateway_stop ();
 
     zsock_destroy (&client);
     zsock_destroy (&router);
-    if (gateway_harness_verbose)
+    if (th_verbose)
         printf ("gateway_test: OK\n");
     return 0;
 }

@@ -315,12 +315,11 @@ main (void)
     zsys_handler_set (NULL);
     test_t *t = calloc (1, sizeof (*t));
     assert (t);
-    snprintf (t->dir, sizeof t->dir, "/tmp/router_test_XXXXXX");
-    assert (mkdtemp (t->dir));
-    snprintf (t->frontend, sizeof t->frontend, "tcp://127.0.0.1:%d", fake_free_port ());
-    snprintf (t->backend, sizeof t->backend, "tcp://127.0.0.1:%d", fake_free_port ());
-    snprintf (t->bus_in, sizeof t->bus_in, "tcp://127.0.0.1:%d", fake_free_port ());
-    snprintf (t->bus_out, sizeof t->bus_out, "tcp://127.0.0.1:%d", fake_free_port ());
+    th_dir_new (t->dir, sizeof t->dir, "router_test");
+    snprintf (t->frontend, sizeof t->frontend, "tcp://127.0.0.1:%d", th_free_port ());
+    snprintf (t->backend, sizeof t->backend, "tcp://127.0.0.1:%d", th_free_port ());
+    snprintf (t->bus_in, sizeof t->bus_in, "tcp://127.0.0.1:%d", th_free_port ());
+    snprintf (t->bus_out, sizeof t->bus_out, "tcp://127.0.0.1:%d", th_free_port ());
     t->gateway = zsock_new_dealer (t->frontend);
     assert (t->gateway);
     zsock_set_linger (t->gateway, 0);

@@ -2,30 +2,10 @@
 //  See router_test_fakes.h.
 #include "router_test_fakes.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-int
-fake_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    assert (fd >= 0);
-    struct sockaddr_in address = { .sin_family = AF_INET };
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert (bind (fd, (struct sockaddr *) &address, sizeof address) == 0);
-    socklen_t size = sizeof address;
-    assert (getsockname (fd, (struct sockaddr *) &address, &size) == 0);
-    close (fd);
-    return ntohs (address.sin_port);
-}
 
 void
 fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max, const char *inflight_max)
@@ -40,24 +20,16 @@ fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max, cons
         "--liveness", liveness, "--attempt-ms", (char *) attempt_ms, "--attempts", "3",
         "--hold-max", (char *) hold_max, "--inflight-max", (char *) inflight_max, NULL
     };
-    t->pid = fork ();
-    assert (t->pid >= 0);
-    if (t->pid == 0) {
-        execv (argv [0], argv);
-        perror ("execv " TALLY_ROUTER_BIN);
-        _exit (127);
-    }
+    t->router = th_process_new ("tally-router", argv);
+    th_process_start (t->router);
 }
 
 void
 fake_stop_router (test_t *t)
 {
-    assert (t->pid > 0);
-    assert (kill (t->pid, SIGTERM) == 0);
-    int status;
-    assert (waitpid (t->pid, &status, 0) == t->pid);
-    assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-    t->pid = 0;
+    assert (t->router);
+    assert (th_process_stop (t->router, TH_DEADLINE_MS) == 0);
+    th_process_destroy (&t->router);
 }
 
 static void
@@ -402,22 +374,11 @@ fake_split_evenly (actor_t *a, actor_t *b)
     return true;
 }
 
-//  Runs the router with argv and returns its exit code; stderr is discarded.
 int
 fake_exit_code (char *const argv [])
 {
-    pid_t pid = fork ();
-    assert (pid >= 0);
-    if (pid == 0) {
-        freopen ("/dev/null", "w", stderr);
-        freopen ("/dev/null", "w", stdout);
-        execv (TALLY_ROUTER_BIN, argv);
-        _exit (127);
-    }
-    int status;
-    assert (waitpid (pid, &status, 0) == pid);
-    assert (WIFEXITED (status));
-    return WEXITSTATUS (status);
+    assert (strcmp (argv [0], TALLY_ROUTER_BIN) == 0);
+    return th_run (argv, NULL, TH_OUTPUT_DISCARD, NULL, TH_DEADLINE_MS);
 }
 
 //  Receives one whole message, failing the test after WAIT_MS.

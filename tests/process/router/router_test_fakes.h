@@ -1,10 +1,11 @@
 //  router_test_fakes - the fake cluster router_test drives: the real
-//  tally-router binary as a child process, fake balance actors and a fake
-//  gateway (DEALER sockets speaking docs/protocol.md), and helpers that wait
-//  for conditions with deadlines instead of sleeping.
+//  tally-router binary as a child process (on the harness), fake balance
+//  actors and a fake gateway (DEALER sockets speaking docs/protocol.md), and
+//  helpers that wait for conditions with deadlines instead of sleeping.
 #ifndef ROUTER_TEST_FAKES_H_INCLUDED
 #define ROUTER_TEST_FAKES_H_INCLUDED
 
+#include "harness.h"
 #include "tly_limits.h"
 #include "tly_wire.h"
 #include "tally.pb-c.h"
@@ -55,7 +56,7 @@ typedef struct {
 } seen_reply_t;
 
 typedef struct {
-    pid_t pid;
+    th_process_t *router;            //  the real tally-router
     char dir [64];
     char frontend [64];
     char backend [64];
@@ -72,28 +73,16 @@ typedef struct {
     int64_t next_hello_ms;
 } test_t;
 
-//  Pumps messages (and hellos) until condition holds; aborts naming the
+//  Pumps messages (and hellos) until condition holds; fails naming the
 //  condition and the line after WAIT_MS.
-#define WAIT_UNTIL(t, condition) do {                                           \
-    int64_t deadline_ = tly_mono_ms () + WAIT_MS;                               \
-    while (!(condition)) {                                                      \
-        if (tly_mono_ms () >= deadline_) {                                      \
-            fprintf (stderr, "router_test:%d: timed out waiting for %s\n",      \
-                     __LINE__, #condition);                                     \
-            abort ();                                                           \
-        }                                                                       \
-        fake_pump ((t), 20);                                                    \
-    }                                                                           \
-} while (0)
-
-//  A loopback TCP port free right now.
-int       fake_free_port (void);
+#define WAIT_UNTIL(t, condition) TH_WAIT_UNTIL (condition, WAIT_MS, fake_pump ((t), 20))
 //  Starts tally-router on t's endpoints and data directory with these flags.
 void      fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max,
                              const char *inflight_max);
 //  SIGTERM, then asserts a clean exit 0.
 void      fake_stop_router (test_t *t);
-//  Runs the router with argv to completion and returns its exit code.
+//  Runs the router with argv to completion and returns its exit code; its
+//  output is discarded.
 int       fake_exit_code (char *const argv []);
 
 //  A fake actor on the backend; it says hello now and every HEARTBEAT_MS

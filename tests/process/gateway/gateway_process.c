@@ -1,0 +1,55 @@
+//  gateway_process - the real tally-gateway binary for a test. See the header.
+#include "gateway_process.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static th_process_t *s_gateway = NULL;
+
+//  The environment entry that sets or unsets TALLY_WORKER_ACCOUNT.
+static void
+s_worker_entry (const char *worker_env, char *entry, size_t size)
+{
+    if (worker_env)
+        snprintf (entry, size, "TALLY_WORKER_ACCOUNT=%s", worker_env);
+    else
+        snprintf (entry, size, "TALLY_WORKER_ACCOUNT");
+}
+
+int
+gateway_run (char *argv [], const char *worker_env, char *out, size_t out_size)
+{
+    CHECK (out && out_size > 0);
+    char entry [128];
+    s_worker_entry (worker_env, entry, sizeof entry);
+    const char *env [] = { entry, NULL };
+    argv [0] = TALLY_GATEWAY_BIN;
+    char *output = NULL;
+    int code = th_run (argv, env, TH_OUTPUT_CAPTURE, &output, TH_DEADLINE_MS);
+    snprintf (out, out_size, "%s", output);
+    free (output);
+    if (th_verbose)
+        printf ("   exit %d: %.*s\n", code, (int) strcspn (out, "\n"), out);
+    return code;
+}
+
+void
+gateway_start (char *argv [], const char *worker_env)
+{
+    CHECK (s_gateway == NULL);
+    char entry [128];
+    s_worker_entry (worker_env, entry, sizeof entry);
+    argv [0] = TALLY_GATEWAY_BIN;
+    s_gateway = th_process_new ("tally-gateway", argv);
+    th_process_set_env (s_gateway, entry);
+    th_process_start (s_gateway);
+}
+
+void
+gateway_stop (void)
+{
+    CHECK (s_gateway);
+    CHECK (th_process_stop (s_gateway, TH_DEADLINE_MS) == 0);
+    th_process_destroy (&s_gateway);
+}

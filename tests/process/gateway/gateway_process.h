@@ -1,0 +1,22 @@
+//  gateway_process - the real tally-gateway binary for a test, on the
+//  harness: one gateway running at a time, started and stopped, or run to
+//  completion with its output. A failed CHECK kills it (harness.h).
+#ifndef GATEWAY_PROCESS_H_INCLUDED
+#define GATEWAY_PROCESS_H_INCLUDED
+
+#include <stddef.h>
+
+#include "harness.h"
+
+//  Runs the gateway with argv (NULL-terminated, argv[0] ignored) to
+//  completion; returns its exit code and its output (stdout and stderr) in
+//  out. worker_env is the TALLY_WORKER_ACCOUNT it sees (NULL: unset).
+int   gateway_run (char *argv [], const char *worker_env, char *out, size_t out_size);
+
+//  Starts the gateway in the background; it becomes the running gateway.
+void  gateway_start (char *argv [], const char *worker_env);
+
+//  SIGTERM to the running gateway: it must exit 0.
+void  gateway_stop (void);
+
+#endif
