@@ -4,7 +4,7 @@
 //
 //  Owns three sockets: a ROUTER bound for clients, a DEALER connected to the
 //  router's frontend and a SUB connected to the router's update bus. The
-//  caller polls them and calls the drain functions; see main.c for the loop.
+//  caller polls them and calls the drain functions; see tally_gateway.c for the loop.
 #ifndef TLY_GATEWAY_H_INCLUDED
 #define TLY_GATEWAY_H_INCLUDED
 
