@@ -22,8 +22,9 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_limits.h"
+#include "tly_object_id.h"
 
-#define TLY_BUS_TOPIC_BYTES     19
+#define TLY_BUS_TOPIC_BYTES     TLY_OBJECT_KEY_BYTES    //  the raw bytes of an object ID
 #define TLY_BUS_SEND_HWM        100000  //  messages queued towards the router before drops
 #define TLY_BUS_LEASE_MS        60000   //  an object is published this long after its snapshot
 #define TLY_BUS_REQUESTER_MAX   32      //  bytes of SnapshotRequest.requester

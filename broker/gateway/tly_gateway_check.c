@@ -154,7 +154,7 @@ tly_gateway_check_object_id (const char *object_id, tly_gateway_admitted_t *admi
     assert (object_id && admitted);
     tly_object_kind_t kind = 0;
     uint32_t partition = 0;
-    uint8_t tail [16];
+    uint8_t tail [TLY_OBJECT_TAIL_BYTES];
     if (tly_object_id_parse (object_id, &kind, &partition, tail) == -1)
         return -1;
     //  Written back from the bytes, so that one object is one topic however

@@ -12,11 +12,12 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_limits.h"
+#include "tly_object_id.h"
 
 //  Longest reason written by tly_gateway_check, NUL included.
 #define TLY_GATEWAY_REASON_MAX  256
-//  Raw bytes of an object ID (kind, partition, 16 bytes): its bus topic.
-#define TLY_GATEWAY_TOPIC_BYTES 19
+//  Raw bytes of an object ID (kind, partition, tail): its bus topic.
+#define TLY_GATEWAY_TOPIC_BYTES TLY_OBJECT_KEY_BYTES
 
 typedef struct {
     size_t max_frame;                   //  --max-frame, bytes of one client frame

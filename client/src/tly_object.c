@@ -48,7 +48,7 @@ tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind)
     assert (text && out);
     tly_object_kind_t parsed_kind;
     uint32_t partition;
-    uint8_t tail [16];
+    uint8_t tail [TLY_OBJECT_TAIL_BYTES];
     if (strlen (text) >= TLY_ID_MAX
     ||  tly_object_id_parse (text, &parsed_kind, &partition, tail) == -1)
         return -1;
