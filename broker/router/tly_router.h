@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TLY_ROUTER_FRONTEND_DEFAULT     "tcp://127.0.0.1:7701"
-#define TLY_ROUTER_BACKEND_DEFAULT      "tcp://127.0.0.1:7702"
 #define TLY_ROUTER_HOLD_MAX_DEFAULT     100000
 #define TLY_ROUTER_INFLIGHT_MAX_DEFAULT 200000
 

@@ -15,9 +15,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TLY_ROUTER_BUS_IN_DEFAULT   "tcp://127.0.0.1:7704"
-#define TLY_ROUTER_BUS_OUT_DEFAULT  "tcp://127.0.0.1:7705"
-
 typedef struct _tly_router_bus_t tly_router_bus_t;
 
 //  Binds both sockets. NULL with one line in error on failure.
