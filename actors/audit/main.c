@@ -368,7 +368,7 @@ s_commit_appends (tly_journal_t *journal, zsock_t *socket, s_drain_t *drain,
     }
 }
 
-static int
+static tly_journal_step_t
 s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 {
     s_drain_t *drain = arg;
@@ -378,10 +378,10 @@ s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     if (!record) {
         tly_log (TLY_ERROR, "journal.corrupt", "seq=%" PRIu64 " reason=\"record does not decode\"",
                  seq);
-        return -1;
+        return TLY_JOURNAL_FAIL;
     }
     drain->records [drain->record_count++] = record;
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "tly_log.h"
 #include "tly_sign.h"
+#include "tly_wire.h"
 
 #define S_DBI_COUNT        5
 #define S_FORMAT           1            //  on-disk layout version, kept in meta
@@ -502,17 +503,23 @@ tly_journal_abort (tly_journal_t *self)
 }
 
 int
-tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft **drafts, size_t count,
-                          Tally__AppendStatus *statuses)
+tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *drafts, size_t count,
+                          Tally__AppendStatus *statuses, const tly_journal_signer_t *signer)
 {
     assert (self);
     assert (drafts || count == 0);
-    if (tly_journal_begin (self) == -1)
-        return -1;
-    for (size_t i = 0; i < count; i++)
-        if (tly_journal_append (self, drafts [i], &statuses [i]) == -1) {
-            tly_journal_abort (self);
-            return -1;
-        }
-    return tly_journal_commit (self);
+    assert (statuses || count == 0);
+    assert (!signer || signer->every >= 1);
+    int rc = tly_journal_begin (self);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        rc = tly_journal_append (self, drafts [i], &statuses [i]);
+        if (rc == 0 && signer && tly_journal_unsigned (self) >= signer->every)
+            rc = tly_journal_checkpoint (self, signer->sign_sk, signer->sign_pk,
+                                         signer->record_time? drafts [i]->timestamp_ms
+                                                            : tly_now_ms ());
+    }
+    if (rc == 0)
+        return tly_journal_commit (self);
+    tly_journal_abort (self);
+    return -1;
 }

@@ -14,11 +14,17 @@
 //
 //  Group commit: begin, append any number of drafts (from any number of
 //  requests), commit once. Nothing an append decides is visible (or cached)
-//  until the commit succeeds.
+//  until the commit succeeds. tly_journal_append_batch is that loop, with
+//  the checkpoints a signer makes on the way:
 //
 //      tly_journal_t *journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
+//      tly_journal_append_batch (journal, drafts, count, statuses, &signer);
+//
+//  which is, one step at a time:
+//
 //      tly_journal_begin (journal);
 //      tly_journal_append (journal, draft, &status);       //  per draft
+//      tly_journal_checkpoint (journal, ...);              //  when enough are unsigned
 //      tly_journal_commit (journal);                       //  one fsync
 //
 //  Checkpoints: the writer signs the chain head with the worker key, inside an
@@ -57,11 +63,29 @@ typedef struct {
     size_t max_bytes;                   //  stored bytes; the first record always fits
 } tly_journal_query_t;
 
+//  What a record callback tells the walk that called it.
+typedef enum {
+    TLY_JOURNAL_FAIL = -1,              //  fail the whole call
+    TLY_JOURNAL_NEXT = 0,               //  go on with the next record
+    TLY_JOURNAL_STOP = 1                //  stop here; the record counts as delivered
+} tly_journal_step_t;
+
 //  Called once per record in order with the stored StoredRecord bytes, which
-//  are only valid during the call. Returns 0 to go on, 1 to stop there (the
-//  record counts as delivered), -1 to fail the whole call.
-typedef int (tly_journal_record_fn) (uint64_t seq, const uint8_t *stored, size_t size,
-                                     void *arg);
+//  are only valid during the call.
+typedef tly_journal_step_t (tly_journal_record_fn) (uint64_t seq, const uint8_t *stored,
+                                                    size_t size, void *arg);
+
+//  Who signs checkpoints inside a group commit (tly_journal_append_batch),
+//  and how often.
+typedef struct {
+    const uint8_t *sign_sk;             //  the worker key, libsodium's 64-byte form
+    const uint8_t *sign_pk;             //  its public half, named in each checkpoint
+    uint64_t every;                     //  sign when this many records are unsigned, >= 1
+    //  false: a checkpoint carries the wall clock (the writer); true: the
+    //  timestamp_ms of the record it signs (a workload that must come out
+    //  the same on every run).
+    bool record_time;
+} tly_journal_signer_t;
 
 //  Opens (creating if needed) the journal in directory path for writing.
 //  Holds an exclusive lock on the directory: one writer per journal.
@@ -89,9 +113,13 @@ int  tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
 int  tly_journal_commit (tly_journal_t *self);
 //  Discards the open transaction, if any.
 void tly_journal_abort (tly_journal_t *self);
-//  begin + append each + commit. On -1 no status may be trusted.
-int  tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft **drafts, size_t count,
-                               Tally__AppendStatus *statuses);
+//  The group commit: begin, append each draft (statuses [i] for drafts [i]),
+//  sign the head inside the same transaction each time signer->every
+//  records wait unsigned (signer NULL: never), commit once (one fsync).
+//  Returns 0, or -1 with nothing written and no status to be trusted.
+int  tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *drafts,
+                               size_t count, Tally__AppendStatus *statuses,
+                               const tly_journal_signer_t *signer);
 
 //  Reads a partition's records after query->after_partition_seq in order.
 //  With a claim epoch, first raises the fence in the same transaction.

@@ -67,9 +67,9 @@ int  tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_
 MDB_txn *tly_journal_read_begin (tly_journal_t *self);
 void tly_journal_read_end (tly_journal_t *self, MDB_txn *txn);
 //  Calls fn for each entry of dbi (8-byte big-endian keys) from key from_key
-//  on, in its own read transaction, until fn returns nonzero (-1 is an error,
-//  1 a stop). what names the table in the log line for a malformed key.
-//  Returns 0, or -1 on a storage error, a malformed key or fn's -1.
+//  on, in its own read transaction, until fn returns TLY_JOURNAL_STOP or
+//  TLY_JOURNAL_FAIL. what names the table in the log line for a malformed
+//  key. Returns 0, or -1 on a storage error, a malformed key or a FAIL.
 int  tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const char *what,
                        tly_journal_record_fn *fn, void *arg);
 //  Inside the open write transaction: raises a partition's fence to epoch.

@@ -101,15 +101,15 @@ s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *qu
         }
         if (delivered > 0 && bytes + record.mv_size > query->max_bytes)
             break;
-        int verdict = fn (seq, record.mv_data, record.mv_size, arg);
-        if (verdict == -1) {
+        tly_journal_step_t step = fn (seq, record.mv_data, record.mv_size, arg);
+        if (step == TLY_JOURNAL_FAIL) {
             result = -1;
             break;
         }
         delivered++;
         bytes += record.mv_size;
         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
-        if (verdict == 1)
+        if (step == TLY_JOURNAL_STOP)
             break;
     }
     if (result == 0 && rc != 0 && rc != MDB_NOTFOUND) {
@@ -192,9 +192,10 @@ tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const cha
             result = -1;
             break;
         }
-        int verdict = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size, arg);
-        if (verdict != 0) {
-            result = verdict == -1? -1: 0;
+        tly_journal_step_t step = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size,
+                                      arg);
+        if (step != TLY_JOURNAL_NEXT) {
+            result = step == TLY_JOURNAL_FAIL? -1: 0;
             break;
         }
         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);

@@ -55,12 +55,12 @@ s_remove (const char *path, const struct stat *info, int flag, struct FTW *ftw)
 }
 
 //  The baseline: walk every record and touch its bytes' ends, decode nothing.
-static int
+static tly_journal_step_t
 s_touch (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     uint64_t *sum = arg;
     *sum += seq + size + bytes [0] + bytes [size - 1];
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 //  Replays once; on the first run also checks every balance against the workload.

@@ -173,7 +173,7 @@ s_result (FILE *out, const Tally__MessageResult *result)
 
 //  ---------------------------------------------------------------- records
 
-static int
+static tly_journal_step_t
 s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_export_t *self = arg;
@@ -186,14 +186,14 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     self->partition_seq = draft? draft->partition_seq: self->partition_seq + 1;
     if (seq < self->from_seq) {
         tly_arena_reset (self->arena);
-        return 0;
+        return TLY_JOURNAL_NEXT;
     }
     if (!draft || !draft->request) {
         fprintf (stderr, S_COMMAND ": seq %" PRIu64 ": the record does not decode; skipped\n",
                  seq);
         self->undecodable++;
         tly_arena_reset (self->arena);
-        return 0;
+        return TLY_JOURNAL_NEXT;
     }
     const Tally__SignedEnvelope *request = draft->request;
     Tally__Envelope *envelope = tally__envelope__unpack (allocator, request->envelope.len,
@@ -240,7 +240,7 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     fputs ("]}\n", out);
     self->exported++;
     tly_arena_reset (self->arena);
-    return ferror (out)? -1: 0;
+    return ferror (out)? TLY_JOURNAL_FAIL: TLY_JOURNAL_NEXT;
 }
 
 //  --partition: the partition's records through the partition index, in pages.

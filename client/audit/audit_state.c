@@ -282,7 +282,7 @@ s_only_field (const uint8_t *data, size_t size, uint32_t number, audit_field_t *
     return rc == 0 && seen? 0: -1;
 }
 
-static int
+static tly_journal_step_t
 s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 {
     audit_state_t *self = arg;
@@ -295,7 +295,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     if (s_only_field (stored, size, S_STORED_BODY, &body) == -1
     ||  s_only_field (body.data, body.size, S_BODY_DRAFT, &draft) == -1) {
         s_problem (self, seq, "the record does not decode");
-        return 0;
+        return TLY_JOURNAL_NEXT;
     }
     //  The draft: partition and partition seq first (an encoder may write
     //  fields in any order), then the events in order.
@@ -312,11 +312,11 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     }
     if (rc == -1) {
         s_problem (self, seq, "the record's draft does not decode");
-        return 0;
+        return TLY_JOURNAL_NEXT;
     }
     if (partition >= TLY_PARTITIONS_MAX) {
         s_problem (self, seq, "partition %" PRIu64 " is out of range", partition);
-        return 0;
+        return TLY_JOURNAL_NEXT;
     }
     self->partition_seqs [partition] = partition_seq;
     wire = (audit_wire_t) { draft.data, draft.data + draft.size };
@@ -324,7 +324,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
         if (field.number == S_DRAFT_EVENTS && field.type == AUDIT_WIRE_BYTES)
             s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
     tly_arena_reset (self->arena);
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 int

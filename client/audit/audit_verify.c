@@ -45,12 +45,12 @@ typedef struct {
     char reason [S_REASON_MAX];
 } s_verify_t;
 
-static int
+static tly_journal_step_t
 s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-//  Records the failure and returns 1, which stops the walk.
-static int
+//  Records the failure and stops the walk.
+static tly_journal_step_t
 s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
 {
     self->failed = true;
@@ -59,12 +59,12 @@ s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
     va_start (args, format);
     vsnprintf (self->reason, sizeof self->reason, format, args);
     va_end (args);
-    return 1;
+    return TLY_JOURNAL_STOP;
 }
 
 //  ---------------------------------------------------------------- checkpoints
 
-static int
+static tly_journal_step_t
 s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_verify_t *self = arg;
@@ -86,11 +86,11 @@ s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
         memcpy (checkpoint->hash, decoded.hash, TLY_HASH_BYTES);
         checkpoint->signature_valid = decoded.signed_by_worker;
     }
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 //  Judges the checkpoint stored under seq against the record's hash.
-static int
+static tly_journal_step_t
 s_check_checkpoint (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES])
 {
     while (self->checkpoint_next < self->checkpoint_count
@@ -115,13 +115,13 @@ s_check_checkpoint (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH
                            " record %s)", at, signed_hex, record_hex);
         }
     }
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 //  ---------------------------------------------------------------- records
 
 //  The request: an envelope signed by its sender, and every event the sender's.
-static int
+static tly_journal_step_t
 s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
 {
     const Tally__SignedEnvelope *request = draft->request;
@@ -153,11 +153,11 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
                            sender);
         }
     }
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 //  Partition sequences run 1, 2, 3 ... with no gap, and epochs never go back.
-static int
+static tly_journal_step_t
 s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
 {
     uint32_t partition = draft->partition;
@@ -173,10 +173,10 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
                        draft->epoch);
     self->partition_seqs [partition] = expected;
     self->partition_epochs [partition] = draft->epoch;
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
-static int
+static tly_journal_step_t
 s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t size)
 {
     if (seq != self->next_seq)
@@ -210,25 +210,25 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
         return s_fail (self, seq, "prev_hash %s does not link to the record before (%s)",
                        stored_hex, computed_hex);
     }
-    int rc = s_check_partition (self, seq, body->draft);
-    if (rc == 0)
-        rc = s_check_request (self, seq, body->draft);
-    if (rc == 0)
-        rc = s_check_checkpoint (self, seq, hash);
+    tly_journal_step_t step = s_check_partition (self, seq, body->draft);
+    if (step == TLY_JOURNAL_NEXT)
+        step = s_check_request (self, seq, body->draft);
+    if (step == TLY_JOURNAL_NEXT)
+        step = s_check_checkpoint (self, seq, hash);
     memcpy (self->prev_hash, hash, TLY_HASH_BYTES);
-    return rc;
+    return step;
 }
 
-static int
+static tly_journal_step_t
 s_walk (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_verify_t *self = arg;
-    int rc = s_check_record (self, seq, bytes, size);
+    tly_journal_step_t step = s_check_record (self, seq, bytes, size);
     tly_arena_reset (self->arena);
     self->records++;
     self->next_seq = seq + 1;
     audit_progress_update (&self->progress, self->records);
-    return rc;
+    return step;
 }
 
 //  After the walk: the head entry, the partition table and stray checkpoints.

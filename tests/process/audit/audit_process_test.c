@@ -433,7 +433,7 @@ typedef struct {
     size_t capacity;
 } s_checkpoints_t;
 
-static int
+static tly_journal_step_t
 s_take_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_checkpoints_t *checkpoints = arg;
@@ -442,7 +442,7 @@ s_take_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     assert (checkpoint.signed_by_worker && checkpoint.seq == seq);
     assert (checkpoints->count < checkpoints->capacity);
     checkpoints->seqs [checkpoints->count++] = seq;
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 static size_t

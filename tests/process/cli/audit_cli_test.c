@@ -385,12 +385,12 @@ typedef struct {
     uint64_t last;
 } s_rebuild_t;
 
-static int
+static tly_journal_step_t
 s_apply (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_rebuild_t *rebuild = arg;
     if (seq > rebuild->last)
-        return 1;
+        return TLY_JOURNAL_STOP;
     Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, size, bytes);
     Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
                                                           stored->body.data);
@@ -398,7 +398,7 @@ s_apply (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     tly_arena_reset (rebuild->arena);
     tally__record_body__free_unpacked (body, NULL);
     tally__stored_record__free_unpacked (stored, NULL);
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "tly_account.h"
 #include "tly_sign.h"
+#include "tly_wire.h"
 
 #define S_PERF_RECORDS      50000       //  records in the timed group commit
 #define S_BIG_ENVELOPE      (64 * 1024) //  bytes, to fill a small map quickly
@@ -65,7 +66,7 @@ s_append_one (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq
 {
     s_fixture_t fixture;
     Tally__RecordDraft *draft = s_draft (&fixture, partition, partition_seq, epoch);
-    int rc = tly_journal_append_batch (journal, &draft, 1, status);
+    int rc = tly_journal_append_batch (journal, &draft, 1, status, NULL);
     assert (rc == 0);
     return status->code;
 }
@@ -78,7 +79,7 @@ typedef struct {
     size_t count;
 } s_chain_t;
 
-static int
+static tly_journal_step_t
 s_check_link (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
 {
     s_chain_t *chain = arg;
@@ -101,7 +102,7 @@ s_check_link (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
     chain->count++;
     tally__record_body__free_unpacked (body, NULL);
     tally__stored_record__free_unpacked (stored, NULL);
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 static size_t
@@ -124,7 +125,7 @@ typedef struct {
     size_t stop_after;                  //  0: never stop
 } s_collect_t;
 
-static int
+static tly_journal_step_t
 s_collect (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
 {
     s_collect_t *collect = arg;
@@ -137,7 +138,8 @@ s_collect (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
     collect->pseqs [collect->count++] = body->draft->partition_seq;
     tally__record_body__free_unpacked (body, NULL);
     tally__stored_record__free_unpacked (stored, NULL);
-    return collect->stop_after && collect->count == collect->stop_after? 1: 0;
+    return collect->stop_after && collect->count == collect->stop_after? TLY_JOURNAL_STOP
+                                                                   : TLY_JOURNAL_NEXT;
 }
 
 static Tally__ErrorCode
@@ -193,18 +195,18 @@ s_test_refusals (tly_journal_t *journal)
     //  Malformed drafts are refused, never asserted on.
     s_fixture_t fixture;
     Tally__RecordDraft *draft = s_draft (&fixture, TLY_PARTITIONS_MAX, 1, 1);
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
     draft = s_draft (&fixture, 3, 1, 0);
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
     draft = s_draft (&fixture, 3, 1, 1);
     draft->request = NULL;
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
     draft = s_draft (&fixture, 3, 1, 1);
     fixture.request.signature.len = 10;
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
     tly_journal_partition (journal, 3, &fence, &last);
     assert (fence == 0 && last == 0);
@@ -225,7 +227,7 @@ s_test_group_commit (tly_journal_t *journal)
     Tally__AppendStatus statuses [4];
     tly_journal_head_t before;
     tly_journal_head (journal, &before);
-    assert (tly_journal_append_batch (journal, drafts, 4, statuses) == 0);
+    assert (tly_journal_append_batch (journal, drafts, 4, statuses, NULL) == 0);
     assert (statuses [0].code == TALLY__ERROR_CODE__OK && statuses [0].seq == before.seq + 1);
     assert (statuses [1].code == TALLY__ERROR_CODE__SEQUENCE_GAP);
     assert (statuses [1].expected_partition_seq == 2);
@@ -315,7 +317,7 @@ typedef struct {
     size_t count;
 } s_checkpoints_t;
 
-static int
+static tly_journal_step_t
 s_check_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_checkpoints_t *checkpoints = arg;
@@ -335,7 +337,7 @@ s_check_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
                                            &checkpoint) == -1);
     assert (checkpoints->count < 8);
     checkpoints->seqs [checkpoints->count++] = seq;
-    return 0;
+    return TLY_JOURNAL_NEXT;
 }
 
 static size_t
@@ -415,15 +417,90 @@ s_test_record_limit (tly_journal_t *journal)
     assert (tally__record_body__get_packed_size (&body) == limit);
     Tally__AppendStatus status;
     fixture.request.envelope.len = envelope + 1;
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__BAD_REQUEST);
     fixture.request.envelope.len = envelope;
-    assert (tly_journal_append_batch (journal, &draft, 1, &status) == 0);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, NULL) == 0);
     assert (status.code == TALLY__ERROR_CODE__OK);
     free (big);
 }
 
 //  A map too small for the batch fails the transaction and changes nothing.
+//  Collects each checkpoint's seq and time, checked against worker.
+typedef struct {
+    const uint8_t *worker;
+    uint64_t seqs [8];
+    int64_t times [8];
+    size_t count;
+} s_signed_t;
+
+static tly_journal_step_t
+s_take_signed (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_signed_t *taken = arg;
+    tly_journal_checkpoint_t checkpoint;
+    assert (tly_journal_checkpoint_decode (bytes, size, taken->worker, &checkpoint) == 0);
+    assert (checkpoint.signed_by_worker && checkpoint.seq == seq);
+    assert (taken->count < 8);
+    taken->seqs [taken->count] = seq;
+    taken->times [taken->count++] = checkpoint.timestamp_ms;
+    return TLY_JOURNAL_NEXT;
+}
+
+//  The group commit with a signer: the head is signed inside the batch each
+//  time `every` accepted records wait unsigned (refused ones do not count),
+//  at the signed record's time or the wall clock; without a signer, never.
+static void
+s_test_signed_batch (const char *path, const tly_account_t *worker)
+{
+    tly_journal_t *journal = tly_journal_new (path, TLY_LMDB_MAP_DEFAULT);
+    assert (journal);
+    const uint64_t pseqs [8] = { 1, 2, 3, 99, 4, 5, 6, 7 };    //  99: a gap, refused
+    s_fixture_t fixtures [8];
+    Tally__RecordDraft *drafts [8];
+    Tally__AppendStatus statuses [8];
+    for (size_t i = 0; i < 8; i++) {
+        drafts [i] = s_draft (&fixtures [i], 3, pseqs [i], 1);
+        drafts [i]->timestamp_ms = 1000 + (int64_t) i;
+    }
+    tly_journal_signer_t signer = {
+        .sign_sk = worker->sign_sk, .sign_pk = worker->sign_pk, .every = 3, .record_time = true
+    };
+    assert (tly_journal_append_batch (journal, drafts, 8, statuses, &signer) == 0);
+    for (size_t i = 0; i < 8; i++)
+        assert (statuses [i].code == (i == 3? TALLY__ERROR_CODE__SEQUENCE_GAP
+                                             : TALLY__ERROR_CODE__OK));
+    assert (tly_journal_unsigned (journal) == 1);
+    s_signed_t taken = { .worker = worker->sign_pk };
+    assert (tly_journal_each_checkpoint (journal, s_take_signed, &taken) == 0);
+    assert (taken.count == 2);
+    assert (taken.seqs [0] == 3 && taken.times [0] == 1002);
+    assert (taken.seqs [1] == 6 && taken.times [1] == 1006);
+
+    //  Without a signer nothing is signed.
+    drafts [0] = s_draft (&fixtures [0], 3, 8, 1);
+    assert (tly_journal_append_batch (journal, drafts, 1, statuses, NULL) == 0);
+    assert (statuses [0].code == TALLY__ERROR_CODE__OK);
+    assert (tly_journal_unsigned (journal) == 2);
+
+    //  On the wall clock, every record: the two unsigned ones go with the first.
+    int64_t before = tly_now_ms ();
+    drafts [0] = s_draft (&fixtures [0], 3, 9, 1);
+    drafts [1] = s_draft (&fixtures [1], 3, 10, 1);
+    signer = (tly_journal_signer_t) {
+        .sign_sk = worker->sign_sk, .sign_pk = worker->sign_pk, .every = 1
+    };
+    assert (tly_journal_append_batch (journal, drafts, 2, statuses, &signer) == 0);
+    assert (tly_journal_unsigned (journal) == 0);
+    taken.count = 0;
+    assert (tly_journal_each_checkpoint (journal, s_take_signed, &taken) == 0);
+    assert (taken.count == 4);
+    assert (taken.seqs [2] == 9 && taken.seqs [3] == 10);
+    assert (taken.times [2] >= before && taken.times [3] <= tly_now_ms ());
+    assert (s_check_chain (journal) == 10);
+    tly_journal_destroy (&journal);
+}
+
 static void
 s_test_map_full (const char *path)
 {
@@ -467,7 +544,7 @@ s_test_throughput (tly_journal_t *journal, bool verbose)
         drafts [i] = s_draft (&fixtures [i], 100 + (uint32_t) (i % 256), 1 + i / 256, 1);
     struct timespec start, stop;
     clock_gettime (CLOCK_MONOTONIC, &start);
-    assert (tly_journal_append_batch (journal, drafts, S_PERF_RECORDS, statuses) == 0);
+    assert (tly_journal_append_batch (journal, drafts, S_PERF_RECORDS, statuses, NULL) == 0);
     clock_gettime (CLOCK_MONOTONIC, &stop);
     for (size_t i = 0; i < S_PERF_RECORDS; i++)
         assert (statuses [i].code == TALLY__ERROR_CODE__OK);
@@ -562,6 +639,8 @@ tly_journal_test (bool verbose)
     s_remove_dir (dir);
 
     s_test_map_full (dir);
+    s_remove_dir (dir);
+    s_test_signed_batch (dir, &worker);
     s_remove_dir (dir);
     assert (rmdir (path) == 0);
     assert (tly_journal_new_reader (dir) == NULL);
