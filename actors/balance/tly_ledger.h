@@ -38,7 +38,6 @@
 #include "tally.pb-c.h"
 #include "tly_arena.h"
 #include "tly_limits.h"
-#include "tly_limits.h"
 #include "tly_store.h"
 
 typedef struct _tly_ledger_t tly_ledger_t;

@@ -12,9 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tly_limits.h"
 
 #define TLY_ROUTER_ACTORS_MAX      1024    //  live actors at once
-#define TLY_ROUTER_NAME_MAX        64      //  bytes of an actor name
+#define TLY_ROUTER_NAME_MAX        TLY_ACTOR_NAME_MAX      //  bytes of an actor name
 #define TLY_ROUTER_IDENTITY_MAX    255     //  bytes of a ZeroMQ routing id
 
 typedef struct {

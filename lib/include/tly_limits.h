@@ -10,6 +10,7 @@
 #define TLY_ID_MAX               64      //  "co_z" + base58(32 bytes) + NUL fits
 #define TLY_SECRET_MAX           160     //  "sealerSecret_z.../signerSecret_z..." + NUL
 #define TLY_ITEM_ID_MAX          128     //  bytes of UTF-8
+#define TLY_ACTOR_NAME_MAX       64      //  bytes of a balance actor's --name, sent in every hello
 
 #define TLY_PARTITIONS_DEFAULT   256
 #define TLY_PARTITIONS_MAX       65536

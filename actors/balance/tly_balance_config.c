@@ -1,0 +1,224 @@
+//  tly_balance_config - tally-balance's flags, their defaults and ranges.
+#include "tly_balance_config.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include "tly_account.h"
+#include "tly_account_load.h"
+#include "tly_bus.h"
+#include "tly_endpoints.h"
+#include "tly_flags.h"
+
+#define S_MAP_SIZE_MIN     (1ULL << 20)
+#define S_HEARTBEAT_MAX_MS 60000
+#define S_LIVENESS_MAX     1000
+#define S_TIMEOUT_MAX_MS   600000
+#define S_LEASE_MAX_MS     3600000
+#define S_SNAPSHOT_MAX     1000000000
+
+//  Every default is inside the range its flag accepts.
+_Static_assert (TLY_LMDB_MAP_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= INT64_MAX,
+                "--map-size default");
+_Static_assert (TLY_HEARTBEAT_MS <= S_HEARTBEAT_MAX_MS, "--heartbeat-ms default");
+_Static_assert (TLY_HEARTBEAT_LIVENESS <= S_LIVENESS_MAX, "--liveness default");
+_Static_assert (TLY_ACTOR_AUDIT_TIMEOUT_MS <= S_TIMEOUT_MAX_MS, "--audit-timeout-ms default");
+_Static_assert (TLY_BUS_LEASE_MS <= S_LEASE_MAX_MS, "--snapshot-lease-ms default");
+_Static_assert (TLY_LEDGER_SNAPSHOT_EVERY <= S_SNAPSHOT_MAX, "--snapshot-every default");
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: " TLY_BALANCE_PROCESS " --data-dir DIR --name NAME [options]\n"
+        "  --data-dir DIR          state directory (state in DIR/" TLY_BALANCE_STATE_SUBDIR
+        "/NAME)\n"
+        "  --name NAME             stable actor name, [A-Za-z0-9._-], 1..%d characters\n"
+        "  --router ENDPOINT       router backend (default " TLY_ENDPOINT_ROUTER_BACKEND ")\n"
+        "  --audit ENDPOINT        audit writer (default " TLY_ENDPOINT_AUDIT ")\n"
+        "  --bus ENDPOINT          update bus, the router's --bus-in (default "
+        TLY_ENDPOINT_BUS_IN ")\n"
+        "  --partitions N          partition count of the cluster (default %d)\n"
+        "  --max-initial N         createAccount initialBalance limit (default %d)\n"
+        "  --max-amount N          buy amount limit (default %lld)\n"
+        "  --map-size BYTES        LMDB map size (default %llu)\n"
+        "  --heartbeat-ms MS       hello interval (default %d)\n"
+        "  --liveness N            silent intervals before the router is gone (default %d)\n"
+        "  --audit-timeout-ms MS   deadline of a journal append or read (default %d)\n"
+        "  --snapshot-every N      flush the state to disk every N applied records (default %d)\n"
+        "  --snapshot-lease-ms MS  publish an object's updates this long after serving its\n"
+        "                          snapshot, subscribed or not (default %d)\n"
+        "  --worker ID             worker account (default $TALLY_WORKER_ACCOUNT)\n"
+        "  --worker-secret SECRET  worker secret (default $TALLY_WORKER_SECRET)\n"
+        "  --log-level LEVEL       debug|info|warn|error (default info)\n"
+        "  --help                  this text\n",
+        TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
+        (long long) TLY_AMOUNT_MAX_DEFAULT, (unsigned long long) TLY_LMDB_MAP_DEFAULT,
+        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
+        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
+}
+
+//  A name is also a directory: no '/', no leading '.', no ':' (which the
+//  router would accept).
+static bool
+s_name_valid (const char *name)
+{
+    size_t size = strlen (name);
+    if (size == 0 || size > TLY_ACTOR_NAME_MAX || name [0] == '.')
+        return false;
+    return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+        == size;
+}
+
+//  Checks what the flags left together and loads the worker's key.
+static int
+s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker,
+          const char *worker_secret)
+{
+    const char *name = config->actor.name;
+    if (!data_dir || !*data_dir) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": --data-dir is required\n");
+        return -1;
+    }
+    if (!name) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": --name is required\n");
+        return -1;
+    }
+    if (!s_name_valid (name)) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
+                 " starting with '.', got \"%s\"\n", TLY_ACTOR_NAME_MAX, name);
+        return -1;
+    }
+    tly_account_t account;
+    char error [256];
+    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", worker,
+                              worker_secret, &account, error, sizeof error) == -1) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
+        return -1;
+    }
+    memcpy (config->actor.worker_sk, account.sign_sk, sizeof config->actor.worker_sk);
+    tly_account_id (account.sign_pk, config->worker_id);
+    sodium_memzero (&account, sizeof account);
+    if (snprintf (config->state_path, sizeof config->state_path, "%s/%s/%s", data_dir,
+                  TLY_BALANCE_STATE_SUBDIR, name) >= (int) sizeof config->state_path) {
+        sodium_memzero (config->actor.worker_sk, sizeof config->actor.worker_sk);
+        fprintf (stderr, TLY_BALANCE_PROCESS ": --data-dir is too long: \"%s\"\n", data_dir);
+        return -1;
+    }
+    config->limits.partition_count = config->actor.partition_count;
+    return 0;
+}
+
+int
+tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
+{
+    static const struct option options [] = {
+        { "data-dir", required_argument, 0, 'd' },
+        { "name", required_argument, 0, 'n' },
+        { "router", required_argument, 0, 'r' },
+        { "audit", required_argument, 0, 'a' },
+        { "bus", required_argument, 0, 'u' },
+        { "partitions", required_argument, 0, 'p' },
+        { "max-initial", required_argument, 0, 'i' },
+        { "max-amount", required_argument, 0, 'm' },
+        { "map-size", required_argument, 0, 's' },
+        { "heartbeat-ms", required_argument, 0, 'b' },
+        { "liveness", required_argument, 0, 'l' },
+        { "audit-timeout-ms", required_argument, 0, 't' },
+        { "snapshot-every", required_argument, 0, 'e' },
+        { "snapshot-lease-ms", required_argument, 0, 'L' },
+        { "worker", required_argument, 0, 'w' },
+        { "worker-secret", required_argument, 0, 'k' },
+        { "log-level", required_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
+    *config = (tly_balance_config_t) {
+        .actor = {
+            .router_endpoint = TLY_ENDPOINT_ROUTER_BACKEND,
+            .audit_endpoint = TLY_ENDPOINT_AUDIT,
+            .bus_endpoint = TLY_ENDPOINT_BUS_IN,
+            .partition_count = TLY_PARTITIONS_DEFAULT,
+            .heartbeat_ms = TLY_HEARTBEAT_MS,
+            .liveness = TLY_HEARTBEAT_LIVENESS,
+            .audit_timeout_ms = TLY_ACTOR_AUDIT_TIMEOUT_MS,
+            .lease_ms = TLY_BUS_LEASE_MS,
+        },
+        .limits = {
+            .initial_max = TLY_INITIAL_MAX_DEFAULT,
+            .amount_max = TLY_AMOUNT_MAX_DEFAULT
+        },
+        .map_size = TLY_LMDB_MAP_DEFAULT,
+        .snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY,
+        .level = TLY_INFO
+    };
+    tly_actor_config_t *actor = &config->actor;
+    const char *data_dir = NULL;
+    const char *worker = NULL;
+    const char *worker_secret = NULL;
+    int64_t value = 0;
+    int option;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        int rc = 0;
+        switch (option) {
+            case 'd': data_dir = optarg; break;
+            case 'n': actor->name = optarg; break;
+            case 'r': actor->router_endpoint = optarg; break;
+            case 'a': actor->audit_endpoint = optarg; break;
+            case 'u': actor->bus_endpoint = optarg; break;
+            case 'p':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--partitions", optarg,
+                                    1, TLY_PARTITIONS_MAX, &value);
+                actor->partition_count = (uint32_t) value;
+                break;
+            case 'i':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--max-initial", optarg,
+                                    0, INT64_MAX, &config->limits.initial_max);
+                break;
+            case 'm':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--max-amount", optarg,
+                                    1, INT64_MAX, &config->limits.amount_max);
+                break;
+            case 's':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--map-size", optarg,
+                                    S_MAP_SIZE_MIN, INT64_MAX, &value);
+                config->map_size = (size_t) value;
+                break;
+            case 'b':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--heartbeat-ms", optarg,
+                                    1, S_HEARTBEAT_MAX_MS, &actor->heartbeat_ms);
+                break;
+            case 'l':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--liveness", optarg,
+                                    1, S_LIVENESS_MAX, &actor->liveness);
+                break;
+            case 't':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--audit-timeout-ms", optarg,
+                                    1, S_TIMEOUT_MAX_MS, &actor->audit_timeout_ms);
+                break;
+            case 'e':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--snapshot-every", optarg,
+                                    1, S_SNAPSHOT_MAX, &value);
+                config->snapshot_every = (uint64_t) value;
+                break;
+            case 'L':
+                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--snapshot-lease-ms", optarg,
+                                    1, S_LEASE_MAX_MS, &actor->lease_ms);
+                break;
+            case 'w': worker = optarg; break;
+            case 'k': worker_secret = optarg; break;
+            case 'v': rc = tly_log_level_flag (TLY_BALANCE_PROCESS, optarg, &config->level); break;
+            case 'h': s_usage (stdout); return 1;
+            default: s_usage (stderr); return -1;
+        }
+        if (rc == -1)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": unexpected argument \"%s\" (see --help)\n",
+                 argv [optind]);
+        return -1;
+    }
+    return s_finish (config, data_dir, worker, worker_secret);
+}
