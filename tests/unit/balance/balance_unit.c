@@ -1,40 +1,26 @@
-//  Runs the balance actor's class self-tests:
-//      balance_selftest [store|ledger|batch|catchup|objects|bus]...
-#include <stdio.h>
-#include <string.h>
+//  balance_unit - runs the self-test of every balance actor class:
+//      balance_unit [-v] [CLASS]...    (all classes when none is named)
+#include "harness.h"
 
-#include "tly_batch.h"
-#include "tly_bus.h"
-#include "tly_catchup.h"
-#include "tly_ledger.h"
-#include "tly_objects.h"
-#include "tly_store.h"
+void tly_store_test (bool verbose);
+void tly_ledger_test (bool verbose);
+void tly_batch_test (bool verbose);
+void tly_catchup_test (bool verbose);
+void tly_objects_test (bool verbose);
+void tly_bus_test (bool verbose);
+
+static const th_unit_t s_units [] = {
+    { "tly_store", tly_store_test },
+    { "tly_ledger", tly_ledger_test },
+    { "tly_batch", tly_batch_test },
+    { "tly_catchup", tly_catchup_test },
+    { "tly_objects", tly_objects_test },
+    { "tly_bus", tly_bus_test },
+    { NULL, NULL }
+};
 
 int
 main (int argc, char *argv [])
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "store") == 0)
-            tly_store_test (true);
-        else
-        if (strcmp (argv [i], "ledger") == 0)
-            tly_ledger_test (true);
-        else
-        if (strcmp (argv [i], "batch") == 0)
-            tly_batch_test (true);
-        else
-        if (strcmp (argv [i], "catchup") == 0)
-            tly_catchup_test (true);
-        else
-        if (strcmp (argv [i], "objects") == 0)
-            tly_objects_test (true);
-        else
-        if (strcmp (argv [i], "bus") == 0)
-            tly_bus_test (true);
-        else {
-            fprintf (stderr, "balance_selftest: unknown test %s\n", argv [i]);
-            return 2;
-        }
-    }
-    return 0;
+    return th_unit_run (s_units, argc, argv);
 }

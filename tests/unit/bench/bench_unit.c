@@ -1,12 +1,16 @@
-//  Self-test of the benchmark's statistics, run by ctest.
-#include <stdio.h>
-#include <string.h>
+//  bench_unit - runs the self-test of the benchmark's classes:
+//      bench_unit [-v] [CLASS]...      (all classes when none is named)
+#include "harness.h"
 
-#include "bench.h"
+void bench_stats_test (bool verbose);
+
+static const th_unit_t s_units [] = {
+    { "bench_stats", bench_stats_test },
+    { NULL, NULL }
+};
 
 int
-main (int argc, char **argv)
+main (int argc, char *argv [])
 {
-    bench_stats_test (argc > 1 && strcmp (argv [1], "-v") == 0);
-    return 0;
+    return th_unit_run (s_units, argc, argv);
 }

@@ -1,32 +1,34 @@
-//  Self-tests of the shared core (lib/), run by ctest.
-#include <stdio.h>
-#include <string.h>
+//  core_unit - runs the self-test of every class of the shared core (lib/):
+//      core_unit [-v] [CLASS]...       (all classes when none is named)
+#include "harness.h"
 
-#include "tly_account.h"
-#include "tly_account_load.h"
-#include "tly_arena.h"
-#include "tly_base58.h"
-#include "tly_flags.h"
-#include "tly_log.h"
-#include "tly_object_id.h"
-#include "tly_partition.h"
-#include "tly_sign.h"
-#include "tly_validate.h"
+void tly_base58_test (bool verbose);
+void tly_account_test (bool verbose);
+void tly_account_load_test (bool verbose);
+void tly_partition_test (bool verbose);
+void tly_object_id_test (bool verbose);
+void tly_sign_test (bool verbose);
+void tly_validate_test (bool verbose);
+void tly_arena_test (bool verbose);
+void tly_log_test (bool verbose);
+void tly_flags_test (bool verbose);
+
+static const th_unit_t s_units [] = {
+    { "tly_base58", tly_base58_test },
+    { "tly_account", tly_account_test },
+    { "tly_account_load", tly_account_load_test },
+    { "tly_partition", tly_partition_test },
+    { "tly_object_id", tly_object_id_test },
+    { "tly_sign", tly_sign_test },
+    { "tly_validate", tly_validate_test },
+    { "tly_arena", tly_arena_test },
+    { "tly_log", tly_log_test },
+    { "tly_flags", tly_flags_test },
+    { NULL, NULL }
+};
 
 int
-main (int argc, char **argv)
+main (int argc, char *argv [])
 {
-    bool verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
-    tly_base58_test (verbose);
-    tly_account_test (verbose);
-    tly_account_load_test (verbose);
-    tly_partition_test (verbose);
-    tly_object_id_test (verbose);
-    tly_sign_test (verbose);
-    tly_validate_test (verbose);
-    tly_arena_test (verbose);
-    tly_log_test (verbose);
-    tly_flags_test (verbose);
-    printf ("core_test: OK\n");
-    return 0;
+    return th_unit_run (s_units, argc, argv);
 }

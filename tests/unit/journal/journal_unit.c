@@ -1,13 +1,16 @@
-//  journal_selftest - runs tly_journal's self-test under ctest.
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
-#include "tly_journal.h"
+//  journal_unit - runs the self-test of the audit writer's journal class:
+//      journal_unit [-v] [CLASS]...    (all classes when none is named)
+#include "harness.h"
+
+void tly_journal_test (bool verbose);
+
+static const th_unit_t s_units [] = {
+    { "tly_journal", tly_journal_test },
+    { NULL, NULL }
+};
 
 int
 main (int argc, char *argv [])
 {
-    bool verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
-    tly_journal_test (verbose);
-    return 0;
+    return th_unit_run (s_units, argc, argv);
 }

@@ -1,4 +1,4 @@
-//  cli_watch_test - `tally watch`, run in this process against a scripted
+//  cmd_watch_test - `tally watch`, run in this process against a scripted
 //  gateway (fake_gateway): its lines, text and JSON, its exit codes, and
 //  purchase records printed once each across a resync.
 #include <assert.h>
@@ -14,8 +14,6 @@
 
 #define S_OUTPUT_MAX         4096
 #define S_ARGS_MAX           32
-
-void cli_watch_test (void);
 
 //  Runs `tally watch args...` in this process, its stdout and stderr caught
 //  in out and err. Returns its exit code.
@@ -59,8 +57,10 @@ s_run_watch (const char *endpoint, const char *account_file, const char *args, c
 }
 
 void
-cli_watch_test (void)
+cmd_watch_test (bool verbose)
 {
+    if (verbose)
+        printf (" * cmd_watch: ");
     watch_fixture_init ();
     char account_file [] = "/tmp/sdk-watch-test-XXXXXX";
     int fd = mkstemp (account_file);
@@ -172,5 +172,6 @@ cli_watch_test (void)
     assert (s_run_watch (endpoint, account_file, "balance --timeout 0.3", out, err) == CLI_EXIT_USAGE);
     assert (strstr (err, "(TIMEOUT)"));
     unlink (account_file);
+    if (verbose)
+        printf ("OK\n");
 }
-
