@@ -1,0 +1,343 @@
+//  tly_audit_writer - the audit-log writer (see tly_audit_writer.h).
+#include "tly_audit_writer.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "tly_account.h"
+#include "tly_account_load.h"
+#include "tly_audit_drain.h"
+#include "tly_journal.h"
+#include "tly_limits.h"
+#include "tly_log.h"
+#include "tly_validate.h"
+#include "tly_wire.h"
+
+#define S_SIGNAL_CHECK_MS   500         //  longest wait before noticing a signal
+#define S_PATH_MAX          4096
+
+struct _tly_audit_writer_t {
+    tly_journal_t *journal;
+    zsock_t *socket;
+    tly_audit_drain_t *drain;
+    tly_account_t worker;
+    tly_journal_signer_t signer;        //  signs inside a group commit, every N records
+    int64_t interval_ms;                //  longest time a record stays unsigned
+    int64_t unsigned_since_ms;          //  monotonic time of the oldest unsigned record, or 0
+    Tally__StoredRecord *records [TLY_READ_RECORDS_MAX];   //  one read's reply
+    size_t record_count;
+};
+
+//  ---------------------------------------------------------------- checkpoints
+
+//  After a commit that started at head seq head_before: the clock runs from
+//  the commit of the oldest unsigned record, and stops once none is left.
+//  (A checkpoint inside the commit restarts it for the records after it.)
+static void
+s_note_unsigned (tly_audit_writer_t *self, uint64_t head_before)
+{
+    uint64_t left = tly_journal_unsigned (self->journal);
+    if (left == 0) {
+        self->unsigned_since_ms = 0;
+        return;
+    }
+    tly_journal_head_t head;
+    tly_journal_head (self->journal, &head);
+    if (head.seq - left >= head_before)
+        self->unsigned_since_ms = tly_mono_ms ();
+}
+
+int
+tly_audit_writer_sign (tly_audit_writer_t *self)
+{
+    assert (self);
+    if (tly_journal_checkpoint (self->journal, self->worker.sign_sk, self->worker.sign_pk,
+                                tly_now_ms ()) == -1) {
+        tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
+        return -1;
+    }
+    return 0;
+}
+
+void
+tly_audit_writer_tick (tly_audit_writer_t *self)
+{
+    assert (self);
+    if (self->unsigned_since_ms == 0
+    ||  tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
+        return;
+    if (tly_audit_writer_sign (self) == -1)
+        //  Try again an interval later, not in a tight loop.
+        self->unsigned_since_ms = tly_mono_ms ();
+    else
+        s_note_unsigned (self, tly_audit_writer_head_seq (self));
+}
+
+int
+tly_audit_writer_wait_ms (tly_audit_writer_t *self)
+{
+    assert (self);
+    if (self->unsigned_since_ms == 0)
+        return S_SIGNAL_CHECK_MS;
+    int64_t left = self->unsigned_since_ms + self->interval_ms - tly_mono_ms ();
+    return left <= 0? 0: left < S_SIGNAL_CHECK_MS? (int) left: S_SIGNAL_CHECK_MS;
+}
+
+//  ---------------------------------------------------------------- appends
+
+static void
+s_send (tly_audit_writer_t *self, zframe_t *identity, const Tally__AuditReply *reply)
+{
+    if (tly_wire_send (self->socket, identity, &reply->base) == -1)
+        tly_log (TLY_WARN, "reply.lost", "error=\"%s\"", zmq_strerror (zmq_errno ()));
+}
+
+static void
+s_log_commit (tly_audit_writer_t *self, int rc, size_t records,
+              const Tally__AppendStatus *statuses, int64_t start_ms)
+{
+    size_t requests = self->drain->append_count;
+    if (rc == -1) {
+        tly_log (TLY_ERROR, "append.failed", "requests=%zu records=%zu", requests, records);
+        return;
+    }
+    size_t counts [TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID + 1] = { 0 };
+    for (size_t i = 0; i < records; i++) {
+        assert (statuses [i].code < sizeof counts / sizeof counts [0]);
+        counts [statuses [i].code]++;
+    }
+    tly_log (TLY_DEBUG, "append.commit", "requests=%zu records=%zu accepted=%zu"
+             " stale_epoch=%zu sequence_gap=%zu ms=%" PRId64, requests, records,
+             counts [TALLY__ERROR_CODE__OK], counts [TALLY__ERROR_CODE__STALE_EPOCH],
+             counts [TALLY__ERROR_CODE__SEQUENCE_GAP], tly_mono_ms () - start_ms);
+    if (counts [TALLY__ERROR_CODE__BAD_REQUEST] > 0)
+        tly_log (TLY_WARN, "append.bad_records", "records=%zu",
+                 counts [TALLY__ERROR_CODE__BAD_REQUEST]);
+}
+
+//  Group commit: every record of every append in one transaction, one fsync
+//  (with a checkpoint every signer.every records), then one reply per
+//  request. If the commit fails nothing was written and every record is
+//  answered INTERNAL, which the actor may retry.
+static void
+s_commit_appends (tly_audit_writer_t *self)
+{
+    tly_audit_drain_t *drain = self->drain;
+    if (drain->append_count == 0)
+        return;
+    size_t records = 0;
+    for (size_t i = 0; i < drain->append_count; i++)
+        records += drain->appends [i].request->append->n_records;
+    //  Every request's records in one list, in the order they came.
+    Tally__RecordDraft **drafts = tly_audit_drain_alloc (drain, records? records: 1,
+                                                         sizeof (Tally__RecordDraft *));
+    Tally__AppendStatus *statuses = tly_audit_drain_alloc (drain, records? records: 1,
+                                                           sizeof (Tally__AppendStatus));
+    for (size_t i = 0, at = 0; i < drain->append_count; i++) {
+        Tally__AppendRequest *append = drain->appends [i].request->append;
+        for (size_t r = 0; r < append->n_records; r++)
+            drafts [at++] = append->records [r];
+    }
+    uint64_t head_before = tly_audit_writer_head_seq (self);
+    int64_t start_ms = tly_mono_ms ();
+    int rc = tly_journal_append_batch (self->journal, drafts, records, statuses, &self->signer);
+    s_note_unsigned (self, head_before);
+    s_log_commit (self, rc, records, statuses, start_ms);
+
+    Tally__AppendStatus *status = statuses;
+    for (size_t i = 0; i < drain->append_count; i++) {
+        Tally__AppendRequest *append = drain->appends [i].request->append;
+        size_t count = append->n_records;
+        Tally__AppendStatus **pointers = tly_audit_drain_alloc (drain, count? count: 1,
+                                                                sizeof (Tally__AppendStatus *));
+        for (size_t r = 0; r < count; r++, status++) {
+            if (rc != 0) {
+                tally__append_status__init (status);
+                status->code = TALLY__ERROR_CODE__INTERNAL;
+            }
+            pointers [r] = status;
+        }
+        Tally__AppendReply append_reply = TALLY__APPEND_REPLY__INIT;
+        append_reply.request_id = append->request_id;
+        append_reply.n_statuses = count;
+        append_reply.statuses = pointers;
+        Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;
+        reply.body_case = TALLY__AUDIT_REPLY__BODY_APPEND;
+        reply.append = &append_reply;
+        s_send (self, drain->appends [i].identity, &reply);
+    }
+}
+
+//  ---------------------------------------------------------------- reads
+
+static tly_journal_step_t
+s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
+{
+    tly_audit_writer_t *self = arg;
+    assert (self->record_count < TLY_READ_RECORDS_MAX);
+    Tally__StoredRecord *record =
+        tally__stored_record__unpack (tly_arena_allocator (self->drain->arena), size, stored);
+    if (!record) {
+        tly_log (TLY_ERROR, "journal.corrupt", "seq=%" PRIu64 " reason=\"record does not decode\"",
+                 seq);
+        return TLY_JOURNAL_FAIL;
+    }
+    self->records [self->record_count++] = record;
+    return TLY_JOURNAL_NEXT;
+}
+
+static void
+s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
+{
+    const Tally__ReadRequest *read = taken->request->read;
+    uint32_t max_records = read->max_records;
+    if (max_records == 0 || max_records > TLY_READ_RECORDS_MAX)
+        max_records = TLY_READ_RECORDS_MAX;
+    tly_journal_query_t query = {
+        .partition = read->partition, .claim_epoch = read->epoch,
+        .after_partition_seq = read->after_partition_seq,
+        .max_records = max_records, .max_bytes = TLY_JOURNAL_READ_BYTES
+    };
+    bool end = false;
+    self->record_count = 0;
+    Tally__ErrorCode code = tly_journal_read (self->journal, &query, s_collect_record, self, &end);
+
+    Tally__ReadReply read_reply = TALLY__READ_REPLY__INIT;
+    Tally__Error error = TALLY__ERROR__INIT;
+    char message [128];
+    read_reply.request_id = read->request_id;
+    if (code == TALLY__ERROR_CODE__OK) {
+        read_reply.n_records = self->record_count;
+        read_reply.records = self->records;
+        read_reply.end = end;
+    }
+    else {
+        uint64_t fence = 0;
+        if (read->partition < TLY_PARTITIONS_MAX)
+            tly_journal_partition (self->journal, read->partition, &fence, NULL);
+        if (code == TALLY__ERROR_CODE__STALE_EPOCH)
+            snprintf (message, sizeof message, "partition %" PRIu32 " is fenced at epoch %" PRIu64,
+                      read->partition, fence);
+        else
+            snprintf (message, sizeof message, "%s", tly_error_default_message (code));
+        error.code = code;
+        error.message = message;
+        read_reply.error = &error;
+        tly_log (TLY_INFO, "read.refused", "partition=%" PRIu32 " epoch=%" PRIu64
+                 " fence=%" PRIu64 " code=%s", read->partition, read->epoch, fence,
+                 tly_error_name (code));
+    }
+    Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;
+    reply.body_case = TALLY__AUDIT_REPLY__BODY_READ;
+    reply.read = &read_reply;
+    s_send (self, taken->identity, &reply);
+    self->record_count = 0;
+}
+
+void
+tly_audit_writer_serve (tly_audit_writer_t *self)
+{
+    assert (self);
+    tly_audit_drain_take (self->drain, self->socket);
+    s_commit_appends (self);
+    for (size_t i = 0; i < self->drain->read_count; i++)
+        s_serve_read (self, &self->drain->reads [i]);
+    tly_audit_drain_clear (self->drain);
+}
+
+//  ---------------------------------------------------------------- the class
+
+tly_audit_writer_t *
+tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size_t error_size)
+{
+    assert (config && config->data_dir && config->bind);
+    assert (config->checkpoint_every >= 1 && config->checkpoint_ms >= 1);
+    assert (error && error_size > 0);
+    char journal_path [S_PATH_MAX];
+    if ((size_t) snprintf (journal_path, sizeof journal_path, "%s/%s", config->data_dir,
+                           TLY_JOURNAL_SUBDIR) >= sizeof journal_path) {
+        snprintf (error, error_size, "--data-dir is too long");
+        return NULL;
+    }
+    if (mkdir (config->data_dir, 0700) == -1 && errno != EEXIST) {
+        snprintf (error, error_size, "cannot create --data-dir %s: %s", config->data_dir,
+                  strerror (errno));
+        return NULL;
+    }
+    tly_audit_writer_t *self = calloc (1, sizeof *self);
+    assert (self);
+    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", config->worker,
+                              config->worker_secret, &self->worker, error, error_size) == -1) {
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
+    self->signer = (tly_journal_signer_t) {
+        .sign_sk = self->worker.sign_sk, .sign_pk = self->worker.sign_pk,
+        .every = config->checkpoint_every
+    };
+    self->interval_ms = config->checkpoint_ms;
+    self->journal = tly_journal_new (journal_path, config->map_size);
+    if (!self->journal) {
+        snprintf (error, error_size, "cannot open the journal in %s (see the log line above)",
+                  journal_path);
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
+    self->socket = zsock_new (ZMQ_ROUTER);
+    assert (self->socket);
+    zsock_set_maxmsgsize (self->socket, TLY_FRAME_HARD_MAX);
+    zsock_set_linger (self->socket, 0);
+    if (zsock_bind (self->socket, "%s", config->bind) == -1) {
+        snprintf (error, error_size, "cannot bind %s: %s", config->bind,
+                  zmq_strerror (zmq_errno ()));
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
+    self->drain = tly_audit_drain_new ();
+    //  Records left unsigned by an earlier run are signed within the interval.
+    s_note_unsigned (self, 0);
+    char worker_id [TLY_ID_MAX];
+    tly_account_id (self->worker.sign_pk, worker_id);
+    //  The endpoint as bound: a wildcard port shows the port it got.
+    tly_log (TLY_INFO, "ready", "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu"
+             " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
+             zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
+             config->map_size, worker_id, self->signer.every, self->interval_ms);
+    return self;
+}
+
+void
+tly_audit_writer_destroy (tly_audit_writer_t **self_p)
+{
+    assert (self_p);
+    tly_audit_writer_t *self = *self_p;
+    if (!self)
+        return;
+    tly_audit_drain_destroy (&self->drain);
+    zsock_destroy (&self->socket);
+    tly_journal_destroy (&self->journal);
+    sodium_memzero (&self->worker, sizeof self->worker);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+tly_audit_writer_socket (tly_audit_writer_t *self)
+{
+    assert (self);
+    return self->socket;
+}
+
+uint64_t
+tly_audit_writer_head_seq (tly_audit_writer_t *self)
+{
+    assert (self);
+    tly_journal_head_t head;
+    tly_journal_head (self->journal, &head);
+    return head.seq;
+}
