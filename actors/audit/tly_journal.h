@@ -42,11 +42,13 @@
 
 //  Where tally-audit keeps its journal inside --data-dir.
 #define TLY_JOURNAL_SUBDIR        "journal"
-//  A stored record (StoredRecord bytes) may not exceed this, so that any single
-//  record fits in one ReadReply under the socket's hard frame cap.
-#define TLY_JOURNAL_RECORD_MAX    (TLY_FRAME_HARD_MAX / 2)
+//  The largest stored record, TLY_JOURNAL_RECORD_MAX, is in tly_limits.h:
+//  the balance actor sizes its drafts below it.
 //  Stored bytes one read gathers; the first record is always taken.
 #define TLY_JOURNAL_READ_BYTES    (TLY_FRAME_HARD_MAX / 2)
+_Static_assert (TLY_JOURNAL_READ_BYTES + TLY_READ_RECORDS_MAX * 16 <= TLY_FRAME_HARD_MAX
+             && TLY_JOURNAL_RECORD_MAX + 1024 <= TLY_FRAME_HARD_MAX,
+                "a read's records, or its one first record, fit one ReadReply frame");
 
 typedef struct _tly_journal_t tly_journal_t;
 

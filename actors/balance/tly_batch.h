@@ -32,9 +32,14 @@
 #define TLY_BATCH_DRAFT_OVERHEAD    128
 //  One draft must fit a journal record with room to spare (the writer caps
 //  records at half the hard frame limit, TLY_JOURNAL_RECORD_MAX in
-//  actors/audit/tly_journal.h); one append keeps half the hard limit as margin.
+//  tly_limits.h); one append keeps half the hard limit as margin.
 #define TLY_BATCH_DRAFT_MAX         (TLY_FRAME_HARD_MAX / 4 - 1024)
 #define TLY_BATCH_APPEND_BUDGET     (TLY_FRAME_HARD_MAX / 2)
+_Static_assert (TLY_BATCH_DRAFT_MAX + 1024 <= TLY_JOURNAL_RECORD_MAX,
+                "a draft, and the fields its record adds around it, fit one journal record");
+_Static_assert (TLY_BATCH_DRAFT_MAX <= TLY_BATCH_APPEND_BUDGET
+             && TLY_BATCH_APPEND_BUDGET < TLY_FRAME_HARD_MAX,
+                "an append within the budget, or of one lone draft, fits one frame");
 
 typedef struct _tly_batch_t tly_batch_t;
 

@@ -21,7 +21,6 @@
 #define TIMEOUT_MS_LIMIT        (3600LL * 1000)         //  largest --timeout-ms and --client-ttl-ms
 
 //  Every default is inside the range its flag accepts.
-_Static_assert (TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX, "--max-frame default");
 _Static_assert (TLY_SKEW_MS_DEFAULT <= SKEW_MS_LIMIT, "--max-skew-ms default");
 _Static_assert (TLY_REQUEST_TIMEOUT_MS <= TIMEOUT_MS_LIMIT, "--timeout-ms default");
 _Static_assert (CLIENT_TTL_MS_DEFAULT <= TIMEOUT_MS_LIMIT, "--client-ttl-ms default");

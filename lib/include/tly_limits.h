@@ -35,4 +35,17 @@
 
 #define TLY_LMDB_MAP_DEFAULT     (4ULL << 30)  //  bytes of address space per LMDB env
 
+//  A stored journal record (StoredRecord bytes) at most: the audit writer
+//  refuses a larger one, so that any single record fits in one ReadReply
+//  under the hard frame cap. The balance actor sizes its drafts below it.
+#define TLY_JOURNAL_RECORD_MAX   (TLY_FRAME_HARD_MAX / 2)
+
+_Static_assert (TLY_PARTITIONS_DEFAULT >= 1 && TLY_PARTITIONS_DEFAULT <= TLY_PARTITIONS_MAX,
+                "the default partition count is a valid one");
+_Static_assert (TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
+                "a client frame the gateway accepts passes every socket");
+_Static_assert (TLY_ROUTE_ATTEMPTS * TLY_ROUTE_ATTEMPT_MS < TLY_REQUEST_TIMEOUT_MS,
+                "the router's last attempt ends before the gateway answers TIMEOUT, so a"
+                " client hears the router's own answer");
+
 #endif
