@@ -2,7 +2,9 @@
 //  K messages each (real keys, real signatures, the events an actor makes),
 //  then times a replay from nothing against a baseline that only iterates the
 //  records, best of a few runs each, and checks the replayed balances.
-#include "audit.h"
+#include "audit_commands.h"
+#include "audit_journal.h"
+#include "audit_state.h"
 #include "audit_workload.h"
 
 #include <assert.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "cli.h"
 
 #define S_COMMAND           "tally audit bench-replay"
 #define S_RECORDS_DEFAULT   15625       //  x 64 messages: a 1,000,000-event journal
@@ -115,8 +118,7 @@ s_usage (FILE *out)
         S_PER_RECORD, S_USERS_DEFAULT, S_RUNS_DEFAULT);
 }
 
-//  Returns 0 to run, 1 when --help was served, -1 after one line on stderr.
-static int
+static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
     static const struct option flags [] = {
@@ -153,24 +155,24 @@ s_parse (int argc, char **argv, s_options_t *options)
                 break;
             case 'K': options->keep = optarg; break;
             case 'J': options->json = true; break;
-            case 'h': s_usage (stdout); return 1;
-            default:  cli_bad_option (S_COMMAND, argc, argv); return -1;
+            case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
+            default:  cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
         }
     }
     if (rc == 0 && optind < argc) {
         fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
         rc = -1;
     }
-    return rc;
+    return rc == 0? AUDIT_PARSE_RUN: AUDIT_PARSE_FAILED;
 }
 
 int
 audit_bench_replay (int argc, char **argv)
 {
     s_options_t options;
-    int rc = s_parse (argc, argv, &options);
-    if (rc != 0)
-        return rc == 1? CLI_EXIT_OK: CLI_EXIT_USAGE;
+    audit_parse_t parsed = s_parse (argc, argv, &options);
+    if (parsed != AUDIT_PARSE_RUN)
+        return parsed == AUDIT_PARSE_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
     char temp [AUDIT_PATH_MAX] = "", journal_dir [AUDIT_PATH_MAX];
     if (options.keep)
         snprintf (journal_dir, sizeof journal_dir, "%s", options.keep);
@@ -206,7 +208,7 @@ audit_bench_replay (int argc, char **argv)
         fprintf (stderr, S_COMMAND ": writing %" PRId64 " records of %" PRId64 " messages...\n",
                  options.records, options.per_record);
     double start = s_seconds ();
-    rc = audit_workload_write (workload, journal_dir, &worker);
+    int rc = audit_workload_write (workload, journal_dir, &worker);
     double build_seconds = s_seconds () - start;
     tly_journal_t *journal = rc == 0? audit_open_journal (S_COMMAND, journal_dir, NULL): NULL;
     double best_iterate = 0, best_replay = 0;

@@ -7,11 +7,13 @@
 //  the journal's partition seq (the actor is behind, or records came after
 //  the journal snapshot) is "in flux", not different; the comparison reads
 //  the journal again and retries while any partition is in flux.
-#include "audit.h"
+#include "audit_compare.h"
+#include "audit_journal.h"
 
 #include <assert.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

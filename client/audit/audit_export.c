@@ -1,11 +1,15 @@
 //  audit_export - `tally audit export --format jsonl`: one JSON object per
 //  journal record, in global order (docs/journal.md lists every field).
-#include "audit.h"
+#include "audit_commands.h"
+#include "audit_journal.h"
+#include "audit_progress.h"
 
 #include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <string.h>
+#include "cli.h"
 #include "tly_account.h"
 #include "tly_validate.h"
 
@@ -55,7 +59,7 @@ s_hex_string (FILE *out, ProtobufCBinaryData bytes)
     fputc ('"', out);
     for (size_t at = 0; at < bytes.len; at += TLY_SIGNATURE_BYTES) {
         size_t size = bytes.len - at < TLY_SIGNATURE_BYTES? bytes.len - at: TLY_SIGNATURE_BYTES;
-        audit_hex (bytes.data + at, size, hex);
+        sodium_bin2hex (hex, sizeof hex, bytes.data + at, size);
         fputs (hex, out);
     }
     fputc ('"', out);
@@ -300,11 +304,11 @@ audit_export (int argc, char **argv)
             case 'd': data_dir = optarg; break;
             case 'f': format = optarg; break;
             case 'F':
-                if (cli_flag_int (S_COMMAND, "--from", optarg, 1, INT64_MAX, &from_seq) == -1)
+                if (tly_flags_int (S_COMMAND, "--from", optarg, 1, INT64_MAX, &from_seq) == -1)
                     return CLI_EXIT_USAGE;
                 break;
             case 'p':
-                if (cli_flag_int (S_COMMAND, "--partition", optarg, 0, TLY_PARTITIONS_MAX - 1,
+                if (tly_flags_int (S_COMMAND, "--partition", optarg, 0, TLY_PARTITIONS_MAX - 1,
                                   &partition) == -1)
                     return CLI_EXIT_USAGE;
                 break;

@@ -1,8 +1,10 @@
 //  audit_main - `tally audit`: picks the subcommand.
-#include "audit.h"
 #include "cli_audit.h"
+#include "audit_commands.h"
 
+#include <stdio.h>
 #include <string.h>
+#include "cli.h"
 
 static void
 s_usage (FILE *out)

@@ -1,6 +1,9 @@
 //  audit_replay - `tally audit replay`: every balance rebuilt from nothing by
 //  applying the journal's events, optionally compared with the live state.
-#include "audit.h"
+#include "audit_commands.h"
+#include "audit_compare.h"
+#include "audit_journal.h"
+#include "audit_state.h"
 
 #include <assert.h>
 #include <getopt.h>
@@ -8,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cli.h"
 #include "tly_account.h"
 
 #define S_COMMAND           "tally audit replay"
@@ -57,8 +61,7 @@ s_usage (FILE *out)
            "2 usage error or unreadable journal or state.\n", out);
 }
 
-//  Returns 0 to run, 1 when --help was served, -1 after one line on stderr.
-static int
+static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
     static const struct option flags [] = {
@@ -83,34 +86,35 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'a':
                 if (audit_find_ledgers (S_COMMAND, optarg, options->actors_dirs,
                                         &options->actors_dir_count) == -1)
-                    return -1;
+                    return AUDIT_PARSE_FAILED;
                 break;
             case 'n':
-                if (cli_flag_int (S_COMMAND, "--attempts", optarg, 1, S_ATTEMPTS_MAX,
+                if (tly_flags_int (S_COMMAND, "--attempts", optarg, 1, S_ATTEMPTS_MAX,
                                   &options->attempts) == -1)
-                    return -1;
+                    return AUDIT_PARSE_FAILED;
                 break;
-            case 'h': s_usage (stdout); return 1;
-            default:  cli_bad_option (S_COMMAND, argc, argv); return -1;
+            case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
+            default:  cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
         }
     }
     if (optind < argc) {
         fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
-        return -1;
+        return AUDIT_PARSE_FAILED;
     }
     if (options->actors_dir_count > 0 && !options->compare) {
         fprintf (stderr, S_COMMAND ": --actors-dir needs --compare\n");
-        return -1;
+        return AUDIT_PARSE_FAILED;
     }
     if (options->compare && options->actors_dir_count == 0) {
         if (!options->data_dir) {
             fprintf (stderr, S_COMMAND ": --compare needs --actors-dir DIR or --data-dir DIR\n");
-            return -1;
+            return AUDIT_PARSE_FAILED;
         }
-        return audit_find_ledgers (S_COMMAND, options->data_dir, options->actors_dirs,
-                                   &options->actors_dir_count);
+        if (audit_find_ledgers (S_COMMAND, options->data_dir, options->actors_dirs,
+                                &options->actors_dir_count) == -1)
+            return AUDIT_PARSE_FAILED;
     }
-    return 0;
+    return AUDIT_PARSE_RUN;
 }
 
 static void
@@ -194,18 +198,18 @@ int
 audit_replay (int argc, char **argv)
 {
     s_options_t options = { .attempts = S_ATTEMPTS_DEFAULT };
-    int rc = s_parse (argc, argv, &options);
-    tly_journal_t *journal = rc == 0? audit_open_journal (S_COMMAND, options.journal_dir,
-                                                          options.data_dir): NULL;
+    audit_parse_t parsed = s_parse (argc, argv, &options);
+    tly_journal_t *journal = parsed == AUDIT_PARSE_RUN?
+        audit_open_journal (S_COMMAND, options.journal_dir, options.data_dir): NULL;
     audit_state_t *state = journal? audit_state_new (): NULL;
-    int exit_code = rc == 1? CLI_EXIT_OK: CLI_EXIT_USAGE;
+    int exit_code = parsed == AUDIT_PARSE_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
     if (state) {
         tly_journal_head_t head;
         tly_journal_head (journal, &head);
         audit_progress_t progress;
         audit_progress_start (&progress, "replay", head.seq);
         double start = s_seconds ();
-        rc = audit_state_replay (state, journal, &progress);
+        int rc = audit_state_replay (state, journal, &progress);
         double seconds = s_seconds () - start;
         audit_progress_end (&progress);
         audit_compare_result_t compare = { 0 };

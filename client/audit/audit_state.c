@@ -4,10 +4,12 @@
 //  needs: the outer layers of each record (StoredRecord, RecordBody,
 //  RecordDraft) are scanned on the wire, skipping the signed request and the
 //  results, and only the events are decoded by protobuf-c, into an arena
-//  reset per record. Accounts live in an open-addressing table keyed by the
+//  reset per record. The scanner finds its fields by the numbers the
+//  generated descriptors give them, looked up once by name, so that a change
+//  to proto/tally.proto cannot leave it reading the wrong field. Accounts live in an open-addressing table keyed by the
 //  user's 32-byte key, hashed with a random SipHash key so that chosen keys
 //  cannot pile up in one place.
-#include "audit.h"
+#include "audit_state.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -15,19 +17,25 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "audit_journal.h"
+#include "audit_wire.h"
 #include "tly_account.h"
 
 #define S_CAPACITY_FIRST     (1u << 16)     //  slots of a new table (a power of two)
 #define S_LOAD_PERCENT       70             //  grow past this fill
 
-//  Fields of the records' messages (proto/tally.proto).
-#define S_STORED_BODY        1
-#define S_BODY_DRAFT         3
-#define S_DRAFT_PARTITION    1
-#define S_DRAFT_PSEQ         2
-#define S_DRAFT_EVENTS       6
+//  The fields replay picks out of a record, as the generated descriptors
+//  number them.
+typedef struct {
+    audit_wire_field_t stored_body;     //  StoredRecord.body
+    audit_wire_field_t body_draft;      //  RecordBody.draft
+    audit_wire_field_t draft_partition; //  RecordDraft.partition
+    audit_wire_field_t draft_partition_seq;
+    audit_wire_field_t draft_events;
+} s_fields_t;
 
 struct _audit_state_t {
+    s_fields_t fields;
     audit_account_t *slots;
     size_t capacity;                    //  a power of two
     size_t count;
@@ -50,6 +58,18 @@ audit_state_new (void)
         return NULL;
     audit_state_t *self = calloc (1, sizeof *self);
     assert (self);
+    self->fields = (s_fields_t) {
+        .stored_body = audit_wire_field (&tally__stored_record__descriptor, "body",
+                                         PROTOBUF_C_TYPE_BYTES),
+        .body_draft = audit_wire_field (&tally__record_body__descriptor, "draft",
+                                        PROTOBUF_C_TYPE_MESSAGE),
+        .draft_partition = audit_wire_field (&tally__record_draft__descriptor, "partition",
+                                             PROTOBUF_C_TYPE_UINT32),
+        .draft_partition_seq = audit_wire_field (&tally__record_draft__descriptor,
+                                                 "partition_seq", PROTOBUF_C_TYPE_UINT64),
+        .draft_events = audit_wire_field (&tally__record_draft__descriptor, "events",
+                                          PROTOBUF_C_TYPE_MESSAGE)
+    };
     self->capacity = S_CAPACITY_FIRST;
     self->slots = calloc (self->capacity, sizeof (audit_account_t));
     self->partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
@@ -263,23 +283,31 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition,
 
 //  ---------------------------------------------------------------- records
 
-//  The one length-delimited field number of a message, which must appear
-//  once (a second copy would be merged by a decoder: never in a real record).
-static int
-s_only_field (const uint8_t *data, size_t size, uint32_t number, audit_field_t *found)
+static bool
+s_is (const audit_field_t *field, audit_wire_field_t wanted)
 {
+    return field->number == wanted.number && field->type == wanted.type;
+}
+
+//  The one length-delimited field of a message with wanted's number, which
+//  must appear once (a second copy would be merged by a decoder: never in a
+//  real record).
+static int
+s_only_field (const uint8_t *data, size_t size, audit_wire_field_t wanted, audit_field_t *found)
+{
+    assert (wanted.type == AUDIT_WIRE_BYTES);
     audit_wire_t wire = { data, data + size };
     audit_field_t field;
-    int rc;
+    audit_wire_step_t step;
     bool seen = false;
-    while ((rc = audit_wire_next (&wire, &field)) == 1)
-        if (field.number == number) {
-            if (seen || field.type != AUDIT_WIRE_BYTES)
+    while ((step = audit_wire_next (&wire, &field)) == AUDIT_WIRE_FIELD)
+        if (field.number == wanted.number) {
+            if (seen || field.type != wanted.type)
                 return -1;
             *found = field;
             seen = true;
         }
-    return rc == 0 && seen? 0: -1;
+    return step == AUDIT_WIRE_END && seen? 0: -1;
 }
 
 static tly_journal_step_t
@@ -291,9 +319,10 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     self->records++;
     audit_progress_update (self->progress, self->records);
 
+    const s_fields_t *fields = &self->fields;
     audit_field_t body, draft;
-    if (s_only_field (stored, size, S_STORED_BODY, &body) == -1
-    ||  s_only_field (body.data, body.size, S_BODY_DRAFT, &draft) == -1) {
+    if (s_only_field (stored, size, fields->stored_body, &body) == -1
+    ||  s_only_field (body.data, body.size, fields->body_draft, &draft) == -1) {
         s_problem (self, seq, "the record does not decode");
         return TLY_JOURNAL_NEXT;
     }
@@ -302,15 +331,15 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     uint64_t partition = 0, partition_seq = 0;
     audit_wire_t wire = { draft.data, draft.data + draft.size };
     audit_field_t field;
-    int rc;
-    while ((rc = audit_wire_next (&wire, &field)) == 1) {
-        if (field.number == S_DRAFT_PARTITION && field.type == AUDIT_WIRE_VARINT)
+    audit_wire_step_t step;
+    while ((step = audit_wire_next (&wire, &field)) == AUDIT_WIRE_FIELD) {
+        if (s_is (&field, fields->draft_partition))
             partition = field.varint;
         else
-        if (field.number == S_DRAFT_PSEQ && field.type == AUDIT_WIRE_VARINT)
+        if (s_is (&field, fields->draft_partition_seq))
             partition_seq = field.varint;
     }
-    if (rc == -1) {
+    if (step == AUDIT_WIRE_MALFORMED) {
         s_problem (self, seq, "the record's draft does not decode");
         return TLY_JOURNAL_NEXT;
     }
@@ -320,8 +349,8 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     }
     self->partition_seqs [partition] = partition_seq;
     wire = (audit_wire_t) { draft.data, draft.data + draft.size };
-    while (audit_wire_next (&wire, &field) == 1)
-        if (field.number == S_DRAFT_EVENTS && field.type == AUDIT_WIRE_BYTES)
+    while (audit_wire_next (&wire, &field) == AUDIT_WIRE_FIELD)
+        if (s_is (&field, fields->draft_events))
             s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
     tly_arena_reset (self->arena);
     return TLY_JOURNAL_NEXT;

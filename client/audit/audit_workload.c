@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit.h"
+#include "audit_journal.h"
 #include "tly_journal.h"
 #include "tly_log.h"
+#include "tly_object_id.h"
+#include "tly_partition.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
 

@@ -1,10 +1,13 @@
-//  audit_unit - runs the self-test of the audit writer class (actors/audit):
+//  audit_unit - runs the self-tests of the audit writer class (actors/audit)
+//  and of the pieces the `tally audit` tools share (client/audit):
 //      audit_unit [-v] [CLASS]...      (all classes when none is named)
 #include "harness.h"
 
+void audit_wire_test (bool verbose);
 void tly_audit_writer_test (bool verbose);
 
 static const th_unit_t s_units [] = {
+    { "audit_wire", audit_wire_test },
     { "tly_audit_writer", tly_audit_writer_test },
     { NULL, NULL }
 };

@@ -1,0 +1,62 @@
+//  audit_state - balances rebuilt from nothing by applying every event of
+//  the journal in order (`tally audit replay`), in an open-addressing table
+//  keyed by user key (no allocation per event).
+//
+//      audit_state_t *state = audit_state_new ();
+//      audit_state_replay (state, journal, &progress);
+//      audit_state_stats (state, &stats);
+//      audit_state_find (state, user)->balance;
+#ifndef AUDIT_STATE_H_INCLUDED
+#define AUDIT_STATE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "audit_progress.h"
+#include "tly_journal.h"
+#include "tly_limits.h"
+
+#define AUDIT_PROBLEMS_KEPT     100     //  inconsistencies a replay keeps the text of
+#define AUDIT_PROBLEM_MAX       256     //  bytes of one inconsistency's text
+
+typedef struct {
+    uint8_t user [TLY_KEY_BYTES];
+    int64_t balance;
+    uint32_t partition;                 //  of the record that created it
+    bool used;                          //  the slot holds an account
+    bool matched;                       //  compare: an actor's ledger has it
+} audit_account_t;
+
+typedef struct {
+    uint64_t records;
+    uint64_t events;
+    uint64_t accounts;
+    uint64_t purchases;
+    uint64_t last_seq;                  //  the last record applied
+    int64_t balance_sum;
+    bool sum_overflows;                 //  balance_sum is meaningless then
+    uint64_t problems;                  //  inconsistencies found
+} audit_stats_t;
+
+typedef struct _audit_state_t audit_state_t;
+
+audit_state_t *audit_state_new (void);
+void audit_state_destroy (audit_state_t **self_p);
+//  Applies every record of the journal's snapshot after the last one applied
+//  (so after a refresh it continues). Inconsistent events (a purchase that
+//  does not follow the balance, ...) are counted and kept as problems.
+//  Returns 0, or -1 when the journal could not be read or a record does not
+//  decode (one line on stderr).
+int  audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);
+//  NULL when the user has no account.
+audit_account_t *audit_state_find (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES]);
+//  Slots 0 .. capacity - 1; a slot holds an account when ->used.
+size_t audit_state_capacity (audit_state_t *self);
+audit_account_t *audit_state_slot (audit_state_t *self, size_t index);
+//  The last partition seq applied for partition (0 when none).
+uint64_t audit_state_partition_seq (audit_state_t *self, uint32_t partition);
+void audit_state_stats (audit_state_t *self, audit_stats_t *stats);
+//  The text of problem index (< min (stats.problems, AUDIT_PROBLEMS_KEPT)).
+const char *audit_state_problem (audit_state_t *self, size_t index);
+
+#endif
