@@ -174,6 +174,4 @@ typedef struct {
 int  tly_journal_checkpoint_decode (const uint8_t *bytes, size_t size,
                                     const uint8_t *worker, tly_journal_checkpoint_t *checkpoint);
 
-void tly_journal_test (bool verbose);
-
 #endif

@@ -108,6 +108,4 @@ void tly_batch_abandon (tly_batch_t *self);
 void tly_batch_end (tly_batch_t *self);
 bool tly_batch_open (tly_batch_t *self);
 
-void tly_batch_test (bool verbose);
-
 #endif

@@ -55,6 +55,4 @@ int  tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES]
 //  Forgets expired leases.
 void tly_bus_tick (tly_bus_t *self);
 
-void tly_bus_test (bool verbose);
-
 #endif

@@ -50,6 +50,4 @@ void tly_catchup_tick (tly_catchup_t *self);
 //  Monotonic ms when the next read is due; INT64_MAX when none is.
 int64_t tly_catchup_next (tly_catchup_t *self);
 
-void tly_catchup_test (bool verbose);
-
 #endif

@@ -143,6 +143,4 @@ int  tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES
                            uint64_t first, size_t max, tly_arena_t *arena,
                            Tally__PurchaseRecord **records, size_t *count);
 
-void tly_ledger_test (bool verbose);
-
 #endif

@@ -72,6 +72,4 @@ Tally__ObjectState *tly_objects_update (tly_objects_t *self, const tly_object_re
 bool tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
                            const uint8_t reader [TLY_KEY_BYTES]);
 
-void tly_objects_test (bool verbose);
-
 #endif

@@ -129,6 +129,4 @@ tly_store_lookup_t tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STO
 int  tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                           const uint8_t user [TLY_KEY_BYTES]);
 
-void tly_store_test (bool verbose);
-
 #endif

@@ -50,6 +50,4 @@ void tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
                            const char *object_id, const uint8_t *data, size_t size,
                            tly_gateway_bus_message_t *message);
 
-void tly_gateway_bus_test (bool verbose);
-
 #endif

@@ -42,6 +42,4 @@ size_t    tly_gateway_index_hash_bytes (const uint8_t *bytes, size_t size);
 size_t    tly_gateway_index_hash_u64 (const void *key);
 int       tly_gateway_index_compare_u64 (const void *left, const void *right);
 
-void      tly_gateway_index_test (bool verbose);
-
 #endif

@@ -52,6 +52,4 @@ int      tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms
 int64_t  tly_gateway_pending_next_deadline (tly_gateway_pending_t *self);
 uint32_t tly_gateway_pending_size (tly_gateway_pending_t *self);
 
-void     tly_gateway_pending_test (bool verbose);
-
 #endif

@@ -223,6 +223,4 @@ void                  tly_gateway_subs_stale (tly_gateway_subs_t *self, tly_gate
                                               bool slow, int64_t retry_ms);
 tly_offer_t           tly_gateway_subs_offer (const tly_gateway_sub_t *sub, uint64_t version);
 
-void                  tly_gateway_subs_test (bool verbose);
-
 #endif

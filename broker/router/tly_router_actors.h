@@ -60,6 +60,4 @@ tly_router_actor_t *tly_router_actors_at (tly_router_actors_t *self, size_t inde
 //  Fills order (room for size entries) with the live actors sorted by name.
 void     tly_router_actors_sorted (tly_router_actors_t *self, tly_router_actor_t **order);
 
-void     tly_router_actors_test (bool verbose);
-
 #endif

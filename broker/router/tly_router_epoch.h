@@ -26,6 +26,4 @@ int  tly_router_epoch_load (const char *dir, uint64_t *epoch, char *error, size_
 //  Durably replaces the counter. Returns 0, or -1 with errno set.
 int  tly_router_epoch_save (const char *dir, uint64_t epoch);
 
-void tly_router_epoch_test (bool verbose);
-
 #endif

@@ -77,6 +77,4 @@ tly_router_flight_t *tly_router_flights_first (tly_router_flights_t *self,
 size_t   tly_router_flights_size (tly_router_flights_t *self);
 size_t   tly_router_flights_held (tly_router_flights_t *self);
 
-void     tly_router_flights_test (bool verbose);
-
 #endif

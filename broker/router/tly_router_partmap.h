@@ -35,6 +35,4 @@ uint32_t tly_router_partmap_moves (tly_router_partmap_t *self, tly_router_actor_
 void     tly_router_partmap_apply (tly_router_partmap_t *self, tly_router_actor_t **order,
                                    size_t n, uint64_t epoch);
 
-void     tly_router_partmap_test (bool verbose);
-
 #endif

@@ -78,8 +78,6 @@ typedef struct {
 void bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
                      int threads, bench_run_t *run);
 
-void bench_stats_test (bool verbose);
-
 int  cli_bench (int argc, char **argv);
 
 #endif

@@ -43,6 +43,4 @@ int  tly_account_id_parse (const char *text, uint8_t sign_pk [TLY_KEY_BYTES]);
 int  tly_account_parse (const char *account_id, const char *secret,
                         tly_account_t *account, char *error, size_t error_size);
 
-void tly_account_test (bool verbose);
-
 #endif

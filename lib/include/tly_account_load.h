@@ -17,6 +17,4 @@ int  tly_account_from_env (const char *id_var, const char *secret_var,
 int  tly_account_from_file (const char *path, tly_account_t *account,
                             char *error, size_t error_size);
 
-void tly_account_load_test (bool verbose);
-
 #endif

@@ -36,6 +36,4 @@ size_t tly_arena_used (tly_arena_t *self);
 //  A protobuf-c allocator drawing from this arena.
 ProtobufCAllocator *tly_arena_allocator (tly_arena_t *self);
 
-void tly_arena_test (bool verbose);
-
 #endif

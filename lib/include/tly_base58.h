@@ -23,6 +23,4 @@ int  tly_base58_decode (const char *text, uint8_t *out, size_t out_size);
 int  tly_base58_decode_prefixed (const char *text, size_t text_size, const char *prefix,
                                  uint8_t *out, size_t size);
 
-void tly_base58_test (bool verbose);
-
 #endif

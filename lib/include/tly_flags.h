@@ -20,6 +20,4 @@ int  tly_flags_parse_int (const char *text, int64_t min, int64_t max, int64_t *v
 int  tly_flags_int (const char *program, const char *flag, const char *text,
                     int64_t min, int64_t max, int64_t *value);
 
-void tly_flags_test (bool verbose);
-
 #endif

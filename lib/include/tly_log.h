@@ -15,7 +15,6 @@ int  tly_log_parse_level (const char *text, tly_level_t *level);
 //  Parses a --log-level value; on failure prints "<process>: --log-level must
 //  be debug, info, warn or error, got '<text>'" to stderr. Returns 0 or -1.
 int  tly_log_level_flag (const char *process, const char *text, tly_level_t *level);
-void tly_log_test (bool verbose);
 void tly_log (tly_level_t level, const char *event, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 

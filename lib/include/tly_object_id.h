@@ -63,6 +63,4 @@ void tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYT
 //  The ServiceInfo object: partition 0, tail = BLAKE2b-256("service" || worker key).
 void tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 
-void tly_object_id_test (bool verbose);
-
 #endif

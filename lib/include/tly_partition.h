@@ -13,6 +13,4 @@ uint32_t tly_partition_of (const uint8_t sign_pk [TLY_KEY_BYTES], uint32_t parti
 //  The same from the account ID text, for callers that already formatted it.
 uint32_t tly_partition_of_id (const char *account_id, uint32_t partition_count);
 
-void tly_partition_test (bool verbose);
-
 #endif

@@ -32,6 +32,4 @@ bool tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *
                           size_t size, const uint8_t *signature, size_t signature_size);
 void tly_record_hash (const uint8_t *body, size_t size, uint8_t hash [TLY_HASH_BYTES]);
 
-void tly_sign_test (bool verbose);
-
 #endif

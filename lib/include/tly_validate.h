@@ -18,6 +18,4 @@ Tally__ErrorCode tly_validate_item_id (const char *item_id, const char **message
 const char *tly_error_name (Tally__ErrorCode code);
 const char *tly_error_default_message (Tally__ErrorCode code);
 
-void tly_validate_test (bool verbose);
-
 #endif
