@@ -248,17 +248,17 @@ cli_bench (int argc, char **argv)
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
         int rc = 0;
         switch (option) {
-            case 'c': rc = cli_flag_int ("bench", "--clients", optarg, 1, BENCH_CLIENTS_MAX, &clients); break;
-            case 'u': rc = cli_flag_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n); break;
-            case 'm': rc = cli_flag_int ("bench", "--buys", optarg, 1, 100000000, &buys); break;
-            case 'b': rc = cli_flag_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch); break;
-            case 'i': rc = cli_flag_int ("bench", "--initial", optarg, 1, INT64_MAX / 2, &initial); break;
-            case 'B': rc = cli_flag_int ("bench", "--baseline", optarg, 1, 1000000, &baseline); break;
-            case 't': rc = cli_flag_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms); break;
-            case 'P': rc = cli_flag_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
-            case 'a': rc = cli_flag_int ("bench", "--actors", optarg, 1, 8, &actors); break;
-            case 's': rc = cli_flag_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX, &subscribers); break;
-            case 'T': rc = cli_flag_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads); break;
+            case 'c': rc = tly_flags_int ("bench", "--clients", optarg, 1, BENCH_CLIENTS_MAX, &clients); break;
+            case 'u': rc = tly_flags_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n); break;
+            case 'm': rc = tly_flags_int ("bench", "--buys", optarg, 1, 100000000, &buys); break;
+            case 'b': rc = tly_flags_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch); break;
+            case 'i': rc = tly_flags_int ("bench", "--initial", optarg, 1, INT64_MAX / 2, &initial); break;
+            case 'B': rc = tly_flags_int ("bench", "--baseline", optarg, 1, 1000000, &baseline); break;
+            case 't': rc = tly_flags_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms); break;
+            case 'P': rc = tly_flags_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
+            case 'a': rc = tly_flags_int ("bench", "--actors", optarg, 1, 8, &actors); break;
+            case 's': rc = tly_flags_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX, &subscribers); break;
+            case 'T': rc = tly_flags_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads); break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'w': worker_flag = optarg; break;

@@ -7,12 +7,13 @@
 #include <stdio.h>
 
 #include "tally.h"
+#include "tly_endpoints.h"
+#include "tly_flags.h"       //  tly_flags_int for every integer flag
 
 #define CLI_EXIT_OK              0
 #define CLI_EXIT_REJECTED        1       //  the cluster refused the request
 #define CLI_EXIT_USAGE           2       //  bad arguments, or no answer (timeout, no gateway)
 
-#define CLI_GATEWAY_DEFAULT      "tcp://127.0.0.1:7700"
 #define CLI_TIMEOUT_MS_DEFAULT   10000
 #define CLI_TIMEOUT_MS_MAX       3600000
 #define CLI_ENDPOINT_MAX         256
@@ -23,14 +24,6 @@ int  cli_send (int argc, char **argv);
 int  cli_status (int argc, char **argv);
 int  cli_up (int argc, char **argv);
 int  cli_watch (int argc, char **argv);
-
-//  Parses a whole string as a decimal integer in [min, max]: no blanks, no
-//  trailing characters, no overflow. Returns 0 or -1.
-int  cli_parse_int (const char *text, int64_t min, int64_t max, int64_t *value);
-//  cli_parse_int for a flag; on failure prints "<command>: <flag>: not an
-//  integer in range [min, max]: <text>" to stderr and returns -1.
-int  cli_flag_int (const char *command, const char *flag, const char *text,
-                   int64_t min, int64_t max, int64_t *value);
 
 //  Parses seconds with at most three decimals ("2", "0.5", ".25") into
 //  milliseconds in [1, max_ms]. Returns 0 or -1.

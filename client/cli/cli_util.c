@@ -1,4 +1,4 @@
-//  cli_util - number parsing, JSON and text output shared by the subcommands.
+//  cli_util - seconds parsing, JSON and text output shared by the subcommands.
 #include "cli.h"
 
 #include <assert.h>
@@ -8,38 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int
-cli_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
-{
-    assert (text && value);
-    assert (min <= max);
-    //  strtoll skips leading blanks and accepts '+': a flag value must be
-    //  exactly an optional '-' and digits.
-    const char *digits = text [0] == '-' ? text + 1 : text;
-    if (*digits < '0' || *digits > '9')
-        return -1;
-    char *end = NULL;
-    errno = 0;
-    long long parsed = strtoll (text, &end, 10);
-    if (errno == ERANGE || end == text || *end != 0)
-        return -1;
-    if (parsed < min || parsed > max)
-        return -1;
-    *value = parsed;
-    return 0;
-}
-
-int
-cli_flag_int (const char *command, const char *flag, const char *text,
-              int64_t min, int64_t max, int64_t *value)
-{
-    if (cli_parse_int (text, min, max, value) == 0)
-        return 0;
-    fprintf (stderr, "%s: %s: not an integer in range [%" PRId64 ", %" PRId64 "]: '%s'\n",
-             command, flag, min, max, text);
-    return -1;
-}
 
 int
 cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
@@ -247,7 +215,7 @@ cli_gateway (const char *flag_value)
     if (flag_value)
         return flag_value;
     const char *env = getenv ("TALLY_GATEWAY");
-    return env && *env ? env : CLI_GATEWAY_DEFAULT;
+    return env && *env ? env : TLY_ENDPOINT_GATEWAY;
 }
 
 int

@@ -13,7 +13,7 @@ s_usage (FILE *out)
            "       tally send buy --item ITEM --amount N [options]\n"
            "\n"
            "options:\n"
-           "  --gateway ENDPOINT    gateway to send to (default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT ")\n"
+           "  --gateway ENDPOINT    gateway to send to (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY ")\n"
            "  --worker co_z...      the worker inbox (default $TALLY_WORKER_ACCOUNT)\n"
            "  --account-file FILE   your account, as `tally account create --json` writes it\n"
            "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
@@ -64,20 +64,20 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
         else if (opt == 'f')
             args->account_file = optarg;
         else if (opt == 't') {
-            if (cli_flag_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &args->timeout_ms) == -1)
+            if (tly_flags_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &args->timeout_ms) == -1)
                 return CLI_EXIT_USAGE;
         }
         else if (opt == 'j')
             args->json = true;
         else if (opt == 'i') {
-            if (cli_flag_int (command, "--initial", optarg, INT64_MIN, INT64_MAX, &args->initial) == -1)
+            if (tly_flags_int (command, "--initial", optarg, INT64_MIN, INT64_MAX, &args->initial) == -1)
                 return CLI_EXIT_USAGE;
             args->has_initial = true;
         }
         else if (opt == 'I')
             args->item = optarg;
         else if (opt == 'a') {
-            if (cli_flag_int (command, "--amount", optarg, INT64_MIN, INT64_MAX, &args->amount) == -1)
+            if (tly_flags_int (command, "--amount", optarg, INT64_MIN, INT64_MAX, &args->amount) == -1)
                 return CLI_EXIT_USAGE;
             args->has_amount = true;
         }

@@ -10,7 +10,7 @@ s_usage (FILE *out)
 {
     fputs ("usage: tally status [--gateway ENDPOINT] [--timeout-ms MS] [--json]\n"
            "\n"
-           "  --gateway ENDPOINT   default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT "\n"
+           "  --gateway ENDPOINT   default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY "\n"
            "  --timeout-ms MS      give up after MS milliseconds (default 10000)\n"
            "  --json               print one JSON object\n"
            "\n"
@@ -36,7 +36,7 @@ cli_status (int argc, char **argv)
         if (opt == 'g')
             gateway = optarg;
         else if (opt == 't') {
-            if (cli_flag_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &timeout_ms) == -1)
+            if (tly_flags_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &timeout_ms) == -1)
                 return CLI_EXIT_USAGE;
         }
         else if (opt == 'j')

@@ -21,8 +21,7 @@
 #include "tly_log.h"
 #include "tly_wire.h"
 
-#define UP_BASE_PORT_DEFAULT     7700
-#define UP_BASE_PORT_MAX         (65535 - 5)     //  six consecutive ports, when on TCP
+#define UP_BASE_PORT_MAX         (65535 - (TLY_PORT_COUNT - 1))  //  the whole block, when on TCP
 #define UP_SOCKET_PATH_MAX       107             //  sun_path less its NUL
 #define UP_ACTORS_DEFAULT        2
 #define UP_ACTORS_MAX            64
@@ -87,7 +86,8 @@ s_usage (FILE *out)
            "\n"
            "options:\n"
            "  --data-dir DIR          state and logs (created if missing)\n"
-           "  --base-port N           the gateway's TCP port (default 7700); the internal hops\n"
+           "  --base-port N           the gateway's TCP port (default "
+           TLY_PORT_TEXT (TLY_PORT_GATEWAY) "); the internal hops\n"
            "                          use Unix sockets in DIR/run (mode 0700), or ports N+1..N+5\n"
            "                          when DIR's path is too long for a socket address\n"
            "  --actors N              balance actors (default 2, at most 64)\n"
@@ -121,7 +121,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    options->base_port = UP_BASE_PORT_DEFAULT;
+    options->base_port = TLY_PORT_GATEWAY;
     options->actors = UP_ACTORS_DEFAULT;
     options->partitions = TLY_PARTITIONS_DEFAULT;
     options->max_initial = TLY_INITIAL_MAX_DEFAULT;
@@ -134,21 +134,21 @@ s_parse (int argc, char **argv, s_options_t *options)
         if (opt == 'd')
             options->data_dir = optarg;
         else if (opt == 'p')
-            rc = cli_flag_int (command, "--base-port", optarg, 1, UP_BASE_PORT_MAX, &options->base_port);
+            rc = tly_flags_int (command, "--base-port", optarg, 1, UP_BASE_PORT_MAX, &options->base_port);
         else if (opt == 'a')
-            rc = cli_flag_int (command, "--actors", optarg, 1, UP_ACTORS_MAX, &options->actors);
+            rc = tly_flags_int (command, "--actors", optarg, 1, UP_ACTORS_MAX, &options->actors);
         else if (opt == 'P')
-            rc = cli_flag_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &options->partitions);
+            rc = tly_flags_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &options->partitions);
         else if (opt == 'I')
-            rc = cli_flag_int (command, "--max-initial", optarg, 0, INT64_MAX, &options->max_initial);
+            rc = tly_flags_int (command, "--max-initial", optarg, 0, INT64_MAX, &options->max_initial);
         else if (opt == 'M')
-            rc = cli_flag_int (command, "--max-amount", optarg, 1, INT64_MAX, &options->max_amount);
+            rc = tly_flags_int (command, "--max-amount", optarg, 1, INT64_MAX, &options->max_amount);
         else if (opt == 'l')
             options->log_level = optarg;
         else if (opt == 'b')
             options->bin_dir = optarg;
         else if (opt == 'r')
-            rc = cli_flag_int (command, "--ready-timeout-ms", optarg, 1, UP_READY_TIMEOUT_MS_MAX,
+            rc = tly_flags_int (command, "--ready-timeout-ms", optarg, 1, UP_READY_TIMEOUT_MS_MAX,
                                &options->ready_timeout_ms);
         else if (opt == 'h') {
             s_usage (stdout);
@@ -285,7 +285,8 @@ s_add_children (s_up_t *up)
     const char *run_dir = run_path;
     if (strlen (run_path) + strlen ("/router-frontend.sock") > UP_SOCKET_PATH_MAX) {
         fprintf (stderr, "tally up: %s is too long a path for Unix sockets; the internal hops "
-                 "use TCP ports %" PRId64 "..%" PRId64 "\n", run_path, base + 1, base + 5);
+                 "use TCP ports %" PRId64 "..%" PRId64 "\n", run_path,
+                 base + TLY_PORT_OFFSET (TLY_PORT_ROUTER_FRONTEND), base + TLY_PORT_COUNT - 1);
         run_dir = NULL;
     }
     else
@@ -294,11 +295,13 @@ s_add_children (s_up_t *up)
         return -1;
     }
     snprintf (gateway, sizeof gateway, "%s", up->gateway);
-    s_internal_endpoint (frontend, run_dir, "router-frontend", base + 1);
-    s_internal_endpoint (backend, run_dir, "router-backend", base + 2);
-    s_internal_endpoint (audit, run_dir, "audit", base + 3);
-    s_internal_endpoint (bus_in, run_dir, "bus-in", base + 4);
-    s_internal_endpoint (bus_out, run_dir, "bus-out", base + 5);
+    s_internal_endpoint (frontend, run_dir, "router-frontend",
+                         base + TLY_PORT_OFFSET (TLY_PORT_ROUTER_FRONTEND));
+    s_internal_endpoint (backend, run_dir, "router-backend",
+                         base + TLY_PORT_OFFSET (TLY_PORT_ROUTER_BACKEND));
+    s_internal_endpoint (audit, run_dir, "audit", base + TLY_PORT_OFFSET (TLY_PORT_AUDIT));
+    s_internal_endpoint (bus_in, run_dir, "bus-in", base + TLY_PORT_OFFSET (TLY_PORT_BUS_IN));
+    s_internal_endpoint (bus_out, run_dir, "bus-out", base + TLY_PORT_OFFSET (TLY_PORT_BUS_OUT));
     snprintf (partitions, sizeof partitions, "%" PRId64, up->options.partitions);
     snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);

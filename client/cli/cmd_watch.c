@@ -31,7 +31,7 @@ s_usage (FILE *out)
            "snapshot line follows (for `purchases`: only records not printed yet).\n"
            "\n"
            "options:\n"
-           "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " CLI_GATEWAY_DEFAULT ")\n"
+           "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY ")\n"
            "  --worker co_z...      the worker whose signature objects carry (default $TALLY_WORKER_ACCOUNT)\n"
            "  --account-file FILE   your account, as `tally account create --json` writes it\n"
            "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
@@ -103,9 +103,9 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
         else if (opt == 'f')
             args->account_file = optarg;
         else if (opt == 'P')
-            rc = cli_flag_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &args->partitions);
+            rc = tly_flags_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &args->partitions);
         else if (opt == 'c') {
-            rc = cli_flag_int (command, "--count", optarg, 1, WATCH_COUNT_MAX, &args->count);
+            rc = tly_flags_int (command, "--count", optarg, 1, WATCH_COUNT_MAX, &args->count);
             args->has_count = true;
         }
         else if (opt == 't') {

@@ -1,5 +1,5 @@
-//  cli_util_test - the CLI's helpers: number parsing and the JSON and text
-//  output of accounts, results and times.
+//  cli_util_test - the CLI's helpers: the JSON and text output of accounts,
+//  results and times (integer flags: tly_flags_test).
 #include <assert.h>
 #include <czmq.h>
 #include <stdio.h>
@@ -22,31 +22,6 @@
         } \
         free (text_); \
     } while (0)
-
-static void
-s_test_parse_int (void)
-{
-    int64_t value = 0;
-    assert (cli_parse_int ("25", INT64_MIN, INT64_MAX, &value) == 0 && value == 25);
-    assert (cli_parse_int ("-5", INT64_MIN, INT64_MAX, &value) == 0 && value == -5);
-    assert (cli_parse_int ("0", 0, 0, &value) == 0 && value == 0);
-    assert (cli_parse_int ("9223372036854775807", INT64_MIN, INT64_MAX, &value) == 0);
-    assert (value == INT64_MAX);
-    assert (cli_parse_int ("-9223372036854775808", INT64_MIN, INT64_MAX, &value) == 0);
-    assert (value == INT64_MIN);
-    value = 7;
-    const char *bad [] = { "", "-", "+5", " 5", "5 ", "5x", "0x10", "1e3", "2.5",
-                           "9223372036854775808", "-9223372036854775809",
-                           "99999999999999999999", NULL };
-    for (size_t i = 0; bad [i]; i++)
-        assert (cli_parse_int (bad [i], INT64_MIN, INT64_MAX, &value) == -1);
-    assert (value == 7);
-    //  Range edges.
-    assert (cli_parse_int ("1", 1, 65532, &value) == 0);
-    assert (cli_parse_int ("65532", 1, 65532, &value) == 0);
-    assert (cli_parse_int ("0", 1, 65532, &value) == -1);
-    assert (cli_parse_int ("65533", 1, 65532, &value) == -1);
-}
 
 static void
 s_test_json (void)
@@ -103,7 +78,6 @@ cli_util_test (bool verbose)
 {
     if (verbose)
         printf (" * cli_util: ");
-    s_test_parse_int ();
     s_test_json ();
     if (verbose)
         printf ("OK\n");

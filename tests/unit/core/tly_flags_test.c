@@ -18,8 +18,9 @@ tly_flags_test (bool verbose)
             && value == INT64_MAX);
     assert (tly_flags_parse_int ("-9223372036854775808", INT64_MIN, INT64_MAX, &value) == 0
             && value == INT64_MIN);
-    const char *bad [] = { "", " 5", "+5", "5 ", "12abc", "-", "--5", "0x10",
-                           "9223372036854775808", "-9223372036854775809" };
+    const char *bad [] = { "", " 5", "+5", "5 ", "5x", "12abc", "-", "--5", "0x10", "1e3", "2.5",
+                           "9223372036854775808", "-9223372036854775809",
+                           "99999999999999999999" };
     value = 7;
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
         assert (tly_flags_parse_int (bad [i], INT64_MIN, INT64_MAX, &value) == -1 && value == 7);
