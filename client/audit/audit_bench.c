@@ -4,11 +4,11 @@
 //  records, best of a few runs each, and checks the replayed balances.
 #include "audit_commands.h"
 #include "audit_journal.h"
+#include "audit_scratch.h"
 #include "audit_state.h"
 #include "audit_workload.h"
 
 #include <assert.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "tly_audit_writer.h"
 
 #define S_COMMAND           "tally audit bench-replay"
 #define S_RECORDS_DEFAULT   15625       //  x 64 messages: a 1,000,000-event journal
@@ -27,9 +28,7 @@
 #define S_USERS_MAX         10000000LL
 #define S_RUNS_DEFAULT      3
 #define S_RUNS_MAX          100
-#define S_CHECKPOINT_EVERY  1000        //  as tally-audit's default
 #define S_TARGET_RATE       1000000.0   //  events/s replay must reach
-#define S_OPEN_FILES        16          //  nftw's descriptor budget
 
 typedef struct {
     int64_t records;
@@ -46,15 +45,6 @@ s_seconds (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-}
-
-static int
-s_remove (const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void) info;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
 }
 
 //  The baseline: walk every record and touch its bytes' ends, decode nothing.
@@ -139,19 +129,19 @@ s_parse (int argc, char **argv, s_options_t *options)
     while (rc == 0 && (opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
         switch (opt) {
             case 'r':
-                rc = tly_flags_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
+                rc = cli_flag_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
                                    &options->records);
                 break;
             case 'k':
-                rc = tly_flags_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
+                rc = cli_flag_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
                                    &options->per_record);
                 break;
             case 'u':
-                rc = tly_flags_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX,
+                rc = cli_flag_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX,
                                    &options->users);
                 break;
             case 'n':
-                rc = tly_flags_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
+                rc = cli_flag_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
                 break;
             case 'K': options->keep = optarg; break;
             case 'J': options->json = true; break;
@@ -177,9 +167,7 @@ audit_bench_replay (int argc, char **argv)
     if (options.keep)
         snprintf (journal_dir, sizeof journal_dir, "%s", options.keep);
     else {
-        const char *base = getenv ("TMPDIR");
-        snprintf (temp, sizeof temp, "%s/tally-bench-replay.XXXXXX", base && *base? base: "/tmp");
-        if (!mkdtemp (temp)) {
+        if (audit_scratch_new ("tally-bench-replay", temp, sizeof temp) == -1) {
             fprintf (stderr, S_COMMAND ": cannot make a directory in %s\n", temp);
             return CLI_EXIT_USAGE;
         }
@@ -200,7 +188,7 @@ audit_bench_replay (int argc, char **argv)
     audit_workload_config_t config = {
         .users = (uint32_t) options.users, .records = (uint64_t) options.records,
         .per_record = (uint32_t) options.per_record, .partitions = TLY_PARTITIONS_DEFAULT,
-        .seed = randombytes_random (), .checkpoint_every = S_CHECKPOINT_EVERY
+        .seed = randombytes_random (), .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY
     };
     audit_workload_t *workload = audit_workload_new (&config);
     assert (workload);
@@ -229,8 +217,7 @@ audit_bench_replay (int argc, char **argv)
     snprintf (data_file, sizeof data_file, "%s/data.mdb", journal_dir);
     double megabytes = stat (data_file, &info) == 0? (double) info.st_size / 1e6: 0;
     tly_journal_destroy (&journal);
-    if (*temp)
-        nftw (temp, s_remove, S_OPEN_FILES, FTW_DEPTH | FTW_PHYS);
+    audit_scratch_remove (temp);
 
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0) {

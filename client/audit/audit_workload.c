@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit_journal.h"
+#include "audit_scratch.h"
 #include "tly_journal.h"
+#include "tly_ledger.h"
 #include "tly_log.h"
-#include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
-#include "tly_validate.h"
 
 #define S_BASE_MS              1767225600000LL  //  2026-01-01: the first record's time
 #define S_STEP_MS              7                //  between records
@@ -39,6 +39,10 @@ struct _audit_workload_t {
     uint64_t events;
     uint64_t messages;
     tly_arena_t *arena;               //  one commit's drafts
+    //  While the journal is written: the balance actor's own ledger, in a
+    //  scratch directory, decides each message.
+    tly_ledger_t *ledger;
+    bool written;
 };
 
 static uint64_t
@@ -135,15 +139,6 @@ audit_workload_messages (audit_workload_t *self)
 
 //  ---------------------------------------------------------------- one record
 
-static char *
-s_strdup (audit_workload_t *self, const char *text)
-{
-    size_t size = strlen (text) + 1;
-    char *copy = tly_arena_alloc (self->arena, size);
-    memcpy (copy, text, size);
-    return copy;
-}
-
 //  What the user sends: mostly what makes sense for their account, and in a
 //  mixed workload sometimes what an actor must refuse.
 static Tally__InboxMessage *
@@ -184,107 +179,24 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
     return message;
 }
 
-static Tally__MessageResult *
-s_error (audit_workload_t *self, Tally__MessageResult *result, Tally__ErrorCode code)
-{
-    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-    result->error = tly_arena_alloc (self->arena, sizeof *result->error);
-    tally__error__init (result->error);
-    result->error->code = code;
-    result->error->message = (char *) tly_error_default_message (code);
-    return result;
-}
-
+//  What the user's state is after event, for the next messages the
+//  workload makes and for the tests that check replay against it.
 static void
-s_balance_result (audit_workload_t *self, const audit_workload_user_t *user,
-                  Tally__MessageResult *result, int64_t now_ms)
+s_follow (audit_workload_user_t *user, const Tally__Event *event)
 {
-    char id [TLY_ID_MAX];
-    tly_user_object_id (TLY_OBJ_BALANCE, user->pk, self->config.partitions, id);
-    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
-    result->balance = tly_arena_alloc (self->arena, sizeof *result->balance);
-    tally__user_balance__init (result->balance);
-    result->balance->id = s_strdup (self, id);
-    result->balance->user_id = (char *) user->id;
-    result->balance->balance = user->balance;
-    result->balance->last_updated = now_ms;
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
+        user->exists = true;
+        user->balance = event->account_created->initial_balance;
+    }
+    else {
+        assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
+        user->balance = event->purchase_recorded->balance_after;
+    }
 }
 
-//  Decides one message as an actor would, against the user's state so far.
-//  Returns the event, or NULL when the state did not change.
-static Tally__Event *
-s_decide (audit_workload_t *self, audit_workload_user_t *user, const Tally__InboxMessage *message,
-          int64_t now_ms, Tally__MessageResult *result)
-{
-    Tally__Event *event = NULL;
-    ProtobufCBinaryData user_key = { TLY_KEY_BYTES, user->pk };
-    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
-        if (!user->exists) {
-            user->exists = true;
-            user->balance = message->create_account->initial_balance;
-            Tally__AccountCreated *created = tly_arena_alloc (self->arena, sizeof *created);
-            tally__account_created__init (created);
-            created->user = user_key;
-            created->initial_balance = user->balance;
-            created->timestamp = now_ms;
-            event = tly_arena_alloc (self->arena, sizeof *event);
-            tally__event__init (event);
-            event->kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
-            event->account_created = created;
-        }
-        s_balance_result (self, user, result, now_ms);
-        if (event)
-            event->account_created->balance_id = result->balance->id;
-        return event;
-    }
-    const Tally__Buy *buy = message->buy;
-    if (buy->amount <= 0) {
-        s_error (self, result, TALLY__ERROR_CODE__INVALID_AMOUNT);
-        return NULL;
-    }
-    if (!user->exists || user->balance < buy->amount) {
-        s_error (self, result, user->exists? TALLY__ERROR_CODE__INSUFFICIENT_BALANCE
-                                           : TALLY__ERROR_CODE__NO_ACCOUNT);
-        return NULL;
-    }
-    user->balance -= buy->amount;
-    uint8_t tail [TLY_HASH_BYTES];
-    crypto_generichash_state state;
-    crypto_generichash_init (&state, NULL, 0, sizeof tail);
-    crypto_generichash_update (&state, (const uint8_t *) "purchase", strlen ("purchase"));
-    crypto_generichash_update (&state, user->pk, TLY_KEY_BYTES);
-    crypto_generichash_update (&state, message->message_id.data, TLY_MESSAGE_ID_BYTES);
-    crypto_generichash_final (&state, tail, sizeof tail);
-    char id [TLY_ID_MAX];
-    tly_object_id (TLY_OBJ_PURCHASE, user->partition, tail, id);
-
-    Tally__PurchaseRecord *record = tly_arena_alloc (self->arena, sizeof *record);
-    tally__purchase_record__init (record);
-    record->id = s_strdup (self, id);
-    record->user_id = (char *) user->id;
-    record->item_id = buy->item_id;
-    record->amount = buy->amount;
-    record->timestamp = now_ms;
-    record->balance_after = user->balance;
-    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
-    result->purchase = record;
-
-    Tally__PurchaseRecorded *recorded = tly_arena_alloc (self->arena, sizeof *recorded);
-    tally__purchase_recorded__init (recorded);
-    recorded->user = user_key;
-    recorded->purchase_id = record->id;
-    recorded->item_id = record->item_id;
-    recorded->amount = record->amount;
-    recorded->timestamp = now_ms;
-    recorded->balance_after = record->balance_after;
-    event = tly_arena_alloc (self->arena, sizeof *event);
-    tally__event__init (event);
-    event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
-    event->purchase_recorded = recorded;
-    return event;
-}
-
-//  One envelope from one user, signed by them, and the draft an actor makes of it.
+//  One envelope from one user, signed by them, and the draft an actor makes
+//  of it, decided by the ledger in its open transaction. Returns NULL when
+//  the ledger could not be written (logged).
 static Tally__RecordDraft *
 s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 {
@@ -326,14 +238,23 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     draft->events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
     draft->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     draft->n_results = count;
+    tly_ledger_user_t sender;
+    tly_ledger_user_init (&sender, user->pk, self->config.partitions);
     for (uint32_t i = 0; i < count; i++) {
-        Tally__MessageResult *result = tly_arena_alloc (self->arena, sizeof *result);
-        tally__message_result__init (result);
-        result->message_id = envelope.messages [i]->message_id;
-        Tally__Event *event = s_decide (self, user, envelope.messages [i], now_ms, result);
-        if (event)
+        Tally__Event *event;
+        uint64_t version;
+        tly_ledger_result_t decided = tly_ledger_execute (self->ledger, &sender,
+                                                          envelope.messages [i], now_ms,
+                                                          self->arena, &draft->results [i],
+                                                          &event, &version);
+        if (decided == TLY_LEDGER_ERROR)
+            return NULL;
+        //  Message IDs are random: never one seen before.
+        assert (decided == TLY_LEDGER_APPLIED);
+        if (event) {
+            s_follow (user, event);
             draft->events [draft->n_events++] = event;
-        draft->results [i] = result;
+        }
     }
     self->events += draft->n_events;
     self->messages += count;
@@ -342,13 +263,16 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 
 //  ---------------------------------------------------------------- the journal
 
-int
-audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker)
+//  Appends every record, AUDIT_WORKLOAD_COMMIT at a time, as an actor's
+//  batches: decided in one ledger transaction, journaled (signed where the
+//  writer would sign: every checkpoint_every records), then committed.
+static int
+s_write (audit_workload_t *self, tly_journal_t *journal, const tly_account_t *worker)
 {
-    assert (self && dir && worker);
-    tly_journal_t *journal = tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT);
-    if (!journal)
-        return -1;
+    tly_journal_signer_t signer = {
+        .sign_sk = worker->sign_sk, .sign_pk = worker->sign_pk,
+        .every = self->config.checkpoint_every, .record_time = true
+    };
     Tally__RecordDraft *drafts [AUDIT_WORKLOAD_COMMIT];
     Tally__AppendStatus statuses [AUDIT_WORKLOAD_COMMIT];
     int rc = 0;
@@ -356,29 +280,54 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
          first += AUDIT_WORKLOAD_COMMIT) {
         uint64_t left = self->config.records - first;
         size_t count = left < AUDIT_WORKLOAD_COMMIT? (size_t) left: AUDIT_WORKLOAD_COMMIT;
-        for (size_t i = 0; i < count; i++)
-            drafts [i] = s_draft (self, first + i, worker);
-        rc = tly_journal_begin (journal);
-        for (size_t i = 0; rc == 0 && i < count; i++) {
-            rc = tly_journal_append (journal, drafts [i], &statuses [i]);
-            assert (rc == -1 || statuses [i].code == TALLY__ERROR_CODE__OK);
-            //  Signed where the writer would sign: every checkpoint_every records.
-            if (rc == 0 && self->config.checkpoint_every
-            &&  tly_journal_unsigned (journal) >= self->config.checkpoint_every)
-                rc = tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk,
-                                             drafts [i]->timestamp_ms);
-        }
+        rc = tly_ledger_begin (self->ledger);
+        for (size_t i = 0; rc == 0 && i < count; i++)
+            if (!(drafts [i] = s_draft (self, first + i, worker)))
+                rc = -1;
         if (rc == 0)
-            rc = tly_journal_commit (journal);
+            rc = tly_journal_append_batch (journal, drafts, count, statuses,
+                                           self->config.checkpoint_every? &signer: NULL);
+        for (size_t i = 0; rc == 0 && i < count; i++)
+            assert (statuses [i].code == TALLY__ERROR_CODE__OK);
+        if (rc == 0)
+            rc = tly_ledger_commit (self->ledger);
         else
-            tly_journal_abort (journal);
+            tly_ledger_abort (self->ledger);
         tly_arena_reset (self->arena);
     }
     //  And the head, as a clean stop leaves it.
     if (rc == 0 && self->config.checkpoint_every)
         rc = tly_journal_checkpoint (journal, worker->sign_sk, worker->sign_pk,
                                      S_BASE_MS + (int64_t) self->config.records * S_STEP_MS);
+    return rc;
+}
+
+int
+audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker)
+{
+    assert (self && dir && worker);
+    //  The users' state is the one ledger's: one journal per workload.
+    assert (!self->written);
+    self->written = true;
+    //  Limits that admit every createAccount and buy the workload means to
+    //  succeed; the ledger refuses the rest as an actor would.
+    tly_ledger_limits_t limits = {
+        .partition_count = self->config.partitions, .initial_max = S_BENCH_INITIAL,
+        .amount_max = TLY_AMOUNT_MAX_DEFAULT
+    };
+    char ledger_dir [AUDIT_PATH_MAX];
+    if (audit_scratch_new ("tally-workload", ledger_dir, sizeof ledger_dir) == -1) {
+        tly_log (TLY_ERROR, "workload.failed", "reason=\"cannot make a directory\" dir=%s",
+                 ledger_dir);
+        return -1;
+    }
+    self->ledger = tly_ledger_new (ledger_dir, TLY_LMDB_MAP_DEFAULT, &limits);
+    tly_journal_t *journal = self->ledger? tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT): NULL;
+    int rc = journal? s_write (self, journal, worker): -1;
     tly_journal_destroy (&journal);
+    //  Gone before anyone reads the journal: its pages are not written back.
+    tly_ledger_destroy (&self->ledger);
+    audit_scratch_remove (ledger_dir);
     if (rc == -1)
         tly_log (TLY_ERROR, "workload.failed", "dir=%s", dir);
     return rc;

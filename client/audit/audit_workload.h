@@ -1,7 +1,9 @@
 //  audit_workload - writes a realistic journal, for the replay benchmark and
 //  the audit tools' tests: envelopes signed by real keys, the events and
-//  results a balance actor would have decided (rejections included), partition
-//  sequences and epochs, and checkpoints signed by a worker.
+//  results a balance actor decides (rejections included: each message is
+//  decided by the actor's own ledger, tly_ledger, in a scratch directory),
+//  partition sequences and epochs, and checkpoints signed by a worker where
+//  the writer signs them (tly_journal_append_batch).
 //
 //      audit_workload_t *workload = audit_workload_new (&config);
 //      audit_workload_write (workload, dir, &worker);
@@ -44,8 +46,10 @@ typedef struct _audit_workload_t audit_workload_t;
 //  Returns NULL when the config is out of range.
 audit_workload_t *audit_workload_new (const audit_workload_config_t *config);
 void audit_workload_destroy (audit_workload_t **self_p);
-//  Writes the journal into dir (a new directory). worker is the inbox and
-//  signs the checkpoints. Returns 0, or -1 (logged).
+//  Writes the journal into dir (a new directory), once per workload; a
+//  ledger in a scratch directory under $TMPDIR decides the messages while
+//  it does. worker is the inbox and signs the checkpoints. Returns 0, or -1
+//  (logged).
 int  audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker);
 const audit_workload_user_t *audit_workload_user (audit_workload_t *self, uint32_t index);
 //  Events and messages written so far.
