@@ -129,19 +129,19 @@ s_parse (int argc, char **argv, s_options_t *options)
     while (rc == 0 && (opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
         switch (opt) {
             case 'r':
-                rc = cli_flag_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
+                rc = tly_flags_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
                                    &options->records);
                 break;
             case 'k':
-                rc = cli_flag_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
+                rc = tly_flags_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
                                    &options->per_record);
                 break;
             case 'u':
-                rc = cli_flag_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX,
+                rc = tly_flags_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX,
                                    &options->users);
                 break;
             case 'n':
-                rc = cli_flag_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
+                rc = tly_flags_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
                 break;
             case 'K': options->keep = optarg; break;
             case 'J': options->json = true; break;
