@@ -18,11 +18,12 @@
 #define CLI_TIMEOUT_MS_MAX       3600000
 #define CLI_ENDPOINT_MAX         256
 
-//  Subcommands: argv [0] is the subcommand's own name ("send", "up", ...).
+//  Subcommands: argv [0] is the subcommand's own name ("send", "watch", ...).
+//  `tally up`, `tally bench` and `tally audit` have their own libraries:
+//  up.h, bench.h, cli_audit.h.
 int  cli_account (int argc, char **argv);
 int  cli_send (int argc, char **argv);
 int  cli_status (int argc, char **argv);
-int  cli_up (int argc, char **argv);
 int  cli_watch (int argc, char **argv);
 
 //  Parses seconds with at most three decimals ("2", "0.5", ".25") into

@@ -3,6 +3,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "cli_audit.h"
+#include "up.h"
 
 #include <czmq.h>
 #include <string.h>

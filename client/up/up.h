@@ -1,4 +1,5 @@
-//  up - the pieces of `tally up`: supervised children and the data directory.
+//  up - `tally up`: a whole cluster on this machine, its supervised children
+//  and its data directory.
 #ifndef UP_H_INCLUDED
 #define UP_H_INCLUDED
 
@@ -12,6 +13,9 @@
 #define UP_RESTART_WINDOW_MS     60000   //  ... within this window, then give up
 #define UP_NAME_MAX              32
 #define UP_ARGS_MAX              24
+
+//  The command: argv [0] is "up". Returns its exit status (cli.h's CLI_EXIT_*).
+int  cli_up (int argc, char **argv);
 
 //  ---------------------------------------------------------------- up_child
 //  One supervised server process: how to start it, its pid while it runs,
