@@ -222,7 +222,8 @@ s_prepare (s_up_t *up, int *lock_fd)
     up->env_plain = up_env_new (plain);
     up->env_secret = up_env_new (with_secret);
     sodium_memzero (secret_line, sizeof secret_line);
-    snprintf (up->gateway, sizeof up->gateway, "tcp://127.0.0.1:%" PRId64, up->options.base_port);
+    snprintf (up->gateway, sizeof up->gateway, TLY_LOOPBACK_PREFIX "%" PRId64,
+              up->options.base_port);
     return -1;
 }
 
@@ -264,7 +265,7 @@ s_internal_endpoint (char *endpoint, const char *run_dir, const char *name, int6
     if (run_dir)
         snprintf (endpoint, CLI_ENDPOINT_MAX, "ipc://%s/%s.sock", run_dir, name);
     else
-        snprintf (endpoint, CLI_ENDPOINT_MAX, "tcp://127.0.0.1:%" PRId64, port);
+        snprintf (endpoint, CLI_ENDPOINT_MAX, TLY_LOOPBACK_PREFIX "%" PRId64, port);
 }
 
 //  The internal hops (router, audit writer, update bus) use Unix sockets in

@@ -24,8 +24,10 @@ _Static_assert (TLY_PORT_OFFSET (TLY_PORT_ROUTER_FRONTEND) == 1
                 "the hops are one block of consecutive ports");
 _Static_assert (TLY_PORT_GATEWAY + TLY_PORT_COUNT - 1 <= 65535, "the block fits the port range");
 
-//  "tcp://127.0.0.1:<port>" as a string literal, from a port's macro.
-#define TLY_LOOPBACK(port)        "tcp://127.0.0.1:" TLY_PORT_TEXT (port)
+//  "tcp://127.0.0.1:<port>" as a string literal, from a port's macro; a
+//  port known only at run time goes after TLY_LOOPBACK_PREFIX.
+#define TLY_LOOPBACK_PREFIX       "tcp://127.0.0.1:"
+#define TLY_LOOPBACK(port)        TLY_LOOPBACK_PREFIX TLY_PORT_TEXT (port)
 #define TLY_PORT_TEXT(port)       TLY_PORT_TEXT_ (port)
 #define TLY_PORT_TEXT_(port)      #port
 
