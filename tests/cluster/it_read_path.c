@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "it_harness.h"
+#include "it_cluster.h"
 #include "tally.h"
 #include "tly_sign.h"
 #include "tly_wire.h"

@@ -1,5 +1,5 @@
-//  it_harness - real processes on real sockets for integration tests.
-#include "it_harness.h"
+//  it_cluster - a real tally cluster on loopback for the cluster tests. See the header.
+#include "it_cluster.h"
 
 #include <czmq.h>
 #include <signal.h>
@@ -130,7 +130,7 @@ s_wait_cluster_ready (it_cluster_t *self, const char *gateway, int timeout_ms)
         for (int i = 0; i < self->child_count; i++) {
             th_process_t *process = self->children [i].process;
             if (!th_process_running (process)) {
-                fprintf (stderr, "it_harness: %s exited (code %d) while starting\n",
+                fprintf (stderr, "it_cluster: %s exited (code %d) while starting\n",
                          self->children [i].name, th_process_status (process));
                 return false;
             }
@@ -290,7 +290,7 @@ it_cluster_stop (it_cluster_t **self_p)
                  ? th_process_stop (child->process, TH_DEADLINE_MS)
                  : th_process_status (child->process);
         if (code != 0) {
-            fprintf (stderr, "it_harness: %s did not exit cleanly (code %d)\n", child->name, code);
+            fprintf (stderr, "it_cluster: %s did not exit cleanly (code %d)\n", child->name, code);
             clean = false;
         }
     }

@@ -1,9 +1,9 @@
-//  it_harness - starts a real tally cluster (audit, router, N balance actors,
+//  it_cluster - starts a real tally cluster (audit, router, N balance actors,
 //  gateways) as child processes on loopback, for the cluster tests: a thin
 //  layer on the test harness (tests/harness), whose CHECK kills the whole
 //  cluster when a test fails.
-#ifndef IT_HARNESS_H_INCLUDED
-#define IT_HARNESS_H_INCLUDED
+#ifndef IT_CLUSTER_H_INCLUDED
+#define IT_CLUSTER_H_INCLUDED
 
 #include <stdbool.h>
 #include <stdint.h>
