@@ -14,9 +14,9 @@ main (int argc, char *argv [])
 {
     tly_audit_writer_config_t config;
     tly_level_t level;
-    tly_audit_config_parse_t parsed = tly_audit_config_parse (&config, &level, argc, argv);
-    if (parsed != TLY_AUDIT_CONFIG_RUN)
-        return parsed == TLY_AUDIT_CONFIG_HELP? 0: 2;
+    tly_flags_parsed_t parsed = tly_audit_config_parse (&config, &level, argc, argv);
+    if (parsed != TLY_FLAGS_RUN)
+        return tly_flags_exit_status (parsed);
     tly_log_init (TLY_AUDIT_PROCESS, level);
     tly_stop_install ();
 

@@ -1,7 +1,6 @@
 //  tly_audit_config - tally-audit's flags, their defaults and ranges.
 #include "tly_audit_config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include "tly_endpoints.h"
 #include "tly_flags.h"
@@ -41,77 +40,40 @@ s_usage (FILE *out)
         TLY_AUDIT_CHECKPOINT_MS);
 }
 
-tly_audit_config_parse_t
+tly_flags_parsed_t
 tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, int argc,
                         char *argv [])
 {
-    enum { DATA_DIR = 1, BIND, MAP_SIZE, LOG_LEVEL, WORKER, WORKER_SECRET, CHECKPOINT_EVERY,
-           CHECKPOINT_MS, HELP };
-    static const struct option options [] = {
-        { "data-dir", required_argument, NULL, DATA_DIR },
-        { "bind", required_argument, NULL, BIND },
-        { "map-size", required_argument, NULL, MAP_SIZE },
-        { "log-level", required_argument, NULL, LOG_LEVEL },
-        { "worker", required_argument, NULL, WORKER },
-        { "worker-secret", required_argument, NULL, WORKER_SECRET },
-        { "checkpoint-every", required_argument, NULL, CHECKPOINT_EVERY },
-        { "checkpoint-ms", required_argument, NULL, CHECKPOINT_MS },
-        { "help", no_argument, NULL, HELP },
-        { NULL, 0, NULL, 0 }
-    };
     *config = (tly_audit_writer_config_t) {
         .bind = TLY_ENDPOINT_AUDIT, .map_size = TLY_LMDB_MAP_DEFAULT,
         .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY, .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS
     };
     *level = TLY_INFO;
-    int option;
-    int64_t value;
-    opterr = 0;                         //  one error line, ours
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-            case DATA_DIR:  config->data_dir = optarg; break;
-            case BIND:      config->bind = optarg; break;
-            case WORKER:    config->worker = optarg; break;
-            case WORKER_SECRET: config->worker_secret = optarg; break;
-            case MAP_SIZE:
-                if (tly_flags_int (TLY_AUDIT_PROCESS, "--map-size", optarg, MAP_SIZE_MIN,
-                                   MAP_SIZE_MAX, &value) == -1)
-                    return TLY_AUDIT_CONFIG_FAILED;
-                config->map_size = (size_t) value;
-                break;
-            case CHECKPOINT_EVERY:
-                if (tly_flags_int (TLY_AUDIT_PROCESS, "--checkpoint-every", optarg, 1,
-                                   CHECKPOINT_EVERY_MAX, &value) == -1)
-                    return TLY_AUDIT_CONFIG_FAILED;
-                config->checkpoint_every = (uint64_t) value;
-                break;
-            case CHECKPOINT_MS:
-                if (tly_flags_int (TLY_AUDIT_PROCESS, "--checkpoint-ms", optarg, 1,
-                                   CHECKPOINT_MS_MAX, &value) == -1)
-                    return TLY_AUDIT_CONFIG_FAILED;
-                config->checkpoint_ms = value;
-                break;
-            case LOG_LEVEL:
-                if (tly_log_level_flag (TLY_AUDIT_PROCESS, optarg, level) == -1)
-                    return TLY_AUDIT_CONFIG_FAILED;
-                break;
-            case HELP:
-                s_usage (stdout);
-                return TLY_AUDIT_CONFIG_HELP;
-            default:
-                fprintf (stderr, TLY_AUDIT_PROCESS ": option '%s' is unknown or needs a value;"
-                         " see --help\n", argv [optind - 1]);
-                return TLY_AUDIT_CONFIG_FAILED;
-        }
-    }
-    if (optind < argc) {
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
+        TLY_FLAG_TEXT ("--bind", &config->bind),
+        TLY_FLAG_INT ("--map-size", &config->map_size, MAP_SIZE_MIN, MAP_SIZE_MAX),
+        TLY_FLAG_LEVEL (level),
+        TLY_FLAG_TEXT ("--worker", &config->worker),
+        TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
+        TLY_FLAG_INT ("--checkpoint-every", &config->checkpoint_every, 1, CHECKPOINT_EVERY_MAX),
+        TLY_FLAG_INT ("--checkpoint-ms", &config->checkpoint_ms, 1, CHECKPOINT_MS_MAX),
+        TLY_FLAG_HELP
+    };
+    tly_flags_spec_t spec = { TLY_AUDIT_PROCESS, s_usage, TLY_FLAGS_ONE_LINE,
+                              flags, sizeof flags / sizeof flags [0] };
+    int operand;
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    if (parsed != TLY_FLAGS_RUN)
+        return parsed;
+    if (operand < argc) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": unexpected argument '%s'; see --help\n",
-                 argv [optind]);
-        return TLY_AUDIT_CONFIG_FAILED;
+                 argv [operand]);
+        return TLY_FLAGS_USAGE;
     }
     if (!config->data_dir || !*config->data_dir) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": --data-dir is required\n");
-        return TLY_AUDIT_CONFIG_FAILED;
+        return TLY_FLAGS_USAGE;
     }
-    return TLY_AUDIT_CONFIG_RUN;
+    return TLY_FLAGS_RUN;
 }

@@ -4,19 +4,13 @@
 #define TLY_AUDIT_CONFIG_H_INCLUDED
 
 #include "tly_audit_writer.h"
+#include "tly_flags.h"
 #include "tly_log.h"
 
 #define TLY_AUDIT_PROCESS       "tally-audit"
 
-//  What the command line asks for.
-typedef enum {
-    TLY_AUDIT_CONFIG_RUN,               //  config is complete: run (exit 0 when stopped)
-    TLY_AUDIT_CONFIG_HELP,              //  --help was served on stdout: exit 0
-    TLY_AUDIT_CONFIG_FAILED             //  one line is on stderr: exit 2
-} tly_audit_config_parse_t;
-
 //  Fills config and level from argv; they point into argv.
-tly_audit_config_parse_t tly_audit_config_parse (tly_audit_writer_config_t *config,
-                                                 tly_level_t *level, int argc, char *argv []);
+tly_flags_parsed_t tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level,
+                                           int argc, char *argv []);
 
 #endif

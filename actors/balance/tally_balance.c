@@ -20,9 +20,9 @@ int
 main (int argc, char *argv [])
 {
     tly_balance_config_t config;
-    int rc = tly_balance_config_parse (&config, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    tly_flags_parsed_t parsed = tly_balance_config_parse (&config, argc, argv);
+    if (parsed != TLY_FLAGS_RUN)
+        return tly_flags_exit_status (parsed);
     tly_log_init (TLY_BALANCE_PROCESS, config.level);
     tly_stop_install ();
 

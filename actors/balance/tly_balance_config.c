@@ -1,7 +1,6 @@
 //  tly_balance_config - tally-balance's flags, their defaults and ranges.
 #include "tly_balance_config.h"
 
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,30 +109,9 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
     return 0;
 }
 
-int
+tly_flags_parsed_t
 tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
 {
-    static const struct option options [] = {
-        { "data-dir", required_argument, 0, 'd' },
-        { "name", required_argument, 0, 'n' },
-        { "router", required_argument, 0, 'r' },
-        { "audit", required_argument, 0, 'a' },
-        { "bus", required_argument, 0, 'u' },
-        { "partitions", required_argument, 0, 'p' },
-        { "max-initial", required_argument, 0, 'i' },
-        { "max-amount", required_argument, 0, 'm' },
-        { "map-size", required_argument, 0, 's' },
-        { "heartbeat-ms", required_argument, 0, 'b' },
-        { "liveness", required_argument, 0, 'l' },
-        { "audit-timeout-ms", required_argument, 0, 't' },
-        { "snapshot-every", required_argument, 0, 'e' },
-        { "snapshot-lease-ms", required_argument, 0, 'L' },
-        { "worker", required_argument, 0, 'w' },
-        { "worker-secret", required_argument, 0, 'k' },
-        { "log-level", required_argument, 0, 'v' },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 }
-    };
     *config = (tly_balance_config_t) {
         .actor = {
             .router_endpoint = TLY_ENDPOINT_ROUTER_BACKEND,
@@ -157,68 +135,36 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
     const char *data_dir = NULL;
     const char *worker = NULL;
     const char *worker_secret = NULL;
-    int64_t value = 0;
-    int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        int rc = 0;
-        switch (option) {
-            case 'd': data_dir = optarg; break;
-            case 'n': actor->name = optarg; break;
-            case 'r': actor->router_endpoint = optarg; break;
-            case 'a': actor->audit_endpoint = optarg; break;
-            case 'u': actor->bus_endpoint = optarg; break;
-            case 'p':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--partitions", optarg,
-                                    1, TLY_PARTITIONS_MAX, &value);
-                actor->partition_count = (uint32_t) value;
-                break;
-            case 'i':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--max-initial", optarg,
-                                    0, INT64_MAX, &config->limits.initial_max);
-                break;
-            case 'm':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--max-amount", optarg,
-                                    1, INT64_MAX, &config->limits.amount_max);
-                break;
-            case 's':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--map-size", optarg,
-                                    S_MAP_SIZE_MIN, INT64_MAX, &value);
-                config->map_size = (size_t) value;
-                break;
-            case 'b':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--heartbeat-ms", optarg,
-                                    1, S_HEARTBEAT_MAX_MS, &actor->heartbeat_ms);
-                break;
-            case 'l':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--liveness", optarg,
-                                    1, S_LIVENESS_MAX, &actor->liveness);
-                break;
-            case 't':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--audit-timeout-ms", optarg,
-                                    1, S_TIMEOUT_MAX_MS, &actor->audit_timeout_ms);
-                break;
-            case 'e':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--snapshot-every", optarg,
-                                    1, S_SNAPSHOT_MAX, &value);
-                config->snapshot_every = (uint64_t) value;
-                break;
-            case 'L':
-                rc = tly_flags_int (TLY_BALANCE_PROCESS, "--snapshot-lease-ms", optarg,
-                                    1, S_LEASE_MAX_MS, &actor->lease_ms);
-                break;
-            case 'w': worker = optarg; break;
-            case 'k': worker_secret = optarg; break;
-            case 'v': rc = tly_log_level_flag (TLY_BALANCE_PROCESS, optarg, &config->level); break;
-            case 'h': s_usage (stdout); return 1;
-            default: s_usage (stderr); return -1;
-        }
-        if (rc == -1)
-            return -1;
-    }
-    if (optind < argc) {
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--data-dir", &data_dir),
+        TLY_FLAG_TEXT ("--name", &actor->name),
+        TLY_FLAG_TEXT ("--router", &actor->router_endpoint),
+        TLY_FLAG_TEXT ("--audit", &actor->audit_endpoint),
+        TLY_FLAG_TEXT ("--bus", &actor->bus_endpoint),
+        TLY_FLAG_INT ("--partitions", &actor->partition_count, 1, TLY_PARTITIONS_MAX),
+        TLY_FLAG_INT ("--max-initial", &config->limits.initial_max, 0, INT64_MAX),
+        TLY_FLAG_INT ("--max-amount", &config->limits.amount_max, 1, INT64_MAX),
+        TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
+        TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),
+        TLY_FLAG_INT ("--liveness", &actor->liveness, 1, S_LIVENESS_MAX),
+        TLY_FLAG_INT ("--audit-timeout-ms", &actor->audit_timeout_ms, 1, S_TIMEOUT_MAX_MS),
+        TLY_FLAG_INT ("--snapshot-every", &config->snapshot_every, 1, S_SNAPSHOT_MAX),
+        TLY_FLAG_INT ("--snapshot-lease-ms", &actor->lease_ms, 1, S_LEASE_MAX_MS),
+        TLY_FLAG_TEXT ("--worker", &worker),
+        TLY_FLAG_TEXT ("--worker-secret", &worker_secret),
+        TLY_FLAG_LEVEL (&config->level),
+        TLY_FLAG_HELP
+    };
+    tly_flags_spec_t spec = { TLY_BALANCE_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE,
+                              flags, sizeof flags / sizeof flags [0] };
+    int operand;
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    if (parsed != TLY_FLAGS_RUN)
+        return parsed;
+    if (operand < argc) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": unexpected argument \"%s\" (see --help)\n",
-                 argv [optind]);
-        return -1;
+                 argv [operand]);
+        return TLY_FLAGS_USAGE;
     }
-    return s_finish (config, data_dir, worker, worker_secret);
+    return s_finish (config, data_dir, worker, worker_secret) == 0? TLY_FLAGS_RUN: TLY_FLAGS_USAGE;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tly_actor.h"
+#include "tly_flags.h"
 #include "tly_ledger.h"
 #include "tly_limits.h"
 #include "tly_log.h"
@@ -27,7 +28,7 @@ typedef struct {
 } tly_balance_config_t;
 
 //  Fills config from argv and the environment; its strings point into argv.
-//  Returns 0 to run, 1 when --help was served, -1 after the reason on stderr.
-int  tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv []);
+tly_flags_parsed_t tly_balance_config_parse (tly_balance_config_t *config, int argc,
+                                             char *argv []);
 
 #endif

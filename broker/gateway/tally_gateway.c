@@ -17,9 +17,9 @@ main (int argc, char *argv [])
 {
     tly_gateway_config_t config;
     tly_level_t level;
-    int rc = tly_gateway_config_parse (&config, &level, argc, argv);
-    if (rc != 0)
-        return rc == 1? 0: 2;
+    tly_flags_parsed_t parsed = tly_gateway_config_parse (&config, &level, argc, argv);
+    if (parsed != TLY_FLAGS_RUN)
+        return tly_flags_exit_status (parsed);
     tly_log_init (TLY_GATEWAY_PROCESS, level);
     if (sodium_init () < 0) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": libsodium failed to initialise\n");

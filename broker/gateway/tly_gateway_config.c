@@ -1,7 +1,6 @@
 //  tly_gateway_config - tally-gateway's flags, their defaults and limits.
 #include "tly_gateway_config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "tly_account.h"
@@ -57,30 +56,10 @@ s_usage (FILE *out)
         MAX_SUBS_TOTAL_DEFAULT, CLIENT_TTL_MS_DEFAULT);
 }
 
-int
+tly_flags_parsed_t
 tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level,
                           int argc, char *argv [])
 {
-    enum { BIND = 1, ROUTER, BUS, WORKER, PARTITIONS, MAX_FRAME, MAX_SKEW, TIMEOUT, MAX_PENDING,
-           CLIENT_QUEUE, MAX_SUBS, MAX_SUBS_TOTAL, CLIENT_TTL, LOG_LEVEL, HELP };
-    static const struct option options [] = {
-        { "bind", required_argument, NULL, BIND },
-        { "router", required_argument, NULL, ROUTER },
-        { "bus", required_argument, NULL, BUS },
-        { "worker", required_argument, NULL, WORKER },
-        { "partitions", required_argument, NULL, PARTITIONS },
-        { "max-frame", required_argument, NULL, MAX_FRAME },
-        { "max-skew-ms", required_argument, NULL, MAX_SKEW },
-        { "timeout-ms", required_argument, NULL, TIMEOUT },
-        { "max-pending", required_argument, NULL, MAX_PENDING },
-        { "client-queue", required_argument, NULL, CLIENT_QUEUE },
-        { "max-subscriptions", required_argument, NULL, MAX_SUBS },
-        { "max-subscriptions-total", required_argument, NULL, MAX_SUBS_TOTAL },
-        { "client-ttl-ms", required_argument, NULL, CLIENT_TTL },
-        { "log-level", required_argument, NULL, LOG_LEVEL },
-        { "help", no_argument, NULL, HELP },
-        { NULL, 0, NULL, 0 }
-    };
     *config = (tly_gateway_config_t) {
         .bind = TLY_ENDPOINT_GATEWAY, .router = TLY_ENDPOINT_ROUTER_FRONTEND,
         .bus = TLY_ENDPOINT_BUS_OUT,
@@ -92,86 +71,35 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level,
     };
     *level = TLY_INFO;
     const char *worker = NULL;
-    int64_t value = 0;
-    int option;
-    opterr = 0;                         //  one error line, ours
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-            case BIND:      config->bind = optarg; break;
-            case ROUTER:    config->router = optarg; break;
-            case BUS:       config->bus = optarg; break;
-            case WORKER:    worker = optarg; break;
-            case PARTITIONS:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--partitions", optarg,
-                                   1, TLY_PARTITIONS_MAX, &value))
-                    return -1;
-                config->partitions = (uint32_t) value;
-                break;
-            case MAX_FRAME:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--max-frame", optarg,
-                                   1, TLY_FRAME_HARD_MAX, &value))
-                    return -1;
-                config->policy.max_frame = (size_t) value;
-                break;
-            case MAX_SKEW:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--max-skew-ms", optarg,
-                                   0, SKEW_MS_LIMIT, &value))
-                    return -1;
-                config->policy.max_skew_ms = value;
-                break;
-            case TIMEOUT:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--timeout-ms", optarg,
-                                   1, TIMEOUT_MS_LIMIT, &value))
-                    return -1;
-                config->timeout_ms = value;
-                break;
-            case MAX_PENDING:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--max-pending", optarg,
-                                   1, TLY_GATEWAY_PENDING_LIMIT, &value))
-                    return -1;
-                config->max_pending = (uint32_t) value;
-                break;
-            case CLIENT_QUEUE:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--client-queue", optarg,
-                                   1, CLIENT_QUEUE_LIMIT, &value))
-                    return -1;
-                config->client_queue = (uint32_t) value;
-                break;
-            case MAX_SUBS:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--max-subscriptions", optarg,
-                                   1, TLY_GATEWAY_SUBS_LIMIT, &value))
-                    return -1;
-                config->max_subscriptions = (uint32_t) value;
-                break;
-            case MAX_SUBS_TOTAL:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--max-subscriptions-total", optarg,
-                                   1, TLY_GATEWAY_SUBS_LIMIT, &value))
-                    return -1;
-                config->max_subscriptions_total = (uint32_t) value;
-                break;
-            case CLIENT_TTL:
-                if (tly_flags_int (TLY_GATEWAY_PROCESS, "--client-ttl-ms", optarg,
-                                   1, TIMEOUT_MS_LIMIT, &value))
-                    return -1;
-                config->client_ttl_ms = value;
-                break;
-            case LOG_LEVEL:
-                if (tly_log_level_flag (TLY_GATEWAY_PROCESS, optarg, level) == -1)
-                    return -1;
-                break;
-            case HELP:
-                s_usage (stdout);
-                return 1;
-            default:
-                fprintf (stderr, TLY_GATEWAY_PROCESS ": option '%s' is unknown or needs a value;"
-                         " see --help\n", argv [optind - 1]);
-                return -1;
-        }
-    }
-    if (optind < argc) {
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--bind", &config->bind),
+        TLY_FLAG_TEXT ("--router", &config->router),
+        TLY_FLAG_TEXT ("--bus", &config->bus),
+        TLY_FLAG_TEXT ("--worker", &worker),
+        TLY_FLAG_INT ("--partitions", &config->partitions, 1, TLY_PARTITIONS_MAX),
+        TLY_FLAG_INT ("--max-frame", &config->policy.max_frame, 1, TLY_FRAME_HARD_MAX),
+        TLY_FLAG_INT ("--max-skew-ms", &config->policy.max_skew_ms, 0, SKEW_MS_LIMIT),
+        TLY_FLAG_INT ("--timeout-ms", &config->timeout_ms, 1, TIMEOUT_MS_LIMIT),
+        TLY_FLAG_INT ("--max-pending", &config->max_pending, 1, TLY_GATEWAY_PENDING_LIMIT),
+        TLY_FLAG_INT ("--client-queue", &config->client_queue, 1, CLIENT_QUEUE_LIMIT),
+        TLY_FLAG_INT ("--max-subscriptions", &config->max_subscriptions,
+                      1, TLY_GATEWAY_SUBS_LIMIT),
+        TLY_FLAG_INT ("--max-subscriptions-total", &config->max_subscriptions_total,
+                      1, TLY_GATEWAY_SUBS_LIMIT),
+        TLY_FLAG_INT ("--client-ttl-ms", &config->client_ttl_ms, 1, TIMEOUT_MS_LIMIT),
+        TLY_FLAG_LEVEL (level),
+        TLY_FLAG_HELP
+    };
+    tly_flags_spec_t spec = { TLY_GATEWAY_PROCESS, s_usage, TLY_FLAGS_ONE_LINE,
+                              flags, sizeof flags / sizeof flags [0] };
+    int operand;
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    if (parsed != TLY_FLAGS_RUN)
+        return parsed;
+    if (operand < argc) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": unexpected argument '%s'; see --help\n",
-                 argv [optind]);
-        return -1;
+                 argv [operand]);
+        return TLY_FLAGS_USAGE;
     }
     const char *source = worker? "--worker": WORKER_VAR;
     if (!worker)
@@ -179,12 +107,12 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level,
     if (!worker || !*worker) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": " WORKER_VAR " is not set; export it or pass"
                  " --worker co_z... (make one with `tally account create`)\n");
-        return -1;
+        return TLY_FLAGS_USAGE;
     }
     if (tly_account_id_parse (worker, config->policy.inbox) == -1) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": %s is not an account ID (co_z + base58 of 32"
                  " bytes): '%s'\n", source, worker);
-        return -1;
+        return TLY_FLAGS_USAGE;
     }
-    return 0;
+    return TLY_FLAGS_RUN;
 }

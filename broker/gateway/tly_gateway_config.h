@@ -3,15 +3,15 @@
 #ifndef TLY_GATEWAY_CONFIG_H_INCLUDED
 #define TLY_GATEWAY_CONFIG_H_INCLUDED
 
+#include "tly_flags.h"
 #include "tly_gateway.h"
 #include "tly_log.h"
 
 #define TLY_GATEWAY_PROCESS     "tally-gateway"
 
 //  Fills config and level from argv and the environment; config points
-//  into argv. Returns 0 to run, 1 when --help was served, -1 after one
-//  line on stderr.
-int  tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level,
-                               int argc, char *argv []);
+//  into argv.
+tly_flags_parsed_t tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level,
+                                             int argc, char *argv []);
 
 #endif

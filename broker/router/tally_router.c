@@ -18,9 +18,10 @@ main (int argc, char *argv [])
     tly_router_config_t config;
     tly_router_bus_config_t bus_config;
     tly_level_t level;
-    int rc = tly_router_config_parse (&config, &bus_config, &level, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &level, argc,
+                                                         argv);
+    if (parsed != TLY_FLAGS_RUN)
+        return tly_flags_exit_status (parsed);
     tly_log_init (TLY_ROUTER_PROCESS, level);
     tly_stop_install ();
 
@@ -46,7 +47,7 @@ main (int argc, char *argv [])
         { tly_router_bus_in (bus), 0, ZMQ_POLLIN, 0 },
         { tly_router_bus_out (bus), 0, ZMQ_POLLIN, 0 }
     };
-    rc = 0;
+    int rc = 0;
     while (!tly_stop_requested ()) {
         int64_t wait_ms = tly_router_next_deadline (router) - tly_mono_ms ();
         if (zmq_poll (items, 4, wait_ms > 0 ? (long) wait_ms : 0) == -1) {

@@ -1,7 +1,6 @@
 //  tly_router_config - tally-router's flags, their defaults and ranges.
 #include "tly_router_config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include "tly_endpoints.h"
 #include "tly_flags.h"
@@ -32,8 +31,6 @@ _Static_assert (TLY_ROUTER_HOLD_MAX_DEFAULT <= HOLD_MAX_LIMIT, "--hold-max defau
 _Static_assert (TLY_ROUTER_INFLIGHT_MAX_DEFAULT >= 1
              && TLY_ROUTER_INFLIGHT_MAX_DEFAULT <= INFLIGHT_MAX_LIMIT, "--inflight-max default");
 
-enum { OPTION_HELP = 256 };      //  beyond every short option character
-
 static void
 s_usage (FILE *out)
 {
@@ -60,27 +57,10 @@ s_usage (FILE *out)
         TLY_ROUTER_HOLD_MAX_DEFAULT, TLY_ROUTER_INFLIGHT_MAX_DEFAULT);
 }
 
-int
+tly_flags_parsed_t
 tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *bus,
                          tly_level_t *level, int argc, char *argv [])
 {
-    static const struct option options [] = {
-        { "data-dir", required_argument, 0, 'd' },
-        { "frontend", required_argument, 0, 'f' },
-        { "backend", required_argument, 0, 'b' },
-        { "bus-in", required_argument, 0, 'i' },
-        { "bus-out", required_argument, 0, 'o' },
-        { "partitions", required_argument, 0, 'p' },
-        { "heartbeat-ms", required_argument, 0, 'h' },
-        { "liveness", required_argument, 0, 'l' },
-        { "attempt-ms", required_argument, 0, 'a' },
-        { "attempts", required_argument, 0, 'n' },
-        { "hold-max", required_argument, 0, 'H' },
-        { "inflight-max", required_argument, 0, 'I' },
-        { "log-level", required_argument, 0, 'L' },
-        { "help", no_argument, 0, OPTION_HELP },
-        { 0, 0, 0, 0 }
-    };
     *config = (tly_router_config_t) {
         .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
         .backend = TLY_ENDPOINT_ROUTER_BACKEND,
@@ -97,62 +77,35 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
         .bus_out = TLY_ENDPOINT_BUS_OUT
     };
     *level = TLY_INFO;
-    int64_t value = 0;
-    int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        int rc = 0;
-        switch (option) {
-            case 'd': config->data_dir = optarg; break;
-            case 'f': config->frontend = optarg; break;
-            case 'b': config->backend = optarg; break;
-            case 'i': bus->bus_in = optarg; break;
-            case 'o': bus->bus_out = optarg; break;
-            case 'p':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--partitions", optarg,
-                                    1, TLY_PARTITIONS_MAX, &value);
-                config->partition_count = (uint32_t) value;
-                break;
-            case 'h':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--heartbeat-ms", optarg,
-                                    HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX, &config->heartbeat_ms);
-                break;
-            case 'l':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--liveness", optarg,
-                                    LIVENESS_MIN, LIVENESS_MAX, &config->liveness);
-                break;
-            case 'a':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--attempt-ms", optarg,
-                                    ATTEMPT_MS_MIN, ATTEMPT_MS_MAX, &config->attempt_ms);
-                break;
-            case 'n':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--attempts", optarg,
-                                    ATTEMPTS_MIN, ATTEMPTS_MAX, &value);
-                config->attempts = (uint32_t) value;
-                break;
-            case 'H':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--hold-max", optarg,
-                                    0, HOLD_MAX_LIMIT, &value);
-                config->hold_max = (size_t) value;
-                break;
-            case 'I':
-                rc = tly_flags_int (TLY_ROUTER_PROCESS, "--inflight-max", optarg,
-                                    1, INFLIGHT_MAX_LIMIT, &value);
-                config->inflight_max = (size_t) value;
-                break;
-            case 'L': rc = tly_log_level_flag (TLY_ROUTER_PROCESS, optarg, level); break;
-            case OPTION_HELP: s_usage (stdout); return 1;
-            default: s_usage (stderr); return -1;
-        }
-        if (rc == -1)
-            return -1;
-    }
-    if (optind < argc) {
-        fprintf (stderr, TLY_ROUTER_PROCESS ": unexpected argument \"%s\"\n", argv [optind]);
-        return -1;
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
+        TLY_FLAG_TEXT ("--frontend", &config->frontend),
+        TLY_FLAG_TEXT ("--backend", &config->backend),
+        TLY_FLAG_TEXT ("--bus-in", &bus->bus_in),
+        TLY_FLAG_TEXT ("--bus-out", &bus->bus_out),
+        TLY_FLAG_INT ("--partitions", &config->partition_count, 1, TLY_PARTITIONS_MAX),
+        TLY_FLAG_INT ("--heartbeat-ms", &config->heartbeat_ms, HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX),
+        TLY_FLAG_INT ("--liveness", &config->liveness, LIVENESS_MIN, LIVENESS_MAX),
+        TLY_FLAG_INT ("--attempt-ms", &config->attempt_ms, ATTEMPT_MS_MIN, ATTEMPT_MS_MAX),
+        TLY_FLAG_INT ("--attempts", &config->attempts, ATTEMPTS_MIN, ATTEMPTS_MAX),
+        TLY_FLAG_INT ("--hold-max", &config->hold_max, 0, HOLD_MAX_LIMIT),
+        TLY_FLAG_INT ("--inflight-max", &config->inflight_max, 1, INFLIGHT_MAX_LIMIT),
+        TLY_FLAG_LEVEL (level),
+        TLY_FLAG_HELP
+    };
+    tly_flags_spec_t spec = { TLY_ROUTER_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE,
+                              flags, sizeof flags / sizeof flags [0] };
+    int operand;
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    if (parsed != TLY_FLAGS_RUN)
+        return parsed;
+    if (operand < argc) {
+        fprintf (stderr, TLY_ROUTER_PROCESS ": unexpected argument \"%s\"\n", argv [operand]);
+        return TLY_FLAGS_USAGE;
     }
     if (!config->data_dir) {
         fprintf (stderr, TLY_ROUTER_PROCESS ": --data-dir is required\n");
-        return -1;
+        return TLY_FLAGS_USAGE;
     }
-    return 0;
+    return TLY_FLAGS_RUN;
 }

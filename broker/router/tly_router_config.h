@@ -3,6 +3,7 @@
 #ifndef TLY_ROUTER_CONFIG_H_INCLUDED
 #define TLY_ROUTER_CONFIG_H_INCLUDED
 
+#include "tly_flags.h"
 #include "tly_log.h"
 #include "tly_router.h"
 
@@ -13,9 +14,9 @@ typedef struct {
     const char *bus_out;            //  gateways subscribe here (--bus-out)
 } tly_router_bus_config_t;
 
-//  Fills config, bus and level from argv; they point into argv. Returns 0
-//  to run, 1 when --help was served, -1 after the reason on stderr.
-int  tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *bus,
-                              tly_level_t *level, int argc, char *argv []);
+//  Fills config, bus and level from argv; they point into argv.
+tly_flags_parsed_t tly_router_config_parse (tly_router_config_t *config,
+                                            tly_router_bus_config_t *bus, tly_level_t *level,
+                                            int argc, char *argv []);
 
 #endif

@@ -1,12 +1,15 @@
-//  tly_flags - integer flag values, parsed and reported one way everywhere.
+//  tly_flags - integer flag values, parsed and reported one way everywhere,
+//  and the command line of a server parsed from its table of flags.
 #include "tly_flags.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int
 tly_flags_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
@@ -39,4 +42,95 @@ tly_flags_int (const char *program, const char *flag, const char *text,
     fprintf (stderr, "%s: %s: not an integer in range, got '%s' (expected %" PRId64 "..%" PRId64
              ")\n", program, flag, text, min, max);
     return -1;
+}
+
+//  Stores a value already inside row's range into its target.
+static void
+s_store (const tly_flag_t *row, int64_t value)
+{
+    switch (row->kind) {
+        case TLY_FLAG_KIND_I64:
+            *(int64_t *) row->target = value;
+            break;
+        case TLY_FLAG_KIND_U64:
+            assert (row->min >= 0);
+            *(uint64_t *) row->target = (uint64_t) value;
+            break;
+        case TLY_FLAG_KIND_U32:
+            assert (row->min >= 0 && row->max <= UINT32_MAX);
+            *(uint32_t *) row->target = (uint32_t) value;
+            break;
+        default:
+            assert (false);
+    }
+}
+
+//  Takes one flag's value; -1 after the reason on stderr.
+static int
+s_take (const tly_flags_spec_t *spec, const tly_flag_t *row, const char *text)
+{
+    int64_t value;
+    switch (row->kind) {
+        case TLY_FLAG_KIND_TEXT:
+            *(const char **) row->target = text;
+            return 0;
+        case TLY_FLAG_KIND_LEVEL:
+            return tly_log_level_flag (spec->program, text, (tly_level_t *) row->target);
+        default:
+            if (tly_flags_int (spec->program, row->flag, text, row->min, row->max, &value) == -1)
+                return -1;
+            s_store (row, value);
+            return 0;
+    }
+}
+
+tly_flags_parsed_t
+tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *operand)
+{
+    assert (spec && spec->program && spec->usage && spec->flags && operand);
+    assert (spec->count <= TLY_FLAGS_COUNT_MAX);
+    //  getopt_long's table, in the rows' order (which is the order glibc
+    //  lists the candidates of an ambiguous abbreviation in); a row's
+    //  option value is beyond every short option character.
+    enum { ROW_BASE = 256 };
+    struct option options [TLY_FLAGS_COUNT_MAX + 1];
+    for (size_t index = 0; index < spec->count; index++) {
+        const tly_flag_t *row = &spec->flags [index];
+        assert (row->flag && strncmp (row->flag, "--", 2) == 0);
+        assert (row->min <= row->max);
+        options [index] = (struct option) {
+            row->flag + 2, row->kind == TLY_FLAG_KIND_HELP? no_argument: required_argument,
+            NULL, ROW_BASE + (int) index
+        };
+    }
+    options [spec->count] = (struct option) { NULL, 0, NULL, 0 };
+    opterr = spec->unknown == TLY_FLAGS_SHOW_USAGE;
+    optind = 0;                         //  glibc: start afresh on this argv
+    int option;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        if (option < ROW_BASE || option >= ROW_BASE + (int) spec->count) {
+            if (spec->unknown == TLY_FLAGS_SHOW_USAGE)
+                spec->usage (stderr);
+            else
+                fprintf (stderr, "%s: option '%s' is unknown or needs a value; see --help\n",
+                         spec->program, argv [optind - 1]);
+            return TLY_FLAGS_USAGE;
+        }
+        const tly_flag_t *row = &spec->flags [option - ROW_BASE];
+        if (row->kind == TLY_FLAG_KIND_HELP) {
+            spec->usage (stdout);
+            return TLY_FLAGS_HELP;
+        }
+        if (s_take (spec, row, optarg) == -1)
+            return TLY_FLAGS_USAGE;
+    }
+    *operand = optind;
+    return TLY_FLAGS_RUN;
+}
+
+int
+tly_flags_exit_status (tly_flags_parsed_t parsed)
+{
+    assert (parsed != TLY_FLAGS_RUN);
+    return parsed == TLY_FLAGS_HELP? 0: 2;
 }

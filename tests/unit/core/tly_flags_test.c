@@ -4,6 +4,44 @@
 #include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+static int s_usage_calls;
+
+static void
+s_usage (FILE *out)
+{
+    (void) out;                         //  a test keeps stdout and stderr quiet
+    s_usage_calls++;
+}
+
+//  The table of a small program, parsed from words.
+typedef struct {
+    const char *name;
+    int64_t delay;
+    uint64_t every;
+    size_t bytes;
+    uint32_t count;
+    tly_level_t level;
+} s_config_t;
+
+static tly_flags_parsed_t
+s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [], int *operand)
+{
+    *config = (s_config_t) { .name = "default", .delay = 5, .every = 6, .bytes = 7, .count = 8,
+                             .level = TLY_INFO };
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--name", &config->name),
+        TLY_FLAG_INT ("--delay", &config->delay, -10, 10),
+        TLY_FLAG_INT ("--every", &config->every, 1, INT64_MAX),
+        TLY_FLAG_INT ("--bytes", &config->bytes, 0, 1000),
+        TLY_FLAG_INT ("--count", &config->count, 1, UINT32_MAX),
+        TLY_FLAG_LEVEL (&config->level),
+        TLY_FLAG_HELP
+    };
+    tly_flags_spec_t spec = { "test", s_usage, unknown, flags, sizeof flags / sizeof flags [0] };
+    return tly_flags_parse (&spec, argc, argv, operand);
+}
 
 void
 tly_flags_test (bool verbose)
@@ -30,6 +68,42 @@ tly_flags_test (bool verbose)
     assert (tly_flags_parse_int ("0", 1, 65532, &value) == -1);
     assert (tly_flags_parse_int ("65533", 1, 65532, &value) == -1);
     assert (tly_flags_int ("test", "--count", "3", 1, 5, &value) == 0 && value == 3);
+
+    //  A table: every kind of row, the defaults kept where no flag is given.
+    s_config_t config;
+    int operand = -1;
+    char *none [] = { "test", NULL };
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 1, none, &operand) == TLY_FLAGS_RUN);
+    assert (operand == 1 && strcmp (config.name, "default") == 0 && config.delay == 5);
+    char *all [] = { "test", "--name", "n", "--delay", "-10", "--every", "9223372036854775807",
+                     "--bytes", "1000", "--count", "4294967295", "--log-level", "warn", "rest",
+                     NULL };
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 14, all, &operand) == TLY_FLAGS_RUN);
+    assert (strcmp (config.name, "n") == 0 && config.delay == -10 && config.every == INT64_MAX);
+    assert (config.bytes == 1000 && config.count == UINT32_MAX && config.level == TLY_WARN);
+    assert (operand == 13 && strcmp (all [operand], "rest") == 0);
+    //  --help serves the usage and ends the parse; a bad value or flag is a
+    //  usage error, the usage shown only when the spec asks for it.
+    s_usage_calls = 0;
+    char *help [] = { "test", "--help", "--delay", "x", NULL };
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 4, help, &operand) == TLY_FLAGS_HELP);
+    assert (s_usage_calls == 1);
+    assert (tly_flags_exit_status (TLY_FLAGS_HELP) == 0);
+    assert (tly_flags_exit_status (TLY_FLAGS_USAGE) == 2);
+    char *out_of_range [] = { "test", "--delay", "11", NULL };
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, out_of_range, &operand)
+            == TLY_FLAGS_USAGE);
+    char *count_zero [] = { "test", "--count", "0", NULL };
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, count_zero, &operand) == TLY_FLAGS_USAGE);
+    char *bad_level [] = { "test", "--log-level", "loud", NULL };
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, bad_level, &operand) == TLY_FLAGS_USAGE);
+    assert (s_usage_calls == 1);
+    char *unknown [] = { "test", "--bogus", NULL };
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 2, unknown, &operand) == TLY_FLAGS_USAGE);
+    assert (s_usage_calls == 1);
+    char *missing [] = { "test", "--name", NULL };
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 2, missing, &operand) == TLY_FLAGS_USAGE);
+    assert (s_usage_calls == 2);
     if (verbose)
         printf ("OK\n");
 }
