@@ -16,13 +16,13 @@ static void
 s_test_startup_errors (test_t *t)
 {
     char *help [] = { TALLY_ROUTER_BIN, "--help", NULL };
-    assert (fake_exit_code (help) == 0);
+    assert (fake_exit_code (t, help) == 0);
     char *no_dir [] = { TALLY_ROUTER_BIN, NULL };
-    assert (fake_exit_code (no_dir) == 2);
+    assert (fake_exit_code (t, no_dir) == 2);
     char *bad_number [] = { TALLY_ROUTER_BIN, "--data-dir", t->dir, "--attempts", "0", NULL };
-    assert (fake_exit_code (bad_number) == 2);
+    assert (fake_exit_code (t, bad_number) == 2);
     char *bad_dir [] = { TALLY_ROUTER_BIN, "--data-dir", "/dev/null/router", NULL };
-    assert (fake_exit_code (bad_dir) == 2);
+    assert (fake_exit_code (t, bad_dir) == 2);
 
     char corrupt [128];
     snprintf (corrupt, sizeof corrupt, "%s/corrupt", t->dir);
@@ -36,7 +36,7 @@ s_test_startup_errors (test_t *t)
     char *bad_epoch [] = { TALLY_ROUTER_BIN, "--data-dir", corrupt, "--frontend", t->frontend,
                            "--backend", t->backend, "--bus-in", t->bus_in, "--bus-out",
                            t->bus_out, NULL };
-    assert (fake_exit_code (bad_epoch) == 2);
+    assert (fake_exit_code (t, bad_epoch) == 2);
     unlink (path);
     snprintf (path, sizeof path, "%s/router.lock", corrupt);
     unlink (path);
@@ -61,11 +61,11 @@ s_test_bus (test_t *t)
 
     //  The router subscribes to everything upstream first, then forwards
     //  the gateway's topic.
-    zmsg_t *message = fake_recv_within (publisher);
+    zmsg_t *message = fake_recv_within (t, publisher);
     zframe_t *frame = zmsg_first (message);
     assert (zmsg_size (message) == 1 && zframe_size (frame) == 1 && zframe_data (frame) [0] == 1);
     zmsg_destroy (&message);
-    message = fake_recv_within (publisher);
+    message = fake_recv_within (t, publisher);
     frame = zmsg_first (message);
     assert (zmsg_size (message) == 1 && zframe_size (frame) == 1 + sizeof topic);
     assert (zframe_data (frame) [0] == 1 && memcmp (zframe_data (frame) + 1, topic, 19) == 0);
@@ -76,7 +76,7 @@ s_test_bus (test_t *t)
         assert (zmq_send (zsock_resolve (publisher), round ? topic : other, 19, ZMQ_SNDMORE) == 19);
         assert (zmq_send (zsock_resolve (publisher), "object-v1", 9, 0) == 9);
     }
-    message = fake_recv_within (subscriber);
+    message = fake_recv_within (t, subscriber);
     assert (zmsg_size (message) == 2);
     assert (memcmp (zframe_data (zmsg_first (message)), topic, 19) == 0);
     assert (zframe_streq (zmsg_next (message), "object-v1"));
@@ -84,7 +84,7 @@ s_test_bus (test_t *t)
 
     //  The last unsubscription reaches the publisher too.
     assert (zmq_setsockopt (zsock_resolve (subscriber), ZMQ_UNSUBSCRIBE, topic, sizeof topic) == 0);
-    message = fake_recv_within (publisher);
+    message = fake_recv_within (t, publisher);
     assert (zframe_data (zmsg_first (message)) [0] == 0);
     zmsg_destroy (&message);
     zsock_destroy (&subscriber);
@@ -170,11 +170,11 @@ s_test_two_actors (test_t *t)
     char *same_dir [] = { TALLY_ROUTER_BIN, "--data-dir", t->dir, "--frontend",
                           "tcp://127.0.0.1:0", "--backend", "tcp://127.0.0.1:0", "--bus-in",
                           "tcp://127.0.0.1:0", "--bus-out", "tcp://127.0.0.1:0", NULL };
-    assert (fake_exit_code (same_dir) == 2);
+    assert (fake_exit_code (t, same_dir) == 2);
     char *same_ports [] = { TALLY_ROUTER_BIN, "--data-dir", other_dir, "--frontend", t->frontend,
                             "--backend", t->backend, "--bus-in", t->bus_in, "--bus-out",
                             t->bus_out, NULL };
-    assert (fake_exit_code (same_ports) == 2);
+    assert (fake_exit_code (t, same_ports) == 2);
     Tally__SystemStatus status = fake_status (t, 3);
     assert (status.ready && status.actors == 2 && status.partitions_owned == PARTITIONS);
     uint64_t epoch = fake_max_epoch (a) > fake_max_epoch (b) ? fake_max_epoch (a) : fake_max_epoch (b);

@@ -375,21 +375,24 @@ fake_split_evenly (actor_t *a, actor_t *b)
 }
 
 int
-fake_exit_code (char *const argv [])
+fake_exit_code (test_t *t, char *const argv [])
 {
     assert (strcmp (argv [0], TALLY_ROUTER_BIN) == 0);
-    return th_run (argv, NULL, TH_OUTPUT_DISCARD, NULL, TH_DEADLINE_MS);
+    th_process_t *router = th_process_new ("tally-router", argv);
+    th_process_set_log (router, "/dev/null");
+    th_process_start (router);
+    TH_WAIT_UNTIL (!th_process_running (router), TH_DEADLINE_MS, fake_pump (t, 20));
+    int code = th_process_status (router);
+    th_process_destroy (&router);
+    return code;
 }
 
 //  Receives one whole message, failing the test after WAIT_MS.
 zmsg_t *
-fake_recv_within (zsock_t *sock)
+fake_recv_within (test_t *t, zsock_t *sock)
 {
-    zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLIN, 0 };
-    int ready = zmq_poll (&item, 1, WAIT_MS);
-    assert (ready == 1);
+    TH_WAIT_UNTIL (zsock_events (sock) & ZMQ_POLLIN, WAIT_MS, fake_pump (t, 20));
     zmsg_t *message = zmsg_recv (sock);
     assert (message);
     return message;
 }
-

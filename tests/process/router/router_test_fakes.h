@@ -2,6 +2,11 @@
 //  tally-router binary as a child process (on the harness), fake balance
 //  actors and a fake gateway (DEALER sockets speaking docs/protocol.md), and
 //  helpers that wait for conditions with deadlines instead of sleeping.
+//
+//  The router declares an actor lost after LIVENESS silent heartbeats, so the
+//  test never blocks without serving its fakes: every wait (for a reply, a
+//  bus message, a router run to its end) runs fake_pump, which also sends
+//  the hellos that fall due. A slow machine makes the test slower, not wrong.
 #ifndef ROUTER_TEST_FAKES_H_INCLUDED
 #define ROUTER_TEST_FAKES_H_INCLUDED
 
@@ -82,8 +87,8 @@ void      fake_start_router (test_t *t, const char *attempt_ms, const char *hold
 //  SIGTERM, then asserts a clean exit 0.
 void      fake_stop_router (test_t *t);
 //  Runs the router with argv to completion and returns its exit code; its
-//  output is discarded.
-int       fake_exit_code (char *const argv []);
+//  output is discarded. The fake actors keep saying hello meanwhile.
+int       fake_exit_code (test_t *t, char *const argv []);
 
 //  A fake actor on the backend; it says hello now and every HEARTBEAT_MS
 //  while alive.
@@ -123,7 +128,8 @@ uint64_t  fake_router_id (actor_t *actor, uint64_t gateway_route_id);
 uint64_t  fake_max_epoch (actor_t *actor);
 //  True when a owns exactly the even partitions and b the odd ones.
 bool      fake_split_evenly (actor_t *a, actor_t *b);
-//  Receives one whole message, failing the test after WAIT_MS.
-zmsg_t   *fake_recv_within (zsock_t *sock);
+//  Receives one whole message from sock (not one of t's), pumping t
+//  meanwhile; fails the test after WAIT_MS.
+zmsg_t   *fake_recv_within (test_t *t, zsock_t *sock);
 
 #endif
