@@ -49,16 +49,10 @@ s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32
     if (tly_store_put_account (self->store, user, &state) == -1)
         return -1;
     //  The user's balance, root and purchase log find their user by ID.
-    const struct {
-        tly_object_kind_t kind;
-        const char *label;
-    } objects [] = {
-        { TLY_OBJ_BALANCE, TLY_LABEL_BALANCE }, { TLY_OBJ_ROOT, TLY_LABEL_ROOT },
-        { TLY_OBJ_PURCHASE_LOG, TLY_LABEL_PURCHASES }
-    };
-    for (size_t i = 0; i < sizeof objects / sizeof objects [0]; i++) {
+    const tly_object_kind_t kinds [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds [0]; i++) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_derived_key (objects [i].kind, partition, objects [i].label, user, NULL, key);
+        tly_user_object_key (kinds [i], user, partition, key);
         if (tly_store_put_owner (self->store, key, user) == -1)
             return -1;
     }
@@ -137,7 +131,7 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
     if (found == TLY_STORE_ABSENT) {
         //  A second createAccount returns the account as it is: never a reset.
         uint8_t key [TLY_OBJECT_KEY_BYTES];
-        tly_derived_key (TLY_OBJ_BALANCE, user->partition, TLY_LABEL_BALANCE, user->pk, NULL, key);
+        tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
         tly_object_id_of_key (key, state.balance_id);
         state.balance = create->initial_balance;
         state.last_updated = now_ms;
@@ -300,8 +294,8 @@ s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
                  const Tally__AccountCreated *created)
 {
     uint8_t key [TLY_STORE_OBJECT_BYTES], derived [TLY_STORE_OBJECT_BYTES];
-    tly_derived_key (TLY_OBJ_BALANCE, draft->partition, TLY_LABEL_BALANCE, created->user.data, NULL, derived);
-    if (!created->balance_id || tly_store_object_key (created->balance_id, key) == -1
+    tly_user_object_key (TLY_OBJ_BALANCE, created->user.data, draft->partition, derived);
+    if (tly_object_key_parse (created->balance_id, key) == -1
     ||  memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
         return s_bad_record (draft, "malformed AccountCreated");
     tly_account_state_t state;
@@ -446,7 +440,7 @@ tly_ledger_owner (tly_ledger_t *self, const char *id, uint8_t user [TLY_KEY_BYTE
 {
     assert (self && user);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
-    if (tly_store_object_key (id, key) == -1)
+    if (tly_object_key_parse (id, key) == -1)
         return TLY_STORE_ABSENT;
     return tly_store_owner (self->store, key, user);
 }

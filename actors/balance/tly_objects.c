@@ -215,7 +215,7 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
     else
     if (kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_derived_key (TLY_OBJ_PURCHASE_LOG, partition, TLY_LABEL_PURCHASES, user, NULL, key);
+        tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         state = s_state (id, 1, account.created, group, arena);
         s_set_root (state, user_id, tly_arena_strdup (arena, account.balance_id), s_id (arena, key),
                     arena);
@@ -314,16 +314,12 @@ tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                   tly_object_ref_t refs [TLY_OBJECTS_REFS])
 {
     assert (user && refs);
-    static const struct {
-        tly_object_kind_t kind;
-        const char *label;
-    } objects [TLY_OBJECTS_REFS] = {
-        { TLY_OBJ_ROOT, TLY_LABEL_ROOT }, { TLY_OBJ_BALANCE, TLY_LABEL_BALANCE },
-        { TLY_OBJ_PURCHASE_LOG, TLY_LABEL_PURCHASES }
+    static const tly_object_kind_t kinds [TLY_OBJECTS_REFS] = {
+        TLY_OBJ_ROOT, TLY_OBJ_BALANCE, TLY_OBJ_PURCHASE_LOG
     };
     for (size_t i = 0; i < TLY_OBJECTS_REFS; i++) {
-        refs [i].kind = objects [i].kind;
-        tly_derived_key (objects [i].kind, partition, objects [i].label, user, NULL, refs [i].key);
+        refs [i].kind = kinds [i];
+        tly_user_object_key (kinds [i], user, partition, refs [i].key);
     }
 }
 
@@ -351,7 +347,7 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
     else
     if (ref->kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
-        tly_derived_key (TLY_OBJ_PURCHASE_LOG, partition, TLY_LABEL_PURCHASES, user, NULL, key);
+        tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
     }
     else

@@ -134,7 +134,7 @@ s_serve (tly_reader_t *self, Tally__RouterToActor *message)
     uint64_t version = 0;
     if (code == TALLY__ERROR_CODE__OK) {
         uint8_t topic [TLY_BUS_TOPIC_BYTES];
-        int rc = tly_store_object_key (state->object_id, topic);
+        int rc = tly_object_key_parse (state->object_id, topic);
         assert (rc == 0);
         version = state->version;
         if (tly_bus_publish (self->bus, topic, state, &request->requester) == -1)

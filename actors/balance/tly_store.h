@@ -85,9 +85,6 @@ int  tly_store_sync (tly_store_t *self);
 //  LMDB reported corruption: the state should be rebuilt (next start does).
 bool tly_store_corrupt (tly_store_t *self);
 
-//  The 19 bytes of object ID text (kind, partition, tail). Returns 0 or -1.
-int  tly_store_object_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES]);
-
 //  Getters return a tly_store_lookup_t.
 //  Putters need the write transaction and return 0 or -1.
 tly_store_lookup_t tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],

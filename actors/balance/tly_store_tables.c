@@ -76,19 +76,6 @@ s_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_
     return 0;
 }
 
-int
-tly_store_object_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES])
-{
-    tly_object_kind_t kind;
-    uint32_t partition;
-    if (!id || tly_object_id_parse (id, &kind, &partition, key + 3) == -1)
-        return -1;
-    key [0] = (uint8_t) kind;
-    key [1] = (uint8_t) (partition >> 8);
-    key [2] = (uint8_t) partition;
-    return 0;
-}
-
 //  ---------------------------------------------------------------- accounts
 
 static int
@@ -254,7 +241,7 @@ tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY
 static int
 s_purchase_key (const char *id, uint8_t key [TLY_STORE_OBJECT_BYTES])
 {
-    return tly_store_object_key (id, key) == 0 && key [0] == TLY_OBJ_PURCHASE ? 0 : -1;
+    return tly_object_key_parse (id, key) == 0 && key [0] == TLY_OBJ_PURCHASE ? 0 : -1;
 }
 
 static int

@@ -152,19 +152,12 @@ int
 tly_gateway_check_object_id (const char *object_id, tly_gateway_admitted_t *admitted)
 {
     assert (object_id && admitted);
-    tly_object_kind_t kind = 0;
-    uint32_t partition = 0;
-    uint8_t tail [TLY_OBJECT_TAIL_BYTES];
-    if (tly_object_id_parse (object_id, &kind, &partition, tail) == -1)
+    if (tly_object_key_parse (object_id, admitted->topic) == -1)
         return -1;
     //  Written back from the bytes, so that one object is one topic however
     //  its ID was spelled.
-    tly_object_id (kind, partition, tail, admitted->object_id);
-    admitted->topic [0] = (uint8_t) kind;
-    admitted->topic [1] = (uint8_t) (partition >> 8);
-    admitted->topic [2] = (uint8_t) partition;
-    memcpy (admitted->topic + 3, tail, sizeof (tail));
-    admitted->partition = partition;
+    tly_object_id_of_key (admitted->topic, admitted->object_id);
+    admitted->partition = tly_object_key_partition (admitted->topic);
     return 0;
 }
 

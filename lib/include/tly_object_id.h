@@ -34,6 +34,12 @@ void tly_object_id (tly_object_kind_t kind, uint32_t partition,
 //  Returns 0 and fills kind/partition/tail (each may be NULL), or -1.
 int  tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
                           uint8_t tail [TLY_OBJECT_TAIL_BYTES]);
+//  The raw key of an object ID's text (kind | partition | tail: the store's
+//  key and the bus topic of the object), into key. Returns 0, or -1 when
+//  text (which may be NULL) is not an object ID.
+int  tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES]);
+//  The partition an object's raw key names.
+uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 
 //  Derived object IDs. The raw key of an ID is kind | partition (2 bytes, big
 //  endian) | the first 16 bytes of BLAKE2b-256(label || key_of [|| extra]),
@@ -55,9 +61,15 @@ void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *la
 //  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
 void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
 
-//  The ID of a user's one object of a kind (BALANCE, ROOT, PURCHASE_LOG, or
-//  GROUP for the group of their purchase records): tail = first 16 bytes of
-//  BLAKE2b-256(label || user key), label "balance", "root", "purchases", "group".
+//  The label of a user's one object of a kind: "balance" (BALANCE), "root"
+//  (ROOT), "purchases" (PURCHASE_LOG), "group" (GROUP, the group of their
+//  purchase records); NULL for any other kind.
+const char *tly_user_object_label (tly_object_kind_t kind);
+//  The raw key of a user's one object of a kind in partition: tail = first 16
+//  bytes of BLAKE2b-256(label || user key), the label tly_user_object_label's.
+void tly_user_object_key (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                          uint32_t partition, uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  Its ID, the partition the user's own (tly_partition_of).
 void tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
                          uint32_t partition_count, char *out);
 //  The ServiceInfo object: partition 0, tail = BLAKE2b-256("service" || worker key).

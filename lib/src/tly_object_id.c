@@ -29,18 +29,35 @@ tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partit
                      uint8_t tail [TLY_OBJECT_TAIL_BYTES])
 {
     uint8_t raw [TLY_OBJECT_KEY_BYTES];
+    if (tly_object_key_parse (text, raw) == -1)
+        return -1;
+    if (kind)
+        *kind = (tly_object_kind_t) raw [0];
+    if (partition)
+        *partition = tly_object_key_partition (raw);
+    if (tail)
+        memcpy (tail, raw + 3, TLY_OBJECT_TAIL_BYTES);
+    return 0;
+}
+
+int
+tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES])
+{
+    assert (key);
+    uint8_t raw [TLY_OBJECT_KEY_BYTES];
     if (!text
     ||  tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
         return -1;
     if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_SERVICE)
         return -1;
-    if (kind)
-        *kind = (tly_object_kind_t) raw [0];
-    if (partition)
-        *partition = (uint32_t) raw [1] << 8 | raw [2];
-    if (tail)
-        memcpy (tail, raw + 3, TLY_OBJECT_TAIL_BYTES);
+    memcpy (key, raw, sizeof raw);
     return 0;
+}
+
+uint32_t
+tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES])
+{
+    return (uint32_t) key [1] << 8 | key [2];
 }
 
 void
@@ -67,20 +84,33 @@ tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
 void
 tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out)
 {
-    tly_object_id ((tly_object_kind_t) key [0], (uint32_t) key [1] << 8 | key [2], key + 3, out);
+    tly_object_id ((tly_object_kind_t) key [0], tly_object_key_partition (key), key + 3, out);
+}
+
+const char *
+tly_user_object_label (tly_object_kind_t kind)
+{
+    return kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE
+         : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT
+         : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
+         : kind == TLY_OBJ_GROUP ? TLY_LABEL_GROUP : NULL;
+}
+
+void
+tly_user_object_key (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
+                     uint32_t partition, uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    const char *label = tly_user_object_label (kind);
+    assert (label);
+    tly_derived_key (kind, partition, label, user, NULL, out);
 }
 
 void
 tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
                     uint32_t partition_count, char *out)
 {
-    const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE
-                      : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT
-                      : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
-                      : kind == TLY_OBJ_GROUP ? TLY_LABEL_GROUP : NULL;
-    assert (label);
     uint8_t key [TLY_OBJECT_KEY_BYTES];
-    tly_derived_key (kind, tly_partition_of (user, partition_count), label, user, NULL, key);
+    tly_user_object_key (kind, user, tly_partition_of (user, partition_count), key);
     tly_object_id_of_key (key, out);
 }
 

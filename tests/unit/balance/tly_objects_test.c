@@ -212,7 +212,7 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (refs [0].kind == TLY_OBJ_ROOT && refs [1].kind == TLY_OBJ_BALANCE);
     assert (refs [2].kind == TLY_OBJ_PURCHASE_LOG);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
-    assert (tly_store_object_key (balance, key) == 0 && memcmp (key, refs [1].key, sizeof key) == 0);
+    assert (tly_object_key_parse (balance, key) == 0 && memcmp (key, refs [1].key, sizeof key) == 0);
     assert (!tly_objects_changes (last->events [0], &refs [0]));
     assert (tly_objects_changes (last->events [0], &refs [1]));
     assert (tly_objects_changes (last->events [0], &refs [2]));

@@ -73,10 +73,10 @@ s_test_tables (const char *path, tly_arena_t *arena)
     }
     record.id = (char *) "co_zNotAPurchase";
     assert (tly_store_put_purchase (store, &record) == -1);
-    assert (tly_store_object_key (root_id, object) == 0 && object [0] == TLY_OBJ_ROOT);
+    assert (tly_object_key_parse (root_id, object) == 0 && object [0] == TLY_OBJ_ROOT);
     assert (object [1] == 0 && object [2] == 3 && object [3] == 9);
-    assert (tly_store_object_key ("co_zNotAnObject", object) == -1);
-    assert (tly_store_object_key (root_id, object) == 0);
+    assert (tly_object_key_parse ("co_zNotAnObject", object) == -1);
+    assert (tly_object_key_parse (root_id, object) == 0);
     assert (tly_store_put_owner (store, object, user) == 0);
     //  Committed-state reads do not see the open transaction.
     assert (tly_store_read_begin (store) == 0);

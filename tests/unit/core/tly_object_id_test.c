@@ -53,6 +53,33 @@ tly_object_id_test (bool verbose)
     assert (memcmp (raw + 3, with_extra + 3, 16) != 0);
     assert (tly_object_id_parse (service, &kind, &partition, NULL) == 0);
     assert (kind == TLY_OBJ_SERVICE && partition == 0);
+
+    //  An ID's raw key is the bytes it was formatted from.
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    assert (tly_object_key_parse (object, key) == 0);
+    assert (key [0] == TLY_OBJ_PURCHASE && tly_object_key_partition (key) == 65535);
+    assert (memcmp (key + 3, tail, 16) == 0);
+    tly_object_id_of_key (key, again);
+    assert (strcmp (again, object) == 0);
+    memset (key, 0xAA, sizeof key);
+    assert (tly_object_key_parse (id, key) == -1 && key [0] == 0xAA);
+    assert (tly_object_key_parse (NULL, key) == -1);
+    assert (tly_object_key_parse ("co_z", key) == -1);
+
+    //  A user's objects: one label per kind, the key in the given partition.
+    assert (strcmp (tly_user_object_label (TLY_OBJ_BALANCE), TLY_LABEL_BALANCE) == 0);
+    assert (strcmp (tly_user_object_label (TLY_OBJ_ROOT), TLY_LABEL_ROOT) == 0);
+    assert (strcmp (tly_user_object_label (TLY_OBJ_PURCHASE_LOG), TLY_LABEL_PURCHASES) == 0);
+    assert (strcmp (tly_user_object_label (TLY_OBJ_GROUP), TLY_LABEL_GROUP) == 0);
+    assert (tly_user_object_label (TLY_OBJ_PURCHASE) == NULL);
+    assert (tly_user_object_label (TLY_OBJ_SERVICE) == NULL);
+    tly_user_object_key (TLY_OBJ_BALANCE, account.sign_pk,
+                         tly_partition_of (account.sign_pk, 256), key);
+    tly_object_id_of_key (key, again);
+    assert (strcmp (again, balance) == 0);
+    tly_user_object_key (TLY_OBJ_PURCHASE_LOG, account.sign_pk, 9, key);
+    tly_derived_key (TLY_OBJ_PURCHASE_LOG, 9, TLY_LABEL_PURCHASES, account.sign_pk, NULL, raw);
+    assert (memcmp (key, raw, sizeof key) == 0 && tly_object_key_partition (key) == 9);
     if (verbose)
         printf ("OK\n");
 }
