@@ -153,7 +153,7 @@ uint64_t tly_journal_unsigned (tly_journal_t *self);
 //  committed (or aborted) with it; outside one it commits on its own. Does
 //  nothing when nothing is unsigned. Returns 0, or -1 (logged; inside a
 //  transaction, abort it).
-int  tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
+int  tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
                              const uint8_t worker_pk [TLY_KEY_BYTES], int64_t now_ms);
 //  Calls fn with each checkpoint's seq and SignedCheckpoint bytes, in seq
 //  order. Returns 0 (also when fn stopped) or -1.

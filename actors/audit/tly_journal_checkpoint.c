@@ -51,7 +51,7 @@ tly_journal_unsigned (tly_journal_t *self)
 
 //  Signs the pending head and stores it inside the open transaction.
 static int
-s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
+s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
                   const uint8_t worker_pk [TLY_KEY_BYTES], int64_t now_ms)
 {
     Tally__Checkpoint checkpoint = TALLY__CHECKPOINT__INIT;
@@ -89,7 +89,7 @@ s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
 }
 
 int
-tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [64],
+tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
                         const uint8_t worker_pk [TLY_KEY_BYTES], int64_t now_ms)
 {
     assert (self);

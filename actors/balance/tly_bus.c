@@ -23,7 +23,7 @@ typedef struct {
 
 struct _tly_bus_t {
     zsock_t *sock;
-    uint8_t sign_sk [64];
+    uint8_t sign_sk [TLY_SECRET_KEY_BYTES];
     int64_t lease_ms;
     zhashx_t *topics;                   //  19-byte topic -> s_interest_t
     size_t untracked;                   //  subscriptions past TLY_BUS_TOPICS_MAX
@@ -69,7 +69,7 @@ s_free (void **item_p)
 }
 
 tly_bus_t *
-tly_bus_new (const char *endpoint, const uint8_t sign_sk [64], int64_t lease_ms)
+tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], int64_t lease_ms)
 {
     assert (endpoint && sign_sk);
     assert (lease_ms > 0);

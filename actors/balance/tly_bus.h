@@ -38,7 +38,7 @@ typedef struct _tly_bus_t tly_bus_t;
 
 //  Connects to endpoint; signs with the worker's sign_sk (libsodium form).
 //  Returns NULL on failure (logged).
-tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [64], int64_t lease_ms);
+tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], int64_t lease_ms);
 void tly_bus_destroy (tly_bus_t **self_p);
 
 //  The socket to poll for subscription messages, and what to do when it is readable.

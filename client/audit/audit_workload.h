@@ -34,7 +34,7 @@ typedef struct {
 //  A user as the journal leaves them.
 typedef struct {
     uint8_t pk [TLY_KEY_BYTES];
-    uint8_t sk [64];
+    uint8_t sk [TLY_SECRET_KEY_BYTES];
     char id [TLY_ID_MAX];
     uint32_t partition;
     bool exists;

@@ -25,7 +25,7 @@ _Static_assert (sizeof TLY_SEALER_PREFIX - 1 + TLY_BASE58_CHARS (TLY_KEY_BYTES) 
 
 typedef struct {
     uint8_t sign_pk [TLY_KEY_BYTES];
-    uint8_t sign_sk [64];               //  libsodium form: seed | public key
+    uint8_t sign_sk [TLY_SECRET_KEY_BYTES];               //  libsodium form: seed | public key
     uint8_t box_pk [TLY_KEY_BYTES];
     uint8_t box_sk [TLY_KEY_BYTES];
 } tly_account_t;

@@ -4,6 +4,7 @@
 #define TLY_LIMITS_H_INCLUDED
 
 #define TLY_KEY_BYTES            32      //  Ed25519 / X25519 public key
+#define TLY_SECRET_KEY_BYTES     64      //  Ed25519 secret key, libsodium form: seed | public key
 #define TLY_SIGNATURE_BYTES      64
 #define TLY_MESSAGE_ID_BYTES     16
 #define TLY_HASH_BYTES           32      //  BLAKE2b-256
@@ -19,6 +20,8 @@
 #define TLY_FRAME_MAX_DEFAULT    (128 * 1024)     //  bytes of one client frame
 #define TLY_FRAME_HARD_MAX       (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
 #define TLY_SKEW_MS_DEFAULT      30000   //  accepted |gateway clock - envelope timestamp|
+#define TLY_SUBSCRIPTIONS_DEFAULT 1024   //  gateway: subscriptions per client; an SDK watcher
+                                         //  follows at most this many
 
 #define TLY_INITIAL_MAX_DEFAULT  100     //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT   1000000000LL  //  buy amount limit

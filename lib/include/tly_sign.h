@@ -18,14 +18,14 @@ typedef enum {
     TLY_DOMAIN_CHECKPOINT = 3       //  "tally/checkpoint/v1": the writer's Checkpoint
 } tly_domain_t;
 
-void tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [64], const uint8_t *bytes,
+void tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *bytes,
                       size_t size, uint8_t signature [TLY_SIGNATURE_BYTES]);
 bool tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES],
                         const uint8_t *bytes, size_t size, const uint8_t *signature,
                         size_t signature_size);
 
 //  The envelope domain.
-void tly_sign_envelope (const uint8_t sign_sk [64], const uint8_t *envelope, size_t size,
+void tly_sign_envelope (const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *envelope, size_t size,
                         uint8_t signature [TLY_SIGNATURE_BYTES]);
 //  Returns true only for a valid signature by sign_pk.
 bool tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope,

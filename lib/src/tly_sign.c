@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert (TLY_SECRET_KEY_BYTES == crypto_sign_SECRETKEYBYTES, "libsodium's secret key");
+_Static_assert (TLY_SIGNATURE_BYTES == crypto_sign_BYTES, "libsodium's signature");
+_Static_assert (TLY_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "libsodium's public key");
+
 //  Domain tags, signed with their NUL: a signature for one purpose is never
 //  valid for another.
 static const char *s_domain_tags [] = {
@@ -31,7 +35,7 @@ s_tagged (tly_domain_t domain, const uint8_t *bytes, size_t size, size_t *tagged
 }
 
 void
-tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [64], const uint8_t *bytes,
+tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *bytes,
                  size_t size, uint8_t signature [TLY_SIGNATURE_BYTES])
 {
     size_t tagged_size;
@@ -56,7 +60,7 @@ tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES],
 }
 
 void
-tly_sign_envelope (const uint8_t sign_sk [64], const uint8_t *envelope, size_t size,
+tly_sign_envelope (const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *envelope, size_t size,
                    uint8_t signature [TLY_SIGNATURE_BYTES])
 {
     tly_sign_domain (TLY_DOMAIN_ENVELOPE, sign_sk, envelope, size, signature);

@@ -184,7 +184,8 @@ const tly_error_t *tly_sender_error (tly_sender_t *self);
 //  ---------------------------------------------------------------- watcher
 //  Subscriptions: a snapshot, then every later version, verified and in order.
 
-#define TLY_WATCH_SUBSCRIPTIONS_MAX  1024    //  per watcher (the gateway's default limit)
+//  Per watcher: the gateway's default limit per client.
+#define TLY_WATCH_SUBSCRIPTIONS_MAX  TLY_SUBSCRIPTIONS_DEFAULT
 #define TLY_WATCH_PING_MS            5000    //  ping interval while subscribed (protocol: <= 10 s)
 #define TLY_WATCH_PING_TIMEOUT_MS    3000    //  an unanswered ping means: subscribe again
 #define TLY_WATCH_PING_MS_MAX        10000
