@@ -293,40 +293,41 @@ harness_pump (harness_t *test, harness_want_t want, int64_t wait_ms)
     zpoller_destroy (&poller);
 }
 
+//  Pumps until want is there, then takes the first item of list: it must
+//  arrive within the deadline.
+static void *
+s_next (harness_t *test, harness_want_t want, zlist_t *list)
+{
+    harness_pump (test, want, HARNESS_DEADLINE_MS);
+    void *item = zlist_pop (list);
+    assert (item);
+    return item;
+}
+
 Tally__RouteReply *
 harness_next_reply (harness_t *test)
 {
-    harness_pump (test, HARNESS_REPLY, HARNESS_DEADLINE_MS);
-    Tally__RouteReply *reply = zlist_pop (test->replies);
-    assert (reply);
-    return reply;
+    return s_next (test, HARNESS_REPLY, test->replies);
 }
 
 Tally__AuditRequest *
 harness_next_append (harness_t *test)
 {
-    harness_pump (test, HARNESS_APPEND, HARNESS_DEADLINE_MS);
-    Tally__AuditRequest *request = zlist_pop (test->appends);
-    assert (request);
-    return request;
+    return s_next (test, HARNESS_APPEND, test->appends);
 }
 
 Tally__SnapshotReply *
 harness_next_snapshot (harness_t *test)
 {
-    harness_pump (test, HARNESS_SNAPSHOT, HARNESS_DEADLINE_MS);
-    Tally__SnapshotReply *reply = zlist_pop (test->snapshots);
-    assert (reply);
-    return reply;
+    return s_next (test, HARNESS_SNAPSHOT, test->snapshots);
 }
 
 Tally__BusObject *
 harness_next_published (harness_t *test, uint8_t topic [HARNESS_TOPIC_BYTES],
                         Tally__ObjectState **state_p)
 {
-    harness_pump (test, HARNESS_PUBLISHED, HARNESS_DEADLINE_MS);
-    zmsg_t *message = zlist_pop (test->published);
-    assert (message && zmsg_size (message) == 2);
+    zmsg_t *message = s_next (test, HARNESS_PUBLISHED, test->published);
+    assert (zmsg_size (message) == 2);
     zframe_t *frame = zmsg_first (message);
     assert (zframe_size (frame) == HARNESS_TOPIC_BYTES);
     memcpy (topic, zframe_data (frame), HARNESS_TOPIC_BYTES);
