@@ -60,15 +60,15 @@ test_buy (tly_arena_t *arena, test_client_t *client, const char *item, int64_t a
     return message;
 }
 
-Tally__RecordDraft *
-test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **messages,
-            size_t count, uint64_t epoch, int64_t now_ms, tly_arena_t *arena, uint64_t *versions)
+Tally__SignedEnvelope *
+test_signed_envelope (tly_arena_t *arena, test_client_t *client, const uint8_t *inbox,
+                      Tally__InboxMessage **messages, size_t count, int64_t now_ms)
 {
     Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
     envelope.sender.len = TLY_KEY_BYTES;
     envelope.sender.data = client->account.sign_pk;
     envelope.inbox.len = TLY_KEY_BYTES;
-    envelope.inbox.data = client->account.sign_pk;
+    envelope.inbox.data = (uint8_t *) inbox;
     envelope.timestamp_ms = now_ms;
     envelope.n_messages = count;
     envelope.messages = messages;
@@ -81,7 +81,15 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
     request->signature.data = tly_arena_alloc (arena, TLY_SIGNATURE_BYTES);
     tly_sign_envelope (client->account.sign_sk, request->envelope.data, request->envelope.len,
                        request->signature.data);
+    return request;
+}
 
+Tally__RecordDraft *
+test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **messages,
+            size_t count, uint64_t epoch, int64_t now_ms, tly_arena_t *arena, uint64_t *versions)
+{
+    Tally__SignedEnvelope *request = test_signed_envelope (arena, client, client->account.sign_pk,
+                                                           messages, count, now_ms);
     Tally__RecordDraft *draft = tly_arena_alloc (arena, sizeof *draft);
     tally__record_draft__init (draft);
     draft->partition = client->user.partition;

@@ -22,6 +22,10 @@ Tally__InboxMessage *test_message (tly_arena_t *arena, test_client_t *client);
 Tally__InboxMessage *test_create (tly_arena_t *arena, test_client_t *client, int64_t initial);
 Tally__InboxMessage *test_buy (tly_arena_t *arena, test_client_t *client, const char *item,
                                int64_t amount);
+//  Client's envelope of messages to inbox at now_ms, signed by client.
+Tally__SignedEnvelope *test_signed_envelope (tly_arena_t *arena, test_client_t *client,
+                                             const uint8_t *inbox, Tally__InboxMessage **messages,
+                                             size_t count, int64_t now_ms);
 //  Executes messages as one envelope of client in the open transaction, at
 //  now_ms, and returns the journal draft the actor would append; versions
 //  (when not NULL) gets the version of each event.

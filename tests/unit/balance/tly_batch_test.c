@@ -8,85 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tly_arena.h"
-#include "tly_account.h"
-#include "tly_partition.h"
-#include "tly_sign.h"
+#include "test_client.h"
 
 #define S_PARTITIONS  4
 
-typedef struct {
-    tly_account_t account;
-    uint32_t partition;
-    uint8_t next_id;
-} s_client_t;
-
-static void
-s_client_init (s_client_t *client, uint32_t other_than)
-{
-    do {
-        memset (client, 0, sizeof *client);
-        assert (tly_account_generate (&client->account) == 0);
-        client->partition = tly_partition_of (client->account.sign_pk, S_PARTITIONS);
-    } while (client->partition == other_than);
-}
-
-static Tally__InboxMessage *
-s_buy (tly_arena_t *arena, s_client_t *client, const char *item, int64_t amount)
-{
-    Tally__InboxMessage *message = tly_arena_alloc (arena, sizeof *message);
-    tally__inbox_message__init (message);
-    message->message_id.len = TLY_MESSAGE_ID_BYTES;
-    message->message_id.data = tly_arena_alloc (arena, TLY_MESSAGE_ID_BYTES);
-    memcpy (message->message_id.data, &client->next_id, 1);
-    client->next_id++;
-    Tally__Buy *buy = tly_arena_alloc (arena, sizeof *buy);
-    tally__buy__init (buy);
-    buy->item_id = (char *) item;
-    buy->amount = amount;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-    message->buy = buy;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_create (tly_arena_t *arena, s_client_t *client, int64_t initial)
-{
-    Tally__InboxMessage *message = s_buy (arena, client, "", 0);
-    Tally__CreateAccount *create = tly_arena_alloc (arena, sizeof *create);
-    tally__create_account__init (create);
-    create->initial_balance = initial;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-    message->create_account = create;
-    return message;
-}
-
 //  A route for client's signed envelope of messages, addressed to inbox.
 static Tally__Route *
-s_route (tly_arena_t *arena, uint64_t route_id, s_client_t *client, const uint8_t *inbox,
+s_route (tly_arena_t *arena, uint64_t route_id, test_client_t *client, const uint8_t *inbox,
          Tally__InboxMessage **messages, size_t count)
 {
-    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
-    envelope.sender.len = TLY_KEY_BYTES;
-    envelope.sender.data = client->account.sign_pk;
-    envelope.inbox.len = TLY_KEY_BYTES;
-    envelope.inbox.data = (uint8_t *) inbox;
-    envelope.timestamp_ms = 1000;
-    envelope.n_messages = count;
-    envelope.messages = messages;
-    Tally__SignedEnvelope *signed_envelope = tly_arena_alloc (arena, sizeof *signed_envelope);
-    tally__signed_envelope__init (signed_envelope);
-    signed_envelope->envelope.len = tally__envelope__get_packed_size (&envelope);
-    signed_envelope->envelope.data = tly_arena_alloc (arena, signed_envelope->envelope.len);
-    tally__envelope__pack (&envelope, signed_envelope->envelope.data);
-    signed_envelope->signature.len = TLY_SIGNATURE_BYTES;
-    signed_envelope->signature.data = tly_arena_alloc (arena, TLY_SIGNATURE_BYTES);
-    tly_sign_envelope (client->account.sign_sk, signed_envelope->envelope.data,
-                       signed_envelope->envelope.len, signed_envelope->signature.data);
+    Tally__SignedEnvelope *signed_envelope = test_signed_envelope (arena, client, inbox, messages,
+                                                                   count, 1000);
     Tally__Route *route = tly_arena_alloc (arena, sizeof *route);
     tally__route__init (route);
     route->route_id = route_id;
-    route->partition = client->partition;
+    route->partition = client->user.partition;
     route->envelope = signed_envelope;
     return route;
 }
@@ -135,7 +71,7 @@ s_answer_error (zsock_t *peer)
 }
 
 static int64_t
-s_balance (tly_ledger_t *ledger, s_client_t *client)
+s_balance (tly_ledger_t *ledger, test_client_t *client)
 {
     tly_account_state_t state;
     assert (tly_ledger_account (ledger, client->account.sign_pk, &state) == TLY_STORE_FOUND);
@@ -175,23 +111,25 @@ tly_batch_test (bool verbose)
     zsock_t *peer = zsock_new_pair (">inproc://tly_batch_test");
     assert (router && peer);
     tly_arena_t *arena = tly_arena_new (4096);
-    s_client_t alice, bob;
-    s_client_init (&alice, S_PARTITIONS);
-    s_client_init (&bob, alice.partition);
+    test_client_t alice, bob;
+    test_client_init (&alice, S_PARTITIONS, UINT32_MAX);
+    do
+        test_client_init (&bob, S_PARTITIONS, UINT32_MAX);
+    while (bob.user.partition == alice.user.partition);
     bool drafted;
 
     //  One batch: two good envelopes, three malformed routes.
-    Tally__InboxMessage *opening [] = { s_create (arena, &alice, 100), s_buy (arena, &alice, "gem", 30) };
+    Tally__InboxMessage *opening [] = { test_create (arena, &alice, 100), test_buy (arena, &alice, "gem", 30) };
     Tally__Route *first = s_route (arena, 1, &alice, worker.sign_pk, opening, 2);
-    Tally__InboxMessage *bob_opening [] = { s_create (arena, &bob, 50) };
+    Tally__InboxMessage *bob_opening [] = { test_create (arena, &bob, 50) };
     Tally__Route *second = s_route (arena, 2, &bob, worker.sign_pk, bob_opening, 1);
-    Tally__InboxMessage *stray [] = { s_buy (arena, &alice, "gem", 1) };
+    Tally__InboxMessage *stray [] = { test_buy (arena, &alice, "gem", 1) };
     Tally__Route *wrong_inbox = s_route (arena, 3, &alice, alice.account.sign_pk, stray, 1);
     Tally__Route *garbage = s_route (arena, 4, &alice, worker.sign_pk, stray, 1);
     garbage->envelope->envelope.len = 3;
     garbage->envelope->envelope.data [0] = 0xFF;
     Tally__Route *misrouted = s_route (arena, 5, &alice, worker.sign_pk, stray, 1);
-    misrouted->partition = bob.partition;
+    misrouted->partition = bob.user.partition;
 
     assert (tly_batch_begin (batch, 5000) == 0);
     assert (tly_batch_open (batch));
@@ -201,7 +139,7 @@ tly_batch_test (bool verbose)
         assert (drafted == (i < 2));
     }
     assert (tly_batch_size (batch) == 5 && tly_batch_drafts (batch) == 2);
-    assert (tly_batch_draft_partition (batch, 1) == bob.partition);
+    assert (tly_batch_draft_partition (batch, 1) == bob.user.partition);
     zframe_t *frame = tly_batch_append (batch, 77);
     Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
                                                                 zframe_data (frame));
@@ -209,7 +147,7 @@ tly_batch_test (bool verbose)
     assert (request && request->body_case == TALLY__AUDIT_REQUEST__BODY_APPEND);
     assert (request->append->request_id == 77 && request->append->n_records == 2);
     Tally__RecordDraft *record = request->append->records [0];
-    assert (record->partition == alice.partition && record->partition_seq == 1);
+    assert (record->partition == alice.user.partition && record->partition_seq == 1);
     assert (record->epoch == 9 && record->timestamp_ms == 5000);
     assert (record->n_events == 2 && record->n_results == 2);
     assert (record->request->envelope.len == first->envelope->envelope.len);
@@ -257,8 +195,8 @@ tly_batch_test (bool verbose)
     tally__route_reply__free_unpacked (answer, NULL);
 
     //  Partial refusal: bob's partition is fenced, alice's draft stands.
-    Tally__InboxMessage *alice_buy [] = { s_buy (arena, &alice, "ring", 10) };
-    Tally__InboxMessage *bob_buy [] = { s_buy (arena, &bob, "ring", 5) };
+    Tally__InboxMessage *alice_buy [] = { test_buy (arena, &alice, "ring", 10) };
+    Tally__InboxMessage *bob_buy [] = { test_buy (arena, &bob, "ring", 5) };
     Tally__Route *third = s_route (arena, 6, &alice, worker.sign_pk, alice_buy, 1);
     Tally__Route *fourth = s_route (arena, 7, &bob, worker.sign_pk, bob_buy, 1);
     assert (tly_batch_begin (batch, 7000) == 0);
@@ -267,7 +205,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_ADDED && !drafted);
     assert (tly_batch_settle (batch, s_reply (arena, 2, 1, TALLY__ERROR_CODE__STALE_EPOCH),
                               s_refused, &s_refused_calls) == 0);
-    assert (s_refused_calls == 1 && s_refused_partition == bob.partition);
+    assert (s_refused_calls == 1 && s_refused_partition == bob.user.partition);
     assert (s_refused_code == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
     tly_batch_commit (batch, s_refused, &s_refused_calls);
@@ -279,8 +217,8 @@ tly_batch_test (bool verbose)
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__OK);
     assert (s_balance (ledger, &alice) == 60 && s_balance (ledger, &bob) == 50);
     uint64_t seq, epoch;
-    assert (tly_ledger_progress (ledger, alice.partition, &seq, &epoch) == 0 && seq == 2);
-    assert (tly_ledger_progress (ledger, bob.partition, &seq, &epoch) == 0 && seq == 1);
+    assert (tly_ledger_progress (ledger, alice.user.partition, &seq, &epoch) == 0 && seq == 2);
+    assert (tly_ledger_progress (ledger, bob.user.partition, &seq, &epoch) == 0 && seq == 1);
 
     //  Abandoned (journal timeout) and mismatched replies leave no trace.
     assert (tly_batch_begin (batch, 8000) == 0);
@@ -291,7 +229,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_settle (batch, s_reply (arena, 0, SIZE_MAX, 0), s_refused, &s_refused_calls) == -1);
     tly_batch_abandon (batch);
     assert (s_balance (ledger, &bob) == 50);
-    assert (tly_ledger_progress (ledger, bob.partition, &seq, &epoch) == 0 && seq == 1);
+    assert (tly_ledger_progress (ledger, bob.user.partition, &seq, &epoch) == 0 && seq == 1);
 
     //  Limits: TLY_ACTOR_BATCH_MAX routes, and the append byte budget.
     assert (tly_batch_begin (batch, 9000) == 0);
@@ -303,10 +241,8 @@ tly_batch_test (bool verbose)
     memset (item, 'i', TLY_ITEM_ID_MAX);
     item [TLY_ITEM_ID_MAX] = 0;
     Tally__InboxMessage *many [TLY_BATCH_MAX];
-    for (size_t i = 0; i < TLY_BATCH_MAX; i++) {
-        many [i] = s_buy (arena, &alice, item, 1);
-        many [i]->message_id.data [1] = (uint8_t) i;
-    }
+    for (size_t i = 0; i < TLY_BATCH_MAX; i++)
+        many [i] = test_buy (arena, &alice, item, 1);
     Tally__Route *big = s_route (arena, 8, &alice, worker.sign_pk, many, TLY_BATCH_MAX);
     assert (tly_batch_begin (batch, 9000) == 0);
     size_t added = 0;
