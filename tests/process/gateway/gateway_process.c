@@ -1,11 +1,22 @@
 //  gateway_process - the real tally-gateway binary for a test. See the header.
 #include "gateway_process.h"
 
+#include <czmq.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static th_process_t *s_gateway = NULL;
+
+void
+gateway_process_init (int argc, char *argv [])
+{
+    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
+    CHECK (sodium_init () >= 0);
+    zsys_init ();
+    zsys_set_linger (0);
+}
 
 //  The environment entry that sets or unsets TALLY_WORKER_ACCOUNT.
 static void

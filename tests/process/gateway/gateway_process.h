@@ -8,6 +8,10 @@
 
 #include "harness.h"
 
+//  A gateway test's first step: -v makes it verbose (th_verbose), libsodium
+//  and czmq are set up, and sockets do not linger at exit.
+void  gateway_process_init (int argc, char *argv []);
+
 //  Runs the gateway with argv (NULL-terminated, argv[0] ignored) to
 //  completion; returns its exit code and its output (stdout and stderr) in
 //  out. worker_env is the TALLY_WORKER_ACCOUNT it sees (NULL: unset).

@@ -194,10 +194,7 @@ s_test_new_instance (const world_t *world, const uint8_t old [CLUSTER_INSTANCE_B
 int
 main (int argc, char *argv [])
 {
-    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
-    CHECK (sodium_init () >= 0);
-    zsys_init ();
-    zsys_set_linger (0);
+    gateway_process_init (argc, argv);
     world_t world;
     CHECK (tly_account_generate (&world.worker) == 0);
     CHECK (tly_account_generate (&world.alice) == 0);

@@ -318,10 +318,7 @@ s_test_ttl (const accounts_t *accounts)
 int
 main (int argc, char *argv [])
 {
-    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
-    CHECK (sodium_init () >= 0);
-    zsys_init ();
-    zsys_set_linger (0);
+    gateway_process_init (argc, argv);
     accounts_t accounts;
     CHECK (tly_account_generate (&accounts.worker) == 0);
     CHECK (tly_account_generate (&accounts.alice) == 0);

@@ -223,10 +223,7 @@ s_test_startup_errors (const char *worker_id)
 int
 main (int argc, char *argv [])
 {
-    th_verbose = argc > 1 && strcmp (argv [1], "-v") == 0;
-    CHECK (sodium_init () >= 0);
-    zsys_init ();
-    zsys_set_linger (0);
+    gateway_process_init (argc, argv);
     tly_account_t worker, user, stranger;
     CHECK (tly_account_generate (&worker) == 0);
     CHECK (tly_account_generate (&user) == 0);
