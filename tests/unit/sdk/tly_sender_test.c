@@ -12,6 +12,20 @@
 #include "tly_codec.h"
 #include "tly_wire.h"
 
+//  A fake gateway's first step: its ROUTER on a free loopback port, which
+//  it tells the test through pipe.
+static zsock_t *
+s_gateway_bind (zsock_t *pipe)
+{
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert (router);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert (port > 0);
+    zsock_signal (pipe, 0);
+    zsock_send (pipe, "i", port);
+    return router;
+}
+
 //  ---------------------------------------------------------------- sender
 //  A scripted gateway: request 1 is ignored (the sender must resend the
 //  same bytes), request 2 is answered after a stale reply, request 3 is
@@ -21,12 +35,7 @@ static void
 s_fake_gateway (zsock_t *pipe, void *args)
 {
     (void) args;
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    assert (router);
-    int port = zsock_bind (router, "tcp://127.0.0.1:*");
-    assert (port > 0);
-    zsock_signal (pipe, 0);
-    zsock_send (pipe, "i", port);
+    zsock_t *router = s_gateway_bind (pipe);
     zpoller_t *poller = zpoller_new (pipe, router, NULL);
     zframe_t *first = NULL;
     int requests = 0;
@@ -181,12 +190,7 @@ static void
 s_fake_pipeline_gateway (zsock_t *pipe, void *args)
 {
     (void) args;
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    assert (router);
-    int port = zsock_bind (router, "tcp://127.0.0.1:*");
-    assert (port > 0);
-    zsock_signal (pipe, 0);
-    zsock_send (pipe, "i", port);
+    zsock_t *router = s_gateway_bind (pipe);
     zpoller_t *poller = zpoller_new (pipe, router, NULL);
     while (zpoller_wait (poller, -1) == router) {
         zmsg_t *msg = zmsg_recv (router);
