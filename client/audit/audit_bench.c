@@ -4,6 +4,7 @@
 //  records, best of a few runs each, and checks the replayed balances.
 #include "audit_commands.h"
 #include "audit_journal.h"
+#include "audit_progress.h"
 #include "audit_scratch.h"
 #include "audit_state.h"
 #include "audit_workload.h"
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "tly_audit_writer.h"
@@ -39,14 +39,6 @@ typedef struct {
     bool json;
 } s_options_t;
 
-static double
-s_seconds (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-}
-
 //  The baseline: walk every record and touch its bytes' ends, decode nothing.
 static tly_journal_step_t
 s_touch (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
@@ -63,9 +55,9 @@ s_replay (tly_journal_t *journal, audit_workload_t *workload, uint32_t users, bo
 {
     audit_state_t *state = audit_state_new ();
     assert (state);
-    double start = s_seconds ();
+    double start = audit_seconds ();
     int rc = audit_state_replay (state, journal, NULL);
-    *seconds = s_seconds () - start;
+    *seconds = audit_seconds () - start;
     audit_stats_t stats;
     audit_state_stats (state, &stats);
     if (rc == 0 && (stats.problems || stats.events != audit_workload_events (workload))) {
@@ -195,17 +187,17 @@ audit_bench_replay (int argc, char **argv)
     if (!options.json)
         fprintf (stderr, S_COMMAND ": writing %" PRId64 " records of %" PRId64 " messages...\n",
                  options.records, options.per_record);
-    double start = s_seconds ();
+    double start = audit_seconds ();
     int rc = audit_workload_write (workload, journal_dir, &worker);
-    double build_seconds = s_seconds () - start;
+    double build_seconds = audit_seconds () - start;
     tly_journal_t *journal = rc == 0? audit_open_journal (S_COMMAND, journal_dir, NULL): NULL;
     double best_iterate = 0, best_replay = 0;
     uint64_t sum = 0;
     for (int64_t run = 0; journal && rc == 0 && run < options.runs; run++) {
         double seconds;
-        start = s_seconds ();
+        start = audit_seconds ();
         rc = tly_journal_iterate (journal, 1, s_touch, &sum);
-        seconds = s_seconds () - start;
+        seconds = audit_seconds () - start;
         if (run == 0 || seconds < best_iterate)
             best_iterate = seconds;
         if (rc == 0)

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "tly_wire.h"
 
@@ -56,4 +57,12 @@ audit_progress_end (audit_progress_t *self)
     if (self->drawn_ms != self->start_ms)
         fputs ("\r\033[K", stderr);
     self->enabled = false;
+}
+
+double
+audit_seconds (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
 }

@@ -27,4 +27,8 @@ void audit_progress_update (audit_progress_t *self, uint64_t done);
 //  Clears the bar. self may be NULL.
 void audit_progress_end (audit_progress_t *self);
 
+//  A monotonic clock in seconds, to the nanosecond: the timings the tools
+//  print (replay and bench-replay rates).
+double audit_seconds (void);
+
 #endif

@@ -3,6 +3,7 @@
 #include "audit_commands.h"
 #include "audit_compare.h"
 #include "audit_journal.h"
+#include "audit_progress.h"
 #include "audit_state.h"
 
 #include <assert.h>
@@ -10,7 +11,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cli.h"
 #include "tly_account.h"
 
@@ -28,14 +28,6 @@ typedef struct {
     bool json;
     int64_t attempts;
 } s_options_t;
-
-static double
-s_seconds (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-}
 
 static void
 s_usage (FILE *out)
@@ -208,9 +200,9 @@ audit_replay (int argc, char **argv)
         tly_journal_head (journal, &head);
         audit_progress_t progress;
         audit_progress_start (&progress, "replay", head.seq);
-        double start = s_seconds ();
+        double start = audit_seconds ();
         int rc = audit_state_replay (state, journal, &progress);
-        double seconds = s_seconds () - start;
+        double seconds = audit_seconds () - start;
         audit_progress_end (&progress);
         audit_compare_result_t compare = { 0 };
         if (rc == 0 && options.compare)
