@@ -223,17 +223,26 @@ tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t ti
     return 0;
 }
 
+//  A send's or a post's envelope: n messages within the batch limit,
+//  sealed at the present time.
+static int
+s_seal_now (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint8_t **sealed,
+            size_t *sealed_size)
+{
+    if (s_check_count (self, n) == -1)
+        return -1;
+    return tly_sender_seal (self, msgs, n, tly_now_ms (), sealed, sealed_size);
+}
+
 int
 tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeout_ms,
                  tly_result_t *results)
 {
     assert (self);
     assert (results);
-    if (s_check_count (self, n) == -1)
-        return -1;
     uint8_t *sealed;
     size_t sealed_size;
-    if (tly_sender_seal (self, msgs, n, tly_now_ms (), &sealed, &sealed_size) == -1)
+    if (s_seal_now (self, msgs, n, &sealed, &sealed_size) == -1)
         return -1;
     Tally__ClientReply *reply = s_send_envelope (self, sealed, sealed_size, timeout_ms);
     free (sealed);
@@ -280,11 +289,9 @@ tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *
 {
     assert (self);
     assert (request_id);
-    if (s_check_count (self, n) == -1)
-        return -1;
     uint8_t *sealed;
     size_t sealed_size;
-    if (tly_sender_seal (self, msgs, n, tly_now_ms (), &sealed, &sealed_size) == -1)
+    if (s_seal_now (self, msgs, n, &sealed, &sealed_size) == -1)
         return -1;
     uint64_t id = s_request_id (self);
     size_t request_size;
