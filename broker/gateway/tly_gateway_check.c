@@ -20,26 +20,27 @@ s_compare_ids (const void *left, const void *right)
     return memcmp (left, right, TLY_MESSAGE_ID_BYTES);
 }
 
+//  A field whose length the protocol fixes: false, with the reason, when it
+//  is not expected bytes long.
+static bool
+s_sized (const char *field, size_t size, int expected, char *reason)
+{
+    if (size == (size_t) expected)
+        return true;
+    snprintf (reason, TLY_GATEWAY_REASON_MAX, "%s is %zu bytes (expected %d)", field, size,
+              expected);
+    return false;
+}
+
 //  Step 2, the envelope's fields: every length the protocol fixes.
 static Tally__ErrorCode
 s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envelope *envelope,
                 char *reason)
 {
-    if (envelope->sender.len != TLY_KEY_BYTES) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "sender is %zu bytes (expected %d)",
-                  envelope->sender.len, TLY_KEY_BYTES);
+    if (!s_sized ("sender", envelope->sender.len, TLY_KEY_BYTES, reason)
+    ||  !s_sized ("inbox", envelope->inbox.len, TLY_KEY_BYTES, reason)
+    ||  !s_sized ("signature", signed_envelope->signature.len, TLY_SIGNATURE_BYTES, reason))
         return BAD_REQUEST;
-    }
-    if (envelope->inbox.len != TLY_KEY_BYTES) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "inbox is %zu bytes (expected %d)",
-                  envelope->inbox.len, TLY_KEY_BYTES);
-        return BAD_REQUEST;
-    }
-    if (signed_envelope->signature.len != TLY_SIGNATURE_BYTES) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "signature is %zu bytes (expected %d)",
-                  signed_envelope->signature.len, TLY_SIGNATURE_BYTES);
-        return BAD_REQUEST;
-    }
     for (size_t index = 0; index < envelope->n_messages; index++) {
         const Tally__InboxMessage *message = envelope->messages [index];
         if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
@@ -169,16 +170,9 @@ s_check_subscribe (const tly_gateway_policy_t *policy,
                    const Tally__Subscribe *subscribe, int64_t now_ms,
                    tly_gateway_admitted_t *admitted, char *reason)
 {
-    if (subscribe->reader.len != TLY_KEY_BYTES) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "reader is %zu bytes (expected %d)",
-                  subscribe->reader.len, TLY_KEY_BYTES);
+    if (!s_sized ("reader", subscribe->reader.len, TLY_KEY_BYTES, reason)
+    ||  !s_sized ("signature", signed_subscribe->signature.len, TLY_SIGNATURE_BYTES, reason))
         return BAD_REQUEST;
-    }
-    if (signed_subscribe->signature.len != TLY_SIGNATURE_BYTES) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "signature is %zu bytes (expected %d)",
-                  signed_subscribe->signature.len, TLY_SIGNATURE_BYTES);
-        return BAD_REQUEST;
-    }
     if (tly_gateway_check_object_id (subscribe->object_id, admitted) == -1) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "object ID of %zu bytes is not a tally object ID (co_z + base58 of kind,"
