@@ -3,7 +3,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +248,24 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
 int
 cli_bad_option (const char *command, int argc, char **argv)
 {
-    const char *option = optind >= 1 && optind <= argc ? argv [optind - 1] : "?";
-    fprintf (stderr, "%s: bad option or missing value: '%s' (try %s --help)\n",
-             command, option, command);
+    tly_flags_bad_option (command, argc, argv);
+    return CLI_EXIT_USAGE;
+}
+
+int
+cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
+                 size_t count, int argc, char **argv, int *operand)
+{
+    tly_flags_spec_t spec = { command, usage, TLY_FLAGS_TRY_HELP, flags, count };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, operand);
+    if (parsed == TLY_FLAGS_RUN)
+        return -1;
+    return parsed == TLY_FLAGS_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
+}
+
+int
+cli_unexpected (const char *command, const char *argument)
+{
+    fprintf (stderr, "%s: unexpected argument '%s'\n", command, argument);
     return CLI_EXIT_USAGE;
 }

@@ -1,7 +1,6 @@
 //  tally account create - a fresh account: Ed25519 signer + X25519 sealer.
 #include "cli.h"
 
-#include <getopt.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -31,31 +30,20 @@ cli_account (int argc, char **argv)
         s_usage (stderr);
         return CLI_EXIT_USAGE;
     }
-    static const struct option options [] = {
-        { "name", required_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     const char *name = NULL;
     bool json = false;
-    int opt;
-    while ((opt = getopt_long (argc - 1, argv + 1, ":h", options, NULL)) != -1) {
-        if (opt == 'n')
-            name = optarg;
-        else if (opt == 'j')
-            json = true;
-        else if (opt == 'h') {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else
-            return cli_bad_option (command, argc - 1, argv + 1);
-    }
-    if (optind < argc - 1) {
-        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind + 1]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--name", &name),
+        TLY_FLAG_BOOL ("--json", &json),
+        TLY_FLAG_HELP
+    };
+    int operand;
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
+                              argc - 1, argv + 1, &operand);
+    if (rc != -1)
+        return rc;
+    if (operand < argc - 1)
+        return cli_unexpected (command, argv [operand + 1]);
     if (!name || !*name) {
         fprintf (stderr, "%s: --name is required\n", command);
         return CLI_EXIT_USAGE;

@@ -1,7 +1,6 @@
 //  tally send - sign one inbox message, send it through a gateway, print the reply.
 #include "cli.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
 #include <string.h>
@@ -42,56 +41,25 @@ typedef struct {
 static int
 s_parse (const char *command, int argc, char **argv, s_args_t *args)
 {
-    static const struct option options [] = {
-        { "gateway", required_argument, NULL, 'g' },
-        { "worker", required_argument, NULL, 'w' },
-        { "account-file", required_argument, NULL, 'f' },
-        { "timeout-ms", required_argument, NULL, 't' },
-        { "json", no_argument, NULL, 'j' },
-        { "initial", required_argument, NULL, 'i' },
-        { "item", required_argument, NULL, 'I' },
-        { "amount", required_argument, NULL, 'a' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     args->timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        if (opt == 'g')
-            args->gateway = optarg;
-        else if (opt == 'w')
-            args->worker = optarg;
-        else if (opt == 'f')
-            args->account_file = optarg;
-        else if (opt == 't') {
-            if (tly_flags_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &args->timeout_ms) == -1)
-                return CLI_EXIT_USAGE;
-        }
-        else if (opt == 'j')
-            args->json = true;
-        else if (opt == 'i') {
-            if (tly_flags_int (command, "--initial", optarg, INT64_MIN, INT64_MAX, &args->initial) == -1)
-                return CLI_EXIT_USAGE;
-            args->has_initial = true;
-        }
-        else if (opt == 'I')
-            args->item = optarg;
-        else if (opt == 'a') {
-            if (tly_flags_int (command, "--amount", optarg, INT64_MIN, INT64_MAX, &args->amount) == -1)
-                return CLI_EXIT_USAGE;
-            args->has_amount = true;
-        }
-        else if (opt == 'h') {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else
-            return cli_bad_option (command, argc, argv);
-    }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--gateway", &args->gateway),
+        TLY_FLAG_TEXT ("--worker", &args->worker),
+        TLY_FLAG_TEXT ("--account-file", &args->account_file),
+        TLY_FLAG_INT ("--timeout-ms", &args->timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
+        TLY_FLAG_BOOL ("--json", &args->json),
+        TLY_FLAG_INT_GIVEN ("--initial", &args->initial, INT64_MIN, INT64_MAX, &args->has_initial),
+        TLY_FLAG_TEXT ("--item", &args->item),
+        TLY_FLAG_INT_GIVEN ("--amount", &args->amount, INT64_MIN, INT64_MAX, &args->has_amount),
+        TLY_FLAG_HELP
+    };
+    int operand;
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
+                              argc, argv, &operand);
+    if (rc != -1)
+        return rc;
+    if (operand < argc)
+        return cli_unexpected (command, argv [operand]);
     return -1;
 }
 

@@ -1,7 +1,6 @@
 //  tally status - the cluster's readiness, as the router tells a gateway.
 #include "cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -21,37 +20,22 @@ int
 cli_status (int argc, char **argv)
 {
     const char *command = "tally status";
-    static const struct option options [] = {
-        { "gateway", required_argument, NULL, 'g' },
-        { "timeout-ms", required_argument, NULL, 't' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     const char *gateway = NULL;
     int64_t timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     bool json = false;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        if (opt == 'g')
-            gateway = optarg;
-        else if (opt == 't') {
-            if (tly_flags_int (command, "--timeout-ms", optarg, 1, CLI_TIMEOUT_MS_MAX, &timeout_ms) == -1)
-                return CLI_EXIT_USAGE;
-        }
-        else if (opt == 'j')
-            json = true;
-        else if (opt == 'h') {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else
-            return cli_bad_option (command, argc, argv);
-    }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--gateway", &gateway),
+        TLY_FLAG_INT ("--timeout-ms", &timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
+        TLY_FLAG_BOOL ("--json", &json),
+        TLY_FLAG_HELP
+    };
+    int operand;
+    int parsed = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
+                                  argc, argv, &operand);
+    if (parsed != -1)
+        return parsed;
+    if (operand < argc)
+        return cli_unexpected (command, argv [operand]);
     tly_sender_t *sender = tly_sender_new (cli_gateway (gateway), NULL, NULL);
     if (!sender) {
         fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (gateway));

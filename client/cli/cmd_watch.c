@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sodium.h>
@@ -77,65 +76,44 @@ s_on_signal (int signal)
     s_stop = 1;
 }
 
+//  --timeout S: seconds, with decimals, into milliseconds.
+static int
+s_take_timeout (const char *command, const char *text, void *timeout_ms)
+{
+    if (cli_parse_seconds (text, WATCH_TIMEOUT_MS_MAX, timeout_ms) == 0)
+        return 0;
+    fprintf (stderr, "%s: --timeout: not a number of seconds in (0, %lld]: '%s'\n",
+             command, WATCH_TIMEOUT_MS_MAX / 1000, text);
+    return -1;
+}
+
 //  Returns -1 to go on, or the exit code.
 static int
 s_parse (const char *command, int argc, char **argv, s_args_t *args)
 {
-    static const struct option options [] = {
-        { "gateway", required_argument, NULL, 'g' },
-        { "worker", required_argument, NULL, 'w' },
-        { "account-file", required_argument, NULL, 'f' },
-        { "partitions", required_argument, NULL, 'P' },
-        { "count", required_argument, NULL, 'c' },
-        { "timeout", required_argument, NULL, 't' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     args->partitions = TLY_PARTITIONS_DEFAULT;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        int rc = 0;
-        if (opt == 'g')
-            args->gateway = optarg;
-        else if (opt == 'w')
-            args->worker = optarg;
-        else if (opt == 'f')
-            args->account_file = optarg;
-        else if (opt == 'P')
-            rc = tly_flags_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &args->partitions);
-        else if (opt == 'c') {
-            rc = tly_flags_int (command, "--count", optarg, 1, WATCH_COUNT_MAX, &args->count);
-            args->has_count = true;
-        }
-        else if (opt == 't') {
-            if (cli_parse_seconds (optarg, WATCH_TIMEOUT_MS_MAX, &args->timeout_ms) == -1) {
-                fprintf (stderr, "%s: --timeout: not a number of seconds in (0, %lld]: '%s'\n",
-                         command, WATCH_TIMEOUT_MS_MAX / 1000, optarg);
-                rc = -1;
-            }
-            args->has_timeout = true;
-        }
-        else if (opt == 'j')
-            args->json = true;
-        else if (opt == 'h') {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else
-            return cli_bad_option (command, argc, argv);
-        if (rc == -1)
-            return CLI_EXIT_USAGE;
-    }
-    if (optind == argc) {
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--gateway", &args->gateway),
+        TLY_FLAG_TEXT ("--worker", &args->worker),
+        TLY_FLAG_TEXT ("--account-file", &args->account_file),
+        TLY_FLAG_INT ("--partitions", &args->partitions, 1, TLY_PARTITIONS_MAX),
+        TLY_FLAG_INT_GIVEN ("--count", &args->count, 1, WATCH_COUNT_MAX, &args->has_count),
+        TLY_FLAG_CALL ("--timeout", s_take_timeout, &args->timeout_ms, &args->has_timeout),
+        TLY_FLAG_BOOL ("--json", &args->json),
+        TLY_FLAG_HELP
+    };
+    int operand;
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
+                              argc, argv, &operand);
+    if (rc != -1)
+        return rc;
+    if (operand == argc) {
         fprintf (stderr, "%s: what to watch? balance, purchases or an object ID\n", command);
         return CLI_EXIT_USAGE;
     }
-    if (optind + 1 < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind + 1]);
-        return CLI_EXIT_USAGE;
-    }
-    args->target = argv [optind];
+    if (operand + 1 < argc)
+        return cli_unexpected (command, argv [operand + 1]);
+    args->target = argv [operand];
     return -1;
 }
 

@@ -5,7 +5,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -108,19 +107,6 @@ static int
 s_parse (int argc, char **argv, s_options_t *options)
 {
     const char *command = "tally up";
-    static const struct option long_options [] = {
-        { "data-dir", required_argument, NULL, 'd' },
-        { "base-port", required_argument, NULL, 'p' },
-        { "actors", required_argument, NULL, 'a' },
-        { "partitions", required_argument, NULL, 'P' },
-        { "max-initial", required_argument, NULL, 'I' },
-        { "max-amount", required_argument, NULL, 'M' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "bin-dir", required_argument, NULL, 'b' },
-        { "ready-timeout-ms", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
     options->base_port = TLY_PORT_GATEWAY;
     options->actors = UP_ACTORS_DEFAULT;
     options->partitions = TLY_PARTITIONS_DEFAULT;
@@ -128,41 +114,25 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->max_amount = TLY_AMOUNT_MAX_DEFAULT;
     options->ready_timeout_ms = UP_READY_TIMEOUT_MS;
     options->log_level = "info";
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", long_options, NULL)) != -1) {
-        int rc = 0;
-        if (opt == 'd')
-            options->data_dir = optarg;
-        else if (opt == 'p')
-            rc = tly_flags_int (command, "--base-port", optarg, 1, UP_BASE_PORT_MAX, &options->base_port);
-        else if (opt == 'a')
-            rc = tly_flags_int (command, "--actors", optarg, 1, UP_ACTORS_MAX, &options->actors);
-        else if (opt == 'P')
-            rc = tly_flags_int (command, "--partitions", optarg, 1, TLY_PARTITIONS_MAX, &options->partitions);
-        else if (opt == 'I')
-            rc = tly_flags_int (command, "--max-initial", optarg, 0, INT64_MAX, &options->max_initial);
-        else if (opt == 'M')
-            rc = tly_flags_int (command, "--max-amount", optarg, 1, INT64_MAX, &options->max_amount);
-        else if (opt == 'l')
-            options->log_level = optarg;
-        else if (opt == 'b')
-            options->bin_dir = optarg;
-        else if (opt == 'r')
-            rc = tly_flags_int (command, "--ready-timeout-ms", optarg, 1, UP_READY_TIMEOUT_MS_MAX,
-                               &options->ready_timeout_ms);
-        else if (opt == 'h') {
-            s_usage (stdout);
-            return CLI_EXIT_OK;
-        }
-        else
-            return cli_bad_option (command, argc, argv);
-        if (rc == -1)
-            return CLI_EXIT_USAGE;
-    }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s'\n", command, argv [optind]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = {
+        TLY_FLAG_TEXT ("--data-dir", &options->data_dir),
+        TLY_FLAG_INT ("--base-port", &options->base_port, 1, UP_BASE_PORT_MAX),
+        TLY_FLAG_INT ("--actors", &options->actors, 1, UP_ACTORS_MAX),
+        TLY_FLAG_INT ("--partitions", &options->partitions, 1, TLY_PARTITIONS_MAX),
+        TLY_FLAG_INT ("--max-initial", &options->max_initial, 0, INT64_MAX),
+        TLY_FLAG_INT ("--max-amount", &options->max_amount, 1, INT64_MAX),
+        TLY_FLAG_TEXT ("--log-level", &options->log_level),
+        TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
+        TLY_FLAG_INT ("--ready-timeout-ms", &options->ready_timeout_ms, 1, UP_READY_TIMEOUT_MS_MAX),
+        TLY_FLAG_HELP
+    };
+    int operand;
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
+                              argc, argv, &operand);
+    if (rc != -1)
+        return rc;
+    if (operand < argc)
+        return cli_unexpected (command, argv [operand]);
     if (!options->data_dir || !*options->data_dir) {
         fprintf (stderr, "%s: --data-dir is required\n", command);
         return CLI_EXIT_USAGE;

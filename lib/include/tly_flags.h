@@ -39,8 +39,14 @@ typedef enum {
     TLY_FLAG_KIND_U64,                  //  uint64_t or size_t, min >= 0
     TLY_FLAG_KIND_U32,                  //  uint32_t, 0 <= min <= max <= UINT32_MAX
     TLY_FLAG_KIND_LEVEL,                //  tly_level_t, through tly_log_level_flag
+    TLY_FLAG_KIND_BOOL,                 //  no value: bool, set true
+    TLY_FLAG_KIND_CALL,                 //  the row's own take function
     TLY_FLAG_KIND_HELP                  //  no value: the usage on stdout
 } tly_flag_kind_t;
+
+//  A CALL row's parser: stores text's value into target, or prints one line
+//  on stderr and returns -1.
+typedef int (tly_flag_take_fn) (const char *program, const char *text, void *target);
 
 //  One row of a command line's table: the flag, with its "--", and where
 //  its value goes.
@@ -49,25 +55,36 @@ typedef struct {
     tly_flag_kind_t kind;
     void *target;
     int64_t min, max;                   //  integers: the accepted range
+    bool *given;                        //  when not NULL: set true once the flag is met
+    tly_flag_take_fn *take;             //  CALL rows
 } tly_flag_t;
 
 //  The type of target is checked: a text flag takes a const char **, an
 //  integer flag an int64_t *, uint64_t * (size_t *) or uint32_t *.
 #define TLY_FLAG_TEXT(flag, target) \
-    { (flag), TLY_FLAG_KIND_TEXT, (void *) (1? (target): (const char **) NULL), 0, 0 }
+    { (flag), TLY_FLAG_KIND_TEXT, (void *) (1? (target): (const char **) NULL), 0, 0, NULL, NULL }
 #define TLY_FLAG_INT(flag, target, min, max) \
+    TLY_FLAG_INT_GIVEN (flag, target, min, max, NULL)
+#define TLY_FLAG_INT_GIVEN(flag, target, min, max, given) \
     { (flag), _Generic (*(target), int64_t: TLY_FLAG_KIND_I64, uint64_t: TLY_FLAG_KIND_U64, \
-                         uint32_t: TLY_FLAG_KIND_U32), (target), (min), (max) }
+                         uint32_t: TLY_FLAG_KIND_U32), (target), (min), (max), (given), NULL }
 #define TLY_FLAG_LEVEL(target) \
-    { "--log-level", TLY_FLAG_KIND_LEVEL, (void *) (1? (target): (tly_level_t *) NULL), 0, 0 }
+    { "--log-level", TLY_FLAG_KIND_LEVEL, (void *) (1? (target): (tly_level_t *) NULL), 0, 0, \
+      NULL, NULL }
+#define TLY_FLAG_BOOL(flag, target) \
+    { (flag), TLY_FLAG_KIND_BOOL, (void *) (1? (target): (bool *) NULL), 0, 0, NULL, NULL }
+#define TLY_FLAG_CALL(flag, take, target, given) \
+    { (flag), TLY_FLAG_KIND_CALL, (target), 0, 0, (given), (take) }
 #define TLY_FLAG_HELP \
-    { "--help", TLY_FLAG_KIND_HELP, NULL, 0, 0 }
+    { "--help", TLY_FLAG_KIND_HELP, NULL, 0, 0, NULL, NULL }
 
 //  How an unknown flag, or one missing its value, is reported.
 typedef enum {
     TLY_FLAGS_SHOW_USAGE,               //  getopt's line, then the usage on stderr
-    TLY_FLAGS_ONE_LINE                  //  "<program>: option '<arg>' is unknown or needs a
+    TLY_FLAGS_ONE_LINE,                 //  "<program>: option '<arg>' is unknown or needs a
                                         //  value; see --help"
+    TLY_FLAGS_TRY_HELP                  //  the CLI's: "<program>: bad option or missing value:
+                                        //  '<arg>' (try <program> --help)"; -h is --help
 } tly_flags_unknown_t;
 
 typedef struct {
@@ -98,6 +115,10 @@ int  tly_flags_int (const char *program, const char *flag, const char *text,
 //  makes of those is its own. Can be called again on another argv.
 tly_flags_parsed_t tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [],
                                     int *operand);
+
+//  The CLI's line for the flag getopt_long just found unknown or without its
+//  value (argv [optind - 1]), for a parser with its own getopt loop.
+void tly_flags_bad_option (const char *program, int argc, char *argv []);
 
 //  A process's exit status when parsed is not RUN: 0 after --help, 2 after
 //  a usage error.

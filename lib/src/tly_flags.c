@@ -76,12 +76,40 @@ s_take (const tly_flags_spec_t *spec, const tly_flag_t *row, const char *text)
             return 0;
         case TLY_FLAG_KIND_LEVEL:
             return tly_log_level_flag (spec->program, text, (tly_level_t *) row->target);
+        case TLY_FLAG_KIND_BOOL:
+            *(bool *) row->target = true;
+            return 0;
+        case TLY_FLAG_KIND_CALL:
+            return row->take (spec->program, text, row->target);
         default:
             if (tly_flags_int (spec->program, row->flag, text, row->min, row->max, &value) == -1)
                 return -1;
             s_store (row, value);
             return 0;
     }
+}
+
+void
+tly_flags_bad_option (const char *program, int argc, char *argv [])
+{
+    assert (program && argv);
+    const char *option = optind >= 1 && optind <= argc? argv [optind - 1]: "?";
+    fprintf (stderr, "%s: bad option or missing value: '%s' (try %s --help)\n",
+             program, option, program);
+}
+
+//  An unknown flag, or one without its value, reported as spec says.
+static void
+s_unknown (const tly_flags_spec_t *spec, int argc, char *argv [])
+{
+    if (spec->unknown == TLY_FLAGS_SHOW_USAGE)
+        spec->usage (stderr);           //  after getopt's own line
+    else
+    if (spec->unknown == TLY_FLAGS_ONE_LINE)
+        fprintf (stderr, "%s: option '%s' is unknown or needs a value; see --help\n",
+                 spec->program, argv [optind - 1]);
+    else
+        tly_flags_bad_option (spec->program, argc, argv);
 }
 
 tly_flags_parsed_t
@@ -98,25 +126,30 @@ tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *ope
         const tly_flag_t *row = &spec->flags [index];
         assert (row->flag && strncmp (row->flag, "--", 2) == 0);
         assert (row->min <= row->max);
+        assert ((row->kind == TLY_FLAG_KIND_CALL) == (row->take != NULL));
+        bool bare = row->kind == TLY_FLAG_KIND_HELP || row->kind == TLY_FLAG_KIND_BOOL;
         options [index] = (struct option) {
-            row->flag + 2, row->kind == TLY_FLAG_KIND_HELP? no_argument: required_argument,
-            NULL, ROW_BASE + (int) index
+            row->flag + 2, bare? no_argument: required_argument, NULL, ROW_BASE + (int) index
         };
     }
     options [spec->count] = (struct option) { NULL, 0, NULL, 0 };
     opterr = spec->unknown == TLY_FLAGS_SHOW_USAGE;
     optind = 0;                         //  glibc: start afresh on this argv
+    //  The CLI's ":h": getopt stays quiet and -h asks for help.
+    const char *short_options = spec->unknown == TLY_FLAGS_TRY_HELP? ":h": "";
     int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, short_options, options, NULL)) != -1) {
+        if (option == 'h' && spec->unknown == TLY_FLAGS_TRY_HELP) {
+            spec->usage (stdout);
+            return TLY_FLAGS_HELP;
+        }
         if (option < ROW_BASE || option >= ROW_BASE + (int) spec->count) {
-            if (spec->unknown == TLY_FLAGS_SHOW_USAGE)
-                spec->usage (stderr);
-            else
-                fprintf (stderr, "%s: option '%s' is unknown or needs a value; see --help\n",
-                         spec->program, argv [optind - 1]);
+            s_unknown (spec, argc, argv);
             return TLY_FLAGS_USAGE;
         }
         const tly_flag_t *row = &spec->flags [option - ROW_BASE];
+        if (row->given)
+            *row->given = true;
         if (row->kind == TLY_FLAG_KIND_HELP) {
             spec->usage (stdout);
             return TLY_FLAGS_HELP;

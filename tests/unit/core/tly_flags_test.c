@@ -22,8 +22,25 @@ typedef struct {
     uint64_t every;
     size_t bytes;
     uint32_t count;
+    bool count_given;
     tly_level_t level;
+    bool json;
+    int64_t odd;
+    bool odd_given;
 } s_config_t;
+
+//  A CALL row's parser: odd numbers only.
+static int
+s_take_odd (const char *program, const char *text, void *target)
+{
+    int64_t value;
+    if (tly_flags_parse_int (text, 1, 99, &value) == 0 && value % 2 == 1) {
+        *(int64_t *) target = value;
+        return 0;
+    }
+    fprintf (stderr, "%s: --odd: not odd, got '%s'\n", program, text);
+    return -1;
+}
 
 static tly_flags_parsed_t
 s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [], int *operand)
@@ -35,8 +52,10 @@ s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [
         TLY_FLAG_INT ("--delay", &config->delay, -10, 10),
         TLY_FLAG_INT ("--every", &config->every, 1, INT64_MAX),
         TLY_FLAG_INT ("--bytes", &config->bytes, 0, 1000),
-        TLY_FLAG_INT ("--count", &config->count, 1, UINT32_MAX),
+        TLY_FLAG_INT_GIVEN ("--count", &config->count, 1, UINT32_MAX, &config->count_given),
         TLY_FLAG_LEVEL (&config->level),
+        TLY_FLAG_BOOL ("--json", &config->json),
+        TLY_FLAG_CALL ("--odd", s_take_odd, &config->odd, &config->odd_given),
         TLY_FLAG_HELP
     };
     tly_flags_spec_t spec = { "test", s_usage, unknown, flags, sizeof flags / sizeof flags [0] };
@@ -75,6 +94,7 @@ tly_flags_test (bool verbose)
     char *none [] = { "test", NULL };
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 1, none, &operand) == TLY_FLAGS_RUN);
     assert (operand == 1 && strcmp (config.name, "default") == 0 && config.delay == 5);
+    assert (!config.count_given && !config.json && !config.odd_given);
     char *all [] = { "test", "--name", "n", "--delay", "-10", "--every", "9223372036854775807",
                      "--bytes", "1000", "--count", "4294967295", "--log-level", "warn", "rest",
                      NULL };
@@ -82,6 +102,13 @@ tly_flags_test (bool verbose)
     assert (strcmp (config.name, "n") == 0 && config.delay == -10 && config.every == INT64_MAX);
     assert (config.bytes == 1000 && config.count == UINT32_MAX && config.level == TLY_WARN);
     assert (operand == 13 && strcmp (all [operand], "rest") == 0);
+    assert (config.count_given && !config.odd_given);
+    char *more [] = { "test", "--json", "--odd", "7", NULL };
+    assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 4, more, &operand) == TLY_FLAGS_RUN);
+    assert (config.json && config.odd == 7 && config.odd_given && operand == 4);
+    char *even [] = { "test", "--odd", "8", NULL };
+    assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 3, even, &operand) == TLY_FLAGS_USAGE);
+    assert (config.odd == 0);
     //  --help serves the usage and ends the parse; a bad value or flag is a
     //  usage error, the usage shown only when the spec asks for it.
     s_usage_calls = 0;
@@ -104,6 +131,13 @@ tly_flags_test (bool verbose)
     char *missing [] = { "test", "--name", NULL };
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 2, missing, &operand) == TLY_FLAGS_USAGE);
     assert (s_usage_calls == 2);
+    //  The CLI's way: -h is --help, an unknown flag is one line.
+    char *short_help [] = { "test", "-h", NULL };
+    assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 2, short_help, &operand) == TLY_FLAGS_HELP);
+    assert (s_usage_calls == 3);
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 2, short_help, &operand) == TLY_FLAGS_USAGE);
+    assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 2, unknown, &operand) == TLY_FLAGS_USAGE);
+    assert (s_usage_calls == 3);
     if (verbose)
         printf ("OK\n");
 }
