@@ -42,7 +42,7 @@ struct _tly_router_t {
     tly_router_flights_t *flights;
     tly_arena_t *arena;                 //  decoded input, reset after each frame
     ProtobufCAllocator *decoder;        //  the arena's allocator
-    tly_router_actor_t **order;         //  live actors by name, during a round
+    tly_router_actor_t **live;          //  the live actors, during a round
     Tally__PartitionEpoch *owned;       //  one Assignment's list (partition_count)
     Tally__PartitionEpoch **owned_list;
     uint8_t *buffer;                    //  packed outgoing message
@@ -191,27 +191,26 @@ s_actor_lost (tly_router_t *self, tly_router_actor_t *actor, const char *reason)
     self->round_pending = true;
 }
 
-//  Valid while no round is pending: the map is then exactly the last round's,
-//  where the actor of rank r among n owns partitions r, r+n, r+2n, ...
+//  Valid while no round is pending: the map is then exactly the last round's.
 static void
 s_send_assignment (tly_router_t *self, tly_router_actor_t *actor)
 {
     assert (!self->round_pending);
-    size_t actors = tly_router_actors_size (self->actors);
-    assert (actor->rank < actors);
-    size_t count = 0;
-    for (size_t partition = actor->rank; partition < self->config.partition_count;
-         partition += actors) {
+    const uint32_t *partitions;
+    uint32_t count = tly_router_partmap_owned (self->partmap, actor->slot, actor->incarnation,
+                                               &partitions);
+    assert (count <= self->config.partition_count);
+    for (uint32_t at = 0; at < count; at++) {
         uint32_t slot;
         uint64_t incarnation;
-        tly_router_partmap_owner (self->partmap, (uint32_t) partition, &slot, &incarnation);
+        tly_router_partmap_owner (self->partmap, partitions [at], &slot, &incarnation);
         assert (incarnation == actor->incarnation);
-        Tally__PartitionEpoch *entry = &self->owned [count];
+        Tally__PartitionEpoch *entry = &self->owned [at];
         tally__partition_epoch__init (entry);
-        entry->partition = (uint32_t) partition;
-        entry->epoch = tly_router_partmap_epoch (self->partmap, (uint32_t) partition);
+        entry->partition = partitions [at];
+        entry->epoch = tly_router_partmap_epoch (self->partmap, partitions [at]);
         assert (entry->epoch > 0 && entry->epoch <= self->epoch);
-        self->owned_list [count++] = entry;
+        self->owned_list [at] = entry;
     }
     Tally__Assignment assignment = TALLY__ASSIGNMENT__INIT;
     assignment.partition_count = self->config.partition_count;
@@ -231,8 +230,9 @@ static void
 s_round (tly_router_t *self)
 {
     size_t actors = tly_router_actors_size (self->actors);
-    tly_router_actors_sorted (self->actors, self->order);
-    uint32_t moves = tly_router_partmap_moves (self->partmap, self->order, actors);
+    for (size_t index = 0; index < actors; index++)
+        self->live [index] = tly_router_actors_at (self->actors, index);
+    uint32_t moves = tly_router_partmap_plan (self->partmap, self->live, actors);
     if (moves > 0) {
         uint64_t next;
         bool overflow = __builtin_add_overflow (self->epoch, 1, &next);
@@ -245,14 +245,12 @@ s_round (tly_router_t *self)
         }
         self->epoch = next;
     }
-    tly_router_partmap_apply (self->partmap, self->order, actors, self->epoch);
+    tly_router_partmap_apply (self->partmap, self->epoch);
     self->round_pending = false;
     tly_log (TLY_INFO, "partitions.assigned", "actors=%zu moved=%u epoch=%" PRIu64,
              actors, moves, self->epoch);
-    for (size_t rank = 0; rank < actors; rank++)
-        self->order [rank]->rank = (uint32_t) rank;
-    for (size_t rank = 0; rank < actors; rank++)
-        s_send_assignment (self, self->order [rank]);
+    for (size_t index = 0; index < actors; index++)
+        s_send_assignment (self, self->live [index]);
 
     tly_router_flight_t *flight = tly_router_flights_first (self->flights, TLY_FLIGHT_HELD);
     while (flight) {
@@ -625,10 +623,10 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
     self->partmap = tly_router_partmap_new (config->partition_count);
     self->flights = tly_router_flights_new ();
     self->arena = tly_arena_new (TLY_ROUTER_ARENA_BLOCK);
-    self->order = calloc (TLY_ROUTER_ACTORS_MAX, sizeof (self->order [0]));
+    self->live = calloc (TLY_ROUTER_ACTORS_MAX, sizeof (self->live [0]));
     self->owned = calloc (config->partition_count, sizeof (self->owned [0]));
     self->owned_list = calloc (config->partition_count, sizeof (self->owned_list [0]));
-    if (!self->actors || !self->partmap || !self->flights || !self->arena || !self->order
+    if (!self->actors || !self->partmap || !self->flights || !self->arena || !self->live
     ||  !self->owned || !self->owned_list) {
         snprintf (error, error_size, "out of memory");
         tly_router_destroy (&self);
@@ -662,7 +660,7 @@ tly_router_destroy (tly_router_t **self_p)
     tly_arena_destroy (&self->arena);
     tly_router_partmap_destroy (&self->partmap);
     tly_router_actors_destroy (&self->actors);
-    free (self->order);
+    free (self->live);
     free (self->owned);
     free (self->owned_list);
     free (self->buffer);

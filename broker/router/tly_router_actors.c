@@ -1,6 +1,7 @@
 //  tly_router_actors - the balance actors the router believes alive.
 //  See tly_router_actors.h for the design.
 #include "tly_router_actors.h"
+#include "tly_router_partmap.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -81,11 +82,11 @@ tly_router_actors_add (tly_router_actors_t *self, const uint8_t *identity, size_
     assert (actor);
     actor->incarnation = self->next_incarnation++;
     actor->last_seen_ms = now_ms;
-    actor->rank = 0;
     actor->assigned = false;
     actor->identity_size = identity_size;
     memcpy (actor->identity, identity, identity_size);
     snprintf (actor->name, sizeof actor->name, "%s", name);
+    actor->name_hash = tly_router_partmap_name_hash (actor->name);
     actor->live_index = self->size;
     self->live [self->size++] = actor->slot;
     s_check_invariants (self);
@@ -152,21 +153,4 @@ tly_router_actors_at (tly_router_actors_t *self, size_t index)
 {
     assert (self && index < self->size);
     return &self->slots [self->live [index]];
-}
-
-static int
-s_compare_names (const void *left, const void *right)
-{
-    const tly_router_actor_t *a = *(tly_router_actor_t *const *) left;
-    const tly_router_actor_t *b = *(tly_router_actor_t *const *) right;
-    return strcmp (a->name, b->name);
-}
-
-void
-tly_router_actors_sorted (tly_router_actors_t *self, tly_router_actor_t **order)
-{
-    assert (self && order);
-    for (uint32_t index = 0; index < self->size; index++)
-        order [index] = &self->slots [self->live [index]];
-    qsort (order, self->size, sizeof (order [0]), s_compare_names);
 }

@@ -23,7 +23,7 @@ typedef struct {
     int64_t last_seen_ms;                  //  monotonic: last hello or reply
     uint32_t slot;                         //  stable while registered
     uint32_t live_index;                   //  position in the live list
-    uint32_t rank;                         //  position by name in the last round
+    uint64_t name_hash;                    //  tly_router_partmap_name_hash (name)
     bool assigned;                         //  the last round's Assignment was queued
     size_t identity_size;
     uint8_t identity [TLY_ROUTER_IDENTITY_MAX];
@@ -35,8 +35,8 @@ typedef struct _tly_router_actors_t tly_router_actors_t;
 tly_router_actors_t *tly_router_actors_new (void);
 void     tly_router_actors_destroy (tly_router_actors_t **self_p);
 
-//  Names are 1..TLY_ROUTER_NAME_MAX bytes of [A-Za-z0-9._:-], so they sort
-//  the same everywhere and print safely in logs.
+//  Names are 1..TLY_ROUTER_NAME_MAX bytes of [A-Za-z0-9._:-], so they hash
+//  and compare the same everywhere and print safely in logs.
 bool     tly_router_actor_name_valid (const char *name);
 
 //  Registers an actor seen now. Returns it, or NULL when the table is full.
@@ -57,7 +57,5 @@ tly_router_actor_t *tly_router_actors_get (tly_router_actors_t *self, uint32_t s
 //  moves the last one into its place.
 size_t   tly_router_actors_size (tly_router_actors_t *self);
 tly_router_actor_t *tly_router_actors_at (tly_router_actors_t *self, size_t index);
-//  Fills order (room for size entries) with the live actors sorted by name.
-void     tly_router_actors_sorted (tly_router_actors_t *self, tly_router_actor_t **order);
 
 #endif

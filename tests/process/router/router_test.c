@@ -151,6 +151,16 @@ s_test_without_answers (test_t *t)
     fake_stop_router (t);
 }
 
+//  The nth partition (from 0) that the rule gives owner, one of pair.
+static uint32_t
+s_partition_of (actor_t **pair, actor_t *owner, int nth)
+{
+    for (uint32_t partition = 0; partition < PARTITIONS; partition++)
+        if (fake_rule_owner (pair, 2, partition) == owner && nth-- == 0)
+            return partition;
+    abort ();
+}
+
 //  Run 2: actors a and b share the partitions; routing, NOT_OWNER, failover.
 static uint64_t
 s_test_two_actors (test_t *t)
@@ -158,9 +168,14 @@ s_test_two_actors (test_t *t)
     fake_start_router (t, "5000", "100", "1000");
     actor_t *a = fake_actor_new (t, "a", PARTITIONS);
     actor_t *b = fake_actor_new (t, "b", PARTITIONS);
+    actor_t *pair [] = { a, b };
     //  An actor configured with another partition count is ignored.
     actor_t *d = fake_actor_new (t, "d", PARTITIONS / 2);
-    WAIT_UNTIL (t, fake_split_evenly (a, b));
+    WAIT_UNTIL (t, fake_split_by_rule (pair, 2));
+    //  Partitions the rule gives each of them, for the routes below.
+    uint32_t a_first = s_partition_of (pair, a, 0), a_second = s_partition_of (pair, a, 1);
+    uint32_t a_third = s_partition_of (pair, a, 2);
+    uint32_t b_first = s_partition_of (pair, b, 0), b_second = s_partition_of (pair, b, 1);
     //  Run 1 handed out epoch 1; the counter survived the restart.
     for (uint32_t partition = 0; partition < PARTITIONS; partition++)
         assert ((a->epochs [partition] | b->epochs [partition]) > 1);
@@ -181,11 +196,11 @@ s_test_two_actors (test_t *t)
     assert (status.epoch == epoch);
     assert (d->assignments == 0);
 
-    //  Partition 4 belongs to a (sorted [a, b], 4 mod 2 = 0): the reply goes
-    //  back with the gateway's route_id and the actor's results.
-    fake_route (t, 30, 4);
+    //  a_first belongs to a: the reply goes back with the gateway's route_id
+    //  and the actor's results.
+    fake_route (t, 30, a_first);
     WAIT_UNTIL (t, fake_deliveries (a, 30) == 1);
-    assert (a->routes [a->route_count - 1].partition == 4);
+    assert (a->routes [a->route_count - 1].partition == a_first);
     uint64_t router_id = fake_router_id (a, 30);
     assert (router_id != 30);
     fake_answer (a, router_id, TALLY__ERROR_CODE__OK, 42);
@@ -195,7 +210,7 @@ s_test_two_actors (test_t *t)
     assert (fake_deliveries (b, 30) == 0);
 
     //  NOT_OWNER from b: routed again (to b, still the owner), then answered.
-    fake_route (t, 31, 5);
+    fake_route (t, 31, b_first);
     WAIT_UNTIL (t, fake_deliveries (b, 31) == 1);
     fake_answer (b, fake_router_id (b, 31), TALLY__ERROR_CODE__NOT_OWNER, 0);
     WAIT_UNTIL (t, fake_deliveries (b, 31) == 2);
@@ -203,13 +218,13 @@ s_test_two_actors (test_t *t)
     WAIT_UNTIL (t, fake_reply_for (t, 31));
     assert (fake_reply_for (t, 31)->code == TALLY__ERROR_CODE__OK);
 
-    //  Snapshot requests are routed the same way: partition 10 is a's, its
+    //  Snapshot requests are routed the same way: a_second is a's, its
     //  NOT_OWNER sends the request again, its answer goes back with the
     //  gateway's snapshot_id; a reply of the wrong kind for it is dropped.
-    fake_snapshot (t, 50, 10, "co_zobject50");
+    fake_snapshot (t, 50, a_second, "co_zobject50");
     WAIT_UNTIL (t, fake_received (a, "co_zobject50") == 1);
     seen_route_t request = a->routes [a->route_count - 1];
-    assert (request.snapshot && request.partition == 10 && request.route_id != 50);
+    assert (request.snapshot && request.partition == a_second && request.route_id != 50);
     fake_answer_snapshot (a, request.route_id, TALLY__ERROR_CODE__NOT_OWNER);
     WAIT_UNTIL (t, fake_received (a, "co_zobject50") == 2);
     assert (a->routes [a->route_count - 1].route_id == request.route_id);
@@ -228,14 +243,14 @@ s_test_two_actors (test_t *t)
     uint64_t a_epochs [PARTITIONS], b_epochs [PARTITIONS];
     memcpy (a_epochs, a->epochs, sizeof a_epochs);
     memcpy (b_epochs, b->epochs, sizeof b_epochs);
-    fake_route (t, 32, 6);
+    fake_route (t, 32, a_third);
     WAIT_UNTIL (t, fake_deliveries (a, 32) == 1);
     a->alive = false;
     int64_t silent_ms = tly_mono_ms ();
     WAIT_UNTIL (t, b->owned == PARTITIONS);
     assert (tly_mono_ms () - silent_ms <= (LIVENESS + 2) * HEARTBEAT_MS + 500);
     for (uint32_t partition = 0; partition < PARTITIONS; partition++)
-        if (partition % 2 == 0)
+        if (fake_rule_owner (pair, 2, partition) == a)
             assert (b->epochs [partition] > a_epochs [partition] && b->epochs [partition] > epoch);
         else
             assert (b->epochs [partition] == b_epochs [partition]);
@@ -246,7 +261,7 @@ s_test_two_actors (test_t *t)
 
     //  A duplicate reply for a finished route is dropped: the gateway sees
     //  the reply to 33 (sent after it on the same pipe) and no second 32.
-    fake_route (t, 33, 7);
+    fake_route (t, 33, b_second);
     WAIT_UNTIL (t, fake_deliveries (b, 33) == 1);
     fake_answer (b, fake_router_id (b, 32), TALLY__ERROR_CODE__OK, 32);
     fake_answer (b, fake_router_id (b, 33), TALLY__ERROR_CODE__OK, 33);

@@ -1,6 +1,7 @@
 //  router_test_fakes - the fake cluster router_test drives.
 //  See router_test_fakes.h.
 #include "router_test_fakes.h"
+#include "tly_router_partmap.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -360,17 +361,38 @@ fake_max_epoch (actor_t *actor)
     return max;
 }
 
-bool
-fake_split_evenly (actor_t *a, actor_t *b)
+actor_t *
+fake_rule_owner (actor_t **actors, size_t n, uint32_t partition)
 {
-    if (a->owned != PARTITIONS / 2 || b->owned != PARTITIONS / 2)
-        return false;
-    for (uint32_t partition = 0; partition < PARTITIONS; partition++) {
-        actor_t *owner = partition % 2 == 0 ? a : b;
-        actor_t *other = partition % 2 == 0 ? b : a;
-        if (owner->epochs [partition] == 0 || other->epochs [partition] != 0)
-            return false;
+    assert (n >= 1 && n <= ACTORS_MAX && partition < PARTITIONS);
+    tly_router_actor_t named [ACTORS_MAX];
+    tly_router_actor_t *live [ACTORS_MAX];
+    for (size_t at = 0; at < n; at++) {
+        memset (&named [at], 0, sizeof named [at]);
+        snprintf (named [at].name, sizeof named [at].name, "%s", actors [at]->name);
+        named [at].name_hash = tly_router_partmap_name_hash (named [at].name);
+        live [at] = &named [at];
     }
+    return actors [tly_router_partmap_pick (live, n, partition)];
+}
+
+bool
+fake_split_by_rule (actor_t **actors, size_t n)
+{
+    uint32_t owned [ACTORS_MAX] = { 0 };
+    for (uint32_t partition = 0; partition < PARTITIONS; partition++) {
+        actor_t *owner = fake_rule_owner (actors, n, partition);
+        for (size_t at = 0; at < n; at++) {
+            bool listed = actors [at]->epochs [partition] != 0;
+            if (listed != (actors [at] == owner))
+                return false;
+            owned [at] += listed;
+        }
+    }
+    //  No list names a partition twice.
+    for (size_t at = 0; at < n; at++)
+        if (actors [at]->owned != owned [at])
+            return false;
     return true;
 }
 

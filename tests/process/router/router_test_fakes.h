@@ -126,8 +126,12 @@ uint64_t  fake_router_id (actor_t *actor, uint64_t gateway_route_id);
 
 //  The highest epoch in the actor's last Assignment.
 uint64_t  fake_max_epoch (actor_t *actor);
-//  True when a owns exactly the even partitions and b the odd ones.
-bool      fake_split_evenly (actor_t *a, actor_t *b);
+//  The one of actors [0 .. n-1] that the router's rule gives partition
+//  (tly_router_partmap_pick over their names).
+actor_t  *fake_rule_owner (actor_t **actors, size_t n, uint32_t partition);
+//  True when the actors' last Assignments split the partitions as the rule
+//  says: each partition is in exactly one list, the owner's by the rule.
+bool      fake_split_by_rule (actor_t **actors, size_t n);
 //  Receives one whole message from sock (not one of t's), pumping t
 //  meanwhile; fails the test after WAIT_MS.
 zmsg_t   *fake_recv_within (test_t *t, zsock_t *sock);
