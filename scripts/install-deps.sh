@@ -4,7 +4,7 @@
 set -eu
 
 packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
-liblmdb-dev libprotobuf-c-dev protobuf-c-compiler valgrind"
+liblmdb-dev libprotobuf-c-dev protobuf-c-compiler valgrind clang-format"
 
 missing=""
 for package in $packages; do
