@@ -3,7 +3,7 @@ BUILD ?= build
 SAN_BUILD ?= build-sanitize
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo run test test-sanitize test-valgrind clean
+.PHONY: all deps build demo run test test-sanitize test-valgrind format format-check clean
 
 all: build
 
@@ -22,9 +22,10 @@ demo: build
 run: build
 	$(BUILD)/client/tally up --data-dir .tally
 
-# Builds and runs every test: the normal build, the unit self-tests under
-# valgrind, then the whole suite again in the ASan/UBSan build.
+# Builds and runs every test: the formatting check, the normal build, the unit
+# tests under valgrind, then the whole suite again in the ASan/UBSan build.
 test: build
+	scripts/format.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 	$(MAKE) test-valgrind
 	$(MAKE) test-sanitize
@@ -37,6 +38,13 @@ test-sanitize: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2
+
+# Applies .clang-format to every tracked C file; format-check only reports.
+format: deps
+	scripts/format.sh --fix
+
+format-check: deps
+	scripts/format.sh
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)

@@ -8,46 +8,47 @@
 #include "tly_limits.h"
 
 //  Accepted flag ranges.
-#define MAP_SIZE_MIN            (1LL << 20)
-#define MAP_SIZE_MAX            (1LL << 44)         //  16 TiB
-#define CHECKPOINT_EVERY_MAX    1000000000LL
-#define CHECKPOINT_MS_MAX       3600000LL
+#define MAP_SIZE_MIN         (1LL << 20)
+#define MAP_SIZE_MAX         (1LL << 44)  //  16 TiB
+#define CHECKPOINT_EVERY_MAX 1000000000LL
+#define CHECKPOINT_MS_MAX    3600000LL
 
 //  Every default is inside the range its flag accepts.
-_Static_assert (TLY_LMDB_MAP_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= MAP_SIZE_MAX,
-                "--map-size default");
-_Static_assert (TLY_AUDIT_CHECKPOINT_EVERY >= 1
-             && TLY_AUDIT_CHECKPOINT_EVERY <= CHECKPOINT_EVERY_MAX, "--checkpoint-every default");
-_Static_assert (TLY_AUDIT_CHECKPOINT_MS >= 1 && TLY_AUDIT_CHECKPOINT_MS <= CHECKPOINT_MS_MAX,
-                "--checkpoint-ms default");
+_Static_assert(TLY_LMDB_MAP_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= MAP_SIZE_MAX,
+               "--map-size default");
+_Static_assert(TLY_AUDIT_CHECKPOINT_EVERY >= 1
+                   && TLY_AUDIT_CHECKPOINT_EVERY <= CHECKPOINT_EVERY_MAX,
+               "--checkpoint-every default");
+_Static_assert(TLY_AUDIT_CHECKPOINT_MS >= 1 && TLY_AUDIT_CHECKPOINT_MS <= CHECKPOINT_MS_MAX,
+               "--checkpoint-ms default");
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: " TLY_AUDIT_PROCESS " --data-dir DIR [options]\n"
-        "  --data-dir DIR       where the journal lives (DIR/" TLY_JOURNAL_SUBDIR ")\n"
-        "  --bind ENDPOINT      audit socket (default " TLY_ENDPOINT_AUDIT ")\n"
-        "  --map-size BYTES     LMDB map size, the journal's size limit (default %llu)\n"
-        "  --worker ID          worker account that signs checkpoints\n"
-        "                       (default $TALLY_WORKER_ACCOUNT)\n"
-        "  --worker-secret S    its secret (default $TALLY_WORKER_SECRET)\n"
-        "  --checkpoint-every N sign the chain head every N records (default %d)\n"
-        "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
-        "  --log-level LEVEL    debug|info|warn|error (default info)\n"
-        "  --help               this text\n",
-        (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
-        TLY_AUDIT_CHECKPOINT_MS);
+             "usage: " TLY_AUDIT_PROCESS " --data-dir DIR [options]\n"
+             "  --data-dir DIR       where the journal lives (DIR/" TLY_JOURNAL_SUBDIR ")\n"
+             "  --bind ENDPOINT      audit socket (default " TLY_ENDPOINT_AUDIT ")\n"
+             "  --map-size BYTES     LMDB map size, the journal's size limit (default %llu)\n"
+             "  --worker ID          worker account that signs checkpoints\n"
+             "                       (default $TALLY_WORKER_ACCOUNT)\n"
+             "  --worker-secret S    its secret (default $TALLY_WORKER_SECRET)\n"
+             "  --checkpoint-every N sign the chain head every N records (default %d)\n"
+             "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
+             "  --log-level LEVEL    debug|info|warn|error (default info)\n"
+             "  --help               this text\n",
+             (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
+             TLY_AUDIT_CHECKPOINT_MS);
 }
 
 tly_flags_parsed_t
 tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, int argc,
                         char *argv [])
 {
-    *config = (tly_audit_writer_config_t) {
-        .bind = TLY_ENDPOINT_AUDIT, .map_size = TLY_LMDB_MAP_DEFAULT,
-        .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY, .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS
-    };
+    *config = (tly_audit_writer_config_t) { .bind = TLY_ENDPOINT_AUDIT,
+                                            .map_size = TLY_LMDB_MAP_DEFAULT,
+                                            .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY,
+                                            .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS };
     *level = TLY_INFO;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
@@ -60,8 +61,8 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, i
         TLY_FLAG_INT ("--checkpoint-ms", &config->checkpoint_ms, 1, CHECKPOINT_MS_MAX),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_AUDIT_PROCESS, s_usage, TLY_FLAGS_ONE_LINE,
-                              flags, sizeof flags / sizeof flags [0] };
+    tly_flags_spec_t spec = { TLY_AUDIT_PROCESS, s_usage, TLY_FLAGS_ONE_LINE, flags,
+                              sizeof flags / sizeof flags [0] };
     int operand;
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
     if (parsed != TLY_FLAGS_RUN)

@@ -7,7 +7,7 @@
 #include "tly_flags.h"
 #include "tly_log.h"
 
-#define TLY_AUDIT_PROCESS       "tally-audit"
+#define TLY_AUDIT_PROCESS "tally-audit"
 
 //  Fills config and level from argv; they point into argv.
 tly_flags_parsed_t tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level,

@@ -54,14 +54,13 @@ s_receive (tly_audit_drain_t *self, zsock_t *socket)
     zframe_t *identity = zmsg_pop (msg);
     zframe_t *data = zmsg_pop (msg);
     zmsg_destroy (&msg);
-    Tally__AuditRequest *request = tally__audit_request__unpack (tly_arena_allocator (self->arena),
-                                                                 zframe_size (data),
-                                                                 zframe_data (data));
+    Tally__AuditRequest *request = tally__audit_request__unpack (
+        tly_arena_allocator (self->arena), zframe_size (data), zframe_data (data));
     size_t size = zframe_size (data);
     zframe_destroy (&data);
     if (!request
-    ||  (request->body_case != TALLY__AUDIT_REQUEST__BODY_APPEND
-    &&   request->body_case != TALLY__AUDIT_REQUEST__BODY_READ)) {
+        || (request->body_case != TALLY__AUDIT_REQUEST__BODY_APPEND
+            && request->body_case != TALLY__AUDIT_REQUEST__BODY_READ)) {
         tly_log (TLY_WARN, "request.bad", "reason=\"not an AuditRequest\" bytes=%zu", size);
         zframe_destroy (&identity);
         return;
@@ -70,8 +69,7 @@ s_receive (tly_audit_drain_t *self, zsock_t *socket)
     if (request->body_case == TALLY__AUDIT_REQUEST__BODY_APPEND) {
         assert (self->append_count < TLY_AUDIT_DRAIN_MAX);
         taken = &self->appends [self->append_count++];
-    }
-    else {
+    } else {
         assert (self->read_count < TLY_AUDIT_DRAIN_MAX);
         taken = &self->reads [self->read_count++];
     }

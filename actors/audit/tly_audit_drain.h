@@ -19,12 +19,12 @@
 #include "tly_limits.h"
 
 //  The drain arena's first block.
-#define TLY_AUDIT_DRAIN_ARENA   (1 << 20)
+#define TLY_AUDIT_DRAIN_ARENA (1 << 20)
 
 //  One request taken off the socket, answered after the commit.
 typedef struct {
-    zframe_t *identity;                 //  the requester
-    Tally__AuditRequest *request;       //  in the arena
+    zframe_t *identity;            //  the requester
+    Tally__AuditRequest *request;  //  in the arena
 } tly_audit_request_t;
 
 typedef struct {

@@ -18,18 +18,18 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_SIGNAL_CHECK_MS   500         //  longest wait before noticing a signal
-#define S_PATH_MAX          4096
+#define S_SIGNAL_CHECK_MS 500  //  longest wait before noticing a signal
+#define S_PATH_MAX        4096
 
 struct _tly_audit_writer_t {
     tly_journal_t *journal;
     zsock_t *socket;
     tly_audit_drain_t *drain;
     tly_account_t worker;
-    tly_journal_signer_t signer;        //  signs inside a group commit, every N records
-    int64_t interval_ms;                //  longest time a record stays unsigned
-    int64_t unsigned_since_ms;          //  monotonic time of the oldest unsigned record, or 0
-    Tally__StoredRecord *records [TLY_READ_RECORDS_MAX];   //  one read's reply
+    tly_journal_signer_t signer;  //  signs inside a group commit, every N records
+    int64_t interval_ms;          //  longest time a record stays unsigned
+    int64_t unsigned_since_ms;    //  monotonic time of the oldest unsigned record, or 0
+    Tally__StoredRecord *records [TLY_READ_RECORDS_MAX];  //  one read's reply
     size_t record_count;
 };
 
@@ -57,7 +57,8 @@ tly_audit_writer_sign (tly_audit_writer_t *self)
 {
     assert (self);
     if (tly_journal_checkpoint (self->journal, self->worker.sign_sk, self->worker.sign_pk,
-                                tly_now_ms ()) == -1) {
+                                tly_now_ms ())
+        == -1) {
         tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
         return -1;
     }
@@ -69,7 +70,7 @@ tly_audit_writer_tick (tly_audit_writer_t *self)
 {
     assert (self);
     if (self->unsigned_since_ms == 0
-    ||  tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
+        || tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
         return;
     if (tly_audit_writer_sign (self) == -1)
         //  Try again an interval later, not in a tight loop.
@@ -85,7 +86,7 @@ tly_audit_writer_wait_ms (tly_audit_writer_t *self)
     if (self->unsigned_since_ms == 0)
         return S_SIGNAL_CHECK_MS;
     int64_t left = self->unsigned_since_ms + self->interval_ms - tly_mono_ms ();
-    return left <= 0? 0: left < S_SIGNAL_CHECK_MS? (int) left: S_SIGNAL_CHECK_MS;
+    return left <= 0 ? 0 : left < S_SIGNAL_CHECK_MS ? (int) left : S_SIGNAL_CHECK_MS;
 }
 
 //  ---------------------------------------------------------------- appends
@@ -98,8 +99,8 @@ s_send (tly_audit_writer_t *self, zframe_t *identity, const Tally__AuditReply *r
 }
 
 static void
-s_log_commit (tly_audit_writer_t *self, int rc, size_t records,
-              const Tally__AppendStatus *statuses, int64_t start_ms)
+s_log_commit (tly_audit_writer_t *self, int rc, size_t records, const Tally__AppendStatus *statuses,
+              int64_t start_ms)
 {
     size_t requests = self->drain->append_count;
     if (rc == -1) {
@@ -111,10 +112,12 @@ s_log_commit (tly_audit_writer_t *self, int rc, size_t records,
         assert (statuses [i].code < sizeof counts / sizeof counts [0]);
         counts [statuses [i].code]++;
     }
-    tly_log (TLY_DEBUG, "append.commit", "requests=%zu records=%zu accepted=%zu"
-             " stale_epoch=%zu sequence_gap=%zu ms=%" PRId64, requests, records,
-             counts [TALLY__ERROR_CODE__OK], counts [TALLY__ERROR_CODE__STALE_EPOCH],
-             counts [TALLY__ERROR_CODE__SEQUENCE_GAP], tly_mono_ms () - start_ms);
+    tly_log (TLY_DEBUG, "append.commit",
+             "requests=%zu records=%zu accepted=%zu"
+             " stale_epoch=%zu sequence_gap=%zu ms=%" PRId64,
+             requests, records, counts [TALLY__ERROR_CODE__OK],
+             counts [TALLY__ERROR_CODE__STALE_EPOCH], counts [TALLY__ERROR_CODE__SEQUENCE_GAP],
+             tly_mono_ms () - start_ms);
     if (counts [TALLY__ERROR_CODE__BAD_REQUEST] > 0)
         tly_log (TLY_WARN, "append.bad_records", "records=%zu",
                  counts [TALLY__ERROR_CODE__BAD_REQUEST]);
@@ -134,9 +137,9 @@ s_commit_appends (tly_audit_writer_t *self)
     for (size_t i = 0; i < drain->append_count; i++)
         records += drain->appends [i].request->append->n_records;
     //  Every request's records in one list, in the order they came.
-    Tally__RecordDraft **drafts = tly_audit_drain_alloc (drain, records? records: 1,
+    Tally__RecordDraft **drafts = tly_audit_drain_alloc (drain, records ? records : 1,
                                                          sizeof (Tally__RecordDraft *));
-    Tally__AppendStatus *statuses = tly_audit_drain_alloc (drain, records? records: 1,
+    Tally__AppendStatus *statuses = tly_audit_drain_alloc (drain, records ? records : 1,
                                                            sizeof (Tally__AppendStatus));
     for (size_t i = 0, at = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
@@ -153,7 +156,7 @@ s_commit_appends (tly_audit_writer_t *self)
     for (size_t i = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
         size_t count = append->n_records;
-        Tally__AppendStatus **pointers = tly_audit_drain_alloc (drain, count? count: 1,
+        Tally__AppendStatus **pointers = tly_audit_drain_alloc (drain, count ? count : 1,
                                                                 sizeof (Tally__AppendStatus *));
         for (size_t r = 0; r < count; r++, status++) {
             if (rc != 0) {
@@ -180,8 +183,8 @@ s_collect_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 {
     tly_audit_writer_t *self = arg;
     assert (self->record_count < TLY_READ_RECORDS_MAX);
-    Tally__StoredRecord *record =
-        tally__stored_record__unpack (tly_arena_allocator (self->drain->arena), size, stored);
+    Tally__StoredRecord *record = tally__stored_record__unpack (
+        tly_arena_allocator (self->drain->arena), size, stored);
     if (!record) {
         tly_log (TLY_ERROR, "journal.corrupt", "seq=%" PRIu64 " reason=\"record does not decode\"",
                  seq);
@@ -198,11 +201,11 @@ s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
     uint32_t max_records = read->max_records;
     if (max_records == 0 || max_records > TLY_READ_RECORDS_MAX)
         max_records = TLY_READ_RECORDS_MAX;
-    tly_journal_query_t query = {
-        .partition = read->partition, .claim_epoch = read->epoch,
-        .after_partition_seq = read->after_partition_seq,
-        .max_records = max_records, .max_bytes = TLY_JOURNAL_READ_BYTES
-    };
+    tly_journal_query_t query = { .partition = read->partition,
+                                  .claim_epoch = read->epoch,
+                                  .after_partition_seq = read->after_partition_seq,
+                                  .max_records = max_records,
+                                  .max_bytes = TLY_JOURNAL_READ_BYTES };
     bool end = false;
     self->record_count = 0;
     Tally__ErrorCode code = tly_journal_read (self->journal, &query, s_collect_record, self, &end);
@@ -215,8 +218,7 @@ s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
         read_reply.n_records = self->record_count;
         read_reply.records = self->records;
         read_reply.end = end;
-    }
-    else {
+    } else {
         uint64_t fence = 0;
         if (read->partition < TLY_PARTITIONS_MAX)
             tly_journal_partition (self->journal, read->partition, &fence, NULL);
@@ -228,9 +230,9 @@ s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
         error.code = code;
         error.message = message;
         read_reply.error = &error;
-        tly_log (TLY_INFO, "read.refused", "partition=%" PRIu32 " epoch=%" PRIu64
-                 " fence=%" PRIu64 " code=%s", read->partition, read->epoch, fence,
-                 tly_error_name (code));
+        tly_log (TLY_INFO, "read.refused",
+                 "partition=%" PRIu32 " epoch=%" PRIu64 " fence=%" PRIu64 " code=%s",
+                 read->partition, read->epoch, fence, tly_error_name (code));
     }
     Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;
     reply.body_case = TALLY__AUDIT_REPLY__BODY_READ;
@@ -260,7 +262,8 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     assert (error && error_size > 0);
     char journal_path [S_PATH_MAX];
     if ((size_t) snprintf (journal_path, sizeof journal_path, "%s/%s", config->data_dir,
-                           TLY_JOURNAL_SUBDIR) >= sizeof journal_path) {
+                           TLY_JOURNAL_SUBDIR)
+        >= sizeof journal_path) {
         snprintf (error, error_size, "--data-dir is too long");
         return NULL;
     }
@@ -272,14 +275,14 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     tly_audit_writer_t *self = calloc (1, sizeof *self);
     assert (self);
     if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", config->worker,
-                              config->worker_secret, &self->worker, error, error_size) == -1) {
+                              config->worker_secret, &self->worker, error, error_size)
+        == -1) {
         tly_audit_writer_destroy (&self);
         return NULL;
     }
-    self->signer = (tly_journal_signer_t) {
-        .sign_sk = self->worker.sign_sk, .sign_pk = self->worker.sign_pk,
-        .every = config->checkpoint_every
-    };
+    self->signer = (tly_journal_signer_t) { .sign_sk = self->worker.sign_sk,
+                                            .sign_pk = self->worker.sign_pk,
+                                            .every = config->checkpoint_every };
     self->interval_ms = config->checkpoint_ms;
     self->journal = tly_journal_new (journal_path, config->map_size);
     if (!self->journal) {
@@ -304,7 +307,8 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     char worker_id [TLY_ID_MAX];
     tly_account_id (self->worker.sign_pk, worker_id);
     //  The endpoint as bound: a wildcard port shows the port it got.
-    tly_log (TLY_INFO, "ready", "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu"
+    tly_log (TLY_INFO, "ready",
+             "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu"
              " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
              zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
              config->map_size, worker_id, self->signer.every, self->interval_ms);

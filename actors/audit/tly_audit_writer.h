@@ -17,20 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TLY_AUDIT_CHECKPOINT_EVERY      1000    //  records between checkpoints
-#define TLY_AUDIT_CHECKPOINT_MS         1000    //  longest time a record stays unsigned
+#define TLY_AUDIT_CHECKPOINT_EVERY 1000  //  records between checkpoints
+#define TLY_AUDIT_CHECKPOINT_MS    1000  //  longest time a record stays unsigned
 //  Room for one line naming what failed, a --data-dir of PATH_MAX included.
-#define TLY_AUDIT_WRITER_ERROR_MAX      (4096 + 256)
+#define TLY_AUDIT_WRITER_ERROR_MAX (4096 + 256)
 
 typedef struct {
-    const char *data_dir;               //  created if needed; the journal is in DIR/journal
-    const char *bind;                   //  the endpoint balance actors connect to
-    size_t map_size;                    //  LMDB map size: the journal's size limit
-    const char *worker;                 //  the account that signs checkpoints (NULL:
-                                        //  $TALLY_WORKER_ACCOUNT)
-    const char *worker_secret;          //  its secret (NULL: $TALLY_WORKER_SECRET)
-    uint64_t checkpoint_every;          //  >= 1
-    int64_t checkpoint_ms;              //  >= 1
+    const char *data_dir;       //  created if needed; the journal is in DIR/journal
+    const char *bind;           //  the endpoint balance actors connect to
+    size_t map_size;            //  LMDB map size: the journal's size limit
+    const char *worker;         //  the account that signs checkpoints (NULL:
+                                //  $TALLY_WORKER_ACCOUNT)
+    const char *worker_secret;  //  its secret (NULL: $TALLY_WORKER_SECRET)
+    uint64_t checkpoint_every;  //  >= 1
+    int64_t checkpoint_ms;      //  >= 1
 } tly_audit_writer_config_t;
 
 typedef struct _tly_audit_writer_t tly_audit_writer_t;
@@ -46,7 +46,7 @@ void tly_audit_writer_destroy (tly_audit_writer_t **self_p);
 //  The socket to poll.
 zsock_t *tly_audit_writer_socket (tly_audit_writer_t *self);
 //  How long the loop may wait: until the next signal check or checkpoint due.
-int  tly_audit_writer_wait_ms (tly_audit_writer_t *self);
+int tly_audit_writer_wait_ms (tly_audit_writer_t *self);
 //  One turn, when the socket is readable: drains what waits, commits every
 //  append at once and answers them, then serves the reads (after the
 //  commit, so a claim sees every acknowledged record).
@@ -55,7 +55,7 @@ void tly_audit_writer_serve (tly_audit_writer_t *self);
 //  every time round, after serve: it never delays an ack.
 void tly_audit_writer_tick (tly_audit_writer_t *self);
 //  Signs the head now, if a record is unsigned. Returns 0, or -1 (logged).
-int  tly_audit_writer_sign (tly_audit_writer_t *self);
+int tly_audit_writer_sign (tly_audit_writer_t *self);
 //  The seq of the last committed record (0: none).
 uint64_t tly_audit_writer_head_seq (tly_audit_writer_t *self);
 

@@ -16,9 +16,9 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_DBI_COUNT        5
-#define S_FORMAT           1            //  on-disk layout version, kept in meta
-#define S_LOCK_FILE        "writer.lock"
+#define S_DBI_COUNT 5
+#define S_FORMAT    1  //  on-disk layout version, kept in meta
+#define S_LOCK_FILE "writer.lock"
 
 static const char s_head_key [] = "head";
 static const char s_format_key [] = "format";
@@ -26,8 +26,8 @@ static const char s_format_key [] = "format";
 void
 tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc)
 {
-    tly_log (TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"",
-             self->path, operation, mdb_strerror (rc));
+    tly_log (TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"", self->path, operation,
+             mdb_strerror (rc));
 }
 
 int
@@ -60,12 +60,13 @@ s_check_head (tly_journal_t *self, MDB_txn *txn)
     }
     MDB_val last_key, last_value;
     rc = mdb_cursor_get (cursor, &last_key, &last_value, MDB_LAST);
-    uint64_t last_seq = rc == 0 && last_key.mv_size == 8? tly_get_be64 (last_key.mv_data): 0;
+    uint64_t last_seq = rc == 0 && last_key.mv_size == 8 ? tly_get_be64 (last_key.mv_data) : 0;
     mdb_cursor_close (cursor);
     if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != self->head.seq) {
         tly_log (TLY_ERROR, "journal.corrupt",
                  "path=%s reason=\"head does not match last record\" head=%" PRIu64
-                 " last=%" PRIu64, self->path, self->head.seq, last_seq);
+                 " last=%" PRIu64,
+                 self->path, self->head.seq, last_seq);
         return -1;
     }
     return 0;
@@ -82,7 +83,7 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
     }
     MDB_val key, value;
     while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
-        uint32_t partition = key.mv_size == 4? tly_get_be32 (key.mv_data): TLY_PARTITIONS_MAX;
+        uint32_t partition = key.mv_size == 4 ? tly_get_be32 (key.mv_data) : TLY_PARTITIONS_MAX;
         if (partition >= TLY_PARTITIONS_MAX || value.mv_size != TLY_JOURNAL_PARTITION_VALUE)
             break;
         self->committed [partition].fence = tly_get_be64 (value.mv_data);
@@ -103,12 +104,12 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
 static int
 s_open_dbis (tly_journal_t *self, MDB_txn *txn)
 {
-    unsigned int flags = self->read_only? 0: MDB_CREATE;
+    unsigned int flags = self->read_only ? 0 : MDB_CREATE;
     int rc;
     if ((rc = mdb_dbi_open (txn, "records", flags, &self->records))
-    ||  (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
-    ||  (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
-    ||  (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
+        || (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
+        || (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
+        || (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
         tly_journal_lmdb_error (self, "dbi_open", rc);
         return -1;
     }
@@ -126,7 +127,7 @@ static int
 s_open_tables (tly_journal_t *self)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, self->read_only? MDB_RDONLY: 0, &txn);
+    int rc = mdb_txn_begin (self->env, NULL, self->read_only ? MDB_RDONLY : 0, &txn);
     if (rc) {
         tly_journal_lmdb_error (self, "txn_begin", rc);
         return -1;
@@ -143,29 +144,24 @@ s_open_tables (tly_journal_t *self)
     if (rc == MDB_NOTFOUND && !self->read_only) {
         value = (MDB_val) { sizeof format_bytes, format_bytes };
         rc = mdb_put (txn, self->meta, &key, &value, 0);
-    }
-    else
-    if (rc == 0 && (value.mv_size != 4 || tly_get_be32 (value.mv_data) != S_FORMAT)) {
+    } else if (rc == 0 && (value.mv_size != 4 || tly_get_be32 (value.mv_data) != S_FORMAT)) {
         tly_log (TLY_ERROR, "journal.format", "path=%s reason=\"unknown journal format\"",
                  self->path);
         rc = EINVAL;
-    }
-    else
-    if (rc == MDB_NOTFOUND)
-        rc = 0;                         //  a reader of a journal never written to
+    } else if (rc == MDB_NOTFOUND)
+        rc = 0;  //  a reader of a journal never written to
     //  A reader checks nothing more here: verifying is its caller's job.
-    if (rc == 0 && (self->read_only
-                    || (tly_journal_load_head (self, txn, &self->head) == 0
-                        && s_check_head (self, txn) == 0
-                        && tly_journal_load_checkpoint_seq (self, txn,
-                                                            &self->checkpoint_seq) == 0
-                        && s_load_partitions (self, txn) == 0))) {
+    if (rc == 0
+        && (self->read_only
+            || (tly_journal_load_head (self, txn, &self->head) == 0 && s_check_head (self, txn) == 0
+                && tly_journal_load_checkpoint_seq (self, txn, &self->checkpoint_seq) == 0
+                && s_load_partitions (self, txn) == 0))) {
         self->pending_head = self->head;
         self->pending_checkpoint_seq = self->checkpoint_seq;
         rc = mdb_txn_commit (txn);
         if (rc)
             tly_journal_lmdb_error (self, "open_commit", rc);
-        return rc? -1: 0;
+        return rc ? -1 : 0;
     }
     mdb_txn_abort (txn);
     return -1;
@@ -203,8 +199,8 @@ s_open (const char *path, size_t map_size, bool read_only)
         self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (self->lock_fd == -1 || flock (self->lock_fd, LOCK_EX | LOCK_NB) == -1) {
             tly_log (TLY_ERROR, "journal.open",
-                     "path=%s reason=\"journal is locked by another writer\" error=\"%s\"",
-                     path, strerror (errno));
+                     "path=%s reason=\"journal is locked by another writer\" error=\"%s\"", path,
+                     strerror (errno));
             tly_journal_destroy (&self);
             return NULL;
         }
@@ -216,7 +212,7 @@ s_open (const char *path, size_t map_size, bool read_only)
         rc = mdb_env_set_mapsize (self->env, map_size);
     //  No MDB_NOSYNC/MDB_NOMETASYNC: a commit returns only once it is on disk.
     if (rc == 0)
-        rc = mdb_env_open (self->env, path, read_only? MDB_RDONLY: 0, 0600);
+        rc = mdb_env_open (self->env, path, read_only ? MDB_RDONLY : 0, 0600);
     if (rc) {
         tly_journal_lmdb_error (self, "env_open", rc);
         tly_journal_destroy (&self);
@@ -302,8 +298,7 @@ s_settle (tly_journal_t *self, bool keep)
             assert (self->pending [partition].fence >= self->committed [partition].fence);
             assert (self->pending [partition].last_pseq >= self->committed [partition].last_pseq);
             self->committed [partition] = self->pending [partition];
-        }
-        else
+        } else
             self->pending [partition] = self->committed [partition];
         self->is_dirty [partition] = false;
     }
@@ -313,8 +308,7 @@ s_settle (tly_journal_t *self, bool keep)
         assert (self->pending_checkpoint_seq >= self->checkpoint_seq);
         self->head = self->pending_head;
         self->checkpoint_seq = self->pending_checkpoint_seq;
-    }
-    else {
+    } else {
         self->pending_head = self->head;
         self->pending_checkpoint_seq = self->checkpoint_seq;
     }
@@ -341,16 +335,14 @@ tly_journal_begin (tly_journal_t *self)
 static bool
 s_draft_valid (const Tally__RecordDraft *draft)
 {
-    return draft->partition < TLY_PARTITIONS_MAX
-        && draft->epoch > 0
-        && draft->request != NULL
-        && draft->request->envelope.len > 0
-        && draft->request->signature.len == TLY_SIGNATURE_BYTES;
+    return draft->partition < TLY_PARTITIONS_MAX && draft->epoch > 0 && draft->request != NULL
+           && draft->request->envelope.len > 0
+           && draft->request->signature.len == TLY_SIGNATURE_BYTES;
 }
 
 static int
-s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
-         size_t body_size, const Tally__RecordDraft *draft)
+s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES], size_t body_size,
+         const Tally__RecordDraft *draft)
 {
     Tally__StoredRecord stored = TALLY__STORED_RECORD__INIT;
     stored.body = (ProtobufCBinaryData) { body_size, self->body };
@@ -420,7 +412,7 @@ tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
         return 0;
     }
     if (body_size > self->body_capacity) {
-        size_t capacity = self->body_capacity? self->body_capacity: 4096;
+        size_t capacity = self->body_capacity ? self->body_capacity : 4096;
         while (capacity < body_size)
             capacity *= 2;
         self->body = realloc (self->body, capacity);
@@ -474,14 +466,13 @@ s_commit (tly_journal_t *self)
     if (rc) {
         tly_journal_lmdb_error (self, "put_state", rc);
         mdb_txn_abort (self->txn);
-    }
-    else {
+    } else {
         rc = mdb_txn_commit (self->txn);
         if (rc)
             tly_journal_lmdb_error (self, "commit", rc);
     }
     s_settle (self, rc == 0);
-    return rc? -1: 0;
+    return rc ? -1 : 0;
 }
 
 int
@@ -515,8 +506,8 @@ tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *drafts
         rc = tly_journal_append (self, drafts [i], &statuses [i]);
         if (rc == 0 && signer && tly_journal_unsigned (self) >= signer->every)
             rc = tly_journal_checkpoint (self, signer->sign_sk, signer->sign_pk,
-                                         signer->record_time? drafts [i]->timestamp_ms
-                                                            : tly_now_ms ());
+                                         signer->record_time ? drafts [i]->timestamp_ms
+                                                             : tly_now_ms ());
     }
     if (rc == 0)
         return tly_journal_commit (self);

@@ -13,8 +13,8 @@
 #include "tly_sign.h"
 
 //  A serialized Checkpoint: four small fields, well under this.
-#define S_CHECKPOINT_MAX     128
-#define S_SIGNED_MAX         (S_CHECKPOINT_MAX + TLY_SIGNATURE_BYTES + 8)
+#define S_CHECKPOINT_MAX 128
+#define S_SIGNED_MAX     (S_CHECKPOINT_MAX + TLY_SIGNATURE_BYTES + 8)
 
 int
 tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_t *seq)
@@ -63,8 +63,7 @@ s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_KEY_BYT
     assert (tally__checkpoint__get_packed_size (&checkpoint) <= sizeof checkpoint_bytes);
     size_t checkpoint_size = tally__checkpoint__pack (&checkpoint, checkpoint_bytes);
     uint8_t signature [TLY_SIGNATURE_BYTES];
-    tly_sign_domain (TLY_DOMAIN_CHECKPOINT, sign_sk, checkpoint_bytes, checkpoint_size,
-                     signature);
+    tly_sign_domain (TLY_DOMAIN_CHECKPOINT, sign_sk, checkpoint_bytes, checkpoint_size, signature);
 
     Tally__SignedCheckpoint signed_checkpoint = TALLY__SIGNED_CHECKPOINT__INIT;
     signed_checkpoint.checkpoint = (ProtobufCBinaryData) { checkpoint_size, checkpoint_bytes };
@@ -125,23 +124,24 @@ tly_journal_checkpoint_decode (const uint8_t *bytes, size_t size, const uint8_t 
 {
     assert (checkpoint);
     memset (checkpoint, 0, sizeof *checkpoint);
-    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size, bytes);
-    Tally__Checkpoint *decoded = signed_checkpoint?
-        tally__checkpoint__unpack (NULL, signed_checkpoint->checkpoint.len,
-                                   signed_checkpoint->checkpoint.data): NULL;
+    Tally__SignedCheckpoint *signed_checkpoint = tally__signed_checkpoint__unpack (NULL, size,
+                                                                                   bytes);
+    Tally__Checkpoint *decoded = signed_checkpoint ? tally__checkpoint__unpack (
+                                     NULL, signed_checkpoint->checkpoint.len,
+                                     signed_checkpoint->checkpoint.data)
+                                                   : NULL;
     int rc = -1;
     if (decoded && decoded->hash.len == TLY_HASH_BYTES) {
         checkpoint->seq = decoded->seq;
         memcpy (checkpoint->hash, decoded->hash.data, TLY_HASH_BYTES);
         checkpoint->timestamp_ms = decoded->timestamp_ms;
-        checkpoint->signed_by_worker = worker
-            && decoded->worker.len == TLY_KEY_BYTES
-            && memcmp (decoded->worker.data, worker, TLY_KEY_BYTES) == 0
-            && tly_verify_domain (TLY_DOMAIN_CHECKPOINT, worker,
-                                  signed_checkpoint->checkpoint.data,
-                                  signed_checkpoint->checkpoint.len,
-                                  signed_checkpoint->signature.data,
-                                  signed_checkpoint->signature.len);
+        checkpoint->signed_by_worker = worker && decoded->worker.len == TLY_KEY_BYTES
+                                       && memcmp (decoded->worker.data, worker, TLY_KEY_BYTES) == 0
+                                       && tly_verify_domain (TLY_DOMAIN_CHECKPOINT, worker,
+                                                             signed_checkpoint->checkpoint.data,
+                                                             signed_checkpoint->checkpoint.len,
+                                                             signed_checkpoint->signature.data,
+                                                             signed_checkpoint->signature.len);
         rc = 0;
     }
     if (decoded)

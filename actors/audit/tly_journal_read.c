@@ -31,8 +31,7 @@ tly_journal_read_end (tly_journal_t *self, MDB_txn *txn)
 }
 
 static int
-s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition,
-                  tly_journal_state_t *state)
+s_load_partition (tly_journal_t *self, MDB_txn *txn, uint32_t partition, tly_journal_state_t *state)
 {
     uint8_t key_bytes [4];
     tly_put_be32 (key_bytes, partition);
@@ -53,7 +52,7 @@ static bool
 s_in_partition (const MDB_val *pindex_key, uint32_t partition)
 {
     return pindex_key->mv_size == TLY_JOURNAL_PINDEX_KEY
-        && tly_get_be32 (pindex_key->mv_data) == partition;
+           && tly_get_be32 (pindex_key->mv_data) == partition;
 }
 
 //  Delivers a partition's records from the pindex cursor; sets *end when the
@@ -82,8 +81,7 @@ s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *qu
     uint32_t delivered = 0;
     size_t bytes = 0;
     int result = 0;
-    while (rc == 0 && s_in_partition (&key, query->partition)
-    &&     delivered < query->max_records) {
+    while (rc == 0 && s_in_partition (&key, query->partition) && delivered < query->max_records) {
         if (value.mv_size != 8) {
             tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad pindex entry\"",
                      self->path);
@@ -122,8 +120,8 @@ s_read_records (tly_journal_t *self, MDB_txn *txn, const tly_journal_query_t *qu
 }
 
 Tally__ErrorCode
-tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
-                  tly_journal_record_fn *fn, void *arg, bool *end)
+tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query, tly_journal_record_fn *fn,
+                  void *arg, bool *end)
 {
     assert (self);
     assert (query);
@@ -132,8 +130,8 @@ tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
     assert (self->txn == NULL);
     assert (!self->read_only || query->claim_epoch == 0);
     *end = false;
-    if (query->partition >= TLY_PARTITIONS_MAX
-    ||  query->max_records == 0 || query->max_records > TLY_READ_RECORDS_MAX)
+    if (query->partition >= TLY_PARTITIONS_MAX || query->max_records == 0
+        || query->max_records > TLY_READ_RECORDS_MAX)
         return TALLY__ERROR_CODE__BAD_REQUEST;
 
     bool claims = false;
@@ -152,14 +150,14 @@ tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
             tly_journal_abort (self);
             return TALLY__ERROR_CODE__INTERNAL;
         }
-        return tly_journal_commit (self) == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
+        return tly_journal_commit (self) == 0 ? TALLY__ERROR_CODE__OK : TALLY__ERROR_CODE__INTERNAL;
     }
     MDB_txn *txn = tly_journal_read_begin (self);
     if (!txn)
         return TALLY__ERROR_CODE__INTERNAL;
     int rc = s_read_records (self, txn, query, fn, arg, end);
     tly_journal_read_end (self, txn);
-    return rc == 0? TALLY__ERROR_CODE__OK: TALLY__ERROR_CODE__INTERNAL;
+    return rc == 0 ? TALLY__ERROR_CODE__OK : TALLY__ERROR_CODE__INTERNAL;
 }
 
 int
@@ -187,15 +185,15 @@ tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const cha
     while (rc == 0) {
         //  Readers read files anyone may have touched: report, never assert.
         if (key.mv_size != 8) {
-            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad %s key\"",
-                     self->path, what);
+            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad %s key\"", self->path,
+                     what);
             result = -1;
             break;
         }
         tly_journal_step_t step = fn (tly_get_be64 (key.mv_data), value.mv_data, value.mv_size,
                                       arg);
         if (step != TLY_JOURNAL_NEXT) {
-            result = step == TLY_JOURNAL_FAIL? -1: 0;
+            result = step == TLY_JOURNAL_FAIL ? -1 : 0;
             break;
         }
         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
@@ -210,8 +208,7 @@ tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const cha
 }
 
 int
-tly_journal_iterate (tly_journal_t *self, uint64_t from_seq,
-                     tly_journal_record_fn *fn, void *arg)
+tly_journal_iterate (tly_journal_t *self, uint64_t from_seq, tly_journal_record_fn *fn, void *arg)
 {
     assert (self);
     return tly_journal_walk (self, self->records, from_seq, "record", fn, arg);
@@ -231,16 +228,15 @@ tly_journal_head (tly_journal_t *self, tly_journal_head_t *head)
 }
 
 void
-tly_journal_partition (tly_journal_t *self, uint32_t partition,
-                       uint64_t *fence, uint64_t *last_partition_seq)
+tly_journal_partition (tly_journal_t *self, uint32_t partition, uint64_t *fence,
+                       uint64_t *last_partition_seq)
 {
     assert (self);
     assert (partition < TLY_PARTITIONS_MAX);
     tly_journal_state_t state = { 0, 0 };
     if (!self->read_only)
         state = self->committed [partition];
-    else
-    if (!self->snapshot || s_load_partition (self, self->snapshot, partition, &state) == -1)
+    else if (!self->snapshot || s_load_partition (self, self->snapshot, partition, &state) == -1)
         memset (&state, 0, sizeof state);
     if (fence)
         *fence = state.fence;

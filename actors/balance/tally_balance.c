@@ -29,8 +29,10 @@ main (int argc, char *argv [])
     tly_ledger_t *ledger = tly_ledger_new (config.state_path, config.map_size, &config.limits);
     if (!ledger) {
         sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
-        fprintf (stderr, TLY_BALANCE_PROCESS ": cannot open the state in %s (see the log line"
-                 " above)\n", config.state_path);
+        fprintf (stderr,
+                 TLY_BALANCE_PROCESS ": cannot open the state in %s (see the log line"
+                                     " above)\n",
+                 config.state_path);
         return 2;
     }
     tly_ledger_set_snapshot_every (ledger, config.snapshot_every);
@@ -38,15 +40,17 @@ main (int argc, char *argv [])
     sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
     if (!actor) {
         tly_ledger_destroy (&ledger);
-        fprintf (stderr, TLY_BALANCE_PROCESS ": cannot set up the links to --router %s, --audit"
-                 " %s and --bus %s (see the log line above)\n", config.actor.router_endpoint,
-                 config.actor.audit_endpoint, config.actor.bus_endpoint);
+        fprintf (stderr,
+                 TLY_BALANCE_PROCESS ": cannot set up the links to --router %s, --audit"
+                                     " %s and --bus %s (see the log line above)\n",
+                 config.actor.router_endpoint, config.actor.audit_endpoint,
+                 config.actor.bus_endpoint);
         return 2;
     }
     const char *name = config.actor.name;
-    tly_log (TLY_INFO, "ready", "name=%s router=%s audit=%s bus=%s partitions=%" PRIu32
-             " state=%s worker=%s", name, config.actor.router_endpoint,
-             config.actor.audit_endpoint, config.actor.bus_endpoint,
+    tly_log (TLY_INFO, "ready",
+             "name=%s router=%s audit=%s bus=%s partitions=%" PRIu32 " state=%s worker=%s", name,
+             config.actor.router_endpoint, config.actor.audit_endpoint, config.actor.bus_endpoint,
              config.actor.partition_count, config.state_path, config.worker_id);
 
     //  The loop: routes (while more are welcome), journal answers, the bus;

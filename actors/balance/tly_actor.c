@@ -19,7 +19,8 @@ static void
 s_send (zsock_t *sock, const ProtobufCMessage *message, const char *link)
 {
     if (tly_wire_send (sock, NULL, message) == -1)
-        tly_log (TLY_WARN, "send_failed", "link=%s error=\"%s\"", link, zmq_strerror (zmq_errno ()));
+        tly_log (TLY_WARN, "send_failed", "link=%s error=\"%s\"", link,
+                 zmq_strerror (zmq_errno ()));
 }
 
 static void
@@ -56,9 +57,9 @@ tly_actor_answer_error (tly_actor_t *self, Tally__RouterToActor *message, Tally_
 
 //  What s_recv found.
 typedef enum {
-    S_RECV_MESSAGE = 0,                 //  one frame, in msg
-    S_RECV_NONE = 1,                    //  nothing waits
-    S_RECV_MALFORMED = -1               //  more than one frame: discarded
+    S_RECV_MESSAGE = 0,    //  one frame, in msg
+    S_RECV_NONE = 1,       //  nothing waits
+    S_RECV_MALFORMED = -1  //  more than one frame: discarded
 } s_recv_t;
 
 //  Receives one single-frame message without waiting.
@@ -86,7 +87,7 @@ s_on_route (tly_actor_t *self, Tally__RouterToActor *message)
 {
     const Tally__Route *route = message->route;
     if (!route || route->partition >= self->config.partition_count
-    ||  (self->partitions [route->partition].state == TLY_ACTOR_UNOWNED && !self->assignment)) {
+        || (self->partitions [route->partition].state == TLY_ACTOR_UNOWNED && !self->assignment)) {
         tly_actor_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
         return;
     }
@@ -109,7 +110,8 @@ tly_actor_on_router (tly_actor_t *self)
         }
         Tally__RouterToActor *message = NULL;
         if (received == S_RECV_MESSAGE) {
-            message = tally__router_to_actor__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
+            message = tally__router_to_actor__unpack (NULL, zmq_msg_size (&msg),
+                                                      zmq_msg_data (&msg));
             zmq_msg_close (&msg);
         }
         if (!message || message->body_case == TALLY__ROUTER_TO_ACTOR__BODY__NOT_SET) {
@@ -120,19 +122,15 @@ tly_actor_on_router (tly_actor_t *self)
         }
         if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE)
             s_on_route (self, message);
-        else
-        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT) {
+        else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT) {
             //  Applied between batches, where no decision is pending.
             if (self->assignment)
                 tally__router_to_actor__free_unpacked (self->assignment, NULL);
             self->assignment = message;
-        }
-        else
-        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT
-        &&  zlist_size (self->snapshots) < TLY_READER_HELD_MAX)
+        } else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT
+                   && zlist_size (self->snapshots) < TLY_READER_HELD_MAX)
             zlist_append (self->snapshots, message);
-        else
-        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT)
+        else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT)
             tly_reader_request (self->reader, message, TLY_READER_UNOWNED);
         else
             tally__router_to_actor__free_unpacked (message, NULL);
@@ -153,15 +151,15 @@ tly_actor_on_audit (tly_actor_t *self)
             reply = tally__audit_reply__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
             zmq_msg_close (&msg);
         }
-        if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ && tly_batch_open (self->batch)) {
+        if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ
+            && tly_batch_open (self->batch)) {
             //  The ledger belongs to the batch in flight until it settles.
             zlist_append (self->backlog, reply);
             continue;
         }
         if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND)
             tly_actor_on_append (self, reply->append);
-        else
-        if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ)
+        else if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ)
             tly_actor_on_read (self, reply->read);
         else
             tly_log (TLY_WARN, "audit.bad_frame", "reason=\"not one AuditReply\"");
@@ -187,8 +185,8 @@ tly_actor_tick (tly_actor_t *self)
     if (now >= self->next_hello)
         s_hello (self);
     if (self->append_id && now >= self->append_deadline) {
-        tly_log (TLY_WARN, "append.timeout", "request_id=%" PRIu64 " routes=%zu",
-                 self->append_id, tly_batch_size (self->batch));
+        tly_log (TLY_WARN, "append.timeout", "request_id=%" PRIu64 " routes=%zu", self->append_id,
+                 tly_batch_size (self->batch));
         tly_actor_abandon_batch (self);
     }
     tly_catchup_tick (self->catchup);
@@ -202,7 +200,7 @@ tly_actor_flush (tly_actor_t *self)
     if (!self->assignment)
         tly_actor_dispatch_snapshots (self);
     if (self->append_id)
-        return;                         //  one batch in flight
+        return;  //  one batch in flight
     assert (!tly_batch_open (self->batch));
     Tally__AuditReply *reply;
     while ((reply = zlist_pop (self->backlog))) {
@@ -225,11 +223,12 @@ tly_actor_timeout (tly_actor_t *self)
     assert (self);
     int64_t now = tly_mono_ms ();
     if (!self->append_id && (zlist_size (self->ready) > 0 || self->assignment)
-    &&  now >= self->retry_at)
+        && now >= self->retry_at)
         return 0;
     int64_t next = self->next_hello;
     if (self->router_alive) {
-        int64_t lost_at = self->router_heard + self->config.liveness * self->config.heartbeat_ms + 1;
+        int64_t lost_at = self->router_heard + self->config.liveness * self->config.heartbeat_ms
+                          + 1;
         next = lost_at < next ? lost_at : next;
     }
     if (self->append_id && self->append_deadline < next)
@@ -287,10 +286,10 @@ s_connect (const char *endpoint, int send_hwm)
     zsock_set_maxmsgsize (sock, TLY_FRAME_HARD_MAX);
     zsock_set_linger (sock, 0);
     zsock_set_sndhwm (sock, send_hwm);
-    zsock_set_sndtimeo (sock, 0);       //  never block the loop on a missing peer
+    zsock_set_sndtimeo (sock, 0);  //  never block the loop on a missing peer
     if (zsock_connect (sock, "%s", endpoint) == -1) {
-        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"",
-                 endpoint, zmq_strerror (zmq_errno ()));
+        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint,
+                 zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
     }
     return sock;
@@ -321,17 +320,16 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms);
     if (self->router) {
-        tly_reader_config_t reader = {
-            .bus_endpoint = config->bus_endpoint, .lease_ms = config->lease_ms,
-            .partition_count = config->partition_count
-        };
+        tly_reader_config_t reader = { .bus_endpoint = config->bus_endpoint,
+                                       .lease_ms = config->lease_ms,
+                                       .partition_count = config->partition_count };
         memcpy (reader.worker_sk, config->worker_sk, sizeof reader.worker_sk);
         self->reader = tly_reader_new (&reader, ledger, zsock_resolve (self->router));
         sodium_memzero (reader.worker_sk, sizeof reader.worker_sk);
     }
     if (!self->batch || !self->catchup || !self->reader || !self->partitions || !self->assigned
-    ||  !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
-    ||  !self->audit) {
+        || !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
+        || !self->audit) {
         tly_actor_destroy (&self);
         return NULL;
     }

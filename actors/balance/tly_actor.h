@@ -26,30 +26,30 @@
 #include "tly_limits.h"
 
 //  Routes waiting for a batch; the router socket is not read beyond this.
-#define TLY_ACTOR_READY_MAX         (4 * TLY_ACTOR_BATCH_MAX)
+#define TLY_ACTOR_READY_MAX        (4 * TLY_ACTOR_BATCH_MAX)
 //  Routes held by all loading partitions together; beyond this they are
 //  answered NOT_OWNER (the router retries).
-#define TLY_ACTOR_HELD_MAX          TLY_ACTOR_READY_MAX
+#define TLY_ACTOR_HELD_MAX         TLY_ACTOR_READY_MAX
 //  Messages read from one socket before the loop turns round.
-#define TLY_ACTOR_DRAIN_MAX         TLY_ACTOR_BATCH_MAX
-#define TLY_ACTOR_AUDIT_TIMEOUT_MS  2000
+#define TLY_ACTOR_DRAIN_MAX        TLY_ACTOR_BATCH_MAX
+#define TLY_ACTOR_AUDIT_TIMEOUT_MS 2000
 //  Messages queued towards a peer before sends fail (and are dropped): room
 //  for every answer a full ready queue can produce.
-#define TLY_ACTOR_SEND_HWM          (4 * TLY_ACTOR_READY_MAX)
+#define TLY_ACTOR_SEND_HWM         (4 * TLY_ACTOR_READY_MAX)
 
 typedef struct {
-    const char *name;                   //  stable actor name, sent in every hello
+    const char *name;  //  stable actor name, sent in every hello
     const char *router_endpoint;
     const char *audit_endpoint;
-    const char *bus_endpoint;           //  the router's update bus (XSUB)
+    const char *bus_endpoint;  //  the router's update bus (XSUB)
     uint32_t partition_count;
     int64_t heartbeat_ms;
-    int64_t liveness;                   //  silent heartbeats before the router is gone
-    int64_t audit_timeout_ms;           //  deadline of an append or a read
-    int64_t lease_ms;                   //  objects are published this long after a snapshot
-    uint8_t worker_sk [TLY_SECRET_KEY_BYTES];             //  the worker's key (libsodium form: seed | public
-                                        //  key): the inbox every envelope must name, and
-                                        //  the signer of every published object
+    int64_t liveness;                          //  silent heartbeats before the router is gone
+    int64_t audit_timeout_ms;                  //  deadline of an append or a read
+    int64_t lease_ms;                          //  objects are published this long after a snapshot
+    uint8_t worker_sk [TLY_SECRET_KEY_BYTES];  //  the worker's key (libsodium form: seed | public
+                                               //  key): the inbox every envelope must name, and
+                                               //  the signer of every published object
 } tly_actor_config_t;
 
 typedef struct _tly_actor_t tly_actor_t;

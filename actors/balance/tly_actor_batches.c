@@ -126,13 +126,11 @@ tly_actor_form_batch (tly_actor_t *self)
     }
     if (tly_batch_size (self->batch) == 0)
         tly_batch_abandon (self->batch);
-    else
-    if (tly_batch_drafts (self->batch) == 0) {
+    else if (tly_batch_drafts (self->batch) == 0) {
         int rc = tly_batch_settle (self->batch, NULL, tly_actor_partition_refused, self);
         assert (rc == 0);
         s_finish_batch (self);
-    }
-    else {
+    } else {
         self->append_id = ++self->appends;
         self->append_deadline = tly_mono_ms () + self->config.audit_timeout_ms;
         zframe_t *frame = tly_batch_append (self->batch, self->append_id);

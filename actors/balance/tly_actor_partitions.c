@@ -78,7 +78,8 @@ tly_actor_assign (tly_actor_t *self, const Tally__Assignment *assignment)
 {
     uint32_t count = self->config.partition_count;
     if (assignment->partition_count != count) {
-        tly_log (TLY_ERROR, "assignment.rejected", "reason=\"partition count differs\" "
+        tly_log (TLY_ERROR, "assignment.rejected",
+                 "reason=\"partition count differs\" "
                  "router_partitions=%" PRIu32 " partitions=%" PRIu32,
                  assignment->partition_count, count);
         return;
@@ -101,9 +102,7 @@ tly_actor_assign (tly_actor_t *self, const Tally__Assignment *assignment)
         if (epoch == 0 && part->state != TLY_ACTOR_UNOWNED) {
             tly_actor_partition_disown (self, partition);
             dropped++;
-        }
-        else
-        if (epoch != 0 && (part->state == TLY_ACTOR_UNOWNED || part->epoch != epoch)) {
+        } else if (epoch != 0 && (part->state == TLY_ACTOR_UNOWNED || part->epoch != epoch)) {
             tly_actor_partition_load (self, partition, epoch);
             taken++;
         }
@@ -120,8 +119,7 @@ tly_actor_on_read (tly_actor_t *self, const Tally__ReadReply *read)
     tly_catchup_status_t status = tly_catchup_on_reply (self->catchup, read, &partition);
     if (status == TLY_CATCHUP_DONE)
         s_serve (self, partition);
-    else
-    if (status == TLY_CATCHUP_FENCED)
+    else if (status == TLY_CATCHUP_FENCED)
         tly_actor_partition_disown (self, partition);
 }
 
@@ -130,13 +128,12 @@ tly_actor_partition_refused (uint32_t partition, Tally__ErrorCode code, void *ar
 {
     tly_actor_t *self = arg;
     if (code == TALLY__ERROR_CODE__STALE_EPOCH) {
-        tly_log (TLY_WARN, "partition.fenced", "partition=%" PRIu32 " epoch=%" PRIu64,
-                 partition, self->partitions [partition].epoch);
+        tly_log (TLY_WARN, "partition.fenced", "partition=%" PRIu32 " epoch=%" PRIu64, partition,
+                 self->partitions [partition].epoch);
         tly_actor_partition_disown (self, partition);
-    }
-    else {
-        tly_log (TLY_WARN, "partition.reload", "partition=%" PRIu32 " code=%s",
-                 partition, tly_error_name (code));
+    } else {
+        tly_log (TLY_WARN, "partition.reload", "partition=%" PRIu32 " code=%s", partition,
+                 tly_error_name (code));
         tly_actor_partition_load (self, partition, self->partitions [partition].epoch);
     }
 }
@@ -146,16 +143,15 @@ tly_actor_partition_refused (uint32_t partition, Tally__ErrorCode code, void *ar
 void
 tly_actor_dispatch_snapshots (tly_actor_t *self)
 {
-    static const tly_reader_state_t states [] = {
-        [TLY_ACTOR_UNOWNED] = TLY_READER_UNOWNED, [TLY_ACTOR_LOADING] = TLY_READER_LOADING,
-        [TLY_ACTOR_SERVING] = TLY_READER_SERVING
-    };
+    static const tly_reader_state_t states [] = { [TLY_ACTOR_UNOWNED] = TLY_READER_UNOWNED,
+                                                  [TLY_ACTOR_LOADING] = TLY_READER_LOADING,
+                                                  [TLY_ACTOR_SERVING] = TLY_READER_SERVING };
     Tally__RouterToActor *message;
     while ((message = zlist_pop (self->snapshots))) {
         uint32_t partition = message->snapshot->partition;
         tly_actor_partition_state_t state = partition < self->config.partition_count
-                                          ? self->partitions [partition].state
-                                          : TLY_ACTOR_UNOWNED;
+                                                ? self->partitions [partition].state
+                                                : TLY_ACTOR_UNOWNED;
         tly_reader_request (self->reader, message, states [state]);
     }
 }

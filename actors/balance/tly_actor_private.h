@@ -29,30 +29,30 @@ typedef struct {
     //  then the partition puts one draft per batch, so no draft can ever be
     //  accepted behind one the journal refused (after a lost ack, say).
     bool confirmed;
-    bool drafted;                       //  has a draft in the batch being formed
-    zlist_t *held;                      //  routes waiting for the catch-up, in order
+    bool drafted;   //  has a draft in the batch being formed
+    zlist_t *held;  //  routes waiting for the catch-up, in order
 } tly_actor_partition_t;
 
 struct _tly_actor_t {
     tly_actor_config_t config;
-    tly_ledger_t *ledger;               //  not owned
+    tly_ledger_t *ledger;  //  not owned
     tly_batch_t *batch;
     tly_catchup_t *catchup;
     tly_reader_t *reader;
     zsock_t *router;
     zsock_t *audit;
     tly_actor_partition_t *partitions;
-    uint64_t *assigned;                 //  scratch: epoch per partition in an assignment
-    zlist_t *ready;                     //  Tally__RouterToActor *, in arrival order
-    size_t held_count;                  //  routes held by all loading partitions
-    zlist_t *in_batch;                  //  the routes of the batch in flight, in order
-    zlist_t *backlog;                   //  Tally__AuditReply * reads that waited for the ledger
-    zlist_t *snapshots;                 //  Tally__RouterToActor * not yet looked at
-    Tally__RouterToActor *assignment;   //  newest assignment, applied between batches
-    uint64_t append_id;                 //  the batch in flight, 0 when none
+    uint64_t *assigned;                //  scratch: epoch per partition in an assignment
+    zlist_t *ready;                    //  Tally__RouterToActor *, in arrival order
+    size_t held_count;                 //  routes held by all loading partitions
+    zlist_t *in_batch;                 //  the routes of the batch in flight, in order
+    zlist_t *backlog;                  //  Tally__AuditReply * reads that waited for the ledger
+    zlist_t *snapshots;                //  Tally__RouterToActor * not yet looked at
+    Tally__RouterToActor *assignment;  //  newest assignment, applied between batches
+    uint64_t append_id;                //  the batch in flight, 0 when none
     uint64_t appends;
     int64_t append_deadline;
-    int64_t retry_at;                   //  after a failed batch start
+    int64_t retry_at;  //  after a failed batch start
     int64_t next_hello;
     int64_t router_heard;
     bool router_alive;

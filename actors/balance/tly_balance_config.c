@@ -18,26 +18,27 @@
 #define S_SNAPSHOT_MAX     1000000000
 
 //  Every default is inside the range its flag accepts.
-_Static_assert (TLY_LMDB_MAP_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= INT64_MAX,
-                "--map-size default");
-_Static_assert (TLY_HEARTBEAT_MS <= S_HEARTBEAT_MAX_MS, "--heartbeat-ms default");
-_Static_assert (TLY_HEARTBEAT_LIVENESS <= S_LIVENESS_MAX, "--liveness default");
-_Static_assert (TLY_ACTOR_AUDIT_TIMEOUT_MS <= S_TIMEOUT_MAX_MS, "--audit-timeout-ms default");
-_Static_assert (TLY_BUS_LEASE_MS <= S_LEASE_MAX_MS, "--snapshot-lease-ms default");
-_Static_assert (TLY_LEDGER_SNAPSHOT_EVERY <= S_SNAPSHOT_MAX, "--snapshot-every default");
+_Static_assert(TLY_LMDB_MAP_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= INT64_MAX,
+               "--map-size default");
+_Static_assert(TLY_HEARTBEAT_MS <= S_HEARTBEAT_MAX_MS, "--heartbeat-ms default");
+_Static_assert(TLY_HEARTBEAT_LIVENESS <= S_LIVENESS_MAX, "--liveness default");
+_Static_assert(TLY_ACTOR_AUDIT_TIMEOUT_MS <= S_TIMEOUT_MAX_MS, "--audit-timeout-ms default");
+_Static_assert(TLY_BUS_LEASE_MS <= S_LEASE_MAX_MS, "--snapshot-lease-ms default");
+_Static_assert(TLY_LEDGER_SNAPSHOT_EVERY <= S_SNAPSHOT_MAX, "--snapshot-every default");
 
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
+    fprintf (
+        out,
         "usage: " TLY_BALANCE_PROCESS " --data-dir DIR --name NAME [options]\n"
         "  --data-dir DIR          state directory (state in DIR/" TLY_BALANCE_STATE_SUBDIR
         "/NAME)\n"
         "  --name NAME             stable actor name, [A-Za-z0-9._-], 1..%d characters\n"
         "  --router ENDPOINT       router backend (default " TLY_ENDPOINT_ROUTER_BACKEND ")\n"
         "  --audit ENDPOINT        audit writer (default " TLY_ENDPOINT_AUDIT ")\n"
-        "  --bus ENDPOINT          update bus, the router's --bus-in (default "
-        TLY_ENDPOINT_BUS_IN ")\n"
+        "  --bus ENDPOINT          update bus, the router's --bus-in (default " TLY_ENDPOINT_BUS_IN
+        ")\n"
         "  --partitions N          partition count of the cluster (default %d)\n"
         "  --max-initial N         createAccount initialBalance limit (default %d)\n"
         "  --max-amount N          buy amount limit (default %lld)\n"
@@ -67,7 +68,7 @@ s_name_valid (const char *name)
     if (size == 0 || size > TLY_ACTOR_NAME_MAX || name [0] == '.')
         return false;
     return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
-        == size;
+           == size;
 }
 
 //  Checks what the flags left together and loads the worker's key.
@@ -85,14 +86,17 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
         return -1;
     }
     if (!s_name_valid (name)) {
-        fprintf (stderr, TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
-                 " starting with '.', got \"%s\"\n", TLY_ACTOR_NAME_MAX, name);
+        fprintf (stderr,
+                 TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
+                                     " starting with '.', got \"%s\"\n",
+                 TLY_ACTOR_NAME_MAX, name);
         return -1;
     }
     tly_account_t account;
     char error [256];
-    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", worker,
-                              worker_secret, &account, error, sizeof error) == -1) {
+    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", worker, worker_secret,
+                              &account, error, sizeof error)
+        == -1) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
         return -1;
     }
@@ -100,7 +104,8 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
     tly_account_id (account.sign_pk, config->worker_id);
     sodium_memzero (&account, sizeof account);
     if (snprintf (config->state_path, sizeof config->state_path, "%s/%s/%s", data_dir,
-                  TLY_BALANCE_STATE_SUBDIR, name) >= (int) sizeof config->state_path) {
+                  TLY_BALANCE_STATE_SUBDIR, name)
+        >= (int) sizeof config->state_path) {
         sodium_memzero (config->actor.worker_sk, sizeof config->actor.worker_sk);
         fprintf (stderr, TLY_BALANCE_PROCESS ": --data-dir is too long: \"%s\"\n", data_dir);
         return -1;
@@ -155,8 +160,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_LEVEL (&config->level),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_BALANCE_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE,
-                              flags, sizeof flags / sizeof flags [0] };
+    tly_flags_spec_t spec = { TLY_BALANCE_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE, flags,
+                              sizeof flags / sizeof flags [0] };
     int operand;
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
     if (parsed != TLY_FLAGS_RUN)
@@ -166,5 +171,6 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
                  argv [operand]);
         return TLY_FLAGS_USAGE;
     }
-    return s_finish (config, data_dir, worker, worker_secret) == 0? TLY_FLAGS_RUN: TLY_FLAGS_USAGE;
+    return s_finish (config, data_dir, worker, worker_secret) == 0 ? TLY_FLAGS_RUN
+                                                                   : TLY_FLAGS_USAGE;
 }

@@ -17,10 +17,10 @@
 #define TLY_BALANCE_PATH_MAX     4096
 
 typedef struct {
-    tly_actor_config_t actor;           //  worker_sk holds the worker's key: wipe it
-                                        //  (sodium_memzero) once the actor has it
-    char worker_id [TLY_ID_MAX];        //  the worker's account ID, for the log
-    char state_path [TLY_BALANCE_PATH_MAX];     //  DIR/balance/NAME
+    tly_actor_config_t actor;                //  worker_sk holds the worker's key: wipe it
+                                             //  (sodium_memzero) once the actor has it
+    char worker_id [TLY_ID_MAX];             //  the worker's account ID, for the log
+    char state_path [TLY_BALANCE_PATH_MAX];  //  DIR/balance/NAME
     tly_ledger_limits_t limits;
     size_t map_size;
     uint64_t snapshot_every;
@@ -28,7 +28,6 @@ typedef struct {
 } tly_balance_config_t;
 
 //  Fills config from argv and the environment; its strings point into argv.
-tly_flags_parsed_t tly_balance_config_parse (tly_balance_config_t *config, int argc,
-                                             char *argv []);
+tly_flags_parsed_t tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv []);
 
 #endif

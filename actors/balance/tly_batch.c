@@ -10,32 +10,32 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_ARENA_BLOCK  (1024 * 1024)
+#define S_ARENA_BLOCK (1024 * 1024)
 
 typedef struct {
     const Tally__Route *route;
     uint32_t partition;
-    Tally__ErrorCode error;             //  OK, or the answer for the whole route
-    Tally__MessageResult **results;     //  one per message, when error is OK
+    Tally__ErrorCode error;          //  OK, or the answer for the whole route
+    Tally__MessageResult **results;  //  one per message, when error is OK
     size_t n_results;
 } s_entry_t;
 
 struct _tly_batch_t {
-    tly_ledger_t *ledger;               //  not owned
+    tly_ledger_t *ledger;  //  not owned
     uint8_t worker_pk [TLY_KEY_BYTES];
     uint32_t partition_count;
-    tly_arena_t *arena;                 //  everything decided in this batch
-    s_entry_t *entries;                 //  TLY_ACTOR_BATCH_MAX
+    tly_arena_t *arena;  //  everything decided in this batch
+    s_entry_t *entries;  //  TLY_ACTOR_BATCH_MAX
     size_t size;
-    Tally__RecordDraft **drafts;        //  TLY_ACTOR_BATCH_MAX, in entry order
-    uint64_t **versions;                //  per draft: the version of each event
+    Tally__RecordDraft **drafts;  //  TLY_ACTOR_BATCH_MAX, in entry order
+    uint64_t **versions;          //  per draft: the version of each event
     size_t n_drafts;
-    size_t bytes;                       //  bound of the append so far
-    uint8_t *refused;                   //  per partition: did not commit
+    size_t bytes;      //  bound of the append so far
+    uint8_t *refused;  //  per partition: did not commit
     int64_t now_ms;
-    bool open;                          //  between begin and end/abandon
+    bool open;  //  between begin and end/abandon
     bool settled;
-    bool commit_pending;                //  settled all OK, not yet committed
+    bool commit_pending;  //  settled all OK, not yet committed
 };
 
 tly_batch_t *
@@ -102,20 +102,20 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     if (!route->envelope)
         return TALLY__ERROR_CODE__BAD_REQUEST;
     Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (self->arena),
-                                                        route->envelope->envelope.len,
-                                                        route->envelope->envelope.data);
+                                                         route->envelope->envelope.len,
+                                                         route->envelope->envelope.data);
     if (!envelope || envelope->sender.len != TLY_KEY_BYTES || envelope->n_messages == 0)
         return TALLY__ERROR_CODE__BAD_REQUEST;
     if (envelope->inbox.len != TLY_KEY_BYTES
-    ||  memcmp (envelope->inbox.data, self->worker_pk, TLY_KEY_BYTES) != 0)
+        || memcmp (envelope->inbox.data, self->worker_pk, TLY_KEY_BYTES) != 0)
         return TALLY__ERROR_CODE__UNKNOWN_INBOX;
     if (envelope->n_messages > TLY_BATCH_MAX)
         return TALLY__ERROR_CODE__BATCH_TOO_LARGE;
     tly_ledger_user_init (user, envelope->sender.data, self->partition_count);
     if (user->partition != route->partition)
         return TALLY__ERROR_CODE__BAD_REQUEST;
-    *bound = tally__signed_envelope__get_packed_size (route->envelope)
-           + TLY_BATCH_DRAFT_OVERHEAD + envelope->n_messages * TLY_BATCH_MESSAGE_BOUND;
+    *bound = tally__signed_envelope__get_packed_size (route->envelope) + TLY_BATCH_DRAFT_OVERHEAD
+             + envelope->n_messages * TLY_BATCH_MESSAGE_BOUND;
     if (*bound > TLY_BATCH_DRAFT_MAX)
         return TALLY__ERROR_CODE__FRAME_TOO_LARGE;
     *envelope_p = envelope;
@@ -137,7 +137,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     size_t bound = 0;
     Tally__ErrorCode error = s_check (self, route, &envelope, user, &bound);
     if (error == TALLY__ERROR_CODE__OK && self->size > 0
-    &&  self->bytes + bound > TLY_BATCH_APPEND_BUDGET)
+        && self->bytes + bound > TLY_BATCH_APPEND_BUDGET)
         return TLY_BATCH_FULL;
 
     s_entry_t *entry = &self->entries [self->size++];
@@ -173,7 +173,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     }
     entry->n_results = count;
     if (fresh == 0)
-        return TLY_BATCH_ADDED;         //  a resend: nothing new to journal
+        return TLY_BATCH_ADDED;  //  a resend: nothing new to journal
 
     Tally__RecordDraft *draft = tly_arena_alloc (self->arena, sizeof *draft);
     tally__record_draft__init (draft);
@@ -254,8 +254,8 @@ s_refuse_all (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg)
 //  Some drafts were refused: start again from the committed state and apply
 //  only what the journal accepted, with the replay path.
 static void
-s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply,
-                 tly_batch_refused_fn *refused, void *arg)
+s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_refused_fn *refused,
+                 void *arg)
 {
     tly_ledger_abort (self->ledger);
     if (tly_ledger_begin (self->ledger) == -1) {
@@ -276,15 +276,15 @@ s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply,
 }
 
 int
-tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
-                  tly_batch_refused_fn *refused, void *arg)
+tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_refused_fn *refused,
+                  void *arg)
 {
     assert (self);
     assert (self->open && !self->settled);
     assert (refused);
     if (self->n_drafts == 0) {
         assert (!reply);
-        tly_ledger_abort (self->ledger);        //  nothing was written
+        tly_ledger_abort (self->ledger);  //  nothing was written
         self->settled = true;
         return 0;
     }
@@ -298,8 +298,9 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
         const Tally__AppendStatus *status = reply->statuses [i];
         if (status->code == TALLY__ERROR_CODE__OK)
             continue;
-        tly_log (TLY_WARN, "append.refused", "partition=%" PRIu32 " partition_seq=%" PRIu64
-                 " epoch=%" PRIu64 " code=%s expected_partition_seq=%" PRIu64,
+        tly_log (TLY_WARN, "append.refused",
+                 "partition=%" PRIu32 " partition_seq=%" PRIu64 " epoch=%" PRIu64
+                 " code=%s expected_partition_seq=%" PRIu64,
                  self->drafts [i]->partition, self->drafts [i]->partition_seq,
                  self->drafts [i]->epoch, tly_error_name (status->code),
                  status->expected_partition_seq);
@@ -361,8 +362,8 @@ tly_batch_answer (tly_batch_t *self, void *router)
     size_t failed = 0;
     for (size_t i = 0; i < self->size; i++) {
         const s_entry_t *entry = &self->entries [i];
-        Tally__ErrorCode code = self->refused [entry->partition]
-                              ? TALLY__ERROR_CODE__NOT_OWNER : entry->error;
+        Tally__ErrorCode code = self->refused [entry->partition] ? TALLY__ERROR_CODE__NOT_OWNER
+                                                                 : entry->error;
         Tally__Error error = TALLY__ERROR__INIT;
         Tally__RouteReply reply = TALLY__ROUTE_REPLY__INIT;
         reply.route_id = entry->route->route_id;
@@ -370,8 +371,7 @@ tly_batch_answer (tly_batch_t *self, void *router)
             error.code = code;
             error.message = (char *) tly_error_default_message (code);
             reply.error = &error;
-        }
-        else {
+        } else {
             reply.n_results = entry->n_results;
             reply.results = entry->results;
         }

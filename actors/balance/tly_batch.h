@@ -28,26 +28,26 @@
 
 //  Upper bound of the journal draft of one message (result + event), and of
 //  a draft's own fields; the request is counted at its packed size.
-#define TLY_BATCH_MESSAGE_BOUND     640
-#define TLY_BATCH_DRAFT_OVERHEAD    128
+#define TLY_BATCH_MESSAGE_BOUND  640
+#define TLY_BATCH_DRAFT_OVERHEAD 128
 //  One draft must fit a journal record with room to spare (the writer caps
 //  records at half the hard frame limit, TLY_JOURNAL_RECORD_MAX in
 //  tly_limits.h); one append keeps half the hard limit as margin.
-#define TLY_BATCH_DRAFT_MAX         (TLY_FRAME_HARD_MAX / 4 - 1024)
-#define TLY_BATCH_APPEND_BUDGET     (TLY_FRAME_HARD_MAX / 2)
-_Static_assert (TLY_BATCH_DRAFT_MAX + 1024 <= TLY_JOURNAL_RECORD_MAX,
-                "a draft, and the fields its record adds around it, fit one journal record");
-_Static_assert (TLY_BATCH_DRAFT_MAX <= TLY_BATCH_APPEND_BUDGET
-             && TLY_BATCH_APPEND_BUDGET < TLY_FRAME_HARD_MAX,
-                "an append within the budget, or of one lone draft, fits one frame");
+#define TLY_BATCH_DRAFT_MAX      (TLY_FRAME_HARD_MAX / 4 - 1024)
+#define TLY_BATCH_APPEND_BUDGET  (TLY_FRAME_HARD_MAX / 2)
+_Static_assert(TLY_BATCH_DRAFT_MAX + 1024 <= TLY_JOURNAL_RECORD_MAX,
+               "a draft, and the fields its record adds around it, fit one journal record");
+_Static_assert(TLY_BATCH_DRAFT_MAX <= TLY_BATCH_APPEND_BUDGET
+                   && TLY_BATCH_APPEND_BUDGET < TLY_FRAME_HARD_MAX,
+               "an append within the budget, or of one lone draft, fits one frame");
 
 typedef struct _tly_batch_t tly_batch_t;
 
 //  What tly_batch_add did with a route.
 typedef enum {
-    TLY_BATCH_ADDED = 0,                //  taken (decided, or answered with an error)
-    TLY_BATCH_FULL = 1,                 //  not taken: the batch has no room for it
-    TLY_BATCH_ERROR = -1                //  storage failed: abandon the batch
+    TLY_BATCH_ADDED = 0,  //  taken (decided, or answered with an error)
+    TLY_BATCH_FULL = 1,   //  not taken: the batch has no room for it
+    TLY_BATCH_ERROR = -1  //  storage failed: abandon the batch
 } tly_batch_result_t;
 
 //  Called by settle once for each partition the batch could not commit:
@@ -64,7 +64,7 @@ void tly_batch_destroy (tly_batch_t **self_p);
 
 //  Starts an empty batch at now_ms: opens the ledger's transaction.
 //  Returns 0 or -1.
-int  tly_batch_begin (tly_batch_t *self, int64_t now_ms);
+int tly_batch_begin (tly_batch_t *self, int64_t now_ms);
 //  Decides route's envelope, in order, for a partition owned at epoch. A
 //  route that is malformed gets an error answer; one whose messages are all
 //  duplicates gets the first results and no draft. *drafted tells whether a
@@ -84,8 +84,8 @@ zframe_t *tly_batch_append (tly_batch_t *self, uint64_t request_id);
 //  applied again and committed. Calls refused for every partition that did
 //  not commit; their routes will be answered NOT_OWNER. Returns 0, or -1 when
 //  the reply does not match the request (nothing settled: abandon the batch).
-int  tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
-                       tly_batch_refused_fn *refused, void *arg);
+int tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
+                      tly_batch_refused_fn *refused, void *arg);
 //  After answer: commits what settle accepted to the state. The state is a
 //  cache of the journal, so answering first is safe and takes the commit
 //  (and any periodic state flush) off the round trip. If the commit fails,

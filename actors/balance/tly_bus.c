@@ -11,24 +11,24 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_PRUNE_MS     1000             //  how often expired leases are forgotten
-#define S_PRUNE_MAX    4096             //  entries forgotten per prune
-#define S_SUBSCRIBE    1
-#define S_UNSUBSCRIBE  0
+#define S_PRUNE_MS    1000  //  how often expired leases are forgotten
+#define S_PRUNE_MAX   4096  //  entries forgotten per prune
+#define S_SUBSCRIBE   1
+#define S_UNSUBSCRIBE 0
 
 typedef struct {
     bool subscribed;
-    int64_t lease_until;                //  monotonic ms; 0 when never leased
+    int64_t lease_until;  //  monotonic ms; 0 when never leased
 } s_interest_t;
 
 struct _tly_bus_t {
     zsock_t *sock;
     uint8_t sign_sk [TLY_SECRET_KEY_BYTES];
     int64_t lease_ms;
-    zhashx_t *topics;                   //  19-byte topic -> s_interest_t
-    size_t untracked;                   //  subscriptions past TLY_BUS_TOPICS_MAX
+    zhashx_t *topics;  //  19-byte topic -> s_interest_t
+    size_t untracked;  //  subscriptions past TLY_BUS_TOPICS_MAX
     int64_t prune_at;
-    uint8_t *buffer;                    //  packed ObjectState, reused
+    uint8_t *buffer;  //  packed ObjectState, reused
     size_t buffer_size;
     uint64_t dropped;
 };
@@ -100,8 +100,8 @@ tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
     zsock_set_sndhwm (self->sock, TLY_BUS_SEND_HWM);
     zsock_set_maxmsgsize (self->sock, TLY_FRAME_HARD_MAX);
     if (zsock_connect (self->sock, "%s", endpoint) == -1) {
-        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"",
-                 endpoint, zmq_strerror (zmq_errno ()));
+        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint,
+                 zmq_strerror (zmq_errno ()));
         tly_bus_destroy (&self);
     }
     return self;
@@ -154,8 +154,10 @@ s_subscribe (tly_bus_t *self, const uint8_t *topic)
         return;
     }
     if (self->untracked++ == 0)
-        tly_log (TLY_WARN, "bus.topics_full", "topics=%d hint=\"every object is published "
-                 "while subscriptions exceed the limit\"", TLY_BUS_TOPICS_MAX);
+        tly_log (TLY_WARN, "bus.topics_full",
+                 "topics=%d hint=\"every object is published "
+                 "while subscriptions exceed the limit\"",
+                 TLY_BUS_TOPICS_MAX);
 }
 
 static void
@@ -166,10 +168,8 @@ s_unsubscribe (tly_bus_t *self, const uint8_t *topic)
         interest->subscribed = false;
         if (interest->lease_until <= tly_mono_ms ())
             zhashx_delete (self->topics, topic);
-    }
-    else
-    if (self->untracked > 0)
-        self->untracked--;              //  one that did not fit
+    } else if (self->untracked > 0)
+        self->untracked--;  //  one that did not fit
 }
 
 void
@@ -187,7 +187,7 @@ tly_bus_on_socket (tly_bus_t *self)
         if (size == 1 && (message [0] == S_SUBSCRIBE || message [0] == S_UNSUBSCRIBE))
             continue;
         if (size != 1 + TLY_BUS_TOPIC_BYTES
-        ||  (message [0] != S_SUBSCRIBE && message [0] != S_UNSUBSCRIBE)) {
+            || (message [0] != S_SUBSCRIBE && message [0] != S_UNSUBSCRIBE)) {
             tly_log (TLY_DEBUG, "bus.bad_subscription", "size=%d", size);
             continue;
         }
@@ -274,11 +274,11 @@ tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
     tally__bus_object__pack (&bus, zmq_msg_data (&body));
     void *sock = zsock_resolve (self->sock);
     if (zmq_send (sock, topic, TLY_BUS_TOPIC_BYTES, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-    ||  zmq_msg_send (&body, sock, ZMQ_DONTWAIT) == -1) {
+        || zmq_msg_send (&body, sock, ZMQ_DONTWAIT) == -1) {
         zmq_msg_close (&body);
         if (self->dropped++ % 1000 == 0)
-            tly_log (TLY_WARN, "bus.send_failed", "dropped=%" PRIu64 " error=\"%s\"",
-                     self->dropped, zmq_strerror (zmq_errno ()));
+            tly_log (TLY_WARN, "bus.send_failed", "dropped=%" PRIu64 " error=\"%s\"", self->dropped,
+                     zmq_strerror (zmq_errno ()));
         return -1;
     }
     return 0;

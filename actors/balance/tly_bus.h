@@ -24,21 +24,22 @@
 #include "tly_limits.h"
 #include "tly_object_id.h"
 
-#define TLY_BUS_TOPIC_BYTES     TLY_OBJECT_KEY_BYTES    //  the raw bytes of an object ID
-#define TLY_BUS_SEND_HWM        100000  //  messages queued towards the router before drops
-#define TLY_BUS_LEASE_MS        60000   //  an object is published this long after its snapshot
-#define TLY_BUS_REQUESTER_MAX   32      //  bytes of SnapshotRequest.requester
+#define TLY_BUS_TOPIC_BYTES   TLY_OBJECT_KEY_BYTES  //  the raw bytes of an object ID
+#define TLY_BUS_SEND_HWM      100000  //  messages queued towards the router before drops
+#define TLY_BUS_LEASE_MS      60000   //  an object is published this long after its snapshot
+#define TLY_BUS_REQUESTER_MAX 32      //  bytes of SnapshotRequest.requester
 //  Topics tracked. Past this, every object counts as watched while the
 //  subscriptions that did not fit last (publishing too much is safe), and
 //  new leases are not kept (a gateway that misses an update resyncs).
-#define TLY_BUS_TOPICS_MAX      1000000
-#define TLY_BUS_DRAIN_MAX       1024    //  subscription messages read per turn
+#define TLY_BUS_TOPICS_MAX    1000000
+#define TLY_BUS_DRAIN_MAX     1024  //  subscription messages read per turn
 
 typedef struct _tly_bus_t tly_bus_t;
 
 //  Connects to endpoint; signs with the worker's sign_sk (libsodium form).
 //  Returns NULL on failure (logged).
-tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], int64_t lease_ms);
+tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
+                        int64_t lease_ms);
 void tly_bus_destroy (tly_bus_t **self_p);
 
 //  The socket to poll for subscription messages, and what to do when it is readable.
@@ -50,8 +51,8 @@ bool tly_bus_watched (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES]
 //  Signs state and publishes it on topic. With a requester (a snapshot, at
 //  most TLY_BUS_REQUESTER_MAX bytes) the topic is leased. Returns 0, or -1
 //  when the socket refused the message (logged).
-int  tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
-                      const Tally__ObjectState *state, const ProtobufCBinaryData *requester);
+int tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                     const Tally__ObjectState *state, const ProtobufCBinaryData *requester);
 //  Forgets expired leases.
 void tly_bus_tick (tly_bus_t *self);
 

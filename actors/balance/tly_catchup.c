@@ -11,34 +11,33 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_ARENA_BLOCK    (1024 * 1024)
+#define S_ARENA_BLOCK (1024 * 1024)
 //  A read's request_id carries its partition in the low bits (partitions are
 //  below TLY_PARTITIONS_MAX = 2^16), so a reply finds its partition at once.
-#define S_ID_SHIFT       16
-#define S_ID_MASK        ((UINT64_C (1) << S_ID_SHIFT) - 1)
+#define S_ID_SHIFT    16
+#define S_ID_MASK     ((UINT64_C (1) << S_ID_SHIFT) - 1)
 
 typedef struct {
     bool active;
-    uint64_t epoch;                     //  the claim
-    uint64_t read_id;                   //  read in flight, 0 when none
-    int64_t read_at;                    //  monotonic ms: send (or resend) the read
+    uint64_t epoch;    //  the claim
+    uint64_t read_id;  //  read in flight, 0 when none
+    int64_t read_at;   //  monotonic ms: send (or resend) the read
 } s_partition_t;
 
 struct _tly_catchup_t {
-    tly_ledger_t *ledger;               //  not owned
-    zsock_t *audit;                     //  not owned
+    tly_ledger_t *ledger;  //  not owned
+    zsock_t *audit;        //  not owned
     uint32_t partition_count;
     int64_t timeout_ms;
-    tly_arena_t *arena;                 //  one reply's records
+    tly_arena_t *arena;  //  one reply's records
     s_partition_t *partitions;
     size_t active;
-    int64_t next_at;                    //  earliest read_at of an active partition
+    int64_t next_at;  //  earliest read_at of an active partition
     uint64_t reads;
 };
 
 tly_catchup_t *
-tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count,
-                 int64_t timeout_ms)
+tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count, int64_t timeout_ms)
 {
     assert (ledger && audit);
     assert (partition_count > 0 && partition_count <= TLY_PARTITIONS_MAX);
@@ -130,10 +129,11 @@ s_send_read (tly_catchup_t *self, uint32_t partition)
     request.body_case = TALLY__AUDIT_REQUEST__BODY_READ;
     request.read = &read;
     if (tly_wire_send (self->audit, NULL, &request.base) == -1)
-        tly_log (TLY_WARN, "catchup.send_failed", "partition=%" PRIu32 " error=\"%s\"",
-                 partition, zmq_strerror (zmq_errno ()));
-    tly_log (TLY_DEBUG, "catchup.read", "partition=%" PRIu32 " epoch=%" PRIu64
-             " after_partition_seq=%" PRIu64, partition, part->epoch, applied);
+        tly_log (TLY_WARN, "catchup.send_failed", "partition=%" PRIu32 " error=\"%s\"", partition,
+                 zmq_strerror (zmq_errno ()));
+    tly_log (TLY_DEBUG, "catchup.read",
+             "partition=%" PRIu32 " epoch=%" PRIu64 " after_partition_seq=%" PRIu64, partition,
+             part->epoch, applied);
 }
 
 void
@@ -165,7 +165,8 @@ tly_catchup_next (tly_catchup_t *self)
 static int
 s_bad (uint32_t partition, const char *reason)
 {
-    tly_log (TLY_ERROR, "catchup.failed", "partition=%" PRIu32 " reason=\"%s\" "
+    tly_log (TLY_ERROR, "catchup.failed",
+             "partition=%" PRIu32 " reason=\"%s\" "
              "hint=\"if the journal was reset, delete this actor's state directory\"",
              partition, reason);
     return -1;
@@ -186,12 +187,13 @@ s_apply (tly_catchup_t *self, uint32_t partition, const Tally__ReadReply *read)
         const Tally__StoredRecord *stored = read->records [i];
         uint8_t hash [TLY_HASH_BYTES];
         tly_record_hash (stored->body.data, stored->body.len, hash);
-        if (stored->hash.len != TLY_HASH_BYTES || memcmp (hash, stored->hash.data, TLY_HASH_BYTES)) {
+        if (stored->hash.len != TLY_HASH_BYTES
+            || memcmp (hash, stored->hash.data, TLY_HASH_BYTES)) {
             bad = "record hash does not match its body";
             break;
         }
         Tally__RecordBody *body = tally__record_body__unpack (tly_arena_allocator (self->arena),
-                                                             stored->body.len, stored->body.data);
+                                                              stored->body.len, stored->body.data);
         if (!body || !body->draft || body->draft->partition != partition) {
             bad = "record is not a draft of this partition";
             break;
@@ -227,14 +229,14 @@ tly_catchup_on_reply (tly_catchup_t *self, const Tally__ReadReply *read, uint32_
     part->read_id = 0;
     Tally__ErrorCode code = read->error ? read->error->code : TALLY__ERROR_CODE__OK;
     if (code == TALLY__ERROR_CODE__STALE_EPOCH) {
-        tly_log (TLY_WARN, "partition.fenced", "partition=%" PRIu32 " epoch=%" PRIu64,
-                 partition, part->epoch);
+        tly_log (TLY_WARN, "partition.fenced", "partition=%" PRIu32 " epoch=%" PRIu64, partition,
+                 part->epoch);
         s_end (self, part);
         return TLY_CATCHUP_FENCED;
     }
     if (code != TALLY__ERROR_CODE__OK) {
-        tly_log (TLY_WARN, "catchup.refused", "partition=%" PRIu32 " code=%s",
-                 partition, tly_error_name (code));
+        tly_log (TLY_WARN, "catchup.refused", "partition=%" PRIu32 " code=%s", partition,
+                 tly_error_name (code));
         s_due (self, part, tly_mono_ms () + self->timeout_ms);
         return TLY_CATCHUP_PENDING;
     }

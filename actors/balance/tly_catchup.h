@@ -22,10 +22,10 @@
 #include "tly_ledger.h"
 
 typedef enum {
-    TLY_CATCHUP_PENDING,                //  more to read, or a retry is due later
-    TLY_CATCHUP_DONE,                   //  read to the end: the partition may be served
-    TLY_CATCHUP_FENCED,                 //  a newer owner holds the partition
-    TLY_CATCHUP_IGNORED                 //  a late or unknown reply
+    TLY_CATCHUP_PENDING,  //  more to read, or a retry is due later
+    TLY_CATCHUP_DONE,     //  read to the end: the partition may be served
+    TLY_CATCHUP_FENCED,   //  a newer owner holds the partition
+    TLY_CATCHUP_IGNORED   //  a late or unknown reply
 } tly_catchup_status_t;
 
 typedef struct _tly_catchup_t tly_catchup_t;

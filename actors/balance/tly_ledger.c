@@ -20,16 +20,17 @@ struct _tly_ledger_t {
     tly_store_t *store;
     tly_ledger_limits_t limits;
     bool read_only;
-    uint64_t snapshot_every;            //  applied records between flushes to disk
-    uint64_t pending;                   //  records in the open transaction
-    uint64_t unflushed;                 //  records committed since the last flush
+    uint64_t snapshot_every;  //  applied records between flushes to disk
+    uint64_t pending;         //  records in the open transaction
+    uint64_t unflushed;       //  records committed since the last flush
 };
 
 static int
 s_bad_record (const Tally__RecordDraft *draft, const char *reason)
 {
-    tly_log (TLY_ERROR, "ledger.bad_record", "partition=%" PRIu32 " partition_seq=%" PRIu64
-             " reason=\"%s\"", draft->partition, draft->partition_seq, reason);
+    tly_log (TLY_ERROR, "ledger.bad_record",
+             "partition=%" PRIu32 " partition_seq=%" PRIu64 " reason=\"%s\"", draft->partition,
+             draft->partition_seq, reason);
     return -1;
 }
 
@@ -69,7 +70,7 @@ s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
     state->last_updated = record->timestamp;
     state->purchases++;
     if (tly_store_put_account (self->store, user, state) == -1
-    ||  tly_store_put_purchase (self->store, record) == -1)
+        || tly_store_put_purchase (self->store, record) == -1)
         return -1;
     return tly_store_put_log (self->store, user, state->purchases, record->id);
 }
@@ -137,7 +138,8 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         state.last_updated = now_ms;
         state.created = now_ms;
         if (s_create_account (self, user->pk, user->partition, state.balance_id, state.balance,
-                              now_ms) == -1)
+                              now_ms)
+            == -1)
             return -1;
         Tally__AccountCreated *created = tly_arena_alloc (arena, sizeof *created);
         tally__account_created__init (created);
@@ -246,7 +248,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     memcpy (key + TLY_KEY_BYTES, message->message_id.data, TLY_MESSAGE_ID_BYTES);
     tly_store_lookup_t found = tly_store_result (self->store, key, arena, result_p);
     if (found == TLY_STORE_FOUND)
-        return TLY_LEDGER_DUPLICATE;    //  answered with the first result
+        return TLY_LEDGER_DUPLICATE;  //  answered with the first result
     if (found == TLY_STORE_ERROR)
         return TLY_LEDGER_ERROR;
 
@@ -254,10 +256,9 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     uint64_t version = 0;
     int rc = 0;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT)
-        rc = s_execute_create (self, user, message->create_account, now_ms, arena, result,
-                               &event, &version);
-    else
-    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY)
+        rc = s_execute_create (self, user, message->create_account, now_ms, arena, result, &event,
+                               &version);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY)
         rc = s_execute_buy (self, user, message, now_ms, arena, result, &event, &version);
     else
         s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
@@ -272,8 +273,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
 }
 
 int
-tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
-                    uint64_t *partition_seq)
+tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch, uint64_t *partition_seq)
 {
     assert (self);
     assert (tly_store_in_txn (self->store));
@@ -296,7 +296,7 @@ s_apply_created (tly_ledger_t *self, const Tally__RecordDraft *draft,
     uint8_t key [TLY_STORE_OBJECT_BYTES], derived [TLY_STORE_OBJECT_BYTES];
     tly_user_object_key (TLY_OBJ_BALANCE, created->user.data, draft->partition, derived);
     if (tly_object_key_parse (created->balance_id, key) == -1
-    ||  memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
+        || memcmp (key, derived, sizeof key) != 0 || created->initial_balance < 0)
         return s_bad_record (draft, "malformed AccountCreated");
     tly_account_state_t state;
     tly_store_lookup_t found = tly_store_account (self->store, created->user.data, &state);
@@ -315,8 +315,8 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
     tly_object_kind_t kind;
     uint32_t partition;
     if (!recorded->purchase_id || !recorded->item_id
-    ||  tly_object_id_parse (recorded->purchase_id, &kind, &partition, NULL) == -1
-    ||  kind != TLY_OBJ_PURCHASE || partition != draft->partition)
+        || tly_object_id_parse (recorded->purchase_id, &kind, &partition, NULL) == -1
+        || kind != TLY_OBJ_PURCHASE || partition != draft->partition)
         return s_bad_record (draft, "malformed PurchaseRecorded");
     tly_account_state_t state;
     tly_store_lookup_t found = tly_store_account (self->store, recorded->user.data, &state);
@@ -324,8 +324,8 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
         return -1;
     int64_t expected;
     if (found == TLY_STORE_ABSENT || recorded->amount <= 0
-    ||  __builtin_sub_overflow (state.balance, recorded->amount, &expected)
-    ||  expected < 0 || expected != recorded->balance_after)
+        || __builtin_sub_overflow (state.balance, recorded->amount, &expected) || expected < 0
+        || expected != recorded->balance_after)
         return s_bad_record (draft, "PurchaseRecorded does not follow the balance");
     char user_id [TLY_ID_MAX];
     tly_account_id (recorded->user.data, user_id);
@@ -347,8 +347,7 @@ s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally_
     const ProtobufCBinaryData *user = NULL;
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
         user = &event->account_created->user;
-    else
-    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
+    else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
         user = &event->purchase_recorded->user;
     else
         return s_bad_record (draft, "unknown event");
@@ -376,9 +375,8 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
         return s_bad_record (draft, "partition_seq is not the next one");
     if (!draft->request)
         return s_bad_record (draft, "no request");
-    Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (arena),
-                                                        draft->request->envelope.len,
-                                                        draft->request->envelope.data);
+    Tally__Envelope *envelope = tally__envelope__unpack (
+        tly_arena_allocator (arena), draft->request->envelope.len, draft->request->envelope.data);
     if (!envelope || envelope->sender.len != TLY_KEY_BYTES)
         return s_bad_record (draft, "request does not decode");
     for (size_t i = 0; i < draft->n_events; i++)
@@ -394,8 +392,8 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
         if (tly_store_put_result (self->store, key, result, true) == -1)
             return TLY_LEDGER_ERROR;
     }
-    if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq,
-                                draft->epoch) == -1)
+    if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq, draft->epoch)
+        == -1)
         return TLY_LEDGER_ERROR;
     self->pending++;
     return TLY_LEDGER_APPLIED;
@@ -404,8 +402,7 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
 //  ---------------------------------------------------------------- reads
 
 int
-tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq,
-                     uint64_t *epoch)
+tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq, uint64_t *epoch)
 {
     assert (self);
     assert (partition < self->limits.partition_count);
@@ -511,7 +508,8 @@ tly_ledger_new_reader (const char *path)
         return NULL;
     //  A reader decides nothing: the limits only bound the partitions asked.
     self->limits = (tly_ledger_limits_t) { .partition_count = TLY_PARTITIONS_MAX,
-                                           .initial_max = 0, .amount_max = 1 };
+                                           .initial_max = 0,
+                                           .amount_max = 1 };
     self->read_only = true;
     self->store = tly_store_new_reader (path);
     if (!self->store)
@@ -577,9 +575,9 @@ tly_ledger_commit (tly_ledger_t *self)
         return 0;
     int64_t start = tly_mono_ms ();
     if (tly_store_sync (self->store) == -1)
-        return 0;                       //  the commit stands; the next flush may work
-    tly_log (TLY_DEBUG, "ledger.flushed", "records=%" PRIu64 " ms=%" PRId64,
-             self->unflushed, tly_mono_ms () - start);
+        return 0;  //  the commit stands; the next flush may work
+    tly_log (TLY_DEBUG, "ledger.flushed", "records=%" PRIu64 " ms=%" PRId64, self->unflushed,
+             tly_mono_ms () - start);
     self->unflushed = 0;
     return 0;
 }

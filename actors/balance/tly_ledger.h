@@ -44,35 +44,34 @@ typedef struct _tly_ledger_t tly_ledger_t;
 
 typedef struct {
     uint32_t partition_count;
-    int64_t initial_max;                //  createAccount initialBalance limit
-    int64_t amount_max;                 //  buy amount limit
+    int64_t initial_max;  //  createAccount initialBalance limit
+    int64_t amount_max;   //  buy amount limit
 } tly_ledger_limits_t;
 
 //  What execute and apply did with a message or a record.
 typedef enum {
-    TLY_LEDGER_APPLIED = 0,             //  new: its effects are written
-    TLY_LEDGER_DUPLICATE = 1,           //  seen before: nothing changed
-    TLY_LEDGER_ERROR = -1               //  logged; abort the transaction
+    TLY_LEDGER_APPLIED = 0,    //  new: its effects are written
+    TLY_LEDGER_DUPLICATE = 1,  //  seen before: nothing changed
+    TLY_LEDGER_ERROR = -1      //  logged; abort the transaction
 } tly_ledger_result_t;
 
 //  An envelope's sender, resolved once per envelope.
 typedef struct {
     uint8_t pk [TLY_KEY_BYTES];
-    char id [TLY_ID_MAX];               //  co_z...
+    char id [TLY_ID_MAX];  //  co_z...
     uint32_t partition;
 } tly_ledger_user_t;
 
 
 //  Fills the ID and partition of the user with public key pk.
 void tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
-                      uint32_t partition_count);
+                           uint32_t partition_count);
 
-#define TLY_LEDGER_SNAPSHOT_EVERY   10000   //  applied records between flushes to disk
+#define TLY_LEDGER_SNAPSHOT_EVERY 10000  //  applied records between flushes to disk
 
 //  Opens (creating the directory and the environment if needed) the state in
 //  path and takes an exclusive lock on it. Returns NULL on failure (logged).
-tly_ledger_t *tly_ledger_new (const char *path, size_t map_size,
-                              const tly_ledger_limits_t *limits);
+tly_ledger_t *tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *limits);
 //  Opens the state in path (DIR/balance/NAME, as tly_ledger_new takes it)
 //  read-only and without the lock: usable beside a live actor. Only reads
 //  are allowed; every partition below TLY_PARTITIONS_MAX may be asked.
@@ -87,8 +86,8 @@ bool tly_ledger_corrupt (tly_ledger_t *self);
 
 //  One write transaction at a time. Return 0 or -1 (logged); a failed commit
 //  discards the transaction.
-int  tly_ledger_begin (tly_ledger_t *self);
-int  tly_ledger_commit (tly_ledger_t *self);
+int tly_ledger_begin (tly_ledger_t *self);
+int tly_ledger_commit (tly_ledger_t *self);
 void tly_ledger_abort (tly_ledger_t *self);
 bool tly_ledger_in_txn (tly_ledger_t *self);
 
@@ -105,8 +104,8 @@ tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_use
                                         Tally__Event **event_p, uint64_t *version_p);
 //  Takes the next partition_seq of partition for a new draft and records
 //  epoch, in the open transaction. Returns 0 or -1.
-int  tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
-                         uint64_t *partition_seq);
+int tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
+                        uint64_t *partition_seq);
 //  Replays one journal record in the open transaction: its events, its
 //  results (for dedupe) and the partition's progress. Returns APPLIED,
 //  DUPLICATE for a record at or below the applied partition_seq (nothing
@@ -118,20 +117,19 @@ tly_ledger_result_t tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDra
 //  Reads see the open transaction, or a fresh read transaction; between
 //  read_begin and read_end they see the last committed state, also while a
 //  write transaction is open (a batch awaiting its journal ack).
-int  tly_ledger_read_begin (tly_ledger_t *self);
+int tly_ledger_read_begin (tly_ledger_t *self);
 void tly_ledger_read_end (tly_ledger_t *self);
 //  The partition's applied partition_seq and epoch (0, 0 when untouched).
-int  tly_ledger_progress (tly_ledger_t *self, uint32_t partition,
-                          uint64_t *applied_seq, uint64_t *epoch);
+int tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq,
+                         uint64_t *epoch);
 //  The user's state: FOUND, ABSENT when the user has no account, or ERROR.
 tly_store_lookup_t tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                                        tly_account_state_t *state);
 //  Calls fn for every account, in key order, as long as fn returns
 //  TLY_STORE_WALK_NEXT. Returns 0 (all seen, or fn stopped) or -1.
-int  tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg);
+int tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg);
 //  Returns the purchase with object ID id (in arena), or NULL.
-Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id,
-                                            tly_arena_t *arena);
+Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena);
 //  The user whose balance, root or purchase log has object ID id: FOUND,
 //  ABSENT (also when id is not an object ID), or ERROR.
 tly_store_lookup_t tly_ledger_owner (tly_ledger_t *self, const char *id,
@@ -139,8 +137,8 @@ tly_store_lookup_t tly_ledger_owner (tly_ledger_t *self, const char *id,
 //  The user's purchases numbered first, first + 1, ... (1 is the first ever;
 //  at most max, oldest first) into records, in arena; *count says how many.
 //  Returns 0 or -1.
-int  tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
-                           uint64_t first, size_t max, tly_arena_t *arena,
-                           Tally__PurchaseRecord **records, size_t *count);
+int tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                          size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
+                          size_t *count);
 
 #endif

@@ -10,7 +10,7 @@
 #include "tly_log.h"
 
 struct _tly_objects_t {
-    tly_ledger_t *ledger;               //  not owned
+    tly_ledger_t *ledger;  //  not owned
     uint8_t worker [TLY_KEY_BYTES];
     char worker_id [TLY_ID_MAX];
     char service_id [TLY_ID_MAX];
@@ -93,9 +93,10 @@ s_user_group (tly_objects_t *self, tly_object_kind_t kind, uint32_t partition,
               const uint8_t user [TLY_KEY_BYTES], tly_arena_t *arena)
 {
     const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE_GROUP
-                      : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT_GROUP : TLY_LABEL_GROUP;
+                        : kind == TLY_OBJ_ROOT  ? TLY_LABEL_ROOT_GROUP
+                                                : TLY_LABEL_GROUP;
     assert (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
-         || kind == TLY_OBJ_PURCHASE);
+            || kind == TLY_OBJ_PURCHASE);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_derived_key (TLY_OBJ_GROUP, partition, label, user, NULL, key);
     Tally__Role role = kind == TLY_OBJ_ROOT ? TALLY__ROLE__WRITER : TALLY__ROLE__READER;
@@ -176,9 +177,9 @@ tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
         if (member->role == TALLY__ROLE__NO_ROLE)
             continue;
         if (member->account.len == 0)
-            return true;                //  everyone
+            return true;  //  everyone
         if (member->account.len == TLY_KEY_BYTES
-        &&  memcmp (member->account.data, reader, TLY_KEY_BYTES) == 0)
+            && memcmp (member->account.data, reader, TLY_KEY_BYTES) == 0)
             return true;
     }
     return false;
@@ -211,29 +212,28 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
     if (kind == TLY_OBJ_BALANCE) {
         state = s_state (id, version, account.last_updated, group, arena);
         s_set_balance (state, user_id, account.balance, account.last_updated, arena);
-    }
-    else
-    if (kind == TLY_OBJ_ROOT) {
+    } else if (kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
         tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         state = s_state (id, 1, account.created, group, arena);
         s_set_root (state, user_id, tly_arena_strdup (arena, account.balance_id), s_id (arena, key),
                     arena);
-    }
-    else {
+    } else {
         assert (kind == TLY_OBJ_PURCHASE_LOG);
         uint64_t first = account.purchases > TLY_OBJECTS_LOG_WINDOW
-                       ? account.purchases - TLY_OBJECTS_LOG_WINDOW + 1 : 1;
+                             ? account.purchases - TLY_OBJECTS_LOG_WINDOW + 1
+                             : 1;
         Tally__PurchaseRecord **records = tly_arena_alloc (
             arena, TLY_OBJECTS_LOG_WINDOW * sizeof (Tally__PurchaseRecord *));
         size_t count = 0;
         if (account.purchases > 0
-        &&  tly_ledger_purchases (self->ledger, user, first, TLY_OBJECTS_LOG_WINDOW, arena,
-                                  records, &count) == -1)
+            && tly_ledger_purchases (self->ledger, user, first, TLY_OBJECTS_LOG_WINDOW, arena,
+                                     records, &count)
+                   == -1)
             return TALLY__ERROR_CODE__INTERNAL;
         if (count != account.purchases - first + 1 && account.purchases > 0) {
-            tly_log (TLY_ERROR, "objects.log_short", "object_id=%s purchases=%" PRIu64
-                     " found=%zu", object_id, account.purchases, count);
+            tly_log (TLY_ERROR, "objects.log_short", "object_id=%s purchases=%" PRIu64 " found=%zu",
+                     object_id, account.purchases, count);
             return TALLY__ERROR_CODE__INTERNAL;
         }
         state = s_state (id, version, account.last_updated, group, arena);
@@ -296,7 +296,7 @@ tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t parti
     tly_object_kind_t kind;
     uint32_t id_partition;
     if (!object_id || tly_object_id_parse (object_id, &kind, &id_partition, NULL) == -1
-    ||  id_partition != partition)
+        || id_partition != partition)
         return TALLY__ERROR_CODE__NOT_FOUND;
     if (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG)
         return s_user_object (self, object_id, kind, partition, reader, arena, state_p);
@@ -314,9 +314,8 @@ tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                   tly_object_ref_t refs [TLY_OBJECTS_REFS])
 {
     assert (user && refs);
-    static const tly_object_kind_t kinds [TLY_OBJECTS_REFS] = {
-        TLY_OBJ_ROOT, TLY_OBJ_BALANCE, TLY_OBJ_PURCHASE_LOG
-    };
+    static const tly_object_kind_t kinds [TLY_OBJECTS_REFS] = { TLY_OBJ_ROOT, TLY_OBJ_BALANCE,
+                                                                TLY_OBJ_PURCHASE_LOG };
     for (size_t i = 0; i < TLY_OBJECTS_REFS; i++) {
         refs [i].kind = kinds [i];
         tly_user_object_key (kinds [i], user, partition, refs [i].key);
@@ -330,7 +329,7 @@ tly_objects_changes (const Tally__Event *event, const tly_object_ref_t *ref)
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
         return true;
     assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
-    return ref->kind != TLY_OBJ_ROOT;   //  the root never changes
+    return ref->kind != TLY_OBJ_ROOT;  //  the root never changes
 }
 
 static Tally__ObjectState *
@@ -344,13 +343,11 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
                                          arena);
     if (ref->kind == TLY_OBJ_BALANCE)
         s_set_balance (state, user_id, created->initial_balance, created->timestamp, arena);
-    else
-    if (ref->kind == TLY_OBJ_ROOT) {
+    else if (ref->kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
         tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
-    }
-    else
+    } else
         s_set_log (state, user_id, 0, NULL, 0, arena);
     return state;
 }

@@ -31,9 +31,9 @@
 #include "tly_store.h"
 
 //  Records in a PurchaseLog snapshot: the latest ones.
-#define TLY_OBJECTS_LOG_WINDOW   100
+#define TLY_OBJECTS_LOG_WINDOW 100
 //  Objects events change: a user's root, balance and purchase log.
-#define TLY_OBJECTS_REFS         3
+#define TLY_OBJECTS_REFS       3
 
 //  One object events change: its kind and its 19 ID bytes (the bus topic).
 typedef struct {

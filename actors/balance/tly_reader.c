@@ -12,16 +12,16 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_ARENA_BLOCK  (64 * 1024)
+#define S_ARENA_BLOCK (64 * 1024)
 
 struct _tly_reader_t {
-    tly_ledger_t *ledger;               //  not owned
-    void *router;                       //  not owned
+    tly_ledger_t *ledger;  //  not owned
+    void *router;          //  not owned
     uint32_t partition_count;
     tly_bus_t *bus;
     tly_objects_t *objects;
-    tly_arena_t *arena;                 //  one snapshot's or one draft's objects
-    zlist_t **held;                     //  per partition: requests waiting for its catch-up
+    tly_arena_t *arena;  //  one snapshot's or one draft's objects
+    zlist_t **held;      //  per partition: requests waiting for its catch-up
     size_t held_count;
 };
 
@@ -102,8 +102,7 @@ s_answer (tly_reader_t *self, Tally__RouterToActor *message, Tally__ErrorCode co
         error.code = code;
         error.message = (char *) tly_error_default_message (code);
         reply.error = &error;
-    }
-    else
+    } else
         reply.version = version;
     Tally__ActorToRouter answer = TALLY__ACTOR_TO_ROUTER__INIT;
     answer.body_case = TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT;
@@ -140,9 +139,10 @@ s_serve (tly_reader_t *self, Tally__RouterToActor *message)
         if (tly_bus_publish (self->bus, topic, state, &request->requester) == -1)
             code = TALLY__ERROR_CODE__UNAVAILABLE;
     }
-    tly_log (TLY_DEBUG, "snapshot", "snapshot_id=%" PRIu64 " partition=%" PRIu32
-             " object_id=%s code=%s version=%" PRIu64, request->snapshot_id, request->partition,
-             request->object_id, tly_error_name (code), version);
+    tly_log (TLY_DEBUG, "snapshot",
+             "snapshot_id=%" PRIu64 " partition=%" PRIu32 " object_id=%s code=%s version=%" PRIu64,
+             request->snapshot_id, request->partition, request->object_id, tly_error_name (code),
+             version);
     s_answer (self, message, code, version);
 }
 
@@ -158,14 +158,12 @@ tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message, tly_reade
     }
     if (state == TLY_READER_SERVING)
         s_serve (self, message);
-    else
-    if (state == TLY_READER_LOADING && self->held_count < TLY_READER_HELD_MAX) {
+    else if (state == TLY_READER_LOADING && self->held_count < TLY_READER_HELD_MAX) {
         if (!self->held [partition])
             self->held [partition] = zlist_new ();
         zlist_append (self->held [partition], message);
         self->held_count++;
-    }
-    else
+    } else
         s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, 0);
 }
 
@@ -196,8 +194,8 @@ static const uint8_t *
 s_user (const Tally__Event *event)
 {
     const ProtobufCBinaryData *user = event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
-                                    ? &event->account_created->user
-                                    : &event->purchase_recorded->user;
+                                          ? &event->account_created->user
+                                          : &event->purchase_recorded->user;
     assert (user->len == TLY_KEY_BYTES);
     return user->data;
 }
@@ -207,7 +205,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
 {
     assert (self && batch);
     if (tly_bus_idle (self->bus))
-        return;                         //  nobody watches: nothing to sign
+        return;  //  nobody watches: nothing to sign
     for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)

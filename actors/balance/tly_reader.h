@@ -28,7 +28,7 @@
 
 //  Snapshot requests held by loading partitions together; beyond, they are
 //  answered NOT_OWNER (the router retries).
-#define TLY_READER_HELD_MAX   4096
+#define TLY_READER_HELD_MAX 4096
 
 typedef enum {
     TLY_READER_UNOWNED,
@@ -37,9 +37,9 @@ typedef enum {
 } tly_reader_state_t;
 
 typedef struct {
-    const char *bus_endpoint;           //  the router's XSUB
-    uint8_t worker_sk [TLY_SECRET_KEY_BYTES];             //  libsodium form: seed | public key
-    int64_t lease_ms;                   //  publish this long after a snapshot
+    const char *bus_endpoint;                  //  the router's XSUB
+    uint8_t worker_sk [TLY_SECRET_KEY_BYTES];  //  libsodium form: seed | public key
+    int64_t lease_ms;                          //  publish this long after a snapshot
     uint32_t partition_count;
 } tly_reader_config_t;
 

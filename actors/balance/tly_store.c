@@ -15,20 +15,20 @@
 #include "tly_log.h"
 #include "tly_wire.h"
 
-#define S_LOCK_FILE       "actor.lock"
-#define S_CORRUPT_FILE    "corrupt"     //  LMDB reported corruption: rebuild at next start
-#define S_TABLES          7
-#define S_SCHEMA_KEY      "schema"
+#define S_LOCK_FILE    "actor.lock"
+#define S_CORRUPT_FILE "corrupt"  //  LMDB reported corruption: rebuild at next start
+#define S_TABLES       7
+#define S_SCHEMA_KEY   "schema"
 //  The layout of the tables. 1 was the write path alone (no meta table);
 //  a state of another layout is moved aside and rebuilt from the journal.
-#define S_SCHEMA          2
+#define S_SCHEMA       2
 
 //  LMDB errors that mean the files are not a sound environment.
 static bool
 s_corruption (int rc)
 {
     return rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND
-        || rc == MDB_VERSION_MISMATCH || rc == MDB_INCOMPATIBLE;
+           || rc == MDB_VERSION_MISMATCH || rc == MDB_INCOMPATIBLE;
 }
 
 static void
@@ -47,12 +47,14 @@ s_mark_corrupt (tly_store_t *self)
 int
 tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc)
 {
-    tly_log (TLY_ERROR, "store.lmdb", "path=%s op=\"%s\" error=\"%s\"",
-             self->path, operation, mdb_strerror (rc));
+    tly_log (TLY_ERROR, "store.lmdb", "path=%s op=\"%s\" error=\"%s\"", self->path, operation,
+             mdb_strerror (rc));
     //  While opening, the caller decides what an unsound state means.
     if (s_corruption (rc) && self->ready) {
-        tly_log (TLY_ERROR, "store.corrupt", "path=%s hint=\"the state is rebuilt from the "
-                 "journal at the next start\"", self->path);
+        tly_log (TLY_ERROR, "store.corrupt",
+                 "path=%s hint=\"the state is rebuilt from the "
+                 "journal at the next start\"",
+                 self->path);
         s_mark_corrupt (self);
     }
     return -1;
@@ -119,12 +121,10 @@ s_open_tables (tly_store_t *self, MDB_txn *txn, unsigned flags)
     struct {
         const char *name;
         MDB_dbi *dbi;
-    } tables [S_TABLES] = {
-        { "accounts", &self->accounts }, { "purchases", &self->purchases },
-        { "log", &self->log }, { "owners", &self->owners },
-        { "dedupe", &self->dedupe }, { "partitions", &self->partitions },
-        { "meta", &self->meta }
-    };
+    } tables [S_TABLES] = { { "accounts", &self->accounts }, { "purchases", &self->purchases },
+                            { "log", &self->log },           { "owners", &self->owners },
+                            { "dedupe", &self->dedupe },     { "partitions", &self->partitions },
+                            { "meta", &self->meta } };
     for (size_t i = 0; i < S_TABLES; i++) {
         int rc = mdb_dbi_open (txn, tables [i].name, flags, tables [i].dbi);
         if (rc)
@@ -144,11 +144,12 @@ s_check_schema (tly_store_t *self, MDB_txn *txn, bool *stale)
     if (rc == 0) {
         const uint8_t *data = value.mv_data;
         uint32_t schema = value.mv_size == 4 ? (uint32_t) data [0] << 24 | (uint32_t) data [1] << 16
-                                             | (uint32_t) data [2] << 8 | data [3] : 0;
+                                                   | (uint32_t) data [2] << 8 | data [3]
+                                             : 0;
         if (schema == S_SCHEMA)
             return 0;
-        tly_log (TLY_WARN, "store.schema", "path=%s schema=%" PRIu32 " expected=%d",
-                 self->path, schema, S_SCHEMA);
+        tly_log (TLY_WARN, "store.schema", "path=%s schema=%" PRIu32 " expected=%d", self->path,
+                 schema, S_SCHEMA);
         *stale = true;
         return -1;
     }
@@ -275,8 +276,10 @@ s_move_aside (tly_store_t *self)
                  strerror (errno));
         return -1;
     }
-    tly_log (TLY_WARN, "store.moved_aside", "path=%s to=%s hint=\"starting empty; catch-up "
-             "rebuilds the state from the journal\"", self->path, aside);
+    tly_log (TLY_WARN, "store.moved_aside",
+             "path=%s to=%s hint=\"starting empty; catch-up "
+             "rebuilds the state from the journal\"",
+             self->path, aside);
     return 0;
 }
 

@@ -33,15 +33,15 @@
 #include "tly_object_id.h"
 #include "tly_limits.h"
 
-#define TLY_STORE_DEDUPE_KEY_BYTES  (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)
-#define TLY_STORE_OBJECT_BYTES      TLY_OBJECT_KEY_BYTES
+#define TLY_STORE_DEDUPE_KEY_BYTES (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)
+#define TLY_STORE_OBJECT_BYTES     TLY_OBJECT_KEY_BYTES
 
 typedef struct {
     char balance_id [TLY_ID_MAX];
     int64_t balance;
-    int64_t last_updated;               //  Unix ms
-    int64_t created;                    //  Unix ms
-    uint64_t purchases;                 //  purchases recorded in all
+    int64_t last_updated;  //  Unix ms
+    int64_t created;       //  Unix ms
+    uint64_t purchases;    //  purchases recorded in all
 } tly_account_state_t;
 
 typedef struct _tly_store_t tly_store_t;
@@ -50,14 +50,14 @@ typedef struct _tly_store_t tly_store_t;
 typedef enum {
     TLY_STORE_FOUND = 0,
     TLY_STORE_ABSENT = 1,
-    TLY_STORE_ERROR = -1                //  logged
+    TLY_STORE_ERROR = -1  //  logged
 } tly_store_lookup_t;
 
 //  What an account callback tells the walk over the accounts.
 typedef enum {
-    TLY_STORE_WALK_NEXT = 0,            //  go on with the next account
-    TLY_STORE_WALK_STOP = 1,            //  stop here: the walk succeeds
-    TLY_STORE_WALK_ERROR = -1           //  stop here: the walk fails
+    TLY_STORE_WALK_NEXT = 0,   //  go on with the next account
+    TLY_STORE_WALK_STOP = 1,   //  stop here: the walk succeeds
+    TLY_STORE_WALK_ERROR = -1  //  stop here: the walk fails
 } tly_store_walk_t;
 
 //  Called for each account.
@@ -73,15 +73,15 @@ void tly_store_destroy (tly_store_t **self_p);
 
 //  One write transaction at a time. Return 0 or -1 (logged); a failed commit
 //  discards the transaction.
-int  tly_store_begin (tly_store_t *self);
-int  tly_store_commit (tly_store_t *self);
+int tly_store_begin (tly_store_t *self);
+int tly_store_commit (tly_store_t *self);
 void tly_store_abort (tly_store_t *self);
 bool tly_store_in_txn (tly_store_t *self);
 //  Reads of the committed state, also while a write transaction is open.
-int  tly_store_read_begin (tly_store_t *self);
+int tly_store_read_begin (tly_store_t *self);
 void tly_store_read_end (tly_store_t *self);
 //  Flushes the map to disk (data and meta pages). Returns 0 or -1.
-int  tly_store_sync (tly_store_t *self);
+int tly_store_sync (tly_store_t *self);
 //  LMDB reported corruption: the state should be rebuilt (next start does).
 bool tly_store_corrupt (tly_store_t *self);
 
@@ -89,41 +89,40 @@ bool tly_store_corrupt (tly_store_t *self);
 //  Putters need the write transaction and return 0 or -1.
 tly_store_lookup_t tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                                       tly_account_state_t *state);
-int  tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
-                            const tly_account_state_t *state);
+int tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
+                           const tly_account_state_t *state);
 //  Every account in key order. Returns 0 (all seen, or fn stopped) or -1.
-int  tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg);
+int tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg);
 //  An untouched partition reads as applied_seq 0, epoch 0 (and returns 0).
-int  tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq,
-                         uint64_t *epoch);
-int  tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
-                             uint64_t epoch);
+int tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq,
+                        uint64_t *epoch);
+int tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
+                            uint64_t epoch);
 //  The stored result under key, unpacked into arena.
 tly_store_lookup_t tly_store_result (tly_store_t *self,
                                      const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                                      tly_arena_t *arena, Tally__MessageResult **result_p);
 //  With keep_existing a result already stored under key wins.
-int  tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
-                           const Tally__MessageResult *result, bool keep_existing);
+int tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
+                          const Tally__MessageResult *result, bool keep_existing);
 //  The purchase with object ID id, unpacked into arena (absent also when id
 //  is not a purchase ID).
 tly_store_lookup_t tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
                                        Tally__PurchaseRecord **record_p);
 //  Stores record under its ID; -1 when the ID is not a purchase ID.
-int  tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record);
+int tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record);
 //  Numbers purchase id as user's purchase number (1, 2, ...).
-int  tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
-                        const char *id);
+int tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
+                       const char *id);
 //  user's purchases numbered first, first + 1, ... (at most max), oldest
 //  first, into records (unpacked into arena); *count says how many. A gap
 //  in the numbering is a corrupt state. Returns 0 or -1.
-int  tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
-                    size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
-                    size_t *count);
+int tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                   size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count);
 //  The user an object (balance, root, log) belongs to.
 tly_store_lookup_t tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                                     uint8_t user [TLY_KEY_BYTES]);
-int  tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
-                          const uint8_t user [TLY_KEY_BYTES]);
+int tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
+                         const uint8_t user [TLY_KEY_BYTES]);
 
 #endif

@@ -7,14 +7,14 @@
 #include "tly_store.h"
 #include "tly_bytes.h"
 
-#define TLY_STORE_PATH_MAX  4096
+#define TLY_STORE_PATH_MAX 4096
 
 struct _tly_store_t {
     char path [TLY_STORE_PATH_MAX];
-    bool read_only;                     //  a reader beside the live actor
-    bool corrupt;                       //  LMDB reported corruption
-    bool ready;                         //  the environment and its tables are open
-    int lock_fd;                        //  the writer's lock, -1 for a reader
+    bool read_only;  //  a reader beside the live actor
+    bool corrupt;    //  LMDB reported corruption
+    bool ready;      //  the environment and its tables are open
+    int lock_fd;     //  the writer's lock, -1 for a reader
     MDB_env *env;
     MDB_dbi accounts;
     MDB_dbi purchases;
@@ -23,16 +23,16 @@ struct _tly_store_t {
     MDB_dbi dedupe;
     MDB_dbi partitions;
     MDB_dbi meta;
-    MDB_txn *txn;                       //  the open write transaction, or NULL
-    MDB_txn *read;                      //  the committed-state read transaction
-    bool reading;                       //  between read_begin and read_end
+    MDB_txn *txn;   //  the open write transaction, or NULL
+    MDB_txn *read;  //  the committed-state read transaction
+    bool reading;   //  between read_begin and read_end
 };
 
 //  Logs an LMDB failure naming the store and the operation; notes
 //  corruption. Returns -1.
-int  tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc);
+int tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc);
 //  Logs an entry that does not decode. Returns -1.
-int  tly_store_bad_entry (tly_store_t *self, const char *table);
+int tly_store_bad_entry (tly_store_t *self, const char *table);
 //  What a read looks at: the committed-state transaction while reading, the
 //  write transaction when one is open, else a fresh read transaction. Hand
 //  it back to tly_store_txn_end. Returns NULL on failure (logged).

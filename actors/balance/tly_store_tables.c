@@ -6,9 +6,9 @@
 
 #include "tly_object_id.h"
 
-#define S_ACCOUNT_FIXED   33      //  balance, last_updated, created, purchases (8 each), id length
-#define S_PROGRESS_BYTES  16      //  applied partition_seq, epoch (u64 BE)
-#define S_LOG_KEY_BYTES   (TLY_KEY_BYTES + 8)
+#define S_ACCOUNT_FIXED  33  //  balance, last_updated, created, purchases (8 each), id length
+#define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
+#define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
 
 static void
 s_partition_key (uint32_t partition, uint8_t key [4])
@@ -24,8 +24,8 @@ s_partition_key (uint32_t partition, uint8_t key [4])
 typedef int (s_decode_fn) (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena);
 
 static tly_store_lookup_t
-s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
-       s_decode_fn *decode, void *out, tly_arena_t *arena)
+s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size, s_decode_fn *decode,
+       void *out, tly_arena_t *arena)
 {
     MDB_txn *txn = tly_store_txn_begin (self);
     if (!txn)
@@ -36,8 +36,7 @@ s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
     int rc = mdb_get (txn, dbi, &key, &value);
     if (rc == 0)
         found = decode (self, &value, out, arena) == 0 ? TLY_STORE_FOUND : TLY_STORE_ERROR;
-    else
-    if (rc == MDB_NOTFOUND)
+    else if (rc == MDB_NOTFOUND)
         found = TLY_STORE_ABSENT;
     else
         tly_store_lmdb_error (self, "get", rc);
@@ -46,8 +45,8 @@ s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
 }
 
 static int
-s_put (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
-       const void *data, size_t size)
+s_put (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size, const void *data,
+       size_t size)
 {
     assert (self->txn);
     MDB_val key = { key_size, (void *) key_data };
@@ -146,7 +145,7 @@ tly_store_each_account (tly_store_t *self, tly_store_account_fn *fn, void *arg)
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         tly_account_state_t state;
         if (key.mv_size != TLY_KEY_BYTES
-        ||  s_decode_account (self, value.mv_data, value.mv_size, &state) == -1) {
+            || s_decode_account (self, value.mv_data, value.mv_size, &state) == -1) {
             if (key.mv_size != TLY_KEY_BYTES)
                 tly_store_bad_entry (self, "account");
             walk = TLY_STORE_WALK_ERROR;
@@ -179,8 +178,7 @@ s_get_progress (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t 
 }
 
 int
-tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq,
-                    uint64_t *epoch)
+tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq, uint64_t *epoch)
 {
     assert (self && applied_seq && epoch);
     uint8_t key [4];
@@ -194,8 +192,7 @@ tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq
 }
 
 int
-tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
-                        uint64_t epoch)
+tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq, uint64_t epoch)
 {
     assert (self);
     uint8_t key [4];
@@ -212,8 +209,8 @@ static int
 s_get_result (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
 {
     Tally__MessageResult **result_p = out;
-    *result_p = tally__message_result__unpack (tly_arena_allocator (arena),
-                                               value->mv_size, value->mv_data);
+    *result_p = tally__message_result__unpack (tly_arena_allocator (arena), value->mv_size,
+                                               value->mv_data);
     return *result_p ? 0 : tly_store_bad_entry (self, "dedupe");
 }
 
@@ -222,8 +219,8 @@ tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYT
                   tly_arena_t *arena, Tally__MessageResult **result_p)
 {
     assert (self && key && arena && result_p);
-    return s_get (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, s_get_result,
-                  result_p, arena);
+    return s_get (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, s_get_result, result_p,
+                  arena);
 }
 
 int
@@ -248,8 +245,8 @@ static int
 s_get_purchase (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
 {
     Tally__PurchaseRecord **record_p = out;
-    *record_p = tally__purchase_record__unpack (tly_arena_allocator (arena),
-                                                value->mv_size, value->mv_data);
+    *record_p = tally__purchase_record__unpack (tly_arena_allocator (arena), value->mv_size,
+                                                value->mv_data);
     return *record_p ? 0 : tly_store_bad_entry (self, "purchase");
 }
 
@@ -308,9 +305,9 @@ s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *
     int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
     for (; rc == 0 && *count < max; rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size != S_LOG_KEY_BYTES || memcmp (key.mv_data, user, TLY_KEY_BYTES) != 0)
-            return 0;                   //  the next user's log
+            return 0;  //  the next user's log
         if (tly_get_be64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) != first + *count
-        ||  value.mv_size != TLY_STORE_OBJECT_BYTES)
+            || value.mv_size != TLY_STORE_OBJECT_BYTES)
             return tly_store_bad_entry (self, "log");
         MDB_val purchase;
         rc = mdb_get (txn, self->purchases, &value, &purchase);
@@ -325,8 +322,8 @@ s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *
 }
 
 int
-tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
-               size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count)
+tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first, size_t max,
+               tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count)
 {
     assert (self && user && arena && records && count);
     assert (first > 0);
@@ -339,8 +336,7 @@ tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t f
     if (rc == 0) {
         rc = s_read_log (self, txn, cursor, user, first, max, arena, records, count);
         mdb_cursor_close (cursor);
-    }
-    else
+    } else
         rc = tly_store_lmdb_error (self, "cursor", rc);
     tly_store_txn_end (self, txn);
     return rc;

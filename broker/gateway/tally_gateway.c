@@ -35,23 +35,22 @@ main (int argc, char *argv [])
     }
     char worker_id [TLY_ID_MAX];
     tly_account_id (config.policy.inbox, worker_id);
-    tly_log (TLY_INFO, "ready", "bind=%s router=%s bus=%s instance=%s worker=%s"
+    tly_log (TLY_INFO, "ready",
+             "bind=%s router=%s bus=%s instance=%s worker=%s"
              " partitions=%" PRIu32 " max_frame=%zu max_skew_ms=%" PRId64 " timeout_ms=%" PRId64
              " max_pending=%" PRIu32 " client_queue=%" PRIu32 " max_subscriptions=%" PRIu32
              " max_subscriptions_total=%" PRIu32 " client_ttl_ms=%" PRId64,
              config.bind, config.router, config.bus, tly_gateway_instance (gateway), worker_id,
              config.partitions, config.policy.max_frame, config.policy.max_skew_ms,
-             config.timeout_ms, config.max_pending, config.client_queue,
-             config.max_subscriptions, config.max_subscriptions_total, config.client_ttl_ms);
+             config.timeout_ms, config.max_pending, config.client_queue, config.max_subscriptions,
+             config.max_subscriptions_total, config.client_ttl_ms);
 
     //  The loop: replies first (they free slots), then the bus, then new
     //  requests, then deadlines.
     while (!tly_stop_requested ()) {
-        zmq_pollitem_t items [] = {
-            { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
-            { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
-            { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 }
-        };
+        zmq_pollitem_t items [] = { { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
+                                    { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
+                                    { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 } };
         if (zmq_poll (items, 3, tly_gateway_poll_timeout_ms (gateway)) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -68,5 +67,5 @@ main (int argc, char *argv [])
     }
     tly_log (TLY_INFO, "stop", "interrupted=%d", (int) tly_stop_requested ());
     tly_gateway_destroy (&gateway);
-    return tly_stop_requested ()? 0: 1;
+    return tly_stop_requested () ? 0 : 1;
 }

@@ -40,11 +40,11 @@ typedef struct {
 
 struct _tly_gateway_t {
     tly_gateway_config_t config;
-    zsock_t *client;                    //  ROUTER, bound, faces clients
-    zsock_t *router;                    //  DEALER, connected to the router frontend
-    zsock_t *bus;                       //  SUB, connected to the router's update bus
-    tly_gateway_pending_t *pending;     //  requests waiting for the router
-    tly_gateway_stream_t *stream;       //  subscriptions, and every send to a client
+    zsock_t *client;                 //  ROUTER, bound, faces clients
+    zsock_t *router;                 //  DEALER, connected to the router frontend
+    zsock_t *bus;                    //  SUB, connected to the router's update bus
+    tly_gateway_pending_t *pending;  //  requests waiting for the router
+    tly_gateway_stream_t *stream;    //  subscriptions, and every send to a client
     char timeout_reason [TLY_GATEWAY_REASON_MAX];
     //  Requests a turn has verified, sent to the router together when the
     //  turn ends: each thread and process down the line then wakes once per
@@ -88,8 +88,10 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     self->router = zsock_new (ZMQ_DEALER);
     self->bus = zsock_new (ZMQ_SUB);
     tly_gateway_stream_config_t stream_config = {
-        .partitions = config->partitions, .timeout_ms = config->timeout_ms,
-        .max_snapshots = config->max_pending, .max_subscriptions = config->max_subscriptions,
+        .partitions = config->partitions,
+        .timeout_ms = config->timeout_ms,
+        .max_snapshots = config->max_pending,
+        .max_subscriptions = config->max_subscriptions,
         .max_subscriptions_total = config->max_subscriptions_total,
         .client_ttl_ms = config->client_ttl_ms
     };
@@ -116,20 +118,20 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     s_configure (self->bus, BUS_QUEUE, BUS_QUEUE);
 
     if (zsock_bind (self->client, "%s", config->bind) == -1) {
-        snprintf (error, error_size, "cannot bind --bind %s: %s",
-                  config->bind, zmq_strerror (zmq_errno ()));
+        snprintf (error, error_size, "cannot bind --bind %s: %s", config->bind,
+                  zmq_strerror (zmq_errno ()));
         tly_gateway_destroy (&self);
         return NULL;
     }
     if (zsock_connect (self->router, "%s", config->router) == -1) {
-        snprintf (error, error_size, "cannot connect --router %s: %s",
-                  config->router, zmq_strerror (zmq_errno ()));
+        snprintf (error, error_size, "cannot connect --router %s: %s", config->router,
+                  zmq_strerror (zmq_errno ()));
         tly_gateway_destroy (&self);
         return NULL;
     }
     if (zsock_connect (self->bus, "%s", config->bus) == -1) {
-        snprintf (error, error_size, "cannot connect --bus %s: %s",
-                  config->bus, zmq_strerror (zmq_errno ()));
+        snprintf (error, error_size, "cannot connect --bus %s: %s", config->bus,
+                  zmq_strerror (zmq_errno ()));
         tly_gateway_destroy (&self);
         return NULL;
     }
@@ -143,7 +145,7 @@ tly_gateway_destroy (tly_gateway_t **self_p)
     tly_gateway_t *self = *self_p;
     if (!self)
         return;
-    assert (self->outbox_size == 0);    //  every drain flushes what it held
+    assert (self->outbox_size == 0);  //  every drain flushes what it held
     tly_gateway_stream_destroy (&self->stream);
     tly_gateway_pending_destroy (&self->pending);
     zsock_destroy (&self->client);
@@ -211,8 +213,8 @@ s_reply_error (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
 }
 
 static void
-s_reject (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
-          Tally__ErrorCode code, const char *reason)
+s_reject (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id, Tally__ErrorCode code,
+          const char *reason)
 {
     tly_log (TLY_INFO, "request.rejected", "request_id=%" PRIu64 " code=%s reason=\"%s\"",
              request_id, tly_error_name (code), reason);
@@ -247,12 +249,11 @@ s_flush_router (tly_gateway_t *self)
 //  message) and holds message for the router until the drain ends. When the
 //  table or the router's queue is full the client gets UNAVAILABLE at once.
 static void
-s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
-           tly_pending_kind_t kind, Tally__GatewayToRouter *message, uint64_t *id_field)
+s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id, tly_pending_kind_t kind,
+           Tally__GatewayToRouter *message, uint64_t *id_field)
 {
     int64_t deadline_ms = 0;
-    bool overflow = __builtin_add_overflow (tly_mono_ms (), self->config.timeout_ms,
-                                            &deadline_ms);
+    bool overflow = __builtin_add_overflow (tly_mono_ms (), self->config.timeout_ms, &deadline_ms);
     assert (!overflow);
     uint64_t id = tly_gateway_pending_add (self->pending, kind, identity_p, request_id,
                                            deadline_ms);
@@ -266,8 +267,9 @@ s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
     }
     *id_field = id;
     assert (self->outbox_size < CLIENT_BURST);
-    self->outbox [self->outbox_size++] = (s_forward_t) {
-        .frame = tly_wire_pack (&message->base), .id = id, .kind = kind };
+    self->outbox [self->outbox_size++] = (s_forward_t) { .frame = tly_wire_pack (&message->base),
+                                                         .id = id,
+                                                         .kind = kind };
 }
 
 static void
@@ -281,8 +283,7 @@ s_route (tly_gateway_t *self, zframe_t **identity_p, Tally__ClientRequest *reque
     Tally__GatewayToRouter message = TALLY__GATEWAY_TO_ROUTER__INIT;
     message.body_case = TALLY__GATEWAY_TO_ROUTER__BODY_ROUTE;
     message.route = &route;
-    s_forward (self, identity_p, request->request_id, TLY_PENDING_ROUTE, &message,
-               &route.route_id);
+    s_forward (self, identity_p, request->request_id, TLY_PENDING_ROUTE, &message, &route.route_id);
 }
 
 static void
@@ -302,8 +303,8 @@ s_handle_client (tly_gateway_t *self, zframe_t **identity_p, zframe_t *data)
     tly_gateway_admitted_t admitted;
     char reason [TLY_GATEWAY_REASON_MAX];
     Tally__ErrorCode code = tly_gateway_check (&self->config.policy, zframe_data (data),
-                                               zframe_size (data), tly_now_ms (),
-                                               &request, &request_id, &admitted, reason);
+                                               zframe_size (data), tly_now_ms (), &request,
+                                               &request_id, &admitted, reason);
     if (code != TALLY__ERROR_CODE__OK) {
         s_reject (self, identity_p, request_id, code, reason);
         return;
@@ -312,9 +313,7 @@ s_handle_client (tly_gateway_t *self, zframe_t **identity_p, zframe_t *data)
         case TALLY__CLIENT_REQUEST__BODY_SEND:
             s_route (self, identity_p, request, admitted.account);
             break;
-        case TALLY__CLIENT_REQUEST__BODY_STATUS:
-            s_status (self, identity_p, request);
-            break;
+        case TALLY__CLIENT_REQUEST__BODY_STATUS: s_status (self, identity_p, request); break;
         case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:
             tly_gateway_stream_subscribe (self->stream, *identity_p, request_id, &admitted);
             break;
@@ -340,7 +339,7 @@ s_discard_rest (zsock_t *sock)
     size_t frames = 0;
     while (zsock_rcvmore (sock)) {
         zframe_t *frame = zframe_recv (sock);
-        assert (frame);                 //  the rest of a message arrives with it
+        assert (frame);  //  the rest of a message arrives with it
         zframe_destroy (&frame);
         frames++;
     }
@@ -363,12 +362,10 @@ tly_gateway_drain_clients (tly_gateway_t *self)
         tly_gateway_stream_touch (self->stream, identity);
         if (zframe_more (data)) {
             char reason [TLY_GATEWAY_REASON_MAX];
-            snprintf (reason, sizeof (reason),
-                      "request has %zu data frames (expected exactly 1)",
+            snprintf (reason, sizeof (reason), "request has %zu data frames (expected exactly 1)",
                       1 + s_discard_rest (self->client));
             s_reject (self, &identity, 0, TALLY__ERROR_CODE__BAD_REQUEST, reason);
-        }
-        else
+        } else
             s_handle_client (self, &identity, data);
         zframe_destroy (&data);
         assert (identity == NULL);
@@ -385,7 +382,8 @@ s_on_route_reply (tly_gateway_t *self, const Tally__RouteReply *route_reply)
     zframe_t *identity = NULL;
     uint64_t request_id = 0;
     if (tly_gateway_pending_take (self->pending, route_reply->route_id, TLY_PENDING_ROUTE,
-                                  &identity, &request_id) == -1) {
+                                  &identity, &request_id)
+        == -1) {
         tly_log (TLY_DEBUG, "route.late_reply", "route_id=%" PRIu64, route_reply->route_id);
         return;
     }
@@ -403,7 +401,8 @@ s_on_status_reply (tly_gateway_t *self, const Tally__StatusReply *status_reply)
     zframe_t *identity = NULL;
     uint64_t request_id = 0;
     if (tly_gateway_pending_take (self->pending, status_reply->status_id, TLY_PENDING_STATUS,
-                                  &identity, &request_id) == -1) {
+                                  &identity, &request_id)
+        == -1) {
         tly_log (TLY_DEBUG, "status.late_reply", "status_id=%" PRIu64, status_reply->status_id);
         return;
     }
@@ -411,7 +410,7 @@ s_on_status_reply (tly_gateway_t *self, const Tally__StatusReply *status_reply)
     Tally__SystemStatus empty = TALLY__SYSTEM_STATUS__INIT;
     Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
     reply.request_id = request_id;
-    reply.status = status_reply->status? status_reply->status: &empty;
+    reply.status = status_reply->status ? status_reply->status : &empty;
     s_reply (self, &identity, &reply);
 }
 
@@ -433,16 +432,12 @@ tly_gateway_drain_router (tly_gateway_t *self)
             NULL, zframe_size (frame), zframe_data (frame));
         if (!message)
             tly_log (TLY_WARN, "router.bad_frame",
-                     "size=%zu reason=\"does not decode as RouterToGateway\"",
-                     zframe_size (frame));
-        else
-        if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_REPLY)
+                     "size=%zu reason=\"does not decode as RouterToGateway\"", zframe_size (frame));
+        else if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_REPLY)
             s_on_route_reply (self, message->reply);
-        else
-        if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_STATUS)
+        else if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_STATUS)
             s_on_status_reply (self, message->status);
-        else
-        if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_SNAPSHOT)
+        else if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_SNAPSHOT)
             tly_gateway_stream_on_snapshot (self->stream, message->snapshot);
         else
             tly_log (TLY_WARN, "router.bad_frame", "reason=\"RouterToGateway has no body\"");
@@ -469,10 +464,9 @@ tly_gateway_expire (tly_gateway_t *self)
     zframe_t *identity = NULL;
     uint64_t request_id = 0;
     tly_pending_kind_t kind = 0;
-    while (tly_gateway_pending_expire (self->pending, now_ms, &identity, &request_id,
-                                       &kind) == 0) {
+    while (tly_gateway_pending_expire (self->pending, now_ms, &identity, &request_id, &kind) == 0) {
         tly_log (TLY_INFO, "request.timeout", "request_id=%" PRIu64 " kind=%s timeout_ms=%" PRId64,
-                 request_id, kind == TLY_PENDING_ROUTE? "route": "status",
+                 request_id, kind == TLY_PENDING_ROUTE ? "route" : "status",
                  self->config.timeout_ms);
         s_reply_error (self, &identity, request_id, TALLY__ERROR_CODE__TIMEOUT,
                        self->timeout_reason);
@@ -493,5 +487,5 @@ tly_gateway_poll_timeout_ms (tly_gateway_t *self)
     int64_t wait_ms = deadline_ms - tly_mono_ms ();
     if (wait_ms < 0)
         return 0;
-    return wait_ms < IDLE_POLL_MS? (int) wait_ms: IDLE_POLL_MS;
+    return wait_ms < IDLE_POLL_MS ? (int) wait_ms : IDLE_POLL_MS;
 }

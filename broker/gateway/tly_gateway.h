@@ -13,47 +13,46 @@
 #include "tly_gateway_check.h"
 
 typedef struct {
-    const char *bind;               //  client ROUTER endpoint (--bind)
-    const char *router;             //  router frontend endpoint (--router)
-    const char *bus;                //  router's update bus, XPUB side (--bus)
-    tly_gateway_policy_t policy;    //  admission checks
-    uint32_t partitions;            //  --partitions, same on the whole cluster
-    int64_t timeout_ms;             //  --timeout-ms, per request and per snapshot
-    uint32_t max_pending;           //  --max-pending, requests (and snapshots) in flight
-    uint32_t client_queue;          //  --client-queue, messages queued per client
-    uint32_t max_subscriptions;     //  --max-subscriptions, per client
-    uint32_t max_subscriptions_total;   //  --max-subscriptions-total
-    int64_t client_ttl_ms;          //  --client-ttl-ms
+    const char *bind;                  //  client ROUTER endpoint (--bind)
+    const char *router;                //  router frontend endpoint (--router)
+    const char *bus;                   //  router's update bus, XPUB side (--bus)
+    tly_gateway_policy_t policy;       //  admission checks
+    uint32_t partitions;               //  --partitions, same on the whole cluster
+    int64_t timeout_ms;                //  --timeout-ms, per request and per snapshot
+    uint32_t max_pending;              //  --max-pending, requests (and snapshots) in flight
+    uint32_t client_queue;             //  --client-queue, messages queued per client
+    uint32_t max_subscriptions;        //  --max-subscriptions, per client
+    uint32_t max_subscriptions_total;  //  --max-subscriptions-total
+    int64_t client_ttl_ms;             //  --client-ttl-ms
 } tly_gateway_config_t;
 
 typedef struct _tly_gateway_t tly_gateway_t;
 
 //  Binds and connects. Returns NULL when a socket fails, with one line
 //  saying why in error (error_size bytes).
-tly_gateway_t *tly_gateway_new (const tly_gateway_config_t *config,
-                                char *error, size_t error_size);
-void   tly_gateway_destroy (tly_gateway_t **self_p);
+tly_gateway_t *tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_size);
+void tly_gateway_destroy (tly_gateway_t **self_p);
 
 //  The random ID of this run, in hex: its snapshot requests carry it.
 const char *tly_gateway_instance (tly_gateway_t *self);
 
 //  Raw socket handles, for zmq_poll.
-void  *tly_gateway_client_handle (tly_gateway_t *self);
-void  *tly_gateway_router_handle (tly_gateway_t *self);
-void  *tly_gateway_bus_handle (tly_gateway_t *self);
+void *tly_gateway_client_handle (tly_gateway_t *self);
+void *tly_gateway_router_handle (tly_gateway_t *self);
+void *tly_gateway_bus_handle (tly_gateway_t *self);
 
 //  Handles what is waiting on the client socket, up to one burst, answering
 //  rejections at once and routing the rest.
-void   tly_gateway_drain_clients (tly_gateway_t *self);
+void tly_gateway_drain_clients (tly_gateway_t *self);
 //  Handles what is waiting on the router socket, up to one burst, answering
 //  the clients the replies belong to.
-void   tly_gateway_drain_router (tly_gateway_t *self);
+void tly_gateway_drain_router (tly_gateway_t *self);
 //  Handles what is waiting on the bus socket, up to one burst.
-void   tly_gateway_drain_bus (tly_gateway_t *self);
+void tly_gateway_drain_bus (tly_gateway_t *self);
 //  Answers TIMEOUT to every request and snapshot whose deadline has passed,
 //  and runs the read path's other timers (see tly_gateway_stream_expire).
-void   tly_gateway_expire (tly_gateway_t *self);
+void tly_gateway_expire (tly_gateway_t *self);
 //  How long the loop may sleep before the next deadline, in ms.
-int    tly_gateway_poll_timeout_ms (tly_gateway_t *self);
+int tly_gateway_poll_timeout_ms (tly_gateway_t *self);
 
 #endif

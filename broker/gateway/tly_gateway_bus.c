@@ -24,7 +24,7 @@ s_our_number (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
               const ProtobufCBinaryData *requester)
 {
     if (requester->len != TLY_GATEWAY_REQUESTER_BYTES
-    ||  memcmp (requester->data, instance, TLY_GATEWAY_INSTANCE_BYTES) != 0)
+        || memcmp (requester->data, instance, TLY_GATEWAY_INSTANCE_BYTES) != 0)
         return 0;
     return tly_get_be64 (requester->data + TLY_GATEWAY_INSTANCE_BYTES);
 }
@@ -37,9 +37,8 @@ s_malformed (tly_gateway_bus_message_t *message, const char *reason)
 }
 
 void
-tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
-                      const char *object_id, const uint8_t *data, size_t size,
-                      tly_gateway_bus_message_t *message)
+tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES], const char *object_id,
+                      const uint8_t *data, size_t size, tly_gateway_bus_message_t *message)
 {
     assert (instance && object_id && (data || size == 0) && message);
     *message = (tly_gateway_bus_message_t) { .kind = TLY_BUS_MALFORMED };
@@ -65,14 +64,12 @@ tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
                                                              object->state.data);
     if (!state)
         s_malformed (message, "object does not decode as an ObjectState");
-    else
-    if (strcmp (state->object_id, object_id) != 0)
+    else if (strcmp (state->object_id, object_id) != 0)
         s_malformed (message, "object ID does not match the topic");
-    else
-    if (state->version == 0)
+    else if (state->version == 0)
         s_malformed (message, "object has version 0");
     else {
-        message->kind = message->number > 0? TLY_BUS_SNAPSHOT: TLY_BUS_UPDATE;
+        message->kind = message->number > 0 ? TLY_BUS_SNAPSHOT : TLY_BUS_UPDATE;
         message->version = state->version;
     }
     tally__object_state__free_unpacked (state, NULL);

@@ -24,25 +24,24 @@
 #define TLY_GATEWAY_REQUESTER_BYTES (TLY_GATEWAY_INSTANCE_BYTES + 8)
 
 typedef enum {
-    TLY_BUS_MALFORMED = 1,      //  not a BusObject holding a version of the topic's object
+    TLY_BUS_MALFORMED = 1,  //  not a BusObject holding a version of the topic's object
     TLY_BUS_UPDATE = 2,
-    TLY_BUS_SNAPSHOT = 3,       //  ours, for the request numbered `number`
-    TLY_BUS_FOREIGN = 4         //  someone else's snapshot (its object is not decoded)
+    TLY_BUS_SNAPSHOT = 3,  //  ours, for the request numbered `number`
+    TLY_BUS_FOREIGN = 4    //  someone else's snapshot (its object is not decoded)
 } tly_bus_kind_t;
 
 typedef struct {
     tly_bus_kind_t kind;
-    Tally__BusObject *bus;      //  UPDATE, SNAPSHOT: the message; the caller frees it
-                                //  with tally__bus_object__free_unpacked. Else NULL.
-    uint64_t version;           //  UPDATE, SNAPSHOT: the object's version (>= 1)
-    uint64_t number;            //  SNAPSHOT: the snapshot number of the request
-    const char *reason;         //  MALFORMED: why (a constant string)
+    Tally__BusObject *bus;  //  UPDATE, SNAPSHOT: the message; the caller frees it
+                            //  with tally__bus_object__free_unpacked. Else NULL.
+    uint64_t version;       //  UPDATE, SNAPSHOT: the object's version (>= 1)
+    uint64_t number;        //  SNAPSHOT: the snapshot number of the request
+    const char *reason;     //  MALFORMED: why (a constant string)
 } tly_gateway_bus_message_t;
 
 //  The requester of this gateway's snapshot request number `number`.
 void tly_gateway_bus_requester (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES],
-                                uint64_t number,
-                                uint8_t requester [TLY_GATEWAY_REQUESTER_BYTES]);
+                                uint64_t number, uint8_t requester [TLY_GATEWAY_REQUESTER_BYTES]);
 //  Reads the data frame of one bus message published on object_id's topic,
 //  as the gateway `instance` sees it. Never fails: what does not decode, or
 //  holds another object or version 0, is MALFORMED.

@@ -11,8 +11,8 @@
 #include "tly_object_id.h"
 #include "tly_sign.h"
 
-#define OK                   TALLY__ERROR_CODE__OK
-#define BAD_REQUEST          TALLY__ERROR_CODE__BAD_REQUEST
+#define OK          TALLY__ERROR_CODE__OK
+#define BAD_REQUEST TALLY__ERROR_CODE__BAD_REQUEST
 
 static int
 s_compare_ids (const void *left, const void *right)
@@ -38,14 +38,13 @@ s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envel
                 char *reason)
 {
     if (!s_sized ("sender", envelope->sender.len, TLY_KEY_BYTES, reason)
-    ||  !s_sized ("inbox", envelope->inbox.len, TLY_KEY_BYTES, reason)
-    ||  !s_sized ("signature", signed_envelope->signature.len, TLY_SIGNATURE_BYTES, reason))
+        || !s_sized ("inbox", envelope->inbox.len, TLY_KEY_BYTES, reason)
+        || !s_sized ("signature", signed_envelope->signature.len, TLY_SIGNATURE_BYTES, reason))
         return BAD_REQUEST;
     for (size_t index = 0; index < envelope->n_messages; index++) {
         const Tally__InboxMessage *message = envelope->messages [index];
         if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
-            snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                      "message %zu has a %zu-byte id (expected %d)",
+            snprintf (reason, TLY_GATEWAY_REASON_MAX, "message %zu has a %zu-byte id (expected %d)",
                       index, message->message_id.len, TLY_MESSAGE_ID_BYTES);
             return BAD_REQUEST;
         }
@@ -86,16 +85,18 @@ s_check_timestamp (const tly_gateway_policy_t *policy, int64_t timestamp_ms, int
     int64_t behind = 0;
     int64_t ahead = 0;
     if (__builtin_sub_overflow (now_ms, timestamp_ms, &behind)
-    ||  __builtin_sub_overflow (timestamp_ms, now_ms, &ahead)) {
+        || __builtin_sub_overflow (timestamp_ms, now_ms, &ahead)) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "timestamp %" PRId64 " is out of range of the gateway clock (limit %" PRId64
-                  " ms)", timestamp_ms, policy->max_skew_ms);
+                  " ms)",
+                  timestamp_ms, policy->max_skew_ms);
         return TALLY__ERROR_CODE__STALE_TIMESTAMP;
     }
     if (behind > policy->max_skew_ms || ahead > policy->max_skew_ms) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                  "timestamp %" PRId64 " is %" PRId64 " ms %s the gateway clock (limit %" PRId64 ")",
-                  timestamp_ms, behind > 0? behind: ahead, behind > 0? "behind": "ahead of",
+                  "timestamp %" PRId64 " is %" PRId64 " ms %s the gateway clock (limit %" PRId64
+                  ")",
+                  timestamp_ms, behind > 0 ? behind : ahead, behind > 0 ? "behind" : "ahead of",
                   policy->max_skew_ms);
         return TALLY__ERROR_CODE__STALE_TIMESTAMP;
     }
@@ -104,9 +105,8 @@ s_check_timestamp (const tly_gateway_policy_t *policy, int64_t timestamp_ms, int
 
 //  Steps 2 to 7 for a decoded SignedEnvelope.
 static Tally__ErrorCode
-s_check_envelope (const tly_gateway_policy_t *policy,
-                  const Tally__SignedEnvelope *signed_envelope, const Tally__Envelope *envelope,
-                  int64_t now_ms, char *reason)
+s_check_envelope (const tly_gateway_policy_t *policy, const Tally__SignedEnvelope *signed_envelope,
+                  const Tally__Envelope *envelope, int64_t now_ms, char *reason)
 {
     Tally__ErrorCode code = s_check_fields (signed_envelope, envelope, reason);
     if (code != OK)
@@ -130,20 +130,19 @@ s_check_envelope (const tly_gateway_policy_t *policy,
         tly_account_id (envelope->inbox.data, inbox_id);
         tly_account_id (policy->inbox, served_id);
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                  "envelope addressed to inbox %s but this gateway serves %s",
-                  inbox_id, served_id);
+                  "envelope addressed to inbox %s but this gateway serves %s", inbox_id, served_id);
         return TALLY__ERROR_CODE__UNKNOWN_INBOX;
     }
     code = s_check_timestamp (policy, envelope->timestamp_ms, now_ms, reason);
     if (code != OK)
         return code;
-    if (!tly_verify_envelope (envelope->sender.data,
-                              signed_envelope->envelope.data, signed_envelope->envelope.len,
-                              signed_envelope->signature.data, signed_envelope->signature.len)) {
+    if (!tly_verify_envelope (envelope->sender.data, signed_envelope->envelope.data,
+                              signed_envelope->envelope.len, signed_envelope->signature.data,
+                              signed_envelope->signature.len)) {
         char sender_id [TLY_ID_MAX];
         tly_account_id (envelope->sender.data, sender_id);
-        snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                  "signature does not verify for sender %s", sender_id);
+        snprintf (reason, TLY_GATEWAY_REASON_MAX, "signature does not verify for sender %s",
+                  sender_id);
         return TALLY__ERROR_CODE__BAD_SIGNATURE;
     }
     return OK;
@@ -171,12 +170,13 @@ s_check_subscribe (const tly_gateway_policy_t *policy,
                    tly_gateway_admitted_t *admitted, char *reason)
 {
     if (!s_sized ("reader", subscribe->reader.len, TLY_KEY_BYTES, reason)
-    ||  !s_sized ("signature", signed_subscribe->signature.len, TLY_SIGNATURE_BYTES, reason))
+        || !s_sized ("signature", signed_subscribe->signature.len, TLY_SIGNATURE_BYTES, reason))
         return BAD_REQUEST;
     if (tly_gateway_check_object_id (subscribe->object_id, admitted) == -1) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "object ID of %zu bytes is not a tally object ID (co_z + base58 of kind,"
-                  " partition and 16 bytes)", strlen (subscribe->object_id));
+                  " partition and 16 bytes)",
+                  strlen (subscribe->object_id));
         return TALLY__ERROR_CODE__NOT_FOUND;
     }
     Tally__ErrorCode code = s_check_timestamp (policy, subscribe->timestamp_ms, now_ms, reason);
@@ -187,8 +187,8 @@ s_check_subscribe (const tly_gateway_policy_t *policy,
                             signed_subscribe->signature.data, signed_subscribe->signature.len)) {
         char reader_id [TLY_ID_MAX];
         tly_account_id (subscribe->reader.data, reader_id);
-        snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                  "signature does not verify for reader %s", reader_id);
+        snprintf (reason, TLY_GATEWAY_REASON_MAX, "signature does not verify for reader %s",
+                  reader_id);
         return TALLY__ERROR_CODE__BAD_SIGNATURE;
     }
     memcpy (admitted->account, subscribe->reader.data, TLY_KEY_BYTES);
@@ -200,8 +200,8 @@ static Tally__ErrorCode
 s_check_send (const tly_gateway_policy_t *policy, const Tally__SignedEnvelope *signed_envelope,
               int64_t now_ms, tly_gateway_admitted_t *admitted, char *reason)
 {
-    Tally__Envelope *envelope = tally__envelope__unpack (
-        NULL, signed_envelope->envelope.len, signed_envelope->envelope.data);
+    Tally__Envelope *envelope = tally__envelope__unpack (NULL, signed_envelope->envelope.len,
+                                                         signed_envelope->envelope.data);
     if (!envelope) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "envelope of %zu bytes does not decode as an Envelope",
@@ -221,8 +221,8 @@ s_check_signed_subscribe (const tly_gateway_policy_t *policy,
                           const Tally__SignedSubscribe *signed_subscribe, int64_t now_ms,
                           tly_gateway_admitted_t *admitted, char *reason)
 {
-    Tally__Subscribe *subscribe = tally__subscribe__unpack (
-        NULL, signed_subscribe->subscribe.len, signed_subscribe->subscribe.data);
+    Tally__Subscribe *subscribe = tally__subscribe__unpack (NULL, signed_subscribe->subscribe.len,
+                                                            signed_subscribe->subscribe.data);
     if (!subscribe) {
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "subscribe of %zu bytes does not decode as a Subscribe",
@@ -248,8 +248,8 @@ tly_gateway_check (const tly_gateway_policy_t *policy, const uint8_t *frame, siz
 
     //  1. size, before spending anything on decoding
     if (size > policy->max_frame) {
-        snprintf (reason, TLY_GATEWAY_REASON_MAX, "frame of %zu bytes exceeds limit %zu",
-                  size, policy->max_frame);
+        snprintf (reason, TLY_GATEWAY_REASON_MAX, "frame of %zu bytes exceeds limit %zu", size,
+                  policy->max_frame);
         return TALLY__ERROR_CODE__FRAME_TOO_LARGE;
     }
     //  2. decoding (fields are checked by each body's own checks)
@@ -267,13 +267,11 @@ tly_gateway_check (const tly_gateway_policy_t *policy, const uint8_t *frame, siz
             code = s_check_send (policy, request->send, now_ms, admitted, reason);
             break;
         case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:
-            code = s_check_signed_subscribe (policy, request->subscribe, now_ms, admitted,
-                                             reason);
+            code = s_check_signed_subscribe (policy, request->subscribe, now_ms, admitted, reason);
             break;
         case TALLY__CLIENT_REQUEST__BODY_STATUS:
         case TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE:
-        case TALLY__CLIENT_REQUEST__BODY_PING:
-            break;
+        case TALLY__CLIENT_REQUEST__BODY_PING: break;
         default:
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "request has no body (expected send, status, subscribe, unsubscribe"

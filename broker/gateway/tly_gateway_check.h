@@ -20,17 +20,17 @@
 #define TLY_GATEWAY_TOPIC_BYTES TLY_OBJECT_KEY_BYTES
 
 typedef struct {
-    size_t max_frame;                   //  --max-frame, bytes of one client frame
-    int64_t max_skew_ms;                //  --max-skew-ms
-    uint8_t inbox [TLY_KEY_BYTES];      //  the worker account this gateway serves
+    size_t max_frame;               //  --max-frame, bytes of one client frame
+    int64_t max_skew_ms;            //  --max-skew-ms
+    uint8_t inbox [TLY_KEY_BYTES];  //  the worker account this gateway serves
 } tly_gateway_policy_t;
 
 //  What the checks learned about an admitted request.
 typedef struct {
-    uint8_t account [TLY_KEY_BYTES];            //  send: the sender; subscribe: the reader
-    char object_id [TLY_ID_MAX];                //  subscribe: the object, canonical co_z form
-    uint8_t topic [TLY_GATEWAY_TOPIC_BYTES];    //  subscribe: the object ID's raw bytes
-    uint32_t partition;                         //  subscribe: the object's partition
+    uint8_t account [TLY_KEY_BYTES];          //  send: the sender; subscribe: the reader
+    char object_id [TLY_ID_MAX];              //  subscribe: the object, canonical co_z form
+    uint8_t topic [TLY_GATEWAY_TOPIC_BYTES];  //  subscribe: the object ID's raw bytes
+    uint32_t partition;                       //  subscribe: the object's partition
 } tly_gateway_admitted_t;
 
 //  Checks one client frame at gateway wall-clock time now_ms.
@@ -42,10 +42,10 @@ typedef struct {
 //  (TLY_GATEWAY_REASON_MAX bytes) and *request_p NULL.
 //  Either way *request_id is the client's request_id once the frame decoded,
 //  else 0 (a frame over max_frame is not decoded at all).
-Tally__ErrorCode tly_gateway_check (const tly_gateway_policy_t *policy,
-                                    const uint8_t *frame, size_t size, int64_t now_ms,
-                                    Tally__ClientRequest **request_p, uint64_t *request_id,
-                                    tly_gateway_admitted_t *admitted, char *reason);
+Tally__ErrorCode tly_gateway_check (const tly_gateway_policy_t *policy, const uint8_t *frame,
+                                    size_t size, int64_t now_ms, Tally__ClientRequest **request_p,
+                                    uint64_t *request_id, tly_gateway_admitted_t *admitted,
+                                    char *reason);
 
 //  Parses a tally object ID into admitted's object_id (canonical spelling),
 //  topic and partition. Returns 0, or -1 when it is not one.

@@ -7,7 +7,7 @@
 #include "tly_gateway.h"
 #include "tly_log.h"
 
-#define TLY_GATEWAY_PROCESS     "tally-gateway"
+#define TLY_GATEWAY_PROCESS "tally-gateway"
 
 //  Fills config and level from argv and the environment; config points
 //  into argv.

@@ -72,5 +72,5 @@ tly_gateway_index_hash_u64 (const void *key)
 int
 tly_gateway_index_compare_u64 (const void *left, const void *right)
 {
-    return *(const uint64_t *) left == *(const uint64_t *) right? 0: 1;
+    return *(const uint64_t *) left == *(const uint64_t *) right ? 0 : 1;
 }

@@ -8,23 +8,23 @@
 #define NIL UINT32_MAX
 
 typedef struct {
-    zframe_t *identity;             //  the client that asked; NULL when free
-    uint64_t request_id;            //  the client's id, echoed in its reply
-    int64_t deadline_ms;            //  monotonic clock
-    uint32_t generation;            //  bumped on every use, so stale ids miss
-    uint32_t older;                 //  FIFO neighbours (slot indices or NIL)
+    zframe_t *identity;   //  the client that asked; NULL when free
+    uint64_t request_id;  //  the client's id, echoed in its reply
+    int64_t deadline_ms;  //  monotonic clock
+    uint32_t generation;  //  bumped on every use, so stale ids miss
+    uint32_t older;       //  FIFO neighbours (slot indices or NIL)
     uint32_t newer;
-    tly_pending_kind_t kind;        //  0 when free
+    tly_pending_kind_t kind;  //  0 when free
 } slot_t;
 
 struct _tly_gateway_pending_t {
     uint32_t capacity;
-    uint32_t size;                  //  entries waiting
-    slot_t *slots;                  //  capacity slots
-    uint32_t *free_slots;           //  stack of free slot indices
+    uint32_t size;         //  entries waiting
+    slot_t *slots;         //  capacity slots
+    uint32_t *free_slots;  //  stack of free slot indices
     uint32_t free_count;
-    uint32_t oldest;                //  FIFO head: expires first
-    uint32_t newest;                //  FIFO tail
+    uint32_t oldest;  //  FIFO head: expires first
+    uint32_t newest;  //  FIFO tail
 };
 
 static void
@@ -98,7 +98,7 @@ tly_gateway_pending_add (tly_gateway_pending_t *self, tly_pending_kind_t kind,
     assert (slot->kind == 0 && slot->identity == NULL);
     slot->generation++;
     if (slot->generation == 0)
-        slot->generation = 1;       //  keeps every id non-zero
+        slot->generation = 1;  //  keeps every id non-zero
     slot->kind = kind;
     slot->identity = *identity_p;
     *identity_p = NULL;
@@ -118,8 +118,7 @@ tly_gateway_pending_add (tly_gateway_pending_t *self, tly_pending_kind_t kind,
 
 //  Unlinks a busy slot, frees it and hands its contents back.
 static void
-s_release (tly_gateway_pending_t *self, uint32_t index, zframe_t **identity_p,
-           uint64_t *request_id)
+s_release (tly_gateway_pending_t *self, uint32_t index, zframe_t **identity_p, uint64_t *request_id)
 {
     slot_t *slot = &self->slots [index];
     assert (slot->kind != 0 && slot->identity);
@@ -161,9 +160,8 @@ tly_gateway_pending_take (tly_gateway_pending_t *self, uint64_t id, tly_pending_
 }
 
 int
-tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms,
-                            zframe_t **identity_p, uint64_t *request_id,
-                            tly_pending_kind_t *kind)
+tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms, zframe_t **identity_p,
+                            uint64_t *request_id, tly_pending_kind_t *kind)
 {
     assert (self);
     assert (identity_p && request_id && kind);
@@ -178,7 +176,7 @@ int64_t
 tly_gateway_pending_next_deadline (tly_gateway_pending_t *self)
 {
     assert (self);
-    return self->oldest == NIL? INT64_MAX: self->slots [self->oldest].deadline_ms;
+    return self->oldest == NIL ? INT64_MAX : self->slots [self->oldest].deadline_ms;
 }
 
 uint32_t

@@ -16,11 +16,11 @@
 
 //  Largest --max-pending the table accepts (slot index must fit in 32 bits,
 //  and the table is allocated up front).
-#define TLY_GATEWAY_PENDING_LIMIT  1000000
+#define TLY_GATEWAY_PENDING_LIMIT 1000000
 
 typedef enum {
-    TLY_PENDING_ROUTE = 1,      //  waiting for a RouteReply
-    TLY_PENDING_STATUS = 2      //  waiting for a StatusReply
+    TLY_PENDING_ROUTE = 1,  //  waiting for a RouteReply
+    TLY_PENDING_STATUS = 2  //  waiting for a StatusReply
 } tly_pending_kind_t;
 
 typedef struct _tly_gateway_pending_t tly_gateway_pending_t;
@@ -28,28 +28,25 @@ typedef struct _tly_gateway_pending_t tly_gateway_pending_t;
 //  capacity in 1..TLY_GATEWAY_PENDING_LIMIT. Returns NULL on allocation failure.
 tly_gateway_pending_t *tly_gateway_pending_new (uint32_t capacity);
 //  Destroys every remembered identity frame. Safe on NULL.
-void     tly_gateway_pending_destroy (tly_gateway_pending_t **self_p);
+void tly_gateway_pending_destroy (tly_gateway_pending_t **self_p);
 
 //  Remembers a request and takes ownership of *identity_p (set to NULL).
 //  deadline_ms must not be earlier than the newest entry's deadline.
 //  Returns the id to send to the router (never 0), or 0 when the table is
 //  full, in which case *identity_p is left with the caller.
 uint64_t tly_gateway_pending_add (tly_gateway_pending_t *self, tly_pending_kind_t kind,
-                                  zframe_t **identity_p, uint64_t request_id,
-                                  int64_t deadline_ms);
+                                  zframe_t **identity_p, uint64_t request_id, int64_t deadline_ms);
 //  Forgets the entry with this id and kind and hands back its identity frame
 //  (caller owns it) and request_id. Returns 0, or -1 when no such entry is
 //  waiting (answered already, timed out, or never issued).
-int      tly_gateway_pending_take (tly_gateway_pending_t *self, uint64_t id,
-                                   tly_pending_kind_t kind, zframe_t **identity_p,
-                                   uint64_t *request_id);
+int tly_gateway_pending_take (tly_gateway_pending_t *self, uint64_t id, tly_pending_kind_t kind,
+                              zframe_t **identity_p, uint64_t *request_id);
 //  Forgets the oldest entry if its deadline is <= now_ms and hands it back as
 //  take does, with its kind. Returns 0, or -1 when nothing has expired.
-int      tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms,
-                                     zframe_t **identity_p, uint64_t *request_id,
-                                     tly_pending_kind_t *kind);
+int tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms, zframe_t **identity_p,
+                                uint64_t *request_id, tly_pending_kind_t *kind);
 //  Deadline of the oldest entry, or INT64_MAX when nothing is waiting.
-int64_t  tly_gateway_pending_next_deadline (tly_gateway_pending_t *self);
+int64_t tly_gateway_pending_next_deadline (tly_gateway_pending_t *self);
 uint32_t tly_gateway_pending_size (tly_gateway_pending_t *self);
 
 #endif

@@ -11,14 +11,14 @@
 #include "tly_wire.h"
 
 tly_gateway_stream_t *
-tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *client,
-                        zsock_t *router, zsock_t *bus)
+tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *client, zsock_t *router,
+                        zsock_t *bus)
 {
     assert (config && client && router && bus);
     assert (config->partitions >= 1 && config->timeout_ms > 0 && config->client_ttl_ms > 0);
     assert (config->max_snapshots >= 1 && config->max_subscriptions >= 1);
     assert (config->max_subscriptions_total >= 1
-         && config->max_subscriptions_total <= TLY_GATEWAY_SUBS_LIMIT);
+            && config->max_subscriptions_total <= TLY_GATEWAY_SUBS_LIMIT);
     tly_gateway_stream_t *self = calloc (1, sizeof (*self));
     if (!self)
         return NULL;
@@ -119,17 +119,14 @@ tly_gateway_stream_send (tly_gateway_stream_t *self, zframe_t *identity, zframe_
     int error = zmq_errno ();
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     if (error == EAGAIN) {
-        tly_log (TLY_DEBUG, "client.queue_full", "subscriber=%s", client? "yes": "no");
+        tly_log (TLY_DEBUG, "client.queue_full", "subscriber=%s", client ? "yes" : "no");
         if (client)
             s_client_slow (self, client);
-    }
-    else
-    if (error == EHOSTUNREACH) {
-        tly_log (TLY_DEBUG, "client.unreachable", "subscriber=%s", client? "yes": "no");
+    } else if (error == EHOSTUNREACH) {
+        tly_log (TLY_DEBUG, "client.unreachable", "subscriber=%s", client ? "yes" : "no");
         if (client && !client->gone)
             tly_gateway_subs_gone (self->subs, client);
-    }
-    else
+    } else
         tly_log (TLY_WARN, "client.send_failed", "error=\"%s\"", zmq_strerror (error));
     errno = error;
     return -1;
@@ -180,7 +177,7 @@ s_bus_subscribe (tly_gateway_stream_t *self, const uint8_t raw [TLY_GATEWAY_TOPI
                  bool subscribe)
 {
     //  Raw bytes (zsock_set_subscribe would stop at the first zero byte).
-    int rc = zmq_setsockopt (zsock_resolve (self->bus), subscribe? ZMQ_SUBSCRIBE: ZMQ_UNSUBSCRIBE,
+    int rc = zmq_setsockopt (zsock_resolve (self->bus), subscribe ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE,
                              raw, TLY_GATEWAY_TOPIC_BYTES);
     assert (rc == 0);
 }
@@ -195,13 +192,13 @@ tly_gateway_stream_remove (tly_gateway_stream_t *self, tly_gateway_sub_t *sub)
 }
 
 void
-tly_gateway_stream_end (tly_gateway_stream_t *self, tly_gateway_sub_t *sub,
-                        Tally__ErrorCode code, const char *reason)
+tly_gateway_stream_end (tly_gateway_stream_t *self, tly_gateway_sub_t *sub, Tally__ErrorCode code,
+                        const char *reason)
 {
     assert (self && sub && reason);
-    tly_gateway_stream_error (self, sub->of.client->identity, sub->request_id,
-                              sub->answered? TALLY__PUSH_KIND__ENDED: TALLY__PUSH_KIND__NOT_PUSHED,
-                              code, reason);
+    tly_gateway_stream_error (
+        self, sub->of.client->identity, sub->request_id,
+        sub->answered ? TALLY__PUSH_KIND__ENDED : TALLY__PUSH_KIND__NOT_PUSHED, code, reason);
     tly_gateway_stream_remove (self, sub);
 }
 
@@ -220,12 +217,13 @@ s_check_limits (tly_gateway_stream_t *self, tly_gateway_client_t *client, char *
 {
     if (client && client->subs >= self->config.max_subscriptions) {
         snprintf (reason, TLY_GATEWAY_TEXT_MAX,
-                  "client has %" PRIu32 " subscriptions (limit %" PRIu32 ")",
-                  client->subs, self->config.max_subscriptions);
+                  "client has %" PRIu32 " subscriptions (limit %" PRIu32 ")", client->subs,
+                  self->config.max_subscriptions);
         return TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS;
     }
     if (tly_gateway_subs_size (self->subs) >= self->config.max_subscriptions_total) {
-        snprintf (reason, TLY_GATEWAY_TEXT_MAX, "gateway serves %" PRIu32 " subscriptions"
+        snprintf (reason, TLY_GATEWAY_TEXT_MAX,
+                  "gateway serves %" PRIu32 " subscriptions"
                   " (limit %" PRIu32 "); retry later or use another gateway",
                   tly_gateway_subs_size (self->subs), self->config.max_subscriptions_total);
         return TALLY__ERROR_CODE__UNAVAILABLE;
@@ -234,8 +232,8 @@ s_check_limits (tly_gateway_stream_t *self, tly_gateway_client_t *client, char *
 }
 
 void
-tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                              uint64_t request_id, const tly_gateway_admitted_t *admitted)
+tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
+                              const tly_gateway_admitted_t *admitted)
 {
     assert (self && identity && admitted);
     char reason [TLY_GATEWAY_TEXT_MAX];
@@ -248,12 +246,11 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
     }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted->topic);
-    tly_gateway_sub_t *sub = client && topic? tly_gateway_subs_find (self->subs, client, topic)
-                                            : NULL;
-    Tally__ErrorCode code = sub? TALLY__ERROR_CODE__OK: s_check_limits (self, client, reason);
-    if (code == TALLY__ERROR_CODE__OK
-    &&  (!sub || sub->state != TLY_SUB_PENDING)
-    &&  tly_gateway_subs_pending_size (self->subs) >= self->config.max_snapshots) {
+    tly_gateway_sub_t *sub = client && topic ? tly_gateway_subs_find (self->subs, client, topic)
+                                             : NULL;
+    Tally__ErrorCode code = sub ? TALLY__ERROR_CODE__OK : s_check_limits (self, client, reason);
+    if (code == TALLY__ERROR_CODE__OK && (!sub || sub->state != TLY_SUB_PENDING)
+        && tly_gateway_subs_pending_size (self->subs) >= self->config.max_snapshots) {
         snprintf (reason, sizeof (reason),
                   "gateway has %" PRIu32 " snapshots in flight (limit %" PRIu32 "); retry later",
                   tly_gateway_subs_pending_size (self->subs), self->config.max_snapshots);
@@ -287,18 +284,18 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
 }
 
 void
-tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                                uint64_t request_id, const char *object_id)
+tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
+                                const char *object_id)
 {
     assert (self && identity && object_id);
     tly_gateway_admitted_t admitted;
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     if (client && tly_gateway_check_object_id (object_id, &admitted) == 0) {
         tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted.topic);
-        tly_gateway_sub_t *sub = topic? tly_gateway_subs_find (self->subs, client, topic): NULL;
+        tly_gateway_sub_t *sub = topic ? tly_gateway_subs_find (self->subs, client, topic) : NULL;
         if (sub) {
-            tly_log (TLY_DEBUG, "unsubscribe", "request_id=%" PRIu64 " object_id=%s",
-                     request_id, admitted.object_id);
+            tly_log (TLY_DEBUG, "unsubscribe", "request_id=%" PRIu64 " object_id=%s", request_id,
+                     admitted.object_id);
             tly_gateway_stream_remove (self, sub);
         }
     }
@@ -317,8 +314,8 @@ tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
 static void
 s_drop_client (tly_gateway_stream_t *self, tly_gateway_client_t *client)
 {
-    tly_log (TLY_INFO, client->gone? "client.gone": "client.expired",
-             "subscriptions=%" PRIu32, client->subs);
+    tly_log (TLY_INFO, client->gone ? "client.gone" : "client.expired", "subscriptions=%" PRIu32,
+             client->subs);
     bool tell = !client->gone;
     for (uint32_t count = client->subs; count > 0; count--) {
         tly_gateway_sub_t *sub = tly_gateway_subs_of_client (client);
@@ -344,9 +341,9 @@ tly_gateway_stream_expire (tly_gateway_stream_t *self)
     int64_t now_ms = tly_mono_ms ();
     tly_gateway_sub_t *sub;
     while ((sub = tly_gateway_subs_overdue (self->subs, now_ms))) {
-        tly_log (TLY_INFO, "snapshot.timeout", "object_id=%s request_id=%" PRIu64
-                 " attempts=%" PRIu32, sub->of.topic->object_id, sub->request_id,
-                 sub->attempts);
+        tly_log (TLY_INFO, "snapshot.timeout",
+                 "object_id=%s request_id=%" PRIu64 " attempts=%" PRIu32, sub->of.topic->object_id,
+                 sub->request_id, sub->attempts);
         tly_gateway_stream_end (self, sub, TALLY__ERROR_CODE__TIMEOUT, self->timeout_reason);
     }
     tly_gateway_stream_ask_again (self, now_ms);
@@ -354,8 +351,8 @@ tly_gateway_stream_expire (tly_gateway_stream_t *self)
     //  (The clock is read again for each retry: sends above may have
     //  scheduled clients since now_ms, and the schedule stays in order.)
     tly_gateway_client_t *client;
-    while ((client = tly_gateway_subs_due (self->subs, now_ms,
-                                           tly_mono_ms () + TLY_GATEWAY_RETRY_MS)))
+    while (
+        (client = tly_gateway_subs_due (self->subs, now_ms, tly_mono_ms () + TLY_GATEWAY_RETRY_MS)))
         if (client->pending == 0 && !client->gone)
             for (sub = tly_gateway_subs_of_client (client); sub;
                  sub = tly_gateway_subs_next_of_client (sub))
@@ -381,10 +378,9 @@ tly_gateway_stream_next_deadline (tly_gateway_stream_t *self)
     int64_t seen_ms = tly_gateway_subs_oldest_seen (self->subs);
     int64_t expiry_ms = INT64_MAX;
     if (seen_ms == INT64_MIN)
-        expiry_ms = INT64_MIN;          //  a gone client: at once
-    else
-    if (seen_ms != INT64_MAX && __builtin_add_overflow (seen_ms, self->config.client_ttl_ms,
-                                                        &expiry_ms))
+        expiry_ms = INT64_MIN;  //  a gone client: at once
+    else if (seen_ms != INT64_MAX
+             && __builtin_add_overflow (seen_ms, self->config.client_ttl_ms, &expiry_ms))
         expiry_ms = INT64_MAX;
-    return expiry_ms < next_ms? expiry_ms: next_ms;
+    return expiry_ms < next_ms ? expiry_ms : next_ms;
 }

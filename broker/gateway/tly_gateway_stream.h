@@ -38,12 +38,12 @@
 #define TLY_GATEWAY_BUS_WAIT_MS 500
 
 typedef struct {
-    uint32_t partitions;                //  --partitions: IDs beyond are NOT_FOUND
-    int64_t timeout_ms;                 //  --timeout-ms, per snapshot (all attempts)
-    uint32_t max_snapshots;             //  --max-pending: snapshots in flight
-    uint32_t max_subscriptions;         //  --max-subscriptions, per client
-    uint32_t max_subscriptions_total;   //  --max-subscriptions-total
-    int64_t client_ttl_ms;              //  --client-ttl-ms
+    uint32_t partitions;               //  --partitions: IDs beyond are NOT_FOUND
+    int64_t timeout_ms;                //  --timeout-ms, per snapshot (all attempts)
+    uint32_t max_snapshots;            //  --max-pending: snapshots in flight
+    uint32_t max_subscriptions;        //  --max-subscriptions, per client
+    uint32_t max_subscriptions_total;  //  --max-subscriptions-total
+    int64_t client_ttl_ms;             //  --client-ttl-ms
 } tly_gateway_stream_config_t;
 
 typedef struct _tly_gateway_stream_t tly_gateway_stream_t;
@@ -53,7 +53,7 @@ typedef struct _tly_gateway_stream_t tly_gateway_stream_t;
 tly_gateway_stream_t *tly_gateway_stream_new (const tly_gateway_stream_config_t *config,
                                               zsock_t *client, zsock_t *router, zsock_t *bus);
 //  Ends nothing on the wire: the sockets close with the gateway.
-void    tly_gateway_stream_destroy (tly_gateway_stream_t **self_p);
+void tly_gateway_stream_destroy (tly_gateway_stream_t **self_p);
 
 //  The instance ID in hex, for logs.
 const char *tly_gateway_stream_instance (tly_gateway_stream_t *self);
@@ -61,28 +61,25 @@ const char *tly_gateway_stream_instance (tly_gateway_stream_t *self);
 //  Sends *data_p (one packed ClientReply) to the client named by identity,
 //  never blocking; consumes *data_p. Returns 0, or -1 when the frame was
 //  dropped (errno as above, handled here).
-int     tly_gateway_stream_send (tly_gateway_stream_t *self, zframe_t *identity,
-                                 zframe_t **data_p);
+int tly_gateway_stream_send (tly_gateway_stream_t *self, zframe_t *identity, zframe_t **data_p);
 //  Heard from the client: its subscriptions live another --client-ttl-ms.
-void    tly_gateway_stream_touch (tly_gateway_stream_t *self, zframe_t *identity);
+void tly_gateway_stream_touch (tly_gateway_stream_t *self, zframe_t *identity);
 
 //  An admitted subscribe: answered later with the snapshot, or at once with
 //  an error. A second subscribe to the same object replaces the first.
-void    tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                                      uint64_t request_id,
-                                      const tly_gateway_admitted_t *admitted);
+void tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
+                                   uint64_t request_id, const tly_gateway_admitted_t *admitted);
 //  Ends the client's subscription to object_id (if any) and answers request_id.
-void    tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                                        uint64_t request_id, const char *object_id);
+void tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
+                                     uint64_t request_id, const char *object_id);
 //  The router's answer to one of our snapshot requests: an error ends the
 //  subscription; a version starts the wait for the snapshot on the bus.
-void    tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self,
-                                        const Tally__SnapshotReply *reply);
+void tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__SnapshotReply *reply);
 //  Handles what is waiting on the bus socket, up to one burst.
-void    tly_gateway_stream_drain_bus (tly_gateway_stream_t *self);
+void tly_gateway_stream_drain_bus (tly_gateway_stream_t *self);
 //  Runs what is due: unreachable and silent clients, snapshot deadlines,
 //  snapshots to ask for again, resyncs of slow clients.
-void    tly_gateway_stream_expire (tly_gateway_stream_t *self);
+void tly_gateway_stream_expire (tly_gateway_stream_t *self);
 //  The next time (monotonic ms) tly_gateway_stream_expire has work, or INT64_MAX.
 int64_t tly_gateway_stream_next_deadline (tly_gateway_stream_t *self);
 

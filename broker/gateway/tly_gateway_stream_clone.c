@@ -17,7 +17,7 @@
 #include "tly_wire.h"
 
 //  Bus messages handled per loop turn (as for the other sockets).
-#define BURST_MAX   1024
+#define BURST_MAX 1024
 
 //  --------------------------------------------------------------------------
 //  Asking for snapshots
@@ -71,9 +71,9 @@ tly_gateway_stream_ask_again (tly_gateway_stream_t *self, int64_t now_ms)
     assert (self);
     tly_gateway_sub_t *sub;
     while ((sub = tly_gateway_subs_unseen (self->subs, now_ms))) {
-        tly_log (TLY_INFO, "snapshot.unseen", "object_id=%s request_id=%" PRIu64 " version=%"
-                 PRIu64 " attempt=%" PRIu32, sub->of.topic->object_id, sub->request_id,
-                 sub->announced, sub->attempts);
+        tly_log (TLY_INFO, "snapshot.unseen",
+                 "object_id=%s request_id=%" PRIu64 " version=%" PRIu64 " attempt=%" PRIu32,
+                 sub->of.topic->object_id, sub->request_id, sub->announced, sub->attempts);
         if (sub->attempts >= TLY_GATEWAY_SNAPSHOT_ATTEMPTS) {
             tly_gateway_stream_end (self, sub, TALLY__ERROR_CODE__TIMEOUT, self->unseen_reason);
             continue;
@@ -118,8 +118,7 @@ tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__Snapsho
         return;
     }
     if (sub->announced > 0) {
-        tly_log (TLY_DEBUG, "snapshot.duplicate_reply", "snapshot_id=%" PRIu64,
-                 reply->snapshot_id);
+        tly_log (TLY_DEBUG, "snapshot.duplicate_reply", "snapshot_id=%" PRIu64, reply->snapshot_id);
         return;
     }
     int64_t seen_by_ms = 0;
@@ -151,15 +150,14 @@ s_with_request_id (uint64_t request_id, zframe_t *update)
 
 //  What to do with version `version` of sub's object, packed once in update.
 static void
-s_offer (tly_gateway_stream_t *self, tly_gateway_sub_t *sub, uint64_t version,
-         zframe_t *update)
+s_offer (tly_gateway_stream_t *self, tly_gateway_sub_t *sub, uint64_t version, zframe_t *update)
 {
     switch (tly_gateway_subs_offer (sub, version)) {
-        case TLY_OFFER_WAIT:
-            break;
+        case TLY_OFFER_WAIT: break;
         case TLY_OFFER_OLD:
-            tly_log (TLY_DEBUG, "update.duplicate", "object_id=%s version=%" PRIu64
-                     " last=%" PRIu64, sub->of.topic->object_id, version, sub->last);
+            tly_log (TLY_DEBUG, "update.duplicate",
+                     "object_id=%s version=%" PRIu64 " last=%" PRIu64, sub->of.topic->object_id,
+                     version, sub->last);
             break;
         case TLY_OFFER_GAP:
             tly_log (TLY_INFO, "update.gap", "object_id=%s version=%" PRIu64 " last=%" PRIu64,
@@ -179,8 +177,8 @@ s_offer (tly_gateway_stream_t *self, tly_gateway_sub_t *sub, uint64_t version,
 static void
 s_resync_stale (tly_gateway_stream_t *self, tly_gateway_client_t *client)
 {
-    for (tly_gateway_sub_t *sub = tly_gateway_subs_of_client (client);
-         sub && client->stale > 0; sub = tly_gateway_subs_next_of_client (sub))
+    for (tly_gateway_sub_t *sub = tly_gateway_subs_of_client (client); sub && client->stale > 0;
+         sub = tly_gateway_subs_next_of_client (sub))
         if (sub->state == TLY_SUB_STALE)
             tly_gateway_stream_resync (self, sub, sub->slow);
 }
@@ -217,12 +215,12 @@ s_deliver (tly_gateway_stream_t *self, tly_gateway_sub_t *sub, Tally__SignedObje
     Tally__ClientReply answer = TALLY__CLIENT_REPLY__INIT;
     answer.request_id = sub->request_id;
     answer.object = object;
-    answer.push = sub->answered? TALLY__PUSH_KIND__SNAPSHOT: TALLY__PUSH_KIND__NOT_PUSHED;
-    answer.error = sub->slow? &slow: NULL;
+    answer.push = sub->answered ? TALLY__PUSH_KIND__SNAPSHOT : TALLY__PUSH_KIND__NOT_PUSHED;
+    answer.error = sub->slow ? &slow : NULL;
     zframe_t *data = tly_wire_pack (&answer.base);
-    tly_log (TLY_DEBUG, "snapshot.seen", "object_id=%s request_id=%" PRIu64 " version=%" PRIu64
-             " attempt=%" PRIu32, sub->of.topic->object_id, sub->request_id, version,
-             sub->attempts);
+    tly_log (TLY_DEBUG, "snapshot.seen",
+             "object_id=%s request_id=%" PRIu64 " version=%" PRIu64 " attempt=%" PRIu32,
+             sub->of.topic->object_id, sub->request_id, version, sub->attempts);
     if (tly_gateway_stream_push (self, sub, &data) == -1) {
         tly_gateway_subs_stale (self->subs, sub, true, tly_mono_ms () + TLY_GATEWAY_RETRY_MS);
         return;
@@ -261,18 +259,16 @@ s_on_bus (tly_gateway_stream_t *self, zframe_t *topic_frame, zframe_t *data)
     }
     tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, zframe_data (topic_frame));
     if (!topic)
-        return;                         //  unsubscribed while it was on its way
+        return;  //  unsubscribed while it was on its way
     tly_gateway_bus_message_t message;
-    tly_gateway_bus_read (self->instance, topic->object_id, zframe_data (data),
-                          zframe_size (data), &message);
+    tly_gateway_bus_read (self->instance, topic->object_id, zframe_data (data), zframe_size (data),
+                          &message);
     if (message.kind == TLY_BUS_MALFORMED)
         tly_log (TLY_WARN, "bus.bad_message", "object_id=%s reason=\"%s\"", topic->object_id,
                  message.reason);
-    else
-    if (message.kind == TLY_BUS_FOREIGN)
+    else if (message.kind == TLY_BUS_FOREIGN)
         tly_log (TLY_DEBUG, "snapshot.foreign", "object_id=%s", topic->object_id);
-    else
-    if (message.kind == TLY_BUS_UPDATE)
+    else if (message.kind == TLY_BUS_UPDATE)
         s_on_update (self, topic, message.bus->object, message.version);
     else {
         assert (message.kind == TLY_BUS_SNAPSHOT);
@@ -281,9 +277,9 @@ s_on_bus (tly_gateway_stream_t *self, zframe_t *topic_frame, zframe_t *data)
             //  Asked for again since, or ended: the request it answers is over.
             tly_log (TLY_DEBUG, "snapshot.stale", "object_id=%s snapshot_id=%" PRIu64,
                      topic->object_id, message.number);
-        else
-        if (sub->of.topic != topic)
-            tly_log (TLY_WARN, "bus.bad_message", "object_id=%s snapshot_id=%" PRIu64
+        else if (sub->of.topic != topic)
+            tly_log (TLY_WARN, "bus.bad_message",
+                     "object_id=%s snapshot_id=%" PRIu64
                      " reason=\"snapshot of another object than the one asked for\"",
                      topic->object_id, message.number);
         else
@@ -300,7 +296,7 @@ tly_gateway_stream_drain_bus (tly_gateway_stream_t *self)
         zframe_t *topic = zframe_recv (self->bus);
         if (!topic)
             break;
-        zframe_t *data = zframe_more (topic)? zframe_recv (self->bus): NULL;
+        zframe_t *data = zframe_more (topic) ? zframe_recv (self->bus) : NULL;
         size_t extra = 0;
         while (zsock_rcvmore (self->bus)) {
             zframe_t *frame = zframe_recv (self->bus);
@@ -309,7 +305,7 @@ tly_gateway_stream_drain_bus (tly_gateway_stream_t *self)
         }
         if (!data || extra > 0)
             tly_log (TLY_WARN, "bus.bad_message", "frames=%zu reason=\"expected 2\"",
-                     (data? 2: 1) + extra);
+                     (data ? 2 : 1) + extra);
         else
             s_on_bus (self, topic, data);
         zframe_destroy (&topic);

@@ -14,18 +14,18 @@
 #include <string.h>
 
 struct _tly_gateway_subs_t {
-    zhashx_t *clients;                  //  identity frame -> client
-    zhashx_t *topics;                   //  raw object ID -> topic
-    zhashx_t *pairs;                    //  (client, topic) -> sub
-    zhashx_t *snapshots;                //  snapshot_id -> PENDING sub
-    tly_gateway_link_t by_seen;         //  clients, gone first, then least recently seen
-    tly_gateway_link_t scheduled;       //  clients with STALE subs, earliest retry first
-    tly_gateway_link_t pending;         //  PENDING subs, earliest deadline first
-    tly_gateway_link_t waiting;         //  announced PENDING subs, earliest seen_by first
+    zhashx_t *clients;             //  identity frame -> client
+    zhashx_t *topics;              //  raw object ID -> topic
+    zhashx_t *pairs;               //  (client, topic) -> sub
+    zhashx_t *snapshots;           //  snapshot_id -> PENDING sub
+    tly_gateway_link_t by_seen;    //  clients, gone first, then least recently seen
+    tly_gateway_link_t scheduled;  //  clients with STALE subs, earliest retry first
+    tly_gateway_link_t pending;    //  PENDING subs, earliest deadline first
+    tly_gateway_link_t waiting;    //  announced PENDING subs, earliest seen_by first
     uint64_t last_snapshot_id;
-    uint32_t size;                      //  subs
-    uint32_t pending_size;              //  PENDING subs
-    uint32_t held_size;                 //  updates held over all topics
+    uint32_t size;          //  subs
+    uint32_t pending_size;  //  PENDING subs
+    uint32_t held_size;     //  updates held over all topics
 };
 
 //  --------------------------------------------------------------------------
@@ -65,7 +65,7 @@ s_identity_hash (const void *key)
 static int
 s_identity_compare (const void *left, const void *right)
 {
-    return zframe_eq ((zframe_t *) left, (zframe_t *) right)? 0: 1;
+    return zframe_eq ((zframe_t *) left, (zframe_t *) right) ? 0 : 1;
 }
 
 static size_t
@@ -85,7 +85,7 @@ s_pair_hash (const void *key)
 {
     const tly_gateway_pair_t *pair = key;
     return (size_t) ((uintptr_t) pair->client * 0x9E3779B97F4A7C15ULL
-                   ^ (uintptr_t) pair->topic * 0xC2B2AE3D27D4EB4FULL);
+                     ^ (uintptr_t) pair->topic * 0xC2B2AE3D27D4EB4FULL);
 }
 
 static int
@@ -93,7 +93,7 @@ s_pair_compare (const void *left, const void *right)
 {
     const tly_gateway_pair_t *one = left;
     const tly_gateway_pair_t *other = right;
-    return one->client == other->client && one->topic == other->topic? 0: 1;
+    return one->client == other->client && one->topic == other->topic ? 0 : 1;
 }
 
 //  --------------------------------------------------------------------------
@@ -193,7 +193,7 @@ tly_gateway_subs_gone (tly_gateway_subs_t *self, tly_gateway_client_t *client)
 {
     assert (self && client);
     client->gone = true;
-    client->last_seen_ms = INT64_MIN;   //  keeps the order sorted: first to expire
+    client->last_seen_ms = INT64_MIN;  //  keeps the order sorted: first to expire
     tly_gateway_link_remove (&client->by_seen);
     tly_gateway_link_before (self->by_seen.next, &client->by_seen);
 }
@@ -205,7 +205,7 @@ tly_gateway_subs_expired (tly_gateway_subs_t *self, int64_t seen_ms)
     if (!tly_gateway_link_linked (&self->by_seen))
         return NULL;
     tly_gateway_client_t *oldest = s_by_seen (self->by_seen.next);
-    return oldest->last_seen_ms <= seen_ms? oldest: NULL;
+    return oldest->last_seen_ms <= seen_ms ? oldest : NULL;
 }
 
 int64_t
@@ -316,8 +316,8 @@ s_drop_held (tly_gateway_subs_t *self, tly_gateway_topic_t *topic)
 }
 
 void
-tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic,
-                          uint64_t version, zframe_t *update)
+tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic, uint64_t version,
+                          zframe_t *update)
 {
     assert (self && topic && update);
     if (version > topic->newest)
@@ -407,8 +407,8 @@ s_topic_new (tly_gateway_subs_t *self, const tly_gateway_admitted_t *admitted)
 
 tly_gateway_sub_t *
 tly_gateway_subs_add (tly_gateway_subs_t *self, zframe_t *identity,
-                      const tly_gateway_admitted_t *admitted, uint64_t request_id,
-                      int64_t now_ms, int64_t deadline_ms, bool *new_topic)
+                      const tly_gateway_admitted_t *admitted, uint64_t request_id, int64_t now_ms,
+                      int64_t deadline_ms, bool *new_topic)
 {
     assert (self && identity && admitted && new_topic);
     tly_gateway_client_t *client = tly_gateway_subs_client (self, identity);
@@ -480,8 +480,7 @@ tly_gateway_subs_remove (tly_gateway_subs_t *self, tly_gateway_sub_t *sub,
     tly_gateway_topic_t *topic = sub->of.topic;
     if (sub->state == TLY_SUB_PENDING)
         s_unpend (self, sub);
-    else
-    if (sub->state == TLY_SUB_STALE)
+    else if (sub->state == TLY_SUB_STALE)
         s_unstale (sub);
     zhashx_delete (self->pairs, &sub->of);
     tly_gateway_link_remove (&sub->in_client);
@@ -519,7 +518,7 @@ tly_gateway_subs_renew (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64
     assert (self && sub && reader);
     if (sub->state == TLY_SUB_PENDING) {
         s_unpend (self, sub);
-        sub->state = 0;             //  between states: pend sets the next one
+        sub->state = 0;  //  between states: pend sets the next one
     }
     sub->request_id = request_id;
     memcpy (sub->reader, reader, TLY_KEY_BYTES);
@@ -569,7 +568,7 @@ tly_gateway_subs_overdue (tly_gateway_subs_t *self, int64_t now_ms)
     if (!tly_gateway_link_linked (&self->pending))
         return NULL;
     tly_gateway_sub_t *oldest = s_in_pending (self->pending.next);
-    return oldest->deadline_ms <= now_ms? oldest: NULL;
+    return oldest->deadline_ms <= now_ms ? oldest : NULL;
 }
 
 void
@@ -595,7 +594,7 @@ tly_gateway_subs_unseen (tly_gateway_subs_t *self, int64_t now_ms)
         return NULL;
     tly_gateway_sub_t *oldest = s_in_waiting (self->waiting.next);
     assert (oldest->state == TLY_SUB_PENDING && oldest->announced > 0);
-    return oldest->seen_by_ms <= now_ms? oldest: NULL;
+    return oldest->seen_by_ms <= now_ms ? oldest : NULL;
 }
 
 uint64_t
@@ -639,8 +638,7 @@ tly_gateway_subs_live (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_
         s_unpend (self, sub);
         sub->answered = true;
         sub->slow = false;
-    }
-    else {
+    } else {
         assert (sub->state == TLY_SUB_LIVE);
         assert (version - sub->last == 1);
     }
@@ -677,5 +675,5 @@ tly_gateway_subs_offer (const tly_gateway_sub_t *sub, uint64_t version)
         return TLY_OFFER_WAIT;
     if (version <= sub->last)
         return TLY_OFFER_OLD;
-    return version - sub->last == 1? TLY_OFFER_NEXT: TLY_OFFER_GAP;
+    return version - sub->last == 1 ? TLY_OFFER_NEXT : TLY_OFFER_GAP;
 }

@@ -18,8 +18,7 @@ main (int argc, char *argv [])
     tly_router_config_t config;
     tly_router_bus_config_t bus_config;
     tly_level_t level;
-    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &level, argc,
-                                                         argv);
+    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &level, argc, argv);
     if (parsed != TLY_FLAGS_RUN)
         return tly_flags_exit_status (parsed);
     tly_log_init (TLY_ROUTER_PROCESS, level);
@@ -35,18 +34,18 @@ main (int argc, char *argv [])
         tly_router_destroy (&router);
         return 2;
     }
-    tly_log (TLY_INFO, "ready", "frontend=%s backend=%s bus_in=%s bus_out=%s partitions=%u "
-             "epoch=%" PRIu64, config.frontend, config.backend, bus_config.bus_in,
-             bus_config.bus_out, config.partition_count, tly_router_epoch (router));
+    tly_log (TLY_INFO, "ready",
+             "frontend=%s backend=%s bus_in=%s bus_out=%s partitions=%u "
+             "epoch=%" PRIu64,
+             config.frontend, config.backend, bus_config.bus_in, bus_config.bus_out,
+             config.partition_count, tly_router_epoch (router));
 
     //  The loop: actors' answers first (they free flights), then gateways'
     //  requests, then the bus both ways, then timers.
-    zmq_pollitem_t items [] = {
-        { tly_router_frontend (router), 0, ZMQ_POLLIN, 0 },
-        { tly_router_backend (router), 0, ZMQ_POLLIN, 0 },
-        { tly_router_bus_in (bus), 0, ZMQ_POLLIN, 0 },
-        { tly_router_bus_out (bus), 0, ZMQ_POLLIN, 0 }
-    };
+    zmq_pollitem_t items [] = { { tly_router_frontend (router), 0, ZMQ_POLLIN, 0 },
+                                { tly_router_backend (router), 0, ZMQ_POLLIN, 0 },
+                                { tly_router_bus_in (bus), 0, ZMQ_POLLIN, 0 },
+                                { tly_router_bus_out (bus), 0, ZMQ_POLLIN, 0 } };
     int rc = 0;
     while (!tly_stop_requested ()) {
         int64_t wait_ms = tly_router_next_deadline (router) - tly_mono_ms ();

@@ -22,17 +22,17 @@
 
 //  Messages handled from one socket before the loop looks at the other one
 //  and at its timers again.
-#define DRAIN_BURST           1024
-#define TLY_ROUTER_ARENA_BLOCK (64 * 1024)   //  first decode block; grows to the largest frame
+#define DRAIN_BURST            1024
+#define TLY_ROUTER_ARENA_BLOCK (64 * 1024)  //  first decode block; grows to the largest frame
 //  A routing id printed as hex.
-#define IDENTITY_TEXT_MAX     (2 * TLY_ROUTER_IDENTITY_MAX + 1)
+#define IDENTITY_TEXT_MAX      (2 * TLY_ROUTER_IDENTITY_MAX + 1)
 
-#define UNAVAILABLE_TEXT      "no balance actor answered"
+#define UNAVAILABLE_TEXT "no balance actor answered"
 
 struct _tly_router_t {
     tly_router_config_t config;
-    int64_t liveness_ms;                //  silence that makes an actor dead
-    int64_t hold_ms;                    //  how long an envelope may wait for an owner
+    int64_t liveness_ms;  //  silence that makes an actor dead
+    int64_t hold_ms;      //  how long an envelope may wait for an owner
     zsock_t *frontend;
     zsock_t *backend;
     void *frontend_handle;
@@ -40,20 +40,20 @@ struct _tly_router_t {
     tly_router_actors_t *actors;
     tly_router_partmap_t *partmap;
     tly_router_flights_t *flights;
-    tly_arena_t *arena;                 //  decoded input, reset after each frame
-    ProtobufCAllocator *decoder;        //  the arena's allocator
-    tly_router_actor_t **live;          //  the live actors, during a round
-    Tally__PartitionEpoch *owned;       //  one Assignment's list (partition_count)
+    tly_arena_t *arena;            //  decoded input, reset after each frame
+    ProtobufCAllocator *decoder;   //  the arena's allocator
+    tly_router_actor_t **live;     //  the live actors, during a round
+    Tally__PartitionEpoch *owned;  //  one Assignment's list (partition_count)
     Tally__PartitionEpoch **owned_list;
-    uint8_t *buffer;                    //  packed outgoing message
+    uint8_t *buffer;  //  packed outgoing message
     size_t buffer_size;
-    uint64_t epoch;                     //  durable counter: highest epoch handed out
-    int lock_fd;                        //  holds DIR/router.lock while running
-    int64_t now_ms;                     //  monotonic, read once per burst or tick
+    uint64_t epoch;  //  durable counter: highest epoch handed out
+    int lock_fd;     //  holds DIR/router.lock while running
+    int64_t now_ms;  //  monotonic, read once per burst or tick
     int64_t next_heartbeat_ms;
-    bool round_pending;                 //  the live actor set changed
-    int64_t round_not_before_ms;        //  retry pacing after a failed epoch save
-    uint8_t rejected [TLY_ROUTER_IDENTITY_MAX];   //  last refused actor, logged once
+    bool round_pending;                          //  the live actor set changed
+    int64_t round_not_before_ms;                 //  retry pacing after a failed epoch save
+    uint8_t rejected [TLY_ROUTER_IDENTITY_MAX];  //  last refused actor, logged once
     size_t rejected_size;
 };
 
@@ -96,8 +96,7 @@ s_reply_gateway (tly_router_t *self, const uint8_t *gateway, size_t gateway_size
 
 static void
 s_reply_error (tly_router_t *self, const uint8_t *gateway, size_t gateway_size,
-               tly_flight_kind_t kind, uint64_t gateway_id, Tally__ErrorCode code,
-               const char *text)
+               tly_flight_kind_t kind, uint64_t gateway_id, Tally__ErrorCode code, const char *text)
 {
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = code;
@@ -118,9 +117,10 @@ s_reply_error (tly_router_t *self, const uint8_t *gateway, size_t gateway_size,
 static void
 s_fail (tly_router_t *self, tly_router_flight_t *flight, const char *text)
 {
-    tly_log (TLY_DEBUG, "flight.unavailable", "id=%" PRIu64 " kind=%d partition=%u attempts=%u "
-             "reason=\"%s\"", flight->id, flight->kind, flight->partition, flight->attempts,
-             text);
+    tly_log (TLY_DEBUG, "flight.unavailable",
+             "id=%" PRIu64 " kind=%d partition=%u attempts=%u "
+             "reason=\"%s\"",
+             flight->id, flight->kind, flight->partition, flight->attempts, text);
     s_reply_error (self, flight->gateway, flight->gateway_size, flight->kind, flight->gateway_id,
                    TALLY__ERROR_CODE__UNAVAILABLE, text);
     tly_router_flights_remove (self->flights, flight);
@@ -153,8 +153,7 @@ s_dispatch (tly_router_t *self, tly_router_flight_t *flight)
     tly_router_actor_t *owner = s_owner (self, flight->partition);
     if (owner)
         s_send_attempt (self, flight, owner);
-    else
-    if (tly_router_flights_held (self->flights) < self->config.hold_max)
+    else if (tly_router_flights_held (self->flights) < self->config.hold_max)
         tly_router_flights_hold (self->flights, flight, self->now_ms + self->hold_ms);
     else
         s_fail (self, flight, "no balance actor owns the partition and the hold queue is full");
@@ -220,7 +219,8 @@ s_send_assignment (tly_router_t *self, tly_router_actor_t *actor)
     message.body_case = TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT;
     message.assignment = &assignment;
     actor->assigned = s_send (self, self->backend_handle, actor->identity, actor->identity_size,
-                              &message.base) == 0;
+                              &message.base)
+                      == 0;
 }
 
 //  Reassigns every partition over the live actors. The new epoch is durable
@@ -247,8 +247,8 @@ s_round (tly_router_t *self)
     }
     tly_router_partmap_apply (self->partmap, self->epoch);
     self->round_pending = false;
-    tly_log (TLY_INFO, "partitions.assigned", "actors=%zu moved=%u epoch=%" PRIu64,
-             actors, moves, self->epoch);
+    tly_log (TLY_INFO, "partitions.assigned", "actors=%zu moved=%u epoch=%" PRIu64, actors, moves,
+             self->epoch);
     for (size_t index = 0; index < actors; index++)
         s_send_assignment (self, self->live [index]);
 
@@ -263,8 +263,7 @@ s_round (tly_router_t *self)
 }
 
 static void
-s_send_status (tly_router_t *self, const uint8_t *gateway, size_t gateway_size,
-               uint64_t status_id)
+s_send_status (tly_router_t *self, const uint8_t *gateway, size_t gateway_size, uint64_t status_id)
 {
     uint32_t owned = 0;
     for (uint32_t partition = 0; partition < self->config.partition_count; partition++)
@@ -317,8 +316,8 @@ s_admit (tly_router_t *self, const uint8_t *gateway, size_t gateway_size, tly_fl
         }
     }
     if (refusal) {
-        tly_log (TLY_DEBUG, "flight.refused", "kind=%d partition=%u reason=\"%s\"", kind,
-                 partition, refusal);
+        tly_log (TLY_DEBUG, "flight.refused", "kind=%d partition=%u reason=\"%s\"", kind, partition,
+                 refusal);
         s_reply_error (self, gateway, gateway_size, kind, gateway_id, code, refusal);
         return;
     }
@@ -336,18 +335,15 @@ s_handle_gateway (tly_router_t *self, const uint8_t *gateway, size_t gateway_siz
     Tally__RouterToActor message = TALLY__ROUTER_TO_ACTOR__INIT;
     if (!request || request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY__NOT_SET)
         tly_log (TLY_WARN, "gateway.bad_frame", "size=%zu", size);
-    else
-    if (request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_STATUS_ID)
+    else if (request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_STATUS_ID)
         s_send_status (self, gateway, gateway_size, request->status_id);
-    else
-    if (request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_ROUTE) {
+    else if (request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_ROUTE) {
         Tally__Route *route = request->route;
         message.body_case = TALLY__ROUTER_TO_ACTOR__BODY_ROUTE;
         message.route = route;
-        s_admit (self, gateway, gateway_size, TLY_FLIGHT_ROUTE, route->partition,
-                 &route->route_id, &message, route->envelope ? NULL : "route carries no envelope");
-    }
-    else {
+        s_admit (self, gateway, gateway_size, TLY_FLIGHT_ROUTE, route->partition, &route->route_id,
+                 &message, route->envelope ? NULL : "route carries no envelope");
+    } else {
         assert (request->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_SNAPSHOT);
         Tally__SnapshotRequest *snapshot = request->snapshot;
         message.body_case = TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT;
@@ -363,16 +359,18 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
 {
     const char *name = hello->name;
     if (hello->partition_count != self->config.partition_count
-    ||  !tly_router_actor_name_valid (name)) {
+        || !tly_router_actor_name_valid (name)) {
         bool logged = self->rejected_size == identity_size
-                   && memcmp (self->rejected, identity, identity_size) == 0;
+                      && memcmp (self->rejected, identity, identity_size) == 0;
         if (!logged) {
             char peer [IDENTITY_TEXT_MAX];
             sodium_bin2hex (peer, sizeof peer, identity, identity_size);
             bool valid = tly_router_actor_name_valid (name);
-            tly_log (TLY_ERROR, "actor.rejected", "peer=%s name=%s partition_count=%u "
-                     "expected_partition_count=%u", peer, valid ? name : "(invalid)",
-                     hello->partition_count, self->config.partition_count);
+            tly_log (TLY_ERROR, "actor.rejected",
+                     "peer=%s name=%s partition_count=%u "
+                     "expected_partition_count=%u",
+                     peer, valid ? name : "(invalid)", hello->partition_count,
+                     self->config.partition_count);
         }
         memcpy (self->rejected, identity, identity_size);
         self->rejected_size = identity_size;
@@ -449,8 +447,7 @@ s_handle_actor (tly_router_t *self, const uint8_t *identity, size_t identity_siz
         flight = s_answered (self, actor, TLY_FLIGHT_ROUTE, reply->route_id, reply->error);
         if (flight)
             reply->route_id = flight->gateway_id;
-    }
-    else {
+    } else {
         assert (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT);
         snapshot = message->snapshot;
         flight = s_answered (self, actor, TLY_FLIGHT_SNAPSHOT, snapshot->snapshot_id,
@@ -532,13 +529,13 @@ tly_router_tick (tly_router_t *self)
     //  Each retry lands at the tail with a later deadline, so these loops end.
     tly_router_flight_t *flight;
     while ((flight = tly_router_flights_first (self->flights, TLY_FLIGHT_SENT))
-    &&     flight->deadline_ms <= self->now_ms) {
-        tly_log (TLY_DEBUG, "flight.attempt_timeout", "id=%" PRIu64 " attempts=%u",
-                 flight->id, flight->attempts);
+           && flight->deadline_ms <= self->now_ms) {
+        tly_log (TLY_DEBUG, "flight.attempt_timeout", "id=%" PRIu64 " attempts=%u", flight->id,
+                 flight->attempts);
         s_retry (self, flight);
     }
     while ((flight = tly_router_flights_first (self->flights, TLY_FLIGHT_HELD))
-    &&     flight->deadline_ms <= self->now_ms)
+           && flight->deadline_ms <= self->now_ms)
         s_fail (self, flight, UNAVAILABLE_TEXT);
 }
 
@@ -596,18 +593,18 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
     self->lock_fd = -1;
     bool overflow = __builtin_mul_overflow (config->heartbeat_ms, config->liveness,
                                             &self->liveness_ms)
-                 || __builtin_mul_overflow (config->attempt_ms, (int64_t) config->attempts,
-                                            &self->hold_ms);
+                    || __builtin_mul_overflow (config->attempt_ms, (int64_t) config->attempts,
+                                               &self->hold_ms);
     assert (!overflow);
     if (mkdir (config->data_dir, 0700) == -1 && errno != EEXIST) {
-        snprintf (error, error_size, "cannot create data directory %s: %s",
-                  config->data_dir, strerror (errno));
+        snprintf (error, error_size, "cannot create data directory %s: %s", config->data_dir,
+                  strerror (errno));
         tly_router_destroy (&self);
         return NULL;
     }
     self->lock_fd = tly_router_epoch_lock (config->data_dir, error, error_size);
     if (self->lock_fd == -1
-    ||  tly_router_epoch_load (config->data_dir, &self->epoch, error, error_size) == -1) {
+        || tly_router_epoch_load (config->data_dir, &self->epoch, error, error_size) == -1) {
         tly_router_destroy (&self);
         return NULL;
     }
@@ -627,7 +624,7 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
     self->owned = calloc (config->partition_count, sizeof (self->owned [0]));
     self->owned_list = calloc (config->partition_count, sizeof (self->owned_list [0]));
     if (!self->actors || !self->partmap || !self->flights || !self->arena || !self->live
-    ||  !self->owned || !self->owned_list) {
+        || !self->owned || !self->owned_list) {
         snprintf (error, error_size, "out of memory");
         tly_router_destroy (&self);
         return NULL;

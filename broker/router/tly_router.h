@@ -17,16 +17,16 @@
 #define TLY_ROUTER_INFLIGHT_MAX_DEFAULT 200000
 
 typedef struct {
-    const char *data_dir;           //  holds router.epoch; must outlive the router
-    const char *frontend;           //  endpoint gateways connect to
-    const char *backend;            //  endpoint actors connect to
+    const char *data_dir;  //  holds router.epoch; must outlive the router
+    const char *frontend;  //  endpoint gateways connect to
+    const char *backend;   //  endpoint actors connect to
     uint32_t partition_count;
-    int64_t heartbeat_ms;           //  heartbeat interval, both ways
-    int64_t liveness;               //  intervals of silence before an actor is dead
-    int64_t attempt_ms;             //  one delivery attempt
-    uint32_t attempts;              //  delivery attempts per envelope
-    size_t hold_max;                //  envelopes waiting for an owner
-    size_t inflight_max;            //  requests accepted and not yet answered
+    int64_t heartbeat_ms;  //  heartbeat interval, both ways
+    int64_t liveness;      //  intervals of silence before an actor is dead
+    int64_t attempt_ms;    //  one delivery attempt
+    uint32_t attempts;     //  delivery attempts per envelope
+    size_t hold_max;       //  envelopes waiting for an owner
+    size_t inflight_max;   //  requests accepted and not yet answered
 } tly_router_config_t;
 
 typedef struct _tly_router_t tly_router_t;
@@ -34,19 +34,19 @@ typedef struct _tly_router_t tly_router_t;
 //  Loads the epoch counter, proves the data directory writable and binds both
 //  sockets. Returns NULL with one line in error on failure.
 tly_router_t *tly_router_new (const tly_router_config_t *config, char *error, size_t error_size);
-void     tly_router_destroy (tly_router_t **self_p);
+void tly_router_destroy (tly_router_t **self_p);
 
 //  libzmq socket handles, for zmq_poll.
-void    *tly_router_frontend (tly_router_t *self);
-void    *tly_router_backend (tly_router_t *self);
+void *tly_router_frontend (tly_router_t *self);
+void *tly_router_backend (tly_router_t *self);
 
 //  Handle a burst of waiting messages from gateways / actors.
-void     tly_router_drain_frontend (tly_router_t *self);
-void     tly_router_drain_backend (tly_router_t *self);
+void tly_router_drain_frontend (tly_router_t *self);
+void tly_router_drain_backend (tly_router_t *self);
 //  Timers and the reassignment round; call after every poll.
-void     tly_router_tick (tly_router_t *self);
+void tly_router_tick (tly_router_t *self);
 //  Monotonic ms of the next timer (tly_mono_ms clock).
-int64_t  tly_router_next_deadline (tly_router_t *self);
+int64_t tly_router_next_deadline (tly_router_t *self);
 //  The highest epoch handed out (the durable counter).
 uint64_t tly_router_epoch (tly_router_t *self);
 

@@ -10,7 +10,7 @@
 
 struct _tly_router_actors_t {
     tly_router_actor_t slots [TLY_ROUTER_ACTORS_MAX];
-    uint32_t live [TLY_ROUTER_ACTORS_MAX];      //  slot of each live actor
+    uint32_t live [TLY_ROUTER_ACTORS_MAX];  //  slot of each live actor
     uint32_t size;
     uint64_t next_incarnation;
 };
@@ -56,7 +56,7 @@ tly_router_actor_name_valid (const char *name)
     for (size_t index = 0; index < size; index++) {
         char c = name [index];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-               || c == '.' || c == '_' || c == ':' || c == '-';
+                  || c == '.' || c == '_' || c == ':' || c == '-';
         if (!ok)
             return false;
     }
@@ -113,7 +113,7 @@ tly_router_actors_find (tly_router_actors_t *self, const uint8_t *identity, size
     for (uint32_t index = 0; index < self->size; index++) {
         tly_router_actor_t *actor = &self->slots [self->live [index]];
         if (actor->identity_size == identity_size
-        &&  memcmp (actor->identity, identity, identity_size) == 0)
+            && memcmp (actor->identity, identity, identity_size) == 0)
             return actor;
     }
     return NULL;
@@ -136,7 +136,7 @@ tly_router_actors_get (tly_router_actors_t *self, uint32_t slot, uint64_t incarn
 {
     assert (self);
     if (slot >= TLY_ROUTER_ACTORS_MAX || incarnation == 0
-    ||  self->slots [slot].incarnation != incarnation)
+        || self->slots [slot].incarnation != incarnation)
         return NULL;
     return &self->slots [slot];
 }

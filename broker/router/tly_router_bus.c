@@ -8,13 +8,13 @@
 #include <errno.h>
 
 //  Messages forwarded from one side before the loop looks elsewhere.
-#define BUS_BURST  1024
+#define BUS_BURST 1024
 //  Updates queued per gateway before XPUB drops (instead of 1000).
-#define BUS_HWM    100000
+#define BUS_HWM   100000
 
 struct _tly_router_bus_t {
-    zsock_t *in;                //  XSUB: actors publish here
-    zsock_t *out;               //  XPUB: gateways subscribe here
+    zsock_t *in;   //  XSUB: actors publish here
+    zsock_t *out;  //  XPUB: gateways subscribe here
     void *in_handle;
     void *out_handle;
 };
@@ -107,7 +107,8 @@ s_forward (void *from, void *to, const char *direction)
         bool more = zmq_msg_more (&frame);
         bool sending = true;
         while (true) {
-            if (sending && zmq_msg_send (&frame, to, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) == -1) {
+            if (sending
+                && zmq_msg_send (&frame, to, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) == -1) {
                 tly_log (TLY_DEBUG, "bus.dropped", "direction=%s reason=\"%s\"", direction,
                          zmq_strerror (errno));
                 sending = false;

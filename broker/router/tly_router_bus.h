@@ -18,16 +18,16 @@
 typedef struct _tly_router_bus_t tly_router_bus_t;
 
 //  Binds both sockets. NULL with one line in error on failure.
-tly_router_bus_t *tly_router_bus_new (const char *bus_in, const char *bus_out,
-                                      char *error, size_t error_size);
-void     tly_router_bus_destroy (tly_router_bus_t **self_p);
+tly_router_bus_t *tly_router_bus_new (const char *bus_in, const char *bus_out, char *error,
+                                      size_t error_size);
+void tly_router_bus_destroy (tly_router_bus_t **self_p);
 
 //  libzmq socket handles, for zmq_poll.
-void    *tly_router_bus_in (tly_router_bus_t *self);
-void    *tly_router_bus_out (tly_router_bus_t *self);
+void *tly_router_bus_in (tly_router_bus_t *self);
+void *tly_router_bus_out (tly_router_bus_t *self);
 
 //  Forwards a burst of waiting updates (in → out) / subscriptions (out → in).
-void     tly_router_bus_drain_updates (tly_router_bus_t *self);
-void     tly_router_bus_drain_subscriptions (tly_router_bus_t *self);
+void tly_router_bus_drain_updates (tly_router_bus_t *self);
+void tly_router_bus_drain_subscriptions (tly_router_bus_t *self);
 
 #endif

@@ -7,75 +7,72 @@
 #include "tly_limits.h"
 
 //  Accepted flag ranges.
-#define HEARTBEAT_MS_MIN    10
-#define HEARTBEAT_MS_MAX    60000
-#define LIVENESS_MIN        2
-#define LIVENESS_MAX        100
-#define ATTEMPT_MS_MIN      10
-#define ATTEMPT_MS_MAX      600000
-#define ATTEMPTS_MIN        1
-#define ATTEMPTS_MAX        100
-#define HOLD_MAX_LIMIT      10000000
-#define INFLIGHT_MAX_LIMIT  10000000
+#define HEARTBEAT_MS_MIN   10
+#define HEARTBEAT_MS_MAX   60000
+#define LIVENESS_MIN       2
+#define LIVENESS_MAX       100
+#define ATTEMPT_MS_MIN     10
+#define ATTEMPT_MS_MAX     600000
+#define ATTEMPTS_MIN       1
+#define ATTEMPTS_MAX       100
+#define HOLD_MAX_LIMIT     10000000
+#define INFLIGHT_MAX_LIMIT 10000000
 
 //  Every default is inside the range its flag accepts.
-_Static_assert (TLY_HEARTBEAT_MS >= HEARTBEAT_MS_MIN && TLY_HEARTBEAT_MS <= HEARTBEAT_MS_MAX,
-                "--heartbeat-ms default");
-_Static_assert (TLY_HEARTBEAT_LIVENESS >= LIVENESS_MIN && TLY_HEARTBEAT_LIVENESS <= LIVENESS_MAX,
-                "--liveness default");
-_Static_assert (TLY_ROUTE_ATTEMPT_MS >= ATTEMPT_MS_MIN && TLY_ROUTE_ATTEMPT_MS <= ATTEMPT_MS_MAX,
-                "--attempt-ms default");
-_Static_assert (TLY_ROUTE_ATTEMPTS >= ATTEMPTS_MIN && TLY_ROUTE_ATTEMPTS <= ATTEMPTS_MAX,
-                "--attempts default");
-_Static_assert (TLY_ROUTER_HOLD_MAX_DEFAULT <= HOLD_MAX_LIMIT, "--hold-max default");
-_Static_assert (TLY_ROUTER_INFLIGHT_MAX_DEFAULT >= 1
-             && TLY_ROUTER_INFLIGHT_MAX_DEFAULT <= INFLIGHT_MAX_LIMIT, "--inflight-max default");
+_Static_assert(TLY_HEARTBEAT_MS >= HEARTBEAT_MS_MIN && TLY_HEARTBEAT_MS <= HEARTBEAT_MS_MAX,
+               "--heartbeat-ms default");
+_Static_assert(TLY_HEARTBEAT_LIVENESS >= LIVENESS_MIN && TLY_HEARTBEAT_LIVENESS <= LIVENESS_MAX,
+               "--liveness default");
+_Static_assert(TLY_ROUTE_ATTEMPT_MS >= ATTEMPT_MS_MIN && TLY_ROUTE_ATTEMPT_MS <= ATTEMPT_MS_MAX,
+               "--attempt-ms default");
+_Static_assert(TLY_ROUTE_ATTEMPTS >= ATTEMPTS_MIN && TLY_ROUTE_ATTEMPTS <= ATTEMPTS_MAX,
+               "--attempts default");
+_Static_assert(TLY_ROUTER_HOLD_MAX_DEFAULT <= HOLD_MAX_LIMIT, "--hold-max default");
+_Static_assert(TLY_ROUTER_INFLIGHT_MAX_DEFAULT >= 1
+                   && TLY_ROUTER_INFLIGHT_MAX_DEFAULT <= INFLIGHT_MAX_LIMIT,
+               "--inflight-max default");
 
 static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: " TLY_ROUTER_PROCESS " --data-dir DIR [options]\n"
-        "Routes inbox envelopes from gateways to the balance actor owning their partition.\n"
-        "  --data-dir DIR        keeps router.epoch, the durable epoch counter (required)\n"
-        "  --frontend ENDPOINT   gateways connect here (default %s)\n"
-        "  --backend ENDPOINT    balance actors connect here (default %s)\n"
-        "  --bus-in ENDPOINT     actors publish object updates here (default %s)\n"
-        "  --bus-out ENDPOINT    gateways subscribe to object updates here (default %s)\n"
-        "  --partitions N        partition count, same in every process (default %d)\n"
-        "  --heartbeat-ms MS     heartbeat interval (default %d)\n"
-        "  --liveness N          silent intervals before an actor is dead (default %d)\n"
-        "  --attempt-ms MS       one delivery attempt (default %d)\n"
-        "  --attempts N          delivery attempts per envelope (default %d)\n"
-        "  --hold-max N          requests waiting for a partition owner (default %d)\n"
-        "  --inflight-max N      requests accepted and not yet answered (default %d)\n"
-        "  --log-level LEVEL     debug, info, warn or error (default info)\n"
-        "  --help                this text\n",
-        TLY_ENDPOINT_ROUTER_FRONTEND, TLY_ENDPOINT_ROUTER_BACKEND, TLY_ENDPOINT_BUS_IN,
-        TLY_ENDPOINT_BUS_OUT, TLY_PARTITIONS_DEFAULT,
-        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ROUTE_ATTEMPT_MS, TLY_ROUTE_ATTEMPTS,
-        TLY_ROUTER_HOLD_MAX_DEFAULT, TLY_ROUTER_INFLIGHT_MAX_DEFAULT);
+             "usage: " TLY_ROUTER_PROCESS " --data-dir DIR [options]\n"
+             "Routes inbox envelopes from gateways to the balance actor owning their partition.\n"
+             "  --data-dir DIR        keeps router.epoch, the durable epoch counter (required)\n"
+             "  --frontend ENDPOINT   gateways connect here (default %s)\n"
+             "  --backend ENDPOINT    balance actors connect here (default %s)\n"
+             "  --bus-in ENDPOINT     actors publish object updates here (default %s)\n"
+             "  --bus-out ENDPOINT    gateways subscribe to object updates here (default %s)\n"
+             "  --partitions N        partition count, same in every process (default %d)\n"
+             "  --heartbeat-ms MS     heartbeat interval (default %d)\n"
+             "  --liveness N          silent intervals before an actor is dead (default %d)\n"
+             "  --attempt-ms MS       one delivery attempt (default %d)\n"
+             "  --attempts N          delivery attempts per envelope (default %d)\n"
+             "  --hold-max N          requests waiting for a partition owner (default %d)\n"
+             "  --inflight-max N      requests accepted and not yet answered (default %d)\n"
+             "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+             "  --help                this text\n",
+             TLY_ENDPOINT_ROUTER_FRONTEND, TLY_ENDPOINT_ROUTER_BACKEND, TLY_ENDPOINT_BUS_IN,
+             TLY_ENDPOINT_BUS_OUT, TLY_PARTITIONS_DEFAULT, TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS,
+             TLY_ROUTE_ATTEMPT_MS, TLY_ROUTE_ATTEMPTS, TLY_ROUTER_HOLD_MAX_DEFAULT,
+             TLY_ROUTER_INFLIGHT_MAX_DEFAULT);
 }
 
 tly_flags_parsed_t
 tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *bus,
                          tly_level_t *level, int argc, char *argv [])
 {
-    *config = (tly_router_config_t) {
-        .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
-        .backend = TLY_ENDPOINT_ROUTER_BACKEND,
-        .partition_count = TLY_PARTITIONS_DEFAULT,
-        .heartbeat_ms = TLY_HEARTBEAT_MS,
-        .liveness = TLY_HEARTBEAT_LIVENESS,
-        .attempt_ms = TLY_ROUTE_ATTEMPT_MS,
-        .attempts = TLY_ROUTE_ATTEMPTS,
-        .hold_max = TLY_ROUTER_HOLD_MAX_DEFAULT,
-        .inflight_max = TLY_ROUTER_INFLIGHT_MAX_DEFAULT
-    };
-    *bus = (tly_router_bus_config_t) {
-        .bus_in = TLY_ENDPOINT_BUS_IN,
-        .bus_out = TLY_ENDPOINT_BUS_OUT
-    };
+    *config = (tly_router_config_t) { .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
+                                      .backend = TLY_ENDPOINT_ROUTER_BACKEND,
+                                      .partition_count = TLY_PARTITIONS_DEFAULT,
+                                      .heartbeat_ms = TLY_HEARTBEAT_MS,
+                                      .liveness = TLY_HEARTBEAT_LIVENESS,
+                                      .attempt_ms = TLY_ROUTE_ATTEMPT_MS,
+                                      .attempts = TLY_ROUTE_ATTEMPTS,
+                                      .hold_max = TLY_ROUTER_HOLD_MAX_DEFAULT,
+                                      .inflight_max = TLY_ROUTER_INFLIGHT_MAX_DEFAULT };
+    *bus = (tly_router_bus_config_t) { .bus_in = TLY_ENDPOINT_BUS_IN,
+                                       .bus_out = TLY_ENDPOINT_BUS_OUT };
     *level = TLY_INFO;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
@@ -93,8 +90,8 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_ROUTER_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE,
-                              flags, sizeof flags / sizeof flags [0] };
+    tly_flags_spec_t spec = { TLY_ROUTER_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE, flags,
+                              sizeof flags / sizeof flags [0] };
     int operand;
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
     if (parsed != TLY_FLAGS_RUN)

@@ -7,11 +7,11 @@
 #include "tly_log.h"
 #include "tly_router.h"
 
-#define TLY_ROUTER_PROCESS      "tally-router"
+#define TLY_ROUTER_PROCESS "tally-router"
 
 typedef struct {
-    const char *bus_in;             //  actors publish object updates here (--bus-in)
-    const char *bus_out;            //  gateways subscribe here (--bus-out)
+    const char *bus_in;   //  actors publish object updates here (--bus-in)
+    const char *bus_out;  //  gateways subscribe here (--bus-out)
 } tly_router_bus_config_t;
 
 //  Fills config, bus and level from argv; they point into argv.

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 //  "18446744073709551615\n" and a NUL, with room to spot trailing junk.
-#define EPOCH_TEXT_MAX  32
+#define EPOCH_TEXT_MAX 32
 
 static int
 s_path (const char *dir, const char *name, char *path)
@@ -93,10 +93,11 @@ tly_router_epoch_load (const char *dir, uint64_t *epoch, char *error, size_t err
     errno = 0;
     unsigned long long value = strtoull (text, &end, 10);
     if (failed || size == 0 || text [0] < '0' || text [0] > '9' || errno != 0
-    ||  strcmp (end, "\n") != 0) {
+        || strcmp (end, "\n") != 0) {
         snprintf (error, error_size,
                   "%s is not an epoch counter (one decimal number and a newline); "
-                  "restore it or remove it only if no actor ever ran", path);
+                  "restore it or remove it only if no actor ever ran",
+                  path);
         return -1;
     }
     *epoch = (uint64_t) value;
@@ -110,7 +111,7 @@ tly_router_epoch_save (const char *dir, uint64_t epoch)
     char path [PATH_MAX];
     char temp [PATH_MAX];
     if (s_path (dir, TLY_ROUTER_EPOCH_FILE, path) == -1
-    ||  s_path (dir, TLY_ROUTER_EPOCH_FILE ".tmp", temp) == -1)
+        || s_path (dir, TLY_ROUTER_EPOCH_FILE ".tmp", temp) == -1)
         return -1;
 
     char text [EPOCH_TEXT_MAX];

@@ -12,18 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TLY_ROUTER_EPOCH_FILE  "router.epoch"
-#define TLY_ROUTER_LOCK_FILE   "router.lock"
+#define TLY_ROUTER_EPOCH_FILE "router.epoch"
+#define TLY_ROUTER_LOCK_FILE  "router.lock"
 
 //  Takes an exclusive lock on DIR/router.lock so that two routers never share
 //  one counter. Returns the descriptor holding the lock (closing it releases
 //  the lock), or -1 with one line in error.
-int  tly_router_epoch_lock (const char *dir, char *error, size_t error_size);
+int tly_router_epoch_lock (const char *dir, char *error, size_t error_size);
 
 //  Reads the counter from dir; a missing file is epoch 0. Returns 0, or -1 with
 //  one line in error (unreadable file, or content that is not a u64).
-int  tly_router_epoch_load (const char *dir, uint64_t *epoch, char *error, size_t error_size);
+int tly_router_epoch_load (const char *dir, uint64_t *epoch, char *error, size_t error_size);
 //  Durably replaces the counter. Returns 0, or -1 with errno set.
-int  tly_router_epoch_save (const char *dir, uint64_t epoch);
+int tly_router_epoch_save (const char *dir, uint64_t epoch);
 
 #endif

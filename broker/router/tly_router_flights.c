@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_INITIAL  1024     //  hash slots at start; doubles at half full
+#define INDEX_INITIAL 1024  //  hash slots at start; doubles at half full
 
 typedef struct {
     tly_router_flight_t *head;
@@ -16,11 +16,11 @@ typedef struct {
 } list_t;
 
 struct _tly_router_flights_t {
-    tly_router_flight_t **index;        //  open addressing, linear probing
-    size_t index_size;                  //  power of two
-    size_t size;                        //  flights in the table
+    tly_router_flight_t **index;  //  open addressing, linear probing
+    size_t index_size;            //  power of two
+    size_t size;                  //  flights in the table
     uint64_t next_id;
-    list_t lists [3];                   //  by state; NEW's stays empty
+    list_t lists [3];  //  by state; NEW's stays empty
 };
 
 //  Fibonacci hashing spreads consecutive ids over the table.

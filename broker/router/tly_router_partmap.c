@@ -8,26 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV_OFFSET    0xcbf29ce484222325ULL
-#define FNV_PRIME     0x100000001b3ULL
-#define GOLDEN_GAMMA  0x9e3779b97f4a7c15ULL     //  splitmix64's increment
+#define FNV_OFFSET   0xcbf29ce484222325ULL
+#define FNV_PRIME    0x100000001b3ULL
+#define GOLDEN_GAMMA 0x9e3779b97f4a7c15ULL  //  splitmix64's increment
 
 typedef struct {
-    uint64_t incarnation;       //  owner's incarnation, 0 when unowned
-    uint64_t epoch;             //  epoch the current owner took it with
-    uint32_t slot;              //  owner's actor slot
+    uint64_t incarnation;  //  owner's incarnation, 0 when unowned
+    uint64_t epoch;        //  epoch the current owner took it with
+    uint32_t slot;         //  owner's actor slot
 } partition_t;
 
 struct _tly_router_partmap_t {
     uint32_t count;
-    uint64_t highest_epoch;     //  highest epoch any partition ever took
+    uint64_t highest_epoch;  //  highest epoch any partition ever took
     partition_t *partitions;
     //  The last plan: each partition's next owner (epoch unused), and how
     //  many partitions it moves. Valid from plan to apply.
     partition_t *planned;
     uint32_t planned_moves;
     bool plan_ready;
-    uint64_t *folded;           //  s_fold of the live actors' name hashes, during a plan
+    uint64_t *folded;  //  s_fold of the live actors' name hashes, during a plan
     //  Owned partitions grouped by slot, rebuilt at apply: slot s owns
     //  by_slot [first [s] .. first [s + 1] - 1], in ascending order.
     uint32_t *by_slot;
@@ -97,7 +97,7 @@ s_pick (tly_router_actor_t **live, const uint64_t *folded, size_t n, uint32_t pa
     for (size_t index = 1; index < n; index++) {
         uint64_t weight = s_mix_rest (folded [index] ^ key);
         if (weight > best_weight
-        ||  (weight == best_weight && strcmp (live [index]->name, live [best]->name) < 0)) {
+            || (weight == best_weight && strcmp (live [index]->name, live [best]->name) < 0)) {
             best = index;
             best_weight = weight;
         }
@@ -231,8 +231,7 @@ tly_router_partmap_apply (tly_router_partmap_t *self, uint64_t epoch)
         partition_t *next = &self->planned [partition];
         if (next->incarnation == 0)
             entry->incarnation = 0;
-        else
-        if (entry->incarnation != next->incarnation) {
+        else if (entry->incarnation != next->incarnation) {
             entry->incarnation = next->incarnation;
             entry->slot = next->slot;
             entry->epoch = epoch;

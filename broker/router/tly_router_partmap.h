@@ -42,31 +42,30 @@ uint64_t tly_router_partmap_name_hash (const char *name);
 uint64_t tly_router_partmap_weight (uint64_t name_hash, uint32_t partition);
 //  The index in live [0 .. n-1] (n >= 1, in any order, names distinct) of
 //  the actor that owns partition under the rule.
-size_t   tly_router_partmap_pick (tly_router_actor_t **live, size_t n, uint32_t partition);
+size_t tly_router_partmap_pick (tly_router_actor_t **live, size_t n, uint32_t partition);
 
 //  partition_count in 1..TLY_PARTITIONS_MAX; every partition starts unowned.
 tly_router_partmap_t *tly_router_partmap_new (uint32_t partition_count);
-void     tly_router_partmap_destroy (tly_router_partmap_t **self_p);
+void tly_router_partmap_destroy (tly_router_partmap_t **self_p);
 
 uint32_t tly_router_partmap_count (tly_router_partmap_t *self);
 //  The owner as (slot, incarnation); incarnation 0 when nobody owns it.
-void     tly_router_partmap_owner (tly_router_partmap_t *self, uint32_t partition,
-                                   uint32_t *slot, uint64_t *incarnation);
+void tly_router_partmap_owner (tly_router_partmap_t *self, uint32_t partition, uint32_t *slot,
+                               uint64_t *incarnation);
 uint64_t tly_router_partmap_epoch (tly_router_partmap_t *self, uint32_t partition);
 
 //  Plans the owner of every partition over the n live actors (in any order)
 //  and returns how many partitions would get a new (non-empty) owner. With
 //  n == 0 nothing moves: partitions only lose their owner.
-uint32_t tly_router_partmap_plan (tly_router_partmap_t *self, tly_router_actor_t **live,
-                                  size_t n);
+uint32_t tly_router_partmap_plan (tly_router_partmap_t *self, tly_router_actor_t **live, size_t n);
 //  Applies the last plan: moved partitions take epoch, which must be higher
 //  than every epoch handed out before when anything moves. A plan that is
 //  not applied (the epoch could not be saved) is simply planned again.
-void     tly_router_partmap_apply (tly_router_partmap_t *self, uint64_t epoch);
+void tly_router_partmap_apply (tly_router_partmap_t *self, uint64_t epoch);
 //  The partitions the map gives the owner (slot, incarnation), in ascending
 //  order: sets *partitions to a list valid until the next apply and returns
 //  its length (0 for anyone the last apply gave nothing).
-uint32_t tly_router_partmap_owned (tly_router_partmap_t *self, uint32_t slot,
-                                   uint64_t incarnation, const uint32_t **partitions);
+uint32_t tly_router_partmap_owned (tly_router_partmap_t *self, uint32_t slot, uint64_t incarnation,
+                                   const uint32_t **partitions);
 
 #endif

@@ -55,8 +55,8 @@ tly_router_socket_recv (void *handle, zmq_msg_t *identity, zmq_msg_t *data)
     zmq_msg_close (&extra);
     if (frames == 2 && zmq_msg_size (identity) <= TLY_ROUTER_IDENTITY_MAX)
         return TLY_ROUTER_RECV_MESSAGE;
-    tly_log (TLY_WARN, "router.bad_message", "frames=%zu reason=\"expected identity and one frame\"",
-             frames);
+    tly_log (TLY_WARN, "router.bad_message",
+             "frames=%zu reason=\"expected identity and one frame\"", frames);
     return TLY_ROUTER_RECV_MALFORMED;
 }
 
@@ -66,7 +66,7 @@ tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_s
 {
     assert (handle && identity && data);
     if (zmq_send (handle, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-    ||  zmq_send (handle, data, size, ZMQ_DONTWAIT) == -1) {
+        || zmq_send (handle, data, size, ZMQ_DONTWAIT) == -1) {
         char peer [2 * TLY_ROUTER_IDENTITY_MAX + 1];
         sodium_bin2hex (peer, sizeof peer, identity, identity_size);
         tly_log (TLY_DEBUG, "router.send_failed", "peer=%s reason=\"%s\"", peer,

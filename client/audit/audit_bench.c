@@ -20,22 +20,22 @@
 #include "cli.h"
 #include "tly_audit_writer.h"
 
-#define S_COMMAND           "tally audit bench-replay"
-#define S_RECORDS_DEFAULT   15625       //  x 64 messages: a 1,000,000-event journal
-#define S_RECORDS_MAX       100000000LL
-#define S_PER_RECORD        64
-#define S_USERS_DEFAULT     1000
-#define S_USERS_MAX         10000000LL
-#define S_RUNS_DEFAULT      3
-#define S_RUNS_MAX          100
-#define S_TARGET_RATE       1000000.0   //  events/s replay must reach
+#define S_COMMAND         "tally audit bench-replay"
+#define S_RECORDS_DEFAULT 15625  //  x 64 messages: a 1,000,000-event journal
+#define S_RECORDS_MAX     100000000LL
+#define S_PER_RECORD      64
+#define S_USERS_DEFAULT   1000
+#define S_USERS_MAX       10000000LL
+#define S_RUNS_DEFAULT    3
+#define S_RUNS_MAX        100
+#define S_TARGET_RATE     1000000.0  //  events/s replay must reach
 
 typedef struct {
     int64_t records;
     int64_t per_record;
     int64_t users;
     int64_t runs;
-    const char *keep;                   //  write the journal here and keep it
+    const char *keep;  //  write the journal here and keep it
     bool json;
 } s_options_t;
 
@@ -61,9 +61,10 @@ s_replay (tly_journal_t *journal, audit_workload_t *workload, uint32_t users, bo
     audit_stats_t stats;
     audit_state_stats (state, &stats);
     if (rc == 0 && (stats.problems || stats.events != audit_workload_events (workload))) {
-        fprintf (stderr, S_COMMAND ": replay found %" PRIu64 " events and %" PRIu64
-                 " inconsistencies; the workload wrote %" PRIu64 " events\n", stats.events,
-                 stats.problems, audit_workload_events (workload));
+        fprintf (stderr,
+                 S_COMMAND ": replay found %" PRIu64 " events and %" PRIu64
+                           " inconsistencies; the workload wrote %" PRIu64 " events\n",
+                 stats.events, stats.problems, audit_workload_events (workload));
         rc = -1;
     }
     for (uint32_t i = 0; rc == 0 && check && i < users; i++) {
@@ -83,54 +84,49 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: tally audit bench-replay [--records N] [--per-record K] [--users U]\n"
-        "                                [--runs R] [--keep DIR] [--json]\n"
-        "\n"
-        "Writes a journal of N records, each one envelope of K messages signed by one\n"
-        "of U users (their first record opens the account, then buys), then times\n"
-        "replaying it from nothing against merely iterating its records.\n"
-        "\n"
-        "  --records N      records (default %d: %d events with K = %d)\n"
-        "  --per-record K   messages per record, 1..%d (default %d)\n"
-        "  --users U        distinct users (default %d)\n"
-        "  --runs R         timed runs of each, the best counts (default %d)\n"
-        "  --keep DIR       write the journal into DIR (new) and keep it\n"
-        "  --json           print one JSON object\n",
-        S_RECORDS_DEFAULT, S_RECORDS_DEFAULT * S_PER_RECORD, S_PER_RECORD, TLY_BATCH_MAX,
-        S_PER_RECORD, S_USERS_DEFAULT, S_RUNS_DEFAULT);
+             "usage: tally audit bench-replay [--records N] [--per-record K] [--users U]\n"
+             "                                [--runs R] [--keep DIR] [--json]\n"
+             "\n"
+             "Writes a journal of N records, each one envelope of K messages signed by one\n"
+             "of U users (their first record opens the account, then buys), then times\n"
+             "replaying it from nothing against merely iterating its records.\n"
+             "\n"
+             "  --records N      records (default %d: %d events with K = %d)\n"
+             "  --per-record K   messages per record, 1..%d (default %d)\n"
+             "  --users U        distinct users (default %d)\n"
+             "  --runs R         timed runs of each, the best counts (default %d)\n"
+             "  --keep DIR       write the journal into DIR (new) and keep it\n"
+             "  --json           print one JSON object\n",
+             S_RECORDS_DEFAULT, S_RECORDS_DEFAULT * S_PER_RECORD, S_PER_RECORD, TLY_BATCH_MAX,
+             S_PER_RECORD, S_USERS_DEFAULT, S_RUNS_DEFAULT);
 }
 
 static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
     static const struct option flags [] = {
-        { "records", required_argument, NULL, 'r' },
-        { "per-record", required_argument, NULL, 'k' },
-        { "users", required_argument, NULL, 'u' },
-        { "runs", required_argument, NULL, 'n' },
-        { "keep", required_argument, NULL, 'K' },
-        { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
+        { "records", required_argument, NULL, 'r' }, { "per-record", required_argument, NULL, 'k' },
+        { "users", required_argument, NULL, 'u' },   { "runs", required_argument, NULL, 'n' },
+        { "keep", required_argument, NULL, 'K' },    { "json", no_argument, NULL, 'J' },
+        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
     };
-    *options = (s_options_t) {
-        .records = S_RECORDS_DEFAULT, .per_record = S_PER_RECORD, .users = S_USERS_DEFAULT,
-        .runs = S_RUNS_DEFAULT
-    };
+    *options = (s_options_t) { .records = S_RECORDS_DEFAULT,
+                               .per_record = S_PER_RECORD,
+                               .users = S_USERS_DEFAULT,
+                               .runs = S_RUNS_DEFAULT };
     int opt, rc = 0;
     while (rc == 0 && (opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
         switch (opt) {
             case 'r':
                 rc = tly_flags_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
-                                   &options->records);
+                                    &options->records);
                 break;
             case 'k':
                 rc = tly_flags_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
-                                   &options->per_record);
+                                    &options->per_record);
                 break;
             case 'u':
-                rc = tly_flags_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX,
-                                   &options->users);
+                rc = tly_flags_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX, &options->users);
                 break;
             case 'n':
                 rc = tly_flags_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
@@ -138,14 +134,14 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'K': options->keep = optarg; break;
             case 'J': options->json = true; break;
             case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
-            default:  cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
+            default: cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
         }
     }
     if (rc == 0 && optind < argc) {
         fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
         rc = -1;
     }
-    return rc == 0? AUDIT_PARSE_RUN: AUDIT_PARSE_FAILED;
+    return rc == 0 ? AUDIT_PARSE_RUN : AUDIT_PARSE_FAILED;
 }
 
 int
@@ -154,7 +150,7 @@ audit_bench_replay (int argc, char **argv)
     s_options_t options;
     audit_parse_t parsed = s_parse (argc, argv, &options);
     if (parsed != AUDIT_PARSE_RUN)
-        return parsed == AUDIT_PARSE_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
+        return parsed == AUDIT_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     char temp [AUDIT_PATH_MAX] = "", journal_dir [AUDIT_PATH_MAX];
     if (options.keep)
         snprintf (journal_dir, sizeof journal_dir, "%s", options.keep);
@@ -177,11 +173,12 @@ audit_bench_replay (int argc, char **argv)
     }
     tly_account_t worker;
     assert (tly_account_generate (&worker) == 0);
-    audit_workload_config_t config = {
-        .users = (uint32_t) options.users, .records = (uint64_t) options.records,
-        .per_record = (uint32_t) options.per_record, .partitions = TLY_PARTITIONS_DEFAULT,
-        .seed = randombytes_random (), .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY
-    };
+    audit_workload_config_t config = { .users = (uint32_t) options.users,
+                                       .records = (uint64_t) options.records,
+                                       .per_record = (uint32_t) options.per_record,
+                                       .partitions = TLY_PARTITIONS_DEFAULT,
+                                       .seed = randombytes_random (),
+                                       .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY };
     audit_workload_t *workload = audit_workload_new (&config);
     assert (workload);
     if (!options.json)
@@ -190,7 +187,7 @@ audit_bench_replay (int argc, char **argv)
     double start = audit_seconds ();
     int rc = audit_workload_write (workload, journal_dir, &worker);
     double build_seconds = audit_seconds () - start;
-    tly_journal_t *journal = rc == 0? audit_open_journal (S_COMMAND, journal_dir, NULL): NULL;
+    tly_journal_t *journal = rc == 0 ? audit_open_journal (S_COMMAND, journal_dir, NULL) : NULL;
     double best_iterate = 0, best_replay = 0;
     uint64_t sum = 0;
     for (int64_t run = 0; journal && rc == 0 && run < options.runs; run++) {
@@ -207,16 +204,16 @@ audit_bench_replay (int argc, char **argv)
     }
     char data_file [AUDIT_PATH_MAX + 16];
     snprintf (data_file, sizeof data_file, "%s/data.mdb", journal_dir);
-    double megabytes = stat (data_file, &info) == 0? (double) info.st_size / 1e6: 0;
+    double megabytes = stat (data_file, &info) == 0 ? (double) info.st_size / 1e6 : 0;
     tly_journal_destroy (&journal);
     audit_scratch_remove (temp);
 
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0) {
         double events = (double) audit_workload_events (workload);
-        double iterate_rate = best_iterate > 0? events / best_iterate: 0;
-        double replay_rate = best_replay > 0? events / best_replay: 0;
-        double ratio = best_iterate > 0? best_replay / best_iterate: 0;
+        double iterate_rate = best_iterate > 0 ? events / best_iterate : 0;
+        double replay_rate = best_replay > 0 ? events / best_replay : 0;
+        double ratio = best_iterate > 0 ? best_replay / best_iterate : 0;
         if (options.json)
             printf ("{\"records\":%" PRId64 ",\"events\":%.0f,\"perRecord\":%" PRId64
                     ",\"users\":%" PRId64 ",\"journalBytes\":%.0f,\"buildSeconds\":%.3f"
@@ -224,21 +221,21 @@ audit_bench_replay (int argc, char **argv)
                     "%.0f,\"replayEventsPerSecond\":%.0f,\"ratio\":%.2f,\"targetMet\":%s}\n",
                     options.records, events, options.per_record, options.users, megabytes * 1e6,
                     build_seconds, best_iterate, best_replay, iterate_rate, replay_rate, ratio,
-                    replay_rate >= S_TARGET_RATE? "true": "false");
+                    replay_rate >= S_TARGET_RATE ? "true" : "false");
         else {
             printf ("bench-replay: %" PRId64 " records, %.0f events (%" PRId64 " messages per"
-                    " record, %" PRId64 " users), %.1f MB, written in %.1f s\n", options.records,
-                    events, options.per_record, options.users, megabytes, build_seconds);
-            printf ("bench-replay: iterate only  %8.4f s  %12.0f events/s  (best of %" PRId64
-                    ")\n", best_iterate, iterate_rate, options.runs);
-            printf ("bench-replay: replay        %8.4f s  %12.0f events/s  (best of %" PRId64
-                    ")\n", best_replay, replay_rate, options.runs);
+                    " record, %" PRId64 " users), %.1f MB, written in %.1f s\n",
+                    options.records, events, options.per_record, options.users, megabytes,
+                    build_seconds);
+            printf ("bench-replay: iterate only  %8.4f s  %12.0f events/s  (best of %" PRId64 ")\n",
+                    best_iterate, iterate_rate, options.runs);
+            printf ("bench-replay: replay        %8.4f s  %12.0f events/s  (best of %" PRId64 ")\n",
+                    best_replay, replay_rate, options.runs);
             printf ("bench-replay: replay / iterate time %.1fx; target %.0f events/s %s\n", ratio,
-                    S_TARGET_RATE, replay_rate >= S_TARGET_RATE? "met": "NOT met");
+                    S_TARGET_RATE, replay_rate >= S_TARGET_RATE ? "met" : "NOT met");
         }
         exit_code = CLI_EXIT_OK;
-    }
-    else
+    } else
         fprintf (stderr, S_COMMAND ": failed (see above)\n");
     audit_workload_destroy (&workload);
     return exit_code;

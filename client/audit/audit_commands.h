@@ -6,14 +6,14 @@
 
 //  What a subcommand's flag parser decided.
 typedef enum {
-    AUDIT_PARSE_RUN,                    //  run the command
-    AUDIT_PARSE_HELP,                   //  --help was served: exit CLI_EXIT_OK
-    AUDIT_PARSE_FAILED                  //  one line is on stderr: exit CLI_EXIT_USAGE
+    AUDIT_PARSE_RUN,    //  run the command
+    AUDIT_PARSE_HELP,   //  --help was served: exit CLI_EXIT_OK
+    AUDIT_PARSE_FAILED  //  one line is on stderr: exit CLI_EXIT_USAGE
 } audit_parse_t;
 
-int  audit_verify (int argc, char **argv);          //  audit_verify.c
-int  audit_replay (int argc, char **argv);          //  audit_replay.c (and audit_compare.c)
-int  audit_export (int argc, char **argv);          //  audit_export.c
-int  audit_bench_replay (int argc, char **argv);    //  audit_bench.c
+int audit_verify (int argc, char **argv);        //  audit_verify.c
+int audit_replay (int argc, char **argv);        //  audit_replay.c (and audit_compare.c)
+int audit_export (int argc, char **argv);        //  audit_export.c
+int audit_bench_replay (int argc, char **argv);  //  audit_bench.c
 
 #endif

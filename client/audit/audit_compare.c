@@ -22,15 +22,15 @@
 #include "tly_object_id.h"
 #include "tly_ledger.h"
 
-#define S_FIND_DEPTH         3          //  tally up DIR / balance-N / balance / balance-N
-#define S_RETRY_MS           250        //  pause before reading a moving system again
-#define S_LEDGER_FILE        "data.mdb"
+#define S_FIND_DEPTH  3    //  tally up DIR / balance-N / balance / balance-N
+#define S_RETRY_MS    250  //  pause before reading a moving system again
+#define S_LEDGER_FILE "data.mdb"
 
 //  One account as a ledger holds it.
 typedef struct {
     uint8_t user [TLY_KEY_BYTES];
     int64_t balance;
-    int32_t partition;                  //  -1: its balance ID does not parse
+    int32_t partition;  //  -1: its balance ID does not parse
 } s_held_t;
 
 typedef struct {
@@ -39,7 +39,7 @@ typedef struct {
     s_held_t *accounts;
     size_t count;
     size_t capacity;
-    uint64_t *applied;                  //  [TLY_PARTITIONS_MAX]
+    uint64_t *applied;  //  [TLY_PARTITIONS_MAX]
 } s_ledger_t;
 
 typedef struct {
@@ -48,9 +48,9 @@ typedef struct {
     s_ledger_t *ledgers;
     size_t ledger_count;
     bool json;
-    bool report;                        //  the last attempt prints what it finds
-    int32_t *owner;                     //  [TLY_PARTITIONS_MAX]: the ledger speaking, or -1
-    bool *in_flux;                      //  [TLY_PARTITIONS_MAX]
+    bool report;     //  the last attempt prints what it finds
+    int32_t *owner;  //  [TLY_PARTITIONS_MAX]: the ledger speaking, or -1
+    bool *in_flux;   //  [TLY_PARTITIONS_MAX]
     audit_compare_result_t result;
 } s_compare_t;
 
@@ -74,7 +74,7 @@ s_find (const char *dir, int depth, char **dirs, size_t *count)
         dirs [(*count)++] = strdup (dir);
         return 0;
     }
-    DIR *listing = depth < S_FIND_DEPTH? opendir (dir): NULL;
+    DIR *listing = depth < S_FIND_DEPTH ? opendir (dir) : NULL;
     if (!listing)
         return 0;
     int rc = 0;
@@ -83,7 +83,7 @@ s_find (const char *dir, int depth, char **dirs, size_t *count)
         //  Every level tally up and tally-balance make is named balance...
         //  A state the actor moved aside (NAME.corrupt-<ms>) is not live state.
         if (strncmp (entry->d_name, "balance", strlen ("balance")) != 0
-        ||  strstr (entry->d_name, ".corrupt-"))
+            || strstr (entry->d_name, ".corrupt-"))
             continue;
         char child [AUDIT_PATH_MAX];
         if ((size_t) snprintf (child, sizeof child, "%s/%s", dir, entry->d_name) < sizeof child)
@@ -117,7 +117,7 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
 {
     s_ledger_t *ledger = arg;
     if (ledger->count == ledger->capacity) {
-        ledger->capacity = ledger->capacity? 2 * ledger->capacity: 1024;
+        ledger->capacity = ledger->capacity ? 2 * ledger->capacity : 1024;
         ledger->accounts = realloc (ledger->accounts, ledger->capacity * sizeof (s_held_t));
         assert (ledger->accounts);
     }
@@ -127,7 +127,9 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
     tly_object_kind_t kind;
     uint32_t partition;
     held->partition = tly_object_id_parse (state->balance_id, &kind, &partition, NULL) == 0
-                   && kind == TLY_OBJ_BALANCE? (int32_t) partition: -1;
+                              && kind == TLY_OBJ_BALANCE
+                          ? (int32_t) partition
+                          : -1;
     return TLY_STORE_WALK_NEXT;
 }
 
@@ -139,8 +141,10 @@ s_read_ledger (s_compare_t *self, s_ledger_t *ledger)
 {
     ledger->ledger = tly_ledger_new_reader (ledger->dir);
     if (!ledger->ledger || tly_ledger_read_begin (ledger->ledger) == -1) {
-        fprintf (stderr, "tally audit replay: cannot read the ledger in %s (see the log line"
-                 " above)\n", ledger->dir);
+        fprintf (stderr,
+                 "tally audit replay: cannot read the ledger in %s (see the log line"
+                 " above)\n",
+                 ledger->dir);
         tly_ledger_destroy (&ledger->ledger);
         return -1;
     }
@@ -154,14 +158,15 @@ s_read_ledger (s_compare_t *self, s_ledger_t *ledger)
     for (size_t i = 0; rc == 0 && i < ledger->count; i++) {
         int32_t p = ledger->accounts [i].partition;
         if (p >= 0 && audit_state_partition_seq (self->state, (uint32_t) p) == 0)
-            rc = tly_ledger_progress (ledger->ledger, (uint32_t) p, &ledger->applied [p],
-                                      &epoch);
+            rc = tly_ledger_progress (ledger->ledger, (uint32_t) p, &ledger->applied [p], &epoch);
     }
     tly_ledger_read_end (ledger->ledger);
     tly_ledger_destroy (&ledger->ledger);
     if (rc == -1)
-        fprintf (stderr, "tally audit replay: reading the ledger in %s failed (see the log line"
-                 " above)\n", ledger->dir);
+        fprintf (stderr,
+                 "tally audit replay: reading the ledger in %s failed (see the log line"
+                 " above)\n",
+                 ledger->dir);
     return rc;
 }
 
@@ -213,14 +218,17 @@ s_choose_owners (s_compare_t *self)
         self->result.in_flux++;
         if (!self->report)
             continue;
-        const char *why = best < journal_seq? "the actor is behind the journal"
-                        : "the actor applied records after the journal snapshot";
+        const char *why = best < journal_seq
+                              ? "the actor is behind the journal"
+                              : "the actor applied records after the journal snapshot";
         if (self->json)
             printf ("{\"partition\":%" PRIu32 ",\"inFlux\":true,\"actorSeq\":%" PRIu64
-                    ",\"journalSeq\":%" PRIu64 "}\n", p, best, journal_seq);
+                    ",\"journalSeq\":%" PRIu64 "}\n",
+                    p, best, journal_seq);
         else
             printf ("compare: partition %" PRIu32 " in flux: actor at partition seq %" PRIu64
-                    ", journal at %" PRIu64 " (%s)\n", p, best, journal_seq, why);
+                    ", journal at %" PRIu64 " (%s)\n",
+                    p, best, journal_seq, why);
     }
 }
 
@@ -240,9 +248,12 @@ s_judge (s_compare_t *self)
             if (held->partition < 0) {
                 self->result.differences++;
                 if (self->report)
-                    fprintf (stdout, self->json? "{\"ledger\":\"%s\",\"malformedAccount\":true}\n"
-                             : "compare: the ledger in %s holds an account with a malformed"
-                               " balance ID\n", ledger->dir);
+                    fprintf (stdout,
+                             self->json
+                                 ? "{\"ledger\":\"%s\",\"malformedAccount\":true}\n"
+                                 : "compare: the ledger in %s holds an account with a malformed"
+                                   " balance ID\n",
+                             ledger->dir);
                 continue;
             }
             //  A partition no ledger applied anything of has no speaker: every
@@ -255,8 +266,7 @@ s_judge (s_compare_t *self)
                 account->matched = true;
             if (!account || account->partition != p)
                 s_difference (self, p, held->user, NULL, &held->balance);
-            else
-            if (account->balance != held->balance)
+            else if (account->balance != held->balance)
                 s_difference (self, p, held->user, &account->balance, &held->balance);
             else
                 self->result.accounts++;
@@ -276,12 +286,13 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
 {
     assert (state && journal && dirs && result);
     assert (dir_count > 0 && dir_count <= AUDIT_LEDGERS_MAX && attempts >= 1);
-    s_compare_t self = {
-        .state = state, .journal = journal, .ledger_count = dir_count, .json = json,
-        .ledgers = calloc (dir_count, sizeof (s_ledger_t)),
-        .owner = calloc (TLY_PARTITIONS_MAX, sizeof (int32_t)),
-        .in_flux = calloc (TLY_PARTITIONS_MAX, sizeof (bool))
-    };
+    s_compare_t self = { .state = state,
+                         .journal = journal,
+                         .ledger_count = dir_count,
+                         .json = json,
+                         .ledgers = calloc (dir_count, sizeof (s_ledger_t)),
+                         .owner = calloc (TLY_PARTITIONS_MAX, sizeof (int32_t)),
+                         .in_flux = calloc (TLY_PARTITIONS_MAX, sizeof (bool)) };
     assert (self.ledgers && self.owner && self.in_flux);
     for (size_t i = 0; i < dir_count; i++) {
         self.ledgers [i].dir = dirs [i];

@@ -10,14 +10,14 @@
 #include "audit_state.h"
 #include "tly_journal.h"
 
-#define AUDIT_LEDGERS_MAX       256     //  balance actor ledgers one comparison reads
+#define AUDIT_LEDGERS_MAX 256  //  balance actor ledgers one comparison reads
 
 typedef struct {
-    uint64_t partitions;                //  partitions the journal or a ledger has
-    uint64_t accounts;                  //  accounts that match
+    uint64_t partitions;  //  partitions the journal or a ledger has
+    uint64_t accounts;    //  accounts that match
     uint64_t differences;
-    uint64_t in_flux;                   //  partitions not compared
-    int attempts;                       //  journal reads it took
+    uint64_t in_flux;  //  partitions not compared
+    int attempts;      //  journal reads it took
 } audit_compare_result_t;
 
 //  Compares the replayed state with the balance actors' ledgers in dirs (each
@@ -26,13 +26,13 @@ typedef struct {
 //  the journal again (continuing the replay) and the ledgers, up to attempts
 //  times in all. Returns 0, or -1 when a ledger or the journal could not be
 //  read (one line on stderr).
-int  audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t dir_count,
-                    int attempts, bool json, audit_compare_result_t *result);
+int audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t dir_count,
+                   int attempts, bool json, audit_compare_result_t *result);
 //  Adds to dirs (AUDIT_LEDGERS_MAX slots, *count used) the ledger directories
 //  (holding data.mdb) at or under dir: a ledger itself, an actor's --data-dir
 //  (DIR/balance/NAME), or a `tally up` data directory (DIR/balance-*/balance/
 //  NAME). Returns 0, or -1 after one line on stderr (none found, or too
 //  many). The caller frees each string added.
-int  audit_find_ledgers (const char *command, const char *dir, char **dirs, size_t *count);
+int audit_find_ledgers (const char *command, const char *dir, char **dirs, size_t *count);
 
 #endif

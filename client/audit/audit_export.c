@@ -13,8 +13,8 @@
 #include "tly_account.h"
 #include "tly_validate.h"
 
-#define S_COMMAND        "tally audit export"
-#define S_OUTPUT_BUFFER  (1 << 20)
+#define S_COMMAND       "tally audit export"
+#define S_OUTPUT_BUFFER (1 << 20)
 
 typedef struct {
     FILE *out;
@@ -23,7 +23,7 @@ typedef struct {
     uint64_t from_seq;
     uint64_t exported;
     uint64_t undecodable;
-    uint64_t partition_seq;             //  --partition: the last one read
+    uint64_t partition_seq;  //  --partition: the last one read
     //  The last account ID written: base58 is slow, and a record's events
     //  are all its sender's.
     uint8_t cached_key [TLY_KEY_BYTES];
@@ -42,7 +42,7 @@ static void
 s_string (FILE *out, const char *name, const char *text)
 {
     s_key (out, name);
-    cli_json_string (out, text? text: "");
+    cli_json_string (out, text ? text : "");
 }
 
 static void
@@ -58,7 +58,7 @@ s_hex_string (FILE *out, ProtobufCBinaryData bytes)
     char hex [2 * TLY_SIGNATURE_BYTES + 1];
     fputc ('"', out);
     for (size_t at = 0; at < bytes.len; at += TLY_SIGNATURE_BYTES) {
-        size_t size = bytes.len - at < TLY_SIGNATURE_BYTES? bytes.len - at: TLY_SIGNATURE_BYTES;
+        size_t size = bytes.len - at < TLY_SIGNATURE_BYTES ? bytes.len - at : TLY_SIGNATURE_BYTES;
         sodium_bin2hex (hex, sizeof hex, bytes.data + at, size);
         fputs (hex, out);
     }
@@ -98,13 +98,10 @@ s_message (FILE *out, const Tally__InboxMessage *message)
         s_string (out, "type", "buy");
         s_string (out, "itemId", message->buy->item_id);
         s_int (out, "amount", message->buy->amount);
-    }
-    else
-    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
         s_string (out, "type", "createAccount");
         s_int (out, "initialBalance", message->create_account->initial_balance);
-    }
-    else
+    } else
         fputs (",\"type\":null", out);
     fputc ('}', out);
 }
@@ -120,9 +117,7 @@ s_event (s_export_t *self, const Tally__Event *event)
         s_string (out, "balanceId", created->balance_id);
         s_int (out, "initialBalance", created->initial_balance);
         s_int (out, "timestamp", created->timestamp);
-    }
-    else
-    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
+    } else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
         const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
         fputs ("{\"type\":\"PurchaseRecorded\"", out);
         s_account (self, "user", recorded->user);
@@ -131,8 +126,7 @@ s_event (s_export_t *self, const Tally__Event *event)
         s_int (out, "amount", recorded->amount);
         s_int (out, "timestamp", recorded->timestamp);
         s_int (out, "balanceAfter", recorded->balance_after);
-    }
-    else
+    } else
         fputs ("{\"type\":null", out);
     fputc ('}', out);
 }
@@ -150,9 +144,7 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_int (out, "balance", balance->balance);
         s_int (out, "lastUpdated", balance->last_updated);
         fputc ('}', out);
-    }
-    else
-    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
         const Tally__PurchaseRecord *purchase = result->purchase;
         fputs (",\"ok\":true,\"result\":{\"type\":\"purchase\"", out);
         s_string (out, "id", purchase->id);
@@ -162,15 +154,12 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_int (out, "timestamp", purchase->timestamp);
         s_int (out, "balanceAfter", purchase->balance_after);
         fputc ('}', out);
-    }
-    else
-    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         fputs (",\"ok\":false,\"error\":{\"code\":", out);
         cli_json_string (out, tly_error_name (result->error->code));
         s_string (out, "message", result->error->message);
         fputc ('}', out);
-    }
-    else
+    } else
         fputs (",\"ok\":null", out);
     fputc ('}', out);
 }
@@ -184,24 +173,24 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     audit_progress_update (&self->progress, self->exported);
     ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
     Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
-    Tally__RecordBody *body = stored? tally__record_body__unpack (allocator, stored->body.len,
-                                                                 stored->body.data): NULL;
-    const Tally__RecordDraft *draft = body? body->draft: NULL;
-    self->partition_seq = draft? draft->partition_seq: self->partition_seq + 1;
+    Tally__RecordBody *body = stored ? tally__record_body__unpack (allocator, stored->body.len,
+                                                                   stored->body.data)
+                                     : NULL;
+    const Tally__RecordDraft *draft = body ? body->draft : NULL;
+    self->partition_seq = draft ? draft->partition_seq : self->partition_seq + 1;
     if (seq < self->from_seq) {
         tly_arena_reset (self->arena);
         return TLY_JOURNAL_NEXT;
     }
     if (!draft || !draft->request) {
-        fprintf (stderr, S_COMMAND ": seq %" PRIu64 ": the record does not decode; skipped\n",
-                 seq);
+        fprintf (stderr, S_COMMAND ": seq %" PRIu64 ": the record does not decode; skipped\n", seq);
         self->undecodable++;
         tly_arena_reset (self->arena);
         return TLY_JOURNAL_NEXT;
     }
     const Tally__SignedEnvelope *request = draft->request;
     Tally__Envelope *envelope = tally__envelope__unpack (allocator, request->envelope.len,
-                                                        request->envelope.data);
+                                                         request->envelope.data);
     FILE *out = self->out;
     fprintf (out, "{\"seq\":%" PRIu64, seq);
     s_hex (out, "hash", stored->hash);
@@ -213,8 +202,7 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
         s_account (self, "sender", envelope->sender);
         s_account (self, "inbox", envelope->inbox);
         s_int (out, "envelopeTimestamp", envelope->timestamp_ms);
-    }
-    else
+    } else
         fputs (",\"sender\":null,\"inbox\":null,\"envelopeTimestamp\":null", out);
     s_hex (out, "signature", request->signature);
     fputs (",\"messages\":", out);
@@ -226,8 +214,7 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
             s_message (out, envelope->messages [i]);
         }
         fputc (']', out);
-    }
-    else
+    } else
         fputs ("null", out);
     fputs (",\"events\":[", out);
     for (size_t i = 0; i < draft->n_events; i++) {
@@ -244,16 +231,16 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     fputs ("]}\n", out);
     self->exported++;
     tly_arena_reset (self->arena);
-    return ferror (out)? TLY_JOURNAL_FAIL: TLY_JOURNAL_NEXT;
+    return ferror (out) ? TLY_JOURNAL_FAIL : TLY_JOURNAL_NEXT;
 }
 
 //  --partition: the partition's records through the partition index, in pages.
 static int
 s_export_partition (s_export_t *self, tly_journal_t *journal, uint32_t partition)
 {
-    tly_journal_query_t query = {
-        .partition = partition, .max_records = TLY_READ_RECORDS_MAX, .max_bytes = SIZE_MAX
-    };
+    tly_journal_query_t query = { .partition = partition,
+                                  .max_records = TLY_READ_RECORDS_MAX,
+                                  .max_bytes = SIZE_MAX };
     bool end = false;
     while (!end) {
         if (tly_journal_read (journal, &query, s_export_record, self, &end)
@@ -280,21 +267,20 @@ s_usage (FILE *out)
            "  --partition P    only partition P's records\n"
            "\n"
            "Exit status: 0 every record exported, 1 some record did not decode (named on\n"
-           "stderr, skipped), 2 usage error or unreadable journal.\n", out);
+           "stderr, skipped), 2 usage error or unreadable journal.\n",
+           out);
 }
 
 int
 audit_export (int argc, char **argv)
 {
-    static const struct option options [] = {
-        { "journal", required_argument, NULL, 'j' },
-        { "data-dir", required_argument, NULL, 'd' },
-        { "format", required_argument, NULL, 'f' },
-        { "from", required_argument, NULL, 'F' },
-        { "partition", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option options [] = { { "journal", required_argument, NULL, 'j' },
+                                              { "data-dir", required_argument, NULL, 'd' },
+                                              { "format", required_argument, NULL, 'f' },
+                                              { "from", required_argument, NULL, 'F' },
+                                              { "partition", required_argument, NULL, 'p' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              { NULL, 0, NULL, 0 } };
     const char *journal_dir = NULL, *data_dir = NULL, *format = NULL;
     int64_t from_seq = 1, partition = -1;
     int opt;
@@ -309,11 +295,12 @@ audit_export (int argc, char **argv)
                 break;
             case 'p':
                 if (tly_flags_int (S_COMMAND, "--partition", optarg, 0, TLY_PARTITIONS_MAX - 1,
-                                  &partition) == -1)
+                                   &partition)
+                    == -1)
                     return CLI_EXIT_USAGE;
                 break;
             case 'h': s_usage (stdout); return CLI_EXIT_OK;
-            default:  return cli_bad_option (S_COMMAND, argc, argv);
+            default: return cli_bad_option (S_COMMAND, argc, argv);
         }
     }
     if (optind < argc) {
@@ -328,20 +315,21 @@ audit_export (int argc, char **argv)
     if (!journal)
         return CLI_EXIT_USAGE;
     setvbuf (stdout, NULL, _IOFBF, S_OUTPUT_BUFFER);
-    s_export_t self = {
-        .out = stdout, .arena = tly_arena_new (AUDIT_ARENA_BLOCK), .from_seq = (uint64_t) from_seq
-    };
+    s_export_t self = { .out = stdout,
+                        .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
+                        .from_seq = (uint64_t) from_seq };
     tly_journal_head_t head;
     tly_journal_head (journal, &head);
     audit_progress_start (&self.progress, "export", head.seq);
-    int rc = partition >= 0? s_export_partition (&self, journal, (uint32_t) partition)
-                           : tly_journal_iterate (journal, self.from_seq, s_export_record, &self);
+    int rc = partition >= 0 ? s_export_partition (&self, journal, (uint32_t) partition)
+                            : tly_journal_iterate (journal, self.from_seq, s_export_record, &self);
     audit_progress_end (&self.progress);
     if (fflush (stdout) == EOF || rc == -1)
         fprintf (stderr, S_COMMAND ": export failed after %" PRIu64 " records (see above)\n",
                  self.exported);
     tly_arena_destroy (&self.arena);
     tly_journal_destroy (&journal);
-    return rc == -1 || ferror (stdout)? CLI_EXIT_USAGE
-         : self.undecodable? CLI_EXIT_REJECTED: CLI_EXIT_OK;
+    return rc == -1 || ferror (stdout) ? CLI_EXIT_USAGE
+           : self.undecodable          ? CLI_EXIT_REJECTED
+                                       : CLI_EXIT_OK;
 }

@@ -14,9 +14,9 @@ audit_open_journal (const char *command, const char *journal_dir, const char *da
     char path [AUDIT_PATH_MAX];
     if (journal_dir)
         snprintf (path, sizeof path, "%s", journal_dir);
-    else
-    if ((size_t) snprintf (path, sizeof path, "%s/" AUDIT_DATA_SUBDIR "/" TLY_JOURNAL_SUBDIR,
-                           data_dir) >= sizeof path) {
+    else if ((size_t) snprintf (path, sizeof path, "%s/" AUDIT_DATA_SUBDIR "/" TLY_JOURNAL_SUBDIR,
+                                data_dir)
+             >= sizeof path) {
         fprintf (stderr, "%s: --data-dir is too long\n", command);
         return NULL;
     }
@@ -27,7 +27,7 @@ audit_open_journal (const char *command, const char *journal_dir, const char *da
     }
     tly_journal_t *journal = tly_journal_new_reader (path);
     if (!journal)
-        fprintf (stderr, "%s: cannot read the journal in %s (see the log line above)\n",
-                 command, path);
+        fprintf (stderr, "%s: cannot read the journal in %s (see the log line above)\n", command,
+                 path);
     return journal;
 }

@@ -7,12 +7,12 @@
 #include "tly_arena.h"
 #include "tly_journal.h"
 
-#define AUDIT_PATH_MAX          4096
-#define AUDIT_DATA_SUBDIR       "audit" //  tally up: DIR/audit is tally-audit's --data-dir
+#define AUDIT_PATH_MAX    4096
+#define AUDIT_DATA_SUBDIR "audit"  //  tally up: DIR/audit is tally-audit's --data-dir
 
 //  Records decode into a tly_arena (lib/include/tly_arena.h) whose first
 //  block is this large; everything one record needs is dropped at once.
-#define AUDIT_ARENA_BLOCK       (1 << 20)
+#define AUDIT_ARENA_BLOCK (1 << 20)
 
 //  Opens the journal read-only: journal_dir itself, else data_dir/audit/journal
 //  (a `tally up` data directory). Exactly one must be set. On failure prints

@@ -25,7 +25,8 @@ s_usage (FILE *out)
            "--data-dir DIR is a `tally up` data directory. The tools read a snapshot and\n"
            "never pause the writer. Run `tally audit <command> --help` for options.\n"
            "Exit status: 0 success, 1 the journal or the state failed a check,\n"
-           "2 usage error or unreadable journal.\n", out);
+           "2 usage error or unreadable journal.\n",
+           out);
 }
 
 int
@@ -37,7 +38,7 @@ cli_audit (int argc, char **argv)
     }
     const char *command = argv [1];
     if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
-    ||  strcmp (command, "help") == 0) {
+        || strcmp (command, "help") == 0) {
         s_usage (stdout);
         return CLI_EXIT_OK;
     }

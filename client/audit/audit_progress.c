@@ -8,16 +8,16 @@
 #include <unistd.h>
 #include "tly_wire.h"
 
-#define S_PROGRESS_WIDTH    30          //  characters of the bar itself
+#define S_PROGRESS_WIDTH 30  //  characters of the bar itself
 
 void
 audit_progress_start (audit_progress_t *self, const char *label, uint64_t total)
 {
     assert (self && label);
-    *self = (audit_progress_t) {
-        .enabled = isatty (STDERR_FILENO) == 1, .label = label, .total = total,
-        .start_ms = tly_mono_ms ()
-    };
+    *self = (audit_progress_t) { .enabled = isatty (STDERR_FILENO) == 1,
+                                 .label = label,
+                                 .total = total,
+                                 .start_ms = tly_mono_ms () };
     self->drawn_ms = self->start_ms;
 }
 
@@ -31,9 +31,9 @@ audit_progress_update (audit_progress_t *self, uint64_t done)
         return;
     self->drawn_ms = now;
     double seconds = (double) (now - self->start_ms) / 1000.0;
-    double rate = seconds > 0? (double) done / seconds: 0;
+    double rate = seconds > 0 ? (double) done / seconds : 0;
     if (self->total > 0) {
-        uint64_t shown = done < self->total? done: self->total;
+        uint64_t shown = done < self->total ? done : self->total;
         int filled = (int) (shown * S_PROGRESS_WIDTH / self->total);
         char bar [S_PROGRESS_WIDTH + 1];
         memset (bar, '#', (size_t) filled);
@@ -42,8 +42,7 @@ audit_progress_update (audit_progress_t *self, uint64_t done)
         fprintf (stderr, "\r%s [%s] %3d%% %lu/%lu records, %.0f/s ", self->label, bar,
                  (int) (shown * 100 / self->total), (unsigned long) done,
                  (unsigned long) self->total, rate);
-    }
-    else
+    } else
         fprintf (stderr, "\r%s %lu records, %.0f/s ", self->label, (unsigned long) done, rate);
     fflush (stderr);
 }

@@ -11,12 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AUDIT_PROGRESS_MS       100     //  a progress bar redraws at most 10 times a second
+#define AUDIT_PROGRESS_MS 100  //  a progress bar redraws at most 10 times a second
 
 typedef struct {
     bool enabled;
     const char *label;
-    uint64_t total;                     //  records expected (0: unknown)
+    uint64_t total;  //  records expected (0: unknown)
     int64_t start_ms;
     int64_t drawn_ms;
 } audit_progress_t;

@@ -14,9 +14,9 @@
 #include "cli.h"
 #include "tly_account.h"
 
-#define S_COMMAND           "tally audit replay"
-#define S_ATTEMPTS_DEFAULT  5
-#define S_ATTEMPTS_MAX      100
+#define S_COMMAND          "tally audit replay"
+#define S_ATTEMPTS_DEFAULT 5
+#define S_ATTEMPTS_MAX     100
 
 typedef struct {
     const char *journal_dir;
@@ -50,23 +50,22 @@ s_usage (FILE *out)
            "  --json             JSON lines; the summary is the last line\n"
            "\n"
            "Exit status: 0 consistent, 1 an inconsistent event or a difference,\n"
-           "2 usage error or unreadable journal or state.\n", out);
+           "2 usage error or unreadable journal or state.\n",
+           out);
 }
 
 static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
-    static const struct option flags [] = {
-        { "journal", required_argument, NULL, 'j' },
-        { "data-dir", required_argument, NULL, 'd' },
-        { "compare", no_argument, NULL, 'c' },
-        { "actors-dir", required_argument, NULL, 'a' },
-        { "attempts", required_argument, NULL, 'n' },
-        { "balances", no_argument, NULL, 'b' },
-        { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option flags [] = { { "journal", required_argument, NULL, 'j' },
+                                            { "data-dir", required_argument, NULL, 'd' },
+                                            { "compare", no_argument, NULL, 'c' },
+                                            { "actors-dir", required_argument, NULL, 'a' },
+                                            { "attempts", required_argument, NULL, 'n' },
+                                            { "balances", no_argument, NULL, 'b' },
+                                            { "json", no_argument, NULL, 'J' },
+                                            { "help", no_argument, NULL, 'h' },
+                                            { NULL, 0, NULL, 0 } };
     int opt;
     while ((opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
         switch (opt) {
@@ -77,16 +76,18 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'J': options->json = true; break;
             case 'a':
                 if (audit_find_ledgers (S_COMMAND, optarg, options->actors_dirs,
-                                        &options->actors_dir_count) == -1)
+                                        &options->actors_dir_count)
+                    == -1)
                     return AUDIT_PARSE_FAILED;
                 break;
             case 'n':
                 if (tly_flags_int (S_COMMAND, "--attempts", optarg, 1, S_ATTEMPTS_MAX,
-                                  &options->attempts) == -1)
+                                   &options->attempts)
+                    == -1)
                     return AUDIT_PARSE_FAILED;
                 break;
             case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
-            default:  cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
+            default: cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
         }
     }
     if (optind < argc) {
@@ -103,7 +104,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             return AUDIT_PARSE_FAILED;
         }
         if (audit_find_ledgers (S_COMMAND, options->data_dir, options->actors_dirs,
-                                &options->actors_dir_count) == -1)
+                                &options->actors_dir_count)
+            == -1)
             return AUDIT_PARSE_FAILED;
     }
     return AUDIT_PARSE_RUN;
@@ -132,29 +134,32 @@ static void
 s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare_result_t *compare,
                  bool json)
 {
-    double rate = seconds > 0? (double) stats->events / seconds: 0;
+    double rate = seconds > 0 ? (double) stats->events / seconds : 0;
     bool failed = stats->problems || stats->sum_overflows;
     if (json) {
         printf ("{\"ok\":%s,\"records\":%" PRIu64 ",\"events\":%" PRIu64 ",\"accounts\":%" PRIu64
-                ",\"purchases\":%" PRIu64 ",\"balanceSum\":", failed? "false": "true",
-                stats->records, stats->events, stats->accounts, stats->purchases);
+                ",\"purchases\":%" PRIu64 ",\"balanceSum\":",
+                failed ? "false" : "true", stats->records, stats->events, stats->accounts,
+                stats->purchases);
         if (stats->sum_overflows)
             printf ("null");
         else
             printf ("%" PRId64, stats->balance_sum);
         printf (",\"headSeq\":%" PRIu64 ",\"seconds\":%.3f,\"eventsPerSecond\":%.0f"
-                ",\"inconsistencies\":%" PRIu64, stats->last_seq, seconds, rate, stats->problems);
+                ",\"inconsistencies\":%" PRIu64,
+                stats->last_seq, seconds, rate, stats->problems);
         if (compare)
             printf (",\"compare\":{\"ok\":%s,\"partitions\":%" PRIu64 ",\"accounts\":%" PRIu64
                     ",\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64 ",\"attempts\":%d}",
-                    compare->differences? "false": "true", compare->partitions,
-                    compare->accounts, compare->differences, compare->in_flux, compare->attempts);
+                    compare->differences ? "false" : "true", compare->partitions, compare->accounts,
+                    compare->differences, compare->in_flux, compare->attempts);
         printf ("}\n");
         return;
     }
     printf ("replay: %s %" PRIu64 " records, %" PRIu64 " events: %" PRIu64 " accounts, %" PRIu64
-            " purchases, balance sum ", failed? "FAILED": "OK", stats->records,
-            stats->events, stats->accounts, stats->purchases);
+            " purchases, balance sum ",
+            failed ? "FAILED" : "OK", stats->records, stats->events, stats->accounts,
+            stats->purchases);
     if (stats->sum_overflows)
         printf ("over int64");
     else
@@ -165,21 +170,20 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     if (compare)
         printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %" PRIu64
                 " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
-                compare->differences? "FAILED": "OK", compare->partitions, compare->accounts,
+                compare->differences ? "FAILED" : "OK", compare->partitions, compare->accounts,
                 compare->differences, compare->in_flux, compare->attempts);
 }
 
 static void
 s_print_problems (audit_state_t *state, const audit_stats_t *stats, bool json)
 {
-    uint64_t kept = stats->problems < AUDIT_PROBLEMS_KEPT? stats->problems: AUDIT_PROBLEMS_KEPT;
+    uint64_t kept = stats->problems < AUDIT_PROBLEMS_KEPT ? stats->problems : AUDIT_PROBLEMS_KEPT;
     for (size_t i = 0; i < kept; i++) {
         if (json) {
             printf ("{\"inconsistency\":");
             cli_json_string (stdout, audit_state_problem (state, i));
             printf ("}\n");
-        }
-        else
+        } else
             printf ("replay: %s\n", audit_state_problem (state, i));
     }
     if (stats->problems > kept && !json)
@@ -191,10 +195,11 @@ audit_replay (int argc, char **argv)
 {
     s_options_t options = { .attempts = S_ATTEMPTS_DEFAULT };
     audit_parse_t parsed = s_parse (argc, argv, &options);
-    tly_journal_t *journal = parsed == AUDIT_PARSE_RUN?
-        audit_open_journal (S_COMMAND, options.journal_dir, options.data_dir): NULL;
-    audit_state_t *state = journal? audit_state_new (): NULL;
-    int exit_code = parsed == AUDIT_PARSE_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
+    tly_journal_t *journal = parsed == AUDIT_PARSE_RUN ? audit_open_journal (
+                                 S_COMMAND, options.journal_dir, options.data_dir)
+                                                       : NULL;
+    audit_state_t *state = journal ? audit_state_new () : NULL;
+    int exit_code = parsed == AUDIT_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     if (state) {
         tly_journal_head_t head;
         tly_journal_head (journal, &head);
@@ -214,9 +219,10 @@ audit_replay (int argc, char **argv)
             if (options.balances)
                 s_print_balances (state, options.json);
             s_print_problems (state, &stats, options.json);
-            s_print_summary (&stats, seconds, options.compare? &compare: NULL, options.json);
-            exit_code = stats.problems || stats.sum_overflows || compare.differences?
-                        CLI_EXIT_REJECTED: CLI_EXIT_OK;
+            s_print_summary (&stats, seconds, options.compare ? &compare : NULL, options.json);
+            exit_code = stats.problems || stats.sum_overflows || compare.differences
+                            ? CLI_EXIT_REJECTED
+                            : CLI_EXIT_OK;
         }
     }
     for (size_t i = 0; i < options.actors_dir_count; i++)

@@ -6,17 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define S_OPEN_FILES        16          //  nftw's descriptor budget
+#define S_OPEN_FILES 16  //  nftw's descriptor budget
 
 int
 audit_scratch_new (const char *name, char *path, size_t path_size)
 {
     assert (name && path && path_size > 0);
     const char *base = getenv ("TMPDIR");
-    if ((size_t) snprintf (path, path_size, "%s/%s.XXXXXX", base && *base? base: "/tmp", name)
+    if ((size_t) snprintf (path, path_size, "%s/%s.XXXXXX", base && *base ? base : "/tmp", name)
         >= path_size)
         return -1;
-    return mkdtemp (path)? 0: -1;
+    return mkdtemp (path) ? 0 : -1;
 }
 
 static int

@@ -8,7 +8,7 @@
 
 //  Makes a new directory named name.XXXXXX into path (path_size bytes).
 //  Returns 0, or -1 with the directory's template in path.
-int  audit_scratch_new (const char *name, char *path, size_t path_size);
+int audit_scratch_new (const char *name, char *path, size_t path_size);
 //  Removes path and everything under it; nothing when path is empty.
 void audit_scratch_remove (const char *path);
 

@@ -21,15 +21,15 @@
 #include "audit_wire.h"
 #include "tly_account.h"
 
-#define S_CAPACITY_FIRST     (1u << 16)     //  slots of a new table (a power of two)
-#define S_LOAD_PERCENT       70             //  grow past this fill
+#define S_CAPACITY_FIRST (1u << 16)  //  slots of a new table (a power of two)
+#define S_LOAD_PERCENT   70          //  grow past this fill
 
 //  The fields replay picks out of a record, as the generated descriptors
 //  number them.
 typedef struct {
-    audit_wire_field_t stored_body;     //  StoredRecord.body
-    audit_wire_field_t body_draft;      //  RecordBody.draft
-    audit_wire_field_t draft_partition; //  RecordDraft.partition
+    audit_wire_field_t stored_body;      //  StoredRecord.body
+    audit_wire_field_t body_draft;       //  RecordBody.draft
+    audit_wire_field_t draft_partition;  //  RecordDraft.partition
     audit_wire_field_t draft_partition_seq;
     audit_wire_field_t draft_events;
 } s_fields_t;
@@ -37,18 +37,18 @@ typedef struct {
 struct _audit_state_t {
     s_fields_t fields;
     audit_account_t *slots;
-    size_t capacity;                    //  a power of two
+    size_t capacity;  //  a power of two
     size_t count;
     uint8_t hash_key [crypto_shorthash_KEYBYTES];
-    uint64_t *partition_seqs;           //  [TLY_PARTITIONS_MAX]
+    uint64_t *partition_seqs;  //  [TLY_PARTITIONS_MAX]
     tly_arena_t *arena;
     uint64_t records;
     uint64_t events;
     uint64_t purchases;
     uint64_t last_seq;
     uint64_t problems;
-    char (*problem_text) [AUDIT_PROBLEM_MAX];   //  [AUDIT_PROBLEMS_KEPT]
-    audit_progress_t *progress;         //  during a replay
+    char (*problem_text) [AUDIT_PROBLEM_MAX];  //  [AUDIT_PROBLEMS_KEPT]
+    audit_progress_t *progress;                //  during a replay
 };
 
 audit_state_t *
@@ -65,8 +65,8 @@ audit_state_new (void)
                                         PROTOBUF_C_TYPE_MESSAGE),
         .draft_partition = audit_wire_field (&tally__record_draft__descriptor, "partition",
                                              PROTOBUF_C_TYPE_UINT32),
-        .draft_partition_seq = audit_wire_field (&tally__record_draft__descriptor,
-                                                 "partition_seq", PROTOBUF_C_TYPE_UINT64),
+        .draft_partition_seq = audit_wire_field (&tally__record_draft__descriptor, "partition_seq",
+                                                 PROTOBUF_C_TYPE_UINT64),
         .draft_events = audit_wire_field (&tally__record_draft__descriptor, "events",
                                           PROTOBUF_C_TYPE_MESSAGE)
     };
@@ -140,7 +140,7 @@ audit_state_find (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
 {
     assert (self && user);
     audit_account_t *slot = s_probe (self, user);
-    return slot->used? slot: NULL;
+    return slot->used ? slot : NULL;
 }
 
 static audit_account_t *
@@ -179,8 +179,7 @@ audit_state_partition_seq (audit_state_t *self, uint32_t partition)
 
 //  ---------------------------------------------------------------- problems
 
-static void
-s_problem (audit_state_t *self, uint64_t seq, const char *format, ...)
+static void s_problem (audit_state_t *self, uint64_t seq, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static void
@@ -248,12 +247,13 @@ s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRec
     }
     int64_t expected;
     if (recorded->amount <= 0
-    ||  __builtin_sub_overflow (account->balance, recorded->amount, &expected)
-    ||  expected != recorded->balance_after || recorded->balance_after < 0) {
+        || __builtin_sub_overflow (account->balance, recorded->amount, &expected)
+        || expected != recorded->balance_after || recorded->balance_after < 0) {
         tly_account_id (recorded->user.data, id);
-        s_problem (self, seq, "PurchaseRecorded for %s does not follow the balance: %" PRId64
-                   " - %" PRId64 " is not %" PRId64, id, account->balance, recorded->amount,
-                   recorded->balance_after);
+        s_problem (self, seq,
+                   "PurchaseRecorded for %s does not follow the balance: %" PRId64 " - %" PRId64
+                   " is not %" PRId64,
+                   id, account->balance, recorded->amount, recorded->balance_after);
         //  Follow the record, so one bad record is reported once, not at every later one.
         if (recorded->balance_after >= 0)
             account->balance = recorded->balance_after;
@@ -264,18 +264,16 @@ s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRec
 }
 
 static void
-s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition,
-               const uint8_t *bytes, size_t size)
+s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint8_t *bytes,
+               size_t size)
 {
     Tally__Event *event = tally__event__unpack (tly_arena_allocator (self->arena), size, bytes);
     self->events++;
     if (!event)
         s_problem (self, seq, "an event does not decode");
-    else
-    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
+    else if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
         s_account_created (self, seq, partition, event->account_created);
-    else
-    if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
+    else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
         s_purchase_recorded (self, seq, event->purchase_recorded);
     else
         s_problem (self, seq, "an event of no known kind");
@@ -307,7 +305,7 @@ s_only_field (const uint8_t *data, size_t size, audit_wire_field_t wanted, audit
             *found = field;
             seen = true;
         }
-    return step == AUDIT_WIRE_END && seen? 0: -1;
+    return step == AUDIT_WIRE_END && seen ? 0 : -1;
 }
 
 static tly_journal_step_t
@@ -322,7 +320,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     const s_fields_t *fields = &self->fields;
     audit_field_t body, draft;
     if (s_only_field (stored, size, fields->stored_body, &body) == -1
-    ||  s_only_field (body.data, body.size, fields->body_draft, &draft) == -1) {
+        || s_only_field (body.data, body.size, fields->body_draft, &draft) == -1) {
         s_problem (self, seq, "the record does not decode");
         return TLY_JOURNAL_NEXT;
     }
@@ -335,8 +333,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     while ((step = audit_wire_next (&wire, &field)) == AUDIT_WIRE_FIELD) {
         if (s_is (&field, fields->draft_partition))
             partition = field.varint;
-        else
-        if (s_is (&field, fields->draft_partition_seq))
+        else if (s_is (&field, fields->draft_partition_seq))
             partition_seq = field.varint;
     }
     if (step == AUDIT_WIRE_MALFORMED) {
@@ -364,8 +361,10 @@ audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_
     int rc = tly_journal_iterate (journal, self->last_seq + 1, s_replay_record, self);
     self->progress = NULL;
     if (rc == -1)
-        fprintf (stderr, "tally audit: reading the journal failed after seq %" PRIu64
-                 " (see the log line above)\n", self->last_seq);
+        fprintf (stderr,
+                 "tally audit: reading the journal failed after seq %" PRIu64
+                 " (see the log line above)\n",
+                 self->last_seq);
     return rc;
 }
 
@@ -373,13 +372,15 @@ void
 audit_state_stats (audit_state_t *self, audit_stats_t *stats)
 {
     assert (self && stats);
-    *stats = (audit_stats_t) {
-        .records = self->records, .events = self->events, .accounts = self->count,
-        .purchases = self->purchases, .last_seq = self->last_seq, .problems = self->problems
-    };
+    *stats = (audit_stats_t) { .records = self->records,
+                               .events = self->events,
+                               .accounts = self->count,
+                               .purchases = self->purchases,
+                               .last_seq = self->last_seq,
+                               .problems = self->problems };
     for (size_t i = 0; i < self->capacity; i++)
         if (self->slots [i].used
-        &&  __builtin_add_overflow (stats->balance_sum, self->slots [i].balance,
-                                    &stats->balance_sum))
+            && __builtin_add_overflow (stats->balance_sum, self->slots [i].balance,
+                                       &stats->balance_sum))
             stats->sum_overflows = true;
 }

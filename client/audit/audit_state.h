@@ -16,15 +16,15 @@
 #include "tly_journal.h"
 #include "tly_limits.h"
 
-#define AUDIT_PROBLEMS_KEPT     100     //  inconsistencies a replay keeps the text of
-#define AUDIT_PROBLEM_MAX       256     //  bytes of one inconsistency's text
+#define AUDIT_PROBLEMS_KEPT 100  //  inconsistencies a replay keeps the text of
+#define AUDIT_PROBLEM_MAX   256  //  bytes of one inconsistency's text
 
 typedef struct {
     uint8_t user [TLY_KEY_BYTES];
     int64_t balance;
-    uint32_t partition;                 //  of the record that created it
-    bool used;                          //  the slot holds an account
-    bool matched;                       //  compare: an actor's ledger has it
+    uint32_t partition;  //  of the record that created it
+    bool used;           //  the slot holds an account
+    bool matched;        //  compare: an actor's ledger has it
 } audit_account_t;
 
 typedef struct {
@@ -32,10 +32,10 @@ typedef struct {
     uint64_t events;
     uint64_t accounts;
     uint64_t purchases;
-    uint64_t last_seq;                  //  the last record applied
+    uint64_t last_seq;  //  the last record applied
     int64_t balance_sum;
-    bool sum_overflows;                 //  balance_sum is meaningless then
-    uint64_t problems;                  //  inconsistencies found
+    bool sum_overflows;  //  balance_sum is meaningless then
+    uint64_t problems;   //  inconsistencies found
 } audit_stats_t;
 
 typedef struct _audit_state_t audit_state_t;
@@ -47,7 +47,7 @@ void audit_state_destroy (audit_state_t **self_p);
 //  does not follow the balance, ...) are counted and kept as problems.
 //  Returns 0, or -1 when the journal could not be read or a record does not
 //  decode (one line on stderr).
-int  audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);
+int audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);
 //  NULL when the user has no account.
 audit_account_t *audit_state_find (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES]);
 //  Slots 0 .. capacity - 1; a slot holds an account when ->used.

@@ -15,42 +15,41 @@
 #include "tly_account.h"
 #include "tly_sign.h"
 
-#define S_COMMAND        "tally audit verify"
-#define S_REASON_MAX     512
-#define S_HEX_HASH       (2 * TLY_HASH_BYTES + 1)
+#define S_COMMAND    "tally audit verify"
+#define S_REASON_MAX 512
+#define S_HEX_HASH   (2 * TLY_HASH_BYTES + 1)
 
 //  A checkpoint as found in the journal, judged when the walk reaches its seq.
 typedef struct {
-    uint64_t seq;                       //  its key
+    uint64_t seq;  //  its key
     bool decodes;
-    bool signature_valid;               //  by the expected worker
-    uint64_t named_seq;                 //  the seq it says it signs
+    bool signature_valid;  //  by the expected worker
+    uint64_t named_seq;    //  the seq it says it signs
     uint8_t hash [TLY_HASH_BYTES];
 } s_checkpoint_t;
 
 typedef struct {
-    const uint8_t *worker;              //  NULL: no worker given
+    const uint8_t *worker;  //  NULL: no worker given
     tly_arena_t *arena;
     audit_progress_t progress;
 
-    uint64_t next_seq;                  //  the seq the next record must have
+    uint64_t next_seq;  //  the seq the next record must have
     uint8_t prev_hash [TLY_HASH_BYTES];
     uint64_t records;
-    uint64_t *partition_seqs;           //  [TLY_PARTITIONS_MAX]: the last seen
-    uint64_t *partition_epochs;         //  [TLY_PARTITIONS_MAX]: the last seen
+    uint64_t *partition_seqs;    //  [TLY_PARTITIONS_MAX]: the last seen
+    uint64_t *partition_epochs;  //  [TLY_PARTITIONS_MAX]: the last seen
 
-    s_checkpoint_t *checkpoints;        //  in seq order
+    s_checkpoint_t *checkpoints;  //  in seq order
     size_t checkpoint_count;
     size_t checkpoint_capacity;
-    size_t checkpoint_next;             //  the next one to judge
+    size_t checkpoint_next;  //  the next one to judge
 
     bool failed;
-    uint64_t failed_seq;                //  0: the failure is not one record's
+    uint64_t failed_seq;  //  0: the failure is not one record's
     char reason [S_REASON_MAX];
 } s_verify_t;
 
-static tly_journal_step_t
-s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
+static tly_journal_step_t s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 //  Records the failure and stops the walk.
@@ -73,7 +72,7 @@ s_load_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {
     s_verify_t *self = arg;
     if (self->checkpoint_count == self->checkpoint_capacity) {
-        self->checkpoint_capacity = self->checkpoint_capacity? 2 * self->checkpoint_capacity: 64;
+        self->checkpoint_capacity = self->checkpoint_capacity ? 2 * self->checkpoint_capacity : 64;
         self->checkpoints = realloc (self->checkpoints,
                                      self->checkpoint_capacity * sizeof (s_checkpoint_t));
         assert (self->checkpoints);
@@ -98,7 +97,7 @@ static tly_journal_step_t
 s_check_checkpoint (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES])
 {
     while (self->checkpoint_next < self->checkpoint_count
-    &&     self->checkpoints [self->checkpoint_next].seq <= seq) {
+           && self->checkpoints [self->checkpoint_next].seq <= seq) {
         const s_checkpoint_t *checkpoint = &self->checkpoints [self->checkpoint_next++];
         uint64_t at = checkpoint->seq;
         if (at < seq)
@@ -106,17 +105,21 @@ s_check_checkpoint (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH
         if (!checkpoint->decodes)
             return s_fail (self, at, "checkpoint at seq %" PRIu64 ": does not decode", at);
         if (!checkpoint->signature_valid)
-            return s_fail (self, at, "checkpoint at seq %" PRIu64 ": bad signature"
-                           " (not signed by the worker)", at);
+            return s_fail (self, at,
+                           "checkpoint at seq %" PRIu64 ": bad signature"
+                           " (not signed by the worker)",
+                           at);
         if (checkpoint->named_seq != at)
-            return s_fail (self, at, "checkpoint at seq %" PRIu64 ": names seq %" PRIu64,
-                           at, checkpoint->named_seq);
+            return s_fail (self, at, "checkpoint at seq %" PRIu64 ": names seq %" PRIu64, at,
+                           checkpoint->named_seq);
         if (memcmp (checkpoint->hash, hash, TLY_HASH_BYTES) != 0) {
             char signed_hex [S_HEX_HASH], record_hex [S_HEX_HASH];
             sodium_bin2hex (signed_hex, sizeof signed_hex, checkpoint->hash, TLY_HASH_BYTES);
             sodium_bin2hex (record_hex, sizeof record_hex, hash, TLY_HASH_BYTES);
-            return s_fail (self, at, "checkpoint at seq %" PRIu64 ": hash mismatch (signed %s,"
-                           " record %s)", at, signed_hex, record_hex);
+            return s_fail (self, at,
+                           "checkpoint at seq %" PRIu64 ": hash mismatch (signed %s,"
+                           " record %s)",
+                           at, signed_hex, record_hex);
         }
     }
     return TLY_JOURNAL_NEXT;
@@ -131,9 +134,8 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
     const Tally__SignedEnvelope *request = draft->request;
     if (!request)
         return s_fail (self, seq, "no client request");
-    Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (self->arena),
-                                                        request->envelope.len,
-                                                        request->envelope.data);
+    Tally__Envelope *envelope = tally__envelope__unpack (
+        tly_arena_allocator (self->arena), request->envelope.len, request->envelope.data);
     if (!envelope || envelope->sender.len != TLY_KEY_BYTES)
         return s_fail (self, seq, "bad client signature (the envelope does not decode)");
     char sender [TLY_ID_MAX];
@@ -144,14 +146,15 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
     }
     for (size_t i = 0; i < draft->n_events; i++) {
         const Tally__Event *event = draft->events [i];
-        const ProtobufCBinaryData *user =
-            event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED? &event->account_created->user
-          : event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED?
-                &event->purchase_recorded->user: NULL;
+        const ProtobufCBinaryData *user = event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
+                                              ? &event->account_created->user
+                                          : event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
+                                              ? &event->purchase_recorded->user
+                                              : NULL;
         if (!user)
             return s_fail (self, seq, "event %zu is of no known kind", i + 1);
         if (user->len != TLY_KEY_BYTES
-        ||  memcmp (user->data, envelope->sender.data, TLY_KEY_BYTES) != 0) {
+            || memcmp (user->data, envelope->sender.data, TLY_KEY_BYTES) != 0) {
             tly_account_id (envelope->sender.data, sender);
             return s_fail (self, seq, "event %zu is not for the request's sender %s", i + 1,
                            sender);
@@ -169,12 +172,13 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
         return s_fail (self, seq, "partition %" PRIu32 " is out of range", partition);
     uint64_t expected = self->partition_seqs [partition] + 1;
     if (draft->partition_seq != expected)
-        return s_fail (self, seq, "partition %" PRIu32 " sequence: expected %" PRIu64
-                       ", found %" PRIu64, partition, expected, draft->partition_seq);
+        return s_fail (self, seq,
+                       "partition %" PRIu32 " sequence: expected %" PRIu64 ", found %" PRIu64,
+                       partition, expected, draft->partition_seq);
     if (draft->epoch == 0 || draft->epoch < self->partition_epochs [partition])
-        return s_fail (self, seq, "partition %" PRIu32 " epoch went back from %" PRIu64
-                       " to %" PRIu64, partition, self->partition_epochs [partition],
-                       draft->epoch);
+        return s_fail (self, seq,
+                       "partition %" PRIu32 " epoch went back from %" PRIu64 " to %" PRIu64,
+                       partition, self->partition_epochs [partition], draft->epoch);
     self->partition_seqs [partition] = expected;
     self->partition_epochs [partition] = draft->epoch;
     return TLY_JOURNAL_NEXT;
@@ -184,8 +188,10 @@ static tly_journal_step_t
 s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t size)
 {
     if (seq != self->next_seq)
-        return s_fail (self, self->next_seq, "gap: seq %" PRIu64 " missing (the next record"
-                       " is seq %" PRIu64 ")", self->next_seq, seq);
+        return s_fail (self, self->next_seq,
+                       "gap: seq %" PRIu64 " missing (the next record"
+                       " is seq %" PRIu64 ")",
+                       self->next_seq, seq);
     ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
     Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
     if (!stored)
@@ -195,7 +201,7 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
     char stored_hex [S_HEX_HASH], computed_hex [S_HEX_HASH];
     if (stored->hash.len != TLY_HASH_BYTES || memcmp (stored->hash.data, hash, TLY_HASH_BYTES)) {
         sodium_bin2hex (stored_hex, sizeof stored_hex, stored->hash.data,
-                        stored->hash.len == TLY_HASH_BYTES? TLY_HASH_BYTES: 0);
+                        stored->hash.len == TLY_HASH_BYTES ? TLY_HASH_BYTES : 0);
         sodium_bin2hex (computed_hex, sizeof computed_hex, hash, TLY_HASH_BYTES);
         return s_fail (self, seq, "hash mismatch (stored %s, computed %s)", stored_hex,
                        computed_hex);
@@ -207,9 +213,9 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
     if (body->seq != seq)
         return s_fail (self, seq, "the body says seq %" PRIu64, body->seq);
     if (body->prev_hash.len != TLY_HASH_BYTES
-    ||  memcmp (body->prev_hash.data, self->prev_hash, TLY_HASH_BYTES) != 0) {
+        || memcmp (body->prev_hash.data, self->prev_hash, TLY_HASH_BYTES) != 0) {
         sodium_bin2hex (stored_hex, sizeof stored_hex, body->prev_hash.data,
-                        body->prev_hash.len == TLY_HASH_BYTES? TLY_HASH_BYTES: 0);
+                        body->prev_hash.len == TLY_HASH_BYTES ? TLY_HASH_BYTES : 0);
         sodium_bin2hex (computed_hex, sizeof computed_hex, self->prev_hash, TLY_HASH_BYTES);
         return s_fail (self, seq, "prev_hash %s does not link to the record before (%s)",
                        stored_hex, computed_hex);
@@ -243,27 +249,30 @@ s_check_tables (s_verify_t *self, tly_journal_t *journal)
     tly_journal_head_t head;
     tly_journal_head (journal, &head);
     if (head.seq > last) {
-        s_fail (self, last + 1, "gap: seq %" PRIu64 " missing (the head entry names seq %"
-                PRIu64 ")", last + 1, head.seq);
+        s_fail (self, last + 1,
+                "gap: seq %" PRIu64 " missing (the head entry names seq %" PRIu64 ")", last + 1,
+                head.seq);
         return;
     }
     if (head.seq != last || memcmp (head.hash, self->prev_hash, TLY_HASH_BYTES) != 0) {
-        s_fail (self, last, "the head entry names seq %" PRIu64 ", not the last record",
-                head.seq);
+        s_fail (self, last, "the head entry names seq %" PRIu64 ", not the last record", head.seq);
         return;
     }
     for (uint32_t partition = 0; partition < TLY_PARTITIONS_MAX; partition++) {
         uint64_t fence, last_partition_seq;
         tly_journal_partition (journal, partition, &fence, &last_partition_seq);
         if (last_partition_seq != self->partition_seqs [partition]) {
-            s_fail (self, 0, "partition %" PRIu32 ": the table says partition seq %" PRIu64
-                    ", the records end at %" PRIu64, partition, last_partition_seq,
-                    self->partition_seqs [partition]);
+            s_fail (self, 0,
+                    "partition %" PRIu32 ": the table says partition seq %" PRIu64
+                    ", the records end at %" PRIu64,
+                    partition, last_partition_seq, self->partition_seqs [partition]);
             return;
         }
         if (fence < self->partition_epochs [partition]) {
-            s_fail (self, 0, "partition %" PRIu32 ": fence %" PRIu64 " is below epoch %" PRIu64
-                    " of its records", partition, fence, self->partition_epochs [partition]);
+            s_fail (self, 0,
+                    "partition %" PRIu32 ": fence %" PRIu64 " is below epoch %" PRIu64
+                    " of its records",
+                    partition, fence, self->partition_epochs [partition]);
             return;
         }
     }
@@ -292,7 +301,8 @@ s_usage (FILE *out)
            "  --json           print one JSON object\n"
            "\n"
            "Exit status: 0 the journal verifies, 1 it does not (the first failure is\n"
-           "named), 2 usage error or unreadable journal.\n", out);
+           "named), 2 usage error or unreadable journal.\n",
+           out);
 }
 
 static void
@@ -301,24 +311,23 @@ s_report (const s_verify_t *self, bool json)
     char hash_hex [S_HEX_HASH];
     sodium_bin2hex (hash_hex, sizeof hash_hex, self->prev_hash, TLY_HASH_BYTES);
     uint64_t head = self->next_seq - 1;
-    uint64_t signed_seq = self->checkpoint_count? self->checkpoints [self->checkpoint_count - 1].seq
-                                                : 0;
+    uint64_t signed_seq = self->checkpoint_count
+                              ? self->checkpoints [self->checkpoint_count - 1].seq
+                              : 0;
     if (json) {
         if (self->failed) {
             printf ("{\"ok\":false,\"seq\":%" PRIu64 ",\"error\":", self->failed_seq);
             cli_json_string (stdout, self->reason);
             printf ("}\n");
-        }
-        else
-            printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%"
-                    PRIu64 ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 "}\n",
+        } else
+            printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
+                    ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq);
         return;
     }
     if (self->failed && self->failed_seq)
         printf ("verify: FAILED at seq %" PRIu64 ": %s\n", self->failed_seq, self->reason);
-    else
-    if (self->failed)
+    else if (self->failed)
         printf ("verify: FAILED: %s\n", self->reason);
     else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
@@ -333,12 +342,9 @@ int
 audit_verify (int argc, char **argv)
 {
     static const struct option options [] = {
-        { "journal", required_argument, NULL, 'j' },
-        { "data-dir", required_argument, NULL, 'd' },
-        { "worker", required_argument, NULL, 'w' },
-        { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
+        { "journal", required_argument, NULL, 'j' }, { "data-dir", required_argument, NULL, 'd' },
+        { "worker", required_argument, NULL, 'w' },  { "json", no_argument, NULL, 'J' },
+        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
     };
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL;
     bool json = false;
@@ -350,7 +356,7 @@ audit_verify (int argc, char **argv)
             case 'w': worker_id = optarg; break;
             case 'J': json = true; break;
             case 'h': s_usage (stdout); return CLI_EXIT_OK;
-            default:  return cli_bad_option (S_COMMAND, argc, argv);
+            default: return cli_bad_option (S_COMMAND, argc, argv);
         }
     }
     if (optind < argc) {
@@ -372,20 +378,20 @@ audit_verify (int argc, char **argv)
     if (!journal)
         return CLI_EXIT_USAGE;
 
-    s_verify_t self = {
-        .worker = worker_id && *worker_id? worker: NULL, .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
-        .next_seq = 1,
-        .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
-        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t))
-    };
+    s_verify_t self = { .worker = worker_id && *worker_id ? worker : NULL,
+                        .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
+                        .next_seq = 1,
+                        .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
+                        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)) };
     assert (self.partition_seqs && self.partition_epochs);
     int exit_code = CLI_EXIT_USAGE;
     if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1)
         fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
-    else
-    if (self.checkpoint_count > 0 && !self.worker)
-        fprintf (stderr, S_COMMAND ": the journal has %zu checkpoints: give --worker or"
-                 " TALLY_WORKER_ACCOUNT to check them\n", self.checkpoint_count);
+    else if (self.checkpoint_count > 0 && !self.worker)
+        fprintf (stderr,
+                 S_COMMAND ": the journal has %zu checkpoints: give --worker or"
+                           " TALLY_WORKER_ACCOUNT to check them\n",
+                 self.checkpoint_count);
     else {
         tly_journal_head_t head;
         tly_journal_head (journal, &head);
@@ -393,13 +399,15 @@ audit_verify (int argc, char **argv)
         int rc = tly_journal_iterate (journal, 1, s_walk, &self);
         audit_progress_end (&self.progress);
         if (rc == -1)
-            fprintf (stderr, S_COMMAND ": reading the journal failed after seq %" PRIu64
-                     " (see the log line above)\n", self.next_seq - 1);
+            fprintf (stderr,
+                     S_COMMAND ": reading the journal failed after seq %" PRIu64
+                               " (see the log line above)\n",
+                     self.next_seq - 1);
         else {
             if (!self.failed)
                 s_check_tables (&self, journal);
             s_report (&self, json);
-            exit_code = self.failed? CLI_EXIT_REJECTED: CLI_EXIT_OK;
+            exit_code = self.failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
         }
     }
     free (self.checkpoints);

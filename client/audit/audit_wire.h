@@ -19,7 +19,7 @@
 typedef enum {
     AUDIT_WIRE_VARINT = 0,
     AUDIT_WIRE_FIXED64 = 1,
-    AUDIT_WIRE_BYTES = 2,               //  length-delimited: bytes, strings, messages
+    AUDIT_WIRE_BYTES = 2,  //  length-delimited: bytes, strings, messages
     AUDIT_WIRE_FIXED32 = 5
 } audit_wire_type_t;
 
@@ -31,16 +31,16 @@ typedef struct {
 typedef struct {
     uint32_t number;
     audit_wire_type_t type;
-    uint64_t varint;                    //  a VARINT's value, and a FIXED64's or FIXED32's
-    const uint8_t *data;                //  BYTES
+    uint64_t varint;      //  a VARINT's value, and a FIXED64's or FIXED32's
+    const uint8_t *data;  //  BYTES
     size_t size;
 } audit_field_t;
 
 //  What audit_wire_next found.
 typedef enum {
-    AUDIT_WIRE_MALFORMED = -1,          //  the bytes are not protobuf
-    AUDIT_WIRE_END = 0,                 //  no field left
-    AUDIT_WIRE_FIELD = 1                //  *field holds the next one
+    AUDIT_WIRE_MALFORMED = -1,  //  the bytes are not protobuf
+    AUDIT_WIRE_END = 0,         //  no field left
+    AUDIT_WIRE_FIELD = 1        //  *field holds the next one
 } audit_wire_step_t;
 
 audit_wire_step_t audit_wire_next (audit_wire_t *wire, audit_field_t *field);

@@ -15,30 +15,31 @@
 #include "tly_partition.h"
 #include "tly_sign.h"
 
-#define S_BASE_MS              1767225600000LL  //  2026-01-01: the first record's time
-#define S_STEP_MS              7                //  between records
-#define S_BENCH_INITIAL        1000000000000LL  //  the benchmark's balances never run out
-#define S_BENCH_AMOUNT_MAX     9
-#define S_MIXED_INITIAL_MAX    1000
-#define S_EPOCH_MOVE_ODDS      200              //  1 in this many records moves a partition
-#define S_ITEM_KINDS           16
+#define S_BASE_MS           1767225600000LL  //  2026-01-01: the first record's time
+#define S_STEP_MS           7                //  between records
+#define S_BENCH_INITIAL     1000000000000LL  //  the benchmark's balances never run out
+#define S_BENCH_AMOUNT_MAX  9
+#define S_MIXED_INITIAL_MAX 1000
+#define S_EPOCH_MOVE_ODDS   200  //  1 in this many records moves a partition
+#define S_ITEM_KINDS        16
 
 //  Item names, with one that needs escaping in JSON.
 static const char *s_items [S_ITEM_KINDS] = {
-    "sword", "shield", "potion", "arrow", "bow", "helmet", "boots", "ring",
-    "amulet", "scroll", "gem", "map", "torch", "rope", "key",
-    "cloak \"of\" \\night\\ \xc3\xa9t\xc3\xa9\n"
+    "sword",  "shield", "potion", "arrow",
+    "bow",    "helmet", "boots",  "ring",
+    "amulet", "scroll", "gem",    "map",
+    "torch",  "rope",   "key",    "cloak \"of\" \\night\\ \xc3\xa9t\xc3\xa9\n"
 };
 
 struct _audit_workload_t {
     audit_workload_config_t config;
     audit_workload_user_t *users;
-    uint64_t *partition_seqs;           //  [partitions]
-    uint64_t *epochs;                   //  [partitions]
-    uint64_t random;                    //  splitmix64 state
+    uint64_t *partition_seqs;  //  [partitions]
+    uint64_t *epochs;          //  [partitions]
+    uint64_t random;           //  splitmix64 state
     uint64_t events;
     uint64_t messages;
-    tly_arena_t *arena;               //  one commit's drafts
+    tly_arena_t *arena;  //  one commit's drafts
     //  While the journal is written: the balance actor's own ledger, in a
     //  scratch directory, decides each message.
     tly_ledger_t *ledger;
@@ -67,7 +68,7 @@ s_random_bytes (audit_workload_t *self, uint8_t *out, size_t size)
 {
     for (size_t i = 0; i < size; i += 8) {
         uint64_t value = s_next (self);
-        memcpy (out + i, &value, size - i < 8? size - i: 8);
+        memcpy (out + i, &value, size - i < 8 ? size - i : 8);
     }
 }
 
@@ -76,8 +77,7 @@ audit_workload_new (const audit_workload_config_t *config)
 {
     assert (config);
     if (config->users == 0 || config->per_record == 0 || config->per_record > TLY_BATCH_MAX
-    ||  config->partitions == 0 || config->partitions > TLY_PARTITIONS_MAX
-    ||  sodium_init () < 0)
+        || config->partitions == 0 || config->partitions > TLY_PARTITIONS_MAX || sodium_init () < 0)
         return NULL;
     audit_workload_t *self = calloc (1, sizeof *self);
     assert (self);
@@ -153,27 +153,25 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
     int64_t value;
     if (!self->config.mixed) {
         create = first && !user->exists;
-        value = create? S_BENCH_INITIAL: 1 + (int64_t) s_below (self, S_BENCH_AMOUNT_MAX);
-    }
-    else {
+        value = create ? S_BENCH_INITIAL : 1 + (int64_t) s_below (self, S_BENCH_AMOUNT_MAX);
+    } else {
         uint64_t dice = s_below (self, 100);
-        create = user->exists? dice < 5: dice < 85;
-        value = create? (int64_t) s_below (self, S_MIXED_INITIAL_MAX + 1)
-              : dice < 10? -(int64_t) s_below (self, 3)
-              : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 3 + 40));
+        create = user->exists ? dice < 5 : dice < 85;
+        value = create      ? (int64_t) s_below (self, S_MIXED_INITIAL_MAX + 1)
+                : dice < 10 ? -(int64_t) s_below (self, 3)
+                            : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 3 + 40));
     }
     if (create) {
         message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
         message->create_account = tly_arena_alloc (self->arena, sizeof *message->create_account);
         tally__create_account__init (message->create_account);
         message->create_account->initial_balance = value;
-    }
-    else {
+    } else {
         message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
         message->buy = tly_arena_alloc (self->arena, sizeof *message->buy);
         tally__buy__init (message->buy);
-        message->buy->item_id = (char *) s_items [s_below (self, self->config.mixed?
-                                                             S_ITEM_KINDS: S_ITEM_KINDS - 1)];
+        message->buy->item_id = (char *)
+            s_items [s_below (self, self->config.mixed ? S_ITEM_KINDS : S_ITEM_KINDS - 1)];
         message->buy->amount = value;
     }
     return message;
@@ -187,8 +185,7 @@ s_follow (audit_workload_user_t *user, const Tally__Event *event)
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
         user->exists = true;
         user->balance = event->account_created->initial_balance;
-    }
-    else {
+    } else {
         assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
         user->balance = event->purchase_recorded->balance_after;
     }
@@ -201,8 +198,8 @@ static Tally__RecordDraft *
 s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 {
     uint32_t count = self->config.per_record;
-    uint32_t user_index = self->config.mixed? (uint32_t) s_below (self, self->config.users)
-                                            : (uint32_t) (index % self->config.users);
+    uint32_t user_index = self->config.mixed ? (uint32_t) s_below (self, self->config.users)
+                                             : (uint32_t) (index % self->config.users);
     audit_workload_user_t *user = &self->users [user_index];
     int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
 
@@ -243,10 +240,9 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     for (uint32_t i = 0; i < count; i++) {
         Tally__Event *event;
         uint64_t version;
-        tly_ledger_result_t decided = tly_ledger_execute (self->ledger, &sender,
-                                                          envelope.messages [i], now_ms,
-                                                          self->arena, &draft->results [i],
-                                                          &event, &version);
+        tly_ledger_result_t decided = tly_ledger_execute (
+            self->ledger, &sender, envelope.messages [i], now_ms, self->arena, &draft->results [i],
+            &event, &version);
         if (decided == TLY_LEDGER_ERROR)
             return NULL;
         //  Message IDs are random: never one seen before.
@@ -269,24 +265,24 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 static int
 s_write (audit_workload_t *self, tly_journal_t *journal, const tly_account_t *worker)
 {
-    tly_journal_signer_t signer = {
-        .sign_sk = worker->sign_sk, .sign_pk = worker->sign_pk,
-        .every = self->config.checkpoint_every, .record_time = true
-    };
+    tly_journal_signer_t signer = { .sign_sk = worker->sign_sk,
+                                    .sign_pk = worker->sign_pk,
+                                    .every = self->config.checkpoint_every,
+                                    .record_time = true };
     Tally__RecordDraft *drafts [AUDIT_WORKLOAD_COMMIT];
     Tally__AppendStatus statuses [AUDIT_WORKLOAD_COMMIT];
     int rc = 0;
     for (uint64_t first = 0; rc == 0 && first < self->config.records;
          first += AUDIT_WORKLOAD_COMMIT) {
         uint64_t left = self->config.records - first;
-        size_t count = left < AUDIT_WORKLOAD_COMMIT? (size_t) left: AUDIT_WORKLOAD_COMMIT;
+        size_t count = left < AUDIT_WORKLOAD_COMMIT ? (size_t) left : AUDIT_WORKLOAD_COMMIT;
         rc = tly_ledger_begin (self->ledger);
         for (size_t i = 0; rc == 0 && i < count; i++)
             if (!(drafts [i] = s_draft (self, first + i, worker)))
                 rc = -1;
         if (rc == 0)
             rc = tly_journal_append_batch (journal, drafts, count, statuses,
-                                           self->config.checkpoint_every? &signer: NULL);
+                                           self->config.checkpoint_every ? &signer : NULL);
         for (size_t i = 0; rc == 0 && i < count; i++)
             assert (statuses [i].code == TALLY__ERROR_CODE__OK);
         if (rc == 0)
@@ -311,10 +307,9 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
     self->written = true;
     //  Limits that admit every createAccount and buy the workload means to
     //  succeed; the ledger refuses the rest as an actor would.
-    tly_ledger_limits_t limits = {
-        .partition_count = self->config.partitions, .initial_max = S_BENCH_INITIAL,
-        .amount_max = TLY_AMOUNT_MAX_DEFAULT
-    };
+    tly_ledger_limits_t limits = { .partition_count = self->config.partitions,
+                                   .initial_max = S_BENCH_INITIAL,
+                                   .amount_max = TLY_AMOUNT_MAX_DEFAULT };
     char ledger_dir [AUDIT_PATH_MAX];
     if (audit_scratch_new ("tally-workload", ledger_dir, sizeof ledger_dir) == -1) {
         tly_log (TLY_ERROR, "workload.failed", "reason=\"cannot make a directory\" dir=%s",
@@ -322,8 +317,8 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
         return -1;
     }
     self->ledger = tly_ledger_new (ledger_dir, TLY_LMDB_MAP_DEFAULT, &limits);
-    tly_journal_t *journal = self->ledger? tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT): NULL;
-    int rc = journal? s_write (self, journal, worker): -1;
+    tly_journal_t *journal = self->ledger ? tly_journal_new (dir, TLY_LMDB_MAP_DEFAULT) : NULL;
+    int rc = journal ? s_write (self, journal, worker) : -1;
     tly_journal_destroy (&journal);
     //  Gone before anyone reads the journal: its pages are not written back.
     tly_ledger_destroy (&self->ledger);

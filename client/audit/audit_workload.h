@@ -16,19 +16,19 @@
 #include "tly_account.h"
 #include "tly_limits.h"
 
-#define AUDIT_WORKLOAD_COMMIT    256    //  records appended per transaction
+#define AUDIT_WORKLOAD_COMMIT 256  //  records appended per transaction
 
 typedef struct {
-    uint32_t users;                     //  distinct accounts, >= 1
-    uint64_t records;                   //  envelopes, one record each
-    uint32_t per_record;                //  messages per envelope, 1..TLY_BATCH_MAX
-    uint32_t partitions;                //  the cluster's partition count
+    uint32_t users;       //  distinct accounts, >= 1
+    uint64_t records;     //  envelopes, one record each
+    uint32_t per_record;  //  messages per envelope, 1..TLY_BATCH_MAX
+    uint32_t partitions;  //  the cluster's partition count
     //  false: each user's first record opens the account and every buy
     //  succeeds (the benchmark); true: a random mix of users and messages with
     //  rejections, repeated createAccounts and epoch changes (the tests).
     bool mixed;
-    uint64_t seed;                      //  the same seed writes the same journal
-    uint64_t checkpoint_every;          //  records between checkpoints, 0 for none
+    uint64_t seed;              //  the same seed writes the same journal
+    uint64_t checkpoint_every;  //  records between checkpoints, 0 for none
 } audit_workload_config_t;
 
 //  A user as the journal leaves them.
@@ -50,7 +50,7 @@ void audit_workload_destroy (audit_workload_t **self_p);
 //  ledger in a scratch directory under $TMPDIR decides the messages while
 //  it does. worker is the inbox and signs the checkpoints. Returns 0, or -1
 //  (logged).
-int  audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker);
+int audit_workload_write (audit_workload_t *self, const char *dir, const tly_account_t *worker);
 const audit_workload_user_t *audit_workload_user (audit_workload_t *self, uint32_t index);
 //  Events and messages written so far.
 uint64_t audit_workload_events (audit_workload_t *self);

@@ -20,7 +20,7 @@
 #include "tly_log.h"
 #include "tly_wire.h"
 
-#define S_READY_TIMEOUT_MS   30000
+#define S_READY_TIMEOUT_MS 30000
 
 //  createAccount for every user; a second one (the check) returns the balance.
 static int
@@ -54,7 +54,7 @@ typedef struct {
     volatile bool *done;
     bench_latency_t latency;
     int64_t updates;
-    int64_t start_balance;          //  from the snapshot, -1 before it
+    int64_t start_balance;  //  from the snapshot, -1 before it
     int64_t last_balance;
 } s_subscriber_t;
 
@@ -99,7 +99,8 @@ s_subscriber_run (void *arg)
     while (true) {
         if (*sub->done && !deadline)
             deadline = tly_mono_ms () + sub->plan->timeout_ms;
-        int64_t target = sub->user->initial - __atomic_load_n (&sub->user->bought, __ATOMIC_RELAXED);
+        int64_t target = sub->user->initial
+                         - __atomic_load_n (&sub->user->bought, __ATOMIC_RELAXED);
         if (*sub->done && (sub->last_balance == target || tly_mono_ms () > deadline))
             break;
         if (tly_watcher_dispatch (watcher, 50) < 0)
@@ -112,26 +113,28 @@ s_subscriber_run (void *arg)
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally bench [options]\n"
-           "  --clients C        concurrent clients, one envelope in flight each (default 16)\n"
-           "  --threads T        threads driving the clients (default: the CPU count)\n"
-           "  --users U          distinct accounts (default: C)\n"
-           "  --buys M           buys per client (default 1000)\n"
-           "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
-           "  --initial N        each user's initial balance (default: enough for every buy)\n"
-           "  --baseline N       first run N buys from one client, batch 1, and print ratios\n"
-           "  --subscribers S    follow the balances of S users and time each update\n"
-           "                     from the buy's send to its arrival (S <= users, users >= clients)\n"
-           "  --json FILE        also write the figures as JSON (- for stdout)\n"
-           "  --timeout-ms MS    per envelope (default 10000)\n"
-           "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
-           "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n", out);
+    fputs (
+        "usage: tally bench [options]\n"
+        "  --clients C        concurrent clients, one envelope in flight each (default 16)\n"
+        "  --threads T        threads driving the clients (default: the CPU count)\n"
+        "  --users U          distinct accounts (default: C)\n"
+        "  --buys M           buys per client (default 1000)\n"
+        "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
+        "  --initial N        each user's initial balance (default: enough for every buy)\n"
+        "  --baseline N       first run N buys from one client, batch 1, and print ratios\n"
+        "  --subscribers S    follow the balances of S users and time each update\n"
+        "                     from the buy's send to its arrival (S <= users, users >= clients)\n"
+        "  --json FILE        also write the figures as JSON (- for stdout)\n"
+        "  --timeout-ms MS    per envelope (default 10000)\n"
+        "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
+        "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n",
+        out);
 }
 
 //  Starts `tally up` as a child and waits for DIR/tally.env.
 static pid_t
-s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
-                char *gateway, size_t gateway_size, char *worker, size_t worker_size)
+s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial, char *gateway,
+                size_t gateway_size, char *worker, size_t worker_size)
 {
     char self [4096];
     ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
@@ -144,8 +147,9 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
     snprintf (initial, sizeof initial, "%lld", (long long) max_initial);
     pid_t pid = fork ();
     if (pid == 0) {
-        char *argv [] = { self, "up", "--data-dir", (char *) data_dir, "--base-port", port,
-                          "--actors", actors_text, "--max-initial", initial, NULL };
+        char *argv [] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
+                          port, "--actors", actors_text,  "--max-initial",   initial,
+                          NULL };
         int null = open ("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2 (null, STDOUT_FILENO);
@@ -169,14 +173,15 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
                 line [strcspn (line, "\n")] = 0;
                 if (strncmp (line, "TALLY_GATEWAY=", 14) == 0 && strlen (line + 14) < gateway_size)
                     memcpy (gateway, line + 14, strlen (line + 14) + 1);
-                if (strncmp (line, "TALLY_WORKER_ACCOUNT=", 21) == 0 && strlen (line + 21) < worker_size)
+                if (strncmp (line, "TALLY_WORKER_ACCOUNT=", 21) == 0
+                    && strlen (line + 21) < worker_size)
                     memcpy (worker, line + 21, strlen (line + 21) + 1);
             }
             fclose (file);
             if (*gateway && *worker)
                 return pid;
         }
-        zclock_sleep (20);      //  polling a file the child writes once, under a deadline
+        zclock_sleep (20);  //  polling a file the child writes once, under a deadline
     }
     fprintf (stderr, "tally bench: system not ready within %d ms; see %s/logs\n",
              S_READY_TIMEOUT_MS, data_dir);
@@ -212,11 +217,12 @@ s_print_run (FILE *out, const char *label, bench_run_t *run)
 static void
 s_json_run (FILE *out, const char *key, bench_run_t *run)
 {
-    fprintf (out, "\"%s\":{\"seconds\":%.6f,\"ok\":%lld,\"refused\":%lld,\"failed\":%lld,"
+    fprintf (out,
+             "\"%s\":{\"seconds\":%.6f,\"ok\":%lld,\"refused\":%lld,\"failed\":%lld,"
              "\"buys_per_second\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
-             "\"p999\":%.3f},\"envelopes\":%zu}", key, run->seconds, (long long) run->ok,
-             (long long) run->refused, (long long) run->failed,
-             run->seconds > 0 ? (double) run->ok / run->seconds : 0,
+             "\"p999\":%.3f},\"envelopes\":%zu}",
+             key, run->seconds, (long long) run->ok, (long long) run->refused,
+             (long long) run->failed, run->seconds > 0 ? (double) run->ok / run->seconds : 0,
              bench_latency_quantile (&run->latency, 0.5) / 1e3,
              bench_latency_quantile (&run->latency, 0.9) / 1e3,
              bench_latency_quantile (&run->latency, 0.99) / 1e3,
@@ -232,33 +238,59 @@ cli_bench (int argc, char **argv)
     int64_t threads = cpus >= 1 && cpus <= BENCH_CLIENTS_MAX ? cpus : 1;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
     const char *json_path = NULL, *data_dir_flag = NULL;
-    static struct option options [] = {
-        { "clients", required_argument, 0, 'c' }, { "users", required_argument, 0, 'u' },
-        { "buys", required_argument, 0, 'm' }, { "batch", required_argument, 0, 'b' },
-        { "initial", required_argument, 0, 'i' }, { "baseline", required_argument, 0, 'B' },
-        { "json", required_argument, 0, 'j' }, { "timeout-ms", required_argument, 0, 't' },
-        { "gateway", required_argument, 0, 'g' }, { "worker", required_argument, 0, 'w' },
-        { "pids", required_argument, 0, 'p' }, { "base-port", required_argument, 0, 'P' },
-        { "data-dir", required_argument, 0, 'd' }, { "actors", required_argument, 0, 'a' },
-        { "subscribers", required_argument, 0, 's' }, { "threads", required_argument, 0, 'T' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
-    };
+    static struct option options [] = { { "clients", required_argument, 0, 'c' },
+                                        { "users", required_argument, 0, 'u' },
+                                        { "buys", required_argument, 0, 'm' },
+                                        { "batch", required_argument, 0, 'b' },
+                                        { "initial", required_argument, 0, 'i' },
+                                        { "baseline", required_argument, 0, 'B' },
+                                        { "json", required_argument, 0, 'j' },
+                                        { "timeout-ms", required_argument, 0, 't' },
+                                        { "gateway", required_argument, 0, 'g' },
+                                        { "worker", required_argument, 0, 'w' },
+                                        { "pids", required_argument, 0, 'p' },
+                                        { "base-port", required_argument, 0, 'P' },
+                                        { "data-dir", required_argument, 0, 'd' },
+                                        { "actors", required_argument, 0, 'a' },
+                                        { "subscribers", required_argument, 0, 's' },
+                                        { "threads", required_argument, 0, 'T' },
+                                        { "help", no_argument, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
     optind = 1;
     int option;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
         int rc = 0;
         switch (option) {
-            case 'c': rc = tly_flags_int ("bench", "--clients", optarg, 1, BENCH_CLIENTS_MAX, &clients); break;
-            case 'u': rc = tly_flags_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n); break;
+            case 'c':
+                rc = tly_flags_int ("bench", "--clients", optarg, 1, BENCH_CLIENTS_MAX, &clients);
+                break;
+            case 'u':
+                rc = tly_flags_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n);
+                break;
             case 'm': rc = tly_flags_int ("bench", "--buys", optarg, 1, 100000000, &buys); break;
-            case 'b': rc = tly_flags_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch); break;
-            case 'i': rc = tly_flags_int ("bench", "--initial", optarg, 1, INT64_MAX / 2, &initial); break;
-            case 'B': rc = tly_flags_int ("bench", "--baseline", optarg, 1, 1000000, &baseline); break;
-            case 't': rc = tly_flags_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms); break;
-            case 'P': rc = tly_flags_int ("bench", "--base-port", optarg, 1024, 65000, &base_port); break;
+            case 'b':
+                rc = tly_flags_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch);
+                break;
+            case 'i':
+                rc = tly_flags_int ("bench", "--initial", optarg, 1, INT64_MAX / 2, &initial);
+                break;
+            case 'B':
+                rc = tly_flags_int ("bench", "--baseline", optarg, 1, 1000000, &baseline);
+                break;
+            case 't':
+                rc = tly_flags_int ("bench", "--timeout-ms", optarg, 1, 3600000, &timeout_ms);
+                break;
+            case 'P':
+                rc = tly_flags_int ("bench", "--base-port", optarg, 1024, 65000, &base_port);
+                break;
             case 'a': rc = tly_flags_int ("bench", "--actors", optarg, 1, 8, &actors); break;
-            case 's': rc = tly_flags_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX, &subscribers); break;
-            case 'T': rc = tly_flags_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads); break;
+            case 's':
+                rc = tly_flags_int ("bench", "--subscribers", optarg, 0, BENCH_CLIENTS_MAX,
+                                    &subscribers);
+                break;
+            case 'T':
+                rc = tly_flags_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads);
+                break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'w': worker_flag = optarg; break;
@@ -277,7 +309,8 @@ cli_bench (int argc, char **argv)
     if (!users_n)
         users_n = clients;
     if (subscribers > users_n || (subscribers && users_n < clients)) {
-        fprintf (stderr, "tally bench: --subscribers needs subscribers <= users and users >= clients\n");
+        fprintf (stderr,
+                 "tally bench: --subscribers needs subscribers <= users and users >= clients\n");
         return CLI_EXIT_USAGE;
     }
     //  Every user gets enough for all the buys that may land on it: clients
@@ -298,8 +331,7 @@ cli_bench (int argc, char **argv)
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
         snprintf (pids_path, sizeof pids_path, "%s", pids_flag ? pids_flag : "");
-    }
-    else {
+    } else {
         if (data_dir_flag)
             snprintf (data_dir, sizeof data_dir, "%s", data_dir_flag);
         else {
@@ -310,8 +342,8 @@ cli_bench (int argc, char **argv)
             }
             scratch = true;
         }
-        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial,
-                                 gateway, sizeof gateway, worker, sizeof worker);
+        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, gateway,
+                                 sizeof gateway, worker, sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);
@@ -344,7 +376,8 @@ cli_bench (int argc, char **argv)
     }
     for (int64_t u = 0; u < users_n; u++)
         if (balances [u] != initial) {
-            fprintf (stderr, "tally bench: user %lld starts at %lld, not %lld (is --max-initial lower?)\n",
+            fprintf (stderr,
+                     "tally bench: user %lld starts at %lld, not %lld (is --max-initial lower?)\n",
                      (long long) u, (long long) balances [u], (long long) initial);
             exit_code = CLI_EXIT_USAGE;
             goto done;
@@ -415,9 +448,10 @@ cli_bench (int argc, char **argv)
         mismatches += balances [u] != users [u].initial - users [u].bought;
     }
     bool correct = mismatches == 0 && negatives == 0 && total_now == total_initial - total_bought
-                && run.ok == total_bought - (baseline ? base_run.ok : 0);
+                   && run.ok == total_bought - (baseline ? base_run.ok : 0);
 
-    printf ("tally bench: clients=%lld threads=%lld users=%lld buys/client=%lld batch=%lld gateway=%s\n",
+    printf ("tally bench: clients=%lld threads=%lld users=%lld buys/client=%lld batch=%lld "
+            "gateway=%s\n",
             (long long) clients, (long long) (threads < clients ? threads : clients),
             (long long) users_n, (long long) buys, (long long) batch, gateway);
     if (baseline) {
@@ -434,7 +468,8 @@ cli_bench (int argc, char **argv)
                     / (double) bench_latency_quantile (&base_run.latency, 0.5));
     }
     if (subscribers)
-        printf ("%-15s p50 %.3f ms  p99 %.3f ms  (%lld updates to %lld subscribers, buy sent -> update received)\n",
+        printf ("%-15s p50 %.3f ms  p99 %.3f ms  (%lld updates to %lld subscribers, buy sent -> "
+                "update received)\n",
                 "subscription", bench_latency_quantile (&sub_latency, 0.5) / 1e3,
                 bench_latency_quantile (&sub_latency, 0.99) / 1e3, (long long) sub_updates,
                 (long long) subscribers);
@@ -444,12 +479,14 @@ cli_bench (int argc, char **argv)
         printf ("%-15s %-12s %8s %12s %12s %12s\n", "process", "name", "cpu s", "idle rss kB",
                 "idle pss kB", "peak rss kB");
         for (int i = 0; i < proc_count; i++)
-            printf ("%-15s %-12s %8.2f %12ld %12ld %12ld\n", "", procs [i].name, procs [i].cpu_seconds,
-                    procs [i].idle_rss_kb, procs [i].idle_pss_kb, procs [i].peak_rss_kb);
-        printf ("%-15s %.1f MB idle RSS, %.1f MB idle PSS, all server processes together\n", "memory",
-                (double) idle_rss_total / 1024.0, (double) idle_pss_total / 1024.0);
+            printf ("%-15s %-12s %8.2f %12ld %12ld %12ld\n", "", procs [i].name,
+                    procs [i].cpu_seconds, procs [i].idle_rss_kb, procs [i].idle_pss_kb,
+                    procs [i].peak_rss_kb);
+        printf ("%-15s %.1f MB idle RSS, %.1f MB idle PSS, all server processes together\n",
+                "memory", (double) idle_rss_total / 1024.0, (double) idle_pss_total / 1024.0);
     }
-    printf ("%-15s %s: sum of balances %lld == initial %lld - bought %lld; %lld mismatched, %lld negative\n",
+    printf ("%-15s %s: sum of balances %lld == initial %lld - bought %lld; %lld mismatched, %lld "
+            "negative\n",
             "correctness", correct ? "OK" : "FAILED", (long long) total_now,
             (long long) total_initial, (long long) total_bought, (long long) mismatches,
             (long long) negatives);
@@ -459,30 +496,33 @@ cli_bench (int argc, char **argv)
         if (!out) {
             fprintf (stderr, "tally bench: cannot write %s\n", json_path);
             exit_code = CLI_EXIT_USAGE;
-        }
-        else {
-            fprintf (out, "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,",
+        } else {
+            fprintf (out,
+                     "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,",
                      (long long) clients, (long long) users_n, (long long) buys, (long long) batch);
             s_json_run (out, "run", &run);
             if (baseline) {
                 fputc (',', out);
                 s_json_run (out, "baseline", &base_run);
             }
-            fprintf (out, ",\"subscription\":{\"subscribers\":%lld,\"updates\":%lld,"
-                     "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f}}", (long long) subscribers,
-                     (long long) sub_updates, bench_latency_quantile (&sub_latency, 0.5) / 1e3,
+            fprintf (out,
+                     ",\"subscription\":{\"subscribers\":%lld,\"updates\":%lld,"
+                     "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f}}",
+                     (long long) subscribers, (long long) sub_updates,
+                     bench_latency_quantile (&sub_latency, 0.5) / 1e3,
                      bench_latency_quantile (&sub_latency, 0.99) / 1e3);
             fprintf (out, ",\"processes\":[");
             for (int i = 0; i < proc_count; i++)
-                fprintf (out, "%s{\"name\":\"%s\",\"pid\":%ld,\"cpu_seconds\":%.3f,\"idle_rss_kb\":%ld,"
-                         "\"idle_pss_kb\":%ld,\"peak_rss_kb\":%ld}", i ? "," : "", procs [i].name,
-                         (long) procs [i].pid, procs [i].cpu_seconds, procs [i].idle_rss_kb,
-                         procs [i].idle_pss_kb, procs [i].peak_rss_kb);
-            fprintf (out, "],\"idle_rss_kb_total\":%ld,\"idle_pss_kb_total\":%ld,\"correct\":%s,"
+                fprintf (out,
+                         "%s{\"name\":\"%s\",\"pid\":%ld,\"cpu_seconds\":%.3f,\"idle_rss_kb\":%ld,"
+                         "\"idle_pss_kb\":%ld,\"peak_rss_kb\":%ld}",
+                         i ? "," : "", procs [i].name, (long) procs [i].pid, procs [i].cpu_seconds,
+                         procs [i].idle_rss_kb, procs [i].idle_pss_kb, procs [i].peak_rss_kb);
+            fprintf (out,
+                     "],\"idle_rss_kb_total\":%ld,\"idle_pss_kb_total\":%ld,\"correct\":%s,"
                      "\"balance_total\":%lld,\"initial_total\":%lld,\"bought_total\":%lld}\n",
-                     idle_rss_total, idle_pss_total,
-                     correct ? "true" : "false", (long long) total_now, (long long) total_initial,
-                     (long long) total_bought);
+                     idle_rss_total, idle_pss_total, correct ? "true" : "false",
+                     (long long) total_now, (long long) total_initial, (long long) total_bought);
             if (out != stdout)
                 fclose (out);
         }

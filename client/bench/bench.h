@@ -9,23 +9,23 @@
 
 #include "tally.h"
 
-#define BENCH_CLIENTS_MAX     1024
-#define BENCH_USERS_MAX       100000
-#define BENCH_PROCS_MAX       16
+#define BENCH_CLIENTS_MAX 1024
+#define BENCH_USERS_MAX   100000
+#define BENCH_PROCS_MAX   16
 
 //  One server process whose CPU and memory the bench reports.
 typedef struct {
     char name [32];
     pid_t pid;
-    double cpu_start;               //  user + system seconds at load start
-    double cpu_seconds;             //  spent during the run
-    long idle_rss_kb;               //  VmRSS before load
-    long idle_pss_kb;               //  Pss before load (shared pages split between sharers)
-    long peak_rss_kb;               //  VmHWM after the run
+    double cpu_start;    //  user + system seconds at load start
+    double cpu_seconds;  //  spent during the run
+    long idle_rss_kb;    //  VmRSS before load
+    long idle_pss_kb;    //  Pss before load (shared pages split between sharers)
+    long peak_rss_kb;    //  VmHWM after the run
 } bench_proc_t;
 
 //  Reads name/pid lines from a `tally up` pids file. Returns the count, or -1.
-int  bench_procs_load (const char *path, bench_proc_t *procs, int max);
+int bench_procs_load (const char *path, bench_proc_t *procs, int max);
 //  CPU seconds (user + system) of pid, or -1.
 double bench_proc_cpu (pid_t pid);
 //  A "VmRSS" or "VmHWM" figure of pid in kB, or -1.
@@ -50,9 +50,9 @@ void bench_latency_free (bench_latency_t *self);
 typedef struct {
     tly_account_t account;
     int64_t initial;
-    int64_t bought;                 //  sum of successful buys (atomic)
-    int64_t sent;                   //  buys sent so far (by its one client)
-    int64_t *sent_us;               //  [k]: when buy k was sent, for subscribers
+    int64_t bought;    //  sum of successful buys (atomic)
+    int64_t sent;      //  buys sent so far (by its one client)
+    int64_t *sent_us;  //  [k]: when buy k was sent, for subscribers
     int64_t sent_capacity;
 } bench_user_t;
 
@@ -61,7 +61,7 @@ typedef struct {
     const char *gateway;
     const char *worker_id;
     int timeout_ms;
-    int64_t buys;                   //  per client
+    int64_t buys;  //  per client
     int batch;
     int64_t amount;
 } bench_plan_t;
@@ -78,6 +78,6 @@ typedef struct {
 void bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
                      int threads, bench_run_t *run);
 
-int  cli_bench (int argc, char **argv);
+int cli_bench (int argc, char **argv);
 
 #endif

@@ -18,20 +18,20 @@
 //  One client: its users' senders and the one envelope it has in flight.
 typedef struct {
     const bench_plan_t *plan;
-    bench_user_t **users;           //  the users this client sends for
+    bench_user_t **users;  //  the users this client sends for
     int user_count;
-    tly_sender_t **senders;         //  [user_count]
-    int64_t sent;                   //  buys sent so far
-    int64_t round;                  //  envelopes sent so far
-    int current;                    //  user of the envelope in flight, -1 when idle
+    tly_sender_t **senders;  //  [user_count]
+    int64_t sent;            //  buys sent so far
+    int64_t round;           //  envelopes sent so far
+    int current;             //  user of the envelope in flight, -1 when idle
     uint64_t request_id;
-    size_t n;                       //  its messages
+    size_t n;  //  its messages
     int64_t start_us;
     int64_t deadline_us;
     bench_latency_t latency;
     int64_t ok;
-    int64_t refused;                //  per-message errors
-    int64_t failed;                 //  whole envelopes without an answer
+    int64_t refused;  //  per-message errors
+    int64_t failed;   //  whole envelopes without an answer
     char first_error [TLY_ERROR_TEXT_MAX + 64];
 } s_client_t;
 
@@ -41,8 +41,8 @@ typedef struct {
 typedef struct {
     s_client_t *clients;
     int count;
-    tly_msg_t *msgs;                //  [plan->batch]
-    tly_result_t *results;          //  [plan->batch]
+    tly_msg_t *msgs;        //  [plan->batch]
+    tly_result_t *results;  //  [plan->batch]
 } s_worker_t;
 
 static void
@@ -59,8 +59,8 @@ s_client_post (s_worker_t *worker, s_client_t *client)
     const bench_plan_t *plan = client->plan;
     while (client->sent < plan->buys) {
         int u = (int) (client->round++ % client->user_count);
-        size_t n = (size_t) (plan->buys - client->sent < plan->batch
-                             ? plan->buys - client->sent : plan->batch);
+        size_t n = (size_t) (plan->buys - client->sent < plan->batch ? plan->buys - client->sent
+                                                                     : plan->batch);
         for (size_t i = 0; i < n; i++)
             tly_msg_buy (&worker->msgs [i], "bench-item", plan->amount);
         int64_t start = zclock_usecs ();
@@ -97,23 +97,21 @@ s_client_collect (s_worker_t *worker, s_client_t *client, int u)
         if (rc == TLY_COLLECT_NONE)
             return;
         if (u != client->current || request_id != client->request_id)
-            continue;                   //  the late answer to a timed-out envelope
+            continue;  //  the late answer to a timed-out envelope
         bench_latency_add (&client->latency, zclock_usecs () - client->start_us);
         if (rc == TLY_COLLECT_ERROR || count != client->n) {
             client->failed++;
             const tly_error_t *error = tly_sender_error (sender);
-            s_client_error (client, rc == TLY_COLLECT_ERROR ? tly_error_name (error->code) : "INTERNAL",
-                            rc == TLY_COLLECT_ERROR ? error->message
-                                                    : "answer with the wrong result count");
-        }
-        else {
+            s_client_error (
+                client, rc == TLY_COLLECT_ERROR ? tly_error_name (error->code) : "INTERNAL",
+                rc == TLY_COLLECT_ERROR ? error->message : "answer with the wrong result count");
+        } else {
             int64_t spent = 0;
             for (size_t i = 0; i < count; i++) {
                 if (worker->results [i].ok) {
                     client->ok++;
                     spent += worker->results [i].amount;
-                }
-                else {
+                } else {
                     client->refused++;
                     s_client_error (client, tly_error_name (worker->results [i].code),
                                     worker->results [i].message);
@@ -282,4 +280,3 @@ bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, i
     free (workers);
     free (handles);
 }
-

@@ -8,27 +8,27 @@
 
 #include "tally.h"
 #include "tly_endpoints.h"
-#include "tly_flags.h"       //  tly_flags_int for every integer flag
+#include "tly_flags.h"  //  tly_flags_int for every integer flag
 
-#define CLI_EXIT_OK              0
-#define CLI_EXIT_REJECTED        1       //  the cluster refused the request
-#define CLI_EXIT_USAGE           2       //  bad arguments, or no answer (timeout, no gateway)
+#define CLI_EXIT_OK       0
+#define CLI_EXIT_REJECTED 1  //  the cluster refused the request
+#define CLI_EXIT_USAGE    2  //  bad arguments, or no answer (timeout, no gateway)
 
-#define CLI_TIMEOUT_MS_DEFAULT   10000
-#define CLI_TIMEOUT_MS_MAX       3600000
-#define CLI_ENDPOINT_MAX         256
+#define CLI_TIMEOUT_MS_DEFAULT 10000
+#define CLI_TIMEOUT_MS_MAX     3600000
+#define CLI_ENDPOINT_MAX       256
 
 //  Subcommands: argv [0] is the subcommand's own name ("send", "watch", ...).
 //  `tally up`, `tally bench` and `tally audit` have their own libraries:
 //  up.h, bench.h, cli_audit.h.
-int  cli_account (int argc, char **argv);
-int  cli_send (int argc, char **argv);
-int  cli_status (int argc, char **argv);
-int  cli_watch (int argc, char **argv);
+int cli_account (int argc, char **argv);
+int cli_send (int argc, char **argv);
+int cli_status (int argc, char **argv);
+int cli_watch (int argc, char **argv);
 
 //  Parses seconds with at most three decimals ("2", "0.5", ".25") into
 //  milliseconds in [1, max_ms]. Returns 0 or -1.
-int  cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms);
+int cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms);
 
 //  Writes text as a JSON string literal, quotes included. Control characters
 //  are escaped; bytes that are not valid UTF-8 become U+FFFD.
@@ -45,11 +45,11 @@ void cli_format_ms (int64_t unix_ms, char *out, size_t out_size);
 
 //  Prints a result (stdout, or stderr for a refusal in text mode) and
 //  returns the exit code it deserves.
-int  cli_report_result (const tly_result_t *result, bool json);
+int cli_report_result (const tly_result_t *result, bool json);
 //  Prints a whole-request failure and returns its exit code: CLI_EXIT_USAGE
 //  when no answer came or the cluster could not take the request, otherwise
 //  CLI_EXIT_REJECTED.
-int  cli_report_error (const tly_error_t *error, bool json);
+int cli_report_error (const tly_error_t *error, bool json);
 
 //  The gateway endpoint: the flag, else $TALLY_GATEWAY, else the default.
 const char *cli_gateway (const char *flag_value);
@@ -57,20 +57,20 @@ const char *cli_gateway (const char *flag_value);
 //  The worker (worker_flag, else $TALLY_WORKER_ACCOUNT) into *worker, and
 //  the caller's account (account_file, else $TALLY_ACCOUNT and $TALLY_SECRET).
 //  Returns -1 to go on, or CLI_EXIT_USAGE after one line on stderr.
-int  cli_identity (const char *command, const char *worker_flag, const char *account_file,
-                   const char **worker, tly_account_t *account);
+int cli_identity (const char *command, const char *worker_flag, const char *account_file,
+                  const char **worker, tly_account_t *account);
 
 //  Reports an unknown option or missing argument met by getopt_long and
 //  returns CLI_EXIT_USAGE.
-int  cli_bad_option (const char *command, int argc, char **argv);
+int cli_bad_option (const char *command, int argc, char **argv);
 
 //  A subcommand's flags by tly_flags_parse, the CLI's way (-h is --help; an
 //  unknown flag: cli_bad_option's line). Returns -1 to go on, with *operand
 //  the index of the first argument that is not a flag, or the exit code:
 //  CLI_EXIT_OK after --help, CLI_EXIT_USAGE after one line on stderr.
-int  cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
-                      size_t count, int argc, char **argv, int *operand);
+int cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
+                     size_t count, int argc, char **argv, int *operand);
 //  "<command>: unexpected argument '<argument>'" on stderr; returns CLI_EXIT_USAGE.
-int  cli_unexpected (const char *command, const char *argument);
+int cli_unexpected (const char *command, const char *argument);
 
 #endif

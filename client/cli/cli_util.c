@@ -18,7 +18,7 @@ cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
     size_t whole_digits = 0;
     for (; *at >= '0' && *at <= '9'; at++, whole_digits++)
         if (__builtin_mul_overflow (whole, 10, &whole)
-        ||  __builtin_add_overflow (whole, *at - '0', &whole))
+            || __builtin_add_overflow (whole, *at - '0', &whole))
             return -1;
     int64_t millis = 0;
     size_t decimals = 0;
@@ -26,7 +26,7 @@ cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
         for (at++; *at >= '0' && *at <= '9' && decimals < 3; at++, decimals++)
             millis = millis * 10 + (*at - '0');
         if (decimals == 0)
-            return -1;                  //  "5." or "."
+            return -1;  //  "5." or "."
     }
     if (*at != 0 || whole_digits + decimals == 0)
         return -1;
@@ -34,8 +34,7 @@ cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
         millis *= 10;
     int64_t total;
     if (__builtin_mul_overflow (whole, 1000, &total)
-    ||  __builtin_add_overflow (total, millis, &total)
-    ||  total < 1 || total > max_ms)
+        || __builtin_add_overflow (total, millis, &total) || total < 1 || total > max_ms)
         return -1;
     *ms = total;
     return 0;
@@ -45,9 +44,10 @@ cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms)
 static size_t
 s_utf8_sequence (const unsigned char *text)
 {
-    size_t size = text [0] >= 0xC2 && text [0] <= 0xDF ? 2
-                : text [0] >= 0xE0 && text [0] <= 0xEF ? 3
-                : text [0] >= 0xF0 && text [0] <= 0xF4 ? 4 : 0;
+    size_t size = text [0] >= 0xC2 && text [0] <= 0xDF   ? 2
+                  : text [0] >= 0xE0 && text [0] <= 0xEF ? 3
+                  : text [0] >= 0xF0 && text [0] <= 0xF4 ? 4
+                                                         : 0;
     for (size_t i = 1; i < size; i++)
         if (text [i] == 0)
             return 0;
@@ -67,8 +67,7 @@ cli_json_string (FILE *out, const char *text)
         if (c == '"' || c == '\\') {
             fputc ('\\', out);
             fputc (c, out);
-        }
-        else if (c == '\n')
+        } else if (c == '\n')
             fputs ("\\n", out);
         else if (c == '\r')
             fputs ("\\r", out);
@@ -87,8 +86,7 @@ cli_json_string (FILE *out, const char *text)
             if (size == 0) {
                 fputs ("\\ufffd", out);
                 size = 1;
-            }
-            else
+            } else
                 fwrite (at, 1, size, out);
             at += size;
             continue;
@@ -133,8 +131,8 @@ cli_json_result (FILE *out, const tly_result_t *result)
     fputs (",\"userId\":", out);
     cli_json_string (out, result->user_id);
     if (result->kind == TLY_RESULT_BALANCE)
-        fprintf (out, ",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64,
-                 result->balance, result->last_updated);
+        fprintf (out, ",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64, result->balance,
+                 result->last_updated);
     else {
         assert (result->kind == TLY_RESULT_PURCHASE);
         fputs (",\"itemId\":", out);
@@ -172,10 +170,9 @@ cli_text_result (FILE *out, const tly_result_t *result)
     char when [32];
     if (result->kind == TLY_RESULT_BALANCE) {
         cli_format_ms (result->last_updated, when, sizeof when);
-        fprintf (out, "balance %s user %s = %" PRId64 " (updated %s)\n",
-                 result->id, result->user_id, result->balance, when);
-    }
-    else {
+        fprintf (out, "balance %s user %s = %" PRId64 " (updated %s)\n", result->id,
+                 result->user_id, result->balance, when);
+    } else {
         assert (result->kind == TLY_RESULT_PURCHASE);
         fprintf (out, "purchase %s item %s amount %" PRId64 " balanceAfter %" PRId64 "\n",
                  result->id, result->item_id, result->amount, result->balance_after);
@@ -187,8 +184,7 @@ cli_report_result (const tly_result_t *result, bool json)
 {
     if (json)
         cli_json_result (stdout, result);
-    else
-    if (result->ok)
+    else if (result->ok)
         cli_text_result (stdout, result);
     else
         fprintf (stderr, "error: %s (%s)\n", result->message, tly_error_name (result->code));
@@ -202,9 +198,8 @@ cli_report_error (const tly_error_t *error, bool json)
         cli_json_error (stdout, error->code, error->message);
     else
         fprintf (stderr, "error: %s (%s)\n", error->message, tly_error_name (error->code));
-    bool unanswered = !error->remote
-                   || error->code == TALLY__ERROR_CODE__UNAVAILABLE
-                   || error->code == TALLY__ERROR_CODE__TIMEOUT;
+    bool unanswered = !error->remote || error->code == TALLY__ERROR_CODE__UNAVAILABLE
+                      || error->code == TALLY__ERROR_CODE__TIMEOUT;
     return unanswered ? CLI_EXIT_USAGE : CLI_EXIT_REJECTED;
 }
 
@@ -225,7 +220,8 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
     *worker = worker_flag ? worker_flag : getenv ("TALLY_WORKER_ACCOUNT");
     uint8_t worker_pk [TLY_KEY_BYTES];
     if (!*worker || !**worker) {
-        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n", command);
+        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n",
+                 command);
         return CLI_EXIT_USAGE;
     }
     if (tly_account_id_parse (*worker, worker_pk) == -1) {
@@ -233,10 +229,9 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
         return CLI_EXIT_USAGE;
     }
     char reason [256];
-    int loaded = account_file
-               ? tly_account_from_file (account_file, account, reason, sizeof reason)
-               : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
-                                       account, reason, sizeof reason);
+    int loaded = account_file ? tly_account_from_file (account_file, account, reason, sizeof reason)
+                              : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
+                                                      account, reason, sizeof reason);
     if (loaded == -1) {
         fprintf (stderr, "%s: %s (use --account-file FILE, or TALLY_ACCOUNT and TALLY_SECRET)\n",
                  command, reason);
@@ -260,7 +255,7 @@ cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, operand);
     if (parsed == TLY_FLAGS_RUN)
         return -1;
-    return parsed == TLY_FLAGS_HELP? CLI_EXIT_OK: CLI_EXIT_USAGE;
+    return parsed == TLY_FLAGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 int

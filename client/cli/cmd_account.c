@@ -14,7 +14,8 @@ s_usage (FILE *out)
            "  TALLY_WORKER_SECRET=sealerSecret_z.../signerSecret_z...\n"
            "With --json prints {\"account\":..,\"secret\":..,\"name\":..} instead, the\n"
            "format `tally send --account-file` reads (save it with mode 0600).\n"
-           "Keep the secret like any other credential.\n", out);
+           "Keep the secret like any other credential.\n",
+           out);
 }
 
 int
@@ -32,14 +33,11 @@ cli_account (int argc, char **argv)
     }
     const char *name = NULL;
     bool json = false;
-    tly_flag_t flags [] = {
-        TLY_FLAG_TEXT ("--name", &name),
-        TLY_FLAG_BOOL ("--json", &json),
-        TLY_FLAG_HELP
-    };
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--name", &name), TLY_FLAG_BOOL ("--json", &json),
+                            TLY_FLAG_HELP };
     int operand;
-    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
-                              argc - 1, argv + 1, &operand);
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc - 1,
+                              argv + 1, &operand);
     if (rc != -1)
         return rc;
     if (operand < argc - 1)

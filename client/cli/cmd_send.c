@@ -8,20 +8,22 @@
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally send create-account --initial N [options]\n"
-           "       tally send buy --item ITEM --amount N [options]\n"
-           "\n"
-           "options:\n"
-           "  --gateway ENDPOINT    gateway to send to (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY ")\n"
-           "  --worker co_z...      the worker inbox (default $TALLY_WORKER_ACCOUNT)\n"
-           "  --account-file FILE   your account, as `tally account create --json` writes it\n"
-           "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
-           "  --timeout-ms MS       give up after MS milliseconds (default 10000); the same\n"
-           "                        signed message is resent within it, which is safe\n"
-           "  --json                print {\"ok\":..,\"result\"|\"error\":..} instead of text\n"
-           "\n"
-           "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE), 2 usage error or no answer.\n",
-           out);
+    fputs (
+        "usage: tally send create-account --initial N [options]\n"
+        "       tally send buy --item ITEM --amount N [options]\n"
+        "\n"
+        "options:\n"
+        "  --gateway ENDPOINT    gateway to send to (default $TALLY_GATEWAY, "
+        "else " TLY_ENDPOINT_GATEWAY ")\n"
+        "  --worker co_z...      the worker inbox (default $TALLY_WORKER_ACCOUNT)\n"
+        "  --account-file FILE   your account, as `tally account create --json` writes it\n"
+        "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
+        "  --timeout-ms MS       give up after MS milliseconds (default 10000); the same\n"
+        "                        signed message is resent within it, which is safe\n"
+        "  --json                print {\"ok\":..,\"result\"|\"error\":..} instead of text\n"
+        "\n"
+        "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE), 2 usage error or no answer.\n",
+        out);
 }
 
 typedef struct {
@@ -54,8 +56,8 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
         TLY_FLAG_HELP
     };
     int operand;
-    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
-                              argc, argv, &operand);
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
+                              &operand);
     if (rc != -1)
         return rc;
     if (operand < argc)

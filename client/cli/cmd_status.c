@@ -13,7 +13,8 @@ s_usage (FILE *out)
            "  --timeout-ms MS      give up after MS milliseconds (default 10000)\n"
            "  --json               print one JSON object\n"
            "\n"
-           "Exit status: 0 ready, 1 answered but not ready, 2 usage error or no answer.\n", out);
+           "Exit status: 0 ready, 1 answered but not ready, 2 usage error or no answer.\n",
+           out);
 }
 
 int
@@ -23,15 +24,12 @@ cli_status (int argc, char **argv)
     const char *gateway = NULL;
     int64_t timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     bool json = false;
-    tly_flag_t flags [] = {
-        TLY_FLAG_TEXT ("--gateway", &gateway),
-        TLY_FLAG_INT ("--timeout-ms", &timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
-        TLY_FLAG_BOOL ("--json", &json),
-        TLY_FLAG_HELP
-    };
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--gateway", &gateway),
+                            TLY_FLAG_INT ("--timeout-ms", &timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
+                            TLY_FLAG_BOOL ("--json", &json), TLY_FLAG_HELP };
     int operand;
-    int parsed = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
-                                  argc, argv, &operand);
+    int parsed = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc,
+                                  argv, &operand);
     if (parsed != -1)
         return parsed;
     if (operand < argc)
@@ -50,12 +48,12 @@ cli_status (int argc, char **argv)
                     status.ready ? "true" : "false", status.partition_count,
                     status.partitions_owned, status.actors, status.epoch);
         else
-            printf ("%s: partitions %" PRIu32 "/%" PRIu32 " owned, actors %" PRIu32 ", epoch %" PRIu64 "\n",
+            printf ("%s: partitions %" PRIu32 "/%" PRIu32 " owned, actors %" PRIu32
+                    ", epoch %" PRIu64 "\n",
                     status.ready ? "ready" : "not ready", status.partitions_owned,
                     status.partition_count, status.actors, status.epoch);
         rc = status.ready ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
-    }
-    else
+    } else
         rc = cli_report_error (tly_sender_error (sender), json);
     tly_sender_destroy (&sender);
     return rc;

@@ -10,42 +10,51 @@
 
 #include "tly_wire.h"
 
-#define WATCH_COUNT_MAX          1000000000
-#define WATCH_TIMEOUT_MS_MAX     (366LL * 24 * 3600 * 1000)     //  a year
+#define WATCH_COUNT_MAX      1000000000
+#define WATCH_TIMEOUT_MS_MAX (366LL * 24 * 3600 * 1000)  //  a year
 //  Longest wait before a stop request is looked at again.
-#define WATCH_SLICE_MS           200
-#define WATCH_UNSUBSCRIBE_MS     1000
+#define WATCH_SLICE_MS       200
+#define WATCH_UNSUBSCRIBE_MS 1000
 
 static volatile sig_atomic_t s_stop;
 
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally watch balance [options]      your balance, as it changes\n"
-           "       tally watch purchases [options]    your purchases: the latest, then each new one\n"
-           "       tally watch co_z... [options]      any object you may read\n"
-           "\n"
-           "Prints one line per snapshot or update (per purchase record for `purchases`), checking\n"
-           "the worker's signature on each. After a gateway restart or a resync a fresh\n"
-           "snapshot line follows (for `purchases`: only records not printed yet).\n"
-           "\n"
-           "options:\n"
-           "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY ")\n"
-           "  --worker co_z...      the worker whose signature objects carry (default $TALLY_WORKER_ACCOUNT)\n"
-           "  --account-file FILE   your account, as `tally account create --json` writes it\n"
-           "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
-           "  --partitions N        the cluster's partition count (default 256)\n"
-           "  --count N             stop after N lines\n"
-           "  --timeout S           stop after S seconds (decimals allowed)\n"
-           "  --json                one JSON object per line:\n"
-           "                        {\"event\":\"snapshot\"|\"update\",\"kind\":..,\"version\":N,\"object\":{..}}\n"
-           "\n"
-           "Exit status: 0 stopped (--count reached, --timeout without --count, Ctrl-C),\n"
-           "1 refused or ended (e.g. PERMISSION_DENIED, NOT_FOUND) or --timeout before --count,\n"
-           "2 usage error or no answer from the gateway.\n", out);
+    fputs (
+        "usage: tally watch balance [options]      your balance, as it changes\n"
+        "       tally watch purchases [options]    your purchases: the latest, then each new one\n"
+        "       tally watch co_z... [options]      any object you may read\n"
+        "\n"
+        "Prints one line per snapshot or update (per purchase record for `purchases`), checking\n"
+        "the worker's signature on each. After a gateway restart or a resync a fresh\n"
+        "snapshot line follows (for `purchases`: only records not printed yet).\n"
+        "\n"
+        "options:\n"
+        "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY
+        ")\n"
+        "  --worker co_z...      the worker whose signature objects carry (default "
+        "$TALLY_WORKER_ACCOUNT)\n"
+        "  --account-file FILE   your account, as `tally account create --json` writes it\n"
+        "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
+        "  --partitions N        the cluster's partition count (default 256)\n"
+        "  --count N             stop after N lines\n"
+        "  --timeout S           stop after S seconds (decimals allowed)\n"
+        "  --json                one JSON object per line:\n"
+        "                        "
+        "{\"event\":\"snapshot\"|\"update\",\"kind\":..,\"version\":N,\"object\":{..}}\n"
+        "\n"
+        "Exit status: 0 stopped (--count reached, --timeout without --count, Ctrl-C),\n"
+        "1 refused or ended (e.g. PERMISSION_DENIED, NOT_FOUND) or --timeout before --count,\n"
+        "2 usage error or no answer from the gateway.\n",
+        out);
 }
 
-typedef enum { TARGET_BALANCE, TARGET_PURCHASES, TARGET_OBJECT } s_target_t;
+typedef enum {
+    TARGET_BALANCE,
+    TARGET_PURCHASES,
+    TARGET_OBJECT
+} s_target_t;
 
 typedef struct {
     const char *gateway;
@@ -62,11 +71,11 @@ typedef struct {
 
 typedef struct {
     s_args_t args;
-    int64_t lines;                      //  printed so far
-    uint64_t printed;                   //  purchases: position of the last record printed
-    char balance_id [TLY_ID_MAX];       //  balance: read from the root
-    bool ended;                         //  the gateway ended the subscription ...
-    tly_error_t end;                    //  ... and why
+    int64_t lines;                 //  printed so far
+    uint64_t printed;              //  purchases: position of the last record printed
+    char balance_id [TLY_ID_MAX];  //  balance: read from the root
+    bool ended;                    //  the gateway ended the subscription ...
+    tly_error_t end;               //  ... and why
 } s_watch_t;
 
 static void
@@ -82,8 +91,8 @@ s_take_timeout (const char *command, const char *text, void *timeout_ms)
 {
     if (cli_parse_seconds (text, WATCH_TIMEOUT_MS_MAX, timeout_ms) == 0)
         return 0;
-    fprintf (stderr, "%s: --timeout: not a number of seconds in (0, %lld]: '%s'\n",
-             command, WATCH_TIMEOUT_MS_MAX / 1000, text);
+    fprintf (stderr, "%s: --timeout: not a number of seconds in (0, %lld]: '%s'\n", command,
+             WATCH_TIMEOUT_MS_MAX / 1000, text);
     return -1;
 }
 
@@ -103,8 +112,8 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
         TLY_FLAG_HELP
     };
     int operand;
-    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
-                              argc, argv, &operand);
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
+                              &operand);
     if (rc != -1)
         return rc;
     if (operand == argc) {
@@ -122,11 +131,12 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
 static const char *
 s_kind_name (tly_object_kind_t kind)
 {
-    return kind == TLY_OBJ_BALANCE ? "balance"
-         : kind == TLY_OBJ_PURCHASE ? "purchase"
-         : kind == TLY_OBJ_ROOT ? "root"
-         : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
-         : kind == TLY_OBJ_SERVICE ? "service" : "group";
+    return kind == TLY_OBJ_BALANCE        ? "balance"
+           : kind == TLY_OBJ_PURCHASE     ? "purchase"
+           : kind == TLY_OBJ_ROOT         ? "root"
+           : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
+           : kind == TLY_OBJ_SERVICE      ? "service"
+                                          : "group";
 }
 
 static void
@@ -155,11 +165,9 @@ s_json_value (const tly_object_t *object)
         cli_json_string (stdout, object->balance.id);
         fputs (",\"userId\":", stdout);
         cli_json_string (stdout, object->balance.user_id);
-        printf (",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64,
-                object->balance.balance, object->balance.last_updated);
-    }
-    else
-    if (object->kind == TLY_OBJ_ROOT) {
+        printf (",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64, object->balance.balance,
+                object->balance.last_updated);
+    } else if (object->kind == TLY_OBJ_ROOT) {
         cli_json_string (stdout, object->root.id);
         fputs (",\"userId\":", stdout);
         cli_json_string (stdout, object->root.user_id);
@@ -167,9 +175,7 @@ s_json_value (const tly_object_t *object)
         cli_json_string (stdout, object->root.balance_id);
         fputs (",\"purchasesId\":", stdout);
         cli_json_string (stdout, object->root.purchases_id);
-    }
-    else
-    if (object->kind == TLY_OBJ_PURCHASE_LOG) {
+    } else if (object->kind == TLY_OBJ_PURCHASE_LOG) {
         cli_json_string (stdout, object->purchases.id);
         fputs (",\"userId\":", stdout);
         cli_json_string (stdout, object->purchases.user_id);
@@ -180,15 +186,15 @@ s_json_value (const tly_object_t *object)
             s_json_purchase (&object->purchases.records [i]);
         }
         fputc (']', stdout);
-    }
-    else {
+    } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         cli_json_string (stdout, object->service.id);
         fputs (",\"workerId\":", stdout);
         cli_json_string (stdout, object->service.worker_id);
         printf (",\"maxInitialBalance\":%" PRId64 ",\"maxAmount\":%" PRId64
-                ",\"partitionCount\":%" PRIu32, object->service.max_initial_balance,
-                object->service.max_amount, object->service.partition_count);
+                ",\"partitionCount\":%" PRIu32,
+                object->service.max_initial_balance, object->service.max_amount,
+                object->service.partition_count);
     }
     fputc ('}', stdout);
 }
@@ -200,25 +206,21 @@ s_text_value (const tly_object_t *object)
     if (object->kind == TLY_OBJ_BALANCE) {
         cli_format_ms (object->balance.last_updated, when, sizeof when);
         printf (" balance=%" PRId64 " updated=%s", object->balance.balance, when);
-    }
-    else
-    if (object->kind == TLY_OBJ_PURCHASE) {
+    } else if (object->kind == TLY_OBJ_PURCHASE) {
         cli_format_ms (object->purchase.timestamp, when, sizeof when);
         printf (" item=%s amount=%" PRId64 " balanceAfter=%" PRId64 " timestamp=%s",
                 object->purchase.item_id, object->purchase.amount, object->purchase.balance_after,
                 when);
-    }
-    else
-    if (object->kind == TLY_OBJ_ROOT)
+    } else if (object->kind == TLY_OBJ_ROOT)
         printf (" user=%s balanceId=%s purchasesId=%s", object->root.user_id,
                 object->root.balance_id, object->root.purchases_id);
-    else
-    if (object->kind == TLY_OBJ_PURCHASE_LOG)
+    else if (object->kind == TLY_OBJ_PURCHASE_LOG)
         printf (" count=%" PRIu64 " records=%zu", object->purchases.count,
                 object->purchases.record_count);
     else {
         assert (object->kind == TLY_OBJ_SERVICE);
-        printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32,
+        printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64
+                " partitions=%" PRIu32,
                 object->service.worker_id, object->service.max_initial_balance,
                 object->service.max_amount, object->service.partition_count);
     }
@@ -244,13 +246,13 @@ s_print_object (s_watch_t *watch, const tly_object_t *object)
 {
     const char *event = object->snapshot ? "snapshot" : "update";
     if (watch->args.json) {
-        printf ("{\"event\":\"%s\",\"kind\":\"%s\",\"version\":%" PRIu64 ",\"object\":",
-                event, s_kind_name (object->kind), object->version);
+        printf ("{\"event\":\"%s\",\"kind\":\"%s\",\"version\":%" PRIu64 ",\"object\":", event,
+                s_kind_name (object->kind), object->version);
         s_json_value (object);
         fputc ('}', stdout);
-    }
-    else {
-        printf ("%s %s %s v%" PRIu64, event, s_kind_name (object->kind), object->id, object->version);
+    } else {
+        printf ("%s %s %s v%" PRIu64, event, s_kind_name (object->kind), object->id,
+                object->version);
         s_text_value (object);
     }
     s_end_line (watch);
@@ -264,10 +266,9 @@ s_print_record (s_watch_t *watch, const tly_object_t *log, const tly_purchase_t 
                 log->snapshot ? "snapshot" : "update", log->version);
         s_json_purchase (record);
         fputc ('}', stdout);
-    }
-    else
-        printf ("purchase %s item=%s amount=%" PRId64 " balanceAfter=%" PRId64,
-                record->id, record->item_id, record->amount, record->balance_after);
+    } else
+        printf ("purchase %s item=%s amount=%" PRId64 " balanceAfter=%" PRId64, record->id,
+                record->item_id, record->amount, record->balance_after);
     s_end_line (watch);
 }
 
@@ -284,7 +285,8 @@ s_news (s_watch_t *watch, const tly_object_t *object)
         return false;
     }
     if (object->snapshot && object->code != TALLY__ERROR_CODE__OK)
-        fprintf (stderr, "tally watch: %s resynced (%s)\n", object->id, tly_error_name (object->code));
+        fprintf (stderr, "tally watch: %s resynced (%s)\n", object->id,
+                 tly_error_name (object->code));
     return true;
 }
 
@@ -330,7 +332,9 @@ s_subscribe (s_watch_t *watch, tly_watcher_t *watcher, const char *object_id, tl
              int64_t deadline)
 {
     int64_t left = deadline - tly_mono_ms ();
-    int timeout_ms = left < 1 ? 1 : left < CLI_TIMEOUT_MS_DEFAULT ? (int) left : CLI_TIMEOUT_MS_DEFAULT;
+    int timeout_ms = left < 1                        ? 1
+                     : left < CLI_TIMEOUT_MS_DEFAULT ? (int) left
+                                                     : CLI_TIMEOUT_MS_DEFAULT;
     if (tly_watcher_subscribe (watcher, object_id, fn, watch, timeout_ms) == 0)
         return -1;
     if (s_stop)
@@ -360,10 +364,11 @@ s_start (s_watch_t *watch, tly_watcher_t *watcher, const uint8_t account [TLY_KE
         return rc;
     tly_watcher_unsubscribe (watcher, object_id, WATCH_UNSUBSCRIBE_MS);
     tly_object_kind_t kind;
-    if (tly_object_id_parse (watch->balance_id, &kind, NULL, NULL) == -1 || kind != TLY_OBJ_BALANCE) {
+    if (tly_object_id_parse (watch->balance_id, &kind, NULL, NULL) == -1
+        || kind != TLY_OBJ_BALANCE) {
         tly_error_t error = { .code = TALLY__ERROR_CODE__INTERNAL, .remote = true };
-        snprintf (error.message, sizeof error.message, "root %s names no balance ('%s')",
-                  object_id, watch->balance_id);
+        snprintf (error.message, sizeof error.message, "root %s names no balance ('%s')", object_id,
+                  watch->balance_id);
         return cli_report_error (&error, watch->args.json);
     }
     return s_subscribe (watch, watcher, watch->balance_id, s_on_object, deadline);
@@ -401,9 +406,9 @@ cli_watch (int argc, char **argv)
         return rc;
     const char *target = watch.args.target;
     if (strcmp (target, "balance") != 0 && strcmp (target, "purchases") != 0
-    &&  tly_object_id_parse (target, NULL, NULL, NULL) == -1) {
-        fprintf (stderr, "%s: '%s' is not balance, purchases or an object ID (co_z...)\n",
-                 command, target);
+        && tly_object_id_parse (target, NULL, NULL, NULL) == -1) {
+        fprintf (stderr, "%s: '%s' is not balance, purchases or an object ID (co_z...)\n", command,
+                 target);
         return CLI_EXIT_USAGE;
     }
     const char *worker;
@@ -416,7 +421,8 @@ cli_watch (int argc, char **argv)
     tly_watcher_t *watcher = tly_watcher_new (cli_gateway (watch.args.gateway), worker, &account);
     sodium_memzero (&account, sizeof account);
     if (!watcher) {
-        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (watch.args.gateway));
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command,
+                 cli_gateway (watch.args.gateway));
         return CLI_EXIT_USAGE;
     }
     //  No SA_RESTART: a signal ends the wait it arrives in.

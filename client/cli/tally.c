@@ -13,20 +13,22 @@
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally <command> [options]\n"
-           "\n"
-           "commands:\n"
-           "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
-           "  send create-account --initial N        ask the worker to open your balance\n"
-           "  send buy --item ITEM --amount N        buy an item from your balance\n"
-           "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
-           "  status                                  the cluster's readiness, via a gateway\n"
-           "  up --data-dir DIR                       run a whole cluster locally\n"
-           "  audit verify|replay|export|bench-replay   check and rebuild state from the journal\n"
-           "  bench [options]                         measure throughput, latency and resources\n"
-           "\n"
-           "Run `tally <command> --help` for the options of each command.\n"
-           "Exit status: 0 success, 1 request refused, 2 usage error or no answer.\n", out);
+    fputs (
+        "usage: tally <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
+        "  send create-account --initial N        ask the worker to open your balance\n"
+        "  send buy --item ITEM --amount N        buy an item from your balance\n"
+        "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
+        "  status                                  the cluster's readiness, via a gateway\n"
+        "  up --data-dir DIR                       run a whole cluster locally\n"
+        "  audit verify|replay|export|bench-replay   check and rebuild state from the journal\n"
+        "  bench [options]                         measure throughput, latency and resources\n"
+        "\n"
+        "Run `tally <command> --help` for the options of each command.\n"
+        "Exit status: 0 success, 1 request refused, 2 usage error or no answer.\n",
+        out);
 }
 
 int
@@ -40,7 +42,8 @@ main (int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     const char *command = argv [1];
-    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0 || strcmp (command, "help") == 0) {
+    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
+        || strcmp (command, "help") == 0) {
         s_usage (stdout);
         return CLI_EXIT_OK;
     }

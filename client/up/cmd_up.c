@@ -20,16 +20,16 @@
 #include "tly_log.h"
 #include "tly_wire.h"
 
-#define UP_BASE_PORT_MAX         (65535 - (TLY_PORT_COUNT - 1))  //  the whole block, when on TCP
-#define UP_SOCKET_PATH_MAX       107             //  sun_path less its NUL
-#define UP_ACTORS_DEFAULT        2
-#define UP_ACTORS_MAX            64
-#define UP_CHILDREN_MAX          (UP_ACTORS_MAX + 3)
-#define UP_READY_TIMEOUT_MS      15000
-#define UP_READY_TIMEOUT_MS_MAX  600000
-#define UP_STOP_TIMEOUT_MS       10000   //  SIGTERM to SIGKILL
-#define UP_PROBE_INTERVAL_MS     100     //  between status probes while starting
-#define UP_PROBE_TIMEOUT_MS      500     //  one status probe
+#define UP_BASE_PORT_MAX        (65535 - (TLY_PORT_COUNT - 1))  //  the whole block, when on TCP
+#define UP_SOCKET_PATH_MAX      107                             //  sun_path less its NUL
+#define UP_ACTORS_DEFAULT       2
+#define UP_ACTORS_MAX           64
+#define UP_CHILDREN_MAX         (UP_ACTORS_MAX + 3)
+#define UP_READY_TIMEOUT_MS     15000
+#define UP_READY_TIMEOUT_MS_MAX 600000
+#define UP_STOP_TIMEOUT_MS      10000  //  SIGTERM to SIGKILL
+#define UP_PROBE_INTERVAL_MS    100    //  between status probes while starting
+#define UP_PROBE_TIMEOUT_MS     500    //  one status probe
 
 typedef struct {
     const char *data_dir;
@@ -43,16 +43,21 @@ typedef struct {
     const char *bin_dir;
 } s_options_t;
 
-typedef enum { PROBE_NO_REPLY, PROBE_REFUSED, PROBE_NOT_READY, PROBE_READY } s_probe_t;
+typedef enum {
+    PROBE_NO_REPLY,
+    PROBE_REFUSED,
+    PROBE_NOT_READY,
+    PROBE_READY
+} s_probe_t;
 
 typedef struct {
     s_options_t options;
-    char dir [PATH_MAX];                //  absolute data directory
-    char binaries [4][PATH_MAX];        //  audit, router, balance, gateway
+    char dir [PATH_MAX];          //  absolute data directory
+    char binaries [4][PATH_MAX];  //  audit, router, balance, gateway
     char worker_id [TLY_ID_MAX];
     char gateway [CLI_ENDPOINT_MAX];
-    char **env_plain;                   //  environment for every child ...
-    char **env_secret;                  //  ... and with the worker secret, for actors
+    char **env_plain;   //  environment for every child ...
+    char **env_secret;  //  ... and with the worker secret, for actors
     up_child_t *children [UP_CHILDREN_MAX];
     size_t child_count;
     int signal_fd;
@@ -65,41 +70,50 @@ typedef struct {
 static const struct {
     const char *name;
     const char *build_subdir;
-} s_servers [4] = {
-    { "tally-audit", "actors/audit" },
-    { "tally-router", "broker/router" },
-    { "tally-balance", "actors/balance" },
-    { "tally-gateway", "broker/gateway" }
-};
+} s_servers [4] = { { "tally-audit", "actors/audit" },
+                    { "tally-router", "broker/router" },
+                    { "tally-balance", "actors/balance" },
+                    { "tally-gateway", "broker/gateway" } };
 
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally up --data-dir DIR [options]\n"
-           "\n"
-           "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
-           "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
-           "The first run creates a worker account in DIR/worker.json (mode 0600).\n"
-           "When the cluster is ready it writes DIR/tally.env (TALLY_GATEWAY, TALLY_WORKER_ACCOUNT)\n"
-           "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
-           "\n"
-           "options:\n"
-           "  --data-dir DIR          state and logs (created if missing)\n"
-           "  --base-port N           the gateway's TCP port (default "
-           TLY_PORT_TEXT (TLY_PORT_GATEWAY) "); the internal hops\n"
-           "                          use Unix sockets in DIR/run (mode 0700), or ports N+1..N+5\n"
-           "                          when DIR's path is too long for a socket address\n"
-           "  --actors N              balance actors (default 2, at most 64)\n"
-           "  --partitions N          partition count, fixed for the data dir (default 256)\n"
-           "  --max-initial N         largest createAccount initialBalance (default 100)\n"
-           "  --max-amount N          largest buy amount (default 1000000000)\n"
-           "  --log-level LEVEL       debug|info|warn|error for every child (default info)\n"
-           "  --bin-dir DIR           find the tally-* servers only there\n"
-           "  --ready-timeout-ms MS   give up when not ready after MS (default 15000)\n"
-           "\n"
-           "Servers are looked for beside `tally`, then in its build tree (../broker/gateway,\n"
-           "../broker/router, ../actors/balance, ../actors/audit), then in $PATH.\n"
-           "Exit status: 0 stopped by a signal, 1 the cluster failed, 2 usage or setup error.\n", out);
+    fputs (
+        "usage: tally up --data-dir DIR [options]\n"
+        "\n"
+        "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
+        "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
+        "The first run creates a worker account in DIR/worker.json (mode 0600).\n"
+        "When the cluster is ready it writes DIR/tally.env (TALLY_GATEWAY, TALLY_WORKER_ACCOUNT)\n"
+        "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
+        "\n"
+        "options:\n"
+        "  --data-dir DIR          state and logs (created if missing)\n"
+        "  --base-port N           the gateway's TCP port (default " TLY_PORT_TEXT (
+            TLY_PORT_GATEWAY) "); the internal hops\n"
+                              "                          use Unix sockets in DIR/run (mode 0700), "
+                              "or ports N+1..N+5\n"
+                              "                          when DIR's path is too long for a socket "
+                              "address\n"
+                              "  --actors N              balance actors (default 2, at most 64)\n"
+                              "  --partitions N          partition count, fixed for the data dir "
+                              "(default 256)\n"
+                              "  --max-initial N         largest createAccount initialBalance "
+                              "(default 100)\n"
+                              "  --max-amount N          largest buy amount (default 1000000000)\n"
+                              "  --log-level LEVEL       debug|info|warn|error for every child "
+                              "(default info)\n"
+                              "  --bin-dir DIR           find the tally-* servers only there\n"
+                              "  --ready-timeout-ms MS   give up when not ready after MS (default "
+                              "15000)\n"
+                              "\n"
+                              "Servers are looked for beside `tally`, then in its build tree "
+                              "(../broker/gateway,\n"
+                              "../broker/router, ../actors/balance, ../actors/audit), then in "
+                              "$PATH.\n"
+                              "Exit status: 0 stopped by a signal, 1 the cluster failed, 2 usage "
+                              "or setup error.\n",
+        out);
 }
 
 //  Returns -1 to go on, or the exit code.
@@ -127,8 +141,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_HELP
     };
     int operand;
-    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0],
-                              argc, argv, &operand);
+    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
+                              &operand);
     if (rc != -1)
         return rc;
     if (operand < argc)
@@ -151,19 +165,23 @@ s_prepare (s_up_t *up, int *lock_fd)
     char error [1024];
     for (size_t i = 0; i < 4; i++)
         if (up_find_binary (s_servers [i].name, s_servers [i].build_subdir, up->options.bin_dir,
-                            up->binaries [i], sizeof up->binaries [i], error, sizeof error) == -1) {
-            fprintf (stderr, "tally up: cannot find %s; looked in: %s (%s)\n", s_servers [i].name, error,
+                            up->binaries [i], sizeof up->binaries [i], error, sizeof error)
+            == -1) {
+            fprintf (stderr, "tally up: cannot find %s; looked in: %s (%s)\n", s_servers [i].name,
+                     error,
                      up->options.bin_dir ? "check --bin-dir" : "build it, or pass --bin-dir");
             return CLI_EXIT_USAGE;
         }
-    if (up_mkdir_p (up->options.data_dir, 0700) == -1 || !realpath (up->options.data_dir, up->dir)) {
-        fprintf (stderr, "tally up: cannot create --data-dir %s: %s\n", up->options.data_dir, strerror (errno));
+    if (up_mkdir_p (up->options.data_dir, 0700) == -1
+        || !realpath (up->options.data_dir, up->dir)) {
+        fprintf (stderr, "tally up: cannot create --data-dir %s: %s\n", up->options.data_dir,
+                 strerror (errno));
         return CLI_EXIT_USAGE;
     }
     *lock_fd = up_lock_dir (up->dir);
     if (*lock_fd == -1) {
-        fprintf (stderr, "tally up: %s is %s\n", up->dir, errno == EWOULDBLOCK
-                 ? "in use by another tally up" : "not writable");
+        fprintf (stderr, "tally up: %s is %s\n", up->dir,
+                 errno == EWOULDBLOCK ? "in use by another tally up" : "not writable");
         return CLI_EXIT_USAGE;
     }
     char path [PATH_MAX + 32];
@@ -223,7 +241,8 @@ s_add_child (s_up_t *up, const char *name, size_t server, bool has_data, char **
     argv [argc++] = "--log-level";
     argv [argc++] = up->options.log_level;
     argv [argc] = NULL;
-    up->children [up->child_count++] = up_child_new (name, up->binaries [server], argv, env, log_path);
+    up->children [up->child_count++] = up_child_new (name, up->binaries [server], argv, env,
+                                                     log_path);
     return 0;
 }
 
@@ -249,19 +268,19 @@ s_add_children (s_up_t *up)
 {
     int64_t base = up->options.base_port;
     char gateway [CLI_ENDPOINT_MAX], frontend [CLI_ENDPOINT_MAX], backend [CLI_ENDPOINT_MAX],
-         audit [CLI_ENDPOINT_MAX], bus_in [CLI_ENDPOINT_MAX], bus_out [CLI_ENDPOINT_MAX],
-         partitions [16], max_initial [24], max_amount [24];
+        audit [CLI_ENDPOINT_MAX], bus_in [CLI_ENDPOINT_MAX], bus_out [CLI_ENDPOINT_MAX],
+        partitions [16], max_initial [24], max_amount [24];
     char run_path [PATH_MAX + 8];
     snprintf (run_path, sizeof run_path, "%s/run", up->dir);
     const char *run_dir = run_path;
     if (strlen (run_path) + strlen ("/router-frontend.sock") > UP_SOCKET_PATH_MAX) {
-        fprintf (stderr, "tally up: %s is too long a path for Unix sockets; the internal hops "
-                 "use TCP ports %" PRId64 "..%" PRId64 "\n", run_path,
-                 base + TLY_PORT_OFFSET (TLY_PORT_ROUTER_FRONTEND), base + TLY_PORT_COUNT - 1);
+        fprintf (stderr,
+                 "tally up: %s is too long a path for Unix sockets; the internal hops "
+                 "use TCP ports %" PRId64 "..%" PRId64 "\n",
+                 run_path, base + TLY_PORT_OFFSET (TLY_PORT_ROUTER_FRONTEND),
+                 base + TLY_PORT_COUNT - 1);
         run_dir = NULL;
-    }
-    else
-    if (up_mkdir_p (run_path, 0700) == -1 || chmod (run_path, 0700) == -1) {
+    } else if (up_mkdir_p (run_path, 0700) == -1 || chmod (run_path, 0700) == -1) {
         fprintf (stderr, "tally up: cannot create %s: %s\n", run_path, strerror (errno));
         return -1;
     }
@@ -280,23 +299,25 @@ s_add_children (s_up_t *up)
     const char *audit_args [] = { "--bind", audit, NULL };
     if (s_add_child (up, "audit", 0, true, up->env_secret, audit_args) == -1)
         return -1;
-    const char *router_args [] = { "--frontend", frontend, "--backend", backend,
-                                   "--bus-in", bus_in, "--bus-out", bus_out,
+    const char *router_args [] = { "--frontend",   frontend,   "--backend", backend,
+                                   "--bus-in",     bus_in,     "--bus-out", bus_out,
                                    "--partitions", partitions, NULL };
     if (s_add_child (up, "router", 1, true, up->env_plain, router_args) == -1)
         return -1;
     for (int64_t i = 1; i <= up->options.actors; i++) {
         char name [UP_NAME_MAX];
         snprintf (name, sizeof name, "balance-%" PRId64, i);
-        const char *balance_args [] = { "--name", name, "--router", backend, "--audit", audit,
-                                        "--bus", bus_in, "--partitions", partitions,
-                                        "--max-initial", max_initial, "--max-amount", max_amount,
-                                        NULL };
+        const char *balance_args [] = {
+            "--name",        name,        "--router",     backend,        "--audit",
+            audit,           "--bus",     bus_in,         "--partitions", partitions,
+            "--max-initial", max_initial, "--max-amount", max_amount,     NULL
+        };
         if (s_add_child (up, name, 2, true, up->env_secret, balance_args) == -1)
             return -1;
     }
-    const char *gateway_args [] = { "--bind", gateway, "--router", frontend, "--bus", bus_out,
-                                    "--worker", up->worker_id, "--partitions", partitions, NULL };
+    const char *gateway_args [] = { "--bind",       gateway,    "--router", frontend,
+                                    "--bus",        bus_out,    "--worker", up->worker_id,
+                                    "--partitions", partitions, NULL };
     return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args);
 }
 
@@ -356,15 +377,16 @@ s_reap (s_up_t *up)
                          up_child_name (child), (int) pid, how, up_child_log (child));
             continue;
         }
-        fprintf (stderr, "tally up: %s (pid %d) %s; see %s\n",
-                 up_child_name (child), (int) pid, how, up_child_log (child));
+        fprintf (stderr, "tally up: %s (pid %d) %s; see %s\n", up_child_name (child), (int) pid,
+                 how, up_child_log (child));
         if (!up_child_may_restart (child, tly_mono_ms ())) {
             fprintf (stderr, "tally up: %s restarted %d times within %d s; stopping everything\n",
                      up_child_name (child), UP_RESTARTS_MAX, UP_RESTART_WINDOW_MS / 1000);
             return CLI_EXIT_REJECTED;
         }
         if (up_child_start (child) == -1) {
-            fprintf (stderr, "tally up: cannot restart %s: %s\n", up_child_name (child), strerror (errno));
+            fprintf (stderr, "tally up: cannot restart %s: %s\n", up_child_name (child),
+                     strerror (errno));
             return CLI_EXIT_REJECTED;
         }
         fprintf (stderr, "tally up: restarted %s (pid %d)\n", up_child_name (child),
@@ -417,7 +439,8 @@ s_stop_all (s_up_t *up)
         pid_t pid = up_child_pid (child);
         if (pid == 0)
             continue;
-        fprintf (stderr, "tally up: %s (pid %d) did not stop; killing it\n", up_child_name (child), (int) pid);
+        fprintf (stderr, "tally up: %s (pid %d) did not stop; killing it\n", up_child_name (child),
+                 (int) pid);
         up_child_signal (child, SIGKILL);
         int status;
         while (waitpid (pid, &status, 0) == -1 && errno == EINTR)
@@ -444,17 +467,19 @@ s_report_not_ready (s_up_t *up)
 {
     fprintf (stderr, "tally up: not ready within %" PRId64 " ms: ", up->options.ready_timeout_ms);
     if (up->last_probe == PROBE_NO_REPLY)
-        fprintf (stderr, "the gateway never answered %s; read %s/logs/gateway.log\n",
-                 up->gateway, up->dir);
-    else
-    if (up->last_probe == PROBE_REFUSED)
-        fprintf (stderr, "the gateway answered %s (%s); read %s/logs/router.log and %s/logs/gateway.log\n",
+        fprintf (stderr, "the gateway never answered %s; read %s/logs/gateway.log\n", up->gateway,
+                 up->dir);
+    else if (up->last_probe == PROBE_REFUSED)
+        fprintf (stderr,
+                 "the gateway answered %s (%s); read %s/logs/router.log and %s/logs/gateway.log\n",
                  tly_error_name (up->last_error.code), up->last_error.message, up->dir, up->dir);
     else
-        fprintf (stderr, "the router sees %" PRIu32 " of %" PRId64 " actors owning %" PRIu32 "/%" PRIu32
-                 " partitions; read %s/logs/balance-*.log, %s/logs/router.log and %s/logs/audit.log\n",
-                 up->last_status.actors, up->options.actors, up->last_status.partitions_owned,
-                 up->last_status.partition_count, up->dir, up->dir, up->dir);
+        fprintf (
+            stderr,
+            "the router sees %" PRIu32 " of %" PRId64 " actors owning %" PRIu32 "/%" PRIu32
+            " partitions; read %s/logs/balance-*.log, %s/logs/router.log and %s/logs/audit.log\n",
+            up->last_status.actors, up->options.actors, up->last_status.partitions_owned,
+            up->last_status.partition_count, up->dir, up->dir, up->dir);
 }
 
 static void
@@ -462,13 +487,14 @@ s_announce (s_up_t *up)
 {
     s_write_pids (up);
     char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + 64];
-    snprintf (text, sizeof text, "TALLY_GATEWAY=%s\nTALLY_WORKER_ACCOUNT=%s\n", up->gateway, up->worker_id);
+    snprintf (text, sizeof text, "TALLY_GATEWAY=%s\nTALLY_WORKER_ACCOUNT=%s\n", up->gateway,
+              up->worker_id);
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/tally.env", up->dir);
     if (up_write_file (path, text, 0644) == -1)
         fprintf (stderr, "tally up: cannot write %s: %s\n", path, strerror (errno));
-    printf ("tally up: ready gateway=%s worker=%s data=%s (Ctrl-C to stop)\n",
-            up->gateway, up->worker_id, up->dir);
+    printf ("tally up: ready gateway=%s worker=%s data=%s (Ctrl-C to stop)\n", up->gateway,
+            up->worker_id, up->dir);
     fflush (stdout);
 }
 
@@ -498,9 +524,7 @@ s_run (s_up_t *up)
         if (s_probe (up, probe)) {
             tly_sender_destroy (&probe);
             s_announce (up);
-        }
-        else
-        if (tly_mono_ms () >= ready_deadline) {
+        } else if (tly_mono_ms () >= ready_deadline) {
             s_report_not_ready (up);
             exit_code = CLI_EXIT_REJECTED;
         }

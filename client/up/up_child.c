@@ -15,19 +15,19 @@
 struct _up_child_t {
     char name [UP_NAME_MAX];
     char *binary;
-    char *argv [UP_ARGS_MAX + 1];       //  NULL-terminated copies
-    char *const *envp;                  //  borrowed
+    char *argv [UP_ARGS_MAX + 1];  //  NULL-terminated copies
+    char *const *envp;             //  borrowed
     char *log_path;
-    char *exec_failed;                  //  preformatted: the child may only call async-signal-safe code
-    pid_t pid;                          //  0 when not running
-    int64_t restarts [UP_RESTARTS_MAX]; //  monotonic ms of the latest restarts, a ring
+    char *exec_failed;  //  preformatted: the child may only call async-signal-safe code
+    pid_t pid;          //  0 when not running
+    int64_t restarts [UP_RESTARTS_MAX];  //  monotonic ms of the latest restarts, a ring
     size_t restart_next;
     size_t restart_count;
 };
 
 up_child_t *
-up_child_new (const char *name, const char *binary, const char *const *argv,
-              char *const *envp, const char *log_path)
+up_child_new (const char *name, const char *binary, const char *const *argv, char *const *envp,
+              const char *log_path)
 {
     assert (name && binary && argv && envp && log_path);
     assert (strlen (name) < UP_NAME_MAX);
@@ -141,8 +141,7 @@ up_child_may_restart (up_child_t *self, int64_t now_ms)
         int64_t oldest = self->restarts [self->restart_next];
         if (now_ms - oldest < UP_RESTART_WINDOW_MS)
             return false;
-    }
-    else
+    } else
         self->restart_count++;
     self->restarts [self->restart_next] = now_ms;
     self->restart_next = (self->restart_next + 1) % UP_RESTARTS_MAX;
@@ -184,8 +183,7 @@ up_describe_status (int status, char *out, size_t out_size)
 {
     if (WIFEXITED (status))
         snprintf (out, out_size, "exited with status %d", WEXITSTATUS (status));
-    else
-    if (WIFSIGNALED (status))
+    else if (WIFSIGNALED (status))
         snprintf (out, out_size, "killed by signal %d (%s)", WTERMSIG (status),
                   strsignal (WTERMSIG (status)));
     else

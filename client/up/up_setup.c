@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_WORKER_NAME  "tally up worker"
+#define S_WORKER_NAME "tally up worker"
 
 extern char **environ;
 
@@ -65,8 +65,8 @@ up_lock_dir (const char *dir)
 }
 
 int
-up_worker_account (const char *dir, tly_account_t *account, bool *created,
-                   char *error, size_t error_size)
+up_worker_account (const char *dir, tly_account_t *account, bool *created, char *error,
+                   size_t error_size)
 {
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/worker.json", dir);
@@ -74,7 +74,8 @@ up_worker_account (const char *dir, tly_account_t *account, bool *created,
     if (access (path, F_OK) == 0) {
         struct stat info;
         if (stat (path, &info) == 0 && (info.st_mode & 077))
-            fprintf (stderr, "tally up: warning: %s is readable by others; run chmod 600 on it\n", path);
+            fprintf (stderr, "tally up: warning: %s is readable by others; run chmod 600 on it\n",
+                     path);
         return tly_account_from_file (path, account, error, error_size);
     }
     if (tly_account_generate (account) == -1) {
@@ -123,8 +124,8 @@ s_searched (char *error, size_t error_size, const char *place)
 }
 
 int
-up_find_binary (const char *name, const char *build_subdir, const char *bin_dir,
-                char *out, size_t out_size, char *error, size_t error_size)
+up_find_binary (const char *name, const char *build_subdir, const char *bin_dir, char *out,
+                size_t out_size, char *error, size_t error_size)
 {
     error [0] = 0;
     if (bin_dir) {

@@ -10,11 +10,11 @@
 
 //  Reads an account from two environment variables (or from explicit values,
 //  which win when not NULL). On failure writes one line naming the variable.
-int  tly_account_from_env (const char *id_var, const char *secret_var,
-                           const char *id_value, const char *secret_value,
-                           tly_account_t *account, char *error, size_t error_size);
+int tly_account_from_env (const char *id_var, const char *secret_var, const char *id_value,
+                          const char *secret_value, tly_account_t *account, char *error,
+                          size_t error_size);
 //  Loads {"account":..,"secret":..,"name":..} from a file.
-int  tly_account_from_file (const char *path, tly_account_t *account,
-                            char *error, size_t error_size);
+int tly_account_from_file (const char *path, tly_account_t *account, char *error,
+                           size_t error_size);
 
 #endif

@@ -3,52 +3,53 @@
 #ifndef TLY_LIMITS_H_INCLUDED
 #define TLY_LIMITS_H_INCLUDED
 
-#define TLY_KEY_BYTES            32      //  Ed25519 / X25519 public key
-#define TLY_SECRET_KEY_BYTES     64      //  Ed25519 secret key, libsodium form: seed | public key
-#define TLY_SIGNATURE_BYTES      64
-#define TLY_MESSAGE_ID_BYTES     16
-#define TLY_HASH_BYTES           32      //  BLAKE2b-256
-#define TLY_ID_MAX               64      //  "co_z" + base58(32 bytes) + NUL fits
-#define TLY_SECRET_MAX           160     //  "sealerSecret_z.../signerSecret_z..." + NUL
-#define TLY_ITEM_ID_MAX          128     //  bytes of UTF-8
-#define TLY_ACTOR_NAME_MAX       64      //  bytes of a balance actor's --name, sent in every hello
+#define TLY_KEY_BYTES        32  //  Ed25519 / X25519 public key
+#define TLY_SECRET_KEY_BYTES 64  //  Ed25519 secret key, libsodium form: seed | public key
+#define TLY_SIGNATURE_BYTES  64
+#define TLY_MESSAGE_ID_BYTES 16
+#define TLY_HASH_BYTES       32   //  BLAKE2b-256
+#define TLY_ID_MAX           64   //  "co_z" + base58(32 bytes) + NUL fits
+#define TLY_SECRET_MAX       160  //  "sealerSecret_z.../signerSecret_z..." + NUL
+#define TLY_ITEM_ID_MAX      128  //  bytes of UTF-8
+#define TLY_ACTOR_NAME_MAX   64   //  bytes of a balance actor's --name, sent in every hello
 
-#define TLY_PARTITIONS_DEFAULT   256
-#define TLY_PARTITIONS_MAX       65536
+#define TLY_PARTITIONS_DEFAULT 256
+#define TLY_PARTITIONS_MAX     65536
 
-#define TLY_BATCH_MAX            256     //  messages in one envelope
-#define TLY_FRAME_MAX_DEFAULT    (128 * 1024)     //  bytes of one client frame
-#define TLY_FRAME_HARD_MAX       (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
-#define TLY_SKEW_MS_DEFAULT      30000   //  accepted |gateway clock - envelope timestamp|
-#define TLY_SUBSCRIPTIONS_DEFAULT 1024   //  gateway: subscriptions per client; an SDK watcher
-                                         //  follows at most this many
+#define TLY_BATCH_MAX         256                //  messages in one envelope
+#define TLY_FRAME_MAX_DEFAULT (128 * 1024)       //  bytes of one client frame
+#define TLY_FRAME_HARD_MAX    (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
+#define TLY_SKEW_MS_DEFAULT   30000              //  accepted |gateway clock - envelope timestamp|
+#define TLY_SUBSCRIPTIONS_DEFAULT                               \
+    1024  //  gateway: subscriptions per client; an SDK watcher \
+          //  follows at most this many
 
-#define TLY_INITIAL_MAX_DEFAULT  100     //  createAccount initialBalance limit
-#define TLY_AMOUNT_MAX_DEFAULT   1000000000LL  //  buy amount limit
+#define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
+#define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 
-#define TLY_REQUEST_TIMEOUT_MS   10000   //  gateway: give up on a routed envelope
-#define TLY_ROUTE_ATTEMPT_MS     3000    //  router: one delivery attempt
-#define TLY_ROUTE_ATTEMPTS       3       //  router: delivery attempts per envelope
-#define TLY_HEARTBEAT_MS         500     //  actor <-> router heartbeat interval
-#define TLY_HEARTBEAT_LIVENESS   6       //  missed heartbeats before a peer is dead
+#define TLY_REQUEST_TIMEOUT_MS 10000  //  gateway: give up on a routed envelope
+#define TLY_ROUTE_ATTEMPT_MS   3000   //  router: one delivery attempt
+#define TLY_ROUTE_ATTEMPTS     3      //  router: delivery attempts per envelope
+#define TLY_HEARTBEAT_MS       500    //  actor <-> router heartbeat interval
+#define TLY_HEARTBEAT_LIVENESS 6      //  missed heartbeats before a peer is dead
 
-#define TLY_ACTOR_BATCH_MAX      1024    //  envelopes drained into one journal append
-#define TLY_AUDIT_DRAIN_MAX      256     //  append requests group-committed together
-#define TLY_READ_RECORDS_MAX     1024    //  records in one ReadReply
+#define TLY_ACTOR_BATCH_MAX  1024  //  envelopes drained into one journal append
+#define TLY_AUDIT_DRAIN_MAX  256   //  append requests group-committed together
+#define TLY_READ_RECORDS_MAX 1024  //  records in one ReadReply
 
-#define TLY_LMDB_MAP_DEFAULT     (4ULL << 30)  //  bytes of address space per LMDB env
+#define TLY_LMDB_MAP_DEFAULT (4ULL << 30)  //  bytes of address space per LMDB env
 
 //  A stored journal record (StoredRecord bytes) at most: the audit writer
 //  refuses a larger one, so that any single record fits in one ReadReply
 //  under the hard frame cap. The balance actor sizes its drafts below it.
-#define TLY_JOURNAL_RECORD_MAX   (TLY_FRAME_HARD_MAX / 2)
+#define TLY_JOURNAL_RECORD_MAX (TLY_FRAME_HARD_MAX / 2)
 
-_Static_assert (TLY_PARTITIONS_DEFAULT >= 1 && TLY_PARTITIONS_DEFAULT <= TLY_PARTITIONS_MAX,
-                "the default partition count is a valid one");
-_Static_assert (TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
-                "a client frame the gateway accepts passes every socket");
-_Static_assert (TLY_ROUTE_ATTEMPTS * TLY_ROUTE_ATTEMPT_MS < TLY_REQUEST_TIMEOUT_MS,
-                "the router's last attempt ends before the gateway answers TIMEOUT, so a"
-                " client hears the router's own answer");
+_Static_assert(TLY_PARTITIONS_DEFAULT >= 1 && TLY_PARTITIONS_DEFAULT <= TLY_PARTITIONS_MAX,
+               "the default partition count is a valid one");
+_Static_assert(TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
+               "a client frame the gateway accepts passes every socket");
+_Static_assert(TLY_ROUTE_ATTEMPTS *TLY_ROUTE_ATTEMPT_MS < TLY_REQUEST_TIMEOUT_MS,
+               "the router's last attempt ends before the gateway answers TIMEOUT, so a"
+               " client hears the router's own answer");
 
 #endif

@@ -6,15 +6,20 @@
 
 #include <stdbool.h>
 
-typedef enum { TLY_DEBUG = 0, TLY_INFO = 1, TLY_WARN = 2, TLY_ERROR = 3 } tly_level_t;
+typedef enum {
+    TLY_DEBUG = 0,
+    TLY_INFO = 1,
+    TLY_WARN = 2,
+    TLY_ERROR = 3
+} tly_level_t;
 
 //  Sets the process name shown in every line and the minimum level.
 void tly_log_init (const char *process, tly_level_t level);
 //  Parses "debug", "info", "warn", "error". Returns 0 or -1.
-int  tly_log_parse_level (const char *text, tly_level_t *level);
+int tly_log_parse_level (const char *text, tly_level_t *level);
 //  Parses a --log-level value; on failure prints "<process>: --log-level must
 //  be debug, info, warn or error, got '<text>'" to stderr. Returns 0 or -1.
-int  tly_log_level_flag (const char *process, const char *text, tly_level_t *level);
+int tly_log_level_flag (const char *process, const char *text, tly_level_t *level);
 void tly_log (tly_level_t level, const char *event, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 

@@ -19,25 +19,25 @@ typedef enum {
     TLY_OBJ_SERVICE = 6
 } tly_object_kind_t;
 
-#define TLY_OBJECT_TAIL_BYTES    16
-#define TLY_OBJECT_KEY_BYTES     (3 + TLY_OBJECT_TAIL_BYTES)     //  kind | partition | tail
+#define TLY_OBJECT_TAIL_BYTES 16
+#define TLY_OBJECT_KEY_BYTES  (3 + TLY_OBJECT_TAIL_BYTES)  //  kind | partition | tail
 
-_Static_assert (TLY_PARTITIONS_MAX <= 1 << 16, "a partition fits the two bytes of an object ID");
-_Static_assert (TLY_OBJECT_TAIL_BYTES <= TLY_HASH_BYTES, "a derived tail is a prefix of a hash");
-_Static_assert (TLY_OBJECT_KEY_BYTES <= TLY_BASE58_INPUT_MAX, "an object key is within base58");
-_Static_assert (sizeof TLY_ID_PREFIX - 1 + TLY_BASE58_CHARS (TLY_OBJECT_KEY_BYTES) + 1
-                <= TLY_ID_MAX, "an object ID and its NUL fit TLY_ID_MAX");
+_Static_assert(TLY_PARTITIONS_MAX <= 1 << 16, "a partition fits the two bytes of an object ID");
+_Static_assert(TLY_OBJECT_TAIL_BYTES <= TLY_HASH_BYTES, "a derived tail is a prefix of a hash");
+_Static_assert(TLY_OBJECT_KEY_BYTES <= TLY_BASE58_INPUT_MAX, "an object key is within base58");
+_Static_assert(sizeof TLY_ID_PREFIX - 1 + TLY_BASE58_CHARS (TLY_OBJECT_KEY_BYTES) + 1 <= TLY_ID_MAX,
+               "an object ID and its NUL fit TLY_ID_MAX");
 
 //  Formats an object ID into out (TLY_ID_MAX bytes).
 void tly_object_id (tly_object_kind_t kind, uint32_t partition,
                     const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out);
 //  Returns 0 and fills kind/partition/tail (each may be NULL), or -1.
-int  tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
-                          uint8_t tail [TLY_OBJECT_TAIL_BYTES]);
+int tly_object_id_parse (const char *text, tly_object_kind_t *kind, uint32_t *partition,
+                         uint8_t tail [TLY_OBJECT_TAIL_BYTES]);
 //  The raw key of an object ID's text (kind | partition | tail: the store's
 //  key and the bus topic of the object), into key. Returns 0, or -1 when
 //  text (which may be NULL) is not an object ID.
-int  tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES]);
+int tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES]);
 //  The partition an object's raw key names.
 uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 
@@ -45,15 +45,15 @@ uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 //  endian) | the first 16 bytes of BLAKE2b-256(label || key_of [|| extra]),
 //  where extra is a 16-byte message ID or absent. The labels are part of
 //  the protocol (docs/protocol.md): every process derives the same IDs.
-#define TLY_LABEL_BALANCE        "balance"
-#define TLY_LABEL_ROOT           "root"
-#define TLY_LABEL_PURCHASES      "purchases"
-#define TLY_LABEL_PURCHASE       "purchase"
-#define TLY_LABEL_GROUP          "group"            //  the user's purchases group
-#define TLY_LABEL_BALANCE_GROUP  "balance-group"
-#define TLY_LABEL_ROOT_GROUP     "root-group"
-#define TLY_LABEL_SERVICE        "service"
-#define TLY_LABEL_SERVICE_GROUP  "service-group"
+#define TLY_LABEL_BALANCE       "balance"
+#define TLY_LABEL_ROOT          "root"
+#define TLY_LABEL_PURCHASES     "purchases"
+#define TLY_LABEL_PURCHASE      "purchase"
+#define TLY_LABEL_GROUP         "group"  //  the user's purchases group
+#define TLY_LABEL_BALANCE_GROUP "balance-group"
+#define TLY_LABEL_ROOT_GROUP    "root-group"
+#define TLY_LABEL_SERVICE       "service"
+#define TLY_LABEL_SERVICE_GROUP "service-group"
 
 void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                       const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,

@@ -33,7 +33,8 @@ tly_account_secret (const tly_account_t *account, char *out)
     assert (rc > 0);
     rc = tly_base58_encode (account->sign_sk, TLY_SEED_BYTES, signer, sizeof signer);
     assert (rc > 0);
-    snprintf (out, TLY_SECRET_MAX, "%s%s/%s%s", TLY_SEALER_PREFIX, sealer, TLY_SIGNER_PREFIX, signer);
+    snprintf (out, TLY_SECRET_MAX, "%s%s/%s%s", TLY_SEALER_PREFIX, sealer, TLY_SIGNER_PREFIX,
+              signer);
 }
 
 int
@@ -52,8 +53,8 @@ tly_account_id_parse (const char *text, uint8_t sign_pk [TLY_KEY_BYTES])
 }
 
 int
-tly_account_parse (const char *account_id, const char *secret,
-                   tly_account_t *account, char *error, size_t error_size)
+tly_account_parse (const char *account_id, const char *secret, tly_account_t *account, char *error,
+                   size_t error_size)
 {
     if (sodium_init () < 0) {
         snprintf (error, error_size, "libsodium failed to initialise");
@@ -67,11 +68,14 @@ tly_account_parse (const char *account_id, const char *secret,
     uint8_t seed [TLY_SEED_BYTES];
     tly_account_t parsed;
     if (tly_base58_decode_prefixed (secret, (size_t) (slash - secret), TLY_SEALER_PREFIX,
-                        parsed.box_sk, sizeof parsed.box_sk) == -1) {
+                                    parsed.box_sk, sizeof parsed.box_sk)
+        == -1) {
         snprintf (error, error_size, "sealer part is not sealerSecret_z + base58 of 32 bytes");
         return -1;
     }
-    if (tly_base58_decode_prefixed (slash + 1, strlen (slash + 1), TLY_SIGNER_PREFIX, seed, sizeof seed) == -1) {
+    if (tly_base58_decode_prefixed (slash + 1, strlen (slash + 1), TLY_SIGNER_PREFIX, seed,
+                                    sizeof seed)
+        == -1) {
         snprintf (error, error_size, "signer part is not signerSecret_z + base58 of 32 bytes");
         return -1;
     }

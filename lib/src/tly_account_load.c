@@ -7,9 +7,9 @@
 #include <string.h>
 
 int
-tly_account_from_env (const char *id_var, const char *secret_var,
-                      const char *id_value, const char *secret_value,
-                      tly_account_t *account, char *error, size_t error_size)
+tly_account_from_env (const char *id_var, const char *secret_var, const char *id_value,
+                      const char *secret_value, tly_account_t *account, char *error,
+                      size_t error_size)
 {
     const char *id = id_value ? id_value : getenv (id_var);
     const char *secret = secret_value ? secret_value : getenv (secret_var);
@@ -24,7 +24,8 @@ tly_account_from_env (const char *id_var, const char *secret_var,
     }
     uint8_t key [TLY_KEY_BYTES];
     if (tly_account_id_parse (id, key) == -1) {
-        snprintf (error, error_size, "%s is malformed: not co_z + base58 of an Ed25519 key", id_var);
+        snprintf (error, error_size, "%s is malformed: not co_z + base58 of an Ed25519 key",
+                  id_var);
         return -1;
     }
     char reason [128];
@@ -75,9 +76,9 @@ tly_account_from_file (const char *path, tly_account_t *account, char *error, si
     json [size] = 0;
     char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
     if (s_json_string (json, "account", id, sizeof id) == -1
-    ||  s_json_string (json, "secret", secret, sizeof secret) == -1) {
-        snprintf (error, error_size, "account file %s: expected {\"account\":\"co_z...\",\"secret\":\"...\"}",
-                  path);
+        || s_json_string (json, "secret", secret, sizeof secret) == -1) {
+        snprintf (error, error_size,
+                  "account file %s: expected {\"account\":\"co_z...\",\"secret\":\"...\"}", path);
         return -1;
     }
     char reason [128];

@@ -9,19 +9,19 @@
 
 #include "tly_arena.h"
 
-#define S_ALIGN  alignof (max_align_t)
+#define S_ALIGN alignof (max_align_t)
 
 typedef struct _s_block_t {
-    struct _s_block_t *next;            //  older block
+    struct _s_block_t *next;  //  older block
     size_t size;
     size_t used;
     alignas (max_align_t) unsigned char data [];
 } s_block_t;
 
 struct _tly_arena_t {
-    s_block_t *blocks;                  //  newest first; allocations come from the head
-    size_t block_size;                  //  size of a fresh first block
-    size_t used;                        //  bytes handed out since reset
+    s_block_t *blocks;  //  newest first; allocations come from the head
+    size_t block_size;  //  size of a fresh first block
+    size_t used;        //  bytes handed out since reset
     ProtobufCAllocator allocator;
 };
 

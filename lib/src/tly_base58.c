@@ -10,7 +10,7 @@ static const char s_alphabet [] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkm
 //  Works in limbs of base 58^5 and feeds the input three bytes at a time:
 //  each step is a multiply-add on 64 bits, about 30x fewer than digit by digit
 //  (IDs are formatted on the hot path of every buy).
-#define S_LIMB_BASE 656356768ULL            //  58^5
+#define S_LIMB_BASE 656356768ULL  //  58^5
 int
 tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
 {
@@ -18,7 +18,7 @@ tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
     size_t zeros = 0;
     while (zeros < size && data [zeros] == 0)
         zeros++;
-    uint32_t limbs [TLY_BASE58_INPUT_MAX * 138 / 500 + 2];     //  little-endian, base 58^5
+    uint32_t limbs [TLY_BASE58_INPUT_MAX * 138 / 500 + 2];  //  little-endian, base 58^5
     size_t limb_count = 0;
     size_t i = zeros;
     while (i < size) {
@@ -123,7 +123,7 @@ tly_base58_decode (const char *text, uint8_t *out, size_t out_size)
     //  Big-endian bytes of the number, without leading zero bytes.
     uint8_t bytes [sizeof limbs];
     size_t length = 0;
-    for (size_t j = limb_count; j-- > 0; )
+    for (size_t j = limb_count; j-- > 0;)
         for (int shift = 24; shift >= 0; shift -= 8) {
             uint8_t byte = (uint8_t) (limbs [j] >> shift);
             if (length == 0 && byte == 0)
@@ -138,14 +138,14 @@ tly_base58_decode (const char *text, uint8_t *out, size_t out_size)
 }
 
 int
-tly_base58_decode_prefixed (const char *text, size_t text_size, const char *prefix,
-                            uint8_t *out, size_t size)
+tly_base58_decode_prefixed (const char *text, size_t text_size, const char *prefix, uint8_t *out,
+                            size_t size)
 {
     assert (size <= TLY_BASE58_INPUT_MAX);
     size_t prefix_size = strlen (prefix);
     char body [TLY_BASE58_CHARS (TLY_BASE58_INPUT_MAX) + 1];
     if (text_size <= prefix_size || text_size - prefix_size >= sizeof body
-    ||  memcmp (text, prefix, prefix_size) != 0)
+        || memcmp (text, prefix, prefix_size) != 0)
         return -1;
     memcpy (body, text + prefix_size, text_size - prefix_size);
     body [text_size - prefix_size] = 0;

@@ -33,14 +33,15 @@ tly_flags_parse_int (const char *text, int64_t min, int64_t max, int64_t *value)
 }
 
 int
-tly_flags_int (const char *program, const char *flag, const char *text,
-               int64_t min, int64_t max, int64_t *value)
+tly_flags_int (const char *program, const char *flag, const char *text, int64_t min, int64_t max,
+               int64_t *value)
 {
     assert (program && flag);
     if (tly_flags_parse_int (text, min, max, value) == 0)
         return 0;
-    fprintf (stderr, "%s: %s: not an integer in range, got '%s' (expected %" PRId64 "..%" PRId64
-             ")\n", program, flag, text, min, max);
+    fprintf (stderr,
+             "%s: %s: not an integer in range, got '%s' (expected %" PRId64 "..%" PRId64 ")\n",
+             program, flag, text, min, max);
     return -1;
 }
 
@@ -49,9 +50,7 @@ static void
 s_store (const tly_flag_t *row, int64_t value)
 {
     switch (row->kind) {
-        case TLY_FLAG_KIND_I64:
-            *(int64_t *) row->target = value;
-            break;
+        case TLY_FLAG_KIND_I64: *(int64_t *) row->target = value; break;
         case TLY_FLAG_KIND_U64:
             assert (row->min >= 0);
             *(uint64_t *) row->target = (uint64_t) value;
@@ -60,8 +59,7 @@ s_store (const tly_flag_t *row, int64_t value)
             assert (row->min >= 0 && row->max <= UINT32_MAX);
             *(uint32_t *) row->target = (uint32_t) value;
             break;
-        default:
-            assert (false);
+        default: assert (false);
     }
 }
 
@@ -71,16 +69,11 @@ s_take (const tly_flags_spec_t *spec, const tly_flag_t *row, const char *text)
 {
     int64_t value;
     switch (row->kind) {
-        case TLY_FLAG_KIND_TEXT:
-            *(const char **) row->target = text;
-            return 0;
+        case TLY_FLAG_KIND_TEXT: *(const char **) row->target = text; return 0;
         case TLY_FLAG_KIND_LEVEL:
             return tly_log_level_flag (spec->program, text, (tly_level_t *) row->target);
-        case TLY_FLAG_KIND_BOOL:
-            *(bool *) row->target = true;
-            return 0;
-        case TLY_FLAG_KIND_CALL:
-            return row->take (spec->program, text, row->target);
+        case TLY_FLAG_KIND_BOOL: *(bool *) row->target = true; return 0;
+        case TLY_FLAG_KIND_CALL: return row->take (spec->program, text, row->target);
         default:
             if (tly_flags_int (spec->program, row->flag, text, row->min, row->max, &value) == -1)
                 return -1;
@@ -93,9 +86,9 @@ void
 tly_flags_bad_option (const char *program, int argc, char *argv [])
 {
     assert (program && argv);
-    const char *option = optind >= 1 && optind <= argc? argv [optind - 1]: "?";
-    fprintf (stderr, "%s: bad option or missing value: '%s' (try %s --help)\n",
-             program, option, program);
+    const char *option = optind >= 1 && optind <= argc ? argv [optind - 1] : "?";
+    fprintf (stderr, "%s: bad option or missing value: '%s' (try %s --help)\n", program, option,
+             program);
 }
 
 //  An unknown flag, or one without its value, reported as spec says.
@@ -103,11 +96,10 @@ static void
 s_unknown (const tly_flags_spec_t *spec, int argc, char *argv [])
 {
     if (spec->unknown == TLY_FLAGS_SHOW_USAGE)
-        spec->usage (stderr);           //  after getopt's own line
-    else
-    if (spec->unknown == TLY_FLAGS_ONE_LINE)
-        fprintf (stderr, "%s: option '%s' is unknown or needs a value; see --help\n",
-                 spec->program, argv [optind - 1]);
+        spec->usage (stderr);  //  after getopt's own line
+    else if (spec->unknown == TLY_FLAGS_ONE_LINE)
+        fprintf (stderr, "%s: option '%s' is unknown or needs a value; see --help\n", spec->program,
+                 argv [optind - 1]);
     else
         tly_flags_bad_option (spec->program, argc, argv);
 }
@@ -120,7 +112,9 @@ tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *ope
     //  getopt_long's table, in the rows' order (which is the order glibc
     //  lists the candidates of an ambiguous abbreviation in); a row's
     //  option value is beyond every short option character.
-    enum { ROW_BASE = 256 };
+    enum {
+        ROW_BASE = 256
+    };
     struct option options [TLY_FLAGS_COUNT_MAX + 1];
     for (size_t index = 0; index < spec->count; index++) {
         const tly_flag_t *row = &spec->flags [index];
@@ -128,15 +122,14 @@ tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *ope
         assert (row->min <= row->max);
         assert ((row->kind == TLY_FLAG_KIND_CALL) == (row->take != NULL));
         bool bare = row->kind == TLY_FLAG_KIND_HELP || row->kind == TLY_FLAG_KIND_BOOL;
-        options [index] = (struct option) {
-            row->flag + 2, bare? no_argument: required_argument, NULL, ROW_BASE + (int) index
-        };
+        options [index] = (struct option) { row->flag + 2, bare ? no_argument : required_argument,
+                                            NULL, ROW_BASE + (int) index };
     }
     options [spec->count] = (struct option) { NULL, 0, NULL, 0 };
     opterr = spec->unknown == TLY_FLAGS_SHOW_USAGE;
-    optind = 0;                         //  glibc: start afresh on this argv
+    optind = 0;  //  glibc: start afresh on this argv
     //  The CLI's ":h": getopt stays quiet and -h asks for help.
-    const char *short_options = spec->unknown == TLY_FLAGS_TRY_HELP? ":h": "";
+    const char *short_options = spec->unknown == TLY_FLAGS_TRY_HELP ? ":h" : "";
     int option;
     while ((option = getopt_long (argc, argv, short_options, options, NULL)) != -1) {
         if (option == 'h' && spec->unknown == TLY_FLAGS_TRY_HELP) {
@@ -165,5 +158,5 @@ int
 tly_flags_exit_status (tly_flags_parsed_t parsed)
 {
     assert (parsed != TLY_FLAGS_RUN);
-    return parsed == TLY_FLAGS_HELP? 0: 2;
+    return parsed == TLY_FLAGS_HELP ? 0 : 2;
 }

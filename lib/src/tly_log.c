@@ -35,7 +35,8 @@ tly_log_level_flag (const char *process, const char *text, tly_level_t *level)
 {
     if (tly_log_parse_level (text, level) == 0)
         return 0;
-    fprintf (stderr, "%s: --log-level must be debug, info, warn or error, got '%s'\n", process, text);
+    fprintf (stderr, "%s: --log-level must be debug, info, warn or error, got '%s'\n", process,
+             text);
     return -1;
 }
 
@@ -52,8 +53,8 @@ tly_log (tly_level_t level, const char *event, const char *fmt, ...)
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
 
     char line [2048];
-    int used = snprintf (line, sizeof line, "ts=%s.%03ldZ level=%s proc=%s event=%s",
-                         stamp, (long) (now.tv_usec / 1000), s_names [level], s_process, event);
+    int used = snprintf (line, sizeof line, "ts=%s.%03ldZ level=%s proc=%s event=%s", stamp,
+                         (long) (now.tv_usec / 1000), s_names [level], s_process, event);
     if (fmt && *fmt && used > 0 && (size_t) used < sizeof line - 2) {
         line [used++] = ' ';
         va_list args;

@@ -46,7 +46,7 @@ tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES])
     assert (key);
     uint8_t raw [TLY_OBJECT_KEY_BYTES];
     if (!text
-    ||  tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
+        || tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
         return -1;
     if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_SERVICE)
         return -1;
@@ -90,15 +90,16 @@ tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out)
 const char *
 tly_user_object_label (tly_object_kind_t kind)
 {
-    return kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE
-         : kind == TLY_OBJ_ROOT ? TLY_LABEL_ROOT
-         : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
-         : kind == TLY_OBJ_GROUP ? TLY_LABEL_GROUP : NULL;
+    return kind == TLY_OBJ_BALANCE        ? TLY_LABEL_BALANCE
+           : kind == TLY_OBJ_ROOT         ? TLY_LABEL_ROOT
+           : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
+           : kind == TLY_OBJ_GROUP        ? TLY_LABEL_GROUP
+                                          : NULL;
 }
 
 void
-tly_user_object_key (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES],
-                     uint32_t partition, uint8_t out [TLY_OBJECT_KEY_BYTES])
+tly_user_object_key (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                     uint8_t out [TLY_OBJECT_KEY_BYTES])
 {
     const char *label = tly_user_object_label (kind);
     assert (label);

@@ -6,16 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
-_Static_assert (TLY_SECRET_KEY_BYTES == crypto_sign_SECRETKEYBYTES, "libsodium's secret key");
-_Static_assert (TLY_SIGNATURE_BYTES == crypto_sign_BYTES, "libsodium's signature");
-_Static_assert (TLY_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "libsodium's public key");
+_Static_assert(TLY_SECRET_KEY_BYTES == crypto_sign_SECRETKEYBYTES, "libsodium's secret key");
+_Static_assert(TLY_SIGNATURE_BYTES == crypto_sign_BYTES, "libsodium's signature");
+_Static_assert(TLY_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "libsodium's public key");
 
 //  Domain tags, signed with their NUL: a signature for one purpose is never
 //  valid for another.
-static const char *s_domain_tags [] = {
-    "tally/envelope/v1", "tally/object/v1", "tally/subscribe/v1", "tally/checkpoint/v1"
-};
-static const char s_record_key [] = "tally/record/v1";         //  15 bytes, no NUL
+static const char *s_domain_tags [] = { "tally/envelope/v1", "tally/object/v1",
+                                        "tally/subscribe/v1", "tally/checkpoint/v1" };
+static const char s_record_key [] = "tally/record/v1";  //  15 bytes, no NUL
 
 //  Ed25519 proper (not Ed25519ph) over tag || bytes: the message is
 //  assembled in one buffer so any Ed25519 implementation can verify it.
@@ -35,8 +34,8 @@ s_tagged (tly_domain_t domain, const uint8_t *bytes, size_t size, size_t *tagged
 }
 
 void
-tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *bytes,
-                 size_t size, uint8_t signature [TLY_SIGNATURE_BYTES])
+tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
+                 const uint8_t *bytes, size_t size, uint8_t signature [TLY_SIGNATURE_BYTES])
 {
     size_t tagged_size;
     uint8_t *tagged = s_tagged (domain, bytes, size, &tagged_size);
@@ -46,9 +45,8 @@ tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTE
 }
 
 bool
-tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES],
-                   const uint8_t *bytes, size_t size, const uint8_t *signature,
-                   size_t signature_size)
+tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *bytes,
+                   size_t size, const uint8_t *signature, size_t signature_size)
 {
     if (signature_size != TLY_SIGNATURE_BYTES)
         return false;
@@ -60,15 +58,15 @@ tly_verify_domain (tly_domain_t domain, const uint8_t sign_pk [TLY_KEY_BYTES],
 }
 
 void
-tly_sign_envelope (const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *envelope, size_t size,
-                   uint8_t signature [TLY_SIGNATURE_BYTES])
+tly_sign_envelope (const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint8_t *envelope,
+                   size_t size, uint8_t signature [TLY_SIGNATURE_BYTES])
 {
     tly_sign_domain (TLY_DOMAIN_ENVELOPE, sign_sk, envelope, size, signature);
 }
 
 bool
-tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope,
-                     size_t size, const uint8_t *signature, size_t signature_size)
+tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope, size_t size,
+                     const uint8_t *signature, size_t signature_size)
 {
     return tly_verify_domain (TLY_DOMAIN_ENVELOPE, sign_pk, envelope, size, signature,
                               signature_size);

@@ -23,10 +23,16 @@ tly_utf8_valid (const char *text, size_t size)
         }
         size_t extra;
         uint32_t point;
-        if (lead >= 0xC2 && lead <= 0xDF) { extra = 1; point = lead & 0x1F; }
-        else if (lead >= 0xE0 && lead <= 0xEF) { extra = 2; point = lead & 0x0F; }
-        else if (lead >= 0xF0 && lead <= 0xF4) { extra = 3; point = lead & 0x07; }
-        else
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            extra = 1;
+            point = lead & 0x1F;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            extra = 2;
+            point = lead & 0x0F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            extra = 3;
+            point = lead & 0x07;
+        } else
             return false;
         if ((size_t) (end - at) <= extra)
             return false;
@@ -36,7 +42,7 @@ tly_utf8_valid (const char *text, size_t size)
             point = (point << 6) | (at [i] & 0x3F);
         }
         if ((extra == 2 && point < 0x800) || (extra == 3 && point < 0x10000)
-        ||  (point >= 0xD800 && point <= 0xDFFF) || point > 0x10FFFF)
+            || (point >= 0xD800 && point <= 0xDFFF) || point > 0x10FFFF)
             return false;
         at += extra + 1;
     }
@@ -101,12 +107,14 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__BAD_REQUEST, "BAD_REQUEST", "Malformed request" },
     { TALLY__ERROR_CODE__BAD_SIGNATURE, "BAD_SIGNATURE", "Signature does not verify" },
     { TALLY__ERROR_CODE__UNKNOWN_INBOX, "UNKNOWN_INBOX", "Unknown inbox" },
-    { TALLY__ERROR_CODE__STALE_TIMESTAMP, "STALE_TIMESTAMP", "Timestamp outside the accepted window" },
+    { TALLY__ERROR_CODE__STALE_TIMESTAMP, "STALE_TIMESTAMP",
+      "Timestamp outside the accepted window" },
     { TALLY__ERROR_CODE__FRAME_TOO_LARGE, "FRAME_TOO_LARGE", "Frame too large" },
     { TALLY__ERROR_CODE__BATCH_TOO_LARGE, "BATCH_TOO_LARGE", "Too many messages in one envelope" },
     { TALLY__ERROR_CODE__INVALID_AMOUNT, "INVALID_AMOUNT", "Invalid amount" },
     { TALLY__ERROR_CODE__INVALID_ITEM, "INVALID_ITEM", "Invalid itemId" },
-    { TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, "INVALID_INITIAL_BALANCE", "Invalid initialBalance" },
+    { TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, "INVALID_INITIAL_BALANCE",
+      "Invalid initialBalance" },
     { TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "INSUFFICIENT_BALANCE", "Insufficient balance" },
     { TALLY__ERROR_CODE__NO_ACCOUNT, "NO_ACCOUNT", "No account found" },
     { TALLY__ERROR_CODE__UNAVAILABLE, "UNAVAILABLE", "Service unavailable, retry later" },
@@ -115,10 +123,12 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__STALE_EPOCH, "STALE_EPOCH", "Partition epoch is stale" },
     { TALLY__ERROR_CODE__SEQUENCE_GAP, "SEQUENCE_GAP", "Partition sequence is not contiguous" },
     { TALLY__ERROR_CODE__INTERNAL, "INTERNAL", "Internal error" },
-    { TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, "DUPLICATE_MESSAGE_ID", "Message ID repeated in one envelope" },
+    { TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, "DUPLICATE_MESSAGE_ID",
+      "Message ID repeated in one envelope" },
     { TALLY__ERROR_CODE__PERMISSION_DENIED, "PERMISSION_DENIED", "Permission denied" },
     { TALLY__ERROR_CODE__NOT_FOUND, "NOT_FOUND", "No such object" },
-    { TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS, "TOO_MANY_SUBSCRIPTIONS", "Too many subscriptions" },
+    { TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS, "TOO_MANY_SUBSCRIPTIONS",
+      "Too many subscriptions" },
     { TALLY__ERROR_CODE__SLOW_CONSUMER, "SLOW_CONSUMER", "Client did not keep up; resynced" },
 };
 

@@ -75,7 +75,8 @@ s_start_child (it_cluster_t *self, it_child_t *child)
 void
 it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size)
 {
-    snprintf (out, size, "tcp://127.0.0.1:%d", n == 1 ? self->base_port : self->base_port + 10 * (n - 1));
+    snprintf (out, size, "tcp://127.0.0.1:%d",
+              n == 1 ? self->base_port : self->base_port + 10 * (n - 1));
 }
 
 bool
@@ -287,8 +288,8 @@ it_cluster_stop (it_cluster_t **self_p)
             continue;
         //  One that ended on its own is reported by its exit code.
         int code = th_process_running (child->process)
-                 ? th_process_stop (child->process, TH_DEADLINE_MS)
-                 : th_process_status (child->process);
+                       ? th_process_stop (child->process, TH_DEADLINE_MS)
+                       : th_process_status (child->process);
         if (code != 0) {
             fprintf (stderr, "it_cluster: %s did not exit cleanly (code %d)\n", child->name, code);
             clean = false;

@@ -18,19 +18,19 @@
 typedef struct {
     char name [32];
     char *argv [24];
-    th_process_t *process;          //  its log: DIR/NAME.log
-    bool killed;                    //  by it_cluster_kill, not restarted since
+    th_process_t *process;  //  its log: DIR/NAME.log
+    bool killed;            //  by it_cluster_kill, not restarted since
 } it_child_t;
 
 typedef struct {
-    char dir [256];                 //  scratch data directory (removed at stop)
+    char dir [256];  //  scratch data directory (removed at stop)
     int base_port;
     tly_account_t worker;
     char worker_id [TLY_ID_MAX];
-    char gateway [64];              //  first gateway's client endpoint
+    char gateway [64];  //  first gateway's client endpoint
     it_child_t children [IT_CHILDREN_MAX];
     int child_count;
-    char *owned [128];              //  argument strings, freed at stop
+    char *owned [128];  //  argument strings, freed at stop
     int owned_count;
 } it_cluster_t;
 

@@ -12,15 +12,15 @@
 #include "tally.h"
 #include "tly_wire.h"
 
-#define S_TIMEOUT_MS   10000
-#define S_USERS        40
-#define S_ENVELOPES    300
-#define S_COMMAND_MS   120000          //  longest one tally command may run
+#define S_TIMEOUT_MS 10000
+#define S_USERS      40
+#define S_ENVELOPES  300
+#define S_COMMAND_MS 120000  //  longest one tally command may run
 
 typedef struct {
     tly_account_t account;
     tly_sender_t *sender;
-    int64_t balance;                //  -1 until created
+    int64_t balance;  //  -1 until created
 } s_user_t;
 
 typedef struct {
@@ -66,7 +66,8 @@ s_check_resends (s_user_t *users, s_sealed_t *sealed, int count)
         tly_result_t again [8];
         size_t n = 0;
         CHECK (tly_sender_send_raw (users [sealed [e].user].sender, sealed [e].bytes,
-                                       sealed [e].size, S_TIMEOUT_MS, again, 8, &n) == 0);
+                                    sealed [e].size, S_TIMEOUT_MS, again, 8, &n)
+               == 0);
         CHECK (n == sealed [e].count);
         for (size_t m = 0; m < n; m++) {
             tly_result_t *first = &sealed [e].results [m];
@@ -98,7 +99,8 @@ main (int argc, char **argv)
     s_user_t users [S_USERS];
     for (int u = 0; u < S_USERS; u++) {
         CHECK (tly_account_generate (&users [u].account) == 0);
-        users [u].sender = tly_sender_new (cluster->gateway, cluster->worker_id, &users [u].account);
+        users [u].sender = tly_sender_new (cluster->gateway, cluster->worker_id,
+                                           &users [u].account);
         CHECK (users [u].sender);
         users [u].balance = -1;
     }
@@ -112,9 +114,9 @@ main (int argc, char **argv)
         for (size_t m = 0; m < n; m++) {
             int kind = rand () % 10;
             if (kind == 0)
-                tly_msg_create_account (&msgs [m], rand () % 120);      //  sometimes over the limit
+                tly_msg_create_account (&msgs [m], rand () % 120);  //  sometimes over the limit
             else if (kind == 1)
-                tly_msg_buy (&msgs [m], "bad", -(rand () % 5));          //  refused: not positive
+                tly_msg_buy (&msgs [m], "bad", -(rand () % 5));  //  refused: not positive
             else {
                 char item [32];
                 snprintf (item, sizeof item, "item-%d", rand () % 50);
@@ -123,11 +125,13 @@ main (int argc, char **argv)
         }
         sealed [e].user = u;
         sealed [e].count = n;
-        CHECK (tly_sender_seal (users [u].sender, msgs, n, tly_now_ms (),
-                                   &sealed [e].bytes, &sealed [e].size) == 0);
+        CHECK (tly_sender_seal (users [u].sender, msgs, n, tly_now_ms (), &sealed [e].bytes,
+                                &sealed [e].size)
+               == 0);
         size_t got = 0;
         CHECK (tly_sender_send_raw (users [u].sender, sealed [e].bytes, sealed [e].size,
-                                       S_TIMEOUT_MS, sealed [e].results, 8, &got) == 0);
+                                    S_TIMEOUT_MS, sealed [e].results, 8, &got)
+               == 0);
         CHECK (got == n);
         for (size_t m = 0; m < n; m++) {
             tly_result_t *result = &sealed [e].results [m];
@@ -141,7 +145,8 @@ main (int argc, char **argv)
                 refused++;
         }
     }
-    printf ("workload: %d envelopes, %d messages accepted, %d refused\n", S_ENVELOPES, accepted, refused);
+    printf ("workload: %d envelopes, %d messages accepted, %d refused\n", S_ENVELOPES, accepted,
+            refused);
     CHECK (accepted > 100 && refused > 50);
 
     //  The journal verifies, and replaying it matches the live actors.
@@ -149,10 +154,10 @@ main (int argc, char **argv)
     snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
     snprintf (actor_1, sizeof actor_1, "%s/balance-1/balance/balance-1", cluster->dir);
     snprintf (actor_2, sizeof actor_2, "%s/balance-2/balance/balance-2", cluster->dir);
-    char *verify [] = { "audit", "verify", "--journal", journal, "--worker", cluster->worker_id,
-                        NULL };
-    char *replay [] = { "audit", "replay", "--compare", "--journal", journal,
-                        "--actors-dir", actor_1, "--actors-dir", actor_2, NULL };
+    char *verify [] = { "audit",    "verify",           "--journal", journal,
+                        "--worker", cluster->worker_id, NULL };
+    char *replay [] = { "audit",        "replay", "--compare",    "--journal", journal,
+                        "--actors-dir", actor_1,  "--actors-dir", actor_2,     NULL };
     CHECK (s_tally (verify) == 0);
     CHECK (s_tally (replay) == 0);
 
@@ -178,7 +183,8 @@ main (int argc, char **argv)
         if (before [u] >= 0)
             CHECK (s_balance_of (&users [u]) == before [u]);
     CHECK (s_tally (replay) == 0);
-    printf ("rebuild: %d users' balances and %d envelopes' results identical after wiping every actor\n",
+    printf ("rebuild: %d users' balances and %d envelopes' results identical after wiping every "
+            "actor\n",
             S_USERS, S_ENVELOPES);
     CHECK (s_tally (verify) == 0);
 

@@ -12,28 +12,27 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_TIMEOUT_MS   10000
-#define S_EVENTS_MAX   32768
+#define S_TIMEOUT_MS 10000
+#define S_EVENTS_MAX 32768
 
 //  What one subscription saw, in order.
 typedef struct {
     pthread_mutex_t lock;
     size_t count;
-    bool *snapshot;                 //  each S_EVENTS_MAX long
+    bool *snapshot;  //  each S_EVENTS_MAX long
     uint64_t *version;
     int64_t *balance;
     Tally__ErrorCode *code;
     char user_id [TLY_ID_MAX];
     char balance_id [TLY_ID_MAX];
     uint64_t log_count;
-    size_t records;                 //  PurchaseLog records delivered
+    size_t records;  //  PurchaseLog records delivered
     bool ended;
 } s_seen_t;
 
 static void
 s_seen_init (s_seen_t *seen)
 {
-
     memset (seen, 0, sizeof *seen);
     pthread_mutex_init (&seen->lock, NULL);
     seen->snapshot = calloc (S_EVENTS_MAX, sizeof *seen->snapshot);
@@ -166,7 +165,8 @@ s_subscribe (tly_watcher_t *watcher, const char *object_id, s_seen_t *seen)
     int rc = tly_watcher_subscribe (watcher, object_id, s_on_object, seen, S_TIMEOUT_MS);
     if (rc != 0)
         fprintf (stderr, "subscribe %s failed: %s (%s)\n", object_id,
-                 tly_watcher_error (watcher)->message, tly_error_name (tly_watcher_error (watcher)->code));
+                 tly_watcher_error (watcher)->message,
+                 tly_error_name (tly_watcher_error (watcher)->code));
     CHECK (rc == 0);
 }
 
@@ -313,7 +313,8 @@ s_case_permissions (it_cluster_t *cluster)
     CHECK (record.count == 1 && record.version [0] == 1);
     s_user_t nobody;
     s_user_new (&nobody);
-    CHECK (tly_watcher_subscribe (own, nobody.balance_id, s_on_object, &record, S_TIMEOUT_MS) == -1);
+    CHECK (tly_watcher_subscribe (own, nobody.balance_id, s_on_object, &record, S_TIMEOUT_MS)
+           == -1);
     CHECK (tly_watcher_error (own)->code == TALLY__ERROR_CODE__NOT_FOUND);
 
     //  Public read: the ServiceInfo, for Bob and for an account with no balance.
@@ -340,7 +341,11 @@ s_case_permissions (it_cluster_t *cluster)
 }
 
 //  Five subscribers while 1,000 buys run concurrently.
-enum { S_WATCHERS = 5, S_BUYS = 1000, S_BUYERS = 4 };
+enum {
+    S_WATCHERS = 5,
+    S_BUYS = 1000,
+    S_BUYERS = 4
+};
 
 typedef struct {
     const char *gateway;
@@ -357,7 +362,7 @@ s_reached_final (void *arg)
     s_sub_thread_t *sub = arg;
     pthread_mutex_lock (&sub->seen.lock);
     bool reached = *sub->done && sub->seen.count > 0
-                && sub->seen.balance [sub->seen.count - 1] == sub->final;
+                   && sub->seen.balance [sub->seen.count - 1] == sub->final;
     pthread_mutex_unlock (&sub->seen.lock);
     return reached;
 }
@@ -378,7 +383,7 @@ typedef struct {
     const char *worker_id;
     s_user_t *user;
     int buys;
-    int batch;                      //  messages per envelope, <= S_BATCH_MAX
+    int batch;  //  messages per envelope, <= S_BATCH_MAX
 } s_buyer_t;
 
 #define S_BATCH_MAX 100
@@ -509,7 +514,8 @@ s_raw_read (zsock_t *dealer, int timeout_ms, Tally__PushKind *push, Tally__Error
         return false;
     zframe_t *frame = zframe_recv (dealer);
     CHECK (frame);
-    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame),
+                                                             zframe_data (frame));
     zframe_destroy (&frame);
     CHECK (reply);
     *push = reply->push;
@@ -530,7 +536,9 @@ s_raw_read (zsock_t *dealer, int timeout_ms, Tally__PushKind *push, Tally__Error
 //  again it is resynced with a fresh snapshot (SLOW_CONSUMER).
 //  Enough updates to fill the kernel's socket buffers as well as the
 //  gateway's per-client queue.
-enum { S_SLOW_BUYS = 20000 };
+enum {
+    S_SLOW_BUYS = 20000
+};
 
 static void
 s_case_slow (it_cluster_t *cluster)
@@ -634,7 +642,8 @@ int
 main (int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf (stderr, "usage: it_read_path seed|two-gateways|permissions|many|slow|gateway-restart BASE_PORT\n");
+        fprintf (stderr, "usage: it_read_path "
+                         "seed|two-gateways|permissions|many|slow|gateway-restart BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];

@@ -136,7 +136,9 @@ s_case_concurrent (it_cluster_t *cluster)
 
     char second [64];
     it_gateway_endpoint (cluster, 2, second, sizeof second);
-    enum { BUYERS = 20 };
+    enum {
+        BUYERS = 20
+    };
     s_buyer_t buyers [BUYERS];
     pthread_t threads [BUYERS];
     for (int i = 0; i < BUYERS; i++) {
@@ -154,11 +156,11 @@ s_case_concurrent (it_cluster_t *cluster)
         if (result->ok) {
             succeeded++;
             CHECK (result->balance_after >= 0 && result->balance_after < 10);
-            CHECK (!seen_after [result->balance_after]);     //  each step exactly once
+            CHECK (!seen_after [result->balance_after]);  //  each step exactly once
             seen_after [result->balance_after] = true;
-        }
-        else
-            s_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+        } else
+            s_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                            "Insufficient balance");
     }
     printf ("concurrent: %d of %d buys succeeded\n", succeeded, BUYERS);
     CHECK (succeeded == 10);
@@ -178,7 +180,7 @@ s_case_dedupe (it_cluster_t *cluster)
     tly_msg_t msgs [3];
     CHECK (tly_msg_buy (&msgs [0], "item-a", 30) == 0);
     CHECK (tly_msg_buy (&msgs [1], "item-b", 50) == 0);
-    CHECK (tly_msg_buy (&msgs [2], "item-c", 40) == 0);     //  insufficient after a and b
+    CHECK (tly_msg_buy (&msgs [2], "item-c", 40) == 0);  //  insufficient after a and b
     uint8_t *bytes;
     size_t size;
     CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms (), &bytes, &size) == 0);
@@ -270,7 +272,7 @@ s_case_rejections (it_cluster_t *cluster)
     uint8_t *bytes;
     size_t size;
     CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
-    bytes [size - 1] ^= 0x01;                       //  the signature is the last field
+    bytes [size - 1] ^= 0x01;  //  the signature is the last field
     s_expect_rejected (sender, bytes, size, TALLY__ERROR_CODE__BAD_SIGNATURE);
     free (bytes);
 
@@ -313,7 +315,10 @@ s_case_rejections (it_cluster_t *cluster)
 
 //  kill -9 of a balance actor after acknowledged buys, then restart: every
 //  acknowledged buy is still there, none applied twice.
-enum { S_USERS = 12, S_ROUNDS = 4 };
+enum {
+    S_USERS = 12,
+    S_ROUNDS = 4
+};
 
 typedef struct {
     s_user_t user;
@@ -333,11 +338,13 @@ s_crash_round (s_crash_user_t *users, int round)
         tly_msg_t msg;
         CHECK (tly_msg_buy (&msg, "item-crash", 1 + (round + u) % 3) == 0);
         int slot = cu->sealed_count++;
-        CHECK (tly_sender_seal (cu->sender, &msg, 1, tly_now_ms (),
-                                   &cu->sealed [slot], &cu->sealed_size [slot]) == 0);
+        CHECK (tly_sender_seal (cu->sender, &msg, 1, tly_now_ms (), &cu->sealed [slot],
+                                &cu->sealed_size [slot])
+               == 0);
         size_t count = 0;
         CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
-                                       S_TIMEOUT_MS, &cu->acked [slot], 1, &count) == 0);
+                                    S_TIMEOUT_MS, &cu->acked [slot], 1, &count)
+               == 0);
         CHECK (count == 1 && cu->acked [slot].ok);
         cu->spent += cu->acked [slot].amount;
         CHECK (cu->acked [slot].balance_after == 100 - cu->spent);
@@ -375,7 +382,8 @@ s_case_crash (it_cluster_t *cluster)
             tly_result_t again;
             size_t count = 0;
             CHECK (tly_sender_send_raw (cu->sender, cu->sealed [slot], cu->sealed_size [slot],
-                                           S_TIMEOUT_MS, &again, 1, &count) == 0);
+                                        S_TIMEOUT_MS, &again, 1, &count)
+                   == 0);
             CHECK (count == 1 && again.ok && streq (again.id, cu->acked [slot].id));
             CHECK (again.balance_after == cu->acked [slot].balance_after);
             free (cu->sealed [slot]);
@@ -391,7 +399,8 @@ int
 main (int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf (stderr, "usage: it_write_path seed|concurrent|dedupe|rejections|crash BASE_PORT\n");
+        fprintf (stderr,
+                 "usage: it_write_path seed|concurrent|dedupe|rejections|crash BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];

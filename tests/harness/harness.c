@@ -19,18 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_PROCESSES_MAX  64     //  processes alive at once in one test
-#define S_ENV_MAX        8      //  environment changes of one process
-#define S_POLL_MS        2      //  how often a wait looks at a child
+#define S_PROCESSES_MAX 64  //  processes alive at once in one test
+#define S_ENV_MAX       8   //  environment changes of one process
+#define S_POLL_MS       2   //  how often a wait looks at a child
 
 struct _th_process_t {
     char name [32];
-    char **argv;                        //  a copy, NULL-terminated
-    char *log_path;                     //  NULL: the test's stdout and stderr
-    char *env [S_ENV_MAX + 1];          //  NULL-terminated changes
+    char **argv;                //  a copy, NULL-terminated
+    char *log_path;             //  NULL: the test's stdout and stderr
+    char *env [S_ENV_MAX + 1];  //  NULL-terminated changes
     size_t env_count;
-    pid_t pid;                          //  0 when not running
-    int status;                         //  exit code of the last run, -1 before
+    pid_t pid;   //  0 when not running
+    int status;  //  exit code of the last run, -1 before
 };
 
 bool th_verbose = false;
@@ -130,8 +130,7 @@ s_spawn (char *const argv [], char *const env [], int out_fd, int err_fd)
         if (equals) {
             *equals = 0;
             setenv (env [at], equals + 1, 1);
-        }
-        else
+        } else
             unsetenv (env [at]);
     }
     execv (argv [0], argv);
@@ -306,8 +305,8 @@ th_process_stop (th_process_t *self, int timeout_ms)
     th_process_signal (self, SIGTERM);
     int code = th_process_wait (self, timeout_ms);
     if (code == -1) {
-        fprintf (stderr, "harness: %s still runs %d ms after SIGTERM, killing it\n",
-                 self->name, timeout_ms);
+        fprintf (stderr, "harness: %s still runs %d ms after SIGTERM, killing it\n", self->name,
+                 timeout_ms);
         th_process_signal (self, SIGKILL);
         code = th_process_wait (self, TH_DEADLINE_MS);
         CHECK (code != -1);
@@ -360,17 +359,16 @@ s_read_all (int fd, char **text, size_t *size, size_t *capacity, int64_t deadlin
 }
 
 int
-th_run (char *const argv [], const char *const env [], th_output_t output,
-        char **captured, int timeout_ms)
+th_run (char *const argv [], const char *const env [], th_output_t output, char **captured,
+        int timeout_ms)
 {
     CHECK (argv && argv [0] && timeout_ms > 0);
     bool capture = output == TH_OUTPUT_CAPTURE || output == TH_OUTPUT_CAPTURE_STDOUT
-                || output == TH_OUTPUT_CAPTURE_STDERR;
+                   || output == TH_OUTPUT_CAPTURE_STDERR;
     int fds [2] = { -1, -1 };
     if (capture)
         CHECK (pipe2 (fds, O_CLOEXEC) == 0);
-    else
-    if (output == TH_OUTPUT_DISCARD) {
+    else if (output == TH_OUTPUT_DISCARD) {
         fds [1] = open ("/dev/null", O_WRONLY | O_CLOEXEC);
         CHECK (fds [1] >= 0);
     }
@@ -407,8 +405,7 @@ th_run (char *const argv [], const char *const env [], th_output_t output,
         }
         text [size] = 0;
         *captured = text;
-    }
-    else
+    } else
         free (text);
     return s_exit_code (status);
 }
@@ -487,10 +484,9 @@ s_probe_port (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     CHECK (fd >= 0);
-    struct sockaddr_in address = {
-        .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-        .sin_addr.s_addr = htonl (INADDR_LOOPBACK)
-    };
+    struct sockaddr_in address = { .sin_family = AF_INET,
+                                   .sin_port = htons ((uint16_t) port),
+                                   .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
     int got = 0;
     if (bind (fd, (struct sockaddr *) &address, sizeof address) == 0) {
         socklen_t length = sizeof address;

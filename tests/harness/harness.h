@@ -33,26 +33,30 @@
 
 //  How long a test waits, by default, for a process to stop or a command to
 //  end before it fails: generous, as sanitizer builds are slow.
-#define TH_DEADLINE_MS  30000
+#define TH_DEADLINE_MS 30000
 
 //  ------------------------------------------------------------------ checks
 
 //  Fails the test unless condition holds: prints file:line and the condition,
 //  kills the harness's processes, aborts. Stays on in every build type.
-#define CHECK(condition) \
-    do { if (!(condition)) th_fail (__FILE__, __LINE__, "check failed: %s", #condition); } while (0)
+#define CHECK(condition)                                                  \
+    do {                                                                  \
+        if (!(condition))                                                 \
+            th_fail (__FILE__, __LINE__, "check failed: %s", #condition); \
+    } while (0)
 
 //  Evaluates condition until it holds, running step between tries (a
 //  statement: a message pump, th_sleep_ms (10), ...); fails the test naming
 //  the condition when timeout_ms pass first.
-#define TH_WAIT_UNTIL(condition, timeout_ms, step) do {                         \
-    int64_t th_deadline_ = th_now_ms () + (timeout_ms);                         \
-    while (!(condition)) {                                                      \
-        if (th_now_ms () >= th_deadline_)                                       \
-            th_fail (__FILE__, __LINE__, "timed out waiting for %s", #condition); \
-        step;                                                                   \
-    }                                                                           \
-} while (0)
+#define TH_WAIT_UNTIL(condition, timeout_ms, step)                                    \
+    do {                                                                              \
+        int64_t th_deadline_ = th_now_ms () + (timeout_ms);                           \
+        while (!(condition)) {                                                        \
+            if (th_now_ms () >= th_deadline_)                                         \
+                th_fail (__FILE__, __LINE__, "timed out waiting for %s", #condition); \
+            step;                                                                     \
+        }                                                                             \
+    } while (0)
 
 //  Prints "file:line: " and the message, kills (SIGKILL) every process the
 //  harness started that is still running, and aborts.
@@ -91,37 +95,37 @@ void th_process_set_env (th_process_t *self, const char *entry);
 void th_process_start (th_process_t *self);
 
 const char *th_process_name (th_process_t *self);
-pid_t th_process_pid (th_process_t *self);           //  0 when not running
+pid_t th_process_pid (th_process_t *self);  //  0 when not running
 
 //  True while it runs; an ended process is reaped (see th_process_status).
 bool th_process_running (th_process_t *self);
 
 //  The exit code of the last run (128 + the signal when killed by one).
-int  th_process_status (th_process_t *self);
+int th_process_status (th_process_t *self);
 
 //  Sends sig; the process must be running.
 void th_process_signal (th_process_t *self, int sig);
 
 //  Waits up to timeout_ms for the process to end: its exit code (128 + the
 //  signal when killed by one), or -1 if it still runs.
-int  th_process_wait (th_process_t *self, int timeout_ms);
+int th_process_wait (th_process_t *self, int timeout_ms);
 
 //  SIGTERM, then waits up to timeout_ms, then SIGKILL: the exit code as for
 //  th_process_wait (137 when it had to be killed).
-int  th_process_stop (th_process_t *self, int timeout_ms);
+int th_process_stop (th_process_t *self, int timeout_ms);
 
 //  Sends sig and waits (TH_DEADLINE_MS) until the process has ended.
-int  th_process_kill (th_process_t *self, int sig);
+int th_process_kill (th_process_t *self, int sig);
 
 //  ------------------------------------------------------------------ commands
 
 //  Where a command's output goes.
 typedef enum {
-    TH_OUTPUT_INHERIT,          //  the test's stdout and stderr
-    TH_OUTPUT_DISCARD,          //  nowhere
-    TH_OUTPUT_CAPTURE,          //  stdout and stderr into *captured
-    TH_OUTPUT_CAPTURE_STDOUT,   //  stdout into *captured, stderr the test's
-    TH_OUTPUT_CAPTURE_STDERR    //  stderr into *captured, stdout the test's
+    TH_OUTPUT_INHERIT,         //  the test's stdout and stderr
+    TH_OUTPUT_DISCARD,         //  nowhere
+    TH_OUTPUT_CAPTURE,         //  stdout and stderr into *captured
+    TH_OUTPUT_CAPTURE_STDOUT,  //  stdout into *captured, stderr the test's
+    TH_OUTPUT_CAPTURE_STDERR   //  stderr into *captured, stdout the test's
 } th_output_t;
 
 //  Runs argv to completion and returns its exit code (128 + the signal when
@@ -129,8 +133,8 @@ typedef enum {
 //  environment as th_process_set_env does. When captured is not NULL it gets
 //  the captured output, NUL-terminated (the caller frees it). Fails the
 //  test when the command runs longer than timeout_ms.
-int th_run (char *const argv [], const char *const env [], th_output_t output,
-            char **captured, int timeout_ms);
+int th_run (char *const argv [], const char *const env [], th_output_t output, char **captured,
+            int timeout_ms);
 
 //  ------------------------------------------------------------------ files and ports
 
@@ -156,7 +160,7 @@ int th_free_port_between (int first, int last);
 
 //  One class's self-test, as a unit area's runner lists it.
 typedef struct {
-    const char *name;                   //  the class, e.g. "tly_store"
+    const char *name;  //  the class, e.g. "tly_store"
     void (*test) (bool verbose);
 } th_unit_t;
 

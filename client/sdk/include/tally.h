@@ -47,11 +47,11 @@
 
 //  The SDK carries item IDs up to twice the server's limit, so that callers
 //  can exercise the server's own check (INVALID_ITEM) at its edge.
-#define TLY_MSG_ITEM_CAP         (2 * TLY_ITEM_ID_MAX)
-#define TLY_ERROR_TEXT_MAX       256
+#define TLY_MSG_ITEM_CAP      (2 * TLY_ITEM_ID_MAX)
+#define TLY_ERROR_TEXT_MAX    256
 //  Attempts a send makes within its timeout (each resends the same bytes).
-#define TLY_SEND_ATTEMPTS        3
-#define TLY_SEND_ATTEMPTS_MAX    16
+#define TLY_SEND_ATTEMPTS     3
+#define TLY_SEND_ATTEMPTS_MAX 16
 
 typedef struct _tly_sender_t tly_sender_t;
 
@@ -64,15 +64,15 @@ typedef enum {
 typedef struct {
     uint8_t id [TLY_MESSAGE_ID_BYTES];
     tly_msg_kind_t kind;
-    int64_t initial_balance;                //  TLY_MSG_CREATE_ACCOUNT
-    char item_id [TLY_MSG_ITEM_CAP + 1];    //  TLY_MSG_BUY
-    int64_t amount;                         //  TLY_MSG_BUY
+    int64_t initial_balance;              //  TLY_MSG_CREATE_ACCOUNT
+    char item_id [TLY_MSG_ITEM_CAP + 1];  //  TLY_MSG_BUY
+    int64_t amount;                       //  TLY_MSG_BUY
 } tly_msg_t;
 
 typedef enum {
     TLY_RESULT_ERROR = 0,
-    TLY_RESULT_BALANCE = 1,                 //  answer to createAccount: a UserBalance
-    TLY_RESULT_PURCHASE = 2                 //  answer to buy: a PurchaseRecord
+    TLY_RESULT_BALANCE = 1,  //  answer to createAccount: a UserBalance
+    TLY_RESULT_PURCHASE = 2  //  answer to buy: a PurchaseRecord
 } tly_result_kind_t;
 
 //  The outcome of one message. When ok, kind says which fields are set;
@@ -83,14 +83,14 @@ typedef struct {
     tly_result_kind_t kind;
     Tally__ErrorCode code;
     char message [TLY_ERROR_TEXT_MAX];
-    char id [TLY_ID_MAX];                   //  object ID of the balance or purchase
+    char id [TLY_ID_MAX];  //  object ID of the balance or purchase
     char user_id [TLY_ID_MAX];
-    int64_t balance;                        //  TLY_RESULT_BALANCE
-    int64_t last_updated;                   //  TLY_RESULT_BALANCE, Unix ms
-    char item_id [TLY_MSG_ITEM_CAP + 1];    //  TLY_RESULT_PURCHASE
-    int64_t amount;                         //  TLY_RESULT_PURCHASE
-    int64_t timestamp;                      //  TLY_RESULT_PURCHASE, Unix ms
-    int64_t balance_after;                  //  TLY_RESULT_PURCHASE
+    int64_t balance;                      //  TLY_RESULT_BALANCE
+    int64_t last_updated;                 //  TLY_RESULT_BALANCE, Unix ms
+    char item_id [TLY_MSG_ITEM_CAP + 1];  //  TLY_RESULT_PURCHASE
+    int64_t amount;                       //  TLY_RESULT_PURCHASE
+    int64_t timestamp;                    //  TLY_RESULT_PURCHASE, Unix ms
+    int64_t balance_after;                //  TLY_RESULT_PURCHASE
 } tly_result_t;
 
 //  Why a whole request failed. remote is true when the gateway answered with
@@ -105,7 +105,7 @@ typedef struct {
 
 //  The router's view of the cluster, as the gateway reports it.
 typedef struct {
-    bool ready;                             //  every partition has a live owner
+    bool ready;  //  every partition has a live owner
     uint32_t partition_count;
     uint32_t partitions_owned;
     uint32_t actors;
@@ -115,8 +115,8 @@ typedef struct {
 //  Fill msg with a fresh random message ID. Return 0, or -1 when item does
 //  not fit TLY_MSG_ITEM_CAP bytes. Values are not validated here: the
 //  cluster is the authority and answers INVALID_AMOUNT and the like.
-int  tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance);
-int  tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
+int tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance);
+int tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
 
 //  Creates a sender connected to gateway_endpoint. worker_id is the inbox
 //  ("co_z..."), account the signing identity (copied). Both may be NULL for
@@ -133,24 +133,23 @@ void tly_sender_set_attempts (tly_sender_t *self, int attempts);
 //  timeout_ms. Returns 0 when the gateway answered with one result per
 //  message (each result says ok or why not), -1 otherwise (see
 //  tly_sender_error). n must be 1..TLY_BATCH_MAX.
-int  tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeout_ms,
-                      tly_result_t *results);
-int  tly_sender_send_one (tly_sender_t *self, const tly_msg_t *msg, int timeout_ms,
-                          tly_result_t *result);
+int tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeout_ms,
+                     tly_result_t *results);
+int tly_sender_send_one (tly_sender_t *self, const tly_msg_t *msg, int timeout_ms,
+                         tly_result_t *result);
 
 //  Lower level, for tests and tools. Seal returns a serialized SignedEnvelope
 //  for msgs [0..n) stamped timestamp_ms (tly_now_ms () for now), freshly
 //  allocated in *bytes_p (caller frees). No limit is enforced on n, so the
 //  gateway's own checks can be exercised. Returns 0 or -1.
-int  tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
-                      uint8_t **bytes_p, size_t *size_p);
+int tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
+                     uint8_t **bytes_p, size_t *size_p);
 //  Sends signed_envelope bytes verbatim as ClientRequest.send (they need not
 //  decode: the gateway then answers BAD_REQUEST to request_id 0, which the
 //  sender takes as its answer) and waits like tly_sender_send. On 0, *count
 //  results were stored (the count the gateway sent, at most results_max).
-int  tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, size_t size,
-                          int timeout_ms, tly_result_t *results, size_t results_max,
-                          size_t *count);
+int tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, size_t size,
+                         int timeout_ms, tly_result_t *results, size_t results_max, size_t *count);
 
 //  Pipelined sending, for event loops that drive many senders from one
 //  thread. tly_sender_post signs one envelope for msgs [0..n) and queues it
@@ -161,22 +160,21 @@ int  tly_sender_send_raw (tly_sender_t *self, const uint8_t *signed_envelope, si
 //  again, whose message IDs make the cluster apply each at most once and
 //  answer a repeat with the first result.
 typedef enum {
-    TLY_COLLECT_ANSWER = 0,             //  an answer: its *request_id and *count results
-                                        //  (at most results_max)
-    TLY_COLLECT_NONE = 1,               //  no answer is waiting
-    TLY_COLLECT_ERROR = -1              //  the answer refused the whole envelope
-                                        //  (*request_id set; see tly_sender_error), or
-                                        //  could not be read (*request_id 0)
+    TLY_COLLECT_ANSWER = 0,  //  an answer: its *request_id and *count results
+                             //  (at most results_max)
+    TLY_COLLECT_NONE = 1,    //  no answer is waiting
+    TLY_COLLECT_ERROR = -1   //  the answer refused the whole envelope
+                             //  (*request_id set; see tly_sender_error), or
+                             //  could not be read (*request_id 0)
 } tly_collect_t;
 
-int   tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n,
-                       uint64_t *request_id);
-tly_collect_t tly_sender_collect (tly_sender_t *self, uint64_t *request_id,
-                                  tly_result_t *results, size_t results_max, size_t *count);
+int tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *request_id);
+tly_collect_t tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *results,
+                                  size_t results_max, size_t *count);
 void *tly_sender_socket (tly_sender_t *self);
 
 //  Asks the gateway for SystemStatus. Returns 0 or -1.
-int  tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status);
+int tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status);
 
 //  The error of the last call that returned -1.
 const tly_error_t *tly_sender_error (tly_sender_t *self);
@@ -185,12 +183,12 @@ const tly_error_t *tly_sender_error (tly_sender_t *self);
 //  Subscriptions: a snapshot, then every later version, verified and in order.
 
 //  Per watcher: the gateway's default limit per client.
-#define TLY_WATCH_SUBSCRIPTIONS_MAX  TLY_SUBSCRIPTIONS_DEFAULT
-#define TLY_WATCH_PING_MS            5000    //  ping interval while subscribed (protocol: <= 10 s)
-#define TLY_WATCH_PING_TIMEOUT_MS    3000    //  an unanswered ping means: subscribe again
-#define TLY_WATCH_PING_MS_MAX        10000
-#define TLY_OBJECT_RECORDS_MAX       1024    //  records one PurchaseLog version may carry
-#define TLY_GROUP_MEMBERS_MAX        1024    //  members of one object's group
+#define TLY_WATCH_SUBSCRIPTIONS_MAX TLY_SUBSCRIPTIONS_DEFAULT
+#define TLY_WATCH_PING_MS           5000  //  ping interval while subscribed (protocol: <= 10 s)
+#define TLY_WATCH_PING_TIMEOUT_MS   3000  //  an unanswered ping means: subscribe again
+#define TLY_WATCH_PING_MS_MAX       10000
+#define TLY_OBJECT_RECORDS_MAX      1024  //  records one PurchaseLog version may carry
+#define TLY_GROUP_MEMBERS_MAX       1024  //  members of one object's group
 
 typedef struct _tly_watcher_t tly_watcher_t;
 
@@ -200,7 +198,7 @@ typedef struct {
     char user_id [TLY_ID_MAX];
     char item_id [TLY_MSG_ITEM_CAP + 1];
     int64_t amount;
-    int64_t timestamp;                      //  Unix ms
+    int64_t timestamp;  //  Unix ms
     int64_t balance_after;
 } tly_purchase_t;
 
@@ -208,7 +206,7 @@ typedef struct {
     char id [TLY_ID_MAX];
     char user_id [TLY_ID_MAX];
     int64_t balance;
-    int64_t last_updated;                   //  Unix ms
+    int64_t last_updated;  //  Unix ms
 } tly_balance_t;
 
 typedef struct {
@@ -237,8 +235,8 @@ typedef struct {
 } tly_service_info_t;
 
 typedef struct {
-    bool everyone;                          //  the member is everyone (public access)
-    uint8_t account [TLY_KEY_BYTES];        //  when not everyone
+    bool everyone;                    //  the member is everyone (public access)
+    uint8_t account [TLY_KEY_BYTES];  //  when not everyone
     Tally__Role role;
 } tly_member_t;
 
@@ -260,18 +258,18 @@ typedef struct {
     tly_object_kind_t kind;
     char id [TLY_ID_MAX];
     uint64_t version;
-    int64_t updated_ms;                     //  Unix ms
-    bool snapshot;                          //  a whole state (first, or after a resync):
-                                            //  replaces the copy; else an update
+    int64_t updated_ms;  //  Unix ms
+    bool snapshot;       //  a whole state (first, or after a resync):
+                         //  replaces the copy; else an update
     bool ended;
-    Tally__ErrorCode code;                  //  OK; SLOW_CONSUMER on a resync snapshot;
-                                            //  why, when ended
+    Tally__ErrorCode code;  //  OK; SLOW_CONSUMER on a resync snapshot;
+                            //  why, when ended
     char message [TLY_ERROR_TEXT_MAX];
-    tly_balance_t balance;                  //  TLY_OBJ_BALANCE
-    tly_purchase_t purchase;                //  TLY_OBJ_PURCHASE
-    tly_root_t root;                        //  TLY_OBJ_ROOT
-    tly_purchase_log_t purchases;           //  TLY_OBJ_PURCHASE_LOG
-    tly_service_info_t service;             //  TLY_OBJ_SERVICE
+    tly_balance_t balance;         //  TLY_OBJ_BALANCE
+    tly_purchase_t purchase;       //  TLY_OBJ_PURCHASE
+    tly_root_t root;               //  TLY_OBJ_ROOT
+    tly_purchase_log_t purchases;  //  TLY_OBJ_PURCHASE_LOG
+    tly_service_info_t service;    //  TLY_OBJ_SERVICE
     tly_group_t group;
 } tly_object_t;
 
@@ -280,10 +278,10 @@ typedef void (tly_object_fn) (const tly_object_t *object, void *arg);
 
 //  What a watcher refused or repaired, since it was created.
 typedef struct {
-    uint64_t rejected;                      //  bad signature or malformed: dropped
-    uint64_t duplicates;                    //  versions already delivered: dropped
-    uint64_t gaps;                          //  a version missing: that object resubscribed
-    uint64_t resubscribes;                  //  rounds of subscribing everything again
+    uint64_t rejected;      //  bad signature or malformed: dropped
+    uint64_t duplicates;    //  versions already delivered: dropped
+    uint64_t gaps;          //  a version missing: that object resubscribed
+    uint64_t resubscribes;  //  rounds of subscribing everything again
 } tly_watcher_stats_t;
 
 //  The IDs of an account's own objects, in a cluster of partition_count
@@ -313,12 +311,12 @@ void tly_watcher_set_ping (tly_watcher_t *self, int interval_ms, int timeout_ms)
 //  (PERMISSION_DENIED, NOT_FOUND, ...), on no answer (TIMEOUT, not remote), a
 //  bad signature (BAD_SIGNATURE, not remote), or an object ID that is not
 //  one, or already followed (BAD_REQUEST, not remote).
-int  tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn *fn,
-                            void *arg, int timeout_ms);
+int tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn *fn, void *arg,
+                           int timeout_ms);
 //  Stops following object_id at once and tells the gateway, waiting at most
 //  timeout_ms for its answer. Returns 0, or -1 when it could not be sent
 //  (UNAVAILABLE: not connected) or no answer came (TIMEOUT).
-int  tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout_ms);
+int tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout_ms);
 
 //  Receives and checks pushes for at most timeout_ms (-1: no limit), and
 //  returns as soon as a callback was made: the number made, 0 when none in
@@ -327,7 +325,7 @@ int  tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int ti
 //  fresh snapshot), after a version gap, and after a transient refusal
 //  (UNAVAILABLE, TIMEOUT). A push whose signature does not verify is
 //  dropped and counted, never passed to fn.
-int  tly_watcher_dispatch (tly_watcher_t *self, int timeout_ms);
+int tly_watcher_dispatch (tly_watcher_t *self, int timeout_ms);
 
 size_t tly_watcher_subscriptions (tly_watcher_t *self);
 void tly_watcher_stats (tly_watcher_t *self, tly_watcher_stats_t *stats);

@@ -11,7 +11,7 @@
 #include "tly_sign.h"
 
 //  A varint needs at most 10 bytes; two tags and two varints frame the payload.
-#define S_WRAP_OVERHEAD  (1 + 10 + 1 + 10)
+#define S_WRAP_OVERHEAD (1 + 10 + 1 + 10)
 
 static void
 s_fresh_id (tly_msg_t *msg)
@@ -48,8 +48,8 @@ tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount)
 
 int
 tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
-                const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
-                uint8_t **bytes_p, size_t *size_p)
+                const tly_msg_t *msgs, size_t n, int64_t timestamp_ms, uint8_t **bytes_p,
+                size_t *size_p)
 {
     assert (account && inbox && bytes_p && size_p);
     assert (msgs || n == 0);
@@ -70,16 +70,13 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
             creates [i].initial_balance = msgs [i].initial_balance;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
             body->create_account = &creates [i];
-        }
-        else
-        if (msgs [i].kind == TLY_MSG_BUY) {
+        } else if (msgs [i].kind == TLY_MSG_BUY) {
             tally__buy__init (&buys [i]);
             buys [i].item_id = (char *) msgs [i].item_id;
             buys [i].amount = msgs [i].amount;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
             body->buy = &buys [i];
-        }
-        else
+        } else
             rc = -1;
         list [i] = body;
     }
@@ -140,9 +137,9 @@ tly_codec_wrap_send (uint64_t request_id, const uint8_t *signed_envelope, size_t
     uint8_t *out = malloc (size + S_WRAP_OVERHEAD);
     assert (out);
     size_t used = 0;
-    out [used++] = (1 << 3) | 0;                //  field 1 request_id, varint
+    out [used++] = (1 << 3) | 0;  //  field 1 request_id, varint
     used += s_put_varint (out + used, request_id);
-    out [used++] = (2 << 3) | 2;                //  field 2 send, length-delimited
+    out [used++] = (2 << 3) | 2;  //  field 2 send, length-delimited
     used += s_put_varint (out + used, size);
     if (size)
         memcpy (out + used, signed_envelope, size);
@@ -195,8 +192,8 @@ tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error)
     assert (wire && error);
     error->code = wire->code;
     error->remote = true;
-    const char *text = wire->message && *wire->message
-                     ? wire->message : tly_error_default_message (wire->code);
+    const char *text = wire->message && *wire->message ? wire->message
+                                                       : tly_error_default_message (wire->code);
     snprintf (error->message, sizeof error->message, "%s", text);
 }
 
@@ -225,13 +222,11 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->balance = balance->balance;
         result->last_updated = balance->last_updated;
         if (!tly_codec_copy (result->id, sizeof result->id, balance->id)
-        ||  !tly_codec_copy (result->user_id, sizeof result->user_id, balance->user_id)) {
+            || !tly_codec_copy (result->user_id, sizeof result->user_id, balance->user_id)) {
             s_malformed (error, "balance ID too long");
             return -1;
         }
-    }
-    else
-    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
         const Tally__PurchaseRecord *purchase = wire->purchase;
         result->ok = true;
         result->kind = TLY_RESULT_PURCHASE;
@@ -240,22 +235,19 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->timestamp = purchase->timestamp;
         result->balance_after = purchase->balance_after;
         if (!tly_codec_copy (result->id, sizeof result->id, purchase->id)
-        ||  !tly_codec_copy (result->user_id, sizeof result->user_id, purchase->user_id)
-        ||  !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
+            || !tly_codec_copy (result->user_id, sizeof result->user_id, purchase->user_id)
+            || !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
             s_malformed (error, "purchase field too long");
             return -1;
         }
-    }
-    else
-    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         tly_error_t reason;
         tly_codec_remote_error (wire->error, &reason);
         result->ok = false;
         result->kind = TLY_RESULT_ERROR;
         result->code = reason.code;
         memcpy (result->message, reason.message, sizeof result->message);
-    }
-    else {
+    } else {
         s_malformed (error, "result without an outcome");
         return -1;
     }
@@ -263,8 +255,8 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
 }
 
 int
-tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
-                   size_t results_max, size_t *count, tly_error_t *error)
+tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results, size_t results_max,
+                   size_t *count, tly_error_t *error)
 {
     assert (reply && count && error);
     assert (results || results_max == 0);

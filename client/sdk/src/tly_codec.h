@@ -9,9 +9,9 @@
 //  Serializes Envelope {sender, inbox, timestamp_ms, msgs} and signs it.
 //  Returns 0 with a freshly allocated SignedEnvelope in *bytes_p, or -1 when
 //  a message is malformed (unknown kind).
-int  tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
-                     const tly_msg_t *msgs, size_t n, int64_t timestamp_ms,
-                     uint8_t **bytes_p, size_t *size_p);
+int tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
+                    const tly_msg_t *msgs, size_t n, int64_t timestamp_ms, uint8_t **bytes_p,
+                    size_t *size_p);
 
 //  Encodes ClientRequest {request_id, send = signed_envelope} around the
 //  given bytes without decoding them (an embedded message is a
@@ -28,8 +28,8 @@ uint8_t *tly_codec_subscribe (const tly_account_t *account, uint64_t request_id,
 //  Converts reply->results into results [0..*count). Returns 0, or -1 with
 //  error filled when the reply carries more than results_max results or a
 //  field does not fit.
-int  tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results,
-                        size_t results_max, size_t *count, tly_error_t *error);
+int tly_codec_results (const Tally__ClientReply *reply, tly_result_t *results, size_t results_max,
+                       size_t *count, tly_error_t *error);
 
 //  Fills error from a wire Error (remote), using the default text when the
 //  gateway sent none.

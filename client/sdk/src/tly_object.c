@@ -50,7 +50,7 @@ tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind)
     uint32_t partition;
     uint8_t tail [TLY_OBJECT_TAIL_BYTES];
     if (strlen (text) >= TLY_ID_MAX
-    ||  tly_object_id_parse (text, &parsed_kind, &partition, tail) == -1)
+        || tly_object_id_parse (text, &parsed_kind, &partition, tail) == -1)
         return -1;
     tly_object_id (parsed_kind, partition, tail, out);
     if (kind)
@@ -75,8 +75,8 @@ tly_object_clear (tly_object_t *object)
     memset (object, 0, sizeof *object);
 }
 
-static int
-s_malformed (tly_error_t *error, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int s_malformed (tly_error_t *error, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static int
 s_malformed (tly_error_t *error, const char *fmt, ...)
@@ -96,8 +96,8 @@ static int
 s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_error_t *error)
 {
     if (!tly_codec_copy (purchase->id, sizeof purchase->id, wire->id)
-    ||  !tly_codec_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
-    ||  !tly_codec_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
+        || !tly_codec_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
+        || !tly_codec_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
         return s_malformed (error, "purchase record field too long");
     purchase->amount = wire->amount;
     purchase->timestamp = wire->timestamp;
@@ -109,7 +109,7 @@ static int
 s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_error_t *error)
 {
     if (!tly_codec_copy (log->id, sizeof log->id, wire->id)
-    ||  !tly_codec_copy (log->user_id, sizeof log->user_id, wire->user_id))
+        || !tly_codec_copy (log->user_id, sizeof log->user_id, wire->user_id))
         return s_malformed (error, "purchase log ID too long");
     if (wire->n_records > TLY_OBJECT_RECORDS_MAX)
         return s_malformed (error, "%zu purchase records (limit %d)", wire->n_records,
@@ -136,13 +136,11 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     const struct {
         Tally__ObjectValue__KindCase wire;
         tly_object_kind_t kind;
-    } kinds [] = {
-        { TALLY__OBJECT_VALUE__KIND_BALANCE, TLY_OBJ_BALANCE },
-        { TALLY__OBJECT_VALUE__KIND_PURCHASE, TLY_OBJ_PURCHASE },
-        { TALLY__OBJECT_VALUE__KIND_ROOT, TLY_OBJ_ROOT },
-        { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
-        { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE }
-    };
+    } kinds [] = { { TALLY__OBJECT_VALUE__KIND_BALANCE, TLY_OBJ_BALANCE },
+                   { TALLY__OBJECT_VALUE__KIND_PURCHASE, TLY_OBJ_PURCHASE },
+                   { TALLY__OBJECT_VALUE__KIND_ROOT, TLY_OBJ_ROOT },
+                   { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
+                   { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE } };
     bool matches = false;
     for (size_t i = 0; value && i < sizeof kinds / sizeof kinds [0]; i++)
         if (kinds [i].wire == value->kind_case && kinds [i].kind == object->kind)
@@ -153,7 +151,7 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     if (object->kind == TLY_OBJ_BALANCE) {
         tly_balance_t *balance = &object->balance;
         if (!tly_codec_copy (balance->id, sizeof balance->id, value->balance->id)
-        ||  !tly_codec_copy (balance->user_id, sizeof balance->user_id, value->balance->user_id))
+            || !tly_codec_copy (balance->user_id, sizeof balance->user_id, value->balance->user_id))
             return s_malformed (error, "balance ID too long");
         balance->balance = value->balance->balance;
         balance->last_updated = value->balance->last_updated;
@@ -164,9 +162,10 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     if (object->kind == TLY_OBJ_ROOT) {
         tly_root_t *root = &object->root;
         if (!tly_codec_copy (root->id, sizeof root->id, value->root->id)
-        ||  !tly_codec_copy (root->user_id, sizeof root->user_id, value->root->user_id)
-        ||  !tly_codec_copy (root->balance_id, sizeof root->balance_id, value->root->balance_id)
-        ||  !tly_codec_copy (root->purchases_id, sizeof root->purchases_id, value->root->purchases_id))
+            || !tly_codec_copy (root->user_id, sizeof root->user_id, value->root->user_id)
+            || !tly_codec_copy (root->balance_id, sizeof root->balance_id, value->root->balance_id)
+            || !tly_codec_copy (root->purchases_id, sizeof root->purchases_id,
+                                value->root->purchases_id))
             return s_malformed (error, "root ID too long");
         return 0;
     }
@@ -175,7 +174,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     assert (object->kind == TLY_OBJ_SERVICE);
     tly_service_info_t *service = &object->service;
     if (!tly_codec_copy (service->id, sizeof service->id, value->service->id)
-    ||  !tly_codec_copy (service->worker_id, sizeof service->worker_id, value->service->worker_id))
+        || !tly_codec_copy (service->worker_id, sizeof service->worker_id,
+                            value->service->worker_id))
         return s_malformed (error, "service ID too long");
     service->max_initial_balance = value->service->max_initial_balance;
     service->max_amount = value->service->max_amount;

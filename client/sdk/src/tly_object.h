@@ -8,9 +8,9 @@
 
 //  Where a version stands against the last one delivered.
 typedef enum {
-    TLY_ORDER_NEXT = 0,                 //  last + 1: deliver it
-    TLY_ORDER_OLD = 1,                  //  delivered already: drop it
-    TLY_ORDER_GAP = 2                   //  a version is missing: resync
+    TLY_ORDER_NEXT = 0,  //  last + 1: deliver it
+    TLY_ORDER_OLD = 1,   //  delivered already: drop it
+    TLY_ORDER_GAP = 2    //  a version is missing: resync
 } tly_order_t;
 
 //  Verifies the worker's signature over signed_object->state (domain
@@ -19,15 +19,15 @@ typedef enum {
 //  at least 1, the value's kind is the ID's kind, every field fits. Returns
 //  0, or -1 with object cleared and error set (BAD_SIGNATURE, or INTERNAL for
 //  a malformed object; never remote). Free with tly_object_clear.
-int  tly_object_decode (const Tally__SignedObject *signed_object,
-                        const uint8_t worker [TLY_KEY_BYTES], const char *expected_id,
-                        tly_object_t *object, tly_error_t *error);
+int tly_object_decode (const Tally__SignedObject *signed_object,
+                       const uint8_t worker [TLY_KEY_BYTES], const char *expected_id,
+                       tly_object_t *object, tly_error_t *error);
 //  Frees what decode allocated and zeroes object. Safe on a zeroed object.
 void tly_object_clear (tly_object_t *object);
 
 //  The canonical spelling of an object ID (as the cluster writes it) into
 //  out (TLY_ID_MAX bytes). Returns 0, or -1 when text is not an object ID.
-int  tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind);
+int tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind);
 
 tly_order_t tly_object_order (uint64_t last, uint64_t version);
 

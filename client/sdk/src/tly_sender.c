@@ -14,14 +14,14 @@
 #include "tly_wire.h"
 
 struct _tly_sender_t {
-    zsock_t *dealer;                    //  to the gateway's ROUTER
+    zsock_t *dealer;  //  to the gateway's ROUTER
     zpoller_t *poller;
     char *endpoint;
     bool has_inbox;
-    uint8_t inbox [TLY_KEY_BYTES];      //  worker public key
+    uint8_t inbox [TLY_KEY_BYTES];  //  worker public key
     bool has_account;
     tly_account_t account;
-    uint64_t next_request_id;           //  starts random, so restarts do not reuse IDs
+    uint64_t next_request_id;  //  starts random, so restarts do not reuse IDs
     int attempts;
     tly_error_t error;
 };
@@ -38,8 +38,8 @@ tly_sender_new (const char *gateway_endpoint, const char *worker_id, const tly_a
     assert (self);
     if (worker_id) {
         if (tly_account_id_parse (worker_id, self->inbox) == -1) {
-            tly_log (TLY_ERROR, "sender.new", "reason=\"malformed worker ID, expected co_z...\" worker=%s",
-                     worker_id);
+            tly_log (TLY_ERROR, "sender.new",
+                     "reason=\"malformed worker ID, expected co_z...\" worker=%s", worker_id);
             free (self);
             return NULL;
         }
@@ -126,9 +126,9 @@ s_wait_reply (tly_sender_t *self, uint64_t request_id, int64_t deadline, bool *i
         if (!msg)
             continue;
         zframe_t *data = zmsg_last (msg);
-        Tally__ClientReply *reply = data
-            ? tally__client_reply__unpack (NULL, zframe_size (data), zframe_data (data))
-            : NULL;
+        Tally__ClientReply *reply = data ? tally__client_reply__unpack (NULL, zframe_size (data),
+                                                                        zframe_data (data))
+                                         : NULL;
         zmsg_destroy (&msg);
         if (!reply) {
             tly_log (TLY_DEBUG, "sender.bad_reply", "endpoint=%s", self->endpoint);
@@ -157,24 +157,28 @@ s_exchange (tly_sender_t *self, uint64_t request_id, const uint8_t *request, siz
     bool interrupted = false;
     for (int attempt = 1; attempt <= self->attempts; attempt++) {
         if (zmq_send (zsock_resolve (self->dealer), request, size, ZMQ_DONTWAIT) == -1) {
-            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s: %s",
-                    self->endpoint, zmq_strerror (zmq_errno ()));
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE,
+                                   "cannot send to %s: %s", self->endpoint,
+                                   zmq_strerror (zmq_errno ()));
             return NULL;
         }
         if (attempt > 1)
-            tly_log (TLY_DEBUG, "sender.resend", "request_id=%" PRIu64 " attempt=%d", request_id, attempt);
+            tly_log (TLY_DEBUG, "sender.resend", "request_id=%" PRIu64 " attempt=%d", request_id,
+                     attempt);
         int64_t attempt_deadline = start + (int64_t) timeout_ms * attempt / self->attempts;
         Tally__ClientReply *reply = s_wait_reply (self, request_id, attempt_deadline, &interrupted);
         if (reply)
             return reply;
         if (interrupted) {
-            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s", self->endpoint);
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
+                                   "interrupted while waiting for %s", self->endpoint);
             return NULL;
         }
     }
     tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
-            "no reply from %s within %d ms (%d attempts): is tally-gateway running there, and the cluster ready (tally status)?",
-            self->endpoint, timeout_ms, self->attempts);
+                           "no reply from %s within %d ms (%d attempts): is tally-gateway running "
+                           "there, and the cluster ready (tally status)?",
+                           self->endpoint, timeout_ms, self->attempts);
     return NULL;
 }
 
@@ -213,11 +217,14 @@ tly_sender_seal (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int64_t ti
 {
     assert (self);
     if (!self->has_account || !self->has_inbox) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "sender has no account or worker inbox");
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "sender has no account or worker inbox");
         return -1;
     }
-    if (tly_codec_seal (&self->account, self->inbox, msgs, n, timestamp_ms, bytes_p, size_p) == -1) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "message of unknown kind");
+    if (tly_codec_seal (&self->account, self->inbox, msgs, n, timestamp_ms, bytes_p, size_p)
+        == -1) {
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "message of unknown kind");
         return -1;
     }
     return 0;
@@ -252,13 +259,14 @@ tly_sender_send (tly_sender_t *self, const tly_msg_t *msgs, size_t n, int timeou
     int rc = tly_codec_results (reply, results, n, &count, &self->error);
     tally__client_reply__free_unpacked (reply, NULL);
     if (rc == 0 && count != n) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "gateway answered %zu results for %zu messages",
-                count, n);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL,
+                               "gateway answered %zu results for %zu messages", count, n);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (memcmp (results [i].message_id, msgs [i].id, TLY_MESSAGE_ID_BYTES) != 0) {
-            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "result %zu answers another message", i);
+            tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL,
+                                   "result %zu answers another message", i);
             rc = -1;
         }
     return rc;
@@ -300,8 +308,9 @@ tly_sender_post (tly_sender_t *self, const tly_msg_t *msgs, size_t n, uint64_t *
     int rc = zmq_send (zsock_resolve (self->dealer), request, request_size, ZMQ_DONTWAIT);
     free (request);
     if (rc == -1) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s: %s",
-                self->endpoint, zmq_strerror (zmq_errno ()));
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE,
+                               "cannot send to %s: %s", self->endpoint,
+                               zmq_strerror (zmq_errno ()));
         return -1;
     }
     *request_id = id;
@@ -324,7 +333,8 @@ tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *resu
     }
     bool multipart = zmq_msg_more (&frame);
     Tally__ClientReply *reply = multipart ? NULL
-        : tally__client_reply__unpack (NULL, zmq_msg_size (&frame), zmq_msg_data (&frame));
+                                          : tally__client_reply__unpack (
+                                              NULL, zmq_msg_size (&frame), zmq_msg_data (&frame));
     zmq_msg_close (&frame);
     //  The gateway sends one frame per answer; anything else is dropped whole.
     while (multipart) {
@@ -335,8 +345,8 @@ tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *resu
         zmq_msg_close (&rest);
     }
     if (!reply) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "answer from %s does not decode",
-                self->endpoint);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL,
+                               "answer from %s does not decode", self->endpoint);
         return TLY_COLLECT_ERROR;
     }
     *request_id = reply->request_id;
@@ -344,9 +354,7 @@ tly_sender_collect (tly_sender_t *self, uint64_t *request_id, tly_result_t *resu
     if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK) {
         tly_codec_remote_error (reply->error, &self->error);
         collected = TLY_COLLECT_ERROR;
-    }
-    else
-    if (tly_codec_results (reply, results, results_max, count, &self->error) == -1)
+    } else if (tly_codec_results (reply, results, results_max, count, &self->error) == -1)
         collected = TLY_COLLECT_ERROR;
     tally__client_reply__free_unpacked (reply, NULL);
     return collected;
@@ -379,13 +387,11 @@ tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status)
     if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK) {
         tly_codec_remote_error (reply->error, &self->error);
         rc = -1;
-    }
-    else
-    if (!reply->status) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL, "gateway answered status without a SystemStatus");
+    } else if (!reply->status) {
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__INTERNAL,
+                               "gateway answered status without a SystemStatus");
         rc = -1;
-    }
-    else {
+    } else {
         status->ready = reply->status->ready;
         status->partition_count = reply->status->partition_count;
         status->partitions_owned = reply->status->partitions_owned;

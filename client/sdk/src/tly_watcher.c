@@ -32,8 +32,8 @@ tly_watcher_new (const char *gateway_endpoint, const char *worker_id, const tly_
     tly_watcher_t *self = calloc (1, sizeof *self);
     assert (self);
     if (tly_account_id_parse (worker_id, self->worker) == -1) {
-        tly_log (TLY_ERROR, "watcher.new", "reason=\"malformed worker ID, expected co_z...\" worker=%s",
-                 worker_id);
+        tly_log (TLY_ERROR, "watcher.new",
+                 "reason=\"malformed worker ID, expected co_z...\" worker=%s", worker_id);
         free (self);
         return NULL;
     }
@@ -236,12 +236,13 @@ s_receive (tly_watcher_t *self)
     }
     bool more = zmq_msg_more (&msg);
     Tally__ClientReply *reply = more ? NULL
-        : tally__client_reply__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
+                                     : tally__client_reply__unpack (NULL, zmq_msg_size (&msg),
+                                                                    zmq_msg_data (&msg));
     while (more) {
         zmq_msg_close (&msg);
         zmq_msg_init (&msg);
         int rc = zmq_msg_recv (&msg, dealer, 0);
-        assert (rc >= 0);               //  the rest of a message arrives with it
+        assert (rc >= 0);  //  the rest of a message arrives with it
         more = zmq_msg_more (&msg);
     }
     zmq_msg_close (&msg);
@@ -270,11 +271,9 @@ s_on_monitor (tly_watcher_t *self)
     zmsg_destroy (&msg);
     if (event == ZMQ_EVENT_DISCONNECTED)
         tly_log (TLY_INFO, "watcher.disconnected", "endpoint=%s", self->endpoint);
-    else
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->connections++ > 0)
+    else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->connections++ > 0)
         s_resubscribe_all (self, "connected to the gateway again");
-    else
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+    else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
         s_resubscribe_retries (self);
 }
 
@@ -323,15 +322,16 @@ s_turn (tly_watcher_t *self, int64_t deadline)
             until = timer;
     }
     int64_t now = tly_mono_ms ();
-    long wait = until == INT64_MAX ? -1 : until <= now ? 0
-              : until - now > INT32_MAX ? INT32_MAX : (long) (until - now);
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 }
-    };
+    long wait = until == INT64_MAX        ? -1
+                : until <= now            ? 0
+                : until - now > INT32_MAX ? INT32_MAX
+                                          : (long) (until - now);
+    zmq_pollitem_t items [] = { { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
+                                { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 } };
     if (zmq_poll (items, 2, wait) == -1) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "interrupted while waiting for %s: %s",
-                self->endpoint, zmq_strerror (zmq_errno ()));
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
+                               "interrupted while waiting for %s: %s", self->endpoint,
+                               zmq_strerror (zmq_errno ()));
         return -1;
     }
     if (items [1].revents & ZMQ_POLLIN)
@@ -361,16 +361,18 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     char canonical [TLY_ID_MAX];
     tly_object_kind_t kind;
     if (tly_object_canonical_id (object_id, canonical, &kind) == -1) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "'%s' is not an object ID (co_z...)", object_id);
         return -1;
     }
     if (s_sub_by_object (self, canonical)) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "already subscribed to %s", canonical);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "already subscribed to %s", canonical);
         return -1;
     }
     if (self->sub_count == TLY_WATCH_SUBSCRIPTIONS_MAX) {
         tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS,
-                "a watcher follows at most %d objects", TLY_WATCH_SUBSCRIPTIONS_MAX);
+                               "a watcher follows at most %d objects", TLY_WATCH_SUBSCRIPTIONS_MAX);
         return -1;
     }
     tly_sub_t *sub = calloc (1, sizeof *sub);
@@ -394,9 +396,10 @@ tly_watcher_subscribe (tly_watcher_t *self, const char *object_id, tly_object_fn
     if (self->outcome == TLY_OUTCOME_DELIVERED)
         return 0;
     if (self->outcome == TLY_OUTCOME_PENDING && rc == 0)
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
-                "no snapshot of %s from %s within %d ms: is tally-gateway running there?",
-                canonical, self->endpoint, timeout_ms);
+        tly_codec_local_error (
+            &self->error, TALLY__ERROR_CODE__TIMEOUT,
+            "no snapshot of %s from %s within %d ms: is tally-gateway running there?", canonical,
+            self->endpoint, timeout_ms);
     //  Unless the gateway refused it, it may follow the object for nobody.
     if (!self->error.remote)
         s_send_unsubscribe (self, canonical);
@@ -414,7 +417,8 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
     assert (timeout_ms >= 0);
     char canonical [TLY_ID_MAX];
     if (tly_object_canonical_id (object_id, canonical, NULL) == -1) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST, "'%s' is not an object ID (co_z...)", object_id);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "'%s' is not an object ID (co_z...)", object_id);
         return -1;
     }
     tly_sub_t *sub = s_sub_by_object (self, canonical);
@@ -422,7 +426,8 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
         tly_watcher_remove (self, sub);
     self->unsubscribe_id = s_send_unsubscribe (self, canonical);
     if (self->unsubscribe_id == 0) {
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s", self->endpoint);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE, "cannot send to %s",
+                               self->endpoint);
         return -1;
     }
     int64_t deadline = s_deadline (timeout_ms);
@@ -433,8 +438,9 @@ tly_watcher_unsubscribe (tly_watcher_t *self, const char *object_id, int timeout
         return 0;
     self->unsubscribe_id = 0;
     if (rc == 0)
-        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT, "no answer to unsubscribe from %s within %d ms",
-                self->endpoint, timeout_ms);
+        tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
+                               "no answer to unsubscribe from %s within %d ms", self->endpoint,
+                               timeout_ms);
     return -1;
 }
 

@@ -38,7 +38,7 @@ static bool
 s_transient (Tally__ErrorCode code)
 {
     return code == TALLY__ERROR_CODE__UNAVAILABLE || code == TALLY__ERROR_CODE__TIMEOUT
-        || code == TALLY__ERROR_CODE__STALE_TIMESTAMP || code == TALLY__ERROR_CODE__INTERNAL;
+           || code == TALLY__ERROR_CODE__STALE_TIMESTAMP || code == TALLY__ERROR_CODE__INTERNAL;
 }
 
 static void
@@ -81,14 +81,11 @@ s_refused (tly_watcher_t *self, tly_sub_t *sub, const Tally__Error *wire)
     if (sub->first && sub->state == TLY_SUB_WAITING) {
         self->error = why;
         self->outcome = TLY_OUTCOME_REFUSED;
-    }
-    else
-    if (s_transient (why.code)) {
+    } else if (s_transient (why.code)) {
         tly_log (TLY_INFO, "watcher.retry", "object_id=%s code=%s", sub->object_id,
                  tly_error_name (why.code));
         sub->state = TLY_SUB_RETRY;
-    }
-    else
+    } else
         s_end (self, sub, &why);
 }
 
@@ -103,8 +100,7 @@ s_on_snapshot (tly_watcher_t *self, tly_sub_t *sub, const Tally__ClientReply *re
         if (sub->first && sub->state == TLY_SUB_WAITING) {
             self->error = why;
             self->outcome = TLY_OUTCOME_REFUSED;
-        }
-        else
+        } else
             sub->state = TLY_SUB_RETRY;
         return;
     }
@@ -141,14 +137,12 @@ s_on_update (tly_watcher_t *self, tly_sub_t *sub, const Tally__ClientReply *repl
     tly_order_t order = tly_object_order (sub->version, object.version);
     if (order == TLY_ORDER_OLD)
         self->stats.duplicates++;
-    else
-    if (order == TLY_ORDER_GAP) {
+    else if (order == TLY_ORDER_GAP) {
         self->stats.gaps++;
         tly_log (TLY_INFO, "watcher.gap", "object_id=%s version=%" PRIu64 " last=%" PRIu64,
                  sub->object_id, object.version, sub->version);
         tly_watcher_resubscribe (self, sub);
-    }
-    else {
+    } else {
         sub->version = object.version;
         s_call (self, sub, &object);
     }
@@ -176,20 +170,15 @@ tly_watcher_on_reply (tly_watcher_t *self, const Tally__ClientReply *reply)
     if (reply->push == TALLY__PUSH_KIND__NOT_PUSHED) {
         if (sub->state != TLY_SUB_WAITING)
             tly_log (TLY_DEBUG, "watcher.duplicate_answer", "object_id=%s", sub->object_id);
-        else
-        if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK)
+        else if (reply->error && reply->error->code != TALLY__ERROR_CODE__OK)
             s_refused (self, sub, reply->error);
         else
             s_on_snapshot (self, sub, reply);
-    }
-    else
-    if (reply->push == TALLY__PUSH_KIND__UPDATE)
+    } else if (reply->push == TALLY__PUSH_KIND__UPDATE)
         s_on_update (self, sub, reply);
-    else
-    if (reply->push == TALLY__PUSH_KIND__SNAPSHOT && sub->state == TLY_SUB_LIVE)
+    else if (reply->push == TALLY__PUSH_KIND__SNAPSHOT && sub->state == TLY_SUB_LIVE)
         s_on_snapshot (self, sub, reply);
-    else
-    if (reply->push == TALLY__PUSH_KIND__ENDED && sub->state == TLY_SUB_LIVE)
+    else if (reply->push == TALLY__PUSH_KIND__ENDED && sub->state == TLY_SUB_LIVE)
         s_refused (self, sub, reply->error);
     else {
         self->stats.rejected++;

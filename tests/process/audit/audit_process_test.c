@@ -18,12 +18,12 @@
 #include "tly_wire.h"
 #include "tally.pb-c.h"
 
-#define S_DEADLINE_MS       10000       //  longest wait for any reply or exit
-#define S_BURST_REQUESTS    200         //  appends in flight at once in the burst
-#define S_BURST_RECORDS     500         //  records per append in the burst
-#define S_BURST_PARTITION   1000        //  first partition the burst writes
-#define S_PORT_FIRST        20000       //  test ports: below the ephemeral range
-#define S_PORT_LAST         32000
+#define S_DEADLINE_MS     10000  //  longest wait for any reply or exit
+#define S_BURST_REQUESTS  200    //  appends in flight at once in the burst
+#define S_BURST_RECORDS   500    //  records per append in the burst
+#define S_BURST_PARTITION 1000   //  first partition the burst writes
+#define S_PORT_FIRST      20000  //  test ports: below the ephemeral range
+#define S_PORT_LAST       32000
 
 typedef struct {
     th_process_t *process;
@@ -40,12 +40,10 @@ s_start (s_server_t *server, const char *data_dir, const char *checkpoint_every,
     //  to itself).
     int port = th_free_port_between (S_PORT_FIRST, S_PORT_LAST);
     snprintf (server->endpoint, sizeof server->endpoint, "tcp://127.0.0.1:%d", port);
-    char *argv [] = {
-        TALLY_AUDIT_BIN, "--data-dir", (char *) data_dir,
-        "--bind", server->endpoint, "--map-size", "268435456",
-        "--checkpoint-every", (char *) checkpoint_every, "--checkpoint-ms", (char *) checkpoint_ms,
-        NULL
-    };
+    char *argv [] = { TALLY_AUDIT_BIN,   "--data-dir",           (char *) data_dir,
+                      "--bind",          server->endpoint,       "--map-size",
+                      "268435456",       "--checkpoint-every",   (char *) checkpoint_every,
+                      "--checkpoint-ms", (char *) checkpoint_ms, NULL };
     server->process = th_process_new ("tally-audit", argv);
     th_process_start (server->process);
 }
@@ -242,8 +240,8 @@ s_check_records (const Tally__ReadReply *read, uint32_t partition, uint64_t afte
 }
 
 static Tally__AuditReply *
-s_read (zsock_t *dealer, uint64_t request_id, uint32_t partition, uint64_t epoch,
-        uint64_t after, uint32_t max_records)
+s_read (zsock_t *dealer, uint64_t request_id, uint32_t partition, uint64_t epoch, uint64_t after,
+        uint32_t max_records)
 {
     s_send_read (dealer, request_id, partition, epoch, after, max_records);
     Tally__AuditReply *reply = s_recv (dealer);
@@ -291,7 +289,7 @@ s_test_burst (const s_server_t *server, uint64_t first_seq, bool verbose)
     if (verbose)
         printf ("(burst: %d records in %" PRId64 " ms, %.0f records/s) ",
                 S_BURST_REQUESTS * S_BURST_RECORDS, elapsed,
-                S_BURST_REQUESTS * S_BURST_RECORDS * 1000.0 / (double) (elapsed? elapsed: 1));
+                S_BURST_REQUESTS * S_BURST_RECORDS * 1000.0 / (double) (elapsed ? elapsed : 1));
     free (fixtures);
     free (drafts);
     free (seen);
@@ -307,10 +305,9 @@ s_test_first_run (const s_server_t *server, bool verbose)
 
     //  One request, three records: acknowledged in order.
     s_fixture_t fixtures [3];
-    Tally__RecordDraft *drafts [3] = {
-        s_draft (&fixtures [0], 1, 1, 1), s_draft (&fixtures [1], 1, 2, 1),
-        s_draft (&fixtures [2], 1, 3, 1)
-    };
+    Tally__RecordDraft *drafts [3] = { s_draft (&fixtures [0], 1, 1, 1),
+                                       s_draft (&fixtures [1], 1, 2, 1),
+                                       s_draft (&fixtures [2], 1, 3, 1) };
     s_send_append (dealer, 7, drafts, 3);
     Tally__AuditReply *reply = s_recv (dealer);
     assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND);
@@ -446,8 +443,7 @@ s_take_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 }
 
 static size_t
-s_read_checkpoints (tly_journal_t *reader, const uint8_t *worker, uint64_t *seqs,
-                    size_t capacity)
+s_read_checkpoints (tly_journal_t *reader, const uint8_t *worker, uint64_t *seqs, size_t capacity)
 {
     s_checkpoints_t checkpoints = { .worker = worker, .seqs = seqs, .capacity = capacity };
     assert (tly_journal_each_checkpoint (reader, s_take_checkpoint, &checkpoints) == 0);
@@ -479,8 +475,7 @@ s_test_count_checkpoints (const char *journal_path, const uint8_t *worker)
 //  With a live writer on a 200 ms timer: a new record gets signed without
 //  another append, and a reader beside the writer sees it after a refresh.
 static void
-s_test_timer_checkpoint (const s_server_t *server, const char *journal_path,
-                         const uint8_t *worker)
+s_test_timer_checkpoint (const s_server_t *server, const char *journal_path, const uint8_t *worker)
 {
     tly_journal_t *reader = tly_journal_new_reader (journal_path);
     assert (reader);
@@ -553,8 +548,9 @@ main (int argc, char *argv [])
     s_start (&server, data_dir, "1000000", "200");
     s_test_second_run (&server);
     //  One writer per journal: a second process on the same directory refuses to start.
-    char *second [] = { "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*",
-                        NULL };
+    char *second [] = {
+        "tally-audit", "--data-dir", data_dir, "--bind", "tcp://127.0.0.1:*", NULL
+    };
     assert (s_run (second, NULL, 0) == 2);
     s_test_timer_checkpoint (&server, journal_path, worker.sign_pk);
     assert (s_stop (&server) == 0);

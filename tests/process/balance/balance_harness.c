@@ -12,7 +12,7 @@
 #include "tly_account.h"
 #include "tly_partition.h"
 
-#define S_BATCH_MAX  1024       //  records in one append (the actor's batch limit)
+#define S_BATCH_MAX 1024  //  records in one append (the actor's batch limit)
 
 //  ---------------------------------------------------------------- the actor process
 
@@ -31,7 +31,8 @@ harness_init (harness_t *test)
     int audit_port = zsock_bind (test->audit, "tcp://127.0.0.1:*");
     int bus_port = zsock_bind (test->bus, "tcp://127.0.0.1:*");
     assert (router_port > 0 && audit_port > 0 && bus_port > 0);
-    snprintf (test->router_endpoint, sizeof test->router_endpoint, "tcp://127.0.0.1:%d", router_port);
+    snprintf (test->router_endpoint, sizeof test->router_endpoint, "tcp://127.0.0.1:%d",
+              router_port);
     snprintf (test->audit_endpoint, sizeof test->audit_endpoint, "tcp://127.0.0.1:%d", audit_port);
     snprintf (test->bus_endpoint, sizeof test->bus_endpoint, "tcp://127.0.0.1:%d", bus_port);
     //  As the router's proxy: everything the actors publish.
@@ -78,16 +79,34 @@ harness_start (harness_t *test)
     snprintf (partitions, sizeof partitions, "%d", HARNESS_PARTITIONS);
     snprintf (heartbeat, sizeof heartbeat, "%d", HARNESS_HEARTBEAT_MS);
     snprintf (timeout, sizeof timeout, "%d", HARNESS_TIMEOUT_MS);
-    char *argv [] = {
-        TALLY_BALANCE_BIN, "--data-dir", test->data_dir,
-        "--name", "balance-test", "--router", test->router_endpoint,
-        "--audit", test->audit_endpoint, "--bus", test->bus_endpoint,
-        "--partitions", partitions, "--heartbeat-ms", heartbeat,
-        "--audit-timeout-ms", timeout, "--snapshot-every", "3",
-        "--worker", test->worker_id, "--worker-secret", test->worker_secret,
-        "--log-level", "debug",
-        test->lease_ms ? "--snapshot-lease-ms" : NULL, (char *) test->lease_ms, NULL
-    };
+    char *argv [] = { TALLY_BALANCE_BIN,
+                      "--data-dir",
+                      test->data_dir,
+                      "--name",
+                      "balance-test",
+                      "--router",
+                      test->router_endpoint,
+                      "--audit",
+                      test->audit_endpoint,
+                      "--bus",
+                      test->bus_endpoint,
+                      "--partitions",
+                      partitions,
+                      "--heartbeat-ms",
+                      heartbeat,
+                      "--audit-timeout-ms",
+                      timeout,
+                      "--snapshot-every",
+                      "3",
+                      "--worker",
+                      test->worker_id,
+                      "--worker-secret",
+                      test->worker_secret,
+                      "--log-level",
+                      "debug",
+                      test->lease_ms ? "--snapshot-lease-ms" : NULL,
+                      (char *) test->lease_ms,
+                      NULL };
     assert (test->actor == NULL);
     test->actor = th_process_new ("tally-balance", argv);
     th_process_start (test->actor);
@@ -159,12 +178,12 @@ harness_answer_append (harness_t *test, Tally__AuditRequest *request, Tally__Err
         stored->hash.data = malloc (TLY_HASH_BYTES);
         tly_record_hash (stored->body.data, stored->body.len, stored->hash.data);
         memcpy (test->head, stored->hash.data, TLY_HASH_BYTES);
-        test->records [test->n_records++] = (harness_record_t) {
-            draft->partition, draft->partition_seq, stored };
+        test->records [test->n_records++] = (harness_record_t) { draft->partition,
+                                                                 draft->partition_seq, stored };
         statuses [i].seq = test->n_records;
     }
     if (!send)
-        return;                 //  the ack is lost
+        return;  //  the ack is lost
     Tally__AppendReply reply = TALLY__APPEND_REPLY__INIT;
     reply.request_id = append->request_id;
     reply.n_statuses = append->n_records;
@@ -186,7 +205,7 @@ harness_answer_read (harness_t *test, const Tally__ReadRequest *read)
     reply.records = records;
     for (size_t r = 0; r < test->n_records; r++)
         if (test->records [r].partition == read->partition
-        &&  test->records [r].partition_seq > read->after_partition_seq)
+            && test->records [r].partition_seq > read->after_partition_seq)
             records [reply.n_records++] = test->records [r].stored;
     reply.end = true;
     Tally__AuditReply answer = TALLY__AUDIT_REPLY__INIT;
@@ -203,28 +222,25 @@ s_satisfied (harness_t *test, harness_want_t want)
     bool reply = zlist_size (test->replies) > 0;
     bool append = zlist_size (test->appends) > 0;
     return (want == HARNESS_REPLY && reply) || (want == HARNESS_APPEND && append)
-        || (want == HARNESS_ANY && (reply || append))
-        || (want == HARNESS_SNAPSHOT && zlist_size (test->snapshots) > 0)
-        || (want == HARNESS_PUBLISHED && zlist_size (test->published) > 0);
+           || (want == HARNESS_ANY && (reply || append))
+           || (want == HARNESS_SNAPSHOT && zlist_size (test->snapshots) > 0)
+           || (want == HARNESS_PUBLISHED && zlist_size (test->published) > 0);
 }
 
 static void
 s_from_router (harness_t *test, zframe_t *frame)
 {
-    Tally__ActorToRouter *message = tally__actor_to_router__unpack (
-        NULL, zframe_size (frame), zframe_data (frame));
+    Tally__ActorToRouter *message = tally__actor_to_router__unpack (NULL, zframe_size (frame),
+                                                                    zframe_data (frame));
     assert (message);
     if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_HELLO) {
         assert (strcmp (message->hello->name, "balance-test") == 0);
         assert (message->hello->partition_count == HARNESS_PARTITIONS);
         test->hellos++;
-    }
-    else
-    if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT) {
+    } else if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT) {
         zlist_append (test->snapshots, message->snapshot);
         message->body_case = TALLY__ACTOR_TO_ROUTER__BODY__NOT_SET;
-    }
-    else {
+    } else {
         assert (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_REPLY);
         zlist_append (test->replies, message->reply);
         message->body_case = TALLY__ACTOR_TO_ROUTER__BODY__NOT_SET;
@@ -235,8 +251,8 @@ s_from_router (harness_t *test, zframe_t *frame)
 static void
 s_from_audit (harness_t *test, zframe_t *frame)
 {
-    Tally__AuditRequest *request = tally__audit_request__unpack (
-        NULL, zframe_size (frame), zframe_data (frame));
+    Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
+                                                                 zframe_data (frame));
     assert (request);
     if (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ) {
         const Tally__ReadRequest *read = request->read;
@@ -250,8 +266,7 @@ s_from_audit (harness_t *test, zframe_t *frame)
         }
         harness_answer_read (test, read);
         tally__audit_request__free_unpacked (request, NULL);
-    }
-    else {
+    } else {
         assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_APPEND);
         zlist_append (test->appends, request);
     }
@@ -282,8 +297,7 @@ harness_pump (harness_t *test, harness_want_t want, int64_t wait_ms)
             zframe_destroy (&test->actor_at_router);
             test->actor_at_router = identity;
             s_from_router (test, frame);
-        }
-        else {
+        } else {
             zframe_destroy (&test->actor_at_audit);
             test->actor_at_audit = identity;
             s_from_audit (test, frame);
@@ -477,9 +491,8 @@ harness_route (harness_t *test, uint64_t route_id, uint32_t partition,
 }
 
 void
-harness_snapshot (harness_t *test, uint64_t snapshot_id, uint32_t partition,
-                  const char *object_id, const uint8_t reader [TLY_KEY_BYTES],
-                  const char *requester)
+harness_snapshot (harness_t *test, uint64_t snapshot_id, uint32_t partition, const char *object_id,
+                  const uint8_t reader [TLY_KEY_BYTES], const char *requester)
 {
     Tally__SnapshotRequest snapshot = TALLY__SNAPSHOT_REQUEST__INIT;
     snapshot.snapshot_id = snapshot_id;

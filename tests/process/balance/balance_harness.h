@@ -26,42 +26,48 @@
 typedef struct {
     uint32_t partition;
     uint64_t partition_seq;
-    Tally__StoredRecord *stored;        //  as the writer would serve it
+    Tally__StoredRecord *stored;  //  as the writer would serve it
 } harness_record_t;
 
 typedef struct {
-    th_process_t *actor;                //  the real tally-balance, while it runs
+    th_process_t *actor;  //  the real tally-balance, while it runs
     char data_dir [64];
     char router_endpoint [64];
     char audit_endpoint [64];
     char bus_endpoint [64];
     char worker_id [TLY_ID_MAX];
     char worker_secret [TLY_SECRET_MAX];
-    const char *lease_ms;               //  --snapshot-lease-ms, or NULL
+    const char *lease_ms;  //  --snapshot-lease-ms, or NULL
     tly_account_t worker;
     zsock_t *router;
     zsock_t *audit;
-    zsock_t *bus;                       //  XSUB: what the actor publishes
-    zframe_t *actor_at_router;          //  the actor's identity on each socket
+    zsock_t *bus;               //  XSUB: what the actor publishes
+    zframe_t *actor_at_router;  //  the actor's identity on each socket
     zframe_t *actor_at_audit;
-    zlist_t *replies;                   //  Tally__RouteReply * not yet checked
-    zlist_t *snapshots;                 //  Tally__SnapshotReply * not yet checked
-    zlist_t *appends;                   //  Tally__AuditRequest * not yet answered
-    zlist_t *published;                 //  zmsg_t * from the bus, in order
-    bool hold_reads;                    //  keep reads unanswered (in held_reads)
-    zlist_t *held_reads;                //  Tally__AuditRequest *
+    zlist_t *replies;     //  Tally__RouteReply * not yet checked
+    zlist_t *snapshots;   //  Tally__SnapshotReply * not yet checked
+    zlist_t *appends;     //  Tally__AuditRequest * not yet answered
+    zlist_t *published;   //  zmsg_t * from the bus, in order
+    bool hold_reads;      //  keep reads unanswered (in held_reads)
+    zlist_t *held_reads;  //  Tally__AuditRequest *
     size_t hellos;
     size_t reads;
-    uint64_t read_after [HARNESS_PARTITIONS];   //  last ReadRequest per partition
+    uint64_t read_after [HARNESS_PARTITIONS];  //  last ReadRequest per partition
     uint64_t read_epoch [HARNESS_PARTITIONS];
-    harness_record_t records [HARNESS_RECORDS_MAX];     //  the fake journal
+    harness_record_t records [HARNESS_RECORDS_MAX];  //  the fake journal
     size_t n_records;
     uint8_t head [TLY_HASH_BYTES];
-    zhashx_t *purchases;                //  every purchase ID the journal took
+    zhashx_t *purchases;  //  every purchase ID the journal took
 } harness_t;
 
-typedef enum { HARNESS_NOTHING, HARNESS_REPLY, HARNESS_APPEND, HARNESS_ANY,
-               HARNESS_SNAPSHOT, HARNESS_PUBLISHED } harness_want_t;
+typedef enum {
+    HARNESS_NOTHING,
+    HARNESS_REPLY,
+    HARNESS_APPEND,
+    HARNESS_ANY,
+    HARNESS_SNAPSHOT,
+    HARNESS_PUBLISHED
+} harness_want_t;
 
 typedef struct {
     tly_account_t account;
@@ -74,7 +80,7 @@ void harness_init (harness_t *test);
 void harness_fini (harness_t *test);
 void harness_start (harness_t *test);
 //  SIGTERM, then the exit status within the deadline (137: it had to be killed).
-int  harness_stop (harness_t *test);
+int harness_stop (harness_t *test);
 
 //  Receives from every socket until wait_ms passed or want is there: hellos
 //  are counted, reads answered from the fake journal (unless held),
@@ -93,8 +99,8 @@ void harness_expect_no_publish (harness_t *test);
 
 //  The fake writer takes each draft unless forced (contiguous partition_seq,
 //  hash-chained records); the ack is sent only when send.
-void harness_answer_append (harness_t *test, Tally__AuditRequest *request,
-                            Tally__ErrorCode forced, bool send);
+void harness_answer_append (harness_t *test, Tally__AuditRequest *request, Tally__ErrorCode forced,
+                            bool send);
 void harness_answer_read (harness_t *test, const Tally__ReadRequest *read);
 //  Answers every append OK until count replies have arrived.
 void harness_collect_replies (harness_t *test, Tally__RouteReply **replies, size_t count);

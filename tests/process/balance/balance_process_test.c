@@ -12,7 +12,7 @@
 
 #include "balance_harness.h"
 
-#define S_EPOCH  5
+#define S_EPOCH 5
 
 int
 main (void)
@@ -37,7 +37,8 @@ main (void)
     Tally__RecordDraft *draft = harness_only_draft (request, alice.partition, 1, S_EPOCH);
     assert (draft->n_events == 2 && draft->n_results == 2);
     assert (draft->request->envelope.len == opening->envelope.len);
-    assert (memcmp (draft->request->envelope.data, opening->envelope.data, opening->envelope.len) == 0);
+    assert (memcmp (draft->request->envelope.data, opening->envelope.data, opening->envelope.len)
+            == 0);
     harness_expect_no_reply (&test);
     harness_answer_append (&test, request, TALLY__ERROR_CODE__OK, true);
     tally__audit_request__free_unpacked (request, NULL);
@@ -77,8 +78,10 @@ main (void)
     harness_route (&test, 5, alice.partition, gem);
     Tally__RouteReply *twins [2];
     harness_collect_replies (&test, twins, 2);
-    assert (harness_balance_after (twins [0], 0) == 60 && harness_balance_after (twins [1], 0) == 60);
-    assert (strcmp (twins [0]->results [0]->purchase->id, twins [1]->results [0]->purchase->id) == 0);
+    assert (harness_balance_after (twins [0], 0) == 60
+            && harness_balance_after (twins [1], 0) == 60);
+    assert (strcmp (twins [0]->results [0]->purchase->id, twins [1]->results [0]->purchase->id)
+            == 0);
     tally__route_reply__free_unpacked (twins [0], NULL);
     tally__route_reply__free_unpacked (twins [1], NULL);
 

@@ -21,13 +21,13 @@
 #include "balance_harness.h"
 #include "tly_object_id.h"
 
-#define S_EPOCH     5
-#define S_LEASE_MS  "400"
-#define S_OBJECTS   4           //  balance, root, log, one purchase record
+#define S_EPOCH    5
+#define S_LEASE_MS "400"
+#define S_OBJECTS  4  //  balance, root, log, one purchase record
 
 typedef struct {
     Tally__ObjectState *state;
-    ProtobufCBinaryData bytes;          //  the signed state bytes, as published
+    ProtobufCBinaryData bytes;  //  the signed state bytes, as published
 } s_seen_t;
 
 static void
@@ -199,7 +199,7 @@ main (void)
     harness_answer_append (&test, request, TALLY__ERROR_CODE__OK, true);
     tally__audit_request__free_unpacked (request, NULL);
     Tally__RouteReply *reply = harness_next_reply (&test);
-    char ids [S_OBJECTS][TLY_ID_MAX];           //  balance, root, log, the sword
+    char ids [S_OBJECTS][TLY_ID_MAX];  //  balance, root, log, the sword
     strcpy (ids [3], reply->results [1]->purchase->id);
     tally__route_reply__free_unpacked (reply, NULL);
     harness_free_envelope (opening);
@@ -231,7 +231,8 @@ main (void)
     assert (s_ask (&test, 30, 2, ids [0], reader, NULL) == TALLY__ERROR_CODE__NOT_FOUND);
     char unknown [TLY_ID_MAX];
     tly_user_object_id (TLY_OBJ_BALANCE, bob.account.sign_pk, HARNESS_PARTITIONS, unknown);
-    assert (s_ask (&test, 31, bob.partition, unknown, reader, NULL) == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (s_ask (&test, 31, bob.partition, unknown, reader, NULL)
+            == TALLY__ERROR_CODE__NOT_FOUND);
     assert (s_ask (&test, 32, 1, "co_zNotAnObject", reader, NULL) == TALLY__ERROR_CODE__NOT_FOUND);
     tly_user_object_id (TLY_OBJ_BALANCE, carol.account.sign_pk, HARNESS_PARTITIONS, unknown);
     assert (s_ask (&test, 33, 3, unknown, reader, NULL) == TALLY__ERROR_CODE__NOT_OWNER);
@@ -243,7 +244,8 @@ main (void)
     char service [TLY_ID_MAX];
     tly_service_object_id (test.worker.sign_pk, service);
     seen = s_read (&test, 40, 0, service, carol.account.sign_pk);
-    assert (seen.state->version == 1 && seen.state->value->service->partition_count == HARNESS_PARTITIONS);
+    assert (seen.state->version == 1
+            && seen.state->value->service->partition_count == HARNESS_PARTITIONS);
     assert (strcmp (seen.state->value->service->worker_id, test.worker_id) == 0);
     s_seen_free (&seen);
 

@@ -19,18 +19,18 @@
 #include "tly_journal.h"
 #include "tly_ledger.h"
 
-#define S_USERS          300
-#define S_RECORDS        3000
-#define S_PER_RECORD     8
-#define S_PARTITIONS     16
-#define S_CHECKPOINTS    250             //  records between checkpoints
-#define S_SEED           20261127
-#define S_FLIPPED_SEQ    1234
-#define S_DELETED_SEQ    2001
-#define S_OUTPUT_MAX     (64 << 20)
-#define S_COMMAND_MS     120000          //  longest one command may run
+#define S_USERS       300
+#define S_RECORDS     3000
+#define S_PER_RECORD  8
+#define S_PARTITIONS  16
+#define S_CHECKPOINTS 250  //  records between checkpoints
+#define S_SEED        20261127
+#define S_FLIPPED_SEQ 1234
+#define S_DELETED_SEQ 2001
+#define S_OUTPUT_MAX  (64 << 20)
+#define S_COMMAND_MS  120000  //  longest one command may run
 
-static char s_root [64];                //  the scratch directory
+static char s_root [64];  //  the scratch directory
 
 //  ---------------------------------------------------------------- helpers
 
@@ -74,7 +74,7 @@ s_expect (int expected_code, const char *expected_text, char *const args [])
     if (code != expected_code || (expected_text && !strstr (output, expected_text))) {
         fprintf (stderr, "audit_cli_test: %s %s %s: exit %d, expected %d with '%s'; output:\n%s\n",
                  args [1], args [2], args [3], code, expected_code,
-                 expected_text? expected_text: "", output);
+                 expected_text ? expected_text : "", output);
         assert (false);
     }
     free (output);
@@ -157,14 +157,12 @@ s_json_string (const char *at)
                     if (!strchr ("0123456789abcdefABCDEF", at [i]) || !at [i])
                         return NULL;
                 at += 4;
-            }
-            else
-            if (!*at || !strchr ("\"\\/bfnrt", *at))
+            } else if (!*at || !strchr ("\"\\/bfnrt", *at))
                 return NULL;
         }
         at++;
     }
-    return *at == '"'? at + 1: NULL;
+    return *at == '"' ? at + 1 : NULL;
 }
 
 //  Walks one JSON value; returns the position after it, or NULL.
@@ -176,7 +174,7 @@ s_json_value (const char *at)
     if (open == '"')
         return s_json_string (at);
     if (open == '{' || open == '[') {
-        char close = open == '{'? '}': ']';
+        char close = open == '{' ? '}' : ']';
         at = s_json_space (at + 1);
         if (*at == close)
             return at + 1;
@@ -203,7 +201,7 @@ s_json_value (const char *at)
             return at + strlen (word);
     char *end;
     strtod (at, &end);
-    return end > at? end: NULL;
+    return end > at ? end : NULL;
 }
 
 //  ---------------------------------------------------------------- the checks
@@ -212,20 +210,20 @@ static void
 s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
 {
     s_expect (0, "verify: OK 3000 records, 12 checkpoints, head seq 3000",
-              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker",
-                           worker_id, NULL });
+              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", worker_id,
+                           NULL });
     s_expect (0, "\"ok\":true,\"records\":3000",
               (char *[]) { "tally", "audit", "verify", "--data-dir", data_dir, "--json", NULL });
     //  The checkpoints name the worker that signed them: another one fails.
     s_expect (1, "verify: FAILED at seq 250: checkpoint at seq 250: bad signature",
-              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker",
-                           other_id, NULL });
+              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", other_id,
+                           NULL });
     unsetenv ("TALLY_WORKER_ACCOUNT");
     s_expect (2, NULL, (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
     setenv ("TALLY_WORKER_ACCOUNT", worker_id, 1);
     s_expect (2, NULL, (char *[]) { "tally", "audit", "verify", NULL });
-    s_expect (2, NULL, (char *[]) { "tally", "audit", "verify", "--journal", s_path ("none"),
-                                    NULL });
+    s_expect (2, NULL,
+              (char *[]) { "tally", "audit", "verify", "--journal", s_path ("none"), NULL });
 
     //  One byte flipped inside one record's body.
     char *flipped = s_path ("flipped");
@@ -237,7 +235,7 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
     assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
     uint8_t *copy = malloc (value.mv_size);
     memcpy (copy, value.mv_data, value.mv_size);
-    copy [value.mv_size / 3] ^= 0x01;       //  well inside the body (the hash is last)
+    copy [value.mv_size / 3] ^= 0x01;  //  well inside the body (the hash is last)
     value.mv_data = copy;
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
     s_raw_close (&raw);
@@ -261,7 +259,8 @@ s_test_replay (char *journal, audit_workload_t *workload)
 {
     char *output;
     assert (s_run (&output, (char *[]) { "tally", "audit", "replay", "--journal", journal,
-                                         "--balances", "--json", NULL }) == 0);
+                                         "--balances", "--json", NULL })
+            == 0);
     size_t accounts = 0, lines = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
         assert (s_json_value (line) && *s_json_value (line) == 0);
@@ -337,7 +336,8 @@ s_test_export (char *journal)
 {
     char *output;
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", NULL }) == 0);
+                                         "--format", "jsonl", NULL })
+            == 0);
     uint64_t seq = 0, in_partition_3 = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
         seq++;
@@ -353,7 +353,8 @@ s_test_export (char *journal)
     assert (seq == S_RECORDS && in_partition_3 > 0);
 
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", "--partition", "3", NULL }) == 0);
+                                         "--format", "jsonl", "--partition", "3", NULL })
+            == 0);
     uint64_t lines = 0, partition_seq = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
         lines++;
@@ -366,15 +367,17 @@ s_test_export (char *journal)
     assert (lines == in_partition_3);
 
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", "--from", "2991", NULL }) == 0);
+                                         "--format", "jsonl", "--from", "2991", NULL })
+            == 0);
     assert (strncmp (output, "{\"seq\":2991,", 12) == 0);
     lines = 0;
     for (char *at = output; (at = strchr (at, '\n')); at++)
         lines++;
     assert (lines == 10);
     free (output);
-    s_expect (2, NULL, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                    "--format", "csv", NULL });
+    s_expect (
+        2, NULL,
+        (char *[]) { "tally", "audit", "export", "--journal", journal, "--format", "csv", NULL });
 }
 
 //  A ledger rebuilt from the journal's first `last` records, as an actor's
@@ -404,13 +407,12 @@ s_apply (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 static void
 s_rebuild (const char *journal_dir, const char *ledger_dir, uint64_t last)
 {
-    tly_ledger_limits_t limits = {
-        .partition_count = S_PARTITIONS, .initial_max = 1000, .amount_max = 1000000
-    };
-    s_rebuild_t rebuild = {
-        .ledger = tly_ledger_new (ledger_dir, 1 << 28, &limits), .arena = tly_arena_new (1 << 16),
-        .last = last
-    };
+    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+                                   .initial_max = 1000,
+                                   .amount_max = 1000000 };
+    s_rebuild_t rebuild = { .ledger = tly_ledger_new (ledger_dir, 1 << 28, &limits),
+                            .arena = tly_arena_new (1 << 16),
+                            .last = last };
     assert (rebuild.ledger && rebuild.arena);
     tly_journal_t *journal = tly_journal_new_reader (journal_dir);
     assert (journal);
@@ -454,7 +456,7 @@ s_test_compare (char *journal, char *data_dir)
     assert (mdb_cursor_get (cursor, &key, &value, MDB_FIRST) == 0);
     uint8_t *copy = malloc (value.mv_size);
     memcpy (copy, value.mv_data, value.mv_size);
-    copy [7] ^= 0x04;                       //  the balance is the first i64 BE
+    copy [7] ^= 0x04;  //  the balance is the first i64 BE
     value.mv_data = copy;
     uint8_t user [TLY_KEY_BYTES];
     memcpy (user, key.mv_data, TLY_KEY_BYTES);
@@ -466,10 +468,10 @@ s_test_compare (char *journal, char *data_dir)
     char expected [128], id [TLY_ID_MAX];
     tly_account_id (user, id);
     snprintf (expected, sizeof expected, " user %s journal ", id);
-    s_expect (1, expected, (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir,
-                                        "--compare", NULL });
-    s_expect (2, NULL, (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
-                                    NULL });
+    s_expect (1, expected,
+              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    s_expect (2, NULL,
+              (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare", NULL });
 }
 
 int
@@ -487,11 +489,13 @@ main (void)
     tly_account_id (worker.sign_pk, worker_id);
     tly_account_id (other.sign_pk, other_id);
     setenv ("TALLY_WORKER_ACCOUNT", worker_id, 1);
-    audit_workload_config_t config = {
-        .users = S_USERS, .records = S_RECORDS, .per_record = S_PER_RECORD,
-        .partitions = S_PARTITIONS, .mixed = true, .seed = S_SEED,
-        .checkpoint_every = S_CHECKPOINTS
-    };
+    audit_workload_config_t config = { .users = S_USERS,
+                                       .records = S_RECORDS,
+                                       .per_record = S_PER_RECORD,
+                                       .partitions = S_PARTITIONS,
+                                       .mixed = true,
+                                       .seed = S_SEED,
+                                       .checkpoint_every = S_CHECKPOINTS };
     audit_workload_t *workload = audit_workload_new (&config);
     assert (workload);
     assert (audit_workload_write (workload, journal, &worker) == 0);

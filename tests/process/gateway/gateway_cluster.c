@@ -23,8 +23,8 @@ cluster_new (const tly_account_t *worker, const tly_account_t *owner)
     zsock_set_xpub_manual (cluster->bus, 1);
     int port = zsock_bind (cluster->router, "tcp://127.0.0.1:*");
     CHECK (port > 0);
-    snprintf (cluster->router_endpoint, sizeof (cluster->router_endpoint),
-              "tcp://127.0.0.1:%d", port);
+    snprintf (cluster->router_endpoint, sizeof (cluster->router_endpoint), "tcp://127.0.0.1:%d",
+              port);
     port = zsock_bind (cluster->bus, "tcp://127.0.0.1:*");
     CHECK (port > 0);
     snprintf (cluster->bus_endpoint, sizeof (cluster->bus_endpoint), "tcp://127.0.0.1:%d", port);
@@ -45,8 +45,13 @@ cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t
                char *flags [])
 {
     snprintf (endpoint, size, "tcp://127.0.0.1:%d", th_free_port ());
-    char *argv [32] = { NULL, "--bind", endpoint, "--router", cluster->router_endpoint,
-                        "--bus", cluster->bus_endpoint };
+    char *argv [32] = { NULL,
+                        "--bind",
+                        endpoint,
+                        "--router",
+                        cluster->router_endpoint,
+                        "--bus",
+                        cluster->bus_endpoint };
     size_t count = 7;
     for (size_t index = 0; flags [index]; index++) {
         CHECK (count + 1 < sizeof (argv) / sizeof (argv [0]));
@@ -94,8 +99,8 @@ s_send_bus (cluster_t *cluster, const char *id, const uint8_t *data, size_t size
 }
 
 void
-cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version,
-                     const uint8_t *requester, size_t requester_size)
+cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version, const uint8_t *requester,
+                     size_t requester_size)
 {
     cluster_object_t *object = s_object (cluster, id);
     if (version > object->version)
@@ -146,15 +151,14 @@ s_take_subscription (cluster_t *cluster)
     CHECK (frame && zframe_size (frame) == 1 + CLUSTER_TOPIC_BYTES);
     const uint8_t *topic = zframe_data (frame) + 1;
     bool subscribe = zframe_data (frame) [0] == 1;
-    CHECK (zmq_setsockopt (zsock_resolve (cluster->bus), subscribe? ZMQ_SUBSCRIBE: ZMQ_UNSUBSCRIBE,
-                           topic, CLUSTER_TOPIC_BYTES) == 0);
+    CHECK (zmq_setsockopt (zsock_resolve (cluster->bus),
+                           subscribe ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE, topic, CLUSTER_TOPIC_BYTES)
+           == 0);
     ssize_t at = s_applied (cluster, topic);
     if (subscribe && at < 0) {
         CHECK (cluster->topic_count < CLUSTER_TOPICS_MAX);
         memcpy (cluster->topics [cluster->topic_count++], topic, CLUSTER_TOPIC_BYTES);
-    }
-    else
-    if (!subscribe && at >= 0)
+    } else if (!subscribe && at >= 0)
         memcpy (cluster->topics [at], cluster->topics [--cluster->topic_count],
                 CLUSTER_TOPIC_BYTES);
     CHECK (cluster->event_count < CLUSTER_EVENTS_MAX);
@@ -190,8 +194,8 @@ cluster_request (cluster_t *cluster, zframe_t **identity_p)
     CHECK (*identity_p && zframe_more (*identity_p));
     zframe_t *frame = zframe_recv (cluster->router);
     CHECK (frame && !zframe_more (frame));
-    Tally__GatewayToRouter *message = tally__gateway_to_router__unpack (
-        NULL, zframe_size (frame), zframe_data (frame));
+    Tally__GatewayToRouter *message = tally__gateway_to_router__unpack (NULL, zframe_size (frame),
+                                                                        zframe_data (frame));
     zframe_destroy (&frame);
     CHECK (message && message->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_SNAPSHOT);
     const Tally__SnapshotRequest *request = message->snapshot;
@@ -235,8 +239,7 @@ s_reply (cluster_t *cluster, zframe_t *identity, const Tally__SnapshotRequest *r
         error.code = code;
         error.message = "reader may not read that object";
         reply.error = &error;
-    }
-    else
+    } else
         reply.version = version;
     Tally__RouterToGateway message = TALLY__ROUTER_TO_GATEWAY__INIT;
     message.body_case = TALLY__ROUTER_TO_GATEWAY__BODY_SNAPSHOT;
@@ -271,27 +274,21 @@ cluster_answer (cluster_t *cluster, zframe_t **identity_p, Tally__GatewayToRoute
     size_t requester_size = request->requester.len;
     if (code != OK)
         s_reply (cluster, *identity_p, request, 0, code);
-    else
-    if (order == CLUSTER_REPLY_FIRST) {
+    else if (order == CLUSTER_REPLY_FIRST) {
         s_reply (cluster, *identity_p, request, version, OK);
         s_until_applied (cluster, id);
         cluster_publish_for (cluster, id, version, requester, requester_size);
-    }
-    else
-    if (order == CLUSTER_BUS_FIRST) {
+    } else if (order == CLUSTER_BUS_FIRST) {
         s_until_applied (cluster, id);
         cluster_publish_for (cluster, id, version, requester, requester_size);
         s_reply (cluster, *identity_p, request, version, OK);
-    }
-    else
-    if (order == CLUSTER_BUS_EARLY) {
+    } else if (order == CLUSTER_BUS_EARLY) {
         uint8_t topic [CLUSTER_TOPIC_BYTES];
         cluster_topic (id, topic);
         CHECK (s_applied (cluster, topic) < 0);
         cluster_publish_for (cluster, id, version, requester, requester_size);
         s_reply (cluster, *identity_p, request, version, OK);
-    }
-    else {
+    } else {
         CHECK (order == CLUSTER_BUS_NEVER);
         s_reply (cluster, *identity_p, request, version, OK);
     }
@@ -319,12 +316,9 @@ cluster_wait (cluster_t *cluster, zsock_t *sock, int timeout_ms)
         if (which == cluster->bus) {
             s_take_subscription (cluster);
             ready = !sock;
-        }
-        else
-        if (which && which == sock)
+        } else if (which && which == sock)
             ready = true;
-        else
-        if (which == cluster->router) {
+        else if (which == cluster->router) {
             zframe_t *identity = NULL;
             Tally__GatewayToRouter *request = cluster_request (cluster, &identity);
             uint64_t version = s_object (cluster, request->snapshot->object_id)->version;
@@ -362,8 +356,8 @@ client_send (zsock_t *client, uint8_t *bytes, size_t size)
 }
 
 void
-client_subscribe (zsock_t *client, const tly_account_t *reader, const char *id,
-                  uint64_t request_id, bool forge)
+client_subscribe (zsock_t *client, const tly_account_t *reader, const char *id, uint64_t request_id,
+                  bool forge)
 {
     gateway_fixture_subscribe_t spec = gateway_fixture_subscribe_valid (reader, id, tly_now_ms ());
     spec.forge = forge;
@@ -402,30 +396,28 @@ client_version_of (cluster_t *cluster, const Tally__ClientReply *reply, const ch
 
 void
 client_expect_object (cluster_t *cluster, zsock_t *client, uint64_t request_id,
-                      Tally__PushKind push, const char *id, uint64_t version,
-                      Tally__ErrorCode code)
+                      Tally__PushKind push, const char *id, uint64_t version, Tally__ErrorCode code)
 {
     Tally__ClientReply *reply = client_reply (cluster, client);
     uint64_t got = client_version_of (cluster, reply, id);
-    if (th_verbose && (reply->request_id != request_id || reply->push != push
-                                    || got != version))
+    if (th_verbose && (reply->request_id != request_id || reply->push != push || got != version))
         printf ("   got request_id=%llu push=%d version=%llu\n",
                 (unsigned long long) reply->request_id, (int) reply->push,
                 (unsigned long long) got);
     CHECK (reply->request_id == request_id && reply->push == push && got == version);
-    CHECK (code == OK? reply->error == NULL: reply->error && reply->error->code == code);
+    CHECK (code == OK ? reply->error == NULL : reply->error && reply->error->code == code);
     tally__client_reply__free_unpacked (reply, NULL);
 }
 
 void
-client_expect_error (cluster_t *cluster, zsock_t *client, uint64_t request_id,
-                     Tally__PushKind push, Tally__ErrorCode code, const char *part)
+client_expect_error (cluster_t *cluster, zsock_t *client, uint64_t request_id, Tally__PushKind push,
+                     Tally__ErrorCode code, const char *part)
 {
     Tally__ClientReply *reply = client_reply (cluster, client);
     if (th_verbose)
         printf ("   request_id=%llu push=%d %s \"%s\"\n", (unsigned long long) reply->request_id,
-                (int) reply->push, reply->error? tly_error_name (reply->error->code): "(none)",
-                reply->error? reply->error->message: "");
+                (int) reply->push, reply->error ? tly_error_name (reply->error->code) : "(none)",
+                reply->error ? reply->error->message : "");
     CHECK (reply->request_id == request_id && reply->push == push);
     CHECK (reply->error && reply->error->code == code && reply->object == NULL);
     CHECK (!part || strstr (reply->error->message, part));
@@ -464,8 +456,8 @@ client_barrier (cluster_t *cluster, zsock_t *client, uint64_t request_id)
     CHECK (message && zmsg_size (message) == 2);
     zframe_t *identity = zmsg_pop (message);
     zframe_t *frame = zmsg_pop (message);
-    Tally__GatewayToRouter *status = tally__gateway_to_router__unpack (
-        NULL, zframe_size (frame), zframe_data (frame));
+    Tally__GatewayToRouter *status = tally__gateway_to_router__unpack (NULL, zframe_size (frame),
+                                                                       zframe_data (frame));
     CHECK (status && status->body_case == TALLY__GATEWAY_TO_ROUTER__BODY_STATUS_ID);
     Tally__StatusReply reply = TALLY__STATUS_REPLY__INIT;
     reply.status_id = status->status_id;
@@ -484,8 +476,7 @@ client_barrier (cluster_t *cluster, zsock_t *client, uint64_t request_id)
 
 void
 client_subscribe_answered (cluster_t *cluster, zsock_t *client, const tly_account_t *reader,
-                           const char *id, uint64_t request_id, bool new_topic,
-                           uint64_t version)
+                           const char *id, uint64_t request_id, bool new_topic, uint64_t version)
 {
     client_subscribe (client, reader, id, request_id, false);
     if (new_topic)

@@ -10,17 +10,17 @@
 
 //  A gateway test's first step: -v makes it verbose (th_verbose), libsodium
 //  and czmq are set up, and sockets do not linger at exit.
-void  gateway_process_init (int argc, char *argv []);
+void gateway_process_init (int argc, char *argv []);
 
 //  Runs the gateway with argv (NULL-terminated, argv[0] ignored) to
 //  completion; returns its exit code and its output (stdout and stderr) in
 //  out. worker_env is the TALLY_WORKER_ACCOUNT it sees (NULL: unset).
-int   gateway_run (char *argv [], const char *worker_env, char *out, size_t out_size);
+int gateway_run (char *argv [], const char *worker_env, char *out, size_t out_size);
 
 //  Starts the gateway in the background; it becomes the running gateway.
-void  gateway_start (char *argv [], const char *worker_env);
+void gateway_start (char *argv [], const char *worker_env);
 
 //  SIGTERM to the running gateway: it must exit 0.
-void  gateway_stop (void);
+void gateway_stop (void);
 
 #endif

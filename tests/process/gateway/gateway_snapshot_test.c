@@ -13,16 +13,16 @@
 #include "tly_account.h"
 #include "tly_object_id.h"
 
-#define TIMEOUT     TALLY__ERROR_CODE__TIMEOUT
+#define TIMEOUT TALLY__ERROR_CODE__TIMEOUT
 
 typedef struct {
     tly_account_t worker, alice, bob;
     char worker_id [TLY_ID_MAX];
-    char balance [TLY_ID_MAX];          //  alice's
+    char balance [TLY_ID_MAX];  //  alice's
     char bob_balance [TLY_ID_MAX];
-    char root [TLY_ID_MAX];             //  alice's
+    char root [TLY_ID_MAX];  //  alice's
     char bob_root [TLY_ID_MAX];
-    char log [TLY_ID_MAX];              //  alice's purchases
+    char log [TLY_ID_MAX];  //  alice's purchases
 } world_t;
 
 //  Answers the next SnapshotRequest (for id, by reader) with a
@@ -30,8 +30,8 @@ typedef struct {
 //  requester goes to requester when that is not NULL. Returns when the
 //  reply went, by the monotonic clock the gateway uses too.
 static int64_t
-s_answer_unseen (cluster_t *cluster, const char *id, const tly_account_t *reader,
-                 uint64_t version, uint8_t *requester)
+s_answer_unseen (cluster_t *cluster, const char *id, const tly_account_t *reader, uint64_t version,
+                 uint8_t *requester)
 {
     zframe_t *identity = NULL;
     Tally__GatewayToRouter *request = cluster_expect_request (cluster, &identity, id, reader);
@@ -85,7 +85,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     client_expect_object (cluster, one, 1, UPDATE, world->balance, 4, OK);
 
     th_step ("the bus snapshot first: delivered at once; the late reply changes"
-                          " nothing");
+             " nothing");
     client_subscribe (one, &world->bob, world->bob_balance, 2, false);
     cluster_expect_bus (cluster, world->bob_balance, true);
     request = cluster_expect_request (cluster, &identity, world->bob_balance, &world->bob);
@@ -98,7 +98,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     client_expect_object (cluster, one, 2, UPDATE, world->bob_balance, 6, OK);
 
     th_step ("a snapshot published before the gateway's subscription reached the"
-                          " bus is lost: asked again, delivered");
+             " bus is lost: asked again, delivered");
     client_subscribe (one, &world->alice, world->log, 3, false);
     request = cluster_expect_request (cluster, &identity, world->log, &world->alice);
     int64_t replied_ms = tly_mono_ms ();
@@ -136,7 +136,7 @@ s_test_bus_snapshots (const world_t *world, uint8_t instance [CLUSTER_INSTANCE_B
     client_expect_object (cluster, one, 1, SNAPSHOT, world->balance, 6, OK);
 
     th_step ("no snapshot on the bus after the last request: the subscribe gets"
-                          " TIMEOUT, the topic is dropped");
+             " TIMEOUT, the topic is dropped");
     client_subscribe (two, &world->bob, world->bob_root, 1, false);
     cluster_expect_bus (cluster, world->bob_root, true);
     for (int attempt = 1; attempt <= TLY_GATEWAY_SNAPSHOT_ATTEMPTS; attempt++)

@@ -10,16 +10,16 @@
 #include "tly_account.h"
 #include "tly_object_id.h"
 
-#define PARTITIONS      CLUSTER_PARTITIONS
-#define WAIT_MS         CLUSTER_WAIT_MS
-#define SNAPSHOT_TIMEOUT_MS 300    //  --timeout-ms in the limits test
-#define S_TEXT(value)   S_TEXT_ (value)
-#define S_TEXT_(value)  #value
-#define CLIENT_QUEUE    "100"       //  --client-queue in the slow-client test
+#define PARTITIONS          CLUSTER_PARTITIONS
+#define WAIT_MS             CLUSTER_WAIT_MS
+#define SNAPSHOT_TIMEOUT_MS 300  //  --timeout-ms in the limits test
+#define S_TEXT(value)       S_TEXT_ (value)
+#define S_TEXT_(value)      #value
+#define CLIENT_QUEUE        "100"  //  --client-queue in the slow-client test
 //  Updates published between reads of the fast client: well under the
 //  queue, since the gateway writes a burst faster than its I/O thread sends.
-#define SLOW_BATCH      25
-#define SLOW_VERSIONS_MAX 1000000   //  the slow client must overflow before this
+#define SLOW_BATCH          25
+#define SLOW_VERSIONS_MAX   1000000  //  the slow client must overflow before this
 
 typedef struct {
     tly_account_t worker, alice, bob, stranger;
@@ -34,7 +34,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     cluster->order = order;
     if (th_verbose)
         printf (" = snapshots answered %s\n",
-                order == CLUSTER_REPLY_FIRST? "SnapshotReply first": "bus first");
+                order == CLUSTER_REPLY_FIRST ? "SnapshotReply first" : "bus first");
     char endpoint [64];
     char *flags [] = { "--client-queue", "50", NULL };
     cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
@@ -100,7 +100,7 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
                          "does not verify for reader");
 
     th_step ("two clients on one object: the snapshot goes to its requester only,"
-                          " every update to both");
+             " every update to both");
     client_subscribe_answered (cluster, two, &accounts->alice, balance, 13, false, 8);
     cluster_publish (cluster, balance, 9);
     client_expect_object (cluster, one, 1, UPDATE, balance, 9, OK);
@@ -197,7 +197,7 @@ s_test_slow_client (const accounts_t *accounts)
         expected++;
         tally__client_reply__free_unpacked (reply, NULL);
     }
-    CHECK (expected - 1 < newest);         //  it did miss some
+    CHECK (expected - 1 < newest);  //  it did miss some
 
     th_step ("then updates resume for both");
     cluster_publish (cluster, log, newest + 1);
@@ -215,9 +215,15 @@ s_test_limits (const accounts_t *accounts)
 {
     cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
     char endpoint [64];
-    char *flags [] = { "--max-pending", "1", "--max-subscriptions", "2",
-                       "--max-subscriptions-total", "3",
-                       "--timeout-ms", S_TEXT (SNAPSHOT_TIMEOUT_MS), NULL };
+    char *flags [] = { "--max-pending",
+                       "1",
+                       "--max-subscriptions",
+                       "2",
+                       "--max-subscriptions-total",
+                       "3",
+                       "--timeout-ms",
+                       S_TEXT (SNAPSHOT_TIMEOUT_MS),
+                       NULL };
     cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
     zsock_t *one = client_new (endpoint, 0, 0);
     zsock_t *two = client_new (endpoint, 0, 0);

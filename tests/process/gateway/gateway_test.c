@@ -14,9 +14,9 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define TIMEOUT_MS      300         //  --timeout-ms given to the gateway
-#define WAIT_MS         10000       //  longest any expected message may take
-#define PARTITIONS      256
+#define TIMEOUT_MS 300    //  --timeout-ms given to the gateway
+#define WAIT_MS    10000  //  longest any expected message may take
+#define PARTITIONS 256
 
 //  --------------------------------------------------------------------------
 //  The client side
@@ -62,8 +62,8 @@ s_expect_error (zsock_t *client, uint64_t request_id, Tally__ErrorCode code, con
     Tally__ClientReply *reply = s_client_reply (client);
     if (th_verbose)
         printf ("   request_id=%llu %s \"%s\"\n", (unsigned long long) reply->request_id,
-                reply->error? tly_error_name (reply->error->code): "(none)",
-                reply->error? reply->error->message: "");
+                reply->error ? tly_error_name (reply->error->code) : "(none)",
+                reply->error ? reply->error->message : "");
     CHECK (reply->request_id == request_id);
     CHECK (reply->error && reply->error->code == code);
     CHECK (reply->n_results == 0 && reply->status == NULL);
@@ -84,8 +84,8 @@ s_router_recv (zsock_t *router, zframe_t **identity_p)
     CHECK (*identity_p && zframe_more (*identity_p));
     zframe_t *frame = zframe_recv (router);
     CHECK (frame && !zframe_more (frame));
-    Tally__GatewayToRouter *message = tally__gateway_to_router__unpack (
-        NULL, zframe_size (frame), zframe_data (frame));
+    Tally__GatewayToRouter *message = tally__gateway_to_router__unpack (NULL, zframe_size (frame),
+                                                                        zframe_data (frame));
     CHECK (message);
     zframe_destroy (&frame);
     return message;
@@ -168,14 +168,12 @@ s_expect_results (zsock_t *client, uint64_t request_id, const Tally__ClientReque
 
 //  One valid envelope of `messages` messages, all the way there and back.
 static void
-s_round_trip (zsock_t *client, zsock_t *router, const gateway_fixture_t *spec,
-              uint64_t request_id)
+s_round_trip (zsock_t *client, zsock_t *router, const gateway_fixture_t *spec, uint64_t request_id)
 {
     Tally__ClientRequest *sent = NULL;
     s_client_send_spec (client, spec, request_id, &sent);
     zframe_t *identity = NULL;
-    Tally__GatewayToRouter *message = s_router_expect_route (router, &identity, spec->sender,
-                                                             sent);
+    Tally__GatewayToRouter *message = s_router_expect_route (router, &identity, spec->sender, sent);
     s_router_answer (router, &identity, message->route);
     s_expect_results (client, request_id, sent);
     tally__gateway_to_router__free_unpacked (message, NULL);
@@ -194,7 +192,7 @@ s_test_startup_errors (const char *worker_id)
     CHECK (strstr (out, "TALLY_WORKER_ACCOUNT") && strchr (out, '\n') == out + strlen (out) - 1);
 
     th_step ("malformed worker in the environment: exit 2 naming"
-                          " TALLY_WORKER_ACCOUNT");
+             " TALLY_WORKER_ACCOUNT");
     CHECK (gateway_run (bare, "co_znotanaccount", out, sizeof (out)) == 2);
     CHECK (strstr (out, "TALLY_WORKER_ACCOUNT") && strchr (out, '\n') == out + strlen (out) - 1);
 
@@ -239,12 +237,13 @@ main (int argc, char *argv [])
     CHECK (router_port > 0);
     char router_endpoint [64], client_endpoint [64];
     snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", router_port);
-    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              th_free_port ());
+    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d", th_free_port ());
 
     //  --max-pending 1 puts the in-flight limit where one test can touch it.
-    char *gateway_argv [] = { NULL, "--bind", client_endpoint, "--router", router_endpoint,
-                              "--timeout-ms", "300", "--max-pending", "1", NULL };
+    char *gateway_argv [] = { NULL,       "--bind",        client_endpoint,
+                              "--router", router_endpoint, "--timeout-ms",
+                              "300",      "--max-pending", "1",
+                              NULL };
     gateway_start (gateway_argv, worker_id);
     zsock_t *client = zsock_new (ZMQ_DEALER);
     CHECK (client);
@@ -256,33 +255,42 @@ main (int argc, char *argv [])
     gateway_fixture_t spec = valid;
 
     th_step ("valid envelope of 3 messages round-trips with its request_id and"
-                          " partition");
+             " partition");
     spec.messages = 3;
     s_round_trip (client, router, &spec, 1);
 
     th_step ("rejections: exact code, nothing reaches the router");
-    spec = valid; spec.forge = true;
+    spec = valid;
+    spec.forge = true;
     s_client_send_spec (client, &spec, 10, NULL);
     s_expect_error (client, 10, TALLY__ERROR_CODE__BAD_SIGNATURE, "does not verify for sender");
-    spec = valid; memcpy (spec.inbox, stranger.sign_pk, TLY_KEY_BYTES);
+    spec = valid;
+    memcpy (spec.inbox, stranger.sign_pk, TLY_KEY_BYTES);
     s_client_send_spec (client, &spec, 11, NULL);
     s_expect_error (client, 11, TALLY__ERROR_CODE__UNKNOWN_INBOX, "but this gateway serves");
-    spec = valid; spec.timestamp_ms = now_ms - 60000;
+    spec = valid;
+    spec.timestamp_ms = now_ms - 60000;
     s_client_send_spec (client, &spec, 12, NULL);
     s_expect_error (client, 12, TALLY__ERROR_CODE__STALE_TIMESTAMP, "behind the gateway clock");
-    spec = valid; spec.timestamp_ms = now_ms + 60000;
+    spec = valid;
+    spec.timestamp_ms = now_ms + 60000;
     s_client_send_spec (client, &spec, 13, NULL);
     s_expect_error (client, 13, TALLY__ERROR_CODE__STALE_TIMESTAMP, "ahead of the gateway clock");
-    spec = valid; spec.messages = TLY_BATCH_MAX + 1;
+    spec = valid;
+    spec.messages = TLY_BATCH_MAX + 1;
     s_client_send_spec (client, &spec, 14, NULL);
     s_expect_error (client, 14, TALLY__ERROR_CODE__BATCH_TOO_LARGE, "(limit 256)");
-    spec = valid; spec.messages = 0;
+    spec = valid;
+    spec.messages = 0;
     s_client_send_spec (client, &spec, 15, NULL);
     s_expect_error (client, 15, TALLY__ERROR_CODE__BAD_REQUEST, "no messages");
-    spec = valid; spec.messages = 4; spec.duplicate_id = true;
+    spec = valid;
+    spec.messages = 4;
+    spec.duplicate_id = true;
     s_client_send_spec (client, &spec, 16, NULL);
     s_expect_error (client, 16, TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, NULL);
-    spec = valid; spec.id_bytes = 15;
+    spec = valid;
+    spec.id_bytes = 15;
     s_client_send_spec (client, &spec, 17, NULL);
     s_expect_error (client, 17, TALLY__ERROR_CODE__BAD_REQUEST, "15-byte id");
 
@@ -305,11 +313,11 @@ main (int argc, char *argv [])
     s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "2 data frames");
 
     th_step ("after the rejections a valid envelope still works, and is the router's"
-                          " first message");
+             " first message");
     s_round_trip (client, router, &valid, 20);
 
     th_step ("over --max-pending: UNAVAILABLE at once, the request in flight still"
-                          " answered");
+             " answered");
     Tally__ClientRequest *first = NULL;
     s_client_send_spec (client, &valid, 30, &first);
     zframe_t *identity = NULL;
@@ -382,10 +390,8 @@ main (int argc, char *argv [])
     //  router (one deep at --max-pending 1) and times out; the next finds the
     //  queue full and is refused at once.
     th_step ("router down: TIMEOUT, then UNAVAILABLE while its queue is full");
-    snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d",
-              th_free_port ());
-    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              th_free_port ());
+    snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", th_free_port ());
+    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d", th_free_port ());
     gateway_start (gateway_argv, worker_id);
     client = zsock_new (ZMQ_DEALER);
     CHECK (client);
@@ -401,18 +407,20 @@ main (int argc, char *argv [])
     //  The gateway handles 16 client requests per loop turn and sends their
     //  envelopes to the router together; 40 at once cross that edge twice.
     th_step ("a burst of 40 envelopes: every one reaches the router, in order,"
-                          " and is answered");
+             " and is answered");
     snprintf (router_endpoint, sizeof (router_endpoint), "tcp://127.0.0.1:%d", router_port);
-    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d",
-              th_free_port ());
-    char *burst_argv [] = { NULL, "--bind", client_endpoint, "--router", router_endpoint,
-                            "--max-pending", "100", NULL };
+    snprintf (client_endpoint, sizeof (client_endpoint), "tcp://127.0.0.1:%d", th_free_port ());
+    char *burst_argv [] = {
+        NULL, "--bind", client_endpoint, "--router", router_endpoint, "--max-pending", "100", NULL
+    };
     gateway_start (burst_argv, worker_id);
     client = zsock_new (ZMQ_DEALER);
     CHECK (client);
     zsock_set_linger (client, 0);
     CHECK (zsock_connect (client, "%s", client_endpoint) == 0);
-    enum { BURST = 40 };
+    enum {
+        BURST = 40
+    };
     Tally__ClientRequest *burst [BURST];
     Tally__GatewayToRouter *routed [BURST];
     zframe_t *identities [BURST];

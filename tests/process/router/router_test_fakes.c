@@ -9,18 +9,38 @@
 #include <string.h>
 
 void
-fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max, const char *inflight_max)
+fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max,
+                   const char *inflight_max)
 {
     char heartbeat [16], liveness [16];
     snprintf (heartbeat, sizeof heartbeat, "%d", HEARTBEAT_MS);
     snprintf (liveness, sizeof liveness, "%d", LIVENESS);
-    char *argv [] = {
-        TALLY_ROUTER_BIN, "--data-dir", t->dir, "--frontend", t->frontend,
-        "--backend", t->backend, "--bus-in", t->bus_in, "--bus-out", t->bus_out,
-        "--partitions", "256", "--heartbeat-ms", heartbeat,
-        "--liveness", liveness, "--attempt-ms", (char *) attempt_ms, "--attempts", "3",
-        "--hold-max", (char *) hold_max, "--inflight-max", (char *) inflight_max, NULL
-    };
+    char *argv [] = { TALLY_ROUTER_BIN,
+                      "--data-dir",
+                      t->dir,
+                      "--frontend",
+                      t->frontend,
+                      "--backend",
+                      t->backend,
+                      "--bus-in",
+                      t->bus_in,
+                      "--bus-out",
+                      t->bus_out,
+                      "--partitions",
+                      "256",
+                      "--heartbeat-ms",
+                      heartbeat,
+                      "--liveness",
+                      liveness,
+                      "--attempt-ms",
+                      (char *) attempt_ms,
+                      "--attempts",
+                      "3",
+                      "--hold-max",
+                      (char *) hold_max,
+                      "--inflight-max",
+                      (char *) inflight_max,
+                      NULL };
     t->router = th_process_new ("tally-router", argv);
     th_process_start (t->router);
 }
@@ -72,8 +92,8 @@ fake_actor_new (test_t *t, const char *name, uint32_t partition_count)
 static void
 s_actor_on_message (actor_t *actor, zframe_t *frame)
 {
-    Tally__RouterToActor *message =
-        tally__router_to_actor__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    Tally__RouterToActor *message = tally__router_to_actor__unpack (NULL, zframe_size (frame),
+                                                                    zframe_data (frame));
     assert (message);
     if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT) {
         Tally__Assignment *assignment = message->assignment;
@@ -86,9 +106,7 @@ s_actor_on_message (actor_t *actor, zframe_t *frame)
             assert (assignment->owned [at]->epoch > 0);
             actor->epochs [assignment->owned [at]->partition] = assignment->owned [at]->epoch;
         }
-    }
-    else
-    if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE) {
+    } else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE) {
         Tally__Route *route = message->route;
         assert (actor->route_count < SEEN_MAX);
         seen_route_t *seen = &actor->routes [actor->route_count++];
@@ -97,9 +115,7 @@ s_actor_on_message (actor_t *actor, zframe_t *frame)
         assert (route->envelope && route->envelope->envelope.len < sizeof seen->envelope);
         memcpy (seen->envelope, route->envelope->envelope.data, route->envelope->envelope.len);
         assert (route->envelope->signature.len == TLY_SIGNATURE_BYTES);
-    }
-    else
-    if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT) {
+    } else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT) {
         Tally__SnapshotRequest *snapshot = message->snapshot;
         assert (actor->route_count < SEEN_MAX);
         seen_route_t *seen = &actor->routes [actor->route_count++];
@@ -109,8 +125,7 @@ s_actor_on_message (actor_t *actor, zframe_t *frame)
         assert (strlen (snapshot->object_id) < sizeof seen->envelope);
         strcpy (seen->envelope, snapshot->object_id);
         assert (snapshot->reader.len == TLY_KEY_BYTES);
-    }
-    else {
+    } else {
         assert (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_HEARTBEAT);
         actor->heartbeats++;
     }
@@ -120,8 +135,8 @@ s_actor_on_message (actor_t *actor, zframe_t *frame)
 static void
 s_gateway_on_message (test_t *t, zframe_t *frame)
 {
-    Tally__RouterToGateway *message =
-        tally__router_to_gateway__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    Tally__RouterToGateway *message = tally__router_to_gateway__unpack (NULL, zframe_size (frame),
+                                                                        zframe_data (frame));
     assert (message);
     if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_REPLY) {
         Tally__RouteReply *reply = message->reply;
@@ -134,9 +149,7 @@ s_gateway_on_message (test_t *t, zframe_t *frame)
         if (reply->n_results > 0 && reply->results [0]->balance)
             seen->balance = reply->results [0]->balance->balance;
         seen->at_ms = tly_mono_ms ();
-    }
-    else
-    if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_SNAPSHOT) {
+    } else if (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_SNAPSHOT) {
         Tally__SnapshotReply *reply = message->snapshot;
         assert (t->reply_count < SEEN_MAX);
         seen_reply_t *seen = &t->replies [t->reply_count++];
@@ -144,8 +157,7 @@ s_gateway_on_message (test_t *t, zframe_t *frame)
         seen->snapshot = true;
         seen->code = reply->error ? reply->error->code : TALLY__ERROR_CODE__OK;
         seen->at_ms = tly_mono_ms ();
-    }
-    else {
+    } else {
         assert (message->body_case == TALLY__ROUTER_TO_GATEWAY__BODY_STATUS);
         t->have_status = true;
         t->status_id = message->status->status_id;
@@ -170,7 +182,8 @@ fake_pump (test_t *t, int64_t timeout_ms)
     zmq_pollitem_t items [ACTORS_MAX + 1];
     items [0] = (zmq_pollitem_t) { zsock_resolve (t->gateway), 0, ZMQ_POLLIN, 0 };
     for (size_t at = 0; at < t->actor_count; at++)
-        items [at + 1] = (zmq_pollitem_t) { zsock_resolve (t->actors [at]->sock), 0, ZMQ_POLLIN, 0 };
+        items [at + 1] = (zmq_pollitem_t) { zsock_resolve (t->actors [at]->sock), 0, ZMQ_POLLIN,
+                                            0 };
     int ready = zmq_poll (items, (int) t->actor_count + 1, (long) timeout_ms);
     assert (ready >= 0);
     for (size_t at = 0; at <= t->actor_count; at++) {

@@ -7,12 +7,10 @@ void audit_wire_test (bool verbose);
 void audit_scratch_test (bool verbose);
 void tly_audit_writer_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "audit_wire", audit_wire_test },
-    { "audit_scratch", audit_scratch_test },
-    { "tly_audit_writer", tly_audit_writer_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "audit_wire", audit_wire_test },
+                                      { "audit_scratch", audit_scratch_test },
+                                      { "tly_audit_writer", tly_audit_writer_test },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

@@ -43,14 +43,14 @@ audit_wire_test (bool verbose)
     size_t size = tally__record_draft__pack (&draft, bytes);
     assert (size <= sizeof bytes);
 
-    audit_wire_field_t partition = audit_wire_field (&tally__record_draft__descriptor,
-                                                     "partition", PROTOBUF_C_TYPE_UINT32);
+    audit_wire_field_t partition = audit_wire_field (&tally__record_draft__descriptor, "partition",
+                                                     PROTOBUF_C_TYPE_UINT32);
     audit_wire_field_t partition_seq = audit_wire_field (&tally__record_draft__descriptor,
                                                          "partition_seq", PROTOBUF_C_TYPE_UINT64);
     audit_wire_field_t timestamp = audit_wire_field (&tally__record_draft__descriptor,
                                                      "timestamp_ms", PROTOBUF_C_TYPE_INT64);
-    audit_wire_field_t events_field = audit_wire_field (&tally__record_draft__descriptor,
-                                                        "events", PROTOBUF_C_TYPE_MESSAGE);
+    audit_wire_field_t events_field = audit_wire_field (&tally__record_draft__descriptor, "events",
+                                                        PROTOBUF_C_TYPE_MESSAGE);
     assert (partition.type == AUDIT_WIRE_VARINT && events_field.type == AUDIT_WIRE_BYTES);
     audit_field_t fields [8];
     size_t count;

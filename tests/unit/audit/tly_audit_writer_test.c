@@ -15,10 +15,10 @@
 #include "tly_limits.h"
 #include "tly_wire.h"
 
-#define S_ENDPOINT          "inproc://tly_audit_writer_test.1"
-#define S_ENDPOINT_AGAIN    "inproc://tly_audit_writer_test.2"  //  the first may linger
-#define S_CHECKPOINT_MS     50
-#define S_IDLE_WAIT_MS      500         //  the writer's signal check, when nothing waits
+#define S_ENDPOINT       "inproc://tly_audit_writer_test.1"
+#define S_ENDPOINT_AGAIN "inproc://tly_audit_writer_test.2"  //  the first may linger
+#define S_CHECKPOINT_MS  50
+#define S_IDLE_WAIT_MS   500  //  the writer's signal check, when nothing waits
 
 //  One valid draft, without heap allocation.
 typedef struct {
@@ -126,11 +126,13 @@ tly_audit_writer_test (bool verbose)
     char worker_id [TLY_ID_MAX], worker_secret [TLY_SECRET_MAX];
     tly_account_id (worker.sign_pk, worker_id);
     tly_account_secret (&worker, worker_secret);
-    tly_audit_writer_config_t config = {
-        .data_dir = data_dir, .bind = S_ENDPOINT, .map_size = 1 << 24,
-        .worker = worker_id, .worker_secret = worker_secret,
-        .checkpoint_every = 2, .checkpoint_ms = S_CHECKPOINT_MS
-    };
+    tly_audit_writer_config_t config = { .data_dir = data_dir,
+                                         .bind = S_ENDPOINT,
+                                         .map_size = 1 << 24,
+                                         .worker = worker_id,
+                                         .worker_secret = worker_secret,
+                                         .checkpoint_every = 2,
+                                         .checkpoint_ms = S_CHECKPOINT_MS };
     s_test_refusals (config);
 
     //  A new journal (the data directory is made): nothing to sign.
@@ -187,7 +189,7 @@ tly_audit_writer_test (bool verbose)
     assert (tly_audit_writer_wait_ms (writer) == 0);
     tly_audit_writer_tick (writer);
     assert (tly_audit_writer_wait_ms (writer) == S_IDLE_WAIT_MS);
-    assert (tly_audit_writer_sign (writer) == 0);       //  nothing left to sign
+    assert (tly_audit_writer_sign (writer) == 0);  //  nothing left to sign
 
     //  What is not an AuditRequest is dropped unanswered; a read is served.
     dealer = zsock_new_dealer (S_ENDPOINT_AGAIN);

@@ -9,15 +9,13 @@ void tly_catchup_test (bool verbose);
 void tly_objects_test (bool verbose);
 void tly_bus_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "tly_store", tly_store_test },
-    { "tly_ledger", tly_ledger_test },
-    { "tly_batch", tly_batch_test },
-    { "tly_catchup", tly_catchup_test },
-    { "tly_objects", tly_objects_test },
-    { "tly_bus", tly_bus_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "tly_store", tly_store_test },
+                                      { "tly_ledger", tly_ledger_test },
+                                      { "tly_batch", tly_batch_test },
+                                      { "tly_catchup", tly_catchup_test },
+                                      { "tly_objects", tly_objects_test },
+                                      { "tly_bus", tly_bus_test },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

@@ -122,7 +122,8 @@ test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena)
     size_t size = tally__record_draft__get_packed_size (draft);
     uint8_t *data = tly_arena_alloc (arena, size);
     tally__record_draft__pack (draft, data);
-    Tally__RecordDraft *copy = tally__record_draft__unpack (tly_arena_allocator (arena), size, data);
+    Tally__RecordDraft *copy = tally__record_draft__unpack (tly_arena_allocator (arena), size,
+                                                            data);
     assert (copy);
     return copy;
 }

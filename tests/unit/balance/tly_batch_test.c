@@ -10,7 +10,7 @@
 
 #include "test_client.h"
 
-#define S_PARTITIONS  4
+#define S_PARTITIONS 4
 
 //  A route for client's signed envelope of messages, addressed to inbox.
 static Tally__Route *
@@ -51,7 +51,7 @@ s_answer (zsock_t *peer)
     zframe_t *frame = zframe_recv (peer);
     assert (frame);
     Tally__ActorToRouter *message = tally__actor_to_router__unpack (NULL, zframe_size (frame),
-                                                                   zframe_data (frame));
+                                                                    zframe_data (frame));
     zframe_destroy (&frame);
     assert (message && message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_REPLY);
     Tally__RouteReply *reply = message->reply;
@@ -99,7 +99,8 @@ tly_batch_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [] = "/tmp/tly_batch_test_XXXXXX";
     assert (mkdtemp (root));
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS, .initial_max = 100,
+    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+                                   .initial_max = 100,
                                    .amount_max = 1000 };
     tly_ledger_t *ledger = tly_ledger_new (root, 1 << 26, &limits);
     assert (ledger);
@@ -119,7 +120,8 @@ tly_batch_test (bool verbose)
     bool drafted;
 
     //  One batch: two good envelopes, three malformed routes.
-    Tally__InboxMessage *opening [] = { test_create (arena, &alice, 100), test_buy (arena, &alice, "gem", 30) };
+    Tally__InboxMessage *opening [] = { test_create (arena, &alice, 100),
+                                        test_buy (arena, &alice, "gem", 30) };
     Tally__Route *first = s_route (arena, 1, &alice, worker.sign_pk, opening, 2);
     Tally__InboxMessage *bob_opening [] = { test_create (arena, &bob, 50) };
     Tally__Route *second = s_route (arena, 2, &bob, worker.sign_pk, bob_opening, 1);
@@ -142,7 +144,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_draft_partition (batch, 1) == bob.user.partition);
     zframe_t *frame = tly_batch_append (batch, 77);
     Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
-                                                                zframe_data (frame));
+                                                                 zframe_data (frame));
     zframe_destroy (&frame);
     assert (request && request->body_case == TALLY__AUDIT_REQUEST__BODY_APPEND);
     assert (request->append->request_id == 77 && request->append->n_records == 2);
@@ -153,12 +155,13 @@ tly_batch_test (bool verbose)
     assert (record->request->envelope.len == first->envelope->envelope.len);
     //  The size bound holds for a real draft.
     assert (tally__record_draft__get_packed_size (record)
-            <= tally__signed_envelope__get_packed_size (first->envelope)
-             + TLY_BATCH_DRAFT_OVERHEAD + 2 * TLY_BATCH_MESSAGE_BOUND);
+            <= tally__signed_envelope__get_packed_size (first->envelope) + TLY_BATCH_DRAFT_OVERHEAD
+                   + 2 * TLY_BATCH_MESSAGE_BOUND);
     tally__audit_request__free_unpacked (request, NULL);
     //  Nothing is visible before the writer acks.
     assert (tly_ledger_in_txn (ledger));
-    assert (tly_batch_settle (batch, s_reply (arena, 2, SIZE_MAX, 0), s_refused, &s_refused_calls) == 0);
+    assert (tly_batch_settle (batch, s_reply (arena, 2, SIZE_MAX, 0), s_refused, &s_refused_calls)
+            == 0);
     assert (s_refused_calls == 0);
     //  Journaled: answered before the state commits.
     assert (tly_ledger_in_txn (ledger));
@@ -204,7 +207,8 @@ tly_batch_test (bool verbose)
     assert (tly_batch_add (batch, fourth, 9, &drafted) == TLY_BATCH_ADDED && drafted);
     assert (tly_batch_add (batch, first, 9, &drafted) == TLY_BATCH_ADDED && !drafted);
     assert (tly_batch_settle (batch, s_reply (arena, 2, 1, TALLY__ERROR_CODE__STALE_EPOCH),
-                              s_refused, &s_refused_calls) == 0);
+                              s_refused, &s_refused_calls)
+            == 0);
     assert (s_refused_calls == 1 && s_refused_partition == bob.user.partition);
     assert (s_refused_code == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (tly_batch_answer (batch, zsock_resolve (router)) == 0);
@@ -226,7 +230,8 @@ tly_batch_test (bool verbose)
     tly_batch_abandon (batch);
     assert (tly_batch_begin (batch, 8000) == 0);
     assert (tly_batch_add (batch, fourth, 9, &drafted) == TLY_BATCH_ADDED && drafted);
-    assert (tly_batch_settle (batch, s_reply (arena, 0, SIZE_MAX, 0), s_refused, &s_refused_calls) == -1);
+    assert (tly_batch_settle (batch, s_reply (arena, 0, SIZE_MAX, 0), s_refused, &s_refused_calls)
+            == -1);
     tly_batch_abandon (batch);
     assert (s_balance (ledger, &bob) == 50);
     assert (tly_ledger_progress (ledger, bob.user.partition, &seq, &epoch) == 0 && seq == 1);

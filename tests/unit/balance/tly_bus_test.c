@@ -13,8 +13,8 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_LEASE_MS     100
-#define S_DEADLINE_MS  5000
+#define S_LEASE_MS    100
+#define S_DEADLINE_MS 5000
 
 //  Sends a subscription message upstream, as the router's XSUB does.
 static void
@@ -55,7 +55,8 @@ s_receive (zsock_t *xsub, const uint8_t *topic)
     assert (zframe_size (frame) == TLY_BUS_TOPIC_BYTES);
     assert (memcmp (zframe_data (frame), topic, TLY_BUS_TOPIC_BYTES) == 0);
     frame = zmsg_next (message);
-    Tally__BusObject *bus = tally__bus_object__unpack (NULL, zframe_size (frame), zframe_data (frame));
+    Tally__BusObject *bus = tally__bus_object__unpack (NULL, zframe_size (frame),
+                                                       zframe_data (frame));
     assert (bus && bus->object);
     zmsg_destroy (&message);
     return bus;

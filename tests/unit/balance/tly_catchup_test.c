@@ -10,9 +10,9 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_PARTITIONS  4
-#define S_TIMEOUT_MS  20
-#define S_WAIT_MS     5000
+#define S_PARTITIONS 4
+#define S_TIMEOUT_MS 20
+#define S_WAIT_MS    5000
 
 //  The next ReadRequest the fake writer gets, calling tick until it comes.
 static Tally__ReadRequest *
@@ -29,7 +29,7 @@ s_next_read (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity)
     *identity = zframe_recv (writer);
     zframe_t *frame = zframe_recv (writer);
     Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
-                                                                zframe_data (frame));
+                                                                 zframe_data (frame));
     zframe_destroy (&frame);
     assert (request && request->body_case == TALLY__AUDIT_REQUEST__BODY_READ);
     Tally__ReadRequest *read = request->read;
@@ -71,8 +71,8 @@ s_record (uint32_t partition, uint64_t partition_seq, const uint8_t sender [TLY_
 }
 
 static tly_catchup_status_t
-s_reply (tly_catchup_t *catchup, uint64_t request_id, Tally__StoredRecord **records,
-         size_t count, bool end, Tally__ErrorCode code, uint32_t *partition)
+s_reply (tly_catchup_t *catchup, uint64_t request_id, Tally__StoredRecord **records, size_t count,
+         bool end, Tally__ErrorCode code, uint32_t *partition)
 {
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = code;
@@ -93,7 +93,8 @@ tly_catchup_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [] = "/tmp/tly_catchup_test_XXXXXX";
     assert (mkdtemp (root));
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS, .initial_max = 100,
+    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+                                   .initial_max = 100,
                                    .amount_max = 1000 };
     tly_ledger_t *ledger = tly_ledger_new (root, 1 << 22, &limits);
     zsock_t *writer = zsock_new_router ("inproc://tly_catchup_test");
@@ -114,25 +115,29 @@ tly_catchup_test (bool verbose)
     assert (read->max_records == TLY_READ_RECORDS_MAX);
     Tally__StoredRecord *records [] = { s_record (2, 1, sender), s_record (2, 2, sender),
                                         s_record (2, 3, sender) };
-    assert (s_reply (catchup, read->request_id, records, 2, false, TALLY__ERROR_CODE__OK,
-                     &partition) == TLY_CATCHUP_PENDING);
+    assert (
+        s_reply (catchup, read->request_id, records, 2, false, TALLY__ERROR_CODE__OK, &partition)
+        == TLY_CATCHUP_PENDING);
     assert (partition == 2);
     //  The same reply again is late now.
-    assert (s_reply (catchup, read->request_id, records, 2, false, TALLY__ERROR_CODE__OK,
-                     &partition) == TLY_CATCHUP_IGNORED);
+    assert (
+        s_reply (catchup, read->request_id, records, 2, false, TALLY__ERROR_CODE__OK, &partition)
+        == TLY_CATCHUP_IGNORED);
     tally__read_request__free_unpacked (read, NULL);
     read = s_next_read (catchup, writer, &identity);
     assert (read->after_partition_seq == 2);
     //  A record whose hash does not match is refused and the read retried.
     records [2]->body.data [records [2]->body.len - 1] ^= 1;
-    assert (s_reply (catchup, read->request_id, records + 2, 1, true, TALLY__ERROR_CODE__OK,
-                     &partition) == TLY_CATCHUP_PENDING);
+    assert (
+        s_reply (catchup, read->request_id, records + 2, 1, true, TALLY__ERROR_CODE__OK, &partition)
+        == TLY_CATCHUP_PENDING);
     records [2]->body.data [records [2]->body.len - 1] ^= 1;
     tally__read_request__free_unpacked (read, NULL);
     read = s_next_read (catchup, writer, &identity);
     assert (read->after_partition_seq == 2);
-    assert (s_reply (catchup, read->request_id, records + 2, 1, true, TALLY__ERROR_CODE__OK,
-                     &partition) == TLY_CATCHUP_DONE);
+    assert (
+        s_reply (catchup, read->request_id, records + 2, 1, true, TALLY__ERROR_CODE__OK, &partition)
+        == TLY_CATCHUP_DONE);
     tally__read_request__free_unpacked (read, NULL);
     uint64_t seq, epoch;
     assert (tly_ledger_progress (ledger, 2, &seq, &epoch) == 0 && seq == 3 && epoch == 3);
@@ -148,7 +153,8 @@ tly_catchup_test (bool verbose)
     assert (s_reply (catchup, first_id, NULL, 0, true, TALLY__ERROR_CODE__OK, &partition)
             == TLY_CATCHUP_IGNORED);
     assert (s_reply (catchup, read->request_id, NULL, 0, true, TALLY__ERROR_CODE__STALE_EPOCH,
-                     &partition) == TLY_CATCHUP_FENCED);
+                     &partition)
+            == TLY_CATCHUP_FENCED);
     assert (partition == 1);
     tally__read_request__free_unpacked (read, NULL);
     //  Stopped partitions ignore their replies.

@@ -11,7 +11,7 @@
 #include "tly_object_id.h"
 #include "test_client.h"
 
-static uint64_t s_version;             //  what the last s_run's event reached
+static uint64_t s_version;  //  what the last s_run's event reached
 
 //  Executes one message in its own transaction; returns the result.
 static Tally__MessageResult *
@@ -22,7 +22,8 @@ s_run (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message
     Tally__MessageResult *result = NULL;
     assert (tly_ledger_begin (ledger) == 0);
     assert (tly_ledger_execute (ledger, &client->user, message, 1000, arena, &result, &event,
-                                &s_version) != TLY_LEDGER_ERROR);
+                                &s_version)
+            != TLY_LEDGER_ERROR);
     assert (tly_ledger_commit (ledger) == 0);
     assert ((event != NULL) == (s_version > 0));
     if (event_p)
@@ -42,8 +43,8 @@ s_balance (tly_ledger_t *ledger, test_client_t *client)
 static Tally__ErrorCode
 s_error_code (const Tally__MessageResult *result)
 {
-    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR
-         ? result->error->code : TALLY__ERROR_CODE__OK;
+    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR ? result->error->code
+                                                                        : TALLY__ERROR_CODE__OK;
 }
 
 static void
@@ -87,13 +88,16 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     //  buy: validated, then debited, never below zero.
     assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", 0), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", -5), arena, NULL))
+    assert (
+        s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", -5), arena, NULL))
+        == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (s_error_code (
+                s_run (ledger, &alice, test_buy (arena, &alice, "sword", INT64_MIN), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", INT64_MIN),
-                                 arena, NULL)) == TALLY__ERROR_CODE__INVALID_AMOUNT);
     assert (s_error_code (s_run (ledger, &alice,
-                                 test_buy (arena, &alice, "sword", limits->amount_max + 1),
-                                 arena, NULL)) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+                                 test_buy (arena, &alice, "sword", limits->amount_max + 1), arena,
+                                 NULL))
+            == TALLY__ERROR_CODE__INVALID_AMOUNT);
     assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "", 5), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_ITEM);
     assert (s_balance (ledger, &alice) == 50);
@@ -104,7 +108,7 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (result->purchase->balance_after == 30 && result->purchase->amount == 20);
     assert (strcmp (result->purchase->item_id, "sword") == 0);
     assert (event && event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
-    assert (s_version == 2);            //  the balance and purchase log: one more version
+    assert (s_version == 2);  //  the balance and purchase log: one more version
     char purchase_id [TLY_ID_MAX];
     strcpy (purchase_id, result->purchase->id);
     Tally__PurchaseRecord *stored = tly_ledger_purchase (ledger, purchase_id, arena);
@@ -135,10 +139,12 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
 
     //  Malformed messages.
     Tally__InboxMessage *no_body = test_message (arena, &alice);
-    assert (s_error_code (s_run (ledger, &alice, no_body, arena, NULL)) == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (s_error_code (s_run (ledger, &alice, no_body, arena, NULL))
+            == TALLY__ERROR_CODE__BAD_REQUEST);
     Tally__InboxMessage *short_id = test_buy (arena, &alice, "sword", 1);
     short_id->message_id.len = 3;
-    assert (s_error_code (s_run (ledger, &alice, short_id, arena, NULL)) == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (s_error_code (s_run (ledger, &alice, short_id, arena, NULL))
+            == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_balance (ledger, &alice) == 30);
 
     //  Within one transaction later messages see earlier effects; abort forgets them.
@@ -146,14 +152,16 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (tly_ledger_in_txn (ledger));
     Tally__MessageResult *first = NULL, *second = NULL;
     Tally__InboxMessage *spend = test_buy (arena, &alice, "bow", 30);
-    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &first, &event,
-                                &s_version) == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &first, &event, &s_version)
+            == TLY_LEDGER_APPLIED);
     assert (first->purchase->balance_after == 0 && s_version == 3);
     assert (tly_ledger_execute (ledger, &alice.user, test_buy (arena, &alice, "arrow", 1), 2000,
-                                arena, &second, &event, &s_version) == TLY_LEDGER_APPLIED);
+                                arena, &second, &event, &s_version)
+            == TLY_LEDGER_APPLIED);
     assert (s_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && s_version == 0);
-    assert (tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event,
-                                &s_version) == TLY_LEDGER_DUPLICATE);
+    assert (
+        tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event, &s_version)
+        == TLY_LEDGER_DUPLICATE);
     assert (second->purchase->balance_after == 0 && !event && s_version == 0);
     uint64_t seq, epoch;
     assert (tly_ledger_advance (ledger, alice.user.partition, 7, &seq) == 0 && seq == 1);
@@ -181,19 +189,24 @@ static void
 s_test_overflow (const char *path, tly_arena_t *arena)
 {
     //  With the widest limits, money stays in range at both ends.
-    tly_ledger_limits_t limits = { .partition_count = 1, .initial_max = INT64_MAX,
+    tly_ledger_limits_t limits = { .partition_count = 1,
+                                   .initial_max = INT64_MAX,
                                    .amount_max = INT64_MAX };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger);
     test_client_t rich;
     test_client_init (&rich, 1, UINT32_MAX);
-    assert (s_run (ledger, &rich, test_create (arena, &rich, INT64_MAX), arena, NULL)->balance->balance
-            == INT64_MAX);
+    assert (
+        s_run (ledger, &rich, test_create (arena, &rich, INT64_MAX), arena, NULL)->balance->balance
+        == INT64_MAX);
     assert (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL)
-            ->purchase->balance_after == 0);
-    assert (s_error_code (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL))
+                ->purchase->balance_after
+            == 0);
+    assert (s_error_code (
+                s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_error_code (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MIN), arena, NULL))
+    assert (s_error_code (
+                s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MIN), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
     assert (s_balance (ledger, &rich) == 0);
     tly_ledger_destroy (&ledger);
@@ -210,12 +223,15 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     test_client_init (&carol, limits->partition_count, UINT32_MAX);
 
     //  Two envelopes executed live, as the journal would hand them back.
-    Tally__InboxMessage *one [] = { test_create (arena, &carol, 100), test_buy (arena, &carol, "gem", 30) };
+    Tally__InboxMessage *one [] = { test_create (arena, &carol, 100),
+                                    test_buy (arena, &carol, "gem", 30) };
     Tally__InboxMessage *two [] = { test_buy (arena, &carol, "gem", 30), one [1],
                                     test_buy (arena, &carol, "ring", 500) };
     assert (tly_ledger_begin (live) == 0);
-    Tally__RecordDraft *first = test_round_trip (test_draft (live, &carol, one, 2, 3, 1000, arena, NULL), arena);
-    Tally__RecordDraft *second = test_round_trip (test_draft (live, &carol, two, 3, 3, 1000, arena, NULL), arena);
+    Tally__RecordDraft *first = test_round_trip (
+        test_draft (live, &carol, one, 2, 3, 1000, arena, NULL), arena);
+    Tally__RecordDraft *second = test_round_trip (
+        test_draft (live, &carol, two, 3, 3, 1000, arena, NULL), arena);
     assert (tly_ledger_commit (live) == 0);
     assert (first->partition_seq == 1 && second->partition_seq == 2);
     assert (first->n_events == 2 && second->n_events == 1);
@@ -250,11 +266,13 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     assert (tly_ledger_begin (replay) == 0);
     Tally__MessageResult *result = NULL;
     Tally__Event *event = NULL;
-    assert (tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event,
-                                &s_version) == TLY_LEDGER_DUPLICATE);
+    assert (
+        tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event, &s_version)
+        == TLY_LEDGER_DUPLICATE);
     assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
-    assert (tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event,
-                                &s_version) == TLY_LEDGER_DUPLICATE);
+    assert (
+        tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event, &s_version)
+        == TLY_LEDGER_DUPLICATE);
     assert (result->purchase->balance_after == 70 && !event);
     tly_ledger_abort (replay);
 
@@ -303,7 +321,7 @@ s_test_objects (const char *path, tly_arena_t *arena)
     tly_ledger_limits_t limits = { .partition_count = 8, .initial_max = 1000, .amount_max = 10 };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger);
-    tly_ledger_set_snapshot_every (ledger, 7);     //  flushes along the way
+    tly_ledger_set_snapshot_every (ledger, 7);  //  flushes along the way
     assert (tly_ledger_limits (ledger)->initial_max == 1000);
     test_client_t dora, eve;
     test_client_init (&dora, limits.partition_count, UINT32_MAX);
@@ -366,7 +384,8 @@ s_test_objects (const char *path, tly_arena_t *arena)
     Tally__MessageResult *result = NULL;
     Tally__Event *event = NULL;
     assert (tly_ledger_execute (ledger, &eve.user, test_buy (arena, &eve, "pin", 1), 3000, arena,
-                                &result, &event, &s_version) == TLY_LEDGER_APPLIED
+                                &result, &event, &s_version)
+                == TLY_LEDGER_APPLIED
             && s_version == 2);
     assert (s_balance (ledger, &eve) == 4);
     assert (tly_ledger_read_begin (ledger) == 0);

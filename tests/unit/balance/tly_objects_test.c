@@ -11,8 +11,8 @@
 
 #include "test_client.h"
 
-#define S_PARTITIONS  8
-#define S_BUYS        105               //  more than a log snapshot holds
+#define S_PARTITIONS 8
+#define S_BUYS       105  //  more than a log snapshot holds
 
 typedef struct {
     tly_ledger_t *ledger;
@@ -68,7 +68,7 @@ s_test_permission (tly_objects_t *objects, const uint8_t *worker)
     assert (tly_objects_may_read (objects, &group, owner));
     assert (tly_objects_may_read (objects, &group, writer));
     assert (tly_objects_may_read (objects, &group, worker));
-    assert (!tly_objects_may_read (objects, &group, nobody));      //  a member without a role
+    assert (!tly_objects_may_read (objects, &group, nobody));  //  a member without a role
     assert (!tly_objects_may_read (objects, &group, stranger));
     //  `everyone` (an empty account) as reader: public read.
     none.account.len = 0;
@@ -90,7 +90,8 @@ s_live (s_side_t *live, test_client_t *alice, test_client_t *bob, Tally__RecordD
     assert (tly_ledger_begin (live->ledger) == 0);
     Tally__InboxMessage *opening [] = { test_create (arena, alice, 1000) };
     uint64_t versions [2];
-    Tally__RecordDraft *draft = test_draft (live->ledger, alice, opening, 1, 2, 500, arena, versions);
+    Tally__RecordDraft *draft = test_draft (live->ledger, alice, opening, 1, 2, 500, arena,
+                                            versions);
     assert (versions [0] == 1);
     journal [records++] = test_round_trip (draft, arena);
     for (size_t i = 0; i < S_BUYS; i++) {
@@ -113,7 +114,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
 {
     tly_account_t worker;
     assert (tly_account_generate (&worker) == 0);
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS, .initial_max = 1000,
+    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+                                   .initial_max = 1000,
                                    .amount_max = 10 };
     s_side_t live = { tly_ledger_new (live_path, 1 << 24, &limits), NULL };
     assert (live.ledger);
@@ -148,7 +150,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (memcmp (state->group->owner.data, worker.sign_pk, TLY_KEY_BYTES) == 0);
     assert (state->group->n_members == 1 && state->group->members [0]->role == TALLY__ROLE__READER);
     tly_object_kind_t kind;
-    assert (tly_object_id_parse (state->group->id, &kind, NULL, NULL) == 0 && kind == TLY_OBJ_GROUP);
+    assert (tly_object_id_parse (state->group->id, &kind, NULL, NULL) == 0
+            && kind == TLY_OBJ_GROUP);
     //  The root: version 1, shared write.
     assert (s_snapshot (&live, root, partition, reader, arena, &state) == TALLY__ERROR_CODE__OK);
     assert (state->version == 1 && state->updated_ms == 500);
@@ -185,8 +188,9 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
         assert (s_snapshot (&live, alices [i], partition, worker.sign_pk, arena, &state)
                 == TALLY__ERROR_CODE__OK);
         //  Routed by another partition: not here.
-        assert (s_snapshot (&live, alices [i], (partition + 1) % S_PARTITIONS, reader, arena,
-                            &state) == TALLY__ERROR_CODE__NOT_FOUND);
+        assert (
+            s_snapshot (&live, alices [i], (partition + 1) % S_PARTITIONS, reader, arena, &state)
+            == TALLY__ERROR_CODE__NOT_FOUND);
     }
     char unknown [TLY_ID_MAX];
     test_client_t nobody;
@@ -201,7 +205,7 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
             == TALLY__ERROR_CODE__NOT_FOUND);
     assert (s_snapshot (&live, NULL, partition, reader, arena, &state)
             == TALLY__ERROR_CODE__NOT_FOUND);
-    tly_service_object_id (alice.account.sign_pk, unknown);        //  another worker's
+    tly_service_object_id (alice.account.sign_pk, unknown);  //  another worker's
     assert (s_snapshot (&live, unknown, 0, reader, arena, &state) == TALLY__ERROR_CODE__NOT_FOUND);
 
     //  Updates: the last purchase's balance is the balance snapshot, byte
@@ -212,7 +216,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (refs [0].kind == TLY_OBJ_ROOT && refs [1].kind == TLY_OBJ_BALANCE);
     assert (refs [2].kind == TLY_OBJ_PURCHASE_LOG);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
-    assert (tly_object_key_parse (balance, key) == 0 && memcmp (key, refs [1].key, sizeof key) == 0);
+    assert (tly_object_key_parse (balance, key) == 0
+            && memcmp (key, refs [1].key, sizeof key) == 0);
     assert (!tly_objects_changes (last->events [0], &refs [0]));
     assert (tly_objects_changes (last->events [0], &refs [1]));
     assert (tly_objects_changes (last->events [0], &refs [2]));

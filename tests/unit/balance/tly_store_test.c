@@ -42,10 +42,11 @@ s_test_tables (const char *path, tly_arena_t *arena)
 {
     tly_store_t *store = tly_store_new (path, 1 << 22);
     assert (store);
-    assert (tly_store_new (path, 1 << 22) == NULL);     //  locked
+    assert (tly_store_new (path, 1 << 22) == NULL);  //  locked
     uint8_t user [TLY_KEY_BYTES] = { 7 };
-    tly_account_state_t state = { .balance_id = "co_zBalance", .balance = 42,
-                                  .last_updated = 2, .created = 1, .purchases = 3 };
+    tly_account_state_t state = {
+        .balance_id = "co_zBalance", .balance = 42, .last_updated = 2, .created = 1, .purchases = 3
+    };
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES] = { 7 };
     Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
     Tally__MessageResult other = TALLY__MESSAGE_RESULT__INIT;
@@ -63,7 +64,7 @@ s_test_tables (const char *path, tly_arena_t *arena)
     assert (tly_store_put_account (store, user, &state) == 0);
     assert (tly_store_put_progress (store, 3, 9, 2) == 0);
     assert (tly_store_put_result (store, key, &result, false) == 0);
-    assert (tly_store_put_result (store, key, &other, true) == 0);   //  the first stays
+    assert (tly_store_put_result (store, key, &other, true) == 0);  //  the first stays
     for (int i = 0; i < 3; i++) {
         tly_object_id (TLY_OBJ_PURCHASE, 3, (uint8_t [16]) { 1, (uint8_t) i }, purchase_ids [i]);
         record.id = purchase_ids [i];

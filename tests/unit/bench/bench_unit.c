@@ -4,10 +4,7 @@
 
 void bench_stats_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "bench_stats", bench_stats_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "bench_stats", bench_stats_test }, { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

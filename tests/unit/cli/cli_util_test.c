@@ -10,17 +10,19 @@
 #include "tally.h"
 
 //  Runs print into a memory stream and compares with expected.
-#define EXPECT_OUTPUT(expected, call) do { \
-        char *text_ = NULL; size_t size_ = 0; \
-        FILE *out = open_memstream (&text_, &size_); \
-        assert (out); \
-        call; \
-        fclose (out); \
-        if (strcmp (text_, (expected)) != 0) { \
+#define EXPECT_OUTPUT(expected, call)                                            \
+    do {                                                                         \
+        char *text_ = NULL;                                                      \
+        size_t size_ = 0;                                                        \
+        FILE *out = open_memstream (&text_, &size_);                             \
+        assert (out);                                                            \
+        call;                                                                    \
+        fclose (out);                                                            \
+        if (strcmp (text_, (expected)) != 0) {                                   \
             fprintf (stderr, "expected: %s\n     got: %s\n", (expected), text_); \
-            assert (false); \
-        } \
-        free (text_); \
+            assert (false);                                                      \
+        }                                                                        \
+        free (text_);                                                            \
     } while (0)
 
 static void
@@ -30,17 +32,20 @@ s_test_json (void)
     EXPECT_OUTPUT ("\"a\\\"b\\\\c\"", cli_json_string (out, "a\"b\\c"));
     EXPECT_OUTPUT ("\"\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f\"",
                    cli_json_string (out, "\n\r\t\b\f\x01\x1f\x7f"));
-    EXPECT_OUTPUT ("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", cli_json_string (out, "caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    EXPECT_OUTPUT ("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+                   cli_json_string (out, "caf\xc3\xa9 \xf0\x9f\x98\x80"));
     //  Bytes that are not UTF-8 cannot appear in JSON text.
-    EXPECT_OUTPUT ("\"a\\ufffdb\"", cli_json_string (out, "a\xff" "b"));
+    EXPECT_OUTPUT ("\"a\\ufffdb\"", cli_json_string (out, "a\xff"
+                                                          "b"));
     EXPECT_OUTPUT ("\"\\ufffd\"", cli_json_string (out, "\xc3"));
     EXPECT_OUTPUT ("\"\\ufffd\\ufffd\"", cli_json_string (out, "\xc0\xaf"));
     EXPECT_OUTPUT ("\"\\ufffd\\ufffd\\ufffd\"", cli_json_string (out, "\xed\xa0\x80"));
     EXPECT_OUTPUT ("{\"account\":\"co_zA\",\"secret\":\"s/t\",\"name\":\"Bob \\\"B\\\"\"}\n",
                    cli_json_account (out, "co_zA", "s/t", "Bob \"B\""));
 
-    tly_result_t balance = { .ok = true, .kind = TLY_RESULT_BALANCE, .balance = 100,
-                             .last_updated = 1764226800123 };
+    tly_result_t balance = {
+        .ok = true, .kind = TLY_RESULT_BALANCE, .balance = 100, .last_updated = 1764226800123
+    };
     strcpy (balance.id, "co_zBal");
     strcpy (balance.user_id, "co_zUser");
     EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zBal\",\"userId\":\"co_zUser\","
@@ -49,21 +54,25 @@ s_test_json (void)
     EXPECT_OUTPUT ("balance co_zBal user co_zUser = 100 (updated 2025-11-27T07:00:00.123Z)\n",
                    cli_text_result (out, &balance));
 
-    tly_result_t purchase = { .ok = true, .kind = TLY_RESULT_PURCHASE, .amount = 25,
-                              .timestamp = 5, .balance_after = 75 };
+    tly_result_t purchase = {
+        .ok = true, .kind = TLY_RESULT_PURCHASE, .amount = 25, .timestamp = 5, .balance_after = 75
+    };
     strcpy (purchase.id, "co_zP");
     strcpy (purchase.user_id, "co_zU");
     strcpy (purchase.item_id, "item-\"1\"");
-    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zP\",\"userId\":\"co_zU\",\"itemId\":\"item-\\\"1\\\"\","
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zP\",\"userId\":\"co_zU\",\"itemId\":"
+                   "\"item-\\\"1\\\"\","
                    "\"amount\":25,\"timestamp\":5,\"balanceAfter\":75}}\n",
                    cli_json_result (out, &purchase));
     EXPECT_OUTPUT ("purchase co_zP item item-\"1\" amount 25 balanceAfter 75\n",
                    cli_text_result (out, &purchase));
 
-    tly_result_t refused = { .ok = false, .kind = TLY_RESULT_ERROR,
+    tly_result_t refused = { .ok = false,
+                             .kind = TLY_RESULT_ERROR,
                              .code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE };
     strcpy (refused.message, "Insufficient balance");
-    EXPECT_OUTPUT ("{\"ok\":false,\"error\":{\"code\":\"INSUFFICIENT_BALANCE\",\"message\":\"Insufficient balance\"}}\n",
+    EXPECT_OUTPUT ("{\"ok\":false,\"error\":{\"code\":\"INSUFFICIENT_BALANCE\",\"message\":"
+                   "\"Insufficient balance\"}}\n",
                    cli_json_result (out, &refused));
 
     char when [32];

@@ -12,8 +12,8 @@
 #include "tally.h"
 #include "watch_fixture.h"
 
-#define S_OUTPUT_MAX         4096
-#define S_ARGS_MAX           32
+#define S_OUTPUT_MAX 4096
+#define S_ARGS_MAX   32
 
 //  Runs `tally watch args...` in this process, its stdout and stderr caught
 //  in out and err. Returns its exit code.
@@ -21,8 +21,8 @@ static int
 s_run_watch (const char *endpoint, const char *account_file, const char *args, char *out, char *err)
 {
     char line [1024];
-    snprintf (line, sizeof line, "watch %s --gateway %s --worker %s --account-file %s",
-              args, endpoint, watch_keys.worker_id, account_file);
+    snprintf (line, sizeof line, "watch %s --gateway %s --worker %s --account-file %s", args,
+              endpoint, watch_keys.worker_id, account_file);
     char *argv [S_ARGS_MAX];
     int argc = 0;
     for (char *word = strtok (line, " "); word; word = strtok (NULL, " ")) {
@@ -95,17 +95,19 @@ cmd_watch_test (bool verbose)
               "snapshot balance %s v1 balance=100 updated=%s\n"
               "update balance %s v2 balance=90 updated=%s\n"
               "update balance %s v3 balance=80 updated=%s\n",
-              watch_keys.balance_id, when [1], watch_keys.balance_id, when [2], watch_keys.balance_id, when [3]);
+              watch_keys.balance_id, when [1], watch_keys.balance_id, when [2],
+              watch_keys.balance_id, when [3]);
     assert (streq (out, expected));
 
     //  Any object by ID, as JSON; --timeout alone ends well.
     char args [256];
     snprintf (args, sizeof args, "%s --json --timeout 0.3", watch_keys.balance_id);
     assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
-    snprintf (expected, sizeof expected,
-              "{\"event\":\"snapshot\",\"kind\":\"balance\",\"version\":1,\"object\":{\"id\":\"%s\","
-              "\"userId\":\"%s\",\"balance\":100,\"lastUpdated\":%lld}}\n",
-              watch_keys.balance_id, watch_keys.user_id, WATCH_UPDATED_MS + 1);
+    snprintf (
+        expected, sizeof expected,
+        "{\"event\":\"snapshot\",\"kind\":\"balance\",\"version\":1,\"object\":{\"id\":\"%s\","
+        "\"userId\":\"%s\",\"balance\":100,\"lastUpdated\":%lld}}\n",
+        watch_keys.balance_id, watch_keys.user_id, WATCH_UPDATED_MS + 1);
     assert (streq (out, expected));
     snprintf (args, sizeof args, "%s --count 2 --timeout 0.3", watch_keys.balance_id);
     assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_REJECTED);
@@ -131,10 +133,13 @@ cmd_watch_test (bool verbose)
                         "purchase co_zPurchase4 item=item-4 amount=4 balanceAfter=96\n"
                         "purchase co_zPurchase5 item=item-5 amount=5 balanceAfter=95\n"));
     assert (strstr (err, "resynced (SLOW_CONSUMER)"));
-    assert (s_run_watch (endpoint, account_file, "purchases --json --count 1", out, err) == CLI_EXIT_OK);
+    assert (s_run_watch (endpoint, account_file, "purchases --json --count 1", out, err)
+            == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "{\"event\":\"snapshot\",\"kind\":\"purchase\",\"version\":3,\"object\":{\"id\":\"co_zPurchase2\","
-              "\"userId\":\"%s\",\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98}}\n",
+              "{\"event\":\"snapshot\",\"kind\":\"purchase\",\"version\":3,\"object\":{\"id\":\"co_"
+              "zPurchase2\","
+              "\"userId\":\"%s\",\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,"
+              "\"balanceAfter\":98}}\n",
               watch_keys.user_id, WATCH_UPDATED_MS);
     assert (streq (out, expected));
     //  The log itself, by its ID.
@@ -145,14 +150,15 @@ cmd_watch_test (bool verbose)
     assert (streq (out, expected));
     snprintf (args, sizeof args, "%s --count 1 --json", watch_keys.purchases_id);
     assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
-    snprintf (expected, sizeof expected,
-              "{\"event\":\"snapshot\",\"kind\":\"purchases\",\"version\":3,\"object\":{\"id\":\"%s\","
-              "\"userId\":\"%s\",\"count\":3,\"records\":[{\"id\":\"co_zPurchase2\",\"userId\":\"%s\","
-              "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98},"
-              "{\"id\":\"co_zPurchase3\",\"userId\":\"%s\",\"itemId\":\"item-3\",\"amount\":3,"
-              "\"timestamp\":%lld,\"balanceAfter\":97}]}}\n",
-              watch_keys.purchases_id, watch_keys.user_id, watch_keys.user_id, WATCH_UPDATED_MS,
-              watch_keys.user_id, WATCH_UPDATED_MS);
+    snprintf (
+        expected, sizeof expected,
+        "{\"event\":\"snapshot\",\"kind\":\"purchases\",\"version\":3,\"object\":{\"id\":\"%s\","
+        "\"userId\":\"%s\",\"count\":3,\"records\":[{\"id\":\"co_zPurchase2\",\"userId\":\"%s\","
+        "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98},"
+        "{\"id\":\"co_zPurchase3\",\"userId\":\"%s\",\"itemId\":\"item-3\",\"amount\":3,"
+        "\"timestamp\":%lld,\"balanceAfter\":97}]}}\n",
+        watch_keys.purchases_id, watch_keys.user_id, watch_keys.user_id, WATCH_UPDATED_MS,
+        watch_keys.user_id, WATCH_UPDATED_MS);
     assert (streq (out, expected));
 
     //  Refusals: one line, exit 1.
@@ -169,7 +175,8 @@ cmd_watch_test (bool verbose)
 
     //  No gateway: exit 2.
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:9");
-    assert (s_run_watch (endpoint, account_file, "balance --timeout 0.3", out, err) == CLI_EXIT_USAGE);
+    assert (s_run_watch (endpoint, account_file, "balance --timeout 0.3", out, err)
+            == CLI_EXIT_USAGE);
     assert (strstr (err, "(TIMEOUT)"));
     unlink (account_file);
     if (verbose)

@@ -30,7 +30,9 @@ s_test_up_helpers (void)
     char path [64], error [256];
     assert (up_find_binary ("sh", "nowhere", "/bin", path, sizeof path, error, sizeof error) == 0);
     assert (streq (path, "/bin/sh"));
-    assert (up_find_binary ("tally-nothing", "nowhere", "/bin", path, sizeof path, error, sizeof error) == -1);
+    assert (
+        up_find_binary ("tally-nothing", "nowhere", "/bin", path, sizeof path, error, sizeof error)
+        == -1);
     assert (streq (error, "/bin"));
 }
 

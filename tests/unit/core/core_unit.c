@@ -13,19 +13,17 @@ void tly_arena_test (bool verbose);
 void tly_log_test (bool verbose);
 void tly_flags_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "tly_base58", tly_base58_test },
-    { "tly_account", tly_account_test },
-    { "tly_account_load", tly_account_load_test },
-    { "tly_partition", tly_partition_test },
-    { "tly_object_id", tly_object_id_test },
-    { "tly_sign", tly_sign_test },
-    { "tly_validate", tly_validate_test },
-    { "tly_arena", tly_arena_test },
-    { "tly_log", tly_log_test },
-    { "tly_flags", tly_flags_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
+                                      { "tly_account", tly_account_test },
+                                      { "tly_account_load", tly_account_load_test },
+                                      { "tly_partition", tly_partition_test },
+                                      { "tly_object_id", tly_object_id_test },
+                                      { "tly_sign", tly_sign_test },
+                                      { "tly_validate", tly_validate_test },
+                                      { "tly_arena", tly_arena_test },
+                                      { "tly_log", tly_log_test },
+                                      { "tly_flags", tly_flags_test },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

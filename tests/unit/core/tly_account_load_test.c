@@ -24,17 +24,20 @@ tly_account_load_test (bool verbose)
     //  Environment: missing and malformed values name the variable.
     unsetenv ("TLY_TEST_ID");
     unsetenv ("TLY_TEST_SECRET");
-    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
-                                  &parsed, error, sizeof error) == -1);
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL, &parsed, error,
+                                  sizeof error)
+            == -1);
     assert (strstr (error, "TLY_TEST_ID is not set"));
     setenv ("TLY_TEST_ID", id, 1);
     setenv ("TLY_TEST_SECRET", "sealerSecret_zabc", 1);
-    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
-                                  &parsed, error, sizeof error) == -1);
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL, &parsed, error,
+                                  sizeof error)
+            == -1);
     assert (strstr (error, "TLY_TEST_SECRET is malformed"));
     setenv ("TLY_TEST_SECRET", secret, 1);
-    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL,
-                                  &parsed, error, sizeof error) == 0);
+    assert (tly_account_from_env ("TLY_TEST_ID", "TLY_TEST_SECRET", NULL, NULL, &parsed, error,
+                                  sizeof error)
+            == 0);
     assert (memcmp (&parsed, &account, sizeof account) == 0);
     unsetenv ("TLY_TEST_ID");
     unsetenv ("TLY_TEST_SECRET");

@@ -11,7 +11,7 @@ static int s_usage_calls;
 static void
 s_usage (FILE *out)
 {
-    (void) out;                         //  a test keeps stdout and stderr quiet
+    (void) out;  //  a test keeps stdout and stderr quiet
     s_usage_calls++;
 }
 
@@ -45,19 +45,19 @@ s_take_odd (const char *program, const char *text, void *target)
 static tly_flags_parsed_t
 s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [], int *operand)
 {
-    *config = (s_config_t) { .name = "default", .delay = 5, .every = 6, .bytes = 7, .count = 8,
-                             .level = TLY_INFO };
-    tly_flag_t flags [] = {
-        TLY_FLAG_TEXT ("--name", &config->name),
-        TLY_FLAG_INT ("--delay", &config->delay, -10, 10),
-        TLY_FLAG_INT ("--every", &config->every, 1, INT64_MAX),
-        TLY_FLAG_INT ("--bytes", &config->bytes, 0, 1000),
-        TLY_FLAG_INT_GIVEN ("--count", &config->count, 1, UINT32_MAX, &config->count_given),
-        TLY_FLAG_LEVEL (&config->level),
-        TLY_FLAG_BOOL ("--json", &config->json),
-        TLY_FLAG_CALL ("--odd", s_take_odd, &config->odd, &config->odd_given),
-        TLY_FLAG_HELP
+    *config = (s_config_t) {
+        .name = "default", .delay = 5, .every = 6, .bytes = 7, .count = 8, .level = TLY_INFO
     };
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--name", &config->name),
+                            TLY_FLAG_INT ("--delay", &config->delay, -10, 10),
+                            TLY_FLAG_INT ("--every", &config->every, 1, INT64_MAX),
+                            TLY_FLAG_INT ("--bytes", &config->bytes, 0, 1000),
+                            TLY_FLAG_INT_GIVEN ("--count", &config->count, 1, UINT32_MAX,
+                                                &config->count_given),
+                            TLY_FLAG_LEVEL (&config->level),
+                            TLY_FLAG_BOOL ("--json", &config->json),
+                            TLY_FLAG_CALL ("--odd", s_take_odd, &config->odd, &config->odd_given),
+                            TLY_FLAG_HELP };
     tly_flags_spec_t spec = { "test", s_usage, unknown, flags, sizeof flags / sizeof flags [0] };
     return tly_flags_parse (&spec, argc, argv, operand);
 }
@@ -75,8 +75,19 @@ tly_flags_test (bool verbose)
             && value == INT64_MAX);
     assert (tly_flags_parse_int ("-9223372036854775808", INT64_MIN, INT64_MAX, &value) == 0
             && value == INT64_MIN);
-    const char *bad [] = { "", " 5", "+5", "5 ", "5x", "12abc", "-", "--5", "0x10", "1e3", "2.5",
-                           "9223372036854775808", "-9223372036854775809",
+    const char *bad [] = { "",
+                           " 5",
+                           "+5",
+                           "5 ",
+                           "5x",
+                           "12abc",
+                           "-",
+                           "--5",
+                           "0x10",
+                           "1e3",
+                           "2.5",
+                           "9223372036854775808",
+                           "-9223372036854775809",
                            "99999999999999999999" };
     value = 7;
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
@@ -95,8 +106,20 @@ tly_flags_test (bool verbose)
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 1, none, &operand) == TLY_FLAGS_RUN);
     assert (operand == 1 && strcmp (config.name, "default") == 0 && config.delay == 5);
     assert (!config.count_given && !config.json && !config.odd_given);
-    char *all [] = { "test", "--name", "n", "--delay", "-10", "--every", "9223372036854775807",
-                     "--bytes", "1000", "--count", "4294967295", "--log-level", "warn", "rest",
+    char *all [] = { "test",
+                     "--name",
+                     "n",
+                     "--delay",
+                     "-10",
+                     "--every",
+                     "9223372036854775807",
+                     "--bytes",
+                     "1000",
+                     "--count",
+                     "4294967295",
+                     "--log-level",
+                     "warn",
+                     "rest",
                      NULL };
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 14, all, &operand) == TLY_FLAGS_RUN);
     assert (strcmp (config.name, "n") == 0 && config.delay == -10 && config.every == INT64_MAX);
@@ -118,8 +141,7 @@ tly_flags_test (bool verbose)
     assert (tly_flags_exit_status (TLY_FLAGS_HELP) == 0);
     assert (tly_flags_exit_status (TLY_FLAGS_USAGE) == 2);
     char *out_of_range [] = { "test", "--delay", "11", NULL };
-    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, out_of_range, &operand)
-            == TLY_FLAGS_USAGE);
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, out_of_range, &operand) == TLY_FLAGS_USAGE);
     char *count_zero [] = { "test", "--count", "0", NULL };
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, count_zero, &operand) == TLY_FLAGS_USAGE);
     char *bad_level [] = { "test", "--log-level", "loud", NULL };

@@ -47,7 +47,8 @@ tly_object_id_test (bool verbose)
     tly_object_id_of_key (raw, again);
     assert (strcmp (again, balance) == 0);
     const uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1 };
-    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, message_id, with_extra);
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, message_id,
+                     with_extra);
     tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, NULL, raw);
     assert (with_extra [0] == TLY_OBJ_PURCHASE && with_extra [2] == 7);
     assert (memcmp (raw + 3, with_extra + 3, 16) != 0);
@@ -73,8 +74,8 @@ tly_object_id_test (bool verbose)
     assert (strcmp (tly_user_object_label (TLY_OBJ_GROUP), TLY_LABEL_GROUP) == 0);
     assert (tly_user_object_label (TLY_OBJ_PURCHASE) == NULL);
     assert (tly_user_object_label (TLY_OBJ_SERVICE) == NULL);
-    tly_user_object_key (TLY_OBJ_BALANCE, account.sign_pk,
-                         tly_partition_of (account.sign_pk, 256), key);
+    tly_user_object_key (TLY_OBJ_BALANCE, account.sign_pk, tly_partition_of (account.sign_pk, 256),
+                         key);
     tly_object_id_of_key (key, again);
     assert (strcmp (again, balance) == 0);
     tly_user_object_key (TLY_OBJ_PURCHASE_LOG, account.sign_pk, 9, key);

@@ -35,11 +35,14 @@ tly_sign_test (bool verbose)
     assert (!tly_verify_envelope (pk, body, sizeof body, plain, sizeof plain));
 
     //  A signature in one domain is not valid in another.
-    assert (!tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, signature, sizeof signature));
+    assert (
+        !tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, signature, sizeof signature));
     uint8_t object_sig [TLY_SIGNATURE_BYTES];
     tly_sign_domain (TLY_DOMAIN_OBJECT, sk, body, sizeof body, object_sig);
-    assert (tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, object_sig, sizeof object_sig));
-    assert (!tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, pk, body, sizeof body, object_sig, sizeof object_sig));
+    assert (tly_verify_domain (TLY_DOMAIN_OBJECT, pk, body, sizeof body, object_sig,
+                               sizeof object_sig));
+    assert (!tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, pk, body, sizeof body, object_sig,
+                                sizeof object_sig));
     assert (!tly_verify_envelope (pk, body, sizeof body, object_sig, sizeof object_sig));
 
     //  Another key fails.

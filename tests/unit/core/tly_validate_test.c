@@ -17,20 +17,24 @@ tly_validate_test (bool verbose)
     assert (tly_utf8_valid ("item-123", 8));
     assert (tly_utf8_valid ("caf\xc3\xa9", 5));
     assert (tly_utf8_valid ("\xf0\x9f\x98\x80", 4));
-    assert (!tly_utf8_valid ("\xc3", 1));                //  truncated
-    assert (!tly_utf8_valid ("\xc0\xaf", 2));            //  overlong
-    assert (!tly_utf8_valid ("\xe0\x80\xaf", 3));        //  overlong
-    assert (!tly_utf8_valid ("\xed\xa0\x80", 3));        //  surrogate
-    assert (!tly_utf8_valid ("\xf4\x90\x80\x80", 4));    //  above U+10FFFF
+    assert (!tly_utf8_valid ("\xc3", 1));              //  truncated
+    assert (!tly_utf8_valid ("\xc0\xaf", 2));          //  overlong
+    assert (!tly_utf8_valid ("\xe0\x80\xaf", 3));      //  overlong
+    assert (!tly_utf8_valid ("\xed\xa0\x80", 3));      //  surrogate
+    assert (!tly_utf8_valid ("\xf4\x90\x80\x80", 4));  //  above U+10FFFF
     assert (!tly_utf8_valid ("\xff", 1));
     assert (!tly_utf8_valid ("a\0b", 3));
 
     assert (tly_validate_initial_balance (0, 100, &message) == TALLY__ERROR_CODE__OK);
     assert (tly_validate_initial_balance (100, 100, &message) == TALLY__ERROR_CODE__OK);
-    assert (tly_validate_initial_balance (101, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
-    assert (tly_validate_initial_balance (-1, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
-    assert (tly_validate_initial_balance (INT64_MIN, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
-    assert (tly_validate_initial_balance (INT64_MAX, 100, &message) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (101, 100, &message)
+            == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (-1, 100, &message)
+            == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (INT64_MIN, 100, &message)
+            == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
+    assert (tly_validate_initial_balance (INT64_MAX, 100, &message)
+            == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
 
     assert (tly_validate_amount (1, 1000, &message) == TALLY__ERROR_CODE__OK);
     assert (tly_validate_amount (1000, 1000, &message) == TALLY__ERROR_CODE__OK);
@@ -52,15 +56,21 @@ tly_validate_test (bool verbose)
     assert (tly_validate_item_id (NULL, &message) == TALLY__ERROR_CODE__INVALID_ITEM);
     assert (tly_validate_item_id ("bad\xff", &message) == TALLY__ERROR_CODE__INVALID_ITEM);
 
-    assert (strcmp (tly_error_name (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE), "INSUFFICIENT_BALANCE") == 0);
+    assert (
+        strcmp (tly_error_name (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE), "INSUFFICIENT_BALANCE")
+        == 0);
     assert (strcmp (tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE),
-                    "Insufficient balance") == 0);
-    assert (strcmp (tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT), "No account found") == 0);
+                    "Insufficient balance")
+            == 0);
+    assert (strcmp (tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT), "No account found")
+            == 0);
     assert (strcmp (tly_error_name ((Tally__ErrorCode) 999), "UNKNOWN_ERROR") == 0);
     //  Every code the wire defines has a name.
     for (unsigned i = 0; i < tally__error_code__descriptor.n_values; i++)
-        assert (strcmp (tly_error_name ((Tally__ErrorCode) tally__error_code__descriptor.values [i].value),
-                        tally__error_code__descriptor.values [i].name) == 0);
+        assert (strcmp (tly_error_name (
+                            (Tally__ErrorCode) tally__error_code__descriptor.values [i].value),
+                        tally__error_code__descriptor.values [i].name)
+                == 0);
     if (verbose)
         printf ("OK\n");
 }

@@ -12,10 +12,11 @@ gateway_fixture_t
 gateway_fixture_valid (const tly_account_t *sender, const uint8_t inbox [TLY_KEY_BYTES],
                        int64_t timestamp_ms)
 {
-    gateway_fixture_t spec = {
-        .sender = sender, .timestamp_ms = timestamp_ms, .messages = 1,
-        .id_bytes = TLY_MESSAGE_ID_BYTES, .signature_bytes = TLY_SIGNATURE_BYTES
-    };
+    gateway_fixture_t spec = { .sender = sender,
+                               .timestamp_ms = timestamp_ms,
+                               .messages = 1,
+                               .id_bytes = TLY_MESSAGE_ID_BYTES,
+                               .signature_bytes = TLY_SIGNATURE_BYTES };
     memcpy (spec.inbox, inbox, TLY_KEY_BYTES);
     return spec;
 }
@@ -24,7 +25,7 @@ static uint8_t *
 s_pack (const ProtobufCMessage *message, size_t *size)
 {
     *size = protobuf_c_message_get_packed_size (message);
-    uint8_t *buffer = malloc (*size? *size: 1);
+    uint8_t *buffer = malloc (*size ? *size : 1);
     assert (buffer);
     size_t packed = protobuf_c_message_pack (message, buffer);
     assert (packed == *size);
@@ -107,10 +108,11 @@ gateway_fixture_subscribe_t
 gateway_fixture_subscribe_valid (const tly_account_t *reader, const char *object_id,
                                  int64_t timestamp_ms)
 {
-    return (gateway_fixture_subscribe_t) {
-        .reader = reader, .object_id = object_id, .timestamp_ms = timestamp_ms,
-        .reader_bytes = TLY_KEY_BYTES, .signature_bytes = TLY_SIGNATURE_BYTES
-    };
+    return (gateway_fixture_subscribe_t) { .reader = reader,
+                                           .object_id = object_id,
+                                           .timestamp_ms = timestamp_ms,
+                                           .reader_bytes = TLY_KEY_BYTES,
+                                           .signature_bytes = TLY_SIGNATURE_BYTES };
 }
 
 uint8_t *
@@ -129,8 +131,8 @@ gateway_fixture_subscribe (const gateway_fixture_subscribe_t *spec, uint64_t req
     if (spec->garbage)
         memset (subscribe_bytes, 0xff, subscribe_size);
     uint8_t signature [TLY_SIGNATURE_BYTES];
-    tly_sign_domain (TLY_DOMAIN_SUBSCRIBE, spec->reader->sign_sk, subscribe_bytes,
-                     subscribe_size, signature);
+    tly_sign_domain (TLY_DOMAIN_SUBSCRIBE, spec->reader->sign_sk, subscribe_bytes, subscribe_size,
+                     signature);
     if (spec->forge)
         signature [7] ^= 0x01;
 

@@ -31,7 +31,7 @@ s_bus_object (const char *object_id, uint64_t version, const uint8_t *requester,
     object.signature.len = sizeof (signature);
     object.signature.data = signature;
     Tally__BusObject bus = TALLY__BUS_OBJECT__INIT;
-    bus.object = object_id? &object: NULL;
+    bus.object = object_id ? &object : NULL;
     bus.requester.len = requester_size;
     bus.requester.data = (uint8_t *) requester;
     *size = tally__bus_object__get_packed_size (&bus);
@@ -43,8 +43,8 @@ s_bus_object (const char *object_id, uint64_t version, const uint8_t *requester,
 
 //  Reads a BusObject built as for s_bus_object and checks its kind.
 static tly_gateway_bus_message_t
-s_read (const uint8_t *instance, const char *object_id, uint64_t version,
-        const uint8_t *requester, size_t requester_size, tly_bus_kind_t expected)
+s_read (const uint8_t *instance, const char *object_id, uint64_t version, const uint8_t *requester,
+        size_t requester_size, tly_bus_kind_t expected)
 {
     size_t size = 0;
     uint8_t *bytes = s_bus_object (object_id, version, requester, requester_size, &size);
@@ -69,13 +69,12 @@ tly_gateway_bus_test (bool verbose)
     //  The number goes big endian after the instance.
     uint8_t requester [TLY_GATEWAY_REQUESTER_BYTES];
     tly_gateway_bus_requester (instance, 0x0102030405060708ULL, requester);
-    const uint8_t expected [TLY_GATEWAY_REQUESTER_BYTES] = {
-        1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+    const uint8_t expected [TLY_GATEWAY_REQUESTER_BYTES] = { 1, 2, 3, 4, 5, 6, 7, 8,
+                                                             1, 2, 3, 4, 5, 6, 7, 8 };
     assert (memcmp (requester, expected, sizeof (expected)) == 0);
 
     //  No requester: an update; ours: the snapshot of that request.
-    tly_gateway_bus_message_t message = s_read (instance, S_OBJECT_ID, 9, NULL, 0,
-                                                TLY_BUS_UPDATE);
+    tly_gateway_bus_message_t message = s_read (instance, S_OBJECT_ID, 9, NULL, 0, TLY_BUS_UPDATE);
     assert (message.version == 9 && message.number == 0);
     tly_gateway_bus_requester (instance, UINT64_MAX, requester);
     message = s_read (instance, S_OBJECT_ID, 4, requester, sizeof (requester), TLY_BUS_SNAPSHOT);

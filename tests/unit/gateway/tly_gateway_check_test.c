@@ -12,8 +12,8 @@
 #include "tly_account.h"
 #include "tly_object_id.h"
 
-#define NOW_MS      1700000000000LL
-#define SKEW_MS     30000
+#define NOW_MS  1700000000000LL
+#define SKEW_MS 30000
 
 static tly_account_t s_user;
 static tly_account_t s_worker;
@@ -27,16 +27,15 @@ s_check_frame (const uint8_t *frame, size_t size, uint64_t *request_id, char *re
 {
     Tally__ClientRequest *request = NULL;
     tly_gateway_admitted_t admitted;
-    Tally__ErrorCode code = tly_gateway_check (&s_policy, frame, size, NOW_MS, &request,
-                                               request_id, &admitted, reason);
+    Tally__ErrorCode code = tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, request_id,
+                                               &admitted, reason);
     if (code == TALLY__ERROR_CODE__OK) {
         assert (request);
         if (request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND
-        ||  request->body_case == TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE)
+            || request->body_case == TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE)
             assert (memcmp (admitted.account, s_user.sign_pk, TLY_KEY_BYTES) == 0);
         tally__client_request__free_unpacked (request, NULL);
-    }
-    else {
+    } else {
         assert (request == NULL);
         assert (strlen (reason) > 0 && strchr (reason, '\n') == NULL);
     }
@@ -54,10 +53,10 @@ s_expect_frame (const char *name, uint8_t *frame, size_t size, uint64_t sent_id,
     if (verbose)
         printf ("   %-28s %-22s %s\n", name, tly_error_name (code), reason);
     if (code != expected || request_id != sent_id
-    ||  (reason_part && !strstr (reason, reason_part))) {
+        || (reason_part && !strstr (reason, reason_part))) {
         fprintf (stderr, "FAIL %s: got %s \"%s\", expected %s \"%s\"\n", name,
                  tly_error_name (code), reason, tly_error_name (expected),
-                 reason_part? reason_part: "");
+                 reason_part ? reason_part : "");
         exit (1);
     }
     free (frame);
@@ -81,7 +80,8 @@ s_test_check (bool verbose)
     assert (tly_account_generate (&s_user) == 0);
     assert (tly_account_generate (&s_worker) == 0);
     assert (tly_account_generate (&s_stranger) == 0);
-    s_policy = (tly_gateway_policy_t) { .max_frame = TLY_FRAME_MAX_DEFAULT, .max_skew_ms = SKEW_MS };
+    s_policy = (tly_gateway_policy_t) { .max_frame = TLY_FRAME_MAX_DEFAULT,
+                                        .max_skew_ms = SKEW_MS };
     memcpy (s_policy.inbox, s_worker.sign_pk, TLY_KEY_BYTES);
     const gateway_fixture_t valid = gateway_fixture_valid (&s_user, s_worker.sign_pk, NOW_MS);
     gateway_fixture_t spec;
@@ -106,79 +106,107 @@ s_test_check (bool verbose)
     const uint8_t garbage [] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     request_id = 99;
     assert (s_check_frame (garbage, sizeof (garbage), &request_id, reason)
-            == TALLY__ERROR_CODE__BAD_REQUEST && request_id == 0);
+                == TALLY__ERROR_CODE__BAD_REQUEST
+            && request_id == 0);
     Tally__ClientRequest empty = TALLY__CLIENT_REQUEST__INIT;
     empty.request_id = 7;
     uint8_t empty_frame [16];
     size = tally__client_request__pack (&empty, empty_frame);
-    assert (s_check_frame (empty_frame, size, &request_id, reason)
-            == TALLY__ERROR_CODE__BAD_REQUEST && request_id == 7);
+    assert (s_check_frame (empty_frame, size, &request_id, reason) == TALLY__ERROR_CODE__BAD_REQUEST
+            && request_id == 7);
     frame = gateway_fixture_status (8, &size);
     assert (s_check_frame (frame, size, &request_id, reason) == OK && request_id == 8);
     free (frame);
 
-    spec = valid; spec.id_bytes = 15;
+    spec = valid;
+    spec.id_bytes = 15;
     s_expect ("15-byte message id", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "15-byte id", verbose);
-    spec = valid; spec.signature_bytes = 63;
-    s_expect ("63-byte signature", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "signature is 63", verbose);
-    spec = valid; spec.messages = 2; spec.no_body = true;
+    spec = valid;
+    spec.signature_bytes = 63;
+    s_expect ("63-byte signature", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "signature is 63",
+              verbose);
+    spec = valid;
+    spec.messages = 2;
+    spec.no_body = true;
     s_expect ("message without body", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "no body", verbose);
 
     //  3. message count, at both edges.
-    spec = valid; spec.messages = 0;
+    spec = valid;
+    spec.messages = 0;
     s_expect ("0 messages", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "no messages", verbose);
-    spec = valid; spec.messages = TLY_BATCH_MAX;
+    spec = valid;
+    spec.messages = TLY_BATCH_MAX;
     s_expect ("256 messages", &spec, OK, NULL, verbose);
-    spec = valid; spec.messages = TLY_BATCH_MAX + 1;
+    spec = valid;
+    spec.messages = TLY_BATCH_MAX + 1;
     s_expect ("257 messages", &spec, TALLY__ERROR_CODE__BATCH_TOO_LARGE,
               "envelope holds 257 messages (limit 256)", verbose);
 
     //  4. duplicate ids.
-    spec = valid; spec.messages = 5; spec.duplicate_id = true;
+    spec = valid;
+    spec.messages = 5;
+    spec.duplicate_id = true;
     s_expect ("duplicate message id", &spec, TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID,
               "appears more than once", verbose);
 
     //  5. inbox.
-    spec = valid; memcpy (spec.inbox, s_stranger.sign_pk, TLY_KEY_BYTES);
+    spec = valid;
+    memcpy (spec.inbox, s_stranger.sign_pk, TLY_KEY_BYTES);
     s_expect ("wrong inbox", &spec, TALLY__ERROR_CODE__UNKNOWN_INBOX,
               "but this gateway serves co_z", verbose);
 
     //  6. timestamp, at both edges and at the ends of int64.
-    spec = valid; spec.timestamp_ms = NOW_MS - SKEW_MS;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS - SKEW_MS;
     s_expect ("timestamp now - skew", &spec, OK, NULL, verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS + SKEW_MS;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS + SKEW_MS;
     s_expect ("timestamp now + skew", &spec, OK, NULL, verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS - SKEW_MS - 1;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS - SKEW_MS - 1;
     s_expect ("timestamp now - skew - 1", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
               "30001 ms behind the gateway clock (limit 30000)", verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS + SKEW_MS + 1;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS + SKEW_MS + 1;
     s_expect ("timestamp now + skew + 1", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
               "30001 ms ahead of the gateway clock", verbose);
-    spec = valid; spec.timestamp_ms = INT64_MIN;
+    spec = valid;
+    spec.timestamp_ms = INT64_MIN;
     s_expect ("timestamp INT64_MIN", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP, NULL, verbose);
-    spec = valid; spec.timestamp_ms = INT64_MAX;
+    spec = valid;
+    spec.timestamp_ms = INT64_MAX;
     s_expect ("timestamp INT64_MAX", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP, NULL, verbose);
 
     //  7. signature.
-    spec = valid; spec.forge = true;
+    spec = valid;
+    spec.forge = true;
     s_expect ("forged signature", &spec, TALLY__ERROR_CODE__BAD_SIGNATURE,
               "signature does not verify for sender co_z", verbose);
 
     //  The order: with several faults, the earliest listed one is reported.
-    spec = valid; spec.messages = 300; spec.id_bytes = 15;
+    spec = valid;
+    spec.messages = 300;
+    spec.id_bytes = 15;
     s_expect ("order: shape before count", &spec, TALLY__ERROR_CODE__BAD_REQUEST, NULL, verbose);
-    spec = valid; spec.messages = 300; spec.duplicate_id = true;
+    spec = valid;
+    spec.messages = 300;
+    spec.duplicate_id = true;
     s_expect ("order: count before dups", &spec, TALLY__ERROR_CODE__BATCH_TOO_LARGE, NULL, verbose);
-    spec = valid; spec.messages = 2; spec.duplicate_id = true;
+    spec = valid;
+    spec.messages = 2;
+    spec.duplicate_id = true;
     memcpy (spec.inbox, s_stranger.sign_pk, TLY_KEY_BYTES);
-    s_expect ("order: dups before inbox", &spec, TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID,
-              NULL, verbose);
-    spec = valid; memcpy (spec.inbox, s_stranger.sign_pk, TLY_KEY_BYTES);
+    s_expect ("order: dups before inbox", &spec, TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID, NULL,
+              verbose);
+    spec = valid;
+    memcpy (spec.inbox, s_stranger.sign_pk, TLY_KEY_BYTES);
     spec.timestamp_ms = 0;
     s_expect ("order: inbox before time", &spec, TALLY__ERROR_CODE__UNKNOWN_INBOX, NULL, verbose);
-    spec = valid; spec.timestamp_ms = 0; spec.forge = true;
-    s_expect ("order: time before signature", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
-              NULL, verbose);
+    spec = valid;
+    spec.timestamp_ms = 0;
+    spec.forge = true;
+    s_expect ("order: time before signature", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP, NULL,
+              verbose);
 }
 
 //  Packs spec as a subscribe with request_id 43, checks it, and compares.
@@ -211,8 +239,9 @@ s_test_check_subscribe (bool verbose)
     uint64_t request_id = 0;
     tly_gateway_admitted_t admitted;
     char reason [TLY_GATEWAY_REASON_MAX];
-    assert (tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, &request_id,
-                               &admitted, reason) == OK);
+    assert (
+        tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, &request_id, &admitted, reason)
+        == OK);
     tly_object_kind_t kind = 0;
     uint32_t partition = 0;
     uint8_t tail [16];
@@ -223,46 +252,62 @@ s_test_check_subscribe (bool verbose)
     tally__client_request__free_unpacked (request, NULL);
     free (frame);
 
-    spec = valid; spec.garbage = true;
+    spec = valid;
+    spec.garbage = true;
     s_expect_subscribe ("undecodable subscribe", &spec, TALLY__ERROR_CODE__BAD_REQUEST,
                         "does not decode as a Subscribe", verbose);
-    spec = valid; spec.reader_bytes = 31;
+    spec = valid;
+    spec.reader_bytes = 31;
     s_expect_subscribe ("31-byte reader", &spec, TALLY__ERROR_CODE__BAD_REQUEST,
                         "reader is 31 bytes", verbose);
-    spec = valid; spec.signature_bytes = 63;
+    spec = valid;
+    spec.signature_bytes = 63;
     s_expect_subscribe ("63-byte signature", &spec, TALLY__ERROR_CODE__BAD_REQUEST,
                         "signature is 63", verbose);
-    spec = valid; spec.object_id = "co_znotanobject";
+    spec = valid;
+    spec.object_id = "co_znotanobject";
     s_expect_subscribe ("bad object ID", &spec, TALLY__ERROR_CODE__NOT_FOUND,
                         "not a tally object ID", verbose);
     char account_id [TLY_ID_MAX];
     tly_account_id (s_user.sign_pk, account_id);
-    spec = valid; spec.object_id = account_id;
+    spec = valid;
+    spec.object_id = account_id;
     s_expect_subscribe ("account ID as object ID", &spec, TALLY__ERROR_CODE__NOT_FOUND, NULL,
                         verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS - SKEW_MS;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS - SKEW_MS;
     s_expect_subscribe ("timestamp now - skew", &spec, OK, NULL, verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS + SKEW_MS;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS + SKEW_MS;
     s_expect_subscribe ("timestamp now + skew", &spec, OK, NULL, verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS - SKEW_MS - 1;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS - SKEW_MS - 1;
     s_expect_subscribe ("timestamp now - skew - 1", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
                         "30001 ms behind", verbose);
-    spec = valid; spec.timestamp_ms = NOW_MS + SKEW_MS + 1;
+    spec = valid;
+    spec.timestamp_ms = NOW_MS + SKEW_MS + 1;
     s_expect_subscribe ("timestamp now + skew + 1", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
                         "30001 ms ahead", verbose);
-    spec = valid; spec.forge = true;
+    spec = valid;
+    spec.forge = true;
     s_expect_subscribe ("forged signature", &spec, TALLY__ERROR_CODE__BAD_SIGNATURE,
                         "signature does not verify for reader co_z", verbose);
 
-    spec = valid; spec.reader_bytes = 31; spec.object_id = "co_zbad";
+    spec = valid;
+    spec.reader_bytes = 31;
+    spec.object_id = "co_zbad";
     s_expect_subscribe ("order: shape before ID", &spec, TALLY__ERROR_CODE__BAD_REQUEST, NULL,
                         verbose);
-    spec = valid; spec.object_id = "co_zbad"; spec.timestamp_ms = 0;
+    spec = valid;
+    spec.object_id = "co_zbad";
+    spec.timestamp_ms = 0;
     s_expect_subscribe ("order: ID before time", &spec, TALLY__ERROR_CODE__NOT_FOUND, NULL,
                         verbose);
-    spec = valid; spec.timestamp_ms = 0; spec.forge = true;
-    s_expect_subscribe ("order: time before signature", &spec,
-                        TALLY__ERROR_CODE__STALE_TIMESTAMP, NULL, verbose);
+    spec = valid;
+    spec.timestamp_ms = 0;
+    spec.forge = true;
+    s_expect_subscribe ("order: time before signature", &spec, TALLY__ERROR_CODE__STALE_TIMESTAMP,
+                        NULL, verbose);
 
     //  Unsubscribe and ping carry nothing to check beyond decoding.
     frame = gateway_fixture_unsubscribe ("anything at all", 44, &size);

@@ -45,9 +45,11 @@ tly_gateway_pending_test (bool verbose)
     assert (tly_gateway_pending_take (pending, id_b, TLY_PENDING_STATUS, &taken, &request_id) == 0);
     assert (request_id == 12 && zframe_streq (taken, "b"));
     zframe_destroy (&taken);
-    assert (tly_gateway_pending_take (pending, id_b, TLY_PENDING_STATUS, &taken, &request_id) == -1);
-    assert (tly_gateway_pending_take (pending, id_a + (1ULL << 32), TLY_PENDING_ROUTE,
-                                      &taken, &request_id) == -1);
+    assert (tly_gateway_pending_take (pending, id_b, TLY_PENDING_STATUS, &taken, &request_id)
+            == -1);
+    assert (tly_gateway_pending_take (pending, id_a + (1ULL << 32), TLY_PENDING_ROUTE, &taken,
+                                      &request_id)
+            == -1);
     assert (tly_gateway_pending_take (pending, 7, TLY_PENDING_ROUTE, &taken, &request_id) == -1);
     assert (tly_gateway_pending_size (pending) == 2);
 

@@ -29,8 +29,8 @@ s_add (tly_gateway_subs_t *subs, const char *client, uint32_t object, int64_t no
     zframe_t *identity = zframe_new (client, strlen (client));
     tly_gateway_admitted_t admitted = s_object (object);
     bool new_topic = !expect_new_topic;
-    tly_gateway_sub_t *sub = tly_gateway_subs_add (subs, identity, &admitted, 100 + object,
-                                                   now_ms, now_ms + 1000, &new_topic);
+    tly_gateway_sub_t *sub = tly_gateway_subs_add (subs, identity, &admitted, 100 + object, now_ms,
+                                                   now_ms + 1000, &new_topic);
     assert (sub && new_topic == expect_new_topic);
     assert (sub->state == TLY_SUB_PENDING && sub->snapshot_id != 0 && !sub->answered);
     assert (tly_gateway_subs_pending (subs, sub->snapshot_id) == sub);
@@ -71,7 +71,7 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (tly_gateway_subs_offer (one, 6) == TLY_OFFER_GAP);
     assert (tly_gateway_subs_offer (two, 5) == TLY_OFFER_WAIT);
     tly_gateway_subs_settle (subs, topic);
-    assert (topic->held_count == 2);            //  two still needs them
+    assert (topic->held_count == 2);  //  two still needs them
     tly_gateway_subs_live (subs, one, 5);
     tly_gateway_subs_live (subs, two, 6);
     assert (tly_gateway_subs_pending_size (subs) == 0);
@@ -101,7 +101,7 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (tly_gateway_subs_due (subs, 299, 399) == NULL);
     assert (tly_gateway_subs_due (subs, 300, 400) == client && client->retry_ms == 400);
     assert (tly_gateway_subs_due (subs, 300, 400) == NULL);
-    tly_gateway_subs_stale (subs, two, false, 400);     //  from PENDING
+    tly_gateway_subs_stale (subs, two, false, 400);  //  from PENDING
     assert (two->state == TLY_SUB_STALE && !two->slow && two->of.client->stale == 1);
     assert (tly_gateway_subs_pending (subs, second) == NULL);
     assert (tly_gateway_subs_due (subs, 450, 500) == client);

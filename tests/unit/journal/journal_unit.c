@@ -4,10 +4,7 @@
 
 void tly_journal_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "tly_journal", tly_journal_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "tly_journal", tly_journal_test }, { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

@@ -13,9 +13,9 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_PERF_RECORDS      50000       //  records in the timed group commit
-#define S_BIG_ENVELOPE      (64 * 1024) //  bytes, to fill a small map quickly
-#define S_SMALL_MAP         (1024 * 1024)
+#define S_PERF_RECORDS 50000        //  records in the timed group commit
+#define S_BIG_ENVELOPE (64 * 1024)  //  bytes, to fill a small map quickly
+#define S_SMALL_MAP    (1024 * 1024)
 
 //  One draft and everything it points at, without heap allocation.
 typedef struct {
@@ -61,8 +61,8 @@ s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint6
 
 //  Appends one draft in its own transaction and returns its status code.
 static Tally__ErrorCode
-s_append_one (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq,
-              uint64_t epoch, Tally__AppendStatus *status)
+s_append_one (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq, uint64_t epoch,
+              Tally__AppendStatus *status)
 {
     s_fixture_t fixture;
     Tally__RecordDraft *draft = s_draft (&fixture, partition, partition_seq, epoch);
@@ -122,7 +122,7 @@ s_check_chain (tly_journal_t *journal)
 typedef struct {
     uint64_t pseqs [16];
     size_t count;
-    size_t stop_after;                  //  0: never stop
+    size_t stop_after;  //  0: never stop
 } s_collect_t;
 
 static tly_journal_step_t
@@ -138,18 +138,19 @@ s_collect (uint64_t seq, const uint8_t *stored_bytes, size_t size, void *arg)
     collect->pseqs [collect->count++] = body->draft->partition_seq;
     tally__record_body__free_unpacked (body, NULL);
     tally__stored_record__free_unpacked (stored, NULL);
-    return collect->stop_after && collect->count == collect->stop_after? TLY_JOURNAL_STOP
-                                                                   : TLY_JOURNAL_NEXT;
+    return collect->stop_after && collect->count == collect->stop_after ? TLY_JOURNAL_STOP
+                                                                        : TLY_JOURNAL_NEXT;
 }
 
 static Tally__ErrorCode
 s_read (tly_journal_t *journal, uint32_t partition, uint64_t claim_epoch, uint64_t after,
         uint32_t max_records, s_collect_t *collect, bool *end)
 {
-    tly_journal_query_t query = {
-        .partition = partition, .claim_epoch = claim_epoch, .after_partition_seq = after,
-        .max_records = max_records, .max_bytes = TLY_JOURNAL_READ_BYTES
-    };
+    tly_journal_query_t query = { .partition = partition,
+                                  .claim_epoch = claim_epoch,
+                                  .after_partition_seq = after,
+                                  .max_records = max_records,
+                                  .max_bytes = TLY_JOURNAL_READ_BYTES };
     memset (collect, 0, sizeof *collect);
     return tly_journal_read (journal, &query, s_collect, collect, end);
 }
@@ -218,12 +219,10 @@ static void
 s_test_group_commit (tly_journal_t *journal)
 {
     s_fixture_t fixtures [4];
-    Tally__RecordDraft *drafts [4] = {
-        s_draft (&fixtures [0], 3, 1, 1),
-        s_draft (&fixtures [1], 3, 1, 1),
-        s_draft (&fixtures [2], 3, 2, 4),
-        s_draft (&fixtures [3], 3, 3, 1)
-    };
+    Tally__RecordDraft *drafts [4] = { s_draft (&fixtures [0], 3, 1, 1),
+                                       s_draft (&fixtures [1], 3, 1, 1),
+                                       s_draft (&fixtures [2], 3, 2, 4),
+                                       s_draft (&fixtures [3], 3, 3, 1) };
     Tally__AppendStatus statuses [4];
     tly_journal_head_t before;
     tly_journal_head (journal, &before);
@@ -279,15 +278,15 @@ s_test_reads (tly_journal_t *journal)
     //  The callback may stop early; the byte budget always lets one record through.
     memset (&collect, 0, sizeof collect);
     collect.stop_after = 1;
-    tly_journal_query_t query = { .partition = 1, .after_partition_seq = 0,
-                                  .max_records = 10, .max_bytes = TLY_JOURNAL_READ_BYTES };
-    assert (tly_journal_read (journal, &query, s_collect, &collect, &end)
-            == TALLY__ERROR_CODE__OK);
+    tly_journal_query_t query = { .partition = 1,
+                                  .after_partition_seq = 0,
+                                  .max_records = 10,
+                                  .max_bytes = TLY_JOURNAL_READ_BYTES };
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
     assert (collect.count == 1 && !end);
     memset (&collect, 0, sizeof collect);
     query.max_bytes = 1;
-    assert (tly_journal_read (journal, &query, s_collect, &collect, &end)
-            == TALLY__ERROR_CODE__OK);
+    assert (tly_journal_read (journal, &query, s_collect, &collect, &end) == TALLY__ERROR_CODE__OK);
     assert (collect.count == 1 && !end);
 
     //  A claim raises the fence so the old owner can no longer append.
@@ -333,8 +332,9 @@ s_check_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     assert (!checkpoint.signed_by_worker);
     assert (tly_journal_checkpoint_decode (bytes, size, NULL, &checkpoint) == 0);
     assert (!checkpoint.signed_by_worker);
-    assert (tly_journal_checkpoint_decode (bytes, size > 4? 4: size, checkpoints->worker,
-                                           &checkpoint) == -1);
+    assert (
+        tly_journal_checkpoint_decode (bytes, size > 4 ? 4 : size, checkpoints->worker, &checkpoint)
+        == -1);
     assert (checkpoints->count < 8);
     checkpoints->seqs [checkpoints->count++] = seq;
     return TLY_JOURNAL_NEXT;
@@ -393,7 +393,7 @@ s_test_checkpoints (tly_journal_t *journal, const tly_account_t *worker)
 static void
 s_test_record_limit (tly_journal_t *journal)
 {
-    size_t limit = TLY_JOURNAL_RECORD_MAX - TLY_HASH_BYTES - 16;   //  body bytes
+    size_t limit = TLY_JOURNAL_RECORD_MAX - TLY_HASH_BYTES - 16;  //  body bytes
     uint8_t *big = calloc (1, limit);
     assert (big);
     tly_journal_head_t head;
@@ -455,7 +455,7 @@ s_test_signed_batch (const char *path, const tly_account_t *worker)
 {
     tly_journal_t *journal = tly_journal_new (path, TLY_LMDB_MAP_DEFAULT);
     assert (journal);
-    const uint64_t pseqs [8] = { 1, 2, 3, 99, 4, 5, 6, 7 };    //  99: a gap, refused
+    const uint64_t pseqs [8] = { 1, 2, 3, 99, 4, 5, 6, 7 };  //  99: a gap, refused
     s_fixture_t fixtures [8];
     Tally__RecordDraft *drafts [8];
     Tally__AppendStatus statuses [8];
@@ -468,8 +468,8 @@ s_test_signed_batch (const char *path, const tly_account_t *worker)
     };
     assert (tly_journal_append_batch (journal, drafts, 8, statuses, &signer) == 0);
     for (size_t i = 0; i < 8; i++)
-        assert (statuses [i].code == (i == 3? TALLY__ERROR_CODE__SEQUENCE_GAP
-                                             : TALLY__ERROR_CODE__OK));
+        assert (statuses [i].code
+                == (i == 3 ? TALLY__ERROR_CODE__SEQUENCE_GAP : TALLY__ERROR_CODE__OK));
     assert (tly_journal_unsigned (journal) == 1);
     s_signed_t taken = { .worker = worker->sign_pk };
     assert (tly_journal_each_checkpoint (journal, s_take_signed, &taken) == 0);
@@ -487,9 +487,9 @@ s_test_signed_batch (const char *path, const tly_account_t *worker)
     int64_t before = tly_now_ms ();
     drafts [0] = s_draft (&fixtures [0], 3, 9, 1);
     drafts [1] = s_draft (&fixtures [1], 3, 10, 1);
-    signer = (tly_journal_signer_t) {
-        .sign_sk = worker->sign_sk, .sign_pk = worker->sign_pk, .every = 1
-    };
+    signer = (tly_journal_signer_t) { .sign_sk = worker->sign_sk,
+                                      .sign_pk = worker->sign_pk,
+                                      .every = 1 };
     assert (tly_journal_append_batch (journal, drafts, 2, statuses, &signer) == 0);
     assert (tly_journal_unsigned (journal) == 0);
     taken.count = 0;
@@ -549,7 +549,7 @@ s_test_throughput (tly_journal_t *journal, bool verbose)
     for (size_t i = 0; i < S_PERF_RECORDS; i++)
         assert (statuses [i].code == TALLY__ERROR_CODE__OK);
     double seconds = (double) (stop.tv_sec - start.tv_sec)
-                   + (double) (stop.tv_nsec - start.tv_nsec) / 1e9;
+                     + (double) (stop.tv_nsec - start.tv_nsec) / 1e9;
     if (verbose)
         printf ("(%d records in one commit: %.0f records/s) ", S_PERF_RECORDS,
                 S_PERF_RECORDS / seconds);

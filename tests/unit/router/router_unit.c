@@ -7,13 +7,11 @@ void tly_router_actors_test (bool verbose);
 void tly_router_partmap_test (bool verbose);
 void tly_router_flights_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "tly_router_epoch", tly_router_epoch_test },
-    { "tly_router_actors", tly_router_actors_test },
-    { "tly_router_partmap", tly_router_partmap_test },
-    { "tly_router_flights", tly_router_flights_test },
-    { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "tly_router_epoch", tly_router_epoch_test },
+                                      { "tly_router_actors", tly_router_actors_test },
+                                      { "tly_router_partmap", tly_router_partmap_test },
+                                      { "tly_router_flights", tly_router_flights_test },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

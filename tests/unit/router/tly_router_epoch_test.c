@@ -32,7 +32,9 @@ tly_router_epoch_test (bool verbose)
     //  Anything but one number and a newline is refused, never read as 0.
     char path [PATH_MAX];
     assert (snprintf (path, sizeof path, "%s/%s", dir, TLY_ROUTER_EPOCH_FILE) < (int) sizeof path);
-    const char *bad [] = { "", "\n", "12", "12\nx", "-1\n", "x\n", " 1\n", "18446744073709551616\n" };
+    const char *bad [] = {
+        "", "\n", "12", "12\nx", "-1\n", "x\n", " 1\n", "18446744073709551616\n"
+    };
     for (size_t index = 0; index < sizeof bad / sizeof bad [0]; index++) {
         FILE *file = fopen (path, "w");
         assert (file);

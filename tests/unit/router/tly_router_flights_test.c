@@ -58,7 +58,9 @@ tly_router_flights_test (bool verbose)
 
     //  Many flights, removed in a scattered order, exercise growth and
     //  backward-shift deletion; every survivor must stay findable.
-    enum { COUNT = 5000 };
+    enum {
+        COUNT = 5000
+    };
     tly_router_flight_t **flights = calloc (COUNT, sizeof (flights [0]));
     assert (flights);
     for (uint32_t at = 0; at < COUNT; at++) {

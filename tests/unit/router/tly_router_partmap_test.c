@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_PARTITIONS   4096            //  for the spread checks
-#define S_ACTORS_MAX   9               //  1..8 actors, then one more
-#define S_FIGURE_P     256             //  the default partition count
+#define S_PARTITIONS 4096  //  for the spread checks
+#define S_ACTORS_MAX 9     //  1..8 actors, then one more
+#define S_FIGURE_P   256   //  the default partition count
 
 static void
 s_actor (tly_router_actor_t *actor, const char *name, uint32_t slot, uint64_t incarnation)
@@ -98,8 +98,10 @@ s_owned (tly_router_partmap_t *self, tly_router_actor_t *actor)
 static void
 s_test_rule (void)
 {
-    assert (tly_router_partmap_name_hash ("balance-1") == tly_router_partmap_name_hash ("balance-1"));
-    assert (tly_router_partmap_name_hash ("balance-1") != tly_router_partmap_name_hash ("balance-2"));
+    assert (tly_router_partmap_name_hash ("balance-1")
+            == tly_router_partmap_name_hash ("balance-1"));
+    assert (tly_router_partmap_name_hash ("balance-1")
+            != tly_router_partmap_name_hash ("balance-2"));
     uint64_t hash = tly_router_partmap_name_hash ("a");
     assert (tly_router_partmap_weight (hash, 7) == tly_router_partmap_weight (hash, 7));
     assert (tly_router_partmap_weight (hash, 7) != tly_router_partmap_weight (hash, 8));
@@ -312,7 +314,8 @@ s_test_scaling (bool verbose)
     assert (s_round (self, &fleet, fleet.live, 1) == S_PARTITIONS);
     if (verbose)
         printf ("\n   P = %d: adding the n-th actor moves (expected P/n, margin 4 sd); "
-                "removing one moves its own\n", S_PARTITIONS);
+                "removing one moves its own\n",
+                S_PARTITIONS);
     for (size_t n = 2; n <= S_ACTORS_MAX; n++) {
         tly_router_actor_t *newcomer = fleet.live [n - 1];
         uint64_t before = fleet.epoch;
@@ -378,8 +381,9 @@ s_test_scaling (bool verbose)
         }
         if (verbose)
             printf ("   %zu -> %zu actors: %4u moved (expected %4.0f +- %3.0f); owned %u..%u; "
-                    "removing one moved %u..%u\n", n - 1, n, added, (double) S_PARTITIONS / n,
-                    s_margin (S_PARTITIONS, n), fewest, most, removed_min, removed_max);
+                    "removing one moved %u..%u\n",
+                    n - 1, n, added, (double) S_PARTITIONS / n, s_margin (S_PARTITIONS, n), fewest,
+                    most, removed_min, removed_max);
     }
     tly_router_partmap_destroy (&self);
 }
@@ -412,9 +416,9 @@ s_test_figure (bool verbose)
     assert (s_within (up_3, S_FIGURE_P, 3) && s_within (up_4, S_FIGURE_P, 4));
     if (verbose)
         printf ("   P = %d, balance-1..4, 2 -> 3 -> 4 -> 3 actors: moved %u, %u, %u "
-                "(p mod n moved %u, %u, %u)\n", S_FIGURE_P, up_3, up_4, down_3,
-                s_mod_n_moves (S_FIGURE_P, 2, 3), s_mod_n_moves (S_FIGURE_P, 3, 4),
-                s_mod_n_moves (S_FIGURE_P, 4, 3));
+                "(p mod n moved %u, %u, %u)\n",
+                S_FIGURE_P, up_3, up_4, down_3, s_mod_n_moves (S_FIGURE_P, 2, 3),
+                s_mod_n_moves (S_FIGURE_P, 3, 4), s_mod_n_moves (S_FIGURE_P, 4, 3));
     tly_router_partmap_destroy (&self);
 }
 

@@ -10,21 +10,21 @@
 
 #define FAKE_OBJECTS_MAX     8
 #define FAKE_QUEUE_MAX       16
-#define FAKE_REBIND_MS       5000       //  a restart gives up binding after this
+#define FAKE_REBIND_MS       5000  //  a restart gives up binding after this
 #define FAKE_REBIND_PAUSE_MS 10
 
 typedef struct {
     int push;
     int code;
-    zframe_t *object;                   //  packed SignedObject, or empty
+    zframe_t *object;  //  packed SignedObject, or empty
 } s_push_t;
 
 typedef struct {
     char object_id [TLY_ID_MAX];
-    zframe_t *snapshot;                 //  packed SignedObject, or NULL
-    int deny;                           //  error code, or 0
-    zframe_t *subscriber;               //  identity of the latest subscriber
-    uint64_t request_id;                //  of its subscribe
+    zframe_t *snapshot;    //  packed SignedObject, or NULL
+    int deny;              //  error code, or 0
+    zframe_t *subscriber;  //  identity of the latest subscriber
+    uint64_t request_id;   //  of its subscribe
     int snapshots;
     s_push_t queued [FAKE_QUEUE_MAX];
     size_t queued_count;
@@ -68,7 +68,9 @@ s_send (s_fake_t *self, zframe_t *identity, uint64_t request_id, int push, int c
         reply.error = &error;
     }
     Tally__SignedObject *signed_object = object && zframe_size (object) > 0
-        ? tally__signed_object__unpack (NULL, zframe_size (object), zframe_data (object)) : NULL;
+                                             ? tally__signed_object__unpack (
+                                                 NULL, zframe_size (object), zframe_data (object))
+                                             : NULL;
     reply.object = signed_object;
     tly_wire_send (self->router, identity, &reply.base);
     tally__signed_object__free_unpacked (signed_object, NULL);
@@ -82,13 +84,13 @@ s_on_subscribe (s_fake_t *self, zframe_t *identity, const Tally__ClientRequest *
                                                             sealed->subscribe.data);
     assert (subscribe && subscribe->reader.len == TLY_KEY_BYTES);
     assert (tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, subscribe->reader.data, sealed->subscribe.data,
-                               sealed->subscribe.len, sealed->signature.data, sealed->signature.len));
+                               sealed->subscribe.len, sealed->signature.data,
+                               sealed->signature.len));
     assert (llabs (tly_now_ms () - subscribe->timestamp_ms) < TLY_SKEW_MS_DEFAULT);
     s_object_t *object = s_object (self, subscribe->object_id, false);
     if (!object || (!object->snapshot && !object->deny))
         s_send (self, identity, request->request_id, 0, TALLY__ERROR_CODE__NOT_FOUND, NULL);
-    else
-    if (object->deny)
+    else if (object->deny)
         s_send (self, identity, request->request_id, 0, object->deny, NULL);
     else {
         zframe_destroy (&object->subscriber);
@@ -118,13 +120,11 @@ s_on_client (s_fake_t *self)
     assert (request);
     if (request->body_case == TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE)
         s_on_subscribe (self, identity, request);
-    else
-    if (request->body_case == TALLY__CLIENT_REQUEST__BODY_PING) {
+    else if (request->body_case == TALLY__CLIENT_REQUEST__BODY_PING) {
         self->pings++;
         if (!self->mute)
             s_send (self, identity, request->request_id, 0, 0, NULL);
-    }
-    else {
+    } else {
         assert (request->body_case == TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE);
         self->unsubscribes++;
         s_send (self, identity, request->request_id, 0, 0, NULL);
@@ -168,9 +168,8 @@ s_on_command (s_fake_t *self)
     bool go_on = true;
     if (streq (command, "$TERM"))
         go_on = false;
-    else
-    if (streq (command, "SERVE") || streq (command, "DENY") || streq (command, "PUSH")
-    ||  streq (command, "QUEUE")) {
+    else if (streq (command, "SERVE") || streq (command, "DENY") || streq (command, "PUSH")
+             || streq (command, "QUEUE")) {
         object_id = zmsg_popstr (msg);
         char *text = zmsg_popstr (msg);
         push = atoi (text);
@@ -185,36 +184,26 @@ s_on_command (s_fake_t *self)
             object->snapshot = frame;
             object->deny = 0;
             frame = NULL;
-        }
-        else
-        if (streq (command, "DENY"))
+        } else if (streq (command, "DENY"))
             object->deny = code;
-        else
-        if (streq (command, "PUSH")) {
+        else if (streq (command, "PUSH")) {
             assert (object->subscriber);
             s_send (self, object->subscriber, object->request_id, push, code, frame);
-        }
-        else {
+        } else {
             assert (object->queued_count < FAKE_QUEUE_MAX);
             object->queued [object->queued_count++] = (s_push_t) { push, code, frame };
             frame = NULL;
         }
         zframe_destroy (&frame);
-    }
-    else
-    if (streq (command, "MUTE")) {
+    } else if (streq (command, "MUTE")) {
         char *text = zmsg_popstr (msg);
         self->mute = atoi (text) != 0;
         zstr_free (&text);
-    }
-    else
-    if (streq (command, "SNAPSHOTS")) {
+    } else if (streq (command, "SNAPSHOTS")) {
         object_id = zmsg_popstr (msg);
         s_object_t *object = s_object (self, object_id, false);
         zsock_send (self->pipe, "i", object ? object->snapshots : 0);
-    }
-    else
-    if (streq (command, "COUNTS"))
+    } else if (streq (command, "COUNTS"))
         zsock_send (self->pipe, "ii", self->pings, self->unsubscribes);
     else {
         assert (streq (command, "RESTART"));
@@ -241,16 +230,13 @@ s_actor (zsock_t *pipe, void *args)
     zsock_send (pipe, "i", self.port);
     bool running = true;
     while (running) {
-        zmq_pollitem_t items [] = {
-            { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self.router), 0, ZMQ_POLLIN, 0 }
-        };
+        zmq_pollitem_t items [] = { { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+                                    { zsock_resolve (self.router), 0, ZMQ_POLLIN, 0 } };
         if (zmq_poll (items, 2, -1) == -1)
             continue;
         if (items [0].revents & ZMQ_POLLIN)
             running = s_on_command (&self);
-        else
-        if (items [1].revents & ZMQ_POLLIN)
+        else if (items [1].revents & ZMQ_POLLIN)
             s_on_client (&self);
     }
     for (size_t i = 0; i < self.object_count; i++) {

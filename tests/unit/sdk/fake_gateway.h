@@ -27,7 +27,7 @@ void fake_gateway_queue (zactor_t *self, const char *object_id, Tally__PushKind 
                          Tally__ErrorCode code, const uint8_t *object, size_t size);
 void fake_gateway_mute_pings (zactor_t *self, bool mute);
 //  Subscribes answered with a snapshot for object_id so far.
-int  fake_gateway_snapshots (zactor_t *self, const char *object_id);
+int fake_gateway_snapshots (zactor_t *self, const char *object_id);
 //  Pings and unsubscribes received so far.
 void fake_gateway_counts (zactor_t *self, int *pings, int *unsubscribes);
 void fake_gateway_restart (zactor_t *self);

@@ -18,7 +18,8 @@ s_test_messages (void)
     assert (tly_msg_create_account (&first, 100) == 0);
     assert (first.kind == TLY_MSG_CREATE_ACCOUNT && first.initial_balance == 100);
     assert (tly_msg_buy (&second, "item-123", 25) == 0);
-    assert (second.kind == TLY_MSG_BUY && second.amount == 25 && streq (second.item_id, "item-123"));
+    assert (second.kind == TLY_MSG_BUY && second.amount == 25
+            && streq (second.item_id, "item-123"));
     assert (memcmp (first.id, second.id, TLY_MESSAGE_ID_BYTES) != 0);
 
     char item [TLY_MSG_ITEM_CAP + 2];
@@ -50,10 +51,13 @@ s_test_seal (void)
                                  sealed->signature.data, sealed->signature.len));
     assert (!tly_verify_envelope (worker.sign_pk, sealed->envelope.data, sealed->envelope.len,
                                   sealed->signature.data, sealed->signature.len));
-    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len, sealed->envelope.data);
+    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
+                                                         sealed->envelope.data);
     assert (envelope);
-    assert (envelope->sender.len == TLY_KEY_BYTES && memcmp (envelope->sender.data, user.sign_pk, 32) == 0);
-    assert (envelope->inbox.len == TLY_KEY_BYTES && memcmp (envelope->inbox.data, worker.sign_pk, 32) == 0);
+    assert (envelope->sender.len == TLY_KEY_BYTES
+            && memcmp (envelope->sender.data, user.sign_pk, 32) == 0);
+    assert (envelope->inbox.len == TLY_KEY_BYTES
+            && memcmp (envelope->inbox.data, worker.sign_pk, 32) == 0);
     assert (envelope->timestamp_ms == 1234567);
     assert (envelope->n_messages == 2);
     assert (memcmp (envelope->messages [0]->message_id.data, msgs [0].id, 16) == 0);
@@ -114,9 +118,8 @@ s_test_results (void)
     purchase.balance_after = 75;
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
-    Tally__MessageResult results [3] = {
-        TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT
-    };
+    Tally__MessageResult results [3] = { TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
+                                         TALLY__MESSAGE_RESULT__INIT };
     Tally__MessageResult *list [3] = { &results [0], &results [1], &results [2] };
     for (size_t i = 0; i < 3; i++) {
         results [i].message_id.data = ids [i];
@@ -144,7 +147,8 @@ s_test_results (void)
     assert (memcmp (decoded [0].message_id, ids [0], 16) == 0);
     assert (decoded [1].ok && decoded [1].kind == TLY_RESULT_PURCHASE);
     assert (streq (decoded [1].item_id, "item-123"));
-    assert (decoded [1].amount == 25 && decoded [1].timestamp == 43 && decoded [1].balance_after == 75);
+    assert (decoded [1].amount == 25 && decoded [1].timestamp == 43
+            && decoded [1].balance_after == 75);
     assert (!decoded [2].ok && decoded [2].kind == TLY_RESULT_ERROR);
     assert (decoded [2].code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     //  No text from the server: the default message for the code.

@@ -51,7 +51,8 @@ s_test_decode (void)
     assert (object.kind == TLY_OBJ_BALANCE && streq (object.id, watch_keys.balance_id));
     assert (object.version == 3 && object.updated_ms == WATCH_UPDATED_MS + 3);
     assert (!object.snapshot && !object.ended && object.code == TALLY__ERROR_CODE__OK);
-    assert (streq (object.balance.id, watch_keys.balance_id) && streq (object.balance.user_id, watch_keys.user_id));
+    assert (streq (object.balance.id, watch_keys.balance_id)
+            && streq (object.balance.user_id, watch_keys.user_id));
     assert (object.balance.balance == 75 && object.balance.last_updated == WATCH_UPDATED_MS + 3);
     assert (object.group.present && streq (object.group.id, "co_zGroup") && object.group.has_owner);
     assert (memcmp (object.group.owner, watch_keys.worker.sign_pk, TLY_KEY_BYTES) == 0);
@@ -99,7 +100,7 @@ s_test_decode (void)
     watch_balance_state (&b, 0, 75);
     s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
     watch_balance_state (&b, 1, 75);
-    b.state.object_id = watch_keys.root_id;             //  a balance under a root's ID
+    b.state.object_id = watch_keys.root_id;  //  a balance under a root's ID
     s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
     watch_balance_state (&b, 1, 75);
     b.state.object_id = "co_zNotAnObject";
@@ -137,7 +138,8 @@ s_test_decode (void)
     assert (object.kind == TLY_OBJ_PURCHASE_LOG && object.purchases.count == 4);
     assert (object.purchases.record_count == 2 && !object.group.present);
     assert (streq (object.purchases.records [0].item_id, "item-3"));
-    assert (object.purchases.records [1].amount == 4 && object.purchases.records [1].balance_after == 96);
+    assert (object.purchases.records [1].amount == 4
+            && object.purchases.records [1].balance_after == 96);
     tly_object_clear (&object);
     free (bytes);
     watch_log_state (&l, 4, 4, 2);
@@ -168,7 +170,8 @@ s_test_decode (void)
     state.value = &value;
     bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, &size);
     assert (s_decode (bytes, size, service_id, &object, &error) == 0);
-    assert (object.kind == TLY_OBJ_SERVICE && streq (object.service.worker_id, watch_keys.worker_id));
+    assert (object.kind == TLY_OBJ_SERVICE
+            && streq (object.service.worker_id, watch_keys.worker_id));
     assert (object.service.max_amount == 1000 && object.service.partition_count == 256);
     tly_object_clear (&object);
     free (bytes);
@@ -193,9 +196,12 @@ s_test_ids_and_subscribe (void)
     assert (streq (watch_keys.balance_id, again));
     tly_purchases_id (watch_keys.user.sign_pk, 16, id);
     assert (tly_object_id_parse (id, &kind, &partition, NULL) == 0);
-    assert (kind == TLY_OBJ_PURCHASE_LOG && partition == tly_partition_of (watch_keys.user.sign_pk, 16));
-    assert (tly_object_id_parse (watch_keys.root_id, &kind, NULL, NULL) == 0 && kind == TLY_OBJ_ROOT);
-    assert (tly_object_canonical_id (watch_keys.root_id, id, &kind) == 0 && streq (id, watch_keys.root_id));
+    assert (kind == TLY_OBJ_PURCHASE_LOG
+            && partition == tly_partition_of (watch_keys.user.sign_pk, 16));
+    assert (tly_object_id_parse (watch_keys.root_id, &kind, NULL, NULL) == 0
+            && kind == TLY_OBJ_ROOT);
+    assert (tly_object_canonical_id (watch_keys.root_id, id, &kind) == 0
+            && streq (id, watch_keys.root_id));
     assert (tly_object_canonical_id ("co_zNope", id, &kind) == -1);
     assert (tly_object_canonical_id (watch_keys.user_id, id, &kind) == -1);
 
@@ -210,10 +216,12 @@ s_test_ids_and_subscribe (void)
     assert (subscribe && streq (subscribe->object_id, watch_keys.balance_id));
     assert (subscribe->timestamp_ms == 1234 && subscribe->reader.len == TLY_KEY_BYTES);
     assert (memcmp (subscribe->reader.data, watch_keys.user.sign_pk, TLY_KEY_BYTES) == 0);
-    assert (tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, watch_keys.user.sign_pk, sealed->subscribe.data,
-                               sealed->subscribe.len, sealed->signature.data, sealed->signature.len));
-    assert (!tly_verify_domain (TLY_DOMAIN_ENVELOPE, watch_keys.user.sign_pk, sealed->subscribe.data,
-                                sealed->subscribe.len, sealed->signature.data, sealed->signature.len));
+    assert (tly_verify_domain (TLY_DOMAIN_SUBSCRIBE, watch_keys.user.sign_pk,
+                               sealed->subscribe.data, sealed->subscribe.len,
+                               sealed->signature.data, sealed->signature.len));
+    assert (!tly_verify_domain (TLY_DOMAIN_ENVELOPE, watch_keys.user.sign_pk,
+                                sealed->subscribe.data, sealed->subscribe.len,
+                                sealed->signature.data, sealed->signature.len));
     tally__subscribe__free_unpacked (subscribe, NULL);
     tally__client_request__free_unpacked (request, NULL);
     free (bytes);
@@ -224,8 +232,9 @@ s_test_ids_and_subscribe (void)
     assert (cli_parse_seconds (".25", 10000, &ms) == 0 && ms == 250);
     assert (cli_parse_seconds ("1.125", 10000, &ms) == 0 && ms == 1125);
     assert (cli_parse_seconds ("10", 10000, &ms) == 0 && ms == 10000);
-    const char *bad [] = { "", ".", "5.", "-1", "+1", "1e3", "0", "0.0001", "1.2345", "10.001",
-                           " 1", "1 ", "0x10", "99999999999999999999", NULL };
+    const char *bad [] = { "",       ".",      "5.",     "-1", "+1", "1e3",  "0",
+                           "0.0001", "1.2345", "10.001", " 1", "1 ", "0x10", "99999999999999999999",
+                           NULL };
     for (size_t i = 0; bad [i]; i++)
         assert (cli_parse_seconds (bad [i], 10000, &ms) == -1);
 }

@@ -69,8 +69,7 @@ s_fake_gateway (zsock_t *pipe, void *args)
         Tally__MessageResult *results [1] = { &result };
         if (requests == 1)
             first = zframe_dup (data);
-        else
-        if (requests == 2) {
+        else if (requests == 2) {
             assert (zframe_eq (first, data));
             Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
                                                                  request->send->envelope.data);
@@ -88,14 +87,11 @@ s_fake_gateway (zsock_t *pipe, void *args)
             reply.results = results;
             tly_wire_send (router, identity, &reply.base);
             tally__envelope__free_unpacked (envelope, NULL);
-        }
-        else
-        if (requests == 3) {
+        } else if (requests == 3) {
             error.code = TALLY__ERROR_CODE__UNKNOWN_INBOX;
             reply.error = &error;
             tly_wire_send (router, identity, &reply.base);
-        }
-        else {
+        } else {
             assert (request->body_case == TALLY__CLIENT_REQUEST__BODY_STATUS);
             status.ready = true;
             status.partition_count = 256;
@@ -144,7 +140,8 @@ s_test_sender (void)
     assert (tly_sender_send_one (sender, &msg, 900, &result) == -1);
     assert (tly_sender_error (sender)->remote);
     assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
-    assert (streq (tly_sender_error (sender)->message, tly_error_default_message (TALLY__ERROR_CODE__UNKNOWN_INBOX)));
+    assert (streq (tly_sender_error (sender)->message,
+                   tly_error_default_message (TALLY__ERROR_CODE__UNKNOWN_INBOX)));
 
     //  Bytes that do not decode: the gateway answers request_id 0.
     const uint8_t junk [] = { 0xff, 0xff, 0xff };
@@ -155,7 +152,8 @@ s_test_sender (void)
 
     tly_status_t status;
     assert (tly_sender_status (sender, 900, &status) == 0);
-    assert (status.ready && status.partition_count == 256 && status.actors == 2 && status.epoch == 3);
+    assert (status.ready && status.partition_count == 256 && status.actors == 2
+            && status.epoch == 3);
 
     //  Batch limits are checked before anything is sent.
     assert (tly_sender_send (sender, &msg, 0, 900, &result) == -1);
@@ -215,8 +213,7 @@ s_fake_pipeline_gateway (zsock_t *pipe, void *args)
         if (first == 13) {
             error.code = TALLY__ERROR_CODE__UNKNOWN_INBOX;
             reply.error = &error;
-        }
-        else {
+        } else {
             for (size_t i = 0; i < envelope->n_messages; i++) {
                 tally__message_result__init (&results [i]);
                 results [i].message_id = envelope->messages [i]->message_id;
@@ -299,21 +296,16 @@ s_test_sender_pipeline (void)
                 assert (rc == TLY_COLLECT_ANSWER && count == 2 && results [0].ok && results [1].ok);
                 assert (memcmp (results [1].message_id, msgs [1].id, TLY_MESSAGE_ID_BYTES) == 0);
                 saw_two = true;
-            }
-            else
-            if (request_id == refused) {
+            } else if (request_id == refused) {
                 assert (rc == TLY_COLLECT_ERROR && count == 0);
                 assert (tly_sender_error (sender)->remote);
                 assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__UNKNOWN_INBOX);
                 saw_refused = true;
-            }
-            else
-            if (request_id == 0) {
+            } else if (request_id == 0) {
                 assert (rc == TLY_COLLECT_ERROR && !tly_sender_error (sender)->remote);
                 assert (tly_sender_error (sender)->code == TALLY__ERROR_CODE__INTERNAL);
                 saw_junk = true;
-            }
-            else {
+            } else {
                 assert (request_id == garbled && rc == TLY_COLLECT_ANSWER && count == 1
                         && results [0].ok);
                 saw_garbled = true;

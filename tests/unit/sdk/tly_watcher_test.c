@@ -18,7 +18,7 @@
 
 typedef struct {
     int calls;
-    tly_object_t last;                  //  scalars of the last call (pointers cleared)
+    tly_object_t last;  //  scalars of the last call (pointers cleared)
 } s_seen_t;
 
 static void
@@ -91,7 +91,7 @@ s_test_watcher (void)
     assert (seen.calls == 0 && tly_watcher_subscriptions (watcher) == 0);
     //  The gateway holds that subscription: it is told to drop it.
     int pings, unsubscribes = 0;
-    for (int64_t deadline = tly_mono_ms () + 2000; unsubscribes == 0 && tly_mono_ms () < deadline; )
+    for (int64_t deadline = tly_mono_ms () + 2000; unsubscribes == 0 && tly_mono_ms () < deadline;)
         fake_gateway_counts (fake, &pings, &unsubscribes);
     assert (unsubscribes == 1);
 
@@ -159,7 +159,8 @@ s_test_watcher (void)
     //  Ended for a passing reason: subscribed again at the next ping. Ended
     //  for good: the callback hears it once.
     int snapshots = fake_gateway_snapshots (fake, watch_keys.balance_id);
-    fake_gateway_push (fake, watch_keys.balance_id, TALLY__PUSH_KIND__ENDED, TALLY__ERROR_CODE__TIMEOUT, NULL, 0);
+    fake_gateway_push (fake, watch_keys.balance_id, TALLY__PUSH_KIND__ENDED,
+                       TALLY__ERROR_CODE__TIMEOUT, NULL, 0);
     assert (tly_watcher_dispatch (watcher, 3000) == 1);
     assert (seen.last.snapshot && !seen.last.ended);
     assert (fake_gateway_snapshots (fake, watch_keys.balance_id) == snapshots + 1);
@@ -191,7 +192,8 @@ s_test_watcher (void)
     zactor_destroy (&fake);
 
     //  Nobody listening: a local TIMEOUT.
-    tly_watcher_t *lonely = tly_watcher_new ("tcp://127.0.0.1:9", watch_keys.worker_id, &watch_keys.user);
+    tly_watcher_t *lonely = tly_watcher_new ("tcp://127.0.0.1:9", watch_keys.worker_id,
+                                             &watch_keys.user);
     int64_t start = tly_mono_ms ();
     assert (tly_watcher_subscribe (lonely, watch_keys.balance_id, s_record, &seen, 300) == -1);
     assert (tly_mono_ms () - start >= 300);

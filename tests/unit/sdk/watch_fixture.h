@@ -10,8 +10,8 @@
 #include "tally.h"
 #include "tly_sign.h"
 
-#define WATCH_LOG_MAX        8
-#define WATCH_UPDATED_MS     1764226800000LL     //  updated_ms of version v is this + v
+#define WATCH_LOG_MAX    8
+#define WATCH_UPDATED_MS 1764226800000LL  //  updated_ms of version v is this + v
 
 typedef struct {
     tly_account_t worker, user, forger;
@@ -38,7 +38,7 @@ typedef struct {
     Tally__GroupMember *members [1];
 } watch_balance_t;
 
-void     watch_balance_state (watch_balance_t *b, uint64_t version, int64_t balance);
+void watch_balance_state (watch_balance_t *b, uint64_t version, int64_t balance);
 uint8_t *watch_balance (const tly_account_t *signer, uint64_t version, int64_t balance,
                         size_t *size);
 //  The user's root, version 1, naming the balance and purchase log.
@@ -56,10 +56,10 @@ typedef struct {
     char items [WATCH_LOG_MAX][32];
 } watch_log_t;
 
-void     watch_log_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n);
+void watch_log_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n);
 uint8_t *watch_log (uint64_t version, uint64_t count, size_t n, size_t *size);
 
 //  The fake serves the balance at version, signed by the worker.
-void     watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance);
+void watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance);
 
 #endif
