@@ -16,13 +16,12 @@
 #define TLY_PARTITIONS_DEFAULT 256
 #define TLY_PARTITIONS_MAX     65536
 
-#define TLY_BATCH_MAX         256                //  messages in one envelope
-#define TLY_FRAME_MAX_DEFAULT (128 * 1024)       //  bytes of one client frame
-#define TLY_FRAME_HARD_MAX    (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
-#define TLY_SKEW_MS_DEFAULT   30000              //  accepted |gateway clock - envelope timestamp|
-#define TLY_SUBSCRIPTIONS_DEFAULT                               \
-    1024  //  gateway: subscriptions per client; an SDK watcher \
-          //  follows at most this many
+#define TLY_BATCH_MAX             256                //  messages in one envelope
+#define TLY_FRAME_MAX_DEFAULT     (128 * 1024)       //  bytes of one client frame
+#define TLY_FRAME_HARD_MAX        (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
+#define TLY_SKEW_MS_DEFAULT       30000  //  accepted |gateway clock - envelope timestamp|
+//  Gateway: subscriptions per client; an SDK watcher follows at most this many.
+#define TLY_SUBSCRIPTIONS_DEFAULT 1024
 
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
