@@ -1,5 +1,6 @@
 //  tly_audit_config - tally-audit's flags, their defaults and ranges.
 #include "tly_audit_config.h"
+#include "tly_account_load.h"
 
 #include <stdio.h>
 #include "tly_endpoints.h"
@@ -31,8 +32,8 @@ s_usage (FILE *out)
              "  --bind ENDPOINT      audit socket (default " TLY_ENDPOINT_AUDIT ")\n"
              "  --map-size BYTES     LMDB map size, the journal's size limit (default %llu)\n"
              "  --worker ID          worker account that signs checkpoints\n"
-             "                       (default $TALLY_WORKER_ACCOUNT)\n"
-             "  --worker-secret S    its secret (default $TALLY_WORKER_SECRET)\n"
+             "                       (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
+             "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
              "  --checkpoint-every N sign the chain head every N records (default %d)\n"
              "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"

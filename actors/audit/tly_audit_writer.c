@@ -274,7 +274,7 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     }
     tly_audit_writer_t *self = calloc (1, sizeof *self);
     assert (self);
-    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", config->worker,
+    if (tly_account_from_env (TLY_ENV_WORKER_ACCOUNT, TLY_ENV_WORKER_SECRET, config->worker,
                               config->worker_secret, &self->worker, error, error_size)
         == -1) {
         tly_audit_writer_destroy (&self);

@@ -49,8 +49,8 @@ s_usage (FILE *out)
         "  --snapshot-every N      flush the state to disk every N applied records (default %d)\n"
         "  --snapshot-lease-ms MS  publish an object's updates this long after serving its\n"
         "                          snapshot, subscribed or not (default %d)\n"
-        "  --worker ID             worker account (default $TALLY_WORKER_ACCOUNT)\n"
-        "  --worker-secret SECRET  worker secret (default $TALLY_WORKER_SECRET)\n"
+        "  --worker ID             worker account (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
+        "  --worker-secret SECRET  worker secret (default $" TLY_ENV_WORKER_SECRET ")\n"
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
@@ -94,7 +94,7 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
     }
     tly_account_t account;
     char error [256];
-    if (tly_account_from_env ("TALLY_WORKER_ACCOUNT", "TALLY_WORKER_SECRET", worker, worker_secret,
+    if (tly_account_from_env (TLY_ENV_WORKER_ACCOUNT, TLY_ENV_WORKER_SECRET, worker, worker_secret,
                               &account, error, sizeof error)
         == -1) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);

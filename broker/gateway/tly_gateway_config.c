@@ -1,5 +1,6 @@
 //  tly_gateway_config - tally-gateway's flags, their defaults and limits.
 #include "tly_gateway_config.h"
+#include "tly_account_load.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include "tly_gateway_pending.h"
 #include "tly_gateway_stream.h"
 
-#define WORKER_VAR             "TALLY_WORKER_ACCOUNT"
+#define WORKER_VAR             TLY_ENV_WORKER_ACCOUNT
 #define MAX_PENDING_DEFAULT    100000
 #define CLIENT_QUEUE_DEFAULT   10000
 #define CLIENT_QUEUE_LIMIT     10000000

@@ -1,6 +1,7 @@
 //  audit_verify - `tally audit verify`: checks the whole chain, every client
 //  signature and every checkpoint, and names the first record that fails.
 #include "audit_commands.h"
+#include "tly_account_load.h"
 #include "audit_journal.h"
 #include "audit_progress.h"
 
@@ -297,7 +298,7 @@ s_usage (FILE *out)
            "  --journal DIR    the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR   a `tally up` data directory (uses DIR/audit/journal)\n"
            "  --worker ID      the worker account that signs checkpoints\n"
-           "                   (default $TALLY_WORKER_ACCOUNT; needed when there are any)\n"
+           "                   (default $" TLY_ENV_WORKER_ACCOUNT "; needed when there are any)\n"
            "  --json           print one JSON object\n"
            "\n"
            "Exit status: 0 the journal verifies, 1 it does not (the first failure is\n"
@@ -365,8 +366,8 @@ audit_verify (int argc, char **argv)
     }
     const char *worker_from = "--worker";
     if (!worker_id || !*worker_id) {
-        worker_id = getenv ("TALLY_WORKER_ACCOUNT");
-        worker_from = "TALLY_WORKER_ACCOUNT";
+        worker_id = getenv (TLY_ENV_WORKER_ACCOUNT);
+        worker_from = TLY_ENV_WORKER_ACCOUNT;
     }
     uint8_t worker [TLY_KEY_BYTES];
     if (worker_id && *worker_id && tly_account_id_parse (worker_id, worker) == -1) {
@@ -390,7 +391,7 @@ audit_verify (int argc, char **argv)
     else if (self.checkpoint_count > 0 && !self.worker)
         fprintf (stderr,
                  S_COMMAND ": the journal has %zu checkpoints: give --worker or"
-                           " TALLY_WORKER_ACCOUNT to check them\n",
+                           " " TLY_ENV_WORKER_ACCOUNT " to check them\n",
                  self.checkpoint_count);
     else {
         tly_journal_head_t head;

@@ -3,6 +3,7 @@
 //  errors, each server process's CPU seconds and RSS, and checks at the end
 //  that the money adds up.
 #include "bench.h"
+#include "tly_account_load.h"
 
 #include <czmq.h>
 #include <assert.h>
@@ -131,6 +132,16 @@ s_usage (FILE *out)
         out);
 }
 
+//  Copies the value of a NAME=value line into out when line starts with
+//  prefix ("NAME=") and the value fits.
+static void
+s_env_value (const char *line, const char *prefix, char *out, size_t out_size)
+{
+    size_t prefix_size = strlen (prefix);
+    if (strncmp (line, prefix, prefix_size) == 0 && strlen (line + prefix_size) < out_size)
+        memcpy (out, line + prefix_size, strlen (line + prefix_size) + 1);
+}
+
 //  Starts `tally up` as a child and waits for DIR/tally.env.
 static pid_t
 s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial, char *gateway,
@@ -171,11 +182,8 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
             *gateway = *worker = 0;
             while (fgets (line, sizeof line, file)) {
                 line [strcspn (line, "\n")] = 0;
-                if (strncmp (line, "TALLY_GATEWAY=", 14) == 0 && strlen (line + 14) < gateway_size)
-                    memcpy (gateway, line + 14, strlen (line + 14) + 1);
-                if (strncmp (line, "TALLY_WORKER_ACCOUNT=", 21) == 0
-                    && strlen (line + 21) < worker_size)
-                    memcpy (worker, line + 21, strlen (line + 21) + 1);
+                s_env_value (line, TLY_ENV_GATEWAY "=", gateway, gateway_size);
+                s_env_value (line, TLY_ENV_WORKER_ACCOUNT "=", worker, worker_size);
             }
             fclose (file);
             if (*gateway && *worker)

@@ -1,5 +1,6 @@
 //  cli_util - seconds parsing, JSON and text output shared by the subcommands.
 #include "cli.h"
+#include "tly_account_load.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -208,7 +209,7 @@ cli_gateway (const char *flag_value)
 {
     if (flag_value)
         return flag_value;
-    const char *env = getenv ("TALLY_GATEWAY");
+    const char *env = getenv (TLY_ENV_GATEWAY);
     return env && *env ? env : TLY_ENDPOINT_GATEWAY;
 }
 
@@ -217,10 +218,10 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
               const char **worker, tly_account_t *account)
 {
     assert (command && worker && account);
-    *worker = worker_flag ? worker_flag : getenv ("TALLY_WORKER_ACCOUNT");
+    *worker = worker_flag ? worker_flag : getenv (TLY_ENV_WORKER_ACCOUNT);
     uint8_t worker_pk [TLY_KEY_BYTES];
     if (!*worker || !**worker) {
-        fprintf (stderr, "%s: no worker: pass --worker co_z... or set TALLY_WORKER_ACCOUNT\n",
+        fprintf (stderr, "%s: no worker: pass --worker co_z... or set " TLY_ENV_WORKER_ACCOUNT "\n",
                  command);
         return CLI_EXIT_USAGE;
     }
@@ -230,10 +231,12 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
     }
     char reason [256];
     int loaded = account_file ? tly_account_from_file (account_file, account, reason, sizeof reason)
-                              : tly_account_from_env ("TALLY_ACCOUNT", "TALLY_SECRET", NULL, NULL,
+                              : tly_account_from_env (TLY_ENV_ACCOUNT, TLY_ENV_SECRET, NULL, NULL,
                                                       account, reason, sizeof reason);
     if (loaded == -1) {
-        fprintf (stderr, "%s: %s (use --account-file FILE, or TALLY_ACCOUNT and TALLY_SECRET)\n",
+        fprintf (stderr,
+                 "%s: %s (use --account-file FILE, or " TLY_ENV_ACCOUNT " and " TLY_ENV_SECRET
+                 ")\n",
                  command, reason);
         return CLI_EXIT_USAGE;
     }

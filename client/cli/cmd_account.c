@@ -1,5 +1,6 @@
 //  tally account create - a fresh account: Ed25519 signer + X25519 sealer.
 #include "cli.h"
+#include "tly_account_load.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -10,8 +11,8 @@ s_usage (FILE *out)
     fputs ("usage: tally account create --name NAME [--json]\n"
            "\n"
            "Generates an account and prints its ID and secret:\n"
-           "  TALLY_WORKER_ACCOUNT=co_z...\n"
-           "  TALLY_WORKER_SECRET=sealerSecret_z.../signerSecret_z...\n"
+           "  " TLY_ENV_WORKER_ACCOUNT "=co_z...\n"
+           "  " TLY_ENV_WORKER_SECRET "=sealerSecret_z.../signerSecret_z...\n"
            "With --json prints {\"account\":..,\"secret\":..,\"name\":..} instead, the\n"
            "format `tally send --account-file` reads (save it with mode 0600).\n"
            "Keep the secret like any other credential.\n",
@@ -57,7 +58,7 @@ cli_account (int argc, char **argv)
     if (json)
         cli_json_account (stdout, id, secret, name);
     else
-        printf ("TALLY_WORKER_ACCOUNT=%s\nTALLY_WORKER_SECRET=%s\n", id, secret);
+        printf (TLY_ENV_WORKER_ACCOUNT "=%s\n" TLY_ENV_WORKER_SECRET "=%s\n", id, secret);
     sodium_memzero (&account, sizeof account);
     sodium_memzero (secret, sizeof secret);
     return CLI_EXIT_OK;

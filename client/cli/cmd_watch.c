@@ -31,12 +31,12 @@ s_usage (FILE *out)
         "snapshot line follows (for `purchases`: only records not printed yet).\n"
         "\n"
         "options:\n"
-        "  --gateway ENDPOINT    gateway to use (default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY
-        ")\n"
+        "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
+        ", else " TLY_ENDPOINT_GATEWAY ")\n"
         "  --worker co_z...      the worker whose signature objects carry (default "
-        "$TALLY_WORKER_ACCOUNT)\n"
+        "$" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --account-file FILE   your account, as `tally account create --json` writes it\n"
-        "                        (default: $TALLY_ACCOUNT and $TALLY_SECRET)\n"
+        "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET ")\n"
         "  --partitions N        the cluster's partition count (default 256)\n"
         "  --count N             stop after N lines\n"
         "  --timeout S           stop after S seconds (decimals allowed)\n"

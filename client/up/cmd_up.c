@@ -1,6 +1,7 @@
 //  tally up - run a whole cluster on this machine: audit writer, router,
 //  balance actors and a gateway, as supervised children.
 #include "cli.h"
+#include "tly_account_load.h"
 #include "up.h"
 
 #include <assert.h>
@@ -84,7 +85,8 @@ s_usage (FILE *out)
         "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
         "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
         "The first run creates a worker account in DIR/worker.json (mode 0600).\n"
-        "When the cluster is ready it writes DIR/tally.env (TALLY_GATEWAY, TALLY_WORKER_ACCOUNT)\n"
+        "When the cluster is ready it writes DIR/tally.env (" TLY_ENV_GATEWAY
+        ", " TLY_ENV_WORKER_ACCOUNT ")\n"
         "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
         "\n"
         "options:\n"
@@ -202,8 +204,8 @@ s_prepare (s_up_t *up, int *lock_fd)
     sodium_memzero (&worker, sizeof worker);
 
     char account_line [TLY_ID_MAX + 32], secret_line [TLY_SECRET_MAX + 32];
-    snprintf (account_line, sizeof account_line, "TALLY_WORKER_ACCOUNT=%s", up->worker_id);
-    snprintf (secret_line, sizeof secret_line, "TALLY_WORKER_SECRET=%s", secret);
+    snprintf (account_line, sizeof account_line, TLY_ENV_WORKER_ACCOUNT "=%s", up->worker_id);
+    snprintf (secret_line, sizeof secret_line, TLY_ENV_WORKER_SECRET "=%s", secret);
     sodium_memzero (secret, sizeof secret);
     const char *plain [] = { account_line, NULL };
     const char *with_secret [] = { account_line, secret_line, NULL };
@@ -487,8 +489,8 @@ s_announce (s_up_t *up)
 {
     s_write_pids (up);
     char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + 64];
-    snprintf (text, sizeof text, "TALLY_GATEWAY=%s\nTALLY_WORKER_ACCOUNT=%s\n", up->gateway,
-              up->worker_id);
+    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n" TLY_ENV_WORKER_ACCOUNT "=%s\n",
+              up->gateway, up->worker_id);
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/tally.env", up->dir);
     if (up_write_file (path, text, 0644) == -1)

@@ -8,6 +8,15 @@
 #include <stddef.h>
 #include "tly_account.h"
 
+//  The environment every process and the CLI read: the worker's account (and
+//  its secret, for the processes that sign as the worker), a client's own
+//  account, and the gateway a client talks to.
+#define TLY_ENV_WORKER_ACCOUNT "TALLY_WORKER_ACCOUNT"
+#define TLY_ENV_WORKER_SECRET  "TALLY_WORKER_SECRET"
+#define TLY_ENV_ACCOUNT        "TALLY_ACCOUNT"
+#define TLY_ENV_SECRET         "TALLY_SECRET"
+#define TLY_ENV_GATEWAY        "TALLY_GATEWAY"
+
 //  Reads an account from two environment variables (or from explicit values,
 //  which win when not NULL). On failure writes one line naming the variable.
 int tly_account_from_env (const char *id_var, const char *secret_var, const char *id_value,
