@@ -32,25 +32,10 @@ s_usage (FILE *out)
 int
 cli_audit (int argc, char **argv)
 {
-    if (argc < 2) {
-        s_usage (stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *command = argv [1];
-    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
-        || strcmp (command, "help") == 0) {
-        s_usage (stdout);
-        return CLI_EXIT_OK;
-    }
-    if (strcmp (command, "verify") == 0)
-        return audit_verify (argc - 1, argv + 1);
-    if (strcmp (command, "replay") == 0)
-        return audit_replay (argc - 1, argv + 1);
-    if (strcmp (command, "export") == 0)
-        return audit_export (argc - 1, argv + 1);
-    if (strcmp (command, "bench-replay") == 0)
-        return audit_bench_replay (argc - 1, argv + 1);
-    fprintf (stderr, "tally audit: unknown command '%s'\n", command);
-    s_usage (stderr);
-    return CLI_EXIT_USAGE;
+    static const cli_command_t commands [] = { { "verify", audit_verify },
+                                               { "replay", audit_replay },
+                                               { "export", audit_export },
+                                               { "bench-replay", audit_bench_replay },
+                                               { NULL, NULL } };
+    return cli_dispatch ("tally audit", commands, s_usage, argc, argv);
 }

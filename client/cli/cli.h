@@ -26,6 +26,20 @@ int cli_send (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
 
+//  A command of a command table: its name and what runs it (argv [0] is the
+//  name).
+typedef struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+} cli_command_t;
+
+//  Runs the command argv [1] names from commands (ended by a { NULL, NULL }
+//  row), passing argv from the name on. With no command, --help, -h or help
+//  it prints usage (on stdout when asked for, with CLI_EXIT_OK); an unknown
+//  command gets "PROGRAM: unknown command 'X'", the usage and CLI_EXIT_USAGE.
+int cli_dispatch (const char *program, const cli_command_t *commands, void (*usage) (FILE *out),
+                  int argc, char **argv);
+
 //  Parses seconds with at most three decimals ("2", "0.5", ".25") into
 //  milliseconds in [1, max_ms]. Returns 0 or -1.
 int cli_parse_seconds (const char *text, int64_t max_ms, int64_t *ms);

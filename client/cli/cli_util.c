@@ -267,3 +267,25 @@ cli_unexpected (const char *command, const char *argument)
     fprintf (stderr, "%s: unexpected argument '%s'\n", command, argument);
     return CLI_EXIT_USAGE;
 }
+
+int
+cli_dispatch (const char *program, const cli_command_t *commands, void (*usage) (FILE *out),
+              int argc, char **argv)
+{
+    assert (program && commands && usage && argv);
+    if (argc < 2) {
+        usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv [1];
+    if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0) {
+        usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    for (const cli_command_t *command = commands; command->name; command++)
+        if (strcmp (name, command->name) == 0)
+            return command->run (argc - 1, argv + 1);
+    fprintf (stderr, "%s: unknown command '%s'\n", program, name);
+    usage (stderr);
+    return CLI_EXIT_USAGE;
+}

@@ -37,31 +37,9 @@ main (int argc, char **argv)
     //  The CLI handles its own signals (see `tally up`); czmq must not.
     zsys_handler_set (NULL);
     tly_log_init ("tally", TLY_WARN);
-    if (argc < 2) {
-        s_usage (stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *command = argv [1];
-    if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
-        || strcmp (command, "help") == 0) {
-        s_usage (stdout);
-        return CLI_EXIT_OK;
-    }
-    if (strcmp (command, "account") == 0)
-        return cli_account (argc - 1, argv + 1);
-    if (strcmp (command, "send") == 0)
-        return cli_send (argc - 1, argv + 1);
-    if (strcmp (command, "watch") == 0)
-        return cli_watch (argc - 1, argv + 1);
-    if (strcmp (command, "status") == 0)
-        return cli_status (argc - 1, argv + 1);
-    if (strcmp (command, "up") == 0)
-        return cli_up (argc - 1, argv + 1);
-    if (strcmp (command, "audit") == 0)
-        return cli_audit (argc - 1, argv + 1);
-    if (strcmp (command, "bench") == 0)
-        return cli_bench (argc - 1, argv + 1);
-    fprintf (stderr, "tally: unknown command '%s'\n", command);
-    s_usage (stderr);
-    return CLI_EXIT_USAGE;
+    static const cli_command_t commands [] = { { "account", cli_account }, { "send", cli_send },
+                                               { "watch", cli_watch },     { "status", cli_status },
+                                               { "up", cli_up },           { "audit", cli_audit },
+                                               { "bench", cli_bench },     { NULL, NULL } };
+    return cli_dispatch ("tally", commands, s_usage, argc, argv);
 }

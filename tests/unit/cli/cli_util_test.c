@@ -82,12 +82,52 @@ s_test_json (void)
     assert (streq (when, "1969-12-31T23:59:59.999Z"));
 }
 
+//  A command table: the named command runs with argv from its name on;
+//  help, no command and an unknown one answer with the usage.
+static int s_ran_argc;
+static const char *s_ran_first;
+static int s_usage_calls;
+
+static int
+s_run_send (int argc, char **argv)
+{
+    s_ran_argc = argc;
+    s_ran_first = argv [0];
+    return 7;
+}
+
+static void
+s_usage (FILE *out)
+{
+    (void) out;
+    s_usage_calls++;
+}
+
+static void
+s_test_dispatch (void)
+{
+    static const cli_command_t commands [] = { { "send", s_run_send }, { NULL, NULL } };
+    char *send [] = { "tally", "send", "buy", NULL };
+    assert (cli_dispatch ("tally", commands, s_usage, 3, send) == 7);
+    assert (s_ran_argc == 2 && streq (s_ran_first, "send") && s_usage_calls == 0);
+    char *help [] = { "tally", "--help", NULL };
+    assert (cli_dispatch ("tally", commands, s_usage, 2, help) == CLI_EXIT_OK);
+    char *short_help [] = { "tally", "-h", NULL };
+    assert (cli_dispatch ("tally", commands, s_usage, 2, short_help) == CLI_EXIT_OK);
+    char *none [] = { "tally", NULL };
+    assert (cli_dispatch ("tally", commands, s_usage, 1, none) == CLI_EXIT_USAGE);
+    char *unknown [] = { "tally", "frob", NULL };
+    assert (cli_dispatch ("tally", commands, s_usage, 2, unknown) == CLI_EXIT_USAGE);
+    assert (s_usage_calls == 4);
+}
+
 void
 cli_util_test (bool verbose)
 {
     if (verbose)
         printf (" * cli_util: ");
     s_test_json ();
+    s_test_dispatch ();
     if (verbose)
         printf ("OK\n");
 }
