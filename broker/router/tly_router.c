@@ -172,8 +172,10 @@ s_retry (tly_router_t *self, tly_router_flight_t *flight)
 
 //  An actor is gone (silent, restarted or renamed): its attempts fail now
 //  rather than at their timeouts, and its partitions move in the next round.
+//  One that left (handover) applied none of them and never will, so their
+//  attempts are given back: a handover costs a request no attempt.
 static void
-s_actor_lost (tly_router_t *self, tly_router_actor_t *actor, const char *reason)
+s_actor_lost (tly_router_t *self, tly_router_actor_t *actor, const char *reason, bool handover)
 {
     uint64_t incarnation = actor->incarnation;
     tly_log (TLY_INFO, "actor.lost", "name=%s reason=%s", actor->name, reason);
@@ -183,8 +185,11 @@ s_actor_lost (tly_router_t *self, tly_router_actor_t *actor, const char *reason)
     tly_router_flight_t *flight = tly_router_flights_first (self->flights, TLY_FLIGHT_SENT);
     while (flight) {
         tly_router_flight_t *next = flight->next;
-        if (flight->owner == incarnation)
+        if (flight->owner == incarnation) {
+            if (handover && flight->attempts > 0)
+                flight->attempts--;
             s_retry (self, flight);
+        }
         flight = next;
     }
     self->round_pending = true;
@@ -384,10 +389,10 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
         return;
     }
     if (actor)
-        s_actor_lost (self, actor, "renamed");
+        s_actor_lost (self, actor, "renamed", false);
     tly_router_actor_t *previous = tly_router_actors_find_name (self->actors, name);
     if (previous)
-        s_actor_lost (self, previous, "restarted");
+        s_actor_lost (self, previous, "restarted", false);
     actor = tly_router_actors_add (self->actors, identity, identity_size, name, self->now_ms);
     if (!actor) {
         tly_log (TLY_ERROR, "actor.table_full", "name=%s max=%d", name, TLY_ROUTER_ACTORS_MAX);
@@ -397,6 +402,44 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
     sodium_bin2hex (peer, sizeof peer, identity, identity_size);
     tly_log (TLY_INFO, "actor.registered", "name=%s peer=%s", name, peer);
     self->round_pending = true;
+}
+
+//  Tells an actor that it owns nothing here: the answer to its leave.
+static void
+s_send_leave_ack (tly_router_t *self, const uint8_t *identity, size_t identity_size)
+{
+    Tally__Assignment assignment = TALLY__ASSIGNMENT__INIT;
+    assignment.partition_count = self->config.partition_count;
+    Tally__RouterToActor message = TALLY__ROUTER_TO_ACTOR__INIT;
+    message.body_case = TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT;
+    message.assignment = &assignment;
+    s_send (self, self->backend_handle, identity, identity_size, &message.base);
+}
+
+//  An actor stops and hands its partitions over: it finished its batch and
+//  journals nothing more, so they move now rather than after the liveness
+//  deadline, with a new epoch as in any round, and its requests go to the
+//  new owners. Its later answers come from an unknown peer and are dropped
+//  (they can only be NOT_OWNER). A leave from a connection that is not a
+//  registered actor of that name moves nothing; it is acknowledged all the
+//  same, so that a process the router does not know need not wait.
+static void
+s_leave (tly_router_t *self, const uint8_t *identity, size_t identity_size,
+         tly_router_actor_t *actor, const Tally__ActorLeave *leave)
+{
+    if (actor && strcmp (actor->name, leave->name) == 0) {
+        s_actor_lost (self, actor, "left", true);
+        if (self->now_ms >= self->round_not_before_ms)
+            s_round (self);
+    } else {
+        char peer [IDENTITY_TEXT_MAX];
+        sodium_bin2hex (peer, sizeof peer, identity, identity_size);
+        tly_log (TLY_INFO, "actor.leave_unknown", "peer=%s name=%s", peer,
+                 tly_router_actor_name_valid (leave->name) ? leave->name : "(invalid)");
+        if (actor)
+            return;  //  a registered actor naming another: not a leave of its own
+    }
+    s_send_leave_ack (self, identity, identity_size);
 }
 
 //  The flight an actor's answer completes, or NULL: a late or duplicate
@@ -431,6 +474,10 @@ s_handle_actor (tly_router_t *self, const uint8_t *identity, size_t identity_siz
     tly_router_actor_t *actor = tly_router_actors_find (self->actors, identity, identity_size);
     if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_HELLO) {
         s_hello (self, identity, identity_size, actor, message->hello);
+        return;
+    }
+    if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_LEAVE) {
+        s_leave (self, identity, identity_size, actor, message->leave);
         return;
     }
     if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY__NOT_SET) {
@@ -508,7 +555,7 @@ s_heartbeat (tly_router_t *self)
     for (size_t index = tly_router_actors_size (self->actors); index-- > 0;) {
         tly_router_actor_t *actor = tly_router_actors_at (self->actors, index);
         if (self->now_ms - actor->last_seen_ms >= self->liveness_ms)
-            s_actor_lost (self, actor, "silent");
+            s_actor_lost (self, actor, "silent", false);
         else
             s_send (self, self->backend_handle, actor->identity, actor->identity_size,
                     &message.base);

@@ -1,11 +1,13 @@
 //  router_test - runs the real tally-router binary against fake balance
 //  actors and a fake gateway (router_test_fakes) and checks startup errors,
 //  partition assignment, routing of envelopes and snapshot requests, retries,
-//  failover, the update bus and the durable epoch counter across restarts.
+//  failover, an actor's leave, the update bus and the durable epoch counter
+//  across restarts.
 //  Every wait polls for a condition with a deadline; nothing sleeps.
 #include "router_test_fakes.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -326,6 +328,88 @@ s_test_restart (test_t *t, uint64_t epoch_before)
     assert (saved == epoch_before + 2);
 }
 
+//  Run 4: an actor that leaves hands its partitions over at once, and a
+//  leave from a connection that is not that actor moves nothing.
+static void
+s_test_leave (test_t *t)
+{
+    for (size_t at = 0; at < t->actor_count; at++)
+        t->actors [at]->alive = false;
+    fake_start_router (t, "5000", "100", "1000");
+    actor_t *e = fake_actor_new (t, "e", PARTITIONS);
+    actor_t *f = fake_actor_new (t, "f", PARTITIONS);
+    actor_t *pair [] = { e, f };
+    WAIT_UNTIL (t, fake_split_by_rule (pair, 2));
+    uint64_t epoch = fake_status (t, 7).epoch;
+    assert (epoch == fake_max_epoch (e) || epoch == fake_max_epoch (f));
+    uint32_t e_first = s_partition_of (pair, e, 0), e_second = s_partition_of (pair, e, 1);
+    uint64_t e_epochs [PARTITIONS], f_epochs [PARTITIONS];
+    memcpy (e_epochs, e->epochs, sizeof e_epochs);
+    memcpy (f_epochs, f->epochs, sizeof f_epochs);
+
+    //  Two envelopes of e's partitions in flight at e: 60 on its first
+    //  attempt, 61 on its last (e answered NOT_OWNER twice while it owned the
+    //  partition).
+    fake_route (t, 60, e_first);
+    fake_route (t, 61, e_second);
+    WAIT_UNTIL (t, fake_deliveries (e, 60) == 1 && fake_deliveries (e, 61) == 1);
+    for (size_t answered = 1; answered <= 2; answered++) {
+        fake_answer (e, fake_router_id (e, 61), TALLY__ERROR_CODE__NOT_OWNER, 0);
+        WAIT_UNTIL (t, fake_deliveries (e, 61) == answered + 1);
+    }
+
+    //  e leaves: f owns everything, e's partitions at a newer epoch, e hears
+    //  the acknowledgement (an empty Assignment, which a silent actor never
+    //  gets), and both envelopes go to f, 61 too: a handover costs no attempt.
+    int assignments = e->assignments;
+    int64_t left_ms = tly_mono_ms ();
+    fake_leave (e, "e");
+    WAIT_UNTIL (t, f->owned == PARTITIONS && e->assignments > assignments
+                       && fake_deliveries (f, 60) == 1 && fake_deliveries (f, 61) == 1);
+    printf ("leave: partitions and envelopes handed over in %" PRId64 " ms\n",
+            tly_mono_ms () - left_ms);
+    assert (e->owned == 0);
+    for (uint32_t partition = 0; partition < PARTITIONS; partition++)
+        if (fake_rule_owner (pair, 2, partition) == e)
+            assert (f->epochs [partition] == epoch + 1 && e_epochs [partition] <= epoch);
+        else
+            assert (f->epochs [partition] == f_epochs [partition]);
+    assert (fake_router_id (f, 60) == fake_router_id (e, 60));
+
+    //  e's NOT_OWNER for what it still held, sent after its leave, is
+    //  dropped: f answers, once, and the gateway gets f's answers.
+    fake_answer (e, fake_router_id (e, 60), TALLY__ERROR_CODE__NOT_OWNER, 0);
+    fake_answer (f, fake_router_id (f, 60), TALLY__ERROR_CODE__OK, 60);
+    fake_answer (f, fake_router_id (f, 61), TALLY__ERROR_CODE__OK, 61);
+    WAIT_UNTIL (t, fake_reply_for (t, 60) && fake_reply_for (t, 61));
+    assert (fake_reply_for (t, 60)->code == TALLY__ERROR_CODE__OK);
+    assert (fake_reply_for (t, 60)->balance == 60 && fake_reply_for (t, 61)->balance == 61);
+    assert (fake_replies_for (t, 60) == 1 && fake_deliveries (f, 60) == 1);
+    Tally__SystemStatus status = fake_status (t, 8);
+    assert (status.ready && status.actors == 1 && status.epoch == epoch + 1);
+
+    //  Leaves from a connection that is no registered actor (its hello was
+    //  refused: wrong partition count), naming itself or naming f: each is
+    //  acknowledged, and nothing moves.
+    int f_assignments = f->assignments;
+    actor_t *ghost = fake_actor_new (t, "ghost", PARTITIONS / 2);
+    fake_leave (ghost, "ghost");
+    WAIT_UNTIL (t, ghost->assignments == 1);
+    fake_leave (ghost, "f");
+    WAIT_UNTIL (t, ghost->assignments == 2);
+    assert (ghost->owned == 0);
+    status = fake_status (t, 9);
+    assert (status.ready && status.actors == 1 && status.epoch == epoch + 1);
+    assert (f->assignments == f_assignments && f->owned == PARTITIONS);
+    fake_route (t, 62, e_first);
+    WAIT_UNTIL (t, fake_deliveries (f, 62) == 1);
+    fake_answer (f, fake_router_id (f, 62), TALLY__ERROR_CODE__OK, 62);
+    WAIT_UNTIL (t, fake_reply_for (t, 62));
+    assert (fake_reply_for (t, 62)->code == TALLY__ERROR_CODE__OK);
+    f->alive = false;
+    fake_stop_router (t);
+}
+
 int
 main (void)
 {
@@ -345,6 +429,7 @@ main (void)
     s_test_without_answers (t);
     uint64_t epoch = s_test_two_actors (t);
     s_test_restart (t, epoch);
+    s_test_leave (t);
 
     for (size_t at = 0; at < t->actor_count; at++) {
         zsock_destroy (&t->actors [at]->sock);

@@ -72,6 +72,18 @@ s_hello (actor_t *actor)
     s_send (actor->sock, &message.base);
 }
 
+void
+fake_leave (actor_t *actor, const char *name)
+{
+    Tally__ActorLeave leave = TALLY__ACTOR_LEAVE__INIT;
+    leave.name = (char *) name;
+    Tally__ActorToRouter message = TALLY__ACTOR_TO_ROUTER__INIT;
+    message.body_case = TALLY__ACTOR_TO_ROUTER__BODY_LEAVE;
+    message.leave = &leave;
+    s_send (actor->sock, &message.base);
+    actor->alive = false;
+}
+
 actor_t *
 fake_actor_new (test_t *t, const char *name, uint32_t partition_count)
 {

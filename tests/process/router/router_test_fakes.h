@@ -26,7 +26,7 @@
 #define LIVENESS     5
 #define WAIT_MS      10000  //  generous: sanitizer builds are slow
 #define SEEN_MAX     256    //  routes / replies remembered
-#define ACTORS_MAX   5      //  fake actors in the whole test
+#define ACTORS_MAX   8      //  fake actors in the whole test
 
 //  A route or snapshot request an actor received; envelope holds the
 //  envelope text of a route, or the object ID of a snapshot request.
@@ -95,6 +95,9 @@ int fake_exit_code (test_t *t, char *const argv []);
 actor_t *fake_actor_new (test_t *t, const char *name, uint32_t partition_count);
 //  Handles whatever arrives within timeout_ms and sends the hellos that fall due.
 void fake_pump (test_t *t, int64_t timeout_ms);
+//  The actor says it leaves, naming name (its own, or another's), and
+//  stops saying hello.
+void fake_leave (actor_t *actor, const char *name);
 
 //  The gateway's side: a route (envelope text fake_envelope_text (route_id)),
 //  a snapshot request, a status request (waits for the answer).
