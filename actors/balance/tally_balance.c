@@ -54,9 +54,13 @@ main (int argc, char *argv [])
              config.actor.partition_count, config.state_path, config.worker_id);
 
     //  The loop: routes (while more are welcome), journal answers, the bus;
-    //  then timers, and the next batch once none is in flight.
+    //  then timers, and the next batch once none is in flight. A stop request
+    //  hands the partitions over first (tly_actor_leave), so that nobody
+    //  waits for the router to notice this actor is gone.
     int status = 0;
-    while (!tly_stop_requested ()) {
+    while (!tly_actor_gone (actor)) {
+        if (tly_stop_requested ())
+            tly_actor_leave (actor);
         zmq_pollitem_t items [] = {
             { tly_actor_router_socket (actor), 0, tly_actor_accepting (actor) ? ZMQ_POLLIN : 0, 0 },
             { tly_actor_audit_socket (actor), 0, ZMQ_POLLIN, 0 },

@@ -94,6 +94,27 @@ s_on_route (tly_actor_t *self, Tally__RouterToActor *message)
     zlist_append (self->ready, message);
 }
 
+//  A route or snapshot request for an actor that has said it leaves: the
+//  router has moved the partition already, and drops this answer (it resent
+//  the request when the leave arrived); the acknowledgement lets it go.
+static void
+s_on_router_after_leave (tly_actor_t *self, Tally__RouterToActor *message)
+{
+    if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE)
+        tly_actor_answer_error (self, message, TALLY__ERROR_CODE__NOT_OWNER);
+    else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT)
+        tly_reader_request (self->reader, message, TLY_READER_UNOWNED);
+    else {
+        const Tally__Assignment *assignment = message->assignment;
+        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT
+            && assignment->n_owned == 0 && self->stage == TLY_ACTOR_LEFT) {
+            tly_log (TLY_INFO, "leave.acknowledged", "name=%s", self->config.name);
+            self->stage = TLY_ACTOR_GONE;
+        }
+        tally__router_to_actor__free_unpacked (message, NULL);
+    }
+}
+
 void
 tly_actor_on_router (tly_actor_t *self)
 {
@@ -120,7 +141,9 @@ tly_actor_on_router (tly_actor_t *self)
                 tally__router_to_actor__free_unpacked (message, NULL);
             continue;
         }
-        if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE)
+        if (self->stage >= TLY_ACTOR_LEFT)
+            s_on_router_after_leave (self, message);
+        else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ROUTE)
             s_on_route (self, message);
         else if (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_ASSIGNMENT) {
             //  Applied between batches, where no decision is pending.
@@ -176,13 +199,22 @@ tly_actor_tick (tly_actor_t *self)
     assert (self);
     int64_t now = tly_mono_ms ();
     int64_t silence = self->config.liveness * self->config.heartbeat_ms;
-    if (self->router_alive && now - self->router_heard > silence) {
+    if (self->stage == TLY_ACTOR_LEFT && now >= self->leave_deadline) {
+        tly_log (TLY_WARN, "leave.unacknowledged", "name=%s waited_ms=%d", self->config.name,
+                 TLY_ACTOR_LEAVE_WAIT_MS);
+        self->stage = TLY_ACTOR_GONE;
+    }
+    //  Hellos go on while the last batch finishes (the actor is alive and
+    //  owns its partitions), and stop with the leave: one would then
+    //  register the actor again.
+    bool running = self->stage < TLY_ACTOR_LEFT;
+    if (running && self->router_alive && now - self->router_heard > silence) {
         //  Re-register and keep serving what this actor holds.
         tly_log (TLY_WARN, "router.lost", "silent_ms=%" PRId64, now - self->router_heard);
         self->router_alive = false;
         s_hello (self);
     }
-    if (now >= self->next_hello)
+    if (running && now >= self->next_hello)
         s_hello (self);
     if (self->append_id && now >= self->append_deadline) {
         tly_log (TLY_WARN, "append.timeout", "request_id=%" PRIu64 " routes=%zu", self->append_id,
@@ -191,6 +223,40 @@ tly_actor_tick (tly_actor_t *self)
     }
     tly_catchup_tick (self->catchup);
     tly_reader_tick (self->reader);
+}
+
+//  The batch in flight has settled: tell the router this actor leaves, then
+//  answer what it still holds NOT_OWNER. The leave goes first on the same
+//  pipe, so the router has moved the partitions (and resent these requests)
+//  before it reads the answers.
+static void
+s_depart (tly_actor_t *self)
+{
+    Tally__ActorLeave leave = TALLY__ACTOR_LEAVE__INIT;
+    leave.name = (char *) self->config.name;
+    Tally__ActorToRouter message = TALLY__ACTOR_TO_ROUTER__INIT;
+    message.body_case = TALLY__ACTOR_TO_ROUTER__BODY_LEAVE;
+    message.leave = &leave;
+    s_send (self->router, &message.base, "router");
+    self->stage = TLY_ACTOR_LEFT;
+    self->leave_deadline = tly_mono_ms () + TLY_ACTOR_LEAVE_WAIT_MS;
+
+    size_t routes = zlist_size (self->ready) + self->held_count;
+    for (uint32_t partition = 0; partition < self->config.partition_count; partition++)
+        if (self->partitions [partition].state != TLY_ACTOR_UNOWNED)
+            tly_actor_partition_disown (self, partition);
+    Tally__RouterToActor *route;
+    while ((route = zlist_pop (self->ready)))
+        tly_actor_answer_error (self, route, TALLY__ERROR_CODE__NOT_OWNER);
+    tly_actor_dispatch_snapshots (self);
+    if (self->assignment)
+        tally__router_to_actor__free_unpacked (self->assignment, NULL);
+    self->assignment = NULL;
+    tly_log (TLY_INFO, "leave.sent", "name=%s routes_returned=%zu router_alive=%d",
+             self->config.name, routes, self->router_alive);
+    //  Nobody to wait for: the router, when back, never hears of this actor.
+    if (!self->router_alive)
+        self->stage = TLY_ACTOR_GONE;
 }
 
 void
@@ -207,6 +273,10 @@ tly_actor_flush (tly_actor_t *self)
         tly_actor_on_read (self, reply->read);
         tally__audit_reply__free_unpacked (reply, NULL);
     }
+    if (self->stage == TLY_ACTOR_FINISHING)
+        s_depart (self);
+    if (self->stage != TLY_ACTOR_RUNNING)
+        return;
     if (self->assignment) {
         tly_actor_assign (self, self->assignment->assignment);
         tally__router_to_actor__free_unpacked (self->assignment, NULL);
@@ -225,8 +295,11 @@ tly_actor_timeout (tly_actor_t *self)
     if (!self->append_id && (zlist_size (self->ready) > 0 || self->assignment)
         && now >= self->retry_at)
         return 0;
-    int64_t next = self->next_hello;
-    if (self->router_alive) {
+    if (!self->append_id && self->stage == TLY_ACTOR_FINISHING)
+        return 0;  //  the leave goes now
+    bool hellos = self->stage < TLY_ACTOR_LEFT;
+    int64_t next = hellos ? self->next_hello : self->leave_deadline;
+    if (hellos && self->router_alive) {
         int64_t lost_at = self->router_heard + self->config.liveness * self->config.heartbeat_ms
                           + 1;
         next = lost_at < next ? lost_at : next;
@@ -266,6 +339,24 @@ tly_actor_on_bus (tly_actor_t *self)
 {
     assert (self);
     tly_reader_on_bus (self->reader);
+}
+
+void
+tly_actor_leave (tly_actor_t *self)
+{
+    assert (self);
+    if (self->stage != TLY_ACTOR_RUNNING)
+        return;
+    tly_log (TLY_INFO, "leave.start", "name=%s batch_in_flight=%d waiting=%zu", self->config.name,
+             self->append_id != 0, zlist_size (self->ready));
+    self->stage = TLY_ACTOR_FINISHING;
+}
+
+bool
+tly_actor_gone (tly_actor_t *self)
+{
+    assert (self);
+    return self->stage == TLY_ACTOR_GONE;
 }
 
 bool

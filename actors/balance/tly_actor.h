@@ -16,7 +16,8 @@
 //      zmq_poll on tly_actor_router_socket / tly_actor_audit_socket /
 //      tly_actor_bus_socket, tly_actor_on_router / tly_actor_on_audit /
 //      tly_actor_on_bus when readable, then tly_actor_tick and
-//      tly_actor_flush, every time round.
+//      tly_actor_flush, every time round; on a stop request
+//      tly_actor_leave, and the loop ends once tly_actor_gone.
 #ifndef TLY_ACTOR_H_INCLUDED
 #define TLY_ACTOR_H_INCLUDED
 
@@ -33,6 +34,8 @@
 //  Messages read from one socket before the loop turns round.
 #define TLY_ACTOR_DRAIN_MAX        TLY_ACTOR_BATCH_MAX
 #define TLY_ACTOR_AUDIT_TIMEOUT_MS 2000
+//  How long a leaving actor waits for the router's acknowledgement.
+#define TLY_ACTOR_LEAVE_WAIT_MS    2000
 //  Messages queued towards a peer before sends fail (and are dropped): room
 //  for every answer a full ready queue can produce.
 #define TLY_ACTOR_SEND_HWM         (4 * TLY_ACTOR_READY_MAX)
@@ -76,5 +79,15 @@ void tly_actor_tick (tly_actor_t *self);
 //  When no batch is in flight: applies a pending assignment and starts the
 //  next batch from the waiting routes.
 void tly_actor_flush (tly_actor_t *self);
+
+//  Hands the partitions over (on SIGTERM): no new batch starts; once the
+//  batch in flight is journaled and answered, the actor tells the router it
+//  leaves (ActorLeave), says no more hellos, and answers every route and
+//  snapshot request it still has, and any that arrives later, NOT_OWNER.
+//  Idempotent.
+void tly_actor_leave (tly_actor_t *self);
+//  True once a leaving actor may exit: the router acknowledged the leave,
+//  or TLY_ACTOR_LEAVE_WAIT_MS passed, or no router was heard to tell.
+bool tly_actor_gone (tly_actor_t *self);
 
 #endif

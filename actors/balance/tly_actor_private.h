@@ -33,6 +33,14 @@ typedef struct {
     zlist_t *held;  //  routes waiting for the catch-up, in order
 } tly_actor_partition_t;
 
+//  Where a stopping actor is (see tly_actor_leave).
+typedef enum {
+    TLY_ACTOR_RUNNING,
+    TLY_ACTOR_FINISHING,  //  no new batch; the one in flight settles
+    TLY_ACTOR_LEFT,       //  the leave is sent; waiting for its acknowledgement
+    TLY_ACTOR_GONE        //  may exit
+} tly_actor_stage_t;
+
 struct _tly_actor_t {
     tly_actor_config_t config;
     tly_ledger_t *ledger;  //  not owned
@@ -56,6 +64,8 @@ struct _tly_actor_t {
     int64_t next_hello;
     int64_t router_heard;
     bool router_alive;
+    tly_actor_stage_t stage;
+    int64_t leave_deadline;  //  LEFT: when to stop waiting for the router
 };
 
 //  --- tly_actor.c

@@ -29,6 +29,7 @@
 #define UP_READY_TIMEOUT_MS     15000
 #define UP_READY_TIMEOUT_MS_MAX 600000
 #define UP_STOP_TIMEOUT_MS      10000  //  SIGTERM to SIGKILL
+#define UP_CORE_CHILDREN        2      //  the audit writer and the router, children 0 and 1
 #define UP_PROBE_INTERVAL_MS    100    //  between status probes while starting
 #define UP_PROBE_TIMEOUT_MS     500    //  one status probe
 
@@ -349,11 +350,12 @@ s_child_of (s_up_t *up, pid_t pid)
     return NULL;
 }
 
+//  Children from index `from` on that still run.
 static size_t
-s_running (s_up_t *up)
+s_running (s_up_t *up, size_t from)
 {
     size_t running = 0;
-    for (size_t i = 0; i < up->child_count; i++)
+    for (size_t i = from; i < up->child_count; i++)
         running += up_child_pid (up->children [i]) > 0;
     return running;
 }
@@ -418,24 +420,39 @@ s_on_signals (s_up_t *up)
     return child ? s_reap (up) : -1;
 }
 
-//  SIGTERM to every child; SIGKILL to those still running after the deadline
-//  (or at once on a second Ctrl-C).
+//  SIGTERM to the children from index `from` on, then waits until they have
+//  ended. False when the deadline passed first, or a second Ctrl-C asked
+//  for SIGKILL at once.
+static bool
+s_stop_from (s_up_t *up, size_t from, int64_t deadline)
+{
+    for (size_t i = from; i < up->child_count; i++)
+        up_child_signal (up->children [i], SIGTERM);
+    while (s_running (up, from) > 0) {
+        int64_t left = deadline - tly_mono_ms ();
+        if (left <= 0)
+            return false;
+        struct pollfd item = { .fd = up->signal_fd, .events = POLLIN };
+        if (poll (&item, 1, (int) left) > 0 && s_on_signals (up) == CLI_EXIT_OK)
+            return false;
+        s_reap (up);
+    }
+    return true;
+}
+
+//  SIGTERM to every child in two waves, against the data flow: the balance
+//  actors and the gateway first, while the router still runs to take each
+//  actor's leave (without it, each actor would wait out its bound on the
+//  acknowledgement), then the audit writer and the router (s_add_children
+//  starts those two first). SIGKILL to those still running after the
+//  deadline (or at once on a second Ctrl-C).
 static void
 s_stop_all (s_up_t *up)
 {
     up->stopping = true;
-    for (size_t i = 0; i < up->child_count; i++)
-        up_child_signal (up->children [i], SIGTERM);
     int64_t deadline = tly_mono_ms () + UP_STOP_TIMEOUT_MS;
-    while (s_running (up) > 0) {
-        int64_t left = deadline - tly_mono_ms ();
-        if (left <= 0)
-            break;
-        struct pollfd item = { .fd = up->signal_fd, .events = POLLIN };
-        if (poll (&item, 1, (int) left) > 0 && s_on_signals (up) == CLI_EXIT_OK)
-            break;
-        s_reap (up);
-    }
+    if (s_stop_from (up, UP_CORE_CHILDREN, deadline))
+        s_stop_from (up, 0, deadline);
     for (size_t i = 0; i < up->child_count; i++) {
         up_child_t *child = up->children [i];
         pid_t pid = up_child_pid (child);

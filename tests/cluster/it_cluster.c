@@ -12,6 +12,7 @@
 
 const char **it_gateway_extra_args = NULL;
 const char **it_balance_extra_args = NULL;
+const char *it_heartbeat_ms = "200";
 
 static char *
 s_format (const char *fmt, ...)
@@ -197,7 +198,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = "--bus-out";
     argv [argc++] = bus_out;
     argv [argc++] = "--heartbeat-ms";
-    argv [argc++] = "200";
+    argv [argc++] = (char *) it_heartbeat_ms;
 
     for (int i = 1; i <= actors; i++) {
         char name [32];
@@ -221,7 +222,7 @@ it_cluster_start (int base_port, int actors, int gateways)
             argv [argc++] = (char *) it_balance_extra_args [extra];
         }
         argv [argc++] = "--heartbeat-ms";
-        argv [argc++] = "200";
+        argv [argc++] = (char *) it_heartbeat_ms;
     }
     for (int i = 1; i <= gateways; i++) {
         char name [32];

@@ -38,6 +38,9 @@ typedef struct {
 extern const char **it_gateway_extra_args;
 //  Extra arguments given to every balance actor (NULL-terminated), or NULL.
 extern const char **it_balance_extra_args;
+//  --heartbeat-ms of the router and every actor: "200" unless set before
+//  it_cluster_start (a test of failover times may want the default, "500").
+extern const char *it_heartbeat_ms;
 
 //  Starts audit, router, `actors` balance actors (balance-1..N) and `gateways`
 //  gateways (gateway-1 on base_port, gateway-2 on base_port + 10, ...), then

@@ -1,6 +1,7 @@
 //  Integration tests of the write path: real processes, real sockets.
 //  Usage: it_write_path CASE BASE_PORT
 #include <czmq.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -395,18 +396,146 @@ s_case_crash (it_cluster_t *cluster)
     free (users);
 }
 
+//  SIGTERM of one of two actors under a concurrent buy load: the actor
+//  finishes its batch and hands its partitions over, so every buy is
+//  answered OK, no client waits anywhere near the liveness timeout (3 s at
+//  the default heartbeat, 500 ms x 6), the actor exits 0, and every
+//  acknowledged buy is applied exactly once.
+enum {
+    S_LOADERS = 6,       //  client threads
+    S_LOADER_USERS = 4,  //  users each, buying in turn
+    S_LEAVE_BEFORE_MS = 700,
+    S_LEAVE_AFTER_MS = 1500,
+    S_LEAVE_STALL_MAX_MS = 1500,
+    S_LEAVE_INITIAL = 1000000
+};
+
+typedef struct {
+    it_cluster_t *cluster;
+    s_user_t users [S_LOADER_USERS];
+    tly_sender_t *senders [S_LOADER_USERS];
+    int64_t spent [S_LOADER_USERS];
+    int buys;
+    int errors;
+    int64_t longest_ms;
+    char error [256];  //  the first error
+} s_loader_t;
+
+static volatile int s_loaders_ready = 0;
+static volatile int s_loaders_stop = 0;
+
+static void
+s_loader_error (s_loader_t *loader, const char *what, const char *detail)
+{
+    if (loader->errors++ == 0)
+        snprintf (loader->error, sizeof loader->error, "%.60s: %.180s", what, detail);
+}
+
+static void *
+s_loader (void *arg)
+{
+    s_loader_t *loader = arg;
+    for (int u = 0; u < S_LOADER_USERS; u++) {
+        s_user_new (&loader->users [u]);
+        loader->senders [u] = s_sender (loader->cluster->gateway, loader->cluster->worker_id,
+                                        &loader->users [u]);
+        CHECK (s_create (loader->senders [u], S_LEAVE_INITIAL).balance == S_LEAVE_INITIAL);
+    }
+    __atomic_add_fetch (&s_loaders_ready, 1, __ATOMIC_SEQ_CST);
+    for (int u = 0; !__atomic_load_n (&s_loaders_stop, __ATOMIC_SEQ_CST);
+         u = (u + 1) % S_LOADER_USERS) {
+        tly_msg_t msg;
+        CHECK (tly_msg_buy (&msg, "item-leave", 1) == 0);
+        tly_result_t result;
+        int64_t sent_ms = tly_mono_ms ();
+        int rc = tly_sender_send_one (loader->senders [u], &msg, S_TIMEOUT_MS, &result);
+        int64_t waited_ms = tly_mono_ms () - sent_ms;
+        if (waited_ms > loader->longest_ms)
+            loader->longest_ms = waited_ms;
+        loader->buys++;
+        if (rc != 0)
+            s_loader_error (loader, tly_error_name (tly_sender_error (loader->senders [u])->code),
+                            tly_sender_error (loader->senders [u])->message);
+        else if (!result.ok)
+            s_loader_error (loader, tly_error_name (result.code), result.message);
+        else if (result.balance_after != S_LEAVE_INITIAL - ++loader->spent [u])
+            s_loader_error (loader, "balance_after", "not the balance before less 1");
+    }
+    return NULL;
+}
+
+static void
+s_case_leave (it_cluster_t *cluster)
+{
+    s_loader_t loaders [S_LOADERS];
+    pthread_t threads [S_LOADERS];
+    for (int i = 0; i < S_LOADERS; i++) {
+        memset (&loaders [i], 0, sizeof loaders [i]);
+        loaders [i].cluster = cluster;
+        CHECK (pthread_create (&threads [i], NULL, s_loader, &loaders [i]) == 0);
+    }
+    while (__atomic_load_n (&s_loaders_ready, __ATOMIC_SEQ_CST) < S_LOADERS)
+        zclock_sleep (10);
+    zclock_sleep (S_LEAVE_BEFORE_MS);
+
+    it_child_t *child = NULL;
+    for (int i = 0; i < cluster->child_count; i++)
+        if (streq (cluster->children [i].name, "balance-1"))
+            child = &cluster->children [i];
+    CHECK (child);
+    int64_t signalled_ms = tly_mono_ms ();
+    int code = th_process_kill (child->process, SIGTERM);
+    int64_t exit_ms = tly_mono_ms () - signalled_ms;
+    child->killed = true;
+    zclock_sleep (S_LEAVE_AFTER_MS);
+    __atomic_store_n (&s_loaders_stop, 1, __ATOMIC_SEQ_CST);
+
+    int buys = 0, errors = 0;
+    int64_t longest_ms = 0;
+    for (int i = 0; i < S_LOADERS; i++) {
+        CHECK (pthread_join (threads [i], NULL) == 0);
+        buys += loaders [i].buys;
+        errors += loaders [i].errors;
+        if (loaders [i].errors)
+            fprintf (stderr, "leave: client %d: %d errors, the first %s\n", i, loaders [i].errors,
+                     loaders [i].error);
+        if (loaders [i].longest_ms > longest_ms)
+            longest_ms = loaders [i].longest_ms;
+    }
+    printf ("leave: %d buys from %d clients, %d errors; longest stall %" PRId64
+            " ms; balance-1 exited %d, %" PRId64 " ms after SIGTERM\n",
+            buys, S_LOADERS, errors, longest_ms, code, exit_ms);
+    CHECK (errors == 0);
+    CHECK (code == 0);
+    CHECK (longest_ms < S_LEAVE_STALL_MAX_MS);
+    //  Every acknowledged buy once: each balance is the initial one less
+    //  exactly what was acknowledged.
+    for (int i = 0; i < S_LOADERS; i++)
+        for (int u = 0; u < S_LOADER_USERS; u++) {
+            CHECK (s_balance (loaders [i].senders [u]) == S_LEAVE_INITIAL - loaders [i].spent [u]);
+            tly_sender_destroy (&loaders [i].senders [u]);
+        }
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 3) {
         fprintf (stderr,
-                 "usage: it_write_path seed|concurrent|dedupe|rejections|crash BASE_PORT\n");
+                 "usage: it_write_path seed|concurrent|dedupe|rejections|crash|leave BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];
     int base_port = atoi (argv [2]);
     zsys_init ();
     zsys_set_linger (0);
+    if (streq (name, "leave")) {
+        //  The default heartbeat, so that noticing a silent actor takes the
+        //  3 s a handover must beat; balances large enough for the load.
+        static const char *balance_args [] = { "--max-initial", "1000000", NULL };
+        it_balance_extra_args = balance_args;
+        it_heartbeat_ms = "500";
+    }
     it_cluster_t *cluster = it_cluster_start (base_port, 2, streq (name, "concurrent") ? 2 : 1);
     if (streq (name, "seed"))
         s_case_seed (cluster);
@@ -418,6 +547,8 @@ main (int argc, char **argv)
         s_case_rejections (cluster);
     else if (streq (name, "crash"))
         s_case_crash (cluster);
+    else if (streq (name, "leave"))
+        s_case_leave (cluster);
     else {
         fprintf (stderr, "it_write_path: unknown case %s\n", name);
         return 2;

@@ -2,6 +2,7 @@
 #include "balance_harness.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,15 +109,27 @@ harness_start (harness_t *test)
                       (char *) test->lease_ms,
                       NULL };
     assert (test->actor == NULL);
+    test->leaves_at_start = test->leaves;
     test->actor = th_process_new ("tally-balance", argv);
     th_process_start (test->actor);
 }
 
+//  SIGTERM: the actor hands its partitions over (ActorLeave) and waits for
+//  the router's acknowledgement, an empty Assignment, before it exits.
 int
 harness_stop (harness_t *test)
 {
     assert (test->actor);
-    int code = th_process_stop (test->actor, HARNESS_DEADLINE_MS);
+    th_process_signal (test->actor, SIGTERM);
+    int64_t deadline = zclock_mono () + HARNESS_DEADLINE_MS;
+    while (test->leaves == test->leaves_at_start && zclock_mono () < deadline)
+        harness_pump (test, HARNESS_NOTHING, 20);
+    assert (test->leaves == test->leaves_at_start + 1);
+    harness_assign (test, NULL, 0, 0);
+    //  Well before the actor's own bound on the wait (2 s): acknowledged.
+    int64_t acknowledged_ms = zclock_mono ();
+    int code = th_process_wait (test->actor, HARNESS_DEADLINE_MS);
+    assert (zclock_mono () - acknowledged_ms < 1500);
     th_process_destroy (&test->actor);
     zframe_destroy (&test->actor_at_router);
     zframe_destroy (&test->actor_at_audit);
@@ -237,12 +250,17 @@ s_from_router (harness_t *test, zframe_t *frame)
         assert (strcmp (message->hello->name, "balance-test") == 0);
         assert (message->hello->partition_count == HARNESS_PARTITIONS);
         test->hellos++;
+    } else if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_LEAVE) {
+        assert (strcmp (message->leave->name, "balance-test") == 0);
+        test->leaves++;
+        test->replies_before_leave = test->replies_received;
     } else if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_SNAPSHOT) {
         zlist_append (test->snapshots, message->snapshot);
         message->body_case = TALLY__ACTOR_TO_ROUTER__BODY__NOT_SET;
     } else {
         assert (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_REPLY);
         zlist_append (test->replies, message->reply);
+        test->replies_received++;
         message->body_case = TALLY__ACTOR_TO_ROUTER__BODY__NOT_SET;
     }
     tally__actor_to_router__free_unpacked (message, NULL);

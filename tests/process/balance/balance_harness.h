@@ -51,6 +51,10 @@ typedef struct {
     bool hold_reads;      //  keep reads unanswered (in held_reads)
     zlist_t *held_reads;  //  Tally__AuditRequest *
     size_t hellos;
+    size_t leaves;                //  ActorLeave messages received
+    size_t leaves_at_start;       //  ... before the actor of this run started
+    size_t replies_received;      //  RouteReplies, in all
+    size_t replies_before_leave;  //  ... when the last ActorLeave came
     size_t reads;
     uint64_t read_after [HARNESS_PARTITIONS];  //  last ReadRequest per partition
     uint64_t read_epoch [HARNESS_PARTITIONS];
@@ -79,7 +83,9 @@ void harness_init (harness_t *test);
 //  Removes the data directory and frees everything.
 void harness_fini (harness_t *test);
 void harness_start (harness_t *test);
-//  SIGTERM, then the exit status within the deadline (137: it had to be killed).
+//  SIGTERM; the actor's leave (ActorLeave, now or before) acknowledged with
+//  an empty Assignment; then the exit status within the deadline (137: it
+//  had to be killed).
 int harness_stop (harness_t *test);
 
 //  Receives from every socket until wait_ms passed or want is there: hellos

@@ -5,8 +5,11 @@
 //  journal ack; insufficient balance; resends answered from dedupe with no
 //  second debit; NOT_OWNER for an unowned partition; STALE_EPOCH fences the
 //  actor out; a lost ack is recovered by catch-up without a double debit;
-//  state and dedupe survive a restart; SIGTERM exits 0.
+//  state and dedupe survive a restart; SIGTERM finishes the batch in flight,
+//  then leaves (ActorLeave) and answers what waits NOT_OWNER, and exits 0
+//  once the router acknowledges.
 #include <assert.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,9 +154,44 @@ main (void)
     reply = harness_next_reply (&test);
     assert (reply->route_id == 12 && harness_balance_after (reply, 0) == 49);
     tally__route_reply__free_unpacked (reply, NULL);
+
+    //  SIGTERM with a batch in flight and a route waiting behind it: the
+    //  batch is journaled and answered first; then the actor says it leaves,
+    //  and only after that answers the waiting route, and one sent later,
+    //  NOT_OWNER (the router has resent them by then); no hello and no
+    //  append follow the leave.
+    Tally__SignedEnvelope *bell = harness_envelope (&test, &alice, -1, "bell", 1);
+    Tally__SignedEnvelope *drum = harness_envelope (&test, &alice, -1, "drum", 1);
+    harness_route (&test, 13, alice.partition, bell);
+    request = harness_next_append (&test);
+    harness_only_draft (request, alice.partition, 7, S_EPOCH + 1);
+    harness_route (&test, 14, alice.partition, drum);
+    size_t replies = test.replies_received;
+    //  The fake router sends no heartbeats: the actor must hear it within
+    //  its liveness (600 ms), or it leaves at once without waiting for it.
+    th_process_signal (test.actor, SIGTERM);
+    harness_expect_no_reply (&test);
+    assert (test.leaves == test.leaves_at_start);
+    harness_answer_append (&test, request, TALLY__ERROR_CODE__OK, true);
+    tally__audit_request__free_unpacked (request, NULL);
+    reply = harness_next_reply (&test);
+    assert (reply->route_id == 13 && harness_balance_after (reply, 0) == 48);
+    tally__route_reply__free_unpacked (reply, NULL);
+    reply = harness_next_reply (&test);
+    assert (reply->route_id == 14 && harness_code (reply) == TALLY__ERROR_CODE__NOT_OWNER);
+    tally__route_reply__free_unpacked (reply, NULL);
+    assert (test.leaves == test.leaves_at_start + 1 && test.replies_before_leave == replies + 1);
+    size_t hellos = test.hellos;
+    harness_route (&test, 15, alice.partition, drum);
+    reply = harness_next_reply (&test);
+    assert (reply->route_id == 15 && harness_code (reply) == TALLY__ERROR_CODE__NOT_OWNER);
+    tally__route_reply__free_unpacked (reply, NULL);
+    harness_expect_no_reply (&test);
+    assert (test.hellos == hellos && zlist_size (test.appends) == 0);
     assert (harness_stop (&test) == 0);
 
-    Tally__SignedEnvelope *envelopes [] = { opening, crown, gem, stranger, bow, arrow, ring };
+    Tally__SignedEnvelope *envelopes [] = { opening, crown, gem,  stranger, bow,
+                                            arrow,   ring,  bell, drum };
     for (size_t i = 0; i < sizeof envelopes / sizeof envelopes [0]; i++)
         harness_free_envelope (envelopes [i]);
     harness_fini (&test);
