@@ -22,6 +22,11 @@ else
     files=$(find . -name 'build*' -prune -o \( -name '*.c' -o -name '*.h' \) -print)
 fi
 count=$(echo "$files" | wc -w)
+# With no file, clang-format would read stdin and the check would pass on nothing.
+if [ "$count" -eq 0 ]; then
+    echo "format: no .c or .h file found under $(pwd)" >&2
+    exit 1
+fi
 if [ "${1:-}" = "--fix" ]; then
     # shellcheck disable=SC2086
     clang-format -i $files
