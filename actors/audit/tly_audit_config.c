@@ -62,17 +62,15 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, i
         TLY_FLAG_INT ("--checkpoint-ms", &config->checkpoint_ms, 1, CHECKPOINT_MS_MAX),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_AUDIT_PROCESS, s_usage, TLY_FLAGS_ONE_LINE, flags,
-                              sizeof flags / sizeof flags [0] };
-    int operand;
-    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    tly_flags_spec_t spec = { TLY_AUDIT_PROCESS,
+                              s_usage,
+                              TLY_FLAGS_ONE_LINE,
+                              flags,
+                              sizeof flags / sizeof flags [0],
+                              "unexpected argument '%s'; see --help" };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
-    if (operand < argc) {
-        fprintf (stderr, TLY_AUDIT_PROCESS ": unexpected argument '%s'; see --help\n",
-                 argv [operand]);
-        return TLY_FLAGS_USAGE;
-    }
     if (!config->data_dir || !*config->data_dir) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": --data-dir is required\n");
         return TLY_FLAGS_USAGE;

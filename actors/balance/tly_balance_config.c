@@ -160,17 +160,15 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_LEVEL (&config->level),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_BALANCE_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE, flags,
-                              sizeof flags / sizeof flags [0] };
-    int operand;
-    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    tly_flags_spec_t spec = { TLY_BALANCE_PROCESS,
+                              s_usage,
+                              TLY_FLAGS_SHOW_USAGE,
+                              flags,
+                              sizeof flags / sizeof flags [0],
+                              "unexpected argument \"%s\" (see --help)" };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
-    if (operand < argc) {
-        fprintf (stderr, TLY_BALANCE_PROCESS ": unexpected argument \"%s\" (see --help)\n",
-                 argv [operand]);
-        return TLY_FLAGS_USAGE;
-    }
     return s_finish (config, data_dir, worker, worker_secret) == 0 ? TLY_FLAGS_RUN
                                                                    : TLY_FLAGS_USAGE;
 }

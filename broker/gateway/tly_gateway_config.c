@@ -94,17 +94,15 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level, int 
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_GATEWAY_PROCESS, s_usage, TLY_FLAGS_ONE_LINE, flags,
-                              sizeof flags / sizeof flags [0] };
-    int operand;
-    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    tly_flags_spec_t spec = { TLY_GATEWAY_PROCESS,
+                              s_usage,
+                              TLY_FLAGS_ONE_LINE,
+                              flags,
+                              sizeof flags / sizeof flags [0],
+                              "unexpected argument '%s'; see --help" };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
-    if (operand < argc) {
-        fprintf (stderr, TLY_GATEWAY_PROCESS ": unexpected argument '%s'; see --help\n",
-                 argv [operand]);
-        return TLY_FLAGS_USAGE;
-    }
     const char *source = worker ? "--worker" : WORKER_VAR;
     if (!worker)
         worker = getenv (WORKER_VAR);

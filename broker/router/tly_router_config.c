@@ -90,16 +90,15 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP
     };
-    tly_flags_spec_t spec = { TLY_ROUTER_PROCESS, s_usage, TLY_FLAGS_SHOW_USAGE, flags,
-                              sizeof flags / sizeof flags [0] };
-    int operand;
-    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+    tly_flags_spec_t spec = { TLY_ROUTER_PROCESS,
+                              s_usage,
+                              TLY_FLAGS_SHOW_USAGE,
+                              flags,
+                              sizeof flags / sizeof flags [0],
+                              "unexpected argument \"%s\"" };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
-    if (operand < argc) {
-        fprintf (stderr, TLY_ROUTER_PROCESS ": unexpected argument \"%s\"\n", argv [operand]);
-        return TLY_FLAGS_USAGE;
-    }
     if (!config->data_dir) {
         fprintf (stderr, TLY_ROUTER_PROCESS ": --data-dir is required\n");
         return TLY_FLAGS_USAGE;

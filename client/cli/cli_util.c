@@ -254,7 +254,7 @@ int
 cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
                  size_t count, int argc, char **argv, int *operand)
 {
-    tly_flags_spec_t spec = { command, usage, TLY_FLAGS_TRY_HELP, flags, count };
+    tly_flags_spec_t spec = { command, usage, TLY_FLAGS_TRY_HELP, flags, count, NULL };
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, operand);
     if (parsed == TLY_FLAGS_RUN)
         return -1;

@@ -11,9 +11,9 @@
 //          TLY_FLAG_LEVEL (level),
 //          TLY_FLAG_HELP
 //      };
-//      tly_flags_spec_t spec = { PROCESS, s_usage, TLY_FLAGS_ONE_LINE, flags, 4 };
-//      int operand;
-//      tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, &operand);
+//      tly_flags_spec_t spec = { PROCESS, s_usage, TLY_FLAGS_ONE_LINE, flags, 4,
+//                                "unexpected argument '%s'; see --help" };
+//      tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
 #ifndef TLY_FLAGS_H_INCLUDED
 #define TLY_FLAGS_H_INCLUDED
 
@@ -109,6 +109,10 @@ typedef struct {
     tly_flags_unknown_t unknown;
     const tly_flag_t *flags;
     size_t count;
+    //  When not NULL, an argument that is not a flag is a usage error,
+    //  reported as "<program>: " and this format of it (one %s; each
+    //  process keeps its own wording); when NULL, the caller takes those.
+    const char *stray;
 } tly_flags_spec_t;
 
 #define TLY_FLAGS_COUNT_MAX 32  //  rows of one table
@@ -128,7 +132,8 @@ int tly_flags_int (const char *program, const char *flag, const char *text, int6
 //  target; the first bad one ends the parse with its reason on stderr
 //  (tly_flags_int's line for an integer). Sets *operand to the index of the
 //  first argument that is not a flag (argc when none): what a process
-//  makes of those is its own. Can be called again on another argv.
+//  makes of those is its own, unless spec->stray refuses them (operand
+//  may then be NULL). Can be called again on another argv.
 tly_flags_parsed_t tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [],
                                     int *operand);
 

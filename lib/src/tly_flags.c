@@ -107,7 +107,7 @@ s_unknown (const tly_flags_spec_t *spec, int argc, char *argv [])
 tly_flags_parsed_t
 tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *operand)
 {
-    assert (spec && spec->program && spec->usage && spec->flags && operand);
+    assert (spec && spec->program && spec->usage && spec->flags && (operand || spec->stray));
     assert (spec->count <= TLY_FLAGS_COUNT_MAX);
     //  getopt_long's table, in the rows' order (which is the order glibc
     //  lists the candidates of an ambiguous abbreviation in); a row's
@@ -150,7 +150,14 @@ tly_flags_parse (const tly_flags_spec_t *spec, int argc, char *argv [], int *ope
         if (s_take (spec, row, optarg) == -1)
             return TLY_FLAGS_USAGE;
     }
-    *operand = optind;
+    if (spec->stray && optind < argc) {
+        fprintf (stderr, "%s: ", spec->program);
+        fprintf (stderr, spec->stray, argv [optind]);
+        fputc ('\n', stderr);
+        return TLY_FLAGS_USAGE;
+    }
+    if (operand)
+        *operand = optind;
     return TLY_FLAGS_RUN;
 }
 

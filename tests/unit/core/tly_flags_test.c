@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int s_usage_calls;
 
@@ -43,7 +44,8 @@ s_take_odd (const char *program, const char *text, void *target)
 }
 
 static tly_flags_parsed_t
-s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [], int *operand)
+s_parse_stray (s_config_t *config, tly_flags_unknown_t unknown, const char *stray, int argc,
+               char *argv [], int *operand)
 {
     *config = (s_config_t) {
         .name = "default", .delay = 5, .every = 6, .bytes = 7, .count = 8, .level = TLY_INFO
@@ -58,8 +60,44 @@ s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [
                             TLY_FLAG_BOOL ("--json", &config->json),
                             TLY_FLAG_CALL ("--odd", s_take_odd, &config->odd, &config->odd_given),
                             TLY_FLAG_HELP };
-    tly_flags_spec_t spec = { "test", s_usage, unknown, flags, sizeof flags / sizeof flags [0] };
+    tly_flags_spec_t spec = { "test", s_usage, unknown, flags, sizeof flags / sizeof flags [0],
+                              stray };
     return tly_flags_parse (&spec, argc, argv, operand);
+}
+
+static tly_flags_parsed_t
+s_parse (s_config_t *config, tly_flags_unknown_t unknown, int argc, char *argv [], int *operand)
+{
+    return s_parse_stray (config, unknown, NULL, argc, argv, operand);
+}
+
+//  What the last s_stderr_start .. s_stderr_end wrote on stderr.
+static char s_stderr [256];
+static int s_stderr_saved = -1;
+static FILE *s_stderr_file;
+
+static void
+s_stderr_start (void)
+{
+    fflush (stderr);
+    s_stderr_file = tmpfile ();
+    assert (s_stderr_file);
+    s_stderr_saved = dup (STDERR_FILENO);
+    assert (s_stderr_saved >= 0);
+    assert (dup2 (fileno (s_stderr_file), STDERR_FILENO) >= 0);
+}
+
+static const char *
+s_stderr_end (void)
+{
+    fflush (stderr);
+    assert (dup2 (s_stderr_saved, STDERR_FILENO) >= 0);
+    close (s_stderr_saved);
+    rewind (s_stderr_file);
+    size_t size = fread (s_stderr, 1, sizeof s_stderr - 1, s_stderr_file);
+    s_stderr [size] = 0;
+    fclose (s_stderr_file);
+    return s_stderr;
 }
 
 void
@@ -98,6 +136,13 @@ tly_flags_test (bool verbose)
     assert (tly_flags_parse_int ("0", 1, 65532, &value) == -1);
     assert (tly_flags_parse_int ("65533", 1, 65532, &value) == -1);
     assert (tly_flags_int ("test", "--count", "3", 1, 5, &value) == 0 && value == 3);
+    //  The line of a value out of range names the flag, the text and the range.
+    s_stderr_start ();
+    assert (tly_flags_int ("test", "--count", "9223372036854775808", 1, 5, &value) == -1);
+    assert (strcmp (s_stderr_end (), "test: --count: not an integer in range, got "
+                                     "'9223372036854775808' (expected 1..5)\n")
+            == 0);
+    assert (value == 3);
 
     //  A table: every kind of row, the defaults kept where no flag is given.
     s_config_t config;
@@ -144,6 +189,17 @@ tly_flags_test (bool verbose)
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, out_of_range, &operand) == TLY_FLAGS_USAGE);
     char *count_zero [] = { "test", "--count", "0", NULL };
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, count_zero, &operand) == TLY_FLAGS_USAGE);
+    //  One past a uint32_t row's max, and past int64_t, are refused the same way.
+    char *count_over [] = { "test", "--count", "4294967296", NULL };
+    s_stderr_start ();
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 3, count_over, &operand) == TLY_FLAGS_USAGE);
+    assert (strcmp (s_stderr_end (), "test: --count: not an integer in range, got '4294967296' "
+                                     "(expected 1..4294967295)\n")
+            == 0);
+    assert (config.count == 8);
+    char *every_over [] = { "test", "--every", "9223372036854775808", NULL };
+    assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, every_over, &operand) == TLY_FLAGS_USAGE);
+    assert (config.every == 6);
     char *bad_level [] = { "test", "--log-level", "loud", NULL };
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, bad_level, &operand) == TLY_FLAGS_USAGE);
     assert (s_usage_calls == 1);
@@ -159,6 +215,21 @@ tly_flags_test (bool verbose)
     assert (s_usage_calls == 3);
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 2, short_help, &operand) == TLY_FLAGS_USAGE);
     assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 2, unknown, &operand) == TLY_FLAGS_USAGE);
+    assert (s_usage_calls == 3);
+    //  A spec that refuses arguments other than flags reports the first in
+    //  its own words, after the flags are taken; without one they are the
+    //  caller's.
+    char *stray [] = { "test", "--delay", "3", "x", "y", NULL };
+    s_stderr_start ();
+    assert (s_parse_stray (&config, TLY_FLAGS_ONE_LINE, "unexpected argument '%s'; see --help", 5,
+                           stray, NULL)
+            == TLY_FLAGS_USAGE);
+    assert (strcmp (s_stderr_end (), "test: unexpected argument 'x'; see --help\n") == 0);
+    assert (config.delay == 3);
+    assert (s_parse_stray (&config, TLY_FLAGS_ONE_LINE, "unexpected argument '%s'", 3, stray, NULL)
+            == TLY_FLAGS_RUN);
+    assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 5, stray, &operand) == TLY_FLAGS_RUN);
+    assert (operand == 3);
     assert (s_usage_calls == 3);
     if (verbose)
         printf ("OK\n");
