@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "test_client.h"
+#include "harness.h"
 
 #define S_PARTITIONS 4
 
@@ -97,8 +98,8 @@ tly_batch_test (bool verbose)
     if (verbose)
         printf (" * tly_batch: ");
     assert (sodium_init () >= 0);
-    char root [] = "/tmp/tly_batch_test_XXXXXX";
-    assert (mkdtemp (root));
+    char root [64];
+    th_dir_new (root, sizeof root, "tly_batch_test");
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 100,
                                    .amount_max = 1000 };
@@ -266,9 +267,7 @@ tly_batch_test (bool verbose)
     tly_batch_destroy (&batch);
     assert (batch == NULL);
     tly_ledger_destroy (&ledger);
-    char command [sizeof root + 16];
-    snprintf (command, sizeof command, "rm -rf %s", root);
-    assert (system (command) == 0);
+    th_dir_remove (root);
     if (verbose)
         printf ("OK\n");
 }

@@ -9,6 +9,7 @@
 
 #include "tly_sign.h"
 #include "tly_wire.h"
+#include "harness.h"
 
 #define S_PARTITIONS 4
 #define S_TIMEOUT_MS 20
@@ -91,8 +92,8 @@ tly_catchup_test (bool verbose)
     if (verbose)
         printf (" * tly_catchup: ");
     assert (sodium_init () >= 0);
-    char root [] = "/tmp/tly_catchup_test_XXXXXX";
-    assert (mkdtemp (root));
+    char root [64];
+    th_dir_new (root, sizeof root, "tly_catchup_test");
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 100,
                                    .amount_max = 1000 };
@@ -174,9 +175,7 @@ tly_catchup_test (bool verbose)
     zsock_destroy (&audit);
     zsock_destroy (&writer);
     tly_ledger_destroy (&ledger);
-    char command [sizeof root + 16];
-    snprintf (command, sizeof command, "rm -rf %s", root);
-    assert (system (command) == 0);
+    th_dir_remove (root);
     if (verbose)
         printf ("OK\n");
 }

@@ -10,6 +10,7 @@
 
 #include "tly_object_id.h"
 #include "test_client.h"
+#include "harness.h"
 
 static uint64_t s_version;  //  what the last s_run's event reached
 
@@ -415,8 +416,8 @@ tly_ledger_test (bool verbose)
     if (verbose)
         printf (" * tly_ledger: ");
     assert (sodium_init () >= 0);
-    char root [] = "/tmp/tly_ledger_test_XXXXXX";
-    assert (mkdtemp (root));
+    char root [64];
+    th_dir_new (root, sizeof root, "tly_ledger_test");
     char path [5][sizeof root + 16];
     for (int i = 0; i < 5; i++)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
@@ -431,9 +432,7 @@ tly_ledger_test (bool verbose)
     s_test_objects (path [4], arena);
     tly_arena_destroy (&arena);
 
-    char command [sizeof root + 16];
-    snprintf (command, sizeof command, "rm -rf %s", root);
-    assert (system (command) == 0);
+    th_dir_remove (root);
     if (verbose)
         printf ("OK\n");
 }

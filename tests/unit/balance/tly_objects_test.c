@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "test_client.h"
+#include "harness.h"
 
 #define S_PARTITIONS 8
 #define S_BUYS       105  //  more than a log snapshot holds
@@ -272,17 +273,15 @@ tly_objects_test (bool verbose)
     if (verbose)
         printf (" * tly_objects: ");
     assert (sodium_init () >= 0);
-    char root [] = "/tmp/tly_objects_test_XXXXXX";
-    assert (mkdtemp (root));
+    char root [64];
+    th_dir_new (root, sizeof root, "tly_objects_test");
     char live [sizeof root + 16], replay [sizeof root + 16];
     snprintf (live, sizeof live, "%s/live", root);
     snprintf (replay, sizeof replay, "%s/replay", root);
     tly_arena_t *arena = tly_arena_new (1 << 16);
     s_test_objects (live, replay, arena);
     tly_arena_destroy (&arena);
-    char command [sizeof root + 16];
-    snprintf (command, sizeof command, "rm -rf %s", root);
-    assert (system (command) == 0);
+    th_dir_remove (root);
     if (verbose)
         printf ("OK\n");
 }

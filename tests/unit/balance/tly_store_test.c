@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tly_object_id.h"
+#include "harness.h"
 
 static tly_store_walk_t
 s_count (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
@@ -209,8 +210,8 @@ tly_store_test (bool verbose)
 {
     if (verbose)
         printf (" * tly_store: ");
-    char root [] = "/tmp/tly_store_test_XXXXXX";
-    assert (mkdtemp (root));
+    char root [64];
+    th_dir_new (root, sizeof root, "tly_store_test");
     char path [sizeof root + 16];
     snprintf (path, sizeof path, "%s/state/", root);
     tly_arena_t *arena = tly_arena_new (1024);
@@ -219,9 +220,7 @@ tly_store_test (bool verbose)
     s_test_recovery (root, path);
     tly_arena_destroy (&arena);
 
-    char command [sizeof root + 16];
-    snprintf (command, sizeof command, "rm -rf %s", root);
-    assert (system (command) == 0);
+    th_dir_remove (root);
     if (verbose)
         printf ("OK\n");
 }
