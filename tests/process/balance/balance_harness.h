@@ -87,6 +87,9 @@ void harness_start (harness_t *test);
 //  an empty Assignment; then the exit status within the deadline (137: it
 //  had to be killed).
 int harness_stop (harness_t *test);
+//  SIGTERM and the actor's leave left unanswered: its exit status, and in
+//  waited_ms how long it waited after the leave before it exited.
+int harness_stop_unacknowledged (harness_t *test, int64_t *waited_ms);
 
 //  Receives from every socket until wait_ms passed or want is there: hellos
 //  are counted, reads answered from the fake journal (unless held),

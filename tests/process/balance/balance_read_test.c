@@ -9,7 +9,8 @@
 //  in order, after the journal's ack and never before; after unsubscribing
 //  (and the lease) nothing is published; a snapshot waits for its
 //  partition's catch-up; a deleted or corrupt state is rebuilt from the
-//  journal and serves the same objects byte for byte.
+//  journal and serves the same objects byte for byte; a leave the router
+//  never acknowledges ends after the actor's bound on the wait.
 #include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "balance_harness.h"
+#include "tly_actor.h"
 #include "tly_object_id.h"
 
 #define S_EPOCH    5
@@ -327,7 +329,12 @@ main (void)
     for (size_t i = 0; i < S_OBJECTS; i++)
         s_seen_free (&before [i]);
 
-    assert (harness_stop (&test) == 0);
+    //  A leave the router never acknowledges: the actor exits 0 once
+    //  TLY_ACTOR_LEAVE_WAIT_MS has passed, not before and not much later.
+    int64_t waited_ms;
+    assert (harness_stop_unacknowledged (&test, &waited_ms) == 0);
+    assert (waited_ms >= TLY_ACTOR_LEAVE_WAIT_MS - 100);
+    assert (waited_ms < TLY_ACTOR_LEAVE_WAIT_MS + 1500);
     harness_fini (&test);
     printf ("OK\n");
     return 0;
