@@ -428,9 +428,8 @@ s_leave (tly_router_t *self, const uint8_t *identity, size_t identity_size,
          tly_router_actor_t *actor, const Tally__ActorLeave *leave)
 {
     if (actor && strcmp (actor->name, leave->name) == 0) {
+        //  The round runs at this turn's tick: one for all the leaves drained.
         s_actor_lost (self, actor, "left", true);
-        if (self->now_ms >= self->round_not_before_ms)
-            s_round (self);
     } else {
         char peer [IDENTITY_TEXT_MAX];
         sodium_bin2hex (peer, sizeof peer, identity, identity_size);
