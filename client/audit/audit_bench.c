@@ -10,7 +10,6 @@
 #include "audit_workload.h"
 
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -104,44 +103,27 @@ s_usage (FILE *out)
 static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
-    static const struct option flags [] = {
-        { "records", required_argument, NULL, 'r' }, { "per-record", required_argument, NULL, 'k' },
-        { "users", required_argument, NULL, 'u' },   { "runs", required_argument, NULL, 'n' },
-        { "keep", required_argument, NULL, 'K' },    { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
-    };
     *options = (s_options_t) { .records = S_RECORDS_DEFAULT,
                                .per_record = S_PER_RECORD,
                                .users = S_USERS_DEFAULT,
                                .runs = S_RUNS_DEFAULT };
-    int opt, rc = 0;
-    while (rc == 0 && (opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
-        switch (opt) {
-            case 'r':
-                rc = tly_flags_int (S_COMMAND, "--records", optarg, 1, S_RECORDS_MAX,
-                                    &options->records);
-                break;
-            case 'k':
-                rc = tly_flags_int (S_COMMAND, "--per-record", optarg, 1, TLY_BATCH_MAX,
-                                    &options->per_record);
-                break;
-            case 'u':
-                rc = tly_flags_int (S_COMMAND, "--users", optarg, 1, S_USERS_MAX, &options->users);
-                break;
-            case 'n':
-                rc = tly_flags_int (S_COMMAND, "--runs", optarg, 1, S_RUNS_MAX, &options->runs);
-                break;
-            case 'K': options->keep = optarg; break;
-            case 'J': options->json = true; break;
-            case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
-            default: cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
-        }
-    }
-    if (rc == 0 && optind < argc) {
-        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
-        rc = -1;
-    }
-    return rc == 0 ? AUDIT_PARSE_RUN : AUDIT_PARSE_FAILED;
+    tly_flag_t flags [] = { TLY_FLAG_INT ("--records", &options->records, 1, S_RECORDS_MAX),
+                            TLY_FLAG_INT ("--per-record", &options->per_record, 1, TLY_BATCH_MAX),
+                            TLY_FLAG_INT ("--users", &options->users, 1, S_USERS_MAX),
+                            TLY_FLAG_INT ("--runs", &options->runs, 1, S_RUNS_MAX),
+                            TLY_FLAG_TEXT ("--keep", &options->keep),
+                            TLY_FLAG_BOOL ("--json", &options->json),
+                            TLY_FLAG_HELP };
+    tly_flags_spec_t spec = { S_COMMAND,
+                              s_usage,
+                              TLY_FLAGS_TRY_HELP,
+                              flags,
+                              sizeof flags / sizeof flags [0],
+                              "unexpected argument '%s'" };
+    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
+    return parsed == TLY_FLAGS_RUN    ? AUDIT_PARSE_RUN
+           : parsed == TLY_FLAGS_HELP ? AUDIT_PARSE_HELP
+                                      : AUDIT_PARSE_FAILED;
 }
 
 int
