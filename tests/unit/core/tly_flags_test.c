@@ -204,7 +204,11 @@ tly_flags_test (bool verbose)
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 3, bad_level, &operand) == TLY_FLAGS_USAGE);
     assert (s_usage_calls == 1);
     char *unknown [] = { "test", "--bogus", NULL };
+    s_stderr_start ();
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 2, unknown, &operand) == TLY_FLAGS_USAGE);
+    assert (
+        strcmp (s_stderr_end (), "test: option '--bogus' is unknown or needs a value; see --help\n")
+        == 0);
     assert (s_usage_calls == 1);
     char *missing [] = { "test", "--name", NULL };
     assert (s_parse (&config, TLY_FLAGS_SHOW_USAGE, 2, missing, &operand) == TLY_FLAGS_USAGE);
@@ -214,7 +218,11 @@ tly_flags_test (bool verbose)
     assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 2, short_help, &operand) == TLY_FLAGS_HELP);
     assert (s_usage_calls == 3);
     assert (s_parse (&config, TLY_FLAGS_ONE_LINE, 2, short_help, &operand) == TLY_FLAGS_USAGE);
+    s_stderr_start ();
     assert (s_parse (&config, TLY_FLAGS_TRY_HELP, 2, unknown, &operand) == TLY_FLAGS_USAGE);
+    assert (
+        strcmp (s_stderr_end (), "test: bad option or missing value: '--bogus' (try test --help)\n")
+        == 0);
     assert (s_usage_calls == 3);
     //  A spec that refuses arguments other than flags reports the first in
     //  its own words, after the flags are taken; without one they are the
