@@ -80,7 +80,7 @@ typedef tly_journal_step_t (tly_journal_record_fn) (uint64_t seq, const uint8_t 
 //  Who signs checkpoints inside a group commit (tly_journal_append_batch),
 //  and how often.
 typedef struct {
-    const uint8_t *sign_sk;  //  the worker key, libsodium's 64-byte form
+    const uint8_t *sign_sk;  //  the worker key, libsodium's form (TLY_SECRET_KEY_BYTES)
     const uint8_t *sign_pk;  //  its public half, named in each checkpoint
     uint64_t every;          //  sign when this many records are unsigned, >= 1
     //  false: a checkpoint carries the wall clock (the writer); true: the

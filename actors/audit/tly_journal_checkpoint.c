@@ -95,7 +95,7 @@ tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_K
     assert (!self->read_only);
     assert (sign_sk && worker_pk);
     //  The secret key carries its public half: a checkpoint names its signer.
-    assert (memcmp (sign_sk + 32, worker_pk, TLY_KEY_BYTES) == 0);
+    assert (memcmp (sign_sk + TLY_SECRET_KEY_BYTES - TLY_KEY_BYTES, worker_pk, TLY_KEY_BYTES) == 0);
     if (tly_journal_unsigned (self) == 0)
         return 0;
     if (self->txn)
