@@ -236,20 +236,6 @@ th_process_start (th_process_t *self)
         close (log);
 }
 
-const char *
-th_process_name (th_process_t *self)
-{
-    CHECK (self);
-    return self->name;
-}
-
-pid_t
-th_process_pid (th_process_t *self)
-{
-    CHECK (self);
-    return self->pid;
-}
-
 int
 th_process_status (th_process_t *self)
 {

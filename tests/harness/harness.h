@@ -29,7 +29,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 //  How long a test waits, by default, for a process to stop or a command to
 //  end before it fails: generous, as sanitizer builds are slow.
@@ -93,9 +92,6 @@ void th_process_set_env (th_process_t *self, const char *entry);
 
 //  Starts it (again, after it ended: same argv, log and environment).
 void th_process_start (th_process_t *self);
-
-const char *th_process_name (th_process_t *self);
-pid_t th_process_pid (th_process_t *self);  //  0 when not running
 
 //  True while it runs; an ended process is reaped (see th_process_status).
 bool th_process_running (th_process_t *self);
