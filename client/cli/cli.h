@@ -81,7 +81,9 @@ int cli_bad_option (const char *command, int argc, char **argv);
 //  A subcommand's flags by tly_flags_parse, the CLI's way (-h is --help; an
 //  unknown flag: cli_bad_option's line). Returns -1 to go on, with *operand
 //  the index of the first argument that is not a flag, or the exit code:
-//  CLI_EXIT_OK after --help, CLI_EXIT_USAGE after one line on stderr.
+//  CLI_EXIT_OK after --help, CLI_EXIT_USAGE after one line on stderr. A
+//  command that takes no operands passes operand NULL: one is then refused
+//  with cli_unexpected's line.
 int cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
                      size_t count, int argc, char **argv, int *operand);
 //  "<command>: unexpected argument '<argument>'" on stderr; returns CLI_EXIT_USAGE.

@@ -243,6 +243,9 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
     return -1;
 }
 
+//  The line of an argument a command does not take, after "<command>: ".
+#define S_UNEXPECTED "unexpected argument '%s'"
+
 int
 cli_bad_option (const char *command, int argc, char **argv)
 {
@@ -254,7 +257,9 @@ int
 cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_t *flags,
                  size_t count, int argc, char **argv, int *operand)
 {
-    tly_flags_spec_t spec = { command, usage, TLY_FLAGS_TRY_HELP, flags, count, NULL };
+    //  Without operand, an argument that is not a flag is cli_unexpected's line.
+    const char *stray = operand ? NULL : S_UNEXPECTED;
+    tly_flags_spec_t spec = { command, usage, TLY_FLAGS_TRY_HELP, flags, count, stray };
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, operand);
     if (parsed == TLY_FLAGS_RUN)
         return -1;
@@ -264,7 +269,7 @@ cli_parse_flags (const char *command, void (*usage) (FILE *out), const tly_flag_
 int
 cli_unexpected (const char *command, const char *argument)
 {
-    fprintf (stderr, "%s: unexpected argument '%s'\n", command, argument);
+    fprintf (stderr, "%s: " S_UNEXPECTED "\n", command, argument);
     return CLI_EXIT_USAGE;
 }
 

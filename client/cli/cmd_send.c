@@ -55,14 +55,8 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
         TLY_FLAG_INT_GIVEN ("--amount", &args->amount, INT64_MIN, INT64_MAX, &args->has_amount),
         TLY_FLAG_HELP
     };
-    int operand;
-    int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
-                              &operand);
-    if (rc != -1)
-        return rc;
-    if (operand < argc)
-        return cli_unexpected (command, argv [operand]);
-    return -1;
+    return cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
+                            NULL);
 }
 
 //  Builds the one message the arguments describe. Returns -1 to go on, or the exit code.

@@ -27,13 +27,10 @@ cli_status (int argc, char **argv)
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--gateway", &gateway),
                             TLY_FLAG_INT ("--timeout-ms", &timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
                             TLY_FLAG_BOOL ("--json", &json), TLY_FLAG_HELP };
-    int operand;
     int parsed = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc,
-                                  argv, &operand);
+                                  argv, NULL);
     if (parsed != -1)
         return parsed;
-    if (operand < argc)
-        return cli_unexpected (command, argv [operand]);
     tly_sender_t *sender = tly_sender_new (cli_gateway (gateway), NULL, NULL);
     if (!sender) {
         fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (gateway));

@@ -143,13 +143,10 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--ready-timeout-ms", &options->ready_timeout_ms, 1, UP_READY_TIMEOUT_MS_MAX),
         TLY_FLAG_HELP
     };
-    int operand;
     int rc = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
-                              &operand);
+                              NULL);
     if (rc != -1)
         return rc;
-    if (operand < argc)
-        return cli_unexpected (command, argv [operand]);
     if (!options->data_dir || !*options->data_dir) {
         fprintf (stderr, "%s: --data-dir is required\n", command);
         return CLI_EXIT_USAGE;

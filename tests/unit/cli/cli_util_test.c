@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tally.h"
@@ -121,6 +122,52 @@ s_test_dispatch (void)
     assert (s_usage_calls == 4);
 }
 
+//  What call wrote on stderr, into text.
+#define CATCH_STDERR(text, call)                                           \
+    do {                                                                   \
+        fflush (stderr);                                                   \
+        FILE *file_ = tmpfile ();                                          \
+        assert (file_);                                                    \
+        int saved_ = dup (STDERR_FILENO);                                  \
+        assert (saved_ >= 0 && dup2 (fileno (file_), STDERR_FILENO) >= 0); \
+        call;                                                              \
+        fflush (stderr);                                                   \
+        assert (dup2 (saved_, STDERR_FILENO) >= 0);                        \
+        close (saved_);                                                    \
+        rewind (file_);                                                    \
+        size_t size_ = fread ((text), 1, sizeof (text) - 1, file_);        \
+        (text) [size_] = 0;                                                \
+        fclose (file_);                                                    \
+    } while (0)
+
+static void
+s_flags_usage (FILE *out)
+{
+    (void) out;
+}
+
+//  A command without operands refuses one with cli_unexpected's line; one
+//  with operands gets their index.
+static void
+s_test_parse_flags (void)
+{
+    bool json = false;
+    tly_flag_t flags [] = { TLY_FLAG_BOOL ("--json", &json), TLY_FLAG_HELP };
+    char *argv [] = { "cmd", "--json", "x", NULL };
+    char text [128];
+    int rc = 0;
+    CATCH_STDERR (text, rc = cli_parse_flags ("cmd", s_flags_usage, flags, 2, 3, argv, NULL));
+    assert (rc == CLI_EXIT_USAGE && json);
+    assert (strcmp (text, "cmd: unexpected argument 'x'\n") == 0);
+    CATCH_STDERR (text, rc = cli_unexpected ("cmd", "x"));
+    assert (rc == CLI_EXIT_USAGE && strcmp (text, "cmd: unexpected argument 'x'\n") == 0);
+    int operand = 0;
+    CATCH_STDERR (text, rc = cli_parse_flags ("cmd", s_flags_usage, flags, 2, 3, argv, &operand));
+    assert (rc == -1 && operand == 2 && text [0] == 0);
+    CATCH_STDERR (text, rc = cli_parse_flags ("cmd", s_flags_usage, flags, 2, 2, argv, NULL));
+    assert (rc == -1 && text [0] == 0);
+}
+
 void
 cli_util_test (bool verbose)
 {
@@ -128,6 +175,7 @@ cli_util_test (bool verbose)
         printf (" * cli_util: ");
     s_test_json ();
     s_test_dispatch ();
+    s_test_parse_flags ();
     if (verbose)
         printf ("OK\n");
 }
