@@ -100,7 +100,8 @@ s_usage (FILE *out)
              S_PER_RECORD, S_USERS_DEFAULT, S_RUNS_DEFAULT);
 }
 
-static audit_parse_t
+//  Returns -1 to go on, or the exit code.
+static int
 s_parse (int argc, char **argv, s_options_t *options)
 {
     *options = (s_options_t) { .records = S_RECORDS_DEFAULT,
@@ -114,25 +115,17 @@ s_parse (int argc, char **argv, s_options_t *options)
                             TLY_FLAG_TEXT ("--keep", &options->keep),
                             TLY_FLAG_BOOL ("--json", &options->json),
                             TLY_FLAG_HELP };
-    tly_flags_spec_t spec = { S_COMMAND,
-                              s_usage,
-                              TLY_FLAGS_TRY_HELP,
-                              flags,
-                              sizeof flags / sizeof flags [0],
-                              "unexpected argument '%s'" };
-    tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
-    return parsed == TLY_FLAGS_RUN    ? AUDIT_PARSE_RUN
-           : parsed == TLY_FLAGS_HELP ? AUDIT_PARSE_HELP
-                                      : AUDIT_PARSE_FAILED;
+    return cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
+                            NULL);
 }
 
 int
 audit_bench_replay (int argc, char **argv)
 {
     s_options_t options;
-    audit_parse_t parsed = s_parse (argc, argv, &options);
-    if (parsed != AUDIT_PARSE_RUN)
-        return parsed == AUDIT_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    int parsed = s_parse (argc, argv, &options);
+    if (parsed != -1)
+        return parsed;
     char temp [AUDIT_PATH_MAX] = "", journal_dir [AUDIT_PATH_MAX];
     if (options.keep)
         snprintf (journal_dir, sizeof journal_dir, "%s", options.keep);

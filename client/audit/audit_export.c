@@ -5,7 +5,6 @@
 #include "audit_progress.h"
 
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <string.h>
@@ -274,39 +273,18 @@ s_usage (FILE *out)
 int
 audit_export (int argc, char **argv)
 {
-    static const struct option options [] = { { "journal", required_argument, NULL, 'j' },
-                                              { "data-dir", required_argument, NULL, 'd' },
-                                              { "format", required_argument, NULL, 'f' },
-                                              { "from", required_argument, NULL, 'F' },
-                                              { "partition", required_argument, NULL, 'p' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { NULL, 0, NULL, 0 } };
     const char *journal_dir = NULL, *data_dir = NULL, *format = NULL;
     int64_t from_seq = 1, partition = -1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-            case 'j': journal_dir = optarg; break;
-            case 'd': data_dir = optarg; break;
-            case 'f': format = optarg; break;
-            case 'F':
-                if (tly_flags_int (S_COMMAND, "--from", optarg, 1, INT64_MAX, &from_seq) == -1)
-                    return CLI_EXIT_USAGE;
-                break;
-            case 'p':
-                if (tly_flags_int (S_COMMAND, "--partition", optarg, 0, TLY_PARTITIONS_MAX - 1,
-                                   &partition)
-                    == -1)
-                    return CLI_EXIT_USAGE;
-                break;
-            case 'h': s_usage (stdout); return CLI_EXIT_OK;
-            default: return cli_bad_option (S_COMMAND, argc, argv);
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
+                            TLY_FLAG_TEXT ("--data-dir", &data_dir),
+                            TLY_FLAG_TEXT ("--format", &format),
+                            TLY_FLAG_INT ("--from", &from_seq, 1, INT64_MAX),
+                            TLY_FLAG_INT ("--partition", &partition, 0, TLY_PARTITIONS_MAX - 1),
+                            TLY_FLAG_HELP };
+    int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
+                                  argv, NULL);
+    if (parsed != -1)
+        return parsed;
     if (!format || strcmp (format, "jsonl") != 0) {
         fprintf (stderr, S_COMMAND ": --format jsonl is required (the only format)\n");
         return CLI_EXIT_USAGE;

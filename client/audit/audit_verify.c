@@ -6,7 +6,6 @@
 #include "audit_progress.h"
 
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -342,28 +341,16 @@ s_report (const s_verify_t *self, bool json)
 int
 audit_verify (int argc, char **argv)
 {
-    static const struct option options [] = {
-        { "journal", required_argument, NULL, 'j' }, { "data-dir", required_argument, NULL, 'd' },
-        { "worker", required_argument, NULL, 'w' },  { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
-    };
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL;
     bool json = false;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-            case 'j': journal_dir = optarg; break;
-            case 'd': data_dir = optarg; break;
-            case 'w': worker_id = optarg; break;
-            case 'J': json = true; break;
-            case 'h': s_usage (stdout); return CLI_EXIT_OK;
-            default: return cli_bad_option (S_COMMAND, argc, argv);
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
-        return CLI_EXIT_USAGE;
-    }
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
+                            TLY_FLAG_TEXT ("--data-dir", &data_dir),
+                            TLY_FLAG_TEXT ("--worker", &worker_id), TLY_FLAG_BOOL ("--json", &json),
+                            TLY_FLAG_HELP };
+    int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
+                                  argv, NULL);
+    if (parsed != -1)
+        return parsed;
     const char *worker_from = "--worker";
     if (!worker_id || !*worker_id) {
         worker_id = getenv (TLY_ENV_WORKER_ACCOUNT);
