@@ -7,7 +7,6 @@
 #include "audit_state.h"
 
 #include <assert.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,46 +53,29 @@ s_usage (FILE *out)
            out);
 }
 
+//  --actors-dir: a balance actor's state, or every one under a data directory.
+static int
+s_take_actors_dir (const char *program, const char *text, void *target)
+{
+    s_options_t *options = target;
+    return audit_find_ledgers (program, text, options->actors_dirs, &options->actors_dir_count);
+}
+
 static audit_parse_t
 s_parse (int argc, char **argv, s_options_t *options)
 {
-    static const struct option flags [] = { { "journal", required_argument, NULL, 'j' },
-                                            { "data-dir", required_argument, NULL, 'd' },
-                                            { "compare", no_argument, NULL, 'c' },
-                                            { "actors-dir", required_argument, NULL, 'a' },
-                                            { "attempts", required_argument, NULL, 'n' },
-                                            { "balances", no_argument, NULL, 'b' },
-                                            { "json", no_argument, NULL, 'J' },
-                                            { "help", no_argument, NULL, 'h' },
-                                            { NULL, 0, NULL, 0 } };
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":h", flags, NULL)) != -1) {
-        switch (opt) {
-            case 'j': options->journal_dir = optarg; break;
-            case 'd': options->data_dir = optarg; break;
-            case 'c': options->compare = true; break;
-            case 'b': options->balances = true; break;
-            case 'J': options->json = true; break;
-            case 'a':
-                if (audit_find_ledgers (S_COMMAND, optarg, options->actors_dirs,
-                                        &options->actors_dir_count)
-                    == -1)
-                    return AUDIT_PARSE_FAILED;
-                break;
-            case 'n':
-                if (tly_flags_int (S_COMMAND, "--attempts", optarg, 1, S_ATTEMPTS_MAX,
-                                   &options->attempts)
-                    == -1)
-                    return AUDIT_PARSE_FAILED;
-                break;
-            case 'h': s_usage (stdout); return AUDIT_PARSE_HELP;
-            default: cli_bad_option (S_COMMAND, argc, argv); return AUDIT_PARSE_FAILED;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, S_COMMAND ": unexpected argument '%s'\n", argv [optind]);
-        return AUDIT_PARSE_FAILED;
-    }
+    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &options->journal_dir),
+                            TLY_FLAG_TEXT ("--data-dir", &options->data_dir),
+                            TLY_FLAG_BOOL ("--compare", &options->compare),
+                            TLY_FLAG_CALL ("--actors-dir", s_take_actors_dir, options, NULL),
+                            TLY_FLAG_INT ("--attempts", &options->attempts, 1, S_ATTEMPTS_MAX),
+                            TLY_FLAG_BOOL ("--balances", &options->balances),
+                            TLY_FLAG_BOOL ("--json", &options->json),
+                            TLY_FLAG_HELP };
+    int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
+                                  argv, NULL);
+    if (parsed != -1)
+        return parsed == CLI_EXIT_OK ? AUDIT_PARSE_HELP : AUDIT_PARSE_FAILED;
     if (options->actors_dir_count > 0 && !options->compare) {
         fprintf (stderr, S_COMMAND ": --actors-dir needs --compare\n");
         return AUDIT_PARSE_FAILED;
