@@ -494,8 +494,9 @@ s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     CHECK (dealer);
     zsock_set_linger (dealer, 0);
+    //  A small queue, but the kernel's default receive buffer: a window far
+    //  below the loopback MSS makes draining the backlog crawl.
     zsock_set_rcvhwm (dealer, 1);
-    zsock_set_rcvbuf (dealer, 4096);
     CHECK (zsock_connect (dealer, "%s", gateway) == 0);
     s_raw_subscribe (dealer, user, object_id, 1);
     return dealer;
