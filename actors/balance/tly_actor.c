@@ -368,8 +368,14 @@ tly_actor_accepting (tly_actor_t *self)
 
 //  ---------------------------------------------------------------- lifecycle
 
+//  pinged: this process's I/O thread PINGs the router every
+//  TLY_LINK_PING_MS, so the router's link watch (TLY_LINK_TIMEOUT_MS) hears
+//  this actor while its loop is busy and stops hearing it the moment the
+//  process dies or stops. No timeout on this side (0): a loop too busy to
+//  read leaves the router's PONGs unread; the router's silence is the
+//  hellos' business.
 static zsock_t *
-s_connect (const char *endpoint, int send_hwm)
+s_connect (const char *endpoint, int send_hwm, bool pinged)
 {
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     if (!sock)
@@ -378,6 +384,10 @@ s_connect (const char *endpoint, int send_hwm)
     zsock_set_linger (sock, 0);
     zsock_set_sndhwm (sock, send_hwm);
     zsock_set_sndtimeo (sock, 0);  //  never block the loop on a missing peer
+    if (pinged) {
+        zsock_set_heartbeat_ivl (sock, TLY_LINK_PING_MS);
+        zsock_set_heartbeat_timeout (sock, 0);
+    }
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint,
                  zmq_strerror (zmq_errno ()));
@@ -405,8 +415,8 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->in_batch = zlist_new ();
     self->backlog = zlist_new ();
     self->snapshots = zlist_new ();
-    self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM);
-    self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM);
+    self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM, true);
+    self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM, false);
     if (self->audit)
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms);

@@ -136,12 +136,25 @@ s_owner (tly_router_t *self, uint32_t partition)
     return tly_router_actors_get (self->actors, slot, incarnation);
 }
 
+//  A send found an actor's link closed (its I/O thread stopped answering,
+//  see TLY_LINK_TTL_MS, or it died): the next tick heartbeats every actor
+//  and loses the ones whose link is gone. Not here, where a caller may be
+//  walking the flights or the actors.
+static void
+s_check_links (tly_router_t *self)
+{
+    self->next_heartbeat_ms = self->now_ms;
+}
+
 static void
 s_send_attempt (tly_router_t *self, tly_router_flight_t *flight, tly_router_actor_t *owner)
 {
     assert (flight->attempts < self->config.attempts);
-    tly_router_socket_send (self->backend_handle, owner->identity, owner->identity_size,
-                            flight->message, flight->message_size);
+    if (tly_router_socket_send (self->backend_handle, owner->identity, owner->identity_size,
+                                flight->message, flight->message_size)
+            == -1
+        && errno == EHOSTUNREACH)
+        s_check_links (self);
     tly_router_flights_sent (self->flights, flight, owner->incarnation,
                              self->now_ms + self->config.attempt_ms);
 }
@@ -226,6 +239,8 @@ s_send_assignment (tly_router_t *self, tly_router_actor_t *actor)
     actor->assigned = s_send (self, self->backend_handle, actor->identity, actor->identity_size,
                               &message.base)
                       == 0;
+    if (!actor->assigned && errno == EHOSTUNREACH)
+        s_check_links (self);
 }
 
 //  Reassigns every partition over the live actors. The new epoch is durable
@@ -555,9 +570,11 @@ s_heartbeat (tly_router_t *self)
         tly_router_actor_t *actor = tly_router_actors_at (self->actors, index);
         if (self->now_ms - actor->last_seen_ms >= self->liveness_ms)
             s_actor_lost (self, actor, "silent", false);
-        else
-            s_send (self, self->backend_handle, actor->identity, actor->identity_size,
-                    &message.base);
+        else if (s_send (self, self->backend_handle, actor->identity, actor->identity_size,
+                         &message.base)
+                     == -1
+                 && errno == EHOSTUNREACH)
+            s_actor_lost (self, actor, "disconnected", false);
     }
 }
 
@@ -567,8 +584,8 @@ tly_router_tick (tly_router_t *self)
     assert (self);
     self->now_ms = tly_mono_ms ();
     if (self->now_ms >= self->next_heartbeat_ms) {
-        s_heartbeat (self);
         self->next_heartbeat_ms = self->now_ms + self->config.heartbeat_ms;
+        s_heartbeat (self);
     }
     if (self->round_pending && self->now_ms >= self->round_not_before_ms)
         s_round (self);
@@ -676,9 +693,10 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
         return NULL;
     }
     self->decoder = tly_arena_allocator (self->arena);
-    self->frontend = tly_router_socket_bind (config->frontend, error, error_size);
-    self->backend = self->frontend ? tly_router_socket_bind (config->backend, error, error_size)
-                                   : NULL;
+    self->frontend = tly_router_socket_bind (config->frontend, false, error, error_size);
+    self->backend = self->frontend
+                        ? tly_router_socket_bind (config->backend, true, error, error_size)
+                        : NULL;
     if (!self->backend) {
         tly_router_destroy (&self);
         return NULL;

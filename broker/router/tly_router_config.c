@@ -10,7 +10,7 @@
 #define HEARTBEAT_MS_MIN   10
 #define HEARTBEAT_MS_MAX   60000
 #define LIVENESS_MIN       2
-#define LIVENESS_MAX       100
+#define LIVENESS_MAX       1000
 #define ATTEMPT_MS_MIN     10
 #define ATTEMPT_MS_MAX     600000
 #define ATTEMPTS_MIN       1
@@ -19,9 +19,10 @@
 #define INFLIGHT_MAX_LIMIT 10000000
 
 //  Every default is inside the range its flag accepts.
-_Static_assert(TLY_HEARTBEAT_MS >= HEARTBEAT_MS_MIN && TLY_HEARTBEAT_MS <= HEARTBEAT_MS_MAX,
+_Static_assert(TLY_ROUTER_HEARTBEAT_MS >= HEARTBEAT_MS_MIN
+                   && TLY_ROUTER_HEARTBEAT_MS <= HEARTBEAT_MS_MAX,
                "--heartbeat-ms default");
-_Static_assert(TLY_HEARTBEAT_LIVENESS >= LIVENESS_MIN && TLY_HEARTBEAT_LIVENESS <= LIVENESS_MAX,
+_Static_assert(TLY_ROUTER_LIVENESS >= LIVENESS_MIN && TLY_ROUTER_LIVENESS <= LIVENESS_MAX,
                "--liveness default");
 _Static_assert(TLY_ROUTE_ATTEMPT_MS >= ATTEMPT_MS_MIN && TLY_ROUTE_ATTEMPT_MS <= ATTEMPT_MS_MAX,
                "--attempt-ms default");
@@ -44,8 +45,10 @@ s_usage (FILE *out)
              "  --bus-in ENDPOINT     actors publish object updates here (default %s)\n"
              "  --bus-out ENDPOINT    gateways subscribe to object updates here (default %s)\n"
              "  --partitions N        partition count, same in every process (default %d)\n"
-             "  --heartbeat-ms MS     heartbeat interval (default %d)\n"
-             "  --liveness N          silent intervals before an actor is dead (default %d)\n"
+             "  --heartbeat-ms MS     heartbeat to each actor; a closed link shows then\n"
+             "                        (default %d)\n"
+             "  --liveness N          heartbeats without a hello before an actor whose link\n"
+             "                        is up counts as hung and is dead (default %d)\n"
              "  --attempt-ms MS       one delivery attempt (default %d)\n"
              "  --attempts N          delivery attempts per envelope (default %d)\n"
              "  --hold-max N          requests waiting for a partition owner (default %d)\n"
@@ -53,9 +56,9 @@ s_usage (FILE *out)
              "  --log-level LEVEL     debug, info, warn or error (default info)\n"
              "  --help                this text\n",
              TLY_ENDPOINT_ROUTER_FRONTEND, TLY_ENDPOINT_ROUTER_BACKEND, TLY_ENDPOINT_BUS_IN,
-             TLY_ENDPOINT_BUS_OUT, TLY_PARTITIONS_DEFAULT, TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS,
-             TLY_ROUTE_ATTEMPT_MS, TLY_ROUTE_ATTEMPTS, TLY_ROUTER_HOLD_MAX_DEFAULT,
-             TLY_ROUTER_INFLIGHT_MAX_DEFAULT);
+             TLY_ENDPOINT_BUS_OUT, TLY_PARTITIONS_DEFAULT, TLY_ROUTER_HEARTBEAT_MS,
+             TLY_ROUTER_LIVENESS, TLY_ROUTE_ATTEMPT_MS, TLY_ROUTE_ATTEMPTS,
+             TLY_ROUTER_HOLD_MAX_DEFAULT, TLY_ROUTER_INFLIGHT_MAX_DEFAULT);
 }
 
 tly_flags_parsed_t
@@ -65,8 +68,8 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
     *config = (tly_router_config_t) { .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
                                       .backend = TLY_ENDPOINT_ROUTER_BACKEND,
                                       .partition_count = TLY_PARTITIONS_DEFAULT,
-                                      .heartbeat_ms = TLY_HEARTBEAT_MS,
-                                      .liveness = TLY_HEARTBEAT_LIVENESS,
+                                      .heartbeat_ms = TLY_ROUTER_HEARTBEAT_MS,
+                                      .liveness = TLY_ROUTER_LIVENESS,
                                       .attempt_ms = TLY_ROUTE_ATTEMPT_MS,
                                       .attempts = TLY_ROUTE_ATTEMPTS,
                                       .hold_max = TLY_ROUTER_HOLD_MAX_DEFAULT,

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 zsock_t *
-tly_router_socket_bind (const char *endpoint, char *error, size_t error_size)
+tly_router_socket_bind (const char *endpoint, bool watched, char *error, size_t error_size)
 {
     assert (endpoint && error);
     zsock_t *sock = zsock_new (ZMQ_ROUTER);
@@ -26,6 +26,13 @@ tly_router_socket_bind (const char *endpoint, char *error, size_t error_size)
     zsock_set_router_mandatory (sock, 1);
     //  A peer reconnecting with a fixed routing id takes it over.
     zsock_set_router_handover (sock, 1);
+    if (watched) {
+        //  The I/O thread PINGs each peer and closes a link that brings
+        //  nothing back (no PONG, no PING, no message) within
+        //  TLY_LINK_TIMEOUT_MS; sends to it then fail with EHOSTUNREACH.
+        zsock_set_heartbeat_ivl (sock, TLY_LINK_PING_MS);
+        zsock_set_heartbeat_timeout (sock, TLY_LINK_TIMEOUT_MS);
+    }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         snprintf (error, error_size, "cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -67,10 +74,12 @@ tly_router_socket_send (void *handle, const uint8_t *identity, size_t identity_s
     assert (handle && identity && data);
     if (zmq_send (handle, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
         || zmq_send (handle, data, size, ZMQ_DONTWAIT) == -1) {
+        int error = zmq_errno ();
         char peer [2 * TLY_ROUTER_IDENTITY_MAX + 1];
         sodium_bin2hex (peer, sizeof peer, identity, identity_size);
         tly_log (TLY_DEBUG, "router.send_failed", "peer=%s reason=\"%s\"", peer,
-                 zmq_strerror (errno));
+                 zmq_strerror (error));
+        errno = error;  //  callers tell a closed link (EHOSTUNREACH) from a full one
         return -1;
     }
     return 0;

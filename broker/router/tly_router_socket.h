@@ -4,6 +4,7 @@
 #define TLY_ROUTER_SOCKET_H_INCLUDED
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,8 +12,10 @@
 #define TLY_ROUTER_SOCKET_HWM 200000
 
 //  A bound ROUTER socket with tally's options (frame cap, no linger, high
-//  water marks, unroutable sends reported). NULL with one line in error.
-zsock_t *tly_router_socket_bind (const char *endpoint, char *error, size_t error_size);
+//  water marks, unroutable sends reported); watched: with the link watch of
+//  TLY_LINK_TIMEOUT_MS (the actors' side). NULL with one line in error.
+zsock_t *tly_router_socket_bind (const char *endpoint, bool watched, char *error,
+                                 size_t error_size);
 //  What tly_router_socket_recv found.
 typedef enum {
     TLY_ROUTER_RECV_MESSAGE = 0,    //  identity and data filled

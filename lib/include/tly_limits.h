@@ -29,8 +29,23 @@
 #define TLY_REQUEST_TIMEOUT_MS 10000  //  gateway: give up on a routed envelope
 #define TLY_ROUTE_ATTEMPT_MS   3000   //  router: one delivery attempt
 #define TLY_ROUTE_ATTEMPTS     3      //  router: delivery attempts per envelope
-#define TLY_HEARTBEAT_MS       500    //  actor <-> router heartbeat interval
-#define TLY_HEARTBEAT_LIVENESS 6      //  missed heartbeats before a peer is dead
+#define TLY_HEARTBEAT_MS       500    //  actor: hello interval
+#define TLY_HEARTBEAT_LIVENESS 6      //  actor: silent intervals before the router is gone
+
+//  Whether an actor is there is watched below the application, by the
+//  ZMTP heartbeats of both I/O threads, so that a long batch never delays
+//  it: each side PINGs the other every TLY_LINK_PING_MS, and the router's
+//  I/O thread closes an actor's link when nothing at all (PING, PONG or
+//  message) came back within TLY_LINK_TIMEOUT_MS of one of its PINGs: a
+//  killed, stopped or cut-off actor. The router heartbeats every actor
+//  every TLY_ROUTER_HEARTBEAT_MS, and a closed link refuses that send
+//  (EHOSTUNREACH): the actor is lost then. An actor whose link is up but
+//  whose loop sends no hello for TLY_ROUTER_LIVENESS heartbeats (a hung
+//  loop) is lost too, much later.
+#define TLY_LINK_PING_MS        100
+#define TLY_LINK_TIMEOUT_MS     500
+#define TLY_ROUTER_HEARTBEAT_MS 100
+#define TLY_ROUTER_LIVENESS     100  //  x 100 ms: 10 s without a hello
 
 #define TLY_ACTOR_BATCH_MAX  1024  //  envelopes drained into one journal append
 #define TLY_AUDIT_DRAIN_MAX  256   //  append requests group-committed together

@@ -83,6 +83,12 @@ it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size)
 bool
 it_wait_ready (const char *gateway, int timeout_ms)
 {
+    return it_wait_actors (gateway, 0, timeout_ms);
+}
+
+bool
+it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms)
+{
     zsock_t *dealer = zsock_new_dealer (gateway);
     CHECK (dealer);
     zsock_set_linger (dealer, 0);
@@ -108,7 +114,8 @@ it_wait_ready (const char *gateway, int timeout_ms)
             Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame),
                                                                      zframe_data (frame));
             zframe_destroy (&frame);
-            if (reply && reply->request_id == request_id && reply->status && reply->status->ready)
+            if (reply && reply->request_id == request_id && reply->status && reply->status->ready
+                && (actors == 0 || reply->status->actors == actors))
                 ready = true;
             if (reply)
                 tally__client_reply__free_unpacked (reply, NULL);
@@ -197,8 +204,6 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = bus_in;
     argv [argc++] = "--bus-out";
     argv [argc++] = bus_out;
-    argv [argc++] = "--heartbeat-ms";
-    argv [argc++] = (char *) it_heartbeat_ms;
 
     for (int i = 1; i <= actors; i++) {
         char name [32];

@@ -38,8 +38,9 @@ typedef struct {
 extern const char **it_gateway_extra_args;
 //  Extra arguments given to every balance actor (NULL-terminated), or NULL.
 extern const char **it_balance_extra_args;
-//  --heartbeat-ms of the router and every actor: "200" unless set before
-//  it_cluster_start (a test of failover times may want the default, "500").
+//  --heartbeat-ms of every actor (its hello interval): "200" unless set
+//  before it_cluster_start (a test of failover times may want the default,
+//  "500"). The router keeps its own default (TLY_ROUTER_HEARTBEAT_MS).
 extern const char *it_heartbeat_ms;
 
 //  Starts audit, router, `actors` balance actors (balance-1..N) and `gateways`
@@ -55,6 +56,8 @@ void it_cluster_kill (it_cluster_t *self, const char *name, int sig);
 void it_cluster_restart (it_cluster_t *self, const char *name);
 //  Waits (deadline) until the gateway at endpoint reports ready.
 bool it_wait_ready (const char *gateway, int timeout_ms);
+//  Waits (deadline) until it reports ready with exactly `actors` live actors.
+bool it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms);
 //  Gateway endpoint number n (1-based).
 void it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size);
 
