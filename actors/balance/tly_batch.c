@@ -104,7 +104,11 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     Tally__Envelope *envelope = tally__envelope__unpack (tly_arena_allocator (self->arena),
                                                          route->envelope->envelope.len,
                                                          route->envelope->envelope.data);
-    if (!envelope || envelope->sender.len != TLY_KEY_BYTES || envelope->n_messages == 0)
+    char reason [128];
+    if (!envelope || envelope->sender.len != TLY_KEY_BYTES || envelope->n_messages == 0
+        || tly_validate_wire_text (&tally__envelope__descriptor, route->envelope->envelope.data,
+                                   route->envelope->envelope.len, reason, sizeof reason)
+               == -1)
         return TALLY__ERROR_CODE__BAD_REQUEST;
     if (envelope->inbox.len != TLY_KEY_BYTES
         || memcmp (envelope->inbox.data, self->worker_pk, TLY_KEY_BYTES) != 0)

@@ -10,6 +10,7 @@
 #include "tly_account.h"
 #include "tly_object_id.h"
 #include "tly_sign.h"
+#include "tly_validate.h"
 
 #define OK          TALLY__ERROR_CODE__OK
 #define BAD_REQUEST TALLY__ERROR_CODE__BAD_REQUEST
@@ -208,6 +209,13 @@ s_check_send (const tly_gateway_policy_t *policy, const Tally__SignedEnvelope *s
                   signed_envelope->envelope.len);
         return BAD_REQUEST;
     }
+    //  The journal records the decoded strings: they must be all that was signed.
+    if (tly_validate_wire_text (&tally__envelope__descriptor, signed_envelope->envelope.data,
+                                signed_envelope->envelope.len, reason, TLY_GATEWAY_REASON_MAX)
+        == -1) {
+        tally__envelope__free_unpacked (envelope, NULL);
+        return BAD_REQUEST;
+    }
     Tally__ErrorCode code = s_check_envelope (policy, signed_envelope, envelope, now_ms, reason);
     if (code == OK)
         memcpy (admitted->account, envelope->sender.data, TLY_KEY_BYTES);
@@ -227,6 +235,12 @@ s_check_signed_subscribe (const tly_gateway_policy_t *policy,
         snprintf (reason, TLY_GATEWAY_REASON_MAX,
                   "subscribe of %zu bytes does not decode as a Subscribe",
                   signed_subscribe->subscribe.len);
+        return BAD_REQUEST;
+    }
+    if (tly_validate_wire_text (&tally__subscribe__descriptor, signed_subscribe->subscribe.data,
+                                signed_subscribe->subscribe.len, reason, TLY_GATEWAY_REASON_MAX)
+        == -1) {
+        tally__subscribe__free_unpacked (subscribe, NULL);
         return BAD_REQUEST;
     }
     Tally__ErrorCode code = s_check_subscribe (policy, signed_subscribe, subscribe, now_ms,
@@ -262,22 +276,28 @@ tly_gateway_check (const tly_gateway_policy_t *policy, const uint8_t *frame, siz
     *request_id = request->request_id;
 
     Tally__ErrorCode code = OK;
-    switch (request->body_case) {
-        case TALLY__CLIENT_REQUEST__BODY_SEND:
-            code = s_check_send (policy, request->send, now_ms, admitted, reason);
-            break;
-        case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:
-            code = s_check_signed_subscribe (policy, request->subscribe, now_ms, admitted, reason);
-            break;
-        case TALLY__CLIENT_REQUEST__BODY_STATUS:
-        case TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE:
-        case TALLY__CLIENT_REQUEST__BODY_PING: break;
-        default:
-            snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                      "request has no body (expected send, status, subscribe, unsubscribe"
-                      " or ping)");
-            code = BAD_REQUEST;
-    }
+    if (tly_validate_wire_text (&tally__client_request__descriptor, frame, size, reason,
+                                TLY_GATEWAY_REASON_MAX)
+        == -1)
+        code = BAD_REQUEST;
+    else
+        switch (request->body_case) {
+            case TALLY__CLIENT_REQUEST__BODY_SEND:
+                code = s_check_send (policy, request->send, now_ms, admitted, reason);
+                break;
+            case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:
+                code = s_check_signed_subscribe (policy, request->subscribe, now_ms, admitted,
+                                                 reason);
+                break;
+            case TALLY__CLIENT_REQUEST__BODY_STATUS:
+            case TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE:
+            case TALLY__CLIENT_REQUEST__BODY_PING: break;
+            default:
+                snprintf (reason, TLY_GATEWAY_REASON_MAX,
+                          "request has no body (expected send, status, subscribe, unsubscribe"
+                          " or ping)");
+                code = BAD_REQUEST;
+        }
     if (code != OK) {
         tally__client_request__free_unpacked (request, NULL);
         return code;

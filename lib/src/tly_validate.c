@@ -49,6 +49,86 @@ tly_utf8_valid (const char *text, size_t size)
     return true;
 }
 
+//  Nested messages deeper than this are refused (ours nest three deep).
+#define S_WIRE_DEPTH_MAX 16
+
+//  Reads a base-128 varint at *at; -1 past end or beyond 10 bytes.
+static int
+s_varint (const uint8_t **at, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*at >= end)
+            return -1;
+        uint8_t byte = *(*at)++;
+        *value |= (uint64_t) (byte & 0x7F) << shift;
+        if (!(byte & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+static int
+s_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *at, const uint8_t *end,
+             int depth, char *reason, size_t reason_size)
+{
+    if (depth > S_WIRE_DEPTH_MAX) {
+        snprintf (reason, reason_size, "%s nests deeper than %d messages", descriptor->short_name,
+                  S_WIRE_DEPTH_MAX);
+        return -1;
+    }
+    while (at < end) {
+        uint64_t key, length;
+        if (s_varint (&at, end, &key) == -1)
+            goto malformed;
+        uint32_t wire_type = (uint32_t) (key & 7);
+        const uint8_t *skip_to;
+        if (wire_type == 0) {  //  varint
+            if (s_varint (&at, end, &length) == -1)
+                goto malformed;
+            continue;
+        }
+        if (wire_type == 1 || wire_type == 5) {  //  fixed 64 or 32 bits
+            size_t width = wire_type == 1 ? 8 : 4;
+            if ((size_t) (end - at) < width)
+                goto malformed;
+            at += width;
+            continue;
+        }
+        if (wire_type != 2 || s_varint (&at, end, &length) == -1 || length > (uint64_t) (end - at))
+            goto malformed;
+        skip_to = at + length;
+        const ProtobufCFieldDescriptor *field = key >> 3 <= UINT32_MAX
+                                                    ? protobuf_c_message_descriptor_get_field (
+                                                        descriptor, (unsigned) (key >> 3))
+                                                    : NULL;
+        if (field && field->type == PROTOBUF_C_TYPE_STRING
+            && !tly_utf8_valid ((const char *) at, (size_t) length)) {
+            snprintf (reason, reason_size, "%s.%s is not UTF-8 text without NUL bytes",
+                      descriptor->short_name, field->name);
+            return -1;
+        }
+        if (field && field->type == PROTOBUF_C_TYPE_MESSAGE
+            && s_wire_text (field->descriptor, at, skip_to, depth + 1, reason, reason_size) == -1)
+            return -1;
+        at = skip_to;
+    }
+    return 0;
+malformed:
+    snprintf (reason, reason_size, "%s is not a protobuf encoding", descriptor->short_name);
+    return -1;
+}
+
+int
+tly_validate_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
+                        size_t size, char *reason, size_t reason_size)
+{
+    assert (descriptor && (data || size == 0) && reason && reason_size > 0);
+    if (size == 0)
+        return 0;
+    return s_wire_text (descriptor, data, data + size, 0, reason, reason_size);
+}
+
 Tally__ErrorCode
 tly_validate_initial_balance (int64_t initial, int64_t max, const char **message)
 {

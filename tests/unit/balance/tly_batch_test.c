@@ -120,7 +120,7 @@ tly_batch_test (bool verbose)
     while (bob.user.partition == alice.user.partition);
     bool drafted;
 
-    //  One batch: two good envelopes, three malformed routes.
+    //  One batch: two good envelopes, four malformed routes.
     Tally__InboxMessage *opening [] = { test_create (arena, &alice, 100),
                                         test_buy (arena, &alice, "gem", 30) };
     Tally__Route *first = s_route (arena, 1, &alice, worker.sign_pk, opening, 2);
@@ -133,15 +133,22 @@ tly_batch_test (bool verbose)
     garbage->envelope->envelope.data [0] = 0xFF;
     Tally__Route *misrouted = s_route (arena, 5, &alice, worker.sign_pk, stray, 1);
     misrouted->partition = bob.user.partition;
+    //  An item ID with a NUL inside: decoded, it would read "ab".
+    Tally__InboxMessage *nul_buy [] = { test_buy (arena, &alice, "abXcd", 1) };
+    Tally__Route *nul_item = s_route (arena, 6, &alice, worker.sign_pk, nul_buy, 1);
+    uint8_t *text = memmem (nul_item->envelope->envelope.data, nul_item->envelope->envelope.len,
+                            "abXcd", 5);
+    assert (text);
+    text [2] = 0;
 
     assert (tly_batch_begin (batch, 5000) == 0);
     assert (tly_batch_open (batch));
-    Tally__Route *routes [] = { first, second, wrong_inbox, garbage, misrouted };
-    for (size_t i = 0; i < 5; i++) {
+    Tally__Route *routes [] = { first, second, wrong_inbox, garbage, misrouted, nul_item };
+    for (size_t i = 0; i < 6; i++) {
         assert (tly_batch_add (batch, routes [i], 9, &drafted) == TLY_BATCH_ADDED);
         assert (drafted == (i < 2));
     }
-    assert (tly_batch_size (batch) == 5 && tly_batch_drafts (batch) == 2);
+    assert (tly_batch_size (batch) == 6 && tly_batch_drafts (batch) == 2);
     assert (tly_batch_draft_partition (batch, 1) == bob.user.partition);
     zframe_t *frame = tly_batch_append (batch, 77);
     Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
@@ -181,6 +188,7 @@ tly_batch_test (bool verbose)
     assert (answer->route_id == 2 && answer->results [0]->balance->balance == 50);
     tally__route_reply__free_unpacked (answer, NULL);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__UNKNOWN_INBOX);
+    assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_balance (ledger, &alice) == 70 && s_balance (ledger, &bob) == 50);

@@ -1,4 +1,5 @@
-//  tly_validate_test - UTF-8, amounts, balances, item IDs and error names at their edges.
+//  tly_validate_test - UTF-8, text on the wire, amounts, balances, item IDs and error
+//  names at their edges.
 #include "tly_validate.h"
 
 #include <assert.h>
@@ -55,6 +56,57 @@ tly_validate_test (bool verbose)
     assert (tly_validate_item_id ("", &message) == TALLY__ERROR_CODE__INVALID_ITEM);
     assert (tly_validate_item_id (NULL, &message) == TALLY__ERROR_CODE__INVALID_ITEM);
     assert (tly_validate_item_id ("bad\xff", &message) == TALLY__ERROR_CODE__INVALID_ITEM);
+
+    //  On the wire: an item ID "abXcd" inside an envelope, then its X made
+    //  a NUL, an invalid byte, a truncation; the nesting is followed.
+    Tally__Buy buy = TALLY__BUY__INIT;
+    buy.item_id = "abXcd";
+    buy.amount = 5;
+    Tally__InboxMessage inbox_message = TALLY__INBOX_MESSAGE__INIT;
+    uint8_t message_id [16] = { 0 };
+    inbox_message.message_id = (ProtobufCBinaryData) { sizeof message_id, message_id };
+    inbox_message.body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+    inbox_message.buy = &buy;
+    Tally__InboxMessage *messages [] = { &inbox_message, &inbox_message };
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    uint8_t key [32];
+    memset (key, 'X', sizeof key);  //  bytes fields may hold anything, NULs too
+    key [3] = 0;
+    envelope.sender = (ProtobufCBinaryData) { sizeof key, key };
+    envelope.timestamp_ms = 1764226800123;
+    envelope.n_messages = 2;
+    envelope.messages = messages;
+    uint8_t wire [256];
+    size_t size = tally__envelope__pack (&envelope, wire);
+    assert (size < sizeof wire);
+    char reason [128];
+    assert (tly_validate_wire_text (&tally__envelope__descriptor, wire, size, reason, sizeof reason)
+            == 0);
+    assert (tly_validate_wire_text (&tally__envelope__descriptor, wire, 0, reason, sizeof reason)
+            == 0);
+    uint8_t *text = memmem (wire, size, "abXcd", 5);
+    assert (text);
+    text [2] = 0;
+    assert (tly_validate_wire_text (&tally__envelope__descriptor, wire, size, reason, sizeof reason)
+            == -1);
+    assert (strcmp (reason, "Buy.item_id is not UTF-8 text without NUL bytes") == 0);
+    //  protobuf-c itself would have taken it, cut at the NUL.
+    Tally__Envelope *decoded = tally__envelope__unpack (NULL, size, wire);
+    assert (decoded && strcmp (decoded->messages [0]->buy->item_id, "ab") == 0);
+    tally__envelope__free_unpacked (decoded, NULL);
+    text [2] = 0xff;
+    assert (tly_validate_wire_text (&tally__envelope__descriptor, wire, size, reason, sizeof reason)
+            == -1);
+    text [2] = 'X';
+    assert (
+        tly_validate_wire_text (&tally__envelope__descriptor, wire, size - 1, reason, sizeof reason)
+        == -1);
+    assert (strcmp (reason, "Envelope is not a protobuf encoding") == 0);
+    const uint8_t overlong_varint [] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    assert (tly_validate_wire_text (&tally__envelope__descriptor, overlong_varint,
+                                    sizeof overlong_varint, reason, sizeof reason)
+            == -1);
 
     assert (
         strcmp (tly_error_name (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE), "INSUFFICIENT_BALANCE")

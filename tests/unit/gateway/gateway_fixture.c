@@ -48,12 +48,18 @@ gateway_fixture_send (const gateway_fixture_t *spec, uint64_t request_id, size_t
 
     Tally__CreateAccount create = TALLY__CREATE_ACCOUNT__INIT;
     create.initial_balance = 10;
+    Tally__Buy buy = TALLY__BUY__INIT;
+    buy.item_id = "abXcd";  //  the X becomes a NUL once packed
+    buy.amount = 1;
     for (size_t index = 0; index < count; index++) {
         Tally__InboxMessage init = TALLY__INBOX_MESSAGE__INIT;
         messages [index] = init;
         messages [index].message_id.len = spec->id_bytes;
         messages [index].message_id.data = ids [index];
-        if (!(spec->no_body && index == count - 1)) {
+        if (spec->nul_item && index == count - 1) {
+            messages [index].body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+            messages [index].buy = &buy;
+        } else if (!(spec->no_body && index == count - 1)) {
             messages [index].body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
             messages [index].create_account = &create;
         }
@@ -69,6 +75,11 @@ gateway_fixture_send (const gateway_fixture_t *spec, uint64_t request_id, size_t
     envelope.messages = pointers;
     size_t envelope_size = 0;
     uint8_t *envelope_bytes = s_pack (&envelope.base, &envelope_size);
+    if (spec->nul_item) {
+        uint8_t *item = memmem (envelope_bytes, envelope_size, "abXcd", 5);
+        assert (item);
+        item [2] = 0;
+    }
 
     uint8_t signature [TLY_SIGNATURE_BYTES];
     tly_sign_envelope (spec->sender->sign_sk, envelope_bytes, envelope_size, signature);

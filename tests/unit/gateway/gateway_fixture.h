@@ -20,6 +20,7 @@ typedef struct {
     size_t signature_bytes;  //  bytes of signature sent (at most 64)
     bool duplicate_id;       //  the last message repeats the first id
     bool no_body;            //  the last message has no body
+    bool nul_item;           //  the last message is a buy of item "ab\0cd" (a NUL inside)
     bool forge;              //  flip one bit of the signature
 } gateway_fixture_t;
 
