@@ -36,6 +36,8 @@ s_usage (FILE *out)
              "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
              "  --checkpoint-every N sign the chain head every N records (default %d)\n"
              "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
+             "  --health-file PATH   rewrite PATH about once a second with this process's\n"
+             "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
              (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
@@ -43,13 +45,14 @@ s_usage (FILE *out)
 }
 
 tly_flags_parsed_t
-tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, int argc,
-                        char *argv [])
+tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_file,
+                        tly_level_t *level, int argc, char *argv [])
 {
     *config = (tly_audit_writer_config_t) { .bind = TLY_ENDPOINT_AUDIT,
                                             .map_size = TLY_LMDB_MAP_DEFAULT,
                                             .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY,
                                             .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS };
+    *health_file = NULL;
     *level = TLY_INFO;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
@@ -60,6 +63,7 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level, i
         TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
         TLY_FLAG_INT ("--checkpoint-every", &config->checkpoint_every, 1, CHECKPOINT_EVERY_MAX),
         TLY_FLAG_INT ("--checkpoint-ms", &config->checkpoint_ms, 1, CHECKPOINT_MS_MAX),
+        TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_HELP
     };
     tly_flags_spec_t spec = { TLY_AUDIT_PROCESS,

@@ -9,8 +9,10 @@
 
 #define TLY_AUDIT_PROCESS "tally-audit"
 
-//  Fills config and level from argv; they point into argv.
-tly_flags_parsed_t tly_audit_config_parse (tly_audit_writer_config_t *config, tly_level_t *level,
-                                           int argc, char *argv []);
+//  Fills config, health_file (--health-file, NULL when not given) and level
+//  from argv; they point into argv.
+tly_flags_parsed_t tly_audit_config_parse (tly_audit_writer_config_t *config,
+                                           const char **health_file, tly_level_t *level, int argc,
+                                           char *argv []);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "tly_actor.h"
 #include "tly_balance_config.h"
+#include "tly_health.h"
 #include "tly_ledger.h"
 #include "tly_log.h"
 #include "tly_stop.h"
@@ -26,8 +27,17 @@ main (int argc, char *argv [])
     tly_log_init (TLY_BALANCE_PROCESS, config.level);
     tly_stop_install ();
 
+    char error [TLY_HEALTH_PATH_MAX + 256];
+    tly_health_t *health = NULL;
+    if (config.health_file
+        && !(health = tly_health_new (config.health_file, error, sizeof error))) {
+        sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
+        fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_ledger_t *ledger = tly_ledger_new (config.state_path, config.map_size, &config.limits);
     if (!ledger) {
+        tly_health_destroy (&health);
         sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
         fprintf (stderr,
                  TLY_BALANCE_PROCESS ": cannot open the state in %s (see the log line"
@@ -40,6 +50,7 @@ main (int argc, char *argv [])
     sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
     if (!actor) {
         tly_ledger_destroy (&ledger);
+        tly_health_destroy (&health);
         fprintf (stderr,
                  TLY_BALANCE_PROCESS ": cannot set up the links to --router %s, --audit"
                                      " %s and --bus %s (see the log line above)\n",
@@ -56,7 +67,8 @@ main (int argc, char *argv [])
     //  The loop: routes (while more are welcome), journal answers, the bus;
     //  then timers, and the next batch once none is in flight. A stop request
     //  hands the partitions over first (tly_actor_leave), so that nobody
-    //  waits for the router to notice this actor is gone.
+    //  waits for the router to notice this actor is gone. Each turn ends
+    //  saying the loop runs (--health-file).
     int status = 0;
     while (!tly_actor_gone (actor)) {
         if (tly_stop_requested ())
@@ -66,7 +78,7 @@ main (int argc, char *argv [])
             { tly_actor_audit_socket (actor), 0, ZMQ_POLLIN, 0 },
             { tly_actor_bus_socket (actor), 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 3, tly_actor_timeout (actor)) == -1) {
+        if (zmq_poll (items, 3, tly_health_poll_ms (health, tly_actor_timeout (actor))) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             tly_log (TLY_ERROR, "poll_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -87,9 +99,11 @@ main (int argc, char *argv [])
             status = 1;
             break;
         }
+        tly_health_beat (health, tly_stop_requested () ? TLY_HEALTH_STOPPING : TLY_HEALTH_READY);
     }
     tly_log (TLY_INFO, "stopping", "name=%s", name);
     tly_actor_destroy (&actor);
     tly_ledger_destroy (&ledger);
+    tly_health_destroy (&health);
     return status;
 }

@@ -51,6 +51,8 @@ s_usage (FILE *out)
         "                          snapshot, subscribed or not (default %d)\n"
         "  --worker ID             worker account (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --worker-secret SECRET  worker secret (default $" TLY_ENV_WORKER_SECRET ")\n"
+        "  --health-file PATH      rewrite PATH about once a second with this process's\n"
+        "                          state, for `tally health` (default: none)\n"
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
@@ -157,6 +159,7 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--snapshot-lease-ms", &actor->lease_ms, 1, S_LEASE_MAX_MS),
         TLY_FLAG_TEXT ("--worker", &worker),
         TLY_FLAG_TEXT ("--worker-secret", &worker_secret),
+        TLY_FLAG_TEXT ("--health-file", &config->health_file),
         TLY_FLAG_LEVEL (&config->level),
         TLY_FLAG_HELP
     };

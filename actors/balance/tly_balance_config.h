@@ -19,6 +19,7 @@
 typedef struct {
     tly_actor_config_t actor;                //  worker_sk holds the worker's key: wipe it
                                              //  (sodium_memzero) once the actor has it
+    const char *health_file;                 //  --health-file, or NULL
     char worker_id [TLY_ID_MAX];             //  the worker's account ID, for the log
     char state_path [TLY_BALANCE_PATH_MAX];  //  DIR/balance/NAME
     tly_ledger_limits_t limits;

@@ -9,6 +9,7 @@
 #include "tly_account.h"
 #include "tly_gateway.h"
 #include "tly_gateway_config.h"
+#include "tly_health.h"
 #include "tly_log.h"
 #include "tly_stop.h"
 
@@ -16,8 +17,10 @@ int
 main (int argc, char *argv [])
 {
     tly_gateway_config_t config;
+    const char *health_file;
     tly_level_t level;
-    tly_flags_parsed_t parsed = tly_gateway_config_parse (&config, &level, argc, argv);
+    tly_flags_parsed_t parsed = tly_gateway_config_parse (&config, &health_file, &level, argc,
+                                                          argv);
     if (parsed != TLY_FLAGS_RUN)
         return tly_flags_exit_status (parsed);
     tly_log_init (TLY_GATEWAY_PROCESS, level);
@@ -27,10 +30,16 @@ main (int argc, char *argv [])
     }
     tly_stop_install ();
 
-    char error [256];
+    char error [TLY_HEALTH_PATH_MAX + 256];
+    tly_health_t *health = NULL;
+    if (health_file && !(health = tly_health_new (health_file, error, sizeof error))) {
+        fprintf (stderr, TLY_GATEWAY_PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_gateway_t *gateway = tly_gateway_new (&config, error, sizeof (error));
     if (!gateway) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": %s\n", error);
+        tly_health_destroy (&health);
         return 2;
     }
     char worker_id [TLY_ID_MAX];
@@ -46,12 +55,13 @@ main (int argc, char *argv [])
              config.max_subscriptions_total, config.client_ttl_ms);
 
     //  The loop: replies first (they free slots), then the bus, then new
-    //  requests, then deadlines.
+    //  requests, then deadlines; then say it runs (--health-file).
     while (!tly_stop_requested ()) {
         zmq_pollitem_t items [] = { { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
                                     { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
                                     { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll (items, 3, tly_gateway_poll_timeout_ms (gateway)) == -1) {
+        if (zmq_poll (items, 3, tly_health_poll_ms (health, tly_gateway_poll_timeout_ms (gateway)))
+            == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             tly_log (TLY_ERROR, "poll_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -64,8 +74,11 @@ main (int argc, char *argv [])
         if (items [2].revents & ZMQ_POLLIN)
             tly_gateway_drain_clients (gateway);
         tly_gateway_expire (gateway);
+        tly_health_beat (health, TLY_HEALTH_READY);
     }
+    tly_health_beat (health, TLY_HEALTH_STOPPING);
     tly_log (TLY_INFO, "stop", "interrupted=%d", (int) tly_stop_requested ());
     tly_gateway_destroy (&gateway);
+    tly_health_destroy (&health);
     return tly_stop_requested () ? 0 : 1;
 }

@@ -52,6 +52,8 @@ s_usage (FILE *out)
              "  --max-subscriptions-total N  per gateway (default %d)\n"
              "  --client-ttl-ms MS   end the subscriptions of a client silent this long\n"
              "                       (default %d)\n"
+             "  --health-file PATH   rewrite PATH about once a second with this process's\n"
+             "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
              TLY_PARTITIONS_DEFAULT, TLY_FRAME_MAX_DEFAULT, TLY_SKEW_MS_DEFAULT,
@@ -60,7 +62,8 @@ s_usage (FILE *out)
 }
 
 tly_flags_parsed_t
-tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level, int argc, char *argv [])
+tly_gateway_config_parse (tly_gateway_config_t *config, const char **health_file,
+                          tly_level_t *level, int argc, char *argv [])
 {
     *config = (tly_gateway_config_t) { .bind = TLY_ENDPOINT_GATEWAY,
                                        .router = TLY_ENDPOINT_ROUTER_FRONTEND,
@@ -74,6 +77,7 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level, int 
                                        .max_subscriptions = MAX_SUBS_DEFAULT,
                                        .max_subscriptions_total = MAX_SUBS_TOTAL_DEFAULT,
                                        .client_ttl_ms = CLIENT_TTL_MS_DEFAULT };
+    *health_file = NULL;
     *level = TLY_INFO;
     const char *worker = NULL;
     tly_flag_t flags [] = {
@@ -91,6 +95,7 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_level_t *level, int 
         TLY_FLAG_INT ("--max-subscriptions-total", &config->max_subscriptions_total, 1,
                       TLY_GATEWAY_SUBS_LIMIT),
         TLY_FLAG_INT ("--client-ttl-ms", &config->client_ttl_ms, 1, TIMEOUT_MS_LIMIT),
+        TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP
     };

@@ -3,6 +3,7 @@
 #include "tly_router.h"
 #include "tly_router_bus.h"
 #include "tly_router_config.h"
+#include "tly_health.h"
 #include "tly_log.h"
 #include "tly_wire.h"
 #include "tly_stop.h"
@@ -17,14 +18,21 @@ main (int argc, char *argv [])
 {
     tly_router_config_t config;
     tly_router_bus_config_t bus_config;
+    const char *health_file;
     tly_level_t level;
-    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &level, argc, argv);
+    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &health_file, &level,
+                                                         argc, argv);
     if (parsed != TLY_FLAGS_RUN)
         return tly_flags_exit_status (parsed);
     tly_log_init (TLY_ROUTER_PROCESS, level);
     tly_stop_install ();
 
-    char error [512];
+    char error [TLY_HEALTH_PATH_MAX + 256];
+    tly_health_t *health = NULL;
+    if (health_file && !(health = tly_health_new (health_file, error, sizeof error))) {
+        fprintf (stderr, TLY_ROUTER_PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_router_t *router = tly_router_new (&config, error, sizeof error);
     tly_router_bus_t *bus = router ? tly_router_bus_new (bus_config.bus_in, bus_config.bus_out,
                                                          error, sizeof error)
@@ -32,6 +40,7 @@ main (int argc, char *argv [])
     if (!bus) {
         fprintf (stderr, TLY_ROUTER_PROCESS ": %s\n", error);
         tly_router_destroy (&router);
+        tly_health_destroy (&health);
         return 2;
     }
     tly_log (TLY_INFO, "ready",
@@ -41,7 +50,8 @@ main (int argc, char *argv [])
              config.partition_count, tly_router_epoch (router));
 
     //  The loop: actors' answers first (they free flights), then gateways'
-    //  requests, then the bus both ways, then timers.
+    //  requests, then the bus both ways, then timers; then say it runs
+    //  (--health-file).
     zmq_pollitem_t items [] = { { tly_router_frontend (router), 0, ZMQ_POLLIN, 0 },
                                 { tly_router_backend (router), 0, ZMQ_POLLIN, 0 },
                                 { tly_router_bus_in (bus), 0, ZMQ_POLLIN, 0 },
@@ -49,7 +59,8 @@ main (int argc, char *argv [])
     int rc = 0;
     while (!tly_stop_requested ()) {
         int64_t wait_ms = tly_router_next_deadline (router) - tly_mono_ms ();
-        if (zmq_poll (items, 4, wait_ms > 0 ? (long) wait_ms : 0) == -1) {
+        if (zmq_poll (items, 4, tly_health_poll_ms (health, wait_ms > 0 ? (long) wait_ms : 0))
+            == -1) {
             if (errno == EINTR)
                 continue;
             tly_log (TLY_ERROR, "router.poll_failed", "reason=\"%s\"", zmq_strerror (errno));
@@ -65,9 +76,12 @@ main (int argc, char *argv [])
         if (items [3].revents & ZMQ_POLLIN)
             tly_router_bus_drain_subscriptions (bus);
         tly_router_tick (router);
+        tly_health_beat (health, TLY_HEALTH_READY);
     }
+    tly_health_beat (health, TLY_HEALTH_STOPPING);
     tly_log (TLY_INFO, "stopped", "epoch=%" PRIu64, tly_router_epoch (router));
     tly_router_bus_destroy (&bus);
     tly_router_destroy (&router);
+    tly_health_destroy (&health);
     return rc;
 }

@@ -53,6 +53,8 @@ s_usage (FILE *out)
              "  --attempts N          delivery attempts per envelope (default %d)\n"
              "  --hold-max N          requests waiting for a partition owner (default %d)\n"
              "  --inflight-max N      requests accepted and not yet answered (default %d)\n"
+             "  --health-file PATH    rewrite PATH about once a second with this process's\n"
+             "                        state, for `tally health` (default: none)\n"
              "  --log-level LEVEL     debug, info, warn or error (default info)\n"
              "  --help                this text\n",
              TLY_ENDPOINT_ROUTER_FRONTEND, TLY_ENDPOINT_ROUTER_BACKEND, TLY_ENDPOINT_BUS_IN,
@@ -63,7 +65,7 @@ s_usage (FILE *out)
 
 tly_flags_parsed_t
 tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *bus,
-                         tly_level_t *level, int argc, char *argv [])
+                         const char **health_file, tly_level_t *level, int argc, char *argv [])
 {
     *config = (tly_router_config_t) { .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
                                       .backend = TLY_ENDPOINT_ROUTER_BACKEND,
@@ -76,6 +78,7 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
                                       .inflight_max = TLY_ROUTER_INFLIGHT_MAX_DEFAULT };
     *bus = (tly_router_bus_config_t) { .bus_in = TLY_ENDPOINT_BUS_IN,
                                        .bus_out = TLY_ENDPOINT_BUS_OUT };
+    *health_file = NULL;
     *level = TLY_INFO;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
@@ -90,6 +93,7 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
         TLY_FLAG_INT ("--attempts", &config->attempts, ATTEMPTS_MIN, ATTEMPTS_MAX),
         TLY_FLAG_INT ("--hold-max", &config->hold_max, 0, HOLD_MAX_LIMIT),
         TLY_FLAG_INT ("--inflight-max", &config->inflight_max, 1, INFLIGHT_MAX_LIMIT),
+        TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP
     };

@@ -25,6 +25,7 @@ int cli_account (int argc, char **argv);
 int cli_send (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
+int cli_health (int argc, char **argv);
 
 //  A command of a command table: its name and what runs it (argv [0] is the
 //  name).
