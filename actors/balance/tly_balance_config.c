@@ -1,9 +1,11 @@
 //  tly_balance_config - tally-balance's flags, their defaults and ranges.
 #include "tly_balance_config.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "tly_account.h"
 #include "tly_account_load.h"
 #include "tly_bus.h"
@@ -34,7 +36,9 @@ s_usage (FILE *out)
         "usage: " TLY_BALANCE_PROCESS " --data-dir DIR --name NAME [options]\n"
         "  --data-dir DIR          state directory (state in DIR/" TLY_BALANCE_STATE_SUBDIR
         "/NAME)\n"
-        "  --name NAME             stable actor name, [A-Za-z0-9._-], 1..%d characters\n"
+        "  --name NAME             stable actor name, [A-Za-z0-9._-], 1..%d characters;\n"
+        "                          %%h is the host name (in a container its ID, so\n"
+        "                          --name balance-%%h names every replica apart)\n"
         "  --router ENDPOINT       router backend (default " TLY_ENDPOINT_ROUTER_BACKEND ")\n"
         "  --audit ENDPOINT        audit writer (default " TLY_ENDPOINT_AUDIT ")\n"
         "  --bus ENDPOINT          update bus, the router's --bus-in (default " TLY_ENDPOINT_BUS_IN
@@ -73,25 +77,72 @@ s_name_valid (const char *name)
            == size;
 }
 
+//  pattern with every %h replaced by the host name into name: in a
+//  container the host name is the container's ID, so the replicas of one
+//  service each get a name of their own with no configuration. Returns 0,
+//  or -1 after one line on stderr.
+static int
+s_expand_name (const char *pattern, char *name, size_t name_size)
+{
+    char host [256];  //  HOST_NAME_MAX is 64
+    host [0] = 0;
+    size_t used = 0;
+    for (const char *at = pattern; *at; at++) {
+        const char *piece = at;
+        size_t piece_size = 1;
+        if (at [0] == '%' && at [1] == 'h') {
+            if (!host [0] && gethostname (host, sizeof host) == -1) {
+                fprintf (stderr, TLY_BALANCE_PROCESS ": --name: cannot read the host name: %s\n",
+                         strerror (errno));
+                return -1;
+            }
+            host [sizeof host - 1] = 0;
+            piece = host;
+            piece_size = strlen (host);
+            at++;
+        }
+        if (used + piece_size >= name_size) {
+            fprintf (stderr,
+                     TLY_BALANCE_PROCESS ": --name \"%s\" is longer than %zu bytes once %%h is"
+                                         " the host name \"%s\"\n",
+                     pattern, name_size - 1, host);
+            return -1;
+        }
+        memcpy (name + used, piece, piece_size);
+        used += piece_size;
+    }
+    name [used] = 0;
+    return 0;
+}
+
 //  Checks what the flags left together and loads the worker's key.
 static int
 s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker,
           const char *worker_secret)
 {
-    const char *name = config->actor.name;
+    const char *pattern = config->actor.name;
     if (!data_dir || !*data_dir) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": --data-dir is required\n");
         return -1;
     }
-    if (!name) {
+    if (!pattern) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": --name is required\n");
         return -1;
     }
+    if (s_expand_name (pattern, config->name, sizeof config->name) == -1)
+        return -1;
+    const char *name = config->actor.name = config->name;
     if (!s_name_valid (name)) {
-        fprintf (stderr,
-                 TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
-                                     " starting with '.', got \"%s\"\n",
-                 TLY_ACTOR_NAME_MAX, name);
+        if (strcmp (name, pattern) != 0)
+            fprintf (stderr,
+                     TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
+                                         " starting with '.', got \"%s\" (from \"%s\")\n",
+                     TLY_ACTOR_NAME_MAX, name, pattern);
+        else
+            fprintf (stderr,
+                     TLY_BALANCE_PROCESS ": --name must be 1..%d of [A-Za-z0-9._-] not"
+                                         " starting with '.', got \"%s\"\n",
+                     TLY_ACTOR_NAME_MAX, name);
         return -1;
     }
     tly_account_t account;

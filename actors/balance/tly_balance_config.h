@@ -18,7 +18,9 @@
 
 typedef struct {
     tly_actor_config_t actor;                //  worker_sk holds the worker's key: wipe it
-                                             //  (sodium_memzero) once the actor has it
+                                             //  (sodium_memzero) once the actor has it;
+                                             //  actor.name points to name
+    char name [TLY_ACTOR_NAME_MAX + 1];      //  --name, %h expanded
     const char *health_file;                 //  --health-file, or NULL
     char worker_id [TLY_ID_MAX];             //  the worker's account ID, for the log
     char state_path [TLY_BALANCE_PATH_MAX];  //  DIR/balance/NAME

@@ -1,0 +1,60 @@
+#!/bin/sh
+# balance_name_test - tally-balance's --name with %h: the host name is put in
+# its place (in a container, the container's ID), and the result is held to
+# the same rules as any name.
+# Usage: balance_name_test.sh path/to/tally path/to/tally-balance
+set -u
+TALLY=$1
+BALANCE=$2
+WORK=$(mktemp -d /tmp/tally-balance-name.XXXXXX)
+PID=
+cleanup () {
+    [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILED=0
+HOST=$(hostname)
+
+expect () {
+    code=$1; pattern=$2; shift 2
+    "$@" >"$WORK/out" 2>&1
+    got=$?
+    if [ "$got" -ne "$code" ] || ! grep -q -e "$pattern" "$WORK/out"; then
+        echo "FAIL: $* -> exit $got (want $code), output:"; sed 's/^/    /' "$WORK/out"
+        FAILED=1
+    fi
+}
+
+eval "$("$TALLY" account create --name worker | sed 's/^/export /')"
+# Nothing listens on these: the actor starts, says its name and waits for a router.
+LINKS="--router tcp://127.0.0.1:1 --audit tcp://127.0.0.1:1 --bus tcp://127.0.0.1:1"
+
+expect 0 '%h is the host name' "$BALANCE" --help
+# Expanded, then checked: a name from %h that breaks the rules says both.
+expect 2 "--name must be .* got \"\\.$HOST\" (from \"\\.%h\")" \
+    "$BALANCE" --data-dir "$WORK" --name '.%h' $LINKS
+expect 2 "--name must be .* got \"a%b\"\$" "$BALANCE" --data-dir "$WORK" --name 'a%b' $LINKS
+LONG=$(printf '%064d' 0)
+expect 2 "--name \"$LONG%h\" is longer than 64 bytes once %h is the host name \"$HOST\"" \
+    "$BALANCE" --data-dir "$WORK" --name "$LONG%h" $LINKS
+
+# A valid pattern: the actor runs under the expanded name, state included.
+"$BALANCE" --data-dir "$WORK" --name 'balance-%h-%h' $LINKS 2>"$WORK/log" &
+PID=$!
+deadline=$(( $(date +%s) + 10 ))
+until grep -q 'event=ready' "$WORK/log"; do
+    if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$PID" 2>/dev/null; then
+        echo "FAIL: no ready line within 10 s:"; sed 's/^/    /' "$WORK/log"
+        FAILED=1
+        break
+    fi
+    sleep 0.05
+done
+grep -q "event=ready name=balance-$HOST-$HOST " "$WORK/log" ||
+    { echo "FAIL: ready line without the expanded name:"; sed 's/^/    /' "$WORK/log"; FAILED=1; }
+[ -d "$WORK/balance/balance-$HOST-$HOST" ] ||
+    { echo "FAIL: no state directory balance/balance-$HOST-$HOST"; ls -R "$WORK"; FAILED=1; }
+
+[ "$FAILED" -eq 0 ] && echo "balance_name_test: OK"
+exit "$FAILED"
