@@ -51,6 +51,7 @@ struct _tly_gateway_t {
     //  burst instead of once per request.
     s_forward_t outbox [CLIENT_BURST];
     size_t outbox_size;
+    tly_log_limit_t rejected_log;  //  anyone can send junk: its lines are budgeted
 };
 
 //  Options every socket gets. A zero receive timeout makes zframe_recv return
@@ -81,6 +82,8 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
         return NULL;
     }
     self->config = *config;
+    self->rejected_log = (tly_log_limit_t) TLY_LOG_LIMIT (TLY_REJECT_LOG_BURST,
+                                                          TLY_REJECT_LOG_WINDOW_MS);
     snprintf (self->timeout_reason, sizeof (self->timeout_reason),
               "no reply from the cluster within %" PRId64 " ms", config->timeout_ms);
     self->pending = tly_gateway_pending_new (config->max_pending);
@@ -216,8 +219,9 @@ static void
 s_reject (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id, Tally__ErrorCode code,
           const char *reason)
 {
-    tly_log (TLY_INFO, "request.rejected", "request_id=%" PRIu64 " code=%s reason=\"%s\"",
-             request_id, tly_error_name (code), reason);
+    tly_log_limited (&self->rejected_log, TLY_INFO, "request.rejected",
+                     "request_id=%" PRIu64 " code=%s reason=\"%s\"", request_id,
+                     tly_error_name (code), reason);
     s_reply_error (self, identity_p, request_id, code, reason);
 }
 

@@ -22,6 +22,8 @@ tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *clie
     tly_gateway_stream_t *self = calloc (1, sizeof (*self));
     if (!self)
         return NULL;
+    self->rejected_log = (tly_log_limit_t) TLY_LOG_LIMIT (TLY_REJECT_LOG_BURST,
+                                                          TLY_REJECT_LOG_WINDOW_MS);
     self->subs = tly_gateway_subs_new ();
     if (!self->subs) {
         free (self);
@@ -163,8 +165,9 @@ static void
 s_reject (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
           Tally__ErrorCode code, const char *reason)
 {
-    tly_log (TLY_INFO, "subscribe.rejected", "request_id=%" PRIu64 " code=%s reason=\"%s\"",
-             request_id, tly_error_name (code), reason);
+    tly_log_limited (&self->rejected_log, TLY_INFO, "subscribe.rejected",
+                     "request_id=%" PRIu64 " code=%s reason=\"%s\"", request_id,
+                     tly_error_name (code), reason);
     tly_gateway_stream_error (self, identity, request_id, TALLY__PUSH_KIND__NOT_PUSHED, code,
                               reason);
 }

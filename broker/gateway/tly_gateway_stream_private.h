@@ -9,6 +9,8 @@
 #include "tly_gateway_bus.h"
 #include "tly_gateway_stream.h"
 #include "tly_gateway_subs.h"
+#include "tly_limits.h"
+#include "tly_log.h"
 
 //  A slow client is probed (one snapshot) at most this often.
 #define TLY_GATEWAY_RETRY_MS 100
@@ -26,6 +28,7 @@ struct _tly_gateway_stream_t {
     char timeout_reason [TLY_GATEWAY_TEXT_MAX];
     char unseen_reason [TLY_GATEWAY_TEXT_MAX];
     char silent_reason [TLY_GATEWAY_TEXT_MAX];
+    tly_log_limit_t rejected_log;  //  refused subscribes: their lines are budgeted
 };
 
 //  --- tly_gateway_stream.c

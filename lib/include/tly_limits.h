@@ -26,11 +26,15 @@
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 
-#define TLY_REQUEST_TIMEOUT_MS 10000  //  gateway: give up on a routed envelope
-#define TLY_ROUTE_ATTEMPT_MS   3000   //  router: one delivery attempt
-#define TLY_ROUTE_ATTEMPTS     3      //  router: delivery attempts per envelope
-#define TLY_HEARTBEAT_MS       500    //  actor: hello interval
-#define TLY_HEARTBEAT_LIVENESS 6      //  actor: silent intervals before the router is gone
+#define TLY_REQUEST_TIMEOUT_MS   10000  //  gateway: give up on a routed envelope
+//  Gateway: rejection lines logged per window (of requests, of subscribes);
+//  the rest are counted in one log.suppressed line (tly_log_limited).
+#define TLY_REJECT_LOG_BURST     20
+#define TLY_REJECT_LOG_WINDOW_MS 1000
+#define TLY_ROUTE_ATTEMPT_MS     3000  //  router: one delivery attempt
+#define TLY_ROUTE_ATTEMPTS       3     //  router: delivery attempts per envelope
+#define TLY_HEARTBEAT_MS         500   //  actor: hello interval
+#define TLY_HEARTBEAT_LIVENESS   6     //  actor: silent intervals before the router is gone
 
 //  Whether an actor is there is watched below the application, by the
 //  ZMTP heartbeats of both I/O threads, so that a long batch never delays

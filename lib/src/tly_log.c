@@ -40,11 +40,9 @@ tly_log_level_flag (const char *process, const char *text, tly_level_t *level)
     return -1;
 }
 
-void
-tly_log (tly_level_t level, const char *event, const char *fmt, ...)
+static void
+s_vlog (tly_level_t level, const char *event, const char *fmt, va_list args)
 {
-    if (level < s_level)
-        return;
     struct timeval now;
     gettimeofday (&now, NULL);
     struct tm utc;
@@ -57,10 +55,59 @@ tly_log (tly_level_t level, const char *event, const char *fmt, ...)
                          (long) (now.tv_usec / 1000), s_names [level], s_process, event);
     if (fmt && *fmt && used > 0 && (size_t) used < sizeof line - 2) {
         line [used++] = ' ';
-        va_list args;
-        va_start (args, fmt);
         vsnprintf (line + used, sizeof line - (size_t) used, fmt, args);
-        va_end (args);
     }
     fprintf (stderr, "%s\n", line);
+}
+
+void
+tly_log (tly_level_t level, const char *event, const char *fmt, ...)
+{
+    if (level < s_level)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    s_vlog (level, event, fmt, args);
+    va_end (args);
+}
+
+bool
+tly_log_limit_admit (tly_log_limit_t *limit, int64_t now_ms, uint64_t *suppressed)
+{
+    assert (limit && limit->burst > 0 && limit->window_ms > 0 && suppressed);
+    *suppressed = 0;
+    if (limit->lines == 0 && limit->suppressed == 0)
+        limit->window_start_ms = now_ms;  //  the first line opens a window
+    else if (now_ms - limit->window_start_ms >= limit->window_ms) {
+        *suppressed = limit->suppressed;
+        limit->window_start_ms = now_ms;
+        limit->lines = 0;
+        limit->suppressed = 0;
+    }
+    if (limit->lines < limit->burst) {
+        limit->lines++;
+        return true;
+    }
+    limit->suppressed++;
+    return false;
+}
+
+void
+tly_log_limited (tly_log_limit_t *limit, tly_level_t level, const char *event, const char *fmt, ...)
+{
+    if (level < s_level)
+        return;
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    int64_t now_ms = (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    uint64_t suppressed;
+    if (!tly_log_limit_admit (limit, now_ms, &suppressed))
+        return;
+    if (suppressed > 0)
+        tly_log (level, "log.suppressed", "event=%s lines=%llu limit=%u window_ms=%lld", event,
+                 (unsigned long long) suppressed, limit->burst, (long long) limit->window_ms);
+    va_list args;
+    va_start (args, fmt);
+    s_vlog (level, event, fmt, args);
+    va_end (args);
 }

@@ -45,6 +45,14 @@ gateway_run (char *argv [], const char *worker_env, char *out, size_t out_size)
     return code;
 }
 
+static char s_log_path [512];
+
+void
+gateway_set_log (const char *path)
+{
+    snprintf (s_log_path, sizeof s_log_path, "%s", path ? path : "");
+}
+
 void
 gateway_start (char *argv [], const char *worker_env)
 {
@@ -54,6 +62,8 @@ gateway_start (char *argv [], const char *worker_env)
     argv [0] = TALLY_GATEWAY_BIN;
     s_gateway = th_process_new ("tally-gateway", argv);
     th_process_set_env (s_gateway, entry);
+    if (*s_log_path)
+        th_process_set_log (s_gateway, s_log_path);
     th_process_start (s_gateway);
 }
 

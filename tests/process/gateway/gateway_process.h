@@ -19,6 +19,8 @@ int gateway_run (char *argv [], const char *worker_env, char *out, size_t out_si
 
 //  Starts the gateway in the background; it becomes the running gateway.
 void gateway_start (char *argv [], const char *worker_env);
+//  The file the next gateways log to (stdout and stderr), or NULL for the test's own.
+void gateway_set_log (const char *path);
 
 //  SIGTERM to the running gateway: it must exit 0.
 void gateway_stop (void);

@@ -5,6 +5,7 @@
 //  reaches the router, and deadlines, the in-flight limit and status work.
 //  Every wait is a poll with a deadline.
 #include <czmq.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include "gateway_fixture.h"
 #include "gateway_process.h"
@@ -20,6 +21,24 @@
 
 //  --------------------------------------------------------------------------
 //  The client side
+
+//  Junk frames in the flood test: far more than a window's log budget.
+#define S_FLOOD 2000
+
+//  Lines of the file at path that contain needle.
+static int
+s_count_lines (const char *path, const char *needle)
+{
+    FILE *file = fopen (path, "r");
+    CHECK (file);
+    char line [4096];
+    int count = 0;
+    while (fgets (line, sizeof line, file))
+        if (strstr (line, needle))
+            count++;
+    fclose (file);
+    return count;
+}
 
 static void
 s_client_send (zsock_t *client, const uint8_t *data, size_t size)
@@ -244,7 +263,13 @@ main (int argc, char *argv [])
                               "--router", router_endpoint, "--timeout-ms",
                               "300",      "--max-pending", "1",
                               NULL };
+    char dir [256], log_path [300];
+    th_dir_new (dir, sizeof dir, "gateway_test");
+    snprintf (log_path, sizeof log_path, "%s/gateway.log", dir);
+    gateway_set_log (log_path);
+    int64_t started_ms = th_now_ms ();
     gateway_start (gateway_argv, worker_id);
+    gateway_set_log (NULL);
     zsock_t *client = zsock_new (ZMQ_DEALER);
     CHECK (client);
     zsock_set_linger (client, 0);
@@ -317,6 +342,28 @@ main (int argc, char *argv [])
     zmsg_addstr (two_frames, "two");
     CHECK (zmsg_send (&two_frames, client) == 0);
     s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "2 data frames");
+
+    th_step ("a flood of %d junk frames: each answered, the log within its budget", S_FLOOD);
+    const uint8_t garbage [] = { 0xff, 0xff, 0xff };
+    for (int i = 0; i < S_FLOOD; i++) {
+        s_client_send (client, garbage, sizeof garbage);
+        s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "does not decode");
+    }
+    //  TLY_REJECT_LOG_BURST lines per window at most, in every window the
+    //  gateway has lived through so far.
+    int64_t windows = (th_now_ms () - started_ms) / TLY_REJECT_LOG_WINDOW_MS + 2;
+    int lines = s_count_lines (log_path, "event=request.rejected ");
+    if (th_verbose)
+        printf ("   %d request.rejected lines in %" PRId64 " windows\n", lines, windows - 1);
+    CHECK (lines >= TLY_REJECT_LOG_BURST && lines <= TLY_REJECT_LOG_BURST * windows);
+    //  The next window's first line says how many were left out.
+    TH_WAIT_UNTIL (
+        s_count_lines (log_path, "event=log.suppressed event=request.rejected lines=") == 1,
+        3 * TLY_REJECT_LOG_WINDOW_MS, {
+            s_client_send (client, garbage, sizeof garbage);
+            s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "does not decode");
+            th_sleep_ms (20);
+        });
 
     th_step ("after the rejections a valid envelope still works, and is the router's"
              " first message");
@@ -391,6 +438,7 @@ main (int argc, char *argv [])
     th_step ("SIGTERM: clean exit 0");
     gateway_stop ();
     zsock_destroy (&client);
+    th_dir_remove (dir);
 
     //  With no router listening, the first envelope waits in the queue to the
     //  router (one deep at --max-pending 1) and times out; the next finds the
