@@ -2,8 +2,12 @@
 BUILD ?= build
 SAN_BUILD ?= build-sanitize
 JOBS ?= $(shell nproc)
+# `make images`: the Docker client and the images' tag.
+DOCKER ?= docker
+TAG ?= latest
+IMAGES := audit router balance gateway cli
 
-.PHONY: all deps build demo run test test-sanitize test-valgrind format format-check clean
+.PHONY: all deps build demo run test test-sanitize test-valgrind format format-check clean images
 
 all: build
 
@@ -21,6 +25,16 @@ demo: build
 # Builds and keeps the whole system running in the foreground (Ctrl-C stops it).
 run: build
 	$(BUILD)/client/tally up --data-dir .tally
+
+# Builds the runtime images tally-audit, tally-router, tally-balance,
+# tally-gateway and tally-cli (tag $(TAG)) FROM scratch: the binaries of
+# $(BUILD) and the libraries they load, staged in build/rootfs (the one tree
+# .dockerignore lets into the context). Nothing is pulled. See Dockerfile.
+images: build
+	scripts/docker-rootfs.sh $(BUILD) build/rootfs
+	for image in $(IMAGES); do \
+	  $(DOCKER) build --target $$image -t tally-$$image:$(TAG) . || exit 1; \
+	done
 
 # Builds and runs every test: the formatting check, the normal build, the unit
 # tests under valgrind, then the whole suite again in the ASan/UBSan build.
