@@ -207,6 +207,24 @@ s_case_dedupe (it_cluster_t *cluster)
     CHECK (s_balance (sender) == 0);
     free (bytes);
 
+    //  Signed bytes older than the gateway's skew window are refused whole
+    //  (STALE_TIMESTAMP), never applied; the same message IDs in a newly
+    //  signed envelope get their first results, as a client retrying after
+    //  the window must do.
+    CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms () - 60000, &bytes, &size) == 0);
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == -1);
+    CHECK (tly_sender_error (sender)->code == TALLY__ERROR_CODE__STALE_TIMESTAMP);
+    free (bytes);
+    CHECK (tly_sender_seal (sender, msgs, 3, tly_now_ms (), &bytes, &size) == 0);
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == 0);
+    CHECK (count == 3);
+    for (int i = 0; i < 2; i++)
+        CHECK (second [i].ok && streq (second [i].id, first [i].id)
+               && second [i].balance_after == first [i].balance_after);
+    s_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    CHECK (s_balance (sender) == 0);
+    free (bytes);
+
     //  Another sender reusing the same message IDs gets its own results.
     s_user_t other;
     s_user_new (&other);
