@@ -64,12 +64,14 @@ typedef struct {
     int64_t buys;  //  per client
     int batch;
     int64_t amount;
+    int attempts;  //  posts of one envelope (the same message IDs) before it fails
 } bench_plan_t;
 
 //  What a run measured.
 typedef struct {
     double seconds;
     int64_t ok, refused, failed;
+    int64_t resent;  //  envelopes posted again after a timeout
     bench_latency_t latency;
 } bench_run_t;
 

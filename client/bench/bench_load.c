@@ -25,13 +25,16 @@ typedef struct {
     int64_t round;           //  envelopes sent so far
     int current;             //  user of the envelope in flight, -1 when idle
     uint64_t request_id;
-    size_t n;  //  its messages
+    tly_msg_t *msgs;  //  [plan->batch]: the envelope in flight, kept for a resend
+    size_t n;         //  its messages
+    int attempt;      //  posts of it so far
     int64_t start_us;
     int64_t deadline_us;
     bench_latency_t latency;
     int64_t ok;
     int64_t refused;  //  per-message errors
     int64_t failed;   //  whole envelopes without an answer
+    int64_t resent;   //  posts after a timeout
     char first_error [TLY_ERROR_TEXT_MAX + 64];
 } s_client_t;
 
@@ -41,7 +44,6 @@ typedef struct {
 typedef struct {
     s_client_t *clients;
     int count;
-    tly_msg_t *msgs;        //  [plan->batch]
     tly_result_t *results;  //  [plan->batch]
 } s_worker_t;
 
@@ -54,7 +56,7 @@ s_client_error (s_client_t *client, const char *name, const char *message)
 
 //  Signs and posts the client's next envelope, if it has buys left.
 static void
-s_client_post (s_worker_t *worker, s_client_t *client)
+s_client_post (s_client_t *client)
 {
     const bench_plan_t *plan = client->plan;
     while (client->sent < plan->buys) {
@@ -62,16 +64,17 @@ s_client_post (s_worker_t *worker, s_client_t *client)
         size_t n = (size_t) (plan->buys - client->sent < plan->batch ? plan->buys - client->sent
                                                                      : plan->batch);
         for (size_t i = 0; i < n; i++)
-            tly_msg_buy (&worker->msgs [i], "bench-item", plan->amount);
+            tly_msg_buy (&client->msgs [i], "bench-item", plan->amount);
         int64_t start = zclock_usecs ();
         bench_user_t *user = client->users [u];
         for (size_t i = 0; i < n && user->sent_us; i++)
             if (user->sent + 1 < user->sent_capacity)
                 __atomic_store_n (&user->sent_us [++user->sent], start, __ATOMIC_RELEASE);
         client->sent += (int64_t) n;
-        if (tly_sender_post (client->senders [u], worker->msgs, n, &client->request_id) == 0) {
+        if (tly_sender_post (client->senders [u], client->msgs, n, &client->request_id) == 0) {
             client->current = u;
             client->n = n;
+            client->attempt = 1;
             client->start_us = start;
             client->deadline_us = start + (int64_t) plan->timeout_ms * 1000;
             return;
@@ -123,6 +126,27 @@ s_client_collect (s_worker_t *worker, s_client_t *client, int u)
     }
 }
 
+//  Posts the envelope in flight again after its deadline, the same messages
+//  under a new request ID, as a client that got no answer does: the cluster
+//  applies each message ID once and answers a repeat with its first result,
+//  so an envelope lost with a restarted router is answered, not counted
+//  failed while its buys were applied. Its latency still runs from the first
+//  post. Returns 0, or -1 when its attempts are spent (or the post failed).
+static int
+s_client_resend (s_client_t *client, int64_t now)
+{
+    const bench_plan_t *plan = client->plan;
+    if (client->attempt >= plan->attempts)
+        return -1;
+    int u = client->current;
+    if (tly_sender_post (client->senders [u], client->msgs, client->n, &client->request_id) == -1)
+        return -1;
+    client->attempt++;
+    client->resent++;
+    client->deadline_us = now + (int64_t) plan->timeout_ms * 1000;
+    return 0;
+}
+
 //  Posts the client's next envelope, then collects what its socket already
 //  holds: a send processes the socket's pending signals, so an answer that
 //  arrived meanwhile would not show on ZMQ_FD again.
@@ -130,7 +154,7 @@ static void
 s_client_next (s_worker_t *worker, s_client_t *client)
 {
     while (client->current < 0 && client->sent < client->plan->buys) {
-        s_client_post (worker, client);
+        s_client_post (client);
         if (client->current < 0)
             break;
         int u = client->current;
@@ -155,7 +179,8 @@ s_worker_run (void *arg)
         s_client_t *client = &worker->clients [c];
         const bench_plan_t *plan = client->plan;
         client->senders = calloc ((size_t) client->user_count, sizeof *client->senders);
-        assert (client->senders);
+        client->msgs = calloc ((size_t) plan->batch, sizeof *client->msgs);
+        assert (client->senders && client->msgs);
         for (int u = 0; u < client->user_count; u++) {
             client->senders [u] = tly_sender_new (plan->gateway, plan->worker_id,
                                                   &client->users [u]->account);
@@ -202,7 +227,8 @@ s_worker_run (void *arg)
         int64_t now = zclock_usecs ();
         for (int c = 0; c < worker->count; c++) {
             s_client_t *client = &worker->clients [c];
-            if (client->current >= 0 && client->deadline_us <= now) {
+            if (client->current >= 0 && client->deadline_us <= now
+                && s_client_resend (client, now) == -1) {
                 bench_latency_add (&client->latency, now - client->start_us);
                 client->failed++;
                 s_client_error (client, "TIMEOUT", "no answer within --timeout-ms");
@@ -218,6 +244,7 @@ s_worker_run (void *arg)
         for (int u = 0; u < client->user_count; u++)
             tly_sender_destroy (&client->senders [u]);
         free (client->senders);
+        free (client->msgs);
     }
     return NULL;
 }
@@ -248,9 +275,8 @@ bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, i
         worker->count = clients / threads + (t < clients % threads);
         worker->clients = &pool [first];
         first += worker->count;
-        worker->msgs = calloc ((size_t) plan->batch, sizeof *worker->msgs);
         worker->results = calloc ((size_t) plan->batch, sizeof *worker->results);
-        assert (worker->msgs && worker->results);
+        assert (worker->results);
     }
     int64_t start = zclock_usecs ();
     for (int t = 0; t < threads; t++)
@@ -266,6 +292,7 @@ bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, i
         run->ok += pool [c].ok;
         run->refused += pool [c].refused;
         run->failed += pool [c].failed;
+        run->resent += pool [c].resent;
         bench_latency_merge (&run->latency, &pool [c].latency);
         if (pool [c].first_error [0] && run->refused + run->failed > 0)
             fprintf (stderr, "tally bench: client %d first error: %s\n", c, pool [c].first_error);
@@ -273,7 +300,6 @@ bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, i
         free (pool [c].users);
     }
     for (int t = 0; t < threads; t++) {
-        free (workers [t].msgs);
         free (workers [t].results);
     }
     free (pool);
