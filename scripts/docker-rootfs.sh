@@ -11,9 +11,11 @@
 #                   load (found with ldd, the dynamic loader included), a
 #                   minimal /etc (passwd and group with the unprivileged user
 #                   tally, uid and gid 10001; nsswitch.conf) and /tmp (1777)
-#   OUT_DIR/data/   an empty directory that becomes /var/lib/tally, owned by
-#                   tally (the Dockerfile sets the owner, so the script needs
-#                   no root)
+#   OUT_DIR/data/   what becomes /var/lib/tally, owned by tally (the
+#                   Dockerfile sets the owner, so the script needs no root):
+#                   empty but for balance/, where a balance actor keeps its
+#                   state, so that a volume mounted there starts out owned
+#                   by tally too
 #   OUT_DIR/bin/    the four servers, one per image
 #
 # OUT_DIR is emptied first. The binaries are copied stripped: the images run
@@ -45,7 +47,7 @@ for tool in ldd strip; do
 done
 
 rm -rf "$out"
-mkdir -p "$out/base/usr/local/bin" "$out/base/etc" "$out/base/tmp" "$out/data" "$out/bin"
+mkdir -p "$out/base/usr/local/bin" "$out/base/etc" "$out/base/tmp" "$out/data/balance" "$out/bin"
 chmod 1777 "$out/base/tmp"
 
 strip --strip-unneeded -o "$out/base/usr/local/bin/tally" "$build/$cli"
