@@ -13,9 +13,10 @@ bool tly_utf8_valid (const char *text, size_t size);
 //  Walks the encoded message (data, size) of type descriptor and checks
 //  every string field, in nested messages too, on the wire: protobuf-c
 //  decodes a string into a C string, so an embedded NUL would silently cut
-//  it short of what was signed. 0 when each is strict UTF-8 without NUL
-//  (tly_utf8_valid); -1 with one line in reason naming the field, also for
-//  bytes that are no protobuf encoding at all.
+//  it short of what was signed. 0 when none holds a NUL byte (what else a
+//  field must be, e.g. UTF-8, its own check says, on the decoded string);
+//  -1 with one line in reason naming the field, also for bytes that are no
+//  protobuf encoding at all.
 int tly_validate_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
                             size_t size, char *reason, size_t reason_size);
 Tally__ErrorCode tly_validate_initial_balance (int64_t initial, int64_t max, const char **message);

@@ -102,10 +102,9 @@ s_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *at, co
                                                     ? protobuf_c_message_descriptor_get_field (
                                                         descriptor, (unsigned) (key >> 3))
                                                     : NULL;
-        if (field && field->type == PROTOBUF_C_TYPE_STRING
-            && !tly_utf8_valid ((const char *) at, (size_t) length)) {
-            snprintf (reason, reason_size, "%s.%s is not UTF-8 text without NUL bytes",
-                      descriptor->short_name, field->name);
+        if (field && field->type == PROTOBUF_C_TYPE_STRING && memchr (at, 0, (size_t) length)) {
+            snprintf (reason, reason_size, "%s.%s holds a NUL byte", descriptor->short_name,
+                      field->name);
             return -1;
         }
         if (field && field->type == PROTOBUF_C_TYPE_MESSAGE
