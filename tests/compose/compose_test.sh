@@ -7,11 +7,11 @@
 #   up with 2 balance replicas, all healthy; the seed's scenario through
 #   `docker-compose run --rm cli tally ...` while `tally watch` sees 100 then
 #   75; under `tally bench` load: scale balance 2 -> 4, docker kill of one,
-#   docker stop of one, restart of audit, restart of router (the longest
-#   stall of each is printed); then every bench's correctness check, every
-#   acknowledged buy in the journal once, `tally audit verify` and `replay
-#   --compare` on the journal volume; then down (volumes kept) and up: every
-#   balance is still there.
+#   docker stop of one, SIGSTOP of one (then CONT), restart of audit,
+#   restart of router (the longest stall of each is printed); then every
+#   bench's correctness check, every acknowledged buy in the journal once,
+#   `tally audit verify` and `replay --compare` on the journal volume; then
+#   down (volumes kept) and up: every balance is still there.
 #
 # Usage: compose_test.sh SOURCE_DIR BUILD_DIR     (as root: it runs dockerd)
 #
@@ -307,6 +307,17 @@ bench_start "docker stop of a balance actor"
 "$DOCKER" stop -t 10 "$VICTIM" >/dev/null
 wait_until 60 "the cluster ready with 3 actors" ready_with 3
 bench_end
+
+say "load, then SIGSTOP of one balance container (frozen, not ended)"
+VICTIM=$(containers balance | head -1)
+bench_start "SIGSTOP of a balance actor"
+# The server is the container's first process: the engine delivers STOP to it.
+"$DOCKER" kill --signal STOP "$VICTIM" >/dev/null
+wait_until 60 "the cluster ready with 2 actors" ready_with 2
+bench_end
+"$DOCKER" kill --signal CONT "$VICTIM" >/dev/null
+wait_until 60 "the resumed actor registered again" ready_with 3
+wait_until 60 "the resumed actor healthy again" healthy_is 6
 
 say "load, then restart of audit"
 bench_start "restart of the audit writer"
