@@ -1,13 +1,15 @@
 # tally: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 SAN_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc)
 # `make images`: the Docker client and the images' tag.
 DOCKER ?= docker
 TAG ?= latest
 IMAGES := audit router balance gateway cli
 
-.PHONY: all deps build demo run test test-sanitize test-valgrind format format-check clean images
+.PHONY: all deps build demo run test test-sanitize test-valgrind fuzz format format-check clean images
 
 all: build
 
@@ -36,13 +38,20 @@ images: build
 	  $(DOCKER) build --target $$image -t tally-$$image:$(TAG) . || exit 1; \
 	done
 
-# Builds and runs every test: the formatting check, the normal build, the unit
-# tests under valgrind, then the whole suite again in the ASan/UBSan build.
+# Builds and runs every test: the formatting check, the normal build (the
+# compose test included), the unit tests under valgrind, the whole suite
+# again in the ASan/UBSan build, then each fuzz target for FUZZ_SECONDS.
 test: build
 	scripts/format.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 	$(MAKE) test-valgrind
 	$(MAKE) test-sanitize
+	$(MAKE) fuzz
+
+# Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS
+# (20 by default, as in `make test`; longer by hand: make fuzz FUZZ_SECONDS=600).
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
 
 test-valgrind: build
 	scripts/valgrind-unit.sh $(BUILD)
@@ -61,4 +70,4 @@ format-check: deps
 	scripts/format.sh
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -16,7 +16,9 @@ bool tly_utf8_valid (const char *text, size_t size);
 //  it short of what was signed. 0 when none holds a NUL byte (what else a
 //  field must be, e.g. UTF-8, its own check says, on the decoded string);
 //  -1 with one line in reason naming the field, also for bytes that are no
-//  protobuf encoding at all.
+//  protobuf encoding at all (a truncated field, a key with field number 0).
+//  What it accepts and protobuf-c decodes, protobuf-c can encode and decode
+//  again (tests/fuzz/fuzz_wire).
 int tly_validate_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
                             size_t size, char *reason, size_t reason_size);
 Tally__ErrorCode tly_validate_initial_balance (int64_t initial, int64_t max, const char **message);

@@ -50,7 +50,9 @@ tly_utf8_valid (const char *text, size_t size)
 }
 
 //  Nested messages deeper than this are refused (ours nest three deep).
-#define S_WIRE_DEPTH_MAX 16
+#define S_WIRE_DEPTH_MAX   16
+//  The largest field number protobuf allows, 2^29 - 1.
+#define S_FIELD_NUMBER_MAX 536870911u
 
 //  Reads a base-128 varint at *at; -1 past end or beyond 10 bytes.
 static int
@@ -80,6 +82,13 @@ s_wire_text (const ProtobufCMessageDescriptor *descriptor, const uint8_t *at, co
     while (at < end) {
         uint64_t key, length;
         if (s_varint (&at, end, &key) == -1)
+            goto malformed;
+        //  Field number 0 is not protobuf, but protobuf-c keeps it as an
+        //  unknown field when its key is spelled long (0x85 0x00) and then
+        //  writes it short (0x05), which it refuses to decode: a frame that
+        //  decodes once and not after re-encoding. Refused here, as is a
+        //  number above the largest field number.
+        if (key >> 3 == 0 || key >> 3 > S_FIELD_NUMBER_MAX)
             goto malformed;
         uint32_t wire_type = (uint32_t) (key & 7);
         const uint8_t *skip_to;

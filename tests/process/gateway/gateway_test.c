@@ -335,6 +335,12 @@ main (int argc, char *argv [])
     s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "does not decode");
     s_client_send (client, junk, 9);
     s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST, "does not decode");
+    //  Decodes (protobuf-c keeps a field numbered 0 as unknown), but would
+    //  not decode again once re-encoded: refused before anything re-encodes it.
+    const uint8_t field_zero [] = { 0x85, 0x00, 0x00, 0x00, 0x93, 0x00 };
+    s_client_send (client, field_zero, sizeof field_zero);
+    s_expect_error (client, 0, TALLY__ERROR_CODE__BAD_REQUEST,
+                    "ClientRequest is not a protobuf encoding");
     free (junk);
     zmsg_t *two_frames = zmsg_new ();
     zmsg_addstr (two_frames, "one");

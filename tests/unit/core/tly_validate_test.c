@@ -103,6 +103,13 @@ tly_validate_test (bool verbose)
         tly_validate_wire_text (&tally__envelope__descriptor, wire, size - 1, reason, sizeof reason)
         == -1);
     assert (strcmp (reason, "Envelope is not a protobuf encoding") == 0);
+    //  Field number 0, its key spelled long: protobuf-c takes it once and
+    //  refuses its own re-encoding.
+    const uint8_t field_zero [] = { 0x85, 0x00, 0x00, 0x00, 0x93, 0x00 };
+    assert (tly_validate_wire_text (&tally__client_request__descriptor, field_zero,
+                                    sizeof field_zero, reason, sizeof reason)
+            == -1);
+    assert (strcmp (reason, "ClientRequest is not a protobuf encoding") == 0);
     const uint8_t overlong_varint [] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
                                          0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
     assert (tly_validate_wire_text (&tally__envelope__descriptor, overlong_varint,

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Builds the libFuzzer targets of tests/fuzz with clang (every library
+# instrumented, ASan and UBSan on) and runs each for FUZZ_SECONDS (default
+# 20) from a fresh corpus. A crash, a leak, a failed assertion or an input
+# slower than 10 s fails the run; libFuzzer prints the input and leaves it
+# in BUILD/fuzz-artifacts to replay (`BUILD/tests/fuzz/TARGET FILE`).
+# Usage: scripts/fuzz.sh [BUILD_DIR]   (default build-fuzz)
+set -eu
+build=${1:-build-fuzz}
+seconds=${FUZZ_SECONDS:-20}
+jobs=$(nproc)
+
+# clang and its sanitizer and fuzzer runtimes (Debian 12's clang 14).
+packages="clang libclang-rt-14-dev"
+missing=""
+for package in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $package"
+    fi
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "fuzz: missing packages:$missing; install them (apt-get install$missing) or run as root" >&2
+        exit 1
+    fi
+    echo "fuzz: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+        { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing >/dev/null; } ||
+        { echo "fuzz: cannot install$missing with apt-get" >&2; exit 1; }
+fi
+
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null
+targets="fuzz_client_frame fuzz_wire"
+# shellcheck disable=SC2086
+cmake --build "$build" -j "$jobs" --target $targets
+mkdir -p "$build/fuzz-artifacts"
+for target in $targets; do
+    corpus=$(mktemp -d)
+    echo "fuzz: $target for $seconds s"
+    if ! "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" \
+        "$corpus" >"$build/fuzz-$target.log" 2>&1; then
+        tail -40 "$build/fuzz-$target.log"
+        rm -rf "$corpus"
+        echo "fuzz: $target FAILED (input in $build/fuzz-artifacts/)" >&2
+        exit 1
+    fi
+    grep -E "^stat::number_of_executed_units|^Done" "$build/fuzz-$target.log" | tail -1
+    rm -rf "$corpus"
+done
+echo "fuzz: OK"
