@@ -55,12 +55,15 @@ main (int argc, char *argv [])
              config.max_subscriptions_total, config.client_ttl_ms);
 
     //  The loop: replies first (they free slots), then the bus, then new
-    //  requests, then deadlines; then say it runs (--health-file).
+    //  requests, then the router link's comings and goings, then deadlines;
+    //  then say it runs (--health-file).
     while (!tly_stop_requested ()) {
         zmq_pollitem_t items [] = { { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
                                     { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
-                                    { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll (items, 3, tly_health_poll_ms (health, tly_gateway_poll_timeout_ms (gateway)))
+                                    { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 },
+                                    { tly_gateway_router_link_handle (gateway), 0, ZMQ_POLLIN,
+                                      0 } };
+        if (zmq_poll (items, 4, tly_health_poll_ms (health, tly_gateway_poll_timeout_ms (gateway)))
             == -1) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -73,6 +76,8 @@ main (int argc, char *argv [])
             tly_gateway_drain_bus (gateway);
         if (items [2].revents & ZMQ_POLLIN)
             tly_gateway_drain_clients (gateway);
+        if (items [3].revents & ZMQ_POLLIN)
+            tly_gateway_on_router_link (gateway);
         tly_gateway_expire (gateway);
         tly_health_beat (health, TLY_HEALTH_READY);
     }

@@ -52,6 +52,10 @@ struct _tly_gateway_t {
     s_forward_t outbox [CLIENT_BURST];
     size_t outbox_size;
     tly_log_limit_t rejected_log;  //  anyone can send junk: its lines are budgeted
+    //  Events of the router link (libzmq's socket monitor): when it comes
+    //  back after a drop, whatever the router held is sent again.
+    zsock_t *monitor;
+    bool router_dropped;
 };
 
 //  Options every socket gets. A zero receive timeout makes zframe_recv return
@@ -126,6 +130,22 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
         tly_gateway_destroy (&self);
         return NULL;
     }
+    //  Watched before it connects, so that no event is missed.
+    char monitor_endpoint [64];
+    snprintf (monitor_endpoint, sizeof monitor_endpoint, "inproc://tly-gateway-router-%p",
+              (void *) self);
+    self->monitor = zsock_new (ZMQ_PAIR);
+    if (!self->monitor
+        || zmq_socket_monitor (zsock_resolve (self->router), monitor_endpoint,
+                               ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
+               == -1
+        || zsock_connect (self->monitor, "%s", monitor_endpoint) == -1) {
+        snprintf (error, error_size, "cannot watch the router link: %s",
+                  zmq_strerror (zmq_errno ()));
+        tly_gateway_destroy (&self);
+        return NULL;
+    }
+    zsock_set_rcvtimeo (self->monitor, 0);
     if (zsock_connect (self->router, "%s", config->router) == -1) {
         snprintf (error, error_size, "cannot connect --router %s: %s", config->router,
                   zmq_strerror (zmq_errno ()));
@@ -151,6 +171,9 @@ tly_gateway_destroy (tly_gateway_t **self_p)
     assert (self->outbox_size == 0);  //  every drain flushes what it held
     tly_gateway_stream_destroy (&self->stream);
     tly_gateway_pending_destroy (&self->pending);
+    if (self->monitor)
+        zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->client);
     zsock_destroy (&self->router);
     zsock_destroy (&self->bus);
@@ -177,6 +200,13 @@ tly_gateway_router_handle (tly_gateway_t *self)
 {
     assert (self);
     return zsock_resolve (self->router);
+}
+
+void *
+tly_gateway_router_link_handle (tly_gateway_t *self)
+{
+    assert (self);
+    return zsock_resolve (self->monitor);
 }
 
 void *
@@ -235,6 +265,8 @@ s_flush_router (tly_gateway_t *self)
 {
     for (size_t i = 0; i < self->outbox_size; i++) {
         s_forward_t *forward = &self->outbox [i];
+        tly_gateway_pending_keep (self->pending, forward->id, zframe_data (forward->frame),
+                                  zframe_size (forward->frame));
         if (zframe_send (&forward->frame, self->router, ZFRAME_DONTWAIT) == 0)
             continue;
         zframe_destroy (&forward->frame);
@@ -447,6 +479,34 @@ tly_gateway_drain_router (tly_gateway_t *self)
             tly_log (TLY_WARN, "router.bad_frame", "reason=\"RouterToGateway has no body\"");
         tally__router_to_gateway__free_unpacked (message, NULL);
         zframe_destroy (&frame);
+    }
+}
+
+void
+tly_gateway_on_router_link (tly_gateway_t *self)
+{
+    assert (self);
+    zmsg_t *event;
+    while ((event = zmsg_recv (self->monitor))) {
+        zframe_t *head = zmsg_first (event);
+        uint16_t kind = 0;
+        if (head && zframe_size (head) >= sizeof kind)
+            memcpy (&kind, zframe_data (head), sizeof kind);
+        zmsg_destroy (&event);
+        if (kind == ZMQ_EVENT_DISCONNECTED && !self->router_dropped) {
+            self->router_dropped = true;
+            tly_log (TLY_WARN, "router.disconnected", "endpoint=%s pending=%" PRIu32,
+                     self->config.router, tly_gateway_pending_size (self->pending));
+        } else if (kind == ZMQ_EVENT_CONNECTED && self->router_dropped) {
+            //  A new router (or the same one after a cut) holds none of what
+            //  was in flight, and its replies are lost. Resending is safe:
+            //  the same signed bytes, which the actors deduplicate.
+            self->router_dropped = false;
+            size_t resent = tly_gateway_pending_resend (self->pending,
+                                                        zsock_resolve (self->router));
+            tly_log (TLY_INFO, "router.reconnected", "endpoint=%s resent=%zu", self->config.router,
+                     resent);
+        }
     }
 }
 

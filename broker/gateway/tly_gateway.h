@@ -40,6 +40,8 @@ const char *tly_gateway_instance (tly_gateway_t *self);
 void *tly_gateway_client_handle (tly_gateway_t *self);
 void *tly_gateway_router_handle (tly_gateway_t *self);
 void *tly_gateway_bus_handle (tly_gateway_t *self);
+//  Readable when the router link dropped or came back.
+void *tly_gateway_router_link_handle (tly_gateway_t *self);
 
 //  Handles what is waiting on the client socket, up to one burst, answering
 //  rejections at once and routing the rest.
@@ -49,6 +51,9 @@ void tly_gateway_drain_clients (tly_gateway_t *self);
 void tly_gateway_drain_router (tly_gateway_t *self);
 //  Handles what is waiting on the bus socket, up to one burst.
 void tly_gateway_drain_bus (tly_gateway_t *self);
+//  Takes the router link's events; when the link is back after a drop,
+//  sends the router again every request it had not answered.
+void tly_gateway_on_router_link (tly_gateway_t *self);
 //  Answers TIMEOUT to every request and snapshot whose deadline has passed,
 //  and runs the read path's other timers (see tly_gateway_stream_expire).
 void tly_gateway_expire (tly_gateway_t *self);

@@ -15,6 +15,7 @@ typedef struct {
     uint32_t older;       //  FIFO neighbours (slot indices or NIL)
     uint32_t newer;
     tly_pending_kind_t kind;  //  0 when free
+    zframe_t *sent;           //  a copy of what went to the router, or NULL
 } slot_t;
 
 struct _tly_gateway_pending_t {
@@ -25,6 +26,7 @@ struct _tly_gateway_pending_t {
     uint32_t free_count;
     uint32_t oldest;  //  FIFO head: expires first
     uint32_t newest;  //  FIFO tail
+    size_t kept;      //  bytes of the slots' sent copies
 };
 
 static void
@@ -67,8 +69,10 @@ tly_gateway_pending_destroy (tly_gateway_pending_t **self_p)
     if (!self)
         return;
     if (self->slots)
-        for (uint32_t index = 0; index < self->capacity; index++)
+        for (uint32_t index = 0; index < self->capacity; index++) {
             zframe_destroy (&self->slots [index].identity);
+            zframe_destroy (&self->slots [index].sent);
+        }
     free (self->slots);
     free (self->free_slots);
     free (self);
@@ -133,6 +137,11 @@ s_release (tly_gateway_pending_t *self, uint32_t index, zframe_t **identity_p, u
 
     *identity_p = slot->identity;
     *request_id = slot->request_id;
+    if (slot->sent) {
+        assert (self->kept >= zframe_size (slot->sent));
+        self->kept -= zframe_size (slot->sent);
+        zframe_destroy (&slot->sent);
+    }
     slot->identity = NULL;
     slot->kind = 0;
     slot->older = NIL;
@@ -170,6 +179,54 @@ tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms, zframe_
     *kind = self->slots [self->oldest].kind;
     s_release (self, self->oldest, identity_p, request_id);
     return 0;
+}
+
+//  The busy slot that id names, or NULL.
+static slot_t *
+s_slot (tly_gateway_pending_t *self, uint64_t id)
+{
+    uint64_t index = id & UINT32_MAX;
+    if (index >= self->capacity)
+        return NULL;
+    slot_t *slot = &self->slots [index];
+    if (slot->kind == 0 || s_id_of ((uint32_t) index, slot->generation) != id)
+        return NULL;
+    return slot;
+}
+
+void
+tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, const void *data, size_t size)
+{
+    assert (self && data);
+    slot_t *slot = s_slot (self, id);
+    assert (slot && !slot->sent);
+    if (size > TLY_GATEWAY_RESEND_BYTES - self->kept)
+        return;
+    slot->sent = zframe_new (data, size);
+    assert (slot->sent);
+    self->kept += size;
+}
+
+size_t
+tly_gateway_pending_resend (tly_gateway_pending_t *self, void *sock)
+{
+    assert (self && sock);
+    size_t sent = 0;
+    for (uint32_t index = self->oldest; index != NIL; index = self->slots [index].newer) {
+        zframe_t *copy = self->slots [index].sent;
+        if (copy
+            && zmq_send (sock, zframe_data (copy), zframe_size (copy), ZMQ_DONTWAIT)
+                   == (int) zframe_size (copy))
+            sent++;
+    }
+    return sent;
+}
+
+size_t
+tly_gateway_pending_kept_bytes (tly_gateway_pending_t *self)
+{
+    assert (self);
+    return self->kept;
 }
 
 int64_t

@@ -17,6 +17,8 @@
 //  Largest --max-pending the table accepts (slot index must fit in 32 bits,
 //  and the table is allocated up front).
 #define TLY_GATEWAY_PENDING_LIMIT 1000000
+//  Bytes of sent messages kept to send again after a router restart.
+#define TLY_GATEWAY_RESEND_BYTES  (64 * 1024 * 1024)
 
 typedef enum {
     TLY_PENDING_ROUTE = 1,  //  waiting for a RouteReply
@@ -45,6 +47,19 @@ int tly_gateway_pending_take (tly_gateway_pending_t *self, uint64_t id, tly_pend
 //  take does, with its kind. Returns 0, or -1 when nothing has expired.
 int tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms, zframe_t **identity_p,
                                 uint64_t *request_id, tly_pending_kind_t *kind);
+//  Keeps a copy of the message (data, size) sent to the router for entry
+//  id, for tly_gateway_pending_resend, while the copies together stay
+//  within TLY_GATEWAY_RESEND_BYTES (over it, none is kept: that request
+//  waits for its client's own resend). A taken or expired entry's copy goes
+//  with it.
+void tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, const void *data,
+                               size_t size);
+//  Sends every kept message again on sock (ZMQ_DONTWAIT), oldest first: the
+//  router the gateway was connected to went away, and with it whatever it
+//  held. Returns how many were sent.
+size_t tly_gateway_pending_resend (tly_gateway_pending_t *self, void *sock);
+//  Bytes of the copies kept.
+size_t tly_gateway_pending_kept_bytes (tly_gateway_pending_t *self);
 //  Deadline of the oldest entry, or INT64_MAX when nothing is waiting.
 int64_t tly_gateway_pending_next_deadline (tly_gateway_pending_t *self);
 uint32_t tly_gateway_pending_size (tly_gateway_pending_t *self);

@@ -672,19 +672,64 @@ s_case_failover (it_cluster_t *cluster)
     CHECK (losses == 2 * S_FAILOVER_TRIALS);
 }
 
+//  The router and the audit writer killed (SIGKILL) and started again under
+//  the same load, S_RESTART_TRIALS times each: every buy is answered, none
+//  twice, and each trial's longest stall is printed. A router restart
+//  costs what the new router takes to start and be told the actors, since
+//  the gateway sends it what the old one held (router.reconnected); an
+//  audit writer restart costs the actors' append timeout (2 s) on top.
+enum {
+    S_RESTART_TRIALS = 3,
+    S_RESTART_STALL_MAX_MS = 6000
+};
+
+static void
+s_case_restarts (it_cluster_t *cluster)
+{
+    s_loader_t loaders [S_LOADERS];
+    pthread_t threads [S_LOADERS];
+    s_loaders_start (cluster, loaders, threads);
+    const char *names [2] = { "router", "audit" };
+    int64_t stalls [2][S_RESTART_TRIALS];
+    for (int trial = 0; trial < 2 * S_RESTART_TRIALS; trial++) {
+        int kind = trial % 2;
+        s_window_reset (loaders);
+        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
+                       th_sleep_ms (1));
+        s_window_reset (loaders);
+        it_cluster_kill (cluster, names [kind], SIGKILL);
+        it_cluster_restart (cluster, names [kind]);
+        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
+                       th_sleep_ms (1));
+        stalls [kind][trial / 2] = s_window_longest (loaders);
+        printf ("restarts: trial %d, kill -9 and start of the %s: longest stall %" PRId64 " ms\n",
+                trial / 2 + 1, names [kind], stalls [kind][trial / 2]);
+        CHECK (it_wait_actors (cluster->gateway, 2, S_FAILOVER_WAIT_MS));
+    }
+    s_loaders_finish (loaders, threads, "restarts");
+    for (int kind = 0; kind < 2; kind++) {
+        qsort (stalls [kind], S_RESTART_TRIALS, sizeof (int64_t), s_compare_ms);
+        printf ("restarts: %s, %d trials: median stall %" PRId64 " ms, longest %" PRId64 " ms\n",
+                names [kind], S_RESTART_TRIALS, stalls [kind][S_RESTART_TRIALS / 2],
+                stalls [kind][S_RESTART_TRIALS - 1]);
+        CHECK (stalls [kind][S_RESTART_TRIALS - 1] < S_RESTART_STALL_MAX_MS);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf (stderr, "usage: it_write_path "
-                         "seed|concurrent|dedupe|rejections|crash|leave|failover BASE_PORT\n");
+        fprintf (stderr,
+                 "usage: it_write_path "
+                 "seed|concurrent|dedupe|rejections|crash|leave|failover|restarts BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];
     int base_port = atoi (argv [2]);
     zsys_init ();
     zsys_set_linger (0);
-    if (streq (name, "leave") || streq (name, "failover")) {
+    if (streq (name, "leave") || streq (name, "failover") || streq (name, "restarts")) {
         //  The default heartbeat, so that noticing a silent actor takes the
         //  3 s a handover must beat; balances large enough for the load.
         static const char *balance_args [] = { "--max-initial", "1000000", NULL };
@@ -706,6 +751,8 @@ main (int argc, char **argv)
         s_case_leave (cluster);
     else if (streq (name, "failover"))
         s_case_failover (cluster);
+    else if (streq (name, "restarts"))
+        s_case_restarts (cluster);
     else {
         fprintf (stderr, "it_write_path: unknown case %s\n", name);
         return 2;
