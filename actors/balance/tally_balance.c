@@ -77,9 +77,8 @@ main (int argc, char *argv [])
             { tly_actor_router_socket (actor), 0, tly_actor_accepting (actor) ? ZMQ_POLLIN : 0, 0 },
             { tly_actor_audit_socket (actor), 0, ZMQ_POLLIN, 0 },
             { tly_actor_bus_socket (actor), 0, ZMQ_POLLIN, 0 },
-            { tly_actor_audit_link_socket (actor), 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 4, tly_health_poll_ms (health, tly_actor_timeout (actor))) == -1) {
+        if (zmq_poll (items, 3, tly_health_poll_ms (health, tly_actor_timeout (actor))) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             tly_log (TLY_ERROR, "poll_failed", "error=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -92,8 +91,6 @@ main (int argc, char *argv [])
             tly_actor_on_audit (actor);
         if (items [2].revents & ZMQ_POLLIN)
             tly_actor_on_bus (actor);
-        if (items [3].revents & ZMQ_POLLIN)
-            tly_actor_on_audit_link (actor);
         tly_actor_tick (actor);
         tly_actor_flush (actor);
         if (tly_ledger_corrupt (ledger)) {

@@ -334,35 +334,6 @@ tly_actor_bus_socket (tly_actor_t *self)
     return tly_reader_bus_socket (self->reader);
 }
 
-void *
-tly_actor_audit_link_socket (tly_actor_t *self)
-{
-    assert (self);
-    return zsock_resolve (self->audit_link);
-}
-
-void
-tly_actor_on_audit_link (tly_actor_t *self)
-{
-    assert (self);
-    zmsg_t *event;
-    while ((event = zmsg_recv (self->audit_link))) {
-        zframe_t *head = zmsg_first (event);
-        uint16_t kind = 0;
-        if (head && zframe_size (head) >= sizeof kind)
-            memcpy (&kind, zframe_data (head), sizeof kind);
-        zmsg_destroy (&event);
-        //  The append may or may not have been journaled: the partitions
-        //  reload from the journal and the routes go again, as after
-        //  --audit-timeout-ms, only without waiting it out.
-        if (kind == ZMQ_EVENT_DISCONNECTED && self->append_id) {
-            tly_log (TLY_WARN, "audit.disconnected", "request_id=%" PRIu64 " routes=%zu",
-                     self->append_id, tly_batch_size (self->batch));
-            tly_actor_abandon_batch (self);
-        }
-    }
-}
-
 void
 tly_actor_on_bus (tly_actor_t *self)
 {
@@ -446,23 +417,9 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->snapshots = zlist_new ();
     self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM, true);
     self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM, false);
-    if (self->audit) {
+    if (self->audit)
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms);
-        char endpoint [64];
-        snprintf (endpoint, sizeof endpoint, "inproc://tly-actor-audit-%p", (void *) self);
-        self->audit_link = zsock_new (ZMQ_PAIR);
-        if (self->audit_link
-            && (zmq_socket_monitor (zsock_resolve (self->audit), endpoint, ZMQ_EVENT_DISCONNECTED)
-                    == -1
-                || zsock_connect (self->audit_link, "%s", endpoint) == -1)) {
-            tly_log (TLY_ERROR, "monitor_failed", "endpoint=%s error=\"%s\"", endpoint,
-                     zmq_strerror (zmq_errno ()));
-            zsock_destroy (&self->audit_link);
-        }
-        if (self->audit_link)
-            zsock_set_rcvtimeo (self->audit_link, 0);
-    }
     if (self->router) {
         tly_reader_config_t reader = { .bus_endpoint = config->bus_endpoint,
                                        .lease_ms = config->lease_ms,
@@ -473,7 +430,7 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     }
     if (!self->batch || !self->catchup || !self->reader || !self->partitions || !self->assigned
         || !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
-        || !self->audit || !self->audit_link) {
+        || !self->audit) {
         tly_actor_destroy (&self);
         return NULL;
     }
@@ -516,9 +473,6 @@ tly_actor_destroy (tly_actor_t **self_p)
     if (self->assignment)
         tally__router_to_actor__free_unpacked (self->assignment, NULL);
     zsock_destroy (&self->router);
-    if (self->audit_link)
-        zmq_socket_monitor (zsock_resolve (self->audit), NULL, 0);
-    zsock_destroy (&self->audit_link);
     zsock_destroy (&self->audit);
     sodium_memzero (self->config.worker_sk, sizeof self->config.worker_sk);
     free (self);

@@ -14,9 +14,8 @@
 //
 //  The caller runs the event loop:
 //      zmq_poll on tly_actor_router_socket / tly_actor_audit_socket /
-//      tly_actor_bus_socket / tly_actor_audit_link_socket,
-//      tly_actor_on_router / tly_actor_on_audit / tly_actor_on_bus /
-//      tly_actor_on_audit_link when readable, then tly_actor_tick and
+//      tly_actor_bus_socket, tly_actor_on_router / tly_actor_on_audit /
+//      tly_actor_on_bus when readable, then tly_actor_tick and
 //      tly_actor_flush, every time round; on a stop request
 //      tly_actor_leave, and the loop ends once tly_actor_gone.
 #ifndef TLY_ACTOR_H_INCLUDED
@@ -67,8 +66,6 @@ void tly_actor_destroy (tly_actor_t **self_p);
 void *tly_actor_router_socket (tly_actor_t *self);
 void *tly_actor_audit_socket (tly_actor_t *self);
 void *tly_actor_bus_socket (tly_actor_t *self);
-//  Readable when the audit writer link dropped (libzmq's socket monitor).
-void *tly_actor_audit_link_socket (tly_actor_t *self);
 bool tly_actor_accepting (tly_actor_t *self);
 //  Milliseconds until the next deadline (hello, append, read), for zmq_poll.
 long tly_actor_timeout (tly_actor_t *self);
@@ -77,9 +74,6 @@ long tly_actor_timeout (tly_actor_t *self);
 void tly_actor_on_router (tly_actor_t *self);
 void tly_actor_on_audit (tly_actor_t *self);
 void tly_actor_on_bus (tly_actor_t *self);
-//  The audit link dropped: the append in flight is given up at once, as at
-//  its deadline (the writer that had it is gone; a new one answers none).
-void tly_actor_on_audit_link (tly_actor_t *self);
 //  Hellos, router liveness, append and read deadlines.
 void tly_actor_tick (tly_actor_t *self);
 //  When no batch is in flight: applies a pending assignment and starts the

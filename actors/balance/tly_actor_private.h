@@ -49,7 +49,6 @@ struct _tly_actor_t {
     tly_reader_t *reader;
     zsock_t *router;
     zsock_t *audit;
-    zsock_t *audit_link;  //  PAIR: the audit socket's monitor events
     tly_actor_partition_t *partitions;
     uint64_t *assigned;                //  scratch: epoch per partition in an assignment
     zlist_t *ready;                    //  Tally__RouterToActor *, in arrival order
