@@ -42,6 +42,7 @@ images: build
 # compose test included), the unit tests under valgrind, the whole suite
 # again in the ASan/UBSan build, then each fuzz target for FUZZ_SECONDS.
 test: build
+	scripts/install-deps.sh --test
 	scripts/format.sh
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 	$(MAKE) test-valgrind

@@ -10,25 +10,11 @@ build=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc)
 
-# clang and its sanitizer and fuzzer runtimes (Debian 12's clang 14).
-packages="clang libclang-rt-14-dev"
-missing=""
-for package in $packages; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $package"
-    fi
-done
-if [ -n "$missing" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "fuzz: missing packages:$missing; install them (apt-get install$missing) or run as root" >&2
-        exit 1
-    fi
-    echo "fuzz: installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing >/dev/null ||
-        { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $missing >/dev/null; } ||
-        { echo "fuzz: cannot install$missing with apt-get" >&2; exit 1; }
+# clang and its sanitizer and fuzzer runtimes: scripts/install-deps.sh --test.
+if ! command -v clang >/dev/null 2>&1 ||
+    ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+    echo "fuzz: clang and libclang-rt-14-dev are not installed (scripts/install-deps.sh --test)" >&2
+    exit 1
 fi
 
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null

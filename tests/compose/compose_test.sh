@@ -1,8 +1,8 @@
 #!/bin/sh
 # compose_test - docker-compose.yml through real containers, on a Docker
 # engine of the test's own that it starts and stops, leaving the machine as
-# it found it (but for the docker.io and docker-compose packages, which it
-# installs when missing).
+# it found it (docker.io and docker-compose come from
+# scripts/install-deps.sh --test, which `make test` runs).
 #
 #   up with 2 balance replicas, all healthy; the seed's scenario through
 #   `docker-compose run --rm cli tally ...` while `tally watch` sees 100 then
@@ -45,19 +45,9 @@ fail () {
 
 # ---------------------------------------------------------------- packages
 
-if [ ! -x "$DOCKERD" ] || [ ! -x "$DOCKER" ] || [ ! -x "$COMPOSE" ]; then
-    [ "$(id -u)" -eq 0 ] ||
-        fail "docker.io and docker-compose are missing and only root can install them" \
-            "(apt-get install docker.io docker-compose)"
-    say "installing docker.io and docker-compose"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q docker.io docker-compose >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null 2>&1 &&
-          apt-get install -y -q docker.io docker-compose >/dev/null; } ||
-        fail "cannot install docker.io and docker-compose with apt-get"
-    [ -x "$DOCKERD" ] && [ -x "$COMPOSE" ] ||
-        fail "apt-get installed docker.io and docker-compose but $DOCKERD or $COMPOSE is missing"
-fi
+# `make test` installs them (scripts/install-deps.sh --test).
+[ -x "$DOCKERD" ] && [ -x "$DOCKER" ] && [ -x "$COMPOSE" ] ||
+    fail "docker.io and docker-compose are not installed (scripts/install-deps.sh --test)"
 [ "$(id -u)" -eq 0 ] || fail "the test starts its own dockerd, which needs root"
 
 # ---------------------------------------------------------------- the engine
