@@ -90,7 +90,7 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
                                                           TLY_REJECT_LOG_WINDOW_MS);
     snprintf (self->timeout_reason, sizeof (self->timeout_reason),
               "no reply from the cluster within %" PRId64 " ms", config->timeout_ms);
-    self->pending = tly_gateway_pending_new (config->max_pending);
+    self->pending = tly_gateway_pending_new (config->max_pending, TLY_GATEWAY_RESEND_BYTES);
     self->client = zsock_new (ZMQ_ROUTER);
     self->router = zsock_new (ZMQ_DEALER);
     self->bus = zsock_new (ZMQ_SUB);
@@ -265,9 +265,12 @@ s_flush_router (tly_gateway_t *self)
 {
     for (size_t i = 0; i < self->outbox_size; i++) {
         s_forward_t *forward = &self->outbox [i];
-        tly_gateway_pending_keep (self->pending, forward->id, zframe_data (forward->frame),
-                                  zframe_size (forward->frame));
-        if (zframe_send (&forward->frame, self->router, ZFRAME_DONTWAIT) == 0)
+        //  Kept for a resend: the router gets the table's frame by
+        //  reference (ZFRAME_REUSE shares its bytes; nothing is copied).
+        zframe_t *kept = tly_gateway_pending_keep (self->pending, forward->id, &forward->frame);
+        int sent = kept ? zframe_send (&kept, self->router, ZFRAME_REUSE | ZFRAME_DONTWAIT)
+                        : zframe_send (&forward->frame, self->router, ZFRAME_DONTWAIT);
+        if (sent == 0)
             continue;
         zframe_destroy (&forward->frame);
         zframe_t *identity = NULL;

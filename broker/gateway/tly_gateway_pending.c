@@ -15,7 +15,7 @@ typedef struct {
     uint32_t older;       //  FIFO neighbours (slot indices or NIL)
     uint32_t newer;
     tly_pending_kind_t kind;  //  0 when free
-    zframe_t *sent;           //  a copy of what went to the router, or NULL
+    zframe_t *sent;           //  what went to the router, kept for a resend, or NULL
 } slot_t;
 
 struct _tly_gateway_pending_t {
@@ -24,9 +24,10 @@ struct _tly_gateway_pending_t {
     slot_t *slots;         //  capacity slots
     uint32_t *free_slots;  //  stack of free slot indices
     uint32_t free_count;
-    uint32_t oldest;  //  FIFO head: expires first
-    uint32_t newest;  //  FIFO tail
-    size_t kept;      //  bytes of the slots' sent copies
+    uint32_t oldest;    //  FIFO head: expires first
+    uint32_t newest;    //  FIFO tail
+    size_t kept;        //  bytes of the slots' sent messages
+    size_t keep_bytes;  //  at most
 };
 
 static void
@@ -38,7 +39,7 @@ s_check_invariants (tly_gateway_pending_t *self)
 }
 
 tly_gateway_pending_t *
-tly_gateway_pending_new (uint32_t capacity)
+tly_gateway_pending_new (uint32_t capacity, size_t keep_bytes)
 {
     assert (capacity >= 1 && capacity <= TLY_GATEWAY_PENDING_LIMIT);
     tly_gateway_pending_t *self = calloc (1, sizeof (*self));
@@ -51,6 +52,7 @@ tly_gateway_pending_new (uint32_t capacity)
         return NULL;
     }
     self->capacity = capacity;
+    self->keep_bytes = keep_bytes;
     //  Lowest index on top of the stack: the table fills from the front.
     for (uint32_t index = 0; index < capacity; index++)
         self->free_slots [index] = capacity - 1 - index;
@@ -194,17 +196,19 @@ s_slot (tly_gateway_pending_t *self, uint64_t id)
     return slot;
 }
 
-void
-tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, const void *data, size_t size)
+zframe_t *
+tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, zframe_t **frame_p)
 {
-    assert (self && data);
+    assert (self && frame_p && *frame_p);
     slot_t *slot = s_slot (self, id);
     assert (slot && !slot->sent);
-    if (size > TLY_GATEWAY_RESEND_BYTES - self->kept)
-        return;
-    slot->sent = zframe_new (data, size);
-    assert (slot->sent);
+    size_t size = zframe_size (*frame_p);
+    if (size > self->keep_bytes - self->kept)
+        return NULL;
+    slot->sent = *frame_p;
+    *frame_p = NULL;
     self->kept += size;
+    return slot->sent;
 }
 
 size_t
@@ -212,13 +216,10 @@ tly_gateway_pending_resend (tly_gateway_pending_t *self, void *sock)
 {
     assert (self && sock);
     size_t sent = 0;
-    for (uint32_t index = self->oldest; index != NIL; index = self->slots [index].newer) {
-        zframe_t *copy = self->slots [index].sent;
-        if (copy
-            && zmq_send (sock, zframe_data (copy), zframe_size (copy), ZMQ_DONTWAIT)
-                   == (int) zframe_size (copy))
+    for (uint32_t index = self->oldest; index != NIL; index = self->slots [index].newer)
+        if (self->slots [index].sent
+            && zframe_send (&self->slots [index].sent, sock, ZFRAME_REUSE | ZFRAME_DONTWAIT) == 0)
             sent++;
-    }
     return sent;
 }
 

@@ -27,8 +27,10 @@ typedef enum {
 
 typedef struct _tly_gateway_pending_t tly_gateway_pending_t;
 
-//  capacity in 1..TLY_GATEWAY_PENDING_LIMIT. Returns NULL on allocation failure.
-tly_gateway_pending_t *tly_gateway_pending_new (uint32_t capacity);
+//  capacity in 1..TLY_GATEWAY_PENDING_LIMIT; keep_bytes bounds the sent
+//  messages kept for a resend (TLY_GATEWAY_RESEND_BYTES in the gateway).
+//  Returns NULL on allocation failure.
+tly_gateway_pending_t *tly_gateway_pending_new (uint32_t capacity, size_t keep_bytes);
 //  Destroys every remembered identity frame. Safe on NULL.
 void tly_gateway_pending_destroy (tly_gateway_pending_t **self_p);
 
@@ -47,18 +49,19 @@ int tly_gateway_pending_take (tly_gateway_pending_t *self, uint64_t id, tly_pend
 //  take does, with its kind. Returns 0, or -1 when nothing has expired.
 int tly_gateway_pending_expire (tly_gateway_pending_t *self, int64_t now_ms, zframe_t **identity_p,
                                 uint64_t *request_id, tly_pending_kind_t *kind);
-//  Keeps a copy of the message (data, size) sent to the router for entry
-//  id, for tly_gateway_pending_resend, while the copies together stay
-//  within TLY_GATEWAY_RESEND_BYTES (over it, none is kept: that request
-//  waits for its client's own resend). A taken or expired entry's copy goes
-//  with it.
-void tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, const void *data,
-                               size_t size);
-//  Sends every kept message again on sock (ZMQ_DONTWAIT), oldest first: the
-//  router the gateway was connected to went away, and with it whatever it
-//  held. Returns how many were sent.
+//  Takes *frame_p, the message for entry id, and keeps it for
+//  tly_gateway_pending_resend while the kept messages together stay within
+//  keep_bytes: then returns it (still the table's: send it with
+//  ZFRAME_REUSE, which shares its bytes) and *frame_p is NULL. Over the
+//  budget it returns NULL and *frame_p stays the caller's (that request
+//  waits for its client's own resend). A taken or expired entry's message
+//  goes with it.
+zframe_t *tly_gateway_pending_keep (tly_gateway_pending_t *self, uint64_t id, zframe_t **frame_p);
+//  Sends every kept message again on sock (ZFRAME_REUSE | ZFRAME_DONTWAIT),
+//  oldest first: the router the gateway was connected to went away, and with
+//  it whatever it held. Returns how many were sent.
 size_t tly_gateway_pending_resend (tly_gateway_pending_t *self, void *sock);
-//  Bytes of the copies kept.
+//  Bytes of the messages kept.
 size_t tly_gateway_pending_kept_bytes (tly_gateway_pending_t *self);
 //  Deadline of the oldest entry, or INT64_MAX when nothing is waiting.
 int64_t tly_gateway_pending_next_deadline (tly_gateway_pending_t *self);

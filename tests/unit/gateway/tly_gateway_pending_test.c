@@ -1,4 +1,5 @@
-//  tly_gateway_pending_test - capacity, take, reuse and expiry of pending requests.
+//  tly_gateway_pending_test - capacity, take, reuse and expiry of pending requests,
+//  and the messages kept for a resend within their byte budget.
 #include "tly_gateway_pending.h"
 
 #include <assert.h>
@@ -17,7 +18,7 @@ tly_gateway_pending_test (bool verbose)
     if (verbose)
         printf (" * tly_gateway_pending: ");
 
-    tly_gateway_pending_t *pending = tly_gateway_pending_new (3);
+    tly_gateway_pending_t *pending = tly_gateway_pending_new (3, 0);
     assert (pending);
     assert (tly_gateway_pending_size (pending) == 0);
     assert (tly_gateway_pending_next_deadline (pending) == INT64_MAX);
@@ -76,6 +77,49 @@ tly_gateway_pending_test (bool verbose)
     tly_gateway_pending_destroy (&pending);
     assert (pending == NULL);
     tly_gateway_pending_destroy (&pending);
+
+    //  Kept messages for a resend: up to exactly the byte budget (10), the
+    //  oldest first on resend, each gone with its entry.
+    pending = tly_gateway_pending_new (4, 10);
+    uint64_t ids [4];
+    for (int i = 0; i < 4; i++) {
+        identity = s_identity ("x");
+        ids [i] = tly_gateway_pending_add (pending, TLY_PENDING_ROUTE, &identity, 20 + i, 400);
+    }
+    zframe_t *frame = zframe_new ("first", 5);
+    zframe_t *kept = tly_gateway_pending_keep (pending, ids [0], &frame);
+    assert (kept && frame == NULL && zframe_streq (kept, "first"));
+    frame = zframe_new ("edge!", 5);  //  10 bytes in all: at the budget, kept
+    assert (tly_gateway_pending_keep (pending, ids [1], &frame) && frame == NULL);
+    assert (tly_gateway_pending_kept_bytes (pending) == 10);
+    frame = zframe_new ("x", 1);  //  one byte over: stays the caller's
+    assert (tly_gateway_pending_keep (pending, ids [2], &frame) == NULL && frame);
+    zframe_destroy (&frame);
+    zsock_t *sink = zsock_new_pull ("@inproc://tly_gateway_pending_test");
+    zsock_t *source = zsock_new_push (">inproc://tly_gateway_pending_test");
+    assert (sink && source);
+    assert (tly_gateway_pending_resend (pending, zsock_resolve (source)) == 2);
+    char *first = zstr_recv (sink), *second = zstr_recv (sink);
+    assert (streq (first, "first") && streq (second, "edge!"));
+    zstr_free (&first);
+    zstr_free (&second);
+    //  Sent by reference: still kept, and sent again at the next resend.
+    assert (tly_gateway_pending_kept_bytes (pending) == 10);
+    assert (tly_gateway_pending_take (pending, ids [0], TLY_PENDING_ROUTE, &taken, &request_id)
+            == 0);
+    zframe_destroy (&taken);
+    assert (tly_gateway_pending_kept_bytes (pending) == 5);
+    frame = zframe_new ("third", 5);  //  room again
+    assert (tly_gateway_pending_keep (pending, ids [3], &frame) && frame == NULL);
+    assert (tly_gateway_pending_resend (pending, zsock_resolve (source)) == 2);
+    first = zstr_recv (sink);
+    second = zstr_recv (sink);
+    assert (streq (first, "edge!") && streq (second, "third"));
+    zstr_free (&first);
+    zstr_free (&second);
+    zsock_destroy (&source);
+    zsock_destroy (&sink);
+    tly_gateway_pending_destroy (&pending);  //  frees the kept messages too
 
     if (verbose)
         printf ("OK\n");
