@@ -425,7 +425,9 @@ enum {
     S_LEAVE_BEFORE_MS = 700,
     S_LEAVE_AFTER_MS = 1500,
     S_LEAVE_STALL_MAX_MS = 1500,
-    S_LEAVE_INITIAL = 1000000
+    S_LEAVE_INITIAL = 1000000,
+    S_WINDOW_BUYS = 3,        //  answers every client has had when a window passed
+    S_WINDOW_WAIT_MS = 20000  //  the longest a window may take
 };
 
 typedef struct {
@@ -561,11 +563,39 @@ s_window_longest (s_loader_t *loaders)
     return longest_ms;
 }
 
+//  Waits (deadline) until every client has had its answers since the reset.
+static void
+s_window_await (s_loader_t *loaders)
+{
+    TH_WAIT_UNTIL (s_window_passed (loaders, S_WINDOW_BUYS), S_WINDOW_WAIT_MS, th_sleep_ms (1));
+}
+
+//  Before a disturbance: the load flows through every client, then a
+//  window opens that s_window_longest measures.
+static void
+s_window_open (s_loader_t *loaders)
+{
+    s_window_reset (loaders);
+    s_window_await (loaders);
+    s_window_reset (loaders);
+}
+
 static int
 s_compare_ms (const void *a, const void *b)
 {
     int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
     return (x > y) - (x < y);
+}
+
+//  Prints the median and longest of a disturbance's trial stalls (sorting
+//  them) and checks the longest against max_ms.
+static void
+s_stalls_check (const char *test, const char *what, int64_t *stalls, int trials, int64_t max_ms)
+{
+    qsort (stalls, (size_t) trials, sizeof (int64_t), s_compare_ms);
+    printf ("%s: %s, %d trials: median stall %" PRId64 " ms, longest %" PRId64 " ms\n", test, what,
+            trials, stalls [trials / 2], stalls [trials - 1]);
+    CHECK (stalls [trials - 1] < max_ms);
 }
 
 static void
@@ -599,15 +629,13 @@ s_case_leave (it_cluster_t *cluster)
 //  within the old 3 s liveness, because the router sees the actor's link
 //  close (TLY_LINK_TTL_MS) rather than waiting for missed hellos. Each
 //  trial's stall is the longest wait of any buy from the signal until every
-//  client has had S_FAILOVER_BUYS answers. The other actor, busy with all
+//  client has had S_WINDOW_BUYS answers. The other actor, busy with all
 //  the load, is never lost: the router's log shows exactly one loss per
 //  trial, each of balance-1. The target is under 1 s (p99); the check here
 //  allows twice that, for loaded and sanitizer builds.
 enum {
     S_FAILOVER_TRIALS = 4,
-    S_FAILOVER_BUYS = 3,
-    S_FAILOVER_STALL_MAX_MS = 2000,
-    S_FAILOVER_WAIT_MS = 20000
+    S_FAILOVER_STALL_MAX_MS = 2000
 };
 
 static void
@@ -626,17 +654,12 @@ s_case_failover (it_cluster_t *cluster)
     const char *kinds [2] = { "kill -9", "SIGSTOP" };
     for (int trial = 0; trial < 2 * S_FAILOVER_TRIALS; trial++) {
         int kind = trial % 2;
-        //  Load flows through both actors before each trial.
-        s_window_reset (loaders);
-        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
-                       th_sleep_ms (1));
-        s_window_reset (loaders);
+        s_window_open (loaders);
         if (kind == 0)
             it_cluster_kill (cluster, "balance-1", SIGKILL);
         else
             th_process_signal (child->process, SIGSTOP);
-        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
-                       th_sleep_ms (1));
+        s_window_await (loaders);
         int64_t stall_ms = s_window_longest (loaders);
         stalls [kind][trial / 2] = stall_ms;
         printf ("failover: trial %d, %s of balance-1: longest stall %" PRId64 " ms\n",
@@ -645,16 +668,12 @@ s_case_failover (it_cluster_t *cluster)
             it_cluster_restart (cluster, "balance-1");
         else
             th_process_signal (child->process, SIGCONT);
-        CHECK (it_wait_actors (cluster->gateway, 2, S_FAILOVER_WAIT_MS));
+        CHECK (it_wait_actors (cluster->gateway, 2, S_WINDOW_WAIT_MS));
     }
     s_loaders_finish (loaders, threads, "failover");
-    for (int kind = 0; kind < 2; kind++) {
-        qsort (stalls [kind], S_FAILOVER_TRIALS, sizeof (int64_t), s_compare_ms);
-        printf ("failover: %s, %d trials: median stall %" PRId64 " ms, longest %" PRId64 " ms\n",
-                kinds [kind], S_FAILOVER_TRIALS, stalls [kind][S_FAILOVER_TRIALS / 2],
-                stalls [kind][S_FAILOVER_TRIALS - 1]);
-        CHECK (stalls [kind][S_FAILOVER_TRIALS - 1] < S_FAILOVER_STALL_MAX_MS);
-    }
+    for (int kind = 0; kind < 2; kind++)
+        s_stalls_check ("failover", kinds [kind], stalls [kind], S_FAILOVER_TRIALS,
+                        S_FAILOVER_STALL_MAX_MS);
     //  No flapping: one loss per trial, each of balance-1.
     char path [300];
     snprintf (path, sizeof path, "%s/router.log", cluster->dir);
@@ -693,27 +712,19 @@ s_case_restarts (it_cluster_t *cluster)
     int64_t stalls [2][S_RESTART_TRIALS];
     for (int trial = 0; trial < 2 * S_RESTART_TRIALS; trial++) {
         int kind = trial % 2;
-        s_window_reset (loaders);
-        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
-                       th_sleep_ms (1));
-        s_window_reset (loaders);
+        s_window_open (loaders);
         it_cluster_kill (cluster, names [kind], SIGKILL);
         it_cluster_restart (cluster, names [kind]);
-        TH_WAIT_UNTIL (s_window_passed (loaders, S_FAILOVER_BUYS), S_FAILOVER_WAIT_MS,
-                       th_sleep_ms (1));
+        s_window_await (loaders);
         stalls [kind][trial / 2] = s_window_longest (loaders);
         printf ("restarts: trial %d, kill -9 and start of the %s: longest stall %" PRId64 " ms\n",
                 trial / 2 + 1, names [kind], stalls [kind][trial / 2]);
-        CHECK (it_wait_actors (cluster->gateway, 2, S_FAILOVER_WAIT_MS));
+        CHECK (it_wait_actors (cluster->gateway, 2, S_WINDOW_WAIT_MS));
     }
     s_loaders_finish (loaders, threads, "restarts");
-    for (int kind = 0; kind < 2; kind++) {
-        qsort (stalls [kind], S_RESTART_TRIALS, sizeof (int64_t), s_compare_ms);
-        printf ("restarts: %s, %d trials: median stall %" PRId64 " ms, longest %" PRId64 " ms\n",
-                names [kind], S_RESTART_TRIALS, stalls [kind][S_RESTART_TRIALS / 2],
-                stalls [kind][S_RESTART_TRIALS - 1]);
-        CHECK (stalls [kind][S_RESTART_TRIALS - 1] < S_RESTART_STALL_MAX_MS);
-    }
+    for (int kind = 0; kind < 2; kind++)
+        s_stalls_check ("restarts", names [kind], stalls [kind], S_RESTART_TRIALS,
+                        S_RESTART_STALL_MAX_MS);
 }
 
 int
