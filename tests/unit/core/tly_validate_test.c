@@ -8,6 +8,46 @@
 #include <string.h>
 #include "tly_limits.h"
 
+//  A message type that nests itself (field 1), which tally's schema has
+//  not: only such a type reaches the walk's depth limit.
+static const ProtobufCFieldDescriptor s_nested_fields [1];
+static const ProtobufCIntRange s_nested_ranges [2] = { { 1, 0 }, { 0, 1 } };
+static const unsigned s_nested_by_name [1] = { 0 };
+static const ProtobufCMessageDescriptor s_nested = { PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                     "test.Nested",
+                                                     "Nested",
+                                                     "Test__Nested",
+                                                     "test",
+                                                     sizeof (ProtobufCMessage),
+                                                     1,
+                                                     s_nested_fields,
+                                                     s_nested_by_name,
+                                                     1,
+                                                     s_nested_ranges,
+                                                     NULL,
+                                                     NULL,
+                                                     NULL,
+                                                     NULL };
+static const ProtobufCFieldDescriptor s_nested_fields [1] = {
+    { "child", 1, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_MESSAGE, 0, 0, &s_nested, NULL, 0, 0,
+      NULL, NULL }
+};
+
+//  depth Nested messages, each the child of the one before; returns the size.
+static size_t
+s_nested_wire (int depth, uint8_t *wire, size_t size)
+{
+    size_t used = 0;
+    for (int level = 0; level < depth; level++) {
+        assert (used + 2 <= size && used < 128);
+        memmove (wire + 2, wire, used);
+        wire [0] = 0x0a;  //  field 1, length-delimited
+        wire [1] = (uint8_t) used;
+        used += 2;
+    }
+    return used;
+}
+
 void
 tly_validate_test (bool verbose)
 {
@@ -110,6 +150,13 @@ tly_validate_test (bool verbose)
                                     sizeof field_zero, reason, sizeof reason)
             == -1);
     assert (strcmp (reason, "ClientRequest is not a protobuf encoding") == 0);
+    //  Nesting: 16 levels below the top are walked, the 17th is refused.
+    uint8_t nested [64];
+    size_t nested_size = s_nested_wire (16, nested, sizeof nested);
+    assert (tly_validate_wire_text (&s_nested, nested, nested_size, reason, sizeof reason) == 0);
+    nested_size = s_nested_wire (17, nested, sizeof nested);
+    assert (tly_validate_wire_text (&s_nested, nested, nested_size, reason, sizeof reason) == -1);
+    assert (strcmp (reason, "Nested nests deeper than 16 messages") == 0);
     const uint8_t overlong_varint [] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
                                          0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
     assert (tly_validate_wire_text (&tally__envelope__descriptor, overlong_varint,
