@@ -13,6 +13,7 @@ void tly_arena_test (bool verbose);
 void tly_log_test (bool verbose);
 void tly_flags_test (bool verbose);
 void tly_health_test (bool verbose);
+void tly_message_id_test (bool verbose);
 
 static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_account", tly_account_test },
@@ -25,6 +26,7 @@ static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_log", tly_log_test },
                                       { "tly_flags", tly_flags_test },
                                       { "tly_health", tly_health_test },
+                                      { "tly_message_id", tly_message_id_test },
                                       { NULL, NULL } };
 
 int
