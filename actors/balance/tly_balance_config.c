@@ -46,6 +46,9 @@ s_usage (FILE *out)
         "  --partitions N          partition count of the cluster (default %d)\n"
         "  --max-initial N         createAccount initialBalance limit (default %d)\n"
         "  --max-amount N          buy amount limit (default %lld)\n"
+        "  --dedupe-window-ms MS   remember (and take) message IDs made within MS of the\n"
+        "                          clock (default %d; at least twice the gateways'\n"
+        "                          --max-skew-ms)\n"
         "  --map-size BYTES        LMDB map size (default %llu)\n"
         "  --heartbeat-ms MS       hello interval (default %d)\n"
         "  --liveness N            silent intervals before the router is gone (default %d)\n"
@@ -60,9 +63,9 @@ s_usage (FILE *out)
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
-        (long long) TLY_AMOUNT_MAX_DEFAULT, (unsigned long long) TLY_LMDB_MAP_DEFAULT,
-        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
-        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
+        (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT,
+        (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS,
+        TLY_ACTOR_AUDIT_TIMEOUT_MS, TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
 }
 
 //  A name is also a directory: no '/', no leading '.', no ':' (which the
@@ -183,7 +186,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         },
         .limits = {
             .initial_max = TLY_INITIAL_MAX_DEFAULT,
-            .amount_max = TLY_AMOUNT_MAX_DEFAULT
+            .amount_max = TLY_AMOUNT_MAX_DEFAULT,
+            .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT
         },
         .map_size = TLY_LMDB_MAP_DEFAULT,
         .snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY,
@@ -202,6 +206,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--partitions", &actor->partition_count, 1, TLY_PARTITIONS_MAX),
         TLY_FLAG_INT ("--max-initial", &config->limits.initial_max, 0, INT64_MAX),
         TLY_FLAG_INT ("--max-amount", &config->limits.amount_max, 1, INT64_MAX),
+        TLY_FLAG_INT ("--dedupe-window-ms", &config->limits.dedupe_window_ms,
+                      TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
         TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),
         TLY_FLAG_INT ("--liveness", &actor->liveness, 1, S_LIVENESS_MAX),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tly_account.h"
+#include "tly_message_id.h"
 #include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_log.h"
@@ -23,7 +24,14 @@ struct _tly_ledger_t {
     uint64_t snapshot_every;  //  applied records between flushes to disk
     uint64_t pending;         //  records in the open transaction
     uint64_t unflushed;       //  records committed since the last flush
+    int64_t clock;            //  the dedupe clock: latest decision or record time
+    int64_t stored_clock;     //  the clock as the committed state has it
+    uint64_t results;         //  results stored in the open transaction
 };
+
+//  A commit expires at least this many dedupe results beyond those it
+//  stored, so the table shrinks back after a burst.
+#define S_EXPIRE_SLACK 4096
 
 static int
 s_bad_record (const Tally__RecordDraft *draft, const char *reason)
@@ -109,6 +117,89 @@ s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
     ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
     memcpy (bytes.data, data, size);
     return bytes;
+}
+
+//  ---------------------------------------------------------------- the dedupe window
+
+//  Moves the dedupe clock forward (never back) to time_ms.
+static void
+s_clock_see (tly_ledger_t *self, int64_t time_ms)
+{
+    if (time_ms > self->clock)
+        self->clock = time_ms;
+}
+
+//  Whether message_id may still be taken, and so must be remembered.
+static bool
+s_in_window (const tly_ledger_t *self, const uint8_t message_id [TLY_MESSAGE_ID_BYTES])
+{
+    int64_t made = tly_message_id_time (message_id);
+    int64_t window = self->limits.dedupe_window_ms;
+    return made >= self->clock - window && made <= self->clock + window;
+}
+
+//  What dedupe keeps of a result: everything but what its key gives back
+//  (the message ID; the user's ID, and the balance's or purchase's object
+//  ID, which follow from the user and the message ID), about a third of
+//  the bytes. The copy lives in arena.
+static Tally__MessageResult *
+s_compact (tly_arena_t *arena, const Tally__MessageResult *result)
+{
+    Tally__MessageResult *kept = tly_arena_alloc (arena, sizeof *kept);
+    *kept = *result;
+    kept->message_id = (ProtobufCBinaryData) { 0, NULL };
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase) {
+        kept->purchase = tly_arena_alloc (arena, sizeof *kept->purchase);
+        *kept->purchase = *result->purchase;
+        kept->purchase->id = NULL;
+        kept->purchase->user_id = NULL;
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
+        kept->balance = tly_arena_alloc (arena, sizeof *kept->balance);
+        *kept->balance = *result->balance;
+        kept->balance->id = NULL;
+        kept->balance->user_id = NULL;
+    }
+    return kept;
+}
+
+//  The first result of user's message_id as dedupe kept it, made whole again.
+static void
+s_restore (tly_arena_t *arena, const tly_ledger_user_t *user, const ProtobufCBinaryData *message_id,
+           Tally__MessageResult *result)
+{
+    result->message_id = *message_id;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    char id [TLY_ID_MAX];
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase) {
+        tly_derived_key (TLY_OBJ_PURCHASE, user->partition, TLY_LABEL_PURCHASE, user->pk,
+                         message_id->data, key);
+        tly_object_id_of_key (key, id);
+        result->purchase->id = tly_arena_strdup (arena, id);
+        result->purchase->user_id = tly_arena_strdup (arena, user->id);
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
+        tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
+        tly_object_id_of_key (key, id);
+        result->balance->id = tly_arena_strdup (arena, id);
+        result->balance->user_id = tly_arena_strdup (arena, user->id);
+    }
+}
+
+//  In the transaction about to commit: the clock, and the results it lets
+//  go, in one step, so no committed state has forgotten a result its own
+//  clock would still take.
+static int
+s_expire (tly_ledger_t *self)
+{
+    if (self->clock > self->stored_clock && tly_store_put_clock (self->store, self->clock) == -1)
+        return -1;
+    size_t expired = 0;
+    if (tly_store_expire_results (self->store, self->clock - self->limits.dedupe_window_ms,
+                                  self->results + S_EXPIRE_SLACK, &expired)
+        == -1)
+        return -1;
+    if (expired > 0)
+        tly_log (TLY_DEBUG, "ledger.expired", "results=%zu clock=%" PRId64, expired, self->clock);
+    return 0;
 }
 
 //  ---------------------------------------------------------------- execute
@@ -243,12 +334,21 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
         return TLY_LEDGER_APPLIED;
     }
+    s_clock_see (self, now_ms);
+    if (!s_in_window (self, message->message_id.data)) {
+        //  Too old to be told from a resend, or so far ahead that it would
+        //  be remembered too long: never applied, so nothing to remember.
+        s_set_error (arena, result, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                     tly_error_default_message (TALLY__ERROR_CODE__STALE_MESSAGE_ID));
+        return TLY_LEDGER_STALE;
+    }
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-    memcpy (key, user->pk, TLY_KEY_BYTES);
-    memcpy (key + TLY_KEY_BYTES, message->message_id.data, TLY_MESSAGE_ID_BYTES);
+    tly_store_dedupe_key (user->pk, message->message_id.data, key);
     tly_store_lookup_t found = tly_store_result (self->store, key, arena, result_p);
-    if (found == TLY_STORE_FOUND)
+    if (found == TLY_STORE_FOUND) {
+        s_restore (arena, user, &message->message_id, *result_p);
         return TLY_LEDGER_DUPLICATE;  //  answered with the first result
+    }
     if (found == TLY_STORE_ERROR)
         return TLY_LEDGER_ERROR;
 
@@ -265,8 +365,9 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
     if (rc == -1)
         return TLY_LEDGER_ERROR;
-    if (tly_store_put_result (self->store, key, result, false) == -1)
+    if (tly_store_put_result (self->store, key, s_compact (arena, result), false) == -1)
         return TLY_LEDGER_ERROR;
+    self->results++;
     *event_p = event;
     *version_p = version;
     return TLY_LEDGER_APPLIED;
@@ -382,15 +483,21 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
     for (size_t i = 0; i < draft->n_events; i++)
         if (s_apply_event (self, draft, draft->events [i], &envelope->sender, arena) == -1)
             return TLY_LEDGER_ERROR;
-    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-    memcpy (key, envelope->sender.data, TLY_KEY_BYTES);
+    //  Results the clock has let go (or that refused a stale ID) could only
+    //  ever answer a message that is refused anyway.
+    s_clock_see (self, draft->timestamp_ms);
     for (size_t i = 0; i < draft->n_results; i++) {
         const Tally__MessageResult *result = draft->results [i];
-        if (result->message_id.len != TLY_MESSAGE_ID_BYTES)
+        if (result->message_id.len != TLY_MESSAGE_ID_BYTES
+            || !s_in_window (self, result->message_id.data)
+            || (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error
+                && result->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID))
             continue;
-        memcpy (key + TLY_KEY_BYTES, result->message_id.data, TLY_MESSAGE_ID_BYTES);
-        if (tly_store_put_result (self->store, key, result, true) == -1)
+        uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+        tly_store_dedupe_key (envelope->sender.data, result->message_id.data, key);
+        if (tly_store_put_result (self->store, key, s_compact (arena, result), true) == -1)
             return TLY_LEDGER_ERROR;
+        self->results++;
     }
     if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq, draft->epoch)
         == -1)
@@ -400,6 +507,13 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
 }
 
 //  ---------------------------------------------------------------- reads
+
+int64_t
+tly_ledger_clock (tly_ledger_t *self)
+{
+    assert (self);
+    return self->clock;
+}
 
 int
 tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq, uint64_t *epoch)
@@ -484,6 +598,8 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     assert (path && limits);
     assert (limits->partition_count > 0 && limits->partition_count <= TLY_PARTITIONS_MAX);
     assert (limits->initial_max >= 0 && limits->amount_max > 0);
+    assert (limits->dedupe_window_ms >= TLY_DEDUPE_WINDOW_MS_MIN
+            && limits->dedupe_window_ms <= TLY_DEDUPE_WINDOW_MS_MAX);
     if (sodium_init () < 0) {
         tly_log (TLY_ERROR, "ledger.open", "reason=\"libsodium failed to initialise\"");
         return NULL;
@@ -494,8 +610,10 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     self->limits = *limits;
     self->snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     self->store = tly_store_new (path, map_size);
-    if (!self->store)
+    if (!self->store || tly_store_clock (self->store, &self->clock) == -1)
         tly_ledger_destroy (&self);
+    else
+        self->stored_clock = self->clock;
     return self;
 }
 
@@ -509,10 +627,11 @@ tly_ledger_new_reader (const char *path)
     //  A reader decides nothing: the limits only bound the partitions asked.
     self->limits = (tly_ledger_limits_t) { .partition_count = TLY_PARTITIONS_MAX,
                                            .initial_max = 0,
-                                           .amount_max = 1 };
+                                           .amount_max = 1,
+                                           .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     self->read_only = true;
     self->store = tly_store_new_reader (path);
-    if (!self->store)
+    if (!self->store || tly_store_clock (self->store, &self->clock) == -1)
         tly_ledger_destroy (&self);
     return self;
 }
@@ -557,6 +676,7 @@ tly_ledger_begin (tly_ledger_t *self)
     assert (self);
     assert (!self->read_only);
     self->pending = 0;
+    self->results = 0;
     return tly_store_begin (self->store);
 }
 
@@ -568,8 +688,14 @@ tly_ledger_commit (tly_ledger_t *self)
     assert (self);
     uint64_t records = self->pending;
     self->pending = 0;
+    if (s_expire (self) == -1) {
+        tly_store_abort (self->store);
+        return -1;
+    }
+    self->results = 0;
     if (tly_store_commit (self->store) == -1)
         return -1;
+    self->stored_clock = self->clock;
     self->unflushed += records;
     if (self->unflushed < self->snapshot_every)
         return 0;

@@ -44,14 +44,16 @@ typedef struct _tly_ledger_t tly_ledger_t;
 
 typedef struct {
     uint32_t partition_count;
-    int64_t initial_max;  //  createAccount initialBalance limit
-    int64_t amount_max;   //  buy amount limit
+    int64_t initial_max;       //  createAccount initialBalance limit
+    int64_t amount_max;        //  buy amount limit
+    int64_t dedupe_window_ms;  //  message IDs taken and remembered (TLY_DEDUPE_WINDOW_MS_*)
 } tly_ledger_limits_t;
 
 //  What execute and apply did with a message or a record.
 typedef enum {
     TLY_LEDGER_APPLIED = 0,    //  new: its effects are written
     TLY_LEDGER_DUPLICATE = 1,  //  seen before: nothing changed
+    TLY_LEDGER_STALE = 2,      //  ID outside the dedupe window: refused, nothing stored
     TLY_LEDGER_ERROR = -1      //  logged; abort the transaction
 } tly_ledger_result_t;
 
@@ -92,12 +94,21 @@ void tly_ledger_abort (tly_ledger_t *self);
 bool tly_ledger_in_txn (tly_ledger_t *self);
 
 //  Decides one message of user in the open transaction, as of now_ms. A
-//  message ID seen before returns the stored first result and changes
-//  nothing; otherwise the effects are written, the result is stored for
-//  dedupe, and *event_p is set when the state changed (else NULL), with
-//  *version_p the version the user's balance and purchase log reached by
-//  it. Results and events live in arena. Returns APPLIED (decided now),
-//  DUPLICATE (the first result), or ERROR when storage failed.
+//  message ID outside the dedupe window (made before the dedupe clock minus
+//  the window, or after it plus the window) is refused STALE_MESSAGE_ID and
+//  nothing is stored. A message ID seen before returns the stored first
+//  result and changes nothing; otherwise the effects are written, the
+//  result is stored for dedupe, and *event_p is set when the state changed
+//  (else NULL), with *version_p the version the user's balance and purchase
+//  log reached by it. Results and events live in arena. Returns APPLIED
+//  (decided now), DUPLICATE (the first result), STALE (refused), or ERROR
+//  when storage failed.
+//
+//  The dedupe clock is the latest of every now_ms and every replayed
+//  record's time this state has seen, kept in the state: it never goes back,
+//  so a result is forgotten (each commit expires those older than the
+//  clock minus the window) only once its ID can no longer be taken. A
+//  message therefore takes effect at most once however late it is resent.
 tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                                         const Tally__InboxMessage *message, int64_t now_ms,
                                         tly_arena_t *arena, Tally__MessageResult **result_p,
@@ -107,7 +118,8 @@ tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_use
 int tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
                         uint64_t *partition_seq);
 //  Replays one journal record in the open transaction: its events, its
-//  results (for dedupe) and the partition's progress. Returns APPLIED,
+//  results (for dedupe, those whose IDs are still inside the window) and
+//  the partition's progress; the dedupe clock moves to the record's time. Returns APPLIED,
 //  DUPLICATE for a record at or below the applied partition_seq (nothing
 //  changed), or ERROR when the record does not follow the state (gap, bad
 //  event) or storage failed.
@@ -122,6 +134,8 @@ void tly_ledger_read_end (tly_ledger_t *self);
 //  The partition's applied partition_seq and epoch (0, 0 when untouched).
 int tly_ledger_progress (tly_ledger_t *self, uint32_t partition, uint64_t *applied_seq,
                          uint64_t *epoch);
+//  The dedupe clock (Unix ms; 0 before the first message or record).
+int64_t tly_ledger_clock (tly_ledger_t *self);
 //  The user's state: FOUND, ABSENT when the user has no account, or ERROR.
 tly_store_lookup_t tly_ledger_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                                        tly_account_state_t *state);

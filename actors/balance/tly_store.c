@@ -19,9 +19,10 @@
 #define S_CORRUPT_FILE "corrupt"  //  LMDB reported corruption: rebuild at next start
 #define S_TABLES       7
 #define S_SCHEMA_KEY   "schema"
-//  The layout of the tables. 1 was the write path alone (no meta table);
-//  a state of another layout is moved aside and rebuilt from the journal.
-#define S_SCHEMA       2
+//  The layout of the tables. 1 was the write path alone (no meta table), 2
+//  keyed dedupe by user first (no expiry); a state of another layout is
+//  moved aside and rebuilt from the journal.
+#define S_SCHEMA       3
 
 //  LMDB errors that mean the files are not a sound environment.
 static bool

@@ -9,10 +9,13 @@
 //    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
 //    owners      object ID bytes (19)                   -> user (32), for the
 //                                                         user's balance, root and log
-//    dedupe      user public key (32) | message ID (16) -> MessageResult bytes
+//    dedupe      message ID (16) | user public key (32) -> MessageResult bytes
+//                (IDs start with their time: the table is in time order,
+//                so new entries go to its end and expiry takes its front)
 //    partitions  partition u32 BE                      -> applied partition_seq
 //                                                         u64 BE | epoch u64 BE
 //    meta        "schema"                              -> layout version (u32 BE)
+//                "clock"                               -> the dedupe clock (i64 BE, Unix ms)
 //  Writes go through the one open write transaction. Reads see that
 //  transaction (pending writes included), or, between read_begin and
 //  read_end, the last committed state even while a write transaction is open.
@@ -98,6 +101,10 @@ int tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied
                         uint64_t *epoch);
 int tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
                             uint64_t epoch);
+//  The dedupe key of a user's message ID.
+void tly_store_dedupe_key (const uint8_t user [TLY_KEY_BYTES],
+                           const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                           uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES]);
 //  The stored result under key, unpacked into arena.
 tly_store_lookup_t tly_store_result (tly_store_t *self,
                                      const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
@@ -105,6 +112,15 @@ tly_store_lookup_t tly_store_result (tly_store_t *self,
 //  With keep_existing a result already stored under key wins.
 int tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                           const Tally__MessageResult *result, bool keep_existing);
+//  Deletes, oldest first, the results of message IDs made before before_ms,
+//  at most max of them; *expired says how many. Returns 0 or -1.
+int tly_store_expire_results (tly_store_t *self, int64_t before_ms, size_t max, size_t *expired);
+//  How many results the dedupe table holds. Returns 0 or -1.
+int tly_store_results_count (tly_store_t *self, size_t *count);
+//  The dedupe clock: the latest time the ledger decided or replayed at (0
+//  for a new state).
+int tly_store_clock (tly_store_t *self, int64_t *clock_ms);
+int tly_store_put_clock (tly_store_t *self, int64_t clock_ms);
 //  The purchase with object ID id, unpacked into arena (absent also when id
 //  is not a purchase ID).
 tly_store_lookup_t tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,

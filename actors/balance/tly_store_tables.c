@@ -4,11 +4,13 @@
 #include <assert.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "tly_object_id.h"
 
 #define S_ACCOUNT_FIXED  33  //  balance, last_updated, created, purchases (8 each), id length
 #define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
 #define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
+#define S_CLOCK_KEY      "clock"
 
 static void
 s_partition_key (uint32_t partition, uint8_t key [4])
@@ -214,6 +216,16 @@ s_get_result (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *a
     return *result_p ? 0 : tly_store_bad_entry (self, "dedupe");
 }
 
+void
+tly_store_dedupe_key (const uint8_t user [TLY_KEY_BYTES],
+                      const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                      uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES])
+{
+    assert (user && message_id && key);
+    memcpy (key, message_id, TLY_MESSAGE_ID_BYTES);
+    memcpy (key + TLY_MESSAGE_ID_BYTES, user, TLY_KEY_BYTES);
+}
+
 tly_store_lookup_t
 tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                   tly_arena_t *arena, Tally__MessageResult **result_p)
@@ -230,6 +242,86 @@ tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY
     assert (self && key && result);
     return s_put_message (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, &result->base,
                           keep_existing);
+}
+
+int
+tly_store_expire_results (tly_store_t *self, int64_t before_ms, size_t max, size_t *expired)
+{
+    assert (self && expired);
+    assert (self->txn);
+    *expired = 0;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (self->txn, self->dedupe, &cursor);
+    if (rc)
+        return tly_store_lmdb_error (self, "cursor", rc);
+    MDB_val key, value;
+    //  Always the first entry: each delete makes the next one first.
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && *expired < max;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST)) {
+        if (key.mv_size != TLY_STORE_DEDUPE_KEY_BYTES) {
+            mdb_cursor_close (cursor);
+            return tly_store_bad_entry (self, "dedupe");
+        }
+        if (tly_message_id_time (key.mv_data) >= before_ms)
+            break;  //  the rest is younger: the table is in time order
+        rc = mdb_cursor_del (cursor, 0);
+        if (rc)
+            break;
+        (*expired)++;
+    }
+    mdb_cursor_close (cursor);
+    if (rc && rc != MDB_NOTFOUND)
+        return tly_store_lmdb_error (self, "expire", rc);
+    return 0;
+}
+
+int
+tly_store_results_count (tly_store_t *self, size_t *count)
+{
+    assert (self && count);
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return -1;
+    MDB_stat stat;
+    int rc = mdb_stat (txn, self->dedupe, &stat);
+    tly_store_txn_end (self, txn);
+    if (rc)
+        return tly_store_lmdb_error (self, "stat", rc);
+    *count = stat.ms_entries;
+    return 0;
+}
+
+//  ---------------------------------------------------------------- the dedupe clock
+
+static int
+s_get_clock (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) arena;
+    if (value->mv_size != 8)
+        return tly_store_bad_entry (self, "clock");
+    *(int64_t *) out = (int64_t) tly_get_be64 (value->mv_data);
+    return 0;
+}
+
+int
+tly_store_clock (tly_store_t *self, int64_t *clock_ms)
+{
+    assert (self && clock_ms);
+    *clock_ms = 0;
+    return s_get (self, self->meta, S_CLOCK_KEY, sizeof S_CLOCK_KEY - 1, s_get_clock, clock_ms,
+                  NULL)
+                   == TLY_STORE_ERROR
+               ? -1
+               : 0;
+}
+
+int
+tly_store_put_clock (tly_store_t *self, int64_t clock_ms)
+{
+    assert (self);
+    uint8_t data [8];
+    tly_put_be64 (data, (uint64_t) clock_ms);
+    return s_put (self, self->meta, S_CLOCK_KEY, sizeof S_CLOCK_KEY - 1, data, sizeof data);
 }
 
 //  ---------------------------------------------------------------- purchases and the log

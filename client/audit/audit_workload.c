@@ -12,6 +12,7 @@
 #include "tly_journal.h"
 #include "tly_ledger.h"
 #include "tly_log.h"
+#include "tly_message_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
 
@@ -142,12 +143,13 @@ audit_workload_messages (audit_workload_t *self)
 //  What the user sends: mostly what makes sense for their account, and in a
 //  mixed workload sometimes what an actor must refuse.
 static Tally__InboxMessage *
-s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first)
+s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first, int64_t now_ms)
 {
     Tally__InboxMessage *message = tly_arena_alloc (self->arena, sizeof *message);
     tally__inbox_message__init (message);
     uint8_t *id = tly_arena_alloc (self->arena, TLY_MESSAGE_ID_BYTES);
     s_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
+    tly_message_id_stamp (id, now_ms);  //  made when sent, as a client's
     message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
     bool create;
     int64_t value;
@@ -210,7 +212,7 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     envelope.n_messages = count;
     envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
     for (uint32_t i = 0; i < count; i++)
-        envelope.messages [i] = s_message (self, user, i == 0);
+        envelope.messages [i] = s_message (self, user, i == 0, now_ms - 3);
 
     Tally__SignedEnvelope *request = tly_arena_alloc (self->arena, sizeof *request);
     tally__signed_envelope__init (request);
@@ -309,7 +311,8 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
     //  succeed; the ledger refuses the rest as an actor would.
     tly_ledger_limits_t limits = { .partition_count = self->config.partitions,
                                    .initial_max = S_BENCH_INITIAL,
-                                   .amount_max = TLY_AMOUNT_MAX_DEFAULT };
+                                   .amount_max = TLY_AMOUNT_MAX_DEFAULT,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     char ledger_dir [AUDIT_PATH_MAX];
     if (audit_scratch_new ("tally-workload", ledger_dir, sizeof ledger_dir) == -1) {
         tly_log (TLY_ERROR, "workload.failed", "reason=\"cannot make a directory\" dir=%s",

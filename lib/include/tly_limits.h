@@ -23,6 +23,14 @@
 //  Gateway: subscriptions per client; an SDK watcher follows at most this many.
 #define TLY_SUBSCRIPTIONS_DEFAULT 1024
 
+//  Balance actor: how long a message ID is remembered (and taken), by the
+//  time it carries (tly_message_id.h): IDs older than the window, or further
+//  ahead of the actor's clock, are refused STALE_MESSAGE_ID. At least an
+//  envelope's life at the gateway (timestamp within +-skew) on both sides.
+#define TLY_DEDUPE_WINDOW_MS_DEFAULT 60000
+#define TLY_DEDUPE_WINDOW_MS_MIN     1000
+#define TLY_DEDUPE_WINDOW_MS_MAX     (7LL * 24 * 3600 * 1000)
+
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 
@@ -66,6 +74,9 @@ _Static_assert(TLY_PARTITIONS_DEFAULT >= 1 && TLY_PARTITIONS_DEFAULT <= TLY_PART
                "the default partition count is a valid one");
 _Static_assert(TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
                "a client frame the gateway accepts passes every socket");
+_Static_assert(TLY_DEDUPE_WINDOW_MS_DEFAULT >= 2 * TLY_SKEW_MS_DEFAULT,
+               "an envelope the gateway takes at the edge of its skew still carries IDs the"
+               " actors remember, for the whole time the gateway may take it");
 _Static_assert(TLY_ROUTE_ATTEMPTS *TLY_ROUTE_ATTEMPT_MS < TLY_REQUEST_TIMEOUT_MS,
                "the router's last attempt ends before the gateway answers TIMEOUT, so a"
                " client hears the router's own answer");

@@ -218,6 +218,8 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__TOO_MANY_SUBSCRIPTIONS, "TOO_MANY_SUBSCRIPTIONS",
       "Too many subscriptions" },
     { TALLY__ERROR_CODE__SLOW_CONSUMER, "SLOW_CONSUMER", "Client did not keep up; resynced" },
+    { TALLY__ERROR_CODE__STALE_MESSAGE_ID, "STALE_MESSAGE_ID",
+      "Message ID outside the dedupe window; not applied" },
 };
 
 static const s_error_t *

@@ -10,6 +10,7 @@
 
 #include "it_cluster.h"
 #include "tally.h"
+#include "tly_message_id.h"
 #include "tly_wire.h"
 
 #define S_TIMEOUT_MS 10000
@@ -234,6 +235,73 @@ s_case_dedupe (it_cluster_t *cluster)
     tly_result_t result = s_send (other_sender, &copy);
     CHECK (result.ok && result.balance_after == 70 && streq (result.user_id, other.id));
     tly_sender_destroy (&other_sender);
+    tly_sender_destroy (&sender);
+}
+
+//  The actors run with a dedupe window of S_WINDOW_MS (window case).
+#define S_WINDOW_MS "3000"
+
+//  A message ID is taken, and remembered, for the dedupe window: resent
+//  inside it (the same bytes, or the same ID in a newly signed envelope) it
+//  gets its first result; resent after it, STALE_MESSAGE_ID, never a second
+//  effect; an ID made too far ahead of the actors' clock is refused too.
+static void
+s_case_window (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+    CHECK (s_create (sender, 100).balance == 100);
+
+    tly_msg_t msg;
+    CHECK (tly_msg_buy (&msg, "item-w", 30) == 0);
+    int64_t made = tly_message_id_time (msg.id);
+    CHECK (llabs (made - tly_now_ms ()) < 1000);
+    uint8_t *bytes;
+    size_t size;
+    CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
+    tly_result_t first, again;
+    size_t count = 0;
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, &first, 1, &count) == 0);
+    CHECK (count == 1 && first.ok && first.balance_after == 70);
+    CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, &again, 1, &count) == 0);
+    CHECK (count == 1 && again.ok && streq (again.id, first.id) && again.balance_after == 70);
+    free (bytes);
+
+    //  Resent in fresh envelopes until the window has passed: the first
+    //  result every time, then STALE_MESSAGE_ID, never a second debit.
+    int64_t deadline = tly_now_ms () + 20000;
+    int resends = 0;
+    for (;;) {
+        CHECK (tly_now_ms () < deadline);
+        CHECK (tly_sender_seal (sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
+        CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, &again, 1, &count) == 0);
+        free (bytes);
+        CHECK (count == 1);
+        if (!again.ok)
+            break;
+        CHECK (streq (again.id, first.id) && again.balance_after == 70);
+        resends++;
+        zclock_sleep (200);  //  the next resend, not a wait for a state
+    }
+    int64_t age = tly_now_ms () - made;
+    s_expect_error (again, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                    "Message ID outside the dedupe window; not applied");
+    CHECK (age >= atoi (S_WINDOW_MS));
+    printf ("window: %d resends inside the window got the first result; refused "
+            "STALE_MESSAGE_ID at an age of %" PRId64 " ms\n",
+            resends, age);
+    CHECK (s_balance (sender) == 70);
+
+    //  An ID made further ahead of the actors' clock than the window.
+    CHECK (tly_msg_buy (&msg, "item-f", 5) == 0);
+    tly_message_id_stamp (msg.id, tly_now_ms () + 10 * atoi (S_WINDOW_MS));
+    s_expect_error (s_send (sender, &msg), TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                    "Message ID outside the dedupe window; not applied");
+    CHECK (s_balance (sender) == 70);
+
+    //  And fresh messages go on as ever.
+    CHECK (s_buy (sender, "item-n", 10).balance_after == 60);
     tly_sender_destroy (&sender);
 }
 
@@ -747,6 +815,10 @@ main (int argc, char **argv)
         it_balance_extra_args = balance_args;
         it_heartbeat_ms = "500";
     }
+    if (streq (name, "window")) {
+        static const char *balance_args [] = { "--dedupe-window-ms", S_WINDOW_MS, NULL };
+        it_balance_extra_args = balance_args;
+    }
     it_cluster_t *cluster = it_cluster_start (base_port, 2, streq (name, "concurrent") ? 2 : 1);
     if (streq (name, "seed"))
         s_case_seed (cluster);
@@ -754,6 +826,8 @@ main (int argc, char **argv)
         s_case_concurrent (cluster);
     else if (streq (name, "dedupe"))
         s_case_dedupe (cluster);
+    else if (streq (name, "window"))
+        s_case_window (cluster);
     else if (streq (name, "rejections"))
         s_case_rejections (cluster);
     else if (streq (name, "crash"))

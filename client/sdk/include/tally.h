@@ -11,10 +11,14 @@
 //          printf ("balance after: %lld\n", (long long) result.balance_after);
 //      tly_sender_destroy (&sender);
 //
-//  Every message carries a random 16-byte ID chosen when it is built. A send
-//  signs one envelope for all its messages and, when a reply is late, resends
-//  the very same signed bytes: the cluster deduplicates by message ID, so a
-//  retry never charges twice.
+//  Every message carries a 16-byte ID chosen when it is built: the time it
+//  was built (6 bytes) and 80 random bits. A send signs one envelope for all
+//  its messages and, when a reply is late, resends the very same signed
+//  bytes: the cluster deduplicates by message ID, so a retry never charges
+//  twice. The cluster remembers an ID for its dedupe window (60 s by
+//  default) from the time in it: a message resent after that is refused
+//  STALE_MESSAGE_ID, never applied twice, so build messages when you send
+//  them, not long before.
 //
 //  Reads are subscriptions (like Jazz's UserBalance.subscribe (id, callback)).
 //  A watcher keeps one connection to a gateway, checks the worker's signature
@@ -112,7 +116,7 @@ typedef struct {
     uint64_t epoch;
 } tly_status_t;
 
-//  Fill msg with a fresh random message ID. Return 0, or -1 when item does
+//  Fill msg with a fresh message ID made now. Return 0, or -1 when item does
 //  not fit TLY_MSG_ITEM_CAP bytes. Values are not validated here: the
 //  cluster is the authority and answers INVALID_AMOUNT and the like.
 int tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance);

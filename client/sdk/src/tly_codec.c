@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "tly_sign.h"
+#include "tly_wire.h"
 
 //  A varint needs at most 10 bytes; two tags and two varints frame the payload.
 #define S_WRAP_OVERHEAD (1 + 10 + 1 + 10)
 
+//  Made now: the ID carries its time, and the actors take it for their
+//  dedupe window from then on (tly_message_id.h).
 static void
 s_fresh_id (tly_msg_t *msg)
 {
-    assert (sodium_init () >= 0);
-    randombytes_buf (msg->id, sizeof msg->id);
+    tly_message_id_new (msg->id, tly_now_ms ());
 }
 
 int

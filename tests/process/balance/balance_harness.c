@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tly_actor.h"
+#include "tly_message_id.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 #include "tly_account.h"
@@ -481,7 +482,7 @@ harness_envelope (harness_t *test, harness_user_t *user, int64_t initial, const 
     envelope.timestamp_ms = tly_now_ms ();
     envelope.messages = pointers;
     for (size_t i = 0; i < 2; i++) {
-        randombytes_buf (ids [i], sizeof ids [i]);
+        tly_message_id_new (ids [i], tly_now_ms ());
         tally__inbox_message__init (&messages [i]);
         messages [i].message_id.len = TLY_MESSAGE_ID_BYTES;
         messages [i].message_id.data = ids [i];

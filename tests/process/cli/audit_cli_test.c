@@ -409,7 +409,8 @@ s_rebuild (const char *journal_dir, const char *ledger_dir, uint64_t last)
 {
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
-                                   .amount_max = 1000000 };
+                                   .amount_max = 1000000,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     s_rebuild_t rebuild = { .ledger = tly_ledger_new (ledger_dir, 1 << 28, &limits),
                             .arena = tly_arena_new (1 << 16),
                             .last = last };

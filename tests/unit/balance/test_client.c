@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
 
@@ -23,16 +24,24 @@ test_client_init (test_client_t *client, uint32_t partition_count, uint32_t part
 }
 
 Tally__InboxMessage *
-test_message (tly_arena_t *arena, test_client_t *client)
+test_message_at (tly_arena_t *arena, test_client_t *client, int64_t made_ms)
 {
     Tally__InboxMessage *message = tly_arena_alloc (arena, sizeof *message);
     tally__inbox_message__init (message);
     message->message_id.len = TLY_MESSAGE_ID_BYTES;
     message->message_id.data = tly_arena_alloc (arena, TLY_MESSAGE_ID_BYTES);
+    memset (message->message_id.data, 0, TLY_MESSAGE_ID_BYTES);
     uint32_t id = ++client->next_id;
     for (int i = 0; i < 4; i++)
-        message->message_id.data [i] = (uint8_t) (id >> (24 - 8 * i));
+        message->message_id.data [TLY_MESSAGE_ID_BYTES - 4 + i] = (uint8_t) (id >> (24 - 8 * i));
+    tly_message_id_stamp (message->message_id.data, made_ms);
     return message;
+}
+
+Tally__InboxMessage *
+test_message (tly_arena_t *arena, test_client_t *client)
+{
+    return test_message_at (arena, client, 0);
 }
 
 Tally__InboxMessage *

@@ -18,6 +18,9 @@ typedef struct {
 
 //  A fresh account (in any partition when partition is UINT32_MAX).
 void test_client_init (test_client_t *client, uint32_t partition_count, uint32_t partition);
+//  A message of client with a fresh ID made at made_ms; test_message's is
+//  made at 0, inside the dedupe window of the small clocks the tests use.
+Tally__InboxMessage *test_message_at (tly_arena_t *arena, test_client_t *client, int64_t made_ms);
 Tally__InboxMessage *test_message (tly_arena_t *arena, test_client_t *client);
 Tally__InboxMessage *test_create (tly_arena_t *arena, test_client_t *client, int64_t initial);
 Tally__InboxMessage *test_buy (tly_arena_t *arena, test_client_t *client, const char *item,

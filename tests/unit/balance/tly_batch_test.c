@@ -102,7 +102,8 @@ tly_batch_test (bool verbose)
     th_dir_new (root, sizeof root, "tly_batch_test");
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 100,
-                                   .amount_max = 1000 };
+                                   .amount_max = 1000,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     tly_ledger_t *ledger = tly_ledger_new (root, 1 << 26, &limits);
     assert (ledger);
     tly_account_t worker;

@@ -96,7 +96,8 @@ tly_catchup_test (bool verbose)
     th_dir_new (root, sizeof root, "tly_catchup_test");
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 100,
-                                   .amount_max = 1000 };
+                                   .amount_max = 1000,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     tly_ledger_t *ledger = tly_ledger_new (root, 1 << 22, &limits);
     zsock_t *writer = zsock_new_router ("inproc://tly_catchup_test");
     zsock_t *audit = zsock_new_dealer ("inproc://tly_catchup_test");

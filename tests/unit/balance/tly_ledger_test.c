@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "tly_object_id.h"
 #include "test_client.h"
 #include "harness.h"
@@ -192,7 +193,8 @@ s_test_overflow (const char *path, tly_arena_t *arena)
     //  With the widest limits, money stays in range at both ends.
     tly_ledger_limits_t limits = { .partition_count = 1,
                                    .initial_max = INT64_MAX,
-                                   .amount_max = INT64_MAX };
+                                   .amount_max = INT64_MAX,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger);
     test_client_t rich;
@@ -319,7 +321,10 @@ s_first (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, v
 static void
 s_test_objects (const char *path, tly_arena_t *arena)
 {
-    tly_ledger_limits_t limits = { .partition_count = 8, .initial_max = 1000, .amount_max = 10 };
+    tly_ledger_limits_t limits = { .partition_count = 8,
+                                   .initial_max = 1000,
+                                   .amount_max = 10,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger);
     tly_ledger_set_snapshot_every (ledger, 7);  //  flushes along the way
@@ -410,6 +415,132 @@ s_test_objects (const char *path, tly_arena_t *arena)
     assert (tly_ledger_new_reader ("/nonexistent/tly_ledger_test") == NULL);
 }
 
+//  Executes message at now_ms in its own transaction; returns what it did.
+static tly_ledger_result_t
+s_run_at (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message, int64_t now_ms,
+          tly_arena_t *arena, Tally__MessageResult **result_p)
+{
+    Tally__Event *event = NULL;
+    uint64_t version = 0;
+    assert (tly_ledger_begin (ledger) == 0);
+    tly_ledger_result_t done = tly_ledger_execute (ledger, &client->user, message, now_ms, arena,
+                                                   result_p, &event, &version);
+    assert (done != TLY_LEDGER_ERROR);
+    assert (tly_ledger_commit (ledger) == 0);
+    return done;
+}
+
+static size_t
+s_remembered (const char *path)
+{
+    tly_store_t *store = tly_store_new_reader (path);
+    assert (store);
+    size_t count = 0;
+    assert (tly_store_results_count (store, &count) == 0);
+    tly_store_destroy (&store);
+    return count;
+}
+
+//  The dedupe window at its edges: an ID is taken from window before the
+//  clock to window after it, remembered as long, then refused and forgotten.
+//  The clock never goes back, and survives a reopen; replay keeps only the
+//  results still inside the window.
+static void
+s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
+{
+    tly_ledger_limits_t limits = {
+        .partition_count = 4, .initial_max = 100, .amount_max = 100, .dedupe_window_ms = 10000
+    };
+    tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
+    assert (ledger && tly_ledger_clock (ledger) == 0);
+    test_client_t alice;
+    test_client_init (&alice, limits.partition_count, UINT32_MAX);
+    Tally__MessageResult *result = NULL;
+    Tally__InboxMessage *create = test_create (arena, &alice, 100);  //  made at 0
+    Tally__RecordDraft *drafts [2];
+    assert (tly_ledger_begin (ledger) == 0);
+    drafts [0] = test_draft (ledger, &alice, &create, 1, 1, 1000, arena, NULL);
+    assert (tly_ledger_commit (ledger) == 0);
+    assert (tly_ledger_clock (ledger) == 1000);
+    assert (s_remembered (path) == 1);
+    assert (s_run_at (ledger, &alice, create, 1000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (result->balance && result->balance->balance == 100);
+    assert (strcmp (result->balance->user_id, alice.user.id) == 0);
+    assert (strcmp (result->balance->id, drafts [0]->results [0]->balance->id) == 0);
+
+    //  Made at 1000: taken until the clock passes 11000.
+    Tally__InboxMessage *buy = test_buy (arena, &alice, "sword", 30);
+    tly_message_id_stamp (buy->message_id.data, 1000);
+    assert (s_run_at (ledger, &alice, buy, 1000, arena, &result) == TLY_LEDGER_APPLIED);
+    assert (s_balance (ledger, &alice) == 70);
+    assert (s_remembered (path) == 2);
+    Tally__MessageResult *first = result;
+    assert (s_run_at (ledger, &alice, buy, 11000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    //  Whole again, although dedupe keeps only what its key does not give.
+    assert (result->purchase && result->purchase->balance_after == 70);
+    assert (strcmp (result->purchase->id, first->purchase->id) == 0);
+    assert (strcmp (result->purchase->user_id, alice.user.id) == 0);
+    assert (strcmp (result->purchase->item_id, "sword") == 0);
+    assert (result->purchase->timestamp == 1000 && result->purchase->amount == 30);
+    assert (result->message_id.len == TLY_MESSAGE_ID_BYTES
+            && memcmp (result->message_id.data, buy->message_id.data, TLY_MESSAGE_ID_BYTES) == 0);
+    //  The create's result (made at 0) is forgotten at clock 10001 and on.
+    assert (s_remembered (path) == 1);
+    assert (s_run_at (ledger, &alice, buy, 11001, arena, &result) == TLY_LEDGER_STALE);
+    assert (s_error_code (result) == TALLY__ERROR_CODE__STALE_MESSAGE_ID);
+    assert (s_balance (ledger, &alice) == 70);
+    //  And now the buy's.
+    assert (s_remembered (path) == 0);
+
+    //  Ahead of the clock: up to the window, not beyond.
+    Tally__InboxMessage *ahead = test_buy (arena, &alice, "shield", 10);
+    tly_message_id_stamp (ahead->message_id.data, 21002);
+    assert (s_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_STALE);
+    tly_message_id_stamp (ahead->message_id.data, 21001);
+    assert (s_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_APPLIED);
+    assert (s_balance (ledger, &alice) == 60);
+
+    //  A clock that steps back does not take the forgotten ID again.
+    assert (s_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
+    assert (tly_ledger_clock (ledger) == 11001);
+    assert (s_balance (ledger, &alice) == 60);
+    tly_ledger_destroy (&ledger);
+    ledger = tly_ledger_new (path, 1 << 24, &limits);
+    assert (ledger && tly_ledger_clock (ledger) == 11001);
+    assert (s_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
+    assert (s_run_at (ledger, &alice, ahead, 500, arena, &result) == TLY_LEDGER_DUPLICATE);
+    //  Bob's account, made and decided at 30000: a record for the replay.
+    test_client_t bob;
+    test_client_init (&bob, limits.partition_count, UINT32_MAX);
+    Tally__InboxMessage *bob_create = test_create (arena, &bob, 50);
+    tly_message_id_stamp (bob_create->message_id.data, 30000);
+    assert (tly_ledger_begin (ledger) == 0);
+    drafts [1] = test_draft (ledger, &bob, &bob_create, 1, 1, 30000, arena, NULL);
+    assert (tly_ledger_commit (ledger) == 0);
+    tly_ledger_destroy (&ledger);
+
+    //  Replay: the clock follows the records' times, and a record's results
+    //  are kept only while their IDs are inside the window.
+    tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
+    assert (replay);
+    assert (tly_ledger_begin (replay) == 0);
+    assert (tly_ledger_apply (replay, test_round_trip (drafts [0], arena), arena)
+            == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_commit (replay) == 0);
+    assert (tly_ledger_clock (replay) == 1000);
+    assert (s_remembered (replay_path) == 1);
+    assert (tly_ledger_begin (replay) == 0);
+    assert (tly_ledger_apply (replay, test_round_trip (drafts [1], arena), arena)
+            == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_commit (replay) == 0);
+    assert (tly_ledger_clock (replay) == 30000);
+    //  Alice's create (made at 0) is forgotten, Bob's (made at 30000) kept.
+    assert (s_remembered (replay_path) == 1);
+    assert (s_run_at (replay, &bob, bob_create, 30000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (s_run_at (replay, &alice, create, 30000, arena, &result) == TLY_LEDGER_STALE);
+    tly_ledger_destroy (&replay);
+}
+
 void
 tly_ledger_test (bool verbose)
 {
@@ -418,18 +549,23 @@ tly_ledger_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [64];
     th_dir_new (root, sizeof root, "tly_ledger_test");
-    char path [5][sizeof root + 16];
-    for (int i = 0; i < 5; i++)
+    char path [7][sizeof root + 16];
+    for (int i = 0; i < 7; i++)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
 
     tly_arena_t *arena = tly_arena_new (4096);
-    tly_ledger_limits_t limits = { .partition_count = 16, .initial_max = 100, .amount_max = 1000 };
+    tly_ledger_limits_t limits = { .partition_count = 16,
+                                   .initial_max = 100,
+                                   .amount_max = 1000,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     s_test_execute (path [0], &limits, arena);
     s_test_overflow (path [1], arena);
     tly_arena_reset (arena);
     s_test_apply (path [2], path [3], &limits, arena);
     tly_arena_reset (arena);
     s_test_objects (path [4], arena);
+    tly_arena_reset (arena);
+    s_test_window (path [5], path [6], arena);
     tly_arena_destroy (&arena);
 
     th_dir_remove (root);

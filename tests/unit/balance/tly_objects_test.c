@@ -117,7 +117,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (tly_account_generate (&worker) == 0);
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
-                                   .amount_max = 10 };
+                                   .amount_max = 10,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
     s_side_t live = { tly_ledger_new (live_path, 1 << 24, &limits), NULL };
     assert (live.ledger);
     live.objects = tly_objects_new (live.ledger, worker.sign_pk);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tly_message_id.h"
 #include "tly_object_id.h"
 #include "harness.h"
 
@@ -205,6 +206,64 @@ s_test_recovery (const char *root, const char *path)
     tly_store_destroy (&store);
 }
 
+//  The dedupe table is in the time order of the message IDs: expiry takes
+//  its front, at most as many as asked; the clock survives a reopen.
+static void
+s_test_expiry (const char *root, tly_arena_t *arena)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/expiry", root);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    int64_t clock = -1;
+    assert (tly_store_clock (store, &clock) == 0 && clock == 0);
+    uint8_t users [2][TLY_KEY_BYTES] = { { 1 }, { 2 } };
+    uint8_t ids [5][TLY_MESSAGE_ID_BYTES];
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+    assert (tly_store_begin (store) == 0);
+    //  Stored newest first: the table orders them by time all the same.
+    for (int i = 4; i >= 0; i--) {
+        tly_message_id_new (ids [i], 100 * (i + 1));
+        result.message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, ids [i] };
+        for (int u = 0; u < 2; u++) {
+            tly_store_dedupe_key (users [u], ids [i], key);
+            assert (memcmp (key, ids [i], TLY_MESSAGE_ID_BYTES) == 0);
+            assert (tly_store_put_result (store, key, &result, false) == 0);
+        }
+    }
+    assert (tly_store_put_clock (store, 777) == 0);
+    size_t expired = 99, count = 0;
+    //  IDs made before 300: two IDs of two users.
+    assert (tly_store_expire_results (store, 300, 100, &expired) == 0 && expired == 4);
+    assert (tly_store_results_count (store, &count) == 0 && count == 6);
+    //  At most max at a time.
+    assert (tly_store_expire_results (store, 1000, 1, &expired) == 0 && expired == 1);
+    assert (tly_store_commit (store) == 0);
+    tly_store_destroy (&store);
+
+    store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (tly_store_clock (store, &clock) == 0 && clock == 777);
+    assert (tly_store_results_count (store, &count) == 0 && count == 5);
+    Tally__MessageResult *found = NULL;
+    tly_store_dedupe_key (users [0], ids [1], key);
+    assert (tly_store_result (store, key, arena, &found) == TLY_STORE_ABSENT);
+    tly_store_dedupe_key (users [1], ids [2], key);  //  the one max let go: user 1's
+    tly_store_lookup_t first = tly_store_result (store, key, arena, &found);
+    tly_store_dedupe_key (users [0], ids [2], key);
+    tly_store_lookup_t second = tly_store_result (store, key, arena, &found);
+    assert ((first == TLY_STORE_FOUND) != (second == TLY_STORE_FOUND));
+    tly_store_dedupe_key (users [1], ids [4], key);
+    assert (tly_store_result (store, key, arena, &found) == TLY_STORE_FOUND);
+    assert (memcmp (found->message_id.data, ids [4], TLY_MESSAGE_ID_BYTES) == 0);
+    //  Nothing made before 0: nothing goes.
+    assert (tly_store_begin (store) == 0);
+    assert (tly_store_expire_results (store, 0, 100, &expired) == 0 && expired == 0);
+    tly_store_abort (store);
+    tly_store_destroy (&store);
+}
+
 void
 tly_store_test (bool verbose)
 {
@@ -216,6 +275,7 @@ tly_store_test (bool verbose)
     snprintf (path, sizeof path, "%s/state/", root);
     tly_arena_t *arena = tly_arena_new (1024);
     s_test_tables (path, arena);
+    s_test_expiry (root, arena);
     path [strlen (path) - 1] = 0;
     s_test_recovery (root, path);
     tly_arena_destroy (&arena);

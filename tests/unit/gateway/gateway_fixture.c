@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tally.pb-c.h"
+#include "tly_message_id.h"
 #include "tly_sign.h"
+#include "tly_wire.h"
 
 gateway_fixture_t
 gateway_fixture_valid (const tly_account_t *sender, const uint8_t inbox [TLY_KEY_BYTES],
@@ -42,7 +44,8 @@ gateway_fixture_send (const gateway_fixture_t *spec, uint64_t request_id, size_t
     Tally__InboxMessage *messages = calloc (count + 1, sizeof (Tally__InboxMessage));
     Tally__InboxMessage **pointers = calloc (count + 1, sizeof (Tally__InboxMessage *));
     assert (ids && messages && pointers);
-    randombytes_buf (ids, count * TLY_MESSAGE_ID_BYTES);
+    for (size_t index = 0; index < count; index++)
+        tly_message_id_new (ids [index], tly_now_ms ());
     if (spec->duplicate_id && count >= 2)
         memcpy (ids [count - 1], ids [0], TLY_MESSAGE_ID_BYTES);
 
