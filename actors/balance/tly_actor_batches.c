@@ -150,6 +150,16 @@ s_refuse_while_full (tly_actor_t *self)
     while ((message = zlist_pop (self->ready)))
         tly_actor_answer_text (self, message, TALLY__ERROR_CODE__UNAVAILABLE,
                                TLY_ACTOR_STATE_FULL_TEXT);
+    //  So are those held by partitions whose catch-up waits for room.
+    for (uint32_t partition = 0; self->held_count > 0 && partition < self->config.partition_count;
+         partition++) {
+        tly_actor_partition_t *part = &self->partitions [partition];
+        while (part->held && (message = zlist_pop (part->held))) {
+            self->held_count--;
+            tly_actor_answer_text (self, message, TALLY__ERROR_CODE__UNAVAILABLE,
+                                   TLY_ACTOR_STATE_FULL_TEXT);
+        }
+    }
     return true;
 }
 
