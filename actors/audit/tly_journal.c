@@ -23,12 +23,23 @@
 static const char s_head_key [] = "head";
 static const char s_format_key [] = "format";
 
+//  Failures that mean no room to write: the map at its maximum, the disk
+//  full, or (a short write on a full disk, as LMDB reports it) EIO.
+static bool
+s_no_space (int rc)
+{
+    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
+}
+
 void
 tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc)
 {
     self->failure = rc;
-    tly_log (rc == MDB_MAP_FULL ? TLY_DEBUG : TLY_ERROR, "journal.lmdb",
-             "path=%s op=%s error=\"%s\"", self->path, operation, mdb_strerror (rc));
+    //  A full map may still grow; a journal already known to be full has
+    //  said so once (journal.storage_full).
+    bool said = rc == MDB_MAP_FULL || (self->full && s_no_space (rc));
+    tly_log (said ? TLY_DEBUG : TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"", self->path,
+             operation, mdb_strerror (rc));
 }
 
 int
@@ -168,14 +179,6 @@ s_open_tables (tly_journal_t *self)
     return -1;
 }
 
-//  Failures that mean no room to write: the map at its maximum, the disk
-//  full, or (a short write on a full disk, as LMDB reports it) EIO.
-static bool
-s_no_space (int rc)
-{
-    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
-}
-
 //  The map as LMDB has it (an existing journal keeps the size it grew to).
 static size_t
 s_map_size (tly_journal_t *self)
@@ -210,8 +213,8 @@ s_grow (tly_journal_t *self)
 
 //  After a write: logs once when storage runs out and once when it is back,
 //  not on every refused commit in between.
-static void
-s_note_space (tly_journal_t *self, bool ok)
+void
+tly_journal_note_space (tly_journal_t *self, bool ok)
 {
     bool full = !ok && s_no_space (self->failure);
     if (full && !self->full)
@@ -632,7 +635,7 @@ tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *drafts
         //  it is durable.
         if (rc == -1 && self->failure == MDB_MAP_FULL && s_grow (self) == 0)
             continue;
-        s_note_space (self, rc == 0);
+        tly_journal_note_space (self, rc == 0);
         return rc;
     }
 }

@@ -78,6 +78,9 @@ void tly_journal_read_end (tly_journal_t *self, MDB_txn *txn);
 //  key. Returns 0, or -1 on a storage error, a malformed key or a FAIL.
 int tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const char *what,
                       tly_journal_record_fn *fn, void *arg);
+//  After a write that went through (ok) or failed: notes, and logs once,
+//  when the journal runs out of room and when it has room again.
+void tly_journal_note_space (tly_journal_t *self, bool ok);
 //  A reader: opens its snapshot, adopting the map size of a writer that
 //  grew it. Returns 0 or LMDB's code (snapshot NULL).
 int tly_journal_snapshot_begin (tly_journal_t *self);
