@@ -322,9 +322,17 @@ s_close (tly_store_t *self)
 static int
 s_move_aside (tly_store_t *self)
 {
-    char aside [TLY_STORE_PATH_MAX + 32];
-    snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64, self->path, tly_now_ms ());
-    if (rename (self->path, aside) == -1) {
+    char aside [TLY_STORE_PATH_MAX + 48];
+    int64_t now_ms = tly_now_ms ();
+    snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64, self->path, now_ms);
+    //  Two in one millisecond (a fast disk) must not meet: number the later.
+    int rc = rename (self->path, aside);
+    for (int again = 1; rc == -1 && (errno == ENOTEMPTY || errno == EEXIST) && again <= 9;
+         again++) {
+        snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64 "-%d", self->path, now_ms, again);
+        rc = rename (self->path, aside);
+    }
+    if (rc == -1) {
         tly_log (TLY_ERROR, "store.move_aside", "path=%s to=%s error=\"%s\"", self->path, aside,
                  strerror (errno));
         return -1;

@@ -234,12 +234,13 @@ s_test_growth (const char *path)
     tly_store_t *store = tly_store_new (path, 1 << 20);
     assert (store);
     assert (tly_store_map_size (store) == 1 << 20);
+    //  About 2.5 MB of accounts: more than 1 MiB, less than 4.
     enum {
-        S_MANY = 40000
-    };  //  ~ 6 MB of accounts: more than 1 MiB, less than 16
+        S_MANY = 20000
+    };
     assert (s_put_accounts (store, S_MANY) == -1);
     assert (tly_store_space (store) == TLY_STORE_FULL);  //  no maximum set: cannot grow
-    tly_store_set_map_max (store, 1 << 24);
+    tly_store_set_map_max (store, 1 << 22);
     assert (s_put_accounts (store, S_MANY) == -1);
     while (tly_store_space (store) == TLY_STORE_MAP_FULL)
         assert (tly_store_grow (store) == 0 || tly_store_space (store) == TLY_STORE_FULL);
@@ -250,19 +251,19 @@ s_test_growth (const char *path)
         assert (tly_store_grow (store) == 0);
     assert (rc == 0);
     assert (tly_store_space (store) == TLY_STORE_ROOM);
-    assert (tly_store_map_size (store) > 1 << 20 && tly_store_map_size (store) <= 1 << 24);
+    assert (tly_store_map_size (store) > 1 << 20 && tly_store_map_size (store) <= 1 << 22);
     uint8_t user [TLY_KEY_BYTES] = { 0 };
     tly_put_be32 (user, S_MANY - 1);
     tly_account_state_t state;
     assert (tly_store_account (store, user, &state) == TLY_STORE_FOUND && state.balance == 1);
 
-    //  Ten times as many cannot fit 16 MiB: full, then a small commit clears it.
+    //  Ten times as many cannot fit 4 MiB: full, then a small commit clears it.
     while (s_put_accounts (store, 10 * S_MANY) == -1
            && tly_store_space (store) == TLY_STORE_MAP_FULL)
         assert (tly_store_grow (store) == 0 || tly_store_space (store) == TLY_STORE_FULL);
     assert (tly_store_space (store) == TLY_STORE_FULL);
     assert (tly_store_grow (store) == -1);
-    assert (tly_store_map_size (store) == 1 << 24);
+    assert (tly_store_map_size (store) == 1 << 22);
     assert (s_put_accounts (store, 1) == 0);
     assert (tly_store_space (store) == TLY_STORE_ROOM);
     tly_store_destroy (&store);
