@@ -70,7 +70,7 @@ s_space (tly_store_t *self, tly_store_space_t space, int rc)
 int
 tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc)
 {
-    if (s_no_space (rc) && !self->read_only) {
+    if (s_no_space (rc) && self->ready && !self->read_only) {
         //  A map that may still grow is not a failure yet: the caller grows
         //  it and redoes the transaction (tly_store_grow logs that).
         bool grows = rc == MDB_MAP_FULL && self->map_size < self->map_max;
