@@ -9,7 +9,7 @@
 #include "tly_limits.h"
 
 //  Accepted flag ranges.
-#define MAP_SIZE_MIN         (1LL << 20)
+#define MAP_SIZE_MIN         ((long long) TLY_LMDB_MAP_MIN)
 #define MAP_SIZE_MAX         (1LL << 44)  //  16 TiB
 #define CHECKPOINT_EVERY_MAX 1000000000LL
 #define CHECKPOINT_MS_MAX    3600000LL
@@ -17,6 +17,8 @@
 //  Every default is inside the range its flag accepts.
 _Static_assert(TLY_LMDB_MAP_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= MAP_SIZE_MAX,
                "--map-size default");
+_Static_assert(TLY_LMDB_MAP_MAX_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_MAX_DEFAULT <= MAP_SIZE_MAX,
+               "--map-max default");
 _Static_assert(TLY_AUDIT_CHECKPOINT_EVERY >= 1
                    && TLY_AUDIT_CHECKPOINT_EVERY <= CHECKPOINT_EVERY_MAX,
                "--checkpoint-every default");
@@ -30,7 +32,9 @@ s_usage (FILE *out)
              "usage: " TLY_AUDIT_PROCESS " --data-dir DIR [options]\n"
              "  --data-dir DIR       where the journal lives (DIR/" TLY_JOURNAL_SUBDIR ")\n"
              "  --bind ENDPOINT      audit socket (default " TLY_ENDPOINT_AUDIT ")\n"
-             "  --map-size BYTES     LMDB map size, the journal's size limit (default %llu)\n"
+             "  --map-size BYTES     LMDB map size at first (default %llu)\n"
+             "  --map-max BYTES      the map doubles when full up to this, the journal's\n"
+             "                       size limit (default %llu, or --map-size if larger)\n"
              "  --worker ID          worker account that signs checkpoints\n"
              "                       (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
              "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
@@ -40,7 +44,8 @@ s_usage (FILE *out)
              "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
-             (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
+             (unsigned long long) TLY_LMDB_MAP_DEFAULT,
+             (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
              TLY_AUDIT_CHECKPOINT_MS);
 }
 
@@ -58,6 +63,7 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         TLY_FLAG_TEXT ("--data-dir", &config->data_dir),
         TLY_FLAG_TEXT ("--bind", &config->bind),
         TLY_FLAG_INT ("--map-size", &config->map_size, MAP_SIZE_MIN, MAP_SIZE_MAX),
+        TLY_FLAG_INT ("--map-max", &config->map_max, MAP_SIZE_MIN, MAP_SIZE_MAX),
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_TEXT ("--worker", &config->worker),
         TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
@@ -77,6 +83,16 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         return parsed;
     if (!config->data_dir || !*config->data_dir) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": --data-dir is required\n");
+        return TLY_FLAGS_USAGE;
+    }
+    if (config->map_max == 0)
+        config->map_max = config->map_size > TLY_LMDB_MAP_MAX_DEFAULT ? config->map_size
+                                                                      : TLY_LMDB_MAP_MAX_DEFAULT;
+    else if (config->map_max < config->map_size) {
+        fprintf (stderr,
+                 TLY_AUDIT_PROCESS ": --map-max %zu is below --map-size %zu; give a maximum"
+                                   " at least as large as the first size\n",
+                 config->map_max, config->map_size);
         return TLY_FLAGS_USAGE;
     }
     return TLY_FLAGS_RUN;

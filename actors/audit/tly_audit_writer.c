@@ -59,7 +59,9 @@ tly_audit_writer_sign (tly_audit_writer_t *self)
     if (tly_journal_checkpoint (self->journal, self->worker.sign_sk, self->worker.sign_pk,
                                 tly_now_ms ())
         == -1) {
-        tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
+        //  No room has its own line, once (journal.storage_full).
+        if (!tly_journal_full (self->journal))
+            tly_log (TLY_ERROR, "checkpoint.failed", "reason=\"see the journal line above\"");
         return -1;
     }
     return 0;
@@ -104,7 +106,9 @@ s_log_commit (tly_audit_writer_t *self, int rc, size_t records, const Tally__App
 {
     size_t requests = self->drain->append_count;
     if (rc == -1) {
-        tly_log (TLY_ERROR, "append.failed", "requests=%zu records=%zu", requests, records);
+        //  Storage full has its own line (journal.storage_full), once.
+        if (!tly_journal_full (self->journal))
+            tly_log (TLY_ERROR, "append.failed", "requests=%zu records=%zu", requests, records);
         return;
     }
     size_t counts [TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID + 1] = { 0 };
@@ -126,7 +130,9 @@ s_log_commit (tly_audit_writer_t *self, int rc, size_t records, const Tally__App
 //  Group commit: every record of every append in one transaction, one fsync
 //  (with a checkpoint every signer.every records), then one reply per
 //  request. If the commit fails nothing was written and every record is
-//  answered INTERNAL, which the actor may retry.
+//  answered UNAVAILABLE when the journal has no room (the map at --map-max,
+//  or the disk full: the actor tells its clients "journal storage full"),
+//  else INTERNAL; the actor may retry either.
 static void
 s_commit_appends (tly_audit_writer_t *self)
 {
@@ -152,6 +158,8 @@ s_commit_appends (tly_audit_writer_t *self)
     s_note_unsigned (self, head_before);
     s_log_commit (self, rc, records, statuses, start_ms);
 
+    Tally__ErrorCode failed = tly_journal_full (self->journal) ? TALLY__ERROR_CODE__UNAVAILABLE
+                                                               : TALLY__ERROR_CODE__INTERNAL;
     Tally__AppendStatus *status = statuses;
     for (size_t i = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
@@ -161,7 +169,7 @@ s_commit_appends (tly_audit_writer_t *self)
         for (size_t r = 0; r < count; r++, status++) {
             if (rc != 0) {
                 tally__append_status__init (status);
-                status->code = TALLY__ERROR_CODE__INTERNAL;
+                status->code = failed;
             }
             pointers [r] = status;
         }
@@ -259,6 +267,7 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
 {
     assert (config && config->data_dir && config->bind);
     assert (config->checkpoint_every >= 1 && config->checkpoint_ms >= 1);
+    assert (config->map_max == 0 || config->map_max >= config->map_size);
     assert (error && error_size > 0);
     char journal_path [S_PATH_MAX];
     if ((size_t) snprintf (journal_path, sizeof journal_path, "%s/%s", config->data_dir,
@@ -291,6 +300,7 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         tly_audit_writer_destroy (&self);
         return NULL;
     }
+    tly_journal_set_map_max (self->journal, config->map_max ? config->map_max : config->map_size);
     self->socket = zsock_new (ZMQ_ROUTER);
     assert (self->socket);
     zsock_set_maxmsgsize (self->socket, TLY_FRAME_HARD_MAX);
@@ -308,10 +318,12 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     tly_account_id (self->worker.sign_pk, worker_id);
     //  The endpoint as bound: a wildcard port shows the port it got.
     tly_log (TLY_INFO, "ready",
-             "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu"
+             "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu map_max=%zu"
              " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
              zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
-             config->map_size, worker_id, self->signer.every, self->interval_ms);
+             tly_journal_map_size (self->journal),
+             config->map_max ? config->map_max : config->map_size, worker_id, self->signer.every,
+             self->interval_ms);
     return self;
 }
 

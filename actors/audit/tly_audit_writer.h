@@ -25,7 +25,8 @@
 typedef struct {
     const char *data_dir;       //  created if needed; the journal is in DIR/journal
     const char *bind;           //  the endpoint balance actors connect to
-    size_t map_size;            //  LMDB map size: the journal's size limit
+    size_t map_size;            //  LMDB map size at first
+    size_t map_max;             //  how far the map may grow (>= map_size; 0: never grows)
     const char *worker;         //  the account that signs checkpoints (NULL:
                                 //  $TALLY_WORKER_ACCOUNT)
     const char *worker_secret;  //  its secret (NULL: $TALLY_WORKER_SECRET)

@@ -23,11 +23,23 @@
 static const char s_head_key [] = "head";
 static const char s_format_key [] = "format";
 
+//  Failures that mean no room to write: the map at its maximum, the disk
+//  full, or (a short write on a full disk, as LMDB reports it) EIO.
+static bool
+s_no_space (int rc)
+{
+    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
+}
+
 void
 tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc)
 {
-    tly_log (TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"", self->path, operation,
-             mdb_strerror (rc));
+    self->failure = rc;
+    //  A full map may still grow; a journal already known to be full has
+    //  said so once (journal.storage_full).
+    bool said = rc == MDB_MAP_FULL || (self->full && s_no_space (rc));
+    tly_log (said ? TLY_DEBUG : TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"", self->path,
+             operation, mdb_strerror (rc));
 }
 
 int
@@ -167,6 +179,101 @@ s_open_tables (tly_journal_t *self)
     return -1;
 }
 
+//  The map as LMDB has it (an existing journal keeps the size it grew to).
+static size_t
+s_map_size (tly_journal_t *self)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info (self->env, &info);
+    assert (rc == 0);
+    return info.me_mapsize;
+}
+
+//  Doubles the map, up to map_max. LMDB allows it only with no transaction
+//  open in this process: the writer's reads end before it returns, and its
+//  one write transaction is closed here. Returns 0, or -1 at the maximum.
+static int
+s_grow (tly_journal_t *self)
+{
+    assert (!self->read_only);
+    assert (!self->txn);
+    if (self->map_size >= self->map_max)
+        return -1;
+    size_t next = self->map_size > self->map_max / 2 ? self->map_max : self->map_size * 2;
+    int rc = mdb_env_set_mapsize (self->env, next);
+    if (rc) {
+        tly_journal_lmdb_error (self, "set_mapsize", rc);
+        return -1;
+    }
+    tly_log (TLY_INFO, "journal.map_grown", "path=%s from=%zu to=%zu max=%zu", self->path,
+             self->map_size, next, self->map_max);
+    self->map_size = next;
+    return 0;
+}
+
+//  After a write: logs once when storage runs out and once when it is back,
+//  not on every refused commit in between.
+void
+tly_journal_note_space (tly_journal_t *self, bool ok)
+{
+    bool full = !ok && s_no_space (self->failure);
+    if (full && !self->full)
+        tly_log (TLY_ERROR, "journal.storage_full",
+                 "path=%s error=\"%s\" map_size=%zu map_max=%zu"
+                 " hint=\"appends are refused until there is room: free disk space, or"
+                 " restart with a larger --map-max\"",
+                 self->path, mdb_strerror (self->failure), self->map_size, self->map_max);
+    else if (ok && self->full)
+        tly_log (TLY_INFO, "journal.storage_recovered", "path=%s map_size=%zu", self->path,
+                 self->map_size);
+    if (ok || full)
+        self->full = full;
+}
+
+void
+tly_journal_set_map_max (tly_journal_t *self, size_t map_max)
+{
+    assert (self);
+    assert (!self->read_only);
+    long page = sysconf (_SC_PAGESIZE);
+    assert (page > 0);
+    map_max -= map_max % (size_t) page;
+    self->map_max = map_max > self->map_size ? map_max : self->map_size;
+}
+
+bool
+tly_journal_full (tly_journal_t *self)
+{
+    assert (self);
+    return self->full;
+}
+
+size_t
+tly_journal_map_size (tly_journal_t *self)
+{
+    assert (self);
+    return self->map_size;
+}
+
+int
+tly_journal_snapshot_begin (tly_journal_t *self)
+{
+    assert (self->read_only && !self->snapshot);
+    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot);
+    if (rc == MDB_MAP_RESIZED) {
+        //  The writer grew the map since this reader opened: adopt its size
+        //  (no transaction of this reader is open) and look again.
+        rc = mdb_env_set_mapsize (self->env, 0);
+        if (rc == 0)
+            rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot);
+        if (rc == 0)
+            self->map_size = s_map_size (self);
+    }
+    if (rc)
+        self->snapshot = NULL;
+    return rc;
+}
+
 static tly_journal_t *
 s_open (const char *path, size_t map_size, bool read_only)
 {
@@ -218,13 +325,14 @@ s_open (const char *path, size_t map_size, bool read_only)
         tly_journal_destroy (&self);
         return NULL;
     }
+    self->map_size = s_map_size (self);
+    self->map_max = self->map_size;
     if (s_open_tables (self) == -1) {
         tly_journal_destroy (&self);
         return NULL;
     }
     //  A reader sees one consistent state, as of now, until it refreshes.
-    if (read_only && (rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot))) {
-        self->snapshot = NULL;
+    if (read_only && (rc = tly_journal_snapshot_begin (self))) {
         tly_journal_lmdb_error (self, "txn_begin", rc);
         tly_journal_destroy (&self);
         return NULL;
@@ -322,6 +430,13 @@ tly_journal_begin (tly_journal_t *self)
     assert (!self->read_only);
     assert (self->txn == NULL);
     assert (self->dirty_count == 0);
+    self->failure = 0;
+    //  Grow before the map is full rather than redo a whole group commit.
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info (self->env, &info) == 0 && mdb_env_stat (self->env, &stat) == 0
+        && (info.me_last_pgno + 1) * stat.ms_psize > self->map_size / 4 * 3)
+        s_grow (self);
     int rc = mdb_txn_begin (self->env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
@@ -501,16 +616,26 @@ tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *drafts
     assert (drafts || count == 0);
     assert (statuses || count == 0);
     assert (!signer || signer->every >= 1);
-    int rc = tly_journal_begin (self);
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        rc = tly_journal_append (self, drafts [i], &statuses [i]);
-        if (rc == 0 && signer && tly_journal_unsigned (self) >= signer->every)
-            rc = tly_journal_checkpoint (self, signer->sign_sk, signer->sign_pk,
-                                         signer->record_time ? drafts [i]->timestamp_ms
-                                                             : tly_now_ms ());
+    for (;;) {
+        int rc = tly_journal_begin (self);
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            rc = tly_journal_append (self, drafts [i], &statuses [i]);
+            if (rc == 0 && signer && tly_journal_unsigned (self) >= signer->every)
+                rc = tly_journal_checkpoint (self, signer->sign_sk, signer->sign_pk,
+                                             signer->record_time ? drafts [i]->timestamp_ms
+                                                                 : tly_now_ms ());
+        }
+        if (rc == 0)
+            rc = tly_journal_commit (self);
+        else
+            tly_journal_abort (self);
+        //  A full map: nothing of this commit was written (LMDB's rule:
+        //  abort, grow with no transaction open, redo), so the whole group
+        //  is decided again in a larger map and still answered only once
+        //  it is durable.
+        if (rc == -1 && self->failure == MDB_MAP_FULL && s_grow (self) == 0)
+            continue;
+        tly_journal_note_space (self, rc == 0);
+        return rc;
     }
-    if (rc == 0)
-        return tly_journal_commit (self);
-    tly_journal_abort (self);
-    return -1;
 }

@@ -93,6 +93,17 @@ typedef struct {
 //  Holds an exclusive lock on the directory: one writer per journal.
 //  map_size is LMDB's map size in bytes. Returns NULL on failure (logged).
 tly_journal_t *tly_journal_new (const char *path, size_t map_size);
+//  Lets the map grow up to map_max bytes (rounded down to whole pages; never
+//  below its size now). Until then it never grows. A group commit
+//  (tly_journal_append_batch) that fills the map is aborted, the map doubled
+//  and the whole group decided again; tly_journal_begin grows it ahead when
+//  it is three quarters full.
+void tly_journal_set_map_max (tly_journal_t *self, size_t map_max);
+//  The map's size now.
+size_t tly_journal_map_size (tly_journal_t *self);
+//  The last group commit failed for want of space (the map at its maximum,
+//  or the disk full); false again once one succeeds.
+bool tly_journal_full (tly_journal_t *self);
 //  Opens an existing journal read-only (for verify/export tools); a live
 //  writer in another process may hold it at the same time (LMDB allows one
 //  environment per file per process, so never both in one process).

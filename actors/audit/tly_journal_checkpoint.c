@@ -104,9 +104,12 @@ tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_K
         return -1;
     if (s_put_checkpoint (self, sign_sk, worker_pk, now_ms) == -1) {
         tly_journal_abort (self);
+        tly_journal_note_space (self, false);
         return -1;
     }
-    return tly_journal_commit (self);
+    int rc = tly_journal_commit (self);
+    tly_journal_note_space (self, rc == 0);
+    return rc;
 }
 
 int

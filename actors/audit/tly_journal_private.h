@@ -30,6 +30,10 @@ struct _tly_journal_t {
     bool has_checkpoints;  //  false for a reader of a journal that has none
     MDB_txn *txn;          //  the open write transaction, or NULL
     MDB_txn *snapshot;     //  a reader's read transaction: what it sees
+    size_t map_size;       //  the map as LMDB has it now
+    size_t map_max;        //  how far a writer may grow it
+    int failure;           //  the LMDB code of the last failure since begin, or 0
+    bool full;             //  the last write failed for want of space
 
     //  Committed state, and what the open transaction has made of it.
     //  Only touched partitions (the dirty list) differ between the two.
@@ -55,6 +59,8 @@ s_pindex_key (uint8_t key [TLY_JOURNAL_PINDEX_KEY], uint32_t partition, uint64_t
 }
 
 //  Logs an LMDB failure: one line naming the journal and the operation.
+//  Keeps rc, so the group commit can tell a full map (grow and redo) or a
+//  full disk from any other failure. A full map is the grow line's to log.
 void tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc);
 //  Reads the head entry in txn (zeros when there is none). Returns 0, or -1
 //  when the entry is malformed (logged).
@@ -72,6 +78,12 @@ void tly_journal_read_end (tly_journal_t *self, MDB_txn *txn);
 //  key. Returns 0, or -1 on a storage error, a malformed key or a FAIL.
 int tly_journal_walk (tly_journal_t *self, MDB_dbi dbi, uint64_t from_key, const char *what,
                       tly_journal_record_fn *fn, void *arg);
+//  After a write that went through (ok) or failed: notes, and logs once,
+//  when the journal runs out of room and when it has room again.
+void tly_journal_note_space (tly_journal_t *self, bool ok);
+//  A reader: opens its snapshot, adopting the map size of a writer that
+//  grew it. Returns 0 or LMDB's code (snapshot NULL).
+int tly_journal_snapshot_begin (tly_journal_t *self);
 //  Inside the open write transaction: raises a partition's fence to epoch.
 void tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch);
 

@@ -253,6 +253,11 @@ tly_journal_refresh (tly_journal_t *self)
     if (self->snapshot) {
         mdb_txn_reset (self->snapshot);
         rc = mdb_txn_renew (self->snapshot);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_txn_abort (self->snapshot);
+            self->snapshot = NULL;
+            rc = tly_journal_snapshot_begin (self);
+        }
     }
     if (rc) {
         //  Every read fails from now on, rather than read a reset transaction.

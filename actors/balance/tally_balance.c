@@ -46,6 +46,7 @@ main (int argc, char *argv [])
         return 2;
     }
     tly_ledger_set_snapshot_every (ledger, config.snapshot_every);
+    tly_ledger_set_map_max (ledger, config.map_max);
     tly_actor_t *actor = tly_actor_new (&config.actor, ledger);
     sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
     if (!actor) {

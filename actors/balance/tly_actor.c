@@ -29,6 +29,8 @@ s_hello (tly_actor_t *self)
     Tally__ActorHello hello = TALLY__ACTOR_HELLO__INIT;
     hello.name = (char *) self->config.name;
     hello.partition_count = self->config.partition_count;
+    hello.journal_full = self->journal_full;
+    hello.state_full = tly_ledger_space (self->ledger) == TLY_STORE_FULL;
     Tally__ActorToRouter message = TALLY__ACTOR_TO_ROUTER__INIT;
     message.body_case = TALLY__ACTOR_TO_ROUTER__BODY_HELLO;
     message.hello = &hello;
@@ -40,9 +42,16 @@ s_hello (tly_actor_t *self)
 void
 tly_actor_answer_error (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCode code)
 {
+    tly_actor_answer_text (self, message, code, tly_error_default_message (code));
+}
+
+void
+tly_actor_answer_text (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCode code,
+                       const char *text)
+{
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = code;
-    error.message = (char *) tly_error_default_message (code);
+    error.message = (char *) text;
     Tally__RouteReply reply = TALLY__ROUTE_REPLY__INIT;
     reply.route_id = message->route ? message->route->route_id : 0;
     reply.error = &error;

@@ -15,6 +15,11 @@
 #include "tly_catchup.h"
 #include "tly_reader.h"
 
+//  While the state has no room, routes are answered UNAVAILABLE with this
+//  text, and a batch is tried again (to find room) this often.
+#define TLY_ACTOR_STATE_FULL_TEXT  "state storage full"
+#define TLY_ACTOR_STORAGE_RETRY_MS 1000
+
 //  Who serves a partition's routes (see tly_actor.h).
 typedef enum {
     TLY_ACTOR_UNOWNED,
@@ -61,6 +66,10 @@ struct _tly_actor_t {
     uint64_t appends;
     int64_t append_deadline;
     int64_t retry_at;  //  after a failed batch start
+    //  Storage: the writer's last append found no room for the journal;
+    //  while the state has none, when a batch may try again.
+    bool journal_full;
+    int64_t storage_retry_at;
     int64_t next_hello;
     int64_t router_heard;
     bool router_alive;
@@ -73,6 +82,9 @@ struct _tly_actor_t {
 //  Answers the route in message with code, and frees message.
 void tly_actor_answer_error (tly_actor_t *self, Tally__RouterToActor *message,
                              Tally__ErrorCode code);
+//  The same with text in place of the code's default message.
+void tly_actor_answer_text (tly_actor_t *self, Tally__RouterToActor *message, Tally__ErrorCode code,
+                            const char *text);
 
 //  --- tly_actor_partitions.c
 
@@ -103,6 +115,9 @@ void tly_actor_dispatch_snapshots (tly_actor_t *self);
 void tly_actor_form_batch (tly_actor_t *self);
 //  The writer's answer to the batch in flight.
 void tly_actor_on_append (tly_actor_t *self, const Tally__AppendReply *reply);
+//  An append was answered: room says whether the journal had room. Logs
+//  the change, once; the hello tells the router (and `tally status`).
+void tly_actor_note_journal (tly_actor_t *self, bool room);
 //  The writer's answer is unknown (timeout, bad reply): the batch is dropped,
 //  its partitions caught up again and its routes retried.
 void tly_actor_abandon_batch (tly_actor_t *self);

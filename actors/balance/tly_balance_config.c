@@ -12,7 +12,7 @@
 #include "tly_endpoints.h"
 #include "tly_flags.h"
 
-#define S_MAP_SIZE_MIN     (1ULL << 20)
+#define S_MAP_SIZE_MIN     TLY_LMDB_MAP_MIN
 #define S_HEARTBEAT_MAX_MS 60000
 #define S_LIVENESS_MAX     1000
 #define S_TIMEOUT_MAX_MS   600000
@@ -22,6 +22,8 @@
 //  Every default is inside the range its flag accepts.
 _Static_assert(TLY_LMDB_MAP_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= INT64_MAX,
                "--map-size default");
+_Static_assert(TLY_LMDB_MAP_MAX_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_MAX_DEFAULT <= INT64_MAX,
+               "--map-max default");
 _Static_assert(TLY_HEARTBEAT_MS <= S_HEARTBEAT_MAX_MS, "--heartbeat-ms default");
 _Static_assert(TLY_HEARTBEAT_LIVENESS <= S_LIVENESS_MAX, "--liveness default");
 _Static_assert(TLY_ACTOR_AUDIT_TIMEOUT_MS <= S_TIMEOUT_MAX_MS, "--audit-timeout-ms default");
@@ -49,7 +51,9 @@ s_usage (FILE *out)
         "  --dedupe-window-ms MS   remember (and take) message IDs made within MS of the\n"
         "                          clock (default %d; at least twice the gateways'\n"
         "                          --max-skew-ms)\n"
-        "  --map-size BYTES        LMDB map size (default %llu)\n"
+        "  --map-size BYTES        LMDB map size at first (default %llu)\n"
+        "  --map-max BYTES         the map doubles when full up to this, the state's\n"
+        "                          size limit (default %llu, or --map-size if larger)\n"
         "  --heartbeat-ms MS       hello interval (default %d)\n"
         "  --liveness N            silent intervals before the router is gone (default %d)\n"
         "  --audit-timeout-ms MS   deadline of a journal append or read (default %d)\n"
@@ -64,8 +68,9 @@ s_usage (FILE *out)
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
         (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT,
-        (unsigned long long) TLY_LMDB_MAP_DEFAULT, TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS,
-        TLY_ACTOR_AUDIT_TIMEOUT_MS, TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
+        (unsigned long long) TLY_LMDB_MAP_DEFAULT, (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
+        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
+        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
 }
 
 //  A name is also a directory: no '/', no leading '.', no ':' (which the
@@ -130,6 +135,16 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
     }
     if (!pattern) {
         fprintf (stderr, TLY_BALANCE_PROCESS ": --name is required\n");
+        return -1;
+    }
+    if (config->map_max == 0)
+        config->map_max = config->map_size > TLY_LMDB_MAP_MAX_DEFAULT ? config->map_size
+                                                                      : TLY_LMDB_MAP_MAX_DEFAULT;
+    else if (config->map_max < config->map_size) {
+        fprintf (stderr,
+                 TLY_BALANCE_PROCESS ": --map-max %zu is below --map-size %zu; give a maximum"
+                                     " at least as large as the first size\n",
+                 config->map_max, config->map_size);
         return -1;
     }
     if (s_expand_name (pattern, config->name, sizeof config->name) == -1)
@@ -209,6 +224,7 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--dedupe-window-ms", &config->limits.dedupe_window_ms,
                       TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
         TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
+        TLY_FLAG_INT ("--map-max", &config->map_max, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),
         TLY_FLAG_INT ("--liveness", &actor->liveness, 1, S_LIVENESS_MAX),
         TLY_FLAG_INT ("--audit-timeout-ms", &actor->audit_timeout_ms, 1, S_TIMEOUT_MAX_MS),

@@ -25,7 +25,8 @@ typedef struct {
     char worker_id [TLY_ID_MAX];             //  the worker's account ID, for the log
     char state_path [TLY_BALANCE_PATH_MAX];  //  DIR/balance/NAME
     tly_ledger_limits_t limits;
-    size_t map_size;
+    size_t map_size;  //  the state's LMDB map at first
+    size_t map_max;   //  how far it may grow
     uint64_t snapshot_every;
     tly_level_t level;
 } tly_balance_config_t;

@@ -12,6 +12,11 @@
 
 #define S_ARENA_BLOCK (1024 * 1024)
 
+//  Why a partition of the batch did not commit (refused, per partition).
+#define S_REFUSED      1  //  the journal refused it, or the state could not take it
+#define S_NO_ROOM      2  //  the journal had no room: nothing written, answered UNAVAILABLE
+#define S_NO_ROOM_TEXT "journal storage full"
+
 typedef struct {
     const Tally__Route *route;
     uint32_t partition;
@@ -31,7 +36,8 @@ struct _tly_batch_t {
     uint64_t **versions;          //  per draft: the version of each event
     size_t n_drafts;
     size_t bytes;      //  bound of the append so far
-    uint8_t *refused;  //  per partition: did not commit
+    uint8_t *refused;  //  per partition: did not commit (S_REFUSED, S_NO_ROOM)
+    bool no_room;      //  the journal answered UNAVAILABLE
     int64_t now_ms;
     bool open;  //  between begin and end/abandon
     bool settled;
@@ -242,7 +248,7 @@ s_refuse (tly_batch_t *self, uint32_t partition, Tally__ErrorCode code,
 {
     if (self->refused [partition])
         return;
-    self->refused [partition] = 1;
+    self->refused [partition] = S_REFUSED;
     refused (partition, code, arg);
 }
 
@@ -255,27 +261,41 @@ s_refuse_all (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg)
         s_refuse (self, self->drafts [i]->partition, TALLY__ERROR_CODE__INTERNAL, refused, arg);
 }
 
-//  Some drafts were refused: start again from the committed state and apply
-//  only what the journal accepted, with the replay path.
+//  Applies, with the replay path, the drafts the journal accepted (reply
+//  NULL: all of them) of partitions without a refusal, and commits. Returns
+//  0 or -1 (nothing applied).
+static int
+s_apply_accepted (tly_batch_t *self, const Tally__AppendReply *reply)
+{
+    if (tly_ledger_begin (self->ledger) == -1)
+        return -1;
+    for (size_t i = 0; i < self->n_drafts; i++) {
+        const Tally__RecordDraft *draft = self->drafts [i];
+        if ((reply && reply->statuses [i]->code != TALLY__ERROR_CODE__OK)
+            || self->refused [draft->partition])
+            continue;
+        if (tly_ledger_apply (self->ledger, draft, self->arena) != TLY_LEDGER_APPLIED) {
+            tly_ledger_abort (self->ledger);
+            return -1;
+        }
+    }
+    return tly_ledger_commit (self->ledger);
+}
+
+//  The state must take what the journal holds: start again from the
+//  committed state and apply only what the journal accepted. A full map is
+//  grown (no transaction open) and the whole of it applied again.
 static void
 s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_refused_fn *refused,
                  void *arg)
 {
     tly_ledger_abort (self->ledger);
-    if (tly_ledger_begin (self->ledger) == -1) {
-        s_refuse_all (self, refused, arg);
-        return;
-    }
-    for (size_t i = 0; i < self->n_drafts; i++) {
-        const Tally__RecordDraft *draft = self->drafts [i];
-        if (reply->statuses [i]->code != TALLY__ERROR_CODE__OK || self->refused [draft->partition])
-            continue;
-        if (tly_ledger_apply (self->ledger, draft, self->arena) != TLY_LEDGER_APPLIED) {
-            s_refuse_all (self, refused, arg);
-            return;
-        }
-    }
-    if (tly_ledger_commit (self->ledger) == -1)
+    int rc;
+    while ((rc = s_apply_accepted (self, reply)) == -1
+           && tly_ledger_space (self->ledger) == TLY_STORE_MAP_FULL
+           && tly_ledger_grow (self->ledger) == 0)
+        ;
+    if (rc == -1)
         s_refuse_all (self, refused, arg);
 }
 
@@ -302,6 +322,15 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_
         const Tally__AppendStatus *status = reply->statuses [i];
         if (status->code == TALLY__ERROR_CODE__OK)
             continue;
+        if (status->code == TALLY__ERROR_CODE__UNAVAILABLE) {
+            //  Nothing was journaled and the state was not written: the
+            //  partition stays as it was, its routes are answered at once.
+            uint32_t partition = self->drafts [i]->partition;
+            if (!self->refused [partition])
+                self->refused [partition] = S_NO_ROOM;
+            self->no_room = true;
+            continue;
+        }
         tly_log (TLY_WARN, "append.refused",
                  "partition=%" PRIu32 " partition_seq=%" PRIu64 " epoch=%" PRIu64
                  " code=%s expected_partition_seq=%" PRIu64,
@@ -330,8 +359,21 @@ tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg)
     if (!self->commit_pending)
         return;
     self->commit_pending = false;
-    if (tly_ledger_commit (self->ledger) == -1)
-        s_refuse_all (self, refused, arg);
+    if (tly_ledger_commit (self->ledger) == -1) {
+        if (tly_ledger_space (self->ledger) == TLY_STORE_MAP_FULL
+            && tly_ledger_grow (self->ledger) == 0)
+            s_keep_accepted (self, NULL, refused, arg);
+        else
+            s_refuse_all (self, refused, arg);
+    }
+}
+
+bool
+tly_batch_journal_full (tly_batch_t *self)
+{
+    assert (self);
+    assert (self->settled);
+    return self->no_room;
 }
 
 const Tally__RecordDraft *
@@ -366,14 +408,17 @@ tly_batch_answer (tly_batch_t *self, void *router)
     size_t failed = 0;
     for (size_t i = 0; i < self->size; i++) {
         const s_entry_t *entry = &self->entries [i];
-        Tally__ErrorCode code = self->refused [entry->partition] ? TALLY__ERROR_CODE__NOT_OWNER
-                                                                 : entry->error;
+        uint8_t refused = self->refused [entry->partition];
+        Tally__ErrorCode code = refused == S_NO_ROOM   ? TALLY__ERROR_CODE__UNAVAILABLE
+                                : refused == S_REFUSED ? TALLY__ERROR_CODE__NOT_OWNER
+                                                       : entry->error;
         Tally__Error error = TALLY__ERROR__INIT;
         Tally__RouteReply reply = TALLY__ROUTE_REPLY__INIT;
         reply.route_id = entry->route->route_id;
         if (code != TALLY__ERROR_CODE__OK) {
             error.code = code;
-            error.message = (char *) tly_error_default_message (code);
+            error.message = refused == S_NO_ROOM ? S_NO_ROOM_TEXT
+                                                 : (char *) tly_error_default_message (code);
             reply.error = &error;
         } else {
             reply.n_results = entry->n_results;
@@ -399,6 +444,7 @@ s_reset (tly_batch_t *self)
     self->open = false;
     self->settled = false;
     self->commit_pending = false;
+    self->no_room = false;
     tly_arena_reset (self->arena);
 }
 

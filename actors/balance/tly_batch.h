@@ -81,7 +81,7 @@ zframe_t *tly_batch_append (tly_batch_t *self, uint64_t request_id);
 //  journal holds the whole batch, which may be answered at once and is
 //  committed to the state by tly_batch_commit. Otherwise the transaction is
 //  dropped and only the accepted drafts of partitions without a refusal are
-//  applied again and committed. Calls refused for every partition that did
+//  applied again and committed (a full map grown and the work redone). Calls refused for every partition that did
 //  not commit; their routes will be answered NOT_OWNER. Returns 0, or -1 when
 //  the reply does not match the request (nothing settled: abandon the batch).
 int tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
@@ -92,6 +92,10 @@ int tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply,
 //  calls refused (INTERNAL) for each drafted partition, which then lags the
 //  journal and must catch up; the answers already given stand.
 void tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg);
+//  After settle: the journal answered UNAVAILABLE (no room to write). The
+//  routes of those partitions are answered UNAVAILABLE "journal storage
+//  full"; nothing of them was journaled or written, and they stay served.
+bool tly_batch_journal_full (tly_batch_t *self);
 //  After settle: draft index, whether it was committed (its partition was
 //  not refused), and the version each of its events brought its user's
 //  balance and purchase log to (one per event, in order).

@@ -199,6 +199,10 @@ s_apply (tly_catchup_t *self, uint32_t partition, const Tally__ReadReply *read)
             break;
         }
         tly_ledger_result_t done = tly_ledger_apply (self->ledger, body->draft, self->arena);
+        if (done == TLY_LEDGER_ERROR && tly_ledger_space (self->ledger) != TLY_STORE_ROOM) {
+            tly_ledger_abort (self->ledger);  //  no room: not the record's fault
+            return -1;
+        }
         if (done == TLY_LEDGER_ERROR)
             bad = "record does not follow the state";
         applied += done == TLY_LEDGER_APPLIED;
@@ -240,7 +244,13 @@ tly_catchup_on_reply (tly_catchup_t *self, const Tally__ReadReply *read, uint32_
         s_due (self, part, tly_mono_ms () + self->timeout_ms);
         return TLY_CATCHUP_PENDING;
     }
-    if (s_apply (self, partition, read) == -1) {
+    int applied;
+    //  A full map: s_apply's transaction is gone; grow (nothing open) and redo.
+    while ((applied = s_apply (self, partition, read)) == -1
+           && tly_ledger_space (self->ledger) == TLY_STORE_MAP_FULL
+           && tly_ledger_grow (self->ledger) == 0)
+        ;
+    if (applied == -1) {
         s_due (self, part, tly_mono_ms () + self->timeout_ms);
         return TLY_CATCHUP_PENDING;
     }

@@ -659,6 +659,27 @@ tly_ledger_corrupt (tly_ledger_t *self)
 }
 
 void
+tly_ledger_set_map_max (tly_ledger_t *self, size_t map_max)
+{
+    assert (self);
+    tly_store_set_map_max (self->store, map_max);
+}
+
+tly_store_space_t
+tly_ledger_space (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_space (self->store);
+}
+
+int
+tly_ledger_grow (tly_ledger_t *self)
+{
+    assert (self);
+    return tly_store_grow (self->store);
+}
+
+void
 tly_ledger_destroy (tly_ledger_t **self_p)
 {
     assert (self_p);

@@ -85,6 +85,11 @@ void tly_ledger_set_snapshot_every (tly_ledger_t *self, uint64_t records);
 const tly_ledger_limits_t *tly_ledger_limits (tly_ledger_t *self);
 //  LMDB reported corruption: stop, and the next start rebuilds the state.
 bool tly_ledger_corrupt (tly_ledger_t *self);
+//  The state's map: how far it may grow, room to write, growing it (see
+//  tly_store.h: after TLY_STORE_MAP_FULL, abort, grow, redo the work).
+void tly_ledger_set_map_max (tly_ledger_t *self, size_t map_max);
+tly_store_space_t tly_ledger_space (tly_ledger_t *self);
+int tly_ledger_grow (tly_ledger_t *self);
 
 //  One write transaction at a time. Return 0 or -1 (logged); a failed commit
 //  discards the transaction.

@@ -45,9 +45,39 @@ s_mark_corrupt (tly_store_t *self)
         close (fd);
 }
 
+//  Failures that mean no room to write: the map full, the disk full, or
+//  (a short write on a full disk, as LMDB reports it) EIO.
+static bool
+s_no_space (int rc)
+{
+    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
+}
+
+static void
+s_space (tly_store_t *self, tly_store_space_t space, int rc)
+{
+    if (space == TLY_STORE_FULL && self->space != TLY_STORE_FULL)
+        tly_log (TLY_ERROR, "store.storage_full",
+                 "path=%s error=\"%s\" map_size=%zu map_max=%zu"
+                 " hint=\"writes are refused until there is room: free disk space, or"
+                 " restart with a larger --map-max\"",
+                 self->path, mdb_strerror (rc), self->map_size, self->map_max);
+    else if (space == TLY_STORE_ROOM && self->space == TLY_STORE_FULL)
+        tly_log (TLY_INFO, "store.storage_recovered", "path=%s map_size=%zu", self->path,
+                 self->map_size);
+    self->space = space;
+}
+
 int
 tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc)
 {
+    if (s_no_space (rc) && self->ready && !self->read_only) {
+        //  A map that may still grow is not a failure yet: the caller grows
+        //  it and redoes the transaction (tly_store_grow logs that).
+        bool grows = rc == MDB_MAP_FULL && self->map_size < self->map_max;
+        s_space (self, grows ? TLY_STORE_MAP_FULL : TLY_STORE_FULL, rc);
+        return -1;
+    }
     tly_log (TLY_ERROR, "store.lmdb", "path=%s op=\"%s\" error=\"%s\"", self->path, operation,
              mdb_strerror (rc));
     //  While opening, the caller decides what an unsound state means.
@@ -69,6 +99,23 @@ tly_store_bad_entry (tly_store_t *self, const char *table)
     return -1;
 }
 
+//  A read transaction. A reader beside a live actor that grew its map since
+//  the reader opened adopts the new size (none of the reader's transactions
+//  is open then) and begins again.
+static int
+s_begin_read (tly_store_t *self, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED && self->read_only && !self->reading) {
+        rc = mdb_env_set_mapsize (self->env, 0);
+        if (rc == 0)
+            rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, txn);
+    }
+    if (rc)
+        *txn = NULL;
+    return rc;
+}
+
 MDB_txn *
 tly_store_txn_begin (tly_store_t *self)
 {
@@ -77,7 +124,7 @@ tly_store_txn_begin (tly_store_t *self)
     if (self->txn)
         return self->txn;
     MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
+    int rc = s_begin_read (self, &txn);
     if (rc) {
         tly_store_lmdb_error (self, "begin read", rc);
         return NULL;
@@ -189,14 +236,20 @@ s_open_env (tly_store_t *self, size_t map_size, bool *unsound)
         rc = mdb_env_set_mapsize (self->env, map_size);
     //  No fsync: the state is a cache of the journal, rebuilt by catch-up.
     //  NOTLS: committed-state reads beside the open write transaction.
-    unsigned flags = self->read_only ? MDB_RDONLY | MDB_NOTLS
-                                     : MDB_NOSYNC | MDB_WRITEMAP | MDB_NOTLS;
+    //  No WRITEMAP: see tly_store.h.
+    unsigned flags = self->read_only ? MDB_RDONLY | MDB_NOTLS : MDB_NOSYNC | MDB_NOTLS;
     if (rc == 0)
         rc = mdb_env_open (self->env, self->path, flags, 0644);
     if (rc) {
         *unsound = s_corruption (rc);
         return tly_store_lmdb_error (self, "open", rc);
     }
+    MDB_envinfo info;
+    rc = mdb_env_info (self->env, &info);
+    assert (rc == 0);
+    self->map_size = info.me_mapsize;
+    if (self->map_max < self->map_size)
+        self->map_max = self->map_size;
     MDB_txn *txn = NULL;
     rc = mdb_txn_begin (self->env, NULL, self->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
@@ -270,9 +323,17 @@ s_close (tly_store_t *self)
 static int
 s_move_aside (tly_store_t *self)
 {
-    char aside [TLY_STORE_PATH_MAX + 32];
-    snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64, self->path, tly_now_ms ());
-    if (rename (self->path, aside) == -1) {
+    char aside [TLY_STORE_PATH_MAX + 48];
+    int64_t now_ms = tly_now_ms ();
+    snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64, self->path, now_ms);
+    //  Two in one millisecond (a fast disk) must not meet: number the later.
+    int rc = rename (self->path, aside);
+    for (int again = 1; rc == -1 && (errno == ENOTEMPTY || errno == EEXIST) && again <= 9;
+         again++) {
+        snprintf (aside, sizeof aside, "%s.corrupt-%" PRId64 "-%d", self->path, now_ms, again);
+        rc = rename (self->path, aside);
+    }
+    if (rc == -1) {
         tly_log (TLY_ERROR, "store.move_aside", "path=%s to=%s error=\"%s\"", self->path, aside,
                  strerror (errno));
         return -1;
@@ -358,11 +419,64 @@ tly_store_destroy (tly_store_t **self_p)
 
 //  ---------------------------------------------------------------- transactions
 
+void
+tly_store_set_map_max (tly_store_t *self, size_t map_max)
+{
+    assert (self);
+    assert (!self->read_only);
+    long page = sysconf (_SC_PAGESIZE);
+    assert (page > 0);
+    map_max -= map_max % (size_t) page;
+    self->map_max = map_max > self->map_size ? map_max : self->map_size;
+}
+
+tly_store_space_t
+tly_store_space (tly_store_t *self)
+{
+    assert (self);
+    return self->space;
+}
+
+size_t
+tly_store_map_size (tly_store_t *self)
+{
+    assert (self);
+    return self->map_size;
+}
+
+int
+tly_store_grow (tly_store_t *self)
+{
+    assert (self);
+    assert (!self->read_only && !self->txn && !self->reading);
+    if (self->map_size >= self->map_max) {
+        s_space (self, TLY_STORE_FULL, MDB_MAP_FULL);
+        return -1;
+    }
+    size_t next = self->map_size > self->map_max / 2 ? self->map_max : self->map_size * 2;
+    int rc = mdb_env_set_mapsize (self->env, next);
+    if (rc)
+        return tly_store_lmdb_error (self, "set mapsize", rc);
+    tly_log (TLY_INFO, "store.map_grown", "path=%s from=%zu to=%zu max=%zu", self->path,
+             self->map_size, next, self->map_max);
+    self->map_size = next;
+    if (self->space == TLY_STORE_MAP_FULL)
+        self->space = TLY_STORE_ROOM;
+    return 0;
+}
+
 int
 tly_store_begin (tly_store_t *self)
 {
     assert (self);
     assert (!self->read_only && !self->txn && !self->reading);
+    //  Grow before the map is full rather than redo a batch.
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (self->map_size < self->map_max && mdb_env_info (self->env, &info) == 0
+        && mdb_env_stat (self->env, &stat) == 0
+        && (info.me_last_pgno + 1) * stat.ms_psize > self->map_size / 4 * 3)
+        tly_store_grow (self);
     int rc = mdb_txn_begin (self->env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
@@ -378,7 +492,11 @@ tly_store_commit (tly_store_t *self)
     assert (self->txn && !self->reading);
     int rc = mdb_txn_commit (self->txn);
     self->txn = NULL;
-    return rc ? tly_store_lmdb_error (self, "commit", rc) : 0;
+    if (rc)
+        return tly_store_lmdb_error (self, "commit", rc);
+    if (self->space != TLY_STORE_ROOM)
+        s_space (self, TLY_STORE_ROOM, 0);
+    return 0;
 }
 
 void
@@ -404,8 +522,11 @@ tly_store_read_begin (tly_store_t *self)
     assert (self);
     assert (!self->reading);
     //  One read transaction, reset between uses: renewing keeps its slot.
-    int rc = self->read ? mdb_txn_renew (self->read)
-                        : mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->read);
+    int rc = self->read ? mdb_txn_renew (self->read) : s_begin_read (self, &self->read);
+    if (rc == MDB_MAP_RESIZED && self->read_only) {
+        mdb_txn_abort (self->read);
+        rc = s_begin_read (self, &self->read);
+    }
     if (rc) {
         if (self->read)
             mdb_txn_abort (self->read);

@@ -1,7 +1,10 @@
 //  tly_store - the balance actor's LMDB tables, typed.
 //
-//  One LMDB environment in a directory, opened with MDB_NOSYNC | MDB_WRITEMAP
-//  (it is a cache of the journal) and locked against a second writer:
+//  One LMDB environment in a directory, opened with MDB_NOSYNC (it is a cache
+//  of the journal) and locked against a second writer. Not MDB_WRITEMAP: a
+//  write into a mapped page the full disk has no block for kills the
+//  process with SIGBUS; written with pwrite at commit, a full disk is an
+//  error the actor answers and retries (docs/architecture.md, "Storage").
 //    accounts    user public key (32)                  -> balance, last_updated,
 //                                                         created (i64 BE),
 //                                                         purchases (u64 BE), id
@@ -49,6 +52,13 @@ typedef struct {
 
 typedef struct _tly_store_t tly_store_t;
 
+//  Room to write, as the last write transaction found it.
+typedef enum {
+    TLY_STORE_ROOM = 0,      //  no write has failed for want of space since the last commit
+    TLY_STORE_MAP_FULL = 1,  //  the map is full and may grow: abort, tly_store_grow, redo
+    TLY_STORE_FULL = 2       //  no room: the map is at its maximum, or the disk is full
+} tly_store_space_t;
+
 //  What a getter found.
 typedef enum {
     TLY_STORE_FOUND = 0,
@@ -74,7 +84,21 @@ tly_store_t *tly_store_new (const char *path, size_t map_size);
 tly_store_t *tly_store_new_reader (const char *path);
 void tly_store_destroy (tly_store_t **self_p);
 
-//  One write transaction at a time. Return 0 or -1 (logged); a failed commit
+//  Lets the map grow up to map_max bytes (rounded down to whole pages; never
+//  below its size now). Until then it never grows.
+void tly_store_set_map_max (tly_store_t *self, size_t map_max);
+//  Room to write: TLY_STORE_MAP_FULL after a write that filled a map that
+//  may still grow, TLY_STORE_FULL after one that found no room at all, back
+//  to TLY_STORE_ROOM once a commit goes through (each change logged once).
+tly_store_space_t tly_store_space (tly_store_t *self);
+//  Doubles the map, up to its maximum. LMDB's rule: no transaction open,
+//  write or read, so the caller aborts first and redoes the work after.
+//  Returns 0, or -1 when the map is at its maximum (space is then FULL).
+int tly_store_grow (tly_store_t *self);
+size_t tly_store_map_size (tly_store_t *self);
+
+//  One write transaction at a time. tly_store_begin grows the map ahead
+//  when it is three quarters full. Return 0 or -1 (logged); a failed commit
 //  discards the transaction.
 int tly_store_begin (tly_store_t *self);
 int tly_store_commit (tly_store_t *self);

@@ -23,13 +23,17 @@ struct _tly_store_t {
     MDB_dbi dedupe;
     MDB_dbi partitions;
     MDB_dbi meta;
-    MDB_txn *txn;   //  the open write transaction, or NULL
-    MDB_txn *read;  //  the committed-state read transaction
-    bool reading;   //  between read_begin and read_end
+    size_t map_size;          //  the map as LMDB has it now
+    size_t map_max;           //  how far the writer may grow it
+    tly_store_space_t space;  //  room to write, as the last write found it
+    MDB_txn *txn;             //  the open write transaction, or NULL
+    MDB_txn *read;            //  the committed-state read transaction
+    bool reading;             //  between read_begin and read_end
 };
 
 //  Logs an LMDB failure naming the store and the operation; notes
-//  corruption. Returns -1.
+//  corruption, and a full map or disk (the space the caller then reads).
+//  Returns -1.
 int tly_store_lmdb_error (tly_store_t *self, const char *operation, int rc);
 //  Logs an entry that does not decode. Returns -1.
 int tly_store_bad_entry (tly_store_t *self, const char *table);

@@ -22,10 +22,12 @@
 
 //  Messages handled from one socket before the loop looks at the other one
 //  and at its timers again.
-#define DRAIN_BURST            1024
-#define TLY_ROUTER_ARENA_BLOCK (64 * 1024)  //  first decode block; grows to the largest frame
+#define DRAIN_BURST             1024
+#define TLY_ROUTER_ARENA_BLOCK  (64 * 1024)  //  first decode block; grows to the largest frame
 //  A routing id printed as hex.
-#define IDENTITY_TEXT_MAX      (2 * TLY_ROUTER_IDENTITY_MAX + 1)
+#define IDENTITY_TEXT_MAX       (2 * TLY_ROUTER_IDENTITY_MAX + 1)
+//  While the epoch cannot be saved, a repeat of the line at most this often.
+#define TLY_ROUTER_EPOCH_LOG_MS 60000
 
 #define UNAVAILABLE_TEXT "no balance actor answered"
 
@@ -53,6 +55,8 @@ struct _tly_router_t {
     int64_t next_heartbeat_ms;
     bool round_pending;                          //  the live actor set changed
     int64_t round_not_before_ms;                 //  retry pacing after a failed epoch save
+    bool epoch_failing;                          //  the last epoch save failed
+    tly_log_limit_t epoch_log;                   //  its repeats, while it keeps failing
     uint8_t rejected [TLY_ROUTER_IDENTITY_MAX];  //  last refused actor, logged once
     size_t rejected_size;
 };
@@ -258,11 +262,25 @@ s_round (tly_router_t *self)
         bool overflow = __builtin_add_overflow (self->epoch, 1, &next);
         assert (!overflow);
         if (tly_router_epoch_save (self->config.data_dir, next) == -1) {
-            tly_log (TLY_ERROR, "epoch.save_failed", "dir=%s epoch=%" PRIu64 " reason=\"%s\"",
-                     self->config.data_dir, next, strerror (errno));
+            //  Said once in full; the retries (every heartbeat) only now and then.
+            if (!self->epoch_failing)
+                tly_log (TLY_ERROR, "epoch.save_failed",
+                         "dir=%s epoch=%" PRIu64 " reason=\"%s\" hint=\"no partition moves"
+                         " until the new epoch is on disk; free space in the router's"
+                         " --data-dir, it is retried every heartbeat\"",
+                         self->config.data_dir, next, strerror (errno));
+            else
+                tly_log_limited (&self->epoch_log, TLY_WARN, "epoch.save_failed",
+                                 "dir=%s epoch=%" PRIu64 " reason=\"%s\" still=true",
+                                 self->config.data_dir, next, strerror (errno));
+            self->epoch_failing = true;
             self->round_not_before_ms = self->now_ms + self->config.heartbeat_ms;
             return;
         }
+        if (self->epoch_failing)
+            tly_log (TLY_INFO, "epoch.save_recovered", "dir=%s epoch=%" PRIu64,
+                     self->config.data_dir, next);
+        self->epoch_failing = false;
         self->epoch = next;
     }
     tly_router_partmap_apply (self->partmap, self->epoch);
@@ -290,6 +308,11 @@ s_send_status (tly_router_t *self, const uint8_t *gateway, size_t gateway_size, 
         if (s_owner (self, partition))
             owned++;
     Tally__SystemStatus status = TALLY__SYSTEM_STATUS__INIT;
+    for (size_t index = 0; index < tly_router_actors_size (self->actors); index++) {
+        const tly_router_actor_t *actor = tly_router_actors_at (self->actors, index);
+        status.journal_full |= actor->journal_full;
+        status.actors_state_full += actor->state_full;
+    }
     status.ready = owned == self->config.partition_count;
     status.partition_count = self->config.partition_count;
     status.partitions_owned = owned;
@@ -398,6 +421,8 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
     }
     if (actor && strcmp (actor->name, name) == 0) {
         actor->last_seen_ms = self->now_ms;
+        actor->journal_full = hello->journal_full;
+        actor->state_full = hello->state_full;
         //  The last Assignment could not be queued (peer busy): try again.
         if (!actor->assigned && !self->round_pending)
             s_send_assignment (self, actor);
@@ -648,6 +673,8 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
     assert (config->heartbeat_ms > 0 && config->liveness > 0 && config->attempt_ms > 0);
     assert (config->attempts >= 1 && config->inflight_max >= 1);
     tly_router_t *self = calloc (1, sizeof (*self));
+    if (self)
+        self->epoch_log = (tly_log_limit_t) TLY_LOG_LIMIT (1, TLY_ROUTER_EPOCH_LOG_MS);
     if (!self) {
         snprintf (error, error_size, "out of memory");
         return NULL;

@@ -25,6 +25,8 @@ typedef struct {
     uint32_t live_index;   //  position in the live list
     uint64_t name_hash;    //  tly_router_partmap_name_hash (name)
     bool assigned;         //  the last round's Assignment was queued
+    bool journal_full;     //  its last hello: the journal had no room
+    bool state_full;       //  its last hello: its state storage has no room
     size_t identity_size;
     uint8_t identity [TLY_ROUTER_IDENTITY_MAX];
     char name [TLY_ROUTER_NAME_MAX + 1];

@@ -13,6 +13,9 @@ s_usage (FILE *out)
            "  --timeout-ms MS      give up after MS milliseconds (default 10000)\n"
            "  --json               print one JSON object\n"
            "\n"
+           "A line \"storage: ...\" follows when the journal or an actor's state has no\n"
+           "room to write (buys are then refused UNAVAILABLE until there is).\n"
+           "\n"
            "Exit status: 0 ready, 1 answered but not ready, 2 usage error or no answer.\n",
            out);
 }
@@ -41,14 +44,24 @@ cli_status (int argc, char **argv)
     if (tly_sender_status (sender, (int) timeout_ms, &status) == 0) {
         if (json)
             printf ("{\"ready\":%s,\"partitionCount\":%" PRIu32 ",\"partitionsOwned\":%" PRIu32
-                    ",\"actors\":%" PRIu32 ",\"epoch\":%" PRIu64 "}\n",
+                    ",\"actors\":%" PRIu32 ",\"epoch\":%" PRIu64
+                    ",\"journalFull\":%s,\"actorsStateFull\":%" PRIu32 "}\n",
                     status.ready ? "true" : "false", status.partition_count,
-                    status.partitions_owned, status.actors, status.epoch);
-        else
+                    status.partitions_owned, status.actors, status.epoch,
+                    status.journal_full ? "true" : "false", status.actors_state_full);
+        else {
             printf ("%s: partitions %" PRIu32 "/%" PRIu32 " owned, actors %" PRIu32
                     ", epoch %" PRIu64 "\n",
                     status.ready ? "ready" : "not ready", status.partitions_owned,
                     status.partition_count, status.actors, status.epoch);
+            if (status.journal_full)
+                printf ("storage: journal full (buys are refused until the audit writer has"
+                        " room)\n");
+            if (status.actors_state_full)
+                printf ("storage: state full on %" PRIu32 " actor(s) (their buys are refused"
+                        " until they have room)\n",
+                        status.actors_state_full);
+        }
         rc = status.ready ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
     } else
         rc = cli_report_error (tly_sender_error (sender), json);

@@ -63,7 +63,15 @@
 #define TLY_AUDIT_DRAIN_MAX  256   //  append requests group-committed together
 #define TLY_READ_RECORDS_MAX 1024  //  records in one ReadReply
 
-#define TLY_LMDB_MAP_DEFAULT (4ULL << 30)  //  bytes of address space per LMDB env
+#define TLY_LMDB_MAP_DEFAULT     (4ULL << 30)  //  bytes of address space per LMDB env, at first
+//  How far an LMDB map may grow (--map-max): on MDB_MAP_FULL the journal and
+//  the actors' state double their map up to this, then report storage full.
+#define TLY_LMDB_MAP_MAX_DEFAULT (256ULL << 30)
+//  The smallest map (--map-size, --map-max) a server accepts.
+#define TLY_LMDB_MAP_MIN         (1ULL << 20)
+_Static_assert(TLY_LMDB_MAP_MIN <= TLY_LMDB_MAP_DEFAULT
+                   && TLY_LMDB_MAP_DEFAULT <= TLY_LMDB_MAP_MAX_DEFAULT,
+               "the default map starts at or below its default maximum");
 
 //  A stored journal record (StoredRecord bytes) at most: the audit writer
 //  refuses a larger one, so that any single record fits in one ReadReply

@@ -12,6 +12,9 @@
 
 const char **it_gateway_extra_args = NULL;
 const char **it_balance_extra_args = NULL;
+const char **it_audit_extra_args = NULL;
+void (*it_cluster_prepare) (it_cluster_t *self) = NULL;
+void (*it_cluster_release) (it_cluster_t *self) = NULL;
 const char *it_heartbeat_ms = "200";
 
 static char *
@@ -189,6 +192,10 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = s_own (self, s_format ("%s/audit", self->dir));
     argv [argc++] = "--bind";
     argv [argc++] = audit;
+    for (int extra = 0; it_audit_extra_args && it_audit_extra_args [extra]; extra++) {
+        CHECK (argc + 2 < (int) (sizeof child->argv / sizeof child->argv [0]));
+        argv [argc++] = (char *) it_audit_extra_args [extra];
+    }
 
     child = s_add (self, "router");
     argv = child->argv;
@@ -250,6 +257,8 @@ it_cluster_start (int base_port, int actors, int gateways)
         }
     }
     it_gateway_endpoint (self, 1, self->gateway, sizeof self->gateway);
+    if (it_cluster_prepare)
+        it_cluster_prepare (self);
     for (int i = 0; i < self->child_count; i++)
         s_start_child (self, &self->children [i]);
     for (int i = 1; i <= gateways; i++) {
@@ -304,6 +313,8 @@ it_cluster_stop (it_cluster_t **self_p)
     if (!clean)
         s_print_logs (self);
     CHECK (clean);
+    if (it_cluster_release)
+        it_cluster_release (self);
     th_dir_remove (self->dir);
     for (int i = 0; i < self->child_count; i++)
         th_process_destroy (&self->children [i].process);

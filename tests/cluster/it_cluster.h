@@ -38,6 +38,14 @@ typedef struct {
 extern const char **it_gateway_extra_args;
 //  Extra arguments given to every balance actor (NULL-terminated), or NULL.
 extern const char **it_balance_extra_args;
+//  Extra arguments given to the audit writer (NULL-terminated), or NULL.
+extern const char **it_audit_extra_args;
+//  Called by it_cluster_start once the data directory exists and before any
+//  process starts (a test puts part of it on a file system of its own), and
+//  by it_cluster_stop once every process has stopped and before the
+//  directory is removed (the test takes that file system away). NULL: none.
+extern void (*it_cluster_prepare) (it_cluster_t *self);
+extern void (*it_cluster_release) (it_cluster_t *self);
 //  --heartbeat-ms of every actor (its hello interval): "200" unless set
 //  before it_cluster_start (a test of failover times may want the default,
 //  "500"). The router keeps its own default (TLY_ROUTER_HEARTBEAT_MS).

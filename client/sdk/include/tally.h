@@ -114,6 +114,8 @@ typedef struct {
     uint32_t partitions_owned;
     uint32_t actors;
     uint64_t epoch;
+    bool journal_full;           //  buys are refused: the journal has no room
+    uint32_t actors_state_full;  //  actors whose state storage has no room
 } tly_status_t;
 
 //  Fill msg with a fresh message ID made now. Return 0, or -1 when item does

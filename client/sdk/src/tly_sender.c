@@ -397,6 +397,8 @@ tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status)
         status->partitions_owned = reply->status->partitions_owned;
         status->actors = reply->status->actors;
         status->epoch = reply->status->epoch;
+        status->journal_full = reply->status->journal_full;
+        status->actors_state_full = reply->status->actors_state_full;
     }
     tally__client_reply__free_unpacked (reply, NULL);
     return rc;

@@ -535,6 +535,15 @@ main (int argc, char *argv [])
     assert (s_run (help, NULL, 0) == 0);
     char *bad_map [] = { "tally-audit", "--data-dir", data_dir, "--map-size", "12x", NULL };
     assert (s_run (bad_map, NULL, 0) == 2);
+    //  A maximum below the first size is refused, naming both; one below the
+    //  smallest map too.
+    char *low_max [] = { "tally-audit", "--data-dir", data_dir,  "--map-size",
+                         "4194304",     "--map-max",  "2097152", NULL };
+    char line [512] = "";
+    assert (s_run (low_max, line, sizeof line) == 2);
+    assert (strstr (line, "--map-max 2097152 is below --map-size 4194304"));
+    char *tiny_max [] = { "tally-audit", "--data-dir", data_dir, "--map-max", "4096", NULL };
+    assert (s_run (tiny_max, NULL, 0) == 2);
     char *bad_every [] = { "tally-audit", "--data-dir", data_dir, "--checkpoint-every", "0", NULL };
     assert (s_run (bad_every, NULL, 0) == 2);
     s_test_no_worker (data_dir);

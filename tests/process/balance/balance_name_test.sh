@@ -1,7 +1,7 @@
 #!/bin/sh
 # balance_name_test - tally-balance's --name with %h: the host name is put in
 # its place (in a container, the container's ID), and the result is held to
-# the same rules as any name.
+# the same rules as any name; and its --map-max against --map-size.
 # Usage: balance_name_test.sh path/to/tally path/to/tally-balance
 set -u
 TALLY=$1
@@ -38,6 +38,11 @@ expect 2 "--name must be .* got \"a%b\"\$" "$BALANCE" --data-dir "$WORK" --name 
 LONG=$(printf '%064d' 0)
 expect 2 "--name \"$LONG%h\" is longer than 64 bytes once %h is the host name \"$HOST\"" \
     "$BALANCE" --data-dir "$WORK" --name "$LONG%h" $LINKS
+
+# The state's map: a maximum below the first size is refused, naming both.
+expect 2 "--map-max 2097152 is below --map-size 4194304" \
+    "$BALANCE" --data-dir "$WORK" --name b --map-size 4194304 --map-max 2097152 $LINKS
+expect 0 '--map-max BYTES' "$BALANCE" --help
 
 # A valid pattern: the actor runs under the expanded name, state included.
 "$BALANCE" --data-dir "$WORK" --name 'balance-%h-%h' $LINKS 2>"$WORK/log" &

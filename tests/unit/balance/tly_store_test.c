@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tly_bytes.h"
 #include "tly_message_id.h"
 #include "tly_object_id.h"
 #include "harness.h"
@@ -264,6 +265,69 @@ s_test_expiry (const char *root, tly_arena_t *arena)
     tly_store_destroy (&store);
 }
 
+//  Puts accounts 0..count-1 (their key is the number) in one transaction.
+//  Returns 0 or -1 (the transaction then aborted).
+static int
+s_put_accounts (tly_store_t *store, uint32_t count)
+{
+    if (tly_store_begin (store) == -1)
+        return -1;
+    tly_account_state_t state = { .balance = 1, .created = 1, .last_updated = 1 };
+    snprintf (state.balance_id, sizeof state.balance_id, "co_zbalance");
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t user [TLY_KEY_BYTES] = { 0 };
+        tly_put_be32 (user, i);
+        if (tly_store_put_account (store, user, &state) == -1) {
+            tly_store_abort (store);
+            return -1;
+        }
+    }
+    return tly_store_commit (store);
+}
+
+//  A full map says so; grown (no transaction open) the same work goes
+//  through; at the maximum the store is full until a commit goes through.
+static void
+s_test_growth (const char *path)
+{
+    tly_store_t *store = tly_store_new (path, 1 << 20);
+    assert (store);
+    assert (tly_store_map_size (store) == 1 << 20);
+    //  About 2.5 MB of accounts: more than 1 MiB, less than 4.
+    enum {
+        S_MANY = 20000
+    };
+    assert (s_put_accounts (store, S_MANY) == -1);
+    assert (tly_store_space (store) == TLY_STORE_FULL);  //  no maximum set: cannot grow
+    tly_store_set_map_max (store, 1 << 22);
+    assert (s_put_accounts (store, S_MANY) == -1);
+    while (tly_store_space (store) == TLY_STORE_MAP_FULL)
+        assert (tly_store_grow (store) == 0 || tly_store_space (store) == TLY_STORE_FULL);
+    //  The first failure may have come from begin's growth ahead; redo until done.
+    int rc;
+    while ((rc = s_put_accounts (store, S_MANY)) == -1
+           && tly_store_space (store) == TLY_STORE_MAP_FULL)
+        assert (tly_store_grow (store) == 0);
+    assert (rc == 0);
+    assert (tly_store_space (store) == TLY_STORE_ROOM);
+    assert (tly_store_map_size (store) > 1 << 20 && tly_store_map_size (store) <= 1 << 22);
+    uint8_t user [TLY_KEY_BYTES] = { 0 };
+    tly_put_be32 (user, S_MANY - 1);
+    tly_account_state_t state;
+    assert (tly_store_account (store, user, &state) == TLY_STORE_FOUND && state.balance == 1);
+
+    //  Ten times as many cannot fit 4 MiB: full, then a small commit clears it.
+    while (s_put_accounts (store, 10 * S_MANY) == -1
+           && tly_store_space (store) == TLY_STORE_MAP_FULL)
+        assert (tly_store_grow (store) == 0 || tly_store_space (store) == TLY_STORE_FULL);
+    assert (tly_store_space (store) == TLY_STORE_FULL);
+    assert (tly_store_grow (store) == -1);
+    assert (tly_store_map_size (store) == 1 << 22);
+    assert (s_put_accounts (store, 1) == 0);
+    assert (tly_store_space (store) == TLY_STORE_ROOM);
+    tly_store_destroy (&store);
+}
+
 void
 tly_store_test (bool verbose)
 {
@@ -279,6 +343,9 @@ tly_store_test (bool verbose)
     path [strlen (path) - 1] = 0;
     s_test_recovery (root, path);
     tly_arena_destroy (&arena);
+    char grow_path [sizeof root + 16];
+    snprintf (grow_path, sizeof grow_path, "%s/grow", root);
+    s_test_growth (grow_path);
 
     th_dir_remove (root);
     if (verbose)

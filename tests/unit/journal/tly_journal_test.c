@@ -533,6 +533,60 @@ s_test_map_full (const char *path)
     tly_journal_destroy (&journal);
 }
 
+//  A group commit that fills the map grows it (doubling, up to the maximum)
+//  and is decided again whole; one that would pass the maximum fails whole,
+//  says the journal is full, and the next that fits clears it.
+static void
+s_test_map_grows (const char *path)
+{
+    tly_journal_t *journal = tly_journal_new (path, S_SMALL_MAP);
+    assert (journal);
+    assert (tly_journal_map_size (journal) == S_SMALL_MAP);
+    tly_journal_set_map_max (journal, 8 * S_SMALL_MAP + 1);  //  rounded down to pages
+    static uint8_t big [S_BIG_ENVELOPE];
+    enum {
+        S_GROUP = 4 * S_SMALL_MAP / S_BIG_ENVELOPE,
+        S_TOO_MANY = 3 * S_GROUP
+    };
+    s_fixture_t *fixtures = calloc (S_TOO_MANY, sizeof (s_fixture_t));
+    Tally__RecordDraft **drafts = calloc (S_TOO_MANY, sizeof (Tally__RecordDraft *));
+    Tally__AppendStatus *statuses = calloc (S_TOO_MANY, sizeof (Tally__AppendStatus));
+    assert (fixtures && drafts && statuses);
+    for (size_t i = 0; i < S_TOO_MANY; i++) {
+        drafts [i] = s_draft (&fixtures [i], 0, 1 + i, 1);
+        fixtures [i].request.envelope = (ProtobufCBinaryData) { sizeof big, big };
+    }
+    assert (tly_journal_append_batch (journal, drafts, S_GROUP, statuses, NULL) == 0);
+    for (size_t i = 0; i < S_GROUP; i++)
+        assert (statuses [i].code == TALLY__ERROR_CODE__OK && statuses [i].seq == 1 + i);
+    assert (tly_journal_map_size (journal) > S_SMALL_MAP);
+    assert (tly_journal_map_size (journal) <= 8 * S_SMALL_MAP);
+    assert (!tly_journal_full (journal));
+
+    //  Three times as much again cannot fit 8 MiB: nothing of it is kept.
+    for (size_t i = 0; i < S_TOO_MANY; i++)
+        fixtures [i].draft.partition_seq = S_GROUP + 1 + i;
+    assert (tly_journal_append_batch (journal, drafts, S_TOO_MANY, statuses, NULL) == -1);
+    assert (tly_journal_full (journal));
+    assert (tly_journal_map_size (journal) == 8 * S_SMALL_MAP);
+    tly_journal_head_t head;
+    tly_journal_head (journal, &head);
+    assert (head.seq == S_GROUP);
+    assert (tly_journal_append_batch (journal, drafts, 1, statuses, NULL) == 0);
+    assert (statuses [0].seq == S_GROUP + 1);
+    assert (!tly_journal_full (journal));
+    assert (s_check_chain (journal) == S_GROUP + 1);
+    tly_journal_destroy (&journal);
+
+    //  A smaller --map-size than the data opens at the data's size (LMDB's rule).
+    journal = tly_journal_new (path, S_SMALL_MAP);
+    assert (journal && tly_journal_map_size (journal) > 4 * S_SMALL_MAP);
+    tly_journal_destroy (&journal);
+    free (fixtures);
+    free (drafts);
+    free (statuses);
+}
+
 static void
 s_test_throughput (tly_journal_t *journal, bool verbose)
 {
@@ -639,6 +693,8 @@ tly_journal_test (bool verbose)
     s_remove_dir (dir);
 
     s_test_map_full (dir);
+    s_remove_dir (dir);
+    s_test_map_grows (dir);
     s_remove_dir (dir);
     s_test_signed_batch (dir, &worker);
     s_remove_dir (dir);
