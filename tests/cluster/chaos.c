@@ -39,6 +39,7 @@
 #define S_RESEND_ID_MS    40000  //  resend a message ID while younger (dedupe window: 60 s)
 #define S_RECOVER_MS      30000  //  a healed cluster is ready again within this
 #define S_ACTORS          3
+#define S_WATCHERS        2  //  one per gateway, each of a shared user
 #define S_ACTORS_MIN      2
 #define S_ACTORS_MAX      4
 #define S_MAX_INITIAL     "1000000"
@@ -117,7 +118,9 @@ typedef struct {
 
 //  Shared users: [i] is client i's slot 0, [S_CLIENTS_MAX + i] its slot 1.
 static const tly_account_t *s_shared [2 * S_CLIENTS_MAX];
-static volatile int s_phase = 0;  //  0 load, 1 settle (the cluster is whole again)
+//  0 load, 1 settle (the cluster is whole again: clients resend and read),
+//  2 watchers catch up (every client has finished).
+static volatile int s_phase = 0;
 
 static void
 s_user_open (s_client_t *self, int slot, const tly_account_t *account)
@@ -334,6 +337,132 @@ s_client (void *arg)
     return NULL;
 }
 
+//  ---------------------------------------------------------------- watchers
+
+//  A watcher follows one shared user's balance, as that user, through one
+//  gateway: versions never go back, updates follow each other without a
+//  gap, and once the load has ended it reaches the balance a read returns.
+typedef struct {
+    int index;
+    const char *gateway;
+    const char *worker_id;
+    tly_account_t account;
+    char id [TLY_ID_MAX];
+    char balance_id [TLY_ID_MAX];
+    bool subscribed;
+    uint64_t version;  //  the last version delivered (0: none yet)
+    int64_t balance;
+    uint64_t updates;
+    uint64_t snapshots;
+    tly_watcher_stats_t stats;
+    chaos_msgs_t history;  //  its final read
+    chaos_report_t report;
+    pthread_t thread;
+} s_watch_t;
+
+static void
+s_on_balance (const tly_object_t *object, void *arg)
+{
+    s_watch_t *self = arg;
+    if (object->ended) {
+        self->subscribed = false;  //  subscribed again by the loop
+        return;
+    }
+    if (object->kind != TLY_OBJ_BALANCE) {
+        chaos_violation (&self->report, "watcher %d: an object of kind %d", self->index,
+                         (int) object->kind);
+        return;
+    }
+    if (object->snapshot) {
+        self->snapshots++;
+        if (object->version < self->version
+            || (object->version == self->version && object->balance.balance != self->balance))
+            chaos_violation (&self->report,
+                             "watcher %d of %s: snapshot v%" PRIu64 " balance %" PRId64
+                             " after v%" PRIu64 " balance %" PRId64,
+                             self->index, self->id, object->version, object->balance.balance,
+                             self->version, self->balance);
+    } else {
+        self->updates++;
+        if (object->version != self->version + 1)
+            chaos_violation (&self->report, "watcher %d of %s: update v%" PRIu64 " after v%" PRIu64,
+                             self->index, self->id, object->version, self->version);
+    }
+    self->version = object->version;
+    self->balance = object->balance.balance;
+}
+
+//  The user's balance read through the cluster (a createAccount, which
+//  changes nothing for an account that exists), kept in the history; -1
+//  when unanswered.
+static int64_t
+s_watch_read (s_watch_t *self)
+{
+    tly_sender_t *sender = tly_sender_new (self->gateway, self->worker_id, &self->account);
+    CHECK (sender);
+    tly_msg_t msg;
+    CHECK (tly_msg_create_account (&msg, 0) == 0);
+    chaos_msg_t *sent = chaos_msgs_add (&self->history);
+    sent->sender = chaos_hash (self->id);
+    memcpy (sent->id, msg.id, TLY_MESSAGE_ID_BYTES);
+    tly_result_t result;
+    int64_t balance = -1;
+    if (tly_sender_send_one (sender, &msg, S_SEND_TIMEOUT_MS, &result) == 0) {
+        sent->state = result.ok ? CHAOS_OK : CHAOS_REFUSED;
+        sent->code = result.ok ? 0 : (int32_t) result.code;
+        sent->value = result.ok ? result.balance : 0;
+        sent->result_id = result.ok ? chaos_hash (result.id) : 0;
+        if (result.ok)
+            balance = result.balance;
+    }
+    tly_sender_destroy (&sender);
+    return balance;
+}
+
+static void *
+s_watch (void *arg)
+{
+    s_watch_t *self = arg;
+    tly_watcher_t *watcher = tly_watcher_new (self->gateway, self->worker_id, &self->account);
+    CHECK (watcher);
+    //  Short pings: a restarted gateway is noticed, and subscribed to again, soon.
+    tly_watcher_set_ping (watcher, 500, 300);
+    int64_t target = -1;
+    int64_t deadline = 0;
+    for (;;) {
+        int phase = __atomic_load_n (&s_phase, __ATOMIC_SEQ_CST);
+        if (phase == 2 && target == -1) {
+            target = s_watch_read (self);
+            deadline = tly_mono_ms () + S_RECOVER_MS;
+            if (target == -1) {
+                chaos_violation (&self->report, "watcher %d: no answer to the final read",
+                                 self->index);
+                break;
+            }
+        }
+        if (target >= 0 && self->subscribed && self->balance == target)
+            break;
+        if (target >= 0 && tly_mono_ms () >= deadline) {
+            chaos_violation (&self->report,
+                             "watcher %d of %s: at v%" PRIu64 " balance %" PRId64
+                             " %d ms after the load, the balance is %" PRId64,
+                             self->index, self->id, self->version, self->balance, S_RECOVER_MS,
+                             target);
+            break;
+        }
+        //  The account exists once a client's createAccount is applied: until
+        //  then the subscribe is refused (NOT_FOUND) and tried again.
+        if (!self->subscribed)
+            self->subscribed = tly_watcher_subscribe (watcher, self->balance_id, s_on_balance, self,
+                                                      1000)
+                               == 0;
+        tly_watcher_dispatch (watcher, self->subscribed ? 200 : 100);  //  paces a new try too
+    }
+    tly_watcher_stats (watcher, &self->stats);
+    tly_watcher_destroy (&watcher);
+    return NULL;
+}
+
 //  ---------------------------------------------------------------- the scheduler
 
 typedef struct {
@@ -468,6 +597,11 @@ s_print (const chaos_report_t *report, int64_t duration_ms, int actors_end)
     printf ("chaos: journal: %" PRIu64 " records, %" PRIu64 " message results, %" PRIu64
             " accounts, %" PRIu64 " purchases\n",
             report->records, report->journaled, report->accounts, report->purchases);
+    printf ("chaos: watchers: %" PRIu64 " updates in order, %" PRIu64
+            " snapshots (first and after a resubscribe), %" PRIu64 " gaps repaired, %" PRIu64
+            " rounds of resubscribing\n",
+            report->watch_updates, report->watch_snapshots, report->watch_gaps,
+            report->watch_resubscribes);
     printf ("chaos: lost %" PRIu64 ", applied twice %" PRIu64
             ", journaled with another result %" PRIu64 "\n",
             report->lost, report->twice, report->different);
@@ -570,6 +704,19 @@ main (int argc, char **argv)
         CHECK (pthread_create (&client [i].thread, NULL, s_client, &client [i]) == 0);
     }
 
+    //  Two watchers, one per gateway, of the first two shared users.
+    s_watch_t watch [S_WATCHERS];
+    memset (watch, 0, sizeof watch);
+    for (int w = 0; w < S_WATCHERS; w++) {
+        watch [w].index = w;
+        watch [w].gateway = w % 2 ? second : cluster->gateway;
+        watch [w].worker_id = cluster->worker_id;
+        watch [w].account = shared [w];
+        tly_account_id (shared [w].sign_pk, watch [w].id);
+        tly_balance_id (shared [w].sign_pk, TLY_PARTITIONS_DEFAULT, watch [w].balance_id);
+        CHECK (pthread_create (&watch [w].thread, NULL, s_watch, &watch [w]) == 0);
+    }
+
     chaos_report_t report = { .seed = seed };
     s_scheduler_t scheduler = { .cluster = cluster,
                                 .rng = s_next (&rng),
@@ -616,6 +763,20 @@ main (int argc, char **argv)
         free (client [i].history.items);
     }
     free (client);
+    //  The load is over: every watcher must reach the balance a read returns.
+    __atomic_store_n (&s_phase, 2, __ATOMIC_SEQ_CST);
+    for (int w = 0; w < S_WATCHERS; w++) {
+        CHECK (pthread_join (watch [w].thread, NULL) == 0);
+        report.watch_updates += watch [w].updates;
+        report.watch_snapshots += watch [w].snapshots;
+        report.watch_gaps += watch [w].stats.gaps;
+        report.watch_resubscribes += watch [w].stats.resubscribes;
+        if (watch [w].report.violations)
+            chaos_violation (&report, "%s", watch [w].report.first_violation);
+        for (size_t m = 0; m < watch [w].history.count; m++)
+            *chaos_msgs_add (&history) = watch [w].history.items [m];
+        free (watch [w].history.items);
+    }
 
     if (tamper)
         for (size_t m = 0; m < history.count; m++)

@@ -55,6 +55,10 @@ typedef struct {
     uint64_t lost;                //  acknowledged, not in the journal
     uint64_t different;           //  in the journal with another result
     uint64_t twice;               //  in the journal more than once
+    uint64_t watch_updates;       //  watchers' updates, each one version after the last
+    uint64_t watch_snapshots;
+    uint64_t watch_gaps;  //  versions missing, repaired by the SDK (a resubscribe)
+    uint64_t watch_resubscribes;
     uint64_t records;
     uint64_t journaled;  //  message results in the journal
     uint64_t purchases;
