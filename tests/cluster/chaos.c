@@ -672,6 +672,9 @@ main (int argc, char **argv)
             ")\n",
             seed, seed, duration_s);
     fflush (stdout);
+    //  Ctrl-C or SIGTERM ends the run at once (and its processes with it):
+    //  czmq's handler would only make every socket call fail from then on.
+    zsys_handler_set (NULL);
     zsys_init ();
     zsys_set_linger (0);
     CHECK (sodium_init () >= 0);
