@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "tally.h"
+#include "tly_log.h"
 #include "tly_message_id.h"
 #include "tly_wire.h"
 
@@ -678,6 +679,9 @@ main (int argc, char **argv)
     zsys_init ();
     zsys_set_linger (0);
     CHECK (sodium_init () >= 0);
+    //  The SDK's own lines (a watcher reconnecting after each gateway kill)
+    //  at info would bury the run's; -v shows them.
+    tly_log_init ("tally-chaos", th_verbose ? TLY_INFO : TLY_WARN);
 
     static const char *balance_args [] = { "--max-initial", S_MAX_INITIAL, NULL };
     it_balance_extra_args = balance_args;
