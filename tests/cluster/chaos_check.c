@@ -251,6 +251,9 @@ s_result (s_record_t *self, const char *at, const char *end)
             if (account->created)
                 chaos_violation (report, "seq %" PRIu64 ": %s created a second time", self->seq,
                                  self->sender);
+            if (initial < 0)
+                chaos_violation (report, "seq %" PRIu64 ": %s created with %" PRId64, self->seq,
+                                 self->sender, initial);
             account->created = true;
             account->balance = initial;
             report->accounts++;
