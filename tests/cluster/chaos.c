@@ -35,6 +35,7 @@
 #define S_RING            64     //  recent envelopes a client may resend
 #define S_BATCH_MAX       8      //  messages in a batched envelope
 #define S_SEND_TIMEOUT_MS 3000   //  one send, with the SDK's resends of the same bytes
+#define S_SETTLE_SEND_MS  10000  //  a send once the cluster is whole again (slow builds)
 #define S_IMPATIENT_MS    400    //  one send in four: gives up early, resends later
 #define S_RESEND_BYTES_MS 20000  //  resend the same signed bytes while younger (skew: 30 s)
 #define S_RESEND_ID_MS    40000  //  resend a message ID while younger (dedupe window: 60 s)
@@ -192,10 +193,9 @@ s_send (s_client_t *self, s_envelope_t *envelope)
     s_user_t *user = &self->users [envelope->user];
     tly_result_t results [S_BATCH_MAX];
     size_t count = 0;
-    int timeout_ms = __atomic_load_n (&s_phase, __ATOMIC_SEQ_CST) == 0
-                             && s_below (&self->rng, 4) == 0
-                         ? S_IMPATIENT_MS
-                         : S_SEND_TIMEOUT_MS;
+    int timeout_ms = __atomic_load_n (&s_phase, __ATOMIC_SEQ_CST) > 0 ? S_SETTLE_SEND_MS
+                     : s_below (&self->rng, 4) == 0                   ? S_IMPATIENT_MS
+                                                                      : S_SEND_TIMEOUT_MS;
     if (tly_sender_send_raw (user->sender, envelope->bytes, envelope->size, timeout_ms, results,
                              S_BATCH_MAX, &count)
         != 0) {
@@ -408,7 +408,7 @@ s_watch_read (s_watch_t *self)
     memcpy (sent->id, msg.id, TLY_MESSAGE_ID_BYTES);
     tly_result_t result;
     int64_t balance = -1;
-    if (tly_sender_send_one (sender, &msg, S_SEND_TIMEOUT_MS, &result) == 0) {
+    if (tly_sender_send_one (sender, &msg, S_SETTLE_SEND_MS, &result) == 0) {
         sent->state = result.ok ? CHAOS_OK : CHAOS_REFUSED;
         sent->code = result.ok ? 0 : (int32_t) result.code;
         sent->value = result.ok ? result.balance : 0;
