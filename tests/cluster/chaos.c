@@ -209,7 +209,14 @@ s_send (s_client_t *self, s_envelope_t *envelope)
     }
     for (size_t i = 0; i < count; i++) {
         if (memcmp (results [i].message_id, envelope->msgs [i].id, TLY_MESSAGE_ID_BYTES) != 0) {
-            chaos_violation (&self->report, "client %d: a result for another message", self->index);
+            char sent [2 * TLY_MESSAGE_ID_BYTES + 1], got [2 * TLY_MESSAGE_ID_BYTES + 1];
+            sodium_bin2hex (sent, sizeof sent, envelope->msgs [i].id, TLY_MESSAGE_ID_BYTES);
+            sodium_bin2hex (got, sizeof got, results [i].message_id, TLY_MESSAGE_ID_BYTES);
+            chaos_violation (&self->report,
+                             "client %d: an envelope of %s answered with the results of another: "
+                             "message %s answered as %s (of %s)",
+                             self->index, user->id, sent, got,
+                             results [i].ok ? results [i].user_id : "an error");
             return;
         }
         s_answer (self, envelope->history [i], &results [i]);
