@@ -617,8 +617,10 @@ cli_bench (int argc, char **argv)
             exit_code = CLI_EXIT_USAGE;
         } else {
             fprintf (out,
-                     "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,",
-                     (long long) clients, (long long) users_n, (long long) buys, (long long) batch);
+                     "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,"
+                     "\"duration_ms\":%lld,\"rate\":%lld,",
+                     (long long) clients, (long long) users_n, (long long) (duration_ms ? 0 : buys),
+                     (long long) batch, (long long) duration_ms, (long long) rate);
             s_json_run (out, "run", &run);
             if (baseline) {
                 fputc (',', out);

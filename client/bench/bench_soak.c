@@ -57,10 +57,11 @@ s_rss_of (s_soak_t *self, const char *name)
 //  file, read again each time (`tally up` rewrites it when it restarts a
 //  server), and the bench's own. Prints them as rss_mib=name:MiB,... and
 //  anon_mib=... when line is set; records them as the warm-up figures when
-//  warm. The two tell a leak (anonymous memory) from the pages of LMDB's
+//  warm, and as the end figures unless after: the load is over then, and the
+//  bench has let its clients go. The two tell a leak (anonymous memory) from the pages of LMDB's
 //  memory-mapped files, which count in RSS and grow with the data.
 static void
-s_rss_sample (s_soak_t *self, bool line, bool warm)
+s_rss_sample (s_soak_t *self, bool line, bool warm, bool after)
 {
     bench_proc_t procs [BENCH_PROCS_MAX];
     int count = self->plan->pids_path
@@ -77,7 +78,7 @@ s_rss_sample (s_soak_t *self, bool line, bool warm)
         kb [i] = bench_proc_status_kb (procs [i].pid, "VmRSS");
         anon_kb [i] = bench_proc_status_kb (procs [i].pid, "RssAnon");
         s_rss_t *rss = s_rss_of (self, procs [i].name);
-        if (rss && kb [i] > 0 && anon_kb [i] >= 0) {
+        if (rss && kb [i] > 0 && anon_kb [i] >= 0 && (!after || warm)) {
             rss->last_kb = kb [i];
             rss->last_anon_kb = anon_kb [i];
             if (warm) {
@@ -243,7 +244,7 @@ bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE *out)
     last->from_ms = plan->duration_ms - window;
     int64_t start = tly_mono_ms (), next_report = plan->report_ms;
     bool warm = false;
-    s_rss_sample (&self, false, false);  //  the processes' order for the summary
+    s_rss_sample (&self, false, false, false);  //  the processes' order for the summary
     fprintf (out, "soak %lld s, a line every %.1f s; windows of %.1f s\n",
              (long long) (plan->duration_ms / 1000), (double) plan->report_ms / 1000.0,
              (double) window / 1000.0);
@@ -266,10 +267,12 @@ bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE *out)
         if (tick->from_ms >= last->from_ms)
             s_span_add (last, tick);
         bool sample_warm = !warm && now >= window;
-        bool report = now >= next_report || done;
+        //  The load's tail (answers to the envelopes in flight at the end)
+        //  gets a line of its own only when it has any.
+        bool report = now >= next_report || (done && interval->hist.total > 0);
         if (report) {
             s_line (&self, interval);
-            s_rss_sample (&self, true, sample_warm);
+            s_rss_sample (&self, true, sample_warm, done);
             fputc ('\n', out);
             fflush (out);
             memset (interval, 0, sizeof *interval);
@@ -277,7 +280,7 @@ bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE *out)
             while (next_report <= now)
                 next_report += plan->report_ms;
         } else if (sample_warm)
-            s_rss_sample (&self, false, true);
+            s_rss_sample (&self, false, true, done);
         warm = warm || sample_warm;
         if (done)
             break;
