@@ -56,7 +56,6 @@ typedef struct {
 } s_worker_t;
 
 struct _bench_load_t {
-    const bench_plan_t *plan;
     s_client_t *pool;
     int clients;
     s_worker_t *workers;
@@ -327,7 +326,6 @@ bench_load_start (const bench_plan_t *plan, bench_user_t *users, int user_count,
         threads = clients;
     bench_load_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->plan = plan;
     self->clients = clients;
     self->threads = threads;
     self->pool = calloc ((size_t) clients, sizeof *self->pool);
