@@ -140,26 +140,42 @@ s_in_window (const tly_ledger_t *self, const uint8_t message_id [TLY_MESSAGE_ID_
 
 //  What dedupe keeps of a result: everything but what its key gives back
 //  (the message ID; the user's ID, and the balance's or purchase's object
-//  ID, which follow from the user and the message ID), about a third of
+//  ID where it is the one derived from the user and the message ID, as a
+//  journal written by another version may not have it), about a third of
 //  the bytes. The copy lives in arena.
 static Tally__MessageResult *
-s_compact (tly_arena_t *arena, const Tally__MessageResult *result)
+s_compact (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+           const Tally__MessageResult *result)
 {
     Tally__MessageResult *kept = tly_arena_alloc (arena, sizeof *kept);
     *kept = *result;
     kept->message_id = (ProtobufCBinaryData) { 0, NULL };
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    char id [TLY_ID_MAX];
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase) {
         kept->purchase = tly_arena_alloc (arena, sizeof *kept->purchase);
         *kept->purchase = *result->purchase;
-        kept->purchase->id = NULL;
+        tly_purchase_key (partition, user, result->message_id.data, key);
+        tly_object_id_of_key (key, id);
+        if (kept->purchase->id && strcmp (kept->purchase->id, id) == 0)
+            kept->purchase->id = NULL;
         kept->purchase->user_id = NULL;
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
         kept->balance = tly_arena_alloc (arena, sizeof *kept->balance);
         *kept->balance = *result->balance;
-        kept->balance->id = NULL;
+        tly_user_object_key (TLY_OBJ_BALANCE, user, partition, key);
+        tly_object_id_of_key (key, id);
+        if (kept->balance->id && strcmp (kept->balance->id, id) == 0)
+            kept->balance->id = NULL;
         kept->balance->user_id = NULL;
     }
     return kept;
+}
+
+static bool
+s_empty (const char *text)
+{
+    return !text || !*text;
 }
 
 //  The first result of user's message_id as dedupe kept it, made whole again.
@@ -171,15 +187,18 @@ s_restore (tly_arena_t *arena, const tly_ledger_user_t *user, const ProtobufCBin
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     char id [TLY_ID_MAX];
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase) {
-        tly_derived_key (TLY_OBJ_PURCHASE, user->partition, TLY_LABEL_PURCHASE, user->pk,
-                         message_id->data, key);
-        tly_object_id_of_key (key, id);
-        result->purchase->id = tly_arena_strdup (arena, id);
+        if (s_empty (result->purchase->id)) {
+            tly_purchase_key (user->partition, user->pk, message_id->data, key);
+            tly_object_id_of_key (key, id);
+            result->purchase->id = tly_arena_strdup (arena, id);
+        }
         result->purchase->user_id = tly_arena_strdup (arena, user->id);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
-        tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
-        tly_object_id_of_key (key, id);
-        result->balance->id = tly_arena_strdup (arena, id);
+        if (s_empty (result->balance->id)) {
+            tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
+            tly_object_id_of_key (key, id);
+            result->balance->id = tly_arena_strdup (arena, id);
+        }
         result->balance->user_id = tly_arena_strdup (arena, user->id);
     }
 }
@@ -279,8 +298,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
 
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     char id [TLY_ID_MAX];
-    tly_derived_key (TLY_OBJ_PURCHASE, user->partition, TLY_LABEL_PURCHASE, user->pk,
-                     message->message_id.data, key);
+    tly_purchase_key (user->partition, user->pk, message->message_id.data, key);
     tly_object_id_of_key (key, id);
     Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
     tally__purchase_record__init (record);
@@ -365,7 +383,9 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
     if (rc == -1)
         return TLY_LEDGER_ERROR;
-    if (tly_store_put_result (self->store, key, s_compact (arena, result), false) == -1)
+    if (tly_store_put_result (self->store, key,
+                              s_compact (arena, user->pk, user->partition, result), false)
+        == -1)
         return TLY_LEDGER_ERROR;
     self->results++;
     *event_p = event;
@@ -495,7 +515,10 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
             continue;
         uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
         tly_store_dedupe_key (envelope->sender.data, result->message_id.data, key);
-        if (tly_store_put_result (self->store, key, s_compact (arena, result), true) == -1)
+        if (tly_store_put_result (
+                self->store, key,
+                s_compact (arena, envelope->sender.data, draft->partition, result), true)
+            == -1)
             return TLY_LEDGER_ERROR;
         self->results++;
     }

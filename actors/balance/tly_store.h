@@ -9,6 +9,8 @@
 //                                                         created (i64 BE),
 //                                                         purchases (u64 BE), id
 //    purchases   purchase object ID bytes (19)          -> PurchaseRecord bytes
+//                (kind, partition, then the message ID's time: new records
+//                go to the end of each partition's range)
 //    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
 //    owners      object ID bytes (19)                   -> user (32), for the
 //                                                         user's balance, root and log

@@ -22,7 +22,15 @@
 #include "tly_wire.h"
 
 #define S_READY_TIMEOUT_MS 30000
-#define S_ATTEMPTS_MAX     100  //  --attempts
+#define S_ATTEMPTS_MAX     100                        //  --attempts
+#define S_DURATION_MS_MAX  (30LL * 24 * 3600 * 1000)  //  --duration, --report-every: 30 days
+#define S_RATE_MAX         10000000                   //  --rate, buys/s
+#define S_REPORT_MS        60000                      //  --report-every's default
+//  Each user's balance in a --duration run, which has no count of buys to
+//  size it by: a million buys a second for eleven days, and 100,000 users'
+//  sum still fits an int64.
+#define S_SOAK_INITIAL     1000000000000LL
+_Static_assert(S_SOAK_INITIAL *BENCH_USERS_MAX < INT64_MAX / 2, "the sum of balances fits");
 
 //  createAccount for every user; a second one (the check) returns the balance.
 static int
@@ -121,6 +129,11 @@ s_usage (FILE *out)
         "  --threads T        threads driving the clients (default: the CPU count)\n"
         "  --users U          distinct accounts (default: C)\n"
         "  --buys M           buys per client (default 1000)\n"
+        "  --duration D       instead of --buys: send for D seconds (decimals allowed, or\n"
+        "                     with a unit: 90s, 30m, 2h), printing a line of figures per\n"
+        "                     interval and a summary at the end (see bench/README.md)\n"
+        "  --report-every S   the interval, spelled as --duration (default 60)\n"
+        "  --rate R           R buys/s from all clients together (default: as fast as answered)\n"
         "  --batch B          messages per signed envelope, 1..256 (default 1)\n"
         "  --initial N        each user's initial balance (default: enough for every buy)\n"
         "  --baseline N       first run N buys from one client, batch 1, and print ratios\n"
@@ -131,6 +144,8 @@ s_usage (FILE *out)
         "  --attempts N       posts of an unanswered envelope, the same message IDs each\n"
         "                     time, before it counts as failed (default 1: no resend)\n"
         "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
+        "                            [--data-dir DIR: its `tally up` dir, for disk figures\n"
+        "                            and DIR/pids]\n"
         "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n",
         out);
 }
@@ -143,6 +158,32 @@ s_env_value (const char *line, const char *prefix, char *out, size_t out_size)
     size_t prefix_size = strlen (prefix);
     if (strncmp (line, prefix, prefix_size) == 0 && strlen (line + prefix_size) < out_size)
         memcpy (out, line + prefix_size, strlen (line + prefix_size) + 1);
+}
+
+//  --duration and --report-every: seconds with decimals, as `tally watch
+//  --timeout`, or with a unit s, m or h.
+static int
+s_take_duration (const char *flag, const char *text, int64_t *ms)
+{
+    char number [32];
+    size_t size = strlen (text);
+    int64_t unit = 1;
+    if (size > 1 && size < sizeof number && strchr ("smh", text [size - 1])) {
+        unit = text [size - 1] == 's' ? 1 : text [size - 1] == 'm' ? 60 : 3600;
+        size--;
+    }
+    if (size < sizeof number) {
+        memcpy (number, text, size);
+        number [size] = 0;
+        if (cli_parse_seconds (number, S_DURATION_MS_MAX / unit, ms) == 0) {
+            *ms *= unit;
+            return 0;
+        }
+    }
+    fprintf (stderr,
+             "tally bench: %s: not a duration in (0, %lld] s, e.g. 600, 2.5, 90s, 30m, 2h: '%s'\n",
+             flag, S_DURATION_MS_MAX / 1000, text);
+    return -1;
 }
 
 //  Starts `tally up` as a child and waits for DIR/tally.env.
@@ -216,14 +257,17 @@ s_print_run (FILE *out, const char *label, bench_run_t *run)
     double rate = run->seconds > 0 ? (double) run->ok / run->seconds : 0;
     fprintf (out, "%-15s %.0f durable buys/s (%lld ok in %.3f s)\n", label, rate,
              (long long) run->ok, run->seconds);
-    fprintf (out,
-             "%-15s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms"
-             "  (%zu envelopes)\n",
-             "round trip", bench_latency_quantile (&run->latency, 0.5) / 1e3,
-             bench_latency_quantile (&run->latency, 0.9) / 1e3,
-             bench_latency_quantile (&run->latency, 0.99) / 1e3,
-             bench_latency_quantile (&run->latency, 0.999) / 1e3,
-             bench_latency_quantile (&run->latency, 1) / 1e3, run->latency.count);
+    if (run->latency.count == 0 && run->ok + run->refused + run->failed > 0)
+        fprintf (out, "%-15s in the soak lines above\n", "round trip");
+    else
+        fprintf (out,
+                 "%-15s p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms"
+                 "  (%zu envelopes)\n",
+                 "round trip", bench_latency_quantile (&run->latency, 0.5) / 1e3,
+                 bench_latency_quantile (&run->latency, 0.9) / 1e3,
+                 bench_latency_quantile (&run->latency, 0.99) / 1e3,
+                 bench_latency_quantile (&run->latency, 0.999) / 1e3,
+                 bench_latency_quantile (&run->latency, 1) / 1e3, run->latency.count);
     fprintf (out, "%-15s %lld refused messages, %lld envelopes unanswered (%lld posted again)\n",
              "errors", (long long) run->refused, (long long) run->failed, (long long) run->resent);
 }
@@ -250,6 +294,8 @@ cli_bench (int argc, char **argv)
 {
     int64_t clients = 16, users_n = 0, buys = 1000, batch = 1, initial = 0, baseline = 0;
     int64_t timeout_ms = 10000, base_port = 17800, actors = 2, subscribers = 0, attempts = 1;
+    int64_t duration_ms = 0, report_ms = S_REPORT_MS, rate = 0;
+    bool buys_given = false, report_given = false;
     long cpus = sysconf (_SC_NPROCESSORS_ONLN);
     int64_t threads = cpus >= 1 && cpus <= BENCH_CLIENTS_MAX ? cpus : 1;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
@@ -271,6 +317,9 @@ cli_bench (int argc, char **argv)
                                         { "actors", required_argument, 0, 'a' },
                                         { "subscribers", required_argument, 0, 's' },
                                         { "threads", required_argument, 0, 'T' },
+                                        { "duration", required_argument, 0, 'D' },
+                                        { "rate", required_argument, 0, 'r' },
+                                        { "report-every", required_argument, 0, 'R' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     optind = 1;
@@ -284,7 +333,16 @@ cli_bench (int argc, char **argv)
             case 'u':
                 rc = tly_flags_int ("bench", "--users", optarg, 1, BENCH_USERS_MAX, &users_n);
                 break;
-            case 'm': rc = tly_flags_int ("bench", "--buys", optarg, 1, 100000000, &buys); break;
+            case 'm':
+                rc = tly_flags_int ("bench", "--buys", optarg, 1, 100000000, &buys);
+                buys_given = true;
+                break;
+            case 'D': rc = s_take_duration ("--duration", optarg, &duration_ms); break;
+            case 'R':
+                rc = s_take_duration ("--report-every", optarg, &report_ms);
+                report_given = true;
+                break;
+            case 'r': rc = tly_flags_int ("bench", "--rate", optarg, 1, S_RATE_MAX, &rate); break;
             case 'b':
                 rc = tly_flags_int ("bench", "--batch", optarg, 1, TLY_BATCH_MAX, &batch);
                 break;
@@ -328,6 +386,14 @@ cli_bench (int argc, char **argv)
     }
     if (!users_n)
         users_n = clients;
+    if (duration_ms && (buys_given || subscribers)) {
+        fprintf (stderr, "tally bench: --duration runs without --buys and --subscribers\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (report_given && !duration_ms) {
+        fprintf (stderr, "tally bench: --report-every needs --duration\n");
+        return CLI_EXIT_USAGE;
+    }
     if (subscribers > users_n || (subscribers && users_n < clients)) {
         fprintf (stderr,
                  "tally bench: --subscribers needs subscribers <= users and users >= clients\n");
@@ -338,9 +404,9 @@ cli_bench (int argc, char **argv)
     //  one envelope more than the even share.
     int64_t per_user = (clients * buys + users_n - 1) / users_n + batch;
     if (!initial)
-        initial = per_user + baseline;
+        initial = duration_ms ? S_SOAK_INITIAL : per_user + baseline;
 
-    char gateway [CLI_ENDPOINT_MAX], worker [TLY_ID_MAX], data_dir [4096], pids_path [4200];
+    char gateway [CLI_ENDPOINT_MAX], worker [TLY_ID_MAX], data_dir [4096] = "", pids_path [4200];
     pid_t up_pid = 0;
     bool scratch = false;
     if (gateway_flag || worker_flag) {
@@ -350,7 +416,17 @@ cli_bench (int argc, char **argv)
         }
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
-        snprintf (pids_path, sizeof pids_path, "%s", pids_flag ? pids_flag : "");
+        //  Its data dir, when given, is where the disk figures and the pids
+        //  come from; a cluster elsewhere (containers, other hosts) shows
+        //  only what --pids names, or just the bench itself.
+        if (data_dir_flag)
+            snprintf (data_dir, sizeof data_dir, "%s", data_dir_flag);
+        if (pids_flag)
+            snprintf (pids_path, sizeof pids_path, "%s", pids_flag);
+        else if (data_dir_flag)
+            snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir_flag);
+        else
+            *pids_path = 0;
     } else {
         if (data_dir_flag)
             snprintf (data_dir, sizeof data_dir, "%s", data_dir_flag);
@@ -388,7 +464,8 @@ cli_bench (int argc, char **argv)
         tly_account_generate (&users [u].account);
         users [u].initial = initial;
     }
-    bench_plan_t plan = { gateway, worker, (int) timeout_ms, buys, (int) batch, 1, (int) attempts };
+    bench_plan_t plan = { gateway,     worker, (int) timeout_ms, buys, duration_ms, (double) rate,
+                          (int) batch, 1,      (int) attempts };
     int exit_code = CLI_EXIT_OK;
     if (s_balances (&plan, users, (int) users_n, initial, balances) != 0) {
         exit_code = CLI_EXIT_USAGE;
@@ -437,7 +514,15 @@ cli_bench (int argc, char **argv)
     //  Said when it happens, for whoever disturbs the system under load.
     fprintf (stderr, "tally bench: %lld users ready, load starts\n", (long long) users_n);
     bench_run_t run;
-    bench_load_run (&plan, users, (int) users_n, (int) clients, (int) threads, &run);
+    if (duration_ms) {
+        bench_soak_plan_t soak = { duration_ms, report_ms, *data_dir ? data_dir : NULL,
+                                   *pids_path ? pids_path : NULL };
+        bench_load_t *load = bench_load_start (&plan, users, (int) users_n, (int) clients,
+                                               (int) threads);
+        bench_soak_report (&soak, load, stdout);
+        bench_load_join (&load, &run);
+    } else
+        bench_load_run (&plan, users, (int) users_n, (int) clients, (int) threads, &run);
     load_done = true;
     bench_latency_t sub_latency = { 0 };
     int64_t sub_updates = 0;
@@ -472,10 +557,15 @@ cli_bench (int argc, char **argv)
     bool correct = mismatches == 0 && negatives == 0 && total_now == total_initial - total_bought
                    && run.ok == total_bought - (baseline ? base_run.ok : 0);
 
-    printf ("tally bench: clients=%lld threads=%lld users=%lld buys/client=%lld batch=%lld "
-            "gateway=%s\n",
+    char load_text [64];
+    if (duration_ms)
+        snprintf (load_text, sizeof load_text, rate ? "duration=%.1fs rate=%lld" : "duration=%.1fs",
+                  (double) duration_ms / 1000.0, (long long) rate);
+    else
+        snprintf (load_text, sizeof load_text, "buys/client=%lld", (long long) buys);
+    printf ("tally bench: clients=%lld threads=%lld users=%lld %s batch=%lld gateway=%s\n",
             (long long) clients, (long long) (threads < clients ? threads : clients),
-            (long long) users_n, (long long) buys, (long long) batch, gateway);
+            (long long) users_n, load_text, (long long) batch, gateway);
     if (baseline) {
         s_print_run (stdout, "baseline", &base_run);
         printf ("%-15s (1 client, batch 1, %lld buys)\n", "", (long long) baseline);
@@ -512,6 +602,14 @@ cli_bench (int argc, char **argv)
             "correctness", correct ? "OK" : "FAILED", (long long) total_now,
             (long long) total_initial, (long long) total_bought, (long long) mismatches,
             (long long) negatives);
+    //  A long run on its own cluster also checks the journal, on the
+    //  stopped cluster: the actors commit their state after they answer.
+    if (duration_ms && up_pid > 0) {
+        s_stop_system (up_pid);
+        up_pid = 0;
+        if (bench_soak_check (data_dir, worker) != 0)
+            correct = false;
+    }
 
     if (json_path) {
         FILE *out = streq (json_path, "-") ? stdout : fopen (json_path, "w");
@@ -520,8 +618,10 @@ cli_bench (int argc, char **argv)
             exit_code = CLI_EXIT_USAGE;
         } else {
             fprintf (out,
-                     "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,",
-                     (long long) clients, (long long) users_n, (long long) buys, (long long) batch);
+                     "{\"clients\":%lld,\"users\":%lld,\"buys_per_client\":%lld,\"batch\":%lld,"
+                     "\"duration_ms\":%lld,\"rate\":%lld,",
+                     (long long) clients, (long long) users_n, (long long) (duration_ms ? 0 : buys),
+                     (long long) batch, (long long) duration_ms, (long long) rate);
             s_json_run (out, "run", &run);
             if (baseline) {
                 fputc (',', out);

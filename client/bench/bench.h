@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "tally.h"
@@ -46,6 +47,35 @@ int64_t bench_latency_quantile (bench_latency_t *self, double q);
 void bench_latency_merge (bench_latency_t *into, const bench_latency_t *from);
 void bench_latency_free (bench_latency_t *self);
 
+//  Latencies in microseconds as a log-linear histogram, for runs of any
+//  length in bounded memory: values below BENCH_HIST_SUB are exact, larger
+//  ones fall into one of BENCH_HIST_SUB buckets per power of two (1/64, or
+//  1.6%, wide). A `--duration` run keeps one per interval and window
+//  instead of every sample.
+#define BENCH_HIST_SUB     64
+#define BENCH_HIST_BITS    6   //  log2 (BENCH_HIST_SUB)
+#define BENCH_HIST_TOP     40  //  values from 2^40 us (12.7 days) on share the last bucket
+#define BENCH_HIST_BUCKETS (BENCH_HIST_SUB * (BENCH_HIST_TOP - BENCH_HIST_BITS + 2))
+_Static_assert((1 << BENCH_HIST_BITS) == BENCH_HIST_SUB, "one sub-bucket per low bit");
+
+typedef struct {
+    int64_t counts [BENCH_HIST_BUCKETS];
+    int64_t total;
+} bench_hist_t;
+
+void bench_hist_add (bench_hist_t *self, int64_t micros);
+void bench_hist_merge (bench_hist_t *into, const bench_hist_t *from);
+//  The q-quantile (0..1) in microseconds: the largest value of the bucket
+//  that holds the nearest-rank sample, so never below it; 0 when empty.
+int64_t bench_hist_quantile (const bench_hist_t *self, double q);
+void bench_hist_reset (bench_hist_t *self);
+
+//  Bytes on disk (allocated blocks, not apparent sizes: LMDB's maps are
+//  sparse files) of the files under path, recursively. Files below a
+//  directory named `skip` are left out when skip is not NULL; with only,
+//  just those are counted. Returns -1 when path cannot be read.
+int64_t bench_disk_bytes (const char *path, const char *skip, bool only);
+
 //  One account the bench buys for.
 typedef struct {
     tly_account_t account;
@@ -61,7 +91,9 @@ typedef struct {
     const char *gateway;
     const char *worker_id;
     int timeout_ms;
-    int64_t buys;  //  per client
+    int64_t buys;         //  per client; unused when duration_ms is set
+    int64_t duration_ms;  //  when not 0: send for this long instead of `buys`
+    double rate;          //  buys/s of all clients together; 0: as fast as answered
     int batch;
     int64_t amount;
     int attempts;  //  posts of one envelope (the same message IDs) before it fails
@@ -79,6 +111,45 @@ typedef struct {
 //  for users c, c+C, ... with one envelope in flight at a time. Fills run.
 void bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
                      int threads, bench_run_t *run);
+
+//  The same in steps, for a caller that reports while the load runs:
+//
+//      bench_load_t *load = bench_load_start (&plan, users, U, C, T);
+//      while (!bench_load_done (load))
+//          bench_load_take (load, &hist, &ok, &errors);   //  what was answered since
+//      bench_load_join (&load, &run);
+//
+//  With plan->duration_ms set, round trips go only to what bench_load_take
+//  hands out (run->latency stays empty): a long run keeps no samples.
+typedef struct _bench_load_t bench_load_t;
+
+bench_load_t *bench_load_start (const bench_plan_t *plan, bench_user_t *users, int user_count,
+                                int clients, int threads);
+//  Adds the round trips answered since the last call to hist, and their
+//  acknowledged buys and refused or unanswered messages to *ok and *errors.
+void bench_load_take (bench_load_t *self, bench_hist_t *hist, int64_t *ok, int64_t *errors);
+//  True when every client has sent its last envelope and has its answer.
+bool bench_load_done (bench_load_t *self);
+//  Waits for the clients, fills run and frees the load.
+void bench_load_join (bench_load_t **self_p, bench_run_t *run);
+
+//  A --duration run's reporting: what it reads the cluster's figures from.
+typedef struct {
+    int64_t duration_ms;
+    int64_t report_ms;      //  a line this often
+    const char *data_dir;   //  the cluster's `tally up` data dir, or NULL: no disk figures
+    const char *pids_path;  //  its pids file, or NULL: only the bench's own RSS
+} bench_soak_plan_t;
+
+//  Prints a line per interval while load runs, then the summary (first
+//  against last window, RSS growth after warm-up); returns when the load is
+//  done. The caller joins the load and checks the balances.
+void bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE *out);
+//  The journal check at the end of a run on a stopped cluster: `tally audit
+//  verify` and `tally audit replay --compare` on data_dir, their output and
+//  one line of ours on stdout; worker is the account whose key signs the
+//  journal's checkpoints. Returns 0 when both pass, else -1.
+int bench_soak_check (const char *data_dir, const char *worker);
 
 int cli_bench (int argc, char **argv);
 

@@ -18,6 +18,9 @@
 //  One client: its users' senders and the one envelope it has in flight.
 typedef struct {
     const bench_plan_t *plan;
+    int64_t end_us;        //  a --duration run sends no envelope from here on; 0: by count
+    int64_t next_us;       //  --rate: its next envelope goes no earlier than this
+    int64_t gap_us;        //  --rate: between two of its envelopes
     bench_user_t **users;  //  the users this client sends for
     int user_count;
     tly_sender_t **senders;  //  [user_count]
@@ -45,7 +48,48 @@ typedef struct {
     s_client_t *clients;
     int count;
     tly_result_t *results;  //  [plan->batch]
+    bench_load_t *load;
+    //  What was answered since the reporter last took it (--duration).
+    pthread_mutex_t lock;
+    bench_hist_t interval;
+    int64_t interval_ok, interval_errors;
 } s_worker_t;
+
+struct _bench_load_t {
+    s_client_t *pool;
+    int clients;
+    s_worker_t *workers;
+    int threads;
+    pthread_t *handles;
+    int running;  //  worker threads not yet finished (atomic)
+    int64_t start_us;
+};
+
+//  One answered (or given up) envelope: its round trip, acknowledged buys
+//  and refused or lost messages. A --duration run hands them to the
+//  reporter through the worker's interval instead of keeping each sample.
+static void
+s_record (s_worker_t *worker, s_client_t *client, int64_t micros, int64_t ok, int64_t errors)
+{
+    if (!client->plan->duration_ms) {
+        bench_latency_add (&client->latency, micros);
+        return;
+    }
+    pthread_mutex_lock (&worker->lock);
+    bench_hist_add (&worker->interval, micros);
+    worker->interval_ok += ok;
+    worker->interval_errors += errors;
+    pthread_mutex_unlock (&worker->lock);
+}
+
+//  Whether the client sends another envelope, by count or by the clock.
+static bool
+s_client_more (s_client_t *client, int64_t now)
+{
+    if (client->end_us)
+        return now < client->end_us;
+    return client->sent < client->plan->buys;
+}
 
 static void
 s_client_error (s_client_t *client, const char *name, const char *message)
@@ -54,18 +98,29 @@ s_client_error (s_client_t *client, const char *name, const char *message)
         snprintf (client->first_error, sizeof client->first_error, "%s: %s", name, message);
 }
 
-//  Signs and posts the client's next envelope, if it has buys left.
+//  Signs and posts the client's next envelope, if it has buys left. Its
+//  message IDs are made here, when it is sent (tly_msg_buy draws a fresh
+//  one), never ahead for the whole run: an ID must be young when it
+//  arrives, however long the run.
 static void
 s_client_post (s_client_t *client)
 {
     const bench_plan_t *plan = client->plan;
-    while (client->sent < plan->buys) {
+    while (s_client_more (client, zclock_usecs ())) {
         int u = (int) (client->round++ % client->user_count);
-        size_t n = (size_t) (plan->buys - client->sent < plan->batch ? plan->buys - client->sent
-                                                                     : plan->batch);
+        size_t n = (size_t) (client->end_us || plan->buys - client->sent >= plan->batch
+                                 ? plan->batch
+                                 : plan->buys - client->sent);
         for (size_t i = 0; i < n; i++)
             tly_msg_buy (&client->msgs [i], "bench-item", plan->amount);
         int64_t start = zclock_usecs ();
+        if (client->gap_us) {
+            //  Keep to the schedule, but after a stall catch up by at most
+            //  a second's worth instead of bursting the whole backlog.
+            if (client->next_us < start - 1000000)
+                client->next_us = start - 1000000;
+            client->next_us += client->gap_us;
+        }
         bench_user_t *user = client->users [u];
         for (size_t i = 0; i < n && user->sent_us; i++)
             if (user->sent + 1 < user->sent_capacity)
@@ -101,18 +156,20 @@ s_client_collect (s_worker_t *worker, s_client_t *client, int u)
             return;
         if (u != client->current || request_id != client->request_id)
             continue;  //  the late answer to a timed-out envelope
-        bench_latency_add (&client->latency, zclock_usecs () - client->start_us);
+        int64_t micros = zclock_usecs () - client->start_us;
         if (rc == TLY_COLLECT_ERROR || count != client->n) {
+            s_record (worker, client, micros, 0, (int64_t) client->n);
             client->failed++;
             const tly_error_t *error = tly_sender_error (sender);
             s_client_error (
                 client, rc == TLY_COLLECT_ERROR ? tly_error_name (error->code) : "INTERNAL",
                 rc == TLY_COLLECT_ERROR ? error->message : "answer with the wrong result count");
         } else {
-            int64_t spent = 0;
+            int64_t spent = 0, ok = 0;
             for (size_t i = 0; i < count; i++) {
                 if (worker->results [i].ok) {
                     client->ok++;
+                    ok++;
                     spent += worker->results [i].amount;
                 } else {
                     client->refused++;
@@ -121,6 +178,7 @@ s_client_collect (s_worker_t *worker, s_client_t *client, int u)
                 }
             }
             __atomic_fetch_add (&client->users [u]->bought, spent, __ATOMIC_RELAXED);
+            s_record (worker, client, micros, ok, (int64_t) count - ok);
         }
         client->current = -1;
     }
@@ -147,13 +205,14 @@ s_client_resend (s_client_t *client, int64_t now)
     return 0;
 }
 
-//  Posts the client's next envelope, then collects what its socket already
-//  holds: a send processes the socket's pending signals, so an answer that
-//  arrived meanwhile would not show on ZMQ_FD again.
+//  Posts the client's next envelope, when one is due, then collects what
+//  its socket already holds: a send processes the socket's pending signals,
+//  so an answer that arrived meanwhile would not show on ZMQ_FD again.
 static void
 s_client_next (s_worker_t *worker, s_client_t *client)
 {
-    while (client->current < 0 && client->sent < client->plan->buys) {
+    while (client->current < 0 && s_client_more (client, zclock_usecs ())
+           && client->next_us <= zclock_usecs ()) {
         s_client_post (client);
         if (client->current < 0)
             break;
@@ -203,15 +262,22 @@ s_worker_run (void *arg)
     struct epoll_event *events = calloc ((size_t) sockets, sizeof *events);
     assert (events);
     for (;;) {
-        int64_t next_deadline = INT64_MAX;
+        //  The loop waits for answers until the first envelope deadline or,
+        //  under --rate, the first client's next send.
+        int64_t next_deadline = INT64_MAX, now = zclock_usecs ();
         bool busy = false;
         for (int c = 0; c < worker->count; c++) {
             s_client_t *client = &worker->clients [c];
-            if (client->current < 0)
+            int64_t due;
+            if (client->current >= 0)
+                due = client->deadline_us;
+            else if (s_client_more (client, now))
+                due = client->next_us;
+            else
                 continue;
             busy = true;
-            if (client->deadline_us < next_deadline)
-                next_deadline = client->deadline_us;
+            if (due < next_deadline)
+                next_deadline = due;
         }
         if (!busy)
             break;
@@ -224,17 +290,18 @@ s_worker_run (void *arg)
             s_client_collect (worker, client, (int) (uint32_t) events [k].data.u64);
             s_client_next (worker, client);
         }
-        int64_t now = zclock_usecs ();
+        now = zclock_usecs ();
         for (int c = 0; c < worker->count; c++) {
             s_client_t *client = &worker->clients [c];
             if (client->current >= 0 && client->deadline_us <= now
                 && s_client_resend (client, now) == -1) {
-                bench_latency_add (&client->latency, now - client->start_us);
+                s_record (worker, client, now - client->start_us, 0, (int64_t) client->n);
                 client->failed++;
                 s_client_error (client, "TIMEOUT", "no answer within --timeout-ms");
                 client->current = -1;
-                s_client_next (worker, client);
             }
+            if (client->current < 0)
+                s_client_next (worker, client);
         }
     }
     free (events);
@@ -246,63 +313,123 @@ s_worker_run (void *arg)
         free (client->senders);
         free (client->msgs);
     }
+    __atomic_fetch_sub (&worker->load->running, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+bench_load_t *
+bench_load_start (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
+                  int threads)
+{
+    assert (plan && users && user_count >= 1 && clients >= 1 && threads >= 1);
+    if (threads > clients)
+        threads = clients;
+    bench_load_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->clients = clients;
+    self->threads = threads;
+    self->pool = calloc ((size_t) clients, sizeof *self->pool);
+    self->workers = calloc ((size_t) threads, sizeof *self->workers);
+    self->handles = calloc ((size_t) threads, sizeof *self->handles);
+    assert (self->pool && self->workers && self->handles);
+    self->start_us = zclock_usecs ();
+    //  --rate R over C clients: each sends an envelope of B every B*C/R s,
+    //  the clients' first sends spread over one such gap.
+    int64_t gap_us = plan->rate > 0 ? (int64_t) ((double) plan->batch * clients * 1e6 / plan->rate)
+                                    : 0;
+    for (int c = 0; c < clients; c++) {
+        s_client_t *client = &self->pool [c];
+        client->plan = plan;
+        client->current = -1;
+        client->end_us = plan->duration_ms ? self->start_us + plan->duration_ms * 1000 : 0;
+        client->gap_us = gap_us;
+        client->next_us = gap_us ? self->start_us + gap_us * c / clients : 0;
+        int mine = user_count >= clients ? (user_count - c + clients - 1) / clients : 1;
+        client->users = calloc ((size_t) mine, sizeof *client->users);
+        assert (client->users);
+        for (int k = 0; k < mine; k++)
+            client->users [k] = &users [user_count >= clients ? c + k * clients : c % user_count];
+        client->user_count = mine;
+    }
+    //  Worker t drives clients [first, first + count), in contiguous shares.
+    for (int t = 0, first = 0; t < threads; t++) {
+        s_worker_t *worker = &self->workers [t];
+        worker->count = clients / threads + (t < clients % threads);
+        worker->clients = &self->pool [first];
+        first += worker->count;
+        worker->results = calloc ((size_t) plan->batch, sizeof *worker->results);
+        assert (worker->results);
+        worker->load = self;
+        pthread_mutex_init (&worker->lock, NULL);
+    }
+    self->running = threads;
+    for (int t = 0; t < threads; t++)
+        if (pthread_create (&self->handles [t], NULL, s_worker_run, &self->workers [t]) != 0) {
+            fprintf (stderr, "tally bench: cannot start client thread %d\n", t);
+            exit (CLI_EXIT_USAGE);
+        }
+    return self;
+}
+
+void
+bench_load_take (bench_load_t *self, bench_hist_t *hist, int64_t *ok, int64_t *errors)
+{
+    assert (self && hist && ok && errors);
+    for (int t = 0; t < self->threads; t++) {
+        s_worker_t *worker = &self->workers [t];
+        pthread_mutex_lock (&worker->lock);
+        bench_hist_merge (hist, &worker->interval);
+        bench_hist_reset (&worker->interval);
+        *ok += worker->interval_ok;
+        *errors += worker->interval_errors;
+        worker->interval_ok = worker->interval_errors = 0;
+        pthread_mutex_unlock (&worker->lock);
+    }
+}
+
+bool
+bench_load_done (bench_load_t *self)
+{
+    assert (self);
+    return __atomic_load_n (&self->running, __ATOMIC_ACQUIRE) == 0;
+}
+
+void
+bench_load_join (bench_load_t **self_p, bench_run_t *run)
+{
+    assert (self_p && *self_p && run);
+    bench_load_t *self = *self_p;
+    memset (run, 0, sizeof *run);
+    for (int t = 0; t < self->threads; t++)
+        pthread_join (self->handles [t], NULL);
+    run->seconds = (double) (zclock_usecs () - self->start_us) / 1e6;
+    for (int c = 0; c < self->clients; c++) {
+        s_client_t *client = &self->pool [c];
+        run->ok += client->ok;
+        run->refused += client->refused;
+        run->failed += client->failed;
+        run->resent += client->resent;
+        bench_latency_merge (&run->latency, &client->latency);
+        if (client->first_error [0] && run->refused + run->failed > 0)
+            fprintf (stderr, "tally bench: client %d first error: %s\n", c, client->first_error);
+        bench_latency_free (&client->latency);
+        free (client->users);
+    }
+    for (int t = 0; t < self->threads; t++) {
+        free (self->workers [t].results);
+        pthread_mutex_destroy (&self->workers [t].lock);
+    }
+    free (self->pool);
+    free (self->workers);
+    free (self->handles);
+    free (self);
+    *self_p = NULL;
 }
 
 void
 bench_load_run (const bench_plan_t *plan, bench_user_t *users, int user_count, int clients,
                 int threads, bench_run_t *run)
 {
-    if (threads > clients)
-        threads = clients;
-    s_client_t *pool = calloc ((size_t) clients, sizeof *pool);
-    s_worker_t *workers = calloc ((size_t) threads, sizeof *workers);
-    pthread_t *handles = calloc ((size_t) threads, sizeof *handles);
-    assert (pool && workers && handles);
-    for (int c = 0; c < clients; c++) {
-        pool [c].plan = plan;
-        pool [c].current = -1;
-        int mine = user_count >= clients ? (user_count - c + clients - 1) / clients : 1;
-        pool [c].users = calloc ((size_t) mine, sizeof *pool [c].users);
-        assert (pool [c].users);
-        for (int k = 0; k < mine; k++)
-            pool [c].users [k] = &users [user_count >= clients ? c + k * clients : c % user_count];
-        pool [c].user_count = mine;
-    }
-    //  Worker t drives clients [first, first + count), in contiguous shares.
-    for (int t = 0, first = 0; t < threads; t++) {
-        s_worker_t *worker = &workers [t];
-        worker->count = clients / threads + (t < clients % threads);
-        worker->clients = &pool [first];
-        first += worker->count;
-        worker->results = calloc ((size_t) plan->batch, sizeof *worker->results);
-        assert (worker->results);
-    }
-    int64_t start = zclock_usecs ();
-    for (int t = 0; t < threads; t++)
-        if (pthread_create (&handles [t], NULL, s_worker_run, &workers [t]) != 0) {
-            fprintf (stderr, "tally bench: cannot start client thread %d\n", t);
-            exit (CLI_EXIT_USAGE);
-        }
-    memset (run, 0, sizeof *run);
-    for (int t = 0; t < threads; t++)
-        pthread_join (handles [t], NULL);
-    run->seconds = (double) (zclock_usecs () - start) / 1e6;
-    for (int c = 0; c < clients; c++) {
-        run->ok += pool [c].ok;
-        run->refused += pool [c].refused;
-        run->failed += pool [c].failed;
-        run->resent += pool [c].resent;
-        bench_latency_merge (&run->latency, &pool [c].latency);
-        if (pool [c].first_error [0] && run->refused + run->failed > 0)
-            fprintf (stderr, "tally bench: client %d first error: %s\n", c, pool [c].first_error);
-        bench_latency_free (&pool [c].latency);
-        free (pool [c].users);
-    }
-    for (int t = 0; t < threads; t++) {
-        free (workers [t].results);
-    }
-    free (pool);
-    free (workers);
-    free (handles);
+    bench_load_t *load = bench_load_start (plan, users, user_count, clients, threads);
+    bench_load_join (&load, run);
 }

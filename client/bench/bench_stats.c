@@ -2,9 +2,11 @@
 #include "bench.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int
@@ -133,4 +135,119 @@ bench_latency_free (bench_latency_t *self)
 {
     free (self->samples);
     memset (self, 0, sizeof *self);
+}
+
+//  Values below BENCH_HIST_SUB index themselves; from there each power of
+//  two 2^e gets BENCH_HIST_SUB buckets of width 2^(e - BENCH_HIST_BITS).
+static size_t
+s_hist_index (int64_t micros)
+{
+    if (micros < 0)
+        micros = 0;
+    if (micros < BENCH_HIST_SUB)
+        return (size_t) micros;
+    int e = 63 - __builtin_clzll ((unsigned long long) micros);
+    if (e > BENCH_HIST_TOP) {
+        e = BENCH_HIST_TOP;
+        micros = ((int64_t) 2 << BENCH_HIST_TOP) - 1;
+    }
+    int64_t sub = (micros >> (e - BENCH_HIST_BITS)) - BENCH_HIST_SUB;
+    size_t index = (size_t) BENCH_HIST_SUB * (size_t) (e - BENCH_HIST_BITS + 1) + (size_t) sub;
+    assert (index < BENCH_HIST_BUCKETS);
+    return index;
+}
+
+//  The largest value that falls into bucket index.
+static int64_t
+s_hist_top (size_t index)
+{
+    if (index < BENCH_HIST_SUB)
+        return (int64_t) index;
+    int e = (int) (index / BENCH_HIST_SUB) - 1 + BENCH_HIST_BITS;
+    int64_t sub = (int64_t) (index % BENCH_HIST_SUB) + BENCH_HIST_SUB;
+    return ((sub + 1) << (e - BENCH_HIST_BITS)) - 1;
+}
+
+void
+bench_hist_add (bench_hist_t *self, int64_t micros)
+{
+    self->counts [s_hist_index (micros)]++;
+    self->total++;
+}
+
+void
+bench_hist_merge (bench_hist_t *into, const bench_hist_t *from)
+{
+    for (size_t i = 0; i < BENCH_HIST_BUCKETS; i++)
+        into->counts [i] += from->counts [i];
+    into->total += from->total;
+}
+
+int64_t
+bench_hist_quantile (const bench_hist_t *self, double q)
+{
+    assert (q >= 0 && q <= 1);
+    if (self->total == 0)
+        return 0;
+    //  Nearest rank, as bench_latency_quantile.
+    int64_t rank = (int64_t) (q * (double) self->total + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > self->total)
+        rank = self->total;
+    int64_t seen = 0;
+    for (size_t i = 0; i < BENCH_HIST_BUCKETS; i++) {
+        seen += self->counts [i];
+        if (seen >= rank)
+            return s_hist_top (i);
+    }
+    assert (false);
+    return 0;
+}
+
+void
+bench_hist_reset (bench_hist_t *self)
+{
+    memset (self, 0, sizeof *self);
+}
+
+#define S_DISK_DEPTH_MAX 8  //  tally's data dirs nest three deep
+
+static int64_t
+s_disk_bytes (const char *path, const char *skip, bool only, bool inside, int depth)
+{
+    struct stat info;
+    if (lstat (path, &info) == -1)
+        return -1;
+    if (!S_ISDIR (info.st_mode))
+        return only && !inside ? 0 : (int64_t) info.st_blocks * 512;
+    DIR *dir = opendir (path);
+    if (!dir)
+        return -1;
+    int64_t total = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char child [4096];
+        if (snprintf (child, sizeof child, "%s/%s", path, entry->d_name) >= (int) sizeof child
+            || depth >= S_DISK_DEPTH_MAX)
+            continue;
+        bool below = inside || (skip && strcmp (entry->d_name, skip) == 0);
+        if (!only && below)
+            continue;
+        int64_t bytes = s_disk_bytes (child, skip, only, below, depth + 1);
+        if (bytes > 0)
+            total += bytes;
+    }
+    closedir (dir);
+    return total;
+}
+
+int64_t
+bench_disk_bytes (const char *path, const char *skip, bool only)
+{
+    assert (path);
+    assert (!only || skip);
+    return s_disk_bytes (path, skip, only, false, 0);
 }

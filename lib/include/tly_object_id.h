@@ -58,6 +58,13 @@ uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                       const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
                       uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  A purchase's raw key: PURCHASE | partition | the 6 time bytes of the
+//  message ID | the first 10 bytes of BLAKE2b-256("purchase" || user key ||
+//  message ID). Purchases sort by the time their messages were made, so a
+//  store keyed by them takes new ones at the end of each partition's range.
+void tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                       const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                       uint8_t out [TLY_OBJECT_KEY_BYTES]);
 //  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
 void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
 

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "tly_partition.h"
 
 void
@@ -79,6 +80,20 @@ tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
     out [1] = (uint8_t) (partition >> 8);
     out [2] = (uint8_t) partition;
     memcpy (out + 3, hash, TLY_OBJECT_KEY_BYTES - 3);
+}
+
+void
+tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                  const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                  uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    assert (user && message_id && out);
+    uint8_t derived [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_PURCHASE, partition, TLY_LABEL_PURCHASE, user, message_id, derived);
+    memcpy (out, derived, 3);
+    memcpy (out + 3, message_id, TLY_MESSAGE_ID_TIME_BYTES);
+    memcpy (out + 3 + TLY_MESSAGE_ID_TIME_BYTES, derived + 3,
+            TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tly_account.h"
+#include "tly_message_id.h"
 #include "tly_partition.h"
 
 void
@@ -52,6 +53,22 @@ tly_object_id_test (bool verbose)
     tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, NULL, raw);
     assert (with_extra [0] == TLY_OBJ_PURCHASE && with_extra [2] == 7);
     assert (memcmp (raw + 3, with_extra + 3, 16) != 0);
+    //  A purchase's key: the message ID's time first, then the hash's head.
+    uint8_t made [TLY_MESSAGE_ID_BYTES], later [TLY_MESSAGE_ID_BYTES];
+    uint8_t purchase [TLY_OBJECT_KEY_BYTES], next [TLY_OBJECT_KEY_BYTES];
+    tly_message_id_new (made, 1765000000000);
+    tly_message_id_new (later, 1765000000001);
+    tly_purchase_key (7, account.sign_pk, made, purchase);
+    tly_derived_key (TLY_OBJ_PURCHASE, 7, TLY_LABEL_PURCHASE, account.sign_pk, made, raw);
+    assert (memcmp (purchase, raw, 3) == 0);
+    assert (memcmp (purchase + 3, made, TLY_MESSAGE_ID_TIME_BYTES) == 0);
+    assert (memcmp (purchase + 3 + TLY_MESSAGE_ID_TIME_BYTES, raw + 3,
+                    TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES)
+            == 0);
+    tly_purchase_key (7, account.sign_pk, later, next);
+    assert (memcmp (purchase, next, TLY_OBJECT_KEY_BYTES) < 0);
+    tly_purchase_key (7, account.sign_pk, made, next);
+    assert (memcmp (purchase, next, TLY_OBJECT_KEY_BYTES) == 0);
     assert (tly_object_id_parse (service, &kind, &partition, NULL) == 0);
     assert (kind == TLY_OBJ_SERVICE && partition == 0);
 
