@@ -675,6 +675,9 @@ main (int argc, char **argv)
         s_usage ();
         return 2;
     }
+    //  Line by line: a long run's log shows each line as it comes, and no
+    //  line is lost however the run ends.
+    setvbuf (stdout, NULL, _IOLBF, 0);
     //  The seed first, so that any failure, however it ends, can be replayed.
     printf ("chaos: seed %" PRIu64 " (replay: tally-chaos --seed %" PRIu64 " --duration %" PRId64
             ")\n",
@@ -806,14 +809,13 @@ main (int argc, char **argv)
     if (report.violations) {
         printf ("chaos: seed %" PRIu64 ": FAILED: %" PRIu64 " violations, the first: %s\n", seed,
                 report.violations, report.first_violation);
-        //  The processes end; their data and logs stay for a look.
-        for (int i = 0; i < cluster->child_count; i++)
-            if (th_process_running (cluster->children [i].process))
-                th_process_kill (cluster->children [i].process, SIGKILL);
+        char dir [sizeof cluster->dir];
+        snprintf (dir, sizeof dir, "%s", cluster->dir);
+        it_cluster_abandon (&cluster);
         if (tamper)
-            th_dir_remove (cluster->dir);  //  the failure was made on purpose
+            th_dir_remove (dir);  //  the failure was made on purpose
         else
-            printf ("chaos: the cluster's data and logs are kept in %s\n", cluster->dir);
+            printf ("chaos: the cluster's data and logs are kept in %s\n", dir);
         return 1;
     }
     it_cluster_stop (&cluster);

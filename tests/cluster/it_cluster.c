@@ -337,6 +337,32 @@ it_cluster_restart (it_cluster_t *self, const char *name)
     s_start_child (self, child);
 }
 
+//  Frees what the cluster holds (its processes must have ended).
+static void
+s_free (it_cluster_t *self)
+{
+    for (int i = 0; i < self->child_count; i++)
+        th_process_destroy (&self->children [i].process);
+    for (int i = 0; i < self->owned_count; i++)
+        free (self->owned [i]);
+    free (self->owned);
+    free (self);
+}
+
+void
+it_cluster_abandon (it_cluster_t **self_p)
+{
+    CHECK (self_p);
+    it_cluster_t *self = *self_p;
+    if (!self)
+        return;
+    for (int i = 0; i < self->child_count; i++)
+        if (self->children [i].process && th_process_running (self->children [i].process))
+            th_process_kill (self->children [i].process, SIGKILL);
+    s_free (self);
+    *self_p = NULL;
+}
+
 void
 it_cluster_stop (it_cluster_t **self_p)
 {
@@ -365,11 +391,6 @@ it_cluster_stop (it_cluster_t **self_p)
     if (it_cluster_release)
         it_cluster_release (self);
     th_dir_remove (self->dir);
-    for (int i = 0; i < self->child_count; i++)
-        th_process_destroy (&self->children [i].process);
-    for (int i = 0; i < self->owned_count; i++)
-        free (self->owned [i]);
-    free (self->owned);
-    free (self);
+    s_free (self);
     *self_p = NULL;
 }

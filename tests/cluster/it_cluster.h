@@ -67,6 +67,9 @@ it_cluster_t *it_cluster_start (int base_port, int actors, int gateways);
 //  Stops every child with SIGTERM (checks each exits 0 within TH_DEADLINE_MS),
 //  removes the directory.
 void it_cluster_stop (it_cluster_t **self_p);
+//  Ends a cluster that failed its test: kills (SIGKILL) every child still
+//  running, frees it, and keeps its directory (the data and logs) for a look.
+void it_cluster_abandon (it_cluster_t **self_p);
 //  Sends sig to the named child and reaps it (within TH_DEADLINE_MS).
 void it_cluster_kill (it_cluster_t *self, const char *name, int sig);
 //  Starts the named child again with its original arguments.
