@@ -3,13 +3,16 @@ BUILD ?= build
 SAN_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
+# `make chaos`: the seeded chaos run, as long as you like (CONTRIBUTING.md).
+CHAOS_SECONDS ?= 600
+CHAOS_SEED ?= random
 JOBS ?= $(shell nproc)
 # `make images`: the Docker client and the images' tag.
 DOCKER ?= docker
 TAG ?= latest
 IMAGES := audit router balance gateway cli
 
-.PHONY: all deps build demo run test test-sanitize test-valgrind fuzz format format-check clean images
+.PHONY: all deps build demo run test test-sanitize test-valgrind fuzz chaos format format-check clean images
 
 all: build
 
@@ -53,6 +56,13 @@ test: build
 # (20 by default, as in `make test`; longer by hand: make fuzz FUZZ_SECONDS=600).
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+
+# A seeded chaos run of CHAOS_SECONDS (600 by default) with seed CHAOS_SEED
+# (a number, or random: the run prints the one it drew first); `make test`
+# runs it for 30 s twice. Ports 24900-24915.
+chaos: build
+	$(BUILD)/tests/cluster/tally-chaos --seed $(CHAOS_SEED) --duration $(CHAOS_SECONDS) \
+	  --base-port 24900
 
 test-valgrind: build
 	scripts/valgrind-unit.sh $(BUILD)

@@ -3,6 +3,7 @@
 #include "tly_router_flights.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,13 @@ tly_router_flights_new (void)
         return NULL;
     }
     self->index_size = INDEX_INITIAL;
-    self->next_id = 1;
+    //  A random first id, not 1: after a router restart an actor still
+    //  answers flights of the router before (its socket delivers what it
+    //  had queued, and it finishes the batch in hand), and such an answer
+    //  must find no flight of this router, or it goes to another client's
+    //  request. Below 2^63, so the ids never wrap; odd, so never 0.
+    randombytes_buf (&self->next_id, sizeof self->next_id);
+    self->next_id = (self->next_id >> 1) | 1;
     return self;
 }
 

@@ -1,8 +1,9 @@
 //  tly_router_flights - requests the router has accepted and not yet answered:
 //  routed envelopes and snapshot requests, both sent to a partition's owner.
 //
-//  Each flight gets the router's own id (monotonic, never 0; the route_id or
-//  snapshot_id the actor sees and echoes), found
+//  Each flight gets the router's own id (monotonic from a random start, never
+//  0, so that a restarted router's ids are not its predecessor's; the
+//  route_id or snapshot_id the actor sees and echoes), found
 //  again through an open-addressing hash table when the actor replies. A
 //  flight is either SENT (an attempt is at an actor, deadline = attempt
 //  timeout) or HELD (no live owner, deadline = hold expiry). Each state keeps

@@ -13,6 +13,7 @@
 const char **it_gateway_extra_args = NULL;
 const char **it_balance_extra_args = NULL;
 const char **it_audit_extra_args = NULL;
+const char *it_cluster_parent_dir = NULL;
 void (*it_cluster_prepare) (it_cluster_t *self) = NULL;
 void (*it_cluster_release) (it_cluster_t *self) = NULL;
 const char *it_heartbeat_ms = "200";
@@ -33,7 +34,12 @@ s_format (const char *fmt, ...)
 static char *
 s_own (it_cluster_t *self, char *str)
 {
-    CHECK (str && self->owned_count < (int) (sizeof self->owned / sizeof self->owned [0]));
+    CHECK (str);
+    if (self->owned_count == self->owned_size) {
+        self->owned_size = self->owned_size ? 2 * self->owned_size : 64;
+        self->owned = realloc (self->owned, (size_t) self->owned_size * sizeof (char *));
+        CHECK (self->owned);
+    }
     self->owned [self->owned_count++] = str;
     return str;
 }
@@ -47,11 +53,37 @@ s_add (it_cluster_t *self, const char *name)
     return child;
 }
 
+//  A balance actor named name: its arguments in child.
+static void
+s_actor_args (it_cluster_t *self, it_child_t *child, const char *name)
+{
+    char **argv = child->argv;
+    int argc = 0;
+    argv [argc++] = TALLY_BALANCE_BIN;
+    argv [argc++] = "--data-dir";
+    argv [argc++] = s_own (self, s_format ("%s/%s", self->dir, name));
+    argv [argc++] = "--name";
+    argv [argc++] = s_own (self, strdup (name));
+    argv [argc++] = "--router";
+    argv [argc++] = self->backend;
+    argv [argc++] = "--audit";
+    argv [argc++] = self->audit;
+    argv [argc++] = "--bus";
+    argv [argc++] = self->bus_in;
+    for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
+        CHECK (argc < 20);
+        argv [argc++] = (char *) it_balance_extra_args [extra];
+    }
+    argv [argc++] = "--heartbeat-ms";
+    argv [argc++] = (char *) it_heartbeat_ms;
+    argv [argc] = NULL;
+}
+
 static it_child_t *
 s_find (it_cluster_t *self, const char *name)
 {
     for (int i = 0; i < self->child_count; i++)
-        if (streq (self->children [i].name, name))
+        if (streq (self->children [i].name, name) && !self->children [i].removed)
             return &self->children [i];
     th_fail (__FILE__, __LINE__, "no child named %s", name);
 }
@@ -170,7 +202,13 @@ it_cluster_start (int base_port, int actors, int gateways)
     it_cluster_t *self = calloc (1, sizeof *self);
     CHECK (self);
     self->base_port = base_port;
-    th_dir_new (self->dir, sizeof self->dir, "tally-it");
+    if (it_cluster_parent_dir) {
+        int length = snprintf (self->dir, sizeof self->dir, "%s/tally-it.XXXXXX",
+                               it_cluster_parent_dir);
+        CHECK (length > 0 && (size_t) length < sizeof self->dir);
+        CHECK (mkdtemp (self->dir));
+    } else
+        th_dir_new (self->dir, sizeof self->dir, "tally-it");
     CHECK (tly_account_generate (&self->worker) == 0);
     tly_account_id (self->worker.sign_pk, self->worker_id);
     char secret [TLY_SECRET_MAX];
@@ -182,6 +220,9 @@ it_cluster_start (int base_port, int actors, int gateways)
     char *backend = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 2));
     char *audit = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 3));
     char *bus_in = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 4));
+    self->backend = backend;
+    self->audit = audit;
+    self->bus_in = bus_in;
     char *bus_out = s_own (self, s_format ("tcp://127.0.0.1:%d", base_port + 5));
 
     it_child_t *child = s_add (self, "audit");
@@ -215,26 +256,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     for (int i = 1; i <= actors; i++) {
         char name [32];
         snprintf (name, sizeof name, "balance-%d", i);
-        child = s_add (self, name);
-        argv = child->argv;
-        argc = 0;
-        argv [argc++] = TALLY_BALANCE_BIN;
-        argv [argc++] = "--data-dir";
-        argv [argc++] = s_own (self, s_format ("%s/%s", self->dir, name));
-        argv [argc++] = "--name";
-        argv [argc++] = s_own (self, strdup (name));
-        argv [argc++] = "--router";
-        argv [argc++] = backend;
-        argv [argc++] = "--audit";
-        argv [argc++] = audit;
-        argv [argc++] = "--bus";
-        argv [argc++] = bus_in;
-        for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
-            CHECK (argc < 22);
-            argv [argc++] = (char *) it_balance_extra_args [extra];
-        }
-        argv [argc++] = "--heartbeat-ms";
-        argv [argc++] = (char *) it_heartbeat_ms;
+        s_actor_args (self, s_add (self, name), name);
     }
     for (int i = 1; i <= gateways; i++) {
         char name [32];
@@ -281,11 +303,64 @@ it_cluster_kill (it_cluster_t *self, const char *name, int sig)
 }
 
 void
+it_cluster_add_actor (it_cluster_t *self, const char *name)
+{
+    it_child_t *child = NULL;
+    for (int i = 0; i < self->child_count && !child; i++)
+        if (self->children [i].removed)
+            child = &self->children [i];
+    if (child) {
+        th_process_destroy (&child->process);
+        memset (child, 0, sizeof *child);
+        snprintf (child->name, sizeof child->name, "%s", name);
+    } else
+        child = s_add (self, name);
+    s_actor_args (self, child, name);
+    s_start_child (self, child);
+}
+
+int
+it_cluster_remove (it_cluster_t *self, const char *name)
+{
+    it_child_t *child = s_find (self, name);
+    int code = th_process_kill (child->process, SIGTERM);
+    child->killed = true;
+    child->removed = true;
+    return code;
+}
+
+void
 it_cluster_restart (it_cluster_t *self, const char *name)
 {
     it_child_t *child = s_find (self, name);
     CHECK (!th_process_running (child->process));
     s_start_child (self, child);
+}
+
+//  Frees what the cluster holds (its processes must have ended).
+static void
+s_free (it_cluster_t *self)
+{
+    for (int i = 0; i < self->child_count; i++)
+        th_process_destroy (&self->children [i].process);
+    for (int i = 0; i < self->owned_count; i++)
+        free (self->owned [i]);
+    free (self->owned);
+    free (self);
+}
+
+void
+it_cluster_abandon (it_cluster_t **self_p)
+{
+    CHECK (self_p);
+    it_cluster_t *self = *self_p;
+    if (!self)
+        return;
+    for (int i = 0; i < self->child_count; i++)
+        if (self->children [i].process && th_process_running (self->children [i].process))
+            th_process_kill (self->children [i].process, SIGKILL);
+    s_free (self);
+    *self_p = NULL;
 }
 
 void
@@ -316,10 +391,6 @@ it_cluster_stop (it_cluster_t **self_p)
     if (it_cluster_release)
         it_cluster_release (self);
     th_dir_remove (self->dir);
-    for (int i = 0; i < self->child_count; i++)
-        th_process_destroy (&self->children [i].process);
-    for (int i = 0; i < self->owned_count; i++)
-        free (self->owned [i]);
-    free (self);
+    s_free (self);
     *self_p = NULL;
 }

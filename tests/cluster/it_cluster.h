@@ -20,6 +20,7 @@ typedef struct {
     char *argv [24];
     th_process_t *process;  //  its log: DIR/NAME.log
     bool killed;            //  by it_cluster_kill, not restarted since
+    bool removed;           //  by it_cluster_remove: its slot takes the next added actor
 } it_child_t;
 
 typedef struct {
@@ -30,8 +31,13 @@ typedef struct {
     char gateway [64];  //  first gateway's client endpoint
     it_child_t children [IT_CHILDREN_MAX];
     int child_count;
-    char *owned [128];  //  argument strings, freed at stop
+    char **owned;  //  argument strings, freed at stop
     int owned_count;
+    int owned_size;
+    //  The endpoints a balance actor is given (owned).
+    char *backend;
+    char *audit;
+    char *bus_in;
 } it_cluster_t;
 
 //  Extra arguments given to every gateway (NULL-terminated), or NULL.
@@ -40,6 +46,9 @@ extern const char **it_gateway_extra_args;
 extern const char **it_balance_extra_args;
 //  Extra arguments given to the audit writer (NULL-terminated), or NULL.
 extern const char **it_audit_extra_args;
+//  The directory in which it_cluster_start makes the cluster's scratch data
+//  directory (NULL: /tmp).
+extern const char *it_cluster_parent_dir;
 //  Called by it_cluster_start once the data directory exists and before any
 //  process starts (a test puts part of it on a file system of its own), and
 //  by it_cluster_stop once every process has stopped and before the
@@ -58,10 +67,21 @@ it_cluster_t *it_cluster_start (int base_port, int actors, int gateways);
 //  Stops every child with SIGTERM (checks each exits 0 within TH_DEADLINE_MS),
 //  removes the directory.
 void it_cluster_stop (it_cluster_t **self_p);
+//  Ends a cluster that failed its test: kills (SIGKILL) every child still
+//  running, frees it, and keeps its directory (the data and logs) for a look.
+void it_cluster_abandon (it_cluster_t **self_p);
 //  Sends sig to the named child and reaps it (within TH_DEADLINE_MS).
 void it_cluster_kill (it_cluster_t *self, const char *name, int sig);
 //  Starts the named child again with its original arguments.
 void it_cluster_restart (it_cluster_t *self, const char *name);
+//  Starts one more balance actor, a new one named name (its state in
+//  DIR/NAME), in the slot of an actor it_cluster_remove took away if there
+//  is one: a run may add and remove actors any number of times.
+void it_cluster_add_actor (it_cluster_t *self, const char *name);
+//  Stops the named child with SIGTERM and waits (TH_DEADLINE_MS) until it
+//  has ended; its exit code. The child is gone for good: it_cluster_stop
+//  skips it and it_cluster_add_actor may take its slot.
+int it_cluster_remove (it_cluster_t *self, const char *name);
 //  Waits (deadline) until the gateway at endpoint reports ready.
 bool it_wait_ready (const char *gateway, int timeout_ms);
 //  Waits (deadline) until it reports ready with exactly `actors` live actors.

@@ -34,7 +34,15 @@ tly_router_flights_test (bool verbose)
     assert (strcmp ((char *) one->message, "message") == 0);
     assert (tly_router_flights_find (self, one->id) == one);
     assert (tly_router_flights_find (self, 0) == NULL);
-    assert (tly_router_flights_find (self, 999999) == NULL);
+    assert (tly_router_flights_find (self, two->id + 1) == NULL);
+    //  A restarted router numbers its flights elsewhere: a late answer to a
+    //  flight of the router before finds none of the new one's.
+    tly_router_flights_t *restarted = tly_router_flights_new ();
+    assert (restarted);
+    tly_router_flight_t *first = s_test_add (restarted, 500, 3);
+    assert (first->id != 0 && first->id != one->id && first->id != two->id);
+    assert (tly_router_flights_find (restarted, one->id) == NULL);
+    tly_router_flights_destroy (&restarted);
 
     tly_router_flights_sent (self, one, 42, 100);
     tly_router_flights_hold (self, two, 50);
