@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "it_client.h"
 #include "it_cluster.h"
 #include "tally.h"
 #include "tly_message_id.h"
@@ -15,97 +16,27 @@
 
 #define S_TIMEOUT_MS 10000
 
-typedef struct {
-    tly_account_t account;
-    char id [TLY_ID_MAX];
-} s_user_t;
-
-static void
-s_user_new (s_user_t *user)
-{
-    CHECK (tly_account_generate (&user->account) == 0);
-    tly_account_id (user->account.sign_pk, user->id);
-}
-
-static tly_sender_t *
-s_sender (const char *gateway, const char *worker_id, const s_user_t *user)
-{
-    tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
-    CHECK (sender);
-    return sender;
-}
-
-//  One message, expecting a reply (ok or a per-message error).
-static tly_result_t
-s_send (tly_sender_t *sender, const tly_msg_t *msg)
-{
-    tly_result_t result;
-    int rc = tly_sender_send_one (sender, msg, S_TIMEOUT_MS, &result);
-    if (rc != 0)
-        fprintf (stderr, "send failed: %s (%s)\n", tly_sender_error (sender)->message,
-                 tly_error_name (tly_sender_error (sender)->code));
-    CHECK (rc == 0);
-    return result;
-}
-
-static tly_result_t
-s_create (tly_sender_t *sender, int64_t initial)
-{
-    tly_msg_t msg;
-    CHECK (tly_msg_create_account (&msg, initial) == 0);
-    return s_send (sender, &msg);
-}
-
-static tly_result_t
-s_buy (tly_sender_t *sender, const char *item, int64_t amount)
-{
-    tly_msg_t msg;
-    CHECK (tly_msg_buy (&msg, item, amount) == 0);
-    return s_send (sender, &msg);
-}
-
-//  The current balance, read the way the seed allows without subscriptions:
-//  a second createAccount returns the existing balance unchanged.
-static int64_t
-s_balance (tly_sender_t *sender)
-{
-    tly_result_t result = s_create (sender, 0);
-    CHECK (result.ok && result.kind == TLY_RESULT_BALANCE);
-    return result.balance;
-}
-
-static void
-s_expect_error (tly_result_t result, Tally__ErrorCode code, const char *words)
-{
-    if (result.ok || result.code != code)
-        fprintf (stderr, "expected %s, got ok=%d %s: %s\n", tly_error_name (code), result.ok,
-                 tly_error_name (result.code), result.message);
-    CHECK (!result.ok && result.code == code);
-    if (words)
-        CHECK (streq (result.message, words));
-}
-
 //  The seed's scenario: createAccount 100, buy 25 -> 75, buy 100 fails.
 static void
 s_case_seed (it_cluster_t *cluster)
 {
-    s_user_t user;
-    s_user_new (&user);
-    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    tly_result_t balance = s_create (sender, 100);
+    it_user_t user;
+    it_user_new (&user);
+    tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user);
+    tly_result_t balance = it_create (sender, 100);
     CHECK (balance.ok && balance.kind == TLY_RESULT_BALANCE);
     CHECK (balance.balance == 100 && streq (balance.user_id, user.id));
     CHECK (strncmp (balance.id, "co_z", 4) == 0);
 
-    tly_result_t purchase = s_buy (sender, "item-123", 25);
+    tly_result_t purchase = it_buy (sender, "item-123", 25);
     CHECK (purchase.ok && purchase.kind == TLY_RESULT_PURCHASE);
     CHECK (purchase.balance_after == 75 && purchase.amount == 25);
     CHECK (streq (purchase.item_id, "item-123") && streq (purchase.user_id, user.id));
 
-    s_expect_error (s_buy (sender, "item-456", 100), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
-                    "Insufficient balance");
+    it_expect_error (it_buy (sender, "item-456", 100), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                     "Insufficient balance");
     //  A second createAccount never resets: it returns the balance as it is.
-    tly_result_t again = s_create (sender, 100);
+    tly_result_t again = it_create (sender, 100);
     CHECK (again.ok && again.balance == 75 && streq (again.id, balance.id));
     tly_sender_destroy (&sender);
 }
@@ -113,7 +44,7 @@ s_case_seed (it_cluster_t *cluster)
 typedef struct {
     const char *gateway;
     const char *worker_id;
-    const s_user_t *user;
+    const it_user_t *user;
     tly_result_t result;
 } s_buyer_t;
 
@@ -121,8 +52,8 @@ static void *
 s_buyer (void *arg)
 {
     s_buyer_t *buyer = arg;
-    tly_sender_t *sender = s_sender (buyer->gateway, buyer->worker_id, buyer->user);
-    buyer->result = s_buy (sender, "item-1", 1);
+    tly_sender_t *sender = it_sender (buyer->gateway, buyer->worker_id, buyer->user);
+    buyer->result = it_buy (sender, "item-1", 1);
     tly_sender_destroy (&sender);
     return NULL;
 }
@@ -131,10 +62,10 @@ s_buyer (void *arg)
 static void
 s_case_concurrent (it_cluster_t *cluster)
 {
-    s_user_t user;
-    s_user_new (&user);
-    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    CHECK (s_create (sender, 10).balance == 10);
+    it_user_t user;
+    it_user_new (&user);
+    tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user);
+    CHECK (it_create (sender, 10).balance == 10);
 
     char second [64];
     it_gateway_endpoint (cluster, 2, second, sizeof second);
@@ -161,12 +92,12 @@ s_case_concurrent (it_cluster_t *cluster)
             CHECK (!seen_after [result->balance_after]);  //  each step exactly once
             seen_after [result->balance_after] = true;
         } else
-            s_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
-                            "Insufficient balance");
+            it_expect_error (*result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                             "Insufficient balance");
     }
     printf ("concurrent: %d of %d buys succeeded\n", succeeded, BUYERS);
     CHECK (succeeded == 10);
-    CHECK (s_balance (sender) == 0);
+    CHECK (it_balance (sender) == 0);
     tly_sender_destroy (&sender);
 }
 
@@ -174,10 +105,10 @@ s_case_concurrent (it_cluster_t *cluster)
 static void
 s_case_dedupe (it_cluster_t *cluster)
 {
-    s_user_t user;
-    s_user_new (&user);
-    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    CHECK (s_create (sender, 100).balance == 100);
+    it_user_t user;
+    it_user_new (&user);
+    tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user);
+    CHECK (it_create (sender, 100).balance == 100);
 
     tly_msg_t msgs [3];
     CHECK (tly_msg_buy (&msgs [0], "item-a", 30) == 0);
@@ -192,11 +123,11 @@ s_case_dedupe (it_cluster_t *cluster)
     CHECK (count == 3);
     CHECK (first [0].ok && first [0].balance_after == 70);
     CHECK (first [1].ok && first [1].balance_after == 20);
-    s_expect_error (first [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    it_expect_error (first [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
 
     //  A buy that would succeed now, then the resend: the resent third message
     //  keeps its first (failed) result instead of being re-evaluated.
-    CHECK (s_buy (sender, "item-d", 20).balance_after == 0);
+    CHECK (it_buy (sender, "item-d", 20).balance_after == 0);
     CHECK (tly_sender_send_raw (sender, bytes, size, S_TIMEOUT_MS, second, 3, &count) == 0);
     CHECK (count == 3);
     for (int i = 0; i < 2; i++) {
@@ -204,8 +135,8 @@ s_case_dedupe (it_cluster_t *cluster)
         CHECK (second [i].balance_after == first [i].balance_after);
         CHECK (second [i].timestamp == first [i].timestamp);
     }
-    s_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
-    CHECK (s_balance (sender) == 0);
+    it_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    CHECK (it_balance (sender) == 0);
     free (bytes);
 
     //  Signed bytes older than the gateway's skew window are refused whole
@@ -222,17 +153,17 @@ s_case_dedupe (it_cluster_t *cluster)
     for (int i = 0; i < 2; i++)
         CHECK (second [i].ok && streq (second [i].id, first [i].id)
                && second [i].balance_after == first [i].balance_after);
-    s_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
-    CHECK (s_balance (sender) == 0);
+    it_expect_error (second [2], TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, "Insufficient balance");
+    CHECK (it_balance (sender) == 0);
     free (bytes);
 
     //  Another sender reusing the same message IDs gets its own results.
-    s_user_t other;
-    s_user_new (&other);
-    tly_sender_t *other_sender = s_sender (cluster->gateway, cluster->worker_id, &other);
-    CHECK (s_create (other_sender, 100).balance == 100);
+    it_user_t other;
+    it_user_new (&other);
+    tly_sender_t *other_sender = it_sender (cluster->gateway, cluster->worker_id, &other);
+    CHECK (it_create (other_sender, 100).balance == 100);
     tly_msg_t copy = msgs [0];
-    tly_result_t result = s_send (other_sender, &copy);
+    tly_result_t result = it_send (other_sender, &copy);
     CHECK (result.ok && result.balance_after == 70 && streq (result.user_id, other.id));
     tly_sender_destroy (&other_sender);
     tly_sender_destroy (&sender);
@@ -248,10 +179,10 @@ s_case_dedupe (it_cluster_t *cluster)
 static void
 s_case_window (it_cluster_t *cluster)
 {
-    s_user_t user;
-    s_user_new (&user);
-    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
-    CHECK (s_create (sender, 100).balance == 100);
+    it_user_t user;
+    it_user_new (&user);
+    tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user);
+    CHECK (it_create (sender, 100).balance == 100);
 
     tly_msg_t msg;
     CHECK (tly_msg_buy (&msg, "item-w", 30) == 0);
@@ -285,23 +216,23 @@ s_case_window (it_cluster_t *cluster)
         zclock_sleep (200);  //  the next resend, not a wait for a state
     }
     int64_t age = tly_now_ms () - made;
-    s_expect_error (again, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
-                    "Message ID outside the dedupe window; not applied");
+    it_expect_error (again, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                     "Message ID outside the dedupe window; not applied");
     CHECK (age >= atoi (S_WINDOW_MS));
     printf ("window: %d resends inside the window got the first result; refused "
             "STALE_MESSAGE_ID at an age of %" PRId64 " ms\n",
             resends, age);
-    CHECK (s_balance (sender) == 70);
+    CHECK (it_balance (sender) == 70);
 
     //  An ID made further ahead of the actors' clock than the window.
     CHECK (tly_msg_buy (&msg, "item-f", 5) == 0);
     tly_message_id_stamp (msg.id, tly_now_ms () + 10 * atoi (S_WINDOW_MS));
-    s_expect_error (s_send (sender, &msg), TALLY__ERROR_CODE__STALE_MESSAGE_ID,
-                    "Message ID outside the dedupe window; not applied");
-    CHECK (s_balance (sender) == 70);
+    it_expect_error (it_send (sender, &msg), TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                     "Message ID outside the dedupe window; not applied");
+    CHECK (it_balance (sender) == 70);
 
     //  And fresh messages go on as ever.
-    CHECK (s_buy (sender, "item-n", 10).balance_after == 60);
+    CHECK (it_buy (sender, "item-n", 10).balance_after == 60);
     tly_sender_destroy (&sender);
 }
 
@@ -323,35 +254,36 @@ s_expect_rejected (tly_sender_t *sender, const uint8_t *bytes, size_t size, Tall
 static void
 s_case_rejections (it_cluster_t *cluster)
 {
-    s_user_t user;
-    s_user_new (&user);
-    tly_sender_t *sender = s_sender (cluster->gateway, cluster->worker_id, &user);
+    it_user_t user;
+    it_user_new (&user);
+    tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user);
 
     //  Unknown account: buy before createAccount.
-    s_expect_error (s_buy (sender, "item-1", 5), TALLY__ERROR_CODE__NO_ACCOUNT, "No account found");
+    it_expect_error (it_buy (sender, "item-1", 5), TALLY__ERROR_CODE__NO_ACCOUNT,
+                     "No account found");
     //  initialBalance over the maximum (100) or negative.
-    s_expect_error (s_create (sender, 101), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
-    s_expect_error (s_create (sender, -1), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
-    CHECK (s_create (sender, 50).balance == 50);
+    it_expect_error (it_create (sender, 101), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
+    it_expect_error (it_create (sender, -1), TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE, NULL);
+    CHECK (it_create (sender, 50).balance == 50);
 
     //  Amounts: zero, negative (would mint money), over the limit, int64 extremes.
-    s_expect_error (s_buy (sender, "item-1", 0), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
-    s_expect_error (s_buy (sender, "item-1", -25), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
-    s_expect_error (s_buy (sender, "item-1", TLY_AMOUNT_MAX_DEFAULT + 1),
-                    TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
-    s_expect_error (s_buy (sender, "item-1", INT64_MAX), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
-    s_expect_error (s_buy (sender, "item-1", INT64_MIN), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    it_expect_error (it_buy (sender, "item-1", 0), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    it_expect_error (it_buy (sender, "item-1", -25), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    it_expect_error (it_buy (sender, "item-1", TLY_AMOUNT_MAX_DEFAULT + 1),
+                     TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    it_expect_error (it_buy (sender, "item-1", INT64_MAX), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
+    it_expect_error (it_buy (sender, "item-1", INT64_MIN), TALLY__ERROR_CODE__INVALID_AMOUNT, NULL);
 
     //  Item IDs: empty, 129 bytes, not UTF-8; 128 bytes is fine.
     char item [TLY_ITEM_ID_MAX + 2];
     memset (item, 'i', sizeof item);
     item [TLY_ITEM_ID_MAX + 1] = 0;
-    s_expect_error (s_buy (sender, "", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
-    s_expect_error (s_buy (sender, item, 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
-    s_expect_error (s_buy (sender, "bad\xff\xfe", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    it_expect_error (it_buy (sender, "", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    it_expect_error (it_buy (sender, item, 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
+    it_expect_error (it_buy (sender, "bad\xff\xfe", 1), TALLY__ERROR_CODE__INVALID_ITEM, NULL);
     item [TLY_ITEM_ID_MAX] = 0;
-    CHECK (s_buy (sender, item, 1).balance_after == 49);
-    CHECK (s_balance (sender) == 49);
+    CHECK (it_buy (sender, item, 1).balance_after == 49);
+    CHECK (it_balance (sender) == 49);
 
     //  Envelope-level rejections from the gateway.
     tly_msg_t msg;
@@ -395,8 +327,8 @@ s_case_rejections (it_cluster_t *cluster)
     tly_sender_destroy (&misdirected);
 
     //  Nothing rejected took effect, and the system keeps serving.
-    CHECK (s_balance (sender) == 49);
-    CHECK (s_buy (sender, "item-1", 9).balance_after == 40);
+    CHECK (it_balance (sender) == 49);
+    CHECK (it_buy (sender, "item-1", 9).balance_after == 40);
     tly_sender_destroy (&sender);
 }
 
@@ -408,7 +340,7 @@ enum {
 };
 
 typedef struct {
-    s_user_t user;
+    it_user_t user;
     tly_sender_t *sender;
     uint8_t *sealed [S_ROUNDS * 2];
     size_t sealed_size [S_ROUNDS * 2];
@@ -444,9 +376,9 @@ s_case_crash (it_cluster_t *cluster)
     s_crash_user_t *users = calloc (S_USERS, sizeof *users);
     CHECK (users);
     for (int u = 0; u < S_USERS; u++) {
-        s_user_new (&users [u].user);
-        users [u].sender = s_sender (cluster->gateway, cluster->worker_id, &users [u].user);
-        CHECK (s_create (users [u].sender, 100).balance == 100);
+        it_user_new (&users [u].user);
+        users [u].sender = it_sender (cluster->gateway, cluster->worker_id, &users [u].user);
+        CHECK (it_create (users [u].sender, 100).balance == 100);
     }
     for (int round = 0; round < S_ROUNDS; round++)
         s_crash_round (users, round);
@@ -463,7 +395,7 @@ s_case_crash (it_cluster_t *cluster)
     CHECK (it_wait_ready (cluster->gateway, 15000));
     for (int u = 0; u < S_USERS; u++) {
         s_crash_user_t *cu = &users [u];
-        CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        CHECK (it_balance (cu->sender) == 100 - cu->spent);
         //  Every acknowledged envelope, resent, answers its first result.
         for (int slot = 0; slot < cu->sealed_count; slot++) {
             tly_result_t again;
@@ -475,7 +407,7 @@ s_case_crash (it_cluster_t *cluster)
             CHECK (again.balance_after == cu->acked [slot].balance_after);
             free (cu->sealed [slot]);
         }
-        CHECK (s_balance (cu->sender) == 100 - cu->spent);
+        CHECK (it_balance (cu->sender) == 100 - cu->spent);
         tly_sender_destroy (&cu->sender);
     }
     printf ("crash: %d acknowledged buys all present once after restart\n", S_USERS * 2 * S_ROUNDS);
@@ -500,7 +432,7 @@ enum {
 
 typedef struct {
     it_cluster_t *cluster;
-    s_user_t users [S_LOADER_USERS];
+    it_user_t users [S_LOADER_USERS];
     tly_sender_t *senders [S_LOADER_USERS];
     int64_t spent [S_LOADER_USERS];
     int buys;
@@ -526,10 +458,10 @@ s_loader (void *arg)
 {
     s_loader_t *loader = arg;
     for (int u = 0; u < S_LOADER_USERS; u++) {
-        s_user_new (&loader->users [u]);
-        loader->senders [u] = s_sender (loader->cluster->gateway, loader->cluster->worker_id,
-                                        &loader->users [u]);
-        CHECK (s_create (loader->senders [u], S_LEAVE_INITIAL).balance == S_LEAVE_INITIAL);
+        it_user_new (&loader->users [u]);
+        loader->senders [u] = it_sender (loader->cluster->gateway, loader->cluster->worker_id,
+                                         &loader->users [u]);
+        CHECK (it_create (loader->senders [u], S_LEAVE_INITIAL).balance == S_LEAVE_INITIAL);
     }
     __atomic_add_fetch (&s_loaders_ready, 1, __ATOMIC_SEQ_CST);
     for (int u = 0; !__atomic_load_n (&s_loaders_stop, __ATOMIC_SEQ_CST);
@@ -594,7 +526,7 @@ s_loaders_finish (s_loader_t *loaders, pthread_t *threads, const char *name)
     CHECK (errors == 0);
     for (int i = 0; i < S_LOADERS; i++)
         for (int u = 0; u < S_LOADER_USERS; u++) {
-            CHECK (s_balance (loaders [i].senders [u]) == S_LEAVE_INITIAL - loaders [i].spent [u]);
+            CHECK (it_balance (loaders [i].senders [u]) == S_LEAVE_INITIAL - loaders [i].spent [u]);
             tly_sender_destroy (&loaders [i].senders [u]);
         }
     return longest_ms;
