@@ -394,3 +394,17 @@ it_cluster_stop (it_cluster_t **self_p)
     s_free (self);
     *self_p = NULL;
 }
+
+int
+it_run_cli (const char *bin, char *const args [], int timeout_ms)
+{
+    char *argv [16] = { (char *) bin };
+    printf ("$ %s", bin);
+    for (size_t at = 0; args [at]; at++) {
+        CHECK (at + 2 < sizeof argv / sizeof argv [0]);
+        argv [at + 1] = args [at];
+        printf (" %s", args [at]);
+    }
+    printf ("\n");
+    return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, timeout_ms);
+}

@@ -84,6 +84,10 @@ void it_cluster_add_actor (it_cluster_t *self, const char *name);
 int it_cluster_remove (it_cluster_t *self, const char *name);
 //  Waits (deadline) until the gateway at endpoint reports ready.
 bool it_wait_ready (const char *gateway, int timeout_ms);
+//  Runs the program bin (the tally CLI) with args (NULL-terminated, at most
+//  14), shown first, its output the test's; returns its exit code, or fails
+//  the test when it runs longer than timeout_ms.
+int it_run_cli (const char *bin, char *const args [], int timeout_ms);
 //  Waits (deadline) until it reports ready with exactly `actors` live actors.
 bool it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms);
 //  Gateway endpoint number n (1-based).

@@ -31,22 +31,6 @@ typedef struct {
     tly_result_t results [8];
 } s_sealed_t;
 
-//  Runs the tally CLI with args (NULL-terminated), shown first, its output
-//  the test's; returns its exit code.
-static int
-s_tally (char *const args [])
-{
-    char *argv [16] = { TALLY_CLI_BIN };
-    printf ("$ %s", TALLY_CLI_BIN);
-    for (size_t at = 0; args [at]; at++) {
-        CHECK (at + 2 < sizeof argv / sizeof argv [0]);
-        argv [at + 1] = args [at];
-        printf (" %s", args [at]);
-    }
-    printf ("\n");
-    return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, S_COMMAND_MS);
-}
-
 static int64_t
 s_balance_of (s_user_t *user)
 {
@@ -158,8 +142,8 @@ main (int argc, char **argv)
                         "--worker", cluster->worker_id, NULL };
     char *replay [] = { "audit",        "replay", "--compare",    "--journal", journal,
                         "--actors-dir", actor_1,  "--actors-dir", actor_2,     NULL };
-    CHECK (s_tally (verify) == 0);
-    CHECK (s_tally (replay) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
 
     //  Delete every actor's state and restart them: everything comes back
     //  from the journal, including the dedupe entries.
@@ -182,11 +166,11 @@ main (int argc, char **argv)
     for (int u = 0; u < S_USERS; u++)
         if (before [u] >= 0)
             CHECK (s_balance_of (&users [u]) == before [u]);
-    CHECK (s_tally (replay) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
     printf ("rebuild: %d users' balances and %d envelopes' results identical after wiping every "
             "actor\n",
             S_USERS, S_ENVELOPES);
-    CHECK (s_tally (verify) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
 
     for (int e = 0; e < S_ENVELOPES; e++)
         free (sealed [e].bytes);

@@ -51,21 +51,6 @@ typedef struct {
 
 static s_user_t s_users [S_USERS];
 
-//  Runs the tally CLI with args (NULL-terminated); returns its exit code.
-static int
-s_tally (char *const args [])
-{
-    char *argv [16] = { TALLY_CLI_BIN };
-    printf ("$ %s", TALLY_CLI_BIN);
-    for (size_t at = 0; args [at]; at++) {
-        CHECK (at + 2 < sizeof argv / sizeof argv [0]);
-        argv [at + 1] = args [at];
-        printf (" %s", args [at]);
-    }
-    printf ("\n");
-    return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, S_COMMAND_MS);
-}
-
 static void
 s_users_create (it_cluster_t *cluster)
 {
@@ -142,8 +127,8 @@ s_check_everything (it_cluster_t *cluster)
                         "--worker", cluster->worker_id, NULL };
     char *replay [] = { "audit", "replay",       "--compare", "--journal",
                         journal, "--actors-dir", actor,       NULL };
-    CHECK (s_tally (verify) == 0);
-    CHECK (s_tally (replay) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
 }
 
 //  Whether the server's log file holds text.
@@ -297,7 +282,7 @@ s_full (int base_port, bool journal)
     CHECK (streq (refusal, expected));
     TH_WAIT_UNTIL (s_storage_reported (cluster->gateway, true), S_FULL_MS, th_sleep_ms (100));
     char *status [] = { "status", "--gateway", cluster->gateway, NULL };
-    CHECK (s_tally (status) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, status, S_COMMAND_MS) == 0);
     CHECK (journal ? s_logged (cluster, "audit", "event=journal.storage_full")
                    : s_logged (cluster, "balance-1", "event=store.storage_full"));
 
@@ -316,7 +301,7 @@ s_full (int base_port, bool journal)
     for (int more = 0; more < 100; more++, bought++)
         CHECK (s_buy (&s_users [(at + more) % S_USERS], 1, refusal, sizeof refusal) == S_BOUGHT);
     TH_WAIT_UNTIL (s_storage_reported (cluster->gateway, false), S_FULL_MS, th_sleep_ms (100));
-    CHECK (s_tally (status) == 0);
+    CHECK (it_run_cli (TALLY_CLI_BIN, status, S_COMMAND_MS) == 0);
     CHECK (journal ? s_logged (cluster, "audit", "event=journal.storage_recovered")
                    : s_logged (cluster, "balance-1", "event=store.storage_recovered"));
     printf ("full: %d more refusals, then buys acknowledged again (%d in all)\n", refused, bought);
