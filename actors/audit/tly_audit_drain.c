@@ -58,9 +58,7 @@ s_receive (tly_audit_drain_t *self, zsock_t *socket)
         tly_arena_allocator (self->arena), zframe_size (data), zframe_data (data));
     size_t size = zframe_size (data);
     zframe_destroy (&data);
-    if (!request
-        || (request->body_case != TALLY__AUDIT_REQUEST__BODY_APPEND
-            && request->body_case != TALLY__AUDIT_REQUEST__BODY_READ)) {
+    if (!request || request->body_case == TALLY__AUDIT_REQUEST__BODY__NOT_SET) {
         tly_log (TLY_WARN, "request.bad", "reason=\"not an AuditRequest\" bytes=%zu", size);
         zframe_destroy (&identity);
         return;

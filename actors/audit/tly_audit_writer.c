@@ -12,6 +12,7 @@
 #include "tly_account.h"
 #include "tly_account_load.h"
 #include "tly_audit_drain.h"
+#include "tly_audit_snapshots.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 #include "tly_log.h"
@@ -23,6 +24,7 @@
 
 struct _tly_audit_writer_t {
     tly_journal_t *journal;
+    tly_audit_snapshots_t *snapshots;
     zsock_t *socket;
     tly_audit_drain_t *drain;
     tly_account_t worker;
@@ -249,6 +251,28 @@ s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
     self->record_count = 0;
 }
 
+//  ---------------------------------------------------------------- state snapshots
+
+static void
+s_serve_snapshot (tly_audit_writer_t *self, const tly_audit_request_t *taken)
+{
+    Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;
+    Tally__SnapshotSaveReply save = TALLY__SNAPSHOT_SAVE_REPLY__INIT;
+    Tally__SnapshotLoadReply load = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+    if (taken->request->body_case == TALLY__AUDIT_REQUEST__BODY_SAVE_SNAPSHOT) {
+        tly_audit_snapshots_save (self->snapshots, self->journal, taken->request->save_snapshot,
+                                  self->drain->arena, &save);
+        reply.body_case = TALLY__AUDIT_REPLY__BODY_SAVE_SNAPSHOT;
+        reply.save_snapshot = &save;
+    } else {
+        tly_audit_snapshots_load (self->snapshots, taken->request->load_snapshot,
+                                  self->drain->arena, &load);
+        reply.body_case = TALLY__AUDIT_REPLY__BODY_LOAD_SNAPSHOT;
+        reply.load_snapshot = &load;
+    }
+    s_send (self, taken->identity, &reply);
+}
+
 void
 tly_audit_writer_serve (tly_audit_writer_t *self)
 {
@@ -256,7 +280,10 @@ tly_audit_writer_serve (tly_audit_writer_t *self)
     tly_audit_drain_take (self->drain, self->socket);
     s_commit_appends (self);
     for (size_t i = 0; i < self->drain->read_count; i++)
-        s_serve_read (self, &self->drain->reads [i]);
+        if (self->drain->reads [i].request->body_case == TALLY__AUDIT_REQUEST__BODY_READ)
+            s_serve_read (self, &self->drain->reads [i]);
+        else
+            s_serve_snapshot (self, &self->drain->reads [i]);
     tly_audit_drain_clear (self->drain);
 }
 
@@ -301,6 +328,18 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         return NULL;
     }
     tly_journal_set_map_max (self->journal, config->map_max ? config->map_max : config->map_size);
+    char snapshots_path [S_PATH_MAX];
+    snprintf (snapshots_path, sizeof snapshots_path, "%s/%s", config->data_dir,
+              TLY_SNAPSHOTS_SUBDIR);
+    self->snapshots = tly_audit_snapshots_new (snapshots_path, config->map_size,
+                                               config->map_max ? config->map_max : config->map_size,
+                                               &self->worker);
+    if (!self->snapshots) {
+        snprintf (error, error_size, "cannot open the state snapshots in %s (see the log line above)",
+                  snapshots_path);
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
     self->socket = zsock_new (ZMQ_ROUTER);
     assert (self->socket);
     zsock_set_maxmsgsize (self->socket, TLY_FRAME_HARD_MAX);
@@ -337,6 +376,7 @@ tly_audit_writer_destroy (tly_audit_writer_t **self_p)
     tly_audit_drain_destroy (&self->drain);
     zsock_destroy (&self->socket);
     tly_journal_destroy (&self->journal);
+    tly_audit_snapshots_destroy (&self->snapshots);
     sodium_memzero (&self->worker, sizeof self->worker);
     free (self);
     *self_p = NULL;

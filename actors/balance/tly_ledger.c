@@ -361,7 +361,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         return TLY_LEDGER_STALE;
     }
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-    tly_store_dedupe_key (user->pk, message->message_id.data, key);
+    tly_store_dedupe_key (user->partition, user->pk, message->message_id.data, key);
     tly_store_lookup_t found = tly_store_result (self->store, key, arena, result_p);
     if (found == TLY_STORE_FOUND) {
         s_restore (arena, user, &message->message_id, *result_p);
@@ -514,7 +514,7 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
                 && result->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID))
             continue;
         uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-        tly_store_dedupe_key (envelope->sender.data, result->message_id.data, key);
+        tly_store_dedupe_key (draft->partition, envelope->sender.data, result->message_id.data, key);
         if (tly_store_put_result (
                 self->store, key,
                 s_compact (arena, envelope->sender.data, draft->partition, result), true)

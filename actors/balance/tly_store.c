@@ -22,7 +22,7 @@
 //  The layout of the tables. 1 was the write path alone (no meta table), 2
 //  keyed dedupe by user first (no expiry); a state of another layout is
 //  moved aside and rebuilt from the journal.
-#define S_SCHEMA       3
+#define S_SCHEMA       TLY_STORE_SCHEMA
 
 //  LMDB errors that mean the files are not a sound environment.
 static bool

@@ -14,9 +14,11 @@
 //    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
 //    owners      object ID bytes (19)                   -> user (32), for the
 //                                                         user's balance, root and log
-//    dedupe      message ID (16) | user public key (32) -> MessageResult bytes
-//                (IDs start with their time: the table is in time order,
-//                so new entries go to its end and expiry takes its front)
+//    dedupe      partition u16 BE | message ID (16) | user public key (32)
+//                                                      -> MessageResult bytes
+//                (IDs start with their time: each partition's range is in
+//                time order, so new entries go to its end and expiry takes
+//                its front; a partition's entries are one range to snapshot)
 //    partitions  partition u32 BE                      -> applied partition_seq
 //                                                         u64 BE | epoch u64 BE
 //    meta        "schema"                              -> layout version (u32 BE)
@@ -41,7 +43,9 @@
 #include "tly_object_id.h"
 #include "tly_limits.h"
 
-#define TLY_STORE_DEDUPE_KEY_BYTES (TLY_KEY_BYTES + TLY_MESSAGE_ID_BYTES)
+#define TLY_STORE_DEDUPE_KEY_BYTES (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
+//  The state layout (meta "schema"); a snapshot's rows are in it.
+#define TLY_STORE_SCHEMA 4
 #define TLY_STORE_OBJECT_BYTES     TLY_OBJECT_KEY_BYTES
 
 typedef struct {
@@ -127,8 +131,8 @@ int tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied
                         uint64_t *epoch);
 int tly_store_put_progress (tly_store_t *self, uint32_t partition, uint64_t applied_seq,
                             uint64_t epoch);
-//  The dedupe key of a user's message ID.
-void tly_store_dedupe_key (const uint8_t user [TLY_KEY_BYTES],
+//  The dedupe key of a user's message ID (partition: the user's).
+void tly_store_dedupe_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
                            const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
                            uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES]);
 //  The stored result under key, unpacked into arena.
@@ -138,8 +142,9 @@ tly_store_lookup_t tly_store_result (tly_store_t *self,
 //  With keep_existing a result already stored under key wins.
 int tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                           const Tally__MessageResult *result, bool keep_existing);
-//  Deletes, oldest first, the results of message IDs made before before_ms,
-//  at most max of them; *expired says how many. Returns 0 or -1.
+//  Deletes, oldest first in each partition, the results of message IDs made
+//  before before_ms, at most max of them; *expired says how many. Returns 0
+//  or -1.
 int tly_store_expire_results (tly_store_t *self, int64_t before_ms, size_t max, size_t *expired);
 //  How many results the dedupe table holds. Returns 0 or -1.
 int tly_store_results_count (tly_store_t *self, size_t *count);
@@ -166,5 +171,36 @@ tly_store_lookup_t tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STO
                                     uint8_t user [TLY_KEY_BYTES]);
 int tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                          const uint8_t user [TLY_KEY_BYTES]);
+
+//  ---------------------------------------------------------------- a partition's rows
+//  A state snapshot is a partition's rows, table by table, in key order
+//  (docs/journal.md, "State snapshots"). The tables, as a snapshot names them:
+typedef enum {
+    TLY_STORE_ROW_ACCOUNT = 1,   //  accounts: user -> account
+    TLY_STORE_ROW_LOG = 2,       //  log: user | number -> purchase object ID
+    TLY_STORE_ROW_OWNER = 3,     //  owners: object ID -> user
+    TLY_STORE_ROW_PURCHASE = 4,  //  purchases: object ID -> PurchaseRecord
+    TLY_STORE_ROW_DEDUPE = 5     //  dedupe: partition | message ID | user -> MessageResult
+} tly_store_row_t;
+
+//  Called with each row; the bytes are valid during the call. Returns 0, or
+//  -1 to stop the walk with a failure.
+typedef int (tly_store_row_fn) (tly_store_row_t table, const uint8_t *key, size_t key_size,
+                                const uint8_t *value, size_t value_size, void *arg);
+
+//  Every row of partition's state, committed state only (also while a write
+//  transaction is open): its owners (whose balance rows name its users),
+//  those users' accounts and logs, its purchases, its dedupe results.
+//  Returns 0, or -1 (logged, or fn failed).
+int tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg);
+//  In the write transaction: deletes every row tly_store_each_row would
+//  give for partition, and its progress. Returns 0 or -1.
+int tly_store_clear_partition (tly_store_t *self, uint32_t partition);
+//  In the write transaction: stores one row of partition. A row whose table,
+//  sizes or partition (where its key carries one) are wrong is refused:
+//  returns -1 without logging (the caller names the snapshot), else 0 or -1.
+int tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
+                       const uint8_t *key, size_t key_size, const uint8_t *value,
+                       size_t value_size);
 
 #endif

@@ -217,13 +217,16 @@ s_get_result (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *a
 }
 
 void
-tly_store_dedupe_key (const uint8_t user [TLY_KEY_BYTES],
+tly_store_dedupe_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
                       const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
                       uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES])
 {
     assert (user && message_id && key);
-    memcpy (key, message_id, TLY_MESSAGE_ID_BYTES);
-    memcpy (key + TLY_MESSAGE_ID_BYTES, user, TLY_KEY_BYTES);
+    assert (partition < TLY_PARTITIONS_MAX);
+    key [0] = (uint8_t) (partition >> 8);
+    key [1] = (uint8_t) partition;
+    memcpy (key + 2, message_id, TLY_MESSAGE_ID_BYTES);
+    memcpy (key + 2 + TLY_MESSAGE_ID_BYTES, user, TLY_KEY_BYTES);
 }
 
 tly_store_lookup_t
@@ -255,19 +258,31 @@ tly_store_expire_results (tly_store_t *self, int64_t before_ms, size_t max, size
     if (rc)
         return tly_store_lmdb_error (self, "cursor", rc);
     MDB_val key, value;
-    //  Always the first entry: each delete makes the next one first.
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && *expired < max;
-         rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST)) {
+    //  Each partition's range is in time order: take its front, then jump
+    //  to the next partition's. A delete leaves the cursor on the next entry.
+    rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+    while (rc == 0 && *expired < max) {
         if (key.mv_size != TLY_STORE_DEDUPE_KEY_BYTES) {
             mdb_cursor_close (cursor);
             return tly_store_bad_entry (self, "dedupe");
         }
-        if (tly_message_id_time (key.mv_data) >= before_ms)
-            break;  //  the rest is younger: the table is in time order
-        rc = mdb_cursor_del (cursor, 0);
-        if (rc)
+        const uint8_t *data = key.mv_data;
+        if (tly_message_id_time (data + 2) < before_ms) {
+            uint8_t gone [TLY_STORE_DEDUPE_KEY_BYTES];
+            memcpy (gone, data, sizeof gone);
+            if ((rc = mdb_cursor_del (cursor, 0)) != 0)
+                break;
+            (*expired)++;
+            key = (MDB_val) { sizeof gone, gone };
+            rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+            continue;
+        }
+        uint32_t partition = (uint32_t) data [0] << 8 | data [1];
+        if (partition + 1 >= TLY_PARTITIONS_MAX)
             break;
-        (*expired)++;
+        uint8_t next [2] = { (uint8_t) ((partition + 1) >> 8), (uint8_t) (partition + 1) };
+        key = (MDB_val) { sizeof next, next };
+        rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
     }
     mdb_cursor_close (cursor);
     if (rc && rc != MDB_NOTFOUND)

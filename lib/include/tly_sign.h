@@ -15,7 +15,8 @@ typedef enum {
     TLY_DOMAIN_ENVELOPE = 0,   //  "tally/envelope/v1": a sender's inbox envelope
     TLY_DOMAIN_OBJECT = 1,     //  "tally/object/v1": the worker's ObjectState
     TLY_DOMAIN_SUBSCRIBE = 2,  //  "tally/subscribe/v1": a reader's Subscribe
-    TLY_DOMAIN_CHECKPOINT = 3  //  "tally/checkpoint/v1": the writer's Checkpoint
+    TLY_DOMAIN_CHECKPOINT = 3,  //  "tally/checkpoint/v1": the writer's Checkpoint
+    TLY_DOMAIN_SNAPSHOT = 4     //  "tally/snapshot/v1": the writer's SnapshotHeader
 } tly_domain_t;
 
 void tly_sign_domain (tly_domain_t domain, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
@@ -31,5 +32,9 @@ void tly_sign_envelope (const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], const uint
 bool tly_verify_envelope (const uint8_t sign_pk [TLY_KEY_BYTES], const uint8_t *envelope,
                           size_t size, const uint8_t *signature, size_t signature_size);
 void tly_record_hash (const uint8_t *body, size_t size, uint8_t hash [TLY_HASH_BYTES]);
+
+//  A state snapshot's digest: BLAKE2b-256 keyed with "tally/snapshot/v1"
+//  over each part's rows bytes in order (docs/journal.md).
+#define TLY_SNAPSHOT_DIGEST_KEY "tally/snapshot/v1"
 
 #endif

@@ -13,7 +13,8 @@ _Static_assert(TLY_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "libsodium's public 
 //  Domain tags, signed with their NUL: a signature for one purpose is never
 //  valid for another.
 static const char *s_domain_tags [] = { "tally/envelope/v1", "tally/object/v1",
-                                        "tally/subscribe/v1", "tally/checkpoint/v1" };
+                                        "tally/subscribe/v1", "tally/checkpoint/v1",
+                                        "tally/snapshot/v1" };
 static const char s_record_key [] = "tally/record/v1";  //  15 bytes, no NUL
 
 //  Ed25519 proper (not Ed25519ph) over tag || bytes: the message is
@@ -21,7 +22,7 @@ static const char s_record_key [] = "tally/record/v1";  //  15 bytes, no NUL
 static uint8_t *
 s_tagged (tly_domain_t domain, const uint8_t *bytes, size_t size, size_t *tagged_size)
 {
-    assert (domain >= TLY_DOMAIN_ENVELOPE && domain <= TLY_DOMAIN_CHECKPOINT);
+    assert (domain >= TLY_DOMAIN_ENVELOPE && domain <= TLY_DOMAIN_SNAPSHOT);
     const char *tag = s_domain_tags [domain];
     size_t tag_size = strlen (tag) + 1;
     *tagged_size = tag_size + size;

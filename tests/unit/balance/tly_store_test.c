@@ -228,14 +228,15 @@ s_test_expiry (const char *root, tly_arena_t *arena)
         tly_message_id_new (ids [i], 100 * (i + 1));
         result.message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, ids [i] };
         for (int u = 0; u < 2; u++) {
-            tly_store_dedupe_key (users [u], ids [i], key);
-            assert (memcmp (key, ids [i], TLY_MESSAGE_ID_BYTES) == 0);
+            tly_store_dedupe_key ((uint32_t) u * 3, users [u], ids [i], key);
+            assert (key [0] == 0 && key [1] == u * 3);
+            assert (memcmp (key + 2, ids [i], TLY_MESSAGE_ID_BYTES) == 0);
             assert (tly_store_put_result (store, key, &result, false) == 0);
         }
     }
     assert (tly_store_put_clock (store, 777) == 0);
     size_t expired = 99, count = 0;
-    //  IDs made before 300: two IDs of two users.
+    //  IDs made before 300: two IDs of two users (each in its partition).
     assert (tly_store_expire_results (store, 300, 100, &expired) == 0 && expired == 4);
     assert (tly_store_results_count (store, &count) == 0 && count == 6);
     //  At most max at a time.
@@ -248,14 +249,14 @@ s_test_expiry (const char *root, tly_arena_t *arena)
     assert (tly_store_clock (store, &clock) == 0 && clock == 777);
     assert (tly_store_results_count (store, &count) == 0 && count == 5);
     Tally__MessageResult *found = NULL;
-    tly_store_dedupe_key (users [0], ids [1], key);
+    tly_store_dedupe_key (0, users [0], ids [1], key);
     assert (tly_store_result (store, key, arena, &found) == TLY_STORE_ABSENT);
-    tly_store_dedupe_key (users [1], ids [2], key);  //  the one max let go: user 1's
+    tly_store_dedupe_key (3, users [1], ids [2], key);
     tly_store_lookup_t first = tly_store_result (store, key, arena, &found);
-    tly_store_dedupe_key (users [0], ids [2], key);
+    tly_store_dedupe_key (0, users [0], ids [2], key);  //  the one max let go: partition 0's
     tly_store_lookup_t second = tly_store_result (store, key, arena, &found);
-    assert ((first == TLY_STORE_FOUND) != (second == TLY_STORE_FOUND));
-    tly_store_dedupe_key (users [1], ids [4], key);
+    assert (first == TLY_STORE_FOUND && second == TLY_STORE_ABSENT);
+    tly_store_dedupe_key (3, users [1], ids [4], key);
     assert (tly_store_result (store, key, arena, &found) == TLY_STORE_FOUND);
     assert (memcmp (found->message_id.data, ids [4], TLY_MESSAGE_ID_BYTES) == 0);
     //  Nothing made before 0: nothing goes.
