@@ -183,16 +183,20 @@ tly_actor_on_audit (tly_actor_t *self)
             reply = tally__audit_reply__unpack (NULL, zmq_msg_size (&msg), zmq_msg_data (&msg));
             zmq_msg_close (&msg);
         }
-        if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ
-            && tly_batch_open (self->batch)) {
+        bool catchup = reply
+                       && (reply->body_case == TALLY__AUDIT_REPLY__BODY_READ
+                           || reply->body_case == TALLY__AUDIT_REPLY__BODY_LOAD_SNAPSHOT);
+        if (catchup && tly_batch_open (self->batch)) {
             //  The ledger belongs to the batch in flight until it settles.
             zlist_append (self->backlog, reply);
             continue;
         }
         if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_APPEND)
             tly_actor_on_append (self, reply->append);
-        else if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_READ)
-            tly_actor_on_read (self, reply->read);
+        else if (catchup)
+            tly_actor_on_catchup (self, reply);
+        else if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_SAVE_SNAPSHOT)
+            tly_saver_on_reply (self->saver, reply->save_snapshot);
         else
             tly_log (TLY_WARN, "audit.bad_frame", "reason=\"not one AuditReply\"");
         if (reply)
@@ -231,6 +235,8 @@ tly_actor_tick (tly_actor_t *self)
         tly_actor_abandon_batch (self);
     }
     tly_catchup_tick (self->catchup);
+    if (running)
+        tly_saver_tick (self->saver);
     tly_reader_tick (self->reader);
 }
 
@@ -279,7 +285,7 @@ tly_actor_flush (tly_actor_t *self)
     assert (!tly_batch_open (self->batch));
     Tally__AuditReply *reply;
     while ((reply = zlist_pop (self->backlog))) {
-        tly_actor_on_read (self, reply->read);
+        tly_actor_on_catchup (self, reply);
         tally__audit_reply__free_unpacked (reply, NULL);
     }
     if (self->stage == TLY_ACTOR_FINISHING)
@@ -317,6 +323,8 @@ tly_actor_timeout (tly_actor_t *self)
         next = self->append_deadline;
     if (tly_catchup_next (self->catchup) < next)
         next = tly_catchup_next (self->catchup);
+    if (hellos && tly_saver_next (self->saver) < next)
+        next = tly_saver_next (self->saver);
     if (!self->append_id && self->retry_at > now && self->retry_at < next)
         next = self->retry_at;
     return next > now ? (long) (next - now) : 0;
@@ -426,9 +434,15 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->snapshots = zlist_new ();
     self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM, true);
     self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM, false);
-    if (self->audit)
+    if (self->audit) {
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
-                                         config->audit_timeout_ms);
+                                         config->audit_timeout_ms,
+                                         config->worker_sk + TLY_KEY_BYTES);
+        tly_saver_config_t saver = { .every_records = config->state_snapshot_records,
+                                     .every_ms = config->state_snapshot_ms,
+                                     .timeout_ms = config->audit_timeout_ms };
+        self->saver = tly_saver_new (ledger, self->audit, config->partition_count, &saver);
+    }
     if (self->router) {
         tly_reader_config_t reader = { .bus_endpoint = config->bus_endpoint,
                                        .lease_ms = config->lease_ms,
@@ -437,7 +451,7 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
         self->reader = tly_reader_new (&reader, ledger, zsock_resolve (self->router));
         sodium_memzero (reader.worker_sk, sizeof reader.worker_sk);
     }
-    if (!self->batch || !self->catchup || !self->reader || !self->partitions || !self->assigned
+    if (!self->batch || !self->catchup || !self->saver || !self->reader || !self->partitions || !self->assigned
         || !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
         || !self->audit) {
         tly_actor_destroy (&self);
@@ -467,6 +481,7 @@ tly_actor_destroy (tly_actor_t **self_p)
     //  and whoever serves the partition next reads the journal first.
     tly_batch_destroy (&self->batch);
     tly_catchup_destroy (&self->catchup);
+    tly_saver_destroy (&self->saver);
     tly_reader_destroy (&self->reader);
     for (uint32_t i = 0; self->partitions && i < self->config.partition_count; i++)
         s_free_routes (&self->partitions [i].held);

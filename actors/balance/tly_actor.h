@@ -50,6 +50,8 @@ typedef struct {
     int64_t liveness;                          //  silent heartbeats before the router is gone
     int64_t audit_timeout_ms;                  //  deadline of an append or a read
     int64_t lease_ms;                          //  objects are published this long after a snapshot
+    uint64_t state_snapshot_records;           //  a partition's records between state snapshots
+    int64_t state_snapshot_ms;                 //  longest a record waits for a state snapshot
     uint8_t worker_sk [TLY_SECRET_KEY_BYTES];  //  the worker's key (libsodium form: seed | public
                                                //  key): the inbox every envelope must name, and
                                                //  the signer of every published object

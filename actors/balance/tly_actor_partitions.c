@@ -25,6 +25,7 @@ tly_actor_partition_disown (tly_actor_t *self, uint32_t partition)
 {
     tly_actor_partition_t *part = &self->partitions [partition];
     tly_catchup_stop (self->catchup, partition);
+    tly_saver_drop (self->saver, partition);
     part->state = TLY_ACTOR_UNOWNED;
     part->confirmed = false;
     tly_reader_partition (self->reader, partition, TLY_READER_UNOWNED);
@@ -47,6 +48,7 @@ s_serve (tly_actor_t *self, uint32_t partition)
     tly_log (TLY_INFO, "partition.serving", "partition=%" PRIu32 " epoch=%" PRIu64 " held=%zu",
              partition, part->epoch, part->held ? zlist_size (part->held) : 0);
     tly_reader_partition (self->reader, partition, TLY_READER_SERVING);
+    tly_saver_serve (self->saver, partition, tly_catchup_latest_snapshot (self->catchup, partition));
     if (!part->held)
         return;
     self->held_count -= zlist_size (part->held);
@@ -110,6 +112,18 @@ tly_actor_assign (tly_actor_t *self, const Tally__Assignment *assignment)
     //  The router repeats assignments; only changes are worth an info line.
     tly_log (taken || dropped ? TLY_INFO : TLY_DEBUG, "assignment",
              "owned=%zu taken=%zu dropped=%zu", owned, taken, dropped);
+}
+
+void
+tly_actor_on_catchup (tly_actor_t *self, const Tally__AuditReply *reply)
+{
+    if (reply->body_case == TALLY__AUDIT_REPLY__BODY_READ) {
+        tly_actor_on_read (self, reply->read);
+        return;
+    }
+    assert (reply->body_case == TALLY__AUDIT_REPLY__BODY_LOAD_SNAPSHOT);
+    uint32_t partition;
+    tly_catchup_on_snapshot (self->catchup, reply->load_snapshot, &partition);
 }
 
 void

@@ -14,6 +14,7 @@
 #include "tly_batch.h"
 #include "tly_catchup.h"
 #include "tly_reader.h"
+#include "tly_saver.h"
 
 //  While the state has no room, routes are answered UNAVAILABLE with this
 //  text, and a batch is tried again (to find room) this often.
@@ -51,6 +52,7 @@ struct _tly_actor_t {
     tly_ledger_t *ledger;  //  not owned
     tly_batch_t *batch;
     tly_catchup_t *catchup;
+    tly_saver_t *saver;
     tly_reader_t *reader;
     zsock_t *router;
     zsock_t *audit;
@@ -104,6 +106,8 @@ void tly_actor_partition_refused (uint32_t partition, Tally__ErrorCode code, voi
 void tly_actor_assign (tly_actor_t *self, const Tally__Assignment *assignment);
 //  Applies a catch-up read; a partition read to its end is served.
 void tly_actor_on_read (tly_actor_t *self, const Tally__ReadReply *read);
+//  A reply about a partition being caught up: a read, or a snapshot load.
+void tly_actor_on_catchup (tly_actor_t *self, const Tally__AuditReply *reply);
 //  Hands every waiting snapshot request to the reader, with the state of
 //  its partition.
 void tly_actor_dispatch_snapshots (tly_actor_t *self);

@@ -18,6 +18,7 @@
 #define S_TIMEOUT_MAX_MS   600000
 #define S_LEASE_MAX_MS     3600000
 #define S_SNAPSHOT_MAX     1000000000
+#define S_STATE_SNAPSHOT_MAX_MS (24LL * 3600 * 1000)
 
 //  Every default is inside the range its flag accepts.
 _Static_assert(TLY_LMDB_MAP_DEFAULT >= S_MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= INT64_MAX,
@@ -60,6 +61,10 @@ s_usage (FILE *out)
         "  --snapshot-every N      flush the state to disk every N applied records (default %d)\n"
         "  --snapshot-lease-ms MS  publish an object's updates this long after serving its\n"
         "                          snapshot, subscribed or not (default %d)\n"
+        "  --state-snapshot-records N\n"
+        "                          save a served partition's state to the audit writer\n"
+        "                          once it has N new records (default %d)\n"
+        "  --state-snapshot-ms MS  ... or once a new record has waited MS (default %d)\n"
         "  --worker ID             worker account (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --worker-secret SECRET  worker secret (default $" TLY_ENV_WORKER_SECRET ")\n"
         "  --health-file PATH      rewrite PATH about once a second with this process's\n"
@@ -70,7 +75,8 @@ s_usage (FILE *out)
         (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT,
         (unsigned long long) TLY_LMDB_MAP_DEFAULT, (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
         TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
-        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS);
+        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS, TLY_STATE_SNAPSHOT_RECORDS_DEFAULT,
+        TLY_STATE_SNAPSHOT_MS_DEFAULT);
 }
 
 //  A name is also a directory: no '/', no leading '.', no ':' (which the
@@ -198,6 +204,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
             .liveness = TLY_HEARTBEAT_LIVENESS,
             .audit_timeout_ms = TLY_ACTOR_AUDIT_TIMEOUT_MS,
             .lease_ms = TLY_BUS_LEASE_MS,
+            .state_snapshot_records = TLY_STATE_SNAPSHOT_RECORDS_DEFAULT,
+            .state_snapshot_ms = TLY_STATE_SNAPSHOT_MS_DEFAULT,
         },
         .limits = {
             .initial_max = TLY_INITIAL_MAX_DEFAULT,
@@ -230,6 +238,9 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--audit-timeout-ms", &actor->audit_timeout_ms, 1, S_TIMEOUT_MAX_MS),
         TLY_FLAG_INT ("--snapshot-every", &config->snapshot_every, 1, S_SNAPSHOT_MAX),
         TLY_FLAG_INT ("--snapshot-lease-ms", &actor->lease_ms, 1, S_LEASE_MAX_MS),
+        TLY_FLAG_INT ("--state-snapshot-records", &actor->state_snapshot_records, 1,
+                      S_SNAPSHOT_MAX),
+        TLY_FLAG_INT ("--state-snapshot-ms", &actor->state_snapshot_ms, 1, S_STATE_SNAPSHOT_MAX_MS),
         TLY_FLAG_TEXT ("--worker", &worker),
         TLY_FLAG_TEXT ("--worker-secret", &worker_secret),
         TLY_FLAG_TEXT ("--health-file", &config->health_file),

@@ -3,11 +3,14 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tly_arena.h"
 #include "tly_log.h"
 #include "tly_sign.h"
+#include "tly_store.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
 
@@ -17,11 +20,25 @@
 #define S_ID_SHIFT    16
 #define S_ID_MASK     ((UINT64_C (1) << S_ID_SHIFT) - 1)
 
+//  A snapshot being loaded: what its header promised.
+typedef struct {
+    uint64_t partition_seq;
+    uint64_t epoch;
+    int64_t clock_ms;
+    uint32_t parts;
+    uint32_t next_part;
+    uint8_t digest [TLY_HASH_BYTES];
+    crypto_generichash_state state;
+} s_loading_t;
+
 typedef struct {
     bool active;
+    bool reading;      //  past the snapshot: reading the journal
     uint64_t epoch;    //  the claim
-    uint64_t read_id;  //  read in flight, 0 when none
+    uint64_t read_id;  //  read (or snapshot load) in flight, 0 when none
     int64_t read_at;   //  monotonic ms: send (or resend) the read
+    uint64_t latest_snapshot;
+    s_loading_t *loading;
 } s_partition_t;
 
 struct _tly_catchup_t {
@@ -29,6 +46,7 @@ struct _tly_catchup_t {
     zsock_t *audit;        //  not owned
     uint32_t partition_count;
     int64_t timeout_ms;
+    uint8_t worker_pk [TLY_KEY_BYTES];
     tly_arena_t *arena;  //  one reply's records
     s_partition_t *partitions;
     size_t active;
@@ -37,9 +55,10 @@ struct _tly_catchup_t {
 };
 
 tly_catchup_t *
-tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count, int64_t timeout_ms)
+tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count, int64_t timeout_ms,
+                 const uint8_t worker_pk [TLY_KEY_BYTES])
 {
-    assert (ledger && audit);
+    assert (ledger && audit && worker_pk);
     assert (partition_count > 0 && partition_count <= TLY_PARTITIONS_MAX);
     assert (timeout_ms > 0);
     tly_catchup_t *self = calloc (1, sizeof (tly_catchup_t));
@@ -49,6 +68,7 @@ tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count,
     self->audit = audit;
     self->partition_count = partition_count;
     self->timeout_ms = timeout_ms;
+    memcpy (self->worker_pk, worker_pk, TLY_KEY_BYTES);
     self->next_at = INT64_MAX;
     self->arena = tly_arena_new (S_ARENA_BLOCK);
     self->partitions = calloc (partition_count, sizeof (s_partition_t));
@@ -65,6 +85,8 @@ tly_catchup_destroy (tly_catchup_t **self_p)
     if (!self)
         return;
     tly_arena_destroy (&self->arena);
+    for (uint32_t partition = 0; self->partitions && partition < self->partition_count; partition++)
+        free (self->partitions [partition].loading);
     free (self->partitions);
     free (self);
     *self_p = NULL;
@@ -87,8 +109,11 @@ tly_catchup_start (tly_catchup_t *self, uint32_t partition, uint64_t epoch)
     if (!part->active)
         self->active++;
     part->active = true;
+    part->reading = false;
     part->epoch = epoch;
     part->read_id = 0;
+    free (part->loading);
+    part->loading = NULL;
     s_due (self, part, tly_mono_ms ());
 }
 
@@ -98,6 +123,8 @@ s_end (tly_catchup_t *self, s_partition_t *part)
     assert (part->active && self->active > 0);
     part->active = false;
     part->read_id = 0;
+    free (part->loading);
+    part->loading = NULL;
     self->active--;
 }
 
@@ -111,6 +138,24 @@ tly_catchup_stop (tly_catchup_t *self, uint32_t partition)
 }
 
 static void
+s_send_load (tly_catchup_t *self, uint32_t partition, uint64_t applied)
+{
+    s_partition_t *part = &self->partitions [partition];
+    Tally__SnapshotLoad load = TALLY__SNAPSHOT_LOAD__INIT;
+    load.request_id = part->read_id;
+    load.partition = partition;
+    load.after_partition_seq = applied;
+    load.partition_seq = part->loading ? part->loading->partition_seq : 0;
+    load.part = part->loading ? part->loading->next_part : 0;
+    Tally__AuditRequest request = TALLY__AUDIT_REQUEST__INIT;
+    request.body_case = TALLY__AUDIT_REQUEST__BODY_LOAD_SNAPSHOT;
+    request.load_snapshot = &load;
+    if (tly_wire_send (self->audit, NULL, &request.base) == -1)
+        tly_log (TLY_WARN, "catchup.send_failed", "partition=%" PRIu32 " error=\"%s\"", partition,
+                 zmq_strerror (zmq_errno ()));
+}
+
+static void
 s_send_read (tly_catchup_t *self, uint32_t partition)
 {
     s_partition_t *part = &self->partitions [partition];
@@ -119,6 +164,10 @@ s_send_read (tly_catchup_t *self, uint32_t partition)
     if (tly_ledger_progress (self->ledger, partition, &applied, &epoch) == -1)
         return;
     part->read_id = (++self->reads << S_ID_SHIFT) | partition;
+    if (!part->reading) {
+        s_send_load (self, partition, applied);
+        return;
+    }
     Tally__ReadRequest read = TALLY__READ_REQUEST__INIT;
     read.request_id = part->read_id;
     read.partition = partition;
@@ -218,6 +267,204 @@ s_apply (tly_catchup_t *self, uint32_t partition, const Tally__ReadReply *read)
     return 0;
 }
 
+//  ---------------------------------------------------------------- snapshots
+
+//  Clears what the state holds of partition (a snapshot given up on, or cut
+//  short), so the journal is read from the start. Returns 0 or -1.
+static int
+s_clear (tly_catchup_t *self, uint32_t partition)
+{
+    s_partition_t *part = &self->partitions [partition];
+    free (part->loading);
+    part->loading = NULL;
+    if (tly_ledger_begin (self->ledger) == -1)
+        return -1;
+    if (tly_ledger_clear_partition (self->ledger, partition) == -1) {
+        tly_ledger_abort (self->ledger);
+        return -1;
+    }
+    if (tly_ledger_commit (self->ledger) == -1)
+        return -1;
+    part->reading = true;
+    return 0;
+}
+
+static int
+s_drop_snapshot (tly_catchup_t *self, uint32_t partition, const char *reason)
+{
+    tly_log (TLY_ERROR, "snapshot.rejected",
+             "partition=%" PRIu32 " reason=\"%s\" then=\"reading the journal from the start\"",
+             partition, reason);
+    return s_clear (self, partition);
+}
+
+//  Checks a snapshot's header: the worker's signature, then what it says.
+//  Returns NULL with the header unpacked into arena, or the reason it is bad.
+static const char *
+s_check_header (tly_catchup_t *self, uint32_t partition, const Tally__SignedSnapshotHeader *signed_header,
+                uint64_t applied, Tally__SnapshotHeader **header_p)
+{
+    if (!tly_verify_domain (TLY_DOMAIN_SNAPSHOT, self->worker_pk, signed_header->header.data,
+                            signed_header->header.len, signed_header->signature.data,
+                            signed_header->signature.len))
+        return "header not signed by the worker";
+    Tally__SnapshotHeader *header = tally__snapshot_header__unpack (
+        tly_arena_allocator (self->arena), signed_header->header.len, signed_header->header.data);
+    if (!header)
+        return "header does not decode";
+    *header_p = header;
+    if (header->partition != partition)
+        return "snapshot of another partition";
+    if (header->schema != TLY_STORE_SCHEMA)
+        return "snapshot in another state layout";
+    if (header->partition_seq <= applied || header->parts == 0
+        || header->digest.len != TLY_HASH_BYTES)
+        return "header out of range";
+    return NULL;
+}
+
+//  Applies one part in one transaction: the first clears the partition, the
+//  last sets its progress once the digest matches. Returns 0, -1 when
+//  storage failed, or 1 when the snapshot is bad (logged and dropped).
+static int
+s_load_part (tly_catchup_t *self, uint32_t partition, const Tally__SnapshotLoadReply *load)
+{
+    s_partition_t *part = &self->partitions [partition];
+    s_loading_t *loading = part->loading;
+    Tally__SnapshotRows *rows = tally__snapshot_rows__unpack (tly_arena_allocator (self->arena),
+                                                              load->rows.len, load->rows.data);
+    if (!rows)
+        return s_drop_snapshot (self, partition, "part does not decode") == -1 ? -1 : 1;
+    crypto_generichash_state state = loading->state;
+    crypto_generichash_update (&state, load->rows.data, load->rows.len);
+    bool last = load->part + 1 == loading->parts;
+    if (last) {
+        uint8_t digest [TLY_HASH_BYTES];
+        crypto_generichash_state final = state;
+        crypto_generichash_final (&final, digest, sizeof digest);
+        if (sodium_memcmp (digest, loading->digest, sizeof digest) != 0)
+            return s_drop_snapshot (self, partition, "digest does not match its parts") == -1 ? -1
+                                                                                            : 1;
+    }
+    if (tly_ledger_begin (self->ledger) == -1)
+        return -1;
+    bool good = (load->part > 0 || tly_ledger_clear_partition (self->ledger, partition) == 0)
+                && tly_ledger_load_rows (self->ledger, partition, rows) == 0
+                && (!last
+                    || tly_ledger_load_done (self->ledger, partition, loading->partition_seq,
+                                             loading->epoch, loading->clock_ms)
+                           == 0);
+    if (!good) {
+        tly_ledger_abort (self->ledger);
+        if (tly_ledger_space (self->ledger) != TLY_STORE_ROOM)
+            return -1;
+        return s_drop_snapshot (self, partition, "a row is not of this partition") == -1 ? -1 : 1;
+    }
+    if (tly_ledger_commit (self->ledger) == -1)
+        return -1;
+    loading->state = state;
+    loading->next_part++;
+    if (last) {
+        tly_log (TLY_INFO, "snapshot.loaded",
+                 "partition=%" PRIu32 " partition_seq=%" PRIu64 " parts=%" PRIu32, partition,
+                 loading->partition_seq, loading->parts);
+        free (part->loading);
+        part->loading = NULL;
+        part->reading = true;
+    }
+    return 0;
+}
+
+tly_catchup_status_t
+tly_catchup_on_snapshot (tly_catchup_t *self, const Tally__SnapshotLoadReply *load,
+                         uint32_t *partition_p)
+{
+    assert (self && load && partition_p);
+    assert (!tly_ledger_in_txn (self->ledger));
+    uint32_t partition = (uint32_t) (load->request_id & S_ID_MASK);
+    s_partition_t *part = partition < self->partition_count ? &self->partitions [partition] : NULL;
+    if (!part || !part->active || part->reading || part->read_id != load->request_id) {
+        tly_log (TLY_DEBUG, "catchup.late_reply", "request_id=%" PRIu64, load->request_id);
+        return TLY_CATCHUP_IGNORED;
+    }
+    *partition_p = partition;
+    part->read_id = 0;
+    part->latest_snapshot = load->latest_partition_seq;
+    tly_arena_reset (self->arena);
+    if (load->error) {
+        //  Replaced while loading: start over; anything else: try again later.
+        bool replaced = load->error->code == TALLY__ERROR_CODE__NOT_FOUND;
+        tly_log (replaced ? TLY_INFO : TLY_WARN, "snapshot.load_refused",
+                 "partition=%" PRIu32 " code=%s message=\"%s\"", partition,
+                 tly_error_name (load->error->code),
+                 load->error->message ? load->error->message : "");
+        free (part->loading);
+        part->loading = NULL;
+        s_due (self, part, tly_mono_ms () + (replaced ? 0 : self->timeout_ms));
+        return TLY_CATCHUP_PENDING;
+    }
+    uint64_t applied, epoch;
+    if (tly_ledger_progress (self->ledger, partition, &applied, &epoch) == -1) {
+        s_due (self, part, tly_mono_ms () + self->timeout_ms);
+        return TLY_CATCHUP_PENDING;
+    }
+    if (!part->loading && !load->header) {
+        //  Nothing newer than the state: read the journal on from it. A
+        //  state with nothing applied may hold rows of a load cut short.
+        if (applied == 0 && s_clear (self, partition) == -1) {
+            s_due (self, part, tly_mono_ms () + self->timeout_ms);
+            return TLY_CATCHUP_PENDING;
+        }
+        part->reading = true;
+        s_due (self, part, tly_mono_ms ());
+        return TLY_CATCHUP_PENDING;
+    }
+    if (!part->loading) {
+        Tally__SnapshotHeader *header = NULL;
+        const char *bad = load->part != 0 ? "first reply is not part 0"
+                                          : s_check_header (self, partition, load->header, applied,
+                                                            &header);
+        if (bad) {
+            if (s_drop_snapshot (self, partition, bad) == -1)
+                s_due (self, part, tly_mono_ms () + self->timeout_ms);
+            else
+                s_due (self, part, tly_mono_ms ());
+            return TLY_CATCHUP_PENDING;
+        }
+        s_loading_t *loading = calloc (1, sizeof *loading);
+        assert (loading);
+        loading->partition_seq = header->partition_seq;
+        loading->epoch = header->epoch;
+        loading->clock_ms = header->clock_ms;
+        loading->parts = header->parts;
+        memcpy (loading->digest, header->digest.data, TLY_HASH_BYTES);
+        crypto_generichash_init (&loading->state, (const uint8_t *) TLY_SNAPSHOT_DIGEST_KEY,
+                                 sizeof TLY_SNAPSHOT_DIGEST_KEY - 1, TLY_HASH_BYTES);
+        part->loading = loading;
+    }
+    if (load->part != part->loading->next_part) {
+        free (part->loading);  //  out of step: start over
+        part->loading = NULL;
+        s_due (self, part, tly_mono_ms ());
+        return TLY_CATCHUP_PENDING;
+    }
+    int rc;
+    //  A full map: the part's transaction is gone; grow (nothing open) and redo.
+    while ((rc = s_load_part (self, partition, load)) == -1
+           && tly_ledger_space (self->ledger) == TLY_STORE_MAP_FULL
+           && tly_ledger_grow (self->ledger) == 0)
+        ;
+    s_due (self, part, tly_mono_ms () + (rc == -1 ? self->timeout_ms : 0));
+    return TLY_CATCHUP_PENDING;
+}
+
+uint64_t
+tly_catchup_latest_snapshot (tly_catchup_t *self, uint32_t partition)
+{
+    assert (self && partition < self->partition_count);
+    return self->partitions [partition].latest_snapshot;
+}
+
 tly_catchup_status_t
 tly_catchup_on_reply (tly_catchup_t *self, const Tally__ReadReply *read, uint32_t *partition_p)
 {
@@ -225,7 +472,7 @@ tly_catchup_on_reply (tly_catchup_t *self, const Tally__ReadReply *read, uint32_
     assert (!tly_ledger_in_txn (self->ledger));
     uint32_t partition = (uint32_t) (read->request_id & S_ID_MASK);
     s_partition_t *part = partition < self->partition_count ? &self->partitions [partition] : NULL;
-    if (!part || !part->active || part->read_id != read->request_id) {
+    if (!part || !part->active || !part->reading || part->read_id != read->request_id) {
         tly_log (TLY_DEBUG, "catchup.late_reply", "request_id=%" PRIu64, read->request_id);
         return TLY_CATCHUP_IGNORED;
     }

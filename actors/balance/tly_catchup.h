@@ -1,6 +1,13 @@
 //  tly_catchup - reads newly owned partitions from the journal into the ledger.
 //
-//  Taking a partition, an actor claims it at its epoch and reads the journal
+//  Taking a partition, an actor first asks the audit writer for the
+//  partition's latest state snapshot past what it has applied
+//  (SnapshotLoad). If there is one, it checks the worker's signature on its
+//  header, replaces the partition's state with the snapshot's rows, part by
+//  part, and checks the parts' digest before it sets the partition's
+//  progress to the snapshot's partition_seq (a bad snapshot is logged, the
+//  partition cleared, and the journal read from the start instead). Then it
+//  claims the partition at its epoch and reads the journal
 //  from its own applied partition_seq to the end (ReadRequest with epoch > 0:
 //  the writer raises the partition's fence first, so every record an older
 //  owner managed to append is in what it reads). Each ReadReply's records are
@@ -31,8 +38,9 @@ typedef enum {
 typedef struct _tly_catchup_t tly_catchup_t;
 
 //  Reads go out on audit (a DEALER the caller polls). Neither is owned.
+//  Snapshot headers must be signed by worker_pk.
 tly_catchup_t *tly_catchup_new (tly_ledger_t *ledger, zsock_t *audit, uint32_t partition_count,
-                                int64_t timeout_ms);
+                                int64_t timeout_ms, const uint8_t worker_pk [TLY_KEY_BYTES]);
 void tly_catchup_destroy (tly_catchup_t **self_p);
 
 //  Starts (or restarts, forgetting a read in flight) catching partition up,
@@ -45,6 +53,13 @@ void tly_catchup_stop (tly_catchup_t *self, uint32_t partition);
 //  partition's catch-up.
 tly_catchup_status_t tly_catchup_on_reply (tly_catchup_t *self, const Tally__ReadReply *read,
                                            uint32_t *partition);
+//  Applies a SnapshotLoadReply, like tly_catchup_on_reply.
+tly_catchup_status_t tly_catchup_on_snapshot (tly_catchup_t *self,
+                                              const Tally__SnapshotLoadReply *load,
+                                              uint32_t *partition);
+//  The partition_seq of partition's latest snapshot, as the writer last
+//  said (0: none).
+uint64_t tly_catchup_latest_snapshot (tly_catchup_t *self, uint32_t partition);
 //  Sends every read that is due: first reads, next pages, retries.
 void tly_catchup_tick (tly_catchup_t *self);
 //  Monotonic ms when the next read is due; INT64_MAX when none is.

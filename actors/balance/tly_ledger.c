@@ -602,6 +602,77 @@ tly_ledger_read_end (tly_ledger_t *self)
     tly_store_read_end (self->store);
 }
 
+//  ---------------------------------------------------------------- state snapshots
+
+int
+tly_ledger_each_row (tly_ledger_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,
+                     uint64_t *applied_seq, uint64_t *epoch, int64_t *clock_ms)
+{
+    assert (self && fn);
+    assert (partition < self->limits.partition_count);
+    return tly_store_each_row (self->store, partition, fn, arg, applied_seq, epoch, clock_ms);
+}
+
+int
+tly_ledger_clear_partition (tly_ledger_t *self, uint32_t partition)
+{
+    assert (self && !self->read_only);
+    assert (partition < self->limits.partition_count);
+    return tly_store_clear_partition (self->store, partition);
+}
+
+int
+tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows)
+{
+    assert (self && rows && !self->read_only);
+    assert (partition < self->limits.partition_count);
+    uint8_t checked [TLY_KEY_BYTES];  //  the last user found to be partition's
+    bool have_checked = false;
+    for (size_t i = 0; i < rows->n_rows; i++) {
+        const Tally__SnapshotRow *row = rows->rows [i];
+        //  A user's account and log sit under the user's key: its partition
+        //  is the user's. (A log's rows follow its account's: one check.)
+        bool user_keyed = row->table == TLY_STORE_ROW_ACCOUNT || row->table == TLY_STORE_ROW_LOG;
+        bool known = user_keyed && have_checked && row->key.len >= TLY_KEY_BYTES
+                     && memcmp (row->key.data, checked, TLY_KEY_BYTES) == 0;
+        if (user_keyed && !known
+            && (row->key.len < TLY_KEY_BYTES
+                || tly_partition_of (row->key.data, self->limits.partition_count) != partition)) {
+            tly_log (TLY_ERROR, "ledger.bad_row",
+                     "partition=%" PRIu32 " table=%" PRIu32 " reason=\"user of another partition\"",
+                     partition, row->table);
+            return -1;
+        }
+        if (user_keyed && !known) {
+            memcpy (checked, row->key.data, TLY_KEY_BYTES);
+            have_checked = true;
+        }
+        if (tly_store_put_row (self->store, partition, (tly_store_row_t) row->table, row->key.data,
+                               row->key.len, row->value.data, row->value.len)
+            == -1) {
+            if (tly_store_space (self->store) == TLY_STORE_ROOM)
+                tly_log (TLY_ERROR, "ledger.bad_row",
+                         "partition=%" PRIu32 " table=%" PRIu32 " key_bytes=%zu"
+                         " reason=\"not a row of this partition\"",
+                         partition, row->table, row->key.len);
+            return -1;
+        }
+        self->pending++;
+    }
+    return 0;
+}
+
+int
+tly_ledger_load_done (tly_ledger_t *self, uint32_t partition, uint64_t applied_seq,
+                      uint64_t epoch, int64_t clock_ms)
+{
+    assert (self && !self->read_only);
+    assert (partition < self->limits.partition_count);
+    s_clock_see (self, clock_ms);
+    self->pending++;
+    return tly_store_put_progress (self->store, partition, applied_seq, epoch);
+}
+
 //  ---------------------------------------------------------------- lifecycle
 
 void

@@ -160,4 +160,22 @@ int tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES]
                           size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
                           size_t *count);
 
+//  ---------------------------------------------------------------- state snapshots
+//  A partition's state as rows (tly_store.h), to save and to load.
+
+//  Every row of partition's committed state, with the applied
+//  partition_seq, epoch and dedupe clock it stands at. Returns 0 or -1.
+int tly_ledger_each_row (tly_ledger_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,
+                         uint64_t *applied_seq, uint64_t *epoch, int64_t *clock_ms);
+//  In the open transaction: forgets partition's state, rows and progress.
+int tly_ledger_clear_partition (tly_ledger_t *self, uint32_t partition);
+//  In the open transaction: stores rows, each of which must be partition's
+//  (a user's rows belong to the user's partition). Returns 0, or -1 (a
+//  row not of partition, or storage failed: logged).
+int tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows);
+//  In the open transaction: partition now stands at applied_seq and epoch,
+//  and the dedupe clock at clock_ms at least. Returns 0 or -1.
+int tly_ledger_load_done (tly_ledger_t *self, uint32_t partition, uint64_t applied_seq,
+                          uint64_t epoch, int64_t clock_ms);
+
 #endif

@@ -190,9 +190,11 @@ typedef int (tly_store_row_fn) (tly_store_row_t table, const uint8_t *key, size_
 
 //  Every row of partition's state, committed state only (also while a write
 //  transaction is open): its owners (whose balance rows name its users),
-//  those users' accounts and logs, its purchases, its dedupe results.
+//  those users' accounts and logs, its purchases, its dedupe results; and,
+//  as of the same commit, the partition's progress and the dedupe clock.
 //  Returns 0, or -1 (logged, or fn failed).
-int tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg);
+int tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,
+                        uint64_t *applied_seq, uint64_t *epoch, int64_t *clock_ms);
 //  In the write transaction: deletes every row tly_store_each_row would
 //  give for partition, and its progress. Returns 0 or -1.
 int tly_store_clear_partition (tly_store_t *self, uint32_t partition);

@@ -105,15 +105,19 @@ s_each_user (tly_store_t *self, MDB_cursor *cursor, const MDB_val *key, const MD
 }
 
 int
-tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg)
+tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,
+                    uint64_t *applied_seq, uint64_t *epoch, int64_t *clock_ms)
 {
-    assert (self && fn);
+    assert (self && fn && applied_seq && epoch && clock_ms);
     assert (partition < TLY_PARTITIONS_MAX);
     if (tly_store_read_begin (self) == -1)
         return -1;
     s_each_t each = { .txn = self->read, .fn = fn, .arg = arg };
     uint8_t prefix [3];
-    int rc = 0;
+    int rc = tly_store_progress (self, partition, applied_seq, epoch) == -1
+                     || tly_store_clock (self, clock_ms) == -1
+                 ? -1
+                 : 0;
     for (size_t i = 0; i < sizeof s_owned / sizeof s_owned [0] && rc == 0; i++) {
         s_object_prefix (s_owned [i], partition, prefix);
         each.table = TLY_STORE_ROW_OWNER;

@@ -31,6 +31,11 @@
 #define TLY_DEDUPE_WINDOW_MS_MIN     1000
 #define TLY_DEDUPE_WINDOW_MS_MAX     (7LL * 24 * 3600 * 1000)
 
+//  State snapshots (docs/journal.md): a served partition is saved once it
+//  has this many new records, or has had one waiting this long.
+#define TLY_STATE_SNAPSHOT_RECORDS_DEFAULT 2000
+#define TLY_STATE_SNAPSHOT_MS_DEFAULT      60000
+
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 

@@ -15,9 +15,9 @@
 #define S_TIMEOUT_MS 20
 #define S_WAIT_MS    5000
 
-//  The next ReadRequest the fake writer gets, calling tick until it comes.
-static Tally__ReadRequest *
-s_next_read (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity)
+//  The next AuditRequest the fake writer gets, calling tick until it comes.
+static Tally__AuditRequest *
+s_next_request (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity)
 {
     int64_t deadline = zclock_mono () + S_WAIT_MS;
     zpoller_t *poller = zpoller_new (writer, NULL);
@@ -32,7 +32,26 @@ s_next_read (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity)
     Tally__AuditRequest *request = tally__audit_request__unpack (NULL, zframe_size (frame),
                                                                  zframe_data (frame));
     zframe_destroy (&frame);
-    assert (request && request->body_case == TALLY__AUDIT_REQUEST__BODY_READ);
+    assert (request);
+    return request;
+}
+
+//  The next ReadRequest the fake writer gets; a snapshot load before it is
+//  answered "no snapshot".
+static Tally__ReadRequest *
+s_next_read (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity)
+{
+    Tally__AuditRequest *request = s_next_request (catchup, writer, identity);
+    while (request->body_case == TALLY__AUDIT_REQUEST__BODY_LOAD_SNAPSHOT) {
+        Tally__SnapshotLoadReply none = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+        none.request_id = request->load_snapshot->request_id;
+        uint32_t partition;
+        assert (tly_catchup_on_snapshot (catchup, &none, &partition) == TLY_CATCHUP_PENDING);
+        assert (partition == request->load_snapshot->partition);
+        tally__audit_request__free_unpacked (request, NULL);
+        request = s_next_request (catchup, writer, identity);
+    }
+    assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ);
     Tally__ReadRequest *read = request->read;
     request->read = NULL;
     request->body_case = TALLY__AUDIT_REQUEST__BODY__NOT_SET;
@@ -102,7 +121,9 @@ tly_catchup_test (bool verbose)
     zsock_t *writer = zsock_new_router ("inproc://tly_catchup_test");
     zsock_t *audit = zsock_new_dealer ("inproc://tly_catchup_test");
     assert (ledger && writer && audit);
-    tly_catchup_t *catchup = tly_catchup_new (ledger, audit, S_PARTITIONS, S_TIMEOUT_MS);
+    uint8_t worker_pk [TLY_KEY_BYTES], worker_sk [TLY_SECRET_KEY_BYTES];
+    crypto_sign_keypair (worker_pk, worker_sk);
+    tly_catchup_t *catchup = tly_catchup_new (ledger, audit, S_PARTITIONS, S_TIMEOUT_MS, worker_pk);
     assert (catchup);
     assert (tly_catchup_next (catchup) == INT64_MAX);
     uint8_t sender [TLY_KEY_BYTES] = { 1 };
