@@ -17,10 +17,10 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_FORMAT     1
-#define S_PART_KEY   16  //  partition u32 | partition_seq u64 | part u32
-#define S_PARTS_MAX  4096
-#define S_PATH_MAX   4096
+#define S_FORMAT    1
+#define S_PART_KEY  16  //  partition u32 | partition_seq u64 | part u32
+#define S_PARTS_MAX 4096
+#define S_PATH_MAX  4096
 
 //  A snapshot whose parts are arriving.
 typedef struct {
@@ -146,12 +146,12 @@ tly_audit_snapshots_new (const char *path, size_t map_size, size_t map_max,
     if ((rc = mdb_cursor_open (txn, self->latest, &cursor)) == 0) {
         for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-            Tally__SignedSnapshotHeader *signed_header
-                = tally__signed_snapshot_header__unpack (NULL, value.mv_size, value.mv_data);
-            Tally__SnapshotHeader *header
-                = signed_header ? tally__snapshot_header__unpack (NULL, signed_header->header.len,
-                                                                  signed_header->header.data)
-                                : NULL;
+            Tally__SignedSnapshotHeader *signed_header = tally__signed_snapshot_header__unpack (
+                NULL, value.mv_size, value.mv_data);
+            Tally__SnapshotHeader *header = signed_header ? tally__snapshot_header__unpack (
+                                                NULL, signed_header->header.len,
+                                                signed_header->header.data)
+                                                          : NULL;
             self->count++;
             self->bytes += header ? header->bytes : 0;
             if (header)
@@ -251,8 +251,7 @@ s_locate_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
 }
 
 static int
-s_locate (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq,
-          s_located_t *located)
+s_locate (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq, s_located_t *located)
 {
     memset (located, 0, sizeof *located);
     tly_journal_query_t query = { .partition = partition,
@@ -267,8 +266,7 @@ s_locate (tly_journal_t *journal, uint32_t partition, uint64_t partition_seq,
 
 //  Signs and packs the header of a completed snapshot into arena.
 static Tally__SignedSnapshotHeader *
-s_sign_header (tly_audit_snapshots_t *self, const Tally__SnapshotHeader *header,
-               tly_arena_t *arena)
+s_sign_header (tly_audit_snapshots_t *self, const Tally__SnapshotHeader *header, tly_arena_t *arena)
 {
     size_t size = tally__snapshot_header__get_packed_size (header);
     uint8_t *bytes = tly_arena_alloc (arena, size);
@@ -332,8 +330,8 @@ s_latest (tly_audit_snapshots_t *self, MDB_txn *txn, uint32_t partition, tly_are
     //  Copied: the reply outlives the read transaction.
     uint8_t *copy = tly_arena_alloc (arena, value.mv_size ? value.mv_size : 1);
     memcpy (copy, value.mv_data, value.mv_size);
-    Tally__SignedSnapshotHeader *signed_header
-        = tally__signed_snapshot_header__unpack (tly_arena_allocator (arena), value.mv_size, copy);
+    Tally__SignedSnapshotHeader *signed_header = tally__signed_snapshot_header__unpack (
+        tly_arena_allocator (arena), value.mv_size, copy);
     if (!signed_header)
         return NULL;
     if (signed_p)
@@ -370,8 +368,9 @@ tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
     reply->request_id = save->request_id;
     const char *bad = s_check_part (self, save);
     if (bad) {
-        tly_log (TLY_WARN, "snapshot.refused", "partition=%" PRIu32 " part=%" PRIu32 " reason=\"%s\"",
-                 save->partition, save->part, bad);
+        tly_log (TLY_WARN, "snapshot.refused",
+                 "partition=%" PRIu32 " part=%" PRIu32 " reason=\"%s\"", save->partition,
+                 save->part, bad);
         if (save->partition < TLY_PARTITIONS_MAX) {
             free (self->pending [save->partition]);
             self->pending [save->partition] = NULL;
@@ -391,8 +390,8 @@ tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
         crypto_generichash_init (&pending->digest, (const uint8_t *) TLY_SNAPSHOT_DIGEST_KEY,
                                  sizeof TLY_SNAPSHOT_DIGEST_KEY - 1, TLY_HASH_BYTES);
     }
-    Tally__SnapshotRows *rows
-        = tally__snapshot_rows__unpack (tly_arena_allocator (arena), save->rows.len, save->rows.data);
+    Tally__SnapshotRows *rows = tally__snapshot_rows__unpack (tly_arena_allocator (arena),
+                                                              save->rows.len, save->rows.data);
     if (!rows) {
         s_set_error (arena, &reply->error, TALLY__ERROR_CODE__BAD_REQUEST,
                      "part rows do not decode as SnapshotRows");

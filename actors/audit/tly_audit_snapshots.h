@@ -30,8 +30,8 @@ typedef struct _tly_audit_snapshots_t tly_audit_snapshots_t;
 //  Opens (creating if needed) the store in path; headers are signed with
 //  worker's key (copied). The map starts at map_size and doubles when full
 //  up to map_max. Returns NULL on failure (logged).
-tly_audit_snapshots_t *tly_audit_snapshots_new (const char *path, size_t map_size,
-                                                size_t map_max, const tly_account_t *worker);
+tly_audit_snapshots_t *tly_audit_snapshots_new (const char *path, size_t map_size, size_t map_max,
+                                                const tly_account_t *worker);
 void tly_audit_snapshots_destroy (tly_audit_snapshots_t **self_p);
 
 //  Takes one part of a snapshot and fills reply: an error (in arena), or,

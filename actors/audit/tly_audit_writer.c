@@ -335,8 +335,8 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
                                                config->map_max ? config->map_max : config->map_size,
                                                &self->worker);
     if (!self->snapshots) {
-        snprintf (error, error_size, "cannot open the state snapshots in %s (see the log line above)",
-                  snapshots_path);
+        snprintf (error, error_size,
+                  "cannot open the state snapshots in %s (see the log line above)", snapshots_path);
         tly_audit_writer_destroy (&self);
         return NULL;
     }

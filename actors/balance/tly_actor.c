@@ -451,9 +451,9 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
         self->reader = tly_reader_new (&reader, ledger, zsock_resolve (self->router));
         sodium_memzero (reader.worker_sk, sizeof reader.worker_sk);
     }
-    if (!self->batch || !self->catchup || !self->saver || !self->reader || !self->partitions || !self->assigned
-        || !self->ready || !self->in_batch || !self->backlog || !self->snapshots || !self->router
-        || !self->audit) {
+    if (!self->batch || !self->catchup || !self->saver || !self->reader || !self->partitions
+        || !self->assigned || !self->ready || !self->in_batch || !self->backlog || !self->snapshots
+        || !self->router || !self->audit) {
         tly_actor_destroy (&self);
         return NULL;
     }

@@ -48,7 +48,8 @@ s_serve (tly_actor_t *self, uint32_t partition)
     tly_log (TLY_INFO, "partition.serving", "partition=%" PRIu32 " epoch=%" PRIu64 " held=%zu",
              partition, part->epoch, part->held ? zlist_size (part->held) : 0);
     tly_reader_partition (self->reader, partition, TLY_READER_SERVING);
-    tly_saver_serve (self->saver, partition, tly_catchup_latest_snapshot (self->catchup, partition));
+    tly_saver_serve (self->saver, partition,
+                     tly_catchup_latest_snapshot (self->catchup, partition));
     if (!part->held)
         return;
     self->held_count -= zlist_size (part->held);

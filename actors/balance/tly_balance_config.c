@@ -12,12 +12,12 @@
 #include "tly_endpoints.h"
 #include "tly_flags.h"
 
-#define S_MAP_SIZE_MIN     TLY_LMDB_MAP_MIN
-#define S_HEARTBEAT_MAX_MS 60000
-#define S_LIVENESS_MAX     1000
-#define S_TIMEOUT_MAX_MS   600000
-#define S_LEASE_MAX_MS     3600000
-#define S_SNAPSHOT_MAX     1000000000
+#define S_MAP_SIZE_MIN          TLY_LMDB_MAP_MIN
+#define S_HEARTBEAT_MAX_MS      60000
+#define S_LIVENESS_MAX          1000
+#define S_TIMEOUT_MAX_MS        600000
+#define S_LEASE_MAX_MS          3600000
+#define S_SNAPSHOT_MAX          1000000000
 #define S_STATE_SNAPSHOT_MAX_MS (24LL * 3600 * 1000)
 
 //  Every default is inside the range its flag accepts.

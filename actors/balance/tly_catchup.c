@@ -301,8 +301,9 @@ s_drop_snapshot (tly_catchup_t *self, uint32_t partition, const char *reason)
 //  Checks a snapshot's header: the worker's signature, then what it says.
 //  Returns NULL with the header unpacked into arena, or the reason it is bad.
 static const char *
-s_check_header (tly_catchup_t *self, uint32_t partition, const Tally__SignedSnapshotHeader *signed_header,
-                uint64_t applied, Tally__SnapshotHeader **header_p)
+s_check_header (tly_catchup_t *self, uint32_t partition,
+                const Tally__SignedSnapshotHeader *signed_header, uint64_t applied,
+                Tally__SnapshotHeader **header_p)
 {
     if (!tly_verify_domain (TLY_DOMAIN_SNAPSHOT, self->worker_pk, signed_header->header.data,
                             signed_header->header.len, signed_header->signature.data,
@@ -344,7 +345,7 @@ s_load_part (tly_catchup_t *self, uint32_t partition, const Tally__SnapshotLoadR
         crypto_generichash_final (&final, digest, sizeof digest);
         if (sodium_memcmp (digest, loading->digest, sizeof digest) != 0)
             return s_drop_snapshot (self, partition, "digest does not match its parts") == -1 ? -1
-                                                                                            : 1;
+                                                                                              : 1;
     }
     if (tly_ledger_begin (self->ledger) == -1)
         return -1;
@@ -421,9 +422,9 @@ tly_catchup_on_snapshot (tly_catchup_t *self, const Tally__SnapshotLoadReply *lo
     }
     if (!part->loading) {
         Tally__SnapshotHeader *header = NULL;
-        const char *bad = load->part != 0 ? "first reply is not part 0"
-                                          : s_check_header (self, partition, load->header, applied,
-                                                            &header);
+        const char *bad = load->part != 0
+                              ? "first reply is not part 0"
+                              : s_check_header (self, partition, load->header, applied, &header);
         if (bad) {
             if (s_drop_snapshot (self, partition, bad) == -1)
                 s_due (self, part, tly_mono_ms () + self->timeout_ms);

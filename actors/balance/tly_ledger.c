@@ -514,7 +514,8 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
                 && result->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID))
             continue;
         uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-        tly_store_dedupe_key (draft->partition, envelope->sender.data, result->message_id.data, key);
+        tly_store_dedupe_key (draft->partition, envelope->sender.data, result->message_id.data,
+                              key);
         if (tly_store_put_result (
                 self->store, key,
                 s_compact (arena, envelope->sender.data, draft->partition, result), true)
@@ -663,8 +664,8 @@ tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__Snaps
 }
 
 int
-tly_ledger_load_done (tly_ledger_t *self, uint32_t partition, uint64_t applied_seq,
-                      uint64_t epoch, int64_t clock_ms)
+tly_ledger_load_done (tly_ledger_t *self, uint32_t partition, uint64_t applied_seq, uint64_t epoch,
+                      int64_t clock_ms)
 {
     assert (self && !self->read_only);
     assert (partition < self->limits.partition_count);

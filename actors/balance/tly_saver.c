@@ -305,8 +305,9 @@ tly_saver_on_reply (tly_saver_t *self, const Tally__SnapshotSaveReply *reply)
     part->base_seq = self->partition_seq;
     part->base_at = tly_mono_ms ();
     self->saved++;
-    tly_log (TLY_INFO, "snapshot.saved", "partition=%" PRIu32 " partition_seq=%" PRIu64
-             " parts=%zu", self->partition, self->partition_seq, zlist_size (self->parts));
+    tly_log (TLY_INFO, "snapshot.saved",
+             "partition=%" PRIu32 " partition_seq=%" PRIu64 " parts=%zu", self->partition,
+             self->partition_seq, zlist_size (self->parts));
     s_stop (self);
     self->scan_at = 0;
 }

@@ -45,7 +45,7 @@
 
 #define TLY_STORE_DEDUPE_KEY_BYTES (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
 //  The state layout (meta "schema"); a snapshot's rows are in it.
-#define TLY_STORE_SCHEMA 4
+#define TLY_STORE_SCHEMA           4
 #define TLY_STORE_OBJECT_BYTES     TLY_OBJECT_KEY_BYTES
 
 typedef struct {

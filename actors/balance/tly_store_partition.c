@@ -11,8 +11,7 @@
 #define S_LOG_KEY_BYTES (TLY_KEY_BYTES + 8)
 
 //  The kinds of object whose owners the store keeps.
-static const tly_object_kind_t s_owned [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT,
-                                              TLY_OBJ_PURCHASE_LOG };
+static const tly_object_kind_t s_owned [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG };
 
 static void
 s_object_prefix (tly_object_kind_t kind, uint32_t partition, uint8_t prefix [3])
@@ -82,8 +81,8 @@ s_each_user (tly_store_t *self, MDB_cursor *cursor, const MDB_val *key, const MD
     s_each_t *each = arg;
     if (value->mv_size != TLY_KEY_BYTES)
         return tly_store_bad_entry (self, "owner");
-    if (each->fn (TLY_STORE_ROW_OWNER, key->mv_data, key->mv_size, value->mv_data,
-                  value->mv_size, each->arg)
+    if (each->fn (TLY_STORE_ROW_OWNER, key->mv_data, key->mv_size, value->mv_data, value->mv_size,
+                  each->arg)
         == -1)
         return -1;
     uint8_t user [TLY_KEY_BYTES];
@@ -238,41 +237,40 @@ s_object_of (const uint8_t *key, size_t size, tly_object_kind_t kind, uint32_t p
 }
 
 int
-tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
-                   const uint8_t *key, size_t key_size, const uint8_t *value, size_t value_size)
+tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table, const uint8_t *key,
+                   size_t key_size, const uint8_t *value, size_t value_size)
 {
     assert (self && self->txn);
     assert (partition < TLY_PARTITIONS_MAX);
     MDB_dbi dbi;
     bool good;
     switch (table) {
-    case TLY_STORE_ROW_ACCOUNT:
-        dbi = self->accounts;
-        good = key_size == TLY_KEY_BYTES && value_size > 0;
-        break;
-    case TLY_STORE_ROW_LOG:
-        dbi = self->log;
-        good = key_size == S_LOG_KEY_BYTES
-               && s_object_of (value, value_size, TLY_OBJ_PURCHASE, partition);
-        break;
-    case TLY_STORE_ROW_OWNER:
-        dbi = self->owners;
-        good = value_size == TLY_KEY_BYTES
-               && (s_object_of (key, key_size, TLY_OBJ_BALANCE, partition)
-                   || s_object_of (key, key_size, TLY_OBJ_ROOT, partition)
-                   || s_object_of (key, key_size, TLY_OBJ_PURCHASE_LOG, partition));
-        break;
-    case TLY_STORE_ROW_PURCHASE:
-        dbi = self->purchases;
-        good = s_object_of (key, key_size, TLY_OBJ_PURCHASE, partition) && value_size > 0;
-        break;
-    case TLY_STORE_ROW_DEDUPE:
-        dbi = self->dedupe;
-        good = key_size == TLY_STORE_DEDUPE_KEY_BYTES
-               && ((uint32_t) key [0] << 8 | key [1]) == partition;
-        break;
-    default:
-        return -1;
+        case TLY_STORE_ROW_ACCOUNT:
+            dbi = self->accounts;
+            good = key_size == TLY_KEY_BYTES && value_size > 0;
+            break;
+        case TLY_STORE_ROW_LOG:
+            dbi = self->log;
+            good = key_size == S_LOG_KEY_BYTES
+                   && s_object_of (value, value_size, TLY_OBJ_PURCHASE, partition);
+            break;
+        case TLY_STORE_ROW_OWNER:
+            dbi = self->owners;
+            good = value_size == TLY_KEY_BYTES
+                   && (s_object_of (key, key_size, TLY_OBJ_BALANCE, partition)
+                       || s_object_of (key, key_size, TLY_OBJ_ROOT, partition)
+                       || s_object_of (key, key_size, TLY_OBJ_PURCHASE_LOG, partition));
+            break;
+        case TLY_STORE_ROW_PURCHASE:
+            dbi = self->purchases;
+            good = s_object_of (key, key_size, TLY_OBJ_PURCHASE, partition) && value_size > 0;
+            break;
+        case TLY_STORE_ROW_DEDUPE:
+            dbi = self->dedupe;
+            good = key_size == TLY_STORE_DEDUPE_KEY_BYTES
+                   && ((uint32_t) key [0] << 8 | key [1]) == partition;
+            break;
+        default: return -1;
     }
     if (!good)
         return -1;

@@ -12,9 +12,9 @@
 //  Signature domains: each signs "tally/<name>/v1" 0x00 || bytes, so a
 //  signature made for one purpose is never valid for another.
 typedef enum {
-    TLY_DOMAIN_ENVELOPE = 0,   //  "tally/envelope/v1": a sender's inbox envelope
-    TLY_DOMAIN_OBJECT = 1,     //  "tally/object/v1": the worker's ObjectState
-    TLY_DOMAIN_SUBSCRIBE = 2,  //  "tally/subscribe/v1": a reader's Subscribe
+    TLY_DOMAIN_ENVELOPE = 0,    //  "tally/envelope/v1": a sender's inbox envelope
+    TLY_DOMAIN_OBJECT = 1,      //  "tally/object/v1": the worker's ObjectState
+    TLY_DOMAIN_SUBSCRIBE = 2,   //  "tally/subscribe/v1": a reader's Subscribe
     TLY_DOMAIN_CHECKPOINT = 3,  //  "tally/checkpoint/v1": the writer's Checkpoint
     TLY_DOMAIN_SNAPSHOT = 4     //  "tally/snapshot/v1": the writer's SnapshotHeader
 } tly_domain_t;

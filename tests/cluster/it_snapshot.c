@@ -1,0 +1,182 @@
+//  Integration tests of state snapshots: real processes, real sockets.
+//  Usage: it_snapshot CASE BASE_PORT
+//
+//  takeover: the actors save their partitions' state often; one actor is
+//  stopped and its state wiped, and a new actor with no state takes its
+//  partitions: it loads the snapshots (its log says which), every balance
+//  is exact, and a resend of each user's last message gets its first result.
+#include <czmq.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "it_client.h"
+#include "it_cluster.h"
+#include "tally.h"
+#include "tly_partition.h"
+#include "tly_wire.h"
+
+#define S_USERS      16
+#define S_BUYS       6
+#define S_WAIT_MS    20000
+#define S_COMMAND_MS 60000
+#define S_TIMEOUT_MS 10000
+
+static const char *s_actor_args [] = { "--state-snapshot-records", "4", "--state-snapshot-ms",
+                                       "300", NULL };
+
+typedef struct {
+    it_user_t user;
+    uint32_t partition;
+    int64_t balance;
+    uint8_t *last;  //  the last buy's signed envelope
+    size_t last_size;
+    tly_result_t last_result;
+} s_user_t;
+
+//  How many times the server's log holds text.
+static int
+s_logged (it_cluster_t *cluster, const char *server, const char *text)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s.log", cluster->dir, server);
+    FILE *file = fopen (path, "r");
+    CHECK (file);
+    char line [4096];
+    int found = 0;
+    while (fgets (line, sizeof line, file))
+        found += strstr (line, text) != NULL;
+    fclose (file);
+    return found;
+}
+
+//  Each user: createAccount 100, then S_BUYS buys (the last one kept as
+//  signed bytes, to be resent).
+static void
+s_users_run (it_cluster_t *cluster, s_user_t *users)
+{
+    for (int u = 0; u < S_USERS; u++) {
+        s_user_t *user = &users [u];
+        it_user_new (&user->user);
+        user->partition = tly_partition_of_id (user->user.id, TLY_PARTITIONS_DEFAULT);
+        tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user->user);
+        CHECK (it_create (sender, 100).balance == 100);
+        user->balance = 100;
+        for (int b = 0; b < S_BUYS; b++) {
+            int64_t amount = 1 + (u + b) % 5;
+            if (b < S_BUYS - 1) {
+                CHECK (it_buy (sender, "item-s", amount).balance_after == user->balance - amount);
+            } else {
+                tly_msg_t msg;
+                CHECK (tly_msg_buy (&msg, "item-last", amount) == 0);
+                CHECK (
+                    tly_sender_seal (sender, &msg, 1, tly_now_ms (), &user->last, &user->last_size)
+                    == 0);
+                size_t count = 0;
+                CHECK (tly_sender_send_raw (sender, user->last, user->last_size, S_TIMEOUT_MS,
+                                            &user->last_result, 1, &count)
+                       == 0);
+                CHECK (count == 1 && user->last_result.ok);
+                CHECK (user->last_result.balance_after == user->balance - amount);
+            }
+            user->balance -= amount;
+        }
+        tly_sender_destroy (&sender);
+    }
+}
+
+//  Waits until the writer has stored, for every user's partition, a
+//  snapshot at the partition's last record (one per message sent).
+static void
+s_wait_snapshots (it_cluster_t *cluster, const s_user_t *users)
+{
+    int64_t deadline = th_now_ms () + S_WAIT_MS;
+    for (int u = 0; u < S_USERS; u++) {
+        int records = 0;
+        for (int v = 0; v < S_USERS; v++)
+            records += users [v].partition == users [u].partition ? 1 + S_BUYS : 0;
+        char text [128];
+        snprintf (text, sizeof text,
+                  "event=snapshot.stored partition=%" PRIu32 " partition_seq=%d ",
+                  users [u].partition, records);
+        while (s_logged (cluster, "audit", text) == 0) {
+            CHECK (th_now_ms () < deadline);
+            th_sleep_ms (50);  //  polling the log for a condition, under a deadline
+        }
+    }
+}
+
+static void
+s_case_takeover (int base_port)
+{
+    it_balance_extra_args = s_actor_args;
+    it_cluster_t *cluster = it_cluster_start (base_port, 2, 1);
+    s_user_t users [S_USERS];
+    memset (users, 0, sizeof users);
+    s_users_run (cluster, users);
+    s_wait_snapshots (cluster, users);
+    th_step ("snapshots stored for every user's partition");
+
+    //  balance-1 goes, and its state with it; a new actor with none comes.
+    CHECK (it_cluster_remove (cluster, "balance-1") == 0);
+    char state [512];
+    snprintf (state, sizeof state, "%s/balance-1", cluster->dir);
+    th_dir_remove (state);
+    it_cluster_add_actor (cluster, "balance-3");
+    CHECK (it_wait_actors (cluster->gateway, 2, S_WAIT_MS));
+    int loaded = s_logged (cluster, "balance-3", "event=snapshot.loaded");
+    printf ("takeover: balance-3 loaded %d snapshots\n", loaded);
+    CHECK (loaded > 0);
+
+    for (int u = 0; u < S_USERS; u++) {
+        s_user_t *user = &users [u];
+        tly_sender_t *sender = it_sender (cluster->gateway, cluster->worker_id, &user->user);
+        CHECK (it_balance (sender) == user->balance);
+        //  The same signed bytes again: the first result, no second debit.
+        tly_result_t again;
+        size_t count = 0;
+        CHECK (tly_sender_send_raw (sender, user->last, user->last_size, S_TIMEOUT_MS, &again, 1,
+                                    &count)
+               == 0);
+        CHECK (count == 1 && again.ok && streq (again.id, user->last_result.id));
+        CHECK (again.balance_after == user->last_result.balance_after);
+        CHECK (it_balance (sender) == user->balance);
+        //  And new messages go on.
+        CHECK (it_buy (sender, "item-after", 1).balance_after == user->balance - 1);
+        user->balance--;
+        free (user->last);
+        tly_sender_destroy (&sender);
+    }
+
+    char journal [512];
+    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
+    char *verify [] = { "audit",    "verify",           "--journal", journal,
+                        "--worker", cluster->worker_id, NULL };
+    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
+    char second [512], third [512];
+    snprintf (second, sizeof second, "%s/balance-2/balance/balance-2", cluster->dir);
+    snprintf (third, sizeof third, "%s/balance-3/balance/balance-3", cluster->dir);
+    char *replay [] = { "audit",        "replay", "--compare",    "--journal", journal,
+                        "--actors-dir", second,   "--actors-dir", third,       NULL };
+    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
+    it_cluster_stop (&cluster);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: it_snapshot CASE BASE_PORT\n");
+        return 2;
+    }
+    const char *name = argv [1];
+    int base_port = atoi (argv [2]);
+    if (streq (name, "takeover"))
+        s_case_takeover (base_port);
+    else {
+        fprintf (stderr, "it_snapshot: unknown case %s\n", name);
+        return 2;
+    }
+    return 0;
+}
