@@ -329,6 +329,129 @@ s_test_growth (const char *path)
     tly_store_destroy (&store);
 }
 
+//  ---------------------------------------------------------------- a partition's rows
+
+typedef struct {
+    size_t count;
+    int tables [64];
+    uint8_t keys [64][64];
+    size_t key_sizes [64];
+    uint8_t values [64][256];
+    size_t value_sizes [64];
+} s_rows_t;
+
+static int
+s_collect (tly_store_row_t table, const uint8_t *key, size_t key_size, const uint8_t *value,
+           size_t value_size, void *arg)
+{
+    s_rows_t *rows = arg;
+    assert (rows->count < 64 && key_size <= 64 && value_size <= 256);
+    rows->tables [rows->count] = table;
+    memcpy (rows->keys [rows->count], key, key_size);
+    rows->key_sizes [rows->count] = key_size;
+    memcpy (rows->values [rows->count], value, value_size);
+    rows->value_sizes [rows->count] = value_size;
+    rows->count++;
+    return 0;
+}
+
+static void
+s_rows_of (tly_store_t *store, uint32_t partition, s_rows_t *rows, uint64_t applied)
+{
+    memset (rows, 0, sizeof *rows);
+    uint64_t seq = 99, epoch = 99;
+    int64_t clock = -1;
+    assert (tly_store_each_row (store, partition, s_collect, rows, &seq, &epoch, &clock) == 0);
+    assert (seq == applied && clock == 555);
+}
+
+//  A user of partition with one purchase and one dedupe result.
+static void
+s_put_user (tly_store_t *store, uint32_t partition, uint8_t tag)
+{
+    uint8_t user [TLY_KEY_BYTES] = { tag };
+    tly_account_state_t state = { .balance_id = "co_zB", .balance = 5, .purchases = 1 };
+    assert (tly_store_put_account (store, user, &state) == 0);
+    uint8_t owner [TLY_STORE_OBJECT_BYTES] = { TLY_OBJ_BALANCE, 0, (uint8_t) partition, tag };
+    assert (tly_store_put_owner (store, owner, user) == 0);
+    uint8_t tail [TLY_OBJECT_TAIL_BYTES] = { tag };
+    char id [TLY_ID_MAX];
+    tly_object_id (TLY_OBJ_PURCHASE, partition, tail, id);
+    Tally__PurchaseRecord record = TALLY__PURCHASE_RECORD__INIT;
+    record.id = id;
+    record.amount = tag;
+    assert (tly_store_put_purchase (store, &record) == 0);
+    assert (tly_store_put_log (store, user, 1, id) == 0);
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { tag };
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    tly_store_dedupe_key (partition, user, message_id, key);
+    Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+    assert (tly_store_put_result (store, key, &result, false) == 0);
+    assert (tly_store_put_progress (store, partition, tag, 1) == 0);
+}
+
+//  A partition's rows: walked (only its own), cleared (only its own), and
+//  stored back row by row to the same state; rows of another partition refused.
+static void
+s_test_rows (const char *root)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/rows", root);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (tly_store_begin (store) == 0);
+    s_put_user (store, 5, 1);
+    s_put_user (store, 9, 2);
+    assert (tly_store_put_clock (store, 555) == 0);
+    assert (tly_store_commit (store) == 0);
+
+    s_rows_t five, nine, again;
+    s_rows_of (store, 5, &five, 1);
+    s_rows_of (store, 9, &nine, 2);
+    //  Owner, account, log, purchase, dedupe: in that order.
+    assert (five.count == 5 && nine.count == 5);
+    const int order [] = { TLY_STORE_ROW_OWNER, TLY_STORE_ROW_ACCOUNT, TLY_STORE_ROW_LOG,
+                           TLY_STORE_ROW_PURCHASE, TLY_STORE_ROW_DEDUPE };
+    for (size_t i = 0; i < 5; i++)
+        assert (five.tables [i] == order [i] && nine.tables [i] == order [i]);
+    assert (five.keys [1][0] == 1 && nine.keys [1][0] == 2);
+
+    //  Walks see committed state only, also beside a write transaction.
+    assert (tly_store_begin (store) == 0);
+    assert (tly_store_clear_partition (store, 5) == 0);
+    s_rows_of (store, 5, &again, 1);
+    assert (again.count == 5);
+    assert (tly_store_commit (store) == 0);
+    s_rows_of (store, 5, &again, 0);
+    assert (again.count == 0);
+    s_rows_of (store, 9, &again, 2);
+    assert (again.count == 5 && memcmp (&again, &nine, sizeof again) == 0);
+
+    //  Stored back row by row: the same rows.
+    assert (tly_store_begin (store) == 0);
+    for (size_t i = 0; i < five.count; i++)
+        assert (tly_store_put_row (store, 5, (tly_store_row_t) five.tables [i], five.keys [i],
+                                   five.key_sizes [i], five.values [i], five.value_sizes [i])
+                == 0);
+    assert (tly_store_put_progress (store, 5, 1, 1) == 0);
+    //  Rows that name another partition, or no table, are refused.
+    for (size_t i = 0; i < nine.count; i++)
+        if (nine.tables [i] != TLY_STORE_ROW_ACCOUNT && nine.tables [i] != TLY_STORE_ROW_LOG)
+            assert (tly_store_put_row (store, 5, (tly_store_row_t) nine.tables [i], nine.keys [i],
+                                       nine.key_sizes [i], nine.values [i], nine.value_sizes [i])
+                    == -1);
+    assert (tly_store_put_row (store, 5, (tly_store_row_t) 99, five.keys [0], five.key_sizes [0],
+                               five.values [0], five.value_sizes [0])
+            == -1);
+    assert (tly_store_put_row (store, 5, TLY_STORE_ROW_ACCOUNT, five.keys [1], 3, five.values [1],
+                               five.value_sizes [1])
+            == -1);
+    assert (tly_store_commit (store) == 0);
+    s_rows_of (store, 5, &again, 1);
+    assert (memcmp (&again, &five, sizeof again) == 0);
+    tly_store_destroy (&store);
+}
+
 void
 tly_store_test (bool verbose)
 {
@@ -341,6 +464,7 @@ tly_store_test (bool verbose)
     tly_arena_t *arena = tly_arena_new (1024);
     s_test_tables (path, arena);
     s_test_expiry (root, arena);
+    s_test_rows (root);
     path [strlen (path) - 1] = 0;
     s_test_recovery (root, path);
     tly_arena_destroy (&arena);
