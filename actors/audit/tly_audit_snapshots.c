@@ -378,6 +378,25 @@ tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
         s_set_error (arena, &reply->error, TALLY__ERROR_CODE__BAD_REQUEST, bad);
         return;
     }
+    //  Never back: a snapshot older than the latest (a fenced actor's, say)
+    //  is answered with the latest, and not stored, so what retention may
+    //  let go of only ever moves forward.
+    MDB_txn *txn;
+    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) == 0) {
+        Tally__SignedSnapshotHeader *latest_signed = NULL;
+        Tally__SnapshotHeader *latest = s_latest (self, txn, save->partition, arena,
+                                                  &latest_signed);
+        mdb_txn_abort (txn);
+        if (latest && latest->partition_seq >= save->partition_seq) {
+            free (self->pending [save->partition]);
+            self->pending [save->partition] = NULL;
+            reply->header = latest_signed;
+            tly_log (TLY_DEBUG, "snapshot.not_newer",
+                     "partition=%" PRIu32 " partition_seq=%" PRIu64 " latest=%" PRIu64,
+                     save->partition, save->partition_seq, latest->partition_seq);
+            return;
+        }
+    }
     s_pending_t *pending = self->pending [save->partition];
     if (save->part == 0) {
         if (!pending)

@@ -298,7 +298,9 @@ tly_saver_on_reply (tly_saver_t *self, const Tally__SnapshotSaveReply *reply)
         s_stop (self);
         return;
     }
-    if (self->sent < zlist_size (self->parts)) {
+    //  A header ends the save, also before the last part: the writer has a
+    //  snapshot at least as new.
+    if (!reply->header && self->sent < zlist_size (self->parts)) {
         s_send_part (self);
         return;
     }
