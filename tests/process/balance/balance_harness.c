@@ -309,6 +309,27 @@ s_from_audit (harness_t *test, zframe_t *frame)
         }
         harness_answer_read (test, read);
         tally__audit_request__free_unpacked (request, NULL);
+    } else if (request->body_case == TALLY__AUDIT_REQUEST__BODY_LOAD_SNAPSHOT) {
+        //  This writer keeps no state snapshots: the actor reads the records.
+        Tally__SnapshotLoadReply none = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+        none.request_id = request->load_snapshot->request_id;
+        Tally__AuditReply answer = TALLY__AUDIT_REPLY__INIT;
+        answer.body_case = TALLY__AUDIT_REPLY__BODY_LOAD_SNAPSHOT;
+        answer.load_snapshot = &none;
+        s_send_audit (test, &answer);
+        tally__audit_request__free_unpacked (request, NULL);
+    } else if (request->body_case == TALLY__AUDIT_REQUEST__BODY_SAVE_SNAPSHOT) {
+        Tally__Error error = TALLY__ERROR__INIT;
+        error.code = TALLY__ERROR_CODE__UNAVAILABLE;
+        error.message = "this test writer keeps no snapshots";
+        Tally__SnapshotSaveReply refused = TALLY__SNAPSHOT_SAVE_REPLY__INIT;
+        refused.request_id = request->save_snapshot->request_id;
+        refused.error = &error;
+        Tally__AuditReply answer = TALLY__AUDIT_REPLY__INIT;
+        answer.body_case = TALLY__AUDIT_REPLY__BODY_SAVE_SNAPSHOT;
+        answer.save_snapshot = &refused;
+        s_send_audit (test, &answer);
+        tally__audit_request__free_unpacked (request, NULL);
     } else {
         assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_APPEND);
         zlist_append (test->appends, request);
