@@ -644,6 +644,22 @@ tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__Snaps
                      partition, row->table);
             return -1;
         }
+        //  ... whose balance's owner row came first: clearing the partition
+        //  finds its users through those, so none is ever left behind.
+        if (user_keyed && !known) {
+            uint8_t owner_key [TLY_STORE_OBJECT_BYTES], owner [TLY_KEY_BYTES];
+            tly_user_object_key (TLY_OBJ_BALANCE, row->key.data, partition, owner_key);
+            tly_store_lookup_t found = tly_store_owner (self->store, owner_key, owner);
+            if (found == TLY_STORE_ERROR)
+                return -1;
+            if (found == TLY_STORE_ABSENT || memcmp (owner, row->key.data, TLY_KEY_BYTES) != 0) {
+                tly_log (TLY_ERROR, "ledger.bad_row",
+                         "partition=%" PRIu32 " table=%" PRIu32
+                         " reason=\"user row before its balance's owner row\"",
+                         partition, row->table);
+                return -1;
+            }
+        }
         if (user_keyed && !known) {
             memcpy (checked, row->key.data, TLY_KEY_BYTES);
             have_checked = true;

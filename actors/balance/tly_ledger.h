@@ -170,8 +170,10 @@ int tly_ledger_each_row (tly_ledger_t *self, uint32_t partition, tly_store_row_f
 //  In the open transaction: forgets partition's state, rows and progress.
 int tly_ledger_clear_partition (tly_ledger_t *self, uint32_t partition);
 //  In the open transaction: stores rows, each of which must be partition's
-//  (a user's rows belong to the user's partition). Returns 0, or -1 (a
-//  row not of partition, or storage failed: logged).
+//  (a user's account and log rows belong to the user's partition and come
+//  after the owner row of the user's balance, as tly_store_each_row gives
+//  them). Returns 0, or -1 (a row not of partition, or storage failed:
+//  logged).
 int tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows);
 //  In the open transaction: partition now stands at applied_seq and epoch,
 //  and the dedupe clock at clock_ms at least. Returns 0 or -1.

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_object_id.h"
+#include "tly_partition.h"
 #include "tly_sign.h"
+#include "tly_store.h"
 #include "tly_wire.h"
 #include "harness.h"
 
@@ -105,6 +108,172 @@ s_reply (tly_catchup_t *catchup, uint64_t request_id, Tally__StoredRecord **reco
     return tly_catchup_on_reply (catchup, &read, partition);
 }
 
+//  ---------------------------------------------------------------- snapshots
+
+typedef enum {
+    S_GOOD,
+    S_FORGED,      //  header signed by another key
+    S_BAD_DIGEST,  //  parts that are not what the header says
+    S_STRANGER     //  a row of another partition's user
+} s_snapshot_kind_t;
+
+typedef struct {
+    uint8_t user [TLY_KEY_BYTES];
+    uint8_t *parts [2];
+    size_t sizes [2];
+    uint8_t header [512];
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    Tally__SignedSnapshotHeader signed_header;
+} s_snapshot_t;
+
+//  A key whose account is in partition.
+static void
+s_user_in (uint32_t partition, uint8_t user [TLY_KEY_BYTES])
+{
+    do
+        randombytes_buf (user, TLY_KEY_BYTES);
+    while (tly_partition_of (user, S_PARTITIONS) != partition);
+}
+
+//  One serialized SnapshotRows holding one row.
+static void
+s_rows (uint32_t table, const uint8_t *key, size_t key_size, const uint8_t *value,
+        size_t value_size, uint8_t **bytes, size_t *size)
+{
+    Tally__SnapshotRow row = TALLY__SNAPSHOT_ROW__INIT;
+    row.table = table;
+    row.key = (ProtobufCBinaryData) { key_size, (uint8_t *) key };
+    row.value = (ProtobufCBinaryData) { value_size, (uint8_t *) value };
+    Tally__SnapshotRow *list [] = { &row };
+    Tally__SnapshotRows rows = TALLY__SNAPSHOT_ROWS__INIT;
+    rows.n_rows = 1;
+    rows.rows = list;
+    *size = tally__snapshot_rows__get_packed_size (&rows);
+    *bytes = malloc (*size);
+    tally__snapshot_rows__pack (&rows, *bytes);
+}
+
+//  Partition's state at partition_seq 7: the owner row of a user's balance
+//  in part 0, the user's account (balance 55) in part 1; signed by worker_sk.
+static void
+s_snapshot (s_snapshot_t *snap, uint32_t partition, s_snapshot_kind_t kind,
+            const uint8_t worker_sk [TLY_SECRET_KEY_BYTES])
+{
+    memset (snap, 0, sizeof *snap);
+    s_user_in (kind == S_STRANGER ? (partition + 1) % S_PARTITIONS : partition, snap->user);
+    uint8_t account [33 + 5] = { 0 };
+    account [7] = 55;  //  balance, u64 BE
+    account [32] = 5;  //  the balance ID's length
+    memcpy (account + 33, "co_zB", 5);
+    uint8_t owner [TLY_OBJECT_KEY_BYTES];
+    tly_user_object_key (TLY_OBJ_BALANCE, snap->user, partition, owner);
+    s_rows (TLY_STORE_ROW_OWNER, owner, sizeof owner, snap->user, TLY_KEY_BYTES, &snap->parts [0],
+            &snap->sizes [0]);
+    s_rows (TLY_STORE_ROW_ACCOUNT, snap->user, TLY_KEY_BYTES, account, sizeof account,
+            &snap->parts [1], &snap->sizes [1]);
+    uint8_t digest [TLY_HASH_BYTES], record_hash [TLY_HASH_BYTES] = { 1 };
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, (const uint8_t *) TLY_SNAPSHOT_DIGEST_KEY,
+                             sizeof TLY_SNAPSHOT_DIGEST_KEY - 1, sizeof digest);
+    for (int part = 0; part < 2; part++)
+        crypto_generichash_update (&state, snap->parts [part], snap->sizes [part]);
+    crypto_generichash_final (&state, digest, sizeof digest);
+    if (kind == S_BAD_DIGEST)
+        digest [0] ^= 1;
+    Tally__SnapshotHeader header = TALLY__SNAPSHOT_HEADER__INIT;
+    header.partition = partition;
+    header.partition_seq = 7;
+    header.seq = 42;
+    header.record_hash = (ProtobufCBinaryData) { sizeof record_hash, record_hash };
+    header.epoch = 2;
+    header.clock_ms = 1000;
+    header.schema = TLY_STORE_SCHEMA;
+    header.parts = 2;
+    header.rows = 2;
+    header.bytes = snap->sizes [0] + snap->sizes [1];
+    header.digest = (ProtobufCBinaryData) { sizeof digest, digest };
+    size_t size = tally__snapshot_header__pack (&header, snap->header);
+    assert (size <= sizeof snap->header);
+    uint8_t forger_pk [TLY_KEY_BYTES], forger_sk [TLY_SECRET_KEY_BYTES];
+    crypto_sign_keypair (forger_pk, forger_sk);
+    tly_sign_domain (TLY_DOMAIN_SNAPSHOT, kind == S_FORGED ? forger_sk : worker_sk, snap->header,
+                     size, snap->signature);
+    tally__signed_snapshot_header__init (&snap->signed_header);
+    snap->signed_header.header = (ProtobufCBinaryData) { size, snap->header };
+    snap->signed_header.signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, snap->signature };
+}
+
+//  Serves partition's catch-up the snapshot, part by part as asked, then
+//  returns the ReadRequest that follows.
+static Tally__ReadRequest *
+s_serve_snapshot (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity, s_snapshot_t *snap,
+                  uint32_t partition)
+{
+    for (;;) {
+        Tally__AuditRequest *request = s_next_request (catchup, writer, identity);
+        if (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ) {
+            Tally__ReadRequest *read = request->read;
+            request->read = NULL;
+            request->body_case = TALLY__AUDIT_REQUEST__BODY__NOT_SET;
+            tally__audit_request__free_unpacked (request, NULL);
+            assert (read->partition == partition);
+            return read;
+        }
+        assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_LOAD_SNAPSHOT);
+        const Tally__SnapshotLoad *load = request->load_snapshot;
+        assert (load->partition == partition && load->part < 2);
+        Tally__SnapshotLoadReply reply = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+        reply.request_id = load->request_id;
+        reply.part = load->part;
+        reply.latest_partition_seq = 7;
+        reply.header = load->part == 0 ? &snap->signed_header : NULL;
+        reply.rows = (ProtobufCBinaryData) { snap->sizes [load->part], snap->parts [load->part] };
+        uint32_t answered = UINT32_MAX;
+        assert (tly_catchup_on_snapshot (catchup, &reply, &answered) == TLY_CATCHUP_PENDING);
+        assert (answered == partition);
+        tally__audit_request__free_unpacked (request, NULL);
+    }
+}
+
+//  A good snapshot is loaded and the journal read after it; a forged one, one
+//  whose parts do not match its digest, and one with another partition's row
+//  are each rejected, the partition cleared and read from its first record.
+static void
+s_test_snapshots (tly_catchup_t *catchup, tly_ledger_t *ledger, zsock_t *writer,
+                  zframe_t **identity, const uint8_t worker_sk [TLY_SECRET_KEY_BYTES])
+{
+    const s_snapshot_kind_t kinds [] = { S_GOOD, S_FORGED, S_BAD_DIGEST, S_STRANGER };
+    for (uint32_t partition = 0; partition < 4; partition++) {
+        s_snapshot_t snap;
+        s_snapshot (&snap, partition, kinds [partition], worker_sk);
+        //  Whatever the state held of the partition goes first.
+        assert (tly_ledger_begin (ledger) == 0);
+        assert (tly_ledger_clear_partition (ledger, partition) == 0);
+        assert (tly_ledger_commit (ledger) == 0);
+        tly_catchup_start (catchup, partition, 5);
+        Tally__ReadRequest *read = s_serve_snapshot (catchup, writer, identity, &snap, partition);
+        bool good = kinds [partition] == S_GOOD;
+        assert (read->epoch == 5 && read->after_partition_seq == (good ? 7u : 0u));
+        uint64_t applied, epoch;
+        assert (tly_ledger_progress (ledger, partition, &applied, &epoch) == 0);
+        assert (applied == (good ? 7u : 0u));
+        tly_account_state_t state;
+        tly_store_lookup_t found = tly_ledger_account (ledger, snap.user, &state);
+        assert (found == (good ? TLY_STORE_FOUND : TLY_STORE_ABSENT));
+        assert (!good || state.balance == 55);
+        assert (tly_catchup_latest_snapshot (catchup, partition) == 7);
+        uint32_t done;
+        Tally__ReadReply end = TALLY__READ_REPLY__INIT;
+        end.request_id = read->request_id;
+        end.end = true;
+        assert (tly_catchup_on_reply (catchup, &end, &done) == TLY_CATCHUP_DONE);
+        tally__read_request__free_unpacked (read, NULL);
+        free (snap.parts [0]);
+        free (snap.parts [1]);
+    }
+    assert (tly_ledger_clock (ledger) >= 1000);
+}
+
 void
 tly_catchup_test (bool verbose)
 {
@@ -188,6 +357,8 @@ tly_catchup_test (bool verbose)
             == TLY_CATCHUP_IGNORED);
     tally__read_request__free_unpacked (read, NULL);
     assert (tly_catchup_next (catchup) == INT64_MAX);
+
+    s_test_snapshots (catchup, ledger, writer, &identity, worker_sk);
 
     for (size_t i = 0; i < 3; i++)
         tally__stored_record__free_unpacked (records [i], NULL);
