@@ -301,6 +301,9 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         return NULL;
     }
     tly_journal_set_map_max (self->journal, config->map_max ? config->map_max : config->map_size);
+    if (config->segment_bytes || config->segment_records)
+        tly_journal_set_segments (self->journal, config->segment_bytes, config->segment_records,
+                                  &self->signer);
     self->socket = zsock_new (ZMQ_ROUTER);
     assert (self->socket);
     zsock_set_maxmsgsize (self->socket, TLY_FRAME_HARD_MAX);
@@ -319,11 +322,13 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     //  The endpoint as bound: a wildcard port shows the port it got.
     tly_log (TLY_INFO, "ready",
              "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu map_max=%zu"
-             " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
+             " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64
+             " segments=%zu segment_bytes=%" PRIu64 " segment_records=%" PRIu64,
              zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
              tly_journal_map_size (self->journal),
              config->map_max ? config->map_max : config->map_size, worker_id, self->signer.every,
-             self->interval_ms);
+             self->interval_ms, tly_journal_segment_count (self->journal), config->segment_bytes,
+             config->segment_records);
     return self;
 }
 

@@ -354,8 +354,16 @@ s_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size)
         return -1;
     if (s_open_active (self) == -1)
         return -1;
-    tly_log (TLY_INFO, "journal.segment_opened", "path=%s first=%" PRIu64 " segments=%zu", path,
-             first, self->segment_count);
+    //  What the journal holds on disk now, for operators watching it grow.
+    uint64_t live_bytes = 0;
+    for (size_t i = 0; i < self->segment_count; i++) {
+        struct stat info;
+        if (stat (self->segments [i]->path, &info) == 0)
+            live_bytes += (uint64_t) info.st_size;
+    }
+    tly_log (TLY_INFO, "journal.segment_opened",
+             "path=%s first=%" PRIu64 " segments=%zu live_bytes=%" PRIu64, path, first,
+             self->segment_count, live_bytes);
     return 0;
 }
 
@@ -416,10 +424,11 @@ s_roll (tly_journal_t *self)
         if (tly_journal_commit (self) == -1)
             return -1;
         segment->sealed = true;
+        struct stat info;
+        segment->bytes = stat (segment->path, &info) == 0 ? (uint64_t) info.st_size : 0;
         tly_log (TLY_INFO, "journal.segment_sealed",
-                 "path=%s first=%" PRIu64 " last=%" PRIu64 " bytes=%zu", segment->path,
-                 segment->first, self->head.seq,
-                 (size_t) (segment->bytes = (uint64_t) self->map_size));
+                 "path=%s first=%" PRIu64 " last=%" PRIu64 " bytes=%" PRIu64, segment->path,
+                 segment->first, self->head.seq, segment->bytes);
         s_crash_point ("sealed");
     }
     uint8_t seal [TLY_JOURNAL_CHECKPOINT_MAX];

@@ -216,6 +216,11 @@ s_read_across (tly_journal_t *self, const tly_journal_query_t *query, tly_journa
             break;
         if (index + 1 == self->segment_count)
             *end = true;
+        else if (self->segments [index + 1]->first != segment->last + 1) {
+            //  Never read past a hole: the partition's records in it are missing.
+            s_log_gap (self, segment->last + 1, self->segments [index + 1]->first - 1);
+            return -1;
+        }
     }
     return 0;
 }
