@@ -134,7 +134,8 @@ tly_journal_segments_scan (tly_journal_t *self)
     for (size_t i = 0; i < self->archive_count; i++)
         if (s_scan_dir (self, self->archives [i], true) == -1)
             return -1;
-    qsort (self->segments, self->segment_count, sizeof (tly_journal_segment_t *), s_compare);
+    if (self->segment_count > 1)
+        qsort (self->segments, self->segment_count, sizeof (tly_journal_segment_t *), s_compare);
     return 0;
 }
 
