@@ -13,6 +13,8 @@
 #define MAP_SIZE_MAX         (1LL << 44)  //  16 TiB
 #define CHECKPOINT_EVERY_MAX 1000000000LL
 #define CHECKPOINT_MS_MAX    3600000LL
+#define SEGMENT_BYTES_MIN    ((long long) TLY_JOURNAL_SEGMENT_BYTES_MIN)
+#define SEGMENT_RECORDS_MAX  (1LL << 48)
 
 //  Every default is inside the range its flag accepts.
 _Static_assert(TLY_LMDB_MAP_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_DEFAULT <= MAP_SIZE_MAX,
@@ -22,6 +24,9 @@ _Static_assert(TLY_LMDB_MAP_MAX_DEFAULT >= MAP_SIZE_MIN && TLY_LMDB_MAP_MAX_DEFA
 _Static_assert(TLY_AUDIT_CHECKPOINT_EVERY >= 1
                    && TLY_AUDIT_CHECKPOINT_EVERY <= CHECKPOINT_EVERY_MAX,
                "--checkpoint-every default");
+_Static_assert(TLY_JOURNAL_SEGMENT_BYTES_DEFAULT >= SEGMENT_BYTES_MIN
+                   && TLY_JOURNAL_SEGMENT_BYTES_DEFAULT <= MAP_SIZE_MAX,
+               "--segment-bytes default");
 _Static_assert(TLY_AUDIT_CHECKPOINT_MS >= 1 && TLY_AUDIT_CHECKPOINT_MS <= CHECKPOINT_MS_MAX,
                "--checkpoint-ms default");
 
@@ -35,6 +40,9 @@ s_usage (FILE *out)
              "  --map-size BYTES     LMDB map size at first (default %llu)\n"
              "  --map-max BYTES      the map doubles when full up to this, the journal's\n"
              "                       size limit (default %llu, or --map-size if larger)\n"
+             "  --segment-bytes N    roll the journal to a new segment file when the active\n"
+             "                       one uses N bytes (default %llu, at least %llu)\n"
+             "  --segment-records N  or when it holds N records (default 0: no limit)\n"
              "  --worker ID          worker account that signs checkpoints\n"
              "                       (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
              "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
@@ -45,7 +53,9 @@ s_usage (FILE *out)
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
              (unsigned long long) TLY_LMDB_MAP_DEFAULT,
-             (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT, TLY_AUDIT_CHECKPOINT_EVERY,
+             (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
+             (unsigned long long) TLY_JOURNAL_SEGMENT_BYTES_DEFAULT,
+             (unsigned long long) TLY_JOURNAL_SEGMENT_BYTES_MIN, TLY_AUDIT_CHECKPOINT_EVERY,
              TLY_AUDIT_CHECKPOINT_MS);
 }
 
@@ -56,7 +66,8 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
     *config = (tly_audit_writer_config_t) { .bind = TLY_ENDPOINT_AUDIT,
                                             .map_size = TLY_LMDB_MAP_DEFAULT,
                                             .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY,
-                                            .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS };
+                                            .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS,
+                                            .segment_bytes = TLY_JOURNAL_SEGMENT_BYTES_DEFAULT };
     *health_file = NULL;
     *level = TLY_INFO;
     tly_flag_t flags [] = {
@@ -65,6 +76,8 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         TLY_FLAG_INT ("--map-size", &config->map_size, MAP_SIZE_MIN, MAP_SIZE_MAX),
         TLY_FLAG_INT ("--map-max", &config->map_max, MAP_SIZE_MIN, MAP_SIZE_MAX),
         TLY_FLAG_LEVEL (level),
+        TLY_FLAG_INT ("--segment-bytes", &config->segment_bytes, SEGMENT_BYTES_MIN, MAP_SIZE_MAX),
+        TLY_FLAG_INT ("--segment-records", &config->segment_records, 0, SEGMENT_RECORDS_MAX),
         TLY_FLAG_TEXT ("--worker", &config->worker),
         TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
         TLY_FLAG_INT ("--checkpoint-every", &config->checkpoint_every, 1, CHECKPOINT_EVERY_MAX),

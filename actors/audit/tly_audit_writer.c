@@ -289,6 +289,19 @@ tly_audit_writer_serve (tly_audit_writer_t *self)
 
 //  ---------------------------------------------------------------- the class
 
+//  What the journal's segment files hold on disk, for the ready line.
+static uint64_t
+s_live_bytes (tly_journal_t *journal)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < tly_journal_segment_count (journal); i++) {
+        tly_journal_segment_info_t info;
+        if (tly_journal_segment_info (journal, i, &info) == 0)
+            bytes += info.bytes;
+    }
+    return bytes;
+}
+
 tly_audit_writer_t *
 tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size_t error_size)
 {
@@ -328,6 +341,9 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         return NULL;
     }
     tly_journal_set_map_max (self->journal, config->map_max ? config->map_max : config->map_size);
+    if (config->segment_bytes || config->segment_records)
+        tly_journal_set_segments (self->journal, config->segment_bytes, config->segment_records,
+                                  &self->signer);
     char snapshots_path [S_PATH_MAX];
     snprintf (snapshots_path, sizeof snapshots_path, "%s/%s", config->data_dir,
               TLY_SNAPSHOTS_SUBDIR);
@@ -356,13 +372,15 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     char worker_id [TLY_ID_MAX];
     tly_account_id (self->worker.sign_pk, worker_id);
     //  The endpoint as bound: a wildcard port shows the port it got.
-    tly_log (TLY_INFO, "ready",
-             "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu map_max=%zu"
-             " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64,
-             zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
-             tly_journal_map_size (self->journal),
-             config->map_max ? config->map_max : config->map_size, worker_id, self->signer.every,
-             self->interval_ms);
+    tly_log (
+        TLY_INFO, "ready",
+        "bind=%s journal=%s head_seq=%" PRIu64 " map_size=%zu map_max=%zu"
+        " worker=%s checkpoint_every=%" PRIu64 " checkpoint_ms=%" PRId64
+        " segments=%zu live_bytes=%" PRIu64 " segment_bytes=%" PRIu64 " segment_records=%" PRIu64,
+        zsock_endpoint (self->socket), journal_path, tly_audit_writer_head_seq (self),
+        tly_journal_map_size (self->journal), config->map_max ? config->map_max : config->map_size,
+        worker_id, self->signer.every, self->interval_ms, tly_journal_segment_count (self->journal),
+        s_live_bytes (self->journal), config->segment_bytes, config->segment_records);
     return self;
 }
 

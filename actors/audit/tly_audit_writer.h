@@ -32,6 +32,8 @@ typedef struct {
     const char *worker_secret;  //  its secret (NULL: $TALLY_WORKER_SECRET)
     uint64_t checkpoint_every;  //  >= 1
     int64_t checkpoint_ms;      //  >= 1
+    uint64_t segment_bytes;     //  roll the journal to a new segment at this size (0: never)
+    uint64_t segment_records;   //  or at this many records (0: no record limit)
 } tly_audit_writer_config_t;
 
 typedef struct _tly_audit_writer_t tly_audit_writer_t;

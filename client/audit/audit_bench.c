@@ -162,7 +162,8 @@ audit_bench_replay (int argc, char **argv)
     double start = audit_seconds ();
     int rc = audit_workload_write (workload, journal_dir, &worker);
     double build_seconds = audit_seconds () - start;
-    tly_journal_t *journal = rc == 0 ? audit_open_journal (S_COMMAND, journal_dir, NULL) : NULL;
+    tly_journal_t *journal = rc == 0 ? audit_open_journal (S_COMMAND, journal_dir, NULL, NULL)
+                                     : NULL;
     double best_iterate = 0, best_replay = 0;
     uint64_t sum = 0;
     for (int64_t run = 0; journal && rc == 0 && run < options.runs; run++) {
@@ -177,9 +178,7 @@ audit_bench_replay (int argc, char **argv)
         if (run == 0 || seconds < best_replay)
             best_replay = seconds;
     }
-    char data_file [AUDIT_PATH_MAX + 16];
-    snprintf (data_file, sizeof data_file, "%s/data.mdb", journal_dir);
-    double megabytes = stat (data_file, &info) == 0 ? (double) info.st_size / 1e6 : 0;
+    double megabytes = journal ? (double) audit_journal_bytes (journal, NULL) / 1e6 : 0;
     tly_journal_destroy (&journal);
     audit_scratch_remove (temp);
 

@@ -255,7 +255,7 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally audit export (--journal DIR | --data-dir DIR) --format jsonl\n"
-           "                          [--from SEQ] [--partition P]\n"
+           "                          [--from SEQ] [--partition P] [--archive DIR]...\n"
            "\n"
            "Writes one JSON object per record to stdout, in global order: seq, hash,\n"
            "prevHash, partition, partitionSeq, epoch, timestamp, sender, inbox,\n"
@@ -264,6 +264,8 @@ s_usage (FILE *out)
            "  --format jsonl   the only format (JSON lines)\n"
            "  --from SEQ       start at global seq SEQ (default 1)\n"
            "  --partition P    only partition P's records\n"
+           "  --archive DIR    read archived segments in DIR too (repeatable; default:\n"
+           "                   the journal's archive/ folder, when it exists)\n"
            "\n"
            "Exit status: 0 every record exported, 1 some record did not decode (named on\n"
            "stderr, skipped), 2 usage error or unreadable journal.\n",
@@ -275,7 +277,9 @@ audit_export (int argc, char **argv)
 {
     const char *journal_dir = NULL, *data_dir = NULL, *format = NULL;
     int64_t from_seq = 1, partition = -1;
-    tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
+    audit_archives_t archives = { .count = 0 };
+    tly_flag_t flags [] = { TLY_FLAG_CALL ("--archive", audit_take_archive, &archives, NULL),
+                            TLY_FLAG_TEXT ("--journal", &journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
                             TLY_FLAG_TEXT ("--format", &format),
                             TLY_FLAG_INT ("--from", &from_seq, 1, INT64_MAX),
@@ -289,7 +293,7 @@ audit_export (int argc, char **argv)
         fprintf (stderr, S_COMMAND ": --format jsonl is required (the only format)\n");
         return CLI_EXIT_USAGE;
     }
-    tly_journal_t *journal = audit_open_journal (S_COMMAND, journal_dir, data_dir);
+    tly_journal_t *journal = audit_open_journal (S_COMMAND, journal_dir, data_dir, &archives);
     if (!journal)
         return CLI_EXIT_USAGE;
     setvbuf (stdout, NULL, _IOFBF, S_OUTPUT_BUFFER);
@@ -302,7 +306,9 @@ audit_export (int argc, char **argv)
     int rc = partition >= 0 ? s_export_partition (&self, journal, (uint32_t) partition)
                             : tly_journal_iterate (journal, self.from_seq, s_export_record, &self);
     audit_progress_end (&self.progress);
-    if (fflush (stdout) == EOF || rc == -1)
+    if (rc == -1 && partition < 0 && audit_journal_gap (S_COMMAND, journal))
+        ;
+    else if (fflush (stdout) == EOF || rc == -1)
         fprintf (stderr, S_COMMAND ": export failed after %" PRIu64 " records (see above)\n",
                  self.exported);
     tly_arena_destroy (&self.arena);

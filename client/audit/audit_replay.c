@@ -26,12 +26,14 @@ typedef struct {
     bool balances;
     bool json;
     int64_t attempts;
+    audit_archives_t archives;
 } s_options_t;
 
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally audit replay (--journal DIR | --data-dir DIR) [--balances]\n"
+    fputs ("usage: tally audit replay (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
+           "                          [--balances]\n"
            "                          [--compare [--actors-dir DIR]... [--attempts N]] [--json]\n"
            "\n"
            "Rebuilds every balance from nothing by applying the journal's events in\n"
@@ -39,6 +41,8 @@ s_usage (FILE *out)
            "\n"
            "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
+           "  --archive DIR      read archived segments in DIR too (repeatable; default:\n"
+           "                     the journal's archive/ folder, when it exists)\n"
            "  --balances         print every account: ID, partition, balance\n"
            "  --compare          compare with the balance actors' state, read beside them:\n"
            "                     every difference is listed; partitions whose actor is not\n"
@@ -66,6 +70,8 @@ s_parse (int argc, char **argv, s_options_t *options)
 {
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &options->journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &options->data_dir),
+                            TLY_FLAG_CALL ("--archive", audit_take_archive, &options->archives,
+                                           NULL),
                             TLY_FLAG_BOOL ("--compare", &options->compare),
                             TLY_FLAG_CALL ("--actors-dir", s_take_actors_dir, options, NULL),
                             TLY_FLAG_INT ("--attempts", &options->attempts, 1, S_ATTEMPTS_MAX),
@@ -177,9 +183,10 @@ audit_replay (int argc, char **argv)
 {
     s_options_t options = { .attempts = S_ATTEMPTS_DEFAULT };
     audit_parse_t parsed = s_parse (argc, argv, &options);
-    tly_journal_t *journal = parsed == AUDIT_PARSE_RUN ? audit_open_journal (
-                                 S_COMMAND, options.journal_dir, options.data_dir)
-                                                       : NULL;
+    tly_journal_t *journal = parsed == AUDIT_PARSE_RUN
+                                 ? audit_open_journal (S_COMMAND, options.journal_dir,
+                                                       options.data_dir, &options.archives)
+                                 : NULL;
     audit_state_t *state = journal ? audit_state_new () : NULL;
     int exit_code = parsed == AUDIT_PARSE_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     if (state) {

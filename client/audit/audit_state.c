@@ -360,7 +360,7 @@ audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_
     self->progress = progress;
     int rc = tly_journal_iterate (journal, self->last_seq + 1, s_replay_record, self);
     self->progress = NULL;
-    if (rc == -1)
+    if (rc == -1 && !audit_journal_gap ("tally audit", journal))
         fprintf (stderr,
                  "tally audit: reading the journal failed after seq %" PRIu64
                  " (see the log line above)\n",

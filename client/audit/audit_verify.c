@@ -44,8 +44,17 @@ typedef struct {
     size_t checkpoint_capacity;
     size_t checkpoint_next;  //  the next one to judge
 
+    tly_journal_t *journal;
+    bool one_segment;                      //  --segment: partitions start where the file does
+    bool *partition_seen;                  //  [TLY_PARTITIONS_MAX], --segment only
+    tly_journal_segment_info_t *segments;  //  every segment found, in order
+    size_t segment_count;
+    size_t segment_next;  //  the next one whose first record is ahead
+
+    int exit_code;
     bool failed;
-    uint64_t failed_seq;  //  0: the failure is not one record's
+    uint64_t failed_seq;          //  0: the failure is not one record's
+    char segment [S_REASON_MAX];  //  the file failed_seq is in ("": none found)
     char reason [S_REASON_MAX];
 } s_verify_t;
 
@@ -58,6 +67,14 @@ s_fail (s_verify_t *self, uint64_t seq, const char *format, ...)
 {
     self->failed = true;
     self->failed_seq = seq;
+    //  The segment the record is in, from the descriptions read before the
+    //  walk (opening segments here could close the one being walked).
+    self->segment [0] = 0;
+    for (size_t i = 0; seq && i < self->segment_count; i++) {
+        const tly_journal_segment_info_t *info = &self->segments [i];
+        if (seq >= info->first && (seq <= info->last || i + 1 == self->segment_count))
+            snprintf (self->segment, sizeof self->segment, "%s", info->path);
+    }
     va_list args;
     va_start (args, format);
     vsnprintf (self->reason, sizeof self->reason, format, args);
@@ -163,6 +180,72 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
     return TLY_JOURNAL_NEXT;
 }
 
+//  ---------------------------------------------------------------- segments
+
+//  A segment's signed start: its base checkpoint (the predecessor's seal)
+//  verifies with the worker and names the record before its first.
+static tly_journal_step_t
+s_check_start (s_verify_t *self, const tly_journal_segment_info_t *info)
+{
+    if (info->base.seq == 0)
+        return TLY_JOURNAL_NEXT;  //  the first segment starts at genesis
+    uint64_t at = info->first;
+    if (info->base_checkpoint_size == 0)
+        return s_fail (self, at, "no signed start (base checkpoint) for base seq %" PRIu64,
+                       info->base.seq);
+    tly_journal_checkpoint_t start;
+    if (tly_journal_checkpoint_decode (info->base_checkpoint, info->base_checkpoint_size,
+                                       self->worker, &start)
+        == -1)
+        return s_fail (self, at, "the signed start does not decode");
+    if (!start.signed_by_worker)
+        return s_fail (self, at, "the signed start has a bad signature (not signed by the worker)");
+    if (start.seq != info->base.seq || memcmp (start.hash, info->base.hash, TLY_HASH_BYTES) != 0)
+        return s_fail (self, at, "the signed start names seq %" PRIu64 ", not the base %" PRIu64,
+                       start.seq, info->base.seq);
+    return TLY_JOURNAL_NEXT;
+}
+
+//  At a segment's first record: its base names the record before, which is
+//  what the chain links to, and its signed start holds.
+static tly_journal_step_t
+s_check_boundary (s_verify_t *self, uint64_t seq)
+{
+    while (self->segment_next < self->segment_count
+           && self->segments [self->segment_next].first <= seq) {
+        const tly_journal_segment_info_t *info = &self->segments [self->segment_next++];
+        if (info->first != seq || self->one_segment)
+            continue;
+        if (memcmp (info->base.hash, self->prev_hash, TLY_HASH_BYTES) != 0)
+            return s_fail (self, seq, "the segment's base is not the record before it");
+        tly_journal_step_t step = s_check_start (self, info);
+        if (step != TLY_JOURNAL_NEXT)
+            return step;
+    }
+    return TLY_JOURNAL_NEXT;
+}
+
+static bool
+s_has_checkpoint (const s_verify_t *self, uint64_t seq)
+{
+    for (size_t i = 0; i < self->checkpoint_count; i++)
+        if (self->checkpoints [i].seq == seq)
+            return true;
+    return false;
+}
+
+//  Every sealed segment ends with a signed checkpoint of its last record.
+static void
+s_check_seals (s_verify_t *self)
+{
+    for (size_t i = 0; i < self->segment_count && !self->failed; i++) {
+        const tly_journal_segment_info_t *info = &self->segments [i];
+        if (info->sealed && info->last >= info->first && !s_has_checkpoint (self, info->last))
+            s_fail (self, info->last,
+                    "sealed without a signed end (no checkpoint at its last record)");
+    }
+}
+
 //  Partition sequences run 1, 2, 3 ... with no gap, and epochs never go back.
 static tly_journal_step_t
 s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
@@ -170,6 +253,12 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
     uint32_t partition = draft->partition;
     if (partition >= TLY_PARTITIONS_MAX)
         return s_fail (self, seq, "partition %" PRIu32 " is out of range", partition);
+    //  On its own, a segment starts each partition where its bases say: the
+    //  first record of a partition sets it.
+    if (self->one_segment && !self->partition_seen [partition]) {
+        self->partition_seen [partition] = true;
+        self->partition_seqs [partition] = draft->partition_seq - 1;
+    }
     uint64_t expected = self->partition_seqs [partition] + 1;
     if (draft->partition_seq != expected)
         return s_fail (self, seq,
@@ -220,7 +309,9 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
         return s_fail (self, seq, "prev_hash %s does not link to the record before (%s)",
                        stored_hex, computed_hex);
     }
-    tly_journal_step_t step = s_check_partition (self, seq, body->draft);
+    tly_journal_step_t step = s_check_boundary (self, seq);
+    if (step == TLY_JOURNAL_NEXT)
+        step = s_check_partition (self, seq, body->draft);
     if (step == TLY_JOURNAL_NEXT)
         step = s_check_request (self, seq, body->draft);
     if (step == TLY_JOURNAL_NEXT)
@@ -260,6 +351,8 @@ s_check_tables (s_verify_t *self, tly_journal_t *journal)
     }
     for (uint32_t partition = 0; partition < TLY_PARTITIONS_MAX; partition++) {
         uint64_t fence, last_partition_seq;
+        if (self->one_segment && !self->partition_seen [partition])
+            continue;  //  untouched here: its entry is its base, not known alone
         tly_journal_partition (journal, partition, &fence, &last_partition_seq);
         if (last_partition_seq != self->partition_seqs [partition]) {
             s_fail (self, 0,
@@ -279,7 +372,9 @@ s_check_tables (s_verify_t *self, tly_journal_t *journal)
     if (self->checkpoint_next < self->checkpoint_count) {
         uint64_t at = self->checkpoints [self->checkpoint_next].seq;
         s_fail (self, at, "checkpoint at seq %" PRIu64 ": no such record", at);
+        return;
     }
+    s_check_seals (self);
 }
 
 //  ---------------------------------------------------------------- the command
@@ -287,21 +382,29 @@ s_check_tables (s_verify_t *self, tly_journal_t *journal)
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--worker ID] [--json]\n"
+    fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
+           "                          [--worker ID] [--json]\n"
+           "       tally audit verify --segment FILE [--worker ID] [--json]\n"
            "\n"
            "Checks every record: its hash, the link to the record before, contiguous\n"
            "global and partition sequences, epochs, the client's signature on the request,\n"
-           "and every checkpoint's signature by the worker and hash. Reads a snapshot;\n"
-           "the writer may keep writing.\n"
+           "and every checkpoint's signature by the worker and hash; across segments,\n"
+           "each segment's base, signed start and (when sealed) signed end. Reads a\n"
+           "snapshot; the writer may keep writing.\n"
            "\n"
            "  --journal DIR    the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR   a `tally up` data directory (uses DIR/audit/journal)\n"
+           "  --archive DIR    read archived segments in DIR too (repeatable; default:\n"
+           "                   the journal's archive/ folder, when it exists)\n"
+           "  --segment FILE   check one segment file on its own: its chain from its\n"
+           "                   base, its signed start (the previous segment's seal) and\n"
+           "                   its signed end (its own seal)\n"
            "  --worker ID      the worker account that signs checkpoints\n"
            "                   (default $" TLY_ENV_WORKER_ACCOUNT "; needed when there are any)\n"
            "  --json           print one JSON object\n"
            "\n"
            "Exit status: 0 the journal verifies, 1 it does not (the first failure is\n"
-           "named), 2 usage error or unreadable journal.\n",
+           "named, with its segment file), 2 usage error or unreadable journal.\n",
            out);
 }
 
@@ -314,38 +417,113 @@ s_report (const s_verify_t *self, bool json)
     uint64_t signed_seq = self->checkpoint_count
                               ? self->checkpoints [self->checkpoint_count - 1].seq
                               : 0;
+    size_t sealed = 0, archived = 0;
+    for (size_t i = 0; i < self->segment_count; i++) {
+        sealed += self->segments [i].sealed;
+        archived += self->segments [i].archived;
+    }
     if (json) {
         if (self->failed) {
-            printf ("{\"ok\":false,\"seq\":%" PRIu64 ",\"error\":", self->failed_seq);
+            printf ("{\"ok\":false,\"seq\":%" PRIu64 ",\"segment\":", self->failed_seq);
+            cli_json_string (stdout, self->segment);
+            printf (",\"error\":");
             cli_json_string (stdout, self->reason);
             printf ("}\n");
         } else
             printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
-                    ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 "}\n",
-                    self->records, self->checkpoint_count, head, hash_hex, signed_seq);
+                    ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 ",\"segments\":%zu"
+                    ",\"sealed\":%zu,\"archived\":%zu}\n",
+                    self->records, self->checkpoint_count, head, hash_hex, signed_seq,
+                    self->segment_count, sealed, archived);
         return;
     }
-    if (self->failed && self->failed_seq)
+    if (self->failed && self->failed_seq && self->segment [0])
+        printf ("verify: FAILED: segment %s: record %" PRIu64 ": %s\n", self->segment,
+                self->failed_seq, self->reason);
+    else if (self->failed && self->failed_seq)
         printf ("verify: FAILED at seq %" PRIu64 ": %s\n", self->failed_seq, self->reason);
     else if (self->failed)
         printf ("verify: FAILED: %s\n", self->reason);
-    else {
+    else if (self->one_segment) {
+        const tly_journal_segment_info_t *info = &self->segments [0];
+        printf ("verify: OK segment %s: records %" PRIu64 "..%" PRIu64 ", %zu checkpoints,"
+                " %s start, %s\n",
+                info->path, info->first, info->last, self->checkpoint_count,
+                info->base.seq ? "signed" : "genesis",
+                info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
+    } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
+        printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
+                archived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",
                     head - signed_seq);
     }
 }
 
+//  Reads every segment's description; checks a lone segment's start.
+static int
+s_load_segments (s_verify_t *self)
+{
+    self->segment_count = tly_journal_segment_count (self->journal);
+    self->segments = calloc (self->segment_count + 1, sizeof (tly_journal_segment_info_t));
+    assert (self->segments);
+    for (size_t i = 0; i < self->segment_count; i++)
+        if (tly_journal_segment_info (self->journal, i, &self->segments [i]) == -1)
+            return -1;
+    if (self->one_segment) {
+        const tly_journal_segment_info_t *info = &self->segments [0];
+        self->next_seq = info->first;
+        memcpy (self->prev_hash, info->base.hash, TLY_HASH_BYTES);
+        s_check_start (self, info);
+    }
+    return 0;
+}
+
+//  The walk: every record in order, then the tables. A segment missing
+//  from the middle or the start is a gap, named by the seqs it held.
+static void
+s_run (s_verify_t *self, bool json)
+{
+    tly_journal_head_t head;
+    tly_journal_head (self->journal, &head);
+    audit_progress_start (&self->progress, "verify", head.seq);
+    int rc = self->failed ? 0 : tly_journal_iterate (self->journal, self->next_seq, s_walk, self);
+    audit_progress_end (&self->progress);
+    uint64_t from, to;
+    if (rc == -1 && !self->failed && !self->one_segment
+        && tly_journal_gap (self->journal, &from, &to)) {
+        s_fail (self, 0, "gap: records %" PRIu64 "..%" PRIu64 " missing (segment not found)", from,
+                to);
+        rc = 0;
+    }
+    if (rc == -1) {
+        fprintf (stderr,
+                 S_COMMAND ": reading the journal failed after seq %" PRIu64
+                           " (see the log line above)\n",
+                 self->next_seq - 1);
+        self->exit_code = CLI_EXIT_USAGE;
+        return;
+    }
+    if (!self->failed)
+        s_check_tables (self, self->journal);
+    s_report (self, json);
+    self->exit_code = self->failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
+
 int
 audit_verify (int argc, char **argv)
 {
-    const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL;
+    const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL, *segment = NULL;
     bool json = false;
+    audit_archives_t archives = { .count = 0 };
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
-                            TLY_FLAG_TEXT ("--worker", &worker_id), TLY_FLAG_BOOL ("--json", &json),
+                            TLY_FLAG_CALL ("--archive", audit_take_archive, &archives, NULL),
+                            TLY_FLAG_TEXT ("--segment", &segment),
+                            TLY_FLAG_TEXT ("--worker", &worker_id),
+                            TLY_FLAG_BOOL ("--json", &json),
                             TLY_FLAG_HELP };
     int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
                                   argv, NULL);
@@ -362,43 +540,51 @@ audit_verify (int argc, char **argv)
                  worker_id);
         return CLI_EXIT_USAGE;
     }
-    tly_journal_t *journal = audit_open_journal (S_COMMAND, journal_dir, data_dir);
+    if (segment && (journal_dir || data_dir || archives.count)) {
+        fprintf (stderr, S_COMMAND ": --segment FILE is checked on its own: give no --journal,"
+                                   " --data-dir or --archive with it\n");
+        return CLI_EXIT_USAGE;
+    }
+    tly_journal_t *journal = NULL;
+    if (segment) {
+        journal = tly_journal_new_segment_reader (segment);
+        if (!journal)
+            fprintf (stderr, S_COMMAND ": cannot read the segment %s (see the log line above)\n",
+                     segment);
+    } else
+        journal = audit_open_journal (S_COMMAND, journal_dir, data_dir, &archives);
     if (!journal)
         return CLI_EXIT_USAGE;
 
     s_verify_t self = { .worker = worker_id && *worker_id ? worker : NULL,
                         .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
                         .next_seq = 1,
+                        .journal = journal,
+                        .one_segment = segment != NULL,
+                        .partition_seen = calloc (TLY_PARTITIONS_MAX, sizeof (bool)),
                         .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
-                        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)) };
-    assert (self.partition_seqs && self.partition_epochs);
-    int exit_code = CLI_EXIT_USAGE;
-    if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1)
+                        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
+                        .exit_code = CLI_EXIT_USAGE };
+    assert (self.partition_seen && self.partition_seqs && self.partition_epochs);
+    bool needs_worker = false;
+    if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
+        || s_load_segments (&self) == -1)
         fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
-    else if (self.checkpoint_count > 0 && !self.worker)
-        fprintf (stderr,
-                 S_COMMAND ": the journal has %zu checkpoints: give --worker or"
-                           " " TLY_ENV_WORKER_ACCOUNT " to check them\n",
-                 self.checkpoint_count);
     else {
-        tly_journal_head_t head;
-        tly_journal_head (journal, &head);
-        audit_progress_start (&self.progress, "verify", head.seq);
-        int rc = tly_journal_iterate (journal, 1, s_walk, &self);
-        audit_progress_end (&self.progress);
-        if (rc == -1)
+        for (size_t i = 0; i < self.segment_count; i++)
+            needs_worker |= self.segments [i].base_checkpoint_size > 0;
+        if ((self.checkpoint_count > 0 || needs_worker) && !self.worker)
             fprintf (stderr,
-                     S_COMMAND ": reading the journal failed after seq %" PRIu64
-                               " (see the log line above)\n",
-                     self.next_seq - 1);
-        else {
-            if (!self.failed)
-                s_check_tables (&self, journal);
-            s_report (&self, json);
-            exit_code = self.failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
-        }
+                     S_COMMAND ": the journal has %zu checkpoints: give --worker or"
+                               " " TLY_ENV_WORKER_ACCOUNT " to check them\n",
+                     self.checkpoint_count);
+        else
+            s_run (&self, json);
     }
+    int exit_code = self.exit_code;
     free (self.checkpoints);
+    free (self.segments);
+    free (self.partition_seen);
     free (self.partition_seqs);
     free (self.partition_epochs);
     tly_arena_destroy (&self.arena);

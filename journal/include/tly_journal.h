@@ -5,12 +5,20 @@
 //  hash of the one before it, so the whole log is one chain. A per-partition
 //  fence (the highest epoch seen) refuses writers that lost ownership.
 //
-//  On disk (one LMDB environment in a directory, committed with fsync):
+//  On disk the journal is a run of segments, DIR/segments/<first seq, 20
+//  digits>.mdb, each one LMDB file (committed with fsync) holding a range of
+//  seqs:
 //    records     seq u64 BE                      -> StoredRecord bytes
 //    pindex      partition u32 BE | pseq u64 BE  -> seq u64 BE
 //    partitions  partition u32 BE                -> fence u64 BE | last pseq u64 BE
-//    meta        "head"                          -> seq u64 BE | hash (32 bytes)
+//    bases       partition u32 BE                -> the same, before the segment
 //    checkpoints seq u64 BE                      -> SignedCheckpoint bytes
+//    meta        "format", "first", "base", "base_checkpoint", "head", "sealed"
+//  The writer rolls to a new segment (tly_journal_set_segments) at the start
+//  of a group commit once the active one is big enough: it seals it (a
+//  signed checkpoint of its last record, and the sealed mark) and never
+//  writes it again. Readers read across segments, and across archive
+//  folders that sealed segments were moved to (tly_journal_retire).
 //
 //  Group commit: begin, append any number of drafts (from any number of
 //  requests), commit once. Nothing an append decides is visible (or cached)
@@ -41,11 +49,26 @@
 #include "tly_limits.h"
 
 //  Where tally-audit keeps its journal inside --data-dir.
-#define TLY_JOURNAL_SUBDIR     "journal"
+#define TLY_JOURNAL_SUBDIR                "journal"
+//  Inside the journal directory: the live segments, and the archive folder
+//  readers look in by default.
+#define TLY_JOURNAL_SEGMENTS_SUBDIR       "segments"
+#define TLY_JOURNAL_ARCHIVE_SUBDIR        "archive"
+//  A stored SignedCheckpoint is well under this.
+#define TLY_JOURNAL_CHECKPOINT_MAX        256
+//  tally-audit's --segment-bytes: its default, and the least it accepts
+//  (small, so that tests can roll often).
+#define TLY_JOURNAL_SEGMENT_BYTES_DEFAULT (256ULL << 20)
+#define TLY_JOURNAL_SEGMENT_BYTES_MIN     (64ULL << 10)
+//  For tests only: when this environment variable names a step of a roll
+//  ("sealed", "made", "renamed"), the writer exits there with
+//  TLY_JOURNAL_CRASH_EXIT, as a crash would stop it.
+#define TLY_JOURNAL_CRASH_ENV             "TALLY_JOURNAL_CRASH_AT"
+#define TLY_JOURNAL_CRASH_EXIT            86
 //  The largest stored record, TLY_JOURNAL_RECORD_MAX, is in tly_limits.h:
 //  the balance actor sizes its drafts below it.
 //  Stored bytes one read gathers; the first record is always taken.
-#define TLY_JOURNAL_READ_BYTES (TLY_FRAME_HARD_MAX / 2)
+#define TLY_JOURNAL_READ_BYTES            (TLY_FRAME_HARD_MAX / 2)
 _Static_assert(TLY_JOURNAL_READ_BYTES + TLY_READ_RECORDS_MAX * 16 <= TLY_FRAME_HARD_MAX
                    && TLY_JOURNAL_RECORD_MAX + 1024 <= TLY_FRAME_HARD_MAX,
                "a read's records, or its one first record, fit one ReadReply frame");
@@ -110,7 +133,16 @@ bool tly_journal_full (tly_journal_t *self);
 //  Every read sees the snapshot taken here (the writer is never paused; it
 //  keeps the pages the snapshot uses). Opening checks nothing beyond the
 //  format: a reader is how damage is found. Appends and claims are not allowed.
+//  Segments in path/archive are read too, when that folder exists.
 tly_journal_t *tly_journal_new_reader (const char *path);
+//  The same, looking for segments in the given archive folders (and not
+//  path/archive unless it is one of them); a segment found in two places is
+//  read from the first (path's own segments before any archive).
+tly_journal_t *tly_journal_new_reader_in (const char *path, const char *const *archives,
+                                          size_t archive_count);
+//  Opens one segment file on its own (an archived one, to verify it):
+//  reads, iterate and checkpoints see only its records.
+tly_journal_t *tly_journal_new_segment_reader (const char *file);
 void tly_journal_destroy (tly_journal_t **self_p);
 
 //  Starts a write transaction. Returns 0 or -1 (logged).
@@ -143,6 +175,50 @@ Tally__ErrorCode tly_journal_read (tly_journal_t *self, const tly_journal_query_
 //  Returns 0 (also when fn stopped) or -1.
 int tly_journal_iterate (tly_journal_t *self, uint64_t from_seq, tly_journal_record_fn *fn,
                          void *arg);
+
+//  Writer: roll to a new segment at the start of a group commit once the
+//  active one uses bytes (0: no limit) or holds records (0: no limit);
+//  sealer signs each seal (its keys must outlive the journal). Until this is
+//  called the journal never rolls.
+void tly_journal_set_segments (tly_journal_t *self, uint64_t bytes, uint64_t records,
+                               const tly_journal_signer_t *sealer);
+
+//  One segment, as tly_journal_segment_info describes it. Pointers are
+//  valid until the journal is refreshed, retired from or destroyed.
+typedef struct {
+    const char *path;  //  its file
+    uint64_t first;    //  its first seq
+    uint64_t last;     //  its last seq (first - 1 while empty)
+    bool sealed;
+    bool archived;            //  found in an archive folder (or opened on its own)
+    uint64_t bytes;           //  its file's size
+    tly_journal_head_t base;  //  the record before first (zeros before seq 1)
+    //  The predecessor's seal (SignedCheckpoint bytes; size 0 for the first
+    //  segment, or a format-1 one).
+    const uint8_t *base_checkpoint;
+    size_t base_checkpoint_size;
+} tly_journal_segment_info_t;
+
+//  How many segments the journal has found (live and archived).
+size_t tly_journal_segment_count (tly_journal_t *self);
+//  Describes segment index (0 is the oldest found). Returns 0, or -1 when it
+//  cannot be read (logged).
+int tly_journal_segment_info (tly_journal_t *self, size_t index, tly_journal_segment_info_t *info);
+//  The index of the segment holding seq, or tly_journal_segment_count when
+//  no segment found holds it.
+size_t tly_journal_segment_at (tly_journal_t *self, uint64_t seq);
+//  The first seqs from 1 on that no segment found holds, when there are
+//  any before the head (segments deleted, or archived where this reader
+//  does not look): true with from..to set. tly_journal_iterate stops at
+//  such a gap with -1 (logged), never skips it.
+bool tly_journal_gap (tly_journal_t *self, uint64_t *from, uint64_t *to);
+//  Writer: moves every sealed segment whose last seq is below before_seq
+//  into archive_dir (made if missing; or deletes them when archive_dir is
+//  NULL), oldest first, fsyncing both folders, and logs each
+//  (journal.segment_archived / journal.segment_deleted). Never touches the
+//  active segment. Returns how many it retired, or -1 (logged; those before
+//  the failure stay retired).
+int tly_journal_retire (tly_journal_t *self, uint64_t before_seq, const char *archive_dir);
 
 //  The last committed record. A reader gets the head entry of its snapshot
 //  as stored (zeros when there is none), which a verifier checks.

@@ -2,6 +2,7 @@
 #include "tly_journal_private.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,12 +17,11 @@
 #include "tly_sign.h"
 #include "tly_wire.h"
 
-#define S_DBI_COUNT 5
-#define S_FORMAT    1  //  on-disk layout version, kept in meta
-#define S_LOCK_FILE "writer.lock"
+#define S_DBI_COUNT  7
+#define S_LOCK_FILE  "writer.lock"
+#define S_NEW_SUFFIX ".new"  //  a segment being made; renamed into place when complete
 
 static const char s_head_key [] = "head";
-static const char s_format_key [] = "format";
 
 //  Failures that mean no room to write: the map at its maximum, the disk
 //  full, or (a short write on a full disk, as LMDB reports it) EIO.
@@ -38,17 +38,19 @@ tly_journal_lmdb_error (tly_journal_t *self, const char *operation, int rc)
     //  A full map may still grow; a journal already known to be full has
     //  said so once (journal.storage_full).
     bool said = rc == MDB_MAP_FULL || (self->full && s_no_space (rc));
-    tly_log (said ? TLY_DEBUG : TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"", self->path,
-             operation, mdb_strerror (rc));
+    tly_log (said ? TLY_DEBUG : TLY_ERROR, "journal.lmdb", "path=%s op=%s error=\"%s\"",
+             self->active ? self->active->path : self->path, operation, mdb_strerror (rc));
 }
 
 int
-tly_journal_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *head)
+tly_journal_load_head (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *txn,
+                       const char *name, tly_journal_head_t *head)
 {
+    (void) self;
     memset (head, 0, sizeof *head);
-    MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
+    MDB_val key = { strlen (name), (void *) name };
     MDB_val value;
-    int rc = mdb_get (txn, self->meta, &key, &value);
+    int rc = mdb_get (txn, segment->meta, &key, &value);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc == 0 && value.mv_size == TLY_JOURNAL_HEAD_VALUE) {
@@ -56,29 +58,49 @@ tly_journal_load_head (tly_journal_t *self, MDB_txn *txn, tly_journal_head_t *he
         memcpy (head->hash, (uint8_t *) value.mv_data + 8, TLY_HASH_BYTES);
         return 0;
     }
-    tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad head entry\"", self->path);
+    tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad %s entry\"", segment->path, name);
     return -1;
 }
 
-//  The writer appends after the head, so the head must name the last record.
+static int
+s_put_meta (MDB_txn *txn, MDB_dbi meta, const char *name, const void *bytes, size_t size)
+{
+    MDB_val key = { strlen (name), (void *) name };
+    MDB_val value = { size, (void *) bytes };
+    return mdb_put (txn, meta, &key, &value, 0);
+}
+
+static int
+s_put_head (MDB_txn *txn, MDB_dbi meta, const char *name, const tly_journal_head_t *head)
+{
+    uint8_t bytes [TLY_JOURNAL_HEAD_VALUE];
+    tly_put_be64 (bytes, head->seq);
+    memcpy (bytes + 8, head->hash, TLY_HASH_BYTES);
+    return s_put_meta (txn, meta, name, bytes, sizeof bytes);
+}
+
+//  The writer appends after the head, so the head must name the last record
+//  (or, in a segment with none yet, its base).
 static int
 s_check_head (tly_journal_t *self, MDB_txn *txn)
 {
+    tly_journal_segment_t *segment = self->active;
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->records, &cursor);
+    int rc = mdb_cursor_open (txn, segment->records, &cursor);
     if (rc) {
         tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
     }
     MDB_val last_key, last_value;
     rc = mdb_cursor_get (cursor, &last_key, &last_value, MDB_LAST);
-    uint64_t last_seq = rc == 0 && last_key.mv_size == 8 ? tly_get_be64 (last_key.mv_data) : 0;
+    uint64_t last_seq = rc == 0 && last_key.mv_size == 8 ? tly_get_be64 (last_key.mv_data)
+                                                         : segment->first - 1;
     mdb_cursor_close (cursor);
     if ((rc != 0 && rc != MDB_NOTFOUND) || last_seq != self->head.seq) {
         tly_log (TLY_ERROR, "journal.corrupt",
                  "path=%s reason=\"head does not match last record\" head=%" PRIu64
                  " last=%" PRIu64,
-                 self->path, self->head.seq, last_seq);
+                 segment->path, self->head.seq, last_seq);
         return -1;
     }
     return 0;
@@ -88,11 +110,12 @@ static int
 s_load_partitions (tly_journal_t *self, MDB_txn *txn)
 {
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->partitions, &cursor);
+    int rc = mdb_cursor_open (txn, self->active->partitions, &cursor);
     if (rc) {
         tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
     }
+    memset (self->committed, 0, TLY_PARTITIONS_MAX * sizeof (tly_journal_state_t));
     MDB_val key, value;
     while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
         uint32_t partition = key.mv_size == 4 ? tly_get_be32 (key.mv_data) : TLY_PARTITIONS_MAX;
@@ -104,70 +127,76 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
     mdb_cursor_close (cursor);
     if (rc != MDB_NOTFOUND) {
         tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad partition entry\"",
-                 self->path);
+                 self->active->path);
         return -1;
     }
     memcpy (self->pending, self->committed, TLY_PARTITIONS_MAX * sizeof (tly_journal_state_t));
     return 0;
 }
 
-//  Opens the DBIs. A reader of a journal written before checkpoints existed
-//  finds no checkpoints table, and sees no checkpoints.
+//  An adopted format-1 environment becomes segment 1 of format 2: first 1,
+//  base genesis. Its records, indexes and checkpoints stay as they are.
 static int
-s_open_dbis (tly_journal_t *self, MDB_txn *txn)
+s_upgrade (tly_journal_t *self, MDB_txn *txn)
 {
-    unsigned int flags = self->read_only ? 0 : MDB_CREATE;
-    int rc;
-    if ((rc = mdb_dbi_open (txn, "records", flags, &self->records))
-        || (rc = mdb_dbi_open (txn, "pindex", flags, &self->pindex))
-        || (rc = mdb_dbi_open (txn, "partitions", flags, &self->partitions))
-        || (rc = mdb_dbi_open (txn, "meta", flags, &self->meta))) {
-        tly_journal_lmdb_error (self, "dbi_open", rc);
+    tly_journal_segment_t *segment = self->active;
+    uint8_t format [4], first [8];
+    tly_put_be32 (format, TLY_JOURNAL_FORMAT);
+    tly_put_be64 (first, 1);
+    tly_journal_head_t genesis;
+    memset (&genesis, 0, sizeof genesis);
+    int rc = s_put_meta (txn, segment->meta, "format", format, sizeof format);
+    if (rc == 0)
+        rc = s_put_meta (txn, segment->meta, "first", first, sizeof first);
+    if (rc == 0)
+        rc = s_put_head (txn, segment->meta, "base", &genesis);
+    if (rc) {
+        tly_journal_lmdb_error (self, "upgrade", rc);
         return -1;
     }
-    rc = mdb_dbi_open (txn, "checkpoints", flags, &self->checkpoints);
-    self->has_checkpoints = rc == 0;
-    if (rc && (rc != MDB_NOTFOUND || !self->read_only)) {
-        tly_journal_lmdb_error (self, "dbi_open", rc);
-        return -1;
-    }
+    tly_log (TLY_INFO, "journal.upgraded", "path=%s from_format=1 to_format=%d", segment->path,
+             TLY_JOURNAL_FORMAT);
     return 0;
 }
 
-//  Opens the DBIs, stamps or checks the format, and loads the caches.
+//  Opens the active segment's tables, upgrades a format-1 one, and loads
+//  the caches.
 static int
 s_open_tables (tly_journal_t *self)
 {
+    tly_journal_segment_t *segment = self->active;
     MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, self->read_only ? MDB_RDONLY : 0, &txn);
+    int rc = mdb_txn_begin (segment->env, NULL, 0, &txn);
     if (rc) {
         tly_journal_lmdb_error (self, "txn_begin", rc);
         return -1;
     }
-    if (s_open_dbis (self, txn) == -1) {
-        mdb_txn_abort (txn);
-        return -1;
-    }
-    uint8_t format_bytes [4];
-    tly_put_be32 (format_bytes, S_FORMAT);
-    MDB_val key = { sizeof s_format_key - 1, (void *) s_format_key };
+    MDB_val key = { 6, (void *) "format" };
     MDB_val value;
-    rc = mdb_get (txn, self->meta, &key, &value);
-    if (rc == MDB_NOTFOUND && !self->read_only) {
-        value = (MDB_val) { sizeof format_bytes, format_bytes };
-        rc = mdb_put (txn, self->meta, &key, &value, 0);
-    } else if (rc == 0 && (value.mv_size != 4 || tly_get_be32 (value.mv_data) != S_FORMAT)) {
-        tly_log (TLY_ERROR, "journal.format", "path=%s reason=\"unknown journal format\"",
-                 self->path);
-        rc = EINVAL;
-    } else if (rc == MDB_NOTFOUND)
-        rc = 0;  //  a reader of a journal never written to
-    //  A reader checks nothing more here: verifying is its caller's job.
-    if (rc == 0
-        && (self->read_only
-            || (tly_journal_load_head (self, txn, &self->head) == 0 && s_check_head (self, txn) == 0
-                && tly_journal_load_checkpoint_seq (self, txn, &self->checkpoint_seq) == 0
-                && s_load_partitions (self, txn) == 0))) {
+    int ok = tly_journal_segment_dbis (self, segment, txn, true) == 0 ? 0 : -1;
+    if (ok == 0) {
+        rc = mdb_get (txn, segment->meta, &key, &value);
+        if ((rc == MDB_NOTFOUND && segment->first == 1)
+            || (rc == 0 && value.mv_size == 4
+                && tly_get_be32 (value.mv_data) == TLY_JOURNAL_FORMAT_LEGACY)) {
+            segment->legacy = true;  //  read its meta as format 1, then upgrade
+            ok = tly_journal_segment_meta (self, segment, txn);
+            segment->legacy = false;
+            if (ok == 0)
+                ok = s_upgrade (self, txn);
+        }
+    }
+    if (ok == 0)
+        ok = tly_journal_segment_meta (self, segment, txn);
+    if (ok == 0 && tly_journal_load_head (self, segment, txn, s_head_key, &self->head) == 0
+        && s_check_head (self, txn) == 0
+        && tly_journal_load_checkpoint_seq (self, segment, txn, &self->checkpoint_seq) == 0
+        && s_load_partitions (self, txn) == 0) {
+        //  A segment's first checkpoint may be its predecessor's seal.
+        if (self->checkpoint_seq == 0 && segment->base_checkpoint_size > 0)
+            self->checkpoint_seq = segment->base.seq;
+        if (self->head.seq == 0)
+            self->head = segment->base;
         self->pending_head = self->head;
         self->pending_checkpoint_seq = self->checkpoint_seq;
         rc = mdb_txn_commit (txn);
@@ -181,31 +210,300 @@ s_open_tables (tly_journal_t *self)
 
 //  The map as LMDB has it (an existing journal keeps the size it grew to).
 static size_t
-s_map_size (tly_journal_t *self)
+s_map_size (MDB_env *env)
 {
     MDB_envinfo info;
-    int rc = mdb_env_info (self->env, &info);
+    int rc = mdb_env_info (env, &info);
     assert (rc == 0);
     return info.me_mapsize;
 }
 
-//  Doubles the map, up to map_max. LMDB allows it only with no transaction
-//  open in this process: the writer's reads end before it returns, and its
-//  one write transaction is closed here. Returns 0, or -1 at the maximum.
+static int
+s_env_open (tly_journal_t *self, MDB_env **env, const char *path, size_t map_size)
+{
+    int rc = mdb_env_create (env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (*env, S_DBI_COUNT);
+    if (rc == 0 && map_size > 0)
+        rc = mdb_env_set_mapsize (*env, map_size);
+    //  No MDB_NOSYNC/MDB_NOMETASYNC: a commit returns only once it is on disk.
+    if (rc == 0)
+        rc = mdb_env_open (*env, path, MDB_NOSUBDIR, 0600);
+    if (rc) {
+        tly_journal_lmdb_error (self, "env_open", rc);
+        if (*env)
+            mdb_env_close (*env);
+        *env = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+//  Opens the last segment for writing.
+static int
+s_open_active (tly_journal_t *self)
+{
+    assert (self->segment_count > 0);
+    tly_journal_segment_t *segment = self->segments [self->segment_count - 1];
+    tly_journal_segment_close (segment);
+    self->active = segment;
+    if (s_env_open (self, &segment->env, segment->path, self->map_size0) == -1)
+        return -1;
+    self->map_size = s_map_size (segment->env);
+    if (self->map_max < self->map_size)
+        self->map_max = self->map_size;
+    if (s_open_tables (self) == -1) {
+        tly_journal_segment_close (segment);
+        return -1;
+    }
+    return 0;
+}
+
+//  A test's way to stop the writer dead at one step of a roll, to prove that
+//  a restart recovers from there. Read only on the roll path.
+static void
+s_crash_point (const char *step)
+{
+    const char *at = getenv (TLY_JOURNAL_CRASH_ENV);
+    if (at && strcmp (at, step) == 0) {
+        tly_log (TLY_WARN, "journal.crash_point", "step=%s", step);
+        _exit (TLY_JOURNAL_CRASH_EXIT);
+    }
+}
+
+//  Makes the segment after the head: written whole under a temporary name
+//  (meta, the partition table and its bases), fsync'd, then renamed into
+//  place; a crash before the rename leaves only a temporary file, which the
+//  next open removes. Then opens it for writing.
+static int
+s_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size)
+{
+    uint64_t first = self->head.seq + 1;
+    char dir [PATH_MAX + 32], path [PATH_MAX + 64], temporary [PATH_MAX + 80], lock [PATH_MAX + 96];
+    snprintf (dir, sizeof dir, "%s/" TLY_JOURNAL_SEGMENTS_SUBDIR, self->path);
+    tly_journal_segment_path (path, sizeof path, dir, first);
+    snprintf (temporary, sizeof temporary, "%s" S_NEW_SUFFIX, path);
+    snprintf (lock, sizeof lock, "%s-lock", temporary);
+    unlink (temporary);
+    unlink (lock);
+    MDB_env *env = NULL;
+    if (s_env_open (self, &env, temporary, self->map_size0) == -1)
+        return -1;
+    tly_journal_segment_t fresh = { .first = first };
+    snprintf (fresh.path, sizeof fresh.path, "%.*s", (int) sizeof fresh.path - 1, temporary);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (env, NULL, 0, &txn);
+    if (rc) {
+        tly_journal_lmdb_error (self, "txn_begin", rc);
+        mdb_env_close (env);
+        return -1;
+    }
+    int ok = tly_journal_segment_dbis (self, &fresh, txn, true);
+    uint8_t format [4], first_bytes [8];
+    tly_put_be32 (format, TLY_JOURNAL_FORMAT);
+    tly_put_be64 (first_bytes, first);
+    rc = ok == 0 ? 0 : EINVAL;
+    if (rc == 0)
+        rc = s_put_meta (txn, fresh.meta, "format", format, sizeof format);
+    if (rc == 0)
+        rc = s_put_meta (txn, fresh.meta, "first", first_bytes, sizeof first_bytes);
+    if (rc == 0)
+        rc = s_put_head (txn, fresh.meta, "base", &self->head);
+    if (rc == 0)
+        rc = s_put_head (txn, fresh.meta, s_head_key, &self->head);
+    if (rc == 0 && seal_size > 0)
+        rc = s_put_meta (txn, fresh.meta, "base_checkpoint", seal, seal_size);
+    //  Partition states as of the end of the segment before: the table the
+    //  writer goes on updating, and the frozen bases a partition read
+    //  finds its segment by.
+    for (uint32_t partition = 0; rc == 0 && partition < TLY_PARTITIONS_MAX; partition++) {
+        const tly_journal_state_t *state = &self->committed [partition];
+        if (state->fence == 0 && state->last_pseq == 0)
+            continue;
+        uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
+        tly_put_be32 (key_bytes, partition);
+        tly_put_be64 (value_bytes, state->fence);
+        tly_put_be64 (value_bytes + 8, state->last_pseq);
+        MDB_val key = { sizeof key_bytes, key_bytes };
+        MDB_val value = { sizeof value_bytes, value_bytes };
+        rc = mdb_put (txn, fresh.partitions, &key, &value, MDB_APPEND);
+        if (rc == 0)
+            rc = mdb_put (txn, fresh.bases, &key, &value, MDB_APPEND);
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit (txn);
+    else
+        mdb_txn_abort (txn);
+    mdb_env_close (env);
+    unlink (lock);
+    if (rc) {
+        tly_journal_lmdb_error (self, "make_segment", rc);
+        unlink (temporary);
+        return -1;
+    }
+    s_crash_point ("made");
+    if (rename (temporary, path) == -1 || tly_journal_sync_dir (dir) == -1) {
+        self->failure = errno;
+        tly_log (TLY_ERROR, "journal.roll", "path=%s error=\"%s\"", path, strerror (errno));
+        unlink (temporary);
+        return -1;
+    }
+    s_crash_point ("renamed");
+    if (tly_journal_segments_scan (self) == -1
+        || self->segments [self->segment_count - 1]->first != first)
+        return -1;
+    if (s_open_active (self) == -1)
+        return -1;
+    //  What the journal holds on disk now, for operators watching it grow.
+    uint64_t live_bytes = 0;
+    for (size_t i = 0; i < self->segment_count; i++) {
+        struct stat info;
+        if (stat (self->segments [i]->path, &info) == 0)
+            live_bytes += (uint64_t) info.st_size;
+    }
+    tly_log (TLY_INFO, "journal.segment_opened",
+             "path=%s first=%" PRIu64 " segments=%zu live_bytes=%" PRIu64, path, first,
+             self->segment_count, live_bytes);
+    return 0;
+}
+
+//  The seal checkpoint of the active segment (the signed checkpoint of its
+//  last record), copied into seal. Returns its size, or 0 when it has none.
+static size_t
+s_seal_checkpoint (tly_journal_t *self, uint8_t seal [TLY_JOURNAL_CHECKPOINT_MAX])
+{
+    tly_journal_segment_t *segment = self->active;
+    if (self->head.seq == segment->base.seq) {
+        if (segment->base_checkpoint_size)
+            memcpy (seal, segment->base_checkpoint, segment->base_checkpoint_size);
+        return segment->base_checkpoint_size;
+    }
+    MDB_txn *txn;
+    if (mdb_txn_begin (segment->env, NULL, MDB_RDONLY, &txn))
+        return 0;
+    uint8_t key_bytes [8];
+    tly_put_be64 (key_bytes, self->head.seq);
+    MDB_val key = { sizeof key_bytes, key_bytes }, value;
+    size_t size = 0;
+    if (mdb_get (txn, segment->checkpoints, &key, &value) == 0
+        && value.mv_size <= TLY_JOURNAL_CHECKPOINT_MAX) {
+        memcpy (seal, value.mv_data, value.mv_size);
+        size = value.mv_size;
+    }
+    mdb_txn_abort (txn);
+    return size;
+}
+
+//  Seals the active segment (a signed checkpoint of its last record and the
+//  sealed mark, one commit), closes it for good and makes the next one.
+//  Also finishes a roll a crash interrupted (the last segment sealed).
+static int
+s_roll (tly_journal_t *self)
+{
+    tly_journal_segment_t *segment = self->active;
+    if (segment->env && !segment->sealed) {
+        int rc = mdb_txn_begin (segment->env, NULL, 0, &self->txn);
+        if (rc) {
+            self->txn = NULL;
+            tly_journal_lmdb_error (self, "txn_begin", rc);
+            return -1;
+        }
+        uint8_t last [8];
+        tly_put_be64 (last, self->head.seq);
+        if (tly_journal_checkpoint (self, self->sealer.sign_sk, self->sealer.sign_pk, tly_now_ms ())
+            == -1) {
+            tly_journal_abort (self);
+            return -1;
+        }
+        rc = s_put_meta (self->txn, segment->meta, "sealed", last, sizeof last);
+        if (rc) {
+            tly_journal_lmdb_error (self, "put_sealed", rc);
+            tly_journal_abort (self);
+            return -1;
+        }
+        if (tly_journal_commit (self) == -1)
+            return -1;
+        segment->sealed = true;
+        struct stat info;
+        segment->bytes = stat (segment->path, &info) == 0 ? (uint64_t) info.st_size : 0;
+        tly_log (TLY_INFO, "journal.segment_sealed",
+                 "path=%s first=%" PRIu64 " last=%" PRIu64 " bytes=%" PRIu64, segment->path,
+                 segment->first, self->head.seq, segment->bytes);
+        s_crash_point ("sealed");
+    }
+    uint8_t seal [TLY_JOURNAL_CHECKPOINT_MAX];
+    size_t seal_size = segment->env ? s_seal_checkpoint (self, seal) : 0;
+    if (!segment->env) {
+        //  A roll that failed after the seal: read the seal back read-only.
+        if (tly_journal_segment_use (self, segment) == -1)
+            return -1;
+        uint8_t key_bytes [8];
+        tly_put_be64 (key_bytes, self->head.seq);
+        MDB_val key = { sizeof key_bytes, key_bytes }, value;
+        if (self->head.seq == segment->base.seq) {
+            seal_size = segment->base_checkpoint_size;
+            memcpy (seal, segment->base_checkpoint, seal_size);
+        } else if (mdb_get (segment->snapshot, segment->checkpoints, &key, &value) == 0
+                   && value.mv_size <= sizeof seal) {
+            memcpy (seal, value.mv_data, value.mv_size);
+            seal_size = value.mv_size;
+        }
+    }
+    tly_journal_segment_close (segment);
+    return s_make_next (self, seal, seal_size);
+}
+
+//  Whether the active segment is due to roll before the next commit.
+static bool
+s_roll_due (tly_journal_t *self)
+{
+    tly_journal_segment_t *segment = self->active;
+    if (!segment->env)
+        return true;  //  a roll left unfinished
+    if (!self->sealer.sign_sk || self->head.seq == segment->base.seq)
+        return false;
+    if (self->segment_records && self->head.seq - segment->base.seq >= self->segment_records)
+        return true;
+    if (self->segment_bytes) {
+        MDB_envinfo info;
+        MDB_stat stat;
+        if (mdb_env_info (segment->env, &info) == 0 && mdb_env_stat (segment->env, &stat) == 0
+            && (uint64_t) (info.me_last_pgno + 1) * stat.ms_psize >= self->segment_bytes)
+            return true;
+    }
+    return false;
+}
+
+void
+tly_journal_set_segments (tly_journal_t *self, uint64_t bytes, uint64_t records,
+                          const tly_journal_signer_t *sealer)
+{
+    assert (self);
+    assert (!self->read_only);
+    assert (sealer && sealer->sign_sk && sealer->sign_pk);
+    self->segment_bytes = bytes;
+    self->segment_records = records;
+    self->sealer = *sealer;
+}
+
+//  Doubles the active map, up to map_max. LMDB allows it only with no
+//  transaction open in this process: the writer's reads end before it
+//  returns, and its one write transaction is closed here. Returns 0, or -1
+//  at the maximum.
 static int
 s_grow (tly_journal_t *self)
 {
     assert (!self->read_only);
     assert (!self->txn);
-    if (self->map_size >= self->map_max)
+    if (self->map_size >= self->map_max || !self->active->env)
         return -1;
     size_t next = self->map_size > self->map_max / 2 ? self->map_max : self->map_size * 2;
-    int rc = mdb_env_set_mapsize (self->env, next);
+    int rc = mdb_env_set_mapsize (self->active->env, next);
     if (rc) {
         tly_journal_lmdb_error (self, "set_mapsize", rc);
         return -1;
     }
-    tly_log (TLY_INFO, "journal.map_grown", "path=%s from=%zu to=%zu max=%zu", self->path,
+    tly_log (TLY_INFO, "journal.map_grown", "path=%s from=%zu to=%zu max=%zu", self->active->path,
              self->map_size, next, self->map_max);
     self->map_size = next;
     return 0;
@@ -255,101 +553,191 @@ tly_journal_map_size (tly_journal_t *self)
     return self->map_size;
 }
 
-int
-tly_journal_snapshot_begin (tly_journal_t *self)
+//  A format-1 journal (DATA/journal/data.mdb) becomes the first segment: the
+//  file is renamed into segments/ (its lock file is LMDB's to make again)
+//  and stamped format 2 when it is opened. One rename: a crash leaves it
+//  either where it was or adopted.
+static int
+s_adopt (tly_journal_t *self, const char *dir)
 {
-    assert (self->read_only && !self->snapshot);
-    int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot);
-    if (rc == MDB_MAP_RESIZED) {
-        //  The writer grew the map since this reader opened: adopt its size
-        //  (no transaction of this reader is open) and look again.
-        rc = mdb_env_set_mapsize (self->env, 0);
-        if (rc == 0)
-            rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->snapshot);
-        if (rc == 0)
-            self->map_size = s_map_size (self);
+    char legacy [PATH_MAX + 32], legacy_lock [PATH_MAX + 32], target [PATH_MAX + 64];
+    snprintf (legacy, sizeof legacy, "%s/data.mdb", self->path);
+    snprintf (legacy_lock, sizeof legacy_lock, "%s/lock.mdb", self->path);
+    if (access (legacy, F_OK) == -1)
+        return 0;
+    tly_journal_segment_path (target, sizeof target, dir, 1);
+    if (access (target, F_OK) == 0) {
+        tly_log (TLY_ERROR, "journal.open",
+                 "path=%s reason=\"both a format-1 data.mdb and a first segment exist: move"
+                 " one away\"",
+                 self->path);
+        return -1;
     }
-    if (rc)
-        self->snapshot = NULL;
-    return rc;
+    if (rename (legacy, target) == -1 || tly_journal_sync_dir (dir) == -1
+        || tly_journal_sync_dir (self->path) == -1) {
+        tly_log (TLY_ERROR, "journal.open", "path=%s error=\"%s\"", legacy, strerror (errno));
+        return -1;
+    }
+    unlink (legacy_lock);
+    tly_log (TLY_INFO, "journal.adopted", "from=%s to=%s", legacy, target);
+    return 0;
+}
+
+//  Removes what a roll interrupted before its rename left: temporary files.
+static void
+s_remove_unfinished (const char *dir)
+{
+    DIR *handle = opendir (dir);
+    if (!handle)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir (handle))) {
+        if (!strstr (entry->d_name, S_NEW_SUFFIX))
+            continue;
+        char path [PATH_MAX + 300];
+        snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        tly_log (TLY_WARN, "journal.unfinished_removed", "path=%s", path);
+        unlink (path);
+    }
+    closedir (handle);
+}
+
+//  The writer: lock, adopt a format-1 journal, find the segments, and open
+//  the last (the first ever when there is none; the next when the last was
+//  sealed by a roll a crash interrupted).
+static int
+s_open_writer (tly_journal_t *self)
+{
+    if (mkdir (self->path, 0700) == -1 && errno != EEXIST) {
+        tly_log (TLY_ERROR, "journal.open", "path=%s error=\"%s\"", self->path, strerror (errno));
+        return -1;
+    }
+    char lock_path [PATH_MAX + sizeof S_LOCK_FILE];
+    snprintf (lock_path, sizeof lock_path, "%s/%s", self->path, S_LOCK_FILE);
+    self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (self->lock_fd == -1 || flock (self->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+        tly_log (TLY_ERROR, "journal.open",
+                 "path=%s reason=\"journal is locked by another writer\" error=\"%s\"", self->path,
+                 strerror (errno));
+        return -1;
+    }
+    char dir [PATH_MAX + 32];
+    snprintf (dir, sizeof dir, "%s/" TLY_JOURNAL_SEGMENTS_SUBDIR, self->path);
+    if (mkdir (dir, 0700) == -1 && errno != EEXIST) {
+        tly_log (TLY_ERROR, "journal.open", "path=%s error=\"%s\"", dir, strerror (errno));
+        return -1;
+    }
+    if (s_adopt (self, dir) == -1)
+        return -1;
+    s_remove_unfinished (dir);
+    if (tly_journal_segments_scan (self) == -1)
+        return -1;
+    if (self->segment_count == 0) {
+        memset (&self->head, 0, sizeof self->head);
+        return s_make_next (self, NULL, 0);
+    }
+    if (s_open_active (self) == -1)
+        return -1;
+    if (self->active->sealed) {
+        tly_log (TLY_INFO, "journal.roll_resumed", "path=%s last=%" PRIu64, self->active->path,
+                 self->head.seq);
+        return s_roll (self);
+    }
+    return 0;
 }
 
 static tly_journal_t *
-s_open (const char *path, size_t map_size, bool read_only)
+s_new (const char *path, bool read_only)
 {
-    assert (path);
     if (sodium_init () < 0)
         return NULL;
     tly_journal_t *self = calloc (1, sizeof *self);
     assert (self);
     self->lock_fd = -1;
     self->read_only = read_only;
-    if (strlen (path) >= sizeof self->path) {
+    if (path && strlen (path) >= sizeof self->path - 64) {
         tly_log (TLY_ERROR, "journal.open", "reason=\"path too long\"");
         free (self);
         return NULL;
     }
-    strcpy (self->path, path);
-    if (!read_only) {
-        self->committed = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
-        self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
-        self->is_dirty = calloc (TLY_PARTITIONS_MAX, sizeof (bool));
-        self->dirty = calloc (TLY_PARTITIONS_MAX, sizeof (uint32_t));
-        assert (self->committed && self->pending && self->is_dirty && self->dirty);
-        if (mkdir (path, 0700) == -1 && errno != EEXIST) {
-            tly_log (TLY_ERROR, "journal.open", "path=%s error=\"%s\"", path, strerror (errno));
-            tly_journal_destroy (&self);
-            return NULL;
-        }
-        char lock_path [PATH_MAX + sizeof S_LOCK_FILE];
-        snprintf (lock_path, sizeof lock_path, "%s/%s", path, S_LOCK_FILE);
-        self->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (self->lock_fd == -1 || flock (self->lock_fd, LOCK_EX | LOCK_NB) == -1) {
-            tly_log (TLY_ERROR, "journal.open",
-                     "path=%s reason=\"journal is locked by another writer\" error=\"%s\"", path,
-                     strerror (errno));
-            tly_journal_destroy (&self);
-            return NULL;
-        }
-    }
-    int rc = mdb_env_create (&self->env);
-    if (rc == 0)
-        rc = mdb_env_set_maxdbs (self->env, S_DBI_COUNT);
-    if (rc == 0 && map_size > 0)
-        rc = mdb_env_set_mapsize (self->env, map_size);
-    //  No MDB_NOSYNC/MDB_NOMETASYNC: a commit returns only once it is on disk.
-    if (rc == 0)
-        rc = mdb_env_open (self->env, path, read_only ? MDB_RDONLY : 0, 0600);
-    if (rc) {
-        tly_journal_lmdb_error (self, "env_open", rc);
-        tly_journal_destroy (&self);
-        return NULL;
-    }
-    self->map_size = s_map_size (self);
-    self->map_max = self->map_size;
-    if (s_open_tables (self) == -1) {
-        tly_journal_destroy (&self);
-        return NULL;
-    }
-    //  A reader sees one consistent state, as of now, until it refreshes.
-    if (read_only && (rc = tly_journal_snapshot_begin (self))) {
-        tly_journal_lmdb_error (self, "txn_begin", rc);
-        tly_journal_destroy (&self);
-        return NULL;
-    }
+    if (path)
+        strcpy (self->path, path);
     return self;
 }
 
 tly_journal_t *
 tly_journal_new (const char *path, size_t map_size)
 {
-    return s_open (path, map_size, false);
+    assert (path);
+    tly_journal_t *self = s_new (path, false);
+    if (!self)
+        return NULL;
+    self->committed = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
+    self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (tly_journal_state_t));
+    self->is_dirty = calloc (TLY_PARTITIONS_MAX, sizeof (bool));
+    self->dirty = calloc (TLY_PARTITIONS_MAX, sizeof (uint32_t));
+    assert (self->committed && self->pending && self->is_dirty && self->dirty);
+    self->map_size0 = map_size;
+    if (s_open_writer (self) == -1)
+        tly_journal_destroy (&self);
+    return self;
+}
+
+//  A reader's view: the newest segment's snapshot (head, partitions), and
+//  every sealed one before it.
+static int
+s_open_view (tly_journal_t *self)
+{
+    if (self->segment_count == 0) {
+        tly_log (TLY_ERROR, "journal.open", "path=%s reason=\"no journal here\"",
+                 self->path [0] ? self->path : "?");
+        return -1;
+    }
+    return tly_journal_segment_use (self, self->segments [self->segment_count - 1]);
+}
+
+tly_journal_t *
+tly_journal_new_reader_in (const char *path, const char *const *archives, size_t archive_count)
+{
+    assert (path);
+    tly_journal_t *self = s_new (path, true);
+    if (!self)
+        return NULL;
+    self->archives = calloc (archive_count + 1, sizeof (char *));
+    assert (self->archives);
+    for (size_t i = 0; i < archive_count; i++) {
+        self->archives [i] = strdup (archives [i]);
+        assert (self->archives [i]);
+    }
+    self->archive_count = archive_count;
+    if (tly_journal_segments_scan (self) == -1 || s_open_view (self) == -1)
+        tly_journal_destroy (&self);
+    return self;
 }
 
 tly_journal_t *
 tly_journal_new_reader (const char *path)
 {
-    return s_open (path, 0, true);
+    assert (path);
+    //  The default archive folder is read when it exists.
+    char archive [PATH_MAX + 32];
+    snprintf (archive, sizeof archive, "%s/" TLY_JOURNAL_ARCHIVE_SUBDIR, path);
+    const char *archives [] = { archive };
+    struct stat info;
+    bool found = stat (archive, &info) == 0 && S_ISDIR (info.st_mode);
+    return tly_journal_new_reader_in (path, archives, found ? 1 : 0);
+}
+
+tly_journal_t *
+tly_journal_new_segment_reader (const char *file)
+{
+    assert (file);
+    tly_journal_t *self = s_new (NULL, true);
+    if (!self)
+        return NULL;
+    if (tly_journal_segments_add_file (self, file) == -1 || s_open_view (self) == -1)
+        tly_journal_destroy (&self);
+    return self;
 }
 
 void
@@ -360,10 +748,10 @@ tly_journal_destroy (tly_journal_t **self_p)
     if (!self)
         return;
     tly_journal_abort (self);
-    if (self->snapshot)
-        mdb_txn_abort (self->snapshot);
-    if (self->env)
-        mdb_env_close (self->env);
+    tly_journal_segments_free (self);
+    for (size_t i = 0; i < self->archive_count; i++)
+        free (self->archives [i]);
+    free (self->archives);
     if (self->lock_fd != -1)
         close (self->lock_fd);
     free (self->committed);
@@ -416,6 +804,7 @@ s_settle (tly_journal_t *self, bool keep)
         assert (self->pending_checkpoint_seq >= self->checkpoint_seq);
         self->head = self->pending_head;
         self->checkpoint_seq = self->pending_checkpoint_seq;
+        self->active->last = self->head.seq;
     } else {
         self->pending_head = self->head;
         self->pending_checkpoint_seq = self->checkpoint_seq;
@@ -431,13 +820,18 @@ tly_journal_begin (tly_journal_t *self)
     assert (self->txn == NULL);
     assert (self->dirty_count == 0);
     self->failure = 0;
+    //  Roll here, before any record of this commit: one commit's records are
+    //  always in one segment.
+    if (s_roll_due (self) && s_roll (self) == -1)
+        return -1;
     //  Grow before the map is full rather than redo a whole group commit.
+    MDB_env *env = self->active->env;
     MDB_envinfo info;
     MDB_stat stat;
-    if (mdb_env_info (self->env, &info) == 0 && mdb_env_stat (self->env, &stat) == 0
+    if (mdb_env_info (env, &info) == 0 && mdb_env_stat (env, &stat) == 0
         && (info.me_last_pgno + 1) * stat.ms_psize > self->map_size / 4 * 3)
         s_grow (self);
-    int rc = mdb_txn_begin (self->env, NULL, 0, &self->txn);
+    int rc = mdb_txn_begin (env, NULL, 0, &self->txn);
     if (rc) {
         self->txn = NULL;
         tly_journal_lmdb_error (self, "txn_begin", rc);
@@ -467,7 +861,7 @@ s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
     MDB_val key = { sizeof seq_bytes, seq_bytes };
     MDB_val value = { tally__stored_record__get_packed_size (&stored), NULL };
     //  Keys only grow, so the record goes at the end of the tree, packed in place.
-    int rc = mdb_put (self->txn, self->records, &key, &value, MDB_APPEND | MDB_RESERVE);
+    int rc = mdb_put (self->txn, self->active->records, &key, &value, MDB_APPEND | MDB_RESERVE);
     if (rc) {
         tly_journal_lmdb_error (self, "put_record", rc);
         return -1;
@@ -479,7 +873,7 @@ s_store (tly_journal_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
     s_pindex_key (index_key, draft->partition, draft->partition_seq);
     key = (MDB_val) { sizeof index_key, index_key };
     value = (MDB_val) { sizeof seq_bytes, seq_bytes };
-    rc = mdb_put (self->txn, self->pindex, &key, &value, MDB_NOOVERWRITE);
+    rc = mdb_put (self->txn, self->active->pindex, &key, &value, MDB_NOOVERWRITE);
     if (rc) {
         tly_journal_lmdb_error (self, "put_pindex", rc);
         return -1;
@@ -568,7 +962,7 @@ s_commit (tly_journal_t *self)
         tly_put_be64 (value_bytes + 8, state->last_pseq);
         MDB_val key = { sizeof key_bytes, key_bytes };
         MDB_val value = { sizeof value_bytes, value_bytes };
-        rc = mdb_put (self->txn, self->partitions, &key, &value, 0);
+        rc = mdb_put (self->txn, self->active->partitions, &key, &value, 0);
     }
     if (rc == 0 && self->pending_head.seq != self->head.seq) {
         uint8_t head_bytes [TLY_JOURNAL_HEAD_VALUE];
@@ -576,7 +970,7 @@ s_commit (tly_journal_t *self)
         memcpy (head_bytes + 8, self->pending_head.hash, TLY_HASH_BYTES);
         MDB_val key = { sizeof s_head_key - 1, (void *) s_head_key };
         MDB_val value = { sizeof head_bytes, head_bytes };
-        rc = mdb_put (self->txn, self->meta, &key, &value, 0);
+        rc = mdb_put (self->txn, self->active->meta, &key, &value, 0);
     }
     if (rc) {
         tly_journal_lmdb_error (self, "put_state", rc);

@@ -17,11 +17,14 @@
 #define S_SIGNED_MAX     (S_CHECKPOINT_MAX + TLY_SIGNATURE_BYTES + 8)
 
 int
-tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_t *seq)
+tly_journal_load_checkpoint_seq (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *txn,
+                                 uint64_t *seq)
 {
     *seq = 0;
+    if (!segment->has_checkpoints)
+        return 0;
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->checkpoints, &cursor);
+    int rc = mdb_cursor_open (txn, segment->checkpoints, &cursor);
     if (rc) {
         tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
@@ -33,7 +36,7 @@ tly_journal_load_checkpoint_seq (tly_journal_t *self, MDB_txn *txn, uint64_t *se
         return 0;
     if (rc || key.mv_size != 8) {
         tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad checkpoint entry\"",
-                 self->path);
+                 segment->path);
         return -1;
     }
     *seq = tly_get_be64 (key.mv_data);
@@ -77,7 +80,7 @@ s_put_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_KEY_BYT
     MDB_val key = { sizeof seq_bytes, seq_bytes };
     MDB_val value = { signed_size, signed_bytes };
     //  Checkpoint seqs only grow, like record seqs.
-    int rc = mdb_put (self->txn, self->checkpoints, &key, &value, MDB_APPEND);
+    int rc = mdb_put (self->txn, self->active->checkpoints, &key, &value, MDB_APPEND);
     if (rc) {
         tly_journal_lmdb_error (self, "put_checkpoint", rc);
         return -1;
@@ -110,15 +113,6 @@ tly_journal_checkpoint (tly_journal_t *self, const uint8_t sign_sk [TLY_SECRET_K
     int rc = tly_journal_commit (self);
     tly_journal_note_space (self, rc == 0);
     return rc;
-}
-
-int
-tly_journal_each_checkpoint (tly_journal_t *self, tly_journal_record_fn *fn, void *arg)
-{
-    assert (self);
-    if (!self->has_checkpoints)
-        return 0;
-    return tly_journal_walk (self, self->checkpoints, 0, "checkpoint", fn, arg);
 }
 
 int

@@ -80,13 +80,18 @@ s_expect (int expected_code, const char *expected_text, char *const args [])
     free (output);
 }
 
+//  The journal's one segment (tally up rolls at 256 MiB: these have one).
+#define S_SEGMENT "/segments/00000000000000000001.mdb"
+
 static void
 s_copy_journal (const char *from, const char *to)
 {
     assert (mkdir (to, 0700) == 0);
     char source [600], target [600];
-    snprintf (source, sizeof source, "%s/data.mdb", from);
-    snprintf (target, sizeof target, "%s/data.mdb", to);
+    snprintf (target, sizeof target, "%s/segments", to);
+    assert (mkdir (target, 0700) == 0);
+    snprintf (source, sizeof source, "%s" S_SEGMENT, from);
+    snprintf (target, sizeof target, "%s" S_SEGMENT, to);
     FILE *in = fopen (source, "rb"), *out = fopen (target, "wb");
     assert (in && out);
     char buffer [1 << 16];
@@ -105,14 +110,30 @@ typedef struct {
 } s_raw_t;
 
 static void
-s_raw_open (s_raw_t *raw, const char *dir, const char *table)
+s_raw_open_at (s_raw_t *raw, const char *path, unsigned int flags, const char *table)
 {
     assert (mdb_env_create (&raw->env) == 0);
     assert (mdb_env_set_maxdbs (raw->env, 8) == 0);
     assert (mdb_env_set_mapsize (raw->env, 1ULL << 30) == 0);
-    assert (mdb_env_open (raw->env, dir, 0, 0600) == 0);
+    assert (mdb_env_open (raw->env, path, flags, 0600) == 0);
     assert (mdb_txn_begin (raw->env, NULL, 0, &raw->txn) == 0);
     assert (mdb_dbi_open (raw->txn, table, 0, &raw->dbi) == 0);
+}
+
+//  An actor's ledger: an LMDB directory.
+static void
+s_raw_open (s_raw_t *raw, const char *dir, const char *table)
+{
+    s_raw_open_at (raw, dir, 0, table);
+}
+
+//  A copied journal's one segment: an LMDB file.
+static void
+s_raw_open_segment (s_raw_t *raw, const char *journal, const char *table)
+{
+    char path [600];
+    snprintf (path, sizeof path, "%s" S_SEGMENT, journal);
+    s_raw_open_at (raw, path, MDB_NOSUBDIR, table);
 }
 
 static void
@@ -215,7 +236,7 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
     s_expect (0, "\"ok\":true,\"records\":3000",
               (char *[]) { "tally", "audit", "verify", "--data-dir", data_dir, "--json", NULL });
     //  The checkpoints name the worker that signed them: another one fails.
-    s_expect (1, "verify: FAILED at seq 250: checkpoint at seq 250: bad signature",
+    s_expect (1, "00000000000000000001.mdb: record 250: checkpoint at seq 250: bad signature",
               (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", other_id,
                            NULL });
     unsetenv ("TALLY_WORKER_ACCOUNT");
@@ -229,7 +250,7 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
     char *flipped = s_path ("flipped");
     s_copy_journal (journal, flipped);
     s_raw_t raw;
-    s_raw_open (&raw, flipped, "records");
+    s_raw_open_segment (&raw, flipped, "records");
     uint8_t key_bytes [8];
     MDB_val key = s_seq_key (S_FLIPPED_SEQ, key_bytes), value;
     assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
@@ -240,17 +261,17 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
     s_raw_close (&raw);
     free (copy);
-    s_expect (1, "verify: FAILED at seq 1234: hash mismatch (stored ",
+    s_expect (1, "00000000000000000001.mdb: record 1234: hash mismatch (stored ",
               (char *[]) { "tally", "audit", "verify", "--journal", flipped, NULL });
 
     //  One record deleted.
     char *deleted = s_path ("deleted");
     s_copy_journal (journal, deleted);
-    s_raw_open (&raw, deleted, "records");
+    s_raw_open_segment (&raw, deleted, "records");
     key = s_seq_key (S_DELETED_SEQ, key_bytes);
     assert (mdb_del (raw.txn, raw.dbi, &key, NULL) == 0);
     s_raw_close (&raw);
-    s_expect (1, "verify: FAILED at seq 2001: gap: seq 2001 missing",
+    s_expect (1, "00000000000000000001.mdb: record 2001: gap: seq 2001 missing",
               (char *[]) { "tally", "audit", "verify", "--journal", deleted, NULL });
 }
 
@@ -292,7 +313,7 @@ s_test_replay (char *journal, audit_workload_t *workload)
     char *bent = s_path ("bent");
     s_copy_journal (journal, bent);
     s_raw_t raw;
-    s_raw_open (&raw, bent, "records");
+    s_raw_open_segment (&raw, bent, "records");
     uint64_t seq = 0;
     for (uint64_t candidate = 100; !seq; candidate++) {
         uint8_t key_bytes [8];

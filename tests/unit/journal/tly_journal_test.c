@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +167,12 @@ s_remove_dir (const char *path)
             continue;
         char file [512];
         snprintf (file, sizeof file, "%s/%s", path, entry->d_name);
-        assert (unlink (file) == 0);
+        struct stat info;
+        assert (lstat (file, &info) == 0);
+        if (S_ISDIR (info.st_mode))
+            s_remove_dir (file);
+        else
+            assert (unlink (file) == 0);
     }
     closedir (dir);
     assert (rmdir (path) == 0);
