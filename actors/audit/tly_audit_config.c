@@ -3,6 +3,7 @@
 #include "tly_account_load.h"
 
 #include <stdio.h>
+#include <string.h>
 #include "tly_endpoints.h"
 #include "tly_flags.h"
 #include "tly_journal.h"
@@ -43,6 +44,11 @@ s_usage (FILE *out)
              "  --segment-bytes N    roll the journal to a new segment file when the active\n"
              "                       one uses N bytes (default %llu, at least %llu)\n"
              "  --segment-records N  or when it holds N records (default 0: no limit)\n"
+             "  --retain POLICY      sealed segments every partition's latest state snapshot\n"
+             "                       is past: keep (default), archive, or delete\n"
+             "  --archive-dir DIR    where archive moves them (default DIR/" TLY_JOURNAL_SUBDIR
+             "/" TLY_JOURNAL_ARCHIVE_SUBDIR ")\n"
+             "  --retain-check-ms MS how often retention looks (default %d)\n"
              "  --worker ID          worker account that signs checkpoints\n"
              "                       (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
              "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
@@ -55,8 +61,8 @@ s_usage (FILE *out)
              (unsigned long long) TLY_LMDB_MAP_DEFAULT,
              (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
              (unsigned long long) TLY_JOURNAL_SEGMENT_BYTES_DEFAULT,
-             (unsigned long long) TLY_JOURNAL_SEGMENT_BYTES_MIN, TLY_AUDIT_CHECKPOINT_EVERY,
-             TLY_AUDIT_CHECKPOINT_MS);
+             (unsigned long long) TLY_JOURNAL_SEGMENT_BYTES_MIN, TLY_AUDIT_RETAIN_CHECK_MS,
+             TLY_AUDIT_CHECKPOINT_EVERY, TLY_AUDIT_CHECKPOINT_MS);
 }
 
 tly_flags_parsed_t
@@ -67,7 +73,9 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
                                             .map_size = TLY_LMDB_MAP_DEFAULT,
                                             .checkpoint_every = TLY_AUDIT_CHECKPOINT_EVERY,
                                             .checkpoint_ms = TLY_AUDIT_CHECKPOINT_MS,
-                                            .segment_bytes = TLY_JOURNAL_SEGMENT_BYTES_DEFAULT };
+                                            .segment_bytes = TLY_JOURNAL_SEGMENT_BYTES_DEFAULT,
+                                            .retain_check_ms = TLY_AUDIT_RETAIN_CHECK_MS };
+    const char *retain = "keep";
     *health_file = NULL;
     *level = TLY_INFO;
     tly_flag_t flags [] = {
@@ -78,6 +86,9 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_INT ("--segment-bytes", &config->segment_bytes, SEGMENT_BYTES_MIN, MAP_SIZE_MAX),
         TLY_FLAG_INT ("--segment-records", &config->segment_records, 0, SEGMENT_RECORDS_MAX),
+        TLY_FLAG_TEXT ("--retain", &retain),
+        TLY_FLAG_TEXT ("--archive-dir", &config->archive_dir),
+        TLY_FLAG_INT ("--retain-check-ms", &config->retain_check_ms, 1, CHECKPOINT_MS_MAX),
         TLY_FLAG_TEXT ("--worker", &config->worker),
         TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
         TLY_FLAG_INT ("--checkpoint-every", &config->checkpoint_every, 1, CHECKPOINT_EVERY_MAX),
@@ -96,6 +107,22 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         return parsed;
     if (!config->data_dir || !*config->data_dir) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": --data-dir is required\n");
+        return TLY_FLAGS_USAGE;
+    }
+    if (strcmp (retain, "keep") == 0)
+        config->retain = TLY_AUDIT_RETAIN_KEEP;
+    else if (strcmp (retain, "archive") == 0)
+        config->retain = TLY_AUDIT_RETAIN_ARCHIVE;
+    else if (strcmp (retain, "delete") == 0)
+        config->retain = TLY_AUDIT_RETAIN_DELETE;
+    else {
+        fprintf (stderr, TLY_AUDIT_PROCESS ": --retain must be keep, archive or delete, got '%s'\n",
+                 retain);
+        return TLY_FLAGS_USAGE;
+    }
+    if (config->archive_dir
+        && (!*config->archive_dir || config->retain != TLY_AUDIT_RETAIN_ARCHIVE)) {
+        fprintf (stderr, TLY_AUDIT_PROCESS ": --archive-dir needs --retain archive and a path\n");
         return TLY_FLAGS_USAGE;
     }
     if (config->map_max == 0)

@@ -577,18 +577,19 @@ tly_audit_snapshots_needed (tly_audit_snapshots_t *self, tly_journal_t *journal,
             continue;
         tly_arena_reset (arena);
         Tally__SnapshotHeader *header = s_latest (self, txn, partition, arena, NULL);
-        uint64_t needed;
-        if (header)
-            needed = header->seq + 1;
-        else {
+        //  A partition needs its records after its latest snapshot (all of
+        //  them without one): from the first of those on.
+        uint64_t after = header ? header->partition_seq : 0;
+        if (!header)
             (*without)++;
-            s_located_t located;
-            if (s_locate (journal, partition, 1, &located) == -1) {
-                result = -1;  //  a partition with records but no first one
-                break;
-            }
-            needed = located.seq;
+        if (after >= last)
+            continue;
+        s_located_t located;
+        if (s_locate (journal, partition, after + 1, &located) == -1) {
+            result = -1;  //  a record the journal should have: retire nothing
+            break;
         }
+        uint64_t needed = located.seq;
         if (needed < *needed_seq)
             *needed_seq = needed;
     }

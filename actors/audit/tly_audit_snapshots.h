@@ -46,9 +46,10 @@ void tly_audit_snapshots_load (tly_audit_snapshots_t *self, const Tally__Snapsho
                                tly_arena_t *arena, Tally__SnapshotLoadReply *reply);
 
 //  What retention may let go of: the first journal seq that some partition
-//  with records still needs to be rebuilt (its latest snapshot's seq + 1,
-//  or its first record's seq when it has none), and how many partitions
-//  have records but no snapshot. Returns 0, or -1 (logged).
+//  still needs to be rebuilt (the seq of its first record after its latest
+//  snapshot, or of its first record when it has none; head + 1 when none
+//  needs any), and how many partitions have records but no snapshot.
+//  Returns 0, or -1 (logged).
 int tly_audit_snapshots_needed (tly_audit_snapshots_t *self, tly_journal_t *journal,
                                 uint64_t *needed_seq, uint32_t *without);
 //  Snapshots stored, and their parts' bytes.

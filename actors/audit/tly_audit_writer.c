@@ -24,6 +24,11 @@
 
 struct _tly_audit_writer_t {
     tly_journal_t *journal;
+    tly_audit_retain_t retain;
+    char archive_dir [S_PATH_MAX];
+    int64_t retain_check_ms;
+    int64_t retain_at;         //  monotonic ms of the next retention check
+    uint64_t retained_before;  //  the last needed seq logged
     tly_audit_snapshots_t *snapshots;
     zsock_t *socket;
     tly_audit_drain_t *drain;
@@ -69,10 +74,35 @@ tly_audit_writer_sign (tly_audit_writer_t *self)
     return 0;
 }
 
+//  Retention: sealed segments whose records no partition needs any more
+//  (each partition's latest snapshot is past them) are archived or
+//  deleted, as the operator chose. Never the active segment, never a record
+//  a partition without a snapshot still needs.
+static void
+s_retain (tly_audit_writer_t *self)
+{
+    self->retain_at = tly_mono_ms () + self->retain_check_ms;
+    uint64_t needed;
+    uint32_t without;
+    if (tly_audit_snapshots_needed (self->snapshots, self->journal, &needed, &without) == -1)
+        return;
+    int retired = tly_journal_retire (
+        self->journal, needed, self->retain == TLY_AUDIT_RETAIN_ARCHIVE ? self->archive_dir : NULL);
+    if (retired > 0 || needed != self->retained_before)
+        tly_log (retired > 0 ? TLY_INFO : TLY_DEBUG, "retention",
+                 "policy=%s needed_from_seq=%" PRIu64 " partitions_without_snapshot=%" PRIu32
+                 " segments_retired=%d",
+                 self->retain == TLY_AUDIT_RETAIN_ARCHIVE ? "archive" : "delete", needed, without,
+                 retired);
+    self->retained_before = needed;
+}
+
 void
 tly_audit_writer_tick (tly_audit_writer_t *self)
 {
     assert (self);
+    if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at)
+        s_retain (self);
     if (self->unsigned_since_ms == 0
         || tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
         return;
@@ -333,6 +363,20 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
                                             .sign_pk = self->worker.sign_pk,
                                             .every = config->checkpoint_every };
     self->interval_ms = config->checkpoint_ms;
+    self->retain = config->retain;
+    self->retain_check_ms = config->retain_check_ms > 0 ? config->retain_check_ms
+                                                        : TLY_AUDIT_RETAIN_CHECK_MS;
+    self->retain_at = tly_mono_ms () + self->retain_check_ms;
+    snprintf (self->archive_dir, sizeof self->archive_dir, "%s",
+              config->archive_dir ? config->archive_dir : "");
+    if (!config->archive_dir
+        && (size_t) snprintf (self->archive_dir, sizeof self->archive_dir, "%s/%s", journal_path,
+                              TLY_JOURNAL_ARCHIVE_SUBDIR)
+               >= sizeof self->archive_dir) {
+        snprintf (error, error_size, "--data-dir is too long");
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
     self->journal = tly_journal_new (journal_path, config->map_size);
     if (!self->journal) {
         snprintf (error, error_size, "cannot open the journal in %s (see the log line above)",

@@ -22,6 +22,16 @@
 //  Room for one line naming what failed, a --data-dir of PATH_MAX included.
 #define TLY_AUDIT_WRITER_ERROR_MAX (4096 + 256)
 
+//  What the writer does with sealed segments no partition needs any more
+//  (every partition's latest state snapshot is past them).
+typedef enum {
+    TLY_AUDIT_RETAIN_KEEP = 0,  //  nothing: the journal keeps every record
+    TLY_AUDIT_RETAIN_ARCHIVE,   //  moves them to the archive folder
+    TLY_AUDIT_RETAIN_DELETE     //  deletes them
+} tly_audit_retain_t;
+
+#define TLY_AUDIT_RETAIN_CHECK_MS 10000  //  how often retention looks
+
 typedef struct {
     const char *data_dir;       //  created if needed; the journal is in DIR/journal
     const char *bind;           //  the endpoint balance actors connect to
@@ -34,6 +44,9 @@ typedef struct {
     int64_t checkpoint_ms;      //  >= 1
     uint64_t segment_bytes;     //  roll the journal to a new segment at this size (0: never)
     uint64_t segment_records;   //  or at this many records (0: no record limit)
+    tly_audit_retain_t retain;
+    const char *archive_dir;  //  where ARCHIVE moves segments (NULL: DIR/journal/archive)
+    int64_t retain_check_ms;  //  >= 1
 } tly_audit_writer_config_t;
 
 typedef struct _tly_audit_writer_t tly_audit_writer_t;
@@ -54,8 +67,9 @@ int tly_audit_writer_wait_ms (tly_audit_writer_t *self);
 //  append at once and answers them, then serves the reads (after the
 //  commit, so a claim sees every acknowledged record).
 void tly_audit_writer_serve (tly_audit_writer_t *self);
-//  Signs the head once a record has waited checkpoint_ms unsigned. Call it
-//  every time round, after serve: it never delays an ack.
+//  Signs the head once a record has waited checkpoint_ms unsigned, and
+//  every retain_check_ms applies the retention policy. Call it every time
+//  round, after serve: it never delays an ack.
 void tly_audit_writer_tick (tly_audit_writer_t *self);
 //  Signs the head now, if a record is unsigned. Returns 0, or -1 (logged).
 int tly_audit_writer_sign (tly_audit_writer_t *self);

@@ -5,7 +5,12 @@
 //  stopped and its state wiped, and a new actor with no state takes its
 //  partitions: it loads the snapshots (its log says which), every balance
 //  is exact, and a resend of each user's last message gets its first result.
+//  archive, delete: the same with a journal of small segments and the
+//  writer's retention on: the sealed segments every snapshot is past are
+//  archived (verify and replay still read them) or deleted (a new actor
+//  never needs them).
 #include <czmq.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +23,7 @@
 #include "tly_wire.h"
 
 #define S_USERS      16
-#define S_BUYS       6
+#define S_BUYS       9
 #define S_WAIT_MS    20000
 #define S_COMMAND_MS 60000
 #define S_TIMEOUT_MS 10000
@@ -107,16 +112,60 @@ s_wait_snapshots (it_cluster_t *cluster, const s_user_t *users)
     }
 }
 
-static void
-s_case_takeover (int base_port)
+//  Files in dir whose names end in .mdb (-1: no such folder).
+static int
+s_segments_in (const char *dir)
 {
+    DIR *folder = opendir (dir);
+    if (!folder)
+        return -1;
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (folder))) {
+        size_t size = strlen (entry->d_name);
+        count += size > 4 && streq (entry->d_name + size - 4, ".mdb");
+    }
+    closedir (folder);
+    return count;
+}
+
+//  Waits until the writer has retired at least one segment.
+static void
+s_wait_retired (it_cluster_t *cluster, const char *policy)
+{
+    const char *event = streq (policy, "archive") ? "event=journal.segment_archived"
+                                                  : "event=journal.segment_deleted";
+    int64_t deadline = th_now_ms () + S_WAIT_MS;
+    while (s_logged (cluster, "audit", event) == 0) {
+        CHECK (th_now_ms () < deadline);
+        th_sleep_ms (50);  //  polling the log for a condition, under a deadline
+    }
+    char segments [512], archive [512];
+    snprintf (segments, sizeof segments, "%s/audit/journal/segments", cluster->dir);
+    snprintf (archive, sizeof archive, "%s/audit/journal/archive", cluster->dir);
+    int live = s_segments_in (segments), archived = s_segments_in (archive);
+    printf ("%s: %d live segments, %d archived, %d retired\n", policy, live, archived,
+            s_logged (cluster, "audit", event));
+    CHECK (live >= 1);
+    CHECK (streq (policy, "archive") ? archived >= 1 : archived == -1);
+}
+
+//  policy: NULL (one journal segment, nothing retired), "archive" or "delete".
+static void
+s_case (int base_port, const char *policy)
+{
+    const char *audit_args [] = { "--segment-records", "20",  "--retain", policy ? policy : "keep",
+                                  "--retain-check-ms", "200", NULL };
     it_balance_extra_args = s_actor_args;
+    it_audit_extra_args = policy ? audit_args : NULL;
     it_cluster_t *cluster = it_cluster_start (base_port, 2, 1);
     s_user_t users [S_USERS];
     memset (users, 0, sizeof users);
     s_users_run (cluster, users);
     s_wait_snapshots (cluster, users);
     th_step ("snapshots stored for every user's partition");
+    if (policy)
+        s_wait_retired (cluster, policy);
 
     //  balance-1 goes, and its state with it; a new actor with none comes.
     CHECK (it_cluster_remove (cluster, "balance-1") == 0);
@@ -152,6 +201,12 @@ s_case_takeover (int base_port)
     printf ("takeover: balance-3 loaded %d snapshots, rejected %d\n", loaded, replayed_from_start);
     CHECK (loaded > 0 && replayed_from_start == 0);
 
+    if (policy && streq (policy, "delete")) {
+        //  The records before the first kept segment are gone: nothing to
+        //  verify them with; the kept ones still chain from their signed start.
+        it_cluster_stop (&cluster);
+        return;
+    }
     char journal [512];
     snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
     char *verify [] = { "audit",    "verify",           "--journal", journal,
@@ -176,7 +231,9 @@ main (int argc, char **argv)
     const char *name = argv [1];
     int base_port = atoi (argv [2]);
     if (streq (name, "takeover"))
-        s_case_takeover (base_port);
+        s_case (base_port, NULL);
+    else if (streq (name, "archive") || streq (name, "delete"))
+        s_case (base_port, name);
     else {
         fprintf (stderr, "it_snapshot: unknown case %s\n", name);
         return 2;
