@@ -52,6 +52,9 @@ s_usage (FILE *out)
         "  --dedupe-window-ms MS   remember (and take) message IDs made within MS of the\n"
         "                          clock (default %d; at least twice the gateways'\n"
         "                          --max-skew-ms)\n"
+        "  --keep-purchases N      purchase records each user keeps in the state, the\n"
+        "                          latest ones (older ones stay in the journal);\n"
+        "                          %d..%d (default %d)\n"
         "  --map-size BYTES        LMDB map size at first (default %llu)\n"
         "  --map-max BYTES         the map doubles when full up to this, the state's\n"
         "                          size limit (default %llu, or --map-size if larger)\n"
@@ -72,7 +75,8 @@ s_usage (FILE *out)
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
-        (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT,
+        (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT, TLY_KEEP_PURCHASES_MIN,
+        TLY_KEEP_PURCHASES_MAX, TLY_KEEP_PURCHASES_DEFAULT,
         (unsigned long long) TLY_LMDB_MAP_DEFAULT, (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
         TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
         TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS, TLY_STATE_SNAPSHOT_RECORDS_DEFAULT,
@@ -210,7 +214,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         .limits = {
             .initial_max = TLY_INITIAL_MAX_DEFAULT,
             .amount_max = TLY_AMOUNT_MAX_DEFAULT,
-            .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT
+            .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
+            .keep_purchases = TLY_KEEP_PURCHASES_DEFAULT
         },
         .map_size = TLY_LMDB_MAP_DEFAULT,
         .snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY,
@@ -231,6 +236,8 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--max-amount", &config->limits.amount_max, 1, INT64_MAX),
         TLY_FLAG_INT ("--dedupe-window-ms", &config->limits.dedupe_window_ms,
                       TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
+        TLY_FLAG_INT ("--keep-purchases", &config->limits.keep_purchases, TLY_KEEP_PURCHASES_MIN,
+                      TLY_KEEP_PURCHASES_MAX),
         TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--map-max", &config->map_max, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),

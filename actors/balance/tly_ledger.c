@@ -68,8 +68,29 @@ s_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32
     return 0;
 }
 
+//  Drops the user's records older than the latest keep_purchases, and
+//  notes in partition's watermark the newest message time it dropped.
 static int
-s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+s_drop_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                  uint64_t purchases)
+{
+    if (purchases <= self->limits.keep_purchases)
+        return 0;
+    size_t dropped = 0;
+    int64_t newest = -1, watermark = -1;
+    if (tly_store_drop_purchases (self->store, user, purchases - self->limits.keep_purchases,
+                                  &dropped, &newest)
+        == -1)
+        return -1;
+    if (dropped == 0)
+        return 0;
+    if (tly_store_dropped (self->store, partition, &watermark) == -1)
+        return -1;
+    return newest > watermark ? tly_store_put_dropped (self->store, partition, newest) : 0;
+}
+
+static int
+s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                    tly_account_state_t *state, const Tally__PurchaseRecord *record)
 {
     assert (record->balance_after >= 0 && record->balance_after < state->balance);
@@ -78,9 +99,12 @@ s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
     state->last_updated = record->timestamp;
     state->purchases++;
     if (tly_store_put_account (self->store, user, state) == -1
-        || tly_store_put_purchase (self->store, record) == -1)
+        || tly_store_put_purchase (self->store, record) == -1
+        || tly_store_put_log (self->store, user, state->purchases, record->id) == -1)
         return -1;
-    return tly_store_put_log (self->store, user, state->purchases, record->id);
+    //  In the same transaction, live and in replay alike: the kept records
+    //  follow from the journal and keep_purchases alone.
+    return s_drop_purchases (self, user, partition, state->purchases);
 }
 
 //  ---------------------------------------------------------------- results
@@ -308,7 +332,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     record->amount = buy->amount;
     record->timestamp = now_ms;
     record->balance_after = balance_after;
-    if (s_record_purchase (self, user->pk, &state, record) == -1)
+    if (s_record_purchase (self, user->pk, user->partition, &state, record) == -1)
         return -1;
 
     Tally__PurchaseRecorded *recorded = tly_arena_alloc (arena, sizeof *recorded);
@@ -457,7 +481,7 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
     record.amount = recorded->amount;
     record.timestamp = recorded->timestamp;
     record.balance_after = recorded->balance_after;
-    return s_record_purchase (self, recorded->user.data, &state, &record);
+    return s_record_purchase (self, recorded->user.data, draft->partition, &state, &record);
 }
 
 //  Every event must belong to the request's sender: one user per envelope.
@@ -562,12 +586,23 @@ tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg
     return tly_store_each_account (self->store, fn, arg);
 }
 
-Tally__PurchaseRecord *
-tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena)
+tly_ledger_kept_t
+tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena,
+                     Tally__PurchaseRecord **record_p)
 {
-    assert (self);
-    Tally__PurchaseRecord *record = NULL;
-    return tly_store_purchase (self->store, id, arena, &record) == TLY_STORE_FOUND ? record : NULL;
+    assert (self && arena && record_p);
+    *record_p = NULL;
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (tly_object_key_parse (id, key) == -1 || key [0] != TLY_OBJ_PURCHASE)
+        return TLY_LEDGER_UNKNOWN;
+    tly_store_lookup_t found = tly_store_purchase (self->store, id, arena, record_p);
+    if (found != TLY_STORE_ABSENT)
+        return found == TLY_STORE_FOUND ? TLY_LEDGER_KEPT : TLY_LEDGER_LOOKUP_ERROR;
+    //  Not here: dropped, if its time is one its partition has dropped up to.
+    int64_t watermark = -1;
+    if (tly_store_dropped (self->store, tly_object_key_partition (key), &watermark) == -1)
+        return TLY_LEDGER_LOOKUP_ERROR;
+    return tly_message_id_time (key + 3) <= watermark ? TLY_LEDGER_DROPPED : TLY_LEDGER_UNKNOWN;
 }
 
 tly_store_lookup_t
@@ -711,6 +746,9 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     assert (limits->initial_max >= 0 && limits->amount_max > 0);
     assert (limits->dedupe_window_ms >= TLY_DEDUPE_WINDOW_MS_MIN
             && limits->dedupe_window_ms <= TLY_DEDUPE_WINDOW_MS_MAX);
+    assert (limits->keep_purchases == 0
+            || (limits->keep_purchases >= TLY_KEEP_PURCHASES_MIN
+                && limits->keep_purchases <= TLY_KEEP_PURCHASES_MAX));
     if (sodium_init () < 0) {
         tly_log (TLY_ERROR, "ledger.open", "reason=\"libsodium failed to initialise\"");
         return NULL;
@@ -719,6 +757,8 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     if (!self)
         return NULL;
     self->limits = *limits;
+    if (self->limits.keep_purchases == 0)
+        self->limits.keep_purchases = TLY_KEEP_PURCHASES_DEFAULT;
     self->snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     self->store = tly_store_new (path, map_size);
     if (!self->store || tly_store_clock (self->store, &self->clock) == -1)
@@ -739,7 +779,8 @@ tly_ledger_new_reader (const char *path)
     self->limits = (tly_ledger_limits_t) { .partition_count = TLY_PARTITIONS_MAX,
                                            .initial_max = 0,
                                            .amount_max = 1,
-                                           .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
+                                           .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
+                                           .keep_purchases = TLY_KEEP_PURCHASES_DEFAULT };
     self->read_only = true;
     self->store = tly_store_new_reader (path);
     if (!self->store || tly_store_clock (self->store, &self->clock) == -1)

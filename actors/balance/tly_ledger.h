@@ -9,6 +9,14 @@
 //  Where: tally-balance keeps its state in DIR/balance/NAME, for --data-dir
 //  DIR and --name NAME (tally up: DATA/balance-N/balance/balance-N).
 //
+//  Retention: each user keeps their latest keep_purchases purchase records
+//  (and log entries) in the state. Recording purchase number k drops number
+//  k - keep_purchases in the same transaction, live and in replay alike, so
+//  a state rebuilt from the journal keeps the same records; the account
+//  keeps the all-time count. A dropped record is still in the journal; a
+//  read of it is told so (tly_ledger_purchase). A dedupe result needs
+//  no record: it holds its purchase whole.
+//
 //  Objects: a user's UserBalance and PurchaseLog are both at version
 //  1 + purchases (version 1 at createAccount, one more per purchase); the
 //  UserPrivateRoot and each PurchaseRecord stay at version 1. Everything,
@@ -47,6 +55,8 @@ typedef struct {
     int64_t initial_max;       //  createAccount initialBalance limit
     int64_t amount_max;        //  buy amount limit
     int64_t dedupe_window_ms;  //  message IDs taken and remembered (TLY_DEDUPE_WINDOW_MS_*)
+    uint64_t keep_purchases;   //  purchase records kept per user (TLY_KEEP_PURCHASES_*;
+                               //  0: TLY_KEEP_PURCHASES_DEFAULT)
 } tly_ledger_limits_t;
 
 //  What execute and apply did with a message or a record.
@@ -147,15 +157,27 @@ tly_store_lookup_t tly_ledger_account (tly_ledger_t *self, const uint8_t user [T
 //  Calls fn for every account, in key order, as long as fn returns
 //  TLY_STORE_WALK_NEXT. Returns 0 (all seen, or fn stopped) or -1.
 int tly_ledger_each_account (tly_ledger_t *self, tly_store_account_fn *fn, void *arg);
-//  Returns the purchase with object ID id (in arena), or NULL.
-Tally__PurchaseRecord *tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena);
+//  What a purchase lookup found.
+typedef enum {
+    TLY_LEDGER_KEPT = 0,          //  the record is in the state
+    TLY_LEDGER_DROPPED = 1,       //  not in the state, and as old as records the partition
+                                  //  dropped: older than the state keeps (the journal has it)
+    TLY_LEDGER_UNKNOWN = 2,       //  no such purchase (or id is not a purchase ID)
+    TLY_LEDGER_LOOKUP_ERROR = -1  //  logged
+} tly_ledger_kept_t;
+
+//  The purchase with object ID id: KEPT with *record_p (in arena), DROPPED,
+//  UNKNOWN or LOOKUP_ERROR. An ID that was never recorded but is as old as
+//  dropped ones reads DROPPED too: IDs do not name their user.
+tly_ledger_kept_t tly_ledger_purchase (tly_ledger_t *self, const char *id, tly_arena_t *arena,
+                                       Tally__PurchaseRecord **record_p);
 //  The user whose balance, root or purchase log has object ID id: FOUND,
 //  ABSENT (also when id is not an object ID), or ERROR.
 tly_store_lookup_t tly_ledger_owner (tly_ledger_t *self, const char *id,
                                      uint8_t user [TLY_KEY_BYTES]);
 //  The user's purchases numbered first, first + 1, ... (1 is the first ever;
-//  at most max, oldest first) into records, in arena; *count says how many.
-//  Returns 0 or -1.
+//  at most max, oldest first) into records, in arena; *count says how many
+//  (none when first is no longer kept). Returns 0 or -1.
 int tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
                           size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
                           size_t *count);

@@ -245,11 +245,16 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
 
 static Tally__ErrorCode
 s_purchase (tly_objects_t *self, const char *object_id, uint32_t partition,
-            const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena, Tally__ObjectState **state_p)
+            const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena, Tally__ObjectState **state_p,
+            const char **reason_p)
 {
-    Tally__PurchaseRecord *record = tly_ledger_purchase (self->ledger, object_id, arena);
-    if (!record)
-        return TALLY__ERROR_CODE__NOT_FOUND;
+    Tally__PurchaseRecord *record = NULL;
+    tly_ledger_kept_t kept = tly_ledger_purchase (self->ledger, object_id, arena, &record);
+    if (kept == TLY_LEDGER_DROPPED)
+        *reason_p = TLY_OBJECTS_DROPPED_REASON;
+    if (kept != TLY_LEDGER_KEPT)
+        return kept == TLY_LEDGER_LOOKUP_ERROR ? TALLY__ERROR_CODE__INTERNAL
+                                               : TALLY__ERROR_CODE__NOT_FOUND;
     uint8_t user [TLY_KEY_BYTES];
     if (tly_account_id_parse (record->user_id, user) == -1) {
         tly_log (TLY_ERROR, "objects.bad_purchase", "object_id=%s", object_id);
@@ -289,10 +294,11 @@ s_service (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p
 Tally__ErrorCode
 tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t partition,
                       const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena,
-                      Tally__ObjectState **state_p)
+                      Tally__ObjectState **state_p, const char **reason_p)
 {
-    assert (self && reader && arena && state_p);
+    assert (self && reader && arena && state_p && reason_p);
     *state_p = NULL;
+    *reason_p = NULL;
     tly_object_kind_t kind;
     uint32_t id_partition;
     if (!object_id || tly_object_id_parse (object_id, &kind, &id_partition, NULL) == -1
@@ -301,7 +307,7 @@ tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t parti
     if (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG)
         return s_user_object (self, object_id, kind, partition, reader, arena, state_p);
     if (kind == TLY_OBJ_PURCHASE)
-        return s_purchase (self, object_id, partition, reader, arena, state_p);
+        return s_purchase (self, object_id, partition, reader, arena, state_p, reason_p);
     if (kind == TLY_OBJ_SERVICE && strcmp (object_id, self->service_id) == 0)
         return s_service (self, arena, state_p);
     return TALLY__ERROR_CODE__NOT_FOUND;

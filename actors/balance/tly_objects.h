@@ -16,7 +16,7 @@
 //    ServiceInfo            kind 4, partition 0, "service-group" || worker:        everyone reader
 //
 //      tly_ledger_read_begin (ledger);
-//      code = tly_objects_snapshot (objects, id, partition, reader, arena, &state);
+//      code = tly_objects_snapshot (objects, id, partition, reader, arena, &state, &reason);
 //      tly_ledger_read_end (ledger);
 #ifndef TLY_OBJECTS_H_INCLUDED
 #define TLY_OBJECTS_H_INCLUDED
@@ -34,6 +34,8 @@
 #define TLY_OBJECTS_LOG_WINDOW 100
 //  Objects events change: a user's root, balance and purchase log.
 #define TLY_OBJECTS_REFS       3
+_Static_assert(TLY_KEEP_PURCHASES_MIN >= TLY_OBJECTS_LOG_WINDOW,
+               "the state keeps every record a PurchaseLog snapshot shows");
 
 //  One object events change: its kind and its 19 ID bytes (the bus topic).
 typedef struct {
@@ -47,14 +49,24 @@ typedef struct _tly_objects_t tly_objects_t;
 tly_objects_t *tly_objects_new (tly_ledger_t *ledger, const uint8_t worker [TLY_KEY_BYTES]);
 void tly_objects_destroy (tly_objects_t **self_p);
 
+//  The error message of a read of a purchase record the state no longer
+//  keeps (tly_ledger.h, "Retention").
+#define TLY_OBJECTS_DROPPED_REASON                                                  \
+    "Purchase record no longer kept live: older than the latest ones kept per user" \
+    " (--keep-purchases); it is in the journal (tally audit export)"
+
 //  Builds the current state of object_id for reader, as the ledger reads it
 //  (bracket with tly_ledger_read_begin/end for the committed state).
 //  partition is the one the request was routed by. Returns OK with
-//  *state_p (in arena), NOT_FOUND (no such object in that partition),
-//  PERMISSION_DENIED (reader may not read it) or INTERNAL (storage failed).
+//  *state_p (in arena), NOT_FOUND (no such object in that partition, or a
+//  purchase record the state no longer keeps: then *reason_p is
+//  TLY_OBJECTS_DROPPED_REASON), PERMISSION_DENIED (reader may not read it)
+//  or INTERNAL (storage failed). *reason_p is NULL where the code's
+//  default message says it all.
 Tally__ErrorCode tly_objects_snapshot (tly_objects_t *self, const char *object_id,
                                        uint32_t partition, const uint8_t reader [TLY_KEY_BYTES],
-                                       tly_arena_t *arena, Tally__ObjectState **state_p);
+                                       tly_arena_t *arena, Tally__ObjectState **state_p,
+                                       const char **reason_p);
 //  The user's objects that events change, in publication order: root,
 //  balance, purchase log (the user's partition given).
 void tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,

@@ -91,16 +91,17 @@ tly_reader_tick (tly_reader_t *self)
 
 //  ---------------------------------------------------------------- snapshots
 
+//  reason is the error's message, or NULL for the code's default one.
 static void
 s_answer (tly_reader_t *self, Tally__RouterToActor *message, Tally__ErrorCode code,
-          uint64_t version)
+          const char *reason, uint64_t version)
 {
     Tally__Error error = TALLY__ERROR__INIT;
     Tally__SnapshotReply reply = TALLY__SNAPSHOT_REPLY__INIT;
     reply.snapshot_id = message->snapshot->snapshot_id;
     if (code != TALLY__ERROR_CODE__OK) {
         error.code = code;
-        error.message = (char *) tly_error_default_message (code);
+        error.message = (char *) (reason ? reason : tly_error_default_message (code));
         reply.error = &error;
     } else
         reply.version = version;
@@ -119,15 +120,16 @@ s_serve (tly_reader_t *self, Tally__RouterToActor *message)
 {
     const Tally__SnapshotRequest *request = message->snapshot;
     if (request->reader.len != TLY_KEY_BYTES || request->requester.len > TLY_BUS_REQUESTER_MAX) {
-        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, 0);
+        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, NULL, 0);
         return;
     }
     tly_arena_reset (self->arena);
     Tally__ObjectState *state = NULL;
     Tally__ErrorCode code = TALLY__ERROR_CODE__INTERNAL;
+    const char *reason = NULL;
     if (tly_ledger_read_begin (self->ledger) == 0) {
         code = tly_objects_snapshot (self->objects, request->object_id, request->partition,
-                                     request->reader.data, self->arena, &state);
+                                     request->reader.data, self->arena, &state, &reason);
         tly_ledger_read_end (self->ledger);
     }
     uint64_t version = 0;
@@ -143,7 +145,7 @@ s_serve (tly_reader_t *self, Tally__RouterToActor *message)
              "snapshot_id=%" PRIu64 " partition=%" PRIu32 " object_id=%s code=%s version=%" PRIu64,
              request->snapshot_id, request->partition, request->object_id, tly_error_name (code),
              version);
-    s_answer (self, message, code, version);
+    s_answer (self, message, code, reason, version);
 }
 
 void
@@ -153,7 +155,7 @@ tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message, tly_reade
     assert (message->body_case == TALLY__ROUTER_TO_ACTOR__BODY_SNAPSHOT && message->snapshot);
     uint32_t partition = message->snapshot->partition;
     if (partition >= self->partition_count) {
-        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, 0);
+        s_answer (self, message, TALLY__ERROR_CODE__BAD_REQUEST, NULL, 0);
         return;
     }
     if (state == TLY_READER_SERVING)
@@ -164,7 +166,7 @@ tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message, tly_reade
         zlist_append (self->held [partition], message);
         self->held_count++;
     } else
-        s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, 0);
+        s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, NULL, 0);
 }
 
 void
@@ -182,7 +184,7 @@ tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t
         if (state == TLY_READER_SERVING)
             s_serve (self, message);
         else
-            s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, 0);
+            s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, NULL, 0);
     }
     zlist_destroy (&self->held [partition]);
 }

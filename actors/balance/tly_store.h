@@ -12,6 +12,8 @@
 //                (kind, partition, then the message ID's time: new records
 //                go to the end of each partition's range)
 //    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
+//                (purchases and log keep each user's latest records only:
+//                older ones are dropped from both, see tly_ledger.h)
 //    owners      object ID bytes (19)                   -> user (32), for the
 //                                                         user's balance, root and log
 //    dedupe      partition u16 BE | message ID (16) | user public key (32)
@@ -23,6 +25,9 @@
 //                                                         u64 BE | epoch u64 BE
 //    meta        "schema"                              -> layout version (u32 BE)
 //                "clock"                               -> the dedupe clock (i64 BE, Unix ms)
+//                "dropped" | partition u32 BE          -> the latest message time (i64
+//                                                         BE, Unix ms) in the ID of a
+//                                                         purchase the partition dropped
 //  Writes go through the one open write transaction. Reads see that
 //  transaction (pending writes included), or, between read_begin and
 //  read_end, the last committed state even while a write transaction is open.
@@ -161,9 +166,20 @@ int tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *reco
 //  Numbers purchase id as user's purchase number (1, 2, ...).
 int tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
                        const char *id);
+//  Drops user's purchases numbered up to last, oldest first: their log and
+//  purchases rows. *dropped says how many; *newest_ms is the latest message
+//  time in their IDs (left as it was when none was there). Returns 0 or -1.
+int tly_store_drop_purchases (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t last,
+                              size_t *dropped, int64_t *newest_ms);
+//  The latest message time in the ID of a purchase partition dropped (-1
+//  when none, below every ID's time): a purchase ID of that time or before
+//  that is not in the table may have been dropped. Returns 0 or -1.
+int tly_store_dropped (tly_store_t *self, uint32_t partition, int64_t *time_ms);
+int tly_store_put_dropped (tly_store_t *self, uint32_t partition, int64_t time_ms);
 //  user's purchases numbered first, first + 1, ... (at most max), oldest
-//  first, into records (unpacked into arena); *count says how many. A gap
-//  in the numbering is a corrupt state. Returns 0 or -1.
+//  first, into records (unpacked into arena); *count says how many: none
+//  when first is older than the user's oldest kept record. A gap in the
+//  numbering after it is a corrupt state. Returns 0 or -1.
 int tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
                    size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count);
 //  The user an object (balance, root, log) belongs to.

@@ -11,6 +11,7 @@
 #define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
 #define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
 #define S_CLOCK_KEY      "clock"
+#define S_DROPPED_KEY    "dropped"  //  then the partition (u32 BE)
 
 static void
 s_partition_key (uint32_t partition, uint8_t key [4])
@@ -399,6 +400,100 @@ tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64
     return s_put (self, self->log, key, sizeof key, purchase, sizeof purchase);
 }
 
+int
+tly_store_drop_purchases (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t last,
+                          size_t *dropped, int64_t *newest_ms)
+{
+    assert (self && user && dropped && newest_ms);
+    assert (self->txn);
+    *dropped = 0;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (self->txn, self->log, &cursor);
+    if (rc)
+        return tly_store_lmdb_error (self, "cursor", rc);
+    //  Always the user's oldest kept record: each delete makes the next one
+    //  oldest. In a steady state it is the only one to drop (more after
+    //  --keep-purchases was lowered).
+    uint8_t start [S_LOG_KEY_BYTES];
+    s_log_key (user, 0, start);
+    MDB_val key = { sizeof start, start };
+    MDB_val value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE); rc == 0;
+         key = (MDB_val) { sizeof start, start },
+        rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE)) {
+        if (key.mv_size != S_LOG_KEY_BYTES || memcmp (key.mv_data, user, TLY_KEY_BYTES) != 0
+            || tly_get_be64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) > last)
+            break;  //  the next user's log, or a record to keep
+        if (value.mv_size != TLY_STORE_OBJECT_BYTES) {
+            mdb_cursor_close (cursor);
+            return tly_store_bad_entry (self, "log");
+        }
+        uint8_t purchase [TLY_STORE_OBJECT_BYTES];
+        memcpy (purchase, value.mv_data, sizeof purchase);
+        MDB_val purchase_key = { sizeof purchase, purchase };
+        rc = mdb_del (self->txn, self->purchases, &purchase_key, NULL);
+        if (rc == MDB_NOTFOUND) {
+            mdb_cursor_close (cursor);
+            return tly_store_bad_entry (self, "log");  //  a log entry without its record
+        }
+        if (rc == 0)
+            rc = mdb_cursor_del (cursor, 0);
+        if (rc)
+            break;
+        int64_t made = tly_message_id_time (purchase + 3);
+        if (made > *newest_ms)
+            *newest_ms = made;
+        (*dropped)++;
+    }
+    mdb_cursor_close (cursor);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return rc ? tly_store_lmdb_error (self, "drop purchase", rc) : 0;
+}
+
+static int
+s_get_dropped (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) arena;
+    int64_t time_ms = value->mv_size == 8 ? (int64_t) tly_get_be64 (value->mv_data) : -1;
+    if (time_ms < 0)
+        return tly_store_bad_entry (self, "dropped");
+    *(int64_t *) out = time_ms;
+    return 0;
+}
+
+static void
+s_dropped_key (uint32_t partition, uint8_t key [sizeof S_DROPPED_KEY - 1 + 4])
+{
+    memcpy (key, S_DROPPED_KEY, sizeof S_DROPPED_KEY - 1);
+    s_partition_key (partition, key + sizeof S_DROPPED_KEY - 1);
+}
+
+int
+tly_store_dropped (tly_store_t *self, uint32_t partition, int64_t *time_ms)
+{
+    assert (self && time_ms);
+    uint8_t key [sizeof S_DROPPED_KEY - 1 + 4];
+    s_dropped_key (partition, key);
+    *time_ms = -1;
+    return s_get (self, self->meta, key, sizeof key, s_get_dropped, time_ms, NULL)
+                   == TLY_STORE_ERROR
+               ? -1
+               : 0;
+}
+
+int
+tly_store_put_dropped (tly_store_t *self, uint32_t partition, int64_t time_ms)
+{
+    assert (self);
+    assert (time_ms >= 0);
+    uint8_t key [sizeof S_DROPPED_KEY - 1 + 4];
+    uint8_t data [8];
+    s_dropped_key (partition, key);
+    tly_put_be64 (data, (uint64_t) time_ms);
+    return s_put (self, self->meta, key, sizeof key, data, sizeof data);
+}
+
 //  Walks the log from first with cursor, looking each purchase up in txn.
 static int
 s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *user,
@@ -413,8 +508,10 @@ s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *
     for (; rc == 0 && *count < max; rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size != S_LOG_KEY_BYTES || memcmp (key.mv_data, user, TLY_KEY_BYTES) != 0)
             return 0;  //  the next user's log
-        if (tly_get_be64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES) != first + *count
-            || value.mv_size != TLY_STORE_OBJECT_BYTES)
+        uint64_t number = tly_get_be64 ((const uint8_t *) key.mv_data + TLY_KEY_BYTES);
+        if (*count == 0 && number > first)
+            return 0;  //  first was dropped: the log starts later
+        if (number != first + *count || value.mv_size != TLY_STORE_OBJECT_BYTES)
             return tly_store_bad_entry (self, "log");
         MDB_val purchase;
         rc = mdb_get (txn, self->purchases, &value, &purchase);

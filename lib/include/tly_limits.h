@@ -36,6 +36,15 @@
 #define TLY_STATE_SNAPSHOT_RECORDS_DEFAULT 2000
 #define TLY_STATE_SNAPSHOT_MS_DEFAULT      60000
 
+//  Balance actor: purchase records each user keeps in the live state
+//  (--keep-purchases N): recording a user's purchase number k drops number
+//  k - N, so the state holds at most N records a user; the journal keeps
+//  every one. At least a PurchaseLog snapshot's records (tly_objects.h
+//  checks it), so that a log snapshot is always whole.
+#define TLY_KEEP_PURCHASES_DEFAULT 1000
+#define TLY_KEEP_PURCHASES_MIN     100
+#define TLY_KEEP_PURCHASES_MAX     1000000
+
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 
@@ -90,6 +99,9 @@ _Static_assert(TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
 _Static_assert(TLY_DEDUPE_WINDOW_MS_DEFAULT >= 2 * TLY_SKEW_MS_DEFAULT,
                "an envelope the gateway takes at the edge of its skew still carries IDs the"
                " actors remember, for the whole time the gateway may take it");
+_Static_assert(TLY_KEEP_PURCHASES_MIN <= TLY_KEEP_PURCHASES_DEFAULT
+                   && TLY_KEEP_PURCHASES_DEFAULT <= TLY_KEEP_PURCHASES_MAX,
+               "the default of --keep-purchases is inside its range");
 _Static_assert(TLY_ROUTE_ATTEMPTS *TLY_ROUTE_ATTEMPT_MS < TLY_REQUEST_TIMEOUT_MS,
                "the router's last attempt ends before the gateway answers TIMEOUT, so a"
                " client hears the router's own answer");

@@ -668,12 +668,73 @@ s_case_gateway_restart (it_cluster_t *cluster)
     s_seen_free (&balance);
 }
 
+//  Retention (--keep-purchases 100): after 101 buys the first purchase
+//  record is no longer kept live. Its owner reading it gets NOT_FOUND and a
+//  message that says so and points to the journal; the second is there; the
+//  purchase log is whole (count 101, the latest 100 records); a resend of
+//  the first buy's message answers its first result.
+#define S_KEEP "100"
+enum {
+    S_KEPT = 100
+};
+
+static void
+s_case_retention (it_cluster_t *cluster)
+{
+    s_user_t user;
+    s_user_new (&user);
+    s_create (cluster->gateway, cluster->worker_id, &user, 1000);
+    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    CHECK (sender);
+    tly_msg_t first_msg, msg;
+    tly_result_t first, second, result;
+    CHECK (tly_msg_buy (&first_msg, "gem", 1) == 0);
+    CHECK (s_send (sender, &first_msg, 1, &first).ok);
+    for (int i = 1; i <= S_KEPT; i++) {
+        CHECK (tly_msg_buy (&msg, "gem", 1) == 0);
+        CHECK (s_send (sender, &msg, 1, &result).ok);
+        CHECK (result.balance_after == 1000 - 1 - i);
+        if (i == 1)
+            second = result;
+    }
+
+    tly_watcher_t *watcher = s_watcher (cluster->gateway, cluster->worker_id, &user);
+    s_seen_t seen;
+    s_seen_init (&seen);
+    CHECK (tly_watcher_subscribe (watcher, first.id, s_on_object, &seen, S_TIMEOUT_MS) == -1);
+    const tly_error_t *error = tly_watcher_error (watcher);
+    printf ("retention: the first purchase record: %s: %s\n", tly_error_name (error->code),
+            error->message);
+    CHECK (error->remote && error->code == TALLY__ERROR_CODE__NOT_FOUND);
+    CHECK (strstr (error->message, "no longer kept live") && strstr (error->message, "journal"));
+    s_seen_t record;
+    s_seen_init (&record);
+    s_subscribe (watcher, second.id, &record);
+    CHECK (record.count == 1 && record.version [0] == 1);
+    s_seen_t log;
+    s_seen_init (&log);
+    s_subscribe (watcher, user.purchases_id, &log);
+    CHECK (log.count == 1 && log.log_count == S_KEPT + 1 && log.records == S_KEPT);
+
+    //  The resend: the first result, whole, though its record is gone.
+    CHECK (s_send (sender, &first_msg, 1, &result).ok);
+    CHECK (strcmp (result.id, first.id) == 0 && result.balance_after == first.balance_after);
+    CHECK (result.timestamp == first.timestamp && strcmp (result.item_id, "gem") == 0);
+    printf ("retention: the resend of the first buy answered its first result (%s)\n", result.id);
+    tly_watcher_destroy (&watcher);
+    tly_sender_destroy (&sender);
+    s_seen_free (&seen);
+    s_seen_free (&record);
+    s_seen_free (&log);
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 3) {
         fprintf (stderr, "usage: it_read_path "
-                         "seed|two-gateways|permissions|many|slow|gateway-restart BASE_PORT\n");
+                         "seed|two-gateways|permissions|many|slow|gateway-restart|retention"
+                         " BASE_PORT\n");
         return 2;
     }
     const char *name = argv [1];
@@ -686,6 +747,10 @@ main (int argc, char **argv)
     static const char *small_queue [] = { "--client-queue", "64", NULL };
     if (streq (name, "slow"))
         it_gateway_extra_args = small_queue;
+    static const char *keep_few [] = { "--max-initial", "100000", "--keep-purchases", S_KEEP,
+                                       NULL };
+    if (streq (name, "retention"))
+        it_balance_extra_args = keep_few;
     it_cluster_t *cluster = it_cluster_start (base_port, 2, 2);
     if (streq (name, "seed"))
         s_case_seed (cluster);
@@ -699,6 +764,8 @@ main (int argc, char **argv)
         s_case_slow (cluster);
     else if (streq (name, "gateway-restart"))
         s_case_gateway_restart (cluster);
+    else if (streq (name, "retention"))
+        s_case_retention (cluster);
     else {
         fprintf (stderr, "it_read_path: unknown case %s\n", name);
         return 2;

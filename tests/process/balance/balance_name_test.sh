@@ -1,7 +1,8 @@
 #!/bin/sh
 # balance_name_test - tally-balance's --name with %h: the host name is put in
 # its place (in a container, the container's ID), and the result is held to
-# the same rules as any name; and its --map-max against --map-size.
+# the same rules as any name; its --map-max against --map-size; the range of
+# --keep-purchases.
 # Usage: balance_name_test.sh path/to/tally path/to/tally-balance
 set -u
 TALLY=$1
@@ -43,6 +44,14 @@ expect 2 "--name \"$LONG%h\" is longer than 64 bytes once %h is the host name \"
 expect 2 "--map-max 2097152 is below --map-size 4194304" \
     "$BALANCE" --data-dir "$WORK" --name b --map-size 4194304 --map-max 2097152 $LINKS
 expect 0 '--map-max BYTES' "$BALANCE" --help
+
+# Purchase records kept per user: at least a PurchaseLog snapshot's 100, at
+# most 1000000, never 0.
+for n in 0 99 1000001; do
+    expect 2 "--keep-purchases: not an integer in range, got '$n' (expected 100..1000000)" \
+        "$BALANCE" --data-dir "$WORK" --name b --keep-purchases "$n" $LINKS
+done
+expect 0 '--keep-purchases N' "$BALANCE" --help
 
 # A valid pattern: the actor runs under the expanded name, state included.
 "$BALANCE" --data-dir "$WORK" --name 'balance-%h-%h' $LINKS 2>"$WORK/log" &

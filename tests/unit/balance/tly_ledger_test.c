@@ -1,5 +1,6 @@
 //  tly_ledger self-test: every method, and the ledger's promises at their edges
-//  (no reset, no negative balance, dedupe, replay idempotence, persistence).
+//  (no reset, no negative balance, dedupe, replay idempotence, persistence,
+//  retention of purchase records).
 #include "tly_ledger.h"
 
 #include <assert.h>
@@ -113,7 +114,8 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (s_version == 2);  //  the balance and purchase log: one more version
     char purchase_id [TLY_ID_MAX];
     strcpy (purchase_id, result->purchase->id);
-    Tally__PurchaseRecord *stored = tly_ledger_purchase (ledger, purchase_id, arena);
+    Tally__PurchaseRecord *stored = NULL;
+    assert (tly_ledger_purchase (ledger, purchase_id, arena, &stored) == TLY_LEDGER_KEPT);
     assert (stored && stored->balance_after == 30 && strcmp (stored->user_id, alice.user.id) == 0);
 
     result = s_run (ledger, &alice, test_buy (arena, &alice, "shield", 31), arena, &event);
@@ -182,8 +184,10 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (s_balance (ledger, &alice) == 30);
     result = s_run (ledger, &alice, sword, arena, &event);
     assert (result->purchase->balance_after == 30 && !event);
-    assert (tly_ledger_purchase (ledger, purchase_id, arena));
-    assert (tly_ledger_purchase (ledger, expected_id, arena) == NULL);
+    assert (tly_ledger_purchase (ledger, purchase_id, arena, &stored) == TLY_LEDGER_KEPT);
+    assert (tly_ledger_purchase (ledger, expected_id, arena, &stored) == TLY_LEDGER_UNKNOWN);
+    assert (tly_ledger_purchase (ledger, "co_zNotAPurchase", arena, &stored) == TLY_LEDGER_UNKNOWN
+            && !stored);
     tly_ledger_destroy (&ledger);
 }
 
@@ -263,7 +267,9 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     uint64_t seq, epoch;
     assert (tly_ledger_progress (replay, carol.user.partition, &seq, &epoch) == 0);
     assert (seq == 2 && epoch == 3);
-    assert (tly_ledger_purchase (replay, second->results [0]->purchase->id, arena));
+    Tally__PurchaseRecord *stored = NULL;
+    assert (tly_ledger_purchase (replay, second->results [0]->purchase->id, arena, &stored)
+            == TLY_LEDGER_KEPT);
 
     //  The replayed dedupe answers a resend exactly like the live one.
     assert (tly_ledger_begin (replay) == 0);
@@ -541,6 +547,159 @@ s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
     tly_ledger_destroy (&replay);
 }
 
+//  The packed bytes of a result or a record, in arena.
+static ProtobufCBinaryData
+s_packed (const ProtobufCMessage *message, tly_arena_t *arena)
+{
+    ProtobufCBinaryData packed = { protobuf_c_message_get_packed_size (message), NULL };
+    packed.data = tly_arena_alloc (arena, packed.len);
+    protobuf_c_message_pack (message, packed.data);
+    return packed;
+}
+
+static bool
+s_same (ProtobufCBinaryData a, ProtobufCBinaryData b)
+{
+    return a.len == b.len && memcmp (a.data, b.data, a.len) == 0;
+}
+
+#define S_KEEP TLY_KEEP_PURCHASES_MIN
+
+//  Both ledgers keep the same records of the same purchases, byte for byte.
+static void
+s_expect_same_kept (tly_ledger_t *a, tly_ledger_t *b, char ids [][TLY_ID_MAX], size_t count,
+                    tly_arena_t *arena)
+{
+    for (size_t i = 0; i < count; i++) {
+        Tally__PurchaseRecord *one = NULL, *other = NULL;
+        tly_ledger_kept_t kept = tly_ledger_purchase (a, ids [i], arena, &one);
+        assert (kept == TLY_LEDGER_KEPT || kept == TLY_LEDGER_DROPPED);
+        assert (tly_ledger_purchase (b, ids [i], arena, &other) == kept);
+        assert (kept == TLY_LEDGER_DROPPED
+                || s_same (s_packed (&one->base, arena), s_packed (&other->base, arena)));
+    }
+}
+
+//  Retention: the state keeps each user's latest keep_purchases records, so
+//  purchase number keep_purchases + 1 drops the first in its own
+//  transaction (the account keeps counting); a replay of the journal drops
+//  the same ones; a resend of the dropped purchase's message still answers
+//  its first result, live and replayed.
+static void
+s_test_retention (const char *live_path, const char *replay_path, const char *wide_path,
+                  tly_arena_t *arena)
+{
+    tly_ledger_limits_t limits = { .partition_count = 4,
+                                   .initial_max = 1000,
+                                   .amount_max = 10,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
+                                   .keep_purchases = S_KEEP };
+    tly_ledger_t *live = tly_ledger_new (live_path, 1 << 24, &limits);
+    assert (live && tly_ledger_limits (live)->keep_purchases == S_KEEP);
+    test_client_t dave, erin;
+    test_client_init (&dave, 4, 1);
+    test_client_init (&erin, 4, 1);  //  the same partition as Dave's
+    static Tally__RecordDraft *journal [S_KEEP + 3];
+    static char ids [S_KEEP + 2][TLY_ID_MAX];
+    static Tally__InboxMessage *buys [S_KEEP + 1];
+    size_t records = 0;
+
+    //  Erin buys once, Dave S_KEEP times: everything is kept.
+    assert (tly_ledger_begin (live) == 0);
+    Tally__InboxMessage *erins [] = { test_create (arena, &erin, 1000),
+                                      test_buy (arena, &erin, "pearl", 1) };
+    tly_message_id_stamp (erins [1]->message_id.data, 1000);
+    Tally__RecordDraft *draft = test_draft (live, &erin, erins, 2, 1, 1000, arena, NULL);
+    strcpy (ids [S_KEEP + 1], draft->results [1]->purchase->id);
+    journal [records++] = test_round_trip (draft, arena);
+    Tally__InboxMessage *opening [] = { test_create (arena, &dave, 1000) };
+    journal [records++] = test_round_trip (
+        test_draft (live, &dave, opening, 1, 1, 1000, arena, NULL), arena);
+    for (size_t i = 0; i < S_KEEP; i++) {
+        buys [i] = test_buy (arena, &dave, "gem", 1);
+        tly_message_id_stamp (buys [i]->message_id.data, 1000 + (int64_t) i);
+        draft = test_draft (live, &dave, &buys [i], 1, 1, 1000 + (int64_t) i, arena, NULL);
+        strcpy (ids [i], draft->results [0]->purchase->id);
+        journal [records++] = test_round_trip (draft, arena);
+    }
+    assert (tly_ledger_commit (live) == 0);
+    Tally__PurchaseRecord *record = NULL;
+    for (size_t i = 0; i < S_KEEP; i++)
+        assert (tly_ledger_purchase (live, ids [i], arena, &record) == TLY_LEDGER_KEPT);
+    ProtobufCBinaryData first = s_packed (&journal [2]->results [0]->base, arena);
+
+    //  Purchase S_KEEP + 1 drops the first, in its own transaction.
+    assert (tly_ledger_begin (live) == 0);
+    buys [S_KEEP] = test_buy (arena, &dave, "gem", 1);
+    tly_message_id_stamp (buys [S_KEEP]->message_id.data, 1000 + S_KEEP);
+    draft = test_draft (live, &dave, &buys [S_KEEP], 1, 1, 1000 + S_KEEP, arena, NULL);
+    strcpy (ids [S_KEEP], draft->results [0]->purchase->id);
+    journal [records++] = test_round_trip (draft, arena);
+    assert (tly_ledger_purchase (live, ids [0], arena, &record) == TLY_LEDGER_DROPPED);
+    tly_ledger_abort (live);
+    assert (tly_ledger_purchase (live, ids [0], arena, &record) == TLY_LEDGER_KEPT);
+    assert (tly_ledger_begin (live) == 0);
+    draft = test_draft (live, &dave, &buys [S_KEEP], 1, 1, 1000 + S_KEEP, arena, NULL);
+    assert (strcmp (draft->results [0]->purchase->id, ids [S_KEEP]) == 0);
+    assert (tly_ledger_commit (live) == 0);
+    assert (tly_ledger_purchase (live, ids [0], arena, &record) == TLY_LEDGER_DROPPED && !record);
+    for (size_t i = 1; i <= S_KEEP; i++)
+        assert (tly_ledger_purchase (live, ids [i], arena, &record) == TLY_LEDGER_KEPT);
+    //  Another user's record as old stays: retention is per user.
+    assert (tly_ledger_purchase (live, ids [S_KEEP + 1], arena, &record) == TLY_LEDGER_KEPT);
+    tly_account_state_t state;
+    assert (tly_ledger_account (live, dave.user.pk, &state) == TLY_STORE_FOUND);
+    assert (state.purchases == S_KEEP + 1 && state.balance == 1000 - (S_KEEP + 1));
+    static Tally__PurchaseRecord *log [S_KEEP];
+    size_t count = 0;
+    assert (tly_ledger_purchases (live, dave.user.pk, 2, S_KEEP, arena, log, &count) == 0);
+    assert (count == S_KEEP && strcmp (log [0]->id, ids [1]) == 0);
+    assert (strcmp (log [S_KEEP - 1]->id, ids [S_KEEP]) == 0);
+    assert (tly_ledger_purchases (live, dave.user.pk, 1, S_KEEP, arena, log, &count) == 0);
+    assert (count == 0 && !tly_ledger_corrupt (live));
+
+    //  A resend of the dropped purchase's message: its first result, whole.
+    Tally__MessageResult *result = NULL;
+    Tally__Event *event = NULL;
+    assert (tly_ledger_begin (live) == 0);
+    assert (
+        tly_ledger_execute (live, &dave.user, buys [0], 2000, arena, &result, &event, &s_version)
+        == TLY_LEDGER_DUPLICATE);
+    assert (!event && strcmp (result->purchase->id, ids [0]) == 0);
+    assert (s_same (s_packed (&result->base, arena), first));
+    tly_ledger_abort (live);
+
+    //  Replayed from the journal: the same records kept, the same dropped,
+    //  the same answer to the resend.
+    tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
+    assert (replay && tly_ledger_begin (replay) == 0);
+    for (size_t i = 0; i < records; i++)
+        assert (tly_ledger_apply (replay, journal [i], arena) == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_commit (replay) == 0);
+    s_expect_same_kept (live, replay, ids, S_KEEP + 2, arena);
+    tly_account_state_t replayed;
+    assert (tly_ledger_account (replay, dave.user.pk, &replayed) == TLY_STORE_FOUND);
+    assert (replayed.purchases == state.purchases && replayed.balance == state.balance);
+    assert (tly_ledger_begin (replay) == 0);
+    assert (
+        tly_ledger_execute (replay, &dave.user, buys [0], 2000, arena, &result, &event, &s_version)
+        == TLY_LEDGER_DUPLICATE);
+    assert (s_same (s_packed (&result->base, arena), first));
+    tly_ledger_abort (replay);
+
+    //  The limit decides, not the journal: keeping more, nothing is dropped.
+    limits.keep_purchases = 2 * S_KEEP;
+    tly_ledger_t *wide = tly_ledger_new (wide_path, 1 << 24, &limits);
+    assert (wide && tly_ledger_begin (wide) == 0);
+    for (size_t i = 0; i < records; i++)
+        assert (tly_ledger_apply (wide, journal [i], arena) == TLY_LEDGER_APPLIED);
+    assert (tly_ledger_commit (wide) == 0);
+    assert (tly_ledger_purchase (wide, ids [0], arena, &record) == TLY_LEDGER_KEPT);
+    tly_ledger_destroy (&wide);
+    tly_ledger_destroy (&replay);
+    tly_ledger_destroy (&live);
+}
+
 void
 tly_ledger_test (bool verbose)
 {
@@ -549,8 +708,8 @@ tly_ledger_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [64];
     th_dir_new (root, sizeof root, "tly_ledger_test");
-    char path [7][sizeof root + 16];
-    for (int i = 0; i < 7; i++)
+    char path [10][sizeof root + 16];
+    for (int i = 0; i < 10; i++)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
 
     tly_arena_t *arena = tly_arena_new (4096);
@@ -566,6 +725,8 @@ tly_ledger_test (bool verbose)
     s_test_objects (path [4], arena);
     tly_arena_reset (arena);
     s_test_window (path [5], path [6], arena);
+    tly_arena_reset (arena);
+    s_test_retention (path [7], path [8], path [9], arena);
     tly_arena_destroy (&arena);
 
     th_dir_remove (root);

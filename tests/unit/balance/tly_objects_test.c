@@ -1,6 +1,7 @@
 //  tly_objects self-test: every object kind, its group and who may read it,
-//  updates against snapshots, and a state rebuilt from the journal serving
-//  byte for byte the same objects as the live one.
+//  updates against snapshots, a purchase record the state no longer keeps,
+//  and a state rebuilt from the journal serving byte for byte the same
+//  objects as the live one (and dropping the same records).
 #include "tly_objects.h"
 
 #include <assert.h>
@@ -9,16 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_message_id.h"
 #include "test_client.h"
 #include "harness.h"
 
 #define S_PARTITIONS 8
-#define S_BUYS       105  //  more than a log snapshot holds
+#define S_BUYS       105  //  more than a log snapshot holds, and than the state keeps
+#define S_DROPPED    (S_BUYS - TLY_KEEP_PURCHASES_MIN)  //  Alice's first ones, dropped
 
 typedef struct {
     tly_ledger_t *ledger;
     tly_objects_t *objects;
 } s_side_t;
+
+static const char *s_reason;  //  the last snapshot's error message, or NULL
 
 static Tally__ErrorCode
 s_snapshot (s_side_t *side, const char *id, uint32_t partition, const uint8_t *reader,
@@ -26,10 +31,32 @@ s_snapshot (s_side_t *side, const char *id, uint32_t partition, const uint8_t *r
 {
     assert (tly_ledger_read_begin (side->ledger) == 0);
     Tally__ErrorCode code = tly_objects_snapshot (side->objects, id, partition, reader, arena,
-                                                  state_p);
+                                                  state_p, &s_reason);
     tly_ledger_read_end (side->ledger);
     assert ((code == TALLY__ERROR_CODE__OK) == (*state_p != NULL));
+    assert (!s_reason || code == TALLY__ERROR_CODE__NOT_FOUND);
     return code;
+}
+
+//  A purchase record the state no longer keeps: NOT_FOUND, saying so.
+static bool
+s_dropped (s_side_t *side, const char *id, uint32_t partition, const uint8_t *reader,
+           tly_arena_t *arena)
+{
+    Tally__ObjectState *state = NULL;
+    return s_snapshot (side, id, partition, reader, arena, &state) == TALLY__ERROR_CODE__NOT_FOUND
+           && s_reason && strcmp (s_reason, TLY_OBJECTS_DROPPED_REASON) == 0;
+}
+
+//  The ID of a purchase of user that was never made, by a message made at made_ms.
+static void
+s_never_bought (const test_client_t *user, int64_t made_ms, char id [TLY_ID_MAX])
+{
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    tly_message_id_stamp (message_id, made_ms);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_purchase_key (user->user.partition, user->account.sign_pk, message_id, key);
+    tly_object_id_of_key (key, id);
 }
 
 //  The packed snapshot of id as the worker reads it.
@@ -118,7 +145,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
                                    .amount_max = 10,
-                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
+                                   .keep_purchases = TLY_KEEP_PURCHASES_MIN };
     s_side_t live = { tly_ledger_new (live_path, 1 << 24, &limits), NULL };
     assert (live.ledger);
     live.objects = tly_objects_new (live.ledger, worker.sign_pk);
@@ -171,10 +199,25 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     tly_user_object_id (TLY_OBJ_GROUP, alice.account.sign_pk, S_PARTITIONS, purchases_group);
     assert (strcmp (state->group->id, purchases_group) == 0);
     //  A record: version 1, the same group.
-    assert (s_snapshot (&live, purchases [3], partition, reader, arena, &state)
+    assert (s_snapshot (&live, purchases [S_DROPPED + 3], partition, reader, arena, &state)
             == TALLY__ERROR_CODE__OK);
-    assert (state->version == 1 && state->value->purchase->amount == 1 + 3 % 3);
+    assert (state->version == 1 && state->value->purchase->amount == 1 + (S_DROPPED + 3) % 3);
     assert (strcmp (state->group->id, purchases_group) == 0);
+    //  The first S_DROPPED records are no longer kept: their reads say so,
+    //  to anyone (IDs do not name their user: nothing of Alice's leaks), and
+    //  so does a made-up purchase ID as old; one newer than any dropped
+    //  record is simply not found.
+    for (size_t i = 0; i < S_DROPPED; i++) {
+        assert (s_dropped (&live, purchases [i], partition, reader, arena));
+        assert (s_dropped (&live, purchases [i], partition, bob.account.sign_pk, arena));
+    }
+    char never [TLY_ID_MAX];
+    s_never_bought (&alice, 0, never);
+    assert (s_dropped (&live, never, partition, reader, arena));
+    s_never_bought (&alice, 1, never);
+    assert (s_snapshot (&live, never, partition, reader, arena, &state)
+            == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (s_reason == NULL);
     //  ServiceInfo: anyone, on partition 0 only.
     assert (s_snapshot (&live, service, 0, bob.account.sign_pk, arena, &state)
             == TALLY__ERROR_CODE__OK);
@@ -183,7 +226,7 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (state->group->n_members == 1 && state->group->members [0]->account.len == 0);
 
     //  Strangers read nothing of Alice's; the worker reads everything.
-    const char *alices [] = { balance, root, log, purchases [0] };
+    const char *alices [] = { balance, root, log, purchases [S_DROPPED] };
     for (size_t i = 0; i < 4; i++) {
         assert (s_snapshot (&live, alices [i], partition, bob.account.sign_pk, arena, &state)
                 == TALLY__ERROR_CODE__PERMISSION_DENIED);
@@ -251,7 +294,9 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     for (size_t i = 0; i < 3; i++)
         assert (s_same (s_packed (&live, everything [i], partition, worker.sign_pk, arena),
                         s_packed (&replay, everything [i], partition, worker.sign_pk, arena)));
-    for (size_t i = 0; i < S_BUYS; i++)
+    for (size_t i = 0; i < S_DROPPED; i++)
+        assert (s_dropped (&replay, purchases [i], partition, worker.sign_pk, arena));
+    for (size_t i = S_DROPPED; i < S_BUYS; i++)
         assert (s_same (s_packed (&live, purchases [i], partition, worker.sign_pk, arena),
                         s_packed (&replay, purchases [i], partition, worker.sign_pk, arena)));
     assert (s_same (s_packed (&live, service, 0, worker.sign_pk, arena),

@@ -1,5 +1,6 @@
 //  tly_store self-test: every table, committed-state reads beside a write
-//  transaction, the reader, and recovery from an unsound state.
+//  transaction, dropping old purchases, the reader, and recovery from an
+//  unsound state.
 #include "tly_store.h"
 
 #include <assert.h>
@@ -288,6 +289,78 @@ s_put_accounts (tly_store_t *store, uint32_t count)
 
 //  A full map says so; grown (no transaction open) the same work goes
 //  through; at the maximum the store is full until a commit goes through.
+//  Dropping a user's oldest purchases: their purchases and log rows go, the
+//  next user's log and the kept ones stay; the partition's watermark.
+static void
+s_test_drop (const char *root, tly_arena_t *arena)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/drop", root);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    uint8_t users [3][TLY_KEY_BYTES] = { { 1 }, { 2 }, { 3 } };
+    char ids [3][4][TLY_ID_MAX];
+    Tally__PurchaseRecord record = TALLY__PURCHASE_RECORD__INIT;
+    Tally__PurchaseRecord *records [4];
+    assert (tly_store_begin (store) == 0);
+    for (int u = 0; u < 3; u++)
+        for (int i = 0; i < 4; i++) {
+            uint8_t key [TLY_OBJECT_KEY_BYTES];
+            uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0, 0, 0, 0, 0, 0, (uint8_t) u };
+            tly_message_id_stamp (message_id, 1000 * (u + 1) + i);
+            tly_purchase_key (5, users [u], message_id, key);
+            tly_object_id_of_key (key, ids [u][i]);
+            record.id = ids [u][i];
+            record.amount = 10 * u + i;
+            assert (tly_store_put_purchase (store, &record) == 0);
+            assert (tly_store_put_log (store, users [u], (uint64_t) i + 1, ids [u][i]) == 0);
+        }
+    int64_t watermark = 0;
+    assert (tly_store_dropped (store, 5, &watermark) == 0 && watermark == -1);
+    //  The middle user's first two: only theirs, oldest first.
+    size_t dropped = 0;
+    int64_t newest = -1;
+    assert (tly_store_drop_purchases (store, users [1], 2, &dropped, &newest) == 0);
+    assert (dropped == 2 && newest == 2001);
+    Tally__PurchaseRecord *one = NULL;
+    assert (tly_store_purchase (store, ids [1][0], arena, &one) == TLY_STORE_ABSENT);
+    assert (tly_store_purchase (store, ids [1][1], arena, &one) == TLY_STORE_ABSENT);
+    assert (tly_store_purchase (store, ids [1][2], arena, &one) == TLY_STORE_FOUND);
+    size_t count = 0;
+    assert (tly_store_log (store, users [1], 3, 4, arena, records, &count) == 0 && count == 2);
+    assert (records [0]->amount == 12 && records [1]->amount == 13);
+    //  From a number below the oldest kept one: none (not a corrupt log).
+    assert (tly_store_log (store, users [1], 1, 4, arena, records, &count) == 0 && count == 0);
+    assert (!tly_store_corrupt (store));
+    for (int u = 0; u < 3; u += 2) {
+        assert (tly_store_log (store, users [u], 1, 4, arena, records, &count) == 0);
+        assert (count == 4 && records [0]->amount == 10 * u);
+    }
+    //  Again up to 2: nothing left to drop; up to 3: one more.
+    newest = -1;
+    assert (tly_store_drop_purchases (store, users [1], 2, &dropped, &newest) == 0);
+    assert (dropped == 0 && newest == -1);
+    assert (tly_store_drop_purchases (store, users [1], 3, &dropped, &newest) == 0);
+    assert (dropped == 1 && newest == 2002);
+    //  The last user's whole log, up to a number beyond it.
+    assert (tly_store_drop_purchases (store, users [2], 10, &dropped, &newest) == 0);
+    assert (dropped == 4 && newest == 3003);
+    assert (tly_store_log (store, users [2], 1, 4, arena, records, &count) == 0 && count == 0);
+    assert (tly_store_log (store, users [0], 1, 4, arena, records, &count) == 0 && count == 4);
+    assert (tly_store_put_dropped (store, 5, 3003) == 0);
+    assert (tly_store_commit (store) == 0);
+    assert (tly_store_dropped (store, 5, &watermark) == 0 && watermark == 3003);
+    assert (tly_store_dropped (store, 6, &watermark) == 0 && watermark == -1);
+    //  A log entry whose record is missing is a corrupt state, not a drop.
+    assert (tly_store_begin (store) == 0);
+    assert (!tly_store_corrupt (store));
+    assert (tly_store_put_log (store, users [2], 5, ids [2][0]) == 0);  //  dropped above
+    assert (tly_store_drop_purchases (store, users [2], 5, &dropped, &newest) == -1);
+    assert (tly_store_corrupt (store));
+    tly_store_abort (store);
+    tly_store_destroy (&store);
+}
+
 static void
 s_test_growth (const char *path)
 {
@@ -465,6 +538,7 @@ tly_store_test (bool verbose)
     s_test_tables (path, arena);
     s_test_expiry (root, arena);
     s_test_rows (root);
+    s_test_drop (root, arena);
     path [strlen (path) - 1] = 0;
     s_test_recovery (root, path);
     tly_arena_destroy (&arena);
