@@ -196,7 +196,8 @@ typedef enum {
     TLY_STORE_ROW_LOG = 2,       //  log: user | number -> purchase object ID
     TLY_STORE_ROW_OWNER = 3,     //  owners: object ID -> user
     TLY_STORE_ROW_PURCHASE = 4,  //  purchases: object ID -> PurchaseRecord
-    TLY_STORE_ROW_DEDUPE = 5     //  dedupe: partition | message ID | user -> MessageResult
+    TLY_STORE_ROW_DEDUPE = 5,    //  dedupe: partition | message ID | user -> MessageResult
+    TLY_STORE_ROW_META = 6       //  meta: "dropped" | partition -> newest dropped purchase time
 } tly_store_row_t;
 
 //  Called with each row; the bytes are valid during the call. Returns 0, or
@@ -206,7 +207,8 @@ typedef int (tly_store_row_fn) (tly_store_row_t table, const uint8_t *key, size_
 
 //  Every row of partition's state, committed state only (also while a write
 //  transaction is open): its owners (whose balance rows name its users),
-//  those users' accounts and logs, its purchases, its dedupe results; and,
+//  those users' accounts and logs, its purchases, its dedupe results, its
+//  meta rows (the newest time of a purchase it dropped); and,
 //  as of the same commit, the partition's progress and the dedupe clock.
 //  Returns 0, or -1 (logged, or fn failed).
 int tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,

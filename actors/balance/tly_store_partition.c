@@ -132,6 +132,12 @@ tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn,
         each.table = TLY_STORE_ROW_DEDUPE;
         rc = s_walk (self, each.txn, self->dedupe, prefix + 1, 2, s_each_entry, &each);
     }
+    if (rc == 0) {
+        uint8_t dropped [TLY_STORE_DROPPED_KEY_BYTES];
+        tly_store_dropped_key (partition, dropped);
+        each.table = TLY_STORE_ROW_META;
+        rc = s_walk (self, each.txn, self->meta, dropped, sizeof dropped, s_each_entry, &each);
+    }
     tly_store_read_end (self);
     return rc;
 }
@@ -218,10 +224,16 @@ tly_store_clear_partition (tly_store_t *self, uint32_t partition)
     if (s_delete_range (self, self->purchases, prefix, sizeof prefix) == -1
         || s_delete_range (self, self->dedupe, prefix + 1, 2) == -1)
         return -1;
+    uint8_t dropped [TLY_STORE_DROPPED_KEY_BYTES];
+    tly_store_dropped_key (partition, dropped);
+    MDB_val meta = { sizeof dropped, dropped };
+    int rc = mdb_del (self->txn, self->meta, &meta, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return tly_store_lmdb_error (self, "delete", rc);
     uint8_t key [4] = { (uint8_t) (partition >> 24), (uint8_t) (partition >> 16),
                         (uint8_t) (partition >> 8), (uint8_t) partition };
     MDB_val progress = { sizeof key, key };
-    int rc = mdb_del (self->txn, self->partitions, &progress, NULL);
+    rc = mdb_del (self->txn, self->partitions, &progress, NULL);
     return rc && rc != MDB_NOTFOUND ? tly_store_lmdb_error (self, "delete", rc) : 0;
 }
 
@@ -270,6 +282,14 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
             good = key_size == TLY_STORE_DEDUPE_KEY_BYTES
                    && ((uint32_t) key [0] << 8 | key [1]) == partition;
             break;
+        case TLY_STORE_ROW_META: {
+            uint8_t dropped [TLY_STORE_DROPPED_KEY_BYTES];
+            tly_store_dropped_key (partition, dropped);
+            dbi = self->meta;
+            good = key_size == sizeof dropped && memcmp (key, dropped, sizeof dropped) == 0
+                   && value_size == 8;
+            break;
+        }
         default: return -1;
     }
     if (!good)

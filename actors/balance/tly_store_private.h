@@ -31,6 +31,12 @@ struct _tly_store_t {
     bool reading;             //  between read_begin and read_end
 };
 
+//  The meta key of a partition's newest dropped purchase time: "dropped"
+//  then the partition (u32 BE).
+#define TLY_STORE_DROPPED_KEY       "dropped"
+#define TLY_STORE_DROPPED_KEY_BYTES (sizeof TLY_STORE_DROPPED_KEY - 1 + 4)
+void tly_store_dropped_key (uint32_t partition, uint8_t key [TLY_STORE_DROPPED_KEY_BYTES]);
+
 //  Logs an LMDB failure naming the store and the operation; notes
 //  corruption, and a full map or disk (the space the caller then reads).
 //  Returns -1.

@@ -11,7 +11,6 @@
 #define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
 #define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
 #define S_CLOCK_KEY      "clock"
-#define S_DROPPED_KEY    "dropped"  //  then the partition (u32 BE)
 
 static void
 s_partition_key (uint32_t partition, uint8_t key [4])
@@ -462,19 +461,19 @@ s_get_dropped (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *
     return 0;
 }
 
-static void
-s_dropped_key (uint32_t partition, uint8_t key [sizeof S_DROPPED_KEY - 1 + 4])
+void
+tly_store_dropped_key (uint32_t partition, uint8_t key [TLY_STORE_DROPPED_KEY_BYTES])
 {
-    memcpy (key, S_DROPPED_KEY, sizeof S_DROPPED_KEY - 1);
-    s_partition_key (partition, key + sizeof S_DROPPED_KEY - 1);
+    memcpy (key, TLY_STORE_DROPPED_KEY, sizeof TLY_STORE_DROPPED_KEY - 1);
+    s_partition_key (partition, key + sizeof TLY_STORE_DROPPED_KEY - 1);
 }
 
 int
 tly_store_dropped (tly_store_t *self, uint32_t partition, int64_t *time_ms)
 {
     assert (self && time_ms);
-    uint8_t key [sizeof S_DROPPED_KEY - 1 + 4];
-    s_dropped_key (partition, key);
+    uint8_t key [TLY_STORE_DROPPED_KEY_BYTES];
+    tly_store_dropped_key (partition, key);
     *time_ms = -1;
     return s_get (self, self->meta, key, sizeof key, s_get_dropped, time_ms, NULL)
                    == TLY_STORE_ERROR
@@ -487,9 +486,9 @@ tly_store_put_dropped (tly_store_t *self, uint32_t partition, int64_t time_ms)
 {
     assert (self);
     assert (time_ms >= 0);
-    uint8_t key [sizeof S_DROPPED_KEY - 1 + 4];
+    uint8_t key [TLY_STORE_DROPPED_KEY_BYTES];
     uint8_t data [8];
-    s_dropped_key (partition, key);
+    tly_store_dropped_key (partition, key);
     tly_put_be64 (data, (uint64_t) time_ms);
     return s_put (self, self->meta, key, sizeof key, data, sizeof data);
 }

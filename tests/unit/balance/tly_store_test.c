@@ -460,6 +460,7 @@ s_put_user (tly_store_t *store, uint32_t partition, uint8_t tag)
     tly_store_dedupe_key (partition, user, message_id, key);
     Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
     assert (tly_store_put_result (store, key, &result, false) == 0);
+    assert (tly_store_put_dropped (store, partition, 1000 + tag) == 0);
     assert (tly_store_put_progress (store, partition, tag, 1) == 0);
 }
 
@@ -481,11 +482,11 @@ s_test_rows (const char *root)
     s_rows_t five, nine, again;
     s_rows_of (store, 5, &five, 1);
     s_rows_of (store, 9, &nine, 2);
-    //  Owner, account, log, purchase, dedupe: in that order.
-    assert (five.count == 5 && nine.count == 5);
-    const int order [] = { TLY_STORE_ROW_OWNER, TLY_STORE_ROW_ACCOUNT, TLY_STORE_ROW_LOG,
-                           TLY_STORE_ROW_PURCHASE, TLY_STORE_ROW_DEDUPE };
-    for (size_t i = 0; i < 5; i++)
+    //  Owner, account, log, purchase, dedupe, meta: in that order.
+    assert (five.count == 6 && nine.count == 6);
+    const int order [] = { TLY_STORE_ROW_OWNER,    TLY_STORE_ROW_ACCOUNT, TLY_STORE_ROW_LOG,
+                           TLY_STORE_ROW_PURCHASE, TLY_STORE_ROW_DEDUPE,  TLY_STORE_ROW_META };
+    for (size_t i = 0; i < 6; i++)
         assert (five.tables [i] == order [i] && nine.tables [i] == order [i]);
     assert (five.keys [1][0] == 1 && nine.keys [1][0] == 2);
 
@@ -493,12 +494,12 @@ s_test_rows (const char *root)
     assert (tly_store_begin (store) == 0);
     assert (tly_store_clear_partition (store, 5) == 0);
     s_rows_of (store, 5, &again, 1);
-    assert (again.count == 5);
+    assert (again.count == 6);
     assert (tly_store_commit (store) == 0);
     s_rows_of (store, 5, &again, 0);
     assert (again.count == 0);
     s_rows_of (store, 9, &again, 2);
-    assert (again.count == 5 && memcmp (&again, &nine, sizeof again) == 0);
+    assert (again.count == 6 && memcmp (&again, &nine, sizeof again) == 0);
 
     //  Stored back row by row: the same rows.
     assert (tly_store_begin (store) == 0);
@@ -522,6 +523,8 @@ s_test_rows (const char *root)
     assert (tly_store_commit (store) == 0);
     s_rows_of (store, 5, &again, 1);
     assert (memcmp (&again, &five, sizeof again) == 0);
+    int64_t dropped = 0;
+    assert (tly_store_dropped (store, 5, &dropped) == 0 && dropped == 1001);
     tly_store_destroy (&store);
 }
 
