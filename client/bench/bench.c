@@ -146,7 +146,8 @@ s_usage (FILE *out)
         "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
         "                            [--data-dir DIR: its `tally up` dir, for disk figures\n"
         "                            and DIR/pids]\n"
-        "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n",
+        "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n"
+        "                            [--retain POLICY] [--segment-bytes N] (tally up's)\n",
         out);
 }
 
@@ -188,8 +189,9 @@ s_take_duration (const char *flag, const char *text, int64_t *ms)
 
 //  Starts `tally up` as a child and waits for DIR/tally.env.
 static pid_t
-s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial, char *gateway,
-                size_t gateway_size, char *worker, size_t worker_size)
+s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
+                const char *retain, int64_t segment_bytes, char *gateway, size_t gateway_size,
+                char *worker, size_t worker_size)
 {
     char self [4096];
     ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
@@ -200,11 +202,22 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
     snprintf (port, sizeof port, "%d", base_port);
     snprintf (actors_text, sizeof actors_text, "%d", actors);
     snprintf (initial, sizeof initial, "%lld", (long long) max_initial);
+    char segment [32];
+    snprintf (segment, sizeof segment, "%lld", (long long) segment_bytes);
     pid_t pid = fork ();
     if (pid == 0) {
-        char *argv [] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
-                          port, "--actors", actors_text,  "--max-initial",   initial,
-                          NULL };
+        char *argv [16] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
+                            port, "--actors", actors_text,  "--max-initial",   initial };
+        int argc = 10;
+        if (retain) {
+            argv [argc++] = "--retain";
+            argv [argc++] = (char *) retain;
+        }
+        if (segment_bytes) {
+            argv [argc++] = "--segment-bytes";
+            argv [argc++] = segment;
+        }
+        argv [argc] = NULL;
         int null = open ("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2 (null, STDOUT_FILENO);
@@ -299,7 +312,8 @@ cli_bench (int argc, char **argv)
     long cpus = sysconf (_SC_NPROCESSORS_ONLN);
     int64_t threads = cpus >= 1 && cpus <= BENCH_CLIENTS_MAX ? cpus : 1;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
-    const char *json_path = NULL, *data_dir_flag = NULL;
+    const char *json_path = NULL, *data_dir_flag = NULL, *retain = NULL;
+    int64_t segment_bytes = 0;
     static struct option options [] = { { "clients", required_argument, 0, 'c' },
                                         { "users", required_argument, 0, 'u' },
                                         { "buys", required_argument, 0, 'm' },
@@ -320,6 +334,8 @@ cli_bench (int argc, char **argv)
                                         { "duration", required_argument, 0, 'D' },
                                         { "rate", required_argument, 0, 'r' },
                                         { "report-every", required_argument, 0, 'R' },
+                                        { "retain", required_argument, 0, 'e' },
+                                        { "segment-bytes", required_argument, 0, 'S' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     optind = 1;
@@ -369,6 +385,11 @@ cli_bench (int argc, char **argv)
             case 'T':
                 rc = tly_flags_int ("bench", "--threads", optarg, 1, BENCH_CLIENTS_MAX, &threads);
                 break;
+            case 'e': retain = optarg; break;
+            case 'S':
+                rc = tly_flags_int ("bench", "--segment-bytes", optarg, 1, INT64_MAX,
+                                    &segment_bytes);
+                break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'w': worker_flag = optarg; break;
@@ -414,6 +435,11 @@ cli_bench (int argc, char **argv)
             fprintf (stderr, "tally bench: --gateway and --worker go together\n");
             return CLI_EXIT_USAGE;
         }
+        if (retain || segment_bytes) {
+            fprintf (stderr, "tally bench: --retain and --segment-bytes are for the system it "
+                             "starts; give them to that system's tally-audit instead\n");
+            return CLI_EXIT_USAGE;
+        }
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
         //  Its data dir, when given, is where the disk figures and the pids
@@ -438,8 +464,8 @@ cli_bench (int argc, char **argv)
             }
             scratch = true;
         }
-        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, gateway,
-                                 sizeof gateway, worker, sizeof worker);
+        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, retain,
+                                 segment_bytes, gateway, sizeof gateway, worker, sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);

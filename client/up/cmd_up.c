@@ -43,6 +43,8 @@ typedef struct {
     int64_t ready_timeout_ms;
     const char *log_level;
     const char *bin_dir;
+    const char *retain;     //  tally-audit --retain (NULL: its default)
+    int64_t segment_bytes;  //  tally-audit --segment-bytes (0: its default)
 } s_options_t;
 
 typedef enum {
@@ -104,6 +106,12 @@ s_usage (FILE *out)
                               "  --max-initial N         largest createAccount initialBalance "
                               "(default 100)\n"
                               "  --max-amount N          largest buy amount (default 1000000000)\n"
+                              "  --retain POLICY         the journal's sealed segments that every "
+                              "state\n"
+                              "                          snapshot is past: keep (default), "
+                              "archive or delete\n"
+                              "  --segment-bytes N       the journal's segment size (default 256 "
+                              "MiB)\n"
                               "  --log-level LEVEL       debug|info|warn|error for every child "
                               "(default info)\n"
                               "  --bin-dir DIR           find the tally-* servers only there\n"
@@ -140,6 +148,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--max-amount", &options->max_amount, 1, INT64_MAX),
         TLY_FLAG_TEXT ("--log-level", &options->log_level),
         TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
+        TLY_FLAG_TEXT ("--retain", &options->retain),
+        TLY_FLAG_INT ("--segment-bytes", &options->segment_bytes, 1, INT64_MAX),
         TLY_FLAG_INT ("--ready-timeout-ms", &options->ready_timeout_ms, 1, UP_READY_TIMEOUT_MS_MAX),
         TLY_FLAG_HELP
     };
@@ -154,6 +164,12 @@ s_parse (int argc, char **argv, s_options_t *options)
     tly_level_t level;
     if (tly_log_level_flag (command, options->log_level, &level) == -1)
         return CLI_EXIT_USAGE;
+    if (options->retain && strcmp (options->retain, "keep") != 0
+        && strcmp (options->retain, "archive") != 0 && strcmp (options->retain, "delete") != 0) {
+        fprintf (stderr, "%s: --retain must be keep, archive or delete, got '%s'\n", command,
+                 options->retain);
+        return CLI_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -296,7 +312,19 @@ s_add_children (s_up_t *up)
     snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);
 
-    const char *audit_args [] = { "--bind", audit, NULL };
+    char segment_bytes [24];
+    snprintf (segment_bytes, sizeof segment_bytes, "%" PRId64, up->options.segment_bytes);
+    const char *audit_args [8] = { "--bind", audit };
+    int audit_argc = 2;
+    if (up->options.retain) {
+        audit_args [audit_argc++] = "--retain";
+        audit_args [audit_argc++] = up->options.retain;
+    }
+    if (up->options.segment_bytes) {
+        audit_args [audit_argc++] = "--segment-bytes";
+        audit_args [audit_argc++] = segment_bytes;
+    }
+    audit_args [audit_argc] = NULL;
     if (s_add_child (up, "audit", 0, true, up->env_secret, audit_args) == -1)
         return -1;
     const char *router_args [] = { "--frontend",   frontend,   "--backend", backend,
