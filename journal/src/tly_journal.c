@@ -115,7 +115,9 @@ s_load_partitions (tly_journal_t *self, MDB_txn *txn)
         tly_journal_lmdb_error (self, "cursor_open", rc);
         return -1;
     }
-    memset (self->committed, 0, TLY_PARTITIONS_MAX * sizeof (tly_journal_state_t));
+    //  No reset first: the table names every partition ever touched (a new
+    //  segment gets a copy), and writing all of the cache would make its
+    //  untouched pages resident.
     MDB_val key, value;
     while ((rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) == 0) {
         uint32_t partition = key.mv_size == 4 ? tly_get_be32 (key.mv_data) : TLY_PARTITIONS_MAX;

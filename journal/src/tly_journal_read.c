@@ -122,6 +122,15 @@ s_read_records (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *tx
         }
         uint64_t seq = tly_get_be64 (value.mv_data);
         uint64_t pseq = tly_get_be64 ((uint8_t *) key.mv_data + 4);
+        if (pseq != reading->next_pseq) {
+            //  Never deliver past a hole: a retired or missing segment.
+            tly_log (TLY_ERROR, "journal.gap",
+                     "path=%s partition=%" PRIu32 " reason=\"partition seqs %" PRIu64 "..%" PRIu64
+                     " missing (segment not found)\"",
+                     segment->path, query->partition, reading->next_pseq, pseq - 1);
+            result = -1;
+            break;
+        }
         MDB_val record_key = { 8, value.mv_data };
         MDB_val record;
         rc = mdb_get (txn, segment->records, &record_key, &record);
@@ -162,6 +171,11 @@ s_read_records (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *tx
 static int
 s_find_partition_segment (tly_journal_t *self, uint32_t partition, uint64_t after, size_t *index)
 {
+    //  One segment: no search (a read finds what is missing by its seqs).
+    if (self->segment_count == 1) {
+        *index = 0;
+        return 0;
+    }
     size_t low = 0, high = self->segment_count;
     while (low < high) {
         size_t middle = low + (high - low) / 2;

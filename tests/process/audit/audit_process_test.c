@@ -546,6 +546,17 @@ main (int argc, char *argv [])
     assert (s_run (tiny_max, NULL, 0) == 2);
     char *bad_every [] = { "tally-audit", "--data-dir", data_dir, "--checkpoint-every", "0", NULL };
     assert (s_run (bad_every, NULL, 0) == 2);
+    //  Segments below the smallest size are refused, naming the flag.
+    char *tiny_segment [] = {
+        "tally-audit", "--data-dir", data_dir, "--segment-bytes", "4096", NULL
+    };
+    line [0] = 0;
+    assert (s_run (tiny_segment, line, sizeof line) == 2);
+    assert (strstr (line, "--segment-bytes"));
+    char *bad_records [] = {
+        "tally-audit", "--data-dir", data_dir, "--segment-records", "-1", NULL
+    };
+    assert (s_run (bad_records, NULL, 0) == 2);
     s_test_no_worker (data_dir);
 
     s_server_t server;

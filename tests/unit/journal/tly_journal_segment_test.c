@@ -351,6 +351,13 @@ s_test_retire (s_test_t *test)
     assert (tly_journal_segment_count (journal) == 1);
     uint64_t from, to;
     assert (tly_journal_gap (journal, &from, &to) && from == 1 && to == 40);
+    //  A partition read from the start finds its first seqs missing, with
+    //  one segment left as with many; from after them it reads.
+    s_collect_t collect;
+    bool end;
+    assert (s_read (journal, 2, 0, 5, &collect, &end) == TALLY__ERROR_CODE__INTERNAL);
+    assert (s_read (journal, 2, 10, 5, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 1 && collect.pseqs [0] == 11 && end);
     //  The writer still appends, and its own reads stop at the gap.
     s_append (test, journal, 2);
     s_chain_t chain = { .next = 1 };
