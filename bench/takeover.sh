@@ -19,6 +19,7 @@ dir=$(mktemp -d /tmp/tally-takeover.XXXXXX)
 up_pid=
 fresh_pid=
 cleanup() {
+    [ -n "${KEEP_LOGS:-}" ] && cp "$dir/fresh.log" "$dir/logs/audit.log" "$KEEP_LOGS/" 2>/dev/null
     [ -n "$fresh_pid" ] && kill "$fresh_pid" 2>/dev/null || true
     [ -n "$up_pid" ] && kill "$up_pid" 2>/dev/null && wait "$up_pid" 2>/dev/null || true
     rm -rf "$dir"
