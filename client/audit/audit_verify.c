@@ -45,8 +45,9 @@ typedef struct {
     size_t checkpoint_next;  //  the next one to judge
 
     tly_journal_t *journal;
-    bool one_segment;                      //  --segment: partitions start where the file does
-    bool *partition_seen;                  //  [TLY_PARTITIONS_MAX], --segment only
+    bool one_segment;      //  --segment: partitions start where the file does
+    bool kept;             //  --kept: from the first segment found, whose start is signed
+    bool *partition_seen;  //  [TLY_PARTITIONS_MAX], --segment only
     tly_journal_segment_info_t *segments;  //  every segment found, in order
     size_t segment_count;
     size_t segment_next;  //  the next one whose first record is ahead
@@ -255,7 +256,7 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
         return s_fail (self, seq, "partition %" PRIu32 " is out of range", partition);
     //  On its own, a segment starts each partition where its bases say: the
     //  first record of a partition sets it.
-    if (self->one_segment && !self->partition_seen [partition]) {
+    if ((self->one_segment || self->kept) && !self->partition_seen [partition]) {
         self->partition_seen [partition] = true;
         self->partition_seqs [partition] = draft->partition_seq - 1;
     }
@@ -351,7 +352,7 @@ s_check_tables (s_verify_t *self, tly_journal_t *journal)
     }
     for (uint32_t partition = 0; partition < TLY_PARTITIONS_MAX; partition++) {
         uint64_t fence, last_partition_seq;
-        if (self->one_segment && !self->partition_seen [partition])
+        if ((self->one_segment || self->kept) && !self->partition_seen [partition])
             continue;  //  untouched here: its entry is its base, not known alone
         tly_journal_partition (journal, partition, &fence, &last_partition_seq);
         if (last_partition_seq != self->partition_seqs [partition]) {
@@ -383,7 +384,7 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
-           "                          [--worker ID] [--json]\n"
+           "                          [--kept] [--worker ID] [--json]\n"
            "       tally audit verify --segment FILE [--worker ID] [--json]\n"
            "\n"
            "Checks every record: its hash, the link to the record before, contiguous\n"
@@ -399,6 +400,9 @@ s_usage (FILE *out)
            "  --segment FILE   check one segment file on its own: its chain from its\n"
            "                   base, its signed start (the previous segment's seal) and\n"
            "                   its signed end (its own seal)\n"
+           "  --kept           check what is kept: when the first segments were retired\n"
+           "                   (tally-audit --retain delete), start at the first segment\n"
+           "                   found, from its signed start, instead of failing on the gap\n"
            "  --worker ID      the worker account that signs checkpoints\n"
            "                   (default $" TLY_ENV_WORKER_ACCOUNT "; needed when there are any)\n"
            "  --json           print one JSON object\n"
@@ -454,6 +458,10 @@ s_report (const s_verify_t *self, bool json)
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
+        if (self->kept && self->segment_count > 0 && self->segments [0].first > 1)
+            printf ("verify: records 1..%" PRIu64 " are not kept (retired, or in an archive not"
+                    " given); checked from the signed seal of seq %" PRIu64 " on\n",
+                    self->segments [0].first - 1, self->segments [0].first - 1);
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
         if (signed_seq < head)
@@ -472,7 +480,10 @@ s_load_segments (s_verify_t *self)
     for (size_t i = 0; i < self->segment_count; i++)
         if (tly_journal_segment_info (self->journal, i, &self->segments [i]) == -1)
             return -1;
-    if (self->one_segment) {
+    //  One segment, or what is kept: the chain starts at the first segment's
+    //  base, which its signed start (the seal before it) vouches for.
+    if (self->segment_count > 0
+        && (self->one_segment || (self->kept && self->segments [0].first > 1))) {
         const tly_journal_segment_info_t *info = &self->segments [0];
         self->next_seq = info->first;
         memcpy (self->prev_hash, info->base.hash, TLY_HASH_BYTES);
@@ -494,8 +505,10 @@ s_run (s_verify_t *self, bool json)
     uint64_t from, to;
     if (rc == -1 && !self->failed && !self->one_segment
         && tly_journal_gap (self->journal, &from, &to)) {
-        s_fail (self, 0, "gap: records %" PRIu64 "..%" PRIu64 " missing (segment not found)", from,
-                to);
+        s_fail (self, 0, "gap: records %" PRIu64 "..%" PRIu64 " missing (segment not found%s)",
+                from, to,
+                from == 1 && !self->kept ? "; if retention deleted them, --kept checks what is kept"
+                                         : "");
         rc = 0;
     }
     if (rc == -1) {
@@ -516,7 +529,7 @@ int
 audit_verify (int argc, char **argv)
 {
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL, *segment = NULL;
-    bool json = false;
+    bool json = false, kept = false;
     audit_archives_t archives = { .count = 0 };
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
@@ -524,6 +537,7 @@ audit_verify (int argc, char **argv)
                             TLY_FLAG_TEXT ("--segment", &segment),
                             TLY_FLAG_TEXT ("--worker", &worker_id),
                             TLY_FLAG_BOOL ("--json", &json),
+                            TLY_FLAG_BOOL ("--kept", &kept),
                             TLY_FLAG_HELP };
     int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
                                   argv, NULL);
@@ -538,6 +552,10 @@ audit_verify (int argc, char **argv)
     if (worker_id && *worker_id && tly_account_id_parse (worker_id, worker) == -1) {
         fprintf (stderr, S_COMMAND ": %s is not an account ID (co_z...): '%s'\n", worker_from,
                  worker_id);
+        return CLI_EXIT_USAGE;
+    }
+    if (segment && kept) {
+        fprintf (stderr, S_COMMAND ": --kept is for a whole journal, not --segment\n");
         return CLI_EXIT_USAGE;
     }
     if (segment && (journal_dir || data_dir || archives.count)) {
@@ -561,6 +579,7 @@ audit_verify (int argc, char **argv)
                         .next_seq = 1,
                         .journal = journal,
                         .one_segment = segment != NULL,
+                        .kept = kept,
                         .partition_seen = calloc (TLY_PARTITIONS_MAX, sizeof (bool)),
                         .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                         .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),

@@ -201,14 +201,20 @@ s_case (int base_port, const char *policy)
     printf ("takeover: balance-3 loaded %d snapshots, rejected %d\n", loaded, replayed_from_start);
     CHECK (loaded > 0 && replayed_from_start == 0);
 
+    char journal [512];
+    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
     if (policy && streq (policy, "delete")) {
-        //  The records before the first kept segment are gone: nothing to
-        //  verify them with; the kept ones still chain from their signed start.
+        //  The records before the first kept segment are gone: the whole
+        //  journal fails on the gap; what is kept chains from its signed start.
+        char *whole [] = { "audit",    "verify",           "--journal", journal,
+                           "--worker", cluster->worker_id, NULL };
+        CHECK (it_run_cli (TALLY_CLI_BIN, whole, S_COMMAND_MS) == 1);
+        char *kept [] = { "audit", "verify",   "--kept",           "--journal",
+                          journal, "--worker", cluster->worker_id, NULL };
+        CHECK (it_run_cli (TALLY_CLI_BIN, kept, S_COMMAND_MS) == 0);
         it_cluster_stop (&cluster);
         return;
     }
-    char journal [512];
-    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
     char *verify [] = { "audit",    "verify",           "--journal", journal,
                         "--worker", cluster->worker_id, NULL };
     CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
