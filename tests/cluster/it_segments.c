@@ -47,7 +47,7 @@ s_list (const char *folder, s_listing_t *listing)
         if (length != 24 || strcmp (entry->d_name + 20, ".mdb") != 0)
             continue;
         CHECK (listing->count < S_NAMES_MAX);
-        snprintf (listing->names [listing->count++], S_NAME_SIZE, "%s", entry->d_name);
+        memcpy (listing->names [listing->count++], entry->d_name, length + 1);  //  24 < S_NAME_SIZE
     }
     closedir (dir);
     qsort (listing->names, listing->count, S_NAME_SIZE, s_compare_names);
