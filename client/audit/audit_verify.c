@@ -488,6 +488,10 @@ s_load_segments (s_verify_t *self)
         self->next_seq = info->first;
         memcpy (self->prev_hash, info->base.hash, TLY_HASH_BYTES);
         s_check_start (self, info);
+        //  A checkpoint of the base record kept beside the records after it
+        //  (one signed just after a roll) is checked against the base.
+        if (!self->failed && info->base.seq > 0)
+            s_check_checkpoint (self, info->base.seq, info->base.hash);
     }
     return 0;
 }

@@ -59,8 +59,8 @@ awk -v rate=$rate '
         journal = value("journal_mib") + 0
         if (journal < last_journal) { print "journal shrank on line " NR; bad = 1 }
         last_journal = journal
-        # Each actor's state is reported; one may hold none of the 4 users
-        # (all on the other's partitions: 1 run in 8), so only their sum must grow.
+        # Each actor state is reported; one may hold none of the 4 users
+        # (all on the partitions of the other: 1 run in 8), so only their sum must grow.
         states = 0
         for (a = 1; a <= 2; a++) {
             state = named("state_mib", "balance-" a)
