@@ -273,6 +273,20 @@ s_crash_point (const char *step)
     }
 }
 
+//  Stores partition's entry (fence, last partition seq) in dbi.
+static int
+s_put_partition (MDB_txn *txn, MDB_dbi dbi, uint32_t partition, const tly_journal_state_t *state,
+                 unsigned flags)
+{
+    uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
+    tly_put_be32 (key_bytes, partition);
+    tly_put_be64 (value_bytes, state->fence);
+    tly_put_be64 (value_bytes + 8, state->last_pseq);
+    MDB_val key = { sizeof key_bytes, key_bytes };
+    MDB_val value = { sizeof value_bytes, value_bytes };
+    return mdb_put (txn, dbi, &key, &value, flags);
+}
+
 //  Makes the segment after the head: written whole under a temporary name
 //  (meta, the partition table and its bases), fsync'd, then renamed into
 //  place; a crash before the rename leaves only a temporary file, which the
@@ -322,15 +336,9 @@ s_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size)
         const tly_journal_state_t *state = &self->committed [partition];
         if (state->fence == 0 && state->last_pseq == 0)
             continue;
-        uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
-        tly_put_be32 (key_bytes, partition);
-        tly_put_be64 (value_bytes, state->fence);
-        tly_put_be64 (value_bytes + 8, state->last_pseq);
-        MDB_val key = { sizeof key_bytes, key_bytes };
-        MDB_val value = { sizeof value_bytes, value_bytes };
-        rc = mdb_put (txn, fresh.partitions, &key, &value, MDB_APPEND);
+        rc = s_put_partition (txn, fresh.partitions, partition, state, MDB_APPEND);
         if (rc == 0)
-            rc = mdb_put (txn, fresh.bases, &key, &value, MDB_APPEND);
+            rc = s_put_partition (txn, fresh.bases, partition, state, MDB_APPEND);
     }
     if (rc == 0)
         rc = mdb_txn_commit (txn);
@@ -958,13 +966,7 @@ s_commit (tly_journal_t *self)
         const tly_journal_state_t *before = &self->committed [partition];
         if (state->fence == before->fence && state->last_pseq == before->last_pseq)
             continue;
-        uint8_t key_bytes [4], value_bytes [TLY_JOURNAL_PARTITION_VALUE];
-        tly_put_be32 (key_bytes, partition);
-        tly_put_be64 (value_bytes, state->fence);
-        tly_put_be64 (value_bytes + 8, state->last_pseq);
-        MDB_val key = { sizeof key_bytes, key_bytes };
-        MDB_val value = { sizeof value_bytes, value_bytes };
-        rc = mdb_put (self->txn, self->active->partitions, &key, &value, 0);
+        rc = s_put_partition (self->txn, self->active->partitions, partition, state, 0);
     }
     if (rc == 0 && self->pending_head.seq != self->head.seq) {
         uint8_t head_bytes [TLY_JOURNAL_HEAD_VALUE];
