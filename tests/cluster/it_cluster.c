@@ -408,3 +408,18 @@ it_run_cli (const char *bin, char *const args [], int timeout_ms)
     printf ("\n");
     return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, timeout_ms);
 }
+
+int
+it_logged (it_cluster_t *self, const char *name, const char *text)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s.log", self->dir, name);
+    FILE *file = fopen (path, "r");
+    CHECK (file);
+    char line [4096];
+    int found = 0;
+    while (fgets (line, sizeof line, file))
+        found += strstr (line, text) != NULL;
+    fclose (file);
+    return found;
+}

@@ -90,6 +90,8 @@ bool it_wait_ready (const char *gateway, int timeout_ms);
 int it_run_cli (const char *bin, char *const args [], int timeout_ms);
 //  Waits (deadline) until it reports ready with exactly `actors` live actors.
 bool it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms);
+//  How many lines of the named child's log (DIR/NAME.log) hold text.
+int it_logged (it_cluster_t *self, const char *name, const char *text);
 //  Gateway endpoint number n (1-based).
 void it_gateway_endpoint (it_cluster_t *self, int n, char *out, size_t size);
 

@@ -40,22 +40,6 @@ typedef struct {
     tly_result_t last_result;
 } s_user_t;
 
-//  How many times the server's log holds text.
-static int
-s_logged (it_cluster_t *cluster, const char *server, const char *text)
-{
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s.log", cluster->dir, server);
-    FILE *file = fopen (path, "r");
-    CHECK (file);
-    char line [4096];
-    int found = 0;
-    while (fgets (line, sizeof line, file))
-        found += strstr (line, text) != NULL;
-    fclose (file);
-    return found;
-}
-
 //  Each user: createAccount 100, then S_BUYS buys (the last one kept as
 //  signed bytes, to be resent).
 static void
@@ -105,7 +89,7 @@ s_wait_snapshots (it_cluster_t *cluster, const s_user_t *users)
         snprintf (text, sizeof text,
                   "event=snapshot.stored partition=%" PRIu32 " partition_seq=%d ",
                   users [u].partition, records);
-        while (s_logged (cluster, "audit", text) == 0) {
+        while (it_logged (cluster, "audit", text) == 0) {
             CHECK (th_now_ms () < deadline);
             th_sleep_ms (50);  //  polling the log for a condition, under a deadline
         }
@@ -136,7 +120,7 @@ s_wait_retired (it_cluster_t *cluster, const char *policy)
     const char *event = streq (policy, "archive") ? "event=journal.segment_archived"
                                                   : "event=journal.segment_deleted";
     int64_t deadline = th_now_ms () + S_WAIT_MS;
-    while (s_logged (cluster, "audit", event) == 0) {
+    while (it_logged (cluster, "audit", event) == 0) {
         CHECK (th_now_ms () < deadline);
         th_sleep_ms (50);  //  polling the log for a condition, under a deadline
     }
@@ -145,7 +129,7 @@ s_wait_retired (it_cluster_t *cluster, const char *policy)
     snprintf (archive, sizeof archive, "%s/audit/journal/archive", cluster->dir);
     int live = s_segments_in (segments), archived = s_segments_in (archive);
     printf ("%s: %d live segments, %d archived, %d retired\n", policy, live, archived,
-            s_logged (cluster, "audit", event));
+            it_logged (cluster, "audit", event));
     CHECK (live >= 1);
     CHECK (streq (policy, "archive") ? archived >= 1 : archived == -1);
 }
@@ -196,8 +180,8 @@ s_case (int base_port, const char *policy)
     }
     //  Every user's partition has been served since (the reads above): the
     //  new actor's share of them came from snapshots.
-    int loaded = s_logged (cluster, "balance-3", "event=snapshot.loaded");
-    int replayed_from_start = s_logged (cluster, "balance-3", "event=snapshot.rejected");
+    int loaded = it_logged (cluster, "balance-3", "event=snapshot.loaded");
+    int replayed_from_start = it_logged (cluster, "balance-3", "event=snapshot.rejected");
     printf ("takeover: balance-3 loaded %d snapshots, rejected %d\n", loaded, replayed_from_start);
     CHECK (loaded > 0 && replayed_from_start == 0);
 

@@ -131,22 +131,6 @@ s_check_everything (it_cluster_t *cluster)
     CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
 }
 
-//  Whether the server's log file holds text.
-static bool
-s_logged (it_cluster_t *cluster, const char *server, const char *text)
-{
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s.log", cluster->dir, server);
-    FILE *file = fopen (path, "r");
-    CHECK (file);
-    char line [2048];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, file))
-        found = strstr (line, text) != NULL;
-    fclose (file);
-    return found;
-}
-
 //  ---------------------------------------------------------------- grow
 
 static void
@@ -161,10 +145,10 @@ s_grow (int base_port)
         CHECK (s_buy (&s_users [at % S_USERS], S_GROW_ENVELOPE, refusal, sizeof refusal)
                == S_BOUGHT);
     printf ("grow: %d buys acknowledged, from 1 MiB maps\n", S_GROW_BUYS);
-    CHECK (s_logged (cluster, "audit", "event=journal.map_grown"));
-    CHECK (s_logged (cluster, "balance-1", "event=store.map_grown"));
-    CHECK (!s_logged (cluster, "audit", "storage_full"));
-    CHECK (!s_logged (cluster, "balance-1", "storage_full"));
+    CHECK (it_logged (cluster, "audit", "event=journal.map_grown"));
+    CHECK (it_logged (cluster, "balance-1", "event=store.map_grown"));
+    CHECK (!it_logged (cluster, "audit", "storage_full"));
+    CHECK (!it_logged (cluster, "balance-1", "storage_full"));
     s_check_everything (cluster);
     s_users_destroy ();
     it_cluster_stop (&cluster);
@@ -283,8 +267,8 @@ s_full (int base_port, bool journal)
     TH_WAIT_UNTIL (s_storage_reported (cluster->gateway, true), S_FULL_MS, th_sleep_ms (100));
     char *status [] = { "status", "--gateway", cluster->gateway, NULL };
     CHECK (it_run_cli (TALLY_CLI_BIN, status, S_COMMAND_MS) == 0);
-    CHECK (journal ? s_logged (cluster, "audit", "event=journal.storage_full")
-                   : s_logged (cluster, "balance-1", "event=store.storage_full"));
+    CHECK (journal ? it_logged (cluster, "audit", "event=journal.storage_full")
+                   : it_logged (cluster, "balance-1", "event=store.storage_full"));
 
     //  Room again: buys succeed by themselves, nothing restarted.
     CHECK (unlink (filler) == 0);
@@ -302,8 +286,8 @@ s_full (int base_port, bool journal)
         CHECK (s_buy (&s_users [(at + more) % S_USERS], 1, refusal, sizeof refusal) == S_BOUGHT);
     TH_WAIT_UNTIL (s_storage_reported (cluster->gateway, false), S_FULL_MS, th_sleep_ms (100));
     CHECK (it_run_cli (TALLY_CLI_BIN, status, S_COMMAND_MS) == 0);
-    CHECK (journal ? s_logged (cluster, "audit", "event=journal.storage_recovered")
-                   : s_logged (cluster, "balance-1", "event=store.storage_recovered"));
+    CHECK (journal ? it_logged (cluster, "audit", "event=journal.storage_recovered")
+                   : it_logged (cluster, "balance-1", "event=store.storage_recovered"));
     printf ("full: %d more refusals, then buys acknowledged again (%d in all)\n", refused, bought);
     s_check_everything (cluster);
     s_users_destroy ();
