@@ -557,6 +557,21 @@ main (int argc, char *argv [])
         "tally-audit", "--data-dir", data_dir, "--segment-records", "-1", NULL
     };
     assert (s_run (bad_records, NULL, 0) == 2);
+    //  Retention: an unknown policy, an archive folder without archive, and
+    //  a check interval of 0 are refused, naming what is wrong.
+    char *bad_retain [] = { "tally-audit", "--data-dir", data_dir, "--retain", "some", NULL };
+    line [0] = 0;
+    assert (s_run (bad_retain, line, sizeof line) == 2);
+    assert (strstr (line, "--retain must be keep, archive or delete, got 'some'"));
+    char *lone_archive [] = { "tally-audit", "--data-dir",    data_dir, "--retain",
+                              "delete",      "--archive-dir", "/tmp",   NULL };
+    line [0] = 0;
+    assert (s_run (lone_archive, line, sizeof line) == 2);
+    assert (strstr (line, "--archive-dir needs --retain archive"));
+    char *no_interval [] = {
+        "tally-audit", "--data-dir", data_dir, "--retain-check-ms", "0", NULL
+    };
+    assert (s_run (no_interval, NULL, 0) == 2);
     s_test_no_worker (data_dir);
 
     s_server_t server;

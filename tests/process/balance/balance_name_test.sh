@@ -53,6 +53,15 @@ for n in 0 99 1000001; do
 done
 expect 0 '--keep-purchases N' "$BALANCE" --help
 
+# State snapshots: at least one record, at least 1 ms, at most a day.
+expect 2 "--state-snapshot-records: not an integer in range, got '0' (expected 1..1000000000)" \
+    "$BALANCE" --data-dir "$WORK" --name b --state-snapshot-records 0 $LINKS
+for ms in 0 86400001; do
+    expect 2 "--state-snapshot-ms: not an integer in range, got '$ms' (expected 1..86400000)" \
+        "$BALANCE" --data-dir "$WORK" --name b --state-snapshot-ms "$ms" $LINKS
+done
+expect 0 '--state-snapshot-ms MS' "$BALANCE" --help
+
 # A valid pattern: the actor runs under the expanded name, state included.
 "$BALANCE" --data-dir "$WORK" --name 'balance-%h-%h' $LINKS 2>"$WORK/log" &
 PID=$!
