@@ -124,6 +124,18 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     s_configure (self->router, config->max_pending, config->max_pending);
     s_configure (self->bus, BUS_QUEUE, BUS_QUEUE);
 
+    //  Clients' transport keys may be anyone's (their signatures say who
+    //  they are); the router lets in only the gateways it knows.
+    if (config->curve
+        && (tly_curve_serve (config->curve, self->client, config->bind, TLY_CURVE_ANYONE, error,
+                             error_size)
+            || tly_curve_connect (config->curve, self->router, config->router, TLY_CURVE_ROUTER,
+                                  error, error_size)
+            || tly_curve_connect (config->curve, self->bus, config->bus, TLY_CURVE_ROUTER, error,
+                                  error_size))) {
+        tly_gateway_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->client, "%s", config->bind) == -1) {
         snprintf (error, error_size, "cannot bind --bind %s: %s", config->bind,
                   zmq_strerror (zmq_errno ()));

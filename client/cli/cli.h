@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tly_curve.h"
 #include "tally.h"
 #include "tly_endpoints.h"
 #include "tly_flags.h"  //  tly_flags_int for every integer flag
@@ -68,6 +69,12 @@ int cli_report_error (const tly_error_t *error, bool json);
 
 //  The gateway endpoint: the flag, else $TALLY_GATEWAY, else the default.
 const char *cli_gateway (const char *flag_value);
+//  The gateway's CURVE public key: the flag (--gateway-key), else
+//  $TALLY_GATEWAY_KEY, else NULL (no CURVE).
+const char *cli_gateway_key (const char *flag_value);
+#define CLI_GATEWAY_KEY_USAGE                                                          \
+    "  --gateway-key KEY     the gateway's CURVE public key, when it requires CURVE\n" \
+    "                        (default $" TLY_ENV_GATEWAY_KEY ", which tally up writes)\n"
 
 //  The worker (worker_flag, else $TALLY_WORKER_ACCOUNT) into *worker, and
 //  the caller's account (account_file, else $TALLY_ACCOUNT and $TALLY_SECRET).
