@@ -27,6 +27,15 @@ int cli_send (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
 int cli_health (int argc, char **argv);
+int cli_keys (int argc, char **argv);
+//  The CURVE keys of one cluster in dir (mode 0755), made where missing:
+//  NAME.key and NAME.key_secret for the router, the audit writer, the
+//  gateway and the balance actors (one key for all of them), and the
+//  folders the servers trust, actors/ and gateways/. uid and gid (both -1:
+//  unchanged) own every file. gateway_key (when not NULL) gets the gateway's
+//  public key in Z85. -1 with one line in error.
+int cli_keys_cluster (const char *dir, int64_t uid, int64_t gid,
+                      char gateway_key [TLY_CURVE_Z85_CHARS + 1], char *error, size_t error_size);
 
 //  A command of a command table: its name and what runs it (argv [0] is the
 //  name).

@@ -229,59 +229,11 @@ up_env_destroy (char ***env_p)
     *env_p = NULL;
 }
 
-//  Copies the public certificate from to the trusted folder to, once.
-static int
-s_trust (const char *from, const char *to, char *error, size_t error_size)
-{
-    if (access (to, F_OK) == 0)
-        return 0;
-    FILE *in = fopen (from, "r");
-    char text [4096];
-    size_t size = in ? fread (text, 1, sizeof text - 1, in) : 0;
-    if (in)
-        fclose (in);
-    text [size] = 0;
-    if (!in || size == 0 || up_write_file (to, text, 0644) == -1) {
-        snprintf (error, error_size, "cannot copy %s to %s: %s", from, to, strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
 int
 up_curve_keys (const char *dir, char gateway_key [TLY_CURVE_Z85_CHARS + 1], char *error,
                size_t error_size)
 {
-    static const char *names [] = { "router", "audit", "gateway", "balance" };
-    char keys [PATH_MAX], path [PATH_MAX + 64], trusted [PATH_MAX + 64];
+    char keys [PATH_MAX];
     snprintf (keys, sizeof keys, "%s/" UP_KEYS_SUBDIR, dir);
-    if (up_mkdir_p (keys, 0700) == -1 || chmod (keys, 0700) == -1) {
-        snprintf (error, error_size, "cannot create %s: %s", keys, strerror (errno));
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof names / sizeof names [0]; i++) {
-        snprintf (path, sizeof path, "%s/%s" TLY_CURVE_SECRET_EXT, keys, names [i]);
-        if (access (path, F_OK) == -1
-            && tly_curve_keygen (keys, names [i], NULL, error, error_size) == -1)
-            return -1;
-    }
-    const char *folders [][2] = { { "actors", "balance" }, { "gateways", "gateway" } };
-    for (size_t i = 0; i < 2; i++) {
-        snprintf (path, sizeof path, "%s/%s", keys, folders [i][0]);
-        if (up_mkdir_p (path, 0700) == -1) {
-            snprintf (error, error_size, "cannot create %s: %s", path, strerror (errno));
-            return -1;
-        }
-        snprintf (path, sizeof path, "%s/%s" TLY_CURVE_PUBLIC_EXT, keys, folders [i][1]);
-        snprintf (trusted, sizeof trusted, "%s/%s/%s" TLY_CURVE_PUBLIC_EXT, keys, folders [i][0],
-                  folders [i][1]);
-        if (s_trust (path, trusted, error, error_size) == -1)
-            return -1;
-    }
-    snprintf (path, sizeof path, "%s/gateway" TLY_CURVE_PUBLIC_EXT, keys);
-    uint8_t key [TLY_CURVE_KEY_BYTES];
-    if (tly_curve_public_parse (path, key, error, error_size) == -1)
-        return -1;
-    zmq_z85_encode (gateway_key, key, sizeof key);
-    return 0;
+    return cli_keys_cluster (keys, -1, -1, gateway_key, error, error_size);
 }
