@@ -360,8 +360,10 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         tly_audit_writer_destroy (&self);
         return NULL;
     }
+    //  The keys, and the rule for --bind, before the journal is touched.
     self->curve = tly_curve_new ("tally-audit", &config->curve, error, error_size);
-    if (!self->curve) {
+    if (!self->curve
+        || tly_curve_serve (self->curve, NULL, config->bind, TLY_CURVE_ACTORS, error, error_size)) {
         tly_audit_writer_destroy (&self);
         return NULL;
     }

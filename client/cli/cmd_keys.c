@@ -139,8 +139,7 @@ cli_keys (int argc, char **argv)
     }
     const char *verb = argc >= 2 ? argv [1] : "";
     if (strcmp (verb, "new") != 0 && strcmp (verb, "cluster") != 0 && strcmp (verb, "show") != 0) {
-        fprintf (stderr, "tally keys: expected 'new', 'cluster' or 'show'\n");
-        s_usage (stderr);
+        fprintf (stderr, "tally keys: expected 'new', 'cluster' or 'show'; see --help\n");
         return CLI_EXIT_USAGE;
     }
     char command [32];

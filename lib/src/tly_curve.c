@@ -52,31 +52,57 @@ s_z85_key (const char *text, uint8_t key [TLY_CURVE_KEY_BYTES])
     return zmq_z85_decode (key, text) ? 0 : -1;
 }
 
+//  The value of "NAME = \"...\"" on a line of a certificate file (czmq's
+//  zcert text format: ZPL), into value; false when the line is not NAME's.
+static bool
+s_cert_value (const char *line, const char *name, char *value, size_t size)
+{
+    line += strspn (line, " \t");
+    size_t length = strlen (name);
+    if (strncmp (line, name, length) != 0)
+        return false;
+    line += length;
+    line += strspn (line, " \t");
+    if (*line++ != '=')
+        return false;
+    line += strspn (line, " \t");
+    char quote = (*line == '"' || *line == '\'') ? *line++ : 0;
+    size_t used = quote ? strcspn (line, quote == '"' ? "\"" : "'") : strcspn (line, " \t\r\n#");
+    if (used >= size)
+        return false;
+    memcpy (value, line, used);
+    value [used] = 0;
+    return true;
+}
+
 //  Reads a certificate file's public key and, when secret is not NULL, its
 //  secret key too. error says which part is wrong, never a key.
 static int
 s_read_cert (const char *path, uint8_t public_key [TLY_CURVE_KEY_BYTES], uint8_t *secret,
              char *error, size_t error_size)
 {
-    if (access (path, R_OK) == -1) {
+    FILE *file = fopen (path, "r");
+    if (!file) {
         snprintf (error, error_size, "cannot read %s: %s", path, strerror (errno));
         return -1;
     }
-    zconfig_t *root = zconfig_load (path);
-    if (!root) {
-        snprintf (error, error_size, "%s is not a certificate file", path);
-        return -1;
+    char line [512], public_text [64] = "", secret_text [64] = "";
+    while (fgets (line, sizeof line, file)) {
+        s_cert_value (line, "public-key", public_text, sizeof public_text);
+        s_cert_value (line, "secret-key", secret_text, sizeof secret_text);
     }
+    fclose (file);
+    sodium_memzero (line, sizeof line);
     int rc = 0;
-    if (s_z85_key (zconfig_get (root, "curve/public-key", NULL), public_key) == -1) {
+    if (s_z85_key (public_text, public_key) == -1) {
         snprintf (error, error_size, "%s has no valid curve public-key", path);
         rc = -1;
-    } else if (secret && s_z85_key (zconfig_get (root, "curve/secret-key", NULL), secret) == -1) {
+    } else if (secret && s_z85_key (secret_text, secret) == -1) {
         snprintf (error, error_size,
                   "%s has no valid curve secret-key (is it the .key_secret file?)", path);
         rc = -1;
     }
-    zconfig_destroy (&root);
+    sodium_memzero (secret_text, sizeof secret_text);
     return rc;
 }
 
