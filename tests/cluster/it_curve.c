@@ -189,6 +189,25 @@ main (int argc, char **argv)
     zsock_destroy (&reader);
     zsock_destroy (&plain_bus);
 
+    th_step ("a gateway with a stranger's key: the router refuses it, it says so");
+    char stranger_bind [64];
+    snprintf (stranger_bind, sizeof stranger_bind, "tcp://127.0.0.1:%d", base + 90);
+    char *gateway [] = { TALLY_GATEWAY_BIN, "--bind",   stranger_bind,
+                         "--router",        frontend,   "--bus",
+                         bus_out,           "--worker", cluster->worker_id,
+                         "--curve-secret",  stranger,   "--router-key",
+                         router_key,        NULL };
+    th_process_t *rogue = th_process_new ("rogue-gateway", gateway);
+    char rogue_log [400];
+    snprintf (rogue_log, sizeof rogue_log, "%s/rogue-gateway.log", cluster->dir);
+    th_process_set_log (rogue, rogue_log);
+    th_process_start (rogue);
+    CHECK (s_wait_logged (cluster, "rogue-gateway", "event=router.refused"));
+    snprintf (expected, sizeof expected, refused, "gateways");
+    CHECK (it_logged (cluster, "router", expected) >= 2);  //  the socket's, then the gateway's
+    CHECK (it_logged (cluster, "rogue-gateway", "event=router.refused") == 1);
+    th_process_destroy (&rogue);
+
     th_step ("the cluster keeps serving; no secret key in a log or on a command line");
     CHECK (it_buy (sender, "item-790", 5).ok);
     CHECK (it_balance (sender) == 65);
