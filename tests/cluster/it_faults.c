@@ -546,12 +546,15 @@ s_case_journal (int base_port)
           .allowed = { "remote UNAVAILABLE \"journal storage full\"" },
           .lines = { { "audit", "event=journal.storage_full" },
                      { "audit", "event=journal.storage_recovered" } } },
+        //  Each failed commit costs its routes one of the router's
+        //  attempts: a route that meets three is refused.
         { .name = "commit-erofs",
           .child = "audit",
           .spec = "journal.commit=fail:EROFS@5+",
           .point = "journal.commit",
           .fires = 1,
           .until = { NULL, "event=append.refused" },
+          .allowed = { "remote UNAVAILABLE \"no balance actor answered\"" },
           .lines = { { "audit", "error=\"Read-only file system\"" },
                      { NULL, "event=partition.reload" } } },
         { .name = "slow-fsync",
