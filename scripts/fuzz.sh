@@ -18,7 +18,8 @@ if ! command -v clang >/dev/null 2>&1 ||
 fi
 
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null
-targets="fuzz_client_frame fuzz_wire fuzz_sdk_reply fuzz_sdk_watcher fuzz_account_load fuzz_base58"
+targets="fuzz_client_frame fuzz_wire fuzz_sdk_reply fuzz_sdk_watcher fuzz_journal_verify
+fuzz_account_load fuzz_base58"
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$jobs" --target $targets
 mkdir -p "$build/fuzz-artifacts"
