@@ -19,7 +19,7 @@ fi
 
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null
 targets="fuzz_client_frame fuzz_wire fuzz_sdk_reply fuzz_sdk_watcher fuzz_journal_verify
-fuzz_account_load fuzz_base58"
+fuzz_snapshot_load fuzz_account_load fuzz_base58"
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$jobs" --target $targets
 mkdir -p "$build/fuzz-artifacts"
