@@ -292,8 +292,19 @@ tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, 
 {
     assert (self && identity && object_id);
     tly_gateway_admitted_t admitted;
+    //  Text that is no object ID is a bad request, as it is for a subscribe;
+    //  an ID that is one but not followed is not (see below).
+    if (tly_gateway_check_object_id (object_id, &admitted) == -1) {
+        char reason [TLY_GATEWAY_TEXT_MAX];
+        snprintf (reason, sizeof (reason),
+                  "object ID of %zu bytes is not a tally object ID (co_z + base58 of kind,"
+                  " partition and 16 bytes)",
+                  strlen (object_id));
+        s_reject (self, identity, request_id, TALLY__ERROR_CODE__NOT_FOUND, reason);
+        return;
+    }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
-    if (client && tly_gateway_check_object_id (object_id, &admitted) == 0) {
+    if (client) {
         tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted.topic);
         tly_gateway_sub_t *sub = topic ? tly_gateway_subs_find (self->subs, client, topic) : NULL;
         if (sub) {
