@@ -234,7 +234,7 @@ s_check_limits (tly_gateway_stream_t *self, tly_gateway_client_t *client, char *
     return TALLY__ERROR_CODE__OK;
 }
 
-void
+Tally__ErrorCode
 tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
                               const tly_gateway_admitted_t *admitted)
 {
@@ -245,7 +245,7 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
                   "object %s is in partition %" PRIu32 " but the cluster has %" PRIu32,
                   admitted->object_id, admitted->partition, self->config.partitions);
         s_reject (self, identity, request_id, TALLY__ERROR_CODE__NOT_FOUND, reason);
-        return;
+        return TALLY__ERROR_CODE__NOT_FOUND;
     }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted->topic);
@@ -261,7 +261,7 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
     }
     if (code != TALLY__ERROR_CODE__OK) {
         s_reject (self, identity, request_id, code, reason);
-        return;
+        return code;
     }
     int64_t now_ms = tly_mono_ms ();
     if (sub)
@@ -280,13 +280,14 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
         tly_gateway_stream_remove (self, sub);
         s_reject (self, identity, request_id, TALLY__ERROR_CODE__UNAVAILABLE,
                   "the router is not taking messages (queue full); retry later");
-        return;
+        return TALLY__ERROR_CODE__UNAVAILABLE;
     }
     tly_log (TLY_DEBUG, "subscribe", "request_id=%" PRIu64 " object_id=%s snapshot_id=%" PRIu64,
              request_id, admitted->object_id, sub->snapshot_id);
+    return TALLY__ERROR_CODE__OK;
 }
 
-void
+Tally__ErrorCode
 tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
                                 const char *object_id)
 {
@@ -301,7 +302,7 @@ tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, 
                   " partition and 16 bytes)",
                   strlen (object_id));
         s_reject (self, identity, request_id, TALLY__ERROR_CODE__NOT_FOUND, reason);
-        return;
+        return TALLY__ERROR_CODE__NOT_FOUND;
     }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     if (client) {
@@ -318,6 +319,7 @@ tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, 
     reply.request_id = request_id;
     zframe_t *data = tly_wire_pack (&reply.base);
     tly_gateway_stream_send (self, identity, &data);
+    return TALLY__ERROR_CODE__OK;
 }
 
 //  --------------------------------------------------------------------------
