@@ -1774,15 +1774,17 @@ enum {
     JUNK_KINDS
 };
 
+//  Frame number frame's kind: one in 1000 oversized; of the rest, half
+//  junk bytes and half the other kinds in turn.
 static int
 s_junk_kind (int frame)
 {
     if (frame % 1000 == 999)
         return JUNK_OVERSIZED;
-    static const int mix [16] = { JUNK_FLIPPED,     JUNK_STALE, JUNK_INBOX,        JUNK_PARTITION,
+    static const int turns [] = { JUNK_FLIPPED,     JUNK_STALE, JUNK_INBOX,        JUNK_PARTITION,
                                   JUNK_UNSUBSCRIBE, JUNK_NUL,   JUNK_UNKNOWN_BODY, JUNK_EMPTY };
-    int kind = mix [frame % 16];
-    return frame % 16 < 8 ? kind : JUNK_WIRE_7;
+    int turn = frame % 16;
+    return turn < (int) (sizeof turns / sizeof turns [0]) ? turns [turn] : JUNK_WIRE_7;
 }
 
 static void
@@ -2096,8 +2098,8 @@ main (int argc, char **argv)
     s_got_t gots [S_ROWS];
     int wrong = s_table (&ctx, gots);
     s_print_table (gots);
-    printf ("%zu rows, %d as expected, %d not; %d subjects; the canary served %d buys between"
-            " them\n",
+    printf ("%zu rows, %d as expected, %d not; sending users: %d; the canary served %d buys"
+            " between them\n",
             S_ROWS, (int) S_ROWS - wrong, wrong, ctx.subjects, ctx.canary_buys);
     CHECK (wrong == 0);
     CHECK (it_balance (ctx.canary.sender) == ctx.canary.balance);
