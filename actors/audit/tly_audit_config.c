@@ -54,6 +54,10 @@ s_usage (FILE *out)
              "  --worker-secret S    its secret (default $" TLY_ENV_WORKER_SECRET ")\n"
              "  --checkpoint-every N sign the chain head every N records (default %d)\n"
              "  --checkpoint-ms MS   and at most MS ms after a record is appended (default %d)\n"
+             "  --curve-secret FILE  this server's CURVE certificate (NAME.key_secret, mode\n"
+             "                       0600); needed when --bind is TCP\n"
+             "  --actor-keys DIR     the balance actors' public keys (*.key) that may connect\n"
+             "  --insecure           allow a TCP --bind without CURVE (clear text, any peer)\n"
              "  --health-file PATH   rewrite PATH about once a second with this process's\n"
              "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
@@ -93,6 +97,9 @@ tly_audit_config_parse (tly_audit_writer_config_t *config, const char **health_f
         TLY_FLAG_TEXT ("--worker-secret", &config->worker_secret),
         TLY_FLAG_INT ("--checkpoint-every", &config->checkpoint_every, 1, CHECKPOINT_EVERY_MAX),
         TLY_FLAG_INT ("--checkpoint-ms", &config->checkpoint_ms, 1, CHECKPOINT_MS_MAX),
+        TLY_FLAG_TEXT ("--curve-secret", &config->curve.secret_file),
+        TLY_FLAG_TEXT ("--actor-keys", &config->curve.actor_keys),
+        TLY_FLAG_BOOL ("--insecure", &config->curve.insecure),
         TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_HELP
     };

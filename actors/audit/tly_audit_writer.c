@@ -31,6 +31,7 @@ struct _tly_audit_writer_t {
     uint64_t retained_before;  //  the last needed seq logged
     tly_audit_snapshots_t *snapshots;
     zsock_t *socket;
+    tly_curve_t *curve;  //  the keys, and the checker of actors' handshakes
     tly_audit_drain_t *drain;
     tly_account_t worker;
     tly_journal_signer_t signer;  //  signs inside a group commit, every N records
@@ -359,6 +360,13 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         tly_audit_writer_destroy (&self);
         return NULL;
     }
+    //  The keys, and the rule for --bind, before the journal is touched.
+    self->curve = tly_curve_new ("tally-audit", &config->curve, error, error_size);
+    if (!self->curve
+        || tly_curve_serve (self->curve, NULL, config->bind, TLY_CURVE_ACTORS, error, error_size)) {
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
     self->signer = (tly_journal_signer_t) { .sign_sk = self->worker.sign_sk,
                                             .sign_pk = self->worker.sign_pk,
                                             .every = config->checkpoint_every };
@@ -404,6 +412,12 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
     assert (self->socket);
     zsock_set_maxmsgsize (self->socket, TLY_FRAME_HARD_MAX);
     zsock_set_linger (self->socket, 0);
+    //  Only known actors may append: an unknown key fails the handshake.
+    if (tly_curve_serve (self->curve, self->socket, config->bind, TLY_CURVE_ACTORS, error,
+                         error_size)) {
+        tly_audit_writer_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->socket, "%s", config->bind) == -1) {
         snprintf (error, error_size, "cannot bind %s: %s", config->bind,
                   zmq_strerror (zmq_errno ()));
@@ -437,6 +451,7 @@ tly_audit_writer_destroy (tly_audit_writer_t **self_p)
         return;
     tly_audit_drain_destroy (&self->drain);
     zsock_destroy (&self->socket);
+    tly_curve_destroy (&self->curve);
     tly_journal_destroy (&self->journal);
     tly_audit_snapshots_destroy (&self->snapshots);
     sodium_memzero (&self->worker, sizeof self->worker);

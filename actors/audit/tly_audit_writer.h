@@ -14,6 +14,7 @@
 #define TLY_AUDIT_WRITER_H_INCLUDED
 
 #include <czmq.h>
+#include "tly_curve.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,8 +46,9 @@ typedef struct {
     uint64_t segment_bytes;     //  roll the journal to a new segment at this size (0: never)
     uint64_t segment_records;   //  or at this many records (0: no record limit)
     tly_audit_retain_t retain;
-    const char *archive_dir;  //  where ARCHIVE moves segments (NULL: DIR/journal/archive)
-    int64_t retain_check_ms;  //  >= 1
+    const char *archive_dir;   //  where ARCHIVE moves segments (NULL: DIR/journal/archive)
+    int64_t retain_check_ms;   //  >= 1
+    tly_curve_config_t curve;  //  --curve-secret, --actor-keys, --insecure
 } tly_audit_writer_config_t;
 
 typedef struct _tly_audit_writer_t tly_audit_writer_t;

@@ -28,16 +28,34 @@ main (int argc, char *argv [])
     tly_stop_install ();
 
     char error [TLY_HEALTH_PATH_MAX + 256];
+    //  Keys first, and every endpoint's CURVE rule checked, before anything opens.
+    tly_curve_t *curve = tly_curve_new (TLY_BALANCE_PROCESS, &config.curve, error, sizeof error);
+    if (curve
+        && (tly_curve_connect (curve, NULL, config.actor.router_endpoint, TLY_CURVE_ROUTER, error,
+                               sizeof error)
+            || tly_curve_connect (curve, NULL, config.actor.bus_endpoint, TLY_CURVE_ROUTER, error,
+                                  sizeof error)
+            || tly_curve_connect (curve, NULL, config.actor.audit_endpoint, TLY_CURVE_AUDIT, error,
+                                  sizeof error)))
+        tly_curve_destroy (&curve);
+    if (!curve) {
+        sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
+        fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
+        return 2;
+    }
+    config.actor.curve = curve;
     tly_health_t *health = NULL;
     if (config.health_file
         && !(health = tly_health_new (config.health_file, error, sizeof error))) {
         sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
         fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
+        tly_curve_destroy (&curve);
         return 2;
     }
     tly_ledger_t *ledger = tly_ledger_new (config.state_path, config.map_size, &config.limits);
     if (!ledger) {
         tly_health_destroy (&health);
+        tly_curve_destroy (&curve);
         sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
         fprintf (stderr,
                  TLY_BALANCE_PROCESS ": cannot open the state in %s (see the log line"
@@ -52,6 +70,7 @@ main (int argc, char *argv [])
     if (!actor) {
         tly_ledger_destroy (&ledger);
         tly_health_destroy (&health);
+        tly_curve_destroy (&curve);
         fprintf (stderr,
                  TLY_BALANCE_PROCESS ": cannot set up the links to --router %s, --audit"
                                      " %s and --bus %s (see the log line above)\n",
@@ -105,6 +124,7 @@ main (int argc, char *argv [])
     tly_log (TLY_INFO, "stopping", "name=%s", name);
     tly_actor_destroy (&actor);
     tly_ledger_destroy (&ledger);
+    tly_curve_destroy (&curve);
     tly_health_destroy (&health);
     return status;
 }

@@ -392,7 +392,8 @@ tly_actor_accepting (tly_actor_t *self)
 //  read leaves the router's PONGs unread; the router's silence is the
 //  hellos' business.
 static zsock_t *
-s_connect (const char *endpoint, int send_hwm, bool pinged)
+s_connect (const char *endpoint, int send_hwm, bool pinged, tly_curve_t *curve,
+           tly_curve_server_t server)
 {
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     if (!sock)
@@ -404,6 +405,12 @@ s_connect (const char *endpoint, int send_hwm, bool pinged)
     if (pinged) {
         zsock_set_heartbeat_ivl (sock, TLY_LINK_PING_MS);
         zsock_set_heartbeat_timeout (sock, 0);
+    }
+    char error [512];
+    if (curve && tly_curve_connect (curve, sock, endpoint, server, error, sizeof error)) {
+        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint, error);
+        zsock_destroy (&sock);
+        return NULL;
     }
     if (zsock_connect (sock, "%s", endpoint) == -1) {
         tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint,
@@ -432,8 +439,10 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     self->in_batch = zlist_new ();
     self->backlog = zlist_new ();
     self->snapshots = zlist_new ();
-    self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM, true);
-    self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM, false);
+    self->router = s_connect (config->router_endpoint, TLY_ACTOR_SEND_HWM, true, config->curve,
+                              TLY_CURVE_ROUTER);
+    self->audit = s_connect (config->audit_endpoint, TLY_ACTOR_SEND_HWM, false, config->curve,
+                             TLY_CURVE_AUDIT);
     if (self->audit) {
         self->catchup = tly_catchup_new (ledger, self->audit, config->partition_count,
                                          config->audit_timeout_ms,
@@ -445,6 +454,7 @@ tly_actor_new (const tly_actor_config_t *config, tly_ledger_t *ledger)
     }
     if (self->router) {
         tly_reader_config_t reader = { .bus_endpoint = config->bus_endpoint,
+                                       .curve = config->curve,
                                        .lease_ms = config->lease_ms,
                                        .partition_count = config->partition_count };
         memcpy (reader.worker_sk, config->worker_sk, sizeof reader.worker_sk);

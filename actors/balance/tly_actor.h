@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "tly_curve.h"
 #include "tly_ledger.h"
 #include "tly_limits.h"
 
@@ -45,6 +46,7 @@ typedef struct {
     const char *router_endpoint;
     const char *audit_endpoint;
     const char *bus_endpoint;  //  the router's update bus (XSUB)
+    tly_curve_t *curve;        //  CURVE on TCP endpoints; NULL: none (in-process use)
     uint32_t partition_count;
     int64_t heartbeat_ms;
     int64_t liveness;                          //  silent heartbeats before the router is gone

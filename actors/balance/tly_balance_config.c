@@ -70,6 +70,11 @@ s_usage (FILE *out)
         "  --state-snapshot-ms MS  ... or once a new record has waited MS (default %d)\n"
         "  --worker ID             worker account (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --worker-secret SECRET  worker secret (default $" TLY_ENV_WORKER_SECRET ")\n"
+        "  --curve-secret FILE     this actor's CURVE certificate (NAME.key_secret, mode\n"
+        "                          0600); needed for TCP endpoints\n"
+        "  --router-key KEY        the router's public key (Z85 text or its .key file)\n"
+        "  --audit-key KEY         the audit writer's public key\n"
+        "  --insecure              allow TCP endpoints without CURVE (clear text)\n"
         "  --health-file PATH      rewrite PATH about once a second with this process's\n"
         "                          state, for `tally health` (default: none)\n"
         "  --log-level LEVEL       debug|info|warn|error (default info)\n"
@@ -250,6 +255,10 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
         TLY_FLAG_INT ("--state-snapshot-ms", &actor->state_snapshot_ms, 1, S_STATE_SNAPSHOT_MAX_MS),
         TLY_FLAG_TEXT ("--worker", &worker),
         TLY_FLAG_TEXT ("--worker-secret", &worker_secret),
+        TLY_FLAG_TEXT ("--curve-secret", &config->curve.secret_file),
+        TLY_FLAG_TEXT ("--router-key", &config->curve.router_key),
+        TLY_FLAG_TEXT ("--audit-key", &config->curve.audit_key),
+        TLY_FLAG_BOOL ("--insecure", &config->curve.insecure),
         TLY_FLAG_TEXT ("--health-file", &config->health_file),
         TLY_FLAG_LEVEL (&config->level),
         TLY_FLAG_HELP

@@ -22,6 +22,8 @@ typedef struct {
                                              //  actor.name points to name
     char name [TLY_ACTOR_NAME_MAX + 1];      //  --name, %h expanded
     const char *health_file;                 //  --health-file, or NULL
+    tly_curve_config_t curve;                //  --curve-secret, --router-key, --audit-key,
+                                             //  --insecure
     char worker_id [TLY_ID_MAX];             //  the worker's account ID, for the log
     char state_path [TLY_BALANCE_PATH_MAX];  //  DIR/balance/NAME
     tly_ledger_limits_t limits;

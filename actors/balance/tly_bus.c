@@ -69,7 +69,8 @@ s_free (void **item_p)
 }
 
 tly_bus_t *
-tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], int64_t lease_ms)
+tly_bus_new (const char *endpoint, tly_curve_t *curve, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
+             int64_t lease_ms)
 {
     assert (endpoint && sign_sk);
     assert (lease_ms > 0);
@@ -99,6 +100,13 @@ tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
     zsock_set_linger (self->sock, 0);
     zsock_set_sndhwm (self->sock, TLY_BUS_SEND_HWM);
     zsock_set_maxmsgsize (self->sock, TLY_FRAME_HARD_MAX);
+    char error [512];
+    if (curve
+        && tly_curve_connect (curve, self->sock, endpoint, TLY_CURVE_ROUTER, error, sizeof error)) {
+        tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint, error);
+        tly_bus_destroy (&self);
+        return NULL;
+    }
     if (zsock_connect (self->sock, "%s", endpoint) == -1) {
         tly_log (TLY_ERROR, "connect_failed", "endpoint=%s error=\"%s\"", endpoint,
                  zmq_strerror (zmq_errno ()));

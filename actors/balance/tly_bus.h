@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "tally.pb-c.h"
+#include "tly_curve.h"
 #include "tly_limits.h"
 #include "tly_object_id.h"
 
@@ -36,10 +37,11 @@
 
 typedef struct _tly_bus_t tly_bus_t;
 
-//  Connects to endpoint; signs with the worker's sign_sk (libsodium form).
+//  Connects to endpoint (a CURVE client of the router's key over TCP when
+//  curve is not NULL); signs with the worker's sign_sk (libsodium form).
 //  Returns NULL on failure (logged).
-tly_bus_t *tly_bus_new (const char *endpoint, const uint8_t sign_sk [TLY_SECRET_KEY_BYTES],
-                        int64_t lease_ms);
+tly_bus_t *tly_bus_new (const char *endpoint, tly_curve_t *curve,
+                        const uint8_t sign_sk [TLY_SECRET_KEY_BYTES], int64_t lease_ms);
 void tly_bus_destroy (tly_bus_t **self_p);
 
 //  The socket to poll for subscription messages, and what to do when it is readable.

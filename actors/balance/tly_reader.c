@@ -37,7 +37,8 @@ tly_reader_new (const tly_reader_config_t *config, tly_ledger_t *ledger, void *r
     self->ledger = ledger;
     self->router = router;
     self->partition_count = config->partition_count;
-    self->bus = tly_bus_new (config->bus_endpoint, config->worker_sk, config->lease_ms);
+    self->bus = tly_bus_new (config->bus_endpoint, config->curve, config->worker_sk,
+                             config->lease_ms);
     self->objects = tly_objects_new (ledger, config->worker_sk + TLY_KEY_BYTES);
     self->arena = tly_arena_new (S_ARENA_BLOCK);
     self->held = calloc (config->partition_count, sizeof (zlist_t *));

@@ -38,6 +38,7 @@ typedef enum {
 
 typedef struct {
     const char *bus_endpoint;                  //  the router's XSUB
+    tly_curve_t *curve;                        //  NULL: no CURVE
     uint8_t worker_sk [TLY_SECRET_KEY_BYTES];  //  libsodium form: seed | public key
     int64_t lease_ms;                          //  publish this long after a snapshot
     uint32_t partition_count;

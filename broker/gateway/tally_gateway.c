@@ -17,10 +17,11 @@ int
 main (int argc, char *argv [])
 {
     tly_gateway_config_t config;
+    tly_curve_config_t curve_config;
     const char *health_file;
     tly_level_t level;
-    tly_flags_parsed_t parsed = tly_gateway_config_parse (&config, &health_file, &level, argc,
-                                                          argv);
+    tly_flags_parsed_t parsed = tly_gateway_config_parse (&config, &curve_config, &health_file,
+                                                          &level, argc, argv);
     if (parsed != TLY_FLAGS_RUN)
         return tly_flags_exit_status (parsed);
     tly_log_init (TLY_GATEWAY_PROCESS, level);
@@ -36,9 +37,11 @@ main (int argc, char *argv [])
         fprintf (stderr, TLY_GATEWAY_PROCESS ": %s\n", error);
         return 2;
     }
-    tly_gateway_t *gateway = tly_gateway_new (&config, error, sizeof (error));
+    config.curve = tly_curve_new (TLY_GATEWAY_PROCESS, &curve_config, error, sizeof error);
+    tly_gateway_t *gateway = config.curve ? tly_gateway_new (&config, error, sizeof (error)) : NULL;
     if (!gateway) {
         fprintf (stderr, TLY_GATEWAY_PROCESS ": %s\n", error);
+        tly_curve_destroy (&config.curve);
         tly_health_destroy (&health);
         return 2;
     }
@@ -84,6 +87,7 @@ main (int argc, char *argv [])
     tly_health_beat (health, TLY_HEALTH_STOPPING);
     tly_log (TLY_INFO, "stop", "interrupted=%d", (int) tly_stop_requested ());
     tly_gateway_destroy (&gateway);
+    tly_curve_destroy (&config.curve);
     tly_health_destroy (&health);
     return tly_stop_requested () ? 0 : 1;
 }

@@ -58,6 +58,7 @@ struct _tly_gateway_t {
     //  Events of the router link (libzmq's socket monitor): when it comes
     //  back after a drop, whatever the router held is sent again.
     zsock_t *monitor;
+    bool router_refused;  //  its last handshake failed (logged once)
     bool router_dropped;
 };
 
@@ -128,6 +129,18 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     s_configure (self->router, config->max_pending, config->max_pending);
     s_configure (self->bus, BUS_QUEUE, BUS_QUEUE);
 
+    //  Clients' transport keys may be anyone's (their signatures say who
+    //  they are); the router lets in only the gateways it knows.
+    if (config->curve
+        && (tly_curve_serve (config->curve, self->client, config->bind, TLY_CURVE_ANYONE, error,
+                             error_size)
+            || tly_curve_connect (config->curve, self->router, config->router, TLY_CURVE_ROUTER,
+                                  error, error_size)
+            || tly_curve_connect (config->curve, self->bus, config->bus, TLY_CURVE_ROUTER, error,
+                                  error_size))) {
+        tly_gateway_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->client, "%s", config->bind) == -1) {
         snprintf (error, error_size, "cannot bind --bind %s: %s", config->bind,
                   zmq_strerror (zmq_errno ()));
@@ -141,7 +154,10 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     self->monitor = zsock_new (ZMQ_PAIR);
     if (!self->monitor
         || zmq_socket_monitor (zsock_resolve (self->router), monitor_endpoint,
-                               ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                                   | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                                   | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                   | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
                == -1
         || zsock_connect (self->monitor, "%s", monitor_endpoint) == -1) {
         snprintf (error, error_size, "cannot watch the router link: %s",
@@ -518,11 +534,24 @@ tly_gateway_on_router_link (tly_gateway_t *self)
         if (head && zframe_size (head) >= sizeof kind)
             memcpy (&kind, zframe_data (head), sizeof kind);
         zmsg_destroy (&event);
+        bool refused = kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                       || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                       || kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+        if (refused && !self->router_refused) {
+            //  libzmq retries by itself; said once, until a handshake succeeds.
+            self->router_refused = true;
+            tly_log (TLY_ERROR, "router.refused",
+                     "endpoint=%s reason=\"the router refused the handshake: is this gateway's "
+                     "key in its --gateway-keys, and --router-key the router's key?\"",
+                     self->config.router);
+        }
+        if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            self->router_refused = false;
         if (kind == ZMQ_EVENT_DISCONNECTED && !self->router_dropped) {
             self->router_dropped = true;
             tly_log (TLY_WARN, "router.disconnected", "endpoint=%s pending=%" PRIu32,
                      self->config.router, tly_gateway_pending_size (self->pending));
-        } else if (kind == ZMQ_EVENT_CONNECTED && self->router_dropped) {
+        } else if (kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->router_dropped) {
             //  A new router (or the same one after a cut) holds none of what
             //  was in flight, and its replies are lost. Resending is safe:
             //  the same signed bytes, which the actors deduplicate.

@@ -10,6 +10,7 @@
 
 #include <czmq.h>
 #include <stdint.h>
+#include "tly_curve.h"
 #include "tly_gateway_check.h"
 
 typedef struct {
@@ -24,6 +25,8 @@ typedef struct {
     uint32_t max_subscriptions;        //  --max-subscriptions, per client
     uint32_t max_subscriptions_total;  //  --max-subscriptions-total
     int64_t client_ttl_ms;             //  --client-ttl-ms
+    tly_curve_t *curve;                //  CURVE on TCP endpoints: clients (any key) and the
+                                       //  router's; NULL: none (in-process use)
 } tly_gateway_config_t;
 
 typedef struct _tly_gateway_t tly_gateway_t;

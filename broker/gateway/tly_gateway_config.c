@@ -52,6 +52,11 @@ s_usage (FILE *out)
              "  --max-subscriptions-total N  per gateway (default %d)\n"
              "  --client-ttl-ms MS   end the subscriptions of a client silent this long\n"
              "                       (default %d)\n"
+             "  --curve-secret FILE  this gateway's CURVE certificate (NAME.key_secret, mode\n"
+             "                       0600): a TCP --bind then requires CURVE from every\n"
+             "                       client (any client key), and the router sees this key\n"
+             "  --router-key KEY     the router's public key (Z85 text or its .key file)\n"
+             "  --insecure           allow TCP endpoints without CURVE (clear text)\n"
              "  --health-file PATH   rewrite PATH about once a second with this process's\n"
              "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
@@ -62,9 +67,10 @@ s_usage (FILE *out)
 }
 
 tly_flags_parsed_t
-tly_gateway_config_parse (tly_gateway_config_t *config, const char **health_file,
-                          tly_level_t *level, int argc, char *argv [])
+tly_gateway_config_parse (tly_gateway_config_t *config, tly_curve_config_t *curve,
+                          const char **health_file, tly_level_t *level, int argc, char *argv [])
 {
+    *curve = (tly_curve_config_t) { 0 };
     *config = (tly_gateway_config_t) { .bind = TLY_ENDPOINT_GATEWAY,
                                        .router = TLY_ENDPOINT_ROUTER_FRONTEND,
                                        .bus = TLY_ENDPOINT_BUS_OUT,
@@ -95,6 +101,9 @@ tly_gateway_config_parse (tly_gateway_config_t *config, const char **health_file
         TLY_FLAG_INT ("--max-subscriptions-total", &config->max_subscriptions_total, 1,
                       TLY_GATEWAY_SUBS_LIMIT),
         TLY_FLAG_INT ("--client-ttl-ms", &config->client_ttl_ms, 1, TIMEOUT_MS_LIMIT),
+        TLY_FLAG_TEXT ("--curve-secret", &curve->secret_file),
+        TLY_FLAG_TEXT ("--router-key", &curve->router_key),
+        TLY_FLAG_BOOL ("--insecure", &curve->insecure),
         TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP

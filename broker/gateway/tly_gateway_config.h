@@ -9,9 +9,11 @@
 
 #define TLY_GATEWAY_PROCESS "tally-gateway"
 
-//  Fills config, health_file (--health-file, NULL when not given) and level
-//  from argv and the environment; config and health_file point into argv.
-tly_flags_parsed_t tly_gateway_config_parse (tly_gateway_config_t *config, const char **health_file,
+//  Fills config, curve (the CURVE flags), health_file (--health-file, NULL
+//  when not given) and level from argv and the environment; they point into
+//  argv.
+tly_flags_parsed_t tly_gateway_config_parse (tly_gateway_config_t *config,
+                                             tly_curve_config_t *curve, const char **health_file,
                                              tly_level_t *level, int argc, char *argv []);
 
 #endif

@@ -18,10 +18,11 @@ main (int argc, char *argv [])
 {
     tly_router_config_t config;
     tly_router_bus_config_t bus_config;
+    tly_curve_config_t curve_config;
     const char *health_file;
     tly_level_t level;
-    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &health_file, &level,
-                                                         argc, argv);
+    tly_flags_parsed_t parsed = tly_router_config_parse (&config, &bus_config, &curve_config,
+                                                         &health_file, &level, argc, argv);
     if (parsed != TLY_FLAGS_RUN)
         return tly_flags_exit_status (parsed);
     tly_log_init (TLY_ROUTER_PROCESS, level);
@@ -33,13 +34,15 @@ main (int argc, char *argv [])
         fprintf (stderr, TLY_ROUTER_PROCESS ": %s\n", error);
         return 2;
     }
-    tly_router_t *router = tly_router_new (&config, error, sizeof error);
+    config.curve = tly_curve_new (TLY_ROUTER_PROCESS, &curve_config, error, sizeof error);
+    tly_router_t *router = config.curve ? tly_router_new (&config, error, sizeof error) : NULL;
     tly_router_bus_t *bus = router ? tly_router_bus_new (bus_config.bus_in, bus_config.bus_out,
-                                                         error, sizeof error)
+                                                         config.curve, error, sizeof error)
                                    : NULL;
     if (!bus) {
         fprintf (stderr, TLY_ROUTER_PROCESS ": %s\n", error);
         tly_router_destroy (&router);
+        tly_curve_destroy (&config.curve);
         tly_health_destroy (&health);
         return 2;
     }
@@ -82,6 +85,7 @@ main (int argc, char *argv [])
     tly_log (TLY_INFO, "stopped", "epoch=%" PRIu64, tly_router_epoch (router));
     tly_router_bus_destroy (&bus);
     tly_router_destroy (&router);
+    tly_curve_destroy (&config.curve);
     tly_health_destroy (&health);
     return rc;
 }

@@ -720,10 +720,11 @@ tly_router_new (const tly_router_config_t *config, char *error, size_t error_siz
         return NULL;
     }
     self->decoder = tly_arena_allocator (self->arena);
-    self->frontend = tly_router_socket_bind (config->frontend, false, error, error_size);
-    self->backend = self->frontend
-                        ? tly_router_socket_bind (config->backend, true, error, error_size)
-                        : NULL;
+    self->frontend = tly_router_socket_bind (config->frontend, false, config->curve,
+                                             TLY_CURVE_GATEWAYS, error, error_size);
+    self->backend = self->frontend ? tly_router_socket_bind (config->backend, true, config->curve,
+                                                             TLY_CURVE_ACTORS, error, error_size)
+                                   : NULL;
     if (!self->backend) {
         tly_router_destroy (&self);
         return NULL;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tly_curve.h"
 
 #define TLY_ROUTER_HOLD_MAX_DEFAULT     100000
 #define TLY_ROUTER_INFLIGHT_MAX_DEFAULT 200000
@@ -27,6 +28,7 @@ typedef struct {
     uint32_t attempts;     //  delivery attempts per envelope
     size_t hold_max;       //  envelopes waiting for an owner
     size_t inflight_max;   //  requests accepted and not yet answered
+    tly_curve_t *curve;    //  CURVE on TCP endpoints; NULL: none (in-process use)
 } tly_router_config_t;
 
 typedef struct _tly_router_t tly_router_t;

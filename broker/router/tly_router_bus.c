@@ -20,7 +20,8 @@ struct _tly_router_bus_t {
 };
 
 static zsock_t *
-s_bind (int type, const char *endpoint, char *error, size_t error_size)
+s_bind (int type, const char *endpoint, tly_curve_t *curve, tly_curve_peers_t peers, char *error,
+        size_t error_size)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -31,6 +32,10 @@ s_bind (int type, const char *endpoint, char *error, size_t error_size)
     zsock_set_maxmsgsize (sock, TLY_FRAME_HARD_MAX);
     zsock_set_sndhwm (sock, BUS_HWM);
     zsock_set_rcvhwm (sock, BUS_HWM);
+    if (curve && tly_curve_serve (curve, sock, endpoint, peers, error, error_size)) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         snprintf (error, error_size, "cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -39,7 +44,8 @@ s_bind (int type, const char *endpoint, char *error, size_t error_size)
 }
 
 tly_router_bus_t *
-tly_router_bus_new (const char *bus_in, const char *bus_out, char *error, size_t error_size)
+tly_router_bus_new (const char *bus_in, const char *bus_out, tly_curve_t *curve, char *error,
+                    size_t error_size)
 {
     assert (bus_in && bus_out && error);
     tly_router_bus_t *self = calloc (1, sizeof (*self));
@@ -47,8 +53,10 @@ tly_router_bus_new (const char *bus_in, const char *bus_out, char *error, size_t
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
-    self->in = s_bind (ZMQ_XSUB, bus_in, error, error_size);
-    self->out = self->in ? s_bind (ZMQ_XPUB, bus_out, error, error_size) : NULL;
+    //  Only actors publish, only gateways read: a stranger can do neither.
+    self->in = s_bind (ZMQ_XSUB, bus_in, curve, TLY_CURVE_ACTORS, error, error_size);
+    self->out = self->in ? s_bind (ZMQ_XPUB, bus_out, curve, TLY_CURVE_GATEWAYS, error, error_size)
+                         : NULL;
     if (!self->out) {
         tly_router_bus_destroy (&self);
         return NULL;

@@ -15,11 +15,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tly_curve.h"
+
 typedef struct _tly_router_bus_t tly_router_bus_t;
 
-//  Binds both sockets. NULL with one line in error on failure.
-tly_router_bus_t *tly_router_bus_new (const char *bus_in, const char *bus_out, char *error,
-                                      size_t error_size);
+//  Binds both sockets: actors publish into bus_in, gateways subscribe at
+//  bus_out; with curve (not NULL) each lets in only its own peers over TCP.
+//  NULL with one line in error on failure.
+tly_router_bus_t *tly_router_bus_new (const char *bus_in, const char *bus_out, tly_curve_t *curve,
+                                      char *error, size_t error_size);
 void tly_router_bus_destroy (tly_router_bus_t **self_p);
 
 //  libzmq socket handles, for zmq_poll.

@@ -53,6 +53,13 @@ s_usage (FILE *out)
              "  --attempts N          delivery attempts per envelope (default %d)\n"
              "  --hold-max N          requests waiting for a partition owner (default %d)\n"
              "  --inflight-max N      requests accepted and not yet answered (default %d)\n"
+             "  --curve-secret FILE   this server's CURVE certificate (NAME.key_secret, mode\n"
+             "                        0600); needed for TCP endpoints\n"
+             "  --actor-keys DIR      public keys (*.key) of the actors that may connect to\n"
+             "                        --backend and --bus-in\n"
+             "  --gateway-keys DIR    public keys of the gateways that may connect to\n"
+             "                        --frontend and --bus-out\n"
+             "  --insecure            allow TCP endpoints without CURVE (clear text, any peer)\n"
              "  --health-file PATH    rewrite PATH about once a second with this process's\n"
              "                        state, for `tally health` (default: none)\n"
              "  --log-level LEVEL     debug, info, warn or error (default info)\n"
@@ -65,7 +72,8 @@ s_usage (FILE *out)
 
 tly_flags_parsed_t
 tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *bus,
-                         const char **health_file, tly_level_t *level, int argc, char *argv [])
+                         tly_curve_config_t *curve, const char **health_file, tly_level_t *level,
+                         int argc, char *argv [])
 {
     *config = (tly_router_config_t) { .frontend = TLY_ENDPOINT_ROUTER_FRONTEND,
                                       .backend = TLY_ENDPOINT_ROUTER_BACKEND,
@@ -78,6 +86,7 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
                                       .inflight_max = TLY_ROUTER_INFLIGHT_MAX_DEFAULT };
     *bus = (tly_router_bus_config_t) { .bus_in = TLY_ENDPOINT_BUS_IN,
                                        .bus_out = TLY_ENDPOINT_BUS_OUT };
+    *curve = (tly_curve_config_t) { 0 };
     *health_file = NULL;
     *level = TLY_INFO;
     tly_flag_t flags [] = {
@@ -93,6 +102,10 @@ tly_router_config_parse (tly_router_config_t *config, tly_router_bus_config_t *b
         TLY_FLAG_INT ("--attempts", &config->attempts, ATTEMPTS_MIN, ATTEMPTS_MAX),
         TLY_FLAG_INT ("--hold-max", &config->hold_max, 0, HOLD_MAX_LIMIT),
         TLY_FLAG_INT ("--inflight-max", &config->inflight_max, 1, INFLIGHT_MAX_LIMIT),
+        TLY_FLAG_TEXT ("--curve-secret", &curve->secret_file),
+        TLY_FLAG_TEXT ("--actor-keys", &curve->actor_keys),
+        TLY_FLAG_TEXT ("--gateway-keys", &curve->gateway_keys),
+        TLY_FLAG_BOOL ("--insecure", &curve->insecure),
         TLY_FLAG_TEXT ("--health-file", health_file),
         TLY_FLAG_LEVEL (level),
         TLY_FLAG_HELP

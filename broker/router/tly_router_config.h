@@ -14,10 +14,11 @@ typedef struct {
     const char *bus_out;  //  gateways subscribe here (--bus-out)
 } tly_router_bus_config_t;
 
-//  Fills config, bus, health_file (--health-file, NULL when not given) and
-//  level from argv; they point into argv.
+//  Fills config, bus, curve (the CURVE flags), health_file (--health-file,
+//  NULL when not given) and level from argv; they point into argv.
 tly_flags_parsed_t tly_router_config_parse (tly_router_config_t *config,
-                                            tly_router_bus_config_t *bus, const char **health_file,
-                                            tly_level_t *level, int argc, char *argv []);
+                                            tly_router_bus_config_t *bus, tly_curve_config_t *curve,
+                                            const char **health_file, tly_level_t *level, int argc,
+                                            char *argv []);
 
 #endif

@@ -10,7 +10,8 @@
 #include <stdbool.h>
 
 zsock_t *
-tly_router_socket_bind (const char *endpoint, bool watched, char *error, size_t error_size)
+tly_router_socket_bind (const char *endpoint, bool watched, tly_curve_t *curve,
+                        tly_curve_peers_t peers, char *error, size_t error_size)
 {
     assert (endpoint && error);
     zsock_t *sock = zsock_new (ZMQ_ROUTER);
@@ -32,6 +33,10 @@ tly_router_socket_bind (const char *endpoint, bool watched, char *error, size_t 
         //  TLY_LINK_TIMEOUT_MS; sends to it then fail with EHOSTUNREACH.
         zsock_set_heartbeat_ivl (sock, TLY_LINK_PING_MS);
         zsock_set_heartbeat_timeout (sock, TLY_LINK_TIMEOUT_MS);
+    }
+    if (curve && tly_curve_serve (curve, sock, endpoint, peers, error, error_size)) {
+        zsock_destroy (&sock);
+        return NULL;
     }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         snprintf (error, error_size, "cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));

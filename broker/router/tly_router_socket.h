@@ -7,15 +7,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tly_curve.h"
 
 //  Queued messages per peer before libzmq refuses more (instead of 1000).
 #define TLY_ROUTER_SOCKET_HWM 200000
 
 //  A bound ROUTER socket with tally's options (frame cap, no linger, high
 //  water marks, unroutable sends reported); watched: with the link watch of
-//  TLY_LINK_TIMEOUT_MS (the actors' side). NULL with one line in error.
-zsock_t *tly_router_socket_bind (const char *endpoint, bool watched, char *error,
-                                 size_t error_size);
+//  TLY_LINK_TIMEOUT_MS (the actors' side); with curve (not NULL), a TCP
+//  endpoint lets in only peers (tly_curve_serve). NULL with one line in error.
+zsock_t *tly_router_socket_bind (const char *endpoint, bool watched, tly_curve_t *curve,
+                                 tly_curve_peers_t peers, char *error, size_t error_size);
 //  What tly_router_socket_recv found.
 typedef enum {
     TLY_ROUTER_RECV_MESSAGE = 0,    //  identity and data filled

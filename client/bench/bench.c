@@ -39,7 +39,8 @@ s_balances (const bench_plan_t *plan, bench_user_t *users, int user_count, int64
 {
     tly_sender_t *sender = NULL;
     for (int u = 0; u < user_count; u++) {
-        sender = tly_sender_new (plan->gateway, plan->worker_id, &users [u].account);
+        sender = tly_sender_new_curve (plan->gateway, plan->gateway_key, plan->worker_id,
+                                       &users [u].account);
         assert (sender);
         tly_msg_t msg;
         tly_msg_create_account (&msg, initial);
@@ -93,8 +94,8 @@ static void *
 s_subscriber_run (void *arg)
 {
     s_subscriber_t *sub = arg;
-    tly_watcher_t *watcher = tly_watcher_new (sub->plan->gateway, sub->plan->worker_id,
-                                              &sub->user->account);
+    tly_watcher_t *watcher = tly_watcher_new_curve (sub->plan->gateway, sub->plan->gateway_key,
+                                                    sub->plan->worker_id, &sub->user->account);
     assert (watcher);
     char balance_id [TLY_ID_MAX];
     tly_balance_id (sub->user->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
@@ -143,11 +144,13 @@ s_usage (FILE *out)
         "  --timeout-ms MS    per envelope (default 10000)\n"
         "  --attempts N       posts of an unanswered envelope, the same message IDs each\n"
         "                     time, before it counts as failed (default 1: no resend)\n"
-        "  target a running system:  --gateway EP --worker co_z... [--pids FILE]\n"
+        "  target a running system:  --gateway EP --worker co_z... [--gateway-key KEY]\n"
+        "                            [--pids FILE] (KEY default $" TLY_ENV_GATEWAY_KEY ")\n"
         "                            [--data-dir DIR: its `tally up` dir, for disk figures\n"
         "                            and DIR/pids]\n"
         "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n"
-        "                            [--retain POLICY] [--segment-bytes N] (tally up's)\n",
+        "                            [--retain POLICY] [--segment-bytes N] [--hops unix|tcp]\n"
+        "                            [--insecure] (tally up's)\n",
         out);
 }
 
@@ -190,7 +193,8 @@ s_take_duration (const char *flag, const char *text, int64_t *ms)
 //  Starts `tally up` as a child and waits for DIR/tally.env.
 static pid_t
 s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
-                const char *retain, int64_t segment_bytes, char *gateway, size_t gateway_size,
+                const char *retain, int64_t segment_bytes, const char *hops, bool insecure,
+                char *gateway, size_t gateway_size, char *gateway_key, size_t gateway_key_size,
                 char *worker, size_t worker_size)
 {
     char self [4096];
@@ -206,9 +210,15 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
     snprintf (segment, sizeof segment, "%lld", (long long) segment_bytes);
     pid_t pid = fork ();
     if (pid == 0) {
-        char *argv [16] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
+        char *argv [20] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
                             port, "--actors", actors_text,  "--max-initial",   initial };
         int argc = 10;
+        if (hops) {
+            argv [argc++] = "--hops";
+            argv [argc++] = (char *) hops;
+        }
+        if (insecure)
+            argv [argc++] = "--insecure";
         if (retain) {
             argv [argc++] = "--retain";
             argv [argc++] = (char *) retain;
@@ -236,10 +246,11 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
         FILE *file = fopen (env_path, "r");
         if (file) {
             char line [256];
-            *gateway = *worker = 0;
+            *gateway = *gateway_key = *worker = 0;
             while (fgets (line, sizeof line, file)) {
                 line [strcspn (line, "\n")] = 0;
                 s_env_value (line, TLY_ENV_GATEWAY "=", gateway, gateway_size);
+                s_env_value (line, TLY_ENV_GATEWAY_KEY "=", gateway_key, gateway_key_size);
                 s_env_value (line, TLY_ENV_WORKER_ACCOUNT "=", worker, worker_size);
             }
             fclose (file);
@@ -314,6 +325,8 @@ cli_bench (int argc, char **argv)
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
     const char *json_path = NULL, *data_dir_flag = NULL, *retain = NULL;
     int64_t segment_bytes = 0;
+    const char *gateway_key_flag = NULL, *hops = NULL;
+    bool insecure = false;
     static struct option options [] = { { "clients", required_argument, 0, 'c' },
                                         { "users", required_argument, 0, 'u' },
                                         { "buys", required_argument, 0, 'm' },
@@ -336,6 +349,9 @@ cli_bench (int argc, char **argv)
                                         { "report-every", required_argument, 0, 'R' },
                                         { "retain", required_argument, 0, 'e' },
                                         { "segment-bytes", required_argument, 0, 'S' },
+                                        { "gateway-key", required_argument, 0, 'K' },
+                                        { "hops", required_argument, 0, 'H' },
+                                        { "insecure", no_argument, 0, 'I' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     optind = 1;
@@ -392,6 +408,9 @@ cli_bench (int argc, char **argv)
                 break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
+            case 'K': gateway_key_flag = optarg; break;
+            case 'H': hops = optarg; break;
+            case 'I': insecure = true; break;
             case 'w': worker_flag = optarg; break;
             case 'p': pids_flag = optarg; break;
             case 'd': data_dir_flag = optarg; break;
@@ -428,6 +447,7 @@ cli_bench (int argc, char **argv)
         initial = duration_ms ? S_SOAK_INITIAL : per_user + baseline;
 
     char gateway [CLI_ENDPOINT_MAX], worker [TLY_ID_MAX], data_dir [4096] = "", pids_path [4200];
+    char gateway_key [4096] = "";
     pid_t up_pid = 0;
     bool scratch = false;
     if (gateway_flag || worker_flag) {
@@ -435,13 +455,15 @@ cli_bench (int argc, char **argv)
             fprintf (stderr, "tally bench: --gateway and --worker go together\n");
             return CLI_EXIT_USAGE;
         }
-        if (retain || segment_bytes) {
-            fprintf (stderr, "tally bench: --retain and --segment-bytes are for the system it "
-                             "starts; give them to that system's tally-audit instead\n");
+        if (retain || segment_bytes || hops || insecure) {
+            fprintf (stderr, "tally bench: --retain, --segment-bytes, --hops and --insecure are "
+                             "for the system it starts; give them to that system instead\n");
             return CLI_EXIT_USAGE;
         }
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
+        const char *key = cli_gateway_key (gateway_key_flag);
+        snprintf (gateway_key, sizeof gateway_key, "%s", key ? key : "");
         //  Its data dir, when given, is where the disk figures and the pids
         //  come from; a cluster elsewhere (containers, other hosts) shows
         //  only what --pids names, or just the bench itself.
@@ -465,7 +487,8 @@ cli_bench (int argc, char **argv)
             scratch = true;
         }
         up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, retain,
-                                 segment_bytes, gateway, sizeof gateway, worker, sizeof worker);
+                                 segment_bytes, hops, insecure, gateway, sizeof gateway,
+                                 gateway_key, sizeof gateway_key, worker, sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);
@@ -490,8 +513,11 @@ cli_bench (int argc, char **argv)
         tly_account_generate (&users [u].account);
         users [u].initial = initial;
     }
-    bench_plan_t plan = { gateway,     worker, (int) timeout_ms, buys, duration_ms, (double) rate,
-                          (int) batch, 1,      (int) attempts };
+    bench_plan_t plan = { gateway,          worker,
+                          (int) timeout_ms, buys,
+                          duration_ms,      (double) rate,
+                          (int) batch,      1,
+                          (int) attempts,   *gateway_key ? gateway_key : NULL };
     int exit_code = CLI_EXIT_OK;
     if (s_balances (&plan, users, (int) users_n, initial, balances) != 0) {
         exit_code = CLI_EXIT_USAGE;

@@ -96,7 +96,8 @@ typedef struct {
     double rate;          //  buys/s of all clients together; 0: as fast as answered
     int batch;
     int64_t amount;
-    int attempts;  //  posts of one envelope (the same message IDs) before it fails
+    int attempts;             //  posts of one envelope (the same message IDs) before it fails
+    const char *gateway_key;  //  the gateway's CURVE public key; NULL: no CURVE
 } bench_plan_t;
 
 //  What a run measured.

@@ -241,8 +241,8 @@ s_worker_run (void *arg)
         client->msgs = calloc ((size_t) plan->batch, sizeof *client->msgs);
         assert (client->senders && client->msgs);
         for (int u = 0; u < client->user_count; u++) {
-            client->senders [u] = tly_sender_new (plan->gateway, plan->worker_id,
-                                                  &client->users [u]->account);
+            client->senders [u] = tly_sender_new_curve (
+                plan->gateway, plan->gateway_key, plan->worker_id, &client->users [u]->account);
             assert (client->senders [u]);
             int fd;
             size_t fd_size = sizeof fd;

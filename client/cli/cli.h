@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tly_curve.h"
 #include "tally.h"
 #include "tly_endpoints.h"
 #include "tly_flags.h"  //  tly_flags_int for every integer flag
@@ -26,6 +27,15 @@ int cli_send (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
 int cli_health (int argc, char **argv);
+int cli_keys (int argc, char **argv);
+//  The CURVE keys of one cluster in dir (mode 0755), made where missing:
+//  NAME.key and NAME.key_secret for the router, the audit writer, the
+//  gateway and the balance actors (one key for all of them), and the
+//  folders the servers trust, actors/ and gateways/. uid and gid (both -1:
+//  unchanged) own every file. gateway_key (when not NULL) gets the gateway's
+//  public key in Z85. -1 with one line in error.
+int cli_keys_cluster (const char *dir, int64_t uid, int64_t gid,
+                      char gateway_key [TLY_CURVE_Z85_CHARS + 1], char *error, size_t error_size);
 
 //  A command of a command table: its name and what runs it (argv [0] is the
 //  name).
@@ -68,6 +78,12 @@ int cli_report_error (const tly_error_t *error, bool json);
 
 //  The gateway endpoint: the flag, else $TALLY_GATEWAY, else the default.
 const char *cli_gateway (const char *flag_value);
+//  The gateway's CURVE public key: the flag (--gateway-key), else
+//  $TALLY_GATEWAY_KEY, else NULL (no CURVE).
+const char *cli_gateway_key (const char *flag_value);
+#define CLI_GATEWAY_KEY_USAGE                                                          \
+    "  --gateway-key KEY     the gateway's CURVE public key, when it requires CURVE\n" \
+    "                        (default $" TLY_ENV_GATEWAY_KEY ", which tally up writes)\n"
 
 //  The worker (worker_flag, else $TALLY_WORKER_ACCOUNT) into *worker, and
 //  the caller's account (account_file, else $TALLY_ACCOUNT and $TALLY_SECRET).

@@ -213,6 +213,15 @@ cli_gateway (const char *flag_value)
     return env && *env ? env : TLY_ENDPOINT_GATEWAY;
 }
 
+const char *
+cli_gateway_key (const char *flag_value)
+{
+    if (flag_value)
+        return flag_value;
+    const char *env = getenv (TLY_ENV_GATEWAY_KEY);
+    return env && *env ? env : NULL;
+}
+
 int
 cli_identity (const char *command, const char *worker_flag, const char *account_file,
               const char **worker, tly_account_t *account)

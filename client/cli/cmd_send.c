@@ -14,7 +14,7 @@ s_usage (FILE *out)
         "\n"
         "options:\n"
         "  --gateway ENDPOINT    gateway to send to (default $" TLY_ENV_GATEWAY ", "
-        "else " TLY_ENDPOINT_GATEWAY ")\n"
+        "else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE
         "  --worker co_z...      the worker inbox (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --account-file FILE   your account, as `tally account create --json` writes it\n"
         "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET ")\n"
@@ -28,6 +28,7 @@ s_usage (FILE *out)
 
 typedef struct {
     const char *gateway;
+    const char *gateway_key;
     const char *worker;
     const char *account_file;
     int64_t timeout_ms;
@@ -46,6 +47,7 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
     args->timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--gateway", &args->gateway),
+        TLY_FLAG_TEXT ("--gateway-key", &args->gateway_key),
         TLY_FLAG_TEXT ("--worker", &args->worker),
         TLY_FLAG_TEXT ("--account-file", &args->account_file),
         TLY_FLAG_INT ("--timeout-ms", &args->timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
@@ -119,7 +121,8 @@ cli_send (int argc, char **argv)
     rc = cli_identity (command, args.worker, args.account_file, &worker, &account);
     if (rc != -1)
         return rc;
-    tly_sender_t *sender = tly_sender_new (cli_gateway (args.gateway), worker, &account);
+    tly_sender_t *sender = tly_sender_new_curve (
+        cli_gateway (args.gateway), cli_gateway_key (args.gateway_key), worker, &account);
     sodium_memzero (&account, sizeof account);
     if (!sender) {
         fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (args.gateway));

@@ -7,9 +7,12 @@
 static void
 s_usage (FILE *out)
 {
-    fputs ("usage: tally status [--gateway ENDPOINT] [--timeout-ms MS] [--json]\n"
+    fputs ("usage: tally status [--gateway ENDPOINT] [--gateway-key KEY] [--timeout-ms MS]"
+           " [--json]\n"
            "\n"
            "  --gateway ENDPOINT   default $TALLY_GATEWAY, else " TLY_ENDPOINT_GATEWAY "\n"
+           "  --gateway-key KEY    the gateway's CURVE public key (default $" TLY_ENV_GATEWAY_KEY
+           ")\n"
            "  --timeout-ms MS      give up after MS milliseconds (default 10000)\n"
            "  --json               print one JSON object\n"
            "\n"
@@ -25,16 +28,19 @@ cli_status (int argc, char **argv)
 {
     const char *command = "tally status";
     const char *gateway = NULL;
+    const char *gateway_key = NULL;
     int64_t timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     bool json = false;
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--gateway", &gateway),
+                            TLY_FLAG_TEXT ("--gateway-key", &gateway_key),
                             TLY_FLAG_INT ("--timeout-ms", &timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
                             TLY_FLAG_BOOL ("--json", &json), TLY_FLAG_HELP };
     int parsed = cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc,
                                   argv, NULL);
     if (parsed != -1)
         return parsed;
-    tly_sender_t *sender = tly_sender_new (cli_gateway (gateway), NULL, NULL);
+    tly_sender_t *sender = tly_sender_new_curve (cli_gateway (gateway),
+                                                 cli_gateway_key (gateway_key), NULL, NULL);
     if (!sender) {
         fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (gateway));
         return CLI_EXIT_USAGE;

@@ -32,7 +32,7 @@ s_usage (FILE *out)
         "\n"
         "options:\n"
         "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
-        ", else " TLY_ENDPOINT_GATEWAY ")\n"
+        ", else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE
         "  --worker co_z...      the worker whose signature objects carry (default "
         "$" TLY_ENV_WORKER_ACCOUNT ")\n"
         "  --account-file FILE   your account, as `tally account create --json` writes it\n"
@@ -58,6 +58,7 @@ typedef enum {
 
 typedef struct {
     const char *gateway;
+    const char *gateway_key;
     const char *worker;
     const char *account_file;
     int64_t partitions;
@@ -103,6 +104,7 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
     args->partitions = TLY_PARTITIONS_DEFAULT;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--gateway", &args->gateway),
+        TLY_FLAG_TEXT ("--gateway-key", &args->gateway_key),
         TLY_FLAG_TEXT ("--worker", &args->worker),
         TLY_FLAG_TEXT ("--account-file", &args->account_file),
         TLY_FLAG_INT ("--partitions", &args->partitions, 1, TLY_PARTITIONS_MAX),
@@ -418,7 +420,9 @@ cli_watch (int argc, char **argv)
         return rc;
     uint8_t account_pk [TLY_KEY_BYTES];
     memcpy (account_pk, account.sign_pk, sizeof account_pk);
-    tly_watcher_t *watcher = tly_watcher_new (cli_gateway (watch.args.gateway), worker, &account);
+    tly_watcher_t *watcher = tly_watcher_new_curve (cli_gateway (watch.args.gateway),
+                                                    cli_gateway_key (watch.args.gateway_key),
+                                                    worker, &account);
     sodium_memzero (&account, sizeof account);
     if (!watcher) {
         fprintf (stderr, "%s: cannot use gateway '%s'\n", command,

@@ -23,6 +23,7 @@ s_usage (FILE *out)
         "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
         "  status                                  the cluster's readiness, via a gateway\n"
         "  health --file PATH                      a server's health file: ready and fresh?\n"
+        "  keys new|cluster|show                   CURVE key pairs for the servers\n"
         "  up --data-dir DIR                       run a whole cluster locally\n"
         "  audit verify|replay|export|bench-replay   check and rebuild state from the journal\n"
         "  bench [options]                         measure throughput, latency and resources\n"
@@ -38,10 +39,10 @@ main (int argc, char **argv)
     //  The CLI handles its own signals (see `tally up`); czmq must not.
     zsys_handler_set (NULL);
     tly_log_init ("tally", TLY_WARN);
-    static const cli_command_t commands [] = {
-        { "account", cli_account }, { "send", cli_send },     { "watch", cli_watch },
-        { "status", cli_status },   { "up", cli_up },         { "audit", cli_audit },
-        { "bench", cli_bench },     { "health", cli_health }, { NULL, NULL }
-    };
+    static const cli_command_t commands [] = { { "account", cli_account }, { "send", cli_send },
+                                               { "watch", cli_watch },     { "status", cli_status },
+                                               { "up", cli_up },           { "audit", cli_audit },
+                                               { "bench", cli_bench },     { "health", cli_health },
+                                               { "keys", cli_keys },       { NULL, NULL } };
     return cli_dispatch ("tally", commands, s_usage, argc, argv);
 }

@@ -45,6 +45,8 @@ typedef struct {
     const char *bin_dir;
     const char *retain;     //  tally-audit --retain (NULL: its default)
     int64_t segment_bytes;  //  tally-audit --segment-bytes (0: its default)
+    const char *hops;       //  --hops: "unix" (default) or "tcp"
+    bool insecure;          //  --insecure: no CURVE anywhere
 } s_options_t;
 
 typedef enum {
@@ -60,8 +62,10 @@ typedef struct {
     char binaries [4][PATH_MAX];  //  audit, router, balance, gateway
     char worker_id [TLY_ID_MAX];
     char gateway [CLI_ENDPOINT_MAX];
-    char **env_plain;   //  environment for every child ...
-    char **env_secret;  //  ... and with the worker secret, for actors
+    char gateway_key [TLY_CURVE_Z85_CHARS + 1];  //  clients need it: CURVE on TCP
+    char keys [PATH_MAX + 8];                    //  DIR/keys
+    char **env_plain;                            //  environment for every child ...
+    char **env_secret;                           //  ... and with the worker secret, for actors
     up_child_t *children [UP_CHILDREN_MAX];
     size_t child_count;
     int signal_fd;
@@ -74,10 +78,11 @@ typedef struct {
 static const struct {
     const char *name;
     const char *build_subdir;
-} s_servers [4] = { { "tally-audit", "actors/audit" },
-                    { "tally-router", "broker/router" },
-                    { "tally-balance", "actors/balance" },
-                    { "tally-gateway", "broker/gateway" } };
+    const char *key;  //  its key pair in DIR/keys (up_curve_keys)
+} s_servers [4] = { { "tally-audit", "actors/audit", "audit" },
+                    { "tally-router", "broker/router", "router" },
+                    { "tally-balance", "actors/balance", "balance" },
+                    { "tally-gateway", "broker/gateway", "gateway" } };
 
 static void
 s_usage (FILE *out)
@@ -87,9 +92,10 @@ s_usage (FILE *out)
         "\n"
         "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
         "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
-        "The first run creates a worker account in DIR/worker.json (mode 0600).\n"
+        "The first run creates a worker account in DIR/worker.json (mode 0600) and the\n"
+        "servers' CURVE keys in DIR/keys: the gateway requires CURVE from its clients.\n"
         "When the cluster is ready it writes DIR/tally.env (" TLY_ENV_GATEWAY
-        ", " TLY_ENV_WORKER_ACCOUNT ")\n"
+        ", " TLY_ENV_GATEWAY_KEY ", " TLY_ENV_WORKER_ACCOUNT ")\n"
         "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
         "\n"
         "options:\n"
@@ -112,6 +118,13 @@ s_usage (FILE *out)
                               "archive or delete\n"
                               "  --segment-bytes N       the journal's segment size (default 256 "
                               "MiB)\n"
+                              "  --hops unix|tcp         the internal hops: Unix sockets "
+                              "(default) or the TCP\n"
+                              "                          ports N+1..N+5, with CURVE\n"
+                              "  --insecure              no CURVE anywhere: clear text on every "
+                              "TCP hop,\n"
+                              "                          clients need no key (tests, "
+                              "benchmarks)\n"
                               "  --log-level LEVEL       debug|info|warn|error for every child "
                               "(default info)\n"
                               "  --bin-dir DIR           find the tally-* servers only there\n"
@@ -150,6 +163,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
         TLY_FLAG_TEXT ("--retain", &options->retain),
         TLY_FLAG_INT ("--segment-bytes", &options->segment_bytes, 1, INT64_MAX),
+        TLY_FLAG_TEXT ("--hops", &options->hops),
+        TLY_FLAG_BOOL ("--insecure", &options->insecure),
         TLY_FLAG_INT ("--ready-timeout-ms", &options->ready_timeout_ms, 1, UP_READY_TIMEOUT_MS_MAX),
         TLY_FLAG_HELP
     };
@@ -168,6 +183,11 @@ s_parse (int argc, char **argv, s_options_t *options)
         && strcmp (options->retain, "archive") != 0 && strcmp (options->retain, "delete") != 0) {
         fprintf (stderr, "%s: --retain must be keep, archive or delete, got '%s'\n", command,
                  options->retain);
+        return CLI_EXIT_USAGE;
+    }
+    if (options->hops && strcmp (options->hops, "unix") != 0
+        && strcmp (options->hops, "tcp") != 0) {
+        fprintf (stderr, "%s: --hops must be unix or tcp, got '%s'\n", command, options->hops);
         return CLI_EXIT_USAGE;
     }
     return -1;
@@ -206,6 +226,11 @@ s_prepare (s_up_t *up, int *lock_fd)
         fprintf (stderr, "tally up: cannot create %s: %s\n", path, strerror (errno));
         return CLI_EXIT_USAGE;
     }
+    if (up_curve_keys (up->dir, up->gateway_key, error, sizeof error) == -1) {
+        fprintf (stderr, "tally up: %s\n", error);
+        return CLI_EXIT_USAGE;
+    }
+    snprintf (up->keys, sizeof up->keys, "%s/" UP_KEYS_SUBDIR, up->dir);
     tly_account_t worker;
     bool created;
     if (up_worker_account (up->dir, &worker, &created, error, sizeof error) == -1) {
@@ -234,7 +259,7 @@ s_prepare (s_up_t *up, int *lock_fd)
 //  Adds one child whose data lives in dir/<name> (when has_data).
 static int
 s_add_child (s_up_t *up, const char *name, size_t server, bool has_data, char **env,
-             const char *const *args)
+             const char *const *args, const char *const *curve_args)
 {
     assert (up->child_count < UP_CHILDREN_MAX);
     char data [PATH_MAX + UP_NAME_MAX], log_path [PATH_MAX + UP_NAME_MAX + 16];
@@ -253,6 +278,10 @@ s_add_child (s_up_t *up, const char *name, size_t server, bool has_data, char **
     for (size_t i = 0; args [i]; i++) {
         assert (argc < UP_ARGS_MAX - 2);
         argv [argc++] = args [i];
+    }
+    for (size_t i = 0; curve_args [i]; i++) {
+        assert (argc < UP_ARGS_MAX - 2);
+        argv [argc++] = curve_args [i];
     }
     argv [argc++] = "--log-level";
     argv [argc++] = up->options.log_level;
@@ -289,7 +318,9 @@ s_add_children (s_up_t *up)
     char run_path [PATH_MAX + 8];
     snprintf (run_path, sizeof run_path, "%s/run", up->dir);
     const char *run_dir = run_path;
-    if (strlen (run_path) + strlen ("/router-frontend.sock") > UP_SOCKET_PATH_MAX) {
+    if (up->options.hops && strcmp (up->options.hops, "tcp") == 0)
+        run_dir = NULL;
+    else if (strlen (run_path) + strlen ("/router-frontend.sock") > UP_SOCKET_PATH_MAX) {
         fprintf (stderr,
                  "tally up: %s is too long a path for Unix sockets; the internal hops "
                  "use TCP ports %" PRId64 "..%" PRId64 "\n",
@@ -312,6 +343,31 @@ s_add_children (s_up_t *up)
     snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);
 
+    //  Every server gets its keys: CURVE where a hop is TCP (the gateway's
+    //  clients; every hop with --hops tcp or when DIR is too long for Unix
+    //  sockets). --insecure gives none, and says so to each server.
+    char secret [4][PATH_MAX + 64], actor_keys [PATH_MAX + 64], gateway_keys [PATH_MAX + 64],
+        router_key [PATH_MAX + 64], audit_key [PATH_MAX + 64];
+    for (size_t server = 0; server < 4; server++)
+        snprintf (secret [server], sizeof secret [server], "%s/%s" TLY_CURVE_SECRET_EXT, up->keys,
+                  s_servers [server].key);
+    snprintf (actor_keys, sizeof actor_keys, "%s/actors", up->keys);
+    snprintf (gateway_keys, sizeof gateway_keys, "%s/gateways", up->keys);
+    snprintf (router_key, sizeof router_key, "%s/router" TLY_CURVE_PUBLIC_EXT, up->keys);
+    snprintf (audit_key, sizeof audit_key, "%s/audit" TLY_CURVE_PUBLIC_EXT, up->keys);
+    const char *insecure [] = { "--insecure", NULL };
+    bool plain = up->options.insecure;
+    const char *audit_curve [] = { "--curve-secret", secret [0], "--actor-keys", actor_keys, NULL };
+    const char *router_curve [] = {
+        "--curve-secret", secret [1], "--actor-keys", actor_keys, "--gateway-keys",
+        gateway_keys,     NULL
+    };
+    const char *balance_curve [] = {
+        "--curve-secret", secret [2], "--router-key", router_key, "--audit-key", audit_key, NULL
+    };
+    const char *gateway_curve [] = { "--curve-secret", secret [3], "--router-key", router_key,
+                                     NULL };
+
     char segment_bytes [24];
     snprintf (segment_bytes, sizeof segment_bytes, "%" PRId64, up->options.segment_bytes);
     const char *audit_args [8] = { "--bind", audit };
@@ -325,12 +381,16 @@ s_add_children (s_up_t *up)
         audit_args [audit_argc++] = segment_bytes;
     }
     audit_args [audit_argc] = NULL;
-    if (s_add_child (up, "audit", 0, true, up->env_secret, audit_args) == -1)
+    if (s_add_child (up, "audit", 0, true, up->env_secret, audit_args,
+                     plain ? insecure : audit_curve)
+        == -1)
         return -1;
     const char *router_args [] = { "--frontend",   frontend,   "--backend", backend,
                                    "--bus-in",     bus_in,     "--bus-out", bus_out,
                                    "--partitions", partitions, NULL };
-    if (s_add_child (up, "router", 1, true, up->env_plain, router_args) == -1)
+    if (s_add_child (up, "router", 1, true, up->env_plain, router_args,
+                     plain ? insecure : router_curve)
+        == -1)
         return -1;
     for (int64_t i = 1; i <= up->options.actors; i++) {
         char name [UP_NAME_MAX];
@@ -340,13 +400,16 @@ s_add_children (s_up_t *up)
             audit,           "--bus",     bus_in,         "--partitions", partitions,
             "--max-initial", max_initial, "--max-amount", max_amount,     NULL
         };
-        if (s_add_child (up, name, 2, true, up->env_secret, balance_args) == -1)
+        if (s_add_child (up, name, 2, true, up->env_secret, balance_args,
+                         plain ? insecure : balance_curve)
+            == -1)
             return -1;
     }
     const char *gateway_args [] = { "--bind",       gateway,    "--router", frontend,
                                     "--bus",        bus_out,    "--worker", up->worker_id,
                                     "--partitions", partitions, NULL };
-    return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args);
+    return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args,
+                        plain ? insecure : gateway_curve);
 }
 
 static void
@@ -530,9 +593,15 @@ static void
 s_announce (s_up_t *up)
 {
     s_write_pids (up);
-    char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + 64];
-    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n" TLY_ENV_WORKER_ACCOUNT "=%s\n",
-              up->gateway, up->worker_id);
+    char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + PATH_MAX + 128];
+    //  The key's file, not its Z85 text: Z85 holds characters a shell
+    //  reading the file (`set -a; . DIR/tally.env`) would take for syntax.
+    char key_line [PATH_MAX + 64] = "";
+    if (!up->options.insecure)
+        snprintf (key_line, sizeof key_line,
+                  TLY_ENV_GATEWAY_KEY "=%s/gateway" TLY_CURVE_PUBLIC_EXT "\n", up->keys);
+    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
+              up->gateway, key_line, up->worker_id);
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/tally.env", up->dir);
     if (up_write_file (path, text, 0644) == -1)
@@ -552,7 +621,8 @@ s_run (s_up_t *up)
                      strerror (errno));
             return CLI_EXIT_REJECTED;
         }
-    tly_sender_t *probe = tly_sender_new (up->gateway, NULL, NULL);
+    tly_sender_t *probe = tly_sender_new_curve (
+        up->gateway, up->options.insecure ? NULL : up->gateway_key, NULL, NULL);
     assert (probe);
     tly_sender_set_attempts (probe, 1);
     int64_t ready_deadline = tly_mono_ms () + up->options.ready_timeout_ms;

@@ -7,12 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tly_curve.h"
 #include "tally.h"
 
 #define UP_RESTARTS_MAX      5      //  restarts of one child ...
 #define UP_RESTART_WINDOW_MS 60000  //  ... within this window, then give up
 #define UP_NAME_MAX          32
-#define UP_ARGS_MAX          24
+#define UP_ARGS_MAX          40
 
 //  The command: argv [0] is "up". Returns its exit status (cli.h's CLI_EXIT_*).
 int cli_up (int argc, char **argv);
@@ -63,6 +64,16 @@ int up_find_binary (const char *name, const char *build_subdir, const char *bin_
 //  Writes text to path through a temporary file and rename, with mode.
 //  Returns 0 or -1 with errno.
 int up_write_file (const char *path, const char *text, mode_t mode);
+
+//  The CURVE keys of a cluster in DIR/keys (mode 0700), made on first use:
+//  NAME.key and NAME.key_secret for the router, the audit writer, the
+//  gateway and the balance actors (one key for all of them), and the
+//  folders the servers trust: actors/ (balance.key) and gateways/
+//  (gateway.key). gateway_key gets the gateway's public key as Z85 text.
+//  -1 with one line in error.
+#define UP_KEYS_SUBDIR "keys"
+int up_curve_keys (const char *dir, char gateway_key [TLY_CURVE_Z85_CHARS + 1], char *error,
+                   size_t error_size);
 //  A copy of the environment without TALLY_WORKER_*, plus the given lines
 //  ("NAME=value", NULL-terminated). Free with up_env_destroy.
 char **up_env_new (const char *const *extra);

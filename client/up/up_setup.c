@@ -228,3 +228,12 @@ up_env_destroy (char ***env_p)
     free (env);
     *env_p = NULL;
 }
+
+int
+up_curve_keys (const char *dir, char gateway_key [TLY_CURVE_Z85_CHARS + 1], char *error,
+               size_t error_size)
+{
+    char keys [PATH_MAX];
+    snprintf (keys, sizeof keys, "%s/" UP_KEYS_SUBDIR, dir);
+    return cli_keys_cluster (keys, -1, -1, gateway_key, error, error_size);
+}

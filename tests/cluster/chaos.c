@@ -136,7 +136,8 @@ s_user_open (s_client_t *self, int slot, const tly_account_t *account)
         CHECK (tly_account_generate (&user->account) == 0);
     tly_account_id (user->account.sign_pk, user->id);
     user->hash = chaos_hash (user->id);
-    user->sender = tly_sender_new (self->gateway, self->worker_id, &user->account);
+    user->sender = tly_sender_new_curve (self->gateway, it_gateway_key, self->worker_id,
+                                         &user->account);
     CHECK (user->sender);
 }
 
@@ -406,7 +407,8 @@ s_on_balance (const tly_object_t *object, void *arg)
 static int64_t
 s_watch_read (s_watch_t *self)
 {
-    tly_sender_t *sender = tly_sender_new (self->gateway, self->worker_id, &self->account);
+    tly_sender_t *sender = tly_sender_new_curve (self->gateway, it_gateway_key, self->worker_id,
+                                                 &self->account);
     CHECK (sender);
     tly_msg_t msg;
     CHECK (tly_msg_create_account (&msg, 0) == 0);
@@ -431,7 +433,8 @@ static void *
 s_watch (void *arg)
 {
     s_watch_t *self = arg;
-    tly_watcher_t *watcher = tly_watcher_new (self->gateway, self->worker_id, &self->account);
+    tly_watcher_t *watcher = tly_watcher_new_curve (self->gateway, it_gateway_key, self->worker_id,
+                                                    &self->account);
     CHECK (watcher);
     //  Short pings: a restarted gateway is noticed, and subscribed to again, soon.
     tly_watcher_set_ping (watcher, 500, 300);

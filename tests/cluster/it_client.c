@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "it_cluster.h"
 
 void
 it_user_new (it_user_t *user)
@@ -16,7 +17,8 @@ it_user_new (it_user_t *user)
 tly_sender_t *
 it_sender (const char *gateway, const char *worker_id, const it_user_t *user)
 {
-    tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
+    tly_sender_t *sender = tly_sender_new_curve (gateway, it_gateway_key, worker_id,
+                                                 &user->account);
     CHECK (sender);
     return sender;
 }

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tally.pb-c.h"
+#include "tly_curve.h"
 #include "tly_wire.h"
 
 const char **it_gateway_extra_args = NULL;
@@ -17,7 +19,8 @@ const char *it_cluster_parent_dir = NULL;
 void (*it_cluster_prepare) (it_cluster_t *self) = NULL;
 void (*it_cluster_release) (it_cluster_t *self) = NULL;
 const char *it_heartbeat_ms = "200";
-
+bool it_cluster_curve = true;
+const char *it_gateway_key = NULL;
 static char *
 s_format (const char *fmt, ...)
 {
@@ -42,6 +45,59 @@ s_own (it_cluster_t *self, char *str)
     }
     self->owned [self->owned_count++] = str;
     return str;
+}
+
+
+//  The CURVE arguments of one server, or --insecure.
+static int
+s_curve_args (it_cluster_t *self, char **argv, int argc, const char *server)
+{
+    if (!it_cluster_curve) {
+        argv [argc++] = "--insecure";
+        return argc;
+    }
+    argv [argc++] = "--curve-secret";
+    argv [argc++] = s_own (self, s_format ("%s/%s.key_secret", self->keys, server));
+    if (streq (server, "audit") || streq (server, "router")) {
+        argv [argc++] = "--actor-keys";
+        argv [argc++] = s_own (self, s_format ("%s/actors", self->keys));
+    }
+    if (streq (server, "router")) {
+        argv [argc++] = "--gateway-keys";
+        argv [argc++] = s_own (self, s_format ("%s/gateways", self->keys));
+    }
+    if (streq (server, "balance") || streq (server, "gateway")) {
+        argv [argc++] = "--router-key";
+        argv [argc++] = s_own (self, s_format ("%s/router.key", self->keys));
+    }
+    if (streq (server, "balance")) {
+        argv [argc++] = "--audit-key";
+        argv [argc++] = s_own (self, s_format ("%s/audit.key", self->keys));
+    }
+    return argc;
+}
+
+//  Every server's key pair in DIR/keys, and the folders of trusted keys.
+static void
+s_make_keys (it_cluster_t *self)
+{
+    snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
+    CHECK (mkdir (self->keys, 0700) == 0);
+    char error [512];
+    const char *servers [] = { "audit", "router", "balance", "gateway" };
+    for (size_t i = 0; i < 4; i++)
+        if (tly_curve_keygen (self->keys, servers [i], NULL, error, sizeof error) == -1)
+            th_fail (__FILE__, __LINE__, "keys: %s", error);
+    const char *trusted [][2] = { { "actors", "balance" }, { "gateways", "gateway" } };
+    for (size_t i = 0; i < 2; i++) {
+        char *folder = s_format ("%s/%s", self->keys, trusted [i][0]);
+        CHECK (mkdir (folder, 0700) == 0);
+        char *command = s_format ("cp '%s/%s.key' '%s/'", self->keys, trusted [i][1], folder);
+        CHECK (system (command) == 0);
+        free (command);
+        free (folder);
+    }
+    snprintf (self->gateway_key, sizeof self->gateway_key, "%s/gateway.key", self->keys);
 }
 
 static it_child_t *
@@ -70,8 +126,9 @@ s_actor_args (it_cluster_t *self, it_child_t *child, const char *name)
     argv [argc++] = self->audit;
     argv [argc++] = "--bus";
     argv [argc++] = self->bus_in;
+    argc = s_curve_args (self, argv, argc, "balance");
     for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
-        CHECK (argc < 20);
+        CHECK (argc < 36);
         argv [argc++] = (char *) it_balance_extra_args [extra];
     }
     argv [argc++] = "--heartbeat-ms";
@@ -124,9 +181,13 @@ it_wait_ready (const char *gateway, int timeout_ms)
 bool
 it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms)
 {
-    zsock_t *dealer = zsock_new_dealer (gateway);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
     CHECK (dealer);
     zsock_set_linger (dealer, 0);
+    char error [512];
+    if (it_gateway_key && tly_curve_client_of (dealer, it_gateway_key, error, sizeof error))
+        th_fail (__FILE__, __LINE__, "gateway key: %s", error);
+    CHECK (zsock_connect (dealer, "%s", gateway) == 0);
     int64_t deadline = tly_mono_ms () + timeout_ms;
     uint64_t request_id = 0;
     bool ready = false;
@@ -209,6 +270,14 @@ it_cluster_start (int base_port, int actors, int gateways)
         CHECK (mkdtemp (self->dir));
     } else
         th_dir_new (self->dir, sizeof self->dir, "tally-it");
+    if (it_cluster_curve)
+        s_make_keys (self);
+    it_gateway_key = it_cluster_curve ? self->gateway_key : NULL;
+    //  The CLI a test runs finds the key where a user's shell keeps it.
+    if (it_gateway_key)
+        setenv ("TALLY_GATEWAY_KEY", it_gateway_key, 1);
+    else
+        unsetenv ("TALLY_GATEWAY_KEY");
     CHECK (tly_account_generate (&self->worker) == 0);
     tly_account_id (self->worker.sign_pk, self->worker_id);
     char secret [TLY_SECRET_MAX];
@@ -233,6 +302,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = s_own (self, s_format ("%s/audit", self->dir));
     argv [argc++] = "--bind";
     argv [argc++] = audit;
+    argc = s_curve_args (self, argv, argc, "audit");
     for (int extra = 0; it_audit_extra_args && it_audit_extra_args [extra]; extra++) {
         CHECK (argc + 2 < (int) (sizeof child->argv / sizeof child->argv [0]));
         argv [argc++] = (char *) it_audit_extra_args [extra];
@@ -252,6 +322,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     argv [argc++] = bus_in;
     argv [argc++] = "--bus-out";
     argv [argc++] = bus_out;
+    argc = s_curve_args (self, argv, argc, "router");
 
     for (int i = 1; i <= actors; i++) {
         char name [32];
@@ -273,8 +344,9 @@ it_cluster_start (int base_port, int actors, int gateways)
         argv [argc++] = frontend;
         argv [argc++] = "--bus";
         argv [argc++] = bus_out;
+        argc = s_curve_args (self, argv, argc, "gateway");
         for (int extra = 0; it_gateway_extra_args && it_gateway_extra_args [extra]; extra++) {
-            CHECK (argc < 22);
+            CHECK (argc < 38);
             argv [argc++] = (char *) it_gateway_extra_args [extra];
         }
     }

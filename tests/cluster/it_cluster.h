@@ -17,7 +17,7 @@
 
 typedef struct {
     char name [32];
-    char *argv [24];
+    char *argv [40];
     th_process_t *process;  //  its log: DIR/NAME.log
     bool killed;            //  by it_cluster_kill, not restarted since
     bool removed;           //  by it_cluster_remove: its slot takes the next added actor
@@ -38,7 +38,19 @@ typedef struct {
     char *backend;
     char *audit;
     char *bus_in;
+    //  CURVE (it_cluster_curve): every hop is TCP, so every server has its
+    //  keys in DIR/keys and clients need the gateways' public key.
+    char keys [300];         //  DIR/keys
+    char gateway_key [320];  //  DIR/keys/gateway.key, or "" without CURVE
 } it_cluster_t;
+
+//  Whether it_cluster_start runs the cluster with CURVE on every hop (true,
+//  the default: as deployed) or with --insecure everywhere.
+extern bool it_cluster_curve;
+//  The gateway key of the cluster it_cluster_start started last (its
+//  gateway_key), or NULL without CURVE: what a test's clients pass to
+//  tly_sender_new_curve and tly_watcher_new_curve.
+extern const char *it_gateway_key;
 
 //  Extra arguments given to every gateway (NULL-terminated), or NULL.
 extern const char **it_gateway_extra_args;

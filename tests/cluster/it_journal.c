@@ -83,8 +83,8 @@ main (int argc, char **argv)
     s_user_t users [S_USERS];
     for (int u = 0; u < S_USERS; u++) {
         CHECK (tly_account_generate (&users [u].account) == 0);
-        users [u].sender = tly_sender_new (cluster->gateway, cluster->worker_id,
-                                           &users [u].account);
+        users [u].sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &users [u].account);
         CHECK (users [u].sender);
         users [u].balance = -1;
     }

@@ -9,6 +9,7 @@
 
 #include "it_cluster.h"
 #include "tally.h"
+#include "tly_curve.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
@@ -155,7 +156,8 @@ s_send (tly_sender_t *sender, tly_msg_t *msgs, size_t n, tly_result_t *results)
 static void
 s_create (const char *gateway, const char *worker_id, s_user_t *user, int64_t initial)
 {
-    tly_sender_t *sender = tly_sender_new (gateway, worker_id, &user->account);
+    tly_sender_t *sender = tly_sender_new_curve (gateway, it_gateway_key, worker_id,
+                                                 &user->account);
     CHECK (sender);
     tly_msg_t msg;
     tly_result_t result;
@@ -167,7 +169,8 @@ s_create (const char *gateway, const char *worker_id, s_user_t *user, int64_t in
 static tly_watcher_t *
 s_watcher (const char *gateway, const char *worker_id, const s_user_t *user)
 {
-    tly_watcher_t *watcher = tly_watcher_new (gateway, worker_id, &user->account);
+    tly_watcher_t *watcher = tly_watcher_new_curve (gateway, it_gateway_key, worker_id,
+                                                    &user->account);
     CHECK (watcher);
     return watcher;
 }
@@ -215,7 +218,8 @@ s_case_seed (it_cluster_t *cluster)
     CHECK (balance.count == 1 && balance.version [0] == 1 && balance.balance [0] == 100);
     CHECK (streq (balance.user_id, user.id));
 
-    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &user.account);
     CHECK (sender);
     for (int i = 0; i < 10; i++) {
         tly_msg_t msg;
@@ -267,7 +271,8 @@ s_case_two_gateways (it_cluster_t *cluster)
     s_subscribe (watcher, user.purchases_id, &log);
     CHECK (log.count == 1 && log.log_count == 0);
 
-    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &user.account);
     tly_msg_t msgs [5];
     tly_result_t results [5];
     for (int i = 0; i < 5; i++)
@@ -307,7 +312,8 @@ s_case_permissions (it_cluster_t *cluster)
         printf ("denied as expected: %s\n", error->message);
     }
     //  A purchase record of Alice's, by its ID.
-    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &alice.account);
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &alice.account);
     tly_msg_t msg;
     tly_result_t result;
     tly_msg_buy (&msg, "secret-item", 7);
@@ -405,7 +411,8 @@ static void *
 s_buyer (void *arg)
 {
     s_buyer_t *buyer = arg;
-    tly_sender_t *sender = tly_sender_new (buyer->gateway, buyer->worker_id, &buyer->user->account);
+    tly_sender_t *sender = tly_sender_new_curve (buyer->gateway, it_gateway_key, buyer->worker_id,
+                                                 &buyer->user->account);
     static __thread tly_msg_t msgs [S_BATCH_MAX];
     static __thread tly_result_t results [S_BATCH_MAX];
     CHECK (buyer->batch >= 1 && buyer->batch <= S_BATCH_MAX && buyer->buys % buyer->batch == 0);
@@ -510,6 +517,9 @@ s_raw_subscriber (const char *gateway, const s_user_t *user, const char *object_
     //  A small queue, but the kernel's default receive buffer: a window far
     //  below the loopback MSS makes draining the backlog crawl.
     zsock_set_rcvhwm (dealer, 1);
+    char error [512];
+    CHECK (!it_gateway_key
+           || tly_curve_client_of (dealer, it_gateway_key, error, sizeof error) == 0);
     CHECK (zsock_connect (dealer, "%s", gateway) == 0);
     s_raw_subscribe (dealer, user, object_id, 1);
     return dealer;
@@ -639,7 +649,8 @@ s_case_gateway_restart (it_cluster_t *cluster)
     CHECK (s_dispatch_until (watcher, s_has_count, &want, S_TIMEOUT_MS));
     CHECK (balance.snapshot [1] && balance.balance [1] == 100);
 
-    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &user.account);
     CHECK (sender);
     tly_msg_t msg;
     tly_result_t result;
@@ -684,7 +695,8 @@ s_case_retention (it_cluster_t *cluster)
     s_user_t user;
     s_user_new (&user);
     s_create (cluster->gateway, cluster->worker_id, &user, 1000);
-    tly_sender_t *sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user.account);
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &user.account);
     CHECK (sender);
     tly_msg_t first_msg, msg;
     tly_result_t first, second, result;

@@ -170,7 +170,8 @@ main (int argc, char **argv)
     tly_sender_t *senders [S_USERS];
     for (int u = 0; u < S_USERS; u++) {
         CHECK (tly_account_generate (&accounts [u]) == 0);
-        senders [u] = tly_sender_new (cluster->gateway, cluster->worker_id, &accounts [u]);
+        senders [u] = tly_sender_new_curve (cluster->gateway, it_gateway_key, cluster->worker_id,
+                                            &accounts [u]);
         CHECK (senders [u]);
         tly_msg_t msg;
         tly_msg_create_account (&msg, 100);

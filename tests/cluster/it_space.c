@@ -57,7 +57,8 @@ s_users_create (it_cluster_t *cluster)
     for (int u = 0; u < S_USERS; u++) {
         s_user_t *user = &s_users [u];
         CHECK (tly_account_generate (&user->account) == 0);
-        user->sender = tly_sender_new (cluster->gateway, cluster->worker_id, &user->account);
+        user->sender = tly_sender_new_curve (cluster->gateway, it_gateway_key, cluster->worker_id,
+                                             &user->account);
         CHECK (user->sender);
         tly_msg_t msg;
         CHECK (tly_msg_create_account (&msg, S_INITIAL) == 0);
@@ -217,7 +218,7 @@ s_storage_reported (const char *gateway, bool full)
 {
     tly_account_t account;
     CHECK (tly_account_generate (&account) == 0);
-    tly_sender_t *sender = tly_sender_new (gateway, NULL, &account);
+    tly_sender_t *sender = tly_sender_new_curve (gateway, it_gateway_key, NULL, &account);
     CHECK (sender);
     tly_status_t status;
     bool says = tly_sender_status (sender, S_TIMEOUT_MS, &status) == 0

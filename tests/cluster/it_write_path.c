@@ -319,7 +319,8 @@ s_case_rejections (it_cluster_t *cluster)
     CHECK (tly_account_generate (&stranger) == 0);
     char stranger_id [TLY_ID_MAX];
     tly_account_id (stranger.sign_pk, stranger_id);
-    tly_sender_t *misdirected = tly_sender_new (cluster->gateway, stranger_id, &user.account);
+    tly_sender_t *misdirected = tly_sender_new_curve (cluster->gateway, it_gateway_key, stranger_id,
+                                                      &user.account);
     CHECK (misdirected);
     tly_result_t result;
     CHECK (tly_sender_send_one (misdirected, &msg, S_TIMEOUT_MS, &result) == -1);

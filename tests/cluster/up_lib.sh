@@ -17,4 +17,4 @@ until grep -q "tally up: ready" "$data/up.out" 2>/dev/null; do
     sleep 0.05
 done
 . "$data/tally.env"
-export TALLY_GATEWAY TALLY_WORKER_ACCOUNT
+export TALLY_GATEWAY TALLY_GATEWAY_KEY TALLY_WORKER_ACCOUNT

@@ -142,7 +142,11 @@ say "images built: $("$DOCKER" images --format '{{.Repository}}:{{.Tag}} {{.Size
 
 "$TALLY" account create --name worker >"$WORK/.env"
 WORKER=$(sed -n 's/^TALLY_WORKER_ACCOUNT=//p' "$WORK/.env")
-printf 'TALLY_TAG=%s\nTALLY_GATEWAY_PORTS=%s\n' "$TAG" "$PORT" >>"$WORK/.env"
+# The servers' CURVE keys, given to the images' user as the README says.
+"$TALLY" keys cluster "$WORK/keys" --owner 10001 >/dev/null || fail "tally keys cluster"
+printf 'TALLY_TAG=%s\nTALLY_GATEWAY_PORTS=%s\nTALLY_KEYS=%s\n' "$TAG" "$PORT" "$WORK/keys" \
+    >>"$WORK/.env"
+export TALLY_GATEWAY_KEY="$WORK/keys/gateway.key"
 C="$COMPOSE --ansi never -p $PROJECT --env-file $WORK/.env -f $SRC/docker-compose.yml
     -f $SRC/docker-compose.override.yml -f $SRC/tests/compose/compose-test.yml"
 # docker-compose 1.29 says once per command that swarm-only keys are ignored.
@@ -195,6 +199,48 @@ NAMES=$($C logs balance 2>&1 | sed -n 's/.*event=ready name=\(balance-[0-9a-f]*\
     sort -u | tr '\n' ' ')
 say "actors named by %h: $NAMES"
 [ "$(echo "$NAMES" | wc -w)" -eq 2 ] || fail "expected 2 actors with names of their own"
+
+# ---------------------------------------------------------------- CURVE
+
+# A client without the gateway's key is told so at once, not left waiting.
+if env -u TALLY_GATEWAY_KEY "$TALLY" status --gateway "tcp://127.0.0.1:$PORT" \
+    --timeout-ms 5000 >"$WORK/nokey" 2>&1; then
+    fail "a client without the gateway key was served"
+fi
+grep -q "requires CURVE" "$WORK/nokey" || fail "no clear error without the key: $(cat "$WORK/nokey")"
+# A stranger on the network, with a key pair of its own, posing as a balance
+# actor: the router and the audit writer refuse its handshakes and say so.
+mkdir "$WORK/stranger"
+"$TALLY" keys new stranger --dir "$WORK/stranger" >/dev/null
+chown -R 10001:10001 "$WORK/stranger"
+set -a; . "$WORK/.env"; set +a
+"$DOCKER" run -d --name "$PROJECT-stranger" --network "${PROJECT}_tally" \
+    -e TALLY_WORKER_ACCOUNT -e TALLY_WORKER_SECRET \
+    -v "$WORK/stranger:/keys:ro" -v "$WORK/keys/router.key:/etc/tally/router.key:ro" \
+    -v "$WORK/keys/audit.key:/etc/tally/audit.key:ro" "tally-balance:$TAG" \
+    --data-dir /tmp/state --name stranger --router tcp://router:7702 --audit tcp://audit:7703 \
+    --bus tcp://router:7704 --curve-secret /keys/stranger.key_secret \
+    --router-key /etc/tally/router.key --audit-key /etc/tally/audit.key >/dev/null ||
+    fail "cannot start the stranger"
+STRANGER_KEY=$("$TALLY" keys show "$WORK/stranger/stranger.key")
+refused_by () { $C logs "$1" 2>&1 | grep "event=curve.refused" | grep -qF "key=$STRANGER_KEY"; }
+wait_until 30 "the router refusing the stranger" refused_by router
+wait_until 30 "the audit writer refusing the stranger" refused_by audit
+"$DOCKER" rm -f "$PROJECT-stranger" >/dev/null
+ready_with 2 || fail "the stranger changed the cluster: $(cat "$WORK/status")"
+# No secret key in any log, nor on any server's command line.
+for name in audit router balance gateway; do
+    secret=$(sed -n 's/.*secret-key = "\(.*\)"/\1/p' "$WORK/keys/$name.key_secret")
+    [ -n "$secret" ] || fail "no secret-key in keys/$name.key_secret"
+    if $C logs 2>&1 | grep -qF "$secret"; then fail "the $name secret key is in a log"; fi
+    for id in $(containers "$name"); do
+        if "$DOCKER" inspect --format '{{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.Env}}' \
+            "$id" | grep -qF "$secret"; then
+            fail "the $name secret key is on its command line or in its environment"
+        fi
+    done
+done
+say "CURVE: a client without the key told at once; a stranger refused by router and audit"
 
 # ---------------------------------------------------------------- the seed
 

@@ -130,6 +130,13 @@ int tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
 //  or endpoint; the reason is logged through tly_log.
 tly_sender_t *tly_sender_new (const char *gateway_endpoint, const char *worker_id,
                               const tly_account_t *account);
+//  The same for a gateway that requires CURVE: gateway_key is its public key
+//  (40 Z85 characters, or the path of its .key file; NULL: no CURVE). The
+//  connection's own key pair is fresh, anyone's. A gateway that refuses the
+//  handshake (a wrong key, CURVE required or not offered) ends a send at
+//  once with UNAVAILABLE saying so.
+tly_sender_t *tly_sender_new_curve (const char *gateway_endpoint, const char *gateway_key,
+                                    const char *worker_id, const tly_account_t *account);
 void tly_sender_destroy (tly_sender_t **self_p);
 
 //  Attempts per send within the send's timeout (1..TLY_SEND_ATTEMPTS_MAX).
@@ -303,6 +310,10 @@ void tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 //  NULL on a malformed worker ID or endpoint; the reason is logged.
 tly_watcher_t *tly_watcher_new (const char *gateway_endpoint, const char *worker_id,
                                 const tly_account_t *account);
+//  The same for a gateway that requires CURVE (gateway_key as for
+//  tly_sender_new_curve; NULL: no CURVE).
+tly_watcher_t *tly_watcher_new_curve (const char *gateway_endpoint, const char *gateway_key,
+                                      const char *worker_id, const tly_account_t *account);
 void tly_watcher_destroy (tly_watcher_t **self_p);
 
 //  Ping every interval_ms (1..TLY_WATCH_PING_MS_MAX) while subscribed; a ping

@@ -10,11 +10,15 @@
 #include <string.h>
 
 #include "tly_codec.h"
+#include "tly_curve.h"
+#include "tly_link.h"
 #include "tly_log.h"
 #include "tly_wire.h"
 
 struct _tly_sender_t {
-    zsock_t *dealer;  //  to the gateway's ROUTER
+    zsock_t *dealer;   //  to the gateway's ROUTER
+    zsock_t *monitor;  //  the dealer's handshakes: a refused one ends a wait at once
+    bool curve;        //  CURVE to the gateway's key
     zpoller_t *poller;
     char *endpoint;
     bool has_inbox;
@@ -28,6 +32,13 @@ struct _tly_sender_t {
 
 tly_sender_t *
 tly_sender_new (const char *gateway_endpoint, const char *worker_id, const tly_account_t *account)
+{
+    return tly_sender_new_curve (gateway_endpoint, NULL, worker_id, account);
+}
+
+tly_sender_t *
+tly_sender_new_curve (const char *gateway_endpoint, const char *gateway_key, const char *worker_id,
+                      const tly_account_t *account)
 {
     assert (gateway_endpoint);
     if (sodium_init () < 0) {
@@ -53,14 +64,24 @@ tly_sender_new (const char *gateway_endpoint, const char *worker_id, const tly_a
     assert (self->dealer);
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, TLY_FRAME_HARD_MAX);
-    if (zsock_connect (self->dealer, "%s", gateway_endpoint) == -1) {
-        tly_log (TLY_ERROR, "sender.new", "reason=\"cannot connect\" endpoint=%s error=\"%s\"",
-                 gateway_endpoint, zmq_strerror (zmq_errno ()));
+    char reason [512];
+    if (gateway_key && tly_curve_client_of (self->dealer, gateway_key, reason, sizeof reason)) {
+        tly_log (TLY_ERROR, "sender.new", "reason=\"gateway key: %s\"", reason);
         zsock_destroy (&self->dealer);
         free (self);
         return NULL;
     }
-    self->poller = zpoller_new (self->dealer, NULL);
+    self->curve = gateway_key != NULL;
+    self->monitor = tly_link_watch (self->dealer);
+    if (!self->monitor || zsock_connect (self->dealer, "%s", gateway_endpoint) == -1) {
+        tly_log (TLY_ERROR, "sender.new", "reason=\"cannot connect\" endpoint=%s error=\"%s\"",
+                 gateway_endpoint, zmq_strerror (zmq_errno ()));
+        tly_link_unwatch (self->dealer, &self->monitor);
+        zsock_destroy (&self->dealer);
+        free (self);
+        return NULL;
+    }
+    self->poller = zpoller_new (self->dealer, self->monitor, NULL);
     assert (self->poller);
     self->endpoint = strdup (gateway_endpoint);
     assert (self->endpoint);
@@ -77,6 +98,7 @@ tly_sender_destroy (tly_sender_t **self_p)
     if (!self)
         return;
     zpoller_destroy (&self->poller);
+    tly_link_unwatch (self->dealer, &self->monitor);
     zsock_destroy (&self->dealer);
     free (self->endpoint);
     sodium_memzero (&self->account, sizeof self->account);
@@ -109,9 +131,11 @@ s_request_id (tly_sender_t *self)
 }
 
 //  Waits for the ClientReply to request_id until deadline (monotonic ms).
-//  Returns the decoded reply, or NULL at the deadline or on interruption.
+//  Returns the decoded reply, or NULL at the deadline, on interruption, or
+//  when the gateway refused the connection's handshake (*refused: why).
 static Tally__ClientReply *
-s_wait_reply (tly_sender_t *self, uint64_t request_id, int64_t deadline, bool *interrupted)
+s_wait_reply (tly_sender_t *self, uint64_t request_id, int64_t deadline, bool *interrupted,
+              const char **refused)
 {
     for (int64_t now = tly_mono_ms (); now < deadline; now = tly_mono_ms ()) {
         void *which = zpoller_wait (self->poller, (int) (deadline - now));
@@ -120,6 +144,12 @@ s_wait_reply (tly_sender_t *self, uint64_t request_id, int64_t deadline, bool *i
                 *interrupted = true;
                 return NULL;
             }
+            continue;
+        }
+        if (which == self->monitor) {
+            *refused = tly_link_refused (self->monitor);
+            if (*refused)
+                return NULL;
             continue;
         }
         zmsg_t *msg = zmsg_recv (self->dealer);
@@ -155,6 +185,7 @@ s_exchange (tly_sender_t *self, uint64_t request_id, const uint8_t *request, siz
     assert (timeout_ms > 0);
     int64_t start = tly_mono_ms ();
     bool interrupted = false;
+    const char *refused = NULL;
     for (int attempt = 1; attempt <= self->attempts; attempt++) {
         if (zmq_send (zsock_resolve (self->dealer), request, size, ZMQ_DONTWAIT) == -1) {
             tly_codec_local_error (&self->error, TALLY__ERROR_CODE__UNAVAILABLE,
@@ -166,9 +197,21 @@ s_exchange (tly_sender_t *self, uint64_t request_id, const uint8_t *request, siz
             tly_log (TLY_DEBUG, "sender.resend", "request_id=%" PRIu64 " attempt=%d", request_id,
                      attempt);
         int64_t attempt_deadline = start + (int64_t) timeout_ms * attempt / self->attempts;
-        Tally__ClientReply *reply = s_wait_reply (self, request_id, attempt_deadline, &interrupted);
+        Tally__ClientReply *reply = s_wait_reply (self, request_id, attempt_deadline, &interrupted,
+                                                  &refused);
         if (reply)
             return reply;
+        if (refused) {
+            tly_codec_local_error (
+                &self->error, TALLY__ERROR_CODE__UNAVAILABLE,
+                "the gateway at %s refused the connection (%s): %s", self->endpoint, refused,
+                self->curve
+                    ? "is the gateway key (" TLY_ENV_GATEWAY_KEY
+                      ", --gateway-key) this gateway's public key?"
+                    : "the gateway requires CURVE: give its public key (" TLY_ENV_GATEWAY_KEY
+                      " or --gateway-key)");
+            return NULL;
+        }
         if (interrupted) {
             tly_codec_local_error (&self->error, TALLY__ERROR_CODE__TIMEOUT,
                                    "interrupted while waiting for %s", self->endpoint);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tly_codec.h"
+#include "tly_curve.h"
 #include "tly_log.h"
 #include "tly_object.h"
 #include "tly_wire.h"
@@ -23,6 +24,13 @@
 
 tly_watcher_t *
 tly_watcher_new (const char *gateway_endpoint, const char *worker_id, const tly_account_t *account)
+{
+    return tly_watcher_new_curve (gateway_endpoint, NULL, worker_id, account);
+}
+
+tly_watcher_t *
+tly_watcher_new_curve (const char *gateway_endpoint, const char *gateway_key, const char *worker_id,
+                       const tly_account_t *account)
 {
     assert (gateway_endpoint && worker_id && account);
     if (sodium_init () < 0) {
@@ -42,6 +50,13 @@ tly_watcher_new (const char *gateway_endpoint, const char *worker_id, const tly_
     assert (self->dealer);
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, TLY_FRAME_HARD_MAX);
+    char reason [512];
+    if (gateway_key && tly_curve_client_of (self->dealer, gateway_key, reason, sizeof reason)) {
+        tly_log (TLY_ERROR, "watcher.new", "reason=\"gateway key: %s\"", reason);
+        zsock_destroy (&self->dealer);
+        free (self);
+        return NULL;
+    }
     //  Nothing waits in a queue for a gateway that is not there: a subscribe
     //  that cannot go now is sent when the connection is made.
     zsock_set_immediate (self->dealer, 1);
@@ -53,7 +68,10 @@ tly_watcher_new (const char *gateway_endpoint, const char *worker_id, const tly_
     char monitor [64];
     snprintf (monitor, sizeof monitor, "inproc://tly-watcher-%016" PRIx64, nonce);
     int rc = zmq_socket_monitor (zsock_resolve (self->dealer), monitor,
-                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                                     | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                                     | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                     | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     assert (rc == 0);
     self->monitor = zsock_new (ZMQ_PAIR);
     assert (self->monitor);
@@ -269,6 +287,20 @@ s_on_monitor (tly_watcher_t *self)
     if (head && zframe_size (head) == S_MONITOR_EVENT_SIZE)
         memcpy (&event, zframe_data (head), sizeof event);
     zmsg_destroy (&msg);
+    bool failed = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                  || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                  || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (failed && !self->refused)
+        //  libzmq retries on its own; said once, until a handshake succeeds.
+        tly_log (TLY_ERROR, "watcher.refused",
+                 "endpoint=%s reason=\"the gateway refused the handshake: it requires CURVE "
+                 "(" TLY_ENV_GATEWAY_KEY "), or the key given is not its own, or it does not "
+                 "use CURVE\"",
+                 self->endpoint);
+    if (failed)
+        self->refused = true;
+    else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        self->refused = false;
     if (event == ZMQ_EVENT_DISCONNECTED)
         tly_log (TLY_INFO, "watcher.disconnected", "endpoint=%s", self->endpoint);
     else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && self->connections++ > 0)

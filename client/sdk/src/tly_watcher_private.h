@@ -36,6 +36,7 @@ typedef struct {
 struct _tly_watcher_t {
     zsock_t *dealer;   //  to the gateway's ROUTER
     zsock_t *monitor;  //  PAIR: the dealer's connection events
+    bool refused;      //  the last handshake was refused (said once)
     char *endpoint;
     uint8_t worker [TLY_KEY_BYTES];  //  signs every object
     tly_account_t account;           //  signs every subscribe

@@ -40,10 +40,19 @@ s_start (s_server_t *server, const char *data_dir, const char *checkpoint_every,
     //  to itself).
     int port = th_free_port_between (S_PORT_FIRST, S_PORT_LAST);
     snprintf (server->endpoint, sizeof server->endpoint, "tcp://127.0.0.1:%d", port);
-    char *argv [] = { TALLY_AUDIT_BIN,   "--data-dir",           (char *) data_dir,
-                      "--bind",          server->endpoint,       "--map-size",
-                      "268435456",       "--checkpoint-every",   (char *) checkpoint_every,
-                      "--checkpoint-ms", (char *) checkpoint_ms, NULL };
+    char *argv [] = { TALLY_AUDIT_BIN,
+                      "--insecure",
+                      "--data-dir",
+                      (char *) data_dir,
+                      "--bind",
+                      server->endpoint,
+                      "--map-size",
+                      "268435456",
+                      "--checkpoint-every",
+                      (char *) checkpoint_every,
+                      "--checkpoint-ms",
+                      (char *) checkpoint_ms,
+                      NULL };
     server->process = th_process_new ("tally-audit", argv);
     th_process_start (server->process);
 }
@@ -387,11 +396,11 @@ s_test_second_run (const s_server_t *server)
 static int
 s_run (char *const args [], char *first_error, size_t size)
 {
-    char *argv [16] = { TALLY_AUDIT_BIN };
+    char *argv [18] = { TALLY_AUDIT_BIN, "--insecure" };
     size_t count = 1;
     while (args [count]) {
-        assert (count + 1 < sizeof argv / sizeof argv [0]);
-        argv [count] = args [count];
+        assert (count + 2 < sizeof argv / sizeof argv [0]);
+        argv [count + 1] = args [count];
         count++;
     }
     char *errors = NULL;

@@ -105,6 +105,7 @@ harness_start (harness_t *test)
                       test->worker_id,
                       "--worker-secret",
                       test->worker_secret,
+                      "--insecure",
                       "--log-level",
                       "debug",
                       test->lease_ms ? "--snapshot-lease-ms" : NULL,

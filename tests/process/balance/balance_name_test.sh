@@ -29,7 +29,7 @@ expect () {
 
 eval "$("$TALLY" account create --name worker | sed 's/^/export /')"
 # Nothing listens on these: the actor starts, says its name and waits for a router.
-LINKS="--router tcp://127.0.0.1:1 --audit tcp://127.0.0.1:1 --bus tcp://127.0.0.1:1"
+LINKS="--router tcp://127.0.0.1:1 --audit tcp://127.0.0.1:1 --bus tcp://127.0.0.1:1 --insecure"
 
 expect 0 '%h is the host name' "$BALANCE" --help
 # Expanded, then checked: a name from %h that breaks the rules says both.

@@ -65,7 +65,7 @@ expect 1 'not ready: stale: .* was written [0-9]* ms ago (limit 5000 ms)' "$TALL
 rm -f "$H"
 
 # A real server: ready within seconds of its start.
-"$ROUTER" --data-dir "$WORK" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
+"$ROUTER" --insecure --data-dir "$WORK" --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' \
     --bus-in 'tcp://127.0.0.1:*' --bus-out 'tcp://127.0.0.1:*' --health-file "$H" \
     --log-level warn 2>"$WORK/router.log" &
 ROUTER_PID=$!
@@ -86,7 +86,7 @@ ROUTER_PID=
 [ "$status" -eq 0 ] || { echo "FAIL: tally-router exited $status after SIGTERM"; FAILED=1; }
 expect 1 'not ready: cannot read' "$TALLY" health --file "$H"
 # A health file that cannot be written stops the server at its start.
-expect 2 'tally-router: cannot write .*/no-such-dir/health.tmp' "$ROUTER" --data-dir "$WORK" \
+expect 2 'tally-router: cannot write .*/no-such-dir/health.tmp' "$ROUTER" --insecure --data-dir "$WORK" \
     --frontend 'tcp://127.0.0.1:*' --backend 'tcp://127.0.0.1:*' --bus-in 'tcp://127.0.0.1:*' \
     --bus-out 'tcp://127.0.0.1:*' --health-file "$WORK/no-such-dir/health"
 

@@ -35,9 +35,9 @@ s_test_startup_errors (test_t *t)
     assert (file);
     fputs ("not a number\n", file);
     fclose (file);
-    char *bad_epoch [] = { TALLY_ROUTER_BIN, "--data-dir", corrupt,    "--frontend",
-                           t->frontend,      "--backend",  t->backend, "--bus-in",
-                           t->bus_in,        "--bus-out",  t->bus_out, NULL };
+    char *bad_epoch [] = { TALLY_ROUTER_BIN, "--insecure", "--data-dir", corrupt,    "--frontend",
+                           t->frontend,      "--backend",  t->backend,   "--bus-in", t->bus_in,
+                           "--bus-out",      t->bus_out,   NULL };
     assert (fake_exit_code (t, bad_epoch) == 2);
     unlink (path);
     snprintf (path, sizeof path, "%s/router.lock", corrupt);
@@ -184,14 +184,23 @@ s_test_two_actors (test_t *t)
     //  A second router can share neither the data directory nor the ports.
     char other_dir [128];
     snprintf (other_dir, sizeof other_dir, "%s/other", t->dir);
-    char *same_dir [] = { TALLY_ROUTER_BIN,    "--data-dir",        t->dir,
-                          "--frontend",        "tcp://127.0.0.1:0", "--backend",
-                          "tcp://127.0.0.1:0", "--bus-in",          "tcp://127.0.0.1:0",
-                          "--bus-out",         "tcp://127.0.0.1:0", NULL };
+    char *same_dir [] = { TALLY_ROUTER_BIN,
+                          "--insecure",
+                          "--data-dir",
+                          t->dir,
+                          "--frontend",
+                          "tcp://127.0.0.1:0",
+                          "--backend",
+                          "tcp://127.0.0.1:0",
+                          "--bus-in",
+                          "tcp://127.0.0.1:0",
+                          "--bus-out",
+                          "tcp://127.0.0.1:0",
+                          NULL };
     assert (fake_exit_code (t, same_dir) == 2);
-    char *same_ports [] = { TALLY_ROUTER_BIN, "--data-dir", other_dir,  "--frontend",
-                            t->frontend,      "--backend",  t->backend, "--bus-in",
-                            t->bus_in,        "--bus-out",  t->bus_out, NULL };
+    char *same_ports [] = { TALLY_ROUTER_BIN, "--insecure", "--data-dir", other_dir,  "--frontend",
+                            t->frontend,      "--backend",  t->backend,   "--bus-in", t->bus_in,
+                            "--bus-out",      t->bus_out,   NULL };
     assert (fake_exit_code (t, same_ports) == 2);
     Tally__SystemStatus status = fake_status (t, 3);
     assert (status.ready && status.actors == 2 && status.partitions_owned == PARTITIONS);

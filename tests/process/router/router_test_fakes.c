@@ -16,6 +16,7 @@ fake_start_router (test_t *t, const char *attempt_ms, const char *hold_max,
     snprintf (heartbeat, sizeof heartbeat, "%d", HEARTBEAT_MS);
     snprintf (liveness, sizeof liveness, "%d", LIVENESS);
     char *argv [] = { TALLY_ROUTER_BIN,
+                      "--insecure",
                       "--data-dir",
                       t->dir,
                       "--frontend",

@@ -132,7 +132,8 @@ tly_audit_writer_test (bool verbose)
                                          .worker = worker_id,
                                          .worker_secret = worker_secret,
                                          .checkpoint_every = 2,
-                                         .checkpoint_ms = S_CHECKPOINT_MS };
+                                         .checkpoint_ms = S_CHECKPOINT_MS,
+                                         .curve = { .insecure = true } };
     s_test_refusals (config);
 
     //  A new journal (the data directory is made): nothing to sign.

@@ -77,7 +77,7 @@ tly_bus_test (bool verbose)
     assert (port > 0);
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    tly_bus_t *bus = tly_bus_new (endpoint, worker.sign_sk, S_LEASE_MS);
+    tly_bus_t *bus = tly_bus_new (endpoint, NULL, worker.sign_sk, S_LEASE_MS);
     assert (bus);
     assert (tly_bus_idle (bus));
 

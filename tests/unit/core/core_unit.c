@@ -14,6 +14,7 @@ void tly_log_test (bool verbose);
 void tly_flags_test (bool verbose);
 void tly_health_test (bool verbose);
 void tly_message_id_test (bool verbose);
+void tly_curve_test (bool verbose);
 
 static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_account", tly_account_test },
@@ -27,6 +28,7 @@ static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_flags", tly_flags_test },
                                       { "tly_health", tly_health_test },
                                       { "tly_message_id", tly_message_id_test },
+                                      { "tly_curve", tly_curve_test },
                                       { NULL, NULL } };
 
 int
