@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include "tly_gateway_pending.h"
+#include "tly_gateway_rejects.h"
 #include "tly_gateway_stream.h"
 #include "tly_partition.h"
 #include "tly_log.h"
@@ -51,7 +52,9 @@ struct _tly_gateway_t {
     //  burst instead of once per request.
     s_forward_t outbox [CLIENT_BURST];
     size_t outbox_size;
-    tly_log_limit_t rejected_log;  //  anyone can send junk: its lines are budgeted
+    tly_log_limit_t rejected_log;    //  anyone can send junk: its lines are budgeted
+    tly_gateway_rejects_t *rejects;  //  ... and every refusal counted, per peer
+    zframe_t *handling;              //  the client frame being handled: its peer
     //  Events of the router link (libzmq's socket monitor): when it comes
     //  back after a drop, whatever the router held is sent again.
     zsock_t *monitor;
@@ -92,6 +95,7 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     snprintf (self->timeout_reason, sizeof (self->timeout_reason),
               "no reply from the cluster within %" PRId64 " ms", config->timeout_ms);
     self->pending = tly_gateway_pending_new (config->max_pending, TLY_GATEWAY_RESEND_BYTES);
+    self->rejects = tly_gateway_rejects_new (TLY_REJECT_LOG_WINDOW_MS);
     self->client = zsock_new (ZMQ_ROUTER);
     self->router = zsock_new (ZMQ_DEALER);
     self->bus = zsock_new (ZMQ_SUB);
@@ -106,7 +110,7 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     if (self->client && self->router && self->bus)
         self->stream = tly_gateway_stream_new (&stream_config, self->client, self->router,
                                                self->bus);
-    if (!self->pending || !self->stream) {
+    if (!self->pending || !self->rejects || !self->stream) {
         snprintf (error, error_size, "out of memory or sockets");
         tly_gateway_destroy (&self);
         return NULL;
@@ -187,6 +191,7 @@ tly_gateway_destroy (tly_gateway_t **self_p)
     assert (self->outbox_size == 0);  //  every drain flushes what it held
     tly_gateway_stream_destroy (&self->stream);
     tly_gateway_pending_destroy (&self->pending);
+    tly_gateway_rejects_destroy (&self->rejects);
     if (self->monitor)
         zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
     zsock_destroy (&self->monitor);
@@ -261,13 +266,24 @@ s_reply_error (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id,
     s_reply (self, identity_p, &reply);
 }
 
+//  The address of the client whose frame is being handled, or NULL: the
+//  metadata property libzmq sets on every message from a TCP peer
+//  (ZMQ_MSG_PROPERTY_PEER_ADDRESS, which zmq.h declares in its draft API only).
+static const char *
+s_peer (tly_gateway_t *self)
+{
+    return self->handling ? zframe_meta (self->handling, "Peer-Address") : NULL;
+}
+
 static void
 s_reject (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id, Tally__ErrorCode code,
           const char *reason)
 {
+    const char *peer = s_peer (self);
+    tly_gateway_rejects_count (self->rejects, peer, code, tly_mono_ms ());
     tly_log_limited (&self->rejected_log, TLY_INFO, "request.rejected",
-                     "request_id=%" PRIu64 " code=%s reason=\"%s\"", request_id,
-                     tly_error_name (code), reason);
+                     "peer=%s request_id=%" PRIu64 " code=%s reason=\"%s\"",
+                     peer ? peer : "unknown", request_id, tly_error_name (code), reason);
     s_reply_error (self, identity_p, request_id, code, reason);
 }
 
@@ -364,17 +380,19 @@ s_handle_client (tly_gateway_t *self, zframe_t **identity_p, zframe_t *data)
         s_reject (self, identity_p, request_id, code, reason);
         return;
     }
+    //  The stream answers and logs its own refusals; they are counted here.
+    code = TALLY__ERROR_CODE__OK;
     switch (request->body_case) {
         case TALLY__CLIENT_REQUEST__BODY_SEND:
             s_route (self, identity_p, request, admitted.account);
             break;
         case TALLY__CLIENT_REQUEST__BODY_STATUS: s_status (self, identity_p, request); break;
         case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:
-            tly_gateway_stream_subscribe (self->stream, *identity_p, request_id, &admitted);
+            code = tly_gateway_stream_subscribe (self->stream, *identity_p, request_id, &admitted);
             break;
         case TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE:
-            tly_gateway_stream_unsubscribe (self->stream, *identity_p, request_id,
-                                            request->unsubscribe->object_id);
+            code = tly_gateway_stream_unsubscribe (self->stream, *identity_p, request_id,
+                                                   request->unsubscribe->object_id);
             break;
         default: {
             assert (request->body_case == TALLY__CLIENT_REQUEST__BODY_PING);
@@ -383,6 +401,8 @@ s_handle_client (tly_gateway_t *self, zframe_t **identity_p, zframe_t *data)
             s_reply (self, identity_p, &reply);
         }
     }
+    if (code != TALLY__ERROR_CODE__OK)
+        tly_gateway_rejects_count (self->rejects, s_peer (self), code, tly_mono_ms ());
     zframe_destroy (identity_p);
     tally__client_request__free_unpacked (request, NULL);
 }
@@ -415,6 +435,7 @@ tly_gateway_drain_clients (tly_gateway_t *self)
         assert (data);
         //  Any message, even a rejected one, shows the client is alive.
         tly_gateway_stream_touch (self->stream, identity);
+        self->handling = data;
         if (zframe_more (data)) {
             char reason [TLY_GATEWAY_REASON_MAX];
             snprintf (reason, sizeof (reason), "request has %zu data frames (expected exactly 1)",
@@ -422,6 +443,7 @@ tly_gateway_drain_clients (tly_gateway_t *self)
             s_reject (self, &identity, 0, TALLY__ERROR_CODE__BAD_REQUEST, reason);
         } else
             s_handle_client (self, &identity, data);
+        self->handling = NULL;
         zframe_destroy (&data);
         assert (identity == NULL);
     }
@@ -568,6 +590,7 @@ tly_gateway_expire (tly_gateway_t *self)
                        self->timeout_reason);
     }
     tly_gateway_stream_expire (self->stream);
+    tly_gateway_rejects_report (self->rejects, now_ms);
 }
 
 int
@@ -578,6 +601,9 @@ tly_gateway_poll_timeout_ms (tly_gateway_t *self)
     int64_t stream_ms = tly_gateway_stream_next_deadline (self->stream);
     if (stream_ms < deadline_ms)
         deadline_ms = stream_ms;
+    int64_t report_ms = tly_gateway_rejects_deadline (self->rejects);
+    if (report_ms < deadline_ms)
+        deadline_ms = report_ms;
     if (deadline_ms == INT64_MAX)
         return IDLE_POLL_MS;
     int64_t wait_ms = deadline_ms - tly_mono_ms ();

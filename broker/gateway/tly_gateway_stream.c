@@ -234,7 +234,7 @@ s_check_limits (tly_gateway_stream_t *self, tly_gateway_client_t *client, char *
     return TALLY__ERROR_CODE__OK;
 }
 
-void
+Tally__ErrorCode
 tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
                               const tly_gateway_admitted_t *admitted)
 {
@@ -245,7 +245,7 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
                   "object %s is in partition %" PRIu32 " but the cluster has %" PRIu32,
                   admitted->object_id, admitted->partition, self->config.partitions);
         s_reject (self, identity, request_id, TALLY__ERROR_CODE__NOT_FOUND, reason);
-        return;
+        return TALLY__ERROR_CODE__NOT_FOUND;
     }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
     tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted->topic);
@@ -261,7 +261,7 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
     }
     if (code != TALLY__ERROR_CODE__OK) {
         s_reject (self, identity, request_id, code, reason);
-        return;
+        return code;
     }
     int64_t now_ms = tly_mono_ms ();
     if (sub)
@@ -280,20 +280,32 @@ tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity, ui
         tly_gateway_stream_remove (self, sub);
         s_reject (self, identity, request_id, TALLY__ERROR_CODE__UNAVAILABLE,
                   "the router is not taking messages (queue full); retry later");
-        return;
+        return TALLY__ERROR_CODE__UNAVAILABLE;
     }
     tly_log (TLY_DEBUG, "subscribe", "request_id=%" PRIu64 " object_id=%s snapshot_id=%" PRIu64,
              request_id, admitted->object_id, sub->snapshot_id);
+    return TALLY__ERROR_CODE__OK;
 }
 
-void
+Tally__ErrorCode
 tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, uint64_t request_id,
                                 const char *object_id)
 {
     assert (self && identity && object_id);
     tly_gateway_admitted_t admitted;
+    //  Text that is no object ID is a bad request, as it is for a subscribe;
+    //  an ID that is one but not followed is not (see below).
+    if (tly_gateway_check_object_id (object_id, &admitted) == -1) {
+        char reason [TLY_GATEWAY_TEXT_MAX];
+        snprintf (reason, sizeof (reason),
+                  "object ID of %zu bytes is not a tally object ID (co_z + base58 of kind,"
+                  " partition and 16 bytes)",
+                  strlen (object_id));
+        s_reject (self, identity, request_id, TALLY__ERROR_CODE__NOT_FOUND, reason);
+        return TALLY__ERROR_CODE__NOT_FOUND;
+    }
     tly_gateway_client_t *client = tly_gateway_subs_client (self->subs, identity);
-    if (client && tly_gateway_check_object_id (object_id, &admitted) == 0) {
+    if (client) {
         tly_gateway_topic_t *topic = tly_gateway_subs_topic (self->subs, admitted.topic);
         tly_gateway_sub_t *sub = topic ? tly_gateway_subs_find (self->subs, client, topic) : NULL;
         if (sub) {
@@ -307,6 +319,7 @@ tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity, 
     reply.request_id = request_id;
     zframe_t *data = tly_wire_pack (&reply.base);
     tly_gateway_stream_send (self, identity, &data);
+    return TALLY__ERROR_CODE__OK;
 }
 
 //  --------------------------------------------------------------------------

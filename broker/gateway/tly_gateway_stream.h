@@ -67,11 +67,16 @@ void tly_gateway_stream_touch (tly_gateway_stream_t *self, zframe_t *identity);
 
 //  An admitted subscribe: answered later with the snapshot, or at once with
 //  an error. A second subscribe to the same object replaces the first.
-void tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                                   uint64_t request_id, const tly_gateway_admitted_t *admitted);
-//  Ends the client's subscription to object_id (if any) and answers request_id.
-void tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
-                                     uint64_t request_id, const char *object_id);
+//  Returns the error it answered at once (the gateway counts the refusal),
+//  or OK.
+Tally__ErrorCode tly_gateway_stream_subscribe (tly_gateway_stream_t *self, zframe_t *identity,
+                                               uint64_t request_id,
+                                               const tly_gateway_admitted_t *admitted);
+//  Ends the client's subscription to object_id (if any) and answers
+//  request_id. Returns the error it answered (object_id is no object ID),
+//  or OK.
+Tally__ErrorCode tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zframe_t *identity,
+                                                 uint64_t request_id, const char *object_id);
 //  The router's answer to one of our snapshot requests: an error ends the
 //  subscription; a version starts the wait for the snapshot on the bus.
 void tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__SnapshotReply *reply);

@@ -53,6 +53,10 @@
 //  the rest are counted in one log.suppressed line (tly_log_limited).
 #define TLY_REJECT_LOG_BURST     20
 #define TLY_REJECT_LOG_WINDOW_MS 1000
+//  Gateway: every refusal is also counted, per peer address, and reported
+//  once a window in one client.rejections line per peer, for this many
+//  peers; one peer=others line sums the rest (tly_gateway_rejects).
+#define TLY_REJECT_PEERS_MAX     16
 #define TLY_ROUTE_ATTEMPT_MS     3000  //  router: one delivery attempt
 #define TLY_ROUTE_ATTEMPTS       3     //  router: delivery attempts per envelope
 #define TLY_HEARTBEAT_MS         500   //  actor: hello interval

@@ -272,6 +272,25 @@ th_process_signal (th_process_t *self, int sig)
     CHECK (kill (self->pid, sig) == 0);
 }
 
+long
+th_process_memory_kb (th_process_t *self, const char *field)
+{
+    CHECK (self && self->pid > 0 && field);
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) self->pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    size_t length = strlen (field);
+    char line [256];
+    long kb = -1;
+    while (kb == -1 && fgets (line, sizeof line, file))
+        if (strncmp (line, field, length) == 0 && line [length] == ':')
+            kb = strtol (line + length + 1, NULL, 10);
+    fclose (file);
+    return kb;
+}
+
 int
 th_process_wait (th_process_t *self, int timeout_ms)
 {

@@ -102,6 +102,11 @@ int th_process_status (th_process_t *self);
 //  Sends sig; the process must be running.
 void th_process_signal (th_process_t *self, int sig);
 
+//  A memory figure of the running process in kB, read from its
+//  /proc/PID/status: field is "VmRSS", "RssAnon", "VmHWM", ...; -1 when the
+//  file or the field is not there.
+long th_process_memory_kb (th_process_t *self, const char *field);
+
 //  Waits up to timeout_ms for the process to end: its exit code (128 + the
 //  signal when killed by one), or -1 if it still runs.
 int th_process_wait (th_process_t *self, int timeout_ms);

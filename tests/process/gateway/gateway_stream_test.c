@@ -119,9 +119,13 @@ s_test_clone_pattern (const accounts_t *accounts, cluster_order_t order)
     client_send (one, bytes, size);
     client_expect_empty (cluster, one, 3);
     cluster_expect_bus (cluster, balance, false);
-    bytes = gateway_fixture_unsubscribe ("co_zunknown", 4, &size);
+    bytes = gateway_fixture_unsubscribe (balance, 4, &size);
     client_send (one, bytes, size);
     client_expect_empty (cluster, one, 4);
+    bytes = gateway_fixture_unsubscribe ("co_zunknown", 5, &size);
+    client_send (one, bytes, size);
+    client_expect_error (cluster, one, 5, NOT_PUSHED, TALLY__ERROR_CODE__NOT_FOUND,
+                         "is not a tally object ID");
 
     th_step ("a vanished client: its subscriptions end at the next push");
     char bob_root [TLY_ID_MAX];
