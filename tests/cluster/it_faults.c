@@ -374,6 +374,20 @@ s_actors_logged (it_cluster_t *cluster, const char *text)
     return lines;
 }
 
+//  The actors' lines holding text once there are at least want of them, or
+//  what there are at a deadline: an actor logs after it has answered.
+static int
+s_actors_logged_wait (it_cluster_t *cluster, const char *text, int want)
+{
+    int64_t deadline = zclock_mono () + 10000;
+    int lines = s_actors_logged (cluster, text);
+    while (lines < want && zclock_mono () < deadline) {
+        zclock_sleep (20);  //  polling the logs under a deadline
+        lines = s_actors_logged (cluster, text);
+    }
+    return lines;
+}
+
 static int
 s_logged (it_cluster_t *cluster, const s_line_t *line)
 {
@@ -636,10 +650,11 @@ s_state_quiet (it_cluster_t *cluster)
     it_cluster_faults (cluster, "balance-2", "state.commit=fail@1");
     tly_result_t bought = s_own_buy (sender, &user, 7);
     CHECK (bought.ok && bought.balance_after == S_INITIAL - 7);
+    //  The commit that fails comes after the answer: wait for its line.
+    CHECK (s_actors_logged_wait (cluster, "event=fault.injected point=state.commit ", 1) == 1);
+    CHECK (s_actors_logged_wait (cluster, "event=partition.reload", 1) == 1);
     it_cluster_faults (cluster, "balance-1", "");
     it_cluster_faults (cluster, "balance-2", "");
-    CHECK (s_actors_logged (cluster, "event=fault.injected point=state.commit ") == 1);
-    CHECK (s_actors_logged (cluster, "event=partition.reload") == 1);
     CHECK (s_own_create (sender, &user, 0).balance == S_INITIAL - 7);
     tly_result_t again = s_own_buy (sender, &user, 3);
     CHECK (again.ok && again.balance_after == S_INITIAL - 10);
