@@ -7,6 +7,12 @@ FUZZ_SECONDS ?= 20
 CHAOS_SECONDS ?= 600
 CHAOS_SEED ?= random
 JOBS ?= $(shell nproc)
+# The fault points the fault tests arm (lib/include/tly_fault.h) are
+# compiled in for the tests only: `make test`, `test-valgrind` and `chaos`
+# configure $(BUILD) with them, the sanitizer build has them too, and `make
+# images` configures $(BUILD) without them; `make build` (and demo, run)
+# keeps what the directory has (without, in a new one). FAULTS=ON|OFF sets it.
+FAULTS ?=
 # `make images`: the Docker client and the images' tag.
 DOCKER ?= docker
 TAG ?= latest
@@ -19,8 +25,11 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+test test-valgrind chaos: FAULTS = ON
+images: FAULTS = OFF
+
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(FAULTS),-DTALLY_FAULTS=$(FAULTS))
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Builds, starts the whole system on loopback and runs the seed's scenario.
@@ -33,17 +42,19 @@ run: build
 
 # Builds the runtime images tally-audit, tally-router, tally-balance,
 # tally-gateway and tally-cli (tag $(TAG)) FROM scratch: the binaries of
-# $(BUILD) and the libraries they load, staged in build/rootfs (the one tree
-# .dockerignore lets into the context). Nothing is pulled. See Dockerfile.
+# $(BUILD) (configured without the fault points) and the libraries they
+# load, staged in build/rootfs (the one tree .dockerignore lets into the
+# context). Nothing is pulled. See Dockerfile.
 images: build
 	scripts/docker-rootfs.sh $(BUILD) build/rootfs
 	for image in $(IMAGES); do \
 	  $(DOCKER) build --target $$image -t tally-$$image:$(TAG) . || exit 1; \
 	done
 
-# Builds and runs every test: the formatting check, the normal build (the
-# compose test included), the unit tests under valgrind, the whole suite
-# again in the ASan/UBSan build, then each fuzz target for FUZZ_SECONDS.
+# Builds and runs every test: the formatting check, the normal build with
+# the fault points (the compose test included), the unit tests under
+# valgrind, the whole suite again in the ASan/UBSan build, then each fuzz
+# target for FUZZ_SECONDS.
 test: build
 	scripts/install-deps.sh --test
 	scripts/format.sh
@@ -68,7 +79,7 @@ test-valgrind: build
 	scripts/valgrind-unit.sh $(BUILD)
 
 test-sanitize: deps
-	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON -DTALLY_FAULTS=ON
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2

@@ -1,9 +1,13 @@
 #!/bin/sh
 # Builds the libFuzzer targets of tests/fuzz with clang (every library
 # instrumented, ASan and UBSan on) and runs each for FUZZ_SECONDS (default
-# 20) from a fresh corpus. A crash, a leak, a failed assertion or an input
-# slower than 10 s fails the run; libFuzzer prints the input and leaves it
-# in BUILD/fuzz-artifacts to replay (`BUILD/tests/fuzz/TARGET FILE`).
+# 20), starting from a copy of its seed corpus (tests/fuzz/corpus/TARGET,
+# captured from real traffic by tests/fuzz/make_corpus.sh) in a scratch
+# directory: nothing is written into the tree. A crash, a leak, a failed
+# assertion or an input slower than 10 s fails the run; libFuzzer prints the
+# input and leaves it in BUILD/fuzz-artifacts to replay
+# (`BUILD/tests/fuzz/TARGET FILE`). Each target's last line gives its
+# executions and coverage (cov: edges, ft: features).
 # Usage: scripts/fuzz.sh [BUILD_DIR]   (default build-fuzz)
 set -eu
 build=${1:-build-fuzz}
@@ -18,13 +22,17 @@ if ! command -v clang >/dev/null 2>&1 ||
 fi
 
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null
-targets="fuzz_client_frame fuzz_wire"
+targets="fuzz_client_frame fuzz_wire fuzz_sdk_reply fuzz_sdk_watcher fuzz_journal_verify
+fuzz_snapshot_load fuzz_account_load fuzz_base58"
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$jobs" --target $targets
 mkdir -p "$build/fuzz-artifacts"
 for target in $targets; do
     corpus=$(mktemp -d)
-    echo "fuzz: $target for $seconds s"
+    if [ -d "tests/fuzz/corpus/$target" ]; then
+        cp "tests/fuzz/corpus/$target"/* "$corpus"/
+    fi
+    echo "fuzz: $target for $seconds s from $(find "$corpus" -type f | wc -l) seeds"
     if ! "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" \
         "$corpus" >"$build/fuzz-$target.log" 2>&1; then
@@ -33,7 +41,10 @@ for target in $targets; do
         echo "fuzz: $target FAILED (input in $build/fuzz-artifacts/)" >&2
         exit 1
     fi
-    grep -E "^stat::number_of_executed_units|^Done" "$build/fuzz-$target.log" | tail -1
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz-$target.log")
+    coverage=$(grep -E "^#[0-9]+[[:space:]]+DONE" "$build/fuzz-$target.log" |
+        sed -E 's/.*(cov: [0-9]+ ft: [0-9]+).*/\1/')
+    echo "fuzz: $target: $runs runs, $coverage"
     rm -rf "$corpus"
 done
 echo "fuzz: OK"

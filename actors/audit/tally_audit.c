@@ -2,6 +2,7 @@
 //  balance actors' appends and reads (tly_audit_writer).
 #include "tly_audit_config.h"
 #include "tly_audit_writer.h"
+#include "tly_fault.h"
 #include "tly_health.h"
 #include "tly_log.h"
 #include "tly_stop.h"
@@ -23,6 +24,11 @@ main (int argc, char *argv [])
     tly_stop_install ();
 
     char error [TLY_AUDIT_WRITER_ERROR_MAX];
+    //  Test builds only (tly_fault.h): the storage failures to inject.
+    if (TLY_FAULT_INIT (error, sizeof error) == -1) {
+        fprintf (stderr, TLY_AUDIT_PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_health_t *health = NULL;
     if (health_file && !(health = tly_health_new (health_file, error, sizeof error))) {
         fprintf (stderr, TLY_AUDIT_PROCESS ": %s\n", error);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "tly_bytes.h"
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
@@ -310,7 +311,8 @@ s_write_part (tly_audit_snapshots_t *self, const Tally__SnapshotSave *save,
             rc = s_drop_parts (self, txn, save->partition, save->partition_seq);
         }
     }
-    if (rc) {
+    //  An injected failure (tly_fault.h) fails the commit as LMDB does: aborted.
+    if (rc || (rc = TLY_FAULT ("snapshot.save"))) {
         mdb_txn_abort (txn);
         return rc;
     }

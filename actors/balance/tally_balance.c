@@ -12,6 +12,7 @@
 
 #include "tly_actor.h"
 #include "tly_balance_config.h"
+#include "tly_fault.h"
 #include "tly_health.h"
 #include "tly_ledger.h"
 #include "tly_log.h"
@@ -28,6 +29,12 @@ main (int argc, char *argv [])
     tly_stop_install ();
 
     char error [TLY_HEALTH_PATH_MAX + 256];
+    //  Test builds only (tly_fault.h): the storage failures to inject.
+    if (TLY_FAULT_INIT (error, sizeof error) == -1) {
+        sodium_memzero (config.actor.worker_sk, sizeof config.actor.worker_sk);
+        fprintf (stderr, TLY_BALANCE_PROCESS ": %s\n", error);
+        return 2;
+    }
     //  Keys first, and every endpoint's CURVE rule checked, before anything opens.
     tly_curve_t *curve = tly_curve_new (TLY_BALANCE_PROCESS, &config.curve, error, sizeof error);
     if (curve

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tly_arena.h"
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
@@ -359,7 +360,8 @@ tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *arg)
     if (!self->commit_pending)
         return;
     self->commit_pending = false;
-    if (tly_ledger_commit (self->ledger) == -1) {
+    //  An injected failure (tly_fault.h) takes the path of a failed commit.
+    if (TLY_FAULT ("state.commit") || tly_ledger_commit (self->ledger) == -1) {
         if (tly_ledger_space (self->ledger) == TLY_STORE_MAP_FULL
             && tly_ledger_grow (self->ledger) == 0)
             s_keep_accepted (self, NULL, refused, arg);

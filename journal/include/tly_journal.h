@@ -60,11 +60,8 @@
 //  (small, so that tests can roll often).
 #define TLY_JOURNAL_SEGMENT_BYTES_DEFAULT (256ULL << 20)
 #define TLY_JOURNAL_SEGMENT_BYTES_MIN     (64ULL << 10)
-//  For tests only: when this environment variable names a step of a roll
-//  ("sealed", "made", "renamed"), the writer exits there with
-//  TLY_JOURNAL_CRASH_EXIT, as a crash would stop it.
-#define TLY_JOURNAL_CRASH_ENV             "TALLY_JOURNAL_CRASH_AT"
-#define TLY_JOURNAL_CRASH_EXIT            86
+//  A test stops the writer dead at a step of a roll with the fault points
+//  journal.roll.sealed, .made and .renamed (tly_fault.h, test builds only).
 //  The largest stored record, TLY_JOURNAL_RECORD_MAX, is in tly_limits.h:
 //  the balance actor sizes its drafts below it.
 //  Stored bytes one read gathers; the first record is always taken.

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
@@ -261,18 +262,6 @@ s_open_active (tly_journal_t *self)
     return 0;
 }
 
-//  A test's way to stop the writer dead at one step of a roll, to prove that
-//  a restart recovers from there. Read only on the roll path.
-static void
-s_crash_point (const char *step)
-{
-    const char *at = getenv (TLY_JOURNAL_CRASH_ENV);
-    if (at && strcmp (at, step) == 0) {
-        tly_log (TLY_WARN, "journal.crash_point", "step=%s", step);
-        _exit (TLY_JOURNAL_CRASH_EXIT);
-    }
-}
-
 //  Stores partition's entry (fence, last partition seq) in dbi.
 static int
 s_put_partition (MDB_txn *txn, MDB_dbi dbi, uint32_t partition, const tly_journal_state_t *state,
@@ -340,7 +329,8 @@ s_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size)
         if (rc == 0)
             rc = s_put_partition (txn, fresh.bases, partition, state, MDB_APPEND);
     }
-    if (rc == 0)
+    //  An injected failure (tly_fault.h) fails the commit as LMDB does: aborted.
+    if (rc == 0 && (rc = TLY_FAULT ("journal.roll")) == 0)
         rc = mdb_txn_commit (txn);
     else
         mdb_txn_abort (txn);
@@ -351,14 +341,14 @@ s_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size)
         unlink (temporary);
         return -1;
     }
-    s_crash_point ("made");
+    (void) TLY_FAULT ("journal.roll.made");
     if (rename (temporary, path) == -1 || tly_journal_sync_dir (dir) == -1) {
         self->failure = errno;
         tly_log (TLY_ERROR, "journal.roll", "path=%s error=\"%s\"", path, strerror (errno));
         unlink (temporary);
         return -1;
     }
-    s_crash_point ("renamed");
+    (void) TLY_FAULT ("journal.roll.renamed");
     if (tly_journal_segments_scan (self) == -1
         || self->segments [self->segment_count - 1]->first != first)
         return -1;
@@ -439,7 +429,7 @@ s_roll (tly_journal_t *self)
         tly_log (TLY_INFO, "journal.segment_sealed",
                  "path=%s first=%" PRIu64 " last=%" PRIu64 " bytes=%" PRIu64, segment->path,
                  segment->first, self->head.seq, segment->bytes);
-        s_crash_point ("sealed");
+        (void) TLY_FAULT ("journal.roll.sealed");
     }
     uint8_t seal [TLY_JOURNAL_CHECKPOINT_MAX];
     size_t seal_size = segment->env ? s_seal_checkpoint (self, seal) : 0;
@@ -979,6 +969,11 @@ s_commit (tly_journal_t *self)
     if (rc) {
         tly_journal_lmdb_error (self, "put_state", rc);
         mdb_txn_abort (self->txn);
+    } else if ((rc = TLY_FAULT ("journal.commit")) || (rc = TLY_FAULT ("journal.sync"))) {
+        //  Injected (tly_fault.h): LMDB fsyncs inside the commit, and a
+        //  failed write or fsync aborts it, nothing of it committed.
+        mdb_txn_abort (self->txn);
+        tly_journal_lmdb_error (self, "commit", rc);
     } else {
         rc = mdb_txn_commit (self->txn);
         if (rc)

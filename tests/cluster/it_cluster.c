@@ -10,6 +10,7 @@
 
 #include "tally.pb-c.h"
 #include "tly_curve.h"
+#include "tly_fault.h"
 #include "tly_wire.h"
 
 const char **it_gateway_extra_args = NULL;
@@ -160,6 +161,11 @@ s_start_child (it_cluster_t *self, it_child_t *child)
         child->process = th_process_new (child->name, child->argv);
         th_process_set_log (child->process, log);
         free (log);
+        //  Faults are armed through the child's file only (it_cluster_faults).
+        char *faults = s_format ("%s=%s/%s.faults", TLY_FAULTS_FILE_ENV, self->dir, child->name);
+        th_process_set_env (child->process, faults);
+        th_process_set_env (child->process, TLY_FAULTS_ENV);
+        free (faults);
     }
     th_process_start (child->process);
     child->killed = false;
@@ -465,6 +471,28 @@ it_cluster_stop (it_cluster_t **self_p)
     th_dir_remove (self->dir);
     s_free (self);
     *self_p = NULL;
+}
+
+void
+it_cluster_faults (it_cluster_t *self, const char *name, const char *spec)
+{
+    //  Written whole under another name, then renamed over: a child never
+    //  reads half of it.
+    char *path = s_format ("%s/%s.faults", self->dir, name);
+    char *temporary = s_format ("%s.new", path);
+    FILE *file = fopen (temporary, "w");
+    CHECK (file);
+    CHECK (fputs (spec, file) != EOF);
+    CHECK (fclose (file) == 0);
+    CHECK (rename (temporary, path) == 0);
+    free (temporary);
+    free (path);
+}
+
+th_process_t *
+it_cluster_process (it_cluster_t *self, const char *name)
+{
+    return s_find (self, name)->process;
 }
 
 int

@@ -102,6 +102,15 @@ bool it_wait_ready (const char *gateway, int timeout_ms);
 int it_run_cli (const char *bin, char *const args [], int timeout_ms);
 //  Waits (deadline) until it reports ready with exactly `actors` live actors.
 bool it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms);
+//  Arms the fault points (lib/include/tly_fault.h; a build with
+//  -DTALLY_FAULTS=ON) of the named child with spec, "" to disarm: every
+//  child reads DIR/NAME.faults (TALLY_FAULTS_FILE) at its start, and again
+//  at its next hit of any point once the file has changed; each reading
+//  logs fault.armed. Callable while the child runs, and before it starts
+//  (from it_cluster_prepare).
+void it_cluster_faults (it_cluster_t *self, const char *name, const char *spec);
+//  The named child's process (running or not).
+th_process_t *it_cluster_process (it_cluster_t *self, const char *name);
 //  How many lines of the named child's log (DIR/NAME.log) hold text.
 int it_logged (it_cluster_t *self, const char *name, const char *text);
 //  Gateway endpoint number n (1-based).

@@ -15,6 +15,9 @@ void tly_flags_test (bool verbose);
 void tly_health_test (bool verbose);
 void tly_message_id_test (bool verbose);
 void tly_curve_test (bool verbose);
+#if defined(TLY_FAULTS_BUILD)
+void tly_fault_test (bool verbose);
+#endif
 
 static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_account", tly_account_test },
@@ -29,6 +32,9 @@ static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_health", tly_health_test },
                                       { "tly_message_id", tly_message_id_test },
                                       { "tly_curve", tly_curve_test },
+#if defined(TLY_FAULTS_BUILD)
+                                      { "tly_fault", tly_fault_test },
+#endif
                                       { NULL, NULL } };
 
 int

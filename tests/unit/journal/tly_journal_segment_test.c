@@ -2,7 +2,8 @@
 //  by bytes, one commit never split, reads and partition reads across
 //  segments, reopening, a reader following a writer that rolls, retiring
 //  (archive and delete), gaps named by seq, one segment read alone, a
-//  format-1 journal adopted, and a writer killed at each step of a roll.
+//  format-1 journal adopted, and (in a build with the fault points) a writer
+//  killed at each step of a roll and a roll or a commit that fails.
 #include "tly_journal.h"
 
 #include <assert.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tly_account.h"
+#include "tly_fault.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
@@ -507,18 +509,22 @@ s_test_adopt (s_test_t *test)
     tly_journal_destroy (&journal);
 }
 
-//  A writer killed at each step of a roll: the restart finishes the roll,
+#if defined(TLY_FAULTS_BUILD)
+//  A writer killed at each step of a roll (the fault points
+//  journal.roll.sealed, .made and .renamed): the restart finishes the roll,
 //  and no record is lost or doubled.
 static void
 s_test_crash (s_test_t *test)
 {
-    const char *steps [] = { "sealed", "made", "renamed" };
+    const char *steps [] = { "journal.roll.sealed=exit", "journal.roll.made=exit",
+                             "journal.roll.renamed=exit" };
     uint64_t head = 0;
     for (size_t step = 0; step < sizeof steps / sizeof steps [0]; step++) {
         pid_t child = fork ();
         assert (child >= 0);
         if (child == 0) {
-            setenv (TLY_JOURNAL_CRASH_ENV, steps [step], 1);
+            char error [TLY_FAULT_ERROR_MAX];
+            assert (tly_fault_arm (steps [step], error, sizeof error) == 0);
             tly_journal_t *journal = s_writer (test, 5);
             for (int i = 0; i < 10; i++)
                 s_append (test, journal, 1);
@@ -526,7 +532,7 @@ s_test_crash (s_test_t *test)
         }
         int status;
         assert (waitpid (child, &status, 0) == child && WIFEXITED (status)
-                && WEXITSTATUS (status) == TLY_JOURNAL_CRASH_EXIT);
+                && WEXITSTATUS (status) == TLY_FAULT_EXIT);
         //  The roll starts before record head + 6 (after 5 in the segment;
         //  the first round's segment 1 already has head records).
         tly_journal_t *journal = s_writer (test, 5);
@@ -558,6 +564,42 @@ s_test_crash (s_test_t *test)
     }
 }
 
+//  The write of the next segment fails (journal.roll): the group commit
+//  that needed the roll fails whole, with the failure's own cause (not
+//  "full" for EROFS), and the next one finishes the roll and goes on.
+static void
+s_test_roll_fails (s_test_t *test)
+{
+    tly_journal_t *journal = s_writer (test, 5);
+    s_append (test, journal, 5);
+    char error [TLY_FAULT_ERROR_MAX];
+    assert (tly_fault_arm ("journal.roll=fail:EROFS@1", error, sizeof error) == 0);
+    s_fixture_t fixture;
+    Tally__RecordDraft *draft = s_draft (&fixture, 0, test->pseqs [0] + 1, test->epoch);
+    Tally__AppendStatus status;
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, &test->signer) == -1);
+    assert (!tly_journal_full (journal));
+    assert (s_chain (journal) == 5);
+    s_append (test, journal, 1);  //  the same partition seq again: nothing was taken
+    assert (tly_fault_arm ("", error, sizeof error) == 0);
+    s_check_segments (test, journal, 2);
+    assert (s_chain (journal) == 6);
+    tly_journal_destroy (&journal);
+    //  A failed commit (journal.commit): nothing of it written, the next
+    //  one takes the same seqs.
+    journal = s_writer (test, 0);
+    assert (tly_fault_arm ("journal.commit=fail:EIO@1", error, sizeof error) == 0);
+    draft = s_draft (&fixture, 1, test->pseqs [1] + 1, test->epoch);
+    assert (tly_journal_append_batch (journal, &draft, 1, &status, &test->signer) == -1);
+    assert (tly_journal_full (journal));  //  EIO is how LMDB reports a full disk
+    s_append (test, journal, 2);
+    assert (!tly_journal_full (journal));
+    assert (tly_fault_arm ("", error, sizeof error) == 0);
+    assert (s_chain (journal) == 8);
+    tly_journal_destroy (&journal);
+}
+#endif
+
 static void
 s_fresh (s_test_t *test, const char *root, const char *name)
 {
@@ -588,8 +630,14 @@ tly_journal_segment_test (bool verbose)
     s_test_missing_middle (&test);
     s_fresh (&test, root, "adopt");
     s_test_adopt (&test);
+#if defined(TLY_FAULTS_BUILD)
     s_fresh (&test, root, "crash");
     s_test_crash (&test);
+    s_fresh (&test, root, "fails");
+    s_test_roll_fails (&test);
+#else
+    printf ("(a roll killed or failed at each step: not built without -DTALLY_FAULTS=ON) ");
+#endif
     s_remove_tree (root);
     if (verbose)
         printf ("OK\n");
