@@ -93,6 +93,33 @@ tly_gateway_stream_ask_again (tly_gateway_stream_t *self, int64_t now_ms)
     }
 }
 
+size_t
+tly_gateway_stream_resync_all (tly_gateway_stream_t *self)
+{
+    assert (self);
+    //  Nothing here removes a sub or a client, so the walk is safe.
+    size_t asked = 0;
+    for (tly_gateway_client_t *client = tly_gateway_subs_first_client (self->subs); client;
+         client = tly_gateway_subs_next_client (self->subs, client))
+        for (tly_gateway_sub_t *sub = tly_gateway_subs_of_client (client); sub;
+             sub = tly_gateway_subs_next_of_client (sub)) {
+            if (sub->state == TLY_SUB_LIVE) {
+                tly_gateway_stream_resync (self, sub, false);
+                asked++;
+            } else if (sub->state == TLY_SUB_PENDING && sub->announced == 0
+                       && sub->attempts < TLY_GATEWAY_SNAPSHOT_ATTEMPTS) {
+                //  Its request may have died with the router. (An announced
+                //  one is asked again anyway when its snapshot is overdue; a
+                //  request the router cannot take now waits for its deadline.)
+                tly_gateway_subs_retry (self->subs, sub);
+                if (tly_gateway_stream_request (self, sub) == 0)
+                    asked++;
+            }
+            //  A STALE one is resynced in turn already.
+        }
+    return asked;
+}
+
 void
 tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__SnapshotReply *reply)
 {

@@ -217,6 +217,24 @@ tly_gateway_subs_oldest_seen (tly_gateway_subs_t *self)
     return s_by_seen (self->by_seen.next)->last_seen_ms;
 }
 
+tly_gateway_client_t *
+tly_gateway_subs_first_client (tly_gateway_subs_t *self)
+{
+    assert (self);
+    if (!tly_gateway_link_linked (&self->by_seen))
+        return NULL;
+    return s_by_seen (self->by_seen.next);
+}
+
+tly_gateway_client_t *
+tly_gateway_subs_next_client (tly_gateway_subs_t *self, tly_gateway_client_t *client)
+{
+    assert (self && client);
+    if (client->by_seen.next == &self->by_seen)
+        return NULL;
+    return s_by_seen (client->by_seen.next);
+}
+
 tly_gateway_sub_t *
 tly_gateway_subs_of_client (tly_gateway_client_t *client)
 {

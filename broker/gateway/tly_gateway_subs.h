@@ -139,6 +139,11 @@ tly_gateway_client_t *tly_gateway_subs_expired (tly_gateway_subs_t *self, int64_
 //  When the front client was last seen (INT64_MIN when it is gone), or
 //  INT64_MAX with no client.
 int64_t tly_gateway_subs_oldest_seen (tly_gateway_subs_t *self);
+//  Every client, in expiry order: the first, and the one after client (NULL
+//  at the end). Changing a sub's state does not change this order.
+tly_gateway_client_t *tly_gateway_subs_first_client (tly_gateway_subs_t *self);
+tly_gateway_client_t *tly_gateway_subs_next_client (tly_gateway_subs_t *self,
+                                                    tly_gateway_client_t *client);
 //  The first sub of client, and the one after sub in its client (NULL at the end).
 tly_gateway_sub_t *tly_gateway_subs_of_client (tly_gateway_client_t *client);
 tly_gateway_sub_t *tly_gateway_subs_next_of_client (tly_gateway_sub_t *sub);

@@ -60,6 +60,25 @@ cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t
     gateway_start (argv, worker_id);
 }
 
+void
+cluster_restart (cluster_t *cluster)
+{
+    zsock_destroy (&cluster->router);
+    zsock_destroy (&cluster->bus);
+    cluster->router = zsock_new (ZMQ_ROUTER);
+    cluster->bus = zsock_new (ZMQ_XPUB);
+    CHECK (cluster->router && cluster->bus);
+    zsock_set_xpub_manual (cluster->bus, 1);
+    //  The old sockets' ports are released by libzmq's I/O thread, a moment
+    //  after they are destroyed.
+    TH_WAIT_UNTIL (zsock_bind (cluster->router, "%s", cluster->router_endpoint) != -1,
+                   CLUSTER_WAIT_MS, th_sleep_ms (10));
+    TH_WAIT_UNTIL (zsock_bind (cluster->bus, "%s", cluster->bus_endpoint) != -1, CLUSTER_WAIT_MS,
+                   th_sleep_ms (10));
+    cluster->topic_count = 0;
+    cluster->event_count = 0;
+}
+
 static cluster_object_t *
 s_object (cluster_t *cluster, const char *id)
 {

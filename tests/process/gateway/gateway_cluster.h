@@ -84,6 +84,11 @@ void cluster_destroy (cluster_t **cluster_p);
 //  client endpoint goes to endpoint.
 void cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t size,
                     char *flags []);
+//  The fake router dies and a new one takes its place at the same
+//  endpoints: both sockets closed and bound again. None of the gateway's bus
+//  subscriptions is applied on the new bus until it sends them again, and
+//  the (un)subscriptions not yet expected are forgotten.
+void cluster_restart (cluster_t *cluster);
 //  The bus topic of an object: the 19 raw bytes of its ID.
 void cluster_topic (const char *id, uint8_t topic [CLUSTER_TOPIC_BYTES]);
 

@@ -46,6 +46,7 @@ static void
 s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
 {
     //  Two clients on one object: one topic, two pending snapshots.
+    assert (tly_gateway_subs_first_client (subs) == NULL);
     tly_gateway_sub_t *one = s_add (subs, "one", 1, 10, true);
     tly_gateway_sub_t *two = s_add (subs, "two", 1, 20, false);
     tly_gateway_topic_t *topic = one->of.topic;
@@ -122,6 +123,13 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (client->gone && tly_gateway_subs_expired (subs, INT64_MIN) == client);
     tly_gateway_subs_touch (subs, client, 40);
     assert (!client->gone && tly_gateway_subs_oldest_seen (subs) == 20);
+    //  Every client, in the same order; state changes do not reorder them.
+    assert (tly_gateway_subs_first_client (subs) == two->of.client);
+    assert (tly_gateway_subs_next_client (subs, two->of.client) == client);
+    assert (tly_gateway_subs_next_client (subs, client) == NULL);
+    tly_gateway_subs_stale (subs, two, false, 600);
+    assert (tly_gateway_subs_first_client (subs) == two->of.client);
+    tly_gateway_subs_pend (subs, two, false, 3001);
 
     //  Removal: the topic goes with its last sub, a client with its last.
     uint8_t raw [TLY_GATEWAY_TOPIC_BYTES];
