@@ -364,6 +364,14 @@ tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic, 
     self->held_size++;
 }
 
+void
+tly_gateway_subs_newest (tly_gateway_subs_t *self, tly_gateway_topic_t *topic, uint64_t version)
+{
+    assert (self && topic);
+    if (version > topic->newest)
+        topic->newest = version;
+}
+
 const tly_gateway_held_t *
 tly_gateway_subs_held (const tly_gateway_topic_t *topic, uint32_t index)
 {
@@ -661,6 +669,14 @@ tly_gateway_subs_live (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_
         assert (version - sub->last == 1);
     }
     sub->state = TLY_SUB_LIVE;
+    sub->last = version;
+}
+
+void
+tly_gateway_subs_jump (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version)
+{
+    assert (self && sub);
+    assert (sub->state == TLY_SUB_LIVE && version > sub->last);
     sub->last = version;
 }
 

@@ -164,6 +164,10 @@ tly_gateway_sub_t *tly_gateway_subs_next_of_topic (tly_gateway_sub_t *sub);
 //  for the topic's pending subs. With none pending, drops what was held.
 void tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic,
                                uint64_t version, zframe_t *update);
+//  Version `version` of topic came off the bus as a whole state
+//  (BusObject.current): remembered as the newest if it is; nothing is held.
+void tly_gateway_subs_newest (tly_gateway_subs_t *self, tly_gateway_topic_t *topic,
+                              uint64_t version);
 //  The index-th update topic holds (0: the oldest), index < held_count.
 const tly_gateway_held_t *tly_gateway_subs_held (const tly_gateway_topic_t *topic, uint32_t index);
 //  Drops what topic holds when none of its subs is pending any more.
@@ -214,6 +218,9 @@ int64_t tly_gateway_subs_next_deadline (tly_gateway_subs_t *self);
 //  Version `version` was sent to sub (a snapshot when PENDING: the subscribe
 //  is answered; else an update, which must be last + 1).
 void tly_gateway_subs_live (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version);
+//  A whole state at version `version`, newer than last + 1 may be, was sent
+//  to the LIVE sub (a SNAPSHOT push of BusObject.current).
+void tly_gateway_subs_jump (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version);
 //  sub missed something; its client is scheduled at retry_ms if it was not.
 //  Every retry_ms is now + one fixed interval, so the schedule stays sorted.
 void tly_gateway_subs_stale (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, bool slow,

@@ -98,6 +98,9 @@ void cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version,
                           const uint8_t *requester, size_t requester_size);
 //  Publishes an update.
 void cluster_publish (cluster_t *cluster, const char *id, uint64_t version);
+//  Publishes version `version` as the owner's whole current state
+//  (BusObject.current), as an actor does when it starts serving a partition.
+void cluster_publish_current (cluster_t *cluster, const char *id, uint64_t version);
 //  Publishes a data frame that is not a BusObject on id's topic.
 void cluster_publish_garbage (cluster_t *cluster, const char *id);
 

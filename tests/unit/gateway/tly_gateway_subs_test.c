@@ -81,6 +81,11 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     //  Nothing pending: updates are not held.
     tly_gateway_subs_arrived (subs, topic, 7, update);
     assert (topic->held_count == 0 && topic->newest == 7);
+    //  A whole state seen: remembered when newest, never held.
+    tly_gateway_subs_newest (subs, topic, 6);
+    assert (topic->newest == 7);
+    tly_gateway_subs_newest (subs, topic, 8);
+    assert (topic->newest == 8 && topic->held_count == 0);
 
     //  Snapshot deadlines come in order; a late id finds nothing.
     uint64_t old_id = two->snapshot_id;
@@ -112,6 +117,10 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (tly_gateway_subs_next_due (subs) == 500);
     tly_gateway_subs_live (subs, one, 9);
     assert (!one->slow && one->last == 9);
+    //  A whole state sent to a LIVE sub may skip versions.
+    tly_gateway_subs_jump (subs, one, 12);
+    assert (one->state == TLY_SUB_LIVE && one->last == 12);
+    assert (tly_gateway_subs_offer (one, 13) == TLY_OFFER_NEXT);
 
     //  Expiry order: least recently seen first, gone before everything.
     assert (tly_gateway_subs_oldest_seen (subs) == 10);
