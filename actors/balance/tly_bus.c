@@ -16,17 +16,22 @@
 #define S_SUBSCRIBE   1
 #define S_UNSUBSCRIBE 0
 
-typedef struct {
+typedef struct s_interest_t s_interest_t;
+struct s_interest_t {
     bool subscribed;
     int64_t lease_until;  //  monotonic ms; 0 when never leased
-} s_interest_t;
+    uint8_t topic [TLY_BUS_TOPIC_BYTES];
+    s_interest_t *prev;  //  in its partition's list
+    s_interest_t *next;
+};
 
 struct _tly_bus_t {
     zsock_t *sock;
     uint8_t sign_sk [TLY_SECRET_KEY_BYTES];
     int64_t lease_ms;
-    zhashx_t *topics;  //  19-byte topic -> s_interest_t
-    size_t untracked;  //  subscriptions past TLY_BUS_TOPICS_MAX
+    zhashx_t *topics;             //  19-byte topic -> s_interest_t
+    s_interest_t **by_partition;  //  TLY_PARTITIONS_MAX lists: each partition's entries
+    size_t untracked;             //  subscriptions past TLY_BUS_TOPICS_MAX
     int64_t prune_at;
     uint8_t *buffer;  //  packed ObjectState, reused
     size_t buffer_size;
@@ -87,8 +92,10 @@ tly_bus_new (const char *endpoint, tly_curve_t *curve, const uint8_t sign_sk [TL
     self->lease_ms = lease_ms;
     self->prune_at = tly_mono_ms () + S_PRUNE_MS;
     self->topics = zhashx_new ();
+    //  Untouched pages cost nothing: only the partitions watched are used.
+    self->by_partition = calloc (TLY_PARTITIONS_MAX, sizeof (s_interest_t *));
     self->sock = zsock_new (ZMQ_XPUB);
-    if (!self->topics || !self->sock) {
+    if (!self->topics || !self->by_partition || !self->sock) {
         tly_bus_destroy (&self);
         return NULL;
     }
@@ -124,6 +131,7 @@ tly_bus_destroy (tly_bus_t **self_p)
         return;
     zsock_destroy (&self->sock);
     zhashx_destroy (&self->topics);
+    free (self->by_partition);
     sodium_memzero (self->sign_sk, sizeof self->sign_sk);
     free (self->buffer);
     free (self);
@@ -148,9 +156,31 @@ s_entry (tly_bus_t *self, const uint8_t *topic)
         return interest;
     interest = calloc (1, sizeof *interest);
     assert (interest);
+    memcpy (interest->topic, topic, TLY_BUS_TOPIC_BYTES);
     int rc = zhashx_insert (self->topics, topic, interest);
     assert (rc == 0);
+    s_interest_t **head = &self->by_partition [tly_object_key_partition (topic)];
+    interest->next = *head;
+    if (*head)
+        (*head)->prev = interest;
+    *head = interest;
     return interest;
+}
+
+//  Forgets the entry (and frees it).
+static void
+s_forget (tly_bus_t *self, s_interest_t *interest)
+{
+    if (interest->prev)
+        interest->prev->next = interest->next;
+    else
+        self->by_partition [tly_object_key_partition (interest->topic)] = interest->next;
+    if (interest->next)
+        interest->next->prev = interest->prev;
+    //  Deleting frees the entry: delete by a copy of its topic.
+    uint8_t topic [TLY_BUS_TOPIC_BYTES];
+    memcpy (topic, interest->topic, sizeof topic);
+    zhashx_delete (self->topics, topic);
 }
 
 static void
@@ -175,7 +205,7 @@ s_unsubscribe (tly_bus_t *self, const uint8_t *topic)
     if (interest && interest->subscribed) {
         interest->subscribed = false;
         if (interest->lease_until <= tly_mono_ms ())
-            zhashx_delete (self->topics, topic);
+            s_forget (self, interest);
     } else if (self->untracked > 0)
         self->untracked--;  //  one that did not fit
 }
@@ -231,25 +261,34 @@ tly_bus_tick (tly_bus_t *self)
     if (now < self->prune_at)
         return;
     self->prune_at = now + S_PRUNE_MS;
-    const void *expired [S_PRUNE_MAX];
+    s_interest_t *expired [S_PRUNE_MAX];
     size_t count = 0;
     for (s_interest_t *interest = zhashx_first (self->topics); interest && count < S_PRUNE_MAX;
          interest = zhashx_next (self->topics))
         if (!interest->subscribed && interest->lease_until <= now)
-            expired [count++] = zhashx_cursor (self->topics);
-    //  Deleting frees the key: delete by a copy.
-    for (size_t i = 0; i < count; i++) {
-        uint8_t topic [TLY_BUS_TOPIC_BYTES];
-        memcpy (topic, expired [i], sizeof topic);
-        zhashx_delete (self->topics, topic);
-    }
+            expired [count++] = interest;
+    //  Not while walking the table: forgetting deletes from it.
+    for (size_t i = 0; i < count; i++)
+        s_forget (self, expired [i]);
+}
+
+void
+tly_bus_each_watched (tly_bus_t *self, uint32_t partition, tly_bus_topic_fn *fn, void *arg)
+{
+    assert (self && fn);
+    assert (partition < TLY_PARTITIONS_MAX);
+    int64_t now = tly_mono_ms ();
+    for (s_interest_t *interest = self->by_partition [partition]; interest;
+         interest = interest->next)
+        if (interest->subscribed || interest->lease_until > now)
+            fn (interest->topic, arg);
 }
 
 //  ---------------------------------------------------------------- publishing
 
-int
-tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
-                 const Tally__ObjectState *state, const ProtobufCBinaryData *requester)
+static int
+s_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+           const Tally__ObjectState *state, const ProtobufCBinaryData *requester, bool current)
 {
     assert (self && topic && state);
     assert (!requester || requester->len <= TLY_BUS_REQUESTER_MAX);
@@ -276,6 +315,7 @@ tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
     bus.object = &object;
     if (requester)
         bus.requester = *requester;
+    bus.current = current;
     zmq_msg_t body;
     int rc = zmq_msg_init_size (&body, tally__bus_object__get_packed_size (&bus));
     assert (rc == 0);
@@ -290,4 +330,18 @@ tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
         return -1;
     }
     return 0;
+}
+
+int
+tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                 const Tally__ObjectState *state, const ProtobufCBinaryData *requester)
+{
+    return s_publish (self, topic, state, requester, false);
+}
+
+int
+tly_bus_publish_current (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                         const Tally__ObjectState *state)
+{
+    return s_publish (self, topic, state, NULL, true);
 }

@@ -13,8 +13,14 @@
 //  Publishing never blocks: past the high-water mark XPUB drops, and a
 //  gateway resyncs when it sees a version gap.
 //
+//  The watched objects of a partition can be listed, so that an actor that
+//  starts serving it can publish their current states (BusObject.current):
+//  an update its previous owner, or this actor before a reload, journaled
+//  but never published is otherwise lost for good once the object is quiet.
+//
 //      if (tly_bus_watched (bus, topic))
 //          tly_bus_publish (bus, topic, state, NULL);
+//      tly_bus_each_watched (bus, partition, fn, arg);   //  fn: tly_bus_publish_current
 #ifndef TLY_BUS_H_INCLUDED
 #define TLY_BUS_H_INCLUDED
 
@@ -55,6 +61,15 @@ bool tly_bus_watched (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES]
 //  when the socket refused the message (logged).
 int tly_bus_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
                      const Tally__ObjectState *state, const ProtobufCBinaryData *requester);
+//  Signs state and publishes it on topic as the object's whole current
+//  state (BusObject.current). Returns 0, or -1 as tly_bus_publish.
+int tly_bus_publish_current (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                             const Tally__ObjectState *state);
+//  Calls fn for every watched object (a subscription or a lease) of
+//  partition, in no particular order; those past TLY_BUS_TOPICS_MAX are not
+//  tracked, so not listed. fn may publish, nothing else on this bus.
+typedef void (tly_bus_topic_fn) (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg);
+void tly_bus_each_watched (tly_bus_t *self, uint32_t partition, tly_bus_topic_fn *fn, void *arg);
 //  Forgets expired leases.
 void tly_bus_tick (tly_bus_t *self);
 

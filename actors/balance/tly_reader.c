@@ -23,6 +23,7 @@ struct _tly_reader_t {
     tly_arena_t *arena;  //  one snapshot's or one draft's objects
     zlist_t **held;      //  per partition: requests waiting for its catch-up
     size_t held_count;
+    uint8_t worker [TLY_KEY_BYTES];  //  reads every object: the announcements' reader
 };
 
 tly_reader_t *
@@ -37,6 +38,7 @@ tly_reader_new (const tly_reader_config_t *config, tly_ledger_t *ledger, void *r
     self->ledger = ledger;
     self->router = router;
     self->partition_count = config->partition_count;
+    memcpy (self->worker, config->worker_sk + TLY_KEY_BYTES, TLY_KEY_BYTES);
     self->bus = tly_bus_new (config->bus_endpoint, config->curve, config->worker_sk,
                              config->lease_ms);
     self->objects = tly_objects_new (ledger, config->worker_sk + TLY_KEY_BYTES);
@@ -170,24 +172,74 @@ tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message, tly_reade
         s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, NULL, 0);
 }
 
+typedef struct {
+    tly_reader_t *self;
+    uint32_t partition;
+    size_t published;
+} s_announce_t;
+
+//  One watched object of a partition starting to serve: its current state,
+//  as the worker reads it (one that does not exist is left out).
+static void
+s_announce_one (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg)
+{
+    s_announce_t *announce = arg;
+    tly_reader_t *self = announce->self;
+    char object_id [TLY_ID_MAX];
+    tly_object_id_of_key (topic, object_id);
+    tly_arena_reset (self->arena);
+    Tally__ObjectState *state = NULL;
+    const char *reason = NULL;
+    Tally__ErrorCode code = tly_objects_snapshot (self->objects, object_id, announce->partition,
+                                                  self->worker, self->arena, &state, &reason);
+    if (code == TALLY__ERROR_CODE__OK && tly_bus_publish_current (self->bus, topic, state) == 0)
+        announce->published++;
+    else if (code != TALLY__ERROR_CODE__OK && code != TALLY__ERROR_CODE__NOT_FOUND)
+        tly_log (TLY_WARN, "announce.failed", "object_id=%s code=%s", object_id,
+                 tly_error_name (code));
+}
+
+//  The partition starts serving: the current state of each of its watched
+//  objects goes on the bus (tly_bus.h). An update journaled but never
+//  published (its previous owner died before publishing it, or this actor
+//  gave up on the append that journaled it and reloaded) is lost, and when
+//  the object then stays quiet no later version shows the gap to a
+//  gateway; this shows it.
+static void
+s_announce (tly_reader_t *self, uint32_t partition)
+{
+    if (tly_bus_idle (self->bus) || tly_ledger_read_begin (self->ledger) == -1)
+        return;
+    s_announce_t announce = { .self = self, .partition = partition };
+    tly_bus_each_watched (self->bus, partition, s_announce_one, &announce);
+    tly_ledger_read_end (self->ledger);
+    if (announce.published > 0)
+        tly_log (TLY_INFO, "partition.announced", "partition=%" PRIu32 " objects=%zu", partition,
+                 announce.published);
+}
+
 void
 tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t state)
 {
     assert (self);
     assert (partition < self->partition_count);
+    //  First, so that an object only a held snapshot leases is not
+    //  published twice in the same state.
+    if (state == TLY_READER_SERVING)
+        s_announce (self, partition);
     zlist_t *held = self->held [partition];
-    if (!held || state == TLY_READER_LOADING)
-        return;
-    Tally__RouterToActor *message;
-    while ((message = zlist_pop (held))) {
-        assert (self->held_count > 0);
-        self->held_count--;
-        if (state == TLY_READER_SERVING)
-            s_serve (self, message);
-        else
-            s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, NULL, 0);
+    if (held && state != TLY_READER_LOADING) {
+        Tally__RouterToActor *message;
+        while ((message = zlist_pop (held))) {
+            assert (self->held_count > 0);
+            self->held_count--;
+            if (state == TLY_READER_SERVING)
+                s_serve (self, message);
+            else
+                s_answer (self, message, TALLY__ERROR_CODE__NOT_OWNER, NULL, 0);
+        }
+        zlist_destroy (&self->held [partition]);
     }
-    zlist_destroy (&self->held [partition]);
 }
 
 //  ---------------------------------------------------------------- updates

@@ -11,7 +11,11 @@
 //  After each batch has been journaled and committed, every object its
 //  events changed that somebody watches is published, in commit order, as
 //  BusObject{object} with the next version. Catch-up publishes nothing: a
-//  gateway that sees a version gap resyncs.
+//  gateway that sees a version gap resyncs. And when a partition starts
+//  serving (taken over, or reloaded), the current state of each of its
+//  watched objects is published as BusObject{object, current}: the updates
+//  journaled before may never have been published (their owner died first,
+//  or gave up on the append), and a quiet object would show no gap.
 //
 //      tly_reader_request (reader, message, TLY_READER_SERVING);   //  takes message
 //      tly_reader_partition (reader, partition, TLY_READER_SERVING);   //  releases held ones
@@ -59,7 +63,8 @@ void tly_reader_on_bus (tly_reader_t *self);
 void tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message,
                          tly_reader_state_t state);
 //  The partition is now in state: its held requests are served (SERVING)
-//  or answered NOT_OWNER (UNOWNED).
+//  or answered NOT_OWNER (UNOWNED); serving, its watched objects are
+//  announced.
 void tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t state);
 //  Publishes what a settled batch changed, for the objects somebody watches.
 void tly_reader_publish (tly_reader_t *self, tly_batch_t *batch);

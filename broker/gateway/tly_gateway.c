@@ -558,8 +558,11 @@ tly_gateway_on_router_link (tly_gateway_t *self)
             self->router_dropped = false;
             size_t resent = tly_gateway_pending_resend (self->pending,
                                                         zsock_resolve (self->router));
-            tly_log (TLY_INFO, "router.reconnected", "endpoint=%s resent=%zu", self->config.router,
-                     resent);
+            //  The router hosts the bus too: what was published while the
+            //  link was down may be lost (tly_gateway_stream.h).
+            size_t resynced = tly_gateway_stream_resync_all (self->stream);
+            tly_log (TLY_INFO, "router.reconnected", "endpoint=%s resent=%zu resynced=%zu",
+                     self->config.router, resent, resynced);
         }
     }
 }

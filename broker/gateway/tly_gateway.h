@@ -55,7 +55,8 @@ void tly_gateway_drain_router (tly_gateway_t *self);
 //  Handles what is waiting on the bus socket, up to one burst.
 void tly_gateway_drain_bus (tly_gateway_t *self);
 //  Takes the router link's events; when the link is back after a drop,
-//  sends the router again every request it had not answered.
+//  sends the router again every request it had not answered, and resyncs
+//  every subscription (tly_gateway_stream_resync_all).
 void tly_gateway_on_router_link (tly_gateway_t *self);
 //  Answers TIMEOUT to every request and snapshot whose deadline has passed,
 //  and runs the read path's other timers (see tly_gateway_stream_expire).

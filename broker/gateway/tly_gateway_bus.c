@@ -47,6 +47,10 @@ tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES], const
         s_malformed (message, "does not decode as a BusObject");
         return;
     }
+    if (message->bus->current && message->bus->requester.len > 0) {
+        s_malformed (message, "BusObject is both current and for a requester");
+        return;
+    }
     if (message->bus->requester.len > 0) {
         message->number = s_our_number (instance, &message->bus->requester);
         if (message->number == 0) {
@@ -69,7 +73,9 @@ tly_gateway_bus_read (const uint8_t instance [TLY_GATEWAY_INSTANCE_BYTES], const
     else if (state->version == 0)
         s_malformed (message, "object has version 0");
     else {
-        message->kind = message->number > 0 ? TLY_BUS_SNAPSHOT : TLY_BUS_UPDATE;
+        message->kind = message->number > 0     ? TLY_BUS_SNAPSHOT
+                        : message->bus->current ? TLY_BUS_CURRENT
+                                                : TLY_BUS_UPDATE;
         message->version = state->version;
     }
     tally__object_state__free_unpacked (state, NULL);

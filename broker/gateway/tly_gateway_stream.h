@@ -80,6 +80,14 @@ Tally__ErrorCode tly_gateway_stream_unsubscribe (tly_gateway_stream_t *self, zfr
 //  The router's answer to one of our snapshot requests: an error ends the
 //  subscription; a version starts the wait for the snapshot on the bus.
 void tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__SnapshotReply *reply);
+//  The router link came back after a drop: the router (which hosts the
+//  bus) may have restarted, and an update published meanwhile may never
+//  reach this gateway, a loss no later version shows when the object stays
+//  quiet. So every subscription asks for a fresh snapshot (a LIVE one is
+//  resynced, pushed as SNAPSHOT; a PENDING one asks again, its request may
+//  be lost), as many at once as --max-pending allows and the rest in turn.
+//  Returns how many were asked for.
+size_t tly_gateway_stream_resync_all (tly_gateway_stream_t *self);
 //  Handles what is waiting on the bus socket, up to one burst.
 void tly_gateway_stream_drain_bus (tly_gateway_stream_t *self);
 //  Runs what is due: unreachable and silent clients, snapshot deadlines,

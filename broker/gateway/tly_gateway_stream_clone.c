@@ -93,6 +93,33 @@ tly_gateway_stream_ask_again (tly_gateway_stream_t *self, int64_t now_ms)
     }
 }
 
+size_t
+tly_gateway_stream_resync_all (tly_gateway_stream_t *self)
+{
+    assert (self);
+    //  Nothing here removes a sub or a client, so the walk is safe.
+    size_t asked = 0;
+    for (tly_gateway_client_t *client = tly_gateway_subs_first_client (self->subs); client;
+         client = tly_gateway_subs_next_client (self->subs, client))
+        for (tly_gateway_sub_t *sub = tly_gateway_subs_of_client (client); sub;
+             sub = tly_gateway_subs_next_of_client (sub)) {
+            if (sub->state == TLY_SUB_LIVE) {
+                tly_gateway_stream_resync (self, sub, false);
+                asked++;
+            } else if (sub->state == TLY_SUB_PENDING && sub->announced == 0
+                       && sub->attempts < TLY_GATEWAY_SNAPSHOT_ATTEMPTS) {
+                //  Its request may have died with the router. (An announced
+                //  one is asked again anyway when its snapshot is overdue; a
+                //  request the router cannot take now waits for its deadline.)
+                tly_gateway_subs_retry (self->subs, sub);
+                if (tly_gateway_stream_request (self, sub) == 0)
+                    asked++;
+            }
+            //  A STALE one is resynced in turn already.
+        }
+    return asked;
+}
+
 void
 tly_gateway_stream_on_snapshot (tly_gateway_stream_t *self, const Tally__SnapshotReply *reply)
 {
@@ -249,6 +276,37 @@ s_on_update (tly_gateway_stream_t *self, tly_gateway_topic_t *topic, Tally__Sign
     zframe_destroy (&update);
 }
 
+//  The owner's whole current state (it started serving the partition; see
+//  tly_gateway_bus.h): a SNAPSHOT push for every LIVE subscriber behind it,
+//  whose missing updates may never come. A pending snapshot learns that
+//  this version exists (s_catch_up resyncs if the snapshot is older); a
+//  STALE sub resyncs anyway.
+static void
+s_on_current (tly_gateway_stream_t *self, tly_gateway_topic_t *topic, Tally__SignedObject *object,
+              uint64_t version)
+{
+    tly_gateway_subs_newest (self->subs, topic, version);
+    zframe_t *snapshot = NULL;
+    //  Pushes change states but never remove a sub, so the walk is safe.
+    for (tly_gateway_sub_t *sub = tly_gateway_subs_of_topic (topic); sub;
+         sub = tly_gateway_subs_next_of_topic (sub)) {
+        if (sub->state != TLY_SUB_LIVE || version <= sub->last)
+            continue;
+        tly_log (TLY_INFO, "update.behind", "object_id=%s version=%" PRIu64 " last=%" PRIu64,
+                 topic->object_id, version, sub->last);
+        if (!snapshot) {
+            Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
+            reply.object = object;
+            reply.push = TALLY__PUSH_KIND__SNAPSHOT;
+            snapshot = tly_wire_pack (&reply.base);
+        }
+        zframe_t *frame = s_with_request_id (sub->request_id, snapshot);
+        if (tly_gateway_stream_push (self, sub, &frame) == 0)
+            tly_gateway_subs_jump (self->subs, sub, version);
+    }
+    zframe_destroy (&snapshot);
+}
+
 //  One bus message: the topic (the object's 19 raw bytes) and a BusObject.
 static void
 s_on_bus (tly_gateway_stream_t *self, zframe_t *topic_frame, zframe_t *data)
@@ -270,6 +328,8 @@ s_on_bus (tly_gateway_stream_t *self, zframe_t *topic_frame, zframe_t *data)
         tly_log (TLY_DEBUG, "snapshot.foreign", "object_id=%s", topic->object_id);
     else if (message.kind == TLY_BUS_UPDATE)
         s_on_update (self, topic, message.bus->object, message.version);
+    else if (message.kind == TLY_BUS_CURRENT)
+        s_on_current (self, topic, message.bus->object, message.version);
     else {
         assert (message.kind == TLY_BUS_SNAPSHOT);
         tly_gateway_sub_t *sub = tly_gateway_subs_pending (self->subs, message.number);

@@ -217,6 +217,24 @@ tly_gateway_subs_oldest_seen (tly_gateway_subs_t *self)
     return s_by_seen (self->by_seen.next)->last_seen_ms;
 }
 
+tly_gateway_client_t *
+tly_gateway_subs_first_client (tly_gateway_subs_t *self)
+{
+    assert (self);
+    if (!tly_gateway_link_linked (&self->by_seen))
+        return NULL;
+    return s_by_seen (self->by_seen.next);
+}
+
+tly_gateway_client_t *
+tly_gateway_subs_next_client (tly_gateway_subs_t *self, tly_gateway_client_t *client)
+{
+    assert (self && client);
+    if (client->by_seen.next == &self->by_seen)
+        return NULL;
+    return s_by_seen (client->by_seen.next);
+}
+
 tly_gateway_sub_t *
 tly_gateway_subs_of_client (tly_gateway_client_t *client)
 {
@@ -344,6 +362,14 @@ tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic, 
     topic->held [at].version = version;
     topic->held_count++;
     self->held_size++;
+}
+
+void
+tly_gateway_subs_newest (tly_gateway_subs_t *self, tly_gateway_topic_t *topic, uint64_t version)
+{
+    assert (self && topic);
+    if (version > topic->newest)
+        topic->newest = version;
 }
 
 const tly_gateway_held_t *
@@ -643,6 +669,14 @@ tly_gateway_subs_live (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_
         assert (version - sub->last == 1);
     }
     sub->state = TLY_SUB_LIVE;
+    sub->last = version;
+}
+
+void
+tly_gateway_subs_jump (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version)
+{
+    assert (self && sub);
+    assert (sub->state == TLY_SUB_LIVE && version > sub->last);
     sub->last = version;
 }
 

@@ -139,6 +139,11 @@ tly_gateway_client_t *tly_gateway_subs_expired (tly_gateway_subs_t *self, int64_
 //  When the front client was last seen (INT64_MIN when it is gone), or
 //  INT64_MAX with no client.
 int64_t tly_gateway_subs_oldest_seen (tly_gateway_subs_t *self);
+//  Every client, in expiry order: the first, and the one after client (NULL
+//  at the end). Changing a sub's state does not change this order.
+tly_gateway_client_t *tly_gateway_subs_first_client (tly_gateway_subs_t *self);
+tly_gateway_client_t *tly_gateway_subs_next_client (tly_gateway_subs_t *self,
+                                                    tly_gateway_client_t *client);
 //  The first sub of client, and the one after sub in its client (NULL at the end).
 tly_gateway_sub_t *tly_gateway_subs_of_client (tly_gateway_client_t *client);
 tly_gateway_sub_t *tly_gateway_subs_next_of_client (tly_gateway_sub_t *sub);
@@ -159,6 +164,10 @@ tly_gateway_sub_t *tly_gateway_subs_next_of_topic (tly_gateway_sub_t *sub);
 //  for the topic's pending subs. With none pending, drops what was held.
 void tly_gateway_subs_arrived (tly_gateway_subs_t *self, tly_gateway_topic_t *topic,
                                uint64_t version, zframe_t *update);
+//  Version `version` of topic came off the bus as a whole state
+//  (BusObject.current): remembered as the newest if it is; nothing is held.
+void tly_gateway_subs_newest (tly_gateway_subs_t *self, tly_gateway_topic_t *topic,
+                              uint64_t version);
 //  The index-th update topic holds (0: the oldest), index < held_count.
 const tly_gateway_held_t *tly_gateway_subs_held (const tly_gateway_topic_t *topic, uint32_t index);
 //  Drops what topic holds when none of its subs is pending any more.
@@ -209,6 +218,9 @@ int64_t tly_gateway_subs_next_deadline (tly_gateway_subs_t *self);
 //  Version `version` was sent to sub (a snapshot when PENDING: the subscribe
 //  is answered; else an update, which must be last + 1).
 void tly_gateway_subs_live (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version);
+//  A whole state at version `version`, newer than last + 1 may be, was sent
+//  to the LIVE sub (a SNAPSHOT push of BusObject.current).
+void tly_gateway_subs_jump (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, uint64_t version);
 //  sub missed something; its client is scheduled at retry_ms if it was not.
 //  Every retry_ms is now + one fixed interval, so the schedule stays sorted.
 void tly_gateway_subs_stale (tly_gateway_subs_t *self, tly_gateway_sub_t *sub, bool slow,

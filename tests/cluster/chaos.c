@@ -23,10 +23,13 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tally.h"
 #include "tly_log.h"
 #include "tly_message_id.h"
+#include "tly_partition.h"
+#include "tly_validate.h"
 #include "tly_wire.h"
 
 #define S_CLIENTS_DEFAULT 6
@@ -45,6 +48,7 @@
 #define S_ACTORS_MIN      2
 #define S_ACTORS_MAX      4
 #define S_MAX_INITIAL     "1000000"
+#define S_TRAIL           16  //  recent faults and watcher deliveries shown on a failure
 
 //  ---------------------------------------------------------------- the seeded PRNG
 
@@ -77,6 +81,11 @@ typedef enum {
     S_REMOVE_ACTOR,
     S_FAULTS
 } s_fault_t;
+
+//  When the run started (monotonic ms, and the wall clock the cluster's logs
+//  use): every time a failure shows counts from it.
+static int64_t s_start_ms;
+static char s_start_wall [32];
 
 static const char *s_fault_names [S_FAULTS] = { "kill -9 actor",         "kill -9 router",
                                                 "kill -9 audit",         "kill -9 gateway",
@@ -348,6 +357,15 @@ s_client (void *arg)
 
 //  ---------------------------------------------------------------- watchers
 
+//  One thing a watcher's callback got, for the trail a failure prints.
+typedef struct {
+    int64_t at_ms;  //  since the run started
+    uint64_t version;
+    int64_t balance;
+    char kind;  //  's'napshot, 'u'pdate, 'e'nded
+    int code;   //  the error of an end, or a snapshot's note (SLOW_CONSUMER)
+} s_delivery_t;
+
 //  A watcher follows one shared user's balance, as that user, through one
 //  gateway: versions never go back, updates follow each other without a
 //  gap, and once the load has ended it reaches the balance a read returns.
@@ -359,7 +377,9 @@ typedef struct {
     char id [TLY_ID_MAX];
     char balance_id [TLY_ID_MAX];
     bool subscribed;
-    uint64_t version;  //  the last version delivered (0: none yet)
+    s_delivery_t trail [S_TRAIL];  //  the latest deliveries, a ring
+    uint64_t delivered;            //  in all (the ring's next slot: delivered % S_TRAIL)
+    uint64_t version;              //  the last version delivered (0: none yet)
     int64_t balance;
     uint64_t updates;
     uint64_t snapshots;
@@ -373,6 +393,15 @@ static void
 s_on_balance (const tly_object_t *object, void *arg)
 {
     s_watch_t *self = arg;
+    self->trail [self->delivered++ % S_TRAIL] = (s_delivery_t) {
+        .at_ms = tly_mono_ms () - s_start_ms,
+        .version = object->version,
+        .balance = object->ended ? 0 : object->balance.balance,
+        .kind = object->ended      ? 'e'
+                : object->snapshot ? 's'
+                                   : 'u',
+        .code = (int) object->code
+    };
     if (object->ended) {
         self->subscribed = false;  //  subscribed again by the loop
         return;
@@ -476,6 +505,13 @@ s_watch (void *arg)
 
 //  ---------------------------------------------------------------- the scheduler
 
+//  One fault injected, for the trail a failure prints.
+typedef struct {
+    int64_t at_ms;  //  since the run started
+    s_fault_t fault;
+    char target [32];
+} s_injected_t;
+
 typedef struct {
     it_cluster_t *cluster;
     uint64_t rng;
@@ -484,6 +520,8 @@ typedef struct {
     int actor_count;
     int next_actor;  //  the number of the next actor added
     int gateways;
+    s_injected_t trail [S_TRAIL];  //  the latest faults, a ring
+    uint64_t injected;             //  in all (the ring's next slot: injected % S_TRAIL)
 } s_scheduler_t;
 
 static it_child_t *
@@ -518,6 +556,7 @@ s_inject (s_scheduler_t *self)
     snprintf (gateway, sizeof gateway, "gateway-%d",
               1 + (int) s_below (&self->rng, (uint64_t) self->gateways));
     char name [32];
+    int64_t at_ms = tly_mono_ms () - s_start_ms;
     const char *target = fault == S_KILL_ROUTER    ? "router"
                          : fault == S_KILL_AUDIT   ? "audit"
                          : fault == S_KILL_GATEWAY ? gateway
@@ -559,8 +598,11 @@ s_inject (s_scheduler_t *self)
         }
         default: CHECK (false);
     }
+    s_injected_t *injected = &self->trail [self->injected++ % S_TRAIL];
+    *injected = (s_injected_t) { .at_ms = at_ms, .fault = fault };
+    snprintf (injected->target, sizeof injected->target, "%s", target);
     if (th_verbose)
-        printf ("chaos: %s: %s\n", s_fault_names [fault], target);
+        printf ("chaos: %.3f s: %s: %s\n", (double) at_ms / 1000.0, s_fault_names [fault], target);
     return fault;
 }
 
@@ -575,6 +617,46 @@ s_await_ready (s_scheduler_t *self, s_fault_t fault)
             chaos_violation (self->report, "gateway-%d not ready %d ms after %s was healed", n,
                              S_RECOVER_MS, s_fault_names [fault]);
             return;
+        }
+    }
+}
+
+//  What a failure needs to be followed in the cluster's logs (whose lines
+//  carry wall-clock times): when the load ended, the last faults, and for a
+//  watcher that failed, its object, partition and last deliveries.
+static void
+s_print_trails (const s_scheduler_t *scheduler, const s_watch_t *watch, int64_t end_ms)
+{
+    printf ("chaos: trail: times from the start of the load (%s); it ended at %.3f s\n",
+            s_start_wall, (double) end_ms / 1000.0);
+    uint64_t first = scheduler->injected > S_TRAIL ? scheduler->injected - S_TRAIL : 0;
+    for (uint64_t n = first; n < scheduler->injected; n++) {
+        const s_injected_t *fault = &scheduler->trail [n % S_TRAIL];
+        printf ("chaos: trail: %.3f s fault %s: %s\n", (double) fault->at_ms / 1000.0,
+                s_fault_names [fault->fault], fault->target);
+    }
+    for (int w = 0; w < S_WATCHERS; w++) {
+        const s_watch_t *self = &watch [w];
+        if (!self->report.violations)
+            continue;
+        uint32_t partition = tly_partition_of (self->account.sign_pk, TLY_PARTITIONS_DEFAULT);
+        printf ("chaos: trail: watcher %d on %s follows %s (user %s, partition %" PRIu32
+                "); SDK: %" PRIu64 " gaps, %" PRIu64 " rounds of resubscribing, %" PRIu64
+                " rejected, %" PRIu64 " duplicates\n",
+                w, self->gateway, self->balance_id, self->id, partition, self->stats.gaps,
+                self->stats.resubscribes, self->stats.rejected, self->stats.duplicates);
+        first = self->delivered > S_TRAIL ? self->delivered - S_TRAIL : 0;
+        for (uint64_t n = first; n < self->delivered; n++) {
+            const s_delivery_t *got = &self->trail [n % S_TRAIL];
+            if (got->kind == 'e')
+                printf ("chaos: trail: %.3f s watcher %d: ended, %s\n",
+                        (double) got->at_ms / 1000.0, w, tly_error_name (got->code));
+            else
+                printf ("chaos: trail: %.3f s watcher %d: %s v%" PRIu64 " balance %" PRId64
+                        "%s%s\n",
+                        (double) got->at_ms / 1000.0, w, got->kind == 's' ? "snapshot" : "update",
+                        got->version, got->balance, got->code ? ", " : "",
+                        got->code ? tly_error_name (got->code) : "");
         }
     }
 }
@@ -711,6 +793,10 @@ main (int argc, char **argv)
     }
     for (int i = 0; i < clients; i++)
         s_shared [S_CLIENTS_MAX + i] = &shared [(i + 1) % clients];
+    s_start_ms = tly_mono_ms ();
+    time_t wall = (time_t) (tly_now_ms () / 1000);
+    struct tm utc;
+    strftime (s_start_wall, sizeof s_start_wall, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&wall, &utc));
     uint64_t rng = seed;
     CHECK (clients >= 2 && clients <= S_CLIENTS_MAX);
     s_client_t *client = calloc ((size_t) clients, sizeof *client);
@@ -809,6 +895,8 @@ main (int argc, char **argv)
         chaos_check (cluster, &history, &report);
     free (history.items);
     s_print (&report, load_ms, scheduler.actor_count);
+    if (report.violations && !tamper)
+        s_print_trails (&scheduler, watch, start + load_ms - s_start_ms);
     if (report.violations) {
         printf ("chaos: seed %" PRIu64 ": FAILED: %" PRIu64 " violations, the first: %s\n", seed,
                 report.violations, report.first_violation);

@@ -8,7 +8,9 @@
 //  the bus subscribes, each buy publishes the balance and the purchase log,
 //  in order, after the journal's ack and never before; after unsubscribing
 //  (and the lease) nothing is published; a snapshot waits for its
-//  partition's catch-up; a deleted or corrupt state is rebuilt from the
+//  partition's catch-up; a partition that starts serving again publishes
+//  the current state of each watched object (BusObject.current), and of
+//  nothing else; a deleted or corrupt state is rebuilt from the
 //  journal and serves the same objects byte for byte; a leave the router
 //  never acknowledges ends after the actor's bound on the wait.
 #include <assert.h>
@@ -297,6 +299,33 @@ main (void)
     seen = s_published (&test, ids [0], "gw-1");
     s_seen_free (&seen);
 
+    //  Serving again (a new assignment, caught up): the current state of
+    //  each watched object goes out, marked current, and nothing more.
+    harness_subscribe (&test, ids [0], true);
+    harness_subscribe (&test, ids [2], true);
+    version = s_buy_until_published (&test, &alice, &route_id, ids [0], ids [2]);
+    harness_assign (&test, owned, 3, S_EPOCH + 2);
+    bool announced [S_OBJECTS] = { false };
+    for (int count = 0; count < 2; count++) {
+        uint8_t topic [HARNESS_TOPIC_BYTES];
+        Tally__ObjectState *state = NULL;
+        Tally__BusObject *bus = harness_next_published (&test, topic, &state);
+        assert (bus->current && bus->requester.len == 0 && state->version == version);
+        size_t at = strcmp (state->object_id, ids [0]) == 0 ? 0 : 2;
+        assert (strcmp (state->object_id, ids [at]) == 0 && !announced [at]);
+        announced [at] = true;
+        if (at == 0)
+            assert (state->value->balance->balance == 70 - (int64_t) (version - 2));
+        else
+            assert (state->value->purchases->count == version - 1);
+        tally__object_state__free_unpacked (state, NULL);
+        tally__bus_object__free_unpacked (bus, NULL);
+    }
+    harness_expect_no_publish (&test);
+    harness_subscribe (&test, ids [0], false);
+    harness_subscribe (&test, ids [2], false);
+    s_buy_until_quiet (&test, &alice, &route_id);
+
     //  The state deleted: rebuilt from the journal, the same objects.
     s_seen_t before [S_OBJECTS], after [S_OBJECTS];
     s_capture (&test, 60, alice.partition, ids, before);
@@ -305,7 +334,7 @@ main (void)
     snprintf (path, sizeof path, "%s/balance/balance-test", test.data_dir);
     th_dir_remove (path);
     harness_start (&test);
-    harness_connect_actor (&test, owned, 3, S_EPOCH + 2);
+    harness_connect_actor (&test, owned, 3, S_EPOCH + 3);
     assert (test.read_after [alice.partition] == 0);
     s_capture (&test, 70, alice.partition, ids, after);
     s_expect_same (before, after);
@@ -320,7 +349,7 @@ main (void)
     assert (write (fd, garbage, sizeof garbage) == (ssize_t) sizeof garbage);
     close (fd);
     harness_start (&test);
-    harness_connect_actor (&test, owned, 3, S_EPOCH + 3);
+    harness_connect_actor (&test, owned, 3, S_EPOCH + 4);
     assert (test.read_after [alice.partition] == 0);
     snprintf (path, sizeof path, "%s/balance", test.data_dir);
     assert (s_moved_aside (path) == 1);

@@ -60,6 +60,25 @@ cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t
     gateway_start (argv, worker_id);
 }
 
+void
+cluster_restart (cluster_t *cluster)
+{
+    zsock_destroy (&cluster->router);
+    zsock_destroy (&cluster->bus);
+    cluster->router = zsock_new (ZMQ_ROUTER);
+    cluster->bus = zsock_new (ZMQ_XPUB);
+    CHECK (cluster->router && cluster->bus);
+    zsock_set_xpub_manual (cluster->bus, 1);
+    //  The old sockets' ports are released by libzmq's I/O thread, a moment
+    //  after they are destroyed.
+    TH_WAIT_UNTIL (zsock_bind (cluster->router, "%s", cluster->router_endpoint) != -1,
+                   CLUSTER_WAIT_MS, th_sleep_ms (10));
+    TH_WAIT_UNTIL (zsock_bind (cluster->bus, "%s", cluster->bus_endpoint) != -1, CLUSTER_WAIT_MS,
+                   th_sleep_ms (10));
+    cluster->topic_count = 0;
+    cluster->event_count = 0;
+}
+
 static cluster_object_t *
 s_object (cluster_t *cluster, const char *id)
 {
@@ -98,9 +117,9 @@ s_send_bus (cluster_t *cluster, const char *id, const uint8_t *data, size_t size
     CHECK (zframe_send (&frame, cluster->bus, 0) == 0);
 }
 
-void
-cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version, const uint8_t *requester,
-                     size_t requester_size)
+static void
+s_publish (cluster_t *cluster, const char *id, uint64_t version, const uint8_t *requester,
+           size_t requester_size, bool current)
 {
     cluster_object_t *object = s_object (cluster, id);
     if (version > object->version)
@@ -114,6 +133,7 @@ cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version, const
     message.object = signed_object;
     message.requester.len = requester_size;
     message.requester.data = (uint8_t *) requester;
+    message.current = current;
     zframe_t *frame = tly_wire_pack (&message.base);
     s_send_bus (cluster, id, zframe_data (frame), zframe_size (frame));
     zframe_destroy (&frame);
@@ -121,9 +141,22 @@ cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version, const
 }
 
 void
+cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version, const uint8_t *requester,
+                     size_t requester_size)
+{
+    s_publish (cluster, id, version, requester, requester_size, false);
+}
+
+void
 cluster_publish (cluster_t *cluster, const char *id, uint64_t version)
 {
-    cluster_publish_for (cluster, id, version, NULL, 0);
+    s_publish (cluster, id, version, NULL, 0, false);
+}
+
+void
+cluster_publish_current (cluster_t *cluster, const char *id, uint64_t version)
+{
+    s_publish (cluster, id, version, NULL, 0, true);
 }
 
 void

@@ -84,6 +84,11 @@ void cluster_destroy (cluster_t **cluster_p);
 //  client endpoint goes to endpoint.
 void cluster_start (cluster_t *cluster, const char *worker_id, char *endpoint, size_t size,
                     char *flags []);
+//  The fake router dies and a new one takes its place at the same
+//  endpoints: both sockets closed and bound again. None of the gateway's bus
+//  subscriptions is applied on the new bus until it sends them again, and
+//  the (un)subscriptions not yet expected are forgotten.
+void cluster_restart (cluster_t *cluster);
 //  The bus topic of an object: the 19 raw bytes of its ID.
 void cluster_topic (const char *id, uint8_t topic [CLUSTER_TOPIC_BYTES]);
 
@@ -93,6 +98,9 @@ void cluster_publish_for (cluster_t *cluster, const char *id, uint64_t version,
                           const uint8_t *requester, size_t requester_size);
 //  Publishes an update.
 void cluster_publish (cluster_t *cluster, const char *id, uint64_t version);
+//  Publishes version `version` as the owner's whole current state
+//  (BusObject.current), as an actor does when it starts serving a partition.
+void cluster_publish_current (cluster_t *cluster, const char *id, uint64_t version);
 //  Publishes a data frame that is not a BusObject on id's topic.
 void cluster_publish_garbage (cluster_t *cluster, const char *id);
 

@@ -1,7 +1,8 @@
 //  gateway_stream_test - the read path of the real tally-gateway, between
 //  client DEALERs and a fake cluster (gateway_cluster): the clone pattern
 //  with the snapshot answered in either order (SnapshotReply or bus first),
-//  a slow client next to a fast one, the limits, and the client TTL.
+//  a slow client next to a fast one, the limits, the client TTL, a router
+//  restart, and the current states an actor announces.
 //  gateway_snapshot_test covers how snapshots find their way over the bus.
 #include <sodium.h>
 #include "gateway_cluster.h"
@@ -295,6 +296,101 @@ s_test_limits (const accounts_t *accounts)
     cluster_destroy (&cluster);
 }
 
+//  An actor that starts serving a partition announces the current state of
+//  each watched object (BusObject.current): the updates its previous owner
+//  journaled may never have been published. A subscriber behind it gets it
+//  as a SNAPSHOT push; one that is not gets nothing; a pending snapshot
+//  older than it is followed by a resync.
+static void
+s_test_current (const accounts_t *accounts)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    char endpoint [64];
+    char *flags [] = { NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    zsock_t *one = client_new (endpoint, 0, 0);
+    zsock_t *two = client_new (endpoint, 0, 0);
+    char balance [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->alice.sign_pk, PARTITIONS, balance);
+    zframe_t *identity = NULL;
+    Tally__GatewayToRouter *request = NULL;
+
+    th_step ("the current state of what a subscriber has: nothing; updates go on");
+    client_subscribe_answered (cluster, one, &accounts->alice, balance, 1, true, 1);
+    cluster_publish_current (cluster, balance, 1);
+    cluster_publish (cluster, balance, 2);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 2, OK);
+
+    th_step ("v3 never published, then the current state v4: a SNAPSHOT push; updates follow");
+    cluster_publish_current (cluster, balance, 4);
+    client_expect_object (cluster, one, 1, SNAPSHOT, balance, 4, OK);
+    cluster_publish (cluster, balance, 5);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 5, OK);
+
+    th_step ("an older current state is dropped");
+    cluster_publish_current (cluster, balance, 3);
+    cluster_publish (cluster, balance, 6);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 6, OK);
+
+    th_step ("a pending snapshot older than the current state: answered, then resynced");
+    client_subscribe (two, &accounts->alice, balance, 7, false);
+    request = cluster_expect_request (cluster, &identity, balance, &accounts->alice);
+    cluster_publish_current (cluster, balance, 8);
+    client_expect_object (cluster, one, 1, SNAPSHOT, balance, 8, OK);
+    cluster_answer (cluster, &identity, &request, 7, OK, CLUSTER_REPLY_FIRST);
+    client_expect_object (cluster, two, 7, NOT_PUSHED, balance, 7, OK);
+    request = cluster_expect_request (cluster, &identity, balance, &accounts->alice);
+    cluster_answer (cluster, &identity, &request, 8, OK, CLUSTER_REPLY_FIRST);
+    client_expect_object (cluster, two, 7, SNAPSHOT, balance, 8, OK);
+    cluster_publish (cluster, balance, 9);
+    client_expect_object (cluster, one, 1, UPDATE, balance, 9, OK);
+    client_expect_object (cluster, two, 7, UPDATE, balance, 9, OK);
+
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    gateway_stop ();
+    cluster_destroy (&cluster);
+}
+
+//  A router restart: an update published before the gateway's bus
+//  subscription reached the new router is lost there, and no later version
+//  shows the gap while the object stays quiet. The gateway, back on the
+//  router, resyncs what it follows.
+static void
+s_test_router_restart (const accounts_t *accounts)
+{
+    cluster_t *cluster = cluster_new (&accounts->worker, &accounts->alice);
+    char endpoint [64];
+    char *flags [] = { NULL };
+    cluster_start (cluster, accounts->worker_id, endpoint, sizeof (endpoint), flags);
+    zsock_t *client = client_new (endpoint, 0, 0);
+    char balance [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_BALANCE, accounts->alice.sign_pk, PARTITIONS, balance);
+    zframe_t *identity = NULL;
+    Tally__GatewayToRouter *request = NULL;
+
+    th_step ("subscribed and following: v1, then v2");
+    client_subscribe_answered (cluster, client, &accounts->alice, balance, 1, true, 1);
+    cluster_publish (cluster, balance, 2);
+    client_expect_object (cluster, client, 1, UPDATE, balance, 2, OK);
+
+    th_step ("the router restarts and v3 is lost on the new bus: a fresh snapshot request");
+    cluster_restart (cluster);
+    cluster_publish (cluster, balance, 3);
+    request = cluster_expect_request (cluster, &identity, balance, &accounts->alice);
+    cluster_answer (cluster, &identity, &request, 3, OK, CLUSTER_REPLY_FIRST);
+    cluster_expect_bus (cluster, balance, true);
+    client_expect_object (cluster, client, 1, SNAPSHOT, balance, 3, OK);
+
+    th_step ("updates follow the resync snapshot");
+    cluster_publish (cluster, balance, 4);
+    client_expect_object (cluster, client, 1, UPDATE, balance, 4, OK);
+
+    zsock_destroy (&client);
+    gateway_stop ();
+    cluster_destroy (&cluster);
+}
+
 static void
 s_test_ttl (const accounts_t *accounts)
 {
@@ -348,6 +444,8 @@ main (int argc, char *argv [])
     s_test_slow_client (&accounts);
     s_test_limits (&accounts);
     s_test_ttl (&accounts);
+    s_test_router_restart (&accounts);
+    s_test_current (&accounts);
     if (th_verbose)
         printf ("gateway_stream_test: OK\n");
     return 0;

@@ -43,6 +43,43 @@ s_until_watched (tly_bus_t *bus, zsock_t *xsub, const uint8_t *topic, bool want)
     zpoller_destroy (&poller);
 }
 
+//  What tly_bus_each_watched listed.
+typedef struct {
+    uint8_t topics [4][TLY_BUS_TOPIC_BYTES];
+    size_t count;
+} s_listed_t;
+
+static void
+s_list (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg)
+{
+    s_listed_t *listed = arg;
+    assert (listed->count < 4);
+    memcpy (listed->topics [listed->count++], topic, TLY_BUS_TOPIC_BYTES);
+}
+
+static bool
+s_listed (const s_listed_t *listed, const uint8_t *topic)
+{
+    for (size_t i = 0; i < listed->count; i++)
+        if (memcmp (listed->topics [i], topic, TLY_BUS_TOPIC_BYTES) == 0)
+            return true;
+    return false;
+}
+
+//  Ticks until the bus has forgotten every entry.
+static void
+s_until_idle (tly_bus_t *bus)
+{
+    int64_t deadline = zclock_mono () + S_DEADLINE_MS;
+    while (!tly_bus_idle (bus)) {
+        assert (zclock_mono () < deadline);
+        tly_bus_tick (bus);
+        zpoller_t *poller = zpoller_new (NULL);
+        zpoller_wait (poller, 10);
+        zpoller_destroy (&poller);
+    }
+}
+
 static Tally__BusObject *
 s_receive (zsock_t *xsub, const uint8_t *topic)
 {
@@ -135,14 +172,7 @@ tly_bus_test (bool verbose)
     tally__bus_object__free_unpacked (received, NULL);
     assert (tly_bus_watched (bus, other) && !tly_bus_idle (bus));
     s_until_watched (bus, xsub, other, false);
-    int64_t deadline = zclock_mono () + S_DEADLINE_MS;
-    while (!tly_bus_idle (bus)) {
-        assert (zclock_mono () < deadline);
-        tly_bus_tick (bus);
-        zpoller_t *poller = zpoller_new (NULL);
-        zpoller_wait (poller, 10);
-        zpoller_destroy (&poller);
-    }
+    s_until_idle (bus);
     //  A subscription outlives its lease: once a lease taken later has run
     //  out, so has the first, and the subscription still counts.
     uint8_t third [TLY_BUS_TOPIC_BYTES];
@@ -157,6 +187,45 @@ tly_bus_test (bool verbose)
     s_until_watched (bus, xsub, third, false);
     tly_bus_tick (bus);
     assert (tly_bus_watched (bus, topic));
+
+    //  A partition's watched objects are listed (not one whose lease ran
+    //  out); another partition's list is empty.
+    uint32_t partition = tly_object_key_partition (topic);
+    assert (tly_object_key_partition (third) == partition);
+    s_listed_t listed = { .count = 0 };
+    tly_bus_each_watched (bus, partition, s_list, &listed);
+    assert (listed.count == 1 && s_listed (&listed, topic));
+    listed.count = 0;
+    tly_bus_each_watched (bus, (partition + 1) % TLY_PARTITIONS_MAX, s_list, &listed);
+    assert (listed.count == 0);
+    s_subscription (xsub, 1, third, TLY_BUS_TOPIC_BYTES);
+    s_until_watched (bus, xsub, third, true);
+    tly_bus_each_watched (bus, partition, s_list, &listed);
+    assert (listed.count == 2 && s_listed (&listed, topic) && s_listed (&listed, third));
+
+    //  A current state goes out marked so, for no requester, leasing nothing.
+    state.version = 4;
+    assert (tly_bus_publish_current (bus, topic, &state) == 0);
+    received = s_receive (xsub, topic);
+    assert (received->current && received->requester.len == 0);
+    back = tally__object_state__unpack (NULL, received->object->state.len,
+                                        received->object->state.data);
+    assert (back && back->version == 4);
+    tally__object_state__free_unpacked (back, NULL);
+    tally__bus_object__free_unpacked (received, NULL);
+
+    //  What is forgotten leaves the list (their leases ran out long ago).
+    s_subscription (xsub, 0, topic, TLY_BUS_TOPIC_BYTES);
+    s_until_watched (bus, xsub, topic, false);
+    listed.count = 0;
+    tly_bus_each_watched (bus, partition, s_list, &listed);
+    assert (listed.count == 1 && s_listed (&listed, third));
+    s_subscription (xsub, 0, third, TLY_BUS_TOPIC_BYTES);
+    s_until_watched (bus, xsub, third, false);
+    listed.count = 0;
+    tly_bus_each_watched (bus, partition, s_list, &listed);
+    assert (listed.count == 0);
+    s_until_idle (bus);
 
     tly_bus_destroy (&bus);
     assert (bus == NULL);

@@ -58,6 +58,33 @@ s_read (const uint8_t *instance, const char *object_id, uint64_t version, const 
     return message;
 }
 
+//  The same, with BusObject.current set.
+static tly_gateway_bus_message_t
+s_read_current (const uint8_t *instance, uint64_t version, const uint8_t *requester,
+                size_t requester_size, tly_bus_kind_t expected)
+{
+    size_t size = 0;
+    uint8_t *bytes = s_bus_object (S_OBJECT_ID, version, requester, requester_size, &size);
+    Tally__BusObject *bus = tally__bus_object__unpack (NULL, size, bytes);
+    assert (bus);
+    free (bytes);
+    bus->current = true;
+    size = tally__bus_object__get_packed_size (bus);
+    bytes = malloc (size);
+    assert (bytes);
+    tally__bus_object__pack (bus, bytes);
+    tally__bus_object__free_unpacked (bus, NULL);
+    tly_gateway_bus_message_t message;
+    tly_gateway_bus_read (instance, S_OBJECT_ID, bytes, size, &message);
+    free (bytes);
+    assert (message.kind == expected);
+    assert ((message.bus != NULL) == (expected == TLY_BUS_CURRENT));
+    assert ((message.reason != NULL) == (expected == TLY_BUS_MALFORMED));
+    assert (expected != TLY_BUS_CURRENT || (message.bus->current && message.version == version));
+    tally__bus_object__free_unpacked (message.bus, NULL);
+    return message;
+}
+
 void
 tly_gateway_bus_test (bool verbose)
 {
@@ -79,6 +106,14 @@ tly_gateway_bus_test (bool verbose)
     tly_gateway_bus_requester (instance, UINT64_MAX, requester);
     message = s_read (instance, S_OBJECT_ID, 4, requester, sizeof (requester), TLY_BUS_SNAPSHOT);
     assert (message.version == 4 && message.number == UINT64_MAX);
+
+    //  Current, for no requester: the owner's state for everyone; current
+    //  and for a requester (ours or not) is no message at all.
+    s_read_current (instance, 7, NULL, 0, TLY_BUS_CURRENT);
+    s_read_current (instance, 0, NULL, 0, TLY_BUS_MALFORMED);
+    s_read_current (instance, 7, requester, sizeof (requester), TLY_BUS_MALFORMED);
+    tly_gateway_bus_requester (other, 5, requester);
+    s_read_current (instance, 7, requester, sizeof (requester), TLY_BUS_MALFORMED);
 
     //  Any other requester is someone else's, even a malformed object.
     tly_gateway_bus_requester (other, 5, requester);

@@ -46,6 +46,7 @@ static void
 s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
 {
     //  Two clients on one object: one topic, two pending snapshots.
+    assert (tly_gateway_subs_first_client (subs) == NULL);
     tly_gateway_sub_t *one = s_add (subs, "one", 1, 10, true);
     tly_gateway_sub_t *two = s_add (subs, "two", 1, 20, false);
     tly_gateway_topic_t *topic = one->of.topic;
@@ -80,6 +81,11 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     //  Nothing pending: updates are not held.
     tly_gateway_subs_arrived (subs, topic, 7, update);
     assert (topic->held_count == 0 && topic->newest == 7);
+    //  A whole state seen: remembered when newest, never held.
+    tly_gateway_subs_newest (subs, topic, 6);
+    assert (topic->newest == 7);
+    tly_gateway_subs_newest (subs, topic, 8);
+    assert (topic->newest == 8 && topic->held_count == 0);
 
     //  Snapshot deadlines come in order; a late id finds nothing.
     uint64_t old_id = two->snapshot_id;
@@ -111,6 +117,10 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (tly_gateway_subs_next_due (subs) == 500);
     tly_gateway_subs_live (subs, one, 9);
     assert (!one->slow && one->last == 9);
+    //  A whole state sent to a LIVE sub may skip versions.
+    tly_gateway_subs_jump (subs, one, 12);
+    assert (one->state == TLY_SUB_LIVE && one->last == 12);
+    assert (tly_gateway_subs_offer (one, 13) == TLY_OFFER_NEXT);
 
     //  Expiry order: least recently seen first, gone before everything.
     assert (tly_gateway_subs_oldest_seen (subs) == 10);
@@ -122,6 +132,13 @@ s_test_states (tly_gateway_subs_t *subs, zframe_t *update)
     assert (client->gone && tly_gateway_subs_expired (subs, INT64_MIN) == client);
     tly_gateway_subs_touch (subs, client, 40);
     assert (!client->gone && tly_gateway_subs_oldest_seen (subs) == 20);
+    //  Every client, in the same order; state changes do not reorder them.
+    assert (tly_gateway_subs_first_client (subs) == two->of.client);
+    assert (tly_gateway_subs_next_client (subs, two->of.client) == client);
+    assert (tly_gateway_subs_next_client (subs, client) == NULL);
+    tly_gateway_subs_stale (subs, two, false, 600);
+    assert (tly_gateway_subs_first_client (subs) == two->of.client);
+    tly_gateway_subs_pend (subs, two, false, 3001);
 
     //  Removal: the topic goes with its last sub, a client with its last.
     uint8_t raw [TLY_GATEWAY_TOPIC_BYTES];
