@@ -1,7 +1,10 @@
 //  audit_verify - `tally audit verify`: checks the whole chain, every client
-//  signature and every checkpoint, and names the first record that fails.
+//  signature and every checkpoint, that every record's events and results
+//  follow from its signed envelope and the state before it (audit_derive),
+//  and names the first record that fails.
 #include "audit_commands.h"
 #include "tly_account_load.h"
+#include "audit_derive.h"
 #include "audit_journal.h"
 #include "audit_progress.h"
 
@@ -31,6 +34,7 @@ typedef struct {
 typedef struct {
     const uint8_t *worker;  //  NULL: no worker given
     tly_arena_t *arena;
+    audit_derive_t *derive;  //  the state the records must follow from
     audit_progress_t progress;
 
     uint64_t next_seq;  //  the seq the next record must have
@@ -178,6 +182,14 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
                            sender);
         }
     }
+    //  An actor refuses an envelope addressed to another service (UNKNOWN_INBOX).
+    if (self->worker
+        && (envelope->inbox.len != TLY_KEY_BYTES
+            || memcmp (envelope->inbox.data, self->worker, TLY_KEY_BYTES) != 0))
+        return s_fail (self, seq, "the envelope is not addressed to the worker (its inbox)");
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    if (audit_derive_record (self->derive, draft, envelope, reason, sizeof reason) == -1)
+        return s_fail (self, seq, "%s", reason);
     return TLY_JOURNAL_NEXT;
 }
 
@@ -384,14 +396,18 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
-           "                          [--kept] [--worker ID] [--json]\n"
-           "       tally audit verify --segment FILE [--worker ID] [--json]\n"
+           "                          [--kept] [--worker ID] [--dedupe-window-ms MS] [--json]\n"
+           "       tally audit verify --segment FILE [--worker ID] [--dedupe-window-ms MS]\n"
+           "                          [--json]\n"
            "\n"
            "Checks every record: its hash, the link to the record before, contiguous\n"
            "global and partition sequences, epochs, the client's signature on the request,\n"
-           "and every checkpoint's signature by the worker and hash; across segments,\n"
-           "each segment's base, signed start and (when sealed) signed end. Reads a\n"
-           "snapshot; the writer may keep writing.\n"
+           "that its events and results follow from the signed envelope and the state\n"
+           "before it by the balance actors' rules (an event the envelope does not give\n"
+           "fails, whoever signed the checkpoint after it), and every checkpoint's\n"
+           "signature by the worker and hash; across segments, each segment's base,\n"
+           "signed start and (when sealed) signed end. Reads a snapshot; the writer may\n"
+           "keep writing.\n"
            "\n"
            "  --journal DIR    the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR   a `tally up` data directory (uses DIR/audit/journal)\n"
@@ -403,6 +419,9 @@ s_usage (FILE *out)
            "  --kept           check what is kept: when the first segments were retired\n"
            "                   (tally-audit --retain delete), start at the first segment\n"
            "                   found, from its signed start, instead of failing on the gap\n"
+           "  --dedupe-window-ms MS\n"
+           "                   the longest --dedupe-window-ms the balance actors ran with\n"
+           "                   (default 60000): a message ID older than it is never applied\n"
            "  --worker ID      the worker account that signs checkpoints\n"
            "                   (default $" TLY_ENV_WORKER_ACCOUNT "; needed when there are any)\n"
            "  --json           print one JSON object\n"
@@ -412,9 +431,30 @@ s_usage (FILE *out)
            out);
 }
 
+//  Which records were checked against the state, and which could not be.
+static void
+s_report_derived (const audit_derive_stats_t *derived)
+{
+    if (derived->not_derived == 0) {
+        printf ("verify: every record's events and results follow from its signed envelope"
+                " and the state before it (%" PRIu64 " resends answered as first decided)\n",
+                derived->resends);
+        return;
+    }
+    printf ("verify: %" PRIu64 " records' events and results follow from their signed envelopes"
+            " and the state before them; %" PRIu64 " records of %" PRIu32 " partitions could not"
+            " be checked so, as the state before them is not known (the records before them are"
+            " not kept, and no state snapshot gives it; the first: partition %" PRIu32
+            ", partition seq %" PRIu64 ")\n",
+            derived->derived, derived->not_derived, derived->partitions_not_derived,
+            derived->first_not_derived_partition, derived->first_not_derived);
+}
+
 static void
 s_report (const s_verify_t *self, bool json)
 {
+    audit_derive_stats_t derived;
+    audit_derive_stats (self->derive, &derived);
     char hash_hex [S_HEX_HASH];
     sodium_bin2hex (hash_hex, sizeof hash_hex, self->prev_hash, TLY_HASH_BYTES);
     uint64_t head = self->next_seq - 1;
@@ -436,9 +476,11 @@ s_report (const s_verify_t *self, bool json)
         } else
             printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
                     ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 ",\"segments\":%zu"
-                    ",\"sealed\":%zu,\"archived\":%zu}\n",
+                    ",\"sealed\":%zu,\"archived\":%zu,\"derived\":%" PRIu64
+                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
-                    self->segment_count, sealed, archived);
+                    self->segment_count, sealed, archived, derived.derived, derived.not_derived,
+                    derived.resends);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -455,6 +497,7 @@ s_report (const s_verify_t *self, bool json)
                 info->path, info->first, info->last, self->checkpoint_count,
                 info->base.seq ? "signed" : "genesis",
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
+        s_report_derived (&derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
@@ -464,6 +507,7 @@ s_report (const s_verify_t *self, bool json)
                     self->segments [0].first - 1, self->segments [0].first - 1);
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
+        s_report_derived (&derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",
                     head - signed_seq);
@@ -534,6 +578,7 @@ audit_verify (int argc, char **argv)
 {
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL, *segment = NULL;
     bool json = false, kept = false;
+    int64_t window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT;
     audit_archives_t archives = { .count = 0 };
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
@@ -542,6 +587,8 @@ audit_verify (int argc, char **argv)
                             TLY_FLAG_TEXT ("--worker", &worker_id),
                             TLY_FLAG_BOOL ("--json", &json),
                             TLY_FLAG_BOOL ("--kept", &kept),
+                            TLY_FLAG_INT ("--dedupe-window-ms", &window_ms,
+                                          TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
                             TLY_FLAG_HELP };
     int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
                                   argv, NULL);
@@ -580,6 +627,7 @@ audit_verify (int argc, char **argv)
 
     s_verify_t self = { .worker = worker_id && *worker_id ? worker : NULL,
                         .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
+                        .derive = audit_derive_new (window_ms),
                         .next_seq = 1,
                         .journal = journal,
                         .one_segment = segment != NULL,
@@ -588,7 +636,7 @@ audit_verify (int argc, char **argv)
                         .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                         .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                         .exit_code = CLI_EXIT_USAGE };
-    assert (self.partition_seen && self.partition_seqs && self.partition_epochs);
+    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
     bool needs_worker = false;
     if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
         || s_load_segments (&self) == -1)
@@ -611,6 +659,7 @@ audit_verify (int argc, char **argv)
     free (self.partition_seqs);
     free (self.partition_epochs);
     tly_arena_destroy (&self.arena);
+    audit_derive_destroy (&self.derive);
     tly_journal_destroy (&journal);
     return exit_code;
 }
