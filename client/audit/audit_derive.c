@@ -651,18 +651,20 @@ audit_derive_at (audit_derive_t *self, uint32_t partition, uint64_t partition_se
 
 //  ---------------------------------------------------------------- snapshots
 
-void
+int
 audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t partition_seq,
                          int64_t clock_ms)
 {
     assert (self && partition < TLY_PARTITIONS_MAX);
     s_partition_t *state = &self->partitions [partition];
-    assert (!state->known && state->accounts == 0);
+    if (state->accounts > 0)
+        return -1;
     state->known = true;
     state->partition_seq = partition_seq;
     if (clock_ms > state->clock_ms)
         state->clock_ms = clock_ms;
     self->stats.snapshots++;
+    return 0;
 }
 
 int

@@ -75,12 +75,13 @@ int audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
 bool audit_derive_at (audit_derive_t *self, uint32_t partition, uint64_t partition_seq);
 
 //  A state snapshot of partition as of partition_seq, with the dedupe clock
-//  it was saved at: begin forgets what was known of the partition (it must
-//  not be known: its accounts are not in the state), then each account and
-//  each remembered result (a resend of its message ID is answered with it)
-//  is added. An account added twice returns -1.
-void audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t partition_seq,
-                              int64_t clock_ms);
+//  it was saved at, where the state of the partition is not known: begin
+//  (-1 when some of its accounts are in the state already: the snapshot
+//  cannot be used), then each account and each remembered result (a resend
+//  of its message ID is answered with it) is added. An account that is in
+//  the state already returns -1.
+int audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t partition_seq,
+                             int64_t clock_ms);
 int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES], int64_t balance,
                                int64_t last_updated);

@@ -7,6 +7,8 @@
 #include "audit_derive.h"
 #include "audit_journal.h"
 #include "audit_progress.h"
+#include "audit_snapshots.h"
+#include "tly_audit_snapshots.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -35,6 +37,17 @@ typedef struct {
     const uint8_t *worker;  //  NULL: no worker given
     tly_arena_t *arena;
     audit_derive_t *derive;  //  the state the records must follow from
+    //  The writer's state snapshots, in seq order: each is checked against
+    //  the state the records give at its record, or, where the records
+    //  before it are not kept, is where its partition's state starts.
+    audit_snapshot_t *snapshots;
+    size_t snapshot_count;
+    size_t snapshot_next;        //  the next one whose record is ahead
+    uint64_t snapshots_checked;  //  agree with the records
+    uint64_t snapshots_started;  //  the start of their partition
+    uint64_t snapshots_unused;
+    const audit_snapshot_t *first_unused;
+    const char *first_unused_why;
     audit_progress_t progress;
 
     uint64_t next_seq;  //  the seq the next record must have
@@ -286,6 +299,140 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
     return TLY_JOURNAL_NEXT;
 }
 
+//  ---------------------------------------------------------------- state snapshots
+
+static void
+s_snapshot_unused (s_verify_t *self, const audit_snapshot_t *snapshot, const char *why)
+{
+    if (self->snapshots_unused++ == 0) {
+        self->first_unused = snapshot;
+        self->first_unused_why = why;
+    }
+}
+
+//  Starts the snapshot's partition from it: its records before it are not
+//  kept, so nothing can check it.
+static void
+s_snapshot_start (s_verify_t *self, audit_snapshot_t *snapshot)
+{
+    audit_derive_t *derive = self->derive;
+    uint32_t partition = snapshot->partition;
+    if (audit_derive_load_begin (derive, partition, snapshot->partition_seq, snapshot->clock_ms)
+        == -1) {
+        s_snapshot_unused (self, snapshot, "its partition's state is known from elsewhere");
+        return;
+    }
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        if (audit_derive_load_account (derive, partition, account->user, account->balance,
+                                       account->last_updated)
+            == -1) {
+            s_fail (self, snapshot->seq,
+                    "the state snapshot of partition %" PRIu32 " holds an account twice, or one"
+                    " with a negative balance",
+                    partition);
+            return;
+        }
+    }
+    for (size_t i = 0; i < snapshot->result_count; i++) {
+        const audit_snapshot_result_t *row = &snapshot->results [i];
+        Tally__MessageResult *result = tally__message_result__unpack (
+            tly_arena_allocator (self->arena), row->result_size, row->result);
+        if (result)
+            audit_derive_load_result (derive, partition, row->user, row->message_id, result);
+        tly_arena_reset (self->arena);
+    }
+    self->snapshots_started++;
+    audit_snapshots_drop_rows (snapshot);
+}
+
+//  The snapshot's accounts must be those the records give its partition at
+//  its record, balance for balance.
+static tly_journal_step_t
+s_snapshot_compare (s_verify_t *self, audit_snapshot_t *snapshot, uint64_t seq)
+{
+    uint32_t partition = snapshot->partition;
+    char user [TLY_ID_MAX];
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        int64_t balance;
+        tly_account_id (account->user, user);
+        if (audit_derive_balance (self->derive, partition, account->user, &balance) == -1)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " at this record has an"
+                           " account for user %s, which the records do not give",
+                           partition, user);
+        if (balance != account->balance)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " at this record says user"
+                           " %s has balance %" PRId64 "; the records give %" PRId64,
+                           partition, user, account->balance, balance);
+    }
+    uint64_t accounts = audit_derive_accounts (self->derive, partition);
+    if (accounts != snapshot->account_count)
+        return s_fail (self, seq,
+                       "the state snapshot of partition %" PRIu32 " at this record holds %zu"
+                       " accounts; the records give %" PRIu64,
+                       partition, snapshot->account_count, accounts);
+    self->snapshots_checked++;
+    audit_snapshots_drop_rows (snapshot);
+    return TLY_JOURNAL_NEXT;
+}
+
+//  At a record a snapshot names: the record must be what the snapshot
+//  signs; then it is checked, or where the state is not known, started from.
+static tly_journal_step_t
+s_check_snapshots (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
+                   const Tally__RecordDraft *draft)
+{
+    tly_journal_step_t step = TLY_JOURNAL_NEXT;
+    while (step == TLY_JOURNAL_NEXT && self->snapshot_next < self->snapshot_count
+           && self->snapshots [self->snapshot_next].seq <= seq) {
+        audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next++];
+        if (snapshot->problem [0] || snapshot->seq < seq)
+            continue;  //  noted before the walk
+        if (snapshot->partition != draft->partition
+            || snapshot->partition_seq != draft->partition_seq
+            || memcmp (snapshot->record_hash, hash, TLY_HASH_BYTES) != 0)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " names this record as"
+                           " partition seq %" PRIu64 " with another hash",
+                           snapshot->partition, snapshot->partition_seq);
+        if (audit_derive_at (self->derive, snapshot->partition, snapshot->partition_seq))
+            step = s_snapshot_compare (self, snapshot, seq);
+        else
+            s_snapshot_start (self, snapshot);
+    }
+    return self->failed ? TLY_JOURNAL_STOP : step;
+}
+
+//  Before the walk: the snapshots that cannot be used are noted, and those
+//  whose record is before the first one walked (not kept) start their
+//  partition's state.
+static void
+s_start_snapshots (s_verify_t *self)
+{
+    for (size_t i = 0; i < self->snapshot_count && !self->failed; i++) {
+        audit_snapshot_t *snapshot = &self->snapshots [i];
+        if (snapshot->problem [0])
+            s_snapshot_unused (self, snapshot, snapshot->problem);
+        else if (snapshot->seq < self->next_seq)
+            s_snapshot_start (self, snapshot);
+    }
+}
+
+//  After the walk: a snapshot of a record past the last one read (the writer
+//  went on meanwhile) was not used.
+static void
+s_end_snapshots (s_verify_t *self)
+{
+    for (; self->snapshot_next < self->snapshot_count; self->snapshot_next++) {
+        const audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next];
+        if (!snapshot->problem [0] && snapshot->seq >= self->next_seq)
+            s_snapshot_unused (self, snapshot, "it names a record after the last one read");
+    }
+}
+
 static tly_journal_step_t
 s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t size)
 {
@@ -327,6 +474,8 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
         step = s_check_partition (self, seq, body->draft);
     if (step == TLY_JOURNAL_NEXT)
         step = s_check_request (self, seq, body->draft);
+    if (step == TLY_JOURNAL_NEXT)
+        step = s_check_snapshots (self, seq, hash, body->draft);
     if (step == TLY_JOURNAL_NEXT)
         step = s_check_checkpoint (self, seq, hash);
     memcpy (self->prev_hash, hash, TLY_HASH_BYTES);
@@ -396,7 +545,8 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
-           "                          [--kept] [--worker ID] [--dedupe-window-ms MS] [--json]\n"
+           "                          [--kept] [--snapshots DIR] [--worker ID]\n"
+           "                          [--dedupe-window-ms MS] [--json]\n"
            "       tally audit verify --segment FILE [--worker ID] [--dedupe-window-ms MS]\n"
            "                          [--json]\n"
            "\n"
@@ -419,6 +569,10 @@ s_usage (FILE *out)
            "  --kept           check what is kept: when the first segments were retired\n"
            "                   (tally-audit --retain delete), start at the first segment\n"
            "                   found, from its signed start, instead of failing on the gap\n"
+           "  --snapshots DIR  the writer's state snapshots (default: beside the journal,\n"
+           "                   DATA/snapshots): each is checked against the state the\n"
+           "                   records give at its record; with --kept, a partition whose\n"
+           "                   records before its snapshot are not kept starts from it\n"
            "  --dedupe-window-ms MS\n"
            "                   the longest --dedupe-window-ms the balance actors ran with\n"
            "                   (default 60000): a message ID older than it is never applied\n"
@@ -433,8 +587,17 @@ s_usage (FILE *out)
 
 //  Which records were checked against the state, and which could not be.
 static void
-s_report_derived (const audit_derive_stats_t *derived)
+s_report_derived (const s_verify_t *self, const audit_derive_stats_t *derived)
 {
+    if (self->snapshots_checked || self->snapshots_started)
+        printf ("verify: %" PRIu64 " state snapshots agree with the records; %" PRIu64
+                " were where their partition starts, its records before them not kept (their"
+                " balances are the saving actor's word)\n",
+                self->snapshots_checked, self->snapshots_started);
+    if (self->snapshots_unused)
+        printf ("verify: %" PRIu64 " state snapshots not used (the first, of partition %" PRIu32
+                ": %s)\n",
+                self->snapshots_unused, self->first_unused->partition, self->first_unused_why);
     if (derived->not_derived == 0) {
         printf ("verify: every record's events and results follow from its signed envelope"
                 " and the state before it (%" PRIu64 " resends answered as first decided)\n",
@@ -477,10 +640,13 @@ s_report (const s_verify_t *self, bool json)
             printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
                     ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 ",\"segments\":%zu"
                     ",\"sealed\":%zu,\"archived\":%zu,\"derived\":%" PRIu64
-                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64 "}\n",
+                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64
+                    ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
+                    ",\"snapshotsUnused\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
-                    derived.resends);
+                    derived.resends, self->snapshots_checked, self->snapshots_started,
+                    self->snapshots_unused);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -497,7 +663,7 @@ s_report (const s_verify_t *self, bool json)
                 info->path, info->first, info->last, self->checkpoint_count,
                 info->base.seq ? "signed" : "genesis",
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
-        s_report_derived (&derived);
+        s_report_derived (self, &derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
@@ -507,7 +673,7 @@ s_report (const s_verify_t *self, bool json)
                     self->segments [0].first - 1, self->segments [0].first - 1);
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
-        s_report_derived (&derived);
+        s_report_derived (self, &derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",
                     head - signed_seq);
@@ -548,6 +714,7 @@ s_run (s_verify_t *self, bool json)
     tly_journal_head_t head;
     tly_journal_head (self->journal, &head);
     audit_progress_start (&self->progress, "verify", head.seq);
+    s_start_snapshots (self);
     int rc = self->failed ? 0 : tly_journal_iterate (self->journal, self->next_seq, s_walk, self);
     audit_progress_end (&self->progress);
     uint64_t from, to;
@@ -569,6 +736,8 @@ s_run (s_verify_t *self, bool json)
     }
     if (!self->failed)
         s_check_tables (self, self->journal);
+    if (!self->failed)
+        s_end_snapshots (self);
     s_report (self, json);
     self->exit_code = self->failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
@@ -577,6 +746,7 @@ int
 audit_verify (int argc, char **argv)
 {
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL, *segment = NULL;
+    const char *snapshots_dir = NULL;
     bool json = false, kept = false;
     int64_t window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT;
     audit_archives_t archives = { .count = 0 };
@@ -584,6 +754,7 @@ audit_verify (int argc, char **argv)
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
                             TLY_FLAG_CALL ("--archive", audit_take_archive, &archives, NULL),
                             TLY_FLAG_TEXT ("--segment", &segment),
+                            TLY_FLAG_TEXT ("--snapshots", &snapshots_dir),
                             TLY_FLAG_TEXT ("--worker", &worker_id),
                             TLY_FLAG_BOOL ("--json", &json),
                             TLY_FLAG_BOOL ("--kept", &kept),
@@ -609,10 +780,21 @@ audit_verify (int argc, char **argv)
         fprintf (stderr, S_COMMAND ": --kept is for a whole journal, not --segment\n");
         return CLI_EXIT_USAGE;
     }
-    if (segment && (journal_dir || data_dir || archives.count)) {
+    if (segment && (journal_dir || data_dir || archives.count || snapshots_dir)) {
         fprintf (stderr, S_COMMAND ": --segment FILE is checked on its own: give no --journal,"
-                                   " --data-dir or --archive with it\n");
+                                   " --data-dir, --archive or --snapshots with it\n");
         return CLI_EXIT_USAGE;
+    }
+    //  The writer keeps its state snapshots beside the journal: DATA/snapshots.
+    char snapshots_path [AUDIT_PATH_MAX];
+    if (!snapshots_dir && !segment && (journal_dir || data_dir)) {
+        if (journal_dir)
+            snprintf (snapshots_path, sizeof snapshots_path, "%s/../" TLY_SNAPSHOTS_SUBDIR,
+                      journal_dir);
+        else
+            snprintf (snapshots_path, sizeof snapshots_path,
+                      "%s/" AUDIT_DATA_SUBDIR "/" TLY_SNAPSHOTS_SUBDIR, data_dir);
+        snapshots_dir = snapshots_path;
     }
     tly_journal_t *journal = NULL;
     if (segment) {
@@ -641,6 +823,11 @@ audit_verify (int argc, char **argv)
     if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
         || s_load_segments (&self) == -1)
         fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
+    else if (snapshots_dir
+             && audit_snapshots_read (S_COMMAND, snapshots_dir, self.worker, &self.snapshots,
+                                      &self.snapshot_count)
+                    == -1)
+        ;  //  said
     else {
         for (size_t i = 0; i < self.segment_count; i++)
             needs_worker |= self.segments [i].base_checkpoint_size > 0;
@@ -655,6 +842,7 @@ audit_verify (int argc, char **argv)
     int exit_code = self.exit_code;
     free (self.checkpoints);
     free (self.segments);
+    audit_snapshots_free (&self.snapshots, self.snapshot_count);
     free (self.partition_seen);
     free (self.partition_seqs);
     free (self.partition_epochs);

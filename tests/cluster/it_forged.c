@@ -5,7 +5,9 @@
 //  file, partition and user, and what its event says against what the
 //  signed envelope and the state give. The forgeries are the attack of the
 //  issue (a createAccount(0) whose AccountCreated says 1,000,000,000) and a
-//  purchase that takes nothing from the balance (its event dropped).
+//  purchase that takes nothing from the balance (its event dropped); and a
+//  state snapshot whose balance was raised and signed again, which verify
+//  finds against the state the records give at the snapshot's record.
 //  Usage: it_forged BASE_PORT
 #include <czmq.h>
 #include <dirent.h>
@@ -27,6 +29,11 @@
 #define S_BUYS        40
 #define S_FORGED      1000000000LL
 #define S_SEGMENT_MAX 8  //  segment files a copy takes (the journal has one)
+#define S_WAIT_MS     20000
+
+//  The actors save their partitions' state often, so the run has snapshots.
+static const char *s_actor_args [] = { "--state-snapshot-records", "4", "--state-snapshot-ms",
+                                       "300", NULL };
 
 typedef struct {
     tly_account_t account;
@@ -92,15 +99,36 @@ s_workload (s_user_t *users)
     free (sealed);
 }
 
-//  Copies the journal's segment files (not their lock files) into dir/segments.
 static void
-s_copy_journal (const char *journal, const char *dir)
+s_copy_file (const char *from, const char *to)
+{
+    FILE *in = fopen (from, "rb"), *out = fopen (to, "wb");
+    CHECK (in && out);
+    char buffer [1 << 16];
+    size_t size;
+    while ((size = fread (buffer, 1, sizeof buffer, in)) > 0)
+        CHECK (fwrite (buffer, 1, size, out) == size);
+    fclose (in);
+    CHECK (fclose (out) == 0);
+}
+
+//  Copies tally-audit's data (DATA/journal's one segment file, and the state
+//  snapshots, DATA/snapshots) into dir/journal and dir/snapshots.
+static void
+s_copy_data (const char *data, const char *dir)
 {
     char from [700], to [700];
     CHECK (mkdir (dir, 0700) == 0);
-    snprintf (to, sizeof to, "%s/segments", dir);
+    snprintf (to, sizeof to, "%s/journal", dir);
     CHECK (mkdir (to, 0700) == 0);
-    snprintf (from, sizeof from, "%s/segments", journal);
+    snprintf (to, sizeof to, "%s/journal/segments", dir);
+    CHECK (mkdir (to, 0700) == 0);
+    snprintf (to, sizeof to, "%s/snapshots", dir);
+    CHECK (mkdir (to, 0700) == 0);
+    snprintf (from, sizeof from, "%s/snapshots/data.mdb", data);
+    snprintf (to, sizeof to, "%s/snapshots/data.mdb", dir);
+    s_copy_file (from, to);
+    snprintf (from, sizeof from, "%s/journal/segments", data);
     DIR *segments = opendir (from);
     CHECK (segments);
     int copied = 0;
@@ -110,16 +138,9 @@ s_copy_journal (const char *journal, const char *dir)
         if (length < 4 || strcmp (entry->d_name + length - 4, ".mdb") != 0)
             continue;
         CHECK (++copied <= S_SEGMENT_MAX);
-        snprintf (from, sizeof from, "%s/segments/%s", journal, entry->d_name);
-        snprintf (to, sizeof to, "%s/segments/%s", dir, entry->d_name);
-        FILE *in = fopen (from, "rb"), *out = fopen (to, "wb");
-        CHECK (in && out);
-        char buffer [1 << 16];
-        size_t size;
-        while ((size = fread (buffer, 1, sizeof buffer, in)) > 0)
-            CHECK (fwrite (buffer, 1, size, out) == size);
-        fclose (in);
-        CHECK (fclose (out) == 0);
+        snprintf (from, sizeof from, "%s/journal/segments/%s", data, entry->d_name);
+        snprintf (to, sizeof to, "%s/journal/segments/%s", dir, entry->d_name);
+        s_copy_file (from, to);
     }
     closedir (segments);
     CHECK (copied == 1);
@@ -127,14 +148,16 @@ s_copy_journal (const char *journal, const char *dir)
 
 //  `tally audit verify` (or replay) on a copy: its exit code, its output in *output.
 static int
-s_audit (const char *command, const char *journal, const char *worker_id, char **output)
+s_audit (const char *command, const char *dir, const char *worker_id, char **output)
 {
-    char *argv [] = { TALLY_CLI_BIN,    "audit",    (char *) command,   "--journal",
-                      (char *) journal, "--worker", (char *) worker_id, NULL };
+    char journal [600];
+    snprintf (journal, sizeof journal, "%s/journal", dir);
+    char *argv [] = { TALLY_CLI_BIN, "audit",    (char *) command,   "--journal",
+                      journal,       "--worker", (char *) worker_id, NULL };
     if (strcmp (command, "replay") == 0)
         argv [5] = NULL;  //  replay takes no worker
     int code = th_run (argv, NULL, TH_OUTPUT_CAPTURE_STDOUT, output, S_COMMAND_MS);
-    printf ("tally audit %s %s: exit %d\n%s", command, journal, code, *output);
+    printf ("tally audit %s %s: exit %d\n%s", command, dir, code, *output);
     return code;
 }
 
@@ -170,13 +193,15 @@ s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
 }
 
 static void
-s_check_forged (const char *journal, it_cluster_t *cluster, const s_forgery_t *forgery,
+s_check_forged (const char *dir, it_cluster_t *cluster, const s_forgery_t *forgery,
                 const char *user_id, const char *reason)
 {
+    char journal [600];
+    snprintf (journal, sizeof journal, "%s/journal", dir);
     uint64_t seq = journal_forge (journal, s_forge, (void *) forgery, &cluster->worker);
     CHECK (seq > 0);
     char *output;
-    CHECK (s_audit ("verify", journal, cluster->worker_id, &output) == 1);
+    CHECK (s_audit ("verify", dir, cluster->worker_id, &output) == 1);
     char named [256];
     snprintf (named, sizeof named, ".mdb: record %" PRIu64 ": partition ", seq);
     CHECK (strstr (output, "verify: FAILED: segment "));
@@ -195,6 +220,7 @@ main (int argc, char **argv)
     }
     zsys_init ();
     zsys_set_linger (0);
+    it_balance_extra_args = s_actor_args;
     it_cluster_t *cluster = it_cluster_start (atoi (argv [1]), 2, 1);
     s_user_t users [S_USERS];
     for (int u = 0; u < S_USERS; u++) {
@@ -206,24 +232,33 @@ main (int argc, char **argv)
     }
     s_workload (users);
 
-    //  The writer stops cleanly (it signs the head), and its journal is copied twice.
+    //  Once the actors have saved their partitions, the writer stops cleanly
+    //  (it signs the head), and its data is copied four times.
+    TH_WAIT_UNTIL (it_logged (cluster, "audit", "event=snapshot.stored") >= 2, S_WAIT_MS,
+                   th_sleep_ms (20));
     it_cluster_kill (cluster, "audit", SIGTERM);
-    char scratch [256], journal [512], honest [512], created [512], dropped [512];
+    char scratch [256], data [512], honest [512], created [512], dropped [512], state [512];
     th_dir_new (scratch, sizeof scratch, "it_forged");
-    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
+    snprintf (data, sizeof data, "%s/audit", cluster->dir);
     snprintf (honest, sizeof honest, "%s/honest", scratch);
     snprintf (created, sizeof created, "%s/created", scratch);
     snprintf (dropped, sizeof dropped, "%s/dropped", scratch);
-    s_copy_journal (journal, honest);
-    s_copy_journal (journal, created);
-    s_copy_journal (journal, dropped);
+    snprintf (state, sizeof state, "%s/state", scratch);
+    s_copy_data (data, honest);
+    s_copy_data (data, created);
+    s_copy_data (data, dropped);
+    s_copy_data (data, state);
     it_cluster_restart (cluster, "audit");
 
-    //  The honest journal verifies, every record derived from its envelope.
+    //  The honest journal verifies, every record derived from its envelope,
+    //  and the state snapshots agree with the records.
     char *output;
     CHECK (s_audit ("verify", honest, cluster->worker_id, &output) == 0);
     CHECK (strstr (output, "verify: every record's events and results follow from its signed"
                            " envelope and the state before it (4 resends"));
+    CHECK (strstr (output, " state snapshots agree with the records; 0 were"));
+    CHECK (!strstr (output, "verify: 0 state snapshots agree"));
+    CHECK (!strstr (output, "not used"));
     free (output);
 
     //  The issue's attack: the AccountCreated of a createAccount(0) says
@@ -242,6 +277,24 @@ main (int argc, char **argv)
     s_check_forged (dropped, cluster, &forgery, users [1].id,
                     "(buy \"sword\" amount 1): the record has no PurchaseRecorded for it; the"
                     " envelope and the state give one with balance_after 99");
+
+    //  A state snapshot whose balance was raised, signed again: an actor
+    //  taking the partition would load it; verify finds it at its record.
+    char snapshots [600];
+    snprintf (snapshots, sizeof snapshots, "%s/snapshots", state);
+    uint8_t user [TLY_KEY_BYTES];
+    uint32_t partition;
+    uint64_t seq = journal_forge_snapshot (snapshots, 1000, &cluster->worker, user, &partition);
+    CHECK (seq > 0);
+    char user_id [TLY_ID_MAX], named [600];
+    tly_account_id (user, user_id);
+    snprintf (named, sizeof named,
+              ".mdb: record %" PRIu64 ": the state snapshot of partition %" PRIu32
+              " at this record says user %s has balance ",
+              seq, partition, user_id);
+    CHECK (s_audit ("verify", state, cluster->worker_id, &output) == 1);
+    CHECK (strstr (output, named));
+    free (output);
 
     th_dir_remove (scratch);
     for (int u = 0; u < S_USERS; u++)

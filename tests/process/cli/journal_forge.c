@@ -1,16 +1,18 @@
 //  journal_forge - a journal rewritten as a writer with the worker's key could
-//  (see journal_forge.h): raw LMDB on the segment file, the record formats
-//  of docs/journal.md, and the checkpoint signature of tly_sign.
+//  (see journal_forge.h): raw LMDB on the segment file and on the snapshot
+//  store, the formats of docs/journal.md, and the signatures of tly_sign.
 #include "journal_forge.h"
 
 #include <dirent.h>
 #include <lmdb.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
 #include "tly_bytes.h"
 #include "tly_sign.h"
+#include "tly_store.h"
 
 #define S_HEAD_BYTES (8 + TLY_HASH_BYTES)  //  meta "head": seq, hash
 
@@ -194,4 +196,115 @@ journal_forge (const char *journal_dir, journal_forge_fn *fn, void *arg,
     mdb_env_close (segment.env);
     free (hashes);
     return forged;
+}
+
+//  ---------------------------------------------------------------- state snapshots
+
+#define S_PART_KEY 16  //  partition u32 | partition_seq u64 | part u32
+
+//  Raises the first account row's balance in rows; whether it held one.
+static bool
+s_raise (Tally__SnapshotRows *rows, int64_t add, uint8_t user [TLY_KEY_BYTES])
+{
+    for (size_t i = 0; i < rows->n_rows; i++) {
+        Tally__SnapshotRow *row = rows->rows [i];
+        if (row->table != TLY_STORE_ROW_ACCOUNT || row->key.len != TLY_KEY_BYTES
+            || row->value.len < 8)
+            continue;
+        tly_put_be64 (row->value.data, tly_get_be64 (row->value.data) + (uint64_t) add);
+        memcpy (user, row->key.data, TLY_KEY_BYTES);
+        return true;
+    }
+    return false;
+}
+
+//  Rewrites the parts of the snapshot header names, the first account's
+//  balance raised, into the header's digest. Whether it held an account.
+static bool
+s_forge_parts (MDB_txn *txn, MDB_dbi parts, Tally__SnapshotHeader *header, int64_t add,
+               uint8_t user [TLY_KEY_BYTES])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, (const uint8_t *) TLY_SNAPSHOT_DIGEST_KEY,
+                             strlen (TLY_SNAPSHOT_DIGEST_KEY), TLY_HASH_BYTES);
+    bool raised = false;
+    for (uint32_t part = 0; part < header->parts; part++) {
+        uint8_t key_bytes [S_PART_KEY];
+        tly_put_be32 (key_bytes, header->partition);
+        tly_put_be64 (key_bytes + 4, header->partition_seq);
+        tly_put_be32 (key_bytes + 12, part);
+        MDB_val key = { sizeof key_bytes, key_bytes }, value;
+        CHECK (mdb_get (txn, parts, &key, &value) == 0);
+        Tally__SnapshotRows *rows = tally__snapshot_rows__unpack (NULL, value.mv_size,
+                                                                  value.mv_data);
+        CHECK (rows);
+        if (!raised && s_raise (rows, add, user)) {
+            raised = true;
+            size_t size = tally__snapshot_rows__get_packed_size (rows);
+            uint8_t *bytes = malloc (size);
+            CHECK (bytes && tally__snapshot_rows__pack (rows, bytes) == size);
+            value = (MDB_val) { size, bytes };
+            CHECK (mdb_put (txn, parts, &key, &value, 0) == 0);
+            crypto_generichash_update (&state, bytes, size);
+            free (bytes);
+        } else
+            crypto_generichash_update (&state, value.mv_data, value.mv_size);
+        tally__snapshot_rows__free_unpacked (rows, NULL);
+    }
+    crypto_generichash_final (&state, header->digest.data, TLY_HASH_BYTES);
+    return raised;
+}
+
+uint64_t
+journal_forge_snapshot (const char *snapshots_dir, int64_t add, const tly_account_t *worker,
+                        uint8_t user [TLY_KEY_BYTES], uint32_t *partition)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi latest, parts;
+    CHECK (mdb_env_create (&env) == 0);
+    CHECK (mdb_env_set_maxdbs (env, 4) == 0);
+    CHECK (mdb_env_open (env, snapshots_dir, 0, 0600) == 0);
+    CHECK (mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    CHECK (mdb_dbi_open (txn, "latest", 0, &latest) == 0);
+    CHECK (mdb_dbi_open (txn, "parts", 0, &parts) == 0);
+    MDB_cursor *cursor;
+    CHECK (mdb_cursor_open (txn, latest, &cursor) == 0);
+    MDB_val key, value;
+    uint64_t seq = 0;
+    for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && !seq;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        Tally__SignedSnapshotHeader *signed_header = tally__signed_snapshot_header__unpack (
+            NULL, value.mv_size, value.mv_data);
+        CHECK (signed_header);
+        Tally__SnapshotHeader *header = tally__snapshot_header__unpack (
+            NULL, signed_header->header.len, signed_header->header.data);
+        CHECK (header && header->digest.len == TLY_HASH_BYTES);
+        if (s_forge_parts (txn, parts, header, add, user)) {
+            seq = header->seq;
+            *partition = header->partition;
+            size_t size = tally__snapshot_header__get_packed_size (header);
+            uint8_t *bytes = malloc (size);
+            CHECK (bytes && tally__snapshot_header__pack (header, bytes) == size);
+            uint8_t signature [TLY_SIGNATURE_BYTES];
+            tly_sign_domain (TLY_DOMAIN_SNAPSHOT, worker->sign_sk, bytes, size, signature);
+            Tally__SignedSnapshotHeader again = TALLY__SIGNED_SNAPSHOT_HEADER__INIT;
+            again.header = (ProtobufCBinaryData) { size, bytes };
+            again.signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, signature };
+            size_t again_size = tally__signed_snapshot_header__get_packed_size (&again);
+            uint8_t *again_bytes = malloc (again_size);
+            CHECK (again_bytes
+                   && tally__signed_snapshot_header__pack (&again, again_bytes) == again_size);
+            MDB_val stored = { again_size, again_bytes };
+            CHECK (mdb_cursor_put (cursor, &key, &stored, MDB_CURRENT) == 0);
+            free (again_bytes);
+            free (bytes);
+        }
+        tally__snapshot_header__free_unpacked (header, NULL);
+        tally__signed_snapshot_header__free_unpacked (signed_header, NULL);
+    }
+    mdb_cursor_close (cursor);
+    CHECK (mdb_txn_commit (txn) == 0);
+    mdb_env_close (env);
+    return seq;
 }

@@ -2,8 +2,9 @@
 //  could: one record's draft changed, every record after it chained again
 //  (prev_hash, hash), the head entry moved to the new hash, and every
 //  checkpoint from the changed record on signed again with the worker key.
-//  Chain and signatures then hold; only what the record says is false. For
-//  the tests of what `tally audit verify` proves (audit_cli_test, it_forged).
+//  Chain and signatures then hold; only what the record says is false. And a
+//  state snapshot's balance, signed again. For the tests of what `tally
+//  audit verify` proves (audit_cli_test, it_forged).
 //
 //      uint64_t seq = journal_forge (journal_dir, s_change, &arg, &worker);
 #ifndef JOURNAL_FORGE_H_INCLUDED
@@ -26,5 +27,15 @@ typedef bool (journal_forge_fn) (uint64_t seq, Tally__RecordDraft *draft, void *
 //  read as a journal fails the test.
 uint64_t journal_forge (const char *journal_dir, journal_forge_fn *fn, void *arg,
                         const tly_account_t *worker);
+
+//  Forges a state snapshot in snapshots_dir (tally-audit's DATA/snapshots,
+//  not in use) as the writer could: in the first partition's latest
+//  snapshot that holds an account, the first account's balance raised by
+//  add, the digest of its parts and its header signed again with the worker
+//  key. Fills user and partition with whose; returns the seq of the record
+//  the snapshot names, or 0 when no snapshot holds an account.
+uint64_t journal_forge_snapshot (const char *snapshots_dir, int64_t add,
+                                 const tly_account_t *worker, uint8_t user [TLY_KEY_BYTES],
+                                 uint32_t *partition);
 
 #endif
