@@ -458,7 +458,7 @@ s_check_purchase (s_record_t *record, const Tally__InboxMessage *message,
 }
 
 //  The state after the message's event.
-static int
+static void
 s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t **account_p,
          const s_expected_t *expected)
 {
@@ -470,7 +470,6 @@ s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t
     }
     (*account_p)->balance = expected->balance;
     (*account_p)->last_updated = record->now_ms;
-    return 0;
 }
 
 //  A message never decided before: its result and event must be what the
@@ -504,7 +503,7 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
     int rc = create ? s_check_created (record, message, result, &expected)
                     : s_check_purchase (record, message, result, &expected);
     if (rc == 0 && expected.event)
-        rc = s_apply (record, message, account_p, &expected);
+        s_apply (record, message, account_p, &expected);
     return rc;
 }
 
@@ -542,7 +541,8 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
     const Tally__MessageResult *result = record->draft->results [record->index];
     s_describe (record, message);
     if (result->message_id.len != message->message_id.len
-        || memcmp (result->message_id.data, message->message_id.data, message->message_id.len))
+        || (message->message_id.len
+            && memcmp (result->message_id.data, message->message_id.data, message->message_id.len)))
         return s_fail (record, "its result answers another message ID");
     bool refused = result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
     Tally__ErrorCode code = refused && result->error ? result->error->code : TALLY__ERROR_CODE__OK;

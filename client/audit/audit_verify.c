@@ -334,13 +334,15 @@ s_snapshot_start (s_verify_t *self, audit_snapshot_t *snapshot)
             return;
         }
     }
+    //  Decoded on their own: the walk's arena may hold the record at hand.
     for (size_t i = 0; i < snapshot->result_count; i++) {
         const audit_snapshot_result_t *row = &snapshot->results [i];
-        Tally__MessageResult *result = tally__message_result__unpack (
-            tly_arena_allocator (self->arena), row->result_size, row->result);
-        if (result)
+        Tally__MessageResult *result = tally__message_result__unpack (NULL, row->result_size,
+                                                                      row->result);
+        if (result) {
             audit_derive_load_result (derive, partition, row->user, row->message_id, result);
-        tly_arena_reset (self->arena);
+            tally__message_result__free_unpacked (result, NULL);
+        }
     }
     self->snapshots_started++;
     audit_snapshots_drop_rows (snapshot);
