@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "tly_account.h"
 #include "tly_account_load.h"
+#include "tly_audit_check.h"
 #include "tly_audit_drain.h"
 #include "tly_audit_snapshots.h"
 #include "tly_journal.h"
@@ -160,12 +161,29 @@ s_log_commit (tly_audit_writer_t *self, int rc, size_t records, const Tally__App
                  counts [TALLY__ERROR_CODE__BAD_REQUEST]);
 }
 
+//  A draft whose events do not follow from its envelope (tly_audit_check):
+//  refused, logged, never written.
+static bool
+s_refuse_draft (tly_audit_writer_t *self, const Tally__RecordDraft *draft,
+                Tally__AppendStatus *status)
+{
+    const char *reason = tly_audit_check_draft (draft, self->drain->arena);
+    if (!reason)
+        return false;
+    tly_log (TLY_WARN, "append.does_not_follow",
+             "partition=%" PRIu32 " partition_seq=%" PRIu64 " epoch=%" PRIu64 " reason=\"%s\"",
+             draft->partition, draft->partition_seq, draft->epoch, reason);
+    status->code = TALLY__ERROR_CODE__BAD_REQUEST;
+    return true;
+}
+
 //  Group commit: every record of every append in one transaction, one fsync
 //  (with a checkpoint every signer.every records), then one reply per
-//  request. If the commit fails nothing was written and every record is
-//  answered UNAVAILABLE when the journal has no room (the map at --map-max,
-//  or the disk full: the actor tells its clients "journal storage full"),
-//  else INTERNAL; the actor may retry either.
+//  request. A draft whose events do not follow from its envelope is left out
+//  and answered BAD_REQUEST. If the commit fails nothing was written and
+//  every record is answered UNAVAILABLE when the journal has no room (the
+//  map at --map-max, or the disk full: the actor tells its clients "journal
+//  storage full"), else INTERNAL; the actor may retry either.
 static void
 s_commit_appends (tly_audit_writer_t *self)
 {
@@ -175,37 +193,51 @@ s_commit_appends (tly_audit_writer_t *self)
     size_t records = 0;
     for (size_t i = 0; i < drain->append_count; i++)
         records += drain->appends [i].request->append->n_records;
-    //  Every request's records in one list, in the order they came.
+    //  Every request's records in one list, in the order they came, but for
+    //  those refused (statuses holds every record's, in that order).
     Tally__RecordDraft **drafts = tly_audit_drain_alloc (drain, records ? records : 1,
                                                          sizeof (Tally__RecordDraft *));
+    size_t *places = tly_audit_drain_alloc (drain, records ? records : 1, sizeof (size_t));
     Tally__AppendStatus *statuses = tly_audit_drain_alloc (drain, records ? records : 1,
                                                            sizeof (Tally__AppendStatus));
+    Tally__AppendStatus *appended = tly_audit_drain_alloc (drain, records ? records : 1,
+                                                           sizeof (Tally__AppendStatus));
+    size_t passed = 0;
     for (size_t i = 0, at = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
-        for (size_t r = 0; r < append->n_records; r++)
-            drafts [at++] = append->records [r];
+        for (size_t r = 0; r < append->n_records; r++, at++) {
+            tally__append_status__init (&statuses [at]);
+            if (s_refuse_draft (self, append->records [r], &statuses [at]))
+                continue;
+            places [passed] = at;
+            drafts [passed++] = append->records [r];
+        }
     }
     uint64_t head_before = tly_audit_writer_head_seq (self);
     int64_t start_ms = tly_mono_ms ();
-    int rc = tly_journal_append_batch (self->journal, drafts, records, statuses, &self->signer);
+    int rc = tly_journal_append_batch (self->journal, drafts, passed, appended, &self->signer);
     s_note_unsigned (self, head_before);
-    s_log_commit (self, rc, records, statuses, start_ms);
-
+    //  If the commit failed nothing was written: every record it held is
+    //  answered so, the refused ones still BAD_REQUEST.
     Tally__ErrorCode failed = tly_journal_full (self->journal) ? TALLY__ERROR_CODE__UNAVAILABLE
                                                                : TALLY__ERROR_CODE__INTERNAL;
+    for (size_t i = 0; i < passed; i++) {
+        statuses [places [i]] = appended [i];
+        if (rc != 0) {
+            tally__append_status__init (&statuses [places [i]]);
+            statuses [places [i]].code = failed;
+        }
+    }
+    s_log_commit (self, rc, records, statuses, start_ms);
+
     Tally__AppendStatus *status = statuses;
     for (size_t i = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
         size_t count = append->n_records;
         Tally__AppendStatus **pointers = tly_audit_drain_alloc (drain, count ? count : 1,
                                                                 sizeof (Tally__AppendStatus *));
-        for (size_t r = 0; r < count; r++, status++) {
-            if (rc != 0) {
-                tally__append_status__init (status);
-                status->code = failed;
-            }
+        for (size_t r = 0; r < count; r++, status++)
             pointers [r] = status;
-        }
         Tally__AppendReply append_reply = TALLY__APPEND_REPLY__INIT;
         append_reply.request_id = append->request_id;
         append_reply.n_statuses = count;

@@ -156,6 +156,15 @@ s_insert (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES])
     return slot;
 }
 
+audit_account_t *
+audit_state_add (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition)
+{
+    assert (self && user && partition < TLY_PARTITIONS_MAX);
+    audit_account_t *account = s_insert (self, user);
+    account->partition = partition;
+    return account;
+}
+
 size_t
 audit_state_capacity (audit_state_t *self)
 {

@@ -22,9 +22,10 @@
 typedef struct {
     uint8_t user [TLY_KEY_BYTES];
     int64_t balance;
-    uint32_t partition;  //  of the record that created it
-    bool used;           //  the slot holds an account
-    bool matched;        //  compare: an actor's ledger has it
+    int64_t last_updated;  //  Unix ms of its last event (verify's derived state)
+    uint32_t partition;    //  of the record that created it
+    bool used;             //  the slot holds an account
+    bool matched;          //  compare: an actor's ledger has it
 } audit_account_t;
 
 typedef struct {
@@ -50,6 +51,10 @@ void audit_state_destroy (audit_state_t **self_p);
 int audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);
 //  NULL when the user has no account.
 audit_account_t *audit_state_find (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES]);
+//  Adds user's account, which must not exist yet, in partition (balance 0:
+//  the caller sets it). For a state built other than by replay (verify's).
+audit_account_t *audit_state_add (audit_state_t *self, const uint8_t user [TLY_KEY_BYTES],
+                                  uint32_t partition);
 //  Slots 0 .. capacity - 1; a slot holds an account when ->used.
 size_t audit_state_capacity (audit_state_t *self);
 audit_account_t *audit_state_slot (audit_state_t *self, size_t index);

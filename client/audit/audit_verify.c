@@ -1,9 +1,14 @@
 //  audit_verify - `tally audit verify`: checks the whole chain, every client
-//  signature and every checkpoint, and names the first record that fails.
+//  signature and every checkpoint, that every record's events and results
+//  follow from its signed envelope and the state before it (audit_derive),
+//  and names the first record that fails.
 #include "audit_commands.h"
 #include "tly_account_load.h"
+#include "audit_derive.h"
 #include "audit_journal.h"
 #include "audit_progress.h"
+#include "audit_snapshots.h"
+#include "tly_audit_snapshots.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -31,6 +36,18 @@ typedef struct {
 typedef struct {
     const uint8_t *worker;  //  NULL: no worker given
     tly_arena_t *arena;
+    audit_derive_t *derive;  //  the state the records must follow from
+    //  The writer's state snapshots, in seq order: each is checked against
+    //  the state the records give at its record, or, where the records
+    //  before it are not kept, is where its partition's state starts.
+    audit_snapshot_t *snapshots;
+    size_t snapshot_count;
+    size_t snapshot_next;        //  the next one whose record is ahead
+    uint64_t snapshots_checked;  //  agree with the records
+    uint64_t snapshots_started;  //  the start of their partition
+    uint64_t snapshots_unused;
+    const audit_snapshot_t *first_unused;
+    const char *first_unused_why;
     audit_progress_t progress;
 
     uint64_t next_seq;  //  the seq the next record must have
@@ -178,6 +195,14 @@ s_check_request (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft
                            sender);
         }
     }
+    //  An actor refuses an envelope addressed to another service (UNKNOWN_INBOX).
+    if (self->worker
+        && (envelope->inbox.len != TLY_KEY_BYTES
+            || memcmp (envelope->inbox.data, self->worker, TLY_KEY_BYTES) != 0))
+        return s_fail (self, seq, "the envelope is not addressed to the worker (its inbox)");
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    if (audit_derive_record (self->derive, draft, envelope, reason, sizeof reason) == -1)
+        return s_fail (self, seq, "%s", reason);
     return TLY_JOURNAL_NEXT;
 }
 
@@ -274,6 +299,142 @@ s_check_partition (s_verify_t *self, uint64_t seq, const Tally__RecordDraft *dra
     return TLY_JOURNAL_NEXT;
 }
 
+//  ---------------------------------------------------------------- state snapshots
+
+static void
+s_snapshot_unused (s_verify_t *self, const audit_snapshot_t *snapshot, const char *why)
+{
+    if (self->snapshots_unused++ == 0) {
+        self->first_unused = snapshot;
+        self->first_unused_why = why;
+    }
+}
+
+//  Starts the snapshot's partition from it: its records before it are not
+//  kept, so nothing can check it.
+static void
+s_snapshot_start (s_verify_t *self, audit_snapshot_t *snapshot)
+{
+    audit_derive_t *derive = self->derive;
+    uint32_t partition = snapshot->partition;
+    if (audit_derive_load_begin (derive, partition, snapshot->partition_seq, snapshot->clock_ms)
+        == -1) {
+        s_snapshot_unused (self, snapshot, "its partition's state is known from elsewhere");
+        return;
+    }
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        if (audit_derive_load_account (derive, partition, account->user, account->balance,
+                                       account->last_updated)
+            == -1) {
+            s_fail (self, snapshot->seq,
+                    "the state snapshot of partition %" PRIu32 " holds an account twice, or one"
+                    " with a negative balance",
+                    partition);
+            return;
+        }
+    }
+    //  Decoded on their own: the walk's arena may hold the record at hand.
+    for (size_t i = 0; i < snapshot->result_count; i++) {
+        const audit_snapshot_result_t *row = &snapshot->results [i];
+        Tally__MessageResult *result = tally__message_result__unpack (NULL, row->result_size,
+                                                                      row->result);
+        if (result) {
+            audit_derive_load_result (derive, partition, row->user, row->message_id, result);
+            tally__message_result__free_unpacked (result, NULL);
+        }
+    }
+    self->snapshots_started++;
+    audit_snapshots_drop_rows (snapshot);
+}
+
+//  The snapshot's accounts must be those the records give its partition at
+//  its record, balance for balance.
+static tly_journal_step_t
+s_snapshot_compare (s_verify_t *self, audit_snapshot_t *snapshot, uint64_t seq)
+{
+    uint32_t partition = snapshot->partition;
+    char user [TLY_ID_MAX];
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        int64_t balance;
+        tly_account_id (account->user, user);
+        if (audit_derive_balance (self->derive, partition, account->user, &balance) == -1)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " at this record has an"
+                           " account for user %s, which the records do not give",
+                           partition, user);
+        if (balance != account->balance)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " at this record says user"
+                           " %s has balance %" PRId64 "; the records give %" PRId64,
+                           partition, user, account->balance, balance);
+    }
+    uint64_t accounts = audit_derive_accounts (self->derive, partition);
+    if (accounts != snapshot->account_count)
+        return s_fail (self, seq,
+                       "the state snapshot of partition %" PRIu32 " at this record holds %zu"
+                       " accounts; the records give %" PRIu64,
+                       partition, snapshot->account_count, accounts);
+    self->snapshots_checked++;
+    audit_snapshots_drop_rows (snapshot);
+    return TLY_JOURNAL_NEXT;
+}
+
+//  At a record a snapshot names: the record must be what the snapshot
+//  signs; then it is checked, or where the state is not known, started from.
+static tly_journal_step_t
+s_check_snapshots (s_verify_t *self, uint64_t seq, const uint8_t hash [TLY_HASH_BYTES],
+                   const Tally__RecordDraft *draft)
+{
+    tly_journal_step_t step = TLY_JOURNAL_NEXT;
+    while (step == TLY_JOURNAL_NEXT && self->snapshot_next < self->snapshot_count
+           && self->snapshots [self->snapshot_next].seq <= seq) {
+        audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next++];
+        if (snapshot->problem [0] || snapshot->seq < seq)
+            continue;  //  noted before the walk
+        if (snapshot->partition != draft->partition
+            || snapshot->partition_seq != draft->partition_seq
+            || memcmp (snapshot->record_hash, hash, TLY_HASH_BYTES) != 0)
+            return s_fail (self, seq,
+                           "the state snapshot of partition %" PRIu32 " names this record as"
+                           " partition seq %" PRIu64 " with another hash",
+                           snapshot->partition, snapshot->partition_seq);
+        if (audit_derive_at (self->derive, snapshot->partition, snapshot->partition_seq))
+            step = s_snapshot_compare (self, snapshot, seq);
+        else
+            s_snapshot_start (self, snapshot);
+    }
+    return self->failed ? TLY_JOURNAL_STOP : step;
+}
+
+//  Before the walk: the snapshots that cannot be used are noted, and those
+//  whose record is before the first one walked (not kept) start their
+//  partition's state.
+static void
+s_start_snapshots (s_verify_t *self)
+{
+    for (size_t i = 0; i < self->snapshot_count && !self->failed; i++) {
+        audit_snapshot_t *snapshot = &self->snapshots [i];
+        if (snapshot->problem [0])
+            s_snapshot_unused (self, snapshot, snapshot->problem);
+        else if (snapshot->seq < self->next_seq)
+            s_snapshot_start (self, snapshot);
+    }
+}
+
+//  After the walk: a snapshot of a record past the last one read (the writer
+//  went on meanwhile) was not used.
+static void
+s_end_snapshots (s_verify_t *self)
+{
+    for (; self->snapshot_next < self->snapshot_count; self->snapshot_next++) {
+        const audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next];
+        if (!snapshot->problem [0] && snapshot->seq >= self->next_seq)
+            s_snapshot_unused (self, snapshot, "it names a record after the last one read");
+    }
+}
+
 static tly_journal_step_t
 s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t size)
 {
@@ -315,6 +476,8 @@ s_check_record (s_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t siz
         step = s_check_partition (self, seq, body->draft);
     if (step == TLY_JOURNAL_NEXT)
         step = s_check_request (self, seq, body->draft);
+    if (step == TLY_JOURNAL_NEXT)
+        step = s_check_snapshots (self, seq, hash, body->draft);
     if (step == TLY_JOURNAL_NEXT)
         step = s_check_checkpoint (self, seq, hash);
     memcpy (self->prev_hash, hash, TLY_HASH_BYTES);
@@ -384,14 +547,19 @@ static void
 s_usage (FILE *out)
 {
     fputs ("usage: tally audit verify (--journal DIR | --data-dir DIR) [--archive DIR]...\n"
-           "                          [--kept] [--worker ID] [--json]\n"
-           "       tally audit verify --segment FILE [--worker ID] [--json]\n"
+           "                          [--kept] [--snapshots DIR] [--worker ID]\n"
+           "                          [--dedupe-window-ms MS] [--json]\n"
+           "       tally audit verify --segment FILE [--worker ID] [--dedupe-window-ms MS]\n"
+           "                          [--json]\n"
            "\n"
            "Checks every record: its hash, the link to the record before, contiguous\n"
            "global and partition sequences, epochs, the client's signature on the request,\n"
-           "and every checkpoint's signature by the worker and hash; across segments,\n"
-           "each segment's base, signed start and (when sealed) signed end. Reads a\n"
-           "snapshot; the writer may keep writing.\n"
+           "that its events and results follow from the signed envelope and the state\n"
+           "before it by the balance actors' rules (an event the envelope does not give\n"
+           "fails, whoever signed the checkpoint after it), and every checkpoint's\n"
+           "signature by the worker and hash; across segments, each segment's base,\n"
+           "signed start and (when sealed) signed end. Reads a snapshot; the writer may\n"
+           "keep writing.\n"
            "\n"
            "  --journal DIR    the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR   a `tally up` data directory (uses DIR/audit/journal)\n"
@@ -403,6 +571,13 @@ s_usage (FILE *out)
            "  --kept           check what is kept: when the first segments were retired\n"
            "                   (tally-audit --retain delete), start at the first segment\n"
            "                   found, from its signed start, instead of failing on the gap\n"
+           "  --snapshots DIR  the writer's state snapshots (default: beside the journal,\n"
+           "                   DATA/snapshots): each is checked against the state the\n"
+           "                   records give at its record; with --kept, a partition whose\n"
+           "                   records before its snapshot are not kept starts from it\n"
+           "  --dedupe-window-ms MS\n"
+           "                   the longest --dedupe-window-ms the balance actors ran with\n"
+           "                   (default 60000): a message ID older than it is never applied\n"
            "  --worker ID      the worker account that signs checkpoints\n"
            "                   (default $" TLY_ENV_WORKER_ACCOUNT "; needed when there are any)\n"
            "  --json           print one JSON object\n"
@@ -412,9 +587,39 @@ s_usage (FILE *out)
            out);
 }
 
+//  Which records were checked against the state, and which could not be.
+static void
+s_report_derived (const s_verify_t *self, const audit_derive_stats_t *derived)
+{
+    if (self->snapshots_checked || self->snapshots_started)
+        printf ("verify: %" PRIu64 " state snapshots agree with the records; %" PRIu64
+                " were where their partition starts, its records before them not kept (their"
+                " balances are the saving actor's word)\n",
+                self->snapshots_checked, self->snapshots_started);
+    if (self->snapshots_unused)
+        printf ("verify: %" PRIu64 " state snapshots not used (the first, of partition %" PRIu32
+                ": %s)\n",
+                self->snapshots_unused, self->first_unused->partition, self->first_unused_why);
+    if (derived->not_derived == 0) {
+        printf ("verify: every record's events and results follow from its signed envelope"
+                " and the state before it (%" PRIu64 " resends answered as first decided)\n",
+                derived->resends);
+        return;
+    }
+    printf ("verify: %" PRIu64 " records' events and results follow from their signed envelopes"
+            " and the state before them; %" PRIu64 " records of %" PRIu32 " partitions could not"
+            " be checked so, as the state before them is not known (the records before them are"
+            " not kept, and no state snapshot gives it; the first: partition %" PRIu32
+            ", partition seq %" PRIu64 ")\n",
+            derived->derived, derived->not_derived, derived->partitions_not_derived,
+            derived->first_not_derived_partition, derived->first_not_derived);
+}
+
 static void
 s_report (const s_verify_t *self, bool json)
 {
+    audit_derive_stats_t derived;
+    audit_derive_stats (self->derive, &derived);
     char hash_hex [S_HEX_HASH];
     sodium_bin2hex (hash_hex, sizeof hash_hex, self->prev_hash, TLY_HASH_BYTES);
     uint64_t head = self->next_seq - 1;
@@ -436,9 +641,14 @@ s_report (const s_verify_t *self, bool json)
         } else
             printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
                     ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 ",\"segments\":%zu"
-                    ",\"sealed\":%zu,\"archived\":%zu}\n",
+                    ",\"sealed\":%zu,\"archived\":%zu,\"derived\":%" PRIu64
+                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64
+                    ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
+                    ",\"snapshotsUnused\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
-                    self->segment_count, sealed, archived);
+                    self->segment_count, sealed, archived, derived.derived, derived.not_derived,
+                    derived.resends, self->snapshots_checked, self->snapshots_started,
+                    self->snapshots_unused);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -455,6 +665,7 @@ s_report (const s_verify_t *self, bool json)
                 info->path, info->first, info->last, self->checkpoint_count,
                 info->base.seq ? "signed" : "genesis",
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
+        s_report_derived (self, &derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
@@ -464,6 +675,7 @@ s_report (const s_verify_t *self, bool json)
                     self->segments [0].first - 1, self->segments [0].first - 1);
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
+        s_report_derived (self, &derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",
                     head - signed_seq);
@@ -504,6 +716,7 @@ s_run (s_verify_t *self, bool json)
     tly_journal_head_t head;
     tly_journal_head (self->journal, &head);
     audit_progress_start (&self->progress, "verify", head.seq);
+    s_start_snapshots (self);
     int rc = self->failed ? 0 : tly_journal_iterate (self->journal, self->next_seq, s_walk, self);
     audit_progress_end (&self->progress);
     uint64_t from, to;
@@ -525,6 +738,8 @@ s_run (s_verify_t *self, bool json)
     }
     if (!self->failed)
         s_check_tables (self, self->journal);
+    if (!self->failed)
+        s_end_snapshots (self);
     s_report (self, json);
     self->exit_code = self->failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
 }
@@ -533,15 +748,20 @@ int
 audit_verify (int argc, char **argv)
 {
     const char *journal_dir = NULL, *data_dir = NULL, *worker_id = NULL, *segment = NULL;
+    const char *snapshots_dir = NULL;
     bool json = false, kept = false;
+    int64_t window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT;
     audit_archives_t archives = { .count = 0 };
     tly_flag_t flags [] = { TLY_FLAG_TEXT ("--journal", &journal_dir),
                             TLY_FLAG_TEXT ("--data-dir", &data_dir),
                             TLY_FLAG_CALL ("--archive", audit_take_archive, &archives, NULL),
                             TLY_FLAG_TEXT ("--segment", &segment),
+                            TLY_FLAG_TEXT ("--snapshots", &snapshots_dir),
                             TLY_FLAG_TEXT ("--worker", &worker_id),
                             TLY_FLAG_BOOL ("--json", &json),
                             TLY_FLAG_BOOL ("--kept", &kept),
+                            TLY_FLAG_INT ("--dedupe-window-ms", &window_ms,
+                                          TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
                             TLY_FLAG_HELP };
     int parsed = cli_parse_flags (S_COMMAND, s_usage, flags, sizeof flags / sizeof flags [0], argc,
                                   argv, NULL);
@@ -562,10 +782,21 @@ audit_verify (int argc, char **argv)
         fprintf (stderr, S_COMMAND ": --kept is for a whole journal, not --segment\n");
         return CLI_EXIT_USAGE;
     }
-    if (segment && (journal_dir || data_dir || archives.count)) {
+    if (segment && (journal_dir || data_dir || archives.count || snapshots_dir)) {
         fprintf (stderr, S_COMMAND ": --segment FILE is checked on its own: give no --journal,"
-                                   " --data-dir or --archive with it\n");
+                                   " --data-dir, --archive or --snapshots with it\n");
         return CLI_EXIT_USAGE;
+    }
+    //  The writer keeps its state snapshots beside the journal: DATA/snapshots.
+    char snapshots_path [AUDIT_PATH_MAX];
+    if (!snapshots_dir && !segment && (journal_dir || data_dir)) {
+        if (journal_dir)
+            snprintf (snapshots_path, sizeof snapshots_path, "%s/../" TLY_SNAPSHOTS_SUBDIR,
+                      journal_dir);
+        else
+            snprintf (snapshots_path, sizeof snapshots_path,
+                      "%s/" AUDIT_DATA_SUBDIR "/" TLY_SNAPSHOTS_SUBDIR, data_dir);
+        snapshots_dir = snapshots_path;
     }
     tly_journal_t *journal = NULL;
     if (segment) {
@@ -580,6 +811,7 @@ audit_verify (int argc, char **argv)
 
     s_verify_t self = { .worker = worker_id && *worker_id ? worker : NULL,
                         .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
+                        .derive = audit_derive_new (window_ms),
                         .next_seq = 1,
                         .journal = journal,
                         .one_segment = segment != NULL,
@@ -588,11 +820,16 @@ audit_verify (int argc, char **argv)
                         .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                         .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                         .exit_code = CLI_EXIT_USAGE };
-    assert (self.partition_seen && self.partition_seqs && self.partition_epochs);
+    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
     bool needs_worker = false;
     if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
         || s_load_segments (&self) == -1)
         fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
+    else if (snapshots_dir
+             && audit_snapshots_read (S_COMMAND, snapshots_dir, self.worker, &self.snapshots,
+                                      &self.snapshot_count)
+                    == -1)
+        ;  //  said
     else {
         for (size_t i = 0; i < self.segment_count; i++)
             needs_worker |= self.segments [i].base_checkpoint_size > 0;
@@ -607,10 +844,12 @@ audit_verify (int argc, char **argv)
     int exit_code = self.exit_code;
     free (self.checkpoints);
     free (self.segments);
+    audit_snapshots_free (&self.snapshots, self.snapshot_count);
     free (self.partition_seen);
     free (self.partition_seqs);
     free (self.partition_epochs);
     tly_arena_destroy (&self.arena);
+    audit_derive_destroy (&self.derive);
     tly_journal_destroy (&journal);
     return exit_code;
 }

@@ -22,6 +22,7 @@
 #define S_BENCH_AMOUNT_MAX  9
 #define S_MIXED_INITIAL_MAX 1000
 #define S_EPOCH_MOVE_ODDS   200  //  1 in this many records moves a partition
+#define S_RESEND_ODDS       20   //  1 in this many messages resends the one before it
 #define S_ITEM_KINDS        16
 
 //  Item names, with one that needs escaping in JSON.
@@ -212,7 +213,10 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     envelope.n_messages = count;
     envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
     for (uint32_t i = 0; i < count; i++)
-        envelope.messages [i] = s_message (self, user, i == 0, now_ms - 3);
+        //  A resend in the same envelope (its first result again, no event).
+        envelope.messages [i] = self->config.mixed && i > 0 && s_below (self, S_RESEND_ODDS) == 0
+                                    ? envelope.messages [i - 1]
+                                    : s_message (self, user, i == 0, now_ms - 3);
 
     Tally__SignedEnvelope *request = tly_arena_alloc (self->arena, sizeof *request);
     tally__signed_envelope__init (request);
@@ -247,8 +251,10 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
             &event, &version);
         if (decided == TLY_LEDGER_ERROR)
             return NULL;
-        //  Message IDs are random: never one seen before.
-        assert (decided == TLY_LEDGER_APPLIED);
+        //  Message IDs are random: never one seen before, but for the resends.
+        assert (decided == TLY_LEDGER_APPLIED
+                || (decided == TLY_LEDGER_DUPLICATE && i > 0
+                    && envelope.messages [i] == envelope.messages [i - 1]));
         if (event) {
             s_follow (user, event);
             draft->events [draft->n_events++] = event;

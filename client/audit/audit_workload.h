@@ -25,7 +25,8 @@ typedef struct {
     uint32_t partitions;  //  the cluster's partition count
     //  false: each user's first record opens the account and every buy
     //  succeeds (the benchmark); true: a random mix of users and messages with
-    //  rejections, repeated createAccounts and epoch changes (the tests).
+    //  rejections, repeated createAccounts, resends of a message in the same
+    //  envelope and epoch changes (the tests).
     bool mixed;
     uint64_t seed;              //  the same seed writes the same journal
     uint64_t checkpoint_every;  //  records between checkpoints, 0 for none

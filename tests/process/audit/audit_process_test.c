@@ -1,7 +1,9 @@
 //  audit_process_test - runs the real tally-audit binary and talks to it over a
-//  DEALER socket: appends, group commit, fencing, reads, bad input, a clean
-//  SIGTERM, and a restart that finds everything where it was left; and the
-//  checkpoints it signs (by count, on its timer, at shutdown), read beside it.
+//  DEALER socket: appends, group commit, fencing, reads, bad input, drafts
+//  whose events do not follow from their envelope (refused and logged, the
+//  writer serving on), a clean SIGTERM, and a restart that finds everything
+//  where it was left; and the checkpoints it signs (by count, on its timer,
+//  at shutdown), read beside it.
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
@@ -28,6 +30,7 @@
 typedef struct {
     th_process_t *process;
     char endpoint [64];
+    char log [128];  //  its output
 } s_server_t;
 
 //  Starts the server with the worker in the environment and the checkpoint flags.
@@ -54,6 +57,8 @@ s_start (s_server_t *server, const char *data_dir, const char *checkpoint_every,
                       (char *) checkpoint_ms,
                       NULL };
     server->process = th_process_new ("tally-audit", argv);
+    snprintf (server->log, sizeof server->log, "%s/tally-audit.log", data_dir);
+    th_process_set_log (server->process, server->log);
     th_process_start (server->process);
 }
 
@@ -85,12 +90,12 @@ s_connect (const s_server_t *server)
     return dealer;
 }
 
-//  One draft and what it points at, shaped like a buy: an envelope, one
-//  PurchaseRecorded event and one result.
+//  One draft and what it points at, shaped like a buy: an envelope of one
+//  buy, its PurchaseRecorded event and its result.
 typedef struct {
     Tally__RecordDraft draft;
     Tally__SignedEnvelope request;
-    uint8_t envelope [160];
+    uint8_t envelope [256];
     uint8_t signature [TLY_SIGNATURE_BYTES];
     uint8_t user [TLY_KEY_BYTES];
     uint8_t message_id [TLY_MESSAGE_ID_BYTES];
@@ -102,15 +107,47 @@ typedef struct {
     Tally__PurchaseRecord record;
 } s_fixture_t;
 
+#define S_ITEM   "sword-of-testing"
+#define S_AMOUNT 25
+
+//  The signed envelope's bytes (the writer does not check the signature):
+//  from user, one message, a createAccount or a buy of S_ITEM.
+static void
+s_envelope (s_fixture_t *fixture, bool create, int64_t value)
+{
+    Tally__CreateAccount create_account = TALLY__CREATE_ACCOUNT__INIT;
+    Tally__Buy buy = TALLY__BUY__INIT;
+    Tally__InboxMessage message = TALLY__INBOX_MESSAGE__INIT;
+    Tally__InboxMessage *messages [1] = { &message };
+    message.message_id = (ProtobufCBinaryData) { sizeof fixture->message_id, fixture->message_id };
+    if (create) {
+        create_account.initial_balance = value;
+        message.body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+        message.create_account = &create_account;
+    } else {
+        buy.item_id = S_ITEM;
+        buy.amount = value;
+        message.body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+        message.buy = &buy;
+    }
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender = (ProtobufCBinaryData) { sizeof fixture->user, fixture->user };
+    envelope.inbox = (ProtobufCBinaryData) { sizeof fixture->user, fixture->user };
+    envelope.timestamp_ms = fixture->draft.timestamp_ms;
+    envelope.n_messages = 1;
+    envelope.messages = messages;
+    size_t size = tally__envelope__get_packed_size (&envelope);
+    assert (size <= sizeof fixture->envelope);
+    tally__envelope__pack (&envelope, fixture->envelope);
+    fixture->request.envelope = (ProtobufCBinaryData) { size, fixture->envelope };
+}
+
 static Tally__RecordDraft *
 s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint64_t epoch)
 {
     tally__record_draft__init (&fixture->draft);
     tally__signed_envelope__init (&fixture->request);
-    memset (fixture->envelope, (int) partition_seq, sizeof fixture->envelope);
     memset (fixture->signature, 0x42, sizeof fixture->signature);
-    fixture->request.envelope = (ProtobufCBinaryData) { sizeof fixture->envelope,
-                                                        fixture->envelope };
     fixture->request.signature = (ProtobufCBinaryData) { sizeof fixture->signature,
                                                          fixture->signature };
     fixture->draft.partition = partition;
@@ -121,14 +158,16 @@ s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint6
 
     static char purchase_id [] = "co_zPurchase1111111111111111111111";
     static char user_id [] = "co_zUser11111111111111111111111111111111111111";
-    static char item_id [] = "sword-of-testing";
+    static char item_id [] = S_ITEM;
     memset (fixture->user, 0x11, sizeof fixture->user);
     memset (fixture->message_id, (int) partition, sizeof fixture->message_id);
+    memcpy (fixture->message_id, &partition_seq, sizeof partition_seq);
+    s_envelope (fixture, false, S_AMOUNT);
     tally__purchase_recorded__init (&fixture->purchase);
     fixture->purchase.user = (ProtobufCBinaryData) { sizeof fixture->user, fixture->user };
     fixture->purchase.purchase_id = purchase_id;
     fixture->purchase.item_id = item_id;
-    fixture->purchase.amount = 25;
+    fixture->purchase.amount = S_AMOUNT;
     fixture->purchase.timestamp = fixture->draft.timestamp_ms;
     fixture->purchase.balance_after = 75;
     tally__event__init (&fixture->event);
@@ -141,7 +180,7 @@ s_draft (s_fixture_t *fixture, uint32_t partition, uint64_t partition_seq, uint6
     fixture->record.id = purchase_id;
     fixture->record.user_id = user_id;
     fixture->record.item_id = item_id;
-    fixture->record.amount = 25;
+    fixture->record.amount = S_AMOUNT;
     fixture->record.timestamp = fixture->draft.timestamp_ms;
     fixture->record.balance_after = 75;
     tally__message_result__init (&fixture->result);
@@ -304,6 +343,73 @@ s_test_burst (const s_server_t *server, uint64_t first_seq, bool verbose)
     free (seen);
     zsock_destroy (&peers [0]);
     zsock_destroy (&peers [1]);
+}
+
+//  How many lines of the server's log hold text.
+static int
+s_logged (const s_server_t *server, const char *text)
+{
+    FILE *log = fopen (server->log, "r");
+    assert (log);
+    char line [2048];
+    int count = 0;
+    while (fgets (line, sizeof line, log))
+        count += strstr (line, text) != NULL;
+    fclose (log);
+    return count;
+}
+
+#define S_REFUSED_PARTITION 7
+
+//  Drafts whose events do not follow from their envelope are refused
+//  BAD_REQUEST and logged, nothing of them written; the partition's next
+//  draft is taken at the same partition seq.
+static void
+s_test_refused (const s_server_t *server)
+{
+    zsock_t *dealer = s_connect (server);
+    uint32_t partition = S_REFUSED_PARTITION;
+    //  The attack: a signed createAccount(0), its event and answer
+    //  saying 1,000,000,000.
+    s_fixture_t forged;
+    Tally__RecordDraft *draft = s_draft (&forged, partition, 1, 1);
+    s_envelope (&forged, true, 0);
+    Tally__AccountCreated created = TALLY__ACCOUNT_CREATED__INIT;
+    created.user = forged.purchase.user;
+    created.balance_id = "co_zBalance11111111111111111111111";
+    created.initial_balance = 1000000000;
+    created.timestamp = draft->timestamp_ms;
+    forged.event.kind_case = TALLY__EVENT__KIND_ACCOUNT_CREATED;
+    forged.event.account_created = &created;
+    Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
+    balance.balance = 1000000000;
+    forged.result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
+    forged.result.balance = &balance;
+    //  A buy of 25 whose event and answer take 1.
+    s_fixture_t cheap;
+    Tally__RecordDraft *drafts [3] = { draft, s_draft (&cheap, partition + 1, 1, 1), NULL };
+    cheap.purchase.amount = 1;
+    cheap.record.amount = 1;
+    //  And an honest one beside them.
+    s_fixture_t honest;
+    drafts [2] = s_draft (&honest, partition + 2, 1, 1);
+    s_send_append (dealer, 40, drafts, 3);
+    Tally__AuditReply *reply = s_recv (dealer);
+    assert (reply->append->request_id == 40 && reply->append->n_statuses == 3);
+    assert (reply->append->statuses [0]->code == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (reply->append->statuses [1]->code == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (reply->append->statuses [2]->code == TALLY__ERROR_CODE__OK);
+    tally__audit_reply__free_unpacked (reply, NULL);
+    assert (s_logged (server, "event=append.does_not_follow partition=7 partition_seq=1") == 1);
+    assert (s_logged (server, "AccountCreated follows from no createAccount") == 1);
+    assert (s_logged (server, "event=append.does_not_follow partition=8 partition_seq=1") == 1);
+    assert (s_logged (server, "PurchaseRecorded follows from no buy") == 1);
+
+    //  Nothing was written for them: their partitions take seq 1 again.
+    Tally__AppendStatus status;
+    assert (s_append_one (dealer, 41, partition, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    assert (s_append_one (dealer, 42, partition + 1, 1, 1, &status) == TALLY__ERROR_CODE__OK);
+    zsock_destroy (&dealer);
 }
 
 static void
@@ -597,6 +703,7 @@ main (int argc, char *argv [])
     };
     assert (s_run (second, NULL, 0) == 2);
     s_test_timer_checkpoint (&server, journal_path, worker.sign_pk);
+    s_test_refused (&server);
     assert (s_stop (&server) == 0);
 
     th_dir_remove (data_dir);

@@ -1,6 +1,8 @@
 //  audit_cli_test - runs the real `tally audit` on journals written with the
 //  journal class: a random workload verifies; a flipped byte, a deleted
-//  record and a checkpoint checked against the wrong worker are each named;
+//  record, envelopes checked against the wrong worker, records forged with
+//  the worker's key (an event the envelope does not give) and checkpoints
+//  signed again with another key are each named;
 //  replay finds the balances the workload computed, and notices an event
 //  that does not follow; export writes one valid JSON line per record; and
 //  replay --compare agrees with a ledger rebuilt from the journal, names a
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include "audit_workload.h"
 #include "harness.h"
+#include "journal_forge.h"
 #include "tly_journal.h"
 #include "tly_ledger.h"
 
@@ -235,8 +238,17 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
                            NULL });
     s_expect (0, "\"ok\":true,\"records\":3000",
               (char *[]) { "tally", "audit", "verify", "--data-dir", data_dir, "--json", NULL });
-    //  The checkpoints name the worker that signed them: another one fails.
-    s_expect (1, "00000000000000000001.mdb: record 250: checkpoint at seq 250: bad signature",
+    //  Every record's events follow from its envelope, resends in the mix.
+    char *output;
+    assert (s_run (&output,
+                   (char *[]) { "tally", "audit", "verify", "--journal", journal, "--json", NULL })
+            == 0);
+    assert (strstr (output, "\"derived\":3000,\"notDerived\":0,\"resends\":"));
+    assert (!strstr (output, "\"resends\":0}"));
+    free (output);
+    //  The envelopes are addressed to the worker, who signs the checkpoints:
+    //  another worker fails at the first record.
+    s_expect (1, "00000000000000000001.mdb: record 1: the envelope is not addressed to the worker",
               (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", other_id,
                            NULL });
     unsetenv ("TALLY_WORKER_ACCOUNT");
@@ -273,6 +285,79 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
     s_raw_close (&raw);
     s_expect (1, "00000000000000000001.mdb: record 2001: gap: seq 2001 missing",
               (char *[]) { "tally", "audit", "verify", "--journal", deleted, NULL });
+}
+
+//  ---------------------------------------------------------------- forged records
+//  Each forgery rewrites a copy as a writer with the worker's key could
+//  (chain and checkpoints made good again); verify must name the record.
+
+typedef struct {
+    Tally__Event__KindCase kind;  //  the kind of event to forge, in a record of one message
+    int what;                     //  S_FORGE_*
+    bool other_key;               //  sign the checkpoints again with another key
+} s_forgery_t;
+
+#define S_FORGE_NOTHING       0    //  change no value (the record stays as it was)
+#define S_FORGE_INITIAL       1    //  AccountCreated: another initial balance
+#define S_FORGE_BALANCE_AFTER 2    //  PurchaseRecorded: more left after it
+#define S_FORGE_DROP          3    //  the PurchaseRecorded taken out: a purchase for nothing
+#define S_FORGE_FROM_SEQ      500  //  forge no record before this one
+
+static bool
+s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
+{
+    const s_forgery_t *forgery = arg;
+    if (seq < S_FORGE_FROM_SEQ || draft->n_events == 0
+        || draft->events [0]->kind_case != forgery->kind)
+        return false;
+    if (forgery->what == S_FORGE_INITIAL)
+        draft->events [0]->account_created->initial_balance += 1000000000;
+    else if (forgery->what == S_FORGE_BALANCE_AFTER)
+        draft->events [0]->purchase_recorded->balance_after += 7;
+    else if (forgery->what == S_FORGE_DROP) {
+        tally__event__free_unpacked (draft->events [0], NULL);
+        memmove (draft->events, draft->events + 1, --draft->n_events * sizeof *draft->events);
+    }
+    return true;
+}
+
+static void
+s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *other)
+{
+    static const struct {
+        s_forgery_t forgery;
+        const char *name;
+        const char *reason;
+    } cases [] = {
+        { { TALLY__EVENT__KIND_ACCOUNT_CREATED, S_FORGE_INITIAL, false },
+          "forged-initial",
+          "AccountCreated says initial_balance " },
+        { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_BALANCE_AFTER, false },
+          "forged-after",
+          "PurchaseRecorded says balance_after " },
+        { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_DROP, false },
+          "forged-dropped",
+          "the record has no PurchaseRecorded for it; the envelope and the state give one" },
+        { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_NOTHING, true },
+          "forged-signer",
+          ": bad signature (not signed by the worker)" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char *copy = s_path (cases [i].name);
+        s_copy_journal (journal, copy);
+        s_forgery_t forgery = cases [i].forgery;
+        uint64_t seq = journal_forge (copy, s_forge, &forgery, forgery.other_key ? other : worker);
+        assert (seq >= S_FORGE_FROM_SEQ);
+        char expected [256];
+        if (forgery.other_key)
+            snprintf (expected, sizeof expected, "%s", cases [i].reason);
+        else
+            snprintf (expected, sizeof expected, "record %" PRIu64 ": partition ", seq);
+        s_expect (1, expected, (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
+        if (!forgery.other_key)
+            s_expect (1, cases [i].reason,
+                      (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
+    }
 }
 
 static void
@@ -526,6 +611,7 @@ main (void)
     assert (audit_workload_events (workload) < audit_workload_messages (workload));
 
     s_test_verify (journal, data_dir, worker_id, other_id);
+    s_test_forged (journal, &worker, &other);
     s_test_replay (journal, workload);
     s_test_export (journal);
     s_test_compare (journal, data_dir);

@@ -1,0 +1,101 @@
+//  tly_audit_check - a draft's events checked against its envelope, where no
+//  state is needed (see the header).
+#include "tly_audit_check.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "tly_limits.h"
+
+#define S_REASON_MAX 160
+
+static bool
+s_same_text (const char *text, const char *other)
+{
+    return strcmp (text ? text : "", other ? other : "") == 0;
+}
+
+//  Whether message (answered by result) gives event.
+static bool
+s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
+         const Tally__Event *event)
+{
+    if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
+        const Tally__AccountCreated *created = event->account_created;
+        return message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT
+               && message->create_account->initial_balance == created->initial_balance
+               && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance
+               && result->balance->balance == created->initial_balance;
+    }
+    const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
+    const Tally__PurchaseRecord *purchase = result->purchase;
+    return message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY
+           && message->buy->amount == recorded->amount
+           && s_same_text (message->buy->item_id, recorded->item_id)
+           && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && purchase
+           && purchase->amount == recorded->amount
+           && purchase->balance_after == recorded->balance_after
+           && s_same_text (purchase->item_id, recorded->item_id);
+}
+
+static const char *
+s_reason (tly_arena_t *arena, size_t index, const char *what)
+{
+    char *reason = tly_arena_alloc (arena, S_REASON_MAX);
+    snprintf (reason, S_REASON_MAX, "event %zu: %s", index + 1, what);
+    return reason;
+}
+
+const char *
+tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena)
+{
+    assert (draft && arena);
+    if (draft->n_events == 0)
+        return NULL;  //  nothing made up: refusals and resends change nothing
+    if (!draft->request)
+        return "events without a request";
+    const Tally__Envelope *envelope = tally__envelope__unpack (
+        tly_arena_allocator (arena), draft->request->envelope.len, draft->request->envelope.data);
+    if (!envelope || envelope->sender.len != TLY_KEY_BYTES)
+        return "events for an envelope that does not decode";
+    size_t next = 0;  //  the first message an event may still follow from
+    bool created = false;
+    for (size_t i = 0; i < draft->n_events; i++) {
+        const Tally__Event *event = draft->events [i];
+        const ProtobufCBinaryData *user;
+        int64_t timestamp;
+        if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED && event->account_created) {
+            if (created)
+                return s_reason (arena, i, "a second AccountCreated for one user");
+            created = true;
+            user = &event->account_created->user;
+            timestamp = event->account_created->timestamp;
+        } else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
+                   && event->purchase_recorded) {
+            if (event->purchase_recorded->balance_after < 0)
+                return s_reason (arena, i, "PurchaseRecorded leaves a negative balance");
+            user = &event->purchase_recorded->user;
+            timestamp = event->purchase_recorded->timestamp;
+        } else
+            return s_reason (arena, i, "of no known kind");
+        if (user->len != TLY_KEY_BYTES
+            || memcmp (user->data, envelope->sender.data, TLY_KEY_BYTES) != 0)
+            return s_reason (arena, i, "not for the envelope's sender");
+        if (timestamp != draft->timestamp_ms)
+            return s_reason (arena, i, "not stamped with the draft's time");
+        while (next < envelope->n_messages
+               && (next >= draft->n_results
+                   || !s_gives (envelope->messages [next], draft->results [next], event)))
+            next++;
+        if (next == envelope->n_messages)
+            return s_reason (arena, i,
+                             event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
+                                 ? "AccountCreated follows from no createAccount of the envelope"
+                                   " (its initialBalance, and the answer, must be the event's)"
+                                 : "PurchaseRecorded follows from no buy of the envelope (its"
+                                   " item and amount, and the answer, must be the event's)");
+        next++;
+    }
+    return NULL;
+}

@@ -1,0 +1,720 @@
+//  audit_derive - each record's events and results derived from its signed
+//  envelope and its partition's state (see audit_derive.h).
+//
+//  The accounts are an audit_state table (user -> balance, last update,
+//  partition). The message IDs decided so far are a table of fingerprints
+//  (SipHash of the actor's dedupe key, partition | message ID | user, under
+//  a random key) with a digest of their first result; an entry is dropped
+//  once its ID is older than the window before its partition's clock, past
+//  which no actor may take the ID again, so the table holds what the actors'
+//  own dedupe tables hold, not the whole journal.
+#include "audit_derive.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audit_state.h"
+#include "tly_account.h"
+#include "tly_message_id.h"
+#include "tly_object_id.h"
+#include "tly_store.h"
+#include "tly_validate.h"
+
+#define S_SEEN_FIRST   (1u << 16)  //  slots of the first table of message IDs (a power of two)
+#define S_SEEN_PERCENT 70          //  sweep (and grow if need be) past this fill
+#define S_ITEM_SHOWN   32          //  bytes of an item ID a reason shows
+
+typedef struct {
+    bool known;              //  the state before the partition's next record is known
+    bool not_derived;        //  a record of it was not derived
+    uint64_t partition_seq;  //  the partition seq the known state stands at
+    int64_t clock_ms;        //  its latest record time: the least its actor's dedupe clock is
+    uint64_t accounts;       //  in the state
+} s_partition_t;
+
+typedef struct {
+    uint64_t fingerprint;
+    uint64_t digest;  //  of the first result
+    int64_t made_ms;  //  the message ID's time
+    uint32_t partition;
+    bool used;
+} s_seen_t;
+
+struct _audit_derive_t {
+    int64_t window_ms;
+    audit_state_t *accounts;
+    s_partition_t *partitions;  //  [TLY_PARTITIONS_MAX]
+    s_seen_t *seen;
+    size_t seen_capacity;  //  a power of two
+    size_t seen_count;
+    uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
+    uint8_t digest_key [crypto_shorthash_KEYBYTES];
+    audit_derive_stats_t stats;
+};
+
+//  One record while it is checked.
+typedef struct {
+    audit_derive_t *self;
+    const Tally__RecordDraft *draft;
+    const Tally__Envelope *envelope;
+    const uint8_t *user;  //  the sender's key
+    char user_id [TLY_ID_MAX];
+    uint32_t partition;
+    int64_t now_ms;        //  the record's time: the actor decided at it
+    int64_t clock_ms;      //  the least the actor's dedupe clock was
+    size_t index;          //  the message being checked
+    size_t next_event;     //  the record's first event not yet matched to a message
+    char described [128];  //  the message being checked, as a reason names it
+    char *reason;
+    size_t reason_size;
+} s_record_t;
+
+//  What the rules give for one new message.
+typedef struct {
+    Tally__ErrorCode error;   //  OK, or the refusal they give
+    Tally__ErrorCode config;  //  a refusal a configured limit may give instead (OK: none)
+    bool event;               //  the message changes the state (with OK)
+    int64_t balance;          //  the balance answered (createAccount) or left (buy)
+    int64_t last_updated;     //  the balance's time, answered by createAccount
+} s_expected_t;
+
+audit_derive_t *
+audit_derive_new (int64_t window_ms)
+{
+    assert (window_ms > 0);
+    if (sodium_init () < 0)
+        return NULL;
+    audit_derive_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->window_ms = window_ms;
+    self->accounts = audit_state_new ();
+    self->partitions = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
+    self->seen_capacity = S_SEEN_FIRST;
+    self->seen = calloc (self->seen_capacity, sizeof (s_seen_t));
+    assert (self->accounts && self->partitions && self->seen);
+    crypto_shorthash_keygen (self->fingerprint_key);
+    crypto_shorthash_keygen (self->digest_key);
+    return self;
+}
+
+void
+audit_derive_destroy (audit_derive_t **self_p)
+{
+    assert (self_p);
+    audit_derive_t *self = *self_p;
+    if (!self)
+        return;
+    audit_state_destroy (&self->accounts);
+    free (self->partitions);
+    free (self->seen);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------- message IDs decided
+
+static uint64_t
+s_hash64 (const uint8_t key [crypto_shorthash_KEYBYTES], const uint8_t *data, size_t size)
+{
+    uint8_t hash [crypto_shorthash_BYTES];
+    crypto_shorthash (hash, data, size, key);
+    uint64_t value;
+    memcpy (&value, hash, sizeof value);
+    return value;
+}
+
+static uint64_t
+s_fingerprint (const audit_derive_t *self, uint32_t partition, const uint8_t *user,
+               const uint8_t *message_id)
+{
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    tly_store_dedupe_key (partition, user, message_id, key);
+    return s_hash64 (self->fingerprint_key, key, sizeof key);
+}
+
+static void
+s_put_i64 (uint8_t **at, int64_t value)
+{
+    memcpy (*at, &value, sizeof value);
+    *at += sizeof value;
+}
+
+//  What a resend must be answered with again: the outcome and every value in
+//  it. The IDs in it follow from the user and the message ID, checked where
+//  the result was first decided; an error's text is not compared.
+static uint64_t
+s_digest (const audit_derive_t *self, const Tally__MessageResult *result)
+{
+    uint8_t bytes [64 + TLY_ITEM_ID_MAX + 1];
+    uint8_t *at = bytes;
+    s_put_i64 (&at, result->outcome_case);
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error)
+        s_put_i64 (&at, result->error->code);
+    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
+        s_put_i64 (&at, result->balance->balance);
+        s_put_i64 (&at, result->balance->last_updated);
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE
+               && result->purchase) {
+        s_put_i64 (&at, result->purchase->amount);
+        s_put_i64 (&at, result->purchase->timestamp);
+        s_put_i64 (&at, result->purchase->balance_after);
+        const char *item = result->purchase->item_id ? result->purchase->item_id : "";
+        size_t size = strnlen (item, TLY_ITEM_ID_MAX + 1);
+        memcpy (at, item, size);
+        at += size;
+    }
+    return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
+}
+
+//  An entry an actor may no longer answer from: its ID is older than the
+//  window before its partition's clock.
+static bool
+s_expired (const audit_derive_t *self, const s_seen_t *seen)
+{
+    return seen->made_ms < self->partitions [seen->partition].clock_ms - self->window_ms;
+}
+
+static s_seen_t *
+s_seen_probe (const audit_derive_t *self, uint64_t fingerprint)
+{
+    size_t index = (size_t) fingerprint & (self->seen_capacity - 1);
+    while (true) {
+        s_seen_t *seen = &self->seen [index];
+        if (!seen->used || seen->fingerprint == fingerprint)
+            return seen;
+        index = (index + 1) & (self->seen_capacity - 1);
+    }
+}
+
+//  Drops the expired entries, and doubles the table when what is left still
+//  fills more than half of it.
+static void
+s_seen_sweep (audit_derive_t *self)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < self->seen_capacity; i++)
+        live += self->seen [i].used && !s_expired (self, &self->seen [i]);
+    size_t capacity = self->seen_capacity;
+    while (live * 2 > capacity) {
+        assert (capacity <= SIZE_MAX / 2 / sizeof (s_seen_t));
+        capacity *= 2;
+    }
+    s_seen_t *old = self->seen;
+    size_t old_capacity = self->seen_capacity;
+    self->seen = calloc (capacity, sizeof (s_seen_t));
+    assert (self->seen);
+    self->seen_capacity = capacity;
+    self->seen_count = 0;
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old [i].used && !s_expired (self, &old [i])) {
+            *s_seen_probe (self, old [i].fingerprint) = old [i];
+            self->seen_count++;
+        }
+    free (old);
+}
+
+//  The entry of a message ID an actor may still answer from, or NULL.
+static const s_seen_t *
+s_seen_find (const audit_derive_t *self, uint64_t fingerprint)
+{
+    const s_seen_t *seen = s_seen_probe (self, fingerprint);
+    return seen->used && !s_expired (self, seen) ? seen : NULL;
+}
+
+static void
+s_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition, int64_t made_ms,
+            uint64_t digest)
+{
+    if ((self->seen_count + 1) * 100 > self->seen_capacity * S_SEEN_PERCENT)
+        s_seen_sweep (self);
+    s_seen_t *seen = s_seen_probe (self, fingerprint);
+    if (!seen->used)
+        self->seen_count++;
+    *seen = (s_seen_t) { .fingerprint = fingerprint,
+                         .digest = digest,
+                         .made_ms = made_ms,
+                         .partition = partition,
+                         .used = true };
+}
+
+//  ---------------------------------------------------------------- reasons
+
+static int s_fail (s_record_t *record, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  One line: the record's partition and user, the message, then what differs.
+static int
+s_fail (s_record_t *record, const char *format, ...)
+{
+    int prefix = snprintf (record->reason, record->reason_size, "partition %" PRIu32 ", user %s",
+                           record->partition, record->user_id);
+    if (record->described [0] && prefix >= 0 && (size_t) prefix < record->reason_size)
+        prefix += snprintf (record->reason + prefix, record->reason_size - (size_t) prefix,
+                            ", message %zu of %zu (%s)", record->index + 1,
+                            record->envelope->n_messages, record->described);
+    if (prefix >= 0 && (size_t) prefix + 2 < record->reason_size) {
+        strcpy (record->reason + prefix, ": ");
+        prefix += 2;
+        va_list args;
+        va_start (args, format);
+        vsnprintf (record->reason + prefix, record->reason_size - (size_t) prefix, format, args);
+        va_end (args);
+    }
+    return -1;
+}
+
+//  The message as a reason names it; an item ID's bytes that would not read
+//  on one line are shown as '?'.
+static void
+s_describe (s_record_t *record, const Tally__InboxMessage *message)
+{
+    char item [S_ITEM_SHOWN + 4];
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT:
+            snprintf (record->described, sizeof record->described,
+                      "createAccount initialBalance %" PRId64,
+                      message->create_account->initial_balance);
+            break;
+        case TALLY__INBOX_MESSAGE__BODY_BUY: {
+            const char *text = message->buy->item_id ? message->buy->item_id : "";
+            size_t size = strnlen (text, S_ITEM_SHOWN);
+            for (size_t i = 0; i < size; i++)
+                item [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
+            strcpy (item + size, text [size] ? "..." : "");
+            snprintf (record->described, sizeof record->described, "buy \"%s\" amount %" PRId64,
+                      item, message->buy->amount);
+            break;
+        }
+        default: snprintf (record->described, sizeof record->described, "no body"); break;
+    }
+}
+
+static const char *
+s_outcome (const Tally__MessageResult *result)
+{
+    switch (result->outcome_case) {
+        case TALLY__MESSAGE_RESULT__OUTCOME_ERROR:
+            return result->error ? tly_error_name (result->error->code) : "an empty error";
+        case TALLY__MESSAGE_RESULT__OUTCOME_BALANCE: return "a balance";
+        case TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE: return "a purchase";
+        default: return "no outcome";
+    }
+}
+
+//  ---------------------------------------------------------------- the rules
+
+//  What the rules give for a new message of the user, whose account is
+//  account (NULL: none), as tly_ledger_execute decides it.
+static void
+s_expect (const s_record_t *record, const Tally__InboxMessage *message,
+          const audit_account_t *account, s_expected_t *expected)
+{
+    const char *text = NULL;
+    *expected = (s_expected_t) { .error = TALLY__ERROR_CODE__OK, .config = TALLY__ERROR_CODE__OK };
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
+        int64_t initial = message->create_account->initial_balance;
+        expected->error = tly_validate_initial_balance (initial, INT64_MAX, &text);
+        if (expected->error != TALLY__ERROR_CODE__OK)
+            return;
+        //  --max-initial is at least 0: only a positive balance may be over it.
+        if (initial > 0)
+            expected->config = TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+        expected->event = !account;
+        expected->balance = account ? account->balance : initial;
+        expected->last_updated = account ? account->last_updated : record->now_ms;
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
+        const Tally__Buy *buy = message->buy;
+        expected->error = tly_validate_item_id (buy->item_id, &text);
+        if (expected->error == TALLY__ERROR_CODE__OK)
+            expected->error = tly_validate_amount (buy->amount, INT64_MAX, &text);
+        if (expected->error != TALLY__ERROR_CODE__OK)
+            return;
+        //  --max-amount is at least 1.
+        if (buy->amount > 1)
+            expected->config = TALLY__ERROR_CODE__INVALID_AMOUNT;
+        if (!account)
+            expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
+        else if (account->balance < buy->amount)
+            expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+        else {
+            expected->event = true;
+            expected->balance = account->balance - buy->amount;
+        }
+    } else
+        expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
+}
+
+//  The IDs that follow from the user and the message.
+static void
+s_balance_id (const s_record_t *record, char id [TLY_ID_MAX])
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_user_object_key (TLY_OBJ_BALANCE, record->user, record->partition, key);
+    tly_object_id_of_key (key, id);
+}
+
+static void
+s_purchase_id (const s_record_t *record, const uint8_t *message_id, char id [TLY_ID_MAX])
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_purchase_key (record->partition, record->user, message_id, key);
+    tly_object_id_of_key (key, id);
+}
+
+static bool
+s_same_text (const char *text, const char *expected)
+{
+    return strcmp (text ? text : "", expected) == 0;
+}
+
+//  Compares one value of what the record says with what follows.
+#define S_SAME(record, what, said, given)                                                      \
+    do {                                                                                       \
+        if ((said) != (given))                                                                 \
+            return s_fail (record, "%s %" PRId64 "; the envelope and the state give %" PRId64, \
+                           what, (int64_t) (said), (int64_t) (given));                         \
+    } while (0)
+
+#define S_SAME_TEXT(record, what, said, given)                                          \
+    do {                                                                                \
+        if (!s_same_text (said, given))                                                 \
+            return s_fail (record, "%s is not the one that follows (%s)", what, given); \
+    } while (0)
+
+//  The record's next event not matched to a message yet, if it is of kind.
+static const Tally__Event *
+s_next_event (const s_record_t *record, Tally__Event__KindCase kind)
+{
+    const Tally__RecordDraft *draft = record->draft;
+    if (record->next_event >= draft->n_events
+        || draft->events [record->next_event]->kind_case != kind)
+        return NULL;
+    return draft->events [record->next_event];
+}
+
+//  createAccount, new: the account with the signed balance, and that balance answered.
+static int
+s_check_created (s_record_t *record, const Tally__InboxMessage *message,
+                 const Tally__MessageResult *result, const s_expected_t *expected)
+{
+    char id [TLY_ID_MAX];
+    s_balance_id (record, id);
+    if (expected->event) {
+        const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_ACCOUNT_CREATED);
+        if (!event)
+            return s_fail (record,
+                           "the record has no AccountCreated for it; the envelope and the"
+                           " state give one with initial_balance %" PRId64,
+                           message->create_account->initial_balance);
+        record->next_event++;
+        const Tally__AccountCreated *created = event->account_created;
+        S_SAME (record, "AccountCreated says initial_balance", created->initial_balance,
+                message->create_account->initial_balance);
+        S_SAME (record, "AccountCreated says timestamp", created->timestamp, record->now_ms);
+        S_SAME_TEXT (record, "AccountCreated's balance_id", created->balance_id, id);
+    }
+    const Tally__UserBalance *balance = result->balance;
+    S_SAME (record, "the result says balance", balance->balance, expected->balance);
+    S_SAME (record, "the result says lastUpdated", balance->last_updated, expected->last_updated);
+    S_SAME_TEXT (record, "the result's balance ID", balance->id, id);
+    S_SAME_TEXT (record, "the result's user ID", balance->user_id, record->user_id);
+    return 0;
+}
+
+//  buy, new and affordable: the signed item and amount, the balance less it.
+static int
+s_check_purchase (s_record_t *record, const Tally__InboxMessage *message,
+                  const Tally__MessageResult *result, const s_expected_t *expected)
+{
+    const Tally__Buy *buy = message->buy;
+    char id [TLY_ID_MAX];
+    s_purchase_id (record, message->message_id.data, id);
+    //  Its purchase ID names the message a PurchaseRecorded is for.
+    const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    if (!event || !s_same_text (event->purchase_recorded->purchase_id, id))
+        return s_fail (record,
+                       "the record has no PurchaseRecorded for it; the envelope and the state"
+                       " give one with balance_after %" PRId64 " (purchase %s)",
+                       expected->balance, id);
+    record->next_event++;
+    const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
+    S_SAME (record, "PurchaseRecorded says amount", recorded->amount, buy->amount);
+    S_SAME (record, "PurchaseRecorded says balance_after", recorded->balance_after,
+            expected->balance);
+    S_SAME (record, "PurchaseRecorded says timestamp", recorded->timestamp, record->now_ms);
+    S_SAME_TEXT (record, "PurchaseRecorded's item_id", recorded->item_id, buy->item_id);
+    const Tally__PurchaseRecord *purchase = result->purchase;
+    S_SAME (record, "the result says amount", purchase->amount, buy->amount);
+    S_SAME (record, "the result says balanceAfter", purchase->balance_after, expected->balance);
+    S_SAME (record, "the result says timestamp", purchase->timestamp, record->now_ms);
+    S_SAME_TEXT (record, "the result's itemId", purchase->item_id, buy->item_id);
+    S_SAME_TEXT (record, "the result's purchase ID", purchase->id, id);
+    S_SAME_TEXT (record, "the result's user ID", purchase->user_id, record->user_id);
+    return 0;
+}
+
+//  The state after the message's event.
+static void
+s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t **account_p,
+         const s_expected_t *expected)
+{
+    audit_derive_t *self = record->self;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
+        assert (!*account_p);
+        *account_p = audit_state_add (self->accounts, record->user, record->partition);
+        self->partitions [record->partition].accounts++;
+    }
+    (*account_p)->balance = expected->balance;
+    (*account_p)->last_updated = record->now_ms;
+}
+
+//  A message never decided before: its result and event must be what the
+//  rules give.
+static int
+s_check_new (s_record_t *record, const Tally__InboxMessage *message,
+             const Tally__MessageResult *result, audit_account_t **account_p)
+{
+    s_expected_t expected;
+    s_expect (record, message, *account_p, &expected);
+    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+        Tally__ErrorCode code = result->error ? result->error->code : TALLY__ERROR_CODE__OK;
+        if (code == expected.error
+            || (expected.error == TALLY__ERROR_CODE__OK && code == expected.config))
+            return 0;
+        if (expected.error == TALLY__ERROR_CODE__OK)
+            return s_fail (record, "the result is %s; the envelope and the state give %s",
+                           s_outcome (result), expected.event ? "an event" : "a balance");
+        return s_fail (record, "the result is %s; the envelope and the state give %s",
+                       s_outcome (result), tly_error_name (expected.error));
+    }
+    if (expected.error != TALLY__ERROR_CODE__OK)
+        return s_fail (record, "the result is %s; the envelope and the state give %s",
+                       s_outcome (result), tly_error_name (expected.error));
+    bool create = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+    Tally__MessageResult__OutcomeCase outcome = create ? TALLY__MESSAGE_RESULT__OUTCOME_BALANCE
+                                                       : TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
+    if (result->outcome_case != outcome || (create ? !result->balance : !result->purchase))
+        return s_fail (record, "the result is %s; the envelope and the state give %s",
+                       s_outcome (result), create ? "a balance" : "a purchase");
+    int rc = create ? s_check_created (record, message, result, &expected)
+                    : s_check_purchase (record, message, result, &expected);
+    if (rc == 0 && expected.event)
+        s_apply (record, message, account_p, &expected);
+    return rc;
+}
+
+//  A resend: the first result again, and nothing changed. An event for it
+//  would apply it twice.
+static int
+s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
+                const Tally__MessageResult *result, const s_seen_t *seen)
+{
+    record->self->stats.resends++;
+    const Tally__RecordDraft *draft = record->draft;
+    if (record->next_event < draft->n_events
+        && message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
+        const Tally__Event *event = draft->events [record->next_event];
+        char id [TLY_ID_MAX];
+        s_purchase_id (record, message->message_id.data, id);
+        if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
+            && s_same_text (event->purchase_recorded->purchase_id, id))
+            return s_fail (record, "its message ID was decided before: the record applies it"
+                                   " again (PurchaseRecorded for it)");
+    }
+    if (s_digest (record->self, result) != seen->digest)
+        return s_fail (record,
+                       "its message ID was decided before: a resend is answered with"
+                       " its first result, and the record answers %s, not that",
+                       s_outcome (result));
+    return 0;
+}
+
+static int
+s_check_message (s_record_t *record, audit_account_t **account_p)
+{
+    audit_derive_t *self = record->self;
+    const Tally__InboxMessage *message = record->envelope->messages [record->index];
+    const Tally__MessageResult *result = record->draft->results [record->index];
+    s_describe (record, message);
+    if (result->message_id.len != message->message_id.len
+        || (message->message_id.len
+            && memcmp (result->message_id.data, message->message_id.data, message->message_id.len)))
+        return s_fail (record, "its result answers another message ID");
+    bool refused = result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+    Tally__ErrorCode code = refused && result->error ? result->error->code : TALLY__ERROR_CODE__OK;
+    if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
+        //  Nothing to remember it by: refused, never stored.
+        if (code != TALLY__ERROR_CODE__BAD_REQUEST)
+            return s_fail (record, "the result is %s; a message ID of %zu bytes gives BAD_REQUEST",
+                           s_outcome (result), message->message_id.len);
+        return 0;
+    }
+    //  Refused on the actor's dedupe clock: nothing changed, nothing stored.
+    if (code == TALLY__ERROR_CODE__STALE_MESSAGE_ID)
+        return 0;
+    const uint8_t *message_id = message->message_id.data;
+    uint64_t fingerprint = s_fingerprint (self, record->partition, record->user, message_id);
+    const s_seen_t *seen = s_seen_find (self, fingerprint);
+    if (seen)
+        return s_check_resend (record, message, result, seen);
+    int64_t made_ms = tly_message_id_time (message_id);
+    if (made_ms < record->clock_ms - self->window_ms)
+        return s_fail (
+            record,
+            "its message ID was made at %" PRId64 ", more than the dedupe window"
+            " (%" PRId64 " ms) before the actor's clock (%" PRId64
+            "): an actor refuses it STALE_MESSAGE_ID, as it can no longer tell a resend"
+            " (if the actors run with a longer --dedupe-window-ms, give verify the same)",
+            made_ms, self->window_ms, record->clock_ms);
+    if (s_check_new (record, message, result, account_p) == -1)
+        return -1;
+    s_seen_add (self, fingerprint, record->partition, made_ms, s_digest (self, result));
+    return 0;
+}
+
+//  Whether the record's partition's state before it is known; counts it if not.
+static bool
+s_known (audit_derive_t *self, const Tally__RecordDraft *draft)
+{
+    s_partition_t *partition = &self->partitions [draft->partition];
+    if (partition->known && draft->partition_seq == partition->partition_seq + 1)
+        return true;
+    if (draft->partition_seq == 1 && partition->accounts == 0) {
+        //  The partition's first record: it starts from nothing.
+        partition->known = true;
+        partition->partition_seq = 0;
+        return true;
+    }
+    partition->known = false;
+    if (self->stats.not_derived++ == 0) {
+        self->stats.first_not_derived = draft->partition_seq;
+        self->stats.first_not_derived_partition = draft->partition;
+    }
+    if (!partition->not_derived) {
+        partition->not_derived = true;
+        self->stats.partitions_not_derived++;
+    }
+    return false;
+}
+
+int
+audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
+                     const Tally__Envelope *envelope, char *reason, size_t reason_size)
+{
+    assert (self && draft && envelope && reason && reason_size > 0);
+    assert (draft->partition < TLY_PARTITIONS_MAX);
+    assert (envelope->sender.len == TLY_KEY_BYTES);
+    if (!s_known (self, draft))
+        return 0;
+    s_partition_t *partition = &self->partitions [draft->partition];
+    if (draft->timestamp_ms > partition->clock_ms)
+        partition->clock_ms = draft->timestamp_ms;
+    s_record_t record = { .self = self,
+                          .draft = draft,
+                          .envelope = envelope,
+                          .user = envelope->sender.data,
+                          .partition = draft->partition,
+                          .now_ms = draft->timestamp_ms,
+                          .clock_ms = partition->clock_ms,
+                          .reason = reason,
+                          .reason_size = reason_size };
+    tly_account_id (record.user, record.user_id);
+    if (draft->n_results != envelope->n_messages)
+        return s_fail (&record, "the record has %zu results for the envelope's %zu messages",
+                       draft->n_results, envelope->n_messages);
+    audit_account_t *account = audit_state_find (self->accounts, record.user);
+    if (account && account->partition != draft->partition)
+        return s_fail (&record, "the user's account is in partition %" PRIu32, account->partition);
+    for (record.index = 0; record.index < envelope->n_messages; record.index++)
+        if (s_check_message (&record, &account) == -1)
+            return -1;
+    record.described [0] = 0;
+    if (record.next_event < draft->n_events)
+        return s_fail (&record, "event %zu of %zu follows from no message of the envelope",
+                       record.next_event + 1, draft->n_events);
+    partition->partition_seq = draft->partition_seq;
+    self->stats.derived++;
+    return 0;
+}
+
+bool
+audit_derive_at (audit_derive_t *self, uint32_t partition, uint64_t partition_seq)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX);
+    const s_partition_t *state = &self->partitions [partition];
+    return state->known && state->partition_seq == partition_seq;
+}
+
+//  ---------------------------------------------------------------- snapshots
+
+int
+audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t partition_seq,
+                         int64_t clock_ms)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX);
+    s_partition_t *state = &self->partitions [partition];
+    if (state->accounts > 0)
+        return -1;
+    state->known = true;
+    state->partition_seq = partition_seq;
+    if (clock_ms > state->clock_ms)
+        state->clock_ms = clock_ms;
+    self->stats.snapshots++;
+    return 0;
+}
+
+int
+audit_derive_load_account (audit_derive_t *self, uint32_t partition,
+                           const uint8_t user [TLY_KEY_BYTES], int64_t balance,
+                           int64_t last_updated)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX && user);
+    if (audit_state_find (self->accounts, user) || balance < 0)
+        return -1;
+    audit_account_t *account = audit_state_add (self->accounts, user, partition);
+    account->balance = balance;
+    account->last_updated = last_updated;
+    self->partitions [partition].accounts++;
+    return 0;
+}
+
+void
+audit_derive_load_result (audit_derive_t *self, uint32_t partition,
+                          const uint8_t user [TLY_KEY_BYTES],
+                          const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                          const Tally__MessageResult *result)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX && user && message_id && result);
+    s_seen_add (self, s_fingerprint (self, partition, user, message_id), partition,
+                tly_message_id_time (message_id), s_digest (self, result));
+}
+
+int
+audit_derive_balance (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                      int64_t *balance)
+{
+    assert (self && user && balance);
+    const audit_account_t *account = audit_state_find (self->accounts, user);
+    if (!account || account->partition != partition)
+        return -1;
+    *balance = account->balance;
+    return 0;
+}
+
+uint64_t
+audit_derive_accounts (audit_derive_t *self, uint32_t partition)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX);
+    return self->partitions [partition].accounts;
+}
+
+void
+audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats)
+{
+    assert (self && stats);
+    *stats = self->stats;
+}

@@ -1,0 +1,102 @@
+//  audit_derive - what each journal record must hold, derived from its signed
+//  envelope and the state of its partition before it, by the balance actor's
+//  rules (tly_ledger_execute in actors/balance/tly_ledger.c), so that
+//  `tally audit verify` takes no actor's (and no writer's) word for an event.
+//
+//  For each message of the envelope, in order, the record's result and its
+//  events must be what an actor decides from the message and the state:
+//
+//  - a message ID decided before (in an earlier record, or earlier in this
+//    envelope) is a resend: no event, and its first result again;
+//  - otherwise createAccount creates the account with exactly the signed
+//    initialBalance (AccountCreated) or, when the user has one, answers its
+//    balance as it is; buy records exactly the signed item and amount
+//    (PurchaseRecorded) with balance_after = balance - amount, or is refused
+//    NO_ACCOUNT or INSUFFICIENT_BALANCE when the state says so; a message
+//    the rules refuse (a negative amount, a bad item, no body) is refused
+//    with the code they give. IDs and times follow from the message and the
+//    record (balance ID, purchase ID, timestamp).
+//
+//  What depends on an actor's configuration is taken as the record says
+//  when it changes nothing: a refusal on the configured limits
+//  (--max-initial, --max-amount) and a STALE_MESSAGE_ID (its dedupe clock).
+//  A message applied with an ID older than the dedupe window (window_ms, at
+//  least the actors' --dedupe-window-ms) before its partition's clock is a
+//  failure: an actor refuses it, since it could no longer tell a resend.
+//
+//  The state of a partition is known from its first record (partition seq
+//  1: empty), or from a state snapshot loaded with audit_derive_load_*. A
+//  record of a partition whose state is not known (its records before are
+//  not kept) is counted as not derived, never guessed.
+//
+//      audit_derive_t *derive = audit_derive_new (window_ms);
+//      //  for each record, in order, once its envelope's signature holds:
+//      if (audit_derive_record (derive, draft, envelope, reason, sizeof reason) == -1)
+//          ... reason names the message and what differs ...
+//      audit_derive_stats (derive, &stats);
+#ifndef AUDIT_DERIVE_H_INCLUDED
+#define AUDIT_DERIVE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tally.pb-c.h"
+#include "tly_limits.h"
+
+//  Room for one reason, a message's description and two values included.
+#define AUDIT_DERIVE_REASON_MAX 512
+
+typedef struct {
+    uint64_t derived;                 //  records whose events and results were derived and match
+    uint64_t not_derived;             //  records whose partition's state before them is unknown
+    uint32_t partitions_not_derived;  //  partitions with such records
+    uint64_t first_not_derived;       //  the first such record's partition and partition seq
+    uint32_t first_not_derived_partition;
+    uint64_t resends;    //  messages that were resends, answered with their first result
+    uint64_t snapshots;  //  partitions whose state came from a state snapshot
+} audit_derive_stats_t;
+
+typedef struct _audit_derive_t audit_derive_t;
+
+//  window_ms: the longest dedupe window an actor of the journal ran with.
+audit_derive_t *audit_derive_new (int64_t window_ms);
+void audit_derive_destroy (audit_derive_t **self_p);
+
+//  Checks one record (draft, its envelope decoded; the envelope's signature
+//  and that every event is its sender's are the caller's checks) and moves
+//  its partition's state on. Returns 0 when the record holds what follows,
+//  or when its partition's state is unknown (counted); -1 with one line in
+//  reason (partition, user, message and what the record says against what
+//  the envelope and the state give).
+int audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
+                         const Tally__Envelope *envelope, char *reason, size_t reason_size);
+
+//  Whether the state of partition is known and stands at partition_seq.
+bool audit_derive_at (audit_derive_t *self, uint32_t partition, uint64_t partition_seq);
+
+//  A state snapshot of partition as of partition_seq, with the dedupe clock
+//  it was saved at, where the state of the partition is not known: begin
+//  (-1 when some of its accounts are in the state already: the snapshot
+//  cannot be used), then each account and each remembered result (a resend
+//  of its message ID is answered with it) is added. An account that is in
+//  the state already returns -1.
+int audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t partition_seq,
+                             int64_t clock_ms);
+int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
+                               const uint8_t user [TLY_KEY_BYTES], int64_t balance,
+                               int64_t last_updated);
+void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
+                               const uint8_t user [TLY_KEY_BYTES],
+                               const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                               const Tally__MessageResult *result);
+
+//  The derived balance of user, who must be in partition: 0 with *balance,
+//  or -1 when the state has no such account there.
+int audit_derive_balance (audit_derive_t *self, uint32_t partition,
+                          const uint8_t user [TLY_KEY_BYTES], int64_t *balance);
+//  Accounts the derived state holds in partition.
+uint64_t audit_derive_accounts (audit_derive_t *self, uint32_t partition);
+
+void audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats);
+
+#endif
