@@ -481,9 +481,11 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
     s_expected_t expected;
     s_expect (record, message, *account_p, &expected);
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+        //  The actor checks its limits before the state: a configured
+        //  refusal stands whatever the state would have said.
         Tally__ErrorCode code = result->error ? result->error->code : TALLY__ERROR_CODE__OK;
         if (code == expected.error
-            || (expected.error == TALLY__ERROR_CODE__OK && code == expected.config))
+            || (expected.config != TALLY__ERROR_CODE__OK && code == expected.config))
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
             return s_fail (record, "the result is %s; the envelope and the state give %s",
