@@ -36,13 +36,17 @@ typedef struct {
     uint64_t accounts;       //  in the state
 } s_partition_t;
 
+//  A message ID decided: its fingerprint (0: an empty slot), the digest of
+//  its first result, and its partition and time (what expiry needs) in one
+//  word, so that a million IDs take 24 MB.
 typedef struct {
     uint64_t fingerprint;
-    uint64_t digest;  //  of the first result
-    int64_t made_ms;  //  the message ID's time
-    uint32_t partition;
-    bool used;
+    uint64_t digest;
+    uint64_t partition_made;  //  partition << 48 | the ID's time (TLY_MESSAGE_ID_TIME_MAX bits)
 } s_seen_t;
+
+#define S_MADE_BITS (8 * TLY_MESSAGE_ID_TIME_BYTES)
+_Static_assert(TLY_PARTITIONS_MAX <= 1 << (64 - S_MADE_BITS), "a partition fits above the time");
 
 struct _audit_derive_t {
     int64_t window_ms;
@@ -51,6 +55,8 @@ struct _audit_derive_t {
     s_seen_t *seen;
     size_t seen_capacity;  //  a power of two
     size_t seen_count;
+    s_seen_t *live;  //  the entries a sweep keeps, while it puts them back
+    size_t live_capacity;
     uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
     uint8_t digest_key [crypto_shorthash_KEYBYTES];
     audit_derive_stats_t stats;
@@ -64,11 +70,11 @@ typedef struct {
     const uint8_t *user;  //  the sender's key
     char user_id [TLY_ID_MAX];
     uint32_t partition;
-    int64_t now_ms;        //  the record's time: the actor decided at it
-    int64_t clock_ms;      //  the least the actor's dedupe clock was
-    size_t index;          //  the message being checked
-    size_t next_event;     //  the record's first event not yet matched to a message
-    char described [128];  //  the message being checked, as a reason names it
+    int64_t now_ms;                      //  the record's time: the actor decided at it
+    int64_t clock_ms;                    //  the least the actor's dedupe clock was
+    size_t index;                        //  the message being checked
+    size_t next_event;                   //  the record's first event not yet matched to a message
+    const Tally__InboxMessage *message;  //  the message being checked (NULL: none)
     char *reason;
     size_t reason_size;
 } s_record_t;
@@ -82,6 +88,14 @@ typedef struct {
     int64_t last_updated;     //  the balance's time, answered by createAccount
 } s_expected_t;
 
+static s_seen_t *
+s_seen_new (size_t capacity)
+{
+    s_seen_t *table = calloc (capacity, sizeof (s_seen_t));
+    assert (table);
+    return table;
+}
+
 audit_derive_t *
 audit_derive_new (int64_t window_ms)
 {
@@ -94,8 +108,8 @@ audit_derive_new (int64_t window_ms)
     self->accounts = audit_state_new ();
     self->partitions = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
     self->seen_capacity = S_SEEN_FIRST;
-    self->seen = calloc (self->seen_capacity, sizeof (s_seen_t));
-    assert (self->accounts && self->partitions && self->seen);
+    self->seen = s_seen_new (self->seen_capacity);
+    assert (self->accounts && self->partitions);
     crypto_shorthash_keygen (self->fingerprint_key);
     crypto_shorthash_keygen (self->digest_key);
     return self;
@@ -111,6 +125,7 @@ audit_derive_destroy (audit_derive_t **self_p)
     audit_state_destroy (&self->accounts);
     free (self->partitions);
     free (self->seen);
+    free (self->live);
     free (self);
     *self_p = NULL;
 }
@@ -133,7 +148,8 @@ s_fingerprint (const audit_derive_t *self, uint32_t partition, const uint8_t *us
 {
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
     tly_store_dedupe_key (partition, user, message_id, key);
-    return s_hash64 (self->fingerprint_key, key, sizeof key);
+    uint64_t fingerprint = s_hash64 (self->fingerprint_key, key, sizeof key);
+    return fingerprint ? fingerprint : 1;  //  0 marks an empty slot
 }
 
 static void
@@ -170,12 +186,25 @@ s_digest (const audit_derive_t *self, const Tally__MessageResult *result)
     return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
 }
 
+static uint32_t
+s_seen_partition (const s_seen_t *seen)
+{
+    return (uint32_t) (seen->partition_made >> S_MADE_BITS);
+}
+
+static int64_t
+s_seen_made (const s_seen_t *seen)
+{
+    return (int64_t) (seen->partition_made & (((uint64_t) 1 << S_MADE_BITS) - 1));
+}
+
 //  An entry an actor may no longer answer from: its ID is older than the
 //  window before its partition's clock.
 static bool
 s_expired (const audit_derive_t *self, const s_seen_t *seen)
 {
-    return seen->made_ms < self->partitions [seen->partition].clock_ms - self->window_ms;
+    return s_seen_made (seen)
+           < self->partitions [s_seen_partition (seen)].clock_ms - self->window_ms;
 }
 
 static s_seen_t *
@@ -184,37 +213,42 @@ s_seen_probe (const audit_derive_t *self, uint64_t fingerprint)
     size_t index = (size_t) fingerprint & (self->seen_capacity - 1);
     while (true) {
         s_seen_t *seen = &self->seen [index];
-        if (!seen->used || seen->fingerprint == fingerprint)
+        if (!seen->fingerprint || seen->fingerprint == fingerprint)
             return seen;
         index = (index + 1) & (self->seen_capacity - 1);
     }
 }
 
 //  Drops the expired entries, and doubles the table when what is left still
-//  fills more than half of it.
+//  fills more than half of it (else it is used again, cleared).
 static void
 s_seen_sweep (audit_derive_t *self)
 {
     size_t live = 0;
     for (size_t i = 0; i < self->seen_capacity; i++)
-        live += self->seen [i].used && !s_expired (self, &self->seen [i]);
+        if (self->seen [i].fingerprint && !s_expired (self, &self->seen [i])) {
+            if (live == self->live_capacity) {
+                self->live_capacity = self->live_capacity ? 2 * self->live_capacity : 1024;
+                self->live = realloc (self->live, self->live_capacity * sizeof (s_seen_t));
+                assert (self->live);
+            }
+            self->live [live++] = self->seen [i];
+        }
     size_t capacity = self->seen_capacity;
     while (live * 2 > capacity) {
         assert (capacity <= SIZE_MAX / 2 / sizeof (s_seen_t));
         capacity *= 2;
     }
-    s_seen_t *old = self->seen;
-    size_t old_capacity = self->seen_capacity;
-    self->seen = calloc (capacity, sizeof (s_seen_t));
-    assert (self->seen);
-    self->seen_capacity = capacity;
-    self->seen_count = 0;
-    for (size_t i = 0; i < old_capacity; i++)
-        if (old [i].used && !s_expired (self, &old [i])) {
-            *s_seen_probe (self, old [i].fingerprint) = old [i];
-            self->seen_count++;
-        }
-    free (old);
+    if (capacity == self->seen_capacity)
+        memset (self->seen, 0, capacity * sizeof (s_seen_t));
+    else {
+        free (self->seen);
+        self->seen = s_seen_new (capacity);
+        self->seen_capacity = capacity;
+    }
+    for (size_t i = 0; i < live; i++)
+        *s_seen_probe (self, self->live [i].fingerprint) = self->live [i];
+    self->seen_count = live;
 }
 
 //  The entry of a message ID an actor may still answer from, or NULL.
@@ -222,26 +256,51 @@ static const s_seen_t *
 s_seen_find (const audit_derive_t *self, uint64_t fingerprint)
 {
     const s_seen_t *seen = s_seen_probe (self, fingerprint);
-    return seen->used && !s_expired (self, seen) ? seen : NULL;
+    return seen->fingerprint && !s_expired (self, seen) ? seen : NULL;
 }
 
 static void
 s_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition, int64_t made_ms,
             uint64_t digest)
 {
+    assert (fingerprint && partition < TLY_PARTITIONS_MAX);
+    assert (made_ms >= 0 && made_ms <= TLY_MESSAGE_ID_TIME_MAX);
     if ((self->seen_count + 1) * 100 > self->seen_capacity * S_SEEN_PERCENT)
         s_seen_sweep (self);
     s_seen_t *seen = s_seen_probe (self, fingerprint);
-    if (!seen->used)
+    if (!seen->fingerprint)
         self->seen_count++;
     *seen = (s_seen_t) { .fingerprint = fingerprint,
                          .digest = digest,
-                         .made_ms = made_ms,
-                         .partition = partition,
-                         .used = true };
+                         .partition_made = (uint64_t) partition << S_MADE_BITS
+                                           | (uint64_t) made_ms };
 }
 
 //  ---------------------------------------------------------------- reasons
+
+//  The message as a reason names it; an item ID's bytes that would not read
+//  on one line are shown as '?'.
+static void
+s_describe (const Tally__InboxMessage *message, char *described, size_t size)
+{
+    char item [S_ITEM_SHOWN + 4];
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT:
+            snprintf (described, size, "createAccount initialBalance %" PRId64,
+                      message->create_account->initial_balance);
+            break;
+        case TALLY__INBOX_MESSAGE__BODY_BUY: {
+            const char *text = message->buy->item_id ? message->buy->item_id : "";
+            size_t shown = strnlen (text, S_ITEM_SHOWN);
+            for (size_t i = 0; i < shown; i++)
+                item [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
+            strcpy (item + shown, text [shown] ? "..." : "");
+            snprintf (described, size, "buy \"%s\" amount %" PRId64, item, message->buy->amount);
+            break;
+        }
+        default: snprintf (described, size, "no body"); break;
+    }
+}
 
 static int s_fail (s_record_t *record, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
@@ -252,10 +311,13 @@ s_fail (s_record_t *record, const char *format, ...)
 {
     int prefix = snprintf (record->reason, record->reason_size, "partition %" PRIu32 ", user %s",
                            record->partition, record->user_id);
-    if (record->described [0] && prefix >= 0 && (size_t) prefix < record->reason_size)
+    if (record->message && prefix >= 0 && (size_t) prefix < record->reason_size) {
+        char described [128];
+        s_describe (record->message, described, sizeof described);
         prefix += snprintf (record->reason + prefix, record->reason_size - (size_t) prefix,
                             ", message %zu of %zu (%s)", record->index + 1,
-                            record->envelope->n_messages, record->described);
+                            record->envelope->n_messages, described);
+    }
     if (prefix >= 0 && (size_t) prefix + 2 < record->reason_size) {
         strcpy (record->reason + prefix, ": ");
         prefix += 2;
@@ -265,32 +327,6 @@ s_fail (s_record_t *record, const char *format, ...)
         va_end (args);
     }
     return -1;
-}
-
-//  The message as a reason names it; an item ID's bytes that would not read
-//  on one line are shown as '?'.
-static void
-s_describe (s_record_t *record, const Tally__InboxMessage *message)
-{
-    char item [S_ITEM_SHOWN + 4];
-    switch (message->body_case) {
-        case TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT:
-            snprintf (record->described, sizeof record->described,
-                      "createAccount initialBalance %" PRId64,
-                      message->create_account->initial_balance);
-            break;
-        case TALLY__INBOX_MESSAGE__BODY_BUY: {
-            const char *text = message->buy->item_id ? message->buy->item_id : "";
-            size_t size = strnlen (text, S_ITEM_SHOWN);
-            for (size_t i = 0; i < size; i++)
-                item [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
-            strcpy (item + size, text [size] ? "..." : "");
-            snprintf (record->described, sizeof record->described, "buy \"%s\" amount %" PRId64,
-                      item, message->buy->amount);
-            break;
-        }
-        default: snprintf (record->described, sizeof record->described, "no body"); break;
-    }
 }
 
 static const char *
@@ -481,9 +517,11 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
     s_expected_t expected;
     s_expect (record, message, *account_p, &expected);
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+        //  The actor checks its limits before the state: a configured
+        //  refusal stands whatever the state would have said.
         Tally__ErrorCode code = result->error ? result->error->code : TALLY__ERROR_CODE__OK;
         if (code == expected.error
-            || (expected.error == TALLY__ERROR_CODE__OK && code == expected.config))
+            || (expected.config != TALLY__ERROR_CODE__OK && code == expected.config))
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
             return s_fail (record, "the result is %s; the envelope and the state give %s",
@@ -539,7 +577,7 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
     audit_derive_t *self = record->self;
     const Tally__InboxMessage *message = record->envelope->messages [record->index];
     const Tally__MessageResult *result = record->draft->results [record->index];
-    s_describe (record, message);
+    record->message = message;
     if (result->message_id.len != message->message_id.len
         || (message->message_id.len
             && memcmp (result->message_id.data, message->message_id.data, message->message_id.len)))
@@ -632,7 +670,7 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
     for (record.index = 0; record.index < envelope->n_messages; record.index++)
         if (s_check_message (&record, &account) == -1)
             return -1;
-    record.described [0] = 0;
+    record.message = NULL;
     if (record.next_event < draft->n_events)
         return s_fail (&record, "event %zu of %zu follows from no message of the envelope",
                        record.next_event + 1, draft->n_events);

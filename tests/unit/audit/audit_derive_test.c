@@ -1,0 +1,300 @@
+//  audit_derive_test - verify's derivation against the balance actor's own
+//  ledger (tly_ledger_execute, in a scratch directory), which decides every
+//  draft here: creations, purchases, refusals on the state and on the
+//  configured limits, resends in a new envelope, stale IDs all follow; an
+//  event or a resend's answer changed is named; an ID taken older than the
+//  window fails unless verify is given the actors' longer window; a
+//  partition whose state is unknown is counted, not checked; one started
+//  from a snapshot's accounts and results is checked from there on.
+#include "audit_derive.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+#include "audit_scratch.h"
+#include "harness.h"
+#include "tly_ledger.h"
+#include "tly_message_id.h"
+
+#define S_NOW        1767225600000LL
+#define S_PARTITIONS 16
+#define S_WINDOW_MS  60000
+#define S_LONG_MS    (7LL * 24 * 3600 * 1000)
+#define S_RECORDS    8
+
+//  An actor's ledger and one user's envelopes, decided into drafts.
+typedef struct {
+    char dir [256];
+    tly_ledger_t *ledger;
+    tly_ledger_user_t user;
+    tly_arena_t *arena;  //  every draft of the test
+    uint64_t next_id;
+    uint64_t partition_seq;
+    Tally__RecordDraft *drafts [S_RECORDS];
+    Tally__Envelope *envelopes [S_RECORDS];
+    size_t count;
+} s_actor_t;
+
+static void
+s_actor_new (s_actor_t *actor, int64_t window_ms, uint8_t seed)
+{
+    memset (actor, 0, sizeof *actor);
+    CHECK (audit_scratch_new ("audit_derive_test", actor->dir, sizeof actor->dir) == 0);
+    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+                                   .initial_max = 1000,
+                                   .amount_max = 100,
+                                   .dedupe_window_ms = window_ms };
+    actor->ledger = tly_ledger_new (actor->dir, 1 << 24, &limits);
+    CHECK (actor->ledger);
+    uint8_t pk [TLY_KEY_BYTES];
+    memset (pk, seed, sizeof pk);
+    tly_ledger_user_init (&actor->user, pk, S_PARTITIONS);
+    actor->arena = tly_arena_new (1 << 16);
+    CHECK (actor->arena);
+}
+
+static void
+s_actor_destroy (s_actor_t *actor)
+{
+    tly_ledger_destroy (&actor->ledger);
+    audit_scratch_remove (actor->dir);
+    tly_arena_destroy (&actor->arena);
+}
+
+static Tally__InboxMessage *
+s_message (s_actor_t *actor, int64_t made_ms)
+{
+    Tally__InboxMessage *message = tly_arena_alloc (actor->arena, sizeof *message);
+    tally__inbox_message__init (message);
+    uint8_t *id = tly_arena_alloc (actor->arena, TLY_MESSAGE_ID_BYTES);
+    memset (id, 0, TLY_MESSAGE_ID_BYTES);
+    actor->next_id++;
+    memcpy (id + TLY_MESSAGE_ID_BYTES - sizeof actor->next_id, &actor->next_id,
+            sizeof actor->next_id);
+    tly_message_id_stamp (id, made_ms);
+    message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
+    return message;
+}
+
+static Tally__InboxMessage *
+s_create (s_actor_t *actor, int64_t made_ms, int64_t initial)
+{
+    Tally__InboxMessage *message = s_message (actor, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
+    message->create_account = tly_arena_alloc (actor->arena, sizeof *message->create_account);
+    tally__create_account__init (message->create_account);
+    message->create_account->initial_balance = initial;
+    return message;
+}
+
+static Tally__InboxMessage *
+s_buy (s_actor_t *actor, int64_t made_ms, const char *item, int64_t amount)
+{
+    Tally__InboxMessage *message = s_message (actor, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+    message->buy = tly_arena_alloc (actor->arena, sizeof *message->buy);
+    tally__buy__init (message->buy);
+    message->buy->item_id = (char *) item;
+    message->buy->amount = amount;
+    return message;
+}
+
+//  The envelope of messages, decided at now_ms by the ledger into the
+//  actor's next draft.
+static Tally__RecordDraft *
+s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size_t count)
+{
+    CHECK (actor->count < S_RECORDS);
+    Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
+    tally__envelope__init (envelope);
+    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, actor->user.pk };
+    envelope->n_messages = count;
+    envelope->messages = tly_arena_alloc (actor->arena, count * sizeof *messages);
+    memcpy (envelope->messages, messages, count * sizeof *messages);
+    Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
+    tally__record_draft__init (draft);
+    draft->partition = actor->user.partition;
+    draft->partition_seq = ++actor->partition_seq;
+    draft->epoch = 1;
+    draft->timestamp_ms = now_ms;
+    draft->results = tly_arena_alloc (actor->arena, count * sizeof *draft->results);
+    draft->events = tly_arena_alloc (actor->arena, count * sizeof *draft->events);
+    draft->n_results = count;
+    CHECK (tly_ledger_begin (actor->ledger) == 0);
+    for (size_t i = 0; i < count; i++) {
+        Tally__Event *event;
+        uint64_t version;
+        CHECK (tly_ledger_execute (actor->ledger, &actor->user, messages [i], now_ms, actor->arena,
+                                   &draft->results [i], &event, &version)
+               != TLY_LEDGER_ERROR);
+        if (event)
+            draft->events [draft->n_events++] = event;
+    }
+    uint64_t partition_seq;
+    CHECK (tly_ledger_advance (actor->ledger, draft->partition, 1, &partition_seq) == 0);
+    CHECK (partition_seq == draft->partition_seq);
+    CHECK (tly_ledger_commit (actor->ledger) == 0);
+    actor->envelopes [actor->count] = envelope;
+    actor->drafts [actor->count++] = draft;
+    return draft;
+}
+
+//  A new derivation fed the actor's drafts from first up to last (the
+//  last's outcome returned; every one before it must follow).
+static int
+s_derive (const s_actor_t *actor, audit_derive_t *derive, size_t first, size_t last, char *reason)
+{
+    for (size_t i = first; i < last; i++)
+        if (audit_derive_record (derive, actor->drafts [i], actor->envelopes [i], reason,
+                                 AUDIT_DERIVE_REASON_MAX)
+            == -1) {
+            fprintf (stderr, "record %zu does not follow: %s\n", i, reason);
+            CHECK (false);
+        }
+    return audit_derive_record (derive, actor->drafts [last], actor->envelopes [last], reason,
+                                AUDIT_DERIVE_REASON_MAX);
+}
+
+static void
+s_named (int rc, const char *reason, const char *text)
+{
+    if (rc != -1 || !strstr (reason, text)) {
+        fprintf (stderr, "expected a failure with '%s', got %d '%s'\n", text, rc, reason);
+        CHECK (false);
+    }
+}
+
+void
+audit_derive_test (bool verbose)
+{
+    if (verbose)
+        printf (" * audit_derive: ");
+    s_actor_t actor;
+    s_actor_new (&actor, S_WINDOW_MS, 0x31);
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    reason [0] = 0;
+
+    //  0: createAccount(100). 1: buy 30, buy 500 (over --max-amount: the
+    //  actor's configured refusal), buy 90 (more than the 70 left). 2: the
+    //  buy of 30 again (a resend), beside a new buy of 10 and a second
+    //  createAccount (the account as it is). 3: a message ID from the
+    //  future beyond the window (STALE_MESSAGE_ID) beside a buy of 5.
+    Tally__InboxMessage *messages [3];
+    messages [0] = s_create (&actor, S_NOW - 3, 100);
+    s_decide (&actor, S_NOW, messages, 1);
+    messages [0] = s_buy (&actor, S_NOW + 97, "sword", 30);
+    messages [1] = s_buy (&actor, S_NOW + 97, "castle", 500);
+    messages [2] = s_buy (&actor, S_NOW + 97, "shield", 90);
+    Tally__RecordDraft *buys = s_decide (&actor, S_NOW + 100, messages, 3);
+    CHECK (buys->n_events == 1
+           && buys->results [1]->error->code == TALLY__ERROR_CODE__INVALID_AMOUNT
+           && buys->results [2]->error->code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    Tally__InboxMessage *sword = messages [0];
+    messages [1] = s_buy (&actor, S_NOW + 197, "bow", 10);
+    messages [2] = s_create (&actor, S_NOW + 197, 7);
+    messages [0] = sword;
+    Tally__RecordDraft *resend = s_decide (&actor, S_NOW + 200, messages, 3);
+    CHECK (resend->n_events == 1 && resend->results [0]->purchase->balance_after == 70);
+    messages [0] = s_buy (&actor, S_NOW + 300 + 2 * S_WINDOW_MS, "gem", 1);
+    messages [1] = s_buy (&actor, S_NOW + 297, "rope", 5);
+    Tally__RecordDraft *stale = s_decide (&actor, S_NOW + 300, messages, 2);
+    CHECK (stale->results [0]->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID);
+
+    //  What the ledger decided follows.
+    audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (derive);
+    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    audit_derive_stats_t stats;
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.derived == 4 && stats.not_derived == 0 && stats.resends == 1);
+    CHECK (audit_derive_at (derive, actor.user.partition, 4));
+    int64_t balance;
+    CHECK (audit_derive_balance (derive, actor.user.partition, actor.user.pk, &balance) == 0);
+    CHECK (balance == 55 && audit_derive_accounts (derive, actor.user.partition) == 1);
+    audit_derive_destroy (&derive);
+
+    //  Changed: the purchase leaves more; the resend answers another
+    //  balance; the resend applied again; a configured refusal that no
+    //  configuration gives (an amount of 1 over the limit).
+    derive = audit_derive_new (S_WINDOW_MS);
+    buys->events [0]->purchase_recorded->balance_after = 80;
+    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
+             "message 1 of 3 (buy \"sword\" amount 30): PurchaseRecorded says balance_after 80;"
+             " the envelope and the state give 70");
+    buys->events [0]->purchase_recorded->balance_after = 70;
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_WINDOW_MS);
+    resend->results [0]->purchase->balance_after = 69;
+    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
+             "its message ID was decided before: a resend is answered with its first result");
+    resend->results [0]->purchase->balance_after = 70;
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_WINDOW_MS);
+    Tally__Event *events [2] = { buys->events [0], resend->events [0] };
+    Tally__Event **kept = resend->events;
+    resend->events = events;
+    resend->n_events = 2;
+    s_named (s_derive (&actor, derive, 0, 2, reason), reason, "the record applies it again");
+    resend->events = kept;
+    resend->n_events = 1;
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_WINDOW_MS);
+    actor.envelopes [1]->messages [1]->buy->amount = 1;
+    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
+             "message 2 of 3 (buy \"castle\" amount 1): the result is INVALID_AMOUNT; the"
+             " envelope and the state give an event");
+    actor.envelopes [1]->messages [1]->buy->amount = 500;
+    audit_derive_destroy (&derive);
+
+    //  A partition whose first records are not there is not checked; one
+    //  started from a snapshot after record 1 is, resends included.
+    derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (s_derive (&actor, derive, 2, 3, reason) == 0);
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.derived == 0 && stats.not_derived == 2 && stats.partitions_not_derived == 1);
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (audit_derive_load_begin (derive, actor.user.partition, 2, S_NOW + 100) == 0);
+    CHECK (audit_derive_load_account (derive, actor.user.partition, actor.user.pk, 70, S_NOW + 100)
+           == 0);
+    CHECK (audit_derive_load_account (derive, actor.user.partition, actor.user.pk, 70, S_NOW + 100)
+           == -1);
+    audit_derive_load_result (derive, actor.user.partition, actor.user.pk, sword->message_id.data,
+                              buys->results [0]);
+    CHECK (s_derive (&actor, derive, 2, 3, reason) == 0);
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.derived == 2 && stats.resends == 1 && stats.snapshots == 1);
+    CHECK (audit_derive_load_begin (derive, actor.user.partition, 4, S_NOW) == -1);
+    audit_derive_destroy (&derive);
+    //  A snapshot that says another balance: the next purchase does not follow.
+    derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (audit_derive_load_begin (derive, actor.user.partition, 2, S_NOW + 100) == 0);
+    CHECK (
+        audit_derive_load_account (derive, actor.user.partition, actor.user.pk, 1070, S_NOW + 100)
+        == 0);
+    audit_derive_load_result (derive, actor.user.partition, actor.user.pk, sword->message_id.data,
+                              buys->results [0]);
+    s_named (s_derive (&actor, derive, 2, 2, reason), reason,
+             "message 2 of 3 (buy \"bow\" amount 10): PurchaseRecorded says balance_after 60;"
+             " the envelope and the state give 1060");
+    audit_derive_destroy (&derive);
+    s_actor_destroy (&actor);
+
+    //  An actor with a week's window takes an ID two minutes old; verify
+    //  told of a minute names it, told of the week takes it.
+    s_actor_new (&actor, S_LONG_MS, 0x32);
+    messages [0] = s_create (&actor, S_NOW - 3, 100);
+    s_decide (&actor, S_NOW, messages, 1);
+    messages [0] = s_buy (&actor, S_NOW - 3, "sword", 10);
+    s_decide (&actor, S_NOW + 2 * S_WINDOW_MS, messages, 1);
+    derive = audit_derive_new (S_WINDOW_MS);
+    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
+             "more than the dedupe window (60000 ms) before the actor's clock");
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_LONG_MS);
+    CHECK (s_derive (&actor, derive, 0, 1, reason) == 0);
+    audit_derive_destroy (&derive);
+    s_actor_destroy (&actor);
+    if (verbose)
+        printf ("OK\n");
+}
