@@ -1,8 +1,8 @@
 //  tally-chaos - a seeded chaos run: a whole cluster of real processes on
 //  loopback (audit writer, router, 3 balance actors, 2 gateways) under load
 //  from client threads, while a scheduler kills, stops, adds and removes
-//  processes at seeded times; then chaos_check proves the guarantees from
-//  the clients' histories and the journal.
+//  processes and slows the disk at seeded times; then chaos_check proves
+//  the guarantees from the clients' histories and the journal.
 //
 //  Usage: tally-chaos --seed S|random --duration SECONDS [--base-port P]
 //                     [--data-dir DIR] [--clients N] [--tamper] [-v]
@@ -79,6 +79,7 @@ typedef enum {
     S_STOP_ACTOR,
     S_ADD_ACTOR,
     S_REMOVE_ACTOR,
+    S_SLOW_DISK,
     S_FAULTS
 } s_fault_t;
 
@@ -90,7 +91,16 @@ static char s_start_wall [32];
 static const char *s_fault_names [S_FAULTS] = { "kill -9 actor",         "kill -9 router",
                                                 "kill -9 audit",         "kill -9 gateway",
                                                 "SIGSTOP actor",         "add actor",
-                                                "remove actor (SIGTERM)" };
+                                                "remove actor (SIGTERM)", "slow disk" };
+
+//  The slow disk is armed through the servers' faults files
+//  (it_cluster_faults; lib/include/tly_fault.h): only a build with fault
+//  points has them, and only there is a slow disk chosen.
+#if defined(TLY_FAULTS_BUILD)
+static const bool s_slow_disk = true;
+#else
+static const bool s_slow_disk = false;
+#endif
 
 //  ---------------------------------------------------------------- clients
 
@@ -550,6 +560,8 @@ s_inject (s_scheduler_t *self)
         fault = S_REMOVE_ACTOR;
     else if (fault == S_REMOVE_ACTOR && self->actor_count == S_ACTORS_MIN)
         fault = S_ADD_ACTOR;
+    else if (fault == S_SLOW_DISK && !s_slow_disk)
+        fault = S_KILL_ACTOR;
     int64_t hold = (int64_t) s_below (&self->rng, 1000);
     int actor = (int) s_below (&self->rng, (uint64_t) self->actor_count);
     char gateway [32];
@@ -593,6 +605,25 @@ s_inject (s_scheduler_t *self)
             memmove (&self->actors [actor], &self->actors [actor + 1],
                      (size_t) (self->actor_count - actor - 1) * sizeof self->actors [0]);
             self->actor_count--;
+            target = name;
+            break;
+        }
+        case S_SLOW_DISK: {
+            //  Every fsync of the journal slower than a client's patience
+            //  at times, for one to four seconds of load.
+            int sync_ms = 100 + (int) s_below (&self->rng, 1400);
+            int commit_ms = 1 + (int) s_below (&self->rng, 300);
+            char spec [64];
+            snprintf (spec, sizeof spec, "journal.sync=delay:%d", sync_ms);
+            it_cluster_faults (cluster, "audit", spec);
+            snprintf (spec, sizeof spec, "state.commit=delay:%d", commit_ms);
+            for (int a = 0; a < self->actor_count; a++)
+                it_cluster_faults (cluster, self->actors [a], spec);
+            s_pause (1000 + 3 * hold);
+            it_cluster_faults (cluster, "audit", "");
+            for (int a = 0; a < self->actor_count; a++)
+                it_cluster_faults (cluster, self->actors [a], "");
+            snprintf (name, sizeof name, "fsync +%d ms, commit +%d ms", sync_ms, commit_ms);
             target = name;
             break;
         }
@@ -680,7 +711,9 @@ s_print (const chaos_report_t *report, int64_t duration_ms, int actors_end)
         printf ("chaos:   faults %-24s %" PRIu64 "\n", s_fault_names [f], report->faults [f]);
         faults += report->faults [f];
     }
-    printf ("chaos:   faults in all %" PRIu64 "\n", faults);
+    printf ("chaos:   faults in all %" PRIu64 "; the slow disk's fsync delay fired in %" PRIu64
+            " of its %" PRIu64 "\n",
+            faults, report->slow_fired, report->faults [S_SLOW_DISK]);
     printf ("chaos: envelopes %" PRIu64 ", resent %" PRIu64 " as the same bytes and %" PRIu64
             " newly signed, %" PRIu64 " sends unanswered\n",
             report->envelopes, report->resent_bytes, report->resent_sealed, report->send_failures);
@@ -777,6 +810,8 @@ main (int argc, char **argv)
     //  The SDK's own lines (a watcher reconnecting after each gateway kill)
     //  at info would bury the run's; -v shows them.
     tly_log_init ("tally-chaos", th_verbose ? TLY_INFO : TLY_WARN);
+    if (!s_slow_disk)
+        printf ("chaos: no slow disk: this build has no fault points (-DTALLY_FAULTS=ON has)\n");
 
     static const char *balance_args [] = { "--max-initial", S_MAX_INITIAL, NULL };
     it_balance_extra_args = balance_args;
@@ -891,6 +926,12 @@ main (int argc, char **argv)
                 history.items [m].value++;
                 break;
             }
+    //  Each arming logs the first delay it makes: a slow disk that never
+    //  slowed anything would be a fault not injected.
+    report.slow_fired = (uint64_t) it_logged (cluster, "audit", "event=fault.injected point=journal.sync");
+    if (report.faults [S_SLOW_DISK] >= 3 && report.slow_fired == 0)
+        chaos_violation (&report, "the slow disk was armed %" PRIu64 " times and never fired",
+                         report.faults [S_SLOW_DISK]);
     if (report.violations == 0)
         chaos_check (cluster, &history, &report);
     free (history.items);

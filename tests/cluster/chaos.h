@@ -43,7 +43,8 @@ typedef struct {
 //  The figures a run prints, and the first property a run violated.
 typedef struct {
     uint64_t seed;
-    uint64_t faults [8];  //  per chaos_fault_t
+    uint64_t faults [16];  //  per fault type (chaos.c)
+    uint64_t slow_fired;   //  slow disks whose fsync delay fired (the audit writer's log)
     uint64_t envelopes;
     uint64_t resent_bytes;   //  the same signed bytes again
     uint64_t resent_sealed;  //  the same message IDs in a newly signed envelope
