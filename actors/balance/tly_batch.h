@@ -35,6 +35,10 @@
 //  tly_limits.h); one append keeps half the hard limit as margin.
 #define TLY_BATCH_DRAFT_MAX      (TLY_FRAME_HARD_MAX / 4 - 1024)
 #define TLY_BATCH_APPEND_BUDGET  (TLY_FRAME_HARD_MAX / 2)
+_Static_assert(TLY_FRAME_CLIENT_MAX + TLY_BATCH_DRAFT_OVERHEAD
+                       + TLY_BATCH_MAX * TLY_BATCH_MESSAGE_BOUND
+                   <= TLY_BATCH_DRAFT_MAX,
+               "any envelope a gateway takes (at most --max-frame's cap) fits one draft");
 _Static_assert(TLY_BATCH_DRAFT_MAX + 1024 <= TLY_JOURNAL_RECORD_MAX,
                "a draft, and the fields its record adds around it, fit one journal record");
 _Static_assert(TLY_BATCH_DRAFT_MAX <= TLY_BATCH_APPEND_BUDGET

@@ -41,7 +41,7 @@ s_usage (FILE *out)
              ")\n"
              "  --worker co_z...     worker account served (default $" WORKER_VAR ")\n"
              "  --partitions N       partition count of the cluster (default %d)\n"
-             "  --max-frame BYTES    largest client frame (default %d)\n"
+             "  --max-frame BYTES    largest client frame (default %d, at most %d)\n"
              "  --max-skew-ms MS     accepted |clock - envelope timestamp| (default %d)\n"
              "  --timeout-ms MS      answer TIMEOUT after this long (default %d)\n"
              "  --max-pending N      requests (and, apart, snapshots) in flight before\n"
@@ -61,7 +61,7 @@ s_usage (FILE *out)
              "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
-             TLY_PARTITIONS_DEFAULT, TLY_FRAME_MAX_DEFAULT, TLY_SKEW_MS_DEFAULT,
+             TLY_PARTITIONS_DEFAULT, TLY_FRAME_MAX_DEFAULT, TLY_FRAME_CLIENT_MAX, TLY_SKEW_MS_DEFAULT,
              TLY_REQUEST_TIMEOUT_MS, MAX_PENDING_DEFAULT, CLIENT_QUEUE_DEFAULT, MAX_SUBS_DEFAULT,
              MAX_SUBS_TOTAL_DEFAULT, CLIENT_TTL_MS_DEFAULT);
 }
@@ -92,7 +92,7 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_curve_config_t *curv
         TLY_FLAG_TEXT ("--bus", &config->bus),
         TLY_FLAG_TEXT ("--worker", &worker),
         TLY_FLAG_INT ("--partitions", &config->partitions, 1, TLY_PARTITIONS_MAX),
-        TLY_FLAG_INT ("--max-frame", &config->policy.max_frame, 1, TLY_FRAME_HARD_MAX),
+        TLY_FLAG_INT ("--max-frame", &config->policy.max_frame, 1, TLY_FRAME_CLIENT_MAX),
         TLY_FLAG_INT ("--max-skew-ms", &config->policy.max_skew_ms, 0, SKEW_MS_LIMIT),
         TLY_FLAG_INT ("--timeout-ms", &config->timeout_ms, 1, TIMEOUT_MS_LIMIT),
         TLY_FLAG_INT ("--max-pending", &config->max_pending, 1, TLY_GATEWAY_PENDING_LIMIT),

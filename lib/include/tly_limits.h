@@ -19,6 +19,10 @@
 #define TLY_BATCH_MAX             256                //  messages in one envelope
 #define TLY_FRAME_MAX_DEFAULT     (128 * 1024)       //  bytes of one client frame
 #define TLY_FRAME_HARD_MAX        (4 * 1024 * 1024)  //  ZMQ_MAXMSGSIZE on every socket
+//  The largest --max-frame: a client frame the gateway takes must cross
+//  every hop after it inside another message (a Route, boxed by CURVE) and
+//  fit one journal draft with its results and events (tly_batch.h checks).
+#define TLY_FRAME_CLIENT_MAX      (512 * 1024)
 #define TLY_SKEW_MS_DEFAULT       30000  //  accepted |gateway clock - envelope timestamp|
 //  Gateway: subscriptions per client; an SDK watcher follows at most this many.
 #define TLY_SUBSCRIPTIONS_DEFAULT 1024
@@ -98,8 +102,10 @@ _Static_assert(TLY_LMDB_MAP_MIN <= TLY_LMDB_MAP_DEFAULT
 
 _Static_assert(TLY_PARTITIONS_DEFAULT >= 1 && TLY_PARTITIONS_DEFAULT <= TLY_PARTITIONS_MAX,
                "the default partition count is a valid one");
-_Static_assert(TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_HARD_MAX,
-               "a client frame the gateway accepts passes every socket");
+_Static_assert(TLY_FRAME_MAX_DEFAULT <= TLY_FRAME_CLIENT_MAX
+                   && TLY_FRAME_CLIENT_MAX + 64 * 1024 <= TLY_FRAME_HARD_MAX,
+               "a client frame the gateway accepts passes every socket, wrapped for the"
+               " router and the actor and boxed by CURVE on the way");
 _Static_assert(TLY_DEDUPE_WINDOW_MS_DEFAULT >= 2 * TLY_SKEW_MS_DEFAULT,
                "an envelope the gateway takes at the edge of its skew still carries IDs the"
                " actors remember, for the whole time the gateway may take it");

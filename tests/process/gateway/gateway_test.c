@@ -230,6 +230,13 @@ s_test_startup_errors (const char *worker_id)
     char *ttl [] = { NULL, "--worker", (char *) worker_id, "--client-ttl-ms", "soon", NULL };
     CHECK (gateway_run (ttl, NULL, out, sizeof (out)) == 2);
     CHECK (strstr (out, "--client-ttl-ms") && strchr (out, '\n') == out + strlen (out) - 1);
+    //  A frame larger than TLY_FRAME_CLIENT_MAX could not cross the hops after
+    //  the gateway: refused at start, with the bound.
+    char frame_max [16];
+    snprintf (frame_max, sizeof frame_max, "%d", TLY_FRAME_CLIENT_MAX + 1);
+    char *frame [] = { NULL, "--worker", (char *) worker_id, "--max-frame", frame_max, NULL };
+    CHECK (gateway_run (frame, NULL, out, sizeof (out)) == 2);
+    CHECK (strstr (out, "--max-frame") && strstr (out, "expected 1..524288"));
     char *unknown [] = { NULL, "--frobnicate", NULL };
     CHECK (gateway_run (unknown, worker_id, out, sizeof (out)) == 2);
 
