@@ -22,7 +22,11 @@
 int tly_account_from_env (const char *id_var, const char *secret_var, const char *id_value,
                           const char *secret_value, tly_account_t *account, char *error,
                           size_t error_size);
-//  Loads {"account":..,"secret":..,"name":..} from a file.
+//  The largest account file read; a larger one is refused.
+#define TLY_ACCOUNT_FILE_MAX 4095
+
+//  Loads {"account":..,"secret":..,"name":..} from a file (other fields are
+//  passed over, also when one holds "account" or "secret" as its value).
 int tly_account_from_file (const char *path, tly_account_t *account, char *error,
                            size_t error_size);
 

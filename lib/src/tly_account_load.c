@@ -36,22 +36,37 @@ tly_account_from_env (const char *id_var, const char *secret_var, const char *id
     return 0;
 }
 
+static const char *
+s_skip_space (const char *at)
+{
+    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r')
+        at++;
+    return at;
+}
+
 //  Finds "key": "value" in a small flat JSON object; value has no escapes.
+//  Only a key counts: "key" after the opening brace or a comma and before
+//  a colon, so the same text as another field's value is passed over.
 static int
 s_json_string (const char *json, const char *key, char *out, size_t out_size)
 {
     char quoted [32];
     snprintf (quoted, sizeof quoted, "\"%s\"", key);
-    const char *at = strstr (json, quoted);
+    const char *at = NULL;
+    for (const char *found = strstr (json, quoted); found && !at;
+         found = strstr (found + 1, quoted)) {
+        const char *before = found;
+        while (before > json
+               && (before [-1] == ' ' || before [-1] == '\t' || before [-1] == '\n'
+                   || before [-1] == '\r'))
+            before--;
+        const char *after = s_skip_space (found + strlen (quoted));
+        if (before > json && (before [-1] == '{' || before [-1] == ',') && *after == ':')
+            at = after + 1;
+    }
     if (!at)
         return -1;
-    at += strlen (quoted);
-    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r')
-        at++;
-    if (*at++ != ':')
-        return -1;
-    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r')
-        at++;
+    at = s_skip_space (at);
     if (*at++ != '"')
         return -1;
     const char *end = strchr (at, '"');
@@ -70,9 +85,16 @@ tly_account_from_file (const char *path, tly_account_t *account, char *error, si
         snprintf (error, error_size, "cannot read account file %s: %s", path, strerror (errno));
         return -1;
     }
-    char json [4096];
-    size_t size = fread (json, 1, sizeof json - 1, file);
+    //  An account file is about 200 bytes; one past the buffer is refused,
+    //  never read in part.
+    char json [TLY_ACCOUNT_FILE_MAX + 1];
+    size_t size = fread (json, 1, sizeof json, file);
     fclose (file);
+    if (size > TLY_ACCOUNT_FILE_MAX) {
+        snprintf (error, error_size, "account file %s: larger than %d bytes", path,
+                  TLY_ACCOUNT_FILE_MAX);
+        return -1;
+    }
     json [size] = 0;
     char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
     if (s_json_string (json, "account", id, sizeof id) == -1

@@ -23,7 +23,7 @@
 
 #define S_ERROR_MAX 512
 //  What the loader reads of a file.
-#define S_READ_MAX  4095
+#define S_READ_MAX  TLY_ACCOUNT_FILE_MAX
 
 static char s_path [64];
 static int s_fd = -1;
@@ -73,9 +73,11 @@ s_from_file (const uint8_t *data, size_t size)
     char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
     tly_account_id (account.sign_pk, id);
     tly_account_secret (&account, secret);
-    //  What the loader read, as the C string it parsed.
+    //  A larger file is refused whole; what the loader read, as the C
+    //  string it parsed.
+    assert (size <= S_READ_MAX);
     char json [S_READ_MAX + 1];
-    size_t read = size < S_READ_MAX ? size : S_READ_MAX;
+    size_t read = size;
     memcpy (json, data, read);
     json [read] = 0;
     char quoted [TLY_SECRET_MAX + 2];

@@ -51,6 +51,23 @@ tly_account_load_test (bool verbose)
     fclose (file);
     assert (tly_account_from_file (path, &parsed, error, sizeof error) == 0);
     assert (memcmp (&parsed, &account, sizeof account) == 0);
+    //  A field whose value reads "account" or "secret" is not taken for the key.
+    file = fopen (path, "w");
+    fprintf (file, "{\"name\": \"account\", \"note\":\"secret\" ,\n \"secret\" : \"%s\", "
+             "\"account\":\"%s\"}",
+             secret, id);
+    fclose (file);
+    assert (tly_account_from_file (path, &parsed, error, sizeof error) == 0);
+    assert (memcmp (&parsed, &account, sizeof account) == 0);
+    //  Larger than TLY_ACCOUNT_FILE_MAX: refused, not read in part.
+    file = fopen (path, "w");
+    fprintf (file, "{\"account\": \"%s\", \"secret\": \"%s\", \"pad\": \"", id, secret);
+    for (int i = 0; i < TLY_ACCOUNT_FILE_MAX; i++)
+        fputc ('x', file);
+    fprintf (file, "\"}");
+    fclose (file);
+    assert (tly_account_from_file (path, &parsed, error, sizeof error) == -1);
+    assert (strstr (error, "larger than 4095 bytes"));
     file = fopen (path, "w");
     fprintf (file, "{\"account\": \"%s\"}", id);
     fclose (file);
