@@ -230,12 +230,13 @@ wait_until 30 "the audit writer refusing the stranger" refused_by audit
 ready_with 2 || fail "the stranger changed the cluster: $(cat "$WORK/status")"
 # No secret key in any log, nor on any server's command line.
 for name in audit router balance gateway; do
+    # -e: a Z85 key may begin with "-", which grep would take for an option.
     secret=$(sed -n 's/.*secret-key = "\(.*\)"/\1/p' "$WORK/keys/$name.key_secret")
     [ -n "$secret" ] || fail "no secret-key in keys/$name.key_secret"
-    if $C logs 2>&1 | grep -qF "$secret"; then fail "the $name secret key is in a log"; fi
+    if $C logs 2>&1 | grep -qF -e "$secret"; then fail "the $name secret key is in a log"; fi
     for id in $(containers "$name"); do
         if "$DOCKER" inspect --format '{{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.Env}}' \
-            "$id" | grep -qF "$secret"; then
+            "$id" | grep -qF -e "$secret"; then
             fail "the $name secret key is on its command line or in its environment"
         fi
     done

@@ -38,7 +38,10 @@ expect 0 'gateway key ' "$TALLY" keys cluster "$K"
 expect 0 '^.\{40\}$' "$TALLY" keys show "$K/router.key_secret"
 [ "$("$TALLY" keys show "$K/router.key")" = "$("$TALLY" keys show "$K/router.key_secret")" ] ||
     { echo "FAIL: keys show differs between the public and the secret file"; FAILED=1; }
-if grep -q "$(sed -n 's/.*secret-key = "\(.*\)"/\1/p' "$K/router.key_secret")" "$WORK/out"; then
+# -F -e: a Z85 key holds regex characters and may begin with "-".
+SECRET=$(sed -n 's/.*secret-key = "\(.*\)"/\1/p' "$K/router.key_secret")
+[ ${#SECRET} -eq 40 ] || { echo "FAIL: no 40-character secret-key in router.key_secret"; FAILED=1; }
+if grep -qF -e "$SECRET" "$WORK/out"; then
     echo "FAIL: keys show printed the secret key"; FAILED=1
 fi
 expect 2 'already has keys named router; not overwritten' "$TALLY" keys new router --dir "$K"
