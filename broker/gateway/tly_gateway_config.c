@@ -61,9 +61,9 @@ s_usage (FILE *out)
              "                       state, for `tally health` (default: none)\n"
              "  --log-level LEVEL    debug|info|warn|error (default info)\n"
              "  --help               this text\n",
-             TLY_PARTITIONS_DEFAULT, TLY_FRAME_MAX_DEFAULT, TLY_FRAME_CLIENT_MAX, TLY_SKEW_MS_DEFAULT,
-             TLY_REQUEST_TIMEOUT_MS, MAX_PENDING_DEFAULT, CLIENT_QUEUE_DEFAULT, MAX_SUBS_DEFAULT,
-             MAX_SUBS_TOTAL_DEFAULT, CLIENT_TTL_MS_DEFAULT);
+             TLY_PARTITIONS_DEFAULT, TLY_FRAME_MAX_DEFAULT, TLY_FRAME_CLIENT_MAX,
+             TLY_SKEW_MS_DEFAULT, TLY_REQUEST_TIMEOUT_MS, MAX_PENDING_DEFAULT, CLIENT_QUEUE_DEFAULT,
+             MAX_SUBS_DEFAULT, MAX_SUBS_TOTAL_DEFAULT, CLIENT_TTL_MS_DEFAULT);
 }
 
 tly_flags_parsed_t

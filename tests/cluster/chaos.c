@@ -88,9 +88,9 @@ typedef enum {
 static int64_t s_start_ms;
 static char s_start_wall [32];
 
-static const char *s_fault_names [S_FAULTS] = { "kill -9 actor",         "kill -9 router",
-                                                "kill -9 audit",         "kill -9 gateway",
-                                                "SIGSTOP actor",         "add actor",
+static const char *s_fault_names [S_FAULTS] = { "kill -9 actor",          "kill -9 router",
+                                                "kill -9 audit",          "kill -9 gateway",
+                                                "SIGSTOP actor",          "add actor",
                                                 "remove actor (SIGTERM)", "slow disk" };
 
 //  The slow disk is armed through the servers' faults files
@@ -928,7 +928,8 @@ main (int argc, char **argv)
             }
     //  Each arming logs the first delay it makes: a slow disk that never
     //  slowed anything would be a fault not injected.
-    report.slow_fired = (uint64_t) it_logged (cluster, "audit", "event=fault.injected point=journal.sync");
+    report.slow_fired = (uint64_t) it_logged (cluster, "audit",
+                                              "event=fault.injected point=journal.sync");
     if (report.faults [S_SLOW_DISK] >= 3 && report.slow_fired == 0)
         chaos_violation (&report, "the slow disk was armed %" PRIu64 " times and never fired",
                          report.faults [S_SLOW_DISK]);

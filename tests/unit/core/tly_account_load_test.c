@@ -53,7 +53,8 @@ tly_account_load_test (bool verbose)
     assert (memcmp (&parsed, &account, sizeof account) == 0);
     //  A field whose value reads "account" or "secret" is not taken for the key.
     file = fopen (path, "w");
-    fprintf (file, "{\"name\": \"account\", \"note\":\"secret\" ,\n \"secret\" : \"%s\", "
+    fprintf (file,
+             "{\"name\": \"account\", \"note\":\"secret\" ,\n \"secret\" : \"%s\", "
              "\"account\":\"%s\"}",
              secret, id);
     fclose (file);
