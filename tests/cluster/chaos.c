@@ -519,7 +519,7 @@ s_watch (void *arg)
 typedef struct {
     int64_t at_ms;  //  since the run started
     s_fault_t fault;
-    char target [32];
+    char target [64];
 } s_injected_t;
 
 typedef struct {
@@ -567,7 +567,7 @@ s_inject (s_scheduler_t *self)
     char gateway [32];
     snprintf (gateway, sizeof gateway, "gateway-%d",
               1 + (int) s_below (&self->rng, (uint64_t) self->gateways));
-    char name [32];
+    char name [64];
     int64_t at_ms = tly_mono_ms () - s_start_ms;
     const char *target = fault == S_KILL_ROUTER    ? "router"
                          : fault == S_KILL_AUDIT   ? "audit"
