@@ -114,11 +114,10 @@ tly_ledger_clear_partition (tly_ledger_t *self, uint32_t partition)
     return tly_store_clear_partition (self->store, partition);
 }
 
-int
-tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows)
+//  Stores rows through tly_store_put_row's cursors, closed when done.
+static int
+s_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows)
 {
-    assert (self && rows && !self->read_only);
-    assert (partition < self->limits.partition_count);
     uint8_t checked [TLY_KEY_BYTES];  //  the last user found to be partition's
     bool have_checked = false;
     for (size_t i = 0; i < rows->n_rows; i++) {
@@ -168,6 +167,16 @@ tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__Snaps
         }
     }
     return 0;
+}
+
+int
+tly_ledger_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows)
+{
+    assert (self && rows && !self->read_only);
+    assert (partition < self->limits.partition_count);
+    int rc = s_load_rows (self, partition, rows);
+    tly_store_rows_end (self->store);
+    return rc;
 }
 
 int
