@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tly_arena.h"
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_sign.h"
 #include "tly_store.h"
@@ -459,6 +460,12 @@ s_load_part (tly_catchup_t *self, uint32_t partition, const Tally__SnapshotLoadR
         if (tly_ledger_space (self->ledger) != TLY_STORE_ROOM)
             return -1;
         return s_drop_snapshot (self, partition, "a row is not of this partition") == -1 ? -1 : 1;
+    }
+    //  An injected failure (tly_fault.h) is a failed commit: the part is
+    //  asked for again later. `exit` stops the actor in the middle of a load.
+    if (TLY_FAULT ("snapshot.load")) {
+        tly_ledger_abort (self->ledger);
+        return -1;
     }
     if (tly_ledger_commit (self->ledger) == -1)
         return -1;
