@@ -563,7 +563,8 @@ s_on_part (tly_catchup_t *self, uint32_t partition, const Tally__SnapshotLoadRep
         return -1;
     }
     if (!load->header) {
-        //  Gone past the state's since the probe: probe again.
+        //  No longer past the state (the probe's answer is out of date):
+        //  probe again.
         free (part->loading);
         part->loading = NULL;
         part->stage = S_PROBING;
