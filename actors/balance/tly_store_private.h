@@ -28,6 +28,7 @@ struct _tly_store_t {
     tly_store_space_t space;    //  room to write, as the last write found it
     MDB_txn *txn;               //  the open write transaction, or NULL
     MDB_cursor *appending [2];  //  put_row's cursors on purchases and dedupe, in txn
+    bool append_off [2];        //  ... whose appends failed: ordinary puts until rows_end
     MDB_txn *read;              //  the committed-state read transaction
     bool reading;               //  between read_begin and read_end
 };
