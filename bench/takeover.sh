@@ -34,7 +34,8 @@ until [ -s "$dir/tally.env" ]; do
     sleep 0.2
 done
 . "$dir/tally.env"
-"$build/client/tally" bench --gateway "$TALLY_GATEWAY" --worker "$TALLY_WORKER_ACCOUNT" \
+"$build/client/tally" bench --gateway "$TALLY_GATEWAY" --gateway-key "$TALLY_GATEWAY_KEY" \
+    --worker "$TALLY_WORKER_ACCOUNT" \
     --data-dir "$dir" --clients "$clients" --users "$users" --batch 256 \
     --buys $(( buys / clients )) | tail -n 4
 echo "journal: $(du -sh "$dir/audit/journal" | cut -f1); waiting ${wait}s for the state snapshots"

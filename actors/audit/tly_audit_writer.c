@@ -336,12 +336,36 @@ s_serve_snapshot (tly_audit_writer_t *self, const tly_audit_request_t *taken)
     s_send (self, taken->identity, &reply);
 }
 
+//  The fences the drain's claiming reads raise, in one commit: an actor
+//  taking its share sends a claim for every partition at once, and each
+//  read raising its own fence would be one fsync after another. A claim the
+//  commit leaves out (at or below the fence) or a failed commit is decided
+//  by the read itself, as before.
+static void
+s_raise_fences (tly_audit_writer_t *self)
+{
+    uint32_t partitions [TLY_AUDIT_DRAIN_MAX];
+    uint64_t epochs [TLY_AUDIT_DRAIN_MAX];
+    size_t count = 0;
+    for (size_t i = 0; i < self->drain->read_count; i++) {
+        const Tally__AuditRequest *request = self->drain->reads [i].request;
+        if (request->body_case != TALLY__AUDIT_REQUEST__BODY_READ || request->read->epoch == 0
+            || request->read->partition >= TLY_PARTITIONS_MAX)
+            continue;
+        partitions [count] = request->read->partition;
+        epochs [count++] = request->read->epoch;
+    }
+    if (count > 1)
+        tly_journal_raise_fences (self->journal, partitions, epochs, count);
+}
+
 void
 tly_audit_writer_serve (tly_audit_writer_t *self)
 {
     assert (self);
     tly_audit_drain_take (self->drain, self->socket);
     s_commit_appends (self);
+    s_raise_fences (self);
     for (size_t i = 0; i < self->drain->read_count; i++)
         if (self->drain->reads [i].request->body_case == TALLY__AUDIT_REQUEST__BODY_READ)
             s_serve_read (self, &self->drain->reads [i]);

@@ -1,18 +1,23 @@
 //  tly_catchup - reads newly owned partitions from the journal into the ledger.
 //
-//  Taking a partition, an actor first asks the audit writer for the
-//  partition's latest state snapshot past what it has applied
-//  (SnapshotLoad). If there is one, it checks the worker's signature on its
-//  header, replaces the partition's state with the snapshot's rows, part by
-//  part, and checks the parts' digest before it sets the partition's
-//  progress to the snapshot's partition_seq (a bad snapshot is logged, the
-//  partition cleared, and the journal read from the start instead). Then it
-//  claims the partition at its epoch and reads the journal
-//  from its own applied partition_seq to the end (ReadRequest with epoch > 0:
-//  the writer raises the partition's fence first, so every record an older
-//  owner managed to append is in what it reads). Each ReadReply's records are
-//  checked (hash, partition, sequence) and applied in one transaction. A read
-//  that times out or fails is sent again after the timeout.
+//  Taking a partition, an actor first asks the audit writer whether the
+//  partition has a state snapshot past what it has applied (a SnapshotLoad
+//  probe, which the writer answers with the latest snapshot's
+//  partition_seq alone). The partitions that have one load it in
+//  partition order, one after another, with a few parts in flight (the
+//  writer reads the next parts while the actor stores one, and the rows
+//  arrive in key order, which the state takes at its tables' ends): for
+//  each it checks the worker's signature on the header part 0 brings,
+//  replaces the partition's state with the snapshot's rows, part by part,
+//  and checks the parts' digest before it sets the partition's progress to
+//  the snapshot's partition_seq (a bad snapshot is logged, the partition
+//  cleared, and the journal read from the start instead). Then it claims
+//  the partition at its epoch and reads the journal from its own applied
+//  partition_seq to the end (ReadRequest with epoch > 0: the writer raises
+//  the partition's fence first, so every record an older owner managed to
+//  append is in what it reads). Each ReadReply's records are checked (hash,
+//  partition, sequence) and applied in one transaction. A probe, read or
+//  part that times out or fails is asked for again after the timeout.
 //
 //      tly_catchup_start (catchup, partition, epoch);
 //      tly_catchup_tick (catchup);                     //  sends due reads

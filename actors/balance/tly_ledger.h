@@ -23,12 +23,13 @@
 //  versions included, follows from the journal's events alone, so a rebuilt
 //  state serves exactly the objects the live one did.
 //
-//  Durability: the state is written without fsync (MDB_NOSYNC | MDB_WRITEMAP).
-//  A crash of the process loses nothing (the page cache survives it); a
-//  crash of the machine may leave the copy on disk behind, or unsound. Every
-//  snapshot_every applied records (executed drafts and replayed records
-//  alike) the ledger flushes the map to disk, which bounds how far behind it
-//  can be; an unsound state is moved aside at the next start (see
+//  Durability: the state is written without fsync (MDB_NOSYNC; see
+//  tly_store.h for why not MDB_WRITEMAP). A crash of the process loses
+//  nothing (the page cache survives it); a crash of the machine may leave
+//  the copy on disk behind, or unsound. Every snapshot_every applied records
+//  (executed drafts and replayed records alike; a loaded state snapshot
+//  counts as one) the ledger flushes the map to disk, which bounds how far
+//  behind it can be; an unsound state is moved aside at the next start (see
 //  tly_store.h), and an empty or deleted one is rebuilt by catch-up,
 //  dedupe results included.
 //

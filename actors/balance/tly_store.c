@@ -301,6 +301,7 @@ s_open (tly_store_t *self, size_t map_size, bool *unsound)
 static void
 s_close (tly_store_t *self)
 {
+    tly_store_rows_end (self);
     if (self->txn)
         mdb_txn_abort (self->txn);
     if (self->read)
@@ -490,6 +491,7 @@ tly_store_commit (tly_store_t *self)
 {
     assert (self);
     assert (self->txn && !self->reading);
+    tly_store_rows_end (self);
     int rc = mdb_txn_commit (self->txn);
     self->txn = NULL;
     if (rc)
@@ -504,6 +506,7 @@ tly_store_abort (tly_store_t *self)
 {
     assert (self);
     assert (!self->reading);
+    tly_store_rows_end (self);
     if (self->txn)
         mdb_txn_abort (self->txn);
     self->txn = NULL;

@@ -219,8 +219,16 @@ int tly_store_clear_partition (tly_store_t *self, uint32_t partition);
 //  In the write transaction: stores one row of partition. A row whose table,
 //  sizes or partition (where its key carries one) are wrong is refused:
 //  returns -1 without logging (the caller names the snapshot), else 0 or -1.
+//  A purchase or dedupe row whose key sorts after every key of its table
+//  goes in at the table's end (LMDB's append: no search, and pages filled
+//  instead of split in half), through a cursor kept until tly_store_rows_end
+//  or the transaction's end; so rows given in key order, partition after
+//  partition, load at the cost of a copy. After the first row of a table
+//  that does not, its rows are put as usual until tly_store_rows_end.
 int tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
                        const uint8_t *key, size_t key_size, const uint8_t *value,
                        size_t value_size);
+//  Closes the cursors tly_store_put_row keeps (call before other writes).
+void tly_store_rows_end (tly_store_t *self);
 
 #endif

@@ -4,6 +4,7 @@
 #include "tly_store_private.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tly_object_id.h"
@@ -296,6 +297,36 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
         return -1;
     MDB_val k = { key_size, (void *) key };
     MDB_val v = { value_size, (void *) value };
-    int rc = mdb_put (self->txn, dbi, &k, &v, 0);
+    int slot = table == TLY_STORE_ROW_PURCHASE ? 0 : table == TLY_STORE_ROW_DEDUPE ? 1 : -1;
+    if (slot < 0) {
+        int rc = mdb_put (self->txn, dbi, &k, &v, 0);
+        return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
+    }
+    int rc = self->appending [slot] ? 0 : mdb_cursor_open (self->txn, dbi, &self->appending [slot]);
+    //  MDB_APPEND refuses (MDB_KEYEXIST, nothing written) a key that does
+    //  not sort after the table's last: that one goes where it belongs, and
+    //  so do the rest until tly_store_rows_end (rows in key order below a
+    //  higher partition's stay below it: no search twice per row).
+    if (rc == 0 && !self->append_off [slot]) {
+        rc = mdb_cursor_put (self->appending [slot], &k, &v, MDB_APPEND);
+        if (rc != MDB_KEYEXIST)
+            return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
+        self->append_off [slot] = true;
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = mdb_cursor_put (self->appending [slot], &k, &v, 0);
     return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
+}
+
+void
+tly_store_rows_end (tly_store_t *self)
+{
+    assert (self);
+    for (size_t i = 0; i < sizeof self->appending / sizeof self->appending [0]; i++) {
+        if (self->appending [i])
+            mdb_cursor_close (self->appending [i]);
+        self->appending [i] = NULL;
+        self->append_off [i] = false;
+    }
 }

@@ -23,12 +23,14 @@ struct _tly_store_t {
     MDB_dbi dedupe;
     MDB_dbi partitions;
     MDB_dbi meta;
-    size_t map_size;          //  the map as LMDB has it now
-    size_t map_max;           //  how far the writer may grow it
-    tly_store_space_t space;  //  room to write, as the last write found it
-    MDB_txn *txn;             //  the open write transaction, or NULL
-    MDB_txn *read;            //  the committed-state read transaction
-    bool reading;             //  between read_begin and read_end
+    size_t map_size;            //  the map as LMDB has it now
+    size_t map_max;             //  how far the writer may grow it
+    tly_store_space_t space;    //  room to write, as the last write found it
+    MDB_txn *txn;               //  the open write transaction, or NULL
+    MDB_cursor *appending [2];  //  put_row's cursors on purchases and dedupe, in txn
+    bool append_off [2];        //  ... whose appends failed: ordinary puts until rows_end
+    MDB_txn *read;              //  the committed-state read transaction
+    bool reading;               //  between read_begin and read_end
 };
 
 //  The meta key of a partition's newest dropped purchase time: "dropped"

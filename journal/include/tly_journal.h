@@ -168,6 +168,14 @@ int tly_journal_append_batch (tly_journal_t *self, Tally__RecordDraft *const *dr
 //  the fence is above the claim, BAD_REQUEST for a bad query, or INTERNAL.
 Tally__ErrorCode tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query,
                                    tly_journal_record_fn *fn, void *arg, bool *end);
+//  Raises the fences of several partitions in one transaction and one
+//  fsync: partitions [i] to epochs [i] where that is above its fence (to
+//  the highest epoch named for it; a claim at or below the fence is left to
+//  the read that carries it). For a writer holding several claiming reads
+//  at once, whose reads then find their fences raised and write nothing:
+//  one fsync instead of one each. Returns 0, or -1 with no fence raised.
+int tly_journal_raise_fences (tly_journal_t *self, const uint32_t *partitions,
+                              const uint64_t *epochs, size_t count);
 //  Calls fn for every record with seq >= from_seq, in global order.
 //  Returns 0 (also when fn stopped) or -1.
 int tly_journal_iterate (tly_journal_t *self, uint64_t from_seq, tly_journal_record_fn *fn,

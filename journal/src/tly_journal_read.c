@@ -276,6 +276,29 @@ tly_journal_read (tly_journal_t *self, const tly_journal_query_t *query, tly_jou
                                                           : TALLY__ERROR_CODE__INTERNAL;
 }
 
+int
+tly_journal_raise_fences (tly_journal_t *self, const uint32_t *partitions, const uint64_t *epochs,
+                          size_t count)
+{
+    assert (self);
+    assert (!self->read_only);
+    assert (self->txn == NULL);
+    assert ((partitions && epochs) || count == 0);
+    size_t raised = 0;
+    for (size_t i = 0; i < count; i++) {
+        assert (partitions [i] < TLY_PARTITIONS_MAX);
+        raised += epochs [i] > self->committed [partitions [i]].fence;
+    }
+    if (raised == 0)
+        return 0;
+    if (tly_journal_begin (self) == -1)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (epochs [i] > self->pending [partitions [i]].fence)
+            tly_journal_claim (self, partitions [i], epochs [i]);
+    return tly_journal_commit (self);
+}
+
 //  Calls fn for each entry of one segment's records or checkpoints from
 //  from_key on. Sets *stopped when fn stopped (or failed).
 static int

@@ -37,6 +37,8 @@
 //    state.commit          a balance actor's state commit after the journal
 //                          acknowledged a batch (the batch is answered first)
 //    snapshot.save         the audit writer's write of a state snapshot part
+//    snapshot.load         a balance actor's commit of a state snapshot part
+//                          it loads (before it: `exit` cuts a load short)
 //  A fault that fires is logged (fault.injected, warn): every fail and exit,
 //  and the first firing of a delay.
 //

@@ -9,6 +9,11 @@
 //  writer's retention on: the sealed segments every snapshot is past are
 //  archived (verify and replay still read them) or deleted (a new actor
 //  never needs them).
+//  crash: the same, but the new actor dies in the middle of its loads (the
+//  fault point snapshot.load, `exit`, before the commit of its second
+//  part: a build with -DTALLY_FAULTS=ON, else the case exits 77) and is
+//  started again on the state it left: it loads the rest, and every
+//  balance, resend and the replay's comparison of its state are exact.
 #include <czmq.h>
 #include <dirent.h>
 #include <inttypes.h>
@@ -19,6 +24,7 @@
 #include "it_client.h"
 #include "it_cluster.h"
 #include "tally.h"
+#include "tly_fault.h"
 #include "tly_partition.h"
 #include "tly_wire.h"
 
@@ -134,9 +140,26 @@ s_wait_retired (it_cluster_t *cluster, const char *policy)
     CHECK (streq (policy, "archive") ? archived >= 1 : archived == -1);
 }
 
+//  The new actor, armed to die before its second snapshot part's commit,
+//  has died so: it is started again on its state, faults off. Returns the
+//  snapshots it loaded before.
+static int
+s_crash_and_restart (it_cluster_t *cluster, const char *name)
+{
+    th_process_t *process = it_cluster_process (cluster, name);
+    TH_WAIT_UNTIL (!th_process_running (process), S_WAIT_MS, th_sleep_ms (10));
+    CHECK (th_process_status (process) == TLY_FAULT_EXIT);
+    int loaded = it_logged (cluster, name, "event=snapshot.loaded");
+    printf ("crash: %s stopped after %d snapshots loaded; restarted\n", name, loaded);
+    it_cluster_faults (cluster, name, "");
+    it_cluster_restart (cluster, name);
+    return loaded;
+}
+
 //  policy: NULL (one journal segment, nothing retired), "archive" or "delete".
+//  crash: the new actor dies in the middle of its loads and starts again.
 static void
-s_case (int base_port, const char *policy)
+s_case (int base_port, const char *policy, bool crash)
 {
     const char *audit_args [] = { "--segment-records", "20",  "--retain", policy ? policy : "keep",
                                   "--retain-check-ms", "200", NULL };
@@ -156,7 +179,13 @@ s_case (int base_port, const char *policy)
     char state [512];
     snprintf (state, sizeof state, "%s/balance-1", cluster->dir);
     th_dir_remove (state);
+    //  The first part commits (each partition's snapshot is one part here),
+    //  the second is cut short.
+    if (crash)
+        it_cluster_faults (cluster, "balance-3", "snapshot.load=exit@2");
     it_cluster_add_actor (cluster, "balance-3");
+    int loaded_before = crash ? s_crash_and_restart (cluster, "balance-3") : 0;
+    CHECK (loaded_before == (crash ? 1 : 0));
     CHECK (it_wait_actors (cluster->gateway, 2, S_WAIT_MS));
 
     for (int u = 0; u < S_USERS; u++) {
@@ -183,7 +212,7 @@ s_case (int base_port, const char *policy)
     int loaded = it_logged (cluster, "balance-3", "event=snapshot.loaded");
     int replayed_from_start = it_logged (cluster, "balance-3", "event=snapshot.rejected");
     printf ("takeover: balance-3 loaded %d snapshots, rejected %d\n", loaded, replayed_from_start);
-    CHECK (loaded > 0 && replayed_from_start == 0);
+    CHECK (loaded > loaded_before && replayed_from_start == 0);
 
     char journal [512];
     snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
@@ -221,10 +250,17 @@ main (int argc, char **argv)
     const char *name = argv [1];
     int base_port = atoi (argv [2]);
     if (streq (name, "takeover"))
-        s_case (base_port, NULL);
+        s_case (base_port, NULL, false);
     else if (streq (name, "archive") || streq (name, "delete"))
-        s_case (base_port, name);
-    else {
+        s_case (base_port, name, false);
+    else if (streq (name, "crash")) {
+#if !defined(TLY_FAULTS_BUILD)
+        fprintf (stderr, "it_snapshot crash: needs the fault points (a build configured with"
+                         " -DTALLY_FAULTS=ON, as make test does)\n");
+        return 77;
+#endif
+        s_case (base_port, NULL, true);
+    } else {
         fprintf (stderr, "it_snapshot: unknown case %s\n", name);
         return 2;
     }

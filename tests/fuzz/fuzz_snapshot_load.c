@@ -8,7 +8,9 @@
 //
 //  This file plays the writer: it takes the actor's SnapshotLoad requests
 //  on a ROUTER (as tests/unit/balance/tly_catchup_test.c does) and answers
-//  them with the input. Input: one byte of setup (partition = setup % 4,
+//  them with the input: the first reply answers the actor's probe (its
+//  latest_partition_seq says whether a snapshot is there to load), the
+//  next ones the parts it asks for. Input: one byte of setup (partition = setup % 4,
 //  epoch = 1 + setup / 4), then chunks (fuzz_support.h), each a
 //  SnapshotLoadReply. A chunk's tag bit 0 addresses it to the request the
 //  actor has out; bit 1 signs its header again by the test worker (the

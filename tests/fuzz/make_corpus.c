@@ -605,6 +605,13 @@ s_snapshots (const char *endpoint, uint32_t partitions)
         //  The actor's setup byte: the partition (epoch 1).
         s_chunks_t seed;
         s_chunks_open (&seed, (uint8_t) partition);
+        //  First the answer to the actor's probe: the latest seq alone.
+        Tally__SnapshotLoadReply probe = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+        probe.request_id = reply->load_snapshot->request_id;
+        probe.latest_partition_seq = header->partition_seq;
+        bytes = fuzz_pack (&probe.base, &size);
+        s_chunks_add (&seed, 1, bytes, size);
+        free (bytes);
         for (uint32_t part = 0; part < header->parts; part++) {
             if (part > 0) {
                 tally__audit_reply__free_unpacked (reply, NULL);

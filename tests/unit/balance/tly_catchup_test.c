@@ -1,4 +1,5 @@
-//  tly_catchup self-test: claiming reads, paging, applying, refusals, retries.
+//  tly_catchup self-test: claiming reads, paging, applying, refusals, retries;
+//  snapshots probed, loaded in partition order, asked again, loaded again.
 #include "tly_catchup.h"
 
 #include <assert.h>
@@ -203,36 +204,184 @@ s_snapshot (s_snapshot_t *snap, uint32_t partition, s_snapshot_kind_t kind,
     snap->signed_header.signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, snap->signature };
 }
 
+//  Answers a SnapshotLoad as the writer does for a partition whose latest
+//  snapshot is snap (at partition_seq 7): part 0 with the header when it is
+//  past after_partition_seq (a probe asks after the last possible one and
+//  gets latest_partition_seq alone), any other part as asked.
+static tly_catchup_status_t
+s_answer_load (tly_catchup_t *catchup, const Tally__SnapshotLoad *load, s_snapshot_t *snap,
+               uint32_t *answered)
+{
+    assert (load->part < 2);
+    Tally__SnapshotLoadReply reply = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
+    reply.request_id = load->request_id;
+    reply.part = load->part;
+    reply.latest_partition_seq = 7;
+    if (load->part > 0 || load->after_partition_seq < 7) {
+        assert (load->part == 0 || load->partition_seq == 7);
+        reply.header = load->part == 0 ? &snap->signed_header : NULL;
+        reply.rows = (ProtobufCBinaryData) { snap->sizes [load->part], snap->parts [load->part] };
+    }
+    return tly_catchup_on_snapshot (catchup, &reply, answered);
+}
+
+//  The ReadRequest in request, taken out of it (request freed).
+static Tally__ReadRequest *
+s_take_read (Tally__AuditRequest *request)
+{
+    assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ);
+    Tally__ReadRequest *read = request->read;
+    request->read = NULL;
+    request->body_case = TALLY__AUDIT_REQUEST__BODY__NOT_SET;
+    tally__audit_request__free_unpacked (request, NULL);
+    return read;
+}
+
 //  Serves partition's catch-up the snapshot, part by part as asked, then
-//  returns the ReadRequest that follows.
+//  returns the ReadRequest that follows. The first request is a probe.
 static Tally__ReadRequest *
 s_serve_snapshot (tly_catchup_t *catchup, zsock_t *writer, zframe_t **identity, s_snapshot_t *snap,
                   uint32_t partition)
 {
-    for (;;) {
+    for (bool first = true;; first = false) {
         Tally__AuditRequest *request = s_next_request (catchup, writer, identity);
         if (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ) {
-            Tally__ReadRequest *read = request->read;
-            request->read = NULL;
-            request->body_case = TALLY__AUDIT_REQUEST__BODY__NOT_SET;
-            tally__audit_request__free_unpacked (request, NULL);
+            Tally__ReadRequest *read = s_take_read (request);
             assert (read->partition == partition);
             return read;
         }
         assert (request->body_case == TALLY__AUDIT_REQUEST__BODY_LOAD_SNAPSHOT);
         const Tally__SnapshotLoad *load = request->load_snapshot;
-        assert (load->partition == partition && load->part < 2);
-        Tally__SnapshotLoadReply reply = TALLY__SNAPSHOT_LOAD_REPLY__INIT;
-        reply.request_id = load->request_id;
-        reply.part = load->part;
-        reply.latest_partition_seq = 7;
-        reply.header = load->part == 0 ? &snap->signed_header : NULL;
-        reply.rows = (ProtobufCBinaryData) { snap->sizes [load->part], snap->parts [load->part] };
+        assert (load->partition == partition);
+        assert (!first || (load->part == 0 && load->after_partition_seq == UINT64_MAX));
         uint32_t answered = UINT32_MAX;
-        assert (tly_catchup_on_snapshot (catchup, &reply, &answered) == TLY_CATCHUP_PENDING);
+        assert (s_answer_load (catchup, load, snap, &answered) == TLY_CATCHUP_PENDING);
         assert (answered == partition);
         tally__audit_request__free_unpacked (request, NULL);
     }
+}
+
+//  Drops what the fake writer was sent and not yet read.
+static void
+s_drain (zsock_t *writer)
+{
+    zmsg_t *msg;
+    while (zsock_events (writer) & ZMQ_POLLIN) {
+        msg = zmsg_recv (writer);
+        zmsg_destroy (&msg);
+    }
+}
+
+//  Clears partition from the state, as a new actor's would be.
+static void
+s_clear_partition (tly_ledger_t *ledger, uint32_t partition)
+{
+    assert (tly_ledger_begin (ledger) == 0);
+    assert (tly_ledger_clear_partition (ledger, partition) == 0);
+    assert (tly_ledger_commit (ledger) == 0);
+}
+
+//  Two partitions taken at once load one after the other, in partition
+//  order whatever the order they were taken in, the next one's first part
+//  asked for only after every part of the one before.
+static void
+s_test_load_order (tly_catchup_t *catchup, tly_ledger_t *ledger, zsock_t *writer,
+                   zframe_t **identity, const uint8_t worker_sk [TLY_SECRET_KEY_BYTES])
+{
+    s_snapshot_t snaps [S_PARTITIONS];
+    s_snapshot (&snaps [3], 3, S_GOOD, worker_sk);
+    s_snapshot (&snaps [1], 1, S_GOOD, worker_sk);
+    s_clear_partition (ledger, 1);
+    s_clear_partition (ledger, 3);
+    tly_catchup_start (catchup, 3, 6);
+    tly_catchup_start (catchup, 1, 6);
+    uint32_t loads [8], parts [8];
+    size_t count = 0, done = 0;
+    while (done < 2) {
+        Tally__AuditRequest *request = s_next_request (catchup, writer, identity);
+        uint32_t answered = UINT32_MAX;
+        if (request->body_case == TALLY__AUDIT_REQUEST__BODY_READ) {
+            Tally__ReadRequest *read = s_take_read (request);
+            assert (read->after_partition_seq == 7 && read->epoch == 6);
+            Tally__ReadReply end = TALLY__READ_REPLY__INIT;
+            end.request_id = read->request_id;
+            end.end = true;
+            assert (tly_catchup_on_reply (catchup, &end, &answered) == TLY_CATCHUP_DONE);
+            assert (answered == read->partition);
+            tally__read_request__free_unpacked (read, NULL);
+            done++;
+            continue;
+        }
+        const Tally__SnapshotLoad *load = request->load_snapshot;
+        if (load->after_partition_seq != UINT64_MAX) {
+            assert (count < 8);
+            loads [count] = load->partition;
+            parts [count++] = load->part;
+        }
+        assert (s_answer_load (catchup, load, &snaps [load->partition], &answered)
+                == TLY_CATCHUP_PENDING);
+        tally__audit_request__free_unpacked (request, NULL);
+    }
+    assert (count == 4);
+    assert (loads [0] == 1 && parts [0] == 0 && loads [1] == 1 && parts [1] == 1);
+    assert (loads [2] == 3 && parts [2] == 0 && loads [3] == 3 && parts [3] == 1);
+    for (uint32_t partition = 1; partition <= 3; partition += 2) {
+        tly_account_state_t state;
+        assert (tly_ledger_account (ledger, snaps [partition].user, &state) == TLY_STORE_FOUND);
+        assert (state.balance == 55);
+        free (snaps [partition].parts [0]);
+        free (snaps [partition].parts [1]);
+    }
+}
+
+//  A part not answered within the timeout is asked for again, in a new
+//  session: the late answer to the first ask is ignored. A load cut short
+//  (the actor stopped after part 0) leaves the partition at nothing
+//  applied; the next actor's probe finds the snapshot newer and loads it
+//  again from part 0, which clears what the first load left.
+static void
+s_test_load_again (tly_catchup_t **catchup_p, tly_ledger_t *ledger, zsock_t *audit, zsock_t *writer,
+                   zframe_t **identity, const uint8_t worker_pk [TLY_KEY_BYTES],
+                   const uint8_t worker_sk [TLY_SECRET_KEY_BYTES])
+{
+    tly_catchup_t *catchup = *catchup_p;
+    s_snapshot_t snap;
+    s_snapshot (&snap, 2, S_GOOD, worker_sk);
+    s_clear_partition (ledger, 2);
+    tly_catchup_start (catchup, 2, 8);
+    uint32_t answered = UINT32_MAX;
+    Tally__AuditRequest *probe = s_next_request (catchup, writer, identity);
+    assert (s_answer_load (catchup, probe->load_snapshot, &snap, &answered) == TLY_CATCHUP_PENDING);
+    Tally__AuditRequest *first = s_next_request (catchup, writer, identity);
+    Tally__AuditRequest *again = s_next_request (catchup, writer, identity);
+    assert (first->load_snapshot->part == 0 && again->load_snapshot->part == 0);
+    assert (again->load_snapshot->request_id != first->load_snapshot->request_id);
+    assert (s_answer_load (catchup, first->load_snapshot, &snap, &answered) == TLY_CATCHUP_IGNORED);
+    assert (s_answer_load (catchup, again->load_snapshot, &snap, &answered) == TLY_CATCHUP_PENDING);
+    uint64_t applied, epoch;
+    assert (tly_ledger_progress (ledger, 2, &applied, &epoch) == 0 && applied == 0);
+    tly_catchup_destroy (&catchup);
+    s_drain (writer);
+
+    catchup = *catchup_p = tly_catchup_new (ledger, audit, S_PARTITIONS, S_TIMEOUT_MS, worker_pk);
+    assert (catchup);
+    tly_catchup_start (catchup, 2, 9);
+    Tally__ReadRequest *read = s_serve_snapshot (catchup, writer, identity, &snap, 2);
+    assert (read->after_partition_seq == 7 && read->epoch == 9);
+    assert (tly_ledger_progress (ledger, 2, &applied, &epoch) == 0 && applied == 7);
+    tly_account_state_t state;
+    assert (tly_ledger_account (ledger, snap.user, &state) == TLY_STORE_FOUND);
+    assert (state.balance == 55);
+    Tally__ReadReply end = TALLY__READ_REPLY__INIT;
+    end.request_id = read->request_id;
+    end.end = true;
+    assert (tly_catchup_on_reply (catchup, &end, &answered) == TLY_CATCHUP_DONE);
+    tally__read_request__free_unpacked (read, NULL);
+    tally__audit_request__free_unpacked (probe, NULL);
+    tally__audit_request__free_unpacked (first, NULL);
+    tally__audit_request__free_unpacked (again, NULL);
+    free (snap.parts [0]);
+    free (snap.parts [1]);
 }
 
 //  A good snapshot is loaded and the journal read after it; a forged one, one
@@ -247,9 +396,7 @@ s_test_snapshots (tly_catchup_t *catchup, tly_ledger_t *ledger, zsock_t *writer,
         s_snapshot_t snap;
         s_snapshot (&snap, partition, kinds [partition], worker_sk);
         //  Whatever the state held of the partition goes first.
-        assert (tly_ledger_begin (ledger) == 0);
-        assert (tly_ledger_clear_partition (ledger, partition) == 0);
-        assert (tly_ledger_commit (ledger) == 0);
+        s_clear_partition (ledger, partition);
         tly_catchup_start (catchup, partition, 5);
         Tally__ReadRequest *read = s_serve_snapshot (catchup, writer, identity, &snap, partition);
         bool good = kinds [partition] == S_GOOD;
@@ -359,6 +506,8 @@ tly_catchup_test (bool verbose)
     assert (tly_catchup_next (catchup) == INT64_MAX);
 
     s_test_snapshots (catchup, ledger, writer, &identity, worker_sk);
+    s_test_load_order (catchup, ledger, writer, &identity, worker_sk);
+    s_test_load_again (&catchup, ledger, audit, writer, &identity, worker_pk, worker_sk);
 
     for (size_t i = 0; i < 3; i++)
         tally__stored_record__free_unpacked (records [i], NULL);

@@ -528,6 +528,77 @@ s_test_rows (const char *root)
     tly_store_destroy (&store);
 }
 
+//  Dedupe rows of partition, message IDs first .. first + count - 1 (time
+//  first, so key order), each result naming its ID's last byte and mark.
+static void
+s_put_results (tly_store_t *store, uint32_t partition, int first, int count, uint8_t mark)
+{
+    uint8_t user [TLY_KEY_BYTES] = { 7 };
+    for (int i = first; i < first + count; i++) {
+        uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0, 0, 0, 0, (uint8_t) (i >> 8), (uint8_t) i };
+        uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+        tly_store_dedupe_key (partition, user, message_id, key);
+        uint8_t value [2] = { (uint8_t) i, mark };
+        Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+        result.message_id = (ProtobufCBinaryData) { sizeof value, value };
+        uint8_t packed [16];
+        size_t size = tally__message_result__pack (&result, packed);
+        assert (tly_store_put_row (store, partition, TLY_STORE_ROW_DEDUPE, key, sizeof key, packed,
+                                   size)
+                == 0);
+    }
+}
+
+static void
+s_check_result (tly_store_t *store, tly_arena_t *arena, uint32_t partition, int i, uint8_t mark)
+{
+    uint8_t user [TLY_KEY_BYTES] = { 7 };
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0, 0, 0, 0, (uint8_t) (i >> 8), (uint8_t) i };
+    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
+    tly_store_dedupe_key (partition, user, message_id, key);
+    Tally__MessageResult *found = NULL;
+    assert (tly_store_result (store, key, arena, &found) == TLY_STORE_FOUND);
+    assert (found->message_id.len == 2 && found->message_id.data [0] == (uint8_t) i
+            && found->message_id.data [1] == mark);
+}
+
+//  Rows in key order go in at the table's end; rows that do not (a lower
+//  partition after a higher one, a key again) go where they belong, and
+//  the same transaction writes on through other paths after rows_end.
+static void
+s_test_rows_order (const char *root, tly_arena_t *arena)
+{
+    char path [256];
+    snprintf (path, sizeof path, "%s/order", root);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (tly_store_begin (store) == 0);
+    s_put_results (store, 9, 0, 300, 1);
+    s_put_results (store, 5, 0, 300, 1);
+    s_put_results (store, 9, 300, 100, 1);
+    s_put_results (store, 9, 150, 1, 2);
+    tly_store_rows_end (store);
+    s_put_results (store, 200, 0, 10, 1);
+    assert (tly_store_commit (store) == 0);
+    assert (tly_store_begin (store) == 0);
+    s_put_results (store, 5, 300, 10, 1);  //  after a commit: a new cursor
+    assert (tly_store_commit (store) == 0);
+    size_t count = 0;
+    assert (tly_store_results_count (store, &count) == 0 && count == 720);
+    s_check_result (store, arena, 9, 0, 1);
+    s_check_result (store, arena, 9, 150, 2);
+    s_check_result (store, arena, 9, 399, 1);
+    s_check_result (store, arena, 5, 0, 1);
+    s_check_result (store, arena, 5, 309, 1);
+    s_check_result (store, arena, 200, 9, 1);
+    //  An aborted transaction's rows are gone, its cursors with it.
+    assert (tly_store_begin (store) == 0);
+    s_put_results (store, 300, 0, 10, 1);
+    tly_store_abort (store);
+    assert (tly_store_results_count (store, &count) == 0 && count == 720);
+    tly_store_destroy (&store);
+}
+
 void
 tly_store_test (bool verbose)
 {
@@ -541,6 +612,7 @@ tly_store_test (bool verbose)
     s_test_tables (path, arena);
     s_test_expiry (root, arena);
     s_test_rows (root);
+    s_test_rows_order (root, arena);
     s_test_drop (root, arena);
     path [strlen (path) - 1] = 0;
     s_test_recovery (root, path);

@@ -312,6 +312,24 @@ s_test_reads (tly_journal_t *journal)
     assert (collect.count == 0 && end);
     assert (s_append_one (journal, 7, 1, 1, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
     assert (s_append_one (journal, 1, 4, 5, &status) == TALLY__ERROR_CODE__OK);
+
+    //  Several fences in one commit: each to the highest epoch named for
+    //  it, none lowered; the reads that carry the claims then pass, older
+    //  claims and owners are refused.
+    const uint32_t partitions [] = { 11, 7, 12, 12, 13 };
+    const uint64_t epochs [] = { 6, 1, 4, 3, 2 };
+    assert (tly_journal_raise_fences (journal, partitions, epochs, 5) == 0);
+    const uint64_t fences [][2] = { { 11, 6 }, { 7, 2 }, { 12, 4 }, { 13, 2 } };
+    for (size_t i = 0; i < 4; i++) {
+        tly_journal_partition (journal, (uint32_t) fences [i][0], &fence, NULL);
+        assert (fence == fences [i][1]);
+    }
+    assert (s_read (journal, 12, 4, 0, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (s_read (journal, 12, 3, 0, 10, &collect, &end) == TALLY__ERROR_CODE__STALE_EPOCH);
+    assert (s_append_one (journal, 11, 1, 5, &status) == TALLY__ERROR_CODE__STALE_EPOCH);
+    //  Nothing to raise: no transaction at all.
+    assert (tly_journal_raise_fences (journal, partitions, epochs, 5) == 0);
+    assert (tly_journal_raise_fences (journal, NULL, NULL, 0) == 0);
 }
 
 //  Collects checkpoints and checks each one's signature and hash against the
