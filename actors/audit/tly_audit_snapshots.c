@@ -14,6 +14,7 @@
 #include "tly_bytes.h"
 #include "tly_fault.h"
 #include "tly_log.h"
+#include "tly_mapping.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
@@ -94,6 +95,38 @@ s_set_error (tly_arena_t *arena, Tally__Error **error_p, Tally__ErrorCode code, 
     error->code = code;
     error->message = tly_arena_strdup (arena, text);
     *error_p = error;
+}
+
+//  Gives the store's mapped pages back to the kernel after each save, load
+//  and retention check. LMDB reads data.mdb through a read-only shared map
+//  (no MDB_WRITEMAP: its writes go through pwrite), and what it reads stays
+//  mapped in this process: a save frees the parts of the snapshot it
+//  replaces, and LMDB reads the first page of each freed overflow run
+//  (mdb_cursor_del), which on ext4's large folios maps much of the part
+//  around it; a load copies a whole part. Left alone, most of the store
+//  ends up in the writer's RSS (427 MiB after 13 minutes at B=256). The
+//  release is MADV_DONTNEED (tly_mapping): it drops only page-table
+//  entries, the page cache keeps the bytes, and a later read faults them in
+//  again unchanged, so it is safe whatever else reads the environment (here
+//  only this thread does, between requests). The address inside the map is
+//  the key of the first meta entry, read in a read transaction.
+static void
+s_release (tly_audit_snapshots_t *self)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn) != 0)
+        return;
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    int rc = mdb_cursor_open (txn, self->meta, &cursor);
+    if (rc == 0) {
+        rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+        mdb_cursor_close (cursor);
+    }
+    if (rc == 0 && tly_mapping_release (key.mv_data) == -1)
+        tly_log (TLY_WARN, "snapshots.release_failed", "path=%s error=\"%s\"", self->path,
+                 strerror (errno));
+    mdb_txn_abort (txn);
 }
 
 //  ---------------------------------------------------------------- the class
@@ -361,12 +394,10 @@ s_check_part (tly_audit_snapshots_t *self, const Tally__SnapshotSave *save)
     return NULL;
 }
 
-void
-tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
-                          const Tally__SnapshotSave *save, tly_arena_t *arena,
-                          Tally__SnapshotSaveReply *reply)
+static void
+s_save (tly_audit_snapshots_t *self, tly_journal_t *journal, const Tally__SnapshotSave *save,
+        tly_arena_t *arena, Tally__SnapshotSaveReply *reply)
 {
-    assert (self && journal && save && arena && reply);
     reply->request_id = save->request_id;
     const char *bad = s_check_part (self, save);
     if (bad) {
@@ -496,13 +527,22 @@ tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
     self->pending [save->partition] = NULL;
 }
 
+void
+tly_audit_snapshots_save (tly_audit_snapshots_t *self, tly_journal_t *journal,
+                          const Tally__SnapshotSave *save, tly_arena_t *arena,
+                          Tally__SnapshotSaveReply *reply)
+{
+    assert (self && journal && save && arena && reply);
+    s_save (self, journal, save, arena, reply);
+    s_release (self);
+}
+
 //  ---------------------------------------------------------------- loading
 
-void
-tly_audit_snapshots_load (tly_audit_snapshots_t *self, const Tally__SnapshotLoad *load,
-                          tly_arena_t *arena, Tally__SnapshotLoadReply *reply)
+static void
+s_load (tly_audit_snapshots_t *self, const Tally__SnapshotLoad *load, tly_arena_t *arena,
+        Tally__SnapshotLoadReply *reply)
 {
-    assert (self && load && arena && reply);
     reply->request_id = load->request_id;
     reply->part = load->part;
     if (load->partition >= TLY_PARTITIONS_MAX) {
@@ -554,6 +594,15 @@ tly_audit_snapshots_load (tly_audit_snapshots_t *self, const Tally__SnapshotLoad
         reply->header = signed_header;
 }
 
+void
+tly_audit_snapshots_load (tly_audit_snapshots_t *self, const Tally__SnapshotLoad *load,
+                          tly_arena_t *arena, Tally__SnapshotLoadReply *reply)
+{
+    assert (self && load && arena && reply);
+    s_load (self, load, arena, reply);
+    s_release (self);
+}
+
 //  ---------------------------------------------------------------- retention
 
 int
@@ -597,6 +646,7 @@ tly_audit_snapshots_needed (tly_audit_snapshots_t *self, tly_journal_t *journal,
     }
     tly_arena_destroy (&arena);
     mdb_txn_abort (txn);
+    s_release (self);
     return result;
 }
 

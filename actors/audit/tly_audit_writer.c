@@ -20,7 +20,8 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_SIGNAL_CHECK_MS 500  //  longest wait before noticing a signal
+#define S_SIGNAL_CHECK_MS 500   //  longest wait before noticing a signal
+#define S_RELEASE_MS      1000  //  how often the journal's mapped pages go back
 #define S_PATH_MAX        4096
 
 struct _tly_audit_writer_t {
@@ -29,6 +30,7 @@ struct _tly_audit_writer_t {
     char archive_dir [S_PATH_MAX];
     int64_t retain_check_ms;
     int64_t retain_at;         //  monotonic ms of the next retention check
+    int64_t release_at;        //  monotonic ms of the next tly_journal_release
     uint64_t retained_before;  //  the last needed seq logged
     tly_audit_snapshots_t *snapshots;
     zsock_t *socket;
@@ -105,6 +107,13 @@ tly_audit_writer_tick (tly_audit_writer_t *self)
     assert (self);
     if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at)
         s_retain (self);
+    //  The journal's pages this process read (serving actors' reads, finding
+    //  the record a snapshot names, appending) would stay in its RSS up to
+    //  a whole segment; the snapshot store gives its pages back itself.
+    if (tly_mono_ms () >= self->release_at) {
+        tly_journal_release (self->journal);
+        self->release_at = tly_mono_ms () + S_RELEASE_MS;
+    }
     if (self->unsigned_since_ms == 0
         || tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
         return;

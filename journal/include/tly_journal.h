@@ -228,6 +228,14 @@ void tly_journal_partition (tly_journal_t *self, uint32_t partition, uint64_t *f
 //  every later read fails).
 int tly_journal_refresh (tly_journal_t *self);
 
+//  Gives the pages of every open segment's map back to the kernel: what
+//  the process read through a map (records it served, the pages an append
+//  touched) otherwise stays resident, up to a whole segment and the
+//  sealed ones a read opened. Nothing is lost or written: the next read
+//  faults the pages in again from the page cache. Not inside a write
+//  transaction. Returns how many maps it released.
+int tly_journal_release (tly_journal_t *self);
+
 //  Writer: records after the last checkpoint (counting the open transaction).
 uint64_t tly_journal_unsigned (tly_journal_t *self);
 //  Writer: signs the head with the worker key (sign_sk is libsodium's 64-byte

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tly_log.h"
+#include "tly_mapping.h"
 
 #define S_DBI_COUNT   7
 #define S_NAME_DIGITS 20
@@ -432,6 +433,42 @@ tly_journal_segment_done (tly_journal_t *self, tly_journal_segment_t *segment, M
     (void) self;
     if (txn && txn != segment->snapshot)
         mdb_txn_abort (txn);
+}
+
+//  Every open environment's map is read-only and shared (no MDB_WRITEMAP:
+//  the writer's pages go out through pwrite), so MADV_DONTNEED only drops
+//  this process's page-table entries (tly_mapping.h): the page cache keeps
+//  the bytes and the next read faults them in again, unchanged. The
+//  address inside each map is the key of its first meta entry.
+int
+tly_journal_release (tly_journal_t *self)
+{
+    assert (self);
+    assert (!self->txn);
+    int released = 0;
+    for (size_t i = 0; i < self->segment_count; i++) {
+        tly_journal_segment_t *segment = self->segments [i];
+        if (!segment->env)
+            continue;
+        MDB_txn *txn = segment->snapshot;
+        if (!txn && mdb_txn_begin (segment->env, NULL, MDB_RDONLY, &txn) != 0)
+            continue;
+        MDB_cursor *cursor;
+        MDB_val key, value;
+        int rc = mdb_cursor_open (txn, segment->meta, &cursor);
+        if (rc == 0) {
+            rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+            mdb_cursor_close (cursor);
+        }
+        if (rc == 0 && tly_mapping_release (key.mv_data) == 0)
+            released++;
+        else if (rc == 0)
+            tly_log (TLY_WARN, "journal.release_failed", "path=%s error=\"%s\"", segment->path,
+                     strerror (errno));
+        if (txn != segment->snapshot)
+            mdb_txn_abort (txn);
+    }
+    return released;
 }
 
 //  ---------------------------------------------------------------- retiring
