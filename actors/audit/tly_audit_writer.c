@@ -105,8 +105,10 @@ void
 tly_audit_writer_tick (tly_audit_writer_t *self)
 {
     assert (self);
-    if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at)
+    if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at) {
         s_retain (self);
+        self->release_at = 0;  //  it read a record of every partition: give them back now
+    }
     //  The journal's pages this process read (serving actors' reads, finding
     //  the record a snapshot names, appending) would stay in its RSS up to
     //  a whole segment; the snapshot store gives its pages back itself.
