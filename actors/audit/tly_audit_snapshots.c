@@ -48,7 +48,24 @@ struct _tly_audit_snapshots_t {
     s_pending_t **pending;  //  TLY_PARTITIONS_MAX slots, NULL when none
     uint64_t count;         //  latest snapshots stored
     uint64_t bytes;         //  their parts' bytes
+    uint64_t *seqs;         //  TLY_PARTITIONS_MAX: each latest's journal seq, 0 when none
+    uint64_t last_seq;      //  the snapshot stored last (by its header's timestamp)
+    uint32_t last_partition;
+    int64_t last_ms;
 };
+
+//  Notes a latest snapshot for status (at open, and as each is stored).
+static void
+s_note_latest (tly_audit_snapshots_t *self, uint32_t partition, const Tally__SnapshotHeader *header)
+{
+    assert (partition < TLY_PARTITIONS_MAX);
+    self->seqs [partition] = header->seq;
+    if (header->timestamp_ms >= self->last_ms) {
+        self->last_seq = header->seq;
+        self->last_partition = partition;
+        self->last_ms = header->timestamp_ms;
+    }
+}
 
 static void
 s_part_key (uint32_t partition, uint64_t partition_seq, uint32_t part, uint8_t key [S_PART_KEY])
@@ -144,7 +161,8 @@ tly_audit_snapshots_new (const char *path, size_t map_size, size_t map_max,
     self->map_max = map_max;
     self->worker = *worker;
     self->pending = calloc (TLY_PARTITIONS_MAX, sizeof (s_pending_t *));
-    assert (self->pending);
+    self->seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
+    assert (self->pending && self->seqs);
     int rc;
     MDB_txn *txn = NULL;
     if (mkdir (path, 0700) == -1 && errno != EEXIST) {
@@ -188,6 +206,8 @@ tly_audit_snapshots_new (const char *path, size_t map_size, size_t map_max,
                                                           : NULL;
             self->count++;
             self->bytes += header ? header->bytes : 0;
+            if (header && key.mv_size == 4 && tly_get_be32 (key.mv_data) < TLY_PARTITIONS_MAX)
+                s_note_latest (self, tly_get_be32 (key.mv_data), header);
             if (header)
                 tally__snapshot_header__free_unpacked (header, NULL);
             if (signed_header)
@@ -222,6 +242,7 @@ tly_audit_snapshots_destroy (tly_audit_snapshots_t **self_p)
             free (self->pending [i]);
         free (self->pending);
     }
+    free (self->seqs);
     if (self->env)
         mdb_env_close (self->env);
     sodium_memzero (&self->worker, sizeof self->worker);
@@ -517,6 +538,7 @@ s_save (tly_audit_snapshots_t *self, tly_journal_t *journal, const Tally__Snapsh
         return;
     self->count++;
     self->bytes = self->bytes - replaced + header.bytes;
+    s_note_latest (self, save->partition, &header);
     reply->header = signed_header;
     tly_log (TLY_INFO, "snapshot.stored",
              "partition=%" PRIu32 " partition_seq=%" PRIu64 " seq=%" PRIu64 " parts=%" PRIu32
@@ -651,9 +673,17 @@ tly_audit_snapshots_needed (tly_audit_snapshots_t *self, tly_journal_t *journal,
 }
 
 void
-tly_audit_snapshots_stats (tly_audit_snapshots_t *self, uint64_t *count, uint64_t *bytes)
+tly_audit_snapshots_stats (tly_audit_snapshots_t *self, tly_audit_snapshots_stats_t *stats)
 {
-    assert (self && count && bytes);
-    *count = self->count;
-    *bytes = self->bytes;
+    assert (self && stats);
+    uint64_t oldest = 0;
+    for (uint32_t partition = 0; partition < TLY_PARTITIONS_MAX; partition++)
+        if (self->seqs [partition] && (!oldest || self->seqs [partition] < oldest))
+            oldest = self->seqs [partition];
+    *stats = (tly_audit_snapshots_stats_t) { .count = (uint32_t) self->count,
+                                             .bytes = self->bytes,
+                                             .oldest_seq = oldest,
+                                             .last_seq = self->last_seq,
+                                             .last_partition = self->last_partition,
+                                             .last_ms = self->last_ms };
 }

@@ -209,6 +209,19 @@ size_t tly_journal_segment_at (tly_journal_t *self, uint64_t seq);
 //  does not look): true with from..to set. tly_journal_iterate stops at
 //  such a gap with -1 (logged), never skips it.
 bool tly_journal_gap (tly_journal_t *self, uint64_t *from, uint64_t *to);
+//  Writer: what its live segments hold, read from what it knows and one
+//  stat of the active file (no segment is opened), for status.
+typedef struct {
+    uint32_t segments;      //  in segments/: the active one and the sealed ones
+    uint32_t sealed;        //  of those, sealed
+    uint64_t bytes;         //  their files' sizes
+    uint64_t active_first;  //  the active segment's first seq (its file name)
+} tly_journal_usage_t;
+
+void tly_journal_usage (tly_journal_t *self, tly_journal_usage_t *usage);
+//  The segment files in folder dir (an archive) and their bytes; 0 and 0
+//  when dir does not exist. Returns 0, or -1 when it cannot be read.
+int tly_journal_archive_usage (const char *dir, uint32_t *segments, uint64_t *bytes);
 //  Writer: moves every sealed segment whose last seq is below before_seq
 //  into archive_dir (made if missing; or deletes them when archive_dir is
 //  NULL), oldest first, fsyncing both folders, and logs each

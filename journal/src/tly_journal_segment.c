@@ -471,6 +471,51 @@ tly_journal_release (tly_journal_t *self)
     return released;
 }
 
+void
+tly_journal_usage (tly_journal_t *self, tly_journal_usage_t *usage)
+{
+    assert (self && usage);
+    assert (!self->read_only && self->active);
+    memset (usage, 0, sizeof *usage);
+    for (size_t i = 0; i < self->segment_count; i++) {
+        tly_journal_segment_t *segment = self->segments [i];
+        //  Every segment before the active one was sealed by the roll that
+        //  made its successor; the active one only grows, so it is stat'd.
+        struct stat info;
+        if (segment == self->active && stat (segment->path, &info) == 0)
+            segment->bytes = (uint64_t) info.st_size;
+        usage->segments++;
+        usage->sealed += segment != self->active || segment->sealed;
+        usage->bytes += segment->bytes;
+    }
+    usage->active_first = self->active->first;
+}
+
+int
+tly_journal_archive_usage (const char *dir, uint32_t *segments, uint64_t *bytes)
+{
+    assert (dir && segments && bytes);
+    *segments = 0;
+    *bytes = 0;
+    DIR *handle = opendir (dir);
+    if (!handle)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *entry;
+    while ((entry = readdir (handle))) {
+        uint64_t first;
+        char path [PATH_MAX];
+        struct stat info;
+        if (!s_parse_name (entry->d_name, &first)
+            || (size_t) snprintf (path, sizeof path, "%s/%s", dir, entry->d_name) >= sizeof path
+            || stat (path, &info) == -1)
+            continue;
+        (*segments)++;
+        *bytes += (uint64_t) info.st_size;
+    }
+    closedir (handle);
+    return 0;
+}
+
 //  ---------------------------------------------------------------- retiring
 
 //  Makes a directory entry change durable.
