@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,10 +19,12 @@ tly_mapping_find (const void *inside, void **start, size_t *size, bool *shared_r
     if (!maps)
         return -1;
     uintptr_t address = (uintptr_t) inside;
-    char line [512];
+    char *line = NULL;
+    size_t capacity = 0;
     int rc = -1;
-    //  Each line: "start-end perms offset dev inode [path]", in address order.
-    while (fgets (line, sizeof line, maps)) {
+    //  Each line: "start-end perms offset dev inode [path]", in address
+    //  order; read whole, as a path may be long.
+    while (getline (&line, &capacity, maps) != -1) {
         uintptr_t low, high;
         char perms [8];
         unsigned long long inode;
@@ -37,6 +40,7 @@ tly_mapping_find (const void *inside, void **start, size_t *size, bool *shared_r
         rc = 0;
         break;
     }
+    free (line);
     fclose (maps);
     if (rc == -1)
         errno = ENOENT;
