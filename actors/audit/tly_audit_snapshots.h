@@ -52,7 +52,17 @@ void tly_audit_snapshots_load (tly_audit_snapshots_t *self, const Tally__Snapsho
 //  Returns 0, or -1 (logged).
 int tly_audit_snapshots_needed (tly_audit_snapshots_t *self, tly_journal_t *journal,
                                 uint64_t *needed_seq, uint32_t *without);
-//  Snapshots stored, and their parts' bytes.
-void tly_audit_snapshots_stats (tly_audit_snapshots_t *self, uint64_t *count, uint64_t *bytes);
+//  What the store holds, for status (JournalStatus): the latest snapshot
+//  of each partition that has one.
+typedef struct {
+    uint32_t count;           //  partitions with a snapshot
+    uint64_t bytes;           //  their parts' bytes
+    uint64_t oldest_seq;      //  the lowest journal seq one of them is at (0: none)
+    uint64_t last_seq;        //  the one stored last: its journal seq,
+    uint32_t last_partition;  //  its partition,
+    int64_t last_ms;          //  and when (its header's timestamp; 0: none)
+} tly_audit_snapshots_stats_t;
+
+void tly_audit_snapshots_stats (tly_audit_snapshots_t *self, tly_audit_snapshots_stats_t *stats);
 
 #endif

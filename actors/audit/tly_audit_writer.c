@@ -20,7 +20,8 @@
 #include "tly_validate.h"
 #include "tly_wire.h"
 
-#define S_SIGNAL_CHECK_MS 500  //  longest wait before noticing a signal
+#define S_SIGNAL_CHECK_MS 500   //  longest wait before noticing a signal
+#define S_RELEASE_MS      1000  //  how often the journal's mapped pages go back
 #define S_PATH_MAX        4096
 
 struct _tly_audit_writer_t {
@@ -29,7 +30,10 @@ struct _tly_audit_writer_t {
     char archive_dir [S_PATH_MAX];
     int64_t retain_check_ms;
     int64_t retain_at;         //  monotonic ms of the next retention check
+    int64_t release_at;        //  monotonic ms of the next tly_journal_release
     uint64_t retained_before;  //  the last needed seq logged
+    uint32_t archived;         //  segment files in archive_dir, for status
+    uint64_t archived_bytes;
     tly_audit_snapshots_t *snapshots;
     zsock_t *socket;
     tly_curve_t *curve;  //  the keys, and the checker of actors' handshakes
@@ -76,6 +80,15 @@ tly_audit_writer_sign (tly_audit_writer_t *self)
     return 0;
 }
 
+//  What archive_dir holds, counted at start and after each retirement.
+static void
+s_count_archive (tly_audit_writer_t *self)
+{
+    if (tly_journal_archive_usage (self->archive_dir, &self->archived, &self->archived_bytes) == -1)
+        tly_log (TLY_WARN, "archive.unreadable", "path=%s error=\"%s\"", self->archive_dir,
+                 strerror (errno));
+}
+
 //  Retention: sealed segments whose records no partition needs any more
 //  (each partition's latest snapshot is past them) are archived or
 //  deleted, as the operator chose. Never the active segment, never a record
@@ -97,14 +110,25 @@ s_retain (tly_audit_writer_t *self)
                  self->retain == TLY_AUDIT_RETAIN_ARCHIVE ? "archive" : "delete", needed, without,
                  retired);
     self->retained_before = needed;
+    if (retired > 0 && self->retain == TLY_AUDIT_RETAIN_ARCHIVE)
+        s_count_archive (self);
 }
 
 void
 tly_audit_writer_tick (tly_audit_writer_t *self)
 {
     assert (self);
-    if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at)
+    if (self->retain != TLY_AUDIT_RETAIN_KEEP && tly_mono_ms () >= self->retain_at) {
         s_retain (self);
+        self->release_at = 0;  //  it read a record of every partition: give them back now
+    }
+    //  The journal's pages this process read (serving actors' reads, finding
+    //  the record a snapshot names, appending) would stay in its RSS up to
+    //  a whole segment; the snapshot store gives its pages back itself.
+    if (tly_mono_ms () >= self->release_at) {
+        tly_journal_release (self->journal);
+        self->release_at = tly_mono_ms () + S_RELEASE_MS;
+    }
     if (self->unsigned_since_ms == 0
         || tly_mono_ms () - self->unsigned_since_ms < self->interval_ms)
         return;
@@ -314,6 +338,39 @@ s_serve_read (tly_audit_writer_t *self, const tly_audit_request_t *taken)
     self->record_count = 0;
 }
 
+//  ---------------------------------------------------------------- status
+
+//  What the journal and the snapshot store hold, for an actor to pass on
+//  to the router (`tally status`). No file is opened: the figures are kept
+//  as segments roll and retire and as snapshots are stored.
+static void
+s_serve_status (tly_audit_writer_t *self, const tly_audit_request_t *taken)
+{
+    tly_journal_usage_t usage;
+    tly_journal_usage (self->journal, &usage);
+    tly_audit_snapshots_stats_t stats;
+    tly_audit_snapshots_stats (self->snapshots, &stats);
+    Tally__JournalStatus status = TALLY__JOURNAL_STATUS__INIT;
+    status.reported_ms = tly_now_ms ();
+    status.head_seq = tly_audit_writer_head_seq (self);
+    status.segments = usage.segments;
+    status.sealed_segments = usage.sealed;
+    status.live_bytes = usage.bytes;
+    status.active_first_seq = usage.active_first;
+    status.archived_segments = self->archived;
+    status.archived_bytes = self->archived_bytes;
+    status.snapshots = stats.count;
+    status.snapshot_bytes = stats.bytes;
+    status.oldest_snapshot_seq = stats.oldest_seq;
+    status.last_snapshot_seq = stats.last_seq;
+    status.last_snapshot_partition = stats.last_partition;
+    status.last_snapshot_ms = stats.last_ms;
+    Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;
+    reply.body_case = TALLY__AUDIT_REPLY__BODY_STATUS;
+    reply.status = &status;
+    s_send (self, taken->identity, &reply);
+}
+
 //  ---------------------------------------------------------------- state snapshots
 
 static void
@@ -369,6 +426,8 @@ tly_audit_writer_serve (tly_audit_writer_t *self)
     for (size_t i = 0; i < self->drain->read_count; i++)
         if (self->drain->reads [i].request->body_case == TALLY__AUDIT_REQUEST__BODY_READ)
             s_serve_read (self, &self->drain->reads [i]);
+        else if (self->drain->reads [i].request->body_case == TALLY__AUDIT_REQUEST__BODY_STATUS)
+            s_serve_status (self, &self->drain->reads [i]);
         else
             s_serve_snapshot (self, &self->drain->reads [i]);
     tly_audit_drain_clear (self->drain);
@@ -481,6 +540,7 @@ tly_audit_writer_new (const tly_audit_writer_config_t *config, char *error, size
         return NULL;
     }
     self->drain = tly_audit_drain_new ();
+    s_count_archive (self);
     //  Records left unsigned by an earlier run are signed within the interval.
     s_note_unsigned (self, 0);
     char worker_id [TLY_ID_MAX];

@@ -4,7 +4,9 @@
 //  answers each requester. The journal it keeps is tally's source of truth;
 //  the writer signs its head with the worker key at checkpoints: every
 //  checkpoint_every records, and checkpoint_ms at most after a record was
-//  committed.
+//  committed. It also keeps the actors' state snapshots (tly_audit_snapshots)
+//  and answers their JournalStatusRequests with what the journal and the
+//  snapshots hold (for `tally status`).
 //
 //  The process's loop (actors/audit/tally_audit.c) waits on the socket for
 //  tly_audit_writer_wait_ms, calls tly_audit_writer_serve when it is

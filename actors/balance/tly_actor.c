@@ -31,12 +31,39 @@ s_hello (tly_actor_t *self)
     hello.partition_count = self->config.partition_count;
     hello.journal_full = self->journal_full;
     hello.state_full = tly_ledger_space (self->ledger) == TLY_STORE_FULL;
+    if (self->journal_status_known)
+        hello.journal = &self->journal_status;
     Tally__ActorToRouter message = TALLY__ACTOR_TO_ROUTER__INIT;
     message.body_case = TALLY__ACTOR_TO_ROUTER__BODY_HELLO;
     message.hello = &hello;
     //  With no router connected the hello is dropped; the next one follows.
     tly_wire_send (self->router, NULL, &message.base);
-    self->next_hello = tly_mono_ms () + self->config.heartbeat_ms;
+    int64_t now = tly_mono_ms ();
+    self->next_hello = now + self->config.heartbeat_ms;
+    //  The journal's figures for the next hellos: asked of the writer at
+    //  the hellos' pace, one request out at a time (a silent writer gets
+    //  one every --audit-timeout-ms, never a queue of them).
+    if (self->journal_status_asked == 0
+        || now - self->journal_status_asked >= self->config.audit_timeout_ms) {
+        Tally__JournalStatusRequest status = TALLY__JOURNAL_STATUS_REQUEST__INIT;
+        Tally__AuditRequest request = TALLY__AUDIT_REQUEST__INIT;
+        request.body_case = TALLY__AUDIT_REQUEST__BODY_STATUS;
+        request.status = &status;
+        s_send (self->audit, &request.base, "audit");
+        self->journal_status_asked = now;
+    }
+}
+
+//  Keeps the writer's figures for the next hellos. A plain copy of the
+//  scalar fields: nothing in it may point into the reply, which is freed.
+static void
+s_on_journal_status (tly_actor_t *self, const Tally__JournalStatus *status)
+{
+    self->journal_status = *status;
+    self->journal_status.base.n_unknown_fields = 0;
+    self->journal_status.base.unknown_fields = NULL;
+    self->journal_status_known = true;
+    self->journal_status_asked = 0;
 }
 
 void
@@ -197,6 +224,8 @@ tly_actor_on_audit (tly_actor_t *self)
             tly_actor_on_catchup (self, reply);
         else if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_SAVE_SNAPSHOT)
             tly_saver_on_reply (self->saver, reply->save_snapshot);
+        else if (reply && reply->body_case == TALLY__AUDIT_REPLY__BODY_STATUS)
+            s_on_journal_status (self, reply->status);
         else
             tly_log (TLY_WARN, "audit.bad_frame", "reason=\"not one AuditReply\"");
         if (reply)

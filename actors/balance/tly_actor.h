@@ -3,7 +3,9 @@
 //  Router link: hello on start and every heartbeat; routes in, answers out;
 //  assignments say which partitions (at which epochs) this actor owns.
 //  Audit link: one append per batch (one batch in flight), and claiming
-//  reads that catch a newly owned partition up from the journal.
+//  reads that catch a newly owned partition up from the journal; with each
+//  hello a JournalStatusRequest (one out at a time), whose answer the next
+//  hellos pass on to the router for `tally status`.
 //
 //  A partition is UNOWNED (routes answered NOT_OWNER), LOADING (routes held
 //  until the journal has been read to its end) or SERVING. Routes wait in one

@@ -73,6 +73,11 @@ struct _tly_actor_t {
     bool journal_full;
     int64_t storage_retry_at;
     int64_t next_hello;
+    //  The writer's last answer to a JournalStatusRequest, passed on in
+    //  each hello; one request out at a time (sent when, 0: none out).
+    Tally__JournalStatus journal_status;
+    bool journal_status_known;
+    int64_t journal_status_asked;
     int64_t router_heard;
     bool router_alive;
     tly_actor_stage_t stage;

@@ -53,9 +53,13 @@ struct _tly_router_t {
     int lock_fd;     //  holds DIR/router.lock while running
     int64_t now_ms;  //  monotonic, read once per burst or tick
     int64_t next_heartbeat_ms;
-    bool round_pending;                          //  the live actor set changed
-    int64_t round_not_before_ms;                 //  retry pacing after a failed epoch save
-    bool epoch_failing;                          //  the last epoch save failed
+    bool round_pending;           //  the live actor set changed
+    int64_t round_not_before_ms;  //  retry pacing after a failed epoch save
+    bool epoch_failing;           //  the last epoch save failed
+    //  The audit writer's figures (segments, snapshots) as the actors pass
+    //  them on: the freshest by the writer's clock, whichever actor said it.
+    Tally__JournalStatus journal;
+    bool journal_known;
     tly_log_limit_t epoch_log;                   //  its repeats, while it keeps failing
     uint8_t rejected [TLY_ROUTER_IDENTITY_MAX];  //  last refused actor, logged once
     size_t rejected_size;
@@ -318,6 +322,8 @@ s_send_status (tly_router_t *self, const uint8_t *gateway, size_t gateway_size, 
     status.partitions_owned = owned;
     status.actors = (uint32_t) tly_router_actors_size (self->actors);
     status.epoch = self->epoch;
+    if (self->journal_known)
+        status.journal = &self->journal;
     Tally__StatusReply reply = TALLY__STATUS_REPLY__INIT;
     reply.status_id = status_id;
     reply.status = &status;
@@ -418,6 +424,14 @@ s_hello (tly_router_t *self, const uint8_t *identity, size_t identity_size,
         memcpy (self->rejected, identity, identity_size);
         self->rejected_size = identity_size;
         return;
+    }
+    //  A plain copy of the scalar fields: nothing may point into the hello.
+    if (hello->journal
+        && (!self->journal_known || hello->journal->reported_ms >= self->journal.reported_ms)) {
+        self->journal = *hello->journal;
+        self->journal.base.n_unknown_fields = 0;
+        self->journal.base.unknown_fields = NULL;
+        self->journal_known = true;
     }
     if (actor && strcmp (actor->name, name) == 0) {
         actor->last_seen_ms = self->now_ms;

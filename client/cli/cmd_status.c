@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 static void
 s_usage (FILE *out)
@@ -17,10 +18,82 @@ s_usage (FILE *out)
            "  --json               print one JSON object\n"
            "\n"
            "A line \"storage: ...\" follows when the journal or an actor's state has no\n"
-           "room to write (buys are then refused UNAVAILABLE until there is).\n"
+           "room to write (buys are then refused UNAVAILABLE until there is). Then the\n"
+           "audit writer's journal segments (live, sealed, archived; the active one's\n"
+           "first seq) and state snapshots (partitions with one, the oldest one's seq,\n"
+           "the last stored), as an actor last heard them from the writer.\n"
            "\n"
            "Exit status: 0 ready, 1 answered but not ready, 2 usage error or no answer.\n",
            out);
+}
+
+static double
+s_mib (uint64_t bytes)
+{
+    return (double) bytes / (1024.0 * 1024.0);
+}
+
+//  Unix ms as UTC, 2026-12-06T10:13:10Z.
+static void
+s_utc (int64_t ms, char *out, size_t size)
+{
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm utc;
+    if (!gmtime_r (&seconds, &utc) || strftime (out, size, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0)
+        snprintf (out, size, "%" PRId64 " ms", ms);
+}
+
+static void
+s_print_journal (const tly_status_t *status)
+{
+    const tly_journal_status_t *journal = &status->journal;
+    if (!journal->known) {
+        printf ("journal: not reported yet (no actor has heard from the audit writer)\n");
+        return;
+    }
+    printf ("journal: head seq %" PRIu64 ", %" PRIu32 " live segment%s (%" PRIu32
+            " sealed, %.1f MiB), active from seq %" PRIu64 ", %" PRIu32 " archived (%.1f MiB)\n",
+            journal->head_seq, journal->segments, journal->segments == 1 ? "" : "s",
+            journal->sealed_segments, s_mib (journal->live_bytes), journal->active_first_seq,
+            journal->archived_segments, s_mib (journal->archived_bytes));
+    if (journal->snapshots == 0) {
+        printf ("snapshots: none of %" PRIu32 " partitions\n", status->partition_count);
+        return;
+    }
+    char when [64];
+    s_utc (journal->last_snapshot_ms, when, sizeof when);
+    printf ("snapshots: %" PRIu32 " of %" PRIu32 " partitions (%.1f MiB), oldest at seq %" PRIu64
+            ", last stored at seq %" PRIu64 " (partition %" PRIu32 ", %s)\n",
+            journal->snapshots, status->partition_count, s_mib (journal->snapshot_bytes),
+            journal->oldest_snapshot_seq, journal->last_snapshot_seq,
+            journal->last_snapshot_partition, when);
+}
+
+static void
+s_print_json (const tly_status_t *status)
+{
+    printf ("{\"ready\":%s,\"partitionCount\":%" PRIu32 ",\"partitionsOwned\":%" PRIu32
+            ",\"actors\":%" PRIu32 ",\"epoch\":%" PRIu64
+            ",\"journalFull\":%s,\"actorsStateFull\":%" PRIu32 ",\"journal\":",
+            status->ready ? "true" : "false", status->partition_count, status->partitions_owned,
+            status->actors, status->epoch, status->journal_full ? "true" : "false",
+            status->actors_state_full);
+    const tly_journal_status_t *journal = &status->journal;
+    if (!journal->known) {
+        printf ("null}\n");
+        return;
+    }
+    printf ("{\"reportedMs\":%" PRId64 ",\"headSeq\":%" PRIu64 ",\"segments\":%" PRIu32
+            ",\"sealedSegments\":%" PRIu32 ",\"liveBytes\":%" PRIu64 ",\"activeFirstSeq\":%" PRIu64
+            ",\"archivedSegments\":%" PRIu32 ",\"archivedBytes\":%" PRIu64 ",\"snapshots\":%" PRIu32
+            ",\"snapshotBytes\":%" PRIu64 ",\"oldestSnapshotSeq\":%" PRIu64
+            ",\"lastSnapshotSeq\":%" PRIu64 ",\"lastSnapshotPartition\":%" PRIu32
+            ",\"lastSnapshotMs\":%" PRId64 "}}\n",
+            journal->reported_ms, journal->head_seq, journal->segments, journal->sealed_segments,
+            journal->live_bytes, journal->active_first_seq, journal->archived_segments,
+            journal->archived_bytes, journal->snapshots, journal->snapshot_bytes,
+            journal->oldest_snapshot_seq, journal->last_snapshot_seq,
+            journal->last_snapshot_partition, journal->last_snapshot_ms);
 }
 
 int
@@ -49,12 +122,7 @@ cli_status (int argc, char **argv)
     int rc;
     if (tly_sender_status (sender, (int) timeout_ms, &status) == 0) {
         if (json)
-            printf ("{\"ready\":%s,\"partitionCount\":%" PRIu32 ",\"partitionsOwned\":%" PRIu32
-                    ",\"actors\":%" PRIu32 ",\"epoch\":%" PRIu64
-                    ",\"journalFull\":%s,\"actorsStateFull\":%" PRIu32 "}\n",
-                    status.ready ? "true" : "false", status.partition_count,
-                    status.partitions_owned, status.actors, status.epoch,
-                    status.journal_full ? "true" : "false", status.actors_state_full);
+            s_print_json (&status);
         else {
             printf ("%s: partitions %" PRIu32 "/%" PRIu32 " owned, actors %" PRIu32
                     ", epoch %" PRIu64 "\n",
@@ -67,6 +135,7 @@ cli_status (int argc, char **argv)
                 printf ("storage: state full on %" PRIu32 " actor(s) (their buys are refused"
                         " until they have room)\n",
                         status.actors_state_full);
+            s_print_journal (&status);
         }
         rc = status.ready ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
     } else

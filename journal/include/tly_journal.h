@@ -217,6 +217,19 @@ size_t tly_journal_segment_at (tly_journal_t *self, uint64_t seq);
 //  does not look): true with from..to set. tly_journal_iterate stops at
 //  such a gap with -1 (logged), never skips it.
 bool tly_journal_gap (tly_journal_t *self, uint64_t *from, uint64_t *to);
+//  Writer: what its live segments hold, read from what it knows and one
+//  stat of the active file (no segment is opened), for status.
+typedef struct {
+    uint32_t segments;      //  in segments/: the active one and the sealed ones
+    uint32_t sealed;        //  of those, sealed
+    uint64_t bytes;         //  their files' sizes
+    uint64_t active_first;  //  the active segment's first seq (its file name)
+} tly_journal_usage_t;
+
+void tly_journal_usage (tly_journal_t *self, tly_journal_usage_t *usage);
+//  The segment files in folder dir (an archive) and their bytes; 0 and 0
+//  when dir does not exist. Returns 0, or -1 when it cannot be read.
+int tly_journal_archive_usage (const char *dir, uint32_t *segments, uint64_t *bytes);
 //  Writer: moves every sealed segment whose last seq is below before_seq
 //  into archive_dir (made if missing; or deletes them when archive_dir is
 //  NULL), oldest first, fsyncing both folders, and logs each
@@ -235,6 +248,14 @@ void tly_journal_partition (tly_journal_t *self, uint32_t partition, uint64_t *f
 //  A reader moves its snapshot to the latest commit. Returns 0 or -1 (then
 //  every later read fails).
 int tly_journal_refresh (tly_journal_t *self);
+
+//  Gives the pages of every open segment's map back to the kernel: what
+//  the process read through a map (records it served, the pages an append
+//  touched) otherwise stays resident, up to a whole segment and the
+//  sealed ones a read opened. Nothing is lost or written: the next read
+//  faults the pages in again from the page cache. Not inside a write
+//  transaction. Returns how many maps it released.
+int tly_journal_release (tly_journal_t *self);
 
 //  Writer: records after the last checkpoint (counting the open transaction).
 uint64_t tly_journal_unsigned (tly_journal_t *self);

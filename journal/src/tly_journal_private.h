@@ -16,6 +16,9 @@
 //  Environments one journal keeps open at once, besides a writer's active
 //  segment and a reader's newest one (both pinned).
 #define TLY_JOURNAL_OPEN_MAX        8
+#define TLY_JOURNAL_HEAD_KEY        "head"  //  meta: the last record (seq | hash)
+//  A segment being made: renamed into place when complete.
+#define TLY_JOURNAL_NEW_SUFFIX      ".new"
 
 typedef struct {
     uint64_t fence;      //  highest epoch accepted or claimed
@@ -116,6 +119,33 @@ int tly_journal_load_checkpoint_seq (tly_journal_t *self, tly_journal_segment_t 
 void tly_journal_note_space (tly_journal_t *self, bool ok);
 //  Inside the open write transaction: raises a partition's fence to epoch.
 void tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch);
+
+//  The writer core (tly_journal.c), for the roll.
+//
+//  Opens an environment on segment file path (map_size 0: LMDB's). Returns
+//  0, or -1 (logged) with *env NULL.
+int tly_journal_env_open (tly_journal_t *self, MDB_env **env, const char *path, size_t map_size);
+//  Opens the last segment for writing, its tables and the caches. Returns 0 or -1.
+int tly_journal_open_active (tly_journal_t *self);
+//  Stores meta entry name (bytes), a head-shaped one, and a partition's
+//  entry (fence, last partition seq). Return 0 or an LMDB code.
+int tly_journal_put_meta (MDB_txn *txn, MDB_dbi meta, const char *name, const void *bytes,
+                          size_t size);
+int tly_journal_put_head (MDB_txn *txn, MDB_dbi meta, const char *name,
+                          const tly_journal_head_t *head);
+int tly_journal_put_partition (MDB_txn *txn, MDB_dbi dbi, uint32_t partition,
+                               const tly_journal_state_t *state, unsigned flags);
+
+//  The segment roll (tly_journal_roll.c).
+//
+//  Makes the segment after the head (seal: its predecessor's seal
+//  checkpoint, seal_size 0 for none) and opens it for writing. Returns 0 or -1.
+int tly_journal_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_size);
+//  Seals the active segment and makes the next; also finishes a roll a
+//  crash interrupted (the last segment sealed). Returns 0 or -1.
+int tly_journal_roll (tly_journal_t *self);
+//  Whether the active segment is due to roll before the next commit.
+bool tly_journal_roll_due (tly_journal_t *self);
 
 //  Segments (tly_journal_segment.c).
 //

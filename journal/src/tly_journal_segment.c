@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tly_log.h"
+#include "tly_mapping.h"
 
 #define S_DBI_COUNT   7
 #define S_NAME_DIGITS 20
@@ -432,6 +433,87 @@ tly_journal_segment_done (tly_journal_t *self, tly_journal_segment_t *segment, M
     (void) self;
     if (txn && txn != segment->snapshot)
         mdb_txn_abort (txn);
+}
+
+//  Every open environment's map is read-only and shared (no MDB_WRITEMAP:
+//  the writer's pages go out through pwrite), so MADV_DONTNEED only drops
+//  this process's page-table entries (tly_mapping.h): the page cache keeps
+//  the bytes and the next read faults them in again, unchanged. The
+//  address inside each map is the key of its first meta entry.
+int
+tly_journal_release (tly_journal_t *self)
+{
+    assert (self);
+    assert (!self->txn);
+    int released = 0;
+    for (size_t i = 0; i < self->segment_count; i++) {
+        tly_journal_segment_t *segment = self->segments [i];
+        if (!segment->env)
+            continue;
+        MDB_txn *txn = segment->snapshot;
+        if (!txn && mdb_txn_begin (segment->env, NULL, MDB_RDONLY, &txn) != 0)
+            continue;
+        MDB_cursor *cursor;
+        MDB_val key, value;
+        int rc = mdb_cursor_open (txn, segment->meta, &cursor);
+        if (rc == 0) {
+            rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+            mdb_cursor_close (cursor);
+        }
+        if (rc == 0 && tly_mapping_release (key.mv_data) == 0)
+            released++;
+        else if (rc == 0)
+            tly_log (TLY_WARN, "journal.release_failed", "path=%s error=\"%s\"", segment->path,
+                     strerror (errno));
+        if (txn != segment->snapshot)
+            mdb_txn_abort (txn);
+    }
+    return released;
+}
+
+void
+tly_journal_usage (tly_journal_t *self, tly_journal_usage_t *usage)
+{
+    assert (self && usage);
+    assert (!self->read_only && self->active);
+    memset (usage, 0, sizeof *usage);
+    for (size_t i = 0; i < self->segment_count; i++) {
+        tly_journal_segment_t *segment = self->segments [i];
+        //  Every segment before the active one was sealed by the roll that
+        //  made its successor; the active one only grows, so it is stat'd.
+        struct stat info;
+        if (segment == self->active && stat (segment->path, &info) == 0)
+            segment->bytes = (uint64_t) info.st_size;
+        usage->segments++;
+        usage->sealed += segment != self->active || segment->sealed;
+        usage->bytes += segment->bytes;
+    }
+    usage->active_first = self->active->first;
+}
+
+int
+tly_journal_archive_usage (const char *dir, uint32_t *segments, uint64_t *bytes)
+{
+    assert (dir && segments && bytes);
+    *segments = 0;
+    *bytes = 0;
+    DIR *handle = opendir (dir);
+    if (!handle)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *entry;
+    while ((entry = readdir (handle))) {
+        uint64_t first;
+        char path [PATH_MAX];
+        struct stat info;
+        if (!s_parse_name (entry->d_name, &first)
+            || (size_t) snprintf (path, sizeof path, "%s/%s", dir, entry->d_name) >= sizeof path
+            || stat (path, &info) == -1)
+            continue;
+        (*segments)++;
+        *bytes += (uint64_t) info.st_size;
+    }
+    closedir (handle);
+    return 0;
 }
 
 //  ---------------------------------------------------------------- retiring

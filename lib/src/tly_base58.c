@@ -2,6 +2,7 @@
 #include "tly_base58.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -66,19 +67,26 @@ tly_base58_encode (const uint8_t *data, size_t size, char *out, size_t out_size)
 
 //  Digit values by character, -1 for characters outside the alphabet.
 static int8_t s_digit_of [256];
-static bool s_digit_table_ready = false;
+static pthread_once_t s_digit_table_once = PTHREAD_ONCE_INIT;
 
 static void
-s_digit_table (void)
+s_digit_table_fill (void)
 {
-    //  Idempotent; racing threads write the same values.
-    if (__atomic_load_n (&s_digit_table_ready, __ATOMIC_ACQUIRE))
-        return;
     for (int c = 0; c < 256; c++)
         s_digit_of [c] = -1;
     for (int digit = 0; digit < 58; digit++)
         s_digit_of [(unsigned char) s_alphabet [digit]] = (int8_t) digit;
-    __atomic_store_n (&s_digit_table_ready, true, __ATOMIC_RELEASE);
+}
+
+//  Filled once, before any thread reads it. (Filled by whichever thread
+//  came first, the table was briefly all -1 again when a second thread
+//  started filling it, and a decode in a third then refused a valid ID:
+//  chaos_fixed's client threads, making their senders at once, met it.)
+static void
+s_digit_table (void)
+{
+    int rc = pthread_once (&s_digit_table_once, s_digit_table_fill);
+    assert (rc == 0);
 }
 
 //  Like the encoder, works in wide steps: five base-58 digits (58^5 < 2^30)

@@ -3,7 +3,8 @@
 //  verify` and `replay --compare` across the segments, and on copies of the
 //  sealed segments: a flipped byte named by segment and seq, a missing
 //  middle segment named as a gap, archived segments read with --archive,
-//  and one segment verified on its own with --segment.
+//  and one segment verified on its own with --segment. `tally status` shows
+//  the segments as the folder holds them, before and after the rolls.
 //  Usage: it_segments BASE_PORT
 #include <czmq.h>
 #include <dirent.h>
@@ -87,6 +88,26 @@ static uint64_t
 s_first_seq (const char *name)
 {
     return strtoull (name, NULL, 10);
+}
+
+//  Whether `tally status` (through the SDK) shows the journal as the
+//  segments folder holds it now: every file a live segment, all but the
+//  newest sealed, the newest the active one, and no archive. The figures
+//  reach the router with the actors' hellos, so a test waits for them.
+static bool
+s_status_shows (tly_sender_t *sender, const char *segments)
+{
+    s_listing_t live;
+    s_list (segments, &live);
+    tly_status_t status;
+    if (live.count == 0 || tly_sender_status (sender, S_TIMEOUT_MS, &status) == -1
+        || !status.journal.known)
+        return false;
+    const tly_journal_status_t *journal = &status.journal;
+    return journal->segments == live.count && journal->sealed_segments == live.count - 1
+           && journal->active_first_seq == s_first_seq (live.names [live.count - 1])
+           && journal->live_bytes > 0 && journal->archived_segments == 0
+           && journal->head_seq >= journal->active_first_seq - 1;
 }
 
 //  Runs the tally CLI with args and returns its exit code; its stdout in
@@ -178,7 +199,11 @@ main (int argc, char **argv)
         tly_result_t result;
         CHECK (tly_sender_send_one (senders [u], &msg, S_TIMEOUT_MS, &result) == 0 && result.ok);
     }
+    //  One segment so far, and status says so.
     s_listing_t live;
+    s_list (segments, &live);
+    CHECK (live.count == 1);
+    TH_WAIT_UNTIL (s_status_shows (senders [0], segments), S_TIMEOUT_MS, th_sleep_ms (50));
     int64_t deadline = th_now_ms () + 60000;
     int envelopes = 0;
     for (s_list (segments, &live); live.count <= S_SEGMENTS_MIN; s_list (segments, &live)) {
@@ -192,6 +217,14 @@ main (int argc, char **argv)
         }
     }
     printf ("load: %d envelopes, %zu segments\n", envelopes, live.count);
+    //  After the rolls: status counts them, the sealed ones and the active one.
+    TH_WAIT_UNTIL (s_status_shows (senders [0], segments), S_TIMEOUT_MS, th_sleep_ms (50));
+    char *status_args [] = { "status", "--gateway", cluster->gateway, NULL };
+    char expected_line [128];
+    s_list (segments, &live);
+    snprintf (expected_line, sizeof expected_line, "%zu live segments (%zu sealed", live.count,
+              live.count - 1);
+    s_expect (0, expected_line, status_args);
 
     //  Across the segments, live: verify, and replay against the actors.
     char actor_1 [512], actor_2 [512];

@@ -8,7 +8,8 @@
 //  archive, delete: the same with a journal of small segments and the
 //  writer's retention on: the sealed segments every snapshot is past are
 //  archived (verify and replay still read them) or deleted (a new actor
-//  never needs them).
+//  never needs them). Throughout, `tally status` shows the snapshots and
+//  the archived segments as the writer holds them.
 //  crash: the same, but the new actor dies in the middle of its loads (the
 //  fault point snapshot.load, `exit`, before the commit of its second
 //  part: a build with -DTALLY_FAULTS=ON, else the case exits 77) and is
@@ -102,6 +103,43 @@ s_wait_snapshots (it_cluster_t *cluster, const s_user_t *users)
     }
 }
 
+//  Whether `tally status` (through the SDK) shows a snapshot for each of
+//  partitions partitions, the last at or after the oldest, and archived
+//  segments as the archive folder holds them (-1: not checked). The
+//  figures reach the router with the actors' hellos: a test waits for them.
+static bool
+s_status_shows (it_cluster_t *cluster, uint32_t partitions, int archived)
+{
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key, NULL, NULL);
+    CHECK (sender);
+    tly_status_t status;
+    bool got = tly_sender_status (sender, S_TIMEOUT_MS, &status) == 0;
+    tly_sender_destroy (&sender);
+    const tly_journal_status_t *journal = &status.journal;
+    return got && journal->known && journal->snapshots == partitions && journal->snapshot_bytes > 0
+           && journal->oldest_snapshot_seq >= 1
+           && journal->last_snapshot_seq >= journal->oldest_snapshot_seq
+           && journal->last_snapshot_seq <= journal->head_seq && journal->last_snapshot_ms > 0
+           && (archived < 0 || journal->archived_segments == (uint32_t) archived)
+           && (archived <= 0 || journal->archived_bytes > 0);
+}
+
+static int s_segments_in (const char *dir);
+
+//  The users' partitions, each counted once.
+static uint32_t
+s_partitions_of (const s_user_t *users)
+{
+    uint32_t count = 0;
+    for (int u = 0; u < S_USERS; u++) {
+        bool before = false;
+        for (int v = 0; v < u; v++)
+            before |= users [v].partition == users [u].partition;
+        count += !before;
+    }
+    return count;
+}
+
 //  Files in dir whose names end in .mdb (-1: no such folder).
 static int
 s_segments_in (const char *dir)
@@ -171,8 +209,19 @@ s_case (int base_port, const char *policy, bool crash)
     s_users_run (cluster, users);
     s_wait_snapshots (cluster, users);
     th_step ("snapshots stored for every user's partition");
-    if (policy)
+    //  Status says so: a snapshot for each of those partitions (and none
+    //  for the others, which have no records).
+    TH_WAIT_UNTIL (s_status_shows (cluster, s_partitions_of (users), -1), S_WAIT_MS,
+                   th_sleep_ms (50));
+    if (policy) {
         s_wait_retired (cluster, policy);
+        //  ... and what retention moved: as many as the archive holds.
+        char archive [512];
+        snprintf (archive, sizeof archive, "%s/audit/journal/archive", cluster->dir);
+        TH_WAIT_UNTIL (s_status_shows (cluster, s_partitions_of (users),
+                                       streq (policy, "archive") ? s_segments_in (archive) : 0),
+                       S_WAIT_MS, th_sleep_ms (50));
+    }
 
     //  balance-1 goes, and its state with it; a new actor with none comes.
     CHECK (it_cluster_remove (cluster, "balance-1") == 0);

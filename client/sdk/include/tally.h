@@ -107,6 +107,26 @@ typedef struct {
     char message [TLY_ERROR_TEXT_MAX];
 } tly_error_t;
 
+//  The audit writer's journal and state snapshots, as an actor last heard
+//  them from it (SystemStatus.journal, docs/protocol.md).
+typedef struct {
+    bool known;                        //  false until an actor has passed them on
+    int64_t reported_ms;               //  the writer's clock when it told them
+    uint64_t head_seq;                 //  the last record
+    uint32_t segments;                 //  live segments: the active one and sealed ones
+    uint32_t sealed_segments;          //  of those, sealed
+    uint64_t live_bytes;               //  their files
+    uint64_t active_first_seq;         //  the active segment's first seq (its file name)
+    uint32_t archived_segments;        //  in the archive folder
+    uint64_t archived_bytes;           //  their files
+    uint32_t snapshots;                //  partitions with a state snapshot
+    uint64_t snapshot_bytes;           //  their parts
+    uint64_t oldest_snapshot_seq;      //  the oldest one's journal seq (0: none)
+    uint64_t last_snapshot_seq;        //  the one stored last: its journal seq,
+    uint32_t last_snapshot_partition;  //  its partition
+    int64_t last_snapshot_ms;          //  and when (0: none)
+} tly_journal_status_t;
+
 //  The router's view of the cluster, as the gateway reports it.
 typedef struct {
     bool ready;  //  every partition has a live owner
@@ -116,6 +136,7 @@ typedef struct {
     uint64_t epoch;
     bool journal_full;           //  buys are refused: the journal has no room
     uint32_t actors_state_full;  //  actors whose state storage has no room
+    tly_journal_status_t journal;
 } tly_status_t;
 
 //  Fill msg with a fresh message ID made now. Return 0, or -1 when item does

@@ -442,6 +442,26 @@ tly_sender_status (tly_sender_t *self, int timeout_ms, tly_status_t *status)
         status->epoch = reply->status->epoch;
         status->journal_full = reply->status->journal_full;
         status->actors_state_full = reply->status->actors_state_full;
+        const Tally__JournalStatus *journal = reply->status->journal;
+        memset (&status->journal, 0, sizeof status->journal);
+        if (journal)
+            status->journal = (tly_journal_status_t) {
+                .known = true,
+                .reported_ms = journal->reported_ms,
+                .head_seq = journal->head_seq,
+                .segments = journal->segments,
+                .sealed_segments = journal->sealed_segments,
+                .live_bytes = journal->live_bytes,
+                .active_first_seq = journal->active_first_seq,
+                .archived_segments = journal->archived_segments,
+                .archived_bytes = journal->archived_bytes,
+                .snapshots = journal->snapshots,
+                .snapshot_bytes = journal->snapshot_bytes,
+                .oldest_snapshot_seq = journal->oldest_snapshot_seq,
+                .last_snapshot_seq = journal->last_snapshot_seq,
+                .last_snapshot_partition = journal->last_snapshot_partition,
+                .last_snapshot_ms = journal->last_snapshot_ms
+            };
     }
     tally__client_reply__free_unpacked (reply, NULL);
     return rc;

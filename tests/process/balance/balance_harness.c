@@ -276,6 +276,12 @@ s_from_router (harness_t *test, zframe_t *frame)
         assert (strcmp (message->hello->name, "balance-test") == 0);
         assert (message->hello->partition_count == HARNESS_PARTITIONS);
         test->hellos++;
+        //  What this writer answered (one empty segment), passed on as it came.
+        const Tally__JournalStatus *journal = message->hello->journal;
+        if (journal) {
+            assert (journal->segments == 1 && journal->active_first_seq == 1);
+            test->journal_hellos++;
+        }
     } else if (message->body_case == TALLY__ACTOR_TO_ROUTER__BODY_LEAVE) {
         assert (strcmp (message->leave->name, "balance-test") == 0);
         test->leaves++;
@@ -329,6 +335,17 @@ s_from_audit (harness_t *test, zframe_t *frame)
         Tally__AuditReply answer = TALLY__AUDIT_REPLY__INIT;
         answer.body_case = TALLY__AUDIT_REPLY__BODY_SAVE_SNAPSHOT;
         answer.save_snapshot = &refused;
+        s_send_audit (test, &answer);
+        tally__audit_request__free_unpacked (request, NULL);
+    } else if (request->body_case == TALLY__AUDIT_REQUEST__BODY_STATUS) {
+        //  The actor asks with its hellos; this writer has one empty segment.
+        Tally__JournalStatus status = TALLY__JOURNAL_STATUS__INIT;
+        status.reported_ms = tly_now_ms ();
+        status.segments = 1;
+        status.active_first_seq = 1;
+        Tally__AuditReply answer = TALLY__AUDIT_REPLY__INIT;
+        answer.body_case = TALLY__AUDIT_REPLY__BODY_STATUS;
+        answer.status = &status;
         s_send_audit (test, &answer);
         tally__audit_request__free_unpacked (request, NULL);
     } else {

@@ -51,6 +51,7 @@ typedef struct {
     bool hold_reads;      //  keep reads unanswered (in held_reads)
     zlist_t *held_reads;  //  Tally__AuditRequest *
     size_t hellos;
+    size_t journal_hellos;        //  hellos passing on the writer's JournalStatus
     size_t leaves;                //  ActorLeave messages received
     size_t leaves_at_start;       //  ... before the actor of this run started
     size_t replies_received;      //  RouteReplies, in all

@@ -31,6 +31,12 @@ main (void)
     const uint32_t owned [] = { 0, 1, 2 };
     harness_start (&test);
     harness_connect_actor (&test, owned, 3, S_EPOCH);
+    //  The actor asks the writer for the journal's figures with its hellos
+    //  and passes the answer on in the next ones (for `tally status`).
+    int64_t deadline = zclock_mono () + HARNESS_DEADLINE_MS;
+    while (test.journal_hellos == 0 && zclock_mono () < deadline)
+        harness_pump (&test, HARNESS_NOTHING, HARNESS_HEARTBEAT_MS);
+    assert (test.journal_hellos > 0);
     assert (test.read_epoch [alice.partition] == S_EPOCH && test.read_after [alice.partition] == 0);
 
     //  Answers wait for the journal's ack.

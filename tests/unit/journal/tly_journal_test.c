@@ -689,6 +689,9 @@ tly_journal_test (bool verbose)
     assert (s_append_one (journal, 1, 5, 5, &status) == TALLY__ERROR_CODE__OK);
     assert (status.seq == head.seq + 1);
     assert (s_check_chain (journal) == count + 1);
+    //  The writer's pages given back between commits: appends and reads go on.
+    assert (tly_journal_release (journal) == 1);
+    assert (s_check_chain (journal) == count + 1);
 
     assert (s_append_one (journal, 1, 6, 5, &status) == TALLY__ERROR_CODE__OK);
     tly_journal_destroy (&journal);
@@ -702,6 +705,10 @@ tly_journal_test (bool verbose)
     assert (fence == 5 && last == 6);
     s_collect_t collect;
     bool end;
+    assert (s_read (reader, 1, 0, 4, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
+    assert (collect.count == 2 && end);
+    //  Its pages given back: the same records read again.
+    assert (tly_journal_release (reader) == 1);
     assert (s_read (reader, 1, 0, 4, 10, &collect, &end) == TALLY__ERROR_CODE__OK);
     assert (collect.count == 2 && end);
     assert (s_list_checkpoints (reader, worker.sign_pk, &checkpoints) == 2);
