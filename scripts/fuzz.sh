@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the libFuzzer targets of tests/fuzz with clang (every library
-# instrumented, ASan and UBSan on) and runs each for FUZZ_SECONDS (default
-# 20), starting from a copy of its seed corpus (tests/fuzz/corpus/TARGET,
+# instrumented, ASan and UBSan on) and runs each for FUZZ_SECONDS when it
+# is set (`make fuzz`), else for a fixed number of executions (`make test`:
+# about 10 s a target on 2 cores), starting from a copy of its seed corpus (tests/fuzz/corpus/TARGET,
 # captured from real traffic by tests/fuzz/make_corpus.sh) in a scratch
 # directory: nothing is written into the tree. A crash, a leak, a failed
 # assertion or an input slower than 10 s fails the run; libFuzzer prints the
@@ -11,7 +12,26 @@
 # Usage: scripts/fuzz.sh [BUILD_DIR]   (default build-fuzz)
 set -eu
 build=${1:-build-fuzz}
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-}
+case "$seconds" in
+'' | *[!0-9]* | 0) [ -z "$seconds" ] || { echo "fuzz: FUZZ_SECONDS=$seconds: whole seconds, 1 or more" >&2; exit 2; } ;;
+esac
+
+# The fixed executions of each target: they differ as much as the targets'
+# speeds (a journal walk against a base58 string).
+s_runs () {
+    case $1 in
+    fuzz_client_frame) echo 1000000 ;;
+    fuzz_wire) echo 1500000 ;;
+    fuzz_sdk_reply) echo 200000 ;;
+    fuzz_sdk_watcher) echo 100000 ;;
+    fuzz_journal_verify) echo 1500 ;;
+    fuzz_snapshot_load) echo 100000 ;;
+    fuzz_account_load) echo 300000 ;;
+    fuzz_base58) echo 250000 ;;
+    *) echo "fuzz: no fixed executions for $1" >&2; exit 2 ;;
+    esac
+}
 jobs=$(nproc)
 
 # clang and its sanitizer and fuzzer runtimes: scripts/install-deps.sh --test.
@@ -32,8 +52,16 @@ for target in $targets; do
     if [ -d "tests/fuzz/corpus/$target" ]; then
         cp "tests/fuzz/corpus/$target"/* "$corpus"/
     fi
-    echo "fuzz: $target for $seconds s from $(find "$corpus" -type f | wc -l) seeds"
-    if ! "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+    if [ -n "$seconds" ]; then
+        limit="-max_total_time=$seconds"
+        what="$seconds s"
+    else
+        runs=$(s_runs "$target")
+        limit="-runs=$runs"
+        what="$runs executions"
+    fi
+    echo "fuzz: $target for $what from $(find "$corpus" -type f | wc -l) seeds"
+    if ! "$build/tests/fuzz/$target" "$limit" -max_len=4096 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" \
         "$corpus" >"$build/fuzz-$target.log" 2>&1; then
         tail -40 "$build/fuzz-$target.log"
