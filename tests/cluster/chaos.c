@@ -50,25 +50,6 @@
 #define S_MAX_INITIAL     "1000000"
 #define S_TRAIL           16  //  recent faults and watcher deliveries shown on a failure
 
-//  ---------------------------------------------------------------- the seeded PRNG
-
-//  splitmix64: one seeded stream for the scheduler, one per client.
-static uint64_t
-s_next (uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-//  Uniform in [0, bound).
-static uint64_t
-s_below (uint64_t *state, uint64_t bound)
-{
-    return s_next (state) % bound;
-}
-
 //  ---------------------------------------------------------------- faults
 
 typedef enum {
@@ -214,7 +195,7 @@ s_send (s_client_t *self, s_envelope_t *envelope)
     tly_result_t results [S_BATCH_MAX];
     size_t count = 0;
     int timeout_ms = __atomic_load_n (&s_phase, __ATOMIC_SEQ_CST) > 0 ? S_SETTLE_SEND_MS
-                     : s_below (&self->rng, 4) == 0                   ? S_IMPATIENT_MS
+                     : th_rng_below (&self->rng, 4) == 0              ? S_IMPATIENT_MS
                                                                       : S_SEND_TIMEOUT_MS;
     if (tly_sender_send_raw (user->sender, envelope->bytes, envelope->size, timeout_ms, results,
                              S_BATCH_MAX, &count)
@@ -267,18 +248,18 @@ s_new_envelope (s_client_t *self)
     s_envelope_t *envelope = &self->ring [self->ring_next++ % S_RING];
     free (envelope->bytes);
     memset (envelope, 0, sizeof *envelope);
-    envelope->user = (int) s_below (rng, S_USERS);
+    envelope->user = (int) th_rng_below (rng, S_USERS);
     s_user_t *user = &self->users [envelope->user];
-    envelope->count = s_below (rng, 10) < 7 ? 1 : 2 + s_below (rng, S_BATCH_MAX - 1);
+    envelope->count = th_rng_below (rng, 10) < 7 ? 1 : 2 + th_rng_below (rng, S_BATCH_MAX - 1);
     static const int64_t initials [] = { 100, 1000, 1000000 };
     for (size_t i = 0; i < envelope->count; i++) {
         tly_msg_t *msg = &envelope->msgs [i];
-        if ((i == 0 && !user->created) || s_below (rng, 20) == 0)
-            CHECK (tly_msg_create_account (msg, initials [s_below (rng, 3)]) == 0);
+        if ((i == 0 && !user->created) || th_rng_below (rng, 20) == 0)
+            CHECK (tly_msg_create_account (msg, initials [th_rng_below (rng, 3)]) == 0);
         else {
             char item [32];
-            snprintf (item, sizeof item, "item-%d", (int) s_below (rng, 100));
-            CHECK (tly_msg_buy (msg, item, 1 + (int64_t) s_below (rng, 40)) == 0);
+            snprintf (item, sizeof item, "item-%d", (int) th_rng_below (rng, 100));
+            CHECK (tly_msg_buy (msg, item, 1 + (int64_t) th_rng_below (rng, 40)) == 0);
         }
         chaos_msg_t *sent = chaos_msgs_add (&self->history);
         sent->sender = user->hash;
@@ -327,11 +308,11 @@ s_client (void *arg)
     for (int slot = 1; slot < S_USERS; slot++)
         s_user_open (self, slot, slot == 1 ? s_shared [self->index + S_CLIENTS_MAX] : NULL);
     while (__atomic_load_n (&s_phase, __ATOMIC_SEQ_CST) == 0) {
-        uint64_t choice = s_below (rng, 100);
+        uint64_t choice = th_rng_below (rng, 100);
         if (choice < 12)
-            s_resend (self, &self->ring [s_below (rng, S_RING)], s_below (rng, 2) == 0);
+            s_resend (self, &self->ring [th_rng_below (rng, S_RING)], th_rng_below (rng, 2) == 0);
         else if (choice == 12)
-            s_user_renew (self, 2 + (int) s_below (rng, S_USERS - 2));
+            s_user_renew (self, 2 + (int) th_rng_below (rng, S_USERS - 2));
         else
             s_new_envelope (self);
     }
@@ -555,18 +536,18 @@ static s_fault_t
 s_inject (s_scheduler_t *self)
 {
     it_cluster_t *cluster = self->cluster;
-    s_fault_t fault = (s_fault_t) s_below (&self->rng, S_FAULTS);
+    s_fault_t fault = (s_fault_t) th_rng_below (&self->rng, S_FAULTS);
     if (fault == S_ADD_ACTOR && self->actor_count == S_ACTORS_MAX)
         fault = S_REMOVE_ACTOR;
     else if (fault == S_REMOVE_ACTOR && self->actor_count == S_ACTORS_MIN)
         fault = S_ADD_ACTOR;
     else if (fault == S_SLOW_DISK && !s_slow_disk)
         fault = S_KILL_ACTOR;
-    int64_t hold = (int64_t) s_below (&self->rng, 1000);
-    int actor = (int) s_below (&self->rng, (uint64_t) self->actor_count);
+    int64_t hold = (int64_t) th_rng_below (&self->rng, 1000);
+    int actor = (int) th_rng_below (&self->rng, (uint64_t) self->actor_count);
     char gateway [32];
     snprintf (gateway, sizeof gateway, "gateway-%d",
-              1 + (int) s_below (&self->rng, (uint64_t) self->gateways));
+              1 + (int) th_rng_below (&self->rng, (uint64_t) self->gateways));
     char name [64];
     int64_t at_ms = tly_mono_ms () - s_start_ms;
     const char *target = fault == S_KILL_ROUTER    ? "router"
@@ -611,8 +592,8 @@ s_inject (s_scheduler_t *self)
         case S_SLOW_DISK: {
             //  Every fsync of the journal slower than a client's patience
             //  at times, for one to four seconds of load.
-            int sync_ms = 100 + (int) s_below (&self->rng, 1400);
-            int commit_ms = 1 + (int) s_below (&self->rng, 300);
+            int sync_ms = 100 + (int) th_rng_below (&self->rng, 1400);
+            int commit_ms = 1 + (int) th_rng_below (&self->rng, 300);
             char spec [64];
             snprintf (spec, sizeof spec, "journal.sync=delay:%d", sync_ms);
             it_cluster_faults (cluster, "audit", spec);
@@ -838,7 +819,7 @@ main (int argc, char **argv)
     CHECK (client);
     for (int i = 0; i < clients; i++) {
         client [i].index = i;
-        client [i].rng = s_next (&rng);
+        client [i].rng = th_rng_next (&rng);
         client [i].gateway = i % 2 ? second : cluster->gateway;
         client [i].worker_id = cluster->worker_id;
         client [i].report.seed = seed;
@@ -860,7 +841,7 @@ main (int argc, char **argv)
 
     chaos_report_t report = { .seed = seed };
     s_scheduler_t scheduler = { .cluster = cluster,
-                                .rng = s_next (&rng),
+                                .rng = th_rng_next (&rng),
                                 .report = &report,
                                 .actor_count = S_ACTORS,
                                 .next_actor = S_ACTORS + 1,
@@ -870,7 +851,7 @@ main (int argc, char **argv)
     int64_t start = tly_mono_ms ();
     int64_t end = start + duration_s * 1000;
     while (report.violations == 0) {
-        int64_t gap = 200 + (int64_t) s_below (&scheduler.rng, 1300);
+        int64_t gap = 200 + (int64_t) th_rng_below (&scheduler.rng, 1300);
         if (tly_mono_ms () + gap >= end)
             break;
         s_pause (gap);

@@ -114,15 +114,6 @@ static tly_account_t s_shared [S_CLIENTS];
 static volatile int s_mode = S_LOAD;
 static volatile int s_phase_number = 0;
 
-static uint64_t
-s_next (uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 static int
 s_mode_now (void)
 {
@@ -233,7 +224,8 @@ s_new_envelope (s_client_t *self, int slot, bool read)
 {
     s_envelope_t envelope = { .user = slot };
     s_user_t *user = &self->users [slot];
-    envelope.count = read || s_next (&self->rng) % 10 < 7 ? 1 : 2 + s_next (&self->rng) % 7;
+    envelope.count = read || th_rng_next (&self->rng) % 10 < 7 ? 1
+                                                               : 2 + th_rng_next (&self->rng) % 7;
     for (size_t i = 0; i < envelope.count; i++) {
         tly_msg_t *msg = &envelope.msgs [i];
         if (read)
@@ -242,8 +234,8 @@ s_new_envelope (s_client_t *self, int slot, bool read)
             CHECK (tly_msg_create_account (msg, S_INITIAL) == 0);
         else {
             char item [32];
-            snprintf (item, sizeof item, "item-%d", (int) (s_next (&self->rng) % 50));
-            CHECK (tly_msg_buy (msg, item, 1 + (int64_t) (s_next (&self->rng) % 20)) == 0);
+            snprintf (item, sizeof item, "item-%d", (int) (th_rng_next (&self->rng) % 50));
+            CHECK (tly_msg_buy (msg, item, 1 + (int64_t) (th_rng_next (&self->rng) % 20)) == 0);
         }
         chaos_msg_t *sent = chaos_msgs_add (&self->history);
         sent->sender = user->hash;
@@ -296,7 +288,7 @@ s_client (void *arg)
     for (;;) {
         int mode = s_mode_now ();
         if (mode == S_LOAD)
-            s_new_envelope (self, (int) (s_next (&self->rng) % S_USERS), false);
+            s_new_envelope (self, (int) (th_rng_next (&self->rng) % S_USERS), false);
         else if (mode == S_SETTLE) {
             int phase = __atomic_load_n (&s_phase_number, __ATOMIC_SEQ_CST);
             if (__atomic_load_n (&self->settled, __ATOMIC_SEQ_CST) != phase) {

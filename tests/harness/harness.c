@@ -525,6 +525,25 @@ th_free_port_between (int first, int last)
     th_fail (__FILE__, __LINE__, "no free port in %d..%d", first, last);
 }
 
+//  ------------------------------------------------------------------ seeded streams
+
+uint64_t
+th_rng_next (uint64_t *state)
+{
+    CHECK (state);
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t
+th_rng_below (uint64_t *state, uint64_t bound)
+{
+    CHECK (bound > 0);
+    return th_rng_next (state) % bound;
+}
+
 //  ------------------------------------------------------------------ unit runner
 
 int

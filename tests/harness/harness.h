@@ -157,6 +157,12 @@ int th_free_port (void);
 //  range cannot be taken by a connecting socket meanwhile).
 int th_free_port_between (int first, int last);
 
+//  A seeded pseudo-random stream (splitmix64) for tests that must replay
+//  from a seed: th_rng_next gives the next 64 bits, th_rng_below a value in
+//  [0, bound) (bound > 0).
+uint64_t th_rng_next (uint64_t *state);
+uint64_t th_rng_below (uint64_t *state, uint64_t bound);
+
 //  ------------------------------------------------------------------ unit runner
 
 //  One class's self-test, as a unit area's runner lists it.
