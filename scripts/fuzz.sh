@@ -13,8 +13,13 @@
 set -eu
 build=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-}
+# libFuzzer reads -max_total_time=0 as no limit: 0 (or 00) is refused too.
 case "$seconds" in
-'' | *[!0-9]* | 0) [ -z "$seconds" ] || { echo "fuzz: FUZZ_SECONDS=$seconds: whole seconds, 1 or more" >&2; exit 2; } ;;
+'') ;;
+*[!0-9]* | 0*)
+    echo "fuzz: FUZZ_SECONDS=$seconds: whole seconds, 1 or more" >&2
+    exit 2
+    ;;
 esac
 
 # The fixed executions of each target: they differ as much as the targets'
