@@ -23,6 +23,8 @@
 #define S_COMMAND    "tally audit verify"
 #define S_REASON_MAX 512
 #define S_HEX_HASH   (2 * TLY_HASH_BYTES + 1)
+//  Walks tried when retention retires a segment while it is read.
+#define S_ATTEMPTS   3
 
 //  A checkpoint as found in the journal, judged when the walk reaches its seq.
 typedef struct {
@@ -732,10 +734,11 @@ s_run (s_verify_t *self, bool json)
         rc = 0;
     }
     if (rc == -1) {
-        fprintf (stderr,
-                 S_COMMAND ": reading the journal failed after seq %" PRIu64
-                           " (see the log line above)\n",
-                 self->next_seq - 1);
+        if (!tly_journal_retired (self->journal))
+            fprintf (stderr,
+                     S_COMMAND ": reading the journal failed after seq %" PRIu64
+                               " (see the log line above)\n",
+                     self->next_seq - 1);
         self->exit_code = CLI_EXIT_USAGE;
         return;
     }
@@ -745,6 +748,84 @@ s_run (s_verify_t *self, bool json)
         s_end_snapshots (self);
     s_report (self, json);
     self->exit_code = self->failed ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+}
+
+//  What the command checks, from its flags.
+typedef struct {
+    const uint8_t *worker;  //  NULL: none given
+    const char *journal_dir;
+    const char *data_dir;
+    const audit_archives_t *archives;
+    const char *segment;
+    const char *snapshots_dir;
+    bool kept;
+    bool json;
+    int64_t window_ms;
+} s_args_t;
+
+//  One verify, from opening the journal to the report (the report, and
+//  the exit code it stands for, are for a walk that read what it listed:
+//  when retired is set, a segment went before the walk came to it).
+static int
+s_check (const s_args_t *args, bool *retired)
+{
+    tly_journal_t *journal = NULL;
+    const char *segment = args->segment;
+    if (segment) {
+        journal = tly_journal_new_segment_reader (segment);
+        if (!journal)
+            fprintf (stderr, S_COMMAND ": cannot read the segment %s (see the log line above)\n",
+                     segment);
+    } else
+        journal = audit_open_journal (S_COMMAND, args->journal_dir, args->data_dir, args->archives);
+    if (!journal)
+        return CLI_EXIT_USAGE;
+
+    s_verify_t self = { .worker = args->worker,
+                        .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
+                        .derive = audit_derive_new (args->window_ms),
+                        .next_seq = 1,
+                        .journal = journal,
+                        .one_segment = args->segment != NULL,
+                        .kept = args->kept,
+                        .partition_seen = calloc (TLY_PARTITIONS_MAX, sizeof (bool)),
+                        .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
+                        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
+                        .exit_code = CLI_EXIT_USAGE };
+    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
+    bool needs_worker = false;
+    if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
+        || s_load_segments (&self) == -1) {
+        if (!tly_journal_retired (journal))
+            fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
+    } else if (args->snapshots_dir
+               && audit_snapshots_read (S_COMMAND, args->snapshots_dir, self.worker,
+                                        &self.snapshots, &self.snapshot_count)
+                      == -1)
+        ;  //  said
+    else {
+        for (size_t i = 0; i < self.segment_count; i++)
+            needs_worker |= self.segments [i].base_checkpoint_size > 0;
+        if ((self.checkpoint_count > 0 || needs_worker) && !self.worker)
+            fprintf (stderr,
+                     S_COMMAND ": the journal has %zu checkpoints: give --worker or"
+                               " " TLY_ENV_WORKER_ACCOUNT " to check them\n",
+                     self.checkpoint_count);
+        else
+            s_run (&self, args->json);
+    }
+    int exit_code = self.exit_code;
+    *retired = tly_journal_retired (journal);
+    free (self.checkpoints);
+    free (self.segments);
+    audit_snapshots_free (&self.snapshots, self.snapshot_count);
+    free (self.partition_seen);
+    free (self.partition_seqs);
+    free (self.partition_epochs);
+    tly_arena_destroy (&self.arena);
+    audit_derive_destroy (&self.derive);
+    tly_journal_destroy (&journal);
+    return exit_code;
 }
 
 int
@@ -801,58 +882,32 @@ audit_verify (int argc, char **argv)
                       "%s/" AUDIT_DATA_SUBDIR "/" TLY_SNAPSHOTS_SUBDIR, data_dir);
         snapshots_dir = snapshots_path;
     }
-    tly_journal_t *journal = NULL;
-    if (segment) {
-        journal = tly_journal_new_segment_reader (segment);
-        if (!journal)
-            fprintf (stderr, S_COMMAND ": cannot read the segment %s (see the log line above)\n",
-                     segment);
-    } else
-        journal = audit_open_journal (S_COMMAND, journal_dir, data_dir, &archives);
-    if (!journal)
-        return CLI_EXIT_USAGE;
-
-    s_verify_t self = { .worker = worker_id && *worker_id ? worker : NULL,
-                        .arena = tly_arena_new (AUDIT_ARENA_BLOCK),
-                        .derive = audit_derive_new (window_ms),
-                        .next_seq = 1,
-                        .journal = journal,
-                        .one_segment = segment != NULL,
-                        .kept = kept,
-                        .partition_seen = calloc (TLY_PARTITIONS_MAX, sizeof (bool)),
-                        .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
-                        .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
-                        .exit_code = CLI_EXIT_USAGE };
-    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
-    bool needs_worker = false;
-    if (tly_journal_each_checkpoint (journal, s_load_checkpoint, &self) == -1
-        || s_load_segments (&self) == -1)
-        fprintf (stderr, S_COMMAND ": cannot read the checkpoints (see the log line above)\n");
-    else if (snapshots_dir
-             && audit_snapshots_read (S_COMMAND, snapshots_dir, self.worker, &self.snapshots,
-                                      &self.snapshot_count)
-                    == -1)
-        ;  //  said
-    else {
-        for (size_t i = 0; i < self.segment_count; i++)
-            needs_worker |= self.segments [i].base_checkpoint_size > 0;
-        if ((self.checkpoint_count > 0 || needs_worker) && !self.worker)
+    s_args_t args = { .worker = worker_id && *worker_id ? worker : NULL,
+                      .journal_dir = journal_dir,
+                      .data_dir = data_dir,
+                      .archives = &archives,
+                      .segment = segment,
+                      .snapshots_dir = snapshots_dir,
+                      .kept = kept,
+                      .json = json,
+                      .window_ms = window_ms };
+    //  A live writer's retention may retire a segment between the listing
+    //  and its read: the walk starts again on what is kept then.
+    for (int attempt = 1;; attempt++) {
+        bool retired = false;
+        int exit_code = s_check (&args, &retired);
+        if (!retired)
+            return exit_code;
+        if (attempt == S_ATTEMPTS) {
             fprintf (stderr,
-                     S_COMMAND ": the journal has %zu checkpoints: give --worker or"
-                               " " TLY_ENV_WORKER_ACCOUNT " to check them\n",
-                     self.checkpoint_count);
-        else
-            s_run (&self, json);
+                     S_COMMAND ": segments were retired by the writer while read, %d times;"
+                               " run it again (or on a stopped writer's journal)\n",
+                     S_ATTEMPTS);
+            return CLI_EXIT_USAGE;
+        }
+        fprintf (stderr,
+                 S_COMMAND ": a segment was retired by the writer while it was read;"
+                           " verifying again (%d of %d)\n",
+                 attempt + 1, S_ATTEMPTS);
     }
-    int exit_code = self.exit_code;
-    free (self.checkpoints);
-    free (self.segments);
-    audit_snapshots_free (&self.snapshots, self.snapshot_count);
-    free (self.partition_seen);
-    free (self.partition_seqs);
-    free (self.partition_epochs);
-    tly_arena_destroy (&self.arena);
-    audit_derive_destroy (&self.derive);
-    tly_journal_destroy (&journal);
-    return exit_code;
 }

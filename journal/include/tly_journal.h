@@ -130,7 +130,8 @@ bool tly_journal_full (tly_journal_t *self);
 //  Every read sees the snapshot taken here (the writer is never paused; it
 //  keeps the pages the snapshot uses). Opening checks nothing beyond the
 //  format: a reader is how damage is found. Appends and claims are not allowed.
-//  Segments in path/archive are read too, when that folder exists.
+//  Segments in path/archive are read too (also those moved there after
+//  the reader listed them).
 tly_journal_t *tly_journal_new_reader (const char *path);
 //  The same, looking for segments in the given archive folders (and not
 //  path/archive unless it is one of them); a segment found in two places is
@@ -217,6 +218,13 @@ size_t tly_journal_segment_at (tly_journal_t *self, uint64_t seq);
 //  does not look): true with from..to set. tly_journal_iterate stops at
 //  such a gap with -1 (logged), never skips it.
 bool tly_journal_gap (tly_journal_t *self, uint64_t *from, uint64_t *to);
+//  Reader: whether a segment it listed in segments/ was gone when a read
+//  came to it, neither there nor in an archive folder it looks in: a live
+//  writer's retention deleted it (or archived it elsewhere) meanwhile. That
+//  read failed (logged, journal.segment_gone); a new reader sees what is
+//  kept now. A segment moved to an archive folder the reader looks in is
+//  read from there, as if it had been listed so.
+bool tly_journal_retired (tly_journal_t *self);
 //  Writer: what its live segments hold, read from what it knows and one
 //  stat of the active file (no segment is opened), for status.
 typedef struct {

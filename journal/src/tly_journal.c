@@ -507,13 +507,12 @@ tly_journal_t *
 tly_journal_new_reader (const char *path)
 {
     assert (path);
-    //  The default archive folder is read when it exists.
+    //  The default archive folder is read (a missing one holds nothing; the
+    //  writer makes it when it first archives, perhaps while this reads).
     char archive [PATH_MAX + 32];
     snprintf (archive, sizeof archive, "%s/" TLY_JOURNAL_ARCHIVE_SUBDIR, path);
     const char *archives [] = { archive };
-    struct stat info;
-    bool found = stat (archive, &info) == 0 && S_ISDIR (info.st_mode);
-    return tly_journal_new_reader_in (path, archives, found ? 1 : 0);
+    return tly_journal_new_reader_in (path, archives, 1);
 }
 
 tly_journal_t *

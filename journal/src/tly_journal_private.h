@@ -65,6 +65,7 @@ struct _tly_journal_t {
     size_t archive_count;
     uint64_t clock;  //  the LRU's
     bool broken;     //  a reader whose refresh failed: every read fails
+    bool retired;    //  a reader's listed segment was gone when it came to read it
 
     //  The writer's active segment (the last; env NULL while a roll is
     //  unfinished: sealed, its successor not made yet).

@@ -520,6 +520,12 @@ tly_journal_segment_at (tly_journal_t *self, uint64_t seq)
 }
 
 bool
+tly_journal_retired (tly_journal_t *self)
+{
+    return self->retired;
+}
+
+bool
 tly_journal_gap (tly_journal_t *self, uint64_t *from, uint64_t *to)
 {
     assert (self);

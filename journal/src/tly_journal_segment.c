@@ -338,6 +338,34 @@ s_open_snapshot (tly_journal_segment_t *segment)
     return rc;
 }
 
+//  A reader's segment in segments/ that is no longer there: moved to an
+//  archive folder this reader looks in, it is read from there; deleted (or
+//  archived elsewhere), the reader notes it (tly_journal_retired) and the
+//  read fails. Returns what tly_journal_segment_use returns.
+static int
+s_retired (tly_journal_t *self, tly_journal_segment_t *segment)
+{
+    const char *name = strrchr (segment->path, '/');
+    name = name ? name + 1 : segment->path;
+    for (size_t i = 0; i < self->archive_count; i++) {
+        char path [PATH_MAX];
+        if ((size_t) snprintf (path, sizeof path, "%s/%s", self->archives [i], name) >= sizeof path
+            || access (path, F_OK) == -1)
+            continue;
+        tly_log (TLY_INFO, "journal.segment_moved", "from=%s to=%s reason=\"archived while read\"",
+                 segment->path, path);
+        snprintf (segment->path, sizeof segment->path, "%s", path);
+        segment->archived = true;
+        return tly_journal_segment_use (self, segment);
+    }
+    self->retired = true;
+    tly_log (TLY_WARN, "journal.segment_gone",
+             "path=%s first=%" PRIu64
+             " reason=\"retired by the writer while read: a new reader sees what is kept now\"",
+             segment->path, segment->first);
+    return -1;
+}
+
 int
 tly_journal_segment_use (tly_journal_t *self, tly_journal_segment_t *segment)
 {
@@ -357,6 +385,11 @@ tly_journal_segment_use (tly_journal_t *self, tly_journal_segment_t *segment)
         rc = mdb_env_set_maxdbs (segment->env, S_DBI_COUNT);
     if (rc == 0)
         rc = mdb_env_open (segment->env, segment->path, flags, 0600);
+    if (rc == ENOENT && self->read_only && !segment->archived && !segment->legacy) {
+        //  Gone since it was listed: the writer's retention retired it.
+        tly_journal_segment_close (segment);
+        return s_retired (self, segment);
+    }
     MDB_txn *txn = NULL;
     if (rc == 0)
         rc = mdb_txn_begin (segment->env, NULL, MDB_RDONLY, &txn);

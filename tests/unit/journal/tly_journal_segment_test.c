@@ -445,6 +445,40 @@ s_test_missing_middle (s_test_t *test)
     tly_journal_destroy (&reader);
 }
 
+//  Retention while a reader reads: a segment it listed in segments/ and
+//  moved since to archive/ is read from there; one deleted since fails the
+//  read, and the reader says it was retired (a new reader names the gap).
+static void
+s_test_retired_while_read (s_test_t *test)
+{
+    tly_journal_t *journal = s_writer (test, 10);
+    for (int i = 0; i < 41; i++)
+        s_append (test, journal, 1);
+    tly_journal_destroy (&journal);
+    tly_journal_t *reader = tly_journal_new_reader (test->dir);
+    assert (reader && tly_journal_segment_count (reader) == 5 && !tly_journal_retired (reader));
+    //  As the writer retires: 1..10 archived (archive/ made now), 11..20 deleted.
+    char archive [S_PATH_MAX + 16], file [S_PATH_MAX * 2], moved [S_PATH_MAX * 2];
+    snprintf (archive, sizeof archive, "%s/" TLY_JOURNAL_ARCHIVE_SUBDIR, test->dir);
+    assert (mkdir (archive, 0700) == 0);
+    s_segment_file (file, sizeof file, test->dir, TLY_JOURNAL_SEGMENTS_SUBDIR, 1);
+    s_segment_file (moved, sizeof moved, test->dir, TLY_JOURNAL_ARCHIVE_SUBDIR, 1);
+    assert (rename (file, moved) == 0);
+    s_segment_file (file, sizeof file, test->dir, TLY_JOURNAL_SEGMENTS_SUBDIR, 11);
+    assert (unlink (file) == 0);
+    s_chain_t chain = { .next = 1 };
+    assert (tly_journal_iterate (reader, 1, s_link, &chain) == -1 && chain.next == 11);
+    assert (tly_journal_retired (reader));
+    tly_journal_segment_info_t info;
+    assert (tly_journal_segment_info (reader, 0, &info) == 0 && info.archived);
+    tly_journal_destroy (&reader);
+    reader = tly_journal_new_reader (test->dir);
+    uint64_t from, to;
+    assert (reader && tly_journal_gap (reader, &from, &to) && from == 11 && to == 20);
+    assert (!tly_journal_retired (reader));
+    tly_journal_destroy (&reader);
+}
+
 //  A format-1 journal: one environment in the directory (data.mdb), meta
 //  format 1, no first, base or bases. Made here from a one-segment journal.
 static void
@@ -628,6 +662,8 @@ tly_journal_segment_test (bool verbose)
     s_test_retire (&test);
     s_fresh (&test, root, "middle");
     s_test_missing_middle (&test);
+    s_fresh (&test, root, "retired");
+    s_test_retired_while_read (&test);
     s_fresh (&test, root, "adopt");
     s_test_adopt (&test);
 #if defined(TLY_FAULTS_BUILD)
