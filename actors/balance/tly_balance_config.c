@@ -55,6 +55,11 @@ s_usage (FILE *out)
         "  --keep-purchases N      purchase records each user keeps in the state, the\n"
         "                          latest ones (older ones stay in the journal);\n"
         "                          %d..%d (default %d)\n"
+        "  --rate-per-minute N     per-user rate limit on buys: a token bucket refilled\n"
+        "                          with N tokens a minute, one per buy; 1..%d\n"
+        "                          (default 0: off)\n"
+        "  --rate-burst N          the bucket's size: buys a user may make at once\n"
+        "                          (1..%d; default N of --rate-per-minute, at most that)\n"
         "  --map-size BYTES        LMDB map size at first (default %llu)\n"
         "  --map-max BYTES         the map doubles when full up to this, the state's\n"
         "                          size limit (default %llu, or --map-size if larger)\n"
@@ -81,11 +86,11 @@ s_usage (FILE *out)
         "  --help                  this text\n",
         TLY_ACTOR_NAME_MAX, TLY_PARTITIONS_DEFAULT, TLY_INITIAL_MAX_DEFAULT,
         (long long) TLY_AMOUNT_MAX_DEFAULT, TLY_DEDUPE_WINDOW_MS_DEFAULT, TLY_KEEP_PURCHASES_MIN,
-        TLY_KEEP_PURCHASES_MAX, TLY_KEEP_PURCHASES_DEFAULT,
-        (unsigned long long) TLY_LMDB_MAP_DEFAULT, (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT,
-        TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS, TLY_ACTOR_AUDIT_TIMEOUT_MS,
-        TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS, TLY_STATE_SNAPSHOT_RECORDS_DEFAULT,
-        TLY_STATE_SNAPSHOT_MS_DEFAULT);
+        TLY_KEEP_PURCHASES_MAX, TLY_KEEP_PURCHASES_DEFAULT, TLY_RATE_PER_MINUTE_MAX,
+        TLY_RATE_BURST_MAX, (unsigned long long) TLY_LMDB_MAP_DEFAULT,
+        (unsigned long long) TLY_LMDB_MAP_MAX_DEFAULT, TLY_HEARTBEAT_MS, TLY_HEARTBEAT_LIVENESS,
+        TLY_ACTOR_AUDIT_TIMEOUT_MS, TLY_LEDGER_SNAPSHOT_EVERY, TLY_BUS_LEASE_MS,
+        TLY_STATE_SNAPSHOT_RECORDS_DEFAULT, TLY_STATE_SNAPSHOT_MS_DEFAULT);
 }
 
 //  A name is also a directory: no '/', no leading '.', no ':' (which the
@@ -230,6 +235,7 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
     const char *data_dir = NULL;
     const char *worker = NULL;
     const char *worker_secret = NULL;
+    bool burst_given = false;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--data-dir", &data_dir),
         TLY_FLAG_TEXT ("--name", &actor->name),
@@ -243,6 +249,10 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
                       TLY_DEDUPE_WINDOW_MS_MIN, TLY_DEDUPE_WINDOW_MS_MAX),
         TLY_FLAG_INT ("--keep-purchases", &config->limits.keep_purchases, TLY_KEEP_PURCHASES_MIN,
                       TLY_KEEP_PURCHASES_MAX),
+        TLY_FLAG_INT ("--rate-per-minute", &config->limits.rate_per_minute, 1,
+                      TLY_RATE_PER_MINUTE_MAX),
+        TLY_FLAG_INT_GIVEN ("--rate-burst", &config->limits.rate_burst, 1, TLY_RATE_BURST_MAX,
+                            &burst_given),
         TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--map-max", &config->map_max, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),
@@ -272,6 +282,15 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
+    tly_ledger_limits_t *limits = &config->limits;
+    if (burst_given && limits->rate_per_minute == 0) {
+        fprintf (stderr, TLY_BALANCE_PROCESS ": --rate-burst is the size of the rate limit's"
+                                             " bucket: give --rate-per-minute with it\n");
+        return TLY_FLAGS_USAGE;
+    }
+    if (!burst_given)
+        limits->rate_burst = limits->rate_per_minute < TLY_RATE_BURST_MAX ? limits->rate_per_minute
+                                                                          : TLY_RATE_BURST_MAX;
     return s_finish (config, data_dir, worker, worker_secret) == 0 ? TLY_FLAGS_RUN
                                                                    : TLY_FLAGS_USAGE;
 }

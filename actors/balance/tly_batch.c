@@ -196,6 +196,13 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     draft->events = events;
     draft->n_results = count;
     draft->results = entry->results;
+    const tly_ledger_limits_t *limits = tly_ledger_limits (self->ledger);
+    if (limits->rate_per_minute > 0) {
+        draft->rate_limit = tly_arena_alloc (self->arena, sizeof *draft->rate_limit);
+        tally__rate_limit__init (draft->rate_limit);
+        draft->rate_limit->per_minute = limits->rate_per_minute;
+        draft->rate_limit->burst = limits->rate_burst;
+    }
     if (tly_ledger_advance (self->ledger, route->partition, epoch, &draft->partition_seq) == -1)
         return TLY_BATCH_ERROR;
     self->versions [self->n_drafts] = versions;

@@ -13,6 +13,7 @@
 #include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_log.h"
+#include "tly_rate.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
 
@@ -234,6 +235,13 @@ s_expire (tly_ledger_t *self)
 
 //  ---------------------------------------------------------------- execute
 
+static bool
+s_rate_limited (const Tally__MessageResult *result)
+{
+    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error
+           && result->error->code == TALLY__ERROR_CODE__RATE_LIMITED;
+}
+
 static int
 s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
                   const Tally__CreateAccount *create, int64_t now_ms, tly_arena_t *arena,
@@ -297,10 +305,32 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     tly_store_lookup_t found = tly_store_account (self->store, user->pk, &state);
     if (found == TLY_STORE_ERROR)
         return -1;
-    if (found == TLY_STORE_ABSENT || state.balance < buy->amount) {
-        code = found == TLY_STORE_ABSENT ? TALLY__ERROR_CODE__NO_ACCOUNT
-                                         : TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
-        s_set_error (arena, result, code, tly_error_default_message (code));
+    if (found == TLY_STORE_ABSENT) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
+                     tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
+        return 0;
+    }
+    //  The rate limit: a token for every buy that gets this far, whether
+    //  or not the balance then covers it.
+    if (self->limits.rate_per_minute > 0) {
+        tly_rate_bucket_t bucket = { state.bucket_tokens, state.bucket_ms };
+        int64_t wait_ms;
+        if (!tly_rate_take (&bucket, now_ms, self->limits.rate_per_minute, self->limits.rate_burst,
+                            &wait_ms)) {
+            s_set_error (arena, result, TALLY__ERROR_CODE__RATE_LIMITED,
+                         tly_error_default_message (TALLY__ERROR_CODE__RATE_LIMITED));
+            result->error->retry_after_ms = wait_ms;
+            return 0;
+        }
+        state.bucket_tokens = bucket.tokens;
+        state.bucket_ms = bucket.at_ms;
+        if (state.balance < buy->amount
+            && tly_store_put_account (self->store, user->pk, &state) == -1)
+            return -1;
+    }
+    if (state.balance < buy->amount) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                     tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
         return 0;
     }
     int64_t balance_after;
@@ -394,6 +424,13 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
     if (rc == -1)
         return TLY_LEDGER_ERROR;
+    if (s_rate_limited (result)) {
+        //  Journaled (the decision is the record's), never remembered: the
+        //  same message sent again once the wait is over is decided anew.
+        *event_p = NULL;
+        *version_p = 0;
+        return TLY_LEDGER_APPLIED;
+    }
     if (tly_store_put_result (self->store, key,
                               s_compact (arena, user->pk, user->partition, result), false)
         == -1)
@@ -471,6 +508,25 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
     return s_record_purchase (self, recorded->user.data, draft->partition, &state, &record);
 }
 
+//  The tokens the record's buys took from the sender's bucket, at its time.
+static int
+s_charge (tly_ledger_t *self, const Tally__RecordDraft *draft, const uint8_t user [TLY_KEY_BYTES],
+          uint64_t tokens)
+{
+    tly_account_state_t state;
+    tly_store_lookup_t found = tly_store_account (self->store, user, &state);
+    if (found == TLY_STORE_ERROR)
+        return -1;
+    if (found == TLY_STORE_ABSENT)
+        return s_bad_record (draft, "a rate limit token taken without an account");
+    tly_rate_bucket_t bucket = { state.bucket_tokens, state.bucket_ms };
+    tly_rate_charge (&bucket, draft->timestamp_ms, draft->rate_limit->per_minute,
+                     draft->rate_limit->burst, tokens);
+    state.bucket_tokens = bucket.tokens;
+    state.bucket_ms = bucket.at_ms;
+    return tly_store_put_account (self->store, user, &state);
+}
+
 //  Every event must belong to the request's sender: one user per envelope.
 static int
 s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally__Event *event,
@@ -517,23 +573,43 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
     //  Results the clock has let go (or that refused a stale ID) could only
     //  ever answer a message that is refused anyway.
     tly_ledger_clock_see (self, draft->timestamp_ms);
+    const Tally__RateLimit *rate = draft->rate_limit;
+    if (rate && rate->per_minute > 0
+        && (rate->per_minute > TLY_RATE_PER_MINUTE_MAX || rate->burst < 1
+            || rate->burst > TLY_RATE_BURST_MAX))
+        return s_bad_record (draft, "rate limit out of range");
+    uint64_t tokens = 0;  //  taken by the rate limit: new buys that got to the balance
     for (size_t i = 0; i < draft->n_results; i++) {
         const Tally__MessageResult *result = draft->results [i];
         if (result->message_id.len != TLY_MESSAGE_ID_BYTES
-            || !s_in_window (self, result->message_id.data)
             || (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error
-                && result->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID))
+                && result->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID)
+            || s_rate_limited (result))
             continue;
+        bool takes = rate && rate->per_minute > 0 && i < envelope->n_messages
+                     && envelope->messages [i]->body_case == TALLY__INBOX_MESSAGE__BODY_BUY
+                     && (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE
+                         || (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR
+                             && result->error
+                             && result->error->code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
+        if (!s_in_window (self, result->message_id.data)) {
+            tokens += takes;
+            continue;
+        }
         uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
         tly_store_dedupe_key (draft->partition, envelope->sender.data, result->message_id.data,
                               key);
-        if (tly_store_put_result (
-                self->store, key,
-                s_compact (arena, envelope->sender.data, draft->partition, result), true)
-            == -1)
+        //  A result already remembered answered a resend: it took nothing.
+        int put = tly_store_put_result (
+            self->store, key, s_compact (arena, envelope->sender.data, draft->partition, result),
+            true);
+        if (put == -1)
             return TLY_LEDGER_ERROR;
+        tokens += takes && put == 0;
         self->results++;
     }
+    if (tokens > 0 && s_charge (self, draft, envelope->sender.data, tokens) == -1)
+        return TLY_LEDGER_ERROR;
     if (tly_store_put_progress (self->store, draft->partition, draft->partition_seq, draft->epoch)
         == -1)
         return TLY_LEDGER_ERROR;
@@ -565,6 +641,9 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     assert (limits->keep_purchases == 0
             || (limits->keep_purchases >= TLY_KEEP_PURCHASES_MIN
                 && limits->keep_purchases <= TLY_KEEP_PURCHASES_MAX));
+    assert (limits->rate_per_minute <= TLY_RATE_PER_MINUTE_MAX);
+    assert (limits->rate_per_minute == 0
+            || (limits->rate_burst >= 1 && limits->rate_burst <= TLY_RATE_BURST_MAX));
     if (sodium_init () < 0) {
         tly_log (TLY_ERROR, "ledger.open", "reason=\"libsodium failed to initialise\"");
         return NULL;

@@ -58,6 +58,8 @@ typedef struct {
     int64_t dedupe_window_ms;  //  message IDs taken and remembered (TLY_DEDUPE_WINDOW_MS_*)
     uint64_t keep_purchases;   //  purchase records kept per user (TLY_KEEP_PURCHASES_*;
                                //  0: TLY_KEEP_PURCHASES_DEFAULT)
+    uint32_t rate_per_minute;  //  the per-user rate limit on buys (0: off; tly_rate.h)
+    uint32_t rate_burst;       //  its bucket's size (1..TLY_RATE_BURST_MAX when on)
 } tly_ledger_limits_t;
 
 //  What execute and apply did with a message or a record.
@@ -109,6 +111,14 @@ int tly_ledger_commit (tly_ledger_t *self);
 void tly_ledger_abort (tly_ledger_t *self);
 bool tly_ledger_in_txn (tly_ledger_t *self);
 
+//  Rate limit: with limits.rate_per_minute set, each buy of a user with an
+//  account that passes the message checks takes a token from the user's
+//  bucket (tly_rate.h, kept in the account) at now_ms before its balance is
+//  looked at; with none left it is refused RATE_LIMITED with the wait in
+//  retry_after_ms, and that result is not remembered: the same message sent
+//  again is decided anew. The draft names the limit (RecordDraft.rate_limit),
+//  and replay takes the same tokens at the record's time.
+//
 //  Decides one message of user in the open transaction, as of now_ms. A
 //  message ID outside the dedupe window (made before the dedupe clock minus
 //  the window, or after it plus the window) is refused STALE_MESSAGE_ID and

@@ -282,6 +282,8 @@ s_service (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p
     value->worker_id = self->worker_id;
     value->max_initial_balance = limits->initial_max;
     value->max_amount = limits->amount_max;
+    value->rate_per_minute = limits->rate_per_minute;
+    value->rate_burst = limits->rate_per_minute ? limits->rate_burst : 0;
     value->partition_count = limits->partition_count;
     Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
     Tally__ObjectState *state = s_state (self->service_id, 1, 0, group, arena);

@@ -8,6 +8,9 @@
 //    accounts    user public key (32)                  -> balance, last_updated,
 //                                                         created (i64 BE),
 //                                                         purchases (u64 BE), id
+//                                                         [, bucket tokens, bucket
+//                                                         time (i64 BE): once the
+//                                                         rate limit took a token]
 //    purchases   purchase object ID bytes (19)          -> PurchaseRecord bytes
 //                (kind, partition, then the message ID's time: new records
 //                go to the end of each partition's range)
@@ -59,6 +62,11 @@ typedef struct {
     int64_t last_updated;  //  Unix ms
     int64_t created;       //  Unix ms
     uint64_t purchases;    //  purchases recorded in all
+    //  The rate limit's bucket (tly_ledger.h): tokens (TLY_RATE_TOKEN units
+    //  each) after the last one taken, at bucket_ms; both 0 until then, which
+    //  reads as a full bucket.
+    int64_t bucket_tokens;
+    int64_t bucket_ms;
 } tly_account_state_t;
 
 typedef struct _tly_store_t tly_store_t;
@@ -144,7 +152,8 @@ void tly_store_dedupe_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES
 tly_store_lookup_t tly_store_result (tly_store_t *self,
                                      const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                                      tly_arena_t *arena, Tally__MessageResult **result_p);
-//  With keep_existing a result already stored under key wins.
+//  Returns 0, or -1. With keep_existing a result already stored under key
+//  wins: 1 when there was one (nothing written).
 int tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES],
                           const Tally__MessageResult *result, bool keep_existing);
 //  Deletes, oldest first in each partition, the results of message IDs made

@@ -8,6 +8,7 @@
 #include "tly_object_id.h"
 
 #define S_ACCOUNT_FIXED  33  //  balance, last_updated, created, purchases (8 each), id length
+#define S_ACCOUNT_BUCKET 16  //  after the id, once the rate limit took a token: tokens, time
 #define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
 #define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
 #define S_CLOCK_KEY      "clock"
@@ -57,7 +58,8 @@ s_put (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size, co
     return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
 }
 
-//  Packs msg straight into the map. With keep_existing a stored value wins.
+//  Packs msg straight into the map: 0, or -1. With keep_existing a stored
+//  value wins: 1 when there was one (nothing written).
 static int
 s_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
                const ProtobufCMessage *msg, bool keep_existing)
@@ -69,7 +71,7 @@ s_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_
     unsigned flags = MDB_RESERVE | (keep_existing ? MDB_NOOVERWRITE : 0);
     int rc = mdb_put (self->txn, dbi, &key, &value, flags);
     if (rc == MDB_KEYEXIST && keep_existing)
-        return 0;
+        return 1;
     if (rc)
         return tly_store_lmdb_error (self, "put", rc);
     size_t packed = protobuf_c_message_pack (msg, value.mv_data);
@@ -83,7 +85,9 @@ static int
 s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_account_state_t *state)
 {
     uint8_t id_size = size >= S_ACCOUNT_FIXED ? data [S_ACCOUNT_FIXED - 1] : 0;
-    if (id_size == 0 || id_size >= TLY_ID_MAX || size != (size_t) S_ACCOUNT_FIXED + id_size)
+    size_t plain = (size_t) S_ACCOUNT_FIXED + id_size;
+    if (id_size == 0 || id_size >= TLY_ID_MAX
+        || (size != plain && size != plain + S_ACCOUNT_BUCKET))
         return tly_store_bad_entry (self, "account");
     state->balance = (int64_t) tly_get_be64 (data);
     state->last_updated = (int64_t) tly_get_be64 (data + 8);
@@ -91,6 +95,9 @@ s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_accou
     state->purchases = tly_get_be64 (data + 24);
     memcpy (state->balance_id, data + S_ACCOUNT_FIXED, id_size);
     state->balance_id [id_size] = 0;
+    bool bucket = size == plain + S_ACCOUNT_BUCKET;
+    state->bucket_tokens = bucket ? (int64_t) tly_get_be64 (data + plain) : 0;
+    state->bucket_ms = bucket ? (int64_t) tly_get_be64 (data + plain + 8) : 0;
     return state->balance < 0 ? tly_store_bad_entry (self, "account") : 0;
 }
 
@@ -117,14 +124,22 @@ tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
     assert (state->balance >= 0);
     size_t id_size = strlen (state->balance_id);
     assert (id_size > 0 && id_size < TLY_ID_MAX);
-    uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX];
+    uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX + S_ACCOUNT_BUCKET];
     tly_put_be64 (data, (uint64_t) state->balance);
     tly_put_be64 (data + 8, (uint64_t) state->last_updated);
     tly_put_be64 (data + 16, (uint64_t) state->created);
     tly_put_be64 (data + 24, state->purchases);
     data [S_ACCOUNT_FIXED - 1] = (uint8_t) id_size;
     memcpy (data + S_ACCOUNT_FIXED, state->balance_id, id_size);
-    return s_put (self, self->accounts, user, TLY_KEY_BYTES, data, S_ACCOUNT_FIXED + id_size);
+    size_t size = S_ACCOUNT_FIXED + id_size;
+    //  An account whose bucket was never used has none: the row is as it
+    //  was before rate limits (and a full bucket reads back from zeros).
+    if (state->bucket_tokens != 0 || state->bucket_ms != 0) {
+        tly_put_be64 (data + size, (uint64_t) state->bucket_tokens);
+        tly_put_be64 (data + size + 8, (uint64_t) state->bucket_ms);
+        size += S_ACCOUNT_BUCKET;
+    }
+    return s_put (self, self->accounts, user, TLY_KEY_BYTES, data, size);
 }
 
 int

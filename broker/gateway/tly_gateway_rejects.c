@@ -17,7 +17,7 @@
 //  Bytes of a peer's address kept (an IPv6 address is at most 45).
 #define S_PEER_TEXT 64
 
-_Static_assert(TALLY__ERROR_CODE__STALE_MESSAGE_ID < S_CODES - 1,
+_Static_assert(TALLY__ERROR_CODE__RATE_LIMITED < S_CODES - 1,
                "every error code is counted under its own name");
 
 typedef struct {

@@ -21,6 +21,7 @@
 #include "tly_account.h"
 #include "tly_message_id.h"
 #include "tly_object_id.h"
+#include "tly_rate.h"
 #include "tly_store.h"
 #include "tly_validate.h"
 
@@ -86,6 +87,9 @@ typedef struct {
     bool event;               //  the message changes the state (with OK)
     int64_t balance;          //  the balance answered (createAccount) or left (buy)
     int64_t last_updated;     //  the balance's time, answered by createAccount
+    bool takes;               //  a buy that takes a rate limit token: the bucket after
+    tly_rate_bucket_t bucket;
+    int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
 } s_expected_t;
 
 static s_seen_t *
@@ -372,9 +376,22 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
         //  --max-amount is at least 1.
         if (buy->amount > 1)
             expected->config = TALLY__ERROR_CODE__INVALID_AMOUNT;
-        if (!account)
+        if (!account) {
             expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
-        else if (account->balance < buy->amount)
+            return;
+        }
+        //  The rate limit takes its token before the balance is looked at.
+        const Tally__RateLimit *rate = record->draft->rate_limit;
+        if (rate && rate->per_minute > 0) {
+            expected->bucket = (tly_rate_bucket_t) { account->bucket_tokens, account->bucket_ms };
+            if (!tly_rate_take (&expected->bucket, record->now_ms, rate->per_minute, rate->burst,
+                                &expected->retry_ms)) {
+                expected->error = TALLY__ERROR_CODE__RATE_LIMITED;
+                return;
+            }
+            expected->takes = true;
+        }
+        if (account->balance < buy->amount)
             expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         else {
             expected->event = true;
@@ -508,6 +525,13 @@ s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t
     (*account_p)->last_updated = record->now_ms;
 }
 
+static void
+s_take_token (audit_account_t *account, const s_expected_t *expected)
+{
+    account->bucket_tokens = expected->bucket.tokens;
+    account->bucket_ms = expected->bucket.at_ms;
+}
+
 //  A message never decided before: its result and event must be what the
 //  rules give.
 static int
@@ -520,8 +544,15 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
         //  The actor checks its limits before the state: a configured
         //  refusal stands whatever the state would have said.
         Tally__ErrorCode code = result->error ? result->error->code : TALLY__ERROR_CODE__OK;
-        if (code == expected.error
-            || (expected.config != TALLY__ERROR_CODE__OK && code == expected.config))
+        if (code == expected.error) {
+            if (code == TALLY__ERROR_CODE__RATE_LIMITED)
+                S_SAME (record, "RATE_LIMITED says retry_after_ms", result->error->retry_after_ms,
+                        expected.retry_ms);
+            if (expected.takes)
+                s_take_token (*account_p, &expected);
+            return 0;
+        }
+        if (expected.config != TALLY__ERROR_CODE__OK && code == expected.config)
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
             return s_fail (record, "the result is %s; the envelope and the state give %s",
@@ -542,6 +573,8 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
                     : s_check_purchase (record, message, result, &expected);
     if (rc == 0 && expected.event)
         s_apply (record, message, account_p, &expected);
+    if (rc == 0 && expected.takes)
+        s_take_token (*account_p, &expected);
     return rc;
 }
 
@@ -610,7 +643,9 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
             made_ms, self->window_ms, record->clock_ms);
     if (s_check_new (record, message, result, account_p) == -1)
         return -1;
-    s_seen_add (self, fingerprint, record->partition, made_ms, s_digest (self, result));
+    //  Refused on the rate limit: not remembered, the same message may come again.
+    if (code != TALLY__ERROR_CODE__RATE_LIMITED)
+        s_seen_add (self, fingerprint, record->partition, made_ms, s_digest (self, result));
     return 0;
 }
 
@@ -661,6 +696,14 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
                           .reason = reason,
                           .reason_size = reason_size };
     tly_account_id (record.user, record.user_id);
+    const Tally__RateLimit *rate = draft->rate_limit;
+    if (rate && rate->per_minute > 0
+        && (rate->per_minute > TLY_RATE_PER_MINUTE_MAX || rate->burst < 1
+            || rate->burst > TLY_RATE_BURST_MAX))
+        return s_fail (&record,
+                       "the record's rate limit (%" PRIu32 " a minute, burst %" PRIu32
+                       ") is out of range",
+                       rate->per_minute, rate->burst);
     if (draft->n_results != envelope->n_messages)
         return s_fail (&record, "the record has %zu results for the envelope's %zu messages",
                        draft->n_results, envelope->n_messages);
@@ -708,7 +751,7 @@ audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t part
 int
 audit_derive_load_account (audit_derive_t *self, uint32_t partition,
                            const uint8_t user [TLY_KEY_BYTES], int64_t balance,
-                           int64_t last_updated)
+                           int64_t last_updated, int64_t bucket_tokens, int64_t bucket_ms)
 {
     assert (self && partition < TLY_PARTITIONS_MAX && user);
     if (audit_state_find (self->accounts, user) || balance < 0)
@@ -716,6 +759,8 @@ audit_derive_load_account (audit_derive_t *self, uint32_t partition,
     audit_account_t *account = audit_state_add (self->accounts, user, partition);
     account->balance = balance;
     account->last_updated = last_updated;
+    account->bucket_tokens = bucket_tokens;
+    account->bucket_ms = bucket_ms;
     self->partitions [partition].accounts++;
     return 0;
 }

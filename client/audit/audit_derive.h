@@ -17,6 +17,12 @@
 //    with the code they give. IDs and times follow from the message and the
 //    record (balance ID, purchase ID, timestamp).
 //
+//  The per-user rate limit the record names (RecordDraft.rate_limit) is
+//  applied as the actor applies it (tly_rate.h, at the record's time): a
+//  new buy of a user with an account takes a token before its balance is
+//  looked at, or is refused RATE_LIMITED with exactly the wait the bucket
+//  gives; such a refusal is not remembered (the same ID may come again).
+//
 //  What depends on an actor's configuration is taken as the record says
 //  when it changes nothing: a refusal on the configured limits
 //  (--max-initial, --max-amount) and a STALE_MESSAGE_ID (its dedupe clock).
@@ -84,7 +90,7 @@ int audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t 
                              int64_t clock_ms);
 int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES], int64_t balance,
-                               int64_t last_updated);
+                               int64_t last_updated, int64_t bucket_tokens, int64_t bucket_ms);
 void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES],
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],

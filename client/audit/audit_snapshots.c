@@ -65,6 +65,11 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             memcpy (account->user, row->key.data, TLY_KEY_BYTES);
             account->balance = (int64_t) tly_get_be64 (row->value.data);
             account->last_updated = (int64_t) tly_get_be64 (row->value.data + 8);
+            //  After the balance ID, once the rate limit took a token: the bucket.
+            size_t plain = S_ACCOUNT_FIXED + row->value.data [S_ACCOUNT_FIXED - 1];
+            bool bucket = row->value.len == plain + 2 * sizeof (int64_t);
+            account->bucket_tokens = bucket ? (int64_t) tly_get_be64 (row->value.data + plain) : 0;
+            account->bucket_ms = bucket ? (int64_t) tly_get_be64 (row->value.data + plain + 8) : 0;
         } else if (row->table == TLY_STORE_ROW_DEDUPE) {
             if (row->key.len != S_DEDUPE_KEY)
                 return s_problem (snapshot, "a dedupe row is malformed");

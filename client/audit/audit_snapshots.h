@@ -27,6 +27,8 @@ typedef struct {
     uint8_t user [TLY_KEY_BYTES];
     int64_t balance;
     int64_t last_updated;
+    int64_t bucket_tokens;  //  its rate limit bucket (0, 0: none yet)
+    int64_t bucket_ms;
 } audit_snapshot_account_t;
 
 typedef struct {

@@ -330,7 +330,8 @@ s_snapshot_start (s_verify_t *self, audit_snapshot_t *snapshot)
     for (size_t i = 0; i < snapshot->account_count; i++) {
         const audit_snapshot_account_t *account = &snapshot->accounts [i];
         if (audit_derive_load_account (derive, partition, account->user, account->balance,
-                                       account->last_updated)
+                                       account->last_updated, account->bucket_tokens,
+                                       account->bucket_ms)
             == -1) {
             s_fail (self, snapshot->seq,
                     "the state snapshot of partition %" PRIu32 " holds an account twice, or one"

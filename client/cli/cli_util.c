@@ -123,6 +123,14 @@ void
 cli_json_result (FILE *out, const tly_result_t *result)
 {
     assert (out && result);
+    if (!result->ok && result->retry_after_ms > 0) {
+        fputs ("{\"ok\":false,\"error\":{\"code\":", out);
+        cli_json_string (out, tly_error_name (result->code));
+        fputs (",\"message\":", out);
+        cli_json_string (out, result->message);
+        fprintf (out, ",\"retryAfterMs\":%" PRId64 "}}\n", result->retry_after_ms);
+        return;
+    }
     if (!result->ok) {
         cli_json_error (out, result->code, result->message);
         return;
@@ -187,6 +195,9 @@ cli_report_result (const tly_result_t *result, bool json)
         cli_json_result (stdout, result);
     else if (result->ok)
         cli_text_result (stdout, result);
+    else if (result->retry_after_ms > 0)
+        fprintf (stderr, "error: %s (%s; retry in %" PRId64 " ms)\n", result->message,
+                 tly_error_name (result->code), result->retry_after_ms);
     else
         fprintf (stderr, "error: %s (%s)\n", result->message, tly_error_name (result->code));
     return result->ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;

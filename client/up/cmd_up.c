@@ -40,6 +40,8 @@ typedef struct {
     int64_t partitions;
     int64_t max_initial;
     int64_t max_amount;
+    int64_t rate_per_minute;  //  0: no rate limit
+    int64_t rate_burst;       //  0: the actors' default
     int64_t ready_timeout_ms;
     const char *log_level;
     const char *bin_dir;
@@ -112,6 +114,10 @@ s_usage (FILE *out)
                               "  --max-initial N         largest createAccount initialBalance "
                               "(default 100)\n"
                               "  --max-amount N          largest buy amount (default 1000000000)\n"
+                              "  --rate-per-minute N     per-user rate limit on buys (default "
+                              "off)\n"
+                              "  --rate-burst N          buys a user may make at once (default "
+                              "N)\n"
                               "  --retain POLICY         the journal's sealed segments that every "
                               "state\n"
                               "                          snapshot is past: keep (default), "
@@ -159,6 +165,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--partitions", &options->partitions, 1, TLY_PARTITIONS_MAX),
         TLY_FLAG_INT ("--max-initial", &options->max_initial, 0, INT64_MAX),
         TLY_FLAG_INT ("--max-amount", &options->max_amount, 1, INT64_MAX),
+        TLY_FLAG_INT ("--rate-per-minute", &options->rate_per_minute, 1, TLY_RATE_PER_MINUTE_MAX),
+        TLY_FLAG_INT ("--rate-burst", &options->rate_burst, 1, TLY_RATE_BURST_MAX),
         TLY_FLAG_TEXT ("--log-level", &options->log_level),
         TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
         TLY_FLAG_TEXT ("--retain", &options->retain),
@@ -172,6 +180,13 @@ s_parse (int argc, char **argv, s_options_t *options)
                               NULL);
     if (rc != -1)
         return rc;
+    if (options->rate_burst && !options->rate_per_minute) {
+        fprintf (stderr,
+                 "%s: --rate-burst is the size of the rate limit's bucket: give"
+                 " --rate-per-minute with it\n",
+                 command);
+        return CLI_EXIT_USAGE;
+    }
     if (!options->data_dir || !*options->data_dir) {
         fprintf (stderr, "%s: --data-dir is required\n", command);
         return CLI_EXIT_USAGE;
@@ -314,7 +329,7 @@ s_add_children (s_up_t *up)
     int64_t base = up->options.base_port;
     char gateway [CLI_ENDPOINT_MAX], frontend [CLI_ENDPOINT_MAX], backend [CLI_ENDPOINT_MAX],
         audit [CLI_ENDPOINT_MAX], bus_in [CLI_ENDPOINT_MAX], bus_out [CLI_ENDPOINT_MAX],
-        partitions [16], max_initial [24], max_amount [24];
+        partitions [16], max_initial [24], max_amount [24], rate [24], burst [24];
     char run_path [PATH_MAX + 8];
     snprintf (run_path, sizeof run_path, "%s/run", up->dir);
     const char *run_dir = run_path;
@@ -342,6 +357,8 @@ s_add_children (s_up_t *up)
     snprintf (partitions, sizeof partitions, "%" PRId64, up->options.partitions);
     snprintf (max_initial, sizeof max_initial, "%" PRId64, up->options.max_initial);
     snprintf (max_amount, sizeof max_amount, "%" PRId64, up->options.max_amount);
+    snprintf (rate, sizeof rate, "%" PRId64, up->options.rate_per_minute);
+    snprintf (burst, sizeof burst, "%" PRId64, up->options.rate_burst);
 
     //  Every server gets its keys: CURVE where a hop is TCP (the gateway's
     //  clients; every hop with --hops tcp or when DIR is too long for Unix
@@ -395,11 +412,34 @@ s_add_children (s_up_t *up)
     for (int64_t i = 1; i <= up->options.actors; i++) {
         char name [UP_NAME_MAX];
         snprintf (name, sizeof name, "balance-%" PRId64, i);
-        const char *balance_args [] = {
-            "--name",        name,        "--router",     backend,        "--audit",
-            audit,           "--bus",     bus_in,         "--partitions", partitions,
-            "--max-initial", max_initial, "--max-amount", max_amount,     NULL
-        };
+        const char *balance_args [] = { "--name",
+                                        name,
+                                        "--router",
+                                        backend,
+                                        "--audit",
+                                        audit,
+                                        "--bus",
+                                        bus_in,
+                                        "--partitions",
+                                        partitions,
+                                        "--max-initial",
+                                        max_initial,
+                                        "--max-amount",
+                                        max_amount,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL };
+        size_t argc = 14;
+        if (up->options.rate_per_minute) {
+            balance_args [argc++] = "--rate-per-minute";
+            balance_args [argc++] = rate;
+        }
+        if (up->options.rate_burst) {
+            balance_args [argc++] = "--rate-burst";
+            balance_args [argc++] = burst;
+        }
         if (s_add_child (up, name, 2, true, up->env_secret, balance_args,
                          plain ? insecure : balance_curve)
             == -1)

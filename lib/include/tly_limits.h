@@ -49,6 +49,15 @@
 #define TLY_KEEP_PURCHASES_MIN     100
 #define TLY_KEEP_PURCHASES_MAX     1000000
 
+//  Balance actor: the per-user rate limit on buys (--rate-per-minute N,
+//  --rate-burst B; docs/architecture.md "Rate limit"): a token bucket of B
+//  tokens, N added a minute; 0 (the default) turns it off.
+#define TLY_RATE_PER_MINUTE_MAX 6000000  //  100,000 a second
+#define TLY_RATE_BURST_MAX      1000000
+//  A token, in the bucket's units: a minute's worth of ms, so that N a
+//  minute adds exactly N units each ms.
+#define TLY_RATE_TOKEN          60000
+
 #define TLY_INITIAL_MAX_DEFAULT 100           //  createAccount initialBalance limit
 #define TLY_AMOUNT_MAX_DEFAULT  1000000000LL  //  buy amount limit
 

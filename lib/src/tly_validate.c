@@ -220,6 +220,7 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__SLOW_CONSUMER, "SLOW_CONSUMER", "Client did not keep up; resynced" },
     { TALLY__ERROR_CODE__STALE_MESSAGE_ID, "STALE_MESSAGE_ID",
       "Message ID outside the dedupe window; not applied" },
+    { TALLY__ERROR_CODE__RATE_LIMITED, "RATE_LIMITED", "Rate limited: too many buys, retry later" },
 };
 
 static const s_error_t *

@@ -95,6 +95,7 @@ typedef struct {
     int64_t amount;                       //  TLY_RESULT_PURCHASE
     int64_t timestamp;                    //  TLY_RESULT_PURCHASE, Unix ms
     int64_t balance_after;                //  TLY_RESULT_PURCHASE
+    int64_t retry_after_ms;               //  RATE_LIMITED: wait this long, then send again
 } tly_result_t;
 
 //  Why a whole request failed. remote is true when the gateway answered with

@@ -250,6 +250,9 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->kind = TLY_RESULT_ERROR;
         result->code = reason.code;
         memcpy (result->message, reason.message, sizeof result->message);
+        result->retry_after_ms = wire->error && wire->error->retry_after_ms > 0
+                                     ? wire->error->retry_after_ms
+                                     : 0;
     } else {
         s_malformed (error, "result without an outcome");
         return -1;

@@ -2,7 +2,7 @@
 # balance_name_test - tally-balance's --name with %h: the host name is put in
 # its place (in a container, the container's ID), and the result is held to
 # the same rules as any name; its --map-max against --map-size; the range of
-# --keep-purchases.
+# --keep-purchases; the rate limit's flags.
 # Usage: balance_name_test.sh path/to/tally path/to/tally-balance
 set -u
 TALLY=$1
@@ -61,6 +61,15 @@ for ms in 0 86400001; do
         "$BALANCE" --data-dir "$WORK" --name b --state-snapshot-ms "$ms" $LINKS
 done
 expect 0 '--state-snapshot-ms MS' "$BALANCE" --help
+
+# The rate limit: in range, and a bucket size only with a rate.
+expect 2 "--rate-per-minute: not an integer in range, got '0' (expected 1..6000000)" \
+    "$BALANCE" --data-dir "$WORK" --name b --rate-per-minute 0 $LINKS
+expect 2 "--rate-burst: not an integer in range, got '1000001' (expected 1..1000000)" \
+    "$BALANCE" --data-dir "$WORK" --name b --rate-per-minute 5 --rate-burst 1000001 $LINKS
+expect 2 "--rate-burst is the size of the rate limit's bucket: give --rate-per-minute with it" \
+    "$BALANCE" --data-dir "$WORK" --name b --rate-burst 5 $LINKS
+expect 0 '--rate-per-minute N' "$BALANCE" --help
 
 # A valid pattern: the actor runs under the expanded name, state included.
 "$BALANCE" --data-dir "$WORK" --name 'balance-%h-%h' $LINKS 2>"$WORK/log" &

@@ -120,6 +120,13 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
         if (event)
             draft->events [draft->n_events++] = event;
     }
+    const tly_ledger_limits_t *limits = tly_ledger_limits (ledger);
+    if (limits->rate_per_minute > 0) {
+        draft->rate_limit = tly_arena_alloc (arena, sizeof *draft->rate_limit);
+        tally__rate_limit__init (draft->rate_limit);
+        draft->rate_limit->per_minute = limits->rate_per_minute;
+        draft->rate_limit->burst = limits->rate_burst;
+    }
     int rc = tly_ledger_advance (ledger, draft->partition, epoch, &draft->partition_seq);
     assert (rc == 0);
     return draft;

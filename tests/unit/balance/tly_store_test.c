@@ -68,7 +68,7 @@ s_test_tables (const char *path, tly_arena_t *arena)
     assert (tly_store_put_account (store, user, &state) == 0);
     assert (tly_store_put_progress (store, 3, 9, 2) == 0);
     assert (tly_store_put_result (store, key, &result, false) == 0);
-    assert (tly_store_put_result (store, key, &other, true) == 0);  //  the first stays
+    assert (tly_store_put_result (store, key, &other, true) == 1);  //  the first stays
     for (int i = 0; i < 3; i++) {
         tly_object_id (TLY_OBJ_PURCHASE, 3, (uint8_t [16]) { 1, (uint8_t) i }, purchase_ids [i]);
         record.id = purchase_ids [i];

@@ -16,6 +16,7 @@ void tly_health_test (bool verbose);
 void tly_message_id_test (bool verbose);
 void tly_curve_test (bool verbose);
 void tly_mapping_test (bool verbose);
+void tly_rate_test (bool verbose);
 #if defined(TLY_FAULTS_BUILD)
 void tly_fault_test (bool verbose);
 #endif
@@ -34,6 +35,7 @@ static const th_unit_t s_units [] = { { "tly_base58", tly_base58_test },
                                       { "tly_message_id", tly_message_id_test },
                                       { "tly_curve", tly_curve_test },
                                       { "tly_mapping", tly_mapping_test },
+                                      { "tly_rate", tly_rate_test },
 #if defined(TLY_FAULTS_BUILD)
                                       { "tly_fault", tly_fault_test },
 #endif
