@@ -157,6 +157,8 @@ s_result (FILE *out, const Tally__MessageResult *result)
         fputs (",\"ok\":false,\"error\":{\"code\":", out);
         cli_json_string (out, tly_error_name (result->error->code));
         s_string (out, "message", result->error->message);
+        if (result->error->retry_after_ms)
+            s_int (out, "retryAfterMs", result->error->retry_after_ms);
         fputc ('}', out);
     } else
         fputs (",\"ok\":null", out);
@@ -197,6 +199,9 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     fprintf (out, ",\"partition\":%" PRIu32 ",\"partitionSeq\":%" PRIu64 ",\"epoch\":%" PRIu64,
              draft->partition, draft->partition_seq, draft->epoch);
     s_int (out, "timestamp", draft->timestamp_ms);
+    if (draft->rate_limit)
+        fprintf (out, ",\"rateLimit\":{\"perMinute\":%" PRIu32 ",\"burst\":%" PRIu32 "}",
+                 draft->rate_limit->per_minute, draft->rate_limit->burst);
     if (envelope) {
         s_account (self, "sender", envelope->sender);
         s_account (self, "inbox", envelope->inbox);

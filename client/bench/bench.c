@@ -150,7 +150,8 @@ s_usage (FILE *out)
         "                            and DIR/pids]\n"
         "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n"
         "                            [--retain POLICY] [--segment-bytes N] [--hops unix|tcp]\n"
-        "                            [--insecure] (tally up's)\n",
+        "                            [--insecure] [--rate-per-minute N] [--rate-burst B]\n"
+        "                            (tally up's)\n",
         out);
 }
 
@@ -194,8 +195,8 @@ s_take_duration (const char *flag, const char *text, int64_t *ms)
 static pid_t
 s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
                 const char *retain, int64_t segment_bytes, const char *hops, bool insecure,
-                char *gateway, size_t gateway_size, char *gateway_key, size_t gateway_key_size,
-                char *worker, size_t worker_size)
+                int64_t rate_per_minute, int64_t rate_burst, char *gateway, size_t gateway_size,
+                char *gateway_key, size_t gateway_key_size, char *worker, size_t worker_size)
 {
     char self [4096];
     ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
@@ -208,9 +209,12 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
     snprintf (initial, sizeof initial, "%lld", (long long) max_initial);
     char segment [32];
     snprintf (segment, sizeof segment, "%lld", (long long) segment_bytes);
+    char rate [32], burst [32];
+    snprintf (rate, sizeof rate, "%lld", (long long) rate_per_minute);
+    snprintf (burst, sizeof burst, "%lld", (long long) rate_burst);
     pid_t pid = fork ();
     if (pid == 0) {
-        char *argv [20] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
+        char *argv [24] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
                             port, "--actors", actors_text,  "--max-initial",   initial };
         int argc = 10;
         if (hops) {
@@ -226,6 +230,14 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
         if (segment_bytes) {
             argv [argc++] = "--segment-bytes";
             argv [argc++] = segment;
+        }
+        if (rate_per_minute) {
+            argv [argc++] = "--rate-per-minute";
+            argv [argc++] = rate;
+        }
+        if (rate_burst) {
+            argv [argc++] = "--rate-burst";
+            argv [argc++] = burst;
         }
         argv [argc] = NULL;
         int null = open ("/dev/null", O_WRONLY);
@@ -324,7 +336,7 @@ cli_bench (int argc, char **argv)
     int64_t threads = cpus >= 1 && cpus <= BENCH_CLIENTS_MAX ? cpus : 1;
     const char *gateway_flag = NULL, *worker_flag = NULL, *pids_flag = NULL;
     const char *json_path = NULL, *data_dir_flag = NULL, *retain = NULL;
-    int64_t segment_bytes = 0;
+    int64_t segment_bytes = 0, rate_per_minute = 0, rate_burst = 0;
     const char *gateway_key_flag = NULL, *hops = NULL;
     bool insecure = false;
     static struct option options [] = { { "clients", required_argument, 0, 'c' },
@@ -352,6 +364,8 @@ cli_bench (int argc, char **argv)
                                         { "gateway-key", required_argument, 0, 'K' },
                                         { "hops", required_argument, 0, 'H' },
                                         { "insecure", no_argument, 0, 'I' },
+                                        { "rate-per-minute", required_argument, 0, 'M' },
+                                        { "rate-burst", required_argument, 0, 'N' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     optind = 1;
@@ -406,6 +420,14 @@ cli_bench (int argc, char **argv)
                 rc = tly_flags_int ("bench", "--segment-bytes", optarg, 1, INT64_MAX,
                                     &segment_bytes);
                 break;
+            case 'M':
+                rc = tly_flags_int ("bench", "--rate-per-minute", optarg, 1,
+                                    TLY_RATE_PER_MINUTE_MAX, &rate_per_minute);
+                break;
+            case 'N':
+                rc = tly_flags_int ("bench", "--rate-burst", optarg, 1, TLY_RATE_BURST_MAX,
+                                    &rate_burst);
+                break;
             case 'j': json_path = optarg; break;
             case 'g': gateway_flag = optarg; break;
             case 'K': gateway_key_flag = optarg; break;
@@ -422,6 +444,10 @@ cli_bench (int argc, char **argv)
     }
     if (optind < argc) {
         fprintf (stderr, "tally bench: unexpected argument '%s'\n", argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (rate_burst && !rate_per_minute) {
+        fprintf (stderr, "tally bench: --rate-burst needs --rate-per-minute\n");
         return CLI_EXIT_USAGE;
     }
     if (!users_n)
@@ -455,9 +481,10 @@ cli_bench (int argc, char **argv)
             fprintf (stderr, "tally bench: --gateway and --worker go together\n");
             return CLI_EXIT_USAGE;
         }
-        if (retain || segment_bytes || hops || insecure) {
-            fprintf (stderr, "tally bench: --retain, --segment-bytes, --hops and --insecure are "
-                             "for the system it starts; give them to that system instead\n");
+        if (retain || segment_bytes || hops || insecure || rate_per_minute || rate_burst) {
+            fprintf (stderr, "tally bench: --retain, --segment-bytes, --hops, --insecure and"
+                             " --rate-* are for the system it starts; give them to that system"
+                             " instead\n");
             return CLI_EXIT_USAGE;
         }
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
@@ -487,8 +514,9 @@ cli_bench (int argc, char **argv)
             scratch = true;
         }
         up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, retain,
-                                 segment_bytes, hops, insecure, gateway, sizeof gateway,
-                                 gateway_key, sizeof gateway_key, worker, sizeof worker);
+                                 segment_bytes, hops, insecure, rate_per_minute, rate_burst,
+                                 gateway, sizeof gateway, gateway_key, sizeof gateway_key, worker,
+                                 sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);

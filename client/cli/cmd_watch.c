@@ -194,9 +194,11 @@ s_json_value (const tly_object_t *object)
         fputs (",\"workerId\":", stdout);
         cli_json_string (stdout, object->service.worker_id);
         printf (",\"maxInitialBalance\":%" PRId64 ",\"maxAmount\":%" PRId64
-                ",\"partitionCount\":%" PRIu32,
+                ",\"partitionCount\":%" PRIu32 ",\"ratePerMinute\":%" PRIu32
+                ",\"rateBurst\":%" PRIu32,
                 object->service.max_initial_balance, object->service.max_amount,
-                object->service.partition_count);
+                object->service.partition_count, object->service.rate_per_minute,
+                object->service.rate_burst);
     }
     fputc ('}', stdout);
 }
@@ -221,10 +223,11 @@ s_text_value (const tly_object_t *object)
                 object->purchases.record_count);
     else {
         assert (object->kind == TLY_OBJ_SERVICE);
-        printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64
-                " partitions=%" PRIu32,
+        printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32
+                " ratePerMinute=%" PRIu32 " rateBurst=%" PRIu32,
                 object->service.worker_id, object->service.max_initial_balance,
-                object->service.max_amount, object->service.partition_count);
+                object->service.max_amount, object->service.partition_count,
+                object->service.rate_per_minute, object->service.rate_burst);
     }
 }
 

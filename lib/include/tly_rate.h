@@ -29,8 +29,8 @@ typedef struct {
 //  Takes one token at now_ms: true with the bucket updated, or false with
 //  the bucket as it was and *wait_ms the ms until it has a token (>= 1).
 //  per_minute is 1..TLY_RATE_PER_MINUTE_MAX, burst 1..TLY_RATE_BURST_MAX.
-bool tly_rate_take (tly_rate_bucket_t *bucket, int64_t now_ms, uint32_t per_minute,
-                    uint32_t burst, int64_t *wait_ms);
+bool tly_rate_take (tly_rate_bucket_t *bucket, int64_t now_ms, uint32_t per_minute, uint32_t burst,
+                    int64_t *wait_ms);
 //  Takes count tokens at now_ms whatever the bucket holds (replay: the
 //  journal says they were taken), as count tly_rate_take calls at now_ms
 //  that all went through would.

@@ -61,8 +61,7 @@ main (int argc, char **argv)
     CHECK (tly_sender_seal (a, msgs, 1, tly_now_ms (), &first, &first_size) == 0);
     tly_result_t results [5];
     size_t count = 0;
-    CHECK (tly_sender_send_raw (a, first, first_size, IT_SEND_TIMEOUT_MS, results, 1, &count)
-           == 0);
+    CHECK (tly_sender_send_raw (a, first, first_size, IT_SEND_TIMEOUT_MS, results, 1, &count) == 0);
     CHECK (count == 1 && results [0].ok && results [0].balance_after == 90);
     tly_result_t first_result = results [0];
     CHECK (tly_sender_send (a, msgs + 1, 4, IT_SEND_TIMEOUT_MS, results) == 0);
@@ -77,8 +76,7 @@ main (int argc, char **argv)
     th_step ("another user's buys go through");
 
     //  The first buy again, with no token left: its first result.
-    CHECK (tly_sender_send_raw (a, first, first_size, IT_SEND_TIMEOUT_MS, results, 1, &count)
-           == 0);
+    CHECK (tly_sender_send_raw (a, first, first_size, IT_SEND_TIMEOUT_MS, results, 1, &count) == 0);
     CHECK (count == 1 && results [0].ok && strcmp (results [0].id, first_result.id) == 0);
     CHECK (results [0].balance_after == 90);
     //  A refused message again (its ID, a new envelope): refused again, so
@@ -107,8 +105,8 @@ main (int argc, char **argv)
 
     char journal [512];
     snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
-    char *verify [] = { "audit", "verify", "--journal", journal, "--worker", cluster->worker_id,
-                        NULL };
+    char *verify [] = { "audit",    "verify",           "--journal", journal,
+                        "--worker", cluster->worker_id, NULL };
     CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
     char second [512], third [512];
     snprintf (second, sizeof second, "%s/balance-2/balance/balance-2", cluster->dir);

@@ -18,7 +18,10 @@
 //  twice. The cluster remembers an ID for its dedupe window (60 s by
 //  default) from the time in it: a message resent after that is refused
 //  STALE_MESSAGE_ID, never applied twice, so build messages when you send
-//  them, not long before.
+//  them, not long before. A buy over the cluster's per-user rate limit is
+//  refused RATE_LIMITED with result.retry_after_ms, the wait until it may
+//  go through; that refusal is not remembered, so the same message may be
+//  sent again once the wait is over.
 //
 //  Reads are subscriptions (like Jazz's UserBalance.subscribe (id, callback)).
 //  A watcher keeps one connection to a gateway, checks the worker's signature
@@ -267,6 +270,8 @@ typedef struct {
     int64_t max_initial_balance;
     int64_t max_amount;
     uint32_t partition_count;
+    uint32_t rate_per_minute;  //  the per-user rate limit on buys (0: none)
+    uint32_t rate_burst;
 } tly_service_info_t;
 
 typedef struct {

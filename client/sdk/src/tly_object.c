@@ -180,6 +180,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     service->max_initial_balance = value->service->max_initial_balance;
     service->max_amount = value->service->max_amount;
     service->partition_count = value->service->partition_count;
+    service->rate_per_minute = value->service->rate_per_minute;
+    service->rate_burst = value->service->rate_burst;
     return 0;
 }
 

@@ -34,8 +34,8 @@ tly_rate_test (bool verbose)
     assert (bucket.tokens == TLY_RATE_TOKEN && bucket.at_ms == INT64_MAX);
     //  The widest limit, from a bucket a long time unused.
     bucket = (tly_rate_bucket_t) { 0, 1 };
-    assert (tly_rate_take (&bucket, 1800000000000, TLY_RATE_PER_MINUTE_MAX, TLY_RATE_BURST_MAX,
-                           &wait));
+    assert (
+        tly_rate_take (&bucket, 1800000000000, TLY_RATE_PER_MINUTE_MAX, TLY_RATE_BURST_MAX, &wait));
     assert (bucket.tokens == ((int64_t) TLY_RATE_BURST_MAX - 1) * TLY_RATE_TOKEN);
 
     //  charge: as count takes at one time that all went through.
