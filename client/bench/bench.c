@@ -687,7 +687,7 @@ cli_bench (int argc, char **argv)
     if (duration_ms && up_pid > 0) {
         s_stop_system (up_pid);
         up_pid = 0;
-        if (bench_soak_check (data_dir, worker) != 0)
+        if (bench_soak_check (data_dir, worker, retain && streq (retain, "delete")) != 0)
             correct = false;
     }
 

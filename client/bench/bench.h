@@ -149,8 +149,11 @@ void bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE 
 //  The journal check at the end of a run on a stopped cluster: `tally audit
 //  verify` and `tally audit replay --compare` on data_dir, their output and
 //  one line of ours on stdout; worker is the account whose key signs the
-//  journal's checkpoints. Returns 0 when both pass, else -1.
-int bench_soak_check (const char *data_dir, const char *worker);
+//  journal's checkpoints. With kept (the cluster ran with `--retain
+//  delete`: its first records are gone), `verify --kept` checks what is
+//  kept and replay, which starts at the first record, is not run. Returns 0
+//  when the checks pass, else -1.
+int bench_soak_check (const char *data_dir, const char *worker, bool kept);
 
 int cli_bench (int argc, char **argv);
 

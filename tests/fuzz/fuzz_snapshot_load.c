@@ -203,10 +203,10 @@ s_account (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state,
     assert (strcmp (again.balance_id, state->balance_id) == 0 && again.balance == state->balance
             && again.purchases == state->purchases && again.created == state->created);
     tly_arena_t *arena = tly_arena_new (1 << 16);
-    Tally__PurchaseRecord *records = NULL;
+    Tally__PurchaseRecord *records [8];
     size_t count = 0;
     uint64_t first = state->purchases > 8 ? state->purchases - 7 : 1;
-    if (tly_ledger_purchases (s_ledger, user, first, 8, arena, &records, &count) == 0)
+    if (tly_ledger_purchases (s_ledger, user, first, 8, arena, records, &count) == 0)
         assert (count <= 8);
     tly_arena_destroy (&arena);
     walk->accounts++;

@@ -52,9 +52,13 @@ wait_for() {
 "$tool" worker "$dir/worker.json"
 chmod 600 "$dir/worker.json"
 # Small segments, so that the journal rolls and seals some. No CURVE: the
-# messages are the same under it, and fuzz_corpus talks clear text.
+# messages are the same under it, and fuzz_corpus talks clear text. A rate
+# limit of 2 at once, one a second: every record names it, and the first
+# sends already run past it (RATE_LIMITED results with their waits, in the
+# replies and in the first segments' records).
 "$tally" up --data-dir "$dir" --base-port "$port" --partitions "$partitions" \
-    --max-initial 1000 --segment-bytes 65536 --insecure >"$dir/up.log" 2>&1 &
+    --max-initial 1000 --segment-bytes 65536 --rate-per-minute 60 --rate-burst 2 \
+    --insecure >"$dir/up.log" 2>&1 &
 up=$!
 wait_for "[ -f '$dir/tally.env' ]" 60 0.1
 "$tool" traffic "tcp://127.0.0.1:$port" "$dir/audit/journal" "$partitions" "$out"
