@@ -146,7 +146,9 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
                                    .initial_max = 1000,
                                    .amount_max = 10,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
-                                   .keep_purchases = TLY_KEEP_PURCHASES_MIN };
+                                   .keep_purchases = TLY_KEEP_PURCHASES_MIN,
+                                   .rate_per_minute = TLY_RATE_PER_MINUTE_MAX,
+                                   .rate_burst = TLY_RATE_BURST_MAX };
     s_side_t live = { tly_ledger_new (live_path, 1 << 24, &limits), NULL };
     assert (live.ledger);
     live.objects = tly_objects_new (live.ledger, worker.sign_pk);
@@ -223,6 +225,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
             == TALLY__ERROR_CODE__OK);
     assert (state->version == 1 && state->value->service->max_initial_balance == 1000);
     assert (state->value->service->partition_count == S_PARTITIONS);
+    assert (state->value->service->rate_per_minute == TLY_RATE_PER_MINUTE_MAX
+            && state->value->service->rate_burst == TLY_RATE_BURST_MAX);
     assert (state->group->n_members == 1 && state->group->members [0]->account.len == 0);
 
     //  Strangers read nothing of Alice's; the worker reads everything.
