@@ -48,14 +48,14 @@ main (int argc, char *argv [])
     char worker_id [TLY_ID_MAX];
     tly_account_id (config.policy.inbox, worker_id);
     tly_log (TLY_INFO, "ready",
-             "bind=%s router=%s bus=%s instance=%s worker=%s"
+             "bind=%s bind_ws=%s router=%s bus=%s instance=%s worker=%s"
              " partitions=%" PRIu32 " max_frame=%zu max_skew_ms=%" PRId64 " timeout_ms=%" PRId64
              " max_pending=%" PRIu32 " client_queue=%" PRIu32 " max_subscriptions=%" PRIu32
              " max_subscriptions_total=%" PRIu32 " client_ttl_ms=%" PRId64,
-             config.bind, config.router, config.bus, tly_gateway_instance (gateway), worker_id,
-             config.partitions, config.policy.max_frame, config.policy.max_skew_ms,
-             config.timeout_ms, config.max_pending, config.client_queue, config.max_subscriptions,
-             config.max_subscriptions_total, config.client_ttl_ms);
+             config.bind, config.bind_ws ? config.bind_ws : "none", config.router, config.bus,
+             tly_gateway_instance (gateway), worker_id, config.partitions, config.policy.max_frame,
+             config.policy.max_skew_ms, config.timeout_ms, config.max_pending, config.client_queue,
+             config.max_subscriptions, config.max_subscriptions_total, config.client_ttl_ms);
 
     //  The loop: replies first (they free slots), then the bus, then new
     //  requests, then the router link's comings and goings, then deadlines;
@@ -64,9 +64,12 @@ main (int argc, char *argv [])
         zmq_pollitem_t items [] = { { tly_gateway_router_handle (gateway), 0, ZMQ_POLLIN, 0 },
                                     { tly_gateway_bus_handle (gateway), 0, ZMQ_POLLIN, 0 },
                                     { tly_gateway_client_handle (gateway), 0, ZMQ_POLLIN, 0 },
-                                    { tly_gateway_router_link_handle (gateway), 0, ZMQ_POLLIN,
-                                      0 } };
-        if (zmq_poll (items, 4, tly_health_poll_ms (health, tly_gateway_poll_timeout_ms (gateway)))
+                                    { tly_gateway_router_link_handle (gateway), 0, ZMQ_POLLIN, 0 },
+                                    { tly_gateway_ws_handle (gateway), 0, ZMQ_POLLIN, 0 } };
+        //  The WebSocket socket last, polled only when there is one.
+        int count = tly_gateway_ws_handle (gateway) ? 5 : 4;
+        if (zmq_poll (items, count,
+                      tly_health_poll_ms (health, tly_gateway_poll_timeout_ms (gateway)))
             == -1) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -77,7 +80,7 @@ main (int argc, char *argv [])
             tly_gateway_drain_router (gateway);
         if (items [1].revents & ZMQ_POLLIN)
             tly_gateway_drain_bus (gateway);
-        if (items [2].revents & ZMQ_POLLIN)
+        if ((items [2].revents & ZMQ_POLLIN) || (count == 5 && (items [4].revents & ZMQ_POLLIN)))
             tly_gateway_drain_clients (gateway);
         if (items [3].revents & ZMQ_POLLIN)
             tly_gateway_on_router_link (gateway);

@@ -42,6 +42,7 @@ typedef struct {
 struct _tly_gateway_t {
     tly_gateway_config_t config;
     zsock_t *client;                 //  ROUTER, bound, faces clients
+    zsock_t *ws;                     //  ROUTER on ws://, faces browsers (NULL: none)
     zsock_t *router;                 //  DEALER, connected to the router frontend
     zsock_t *bus;                    //  SUB, connected to the router's update bus
     tly_gateway_pending_t *pending;  //  requests waiting for the router
@@ -97,6 +98,11 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     self->pending = tly_gateway_pending_new (config->max_pending, TLY_GATEWAY_RESEND_BYTES);
     self->rejects = tly_gateway_rejects_new (TLY_REJECT_LOG_WINDOW_MS);
     self->client = zsock_new (ZMQ_ROUTER);
+    if (config->bind_ws && !(self->ws = zsock_new (ZMQ_ROUTER))) {
+        snprintf (error, error_size, "out of memory or sockets");
+        tly_gateway_destroy (&self);
+        return NULL;
+    }
     self->router = zsock_new (ZMQ_DEALER);
     self->bus = zsock_new (ZMQ_SUB);
     tly_gateway_stream_config_t stream_config = {
@@ -108,7 +114,7 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
         .client_ttl_ms = config->client_ttl_ms
     };
     if (self->client && self->router && self->bus)
-        self->stream = tly_gateway_stream_new (&stream_config, self->client, self->router,
+        self->stream = tly_gateway_stream_new (&stream_config, self->client, self->ws, self->router,
                                                self->bus);
     if (!self->pending || !self->rejects || !self->stream) {
         snprintf (error, error_size, "out of memory or sockets");
@@ -118,11 +124,14 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     //  Each client's queue is bounded and mandatory routing turns a full
     //  queue into EAGAIN and a vanished client into EHOSTUNREACH, which the
     //  stream acts on; sends never block, so one slow client delays no other.
-    s_configure (self->client, config->client_queue, CLIENT_REQUEST_QUEUE);
-    zsock_set_router_mandatory (self->client, 1);
-    //  Many clients may connect at once (a restart, a load test); past the
-    //  listen backlog their SYNs are dropped and each waits a 1 s retransmit.
-    zsock_set_backlog (self->client, CLIENT_BACKLOG);
+    zsock_t *clients [] = { self->client, self->ws };
+    for (size_t i = 0; i < 2 && clients [i]; i++) {
+        s_configure (clients [i], config->client_queue, CLIENT_REQUEST_QUEUE);
+        zsock_set_router_mandatory (clients [i], 1);
+        //  Many clients may connect at once (a restart, a load test); past the
+        //  listen backlog their SYNs are dropped and each waits a 1 s retransmit.
+        zsock_set_backlog (clients [i], CLIENT_BACKLOG);
+    }
     //  Every message to the router holds a pending slot, so max_pending bounds
     //  both directions; when the router is gone the send queue fills and new
     //  requests get UNAVAILABLE.
@@ -143,6 +152,14 @@ tly_gateway_new (const tly_gateway_config_t *config, char *error, size_t error_s
     }
     if (zsock_bind (self->client, "%s", config->bind) == -1) {
         snprintf (error, error_size, "cannot bind --bind %s: %s", config->bind,
+                  zmq_strerror (zmq_errno ()));
+        tly_gateway_destroy (&self);
+        return NULL;
+    }
+    //  No CURVE here: a browser cannot ask for it (docs/protocol.md,
+    //  "WebSocket"); TLS in front of it is the proxy's.
+    if (self->ws && zsock_bind (self->ws, "%s", config->bind_ws) == -1) {
+        snprintf (error, error_size, "cannot bind --bind-ws %s: %s", config->bind_ws,
                   zmq_strerror (zmq_errno ()));
         tly_gateway_destroy (&self);
         return NULL;
@@ -196,6 +213,7 @@ tly_gateway_destroy (tly_gateway_t **self_p)
         zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->client);
+    zsock_destroy (&self->ws);
     zsock_destroy (&self->router);
     zsock_destroy (&self->bus);
     free (self);
@@ -214,6 +232,13 @@ tly_gateway_client_handle (tly_gateway_t *self)
 {
     assert (self);
     return zsock_resolve (self->client);
+}
+
+void *
+tly_gateway_ws_handle (tly_gateway_t *self)
+{
+    assert (self);
+    return self->ws ? zsock_resolve (self->ws) : NULL;
 }
 
 void *
@@ -421,17 +446,31 @@ s_discard_rest (zsock_t *sock)
     return frames;
 }
 
-void
-tly_gateway_drain_clients (tly_gateway_t *self)
+//  The client's identity with the byte naming its socket in front.
+static zframe_t *
+s_tagged (zframe_t **identity_p, uint8_t socket_tag)
 {
-    assert (self);
+    size_t size = zframe_size (*identity_p);
+    zframe_t *tagged = zframe_new (NULL, size + 1);
+    assert (tagged);
+    zframe_data (tagged) [0] = socket_tag;
+    memcpy (zframe_data (tagged) + 1, zframe_data (*identity_p), size);
+    zframe_destroy (identity_p);
+    return tagged;
+}
+
+//  Up to one burst of what waits on one client socket.
+static void
+s_drain (tly_gateway_t *self, zsock_t *sock, uint8_t socket_tag)
+{
     for (size_t count = 0; count < CLIENT_BURST; count++) {
-        zframe_t *identity = zframe_recv (self->client);
-        if (!identity)
+        zframe_t *received = zframe_recv (sock);
+        if (!received)
             break;
         //  A ROUTER always puts the identity in front of at least one frame.
-        assert (zframe_more (identity));
-        zframe_t *data = zframe_recv (self->client);
+        assert (zframe_more (received));
+        zframe_t *identity = s_tagged (&received, socket_tag);
+        zframe_t *data = zframe_recv (sock);
         assert (data);
         //  Any message, even a rejected one, shows the client is alive.
         tly_gateway_stream_touch (self->stream, identity);
@@ -439,7 +478,7 @@ tly_gateway_drain_clients (tly_gateway_t *self)
         if (zframe_more (data)) {
             char reason [TLY_GATEWAY_REASON_MAX];
             snprintf (reason, sizeof (reason), "request has %zu data frames (expected exactly 1)",
-                      1 + s_discard_rest (self->client));
+                      1 + s_discard_rest (sock));
             s_reject (self, &identity, 0, TALLY__ERROR_CODE__BAD_REQUEST, reason);
         } else
             s_handle_client (self, &identity, data);
@@ -448,6 +487,15 @@ tly_gateway_drain_clients (tly_gateway_t *self)
         assert (identity == NULL);
     }
     s_flush_router (self);
+}
+
+void
+tly_gateway_drain_clients (tly_gateway_t *self)
+{
+    assert (self);
+    s_drain (self, self->client, TLY_GATEWAY_SOCKET_TCP);
+    if (self->ws)
+        s_drain (self, self->ws, TLY_GATEWAY_SOCKET_WS);
 }
 
 //  --------------------------------------------------------------------------

@@ -3,8 +3,15 @@
 //  and serves subscriptions (tly_gateway_stream).
 //
 //  Owns three sockets: a ROUTER bound for clients, a DEALER connected to the
-//  router's frontend and a SUB connected to the router's update bus. The
+//  router's frontend and a SUB connected to the router's update bus; and a
+//  second client ROUTER on a WebSocket endpoint when one is configured
+//  (browsers: libzmq's ws:// transport, docs/protocol.md "WebSocket"). The
 //  caller polls them and calls the drain functions; see tally_gateway.c for the loop.
+//
+//  A client is known by its ROUTER identity with one byte in front naming
+//  the socket it came in on (TLY_GATEWAY_SOCKET_*), so that identities the
+//  two sockets give out never meet; tly_gateway_stream_send takes the byte
+//  off again and sends on that socket.
 #ifndef TLY_GATEWAY_H_INCLUDED
 #define TLY_GATEWAY_H_INCLUDED
 
@@ -15,6 +22,8 @@
 
 typedef struct {
     const char *bind;                  //  client ROUTER endpoint (--bind)
+    const char *bind_ws;               //  a second one, ws://, for browsers (--bind-ws;
+                                       //  NULL: none): no CURVE on it, TLS in front
     const char *router;                //  router frontend endpoint (--router)
     const char *bus;                   //  router's update bus, XPUB side (--bus)
     tly_gateway_policy_t policy;       //  admission checks
@@ -39,15 +48,16 @@ void tly_gateway_destroy (tly_gateway_t **self_p);
 //  The random ID of this run, in hex: its snapshot requests carry it.
 const char *tly_gateway_instance (tly_gateway_t *self);
 
-//  Raw socket handles, for zmq_poll.
+//  Raw socket handles, for zmq_poll (the WebSocket one NULL when there is none).
 void *tly_gateway_client_handle (tly_gateway_t *self);
+void *tly_gateway_ws_handle (tly_gateway_t *self);
 void *tly_gateway_router_handle (tly_gateway_t *self);
 void *tly_gateway_bus_handle (tly_gateway_t *self);
 //  Readable when the router link dropped or came back.
 void *tly_gateway_router_link_handle (tly_gateway_t *self);
 
-//  Handles what is waiting on the client socket, up to one burst, answering
-//  rejections at once and routing the rest.
+//  Handles what is waiting on the client sockets, up to one burst each,
+//  answering rejections at once and routing the rest.
 void tly_gateway_drain_clients (tly_gateway_t *self);
 //  Handles what is waiting on the router socket, up to one burst, answering
 //  the clients the replies belong to.

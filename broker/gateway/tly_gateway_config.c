@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tly_account.h"
 #include "tly_endpoints.h"
 #include "tly_flags.h"
@@ -36,6 +37,9 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: " TLY_GATEWAY_PROCESS " [options]\n"
              "  --bind ENDPOINT      client socket (default " TLY_ENDPOINT_GATEWAY ")\n"
+             "  --bind-ws ENDPOINT   also a WebSocket client socket, ws://HOST:PORT/PATH,\n"
+             "                       for browsers: no CURVE on it, put TLS in front\n"
+             "                       (default: none)\n"
              "  --router ENDPOINT    router frontend (default " TLY_ENDPOINT_ROUTER_FRONTEND ")\n"
              "  --bus ENDPOINT       router's update bus, XPUB side (default " TLY_ENDPOINT_BUS_OUT
              ")\n"
@@ -88,6 +92,7 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_curve_config_t *curv
     const char *worker = NULL;
     tly_flag_t flags [] = {
         TLY_FLAG_TEXT ("--bind", &config->bind),
+        TLY_FLAG_TEXT ("--bind-ws", &config->bind_ws),
         TLY_FLAG_TEXT ("--router", &config->router),
         TLY_FLAG_TEXT ("--bus", &config->bus),
         TLY_FLAG_TEXT ("--worker", &worker),
@@ -117,6 +122,13 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_curve_config_t *curv
     tly_flags_parsed_t parsed = tly_flags_parse (&spec, argc, argv, NULL);
     if (parsed != TLY_FLAGS_RUN)
         return parsed;
+    if (config->bind_ws && strncmp (config->bind_ws, "ws://", 5) != 0) {
+        fprintf (stderr,
+                 TLY_GATEWAY_PROCESS ": --bind-ws takes a ws:// endpoint (ws://HOST:PORT/PATH),"
+                                     " got '%s'\n",
+                 config->bind_ws);
+        return TLY_FLAGS_USAGE;
+    }
     const char *source = worker ? "--worker" : WORKER_VAR;
     if (!worker)
         worker = getenv (WORKER_VAR);

@@ -11,8 +11,8 @@
 #include "tly_wire.h"
 
 tly_gateway_stream_t *
-tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *client, zsock_t *router,
-                        zsock_t *bus)
+tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *client, zsock_t *ws,
+                        zsock_t *router, zsock_t *bus)
 {
     assert (config && client && router && bus);
     assert (config->partitions >= 1 && config->timeout_ms > 0 && config->client_ttl_ms > 0);
@@ -31,6 +31,7 @@ tly_gateway_stream_new (const tly_gateway_stream_config_t *config, zsock_t *clie
     }
     self->config = *config;
     self->client = client;
+    self->ws = ws;
     self->router = router;
     self->bus = bus;
     //  Tells this run's snapshots from every other gateway's, and from those
@@ -85,12 +86,18 @@ tly_gateway_stream_deadline (tly_gateway_stream_t *self, int64_t now_ms)
 static int
 s_send_raw (tly_gateway_stream_t *self, zframe_t *identity, zframe_t **data_p)
 {
-    if (zframe_send (&identity, self->client, ZFRAME_MORE | ZFRAME_REUSE | ZFRAME_DONTWAIT) == -1) {
+    //  The socket byte says where the client is; the ROUTER wants the rest.
+    size_t size = zframe_size (identity);
+    const uint8_t *tagged = zframe_data (identity);
+    assert (size > 1);
+    zsock_t *sock = tagged [0] == TLY_GATEWAY_SOCKET_WS ? self->ws : self->client;
+    assert (sock && (tagged [0] == TLY_GATEWAY_SOCKET_WS || tagged [0] == TLY_GATEWAY_SOCKET_TCP));
+    if (zmq_send (zsock_resolve (sock), tagged + 1, size - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
         zframe_destroy (data_p);
         return -1;
     }
     //  The identity went through, so the ROUTER takes the rest of the message.
-    int rc = zframe_send (data_p, self->client, ZFRAME_DONTWAIT);
+    int rc = zframe_send (data_p, sock, ZFRAME_DONTWAIT);
     zframe_destroy (data_p);
     return rc;
 }

@@ -50,16 +50,23 @@ typedef struct _tly_gateway_stream_t tly_gateway_stream_t;
 
 //  Picks a random instance ID (libsodium must be initialised). Returns NULL
 //  on allocation failure.
+//  ws is the WebSocket client socket, or NULL.
 tly_gateway_stream_t *tly_gateway_stream_new (const tly_gateway_stream_config_t *config,
-                                              zsock_t *client, zsock_t *router, zsock_t *bus);
+                                              zsock_t *client, zsock_t *ws, zsock_t *router,
+                                              zsock_t *bus);
 //  Ends nothing on the wire: the sockets close with the gateway.
 void tly_gateway_stream_destroy (tly_gateway_stream_t **self_p);
 
 //  The instance ID in hex, for logs.
 const char *tly_gateway_stream_instance (tly_gateway_stream_t *self);
 
-//  Sends *data_p (one packed ClientReply) to the client named by identity,
-//  never blocking; consumes *data_p. Returns 0, or -1 when the frame was
+//  The byte in front of a client's identity: the socket it came in on.
+#define TLY_GATEWAY_SOCKET_TCP 0
+#define TLY_GATEWAY_SOCKET_WS  1
+
+//  Sends *data_p (one packed ClientReply) to the client named by identity
+//  (tagged: the socket byte, then its ROUTER identity), never blocking;
+//  consumes *data_p. Returns 0, or -1 when the frame was
 //  dropped (errno as above, handled here).
 int tly_gateway_stream_send (tly_gateway_stream_t *self, zframe_t *identity, zframe_t **data_p);
 //  Heard from the client: its subscriptions live another --client-ttl-ms.

@@ -20,6 +20,7 @@
 struct _tly_gateway_stream_t {
     tly_gateway_stream_config_t config;
     zsock_t *client;  //  ROUTER, borrowed
+    zsock_t *ws;      //  ROUTER on ws://, borrowed, or NULL
     zsock_t *router;  //  DEALER, borrowed
     zsock_t *bus;     //  SUB, borrowed
     tly_gateway_subs_t *subs;

@@ -209,7 +209,7 @@ s_round_trip (zsock_t *client, zsock_t *router, const gateway_fixture_t *spec, u
 static void
 s_test_startup_errors (const char *worker_id)
 {
-    char out [1024];
+    char out [4096];
     th_step ("missing worker: exit 2 naming TALLY_WORKER_ACCOUNT");
     char *bare [] = { NULL, NULL };
     CHECK (gateway_run (bare, NULL, out, sizeof (out)) == 2);
@@ -239,13 +239,18 @@ s_test_startup_errors (const char *worker_id)
     CHECK (strstr (out, "--max-frame") && strstr (out, "expected 1..524288"));
     char *unknown [] = { NULL, "--frobnicate", NULL };
     CHECK (gateway_run (unknown, worker_id, out, sizeof (out)) == 2);
+    //  The WebSocket endpoint is a ws:// one.
+    char *ws [] = { NULL, "--worker", (char *) worker_id, "--bind-ws", "tcp://127.0.0.1:1", NULL };
+    CHECK (gateway_run (ws, NULL, out, sizeof (out)) == 2);
+    CHECK (strstr (out, "--bind-ws takes a ws:// endpoint") && strstr (out, "tcp://127.0.0.1:1")
+           && strchr (out, '\n') == out + strlen (out) - 1);
 
     th_step ("--help: usage on stdout, exit 0");
     char *help [] = { NULL, "--help", NULL };
     CHECK (gateway_run (help, NULL, out, sizeof (out)) == 0);
     CHECK (strstr (out, "usage: tally-gateway") && strstr (out, "--max-pending"));
     CHECK (strstr (out, "--bus") && strstr (out, "--client-queue"));
-    CHECK (strstr (out, "--client-ttl-ms"));
+    CHECK (strstr (out, "--client-ttl-ms") && strstr (out, "--bind-ws"));
     CHECK (strstr (out, "--max-subscriptions") && strstr (out, "--max-subscriptions-total"));
 }
 
