@@ -9,6 +9,11 @@
 // request 7 holding a status, the second as BAD_REQUEST. Exit 0 when both
 // did, 1 otherwise (saying what came), 2 on no answer within 10 s.
 // Usage: node --experimental-websocket ws_client.mjs ws://HOST:PORT/PATH
+if (typeof WebSocket === 'undefined') {
+  console.log(`ws_client: Node ${process.version} has no WebSocket API; this test needs`
+              + ' Node 20 (run with --experimental-websocket) or later');
+  process.exit(3);
+}
 const endpoint = process.argv[2];
 const socket = new WebSocket(endpoint, ['ZWS2.0']);
 socket.binaryType = 'arraybuffer';
