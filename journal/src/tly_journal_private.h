@@ -121,13 +121,8 @@ void tly_journal_note_space (tly_journal_t *self, bool ok);
 //  Inside the open write transaction: raises a partition's fence to epoch.
 void tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch);
 
-//  The writer core (tly_journal.c), for the roll.
+//  The writer core (tly_journal.c), for the roll and the opening.
 //
-//  Opens an environment on segment file path (map_size 0: LMDB's). Returns
-//  0, or -1 (logged) with *env NULL.
-int tly_journal_env_open (tly_journal_t *self, MDB_env **env, const char *path, size_t map_size);
-//  Opens the last segment for writing, its tables and the caches. Returns 0 or -1.
-int tly_journal_open_active (tly_journal_t *self);
 //  Stores meta entry name (bytes), a head-shaped one, and a partition's
 //  entry (fence, last partition seq). Return 0 or an LMDB code.
 int tly_journal_put_meta (MDB_txn *txn, MDB_dbi meta, const char *name, const void *bytes,
@@ -136,6 +131,14 @@ int tly_journal_put_head (MDB_txn *txn, MDB_dbi meta, const char *name,
                           const tly_journal_head_t *head);
 int tly_journal_put_partition (MDB_txn *txn, MDB_dbi dbi, uint32_t partition,
                                const tly_journal_state_t *state, unsigned flags);
+
+//  Opening a journal (tly_journal_open.c), for the roll.
+//
+//  Opens an environment on segment file path (map_size 0: LMDB's). Returns
+//  0, or -1 (logged) with *env NULL.
+int tly_journal_env_open (tly_journal_t *self, MDB_env **env, const char *path, size_t map_size);
+//  Opens the last segment for writing, its tables and the caches. Returns 0 or -1.
+int tly_journal_open_active (tly_journal_t *self);
 
 //  The segment roll (tly_journal_roll.c).
 //

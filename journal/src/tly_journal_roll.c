@@ -3,8 +3,8 @@
 //  commit) and making the next one (written whole under a temporary name,
 //  then renamed into place), and when a roll is due
 //  (tly_journal_set_segments). The writer core (tly_journal.c) rolls at
-//  the start of a group commit and when it opens a journal a crash left
-//  mid-roll.
+//  the start of a group commit, and the opening (tly_journal_open.c) when
+//  a crash left the journal mid-roll.
 #include "tly_journal_private.h"
 
 #include <assert.h>

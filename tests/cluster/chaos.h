@@ -43,7 +43,7 @@ typedef struct {
 //  The figures a run prints, and the first property a run violated.
 typedef struct {
     uint64_t seed;
-    uint64_t faults [16];  //  per fault type (chaos.c)
+    uint64_t faults [16];  //  per fault type (chaos_fault_t, chaos_private.h)
     uint64_t slow_fired;   //  slow disks whose fsync delay fired (the audit writer's log)
     uint64_t envelopes;
     uint64_t resent_bytes;   //  the same signed bytes again

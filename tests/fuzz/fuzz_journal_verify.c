@@ -7,10 +7,11 @@
 //  worker's signature, the seq and hash it names), and each segment's
 //  signed start, base and seal.
 //
-//  The checks are the static functions of client/audit/audit_verify.c,
-//  which this file includes so that they run exactly as the command runs
-//  them, without an LMDB journal on disk for every input: the walk is fed
-//  here in the order tly_journal_iterate would feed it.
+//  The checks are those of the command (client/audit/audit_verify_*.c,
+//  through its private header audit_verify_private.h), so that they run
+//  exactly as the command runs them, without an LMDB journal on disk for
+//  every input: the walk is fed here in the order tly_journal_iterate
+//  would feed it.
 //
 //  Input: one byte of mode (bit 0 --segment, bit 1 --kept, bit 2 no
 //  --worker, bit 3 verify twice), then chunks (fuzz_support.h), by tag & 3:
@@ -40,12 +41,17 @@
 //  Checkpoint with a 32-byte hash, decodes the same with or without a
 //  worker, and says signed only when the signature verifies with that
 //  worker and the checkpoint names it.
-#include "audit_verify.c"
+#include "audit_verify_private.h"
 
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include "fuzz_support.h"
 #include "tly_bytes.h"
 #include "tly_journal.h"
 #include "tly_log.h"
+#include "tly_sign.h"
 
 #define S_RECORDS_MAX     64
 #define S_CHECKPOINTS_MAX 64
@@ -75,7 +81,7 @@ typedef struct {
 typedef struct {
     bool failed;
     uint64_t failed_seq;
-    char reason [S_REASON_MAX];
+    char reason [AUDIT_VERIFY_REASON_MAX];
     uint64_t records;
     uint64_t accepted;  //  records the walk went past
 } s_verdict_t;
@@ -333,20 +339,21 @@ s_model_checkpoint (const s_item_t *checkpoint, const uint8_t hash [TLY_HASH_BYT
 //  ---------------------------------------------------------------- the run
 
 static void
-s_verify_init (s_verify_t *self, const s_journal_t *journal)
+s_verify_init (audit_verify_t *self, const s_journal_t *journal)
 {
     memset (s_partition_seen, 0, TLY_PARTITIONS_MAX * sizeof (bool));
     memset (s_partition_seqs, 0, TLY_PARTITIONS_MAX * sizeof (uint64_t));
     memset (s_partition_epochs, 0, TLY_PARTITIONS_MAX * sizeof (uint64_t));
-    *self = (s_verify_t) { .worker = journal->worker ? fuzz_account (FUZZ_WORKER)->sign_pk : NULL,
-                           .arena = s_arena,
-                           .derive = audit_derive_new (TLY_DEDUPE_WINDOW_MS_DEFAULT),
-                           .next_seq = 1,
-                           .one_segment = journal->one_segment,
-                           .kept = journal->kept,
-                           .partition_seen = s_partition_seen,
-                           .partition_seqs = s_partition_seqs,
-                           .partition_epochs = s_partition_epochs };
+    *self = (audit_verify_t) { .worker = journal->worker ? fuzz_account (FUZZ_WORKER)->sign_pk
+                                                         : NULL,
+                               .arena = s_arena,
+                               .derive = audit_derive_new (TLY_DEDUPE_WINDOW_MS_DEFAULT),
+                               .next_seq = 1,
+                               .one_segment = journal->one_segment,
+                               .kept = journal->kept,
+                               .partition_seen = s_partition_seen,
+                               .partition_seqs = s_partition_seqs,
+                               .partition_epochs = s_partition_epochs };
 }
 
 //  One verify run, as audit_verify runs it, with the journal's reads done
@@ -354,13 +361,13 @@ s_verify_init (s_verify_t *self, const s_journal_t *journal)
 static void
 s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
 {
-    s_verify_t self;
+    audit_verify_t self;
     s_verify_init (&self, journal);
     memset (verdict, 0, sizeof *verdict);
     for (size_t i = 0; i < journal->checkpoint_count; i++)
-        s_load_checkpoint (journal->checkpoints [i].seq, journal->checkpoints [i].bytes,
-                           journal->checkpoints [i].size, &self);
-    //  s_load_segments, from the segment descriptions.
+        audit_verify_load_checkpoint (journal->checkpoints [i].seq, journal->checkpoints [i].bytes,
+                                      journal->checkpoints [i].size, &self);
+    //  audit_verify_load_segments, from the segment descriptions.
     self.segments = (tly_journal_segment_info_t *) journal->segments;
     self.segment_count = journal->segment_count;
     if (self.segment_count > 0
@@ -368,9 +375,9 @@ s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
         const tly_journal_segment_info_t *info = &self.segments [0];
         self.next_seq = info->first;
         memcpy (self.prev_hash, info->base.hash, TLY_HASH_BYTES);
-        s_check_start (&self, info);
+        audit_verify_check_start (&self, info);
         if (!self.failed && info->base.seq > 0)
-            s_check_checkpoint (&self, info->base.seq, info->base.hash);
+            audit_verify_check_checkpoint (&self, info->base.seq, info->base.hash);
     }
     bool needs_worker = false;
     for (size_t i = 0; i < self.segment_count; i++)
@@ -380,7 +387,7 @@ s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
         audit_derive_destroy (&self.derive);
         return;  //  the command refuses to walk: usage error
     }
-    s_start_snapshots (&self);
+    audit_verify_start_snapshots (&self);
     uint8_t model_prev [TLY_HASH_BYTES];
     memcpy (model_prev, self.prev_hash, TLY_HASH_BYTES);
     uint8_t hashes [S_RECORDS_MAX][TLY_HASH_BYTES];
@@ -392,7 +399,7 @@ s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
         size_t size = record->size;
         uint8_t *repaired = s_repair (tags [i], record, self.prev_hash, &size);
         const uint8_t *bytes = repaired ? repaired : record->bytes;
-        s_walk (record->seq, bytes, size, &self);
+        audit_verify_walk (record->seq, bytes, size, &self);
         if (!self.failed) {
             assert (s_model_record (record->seq, bytes, size, model_prev, self.worker, hashes [i]));
             memcpy (model_prev, hashes [i], TLY_HASH_BYTES);
@@ -401,15 +408,16 @@ s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
         }
         free (repaired);
     }
-    //  s_check_tables without the journal's head and partition entries.
+    //  The walk's checks of the tables (audit_verify_walk.c), without the
+    //  journal's head and partition entries.
     if (!self.failed && self.checkpoint_next < self.checkpoint_count) {
         uint64_t at = self.checkpoints [self.checkpoint_next].seq;
-        s_fail (&self, at, "checkpoint at seq %" PRIu64 ": no such record", at);
+        audit_verify_fail (&self, at, "checkpoint at seq %" PRIu64 ": no such record", at);
     }
     if (!self.failed)
-        s_check_seals (&self);
+        audit_verify_check_seals (&self);
     if (!self.failed)
-        s_end_snapshots (&self);
+        audit_verify_end_snapshots (&self);
     if (!self.failed && self.worker)
         for (size_t c = 0; c < journal->checkpoint_count; c++)
             for (size_t i = 0; i < journal->record_count; i++)

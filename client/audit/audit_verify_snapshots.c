@@ -1,0 +1,153 @@
+//  audit_verify_snapshots - the writer's state snapshots in `tally audit
+//  verify`: before the walk, those that cannot be used are noted and those
+//  whose record is not kept start their partition's state; at a record a
+//  snapshot names, it is checked against the state the records give
+//  (balance for balance), or starts it; after the walk, those past the
+//  last record read are noted unused. Apart from the record checks
+//  (audit_verify_checks.c): a snapshot is an actor's word, judged against
+//  the derived state rather than against the chain.
+#include "audit_verify_private.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include "tly_account.h"
+
+static void
+s_snapshot_unused (audit_verify_t *self, const audit_snapshot_t *snapshot, const char *why)
+{
+    if (self->snapshots_unused++ == 0) {
+        self->first_unused = snapshot;
+        self->first_unused_why = why;
+    }
+}
+
+//  Starts the snapshot's partition from it: its records before it are not
+//  kept, so nothing can check it.
+static void
+s_snapshot_start (audit_verify_t *self, audit_snapshot_t *snapshot)
+{
+    audit_derive_t *derive = self->derive;
+    uint32_t partition = snapshot->partition;
+    if (audit_derive_load_begin (derive, partition, snapshot->partition_seq, snapshot->clock_ms)
+        == -1) {
+        s_snapshot_unused (self, snapshot, "its partition's state is known from elsewhere");
+        return;
+    }
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        if (audit_derive_load_account (derive, partition, account->user, account->balance,
+                                       account->last_updated, account->bucket_tokens,
+                                       account->bucket_ms)
+            == -1) {
+            audit_verify_fail (self, snapshot->seq,
+                               "the state snapshot of partition %" PRIu32
+                               " holds an account twice, or one"
+                               " with a negative balance",
+                               partition);
+            return;
+        }
+    }
+    //  Decoded on their own: the walk's arena may hold the record at hand.
+    for (size_t i = 0; i < snapshot->result_count; i++) {
+        const audit_snapshot_result_t *row = &snapshot->results [i];
+        Tally__MessageResult *result = tally__message_result__unpack (NULL, row->result_size,
+                                                                      row->result);
+        if (result) {
+            audit_derive_load_result (derive, partition, row->user, row->message_id, result);
+            tally__message_result__free_unpacked (result, NULL);
+        }
+    }
+    self->snapshots_started++;
+    audit_snapshots_drop_rows (snapshot);
+}
+
+//  The snapshot's accounts must be those the records give its partition at
+//  its record, balance for balance.
+static tly_journal_step_t
+s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t seq)
+{
+    uint32_t partition = snapshot->partition;
+    char user [TLY_ID_MAX];
+    for (size_t i = 0; i < snapshot->account_count; i++) {
+        const audit_snapshot_account_t *account = &snapshot->accounts [i];
+        int64_t balance;
+        tly_account_id (account->user, user);
+        if (audit_derive_balance (self->derive, partition, account->user, &balance) == -1)
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record has an"
+                                      " account for user %s, which the records do not give",
+                                      partition, user);
+        if (balance != account->balance)
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record says user"
+                                      " %s has balance %" PRId64 "; the records give %" PRId64,
+                                      partition, user, account->balance, balance);
+    }
+    uint64_t accounts = audit_derive_accounts (self->derive, partition);
+    if (accounts != snapshot->account_count)
+        return audit_verify_fail (self, seq,
+                                  "the state snapshot of partition %" PRIu32
+                                  " at this record holds %zu"
+                                  " accounts; the records give %" PRIu64,
+                                  partition, snapshot->account_count, accounts);
+    self->snapshots_checked++;
+    audit_snapshots_drop_rows (snapshot);
+    return TLY_JOURNAL_NEXT;
+}
+
+//  At a record a snapshot names: the record must be what the snapshot
+//  signs; then it is checked, or where the state is not known, started from.
+tly_journal_step_t
+audit_verify_check_snapshots (audit_verify_t *self, uint64_t seq,
+                              const uint8_t hash [TLY_HASH_BYTES], const Tally__RecordDraft *draft)
+{
+    tly_journal_step_t step = TLY_JOURNAL_NEXT;
+    while (step == TLY_JOURNAL_NEXT && self->snapshot_next < self->snapshot_count
+           && self->snapshots [self->snapshot_next].seq <= seq) {
+        audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next++];
+        if (snapshot->problem [0] || snapshot->seq < seq)
+            continue;  //  noted before the walk
+        if (snapshot->partition != draft->partition
+            || snapshot->partition_seq != draft->partition_seq
+            || memcmp (snapshot->record_hash, hash, TLY_HASH_BYTES) != 0)
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " names this record as"
+                                      " partition seq %" PRIu64 " with another hash",
+                                      snapshot->partition, snapshot->partition_seq);
+        if (audit_derive_at (self->derive, snapshot->partition, snapshot->partition_seq))
+            step = s_snapshot_compare (self, snapshot, seq);
+        else
+            s_snapshot_start (self, snapshot);
+    }
+    return self->failed ? TLY_JOURNAL_STOP : step;
+}
+
+//  Before the walk: the snapshots that cannot be used are noted, and those
+//  whose record is before the first one walked (not kept) start their
+//  partition's state.
+void
+audit_verify_start_snapshots (audit_verify_t *self)
+{
+    for (size_t i = 0; i < self->snapshot_count && !self->failed; i++) {
+        audit_snapshot_t *snapshot = &self->snapshots [i];
+        if (snapshot->problem [0])
+            s_snapshot_unused (self, snapshot, snapshot->problem);
+        else if (snapshot->seq < self->next_seq)
+            s_snapshot_start (self, snapshot);
+    }
+}
+
+//  After the walk: a snapshot of a record past the last one read (the writer
+//  went on meanwhile) was not used.
+void
+audit_verify_end_snapshots (audit_verify_t *self)
+{
+    for (; self->snapshot_next < self->snapshot_count; self->snapshot_next++) {
+        const audit_snapshot_t *snapshot = &self->snapshots [self->snapshot_next];
+        if (!snapshot->problem [0] && snapshot->seq >= self->next_seq)
+            s_snapshot_unused (self, snapshot, "it names a record after the last one read");
+    }
+}

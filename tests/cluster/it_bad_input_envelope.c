@@ -1,0 +1,311 @@
+//  it_bad_input_envelope - the table's rows that send an envelope: each one
+//  thing of a valid buy changed (lengths, batch sizes, items, trailing
+//  bytes, timestamps, message IDs, inboxes, signatures, amounts, initial
+//  balances), an amount written as a varint of 11 bytes, and the same
+//  message sent again (its first result, once). Apart from the frames
+//  (it_bad_input_frames.c): these say what each row changes and what an
+//  accepted one must have answered.
+#include "it_bad_input.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tly_message_id.h"
+#include "tly_sign.h"
+#include "tly_wire.h"
+
+//  ---------------------------------------------------------------- envelope rows
+
+void
+bad_item_of (char *item, size_t size, char fill, size_t length, const char *end)
+{
+    CHECK (length + strlen (end) < size);
+    memset (item, fill, length);
+    strcpy (item + length, end);
+}
+
+//  Sends env from the probe: the answer into got; the reply (caller frees).
+static Tally__ClientReply *
+s_env_exchange (bad_ctx_t *ctx, const bad_env_t *env, bad_got_t *got)
+{
+    bad_buf_t sealed = bad_env_sealed (env);
+    uint64_t request_id = ++ctx->request_id;
+    bad_buf_t frame = bad_send_frame (&sealed, request_id, env->pad_to);
+    Tally__ClientReply *reply = bad_exchange (ctx, &frame, request_id, got);
+    if (!reply->error)  //  a result for every message
+        CHECK (reply->n_results == env->count);
+    free (sealed.data);
+    free (frame.data);
+    return reply;
+}
+
+void
+bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
+{
+    bad_env_t env;
+    tly_msg_t msg;
+    bad_env_default (ctx, &env, &msg);
+    tly_msg_t *many = NULL;
+    char *item = calloc (1, 8192);
+    CHECK (item);
+    it_user_t fresh;  //  for the createAccount rows
+    it_user_new (&fresh);
+    int64_t victim_before = ctx->victim.balance;
+    static const uint8_t field_0 [] = { 0x85, 0x00, 0x00, 0x00, 0x00, 0x00 };
+    static const uint8_t wire_7 [] = { 0x7f };
+    static const uint8_t group [] = { 0x7b, 0x7c };
+    static const uint8_t field_huge [] = { 0x80, 0x80, 0x80, 0x80, 0x10, 0x00 };
+    static const uint8_t varint_11 [] = { 0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    static const uint8_t overrun [] = { 0x22, 0x7f, 0x00 };
+    static const uint8_t wrong_type [] = { 0x0d, 0x00, 0x00, 0x00, 0x00 };
+    static const uint8_t unknown [] = { 0x78, 0x01 };
+    switch (row->variant) {
+        case ENV_VALID: break;
+        case ENV_SENDER_0: env.sender_len = 0; break;
+        case ENV_SENDER_31: env.sender_len = TLY_KEY_BYTES - 1; break;
+        case ENV_SENDER_33: env.sender_len = TLY_KEY_BYTES + 1; break;
+        case ENV_INBOX_31: env.inbox_len = TLY_KEY_BYTES - 1; break;
+        case ENV_INBOX_33: env.inbox_len = TLY_KEY_BYTES + 1; break;
+        case ENV_SIGNATURE_0: env.signature_len = 0; break;
+        case ENV_SIGNATURE_63: env.signature_len = TLY_SIGNATURE_BYTES - 1; break;
+        case ENV_SIGNATURE_65: env.signature_len = TLY_SIGNATURE_BYTES + 1; break;
+        case ENV_ID_0: env.id_len = 0; break;
+        case ENV_ID_15: env.id_len = TLY_MESSAGE_ID_BYTES - 1; break;
+        case ENV_ID_17: env.id_len = TLY_MESSAGE_ID_BYTES + 1; break;
+        case ENV_BATCH_0: env.count = 0; break;
+        case ENV_BATCH_MAX:
+        case ENV_BATCH_OVER:
+            env.count = TLY_BATCH_MAX + (row->variant == ENV_BATCH_OVER);
+            many = calloc (env.count, sizeof *many);
+            CHECK (many);
+            //  createAccount of an existing account answers its balance: no effect
+            for (size_t i = 0; i < env.count; i++)
+                CHECK (tly_msg_create_account (&many [i], 0) == 0);
+            env.msgs = many;
+            break;
+        case ENV_DUPLICATE_ID:
+            many = calloc (2, sizeof *many);
+            CHECK (many);
+            many [0] = msg;
+            many [1] = msg;
+            env.msgs = many;
+            env.count = 2;
+            break;
+        case ENV_NO_BODY: env.no_body = true; break;
+        case ENV_UNKNOWN_BODY: env.unknown_body = true; break;
+        case ENV_FRAME_MAX: env.pad_to = TLY_FRAME_MAX_DEFAULT; break;
+        case ENV_FRAME_OVER: env.pad_to = TLY_FRAME_MAX_DEFAULT + 1; break;
+        case ENV_ITEM_EMPTY: env.item = ""; break;
+        case ENV_ITEM_MAX: bad_item_of (item, 8192, 'i', TLY_ITEM_ID_MAX, ""); break;
+        case ENV_ITEM_OVER: bad_item_of (item, 8192, 'i', TLY_ITEM_ID_MAX + 1, ""); break;
+        case ENV_ITEM_MAX_UTF8:  //  125 + a 3-byte character: 128 bytes
+            bad_item_of (item, 8192, 'i', TLY_ITEM_ID_MAX - 3, "\xe2\x82\xac");
+            break;
+        case ENV_ITEM_OVER_UTF8:
+            bad_item_of (item, 8192, 'i', TLY_ITEM_ID_MAX - 2, "\xe2\x82\xac");
+            break;
+        case ENV_ITEM_HUGE: bad_item_of (item, 8192, 'i', 4096, ""); break;
+        case ENV_ITEM_NUL:
+            env.item = "abXcd";
+            env.nul = "abXcd";
+            break;
+        case ENV_ITEM_ONLY_NUL:
+            env.item = "X";
+            env.nul = "\x1a\x05\x0a\x01X";  //  Buy { item_id = "X" }: its field bytes
+            break;
+        case ENV_ITEM_CONTINUATION: env.item = "ab\x80"; break;
+        case ENV_ITEM_OVERLONG: env.item = "ab\xc0\xaf"; break;
+        case ENV_ITEM_SURROGATE: env.item = "ab\xed\xa0\x80"; break;
+        case ENV_ITEM_ABOVE_MAX: env.item = "ab\xf4\x90\x80\x80"; break;
+        case ENV_ITEM_TRUNCATED: env.item = "ab\xe2\x82"; break;
+        case ENV_ITEM_FF: env.item = "\xff\xfe"; break;
+        case ENV_TAIL_FIELD_0: env.tail = field_0, env.tail_len = sizeof field_0; break;
+        case ENV_TAIL_WIRE_7: env.tail = wire_7, env.tail_len = sizeof wire_7; break;
+        case ENV_TAIL_GROUP: env.tail = group, env.tail_len = sizeof group; break;
+        case ENV_TAIL_FIELD_HUGE: env.tail = field_huge, env.tail_len = sizeof field_huge; break;
+        case ENV_TAIL_VARINT_11: env.tail = varint_11, env.tail_len = sizeof varint_11; break;
+        case ENV_TAIL_OVERRUN: env.tail = overrun, env.tail_len = sizeof overrun; break;
+        case ENV_TAIL_WRONG_TYPE: env.tail = wrong_type, env.tail_len = sizeof wrong_type; break;
+        case ENV_TAIL_UNKNOWN: env.tail = unknown, env.tail_len = sizeof unknown; break;
+        case ENV_CUT: env.cut_envelope = true; break;
+        case ENV_SKEW_PAST_EDGE: env.timestamp_ms -= TLY_SKEW_MS_DEFAULT - BAD_EDGE_MS; break;
+        case ENV_SKEW_PAST: env.timestamp_ms -= TLY_SKEW_MS_DEFAULT + BAD_EDGE_MS; break;
+        case ENV_SKEW_FUTURE_EDGE: env.timestamp_ms += TLY_SKEW_MS_DEFAULT - BAD_EDGE_MS; break;
+        case ENV_SKEW_FUTURE: env.timestamp_ms += TLY_SKEW_MS_DEFAULT + BAD_EDGE_MS; break;
+        case ENV_SKEW_ZERO: env.timestamp_ms = 0; break;
+        case ENV_SKEW_MIN: env.timestamp_ms = INT64_MIN; break;
+        case ENV_SKEW_MAX: env.timestamp_ms = INT64_MAX; break;
+        case ENV_ID_OLD_EDGE:
+            tly_message_id_stamp (msg.id,
+                                  tly_now_ms () - TLY_DEDUPE_WINDOW_MS_DEFAULT + BAD_EDGE_MS);
+            break;
+        case ENV_ID_OLD:
+            tly_message_id_stamp (msg.id,
+                                  tly_now_ms () - TLY_DEDUPE_WINDOW_MS_DEFAULT - BAD_EDGE_MS);
+            break;
+        case ENV_ID_AHEAD_EDGE:
+            tly_message_id_stamp (msg.id,
+                                  tly_now_ms () + TLY_DEDUPE_WINDOW_MS_DEFAULT - BAD_EDGE_MS);
+            break;
+        case ENV_ID_AHEAD:
+            tly_message_id_stamp (msg.id,
+                                  tly_now_ms () + TLY_DEDUPE_WINDOW_MS_DEFAULT + BAD_EDGE_MS);
+            break;
+        case ENV_INBOX_STRANGER:
+            memcpy (env.inbox, ctx->stranger.account.sign_pk, TLY_KEY_BYTES);
+            break;
+        case ENV_INBOX_SELF: memcpy (env.inbox, env.sender, TLY_KEY_BYTES); break;
+        case ENV_NO_ACCOUNT:
+            env.signer = &fresh.account;
+            memcpy (env.sender, fresh.account.sign_pk, TLY_KEY_BYTES);
+            break;
+        case ENV_FLIP: env.flip = true; break;
+        case ENV_ZERO_SIGNATURE: env.signer = NULL; break;
+        case ENV_OTHER_KEY: env.signer = &ctx->stranger.account; break;
+        case ENV_VICTIM_SENDER:  //  the victim's money, the subject's signature
+            memcpy (env.sender, ctx->victim.user.account.sign_pk, TLY_KEY_BYTES);
+            break;
+        case ENV_OTHER_DOMAIN: env.domain = TLY_DOMAIN_SUBSCRIBE; break;
+        case ENV_ALTERED: env.after_signing = "item-bad"; break;
+        case ENV_ZERO_SENDER: memset (env.sender, 0, TLY_KEY_BYTES); break;
+        case ENV_AMOUNT_ZERO: msg.amount = 0; break;
+        case ENV_AMOUNT_MINUS: msg.amount = -1; break;
+        case ENV_AMOUNT_MIN: msg.amount = INT64_MIN; break;
+        case ENV_AMOUNT_MAX: msg.amount = TLY_AMOUNT_MAX_DEFAULT; break;
+        case ENV_AMOUNT_OVER: msg.amount = TLY_AMOUNT_MAX_DEFAULT + 1; break;
+        case ENV_AMOUNT_INT64_MAX: msg.amount = INT64_MAX; break;
+        case ENV_AMOUNT_BALANCE_OVER: msg.amount = ctx->subject.balance + 1; break;
+        case ENV_INITIAL_MAX:
+        case ENV_INITIAL_ZERO:
+        case ENV_INITIAL_OVER:
+        case ENV_INITIAL_MINUS:
+        case ENV_INITIAL_MIN:
+        case ENV_INITIAL_AGAIN: {
+            int64_t initial = row->variant == ENV_INITIAL_MAX     ? TLY_INITIAL_MAX_DEFAULT
+                              : row->variant == ENV_INITIAL_ZERO  ? 0
+                              : row->variant == ENV_INITIAL_OVER  ? TLY_INITIAL_MAX_DEFAULT + 1
+                              : row->variant == ENV_INITIAL_MINUS ? -1
+                              : row->variant == ENV_INITIAL_AGAIN ? TLY_INITIAL_MAX_DEFAULT
+                                                                  : INT64_MIN;
+            CHECK (tly_msg_create_account (&msg, initial) == 0);
+            if (row->variant != ENV_INITIAL_AGAIN) {
+                env.signer = &fresh.account;
+                memcpy (env.sender, fresh.account.sign_pk, TLY_KEY_BYTES);
+            }
+            break;
+        }
+        default: th_fail (__FILE__, __LINE__, "no envelope variant %d", row->variant);
+    }
+    if (item [0])
+        env.item = item;
+    Tally__ClientReply *reply = s_env_exchange (ctx, &env, got);
+    //  What an accepted row must have answered beyond its code.
+    if (got->code == TALLY__ERROR_CODE__OK && reply->n_results >= 1) {
+        const Tally__MessageResult *first = reply->results [0];
+        if (row->variant == ENV_INITIAL_AGAIN)  //  no reset: the balance as it is
+            CHECK (first->balance && first->balance->balance == ctx->subject.balance);
+        else if (row->variant == ENV_INITIAL_MAX || row->variant == ENV_INITIAL_ZERO)
+            CHECK (first->balance
+                   && first->balance->balance
+                          == (row->variant == ENV_INITIAL_MAX ? TLY_INITIAL_MAX_DEFAULT : 0));
+        else if (env.msgs == &msg && msg.kind == TLY_MSG_BUY)
+            CHECK (first->purchase
+                   && first->purchase->balance_after == ctx->subject.balance - msg.amount
+                   && streq (first->purchase->item_id, env.item ? env.item : msg.item_id));
+    }
+    if (row->variant == ENV_VICTIM_SENDER) {  //  the victim's money is untouched
+        CHECK (it_balance (ctx->victim.sender) == victim_before);
+    }
+    tally__client_reply__free_unpacked (reply, NULL);
+    free (many);
+    free (item);
+}
+
+//  An Envelope written byte by byte: a buy whose amount is a varint of 11
+//  bytes (more than 64 bits), signed by the subject.
+void
+bad_run_amount_varint (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
+{
+    (void) row;
+    tly_msg_t msg;
+    CHECK (tly_msg_buy (&msg, "item-bad", 1) == 0);
+    bad_buf_t buy = { NULL, 0, 0 };
+    bad_put_field (&buy, 1, "item-bad", 8);
+    static const uint8_t amount [] = { 0x10, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    bad_put (&buy, amount, sizeof amount);
+    bad_buf_t message = { NULL, 0, 0 };
+    bad_put_field (&message, 1, msg.id, TLY_MESSAGE_ID_BYTES);
+    bad_put_field (&message, 3, buy.data, buy.size);
+    bad_buf_t envelope = { NULL, 0, 0 };
+    bad_put_field (&envelope, 1, ctx->subject.user.account.sign_pk, TLY_KEY_BYTES);
+    bad_put_field (&envelope, 2, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+    bad_put_varint (&envelope, 3 << 3);
+    bad_put_varint (&envelope, (uint64_t) tly_now_ms ());
+    bad_put_field (&envelope, 4, message.data, message.size);
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    tly_sign_envelope (ctx->subject.user.account.sign_sk, envelope.data, envelope.size, signature);
+    bad_buf_t sealed = { NULL, 0, 0 };
+    bad_put_field (&sealed, 1, envelope.data, envelope.size);
+    bad_put_field (&sealed, 2, signature, sizeof signature);
+    uint64_t request_id = ++ctx->request_id;
+    bad_buf_t frame = bad_send_frame (&sealed, request_id, 0);
+    tally__client_reply__free_unpacked (bad_exchange (ctx, &frame, request_id, got), NULL);
+    free (buy.data);
+    free (message.data);
+    free (envelope.data);
+    free (sealed.data);
+    free (frame.data);
+}
+
+//  ---------------------------------------------------------------- replays
+
+//  The same message sent again: its first result, once.
+void
+bad_run_replay (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
+{
+    tly_msg_t msg;
+    CHECK (tly_msg_buy (&msg, "item-replay", 1) == 0);
+    uint8_t *bytes;
+    size_t size;
+    CHECK (tly_sender_seal (ctx->subject.sender, &msg, 1, tly_now_ms (), &bytes, &size) == 0);
+    bad_buf_t sealed = { bytes, size, size };
+    uint64_t request_id = ++ctx->request_id;
+    bad_buf_t frame = bad_send_frame (&sealed, request_id, 0);
+    bad_got_t first_got;
+    Tally__ClientReply *first = bad_exchange (ctx, &frame, request_id, &first_got);
+    CHECK (first_got.code == TALLY__ERROR_CODE__OK && first->n_results == 1);
+    const Tally__PurchaseRecord *bought = first->results [0]->purchase;
+    CHECK (bought && bought->balance_after == ctx->subject.balance - 1);
+    if (row->variant == REPLAY_AFTER_OTHERS) {  //  one more buy in between
+        CHECK (it_buy (ctx->subject.sender, "item-between", 1).balance_after
+               == bought->balance_after - 1);
+    }
+    Tally__ClientReply *again = NULL;
+    for (int resend = 0; resend < 3; resend++) {
+        if (again)
+            tally__client_reply__free_unpacked (again, NULL);
+        if (row->variant == REPLAY_RESIGNED) {  //  the same ID in a new envelope
+            free (sealed.data);
+            CHECK (tly_sender_seal (ctx->subject.sender, &msg, 1, tly_now_ms () + resend + 1,
+                                    &bytes, &size)
+                   == 0);
+            sealed = (bad_buf_t) { bytes, size, size };
+        }
+        free (frame.data);
+        request_id = ++ctx->request_id;
+        frame = bad_send_frame (&sealed, request_id, 0);
+        again = bad_exchange (ctx, &frame, request_id, got);
+        if (got->code != TALLY__ERROR_CODE__OK)
+            break;
+        CHECK (again->n_results == 1 && again->results [0]->purchase);
+        const Tally__PurchaseRecord *resent = again->results [0]->purchase;
+        CHECK (streq (resent->id, bought->id) && resent->balance_after == bought->balance_after
+               && resent->timestamp == bought->timestamp);
+    }
+    tally__client_reply__free_unpacked (first, NULL);
+    tally__client_reply__free_unpacked (again, NULL);
+    free (frame.data);
+    free (sealed.data);
+}

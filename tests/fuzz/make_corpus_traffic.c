@@ -1,0 +1,381 @@
+//  make_corpus_traffic - `fuzz_corpus traffic`: talks to the gateway as the
+//  test clients (accounts, buys taken and refused, subscriptions, status,
+//  pings, a junk frame, then enough buys for the journal to roll) and
+//  writes what it sent (client_frame, wire) and what came back (sdk_reply,
+//  sdk_watcher, wire). Apart from the audit writer's seeds
+//  (make_corpus_audit.c): this is the client's side of the wire.
+#include "make_corpus.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally.h"
+#include "tly_codec.h"
+#include "tly_journal.h"
+#include "tly_wire.h"
+
+#define S_REPLIES_MAX 8192
+#define S_QUIET_MS    1000
+#define S_BULK_SENDS  80
+#define S_BULK_BATCH  8
+#define S_CHUNKS_MAX  8
+
+//  ---------------------------------------------------------------- traffic
+
+typedef struct {
+    uint8_t *bytes;
+    size_t size;
+    uint64_t request_id;
+    Tally__PushKind push;
+} s_reply_t;
+
+typedef struct {
+    zsock_t *dealer;
+    const char *journal_dir;
+    uint32_t partitions;
+    uint8_t worker [TLY_KEY_BYTES];
+    uint64_t next_id;
+    s_reply_t replies [S_REPLIES_MAX];
+    size_t reply_count;
+} s_traffic_t;
+
+//  Takes one frame when one comes before deadline (monotonic ms).
+static bool
+s_take (s_traffic_t *self, int64_t deadline)
+{
+    zpoller_t *poller = zpoller_new (self->dealer, NULL);
+    int64_t left = deadline - tly_mono_ms ();
+    void *which = zpoller_wait (poller, left > 0 ? (int) left : 0);
+    zpoller_destroy (&poller);
+    if (!which)
+        return false;
+    zframe_t *frame = zframe_recv (self->dealer);
+    assert (frame);
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, zframe_size (frame),
+                                                             zframe_data (frame));
+    assert (reply && self->reply_count < S_REPLIES_MAX);
+    s_reply_t *kept = &self->replies [self->reply_count++];
+    kept->size = zframe_size (frame);
+    kept->bytes = malloc (kept->size ? kept->size : 1);
+    assert (kept->bytes);
+    memcpy (kept->bytes, zframe_data (frame), kept->size);
+    kept->request_id = reply->request_id;
+    kept->push = reply->push;
+    tally__client_reply__free_unpacked (reply, NULL);
+    zframe_destroy (&frame);
+    return true;
+}
+
+//  Sends request (seeds of client_frame and wire named name) and takes
+//  frames until its answer. Returns the answer's index.
+static size_t
+s_exchange (s_traffic_t *self, const char *name, const uint8_t *request, size_t size,
+            uint64_t request_id)
+{
+    corpus_seed ("fuzz_client_frame", name, request, size);
+    corpus_wire_seed (CORPUS_WIRE_REQUEST, name, request, size);
+    int rc = zmq_send (zsock_resolve (self->dealer), request, size, 0);
+    assert (rc == (int) size);
+    int64_t deadline = tly_mono_ms () + CORPUS_WAIT_MS;
+    while (s_take (self, deadline)) {
+        const s_reply_t *last = &self->replies [self->reply_count - 1];
+        if (last->push == TALLY__PUSH_KIND__NOT_PUSHED
+            && (last->request_id == request_id || last->request_id == 0))
+            return self->reply_count - 1;
+    }
+    fprintf (stderr, "fuzz_corpus: no answer to %s within %d ms\n", name, CORPUS_WAIT_MS);
+    exit (1);
+}
+
+static uint8_t *
+s_request (Tally__ClientRequest *request, size_t *size)
+{
+    zframe_t *frame = tly_wire_pack (&request->base);
+    *size = zframe_size (frame);
+    uint8_t *bytes = malloc (*size);
+    assert (bytes);
+    memcpy (bytes, zframe_data (frame), *size);
+    zframe_destroy (&frame);
+    return bytes;
+}
+
+//  A send of msgs from account; its answer's index.
+static size_t
+s_send (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs, size_t n,
+        bool spoil)
+{
+    uint8_t *sealed;
+    size_t sealed_size;
+    int rc = tly_codec_seal (fuzz_account (who), self->worker, msgs, n, tly_now_ms (), &sealed,
+                             &sealed_size);
+    assert (rc == 0);
+    if (spoil)
+        sealed [sealed_size - 1] ^= 1;  //  the signature's last byte
+    else {
+        corpus_wire_seed (CORPUS_WIRE_SIGNED, name, sealed, sealed_size);
+        Tally__SignedEnvelope *envelope = tally__signed_envelope__unpack (NULL, sealed_size,
+                                                                          sealed);
+        corpus_wire_seed (CORPUS_WIRE_ENV, name, envelope->envelope.data, envelope->envelope.len);
+        tally__signed_envelope__free_unpacked (envelope, NULL);
+    }
+    uint64_t id = ++self->next_id;
+    size_t size;
+    uint8_t *request = tly_codec_wrap_send (id, sealed, sealed_size, &size);
+    size_t answer = s_exchange (self, name, request, size, id);
+    free (request);
+    free (sealed);
+    return answer;
+}
+
+static size_t
+s_buy (s_traffic_t *self, const char *name, fuzz_account_t who, const char *item, int64_t amount)
+{
+    tly_msg_t msg;
+    int rc = tly_msg_buy (&msg, item, amount);
+    assert (rc == 0);
+    return s_send (self, name, who, &msg, 1, false);
+}
+
+static size_t
+s_body (s_traffic_t *self, const char *name, Tally__ClientRequest *request)
+{
+    request->request_id = ++self->next_id;
+    size_t size;
+    uint8_t *bytes = s_request (request, &size);
+    size_t answer = s_exchange (self, name, bytes, size, request->request_id);
+    free (bytes);
+    return answer;
+}
+
+static uint64_t
+s_subscribe (s_traffic_t *self, const char *name, fuzz_account_t who, const char *object_id,
+             size_t *answer)
+{
+    uint64_t id = ++self->next_id;
+    size_t size;
+    uint8_t *request = tly_codec_subscribe (fuzz_account (who), id, object_id, tly_now_ms (),
+                                            &size);
+    *answer = s_exchange (self, name, request, size, id);
+    free (request);
+    return id;
+}
+
+static tly_journal_step_t
+s_last_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    (void) bytes, (void) size;
+    *(uint64_t *) arg = seq;
+    return TLY_JOURNAL_NEXT;
+}
+
+//  Waits until the journal's head is signed by a checkpoint (the writer signs
+//  within a second of an append), so that the journal's first records come
+//  with checkpoints among them.
+static void
+s_wait_signed (s_traffic_t *self)
+{
+    int64_t deadline = tly_mono_ms () + CORPUS_WAIT_MS;
+    for (;;) {
+        tly_journal_t *journal = tly_journal_new_reader (self->journal_dir);
+        assert (journal);
+        tly_journal_head_t head;
+        tly_journal_head (journal, &head);
+        uint64_t signed_seq = 0;
+        int rc = tly_journal_each_checkpoint (journal, s_last_checkpoint, &signed_seq);
+        assert (rc == 0);
+        tly_journal_destroy (&journal);
+        if (signed_seq == head.seq)
+            return;
+        if (tly_mono_ms () > deadline) {
+            fprintf (stderr, "fuzz_corpus: the journal head %" PRIu64 " is not signed\n", head.seq);
+            exit (1);
+        }
+        zclock_sleep (50);
+    }
+}
+
+static void
+s_reply_seed (s_traffic_t *self, size_t index, const char *name)
+{
+    const s_reply_t *reply = &self->replies [index];
+    corpus_seed ("fuzz_sdk_reply", name, reply->bytes, reply->size);
+    corpus_wire_seed (CORPUS_WIRE_REPLY, name, reply->bytes, reply->size);
+}
+
+//  The version of the object a reply carries (0: none).
+static uint64_t
+s_version (const s_reply_t *kept)
+{
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
+    assert (reply);
+    uint64_t version = 0;
+    if (reply->object) {
+        Tally__ObjectState *state = tally__object_state__unpack (NULL, reply->object->state.len,
+                                                                 reply->object->state.data);
+        version = state ? state->version : 0;
+        tally__object_state__free_unpacked (state, NULL);
+    }
+    tally__client_reply__free_unpacked (reply, NULL);
+    return version;
+}
+
+//  One subscription as a watcher saw it: the answer and what was pushed,
+//  waiting for the answer (fuzz_sdk_watcher's setup bit 0 clear), and the
+//  pushes alone, live at the answer's version.
+static void
+s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int object,
+                 const char *name)
+{
+    char seed_name [64];
+    corpus_chunks_t seed;
+    corpus_chunks_open (&seed, (uint8_t) (object << 1));
+    size_t chunks = 0;
+    for (size_t i = answer; i < self->reply_count && chunks < S_CHUNKS_MAX; i++)
+        if (self->replies [i].request_id == request_id) {
+            corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
+            chunks++;
+        }
+    snprintf (seed_name, sizeof seed_name, "%s-subscribe", name);
+    corpus_chunks_close (&seed, "fuzz_sdk_watcher", seed_name);
+
+    uint64_t version = s_version (&self->replies [answer]);
+    if (version == 0 || version > 16)
+        return;
+    corpus_chunks_open (&seed, (uint8_t) (1 | object << 1 | (version - 1) << 4));
+    chunks = 0;
+    for (size_t i = answer + 1; i < self->reply_count && chunks < S_CHUNKS_MAX; i++)
+        if (self->replies [i].request_id == request_id) {
+            corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
+            if (chunks++ == 0) {
+                snprintf (seed_name, sizeof seed_name, "%s-update", name);
+                s_reply_seed (self, i, seed_name);
+            }
+        }
+    snprintf (seed_name, sizeof seed_name, "%s-live", name);
+    if (chunks > 0)
+        corpus_chunks_close (&seed, "fuzz_sdk_watcher", seed_name);
+    else {
+        fclose (seed.file);
+        free (seed.bytes);
+    }
+
+    //  The object itself, for fuzz_wire.
+    const s_reply_t *kept = &self->replies [answer];
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
+    if (reply->object) {
+        size_t size;
+        uint8_t *bytes = fuzz_pack (&reply->object->base, &size);
+        corpus_wire_seed (CORPUS_WIRE_OBJECT, name, bytes, size);
+        free (bytes);
+        corpus_wire_seed (CORPUS_WIRE_STATE, name, reply->object->state.data,
+                          reply->object->state.len);
+    }
+    tally__client_reply__free_unpacked (reply, NULL);
+}
+
+int
+corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partitions)
+{
+    s_traffic_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->dealer = zsock_new_dealer (gateway);
+    if (!self->dealer) {
+        fprintf (stderr, "fuzz_corpus: cannot connect to %s\n", gateway);
+        return 1;
+    }
+    self->journal_dir = journal_dir;
+    self->partitions = partitions;
+    memcpy (self->worker, fuzz_account (FUZZ_WORKER)->sign_pk, TLY_KEY_BYTES);
+    self->next_id = 1000;
+
+    Tally__StatusRequest status = TALLY__STATUS_REQUEST__INIT;
+    Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
+    request.body_case = TALLY__CLIENT_REQUEST__BODY_STATUS;
+    request.status = &status;
+    s_reply_seed (self, s_body (self, "status", &request), "status");
+    tly_msg_t msgs [S_BULK_BATCH];
+    tly_msg_create_account (&msgs [0], 1000);
+    s_reply_seed (self, s_send (self, "create-a", FUZZ_CLIENT_A, msgs, 1, false), "create-a");
+    tly_msg_create_account (&msgs [0], 50);
+    s_reply_seed (self, s_send (self, "create-b", FUZZ_CLIENT_B, msgs, 1, false), "create-b");
+    s_wait_signed (self);
+
+    //  Client A follows its own objects and the worker's service info.
+    const uint8_t *client = fuzz_account (FUZZ_CLIENT_A)->sign_pk;
+    const char *names [4] = { "balance", "purchases", "root", "service" };
+    char ids [4][TLY_ID_MAX];
+    tly_balance_id (client, partitions, ids [0]);
+    tly_purchases_id (client, partitions, ids [1]);
+    tly_root_id (client, partitions, ids [2]);
+    tly_service_id (self->worker, ids [3]);
+    uint64_t subs [4];
+    size_t answers [4];
+    for (int i = 0; i < 4; i++) {
+        char name [64];
+        snprintf (name, sizeof name, "subscribe-%s", names [i]);
+        subs [i] = s_subscribe (self, name, FUZZ_CLIENT_A, ids [i], &answers [i]);
+        s_reply_seed (self, answers [i], name);
+    }
+    char other [TLY_ID_MAX];
+    size_t answer;
+    tly_balance_id (fuzz_account (FUZZ_CLIENT_B)->sign_pk, partitions, other);
+    s_subscribe (self, "subscribe-other", FUZZ_CLIENT_A, other, &answer);
+    s_reply_seed (self, answer, "subscribe-other");
+
+    s_reply_seed (self, s_buy (self, "buy", FUZZ_CLIENT_A, "apple", 5), "buy");
+    tly_msg_buy (&msgs [0], "pear", 2);
+    tly_msg_buy (&msgs [1], "fig", 3);
+    tly_msg_buy (&msgs [2], "plum", 4);
+    s_reply_seed (self, s_send (self, "buy-3", FUZZ_CLIENT_A, msgs, 3, false), "buy-3");
+    s_reply_seed (self, s_buy (self, "buy-too-much", FUZZ_CLIENT_A, "car", 1000000),
+                  "buy-too-much");
+    s_reply_seed (self, s_buy (self, "buy-zero", FUZZ_CLIENT_A, "air", 0), "buy-zero");
+    s_reply_seed (self, s_buy (self, "buy-no-item", FUZZ_CLIENT_A, "", 1), "buy-no-item");
+    tly_msg_create_account (&msgs [0], 10);
+    s_reply_seed (self, s_send (self, "create-again", FUZZ_CLIENT_A, msgs, 1, false),
+                  "create-again");
+    s_reply_seed (self, s_buy (self, "buy-b", FUZZ_CLIENT_B, "kiwi", 7), "buy-b");
+    tly_msg_buy (&msgs [0], "lemon", 1);
+    s_reply_seed (self, s_send (self, "bad-signature", FUZZ_CLIENT_A, msgs, 1, true),
+                  "bad-signature");
+    static const char junk [] = "not a ClientRequest";
+    s_reply_seed (self, s_exchange (self, "junk", (const uint8_t *) junk, sizeof junk, 0), "junk");
+    Tally__Ping ping = TALLY__PING__INIT;
+    request.body_case = TALLY__CLIENT_REQUEST__BODY_PING;
+    request.ping = &ping;
+    s_reply_seed (self, s_body (self, "ping", &request), "ping");
+    s_wait_signed (self);
+    Tally__Unsubscribe unsubscribe = TALLY__UNSUBSCRIBE__INIT;
+    unsubscribe.object_id = ids [2];
+    request.body_case = TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE;
+    request.unsubscribe = &unsubscribe;
+    s_reply_seed (self, s_body (self, "unsubscribe", &request), "unsubscribe");
+
+    //  Enough records for the journal to roll to new segments.
+    for (int send = 0; send < S_BULK_SENDS; send++) {
+        for (int i = 0; i < S_BULK_BATCH; i++) {
+            char item [32];
+            snprintf (item, sizeof item, "item-%d", send * S_BULK_BATCH + i);
+            tly_msg_buy (&msgs [i], item, 1);
+        }
+        size_t done = s_send (self, send == 0 ? "buy-8" : "bulk", FUZZ_CLIENT_A, msgs, S_BULK_BATCH,
+                              false);
+        if (send == 0)
+            s_reply_seed (self, done, "buy-8");
+    }
+    //  The last pushes.
+    while (s_take (self, tly_mono_ms () + S_QUIET_MS))
+        ;
+    s_wait_signed (self);
+    for (int i = 0; i < 4; i++)
+        s_watcher_seeds (self, subs [i], answers [i], i, names [i]);
+    for (size_t i = 0; i < self->reply_count; i++)
+        free (self->replies [i].bytes);
+    zsock_destroy (&self->dealer);
+    free (self);
+    return 0;
+}
