@@ -42,6 +42,7 @@ typedef struct {
     int64_t max_amount;
     int64_t rate_per_minute;  //  0: no rate limit
     int64_t rate_burst;       //  0: the actors' default
+    int64_t ws_port;          //  0: no WebSocket endpoint on the gateway
     int64_t ready_timeout_ms;
     const char *log_level;
     const char *bin_dir;
@@ -64,6 +65,7 @@ typedef struct {
     char binaries [4][PATH_MAX];  //  audit, router, balance, gateway
     char worker_id [TLY_ID_MAX];
     char gateway [CLI_ENDPOINT_MAX];
+    char gateway_ws [CLI_ENDPOINT_MAX];          //  "" without --ws-port
     char gateway_key [TLY_CURVE_Z85_CHARS + 1];  //  clients need it: CURVE on TCP
     char keys [PATH_MAX + 8];                    //  DIR/keys
     char **env_plain;                            //  environment for every child ...
@@ -118,6 +120,10 @@ s_usage (FILE *out)
                               "off)\n"
                               "  --rate-burst N          buys a user may make at once (default "
                               "N)\n"
+                              "  --ws-port N             the gateway also on "
+                              "ws://127.0.0.1:N/tally, for browsers\n"
+                              "                          (no CURVE there; docs/protocol.md "
+                              "\"WebSocket\")\n"
                               "  --retain POLICY         the journal's sealed segments that every "
                               "state\n"
                               "                          snapshot is past: keep (default), "
@@ -167,6 +173,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--max-amount", &options->max_amount, 1, INT64_MAX),
         TLY_FLAG_INT ("--rate-per-minute", &options->rate_per_minute, 1, TLY_RATE_PER_MINUTE_MAX),
         TLY_FLAG_INT ("--rate-burst", &options->rate_burst, 1, TLY_RATE_BURST_MAX),
+        TLY_FLAG_INT ("--ws-port", &options->ws_port, 1, 65535),
         TLY_FLAG_TEXT ("--log-level", &options->log_level),
         TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
         TLY_FLAG_TEXT ("--retain", &options->retain),
@@ -268,6 +275,9 @@ s_prepare (s_up_t *up, int *lock_fd)
     sodium_memzero (secret_line, sizeof secret_line);
     snprintf (up->gateway, sizeof up->gateway, TLY_LOOPBACK_PREFIX "%" PRId64,
               up->options.base_port);
+    if (up->options.ws_port)
+        snprintf (up->gateway_ws, sizeof up->gateway_ws, "ws://127.0.0.1:%" PRId64 "/tally",
+                  up->options.ws_port);
     return -1;
 }
 
@@ -445,9 +455,13 @@ s_add_children (s_up_t *up)
             == -1)
             return -1;
     }
-    const char *gateway_args [] = { "--bind",       gateway,    "--router", frontend,
-                                    "--bus",        bus_out,    "--worker", up->worker_id,
-                                    "--partitions", partitions, NULL };
+    const char *gateway_args [] = { "--bind", gateway,    "--router",    frontend,       "--bus",
+                                    bus_out,  "--worker", up->worker_id, "--partitions", partitions,
+                                    NULL,     NULL,       NULL };
+    if (up->gateway_ws [0]) {
+        gateway_args [10] = "--bind-ws";
+        gateway_args [11] = up->gateway_ws;
+    }
     return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args,
                         plain ? insecure : gateway_curve);
 }
@@ -633,21 +647,24 @@ static void
 s_announce (s_up_t *up)
 {
     s_write_pids (up);
-    char text [CLI_ENDPOINT_MAX + TLY_ID_MAX + PATH_MAX + 128];
+    char text [2 * CLI_ENDPOINT_MAX + TLY_ID_MAX + PATH_MAX + 160];
     //  The key's file, not its Z85 text: Z85 holds characters a shell
     //  reading the file (`set -a; . DIR/tally.env`) would take for syntax.
     char key_line [PATH_MAX + 64] = "";
     if (!up->options.insecure)
         snprintf (key_line, sizeof key_line,
                   TLY_ENV_GATEWAY_KEY "=%s/gateway" TLY_CURVE_PUBLIC_EXT "\n", up->keys);
-    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
-              up->gateway, key_line, up->worker_id);
+    char ws_line [CLI_ENDPOINT_MAX + 32] = "";
+    if (up->gateway_ws [0])
+        snprintf (ws_line, sizeof ws_line, "TALLY_GATEWAY_WS=%s\n", up->gateway_ws);
+    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
+              up->gateway, ws_line, key_line, up->worker_id);
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/tally.env", up->dir);
     if (up_write_file (path, text, 0644) == -1)
         fprintf (stderr, "tally up: cannot write %s: %s\n", path, strerror (errno));
-    printf ("tally up: ready gateway=%s worker=%s data=%s (Ctrl-C to stop)\n", up->gateway,
-            up->worker_id, up->dir);
+    printf ("tally up: ready gateway=%s%s%s worker=%s data=%s (Ctrl-C to stop)\n", up->gateway,
+            up->gateway_ws [0] ? " ws=" : "", up->gateway_ws, up->worker_id, up->dir);
     fflush (stdout);
 }
 

@@ -4,7 +4,9 @@
 # closed. Another local process with a key of its own, posing as a balance
 # actor on those ports, is refused by the router and the audit writer at the
 # handshake (and logged), and so is one without CURVE; the cluster keeps its
-# two actors and serves the seed's scenario.
+# two actors and serves the seed's scenario. With --ws-port the gateway also
+# listens on a WebSocket endpoint, named in the ready line and tally.env,
+# which a browser's WebSocket API (Node 20's) reaches.
 # Usage: up_tcp.sh TALLY_BINARY BASE_PORT
 set -u
 tally=$1
@@ -12,6 +14,7 @@ port=$2
 balance=$(dirname "$tally")/../actors/balance/tally-balance
 # A data directory whose DIR/run/router-frontend.sock would not fit sun_path.
 data_name=$(printf 'long-%0100d' 0)
+up_args="--ws-port $((port + 9))"
 . "$(dirname "$0")/up_lib.sh"
 grep -q "too long a path for Unix sockets; the internal hops use TCP ports" "$data/up.err" ||
     fail "no fallback line: $(cat "$data/up.err")"
@@ -64,4 +67,9 @@ out=$("$tally" send create-account --initial 100 --account-file "$scratch/u.json
 out=$("$tally" send buy --item item-123 --amount 25 --account-file "$scratch/u.json") ||
     fail "buy: $out"
 echo "$out" | grep -q "balanceAfter 75" || fail "buy: $out"
-echo "up_tcp: OK (stranger key $key refused by router and audit)"
+ws="ws://127.0.0.1:$((port + 9))/tally"
+grep -q "tally up: ready gateway=.* ws=$ws " "$data/up.out" || fail "no ws= in: $(cat "$data/up.out")"
+[ "$TALLY_GATEWAY_WS" = "$ws" ] || fail "tally.env's TALLY_GATEWAY_WS is '$TALLY_GATEWAY_WS'"
+node --experimental-websocket "$(dirname "$0")/ws_client.mjs" "$ws" >"$scratch/ws.out" 2>&1 ||
+    fail "the browser client through $ws: $(cat "$scratch/ws.out")"
+echo "up_tcp: OK (stranger key $key refused by router and audit; $ws serves a browser)"
