@@ -2,13 +2,9 @@
 //  envelope and its partition's state (see audit_derive.h).
 //
 //  The accounts are an audit_state table (user -> balance, last update,
-//  partition). The message IDs decided so far are a table of fingerprints
-//  (SipHash of the actor's dedupe key, partition | message ID | user, under
-//  a random key) with a digest of their first result; an entry is dropped
-//  once its ID is older than the window before its partition's clock, past
-//  which no actor may take the ID again, so the table holds what the actors'
-//  own dedupe tables hold, not the whole journal.
-#include "audit_derive.h"
+//  rate limit bucket, partition); the message IDs decided so far are the
+//  table of audit_derive_seen.c.
+#include "audit_derive_private.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -25,43 +21,8 @@
 #include "tly_store.h"
 #include "tly_validate.h"
 
-#define S_SEEN_FIRST   (1u << 16)  //  slots of the first table of message IDs (a power of two)
-#define S_SEEN_PERCENT 70          //  sweep (and grow if need be) past this fill
-#define S_ITEM_SHOWN   32          //  bytes of an item ID a reason shows
+#define S_ITEM_SHOWN 32  //  bytes of an item ID a reason shows
 
-typedef struct {
-    bool known;              //  the state before the partition's next record is known
-    bool not_derived;        //  a record of it was not derived
-    uint64_t partition_seq;  //  the partition seq the known state stands at
-    int64_t clock_ms;        //  its latest record time: the least its actor's dedupe clock is
-    uint64_t accounts;       //  in the state
-} s_partition_t;
-
-//  A message ID decided: its fingerprint (0: an empty slot), the digest of
-//  its first result, and its partition and time (what expiry needs) in one
-//  word, so that a million IDs take 24 MB.
-typedef struct {
-    uint64_t fingerprint;
-    uint64_t digest;
-    uint64_t partition_made;  //  partition << 48 | the ID's time (TLY_MESSAGE_ID_TIME_MAX bits)
-} s_seen_t;
-
-#define S_MADE_BITS (8 * TLY_MESSAGE_ID_TIME_BYTES)
-_Static_assert(TLY_PARTITIONS_MAX <= 1 << (64 - S_MADE_BITS), "a partition fits above the time");
-
-struct _audit_derive_t {
-    int64_t window_ms;
-    audit_state_t *accounts;
-    s_partition_t *partitions;  //  [TLY_PARTITIONS_MAX]
-    s_seen_t *seen;
-    size_t seen_capacity;  //  a power of two
-    size_t seen_count;
-    s_seen_t *live;  //  the entries a sweep keeps, while it puts them back
-    size_t live_capacity;
-    uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
-    uint8_t digest_key [crypto_shorthash_KEYBYTES];
-    audit_derive_stats_t stats;
-};
 
 //  One record while it is checked.
 typedef struct {
@@ -92,13 +53,6 @@ typedef struct {
     int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
 } s_expected_t;
 
-static s_seen_t *
-s_seen_new (size_t capacity)
-{
-    s_seen_t *table = calloc (capacity, sizeof (s_seen_t));
-    assert (table);
-    return table;
-}
 
 audit_derive_t *
 audit_derive_new (int64_t window_ms)
@@ -110,9 +64,9 @@ audit_derive_new (int64_t window_ms)
     assert (self);
     self->window_ms = window_ms;
     self->accounts = audit_state_new ();
-    self->partitions = calloc (TLY_PARTITIONS_MAX, sizeof (s_partition_t));
-    self->seen_capacity = S_SEEN_FIRST;
-    self->seen = s_seen_new (self->seen_capacity);
+    self->partitions = calloc (TLY_PARTITIONS_MAX, sizeof (audit_derive_partition_t));
+    self->seen_capacity = AUDIT_DERIVE_SEEN_FIRST;
+    self->seen = audit_derive_seen_new (self->seen_capacity);
     assert (self->accounts && self->partitions);
     crypto_shorthash_keygen (self->fingerprint_key);
     crypto_shorthash_keygen (self->digest_key);
@@ -132,152 +86,6 @@ audit_derive_destroy (audit_derive_t **self_p)
     free (self->live);
     free (self);
     *self_p = NULL;
-}
-
-//  ---------------------------------------------------------------- message IDs decided
-
-static uint64_t
-s_hash64 (const uint8_t key [crypto_shorthash_KEYBYTES], const uint8_t *data, size_t size)
-{
-    uint8_t hash [crypto_shorthash_BYTES];
-    crypto_shorthash (hash, data, size, key);
-    uint64_t value;
-    memcpy (&value, hash, sizeof value);
-    return value;
-}
-
-static uint64_t
-s_fingerprint (const audit_derive_t *self, uint32_t partition, const uint8_t *user,
-               const uint8_t *message_id)
-{
-    uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-    tly_store_dedupe_key (partition, user, message_id, key);
-    uint64_t fingerprint = s_hash64 (self->fingerprint_key, key, sizeof key);
-    return fingerprint ? fingerprint : 1;  //  0 marks an empty slot
-}
-
-static void
-s_put_i64 (uint8_t **at, int64_t value)
-{
-    memcpy (*at, &value, sizeof value);
-    *at += sizeof value;
-}
-
-//  What a resend must be answered with again: the outcome and every value in
-//  it. The IDs in it follow from the user and the message ID, checked where
-//  the result was first decided; an error's text is not compared.
-static uint64_t
-s_digest (const audit_derive_t *self, const Tally__MessageResult *result)
-{
-    uint8_t bytes [64 + TLY_ITEM_ID_MAX + 1];
-    uint8_t *at = bytes;
-    s_put_i64 (&at, result->outcome_case);
-    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error)
-        s_put_i64 (&at, result->error->code);
-    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
-        s_put_i64 (&at, result->balance->balance);
-        s_put_i64 (&at, result->balance->last_updated);
-    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE
-               && result->purchase) {
-        s_put_i64 (&at, result->purchase->amount);
-        s_put_i64 (&at, result->purchase->timestamp);
-        s_put_i64 (&at, result->purchase->balance_after);
-        const char *item = result->purchase->item_id ? result->purchase->item_id : "";
-        size_t size = strnlen (item, TLY_ITEM_ID_MAX + 1);
-        memcpy (at, item, size);
-        at += size;
-    }
-    return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
-}
-
-static uint32_t
-s_seen_partition (const s_seen_t *seen)
-{
-    return (uint32_t) (seen->partition_made >> S_MADE_BITS);
-}
-
-static int64_t
-s_seen_made (const s_seen_t *seen)
-{
-    return (int64_t) (seen->partition_made & (((uint64_t) 1 << S_MADE_BITS) - 1));
-}
-
-//  An entry an actor may no longer answer from: its ID is older than the
-//  window before its partition's clock.
-static bool
-s_expired (const audit_derive_t *self, const s_seen_t *seen)
-{
-    return s_seen_made (seen)
-           < self->partitions [s_seen_partition (seen)].clock_ms - self->window_ms;
-}
-
-static s_seen_t *
-s_seen_probe (const audit_derive_t *self, uint64_t fingerprint)
-{
-    size_t index = (size_t) fingerprint & (self->seen_capacity - 1);
-    while (true) {
-        s_seen_t *seen = &self->seen [index];
-        if (!seen->fingerprint || seen->fingerprint == fingerprint)
-            return seen;
-        index = (index + 1) & (self->seen_capacity - 1);
-    }
-}
-
-//  Drops the expired entries, and doubles the table when what is left still
-//  fills more than half of it (else it is used again, cleared).
-static void
-s_seen_sweep (audit_derive_t *self)
-{
-    size_t live = 0;
-    for (size_t i = 0; i < self->seen_capacity; i++)
-        if (self->seen [i].fingerprint && !s_expired (self, &self->seen [i])) {
-            if (live == self->live_capacity) {
-                self->live_capacity = self->live_capacity ? 2 * self->live_capacity : 1024;
-                self->live = realloc (self->live, self->live_capacity * sizeof (s_seen_t));
-                assert (self->live);
-            }
-            self->live [live++] = self->seen [i];
-        }
-    size_t capacity = self->seen_capacity;
-    while (live * 2 > capacity) {
-        assert (capacity <= SIZE_MAX / 2 / sizeof (s_seen_t));
-        capacity *= 2;
-    }
-    if (capacity == self->seen_capacity)
-        memset (self->seen, 0, capacity * sizeof (s_seen_t));
-    else {
-        free (self->seen);
-        self->seen = s_seen_new (capacity);
-        self->seen_capacity = capacity;
-    }
-    for (size_t i = 0; i < live; i++)
-        *s_seen_probe (self, self->live [i].fingerprint) = self->live [i];
-    self->seen_count = live;
-}
-
-//  The entry of a message ID an actor may still answer from, or NULL.
-static const s_seen_t *
-s_seen_find (const audit_derive_t *self, uint64_t fingerprint)
-{
-    const s_seen_t *seen = s_seen_probe (self, fingerprint);
-    return seen->fingerprint && !s_expired (self, seen) ? seen : NULL;
-}
-
-static void
-s_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition, int64_t made_ms,
-            uint64_t digest)
-{
-    assert (fingerprint && partition < TLY_PARTITIONS_MAX);
-    assert (made_ms >= 0 && made_ms <= TLY_MESSAGE_ID_TIME_MAX);
-    if ((self->seen_count + 1) * 100 > self->seen_capacity * S_SEEN_PERCENT)
-        s_seen_sweep (self);
-    s_seen_t *seen = s_seen_probe (self, fingerprint);
-    if (!seen->fingerprint)
-        self->seen_count++;
-    *seen = (s_seen_t) { .fingerprint = fingerprint,
-                         .digest = digest,
-                         .partition_made = (uint64_t) partition << S_MADE_BITS
-                                           | (uint64_t) made_ms };
 }
 
 //  ---------------------------------------------------------------- reasons
@@ -582,7 +390,7 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
 //  would apply it twice.
 static int
 s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
-                const Tally__MessageResult *result, const s_seen_t *seen)
+                const Tally__MessageResult *result, const audit_derive_seen_t *seen)
 {
     record->self->stats.resends++;
     const Tally__RecordDraft *draft = record->draft;
@@ -596,7 +404,7 @@ s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
             return s_fail (record, "its message ID was decided before: the record applies it"
                                    " again (PurchaseRecorded for it)");
     }
-    if (s_digest (record->self, result) != seen->digest)
+    if (audit_derive_digest (record->self, result) != seen->digest)
         return s_fail (record,
                        "its message ID was decided before: a resend is answered with"
                        " its first result, and the record answers %s, not that",
@@ -628,8 +436,9 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
     if (code == TALLY__ERROR_CODE__STALE_MESSAGE_ID)
         return 0;
     const uint8_t *message_id = message->message_id.data;
-    uint64_t fingerprint = s_fingerprint (self, record->partition, record->user, message_id);
-    const s_seen_t *seen = s_seen_find (self, fingerprint);
+    uint64_t fingerprint = audit_derive_fingerprint (self, record->partition, record->user,
+                                                     message_id);
+    const audit_derive_seen_t *seen = audit_derive_seen_find (self, fingerprint);
     if (seen)
         return s_check_resend (record, message, result, seen);
     int64_t made_ms = tly_message_id_time (message_id);
@@ -645,7 +454,8 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
         return -1;
     //  Refused on the rate limit: not remembered, the same message may come again.
     if (code != TALLY__ERROR_CODE__RATE_LIMITED)
-        s_seen_add (self, fingerprint, record->partition, made_ms, s_digest (self, result));
+        audit_derive_seen_add (self, fingerprint, record->partition, made_ms,
+                               audit_derive_digest (self, result));
     return 0;
 }
 
@@ -653,7 +463,7 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
 static bool
 s_known (audit_derive_t *self, const Tally__RecordDraft *draft)
 {
-    s_partition_t *partition = &self->partitions [draft->partition];
+    audit_derive_partition_t *partition = &self->partitions [draft->partition];
     if (partition->known && draft->partition_seq == partition->partition_seq + 1)
         return true;
     if (draft->partition_seq == 1 && partition->accounts == 0) {
@@ -683,7 +493,7 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
     assert (envelope->sender.len == TLY_KEY_BYTES);
     if (!s_known (self, draft))
         return 0;
-    s_partition_t *partition = &self->partitions [draft->partition];
+    audit_derive_partition_t *partition = &self->partitions [draft->partition];
     if (draft->timestamp_ms > partition->clock_ms)
         partition->clock_ms = draft->timestamp_ms;
     s_record_t record = { .self = self,
@@ -726,7 +536,7 @@ bool
 audit_derive_at (audit_derive_t *self, uint32_t partition, uint64_t partition_seq)
 {
     assert (self && partition < TLY_PARTITIONS_MAX);
-    const s_partition_t *state = &self->partitions [partition];
+    const audit_derive_partition_t *state = &self->partitions [partition];
     return state->known && state->partition_seq == partition_seq;
 }
 
@@ -737,7 +547,7 @@ audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t part
                          int64_t clock_ms)
 {
     assert (self && partition < TLY_PARTITIONS_MAX);
-    s_partition_t *state = &self->partitions [partition];
+    audit_derive_partition_t *state = &self->partitions [partition];
     if (state->accounts > 0)
         return -1;
     state->known = true;
@@ -772,8 +582,9 @@ audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                           const Tally__MessageResult *result)
 {
     assert (self && partition < TLY_PARTITIONS_MAX && user && message_id && result);
-    s_seen_add (self, s_fingerprint (self, partition, user, message_id), partition,
-                tly_message_id_time (message_id), s_digest (self, result));
+    audit_derive_seen_add (self, audit_derive_fingerprint (self, partition, user, message_id),
+                           partition, tly_message_id_time (message_id),
+                           audit_derive_digest (self, result));
 }
 
 int
