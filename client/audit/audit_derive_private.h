@@ -30,7 +30,8 @@ typedef struct {
 } audit_derive_seen_t;
 
 #define AUDIT_DERIVE_MADE_BITS (8 * TLY_MESSAGE_ID_TIME_BYTES)
-_Static_assert(TLY_PARTITIONS_MAX <= 1 << (64 - AUDIT_DERIVE_MADE_BITS), "a partition fits above the time");
+_Static_assert(TLY_PARTITIONS_MAX <= 1 << (64 - AUDIT_DERIVE_MADE_BITS),
+               "a partition fits above the time");
 
 struct _audit_derive_t {
     int64_t window_ms;

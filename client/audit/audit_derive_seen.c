@@ -33,7 +33,7 @@ s_hash64 (const uint8_t key [crypto_shorthash_KEYBYTES], const uint8_t *data, si
 
 uint64_t
 audit_derive_fingerprint (const audit_derive_t *self, uint32_t partition, const uint8_t *user,
-               const uint8_t *message_id)
+                          const uint8_t *message_id)
 {
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
     tly_store_dedupe_key (partition, user, message_id, key);
@@ -115,7 +115,8 @@ s_seen_sweep (audit_derive_t *self)
         if (self->seen [i].fingerprint && !s_expired (self, &self->seen [i])) {
             if (live == self->live_capacity) {
                 self->live_capacity = self->live_capacity ? 2 * self->live_capacity : 1024;
-                self->live = realloc (self->live, self->live_capacity * sizeof (audit_derive_seen_t));
+                self->live = realloc (self->live,
+                                      self->live_capacity * sizeof (audit_derive_seen_t));
                 assert (self->live);
             }
             self->live [live++] = self->seen [i];
@@ -145,8 +146,8 @@ audit_derive_seen_find (const audit_derive_t *self, uint64_t fingerprint)
 }
 
 void
-audit_derive_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition, int64_t made_ms,
-            uint64_t digest)
+audit_derive_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition,
+                       int64_t made_ms, uint64_t digest)
 {
     assert (fingerprint && partition < TLY_PARTITIONS_MAX);
     assert (made_ms >= 0 && made_ms <= TLY_MESSAGE_ID_TIME_MAX);
@@ -156,8 +157,7 @@ audit_derive_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t part
     if (!seen->fingerprint)
         self->seen_count++;
     *seen = (audit_derive_seen_t) { .fingerprint = fingerprint,
-                         .digest = digest,
-                         .partition_made = (uint64_t) partition << AUDIT_DERIVE_MADE_BITS
-                                           | (uint64_t) made_ms };
+                                    .digest = digest,
+                                    .partition_made = (uint64_t) partition << AUDIT_DERIVE_MADE_BITS
+                                                      | (uint64_t) made_ms };
 }
-
