@@ -574,9 +574,7 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
     //  ever answer a message that is refused anyway.
     tly_ledger_clock_see (self, draft->timestamp_ms);
     const Tally__RateLimit *rate = draft->rate_limit;
-    if (rate && rate->per_minute > 0
-        && (rate->per_minute > TLY_RATE_PER_MINUTE_MAX || rate->burst < 1
-            || rate->burst > TLY_RATE_BURST_MAX))
+    if (rate && rate->per_minute > 0 && !tly_rate_limit_valid (rate->per_minute, rate->burst))
         return s_bad_record (draft, "rate limit out of range");
     uint64_t tokens = 0;  //  taken by the rate limit: new buys that got to the balance
     for (size_t i = 0; i < draft->n_results; i++) {
@@ -641,9 +639,8 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     assert (limits->keep_purchases == 0
             || (limits->keep_purchases >= TLY_KEEP_PURCHASES_MIN
                 && limits->keep_purchases <= TLY_KEEP_PURCHASES_MAX));
-    assert (limits->rate_per_minute <= TLY_RATE_PER_MINUTE_MAX);
     assert (limits->rate_per_minute == 0
-            || (limits->rate_burst >= 1 && limits->rate_burst <= TLY_RATE_BURST_MAX));
+            || tly_rate_limit_valid (limits->rate_per_minute, limits->rate_burst));
     if (sodium_init () < 0) {
         tly_log (TLY_ERROR, "ledger.open", "reason=\"libsodium failed to initialise\"");
         return NULL;

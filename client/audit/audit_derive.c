@@ -507,9 +507,7 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
                           .reason_size = reason_size };
     tly_account_id (record.user, record.user_id);
     const Tally__RateLimit *rate = draft->rate_limit;
-    if (rate && rate->per_minute > 0
-        && (rate->per_minute > TLY_RATE_PER_MINUTE_MAX || rate->burst < 1
-            || rate->burst > TLY_RATE_BURST_MAX))
+    if (rate && rate->per_minute > 0 && !tly_rate_limit_valid (rate->per_minute, rate->burst))
         return s_fail (&record,
                        "the record's rate limit (%" PRIu32 " a minute, burst %" PRIu32
                        ") is out of range",

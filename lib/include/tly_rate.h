@@ -26,6 +26,10 @@ typedef struct {
     int64_t at_ms;
 } tly_rate_bucket_t;
 
+//  Whether a limit of per_minute a minute and burst at once is one the
+//  bucket takes: per_minute 1..TLY_RATE_PER_MINUTE_MAX, burst
+//  1..TLY_RATE_BURST_MAX (a record naming another is malformed).
+bool tly_rate_limit_valid (uint32_t per_minute, uint32_t burst);
 //  Takes one token at now_ms: true with the bucket updated, or false with
 //  the bucket as it was and *wait_ms the ms until it has a token (>= 1).
 //  per_minute is 1..TLY_RATE_PER_MINUTE_MAX, burst 1..TLY_RATE_BURST_MAX.

@@ -4,13 +4,19 @@
 #include <assert.h>
 #include "tly_limits.h"
 
+bool
+tly_rate_limit_valid (uint32_t per_minute, uint32_t burst)
+{
+    return per_minute >= 1 && per_minute <= TLY_RATE_PER_MINUTE_MAX && burst >= 1
+           && burst <= TLY_RATE_BURST_MAX;
+}
+
 //  The bucket's tokens at now_ms, and the time it stands at then.
 static int64_t
 s_refill (const tly_rate_bucket_t *bucket, int64_t now_ms, uint32_t per_minute, uint32_t burst,
           int64_t *at_ms)
 {
-    assert (per_minute >= 1 && per_minute <= TLY_RATE_PER_MINUTE_MAX);
-    assert (burst >= 1 && burst <= TLY_RATE_BURST_MAX);
+    assert (tly_rate_limit_valid (per_minute, burst));
     int64_t capacity = (int64_t) burst * TLY_RATE_TOKEN;
     int64_t tokens = bucket->at_ms <= 0 ? capacity : bucket->tokens;
     *at_ms = bucket->at_ms;

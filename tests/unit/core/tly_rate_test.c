@@ -12,6 +12,12 @@ tly_rate_test (bool verbose)
 {
     if (verbose)
         printf (" * tly_rate: ");
+    //  The limits a bucket takes, and their edges.
+    assert (tly_rate_limit_valid (1, 1));
+    assert (tly_rate_limit_valid (TLY_RATE_PER_MINUTE_MAX, TLY_RATE_BURST_MAX));
+    assert (!tly_rate_limit_valid (0, 1) && !tly_rate_limit_valid (1, 0));
+    assert (!tly_rate_limit_valid (TLY_RATE_PER_MINUTE_MAX + 1, 1));
+    assert (!tly_rate_limit_valid (1, TLY_RATE_BURST_MAX + 1));
     int64_t wait = -1;
     //  7 a minute, 2 at once: never used, full at any time.
     tly_rate_bucket_t bucket = { 0, 0 };
