@@ -509,6 +509,28 @@ it_run_cli (const char *bin, char *const args [], int timeout_ms)
     return th_run (argv, NULL, TH_OUTPUT_INHERIT, NULL, timeout_ms);
 }
 
+void
+it_check_journal (it_cluster_t *self, const char *const actors [], int timeout_ms)
+{
+    char journal [512];
+    snprintf (journal, sizeof journal, "%s/audit/journal", self->dir);
+    char *verify [] = {
+        "audit", "verify", "--journal", journal, "--worker", self->worker_id, NULL
+    };
+    CHECK (it_run_cli (TALLY_CLI_BIN, verify, timeout_ms) == 0);
+    char dirs [4][512];
+    char *replay [14] = { "audit", "replay", "--compare", "--journal", journal };
+    size_t argc = 5;
+    for (size_t i = 0; actors [i]; i++) {
+        CHECK (i < 4);
+        snprintf (dirs [i], sizeof dirs [i], "%s/%s/balance/%s", self->dir, actors [i], actors [i]);
+        replay [argc++] = "--actors-dir";
+        replay [argc++] = dirs [i];
+    }
+    replay [argc] = NULL;
+    CHECK (it_run_cli (TALLY_CLI_BIN, replay, timeout_ms) == 0);
+}
+
 int
 it_logged (it_cluster_t *self, const char *name, const char *text)
 {

@@ -100,6 +100,12 @@ bool it_wait_ready (const char *gateway, int timeout_ms);
 //  14), shown first, its output the test's; returns its exit code, or fails
 //  the test when it runs longer than timeout_ms.
 int it_run_cli (const char *bin, char *const args [], int timeout_ms);
+//  The journal check a cluster test ends with: `tally audit verify` of the
+//  cluster's journal (the worker's checkpoints) and `tally audit replay
+//  --compare` against the states of the actors named (NULL-terminated, at
+//  most 4; each DIR/NAME/balance/NAME), each within timeout_ms; fails the
+//  test unless both exit 0.
+void it_check_journal (it_cluster_t *self, const char *const actors [], int timeout_ms);
 //  Waits (deadline) until it reports ready with exactly `actors` live actors.
 bool it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms);
 //  Arms the fault points (lib/include/tly_fault.h; a build with

@@ -134,16 +134,8 @@ main (int argc, char **argv)
     CHECK (accepted > 100 && refused > 50);
 
     //  The journal verifies, and replaying it matches the live actors.
-    char journal [512], actor_1 [512], actor_2 [512];
-    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
-    snprintf (actor_1, sizeof actor_1, "%s/balance-1/balance/balance-1", cluster->dir);
-    snprintf (actor_2, sizeof actor_2, "%s/balance-2/balance/balance-2", cluster->dir);
-    char *verify [] = { "audit",    "verify",           "--journal", journal,
-                        "--worker", cluster->worker_id, NULL };
-    char *replay [] = { "audit",        "replay", "--compare",    "--journal", journal,
-                        "--actors-dir", actor_1,  "--actors-dir", actor_2,     NULL };
-    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
-    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
+    const char *actors [] = { "balance-1", "balance-2", NULL };
+    it_check_journal (cluster, actors, S_COMMAND_MS);
 
     //  Delete every actor's state and restart them: everything comes back
     //  from the journal, including the dedupe entries.
@@ -166,11 +158,10 @@ main (int argc, char **argv)
     for (int u = 0; u < S_USERS; u++)
         if (before [u] >= 0)
             CHECK (s_balance_of (&users [u]) == before [u]);
-    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
+    it_check_journal (cluster, actors, S_COMMAND_MS);
     printf ("rebuild: %d users' balances and %d envelopes' results identical after wiping every "
             "actor\n",
             S_USERS, S_ENVELOPES);
-    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
 
     for (int e = 0; e < S_ENVELOPES; e++)
         free (sealed [e].bytes);

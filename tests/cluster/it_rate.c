@@ -103,17 +103,8 @@ main (int argc, char **argv)
     tly_sender_destroy (&b);
     free (first);
 
-    char journal [512];
-    snprintf (journal, sizeof journal, "%s/audit/journal", cluster->dir);
-    char *verify [] = { "audit",    "verify",           "--journal", journal,
-                        "--worker", cluster->worker_id, NULL };
-    CHECK (it_run_cli (TALLY_CLI_BIN, verify, S_COMMAND_MS) == 0);
-    char second [512], third [512];
-    snprintf (second, sizeof second, "%s/balance-2/balance/balance-2", cluster->dir);
-    snprintf (third, sizeof third, "%s/balance-3/balance/balance-3", cluster->dir);
-    char *replay [] = { "audit",        "replay", "--compare",    "--journal", journal,
-                        "--actors-dir", second,   "--actors-dir", third,       NULL };
-    CHECK (it_run_cli (TALLY_CLI_BIN, replay, S_COMMAND_MS) == 0);
+    const char *actors [] = { "balance-2", "balance-3", NULL };
+    it_check_journal (cluster, actors, S_COMMAND_MS);
     th_step ("verify re-derives every decision; replay agrees with the actors");
     it_cluster_stop (&cluster);
     printf ("it_rate: OK\n");

@@ -143,3 +143,32 @@ test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena)
     assert (copy);
     return copy;
 }
+
+tly_ledger_result_t
+test_run_at (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message,
+             int64_t now_ms, tly_arena_t *arena, Tally__MessageResult **result_p)
+{
+    Tally__Event *event = NULL;
+    uint64_t version = 0;
+    assert (tly_ledger_begin (ledger) == 0);
+    tly_ledger_result_t done = tly_ledger_execute (ledger, &client->user, message, now_ms, arena,
+                                                   result_p, &event, &version);
+    assert (done != TLY_LEDGER_ERROR);
+    assert (tly_ledger_commit (ledger) == 0);
+    return done;
+}
+
+int64_t
+test_balance (tly_ledger_t *ledger, test_client_t *client)
+{
+    tly_account_state_t state;
+    assert (tly_ledger_account (ledger, client->user.pk, &state) == TLY_STORE_FOUND);
+    return state.balance;
+}
+
+Tally__ErrorCode
+test_error_code (const Tally__MessageResult *result)
+{
+    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR ? result->error->code
+                                                                        : TALLY__ERROR_CODE__OK;
+}

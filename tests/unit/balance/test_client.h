@@ -35,6 +35,15 @@ Tally__SignedEnvelope *test_signed_envelope (tly_arena_t *arena, test_client_t *
 Tally__RecordDraft *test_draft (tly_ledger_t *ledger, test_client_t *client,
                                 Tally__InboxMessage **messages, size_t count, uint64_t epoch,
                                 int64_t now_ms, tly_arena_t *arena, uint64_t *versions);
+//  Executes message at now_ms in its own transaction; returns what it did
+//  (never an error), the result in *result_p.
+tly_ledger_result_t test_run_at (tly_ledger_t *ledger, test_client_t *client,
+                                 Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
+                                 Tally__MessageResult **result_p);
+//  The client's balance, which must have an account.
+int64_t test_balance (tly_ledger_t *ledger, test_client_t *client);
+//  The result's error code, OK for a balance or a purchase.
+Tally__ErrorCode test_error_code (const Tally__MessageResult *result);
 //  Packs and unpacks a draft, as it travels through the journal.
 Tally__RecordDraft *test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena);
 

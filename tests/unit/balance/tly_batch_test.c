@@ -71,14 +71,6 @@ s_answer_error (zsock_t *peer)
     return code;
 }
 
-static int64_t
-s_balance (tly_ledger_t *ledger, test_client_t *client)
-{
-    tly_account_state_t state;
-    assert (tly_ledger_account (ledger, client->account.sign_pk, &state) == TLY_STORE_FOUND);
-    return state.balance;
-}
-
 static uint32_t s_refused_partition;
 static Tally__ErrorCode s_refused_code;
 static int s_refused_calls;
@@ -192,7 +184,7 @@ tly_batch_test (bool verbose)
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__BAD_REQUEST);
-    assert (s_balance (ledger, &alice) == 70 && s_balance (ledger, &bob) == 50);
+    assert (test_balance (ledger, &alice) == 70 && test_balance (ledger, &bob) == 50);
 
     //  A resend is answered from dedupe with no draft and no append.
     assert (tly_batch_begin (batch, 6000) == 0);
@@ -229,7 +221,7 @@ tly_batch_test (bool verbose)
     tally__route_reply__free_unpacked (answer, NULL);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__NOT_OWNER);
     assert (s_answer_error (peer) == TALLY__ERROR_CODE__OK);
-    assert (s_balance (ledger, &alice) == 60 && s_balance (ledger, &bob) == 50);
+    assert (test_balance (ledger, &alice) == 60 && test_balance (ledger, &bob) == 50);
     uint64_t seq, epoch;
     assert (tly_ledger_progress (ledger, alice.user.partition, &seq, &epoch) == 0 && seq == 2);
     assert (tly_ledger_progress (ledger, bob.user.partition, &seq, &epoch) == 0 && seq == 1);
@@ -243,7 +235,7 @@ tly_batch_test (bool verbose)
     assert (tly_batch_settle (batch, s_reply (arena, 0, SIZE_MAX, 0), s_refused, &s_refused_calls)
             == -1);
     tly_batch_abandon (batch);
-    assert (s_balance (ledger, &bob) == 50);
+    assert (test_balance (ledger, &bob) == 50);
     assert (tly_ledger_progress (ledger, bob.user.partition, &seq, &epoch) == 0 && seq == 1);
 
     //  Limits: TLY_ACTOR_BATCH_MAX routes, and the append byte budget.
@@ -268,7 +260,7 @@ tly_batch_test (bool verbose)
     assert (zframe_size (frame) <= TLY_BATCH_APPEND_BUDGET);
     zframe_destroy (&frame);
     tly_batch_abandon (batch);
-    assert (s_balance (ledger, &alice) == 60);
+    assert (test_balance (ledger, &alice) == 60);
 
     tly_arena_destroy (&arena);
     zsock_destroy (&peer);

@@ -35,21 +35,6 @@ s_run (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message
     return result;
 }
 
-static int64_t
-s_balance (tly_ledger_t *ledger, test_client_t *client)
-{
-    tly_account_state_t state;
-    assert (tly_ledger_account (ledger, client->user.pk, &state) == TLY_STORE_FOUND);
-    return state.balance;
-}
-
-static Tally__ErrorCode
-s_error_code (const Tally__MessageResult *result)
-{
-    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR ? result->error->code
-                                                                        : TALLY__ERROR_CODE__OK;
-}
-
 static void
 s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t *arena)
 {
@@ -66,9 +51,9 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     Tally__Event *event = NULL;
     Tally__MessageResult *result = s_run (ledger, &alice, test_create (arena, &alice, 101), arena,
                                           &event);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
     result = s_run (ledger, &alice, test_create (arena, &alice, -1), arena, &event);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE && !event);
     result = s_run (ledger, &alice, test_create (arena, &alice, 50), arena, &event);
     assert (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE);
     assert (result->balance->balance == 50 && result->balance->last_updated == 1000);
@@ -89,21 +74,22 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (strcmp (result->balance->id, expected_id) == 0);
 
     //  buy: validated, then debited, never below zero.
-    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", 0), arena, NULL))
-            == TALLY__ERROR_CODE__INVALID_AMOUNT);
     assert (
-        s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", -5), arena, NULL))
+        test_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", 0), arena, NULL))
         == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (
+    assert (
+        test_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "sword", -5), arena, NULL))
+        == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (test_error_code (
                 s_run (ledger, &alice, test_buy (arena, &alice, "sword", INT64_MIN), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice,
-                                 test_buy (arena, &alice, "sword", limits->amount_max + 1), arena,
-                                 NULL))
+    assert (test_error_code (s_run (ledger, &alice,
+                                    test_buy (arena, &alice, "sword", limits->amount_max + 1),
+                                    arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "", 5), arena, NULL))
+    assert (test_error_code (s_run (ledger, &alice, test_buy (arena, &alice, "", 5), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_ITEM);
-    assert (s_balance (ledger, &alice) == 50);
+    assert (test_balance (ledger, &alice) == 50);
 
     Tally__InboxMessage *sword = test_buy (arena, &alice, "sword", 20);
     result = s_run (ledger, &alice, sword, arena, &event);
@@ -119,22 +105,22 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (stored && stored->balance_after == 30 && strcmp (stored->user_id, alice.user.id) == 0);
 
     result = s_run (ledger, &alice, test_buy (arena, &alice, "shield", 31), arena, &event);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
     assert (strcmp (result->error->message, "Insufficient balance") == 0);
     result = s_run (ledger, &bob, test_buy (arena, &bob, "sword", 1), arena, &event);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__NO_ACCOUNT && !event);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__NO_ACCOUNT && !event);
     assert (strcmp (result->error->message, "No account found") == 0);
 
     //  Dedupe: the same message ID returns the first result and does nothing.
     result = s_run (ledger, &alice, sword, arena, &event);
     assert (result->purchase->balance_after == 30 && !event);
     assert (strcmp (result->purchase->id, purchase_id) == 0);
-    assert (s_balance (ledger, &alice) == 30);
+    assert (test_balance (ledger, &alice) == 30);
     //  Errors are remembered too: topping up cannot turn an old error into a debit.
     Tally__InboxMessage *too_much = test_buy (arena, &alice, "crown", 40);
-    assert (s_error_code (s_run (ledger, &alice, too_much, arena, NULL))
+    assert (test_error_code (s_run (ledger, &alice, too_much, arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_error_code (s_run (ledger, &alice, too_much, arena, NULL))
+    assert (test_error_code (s_run (ledger, &alice, too_much, arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     //  The same message ID from another sender is another message.
     Tally__InboxMessage *bob_create = test_create (arena, &bob, 10);
@@ -143,13 +129,13 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
 
     //  Malformed messages.
     Tally__InboxMessage *no_body = test_message (arena, &alice);
-    assert (s_error_code (s_run (ledger, &alice, no_body, arena, NULL))
+    assert (test_error_code (s_run (ledger, &alice, no_body, arena, NULL))
             == TALLY__ERROR_CODE__BAD_REQUEST);
     Tally__InboxMessage *short_id = test_buy (arena, &alice, "sword", 1);
     short_id->message_id.len = 3;
-    assert (s_error_code (s_run (ledger, &alice, short_id, arena, NULL))
+    assert (test_error_code (s_run (ledger, &alice, short_id, arena, NULL))
             == TALLY__ERROR_CODE__BAD_REQUEST);
-    assert (s_balance (ledger, &alice) == 30);
+    assert (test_balance (ledger, &alice) == 30);
 
     //  Within one transaction later messages see earlier effects; abort forgets them.
     assert (tly_ledger_begin (ledger) == 0);
@@ -162,7 +148,7 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (tly_ledger_execute (ledger, &alice.user, test_buy (arena, &alice, "arrow", 1), 2000,
                                 arena, &second, &event, &s_version)
             == TLY_LEDGER_APPLIED);
-    assert (s_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && s_version == 0);
+    assert (test_error_code (second) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && s_version == 0);
     assert (
         tly_ledger_execute (ledger, &alice.user, spend, 2000, arena, &second, &event, &s_version)
         == TLY_LEDGER_DUPLICATE);
@@ -172,7 +158,7 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (tly_ledger_advance (ledger, alice.user.partition, 7, &seq) == 0 && seq == 2);
     tly_ledger_abort (ledger);
     assert (!tly_ledger_in_txn (ledger));
-    assert (s_balance (ledger, &alice) == 30);
+    assert (test_balance (ledger, &alice) == 30);
     assert (tly_ledger_progress (ledger, alice.user.partition, &seq, &epoch) == 0);
     assert (seq == 0 && epoch == 0);
 
@@ -181,7 +167,7 @@ s_test_execute (const char *path, const tly_ledger_limits_t *limits, tly_arena_t
     assert (ledger == NULL);
     ledger = tly_ledger_new (path, 1 << 24, limits);
     assert (ledger);
-    assert (s_balance (ledger, &alice) == 30);
+    assert (test_balance (ledger, &alice) == 30);
     result = s_run (ledger, &alice, sword, arena, &event);
     assert (result->purchase->balance_after == 30 && !event);
     assert (tly_ledger_purchase (ledger, purchase_id, arena, &stored) == TLY_LEDGER_KEPT);
@@ -209,13 +195,13 @@ s_test_overflow (const char *path, tly_arena_t *arena)
     assert (s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL)
                 ->purchase->balance_after
             == 0);
-    assert (s_error_code (
+    assert (test_error_code (
                 s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MAX), arena, NULL))
             == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_error_code (
+    assert (test_error_code (
                 s_run (ledger, &rich, test_buy (arena, &rich, "world", INT64_MIN), arena, NULL))
             == TALLY__ERROR_CODE__INVALID_AMOUNT);
-    assert (s_balance (ledger, &rich) == 0);
+    assert (test_balance (ledger, &rich) == 0);
     tly_ledger_destroy (&ledger);
 }
 
@@ -278,7 +264,7 @@ s_test_apply (const char *live_path, const char *replay_path, const tly_ledger_l
     assert (
         tly_ledger_execute (replay, &carol.user, two [2], 5000, arena, &result, &event, &s_version)
         == TLY_LEDGER_DUPLICATE);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && !event);
     assert (
         tly_ledger_execute (replay, &carol.user, one [1], 5000, arena, &result, &event, &s_version)
         == TLY_LEDGER_DUPLICATE);
@@ -399,9 +385,9 @@ s_test_objects (const char *path, tly_arena_t *arena)
                                 &result, &event, &s_version)
                 == TLY_LEDGER_APPLIED
             && s_version == 2);
-    assert (s_balance (ledger, &eve) == 4);
+    assert (test_balance (ledger, &eve) == 4);
     assert (tly_ledger_read_begin (ledger) == 0);
-    assert (s_balance (ledger, &eve) == 5);
+    assert (test_balance (ledger, &eve) == 5);
     tly_ledger_read_end (ledger);
     tly_ledger_abort (ledger);
 
@@ -419,21 +405,6 @@ s_test_objects (const char *path, tly_arena_t *arena)
     tly_ledger_destroy (&reader);
     tly_ledger_destroy (&ledger);
     assert (tly_ledger_new_reader ("/nonexistent/tly_ledger_test") == NULL);
-}
-
-//  Executes message at now_ms in its own transaction; returns what it did.
-static tly_ledger_result_t
-s_run_at (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage *message, int64_t now_ms,
-          tly_arena_t *arena, Tally__MessageResult **result_p)
-{
-    Tally__Event *event = NULL;
-    uint64_t version = 0;
-    assert (tly_ledger_begin (ledger) == 0);
-    tly_ledger_result_t done = tly_ledger_execute (ledger, &client->user, message, now_ms, arena,
-                                                   result_p, &event, &version);
-    assert (done != TLY_LEDGER_ERROR);
-    assert (tly_ledger_commit (ledger) == 0);
-    return done;
 }
 
 static size_t
@@ -469,7 +440,7 @@ s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
     assert (tly_ledger_commit (ledger) == 0);
     assert (tly_ledger_clock (ledger) == 1000);
     assert (s_remembered (path) == 1);
-    assert (s_run_at (ledger, &alice, create, 1000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (test_run_at (ledger, &alice, create, 1000, arena, &result) == TLY_LEDGER_DUPLICATE);
     assert (result->balance && result->balance->balance == 100);
     assert (strcmp (result->balance->user_id, alice.user.id) == 0);
     assert (strcmp (result->balance->id, drafts [0]->results [0]->balance->id) == 0);
@@ -477,11 +448,11 @@ s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
     //  Made at 1000: taken until the clock passes 11000.
     Tally__InboxMessage *buy = test_buy (arena, &alice, "sword", 30);
     tly_message_id_stamp (buy->message_id.data, 1000);
-    assert (s_run_at (ledger, &alice, buy, 1000, arena, &result) == TLY_LEDGER_APPLIED);
-    assert (s_balance (ledger, &alice) == 70);
+    assert (test_run_at (ledger, &alice, buy, 1000, arena, &result) == TLY_LEDGER_APPLIED);
+    assert (test_balance (ledger, &alice) == 70);
     assert (s_remembered (path) == 2);
     Tally__MessageResult *first = result;
-    assert (s_run_at (ledger, &alice, buy, 11000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (test_run_at (ledger, &alice, buy, 11000, arena, &result) == TLY_LEDGER_DUPLICATE);
     //  Whole again, although dedupe keeps only what its key does not give.
     assert (result->purchase && result->purchase->balance_after == 70);
     assert (strcmp (result->purchase->id, first->purchase->id) == 0);
@@ -492,29 +463,29 @@ s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
             && memcmp (result->message_id.data, buy->message_id.data, TLY_MESSAGE_ID_BYTES) == 0);
     //  The create's result (made at 0) is forgotten at clock 10001 and on.
     assert (s_remembered (path) == 1);
-    assert (s_run_at (ledger, &alice, buy, 11001, arena, &result) == TLY_LEDGER_STALE);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__STALE_MESSAGE_ID);
-    assert (s_balance (ledger, &alice) == 70);
+    assert (test_run_at (ledger, &alice, buy, 11001, arena, &result) == TLY_LEDGER_STALE);
+    assert (test_error_code (result) == TALLY__ERROR_CODE__STALE_MESSAGE_ID);
+    assert (test_balance (ledger, &alice) == 70);
     //  And now the buy's.
     assert (s_remembered (path) == 0);
 
     //  Ahead of the clock: up to the window, not beyond.
     Tally__InboxMessage *ahead = test_buy (arena, &alice, "shield", 10);
     tly_message_id_stamp (ahead->message_id.data, 21002);
-    assert (s_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_STALE);
+    assert (test_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_STALE);
     tly_message_id_stamp (ahead->message_id.data, 21001);
-    assert (s_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_APPLIED);
-    assert (s_balance (ledger, &alice) == 60);
+    assert (test_run_at (ledger, &alice, ahead, 11001, arena, &result) == TLY_LEDGER_APPLIED);
+    assert (test_balance (ledger, &alice) == 60);
 
     //  A clock that steps back does not take the forgotten ID again.
-    assert (s_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
+    assert (test_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
     assert (tly_ledger_clock (ledger) == 11001);
-    assert (s_balance (ledger, &alice) == 60);
+    assert (test_balance (ledger, &alice) == 60);
     tly_ledger_destroy (&ledger);
     ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger && tly_ledger_clock (ledger) == 11001);
-    assert (s_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
-    assert (s_run_at (ledger, &alice, ahead, 500, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (test_run_at (ledger, &alice, buy, 500, arena, &result) == TLY_LEDGER_STALE);
+    assert (test_run_at (ledger, &alice, ahead, 500, arena, &result) == TLY_LEDGER_DUPLICATE);
     //  Bob's account, made and decided at 30000: a record for the replay.
     test_client_t bob;
     test_client_init (&bob, limits.partition_count, UINT32_MAX);
@@ -542,8 +513,8 @@ s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
     assert (tly_ledger_clock (replay) == 30000);
     //  Alice's create (made at 0) is forgotten, Bob's (made at 30000) kept.
     assert (s_remembered (replay_path) == 1);
-    assert (s_run_at (replay, &bob, bob_create, 30000, arena, &result) == TLY_LEDGER_DUPLICATE);
-    assert (s_run_at (replay, &alice, create, 30000, arena, &result) == TLY_LEDGER_STALE);
+    assert (test_run_at (replay, &bob, bob_create, 30000, arena, &result) == TLY_LEDGER_DUPLICATE);
+    assert (test_run_at (replay, &alice, create, 30000, arena, &result) == TLY_LEDGER_STALE);
     tly_ledger_destroy (&replay);
 }
 
@@ -700,119 +671,6 @@ s_test_retention (const char *live_path, const char *replay_path, const char *wi
     tly_ledger_destroy (&live);
 }
 
-//  The rate limit: a bucket of 3, 6 a minute (one token each 10 s). Every
-//  new buy of an account takes a token, affordable or not; a resend takes
-//  none; a refusal names the wait and is not remembered, so the same
-//  message goes through once the wait is over. A replay of the records
-//  leaves every bucket as the live one did.
-static void
-s_test_rate (const char *live_path, const char *replay_path, tly_arena_t *arena)
-{
-    tly_ledger_limits_t limits = { .partition_count = 4,
-                                   .initial_max = 100,
-                                   .amount_max = 100,
-                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_MAX,
-                                   .rate_per_minute = 6,
-                                   .rate_burst = 3 };
-    tly_ledger_t *live = tly_ledger_new (live_path, 1 << 24, &limits);
-    assert (live);
-    test_client_t alice, bob;
-    test_client_init (&alice, limits.partition_count, 0);
-    test_client_init (&bob, limits.partition_count, 0);
-    Tally__RecordDraft *drafts [16];
-    size_t n_drafts = 0;
-    Tally__InboxMessage *setup [2] = { test_create (arena, &alice, 10),
-                                       test_buy (arena, &bob, "nothing", 1) };
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, &setup [0], 1, 1, 1000, arena, NULL);
-    //  No account: refused before the bucket, which has nothing to take from.
-    drafts [n_drafts++] = test_draft (live, &bob, &setup [1], 1, 1, 1000, arena, NULL);
-    assert (s_error_code (drafts [1]->results [0]) == TALLY__ERROR_CODE__NO_ACCOUNT);
-    assert (tly_ledger_commit (live) == 0);
-
-    //  Three at once: the burst (the third one unaffordable, a token all the same).
-    Tally__InboxMessage *burst [3] = { test_buy (arena, &alice, "a", 4),
-                                       test_buy (arena, &alice, "b", 4),
-                                       test_buy (arena, &alice, "c", 4) };
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, burst, 3, 1, 2000, arena, NULL);
-    assert (tly_ledger_commit (live) == 0);
-    Tally__RecordDraft *draft = drafts [n_drafts - 1];
-    assert (draft->rate_limit && draft->rate_limit->per_minute == 6
-            && draft->rate_limit->burst == 3);
-    assert (draft->results [0]->purchase && draft->results [1]->purchase);
-    assert (s_error_code (draft->results [2]) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_balance (live, &alice) == 2);
-    //  A resend of the first takes nothing: still its first result.
-    Tally__MessageResult *result = NULL;
-    assert (s_run_at (live, &alice, burst [0], 2000, arena, &result) == TLY_LEDGER_DUPLICATE);
-    assert (result->purchase);
-    //  The fourth, 1 s later: the next token is 9 s away.
-    Tally__InboxMessage *fourth = test_buy (arena, &alice, "d", 1);
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, &fourth, 1, 1, 3000, arena, NULL);
-    assert (tly_ledger_commit (live) == 0);
-    result = drafts [n_drafts - 1]->results [0];
-    assert (s_error_code (result) == TALLY__ERROR_CODE__RATE_LIMITED);
-    assert (result->error->retry_after_ms == 9000);
-    assert (strcmp (result->error->message, "Rate limited: too many buys, retry later") == 0);
-    assert (s_balance (live, &alice) == 2);
-    //  Not remembered: the same message is decided again, and goes through
-    //  once its wait is over (at 12000, 10 s after the burst).
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, &fourth, 1, 1, 11999, arena, NULL);
-    assert (tly_ledger_commit (live) == 0);
-    assert (drafts [n_drafts - 1]->results [0]->error->retry_after_ms == 1);
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, &fourth, 1, 1, 12000, arena, NULL);
-    assert (tly_ledger_commit (live) == 0);
-    assert (drafts [n_drafts - 1]->results [0]->purchase);
-    assert (s_balance (live, &alice) == 1);
-    //  Now remembered: a resend takes nothing, even with no token left.
-    assert (s_run_at (live, &alice, fourth, 12000, arena, &result) == TLY_LEDGER_DUPLICATE);
-    assert (result->purchase && result->purchase->balance_after == 1);
-    //  A minute later the bucket is full again, and no fuller: 3, then refused.
-    Tally__InboxMessage *later [4] = { test_buy (arena, &alice, "e", 100),
-                                       test_buy (arena, &alice, "f", 100),
-                                       test_buy (arena, &alice, "g", 100),
-                                       test_buy (arena, &alice, "h", 100) };
-    assert (tly_ledger_begin (live) == 0);
-    drafts [n_drafts++] = test_draft (live, &alice, later, 4, 1, 600000, arena, NULL);
-    assert (tly_ledger_commit (live) == 0);
-    draft = drafts [n_drafts - 1];
-    for (int i = 0; i < 3; i++)
-        assert (s_error_code (draft->results [i]) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    assert (s_error_code (draft->results [3]) == TALLY__ERROR_CODE__RATE_LIMITED);
-    assert (draft->results [3]->error->retry_after_ms == 10000);
-    tly_account_state_t state;
-    assert (tly_ledger_account (live, alice.user.pk, &state) == TLY_STORE_FOUND);
-    assert (state.bucket_tokens == 0 && state.bucket_ms == 600000);
-
-    //  The replay: the same buckets, from the records alone.
-    tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
-    assert (replay);
-    for (size_t i = 0; i < n_drafts; i++) {
-        assert (tly_ledger_begin (replay) == 0);
-        assert (tly_ledger_apply (replay, test_round_trip (drafts [i], arena), arena)
-                == TLY_LEDGER_APPLIED);
-        assert (tly_ledger_commit (replay) == 0);
-    }
-    tly_account_state_t replayed;
-    assert (tly_ledger_account (replay, alice.user.pk, &replayed) == TLY_STORE_FOUND);
-    assert (replayed.balance == state.balance && replayed.purchases == state.purchases);
-    assert (replayed.bucket_tokens == state.bucket_tokens && replayed.bucket_ms == state.bucket_ms);
-    //  And decides the next one as the live one does.
-    Tally__InboxMessage *next = test_buy (arena, &alice, "i", 1);
-    Tally__MessageResult *other = NULL;
-    assert (s_run_at (live, &alice, next, 605000, arena, &result) == TLY_LEDGER_APPLIED);
-    assert (s_run_at (replay, &alice, next, 605000, arena, &other) == TLY_LEDGER_APPLIED);
-    assert (s_error_code (result) == TALLY__ERROR_CODE__RATE_LIMITED
-            && s_error_code (other) == TALLY__ERROR_CODE__RATE_LIMITED);
-    assert (result->error->retry_after_ms == 5000 && other->error->retry_after_ms == 5000);
-    tly_ledger_destroy (&replay);
-    tly_ledger_destroy (&live);
-}
-
 void
 tly_ledger_test (bool verbose)
 {
@@ -821,8 +679,8 @@ tly_ledger_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [64];
     th_dir_new (root, sizeof root, "tly_ledger_test");
-    char path [12][sizeof root + 16];
-    for (int i = 0; i < 12; i++)
+    char path [10][sizeof root + 16];
+    for (int i = 0; i < 10; i++)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
 
     tly_arena_t *arena = tly_arena_new (4096);
@@ -840,8 +698,6 @@ tly_ledger_test (bool verbose)
     s_test_window (path [5], path [6], arena);
     tly_arena_reset (arena);
     s_test_retention (path [7], path [8], path [9], arena);
-    tly_arena_reset (arena);
-    s_test_rate (path [10], path [11], arena);
     tly_arena_destroy (&arena);
 
     th_dir_remove (root);
