@@ -2,62 +2,9 @@
 # What CurveZMQ costs: the benchmark set on one build, every hop over
 # loopback TCP (`tally up --hops tcp`), with CURVE on every hop and the
 # client edge ("curve") and without it (`--insecure`, "plain"), interleaved
-# (plain, curve, plain, curve, ...) so the shared machine's drift weighs on
-# both alike. Prints the median of each figure per setting and curve/plain.
+# (bench/settings.sh). Prints the median of each figure per setting and
+# curve/plain.
 # Usage: bench/curve.sh BUILD [RUNS]   (RUNS per setting, default 5)
 set -eu
-build=$1
-runs=${2:-5}
-[ -x "$build/client/tally" ] || { echo "curve: no $build/client/tally; build it first" >&2; exit 2; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-port=27400
-
-s_figures () {
-    awk '
-        /^baseline /    { baseline = 1 }
-        /^round trip/ && baseline == 1 { print "single_p50_ms", $4; print "single_p99_ms", $10; baseline = 2 }
-        /^throughput /  { print "buys_per_s", $2 }
-        /^correctness / { print "correct", ($2 == "OK:") ? 1 : 0 }'
-}
-
-s_run () {   # label setting args...
-    label=$1
-    setting=$2
-    shift 2
-    extra="--hops tcp"
-    [ "$setting" = plain ] && extra="--hops tcp --insecure"
-    sync
-    # shellcheck disable=SC2086
-    "$build/client/tally" bench "$@" $extra --base-port $port > "$out/last" 2>&1 || {
-        echo "curve: $label ($setting) failed:" >&2
-        tail -n 20 "$out/last" >&2
-        exit 1
-    }
-    port=$((port + 10))
-    s_figures < "$out/last" | while read -r name value; do
-        echo "$value" >> "$out/$label.$name.$setting"
-    done
-}
-
-for run in $(seq 1 "$runs"); do
-    for setting in plain curve; do
-        echo "run $run/$runs: $setting" >&2
-        s_run b1_64 "$setting" --clients 64 --buys 1000 --batch 1 --baseline 1000
-        s_run b256_16 "$setting" --clients 16 --users 96 --buys 12800 --batch 256
-    done
-done
-
-s_median () {
-    sort -n "$1" | awk '{ v [NR] = $1 } END { if (NR % 2) print v [(NR + 1) / 2]; else print (v [NR / 2] + v [NR / 2 + 1]) / 2 }'
-}
-
-printf '%-30s %12s %12s %11s   %s\n' "figure ($runs runs each)" "plain median" "curve median" "curve/plain" "curve runs"
-for file in "$out"/*.curve; do
-    key=$(basename "$file" .curve)
-    [ -f "$out/$key.plain" ] || continue
-    p=$(s_median "$out/$key.plain")
-    c=$(s_median "$file")
-    ratio=$(awk -v p="$p" -v c="$c" 'BEGIN { if (p == 0) print "-"; else printf "%.3f", c / p }')
-    printf '%-30s %12s %12s %11s   %s\n' "$key" "$p" "$c" "$ratio" "$(tr '\n' ' ' < "$file")"
-done
+exec "$(dirname "$0")/settings.sh" "$1" "${2:-5}" 27400 plain "--hops tcp --insecure" \
+    curve "--hops tcp"
