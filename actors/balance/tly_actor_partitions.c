@@ -17,6 +17,7 @@ tly_actor_partition_load (tly_actor_t *self, uint32_t partition, uint64_t epoch)
     part->state = TLY_ACTOR_LOADING;
     part->epoch = epoch;
     part->confirmed = false;
+    tly_reader_partition (self->reader, partition, TLY_READER_LOADING);
     tly_catchup_start (self->catchup, partition, epoch);
 }
 

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
@@ -23,6 +24,12 @@ struct s_interest_t {
     uint8_t topic [TLY_BUS_TOPIC_BYTES];
     s_interest_t *prev;  //  in its partition's list
     s_interest_t *next;
+    //  Published as an update and not since as its current state: in the
+    //  settle list, oldest first, due at settle_at (monotonic ms).
+    int64_t settle_at;
+    bool settling;
+    s_interest_t *settle_prev;
+    s_interest_t *settle_next;
 };
 
 struct _tly_bus_t {
@@ -36,6 +43,9 @@ struct _tly_bus_t {
     uint8_t *buffer;  //  packed ObjectState, reused
     size_t buffer_size;
     uint64_t dropped;
+    int64_t settle_ms;
+    s_interest_t *settle_head;  //  due first
+    s_interest_t *settle_tail;
 };
 
 //  Topic hashing is keyed: gateways pass client-chosen object IDs up.
@@ -90,6 +100,7 @@ tly_bus_new (const char *endpoint, tly_curve_t *curve, const uint8_t sign_sk [TL
     keyed = true;
     memcpy (self->sign_sk, sign_sk, sizeof self->sign_sk);
     self->lease_ms = lease_ms;
+    self->settle_ms = TLY_BUS_SETTLE_MS;
     self->prune_at = tly_mono_ms () + S_PRUNE_MS;
     self->topics = zhashx_new ();
     //  Untouched pages cost nothing: only the partitions watched are used.
@@ -167,10 +178,45 @@ s_entry (tly_bus_t *self, const uint8_t *topic)
     return interest;
 }
 
+//  Takes the entry out of the settle list, if it is in it.
+static void
+s_settle_unlink (tly_bus_t *self, s_interest_t *interest)
+{
+    if (!interest->settling)
+        return;
+    if (interest->settle_prev)
+        interest->settle_prev->settle_next = interest->settle_next;
+    else
+        self->settle_head = interest->settle_next;
+    if (interest->settle_next)
+        interest->settle_next->settle_prev = interest->settle_prev;
+    else
+        self->settle_tail = interest->settle_prev;
+    interest->settle_prev = interest->settle_next = NULL;
+    interest->settling = false;
+}
+
+//  The entry's object was just published as an update: it settles
+//  settle_ms from now, after any later change (so at the list's tail).
+static void
+s_settle_later (tly_bus_t *self, s_interest_t *interest, int64_t now)
+{
+    s_settle_unlink (self, interest);
+    interest->settle_at = now + self->settle_ms;
+    interest->settling = true;
+    interest->settle_prev = self->settle_tail;
+    if (self->settle_tail)
+        self->settle_tail->settle_next = interest;
+    else
+        self->settle_head = interest;
+    self->settle_tail = interest;
+}
+
 //  Forgets the entry (and frees it).
 static void
 s_forget (tly_bus_t *self, s_interest_t *interest)
 {
+    s_settle_unlink (self, interest);
     if (interest->prev)
         interest->prev->next = interest->next;
     else
@@ -296,7 +342,18 @@ s_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
         s_interest_t *interest = s_entry (self, topic);
         if (interest)
             interest->lease_until = tly_mono_ms () + self->lease_ms;
+    } else {
+        //  An update settles later; the current state has settled now.
+        s_interest_t *interest = zhashx_lookup (self->topics, topic);
+        if (interest && current)
+            s_settle_unlink (self, interest);
+        else if (interest)
+            s_settle_later (self, interest, tly_mono_ms ());
     }
+    //  A fault test drops an update here, as a full high-water mark on any
+    //  hop would: silently.
+    if (!current && !(requester && requester->len > 0) && TLY_FAULT ("bus.publish"))
+        return 0;
     size_t size = tally__object_state__get_packed_size (state);
     if (size > self->buffer_size) {
         free (self->buffer);
@@ -330,6 +387,30 @@ s_publish (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
         return -1;
     }
     return 0;
+}
+
+size_t
+tly_bus_each_settled (tly_bus_t *self, tly_bus_settled_fn *fn, void *arg)
+{
+    assert (self && fn);
+    int64_t now = tly_mono_ms ();
+    size_t count = 0;
+    while (self->settle_head && self->settle_head->settle_at <= now && count < TLY_BUS_SETTLE_MAX) {
+        s_interest_t *interest = self->settle_head;
+        s_settle_unlink (self, interest);
+        count++;
+        if (interest->subscribed || interest->lease_until > now)
+            fn (interest->topic, tly_object_key_partition (interest->topic), arg);
+    }
+    return count;
+}
+
+void
+tly_bus_set_settle_ms (tly_bus_t *self, int64_t settle_ms)
+{
+    assert (self);
+    assert (settle_ms > 0);
+    self->settle_ms = settle_ms;
 }
 
 int

@@ -18,6 +18,14 @@
 //  an update its previous owner, or this actor before a reload, journaled
 //  but never published is otherwise lost for good once the object is quiet.
 //
+//  And any watched object published as an update is published once more,
+//  as its current state, when it has been quiet for TLY_BUS_SETTLE_MS
+//  (tly_bus_each_settled): a message dropped on its way (a high-water mark
+//  on any hop, a path cut and mended) shows as a gap only when a later
+//  version comes, so the last update before an object goes quiet would
+//  otherwise never be repaired. An object updated all the time is never
+//  quiet and costs nothing more; one updated once is signed twice.
+//
 //      if (tly_bus_watched (bus, topic))
 //          tly_bus_publish (bus, topic, state, NULL);
 //      tly_bus_each_watched (bus, partition, fn, arg);   //  fn: tly_bus_publish_current
@@ -40,6 +48,8 @@
 //  new leases are not kept (a gateway that misses an update resyncs).
 #define TLY_BUS_TOPICS_MAX    1000000
 #define TLY_BUS_DRAIN_MAX     1024  //  subscription messages read per turn
+#define TLY_BUS_SETTLE_MS     1000  //  quiet after its last update, an object is published current
+#define TLY_BUS_SETTLE_MAX    1024  //  objects settled per call
 
 typedef struct _tly_bus_t tly_bus_t;
 
@@ -70,6 +80,15 @@ int tly_bus_publish_current (tly_bus_t *self, const uint8_t topic [TLY_BUS_TOPIC
 //  tracked, so not listed. fn may publish, nothing else on this bus.
 typedef void (tly_bus_topic_fn) (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg);
 void tly_bus_each_watched (tly_bus_t *self, uint32_t partition, tly_bus_topic_fn *fn, void *arg);
+//  Calls fn for each watched object whose last publication, an update, is
+//  at least the settle time old (at most TLY_BUS_SETTLE_MAX, oldest first),
+//  and takes it off the list; fn should publish its current state (or
+//  leave it, for a partition no longer served). Returns how many came due.
+typedef void (tly_bus_settled_fn) (const uint8_t topic [TLY_BUS_TOPIC_BYTES], uint32_t partition,
+                                   void *arg);
+size_t tly_bus_each_settled (tly_bus_t *self, tly_bus_settled_fn *fn, void *arg);
+//  The settle time, TLY_BUS_SETTLE_MS unless set (tests).
+void tly_bus_set_settle_ms (tly_bus_t *self, int64_t settle_ms);
 //  Forgets expired leases.
 void tly_bus_tick (tly_bus_t *self);
 

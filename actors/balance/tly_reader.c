@@ -24,6 +24,7 @@ struct _tly_reader_t {
     zlist_t **held;      //  per partition: requests waiting for its catch-up
     size_t held_count;
     uint8_t worker [TLY_KEY_BYTES];  //  reads every object: the announcements' reader
+    bool *serving;                   //  per partition: serving (tly_reader_partition)
 };
 
 tly_reader_t *
@@ -44,7 +45,8 @@ tly_reader_new (const tly_reader_config_t *config, tly_ledger_t *ledger, void *r
     self->objects = tly_objects_new (ledger, config->worker_sk + TLY_KEY_BYTES);
     self->arena = tly_arena_new (S_ARENA_BLOCK);
     self->held = calloc (config->partition_count, sizeof (zlist_t *));
-    if (!self->bus || !self->objects || !self->arena || !self->held)
+    self->serving = calloc (config->partition_count, sizeof (bool));
+    if (!self->bus || !self->objects || !self->arena || !self->held || !self->serving)
         tly_reader_destroy (&self);
     return self;
 }
@@ -64,6 +66,7 @@ tly_reader_destroy (tly_reader_t **self_p)
         zlist_destroy (&self->held [partition]);
     }
     free (self->held);
+    free (self->serving);
     tly_bus_destroy (&self->bus);
     tly_objects_destroy (&self->objects);
     tly_arena_destroy (&self->arena);
@@ -85,11 +88,18 @@ tly_reader_on_bus (tly_reader_t *self)
     tly_bus_on_socket (self->bus);
 }
 
+//  Defined with the announcements below.
+static void s_settle_one (const uint8_t topic [TLY_BUS_TOPIC_BYTES], uint32_t partition, void *arg);
+
 void
 tly_reader_tick (tly_reader_t *self)
 {
     assert (self);
     tly_bus_tick (self->bus);
+    if (tly_ledger_read_begin (self->ledger) == -1)
+        return;  //  settles at the next tick
+    tly_bus_each_settled (self->bus, s_settle_one, self);
+    tly_ledger_read_end (self->ledger);
 }
 
 //  ---------------------------------------------------------------- snapshots
@@ -178,25 +188,46 @@ typedef struct {
     size_t published;
 } s_announce_t;
 
-//  One watched object of a partition starting to serve: its current state,
-//  as the worker reads it (one that does not exist is left out).
-static void
-s_announce_one (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg)
+//  Publishes a watched object's current state, as the worker reads it, in
+//  a read transaction the caller holds (one that does not exist is left
+//  out). Returns true when it was published.
+static bool
+s_publish_current (tly_reader_t *self, const uint8_t topic [TLY_BUS_TOPIC_BYTES],
+                   uint32_t partition)
 {
-    s_announce_t *announce = arg;
-    tly_reader_t *self = announce->self;
     char object_id [TLY_ID_MAX];
     tly_object_id_of_key (topic, object_id);
     tly_arena_reset (self->arena);
     Tally__ObjectState *state = NULL;
     const char *reason = NULL;
-    Tally__ErrorCode code = tly_objects_snapshot (self->objects, object_id, announce->partition,
-                                                  self->worker, self->arena, &state, &reason);
-    if (code == TALLY__ERROR_CODE__OK && tly_bus_publish_current (self->bus, topic, state) == 0)
-        announce->published++;
-    else if (code != TALLY__ERROR_CODE__OK && code != TALLY__ERROR_CODE__NOT_FOUND)
+    Tally__ErrorCode code = tly_objects_snapshot (self->objects, object_id, partition, self->worker,
+                                                  self->arena, &state, &reason);
+    if (code == TALLY__ERROR_CODE__OK)
+        return tly_bus_publish_current (self->bus, topic, state) == 0;
+    if (code != TALLY__ERROR_CODE__NOT_FOUND)
         tly_log (TLY_WARN, "announce.failed", "object_id=%s code=%s", object_id,
                  tly_error_name (code));
+    return false;
+}
+
+//  One watched object of a partition starting to serve.
+static void
+s_announce_one (const uint8_t topic [TLY_BUS_TOPIC_BYTES], void *arg)
+{
+    s_announce_t *announce = arg;
+    if (s_publish_current (announce->self, topic, announce->partition))
+        announce->published++;
+}
+
+//  A watched object quiet since its last update (tly_bus.h): its current
+//  state once more, if this actor still serves its partition (if not, its
+//  new owner announced it when it started serving).
+static void
+s_settle_one (const uint8_t topic [TLY_BUS_TOPIC_BYTES], uint32_t partition, void *arg)
+{
+    tly_reader_t *self = arg;
+    if (partition < self->partition_count && self->serving [partition])
+        s_publish_current (self, topic, partition);
 }
 
 //  The partition starts serving: the current state of each of its watched
@@ -223,6 +254,7 @@ tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t
 {
     assert (self);
     assert (partition < self->partition_count);
+    self->serving [partition] = state == TLY_READER_SERVING;
     //  First, so that an object only a held snapshot leases is not
     //  published twice in the same state.
     if (state == TLY_READER_SERVING)

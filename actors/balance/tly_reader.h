@@ -15,7 +15,10 @@
 //  serving (taken over, or reloaded), the current state of each of its
 //  watched objects is published as BusObject{object, current}: the updates
 //  journaled before may never have been published (their owner died first,
-//  or gave up on the append), and a quiet object would show no gap.
+//  or gave up on the append), and a quiet object would show no gap. For
+//  the same reason, a watched object of a partition it serves is published
+//  current once more when it has been quiet for a while after an update
+//  (TLY_BUS_SETTLE_MS): the last update may have been dropped on its way.
 //
 //      tly_reader_request (reader, message, TLY_READER_SERVING);   //  takes message
 //      tly_reader_partition (reader, partition, TLY_READER_SERVING);   //  releases held ones
@@ -68,7 +71,7 @@ void tly_reader_request (tly_reader_t *self, Tally__RouterToActor *message,
 void tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t state);
 //  Publishes what a settled batch changed, for the objects somebody watches.
 void tly_reader_publish (tly_reader_t *self, tly_batch_t *batch);
-//  Housekeeping: forgets expired leases.
+//  Housekeeping: forgets expired leases, publishes settled objects.
 void tly_reader_tick (tly_reader_t *self);
 
 #endif

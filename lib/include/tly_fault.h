@@ -39,6 +39,9 @@
 //    snapshot.save         the audit writer's write of a state snapshot part
 //    snapshot.load         a balance actor's commit of a state snapshot part
 //                          it loads (before it: `exit` cuts a load short)
+//    bus.publish           a balance actor's publication of an update on the
+//                          bus: `fail` drops it, as a full high-water mark on
+//                          a hop would (silently)
 //  A fault that fires is logged (fault.injected, warn): every fail and exit,
 //  and the first firing of a delay.
 //

@@ -9,6 +9,7 @@
 #include "it_read_path.h"
 
 #include <czmq.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,13 +238,71 @@ s_case_retention (it_cluster_t *cluster)
     rp_seen_free (&log);
 }
 
+//  Updates lost on their way (the actors' fault point bus.publish drops
+//  every one, as a full high-water mark on a hop would): a quiet object
+//  still reaches its last version, as a SNAPSHOT push of its current state
+//  once it has been quiet for the settle time (TLY_BUS_SETTLE_MS); once
+//  nothing is dropped, updates follow it in order.
+static void
+s_case_dropped (it_cluster_t *cluster)
+{
+#if defined(TLY_FAULTS_BUILD)
+    rp_user_t user;
+    rp_user_new (&user);
+    rp_create (cluster->gateway, cluster->worker_id, &user, 100);
+    tly_watcher_t *watcher = rp_watcher (cluster->gateway, cluster->worker_id, &user);
+    rp_seen_t balance;
+    rp_seen_init (&balance);
+    rp_subscribe (watcher, user.balance_id, &balance);
+    CHECK (balance.count == 1 && balance.version [0] == 1);
+    it_cluster_faults (cluster, "balance-1", "bus.publish=fail");
+    it_cluster_faults (cluster, "balance-2", "bus.publish=fail");
+    tly_sender_t *sender = tly_sender_new_curve (cluster->gateway, it_gateway_key,
+                                                 cluster->worker_id, &user.account);
+    CHECK (sender);
+    for (int i = 0; i < 3; i++) {
+        tly_msg_t msg;
+        tly_result_t result;
+        tly_msg_buy (&msg, "test-item", 10);
+        CHECK (rp_send (sender, &msg, 1, &result).ok);
+    }
+    //  v4 (balance 70), as a snapshot: never as an update.
+    rp_want_t want = { &balance, 2 };
+    CHECK (rp_dispatch_until (watcher, rp_has_count, &want, RP_TIMEOUT_MS));
+    size_t last = rp_seen_count (&balance) - 1;
+    CHECK (balance.snapshot [last] && balance.version [last] == 4 && balance.balance [last] == 70);
+    for (size_t i = 1; i <= last; i++)
+        CHECK (balance.snapshot [i]);
+    printf ("dropped: the last version came as the current state (v%" PRIu64 ", %zu pushes)\n",
+            balance.version [last], last);
+    const char *dropped = "point=bus.publish hit=";
+    CHECK (it_logged (cluster, "balance-1", dropped) + it_logged (cluster, "balance-2", dropped)
+           >= 3);
+    it_cluster_faults (cluster, "balance-1", "");
+    it_cluster_faults (cluster, "balance-2", "");
+    tly_msg_t msg;
+    tly_result_t result;
+    tly_msg_buy (&msg, "test-item", 5);
+    CHECK (rp_send (sender, &msg, 1, &result).ok);
+    want.want = last + 2;
+    CHECK (rp_dispatch_until (watcher, rp_has_count, &want, RP_TIMEOUT_MS));
+    CHECK (!balance.snapshot [last + 1] && balance.version [last + 1] == 5
+           && balance.balance [last + 1] == 65);
+    tly_sender_destroy (&sender);
+    tly_watcher_destroy (&watcher);
+    rp_seen_free (&balance);
+#else
+    (void) cluster;
+#endif
+}
+
 int
 main (int argc, char **argv)
 {
     if (argc != 3) {
         fprintf (stderr, "usage: it_read_path "
                          "seed|two-gateways|permissions|many|slow|gateway-restart|retention|"
-                         "router-restart|append-timeout"
+                         "router-restart|append-timeout|dropped"
                          " BASE_PORT\n");
         return 2;
     }
@@ -277,6 +336,13 @@ main (int argc, char **argv)
                                         NULL };
     if (streq (name, "append-timeout"))
         it_balance_extra_args = impatient;
+#if !defined(TLY_FAULTS_BUILD)
+    if (streq (name, "dropped")) {
+        printf ("it_read_path dropped: skipped: the fault points are not compiled in (configure"
+                " with -DTALLY_FAULTS=ON, as make test does)\n");
+        return 77;
+    }
+#endif
     it_cluster_t *cluster = it_cluster_start (base_port, 2, 2);
     if (streq (name, "seed"))
         s_case_seed (cluster);
@@ -296,6 +362,8 @@ main (int argc, char **argv)
         rp_case_router_restart (cluster);
     else if (streq (name, "append-timeout"))
         rp_case_append_timeout (cluster);
+    else if (streq (name, "dropped"))
+        s_case_dropped (cluster);
     else {
         fprintf (stderr, "it_read_path: unknown case %s\n", name);
         return 2;

@@ -66,6 +66,29 @@ s_listed (const s_listed_t *listed, const uint8_t *topic)
     return false;
 }
 
+//  What tly_bus_each_settled called back with, in order.
+static void
+s_settled (const uint8_t topic [TLY_BUS_TOPIC_BYTES], uint32_t partition, void *arg)
+{
+    assert (partition == tly_object_key_partition (topic));
+    s_list (topic, arg);
+}
+
+//  Calls tly_bus_each_settled until want objects came due, in listed.
+static void
+s_until_settled (tly_bus_t *bus, s_listed_t *listed, size_t want)
+{
+    int64_t deadline = zclock_mono () + S_DEADLINE_MS;
+    listed->count = 0;
+    while (listed->count < want) {
+        tly_bus_each_settled (bus, s_settled, listed);
+        assert (zclock_mono () < deadline);
+        zpoller_t *poller = zpoller_new (NULL);
+        zpoller_wait (poller, 5);
+        zpoller_destroy (&poller);
+    }
+}
+
 //  Ticks until the bus has forgotten every entry.
 static void
 s_until_idle (tly_bus_t *bus)
@@ -213,6 +236,45 @@ tly_bus_test (bool verbose)
     assert (back && back->version == 4);
     tally__object_state__free_unpacked (back, NULL);
     tally__bus_object__free_unpacked (received, NULL);
+
+    //  Settling: an object published as an update comes due once, after
+    //  the settle time, oldest first; one published current since does
+    //  not; a later update moves it to the back.
+    tly_bus_set_settle_ms (bus, 30);
+    assert (tly_bus_each_settled (bus, s_settled, &listed) == 0);  //  current: settled
+    state.version = 5;
+    assert (tly_bus_publish (bus, third, &state, NULL) == 0);
+    assert (tly_bus_publish (bus, topic, &state, NULL) == 0);
+    listed.count = 0;
+    assert (tly_bus_each_settled (bus, s_settled, &listed) == 0);  //  not yet
+    s_until_settled (bus, &listed, 2);
+    assert (listed.count == 2 && memcmp (listed.topics [0], third, sizeof third) == 0
+            && memcmp (listed.topics [1], topic, sizeof topic) == 0);
+    assert (tly_bus_each_settled (bus, s_settled, &listed) == 0);  //  once
+    tally__bus_object__free_unpacked (s_receive (xsub, third), NULL);
+    tally__bus_object__free_unpacked (s_receive (xsub, topic), NULL);
+    assert (tly_bus_publish (bus, topic, &state, NULL) == 0);
+    assert (tly_bus_publish (bus, third, &state, NULL) == 0);
+    assert (tly_bus_publish (bus, topic, &state, NULL) == 0);    //  to the back
+    assert (tly_bus_publish_current (bus, third, &state) == 0);  //  settled now
+    s_until_settled (bus, &listed, 1);
+    assert (listed.count == 1 && s_listed (&listed, topic));
+    for (int i = 0; i < 4; i++)
+        tally__bus_object__free_unpacked (s_receive (xsub, i % 2 ? third : topic), NULL);
+    //  An object forgotten with an update unsettled leaves the list.
+    assert (tly_bus_publish (bus, third, &state, NULL) == 0);
+    tally__bus_object__free_unpacked (s_receive (xsub, third), NULL);
+    s_subscription (xsub, 0, third, TLY_BUS_TOPIC_BYTES);
+    s_until_watched (bus, xsub, third, false);
+    s_subscription (xsub, 1, third, TLY_BUS_TOPIC_BYTES);
+    s_until_watched (bus, xsub, third, true);
+    {
+        zpoller_t *poller = zpoller_new (NULL);
+        zpoller_wait (poller, 60);
+        zpoller_destroy (&poller);
+    }
+    listed.count = 0;
+    assert (tly_bus_each_settled (bus, s_settled, &listed) == 0);
 
     //  What is forgotten leaves the list (their leases ran out long ago).
     s_subscription (xsub, 0, topic, TLY_BUS_TOPIC_BYTES);
