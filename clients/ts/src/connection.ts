@@ -124,9 +124,15 @@ export class Connection {
     return () => this.openListeners.delete(listener);
   }
 
-  // Closes the present WebSocket as a lost network would; a new one is made.
+  // Gives up the present WebSocket, as a lost network would, and makes a
+  // new one. (Its close handshake is not waited for: a peer that is gone
+  // never answers it.)
   drop(): void {
-    this.socket?.close();
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    socket.close();
+    this.scheduleRetry();
   }
 
   // Closes for good: no new connection, timers stopped.

@@ -10,8 +10,9 @@
 //   subscribed again (its fresh snapshot replaces the copy);
 // - a SNAPSHOT push replaces the copy; ENDED ends the subscription;
 // - while it has subscriptions it pings the gateway every 5 s; a ping
-//   unanswered for 3 s, and every new connection (a drop, a restarted
-//   gateway), makes it subscribe everything again.
+//   unanswered for 3 s makes it drop the connection for a new one, and on
+//   every new connection (after a drop, a restarted gateway) it subscribes
+//   everything again.
 import type { Account } from "./account.js";
 import { parseAccountId } from "./account.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
@@ -198,7 +199,10 @@ export class Watcher {
     if (this.subs.size === 0) return;
     const now = Date.now();
     if (this.pingId !== 0n && now >= this.pingDeadline) {
-      this.resubscribeAll();
+      // The connection is open but nothing comes back: a new one, on which
+      // everything is subscribed again (onOpen).
+      this.pingId = 0n;
+      this.connection.drop();
     } else {
       for (const sub of this.subs.values())
         if (sub.state === "retry"
