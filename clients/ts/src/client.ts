@@ -4,7 +4,8 @@ import type { Account } from "./account.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import type { TallyError } from "./errors.js";
 import { balanceId, PARTITIONS_DEFAULT } from "./ids.js";
-import type { InboxRequest } from "./messages.js";
+import type { BuyRequest, CreateAccountRequest, InboxRequest } from "./messages.js";
+import type { PurchaseRecord, UserBalance } from "./objects.js";
 import { InboxSender, type SendOptions, type SendResult } from "./sender.js";
 import { Watcher, type ObjectCallback, type Unsubscribe } from "./watcher.js";
 
@@ -47,6 +48,8 @@ export class TallyClient {
     return balanceId(this.account.publicKey, this.partitionCount);
   }
 
+  sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
+  sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   sendMessage(input: InboxRequest | InboxRequest[], options?: SendOptions): Promise<unknown> {

@@ -14,7 +14,8 @@ import { Connection, type ConnectionOptions } from "./connection.js";
 import { TallyError } from "./errors.js";
 import type { ClientReply, MessageResult } from "./gen/tally_pb.js";
 import {
-  BATCH_MAX, sealEnvelope, sendRequest, withId, type InboxMessage, type InboxRequest,
+  BATCH_MAX, sealEnvelope, sendRequest, withId, type BuyRequest, type CreateAccountRequest,
+  type InboxMessage, type InboxRequest,
 } from "./messages.js";
 import type { PurchaseRecord, UserBalance } from "./objects.js";
 
@@ -93,6 +94,8 @@ export class InboxSender {
   // and returns one entry per message, in order: its result, or the
   // TallyError it was refused with (not thrown); it throws only when the
   // whole envelope was refused or not answered.
+  sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
+  sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   async sendMessage(input: InboxRequest | InboxRequest[], options: SendOptions = {})
