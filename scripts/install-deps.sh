@@ -4,8 +4,11 @@
 #   scripts/install-deps.sh          what `make build` and `make demo` need
 #   scripts/install-deps.sh --test   and what `make test` adds: Docker and
 #                                    docker-compose (the compose test), clang
-#                                    and its runtimes (the fuzz targets)
+#                                    and its runtimes (the fuzz targets), and
+#                                    the TypeScript client's npm packages
+#                                    (clients/ts, locked: scripts/install-ts-deps.sh)
 set -eu
+here=$(dirname "$0")
 
 packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 liblmdb-dev libprotobuf-c-dev protobuf-c-compiler valgrind clang-format"
@@ -19,7 +22,10 @@ for package in $packages; do
         missing="$missing $package"
     fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    [ "${1:-}" = "--test" ] && exec "$here/install-ts-deps.sh"
+    exit 0
+fi
 
 echo "install-deps: installing$missing"
 if [ "$(id -u)" -eq 0 ]; then
@@ -47,4 +53,5 @@ status=0
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing || status=$?
 [ -n "$own_policy" ] && $sudo rm -f "$policy"
+[ "$status" -eq 0 ] && [ "${1:-}" = "--test" ] && exec "$here/install-ts-deps.sh"
 exit "$status"

@@ -1,0 +1,30 @@
+// @tally/client: tally for browsers and Node 20 (README.md beside this folder).
+export {
+  accountFromKeys, accountId, accountJson, accountSecret, createAccount, loadAccount,
+  parseAccountId, parseSecret, type Account,
+} from "./account.js";
+export { base58Decode, base58Encode } from "./base58.js";
+export { fromHex, toHex } from "./bytes.js";
+export { TallyClient, type ClientOptions } from "./client.js";
+export {
+  Connection, SUBPROTOCOL, type ConnectionOptions, type WebSocketConstructor, type WebSocketLike,
+} from "./connection.js";
+export { defaultMessage, errorCodeName, TallyError, type ErrorCodeName } from "./errors.js";
+export {
+  balanceId, ObjectKind, objectId, parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId,
+  purchasesId, rootId, serviceId, type ObjectKindName, type ParsedObjectId,
+} from "./ids.js";
+export {
+  buyMessage, createAccountMessage, messageId, messageIdTime, pingRequest, sealEnvelope,
+  sendRequest, statusRequest, subscribeRequest, unsubscribeRequest, type BuyRequest,
+  type CreateAccountRequest, type InboxMessage, type InboxRequest, type Sealed,
+} from "./messages.js";
+export {
+  verifyObject, type Group, type GroupMember, type PurchaseLog, type PurchaseRecord,
+  type ServiceInfo, type TallyObject, type UserBalance, type UserPrivateRoot,
+} from "./objects.js";
+export { InboxSender, type SenderOptions, type SendOptions, type SendResult } from "./sender.js";
+export { domainTag, signDomain, verifyDomain, type Domain } from "./sign.js";
+export {
+  Watcher, type ObjectCallback, type Unsubscribe, type WatcherOptions, type WatcherStats,
+} from "./watcher.js";

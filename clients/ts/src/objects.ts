@@ -1,0 +1,196 @@
+// objects - the worker's signed objects: the signature checked, then the
+// state decoded into plain values (client/sdk/src/tly_object.c).
+import { fromBinary } from "@bufbuild/protobuf";
+import { accountId } from "./account.js";
+import { TallyError } from "./errors.js";
+import {
+  ObjectStateSchema, Role,
+  type PurchaseRecord as WirePurchase, type SignedObject,
+} from "./gen/tally_pb.js";
+import { ObjectKind, objectIdOfKey, parseObjectId, type ObjectKindName } from "./ids.js";
+import { verifyDomain } from "./sign.js";
+
+export const OBJECT_RECORDS_MAX = 1024;  // records one PurchaseLog version may carry
+export const GROUP_MEMBERS_MAX = 1024;
+
+export interface UserBalance {
+  id: string;
+  userId: string;
+  balance: number;       // minor units
+  lastUpdated: number;   // Unix ms
+}
+
+export interface PurchaseRecord {
+  id: string;
+  userId: string;
+  itemId: string;
+  amount: number;
+  timestamp: number;     // Unix ms
+  balanceAfter: number;
+}
+
+export interface UserPrivateRoot {
+  id: string;
+  userId: string;
+  balanceId: string;
+  purchasesId: string;
+}
+
+// In a snapshot: the latest records (at most 100), oldest first; in an
+// update: only the records that version added. count: purchases in all.
+export interface PurchaseLog {
+  id: string;
+  userId: string;
+  count: number;
+  records: PurchaseRecord[];
+}
+
+export interface ServiceInfo {
+  id: string;
+  workerId: string;
+  maxInitialBalance: number;
+  maxAmount: number;
+  partitionCount: number;
+  ratePerMinute: number;  // the per-user rate limit on buys (0: none)
+  rateBurst: number;
+}
+
+export interface GroupMember {
+  account: string | null;  // co_z..., null for everyone (public access)
+  role: "reader" | "writer" | "admin" | "none";
+}
+
+// Who may read the object: the owner, and every member with any role.
+export interface Group {
+  id: string;
+  owner: string | null;
+  members: GroupMember[];
+}
+
+// One verified version of one object.
+export interface TallyObject {
+  kind: ObjectKindName;
+  id: string;
+  version: number;        // 1, 2, 3, ... per object
+  updatedMs: number;      // Unix ms
+  // A whole state (the first, or after a resync): replaces the copy;
+  // else an update.
+  snapshot: boolean;
+  // Set on a resync snapshot when the gateway says why (SLOW_CONSUMER).
+  note?: TallyError;
+  balance?: UserBalance;
+  purchase?: PurchaseRecord;
+  root?: UserPrivateRoot;
+  purchases?: PurchaseLog;
+  service?: ServiceInfo;
+  group?: Group;
+  // The worker's signed bytes, as received: whoever holds them can check
+  // them again (verifyObject).
+  signed: { state: Uint8Array; signature: Uint8Array };
+}
+
+function malformed(what: string): TallyError {
+  return new TallyError("INTERNAL", `malformed object: ${what}`);
+}
+
+function purchase(wire: WirePurchase): PurchaseRecord {
+  return { id: wire.id, userId: wire.userId, itemId: wire.itemId, amount: Number(wire.amount),
+           timestamp: Number(wire.timestamp), balanceAfter: Number(wire.balanceAfter) };
+}
+
+function roleName(role: Role): GroupMember["role"] {
+  return role === Role.READER ? "reader" : role === Role.WRITER ? "writer"
+         : role === Role.ADMIN ? "admin" : "none";
+}
+
+const KIND_NAMES = Object.fromEntries(
+  Object.entries(ObjectKind).map(([name, value]) => [value, name])) as Record<number, ObjectKindName>;
+
+// Checks the worker's signature on a SignedObject (domain tally/object/v1)
+// and decodes it. expectedId: the object it must be (canonical co_z text).
+// Throws TallyError BAD_SIGNATURE for an object the worker did not sign,
+// INTERNAL for one that is malformed; never returns an unchecked object.
+export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array } | SignedObject
+                               | undefined,
+                             worker: Uint8Array, expectedId?: string): TallyObject {
+  if (!signed) throw malformed("no object");
+  if (!verifyDomain("object", worker, signed.state, signed.signature))
+    throw new TallyError("BAD_SIGNATURE",
+                         `object of ${signed.state.length} bytes is not signed by the worker`);
+  let state;
+  try {
+    state = fromBinary(ObjectStateSchema, signed.state);
+  } catch {
+    throw malformed("state does not decode as an ObjectState");
+  }
+  const parsed = parseObjectId(state.objectId);
+  if (!parsed) throw malformed("object ID is not one");
+  const id = objectIdOfKey(parsed.key);
+  if (expectedId !== undefined && id !== expectedId)
+    throw malformed(`object ${id} where ${expectedId} was expected`);
+  if (state.version === 0n) throw malformed(`version 0 of ${id}`);
+  const object: TallyObject = {
+    kind: KIND_NAMES[parsed.kind], id, version: Number(state.version),
+    updatedMs: Number(state.updatedMs), snapshot: false,
+    signed: { state: signed.state, signature: signed.signature },
+  };
+  const value = state.value?.kind;
+  const wrongKind = () => malformed(`value is not of the kind its ID ${id} says`);
+  switch (parsed.kind) {
+    case ObjectKind.BALANCE:
+      if (value?.case !== "balance") throw wrongKind();
+      object.balance = { id: value.value.id, userId: value.value.userId,
+                         balance: Number(value.value.balance),
+                         lastUpdated: Number(value.value.lastUpdated) };
+      break;
+    case ObjectKind.PURCHASE:
+      if (value?.case !== "purchase") throw wrongKind();
+      object.purchase = purchase(value.value);
+      break;
+    case ObjectKind.ROOT:
+      if (value?.case !== "root") throw wrongKind();
+      object.root = { id: value.value.id, userId: value.value.userId,
+                      balanceId: value.value.balanceId, purchasesId: value.value.purchasesId };
+      break;
+    case ObjectKind.PURCHASE_LOG: {
+      if (value?.case !== "purchases") throw wrongKind();
+      const log = value.value;
+      if (log.records.length > OBJECT_RECORDS_MAX)
+        throw malformed(`${log.records.length} purchase records (limit ${OBJECT_RECORDS_MAX})`);
+      if (BigInt(log.records.length) > log.count)
+        throw malformed(`${log.records.length} purchase records of ${log.count} in all`);
+      object.purchases = { id: log.id, userId: log.userId, count: Number(log.count),
+                           records: log.records.map(purchase) };
+      break;
+    }
+    case ObjectKind.SERVICE:
+      if (value?.case !== "service") throw wrongKind();
+      object.service = { id: value.value.id, workerId: value.value.workerId,
+                         maxInitialBalance: Number(value.value.maxInitialBalance),
+                         maxAmount: Number(value.value.maxAmount),
+                         partitionCount: value.value.partitionCount,
+                         ratePerMinute: value.value.ratePerMinute,
+                         rateBurst: value.value.rateBurst };
+      break;
+    default:
+      throw wrongKind();
+  }
+  if (state.group) {
+    const wire = state.group;
+    if (wire.owner.length !== 0 && wire.owner.length !== 32)
+      throw malformed(`group owner of ${wire.owner.length} bytes`);
+    if (wire.members.length > GROUP_MEMBERS_MAX)
+      throw malformed(`${wire.members.length} group members (limit ${GROUP_MEMBERS_MAX})`);
+    object.group = {
+      id: wire.id,
+      owner: wire.owner.length === 32 ? accountId(wire.owner) : null,
+      members: wire.members.map((member) => {
+        if (member.account.length !== 0 && member.account.length !== 32)
+          throw malformed(`group member of ${member.account.length} bytes`);
+        return { account: member.account.length === 32 ? accountId(member.account) : null,
+                 role: roleName(member.role) };
+      }),
+    };
+  }
+  return object;
+}

@@ -1,0 +1,293 @@
+// The TypeScript client against a real cluster: `tally up --ws-port` on
+// loopback (every process of it real: audit writer, router, balance actors,
+// gateway), through the gateway's WebSocket endpoint with the WebSocket API
+// Node 20 shares with browsers. The seed's scenario (createAccount 100, buy
+// 25, an overdraft refused with "Insufficient balance"), an account from
+// `tally account create --json` and a bad one refused, a balance followed
+// with the worker's signature checked on every version, a forged update
+// dropped (and the gap it leaves repaired by a resync), another user's
+// balance refused, a batch over the rate limit, and a dropped connection:
+// the watcher subscribes again and catches up, a send made while it was
+// down goes out on the next connection.
+//
+// Environment: TALLY_BIN (build/client/tally), TALLY_TEST_PORT (the base
+// port; the WebSocket endpoint is on BASE + 10). Run with
+// node --experimental-websocket --test (Node 20).
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ClientReplySchema, PushKind } from "../src/gen/tally_pb.js";
+import {
+  balanceId, createAccount, loadAccount, parseAccountId, TallyClient, TallyError, verifyObject,
+  type Account, type TallyObject, type WebSocketConstructor, type WebSocketLike,
+} from "../src/index.js";
+
+const WAIT_MS = 15000;
+const tallyBin = process.env.TALLY_BIN;
+const basePort = Number(process.env.TALLY_TEST_PORT ?? "27000");
+if (!tallyBin) throw new Error("TALLY_BIN is not set (the path of build/client/tally)");
+if (typeof WebSocket === "undefined")
+  throw new Error(`Node ${process.version} has no WebSocket API: run node with --experimental-websocket`);
+
+let up: ChildProcess | null = null;
+let dataDir = "";
+let url = "";
+let worker = "";
+const clients: TallyClient[] = [];
+
+// Objects a subscription delivered, and waits for one that matches.
+class Seen {
+  readonly objects: TallyObject[] = [];
+  ended: TallyError | null = null;
+  private waiters: { match: (o: TallyObject) => boolean; resolve: (o: TallyObject) => void }[] = [];
+
+  readonly callback = (object: TallyObject | null, ended?: TallyError) => {
+    if (!object) {
+      this.ended = ended ?? null;
+      return;
+    }
+    this.objects.push(object);
+    this.waiters = this.waiters.filter((waiter) => {
+      if (!waiter.match(object)) return true;
+      waiter.resolve(object);
+      return false;
+    });
+  };
+
+  until(what: string, match: (o: TallyObject) => boolean, ms = WAIT_MS): Promise<TallyObject> {
+    const found = this.objects.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not seen within ${ms} ms: ${what}; saw `
+        + JSON.stringify(this.objects.map((o) => [o.version, o.balance?.balance, o.snapshot])))), ms);
+      this.waiters.push({ match, resolve: (object) => { clearTimeout(timer); resolve(object); } });
+    });
+  }
+}
+
+// Node's WebSocket with a switch that alters the object of the next UPDATE
+// push it receives (one byte of the signed state flipped), as a forger on
+// the wire would; and that remembers its sockets, so a test can drop one.
+let forgeNext = false;
+let forged = 0;
+const NativeWebSocket = (globalThis as unknown as { WebSocket: WebSocketConstructor }).WebSocket;
+class TamperingWebSocket implements WebSocketLike {
+  private readonly inner: WebSocketLike;
+  private frames = 0;
+  constructor(address: string, protocols: string | string[]) {
+    this.inner = new NativeWebSocket(address, protocols);
+  }
+  get binaryType() { return this.inner.binaryType; }
+  set binaryType(value: string) { this.inner.binaryType = value; }
+  get readyState() { return this.inner.readyState; }
+  get protocol() { return this.inner.protocol; }
+  send(data: Uint8Array) { this.inner.send(data); }
+  close() { this.inner.close(); }
+  addEventListener(type: string, listener: (event: any) => void) {
+    if (type !== "message") return this.inner.addEventListener(type, listener);
+    this.inner.addEventListener("message", (event: { data: ArrayBuffer }) => {
+      if (this.frames++ === 0 || !forgeNext) return listener(event);
+      const bytes = new Uint8Array(event.data);
+      const reply = fromBinary(ClientReplySchema, bytes.subarray(1));
+      if (reply.push !== PushKind.UPDATE || !reply.object) return listener(event);
+      forgeNext = false;
+      forged++;
+      const state = reply.object.state.slice();
+      state[state.length - 1] ^= 0x01;
+      reply.object = { ...reply.object, state };
+      const body = toBinary(ClientReplySchema, create(ClientReplySchema, reply));
+      const frame = new Uint8Array(body.length + 1);
+      frame.set(body, 1);
+      listener({ data: frame.buffer });
+    });
+  }
+}
+
+function client(account: Account, options: { tamper?: boolean } = {}): TallyClient {
+  const made = new TallyClient({ url, worker, account, pingMs: 1000, pingTimeoutMs: 500,
+                                 WebSocket: options.tamper ? TamperingWebSocket : undefined });
+  clients.push(made);
+  return made;
+}
+
+async function refused(promise: Promise<unknown>): Promise<TallyError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TallyError, `a TallyError, not ${error}`);
+    return error;
+  }
+  assert.fail("expected a refusal");
+}
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "tally-ts-"));
+  up = spawn(tallyBin, ["up", "--data-dir", dataDir, "--base-port", String(basePort),
+                        "--ws-port", String(basePort + 10), "--rate-per-minute", "60",
+                        "--rate-burst", "20", "--ready-timeout-ms", "30000"],
+             { stdio: ["ignore", "pipe", "inherit"] });
+  const ready = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("tally up: not ready within 40 s")), 40000);
+    let text = "";
+    up!.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split("\n").find((l) => l.startsWith("tally up: ready"));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    up!.on("exit", (code) => reject(new Error(`tally up exited ${code} before it was ready`)));
+  });
+  console.log(`# ${ready}`);
+  url = /ws=(\S+)/.exec(ready)![1];
+  worker = /worker=(\S+)/.exec(ready)![1];
+  const env = readFileSync(join(dataDir, "tally.env"), "utf8");
+  assert.match(env, new RegExp(`TALLY_GATEWAY_WS=${url}`));
+  assert.match(env, new RegExp(`TALLY_WORKER_ACCOUNT=${worker}`));
+});
+
+after(async () => {
+  for (const made of clients) made.close();
+  if (up && up.exitCode === null) {
+    const exited = new Promise((resolve) => up!.on("exit", resolve));
+    up.kill("SIGTERM");
+    const timer = setTimeout(() => up!.kill("SIGKILL"), 20000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+let alice: Account;
+let aliceClient: TallyClient;
+const aliceSeen = new Seen();
+
+test("an account from `tally account create --json`; a bad account file is refused", () => {
+  const json = execFileSync(tallyBin, ["account", "create", "--name", "alice", "--json"],
+                            { encoding: "utf8" });
+  alice = loadAccount(json);
+  assert.equal(alice.id, JSON.parse(json).account);
+  assert.equal(alice.name, "alice");
+  const other = JSON.parse(execFileSync(tallyBin, ["account", "create", "--name", "x", "--json"],
+                                        { encoding: "utf8" }));
+  const mixed = JSON.stringify({ account: alice.id, secret: other.secret });
+  assert.throws(() => loadAccount(mixed), (error: unknown) => error instanceof TallyError
+    && error.code === "BAD_REQUEST"
+    && error.message === `account file: secret does not belong to account ${alice.id}`);
+  assert.throws(() => loadAccount(json.replace("signerSecret_z", "signerSecret_")),
+                { code: "BAD_REQUEST", message: /signer part is not signerSecret_z/ });
+  assert.throws(() => loadAccount("{}"), { code: "BAD_REQUEST", message: /expected \{"account"/ });
+});
+
+test("the seed's scenario: createAccount 100, follow the balance, buy 25, overdraft refused",
+     async () => {
+  aliceClient = client(alice, { tamper: true });
+  const created = await aliceClient.sendMessage({ type: "createAccount", initialBalance: 100 });
+  assert.equal(created.balance, 100);
+  assert.equal(created.id, balanceId(alice.id));
+
+  const unsubscribe = await aliceClient.subscribe(aliceClient.balanceId, aliceSeen.callback);
+  assert.equal(typeof unsubscribe, "function");
+  const first = aliceSeen.objects[0];
+  assert.equal(first.snapshot, true);
+  assert.equal(first.version, 1);
+  assert.equal(first.balance!.balance, 100);
+  assert.equal(first.balance!.userId, alice.id);
+  assert.equal(first.group!.owner, worker);
+  // the signature it was checked with is the worker's, over what came
+  assert.equal(verifyObject(first.signed, parseAccountId(worker)!, first.id).version, 1);
+
+  const purchase = await aliceClient.sendMessage({ type: "buy", itemId: "item-123", amount: 25 });
+  assert.equal(purchase.balanceAfter, 75);
+  const update = await aliceSeen.until("version 2, balance 75",
+                                       (o) => o.version === 2 && o.balance!.balance === 75);
+  assert.equal(update.snapshot, false);
+
+  const overdraft = await refused(aliceClient.sendMessage({ type: "buy", itemId: "castle",
+                                                            amount: 1000 }));
+  assert.equal(overdraft.code, "INSUFFICIENT_BALANCE");
+  assert.equal(overdraft.message, "Insufficient balance");
+  assert.equal(overdraft.remote, true);
+});
+
+test("a buy from an account never created: No account found", async () => {
+  const stranger = client(createAccount());
+  const error = await refused(stranger.sendMessage({ type: "buy", itemId: "item-1", amount: 1 }));
+  assert.equal(error.code, "NO_ACCOUNT");
+  assert.equal(error.message, "No account found");
+});
+
+test("another user's balance: PERMISSION_DENIED", async () => {
+  const bob = client(createAccount());
+  await bob.sendMessage({ type: "createAccount", initialBalance: 10 });
+  const error = await refused(bob.subscribe(aliceClient.balanceId, () => {}));
+  assert.equal(error.code, "PERMISSION_DENIED");
+  assert.equal(bob.watcher.subscriptions, 0);
+});
+
+test("a forged update is dropped; the gap it leaves is repaired by a resync", async () => {
+  const rejectedBefore = aliceClient.watcher.stats.rejected;
+  forgeNext = true;
+  await aliceClient.sendMessage({ type: "buy", itemId: "item-2", amount: 5 });  // v3, forged
+  await aliceClient.sendMessage({ type: "buy", itemId: "item-3", amount: 5 });  // v4: a gap
+  const repaired = await aliceSeen.until("version 4, balance 65",
+                                         (o) => o.version === 4 && o.balance!.balance === 65);
+  assert.equal(forged, 1);
+  assert.equal(aliceClient.watcher.stats.rejected, rejectedBefore + 1);
+  assert.ok(aliceClient.watcher.stats.gaps >= 1, "the missing version 3 was seen as a gap");
+  assert.equal(repaired.snapshot, true, "version 4 came as the resync's snapshot");
+  assert.ok(!aliceSeen.objects.some((o) => o.version === 3), "the forged version 3 never came");
+});
+
+test("a dropped connection: the watcher subscribes again and catches up; a send goes out on "
+     + "the next connection", async () => {
+  const opened = aliceClient.connection.opened;
+  const resubscribes = aliceClient.watcher.stats.resubscribes;
+  const other = client(alice);  // the same user on another connection
+  aliceClient.connection.drop();
+  assert.equal(aliceClient.connection.connected, false);
+  // while alice's first connection is down, her other one buys
+  const bought = await other.sendMessage({ type: "buy", itemId: "item-4", amount: 5 });
+  assert.equal(bought.balanceAfter, 60);
+  const caught = await aliceSeen.until("version 5, balance 60",
+                                       (o) => o.version === 5 && o.balance!.balance === 60);
+  assert.ok(aliceClient.connection.opened > opened, "a new connection was made");
+  assert.ok(aliceClient.watcher.stats.resubscribes > resubscribes, "everything subscribed again");
+  // (version 5 comes as the new subscription's snapshot when the buy was
+  // decided before it, else as its first update)
+  console.log(`# version 5 came as ${caught.snapshot ? "a snapshot" : "an update"}`);
+
+  // a send made while the connection is down goes out once it is back
+  aliceClient.connection.drop();
+  const late = await aliceClient.sendMessage({ type: "buy", itemId: "item-5", amount: 5 });
+  assert.equal(late.balanceAfter, 55);
+  await aliceSeen.until("version 6, balance 55", (o) => o.version === 6 && o.balance!.balance === 55);
+  const versions = aliceSeen.objects.map((o) => o.version);
+  for (let i = 1; i < versions.length; i++)
+    assert.ok(versions[i] >= versions[i - 1], `delivered in version order: ${versions}`);
+});
+
+test("one envelope of many messages; buys over the rate limit refused with retryAfterMs",
+     async () => {
+  const carol = client(createAccount());
+  const results = await carol.sendMessage([
+    { type: "createAccount", initialBalance: 100 },
+    ...Array.from({ length: 25 }, (_, i) => ({ type: "buy" as const, itemId: `bulk-${i}`, amount: 1 })),
+  ]);
+  assert.equal(results.length, 26);
+  assert.ok(!(results[0] instanceof TallyError) && "balance" in results[0]);
+  const limited = results.filter((r): r is TallyError => r instanceof TallyError);
+  const taken = results.slice(1).filter((r) => !(r instanceof TallyError));
+  assert.equal(taken.length, 20, "the burst of 20 taken");
+  assert.equal(limited.length, 5);
+  for (const error of limited) {
+    assert.equal(error.code, "RATE_LIMITED");
+    assert.equal(error.message, "Rate limited: too many buys, retry later");
+    assert.ok(error.retryAfterMs > 0, `retryAfterMs ${error.retryAfterMs}`);
+  }
+});

@@ -1,0 +1,477 @@
+//  sdk_vectors - the shared test vectors of tally's clients: what the C SDK
+//  makes from fixed inputs (seeds, timestamps, message IDs, request IDs),
+//  written as JSON (tests/vectors/sdk.json). The TypeScript client's test
+//  (clients/ts/test/vectors.test.ts) makes the same values from the same
+//  inputs and must get the same bytes; this program's check mode proves that
+//  the C SDK still makes the file's values.
+//
+//  Usage: sdk_vectors                 print the vectors
+//         sdk_vectors --check FILE    exit 0 when FILE holds exactly them
+//
+//  Every value comes from the SDK and lib/ themselves (the codec libtally's
+//  sender seals with, tly_account, tly_object_id, tly_partition, tly_sign):
+//  nothing here re-implements a rule.
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally.h"
+#include "tly_codec.h"
+#include "tly_message_id.h"
+#include "tly_object.h"
+#include "tly_sign.h"
+
+//  The partition counts each account's IDs are given for.
+static const uint32_t s_counts [] = { 256, 16, 7 };
+#define S_COUNTS (sizeof s_counts / sizeof s_counts [0])
+
+//  One account of the vectors: its keys from fixed bytes (test keys only).
+typedef struct {
+    const char *name;
+    uint8_t seed_first;    //  the Ed25519 seed is first, first + 1, ...
+    uint8_t sealer_first;  //  the X25519 secret likewise
+    tly_account_t account;
+    char id [TLY_ID_MAX];
+} s_account_t;
+
+static s_account_t s_accounts [] = {
+    { .name = "alice", .seed_first = 0x01, .sealer_first = 0x41 },
+    { .name = "bob", .seed_first = 0xa0, .sealer_first = 0x10 },
+    { .name = "worker", .seed_first = 0x00, .sealer_first = 0xff },
+};
+#define S_ALICE  (&s_accounts [0])
+#define S_BOB    (&s_accounts [1])
+#define S_WORKER (&s_accounts [2])
+
+static void
+s_hex (FILE *out, const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        fprintf (out, "%02x", data [i]);
+}
+
+static void
+s_fill (uint8_t *out, size_t size, uint8_t first)
+{
+    for (size_t i = 0; i < size; i++)
+        out [i] = (uint8_t) (first + i);
+}
+
+//  The account of fixed keys, through the secret text the CLI writes.
+static void
+s_account_make (s_account_t *self)
+{
+    uint8_t seed [TLY_SEED_BYTES], sealer [TLY_KEY_BYTES];
+    s_fill (seed, sizeof seed, self->seed_first);
+    s_fill (sealer, sizeof sealer, self->sealer_first);
+    char seed_text [TLY_ID_MAX], sealer_text [TLY_ID_MAX];
+    int rc = tly_base58_encode (seed, sizeof seed, seed_text, sizeof seed_text);
+    assert (rc > 0);
+    rc = tly_base58_encode (sealer, sizeof sealer, sealer_text, sizeof sealer_text);
+    assert (rc > 0);
+    char secret [TLY_SECRET_MAX], error [128];
+    snprintf (secret, sizeof secret, "%s%s/%s%s", TLY_SEALER_PREFIX, sealer_text, TLY_SIGNER_PREFIX,
+              seed_text);
+    rc = tly_account_parse (NULL, secret, &self->account, error, sizeof error);
+    assert (rc == 0);
+    tly_account_id (self->account.sign_pk, self->id);
+}
+
+static void
+s_print_account (FILE *out, const s_account_t *self, bool last)
+{
+    uint8_t seed [TLY_SEED_BYTES], sealer [TLY_KEY_BYTES];
+    s_fill (seed, sizeof seed, self->seed_first);
+    s_fill (sealer, sizeof sealer, self->sealer_first);
+    char secret [TLY_SECRET_MAX];
+    tly_account_secret (&self->account, secret);
+    fprintf (out, "    {\n      \"name\": \"%s\",\n      \"seed_hex\": \"", self->name);
+    s_hex (out, seed, sizeof seed);
+    fprintf (out, "\",\n      \"sealer_secret_hex\": \"");
+    s_hex (out, sealer, sizeof sealer);
+    fprintf (out, "\",\n      \"account\": \"%s\",\n      \"secret\": \"%s\",\n", self->id, secret);
+    fprintf (out, "      \"public_key_hex\": \"");
+    s_hex (out, self->account.sign_pk, TLY_KEY_BYTES);
+    fprintf (out, "\",\n      \"sealer_public_hex\": \"");
+    s_hex (out, self->account.box_pk, TLY_KEY_BYTES);
+    fprintf (out, "\",\n");
+    char service [TLY_ID_MAX];
+    tly_service_id (self->account.sign_pk, service);
+    fprintf (out, "      \"service_id\": \"%s\",\n      \"by_partition_count\": [\n", service);
+    for (size_t i = 0; i < S_COUNTS; i++) {
+        char balance [TLY_ID_MAX], root [TLY_ID_MAX], purchases [TLY_ID_MAX];
+        tly_balance_id (self->account.sign_pk, s_counts [i], balance);
+        tly_root_id (self->account.sign_pk, s_counts [i], root);
+        tly_purchases_id (self->account.sign_pk, s_counts [i], purchases);
+        fprintf (out,
+                 "        {\"partition_count\": %" PRIu32 ", \"partition\": %" PRIu32
+                 ", \"balance_id\": \"%s\", \"root_id\": \"%s\", \"purchases_id\": \"%s\"}%s\n",
+                 s_counts [i], tly_partition_of (self->account.sign_pk, s_counts [i]), balance,
+                 root, purchases, i + 1 < S_COUNTS ? "," : "");
+    }
+    fprintf (out, "      ]\n    }%s\n", last ? "" : ",");
+}
+
+//  A message ID of time_ms whose random part is first, first + 1, ...
+static void
+s_message_id (uint8_t id [TLY_MESSAGE_ID_BYTES], int64_t time_ms, uint8_t first)
+{
+    s_fill (id + TLY_MESSAGE_ID_TIME_BYTES, TLY_MESSAGE_ID_BYTES - TLY_MESSAGE_ID_TIME_BYTES,
+            first);
+    tly_message_id_stamp (id, time_ms);
+}
+
+static void
+s_print_message_ids (FILE *out)
+{
+    const int64_t times [] = {
+        1767225600000, 0, -5, 1, TLY_MESSAGE_ID_TIME_MAX, TLY_MESSAGE_ID_TIME_MAX + 1
+    };
+    const size_t count = sizeof times / sizeof times [0];
+    fprintf (out, "  \"message_ids\": [\n");
+    for (size_t i = 0; i < count; i++) {
+        uint8_t id [TLY_MESSAGE_ID_BYTES];
+        s_message_id (id, times [i], (uint8_t) (0x30 + i));
+        fprintf (out, "    {\"time_ms\": %" PRId64 ", \"random_hex\": \"", times [i]);
+        s_hex (out, id + TLY_MESSAGE_ID_TIME_BYTES,
+               TLY_MESSAGE_ID_BYTES - TLY_MESSAGE_ID_TIME_BYTES);
+        fprintf (out, "\", \"id_hex\": \"");
+        s_hex (out, id, sizeof id);
+        fprintf (out, "\", \"id_time_ms\": %" PRId64 "}%s\n", tly_message_id_time (id),
+                 i + 1 < count ? "," : "");
+    }
+    fprintf (out, "  ],\n");
+}
+
+static void
+s_print_purchase_ids (FILE *out)
+{
+    fprintf (out, "  \"purchase_ids\": [\n");
+    const s_account_t *users [] = { S_ALICE, S_BOB };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < S_COUNTS; j++) {
+            uint8_t id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+            s_message_id (id, 1767225600123 + (int64_t) j, (uint8_t) (0x70 + i));
+            tly_purchase_key (tly_partition_of (users [i]->account.sign_pk, s_counts [j]),
+                              users [i]->account.sign_pk, id, key);
+            char purchase [TLY_ID_MAX];
+            tly_object_id_of_key (key, purchase);
+            fprintf (out, "    {\"account\": \"%s\", \"message_id_hex\": \"", users [i]->id);
+            s_hex (out, id, sizeof id);
+            fprintf (out, "\", \"partition_count\": %" PRIu32 ", \"purchase_id\": \"%s\"}%s\n",
+                     s_counts [j], purchase, i == 1 && j + 1 == S_COUNTS ? "" : ",");
+        }
+    fprintf (out, "  ],\n");
+}
+
+//  One envelope of the vectors: its messages are made here, with IDs of
+//  fixed time and random part.
+typedef struct {
+    const char *name;
+    const s_account_t *sender;
+    int64_t timestamp_ms;
+    uint64_t request_id;
+    size_t count;
+    tly_msg_t msgs [4];
+} s_envelope_t;
+
+static void
+s_msg_create (tly_msg_t *msg, int64_t initial, int64_t time_ms, uint8_t first)
+{
+    memset (msg, 0, sizeof *msg);
+    msg->kind = TLY_MSG_CREATE_ACCOUNT;
+    msg->initial_balance = initial;
+    s_message_id (msg->id, time_ms, first);
+}
+
+static void
+s_msg_buy (tly_msg_t *msg, const char *item, int64_t amount, int64_t time_ms, uint8_t first)
+{
+    memset (msg, 0, sizeof *msg);
+    msg->kind = TLY_MSG_BUY;
+    assert (strlen (item) <= TLY_MSG_ITEM_CAP);
+    strcpy (msg->item_id, item);
+    msg->amount = amount;
+    s_message_id (msg->id, time_ms, first);
+}
+
+static void
+s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
+{
+    fprintf (out, "        {\"id_hex\": \"");
+    s_hex (out, msg->id, TLY_MESSAGE_ID_BYTES);
+    if (msg->kind == TLY_MSG_CREATE_ACCOUNT)
+        fprintf (out, "\", \"type\": \"createAccount\", \"initial_balance\": \"%" PRId64 "\"}",
+                 msg->initial_balance);
+    else
+        fprintf (out, "\", \"type\": \"buy\", \"item_id\": \"%s\", \"amount\": \"%" PRId64 "\"}",
+                 msg->item_id, msg->amount);
+    fprintf (out, "%s\n", last ? "" : ",");
+}
+
+static void
+s_print_envelope (FILE *out, const s_envelope_t *self, bool last)
+{
+    uint8_t *sealed;
+    size_t sealed_size;
+    int rc = tly_codec_seal (&self->sender->account, S_WORKER->account.sign_pk, self->msgs,
+                             self->count, self->timestamp_ms, &sealed, &sealed_size);
+    assert (rc == 0);
+    Tally__SignedEnvelope *parts = tally__signed_envelope__unpack (NULL, sealed_size, sealed);
+    assert (parts);
+    assert (tly_verify_envelope (self->sender->account.sign_pk, parts->envelope.data,
+                                 parts->envelope.len, parts->signature.data, parts->signature.len));
+    size_t request_size;
+    uint8_t *request = tly_codec_wrap_send (self->request_id, sealed, sealed_size, &request_size);
+
+    fprintf (out, "    {\n      \"name\": \"%s\",\n      \"sender\": \"%s\",\n", self->name,
+             self->sender->id);
+    fprintf (out, "      \"inbox\": \"%s\",\n      \"timestamp_ms\": \"%" PRId64 "\",\n",
+             S_WORKER->id, self->timestamp_ms);
+    fprintf (out, "      \"request_id\": \"%" PRIu64 "\",\n      \"messages\": [\n",
+             self->request_id);
+    for (size_t i = 0; i < self->count; i++)
+        s_print_msg (out, &self->msgs [i], i + 1 == self->count);
+    fprintf (out, "      ],\n      \"envelope_hex\": \"");
+    s_hex (out, parts->envelope.data, parts->envelope.len);
+    fprintf (out, "\",\n      \"signature_hex\": \"");
+    s_hex (out, parts->signature.data, parts->signature.len);
+    fprintf (out, "\",\n      \"signed_envelope_hex\": \"");
+    s_hex (out, sealed, sealed_size);
+    fprintf (out, "\",\n      \"request_hex\": \"");
+    s_hex (out, request, request_size);
+    fprintf (out, "\"\n    }%s\n", last ? "" : ",");
+    free (request);
+    tally__signed_envelope__free_unpacked (parts, NULL);
+    free (sealed);
+}
+
+static void
+s_print_envelopes (FILE *out)
+{
+    const int64_t now = 1767225600000;
+    s_envelope_t envelopes [4] = {
+        { .name = "createAccount",
+          .sender = S_ALICE,
+          .timestamp_ms = now,
+          .request_id = 1,
+          .count = 1 },
+        { .name = "buy",
+          .sender = S_ALICE,
+          .timestamp_ms = now + 1000,
+          .request_id = 2,
+          .count = 1 },
+        { .name = "batch",
+          .sender = S_BOB,
+          .timestamp_ms = now + 2000,
+          .request_id = UINT64_MAX,
+          .count = 4 },
+        { .name = "zero values",
+          .sender = S_BOB,
+          .timestamp_ms = 0,
+          .request_id = 300,
+          .count = 2 },
+    };
+    s_msg_create (&envelopes [0].msgs [0], 100, now - 3, 0x11);
+    s_msg_buy (&envelopes [1].msgs [0], "item-123", 25, now + 999, 0x22);
+    s_msg_create (&envelopes [2].msgs [0], 0, now + 1990, 0x33);
+    s_msg_buy (&envelopes [2].msgs [1], "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x8d\xb0", 1, now + 1991,
+               0x44);
+    s_msg_buy (&envelopes [2].msgs [2], "negative", -1, now + 1992, 0x55);
+    s_msg_buy (&envelopes [2].msgs [3], "largest", INT64_MAX, now + 1993, 0x66);
+    s_msg_create (&envelopes [3].msgs [0], INT64_MIN, 0, 0x00);
+    s_msg_buy (&envelopes [3].msgs [1], "", 0, 0, 0x00);
+    const size_t count = sizeof envelopes / sizeof envelopes [0];
+    fprintf (out, "  \"envelopes\": [\n");
+    for (size_t i = 0; i < count; i++)
+        s_print_envelope (out, &envelopes [i], i + 1 == count);
+    fprintf (out, "  ],\n");
+}
+
+static void
+s_print_subscribes (FILE *out)
+{
+    char balance [TLY_ID_MAX], service [TLY_ID_MAX];
+    tly_balance_id (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance);
+    tly_service_id (S_WORKER->account.sign_pk, service);
+    const struct {
+        const s_account_t *reader;
+        const char *object_id;
+        uint64_t request_id;
+        int64_t timestamp_ms;
+    } subscribes [] = {
+        { S_ALICE, balance, 7, 1767225605000 },
+        { S_BOB, service, 12345678901234567890ULL, 1767225606000 },
+    };
+    const size_t count = sizeof subscribes / sizeof subscribes [0];
+    fprintf (out, "  \"subscribes\": [\n");
+    for (size_t i = 0; i < count; i++) {
+        size_t size;
+        uint8_t *request = tly_codec_subscribe (&subscribes [i].reader->account,
+                                                subscribes [i].request_id, subscribes [i].object_id,
+                                                subscribes [i].timestamp_ms, &size);
+        fprintf (out,
+                 "    {\"reader\": \"%s\", \"object_id\": \"%s\", \"request_id\": \"%" PRIu64
+                 "\", \"timestamp_ms\": \"%" PRId64 "\",\n     \"request_hex\": \"",
+                 subscribes [i].reader->id, subscribes [i].object_id, subscribes [i].request_id,
+                 subscribes [i].timestamp_ms);
+        s_hex (out, request, size);
+        fprintf (out, "\"}%s\n", i + 1 < count ? "," : "");
+        free (request);
+    }
+    fprintf (out, "  ],\n");
+}
+
+//  alice's UserBalance at version 3 as the worker signs it, with its group;
+//  the C SDK's own check (tly_object_decode) must take it.
+static void
+s_print_objects (FILE *out)
+{
+    char balance_id [TLY_ID_MAX], group_id [TLY_ID_MAX];
+    tly_balance_id (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_GROUP,
+                     tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                     TLY_LABEL_BALANCE_GROUP, S_ALICE->account.sign_pk, NULL, key);
+    tly_object_id_of_key (key, group_id);
+
+    Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
+    balance.id = balance_id;
+    balance.user_id = S_ALICE->id;
+    balance.balance = 75;
+    balance.last_updated = 1767225601000;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
+    value.balance = &balance;
+    Tally__GroupMember member = TALLY__GROUP_MEMBER__INIT;
+    member.account.data = S_ALICE->account.sign_pk;
+    member.account.len = TLY_KEY_BYTES;
+    member.role = TALLY__ROLE__READER;
+    Tally__GroupMember *members [] = { &member };
+    Tally__Group group = TALLY__GROUP__INIT;
+    group.id = group_id;
+    group.owner.data = S_WORKER->account.sign_pk;
+    group.owner.len = TLY_KEY_BYTES;
+    group.n_members = 1;
+    group.members = members;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = balance_id;
+    state.version = 3;
+    state.updated_ms = 1767225601000;
+    state.value = &value;
+    state.group = &group;
+    size_t size = tally__object_state__get_packed_size (&state);
+    uint8_t *bytes = malloc (size);
+    assert (bytes);
+    tally__object_state__pack (&state, bytes);
+    uint8_t signature [TLY_SIGNATURE_BYTES];
+    tly_sign_domain (TLY_DOMAIN_OBJECT, S_WORKER->account.sign_sk, bytes, size, signature);
+
+    Tally__SignedObject signed_object = TALLY__SIGNED_OBJECT__INIT;
+    signed_object.state.data = bytes;
+    signed_object.state.len = size;
+    signed_object.signature.data = signature;
+    signed_object.signature.len = sizeof signature;
+    tly_object_t object;
+    tly_error_t error;
+    int rc = tly_object_decode (&signed_object, S_WORKER->account.sign_pk, balance_id, &object,
+                                &error);
+    assert (rc == 0 && object.version == 3 && object.balance.balance == 75);
+    tly_object_clear (&object);
+
+    fprintf (out,
+             "  \"objects\": [\n    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": "
+             "\"BALANCE\", \"version\": 3, \"updated_ms\": 1767225601000,\n",
+             S_WORKER->id, balance_id);
+    fprintf (out,
+             "     \"balance\": {\"id\": \"%s\", \"user_id\": \"%s\", \"balance\": 75, "
+             "\"last_updated\": 1767225601000},\n",
+             balance_id, S_ALICE->id);
+    fprintf (out,
+             "     \"group\": {\"id\": \"%s\", \"owner\": \"%s\", \"members\": [{\"account\": "
+             "\"%s\", \"role\": \"reader\"}]},\n",
+             group_id, S_WORKER->id, S_ALICE->id);
+    fprintf (out, "     \"state_hex\": \"");
+    s_hex (out, bytes, size);
+    fprintf (out, "\",\n     \"signature_hex\": \"");
+    s_hex (out, signature, sizeof signature);
+    fprintf (out, "\"}\n  ]\n");
+    free (bytes);
+}
+
+static void
+s_print (FILE *out)
+{
+    for (size_t i = 0; i < sizeof s_accounts / sizeof s_accounts [0]; i++)
+        s_account_make (&s_accounts [i]);
+    fprintf (out, "{\n  \"about\": \"tally's client test vectors, made by the C SDK "
+                  "(tests/vectors/sdk_vectors.c); test keys only\",\n");
+    fprintf (out, "  \"accounts\": [\n");
+    for (size_t i = 0; i < sizeof s_accounts / sizeof s_accounts [0]; i++)
+        s_print_account (out, &s_accounts [i], i + 1 == sizeof s_accounts / sizeof s_accounts [0]);
+    fprintf (out, "  ],\n");
+    s_print_message_ids (out);
+    s_print_purchase_ids (out);
+    s_print_envelopes (out);
+    s_print_subscribes (out);
+    s_print_objects (out);
+    fprintf (out, "}\n");
+}
+
+//  Compares the vectors made now with the file, line by line; says where
+//  they part.
+static int
+s_check (const char *path)
+{
+    char *made = NULL;
+    size_t made_size = 0;
+    FILE *memory = open_memstream (&made, &made_size);
+    assert (memory);
+    s_print (memory);
+    fclose (memory);
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        fprintf (stderr, "sdk_vectors: cannot read %s\n", path);
+        free (made);
+        return 1;
+    }
+    char *kept = malloc (made_size + 2);
+    assert (kept);
+    size_t kept_size = fread (kept, 1, made_size + 1, file);
+    fclose (file);
+    int status = 0;
+    if (kept_size != made_size || memcmp (kept, made, made_size) != 0) {
+        size_t at = 0, line = 1;
+        while (at < made_size && at < kept_size && made [at] == kept [at])
+            if (made [at++] == '\n')
+                line++;
+        fprintf (stderr,
+                 "sdk_vectors: the C SDK no longer makes %s: they part at line %zu (byte %zu);"
+                 " if the change is meant, remake the file with `sdk_vectors > %s` and"
+                 " the TypeScript client must follow\n",
+                 path, line, at, path);
+        status = 1;
+    } else
+        printf ("sdk_vectors: %s holds what the C SDK makes (%zu bytes)\n", path, made_size);
+    free (kept);
+    free (made);
+    return status;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (sodium_init () < 0)
+        return 1;
+    if (argc == 3 && strcmp (argv [1], "--check") == 0)
+        return s_check (argv [2]);
+    if (argc != 1) {
+        fprintf (stderr, "usage: sdk_vectors [--check FILE]\n");
+        return 2;
+    }
+    s_print (stdout);
+    return 0;
+}
