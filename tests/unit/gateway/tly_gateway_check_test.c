@@ -81,7 +81,8 @@ s_test_check (bool verbose)
     assert (tly_account_generate (&s_worker) == 0);
     assert (tly_account_generate (&s_stranger) == 0);
     s_policy = (tly_gateway_policy_t) { .max_frame = TLY_FRAME_MAX_DEFAULT,
-                                        .max_skew_ms = SKEW_MS };
+                                        .max_skew_ms = SKEW_MS,
+                                        .partitions = TLY_PARTITIONS_DEFAULT };
     memcpy (s_policy.inbox, s_worker.sign_pk, TLY_KEY_BYTES);
     const gateway_fixture_t valid = gateway_fixture_valid (&s_user, s_worker.sign_pk, NOW_MS);
     gateway_fixture_t spec;
