@@ -27,10 +27,6 @@
 #define S_ACCOUNT_FIXED  33  //  balance, last update, created, purchases (8 each), ID length
 #define S_DEDUPE_KEY     (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
 #define S_PARTS_MAX      4096  //  the writer's limit
-//  The adjustments table as a snapshot names it (TLY_STORE_ROW_ADJUSTMENT,
-//  actors/balance/tly_store.h, once the store has it).
-#define S_ROW_ADJUSTMENT 7
-
 _Static_assert(S_DEDUPE_KEY == TLY_STORE_DEDUPE_KEY_BYTES, "the dedupe key is the store's");
 
 typedef struct {
@@ -87,7 +83,7 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             result->result = malloc (row->value.len ? row->value.len : 1);
             assert (result->result);
             memcpy (result->result, row->value.data, row->value.len);
-        } else if (row->table == S_ROW_ADJUSTMENT) {
+        } else if (row->table == TLY_STORE_ROW_ADJUSTMENT) {
             if (row->key.len != TLY_OBJECT_KEY_BYTES || row->key.data [0] != TLY_OBJ_ADJUSTMENT)
                 return s_problem (snapshot, "an adjustment row is malformed");
             snapshot->adjustments = realloc (snapshot->adjustments,
