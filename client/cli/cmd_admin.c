@@ -7,30 +7,30 @@
 static void
 s_usage (FILE *out)
 {
-    fputs (
-        "usage: tally admin credit --user co_z... --amount N --reference REF [--note TEXT] "
-        "[options]\n"
-        "       tally admin debit --user co_z... --amount N --reference REF [--note TEXT] "
-        "[options]\n"
-        "\n"
-        "As the worker, adds N minor units to a user's balance (credit) or takes them\n"
-        "from it (debit; never below 0). The reference names the payment or event\n"
-        "(1..128 bytes): a credit or debit with a reference the user already has is\n"
-        "answered with the first one and changes nothing, so sending again is safe.\n"
-        "\n"
-        "options:\n"
-        "  --user co_z...        the account whose balance changes\n"
-        "  --amount N            minor units, 1..9007199254740991 (2^53 - 1)\n"
-        "  --reference REF       the payment's or event's ID, 1..128 bytes\n"
-        "  --note TEXT           shown to the user, 0..256 bytes (default none)\n" CLI_SEND_GATEWAY_USAGE
-        "  --account-file FILE   the worker's account (tally up keeps it in DIR/worker.json)\n"
-        "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
-        "); another\n"
-        "                        account is refused before anything is sent\n" CLI_SEND_TIMEOUT_USAGE
-        "\n"
-        "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE, NO_ACCOUNT), 2 usage error\n"
-        "or no answer.\n",
-        out);
+    fputs ("usage: tally admin credit --user co_z... --amount N --reference REF [--note TEXT] "
+           "[options]\n"
+           "       tally admin debit --user co_z... --amount N --reference REF [--note TEXT] "
+           "[options]\n"
+           "\n"
+           "As the worker, adds N minor units to a user's balance (credit) or takes them\n"
+           "from it (debit; never below 0). The reference names the payment or event\n"
+           "(1..128 bytes): a credit or debit with a reference the user already has is\n"
+           "answered with the first one and changes nothing, so sending again is safe.\n"
+           "\n"
+           "options:\n"
+           "  --user co_z...        the account whose balance changes\n"
+           "  --amount N            minor units, 1..9007199254740991 (2^53 - 1)\n"
+           "  --reference REF       the payment's or event's ID, 1..128 bytes\n"
+           "  --note TEXT           shown to the user, 0..256 bytes (default "
+           "none)\n" CLI_SEND_GATEWAY_USAGE
+           "  --account-file FILE   the worker's account (tally up keeps it in DIR/worker.json)\n"
+           "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
+           "); another\n"
+           "                        account is refused before anything is "
+           "sent\n" CLI_SEND_TIMEOUT_USAGE "\n"
+           "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE, NO_ACCOUNT), 2 usage error\n"
+           "or no answer.\n",
+           out);
 }
 
 typedef struct {
@@ -47,14 +47,13 @@ static int
 s_parse (const char *command, int argc, char **argv, s_args_t *args)
 {
     args->send.timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
-    tly_flag_t flags [] = {
-        CLI_SEND_FLAGS (&args->send),
-        TLY_FLAG_TEXT ("--user", &args->user),
-        TLY_FLAG_INT_GIVEN ("--amount", &args->amount, INT64_MIN, INT64_MAX, &args->has_amount),
-        TLY_FLAG_TEXT ("--reference", &args->reference),
-        TLY_FLAG_TEXT ("--note", &args->note),
-        TLY_FLAG_HELP
-    };
+    tly_flag_t flags [] = { CLI_SEND_FLAGS (&args->send),
+                            TLY_FLAG_TEXT ("--user", &args->user),
+                            TLY_FLAG_INT_GIVEN ("--amount", &args->amount, INT64_MIN, INT64_MAX,
+                                                &args->has_amount),
+                            TLY_FLAG_TEXT ("--reference", &args->reference),
+                            TLY_FLAG_TEXT ("--note", &args->note),
+                            TLY_FLAG_HELP };
     return cli_parse_flags (command, s_usage, flags, sizeof flags / sizeof flags [0], argc, argv,
                             NULL);
 }
