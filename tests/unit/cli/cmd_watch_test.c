@@ -176,6 +176,31 @@ cmd_watch_test (bool verbose)
     assert (strstr (out, "\"records\":[{\"id\":\"co_zPurchase4\""));
     assert (strstr (out, "}],\"adjustments\":[{\"id\":\"co_zAdjustment3\""));
 
+    //  An AdjustmentRecord by its ID.
+    Tally__AdjustmentRecord record;
+    Tally__ObjectValue value;
+    Tally__ObjectState state;
+    char adjustment_id [TLY_ID_MAX];
+    watch_adjustment_state (&state, &value, &record, 6, adjustment_id);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, &size);
+    fake_gateway_serve (fake, adjustment_id, bytes, size);
+    free (bytes);
+    snprintf (args, sizeof args, "%s --count 1", adjustment_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot adjustment %s v1 user=%s amount=-6 balanceAfter=94 reference=ref-6 "
+              "timestamp=%s by=%s note=note 6\n",
+              adjustment_id, watch_keys.user_id, when_of [6], watch_keys.worker_id);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 1 --json", adjustment_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"adjustment\",\"version\":1,\"object\":{\"id\":"
+              "\"%s\",\"userId\":\"%s\",\"amount\":-6,\"reference\":\"ref-6\",\"note\":\"note 6\","
+              "\"timestamp\":%lld,\"balanceAfter\":94,\"by\":\"%s\"}}\n",
+              adjustment_id, watch_keys.user_id, WATCH_UPDATED_MS + 6, watch_keys.worker_id);
+    assert (streq (out, expected));
+
     //  Refusals: one line, exit 1.
     fake_gateway_deny (fake, watch_keys.purchases_id, TALLY__ERROR_CODE__PERMISSION_DENIED);
     assert (s_run_watch (endpoint, account_file, "purchases", out, err) == CLI_EXIT_REJECTED);

@@ -198,6 +198,19 @@ s_test_decode (void)
     watch_adjustment_state (&stray_state, &stray_value, &stray, 3, adjustment_id);
     b.state.value = &stray_value;
     s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    //  An AdjustmentRecord, an object of its own (kind 7).
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &stray_state, &size);
+    assert (s_decode (bytes, size, adjustment_id, &object, &error) == 0);
+    assert (object.kind == TLY_OBJ_ADJUSTMENT && streq (object.id, adjustment_id));
+    assert (streq (object.adjustment.id, adjustment_id) && object.adjustment.amount == 3);
+    assert (streq (object.adjustment.reference, "ref-3")
+            && streq (object.adjustment.note, "note 3"));
+    assert (object.adjustment.balance_after == 103
+            && streq (object.adjustment.by, watch_keys.worker_id));
+    tly_object_clear (&object);
+    free (bytes);
+    stray.reference = long_note;
+    s_expect_refused (&stray_state, TALLY__ERROR_CODE__INTERNAL);
 
     //  The public ServiceInfo.
     char service_id [TLY_ID_MAX];
