@@ -23,10 +23,10 @@
 #include "tly_sign.h"
 #include "tly_store.h"
 
-#define S_PART_KEY       16  //  partition u32 | partition_seq u64 | part u32
-#define S_ACCOUNT_FIXED  33  //  balance, last update, created, purchases (8 each), ID length
-#define S_DEDUPE_KEY     (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
-#define S_PARTS_MAX      4096  //  the writer's limit
+#define S_PART_KEY      16  //  partition u32 | partition_seq u64 | part u32
+#define S_ACCOUNT_FIXED 33  //  balance, last update, created, purchases (8 each), ID length
+#define S_DEDUPE_KEY    (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
+#define S_PARTS_MAX     4096  //  the writer's limit
 _Static_assert(S_DEDUPE_KEY == TLY_STORE_DEDUPE_KEY_BYTES, "the dedupe key is the store's");
 
 typedef struct {

@@ -10,6 +10,7 @@
 //  decision and `replay --compare` agrees with the actors.
 //  Usage: it_money BASE_PORT
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,9 @@ s_on_object (const tly_object_t *object, void *arg)
 static void
 s_until (tly_watcher_t *watcher, s_seen_t *seen, size_t want)
 {
-    int64_t deadline = tly_now_ms () + IT_SEND_TIMEOUT_MS;
+    int64_t deadline = th_now_ms () + IT_SEND_TIMEOUT_MS;
     while (seen->count < want) {
-        CHECK (tly_now_ms () < deadline);
+        CHECK (th_now_ms () < deadline);
         CHECK (tly_watcher_dispatch (watcher, 100) >= 0);
     }
 }
@@ -75,8 +76,7 @@ s_adjust (tly_sender_t *worker, bool debit, const char *user_id, int64_t amount,
 {
     tly_msg_t msg;
     tly_error_t error;
-    CHECK ((debit ? tly_msg_debit : tly_msg_credit) (&msg, user_id, amount, reference, note,
-                                                     &error)
+    CHECK ((debit ? tly_msg_debit : tly_msg_credit) (&msg, user_id, amount, reference, note, &error)
            == 0);
     return it_send (worker, &msg);
 }
@@ -140,7 +140,8 @@ main (int argc, char **argv)
 
     //  Alice may not credit herself: refused, nothing changes.
     it_expect_error (s_adjust (a, false, alice.id, 1000, "free", NULL),
-                     TALLY__ERROR_CODE__PERMISSION_DENIED, "Only the worker");
+                     TALLY__ERROR_CODE__PERMISSION_DENIED,
+                     "Only the worker may credit or debit a balance");
     CHECK (it_balance (a) == 60);
     //  A debit past the balance, then one within it.
     it_expect_error (s_adjust (w, true, alice.id, 61, "chargeback-1", NULL),
@@ -165,9 +166,9 @@ main (int argc, char **argv)
     //  The subscriptions: 10, 60, 40 in order (a resync after the restart
     //  may repeat a version as a snapshot, never skip or reorder one).
     s_until (watcher, &seen, 3);
-    int64_t deadline = tly_now_ms () + IT_SEND_TIMEOUT_MS;
+    int64_t deadline = th_now_ms () + IT_SEND_TIMEOUT_MS;
     while (seen.balance [seen.count - 1] != 40 || seen.log_count != 2) {
-        CHECK (tly_now_ms () < deadline);
+        CHECK (th_now_ms () < deadline);
         CHECK (tly_watcher_dispatch (watcher, 100) >= 0);
     }
     for (size_t i = 1; i < seen.count; i++)

@@ -146,9 +146,9 @@ s_test_check (bool verbose)
     frame = gateway_fixture_send (&spec, 43, &size);
     Tally__ClientRequest *request = NULL;
     tly_gateway_admitted_t admitted;
-    assert (tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, &request_id, &admitted,
-                               reason)
-            == OK);
+    assert (
+        tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, &request_id, &admitted, reason)
+        == OK);
     assert (admitted.partition == tly_partition_of (other.sign_pk, TLY_PARTITIONS_DEFAULT));
     tally__client_request__free_unpacked (request, NULL);
     free (frame);
