@@ -8,7 +8,7 @@
 #include <string.h>
 #include "tly_limits.h"
 
-#define S_REASON_MAX 160
+#define S_REASON_MAX 192
 
 static bool
 s_same_text (const char *text, const char *other)
@@ -27,6 +27,28 @@ s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
                && message->create_account->initial_balance == created->initial_balance
                && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance
                && result->balance->balance == created->initial_balance;
+    }
+    if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
+        const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+        const Tally__Adjustment *adjustment = message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_CREDIT
+                                                  ? message->credit
+                                              : message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_DEBIT
+                                                  ? message->debit
+                                                  : NULL;
+        int64_t sign = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT ? 1 : -1;
+        const Tally__AdjustmentRecord *record = result->adjustment;
+        return adjustment && adjustment->user.len == TLY_KEY_BYTES
+               && memcmp (adjustment->user.data, adjusted->user.data, TLY_KEY_BYTES) == 0
+               && sign * adjustment->amount == adjusted->amount
+               && s_same_text (adjustment->reference, adjusted->reference)
+               && s_same_text (adjustment->note, adjusted->note)
+               && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT && record
+               && record->amount == adjusted->amount
+               && record->balance_after == adjusted->balance_after
+               && s_same_text (record->id, adjusted->adjustment_id)
+               && s_same_text (record->reference, adjusted->reference);
     }
     const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
     const Tally__PurchaseRecord *purchase = result->purchase;
@@ -77,6 +99,15 @@ tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena)
                 return s_reason (arena, i, "PurchaseRecorded leaves a negative balance");
             user = &event->purchase_recorded->user;
             timestamp = event->purchase_recorded->timestamp;
+        } else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+                   && event->balance_adjusted) {
+            const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+            if (adjusted->balance_after < 0 || adjusted->balance_after > TLY_BALANCE_MAX)
+                return s_reason (arena, i, "BalanceAdjusted leaves a balance out of range");
+            //  The user adjusted is the message's, checked below; the
+            //  sender is who adjusted it.
+            user = &adjusted->by;
+            timestamp = adjusted->timestamp;
         } else
             return s_reason (arena, i, "of no known kind");
         if (user->len != TLY_KEY_BYTES
@@ -89,12 +120,16 @@ tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena)
                    || !s_gives (envelope->messages [next], draft->results [next], event)))
             next++;
         if (next == envelope->n_messages)
-            return s_reason (arena, i,
-                             event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
-                                 ? "AccountCreated follows from no createAccount of the envelope"
-                                   " (its initialBalance, and the answer, must be the event's)"
-                                 : "PurchaseRecorded follows from no buy of the envelope (its"
-                                   " item and amount, and the answer, must be the event's)");
+            return s_reason (
+                arena, i,
+                event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
+                    ? "AccountCreated follows from no createAccount of the envelope"
+                      " (its initialBalance, and the answer, must be the event's)"
+                : event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+                    ? "BalanceAdjusted follows from no credit or debit of the envelope (its user,"
+                      " signed amount, reference and note, and the answer, must be the event's)"
+                    : "PurchaseRecorded follows from no buy of the envelope (its"
+                      " item and amount, and the answer, must be the event's)");
         next++;
     }
     return NULL;

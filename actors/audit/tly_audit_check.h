@@ -4,15 +4,20 @@
 //  state is needed to tell. A draft whose events do not is refused
 //  (BAD_REQUEST) and logged, and nothing of it is written.
 //
-//  Each event must be the sender's, stamped with the draft's time, and
-//  match a message of the envelope after the one the event before it
-//  matched, answered with a result that says the same:
+//  Each event must be the sender's (a BalanceAdjusted: made by the sender),
+//  stamped with the draft's time, and match a message of the envelope after
+//  the one the event before it matched, answered with a result that says
+//  the same:
 //    AccountCreated    a createAccount with the same initialBalance, answered
 //                      with that balance (at most one per draft: a user has
 //                      one account)
 //    PurchaseRecorded  a buy with the same item and amount, answered with a
 //                      purchase of the same item, amount and balance_after
 //                      (never negative)
+//    BalanceAdjusted   a credit (amount > 0) or debit (< 0) of the same user,
+//                      amount, reference and note, answered with an
+//                      adjustment of the same ID, amount and balance_after
+//                      (0 .. TLY_BALANCE_MAX)
 //  What needs the partition's state (the balance a purchase leaves, a
 //  resend's first result, whether the account already existed) is for
 //  `tally audit verify`, which derives every record from the one before

@@ -8,6 +8,7 @@
 #include "tly_arena.h"
 #include "tly_fault.h"
 #include "tly_log.h"
+#include "tly_partition.h"
 #include "tly_validate.h"
 #include "tly_wire.h"
 
@@ -123,8 +124,27 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     if (envelope->n_messages > TLY_BATCH_MAX)
         return TALLY__ERROR_CODE__BATCH_TOO_LARGE;
     tly_ledger_user_init (user, envelope->sender.data, self->partition_count);
-    if (user->partition != route->partition)
-        return TALLY__ERROR_CODE__BAD_REQUEST;
+    user->route = route->partition;
+    user->worker = memcmp (user->pk, self->worker_pk, TLY_KEY_BYTES) == 0;
+    //  Every message goes to the route's partition, as the gateway routed
+    //  it: a credit's or debit's user's, any other message's sender's.
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const Tally__Adjustment *adjustment = message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_CREDIT
+                                                  ? message->credit
+                                              : message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_DEBIT
+                                                  ? message->debit
+                                                  : NULL;
+        if (!adjustment && user->partition != route->partition)
+            return TALLY__ERROR_CODE__BAD_REQUEST;
+        if (adjustment
+            && (adjustment->user.len != TLY_KEY_BYTES
+                || tly_partition_of (adjustment->user.data, self->partition_count)
+                       != route->partition))
+            return TALLY__ERROR_CODE__BAD_REQUEST;
+    }
     *bound = tally__signed_envelope__get_packed_size (route->envelope) + TLY_BATCH_DRAFT_OVERHEAD
              + envelope->n_messages * TLY_BATCH_MESSAGE_BOUND;
     if (*bound > TLY_BATCH_DRAFT_MAX)

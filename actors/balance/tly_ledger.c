@@ -96,6 +96,24 @@ s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint3
     return s_drop_purchases (self, user, partition, state->purchases);
 }
 
+//  One credit or debit: the balance, the history entry, the record (kept
+//  for good: its ID is the reference's, see tly_ledger.h).
+static int
+s_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                     tly_account_state_t *state, const Tally__AdjustmentRecord *record)
+{
+    assert (record->balance_after >= 0 && record->balance_after <= TLY_BALANCE_MAX);
+    assert (state->purchases < UINT64_MAX - 1);
+    state->balance = record->balance_after;
+    state->last_updated = record->timestamp;
+    state->purchases++;
+    if (tly_store_put_account (self->store, user, state) == -1
+        || tly_store_put_adjustment (self->store, record) == -1
+        || tly_store_put_log (self->store, user, state->purchases, record->id) == -1)
+        return -1;
+    return s_drop_purchases (self, user, partition, state->purchases);
+}
+
 //  ---------------------------------------------------------------- results
 
 static void
@@ -372,6 +390,103 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     return 0;
 }
 
+//  A credit (sign 1) or debit (sign -1) of adjustment->user by the worker.
+static int
+s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
+                  const Tally__Adjustment *adjustment, int sign, int64_t now_ms, tly_arena_t *arena,
+                  Tally__MessageResult *result, Tally__Event **event_p, uint64_t *version_p)
+{
+    const char *reason = NULL;
+    Tally__ErrorCode code = tly_validate_adjustment (adjustment, &reason);
+    if (code != TALLY__ERROR_CODE__OK) {
+        s_set_error (arena, result, code, reason);
+        return 0;
+    }
+    tly_ledger_user_t target;
+    tly_ledger_user_init (&target, adjustment->user.data, self->limits.partition_count);
+    if (target.partition != sender->route) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                     "a credit or debit goes to its user's partition");
+        return 0;
+    }
+    if (!sender->worker) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__PERMISSION_DENIED,
+                     "Only the worker may credit or debit a balance");
+        return 0;
+    }
+    tly_account_state_t state;
+    tly_store_lookup_t found = tly_store_account (self->store, target.pk, &state);
+    if (found == TLY_STORE_ERROR)
+        return -1;
+    if (found == TLY_STORE_ABSENT) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
+                     tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
+        return 0;
+    }
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_adjustment_key (target.partition, target.pk, adjustment->reference, key);
+    Tally__AdjustmentRecord *first = NULL;
+    found = tly_store_adjustment (self->store, key, arena, &first);
+    if (found == TLY_STORE_ERROR)
+        return -1;
+    if (found == TLY_STORE_FOUND) {
+        //  The reference was credited or debited before: its first result.
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+        result->adjustment = first;
+        return 0;
+    }
+    int64_t balance_after = 0;
+    if (sign > 0
+        && (__builtin_add_overflow (state.balance, adjustment->amount, &balance_after)
+            || balance_after > TLY_BALANCE_MAX)) {
+        s_set_error (arena, result, TALLY__ERROR_CODE__BALANCE_LIMIT,
+                     "Balance limit exceeded: a balance is at most 9007199254740991");
+        return 0;
+    }
+    if (sign < 0) {
+        if (state.balance < adjustment->amount) {
+            s_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                         tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
+            return 0;
+        }
+        balance_after = state.balance - adjustment->amount;
+    }
+    char id [TLY_ID_MAX];
+    tly_object_id_of_key (key, id);
+    Tally__AdjustmentRecord *record = tly_arena_alloc (arena, sizeof *record);
+    tally__adjustment_record__init (record);
+    record->id = tly_arena_strdup (arena, id);
+    record->user_id = tly_arena_strdup (arena, target.id);
+    record->amount = sign * adjustment->amount;
+    record->reference = tly_arena_strdup (arena, adjustment->reference);
+    record->note = tly_arena_strdup (arena, adjustment->note ? adjustment->note : "");
+    record->timestamp = now_ms;
+    record->balance_after = balance_after;
+    record->by = tly_arena_strdup (arena, sender->id);
+    if (s_record_adjustment (self, target.pk, target.partition, &state, record) == -1)
+        return -1;
+
+    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
+    tally__balance_adjusted__init (adjusted);
+    adjusted->user = s_bytes (arena, target.pk, TLY_KEY_BYTES);
+    adjusted->adjustment_id = record->id;
+    adjusted->amount = record->amount;
+    adjusted->reference = record->reference;
+    adjusted->note = record->note;
+    adjusted->timestamp = now_ms;
+    adjusted->balance_after = balance_after;
+    adjusted->by = s_bytes (arena, sender->pk, TLY_KEY_BYTES);
+    Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
+    tally__event__init (event);
+    event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
+    event->balance_adjusted = adjusted;
+    *event_p = event;
+    *version_p = state.purchases + 1;
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+    result->adjustment = record;
+    return 0;
+}
+
 tly_ledger_result_t
 tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                     const Tally__InboxMessage *message, int64_t now_ms, tly_arena_t *arena,
@@ -402,7 +517,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         return TLY_LEDGER_STALE;
     }
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
-    tly_store_dedupe_key (user->partition, user->pk, message->message_id.data, key);
+    tly_store_dedupe_key (user->route, user->pk, message->message_id.data, key);
     tly_store_lookup_t found = tly_store_result (self->store, key, arena, result_p);
     if (found == TLY_STORE_FOUND) {
         s_restore (arena, user, &message->message_id, *result_p);
@@ -419,6 +534,12 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                                &version);
     else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY)
         rc = s_execute_buy (self, user, message, now_ms, arena, result, &event, &version);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT)
+        rc = s_execute_adjust (self, user, message->credit, 1, now_ms, arena, result, &event,
+                               &version);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
+        rc = s_execute_adjust (self, user, message->debit, -1, now_ms, arena, result, &event,
+                               &version);
     else
         s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                      tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
@@ -431,8 +552,8 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
         *version_p = 0;
         return TLY_LEDGER_APPLIED;
     }
-    if (tly_store_put_result (self->store, key,
-                              s_compact (arena, user->pk, user->partition, result), false)
+    if (tly_store_put_result (self->store, key, s_compact (arena, user->pk, user->route, result),
+                              false)
         == -1)
         return TLY_LEDGER_ERROR;
     self->results++;
@@ -527,7 +648,47 @@ s_charge (tly_ledger_t *self, const Tally__RecordDraft *draft, const uint8_t use
     return tly_store_put_account (self->store, user, &state);
 }
 
-//  Every event must belong to the request's sender: one user per envelope.
+static int
+s_apply_adjusted (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                  const Tally__BalanceAdjusted *adjusted, const ProtobufCBinaryData *sender,
+                  tly_arena_t *arena)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES], derived [TLY_OBJECT_KEY_BYTES];
+    if (adjusted->user.len != TLY_KEY_BYTES || !adjusted->reference || !adjusted->note
+        || adjusted->by.len != TLY_KEY_BYTES
+        || memcmp (adjusted->by.data, sender->data, TLY_KEY_BYTES) != 0
+        || tly_object_key_parse (adjusted->adjustment_id, key) == -1)
+        return s_bad_record (draft, "malformed BalanceAdjusted");
+    tly_ledger_user_t target;
+    tly_ledger_user_init (&target, adjusted->user.data, self->limits.partition_count);
+    tly_adjustment_key (draft->partition, target.pk, adjusted->reference, derived);
+    if (target.partition != draft->partition || memcmp (key, derived, sizeof key) != 0)
+        return s_bad_record (draft, "BalanceAdjusted of another partition or reference");
+    tly_account_state_t state;
+    tly_store_lookup_t found = tly_store_account (self->store, target.pk, &state);
+    if (found == TLY_STORE_ERROR)
+        return -1;
+    int64_t expected;
+    if (found == TLY_STORE_ABSENT || adjusted->amount == 0
+        || __builtin_add_overflow (state.balance, adjusted->amount, &expected) || expected < 0
+        || expected > TLY_BALANCE_MAX || expected != adjusted->balance_after)
+        return s_bad_record (draft, "BalanceAdjusted does not follow the balance");
+    char by [TLY_ID_MAX];
+    tly_account_id (sender->data, by);
+    Tally__AdjustmentRecord record = TALLY__ADJUSTMENT_RECORD__INIT;
+    record.id = adjusted->adjustment_id;
+    record.user_id = target.id;
+    record.amount = adjusted->amount;
+    record.reference = adjusted->reference;
+    record.note = adjusted->note;
+    record.timestamp = adjusted->timestamp;
+    record.balance_after = adjusted->balance_after;
+    record.by = tly_arena_strdup (arena, by);
+    return s_record_adjustment (self, target.pk, draft->partition, &state, &record);
+}
+
+//  Every event must belong to the request's sender (one user per envelope),
+//  but a credit's or debit's, which belongs to the user it adjusts.
 static int
 s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally__Event *event,
                const ProtobufCBinaryData *sender, tly_arena_t *arena)
@@ -537,6 +698,8 @@ s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally_
         user = &event->account_created->user;
     else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
         user = &event->purchase_recorded->user;
+    else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
+        return s_apply_adjusted (self, draft, event->balance_adjusted, sender, arena);
     else
         return s_bad_record (draft, "unknown event");
     if (user->len != TLY_KEY_BYTES || memcmp (user->data, sender->data, TLY_KEY_BYTES) != 0)
@@ -626,6 +789,8 @@ tly_ledger_user_init (tly_ledger_user_t *user, const uint8_t pk [TLY_KEY_BYTES],
     memcpy (user->pk, pk, TLY_KEY_BYTES);
     tly_account_id (pk, user->id);
     user->partition = tly_partition_of_id (user->id, partition_count);
+    user->route = user->partition;
+    user->worker = false;
 }
 
 tly_ledger_t *

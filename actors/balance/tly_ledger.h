@@ -75,6 +75,10 @@ typedef struct {
     uint8_t pk [TLY_KEY_BYTES];
     char id [TLY_ID_MAX];  //  co_z...
     uint32_t partition;
+    //  The partition the envelope was routed to: the sender's, or for
+    //  credits and debits their user's (tly_ledger_user_init: the sender's).
+    uint32_t route;
+    bool worker;  //  the sender is the worker, who may credit and debit
 } tly_ledger_user_t;
 
 
@@ -111,6 +115,14 @@ int tly_ledger_commit (tly_ledger_t *self);
 void tly_ledger_abort (tly_ledger_t *self);
 bool tly_ledger_in_txn (tly_ledger_t *self);
 
+//  Credits and debits (docs/protocol.md, "Credits and debits"): only from
+//  the worker; to an existing account of the route's partition; one per
+//  (user, reference), the same reference again answering the first
+//  adjustment; a credit never takes a balance past TLY_BALANCE_MAX
+//  (BALANCE_LIMIT), a debit never below 0 (INSUFFICIENT_BALANCE). Each is
+//  an entry of the user's history, as a purchase is, and its record is
+//  kept for good. No rate limit token is taken.
+//
 //  Rate limit: with limits.rate_per_minute set, each buy of a user with an
 //  account that passes the message checks takes a token from the user's
 //  bucket (tly_rate.h, kept in the account) at now_ms before its balance is
@@ -192,6 +204,15 @@ tly_store_lookup_t tly_ledger_owner (tly_ledger_t *self, const char *id,
 int tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
                           size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
                           size_t *count);
+//  The user's history entries (purchases and adjustments) numbered first,
+//  first + 1, ... (at most max, oldest first) into entries (tly_store.h),
+//  in arena. Returns 0 or -1.
+int tly_ledger_entries (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                        size_t max, tly_arena_t *arena, tly_store_entries_t *entries);
+//  The adjustment with object ID id: FOUND with *record_p (in arena),
+//  ABSENT (also when id is not an adjustment ID), or ERROR.
+tly_store_lookup_t tly_ledger_adjustment (tly_ledger_t *self, const char *id, tly_arena_t *arena,
+                                          Tally__AdjustmentRecord **record_p);
 
 //  ---------------------------------------------------------------- state snapshots
 //  A partition's state as rows (tly_store.h), to save and to load.

@@ -82,6 +82,25 @@ tly_ledger_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], ui
 }
 
 int
+tly_ledger_entries (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                    size_t max, tly_arena_t *arena, tly_store_entries_t *entries)
+{
+    assert (self);
+    return tly_store_log_entries (self->store, user, first, max, arena, entries);
+}
+
+tly_store_lookup_t
+tly_ledger_adjustment (tly_ledger_t *self, const char *id, tly_arena_t *arena,
+                       Tally__AdjustmentRecord **record_p)
+{
+    assert (self && arena && record_p);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (!id || tly_object_key_parse (id, key) == -1)
+        return TLY_STORE_ABSENT;
+    return tly_store_adjustment (self->store, key, arena, record_p);
+}
+
+int
 tly_ledger_read_begin (tly_ledger_t *self)
 {
     assert (self);

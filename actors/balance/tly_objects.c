@@ -96,7 +96,7 @@ s_user_group (tly_objects_t *self, tly_object_kind_t kind, uint32_t partition,
                         : kind == TLY_OBJ_ROOT  ? TLY_LABEL_ROOT_GROUP
                                                 : TLY_LABEL_GROUP;
     assert (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
-            || kind == TLY_OBJ_PURCHASE);
+            || kind == TLY_OBJ_PURCHASE || kind == TLY_OBJ_ADJUSTMENT);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_derived_key (TLY_OBJ_GROUP, partition, label, user, NULL, key);
     Tally__Role role = kind == TLY_OBJ_ROOT ? TALLY__ROLE__WRITER : TALLY__ROLE__READER;
@@ -148,7 +148,8 @@ s_set_root (Tally__ObjectState *state, char *user_id, char *balance_id, char *pu
 
 static void
 s_set_log (Tally__ObjectState *state, char *user_id, uint64_t count,
-           Tally__PurchaseRecord **records, size_t n_records, tly_arena_t *arena)
+           Tally__PurchaseRecord **records, size_t n_records, Tally__AdjustmentRecord **adjustments,
+           size_t n_adjustments, tly_arena_t *arena)
 {
     Tally__PurchaseLog *value = tly_arena_alloc (arena, sizeof *value);
     tally__purchase_log__init (value);
@@ -157,6 +158,8 @@ s_set_log (Tally__ObjectState *state, char *user_id, uint64_t count,
     value->count = count;
     value->records = records;
     value->n_records = n_records;
+    value->adjustments = adjustments;
+    value->n_adjustments = n_adjustments;
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASES;
     state->value->purchases = value;
 }
@@ -223,21 +226,25 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
         uint64_t first = account.purchases > TLY_OBJECTS_LOG_WINDOW
                              ? account.purchases - TLY_OBJECTS_LOG_WINDOW + 1
                              : 1;
-        Tally__PurchaseRecord **records = tly_arena_alloc (
-            arena, TLY_OBJECTS_LOG_WINDOW * sizeof (Tally__PurchaseRecord *));
-        size_t count = 0;
+        tly_store_entries_t entries = {
+            .purchases = tly_arena_alloc (arena, TLY_OBJECTS_LOG_WINDOW
+                                                     * sizeof (Tally__PurchaseRecord *)),
+            .adjustments = tly_arena_alloc (arena, TLY_OBJECTS_LOG_WINDOW
+                                                       * sizeof (Tally__AdjustmentRecord *))
+        };
         if (account.purchases > 0
-            && tly_ledger_purchases (self->ledger, user, first, TLY_OBJECTS_LOG_WINDOW, arena,
-                                     records, &count)
+            && tly_ledger_entries (self->ledger, user, first, TLY_OBJECTS_LOG_WINDOW, arena,
+                                   &entries)
                    == -1)
             return TALLY__ERROR_CODE__INTERNAL;
-        if (count != account.purchases - first + 1 && account.purchases > 0) {
-            tly_log (TLY_ERROR, "objects.log_short", "object_id=%s purchases=%" PRIu64 " found=%zu",
-                     object_id, account.purchases, count);
+        if (entries.count != account.purchases - first + 1 && account.purchases > 0) {
+            tly_log (TLY_ERROR, "objects.log_short", "object_id=%s entries=%" PRIu64 " found=%zu",
+                     object_id, account.purchases, entries.count);
             return TALLY__ERROR_CODE__INTERNAL;
         }
         state = s_state (id, version, account.last_updated, group, arena);
-        s_set_log (state, user_id, account.purchases, records, count, arena);
+        s_set_log (state, user_id, account.purchases, entries.purchases, entries.n_purchases,
+                   entries.adjustments, entries.n_adjustments, arena);
     }
     *state_p = state;
     return TALLY__ERROR_CODE__OK;
@@ -266,6 +273,32 @@ s_purchase (tly_objects_t *self, const char *object_id, uint32_t partition,
     Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
     state->value->purchase = record;
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+//  A credit or debit: readable as the user's purchases are, kept for good.
+static Tally__ErrorCode
+s_adjustment (tly_objects_t *self, const char *object_id, uint32_t partition,
+              const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena,
+              Tally__ObjectState **state_p)
+{
+    Tally__AdjustmentRecord *record = NULL;
+    tly_store_lookup_t found = tly_ledger_adjustment (self->ledger, object_id, arena, &record);
+    if (found != TLY_STORE_FOUND)
+        return found == TLY_STORE_ABSENT ? TALLY__ERROR_CODE__NOT_FOUND
+                                         : TALLY__ERROR_CODE__INTERNAL;
+    uint8_t user [TLY_KEY_BYTES];
+    if (tly_account_id_parse (record->user_id, user) == -1) {
+        tly_log (TLY_ERROR, "objects.bad_adjustment", "object_id=%s", object_id);
+        return TALLY__ERROR_CODE__INTERNAL;
+    }
+    Tally__Group *group = s_user_group (self, TLY_OBJ_ADJUSTMENT, partition, user, arena);
+    if (!tly_objects_may_read (self, group, reader))
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+    Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ADJUSTMENT;
+    state->value->adjustment = record;
     *state_p = state;
     return TALLY__ERROR_CODE__OK;
 }
@@ -310,6 +343,8 @@ tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t parti
         return s_user_object (self, object_id, kind, partition, reader, arena, state_p);
     if (kind == TLY_OBJ_PURCHASE)
         return s_purchase (self, object_id, partition, reader, arena, state_p, reason_p);
+    if (kind == TLY_OBJ_ADJUSTMENT)
+        return s_adjustment (self, object_id, partition, reader, arena, state_p);
     if (kind == TLY_OBJ_SERVICE && strcmp (object_id, self->service_id) == 0)
         return s_service (self, arena, state_p);
     return TALLY__ERROR_CODE__NOT_FOUND;
@@ -336,7 +371,8 @@ tly_objects_changes (const Tally__Event *event, const tly_object_ref_t *ref)
     assert (event && ref);
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
         return true;
-    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
+            || event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED);
     return ref->kind != TLY_OBJ_ROOT;  //  the root never changes
 }
 
@@ -356,7 +392,7 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
         tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
     } else
-        s_set_log (state, user_id, 0, NULL, 0, arena);
+        s_set_log (state, user_id, 0, NULL, 0, NULL, 0, arena);
     return state;
 }
 
@@ -385,7 +421,39 @@ s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
     record->balance_after = recorded->balance_after;
     Tally__PurchaseRecord **records = tly_arena_alloc (arena, sizeof (Tally__PurchaseRecord *));
     records [0] = record;
-    s_set_log (state, user_id, version - 1, records, 1, arena);
+    s_set_log (state, user_id, version - 1, records, 1, NULL, 0, arena);
+    return state;
+}
+
+static Tally__ObjectState *
+s_adjusted (tly_objects_t *self, const tly_object_ref_t *ref,
+            const Tally__BalanceAdjusted *adjusted, uint64_t version, uint32_t partition,
+            tly_arena_t *arena)
+{
+    const uint8_t *user = adjusted->user.data;
+    char *user_id = s_account_id (arena, user);
+    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, adjusted->timestamp,
+                                         group, arena);
+    if (ref->kind == TLY_OBJ_BALANCE) {
+        s_set_balance (state, user_id, adjusted->balance_after, adjusted->timestamp, arena);
+        return state;
+    }
+    assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
+    Tally__AdjustmentRecord *record = tly_arena_alloc (arena, sizeof *record);
+    tally__adjustment_record__init (record);
+    record->id = adjusted->adjustment_id;
+    record->user_id = user_id;
+    record->amount = adjusted->amount;
+    record->reference = adjusted->reference;
+    record->note = adjusted->note;
+    record->timestamp = adjusted->timestamp;
+    record->balance_after = adjusted->balance_after;
+    record->by = s_account_id (arena, adjusted->by.data);
+    Tally__AdjustmentRecord **adjustments = tly_arena_alloc (arena,
+                                                             sizeof (Tally__AdjustmentRecord *));
+    adjustments [0] = record;
+    s_set_log (state, user_id, version - 1, NULL, 0, adjustments, 1, arena);
     return state;
 }
 
@@ -400,6 +468,9 @@ tly_objects_update (tly_objects_t *self, const tly_object_ref_t *ref, const Tall
         assert (version == 1);
         return s_created (self, ref, event->account_created, partition, arena);
     }
-    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED && version > 1);
+    assert (version > 1);
+    if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
+        return s_adjusted (self, ref, event->balance_adjusted, version, partition, arena);
+    assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
     return s_purchased (self, ref, event->purchase_recorded, version, partition, arena);
 }

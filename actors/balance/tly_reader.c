@@ -276,12 +276,15 @@ tly_reader_partition (tly_reader_t *self, uint32_t partition, tly_reader_state_t
 
 //  ---------------------------------------------------------------- updates
 
-//  The user of every event of a draft is its request's sender.
+//  The user whose objects an event changes: its request's sender, or the
+//  user a credit or debit adjusted.
 static const uint8_t *
 s_user (const Tally__Event *event)
 {
     const ProtobufCBinaryData *user = event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
                                           ? &event->account_created->user
+                                      : event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+                                          ? &event->balance_adjusted->user
                                           : &event->purchase_recorded->user;
     assert (user->len == TLY_KEY_BYTES);
     return user->data;
@@ -297,19 +300,24 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)
             continue;
-        const uint8_t *user = s_user (draft->events [0]);
-        tly_object_ref_t refs [TLY_OBJECTS_REFS];
-        tly_objects_refs (user, draft->partition, refs);
-        bool watched [TLY_OBJECTS_REFS], any = false;
-        for (size_t r = 0; r < TLY_OBJECTS_REFS; r++)
-            any |= watched [r] = tly_bus_watched (self->bus, refs [r].key);
-        if (!any)
-            continue;
         const uint64_t *versions = tly_batch_versions (batch, i);
         tly_arena_reset (self->arena);
+        //  One user for every event but the worker's credits and debits,
+        //  which may adjust several: the refs follow the event's user.
+        const uint8_t *user = NULL;
+        tly_object_ref_t refs [TLY_OBJECTS_REFS];
+        bool watched [TLY_OBJECTS_REFS], any = false;
         for (size_t e = 0; e < draft->n_events; e++) {
             const Tally__Event *event = draft->events [e];
-            assert (memcmp (s_user (event), user, TLY_KEY_BYTES) == 0);
+            if (!user || memcmp (s_user (event), user, TLY_KEY_BYTES) != 0) {
+                user = s_user (event);
+                tly_objects_refs (user, draft->partition, refs);
+                any = false;
+                for (size_t r = 0; r < TLY_OBJECTS_REFS; r++)
+                    any |= watched [r] = tly_bus_watched (self->bus, refs [r].key);
+            }
+            if (!any)
+                continue;
             for (size_t r = 0; r < TLY_OBJECTS_REFS; r++) {
                 if (!watched [r] || !tly_objects_changes (event, &refs [r]))
                     continue;

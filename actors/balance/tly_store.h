@@ -14,9 +14,14 @@
 //    purchases   purchase object ID bytes (19)          -> PurchaseRecord bytes
 //                (kind, partition, then the message ID's time: new records
 //                go to the end of each partition's range)
-//    log         user (32) | purchase number (u64 BE)   -> purchase object ID bytes (19)
-//                (purchases and log keep each user's latest records only:
-//                older ones are dropped from both, see tly_ledger.h)
+//                adjustment object ID bytes (19)        -> AdjustmentRecord bytes
+//                (kind 7: after every purchase; kept for good, as their IDs
+//                are what makes a credit's reference count once)
+//    log         user (32) | entry number (u64 BE)      -> purchase or adjustment
+//                                                         object ID bytes (19)
+//                (log and purchases keep each user's latest entries only:
+//                older ones are dropped from both, see tly_ledger.h; an
+//                adjustment's record stays when its log entry is dropped)
 //    owners      object ID bytes (19)                   -> user (32), for the
 //                                                         user's balance, root and log
 //    dedupe      partition u16 BE | message ID (16) | user public key (32)
@@ -172,12 +177,19 @@ tly_store_lookup_t tly_store_purchase (tly_store_t *self, const char *id, tly_ar
                                        Tally__PurchaseRecord **record_p);
 //  Stores record under its ID; -1 when the ID is not a purchase ID.
 int tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record);
-//  Numbers purchase id as user's purchase number (1, 2, ...).
+//  The adjustment with object key key, unpacked into arena.
+tly_store_lookup_t tly_store_adjustment (tly_store_t *self,
+                                         const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                                         tly_arena_t *arena, Tally__AdjustmentRecord **record_p);
+//  Stores record under its ID; -1 when the ID is not an adjustment ID.
+int tly_store_put_adjustment (tly_store_t *self, const Tally__AdjustmentRecord *record);
+//  Numbers purchase or adjustment id as user's entry number (1, 2, ...).
 int tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
                        const char *id);
-//  Drops user's purchases numbered up to last, oldest first: their log and
-//  purchases rows. *dropped says how many; *newest_ms is the latest message
-//  time in their IDs (left as it was when none was there). Returns 0 or -1.
+//  Drops user's entries numbered up to last, oldest first: their log rows,
+//  and a purchase's record (an adjustment's stays). *dropped says how many
+//  purchases; *newest_ms is the latest message time in their IDs (left as
+//  it was when none was there). Returns 0 or -1.
 int tly_store_drop_purchases (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t last,
                               size_t *dropped, int64_t *newest_ms);
 //  The latest message time in the ID of a purchase partition dropped (-1
@@ -185,10 +197,23 @@ int tly_store_drop_purchases (tly_store_t *self, const uint8_t user [TLY_KEY_BYT
 //  that is not in the table may have been dropped. Returns 0 or -1.
 int tly_store_dropped (tly_store_t *self, uint32_t partition, int64_t *time_ms);
 int tly_store_put_dropped (tly_store_t *self, uint32_t partition, int64_t time_ms);
-//  user's purchases numbered first, first + 1, ... (at most max), oldest
-//  first, into records (unpacked into arena); *count says how many: none
-//  when first is older than the user's oldest kept record. A gap in the
-//  numbering after it is a corrupt state. Returns 0 or -1.
+//  What a read of a user's log found.
+typedef struct {
+    size_t count;                       //  entries read: purchases and adjustments
+    Tally__PurchaseRecord **purchases;  //  the purchases among them (max slots), oldest first
+    size_t n_purchases;
+    Tally__AdjustmentRecord **adjustments;  //  the adjustments (max slots), oldest first
+    size_t n_adjustments;
+} tly_store_entries_t;
+
+//  user's entries numbered first, first + 1, ... (at most max), oldest
+//  first, into entries (records unpacked into arena; its arrays hold max
+//  each); none when first is older than the user's oldest kept entry. A gap
+//  in the numbering after it is a corrupt state. Returns 0 or -1.
+int tly_store_log_entries (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                           size_t max, tly_arena_t *arena, tly_store_entries_t *entries);
+//  The same read, keeping only the purchases (into records, *count of
+//  them): for a user with no adjustments, entry numbers are purchase numbers.
 int tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
                    size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count);
 //  The user an object (balance, root, log) belongs to.
@@ -201,12 +226,13 @@ int tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_B
 //  A state snapshot is a partition's rows, table by table, in key order
 //  (docs/journal.md, "State snapshots"). The tables, as a snapshot names them:
 typedef enum {
-    TLY_STORE_ROW_ACCOUNT = 1,   //  accounts: user -> account
-    TLY_STORE_ROW_LOG = 2,       //  log: user | number -> purchase object ID
-    TLY_STORE_ROW_OWNER = 3,     //  owners: object ID -> user
-    TLY_STORE_ROW_PURCHASE = 4,  //  purchases: object ID -> PurchaseRecord
-    TLY_STORE_ROW_DEDUPE = 5,    //  dedupe: partition | message ID | user -> MessageResult
-    TLY_STORE_ROW_META = 6       //  meta: "dropped" | partition -> newest dropped purchase time
+    TLY_STORE_ROW_ACCOUNT = 1,    //  accounts: user -> account
+    TLY_STORE_ROW_LOG = 2,        //  log: user | number -> purchase object ID
+    TLY_STORE_ROW_OWNER = 3,      //  owners: object ID -> user
+    TLY_STORE_ROW_PURCHASE = 4,   //  purchases: object ID -> PurchaseRecord
+    TLY_STORE_ROW_DEDUPE = 5,     //  dedupe: partition | message ID | user -> MessageResult
+    TLY_STORE_ROW_META = 6,       //  meta: "dropped" | partition -> newest dropped purchase time
+    TLY_STORE_ROW_ADJUSTMENT = 7  //  purchases: adjustment object ID -> AdjustmentRecord
 } tly_store_row_t;
 
 //  Called with each row; the bytes are valid during the call. Returns 0, or
@@ -216,8 +242,8 @@ typedef int (tly_store_row_fn) (tly_store_row_t table, const uint8_t *key, size_
 
 //  Every row of partition's state, committed state only (also while a write
 //  transaction is open): its owners (whose balance rows name its users),
-//  those users' accounts and logs, its purchases, its dedupe results, its
-//  meta rows (the newest time of a purchase it dropped); and,
+//  those users' accounts and logs, its purchases, its adjustments, its
+//  dedupe results, its meta rows (the newest time of a purchase it dropped); and,
 //  as of the same commit, the partition's progress and the dedupe clock.
 //  Returns 0, or -1 (logged, or fn failed).
 int tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn, void *arg,

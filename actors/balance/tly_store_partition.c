@@ -130,6 +130,12 @@ tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn,
         rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
     }
     if (rc == 0) {
+        s_object_prefix (TLY_OBJ_ADJUSTMENT, partition, prefix);
+        each.table = TLY_STORE_ROW_ADJUSTMENT;
+        rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
+        s_object_prefix (TLY_OBJ_PURCHASE, partition, prefix);  //  the dedupe walk's partition
+    }
+    if (rc == 0) {
         each.table = TLY_STORE_ROW_DEDUPE;
         rc = s_walk (self, each.txn, self->dedupe, prefix + 1, 2, s_each_entry, &each);
     }
@@ -221,8 +227,11 @@ tly_store_clear_partition (tly_store_t *self, uint32_t partition)
         if (s_delete_range (self, self->owners, prefix, sizeof prefix) == -1)
             return -1;
     }
+    uint8_t adjustments [3];
+    s_object_prefix (TLY_OBJ_ADJUSTMENT, partition, adjustments);
     s_object_prefix (TLY_OBJ_PURCHASE, partition, prefix);
     if (s_delete_range (self, self->purchases, prefix, sizeof prefix) == -1
+        || s_delete_range (self, self->purchases, adjustments, sizeof adjustments) == -1
         || s_delete_range (self, self->dedupe, prefix + 1, 2) == -1)
         return -1;
     uint8_t dropped [TLY_STORE_DROPPED_KEY_BYTES];
@@ -265,7 +274,8 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
         case TLY_STORE_ROW_LOG:
             dbi = self->log;
             good = key_size == S_LOG_KEY_BYTES
-                   && s_object_of (value, value_size, TLY_OBJ_PURCHASE, partition);
+                   && (s_object_of (value, value_size, TLY_OBJ_PURCHASE, partition)
+                       || s_object_of (value, value_size, TLY_OBJ_ADJUSTMENT, partition));
             break;
         case TLY_STORE_ROW_OWNER:
             dbi = self->owners;
@@ -277,6 +287,10 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
         case TLY_STORE_ROW_PURCHASE:
             dbi = self->purchases;
             good = s_object_of (key, key_size, TLY_OBJ_PURCHASE, partition) && value_size > 0;
+            break;
+        case TLY_STORE_ROW_ADJUSTMENT:
+            dbi = self->purchases;
+            good = s_object_of (key, key_size, TLY_OBJ_ADJUSTMENT, partition) && value_size > 0;
             break;
         case TLY_STORE_ROW_DEDUPE:
             dbi = self->dedupe;

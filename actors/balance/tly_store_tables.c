@@ -393,6 +393,36 @@ tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record)
     return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
 }
 
+static int
+s_get_adjustment (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__AdjustmentRecord **record_p = out;
+    *record_p = tally__adjustment_record__unpack (tly_arena_allocator (arena), value->mv_size,
+                                                  value->mv_data);
+    return *record_p ? 0 : tly_store_bad_entry (self, "adjustment");
+}
+
+tly_store_lookup_t
+tly_store_adjustment (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                      tly_arena_t *arena, Tally__AdjustmentRecord **record_p)
+{
+    assert (self && key && arena && record_p);
+    if (key [0] != TLY_OBJ_ADJUSTMENT)
+        return TLY_STORE_ABSENT;
+    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_adjustment, record_p,
+                  arena);
+}
+
+int
+tly_store_put_adjustment (tly_store_t *self, const Tally__AdjustmentRecord *record)
+{
+    assert (self && record);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (tly_object_key_parse (record->id, key) == -1 || key [0] != TLY_OBJ_ADJUSTMENT)
+        return -1;
+    return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
+}
+
 static void
 s_log_key (const uint8_t user [TLY_KEY_BYTES], uint64_t number, uint8_t key [S_LOG_KEY_BYTES])
 {
@@ -407,11 +437,12 @@ tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64
     assert (self && user && id);
     assert (number > 0);
     uint8_t key [S_LOG_KEY_BYTES];
-    uint8_t purchase [TLY_STORE_OBJECT_BYTES];
-    if (s_purchase_key (id, purchase) == -1)
+    uint8_t entry [TLY_STORE_OBJECT_BYTES];
+    if (tly_object_key_parse (id, entry) == -1
+        || (entry [0] != TLY_OBJ_PURCHASE && entry [0] != TLY_OBJ_ADJUSTMENT))
         return -1;
     s_log_key (user, number, key);
-    return s_put (self, self->log, key, sizeof key, purchase, sizeof purchase);
+    return s_put (self, self->log, key, sizeof key, entry, sizeof entry);
 }
 
 int
@@ -444,6 +475,13 @@ tly_store_drop_purchases (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
         }
         uint8_t purchase [TLY_STORE_OBJECT_BYTES];
         memcpy (purchase, value.mv_data, sizeof purchase);
+        if (purchase [0] == TLY_OBJ_ADJUSTMENT) {
+            //  An adjustment's record stays: only its log entry goes.
+            rc = mdb_cursor_del (cursor, 0);
+            if (rc)
+                break;
+            continue;
+        }
         MDB_val purchase_key = { sizeof purchase, purchase };
         rc = mdb_del (self->txn, self->purchases, &purchase_key, NULL);
         if (rc == MDB_NOTFOUND) {
@@ -508,12 +546,12 @@ tly_store_put_dropped (tly_store_t *self, uint32_t partition, int64_t time_ms)
     return s_put (self, self->meta, key, sizeof key, data, sizeof data);
 }
 
-//  Walks the log from first with cursor, looking each purchase up in txn.
+//  Walks the log from first with cursor, looking each entry's record up in txn.
 static int
 s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *user,
-            uint64_t first, size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records,
-            size_t *count)
+            uint64_t first, size_t max, tly_arena_t *arena, tly_store_entries_t *entries)
 {
+    size_t *count = &entries->count;
     uint8_t start [S_LOG_KEY_BYTES];
     s_log_key (user, first, start);
     MDB_val key = { sizeof start, start };
@@ -527,13 +565,23 @@ s_read_log (tly_store_t *self, MDB_txn *txn, MDB_cursor *cursor, const uint8_t *
             return 0;  //  first was dropped: the log starts later
         if (number != first + *count || value.mv_size != TLY_STORE_OBJECT_BYTES)
             return tly_store_bad_entry (self, "log");
-        MDB_val purchase;
-        rc = mdb_get (txn, self->purchases, &value, &purchase);
+        MDB_val record;
+        rc = mdb_get (txn, self->purchases, &value, &record);
         if (rc)
             return rc == MDB_NOTFOUND ? tly_store_bad_entry (self, "log")
                                       : tly_store_lmdb_error (self, "get", rc);
-        if (s_get_purchase (self, &purchase, &records [*count], arena) == -1)
-            return -1;
+        if (((const uint8_t *) value.mv_data) [0] == TLY_OBJ_ADJUSTMENT) {
+            if (s_get_adjustment (self, &record, &entries->adjustments [entries->n_adjustments],
+                                  arena)
+                == -1)
+                return -1;
+            entries->n_adjustments++;
+        } else {
+            if (s_get_purchase (self, &record, &entries->purchases [entries->n_purchases], arena)
+                == -1)
+                return -1;
+            entries->n_purchases++;
+        }
         (*count)++;
     }
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : tly_store_lmdb_error (self, "cursor get", rc);
@@ -543,16 +591,30 @@ int
 tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first, size_t max,
                tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count)
 {
-    assert (self && user && arena && records && count);
+    assert (records && count);
+    tly_store_entries_t entries = {
+        .purchases = records,
+        .adjustments = tly_arena_alloc (arena, (max ? max : 1) * sizeof (Tally__AdjustmentRecord *))
+    };
+    int rc = tly_store_log_entries (self, user, first, max, arena, &entries);
+    *count = entries.n_purchases;
+    return rc;
+}
+
+int
+tly_store_log_entries (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
+                       size_t max, tly_arena_t *arena, tly_store_entries_t *entries)
+{
+    assert (self && user && arena && entries && entries->purchases && entries->adjustments);
     assert (first > 0);
-    *count = 0;
+    entries->count = entries->n_purchases = entries->n_adjustments = 0;
     MDB_txn *txn = tly_store_txn_begin (self);
     if (!txn)
         return -1;
     MDB_cursor *cursor = NULL;
     int rc = mdb_cursor_open (txn, self->log, &cursor);
     if (rc == 0) {
-        rc = s_read_log (self, txn, cursor, user, first, max, arena, records, count);
+        rc = s_read_log (self, txn, cursor, user, first, max, arena, entries);
         mdb_cursor_close (cursor);
     } else
         rc = tly_store_lmdb_error (self, "cursor", rc);

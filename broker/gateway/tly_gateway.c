@@ -370,10 +370,10 @@ s_forward (tly_gateway_t *self, zframe_t **identity_p, uint64_t request_id, tly_
 
 static void
 s_route (tly_gateway_t *self, zframe_t **identity_p, Tally__ClientRequest *request,
-         const uint8_t sender [TLY_KEY_BYTES])
+         uint32_t partition)
 {
     Tally__Route route = TALLY__ROUTE__INIT;
-    route.partition = tly_partition_of (sender, self->config.partitions);
+    route.partition = partition;
     assert (route.partition < self->config.partitions);
     route.envelope = request->send;
     Tally__GatewayToRouter message = TALLY__GATEWAY_TO_ROUTER__INIT;
@@ -409,7 +409,7 @@ s_handle_client (tly_gateway_t *self, zframe_t **identity_p, zframe_t *data)
     code = TALLY__ERROR_CODE__OK;
     switch (request->body_case) {
         case TALLY__CLIENT_REQUEST__BODY_SEND:
-            s_route (self, identity_p, request, admitted.account);
+            s_route (self, identity_p, request, admitted.partition);
             break;
         case TALLY__CLIENT_REQUEST__BODY_STATUS: s_status (self, identity_p, request); break;
         case TALLY__CLIENT_REQUEST__BODY_SUBSCRIBE:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "tly_account.h"
 #include "tly_object_id.h"
+#include "tly_partition.h"
 #include "tly_sign.h"
 #include "tly_validate.h"
 
@@ -51,7 +52,52 @@ s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envel
         }
         if (message->body_case == TALLY__INBOX_MESSAGE__BODY__NOT_SET) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                      "message %zu has no body (expected createAccount or buy)", index);
+                      "message %zu has no body (expected createAccount, buy, credit or debit)",
+                      index);
+            return BAD_REQUEST;
+        }
+        const Tally__Adjustment *adjustment = tly_gateway_check_adjustment (message);
+        if (adjustment && adjustment->user.len != TLY_KEY_BYTES) {
+            snprintf (reason, TLY_GATEWAY_REASON_MAX,
+                      "message %zu: the user credited or debited is %zu bytes (expected %d)", index,
+                      adjustment->user.len, TLY_KEY_BYTES);
+            return BAD_REQUEST;
+        }
+    }
+    return OK;
+}
+
+const Tally__Adjustment *
+tly_gateway_check_adjustment (const Tally__InboxMessage *message)
+{
+    assert (message);
+    return message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT  ? message->credit
+           : message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT ? message->debit
+                                                                    : NULL;
+}
+
+//  The partition every message of the envelope goes to: a credit's or
+//  debit's user's, any other message's sender's. Returns OK, or BAD_REQUEST
+//  when they differ.
+static Tally__ErrorCode
+s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *envelope,
+                   uint32_t *partition, char *reason)
+{
+    assert (policy->partitions > 0);
+    uint32_t sender = tly_partition_of (envelope->sender.data, policy->partitions);
+    for (size_t index = 0; index < envelope->n_messages; index++) {
+        const Tally__Adjustment *adjustment = tly_gateway_check_adjustment (
+            envelope->messages [index]);
+        uint32_t target = adjustment ? tly_partition_of (adjustment->user.data, policy->partitions)
+                                     : sender;
+        if (index == 0)
+            *partition = target;
+        else if (target != *partition) {
+            snprintf (reason, TLY_GATEWAY_REASON_MAX,
+                      "message %zu goes to partition %" PRIu32 " and message 0 to %" PRIu32
+                      ": an envelope's messages go to one partition (a credit's or debit's is"
+                      " its user's, any other's the sender's)",
+                      index, target, *partition);
             return BAD_REQUEST;
         }
     }
@@ -217,6 +263,8 @@ s_check_send (const tly_gateway_policy_t *policy, const Tally__SignedEnvelope *s
         return BAD_REQUEST;
     }
     Tally__ErrorCode code = s_check_envelope (policy, signed_envelope, envelope, now_ms, reason);
+    if (code == OK)
+        code = s_check_partition (policy, envelope, &admitted->partition, reason);
     if (code == OK)
         memcpy (admitted->account, envelope->sender.data, TLY_KEY_BYTES);
     tally__envelope__free_unpacked (envelope, NULL);

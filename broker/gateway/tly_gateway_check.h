@@ -23,6 +23,7 @@ typedef struct {
     size_t max_frame;               //  --max-frame, bytes of one client frame
     int64_t max_skew_ms;            //  --max-skew-ms
     uint8_t inbox [TLY_KEY_BYTES];  //  the worker account this gateway serves
+    uint32_t partitions;            //  --partitions: where a send is routed
 } tly_gateway_policy_t;
 
 //  What the checks learned about an admitted request.
@@ -30,7 +31,9 @@ typedef struct {
     uint8_t account [TLY_KEY_BYTES];          //  send: the sender; subscribe: the reader
     char object_id [TLY_ID_MAX];              //  subscribe: the object, canonical co_z form
     uint8_t topic [TLY_GATEWAY_TOPIC_BYTES];  //  subscribe: the object ID's raw bytes
-    uint32_t partition;                       //  subscribe: the object's partition
+    //  subscribe: the object's partition; send: the partition every message
+    //  goes to (a credit's or debit's user's, any other's the sender's)
+    uint32_t partition;
 } tly_gateway_admitted_t;
 
 //  Checks one client frame at gateway wall-clock time now_ms.
@@ -46,6 +49,9 @@ Tally__ErrorCode tly_gateway_check (const tly_gateway_policy_t *policy, const ui
                                     size_t size, int64_t now_ms, Tally__ClientRequest **request_p,
                                     uint64_t *request_id, tly_gateway_admitted_t *admitted,
                                     char *reason);
+
+//  The credit or debit a message carries, or NULL.
+const Tally__Adjustment *tly_gateway_check_adjustment (const Tally__InboxMessage *message);
 
 //  Parses a tally object ID into admitted's object_id (canonical spelling),
 //  topic and partition. Returns 0, or -1 when it is not one.

@@ -145,5 +145,6 @@ tly_gateway_config_parse (tly_gateway_config_t *config, tly_curve_config_t *curv
                  source, worker);
         return TLY_FLAGS_USAGE;
     }
+    config->policy.partitions = config->partitions;
     return TLY_FLAGS_RUN;
 }

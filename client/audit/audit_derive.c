@@ -2,8 +2,9 @@
 //  envelope and its partition's state (see audit_derive.h).
 //
 //  The accounts are an audit_state table (user -> balance, last update,
-//  rate limit bucket, partition); the message IDs decided so far are the
-//  table of audit_derive_seen.c.
+//  rate limit bucket, partition); the message IDs decided so far and the
+//  references of credits and debits taken are the tables of
+//  audit_derive_seen.c.
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -21,7 +22,8 @@
 #include "tly_store.h"
 #include "tly_validate.h"
 
-#define S_ITEM_SHOWN 32  //  bytes of an item ID a reason shows
+#define S_ITEM_SHOWN    32   //  bytes of an item ID or a reference a reason shows
+#define S_DESCRIBED_MAX 192  //  a message as a reason names it
 
 
 //  One record while it is checked.
@@ -31,6 +33,7 @@ typedef struct {
     const Tally__Envelope *envelope;
     const uint8_t *user;  //  the sender's key
     char user_id [TLY_ID_MAX];
+    bool by_worker;  //  the sender is the worker: it may credit and debit
     uint32_t partition;
     int64_t now_ms;                      //  the record's time: the actor decided at it
     int64_t clock_ms;                    //  the least the actor's dedupe clock was
@@ -43,14 +46,23 @@ typedef struct {
 
 //  What the rules give for one new message.
 typedef struct {
-    Tally__ErrorCode error;   //  OK, or the refusal they give
-    Tally__ErrorCode config;  //  a refusal a configured limit may give instead (OK: none)
-    bool event;               //  the message changes the state (with OK)
-    int64_t balance;          //  the balance answered (createAccount) or left (buy)
-    int64_t last_updated;     //  the balance's time, answered by createAccount
-    bool takes;               //  a buy that takes a rate limit token: the bucket after
+    Tally__ErrorCode error;  //  OK, or the refusal they give
+    //  A refusal the record may give instead, which verify cannot rule out
+    //  (OK: none): a configured limit's, or BAD_REQUEST for a credit or
+    //  debit of a user verify knows no account of (another partition's).
+    Tally__ErrorCode instead;
+    bool event;            //  the message changes the state (with OK)
+    int64_t balance;       //  the balance answered (createAccount) or left (buy)
+    int64_t last_updated;  //  the balance's time, answered by createAccount
+    bool takes;            //  a buy that takes a rate limit token: the bucket after
     tly_rate_bucket_t bucket;
     int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
+    //  A credit or debit: its user's account, its key (tly_adjustment_key),
+    //  the signed amount, and the first adjustment of its reference, if any.
+    audit_account_t *target;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    int64_t amount;
+    const audit_derive_reference_t *taken;
 } s_expected_t;
 
 
@@ -84,32 +96,68 @@ audit_derive_destroy (audit_derive_t **self_p)
     free (self->partitions);
     free (self->seen);
     free (self->live);
+    free (self->references);
     free (self);
     *self_p = NULL;
 }
 
+void
+audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KEY_BYTES])
+{
+    assert (self && worker);
+    memcpy (self->worker, worker, TLY_KEY_BYTES);
+    self->has_worker = true;
+}
+
 //  ---------------------------------------------------------------- reasons
 
-//  The message as a reason names it; an item ID's bytes that would not read
-//  on one line are shown as '?'.
+//  The credit or debit a message carries (NULL: none).
+static const Tally__Adjustment *
+s_adjustment (const Tally__InboxMessage *message, bool *credit)
+{
+    *credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+    if (*credit)
+        return message->credit;
+    return message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT ? message->debit : NULL;
+}
+
+//  An item ID or a reference as a reason shows it: its first bytes, those
+//  that would not read on one line as '?'.
+static void
+s_shown (const char *text, char shown_text [S_ITEM_SHOWN + 4])
+{
+    text = text ? text : "";
+    size_t shown = strnlen (text, S_ITEM_SHOWN);
+    for (size_t i = 0; i < shown; i++)
+        shown_text [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
+    strcpy (shown_text + shown, text [shown] ? "..." : "");
+}
+
+//  The message as a reason names it.
 static void
 s_describe (const Tally__InboxMessage *message, char *described, size_t size)
 {
-    char item [S_ITEM_SHOWN + 4];
+    char text [S_ITEM_SHOWN + 4];
+    bool credit;
+    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
+    if (adjustment) {
+        char user [TLY_ID_MAX] = "a malformed key";
+        if (adjustment->user.len == TLY_KEY_BYTES)
+            tly_account_id (adjustment->user.data, user);
+        s_shown (adjustment->reference, text);
+        snprintf (described, size, "%s of %s amount %" PRId64 " reference \"%s\"",
+                  credit ? "credit" : "debit", user, adjustment->amount, text);
+        return;
+    }
     switch (message->body_case) {
         case TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT:
             snprintf (described, size, "createAccount initialBalance %" PRId64,
                       message->create_account->initial_balance);
             break;
-        case TALLY__INBOX_MESSAGE__BODY_BUY: {
-            const char *text = message->buy->item_id ? message->buy->item_id : "";
-            size_t shown = strnlen (text, S_ITEM_SHOWN);
-            for (size_t i = 0; i < shown; i++)
-                item [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
-            strcpy (item + shown, text [shown] ? "..." : "");
-            snprintf (described, size, "buy \"%s\" amount %" PRId64, item, message->buy->amount);
+        case TALLY__INBOX_MESSAGE__BODY_BUY:
+            s_shown (message->buy->item_id, text);
+            snprintf (described, size, "buy \"%s\" amount %" PRId64, text, message->buy->amount);
             break;
-        }
         default: snprintf (described, size, "no body"); break;
     }
 }
@@ -124,7 +172,7 @@ s_fail (s_record_t *record, const char *format, ...)
     int prefix = snprintf (record->reason, record->reason_size, "partition %" PRIu32 ", user %s",
                            record->partition, record->user_id);
     if (record->message && prefix >= 0 && (size_t) prefix < record->reason_size) {
-        char described [128];
+        char described [S_DESCRIBED_MAX];
         s_describe (record->message, described, sizeof described);
         prefix += snprintf (record->reason + prefix, record->reason_size - (size_t) prefix,
                             ", message %zu of %zu (%s)", record->index + 1,
@@ -149,11 +197,63 @@ s_outcome (const Tally__MessageResult *result)
             return result->error ? tly_error_name (result->error->code) : "an empty error";
         case TALLY__MESSAGE_RESULT__OUTCOME_BALANCE: return "a balance";
         case TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE: return "a purchase";
+        case TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT: return "an adjustment";
         default: return "no outcome";
     }
 }
 
 //  ---------------------------------------------------------------- the rules
+
+//  What the rules give for a new credit or debit, in their order: the
+//  message's fields, its user's partition, the sender, the user's account,
+//  the reference, the balance. No rate limit token is taken.
+static void
+s_expect_adjustment (const s_record_t *record, const Tally__InboxMessage *message,
+                     s_expected_t *expected)
+{
+    audit_derive_t *self = record->self;
+    bool credit;
+    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
+    const char *text = NULL;
+    expected->error = tly_validate_adjustment (adjustment, &text);
+    if (expected->error != TALLY__ERROR_CODE__OK)
+        return;
+    audit_account_t *target = audit_state_find (self->accounts, adjustment->user.data);
+    if (target && target->partition != record->partition) {
+        expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
+        return;
+    }
+    //  A user verify knows no account of may be another partition's.
+    if (!target)
+        expected->instead = TALLY__ERROR_CODE__BAD_REQUEST;
+    if (!record->by_worker) {
+        expected->error = TALLY__ERROR_CODE__PERMISSION_DENIED;
+        return;
+    }
+    if (!target) {
+        expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
+        return;
+    }
+    expected->target = target;
+    expected->amount = credit ? adjustment->amount : -adjustment->amount;
+    tly_adjustment_key (record->partition, adjustment->user.data, adjustment->reference,
+                        expected->key);
+    expected->taken = audit_derive_reference_find (
+        self, audit_derive_reference_fingerprint (self, expected->key));
+    if (expected->taken) {
+        expected->balance = target->balance;  //  the first one's answer, nothing changes
+        return;
+    }
+    //  The amount is at most TLY_BALANCE_MAX (validated): no overflow.
+    if (credit && target->balance > TLY_BALANCE_MAX - adjustment->amount)
+        expected->error = TALLY__ERROR_CODE__BALANCE_LIMIT;
+    else if (!credit && target->balance < adjustment->amount)
+        expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+    else {
+        expected->event = true;
+        expected->balance = target->balance + expected->amount;
+    }
+}
 
 //  What the rules give for a new message of the user, whose account is
 //  account (NULL: none), as tly_ledger_execute decides it.
@@ -162,7 +262,7 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
           const audit_account_t *account, s_expected_t *expected)
 {
     const char *text = NULL;
-    *expected = (s_expected_t) { .error = TALLY__ERROR_CODE__OK, .config = TALLY__ERROR_CODE__OK };
+    *expected = (s_expected_t) { .error = TALLY__ERROR_CODE__OK, .instead = TALLY__ERROR_CODE__OK };
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
         int64_t initial = message->create_account->initial_balance;
         expected->error = tly_validate_initial_balance (initial, INT64_MAX, &text);
@@ -170,7 +270,7 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
             return;
         //  --max-initial is at least 0: only a positive balance may be over it.
         if (initial > 0)
-            expected->config = TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+            expected->instead = TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
         expected->event = !account;
         expected->balance = account ? account->balance : initial;
         expected->last_updated = account ? account->last_updated : record->now_ms;
@@ -183,7 +283,7 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
             return;
         //  --max-amount is at least 1.
         if (buy->amount > 1)
-            expected->config = TALLY__ERROR_CODE__INVALID_AMOUNT;
+            expected->instead = TALLY__ERROR_CODE__INVALID_AMOUNT;
         if (!account) {
             expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
             return;
@@ -205,7 +305,10 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
             expected->event = true;
             expected->balance = account->balance - buy->amount;
         }
-    } else
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT
+               || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
+        s_expect_adjustment (record, message, expected);
+    else
         expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
 }
 
@@ -318,6 +421,79 @@ s_check_purchase (s_record_t *record, const Tally__InboxMessage *message,
     return 0;
 }
 
+static bool
+s_same_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES])
+{
+    return key->len == TLY_KEY_BYTES && memcmp (key->data, expected, TLY_KEY_BYTES) == 0;
+}
+
+//  credit or debit, new and allowed: a reference taken before is answered
+//  with its first adjustment and changes nothing; else BalanceAdjusted and
+//  the result hold the signed amount, the balance after, the record's time
+//  and the sender, and the user's balance moves.
+static int
+s_check_adjusted (s_record_t *record, const Tally__InboxMessage *message,
+                  const Tally__MessageResult *result, const s_expected_t *expected)
+{
+    audit_derive_t *self = record->self;
+    bool credit;
+    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
+    const Tally__AdjustmentRecord *adjusted = result->adjustment;
+    char id [TLY_ID_MAX], user_id [TLY_ID_MAX];
+    tly_object_id_of_key (expected->key, id);
+    tly_account_id (adjustment->user.data, user_id);
+    const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_BALANCE_ADJUSTED);
+    bool for_it = event && s_same_text (event->balance_adjusted->adjustment_id, id);
+    if (expected->taken) {
+        if (for_it)
+            return s_fail (record,
+                           "its reference was taken before (adjustment %s): the record applies"
+                           " it again (BalanceAdjusted for it)",
+                           id);
+        if (audit_derive_adjustment_digest (self, adjusted) != expected->taken->digest)
+            return s_fail (record,
+                           "its reference was taken before: a repeat is answered with the first"
+                           " adjustment (%s), and the record answers another",
+                           id);
+        self->stats.repeats++;
+        return 0;
+    }
+    if (!for_it)
+        return s_fail (record,
+                       "the record has no BalanceAdjusted for it; the envelope and the state"
+                       " give one with balance_after %" PRId64 " (adjustment %s)",
+                       expected->balance, id);
+    record->next_event++;
+    const Tally__BalanceAdjusted *event_said = event->balance_adjusted;
+    if (!s_same_key (&event_said->user, adjustment->user.data))
+        return s_fail (record, "BalanceAdjusted is not for the message's user %s", user_id);
+    S_SAME (record, "BalanceAdjusted says amount", event_said->amount, expected->amount);
+    S_SAME (record, "BalanceAdjusted says balance_after", event_said->balance_after,
+            expected->balance);
+    S_SAME (record, "BalanceAdjusted says timestamp", event_said->timestamp, record->now_ms);
+    S_SAME_TEXT (record, "BalanceAdjusted's reference", event_said->reference,
+                 adjustment->reference);
+    S_SAME_TEXT (record, "BalanceAdjusted's note", event_said->note,
+                 adjustment->note ? adjustment->note : "");
+    if (!s_same_key (&event_said->by, record->user))
+        return s_fail (record, "BalanceAdjusted's by is not the sender");
+    S_SAME (record, "the result says amount", adjusted->amount, expected->amount);
+    S_SAME (record, "the result says balanceAfter", adjusted->balance_after, expected->balance);
+    S_SAME (record, "the result says timestamp", adjusted->timestamp, record->now_ms);
+    S_SAME_TEXT (record, "the result's adjustment ID", adjusted->id, id);
+    S_SAME_TEXT (record, "the result's user ID", adjusted->user_id, user_id);
+    S_SAME_TEXT (record, "the result's reference", adjusted->reference, adjustment->reference);
+    S_SAME_TEXT (record, "the result's note", adjusted->note,
+                 adjustment->note ? adjustment->note : "");
+    S_SAME_TEXT (record, "the result's by", adjusted->by, record->user_id);
+    expected->target->balance = expected->balance;
+    expected->target->last_updated = record->now_ms;
+    audit_derive_reference_add (self, audit_derive_reference_fingerprint (self, expected->key),
+                                audit_derive_adjustment_digest (self, adjusted));
+    self->partitions [record->partition].adjustments++;
+    return 0;
+}
+
 //  The state after the message's event.
 static void
 s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t **account_p,
@@ -360,17 +536,28 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
                 s_take_token (*account_p, &expected);
             return 0;
         }
-        if (expected.config != TALLY__ERROR_CODE__OK && code == expected.config)
+        if (expected.instead != TALLY__ERROR_CODE__OK && code == expected.instead)
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
             return s_fail (record, "the result is %s; the envelope and the state give %s",
-                           s_outcome (result), expected.event ? "an event" : "a balance");
+                           s_outcome (result),
+                           expected.event   ? "an event"
+                           : expected.taken ? "the first adjustment of its reference"
+                                            : "a balance");
         return s_fail (record, "the result is %s; the envelope and the state give %s",
                        s_outcome (result), tly_error_name (expected.error));
     }
     if (expected.error != TALLY__ERROR_CODE__OK)
         return s_fail (record, "the result is %s; the envelope and the state give %s",
                        s_outcome (result), tly_error_name (expected.error));
+    if (expected.target) {
+        if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT
+            || !result->adjustment)
+            return s_fail (
+                record, "the result is %s; the envelope and the state give %s", s_outcome (result),
+                expected.taken ? "the first adjustment of its reference" : "an adjustment");
+        return s_check_adjusted (record, message, result, &expected);
+    }
     bool create = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
     Tally__MessageResult__OutcomeCase outcome = create ? TALLY__MESSAGE_RESULT__OUTCOME_BALANCE
                                                        : TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
@@ -403,6 +590,20 @@ s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
             && s_same_text (event->purchase_recorded->purchase_id, id))
             return s_fail (record, "its message ID was decided before: the record applies it"
                                    " again (PurchaseRecorded for it)");
+    }
+    bool credit;
+    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
+    if (record->next_event < draft->n_events && adjustment && adjustment->user.len == TLY_KEY_BYTES
+        && adjustment->reference) {
+        const Tally__Event *event = draft->events [record->next_event];
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        char id [TLY_ID_MAX];
+        tly_adjustment_key (record->partition, adjustment->user.data, adjustment->reference, key);
+        tly_object_id_of_key (key, id);
+        if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+            && s_same_text (event->balance_adjusted->adjustment_id, id))
+            return s_fail (record, "its message ID was decided before: the record applies it"
+                                   " again (BalanceAdjusted for it)");
     }
     if (audit_derive_digest (record->self, result) != seen->digest)
         return s_fail (record,
@@ -515,8 +716,16 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
     if (draft->n_results != envelope->n_messages)
         return s_fail (&record, "the record has %zu results for the envelope's %zu messages",
                        draft->n_results, envelope->n_messages);
+    record.by_worker = self->has_worker ? memcmp (record.user, self->worker, TLY_KEY_BYTES) == 0
+                                        : s_same_key (&envelope->inbox, record.user);
+    //  A credit or debit goes to its user's partition, any other message to
+    //  the sender's: then the sender's account must be in the record's.
+    bool senders = false;
+    bool credit;
+    for (size_t i = 0; i < envelope->n_messages; i++)
+        senders |= !s_adjustment (envelope->messages [i], &credit);
     audit_account_t *account = audit_state_find (self->accounts, record.user);
-    if (account && account->partition != draft->partition)
+    if (senders && account && account->partition != draft->partition)
         return s_fail (&record, "the user's account is in partition %" PRIu32, account->partition);
     for (record.index = 0; record.index < envelope->n_messages; record.index++)
         if (s_check_message (&record, &account) == -1)
@@ -586,6 +795,21 @@ audit_derive_load_result (audit_derive_t *self, uint32_t partition,
 }
 
 int
+audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
+                              const uint8_t key [TLY_OBJECT_KEY_BYTES],
+                              const Tally__AdjustmentRecord *record)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX && key && record);
+    uint64_t fingerprint = audit_derive_reference_fingerprint (self, key);
+    if (key [0] != TLY_OBJ_ADJUSTMENT || tly_object_key_partition (key) != partition
+        || audit_derive_reference_find (self, fingerprint))
+        return -1;
+    audit_derive_reference_add (self, fingerprint, audit_derive_adjustment_digest (self, record));
+    self->partitions [partition].adjustments++;
+    return 0;
+}
+
+int
 audit_derive_balance (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
                       int64_t *balance)
 {
@@ -609,4 +833,21 @@ audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+}
+
+bool
+audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
+                             const Tally__AdjustmentRecord *record)
+{
+    assert (self && key && record);
+    const audit_derive_reference_t *taken = audit_derive_reference_find (
+        self, audit_derive_reference_fingerprint (self, key));
+    return taken && taken->digest == audit_derive_adjustment_digest (self, record);
+}
+
+uint64_t
+audit_derive_adjustments (audit_derive_t *self, uint32_t partition)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX);
+    return self->partitions [partition].adjustments;
 }

@@ -15,7 +15,18 @@
 //    NO_ACCOUNT or INSUFFICIENT_BALANCE when the state says so; a message
 //    the rules refuse (a negative amount, a bad item, no body) is refused
 //    with the code they give. IDs and times follow from the message and the
-//    record (balance ID, purchase ID, timestamp).
+//    record (balance ID, purchase ID, timestamp);
+//  - credit and debit (the message's user U, of the record's partition, may
+//    be another than the sender S): U must be of the record's partition
+//    (else BAD_REQUEST), S the worker (else PERMISSION_DENIED), and U have
+//    an account (else NO_ACCOUNT); a reference U took before
+//    (credit or debit alike, kept forever) is answered with its first
+//    AdjustmentRecord and changes nothing; a credit past TLY_BALANCE_MAX is
+//    refused BALANCE_LIMIT, a debit of more than the balance
+//    INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
+//    hold the signed amount (< 0 a debit), the balance after, the record's
+//    time, `by` S and the ID tly_adjustment_key gives, and U's balance
+//    moves. No rate limit token is taken.
 //
 //  The per-user rate limit the record names (RecordDraft.rate_limit) is
 //  applied as the actor applies it (tly_rate.h, at the record's time): a
@@ -35,6 +46,11 @@
 //  record of a partition whose state is not known (its records before are
 //  not kept) is counted as not derived, never guessed.
 //
+//  Where a user's account is, verify knows only from the records (it is
+//  not told the partition count): a credit or debit of a user it knows no
+//  account of may be refused BAD_REQUEST (another partition's user) as
+//  well as what the rules give for no account; either changes nothing.
+//
 //      audit_derive_t *derive = audit_derive_new (window_ms);
 //      //  for each record, in order, once its envelope's signature holds:
 //      if (audit_derive_record (derive, draft, envelope, reason, sizeof reason) == -1)
@@ -48,6 +64,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_limits.h"
+#include "tly_object_id.h"
 
 //  Room for one reason, a message's description and two values included.
 #define AUDIT_DERIVE_REASON_MAX 512
@@ -59,6 +76,8 @@ typedef struct {
     uint64_t first_not_derived;       //  the first such record's partition and partition seq
     uint32_t first_not_derived_partition;
     uint64_t resends;    //  messages that were resends, answered with their first result
+    uint64_t repeats;    //  credits and debits of a reference taken before, answered with
+                         //  the first adjustment
     uint64_t snapshots;  //  partitions whose state came from a state snapshot
 } audit_derive_stats_t;
 
@@ -67,9 +86,13 @@ typedef struct _audit_derive_t audit_derive_t;
 //  window_ms: the longest dedupe window an actor of the journal ran with.
 audit_derive_t *audit_derive_new (int64_t window_ms);
 void audit_derive_destroy (audit_derive_t **self_p);
+//  The worker (the inbox key), who alone may credit and debit. Without it,
+//  each envelope's inbox is taken for the worker: an actor refuses an
+//  envelope addressed to any other key (UNKNOWN_INBOX) before its messages.
+void audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KEY_BYTES]);
 
 //  Checks one record (draft, its envelope decoded; the envelope's signature
-//  and that every event is its sender's are the caller's checks) and moves
+//  and whose every event is are the caller's checks) and moves
 //  its partition's state on. Returns 0 when the record holds what follows,
 //  or when its partition's state is unknown (counted); -1 with one line in
 //  reason (partition, user, message and what the record says against what
@@ -95,6 +118,12 @@ void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES],
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
                                const Tally__MessageResult *result);
+//  An adjustment the snapshot holds, under its raw object key (its
+//  reference taken). Returns 0, or -1 when the key is not of an adjustment
+//  of partition, or is there already.
+int audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
+                                  const uint8_t key [TLY_OBJECT_KEY_BYTES],
+                                  const Tally__AdjustmentRecord *record);
 
 //  The derived balance of user, who must be in partition: 0 with *balance,
 //  or -1 when the state has no such account there.
@@ -102,6 +131,12 @@ int audit_derive_balance (audit_derive_t *self, uint32_t partition,
                           const uint8_t user [TLY_KEY_BYTES], int64_t *balance);
 //  Accounts the derived state holds in partition.
 uint64_t audit_derive_accounts (audit_derive_t *self, uint32_t partition);
+//  Whether the derived state holds record under its raw object key, field
+//  for field.
+bool audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
+                                  const Tally__AdjustmentRecord *record);
+//  Credits and debits the derived state holds in partition.
+uint64_t audit_derive_adjustments (audit_derive_t *self, uint32_t partition);
 
 void audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats);
 

@@ -1,6 +1,6 @@
 //  audit_derive_private - what audit_derive.c and audit_derive_seen.c (the
-//  table of message IDs decided) share. Not for users: include
-//  audit_derive.h instead.
+//  tables of message IDs and of references decided) share. Not for users:
+//  include audit_derive.h instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
 #define AUDIT_DERIVE_PRIVATE_H_INCLUDED
 
@@ -8,6 +8,7 @@
 #include "audit_derive.h"
 #include "audit_state.h"
 #include "tly_message_id.h"
+#include "tly_object_id.h"
 
 //  Slots of the first table of message IDs (a power of two).
 #define AUDIT_DERIVE_SEEN_FIRST (1u << 16)
@@ -18,6 +19,7 @@ typedef struct {
     uint64_t partition_seq;  //  the partition seq the known state stands at
     int64_t clock_ms;        //  its latest record time: the least its actor's dedupe clock is
     uint64_t accounts;       //  in the state
+    uint64_t adjustments;    //  credits and debits in the state (references taken)
 } audit_derive_partition_t;
 
 //  A message ID decided: its fingerprint (0: an empty slot), the digest of
@@ -33,8 +35,20 @@ typedef struct {
 _Static_assert(TLY_PARTITIONS_MAX <= 1 << (64 - AUDIT_DERIVE_MADE_BITS),
                "a partition fits above the time");
 
+//  A credit's or debit's reference taken: a fingerprint of its adjustment
+//  key (tly_adjustment_key: partition, user, reference; 0: an empty slot)
+//  and the digest of its AdjustmentRecord, which a repeat of the reference
+//  is answered with. References are kept forever, as the actors keep them:
+//  16 bytes each.
+typedef struct {
+    uint64_t fingerprint;
+    uint64_t digest;
+} audit_derive_reference_t;
+
 struct _audit_derive_t {
     int64_t window_ms;
+    bool has_worker;  //  else the worker is each envelope's inbox
+    uint8_t worker [TLY_KEY_BYTES];
     audit_state_t *accounts;
     audit_derive_partition_t *partitions;  //  [TLY_PARTITIONS_MAX]
     audit_derive_seen_t *seen;
@@ -42,6 +56,9 @@ struct _audit_derive_t {
     size_t seen_count;
     audit_derive_seen_t *live;  //  the entries a sweep keeps, while it puts them back
     size_t live_capacity;
+    audit_derive_reference_t *references;
+    size_t references_capacity;  //  a power of two
+    size_t references_count;
     uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
     uint8_t digest_key [crypto_shorthash_KEYBYTES];
     audit_derive_stats_t stats;
@@ -64,5 +81,20 @@ const audit_derive_seen_t *audit_derive_seen_find (const audit_derive_t *self,
 //  the table if need be).
 void audit_derive_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t partition,
                             int64_t made_ms, uint64_t digest);
+
+//  The table of references taken (audit_derive_seen.c), keyed by the
+//  adjustment's raw object key.
+uint64_t audit_derive_reference_fingerprint (const audit_derive_t *self,
+                                             const uint8_t key [TLY_OBJECT_KEY_BYTES]);
+//  What a repeat of the reference is answered with: every field of the
+//  first AdjustmentRecord.
+uint64_t audit_derive_adjustment_digest (const audit_derive_t *self,
+                                         const Tally__AdjustmentRecord *record);
+//  The entry of a reference taken, or NULL.
+const audit_derive_reference_t *audit_derive_reference_find (const audit_derive_t *self,
+                                                             uint64_t fingerprint);
+//  Remembers a reference taken (growing the table if need be); one already
+//  there is left as it is.
+void audit_derive_reference_add (audit_derive_t *self, uint64_t fingerprint, uint64_t digest);
 
 #endif

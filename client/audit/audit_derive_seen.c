@@ -1,9 +1,14 @@
-//  audit_derive_seen - the table of message IDs decided, for verify's
-//  derivation (audit_derive_private.h): open addressing on a SipHash
-//  fingerprint of the actor's dedupe key, each entry 24 bytes; an entry is
-//  dropped once its ID is older than the window before its partition's
-//  clock, past which no actor may take the ID again, so the table holds what
-//  the actors' own dedupe tables hold, not the whole journal.
+//  audit_derive_seen - the tables of what was decided, for verify's
+//  derivation (audit_derive_private.h), both open addressing on a SipHash
+//  fingerprint:
+//
+//  - message IDs, on the actor's dedupe key, each entry 24 bytes; an entry
+//    is dropped once its ID is older than the window before its
+//    partition's clock, past which no actor may take the ID again, so the
+//    table holds what the actors' own dedupe tables hold, not the whole
+//    journal;
+//  - references of credits and debits, on the adjustment's object key, each
+//    entry 16 bytes, kept forever (as the actors keep their adjustments).
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -11,7 +16,13 @@
 #include <string.h>
 #include "tly_store.h"
 
-#define S_PERCENT 70  //  sweep (and grow if need be) past this fill
+#define S_PERCENT   70  //  sweep (and grow if need be) past this fill
+//  A digest's bytes: the outcome and three numbers, then at most five texts,
+//  each as its size and bytes.
+#define S_TEXT(max) (8 + (max) + 1)
+#define S_DIGEST_BYTES                                                                    \
+    (4 * 8 + 3 * S_TEXT (TLY_ID_MAX) + S_TEXT (TLY_REFERENCE_MAX) + S_TEXT (TLY_NOTE_MAX) \
+     + S_TEXT (TLY_ITEM_ID_MAX))
 
 audit_derive_seen_t *
 audit_derive_seen_new (size_t capacity)
@@ -48,10 +59,35 @@ s_put_i64 (uint8_t **at, int64_t value)
     *at += sizeof value;
 }
 
+//  A text as its size and bytes, up to one byte past max (what a record
+//  says is not trusted to be within it).
+static void
+s_put_text (uint8_t **at, const char *text, size_t max)
+{
+    size_t size = text ? strnlen (text, max + 1) : 0;
+    s_put_i64 (at, (int64_t) size);
+    if (size)
+        memcpy (*at, text, size);
+    *at += size;
+}
+
+static void
+s_put_adjustment (uint8_t **at, const Tally__AdjustmentRecord *record)
+{
+    s_put_i64 (at, record->amount);
+    s_put_i64 (at, record->timestamp);
+    s_put_i64 (at, record->balance_after);
+    s_put_text (at, record->id, TLY_ID_MAX);
+    s_put_text (at, record->user_id, TLY_ID_MAX);
+    s_put_text (at, record->by, TLY_ID_MAX);
+    s_put_text (at, record->reference, TLY_REFERENCE_MAX);
+    s_put_text (at, record->note, TLY_NOTE_MAX);
+}
+
 uint64_t
 audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *result)
 {
-    uint8_t bytes [64 + TLY_ITEM_ID_MAX + 1];
+    uint8_t bytes [S_DIGEST_BYTES];
     uint8_t *at = bytes;
     s_put_i64 (&at, result->outcome_case);
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error)
@@ -68,7 +104,10 @@ audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *res
         size_t size = strnlen (item, TLY_ITEM_ID_MAX + 1);
         memcpy (at, item, size);
         at += size;
-    }
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT
+               && result->adjustment)
+        s_put_adjustment (&at, result->adjustment);
+    assert ((size_t) (at - bytes) <= sizeof bytes);
     return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
 }
 
@@ -160,4 +199,68 @@ audit_derive_seen_add (audit_derive_t *self, uint64_t fingerprint, uint32_t part
                                     .digest = digest,
                                     .partition_made = (uint64_t) partition << AUDIT_DERIVE_MADE_BITS
                                                       | (uint64_t) made_ms };
+}
+
+//  ---------------------------------------------------------------- references
+
+uint64_t
+audit_derive_reference_fingerprint (const audit_derive_t *self,
+                                    const uint8_t key [TLY_OBJECT_KEY_BYTES])
+{
+    uint64_t fingerprint = s_hash64 (self->fingerprint_key, key, TLY_OBJECT_KEY_BYTES);
+    return fingerprint ? fingerprint : 1;  //  0 marks an empty slot
+}
+
+uint64_t
+audit_derive_adjustment_digest (const audit_derive_t *self, const Tally__AdjustmentRecord *record)
+{
+    uint8_t bytes [S_DIGEST_BYTES];
+    uint8_t *at = bytes;
+    s_put_adjustment (&at, record);
+    assert ((size_t) (at - bytes) <= sizeof bytes);
+    return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
+}
+
+static audit_derive_reference_t *
+s_reference_probe (audit_derive_reference_t *table, size_t capacity, uint64_t fingerprint)
+{
+    size_t index = (size_t) fingerprint & (capacity - 1);
+    while (table [index].fingerprint && table [index].fingerprint != fingerprint)
+        index = (index + 1) & (capacity - 1);
+    return &table [index];
+}
+
+const audit_derive_reference_t *
+audit_derive_reference_find (const audit_derive_t *self, uint64_t fingerprint)
+{
+    if (!self->references)
+        return NULL;
+    const audit_derive_reference_t *reference = s_reference_probe (
+        self->references, self->references_capacity, fingerprint);
+    return reference->fingerprint ? reference : NULL;
+}
+
+void
+audit_derive_reference_add (audit_derive_t *self, uint64_t fingerprint, uint64_t digest)
+{
+    assert (fingerprint);
+    if ((self->references_count + 1) * 100 > self->references_capacity * S_PERCENT) {
+        size_t capacity = self->references_capacity ? 2 * self->references_capacity : 1024;
+        assert (capacity <= SIZE_MAX / sizeof (audit_derive_reference_t));
+        audit_derive_reference_t *table = calloc (capacity, sizeof *table);
+        assert (table);
+        for (size_t i = 0; i < self->references_capacity; i++)
+            if (self->references [i].fingerprint)
+                *s_reference_probe (table, capacity,
+                                    self->references [i].fingerprint) = self->references [i];
+        free (self->references);
+        self->references = table;
+        self->references_capacity = capacity;
+    }
+    audit_derive_reference_t *reference = s_reference_probe (
+        self->references, self->references_capacity, fingerprint);
+    if (reference->fingerprint)
+        return;
+    *reference = (audit_derive_reference_t) { .fingerprint = fingerprint, .digest = digest };
+    self->references_count++;
 }

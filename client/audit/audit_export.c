@@ -24,7 +24,7 @@ typedef struct {
     uint64_t undecodable;
     uint64_t partition_seq;  //  --partition: the last one read
     //  The last account ID written: base58 is slow, and a record's events
-    //  are all its sender's.
+    //  are mostly its sender's.
     uint8_t cached_key [TLY_KEY_BYTES];
     char cached_id [TLY_ID_MAX];
 } s_export_t;
@@ -89,11 +89,20 @@ s_account (s_export_t *self, const char *name, ProtobufCBinaryData key)
 //  ---------------------------------------------------------------- parts
 
 static void
-s_message (FILE *out, const Tally__InboxMessage *message)
+s_message (s_export_t *self, const Tally__InboxMessage *message)
 {
+    FILE *out = self->out;
     fputs ("{\"messageId\":", out);
     s_hex_string (out, message->message_id);
-    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
+    bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+    if (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT) {
+        const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
+        s_string (out, "type", credit ? "credit" : "debit");
+        s_account (self, "user", adjustment->user);
+        s_int (out, "amount", adjustment->amount);
+        s_string (out, "reference", adjustment->reference);
+        s_string (out, "note", adjustment->note);
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
         s_string (out, "type", "buy");
         s_string (out, "itemId", message->buy->item_id);
         s_int (out, "amount", message->buy->amount);
@@ -125,6 +134,17 @@ s_event (s_export_t *self, const Tally__Event *event)
         s_int (out, "amount", recorded->amount);
         s_int (out, "timestamp", recorded->timestamp);
         s_int (out, "balanceAfter", recorded->balance_after);
+    } else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
+        const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+        fputs ("{\"type\":\"BalanceAdjusted\"", out);
+        s_account (self, "user", adjusted->user);
+        s_string (out, "adjustmentId", adjusted->adjustment_id);
+        s_int (out, "amount", adjusted->amount);
+        s_string (out, "reference", adjusted->reference);
+        s_string (out, "note", adjusted->note);
+        s_int (out, "timestamp", adjusted->timestamp);
+        s_int (out, "balanceAfter", adjusted->balance_after);
+        s_account (self, "by", adjusted->by);
     } else
         fputs ("{\"type\":null", out);
     fputc ('}', out);
@@ -152,6 +172,18 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_int (out, "amount", purchase->amount);
         s_int (out, "timestamp", purchase->timestamp);
         s_int (out, "balanceAfter", purchase->balance_after);
+        fputc ('}', out);
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT) {
+        const Tally__AdjustmentRecord *adjustment = result->adjustment;
+        fputs (",\"ok\":true,\"result\":{\"type\":\"adjustment\"", out);
+        s_string (out, "id", adjustment->id);
+        s_string (out, "userId", adjustment->user_id);
+        s_int (out, "amount", adjustment->amount);
+        s_string (out, "reference", adjustment->reference);
+        s_string (out, "note", adjustment->note);
+        s_int (out, "timestamp", adjustment->timestamp);
+        s_int (out, "balanceAfter", adjustment->balance_after);
+        s_string (out, "by", adjustment->by);
         fputc ('}', out);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         fputs (",\"ok\":false,\"error\":{\"code\":", out);
@@ -215,7 +247,7 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
         for (size_t i = 0; i < envelope->n_messages; i++) {
             if (i)
                 fputc (',', out);
-            s_message (out, envelope->messages [i]);
+            s_message (self, envelope->messages [i]);
         }
         fputc (']', out);
     } else

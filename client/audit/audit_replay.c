@@ -37,7 +37,8 @@ s_usage (FILE *out)
            "                          [--compare [--actors-dir DIR]... [--attempts N]] [--json]\n"
            "\n"
            "Rebuilds every balance from nothing by applying the journal's events in\n"
-           "order, checking that each purchase follows the balance before it.\n"
+           "order, checking that each purchase, credit and debit follows the balance\n"
+           "before it.\n"
            "\n"
            "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
@@ -126,9 +127,9 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     bool failed = stats->problems || stats->sum_overflows;
     if (json) {
         printf ("{\"ok\":%s,\"records\":%" PRIu64 ",\"events\":%" PRIu64 ",\"accounts\":%" PRIu64
-                ",\"purchases\":%" PRIu64 ",\"balanceSum\":",
+                ",\"purchases\":%" PRIu64 ",\"adjustments\":%" PRIu64 ",\"balanceSum\":",
                 failed ? "false" : "true", stats->records, stats->events, stats->accounts,
-                stats->purchases);
+                stats->purchases, stats->adjustments);
         if (stats->sum_overflows)
             printf ("null");
         else
@@ -145,9 +146,9 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
         return;
     }
     printf ("replay: %s %" PRIu64 " records, %" PRIu64 " events: %" PRIu64 " accounts, %" PRIu64
-            " purchases, balance sum ",
+            " purchases, %" PRIu64 " credits and debits, balance sum ",
             failed ? "FAILED" : "OK", stats->records, stats->events, stats->accounts,
-            stats->purchases);
+            stats->purchases, stats->adjustments);
     if (stats->sum_overflows)
         printf ("over int64");
     else

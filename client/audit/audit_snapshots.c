@@ -4,7 +4,8 @@
 //  (actors/balance/tly_store.h), whose accounts and dedupe rows are read
 //  here: an account row is user (32) -> balance, last update, created
 //  (i64 BE), purchases (u64 BE), ID length (1), ID; a dedupe row is
-//  partition u16 BE | message ID (16) | user (32) -> MessageResult bytes.
+//  partition u16 BE | message ID (16) | user (32) -> MessageResult bytes;
+//  an adjustment row is its object ID bytes (19) -> AdjustmentRecord bytes.
 #include "audit_snapshots.h"
 
 #include <assert.h>
@@ -26,7 +27,6 @@
 #define S_ACCOUNT_FIXED 33  //  balance, last update, created, purchases (8 each), ID length
 #define S_DEDUPE_KEY    (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
 #define S_PARTS_MAX     4096  //  the writer's limit
-
 _Static_assert(S_DEDUPE_KEY == TLY_STORE_DEDUPE_KEY_BYTES, "the dedupe key is the store's");
 
 typedef struct {
@@ -49,7 +49,7 @@ s_problem (audit_snapshot_t *snapshot, const char *format, ...)
     return -1;
 }
 
-//  The rows verify needs: accounts and remembered results.
+//  The rows verify needs: accounts, remembered results and adjustments.
 static int
 s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
 {
@@ -83,6 +83,20 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             result->result = malloc (row->value.len ? row->value.len : 1);
             assert (result->result);
             memcpy (result->result, row->value.data, row->value.len);
+        } else if (row->table == TLY_STORE_ROW_ADJUSTMENT) {
+            if (row->key.len != TLY_OBJECT_KEY_BYTES || row->key.data [0] != TLY_OBJ_ADJUSTMENT)
+                return s_problem (snapshot, "an adjustment row is malformed");
+            snapshot->adjustments = realloc (snapshot->adjustments,
+                                             (snapshot->adjustment_count + 1)
+                                                 * sizeof *snapshot->adjustments);
+            assert (snapshot->adjustments);
+            audit_snapshot_adjustment_t *adjustment =
+                &snapshot->adjustments [snapshot->adjustment_count++];
+            memcpy (adjustment->key, row->key.data, TLY_OBJECT_KEY_BYTES);
+            adjustment->record_size = row->value.len;
+            adjustment->record = malloc (row->value.len ? row->value.len : 1);
+            assert (adjustment->record);
+            memcpy (adjustment->record, row->value.data, row->value.len);
         }
     }
     return 0;
@@ -248,12 +262,17 @@ audit_snapshots_drop_rows (audit_snapshot_t *snapshot)
     assert (snapshot);
     for (size_t i = 0; i < snapshot->result_count; i++)
         free (snapshot->results [i].result);
+    for (size_t i = 0; i < snapshot->adjustment_count; i++)
+        free (snapshot->adjustments [i].record);
     free (snapshot->results);
     free (snapshot->accounts);
+    free (snapshot->adjustments);
     snapshot->results = NULL;
     snapshot->accounts = NULL;
+    snapshot->adjustments = NULL;
     snapshot->result_count = 0;
     snapshot->account_count = 0;
+    snapshot->adjustment_count = 0;
 }
 
 void

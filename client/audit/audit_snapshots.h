@@ -2,7 +2,8 @@
 //  (DATA/snapshots; docs/journal.md, "State snapshots"), read for `tally
 //  audit verify`: each partition's latest, its header checked (signed by the
 //  worker, in the actors' state layout, its parts' digest), and what verify
-//  needs of its rows: the accounts' balances and the remembered results.
+//  needs of its rows: the accounts' balances, the remembered results and
+//  the credits and debits (their references taken).
 //
 //  A snapshot is an actor's word for a partition's state, which the writer
 //  only signed for the record it names: verify compares it with the state
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tly_limits.h"
+#include "tly_object_id.h"
 
 #define AUDIT_SNAPSHOT_PROBLEM_MAX 128
 
@@ -39,6 +41,12 @@ typedef struct {
 } audit_snapshot_result_t;
 
 typedef struct {
+    uint8_t key [TLY_OBJECT_KEY_BYTES];  //  its raw object key (tly_adjustment_key)
+    uint8_t *record;                     //  AdjustmentRecord bytes
+    size_t record_size;
+} audit_snapshot_adjustment_t;
+
+typedef struct {
     uint32_t partition;
     uint64_t partition_seq;  //  the state after the partition's records up to this one
     uint64_t seq;            //  the journal record that is, and its hash
@@ -50,6 +58,8 @@ typedef struct {
     size_t account_count;
     audit_snapshot_result_t *results;
     size_t result_count;
+    audit_snapshot_adjustment_t *adjustments;
+    size_t adjustment_count;
 } audit_snapshot_t;
 
 //  Reads every partition's latest snapshot in dir (one read transaction: the

@@ -45,6 +45,7 @@ struct _audit_state_t {
     uint64_t records;
     uint64_t events;
     uint64_t purchases;
+    uint64_t adjustments;
     uint64_t last_seq;
     uint64_t problems;
     char (*problem_text) [AUDIT_PROBLEM_MAX];  //  [AUDIT_PROBLEMS_KEPT]
@@ -272,6 +273,44 @@ s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRec
     self->purchases++;
 }
 
+//  A credit (amount > 0) or debit (< 0) of an account of the record's
+//  partition: the balance after must follow, within 0 .. TLY_BALANCE_MAX.
+static void
+s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition,
+                    const Tally__BalanceAdjusted *adjusted)
+{
+    char id [TLY_ID_MAX];
+    if (adjusted->user.len != TLY_KEY_BYTES) {
+        s_problem (self, seq, "BalanceAdjusted: user is not a 32-byte key");
+        return;
+    }
+    audit_account_t *account = audit_state_find (self, adjusted->user.data);
+    if (!account || account->partition != partition) {
+        tly_account_id (adjusted->user.data, id);
+        s_problem (self, seq, "BalanceAdjusted for %s, which has no account in partition %" PRIu32,
+                   id, partition);
+        return;
+    }
+    int64_t expected;
+    if (adjusted->amount == 0 || adjusted->amount < -TLY_BALANCE_MAX
+        || adjusted->amount > TLY_BALANCE_MAX
+        || __builtin_add_overflow (account->balance, adjusted->amount, &expected)
+        || expected != adjusted->balance_after || adjusted->balance_after < 0
+        || (adjusted->amount > 0 && adjusted->balance_after > TLY_BALANCE_MAX)) {
+        tly_account_id (adjusted->user.data, id);
+        s_problem (self, seq,
+                   "BalanceAdjusted for %s does not follow the balance: %" PRId64 " %+" PRId64
+                   " is not %" PRId64,
+                   id, account->balance, adjusted->amount, adjusted->balance_after);
+        //  Follow the record, so one bad record is reported once, not at every later one.
+        if (adjusted->balance_after >= 0)
+            account->balance = adjusted->balance_after;
+        return;
+    }
+    account->balance = adjusted->balance_after;
+    self->adjustments++;
+}
+
 static void
 s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint8_t *bytes,
                size_t size)
@@ -284,6 +323,8 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint
         s_account_created (self, seq, partition, event->account_created);
     else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
         s_purchase_recorded (self, seq, event->purchase_recorded);
+    else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
+        s_balance_adjusted (self, seq, partition, event->balance_adjusted);
     else
         s_problem (self, seq, "an event of no known kind");
 }
@@ -385,6 +426,7 @@ audit_state_stats (audit_state_t *self, audit_stats_t *stats)
                                .events = self->events,
                                .accounts = self->count,
                                .purchases = self->purchases,
+                               .adjustments = self->adjustments,
                                .last_seq = self->last_seq,
                                .problems = self->problems };
     for (size_t i = 0; i < self->capacity; i++)

@@ -35,7 +35,8 @@ typedef struct {
     uint64_t events;
     uint64_t accounts;
     uint64_t purchases;
-    uint64_t last_seq;  //  the last record applied
+    uint64_t adjustments;  //  credits and debits (BalanceAdjusted)
+    uint64_t last_seq;     //  the last record applied
     int64_t balance_sum;
     bool sum_overflows;  //  balance_sum is meaningless then
     uint64_t problems;   //  inconsistencies found
@@ -46,8 +47,9 @@ typedef struct _audit_state_t audit_state_t;
 audit_state_t *audit_state_new (void);
 void audit_state_destroy (audit_state_t **self_p);
 //  Applies every record of the journal's snapshot after the last one applied
-//  (so after a refresh it continues). Inconsistent events (a purchase that
-//  does not follow the balance, ...) are counted and kept as problems.
+//  (so after a refresh it continues). Inconsistent events (a purchase, a
+//  credit or a debit that does not follow the balance, ...) are counted and
+//  kept as problems.
 //  Returns 0, or -1 when the journal could not be read or a record does not
 //  decode (one line on stderr).
 int audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);

@@ -111,6 +111,8 @@ s_check (const s_args_t *args, bool *retired)
                             .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                             .exit_code = CLI_EXIT_USAGE };
     assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
+    if (self.worker)
+        audit_derive_set_worker (self.derive, self.worker);
     bool needs_worker = false;
     if (tly_journal_each_checkpoint (journal, audit_verify_load_checkpoint, &self) == -1
         || audit_verify_load_segments (&self) == -1) {

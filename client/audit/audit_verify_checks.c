@@ -1,9 +1,9 @@
 //  audit_verify_checks - the checks of `tally audit verify` that judge one
 //  thing the walk reaches: a checkpoint against its record, a record's
-//  request (its client's signature, its events the sender's, the events
-//  and results derived from the envelope), a segment's signed start, base
-//  and seal, and a partition's sequence and epoch; and the failure they
-//  record. Apart from the walk (audit_verify_walk.c) so that each check
+//  request (its client's signature, its events the sender's or its
+//  credited or debited users', the events and results derived from the
+//  envelope), a segment's signed start, base and seal, and a partition's
+//  sequence and epoch; and the failure they record. Apart from the walk (audit_verify_walk.c) so that each check
 //  reads on its own, and so that the fuzz target (tests/fuzz/
 //  fuzz_journal_verify.c) runs exactly these on journals made in memory.
 #include "audit_verify_private.h"
@@ -103,7 +103,33 @@ audit_verify_check_checkpoint (audit_verify_t *self, uint64_t seq,
 
 //  ---------------------------------------------------------------- records
 
-//  The request: an envelope signed by its sender, and every event the sender's.
+static bool
+s_is_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES])
+{
+    return key->len == TLY_KEY_BYTES && memcmp (key->data, expected, TLY_KEY_BYTES) == 0;
+}
+
+//  Whether a credit or debit of the envelope is for user.
+static bool
+s_adjusts (const Tally__Envelope *envelope, const ProtobufCBinaryData *user)
+{
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const Tally__Adjustment *adjustment = NULL;
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT)
+            adjustment = message->credit;
+        else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
+            adjustment = message->debit;
+        if (adjustment && adjustment->user.len == TLY_KEY_BYTES
+            && s_is_key (user, adjustment->user.data))
+            return true;
+    }
+    return false;
+}
+
+//  The request: an envelope signed by its sender, and every event the
+//  sender's (AccountCreated, PurchaseRecorded) or, BalanceAdjusted, for the
+//  user a credit or debit of the envelope names, by the sender.
 tly_journal_step_t
 audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
 {
@@ -122,6 +148,15 @@ audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__Rec
     }
     for (size_t i = 0; i < draft->n_events; i++) {
         const Tally__Event *event = draft->events [i];
+        if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
+            if (!s_adjusts (envelope, &event->balance_adjusted->user)
+                || !s_is_key (&event->balance_adjusted->by, envelope->sender.data))
+                return audit_verify_fail (self, seq,
+                                          "event %zu (BalanceAdjusted) is not for a user the"
+                                          " request credits or debits, by its sender",
+                                          i + 1);
+            continue;
+        }
         const ProtobufCBinaryData *user = event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED
                                               ? &event->account_created->user
                                           : event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
@@ -129,8 +164,7 @@ audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__Rec
                                               : NULL;
         if (!user)
             return audit_verify_fail (self, seq, "event %zu is of no known kind", i + 1);
-        if (user->len != TLY_KEY_BYTES
-            || memcmp (user->data, envelope->sender.data, TLY_KEY_BYTES) != 0) {
+        if (!s_is_key (user, envelope->sender.data)) {
             tly_account_id (envelope->sender.data, sender);
             return audit_verify_fail (self, seq, "event %zu is not for the request's sender %s",
                                       i + 1, sender);

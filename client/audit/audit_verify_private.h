@@ -97,7 +97,8 @@ tly_journal_step_t audit_verify_load_checkpoint (uint64_t seq, const uint8_t *by
 //  Judges the checkpoints stored up to seq against the record's hash.
 tly_journal_step_t audit_verify_check_checkpoint (audit_verify_t *self, uint64_t seq,
                                                   const uint8_t hash [TLY_HASH_BYTES]);
-//  The request: signed by its sender, its events the sender's, addressed
+//  The request: signed by its sender, its events the sender's (a
+//  BalanceAdjusted: a user it credits or debits, by the sender), addressed
 //  to the worker, its events and results derived from it.
 tly_journal_step_t audit_verify_check_request (audit_verify_t *self, uint64_t seq,
                                                const Tally__RecordDraft *draft);

@@ -26,8 +26,9 @@ s_report_derived (const audit_verify_t *self, const audit_derive_stats_t *derive
                 self->snapshots_unused, self->first_unused->partition, self->first_unused_why);
     if (derived->not_derived == 0) {
         printf ("verify: every record's events and results follow from its signed envelope"
-                " and the state before it (%" PRIu64 " resends answered as first decided)\n",
-                derived->resends);
+                " and the state before it (%" PRIu64 " resends answered as first decided, %" PRIu64
+                " repeated references with their first adjustment)\n",
+                derived->resends, derived->repeats);
         return;
     }
     printf ("verify: %" PRIu64 " records' events and results follow from their signed envelopes"
@@ -66,13 +67,13 @@ audit_verify_report (const audit_verify_t *self, bool json)
             printf ("{\"ok\":true,\"records\":%" PRIu64 ",\"checkpoints\":%zu,\"headSeq\":%" PRIu64
                     ",\"headHash\":\"%s\",\"lastCheckpointSeq\":%" PRIu64 ",\"segments\":%zu"
                     ",\"sealed\":%zu,\"archived\":%zu,\"derived\":%" PRIu64
-                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64
+                    ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64 ",\"repeats\":%" PRIu64
                     ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
                     ",\"snapshotsUnused\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
-                    derived.resends, self->snapshots_checked, self->snapshots_started,
-                    self->snapshots_unused);
+                    derived.resends, derived.repeats, self->snapshots_checked,
+                    self->snapshots_started, self->snapshots_unused);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])

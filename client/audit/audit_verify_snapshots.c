@@ -57,6 +57,22 @@ s_snapshot_start (audit_verify_t *self, audit_snapshot_t *snapshot)
             tally__message_result__free_unpacked (result, NULL);
         }
     }
+    for (size_t i = 0; i < snapshot->adjustment_count; i++) {
+        const audit_snapshot_adjustment_t *row = &snapshot->adjustments [i];
+        Tally__AdjustmentRecord *record = tally__adjustment_record__unpack (NULL, row->record_size,
+                                                                            row->record);
+        int rc = record ? audit_derive_load_adjustment (derive, partition, row->key, record) : -1;
+        if (record)
+            tally__adjustment_record__free_unpacked (record, NULL);
+        if (rc == -1) {
+            audit_verify_fail (self, snapshot->seq,
+                               "the state snapshot of partition %" PRIu32
+                               " holds an adjustment that does not decode, of another"
+                               " partition, or twice",
+                               partition);
+            return;
+        }
+    }
     self->snapshots_started++;
     audit_snapshots_drop_rows (snapshot);
 }
@@ -92,6 +108,33 @@ s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t s
                                   " at this record holds %zu"
                                   " accounts; the records give %" PRIu64,
                                   partition, snapshot->account_count, accounts);
+    //  Every credit and debit, field for field: a reference the snapshot
+    //  lost (or made up) would answer its next repeat otherwise.
+    for (size_t i = 0; i < snapshot->adjustment_count; i++) {
+        const audit_snapshot_adjustment_t *row = &snapshot->adjustments [i];
+        Tally__AdjustmentRecord *record = tally__adjustment_record__unpack (NULL, row->record_size,
+                                                                            row->record);
+        bool held = record && tly_object_key_partition (row->key) == partition
+                    && audit_derive_has_adjustment (self->derive, row->key, record);
+        if (record)
+            tally__adjustment_record__free_unpacked (record, NULL);
+        if (!held) {
+            char id [TLY_ID_MAX];
+            tly_object_id_of_key (row->key, id);
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record holds adjustment %s, which the records"
+                                      " do not give",
+                                      partition, id);
+        }
+    }
+    uint64_t adjustments = audit_derive_adjustments (self->derive, partition);
+    if (adjustments != snapshot->adjustment_count)
+        return audit_verify_fail (self, seq,
+                                  "the state snapshot of partition %" PRIu32
+                                  " at this record holds %zu"
+                                  " adjustments; the records give %" PRIu64,
+                                  partition, snapshot->adjustment_count, adjustments);
     self->snapshots_checked++;
     audit_snapshots_drop_rows (snapshot);
     return TLY_JOURNAL_NEXT;

@@ -24,6 +24,7 @@
 //  up.h, bench.h, cli_audit.h.
 int cli_account (int argc, char **argv);
 int cli_send (int argc, char **argv);
+int cli_admin (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
 int cli_health (int argc, char **argv);
@@ -65,6 +66,8 @@ void cli_json_result (FILE *out, const tly_result_t *result);
 void cli_json_error (FILE *out, Tally__ErrorCode code, const char *message);
 //  One successful result as one human line.
 void cli_text_result (FILE *out, const tly_result_t *result);
+//  "credit" for an adjustment's amount > 0, "debit" for < 0.
+const char *cli_adjustment_name (int64_t amount);
 //  Unix ms as 2026-11-27T07:00:00.123Z into out (at least 32 bytes).
 void cli_format_ms (int64_t unix_ms, char *out, size_t out_size);
 
@@ -90,6 +93,44 @@ const char *cli_gateway_key (const char *flag_value);
 //  Returns -1 to go on, or CLI_EXIT_USAGE after one line on stderr.
 int cli_identity (const char *command, const char *worker_flag, const char *account_file,
                   const char **worker, tly_account_t *account);
+
+//  What every command that signs and sends one inbox message (`tally send`,
+//  `tally admin`) takes: where to, as whom, how long, how to print. Set
+//  timeout_ms to CLI_TIMEOUT_MS_DEFAULT before parsing; CLI_SEND_FLAGS are
+//  the rows of a flag table that fill it.
+typedef struct {
+    const char *gateway;
+    const char *gateway_key;
+    const char *worker;
+    const char *account_file;
+    int64_t timeout_ms;
+    bool json;
+} cli_send_options_t;
+
+#define CLI_SEND_FLAGS(options)                                                       \
+    TLY_FLAG_TEXT ("--gateway", &(options)->gateway),                                 \
+        TLY_FLAG_TEXT ("--gateway-key", &(options)->gateway_key),                     \
+        TLY_FLAG_TEXT ("--worker", &(options)->worker),                               \
+        TLY_FLAG_TEXT ("--account-file", &(options)->account_file),                   \
+        TLY_FLAG_INT ("--timeout-ms", &(options)->timeout_ms, 1, CLI_TIMEOUT_MS_MAX), \
+        TLY_FLAG_BOOL ("--json", &(options)->json)
+//  Their usage lines: the gateway and the worker, then (after the command's
+//  own --account-file line) the timeout and --json.
+#define CLI_SEND_GATEWAY_USAGE                                                   \
+    "  --gateway ENDPOINT    gateway to send to (default $" TLY_ENV_GATEWAY ", " \
+    "else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE                     \
+    "  --worker co_z...      the worker inbox (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
+#define CLI_SEND_TIMEOUT_USAGE                                                          \
+    "  --timeout-ms MS       give up after MS milliseconds (default 10000); the same\n" \
+    "                        signed message is resent within it, which is safe\n"       \
+    "  --json                print {\"ok\":..,\"result\"|\"error\":..} instead of text\n"
+
+//  Signs msg as the account options name (cli_identity), sends it through
+//  the gateway and prints the answer (cli_report_result, cli_report_error).
+//  With as_worker, the account must be the worker itself: another is
+//  refused before anything is sent. Returns the exit code.
+int cli_send_one (const char *command, const cli_send_options_t *options, const tly_msg_t *msg,
+                  bool as_worker);
 
 //  Reports an unknown option or missing argument met by getopt_long and
 //  returns CLI_EXIT_USAGE.

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -142,7 +143,15 @@ cli_json_result (FILE *out, const tly_result_t *result)
     if (result->kind == TLY_RESULT_BALANCE)
         fprintf (out, ",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64, result->balance,
                  result->last_updated);
-    else {
+    else if (result->kind == TLY_RESULT_ADJUSTMENT) {
+        fprintf (out, ",\"amount\":%" PRId64 ",\"reference\":", result->amount);
+        cli_json_string (out, result->reference);
+        fputs (",\"note\":", out);
+        cli_json_string (out, result->note);
+        fprintf (out, ",\"balanceAfter\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"by\":",
+                 result->balance_after, result->timestamp);
+        cli_json_string (out, result->by);
+    } else {
         assert (result->kind == TLY_RESULT_PURCHASE);
         fputs (",\"itemId\":", out);
         cli_json_string (out, result->item_id);
@@ -150,6 +159,12 @@ cli_json_result (FILE *out, const tly_result_t *result)
                  result->amount, result->timestamp, result->balance_after);
     }
     fputs ("}}\n", out);
+}
+
+const char *
+cli_adjustment_name (int64_t amount)
+{
+    return amount > 0 ? "credit" : amount < 0 ? "debit" : "adjustment";
 }
 
 void
@@ -181,6 +196,16 @@ cli_text_result (FILE *out, const tly_result_t *result)
         cli_format_ms (result->last_updated, when, sizeof when);
         fprintf (out, "balance %s user %s = %" PRId64 " (updated %s)\n", result->id,
                  result->user_id, result->balance, when);
+    } else if (result->kind == TLY_RESULT_ADJUSTMENT) {
+        cli_format_ms (result->timestamp, when, sizeof when);
+        fprintf (out,
+                 "%s %s user %s amount %" PRId64 " balanceAfter %" PRId64
+                 " reference %s at %s by %s",
+                 cli_adjustment_name (result->amount), result->id, result->user_id, result->amount,
+                 result->balance_after, result->reference, when, result->by);
+        if (*result->note)
+            fprintf (out, " note %s", result->note);
+        fputc ('\n', out);
     } else {
         assert (result->kind == TLY_RESULT_PURCHASE);
         fprintf (out, "purchase %s item %s amount %" PRId64 " balanceAfter %" PRId64 "\n",
@@ -261,6 +286,45 @@ cli_identity (const char *command, const char *worker_flag, const char *account_
         return CLI_EXIT_USAGE;
     }
     return -1;
+}
+
+int
+cli_send_one (const char *command, const cli_send_options_t *options, const tly_msg_t *msg,
+              bool as_worker)
+{
+    assert (command && options && msg);
+    const char *worker;
+    tly_account_t account;
+    int rc = cli_identity (command, options->worker, options->account_file, &worker, &account);
+    if (rc != -1)
+        return rc;
+    uint8_t worker_pk [TLY_KEY_BYTES];
+    int parsed = tly_account_id_parse (worker, worker_pk);
+    assert (parsed == 0);  //  cli_identity checked it
+    if (as_worker && memcmp (account.sign_pk, worker_pk, TLY_KEY_BYTES) != 0) {
+        char account_id [TLY_ID_MAX];
+        tly_account_id (account.sign_pk, account_id);
+        sodium_memzero (&account, sizeof account);
+        fprintf (stderr,
+                 "%s: the account %s is not the worker %s: only the worker may do this (pass "
+                 "--account-file with the worker's account)\n",
+                 command, account_id, worker);
+        return CLI_EXIT_USAGE;
+    }
+    tly_sender_t *sender = tly_sender_new_curve (
+        cli_gateway (options->gateway), cli_gateway_key (options->gateway_key), worker, &account);
+    sodium_memzero (&account, sizeof account);
+    if (!sender) {
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (options->gateway));
+        return CLI_EXIT_USAGE;
+    }
+    tly_result_t result;
+    if (tly_sender_send_one (sender, msg, (int) options->timeout_ms, &result) == 0)
+        rc = cli_report_result (&result, options->json);
+    else
+        rc = cli_report_error (tly_sender_error (sender), options->json);
+    tly_sender_destroy (&sender);
+    return rc;
 }
 
 //  The line of an argument a command does not take, after "<command>: ".

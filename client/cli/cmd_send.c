@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <limits.h>
-#include <sodium.h>
 #include <string.h>
 
 static void
@@ -12,27 +11,16 @@ s_usage (FILE *out)
         "usage: tally send create-account --initial N [options]\n"
         "       tally send buy --item ITEM --amount N [options]\n"
         "\n"
-        "options:\n"
-        "  --gateway ENDPOINT    gateway to send to (default $" TLY_ENV_GATEWAY ", "
-        "else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE
-        "  --worker co_z...      the worker inbox (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
+        "options:\n" CLI_SEND_GATEWAY_USAGE
         "  --account-file FILE   your account, as `tally account create --json` writes it\n"
-        "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET ")\n"
-        "  --timeout-ms MS       give up after MS milliseconds (default 10000); the same\n"
-        "                        signed message is resent within it, which is safe\n"
-        "  --json                print {\"ok\":..,\"result\"|\"error\":..} instead of text\n"
-        "\n"
+        "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
+        ")\n" CLI_SEND_TIMEOUT_USAGE "\n"
         "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE), 2 usage error or no answer.\n",
         out);
 }
 
 typedef struct {
-    const char *gateway;
-    const char *gateway_key;
-    const char *worker;
-    const char *account_file;
-    int64_t timeout_ms;
-    bool json;
+    cli_send_options_t send;
     bool has_initial;
     int64_t initial;
     const char *item;
@@ -44,14 +32,9 @@ typedef struct {
 static int
 s_parse (const char *command, int argc, char **argv, s_args_t *args)
 {
-    args->timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
+    args->send.timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     tly_flag_t flags [] = {
-        TLY_FLAG_TEXT ("--gateway", &args->gateway),
-        TLY_FLAG_TEXT ("--gateway-key", &args->gateway_key),
-        TLY_FLAG_TEXT ("--worker", &args->worker),
-        TLY_FLAG_TEXT ("--account-file", &args->account_file),
-        TLY_FLAG_INT ("--timeout-ms", &args->timeout_ms, 1, CLI_TIMEOUT_MS_MAX),
-        TLY_FLAG_BOOL ("--json", &args->json),
+        CLI_SEND_FLAGS (&args->send),
         TLY_FLAG_INT_GIVEN ("--initial", &args->initial, INT64_MIN, INT64_MAX, &args->has_initial),
         TLY_FLAG_TEXT ("--item", &args->item),
         TLY_FLAG_INT_GIVEN ("--amount", &args->amount, INT64_MIN, INT64_MAX, &args->has_amount),
@@ -115,24 +98,5 @@ cli_send (int argc, char **argv)
     rc = s_message (command, kind, &args, &msg);
     if (rc != -1)
         return rc;
-
-    const char *worker;
-    tly_account_t account;
-    rc = cli_identity (command, args.worker, args.account_file, &worker, &account);
-    if (rc != -1)
-        return rc;
-    tly_sender_t *sender = tly_sender_new_curve (
-        cli_gateway (args.gateway), cli_gateway_key (args.gateway_key), worker, &account);
-    sodium_memzero (&account, sizeof account);
-    if (!sender) {
-        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (args.gateway));
-        return CLI_EXIT_USAGE;
-    }
-    tly_result_t result;
-    if (tly_sender_send_one (sender, &msg, (int) args.timeout_ms, &result) == 0)
-        rc = cli_report_result (&result, args.json);
-    else
-        rc = cli_report_error (tly_sender_error (sender), args.json);
-    tly_sender_destroy (&sender);
-    return rc;
+    return cli_send_one (command, &args.send, &msg, false);
 }

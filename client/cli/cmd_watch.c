@@ -21,33 +21,33 @@ static volatile sig_atomic_t s_stop;
 static void
 s_usage (FILE *out)
 {
-    fputs (
-        "usage: tally watch balance [options]      your balance, as it changes\n"
-        "       tally watch purchases [options]    your purchases: the latest, then each new one\n"
-        "       tally watch co_z... [options]      any object you may read\n"
-        "\n"
-        "Prints one line per snapshot or update (per purchase record for `purchases`), checking\n"
-        "the worker's signature on each. After a gateway restart or a resync a fresh\n"
-        "snapshot line follows (for `purchases`: only records not printed yet).\n"
-        "\n"
-        "options:\n"
-        "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
-        ", else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE
-        "  --worker co_z...      the worker whose signature objects carry (default "
-        "$" TLY_ENV_WORKER_ACCOUNT ")\n"
-        "  --account-file FILE   your account, as `tally account create --json` writes it\n"
-        "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET ")\n"
-        "  --partitions N        the cluster's partition count (default 256)\n"
-        "  --count N             stop after N lines\n"
-        "  --timeout S           stop after S seconds (decimals allowed)\n"
-        "  --json                one JSON object per line:\n"
-        "                        "
-        "{\"event\":\"snapshot\"|\"update\",\"kind\":..,\"version\":N,\"object\":{..}}\n"
-        "\n"
-        "Exit status: 0 stopped (--count reached, --timeout without --count, Ctrl-C),\n"
-        "1 refused or ended (e.g. PERMISSION_DENIED, NOT_FOUND) or --timeout before --count,\n"
-        "2 usage error or no answer from the gateway.\n",
-        out);
+    fputs ("usage: tally watch balance [options]      your balance, as it changes\n"
+           "       tally watch purchases [options]    your history (purchases, credits, debits):\n"
+           "                                          the latest entries, then each new one\n"
+           "       tally watch co_z... [options]      any object you may read\n"
+           "\n"
+           "Prints one line per snapshot or update (per history entry for `purchases`), checking\n"
+           "the worker's signature on each. After a gateway restart or a resync a fresh\n"
+           "snapshot line follows (for `purchases`: only entries not printed yet).\n"
+           "\n"
+           "options:\n"
+           "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
+           ", else " TLY_ENDPOINT_GATEWAY ")\n" CLI_GATEWAY_KEY_USAGE
+           "  --worker co_z...      the worker whose signature objects carry (default "
+           "$" TLY_ENV_WORKER_ACCOUNT ")\n"
+           "  --account-file FILE   your account, as `tally account create --json` writes it\n"
+           "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET ")\n"
+           "  --partitions N        the cluster's partition count (default 256)\n"
+           "  --count N             stop after N lines\n"
+           "  --timeout S           stop after S seconds (decimals allowed)\n"
+           "  --json                one JSON object per line:\n"
+           "                        "
+           "{\"event\":\"snapshot\"|\"update\",\"kind\":..,\"version\":N,\"object\":{..}}\n"
+           "\n"
+           "Exit status: 0 stopped (--count reached, --timeout without --count, Ctrl-C),\n"
+           "1 refused or ended (e.g. PERMISSION_DENIED, NOT_FOUND) or --timeout before --count,\n"
+           "2 usage error or no answer from the gateway.\n",
+           out);
 }
 
 typedef enum {
@@ -73,7 +73,7 @@ typedef struct {
 typedef struct {
     s_args_t args;
     int64_t lines;                 //  printed so far
-    uint64_t printed;              //  purchases: position of the last record printed
+    uint64_t printed;              //  purchases: position of the last entry printed
     char balance_id [TLY_ID_MAX];  //  balance: read from the root
     bool ended;                    //  the gateway ended the subscription ...
     tly_error_t end;               //  ... and why
@@ -138,6 +138,7 @@ s_kind_name (tly_object_kind_t kind)
            : kind == TLY_OBJ_ROOT         ? "root"
            : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
            : kind == TLY_OBJ_SERVICE      ? "service"
+           : kind == TLY_OBJ_ADJUSTMENT   ? "adjustment"
                                           : "group";
 }
 
@@ -154,12 +155,46 @@ s_json_purchase (const tly_purchase_t *record)
             record->amount, record->timestamp, record->balance_after);
 }
 
+static void
+s_json_adjustment (const tly_adjustment_t *record)
+{
+    fputs ("{\"id\":", stdout);
+    cli_json_string (stdout, record->id);
+    fputs (",\"userId\":", stdout);
+    cli_json_string (stdout, record->user_id);
+    printf (",\"amount\":%" PRId64 ",\"reference\":", record->amount);
+    cli_json_string (stdout, record->reference);
+    fputs (",\"note\":", stdout);
+    cli_json_string (stdout, record->note);
+    printf (",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64 ",\"by\":", record->timestamp,
+            record->balance_after);
+    cli_json_string (stdout, record->by);
+    fputc ('}', stdout);
+}
+
+//  An adjustment's fields after its ID, as key=value (the note last: it may
+//  hold blanks).
+static void
+s_text_adjustment (const tly_adjustment_t *record)
+{
+    char when [32];
+    cli_format_ms (record->timestamp, when, sizeof when);
+    printf (" amount=%" PRId64 " balanceAfter=%" PRId64 " reference=%s timestamp=%s by=%s",
+            record->amount, record->balance_after, record->reference, when, record->by);
+    if (*record->note)
+        printf (" note=%s", record->note);
+}
+
 //  The fields of object as a JSON object (camelCase, as the seed names them).
 static void
 s_json_value (const tly_object_t *object)
 {
     if (object->kind == TLY_OBJ_PURCHASE) {
         s_json_purchase (&object->purchase);
+        return;
+    }
+    if (object->kind == TLY_OBJ_ADJUSTMENT) {
+        s_json_adjustment (&object->adjustment);
         return;
     }
     fputs ("{\"id\":", stdout);
@@ -186,6 +221,12 @@ s_json_value (const tly_object_t *object)
             if (i > 0)
                 fputc (',', stdout);
             s_json_purchase (&object->purchases.records [i]);
+        }
+        fputs ("],\"adjustments\":[", stdout);
+        for (size_t i = 0; i < object->purchases.adjustment_count; i++) {
+            if (i > 0)
+                fputc (',', stdout);
+            s_json_adjustment (&object->purchases.adjustments [i]);
         }
         fputc (']', stdout);
     } else {
@@ -219,9 +260,12 @@ s_text_value (const tly_object_t *object)
         printf (" user=%s balanceId=%s purchasesId=%s", object->root.user_id,
                 object->root.balance_id, object->root.purchases_id);
     else if (object->kind == TLY_OBJ_PURCHASE_LOG)
-        printf (" count=%" PRIu64 " records=%zu", object->purchases.count,
-                object->purchases.record_count);
-    else {
+        printf (" count=%" PRIu64 " records=%zu adjustments=%zu", object->purchases.count,
+                object->purchases.record_count, object->purchases.adjustment_count);
+    else if (object->kind == TLY_OBJ_ADJUSTMENT) {
+        printf (" user=%s", object->adjustment.user_id);
+        s_text_adjustment (&object->adjustment);
+    } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32
                 " ratePerMinute=%" PRIu32 " rateBurst=%" PRIu32,
@@ -277,6 +321,21 @@ s_print_record (s_watch_t *watch, const tly_object_t *log, const tly_purchase_t 
     s_end_line (watch);
 }
 
+static void
+s_print_adjustment (s_watch_t *watch, const tly_object_t *log, const tly_adjustment_t *record)
+{
+    if (watch->args.json) {
+        printf ("{\"event\":\"%s\",\"kind\":\"adjustment\",\"version\":%" PRIu64 ",\"object\":",
+                log->snapshot ? "snapshot" : "update", log->version);
+        s_json_adjustment (record);
+        fputc ('}', stdout);
+    } else {
+        printf ("%s %s", cli_adjustment_name (record->amount), record->id);
+        s_text_adjustment (record);
+    }
+    s_end_line (watch);
+}
+
 //  ---------------------------------------------------------------- callbacks
 
 //  Returns true when object is news (not an end); notes an end in watch.
@@ -311,8 +370,11 @@ s_on_root (const tly_object_t *object, void *arg)
         snprintf (watch->balance_id, sizeof watch->balance_id, "%s", object->root.balance_id);
 }
 
-//  A log snapshot holds the latest records and an update the new ones; each
-//  record's position (1 = first purchase ever) says whether it was printed.
+//  A log snapshot holds the latest entries and an update the new ones, as
+//  two lists each oldest first: purchases and adjustments. They are merged
+//  by timestamp (at the same millisecond, purchases first: the log does not
+//  say which came first then). Each entry's position (1 = first entry ever)
+//  says whether it was printed.
 static void
 s_on_purchases (const tly_object_t *object, void *arg)
 {
@@ -320,13 +382,28 @@ s_on_purchases (const tly_object_t *object, void *arg)
     if (!s_news (watch, object))
         return;
     const tly_purchase_log_t *log = &object->purchases;
-    assert (log->record_count <= log->count);
-    uint64_t position = log->count - log->record_count;
-    for (size_t i = 0; i < log->record_count && s_room (watch); i++)
-        if (++position > watch->printed) {
-            s_print_record (watch, object, &log->records [i]);
-            watch->printed = position;
+    size_t entries = log->record_count + log->adjustment_count;
+    assert (entries <= log->count);
+    uint64_t position = log->count - entries;
+    size_t purchase = 0, adjustment = 0;
+    while (purchase + adjustment < entries && s_room (watch)) {
+        bool take_purchase = adjustment == log->adjustment_count
+                             || (purchase < log->record_count
+                                 && log->records [purchase].timestamp
+                                        <= log->adjustments [adjustment].timestamp);
+        bool news = ++position > watch->printed;
+        if (take_purchase) {
+            if (news)
+                s_print_record (watch, object, &log->records [purchase]);
+            purchase++;
+        } else {
+            if (news)
+                s_print_adjustment (watch, object, &log->adjustments [adjustment]);
+            adjustment++;
         }
+        if (news)
+            watch->printed = position;
+    }
 }
 
 //  ---------------------------------------------------------------- the watch

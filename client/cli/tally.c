@@ -20,6 +20,10 @@ s_usage (FILE *out)
         "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
         "  send create-account --initial N        ask the worker to open your balance\n"
         "  send buy --item ITEM --amount N        buy an item from your balance\n"
+        "  admin credit --user ID --amount N --reference REF [--note TEXT]\n"
+        "                                          add to a user's balance, as the worker\n"
+        "  admin debit --user ID --amount N --reference REF [--note TEXT]\n"
+        "                                          take from a user's balance, as the worker\n"
         "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
         "  status                                  the cluster's readiness, via a gateway\n"
         "  health --file PATH                      a server's health file: ready and fresh?\n"
@@ -39,10 +43,16 @@ main (int argc, char **argv)
     //  The CLI handles its own signals (see `tally up`); czmq must not.
     zsys_handler_set (NULL);
     tly_log_init ("tally", TLY_WARN);
-    static const cli_command_t commands [] = { { "account", cli_account }, { "send", cli_send },
-                                               { "watch", cli_watch },     { "status", cli_status },
-                                               { "up", cli_up },           { "audit", cli_audit },
-                                               { "bench", cli_bench },     { "health", cli_health },
-                                               { "keys", cli_keys },       { NULL, NULL } };
+    static const cli_command_t commands [] = { { "account", cli_account },
+                                               { "send", cli_send },
+                                               { "admin", cli_admin },
+                                               { "watch", cli_watch },
+                                               { "status", cli_status },
+                                               { "up", cli_up },
+                                               { "audit", cli_audit },
+                                               { "bench", cli_bench },
+                                               { "health", cli_health },
+                                               { "keys", cli_keys },
+                                               { NULL, NULL } };
     return cli_dispatch ("tally", commands, s_usage, argc, argv);
 }

@@ -11,7 +11,13 @@
 #define TLY_ID_MAX           64   //  "co_z" + base58(32 bytes) + NUL fits
 #define TLY_SECRET_MAX       160  //  "sealerSecret_z.../signerSecret_z..." + NUL
 #define TLY_ITEM_ID_MAX      128  //  bytes of UTF-8
-#define TLY_ACTOR_NAME_MAX   64   //  bytes of a balance actor's --name, sent in every hello
+#define TLY_REFERENCE_MAX    128  //  bytes of UTF-8: a credit's or debit's reference
+#define TLY_NOTE_MAX         256  //  bytes of UTF-8: a credit's or debit's note
+//  The largest balance, and so the largest credit or debit: 2^53 - 1, the
+//  largest integer every client language reads exactly (a JavaScript
+//  number). A credit that would pass it is refused BALANCE_LIMIT.
+#define TLY_BALANCE_MAX      9007199254740991LL
+#define TLY_ACTOR_NAME_MAX   64  //  bytes of a balance actor's --name, sent in every hello
 
 #define TLY_PARTITIONS_DEFAULT 256
 #define TLY_PARTITIONS_MAX     65536

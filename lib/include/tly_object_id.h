@@ -16,7 +16,8 @@ typedef enum {
     TLY_OBJ_ROOT = 3,
     TLY_OBJ_GROUP = 4,
     TLY_OBJ_PURCHASE_LOG = 5,
-    TLY_OBJ_SERVICE = 6
+    TLY_OBJ_SERVICE = 6,
+    TLY_OBJ_ADJUSTMENT = 7
 } tly_object_kind_t;
 
 #define TLY_OBJECT_TAIL_BYTES 16
@@ -54,6 +55,7 @@ uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 #define TLY_LABEL_ROOT_GROUP    "root-group"
 #define TLY_LABEL_SERVICE       "service"
 #define TLY_LABEL_SERVICE_GROUP "service-group"
+#define TLY_LABEL_ADJUSTMENT    "adjustment"
 
 void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                       const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
@@ -65,6 +67,11 @@ void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *la
 void tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
                        const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
                        uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  A credit's or debit's raw key: ADJUSTMENT | partition | the first 16
+//  bytes of BLAKE2b-256("adjustment" || user key || reference bytes). One
+//  key per (user, reference): the same reference names the same record.
+void tly_adjustment_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                         const char *reference, uint8_t out [TLY_OBJECT_KEY_BYTES]);
 //  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
 void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
 

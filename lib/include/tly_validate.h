@@ -24,6 +24,12 @@ int tly_validate_wire_text (const ProtobufCMessageDescriptor *descriptor, const 
 Tally__ErrorCode tly_validate_initial_balance (int64_t initial, int64_t max, const char **message);
 Tally__ErrorCode tly_validate_amount (int64_t amount, int64_t max, const char **message);
 Tally__ErrorCode tly_validate_item_id (const char *item_id, const char **message);
+//  A credit's or debit's fields: amount 1..TLY_BALANCE_MAX (INVALID_AMOUNT),
+//  reference 1..TLY_REFERENCE_MAX bytes of UTF-8 (INVALID_REFERENCE), note
+//  0..TLY_NOTE_MAX bytes of UTF-8 (INVALID_NOTE), user a 32-byte key
+//  (BAD_REQUEST), in that order.
+Tally__ErrorCode tly_validate_adjustment (const Tally__Adjustment *adjustment,
+                                          const char **message);
 
 //  The stable text name of a code ("INSUFFICIENT_BALANCE") and its default message.
 const char *tly_error_name (Tally__ErrorCode code);

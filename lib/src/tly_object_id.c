@@ -12,7 +12,7 @@ void
 tly_object_id (tly_object_kind_t kind, uint32_t partition,
                const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out)
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_ADJUSTMENT);
     assert (partition < TLY_PARTITIONS_MAX);
     uint8_t raw [TLY_OBJECT_KEY_BYTES];
     raw [0] = (uint8_t) kind;
@@ -49,7 +49,7 @@ tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES])
     if (!text
         || tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
         return -1;
-    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_SERVICE)
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_ADJUSTMENT)
         return -1;
     memcpy (key, raw, sizeof raw);
     return 0;
@@ -94,6 +94,25 @@ tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
     memcpy (out + 3, message_id, TLY_MESSAGE_ID_TIME_BYTES);
     memcpy (out + 3 + TLY_MESSAGE_ID_TIME_BYTES, derived + 3,
             TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES);
+}
+
+void
+tly_adjustment_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES], const char *reference,
+                    uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    assert (partition < TLY_PARTITIONS_MAX && user && reference && out);
+    crypto_generichash_state state;
+    uint8_t hash [TLY_HASH_BYTES];
+    crypto_generichash_init (&state, NULL, 0, sizeof hash);
+    crypto_generichash_update (&state, (const unsigned char *) TLY_LABEL_ADJUSTMENT,
+                               strlen (TLY_LABEL_ADJUSTMENT));
+    crypto_generichash_update (&state, user, TLY_KEY_BYTES);
+    crypto_generichash_update (&state, (const unsigned char *) reference, strlen (reference));
+    crypto_generichash_final (&state, hash, sizeof hash);
+    out [0] = (uint8_t) TLY_OBJ_ADJUSTMENT;
+    out [1] = (uint8_t) (partition >> 8);
+    out [2] = (uint8_t) partition;
+    memcpy (out + 3, hash, TLY_OBJECT_TAIL_BYTES);
 }
 
 void

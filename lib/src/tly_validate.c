@@ -184,6 +184,38 @@ tly_validate_item_id (const char *item_id, const char **message)
     return TALLY__ERROR_CODE__OK;
 }
 
+Tally__ErrorCode
+tly_validate_adjustment (const Tally__Adjustment *adjustment, const char **message)
+{
+    if (adjustment->user.len != TLY_KEY_BYTES) {
+        *message = "user must be a 32-byte account key";
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+    }
+    if (adjustment->amount <= 0) {
+        *message = "amount must be a positive whole number of minor units";
+        return TALLY__ERROR_CODE__INVALID_AMOUNT;
+    }
+    if (adjustment->amount > TLY_BALANCE_MAX) {
+        *message = "amount exceeds the largest balance (2^53 - 1)";
+        return TALLY__ERROR_CODE__INVALID_AMOUNT;
+    }
+    const char *reference = adjustment->reference;
+    size_t size = reference ? strnlen (reference, TLY_REFERENCE_MAX + 1) : 0;
+    if (size == 0 || size > TLY_REFERENCE_MAX || !tly_utf8_valid (reference, size)) {
+        *message = size == 0                  ? "reference must not be empty"
+                   : size > TLY_REFERENCE_MAX ? "reference exceeds 128 bytes"
+                                              : "reference is not valid UTF-8";
+        return TALLY__ERROR_CODE__INVALID_REFERENCE;
+    }
+    const char *note = adjustment->note;
+    size = note ? strnlen (note, TLY_NOTE_MAX + 1) : 0;
+    if (size > TLY_NOTE_MAX || (size > 0 && !tly_utf8_valid (note, size))) {
+        *message = size > TLY_NOTE_MAX ? "note exceeds 256 bytes" : "note is not valid UTF-8";
+        return TALLY__ERROR_CODE__INVALID_NOTE;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
 typedef struct {
     Tally__ErrorCode code;
     const char *name;
@@ -221,6 +253,9 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__STALE_MESSAGE_ID, "STALE_MESSAGE_ID",
       "Message ID outside the dedupe window; not applied" },
     { TALLY__ERROR_CODE__RATE_LIMITED, "RATE_LIMITED", "Rate limited: too many buys, retry later" },
+    { TALLY__ERROR_CODE__INVALID_REFERENCE, "INVALID_REFERENCE", "Invalid reference" },
+    { TALLY__ERROR_CODE__INVALID_NOTE, "INVALID_NOTE", "Invalid note" },
+    { TALLY__ERROR_CODE__BALANCE_LIMIT, "BALANCE_LIMIT", "Balance limit exceeded" },
 };
 
 static const s_error_t *

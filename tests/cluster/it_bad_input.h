@@ -146,8 +146,9 @@ typedef struct {
     const char *after_signing;  //  text of the envelope changed after signing
     bool cut_envelope;          //  the Envelope's last byte cut off before signing
     size_t signature_len;
-    bool flip;      //  one bit of the signature flipped
-    size_t pad_to;  //  the ClientRequest padded to this many bytes
+    bool flip;        //  one bit of the signature flipped
+    size_t pad_to;    //  the ClientRequest padded to this many bytes
+    size_t user_len;  //  bytes of the first credit's or debit's user as sent (0: 32)
 } bad_env_t;
 
 typedef struct {
@@ -261,7 +262,16 @@ enum {
     ENV_INITIAL_OVER,
     ENV_INITIAL_MINUS,
     ENV_INITIAL_MIN,
-    ENV_INITIAL_AGAIN
+    ENV_INITIAL_AGAIN,
+    ENV_CREDIT_NOT_WORKER,
+    ENV_CREDIT_USER_31,
+    ENV_CREDIT_ZERO,
+    ENV_CREDIT_NO_REFERENCE,
+    ENV_CREDIT_REFERENCE_OVER,
+    ENV_CREDIT_NOTE_OVER,
+    ENV_CREDIT_NO_ACCOUNT,
+    ENV_CREDIT_LIMIT,
+    ENV_DEBIT_OVER
 };
 
 enum {

@@ -195,6 +195,46 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
             }
             break;
         }
+        case ENV_CREDIT_NOT_WORKER:  //  the subject credits itself
+        case ENV_CREDIT_USER_31:
+        case ENV_CREDIT_ZERO:
+        case ENV_CREDIT_NO_REFERENCE:
+        case ENV_CREDIT_REFERENCE_OVER:
+        case ENV_CREDIT_NOTE_OVER:
+        case ENV_CREDIT_NO_ACCOUNT:
+        case ENV_CREDIT_LIMIT:
+        case ENV_DEBIT_OVER: {
+            //  The worker's credits and debits of the subject (of a fresh
+            //  user without an account for NO_ACCOUNT), each refused.
+            const it_user_t *user = row->variant == ENV_CREDIT_NO_ACCOUNT ? &fresh
+                                                                          : &ctx->subject.user;
+            int64_t amount = row->variant == ENV_CREDIT_ZERO    ? 0
+                             : row->variant == ENV_CREDIT_LIMIT ? TLY_BALANCE_MAX
+                             : row->variant == ENV_DEBIT_OVER   ? ctx->subject.balance + 1
+                                                                : 5;
+            char reference [TLY_REFERENCE_MAX + 2] = "bad-input";
+            char note [TLY_NOTE_MAX + 2] = "";
+            if (row->variant == ENV_CREDIT_NO_REFERENCE)
+                reference [0] = 0;
+            if (row->variant == ENV_CREDIT_REFERENCE_OVER)
+                bad_item_of (reference, sizeof reference, 'r', TLY_REFERENCE_MAX + 1, "");
+            if (row->variant == ENV_CREDIT_NOTE_OVER)
+                bad_item_of (note, sizeof note, 'n', TLY_NOTE_MAX + 1, "");
+            tly_error_t error;
+            CHECK ((row->variant == ENV_DEBIT_OVER ? tly_msg_debit : tly_msg_credit) (
+                       &msg, user->id, amount, "r", NULL, &error)
+                   == 0);
+            //  Past the SDK's own checks: the cluster's are what the row tests.
+            strcpy (msg.reference, reference);
+            strcpy (msg.note, note);
+            if (row->variant != ENV_CREDIT_NOT_WORKER) {
+                env.signer = &ctx->cluster->worker;
+                memcpy (env.sender, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+            }
+            if (row->variant == ENV_CREDIT_USER_31)
+                env.user_len = TLY_KEY_BYTES - 1;
+            break;
+        }
         default: th_fail (__FILE__, __LINE__, "no envelope variant %d", row->variant);
     }
     if (item [0])

@@ -42,8 +42,9 @@ bad_env_sealed (const bad_env_t *env)
     Tally__InboxMessage **pointers = calloc (count + 1, sizeof *pointers);
     Tally__Buy *buys = calloc (count + 1, sizeof *buys);
     Tally__CreateAccount *creates = calloc (count + 1, sizeof *creates);
+    Tally__Adjustment *adjustments = calloc (count + 1, sizeof *adjustments);
     uint8_t (*ids) [2 * TLY_MESSAGE_ID_BYTES] = calloc (count + 1, sizeof *ids);
-    CHECK (messages && pointers && buys && creates && ids);
+    CHECK (messages && pointers && buys && creates && adjustments && ids);
     CHECK (env->id_len <= sizeof ids [0]);
     uint8_t unknown_data [2] = { 0x08, 0x01 };
     ProtobufCMessageUnknownField unknown = { 9, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
@@ -64,6 +65,21 @@ bad_env_sealed (const bad_env_t *env)
             buys [i].amount = msg->amount;
             messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
             messages [i].buy = &buys [i];
+        } else if (msg->kind == TLY_MSG_CREDIT || msg->kind == TLY_MSG_DEBIT) {
+            tally__adjustment__init (&adjustments [i]);
+            adjustments [i].user = (ProtobufCBinaryData) { i == 0 && env->user_len ? env->user_len
+                                                                                   : TLY_KEY_BYTES,
+                                                           (uint8_t *) msg->user };
+            adjustments [i].amount = msg->amount;
+            adjustments [i].reference = (char *) msg->reference;
+            adjustments [i].note = (char *) msg->note;
+            if (msg->kind == TLY_MSG_CREDIT) {
+                messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
+                messages [i].credit = &adjustments [i];
+            } else {
+                messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
+                messages [i].debit = &adjustments [i];
+            }
         } else {
             tally__create_account__init (&creates [i]);
             creates [i].initial_balance = msg->initial_balance;
@@ -83,6 +99,7 @@ bad_env_sealed (const bad_env_t *env)
     free (pointers);
     free (buys);
     free (creates);
+    free (adjustments);
     free (ids);
 
     bad_put (&bytes, env->tail, env->tail_len);

@@ -48,7 +48,8 @@ static Tally__ErrorCode
 s_check (const uint8_t *data, size_t size, int64_t now_ms, uint64_t *request_id)
 {
     tly_gateway_policy_t policy = { .max_frame = TLY_FRAME_MAX_DEFAULT,
-                                    .max_skew_ms = TLY_SKEW_MS_DEFAULT };
+                                    .max_skew_ms = TLY_SKEW_MS_DEFAULT,
+                                    .partitions = TLY_PARTITIONS_DEFAULT };
     memcpy (policy.inbox, fuzz_account (FUZZ_WORKER)->sign_pk, TLY_KEY_BYTES);
     Tally__ClientRequest *request = NULL;
     tly_gateway_admitted_t admitted;

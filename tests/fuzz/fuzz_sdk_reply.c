@@ -47,6 +47,12 @@ s_result_ok (const Tally__MessageResult *wire)
         return s_fits (wire->purchase->id, TLY_ID_MAX)
                && s_fits (wire->purchase->user_id, TLY_ID_MAX)
                && s_fits (wire->purchase->item_id, TLY_MSG_ITEM_CAP + 1);
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT)
+        return s_fits (wire->adjustment->id, TLY_ID_MAX)
+               && s_fits (wire->adjustment->user_id, TLY_ID_MAX)
+               && s_fits (wire->adjustment->reference, TLY_MSG_REFERENCE_CAP + 1)
+               && s_fits (wire->adjustment->note, TLY_MSG_NOTE_CAP + 1)
+               && s_fits (wire->adjustment->by, TLY_ID_MAX);
     return wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
 }
 
@@ -58,6 +64,9 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
     assert (fuzz_terminated (result->id, sizeof result->id));
     assert (fuzz_terminated (result->user_id, sizeof result->user_id));
     assert (fuzz_terminated (result->item_id, sizeof result->item_id));
+    assert (fuzz_terminated (result->reference, sizeof result->reference));
+    assert (fuzz_terminated (result->note, sizeof result->note));
+    assert (fuzz_terminated (result->by, sizeof result->by));
     if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE) {
         assert (result->ok && result->kind == TLY_RESULT_BALANCE);
         assert (result->balance == wire->balance->balance);
@@ -66,6 +75,13 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
         assert (result->amount == wire->purchase->amount);
         assert (result->balance_after == wire->purchase->balance_after);
         assert (strcmp (result->item_id, wire->purchase->item_id) == 0);
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT) {
+        assert (result->ok && result->kind == TLY_RESULT_ADJUSTMENT);
+        assert (result->amount == wire->adjustment->amount);
+        assert (result->balance_after == wire->adjustment->balance_after);
+        assert (strcmp (result->reference, wire->adjustment->reference) == 0);
+        assert (strcmp (result->note, wire->adjustment->note) == 0);
+        assert (strcmp (result->by, wire->adjustment->by) == 0);
     } else {
         assert (!result->ok && result->kind == TLY_RESULT_ERROR);
         assert (result->code == wire->error->code && result->message [0]);
@@ -124,10 +140,14 @@ s_check_accepted (const tly_object_t *object)
     assert (object->kind != TLY_OBJ_GROUP);
     if (object->kind == TLY_OBJ_PURCHASE_LOG) {
         const tly_purchase_log_t *log = &object->purchases;
-        assert (log->record_count <= TLY_OBJECT_RECORDS_MAX && log->record_count <= log->count);
+        size_t entries = log->record_count + log->adjustment_count;
+        assert (entries <= TLY_OBJECT_RECORDS_MAX && entries <= log->count);
         assert ((log->records != NULL) == (log->record_count > 0));
+        assert ((log->adjustments != NULL) == (log->adjustment_count > 0));
         for (size_t i = 0; i < log->record_count; i++)
             assert (fuzz_terminated (log->records [i].item_id, sizeof log->records [i].item_id));
+        for (size_t i = 0; i < log->adjustment_count; i++)
+            assert (fuzz_terminated (log->adjustments [i].note, sizeof log->adjustments [i].note));
     }
     const tly_group_t *group = &object->group;
     assert (group->member_count <= TLY_GROUP_MEMBERS_MAX);

@@ -53,8 +53,13 @@
 #include "tly_validate.h"
 
 //  The SDK carries item IDs up to twice the server's limit, so that callers
-//  can exercise the server's own check (INVALID_ITEM) at its edge.
+//  can exercise the server's own check (INVALID_ITEM) at its edge. The same
+//  for a credit's or debit's reference and note, though their constructors
+//  refuse more than the server's limits: a test that wants the server's
+//  check fills the field itself.
 #define TLY_MSG_ITEM_CAP      (2 * TLY_ITEM_ID_MAX)
+#define TLY_MSG_REFERENCE_CAP (2 * TLY_REFERENCE_MAX)
+#define TLY_MSG_NOTE_CAP      (2 * TLY_NOTE_MAX)
 #define TLY_ERROR_TEXT_MAX    256
 //  Attempts a send makes within its timeout (each resends the same bytes).
 #define TLY_SEND_ATTEMPTS     3
@@ -64,22 +69,28 @@ typedef struct _tly_sender_t tly_sender_t;
 
 typedef enum {
     TLY_MSG_CREATE_ACCOUNT = 1,
-    TLY_MSG_BUY = 2
+    TLY_MSG_BUY = 2,
+    TLY_MSG_CREDIT = 3,  //  by the worker only
+    TLY_MSG_DEBIT = 4    //  by the worker only
 } tly_msg_kind_t;
 
 //  One inbox message, ready to be sealed into an envelope.
 typedef struct {
     uint8_t id [TLY_MESSAGE_ID_BYTES];
     tly_msg_kind_t kind;
-    int64_t initial_balance;              //  TLY_MSG_CREATE_ACCOUNT
-    char item_id [TLY_MSG_ITEM_CAP + 1];  //  TLY_MSG_BUY
-    int64_t amount;                       //  TLY_MSG_BUY
+    int64_t initial_balance;                     //  TLY_MSG_CREATE_ACCOUNT
+    char item_id [TLY_MSG_ITEM_CAP + 1];         //  TLY_MSG_BUY
+    int64_t amount;                              //  TLY_MSG_BUY, _CREDIT, _DEBIT: > 0
+    uint8_t user [TLY_KEY_BYTES];                //  TLY_MSG_CREDIT, _DEBIT: the account adjusted
+    char reference [TLY_MSG_REFERENCE_CAP + 1];  //  TLY_MSG_CREDIT, _DEBIT
+    char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_MSG_CREDIT, _DEBIT ("" for none)
 } tly_msg_t;
 
 typedef enum {
     TLY_RESULT_ERROR = 0,
-    TLY_RESULT_BALANCE = 1,  //  answer to createAccount: a UserBalance
-    TLY_RESULT_PURCHASE = 2  //  answer to buy: a PurchaseRecord
+    TLY_RESULT_BALANCE = 1,    //  answer to createAccount: a UserBalance
+    TLY_RESULT_PURCHASE = 2,   //  answer to buy: a PurchaseRecord
+    TLY_RESULT_ADJUSTMENT = 3  //  answer to credit or debit: an AdjustmentRecord
 } tly_result_kind_t;
 
 //  The outcome of one message. When ok, kind says which fields are set;
@@ -90,15 +101,19 @@ typedef struct {
     tly_result_kind_t kind;
     Tally__ErrorCode code;
     char message [TLY_ERROR_TEXT_MAX];
-    char id [TLY_ID_MAX];  //  object ID of the balance or purchase
+    char id [TLY_ID_MAX];  //  object ID of the balance, purchase or adjustment
     char user_id [TLY_ID_MAX];
-    int64_t balance;                      //  TLY_RESULT_BALANCE
-    int64_t last_updated;                 //  TLY_RESULT_BALANCE, Unix ms
-    char item_id [TLY_MSG_ITEM_CAP + 1];  //  TLY_RESULT_PURCHASE
-    int64_t amount;                       //  TLY_RESULT_PURCHASE
-    int64_t timestamp;                    //  TLY_RESULT_PURCHASE, Unix ms
-    int64_t balance_after;                //  TLY_RESULT_PURCHASE
-    int64_t retry_after_ms;               //  RATE_LIMITED: wait this long, then send again
+    int64_t balance;                             //  TLY_RESULT_BALANCE
+    int64_t last_updated;                        //  TLY_RESULT_BALANCE, Unix ms
+    char item_id [TLY_MSG_ITEM_CAP + 1];         //  TLY_RESULT_PURCHASE
+    int64_t amount;                              //  TLY_RESULT_PURCHASE; TLY_RESULT_ADJUSTMENT
+                                                 //  signed: > 0 a credit, < 0 a debit
+    int64_t timestamp;                           //  TLY_RESULT_PURCHASE, _ADJUSTMENT, Unix ms
+    int64_t balance_after;                       //  TLY_RESULT_PURCHASE, _ADJUSTMENT
+    char reference [TLY_MSG_REFERENCE_CAP + 1];  //  TLY_RESULT_ADJUSTMENT
+    char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_RESULT_ADJUSTMENT
+    char by [TLY_ID_MAX];                        //  TLY_RESULT_ADJUSTMENT: the sender (worker)
+    int64_t retry_after_ms;                      //  RATE_LIMITED: wait this long, then send again
 } tly_result_t;
 
 //  Why a whole request failed. remote is true when the gateway answered with
@@ -148,6 +163,24 @@ typedef struct {
 //  cluster is the authority and answers INVALID_AMOUNT and the like.
 int tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance);
 int tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
+
+//  Fill msg with a credit (adds amount to the balance of user_id, an
+//  account ID "co_z...") or a debit (takes amount from it), with a fresh
+//  message ID made now. Only the worker may send them: seal them with the
+//  worker's account, in an envelope of their own or with other messages for
+//  the same user's partition. reference names the payment or event (one
+//  adjustment per user and reference: the same reference again is answered
+//  with the first adjustment, applied once); note (NULL: none) is shown to
+//  the user. Returns 0, or -1 when user_id is not an account ID
+//  (BAD_REQUEST), reference is longer than TLY_REFERENCE_MAX bytes
+//  (INVALID_REFERENCE) or note longer than TLY_NOTE_MAX (INVALID_NOTE); then
+//  error, when not NULL, says which (not remote) and msg is untouched. The
+//  amount, an empty reference and UTF-8 are left to the cluster, which
+//  answers INVALID_AMOUNT, INVALID_REFERENCE, INVALID_NOTE.
+int tly_msg_credit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
+                    const char *note, tly_error_t *error);
+int tly_msg_debit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
+                   const char *note, tly_error_t *error);
 
 //  Creates a sender connected to gateway_endpoint. worker_id is the inbox
 //  ("co_z..."), account the signing identity (copied). Both may be NULL for
@@ -225,7 +258,7 @@ const tly_error_t *tly_sender_error (tly_sender_t *self);
 #define TLY_WATCH_PING_MS           5000  //  ping interval while subscribed (protocol: <= 10 s)
 #define TLY_WATCH_PING_TIMEOUT_MS   3000  //  an unanswered ping means: subscribe again
 #define TLY_WATCH_PING_MS_MAX       10000
-#define TLY_OBJECT_RECORDS_MAX      1024  //  records one PurchaseLog version may carry
+#define TLY_OBJECT_RECORDS_MAX      1024  //  entries one PurchaseLog version may carry
 #define TLY_GROUP_MEMBERS_MAX       1024  //  members of one object's group
 
 typedef struct _tly_watcher_t tly_watcher_t;
@@ -239,6 +272,18 @@ typedef struct {
     int64_t timestamp;  //  Unix ms
     int64_t balance_after;
 } tly_purchase_t;
+
+//  One credit or debit (an AdjustmentRecord object, also in a PurchaseLog).
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    int64_t amount;  //  > 0 a credit, < 0 a debit
+    char reference [TLY_MSG_REFERENCE_CAP + 1];
+    char note [TLY_MSG_NOTE_CAP + 1];
+    int64_t timestamp;  //  Unix ms
+    int64_t balance_after;
+    char by [TLY_ID_MAX];  //  account ID of the sender (the worker)
+} tly_adjustment_t;
 
 typedef struct {
     char id [TLY_ID_MAX];
@@ -254,14 +299,20 @@ typedef struct {
     char purchases_id [TLY_ID_MAX];
 } tly_root_t;
 
-//  In a snapshot: the latest records (at most 100), oldest first. In an
-//  update: only the records this version added. count is the total ever.
+//  A user's history: purchases and adjustments (credits and debits). In a
+//  snapshot: the latest entries (at most 100); in an update: only the
+//  entries this version added. They come as two lists, each oldest first:
+//  records (the purchases) and adjustments; merge them by timestamp for one
+//  history. count is the total of entries ever, of both kinds, so
+//  record_count + adjustment_count <= count.
 typedef struct {
     char id [TLY_ID_MAX];
     char user_id [TLY_ID_MAX];
     uint64_t count;
     size_t record_count;
     tly_purchase_t *records;
+    size_t adjustment_count;
+    tly_adjustment_t *adjustments;
 } tly_purchase_log_t;
 
 typedef struct {
@@ -310,6 +361,7 @@ typedef struct {
     tly_root_t root;               //  TLY_OBJ_ROOT
     tly_purchase_log_t purchases;  //  TLY_OBJ_PURCHASE_LOG
     tly_service_info_t service;    //  TLY_OBJ_SERVICE
+    tly_adjustment_t adjustment;   //  TLY_OBJ_ADJUSTMENT
     tly_group_t group;
 } tly_object_t;
 

@@ -49,6 +49,58 @@ tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount)
     return 0;
 }
 
+//  A credit or debit: the fields the SDK checks itself (see tally.h).
+static int
+s_msg_adjustment (tly_msg_t *msg, tly_msg_kind_t kind, const char *user_id, int64_t amount,
+                  const char *reference, const char *note, tly_error_t *error)
+{
+    assert (msg && user_id && reference);
+    tly_error_t ignored;
+    if (!error)
+        error = &ignored;
+    if (!note)
+        note = "";
+    uint8_t user [TLY_KEY_BYTES];
+    size_t size;
+    if (tly_account_id_parse (user_id, user) == -1) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "user '%.80s' is not an account ID (co_z...)", user_id);
+        return -1;
+    }
+    if ((size = strlen (reference)) > TLY_REFERENCE_MAX) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__INVALID_REFERENCE,
+                               "reference of %zu bytes exceeds %d bytes", size, TLY_REFERENCE_MAX);
+        return -1;
+    }
+    if ((size = strlen (note)) > TLY_NOTE_MAX) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__INVALID_NOTE,
+                               "note of %zu bytes exceeds %d bytes", size, TLY_NOTE_MAX);
+        return -1;
+    }
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = kind;
+    msg->amount = amount;
+    memcpy (msg->user, user, TLY_KEY_BYTES);
+    strcpy (msg->reference, reference);
+    strcpy (msg->note, note);
+    return 0;
+}
+
+int
+tly_msg_credit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
+                const char *note, tly_error_t *error)
+{
+    return s_msg_adjustment (msg, TLY_MSG_CREDIT, user_id, amount, reference, note, error);
+}
+
+int
+tly_msg_debit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
+               const char *note, tly_error_t *error)
+{
+    return s_msg_adjustment (msg, TLY_MSG_DEBIT, user_id, amount, reference, note, error);
+}
+
 int
 tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
                 const tly_msg_t *msgs, size_t n, int64_t timestamp_ms, uint8_t **bytes_p,
@@ -60,7 +112,8 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     Tally__InboxMessage **list = calloc (n ? n : 1, sizeof *list);
     Tally__CreateAccount *creates = calloc (n ? n : 1, sizeof *creates);
     Tally__Buy *buys = calloc (n ? n : 1, sizeof *buys);
-    assert (bodies && list && creates && buys);
+    Tally__Adjustment *adjustments = calloc (n ? n : 1, sizeof *adjustments);
+    assert (bodies && list && creates && buys && adjustments);
 
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -79,6 +132,21 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
             buys [i].amount = msgs [i].amount;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
             body->buy = &buys [i];
+        } else if (msgs [i].kind == TLY_MSG_CREDIT || msgs [i].kind == TLY_MSG_DEBIT) {
+            Tally__Adjustment *adjustment = &adjustments [i];
+            tally__adjustment__init (adjustment);
+            adjustment->user.data = (uint8_t *) msgs [i].user;
+            adjustment->user.len = TLY_KEY_BYTES;
+            adjustment->amount = msgs [i].amount;
+            adjustment->reference = (char *) msgs [i].reference;
+            adjustment->note = (char *) msgs [i].note;
+            if (msgs [i].kind == TLY_MSG_CREDIT) {
+                body->body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
+                body->credit = adjustment;
+            } else {
+                body->body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
+                body->debit = adjustment;
+            }
         } else
             rc = -1;
         list [i] = body;
@@ -116,6 +184,7 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     free (list);
     free (creates);
     free (buys);
+    free (adjustments);
     return rc;
 }
 
@@ -241,6 +310,22 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
             || !tly_codec_copy (result->user_id, sizeof result->user_id, purchase->user_id)
             || !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
             s_malformed (error, "purchase field too long");
+            return -1;
+        }
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT) {
+        const Tally__AdjustmentRecord *adjustment = wire->adjustment;
+        result->ok = true;
+        result->kind = TLY_RESULT_ADJUSTMENT;
+        result->code = TALLY__ERROR_CODE__OK;
+        result->amount = adjustment->amount;
+        result->timestamp = adjustment->timestamp;
+        result->balance_after = adjustment->balance_after;
+        if (!tly_codec_copy (result->id, sizeof result->id, adjustment->id)
+            || !tly_codec_copy (result->user_id, sizeof result->user_id, adjustment->user_id)
+            || !tly_codec_copy (result->reference, sizeof result->reference, adjustment->reference)
+            || !tly_codec_copy (result->note, sizeof result->note, adjustment->note)
+            || !tly_codec_copy (result->by, sizeof result->by, adjustment->by)) {
+            s_malformed (error, "adjustment field too long");
             return -1;
         }
     } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {

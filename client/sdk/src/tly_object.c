@@ -71,6 +71,7 @@ tly_object_clear (tly_object_t *object)
 {
     assert (object);
     free (object->purchases.records);
+    free (object->purchases.adjustments);
     free (object->group.members);
     memset (object, 0, sizeof *object);
 }
@@ -106,16 +107,34 @@ s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_err
 }
 
 static int
+s_adjustment (const Tally__AdjustmentRecord *wire, tly_adjustment_t *adjustment, tly_error_t *error)
+{
+    if (!tly_codec_copy (adjustment->id, sizeof adjustment->id, wire->id)
+        || !tly_codec_copy (adjustment->user_id, sizeof adjustment->user_id, wire->user_id)
+        || !tly_codec_copy (adjustment->reference, sizeof adjustment->reference, wire->reference)
+        || !tly_codec_copy (adjustment->note, sizeof adjustment->note, wire->note)
+        || !tly_codec_copy (adjustment->by, sizeof adjustment->by, wire->by))
+        return s_malformed (error, "adjustment record field too long");
+    adjustment->amount = wire->amount;
+    adjustment->timestamp = wire->timestamp;
+    adjustment->balance_after = wire->balance_after;
+    return 0;
+}
+
+static int
 s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_error_t *error)
 {
     if (!tly_codec_copy (log->id, sizeof log->id, wire->id)
         || !tly_codec_copy (log->user_id, sizeof log->user_id, wire->user_id))
         return s_malformed (error, "purchase log ID too long");
-    if (wire->n_records > TLY_OBJECT_RECORDS_MAX)
-        return s_malformed (error, "%zu purchase records (limit %d)", wire->n_records,
-                            TLY_OBJECT_RECORDS_MAX);
-    if (wire->n_records > wire->count)
-        return s_malformed (error, "%zu purchase records of %llu in all", wire->n_records,
+    //  Each at most the limit first, so that their sum cannot wrap.
+    size_t entries = wire->n_records + wire->n_adjustments;
+    if (wire->n_records > TLY_OBJECT_RECORDS_MAX || wire->n_adjustments > TLY_OBJECT_RECORDS_MAX
+        || entries > TLY_OBJECT_RECORDS_MAX)
+        return s_malformed (error, "%zu purchase records and %zu adjustments (limit %d in all)",
+                            wire->n_records, wire->n_adjustments, TLY_OBJECT_RECORDS_MAX);
+    if (entries > wire->count)
+        return s_malformed (error, "%zu entries of %llu in all", entries,
                             (unsigned long long) wire->count);
     log->count = wire->count;
     if (wire->n_records > 0) {
@@ -126,6 +145,15 @@ s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_err
         if (s_purchase (wire->records [i], &log->records [i], error) == -1)
             return -1;
         log->record_count++;
+    }
+    if (wire->n_adjustments > 0) {
+        log->adjustments = calloc (wire->n_adjustments, sizeof *log->adjustments);
+        assert (log->adjustments);
+    }
+    for (size_t i = 0; i < wire->n_adjustments; i++) {
+        if (s_adjustment (wire->adjustments [i], &log->adjustments [i], error) == -1)
+            return -1;
+        log->adjustment_count++;
     }
     return 0;
 }
@@ -140,7 +168,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
                    { TALLY__OBJECT_VALUE__KIND_PURCHASE, TLY_OBJ_PURCHASE },
                    { TALLY__OBJECT_VALUE__KIND_ROOT, TLY_OBJ_ROOT },
                    { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
-                   { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE } };
+                   { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE },
+                   { TALLY__OBJECT_VALUE__KIND_ADJUSTMENT, TLY_OBJ_ADJUSTMENT } };
     bool matches = false;
     for (size_t i = 0; value && i < sizeof kinds / sizeof kinds [0]; i++)
         if (kinds [i].wire == value->kind_case && kinds [i].kind == object->kind)
@@ -171,6 +200,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     }
     if (object->kind == TLY_OBJ_PURCHASE_LOG)
         return s_purchase_log (value->purchases, &object->purchases, error);
+    if (object->kind == TLY_OBJ_ADJUSTMENT)
+        return s_adjustment (value->adjustment, &object->adjustment, error);
     assert (object->kind == TLY_OBJ_SERVICE);
     tly_service_info_t *service = &object->service;
     if (!tly_codec_copy (service->id, sizeof service->id, value->service->id)

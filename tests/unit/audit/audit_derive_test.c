@@ -5,7 +5,9 @@
 //  event or a resend's answer changed is named; an ID taken older than the
 //  window fails unless verify is given the actors' longer window; a
 //  partition whose state is unknown is counted, not checked; one started
-//  from a snapshot's accounts and results is checked from there on.
+//  from a snapshot's accounts and results is checked from there on. The
+//  worker's credits and debits (drafted here as the rules give them) follow
+//  and each way a record can depart from the rules is named.
 #include "audit_derive.h"
 
 #include <assert.h>
@@ -13,14 +15,17 @@
 #include <string.h>
 #include "audit_scratch.h"
 #include "harness.h"
+#include "tly_account.h"
 #include "tly_ledger.h"
 #include "tly_message_id.h"
+#include "tly_object_id.h"
+#include "tly_validate.h"
 
 #define S_NOW        1767225600000LL
 #define S_PARTITIONS 16
 #define S_WINDOW_MS  60000
 #define S_LONG_MS    (7LL * 24 * 3600 * 1000)
-#define S_RECORDS    8
+#define S_RECORDS    16
 
 //  An actor's ledger and one user's envelopes, decided into drafts.
 typedef struct {
@@ -244,6 +249,333 @@ s_test_rate (void)
     s_actor_destroy (&actor);
 }
 
+//  ---------------------------------------------------------------- credits and debits
+
+//  A credit or debit of the actor's user by sender, addressed to worker.
+static Tally__InboxMessage *
+s_adjust (s_actor_t *actor, int64_t made_ms, bool credit, const uint8_t *user, int64_t amount,
+          const char *reference)
+{
+    Tally__InboxMessage *message = s_message (actor, made_ms);
+    Tally__Adjustment *adjustment = tly_arena_alloc (actor->arena, sizeof *adjustment);
+    tally__adjustment__init (adjustment);
+    adjustment->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user };
+    adjustment->amount = amount;
+    adjustment->reference = (char *) reference;
+    adjustment->note = (char *) "top-up";
+    message->body_case = credit ? TALLY__INBOX_MESSAGE__BODY_CREDIT
+                                : TALLY__INBOX_MESSAGE__BODY_DEBIT;
+    if (credit)
+        message->credit = adjustment;
+    else
+        message->debit = adjustment;
+    return message;
+}
+
+//  The actor's next draft: sender's envelope of one credit or debit of the
+//  actor's user, to worker, decided by hand as the rules give (no ledger
+//  decides these): refused code, or the first adjustment of its reference
+//  again (first), or a new adjustment leaving balance_after with its event.
+static Tally__RecordDraft *
+s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int64_t now_ms,
+            Tally__InboxMessage *message, Tally__ErrorCode code,
+            const Tally__AdjustmentRecord *first, int64_t balance_after)
+{
+    CHECK (actor->count < S_RECORDS);
+    bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+    const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
+    Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
+    tally__envelope__init (envelope);
+    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) sender };
+    envelope->inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker };
+    envelope->n_messages = 1;
+    envelope->messages = tly_arena_alloc (actor->arena, sizeof *envelope->messages);
+    envelope->messages [0] = message;
+    Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
+    tally__record_draft__init (draft);
+    draft->partition = actor->user.partition;
+    draft->partition_seq = ++actor->partition_seq;
+    draft->epoch = 1;
+    draft->timestamp_ms = now_ms;
+    draft->n_results = 1;
+    draft->results = tly_arena_alloc (actor->arena, sizeof *draft->results);
+    draft->events = tly_arena_alloc (actor->arena, sizeof *draft->events);
+    Tally__MessageResult *result = tly_arena_alloc (actor->arena, sizeof *result);
+    tally__message_result__init (result);
+    result->message_id = message->message_id;
+    draft->results [0] = result;
+    if (code != TALLY__ERROR_CODE__OK) {
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+        result->error = tly_arena_alloc (actor->arena, sizeof *result->error);
+        tally__error__init (result->error);
+        result->error->code = code;
+        result->error->message = (char *) tly_error_default_message (code);
+    } else if (first) {
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+        result->adjustment = (Tally__AdjustmentRecord *) first;
+    } else {
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        tly_adjustment_key (draft->partition, adjustment->user.data, adjustment->reference, key);
+        Tally__AdjustmentRecord *record = tly_arena_alloc (actor->arena, sizeof *record);
+        tally__adjustment_record__init (record);
+        record->id = tly_arena_alloc (actor->arena, TLY_ID_MAX);
+        record->user_id = tly_arena_alloc (actor->arena, TLY_ID_MAX);
+        record->by = tly_arena_alloc (actor->arena, TLY_ID_MAX);
+        tly_object_id_of_key (key, record->id);
+        tly_account_id (adjustment->user.data, record->user_id);
+        tly_account_id (sender, record->by);
+        record->amount = credit ? adjustment->amount : -adjustment->amount;
+        record->reference = adjustment->reference;
+        record->note = adjustment->note;
+        record->timestamp = now_ms;
+        record->balance_after = balance_after;
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+        result->adjustment = record;
+        Tally__Event *event = tly_arena_alloc (actor->arena, sizeof *event);
+        tally__event__init (event);
+        event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
+        event->balance_adjusted = tly_arena_alloc (actor->arena, sizeof *event->balance_adjusted);
+        Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+        tally__balance_adjusted__init (adjusted);
+        adjusted->user = adjustment->user;
+        adjusted->adjustment_id = record->id;
+        adjusted->amount = record->amount;
+        adjusted->reference = record->reference;
+        adjusted->note = record->note;
+        adjusted->timestamp = now_ms;
+        adjusted->balance_after = balance_after;
+        adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) sender };
+        draft->events [draft->n_events++] = event;
+    }
+    actor->envelopes [actor->count] = envelope;
+    actor->drafts [actor->count++] = draft;
+    return draft;
+}
+
+//  A derivation told of worker (NULL: it takes each envelope's inbox).
+static audit_derive_t *
+s_derive_new (const uint8_t *worker)
+{
+    audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (derive);
+    if (worker)
+        audit_derive_set_worker (derive, worker);
+    return derive;
+}
+
+//  The draft's result made to say what result says (its message ID kept),
+//  and back: kept holds what it said.
+static void
+s_swap_outcome (Tally__RecordDraft *draft, const Tally__MessageResult *result,
+                Tally__MessageResult *kept)
+{
+    *kept = *draft->results [0];
+    *draft->results [0] = *result;
+    draft->results [0]->message_id = kept->message_id;
+}
+
+//  The worker credits and debits a user: what the rules give follows (with
+//  the worker told, or taken from the inboxes); an event or a result that
+//  departs from them is named: a non-worker's credit applied, a repeated
+//  reference answered anew or applied again, a debit past the balance or a
+//  credit past the limit applied, a balance_after changed.
+static void
+s_test_adjustments (void)
+{
+    s_actor_t actor;
+    s_actor_new (&actor, S_WINDOW_MS, 0x51);
+    uint8_t worker [TLY_KEY_BYTES], stranger [TLY_KEY_BYTES];
+    memset (worker, 0x77, sizeof worker);
+    memset (stranger, 0x78, sizeof stranger);
+    const uint8_t *user = actor.user.pk;
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    reason [0] = 0;
+    Tally__InboxMessage *messages [1];
+    int64_t t = S_NOW;
+    const Tally__ErrorCode ok = TALLY__ERROR_CODE__OK;
+
+    //  0: createAccount(100). 1: credit 50 ("pay-1") leaves 150. 2: debit
+    //  30 ("pay-2") leaves 120. 3: "pay-1" again, a credit of 999: the first
+    //  adjustment answers. 4: debit 500: INSUFFICIENT_BALANCE. 5: credit to
+    //  one past the largest balance: BALANCE_LIMIT. 6: credit up to exactly
+    //  the largest balance. 7: the user credits itself: PERMISSION_DENIED.
+    messages [0] = s_create (&actor, t - 3, 100);
+    s_decide (&actor, t, messages, 1);
+    Tally__RecordDraft *credit = s_adjusted (&actor, worker, worker, t + 100,
+                                             s_adjust (&actor, t + 97, true, user, 50, "pay-1"), ok,
+                                             NULL, 150);
+    Tally__RecordDraft *debit = s_adjusted (&actor, worker, worker, t + 200,
+                                            s_adjust (&actor, t + 197, false, user, 30, "pay-2"),
+                                            ok, NULL, 120);
+    Tally__RecordDraft *repeat = s_adjusted (&actor, worker, worker, t + 300,
+                                             s_adjust (&actor, t + 297, true, user, 999, "pay-1"),
+                                             ok, credit->results [0]->adjustment, 0);
+    Tally__RecordDraft *overdraw = s_adjusted (
+        &actor, worker, worker, t + 400, s_adjust (&actor, t + 397, false, user, 500, "pay-3"),
+        TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, NULL, 0);
+    Tally__RecordDraft *limit = s_adjusted (
+        &actor, worker, worker, t + 500,
+        s_adjust (&actor, t + 497, true, user, TLY_BALANCE_MAX - 119, "pay-4"),
+        TALLY__ERROR_CODE__BALANCE_LIMIT, NULL, 0);
+    Tally__RecordDraft *edge = s_adjusted (
+        &actor, worker, worker, t + 600,
+        s_adjust (&actor, t + 597, true, user, TLY_BALANCE_MAX - 120, "pay-5"), ok, NULL,
+        TLY_BALANCE_MAX);
+    Tally__RecordDraft *denied = s_adjusted (&actor, user, worker, t + 700,
+                                             s_adjust (&actor, t + 697, true, user, 5, "pay-6"),
+                                             TALLY__ERROR_CODE__PERMISSION_DENIED, NULL, 0);
+    CHECK (actor.count == 8);
+
+    //  What the rules give follows, the worker told or taken from the inbox.
+    for (int told = 0; told < 2; told++) {
+        audit_derive_t *derive = s_derive_new (told ? worker : NULL);
+        CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+        audit_derive_stats_t stats;
+        audit_derive_stats (derive, &stats);
+        CHECK (stats.derived == 8 && stats.repeats == 1 && stats.resends == 0);
+        int64_t balance;
+        CHECK (audit_derive_balance (derive, actor.user.partition, user, &balance) == 0);
+        CHECK (balance == TLY_BALANCE_MAX);
+        CHECK (audit_derive_adjustments (derive, actor.user.partition) == 3);
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        tly_adjustment_key (actor.user.partition, user, "pay-1", key);
+        CHECK (audit_derive_has_adjustment (derive, key, credit->results [0]->adjustment));
+        CHECK (!audit_derive_has_adjustment (derive, key, debit->results [0]->adjustment));
+        audit_derive_destroy (&derive);
+    }
+
+    //  Another worker: the first credit is not the worker's.
+    audit_derive_t *derive = s_derive_new (stranger);
+    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
+             "the result is an adjustment; the envelope and the state give PERMISSION_DENIED");
+    audit_derive_destroy (&derive);
+
+    //  balance_after changed, in the event and in the result.
+    derive = s_derive_new (worker);
+    credit->events [0]->balance_adjusted->balance_after = 151;
+    s_named (s_derive (&actor, derive, 0, 1, reason), reason, "(credit of ");
+    CHECK (strstr (reason, "amount 50 reference \"pay-1\"): BalanceAdjusted says balance_after"
+                           " 151; the envelope and the state give 150"));
+    credit->events [0]->balance_adjusted->balance_after = 150;
+    audit_derive_destroy (&derive);
+    derive = s_derive_new (worker);
+    debit->results [0]->adjustment->balance_after = 90;
+    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
+             "the result says balanceAfter 90; the envelope and the state give 120");
+    debit->results [0]->adjustment->balance_after = 120;
+    audit_derive_destroy (&derive);
+    //  A debit's amount is signed; its event is by the sender.
+    derive = s_derive_new (worker);
+    debit->events [0]->balance_adjusted->amount = 30;
+    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
+             "BalanceAdjusted says amount 30; the envelope and the state give -30");
+    debit->events [0]->balance_adjusted->amount = -30;
+    audit_derive_destroy (&derive);
+    derive = s_derive_new (worker);
+    debit->events [0]->balance_adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, stranger };
+    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
+             "BalanceAdjusted's by is not the sender");
+    debit->events [0]->balance_adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, worker };
+    audit_derive_destroy (&derive);
+
+    //  The repeated reference answered with a new adjustment, or applied again.
+    derive = s_derive_new (worker);
+    Tally__MessageResult kept;
+    s_swap_outcome (repeat, debit->results [0], &kept);
+    s_named (s_derive (&actor, derive, 0, 3, reason), reason,
+             "its reference was taken before: a repeat is answered with the first adjustment");
+    *repeat->results [0] = kept;
+    audit_derive_destroy (&derive);
+    derive = s_derive_new (worker);
+    repeat->events [0] = credit->events [0];
+    repeat->n_events = 1;
+    s_named (s_derive (&actor, derive, 0, 3, reason), reason,
+             "the record applies it again (BalanceAdjusted for it)");
+    repeat->n_events = 0;
+    audit_derive_destroy (&derive);
+
+    //  A debit past the balance, a credit past the limit, a non-worker's
+    //  credit: each claimed applied is named; and the largest balance
+    //  refused when the rules allow it.
+    Tally__RecordDraft *refused [3] = { overdraw, limit, denied };
+    const char *given [3] = { "INSUFFICIENT_BALANCE", "BALANCE_LIMIT", "PERMISSION_DENIED" };
+    size_t at [3] = { 4, 5, 7 };
+    for (size_t i = 0; i < 3; i++) {
+        char expected [128];
+        snprintf (expected, sizeof expected,
+                  "the result is an adjustment; the envelope and the state give %s", given [i]);
+        derive = s_derive_new (worker);
+        s_swap_outcome (refused [i], edge->results [0], &kept);
+        s_named (s_derive (&actor, derive, 0, at [i], reason), reason, expected);
+        *refused [i]->results [0] = kept;
+        audit_derive_destroy (&derive);
+    }
+    derive = s_derive_new (worker);
+    s_swap_outcome (edge, limit->results [0], &kept);
+    s_named (s_derive (&actor, derive, 0, 6, reason), reason,
+             "the result is BALANCE_LIMIT; the envelope and the state give an event");
+    *edge->results [0] = kept;
+    audit_derive_destroy (&derive);
+
+    //  Started from a snapshot after record 2 (balance 120, "pay-1" and
+    //  "pay-2" taken): the rest follows; without "pay-1" the repeat does not.
+    for (int with = 1; with >= 0; with--) {
+        derive = s_derive_new (worker);
+        uint32_t partition = actor.user.partition;
+        CHECK (audit_derive_load_begin (derive, partition, 3, t + 200) == 0);
+        CHECK (audit_derive_load_account (derive, partition, user, 120, t + 200, 0, 0) == 0);
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        tly_adjustment_key (partition, user, "pay-2", key);
+        CHECK (audit_derive_load_adjustment (derive, partition, key, debit->results [0]->adjustment)
+               == 0);
+        CHECK (audit_derive_load_adjustment (derive, partition, key, debit->results [0]->adjustment)
+               == -1);
+        CHECK (audit_derive_load_adjustment (derive, (partition + 1) % S_PARTITIONS, key,
+                                             debit->results [0]->adjustment)
+               == -1);
+        tly_adjustment_key (partition, user, "pay-1", key);
+        if (with)
+            CHECK (audit_derive_load_adjustment (derive, partition, key,
+                                                 credit->results [0]->adjustment)
+                   == 0);
+        int rc = s_derive (&actor, derive, 3, with ? actor.count - 1 : 3, reason);
+        if (with)
+            CHECK (rc == 0);
+        else
+            s_named (rc, reason, "the record has no BalanceAdjusted for it");
+        audit_derive_destroy (&derive);
+    }
+
+    //  A user verify knows no account of may be another partition's: its
+    //  credit refused BAD_REQUEST or NO_ACCOUNT follows; one whose account is
+    //  in another partition is refused BAD_REQUEST, never NO_ACCOUNT.
+    s_actor_t other;
+    s_actor_new (&other, S_WINDOW_MS, 0x52);
+    CHECK (other.user.partition != actor.user.partition);
+    messages [0] = s_create (&other, t - 3, 100);
+    s_decide (&other, t, messages, 1);
+    s_adjusted (&actor, worker, worker, t + 800,
+                s_adjust (&actor, t + 797, true, other.user.pk, 5, "pay-7"),
+                TALLY__ERROR_CODE__BAD_REQUEST, NULL, 0);
+    Tally__RecordDraft *unknown = s_adjusted (
+        &actor, worker, worker, t + 900,
+        s_adjust (&actor, t + 897, true, other.user.pk, 5, "pay-8"), TALLY__ERROR_CODE__NO_ACCOUNT,
+        NULL, 0);
+    derive = s_derive_new (worker);
+    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    audit_derive_destroy (&derive);
+    //  ... but once the other partition's records are known:
+    derive = s_derive_new (worker);
+    char other_reason [AUDIT_DERIVE_REASON_MAX];
+    CHECK (s_derive (&other, derive, 0, 0, other_reason) == 0);
+    s_named (s_derive (&actor, derive, 0, actor.count - 1, reason), reason,
+             "the result is NO_ACCOUNT; the envelope and the state give BAD_REQUEST");
+    CHECK (unknown->results [0]->error->code == TALLY__ERROR_CODE__NO_ACCOUNT);
+    audit_derive_destroy (&derive);
+    s_actor_destroy (&other);
+    s_actor_destroy (&actor);
+}
+
 void
 audit_derive_test (bool verbose)
 {
@@ -378,6 +710,7 @@ audit_derive_test (bool verbose)
     audit_derive_destroy (&derive);
     s_actor_destroy (&actor);
     s_test_rate ();
+    s_test_adjustments ();
     if (verbose)
         printf ("OK\n");
 }

@@ -101,7 +101,7 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
                                                            messages, count, now_ms);
     Tally__RecordDraft *draft = tly_arena_alloc (arena, sizeof *draft);
     tally__record_draft__init (draft);
-    draft->partition = client->user.partition;
+    draft->partition = client->user.route;
     draft->epoch = epoch;
     draft->timestamp_ms = now_ms;
     draft->request = request;

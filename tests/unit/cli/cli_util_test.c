@@ -68,6 +68,36 @@ s_test_json (void)
     EXPECT_OUTPUT ("purchase co_zP item item-\"1\" amount 25 balanceAfter 75\n",
                    cli_text_result (out, &purchase));
 
+    tly_result_t credit = { .ok = true,
+                            .kind = TLY_RESULT_ADJUSTMENT,
+                            .amount = 500,
+                            .timestamp = 1764226800123,
+                            .balance_after = 600 };
+    strcpy (credit.id, "co_zA");
+    strcpy (credit.user_id, "co_zU");
+    strcpy (credit.reference, "pay-1");
+    strcpy (credit.note, "Welcome \"bonus\"");
+    strcpy (credit.by, "co_zW");
+    EXPECT_OUTPUT (
+        "{\"ok\":true,\"result\":{\"id\":\"co_zA\",\"userId\":\"co_zU\",\"amount\":500,"
+        "\"reference\":\"pay-1\",\"note\":\"Welcome \\\"bonus\\\"\",\"balanceAfter\":600,"
+        "\"timestamp\":1764226800123,\"by\":\"co_zW\"}}\n",
+        cli_json_result (out, &credit));
+    EXPECT_OUTPUT ("credit co_zA user co_zU amount 500 balanceAfter 600 reference pay-1 at "
+                   "2025-11-27T07:00:00.123Z by co_zW note Welcome \"bonus\"\n",
+                   cli_text_result (out, &credit));
+    tly_result_t debit = credit;
+    debit.amount = -20;
+    debit.balance_after = 580;
+    debit.note [0] = 0;
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zA\",\"userId\":\"co_zU\",\"amount\":-20,"
+                   "\"reference\":\"pay-1\",\"note\":\"\",\"balanceAfter\":580,"
+                   "\"timestamp\":1764226800123,\"by\":\"co_zW\"}}\n",
+                   cli_json_result (out, &debit));
+    EXPECT_OUTPUT ("debit co_zA user co_zU amount -20 balanceAfter 580 reference pay-1 at "
+                   "2025-11-27T07:00:00.123Z by co_zW\n",
+                   cli_text_result (out, &debit));
+
     tly_result_t refused = { .ok = false,
                              .kind = TLY_RESULT_ERROR,
                              .code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE };

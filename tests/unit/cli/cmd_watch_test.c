@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_run.h"
 #include "fake_gateway.h"
 #include "tally.h"
 #include "watch_fixture.h"
 
-#define S_OUTPUT_MAX 4096
-#define S_ARGS_MAX   32
+#define S_OUTPUT_MAX CLI_RUN_OUTPUT_MAX
 
 //  Runs `tally watch args...` in this process, its stdout and stderr caught
 //  in out and err. Returns its exit code.
@@ -23,37 +23,7 @@ s_run_watch (const char *endpoint, const char *account_file, const char *args, c
     char line [1024];
     snprintf (line, sizeof line, "watch %s --gateway %s --worker %s --account-file %s", args,
               endpoint, watch_keys.worker_id, account_file);
-    char *argv [S_ARGS_MAX];
-    int argc = 0;
-    for (char *word = strtok (line, " "); word; word = strtok (NULL, " ")) {
-        assert (argc < S_ARGS_MAX - 1);
-        argv [argc++] = word;
-    }
-    argv [argc] = NULL;
-    fflush (stdout);
-    fflush (stderr);
-    int saved_out = dup (STDOUT_FILENO), saved_err = dup (STDERR_FILENO);
-    FILE *out_file = tmpfile (), *err_file = tmpfile ();
-    assert (out_file && err_file && saved_out >= 0 && saved_err >= 0);
-    dup2 (fileno (out_file), STDOUT_FILENO);
-    dup2 (fileno (err_file), STDERR_FILENO);
-    optind = 0;
-    int rc = cli_watch (argc, argv);
-    fflush (stdout);
-    fflush (stderr);
-    dup2 (saved_out, STDOUT_FILENO);
-    dup2 (saved_err, STDERR_FILENO);
-    close (saved_out);
-    close (saved_err);
-    FILE *files [2] = { out_file, err_file };
-    char *texts [2] = { out, err };
-    for (size_t i = 0; i < 2; i++) {
-        rewind (files [i]);
-        size_t size = fread (texts [i], 1, S_OUTPUT_MAX - 1, files [i]);
-        texts [i][size] = 0;
-        fclose (files [i]);
-    }
-    return rc;
+    return cli_run_line (cli_watch, line, out, err);
 }
 
 void
@@ -145,7 +115,8 @@ cmd_watch_test (bool verbose)
     //  The log itself, by its ID.
     snprintf (args, sizeof args, "%s --count 1", watch_keys.purchases_id);
     assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
-    snprintf (expected, sizeof expected, "snapshot purchases %s v3 count=3 records=2\n",
+    snprintf (expected, sizeof expected,
+              "snapshot purchases %s v3 count=3 records=2 adjustments=0\n",
               watch_keys.purchases_id);
     assert (streq (out, expected));
     snprintf (args, sizeof args, "%s --count 1 --json", watch_keys.purchases_id);
@@ -156,9 +127,78 @@ cmd_watch_test (bool verbose)
         "\"userId\":\"%s\",\"count\":3,\"records\":[{\"id\":\"co_zPurchase2\",\"userId\":\"%s\","
         "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98},"
         "{\"id\":\"co_zPurchase3\",\"userId\":\"%s\",\"itemId\":\"item-3\",\"amount\":3,"
-        "\"timestamp\":%lld,\"balanceAfter\":97}]}}\n",
+        "\"timestamp\":%lld,\"balanceAfter\":97}],\"adjustments\":[]}}\n",
         watch_keys.purchases_id, watch_keys.user_id, watch_keys.user_id, WATCH_UPDATED_MS,
         watch_keys.user_id, WATCH_UPDATED_MS);
+    assert (streq (out, expected));
+
+    //  A history: purchases and adjustments merged in order, each once,
+    //  also across a resync. Entries 3 and 6 are adjustments.
+    char when_of [7][32];
+    for (int p = 1; p <= 6; p++)
+        cli_format_ms (WATCH_UPDATED_MS + p, when_of [p], sizeof when_of [p]);
+    bytes = watch_history (5, 5, 3, 3, &size);
+    fake_gateway_serve (fake, watch_keys.purchases_id, bytes, size);
+    free (bytes);
+    bytes = watch_history (5, 5, 3, 3, &size);
+    fake_gateway_queue (fake, watch_keys.purchases_id, TALLY__PUSH_KIND__SNAPSHOT,
+                        TALLY__ERROR_CODE__SLOW_CONSUMER, bytes, size);
+    free (bytes);
+    bytes = watch_history (6, 6, 1, 3, &size);
+    fake_gateway_queue (fake, watch_keys.purchases_id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+    free (bytes);
+    assert (s_run_watch (endpoint, account_file, "purchases --count 4", out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "credit co_zAdjustment3 amount=3 balanceAfter=103 reference=ref-3 timestamp=%s "
+              "by=%s note=note 3\n"
+              "purchase co_zPurchase4 item=item-4 amount=4 balanceAfter=96\n"
+              "purchase co_zPurchase5 item=item-5 amount=5 balanceAfter=95\n"
+              "debit co_zAdjustment6 amount=-6 balanceAfter=94 reference=ref-6 timestamp=%s "
+              "by=%s note=note 6\n",
+              when_of [3], watch_keys.worker_id, when_of [6], watch_keys.worker_id);
+    assert (streq (out, expected));
+    assert (s_run_watch (endpoint, account_file, "purchases --json --count 1", out, err)
+            == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"adjustment\",\"version\":5,\"object\":{\"id\":"
+              "\"co_zAdjustment3\",\"userId\":\"%s\",\"amount\":3,\"reference\":\"ref-3\","
+              "\"note\":\"note 3\",\"timestamp\":%lld,\"balanceAfter\":103,\"by\":\"%s\"}}\n",
+              watch_keys.user_id, WATCH_UPDATED_MS + 3, watch_keys.worker_id);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 1", watch_keys.purchases_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot purchases %s v5 count=5 records=2 adjustments=1\n",
+              watch_keys.purchases_id);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 1 --json", watch_keys.purchases_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    assert (strstr (out, "\"records\":[{\"id\":\"co_zPurchase4\""));
+    assert (strstr (out, "}],\"adjustments\":[{\"id\":\"co_zAdjustment3\""));
+
+    //  An AdjustmentRecord by its ID.
+    Tally__AdjustmentRecord record;
+    Tally__ObjectValue value;
+    Tally__ObjectState state;
+    char adjustment_id [TLY_ID_MAX];
+    watch_adjustment_state (&state, &value, &record, 6, adjustment_id);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, &size);
+    fake_gateway_serve (fake, adjustment_id, bytes, size);
+    free (bytes);
+    snprintf (args, sizeof args, "%s --count 1", adjustment_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot adjustment %s v1 user=%s amount=-6 balanceAfter=94 reference=ref-6 "
+              "timestamp=%s by=%s note=note 6\n",
+              adjustment_id, watch_keys.user_id, when_of [6], watch_keys.worker_id);
+    assert (streq (out, expected));
+    snprintf (args, sizeof args, "%s --count 1 --json", adjustment_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"adjustment\",\"version\":1,\"object\":{\"id\":"
+              "\"%s\",\"userId\":\"%s\",\"amount\":-6,\"reference\":\"ref-6\",\"note\":\"note 6\","
+              "\"timestamp\":%lld,\"balanceAfter\":94,\"by\":\"%s\"}}\n",
+              adjustment_id, watch_keys.user_id, WATCH_UPDATED_MS + 6, watch_keys.worker_id);
     assert (streq (out, expected));
 
     //  Refusals: one line, exit 1.

@@ -54,12 +54,20 @@ gateway_fixture_send (const gateway_fixture_t *spec, uint64_t request_id, size_t
     Tally__Buy buy = TALLY__BUY__INIT;
     buy.item_id = "abXcd";  //  the X becomes a NUL once packed
     buy.amount = 1;
+    Tally__Adjustment credit = TALLY__ADJUSTMENT__INIT;
+    credit.user.len = spec->credit_bytes;
+    credit.user.data = (uint8_t *) spec->credit;
+    credit.amount = 5;
+    credit.reference = "ch_1";
     for (size_t index = 0; index < count; index++) {
         Tally__InboxMessage init = TALLY__INBOX_MESSAGE__INIT;
         messages [index] = init;
         messages [index].message_id.len = spec->id_bytes;
         messages [index].message_id.data = ids [index];
-        if (spec->nul_item && index == count - 1) {
+        if (spec->credit && index == count - 1) {
+            messages [index].body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
+            messages [index].credit = &credit;
+        } else if (spec->nul_item && index == count - 1) {
             messages [index].body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
             messages [index].buy = &buy;
         } else if (!(spec->no_body && index == count - 1)) {

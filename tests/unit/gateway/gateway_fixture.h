@@ -22,6 +22,10 @@ typedef struct {
     bool no_body;            //  the last message has no body
     bool nul_item;           //  the last message is a buy of item "ab\0cd" (a NUL inside)
     bool forge;              //  flip one bit of the signature
+    //  When set, the last message is a credit of this account's key (its
+    //  first credit_bytes bytes).
+    const uint8_t *credit;
+    size_t credit_bytes;
 } gateway_fixture_t;
 
 gateway_fixture_t gateway_fixture_valid (const tly_account_t *sender,

@@ -11,6 +11,7 @@
 #include "tly_validate.h"
 #include "tly_account.h"
 #include "tly_object_id.h"
+#include "tly_partition.h"
 
 #define NOW_MS  1700000000000LL
 #define SKEW_MS 30000
@@ -81,7 +82,8 @@ s_test_check (bool verbose)
     assert (tly_account_generate (&s_worker) == 0);
     assert (tly_account_generate (&s_stranger) == 0);
     s_policy = (tly_gateway_policy_t) { .max_frame = TLY_FRAME_MAX_DEFAULT,
-                                        .max_skew_ms = SKEW_MS };
+                                        .max_skew_ms = SKEW_MS,
+                                        .partitions = TLY_PARTITIONS_DEFAULT };
     memcpy (s_policy.inbox, s_worker.sign_pk, TLY_KEY_BYTES);
     const gateway_fixture_t valid = gateway_fixture_valid (&s_user, s_worker.sign_pk, NOW_MS);
     gateway_fixture_t spec;
@@ -129,6 +131,34 @@ s_test_check (bool verbose)
     spec.messages = 2;
     spec.no_body = true;
     s_expect ("message without body", &spec, TALLY__ERROR_CODE__BAD_REQUEST, "no body", verbose);
+
+    //  An envelope goes to one partition: a credit's user's, any other
+    //  message's sender's; a credit's user is a 32-byte key.
+    tly_account_t other;
+    do
+        assert (tly_account_generate (&other) == 0);
+    while (tly_partition_of (other.sign_pk, TLY_PARTITIONS_DEFAULT)
+           == tly_partition_of (s_user.sign_pk, TLY_PARTITIONS_DEFAULT));
+    spec = valid;
+    spec.messages = 1;
+    spec.credit = other.sign_pk;
+    spec.credit_bytes = TLY_KEY_BYTES;
+    frame = gateway_fixture_send (&spec, 43, &size);
+    Tally__ClientRequest *request = NULL;
+    tly_gateway_admitted_t admitted;
+    assert (
+        tly_gateway_check (&s_policy, frame, size, NOW_MS, &request, &request_id, &admitted, reason)
+        == OK);
+    assert (admitted.partition == tly_partition_of (other.sign_pk, TLY_PARTITIONS_DEFAULT));
+    tally__client_request__free_unpacked (request, NULL);
+    free (frame);
+    spec.messages = 2;
+    s_expect ("createAccount and a credit of another partition", &spec,
+              TALLY__ERROR_CODE__BAD_REQUEST, "go to one partition", verbose);
+    spec.messages = 1;
+    spec.credit_bytes = 31;
+    s_expect ("credit of a 31-byte user", &spec, TALLY__ERROR_CODE__BAD_REQUEST,
+              "credited or debited is 31 bytes", verbose);
 
     //  3. message count, at both edges.
     spec = valid;

@@ -31,6 +31,69 @@ s_test_messages (void)
     assert (tly_msg_buy (&second, item, 1) == -1);
 }
 
+//  Credits and debits: the user by account ID, reference and note copied;
+//  what does not fit the server's limits refused here, saying which.
+static void
+s_test_adjustments (void)
+{
+    tly_account_t user;
+    assert (tly_account_generate (&user) == 0);
+    char user_id [TLY_ID_MAX];
+    tly_account_id (user.sign_pk, user_id);
+    tly_msg_t credit, debit;
+    tly_error_t error;
+    assert (tly_msg_credit (&credit, user_id, 500, "pay-1", "Welcome bonus", &error) == 0);
+    assert (credit.kind == TLY_MSG_CREDIT && credit.amount == 500);
+    assert (memcmp (credit.user, user.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (streq (credit.reference, "pay-1") && streq (credit.note, "Welcome bonus"));
+    assert (tly_msg_debit (&debit, user_id, 20, "refund-7", NULL, NULL) == 0);
+    assert (debit.kind == TLY_MSG_DEBIT && debit.amount == 20 && streq (debit.note, ""));
+    assert (streq (debit.reference, "refund-7"));
+    assert (memcmp (credit.id, debit.id, TLY_MESSAGE_ID_BYTES) != 0);
+    //  Amounts and empty references are the cluster's to judge.
+    assert (tly_msg_debit (&debit, user_id, -1, "", "", &error) == 0 && debit.amount == -1);
+
+    //  Not an account ID: nothing written to msg.
+    tly_msg_t before = credit;
+    char object_id [TLY_ID_MAX];
+    tly_balance_id (user.sign_pk, TLY_PARTITIONS_DEFAULT, object_id);
+    const char *bad [] = {
+        "", "nope", "co_z", object_id, "co_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", NULL
+    };
+    for (size_t i = 0; bad [i]; i++) {
+        memset (&error, 0, sizeof error);
+        assert (tly_msg_credit (&credit, bad [i], 1, "r", "", &error) == -1);
+        assert (error.code == TALLY__ERROR_CODE__BAD_REQUEST && !error.remote);
+        assert (strstr (error.message, "is not an account ID (co_z...)"));
+        assert (memcmp (&credit, &before, sizeof credit) == 0);
+    }
+    assert (tly_msg_debit (&credit, "nope", 1, "r", "", NULL) == -1);
+    assert (tly_msg_debit (&credit, "nope", 1, "r", "", &error) == -1);
+    assert (streq (error.message, "user 'nope' is not an account ID (co_z...)"));
+
+    //  Reference and note: at the server's limit, and one byte past it.
+    char reference [TLY_REFERENCE_MAX + 2], note [TLY_NOTE_MAX + 2];
+    memset (reference, 'r', TLY_REFERENCE_MAX);
+    reference [TLY_REFERENCE_MAX] = 0;
+    memset (note, 'n', TLY_NOTE_MAX);
+    note [TLY_NOTE_MAX] = 0;
+    assert (tly_msg_credit (&credit, user_id, 1, reference, note, &error) == 0);
+    assert (strlen (credit.reference) == TLY_REFERENCE_MAX && strlen (credit.note) == TLY_NOTE_MAX);
+    before = credit;
+    reference [TLY_REFERENCE_MAX] = 'r';
+    reference [TLY_REFERENCE_MAX + 1] = 0;
+    assert (tly_msg_credit (&credit, user_id, 1, reference, "", &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__INVALID_REFERENCE && !error.remote);
+    assert (streq (error.message, "reference of 129 bytes exceeds 128 bytes"));
+    reference [TLY_REFERENCE_MAX] = 0;
+    note [TLY_NOTE_MAX] = 'n';
+    note [TLY_NOTE_MAX + 1] = 0;
+    assert (tly_msg_debit (&credit, user_id, 1, reference, note, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__INVALID_NOTE && !error.remote);
+    assert (streq (error.message, "note of 257 bytes exceeds 256 bytes"));
+    assert (memcmp (&credit, &before, sizeof credit) == 0);
+}
+
 static void
 s_test_seal (void)
 {
@@ -68,6 +131,45 @@ s_test_seal (void)
     assert (envelope->messages [1]->buy->amount == 25);
     tally__envelope__free_unpacked (envelope, NULL);
 
+    //  A credit and a debit, as the worker would seal them: the user's key,
+    //  amount, reference and note, each in its own body.
+    char user_id [TLY_ID_MAX];
+    tly_account_id (user.sign_pk, user_id);
+    tly_msg_t adjustments [2];
+    assert (tly_msg_credit (&adjustments [0], user_id, 500, "pay-1", "Welcome", NULL) == 0);
+    assert (tly_msg_debit (&adjustments [1], user_id, 20, "caf\xc3\xa9", NULL, NULL) == 0);
+    uint8_t *adjusted;
+    size_t adjusted_size;
+    assert (tly_codec_seal (&worker, worker.sign_pk, adjustments, 2, 7, &adjusted, &adjusted_size)
+            == 0);
+    Tally__SignedEnvelope *signed_adjustments = tally__signed_envelope__unpack (NULL, adjusted_size,
+                                                                                adjusted);
+    assert (signed_adjustments);
+    assert (tly_verify_envelope (
+        worker.sign_pk, signed_adjustments->envelope.data, signed_adjustments->envelope.len,
+        signed_adjustments->signature.data, signed_adjustments->signature.len));
+    envelope = tally__envelope__unpack (NULL, signed_adjustments->envelope.len,
+                                        signed_adjustments->envelope.data);
+    assert (envelope && envelope->n_messages == 2);
+    assert (memcmp (envelope->sender.data, worker.sign_pk, TLY_KEY_BYTES) == 0);
+    const Tally__InboxMessage *first = envelope->messages [0], *second = envelope->messages [1];
+    assert (memcmp (first->message_id.data, adjustments [0].id, 16) == 0);
+    assert (first->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT);
+    assert (first->credit->user.len == TLY_KEY_BYTES
+            && memcmp (first->credit->user.data, user.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (first->credit->amount == 500 && streq (first->credit->reference, "pay-1")
+            && streq (first->credit->note, "Welcome"));
+    assert (second->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
+    assert (second->debit->amount == 20 && streq (second->debit->reference, "caf\xc3\xa9")
+            && streq (second->debit->note, ""));
+    //  What the server checks first: the message passes it as sealed.
+    const char *why = NULL;
+    assert (tly_validate_adjustment (first->credit, &why) == TALLY__ERROR_CODE__OK);
+    assert (tly_validate_adjustment (second->debit, &why) == TALLY__ERROR_CODE__OK);
+    tally__envelope__free_unpacked (envelope, NULL);
+    tally__signed_envelope__free_unpacked (signed_adjustments, NULL);
+    free (adjusted);
+
     //  One flipped bit anywhere in the envelope breaks the signature.
     sealed->envelope.data [sealed->envelope.len / 2] ^= 0x01;
     assert (!tly_verify_envelope (user.sign_pk, sealed->envelope.data, sealed->envelope.len,
@@ -102,7 +204,7 @@ s_test_seal (void)
 static void
 s_test_results (void)
 {
-    uint8_t ids [3][16];
+    uint8_t ids [4][16];
     randombytes_buf (ids, sizeof ids);
     Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
     balance.id = "co_zBal";
@@ -118,10 +220,19 @@ s_test_results (void)
     purchase.balance_after = 75;
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
-    Tally__MessageResult results [3] = { TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
-                                         TALLY__MESSAGE_RESULT__INIT };
-    Tally__MessageResult *list [3] = { &results [0], &results [1], &results [2] };
-    for (size_t i = 0; i < 3; i++) {
+    Tally__AdjustmentRecord adjustment = TALLY__ADJUSTMENT_RECORD__INIT;
+    adjustment.id = "co_zA";
+    adjustment.user_id = "co_zUser";
+    adjustment.amount = -20;
+    adjustment.reference = "refund-7";
+    adjustment.note = "Refund \"7\"";
+    adjustment.timestamp = 44;
+    adjustment.balance_after = 55;
+    adjustment.by = "co_zWorker";
+    Tally__MessageResult results [4] = { TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
+                                         TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT };
+    Tally__MessageResult *list [4] = { &results [0], &results [1], &results [2], &results [3] };
+    for (size_t i = 0; i < 4; i++) {
         results [i].message_id.data = ids [i];
         results [i].message_id.len = 16;
     }
@@ -131,16 +242,18 @@ s_test_results (void)
     results [1].purchase = &purchase;
     results [2].outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
     results [2].error = &error;
+    results [3].outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+    results [3].adjustment = &adjustment;
     Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
     reply.request_id = 9;
-    reply.n_results = 3;
+    reply.n_results = 4;
     reply.results = list;
 
-    tly_result_t decoded [3];
+    tly_result_t decoded [4];
     size_t count = 0;
     tly_error_t failure;
-    assert (tly_codec_results (&reply, decoded, 3, &count, &failure) == 0);
-    assert (count == 3);
+    assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == 0);
+    assert (count == 4);
     assert (decoded [0].ok && decoded [0].kind == TLY_RESULT_BALANCE);
     assert (streq (decoded [0].id, "co_zBal") && streq (decoded [0].user_id, "co_zUser"));
     assert (decoded [0].balance == 100 && decoded [0].last_updated == 42);
@@ -153,6 +266,21 @@ s_test_results (void)
     assert (decoded [2].code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     //  No text from the server: the default message for the code.
     assert (streq (decoded [2].message, "Insufficient balance"));
+    assert (decoded [3].ok && decoded [3].kind == TLY_RESULT_ADJUSTMENT);
+    assert (streq (decoded [3].id, "co_zA") && streq (decoded [3].user_id, "co_zUser"));
+    assert (decoded [3].amount == -20 && decoded [3].timestamp == 44
+            && decoded [3].balance_after == 55);
+    assert (streq (decoded [3].reference, "refund-7") && streq (decoded [3].note, "Refund \"7\"")
+            && streq (decoded [3].by, "co_zWorker"));
+    //  An adjustment's field that does not fit: the reply is malformed.
+    char long_note [TLY_MSG_NOTE_CAP + 2];
+    memset (long_note, 'n', sizeof long_note - 1);
+    long_note [sizeof long_note - 1] = 0;
+    adjustment.note = long_note;
+    assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == -1);
+    assert (failure.code == TALLY__ERROR_CODE__INTERNAL && strstr (failure.message, "adjustment"));
+    adjustment.note = "";
+    reply.n_results = 3;
 
     //  More results than room, a result without outcome, a short message ID.
     assert (tly_codec_results (&reply, decoded, 2, &count, &failure) == -1);
@@ -171,6 +299,7 @@ tly_codec_test (bool verbose)
         printf (" * tly_codec: ");
     assert (sodium_init () >= 0);
     s_test_messages ();
+    s_test_adjustments ();
     s_test_seal ();
     s_test_results ();
     if (verbose)

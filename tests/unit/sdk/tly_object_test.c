@@ -152,6 +152,66 @@ s_test_decode (void)
     l.records [1].item_id = long_item;
     s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
 
+    //  A history: purchases and adjustments in two lists, both counted.
+    watch_history_state (&l, 6, 6, 4, 3);  //  entries 3..6: 3 and 6 adjustments
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, &size);
+    assert (s_decode (bytes, size, watch_keys.purchases_id, &object, &error) == 0);
+    const tly_purchase_log_t *log = &object.purchases;
+    assert (log->count == 6 && log->record_count == 2 && log->adjustment_count == 2);
+    assert (streq (log->records [0].item_id, "item-4")
+            && streq (log->records [1].item_id, "item-5"));
+    const tly_adjustment_t *credit = &log->adjustments [0], *debit = &log->adjustments [1];
+    assert (streq (credit->id, "co_zAdjustment3") && streq (credit->user_id, watch_keys.user_id));
+    assert (credit->amount == 3 && credit->balance_after == 103);
+    assert (streq (credit->reference, "ref-3") && streq (credit->note, "note 3"));
+    assert (credit->timestamp == WATCH_UPDATED_MS + 3 && streq (credit->by, watch_keys.worker_id));
+    assert (debit->amount == -6 && debit->balance_after == 94 && streq (debit->reference, "ref-6"));
+    tly_object_clear (&object);
+    assert (object.purchases.adjustments == NULL);
+    free (bytes);
+    //  Only adjustments; more entries than the count; a field too long.
+    watch_history_state (&l, 2, 2, 2, 1);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == 0);
+    assert (object.purchases.record_count == 0 && object.purchases.records == NULL);
+    assert (object.purchases.adjustment_count == 2);
+    tly_object_clear (&object);
+    free (bytes);
+    watch_history_state (&l, 6, 6, 4, 3);
+    l.log.count = 3;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+    char long_note [TLY_MSG_NOTE_CAP + 2];
+    memset (long_note, 'n', sizeof long_note - 1);
+    long_note [sizeof long_note - 1] = 0;
+    watch_history_state (&l, 6, 6, 4, 3);
+    l.adjustments [1].note = long_note;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_history_state (&l, 6, 6, 4, 3);
+    l.adjustments [0].by = long_id;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+    //  An adjustment where the ID says a balance.
+    watch_balance_state (&b, 1, 75);
+    Tally__AdjustmentRecord stray;
+    Tally__ObjectValue stray_value;
+    Tally__ObjectState stray_state;
+    char adjustment_id [TLY_ID_MAX];
+    watch_adjustment_state (&stray_state, &stray_value, &stray, 3, adjustment_id);
+    b.state.value = &stray_value;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+    //  An AdjustmentRecord, an object of its own (kind 7).
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &stray_state, &size);
+    assert (s_decode (bytes, size, adjustment_id, &object, &error) == 0);
+    assert (object.kind == TLY_OBJ_ADJUSTMENT && streq (object.id, adjustment_id));
+    assert (streq (object.adjustment.id, adjustment_id) && object.adjustment.amount == 3);
+    assert (streq (object.adjustment.reference, "ref-3")
+            && streq (object.adjustment.note, "note 3"));
+    assert (object.adjustment.balance_after == 103
+            && streq (object.adjustment.by, watch_keys.worker_id));
+    tly_object_clear (&object);
+    free (bytes);
+    stray.reference = long_note;
+    s_expect_refused (&stray_state, TALLY__ERROR_CODE__INTERNAL);
+
     //  The public ServiceInfo.
     char service_id [TLY_ID_MAX];
     tly_service_id (watch_keys.worker.sign_pk, service_id);

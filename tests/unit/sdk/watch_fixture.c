@@ -101,32 +101,66 @@ watch_root (size_t *size)
     return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &state, size);
 }
 
+//  Adjustment p of watch_history into record, its strings in l's buffers i.
+static void
+s_adjustment (watch_log_t *l, size_t i, uint64_t p, Tally__AdjustmentRecord *record)
+{
+    tally__adjustment_record__init (record);
+    snprintf (l->adjustment_ids [i], sizeof l->adjustment_ids [i], "co_zAdjustment%" PRIu64, p);
+    snprintf (l->references [i], sizeof l->references [i], "ref-%" PRIu64, p);
+    snprintf (l->notes [i], sizeof l->notes [i], "note %" PRIu64, p);
+    record->id = l->adjustment_ids [i];
+    record->user_id = watch_keys.user_id;
+    record->amount = p % 2 ? (int64_t) p : -(int64_t) p;
+    record->reference = l->references [i];
+    record->note = l->notes [i];
+    record->timestamp = WATCH_UPDATED_MS + (int64_t) p;
+    record->balance_after = 100 + record->amount;
+    record->by = watch_keys.worker_id;
+}
+
 void
 watch_log_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n)
+{
+    watch_history_state (l, version, count, n, 0);
+}
+
+void
+watch_history_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n, uint64_t every)
 {
     assert (n <= WATCH_LOG_MAX && n <= count);
     tally__object_state__init (&l->state);
     tally__object_value__init (&l->value);
     tally__purchase_log__init (&l->log);
+    size_t purchases = 0, adjustments = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t position = count - n + 1 + i;
-        Tally__PurchaseRecord *record = &l->records [i];
+        if (every && position % every == 0) {
+            Tally__AdjustmentRecord *record = &l->adjustments [adjustments];
+            s_adjustment (l, adjustments, position, record);
+            l->adjustment_list [adjustments++] = record;
+            continue;
+        }
+        size_t at = purchases++;
+        Tally__PurchaseRecord *record = &l->records [at];
         tally__purchase_record__init (record);
-        snprintf (l->ids [i], sizeof l->ids [i], "co_zPurchase%" PRIu64, position);
-        snprintf (l->items [i], sizeof l->items [i], "item-%" PRIu64, position);
-        record->id = l->ids [i];
+        snprintf (l->ids [at], sizeof l->ids [at], "co_zPurchase%" PRIu64, position);
+        snprintf (l->items [at], sizeof l->items [at], "item-%" PRIu64, position);
+        record->id = l->ids [at];
         record->user_id = watch_keys.user_id;
-        record->item_id = l->items [i];
+        record->item_id = l->items [at];
         record->amount = (int64_t) position;
-        record->timestamp = WATCH_UPDATED_MS;
+        record->timestamp = WATCH_UPDATED_MS + (every ? (int64_t) position : 0);
         record->balance_after = 100 - (int64_t) position;
-        l->list [i] = record;
+        l->list [at] = record;
     }
     l->log.id = watch_keys.purchases_id;
     l->log.user_id = watch_keys.user_id;
     l->log.count = count;
-    l->log.n_records = n;
+    l->log.n_records = purchases;
     l->log.records = l->list;
+    l->log.n_adjustments = adjustments;
+    l->log.adjustments = l->adjustment_list;
     l->value.kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASES;
     l->value.purchases = &l->log;
     l->state.object_id = watch_keys.purchases_id;
@@ -140,6 +174,38 @@ watch_log (uint64_t version, uint64_t count, size_t n, size_t *size)
     watch_log_t l;
     watch_log_state (&l, version, count, n);
     return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, size);
+}
+
+uint8_t *
+watch_history (uint64_t version, uint64_t count, size_t n, uint64_t every, size_t *size)
+{
+    watch_log_t l;
+    watch_history_state (&l, version, count, n, every);
+    return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, size);
+}
+
+void
+watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
+                        Tally__AdjustmentRecord *record, uint64_t p, char *id)
+{
+    //  The record's strings must outlive this call: one static set.
+    static watch_log_t strings;
+    uint32_t partition = tly_partition_of (watch_keys.user.sign_pk, TLY_PARTITIONS_DEFAULT);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    char reference [32];
+    snprintf (reference, sizeof reference, "ref-%" PRIu64, p);
+    tly_adjustment_key (partition, watch_keys.user.sign_pk, reference, key);
+    tly_object_id_of_key (key, id);
+    s_adjustment (&strings, 0, p, record);
+    record->id = id;
+    tally__object_value__init (value);
+    value->kind_case = TALLY__OBJECT_VALUE__KIND_ADJUSTMENT;
+    value->adjustment = record;
+    tally__object_state__init (state);
+    state->object_id = id;
+    state->version = 1;
+    state->updated_ms = record->timestamp;
+    state->value = value;
 }
 
 void

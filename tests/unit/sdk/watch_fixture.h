@@ -54,10 +54,29 @@ typedef struct {
     Tally__PurchaseRecord *list [WATCH_LOG_MAX];
     char ids [WATCH_LOG_MAX][TLY_ID_MAX];
     char items [WATCH_LOG_MAX][32];
+    Tally__AdjustmentRecord adjustments [WATCH_LOG_MAX];
+    Tally__AdjustmentRecord *adjustment_list [WATCH_LOG_MAX];
+    char adjustment_ids [WATCH_LOG_MAX][TLY_ID_MAX];
+    char references [WATCH_LOG_MAX][32];
+    char notes [WATCH_LOG_MAX][32];
 } watch_log_t;
 
 void watch_log_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n);
 uint8_t *watch_log (uint64_t version, uint64_t count, size_t n, size_t *size);
+
+//  The same log as a history of purchases and adjustments: entry p is an
+//  adjustment when p is a multiple of every, else purchase p. Adjustment p
+//  (co_zAdjustmentP, reference ref-P, note "note P", by the worker) credits
+//  p when p is odd and debits p when even, leaving 100 + its amount. Every
+//  entry's timestamp is WATCH_UPDATED_MS + p.
+void watch_history_state (watch_log_t *l, uint64_t version, uint64_t count, size_t n,
+                          uint64_t every);
+uint8_t *watch_history (uint64_t version, uint64_t count, size_t n, uint64_t every, size_t *size);
+
+//  One adjustment as an object of its own (kind 7), version 1, the
+//  adjustment p of watch_history; its ID into id (TLY_ID_MAX bytes).
+void watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
+                             Tally__AdjustmentRecord *record, uint64_t p, char *id);
 
 //  The fake serves the balance at version, signed by the worker.
 void watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance);

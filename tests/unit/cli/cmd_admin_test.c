@@ -1,0 +1,279 @@
+//  cmd_admin_test - `tally admin credit|debit`, run in this process: its
+//  argument errors (exit 2, one line on stderr, nothing sent), an account
+//  that is not the worker's refused before sending, and a credit and a
+//  debit through a scripted gateway that answers as the balance actor would
+//  (text and JSON, a refusal with exit 1).
+#include <assert.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_run.h"
+#include "tally.h"
+#include "tly_wire.h"
+
+#define S_BALANCE      100  //  the user's balance before each message
+#define S_TIMESTAMP_MS 1764226800123LL
+
+//  Binds a ROUTER on a free loopback port, tells pipe, then answers each
+//  send: one credit or debit of the balance S_BALANCE, as an
+//  AdjustmentRecord, or INSUFFICIENT_BALANCE for a debit past it. "COUNT"
+//  on the pipe is answered with the sends received so far.
+static void
+s_gateway (zsock_t *pipe, void *args)
+{
+    (void) args;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert (router);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert (port > 0);
+    zsock_signal (pipe, 0);
+    zsock_send (pipe, "i", port);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    int sends = 0;
+    while (true) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool count = command && streq (command, "COUNT");
+            zstr_free (&command);
+            if (!count)
+                break;
+            zsock_send (pipe, "i", sends);
+            continue;
+        }
+        zmsg_t *msg = zmsg_recv (router);
+        zframe_t *identity = zmsg_pop (msg);
+        zframe_t *data = zmsg_pop (msg);
+        sends++;
+        Tally__ClientRequest *request = tally__client_request__unpack (NULL, zframe_size (data),
+                                                                       zframe_data (data));
+        assert (request && request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND);
+        Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
+                                                             request->send->envelope.data);
+        assert (envelope && envelope->n_messages == 1);
+        const Tally__InboxMessage *message = envelope->messages [0];
+        bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+        assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
+        const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
+        assert (adjustment->user.len == TLY_KEY_BYTES);
+
+        char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
+        tly_account_id (adjustment->user.data, user_id);
+        tly_account_id (envelope->sender.data, by);
+        Tally__AdjustmentRecord record = TALLY__ADJUSTMENT_RECORD__INIT;
+        record.id = "co_zAdjustment";
+        record.user_id = user_id;
+        record.amount = credit ? adjustment->amount : -adjustment->amount;
+        record.reference = adjustment->reference;
+        record.note = adjustment->note;
+        record.timestamp = S_TIMESTAMP_MS;
+        record.balance_after = S_BALANCE + record.amount;
+        record.by = by;
+        Tally__Error error = TALLY__ERROR__INIT;
+        error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+        Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+        result.message_id = message->message_id;
+        if (record.balance_after < 0) {
+            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+            result.error = &error;
+        } else {
+            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+            result.adjustment = &record;
+        }
+        Tally__MessageResult *results [1] = { &result };
+        Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
+        reply.request_id = request->request_id;
+        reply.n_results = 1;
+        reply.results = results;
+        tly_wire_send (router, identity, &reply.base);
+        tally__envelope__free_unpacked (envelope, NULL);
+        tally__client_request__free_unpacked (request, NULL);
+        zframe_destroy (&identity);
+        zframe_destroy (&data);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+static int
+s_sends (zactor_t *gateway)
+{
+    zstr_send (gateway, "COUNT");
+    int sends = -1;
+    zsock_recv (gateway, "i", &sends);
+    return sends;
+}
+
+//  An account file for account, in a fresh temporary path (template:
+//  "/tmp/...-XXXXXX", rewritten).
+static void
+s_account_file (const tly_account_t *account, char *path)
+{
+    int fd = mkstemp (path);
+    assert (fd >= 0);
+    FILE *file = fdopen (fd, "w");
+    assert (file);
+    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
+    tly_account_id (account->sign_pk, id);
+    tly_account_secret (account, secret);
+    cli_json_account (file, id, secret, "test account");
+    fclose (file);
+}
+
+void
+cmd_admin_test (bool verbose)
+{
+    if (verbose)
+        printf (" * cmd_admin: ");
+    tly_account_t worker, user;
+    assert (tly_account_generate (&worker) == 0 && tly_account_generate (&user) == 0);
+    char worker_id [TLY_ID_MAX], user_id [TLY_ID_MAX];
+    tly_account_id (worker.sign_pk, worker_id);
+    tly_account_id (user.sign_pk, user_id);
+    char worker_file [] = "/tmp/cmd-admin-test-XXXXXX", user_file [] = "/tmp/cmd-admin-test-XXXXXX";
+    s_account_file (&worker, worker_file);
+    s_account_file (&user, user_file);
+    zactor_t *gateway = zactor_new (s_gateway, NULL);
+    int port = 0;
+    zsock_recv (gateway, "i", &port);
+    assert (port > 0);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+
+    char out [CLI_RUN_OUTPUT_MAX], err [CLI_RUN_OUTPUT_MAX], line [2048], expected [1024];
+    //  The flags every run shares: the gateway, the worker, the account.
+    char tail [512];
+    snprintf (tail, sizeof tail, "--gateway %s --worker %s --account-file %s --timeout-ms 2000",
+              endpoint, worker_id, worker_file);
+
+    //  Usage: help, no or an unknown subcommand.
+    assert (cli_run_line (cli_admin, "admin --help", out, err) == CLI_EXIT_OK);
+    assert (strncmp (out, "usage: tally admin credit --user", 32) == 0 && *err == 0);
+    assert (cli_run_line (cli_admin, "admin credit --help", out, err) == CLI_EXIT_OK);
+    assert (strstr (out, "--reference REF"));
+    assert (cli_run_line (cli_admin, "admin", out, err) == CLI_EXIT_USAGE);
+    assert (strncmp (err, "tally admin: expected 'credit' or 'debit'\n", 42) == 0);
+    assert (cli_run_line (cli_admin, "admin refund --user x", out, err) == CLI_EXIT_USAGE);
+    assert (strncmp (err, "tally admin: expected 'credit' or 'debit'\n", 42) == 0);
+
+    //  Argument errors: one line each, exit 2.
+    struct {
+        const char *args;
+        const char *line;
+    } errors [] = {
+        { "credit --amount 5 --reference r",
+          "tally admin credit: --user, --amount and --reference are required\n" },
+        { "debit --user U --reference r",
+          "tally admin debit: --user, --amount and --reference are required\n" },
+        { "credit --user U --amount 5",
+          "tally admin credit: --user, --amount and --reference are required\n" },
+        { "credit --user nope --amount 5 --reference r",
+          "tally admin credit: --user: user 'nope' is not an account ID (co_z...)\n" },
+        { "credit --user U --amount five --reference r",
+          "tally admin credit: --amount: not an integer in range, got 'five' "
+          "(expected -9223372036854775808..9223372036854775807)\n" },
+        { "debit --user U --amount 5 --reference r stray",
+          "tally admin debit: unexpected argument 'stray'\n" },
+    };
+    for (size_t i = 0; i < sizeof errors / sizeof errors [0]; i++) {
+        char args [256];
+        snprintf (args, sizeof args, "%s", errors [i].args);
+        //  "U" stands for the user's ID.
+        char *at = strstr (args, " U ");
+        char spelled [512];
+        if (at) {
+            *at = 0;
+            snprintf (spelled, sizeof spelled, "%s %s %s", args, user_id, at + 3);
+        } else
+            snprintf (spelled, sizeof spelled, "%s", args);
+        snprintf (line, sizeof line, "admin %s %s", spelled, tail);
+        assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+        if (!streq (err, errors [i].line)) {
+            fprintf (stderr, "expected: %s     got: %s", errors [i].line, err);
+            assert (false);
+        }
+        assert (*out == 0);
+    }
+    //  A reference and a note one byte past the limit; at it, they go.
+    char reference [TLY_REFERENCE_MAX + 2], note [TLY_NOTE_MAX + 2];
+    memset (reference, 'r', sizeof reference - 1);
+    reference [sizeof reference - 1] = 0;
+    memset (note, 'n', sizeof note - 1);
+    note [sizeof note - 1] = 0;
+    snprintf (line, sizeof line, "admin credit --user %s --amount 5 --reference %s %s", user_id,
+              reference, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    assert (
+        streq (err, "tally admin credit: --reference: reference of 129 bytes exceeds 128 bytes\n"));
+    snprintf (line, sizeof line, "admin debit --user %s --amount 5 --reference r --note %s %s",
+              user_id, note, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    assert (streq (err, "tally admin debit: --note: note of 257 bytes exceeds 256 bytes\n"));
+    //  Signed by another account than the worker's: refused, nothing sent.
+    snprintf (line, sizeof line,
+              "admin credit --user %s --amount 5 --reference r --gateway %s --worker %s "
+              "--account-file %s",
+              user_id, endpoint, worker_id, user_file);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    snprintf (expected, sizeof expected,
+              "tally admin credit: the account %s is not the worker %s: only the worker may do "
+              "this (pass --account-file with the worker's account)\n",
+              user_id, worker_id);
+    assert (streq (err, expected));
+    assert (s_sends (gateway) == 0);
+
+    //  At the limits, as the worker: a credit, text, with a note of blanks
+    //  (argv by hand: the line splitter splits at blanks).
+    reference [TLY_REFERENCE_MAX] = 0;
+    char *argv [] = { "admin",     "credit",      "--user",   user_id,   "--amount",
+                      "500",       "--reference", "pay-1",    "--note",  "Welcome bonus",
+                      "--gateway", endpoint,      "--worker", worker_id, "--account-file",
+                      worker_file, NULL };
+    assert (cli_run_argv (cli_admin, 16, argv, out, err) == CLI_EXIT_OK);
+    char when [32];
+    cli_format_ms (S_TIMESTAMP_MS, when, sizeof when);
+    snprintf (expected, sizeof expected,
+              "credit co_zAdjustment user %s amount 500 balanceAfter 600 reference pay-1 at %s by "
+              "%s note Welcome bonus\n",
+              user_id, when, worker_id);
+    assert (streq (out, expected) && *err == 0);
+    //  A debit, JSON, reference at its limit.
+    snprintf (line, sizeof line, "admin debit --user %s --amount 30 --reference %s --json %s",
+              user_id, reference, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"ok\":true,\"result\":{\"id\":\"co_zAdjustment\",\"userId\":\"%s\",\"amount\":-30,"
+              "\"reference\":\"%s\",\"note\":\"\",\"balanceAfter\":70,\"timestamp\":%lld,\"by\":"
+              "\"%s\"}}\n",
+              user_id, reference, S_TIMESTAMP_MS, worker_id);
+    assert (streq (out, expected) && *err == 0);
+    //  Refused: exit 1, as `tally send`; in text on stderr, in JSON on stdout.
+    snprintf (line, sizeof line, "admin debit --user %s --amount 101 --reference r2 %s", user_id,
+              tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0 && streq (err, "error: Insufficient balance (INSUFFICIENT_BALANCE)\n"));
+    snprintf (line, sizeof line, "admin debit --user %s --amount 101 --reference r2 --json %s",
+              user_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (streq (out, "{\"ok\":false,\"error\":{\"code\":\"INSUFFICIENT_BALANCE\",\"message\":"
+                        "\"Insufficient balance\"}}\n"));
+    assert (s_sends (gateway) == 4);
+    zactor_destroy (&gateway);
+
+    //  No gateway: exit 2, as `tally send`.
+    snprintf (line, sizeof line,
+              "admin credit --user %s --amount 5 --reference r --gateway tcp://127.0.0.1:9 "
+              "--worker %s --account-file %s --timeout-ms 300",
+              user_id, worker_id, worker_file);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    assert (strstr (err, "(TIMEOUT)"));
+    unlink (worker_file);
+    unlink (user_file);
+    if (verbose)
+        printf ("OK\n");
+}
