@@ -32,6 +32,9 @@ const DEFAULT_MESSAGES: Record<ErrorCodeName, string> = {
   SLOW_CONSUMER: "Client did not keep up; resynced",
   STALE_MESSAGE_ID: "Message ID outside the dedupe window; not applied",
   RATE_LIMITED: "Rate limited: too many buys, retry later",
+  INVALID_REFERENCE: "Invalid reference",
+  INVALID_NOTE: "Invalid note",
+  BALANCE_LIMIT: "Balance limit exceeded",
 };
 
 export function errorCodeName(code: number): ErrorCodeName | "UNKNOWN_ERROR" {
