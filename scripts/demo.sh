@@ -54,6 +54,15 @@ run send create-account --initial 100
 echo "== the same as JSON"
 run send buy --item item-789 --amount 5 --json
 run send buy --item item-789 --amount -5 --json
+echo "== money in: the worker credits the user for a payment; the webhook repeats, it counts once"
+user_id=$(sed -n 's/.*"account":"\([^"]*\)".*/\1/p' "$data/user.json")
+admin() {
+    echo "\$ tally admin $* (as the worker)"
+    "$tally" admin "$@" --account-file "$data/worker.json" || echo "(exit $?)"
+}
+admin credit --user "$user_id" --amount 50 --reference pay_1001 --note "50 credits bought"
+admin credit --user "$user_id" --amount 50 --reference pay_1001 --note "50 credits bought"
+run send create-account --initial 100
 echo "== the journal: every change hash-chained, every request signed by its sender"
 "$tally" audit verify --data-dir "$data"
 "$tally" audit replay --compare --data-dir "$data"
