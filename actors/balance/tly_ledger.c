@@ -78,40 +78,47 @@ s_drop_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32
     return newest > watermark ? tly_store_put_dropped (self->store, partition, newest) : 0;
 }
 
+//  One more entry of the user's history (a purchase or an adjustment, its
+//  record already stored): the balance it left, the log entry, and the
+//  oldest entries dropped. In the same transaction, live and in replay
+//  alike: the kept records follow from the journal and keep_purchases alone.
+static int
+s_record_entry (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                tly_account_state_t *state, int64_t balance_after, int64_t timestamp,
+                const char *id)
+{
+    assert (state->purchases < UINT64_MAX - 1);
+    state->balance = balance_after;
+    state->last_updated = timestamp;
+    state->purchases++;
+    if (tly_store_put_account (self->store, user, state) == -1
+        || tly_store_put_log (self->store, user, state->purchases, id) == -1)
+        return -1;
+    return s_drop_purchases (self, user, partition, state->purchases);
+}
+
 static int
 s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                    tly_account_state_t *state, const Tally__PurchaseRecord *record)
 {
     assert (record->balance_after >= 0 && record->balance_after < state->balance);
-    assert (state->purchases < UINT64_MAX - 1);
-    state->balance = record->balance_after;
-    state->last_updated = record->timestamp;
-    state->purchases++;
-    if (tly_store_put_account (self->store, user, state) == -1
-        || tly_store_put_purchase (self->store, record) == -1
-        || tly_store_put_log (self->store, user, state->purchases, record->id) == -1)
+    if (tly_store_put_purchase (self->store, record) == -1)
         return -1;
-    //  In the same transaction, live and in replay alike: the kept records
-    //  follow from the journal and keep_purchases alone.
-    return s_drop_purchases (self, user, partition, state->purchases);
+    return s_record_entry (self, user, partition, state, record->balance_after, record->timestamp,
+                           record->id);
 }
 
-//  One credit or debit: the balance, the history entry, the record (kept
-//  for good: its ID is the reference's, see tly_ledger.h).
+//  One credit or debit: its record is kept for good (its ID is the
+//  reference's, see tly_ledger.h); only its log entry is dropped in time.
 static int
 s_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                      tly_account_state_t *state, const Tally__AdjustmentRecord *record)
 {
     assert (record->balance_after >= 0 && record->balance_after <= TLY_BALANCE_MAX);
-    assert (state->purchases < UINT64_MAX - 1);
-    state->balance = record->balance_after;
-    state->last_updated = record->timestamp;
-    state->purchases++;
-    if (tly_store_put_account (self->store, user, state) == -1
-        || tly_store_put_adjustment (self->store, record) == -1
-        || tly_store_put_log (self->store, user, state->purchases, record->id) == -1)
+    if (tly_store_put_adjustment (self->store, record) == -1)
         return -1;
-    return s_drop_purchases (self, user, partition, state->purchases);
+    return s_record_entry (self, user, partition, state, record->balance_after, record->timestamp,
+                           record->id);
 }
 
 //  ---------------------------------------------------------------- results
