@@ -3,6 +3,7 @@
 # each failing loudly when Node.js, npm or the locked packages are missing.
 #   test/run.sh build                     compile src/ and test/ to dist/ (tsc)
 #   test/run.sh vectors                   the shared vectors (no network)
+#   test/run.sh outbox                    the outbox's rules, a scripted gateway (no network)
 #   test/run.sh cluster TALLY_BIN PORT    against `tally up --ws-port` on loopback
 # Packages come from `npm ci` in this folder (package-lock.json), which
 # `scripts/install-deps.sh --test` runs.
@@ -31,11 +32,13 @@ build)
     exec npm run --silent build ;;
 vectors)
     exec node --test dist/test/vectors.test.js ;;
+outbox)
+    exec node --test dist/test/outbox.test.js ;;
 cluster)
     [ $# -eq 3 ] || { echo "usage: test/run.sh cluster TALLY_BIN PORT" >&2; exit 2; }
     TALLY_BIN=$2 TALLY_TEST_PORT=$3 \
         exec node --experimental-websocket --test dist/test/cluster.test.js ;;
 *)
-    echo "usage: test/run.sh build | vectors | cluster TALLY_BIN PORT" >&2
+    echo "usage: test/run.sh build | vectors | outbox | cluster TALLY_BIN PORT" >&2
     exit 2 ;;
 esac
