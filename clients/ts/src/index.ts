@@ -26,6 +26,9 @@ export {
   type ServiceInfo, type TallyObject, type UserBalance, type UserPrivateRoot,
 } from "./objects.js";
 export {
+  follow, FOLLOW_RETRY_MS, OfflineClient, type BalanceState, type OfflineClientOptions,
+} from "./offline.js";
+export {
   DEDUPE_WINDOW_MS, IndexedDbOutboxStorage, MemoryOutboxStorage, Outbox, OUTBOX_RESEND_MS,
   type OutboxEntry, type OutboxFailure, type OutboxOptions, type OutboxStorage,
   type OutboxTransport, type PendingMessage, type Settled, type StoredMessage,
