@@ -4,16 +4,18 @@
 #   scripts/install-deps.sh          what `make build` and `make demo` need
 #   scripts/install-deps.sh --test   and what `make test` adds: Docker and
 #                                    docker-compose (the compose test), clang
-#                                    and its runtimes (the fuzz targets), and
-#                                    the TypeScript client's npm packages
-#                                    (clients/ts, locked: scripts/install-ts-deps.sh)
+#                                    and its runtimes (the fuzz targets),
+#                                    Chromium and its driver (the browser
+#                                    test, ts_browser), and the TypeScript
+#                                    client's npm packages (clients/ts,
+#                                    locked: scripts/install-ts-deps.sh)
 set -eu
 here=$(dirname "$0")
 
 packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
 liblmdb-dev libprotobuf-c-dev protobuf-c-compiler valgrind clang-format"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages docker.io docker-compose clang libclang-rt-14-dev"
+    packages="$packages docker.io docker-compose clang libclang-rt-14-dev chromium chromium-driver"
 fi
 
 missing=""

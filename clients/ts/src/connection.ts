@@ -61,6 +61,7 @@ export class Connection {
   private readonly reconnectMs: number;
   private readonly reconnectMaxMs: number;
   private socket: WebSocketLike | null = null;
+  private openSocket: WebSocketLike | null = null;  // the socket that opened, until it is lost
   private greeted = false;      // the gateway's routing ID came
   private dropping = false;     // in a multi-frame message: dropped whole
   private closed = false;
@@ -69,6 +70,7 @@ export class Connection {
   private nextId = randomRequestId();
   private readonly replyListeners = new Set<(reply: ClientReply) => void>();
   private readonly openListeners = new Set<() => void>();
+  private readonly closeListeners = new Set<() => void>();
   // Connections opened so far, and frames from the gateway that did not
   // decode (dropped).
   opened = 0;
@@ -124,6 +126,20 @@ export class Connection {
     return () => this.openListeners.delete(listener);
   }
 
+  // Each open connection lost (dropped, closed by the gateway or the
+  // network, or closed for good): `connected` is false from then on.
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  // The open socket is gone: tell who listens, once per open socket.
+  private lost(socket: WebSocketLike): void {
+    if (this.openSocket !== socket) return;
+    this.openSocket = null;
+    for (const listener of [...this.closeListeners]) listener();
+  }
+
   // Gives up the present WebSocket, as a lost network would, and makes a
   // new one. (Its close handshake is not waited for: a peer that is gone
   // never answers it.)
@@ -132,6 +148,7 @@ export class Connection {
     if (!socket) return;
     this.socket = null;
     socket.close();
+    this.lost(socket);
     this.scheduleRetry();
   }
 
@@ -143,6 +160,7 @@ export class Connection {
     const socket = this.socket;
     this.socket = null;
     socket?.close();
+    if (socket) this.lost(socket);
   }
 
   get isClosed(): boolean {
@@ -169,6 +187,7 @@ export class Connection {
       if (this.socket !== socket) return;
       this.retryMs = this.reconnectMs;
       this.opened++;
+      this.openSocket = socket;
       socket.send(new Uint8Array([0x00]));  // our routing ID: none, the gateway picks one
       for (const listener of [...this.openListeners]) listener();
     });
@@ -179,6 +198,7 @@ export class Connection {
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.lost(socket);
       this.scheduleRetry();
     });
     socket.addEventListener("error", () => {

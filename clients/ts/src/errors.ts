@@ -4,6 +4,10 @@
 import { ErrorCode } from "./gen/tally_pb.js";
 
 export type ErrorCodeName = keyof typeof ErrorCode;
+// The client's own codes, never on the wire: UNKNOWN_ERROR for a code this
+// client does not know, OUTCOME_UNKNOWN for an outbox message sent but not
+// answered within the dedupe window (outbox.ts).
+export type ClientCodeName = "UNKNOWN_ERROR" | "OUTCOME_UNKNOWN";
 
 // The default text of each code (lib/src/tly_validate.c).
 const DEFAULT_MESSAGES: Record<ErrorCodeName, string> = {
@@ -42,13 +46,16 @@ export function errorCodeName(code: number): ErrorCodeName | "UNKNOWN_ERROR" {
   return typeof name === "string" ? (name as ErrorCodeName) : "UNKNOWN_ERROR";
 }
 
-export function defaultMessage(code: ErrorCodeName | "UNKNOWN_ERROR"): string {
-  return code === "UNKNOWN_ERROR" ? "Unknown error" : DEFAULT_MESSAGES[code];
+export function defaultMessage(code: ErrorCodeName | ClientCodeName): string {
+  if (code === "UNKNOWN_ERROR") return "Unknown error";
+  if (code === "OUTCOME_UNKNOWN")
+    return "Sent but not answered within the dedupe window: it may or may not have been applied";
+  return DEFAULT_MESSAGES[code];
 }
 
 export class TallyError extends Error {
   // The ErrorCode's name: "INSUFFICIENT_BALANCE", "NO_ACCOUNT", ...
-  readonly code: ErrorCodeName | "UNKNOWN_ERROR";
+  readonly code: ErrorCodeName | ClientCodeName;
   // true when the gateway or the cluster said it; false when the client
   // decided by itself (TIMEOUT: no reply in time; UNAVAILABLE: no
   // connection; BAD_SIGNATURE: an object the worker did not sign;
@@ -57,7 +64,7 @@ export class TallyError extends Error {
   // RATE_LIMITED: the wait, in ms, until the same message may go through.
   readonly retryAfterMs: number;
 
-  constructor(code: ErrorCodeName | "UNKNOWN_ERROR", message?: string,
+  constructor(code: ErrorCodeName | ClientCodeName, message?: string,
               options: { remote?: boolean; retryAfterMs?: number } = {}) {
     super(message && message.length > 0 ? message : defaultMessage(code));
     this.name = "TallyError";

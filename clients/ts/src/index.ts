@@ -9,7 +9,9 @@ export { TallyClient, type ClientOptions } from "./client.js";
 export {
   Connection, SUBPROTOCOL, type ConnectionOptions, type WebSocketConstructor, type WebSocketLike,
 } from "./connection.js";
-export { defaultMessage, errorCodeName, TallyError, type ErrorCodeName } from "./errors.js";
+export {
+  defaultMessage, errorCodeName, TallyError, type ClientCodeName, type ErrorCodeName,
+} from "./errors.js";
 export {
   balanceId, ObjectKind, objectId, parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId,
   purchasesId, rootId, serviceId, type ObjectKindName, type ParsedObjectId,
@@ -23,6 +25,14 @@ export {
   verifyObject, type Group, type GroupMember, type PurchaseLog, type PurchaseRecord,
   type ServiceInfo, type TallyObject, type UserBalance, type UserPrivateRoot,
 } from "./objects.js";
+export {
+  follow, FOLLOW_RETRY_MS, OfflineClient, type BalanceState, type OfflineClientOptions,
+} from "./offline.js";
+export {
+  DEDUPE_WINDOW_MS, IndexedDbOutboxStorage, MemoryOutboxStorage, Outbox, OUTBOX_RESEND_MS,
+  type OutboxEntry, type OutboxFailure, type OutboxOptions, type OutboxStorage,
+  type OutboxTransport, type PendingMessage, type Settled, type StoredMessage,
+} from "./outbox.js";
 export { InboxSender, type SenderOptions, type SendOptions, type SendResult } from "./sender.js";
 export { domainTag, signDomain, verifyDomain, type Domain } from "./sign.js";
 export {

@@ -39,7 +39,8 @@ export interface SenderOptions extends ConnectionOptions {
   connection?: Connection;
 }
 
-function resultOf(wire: MessageResult): SendResult | TallyError {
+// A MessageResult as the caller gets it: the result, or the refusal.
+export function resultOf(wire: MessageResult): SendResult | TallyError {
   const outcome = wire.outcome;
   if (outcome.case === "balance")
     return { id: outcome.value.id, userId: outcome.value.userId,

@@ -8,7 +8,9 @@
 // dropped (and the gap it leaves repaired by a resync), another user's
 // balance refused, a batch over the rate limit, and a dropped connection:
 // the watcher subscribes again and catches up, a send made while it was
-// down goes out on the next connection.
+// down goes out on the next connection. And the offline outbox: a buy
+// sent whose answer is lost, the process restarted, the buy sent again
+// under its ID from the outbox file and applied once.
 //
 // Environment: TALLY_BIN (build/client/tally), TALLY_TEST_PORT (the base
 // port; the WebSocket endpoint is on BASE + 10). Run with
@@ -22,9 +24,11 @@ import { after, before, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ClientReplySchema, PushKind } from "../src/gen/tally_pb.js";
 import {
-  balanceId, createAccount, loadAccount, parseAccountId, TallyClient, TallyError, verifyObject,
-  type Account, type TallyObject, type WebSocketConstructor, type WebSocketLike,
+  balanceId, createAccount, loadAccount, OfflineClient, parseAccountId, TallyClient, TallyError,
+  verifyObject, type Account, type BalanceState, type TallyObject, type WebSocketConstructor,
+  type WebSocketLike,
 } from "../src/index.js";
+import { FileOutboxStorage } from "../src/node.js";
 
 const WAIT_MS = 15000;
 const tallyBin = process.env.TALLY_BIN;
@@ -289,5 +293,95 @@ test("one envelope of many messages; buys over the rate limit refused with retry
     assert.equal(error.code, "RATE_LIMITED");
     assert.equal(error.message, "Rate limited: too many buys, retry later");
     assert.ok(error.retryAfterMs > 0, `retryAfterMs ${error.retryAfterMs}`);
+  }
+});
+
+// Node's WebSocket that, while `deaf` is set, hears nothing the gateway
+// sends after its greeting: a request goes out and its answer is lost.
+let deaf = false;
+class DeafWebSocket implements WebSocketLike {
+  private readonly inner: WebSocketLike;
+  private frames = 0;
+  constructor(address: string, protocols: string | string[]) {
+    this.inner = new NativeWebSocket(address, protocols);
+  }
+  get binaryType() { return this.inner.binaryType; }
+  set binaryType(value: string) { this.inner.binaryType = value; }
+  get readyState() { return this.inner.readyState; }
+  get protocol() { return this.inner.protocol; }
+  send(data: Uint8Array) { this.inner.send(data); }
+  close() { this.inner.close(); }
+  addEventListener(type: string, listener: (event: any) => void) {
+    if (type !== "message") return this.inner.addEventListener(type, listener);
+    this.inner.addEventListener("message", (event: unknown) => {
+      if (this.frames++ === 0 || !deaf) listener(event);
+    });
+  }
+}
+
+function stateUntil(app: OfflineClient, what: string, match: (state: BalanceState) => boolean,
+                    ms = WAIT_MS): Promise<BalanceState> {
+  if (match(app.getState())) return Promise.resolve(app.getState());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`not within ${ms} ms: ${what}; state ${JSON.stringify(app.getState())}`));
+    }, ms);
+    const stop = app.onChange(() => {
+      if (!match(app.getState())) return;
+      clearTimeout(timer);
+      stop();
+      resolve(app.getState());
+    });
+  });
+}
+
+test("the outbox: a buy whose answer was lost, the process restarted: sent again from the file "
+     + "under the same ID, applied once", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tally-ts-outbox-"));
+  const path = join(dir, "outbox.json");
+  const dave = createAccount("dave");
+  const open = () => OfflineClient.open({ url, worker, account: dave, WebSocket: DeafWebSocket,
+                                          storage: new FileOutboxStorage(path), resendMs: 60000,
+                                          pingMs: 1000, pingTimeoutMs: 500 });
+  let first: OfflineClient | null = null;
+  let second: OfflineClient | null = null;
+  try {
+    first = await open();
+    await first.createAccount(100);
+    await stateUntil(first, "balance 100", (s) => s.balance === 100 && s.balanceVersion === 1);
+
+    deaf = true;
+    void first.buy("item-lost-answer", 30).catch(() => {});
+    assert.equal(first.getState().pendingBalance, 70, "the pending balance drops at once");
+    const sent = await stateUntil(first, "the buy sent under its ID",
+                                  (s) => s.pending[0]?.state === "sent" && s.pending[0].transmissions >= 1);
+    const id = sent.pending[0].messageId!;
+    assert.match(readFileSync(path, "utf8"), new RegExp(id), "the ID is in the file");
+    first.close();   // the process ends with the buy unanswered
+    first = null;
+    deaf = false;
+
+    second = await open();
+    assert.equal(second.getState().pending.length, 1);
+    assert.equal(second.getState().pending[0].messageId, id, "loaded with its ID");
+    const settled = await stateUntil(second, "answered, balance 70",
+                                     (s) => s.pending.length === 0 && s.balance === 70);
+    assert.equal(settled.lastError, null);
+    assert.equal(settled.pendingBalance, 70);
+    // the history: that buy once
+    const log = await new Promise<TallyObject>((resolve, reject) => {
+      second!.subscribe(second!.purchasesId, (object) => { if (object) resolve(object); })
+        .then((stop) => stop(), reject);
+    });
+    assert.equal(log.purchases!.count, 1);
+    assert.deepEqual(log.purchases!.records.map((r) => [r.itemId, r.amount, r.balanceAfter]),
+                     [["item-lost-answer", 30, 70]]);
+    assert.deepEqual(JSON.parse(readFileSync(path, "utf8")).entries, [], "the outbox file empty");
+  } finally {
+    deaf = false;
+    first?.close();
+    second?.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

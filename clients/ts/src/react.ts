@@ -1,0 +1,43 @@
+// @tally/client/react: React hooks as thin as the seed's useCoState.
+//
+//   const { balance, pendingBalance, pending, lastError, online } = useBalance (client);
+//   const log = useObject (client, client.purchasesId);   // a TallyObject, or null
+//
+// React is a peer dependency (18 or later: useSyncExternalStore).
+import { useEffect, useState, useSyncExternalStore } from "react";
+import type { BalanceState, OfflineClient } from "./offline.js";
+import type { TallyObject } from "./objects.js";
+
+// The client's balance state (offline.ts, BalanceState), re-rendering on
+// each change.
+export function useBalance(client: OfflineClient): BalanceState {
+  return useSyncExternalStore((listener) => client.onChange(listener), () => client.getState());
+}
+
+// The next copy of an object from the one before and a version: a snapshot
+// replaces it; a PurchaseLog's update carries only the records it added,
+// which join the ones before (each once); any other update replaces it.
+export function mergeObject(previous: TallyObject | null, next: TallyObject): TallyObject {
+  if (next.snapshot || !previous || !previous.purchases || !next.purchases) return next;
+  const seen = new Set(previous.purchases.records.map((record) => record.id));
+  const records = [...previous.purchases.records,
+                   ...next.purchases.records.filter((record) => !seen.has(record.id))];
+  return { ...next, purchases: { ...next.purchases, records } };
+}
+
+// The latest verified copy of objectId (null until its snapshot comes, or
+// with no ID), followed for as long as the component is mounted: across
+// reconnects, and again after a refusal (client.follow).
+export function useObject(client: OfflineClient, objectId: string | null | undefined)
+    : TallyObject | null {
+  const [object, setObject] = useState<{ id: string; object: TallyObject } | null>(null);
+  useEffect(() => {
+    if (!objectId) return undefined;
+    return client.follow(objectId, (next) =>
+      setObject((previous) => ({
+        id: objectId,
+        object: mergeObject(previous && previous.id === objectId ? previous.object : null, next),
+      })));
+  }, [client, objectId]);
+  return object && object.id === objectId ? object.object : null;
+}
