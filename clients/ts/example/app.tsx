@@ -8,7 +8,7 @@
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import {
-  accountJson, createAccount, IndexedDbOutboxStorage, loadAccount, OfflineClient, TallyError,
+  accountJson, balanceId, createAccount, IndexedDbOutboxStorage, loadAccount, OfflineClient, TallyError,
   type Account, type PendingMessage, type PurchaseRecord,
 } from "../src/index.js";
 import { useBalance, useObject } from "../src/react.js";
@@ -75,6 +75,38 @@ function Purchases({ client }: { client: OfflineClient }) {
   );
 }
 
+// Another account's balance, asked for by its account ID: the gateway lets
+// a user read only their own (and the worker everyone's), so this shows
+// PERMISSION_DENIED for anyone else's.
+function OtherBalance({ client }: { client: OfflineClient }) {
+  const [other, setOther] = useState("");
+  const [shown, setShown] = useState<string | null>(null);
+  const watch = () => {
+    let id: string;
+    try {
+      id = balanceId(other.trim());
+    } catch (e) {
+      setShown(e instanceof TallyError ? `${e.code}: ${e.message}` : String(e));
+      return;
+    }
+    setShown("asking…");
+    client.subscribe(id, (object) => {
+      if (object?.balance) setShown(`balance ${object.balance.balance}`);
+    }).then((stop) => stop(), (e) => {
+      setShown(e instanceof TallyError ? `${e.code}: ${e.message}` : String(e));
+    });
+  };
+  return (
+    <section>
+      <div>Another account's balance</div>
+      <input data-testid="other-account" placeholder="co_z… account ID" value={other}
+             onChange={(event) => setOther(event.target.value)} />
+      <button data-testid="other-watch" onClick={watch}>Look</button>
+      {shown && <div data-testid="other-result">{shown}</div>}
+    </section>
+  );
+}
+
 function Wallet({ client, onForget }: { client: OfflineClient; onForget: () => void }) {
   const state = useBalance(client);
   const buy = (itemId: string, amount: number) => {
@@ -123,6 +155,7 @@ function Wallet({ client, onForget }: { client: OfflineClient; onForget: () => v
         </section>
       )}
       <Purchases client={client} />
+      <OtherBalance client={client} />
       <section>
         <button data-testid="forget" onClick={onForget}>Forget this account</button>
         <details>

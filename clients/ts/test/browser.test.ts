@@ -225,6 +225,18 @@ test("the cluster back on the same data: the queued buy is applied once, the una
   await screenshot("back-online");
 });
 
+test("a user cannot read another user's balance from the browser", async () => {
+  await page.getByTestId("forget").click();
+  await page.getByTestId("create-account").click();
+  await shows("balance", "100");
+  const other = await text("account");
+  assert.notEqual(other, account);
+  await page.getByTestId("other-account").fill(account);
+  await page.getByTestId("other-watch").click();
+  await shows("other-result", /^PERMISSION_DENIED/);
+  await screenshot("other-denied");
+});
+
 test("the journal holds each purchase exactly once", async () => {
   await stop(up);   // the journal as the cluster left it
   const lines = execFileSync(tallyBin!, ["audit", "export", "--format", "jsonl", "--data-dir", dataDir],
