@@ -118,8 +118,10 @@ s_print (const chaos_report_t *report, int64_t duration_ms, int actors_end)
             " (%" PRIu64 " of them applied)\n",
             report->sent, report->acknowledged, report->unanswered, report->unanswered_applied);
     printf ("chaos: journal: %" PRIu64 " records, %" PRIu64 " message results, %" PRIu64
-            " accounts, %" PRIu64 " purchases\n",
-            report->records, report->journaled, report->accounts, report->purchases);
+            " accounts, %" PRIu64 " purchases, %" PRIu64 " credits (of %" PRIu64
+            " credit messages, %" PRIu64 " of them a reference sent before)\n",
+            report->records, report->journaled, report->accounts, report->purchases,
+            report->credits, report->credits_sent, report->credits_repeated);
     printf ("chaos: watchers: %" PRIu64 " updates in order, %" PRIu64
             " snapshots (first and after a resubscribe), %" PRIu64 " gaps repaired, %" PRIu64
             " rounds of resubscribing\n",
@@ -238,6 +240,7 @@ main (int argc, char **argv)
         client [i].rng = th_rng_next (&rng);
         client [i].gateway = i % 2 ? second : cluster->gateway;
         client [i].worker_id = cluster->worker_id;
+        client [i].worker = &cluster->worker;
         client [i].report.seed = seed;
         CHECK (pthread_create (&client [i].thread, NULL, chaos_client, &client [i]) == 0);
     }
@@ -294,6 +297,8 @@ main (int argc, char **argv)
         report.resent_bytes += own->resent_bytes;
         report.resent_sealed += own->resent_sealed;
         report.send_failures += own->send_failures;
+        report.credits_sent += own->credits_sent;
+        report.credits_repeated += own->credits_repeated;
         if (own->violations)
             chaos_violation (&report, "%s", own->first_violation);
         for (size_t m = 0; m < client [i].history.count; m++)

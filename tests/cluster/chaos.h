@@ -26,10 +26,11 @@ typedef struct {
     uint8_t id [TLY_MESSAGE_ID_BYTES];  //  the message ID
     uint8_t state;                      //  chaos_state_t
     uint8_t stale;                      //  a resend was answered STALE_MESSAGE_ID
-    uint8_t purchase;                   //  CHAOS_OK: a purchase (else a balance)
+    uint8_t purchase;                   //  CHAOS_OK: a purchase (else a balance or adjustment)
     int32_t code;                       //  CHAOS_REFUSED: the error code
     int64_t value;                      //  CHAOS_OK: balance_after, or the balance
-    uint64_t result_id;                 //  CHAOS_OK: FNV-1a of the purchase or balance ID
+    uint64_t result_id;                 //  CHAOS_OK: FNV-1a of the purchase, balance or
+                                        //  adjustment ID
     uint64_t seq;                       //  journal: the record's seq
 } chaos_msg_t;
 
@@ -64,6 +65,9 @@ typedef struct {
     uint64_t journaled;  //  message results in the journal
     uint64_t purchases;
     uint64_t accounts;
+    uint64_t credits;           //  the worker's credits in the journal (BalanceAdjusted)
+    uint64_t credits_sent;      //  credit messages the clients sent
+    uint64_t credits_repeated;  //  of those, a reference sent before (a repeated webhook)
     uint64_t violations;
     char first_violation [512];
 } chaos_report_t;

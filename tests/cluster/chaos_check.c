@@ -2,7 +2,8 @@
 //  journal verifies, replay matches the actors, and the journal, read
 //  through `tally audit export` (its format: docs/journal.md), holds every
 //  acknowledged message exactly once with the result the client got, no
-//  message twice, and a balance that never went negative.
+//  message twice, a balance that never went negative, and each credit's
+//  reference applied at most once (every answer naming its one record).
 #include "chaos.h"
 
 #include <czmq.h>
@@ -144,7 +145,8 @@ typedef struct {
 typedef struct {
     chaos_report_t *report;
     chaos_msgs_t *journal;
-    zhashx_t *accounts;  //  user ID -> s_account_t
+    zhashx_t *accounts;     //  user ID -> s_account_t
+    zhashx_t *adjustments;  //  adjustment ID -> the seq of the record that applied it
     uint64_t seq;
     const char *sender;
     const char *events;  //  the events segment of the record
@@ -153,15 +155,21 @@ typedef struct {
 } s_record_t;
 
 static s_account_t *
-s_account (s_record_t *self)
+s_account_of (s_record_t *self, const char *user)
 {
-    s_account_t *account = zhashx_lookup (self->accounts, self->sender);
+    s_account_t *account = zhashx_lookup (self->accounts, user);
     if (!account) {
         account = calloc (1, sizeof *account);
         CHECK (account);
-        zhashx_insert (self->accounts, self->sender, account);
+        zhashx_insert (self->accounts, user, account);
     }
     return account;
+}
+
+static s_account_t *
+s_account (s_record_t *self)
+{
+    return s_account_of (self, self->sender);
 }
 
 //  The next event when it has type and key = value (a string), consumed;
@@ -179,7 +187,10 @@ s_take_event (s_record_t *self, const char *type, const char *key, const char *v
     if (!s_string (self->event, *end, "type", text, sizeof text) || !streq (text, type)
         || !s_string (self->event, *end, key, text, sizeof text) || !streq (text, value))
         return NULL;
-    if (!s_string (self->event, *end, "user", user, sizeof user) || !streq (user, self->sender))
+    //  A credit's user is the one credited; every other event's the sender.
+    bool credit = streq (type, "BalanceAdjusted");
+    if (!s_string (self->event, *end, credit ? "by" : "user", user, sizeof user)
+        || !streq (user, self->sender))
         chaos_violation (self->report, "seq %" PRIu64 ": an event for %s in a record of %s",
                          self->seq, user, self->sender);
     const char *event = self->event;
@@ -263,6 +274,44 @@ s_result (s_record_t *self, const char *at, const char *end)
                              "seq %" PRIu64 ": %s answered balance %" PRId64
                              " where the journal's events make %" PRId64,
                              self->seq, self->sender, msg->value, account->balance);
+    } else if (streq (text, "adjustment")) {
+        CHECK (s_int (at, end, "balanceAfter", &msg->value));
+        const char *event = s_take_event (self, "BalanceAdjusted", "adjustmentId", id, &event_end);
+        uint64_t *applied = zhashx_lookup (self->adjustments, id);
+        if (!event) {
+            //  Its reference was credited before: the answer is that record.
+            if (!applied)
+                chaos_violation (report,
+                                 "seq %" PRIu64 ": message %s answered with adjustment %s, "
+                                 "which no record applied",
+                                 self->seq, hex, id);
+            return;
+        }
+        if (applied) {
+            chaos_violation (report,
+                             "seq %" PRIu64 ": adjustment %s applied again (first at seq %" PRIu64
+                             "): a reference counted twice",
+                             self->seq, id, *applied);
+            return;
+        }
+        uint64_t *seq = malloc (sizeof *seq);
+        CHECK (seq);
+        *seq = self->seq;
+        zhashx_insert (self->adjustments, id, seq);
+        char user [TLY_ID_MAX];
+        int64_t amount = 0, after = -1;
+        CHECK (s_string (event, event_end, "user", user, sizeof user)
+               && s_int (event, event_end, "amount", &amount)
+               && s_int (event, event_end, "balanceAfter", &after));
+        s_account_t *credited = s_account_of (self, user);
+        if (!credited->created || after != credited->balance + amount || after != msg->value
+            || after < 0)
+            chaos_violation (report,
+                             "seq %" PRIu64 ": adjustment %s of %" PRId64 " takes %s from %" PRId64
+                             " to %" PRId64 " (answered %" PRId64 ")",
+                             self->seq, id, amount, user, credited->balance, after, msg->value);
+        credited->balance = after;
+        report->credits++;
     } else
         chaos_violation (report, "seq %" PRIu64 ": message %s: a result of type %s", self->seq, hex,
                          text);
@@ -318,8 +367,12 @@ s_read_journal (it_cluster_t *cluster, chaos_msgs_t *journal, chaos_report_t *re
     }
     FILE *file = fopen (path, "r");
     CHECK (file);
-    s_record_t record = { .report = report, .journal = journal, .accounts = zhashx_new () };
+    s_record_t record = { .report = report,
+                          .journal = journal,
+                          .accounts = zhashx_new (),
+                          .adjustments = zhashx_new () };
     zhashx_set_destructor (record.accounts, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (record.adjustments, (zhashx_destructor_fn *) zstr_free);
     char *line = NULL;
     size_t size = 0;
     ssize_t length;
@@ -328,6 +381,7 @@ s_read_journal (it_cluster_t *cluster, chaos_msgs_t *journal, chaos_report_t *re
     free (line);
     fclose (file);
     zhashx_destroy (&record.accounts);
+    zhashx_destroy (&record.adjustments);
 }
 
 //  ---------------------------------------------------------------- the join

@@ -1,7 +1,10 @@
 //  chaos_client - the chaos run's client threads: each buys under load for
 //  users of its own (one shared with the next client), in envelopes of one
 //  message or a batch, gives up early on a send in four, resends recent
-//  envelopes as the same bytes or newly signed, and keeps a history of
+//  envelopes as the same bytes or newly signed, now and then has the worker
+//  credit one of its users (and now and then again a reference it credited
+//  before, as a new message: a payment webhook delivered twice), and keeps
+//  a history of
 //  every message ID it sent and the first definitive answer; a later
 //  answer that differs is a violation at once. Once the cluster is whole
 //  again it resends what is unanswered and reads every balance. Apart from
@@ -67,7 +70,9 @@ s_answer (chaos_client_t *self, uint32_t index, const tly_result_t *result)
     answer.state = result->ok ? CHAOS_OK : CHAOS_REFUSED;
     answer.code = result->ok ? 0 : (int32_t) result->code;
     answer.purchase = result->ok && result->kind == TLY_RESULT_PURCHASE;
-    answer.value = !result->ok ? 0 : answer.purchase ? result->balance_after : result->balance;
+    answer.value = !result->ok                          ? 0
+                   : result->kind == TLY_RESULT_BALANCE ? result->balance
+                                                        : result->balance_after;
     answer.result_id = result->ok ? chaos_hash (result->id) : 0;
     if (msg->state == CHAOS_UNANSWERED) {
         *msg = answer;
@@ -171,6 +176,49 @@ s_new_envelope (chaos_client_t *self)
     s_send (self, envelope);
 }
 
+//  A credit of one of the client's users by the worker, in an envelope of
+//  its own (it goes to the user's partition): a new reference, or one in
+//  three a reference credited before, sent again as a new message.
+static void
+s_new_credit (chaos_client_t *self)
+{
+    uint64_t *rng = &self->rng;
+    chaos_credit_t credit;
+    bool again = self->credits_made > 0 && th_rng_below (rng, 3) == 0;
+    if (again) {
+        uint32_t made = self->credits_made < CHAOS_CREDITS ? self->credits_made : CHAOS_CREDITS;
+        credit = self->credits [th_rng_below (rng, made)];
+    } else {
+        const chaos_user_t *user = &self->users [th_rng_below (rng, CHAOS_USERS)];
+        if (!user->created)
+            return;
+        snprintf (credit.user, sizeof credit.user, "%s", user->id);
+        snprintf (credit.reference, sizeof credit.reference, "ch_%d_%" PRIu32, self->index,
+                  self->credits_made);
+        credit.amount = 1 + (int64_t) th_rng_below (rng, 500);
+        self->credits [self->credits_made++ % CHAOS_CREDITS] = credit;
+    }
+    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
+    free (envelope->bytes);
+    memset (envelope, 0, sizeof *envelope);
+    envelope->user = CHAOS_WORKER;
+    envelope->count = 1;
+    tly_error_t error;
+    CHECK (tly_msg_credit (&envelope->msgs [0], credit.user, credit.amount, credit.reference,
+                           "chaos", &error)
+           == 0);
+    chaos_msg_t *sent = chaos_msgs_add (&self->history);
+    sent->sender = self->users [CHAOS_WORKER].hash;
+    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
+    envelope->history [0] = (uint32_t) (self->history.count - 1);
+    envelope->made_ms = tly_mono_ms ();
+    s_seal (self, envelope);
+    self->report.envelopes++;
+    self->report.credits_sent++;
+    self->report.credits_repeated += again;
+    s_send (self, envelope);
+}
+
 //  True when some message of the envelope has no definitive answer.
 static bool
 s_unanswered (chaos_client_t *self, const chaos_envelope_t *envelope)
@@ -206,6 +254,7 @@ chaos_client (void *arg)
     s_user_open (self, 0, chaos_shared [self->index]);
     for (int slot = 1; slot < CHAOS_USERS; slot++)
         s_user_open (self, slot, slot == 1 ? chaos_shared [self->index + CHAOS_CLIENTS_MAX] : NULL);
+    s_user_open (self, CHAOS_WORKER, self->worker);
     while (__atomic_load_n (&chaos_phase, __ATOMIC_SEQ_CST) == 0) {
         uint64_t choice = th_rng_below (rng, 100);
         if (choice < 12)
@@ -213,6 +262,8 @@ chaos_client (void *arg)
                       th_rng_below (rng, 2) == 0);
         else if (choice == 12)
             s_user_renew (self, 2 + (int) th_rng_below (rng, CHAOS_USERS - 2));
+        else if (choice < 16)
+            s_new_credit (self);
         else
             s_new_envelope (self);
     }
@@ -241,7 +292,7 @@ chaos_client (void *arg)
     }
     for (int i = 0; i < CHAOS_RING; i++)
         free (self->ring [i].bytes);
-    for (int slot = 0; slot < CHAOS_USERS; slot++)
+    for (int slot = 0; slot <= CHAOS_WORKER; slot++)
         tly_sender_destroy (&self->users [slot].sender);
     return NULL;
 }

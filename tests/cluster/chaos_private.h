@@ -29,6 +29,8 @@
 #define CHAOS_RECOVER_MS     30000  //  a healed cluster is ready again within this
 #define CHAOS_ACTORS_MAX     4
 #define CHAOS_TRAIL          16  //  recent faults and watcher deliveries shown on a failure
+#define CHAOS_WORKER         CHAOS_USERS  //  the users slot of the worker, who credits
+#define CHAOS_CREDITS        32           //  recent credits a client may repeat (a webhook again)
 
 //  ---------------------------------------------------------------- faults
 
@@ -74,12 +76,23 @@ typedef struct {
     int64_t made_ms;
 } chaos_envelope_t;
 
+//  A credit the worker made for one of a client's users: its reference may
+//  come again, as a new message (a repeated payment webhook).
+typedef struct {
+    char user [TLY_ID_MAX];
+    char reference [32];
+    int64_t amount;
+} chaos_credit_t;
+
 typedef struct {
     int index;
     uint64_t rng;
     const char *gateway;
     const char *worker_id;
-    chaos_user_t users [CHAOS_USERS];
+    const tly_account_t *worker;           //  signs the credits
+    chaos_user_t users [CHAOS_USERS + 1];  //  [CHAOS_WORKER]: the worker
+    chaos_credit_t credits [CHAOS_CREDITS];
+    uint32_t credits_made;
     chaos_envelope_t ring [CHAOS_RING];
     size_t ring_next;
     chaos_msgs_t history;
