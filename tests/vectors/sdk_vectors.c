@@ -167,6 +167,42 @@ s_print_purchase_ids (FILE *out)
     fprintf (out, "  ],\n");
 }
 
+//  A reference of the largest size: 128 bytes.
+#define S_REFERENCE_128                                                        \
+    "ref-128-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+    "0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+
+//  The references the adjustment IDs are given for: ASCII, UTF-8, one byte,
+//  the largest.
+static const char *s_references [] = { "pay-1",
+                                       "r\xc3\xa9"
+                                       "f-\xe2\x82\xac-\xf0\x9f\x8d\xb0",
+                                       "x", S_REFERENCE_128 };
+#define S_REFERENCES (sizeof s_references / sizeof s_references [0])
+
+static void
+s_print_adjustment_ids (FILE *out)
+{
+    assert (strlen (S_REFERENCE_128) == TLY_REFERENCE_MAX);
+    fprintf (out, "  \"adjustment_ids\": [\n");
+    const s_account_t *users [] = { S_ALICE, S_BOB };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < S_COUNTS; j++)
+            for (size_t k = 0; k < S_REFERENCES; k++) {
+                uint8_t key [TLY_OBJECT_KEY_BYTES];
+                tly_adjustment_key (tly_partition_of (users [i]->account.sign_pk, s_counts [j]),
+                                    users [i]->account.sign_pk, s_references [k], key);
+                char adjustment [TLY_ID_MAX];
+                tly_object_id_of_key (key, adjustment);
+                fprintf (out,
+                         "    {\"account\": \"%s\", \"reference\": \"%s\", \"partition_count\": "
+                         "%" PRIu32 ", \"adjustment_id\": \"%s\"}%s\n",
+                         users [i]->id, s_references [k], s_counts [j], adjustment,
+                         i == 1 && j + 1 == S_COUNTS && k + 1 == S_REFERENCES ? "" : ",");
+            }
+    fprintf (out, "  ],\n");
+}
+
 //  One envelope of the vectors: its messages are made here, with IDs of
 //  fixed time and random part.
 typedef struct {
@@ -198,6 +234,20 @@ s_msg_buy (tly_msg_t *msg, const char *item, int64_t amount, int64_t time_ms, ui
     s_message_id (msg->id, time_ms, first);
 }
 
+//  A credit or debit through the SDK's own constructor (which checks it as
+//  the TypeScript client must), then given its fixed ID.
+static void
+s_msg_adjust (tly_msg_t *msg, tly_msg_kind_t kind, const s_account_t *user, int64_t amount,
+              const char *reference, const char *note, int64_t time_ms, uint8_t first)
+{
+    tly_error_t error;
+    int rc = kind == TLY_MSG_CREDIT
+                 ? tly_msg_credit (msg, user->id, amount, reference, note, &error)
+                 : tly_msg_debit (msg, user->id, amount, reference, note, &error);
+    assert (rc == 0);
+    s_message_id (msg->id, time_ms, first);
+}
+
 static void
 s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
 {
@@ -206,9 +256,18 @@ s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
     if (msg->kind == TLY_MSG_CREATE_ACCOUNT)
         fprintf (out, "\", \"type\": \"createAccount\", \"initial_balance\": \"%" PRId64 "\"}",
                  msg->initial_balance);
-    else
+    else if (msg->kind == TLY_MSG_BUY)
         fprintf (out, "\", \"type\": \"buy\", \"item_id\": \"%s\", \"amount\": \"%" PRId64 "\"}",
                  msg->item_id, msg->amount);
+    else {
+        char user [TLY_ID_MAX];
+        tly_account_id (msg->user, user);
+        fprintf (out,
+                 "\", \"type\": \"%s\", \"user\": \"%s\", \"amount\": \"%" PRId64
+                 "\", \"reference\": \"%s\", \"note\": \"%s\"}",
+                 msg->kind == TLY_MSG_CREDIT ? "credit" : "debit", user, msg->amount,
+                 msg->reference, msg->note);
+    }
     fprintf (out, "%s\n", last ? "" : ",");
 }
 
@@ -253,7 +312,7 @@ static void
 s_print_envelopes (FILE *out)
 {
     const int64_t now = 1767225600000;
-    s_envelope_t envelopes [4] = {
+    s_envelope_t envelopes [6] = {
         { .name = "createAccount",
           .sender = S_ALICE,
           .timestamp_ms = now,
@@ -274,6 +333,16 @@ s_print_envelopes (FILE *out)
           .timestamp_ms = 0,
           .request_id = 300,
           .count = 2 },
+        { .name = "credit and debit",
+          .sender = S_WORKER,
+          .timestamp_ms = now + 3000,
+          .request_id = 400,
+          .count = 4 },
+        { .name = "largest reference and note",
+          .sender = S_WORKER,
+          .timestamp_ms = now + 4000,
+          .request_id = 401,
+          .count = 1 },
     };
     s_msg_create (&envelopes [0].msgs [0], 100, now - 3, 0x11);
     s_msg_buy (&envelopes [1].msgs [0], "item-123", 25, now + 999, 0x22);
@@ -284,6 +353,23 @@ s_print_envelopes (FILE *out)
     s_msg_buy (&envelopes [2].msgs [3], "largest", INT64_MAX, now + 1993, 0x66);
     s_msg_create (&envelopes [3].msgs [0], INT64_MIN, 0, 0x00);
     s_msg_buy (&envelopes [3].msgs [1], "", 0, 0, 0x00);
+    //  The worker's credits and debits: ASCII, the largest amount (2^53 - 1)
+    //  with a UTF-8 reference and note, no note, and a user of another
+    //  partition (the gateway refuses such an envelope: here only its bytes)
+    s_msg_adjust (&envelopes [4].msgs [0], TLY_MSG_CREDIT, S_ALICE, 500, "pay-1", "Welcome bonus",
+                  now + 2990, 0x77);
+    s_msg_adjust (&envelopes [4].msgs [1], TLY_MSG_CREDIT, S_ALICE, TLY_BALANCE_MAX,
+                  "r\xc3\xa9"
+                  "f-\xe2\x82\xac-\xf0\x9f\x8d\xb0",
+                  "caf\xc3\xa9 \xe2\x98\x95 d\xc3\xa9j\xc3\xa0 vu", now + 2991, 0x88);
+    s_msg_adjust (&envelopes [4].msgs [2], TLY_MSG_DEBIT, S_ALICE, 30, "refund-7", NULL, now + 2992,
+                  0x99);
+    s_msg_adjust (&envelopes [4].msgs [3], TLY_MSG_DEBIT, S_BOB, 1, "x", "", now + 2993, 0xaa);
+    char note [TLY_NOTE_MAX + 1];
+    memset (note, 'n', TLY_NOTE_MAX);
+    note [TLY_NOTE_MAX] = 0;
+    s_msg_adjust (&envelopes [5].msgs [0], TLY_MSG_CREDIT, S_BOB, 1, S_REFERENCE_128, note,
+                  now + 3990, 0xbb);
     const size_t count = sizeof envelopes / sizeof envelopes [0];
     fprintf (out, "  \"envelopes\": [\n");
     for (size_t i = 0; i < count; i++)
@@ -325,48 +411,16 @@ s_print_subscribes (FILE *out)
     fprintf (out, "  ],\n");
 }
 
-//  alice's UserBalance at version 3 as the worker signs it, with its group;
-//  the C SDK's own check (tly_object_decode) must take it.
+//  The worker's signature over state, checked by the C SDK's own decoding
+//  (tly_object_decode), which must take it as expected_id; then its bytes
+//  and the signature, ending the object's JSON.
 static void
-s_print_objects (FILE *out)
+s_print_signed (FILE *out, const Tally__ObjectState *state, const char *expected_id, bool last)
 {
-    char balance_id [TLY_ID_MAX], group_id [TLY_ID_MAX];
-    tly_balance_id (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    tly_derived_key (TLY_OBJ_GROUP,
-                     tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
-                     TLY_LABEL_BALANCE_GROUP, S_ALICE->account.sign_pk, NULL, key);
-    tly_object_id_of_key (key, group_id);
-
-    Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
-    balance.id = balance_id;
-    balance.user_id = S_ALICE->id;
-    balance.balance = 75;
-    balance.last_updated = 1767225601000;
-    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
-    value.kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
-    value.balance = &balance;
-    Tally__GroupMember member = TALLY__GROUP_MEMBER__INIT;
-    member.account.data = S_ALICE->account.sign_pk;
-    member.account.len = TLY_KEY_BYTES;
-    member.role = TALLY__ROLE__READER;
-    Tally__GroupMember *members [] = { &member };
-    Tally__Group group = TALLY__GROUP__INIT;
-    group.id = group_id;
-    group.owner.data = S_WORKER->account.sign_pk;
-    group.owner.len = TLY_KEY_BYTES;
-    group.n_members = 1;
-    group.members = members;
-    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
-    state.object_id = balance_id;
-    state.version = 3;
-    state.updated_ms = 1767225601000;
-    state.value = &value;
-    state.group = &group;
-    size_t size = tally__object_state__get_packed_size (&state);
+    size_t size = tally__object_state__get_packed_size (state);
     uint8_t *bytes = malloc (size);
     assert (bytes);
-    tally__object_state__pack (&state, bytes);
+    tally__object_state__pack (state, bytes);
     uint8_t signature [TLY_SIGNATURE_BYTES];
     tly_sign_domain (TLY_DOMAIN_OBJECT, S_WORKER->account.sign_sk, bytes, size, signature);
 
@@ -377,29 +431,210 @@ s_print_objects (FILE *out)
     signed_object.signature.len = sizeof signature;
     tly_object_t object;
     tly_error_t error;
-    int rc = tly_object_decode (&signed_object, S_WORKER->account.sign_pk, balance_id, &object,
+    int rc = tly_object_decode (&signed_object, S_WORKER->account.sign_pk, expected_id, &object,
                                 &error);
-    assert (rc == 0 && object.version == 3 && object.balance.balance == 75);
+    assert (rc == 0 && object.version == state->version);
     tly_object_clear (&object);
 
+    fprintf (out, "     \"state_hex\": \"");
+    s_hex (out, bytes, size);
+    fprintf (out, "\",\n     \"signature_hex\": \"");
+    s_hex (out, signature, sizeof signature);
+    fprintf (out, "\"}%s\n", last ? "" : ",");
+    free (bytes);
+}
+
+//  A user's group of the worker as owner and the user as reader.
+static void
+s_print_group (FILE *out, const char *label, const s_account_t *user, Tally__Group *group,
+               Tally__GroupMember *member, char *group_id)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_GROUP,
+                     tly_partition_of (user->account.sign_pk, TLY_PARTITIONS_DEFAULT), label,
+                     user->account.sign_pk, NULL, key);
+    tly_object_id_of_key (key, group_id);
+    member->account.data = (uint8_t *) user->account.sign_pk;
+    member->account.len = TLY_KEY_BYTES;
+    member->role = TALLY__ROLE__READER;
+    group->id = group_id;
+    group->owner.data = S_WORKER->account.sign_pk;
+    group->owner.len = TLY_KEY_BYTES;
+    group->n_members = 1;
     fprintf (out,
-             "  \"objects\": [\n    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": "
+             "     \"group\": {\"id\": \"%s\", \"owner\": \"%s\", \"members\": [{\"account\": "
+             "\"%s\", \"role\": \"reader\"}]},\n",
+             group_id, S_WORKER->id, user->id);
+}
+
+//  alice's UserBalance at version 3 as the worker signs it, with its group.
+static void
+s_print_balance_object (FILE *out)
+{
+    char balance_id [TLY_ID_MAX], group_id [TLY_ID_MAX];
+    tly_balance_id (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
+    Tally__UserBalance balance = TALLY__USER_BALANCE__INIT;
+    balance.id = balance_id;
+    balance.user_id = S_ALICE->id;
+    balance.balance = 75;
+    balance.last_updated = 1767225601000;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
+    value.balance = &balance;
+    Tally__GroupMember member = TALLY__GROUP_MEMBER__INIT;
+    Tally__GroupMember *members [] = { &member };
+    Tally__Group group = TALLY__GROUP__INIT;
+    group.members = members;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = balance_id;
+    state.version = 3;
+    state.updated_ms = 1767225601000;
+    state.value = &value;
+    state.group = &group;
+
+    fprintf (out,
+             "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": "
              "\"BALANCE\", \"version\": 3, \"updated_ms\": 1767225601000,\n",
              S_WORKER->id, balance_id);
     fprintf (out,
              "     \"balance\": {\"id\": \"%s\", \"user_id\": \"%s\", \"balance\": 75, "
              "\"last_updated\": 1767225601000},\n",
              balance_id, S_ALICE->id);
+    s_print_group (out, TLY_LABEL_BALANCE_GROUP, S_ALICE, &group, &member, group_id);
+    s_print_signed (out, &state, balance_id, false);
+}
+
+//  An AdjustmentRecord of alice's, its ID from the user and the reference.
+static void
+s_adjustment (Tally__AdjustmentRecord *record, char *id, int64_t amount, const char *reference,
+              const char *note, int64_t timestamp, int64_t balance_after)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_adjustment_key (tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                        S_ALICE->account.sign_pk, reference, key);
+    tly_object_id_of_key (key, id);
+    record->id = id;
+    record->user_id = (char *) S_ALICE->id;
+    record->amount = amount;
+    record->reference = (char *) reference;
+    record->note = (char *) note;
+    record->timestamp = timestamp;
+    record->balance_after = balance_after;
+    record->by = (char *) S_WORKER->id;
+}
+
+static void
+s_print_adjustment_json (FILE *out, const Tally__AdjustmentRecord *record)
+{
     fprintf (out,
-             "     \"group\": {\"id\": \"%s\", \"owner\": \"%s\", \"members\": [{\"account\": "
-             "\"%s\", \"role\": \"reader\"}]},\n",
-             group_id, S_WORKER->id, S_ALICE->id);
-    fprintf (out, "     \"state_hex\": \"");
-    s_hex (out, bytes, size);
-    fprintf (out, "\",\n     \"signature_hex\": \"");
-    s_hex (out, signature, sizeof signature);
-    fprintf (out, "\"}\n  ]\n");
-    free (bytes);
+             "{\"id\": \"%s\", \"user_id\": \"%s\", \"amount\": %" PRId64
+             ", \"reference\": \"%s\", \"note\": \"%s\", \"timestamp\": %" PRId64
+             ", \"balance_after\": %" PRId64 ", \"by\": \"%s\"}",
+             record->id, record->user_id, record->amount, record->reference, record->note,
+             record->timestamp, record->balance_after, record->by);
+}
+
+//  alice's PurchaseLog at version 4: created with 100, a buy of 25, a
+//  credit of 500 with a note and a debit of 30 (a UTF-8 reference, no
+//  note); and
+//  the credit's own AdjustmentRecord (version 1), both in her purchases
+//  group.
+static void
+s_print_history_objects (FILE *out)
+{
+    char log_id [TLY_ID_MAX], group_id [TLY_ID_MAX], purchase_id [TLY_ID_MAX];
+    char credit_id [TLY_ID_MAX], debit_id [TLY_ID_MAX];
+    tly_purchases_id (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT, log_id);
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+    s_message_id (message_id, 1767225601000, 0x22);
+    tly_purchase_key (tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                      S_ALICE->account.sign_pk, message_id, key);
+    tly_object_id_of_key (key, purchase_id);
+
+    Tally__PurchaseRecord purchase = TALLY__PURCHASE_RECORD__INIT;
+    purchase.id = purchase_id;
+    purchase.user_id = (char *) S_ALICE->id;
+    purchase.item_id = "item-123";
+    purchase.amount = 25;
+    purchase.timestamp = 1767225601000;
+    purchase.balance_after = 75;
+    Tally__AdjustmentRecord credit = TALLY__ADJUSTMENT_RECORD__INIT;
+    Tally__AdjustmentRecord debit = TALLY__ADJUSTMENT_RECORD__INIT;
+    s_adjustment (&credit, credit_id, 500, "pay-1", "Welcome bonus", 1767225603000, 575);
+    s_adjustment (&debit, debit_id, -30,
+                  "r\xc3\xa9"
+                  "f-\xe2\x82\xac-\xf0\x9f\x8d\xb0",
+                  "", 1767225604000, 545);
+    Tally__PurchaseRecord *records [] = { &purchase };
+    Tally__AdjustmentRecord *adjustments [] = { &credit, &debit };
+    Tally__PurchaseLog log = TALLY__PURCHASE_LOG__INIT;
+    log.id = log_id;
+    log.user_id = (char *) S_ALICE->id;
+    log.count = 3;
+    log.n_records = 1;
+    log.records = records;
+    log.n_adjustments = 2;
+    log.adjustments = adjustments;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASES;
+    value.purchases = &log;
+    Tally__GroupMember member = TALLY__GROUP_MEMBER__INIT;
+    Tally__GroupMember *members [] = { &member };
+    Tally__Group group = TALLY__GROUP__INIT;
+    group.members = members;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = log_id;
+    state.version = 4;
+    state.updated_ms = 1767225604000;
+    state.value = &value;
+    state.group = &group;
+
+    fprintf (out,
+             "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": "
+             "\"PURCHASE_LOG\", \"version\": 4, \"updated_ms\": 1767225604000,\n",
+             S_WORKER->id, log_id);
+    fprintf (
+        out,
+        "     \"purchases\": {\"id\": \"%s\", \"user_id\": \"%s\", \"count\": 3,\n"
+        "       \"records\": [{\"id\": \"%s\", \"user_id\": \"%s\", \"item_id\": \"item-123\", "
+        "\"amount\": 25, \"timestamp\": 1767225601000, \"balance_after\": 75}],\n"
+        "       \"adjustments\": [",
+        log_id, S_ALICE->id, purchase_id, S_ALICE->id);
+    s_print_adjustment_json (out, &credit);
+    fprintf (out, ",\n         ");
+    s_print_adjustment_json (out, &debit);
+    fprintf (out, "]},\n");
+    s_print_group (out, TLY_LABEL_GROUP, S_ALICE, &group, &member, group_id);
+    s_print_signed (out, &state, log_id, false);
+
+    //  the credit's own record
+    Tally__ObjectValue record_value = TALLY__OBJECT_VALUE__INIT;
+    record_value.kind_case = TALLY__OBJECT_VALUE__KIND_ADJUSTMENT;
+    record_value.adjustment = &credit;
+    Tally__ObjectState record_state = TALLY__OBJECT_STATE__INIT;
+    record_state.object_id = credit_id;
+    record_state.version = 1;
+    record_state.updated_ms = 1767225603000;
+    record_state.value = &record_value;
+    record_state.group = &group;
+    fprintf (
+        out,
+        "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": "
+        "\"ADJUSTMENT\", \"version\": 1, \"updated_ms\": 1767225603000,\n     \"adjustment\": ",
+        S_WORKER->id, credit_id);
+    s_print_adjustment_json (out, &credit);
+    fprintf (out, ",\n");
+    s_print_group (out, TLY_LABEL_GROUP, S_ALICE, &group, &member, group_id);
+    s_print_signed (out, &record_state, credit_id, true);
+}
+
+static void
+s_print_objects (FILE *out)
+{
+    fprintf (out, "  \"objects\": [\n");
+    s_print_balance_object (out);
+    s_print_history_objects (out);
+    fprintf (out, "  ]\n");
 }
 
 static void
@@ -415,6 +650,7 @@ s_print (FILE *out)
     fprintf (out, "  ],\n");
     s_print_message_ids (out);
     s_print_purchase_ids (out);
+    s_print_adjustment_ids (out);
     s_print_envelopes (out);
     s_print_subscribes (out);
     s_print_objects (out);

@@ -9,7 +9,7 @@ import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import {
   accountJson, balanceId, createAccount, IndexedDbOutboxStorage, loadAccount, OfflineClient, TallyError,
-  type Account, type PendingMessage, type PurchaseRecord,
+  type Account, type AdjustmentRecord, type PendingMessage, type PurchaseRecord,
 } from "../src/index.js";
 import { useBalance, useObject } from "../src/react.js";
 
@@ -54,19 +54,29 @@ function Pending({ message }: { message: PendingMessage }) {
   );
 }
 
+// The history: purchases, and the worker's credits and debits (a top-up,
+// a correction), newest first.
 function Purchases({ client }: { client: OfflineClient }) {
   const log = useObject(client, client.purchasesId);
   if (!log) return <p className="muted">Purchase list: not loaded yet.</p>;
-  const records: PurchaseRecord[] = [...(log.purchases?.records ?? [])].reverse();
+  const entries: (PurchaseRecord | AdjustmentRecord)[] =
+    [...(log.purchases?.records ?? []), ...(log.purchases?.adjustments ?? [])]
+      .reverse().sort((a, b) => b.timestamp - a.timestamp);
   return (
     <section>
       <h2>Purchases (<span data-testid="purchase-count">{log.purchases?.count ?? 0}</span> entries)</h2>
-      {records.length === 0 ? <p className="muted">None yet.</p> : (
+      {entries.length === 0 ? <p className="muted">None yet.</p> : (
         <ul data-testid="purchases">
-          {records.map((record) => (
-            <li key={record.id} data-testid="purchase" data-item={record.itemId}>
-              {record.itemId} for {record.amount}, balance after {record.balanceAfter}{" "}
-              <span className="muted">{new Date(record.timestamp).toLocaleTimeString()}</span>
+          {entries.map((entry) => "itemId" in entry ? (
+            <li key={entry.id} data-testid="purchase" data-item={entry.itemId}>
+              {entry.itemId} for {entry.amount}, balance after {entry.balanceAfter}{" "}
+              <span className="muted">{new Date(entry.timestamp).toLocaleTimeString()}</span>
+            </li>
+          ) : (
+            <li key={entry.id} data-testid="adjustment" data-reference={entry.reference}>
+              {entry.amount > 0 ? `credit of ${entry.amount}` : `debit of ${-entry.amount}`}
+              {entry.note ? ` (${entry.note})` : ""}, balance after {entry.balanceAfter}{" "}
+              <span className="muted">{new Date(entry.timestamp).toLocaleTimeString()}</span>
             </li>
           ))}
         </ul>

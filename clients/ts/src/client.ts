@@ -4,8 +4,10 @@ import type { Account } from "./account.js";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import type { TallyError } from "./errors.js";
 import { balanceId, PARTITIONS_DEFAULT } from "./ids.js";
-import type { BuyRequest, CreateAccountRequest, InboxRequest } from "./messages.js";
-import type { PurchaseRecord, UserBalance } from "./objects.js";
+import type {
+  AdjustmentRequest, BuyRequest, CreateAccountRequest, InboxRequest,
+} from "./messages.js";
+import type { AdjustmentRecord, PurchaseRecord, UserBalance } from "./objects.js";
 import { InboxSender, type SendOptions, type SendResult } from "./sender.js";
 import { Watcher, type ObjectCallback, type Unsubscribe } from "./watcher.js";
 
@@ -50,6 +52,7 @@ export class TallyClient {
 
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
+  sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   sendMessage(input: InboxRequest | InboxRequest[], options?: SendOptions): Promise<unknown> {

@@ -20,6 +20,7 @@ export const ObjectKind = {
   GROUP: 4,
   PURCHASE_LOG: 5,
   SERVICE: 6,
+  ADJUSTMENT: 7,
 } as const;
 export type ObjectKindName = keyof typeof ObjectKind;
 
@@ -75,10 +76,10 @@ export interface ParsedObjectId {
 }
 
 // Parses an object ID; null when it is not one (as the C SDK: base58 of 19
-// bytes whose kind is 1..6).
+// bytes whose kind is 1..7).
 export function parseObjectId(text: string): ParsedObjectId | null {
   const key = typeof text === "string" ? base58DecodePrefixed(text, ID_PREFIX, 19) : null;
-  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.SERVICE) return null;
+  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.ADJUSTMENT) return null;
   return { kind: key[0], partition: (key[1] << 8) | key[2], tail: key.slice(3), key };
 }
 
@@ -117,6 +118,19 @@ export function purchaseId(account: Uint8Array | string, messageId: Uint8Array,
                              messageId);
   return objectIdOfKey(concat(derived.subarray(0, 3), messageId.subarray(0, 6),
                               derived.subarray(3, 13)));
+}
+
+// A credit's or debit's AdjustmentRecord: ADJUSTMENT | the user's partition
+// | the first 16 bytes of BLAKE2b-256("adjustment" || user key || reference
+// as UTF-8) (lib/src/tly_object_id.c, tly_adjustment_key). One per user and
+// reference: the same reference again is answered with this record.
+export function adjustmentId(account: Uint8Array | string, reference: string,
+                             partitionCount: number = PARTITIONS_DEFAULT): string {
+  if (typeof reference !== "string")
+    throw new TallyError("BAD_REQUEST", "a reference is a string");
+  const key = keyOf(account);
+  return objectIdOfKey(derivedKey(ObjectKind.ADJUSTMENT, partitionOf(key, partitionCount),
+                                  "adjustment", key, utf8(reference)));
 }
 
 // The worker's public ServiceInfo: partition 0, "service" over the worker key.

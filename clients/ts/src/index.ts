@@ -13,16 +13,18 @@ export {
   defaultMessage, errorCodeName, TallyError, type ClientCodeName, type ErrorCodeName,
 } from "./errors.js";
 export {
-  balanceId, ObjectKind, objectId, parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId,
+  adjustmentId, balanceId, ObjectKind, objectId, parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId,
   purchasesId, rootId, serviceId, type ObjectKindName, type ParsedObjectId,
 } from "./ids.js";
 export {
-  buyMessage, createAccountMessage, messageId, messageIdTime, pingRequest, sealEnvelope,
-  sendRequest, statusRequest, subscribeRequest, unsubscribeRequest, type BuyRequest,
-  type CreateAccountRequest, type InboxMessage, type InboxRequest, type Sealed,
+  BALANCE_MAX, buyMessage, createAccountMessage, creditMessage, debitMessage, messageId,
+  messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, sealEnvelope, sendRequest, statusRequest,
+  subscribeRequest, unsubscribeRequest, type AdjustmentRequest, type BuyRequest,
+  type CreateAccountRequest, type CreditMessage, type CreditRequest, type DebitMessage,
+  type DebitRequest, type InboxMessage, type InboxRequest, type Sealed, type UserRequest,
 } from "./messages.js";
 export {
-  verifyObject, type Group, type GroupMember, type PurchaseLog, type PurchaseRecord,
+  verifyObject, type AdjustmentRecord, type Group, type GroupMember, type PurchaseLog, type PurchaseRecord,
   type ServiceInfo, type TallyObject, type UserBalance, type UserPrivateRoot,
 } from "./objects.js";
 export {

@@ -2,8 +2,8 @@
 // requests around it, byte for byte as the C SDK makes them
 // (client/sdk/src/tly_codec.c; tests/vectors/sdk.json proves it).
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { Account } from "./account.js";
-import { randomBytes } from "./bytes.js";
+import { parseAccountId, type Account } from "./account.js";
+import { randomBytes, utf8 } from "./bytes.js";
 import { TallyError } from "./errors.js";
 import {
   ClientRequestSchema, EnvelopeSchema, InboxMessageSchema, SignedEnvelopeSchema,
@@ -16,6 +16,9 @@ export const MESSAGE_ID_TIME_BYTES = 6;
 export const MESSAGE_ID_TIME_MAX = 2 ** 48 - 1;
 export const BATCH_MAX = 256;
 export const ITEM_ID_MAX = 128;
+export const REFERENCE_MAX = 128;          // bytes of UTF-8: a credit's or debit's reference
+export const NOTE_MAX = 256;               // bytes of UTF-8: its note
+export const BALANCE_MAX = 2 ** 53 - 1;    // the largest balance, credit or debit
 
 // A message ID: the sender's clock when the message was made (Unix ms, 6
 // bytes big-endian, clamped to 0..2^48-1) and 10 random bytes (or the
@@ -41,14 +44,29 @@ export function messageIdTime(id: Uint8Array): number {
   return time;
 }
 
-// The seed's two messages. `id` is made when the message is sent unless
-// given (a message built by createAccountMessage / buyMessage carries one).
+// The seed's two messages, a user's own. `id` is made when the message is
+// sent unless given (a message built by createAccountMessage / buyMessage
+// carries one).
 export type CreateAccountRequest = { type: "createAccount"; initialBalance: number | bigint;
                                      id?: Uint8Array };
 export type BuyRequest = { type: "buy"; itemId: string; amount: number | bigint; id?: Uint8Array };
-export type InboxRequest = CreateAccountRequest | BuyRequest;
+export type UserRequest = CreateAccountRequest | BuyRequest;
+// The worker's credit (top-up) or debit of a user's balance (docs/protocol.md,
+// "Credits and debits"): only the worker account may send them. user: the
+// account adjusted (co_z...); amount 1..2^53-1 minor units; reference (1..128
+// bytes of UTF-8) names the payment or event: one adjustment per user and
+// reference, the same reference again is answered with the first one's
+// record; note (0..256 bytes, default none) is shown to the user.
+export type CreditRequest = { type: "credit"; user: string; amount: number | bigint;
+                              reference: string; note?: string; id?: Uint8Array };
+export type DebitRequest = { type: "debit"; user: string; amount: number | bigint;
+                             reference: string; note?: string; id?: Uint8Array };
+export type AdjustmentRequest = CreditRequest | DebitRequest;
+export type InboxRequest = UserRequest | AdjustmentRequest;
 // A message with its ID.
 export type InboxMessage = InboxRequest & { id: Uint8Array };
+export type CreditMessage = CreditRequest & { id: Uint8Array };
+export type DebitMessage = DebitRequest & { id: Uint8Array };
 
 export function createAccountMessage(initialBalance: number | bigint,
                                      id: Uint8Array = messageId()): InboxMessage {
@@ -60,12 +78,70 @@ export function buyMessage(itemId: string, amount: number | bigint,
   return { type: "buy", itemId, amount, id };
 }
 
-// The message with an ID: its own, or a fresh one made now.
+// A text field of a credit or debit: its UTF-8 bytes, refused (code) when
+// longer than max bytes, or when it holds what UTF-8 bytes of the C SDK's
+// cannot carry: a NUL (the C string ends there) or a lone surrogate (it
+// would go as U+FFFD, another text than the one given).
+function adjustmentText(text: unknown, what: string, max: number,
+                        code: "INVALID_REFERENCE" | "INVALID_NOTE"): Uint8Array {
+  if (typeof text !== "string") throw new TallyError(code, `${what} is a string`);
+  if (text.includes("\0")) throw new TallyError(code, `${what} holds a NUL character`);
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
+    throw new TallyError(code, `${what} is not valid Unicode (a lone surrogate)`);
+  const bytes = utf8(text);
+  if (bytes.length > max)
+    throw new TallyError(code, `${what} of ${bytes.length} bytes exceeds ${max} bytes`);
+  return bytes;
+}
+
+// The checks the C SDK makes of a credit or debit (tly_msg_credit): the
+// user is an account ID (BAD_REQUEST), the reference at most 128 bytes
+// (INVALID_REFERENCE), the note at most 256 (INVALID_NOTE). The amount, an
+// empty reference and the balance are left to the cluster (INVALID_AMOUNT,
+// INVALID_REFERENCE, BALANCE_LIMIT, INSUFFICIENT_BALANCE). Returns the
+// user's key.
+function checkAdjustment(message: AdjustmentRequest): Uint8Array {
+  const user = typeof message.user === "string" ? parseAccountId(message.user) : null;
+  if (!user)
+    throw new TallyError("BAD_REQUEST",
+                         `user '${String(message.user).slice(0, 80)}' is not an account ID (co_z...)`);
+  adjustmentText(message.reference, "reference", REFERENCE_MAX, "INVALID_REFERENCE");
+  adjustmentText(message.note ?? "", "note", NOTE_MAX, "INVALID_NOTE");
+  return user;
+}
+
+// The message, checked (creditMessage, debitMessage).
+function checked<T extends AdjustmentRequest>(message: T): T {
+  checkAdjustment(message);
+  int64(message.amount, "amount");
+  return message;
+}
+
+// A credit of user's balance (co_z...) by amount, named by reference, with a
+// note for the user (none by default), as the worker sends it; checked as
+// the C SDK checks it (checkAdjustment), throwing TallyError.
+export function creditMessage(user: string, amount: number | bigint, reference: string,
+                              note: string = "", id: Uint8Array = messageId()): CreditMessage {
+  return checked({ type: "credit", user, amount, reference, note, id });
+}
+
+// A debit: the same, taking amount from the balance (never below 0).
+export function debitMessage(user: string, amount: number | bigint, reference: string,
+                             note: string = "", id: Uint8Array = messageId()): DebitMessage {
+  return checked({ type: "debit", user, amount, reference, note, id });
+}
+
+const TYPES = new Set(["createAccount", "buy", "credit", "debit"]);
+
+// The message with an ID: its own, or a fresh one made now; a credit or
+// debit checked as creditMessage checks it.
 export function withId(message: InboxRequest): InboxMessage {
-  if (!message || (message.type !== "createAccount" && message.type !== "buy"))
-    throw new TallyError("BAD_REQUEST", 'a message is {type: "createAccount" | "buy", ...}');
+  if (!message || !TYPES.has(message.type))
+    throw new TallyError("BAD_REQUEST",
+                         'a message is {type: "createAccount" | "buy" | "credit" | "debit", ...}');
   if (message.id !== undefined && message.id.length !== MESSAGE_ID_BYTES)
     throw new TallyError("BAD_REQUEST", "a message ID is 16 bytes");
+  if (message.type === "credit" || message.type === "debit") checkAdjustment(message);
   return message.id ? (message as InboxMessage) : { ...message, id: messageId() };
 }
 
@@ -74,6 +150,25 @@ function int64(value: number | bigint, what: string): bigint {
   if (!Number.isSafeInteger(value))
     throw new TallyError("BAD_REQUEST", `${what} is an integer (minor units), not ${value}`);
   return BigInt(value);
+}
+
+function body(message: InboxMessage) {
+  switch (message.type) {
+    case "createAccount":
+      return { case: "createAccount" as const,
+               value: { initialBalance: int64(message.initialBalance, "initialBalance") } };
+    case "buy":
+      return { case: "buy" as const,
+               value: { itemId: message.itemId, amount: int64(message.amount, "amount") } };
+    case "credit":
+    case "debit":
+      return { case: message.type,
+               value: { user: checkAdjustment(message), amount: int64(message.amount, "amount"),
+                        reference: message.reference, note: message.note ?? "" } };
+    default:
+      throw new TallyError("BAD_REQUEST",
+                           `not a message type: ${String((message as { type: unknown }).type)}`);
+  }
 }
 
 export interface Sealed {
@@ -92,10 +187,7 @@ export function sealEnvelope(account: Account, inbox: Uint8Array, messages: Inbo
     timestampMs: int64(timestampMs, "a timestamp"),
     messages: messages.map((message) => create(InboxMessageSchema, {
       messageId: message.id,
-      body: message.type === "createAccount"
-        ? { case: "createAccount",
-            value: { initialBalance: int64(message.initialBalance, "initialBalance") } }
-        : { case: "buy", value: { itemId: message.itemId, amount: int64(message.amount, "amount") } },
+      body: body(message),
     })),
   }));
   const signature = signDomain("envelope", account.seed, envelope);

@@ -5,12 +5,13 @@ import { accountId } from "./account.js";
 import { TallyError } from "./errors.js";
 import {
   ObjectStateSchema, Role,
-  type PurchaseRecord as WirePurchase, type SignedObject,
+  type AdjustmentRecord as WireAdjustment, type PurchaseRecord as WirePurchase, type SignedObject,
 } from "./gen/tally_pb.js";
 import { ObjectKind, objectIdOfKey, parseObjectId, type ObjectKindName } from "./ids.js";
 import { verifyDomain } from "./sign.js";
 
-export const OBJECT_RECORDS_MAX = 1024;  // records one PurchaseLog version may carry
+export const OBJECT_RECORDS_MAX = 1024;  // entries (purchases and adjustments) one PurchaseLog
+                                         // version may carry
 export const GROUP_MEMBERS_MAX = 1024;
 
 export interface UserBalance {
@@ -29,6 +30,20 @@ export interface PurchaseRecord {
   balanceAfter: number;
 }
 
+// A credit or debit by the worker (docs/protocol.md, "Credits and
+// debits"): in the user's PurchaseLog and an object of its own (kind
+// ADJUSTMENT, its ID adjustmentId (user, reference)).
+export interface AdjustmentRecord {
+  id: string;
+  userId: string;
+  amount: number;        // signed: > 0 a credit, < 0 a debit
+  reference: string;     // the payment's or event's ID: one record per user and reference
+  note: string;          // shown to the user ("" for none)
+  timestamp: number;     // Unix ms
+  balanceAfter: number;
+  by: string;            // the sender's account ID (the worker)
+}
+
 export interface UserPrivateRoot {
   id: string;
   userId: string;
@@ -36,13 +51,17 @@ export interface UserPrivateRoot {
   purchasesId: string;
 }
 
-// In a snapshot: the latest records (at most 100), oldest first; in an
-// update: only the records that version added. count: purchases in all.
+// The user's history: purchases and credits or debits. In a snapshot: the
+// latest entries (at most 100 in all), each kind oldest first; in an
+// update: only the entry that version added. count: entries (purchases and
+// adjustments) recorded in all. Merge the two lists by timestamp to show
+// one history.
 export interface PurchaseLog {
   id: string;
   userId: string;
   count: number;
   records: PurchaseRecord[];
+  adjustments: AdjustmentRecord[];
 }
 
 export interface ServiceInfo {
@@ -83,6 +102,7 @@ export interface TallyObject {
   root?: UserPrivateRoot;
   purchases?: PurchaseLog;
   service?: ServiceInfo;
+  adjustment?: AdjustmentRecord;
   group?: Group;
   // The worker's signed bytes, as received: whoever holds them can check
   // them again (verifyObject).
@@ -96,6 +116,12 @@ function malformed(what: string): TallyError {
 function purchase(wire: WirePurchase): PurchaseRecord {
   return { id: wire.id, userId: wire.userId, itemId: wire.itemId, amount: Number(wire.amount),
            timestamp: Number(wire.timestamp), balanceAfter: Number(wire.balanceAfter) };
+}
+
+export function adjustment(wire: WireAdjustment): AdjustmentRecord {
+  return { id: wire.id, userId: wire.userId, amount: Number(wire.amount),
+           reference: wire.reference, note: wire.note, timestamp: Number(wire.timestamp),
+           balanceAfter: Number(wire.balanceAfter), by: wire.by };
 }
 
 function roleName(role: Role): GroupMember["role"] {
@@ -155,12 +181,15 @@ export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array 
     case ObjectKind.PURCHASE_LOG: {
       if (value?.case !== "purchases") throw wrongKind();
       const log = value.value;
-      if (log.records.length > OBJECT_RECORDS_MAX)
-        throw malformed(`${log.records.length} purchase records (limit ${OBJECT_RECORDS_MAX})`);
-      if (BigInt(log.records.length) > log.count)
-        throw malformed(`${log.records.length} purchase records of ${log.count} in all`);
+      const entries = log.records.length + log.adjustments.length;
+      if (entries > OBJECT_RECORDS_MAX)
+        throw malformed(`${log.records.length} purchase records and ${log.adjustments.length} `
+                        + `adjustments (limit ${OBJECT_RECORDS_MAX} in all)`);
+      if (BigInt(entries) > log.count)
+        throw malformed(`${entries} entries of ${log.count} in all`);
       object.purchases = { id: log.id, userId: log.userId, count: Number(log.count),
-                           records: log.records.map(purchase) };
+                           records: log.records.map(purchase),
+                           adjustments: log.adjustments.map(adjustment) };
       break;
     }
     case ObjectKind.SERVICE:
@@ -171,6 +200,10 @@ export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array 
                          partitionCount: value.value.partitionCount,
                          ratePerMinute: value.value.ratePerMinute,
                          rateBurst: value.value.rateBurst };
+      break;
+    case ObjectKind.ADJUSTMENT:
+      if (value?.case !== "adjustment") throw wrongKind();
+      object.adjustment = adjustment(value.value);
       break;
     default:
       throw wrongKind();

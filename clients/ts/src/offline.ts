@@ -18,7 +18,7 @@ import type { Account } from "./account.js";
 import { TallyClient, type ClientOptions } from "./client.js";
 import { TallyError } from "./errors.js";
 import { purchasesId } from "./ids.js";
-import type { BuyRequest, CreateAccountRequest, InboxRequest } from "./messages.js";
+import type { BuyRequest, CreateAccountRequest, UserRequest } from "./messages.js";
 import type { PurchaseRecord, TallyObject, UserBalance } from "./objects.js";
 import {
   Outbox, type OutboxFailure, type OutboxStorage, type PendingMessage, type Settled,
@@ -189,11 +189,12 @@ export class OfflineClient {
   }
 
   // Queues a message in the outbox; resolves to its result or rejects with
-  // its TallyError (also lastError) once answered.
+  // its TallyError (also lastError) once answered. The user's own messages
+  // only: a credit or debit (the worker's) is refused with BAD_REQUEST.
   send(message: CreateAccountRequest): Promise<UserBalance>;
   send(message: BuyRequest): Promise<PurchaseRecord>;
-  send(message: InboxRequest): Promise<SendResult>;
-  send(message: InboxRequest): Promise<SendResult> {
+  send(message: UserRequest): Promise<SendResult>;
+  send(message: UserRequest): Promise<SendResult> {
     return this.outbox.send(message);
   }
 

@@ -24,7 +24,7 @@ import { TallyError } from "./errors.js";
 import type { ClientReply } from "./gen/tally_pb.js";
 import {
   ITEM_ID_MAX, messageId, messageIdTime, sealEnvelope, sendRequest, type BuyRequest,
-  type CreateAccountRequest, type InboxMessage, type InboxRequest,
+  type CreateAccountRequest, type InboxMessage, type UserRequest,
 } from "./messages.js";
 import type { PurchaseRecord, UserBalance } from "./objects.js";
 import { resultOf, type SendResult } from "./sender.js";
@@ -121,7 +121,12 @@ type Outcome = { result: SendResult } | { error: TallyError } | typeof CLOSED;
 // Refusals of a whole envelope that a later transmission may not meet.
 const TRANSIENT = new Set(["UNAVAILABLE", "TIMEOUT", "INTERNAL"]);
 
-function storedMessage(message: InboxRequest): StoredMessage {
+function storedMessage(message: UserRequest): StoredMessage {
+  const type = (message as { type?: unknown } | null)?.type;
+  if (type === "credit" || type === "debit")
+    throw new TallyError("BAD_REQUEST", `the outbox keeps a user's own messages: a ${type} is `
+                                        + "the worker's, sent from a server (InboxSender or "
+                                        + "TallyClient.sendMessage as the worker account)");
   if (!message || (message.type !== "createAccount" && message.type !== "buy"))
     throw new TallyError("BAD_REQUEST", 'a message is {type: "createAccount" | "buy", ...}');
   if (message.id !== undefined)
@@ -222,11 +227,13 @@ export class Outbox {
   // resolves to its result once the cluster answers (a UserBalance for
   // createAccount, a PurchaseRecord for buy), or rejects with TallyError:
   // the message's refusal (INSUFFICIENT_BALANCE, ...), OUTCOME_UNKNOWN, or
-  // the storage's failure. It is in `pending` at once.
+  // the storage's failure. It is in `pending` at once. The user's own
+  // messages only: a credit or debit is the worker's, sent from a server,
+  // and is refused here (BAD_REQUEST).
   send(message: CreateAccountRequest): Promise<UserBalance>;
   send(message: BuyRequest): Promise<PurchaseRecord>;
-  send(message: InboxRequest): Promise<SendResult>;
-  send(message: InboxRequest): Promise<SendResult> {
+  send(message: UserRequest): Promise<SendResult>;
+  send(message: UserRequest): Promise<SendResult> {
     if (this.closed) return Promise.reject(new TallyError("UNAVAILABLE", "the outbox is closed"));
     let stored: StoredMessage;
     try {

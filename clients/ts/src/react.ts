@@ -15,14 +15,21 @@ export function useBalance(client: OfflineClient): BalanceState {
 }
 
 // The next copy of an object from the one before and a version: a snapshot
-// replaces it; a PurchaseLog's update carries only the records it added,
-// which join the ones before (each once); any other update replaces it.
+// replaces it; a PurchaseLog's update carries only the entry it added (a
+// purchase, or a credit or debit), which joins the ones before (each once,
+// by ID); any other update replaces it.
 export function mergeObject(previous: TallyObject | null, next: TallyObject): TallyObject {
   if (next.snapshot || !previous || !previous.purchases || !next.purchases) return next;
-  const seen = new Set(previous.purchases.records.map((record) => record.id));
-  const records = [...previous.purchases.records,
-                   ...next.purchases.records.filter((record) => !seen.has(record.id))];
-  return { ...next, purchases: { ...next.purchases, records } };
+  return { ...next, purchases: { ...next.purchases,
+                                 records: joined(previous.purchases.records,
+                                                 next.purchases.records),
+                                 adjustments: joined(previous.purchases.adjustments,
+                                                     next.purchases.adjustments) } };
+}
+
+function joined<T extends { id: string }>(before: T[], added: T[]): T[] {
+  const seen = new Set(before.map((entry) => entry.id));
+  return [...before, ...added.filter((entry) => !seen.has(entry.id))];
 }
 
 // The latest verified copy of objectId (null until its snapshot comes, or

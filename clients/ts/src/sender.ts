@@ -14,17 +14,17 @@ import { Connection, type ConnectionOptions } from "./connection.js";
 import { TallyError } from "./errors.js";
 import type { ClientReply, MessageResult } from "./gen/tally_pb.js";
 import {
-  BATCH_MAX, sealEnvelope, sendRequest, withId, type BuyRequest, type CreateAccountRequest,
-  type InboxMessage, type InboxRequest,
+  BATCH_MAX, sealEnvelope, sendRequest, withId, type AdjustmentRequest, type BuyRequest,
+  type CreateAccountRequest, type InboxMessage, type InboxRequest,
 } from "./messages.js";
-import type { PurchaseRecord, UserBalance } from "./objects.js";
+import { adjustment, type AdjustmentRecord, type PurchaseRecord, type UserBalance } from "./objects.js";
 
 export const SEND_TIMEOUT_MS = 10000;
 export const SEND_ATTEMPTS = 3;
 
 // The answer to one message: a UserBalance for createAccount, a
-// PurchaseRecord for buy.
-export type SendResult = UserBalance | PurchaseRecord;
+// PurchaseRecord for buy, an AdjustmentRecord for credit or debit.
+export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord;
 
 export interface SendOptions {
   timeoutMs?: number;  // default 10000
@@ -49,6 +49,7 @@ export function resultOf(wire: MessageResult): SendResult | TallyError {
     return { id: outcome.value.id, userId: outcome.value.userId, itemId: outcome.value.itemId,
              amount: Number(outcome.value.amount), timestamp: Number(outcome.value.timestamp),
              balanceAfter: Number(outcome.value.balanceAfter) };
+  if (outcome.case === "adjustment") return adjustment(outcome.value);
   if (outcome.case === "error") return TallyError.fromWire(outcome.value);
   return new TallyError("INTERNAL", "gateway sent a malformed reply: result without an outcome");
 }
@@ -87,9 +88,11 @@ export class InboxSender {
   }
 
   // Sends one message and returns its result (a UserBalance for
-  // createAccount, a PurchaseRecord for buy), or throws TallyError: the
-  // message's own refusal (INSUFFICIENT_BALANCE "Insufficient balance",
-  // NO_ACCOUNT "No account found", RATE_LIMITED with retryAfterMs, ...), the
+  // createAccount, a PurchaseRecord for buy, an AdjustmentRecord for the
+  // worker's credit or debit), or throws TallyError: the message's own
+  // refusal (INSUFFICIENT_BALANCE "Insufficient balance", NO_ACCOUNT "No
+  // account found", RATE_LIMITED with retryAfterMs, PERMISSION_DENIED for a
+  // credit not sent by the worker, BALANCE_LIMIT, ...), the
   // whole envelope's (BAD_SIGNATURE, STALE_TIMESTAMP, ...), or TIMEOUT when
   // no answer came in time. With an array it sends one envelope of them all
   // and returns one entry per message, in order: its result, or the
@@ -97,6 +100,7 @@ export class InboxSender {
   // whole envelope was refused or not answered.
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
+  sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   async sendMessage(input: InboxRequest | InboxRequest[], options: SendOptions = {})

@@ -10,7 +10,11 @@
 // the watcher subscribes again and catches up, a send made while it was
 // down goes out on the next connection. And the offline outbox: a buy
 // sent whose answer is lost, the process restarted, the buy sent again
-// under its ID from the outbox file and applied once.
+// under its ID from the outbox file and applied once. And the worker's
+// credits and debits: the worker (DIR/worker.json) credits a user once per
+// reference, the user sees it in the balance, the PurchaseLog and the
+// AdjustmentRecord; a user's own credit, a debit past the balance and a
+// credit past 2^53 - 1 are refused.
 //
 // Environment: TALLY_BIN (build/client/tally), TALLY_TEST_PORT (the base
 // port; the WebSocket endpoint is on BASE + 10). Run with
@@ -24,11 +28,12 @@ import { after, before, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ClientReplySchema, PushKind } from "../src/gen/tally_pb.js";
 import {
-  balanceId, createAccount, loadAccount, OfflineClient, parseAccountId, TallyClient, TallyError,
-  verifyObject, type Account, type BalanceState, type TallyObject, type WebSocketConstructor,
-  type WebSocketLike,
+  adjustmentId, BALANCE_MAX, balanceId, createAccount, creditMessage, debitMessage, loadAccount,
+  OfflineClient, parseAccountId, purchasesId, TallyClient, TallyError, verifyObject, type Account,
+  type BalanceState, type TallyObject, type WebSocketConstructor, type WebSocketLike,
 } from "../src/index.js";
 import { FileOutboxStorage } from "../src/node.js";
+import { mergeObject } from "../src/react.js";
 
 const WAIT_MS = 15000;
 const tallyBin = process.env.TALLY_BIN;
@@ -384,4 +389,99 @@ test("the outbox: a buy whose answer was lost, the process restarted: sent again
     second?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the worker's credits and debits: once per reference, seen by the user; a user's own "
+     + "credit, a debit past the balance and a credit past 2^53 - 1 refused", async () => {
+  const workerAccount = loadAccount(readFileSync(join(dataDir, "worker.json"), "utf8"));
+  assert.equal(workerAccount.id, worker, "DIR/worker.json is the worker of the ready line");
+  const workerClient = client(workerAccount);
+  const erin = createAccount("erin");
+  const erinClient = client(erin);
+  await erinClient.sendMessage({ type: "createAccount", initialBalance: 100 });
+  const balanceSeen = new Seen();
+  await erinClient.subscribe(erinClient.balanceId, balanceSeen.callback);
+  // her PurchaseLog, each update merged into the copy before (as useObject does)
+  let log: TallyObject | null = null;
+  const logSeen = new Seen();
+  await erinClient.subscribe(purchasesId(erin.id), (object, ended) => {
+    if (object) log = mergeObject(log, object);
+    logSeen.callback(object, ended);
+  });
+
+  // a payment webhook's credit: the record, named by the user and reference
+  const reference = `pay-${erin.id.slice(4, 16)}`;
+  const credit = await workerClient.sendMessage({ type: "credit", user: erin.id, amount: 500,
+                                                  reference, note: "Welcome bonus" });
+  assert.deepEqual({ ...credit, timestamp: 0 },
+                   { id: adjustmentId(erin.id, reference), userId: erin.id, amount: 500, reference,
+                     note: "Welcome bonus", timestamp: 0, balanceAfter: 600, by: worker });
+  assert.ok(credit.timestamp > 0);
+  console.log(`# credit ${credit.id} amount ${credit.amount} balanceAfter ${credit.balanceAfter}`);
+
+  // the webhook delivered again: a new message (a new ID), the same reference
+  const again = creditMessage(erin.id, 500, reference, "Welcome bonus");
+  const repeat = await workerClient.sendMessage(again);
+  assert.deepEqual(repeat, credit, "the same reference again: the first record");
+
+  const seen = await balanceSeen.until("balance 600", (o) => o.balance!.balance === 600);
+  assert.equal(seen.balance!.lastUpdated, credit.timestamp);
+  await logSeen.until("the credit in the PurchaseLog",
+                      (o) => o.purchases!.adjustments.some((a) => a.id === credit.id));
+  assert.equal(log!.purchases!.count, 1, "one entry: the credit once");
+  assert.deepEqual(log!.purchases!.adjustments, [credit]);
+  assert.deepEqual(log!.purchases!.records, []);
+
+  // a user's own credit
+  const own = await refused(erinClient.sendMessage({ type: "credit", user: erin.id, amount: 1000,
+                                                     reference: "self-service" }));
+  assert.equal(own.code, "PERMISSION_DENIED");
+  assert.equal(own.message, "Only the worker may credit or debit a balance");
+  assert.equal(own.remote, true);
+
+  // a debit past the balance, then one within it
+  const overdraft = await refused(workerClient.sendMessage(
+    debitMessage(erin.id, 601, `refund-${reference}`)));
+  assert.equal(overdraft.code, "INSUFFICIENT_BALANCE");
+  assert.equal(overdraft.message, "Insufficient balance");
+  const debit = await workerClient.sendMessage({ type: "debit", user: erin.id, amount: 100,
+                                                 reference: `refund-${reference}` });
+  assert.equal(debit.amount, -100);
+  assert.equal(debit.balanceAfter, 500, "the credit counted once");
+  assert.equal(debit.note, "");
+  assert.equal(debit.id, adjustmentId(erin.id, `refund-${reference}`));
+
+  // past the largest balance
+  const limit = await refused(workerClient.sendMessage({ type: "credit", user: erin.id,
+                                                         amount: BALANCE_MAX,
+                                                         reference: `big-${reference}` }));
+  assert.equal(limit.code, "BALANCE_LIMIT");
+
+  await balanceSeen.until("balance 500", (o) => o.balance!.balance === 500);
+  await logSeen.until("the debit in the PurchaseLog",
+                      (o) => o.purchases!.adjustments.some((a) => a.id === debit.id));
+  assert.equal(log!.purchases!.count, 2);
+  assert.deepEqual(log!.purchases!.adjustments, [credit, debit]);
+  // as a fresh snapshot shows it too (on another connection of hers)
+  const erinAgain = client(erin);
+  const snapshot = await new Promise<TallyObject>((resolve, reject) => {
+    erinAgain.subscribe(purchasesId(erin.id), (object) => { if (object) resolve(object); })
+      .then((stop) => stop(), reject);
+  });
+  assert.deepEqual(snapshot.purchases!.adjustments, [credit, debit]);
+
+  // the AdjustmentRecord itself: its user may read it, another may not
+  const recordSeen = new Seen();
+  const stop = await erinClient.subscribe(credit.id, recordSeen.callback);
+  const record = recordSeen.objects[0];
+  assert.equal(record.kind, "ADJUSTMENT");
+  assert.equal(record.version, 1);
+  assert.equal(record.snapshot, true);
+  assert.deepEqual(record.adjustment, credit);
+  assert.equal(record.group!.owner, worker);
+  stop();
+  const stranger = client(createAccount());
+  await stranger.sendMessage({ type: "createAccount", initialBalance: 1 });
+  const denied = await refused(stranger.subscribe(credit.id, () => {}));
+  assert.equal(denied.code, "PERMISSION_DENIED");
 });

@@ -421,3 +421,22 @@ test("the file storage: a restart of the process keeps the queue and the ID", as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a credit or debit is refused: the worker's, sent from a server, not queued", async () => {
+  const { gateway, storage, open } = setup();
+  gateway.open();
+  const outbox = await open();
+  for (const type of ["credit", "debit"] as const) {
+    const message = { type, user: worker.id, amount: 5, reference: "pay-1" };
+    // (the outbox's type takes a user's own messages only: from JavaScript,
+    // or past the type, it is refused when it comes)
+    const error = await rejection(outbox.send(message as never));
+    assert.equal(error.code, "BAD_REQUEST");
+    assert.equal(error.remote, false);
+    assert.match(error.message, new RegExp(`a ${type} is the worker's, sent from a server`));
+  }
+  assert.equal(outbox.pending.length, 0);
+  assert.equal((storage as MemoryOutboxStorage).size, 0);
+  assert.equal(gateway.sent.length, 0);
+  outbox.close();
+});

@@ -1,16 +1,20 @@
 // The shared test vectors (tests/vectors/sdk.json, made by the C SDK):
 // from the same inputs the TypeScript client must make byte-identical
-// account IDs, secrets, object IDs, message IDs, envelopes, signatures and
-// requests, and take the worker's object the C side signed (and refuse it
-// with any byte changed). No network.
+// account IDs, secrets, object IDs (also a credit's or debit's), message
+// IDs, envelopes (also the worker's credits and debits), signatures and
+// requests, and take the worker's objects the C side signed (a balance, a
+// PurchaseLog with adjustments, an AdjustmentRecord) and refuse each with
+// any byte changed. No network.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
-  accountFromKeys, accountSecret, balanceId, fromHex, loadAccount, messageId, messageIdTime,
-  parseObjectId, partitionOf, purchaseId, purchasesId, rootId, sealEnvelope, sendRequest,
-  serviceId, subscribeRequest, toHex, verifyObject, TallyError, type Account, type InboxMessage,
+  accountFromKeys, accountSecret, adjustmentId, balanceId, creditMessage, debitMessage, fromHex,
+  loadAccount, messageId, messageIdTime, ObjectKind, parseObjectId, partitionOf, purchaseId,
+  purchasesId, rootId, sealEnvelope, sendRequest, serviceId, subscribeRequest, toHex,
+  verifyObject, TallyError, type Account, type InboxMessage,
 } from "../src/index.js";
+import { mergeObject } from "../src/react.js";
 
 const path = process.env.TALLY_VECTORS
              ?? new URL("../../../../tests/vectors/sdk.json", import.meta.url).pathname;
@@ -52,6 +56,17 @@ test("object IDs and partitions", () => {
                  row.purchase_id);
 });
 
+test("adjustment IDs: kind 7, the user's partition, from the user and the reference", () => {
+  assert.ok(vectors.adjustment_ids.length >= 8);
+  for (const row of vectors.adjustment_ids) {
+    const id = adjustmentId(row.account, row.reference, row.partition_count);
+    assert.equal(id, row.adjustment_id, `${row.reference} / ${row.partition_count}`);
+    const parsed = parseObjectId(id)!;
+    assert.equal(parsed.kind, ObjectKind.ADJUSTMENT);
+    assert.equal(parsed.partition, partitionOf(row.account, row.partition_count));
+  }
+});
+
 test("message IDs", () => {
   for (const row of vectors.message_ids) {
     const id = messageId(row.time_ms, fromHex(row.random_hex));
@@ -60,13 +75,32 @@ test("message IDs", () => {
   }
 });
 
+// A credit or debit is made through creditMessage / debitMessage (their
+// checks pass), with the amount as a number when it is one exactly (every
+// one here is: at most 2^53 - 1), and an empty note as none.
 function message(row: any): InboxMessage {
-  return row.type === "createAccount"
-    ? { type: "createAccount", initialBalance: BigInt(row.initial_balance), id: fromHex(row.id_hex) }
-    : { type: "buy", itemId: row.item_id, amount: BigInt(row.amount), id: fromHex(row.id_hex) };
+  const id = fromHex(row.id_hex);
+  switch (row.type) {
+    case "createAccount":
+      return { type: "createAccount", initialBalance: BigInt(row.initial_balance), id };
+    case "buy":
+      return { type: "buy", itemId: row.item_id, amount: BigInt(row.amount), id };
+    case "credit":
+    case "debit": {
+      const amount = Number(row.amount);
+      assert.ok(Number.isSafeInteger(amount));
+      const make = row.type === "credit" ? creditMessage : debitMessage;
+      return row.note === "" ? make(row.user, amount, row.reference, undefined, id)
+                             : make(row.user, amount, row.reference, row.note, id);
+    }
+    default:
+      throw new Error(`unknown message type ${row.type}`);
+  }
 }
 
 test("envelopes, signatures and send requests", () => {
+  const types = new Set(vectors.envelopes.flatMap((row: any) => row.messages.map((m: any) => m.type)));
+  assert.deepEqual([...types].sort(), ["buy", "createAccount", "credit", "debit"]);
   for (const row of vectors.envelopes) {
     const sender = accounts.get(row.sender)!;
     const inbox = accounts.get(row.inbox)!.publicKey;
@@ -87,7 +121,14 @@ test("subscribe requests", () => {
   }
 });
 
-test("the worker's object: taken as signed, refused with any byte changed", () => {
+function adjustmentOf(row: any) {
+  return { id: row.id, userId: row.user_id, amount: row.amount, reference: row.reference,
+           note: row.note, timestamp: row.timestamp, balanceAfter: row.balance_after, by: row.by };
+}
+
+test("the worker's objects: taken as signed, refused with any byte changed", () => {
+  assert.deepEqual(vectors.objects.map((row: any) => row.kind),
+                   ["BALANCE", "PURCHASE_LOG", "ADJUSTMENT"]);
   for (const row of vectors.objects) {
     const worker = accounts.get(row.worker)!.publicKey;
     const signed = { state: fromHex(row.state_hex), signature: fromHex(row.signature_hex) };
@@ -95,9 +136,22 @@ test("the worker's object: taken as signed, refused with any byte changed", () =
     assert.equal(object.kind, row.kind);
     assert.equal(object.version, row.version);
     assert.equal(object.updatedMs, row.updated_ms);
-    assert.deepEqual(object.balance, { id: row.balance.id, userId: row.balance.user_id,
-                                       balance: row.balance.balance,
-                                       lastUpdated: row.balance.last_updated });
+    if (row.balance)
+      assert.deepEqual(object.balance, { id: row.balance.id, userId: row.balance.user_id,
+                                         balance: row.balance.balance,
+                                         lastUpdated: row.balance.last_updated });
+    if (row.purchases)
+      assert.deepEqual(object.purchases, {
+        id: row.purchases.id, userId: row.purchases.user_id, count: row.purchases.count,
+        records: row.purchases.records.map((r: any) => ({
+          id: r.id, userId: r.user_id, itemId: r.item_id, amount: r.amount,
+          timestamp: r.timestamp, balanceAfter: r.balance_after })),
+        adjustments: row.purchases.adjustments.map(adjustmentOf),
+      });
+    if (row.adjustment) {
+      assert.deepEqual(object.adjustment, adjustmentOf(row.adjustment));
+      assert.equal(adjustmentId(row.adjustment.user_id, row.adjustment.reference), row.object_id);
+    }
     assert.deepEqual(object.group, row.group);
     // every byte of the state and of the signature matters
     for (const part of ["state", "signature"] as const)
@@ -107,7 +161,7 @@ test("the worker's object: taken as signed, refused with any byte changed", () =
         assert.throws(() => verifyObject(altered, worker, row.object_id),
                       (error: unknown) => error instanceof TallyError
                                           && error.code === "BAD_SIGNATURE",
-                      `${part} byte ${i}`);
+                      `${row.kind}: ${part} byte ${i}`);
       }
     // another worker's key, another object expected
     const other = accounts.get(vectors.accounts[0].account)!.publicKey;
@@ -115,6 +169,57 @@ test("the worker's object: taken as signed, refused with any byte changed", () =
     assert.throws(() => verifyObject(signed, worker, vectors.accounts[0].by_partition_count[0].root_id),
                   { code: "INTERNAL" });
   }
+});
+
+test("a PurchaseLog update's entry joins the ones before, adjustments too (mergeObject)", () => {
+  const row = vectors.objects.find((r: any) => r.kind === "PURCHASE_LOG");
+  const worker = accounts.get(row.worker)!.publicKey;
+  const snapshot = { ...verifyObject({ state: fromHex(row.state_hex),
+                                       signature: fromHex(row.signature_hex) }, worker),
+                     snapshot: true };
+  const log = snapshot.purchases!;
+  const credit = { ...log.adjustments[0], id: "co_zcredit", amount: 7, balanceAfter: 552 };
+  const update = { ...snapshot, snapshot: false, version: 5,
+                   purchases: { ...log, count: 4, records: [], adjustments: [credit] } };
+  const merged = mergeObject(snapshot, update);
+  assert.equal(merged.version, 5);
+  assert.equal(merged.purchases!.count, 4);
+  assert.deepEqual(merged.purchases!.records, log.records);
+  assert.deepEqual(merged.purchases!.adjustments, [...log.adjustments, credit]);
+  // the same entry again (a resent update) is not doubled
+  assert.deepEqual(mergeObject(merged, update).purchases!.adjustments, merged.purchases!.adjustments);
+  // a snapshot replaces
+  assert.equal(mergeObject(merged, snapshot), snapshot);
+});
+
+test("a credit or debit is checked as the C SDK checks it, before anything is sent", () => {
+  const user = vectors.accounts[0].account;
+  const refused = (make: () => unknown, code: string, reason: RegExp) =>
+    assert.throws(make, (error: unknown) => error instanceof TallyError && error.code === code
+                                            && !error.remote && reason.test(error.message));
+  refused(() => creditMessage("co_zxyz", 1, "r"), "BAD_REQUEST", /not an account ID/);
+  refused(() => debitMessage(vectors.accounts[0].service_id, 1, "r"), "BAD_REQUEST",
+          /not an account ID/);
+  refused(() => creditMessage(user, 1, "r".repeat(129)), "INVALID_REFERENCE",
+          /reference of 129 bytes exceeds 128 bytes/);
+  refused(() => creditMessage(user, 1, "é".repeat(65)), "INVALID_REFERENCE",
+          /reference of 130 bytes exceeds 128 bytes/);
+  refused(() => debitMessage(user, 1, "r", "n".repeat(257)), "INVALID_NOTE",
+          /note of 257 bytes exceeds 256 bytes/);
+  refused(() => creditMessage(user, 1, "pay\u0000-1"), "INVALID_REFERENCE", /NUL/);
+  refused(() => creditMessage(user, 1, "pay-1", "\ud800"), "INVALID_NOTE", /lone surrogate/);
+  refused(() => creditMessage(user, 1.5, "r"), "BAD_REQUEST", /integer/);
+  // the limits themselves pass; amount, an empty reference and the balance
+  // are the cluster's to refuse
+  assert.equal(creditMessage(user, 1, "r".repeat(128), "n".repeat(256)).type, "credit");
+  assert.equal(debitMessage(user, 0, "").amount, 0);
+  assert.equal(creditMessage(user, -5, "r").amount, -5);
+  // sealing checks a message given as a plain object the same way
+  const worker = accounts.get(vectors.accounts[2].account)!;
+  assert.throws(() => sealEnvelope(worker, worker.publicKey,
+                                   [{ type: "credit", user, amount: 1, reference: "r".repeat(129),
+                                      id: messageId() }], 0),
+                { code: "INVALID_REFERENCE" });
 });
 
 test("bad account JSON is refused, saying why", () => {
