@@ -232,9 +232,11 @@ it_wait_actors (const char *gateway, uint32_t actors, int timeout_ms)
 
 static void s_print_logs (it_cluster_t *self);
 
-//  Waits for readiness, failing at once when any child has exited.
+//  Waits for readiness with every actor started live (so that no actor
+//  joins, and takes partitions over, while the test runs), failing at once
+//  when any child has exited.
 static bool
-s_wait_cluster_ready (it_cluster_t *self, const char *gateway, int timeout_ms)
+s_wait_cluster_ready (it_cluster_t *self, const char *gateway, uint32_t actors, int timeout_ms)
 {
     int64_t deadline = tly_mono_ms () + timeout_ms;
     while (tly_mono_ms () < deadline) {
@@ -246,7 +248,7 @@ s_wait_cluster_ready (it_cluster_t *self, const char *gateway, int timeout_ms)
                 return false;
             }
         }
-        if (it_wait_ready (gateway, 500))
+        if (it_wait_actors (gateway, actors, 500))
             return true;
     }
     return false;
@@ -364,7 +366,7 @@ it_cluster_start (int base_port, int actors, int gateways)
     for (int i = 1; i <= gateways; i++) {
         char endpoint [64];
         it_gateway_endpoint (self, i, endpoint, sizeof endpoint);
-        if (!s_wait_cluster_ready (self, endpoint, 15000)) {
+        if (!s_wait_cluster_ready (self, endpoint, (uint32_t) actors, 15000)) {
             s_print_logs (self);
             th_fail (__FILE__, __LINE__, "cluster at %s not ready within 15 s", endpoint);
         }
