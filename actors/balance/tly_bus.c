@@ -234,6 +234,11 @@ s_subscribe (tly_bus_t *self, const uint8_t *topic)
 {
     s_interest_t *interest = s_entry (self, topic);
     if (interest) {
+        //  Newly watched: its current state goes out once it settles, as
+        //  this actor may have decided changes of it before it knew (a new
+        //  owner learns who watches what after it has started serving).
+        if (!interest->subscribed)
+            s_settle_later (self, interest, tly_mono_ms ());
         interest->subscribed = true;
         return;
     }

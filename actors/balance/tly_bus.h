@@ -24,7 +24,10 @@
 //  on any hop, a path cut and mended) shows as a gap only when a later
 //  version comes, so the last update before an object goes quiet would
 //  otherwise never be repaired. An object updated all the time is never
-//  quiet and costs nothing more; one updated once is signed twice.
+//  quiet and costs nothing more; one updated once is signed twice. So does
+//  an object newly subscribed to: an actor that started serving a partition
+//  before it learned who watches its objects has published nothing of
+//  their changes.
 //
 //      if (tly_bus_watched (bus, topic))
 //          tly_bus_publish (bus, topic, state, NULL);
