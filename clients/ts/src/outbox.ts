@@ -385,6 +385,9 @@ export class Outbox {
         timer = null;
         if (done || busy) return;
         let now = this.now();
+        // The envelope's time: the first transmission's is its ID's own
+        // time, whatever the storage write took.
+        let stamp = now;
         if (live.entry.messageId && now >= deadline()) {
           finish({ error: this.unknown(live) });
           return;
@@ -416,13 +419,14 @@ export class Outbox {
           live.entry = entry;
           this.changed();
           if (done) return;
+          stamp = entry.sentAt;
           now = this.now();
           if (!connection.connected) {
             arm(deadline() - now);
             return;
           }
         }
-        const sealed = sealEnvelope(this.account, this.inbox, [inboxMessage(live.entry)], now);
+        const sealed = sealEnvelope(this.account, this.inbox, [inboxMessage(live.entry)], stamp);
         const requestId = connection.requestId();
         requestIds.add(requestId);
         if (connection.send(sendRequest(requestId, sealed))) {

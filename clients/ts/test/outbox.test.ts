@@ -194,7 +194,15 @@ test("queued offline a message has only its local ID; its message ID comes with 
 
 test("every resend is a newly signed envelope with the current timestamp and the same ID; "
      + "the answer to any of them settles it", async () => {
-  const { gateway, clock, open } = setup({ resendMs: 20 });
+  // A storage whose writes take a while, as IndexedDB's may: the first
+  // envelope still carries its ID's own time.
+  class SlowStorage extends MemoryOutboxStorage {
+    override async put(entry: Parameters<MemoryOutboxStorage["put"]>[0]): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return super.put(entry);
+    }
+  }
+  const { gateway, clock, open } = setup({ resendMs: 20, storage: new SlowStorage() });
   gateway.open();
   const outbox = await open();
   const result = outbox.send({ type: "buy", itemId: "item-2", amount: 5 });
