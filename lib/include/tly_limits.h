@@ -7,12 +7,14 @@
 #define TLY_SECRET_KEY_BYTES 64  //  Ed25519 secret key, libsodium form: seed | public key
 #define TLY_SIGNATURE_BYTES  64
 #define TLY_MESSAGE_ID_BYTES 16
-#define TLY_HASH_BYTES       32   //  BLAKE2b-256
-#define TLY_ID_MAX           64   //  "co_z" + base58(32 bytes) + NUL fits
-#define TLY_SECRET_MAX       160  //  "sealerSecret_z.../signerSecret_z..." + NUL
-#define TLY_ITEM_ID_MAX      128  //  bytes of UTF-8
-#define TLY_REFERENCE_MAX    128  //  bytes of UTF-8: a credit's or debit's reference
-#define TLY_NOTE_MAX         256  //  bytes of UTF-8: a credit's or debit's note
+#define TLY_HASH_BYTES       32    //  BLAKE2b-256
+#define TLY_ID_MAX           64    //  "co_z" + base58(32 bytes) + NUL fits
+#define TLY_SECRET_MAX       160   //  "sealerSecret_z.../signerSecret_z..." + NUL
+#define TLY_ITEM_ID_MAX      128   //  bytes of UTF-8
+#define TLY_REFERENCE_MAX    128   //  bytes of UTF-8: a credit's or debit's reference
+#define TLY_NOTE_MAX         256   //  bytes of UTF-8: a credit's or debit's note
+#define TLY_ADMINS_MAX       64    //  accounts in the admin group, besides the worker
+#define TLY_CATALOG_MAX      1024  //  items in the price catalog
 //  The largest balance, and so the largest credit or debit: 2^53 - 1, the
 //  largest integer every client language reads exactly (a JavaScript
 //  number). A credit that would pass it is refused BALANCE_LIMIT.

@@ -17,7 +17,8 @@ typedef enum {
     TLY_OBJ_GROUP = 4,
     TLY_OBJ_PURCHASE_LOG = 5,
     TLY_OBJ_SERVICE = 6,
-    TLY_OBJ_ADJUSTMENT = 7
+    TLY_OBJ_ADJUSTMENT = 7,
+    TLY_OBJ_CATALOG = 8
 } tly_object_kind_t;
 
 #define TLY_OBJECT_TAIL_BYTES 16
@@ -56,6 +57,7 @@ uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 #define TLY_LABEL_SERVICE       "service"
 #define TLY_LABEL_SERVICE_GROUP "service-group"
 #define TLY_LABEL_ADJUSTMENT    "adjustment"
+#define TLY_LABEL_CATALOG       "catalog"
 
 void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                       const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
@@ -88,5 +90,7 @@ void tly_user_object_id (tly_object_kind_t kind, const uint8_t user [TLY_KEY_BYT
                          uint32_t partition_count, char *out);
 //  The ServiceInfo object: partition 0, tail = BLAKE2b-256("service" || worker key).
 void tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
+//  The Catalog object: partition 0, tail = BLAKE2b-256("catalog" || worker key).
+void tly_catalog_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 
 #endif

@@ -12,7 +12,7 @@ void
 tly_object_id (tly_object_kind_t kind, uint32_t partition,
                const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out)
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_ADJUSTMENT);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_CATALOG);
     assert (partition < TLY_PARTITIONS_MAX);
     uint8_t raw [TLY_OBJECT_KEY_BYTES];
     raw [0] = (uint8_t) kind;
@@ -49,7 +49,7 @@ tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES])
     if (!text
         || tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
         return -1;
-    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_ADJUSTMENT)
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_CATALOG)
         return -1;
     memcpy (key, raw, sizeof raw);
     return 0;
@@ -66,7 +66,7 @@ tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                  const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
                  uint8_t out [TLY_OBJECT_KEY_BYTES])
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_SERVICE);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_CATALOG);
     assert (partition < TLY_PARTITIONS_MAX && label && key_of && out);
     crypto_generichash_state state;
     uint8_t hash [TLY_HASH_BYTES];
@@ -154,5 +154,13 @@ tly_service_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
 {
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_derived_key (TLY_OBJ_SERVICE, 0, TLY_LABEL_SERVICE, worker, NULL, key);
+    tly_object_id_of_key (key, out);
+}
+
+void
+tly_catalog_object_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_CATALOG, 0, TLY_LABEL_CATALOG, worker, NULL, key);
     tly_object_id_of_key (key, out);
 }

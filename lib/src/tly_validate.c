@@ -256,6 +256,12 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__INVALID_REFERENCE, "INVALID_REFERENCE", "Invalid reference" },
     { TALLY__ERROR_CODE__INVALID_NOTE, "INVALID_NOTE", "Invalid note" },
     { TALLY__ERROR_CODE__BALANCE_LIMIT, "BALANCE_LIMIT", "Balance limit exceeded" },
+    { TALLY__ERROR_CODE__STALE_CONFIG, "STALE_CONFIG", "Configuration changed; decide again" },
+    { TALLY__ERROR_CODE__UNKNOWN_ITEM, "UNKNOWN_ITEM", "Unknown item" },
+    { TALLY__ERROR_CODE__PRICE_MISMATCH, "PRICE_MISMATCH", "Price mismatch" },
+    { TALLY__ERROR_CODE__INVALID_PRICE, "INVALID_PRICE", "Invalid price" },
+    { TALLY__ERROR_CODE__INVALID_ADMIN, "INVALID_ADMIN", "Invalid admin" },
+    { TALLY__ERROR_CODE__CONFIG_LIMIT, "CONFIG_LIMIT", "Configuration limit reached" },
 };
 
 static const s_error_t *
