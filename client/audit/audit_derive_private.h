@@ -1,6 +1,9 @@
-//  audit_derive_private - what audit_derive.c and audit_derive_seen.c (the
-//  tables of message IDs and of references decided) share. Not for users:
-//  include audit_derive.h instead.
+//  audit_derive_private - what the parts of verify's derivation share:
+//  audit_derive.c (the record, its messages in order, createAccount and
+//  buy, resends, states loaded from snapshots), audit_derive_adjust.c
+//  (credits and debits) and audit_derive_seen.c (the tables of message IDs
+//  and of references decided). Not for users: include audit_derive.h
+//  instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
 #define AUDIT_DERIVE_PRIVATE_H_INCLUDED
 
@@ -8,6 +11,7 @@
 #include "audit_derive.h"
 #include "audit_state.h"
 #include "tly_message_id.h"
+#include "tly_rate.h"
 #include "tly_object_id.h"
 
 //  Slots of the first table of message IDs (a power of two).
@@ -63,6 +67,98 @@ struct _audit_derive_t {
     uint8_t digest_key [crypto_shorthash_KEYBYTES];
     audit_derive_stats_t stats;
 };
+
+//  ---------------------------------------------------------------- one record
+
+#define AUDIT_DERIVE_SHOWN 32  //  bytes of an item ID or a reference a reason shows
+
+//  One record while it is checked.
+typedef struct {
+    audit_derive_t *self;
+    const Tally__RecordDraft *draft;
+    const Tally__Envelope *envelope;
+    const uint8_t *user;  //  the sender's key
+    char user_id [TLY_ID_MAX];
+    bool by_worker;  //  the sender is the worker: it may credit and debit
+    uint32_t partition;
+    int64_t now_ms;                      //  the record's time: the actor decided at it
+    int64_t clock_ms;                    //  the least the actor's dedupe clock was
+    size_t index;                        //  the message being checked
+    size_t next_event;                   //  the record's first event not yet matched to a message
+    const Tally__InboxMessage *message;  //  the message being checked (NULL: none)
+    char *reason;
+    size_t reason_size;
+} audit_derive_record_t;
+
+//  What the rules give for one new message.
+typedef struct {
+    Tally__ErrorCode error;  //  OK, or the refusal they give
+    //  A refusal the record may give instead, which verify cannot rule out
+    //  (OK: none): a configured limit's, or BAD_REQUEST for a credit or
+    //  debit of a user verify knows no account of (another partition's).
+    Tally__ErrorCode instead;
+    bool event;            //  the message changes the state (with OK)
+    int64_t balance;       //  the balance answered (createAccount) or left (buy)
+    int64_t last_updated;  //  the balance's time, answered by createAccount
+    bool takes;            //  a buy that takes a rate limit token: the bucket after
+    tly_rate_bucket_t bucket;
+    int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
+    //  A credit or debit: its user's account, its key (tly_adjustment_key),
+    //  the signed amount, and the first adjustment of its reference, if any.
+    audit_account_t *target;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    int64_t amount;
+    const audit_derive_reference_t *taken;
+} audit_derive_expected_t;
+
+//  Fails the record with one line: its partition and user, the message
+//  being checked, then what differs (format). Returns -1.
+int audit_derive_fail (audit_derive_record_t *record, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+//  A result's outcome as a reason names it ("a purchase", "NO_ACCOUNT").
+const char *audit_derive_outcome (const Tally__MessageResult *result);
+//  An item ID or a reference as a reason shows it: its first bytes, those
+//  that would not read on one line as '?'.
+void audit_derive_shown (const char *text, char shown [AUDIT_DERIVE_SHOWN + 4]);
+bool audit_derive_same_text (const char *text, const char *expected);
+bool audit_derive_same_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES]);
+//  The record's next event not matched to a message yet, if it is of kind.
+const Tally__Event *audit_derive_next_event (const audit_derive_record_t *record,
+                                             Tally__Event__KindCase kind);
+
+//  Compares one value of what the record says with what follows.
+#define AUDIT_DERIVE_SAME(record, what, said, given)                                              \
+    do {                                                                                          \
+        if ((said) != (given))                                                                    \
+            return audit_derive_fail (record,                                                     \
+                                      "%s %" PRId64 "; the envelope and the state give %" PRId64, \
+                                      what, (int64_t) (said), (int64_t) (given));                 \
+    } while (0)
+
+#define AUDIT_DERIVE_SAME_TEXT(record, what, said, given)                                          \
+    do {                                                                                           \
+        if (!audit_derive_same_text (said, given))                                                 \
+            return audit_derive_fail (record, "%s is not the one that follows (%s)", what, given); \
+    } while (0)
+
+//  ---------------------------------------------------------------- credits and debits
+
+//  The credit or debit a message carries (NULL: none), and which.
+const Tally__Adjustment *audit_derive_adjustment (const Tally__InboxMessage *message, bool *credit);
+//  What the rules give for a new credit or debit (audit_derive_adjust.c).
+void audit_derive_expect_adjustment (const audit_derive_record_t *record,
+                                     const Tally__InboxMessage *message,
+                                     audit_derive_expected_t *expected);
+//  A credit or debit the rules allow: its repeat answered with the first
+//  adjustment, or its event and result, and the state after it.
+int audit_derive_check_adjusted (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                                 const Tally__MessageResult *result,
+                                 const audit_derive_expected_t *expected);
+//  Whether the record's next event applies a resent credit or debit again.
+bool audit_derive_adjusts_again (const audit_derive_record_t *record,
+                                 const Tally__InboxMessage *message);
+
+//  ---------------------------------------------------------------- tables
 
 //  The table of message IDs decided (audit_derive_seen.c): a fingerprint of
 //  the actor's dedupe key (partition | message ID | user) under a random
