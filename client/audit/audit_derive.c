@@ -41,6 +41,12 @@ audit_derive_new (int64_t window_ms)
     assert (self->accounts && self->partitions);
     crypto_shorthash_keygen (self->fingerprint_key);
     crypto_shorthash_keygen (self->digest_key);
+    //  From the journal's first record: version 0, the empty one.
+    self->version_known = true;
+    self->config_known = true;
+    self->config = tly_config_new ();
+    self->working = tly_config_new ();
+    self->said = tly_config_new ();
     return self;
 }
 
@@ -56,6 +62,9 @@ audit_derive_destroy (audit_derive_t **self_p)
     free (self->seen);
     free (self->live);
     free (self->references);
+    tly_config_destroy (&self->config);
+    tly_config_destroy (&self->working);
+    tly_config_destroy (&self->said);
     free (self);
     *self_p = NULL;
 }
@@ -107,6 +116,11 @@ s_describe (const Tally__InboxMessage *message, char *described, size_t size)
             audit_derive_shown (message->buy->item_id, text);
             snprintf (described, size, "buy \"%s\" amount %" PRId64, text, message->buy->amount);
             break;
+        case TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN:
+        case TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN:
+        case TALLY__INBOX_MESSAGE__BODY_SET_PRICE:
+            audit_derive_describe_config (message, described, size);
+            break;
         default: snprintf (described, size, "no body"); break;
     }
 }
@@ -144,21 +158,62 @@ audit_derive_outcome (const Tally__MessageResult *result)
         case TALLY__MESSAGE_RESULT__OUTCOME_BALANCE: return "a balance";
         case TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE: return "a purchase";
         case TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT: return "an adjustment";
+        case TALLY__MESSAGE_RESULT__OUTCOME_CONFIG: return "a configuration change";
         default: return "no outcome";
     }
 }
 
 //  ---------------------------------------------------------------- the rules
 
-//  What the rules give for a new message of the user, whose account is
-//  account (NULL: none), as tly_ledger_execute decides it.
+//  The charge of a buy (expected->charge, or a refusal), as
+//  tly_config_price gives it under the record's configuration and
+//  open_prices. Where the configuration is not known, a price's refusals
+//  are taken as the record says, and the charge is the amount the buy
+//  names, or for one that names none, what the record says it was charged
+//  (result): prices are not checked then.
 static void
-s_expect (const audit_derive_record_t *record, const Tally__InboxMessage *message,
-          const audit_account_t *account, audit_derive_expected_t *expected)
+s_price (const audit_derive_record_t *record, const Tally__Buy *buy, const audit_account_t *account,
+         const Tally__MessageResult *result, audit_derive_expected_t *expected)
 {
     const char *text = NULL;
-    *expected = (audit_derive_expected_t) { .error = TALLY__ERROR_CODE__OK,
-                                            .instead = TALLY__ERROR_CODE__OK };
+    if (record->config) {
+        expected->error = tly_config_price (record->config, record->draft->open_prices, INT64_MAX,
+                                            buy, &expected->charge, &text);
+        //  --max-amount (at least 1) is for the amounts clients name: those
+        //  of items not in the catalog.
+        if (expected->error == TALLY__ERROR_CODE__OK && buy->amount > 1
+            && !tly_config_item (record->config, buy->item_id))
+            expected->instead |= audit_derive_code (TALLY__ERROR_CODE__INVALID_AMOUNT);
+        return;
+    }
+    expected->error = tly_validate_item_id (buy->item_id, &text);
+    if (expected->error != TALLY__ERROR_CODE__OK)
+        return;
+    expected->instead |= audit_derive_code (TALLY__ERROR_CODE__UNKNOWN_ITEM)
+                         | audit_derive_code (TALLY__ERROR_CODE__PRICE_MISMATCH)
+                         | audit_derive_code (TALLY__ERROR_CODE__INVALID_AMOUNT);
+    if (buy->amount < 0)
+        expected->error = TALLY__ERROR_CODE__INVALID_AMOUNT;
+    else if (buy->amount > 0)
+        expected->charge = buy->amount;  //  the catalog's price or an open one: the same
+    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase
+             && result->purchase->amount > 0 && result->purchase->amount <= TLY_BALANCE_MAX)
+        expected->charge = result->purchase->amount;
+    else  //  a price past the balance, as INSUFFICIENT_BALANCE would say
+        expected->charge = account && account->balance < TLY_BALANCE_MAX ? account->balance + 1
+                                                                         : TLY_BALANCE_MAX;
+}
+
+//  What the rules give for a new message of the user, whose account is
+//  account (NULL: none), as tly_ledger_execute decides it; result is the
+//  record's, for what verify cannot know (s_price).
+static void
+s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
+          const audit_account_t *account, const Tally__MessageResult *result,
+          audit_derive_expected_t *expected)
+{
+    const char *text = NULL;
+    *expected = (audit_derive_expected_t) { .error = TALLY__ERROR_CODE__OK };
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
         int64_t initial = message->create_account->initial_balance;
         expected->error = tly_validate_initial_balance (initial, INT64_MAX, &text);
@@ -166,20 +221,15 @@ s_expect (const audit_derive_record_t *record, const Tally__InboxMessage *messag
             return;
         //  --max-initial is at least 0: only a positive balance may be over it.
         if (initial > 0)
-            expected->instead = TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+            expected->instead = audit_derive_code (TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
         expected->event = !account;
         expected->balance = account ? account->balance : initial;
         expected->last_updated = account ? account->last_updated : record->now_ms;
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
-        const Tally__Buy *buy = message->buy;
-        expected->error = tly_validate_item_id (buy->item_id, &text);
-        if (expected->error == TALLY__ERROR_CODE__OK)
-            expected->error = tly_validate_amount (buy->amount, INT64_MAX, &text);
+        //  The price, then the account, then the rate limit, then the balance.
+        s_price (record, message->buy, account, result, expected);
         if (expected->error != TALLY__ERROR_CODE__OK)
             return;
-        //  --max-amount is at least 1.
-        if (buy->amount > 1)
-            expected->instead = TALLY__ERROR_CODE__INVALID_AMOUNT;
         if (!account) {
             expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
             return;
@@ -195,15 +245,17 @@ s_expect (const audit_derive_record_t *record, const Tally__InboxMessage *messag
             }
             expected->takes = true;
         }
-        if (account->balance < buy->amount)
+        if (account->balance < expected->charge)
             expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         else {
             expected->event = true;
-            expected->balance = account->balance - buy->amount;
+            expected->balance = account->balance - expected->charge;
         }
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT
                || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
         audit_derive_expect_adjustment (record, message, expected);
+    else if (tly_config_message (message))
+        audit_derive_expect_config (record, message, expected);
     else
         expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
 }
@@ -281,7 +333,7 @@ s_check_created (audit_derive_record_t *record, const Tally__InboxMessage *messa
     return 0;
 }
 
-//  buy, new and affordable: the signed item and amount, the balance less it.
+//  buy, new and affordable: the signed item and its charge, the balance less it.
 static int
 s_check_purchase (audit_derive_record_t *record, const Tally__InboxMessage *message,
                   const Tally__MessageResult *result, const audit_derive_expected_t *expected)
@@ -300,14 +352,14 @@ s_check_purchase (audit_derive_record_t *record, const Tally__InboxMessage *mess
             expected->balance, id);
     record->next_event++;
     const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
-    AUDIT_DERIVE_SAME (record, "PurchaseRecorded says amount", recorded->amount, buy->amount);
+    AUDIT_DERIVE_SAME (record, "PurchaseRecorded says amount", recorded->amount, expected->charge);
     AUDIT_DERIVE_SAME (record, "PurchaseRecorded says balance_after", recorded->balance_after,
                        expected->balance);
     AUDIT_DERIVE_SAME (record, "PurchaseRecorded says timestamp", recorded->timestamp,
                        record->now_ms);
     AUDIT_DERIVE_SAME_TEXT (record, "PurchaseRecorded's item_id", recorded->item_id, buy->item_id);
     const Tally__PurchaseRecord *purchase = result->purchase;
-    AUDIT_DERIVE_SAME (record, "the result says amount", purchase->amount, buy->amount);
+    AUDIT_DERIVE_SAME (record, "the result says amount", purchase->amount, expected->charge);
     AUDIT_DERIVE_SAME (record, "the result says balanceAfter", purchase->balance_after,
                        expected->balance);
     AUDIT_DERIVE_SAME (record, "the result says timestamp", purchase->timestamp, record->now_ms);
@@ -346,7 +398,17 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
              const Tally__MessageResult *result, audit_account_t **account_p)
 {
     audit_derive_expected_t expected;
-    s_expect (record, message, *account_p, &expected);
+    s_expect (record, message, *account_p, result, &expected);
+    if (expected.unknown_config) {
+        //  Decided under a configuration verify does not know: as said.
+        if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ERROR
+            && (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_CONFIG || !result->config))
+            return audit_derive_fail (record,
+                                      "the result is %s; a configuration message gives a"
+                                      " configuration change or a refusal",
+                                      audit_derive_outcome (result));
+        return 0;
+    }
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         //  The actor checks its limits before the state: a configured
         //  refusal stands whatever the state would have said.
@@ -359,7 +421,7 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
                 s_take_token (*account_p, &expected);
             return 0;
         }
-        if (expected.instead != TALLY__ERROR_CODE__OK && code == expected.instead)
+        if (code != TALLY__ERROR_CODE__OK && (expected.instead & audit_derive_code (code)))
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
             return audit_derive_fail (record,
@@ -367,7 +429,8 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
                                       audit_derive_outcome (result),
                                       expected.event   ? "an event"
                                       : expected.taken ? "the first adjustment of its reference"
-                                                       : "a balance");
+                                      : tly_config_message (message) ? "a configuration change"
+                                                                     : "a balance");
         return audit_derive_fail (record, "the result is %s; the envelope and the state give %s",
                                   audit_derive_outcome (result), tly_error_name (expected.error));
     }
@@ -382,6 +445,14 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
                 audit_derive_outcome (result),
                 expected.taken ? "the first adjustment of its reference" : "an adjustment");
         return audit_derive_check_adjusted (record, message, result, &expected);
+    }
+    if (tly_config_message (message)) {
+        if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_CONFIG || !result->config)
+            return audit_derive_fail (record,
+                                      "the result is %s; the envelope and the configuration give"
+                                      " a configuration change",
+                                      audit_derive_outcome (result));
+        return audit_derive_check_configured (record, message, result);
     }
     bool create = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
     Tally__MessageResult__OutcomeCase outcome = create ? TALLY__MESSAGE_RESULT__OUTCOME_BALANCE
@@ -509,21 +580,28 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
     assert (self && draft && envelope && reason && reason_size > 0);
     assert (draft->partition < TLY_PARTITIONS_MAX);
     assert (envelope->sender.len == TLY_KEY_BYTES);
-    if (!s_known (self, draft))
-        return 0;
     audit_derive_partition_t *partition = &self->partitions [draft->partition];
-    if (draft->timestamp_ms > partition->clock_ms)
-        partition->clock_ms = draft->timestamp_ms;
     audit_derive_record_t record = { .self = self,
                                      .draft = draft,
                                      .envelope = envelope,
                                      .user = envelope->sender.data,
                                      .partition = draft->partition,
                                      .now_ms = draft->timestamp_ms,
-                                     .clock_ms = partition->clock_ms,
                                      .reason = reason,
                                      .reason_size = reason_size };
     tly_account_id (record.user, record.user_id);
+    if (self->has_worker)
+        record.worker = self->worker;
+    else if (envelope->inbox.len == TLY_KEY_BYTES)
+        record.worker = envelope->inbox.data;
+    //  Every record names the configuration in force, derived or not.
+    if (audit_derive_config_begin (&record) == -1)
+        return -1;
+    if (!s_known (self, draft))
+        return audit_derive_config_take (&record);
+    if (draft->timestamp_ms > partition->clock_ms)
+        partition->clock_ms = draft->timestamp_ms;
+    record.clock_ms = partition->clock_ms;
     const Tally__RateLimit *rate = draft->rate_limit;
     if (rate && rate->per_minute > 0 && !tly_rate_limit_valid (rate->per_minute, rate->burst))
         return audit_derive_fail (&record,
@@ -534,14 +612,14 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
         return audit_derive_fail (&record,
                                   "the record has %zu results for the envelope's %zu messages",
                                   draft->n_results, envelope->n_messages);
-    record.by_worker = self->has_worker ? memcmp (record.user, self->worker, TLY_KEY_BYTES) == 0
-                                        : audit_derive_same_key (&envelope->inbox, record.user);
-    //  A credit or debit goes to its user's partition, any other message to
-    //  the sender's: then the sender's account must be in the record's.
+    //  A credit or debit goes to its user's partition, a configuration
+    //  message to partition 0, any other message to the sender's: then the
+    //  sender's account must be in the record's.
     bool senders = false;
     bool credit;
     for (size_t i = 0; i < envelope->n_messages; i++)
-        senders |= !audit_derive_adjustment (envelope->messages [i], &credit);
+        senders |= !audit_derive_adjustment (envelope->messages [i], &credit)
+                   && !tly_config_message (envelope->messages [i]);
     audit_account_t *account = audit_state_find (self->accounts, record.user);
     if (senders && account && account->partition != draft->partition)
         return audit_derive_fail (&record, "the user's account is in partition %" PRIu32,
@@ -554,6 +632,8 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
         return audit_derive_fail (&record,
                                   "event %zu of %zu follows from no message of the envelope",
                                   record.next_event + 1, draft->n_events);
+    if (audit_derive_config_end (&record) == -1)
+        return -1;
     partition->partition_seq = draft->partition_seq;
     self->stats.derived++;
     return 0;
@@ -639,4 +719,5 @@ audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+    stats->config_version = self->version;
 }

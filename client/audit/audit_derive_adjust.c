@@ -22,7 +22,8 @@ audit_derive_adjustment (const Tally__InboxMessage *message, bool *credit)
 }
 
 //  What the rules give for a new credit or debit, in their order: the
-//  message's fields, its user's partition, the sender, the user's account,
+//  message's fields, its user's partition, the sender (the worker or an
+//  admin), the user's account,
 //  the reference, the balance. No rate limit token is taken.
 void
 audit_derive_expect_adjustment (const audit_derive_record_t *record,
@@ -43,11 +44,16 @@ audit_derive_expect_adjustment (const audit_derive_record_t *record,
     }
     //  A user verify knows no account of may be another partition's.
     if (!target)
-        expected->instead = TALLY__ERROR_CODE__BAD_REQUEST;
-    if (!record->by_worker) {
+        expected->instead |= audit_derive_code (TALLY__ERROR_CODE__BAD_REQUEST);
+    //  The worker or an admin; where the configuration is not known, one
+    //  who may be an admin may be refused.
+    int admin = audit_derive_admin (record);
+    if (admin == 0) {
         expected->error = TALLY__ERROR_CODE__PERMISSION_DENIED;
         return;
     }
+    if (admin == -1)
+        expected->instead |= audit_derive_code (TALLY__ERROR_CODE__PERMISSION_DENIED);
     if (!target) {
         expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
         return;

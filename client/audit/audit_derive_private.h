@@ -1,18 +1,20 @@
 //  audit_derive_private - what the parts of verify's derivation share:
 //  audit_derive.c (the record, its messages in order, createAccount and
 //  buy, resends, states loaded from snapshots), audit_derive_adjust.c
-//  (credits and debits) and audit_derive_seen.c (the tables of message IDs
-//  and of references decided). Not for users: include audit_derive.h
-//  instead.
+//  (credits and debits), audit_derive_config.c (the configuration: the
+//  version every record names, the configuration messages, who is an
+//  admin) and audit_derive_seen.c (the tables of message IDs and of
+//  references decided). Not for users: include audit_derive.h instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
 #define AUDIT_DERIVE_PRIVATE_H_INCLUDED
 
 #include <sodium.h>
 #include "audit_derive.h"
 #include "audit_state.h"
+#include "tly_config.h"
 #include "tly_message_id.h"
-#include "tly_rate.h"
 #include "tly_object_id.h"
+#include "tly_rate.h"
 
 //  Slots of the first table of message IDs (a power of two).
 #define AUDIT_DERIVE_SEEN_FIRST (1u << 16)
@@ -65,6 +67,16 @@ struct _audit_derive_t {
     size_t references_count;
     uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
     uint8_t digest_key [crypto_shorthash_KEYBYTES];
+    //  The configuration in force (audit_derive_config.c): its version, and
+    //  its contents once known (from version 0, empty, or from the first
+    //  record that carries one); a record's working copy, which its
+    //  configuration messages change in order; a record's own, as read.
+    bool version_known;  //  else the first record walked names it
+    uint64_t version;
+    bool config_known;
+    tly_config_t *config;
+    tly_config_t *working;
+    tly_config_t *said;
     audit_derive_stats_t stats;
 };
 
@@ -79,8 +91,12 @@ typedef struct {
     const Tally__Envelope *envelope;
     const uint8_t *user;  //  the sender's key
     char user_id [TLY_ID_MAX];
-    bool by_worker;  //  the sender is the worker: it may credit and debit
+    const uint8_t *worker;  //  the worker's key: told, or the envelope's inbox
     uint32_t partition;
+    //  The configuration the record's messages are decided under: the one
+    //  in force, or from a configuration message on, the working copy
+    //  (NULL: not known, so prices and admins are not checked).
+    const tly_config_t *config;
     int64_t now_ms;                      //  the record's time: the actor decided at it
     int64_t clock_ms;                    //  the least the actor's dedupe clock was
     size_t index;                        //  the message being checked
@@ -93,10 +109,20 @@ typedef struct {
 //  What the rules give for one new message.
 typedef struct {
     Tally__ErrorCode error;  //  OK, or the refusal they give
-    //  A refusal the record may give instead, which verify cannot rule out
-    //  (OK: none): a configured limit's, or BAD_REQUEST for a credit or
-    //  debit of a user verify knows no account of (another partition's).
-    Tally__ErrorCode instead;
+    //  Refusals the record may give instead, which verify cannot rule out
+    //  (audit_derive_code of each; 0: none): a configured limit's,
+    //  BAD_REQUEST for a credit or debit of a user verify knows no account
+    //  of (another partition's), and where the configuration is not known,
+    //  a price's refusals and PERMISSION_DENIED for a sender who may be an
+    //  admin. Such a refusal changes nothing.
+    uint64_t instead;
+    //  A buy: what it is charged (the catalog's price, or the amount it
+    //  names); where the configuration is not known and the buy names no
+    //  amount, what the record says it was charged.
+    int64_t charge;
+    //  A configuration message decided under a configuration not known:
+    //  its result is taken as the record says.
+    bool unknown_config;
     bool event;            //  the message changes the state (with OK)
     int64_t balance;       //  the balance answered (createAccount) or left (buy)
     int64_t last_updated;  //  the balance's time, answered by createAccount
@@ -110,6 +136,14 @@ typedef struct {
     int64_t amount;
     const audit_derive_reference_t *taken;
 } audit_derive_expected_t;
+
+//  code as a bit of audit_derive_expected_t.instead (none for a code out of
+//  range: what a record says is not trusted to be a known code).
+static inline uint64_t
+audit_derive_code (Tally__ErrorCode code)
+{
+    return (unsigned) code < 64 ? (uint64_t) 1 << (unsigned) code : 0;
+}
 
 //  Fails the record with one line: its partition and user, the message
 //  being checked, then what differs (format). Returns -1.
@@ -157,6 +191,39 @@ int audit_derive_check_adjusted (audit_derive_record_t *record, const Tally__Inb
 //  Whether the record's next event applies a resent credit or debit again.
 bool audit_derive_adjusts_again (const audit_derive_record_t *record,
                                  const Tally__InboxMessage *message);
+
+//  ---------------------------------------------------------------- the configuration
+
+//  At every record, before anything else (audit_derive_config.c): it must
+//  name the version in force (the first record walked sets it when the walk
+//  starts after the journal's first), and carry a configuration only in
+//  partition 0. Sets record->config. Returns 0, or -1 (reason set).
+int audit_derive_config_begin (audit_derive_record_t *record);
+//  A record whose partition's state is not known: the configuration it
+//  carries, if any, is taken as it says (a Config by the rules, a version
+//  past the one in force). Returns 0, or -1 (reason set).
+int audit_derive_config_take (audit_derive_record_t *record);
+//  After the record's messages: the configuration it carries must be the
+//  working copy its configuration messages left (none when they changed
+//  nothing), which is in force from then on. Returns 0, or -1.
+int audit_derive_config_end (audit_derive_record_t *record);
+//  What the rules give for a new configuration message: BAD_REQUEST out of
+//  partition 0, else what tly_config_decide gives on the working copy.
+void audit_derive_expect_config (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                                 audit_derive_expected_t *expected);
+//  A configuration message the rules allow: its ConfigChange (the version
+//  it left, the admin or the item as it now is).
+int audit_derive_check_configured (audit_derive_record_t *record,
+                                   const Tally__InboxMessage *message,
+                                   const Tally__MessageResult *result);
+//  Whether the sender may credit and debit: 1 (the worker, or an admin of
+//  the configuration in force), 0, or -1 when that is not known (an
+//  admin's, or not).
+int audit_derive_admin (const audit_derive_record_t *record);
+//  A configuration message as a reason names it ("setPrice \"sword\" price
+//  25 on sale").
+void audit_derive_describe_config (const Tally__InboxMessage *message, char *described,
+                                   size_t size);
 
 //  ---------------------------------------------------------------- tables
 

@@ -132,6 +132,8 @@ s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size
     draft->partition_seq = ++actor->partition_seq;
     draft->epoch = 1;
     draft->timestamp_ms = now_ms;
+    //  The ledger here names its own prices: open prices, no catalog.
+    draft->open_prices = true;
     draft->results = tly_arena_alloc (actor->arena, count * sizeof *draft->results);
     draft->events = tly_arena_alloc (actor->arena, count * sizeof *draft->events);
     draft->n_results = count;
