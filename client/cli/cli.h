@@ -25,6 +25,7 @@
 int cli_account (int argc, char **argv);
 int cli_send (int argc, char **argv);
 int cli_admin (int argc, char **argv);
+int cli_catalog (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
 int cli_health (int argc, char **argv);
@@ -66,6 +67,10 @@ void cli_json_result (FILE *out, const tly_result_t *result);
 void cli_json_error (FILE *out, Tally__ErrorCode code, const char *message);
 //  One successful result as one human line.
 void cli_text_result (FILE *out, const tly_result_t *result);
+//  A catalog item: {"itemId":..,"price":N,"active":true|false} (no newline),
+//  and as text: "item ID price N active|inactive" (no newline).
+void cli_json_catalog_item (FILE *out, const char *item_id, int64_t price, bool active);
+void cli_text_catalog_item (FILE *out, const char *item_id, int64_t price, bool active);
 //  "credit" for an adjustment's amount > 0, "debit" for < 0.
 const char *cli_adjustment_name (int64_t amount);
 //  Unix ms as 2026-11-27T07:00:00.123Z into out (at least 32 bytes).
@@ -95,7 +100,7 @@ int cli_identity (const char *command, const char *worker_flag, const char *acco
                   const char **worker, tly_account_t *account);
 
 //  What every command that signs and sends one inbox message (`tally send`,
-//  `tally admin`) takes: where to, as whom, how long, how to print. Set
+//  `tally admin`, `tally catalog set`) takes: where to, as whom, how long, how to print. Set
 //  timeout_ms to CLI_TIMEOUT_MS_DEFAULT before parsing; CLI_SEND_FLAGS are
 //  the rows of a flag table that fill it.
 typedef struct {

@@ -136,6 +136,19 @@ cli_json_result (FILE *out, const tly_result_t *result)
         cli_json_error (out, result->code, result->message);
         return;
     }
+    if (result->kind == TLY_RESULT_CONFIG) {
+        fprintf (out, "{\"ok\":true,\"result\":{\"version\":%" PRIu64, result->config_version);
+        if (*result->admin_id) {
+            fputs (",\"adminId\":", out);
+            cli_json_string (out, result->admin_id);
+        }
+        if (result->has_item) {
+            fputs (",\"item\":", out);
+            cli_json_catalog_item (out, result->item_id, result->price, result->active);
+        }
+        fputs ("}}\n", out);
+        return;
+    }
     fputs ("{\"ok\":true,\"result\":{\"id\":", out);
     cli_json_string (out, result->id);
     fputs (",\"userId\":", out);
@@ -159,6 +172,20 @@ cli_json_result (FILE *out, const tly_result_t *result)
                  result->amount, result->timestamp, result->balance_after);
     }
     fputs ("}}\n", out);
+}
+
+void
+cli_json_catalog_item (FILE *out, const char *item_id, int64_t price, bool active)
+{
+    fputs ("{\"itemId\":", out);
+    cli_json_string (out, item_id);
+    fprintf (out, ",\"price\":%" PRId64 ",\"active\":%s}", price, active ? "true" : "false");
+}
+
+void
+cli_text_catalog_item (FILE *out, const char *item_id, int64_t price, bool active)
+{
+    fprintf (out, "item %s price %" PRId64 " %s", item_id, price, active ? "active" : "inactive");
 }
 
 const char *
@@ -205,6 +232,15 @@ cli_text_result (FILE *out, const tly_result_t *result)
                  result->balance_after, result->reference, when, result->by);
         if (*result->note)
             fprintf (out, " note %s", result->note);
+        fputc ('\n', out);
+    } else if (result->kind == TLY_RESULT_CONFIG) {
+        fprintf (out, "config version %" PRIu64, result->config_version);
+        if (*result->admin_id)
+            fprintf (out, " admin %s", result->admin_id);
+        if (result->has_item) {
+            fputc (' ', out);
+            cli_text_catalog_item (out, result->item_id, result->price, result->active);
+        }
         fputc ('\n', out);
     } else {
         assert (result->kind == TLY_RESULT_PURCHASE);

@@ -9,13 +9,19 @@ s_usage (FILE *out)
 {
     fputs (
         "usage: tally send create-account --initial N [options]\n"
-        "       tally send buy --item ITEM --amount N [options]\n"
+        "       tally send buy --item ITEM [--amount N] [options]\n"
+        "\n"
+        "A buy without --amount (or with --amount 0) is charged the item's catalog price\n"
+        "(`tally catalog list`); with it, the amount must be that price (else\n"
+        "PRICE_MISMATCH), or name the price of an item not in the catalog where the\n"
+        "cluster has open prices.\n"
         "\n"
         "options:\n" CLI_SEND_GATEWAY_USAGE
         "  --account-file FILE   your account, as `tally account create --json` writes it\n"
         "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
         ")\n" CLI_SEND_TIMEOUT_USAGE "\n"
-        "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE), 2 usage error or no answer.\n",
+        "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE, UNKNOWN_ITEM), 2 usage error\n"
+        "or no answer.\n",
         out);
 }
 
@@ -60,15 +66,16 @@ s_message (const char *command, const char *kind, const s_args_t *args, tly_msg_
         tly_msg_create_account (msg, args->initial);
         return -1;
     }
-    if (!args->item || !args->has_amount) {
-        fprintf (stderr, "%s: --item and --amount are required\n", command);
+    if (!args->item) {
+        fprintf (stderr, "%s: --item is required\n", command);
         return CLI_EXIT_USAGE;
     }
     if (args->has_initial) {
         fprintf (stderr, "%s: --initial belongs to `tally send create-account`\n", command);
         return CLI_EXIT_USAGE;
     }
-    if (tly_msg_buy (msg, args->item, args->amount) == -1) {
+    //  No amount: 0, the catalog price.
+    if (tly_msg_buy (msg, args->item, args->has_amount ? args->amount : 0) == -1) {
         fprintf (stderr, "%s: --item: longer than %d bytes\n", command, TLY_MSG_ITEM_CAP);
         return CLI_EXIT_USAGE;
     }

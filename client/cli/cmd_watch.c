@@ -24,6 +24,7 @@ s_usage (FILE *out)
     fputs ("usage: tally watch balance [options]      your balance, as it changes\n"
            "       tally watch purchases [options]    your history (purchases, credits, debits):\n"
            "                                          the latest entries, then each new one\n"
+           "       tally watch catalog [options]      the price catalog, as prices change\n"
            "       tally watch co_z... [options]      any object you may read\n"
            "\n"
            "Prints one line per snapshot or update (per history entry for `purchases`), checking\n"
@@ -75,6 +76,7 @@ typedef struct {
     int64_t lines;                 //  printed so far
     uint64_t printed;              //  purchases: position of the last entry printed
     char balance_id [TLY_ID_MAX];  //  balance: read from the root
+    char catalog_id [TLY_ID_MAX];  //  catalog: the worker's Catalog object
     bool ended;                    //  the gateway ended the subscription ...
     tly_error_t end;               //  ... and why
 } s_watch_t;
@@ -119,7 +121,8 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
     if (rc != -1)
         return rc;
     if (operand == argc) {
-        fprintf (stderr, "%s: what to watch? balance, purchases or an object ID\n", command);
+        fprintf (stderr, "%s: what to watch? balance, purchases, catalog or an object ID\n",
+                 command);
         return CLI_EXIT_USAGE;
     }
     if (operand + 1 < argc)
@@ -139,6 +142,7 @@ s_kind_name (tly_object_kind_t kind)
            : kind == TLY_OBJ_PURCHASE_LOG ? "purchases"
            : kind == TLY_OBJ_SERVICE      ? "service"
            : kind == TLY_OBJ_ADJUSTMENT   ? "adjustment"
+           : kind == TLY_OBJ_CATALOG      ? "catalog"
                                           : "group";
 }
 
@@ -229,6 +233,16 @@ s_json_value (const tly_object_t *object)
             s_json_adjustment (&object->purchases.adjustments [i]);
         }
         fputc (']', stdout);
+    } else if (object->kind == TLY_OBJ_CATALOG) {
+        cli_json_string (stdout, object->catalog.id);
+        printf (",\"configVersion\":%" PRIu64 ",\"items\":[", object->catalog.config_version);
+        for (size_t i = 0; i < object->catalog.item_count; i++) {
+            const tly_catalog_item_t *item = &object->catalog.items [i];
+            if (i > 0)
+                fputc (',', stdout);
+            cli_json_catalog_item (stdout, item->item_id, item->price, item->active);
+        }
+        fputc (']', stdout);
     } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         cli_json_string (stdout, object->service.id);
@@ -236,10 +250,10 @@ s_json_value (const tly_object_t *object)
         cli_json_string (stdout, object->service.worker_id);
         printf (",\"maxInitialBalance\":%" PRId64 ",\"maxAmount\":%" PRId64
                 ",\"partitionCount\":%" PRIu32 ",\"ratePerMinute\":%" PRIu32
-                ",\"rateBurst\":%" PRIu32,
+                ",\"rateBurst\":%" PRIu32 ",\"openPrices\":%s",
                 object->service.max_initial_balance, object->service.max_amount,
                 object->service.partition_count, object->service.rate_per_minute,
-                object->service.rate_burst);
+                object->service.rate_burst, object->service.open_prices ? "true" : "false");
     }
     fputc ('}', stdout);
 }
@@ -265,13 +279,22 @@ s_text_value (const tly_object_t *object)
     else if (object->kind == TLY_OBJ_ADJUSTMENT) {
         printf (" user=%s", object->adjustment.user_id);
         s_text_adjustment (&object->adjustment);
+    } else if (object->kind == TLY_OBJ_CATALOG) {
+        printf (" configVersion=%" PRIu64 " items=%zu", object->catalog.config_version,
+                object->catalog.item_count);
+        for (size_t i = 0; i < object->catalog.item_count; i++) {
+            const tly_catalog_item_t *item = &object->catalog.items [i];
+            printf (" [%s price=%" PRId64 " %s]", item->item_id, item->price,
+                    item->active ? "active" : "inactive");
+        }
     } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32
-                " ratePerMinute=%" PRIu32 " rateBurst=%" PRIu32,
+                " ratePerMinute=%" PRIu32 " rateBurst=%" PRIu32 " openPrices=%s",
                 object->service.worker_id, object->service.max_initial_balance,
                 object->service.max_amount, object->service.partition_count,
-                object->service.rate_per_minute, object->service.rate_burst);
+                object->service.rate_per_minute, object->service.rate_burst,
+                object->service.open_prices ? "true" : "false");
     }
 }
 
@@ -488,9 +511,10 @@ cli_watch (int argc, char **argv)
         return rc;
     const char *target = watch.args.target;
     if (strcmp (target, "balance") != 0 && strcmp (target, "purchases") != 0
+        && strcmp (target, "catalog") != 0
         && tly_object_id_parse (target, NULL, NULL, NULL) == -1) {
-        fprintf (stderr, "%s: '%s' is not balance, purchases or an object ID (co_z...)\n", command,
-                 target);
+        fprintf (stderr, "%s: '%s' is not balance, purchases, catalog or an object ID (co_z...)\n",
+                 command, target);
         return CLI_EXIT_USAGE;
     }
     const char *worker;
@@ -498,6 +522,14 @@ cli_watch (int argc, char **argv)
     rc = cli_identity (command, watch.args.worker, watch.args.account_file, &worker, &account);
     if (rc != -1)
         return rc;
+    if (strcmp (target, "catalog") == 0) {
+        //  The worker's Catalog object, by its ID.
+        uint8_t worker_pk [TLY_KEY_BYTES];
+        int parsed = tly_account_id_parse (worker, worker_pk);
+        assert (parsed == 0);  //  cli_identity checked it
+        tly_catalog_id (worker_pk, watch.catalog_id);
+        watch.args.target = watch.catalog_id;
+    }
     uint8_t account_pk [TLY_KEY_BYTES];
     memcpy (account_pk, account.sign_pk, sizeof account_pk);
     tly_watcher_t *watcher = tly_watcher_new_curve (cli_gateway (watch.args.gateway),

@@ -19,12 +19,16 @@ s_usage (FILE *out)
         "commands:\n"
         "  account create --name NAME [--json]   make an account (key pairs) and print it\n"
         "  send create-account --initial N        ask the worker to open your balance\n"
-        "  send buy --item ITEM --amount N        buy an item from your balance\n"
+        "  send buy --item ITEM [--amount N]      buy an item from your balance (at the\n"
+        "                                          catalog price when no amount is given)\n"
         "  admin credit --user ID --amount N --reference REF [--note TEXT]\n"
-        "                                          add to a user's balance, as the worker\n"
+        "                                          add to a user's balance, as an admin\n"
         "  admin debit --user ID --amount N --reference REF [--note TEXT]\n"
-        "                                          take from a user's balance, as the worker\n"
-        "  watch balance|purchases|co_z...         follow an object: snapshot, then each change\n"
+        "                                          take from a user's balance, as an admin\n"
+        "  admin add|remove --account ID           change the admin group, as the worker\n"
+        "  catalog set ITEM --price N [--inactive] set an item's price, as an admin\n"
+        "  catalog list                            the price catalog\n"
+        "  watch balance|purchases|catalog|co_z... follow an object: snapshot, then each change\n"
         "  status                                  the cluster's readiness, via a gateway\n"
         "  health --file PATH                      a server's health file: ready and fresh?\n"
         "  keys new|cluster|show                   CURVE key pairs for the servers\n"
@@ -43,16 +47,11 @@ main (int argc, char **argv)
     //  The CLI handles its own signals (see `tally up`); czmq must not.
     zsys_handler_set (NULL);
     tly_log_init ("tally", TLY_WARN);
-    static const cli_command_t commands [] = { { "account", cli_account },
-                                               { "send", cli_send },
-                                               { "admin", cli_admin },
-                                               { "watch", cli_watch },
-                                               { "status", cli_status },
-                                               { "up", cli_up },
-                                               { "audit", cli_audit },
-                                               { "bench", cli_bench },
-                                               { "health", cli_health },
-                                               { "keys", cli_keys },
-                                               { NULL, NULL } };
+    static const cli_command_t commands [] = {
+        { "account", cli_account }, { "send", cli_send },   { "admin", cli_admin },
+        { "catalog", cli_catalog }, { "watch", cli_watch }, { "status", cli_status },
+        { "up", cli_up },           { "audit", cli_audit }, { "bench", cli_bench },
+        { "health", cli_health },   { "keys", cli_keys },   { NULL, NULL }
+    };
     return cli_dispatch ("tally", commands, s_usage, argc, argv);
 }

@@ -13,7 +13,8 @@
 //  - an object decodes only when its signature is the worker's over its
 //    state; once past the signature, it is refused only as malformed
 //    (INTERNAL, object zeroed) and accepted only with a canonical ID of its
-//    value's kind, a version of at least 1 and lists within their limits;
+//    value's kind, a version of at least 1 and lists within their limits
+//    (a PurchaseLog's entries, a Catalog's items);
 //    it decodes again with its own ID expected, and not with another's, and
 //    is refused BAD_SIGNATURE when signed by another key or with one bit
 //    of the signature changed.
@@ -53,6 +54,10 @@ s_result_ok (const Tally__MessageResult *wire)
                && s_fits (wire->adjustment->reference, TLY_MSG_REFERENCE_CAP + 1)
                && s_fits (wire->adjustment->note, TLY_MSG_NOTE_CAP + 1)
                && s_fits (wire->adjustment->by, TLY_ID_MAX);
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG)
+        return s_fits (wire->config->admin_id, TLY_ID_MAX)
+               && (!wire->config->item
+                   || s_fits (wire->config->item->item_id, TLY_MSG_ITEM_CAP + 1));
     return wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
 }
 
@@ -67,6 +72,7 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
     assert (fuzz_terminated (result->reference, sizeof result->reference));
     assert (fuzz_terminated (result->note, sizeof result->note));
     assert (fuzz_terminated (result->by, sizeof result->by));
+    assert (fuzz_terminated (result->admin_id, sizeof result->admin_id));
     if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE) {
         assert (result->ok && result->kind == TLY_RESULT_BALANCE);
         assert (result->balance == wire->balance->balance);
@@ -82,6 +88,15 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
         assert (strcmp (result->reference, wire->adjustment->reference) == 0);
         assert (strcmp (result->note, wire->adjustment->note) == 0);
         assert (strcmp (result->by, wire->adjustment->by) == 0);
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG) {
+        const Tally__ConfigChange *change = wire->config;
+        assert (result->ok && result->kind == TLY_RESULT_CONFIG);
+        assert (result->config_version == change->version);
+        assert (strcmp (result->admin_id, change->admin_id ? change->admin_id : "") == 0);
+        assert (result->has_item == (change->item != NULL));
+        if (change->item)
+            assert (result->price == change->item->price && result->active == change->item->active
+                    && strcmp (result->item_id, change->item->item_id) == 0);
     } else {
         assert (!result->ok && result->kind == TLY_RESULT_ERROR);
         assert (result->code == wire->error->code && result->message [0]);
@@ -148,6 +163,14 @@ s_check_accepted (const tly_object_t *object)
             assert (fuzz_terminated (log->records [i].item_id, sizeof log->records [i].item_id));
         for (size_t i = 0; i < log->adjustment_count; i++)
             assert (fuzz_terminated (log->adjustments [i].note, sizeof log->adjustments [i].note));
+    }
+    if (object->kind == TLY_OBJ_CATALOG) {
+        const tly_catalog_t *catalog = &object->catalog;
+        assert (catalog->item_count <= TLY_CATALOG_MAX);
+        assert ((catalog->items != NULL) == (catalog->item_count > 0));
+        for (size_t i = 0; i < catalog->item_count; i++)
+            assert (
+                fuzz_terminated (catalog->items [i].item_id, sizeof catalog->items [i].item_id));
     }
     const tly_group_t *group = &object->group;
     assert (group->member_count <= TLY_GROUP_MEMBERS_MAX);

@@ -5,7 +5,7 @@
 //
 //      tly_sender_t *sender = tly_sender_new ("tcp://127.0.0.1:7700", worker_id, &me);
 //      tly_msg_t msg;
-//      tly_msg_buy (&msg, "item-123", 25);
+//      tly_msg_buy (&msg, "item-123", 0);     //  0: at the catalog price
 //      tly_result_t result;
 //      if (tly_sender_send_one (sender, &msg, 10000, &result) == 0 && result.ok)
 //          printf ("balance after: %lld\n", (long long) result.balance_after);
@@ -70,8 +70,11 @@ typedef struct _tly_sender_t tly_sender_t;
 typedef enum {
     TLY_MSG_CREATE_ACCOUNT = 1,
     TLY_MSG_BUY = 2,
-    TLY_MSG_CREDIT = 3,  //  by the worker only
-    TLY_MSG_DEBIT = 4    //  by the worker only
+    TLY_MSG_CREDIT = 3,        //  by the worker or an admin
+    TLY_MSG_DEBIT = 4,         //  by the worker or an admin
+    TLY_MSG_ADD_ADMIN = 5,     //  by the worker only
+    TLY_MSG_REMOVE_ADMIN = 6,  //  by the worker only
+    TLY_MSG_SET_PRICE = 7      //  by the worker or an admin
 } tly_msg_kind_t;
 
 //  One inbox message, ready to be sealed into an envelope.
@@ -79,18 +82,23 @@ typedef struct {
     uint8_t id [TLY_MESSAGE_ID_BYTES];
     tly_msg_kind_t kind;
     int64_t initial_balance;                     //  TLY_MSG_CREATE_ACCOUNT
-    char item_id [TLY_MSG_ITEM_CAP + 1];         //  TLY_MSG_BUY
-    int64_t amount;                              //  TLY_MSG_BUY, _CREDIT, _DEBIT: > 0
-    uint8_t user [TLY_KEY_BYTES];                //  TLY_MSG_CREDIT, _DEBIT: the account adjusted
+    char item_id [TLY_MSG_ITEM_CAP + 1];         //  TLY_MSG_BUY, _SET_PRICE
+    int64_t amount;                              //  TLY_MSG_BUY: 0 the catalog price, or > 0;
+                                                 //  TLY_MSG_CREDIT, _DEBIT: > 0
+    uint8_t user [TLY_KEY_BYTES];                //  TLY_MSG_CREDIT, _DEBIT: the account adjusted;
+                                                 //  TLY_MSG_ADD_ADMIN, _REMOVE_ADMIN: the admin
     char reference [TLY_MSG_REFERENCE_CAP + 1];  //  TLY_MSG_CREDIT, _DEBIT
     char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_MSG_CREDIT, _DEBIT ("" for none)
+    int64_t price;                               //  TLY_MSG_SET_PRICE: > 0
+    bool active;                                 //  TLY_MSG_SET_PRICE: false, not for sale
 } tly_msg_t;
 
 typedef enum {
     TLY_RESULT_ERROR = 0,
-    TLY_RESULT_BALANCE = 1,    //  answer to createAccount: a UserBalance
-    TLY_RESULT_PURCHASE = 2,   //  answer to buy: a PurchaseRecord
-    TLY_RESULT_ADJUSTMENT = 3  //  answer to credit or debit: an AdjustmentRecord
+    TLY_RESULT_BALANCE = 1,     //  answer to createAccount: a UserBalance
+    TLY_RESULT_PURCHASE = 2,    //  answer to buy: a PurchaseRecord
+    TLY_RESULT_ADJUSTMENT = 3,  //  answer to credit or debit: an AdjustmentRecord
+    TLY_RESULT_CONFIG = 4       //  answer to addAdmin, removeAdmin, setPrice: a ConfigChange
 } tly_result_kind_t;
 
 //  The outcome of one message. When ok, kind says which fields are set;
@@ -112,8 +120,17 @@ typedef struct {
     int64_t balance_after;                       //  TLY_RESULT_PURCHASE, _ADJUSTMENT
     char reference [TLY_MSG_REFERENCE_CAP + 1];  //  TLY_RESULT_ADJUSTMENT
     char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_RESULT_ADJUSTMENT
-    char by [TLY_ID_MAX];                        //  TLY_RESULT_ADJUSTMENT: the sender (worker)
+    char by [TLY_ID_MAX];                        //  TLY_RESULT_ADJUSTMENT: the sender
     int64_t retry_after_ms;                      //  RATE_LIMITED: wait this long, then send again
+    //  TLY_RESULT_CONFIG: the configuration's version the message left (the
+    //  one before when it changed nothing), and what it named: the admin
+    //  (addAdmin, removeAdmin: admin_id set) or the item as it now is
+    //  (setPrice: has_item, with item_id, price and active).
+    uint64_t config_version;
+    char admin_id [TLY_ID_MAX];
+    bool has_item;
+    int64_t price;
+    bool active;
 } tly_result_t;
 
 //  Why a whole request failed. remote is true when the gateway answered with
@@ -161,14 +178,19 @@ typedef struct {
 //  Fill msg with a fresh message ID made now. Return 0, or -1 when item does
 //  not fit TLY_MSG_ITEM_CAP bytes. Values are not validated here: the
 //  cluster is the authority and answers INVALID_AMOUNT and the like.
+//  A buy's amount 0 means "the catalog price": the cluster charges the
+//  item's price in the catalog (docs/protocol.md, "Admins and the catalog");
+//  an amount > 0 must be that price (else PRICE_MISMATCH), or, for an item
+//  not in the catalog where the cluster runs with open prices, is charged as
+//  named. An item not for sale is refused UNKNOWN_ITEM.
 int tly_msg_create_account (tly_msg_t *msg, int64_t initial_balance);
 int tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
 
 //  Fill msg with a credit (adds amount to the balance of user_id, an
 //  account ID "co_z...") or a debit (takes amount from it), with a fresh
-//  message ID made now. Only the worker may send them: seal them with the
-//  worker's account, in an envelope of their own or with other messages for
-//  the same user's partition. reference names the payment or event (one
+//  message ID made now. Only the worker or an admin may send them: seal
+//  them with that account, in an envelope of their own or with other
+//  messages for the same user's partition. reference names the payment or event (one
 //  adjustment per user and reference: the same reference again is answered
 //  with the first adjustment, applied once); note (NULL: none) is shown to
 //  the user. Returns 0, or -1 when user_id is not an account ID
@@ -181,6 +203,29 @@ int tly_msg_credit (tly_msg_t *msg, const char *user_id, int64_t amount, const c
                     const char *note, tly_error_t *error);
 int tly_msg_debit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
                    const char *note, tly_error_t *error);
+
+//  Configuration messages (docs/protocol.md, "Admins and the catalog"),
+//  with a fresh message ID made now. The cluster decides them in partition
+//  0: seal each in an envelope of configuration messages only. The answer
+//  is a TLY_RESULT_CONFIG.
+//
+//  Add account_id ("co_z...") to the admin group, or remove it: the worker
+//  only. An admin may credit, debit and set prices. Returns 0, or -1 when
+//  account_id is not an account ID (BAD_REQUEST in error, when not NULL;
+//  msg untouched). The worker itself (INVALID_ADMIN), the group's limit
+//  (CONFIG_LIMIT) and the sender (PERMISSION_DENIED) are the cluster's to
+//  refuse; adding an admin twice, or removing one who is not, changes
+//  nothing and answers the current version.
+int tly_msg_add_admin (tly_msg_t *msg, const char *account_id, tly_error_t *error);
+int tly_msg_remove_admin (tly_msg_t *msg, const char *account_id, tly_error_t *error);
+//  Set an item's catalog price (minor units) and whether it is for sale
+//  (active false: kept in the catalog, its buys refused UNKNOWN_ITEM): the
+//  worker or an admin. Returns 0, or -1 when item_id does not fit
+//  TLY_MSG_ITEM_CAP bytes (INVALID_ITEM in error; msg untouched). The
+//  item's own rules (INVALID_ITEM), the price (INVALID_PRICE: 1 .. 2^53 - 1)
+//  and the catalog's limit (CONFIG_LIMIT) are the cluster's.
+int tly_msg_set_price (tly_msg_t *msg, const char *item_id, int64_t price, bool active,
+                       tly_error_t *error);
 
 //  Creates a sender connected to gateway_endpoint. worker_id is the inbox
 //  ("co_z..."), account the signing identity (copied). Both may be NULL for
@@ -282,7 +327,7 @@ typedef struct {
     char note [TLY_MSG_NOTE_CAP + 1];
     int64_t timestamp;  //  Unix ms
     int64_t balance_after;
-    char by [TLY_ID_MAX];  //  account ID of the sender (the worker)
+    char by [TLY_ID_MAX];  //  account ID of the sender (the worker or an admin)
 } tly_adjustment_t;
 
 typedef struct {
@@ -323,7 +368,25 @@ typedef struct {
     uint32_t partition_count;
     uint32_t rate_per_minute;  //  the per-user rate limit on buys (0: none)
     uint32_t rate_burst;
+    bool open_prices;  //  a buy of an item not in the catalog may name its price
 } tly_service_info_t;
+
+//  One item of the price catalog.
+typedef struct {
+    char item_id [TLY_MSG_ITEM_CAP + 1];
+    int64_t price;  //  minor units
+    bool active;    //  false: not for sale
+} tly_catalog_item_t;
+
+//  The price catalog (readable by everyone): every item ever priced,
+//  ascending by item ID bytes, at most TLY_CATALOG_MAX. Each version is the
+//  whole catalog (a snapshot or an update alike).
+typedef struct {
+    char id [TLY_ID_MAX];
+    uint64_t config_version;  //  the configuration it is part of
+    size_t item_count;
+    tly_catalog_item_t *items;
+} tly_catalog_t;
 
 typedef struct {
     bool everyone;                    //  the member is everyone (public access)
@@ -362,6 +425,7 @@ typedef struct {
     tly_purchase_log_t purchases;  //  TLY_OBJ_PURCHASE_LOG
     tly_service_info_t service;    //  TLY_OBJ_SERVICE
     tly_adjustment_t adjustment;   //  TLY_OBJ_ADJUSTMENT
+    tly_catalog_t catalog;         //  TLY_OBJ_CATALOG
     tly_group_t group;
 } tly_object_t;
 
@@ -378,11 +442,12 @@ typedef struct {
 
 //  The IDs of an account's own objects, in a cluster of partition_count
 //  partitions (TLY_PARTITIONS_DEFAULT unless configured otherwise), and of
-//  the worker's public ServiceInfo. out holds TLY_ID_MAX bytes.
+//  the worker's public ServiceInfo and Catalog. out holds TLY_ID_MAX bytes.
 void tly_balance_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
 void tly_root_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
 void tly_purchases_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
 void tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
+void tly_catalog_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 
 //  Creates a watcher with its own connection to gateway_endpoint, reading as
 //  account (copied), trusting objects signed by worker_id ("co_z..."). Returns

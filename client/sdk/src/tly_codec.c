@@ -101,6 +101,62 @@ tly_msg_debit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *
     return s_msg_adjustment (msg, TLY_MSG_DEBIT, user_id, amount, reference, note, error);
 }
 
+//  An admin added or removed: the account's key, checked as for a credit.
+static int
+s_msg_admin (tly_msg_t *msg, tly_msg_kind_t kind, const char *account_id, tly_error_t *error)
+{
+    assert (msg && account_id);
+    tly_error_t ignored;
+    if (!error)
+        error = &ignored;
+    uint8_t account [TLY_KEY_BYTES];
+    if (tly_account_id_parse (account_id, account) == -1) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "account '%.80s' is not an account ID (co_z...)", account_id);
+        return -1;
+    }
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = kind;
+    memcpy (msg->user, account, TLY_KEY_BYTES);
+    return 0;
+}
+
+int
+tly_msg_add_admin (tly_msg_t *msg, const char *account_id, tly_error_t *error)
+{
+    return s_msg_admin (msg, TLY_MSG_ADD_ADMIN, account_id, error);
+}
+
+int
+tly_msg_remove_admin (tly_msg_t *msg, const char *account_id, tly_error_t *error)
+{
+    return s_msg_admin (msg, TLY_MSG_REMOVE_ADMIN, account_id, error);
+}
+
+int
+tly_msg_set_price (tly_msg_t *msg, const char *item_id, int64_t price, bool active,
+                   tly_error_t *error)
+{
+    assert (msg && item_id);
+    tly_error_t ignored;
+    if (!error)
+        error = &ignored;
+    size_t size = strlen (item_id);
+    if (size > TLY_MSG_ITEM_CAP) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__INVALID_ITEM,
+                               "item ID of %zu bytes exceeds %d bytes", size, TLY_MSG_ITEM_CAP);
+        return -1;
+    }
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = TLY_MSG_SET_PRICE;
+    memcpy (msg->item_id, item_id, size + 1);
+    msg->price = price;
+    msg->active = active;
+    return 0;
+}
+
 int
 tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
                 const tly_msg_t *msgs, size_t n, int64_t timestamp_ms, uint8_t **bytes_p,
@@ -113,7 +169,9 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     Tally__CreateAccount *creates = calloc (n ? n : 1, sizeof *creates);
     Tally__Buy *buys = calloc (n ? n : 1, sizeof *buys);
     Tally__Adjustment *adjustments = calloc (n ? n : 1, sizeof *adjustments);
-    assert (bodies && list && creates && buys && adjustments);
+    Tally__AdminChange *admins = calloc (n ? n : 1, sizeof *admins);
+    Tally__CatalogItem *items = calloc (n ? n : 1, sizeof *items);
+    assert (bodies && list && creates && buys && adjustments && admins && items);
 
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -147,6 +205,25 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
                 body->body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
                 body->debit = adjustment;
             }
+        } else if (msgs [i].kind == TLY_MSG_ADD_ADMIN || msgs [i].kind == TLY_MSG_REMOVE_ADMIN) {
+            Tally__AdminChange *admin = &admins [i];
+            tally__admin_change__init (admin);
+            admin->account.data = (uint8_t *) msgs [i].user;
+            admin->account.len = TLY_KEY_BYTES;
+            if (msgs [i].kind == TLY_MSG_ADD_ADMIN) {
+                body->body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
+                body->add_admin = admin;
+            } else {
+                body->body_case = TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN;
+                body->remove_admin = admin;
+            }
+        } else if (msgs [i].kind == TLY_MSG_SET_PRICE) {
+            tally__catalog_item__init (&items [i]);
+            items [i].item_id = (char *) msgs [i].item_id;
+            items [i].price = msgs [i].price;
+            items [i].active = msgs [i].active;
+            body->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
+            body->set_price = &items [i];
         } else
             rc = -1;
         list [i] = body;
@@ -185,6 +262,8 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     free (creates);
     free (buys);
     free (adjustments);
+    free (admins);
+    free (items);
     return rc;
 }
 
@@ -327,6 +406,25 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
             || !tly_codec_copy (result->by, sizeof result->by, adjustment->by)) {
             s_malformed (error, "adjustment field too long");
             return -1;
+        }
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG) {
+        const Tally__ConfigChange *change = wire->config;
+        result->ok = true;
+        result->kind = TLY_RESULT_CONFIG;
+        result->code = TALLY__ERROR_CODE__OK;
+        result->config_version = change->version;
+        if (!tly_codec_copy (result->admin_id, sizeof result->admin_id, change->admin_id)) {
+            s_malformed (error, "configuration change's admin ID too long");
+            return -1;
+        }
+        if (change->item) {
+            result->has_item = true;
+            result->price = change->item->price;
+            result->active = change->item->active;
+            if (!tly_codec_copy (result->item_id, sizeof result->item_id, change->item->item_id)) {
+                s_malformed (error, "configuration change's item ID too long");
+                return -1;
+            }
         }
     } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         tly_error_t reason;

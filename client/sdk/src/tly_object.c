@@ -42,6 +42,13 @@ tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
     tly_service_object_id (worker, out);
 }
 
+void
+tly_catalog_id (const uint8_t worker [TLY_KEY_BYTES], char *out)
+{
+    assert (worker && out);
+    tly_catalog_object_id (worker, out);
+}
+
 int
 tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind)
 {
@@ -72,6 +79,7 @@ tly_object_clear (tly_object_t *object)
     assert (object);
     free (object->purchases.records);
     free (object->purchases.adjustments);
+    free (object->catalog.items);
     free (object->group.members);
     memset (object, 0, sizeof *object);
 }
@@ -159,6 +167,30 @@ s_purchase_log (const Tally__PurchaseLog *wire, tly_purchase_log_t *log, tly_err
 }
 
 static int
+s_catalog (const Tally__Catalog *wire, tly_catalog_t *catalog, tly_error_t *error)
+{
+    if (!tly_codec_copy (catalog->id, sizeof catalog->id, wire->id))
+        return s_malformed (error, "catalog ID too long");
+    if (wire->n_items > TLY_CATALOG_MAX)
+        return s_malformed (error, "%zu catalog items (limit %d)", wire->n_items, TLY_CATALOG_MAX);
+    catalog->config_version = wire->config_version;
+    if (wire->n_items > 0) {
+        catalog->items = calloc (wire->n_items, sizeof *catalog->items);
+        assert (catalog->items);
+    }
+    for (size_t i = 0; i < wire->n_items; i++) {
+        const Tally__CatalogItem *item = wire->items [i];
+        tly_catalog_item_t *out = &catalog->items [i];
+        if (!tly_codec_copy (out->item_id, sizeof out->item_id, item->item_id))
+            return s_malformed (error, "catalog item ID too long");
+        out->price = item->price;
+        out->active = item->active;
+        catalog->item_count++;
+    }
+    return 0;
+}
+
+static int
 s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *error)
 {
     const struct {
@@ -169,7 +201,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
                    { TALLY__OBJECT_VALUE__KIND_ROOT, TLY_OBJ_ROOT },
                    { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
                    { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE },
-                   { TALLY__OBJECT_VALUE__KIND_ADJUSTMENT, TLY_OBJ_ADJUSTMENT } };
+                   { TALLY__OBJECT_VALUE__KIND_ADJUSTMENT, TLY_OBJ_ADJUSTMENT },
+                   { TALLY__OBJECT_VALUE__KIND_CATALOG, TLY_OBJ_CATALOG } };
     bool matches = false;
     for (size_t i = 0; value && i < sizeof kinds / sizeof kinds [0]; i++)
         if (kinds [i].wire == value->kind_case && kinds [i].kind == object->kind)
@@ -202,6 +235,8 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
         return s_purchase_log (value->purchases, &object->purchases, error);
     if (object->kind == TLY_OBJ_ADJUSTMENT)
         return s_adjustment (value->adjustment, &object->adjustment, error);
+    if (object->kind == TLY_OBJ_CATALOG)
+        return s_catalog (value->catalog, &object->catalog, error);
     assert (object->kind == TLY_OBJ_SERVICE);
     tly_service_info_t *service = &object->service;
     if (!tly_codec_copy (service->id, sizeof service->id, value->service->id)
@@ -213,6 +248,7 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
     service->partition_count = value->service->partition_count;
     service->rate_per_minute = value->service->rate_per_minute;
     service->rate_burst = value->service->rate_burst;
+    service->open_prices = value->service->open_prices;
     return 0;
 }
 

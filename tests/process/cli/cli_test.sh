@@ -70,7 +70,7 @@ expect 2 'TIMEOUT' env TALLY_GATEWAY=tcp://127.0.0.1:9 "$TALLY" status --timeout
 expect 0 'watch balance|purchases' "$TALLY" --help
 expect 0 'tally watch balance' "$TALLY" watch --help
 expect 2 'what to watch' "$TALLY" watch
-expect 2 "'frob' is not balance, purchases or an object ID" "$TALLY" watch frob
+expect 2 "'frob' is not balance, purchases, catalog or an object ID" "$TALLY" watch frob
 expect 2 "unexpected argument 'x'" "$TALLY" watch balance x
 expect 2 '--timeout: not a number of seconds' "$TALLY" watch balance --timeout 1.5s
 expect 2 '--count: not an integer in range' "$TALLY" watch balance --count 0
@@ -83,6 +83,44 @@ expect 2 'error: no snapshot of co_z.* within [0-9]* ms.*(TIMEOUT)' \
     --gateway tcp://127.0.0.1:9 --timeout 0.3
 expect 2 '^{"ok":false,"error":{"code":"TIMEOUT"' \
     "$TALLY" watch purchases --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout 0.3 --json
+
+# tally admin add|remove and tally catalog: arguments, the worker check, and
+# no gateway (exit 2); a buy without --amount (the catalog price) goes.
+ME=$(sed 's/^{"account":"\([^"]*\)".*/\1/' "$WORK/me.json")
+expect 0 'catalog set ITEM --price N' "$TALLY" --help
+expect 0 'admin add|remove --account ID' "$TALLY" --help
+expect 0 'tally admin add --account co_z' "$TALLY" admin --help
+expect 0 'tally catalog set ITEM --price N \[--inactive\]' "$TALLY" catalog --help
+expect 0 'tally catalog list \[options\]' "$TALLY" catalog list --help
+expect 0 'tally watch catalog' "$TALLY" watch --help
+expect 2 "expected 'credit', 'debit', 'add' or 'remove'" "$TALLY" admin promote
+expect 2 "expected 'set' or 'list'" "$TALLY" catalog
+expect 2 "expected 'set' or 'list'" "$TALLY" catalog delete item-1
+expect 2 '--account is required' "$TALLY" admin add
+expect 2 "account 'co_zbad' is not an account ID" "$TALLY" admin remove --account co_zbad
+expect 2 "unexpected argument 'x'" "$TALLY" admin add --account "$ME" x
+expect 2 "bad option or missing value: '--user'" "$TALLY" admin add --user "$ME"
+expect 2 'which item' "$TALLY" catalog set --price 5
+expect 2 '--price is required' "$TALLY" catalog set item-1 --inactive
+expect 2 '--price: not an integer in range' "$TALLY" catalog set item-1 --price 2.5
+expect 2 "unexpected argument 'item-2'" "$TALLY" catalog set item-1 item-2 --price 5
+expect 2 "unexpected argument 'x'" "$TALLY" catalog list x
+expect 2 "bad option or missing value: '--price'" "$TALLY" catalog list --price 5
+expect 2 '--item is required' "$TALLY" send buy --amount 5
+expect 2 'only the worker may do this' \
+    "$TALLY" admin add --account "$ME" --worker "$WORKER" --account-file "$WORK/me.json"
+expect 2 'error: no reply from tcp://127.0.0.1:9 within 300 ms.*(TIMEOUT)' \
+    "$TALLY" catalog set item-1 --price 5 --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300
+expect 2 '^{"ok":false,"error":{"code":"TIMEOUT"' \
+    "$TALLY" send buy --item item-1 --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300 --json
+expect 2 'error: no snapshot of co_z.* within 300 ms.*(TIMEOUT)' \
+    "$TALLY" catalog list --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300
+expect 2 '^{"ok":false,"error":{"code":"TIMEOUT"' \
+    "$TALLY" watch catalog --worker "$WORKER" --account-file "$WORK/me.json" \
     --gateway tcp://127.0.0.1:9 --timeout 0.3 --json
 
 [ "$FAILED" -eq 0 ] && echo "cli_test: OK"

@@ -98,6 +98,31 @@ s_test_json (void)
                    "2025-11-27T07:00:00.123Z by co_zW\n",
                    cli_text_result (out, &debit));
 
+    //  Configuration changes: an admin, an item (its ID escaped in JSON).
+    tly_result_t admin = { .ok = true, .kind = TLY_RESULT_CONFIG, .config_version = 7 };
+    strcpy (admin.admin_id, "co_zAdmin");
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"version\":7,\"adminId\":\"co_zAdmin\"}}\n",
+                   cli_json_result (out, &admin));
+    EXPECT_OUTPUT ("config version 7 admin co_zAdmin\n", cli_text_result (out, &admin));
+    tly_result_t price = { .ok = true,
+                           .kind = TLY_RESULT_CONFIG,
+                           .config_version = 18446744073709551615ULL,
+                           .has_item = true,
+                           .price = 9007199254740991,
+                           .active = false };
+    strcpy (price.item_id, "caf\xc3\xa9 \"1\"");
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"version\":18446744073709551615,\"item\":{"
+                   "\"itemId\":\"caf\xc3\xa9 \\\"1\\\"\",\"price\":9007199254740991,"
+                   "\"active\":false}}}\n",
+                   cli_json_result (out, &price));
+    EXPECT_OUTPUT ("config version 18446744073709551615 item caf\xc3\xa9 \"1\" price "
+                   "9007199254740991 inactive\n",
+                   cli_text_result (out, &price));
+    price.active = true;
+    price.config_version = 2;
+    EXPECT_OUTPUT ("config version 2 item caf\xc3\xa9 \"1\" price 9007199254740991 active\n",
+                   cli_text_result (out, &price));
+
     tly_result_t refused = { .ok = false,
                              .kind = TLY_RESULT_ERROR,
                              .code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE };

@@ -1,8 +1,11 @@
-//  cmd_admin_test - `tally admin credit|debit`, run in this process: its
-//  argument errors (exit 2, one line on stderr, nothing sent), an account
-//  that is not the worker's refused before sending, and a credit and a
-//  debit through a scripted gateway that answers as the balance actor would
-//  (text and JSON, a refusal with exit 1).
+//  cmd_admin_test - `tally admin credit|debit|add|remove` and `tally
+//  catalog set`, run in this process: their argument errors (exit 2, one
+//  line on stderr, nothing sent), an account that is not the worker's
+//  refused before an admin change is sent, and each message through a
+//  scripted gateway that answers as the balance actor would (text and JSON,
+//  a refusal with exit 1): a credit or debit as an AdjustmentRecord, a
+//  configuration message decided by lib's tly_config_decide on the
+//  gateway's own configuration, as a ConfigChange.
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
@@ -13,19 +16,63 @@
 #include "cli.h"
 #include "cli_run.h"
 #include "tally.h"
+#include "tly_config.h"
 #include "tly_wire.h"
 
 #define S_BALANCE      100  //  the user's balance before each message
 #define S_TIMESTAMP_MS 1764226800123LL
 
+//  A configuration message decided on config as the actor decides it: its
+//  ConfigChange, or the refusal. The strings live in names until the next call.
+static void
+s_decide (tly_config_t *config, const Tally__Envelope *envelope, const Tally__InboxMessage *message,
+          Tally__MessageResult *result, Tally__ConfigChange *change, Tally__CatalogItem *item,
+          Tally__Error *error, char names [2][TLY_ID_MAX + TLY_ITEM_ID_MAX + 1])
+{
+    bool changed;
+    const char *text;
+    Tally__ErrorCode code = tly_config_decide (config, envelope->inbox.data, envelope->sender.data,
+                                               message, &changed, &text);
+    if (code != TALLY__ERROR_CODE__OK) {
+        error->code = code;
+        error->message = (char *) text;
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+        result->error = error;
+        return;
+    }
+    change->version = tly_config_version (config);
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_SET_PRICE) {
+        const tly_config_item_t *now = tly_config_item (config, message->set_price->item_id);
+        assert (now);
+        snprintf (names [1], sizeof names [1], "%s", now->item_id);
+        item->item_id = names [1];
+        item->price = now->price;
+        item->active = now->active;
+        change->item = item;
+    } else {
+        const Tally__AdminChange *admin = message->body_case == TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN
+                                              ? message->add_admin
+                                              : message->remove_admin;
+        assert (admin->account.len == TLY_KEY_BYTES);
+        tly_account_id (admin->account.data, names [0]);
+        change->admin_id = names [0];
+    }
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
+    result->config = change;
+}
+
 //  Binds a ROUTER on a free loopback port, tells pipe, then answers each
 //  send: one credit or debit of the balance S_BALANCE, as an
-//  AdjustmentRecord, or INSUFFICIENT_BALANCE for a debit past it. "COUNT"
-//  on the pipe is answered with the sends received so far.
+//  AdjustmentRecord, or INSUFFICIENT_BALANCE for a debit past it, or
+//  PERMISSION_DENIED from an account that is not an admin; or one
+//  configuration message (s_decide). "COUNT" on the pipe is answered with
+//  the sends received so far.
 static void
 s_gateway (zsock_t *pipe, void *args)
 {
     (void) args;
+    tly_config_t *config = tly_config_new ();
+    char names [2][TLY_ID_MAX + TLY_ITEM_ID_MAX + 1];
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     assert (router);
     int port = zsock_bind (router, "tcp://127.0.0.1:*");
@@ -55,34 +102,45 @@ s_gateway (zsock_t *pipe, void *args)
         Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
                                                              request->send->envelope.data);
         assert (envelope && envelope->n_messages == 1);
+        assert (envelope->inbox.len == TLY_KEY_BYTES && envelope->sender.len == TLY_KEY_BYTES);
         const Tally__InboxMessage *message = envelope->messages [0];
-        bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
-        assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
-        const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
-        assert (adjustment->user.len == TLY_KEY_BYTES);
-
-        char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
-        tly_account_id (adjustment->user.data, user_id);
-        tly_account_id (envelope->sender.data, by);
-        Tally__AdjustmentRecord record = TALLY__ADJUSTMENT_RECORD__INIT;
-        record.id = "co_zAdjustment";
-        record.user_id = user_id;
-        record.amount = credit ? adjustment->amount : -adjustment->amount;
-        record.reference = adjustment->reference;
-        record.note = adjustment->note;
-        record.timestamp = S_TIMESTAMP_MS;
-        record.balance_after = S_BALANCE + record.amount;
-        record.by = by;
-        Tally__Error error = TALLY__ERROR__INIT;
-        error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
         result.message_id = message->message_id;
-        if (record.balance_after < 0) {
-            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-            result.error = &error;
-        } else {
-            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
-            result.adjustment = &record;
+        Tally__Error error = TALLY__ERROR__INIT;
+        Tally__AdjustmentRecord record = TALLY__ADJUSTMENT_RECORD__INIT;
+        Tally__ConfigChange change = TALLY__CONFIG_CHANGE__INIT;
+        Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
+        char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
+        if (tly_config_message (message))
+            s_decide (config, envelope, message, &result, &change, &item, &error, names);
+        else {
+            bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+            assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
+            const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
+            assert (adjustment->user.len == TLY_KEY_BYTES);
+            tly_account_id (adjustment->user.data, user_id);
+            tly_account_id (envelope->sender.data, by);
+            record.id = "co_zAdjustment";
+            record.user_id = user_id;
+            record.amount = credit ? adjustment->amount : -adjustment->amount;
+            record.reference = adjustment->reference;
+            record.note = adjustment->note;
+            record.timestamp = S_TIMESTAMP_MS;
+            record.balance_after = S_BALANCE + record.amount;
+            record.by = by;
+            error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+            if (!tly_config_is_admin (config, envelope->inbox.data, envelope->sender.data)) {
+                error.code = TALLY__ERROR_CODE__PERMISSION_DENIED;
+                error.message = "Only an admin may credit or debit a balance";
+                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+                result.error = &error;
+            } else if (record.balance_after < 0) {
+                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+                result.error = &error;
+            } else {
+                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+                result.adjustment = &record;
+            }
         }
         Tally__MessageResult *results [1] = { &result };
         Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
@@ -98,6 +156,7 @@ s_gateway (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     zsock_destroy (&router);
+    tly_config_destroy (&config);
 }
 
 static int
@@ -156,10 +215,13 @@ cmd_admin_test (bool verbose)
     assert (strncmp (out, "usage: tally admin credit --user", 32) == 0 && *err == 0);
     assert (cli_run_line (cli_admin, "admin credit --help", out, err) == CLI_EXIT_OK);
     assert (strstr (out, "--reference REF"));
+    assert (cli_run_line (cli_admin, "admin add --help", out, err) == CLI_EXIT_OK);
+    assert (strstr (out, "tally admin add --account co_z..."));
+    const char *expected_verb = "tally admin: expected 'credit', 'debit', 'add' or 'remove'\n";
     assert (cli_run_line (cli_admin, "admin", out, err) == CLI_EXIT_USAGE);
-    assert (strncmp (err, "tally admin: expected 'credit' or 'debit'\n", 42) == 0);
+    assert (strncmp (err, expected_verb, strlen (expected_verb)) == 0);
     assert (cli_run_line (cli_admin, "admin refund --user x", out, err) == CLI_EXIT_USAGE);
-    assert (strncmp (err, "tally admin: expected 'credit' or 'debit'\n", 42) == 0);
+    assert (strncmp (err, expected_verb, strlen (expected_verb)) == 0);
 
     //  Argument errors: one line each, exit 2.
     struct {
@@ -179,11 +241,17 @@ cmd_admin_test (bool verbose)
           "(expected -9223372036854775808..9223372036854775807)\n" },
         { "debit --user U --amount 5 --reference r stray",
           "tally admin debit: unexpected argument 'stray'\n" },
+        { "add", "tally admin add: --account is required\n" },
+        { "remove --account nope",
+          "tally admin remove: --account: account 'nope' is not an account ID (co_z...)\n" },
+        { "add --account U stray", "tally admin add: unexpected argument 'stray'\n" },
+        { "add --user U",
+          "tally admin add: bad option or missing value: '--user' (try tally admin add --help)\n" },
     };
     for (size_t i = 0; i < sizeof errors / sizeof errors [0]; i++) {
         char args [256];
-        snprintf (args, sizeof args, "%s", errors [i].args);
-        //  "U" stands for the user's ID.
+        //  "U" stands for the user's ID (a blank after the last word finds it there too).
+        snprintf (args, sizeof args, "%s ", errors [i].args);
         char *at = strstr (args, " U ");
         char spelled [512];
         if (at) {
@@ -214,18 +282,30 @@ cmd_admin_test (bool verbose)
               user_id, note, tail);
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
     assert (streq (err, "tally admin debit: --note: note of 257 bytes exceeds 256 bytes\n"));
-    //  Signed by another account than the worker's: refused, nothing sent.
+    //  An admin change signed by another account than the worker's:
+    //  refused, nothing sent.
     snprintf (line, sizeof line,
-              "admin credit --user %s --amount 5 --reference r --gateway %s --worker %s "
-              "--account-file %s",
-              user_id, endpoint, worker_id, user_file);
+              "admin add --account %s --gateway %s --worker %s --account-file %s", user_id,
+              endpoint, worker_id, user_file);
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
     snprintf (expected, sizeof expected,
-              "tally admin credit: the account %s is not the worker %s: only the worker may do "
+              "tally admin add: the account %s is not the worker %s: only the worker may do "
               "this (pass --account-file with the worker's account)\n",
               user_id, worker_id);
     assert (streq (err, expected));
     assert (s_sends (gateway) == 0);
+    //  A credit by an account that is not an admin goes: the cluster refuses it.
+    char user_tail [512];
+    snprintf (user_tail, sizeof user_tail,
+              "--gateway %s --worker %s --account-file %s --timeout-ms 2000", endpoint, worker_id,
+              user_file);
+    snprintf (line, sizeof line, "admin credit --user %s --amount 5 --reference r %s", user_id,
+              user_tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0
+            && streq (err, "error: Only an admin may credit or debit a balance "
+                           "(PERMISSION_DENIED)\n"));
+    assert (s_sends (gateway) == 1);
 
     //  At the limits, as the worker: a credit, text, with a note of blanks
     //  (argv by hand: the line splitter splits at blanks).
@@ -262,7 +342,53 @@ cmd_admin_test (bool verbose)
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
     assert (streq (out, "{\"ok\":false,\"error\":{\"code\":\"INSUFFICIENT_BALANCE\",\"message\":"
                         "\"Insufficient balance\"}}\n"));
-    assert (s_sends (gateway) == 4);
+    assert (s_sends (gateway) == 5);
+
+    //  The admin group: the worker adds the user (text), who may then
+    //  credit, and removes them (JSON); again changes nothing.
+    snprintf (line, sizeof line, "admin add --account %s %s", user_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected, "config version 1 admin %s\n", user_id);
+    assert (streq (out, expected) && *err == 0);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    assert (streq (out, expected) && *err == 0);
+    snprintf (line, sizeof line, "admin credit --user %s --amount 7 --reference r3 %s", user_id,
+              user_tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "credit co_zAdjustment user %s amount 7 balanceAfter 107 reference r3 at %s by %s\n",
+              user_id, when, user_id);
+    assert (streq (out, expected) && *err == 0);
+    //  An admin may set a price (catalog set, text), and take it off sale.
+    snprintf (line, sizeof line, "catalog set item-123 --price 25 %s", user_tail);
+    assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
+    assert (streq (out, "config version 2 item item-123 price 25 active\n") && *err == 0);
+    snprintf (line, sizeof line, "catalog set item-123 --price 30 --inactive --json %s", tail);
+    assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
+    assert (streq (out, "{\"ok\":true,\"result\":{\"version\":3,\"item\":{\"itemId\":"
+                        "\"item-123\",\"price\":30,\"active\":false}}}\n")
+            && *err == 0);
+    //  A price the cluster refuses: exit 1, its text.
+    snprintf (line, sizeof line, "catalog set item-9 --price 0 %s", tail);
+    assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0 && strstr (err, "(INVALID_PRICE)\n") && strncmp (err, "error: ", 7) == 0);
+    snprintf (line, sizeof line, "admin remove --account %s --json %s", user_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"ok\":true,\"result\":{\"version\":4,\"adminId\":\"%s\"}}\n", user_id);
+    assert (streq (out, expected) && *err == 0);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    assert (streq (out, expected) && *err == 0);
+    //  No longer an admin: refused.
+    snprintf (line, sizeof line, "catalog set item-123 --price 25 --json %s", user_tail);
+    assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_REJECTED);
+    const char *denied = "{\"ok\":false,\"error\":{\"code\":\"PERMISSION_DENIED\"";
+    assert (strncmp (out, denied, strlen (denied)) == 0);
+    //  The worker itself is no admin to add.
+    snprintf (line, sizeof line, "admin add --account %s %s", worker_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0 && strstr (err, "(INVALID_ADMIN)\n"));
+    assert (s_sends (gateway) == 15);
     zactor_destroy (&gateway);
 
     //  No gateway: exit 2, as `tally send`.

@@ -1,6 +1,7 @@
 //  cmd_watch_test - `tally watch`, run in this process against a scripted
-//  gateway (fake_gateway): its lines, text and JSON, its exit codes, and
-//  purchase records printed once each across a resync.
+//  gateway (fake_gateway): its lines, text and JSON, its exit codes,
+//  purchase records printed once each across a resync, and the catalog by
+//  its word.
 #include <assert.h>
 #include <czmq.h>
 #include <stdio.h>
@@ -200,6 +201,37 @@ cmd_watch_test (bool verbose)
               "\"timestamp\":%lld,\"balanceAfter\":94,\"by\":\"%s\"}}\n",
               adjustment_id, watch_keys.user_id, WATCH_UPDATED_MS + 6, watch_keys.worker_id);
     assert (streq (out, expected));
+
+    //  catalog: the worker's Catalog object by that word, each version whole.
+    bytes = watch_catalog (2, 3, &size);
+    char catalog_id [TLY_ID_MAX];
+    tly_catalog_id (watch_keys.worker.sign_pk, catalog_id);
+    fake_gateway_serve (fake, catalog_id, bytes, size);
+    free (bytes);
+    bytes = watch_catalog (3, 4, &size);
+    fake_gateway_queue (fake, catalog_id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+    free (bytes);
+    assert (s_run_watch (endpoint, account_file, "catalog --count 2", out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot catalog %s v2 configVersion=2 items=3 [item-1 price=10 active] "
+              "[item-2 price=20 active] [item-3 price=30 inactive]\n"
+              "update catalog %s v3 configVersion=3 items=4 [item-1 price=10 active] "
+              "[item-2 price=20 active] [item-3 price=30 inactive] [item-4 price=40 active]\n",
+              catalog_id, catalog_id);
+    assert (streq (out, expected));
+    assert (s_run_watch (endpoint, account_file, "catalog --count 1 --json", out, err)
+            == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"catalog\",\"version\":2,\"object\":{\"id\":"
+              "\"%s\",\"configVersion\":2,\"items\":[{\"itemId\":\"item-1\",\"price\":10,"
+              "\"active\":true},{\"itemId\":\"item-2\",\"price\":20,\"active\":true},"
+              "{\"itemId\":\"item-3\",\"price\":30,\"active\":false}]}}\n",
+              catalog_id);
+    assert (streq (out, expected));
+    //  By its ID, the same.
+    snprintf (args, sizeof args, "%s --count 1", catalog_id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    assert (strncmp (out, "snapshot catalog ", 17) == 0 && strstr (out, " v2 configVersion=2"));
 
     //  Refusals: one line, exit 1.
     fake_gateway_deny (fake, watch_keys.purchases_id, TALLY__ERROR_CODE__PERMISSION_DENIED);

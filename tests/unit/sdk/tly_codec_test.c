@@ -8,6 +8,7 @@
 
 #include "tally.h"
 #include "tly_codec.h"
+#include "tly_config.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
@@ -92,6 +93,108 @@ s_test_adjustments (void)
     assert (error.code == TALLY__ERROR_CODE__INVALID_NOTE && !error.remote);
     assert (streq (error.message, "note of 257 bytes exceeds 256 bytes"));
     assert (memcmp (&credit, &before, sizeof credit) == 0);
+}
+
+//  Configuration messages: the admin by account ID, the item and price
+//  copied; an account that is not one and an item past the SDK's cap
+//  refused here, saying which; a buy of amount 0 (the catalog price) goes
+//  as it is.
+static void
+s_test_config_messages (void)
+{
+    tly_account_t admin;
+    assert (tly_account_generate (&admin) == 0);
+    char admin_id [TLY_ID_MAX];
+    tly_account_id (admin.sign_pk, admin_id);
+    tly_msg_t add, remove, price, buy;
+    tly_error_t error;
+    assert (tly_msg_add_admin (&add, admin_id, &error) == 0);
+    assert (add.kind == TLY_MSG_ADD_ADMIN && memcmp (add.user, admin.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (tly_msg_remove_admin (&remove, admin_id, NULL) == 0);
+    assert (remove.kind == TLY_MSG_REMOVE_ADMIN
+            && memcmp (remove.user, admin.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (memcmp (add.id, remove.id, TLY_MESSAGE_ID_BYTES) != 0);
+    assert (tly_msg_set_price (&price, "item-123", 25, true, &error) == 0);
+    assert (price.kind == TLY_MSG_SET_PRICE && streq (price.item_id, "item-123")
+            && price.price == 25 && price.active);
+    assert (tly_msg_set_price (&price, "item-9", 0, false, NULL) == 0);
+    assert (price.price == 0 && !price.active);
+    assert (tly_msg_buy (&buy, "item-123", 0) == 0);
+    assert (buy.kind == TLY_MSG_BUY && buy.amount == 0);
+
+    tly_msg_t before = add;
+    const char *bad [] = { "", "nope", "co_z", "co_zzzzz" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        error.code = TALLY__ERROR_CODE__OK;
+        assert (tly_msg_add_admin (&add, bad [i], &error) == -1);
+        assert (error.code == TALLY__ERROR_CODE__BAD_REQUEST && !error.remote);
+        assert (strstr (error.message, "is not an account ID"));
+        assert (tly_msg_remove_admin (&add, bad [i], NULL) == -1);
+        assert (memcmp (&add, &before, sizeof add) == 0);
+    }
+    char item [TLY_MSG_ITEM_CAP + 2];
+    memset (item, 'x', sizeof item);
+    item [TLY_MSG_ITEM_CAP] = 0;
+    assert (tly_msg_set_price (&price, item, 1, true, &error) == 0);
+    before = price;
+    item [TLY_MSG_ITEM_CAP] = 'x';
+    item [TLY_MSG_ITEM_CAP + 1] = 0;
+    assert (tly_msg_set_price (&price, item, 1, true, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__INVALID_ITEM && !error.remote);
+    assert (streq (error.message, "item ID of 257 bytes exceeds 256 bytes"));
+    assert (memcmp (&price, &before, sizeof price) == 0);
+}
+
+//  A configuration envelope as the worker seals it: each body as lib's
+//  tly_config_decide reads it, and decided as the actor would decide it.
+static void
+s_test_seal_config (void)
+{
+    tly_account_t worker, admin;
+    assert (tly_account_generate (&worker) == 0 && tly_account_generate (&admin) == 0);
+    char admin_id [TLY_ID_MAX];
+    tly_account_id (admin.sign_pk, admin_id);
+    tly_msg_t msgs [4];
+    assert (tly_msg_add_admin (&msgs [0], admin_id, NULL) == 0);
+    assert (tly_msg_set_price (&msgs [1], "caf\xc3\xa9", 25, true, NULL) == 0);
+    assert (tly_msg_set_price (&msgs [2], "item-9", TLY_BALANCE_MAX, false, NULL) == 0);
+    assert (tly_msg_remove_admin (&msgs [3], admin_id, NULL) == 0);
+    uint8_t *bytes;
+    size_t size;
+    assert (tly_codec_seal (&worker, worker.sign_pk, msgs, 4, 9, &bytes, &size) == 0);
+    Tally__SignedEnvelope *sealed = tally__signed_envelope__unpack (NULL, size, bytes);
+    assert (sealed);
+    assert (tly_verify_envelope (worker.sign_pk, sealed->envelope.data, sealed->envelope.len,
+                                 sealed->signature.data, sealed->signature.len));
+    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
+                                                         sealed->envelope.data);
+    assert (envelope && envelope->n_messages == 4);
+    Tally__InboxMessage **in = envelope->messages;
+    assert (in [0]->body_case == TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN);
+    assert (in [0]->add_admin->account.len == TLY_KEY_BYTES
+            && memcmp (in [0]->add_admin->account.data, admin.sign_pk, TLY_KEY_BYTES) == 0);
+    assert (in [1]->body_case == TALLY__INBOX_MESSAGE__BODY_SET_PRICE);
+    assert (streq (in [1]->set_price->item_id, "caf\xc3\xa9") && in [1]->set_price->price == 25
+            && in [1]->set_price->active);
+    assert (in [2]->set_price->price == TLY_BALANCE_MAX && !in [2]->set_price->active);
+    assert (in [3]->body_case == TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN);
+    assert (memcmp (in [3]->remove_admin->account.data, admin.sign_pk, TLY_KEY_BYTES) == 0);
+    tly_config_t *config = tly_config_new ();
+    for (size_t i = 0; i < 4; i++) {
+        assert (memcmp (in [i]->message_id.data, msgs [i].id, TLY_MESSAGE_ID_BYTES) == 0);
+        assert (tly_config_message (in [i]));
+        bool changed;
+        const char *text;
+        assert (tly_config_decide (config, worker.sign_pk, worker.sign_pk, in [i], &changed, &text)
+                == TALLY__ERROR_CODE__OK);
+        assert (changed && tly_config_version (config) == i + 1);
+    }
+    assert (tly_config_item_count (config) == 2 && tly_config_admin_count (config) == 0);
+    assert (tly_config_item (config, "item-9")->price == TLY_BALANCE_MAX);
+    tly_config_destroy (&config);
+    tally__envelope__free_unpacked (envelope, NULL);
+    tally__signed_envelope__free_unpacked (sealed, NULL);
+    free (bytes);
 }
 
 static void
@@ -229,9 +332,31 @@ s_test_results (void)
     adjustment.timestamp = 44;
     adjustment.balance_after = 55;
     adjustment.by = "co_zWorker";
-    Tally__MessageResult results [4] = { TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
+    Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
+    item.item_id = "item-123";
+    item.price = 25;
+    item.active = true;
+    Tally__ConfigChange admin_change = TALLY__CONFIG_CHANGE__INIT;
+    admin_change.version = 3;
+    admin_change.admin_id = "co_zAdmin";
+    Tally__ConfigChange price_change = TALLY__CONFIG_CHANGE__INIT;
+    price_change.version = UINT64_MAX;
+    price_change.item = &item;
+    Tally__MessageResult results [6] = { TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
+                                         TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT,
                                          TALLY__MESSAGE_RESULT__INIT, TALLY__MESSAGE_RESULT__INIT };
-    Tally__MessageResult *list [4] = { &results [0], &results [1], &results [2], &results [3] };
+    Tally__MessageResult *list [6] = { &results [0], &results [1], &results [2],
+                                       &results [3], &results [4], &results [5] };
+    uint8_t config_ids [2][16];
+    randombytes_buf (config_ids, sizeof config_ids);
+    results [4].message_id.data = config_ids [0];
+    results [4].message_id.len = 16;
+    results [5].message_id.data = config_ids [1];
+    results [5].message_id.len = 16;
+    results [4].outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
+    results [4].config = &admin_change;
+    results [5].outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
+    results [5].config = &price_change;
     for (size_t i = 0; i < 4; i++) {
         results [i].message_id.data = ids [i];
         results [i].message_id.len = 16;
@@ -246,12 +371,38 @@ s_test_results (void)
     results [3].adjustment = &adjustment;
     Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
     reply.request_id = 9;
-    reply.n_results = 4;
+    reply.n_results = 6;
     reply.results = list;
 
-    tly_result_t decoded [4];
+    tly_result_t decoded [6];
     size_t count = 0;
     tly_error_t failure;
+    assert (tly_codec_results (&reply, decoded, 6, &count, &failure) == 0);
+    assert (count == 6);
+    //  Configuration changes: the admin's, the item's.
+    assert (decoded [4].ok && decoded [4].kind == TLY_RESULT_CONFIG);
+    assert (decoded [4].config_version == 3 && streq (decoded [4].admin_id, "co_zAdmin"));
+    assert (!decoded [4].has_item && *decoded [4].item_id == 0);
+    assert (decoded [5].ok && decoded [5].kind == TLY_RESULT_CONFIG);
+    assert (decoded [5].config_version == UINT64_MAX && *decoded [5].admin_id == 0);
+    assert (decoded [5].has_item && streq (decoded [5].item_id, "item-123"));
+    assert (decoded [5].price == 25 && decoded [5].active);
+    //  A configuration change's field that does not fit: malformed.
+    char long_item [TLY_MSG_ITEM_CAP + 2];
+    memset (long_item, 'i', sizeof long_item - 1);
+    long_item [sizeof long_item - 1] = 0;
+    item.item_id = long_item;
+    assert (tly_codec_results (&reply, decoded, 6, &count, &failure) == -1);
+    assert (failure.code == TALLY__ERROR_CODE__INTERNAL && strstr (failure.message, "item ID"));
+    item.item_id = "item-123";
+    char long_admin [TLY_ID_MAX + 1];
+    memset (long_admin, 'a', sizeof long_admin - 1);
+    long_admin [sizeof long_admin - 1] = 0;
+    admin_change.admin_id = long_admin;
+    assert (tly_codec_results (&reply, decoded, 6, &count, &failure) == -1);
+    assert (failure.code == TALLY__ERROR_CODE__INTERNAL && strstr (failure.message, "admin ID"));
+    admin_change.admin_id = "co_zAdmin";
+    reply.n_results = 4;
     assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == 0);
     assert (count == 4);
     assert (decoded [0].ok && decoded [0].kind == TLY_RESULT_BALANCE);
@@ -300,7 +451,9 @@ tly_codec_test (bool verbose)
     assert (sodium_init () >= 0);
     s_test_messages ();
     s_test_adjustments ();
+    s_test_config_messages ();
     s_test_seal ();
+    s_test_seal_config ();
     s_test_results ();
     if (verbose)
         printf ("OK\n");

@@ -246,6 +246,78 @@ s_test_decode (void)
     assert (tly_object_order (UINT64_MAX - 1, UINT64_MAX) == TLY_ORDER_NEXT);
 }
 
+//  The Catalog (kind 8): its items in order, none, the limit, an item
+//  that does not fit, a value of another kind.
+static void
+s_test_catalog (void)
+{
+    char catalog_id [TLY_ID_MAX], again [TLY_ID_MAX];
+    tly_catalog_id (watch_keys.worker.sign_pk, catalog_id);
+    tly_catalog_object_id (watch_keys.worker.sign_pk, again);
+    assert (streq (catalog_id, again));
+    tly_object_kind_t kind;
+    uint32_t partition;
+    assert (tly_object_id_parse (catalog_id, &kind, &partition, NULL) == 0);
+    assert (kind == TLY_OBJ_CATALOG && partition == 0);
+    tly_service_id (watch_keys.worker.sign_pk, again);
+    assert (!streq (catalog_id, again));
+
+    tly_object_t object;
+    tly_error_t error;
+    size_t size;
+    uint8_t *bytes = watch_catalog (5, 4, &size);
+    assert (s_decode (bytes, size, catalog_id, &object, &error) == 0);
+    free (bytes);
+    assert (object.kind == TLY_OBJ_CATALOG && streq (object.id, catalog_id));
+    assert (object.version == 5 && streq (object.catalog.id, catalog_id));
+    assert (object.catalog.config_version == 5 && object.catalog.item_count == 4);
+    assert (streq (object.catalog.items [0].item_id, "item-1")
+            && object.catalog.items [0].price == 10 && object.catalog.items [0].active);
+    assert (streq (object.catalog.items [2].item_id, "item-3")
+            && object.catalog.items [2].price == 30 && !object.catalog.items [2].active);
+    assert (!object.group.present);
+    tly_object_clear (&object);
+    assert (object.catalog.items == NULL && object.catalog.item_count == 0);
+    bytes = watch_catalog (1, 0, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == 0);
+    free (bytes);
+    assert (object.catalog.item_count == 0 && object.catalog.items == NULL);
+    tly_object_clear (&object);
+
+    watch_catalog_t c;
+    watch_catalog_state (&c, 2, 2);
+    char long_item [TLY_MSG_ITEM_CAP + 2];
+    memset (long_item, 'i', sizeof long_item - 1);
+    long_item [sizeof long_item - 1] = 0;
+    c.items [1].item_id = long_item;
+    s_expect_refused (&c.state, TALLY__ERROR_CODE__INTERNAL);
+    //  More items than a catalog holds.
+    watch_catalog_state (&c, 2, 1);
+    Tally__CatalogItem **many = calloc (TLY_CATALOG_MAX + 1, sizeof *many);
+    assert (many);
+    for (size_t i = 0; i <= TLY_CATALOG_MAX; i++)
+        many [i] = &c.items [0];
+    c.catalog.items = many;
+    c.catalog.n_items = TLY_CATALOG_MAX + 1;
+    s_expect_refused (&c.state, TALLY__ERROR_CODE__INTERNAL);
+    c.catalog.n_items = TLY_CATALOG_MAX;
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &c.state, &size);
+    assert (s_decode (bytes, size, NULL, &object, &error) == 0);
+    assert (object.catalog.item_count == TLY_CATALOG_MAX);
+    tly_object_clear (&object);
+    free (bytes);
+    free (many);
+    //  A balance under the Catalog's ID, a Catalog under a balance's.
+    watch_catalog_state (&c, 2, 1);
+    watch_balance_t b;
+    watch_balance_state (&b, 1, 75);
+    c.state.value = &b.value;
+    s_expect_refused (&c.state, TALLY__ERROR_CODE__INTERNAL);
+    watch_catalog_state (&c, 2, 1);
+    b.state.value = &c.value;
+    s_expect_refused (&b.state, TALLY__ERROR_CODE__INTERNAL);
+}
+
 static void
 s_test_ids_and_subscribe (void)
 {
@@ -306,6 +378,7 @@ tly_object_test (bool verbose)
         printf (" * tly_object: ");
     watch_fixture_init ();
     s_test_decode ();
+    s_test_catalog ();
     s_test_ids_and_subscribe ();
     if (verbose)
         printf ("OK\n");

@@ -209,6 +209,42 @@ watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
 }
 
 void
+watch_catalog_state (watch_catalog_t *c, uint64_t version, size_t n)
+{
+    assert (n <= WATCH_CATALOG_MAX);
+    tally__object_state__init (&c->state);
+    tally__object_value__init (&c->value);
+    tally__catalog__init (&c->catalog);
+    tly_catalog_id (watch_keys.worker.sign_pk, c->id);
+    for (size_t i = 0; i < n; i++) {
+        tally__catalog_item__init (&c->items [i]);
+        snprintf (c->item_ids [i], sizeof c->item_ids [i], "item-%zu", i + 1);
+        c->items [i].item_id = c->item_ids [i];
+        c->items [i].price = 10 * (int64_t) (i + 1);
+        c->items [i].active = (i + 1) % 3 != 0;
+        c->list [i] = &c->items [i];
+    }
+    c->catalog.id = c->id;
+    c->catalog.config_version = version;
+    c->catalog.n_items = n;
+    c->catalog.items = c->list;
+    c->value.kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;
+    c->value.catalog = &c->catalog;
+    c->state.object_id = c->id;
+    c->state.version = version;
+    c->state.updated_ms = WATCH_UPDATED_MS + (int64_t) version;
+    c->state.value = &c->value;
+}
+
+uint8_t *
+watch_catalog (uint64_t version, size_t n, size_t *size)
+{
+    watch_catalog_t catalog;
+    watch_catalog_state (&catalog, version, n);
+    return watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &catalog.state, size);
+}
+
+void
 watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance)
 {
     size_t size;

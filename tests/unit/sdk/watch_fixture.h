@@ -78,6 +78,23 @@ uint8_t *watch_history (uint64_t version, uint64_t count, size_t n, uint64_t eve
 void watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
                              Tally__AdjustmentRecord *record, uint64_t p, char *id);
 
+//  The worker's Catalog at version (config_version the same) with items
+//  1..n: item-i at price 10 * i, for sale unless i is a multiple of 3;
+//  no group; updated_ms WATCH_UPDATED_MS + version.
+#define WATCH_CATALOG_MAX 8
+typedef struct {
+    Tally__ObjectState state;
+    Tally__ObjectValue value;
+    Tally__Catalog catalog;
+    Tally__CatalogItem items [WATCH_CATALOG_MAX];
+    Tally__CatalogItem *list [WATCH_CATALOG_MAX];
+    char item_ids [WATCH_CATALOG_MAX][32];
+    char id [TLY_ID_MAX];
+} watch_catalog_t;
+
+void watch_catalog_state (watch_catalog_t *c, uint64_t version, size_t n);
+uint8_t *watch_catalog (uint64_t version, size_t n, size_t *size);
+
 //  The fake serves the balance at version, signed by the worker.
 void watch_serve_balance (zactor_t *fake, uint64_t version, int64_t balance);
 
