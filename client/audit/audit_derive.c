@@ -47,6 +47,7 @@ audit_derive_new (int64_t window_ms)
     self->config = tly_config_new ();
     self->working = tly_config_new ();
     self->said = tly_config_new ();
+    self->snapshot_config = tly_config_new ();
     return self;
 }
 
@@ -65,6 +66,7 @@ audit_derive_destroy (audit_derive_t **self_p)
     tly_config_destroy (&self->config);
     tly_config_destroy (&self->working);
     tly_config_destroy (&self->said);
+    tly_config_destroy (&self->snapshot_config);
     free (self);
     *self_p = NULL;
 }

@@ -112,6 +112,9 @@ typedef struct {
     //  that carries one): their buys' prices, a sender's being an admin and
     //  their configuration messages were not checked.
     uint64_t config_unknown;
+    //  The configuration in force at the first record walked was taken from
+    //  partition 0's state snapshot (the saving actor's word).
+    bool config_from_snapshot;
 } audit_derive_stats_t;
 
 typedef struct _audit_derive_t audit_derive_t;
@@ -127,7 +130,8 @@ void audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KE
 //  The walk starts after the journal's first record (records before it are
 //  not kept, or a segment is checked alone): the configuration in force is
 //  not known, its version is the one the first record names, and it is
-//  known from the first record that carries one (version 0: the empty one).
+//  known from the first record that carries one (version 0: the empty one),
+//  or from partition 0's state snapshot (audit_derive_load_config).
 void audit_derive_start_within (audit_derive_t *self);
 //  The configuration in force, or NULL when it is not known.
 const tly_config_t *audit_derive_config (audit_derive_t *self);
@@ -165,6 +169,16 @@ void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
 int audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
                                   const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);
+
+//  Partition 0's configuration in a state snapshot at the record the walk
+//  stands at (config NULL: it holds none, version 0). Where the
+//  configuration in force is known, it must be that one; where it is not,
+//  it is taken (the saving actor's word) once its version is the one in
+//  force (before the first record walked: the one that record names).
+//  Returns 0, or -1 with one line in reason (it is not the one in force,
+//  or it breaks the rules of a Config).
+int audit_derive_load_config (audit_derive_t *self, const Tally__Config *config, char *reason,
+                              size_t reason_size);
 
 //  The derived balance of user, who must be in partition: 0 with *balance,
 //  or -1 when the state has no such account there.

@@ -83,14 +83,15 @@ s_item_text (const tly_config_item_t *item, char text [S_ITEM_TEXT_MAX])
               item->active ? "on sale" : "off sale");
 }
 
-//  The first difference between the configuration a record carries and the
-//  one its messages give, as a reason says it.
+//  The first difference between the configuration a record (or a state
+//  snapshot) says and the one giver gives, as a reason says it.
 static void
-s_difference (const tly_config_t *said, const tly_config_t *given, char *text, size_t size)
+s_difference (const tly_config_t *said, const tly_config_t *given, const char *giver, char *text,
+              size_t size)
 {
     if (tly_config_version (said) != tly_config_version (given)) {
-        snprintf (text, size, "it says version %" PRIu64 "; its messages give %" PRIu64,
-                  tly_config_version (said), tly_config_version (given));
+        snprintf (text, size, "it says version %" PRIu64 "; %s %" PRIu64, tly_config_version (said),
+                  giver, tly_config_version (given));
         return;
     }
     size_t said_count = tly_config_admin_count (said), given_count = tly_config_admin_count (given);
@@ -104,7 +105,7 @@ s_difference (const tly_config_t *said, const tly_config_t *given, char *text, s
             tly_account_id (a, a_id);
         if (b)
             tly_account_id (b, b_id);
-        snprintf (text, size, "its admin %zu is %s; its messages give %s", i + 1, a_id, b_id);
+        snprintf (text, size, "its admin %zu is %s; %s %s", i + 1, a_id, giver, b_id);
         return;
     }
     said_count = tly_config_item_count (said);
@@ -118,13 +119,61 @@ s_difference (const tly_config_t *said, const tly_config_t *given, char *text, s
         char a_text [S_ITEM_TEXT_MAX], b_text [S_ITEM_TEXT_MAX];
         s_item_text (a, a_text);
         s_item_text (b, b_text);
-        snprintf (text, size, "its item %zu is %s; its messages give %s", i + 1, a_text, b_text);
+        snprintf (text, size, "its item %zu is %s; %s %s", i + 1, a_text, giver, b_text);
         return;
     }
     snprintf (text, size, "they differ");
 }
 
 //  ---------------------------------------------------------------- the version
+
+//  Partition 0's state snapshot's configuration is in force from now on.
+static void
+s_adopt_snapshot (audit_derive_t *self)
+{
+    tly_config_copy (self->config, self->snapshot_config);
+    self->config_known = true;
+    self->snapshot_pending = false;
+    self->stats.config_from_snapshot = true;
+}
+
+int
+audit_derive_load_config (audit_derive_t *self, const Tally__Config *config, char *reason,
+                          size_t reason_size)
+{
+    assert (self && reason && reason_size > 0);
+    char why [AUDIT_DERIVE_REASON_MAX / 2];
+    tly_config_reset (self->snapshot_config);
+    if (config
+        && tly_config_from_proto (self->snapshot_config, config,
+                                  self->has_worker ? self->worker : NULL, why, sizeof why)
+               == -1) {
+        snprintf (reason, reason_size,
+                  "the state snapshot of partition 0 holds a configuration that breaks the"
+                  " rules: %s",
+                  why);
+        return -1;
+    }
+    uint64_t version = tly_config_version (self->snapshot_config);
+    if (self->config_known) {
+        if (!tly_config_equal (self->snapshot_config, self->config)) {
+            char difference [S_DIFFERENCE_MAX];
+            s_difference (self->snapshot_config, self->config, "the records give", difference,
+                          sizeof difference);
+            snprintf (reason, reason_size,
+                      "the state snapshot of partition 0 holds another configuration than the"
+                      " records give: %s",
+                      difference);
+            return -1;
+        }
+        return 0;
+    }
+    if (!self->version_known)
+        self->snapshot_pending = true;  //  the first record walked names the version
+    else if (version == self->version)
+        s_adopt_snapshot (self);
+    return 0;
+}
 
 int
 audit_derive_config_begin (audit_derive_record_t *record)
@@ -138,6 +187,9 @@ audit_derive_config_begin (audit_derive_record_t *record)
         self->version = draft->config_version;
         self->stats.config_first_version = self->version;
         self->config_known = self->version == 0;
+        if (!self->config_known && self->snapshot_pending
+            && tly_config_version (self->snapshot_config) == self->version)
+            s_adopt_snapshot (self);
     }
     if (draft->config_version != self->version)
         return audit_derive_fail (
@@ -227,7 +279,8 @@ audit_derive_config_end (audit_derive_record_t *record)
         return -1;
     if (!tly_config_equal (self->said, self->working)) {
         char difference [S_DIFFERENCE_MAX];
-        s_difference (self->said, self->working, difference, sizeof difference);
+        s_difference (self->said, self->working, "its messages give", difference,
+                      sizeof difference);
         return audit_derive_fail (
             record, "the record's configuration is not the one its messages give: %s", difference);
     }

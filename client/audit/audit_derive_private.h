@@ -77,6 +77,10 @@ struct _audit_derive_t {
     tly_config_t *config;
     tly_config_t *working;
     tly_config_t *said;
+    //  Partition 0's state snapshot's, before the first record walked
+    //  names the version it must be.
+    bool snapshot_pending;
+    tly_config_t *snapshot_config;
     audit_derive_stats_t stats;
 };
 

@@ -44,6 +44,10 @@ s_report_derived (const audit_verify_t *self, const audit_derive_stats_t *derive
 static void
 s_report_config (const audit_verify_t *self, const audit_derive_stats_t *derived)
 {
+    if (derived->config_from_snapshot)
+        printf ("verify: the configuration in force at the first record checked (config version"
+                " %" PRIu64 ") is partition 0's state snapshot's (the saving actor's word)\n",
+                derived->config_first_version);
     if (derived->config_unknown)
         printf ("verify: prices not checked for %" PRIu64 " records before the first configuration"
                 " in the kept journal (its first record names config version %" PRIu64 "; %s):"
@@ -89,12 +93,13 @@ audit_verify_report (const audit_verify_t *self, bool json)
                     ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
                     ",\"snapshotsUnused\":%" PRIu64 ",\"configVersion\":%" PRIu64
                     ",\"configChanges\":%" PRIu64 ",\"configMessages\":%" PRIu64
-                    ",\"pricesNotChecked\":%" PRIu64 "}\n",
+                    ",\"pricesNotChecked\":%" PRIu64 ",\"configFromSnapshot\":%s}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
                     derived.resends, derived.repeats, self->snapshots_checked,
                     self->snapshots_started, self->snapshots_unused, derived.config_version,
-                    derived.config_changes, derived.config_messages, derived.config_unknown);
+                    derived.config_changes, derived.config_messages, derived.config_unknown,
+                    derived.config_from_snapshot ? "true" : "false");
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])

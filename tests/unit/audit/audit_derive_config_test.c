@@ -596,6 +596,48 @@ audit_derive_config_test (bool verbose)
         CHECK (config && tly_config_equal (config, journal.config));
         audit_derive_destroy (&derive);
     }
+    int rc;
+    //  The same walk, partition 0's snapshot holding the configuration
+    //  (version 2): prices are checked from record 4 on. One of another
+    //  version than the first record names is not taken.
+    for (int version = 2; version >= 1; version--) {
+        derive = s_derive_new (&journal);
+        audit_derive_start_within (derive);
+        CHECK (audit_derive_load_begin (derive, journal.partition, 2, t + 200) == 0);
+        CHECK (audit_derive_load_account (derive, journal.partition, user, 75, t + 200, 0, 0) == 0);
+        CHECK (audit_derive_load_begin (derive, 0, 2, t + 300) == 0);
+        audit_derive_load_result (derive, 0, worker, sword_30->message_id.data,
+                                  repriced->results [0]);
+        Tally__Config *held = version == 2 ? repriced->config : priced->config;
+        CHECK (audit_derive_load_config (derive, held, reason, sizeof reason) == 0);
+        CHECK (s_derive (&journal, derive, 4, journal.count - 1, reason) == 0);
+        audit_derive_stats (derive, &stats);
+        CHECK (stats.config_from_snapshot == (version == 2));
+        CHECK (stats.config_unknown == (version == 2 ? 0 : 5));
+        audit_derive_destroy (&derive);
+    }
+    derive = s_derive_new (&journal);
+    audit_derive_start_within (derive);
+    CHECK (audit_derive_load_begin (derive, journal.partition, 2, t + 200) == 0);
+    CHECK (audit_derive_load_account (derive, journal.partition, user, 75, t + 200, 0, 0) == 0);
+    CHECK (audit_derive_load_config (derive, repriced->config, reason, sizeof reason) == 0);
+    s_swap_outcome (old_price, closed->results [0], &kept);
+    rc = s_derive (&journal, derive, 4, 4, reason);
+    *old_price->results [0] = kept;
+    CHECK (rc == -1
+           && strstr (reason, "the result is UNKNOWN_ITEM; the envelope and the state give"
+                              " PRICE_MISMATCH"));
+    audit_derive_destroy (&derive);
+    //  Where the records give the configuration, a snapshot's must be it.
+    derive = s_derive_new (&journal);
+    CHECK (s_derive (&journal, derive, 0, 3, reason) == 0);
+    CHECK (audit_derive_load_config (derive, repriced->config, reason, sizeof reason) == 0);
+    CHECK (audit_derive_load_config (derive, priced->config, reason, sizeof reason) == -1);
+    CHECK (strstr (reason, "the state snapshot of partition 0 holds another configuration than the"
+                           " records give: it says version 1; the records give 2"));
+    CHECK (audit_derive_load_config (derive, NULL, reason, sizeof reason) == -1);
+    audit_derive_destroy (&derive);
+
     //  A walk from record 1: the buy naming no amount is charged as the
     //  record says, the configuration is taken from record 3 (partition
     //  0's records are not derived: their state is not known), and checked
@@ -611,7 +653,7 @@ audit_derive_config_test (bool verbose)
     derive = s_derive_new (&journal);
     audit_derive_start_within (derive);
     s_swap_outcome (old_price, closed->results [0], &kept);
-    int rc = s_derive (&journal, derive, 1, 4, reason);
+    rc = s_derive (&journal, derive, 1, 4, reason);
     CHECK (rc == -1
            && strstr (reason, "the result is UNKNOWN_ITEM; the envelope and the state give"
                               " PRICE_MISMATCH"));
