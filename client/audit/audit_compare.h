@@ -18,11 +18,17 @@ typedef struct {
     uint64_t differences;
     uint64_t in_flux;  //  partitions not compared
     int attempts;      //  journal reads it took
+    //  Partition 0's configuration was compared (its ledger is at the
+    //  journal's partition seq), and matches.
+    bool config_compared;
+    bool config_matches;
 } audit_compare_result_t;
 
 //  Compares the replayed state with the balance actors' ledgers in dirs (each
-//  a ledger directory), printing every difference and every partition in
-//  flux (text lines, or JSON lines). While partitions are in flux it reads
+//  a ledger directory): every account's balance, and the configuration
+//  partition 0's ledger keeps against the one the records leave; printing
+//  every difference and every partition in flux (text lines, or JSON
+//  lines). While partitions are in flux it reads
 //  the journal again (continuing the replay) and the ledgers, up to attempts
 //  times in all. Returns 0, or -1 when a ledger or the journal could not be
 //  read (one line on stderr).
