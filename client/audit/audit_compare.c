@@ -246,22 +246,25 @@ static void
 s_judge_config (s_compare_t *self)
 {
     int32_t owner = self->owner [0];
-    if (self->in_flux [0] || owner < 0)
-        return;  //  not compared
+    if (self->in_flux [0] || owner < 0) {
+        self->result.config = self->in_flux [0] ? AUDIT_COMPARE_CONFIG_IN_FLUX
+                                                : AUDIT_COMPARE_CONFIG_NO_LEDGER;
+        return;
+    }
     const tly_config_t *journal = audit_state_config (self->state);
     const tly_config_t *actor = self->ledgers [owner].config;
     if (tly_config_equal (journal, actor)) {
-        self->result.config_compared = true;
-        self->result.config_matches = true;
+        self->result.config = AUDIT_COMPARE_CONFIG_MATCHES;
         return;
     }
     uint64_t journal_version = tly_config_version (journal);
     uint64_t actor_version = tly_config_version (actor);
     if (!self->report && actor_version < journal_version) {
+        self->result.config = AUDIT_COMPARE_CONFIG_IN_FLUX;
         self->result.in_flux++;  //  read again
         return;
     }
-    self->result.config_compared = true;
+    self->result.config = AUDIT_COMPARE_CONFIG_DIFFERS;
     self->result.differences++;
     if (!self->report)
         return;

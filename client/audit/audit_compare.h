@@ -12,16 +12,21 @@
 
 #define AUDIT_LEDGERS_MAX 256  //  balance actor ledgers one comparison reads
 
+//  What became of the comparison of partition 0's configuration.
+typedef enum {
+    AUDIT_COMPARE_CONFIG_NO_LEDGER = 0,  //  not compared: no ledger holds partition 0
+    AUDIT_COMPARE_CONFIG_IN_FLUX,        //  not compared: partition 0 is in flux
+    AUDIT_COMPARE_CONFIG_MATCHES,
+    AUDIT_COMPARE_CONFIG_DIFFERS
+} audit_compare_config_t;
+
 typedef struct {
     uint64_t partitions;  //  partitions the journal or a ledger has
     uint64_t accounts;    //  accounts that match
     uint64_t differences;
-    uint64_t in_flux;  //  partitions not compared
-    int attempts;      //  journal reads it took
-    //  Partition 0's configuration was compared (its ledger is at the
-    //  journal's partition seq), and matches.
-    bool config_compared;
-    bool config_matches;
+    uint64_t in_flux;               //  partitions not compared
+    int attempts;                   //  journal reads it took
+    audit_compare_config_t config;  //  partition 0's configuration
 } audit_compare_result_t;
 
 //  Compares the replayed state with the balance actors' ledgers in dirs (each

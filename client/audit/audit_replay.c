@@ -121,6 +121,18 @@ s_print_balances (audit_state_t *state, bool json)
     }
 }
 
+static const char *
+s_config_compared (audit_compare_config_t config)
+{
+    switch (config) {
+        case AUDIT_COMPARE_CONFIG_MATCHES: return "the configuration matches";
+        case AUDIT_COMPARE_CONFIG_DIFFERS: return "the configuration differs";
+        case AUDIT_COMPARE_CONFIG_IN_FLUX:
+            return "the configuration not compared (partition 0 in flux)";
+        default: return "the configuration not compared (no ledger holds partition 0)";
+    }
+}
+
 static void
 s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare_result_t *compare,
                  bool json)
@@ -146,9 +158,9 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
                     ",\"configMatches\":%s,\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64
                     ",\"attempts\":%d}",
                     compare->differences ? "false" : "true", compare->partitions, compare->accounts,
-                    !compare->config_compared ? "null"
-                    : compare->config_matches ? "true"
-                                              : "false",
+                    compare->config == AUDIT_COMPARE_CONFIG_MATCHES   ? "true"
+                    : compare->config == AUDIT_COMPARE_CONFIG_DIFFERS ? "false"
+                                                                      : "null",
                     compare->differences, compare->in_flux, compare->attempts);
         printf ("}\n");
         return;
@@ -170,10 +182,8 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
         printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %s, %" PRIu64
                 " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
                 compare->differences ? "FAILED" : "OK", compare->partitions, compare->accounts,
-                !compare->config_compared ? "the configuration not compared (partition 0 in flux)"
-                : compare->config_matches ? "the configuration matches"
-                                          : "the configuration differs",
-                compare->differences, compare->in_flux, compare->attempts);
+                s_config_compared (compare->config), compare->differences, compare->in_flux,
+                compare->attempts);
 }
 
 static void
