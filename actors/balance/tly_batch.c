@@ -198,6 +198,7 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     size_t fresh = 0;
     //  The configuration the envelope is decided under, which the draft names.
     uint64_t config_version = tly_config_version (tly_ledger_config (self->ledger));
+    tly_ledger_envelope (self->ledger);
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;

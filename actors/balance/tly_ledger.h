@@ -94,6 +94,9 @@ const tly_config_t *tly_ledger_config_committed (tly_ledger_t *self);
 //  decide under; no transaction may be open. Returns 0, or -1 when it is
 //  malformed (logged; the ledger keeps its own).
 int tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config);
+//  Starts an envelope: its configuration messages that change something
+//  make one new version together (the one its record carries).
+void tly_ledger_envelope (tly_ledger_t *self);
 //  The Config a draft carries when the configuration changed after version
 //  before, in arena; NULL when it did not.
 Tally__Config *tly_ledger_config_draft (tly_ledger_t *self, uint64_t before, tly_arena_t *arena);

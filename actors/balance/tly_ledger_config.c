@@ -100,6 +100,13 @@ tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config)
     return 0;
 }
 
+void
+tly_ledger_envelope (tly_ledger_t *self)
+{
+    assert (self);
+    self->envelope_version = tly_config_version (self->config);
+}
+
 Tally__Config *
 tly_ledger_config_draft (tly_ledger_t *self, uint64_t before, tly_arena_t *arena)
 {
@@ -129,6 +136,8 @@ tly_ledger_execute_config (tly_ledger_t *self, const tly_ledger_user_t *user,
         return 0;
     }
     if (changed) {
+        //  One new version for the envelope, however many of it change.
+        tly_config_set_version (self->config, self->envelope_version + 1);
         self->config_dirty = true;
         if (tly_store_put_config (self->store, tly_config_to_proto (self->config, arena)) == -1)
             return -1;

@@ -19,6 +19,7 @@ struct _tly_ledger_t {
     tly_config_t *config;            //  as decided so far, the open transaction included
     tly_config_t *config_committed;  //  as of the last commit
     bool config_dirty;               //  config changed in the open transaction
+    uint64_t envelope_version;       //  the version the envelope being decided began at
 };
 
 //  Moves the dedupe clock forward (never back) to time_ms.

@@ -296,11 +296,21 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
     assert (self && batch);
     if (tly_bus_idle (self->bus))
         return;  //  nobody watches: nothing to sign
-    bool config_changed = false;
+    uint8_t catalog [TLY_OBJECT_KEY_BYTES];
+    int parsed = tly_object_key_parse (tly_objects_catalog_id (self->objects), catalog);
+    assert (parsed == 0);
+    bool catalog_watched = tly_bus_watched (self->bus, catalog);
     for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
-        if (tly_batch_committed (batch, i) && draft->config)
-            config_changed = true;
+        if (tly_batch_committed (batch, i) && draft->config && catalog_watched) {
+            //  Each version of the catalog, as each record left it.
+            tly_arena_reset (self->arena);
+            tly_bus_publish (self->bus, catalog,
+                             tly_objects_catalog (self->objects, draft->config->version,
+                                                  draft->config->items, draft->config->n_items,
+                                                  self->arena),
+                             NULL);
+        }
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)
             continue;
         const uint64_t *versions = tly_batch_versions (batch, i);
@@ -329,18 +339,5 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
                 tly_bus_publish (self->bus, refs [r].key, state, NULL);
             }
         }
-    }
-    //  The catalog, once for the whole batch: its committed state now.
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    const char *catalog_id = tly_objects_catalog_id (self->objects);
-    if (config_changed && tly_object_key_parse (catalog_id, key) == 0
-        && tly_bus_watched (self->bus, key)) {
-        tly_arena_reset (self->arena);
-        Tally__ObjectState *state = NULL;
-        const char *reason = NULL;
-        if (tly_objects_snapshot (self->objects, catalog_id, 0, self->worker, self->arena, &state,
-                                  &reason)
-            == TALLY__ERROR_CODE__OK)
-            tly_bus_publish (self->bus, key, state, NULL);
     }
 }
