@@ -100,11 +100,16 @@ tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config)
     return 0;
 }
 
-void
-tly_ledger_envelope (tly_ledger_t *self)
+int
+tly_ledger_envelope (tly_ledger_t *self, uint32_t partition)
 {
     assert (self);
     self->envelope_version = tly_config_version (self->config);
+    uint64_t applied, epoch;
+    if (tly_store_progress (self->store, partition, &applied, &epoch) == -1)
+        return -1;
+    self->envelope_seq = applied + 1;
+    return 0;
 }
 
 Tally__Config *
