@@ -39,6 +39,12 @@ const DEFAULT_MESSAGES: Record<ErrorCodeName, string> = {
   INVALID_REFERENCE: "Invalid reference",
   INVALID_NOTE: "Invalid note",
   BALANCE_LIMIT: "Balance limit exceeded",
+  STALE_CONFIG: "Configuration changed; decide again",
+  UNKNOWN_ITEM: "Unknown item",
+  PRICE_MISMATCH: "Price mismatch",
+  INVALID_PRICE: "Invalid price",
+  INVALID_ADMIN: "Invalid admin",
+  CONFIG_LIMIT: "Configuration limit reached",
 };
 
 export function errorCodeName(code: number): ErrorCodeName | "UNKNOWN_ERROR" {
