@@ -38,7 +38,7 @@ demo: build
 
 # Builds and keeps the whole system running in the foreground (Ctrl-C stops it).
 run: build
-	$(BUILD)/client/tally up --data-dir .tally
+	$(BUILD)/client/tally up --data-dir .tally --open-prices
 
 # Builds the runtime images tally-audit, tally-router, tally-balance,
 # tally-gateway and tally-cli (tag $(TAG)) FROM scratch: the binaries of

@@ -7,7 +7,7 @@ tally="$build/client/tally"
 data=$(mktemp -d /tmp/tally-demo-XXXXXX)
 port=${TALLY_DEMO_PORT:-7700}
 
-"$tally" up --data-dir "$data" --base-port "$port" &
+"$tally" up --data-dir "$data" --base-port "$port" --open-prices &
 up_pid=$!
 cleanup() {
     kill -TERM "$up_pid" 2>/dev/null || true

@@ -53,7 +53,7 @@ s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
     const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
     const Tally__PurchaseRecord *purchase = result->purchase;
     return message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY
-           && message->buy->amount == recorded->amount
+           && (message->buy->amount == recorded->amount || message->buy->amount == 0)
            && s_same_text (message->buy->item_id, recorded->item_id)
            && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && purchase
            && purchase->amount == recorded->amount

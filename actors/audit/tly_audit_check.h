@@ -11,7 +11,8 @@
 //    AccountCreated    a createAccount with the same initialBalance, answered
 //                      with that balance (at most one per draft: a user has
 //                      one account)
-//    PurchaseRecorded  a buy with the same item and amount, answered with a
+//    PurchaseRecorded  a buy with the same item and amount (or amount 0: the
+//                      catalog price, which verify checks), answered with a
 //                      purchase of the same item, amount and balance_after
 //                      (never negative)
 //    BalanceAdjusted   a credit (amount > 0) or debit (< 0) of the same user,

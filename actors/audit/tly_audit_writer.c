@@ -169,17 +169,17 @@ s_log_commit (tly_audit_writer_t *self, int rc, size_t records, const Tally__App
             tly_log (TLY_ERROR, "append.failed", "requests=%zu records=%zu", requests, records);
         return;
     }
-    size_t counts [TALLY__ERROR_CODE__DUPLICATE_MESSAGE_ID + 1] = { 0 };
+    size_t counts [TALLY__ERROR_CODE__CONFIG_LIMIT + 1] = { 0 };
     for (size_t i = 0; i < records; i++) {
         assert (statuses [i].code < sizeof counts / sizeof counts [0]);
         counts [statuses [i].code]++;
     }
     tly_log (TLY_DEBUG, "append.commit",
              "requests=%zu records=%zu accepted=%zu"
-             " stale_epoch=%zu sequence_gap=%zu ms=%" PRId64,
+             " stale_epoch=%zu sequence_gap=%zu stale_config=%zu ms=%" PRId64,
              requests, records, counts [TALLY__ERROR_CODE__OK],
              counts [TALLY__ERROR_CODE__STALE_EPOCH], counts [TALLY__ERROR_CODE__SEQUENCE_GAP],
-             tly_mono_ms () - start_ms);
+             counts [TALLY__ERROR_CODE__STALE_CONFIG], tly_mono_ms () - start_ms);
     if (counts [TALLY__ERROR_CODE__BAD_REQUEST] > 0)
         tly_log (TLY_WARN, "append.bad_records", "records=%zu",
                  counts [TALLY__ERROR_CODE__BAD_REQUEST]);
@@ -254,16 +254,30 @@ s_commit_appends (tly_audit_writer_t *self)
     }
     s_log_commit (self, rc, records, statuses, start_ms);
 
+    //  A draft decided under another configuration is refused STALE_CONFIG
+    //  with the current one, which its actor takes before deciding again.
+    Tally__Config *config = NULL;
     Tally__AppendStatus *status = statuses;
     for (size_t i = 0; i < drain->append_count; i++) {
         Tally__AppendRequest *append = drain->appends [i].request->append;
         size_t count = append->n_records;
         Tally__AppendStatus **pointers = tly_audit_drain_alloc (drain, count ? count : 1,
                                                                 sizeof (Tally__AppendStatus *));
-        for (size_t r = 0; r < count; r++, status++)
+        bool stale_config = false;
+        for (size_t r = 0; r < count; r++, status++) {
             pointers [r] = status;
+            stale_config |= status->code == TALLY__ERROR_CODE__STALE_CONFIG;
+        }
         Tally__AppendReply append_reply = TALLY__APPEND_REPLY__INIT;
         append_reply.request_id = append->request_id;
+        if (stale_config && !config) {
+            const uint8_t *bytes = NULL;
+            size_t size = 0;
+            tly_journal_config (self->journal, &bytes, &size);
+            config = tally__config__unpack (tly_arena_allocator (drain->arena), size, bytes);
+            assert (config);  //  the journal packed it, or it is empty (version 0)
+        }
+        append_reply.config = stale_config ? config : NULL;
         append_reply.n_statuses = count;
         append_reply.statuses = pointers;
         Tally__AuditReply reply = TALLY__AUDIT_REPLY__INIT;

@@ -60,6 +60,9 @@ s_usage (FILE *out)
         "                          (default 0: off)\n"
         "  --rate-burst N          the bucket's size: buys a user may make at once\n"
         "                          (1..%d; default N of --rate-per-minute, at most that)\n"
+        "  --open-prices           let a buy of an item not in the catalog name its own\n"
+        "                          price (the seed's buy{itemId, amount}); default off:\n"
+        "                          only catalog items, at the catalog's price\n"
         "  --map-size BYTES        LMDB map size at first (default %llu)\n"
         "  --map-max BYTES         the map doubles when full up to this, the state's\n"
         "                          size limit (default %llu, or --map-size if larger)\n"
@@ -192,6 +195,7 @@ s_finish (tly_balance_config_t *config, const char *data_dir, const char *worker
         return -1;
     }
     memcpy (config->actor.worker_sk, account.sign_sk, sizeof config->actor.worker_sk);
+    memcpy (config->limits.worker, account.sign_pk, sizeof config->limits.worker);
     tly_account_id (account.sign_pk, config->worker_id);
     sodium_memzero (&account, sizeof account);
     if (snprintf (config->state_path, sizeof config->state_path, "%s/%s/%s", data_dir,
@@ -253,6 +257,7 @@ tly_balance_config_parse (tly_balance_config_t *config, int argc, char *argv [])
                       TLY_RATE_PER_MINUTE_MAX),
         TLY_FLAG_INT_GIVEN ("--rate-burst", &config->limits.rate_burst, 1, TLY_RATE_BURST_MAX,
                             &burst_given),
+        TLY_FLAG_BOOL ("--open-prices", &config->limits.open_prices),
         TLY_FLAG_INT ("--map-size", &config->map_size, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--map-max", &config->map_max, S_MAP_SIZE_MIN, INT64_MAX),
         TLY_FLAG_INT ("--heartbeat-ms", &actor->heartbeat_ms, 1, S_HEARTBEAT_MAX_MS),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tly_arena.h"
+#include "tly_config.h"
 #include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_partition.h"
@@ -44,6 +45,7 @@ struct _tly_batch_t {
     bool open;  //  between begin and end/abandon
     bool settled;
     bool commit_pending;  //  settled all OK, not yet committed
+    bool stale_config;    //  a draft was refused STALE_CONFIG
 };
 
 tly_batch_t *
@@ -127,9 +129,15 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     user->route = route->partition;
     user->worker = memcmp (user->pk, self->worker_pk, TLY_KEY_BYTES) == 0;
     //  Every message goes to the route's partition, as the gateway routed
-    //  it: a credit's or debit's user's, any other message's sender's.
+    //  it: a credit's or debit's user's, a configuration message's 0, any
+    //  other message's sender's.
     for (size_t i = 0; i < envelope->n_messages; i++) {
         const Tally__InboxMessage *message = envelope->messages [i];
+        if (tly_config_message (message)) {
+            if (route->partition != 0)
+                return TALLY__ERROR_CODE__BAD_REQUEST;
+            continue;
+        }
         const Tally__Adjustment *adjustment = message->body_case
                                                       == TALLY__INBOX_MESSAGE__BODY_CREDIT
                                                   ? message->credit
@@ -188,6 +196,9 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     uint64_t *versions = tly_arena_alloc (self->arena, count * sizeof (uint64_t));
     size_t n_events = 0;
     size_t fresh = 0;
+    //  The configuration the envelope is decided under, which the draft names.
+    uint64_t config_version = tly_config_version (tly_ledger_config (self->ledger));
+    tly_ledger_envelope (self->ledger);
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;
@@ -216,7 +227,10 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     draft->events = events;
     draft->n_results = count;
     draft->results = entry->results;
+    draft->config_version = config_version;
+    draft->config = tly_ledger_config_draft (self->ledger, config_version, self->arena);
     const tly_ledger_limits_t *limits = tly_ledger_limits (self->ledger);
+    draft->open_prices = limits->open_prices;
     if (limits->rate_per_minute > 0) {
         draft->rate_limit = tly_arena_alloc (self->arena, sizeof *draft->rate_limit);
         tally__rate_limit__init (draft->rate_limit);
@@ -327,6 +341,26 @@ s_keep_accepted (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_r
         s_refuse_all (self, refused, arg);
 }
 
+//  Whether the journal accepted a draft of draft index's partition before it.
+static bool
+s_accepted_before (tly_batch_t *self, const Tally__AppendReply *reply, size_t index)
+{
+    for (size_t i = 0; i < index; i++)
+        if (self->drafts [i]->partition == self->drafts [index]->partition
+            && reply->statuses [i]->code == TALLY__ERROR_CODE__OK)
+            return true;
+    return false;
+}
+
+static bool
+s_any_stale_config (const Tally__AppendReply *reply)
+{
+    for (size_t i = 0; i < reply->n_statuses; i++)
+        if (reply->statuses [i]->code == TALLY__ERROR_CODE__STALE_CONFIG)
+            return true;
+    return false;
+}
+
 int
 tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_refused_fn *refused,
                   void *arg)
@@ -350,6 +384,17 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_
         const Tally__AppendStatus *status = reply->statuses [i];
         if (status->code == TALLY__ERROR_CODE__OK)
             continue;
+        uint32_t partition = self->drafts [i]->partition;
+        if (status->code == TALLY__ERROR_CODE__STALE_CONFIG && !self->refused [partition]
+            && !s_accepted_before (self, reply, i)) {
+            //  Decided under another configuration, and nothing of the
+            //  partition journaled: its routes are answered NOT_OWNER, the
+            //  router sends them again, and they are decided under the
+            //  writer's configuration (taken below). The partition serves on.
+            self->refused [partition] = S_REFUSED;
+            self->stale_config = true;
+            continue;
+        }
         if (status->code == TALLY__ERROR_CODE__UNAVAILABLE) {
             //  Nothing was journaled and the state was not written: the
             //  partition stays as it was, its routes are answered at once.
@@ -374,6 +419,14 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_
         s_keep_accepted (self, reply, refused, arg);
     else
         self->commit_pending = true;
+    if (self->stale_config || s_any_stale_config (reply)) {
+        if (!reply->config)
+            tly_log (TLY_ERROR, "audit.bad_reply",
+                     "request_id=%" PRIu64 " reason=\"STALE_CONFIG without a configuration\"",
+                     reply->request_id);
+        else if (!tly_ledger_in_txn (self->ledger))
+            tly_ledger_adopt_config (self->ledger, reply->config);
+    }
     self->settled = true;
     return 0;
 }
@@ -474,6 +527,7 @@ s_reset (tly_batch_t *self)
     self->settled = false;
     self->commit_pending = false;
     self->no_room = false;
+    self->stale_config = false;
     tly_arena_reset (self->arena);
 }
 

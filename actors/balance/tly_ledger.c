@@ -123,9 +123,9 @@ s_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uin
 
 //  ---------------------------------------------------------------- results
 
-static void
-s_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
-             const char *message)
+void
+tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
+                      const char *message)
 {
     Tally__Error *error = tly_arena_alloc (arena, sizeof *error);
     tally__error__init (error);
@@ -276,7 +276,7 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
     Tally__ErrorCode code = tly_validate_initial_balance (create->initial_balance,
                                                           self->limits.initial_max, &reason);
     if (code != TALLY__ERROR_CODE__OK) {
-        s_set_error (arena, result, code, reason);
+        tly_ledger_set_error (arena, result, code, reason);
         return 0;
     }
     tly_account_state_t state;
@@ -319,11 +319,11 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
 {
     const Tally__Buy *buy = message->buy;
     const char *reason = NULL;
-    Tally__ErrorCode code = tly_validate_item_id (buy->item_id, &reason);
-    if (code == TALLY__ERROR_CODE__OK)
-        code = tly_validate_amount (buy->amount, self->limits.amount_max, &reason);
+    int64_t charge = 0;  //  the catalog's price, or the amount named where prices are open
+    Tally__ErrorCode code = tly_config_price (self->config, self->limits.open_prices,
+                                              self->limits.amount_max, buy, &charge, &reason);
     if (code != TALLY__ERROR_CODE__OK) {
-        s_set_error (arena, result, code, reason);
+        tly_ledger_set_error (arena, result, code, reason);
         return 0;
     }
     tly_account_state_t state;
@@ -331,8 +331,8 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     if (found == TLY_STORE_ERROR)
         return -1;
     if (found == TLY_STORE_ABSENT) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
-                     tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
+                              tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
         return 0;
     }
     //  The rate limit: a token for every buy that gets this far, whether
@@ -342,24 +342,23 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
         int64_t wait_ms;
         if (!tly_rate_take (&bucket, now_ms, self->limits.rate_per_minute, self->limits.rate_burst,
                             &wait_ms)) {
-            s_set_error (arena, result, TALLY__ERROR_CODE__RATE_LIMITED,
-                         tly_error_default_message (TALLY__ERROR_CODE__RATE_LIMITED));
+            tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__RATE_LIMITED,
+                                  tly_error_default_message (TALLY__ERROR_CODE__RATE_LIMITED));
             result->error->retry_after_ms = wait_ms;
             return 0;
         }
         state.bucket_tokens = bucket.tokens;
         state.bucket_ms = bucket.at_ms;
-        if (state.balance < buy->amount
-            && tly_store_put_account (self->store, user->pk, &state) == -1)
+        if (state.balance < charge && tly_store_put_account (self->store, user->pk, &state) == -1)
             return -1;
     }
-    if (state.balance < buy->amount) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
-                     tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
+    if (state.balance < charge) {
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                              tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
         return 0;
     }
     int64_t balance_after;
-    bool overflow = __builtin_sub_overflow (state.balance, buy->amount, &balance_after);
+    bool overflow = __builtin_sub_overflow (state.balance, charge, &balance_after);
     assert (!overflow && balance_after >= 0);
 
     uint8_t key [TLY_OBJECT_KEY_BYTES];
@@ -371,7 +370,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     record->id = tly_arena_strdup (arena, id);
     record->user_id = tly_arena_strdup (arena, user->id);
     record->item_id = tly_arena_strdup (arena, buy->item_id);
-    record->amount = buy->amount;
+    record->amount = charge;
     record->timestamp = now_ms;
     record->balance_after = balance_after;
     if (s_record_purchase (self, user->pk, user->partition, &state, record) == -1)
@@ -406,19 +405,19 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
     const char *reason = NULL;
     Tally__ErrorCode code = tly_validate_adjustment (adjustment, &reason);
     if (code != TALLY__ERROR_CODE__OK) {
-        s_set_error (arena, result, code, reason);
+        tly_ledger_set_error (arena, result, code, reason);
         return 0;
     }
     tly_ledger_user_t target;
     tly_ledger_user_init (&target, adjustment->user.data, self->limits.partition_count);
     if (target.partition != sender->route) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
-                     "a credit or debit goes to its user's partition");
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                              "a credit or debit goes to its user's partition");
         return 0;
     }
-    if (!sender->worker) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__PERMISSION_DENIED,
-                     "Only the worker may credit or debit a balance");
+    if (!sender->worker && !tly_config_is_admin (self->config, self->limits.worker, sender->pk)) {
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__PERMISSION_DENIED,
+                              "Only an admin may credit or debit a balance");
         return 0;
     }
     tly_account_state_t state;
@@ -426,8 +425,8 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
     if (found == TLY_STORE_ERROR)
         return -1;
     if (found == TLY_STORE_ABSENT) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
-                     tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__NO_ACCOUNT,
+                              tly_error_default_message (TALLY__ERROR_CODE__NO_ACCOUNT));
         return 0;
     }
     uint8_t key [TLY_OBJECT_KEY_BYTES];
@@ -446,14 +445,15 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
     if (sign > 0
         && (__builtin_add_overflow (state.balance, adjustment->amount, &balance_after)
             || balance_after > TLY_BALANCE_MAX)) {
-        s_set_error (arena, result, TALLY__ERROR_CODE__BALANCE_LIMIT,
-                     "Balance limit exceeded: a balance is at most 9007199254740991");
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BALANCE_LIMIT,
+                              "Balance limit exceeded: a balance is at most 9007199254740991");
         return 0;
     }
     if (sign < 0) {
         if (state.balance < adjustment->amount) {
-            s_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
-                         tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
+            tly_ledger_set_error (
+                arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+                tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
             return 0;
         }
         balance_after = state.balance - adjustment->amount;
@@ -511,16 +511,16 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     *result_p = result;
     if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
         //  Without an ID there is nothing to remember the result by.
-        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
-                     tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                              tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
         return TLY_LEDGER_APPLIED;
     }
     tly_ledger_clock_see (self, now_ms);
     if (!s_in_window (self, message->message_id.data)) {
         //  Too old to be told from a resend, or so far ahead that it would
         //  be remembered too long: never applied, so nothing to remember.
-        s_set_error (arena, result, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
-                     tly_error_default_message (TALLY__ERROR_CODE__STALE_MESSAGE_ID));
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__STALE_MESSAGE_ID,
+                              tly_error_default_message (TALLY__ERROR_CODE__STALE_MESSAGE_ID));
         return TLY_LEDGER_STALE;
     }
     uint8_t key [TLY_STORE_DEDUPE_KEY_BYTES];
@@ -547,9 +547,11 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
         rc = s_execute_adjust (self, user, message->debit, -1, now_ms, arena, result, &event,
                                &version);
+    else if (tly_config_message (message))
+        rc = tly_ledger_execute_config (self, user, message, arena, result);
     else
-        s_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
-                     tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
+        tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
+                              tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
     if (rc == -1)
         return TLY_LEDGER_ERROR;
     if (s_rate_limited (result)) {
@@ -740,6 +742,8 @@ tly_ledger_apply (tly_ledger_t *self, const Tally__RecordDraft *draft, tly_arena
     for (size_t i = 0; i < draft->n_events; i++)
         if (s_apply_event (self, draft, draft->events [i], &envelope->sender, arena) == -1)
             return TLY_LEDGER_ERROR;
+    if (tly_ledger_apply_config (self, draft) == -1)
+        return TLY_LEDGER_ERROR;
     //  Results the clock has let go (or that refused a stale ID) could only
     //  ever answer a message that is refused anyway.
     tly_ledger_clock_see (self, draft->timestamp_ms);
@@ -825,7 +829,8 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
         self->limits.keep_purchases = TLY_KEEP_PURCHASES_DEFAULT;
     self->snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     self->store = tly_store_new (path, map_size);
-    if (!self->store || tly_store_clock (self->store, &self->clock) == -1)
+    if (!self->store || tly_store_clock (self->store, &self->clock) == -1
+        || tly_ledger_config_open (self) == -1)
         tly_ledger_destroy (&self);
     else
         self->stored_clock = self->clock;
@@ -847,7 +852,8 @@ tly_ledger_new_reader (const char *path)
                                            .keep_purchases = TLY_KEEP_PURCHASES_DEFAULT };
     self->read_only = true;
     self->store = tly_store_new_reader (path);
-    if (!self->store || tly_store_clock (self->store, &self->clock) == -1)
+    if (!self->store || tly_store_clock (self->store, &self->clock) == -1
+        || tly_ledger_config_open (self) == -1)
         tly_ledger_destroy (&self);
     return self;
 }
@@ -903,6 +909,7 @@ tly_ledger_destroy (tly_ledger_t **self_p)
     if (!self)
         return;
     tly_store_destroy (&self->store);
+    tly_ledger_config_close (self);
     free (self);
     *self_p = NULL;
 }
@@ -927,11 +934,15 @@ tly_ledger_commit (tly_ledger_t *self)
     self->pending = 0;
     if (s_expire (self) == -1) {
         tly_store_abort (self->store);
+        tly_ledger_config_settle (self, false);
         return -1;
     }
     self->results = 0;
-    if (tly_store_commit (self->store) == -1)
+    if (tly_store_commit (self->store) == -1) {
+        tly_ledger_config_settle (self, false);
         return -1;
+    }
+    tly_ledger_config_settle (self, true);
     self->stored_clock = self->clock;
     self->unflushed += records;
     if (self->unflushed < self->snapshot_every)
@@ -951,6 +962,7 @@ tly_ledger_abort (tly_ledger_t *self)
     assert (self);
     self->pending = 0;
     tly_store_abort (self->store);
+    tly_ledger_config_settle (self, false);
 }
 
 bool

@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include "tally.pb-c.h"
 #include "tly_arena.h"
+#include "tly_config.h"
 #include "tly_limits.h"
 #include "tly_store.h"
 
@@ -53,13 +54,15 @@ typedef struct _tly_ledger_t tly_ledger_t;
 
 typedef struct {
     uint32_t partition_count;
-    int64_t initial_max;       //  createAccount initialBalance limit
-    int64_t amount_max;        //  buy amount limit
-    int64_t dedupe_window_ms;  //  message IDs taken and remembered (TLY_DEDUPE_WINDOW_MS_*)
-    uint64_t keep_purchases;   //  purchase records kept per user (TLY_KEEP_PURCHASES_*;
-                               //  0: TLY_KEEP_PURCHASES_DEFAULT)
-    uint32_t rate_per_minute;  //  the per-user rate limit on buys (0: off; tly_rate.h)
-    uint32_t rate_burst;       //  its bucket's size (1..TLY_RATE_BURST_MAX when on)
+    int64_t initial_max;             //  createAccount initialBalance limit
+    int64_t amount_max;              //  buy amount limit
+    int64_t dedupe_window_ms;        //  message IDs taken and remembered (TLY_DEDUPE_WINDOW_MS_*)
+    uint64_t keep_purchases;         //  purchase records kept per user (TLY_KEEP_PURCHASES_*;
+                                     //  0: TLY_KEEP_PURCHASES_DEFAULT)
+    uint32_t rate_per_minute;        //  the per-user rate limit on buys (0: off; tly_rate.h)
+    uint32_t rate_burst;             //  its bucket's size (1..TLY_RATE_BURST_MAX when on)
+    bool open_prices;                //  buys of items not in the catalog name their price
+    uint8_t worker [TLY_KEY_BYTES];  //  the worker's key: always an admin
 } tly_ledger_limits_t;
 
 //  What execute and apply did with a message or a record.
@@ -80,6 +83,23 @@ typedef struct {
     uint32_t route;
     bool worker;  //  the sender is the worker, who may credit and debit
 } tly_ledger_user_t;
+
+//  The configuration (docs/protocol.md "Admins and the catalog"): the one
+//  the ledger decides under, its open transaction's changes included. It
+//  starts as partition 0's state has it (version 0 when it has none).
+const tly_config_t *tly_ledger_config (tly_ledger_t *self);
+//  The one as of the last commit: what readers are shown.
+const tly_config_t *tly_ledger_config_committed (tly_ledger_t *self);
+//  Takes config, the audit writer's (a STALE_CONFIG answer), as the one to
+//  decide under; no transaction may be open. Returns 0, or -1 when it is
+//  malformed (logged; the ledger keeps its own).
+int tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config);
+//  Starts an envelope: its configuration messages that change something
+//  make one new version together (the one its record carries).
+void tly_ledger_envelope (tly_ledger_t *self);
+//  The Config a draft carries when the configuration changed after version
+//  before, in arena; NULL when it did not.
+Tally__Config *tly_ledger_config_draft (tly_ledger_t *self, uint64_t before, tly_arena_t *arena);
 
 
 //  Fills the ID and partition of the user with public key pk.

@@ -10,15 +10,37 @@ struct _tly_ledger_t {
     tly_store_t *store;
     tly_ledger_limits_t limits;
     bool read_only;
-    uint64_t snapshot_every;  //  applied records between flushes to disk
-    uint64_t pending;         //  records in the open transaction
-    uint64_t unflushed;       //  records committed since the last flush
-    int64_t clock;            //  the dedupe clock: latest decision or record time
-    int64_t stored_clock;     //  the clock as the committed state has it
-    uint64_t results;         //  results stored in the open transaction
+    uint64_t snapshot_every;         //  applied records between flushes to disk
+    uint64_t pending;                //  records in the open transaction
+    uint64_t unflushed;              //  records committed since the last flush
+    int64_t clock;                   //  the dedupe clock: latest decision or record time
+    int64_t stored_clock;            //  the clock as the committed state has it
+    uint64_t results;                //  results stored in the open transaction
+    tly_config_t *config;            //  as decided so far, the open transaction included
+    tly_config_t *config_committed;  //  as of the last commit
+    bool config_dirty;               //  config changed in the open transaction
+    uint64_t envelope_version;       //  the version the envelope being decided began at
 };
 
 //  Moves the dedupe clock forward (never back) to time_ms.
 void tly_ledger_clock_see (tly_ledger_t *self, int64_t time_ms);
+//  Sets result to the error code with text.
+void tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
+                           const char *text);
+
+//  tly_ledger_config.c: the configuration's part of a transaction.
+//  Creates the configuration as the state has it. Returns 0 or -1.
+int tly_ledger_config_open (tly_ledger_t *self);
+void tly_ledger_config_close (tly_ledger_t *self);
+//  Ends the transaction's part: keeps the changes (commit) or drops them.
+void tly_ledger_config_settle (tly_ledger_t *self, bool keep);
+//  Decides a configuration message (partition 0 only) into result.
+//  Returns 0, or -1 when storage failed.
+int tly_ledger_execute_config (tly_ledger_t *self, const tly_ledger_user_t *user,
+                               const Tally__InboxMessage *message, tly_arena_t *arena,
+                               Tally__MessageResult *result);
+//  Replays a record's new configuration (draft->config), if any. Returns
+//  0, or -1 (a malformed one is logged as a bad record).
+int tly_ledger_apply_config (tly_ledger_t *self, const Tally__RecordDraft *draft);
 
 #endif

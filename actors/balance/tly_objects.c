@@ -15,6 +15,7 @@ struct _tly_objects_t {
     char worker_id [TLY_ID_MAX];
     char service_id [TLY_ID_MAX];
     char service_group_id [TLY_ID_MAX];
+    char catalog_id [TLY_ID_MAX];
 };
 
 tly_objects_t *
@@ -28,6 +29,7 @@ tly_objects_new (tly_ledger_t *ledger, const uint8_t worker [TLY_KEY_BYTES])
     memcpy (self->worker, worker, TLY_KEY_BYTES);
     tly_account_id (worker, self->worker_id);
     tly_service_object_id (worker, self->service_id);
+    tly_catalog_object_id (worker, self->catalog_id);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_derived_key (TLY_OBJ_GROUP, 0, TLY_LABEL_SERVICE_GROUP, worker, NULL, key);
     tly_object_id (TLY_OBJ_GROUP, 0, key + 3, self->service_group_id);
@@ -318,12 +320,52 @@ s_service (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p
     value->rate_per_minute = limits->rate_per_minute;
     value->rate_burst = limits->rate_per_minute ? limits->rate_burst : 0;
     value->partition_count = limits->partition_count;
+    value->open_prices = limits->open_prices;
     Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
     Tally__ObjectState *state = s_state (self->service_id, 1, 0, group, arena);
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_SERVICE;
     state->value->service = value;
     *state_p = state;
     return TALLY__ERROR_CODE__OK;
+}
+
+//  The price catalog, readable by everyone: the committed configuration's
+//  items, at version 1 + the configuration's (so every change is a newer
+//  version), with no update time, so every owner of partition 0 serves the
+//  same bytes for the same configuration.
+Tally__ObjectState *
+tly_objects_catalog (tly_objects_t *self, uint64_t version, Tally__CatalogItem **items,
+                     size_t n_items, tly_arena_t *arena)
+{
+    assert (self && arena);
+    Tally__Catalog *value = tly_arena_alloc (arena, sizeof *value);
+    tally__catalog__init (value);
+    value->id = self->catalog_id;
+    value->config_version = version;
+    value->n_items = n_items;
+    value->items = items;
+    Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
+    Tally__ObjectState *state = s_state (self->catalog_id, version + 1, 0, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;
+    state->value->catalog = value;
+    return state;
+}
+
+static Tally__ErrorCode
+s_catalog (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    const tly_config_t *config = tly_ledger_config_committed (self->ledger);
+    *state_p = tly_objects_catalog (self, tly_config_version (config),
+                                    tly_config_items_to_proto (config, arena),
+                                    tly_config_item_count (config), arena);
+    return TALLY__ERROR_CODE__OK;
+}
+
+const char *
+tly_objects_catalog_id (tly_objects_t *self)
+{
+    assert (self);
+    return self->catalog_id;
 }
 
 Tally__ErrorCode
@@ -347,6 +389,8 @@ tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t parti
         return s_adjustment (self, object_id, partition, reader, arena, state_p);
     if (kind == TLY_OBJ_SERVICE && strcmp (object_id, self->service_id) == 0)
         return s_service (self, arena, state_p);
+    if (kind == TLY_OBJ_CATALOG && strcmp (object_id, self->catalog_id) == 0)
+        return s_catalog (self, arena, state_p);
     return TALLY__ERROR_CODE__NOT_FOUND;
 }
 

@@ -296,8 +296,21 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
     assert (self && batch);
     if (tly_bus_idle (self->bus))
         return;  //  nobody watches: nothing to sign
+    uint8_t catalog [TLY_OBJECT_KEY_BYTES];
+    int parsed = tly_object_key_parse (tly_objects_catalog_id (self->objects), catalog);
+    assert (parsed == 0);
+    bool catalog_watched = tly_bus_watched (self->bus, catalog);
     for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
+        if (tly_batch_committed (batch, i) && draft->config && catalog_watched) {
+            //  Each version of the catalog, as each record left it.
+            tly_arena_reset (self->arena);
+            tly_bus_publish (self->bus, catalog,
+                             tly_objects_catalog (self->objects, draft->config->version,
+                                                  draft->config->items, draft->config->n_items,
+                                                  self->arena),
+                             NULL);
+        }
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)
             continue;
         const uint64_t *versions = tly_batch_versions (batch, i);

@@ -17,6 +17,8 @@
 //                adjustment object ID bytes (19)        -> AdjustmentRecord bytes
 //                (kind 7: after every purchase; kept for good, as their IDs
 //                are what makes a credit's reference count once)
+//                kind 8 | partition 0 | 16 zero bytes      -> Config bytes: the
+//                configuration partition 0's records left
 //    log         user (32) | entry number (u64 BE)      -> purchase or adjustment
 //                                                         object ID bytes (19)
 //                (log and purchases keep each user's latest entries only:
@@ -183,6 +185,13 @@ tly_store_lookup_t tly_store_adjustment (tly_store_t *self,
                                          tly_arena_t *arena, Tally__AdjustmentRecord **record_p);
 //  Stores record under its ID; -1 when the ID is not an adjustment ID.
 int tly_store_put_adjustment (tly_store_t *self, const Tally__AdjustmentRecord *record);
+//  The configuration partition 0's records left (docs/protocol.md "Admins
+//  and the catalog"), unpacked into arena; kept in purchases under the key
+//  TLY_STORE_CONFIG_KEY (kind CATALOG, partition 0, tail zeros).
+tly_store_lookup_t tly_store_config (tly_store_t *self, tly_arena_t *arena,
+                                     Tally__Config **config_p);
+int tly_store_put_config (tly_store_t *self, const Tally__Config *config);
+void tly_store_config_key (uint8_t key [TLY_STORE_OBJECT_BYTES]);
 //  Numbers purchase or adjustment id as user's entry number (1, 2, ...).
 int tly_store_put_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t number,
                        const char *id);
@@ -226,13 +235,14 @@ int tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_B
 //  A state snapshot is a partition's rows, table by table, in key order
 //  (docs/journal.md, "State snapshots"). The tables, as a snapshot names them:
 typedef enum {
-    TLY_STORE_ROW_ACCOUNT = 1,    //  accounts: user -> account
-    TLY_STORE_ROW_LOG = 2,        //  log: user | number -> purchase object ID
-    TLY_STORE_ROW_OWNER = 3,      //  owners: object ID -> user
-    TLY_STORE_ROW_PURCHASE = 4,   //  purchases: object ID -> PurchaseRecord
-    TLY_STORE_ROW_DEDUPE = 5,     //  dedupe: partition | message ID | user -> MessageResult
-    TLY_STORE_ROW_META = 6,       //  meta: "dropped" | partition -> newest dropped purchase time
-    TLY_STORE_ROW_ADJUSTMENT = 7  //  purchases: adjustment object ID -> AdjustmentRecord
+    TLY_STORE_ROW_ACCOUNT = 1,     //  accounts: user -> account
+    TLY_STORE_ROW_LOG = 2,         //  log: user | number -> purchase object ID
+    TLY_STORE_ROW_OWNER = 3,       //  owners: object ID -> user
+    TLY_STORE_ROW_PURCHASE = 4,    //  purchases: object ID -> PurchaseRecord
+    TLY_STORE_ROW_DEDUPE = 5,      //  dedupe: partition | message ID | user -> MessageResult
+    TLY_STORE_ROW_META = 6,        //  meta: "dropped" | partition -> newest dropped purchase time
+    TLY_STORE_ROW_ADJUSTMENT = 7,  //  purchases: adjustment object ID -> AdjustmentRecord
+    TLY_STORE_ROW_CONFIG = 8       //  purchases: tly_store_config_key -> Config (partition 0)
 } tly_store_row_t;
 
 //  Called with each row; the bytes are valid during the call. Returns 0, or

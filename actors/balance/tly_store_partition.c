@@ -133,6 +133,11 @@ tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn,
         s_object_prefix (TLY_OBJ_ADJUSTMENT, partition, prefix);
         each.table = TLY_STORE_ROW_ADJUSTMENT;
         rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
+    }
+    if (rc == 0) {
+        s_object_prefix (TLY_OBJ_CATALOG, partition, prefix);
+        each.table = TLY_STORE_ROW_CONFIG;
+        rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
         s_object_prefix (TLY_OBJ_PURCHASE, partition, prefix);  //  the dedupe walk's partition
     }
     if (rc == 0) {
@@ -227,11 +232,13 @@ tly_store_clear_partition (tly_store_t *self, uint32_t partition)
         if (s_delete_range (self, self->owners, prefix, sizeof prefix) == -1)
             return -1;
     }
-    uint8_t adjustments [3];
+    uint8_t adjustments [3], config [3];
     s_object_prefix (TLY_OBJ_ADJUSTMENT, partition, adjustments);
+    s_object_prefix (TLY_OBJ_CATALOG, partition, config);
     s_object_prefix (TLY_OBJ_PURCHASE, partition, prefix);
     if (s_delete_range (self, self->purchases, prefix, sizeof prefix) == -1
         || s_delete_range (self, self->purchases, adjustments, sizeof adjustments) == -1
+        || s_delete_range (self, self->purchases, config, sizeof config) == -1
         || s_delete_range (self, self->dedupe, prefix + 1, 2) == -1)
         return -1;
     uint8_t dropped [TLY_STORE_DROPPED_KEY_BYTES];
@@ -292,6 +299,14 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
             dbi = self->purchases;
             good = s_object_of (key, key_size, TLY_OBJ_ADJUSTMENT, partition) && value_size > 0;
             break;
+        case TLY_STORE_ROW_CONFIG: {
+            uint8_t config [TLY_STORE_OBJECT_BYTES];
+            tly_store_config_key (config);
+            dbi = self->purchases;
+            good = partition == 0 && key_size == sizeof config
+                   && memcmp (key, config, sizeof config) == 0;
+            break;
+        }
         case TLY_STORE_ROW_DEDUPE:
             dbi = self->dedupe;
             good = key_size == TLY_STORE_DEDUPE_KEY_BYTES

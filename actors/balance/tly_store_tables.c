@@ -423,6 +423,39 @@ tly_store_put_adjustment (tly_store_t *self, const Tally__AdjustmentRecord *reco
     return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
 }
 
+void
+tly_store_config_key (uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    memset (key, 0, TLY_STORE_OBJECT_BYTES);
+    key [0] = TLY_OBJ_CATALOG;
+}
+
+static int
+s_get_config (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__Config **config_p = out;
+    *config_p = tally__config__unpack (tly_arena_allocator (arena), value->mv_size, value->mv_data);
+    return *config_p ? 0 : tly_store_bad_entry (self, "config");
+}
+
+tly_store_lookup_t
+tly_store_config (tly_store_t *self, tly_arena_t *arena, Tally__Config **config_p)
+{
+    assert (self && arena && config_p);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    tly_store_config_key (key);
+    return s_get (self, self->purchases, key, sizeof key, s_get_config, config_p, arena);
+}
+
+int
+tly_store_put_config (tly_store_t *self, const Tally__Config *config)
+{
+    assert (self && config);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    tly_store_config_key (key);
+    return s_put_message (self, self->purchases, key, sizeof key, &config->base, false);
+}
+
 static void
 s_log_key (const uint8_t user [TLY_KEY_BYTES], uint64_t number, uint8_t key [S_LOG_KEY_BYTES])
 {

@@ -1,6 +1,8 @@
 //  tly_gateway_check - the gateway's admission checks for one client frame.
 #include "tly_gateway_check.h"
 
+#include "tly_config.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tly_account.h"
+#include "tly_config.h"
 #include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
@@ -52,7 +55,8 @@ s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envel
         }
         if (message->body_case == TALLY__INBOX_MESSAGE__BODY__NOT_SET) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                      "message %zu has no body (expected createAccount, buy, credit or debit)",
+                      "message %zu has no body (expected createAccount, buy, credit, debit,"
+                      " addAdmin, removeAdmin or setPrice)",
                       index);
             return BAD_REQUEST;
         }
@@ -77,8 +81,8 @@ tly_gateway_check_adjustment (const Tally__InboxMessage *message)
 }
 
 //  The partition every message of the envelope goes to: a credit's or
-//  debit's user's, any other message's sender's. Returns OK, or BAD_REQUEST
-//  when they differ.
+//  debit's user's, a configuration message's 0, any other message's
+//  sender's. Returns OK, or BAD_REQUEST when they differ.
 static Tally__ErrorCode
 s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *envelope,
                    uint32_t *partition, char *reason)
@@ -89,14 +93,15 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
         const Tally__Adjustment *adjustment = tly_gateway_check_adjustment (
             envelope->messages [index]);
         uint32_t target = adjustment ? tly_partition_of (adjustment->user.data, policy->partitions)
-                                     : sender;
+                          : tly_config_message (envelope->messages [index]) ? 0
+                                                                            : sender;
         if (index == 0)
             *partition = target;
         else if (target != *partition) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu goes to partition %" PRIu32 " and message 0 to %" PRIu32
                       ": an envelope's messages go to one partition (a credit's or debit's is"
-                      " its user's, any other's the sender's)",
+                      " its user's, a configuration message's 0, any other's the sender's)",
                       index, target, *partition);
             return BAD_REQUEST;
         }

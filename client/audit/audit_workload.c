@@ -315,7 +315,8 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
     self->written = true;
     //  Limits that admit every createAccount and buy the workload means to
     //  succeed; the ledger refuses the rest as an actor would.
-    tly_ledger_limits_t limits = { .partition_count = self->config.partitions,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = self->config.partitions,
                                    .initial_max = S_BENCH_INITIAL,
                                    .amount_max = TLY_AMOUNT_MAX_DEFAULT,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };

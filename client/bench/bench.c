@@ -217,6 +217,7 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
         char *argv [24] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
                             port, "--actors", actors_text,  "--max-initial",   initial };
         int argc = 10;
+        argv [argc++] = "--open-prices";  //  the bench's buys name their amounts
         if (hops) {
             argv [argc++] = "--hops";
             argv [argc++] = (char *) hops;

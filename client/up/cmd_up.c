@@ -42,6 +42,7 @@ typedef struct {
     int64_t max_amount;
     int64_t rate_per_minute;  //  0: no rate limit
     int64_t rate_burst;       //  0: the actors' default
+    bool open_prices;         //  tally-balance --open-prices
     int64_t ws_port;          //  0: no WebSocket endpoint on the gateway
     int64_t ready_timeout_ms;
     const char *log_level;
@@ -120,6 +121,9 @@ s_usage (FILE *out)
                               "off)\n"
                               "  --rate-burst N          buys a user may make at once (default "
                               "N)\n"
+                              "  --open-prices           a buy of an item not in the catalog "
+                              "may name its price\n"
+                              "                          (default off: catalog items only)\n"
                               "  --ws-port N             the gateway also on "
                               "ws://127.0.0.1:N/tally, for browsers\n"
                               "                          (no CURVE there; docs/protocol.md "
@@ -173,6 +177,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--max-amount", &options->max_amount, 1, INT64_MAX),
         TLY_FLAG_INT ("--rate-per-minute", &options->rate_per_minute, 1, TLY_RATE_PER_MINUTE_MAX),
         TLY_FLAG_INT ("--rate-burst", &options->rate_burst, 1, TLY_RATE_BURST_MAX),
+        TLY_FLAG_BOOL ("--open-prices", &options->open_prices),
         TLY_FLAG_INT ("--ws-port", &options->ws_port, 1, 65535),
         TLY_FLAG_TEXT ("--log-level", &options->log_level),
         TLY_FLAG_TEXT ("--bin-dir", &options->bin_dir),
@@ -440,8 +445,11 @@ s_add_children (s_up_t *up)
                                         NULL,
                                         NULL,
                                         NULL,
+                                        NULL,
                                         NULL };
         size_t argc = 14;
+        if (up->options.open_prices)
+            balance_args [argc++] = "--open-prices";
         if (up->options.rate_per_minute) {
             balance_args [argc++] = "--rate-per-minute";
             balance_args [argc++] = rate;

@@ -146,8 +146,11 @@ void tly_journal_destroy (tly_journal_t **self_p);
 //  Starts a write transaction. Returns 0 or -1 (logged).
 int tly_journal_begin (tly_journal_t *self);
 //  Decides one draft inside the open transaction and fills status: OK with the
-//  new seq, STALE_EPOCH, SEQUENCE_GAP with the expected partition seq, or
-//  BAD_REQUEST for a malformed draft. Returns 0, or -1 when LMDB failed (the
+//  new seq, STALE_EPOCH, SEQUENCE_GAP with the expected partition seq,
+//  STALE_CONFIG when the draft's config_version is not the current
+//  configuration's (tly_journal_config), or BAD_REQUEST for a malformed
+//  draft (also one whose new config is not of a higher version). A draft
+//  with a config makes it the current one. Returns 0, or -1 when LMDB failed (the
 //  transaction is then unusable: call tly_journal_abort).
 int tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
                         Tally__AppendStatus *status);
@@ -156,6 +159,10 @@ int tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
 int tly_journal_commit (tly_journal_t *self);
 //  Discards the open transaction, if any.
 void tly_journal_abort (tly_journal_t *self);
+//  The committed configuration (docs/protocol.md "Admins and the catalog"):
+//  its version, and its packed Config in *bytes, *size (NULL, 0 for version
+//  0), valid until the next commit.
+uint64_t tly_journal_config (tly_journal_t *self, const uint8_t **bytes, size_t *size);
 //  The group commit: begin, append each draft (statuses [i] for drafts [i]),
 //  sign the head inside the same transaction each time signer->every
 //  records wait unsigned (signer NULL: never), commit once (one fsync).

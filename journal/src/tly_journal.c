@@ -176,6 +176,21 @@ tly_journal_claim (tly_journal_t *self, uint32_t partition, uint64_t epoch)
     state->fence = epoch;
 }
 
+//  Replaces *bytes with a copy of from (NULL when from_size is 0).
+static void
+s_set_bytes (uint8_t **bytes, size_t *size, const uint8_t *from, size_t from_size)
+{
+    free (*bytes);
+    *bytes = NULL;
+    *size = 0;
+    if (from_size > 0) {
+        *bytes = malloc (from_size);
+        assert (*bytes);
+        memcpy (*bytes, from, from_size);
+        *size = from_size;
+    }
+}
+
 //  Ends a transaction: keeps the pending state (commit) or drops it.
 static void
 s_settle (tly_journal_t *self, bool keep)
@@ -191,6 +206,17 @@ s_settle (tly_journal_t *self, bool keep)
         self->is_dirty [partition] = false;
     }
     self->dirty_count = 0;
+    if (self->pending_config_version != self->config_version) {
+        if (keep) {
+            self->config_version = self->pending_config_version;
+            s_set_bytes (&self->config, &self->config_size, self->pending_config,
+                         self->pending_config_size);
+        } else {
+            self->pending_config_version = self->config_version;
+            s_set_bytes (&self->pending_config, &self->pending_config_size, self->config,
+                         self->config_size);
+        }
+    }
     if (keep) {
         assert (self->pending_head.seq >= self->head.seq);
         assert (self->pending_checkpoint_seq >= self->checkpoint_seq);
@@ -230,6 +256,58 @@ tly_journal_begin (tly_journal_t *self)
         return -1;
     }
     return 0;
+}
+
+int
+tly_journal_load_config (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *txn)
+{
+    MDB_val key = { sizeof TLY_JOURNAL_CONFIG_KEY - 1, (void *) TLY_JOURNAL_CONFIG_KEY };
+    MDB_val value;
+    uint64_t version = 0;
+    int rc = mdb_get (txn, segment->meta, &key, &value);
+    if (rc == 0) {
+        Tally__Config *config = tally__config__unpack (NULL, value.mv_size, value.mv_data);
+        if (!config) {
+            tly_log (TLY_ERROR, "journal.corrupt", "path=%s reason=\"bad config entry\"",
+                     segment->path);
+            return -1;
+        }
+        version = config->version;
+        tally__config__free_unpacked (config, NULL);
+        s_set_bytes (&self->config, &self->config_size, value.mv_data, value.mv_size);
+    } else if (rc != MDB_NOTFOUND) {
+        tly_journal_lmdb_error (self, "get_config", rc);
+        return -1;
+    } else
+        s_set_bytes (&self->config, &self->config_size, NULL, 0);
+    self->config_version = version;
+    self->pending_config_version = version;
+    s_set_bytes (&self->pending_config, &self->pending_config_size, self->config,
+                 self->config_size);
+    return 0;
+}
+
+uint64_t
+tly_journal_config (tly_journal_t *self, const uint8_t **bytes, size_t *size)
+{
+    assert (self);
+    if (bytes)
+        *bytes = self->config;
+    if (size)
+        *size = self->config_size;
+    return self->config_version;
+}
+
+//  The configuration rule: a draft names the current version; one that
+//  changes it carries the new Config, of a higher version. OK, or why not.
+static Tally__ErrorCode
+s_check_config (tly_journal_t *self, const Tally__RecordDraft *draft)
+{
+    if (draft->config_version != self->pending_config_version)
+        return TALLY__ERROR_CODE__STALE_CONFIG;
+    if (draft->config && draft->config->version <= draft->config_version)
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+    return TALLY__ERROR_CODE__OK;
 }
 
 //  Structural checks: anything else is decided by the fence and the sequence.
@@ -304,6 +382,11 @@ tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
         status->code = TALLY__ERROR_CODE__STALE_EPOCH;
         return 0;
     }
+    Tally__ErrorCode config_code = s_check_config (self, draft);
+    if (config_code != TALLY__ERROR_CODE__OK) {
+        status->code = config_code;
+        return 0;
+    }
     uint64_t expected;
     overflow = __builtin_add_overflow (partition->last_pseq, 1, &expected);
     assert (!overflow);
@@ -330,6 +413,16 @@ tly_journal_append (tly_journal_t *self, const Tally__RecordDraft *draft,
     if (draft->epoch > partition->fence)
         partition->fence = draft->epoch;
     partition->last_pseq = expected;
+    if (draft->config) {
+        size_t size = tally__config__get_packed_size (draft->config);
+        uint8_t *bytes = malloc (size ? size : 1);
+        assert (bytes);
+        tally__config__pack (draft->config, bytes);
+        free (self->pending_config);
+        self->pending_config = bytes;
+        self->pending_config_size = size;
+        self->pending_config_version = draft->config->version;
+    }
     self->pending_head.seq = seq;
     memcpy (self->pending_head.hash, hash, TLY_HASH_BYTES);
     status->code = TALLY__ERROR_CODE__OK;
@@ -350,6 +443,9 @@ s_commit (tly_journal_t *self)
             continue;
         rc = tly_journal_put_partition (self->txn, self->active->partitions, partition, state, 0);
     }
+    if (rc == 0 && self->pending_config_version != self->config_version)
+        rc = tly_journal_put_meta (self->txn, self->active->meta, TLY_JOURNAL_CONFIG_KEY,
+                                   self->pending_config, self->pending_config_size);
     if (rc == 0 && self->pending_head.seq != self->head.seq) {
         uint8_t head_bytes [TLY_JOURNAL_HEAD_VALUE];
         tly_put_be64 (head_bytes, self->pending_head.seq);

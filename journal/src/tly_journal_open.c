@@ -139,7 +139,8 @@ s_open_tables (tly_journal_t *self)
         && tly_journal_load_head (self, segment, txn, TLY_JOURNAL_HEAD_KEY, &self->head) == 0
         && s_check_head (self, txn) == 0
         && tly_journal_load_checkpoint_seq (self, segment, txn, &self->checkpoint_seq) == 0
-        && s_load_partitions (self, txn) == 0) {
+        && s_load_partitions (self, txn) == 0
+        && tly_journal_load_config (self, segment, txn) == 0) {
         //  A segment's first checkpoint may be its predecessor's seal.
         if (self->checkpoint_seq == 0 && segment->base_checkpoint_size > 0)
             self->checkpoint_seq = segment->base.seq;
@@ -412,6 +413,8 @@ tly_journal_destroy (tly_journal_t **self_p)
     free (self->is_dirty);
     free (self->dirty);
     free (self->body);
+    free (self->config);
+    free (self->pending_config);
     free (self);
     *self_p = NULL;
 }

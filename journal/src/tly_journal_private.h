@@ -94,7 +94,23 @@ struct _tly_journal_t {
 
     uint8_t *body;  //  reused RecordBody pack buffer
     size_t body_capacity;
+
+    //  The service's configuration (docs/protocol.md "Admins and the
+    //  catalog"): the version every draft must name, and the packed Config
+    //  (empty for version 0), committed and as the open transaction has it.
+    uint64_t config_version;
+    uint8_t *config;
+    size_t config_size;
+    uint64_t pending_config_version;
+    uint8_t *pending_config;
+    size_t pending_config_size;
 };
+
+#define TLY_JOURNAL_CONFIG_KEY "config"
+
+//  Reads the packed Config kept in segment's meta (none: version 0) into
+//  the committed and pending configuration. Returns 0 or -1 (logged).
+int tly_journal_load_config (tly_journal_t *self, tly_journal_segment_t *segment, MDB_txn *txn);
 
 static inline void
 s_pindex_key (uint8_t key [TLY_JOURNAL_PINDEX_KEY], uint32_t partition, uint64_t partition_seq)

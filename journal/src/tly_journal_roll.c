@@ -60,6 +60,9 @@ tly_journal_make_next (tly_journal_t *self, const uint8_t *seal, size_t seal_siz
         rc = tly_journal_put_head (txn, fresh.meta, TLY_JOURNAL_HEAD_KEY, &self->head);
     if (rc == 0 && seal_size > 0)
         rc = tly_journal_put_meta (txn, fresh.meta, "base_checkpoint", seal, seal_size);
+    if (rc == 0 && self->config_version > 0)
+        rc = tly_journal_put_meta (txn, fresh.meta, TLY_JOURNAL_CONFIG_KEY, self->config,
+                                   self->config_size);
     //  Partition states as of the end of the segment before: the table the
     //  writer goes on updating, and the frozen bases a partition read
     //  finds its segment by.

@@ -15,6 +15,7 @@
 
 const char **it_gateway_extra_args = NULL;
 const char **it_balance_extra_args = NULL;
+bool it_closed_prices = false;
 const char **it_audit_extra_args = NULL;
 const char *it_cluster_parent_dir = NULL;
 void (*it_cluster_prepare) (it_cluster_t *self) = NULL;
@@ -127,6 +128,8 @@ s_actor_args (it_cluster_t *self, it_child_t *child, const char *name)
     argv [argc++] = self->audit;
     argv [argc++] = "--bus";
     argv [argc++] = self->bus_in;
+    if (!it_closed_prices)
+        argv [argc++] = "--open-prices";  //  the tests' buys name their amounts
     argc = s_curve_args (self, argv, argc, "balance");
     for (int extra = 0; it_balance_extra_args && it_balance_extra_args [extra]; extra++) {
         CHECK (argc < 36);

@@ -56,6 +56,8 @@ extern const char *it_gateway_key;
 extern const char **it_gateway_extra_args;
 //  Extra arguments given to every balance actor (NULL-terminated), or NULL.
 extern const char **it_balance_extra_args;
+//  Actors start with --open-prices unless this is set (the default, off).
+extern bool it_closed_prices;
 //  Extra arguments given to the audit writer (NULL-terminated), or NULL.
 extern const char **it_audit_extra_args;
 //  The directory in which it_cluster_start makes the cluster's scratch data

@@ -141,7 +141,7 @@ main (int argc, char **argv)
     //  Alice may not credit herself: refused, nothing changes.
     it_expect_error (s_adjust (a, false, alice.id, 1000, "free", NULL),
                      TALLY__ERROR_CODE__PERMISSION_DENIED,
-                     "Only the worker may credit or debit a balance");
+                     "Only an admin may credit or debit a balance");
     CHECK (it_balance (a) == 60);
     //  A debit past the balance, then one within it.
     it_expect_error (s_adjust (w, true, alice.id, 61, "chargeback-1", NULL),

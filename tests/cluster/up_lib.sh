@@ -9,7 +9,7 @@ mkdir "$data"
 fail() { echo "$(basename "$0"): FAIL: $*" >&2; for f in "$data"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
 
 # shellcheck disable=SC2086
-"$tally" up --data-dir "$data" --base-port "$port" ${up_args:-} > "$data/up.out" 2> "$data/up.err" &
+"$tally" up --data-dir "$data" --base-port "$port" --open-prices ${up_args:-} > "$data/up.out" 2> "$data/up.err" &
 up_pid=$!
 trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; rm -rf "$scratch"' EXIT
 deadline=$(( $(date +%s) + 30 ))

@@ -56,7 +56,7 @@ chmod 600 "$dir/worker.json"
 # limit of 2 at once, one a second: every record names it, and the first
 # sends already run past it (RATE_LIMITED results with their waits, in the
 # replies and in the first segments' records).
-"$tally" up --data-dir "$dir" --base-port "$port" --partitions "$partitions" \
+"$tally" up --data-dir "$dir" --base-port "$port" --partitions "$partitions" --open-prices \
     --max-initial 1000 --segment-bytes 65536 --rate-per-minute 60 --rate-burst 2 \
     --insecure >"$dir/up.log" 2>&1 &
 up=$!

@@ -68,7 +68,7 @@ function started(child: ChildProcess, what: string, match: RegExp, ms: number): 
 }
 
 async function startCluster(): Promise<void> {
-  up = spawn(tallyBin!, ["up", "--data-dir", dataDir, "--base-port", String(basePort),
+  up = spawn(tallyBin!, ["up", "--data-dir", dataDir, "--base-port", String(basePort), "--open-prices",
                          "--ws-port", String(basePort + 10), "--ready-timeout-ms", "30000"],
              { stdio: ["ignore", "pipe", "inherit"] });
   console.log(`# ${await started(up, "tally up", /^tally up: ready/, 40000)}`);

@@ -135,7 +135,7 @@ async function refused(promise: Promise<unknown>): Promise<TallyError> {
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "tally-ts-"));
-  up = spawn(tallyBin, ["up", "--data-dir", dataDir, "--base-port", String(basePort),
+  up = spawn(tallyBin, ["up", "--data-dir", dataDir, "--base-port", String(basePort), "--open-prices",
                         "--ws-port", String(basePort + 10), "--rate-per-minute", "60",
                         "--rate-burst", "20", "--ready-timeout-ms", "30000"],
              { stdio: ["ignore", "pipe", "inherit"] });
@@ -436,7 +436,7 @@ test("the worker's credits and debits: once per reference, seen by the user; a u
   const own = await refused(erinClient.sendMessage({ type: "credit", user: erin.id, amount: 1000,
                                                      reference: "self-service" }));
   assert.equal(own.code, "PERMISSION_DENIED");
-  assert.equal(own.message, "Only the worker may credit or debit a balance");
+  assert.equal(own.message, "Only an admin may credit or debit a balance");
   assert.equal(own.remote, true);
 
   // a debit past the balance, then one within it

@@ -106,6 +106,7 @@ harness_start (harness_t *test)
                       "--worker-secret",
                       test->worker_secret,
                       "--insecure",
+                      "--open-prices",
                       "--log-level",
                       "debug",
                       test->lease_ms ? "--snapshot-lease-ms" : NULL,

@@ -513,7 +513,8 @@ s_apply (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 static void
 s_rebuild (const char *journal_dir, const char *ledger_dir, uint64_t last)
 {
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
                                    .amount_max = 1000000,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };

@@ -47,7 +47,8 @@ s_actor_new_limited (s_actor_t *actor, int64_t window_ms, uint8_t seed, uint32_t
 {
     memset (actor, 0, sizeof *actor);
     CHECK (audit_scratch_new ("audit_derive_test", actor->dir, sizeof actor->dir) == 0);
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
                                    .amount_max = 100,
                                    .dedupe_window_ms = window_ms,

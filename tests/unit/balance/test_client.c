@@ -107,6 +107,8 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
     draft->request = request;
     draft->results = tly_arena_alloc (arena, count * sizeof (Tally__MessageResult *));
     draft->events = tly_arena_alloc (arena, count * sizeof (Tally__Event *));
+    draft->config_version = tly_config_version (tly_ledger_config (ledger));
+    tly_ledger_envelope (ledger);
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;
@@ -120,7 +122,9 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
         if (event)
             draft->events [draft->n_events++] = event;
     }
+    draft->config = tly_ledger_config_draft (ledger, draft->config_version, arena);
     const tly_ledger_limits_t *limits = tly_ledger_limits (ledger);
+    draft->open_prices = limits->open_prices;
     if (limits->rate_per_minute > 0) {
         draft->rate_limit = tly_arena_alloc (arena, sizeof *draft->rate_limit);
         tally__rate_limit__init (draft->rate_limit);

@@ -92,7 +92,8 @@ tly_batch_test (bool verbose)
     assert (sodium_init () >= 0);
     char root [64];
     th_dir_new (root, sizeof root, "tly_batch_test");
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = S_PARTITIONS,
                                    .initial_max = 100,
                                    .amount_max = 1000,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };

@@ -19,7 +19,8 @@
 static void
 s_test_rate (const char *live_path, const char *replay_path, tly_arena_t *arena)
 {
-    tly_ledger_limits_t limits = { .partition_count = 4,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 4,
                                    .initial_max = 100,
                                    .amount_max = 100,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_MAX,

@@ -181,7 +181,8 @@ static void
 s_test_overflow (const char *path, tly_arena_t *arena)
 {
     //  With the widest limits, money stays in range at both ends.
-    tly_ledger_limits_t limits = { .partition_count = 1,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 1,
                                    .initial_max = INT64_MAX,
                                    .amount_max = INT64_MAX,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
@@ -313,7 +314,8 @@ s_first (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, v
 static void
 s_test_objects (const char *path, tly_arena_t *arena)
 {
-    tly_ledger_limits_t limits = { .partition_count = 8,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 8,
                                    .initial_max = 1000,
                                    .amount_max = 10,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
@@ -425,9 +427,11 @@ s_remembered (const char *path)
 static void
 s_test_window (const char *path, const char *replay_path, tly_arena_t *arena)
 {
-    tly_ledger_limits_t limits = {
-        .partition_count = 4, .initial_max = 100, .amount_max = 100, .dedupe_window_ms = 10000
-    };
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 4,
+                                   .initial_max = 100,
+                                   .amount_max = 100,
+                                   .dedupe_window_ms = 10000 };
     tly_ledger_t *ledger = tly_ledger_new (path, 1 << 24, &limits);
     assert (ledger && tly_ledger_clock (ledger) == 0);
     test_client_t alice;
@@ -560,7 +564,8 @@ static void
 s_test_retention (const char *live_path, const char *replay_path, const char *wide_path,
                   tly_arena_t *arena)
 {
-    tly_ledger_limits_t limits = { .partition_count = 4,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 4,
                                    .initial_max = 1000,
                                    .amount_max = 10,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
@@ -684,7 +689,8 @@ tly_ledger_test (bool verbose)
         snprintf (path [i], sizeof path [i], "%s/state-%d", root, i);
 
     tly_arena_t *arena = tly_arena_new (4096);
-    tly_ledger_limits_t limits = { .partition_count = 16,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = 16,
                                    .initial_max = 100,
                                    .amount_max = 1000,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };

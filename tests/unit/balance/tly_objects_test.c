@@ -142,7 +142,8 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
 {
     tly_account_t worker;
     assert (tly_account_generate (&worker) == 0);
-    tly_ledger_limits_t limits = { .partition_count = S_PARTITIONS,
+    tly_ledger_limits_t limits = { .open_prices = true,
+                                   .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
                                    .amount_max = 10,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT,
