@@ -683,9 +683,10 @@ s_print_history_objects (FILE *out)
     s_print_signed (out, &record_state, credit_id, false);
 }
 
-//  The worker's Catalog at version 4 (configuration version 4): a UTF-8
-//  item at the largest price, off sale, and item-123 at 25, ascending by
-//  item ID bytes. Readable by everyone: no group.
+//  The worker's Catalog of configuration version 4 (so its version is 5,
+//  docs/protocol.md): a UTF-8 item at the largest price, off sale, and
+//  item-123 at 25, ascending by item ID bytes. Readable by everyone: no
+//  group.
 static void
 s_print_catalog_object (FILE *out)
 {
@@ -709,12 +710,12 @@ s_print_catalog_object (FILE *out)
     value.catalog = &catalog;
     Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
     state.object_id = catalog_id;
-    state.version = 4;
+    state.version = 5;
     state.updated_ms = 1767225605000;
     state.value = &value;
     fprintf (out,
              "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": \"CATALOG\", "
-             "\"version\": 4, \"updated_ms\": 1767225605000,\n",
+             "\"version\": 5, \"updated_ms\": 1767225605000,\n",
              S_WORKER->id, catalog_id);
     fprintf (out, "     \"catalog\": {\"id\": \"%s\", \"config_version\": 4, \"items\": [",
              catalog_id);

@@ -25,8 +25,10 @@ export const SEND_TIMEOUT_MS = 10000;
 export const SEND_ATTEMPTS = 3;
 
 // What a configuration message did: the configuration's version it left
-// (the one before when it changed nothing), and the admin it named
-// (addAdmin, removeAdmin) or the item as it now is (setPrice).
+// (its envelope's new one when it or a message before it in the envelope
+// changed something: one version per envelope; else the current one), and
+// the admin it named (addAdmin, removeAdmin) or the item as it now is
+// (setPrice).
 export interface ConfigChange {
   version: number;
   adminId?: string;
