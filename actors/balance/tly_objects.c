@@ -272,7 +272,11 @@ s_purchase (tly_objects_t *self, const char *object_id, uint32_t partition,
     Tally__Group *group = s_user_group (self, TLY_OBJ_PURCHASE, partition, user, arena);
     if (!tly_objects_may_read (self, group, reader))
         return TALLY__ERROR_CODE__PERMISSION_DENIED;
-    Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
+    //  Version 2 once refunded (docs/protocol.md "Refunds").
+    bool refunded = record->refund_id && *record->refund_id;
+    Tally__ObjectState *state = s_state (record->id, refunded ? 2 : 1,
+                                         refunded ? record->refunded_at : record->timestamp, group,
+                                         arena);
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
     state->value->purchase = record;
     *state_p = state;
@@ -333,22 +337,31 @@ s_service (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p
 //  items, at version 1 + the configuration's (so every change is a newer
 //  version), with no update time, so every owner of partition 0 serves the
 //  same bytes for the same configuration.
+Tally__ObjectState *
+tly_objects_catalog (tly_objects_t *self, uint64_t version, Tally__CatalogItem **items,
+                     size_t n_items, tly_arena_t *arena)
+{
+    assert (self && arena);
+    Tally__Catalog *value = tly_arena_alloc (arena, sizeof *value);
+    tally__catalog__init (value);
+    value->id = self->catalog_id;
+    value->config_version = version;
+    value->n_items = n_items;
+    value->items = items;
+    Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
+    Tally__ObjectState *state = s_state (self->catalog_id, version + 1, 0, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;
+    state->value->catalog = value;
+    return state;
+}
+
 static Tally__ErrorCode
 s_catalog (tly_objects_t *self, tly_arena_t *arena, Tally__ObjectState **state_p)
 {
     const tly_config_t *config = tly_ledger_config_committed (self->ledger);
-    Tally__Catalog *value = tly_arena_alloc (arena, sizeof *value);
-    tally__catalog__init (value);
-    value->id = self->catalog_id;
-    value->config_version = tly_config_version (config);
-    value->n_items = tly_config_item_count (config);
-    value->items = tly_config_items_to_proto (config, arena);
-    Tally__Group *group = s_group (self, self->service_group_id, NULL, TALLY__ROLE__READER, arena);
-    Tally__ObjectState *state = s_state (self->catalog_id, tly_config_version (config) + 1, 0,
-                                         group, arena);
-    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;
-    state->value->catalog = value;
-    *state_p = state;
+    *state_p = tly_objects_catalog (self, tly_config_version (config),
+                                    tly_config_items_to_proto (config, arena),
+                                    tly_config_item_count (config), arena);
     return TALLY__ERROR_CODE__OK;
 }
 

@@ -290,17 +290,46 @@ s_user (const Tally__Event *event)
     return user->data;
 }
 
+//  A refund's purchase, watched: its second version, as the state has it.
+static void
+s_publish_refunded (tly_reader_t *self, const Tally__Event *event, uint32_t partition)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_BALANCE_ADJUSTED
+        || !event->balance_adjusted->refund_of || !*event->balance_adjusted->refund_of)
+        return;
+    const char *id = event->balance_adjusted->refund_of;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (tly_object_key_parse (id, key) == -1 || !tly_bus_watched (self->bus, key))
+        return;
+    Tally__ObjectState *state = NULL;
+    const char *reason = NULL;
+    if (tly_objects_snapshot (self->objects, id, partition, self->worker, self->arena, &state,
+                              &reason)
+        == TALLY__ERROR_CODE__OK)
+        tly_bus_publish (self->bus, key, state, NULL);
+}
+
 void
 tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
 {
     assert (self && batch);
     if (tly_bus_idle (self->bus))
         return;  //  nobody watches: nothing to sign
-    bool config_changed = false;
+    uint8_t catalog [TLY_OBJECT_KEY_BYTES];
+    int parsed = tly_object_key_parse (tly_objects_catalog_id (self->objects), catalog);
+    assert (parsed == 0);
+    bool catalog_watched = tly_bus_watched (self->bus, catalog);
     for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);
-        if (tly_batch_committed (batch, i) && draft->config)
-            config_changed = true;
+        if (tly_batch_committed (batch, i) && draft->config && catalog_watched) {
+            //  Each version of the catalog, as each record left it.
+            tly_arena_reset (self->arena);
+            tly_bus_publish (self->bus, catalog,
+                             tly_objects_catalog (self->objects, draft->config->version,
+                                                  draft->config->items, draft->config->n_items,
+                                                  self->arena),
+                             NULL);
+        }
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)
             continue;
         const uint64_t *versions = tly_batch_versions (batch, i);
@@ -312,6 +341,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
         bool watched [TLY_OBJECTS_REFS], any = false;
         for (size_t e = 0; e < draft->n_events; e++) {
             const Tally__Event *event = draft->events [e];
+            s_publish_refunded (self, event, draft->partition);
             if (!user || memcmp (s_user (event), user, TLY_KEY_BYTES) != 0) {
                 user = s_user (event);
                 tly_objects_refs (user, draft->partition, refs);
@@ -329,18 +359,5 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
                 tly_bus_publish (self->bus, refs [r].key, state, NULL);
             }
         }
-    }
-    //  The catalog, once for the whole batch: its committed state now.
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    const char *catalog_id = tly_objects_catalog_id (self->objects);
-    if (config_changed && tly_object_key_parse (catalog_id, key) == 0
-        && tly_bus_watched (self->bus, key)) {
-        tly_arena_reset (self->arena);
-        Tally__ObjectState *state = NULL;
-        const char *reason = NULL;
-        if (tly_objects_snapshot (self->objects, catalog_id, 0, self->worker, self->arena, &state,
-                                  &reason)
-            == TALLY__ERROR_CODE__OK)
-            tly_bus_publish (self->bus, key, state, NULL);
     }
 }

@@ -8,7 +8,10 @@
 //  A configuration is a version, the admins (at most TLY_ADMINS_MAX keys,
 //  ascending, never the worker) and the items (at most TLY_CATALOG_MAX,
 //  ascending by item ID bytes). Version 0 is the first: no admins but the
-//  worker, no items. Each message that changes something adds one.
+//  worker, no items. Each journal record (one envelope) that changes
+//  something adds one, however many of its messages did: the caller counts
+//  (tly_config_set_version), so that the Catalog object's versions go 1, 2,
+//  3, ... with the records.
 //
 //      tly_config_t *config = tly_config_new ();
 //      const char *text;
@@ -46,6 +49,7 @@ void tly_config_copy (tly_config_t *self, const tly_config_t *other);
 void tly_config_reset (tly_config_t *self);
 
 uint64_t tly_config_version (const tly_config_t *self);
+void tly_config_set_version (tly_config_t *self, uint64_t version);
 size_t tly_config_admin_count (const tly_config_t *self);
 const uint8_t *tly_config_admin (const tly_config_t *self, size_t index);
 size_t tly_config_item_count (const tly_config_t *self);
@@ -74,9 +78,10 @@ Tally__CatalogItem **tly_config_items_to_proto (const tly_config_t *self, tly_ar
 bool tly_config_message (const Tally__InboxMessage *message);
 
 //  Decides a configuration message of sender against self: OK with *changed
-//  when it changed self (the version then one more), or the error and its
-//  text (self unchanged): PERMISSION_DENIED, INVALID_ADMIN, INVALID_ITEM,
-//  INVALID_PRICE, CONFIG_LIMIT, BAD_REQUEST for any other message.
+//  when it changed self (its version untouched: the caller's to count), or
+//  the error and its text (self unchanged): PERMISSION_DENIED,
+//  INVALID_ADMIN, INVALID_ITEM, INVALID_PRICE, CONFIG_LIMIT, BAD_REQUEST
+//  for any other message.
 Tally__ErrorCode tly_config_decide (tly_config_t *self, const uint8_t worker [TLY_KEY_BYTES],
                                     const uint8_t sender [TLY_KEY_BYTES],
                                     const Tally__InboxMessage *message, bool *changed,

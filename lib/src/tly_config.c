@@ -80,6 +80,13 @@ tly_config_version (const tly_config_t *self)
     return self->version;
 }
 
+void
+tly_config_set_version (tly_config_t *self, uint64_t version)
+{
+    assert (self);
+    self->version = version;
+}
+
 size_t
 tly_config_admin_count (const tly_config_t *self)
 {
@@ -396,8 +403,6 @@ tly_config_decide (tly_config_t *self, const uint8_t worker [TLY_KEY_BYTES],
         *text = "not a configuration message";
         code = TALLY__ERROR_CODE__BAD_REQUEST;
     }
-    if (*changed)
-        self->version++;
     return code;
 }
 

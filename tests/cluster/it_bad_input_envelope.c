@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tly_message_id.h"
+#include "tly_partition.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
@@ -233,6 +234,65 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
             }
             if (row->variant == ENV_CREDIT_USER_31)
                 env.user_len = TLY_KEY_BYTES - 1;
+            break;
+        }
+        case ENV_PRICE_NOT_ADMIN:
+        case ENV_PRICE_ZERO:
+        case ENV_PRICE_OVER: {
+            tly_error_t error;
+            CHECK (tly_msg_set_price (&msg, "bad-input-priced", 1, true, &error) == 0);
+            msg.price = row->variant == ENV_PRICE_ZERO   ? 0
+                        : row->variant == ENV_PRICE_OVER ? TLY_BALANCE_MAX + 1
+                                                         : 1;
+            if (row->variant != ENV_PRICE_NOT_ADMIN) {
+                env.signer = &ctx->cluster->worker;
+                memcpy (env.sender, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+            }
+            break;
+        }
+        case ENV_ADMIN_WORKER:
+        case ENV_ADMIN_NOT_WORKER:
+        case ENV_ADMIN_MIXED: {
+            tly_error_t error;
+            CHECK (tly_msg_add_admin (&msg,
+                                      row->variant == ENV_ADMIN_WORKER ? ctx->cluster->worker_id
+                                                                       : ctx->subject.user.id,
+                                      &error)
+                   == 0);
+            if (row->variant == ENV_ADMIN_MIXED) {
+                //  Partition 0's, and a credit of a user of another partition.
+                it_user_t other;
+                do
+                    it_user_new (&other);
+                while (tly_partition_of (other.account.sign_pk, TLY_PARTITIONS_DEFAULT) == 0);
+                static tly_msg_t two [2];
+                two [0] = msg;
+                CHECK (tly_msg_credit (&two [1], other.id, 5, "mixed", NULL, &error) == 0);
+                env.msgs = two;
+                env.count = 2;
+            }
+            if (row->variant != ENV_ADMIN_NOT_WORKER) {
+                env.signer = &ctx->cluster->worker;
+                memcpy (env.sender, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+            }
+            break;
+        }
+        case ENV_BUY_MISMATCH:
+        case ENV_BUY_INACTIVE: {
+            //  The worker prices the item first; the subject's buy is refused.
+            const char *priced = row->variant == ENV_BUY_MISMATCH ? "bad-input-priced-7"
+                                                                  : "bad-input-inactive";
+            it_user_t worker = { .account = ctx->cluster->worker };
+            strcpy (worker.id, ctx->cluster->worker_id);
+            tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id,
+                                              &worker);
+            tly_msg_t set;
+            tly_error_t error;
+            CHECK (tly_msg_set_price (&set, priced, 7, row->variant == ENV_BUY_MISMATCH, &error)
+                   == 0);
+            CHECK (it_send (sender, &set).ok);
+            tly_sender_destroy (&sender);
+            CHECK (tly_msg_buy (&msg, priced, row->variant == ENV_BUY_MISMATCH ? 8 : 7) == 0);
             break;
         }
         default: th_fail (__FILE__, __LINE__, "no envelope variant %d", row->variant);

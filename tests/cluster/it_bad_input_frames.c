@@ -43,8 +43,10 @@ bad_env_sealed (const bad_env_t *env)
     Tally__Buy *buys = calloc (count + 1, sizeof *buys);
     Tally__CreateAccount *creates = calloc (count + 1, sizeof *creates);
     Tally__Adjustment *adjustments = calloc (count + 1, sizeof *adjustments);
+    Tally__AdminChange *admins = calloc (count + 1, sizeof *admins);
+    Tally__CatalogItem *prices = calloc (count + 1, sizeof *prices);
     uint8_t (*ids) [2 * TLY_MESSAGE_ID_BYTES] = calloc (count + 1, sizeof *ids);
-    CHECK (messages && pointers && buys && creates && adjustments && ids);
+    CHECK (messages && pointers && buys && creates && adjustments && admins && prices && ids);
     CHECK (env->id_len <= sizeof ids [0]);
     uint8_t unknown_data [2] = { 0x08, 0x01 };
     ProtobufCMessageUnknownField unknown = { 9, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
@@ -80,6 +82,23 @@ bad_env_sealed (const bad_env_t *env)
                 messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
                 messages [i].debit = &adjustments [i];
             }
+        } else if (msg->kind == TLY_MSG_ADD_ADMIN || msg->kind == TLY_MSG_REMOVE_ADMIN) {
+            tally__admin_change__init (&admins [i]);
+            admins [i].account = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) msg->user };
+            if (msg->kind == TLY_MSG_ADD_ADMIN) {
+                messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
+                messages [i].add_admin = &admins [i];
+            } else {
+                messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN;
+                messages [i].remove_admin = &admins [i];
+            }
+        } else if (msg->kind == TLY_MSG_SET_PRICE) {
+            tally__catalog_item__init (&prices [i]);
+            prices [i].item_id = (char *) msg->item_id;
+            prices [i].price = msg->price;
+            prices [i].active = msg->active;
+            messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
+            messages [i].set_price = &prices [i];
         } else {
             tally__create_account__init (&creates [i]);
             creates [i].initial_balance = msg->initial_balance;
@@ -97,6 +116,8 @@ bad_env_sealed (const bad_env_t *env)
     bad_buf_t bytes = bad_packed (&envelope.base);
     free (messages);
     free (pointers);
+    free (admins);
+    free (prices);
     free (buys);
     free (creates);
     free (adjustments);

@@ -31,8 +31,11 @@ s_decide (tly_config_t *config, const Tally__Envelope *envelope, const Tally__In
 {
     bool changed;
     const char *text;
+    uint64_t before = tly_config_version (config);
     Tally__ErrorCode code = tly_config_decide (config, envelope->inbox.data, envelope->sender.data,
                                                message, &changed, &text);
+    if (changed)  //  one message per envelope here: one version each
+        tly_config_set_version (config, before + 1);
     if (code != TALLY__ERROR_CODE__OK) {
         error->code = code;
         error->message = (char *) text;
