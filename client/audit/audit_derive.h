@@ -34,9 +34,10 @@
 //  - addAdmin, removeAdmin and setPrice (configuration messages) are
 //    refused BAD_REQUEST out of partition 0; in partition 0 each is decided
 //    in order by tly_config_decide on a working copy of the configuration
-//    in force (the worker: told, or the envelope's inbox), and the result
-//    must be its ConfigChange (the version it left, the admin's ID or the
-//    item as it now is) or its refusal.
+//    in force (the worker: told, or the envelope's inbox); those that change
+//    something make one new version together (the one in force + 1), and
+//    each result must be its ConfigChange (the version the working copy is
+//    at after it, the admin's ID or the item as it now is) or its refusal.
 //
 //  The configuration: every record must name the version in force
 //  (config_version); only partition 0's records carry one (config): one

@@ -1,7 +1,8 @@
 //  audit_derive_config - the configuration in verify's derivation (see
 //  audit_derive.h): the version every record names, the configuration
 //  messages of partition 0 decided in order on a working copy of the one
-//  in force (tly_config_decide, as the actor decides them), the
+//  in force (tly_config_decide, as the actor decides them; those of a
+//  record that change something make one new version together), the
 //  configuration a record carries against the one they leave, and who may
 //  act as an admin.
 //
@@ -237,11 +238,11 @@ audit_derive_config_take (audit_derive_record_t *record)
     const Tally__Config *config = record->draft->config;
     if (!config)
         return 0;
-    //  The writer takes a configuration only past the one in force.
-    if (config->version <= self->version)
+    //  A record that changes the configuration makes the next version.
+    if (config->version != self->version + 1)
         return audit_derive_fail (record,
                                   "the record carries config version %" PRIu64
-                                  ", not past the one in force (%" PRIu64 ")",
+                                  ", not the one after the one in force (%" PRIu64 ")",
                                   config->version, self->version);
     if (s_read_said (record) == -1)
         return -1;
@@ -315,6 +316,9 @@ audit_derive_expect_config (audit_derive_record_t *record, const Tally__InboxMes
     const uint8_t *worker = record->worker ? record->worker : s_no_worker;
     expected->error = tly_config_decide (self->working, worker, record->user, message, &changed,
                                          &text);
+    //  One new version for the record, however many of its messages change.
+    if (changed)
+        tly_config_set_version (self->working, self->version + 1);
     self->stats.config_messages++;
 }
 

@@ -204,8 +204,8 @@ bool audit_derive_adjusts_again (const audit_derive_record_t *record,
 //  partition 0. Sets record->config. Returns 0, or -1 (reason set).
 int audit_derive_config_begin (audit_derive_record_t *record);
 //  A record whose partition's state is not known: the configuration it
-//  carries, if any, is taken as it says (a Config by the rules, a version
-//  past the one in force). Returns 0, or -1 (reason set).
+//  carries, if any, is taken as it says (a Config by the rules, the version
+//  after the one in force). Returns 0, or -1 (reason set).
 int audit_derive_config_take (audit_derive_record_t *record);
 //  After the record's messages: the configuration it carries must be the
 //  working copy its configuration messages left (none when they changed

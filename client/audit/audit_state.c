@@ -349,7 +349,7 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint
 //  ---------------------------------------------------------------- the configuration
 
 //  Every record names the configuration in force; one of partition 0 may
-//  carry a new one (config: NULL when it carries none), of a higher
+//  carry a new one (config: NULL when it carries none), of the next
 //  version, in force from then on.
 static void
 s_apply_config (audit_state_t *self, uint64_t seq, uint64_t partition, uint64_t config_version,
@@ -374,10 +374,10 @@ s_apply_config (audit_state_t *self, uint64_t seq, uint64_t partition, uint64_t 
     char reason [AUDIT_PROBLEM_MAX / 2];
     if (!carried)
         s_problem (self, seq, "its configuration does not decode");
-    else if (carried->version <= config_version)
+    else if (carried->version != config_version + 1)
         s_problem (self, seq,
-                   "it carries config version %" PRIu64 ", not past the one it was decided under"
-                   " (%" PRIu64 ")",
+                   "it carries config version %" PRIu64 ", not the one after the one it was"
+                   " decided under (%" PRIu64 ")",
                    carried->version, config_version);
     else if (tly_config_from_proto (self->config, carried, NULL, reason, sizeof reason) == -1)
         s_problem (self, seq, "its configuration (version %" PRIu64 ") breaks the rules: %s",

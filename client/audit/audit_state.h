@@ -54,8 +54,8 @@ void audit_state_destroy (audit_state_t **self_p);
 //  credit or a debit that does not follow the balance, ...) are counted and
 //  kept as problems, and so is a record that does not name the
 //  configuration in force (config_version), or carries one out of
-//  partition 0, not past the one it was decided under, or against the
-//  rules of a Config; a record of partition 0 that carries one (config)
+//  partition 0, not of the version after the one it was decided under, or
+//  against the rules of a Config; a record of partition 0 that carries one (config)
 //  puts it in force.
 //  Returns 0, or -1 when the journal could not be read or a record does not
 //  decode (one line on stderr).

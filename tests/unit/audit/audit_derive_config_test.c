@@ -14,6 +14,7 @@
 #include "audit_derive.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "harness.h"
@@ -330,6 +331,8 @@ s_configured (s_journal_t *journal, const uint8_t *sender, int64_t now_ms,
     const char *text;
     Tally__ErrorCode code = tly_config_decide (journal->config, journal->worker, sender, message,
                                                &changed, &text);
+    if (changed)
+        tly_config_set_version (journal->config, version + 1);
     Tally__MessageResult *result;
     if (code != TALLY__ERROR_CODE__OK)
         result = s_refused (journal, code);
@@ -659,16 +662,21 @@ audit_derive_config_test (bool verbose)
                               " PRICE_MISMATCH"));
     *old_price->results [0] = kept;
     audit_derive_destroy (&derive);
-    //  A not derived record's configuration must still be past the one in force.
-    derive = s_derive_new (&journal);
-    audit_derive_start_within (derive);
-    repriced->config->version = 1;
-    rc = s_derive (&journal, derive, 1, 3, reason);
-    CHECK (rc == -1
-           && strstr (reason, "the record carries config version 1, not past the one in"
-                              " force (1)"));
-    repriced->config->version = 2;
-    audit_derive_destroy (&derive);
+    //  A not derived record's configuration must still be the next version.
+    for (uint64_t version = 1; version <= 3; version += 2) {
+        derive = s_derive_new (&journal);
+        audit_derive_start_within (derive);
+        repriced->config->version = version;
+        rc = s_derive (&journal, derive, 1, 3, reason);
+        char expected [128];
+        snprintf (expected, sizeof expected,
+                  "the record carries config version %" PRIu64
+                  ", not the one after the one in force (1)",
+                  version);
+        CHECK (rc == -1 && strstr (reason, expected));
+        repriced->config->version = 2;
+        audit_derive_destroy (&derive);
+    }
     //  A walk from a record of version 0 knows the configuration: the empty one.
     derive = s_derive_new (&journal);
     audit_derive_start_within (derive);
