@@ -63,10 +63,19 @@ admin() {
 admin credit --user "$user_id" --amount 50 --reference pay_1001 --note "50 credits bought"
 admin credit --user "$user_id" --amount 50 --reference pay_1001 --note "50 credits bought"
 run send create-account --initial 100
+echo "== fair prices: the worker sets a catalog price; a buy is charged it, another amount refused"
+catalog() {
+    echo "\$ tally catalog $* (as the worker)"
+    "$tally" catalog "$@" --account-file "$data/worker.json" || echo "(exit $?)"
+}
+catalog set sword --price 30
+"$tally" catalog list --account-file "$data/user.json"
+run send buy --item sword
+run send buy --item sword --amount 10
 echo "== the journal: every change hash-chained, every request signed by its sender"
 "$tally" audit verify --data-dir "$data"
 "$tally" audit replay --compare --data-dir "$data"
 echo "== the same in a browser: the example page (clients/ts/example; README.md, \"TypeScript client\")"
-echo "   $tally up --data-dir .tally --ws-port 7780 &"
+echo "   $tally up --data-dir .tally --open-prices --ws-port 7780 &"
 echo "   npm ci --prefix clients/ts && npm run --prefix clients/ts build"
 echo "   node clients/ts/example/serve.mjs --data-dir .tally    # then open http://127.0.0.1:8080/"

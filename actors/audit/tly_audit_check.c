@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tly_limits.h"
+#include "tly_validate.h"
 
 #define S_REASON_MAX 192
 
@@ -27,6 +28,23 @@ s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
                && message->create_account->initial_balance == created->initial_balance
                && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance
                && result->balance->balance == created->initial_balance;
+    }
+    if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+        && message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
+        //  A refund: a credit of the purchase's user by its reference.
+        const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+        const Tally__Refund *refund = message->refund;
+        const Tally__AdjustmentRecord *record = result->adjustment;
+        char reference [TLY_REFERENCE_MAX + 1];
+        tly_refund_reference (refund->purchase_id ? refund->purchase_id : "", reference);
+        return s_same_text (adjusted->refund_of, refund->purchase_id)
+               && s_same_text (adjusted->reference, reference)
+               && s_same_text (adjusted->note, refund->reason) && adjusted->amount > 0
+               && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT && record
+               && record->amount == adjusted->amount
+               && record->balance_after == adjusted->balance_after
+               && s_same_text (record->id, adjusted->adjustment_id)
+               && s_same_text (record->reference, reference);
     }
     if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
         const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;

@@ -18,7 +18,9 @@
 //    BalanceAdjusted   a credit (amount > 0) or debit (< 0) of the same user,
 //                      amount, reference and note, answered with an
 //                      adjustment of the same ID, amount and balance_after
-//                      (0 .. TLY_BALANCE_MAX)
+//                      (0 .. TLY_BALANCE_MAX); or a refund of the purchase
+//                      it names (refund_of), its reference "refund:" + that
+//                      ID, its note the reason, its amount > 0
 //  What needs the partition's state (the balance a purchase leaves, a
 //  resend's first result, whether the account already existed) is for
 //  `tally audit verify`, which derives every record from the one before

@@ -129,12 +129,22 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     user->route = route->partition;
     user->worker = memcmp (user->pk, self->worker_pk, TLY_KEY_BYTES) == 0;
     //  Every message goes to the route's partition, as the gateway routed
-    //  it: a credit's or debit's user's, a configuration message's 0, any
-    //  other message's sender's.
+    //  it: a credit's or debit's user's, a refund's purchase's, a
+    //  configuration message's 0, any other message's sender's.
     for (size_t i = 0; i < envelope->n_messages; i++) {
         const Tally__InboxMessage *message = envelope->messages [i];
         if (tly_config_message (message)) {
             if (route->partition != 0)
+                return TALLY__ERROR_CODE__BAD_REQUEST;
+            continue;
+        }
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
+            uint32_t purchase_partition;
+            if (!message->refund
+                || tly_object_id_parse (message->refund->purchase_id, NULL, &purchase_partition,
+                                        NULL)
+                       == -1
+                || purchase_partition != route->partition)
                 return TALLY__ERROR_CODE__BAD_REQUEST;
             continue;
         }
@@ -198,7 +208,8 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     size_t fresh = 0;
     //  The configuration the envelope is decided under, which the draft names.
     uint64_t config_version = tly_config_version (tly_ledger_config (self->ledger));
-    tly_ledger_envelope (self->ledger);
+    if (tly_ledger_envelope (self->ledger, route->partition) == -1)
+        return TLY_BATCH_ERROR;
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;

@@ -108,11 +108,12 @@ s_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint3
                            record->id);
 }
 
-//  One credit or debit: its record is kept for good (its ID is the
+//  One credit, debit or refund: its record is kept for good (its ID is the
 //  reference's, see tly_ledger.h); only its log entry is dropped in time.
-static int
-s_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
-                     tly_account_state_t *state, const Tally__AdjustmentRecord *record)
+int
+tly_ledger_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                              uint32_t partition, tly_account_state_t *state,
+                              const Tally__AdjustmentRecord *record)
 {
     assert (record->balance_after >= 0 && record->balance_after <= TLY_BALANCE_MAX);
     if (tly_store_put_adjustment (self->store, record) == -1)
@@ -373,6 +374,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     record->amount = charge;
     record->timestamp = now_ms;
     record->balance_after = balance_after;
+    record->partition_seq = self->envelope_seq;
     if (s_record_purchase (self, user->pk, user->partition, &state, record) == -1)
         return -1;
 
@@ -470,7 +472,7 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
     record->timestamp = now_ms;
     record->balance_after = balance_after;
     record->by = tly_arena_strdup (arena, sender->id);
-    if (s_record_adjustment (self, target.pk, target.partition, &state, record) == -1)
+    if (tly_ledger_record_adjustment (self, target.pk, target.partition, &state, record) == -1)
         return -1;
 
     Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
@@ -549,6 +551,9 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
                                &version);
     else if (tly_config_message (message))
         rc = tly_ledger_execute_config (self, user, message, arena, result);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
+        rc = tly_ledger_execute_refund (self, user, message->refund, now_ms, arena, result, &event,
+                                        &version);
     else
         tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                               tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
@@ -635,6 +640,7 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
     record.amount = recorded->amount;
     record.timestamp = recorded->timestamp;
     record.balance_after = recorded->balance_after;
+    record.partition_seq = draft->partition_seq;
     return s_record_purchase (self, recorded->user.data, draft->partition, &state, &record);
 }
 
@@ -693,7 +699,10 @@ s_apply_adjusted (tly_ledger_t *self, const Tally__RecordDraft *draft,
     record.timestamp = adjusted->timestamp;
     record.balance_after = adjusted->balance_after;
     record.by = tly_arena_strdup (arena, by);
-    return s_record_adjustment (self, target.pk, draft->partition, &state, &record);
+    if (adjusted->refund_of && *adjusted->refund_of
+        && tly_ledger_apply_refund (self, draft, adjusted, arena) == -1)
+        return -1;
+    return tly_ledger_record_adjustment (self, target.pk, draft->partition, &state, &record);
 }
 
 //  Every event must belong to the request's sender (one user per envelope),

@@ -94,9 +94,11 @@ const tly_config_t *tly_ledger_config_committed (tly_ledger_t *self);
 //  decide under; no transaction may be open. Returns 0, or -1 when it is
 //  malformed (logged; the ledger keeps its own).
 int tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config);
-//  Starts an envelope: its configuration messages that change something
-//  make one new version together (the one its record carries).
-void tly_ledger_envelope (tly_ledger_t *self);
+//  Starts an envelope routed to partition, in the open transaction: its
+//  configuration messages that change something make one new version
+//  together (the one its record carries), and its purchases name the
+//  partition sequence its record will have. Returns 0 or -1.
+int tly_ledger_envelope (tly_ledger_t *self, uint32_t partition);
 //  The Config a draft carries when the configuration changed after version
 //  before, in arena; NULL when it did not.
 Tally__Config *tly_ledger_config_draft (tly_ledger_t *self, uint64_t before, tly_arena_t *arena);

@@ -100,11 +100,16 @@ tly_ledger_adopt_config (tly_ledger_t *self, const Tally__Config *config)
     return 0;
 }
 
-void
-tly_ledger_envelope (tly_ledger_t *self)
+int
+tly_ledger_envelope (tly_ledger_t *self, uint32_t partition)
 {
     assert (self);
     self->envelope_version = tly_config_version (self->config);
+    uint64_t applied, epoch;
+    if (tly_store_progress (self->store, partition, &applied, &epoch) == -1)
+        return -1;
+    self->envelope_seq = applied + 1;
+    return 0;
 }
 
 Tally__Config *
@@ -182,15 +187,24 @@ tly_ledger_apply_config (tly_ledger_t *self, const Tally__RecordDraft *draft)
     //  under the newest it has seen.
     if (tly_store_put_config (self->store, draft->config) == -1)
         return -1;
-    if (draft->config->version <= tly_config_version (self->config))
-        return 0;
     char reason [160];
-    if (tly_config_from_proto (self->config, draft->config, NULL, reason, sizeof reason) == -1) {
+    if (tly_ledger_config_seen (self, draft->config, reason, sizeof reason) == -1) {
         tly_log (TLY_ERROR, "ledger.bad_record",
                  "partition=%" PRIu32 " partition_seq=%" PRIu64 " reason=\"configuration: %s\"",
                  draft->partition, draft->partition_seq, reason);
         return -1;
     }
+    return 0;
+}
+
+int
+tly_ledger_config_seen (tly_ledger_t *self, const Tally__Config *config, char *reason,
+                        size_t reason_size)
+{
+    if (config->version <= tly_config_version (self->config))
+        return 0;
+    if (tly_config_from_proto (self->config, config, NULL, reason, reason_size) == -1)
+        return -1;
     self->config_dirty = true;
     return 0;
 }

@@ -20,6 +20,7 @@ struct _tly_ledger_t {
     tly_config_t *config_committed;  //  as of the last commit
     bool config_dirty;               //  config changed in the open transaction
     uint64_t envelope_version;       //  the version the envelope being decided began at
+    uint64_t envelope_seq;           //  the partition sequence its record will have
 };
 
 //  Moves the dedupe clock forward (never back) to time_ms.
@@ -27,6 +28,22 @@ void tly_ledger_clock_see (tly_ledger_t *self, int64_t time_ms);
 //  Sets result to the error code with text.
 void tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
                            const char *text);
+
+//  One credit, debit or refund of user (tly_ledger.c): its record, kept for
+//  good, and the history entry.
+int tly_ledger_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                                  uint32_t partition, tly_account_state_t *state,
+                                  const Tally__AdjustmentRecord *record);
+
+//  tly_ledger_refund.c: refunds (docs/protocol.md "Refunds").
+int tly_ledger_execute_refund (tly_ledger_t *self, const tly_ledger_user_t *sender,
+                               const Tally__Refund *refund, int64_t now_ms, tly_arena_t *arena,
+                               Tally__MessageResult *result, Tally__Event **event_p,
+                               uint64_t *version_p);
+//  A replayed refund's purchase marked refunded, before its entry is
+//  recorded (as execute does). Returns 0, or -1 (a bad record is logged).
+int tly_ledger_apply_refund (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                             const Tally__BalanceAdjusted *adjusted, tly_arena_t *arena);
 
 //  tly_ledger_config.c: the configuration's part of a transaction.
 //  Creates the configuration as the state has it. Returns 0 or -1.
@@ -42,5 +59,10 @@ int tly_ledger_execute_config (tly_ledger_t *self, const tly_ledger_user_t *user
 //  Replays a record's new configuration (draft->config), if any. Returns
 //  0, or -1 (a malformed one is logged as a bad record).
 int tly_ledger_apply_config (tly_ledger_t *self, const Tally__RecordDraft *draft);
+//  Takes config, from partition 0's records or state snapshot, in the open
+//  transaction when it is newer than the ledger's. Returns 0, or -1 with
+//  why in reason when it is malformed.
+int tly_ledger_config_seen (tly_ledger_t *self, const Tally__Config *config, char *reason,
+                            size_t reason_size);
 
 #endif

@@ -272,7 +272,11 @@ s_purchase (tly_objects_t *self, const char *object_id, uint32_t partition,
     Tally__Group *group = s_user_group (self, TLY_OBJ_PURCHASE, partition, user, arena);
     if (!tly_objects_may_read (self, group, reader))
         return TALLY__ERROR_CODE__PERMISSION_DENIED;
-    Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
+    //  Version 2 once refunded (docs/protocol.md "Refunds").
+    bool refunded = record->refund_id && *record->refund_id;
+    Tally__ObjectState *state = s_state (record->id, refunded ? 2 : 1,
+                                         refunded ? record->refunded_at : record->timestamp, group,
+                                         arena);
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
     state->value->purchase = record;
     *state_p = state;

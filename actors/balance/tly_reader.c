@@ -290,6 +290,25 @@ s_user (const Tally__Event *event)
     return user->data;
 }
 
+//  A refund's purchase, watched: its second version, as the state has it.
+static void
+s_publish_refunded (tly_reader_t *self, const Tally__Event *event, uint32_t partition)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_BALANCE_ADJUSTED
+        || !event->balance_adjusted->refund_of || !*event->balance_adjusted->refund_of)
+        return;
+    const char *id = event->balance_adjusted->refund_of;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (tly_object_key_parse (id, key) == -1 || !tly_bus_watched (self->bus, key))
+        return;
+    Tally__ObjectState *state = NULL;
+    const char *reason = NULL;
+    if (tly_objects_snapshot (self->objects, id, partition, self->worker, self->arena, &state,
+                              &reason)
+        == TALLY__ERROR_CODE__OK)
+        tly_bus_publish (self->bus, key, state, NULL);
+}
+
 void
 tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
 {
@@ -322,6 +341,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
         bool watched [TLY_OBJECTS_REFS], any = false;
         for (size_t e = 0; e < draft->n_events; e++) {
             const Tally__Event *event = draft->events [e];
+            s_publish_refunded (self, event, draft->partition);
             if (!user || memcmp (s_user (event), user, TLY_KEY_BYTES) != 0) {
                 user = s_user (event);
                 tly_objects_refs (user, draft->partition, refs);

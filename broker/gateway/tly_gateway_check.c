@@ -56,7 +56,7 @@ s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envel
         if (message->body_case == TALLY__INBOX_MESSAGE__BODY__NOT_SET) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu has no body (expected createAccount, buy, credit, debit,"
-                      " addAdmin, removeAdmin or setPrice)",
+                      " addAdmin, removeAdmin, setPrice or refund)",
                       index);
             return BAD_REQUEST;
         }
@@ -81,8 +81,8 @@ tly_gateway_check_adjustment (const Tally__InboxMessage *message)
 }
 
 //  The partition every message of the envelope goes to: a credit's or
-//  debit's user's, a configuration message's 0, any other message's
-//  sender's. Returns OK, or BAD_REQUEST when they differ.
+//  debit's user's, a refund's purchase's, a configuration message's 0, any
+//  other message's sender's. Returns OK, or BAD_REQUEST when they differ.
 static Tally__ErrorCode
 s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *envelope,
                    uint32_t *partition, char *reason)
@@ -92,16 +92,29 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
     for (size_t index = 0; index < envelope->n_messages; index++) {
         const Tally__Adjustment *adjustment = tly_gateway_check_adjustment (
             envelope->messages [index]);
+        const Tally__InboxMessage *message = envelope->messages [index];
         uint32_t target = adjustment ? tly_partition_of (adjustment->user.data, policy->partitions)
-                          : tly_config_message (envelope->messages [index]) ? 0
-                                                                            : sender;
+                          : tly_config_message (message) ? 0
+                                                         : sender;
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
+            //  A purchase's ID names its partition.
+            tly_object_kind_t kind;
+            if (!message->refund
+                || tly_object_id_parse (message->refund->purchase_id, &kind, &target, NULL) == -1
+                || kind != TLY_OBJ_PURCHASE || target >= policy->partitions) {
+                snprintf (reason, TLY_GATEWAY_REASON_MAX,
+                          "message %zu: the refund's purchaseId is not a purchase's ID", index);
+                return BAD_REQUEST;
+            }
+        }
         if (index == 0)
             *partition = target;
         else if (target != *partition) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu goes to partition %" PRIu32 " and message 0 to %" PRIu32
                       ": an envelope's messages go to one partition (a credit's or debit's is"
-                      " its user's, a configuration message's 0, any other's the sender's)",
+                      " its user's, a refund's its purchase's, a configuration message's 0,"
+                      " any other's the sender's)",
                       index, target, *partition);
             return BAD_REQUEST;
         }

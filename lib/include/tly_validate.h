@@ -30,6 +30,15 @@ Tally__ErrorCode tly_validate_item_id (const char *item_id, const char **message
 //  (BAD_REQUEST), in that order.
 Tally__ErrorCode tly_validate_adjustment (const Tally__Adjustment *adjustment,
                                           const char **message);
+//  A refund's reference is this prefix and the purchase's ID; no credit or
+//  debit may name one of these (INVALID_REFERENCE), so a reference of a
+//  refund is only ever a refund's.
+#define TLY_REFUND_PREFIX "refund:"
+//  A refund's fields: purchase_id a purchase's object ID (BAD_REQUEST),
+//  reason 0..TLY_NOTE_MAX bytes of UTF-8 (INVALID_NOTE).
+Tally__ErrorCode tly_validate_refund (const Tally__Refund *refund, const char **message);
+//  The reference of the refund of purchase_id into out (TLY_REFERENCE_MAX + 1).
+void tly_refund_reference (const char *purchase_id, char *out);
 
 //  The stable text name of a code ("INSUFFICIENT_BALANCE") and its default message.
 const char *tly_error_name (Tally__ErrorCode code);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tly_limits.h"
+#include "tly_object_id.h"
 
 //  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
 bool
@@ -207,6 +208,10 @@ tly_validate_adjustment (const Tally__Adjustment *adjustment, const char **messa
                                               : "reference is not valid UTF-8";
         return TALLY__ERROR_CODE__INVALID_REFERENCE;
     }
+    if (strncmp (reference, TLY_REFUND_PREFIX, sizeof TLY_REFUND_PREFIX - 1) == 0) {
+        *message = "reference may not start with \"" TLY_REFUND_PREFIX "\" (refunds' own)";
+        return TALLY__ERROR_CODE__INVALID_REFERENCE;
+    }
     const char *note = adjustment->note;
     size = note ? strnlen (note, TLY_NOTE_MAX + 1) : 0;
     if (size > TLY_NOTE_MAX || (size > 0 && !tly_utf8_valid (note, size))) {
@@ -214,6 +219,30 @@ tly_validate_adjustment (const Tally__Adjustment *adjustment, const char **messa
         return TALLY__ERROR_CODE__INVALID_NOTE;
     }
     return TALLY__ERROR_CODE__OK;
+}
+
+Tally__ErrorCode
+tly_validate_refund (const Tally__Refund *refund, const char **message)
+{
+    tly_object_kind_t kind;
+    if (!refund->purchase_id || tly_object_id_parse (refund->purchase_id, &kind, NULL, NULL) == -1
+        || kind != TLY_OBJ_PURCHASE) {
+        *message = "purchaseId must be a purchase's ID";
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+    }
+    const char *reason = refund->reason;
+    size_t size = reason ? strnlen (reason, TLY_NOTE_MAX + 1) : 0;
+    if (size > TLY_NOTE_MAX || (size > 0 && !tly_utf8_valid (reason, size))) {
+        *message = size > TLY_NOTE_MAX ? "reason exceeds 256 bytes" : "reason is not valid UTF-8";
+        return TALLY__ERROR_CODE__INVALID_NOTE;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+void
+tly_refund_reference (const char *purchase_id, char *out)
+{
+    snprintf (out, TLY_REFERENCE_MAX + 1, "%s%s", TLY_REFUND_PREFIX, purchase_id);
 }
 
 typedef struct {
@@ -262,6 +291,7 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__INVALID_PRICE, "INVALID_PRICE", "Invalid price" },
     { TALLY__ERROR_CODE__INVALID_ADMIN, "INVALID_ADMIN", "Invalid admin" },
     { TALLY__ERROR_CODE__CONFIG_LIMIT, "CONFIG_LIMIT", "Configuration limit reached" },
+    { TALLY__ERROR_CODE__ALREADY_REFUNDED, "ALREADY_REFUNDED", "Purchase already refunded" },
 };
 
 static const s_error_t *

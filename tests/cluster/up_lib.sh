@@ -1,15 +1,18 @@
 # Shared by the CLI tests: starts `tally up` in a scratch directory on BASE
 # port and waits for its ready line. Sourced with tally, port set, and
-# optionally data_name (the scratch directory's name within a fresh one) and
-# up_args (more flags for tally up); defines data, up_pid and fail (which
-# shows every child's log).
+# optionally data_name (the scratch directory's name within a fresh one),
+# up_args (more flags for tally up) and open_prices (unset: --open-prices,
+# as the seed's buys name their prices; set empty: prices closed, tally
+# up's default); defines data, up_pid and fail (which shows every child's
+# log).
 scratch=$(mktemp -d /tmp/tally-cli-XXXXXX)
 data="$scratch/${data_name:-data}"
 mkdir "$data"
 fail() { echo "$(basename "$0"): FAIL: $*" >&2; for f in "$data"/logs/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
 
 # shellcheck disable=SC2086
-"$tally" up --data-dir "$data" --base-port "$port" --open-prices ${up_args:-} > "$data/up.out" 2> "$data/up.err" &
+"$tally" up --data-dir "$data" --base-port "$port" ${open_prices---open-prices} ${up_args:-} \
+    > "$data/up.out" 2> "$data/up.err" &
 up_pid=$!
 trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; rm -rf "$scratch"' EXIT
 deadline=$(( $(date +%s) + 30 ))

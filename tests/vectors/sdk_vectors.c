@@ -98,9 +98,12 @@ s_print_account (FILE *out, const s_account_t *self, bool last)
     fprintf (out, "\",\n      \"sealer_public_hex\": \"");
     s_hex (out, self->account.box_pk, TLY_KEY_BYTES);
     fprintf (out, "\",\n");
-    char service [TLY_ID_MAX];
+    char service [TLY_ID_MAX], catalog [TLY_ID_MAX];
     tly_service_id (self->account.sign_pk, service);
-    fprintf (out, "      \"service_id\": \"%s\",\n      \"by_partition_count\": [\n", service);
+    tly_catalog_id (self->account.sign_pk, catalog);
+    fprintf (out, "      \"service_id\": \"%s\",\n      \"catalog_id\": \"%s\",\n", service,
+             catalog);
+    fprintf (out, "      \"by_partition_count\": [\n");
     for (size_t i = 0; i < S_COUNTS; i++) {
         char balance [TLY_ID_MAX], root [TLY_ID_MAX], purchases [TLY_ID_MAX];
         tly_balance_id (self->account.sign_pk, s_counts [i], balance);
@@ -248,6 +251,27 @@ s_msg_adjust (tly_msg_t *msg, tly_msg_kind_t kind, const s_account_t *user, int6
     s_message_id (msg->id, time_ms, first);
 }
 
+//  A configuration message through the SDK's own constructor, then given
+//  its fixed ID.
+static void
+s_msg_admin (tly_msg_t *msg, tly_msg_kind_t kind, const s_account_t *account, int64_t time_ms,
+             uint8_t first)
+{
+    int rc = kind == TLY_MSG_ADD_ADMIN ? tly_msg_add_admin (msg, account->id, NULL)
+                                       : tly_msg_remove_admin (msg, account->id, NULL);
+    assert (rc == 0);
+    s_message_id (msg->id, time_ms, first);
+}
+
+static void
+s_msg_price (tly_msg_t *msg, const char *item, int64_t price, bool active, int64_t time_ms,
+             uint8_t first)
+{
+    int rc = tly_msg_set_price (msg, item, price, active, NULL);
+    assert (rc == 0);
+    s_message_id (msg->id, time_ms, first);
+}
+
 static void
 s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
 {
@@ -259,6 +283,16 @@ s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
     else if (msg->kind == TLY_MSG_BUY)
         fprintf (out, "\", \"type\": \"buy\", \"item_id\": \"%s\", \"amount\": \"%" PRId64 "\"}",
                  msg->item_id, msg->amount);
+    else if (msg->kind == TLY_MSG_ADD_ADMIN || msg->kind == TLY_MSG_REMOVE_ADMIN) {
+        char account [TLY_ID_MAX];
+        tly_account_id (msg->user, account);
+        fprintf (out, "\", \"type\": \"%s\", \"account\": \"%s\"}",
+                 msg->kind == TLY_MSG_ADD_ADMIN ? "addAdmin" : "removeAdmin", account);
+    } else if (msg->kind == TLY_MSG_SET_PRICE)
+        fprintf (out,
+                 "\", \"type\": \"setPrice\", \"item_id\": \"%s\", \"price\": \"%" PRId64
+                 "\", \"active\": %s}",
+                 msg->item_id, msg->price, msg->active ? "true" : "false");
     else {
         char user [TLY_ID_MAX];
         tly_account_id (msg->user, user);
@@ -312,7 +346,7 @@ static void
 s_print_envelopes (FILE *out)
 {
     const int64_t now = 1767225600000;
-    s_envelope_t envelopes [6] = {
+    s_envelope_t envelopes [8] = {
         { .name = "createAccount",
           .sender = S_ALICE,
           .timestamp_ms = now,
@@ -343,6 +377,16 @@ s_print_envelopes (FILE *out)
           .timestamp_ms = now + 4000,
           .request_id = 401,
           .count = 1 },
+        { .name = "admins and prices",
+          .sender = S_WORKER,
+          .timestamp_ms = now + 5000,
+          .request_id = 500,
+          .count = 4 },
+        { .name = "buy at the catalog price",
+          .sender = S_ALICE,
+          .timestamp_ms = now + 6000,
+          .request_id = 501,
+          .count = 1 },
     };
     s_msg_create (&envelopes [0].msgs [0], 100, now - 3, 0x11);
     s_msg_buy (&envelopes [1].msgs [0], "item-123", 25, now + 999, 0x22);
@@ -370,6 +414,17 @@ s_print_envelopes (FILE *out)
     note [TLY_NOTE_MAX] = 0;
     s_msg_adjust (&envelopes [5].msgs [0], TLY_MSG_CREDIT, S_BOB, 1, S_REFERENCE_128, note,
                   now + 3990, 0xbb);
+    //  The worker's configuration messages: bob made an admin, a price on
+    //  sale, the largest price (2^53 - 1) off sale for a UTF-8 item, bob
+    //  removed; and alice's buy without an amount (0: the catalog price).
+    s_msg_admin (&envelopes [6].msgs [0], TLY_MSG_ADD_ADMIN, S_BOB, now + 4990, 0xc1);
+    s_msg_price (&envelopes [6].msgs [1], "item-123", 25, true, now + 4991, 0xc2);
+    s_msg_price (&envelopes [6].msgs [2], "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x8d\xb0",
+                 TLY_BALANCE_MAX, false, now + 4992, 0xc3);
+    s_msg_admin (&envelopes [6].msgs [3], TLY_MSG_REMOVE_ADMIN, S_BOB, now + 4993, 0xc4);
+    int rc = tly_msg_buy (&envelopes [7].msgs [0], "item-123", 0);
+    assert (rc == 0);
+    s_message_id (envelopes [7].msgs [0].id, now + 5990, 0xc5);
     const size_t count = sizeof envelopes / sizeof envelopes [0];
     fprintf (out, "  \"envelopes\": [\n");
     for (size_t i = 0; i < count; i++)
@@ -625,7 +680,51 @@ s_print_history_objects (FILE *out)
     s_print_adjustment_json (out, &credit);
     fprintf (out, ",\n");
     s_print_group (out, TLY_LABEL_GROUP, S_ALICE, &group, &member, group_id);
-    s_print_signed (out, &record_state, credit_id, true);
+    s_print_signed (out, &record_state, credit_id, false);
+}
+
+//  The worker's Catalog of configuration version 4 (so its version is 5,
+//  docs/protocol.md): a UTF-8 item at the largest price, off sale, and
+//  item-123 at 25, ascending by item ID bytes. Readable by everyone: no
+//  group.
+static void
+s_print_catalog_object (FILE *out)
+{
+    char catalog_id [TLY_ID_MAX];
+    tly_catalog_id (S_WORKER->account.sign_pk, catalog_id);
+    Tally__CatalogItem items [2] = { TALLY__CATALOG_ITEM__INIT, TALLY__CATALOG_ITEM__INIT };
+    items [0].item_id = "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x8d\xb0";
+    items [0].price = TLY_BALANCE_MAX;
+    items [0].active = false;
+    items [1].item_id = "item-123";
+    items [1].price = 25;
+    items [1].active = true;
+    Tally__CatalogItem *list [] = { &items [0], &items [1] };
+    Tally__Catalog catalog = TALLY__CATALOG__INIT;
+    catalog.id = catalog_id;
+    catalog.config_version = 4;
+    catalog.n_items = 2;
+    catalog.items = list;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;
+    value.catalog = &catalog;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = catalog_id;
+    state.version = 5;
+    state.updated_ms = 1767225605000;
+    state.value = &value;
+    fprintf (out,
+             "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": \"CATALOG\", "
+             "\"version\": 5, \"updated_ms\": 1767225605000,\n",
+             S_WORKER->id, catalog_id);
+    fprintf (out, "     \"catalog\": {\"id\": \"%s\", \"config_version\": 4, \"items\": [",
+             catalog_id);
+    for (size_t i = 0; i < 2; i++)
+        fprintf (out, "%s{\"item_id\": \"%s\", \"price\": %" PRId64 ", \"active\": %s}",
+                 i ? ", " : "", items [i].item_id, items [i].price,
+                 items [i].active ? "true" : "false");
+    fprintf (out, "]},\n");
+    s_print_signed (out, &state, catalog_id, true);
 }
 
 static void
@@ -634,6 +733,7 @@ s_print_objects (FILE *out)
     fprintf (out, "  \"objects\": [\n");
     s_print_balance_object (out);
     s_print_history_objects (out);
+    s_print_catalog_object (out);
     fprintf (out, "  ]\n");
 }
 

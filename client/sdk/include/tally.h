@@ -122,10 +122,12 @@ typedef struct {
     char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_RESULT_ADJUSTMENT
     char by [TLY_ID_MAX];                        //  TLY_RESULT_ADJUSTMENT: the sender
     int64_t retry_after_ms;                      //  RATE_LIMITED: wait this long, then send again
-    //  TLY_RESULT_CONFIG: the configuration's version the message left (the
-    //  one before when it changed nothing), and what it named: the admin
-    //  (addAdmin, removeAdmin: admin_id set) or the item as it now is
-    //  (setPrice: has_item, with item_id, price and active).
+    //  TLY_RESULT_CONFIG: the configuration's version the message left (its
+    //  envelope's new one when it or a message before it in the envelope
+    //  changed something: one version per envelope; else the current one),
+    //  and what it named: the admin (addAdmin, removeAdmin: admin_id set) or
+    //  the item as it now is (setPrice: has_item, with item_id, price and
+    //  active).
     uint64_t config_version;
     char admin_id [TLY_ID_MAX];
     bool has_item;

@@ -5,10 +5,10 @@ import { Connection, type ConnectionOptions } from "./connection.js";
 import type { TallyError } from "./errors.js";
 import { balanceId, PARTITIONS_DEFAULT } from "./ids.js";
 import type {
-  AdjustmentRequest, BuyRequest, CreateAccountRequest, InboxRequest,
+  AdjustmentRequest, BuyRequest, ConfigRequest, CreateAccountRequest, InboxRequest,
 } from "./messages.js";
 import type { AdjustmentRecord, PurchaseRecord, UserBalance } from "./objects.js";
-import { InboxSender, type SendOptions, type SendResult } from "./sender.js";
+import { InboxSender, type ConfigChange, type SendOptions, type SendResult } from "./sender.js";
 import { Watcher, type ObjectCallback, type Unsubscribe } from "./watcher.js";
 
 export interface ClientOptions extends ConnectionOptions {
@@ -53,6 +53,7 @@ export class TallyClient {
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
   sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
+  sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   sendMessage(input: InboxRequest | InboxRequest[], options?: SendOptions): Promise<unknown> {

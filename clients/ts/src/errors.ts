@@ -45,6 +45,7 @@ const DEFAULT_MESSAGES: Record<ErrorCodeName, string> = {
   INVALID_PRICE: "Invalid price",
   INVALID_ADMIN: "Invalid admin",
   CONFIG_LIMIT: "Configuration limit reached",
+  ALREADY_REFUNDED: "Purchase already refunded",
 };
 
 export function errorCodeName(code: number): ErrorCodeName | "UNKNOWN_ERROR" {

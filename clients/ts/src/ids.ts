@@ -21,6 +21,7 @@ export const ObjectKind = {
   PURCHASE_LOG: 5,
   SERVICE: 6,
   ADJUSTMENT: 7,
+  CATALOG: 8,
 } as const;
 export type ObjectKindName = keyof typeof ObjectKind;
 
@@ -76,10 +77,10 @@ export interface ParsedObjectId {
 }
 
 // Parses an object ID; null when it is not one (as the C SDK: base58 of 19
-// bytes whose kind is 1..7).
+// bytes whose kind is 1..8).
 export function parseObjectId(text: string): ParsedObjectId | null {
   const key = typeof text === "string" ? base58DecodePrefixed(text, ID_PREFIX, 19) : null;
-  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.ADJUSTMENT) return null;
+  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.CATALOG) return null;
   return { kind: key[0], partition: (key[1] << 8) | key[2], tail: key.slice(3), key };
 }
 
@@ -136,4 +137,9 @@ export function adjustmentId(account: Uint8Array | string, reference: string,
 // The worker's public ServiceInfo: partition 0, "service" over the worker key.
 export function serviceId(worker: Uint8Array | string): string {
   return objectIdOfKey(derivedKey(ObjectKind.SERVICE, 0, "service", keyOf(worker)));
+}
+
+// The worker's public price Catalog: partition 0, "catalog" over the worker key.
+export function catalogId(worker: Uint8Array | string): string {
+  return objectIdOfKey(derivedKey(ObjectKind.CATALOG, 0, "catalog", keyOf(worker)));
 }

@@ -13,19 +13,24 @@ export {
   defaultMessage, errorCodeName, TallyError, type ClientCodeName, type ErrorCodeName,
 } from "./errors.js";
 export {
-  adjustmentId, balanceId, ObjectKind, objectId, parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId,
-  purchasesId, rootId, serviceId, type ObjectKindName, type ParsedObjectId,
+  adjustmentId, balanceId, catalogId, ObjectKind, objectId, parseObjectId, partitionOf,
+  PARTITIONS_DEFAULT, purchaseId, purchasesId, rootId, serviceId, type ObjectKindName,
+  type ParsedObjectId,
 } from "./ids.js";
 export {
-  BALANCE_MAX, buyMessage, createAccountMessage, creditMessage, debitMessage, messageId,
-  messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, sealEnvelope, sendRequest, statusRequest,
-  subscribeRequest, unsubscribeRequest, type AdjustmentRequest, type BuyRequest,
-  type CreateAccountRequest, type CreditMessage, type CreditRequest, type DebitMessage,
-  type DebitRequest, type InboxMessage, type InboxRequest, type Sealed, type UserRequest,
+  addAdminMessage, BALANCE_MAX, buyMessage, createAccountMessage, creditMessage, debitMessage,
+  messageId, messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, removeAdminMessage,
+  sealEnvelope, sendRequest, setPriceMessage, statusRequest, subscribeRequest,
+  unsubscribeRequest, type AddAdminRequest, type AdjustmentRequest, type BuyRequest,
+  type ConfigMessage, type ConfigRequest, type CreateAccountRequest, type CreditMessage,
+  type CreditRequest, type DebitMessage, type DebitRequest, type InboxMessage,
+  type InboxRequest, type RemoveAdminRequest, type Sealed, type SetPriceRequest,
+  type UserRequest,
 } from "./messages.js";
 export {
-  verifyObject, type AdjustmentRecord, type Group, type GroupMember, type PurchaseLog, type PurchaseRecord,
-  type ServiceInfo, type TallyObject, type UserBalance, type UserPrivateRoot,
+  verifyObject, type AdjustmentRecord, type Catalog, type CatalogItem, type Group,
+  type GroupMember, type PurchaseLog, type PurchaseRecord, type ServiceInfo, type TallyObject,
+  type UserBalance, type UserPrivateRoot,
 } from "./objects.js";
 export {
   follow, FOLLOW_RETRY_MS, OfflineClient, type BalanceState, type OfflineClientOptions,
@@ -35,7 +40,9 @@ export {
   type OutboxEntry, type OutboxFailure, type OutboxOptions, type OutboxStorage,
   type OutboxTransport, type PendingMessage, type Settled, type StoredMessage,
 } from "./outbox.js";
-export { InboxSender, type SenderOptions, type SendOptions, type SendResult } from "./sender.js";
+export {
+  InboxSender, type ConfigChange, type SenderOptions, type SendOptions, type SendResult,
+} from "./sender.js";
 export { domainTag, signDomain, verifyDomain, type Domain } from "./sign.js";
 export {
   Watcher, type ObjectCallback, type Unsubscribe, type WatcherOptions, type WatcherStats,

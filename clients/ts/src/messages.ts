@@ -16,6 +16,8 @@ export const MESSAGE_ID_TIME_BYTES = 6;
 export const MESSAGE_ID_TIME_MAX = 2 ** 48 - 1;
 export const BATCH_MAX = 256;
 export const ITEM_ID_MAX = 128;
+export const ITEM_ID_CAP = 2 * ITEM_ID_MAX; // bytes of UTF-8 a setPrice's item may carry here (the
+                                            // cluster's own check, INVALID_ITEM, is at 128)
 export const REFERENCE_MAX = 128;          // bytes of UTF-8: a credit's or debit's reference
 export const NOTE_MAX = 256;               // bytes of UTF-8: its note
 export const BALANCE_MAX = 2 ** 53 - 1;    // the largest balance, credit or debit
@@ -46,10 +48,14 @@ export function messageIdTime(id: Uint8Array): number {
 
 // The seed's two messages, a user's own. `id` is made when the message is
 // sent unless given (a message built by createAccountMessage / buyMessage
-// carries one).
+// carries one). A buy's amount 0, or none, means "the catalog price": the
+// cluster charges the item's price in the catalog (docs/protocol.md,
+// "Admins and the catalog"); an amount > 0 must be that price
+// (PRICE_MISMATCH), or names the price of an item not in the catalog where
+// the cluster has open prices.
 export type CreateAccountRequest = { type: "createAccount"; initialBalance: number | bigint;
                                      id?: Uint8Array };
-export type BuyRequest = { type: "buy"; itemId: string; amount: number | bigint; id?: Uint8Array };
+export type BuyRequest = { type: "buy"; itemId: string; amount?: number | bigint; id?: Uint8Array };
 export type UserRequest = CreateAccountRequest | BuyRequest;
 // The worker's credit (top-up) or debit of a user's balance (docs/protocol.md,
 // "Credits and debits"): only the worker account may send them. user: the
@@ -62,28 +68,41 @@ export type CreditRequest = { type: "credit"; user: string; amount: number | big
 export type DebitRequest = { type: "debit"; user: string; amount: number | bigint;
                              reference: string; note?: string; id?: Uint8Array };
 export type AdjustmentRequest = CreditRequest | DebitRequest;
-export type InboxRequest = UserRequest | AdjustmentRequest;
+// Configuration messages (docs/protocol.md, "Admins and the catalog"),
+// decided in partition 0: send them in an envelope of their own. The
+// worker adds an account (co_z...) to the admin group or removes it; the
+// worker or an admin sets an item's price (1..2^53-1 minor units) and
+// whether it is for sale (active false: kept in the catalog, its buys
+// refused UNKNOWN_ITEM). An admin may also credit and debit.
+export type AddAdminRequest = { type: "addAdmin"; account: string; id?: Uint8Array };
+export type RemoveAdminRequest = { type: "removeAdmin"; account: string; id?: Uint8Array };
+export type SetPriceRequest = { type: "setPrice"; itemId: string; price: number | bigint;
+                                active?: boolean; id?: Uint8Array };
+export type ConfigRequest = AddAdminRequest | RemoveAdminRequest | SetPriceRequest;
+export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest;
 // A message with its ID.
 export type InboxMessage = InboxRequest & { id: Uint8Array };
 export type CreditMessage = CreditRequest & { id: Uint8Array };
 export type DebitMessage = DebitRequest & { id: Uint8Array };
+export type ConfigMessage = ConfigRequest & { id: Uint8Array };
 
 export function createAccountMessage(initialBalance: number | bigint,
                                      id: Uint8Array = messageId()): InboxMessage {
   return { type: "createAccount", initialBalance, id };
 }
 
-export function buyMessage(itemId: string, amount: number | bigint,
+// A buy of itemId; amount 0 (the default): at the catalog price.
+export function buyMessage(itemId: string, amount: number | bigint = 0,
                            id: Uint8Array = messageId()): InboxMessage {
   return { type: "buy", itemId, amount, id };
 }
 
-// A text field of a credit or debit: its UTF-8 bytes, refused (code) when
-// longer than max bytes, or when it holds what UTF-8 bytes of the C SDK's
-// cannot carry: a NUL (the C string ends there) or a lone surrogate (it
-// would go as U+FFFD, another text than the one given).
+// A text field of a credit, a debit or a setPrice: its UTF-8 bytes,
+// refused (code) when longer than max bytes, or when it holds what UTF-8
+// bytes of the C SDK's cannot carry: a NUL (the C string ends there) or a
+// lone surrogate (it would go as U+FFFD, another text than the one given).
 function adjustmentText(text: unknown, what: string, max: number,
-                        code: "INVALID_REFERENCE" | "INVALID_NOTE"): Uint8Array {
+                        code: "INVALID_REFERENCE" | "INVALID_NOTE" | "INVALID_ITEM"): Uint8Array {
   if (typeof text !== "string") throw new TallyError(code, `${what} is a string`);
   if (text.includes("\0")) throw new TallyError(code, `${what} holds a NUL character`);
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
@@ -131,17 +150,71 @@ export function debitMessage(user: string, amount: number | bigint, reference: s
   return checked({ type: "debit", user, amount, reference, note, id });
 }
 
-const TYPES = new Set(["createAccount", "buy", "credit", "debit"]);
+// The admin of an addAdmin or removeAdmin: an account ID (BAD_REQUEST), as
+// the C SDK checks it (tly_msg_add_admin). The worker itself (INVALID_ADMIN),
+// the group's limit (CONFIG_LIMIT) and the sender (PERMISSION_DENIED) are
+// the cluster's to refuse. Returns the account's key.
+function checkAdmin(message: AddAdminRequest | RemoveAdminRequest): Uint8Array {
+  const key = typeof message.account === "string" ? parseAccountId(message.account) : null;
+  if (!key)
+    throw new TallyError("BAD_REQUEST", `account '${String(message.account).slice(0, 80)}' is `
+                                        + "not an account ID (co_z...)");
+  return key;
+}
 
-// The message with an ID: its own, or a fresh one made now; a credit or
-// debit checked as creditMessage checks it.
+// A setPrice's item as the C SDK checks it (tly_msg_set_price): a string of
+// at most ITEM_ID_CAP bytes of UTF-8 that C can carry (INVALID_ITEM). Its
+// own rules and the price (INVALID_ITEM at 128 bytes, INVALID_PRICE) are
+// the cluster's.
+function checkPrice(message: SetPriceRequest): void {
+  if (typeof message.itemId !== "string")
+    throw new TallyError("INVALID_ITEM", "item ID is a string");
+  adjustmentText(message.itemId, "item ID", ITEM_ID_CAP, "INVALID_ITEM");
+  if (message.active !== undefined && typeof message.active !== "boolean")
+    throw new TallyError("BAD_REQUEST", "active is true or false");
+}
+
+// An account (co_z...) added to the admin group, as the worker sends it;
+// checked as the C SDK checks it (checkAdmin), throwing TallyError.
+export function addAdminMessage(account: string, id: Uint8Array = messageId()): ConfigMessage {
+  const message: AddAdminRequest = { type: "addAdmin", account, id };
+  checkAdmin(message);
+  return message as ConfigMessage;
+}
+
+// An account removed from the admin group, as the worker sends it.
+export function removeAdminMessage(account: string, id: Uint8Array = messageId()): ConfigMessage {
+  const message: RemoveAdminRequest = { type: "removeAdmin", account, id };
+  checkAdmin(message);
+  return message as ConfigMessage;
+}
+
+// An item's catalog price (minor units) and whether it is for sale (true
+// by default), as the worker or an admin sends it; checked as the C SDK
+// checks it (checkPrice), throwing TallyError.
+export function setPriceMessage(itemId: string, price: number | bigint, active: boolean = true,
+                                id: Uint8Array = messageId()): ConfigMessage {
+  const message: SetPriceRequest = { type: "setPrice", itemId, price, active, id };
+  checkPrice(message);
+  int64(price, "price");
+  return message as ConfigMessage;
+}
+
+const TYPES = new Set(["createAccount", "buy", "credit", "debit", "addAdmin", "removeAdmin",
+                       "setPrice"]);
+
+// The message with an ID: its own, or a fresh one made now; a credit,
+// debit or configuration message checked as its constructor checks it.
 export function withId(message: InboxRequest): InboxMessage {
   if (!message || !TYPES.has(message.type))
     throw new TallyError("BAD_REQUEST",
-                         'a message is {type: "createAccount" | "buy" | "credit" | "debit", ...}');
+                         'a message is {type: "createAccount" | "buy" | "credit" | "debit" | '
+                         + '"addAdmin" | "removeAdmin" | "setPrice", ...}');
   if (message.id !== undefined && message.id.length !== MESSAGE_ID_BYTES)
     throw new TallyError("BAD_REQUEST", "a message ID is 16 bytes");
   if (message.type === "credit" || message.type === "debit") checkAdjustment(message);
+  if (message.type === "addAdmin" || message.type === "removeAdmin") checkAdmin(message);
+  if (message.type === "setPrice") checkPrice(message);
   return message.id ? (message as InboxMessage) : { ...message, id: messageId() };
 }
 
@@ -159,12 +232,20 @@ function body(message: InboxMessage) {
                value: { initialBalance: int64(message.initialBalance, "initialBalance") } };
     case "buy":
       return { case: "buy" as const,
-               value: { itemId: message.itemId, amount: int64(message.amount, "amount") } };
+               value: { itemId: message.itemId, amount: int64(message.amount ?? 0, "amount") } };
     case "credit":
     case "debit":
       return { case: message.type,
                value: { user: checkAdjustment(message), amount: int64(message.amount, "amount"),
                         reference: message.reference, note: message.note ?? "" } };
+    case "addAdmin":
+    case "removeAdmin":
+      return { case: message.type, value: { account: checkAdmin(message) } };
+    case "setPrice":
+      checkPrice(message);
+      return { case: "setPrice" as const,
+               value: { itemId: message.itemId, price: int64(message.price, "price"),
+                        active: message.active ?? true } };
     default:
       throw new TallyError("BAD_REQUEST",
                            `not a message type: ${String((message as { type: unknown }).type)}`);

@@ -13,6 +13,7 @@ import { verifyDomain } from "./sign.js";
 export const OBJECT_RECORDS_MAX = 1024;  // entries (purchases and adjustments) one PurchaseLog
                                          // version may carry
 export const GROUP_MEMBERS_MAX = 1024;
+export const CATALOG_MAX = 1024;         // items in the price catalog
 
 export interface UserBalance {
   id: string;
@@ -41,7 +42,7 @@ export interface AdjustmentRecord {
   note: string;          // shown to the user ("" for none)
   timestamp: number;     // Unix ms
   balanceAfter: number;
-  by: string;            // the sender's account ID (the worker)
+  by: string;            // the sender's account ID (the worker or an admin)
 }
 
 export interface UserPrivateRoot {
@@ -72,6 +73,23 @@ export interface ServiceInfo {
   partitionCount: number;
   ratePerMinute: number;  // the per-user rate limit on buys (0: none)
   rateBurst: number;
+  openPrices: boolean;    // a buy of an item not in the catalog may name its price
+}
+
+// One item of the price catalog.
+export interface CatalogItem {
+  itemId: string;
+  price: number;          // minor units
+  active: boolean;        // false: not for sale (its buys are refused UNKNOWN_ITEM)
+}
+
+// The price catalog (docs/protocol.md, "Admins and the catalog"), readable
+// by everyone (its ID: catalogId (worker)): every item ever priced,
+// ascending by item ID bytes. Each version is the whole catalog.
+export interface Catalog {
+  id: string;
+  configVersion: number;  // the configuration it is part of
+  items: CatalogItem[];
 }
 
 export interface GroupMember {
@@ -103,6 +121,7 @@ export interface TallyObject {
   purchases?: PurchaseLog;
   service?: ServiceInfo;
   adjustment?: AdjustmentRecord;
+  catalog?: Catalog;
   group?: Group;
   // The worker's signed bytes, as received: whoever holds them can check
   // them again (verifyObject).
@@ -199,12 +218,23 @@ export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array 
                          maxAmount: Number(value.value.maxAmount),
                          partitionCount: value.value.partitionCount,
                          ratePerMinute: value.value.ratePerMinute,
-                         rateBurst: value.value.rateBurst };
+                         rateBurst: value.value.rateBurst, openPrices: value.value.openPrices };
       break;
     case ObjectKind.ADJUSTMENT:
       if (value?.case !== "adjustment") throw wrongKind();
       object.adjustment = adjustment(value.value);
       break;
+    case ObjectKind.CATALOG: {
+      if (value?.case !== "catalog") throw wrongKind();
+      const catalog = value.value;
+      if (catalog.items.length > CATALOG_MAX)
+        throw malformed(`${catalog.items.length} catalog items (limit ${CATALOG_MAX})`);
+      object.catalog = { id: catalog.id, configVersion: Number(catalog.configVersion),
+                         items: catalog.items.map((item) => ({ itemId: item.itemId,
+                                                               price: Number(item.price),
+                                                               active: item.active })) };
+      break;
+    }
     default:
       throw wrongKind();
   }

@@ -246,7 +246,7 @@ export class OfflineClient {
       this.error = settled.error;
     } else if ("balanceAfter" in settled.result) {
       this.noteResult(settled.result.balanceAfter, settled.result.timestamp);
-    } else {
+    } else if ("balance" in settled.result) {
       this.noteResult(settled.result.balance, settled.result.lastUpdated);
     }
     this.changed();

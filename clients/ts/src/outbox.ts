@@ -123,10 +123,12 @@ const TRANSIENT = new Set(["UNAVAILABLE", "TIMEOUT", "INTERNAL"]);
 
 function storedMessage(message: UserRequest): StoredMessage {
   const type = (message as { type?: unknown } | null)?.type;
-  if (type === "credit" || type === "debit")
+  if (type === "credit" || type === "debit" || type === "addAdmin" || type === "removeAdmin"
+      || type === "setPrice")
     throw new TallyError("BAD_REQUEST", `the outbox keeps a user's own messages: a ${type} is `
-                                        + "the worker's, sent from a server (InboxSender or "
-                                        + "TallyClient.sendMessage as the worker account)");
+                                        + "the worker's or an admin's, sent from a server "
+                                        + "(InboxSender or TallyClient.sendMessage as that "
+                                        + "account)");
   if (!message || (message.type !== "createAccount" && message.type !== "buy"))
     throw new TallyError("BAD_REQUEST", 'a message is {type: "createAccount" | "buy", ...}');
   if (message.id !== undefined)
@@ -142,6 +144,12 @@ function storedMessage(message: UserRequest): StoredMessage {
     return { type: "createAccount", initialBalance: int(message.initialBalance, "initialBalance") };
   if (typeof message.itemId !== "string" || message.itemId.length > ITEM_ID_MAX * 4)
     throw new TallyError("BAD_REQUEST", "itemId is a string");
+  //  The pending balance takes a queued buy's amount off at once: the
+  //  outbox needs it named (the catalog price: a buy naming it is charged it).
+  if (message.amount === undefined || message.amount === 0 || message.amount === 0n)
+    throw new TallyError("BAD_REQUEST", "the outbox needs a buy's amount, to take it off the "
+                                        + "pending balance at once: name the item's catalog "
+                                        + "price (a buy without one goes through InboxSender)");
   return { type: "buy", itemId: message.itemId, amount: int(message.amount, "amount") };
 }
 

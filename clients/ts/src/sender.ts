@@ -15,16 +15,30 @@ import { TallyError } from "./errors.js";
 import type { ClientReply, MessageResult } from "./gen/tally_pb.js";
 import {
   BATCH_MAX, sealEnvelope, sendRequest, withId, type AdjustmentRequest, type BuyRequest,
-  type CreateAccountRequest, type InboxMessage, type InboxRequest,
+  type ConfigRequest, type CreateAccountRequest, type InboxMessage, type InboxRequest,
 } from "./messages.js";
-import { adjustment, type AdjustmentRecord, type PurchaseRecord, type UserBalance } from "./objects.js";
+import {
+  adjustment, type AdjustmentRecord, type CatalogItem, type PurchaseRecord, type UserBalance,
+} from "./objects.js";
 
 export const SEND_TIMEOUT_MS = 10000;
 export const SEND_ATTEMPTS = 3;
 
+// What a configuration message did: the configuration's version it left
+// (its envelope's new one when it or a message before it in the envelope
+// changed something: one version per envelope; else the current one), and
+// the admin it named (addAdmin, removeAdmin) or the item as it now is
+// (setPrice).
+export interface ConfigChange {
+  version: number;
+  adminId?: string;
+  item?: CatalogItem;
+}
+
 // The answer to one message: a UserBalance for createAccount, a
-// PurchaseRecord for buy, an AdjustmentRecord for credit or debit.
-export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord;
+// PurchaseRecord for buy, an AdjustmentRecord for credit or debit, a
+// ConfigChange for addAdmin, removeAdmin or setPrice.
+export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord | ConfigChange;
 
 export interface SendOptions {
   timeoutMs?: number;  // default 10000
@@ -50,6 +64,13 @@ export function resultOf(wire: MessageResult): SendResult | TallyError {
              amount: Number(outcome.value.amount), timestamp: Number(outcome.value.timestamp),
              balanceAfter: Number(outcome.value.balanceAfter) };
   if (outcome.case === "adjustment") return adjustment(outcome.value);
+  if (outcome.case === "config") {
+    const change: ConfigChange = { version: Number(outcome.value.version) };
+    if (outcome.value.adminId !== "") change.adminId = outcome.value.adminId;
+    const item = outcome.value.item;
+    if (item) change.item = { itemId: item.itemId, price: Number(item.price), active: item.active };
+    return change;
+  }
   if (outcome.case === "error") return TallyError.fromWire(outcome.value);
   return new TallyError("INTERNAL", "gateway sent a malformed reply: result without an outcome");
 }
@@ -88,11 +109,13 @@ export class InboxSender {
   }
 
   // Sends one message and returns its result (a UserBalance for
-  // createAccount, a PurchaseRecord for buy, an AdjustmentRecord for the
-  // worker's credit or debit), or throws TallyError: the message's own
-  // refusal (INSUFFICIENT_BALANCE "Insufficient balance", NO_ACCOUNT "No
-  // account found", RATE_LIMITED with retryAfterMs, PERMISSION_DENIED for a
-  // credit not sent by the worker, BALANCE_LIMIT, ...), the
+  // createAccount, a PurchaseRecord for buy, an AdjustmentRecord for a
+  // credit or debit, a ConfigChange for addAdmin, removeAdmin, setPrice),
+  // or throws TallyError: the message's own refusal (INSUFFICIENT_BALANCE
+  // "Insufficient balance", NO_ACCOUNT "No account found", RATE_LIMITED
+  // with retryAfterMs, UNKNOWN_ITEM, PRICE_MISMATCH, PERMISSION_DENIED for a
+  // credit or a price not sent by the worker or an admin, BALANCE_LIMIT,
+  // ...), the
   // whole envelope's (BAD_SIGNATURE, STALE_TIMESTAMP, ...), or TIMEOUT when
   // no answer came in time. With an array it sends one envelope of them all
   // and returns one entry per message, in order: its result, or the
@@ -101,6 +124,7 @@ export class InboxSender {
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
   sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
+  sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   async sendMessage(input: InboxRequest | InboxRequest[], options: SendOptions = {})

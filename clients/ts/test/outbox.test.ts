@@ -430,18 +430,32 @@ test("the file storage: a restart of the process keeps the queue and the ID", as
   }
 });
 
-test("a credit or debit is refused: the worker's, sent from a server, not queued", async () => {
+test("a credit, debit or configuration message is refused: the worker's or an admin's, sent from a server, not queued", async () => {
   const { gateway, storage, open } = setup();
   gateway.open();
   const outbox = await open();
-  for (const type of ["credit", "debit"] as const) {
-    const message = { type, user: worker.id, amount: 5, reference: "pay-1" };
+  const messages = [
+    { type: "credit", user: worker.id, amount: 5, reference: "pay-1" },
+    { type: "debit", user: worker.id, amount: 5, reference: "pay-1" },
+    { type: "addAdmin", account: worker.id },
+    { type: "removeAdmin", account: worker.id },
+    { type: "setPrice", itemId: "item-123", price: 25 },
+  ];
+  for (const message of messages) {
     // (the outbox's type takes a user's own messages only: from JavaScript,
     // or past the type, it is refused when it comes)
     const error = await rejection(outbox.send(message as never));
     assert.equal(error.code, "BAD_REQUEST");
     assert.equal(error.remote, false);
-    assert.match(error.message, new RegExp(`a ${type} is the worker's, sent from a server`));
+    assert.match(error.message,
+                 new RegExp(`a ${message.type} is the worker's or an admin's, sent from a server`));
+  }
+  // a buy without an amount (the catalog price): the pending balance could
+  // not take it off, so the outbox wants the price named
+  for (const amount of [undefined, 0, 0n]) {
+    const error = await rejection(outbox.send({ type: "buy", itemId: "item-123", amount }));
+    assert.equal(error.code, "BAD_REQUEST");
+    assert.match(error.message, /needs a buy's amount/);
   }
   assert.equal(outbox.pending.length, 0);
   assert.equal((storage as MemoryOutboxStorage).size, 0);

@@ -1,18 +1,20 @@
 // The shared test vectors (tests/vectors/sdk.json, made by the C SDK):
 // from the same inputs the TypeScript client must make byte-identical
-// account IDs, secrets, object IDs (also a credit's or debit's), message
-// IDs, envelopes (also the worker's credits and debits), signatures and
+// account IDs, secrets, object IDs (also a credit's or debit's, and the
+// Catalog's), message IDs, envelopes (also the worker's credits and debits,
+// its configuration messages and a buy without an amount), signatures and
 // requests, and take the worker's objects the C side signed (a balance, a
-// PurchaseLog with adjustments, an AdjustmentRecord) and refuse each with
-// any byte changed. No network.
+// PurchaseLog with adjustments, an AdjustmentRecord, the Catalog) and
+// refuse each with any byte changed. No network.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
-  accountFromKeys, accountSecret, adjustmentId, balanceId, creditMessage, debitMessage, fromHex,
-  loadAccount, messageId, messageIdTime, ObjectKind, parseObjectId, partitionOf, purchaseId,
-  purchasesId, rootId, sealEnvelope, sendRequest, serviceId, subscribeRequest, toHex,
-  verifyObject, TallyError, type Account, type InboxMessage,
+  accountFromKeys, accountSecret, addAdminMessage, adjustmentId, balanceId, catalogId,
+  creditMessage, debitMessage, fromHex, loadAccount, messageId, messageIdTime, ObjectKind,
+  parseObjectId, partitionOf, purchaseId, purchasesId, removeAdminMessage, rootId, sealEnvelope,
+  sendRequest, serviceId, setPriceMessage, subscribeRequest, toHex, verifyObject, TallyError,
+  type Account, type InboxMessage,
 } from "../src/index.js";
 import { mergeObject } from "../src/react.js";
 
@@ -43,6 +45,10 @@ test("accounts: IDs, secrets and keys", () => {
 test("object IDs and partitions", () => {
   for (const entry of vectors.accounts) {
     assert.equal(serviceId(entry.account), entry.service_id);
+    assert.equal(catalogId(entry.account), entry.catalog_id);
+    const catalog = parseObjectId(entry.catalog_id)!;
+    assert.equal(catalog.kind, ObjectKind.CATALOG);
+    assert.equal(catalog.partition, 0);
     for (const row of entry.by_partition_count) {
       assert.equal(partitionOf(entry.account, row.partition_count), row.partition);
       assert.equal(balanceId(entry.account, row.partition_count), row.balance_id);
@@ -77,14 +83,27 @@ test("message IDs", () => {
 
 // A credit or debit is made through creditMessage / debitMessage (their
 // checks pass), with the amount as a number when it is one exactly (every
-// one here is: at most 2^53 - 1), and an empty note as none.
+// one here is: at most 2^53 - 1), and an empty note as none; a
+// configuration message through its constructor; a buy of amount 0 without
+// an amount (the catalog price).
 function message(row: any): InboxMessage {
   const id = fromHex(row.id_hex);
   switch (row.type) {
     case "createAccount":
       return { type: "createAccount", initialBalance: BigInt(row.initial_balance), id };
     case "buy":
-      return { type: "buy", itemId: row.item_id, amount: BigInt(row.amount), id };
+      return row.amount === "0" ? { type: "buy", itemId: row.item_id, id }
+                                : { type: "buy", itemId: row.item_id, amount: BigInt(row.amount), id };
+    case "addAdmin":
+      return addAdminMessage(row.account, id);
+    case "removeAdmin":
+      return removeAdminMessage(row.account, id);
+    case "setPrice": {
+      const price = Number(row.price);
+      assert.ok(Number.isSafeInteger(price));
+      return row.active ? setPriceMessage(row.item_id, price, undefined, id)
+                        : setPriceMessage(row.item_id, price, false, id);
+    }
     case "credit":
     case "debit": {
       const amount = Number(row.amount);
@@ -100,7 +119,8 @@ function message(row: any): InboxMessage {
 
 test("envelopes, signatures and send requests", () => {
   const types = new Set(vectors.envelopes.flatMap((row: any) => row.messages.map((m: any) => m.type)));
-  assert.deepEqual([...types].sort(), ["buy", "createAccount", "credit", "debit"]);
+  assert.deepEqual([...types].sort(), ["addAdmin", "buy", "createAccount", "credit", "debit",
+                                       "removeAdmin", "setPrice"]);
   for (const row of vectors.envelopes) {
     const sender = accounts.get(row.sender)!;
     const inbox = accounts.get(row.inbox)!.publicKey;
@@ -128,7 +148,7 @@ function adjustmentOf(row: any) {
 
 test("the worker's objects: taken as signed, refused with any byte changed", () => {
   assert.deepEqual(vectors.objects.map((row: any) => row.kind),
-                   ["BALANCE", "PURCHASE_LOG", "ADJUSTMENT"]);
+                   ["BALANCE", "PURCHASE_LOG", "ADJUSTMENT", "CATALOG"]);
   for (const row of vectors.objects) {
     const worker = accounts.get(row.worker)!.publicKey;
     const signed = { state: fromHex(row.state_hex), signature: fromHex(row.signature_hex) };
@@ -151,6 +171,14 @@ test("the worker's objects: taken as signed, refused with any byte changed", () 
     if (row.adjustment) {
       assert.deepEqual(object.adjustment, adjustmentOf(row.adjustment));
       assert.equal(adjustmentId(row.adjustment.user_id, row.adjustment.reference), row.object_id);
+    }
+    if (row.catalog) {
+      assert.deepEqual(object.catalog, {
+        id: row.catalog.id, configVersion: row.catalog.config_version,
+        items: row.catalog.items.map((item: any) => ({ itemId: item.item_id, price: item.price,
+                                                       active: item.active })),
+      });
+      assert.equal(catalogId(row.worker), row.object_id);
     }
     assert.deepEqual(object.group, row.group);
     // every byte of the state and of the signature matters
@@ -220,6 +248,36 @@ test("a credit or debit is checked as the C SDK checks it, before anything is se
                                    [{ type: "credit", user, amount: 1, reference: "r".repeat(129),
                                       id: messageId() }], 0),
                 { code: "INVALID_REFERENCE" });
+});
+
+test("a configuration message is checked as the C SDK checks it, before anything is sent", () => {
+  const refused = (make: () => unknown, code: string, reason: RegExp) =>
+    assert.throws(make, (error: unknown) => error instanceof TallyError && error.code === code
+                                            && !error.remote && reason.test(error.message));
+  refused(() => addAdminMessage("co_zxyz"), "BAD_REQUEST", /not an account ID/);
+  refused(() => removeAdminMessage(vectors.accounts[0].catalog_id), "BAD_REQUEST",
+          /not an account ID/);
+  refused(() => setPriceMessage("i".repeat(257), 1), "INVALID_ITEM",
+          /item ID of 257 bytes exceeds 256 bytes/);
+  refused(() => setPriceMessage("é".repeat(129), 1), "INVALID_ITEM",
+          /item ID of 258 bytes exceeds 256 bytes/);
+  refused(() => setPriceMessage("item\u0000", 1), "INVALID_ITEM", /NUL/);
+  refused(() => setPriceMessage("item", 2.5), "BAD_REQUEST", /integer/);
+  // the cap itself passes; the item's own rules and the price are the cluster's
+  assert.equal(setPriceMessage("i".repeat(256), 0, false).type, "setPrice");
+  assert.equal(setPriceMessage("item", -1).type, "setPrice");
+  // sealing checks a message given as a plain object the same way
+  const worker = accounts.get(vectors.accounts[2].account)!;
+  assert.throws(() => sealEnvelope(worker, worker.publicKey,
+                                   [{ type: "addAdmin", account: "nope", id: messageId() }], 0),
+                { code: "BAD_REQUEST" });
+  // a setPrice without active puts the item on sale, as setPriceMessage does
+  const row = vectors.envelopes.find((r: any) => r.name === "admins and prices");
+  const plain = row.messages.map((m: any) => m.type === "setPrice" && m.active
+    ? { type: "setPrice", itemId: m.item_id, price: Number(m.price), id: fromHex(m.id_hex) }
+    : message(m));
+  assert.equal(toHex(sealEnvelope(worker, worker.publicKey, plain,
+                                  Number(row.timestamp_ms)).envelope), row.envelope_hex);
 });
 
 test("bad account JSON is refused, saying why", () => {

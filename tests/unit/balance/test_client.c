@@ -108,7 +108,8 @@ test_draft (tly_ledger_t *ledger, test_client_t *client, Tally__InboxMessage **m
     draft->results = tly_arena_alloc (arena, count * sizeof (Tally__MessageResult *));
     draft->events = tly_arena_alloc (arena, count * sizeof (Tally__Event *));
     draft->config_version = tly_config_version (tly_ledger_config (ledger));
-    tly_ledger_envelope (ledger);
+    int started = tly_ledger_envelope (ledger, client->user.route);
+    assert (started == 0);
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event = NULL;
         uint64_t version = 0;

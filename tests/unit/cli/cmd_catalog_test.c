@@ -106,7 +106,7 @@ cmd_catalog_test (bool verbose)
     snprintf (line, sizeof line, "catalog list %s", tail);
     assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "catalog %s v4 configVersion 4 items 3\n"
+              "catalog %s v4 configVersion 3 items 3\n"
               "item item-1 price 10 active\n"
               "item item-2 price 20 active\n"
               "item item-3 price 30 inactive\n",
@@ -115,7 +115,7 @@ cmd_catalog_test (bool verbose)
     snprintf (line, sizeof line, "catalog list --json %s", tail);
     assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "{\"id\":\"%s\",\"version\":4,\"configVersion\":4,\"items\":[{\"itemId\":\"item-1\","
+              "{\"id\":\"%s\",\"version\":4,\"configVersion\":3,\"items\":[{\"itemId\":\"item-1\","
               "\"price\":10,\"active\":true},{\"itemId\":\"item-2\",\"price\":20,\"active\":true},"
               "{\"itemId\":\"item-3\",\"price\":30,\"active\":false}]}\n",
               catalog_id);
@@ -131,12 +131,12 @@ cmd_catalog_test (bool verbose)
     free (bytes);
     snprintf (line, sizeof line, "catalog list %s", tail);
     assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
-    snprintf (expected, sizeof expected, "catalog %s v1 configVersion 1 items 0\n", catalog_id);
+    snprintf (expected, sizeof expected, "catalog %s v1 configVersion 0 items 0\n", catalog_id);
     assert (streq (out, expected));
     snprintf (line, sizeof line, "catalog list --json %s", tail);
     assert (cli_run_line (cli_catalog, line, out, err) == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "{\"id\":\"%s\",\"version\":1,\"configVersion\":1,\"items\":[]}\n", catalog_id);
+              "{\"id\":\"%s\",\"version\":1,\"configVersion\":0,\"items\":[]}\n", catalog_id);
     assert (streq (out, expected));
     //  Refused: exit 1, text on stderr, JSON on stdout.
     fake_gateway_deny (fake, catalog_id, TALLY__ERROR_CODE__PERMISSION_DENIED);

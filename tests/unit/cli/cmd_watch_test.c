@@ -213,9 +213,9 @@ cmd_watch_test (bool verbose)
     free (bytes);
     assert (s_run_watch (endpoint, account_file, "catalog --count 2", out, err) == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "snapshot catalog %s v2 configVersion=2 items=3 [item-1 price=10 active] "
+              "snapshot catalog %s v2 configVersion=1 items=3 [item-1 price=10 active] "
               "[item-2 price=20 active] [item-3 price=30 inactive]\n"
-              "update catalog %s v3 configVersion=3 items=4 [item-1 price=10 active] "
+              "update catalog %s v3 configVersion=2 items=4 [item-1 price=10 active] "
               "[item-2 price=20 active] [item-3 price=30 inactive] [item-4 price=40 active]\n",
               catalog_id, catalog_id);
     assert (streq (out, expected));
@@ -223,7 +223,7 @@ cmd_watch_test (bool verbose)
             == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
               "{\"event\":\"snapshot\",\"kind\":\"catalog\",\"version\":2,\"object\":{\"id\":"
-              "\"%s\",\"configVersion\":2,\"items\":[{\"itemId\":\"item-1\",\"price\":10,"
+              "\"%s\",\"configVersion\":1,\"items\":[{\"itemId\":\"item-1\",\"price\":10,"
               "\"active\":true},{\"itemId\":\"item-2\",\"price\":20,\"active\":true},"
               "{\"itemId\":\"item-3\",\"price\":30,\"active\":false}]}}\n",
               catalog_id);
@@ -231,7 +231,7 @@ cmd_watch_test (bool verbose)
     //  By its ID, the same.
     snprintf (args, sizeof args, "%s --count 1", catalog_id);
     assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
-    assert (strncmp (out, "snapshot catalog ", 17) == 0 && strstr (out, " v2 configVersion=2"));
+    assert (strncmp (out, "snapshot catalog ", 17) == 0 && strstr (out, " v2 configVersion=1"));
 
     //  Refusals: one line, exit 1.
     fake_gateway_deny (fake, watch_keys.purchases_id, TALLY__ERROR_CODE__PERMISSION_DENIED);

@@ -270,7 +270,7 @@ s_test_catalog (void)
     free (bytes);
     assert (object.kind == TLY_OBJ_CATALOG && streq (object.id, catalog_id));
     assert (object.version == 5 && streq (object.catalog.id, catalog_id));
-    assert (object.catalog.config_version == 5 && object.catalog.item_count == 4);
+    assert (object.catalog.config_version == 4 && object.catalog.item_count == 4);
     assert (streq (object.catalog.items [0].item_id, "item-1")
             && object.catalog.items [0].price == 10 && object.catalog.items [0].active);
     assert (streq (object.catalog.items [2].item_id, "item-3")

@@ -211,7 +211,7 @@ watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
 void
 watch_catalog_state (watch_catalog_t *c, uint64_t version, size_t n)
 {
-    assert (n <= WATCH_CATALOG_MAX);
+    assert (n <= WATCH_CATALOG_MAX && version >= 1);
     tally__object_state__init (&c->state);
     tally__object_value__init (&c->value);
     tally__catalog__init (&c->catalog);
@@ -225,7 +225,7 @@ watch_catalog_state (watch_catalog_t *c, uint64_t version, size_t n)
         c->list [i] = &c->items [i];
     }
     c->catalog.id = c->id;
-    c->catalog.config_version = version;
+    c->catalog.config_version = version - 1;
     c->catalog.n_items = n;
     c->catalog.items = c->list;
     c->value.kind_case = TALLY__OBJECT_VALUE__KIND_CATALOG;

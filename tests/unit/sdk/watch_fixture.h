@@ -78,7 +78,8 @@ uint8_t *watch_history (uint64_t version, uint64_t count, size_t n, uint64_t eve
 void watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
                              Tally__AdjustmentRecord *record, uint64_t p, char *id);
 
-//  The worker's Catalog at version (config_version the same) with items
+//  The worker's Catalog at version (of configuration version - 1, as the
+//  actor publishes it: docs/protocol.md) with items
 //  1..n: item-i at price 10 * i, for sale unless i is a multiple of 3;
 //  no group; updated_ms WATCH_UPDATED_MS + version.
 #define WATCH_CATALOG_MAX 8
