@@ -185,7 +185,9 @@ Tally__ErrorCode tly_journal_read (tly_journal_t *self, const tly_journal_query_
 int tly_journal_raise_fences (tly_journal_t *self, const uint32_t *partitions,
                               const uint64_t *epochs, size_t count);
 //  Calls fn for every record with seq >= from_seq, in global order.
-//  Returns 0 (also when fn stopped) or -1.
+//  Returns 0 (also when fn stopped) or -1. A reader's fn may read the
+//  journal again (tly_journal_read, as verify reads a refund's purchase):
+//  the segment being walked stays open meanwhile, whatever else is opened.
 int tly_journal_iterate (tly_journal_t *self, uint64_t from_seq, tly_journal_record_fn *fn,
                          void *arg);
 

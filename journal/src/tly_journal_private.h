@@ -50,6 +50,10 @@ typedef struct {
     bool has_bases;        //  format 1 has none: every base is 0
     MDB_txn *snapshot;     //  a read transaction kept while open (readers, sealed segments)
     uint64_t used;         //  when it was last used, for the LRU
+    //  Walks with a cursor open in it now: a record callback may read the
+    //  journal again (verify reads a refund's purchase), which must not
+    //  close it under the cursor. The LRU passes it by.
+    uint32_t walking;
 } tly_journal_segment_t;
 
 struct _tly_journal_t {

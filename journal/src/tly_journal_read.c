@@ -222,7 +222,9 @@ s_read_across (tly_journal_t *self, const tly_journal_query_t *query, tly_journa
         if (!txn)
             return -1;
         bool segment_end = false;
+        segment->walking++;
         int rc = s_read_records (self, segment, txn, query, fn, arg, &reading, &segment_end);
+        segment->walking--;
         s_done (self, segment, txn);
         if (rc == -1)
             return -1;
@@ -320,6 +322,7 @@ s_walk (tly_journal_t *self, tly_journal_segment_t *segment, bool checkpoints, u
         s_done (self, segment, txn);
         return -1;
     }
+    segment->walking++;
     uint8_t start [8];
     tly_put_be64 (start, from_key);
     MDB_val key = { sizeof start, start };
@@ -348,6 +351,7 @@ s_walk (tly_journal_t *self, tly_journal_segment_t *segment, bool checkpoints, u
         result = -1;
     }
     mdb_cursor_close (cursor);
+    segment->walking--;
     s_done (self, segment, txn);
     return result;
 }

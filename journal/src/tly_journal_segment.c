@@ -311,7 +311,8 @@ s_make_room (tly_journal_t *self)
         tly_journal_segment_t *oldest = NULL;
         for (size_t i = 0; i < self->segment_count; i++) {
             tly_journal_segment_t *segment = self->segments [i];
-            if (!segment->env || s_pinned (self, segment) || segment == self->active)
+            if (!segment->env || s_pinned (self, segment) || segment == self->active
+                || segment->walking)
                 continue;
             open++;
             if (!oldest || segment->used < oldest->used)

@@ -1,9 +1,10 @@
 //  tly_journal_segment_test - the journal's segments: rolling by records and
 //  by bytes, one commit never split, reads and partition reads across
-//  segments, reopening, a reader following a writer that rolls, retiring
-//  (archive and delete), gaps named by seq, one segment read alone, a
-//  format-1 journal adopted, and (in a build with the fault points) a writer
-//  killed at each step of a roll and a roll or a commit that fails.
+//  segments (also from inside a walk), reopening, a reader following a
+//  writer that rolls, retiring (archive and delete), gaps named by seq, one
+//  segment read alone, a format-1 journal adopted, and (in a build with the
+//  fault points) a writer killed at each step of a roll and a roll or a
+//  commit that fails.
 #include "tly_journal.h"
 
 #include <assert.h>
@@ -307,6 +308,49 @@ s_test_roll (s_test_t *test)
     uint64_t last;
     tly_journal_partition (reader, 2, NULL, &last);
     assert (last == test->pseqs [2]);
+    tly_journal_destroy (&reader);
+}
+
+//  A walk whose callback reads the journal again (verify reads a refund's
+//  purchase so): each record's callback reads one record of every
+//  partition from the oldest segments, which opens more segments than a
+//  reader keeps open; the segment walked stays open under its cursor.
+typedef struct {
+    s_chain_t chain;
+    tly_journal_t *journal;
+    uint64_t reads;
+} s_nested_t;
+
+static tly_journal_step_t
+s_nested_link (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_nested_t *nested = arg;
+    for (uint32_t partition = 0; partition < S_PARTITIONS; partition++) {
+        //  From the first segments on: the ones the LRU closes first.
+        uint64_t after = (seq + partition) % 3;
+        s_collect_t collect;
+        bool end;
+        assert (s_read (nested->journal, partition, after, 1, &collect, &end)
+                == TALLY__ERROR_CODE__OK);
+        assert (collect.count == 1 && collect.pseqs [0] == after + 1);
+        nested->reads++;
+    }
+    //  The walked record's bytes are still mapped: its chain links.
+    return s_link (seq, bytes, size, &nested->chain);
+}
+
+static void
+s_test_nested_reads (s_test_t *test)
+{
+    tly_journal_t *journal = s_writer (test, 2);
+    for (int i = 0; i < 60; i++)
+        s_append (test, journal, 1);
+    tly_journal_destroy (&journal);
+    tly_journal_t *reader = tly_journal_new_reader (test->dir);
+    assert (reader && tly_journal_segment_count (reader) == 30);
+    s_nested_t nested = { .chain = { .next = 1 }, .journal = reader };
+    assert (tly_journal_iterate (reader, 1, s_nested_link, &nested) == 0);
+    assert (nested.chain.next == 61 && nested.reads == 60 * S_PARTITIONS);
     tly_journal_destroy (&reader);
 }
 
@@ -656,6 +700,8 @@ tly_journal_segment_test (bool verbose)
                                            .every = 4 };
     s_fresh (&test, root, "roll");
     s_test_roll (&test);
+    s_fresh (&test, root, "nested");
+    s_test_nested_reads (&test);
     s_fresh (&test, root, "bytes");
     s_test_roll_bytes (&test);
     s_fresh (&test, root, "retire");
