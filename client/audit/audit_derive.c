@@ -5,7 +5,7 @@
 //  rate limit bucket, partition); the message IDs decided so far and the
 //  references of credits and debits taken are the tables of
 //  audit_derive_seen.c; credits and debits are derived in
-//  audit_derive_adjust.c.
+//  audit_derive_adjust.c, refunds in audit_derive_refund.c.
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -122,6 +122,9 @@ s_describe (const Tally__InboxMessage *message, char *described, size_t size)
         case TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN:
         case TALLY__INBOX_MESSAGE__BODY_SET_PRICE:
             audit_derive_describe_config (message, described, size);
+            break;
+        case TALLY__INBOX_MESSAGE__BODY_REFUND:
+            audit_derive_describe_refund (message, described, size);
             break;
         default: snprintf (described, size, "no body"); break;
     }
@@ -368,6 +371,11 @@ s_check_purchase (audit_derive_record_t *record, const Tally__InboxMessage *mess
     AUDIT_DERIVE_SAME_TEXT (record, "the result's itemId", purchase->item_id, buy->item_id);
     AUDIT_DERIVE_SAME_TEXT (record, "the result's purchase ID", purchase->id, id);
     AUDIT_DERIVE_SAME_TEXT (record, "the result's user ID", purchase->user_id, record->user_id);
+    //  The record that made it, which a refund's event names.
+    AUDIT_DERIVE_SAME (record, "the result says partitionSeq", purchase->partition_seq,
+                       record->draft->partition_seq);
+    if ((purchase->refund_id && *purchase->refund_id) || purchase->refunded_at)
+        return audit_derive_fail (record, "the result names a refund of a purchase just made");
     return 0;
 }
 
@@ -399,6 +407,8 @@ static int
 s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
              const Tally__MessageResult *result, audit_account_t **account_p)
 {
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
+        return audit_derive_check_refund (record, message, result);
     audit_derive_expected_t expected;
     s_expect (record, message, *account_p, result, &expected);
     if (expected.unknown_config) {
@@ -491,7 +501,8 @@ s_check_resend (audit_derive_record_t *record, const Tally__InboxMessage *messag
                                       "its message ID was decided before: the record applies it"
                                       " again (PurchaseRecorded for it)");
     }
-    if (audit_derive_adjusts_again (record, message))
+    if (audit_derive_adjusts_again (record, message)
+        || audit_derive_refunds_again (record, message))
         return audit_derive_fail (record, "its message ID was decided before: the record applies it"
                                           " again (BalanceAdjusted for it)");
     if (audit_derive_digest (record->self, result) != seen->digest)
@@ -614,14 +625,16 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
         return audit_derive_fail (&record,
                                   "the record has %zu results for the envelope's %zu messages",
                                   draft->n_results, envelope->n_messages);
-    //  A credit or debit goes to its user's partition, a configuration
-    //  message to partition 0, any other message to the sender's: then the
-    //  sender's account must be in the record's.
+    //  A credit or debit goes to its user's partition, a refund to its
+    //  purchase's, a configuration message to partition 0, any other
+    //  message to the sender's: then the sender's account must be in the
+    //  record's.
     bool senders = false;
     bool credit;
     for (size_t i = 0; i < envelope->n_messages; i++)
         senders |= !audit_derive_adjustment (envelope->messages [i], &credit)
-                   && !tly_config_message (envelope->messages [i]);
+                   && !tly_config_message (envelope->messages [i])
+                   && envelope->messages [i]->body_case != TALLY__INBOX_MESSAGE__BODY_REFUND;
     audit_account_t *account = audit_state_find (self->accounts, record.user);
     if (senders && account && account->partition != draft->partition)
         return audit_derive_fail (&record, "the user's account is in partition %" PRIu32,

@@ -15,15 +15,17 @@
 //    UNKNOWN_ITEM, PRICE_MISMATCH, INVALID_AMOUNT, or the charge), then
 //    refused NO_ACCOUNT, then takes its rate limit token, then records the
 //    signed item and the charge (PurchaseRecorded) with balance_after =
-//    balance - charge, or is refused INSUFFICIENT_BALANCE; a message the
-//    rules refuse (no body) is refused with the code they give. IDs and
-//    times follow from the message and the record (balance ID, purchase
-//    ID, timestamp);
+//    balance - charge (its result naming the record's partition seq, and
+//    no refund), or is refused INSUFFICIENT_BALANCE; a message the rules
+//    refuse (no body) is refused with the code they give. IDs and times
+//    follow from the message and the record (balance ID, purchase ID,
+//    timestamp);
 //  - credit and debit (the message's user U, of the record's partition, may
-//    be another than the sender S): U must be of the record's partition
-//    (else BAD_REQUEST), S the worker or an admin of the configuration in
-//    force (else PERMISSION_DENIED), and U have
-//    an account (else NO_ACCOUNT); a reference U took before
+//    be another than the sender S): its fields (tly_validate_adjustment:
+//    a reference starting "refund:" is a refund's, INVALID_REFERENCE), U
+//    must be of the record's partition (else BAD_REQUEST), S the worker or
+//    an admin of the configuration in force (else PERMISSION_DENIED), and
+//    U have an account (else NO_ACCOUNT); a reference U took before
 //    (credit or debit alike, kept forever) is answered with its first
 //    AdjustmentRecord and changes nothing; a credit past TLY_BALANCE_MAX is
 //    refused BALANCE_LIMIT, a debit of more than the balance
@@ -31,6 +33,26 @@
 //    hold the signed amount (< 0 a debit), the balance after, the record's
 //    time, `by` S and the ID tly_adjustment_key gives, and U's balance
 //    moves. No rate limit token is taken;
+//  - refund (docs/protocol.md "Refunds"; its record is of the purchase's
+//    partition, the sender S any account), in tly_ledger_execute_refund's
+//    order: its fields (tly_validate_refund: BAD_REQUEST, INVALID_NOTE),
+//    the purchase of the record's partition (else BAD_REQUEST), S the
+//    worker or an admin (else PERMISSION_DENIED); then the purchase as the
+//    actor's state holds it: NOT_FOUND (not held, or dropped under
+//    --keep-purchases), ALREADY_REFUNDED (refunded before), NO_ACCOUNT,
+//    BALANCE_LIMIT, or the credit: BalanceAdjusted (refund_of the
+//    purchase, purchase_partition_seq the record that made it) and the
+//    AdjustmentRecord of the purchase's user U for the purchase's amount,
+//    reference "refund:" + the purchase ID, note the reason, `by` S, and
+//    U's balance moves. The purchase is read from the record its event
+//    names (the lookup, audit_derive_set_lookup): its PurchaseRecorded
+//    gives U and the amount. A purchase refunded before (the derivation
+//    keeps the purchases refunded) must be refused ALREADY_REFUNDED, and
+//    ALREADY_REFUNDED must be of one. What needs the purchase looked up by
+//    its ID (NOT_FOUND, NO_ACCOUNT, BALANCE_LIMIT: no event names its
+//    record) is taken as the record says, and so are the amount and user
+//    of a refund whose purchase's record the records read do not hold;
+//    both are counted (stats). No rate limit token is taken;
 //  - addAdmin, removeAdmin and setPrice (configuration messages) are
 //    refused BAD_REQUEST out of partition 0; in partition 0 each is decided
 //    in order by tly_config_decide on a working copy of the configuration
@@ -116,7 +138,29 @@ typedef struct {
     //  The configuration in force at the first record walked was taken from
     //  partition 0's state snapshot (the saving actor's word).
     bool config_from_snapshot;
+    //  Refunds derived: each of a purchase not refunded before, for its
+    //  amount, to its user.
+    uint64_t refunds;
+    //  Of those, refunds whose purchase's record the records read do not
+    //  hold (not kept): their amount and user are as their records say.
+    uint64_t refunds_taken;
+    //  Refunds refused ALREADY_REFUNDED, each of a purchase refunded before.
+    uint64_t refunds_again;
+    //  Refunds refused on the purchase as the actor's state held it
+    //  (NOT_FOUND, NO_ACCOUNT, BALANCE_LIMIT): as their records say, since
+    //  no event names the purchase's record and verify keeps no index from
+    //  a purchase ID to it.
+    uint64_t refund_lookups_taken;
 } audit_derive_stats_t;
+
+//  How the derivation reads a refund's purchase: the record of partition
+//  at partition_seq (the refund's event names it), decoded into *draft
+//  (valid until the record being derived is done). Returns 1 with *draft,
+//  0 when the records read do not hold it (not kept, or before the walk's
+//  start: the refund's amount and user are then as its record says,
+//  counted), or -1 when reading it failed (the record fails).
+typedef int (audit_derive_lookup_fn) (uint32_t partition, uint64_t partition_seq, void *arg,
+                                      const Tally__RecordDraft **draft);
 
 typedef struct _audit_derive_t audit_derive_t;
 
@@ -128,6 +172,9 @@ void audit_derive_destroy (audit_derive_t **self_p);
 //  the worker: an actor refuses an envelope addressed to any other key
 //  (UNKNOWN_INBOX) before its messages.
 void audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KEY_BYTES]);
+//  Where refunds' purchases are read from (none set: nowhere, so every
+//  refund's amount and user are as its record says, counted).
+void audit_derive_set_lookup (audit_derive_t *self, audit_derive_lookup_fn *lookup, void *arg);
 //  The walk starts after the journal's first record (records before it are
 //  not kept, or a segment is checked alone): the configuration in force is
 //  not known, its version is the one the first record names, and it is
@@ -165,8 +212,9 @@ void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
                                const Tally__MessageResult *result);
 //  An adjustment the snapshot holds, under its raw object key (its
-//  reference taken). Returns 0, or -1 when the key is not of an adjustment
-//  of partition, or is there already.
+//  reference taken; a refund's also marks its purchase refunded). Returns
+//  0, or -1 when the key is not of an adjustment of partition, or is there
+//  already, or a refund's reference names no purchase of partition.
 int audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
                                   const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);

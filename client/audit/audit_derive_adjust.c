@@ -122,6 +122,9 @@ audit_derive_check_adjusted (audit_derive_record_t *record, const Tally__InboxMe
             expected->balance, id);
     record->next_event++;
     const Tally__BalanceAdjusted *event_said = event->balance_adjusted;
+    if ((event_said->refund_of && *event_said->refund_of) || event_said->purchase_partition_seq)
+        return audit_derive_fail (record, "BalanceAdjusted names a refund (refund_of,"
+                                          " purchase_partition_seq) for a credit or debit");
     if (!audit_derive_same_key (&event_said->user, adjustment->user.data))
         return audit_derive_fail (record, "BalanceAdjusted is not for the message's user %s",
                                   user_id);
@@ -183,7 +186,8 @@ audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
     assert (self && partition < TLY_PARTITIONS_MAX && key && record);
     uint64_t fingerprint = audit_derive_reference_fingerprint (self, key);
     if (key [0] != TLY_OBJ_ADJUSTMENT || tly_object_key_partition (key) != partition
-        || audit_derive_reference_find (self, fingerprint))
+        || audit_derive_reference_find (self, fingerprint)
+        || audit_derive_load_refund (self, partition, record) == -1)
         return -1;
     audit_derive_reference_add (self, fingerprint, audit_derive_adjustment_digest (self, record));
     self->partitions [partition].adjustments++;

@@ -1,10 +1,11 @@
 //  audit_derive_private - what the parts of verify's derivation share:
 //  audit_derive.c (the record, its messages in order, createAccount and
 //  buy, resends, states loaded from snapshots), audit_derive_adjust.c
-//  (credits and debits), audit_derive_config.c (the configuration: the
-//  version every record names, the configuration messages, who is an
-//  admin) and audit_derive_seen.c (the tables of message IDs and of
-//  references decided). Not for users: include audit_derive.h instead.
+//  (credits and debits), audit_derive_refund.c (refunds, and the purchases
+//  refunded), audit_derive_config.c (the configuration: the version every
+//  record names, the configuration messages, who is an admin) and
+//  audit_derive_seen.c (the tables of message IDs and of references
+//  decided). Not for users: include audit_derive.h instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
 #define AUDIT_DERIVE_PRIVATE_H_INCLUDED
 
@@ -62,9 +63,14 @@ struct _audit_derive_t {
     size_t seen_count;
     audit_derive_seen_t *live;  //  the entries a sweep keeps, while it puts them back
     size_t live_capacity;
+    //  References of credits, debits and refunds taken, and the purchases
+    //  refunded (under their purchase keys: audit_derive_refund.c).
     audit_derive_reference_t *references;
     size_t references_capacity;  //  a power of two
     size_t references_count;
+    //  Reads a refund's purchase's record (NULL: none is read).
+    audit_derive_lookup_fn *lookup;
+    void *lookup_arg;
     uint8_t fingerprint_key [crypto_shorthash_KEYBYTES];
     uint8_t digest_key [crypto_shorthash_KEYBYTES];
     //  The configuration in force (audit_derive_config.c): its version, and
@@ -195,6 +201,27 @@ int audit_derive_check_adjusted (audit_derive_record_t *record, const Tally__Inb
 //  Whether the record's next event applies a resent credit or debit again.
 bool audit_derive_adjusts_again (const audit_derive_record_t *record,
                                  const Tally__InboxMessage *message);
+
+//  ---------------------------------------------------------------- refunds
+
+//  A new refund (audit_derive_refund.c): what the rules give, in their
+//  order, and its event and result (the purchase read through the lookup),
+//  and the state after it. Returns 0, or -1 (reason set).
+int audit_derive_check_refund (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                               const Tally__MessageResult *result);
+//  Whether the record's next event applies a resent refund again.
+bool audit_derive_refunds_again (const audit_derive_record_t *record,
+                                 const Tally__InboxMessage *message);
+//  A refund as a reason names it ("refund of purchase co_z... reason \"...\"").
+void audit_derive_describe_refund (const Tally__InboxMessage *message, char *described,
+                                   size_t size);
+//  Whether the purchase with raw object key key was refunded.
+bool audit_derive_refunded (const audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES]);
+//  A state snapshot's adjustment of partition: a refund's (its reference
+//  "refund:" + a purchase ID) marks the purchase refunded. Returns 0, or -1
+//  for such a reference that names no purchase of partition.
+int audit_derive_load_refund (audit_derive_t *self, uint32_t partition,
+                              const Tally__AdjustmentRecord *record);
 
 //  ---------------------------------------------------------------- the configuration
 

@@ -7,8 +7,10 @@
 //    partition's clock, past which no actor may take the ID again, so the
 //    table holds what the actors' own dedupe tables hold, not the whole
 //    journal;
-//  - references of credits and debits, on the adjustment's object key, each
-//    entry 16 bytes, kept forever (as the actors keep their adjustments).
+//  - references of credits, debits and refunds, on the adjustment's object
+//    key, each entry 16 bytes, kept forever (as the actors keep their
+//    adjustments); and the purchases refunded, on their purchase keys
+//    (audit_derive_refund.c).
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -101,6 +103,9 @@ audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *res
         s_put_i64 (&at, result->purchase->amount);
         s_put_i64 (&at, result->purchase->timestamp);
         s_put_i64 (&at, result->purchase->balance_after);
+        s_put_i64 (&at, (int64_t) result->purchase->partition_seq);
+        s_put_i64 (&at, result->purchase->refunded_at);
+        s_put_text (&at, result->purchase->refund_id, TLY_ID_MAX);
         const char *item = result->purchase->item_id ? result->purchase->item_id : "";
         size_t size = strnlen (item, TLY_ITEM_ID_MAX + 1);
         memcpy (at, item, size);

@@ -161,6 +161,10 @@ s_message (s_export_t *self, const Tally__InboxMessage *message)
         s_string (out, "itemId", message->set_price->item_id);
         s_int (out, "price", message->set_price->price);
         s_bool (out, "active", message->set_price->active);
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
+        s_string (out, "type", "refund");
+        s_string (out, "purchaseId", message->refund->purchase_id);
+        s_string (out, "reason", message->refund->reason);
     } else
         fputs (",\"type\":null", out);
     fputc ('}', out);
@@ -197,6 +201,10 @@ s_event (s_export_t *self, const Tally__Event *event)
         s_int (out, "timestamp", adjusted->timestamp);
         s_int (out, "balanceAfter", adjusted->balance_after);
         s_account (self, "by", adjusted->by);
+        if (adjusted->refund_of && *adjusted->refund_of) {
+            s_string (out, "refundOf", adjusted->refund_of);
+            fprintf (out, ",\"purchasePartitionSeq\":%" PRIu64, adjusted->purchase_partition_seq);
+        }
     } else
         fputs ("{\"type\":null", out);
     fputc ('}', out);
@@ -224,6 +232,11 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_int (out, "amount", purchase->amount);
         s_int (out, "timestamp", purchase->timestamp);
         s_int (out, "balanceAfter", purchase->balance_after);
+        fprintf (out, ",\"partitionSeq\":%" PRIu64, purchase->partition_seq);
+        if (purchase->refund_id && *purchase->refund_id) {
+            s_string (out, "refundId", purchase->refund_id);
+            s_int (out, "refundedAt", purchase->refunded_at);
+        }
         fputc ('}', out);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT) {
         const Tally__AdjustmentRecord *adjustment = result->adjustment;

@@ -37,9 +37,10 @@ s_usage (FILE *out)
            "                          [--compare [--actors-dir DIR]... [--attempts N]] [--json]\n"
            "\n"
            "Rebuilds every balance from nothing by applying the journal's events in\n"
-           "order, checking that each purchase, credit and debit follows the balance\n"
-           "before it and that every record names the configuration in force (the\n"
-           "admin group and the price catalog, which partition 0's records change).\n"
+           "order, checking that each purchase, credit, debit and refund follows the\n"
+           "balance before it (a refund: of a purchase of its partition, once) and\n"
+           "that every record names the configuration in force (the admin group and\n"
+           "the price catalog, which partition 0's records change).\n"
            "\n"
            "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
@@ -141,9 +142,10 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     bool failed = stats->problems || stats->sum_overflows;
     if (json) {
         printf ("{\"ok\":%s,\"records\":%" PRIu64 ",\"events\":%" PRIu64 ",\"accounts\":%" PRIu64
-                ",\"purchases\":%" PRIu64 ",\"adjustments\":%" PRIu64 ",\"balanceSum\":",
+                ",\"purchases\":%" PRIu64 ",\"adjustments\":%" PRIu64 ",\"refunds\":%" PRIu64
+                ",\"balanceSum\":",
                 failed ? "false" : "true", stats->records, stats->events, stats->accounts,
-                stats->purchases, stats->adjustments);
+                stats->purchases, stats->adjustments, stats->refunds);
         if (stats->sum_overflows)
             printf ("null");
         else
@@ -166,9 +168,9 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
         return;
     }
     printf ("replay: %s %" PRIu64 " records, %" PRIu64 " events: %" PRIu64 " accounts, %" PRIu64
-            " purchases, %" PRIu64 " credits and debits, balance sum ",
+            " purchases, %" PRIu64 " credits and debits (%" PRIu64 " refunds), balance sum ",
             failed ? "FAILED" : "OK", stats->records, stats->events, stats->accounts,
-            stats->purchases, stats->adjustments);
+            stats->purchases, stats->adjustments, stats->refunds);
     if (stats->sum_overflows)
         printf ("over int64");
     else

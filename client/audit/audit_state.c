@@ -20,6 +20,8 @@
 #include "audit_journal.h"
 #include "audit_wire.h"
 #include "tly_account.h"
+#include "tly_object_id.h"
+#include "tly_validate.h"
 
 #define S_CAPACITY_FIRST (1u << 16)  //  slots of a new table (a power of two)
 #define S_LOAD_PERCENT   70          //  grow past this fill
@@ -48,6 +50,11 @@ struct _audit_state_t {
     uint64_t events;
     uint64_t purchases;
     uint64_t adjustments;
+    uint64_t refunds;
+    //  The purchases refunded (fingerprints of their object keys, 0 an
+    //  empty slot): each is refunded once. As many as the refunds.
+    uint64_t *refunded;
+    size_t refunded_capacity;  //  a power of two
     uint64_t last_seq;
     uint64_t problems;
     tly_config_t *config;  //  the one in force
@@ -98,6 +105,7 @@ audit_state_destroy (audit_state_t **self_p)
     if (!self)
         return;
     free (self->slots);
+    free (self->refunded);
     free (self->partition_seqs);
     free (self->problem_text);
     tly_arena_destroy (&self->arena);
@@ -290,10 +298,88 @@ s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRec
     self->purchases++;
 }
 
+//  Marks the purchase with object key key refunded; false when it was.
+static bool
+s_mark_refunded (audit_state_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES])
+{
+    if (self->refunds * 100 >= self->refunded_capacity * S_LOAD_PERCENT) {
+        size_t capacity = self->refunded_capacity ? 2 * self->refunded_capacity : 1024;
+        uint64_t *table = calloc (capacity, sizeof *table);
+        assert (table);
+        for (size_t i = 0; i < self->refunded_capacity; i++) {
+            uint64_t fingerprint = self->refunded [i];
+            size_t index = fingerprint & (capacity - 1);
+            while (fingerprint && table [index])
+                index = (index + 1) & (capacity - 1);
+            table [index] = fingerprint;
+        }
+        free (self->refunded);
+        self->refunded = table;
+        self->refunded_capacity = capacity;
+    }
+    uint8_t hash [crypto_shorthash_BYTES];
+    crypto_shorthash (hash, key, TLY_OBJECT_KEY_BYTES, self->hash_key);
+    uint64_t fingerprint;
+    memcpy (&fingerprint, hash, sizeof fingerprint);
+    fingerprint = fingerprint ? fingerprint : 1;  //  0 marks an empty slot
+    size_t index = fingerprint & (self->refunded_capacity - 1);
+    while (self->refunded [index] && self->refunded [index] != fingerprint)
+        index = (index + 1) & (self->refunded_capacity - 1);
+    if (self->refunded [index])
+        return false;
+    self->refunded [index] = fingerprint;
+    return true;
+}
+
+//  A refund's form, as the events alone tell it (docs/protocol.md
+//  "Refunds"): a credit whose reference is "refund:" + the ID of a purchase
+//  of the record's partition, made at or before the record, and refunded
+//  once; no other credit or debit takes such a reference. Returns false
+//  with the problem counted.
+static bool
+s_refund_form (audit_state_t *self, uint64_t seq, uint32_t partition, uint64_t partition_seq,
+               const Tally__BalanceAdjusted *adjusted)
+{
+    const char *reference = adjusted->reference ? adjusted->reference : "";
+    bool named = strncmp (reference, TLY_REFUND_PREFIX, sizeof TLY_REFUND_PREFIX - 1) == 0;
+    const char *purchase_id = adjusted->refund_of;
+    if (!purchase_id || !*purchase_id) {
+        if (named || adjusted->purchase_partition_seq)
+            s_problem (self, seq,
+                       "BalanceAdjusted names a refund's reference or record, and no"
+                       " purchase refunded");
+        return !named && !adjusted->purchase_partition_seq;
+    }
+    char expected [TLY_REFERENCE_MAX + 1];
+    tly_refund_reference (purchase_id, expected);
+    tly_object_kind_t kind;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (strcmp (reference, expected) != 0 || adjusted->amount <= 0
+        || tly_object_id_parse (purchase_id, &kind, NULL, NULL) == -1 || kind != TLY_OBJ_PURCHASE
+        || tly_object_key_parse (purchase_id, key) == -1
+        || tly_object_key_partition (key) != partition || adjusted->purchase_partition_seq == 0
+        || adjusted->purchase_partition_seq > partition_seq) {
+        s_problem (self, seq,
+                   "BalanceAdjusted is no refund of a purchase of partition %" PRIu32
+                   " made at or before it (a credit whose reference is \"refund:\" and the"
+                   " purchase ID)",
+                   partition);
+        return false;
+    }
+    if (!s_mark_refunded (self, key)) {
+        s_problem (self, seq, "BalanceAdjusted refunds purchase %.64s, refunded before",
+                   purchase_id);
+        return false;
+    }
+    self->refunds++;
+    return true;
+}
+
 //  A credit (amount > 0) or debit (< 0) of an account of the record's
-//  partition: the balance after must follow, within 0 .. TLY_BALANCE_MAX.
+//  partition: the balance after must follow, within 0 .. TLY_BALANCE_MAX;
+//  a refund's as a refund's form is.
 static void
-s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition,
+s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition, uint64_t partition_seq,
                     const Tally__BalanceAdjusted *adjusted)
 {
     char id [TLY_ID_MAX];
@@ -301,6 +387,8 @@ s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition,
         s_problem (self, seq, "BalanceAdjusted: user is not a 32-byte key");
         return;
     }
+    //  Reported, and the balance followed as below.
+    s_refund_form (self, seq, partition, partition_seq, adjusted);
     audit_account_t *account = audit_state_find (self, adjusted->user.data);
     if (!account || account->partition != partition) {
         tly_account_id (adjusted->user.data, id);
@@ -329,8 +417,8 @@ s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition,
 }
 
 static void
-s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint8_t *bytes,
-               size_t size)
+s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, uint64_t partition_seq,
+               const uint8_t *bytes, size_t size)
 {
     Tally__Event *event = tally__event__unpack (tly_arena_allocator (self->arena), size, bytes);
     self->events++;
@@ -341,7 +429,7 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint
     else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED)
         s_purchase_recorded (self, seq, event->purchase_recorded);
     else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
-        s_balance_adjusted (self, seq, partition, event->balance_adjusted);
+        s_balance_adjusted (self, seq, partition, partition_seq, event->balance_adjusted);
     else
         s_problem (self, seq, "an event of no known kind");
 }
@@ -463,7 +551,7 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     wire = (audit_wire_t) { draft.data, draft.data + draft.size };
     while (audit_wire_next (&wire, &field) == AUDIT_WIRE_FIELD)
         if (s_is (&field, fields->draft_events))
-            s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
+            s_apply_event (self, seq, (uint32_t) partition, partition_seq, field.data, field.size);
     if (configs > 1)
         s_problem (self, seq, "its configuration appears %d times", configs);
     else
@@ -496,6 +584,7 @@ audit_state_stats (audit_state_t *self, audit_stats_t *stats)
                                .accounts = self->count,
                                .purchases = self->purchases,
                                .adjustments = self->adjustments,
+                               .refunds = self->refunds,
                                .last_seq = self->last_seq,
                                .config_version = tly_config_version (self->config),
                                .config_changes = self->config_changes,

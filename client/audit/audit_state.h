@@ -36,7 +36,8 @@ typedef struct {
     uint64_t events;
     uint64_t accounts;
     uint64_t purchases;
-    uint64_t adjustments;     //  credits and debits (BalanceAdjusted)
+    uint64_t adjustments;     //  credits and debits (BalanceAdjusted), refunds included
+    uint64_t refunds;         //  of those, refunds (refund_of a purchase)
     uint64_t last_seq;        //  the last record applied
     uint64_t config_version;  //  the configuration the records leave
     uint64_t config_changes;  //  records that changed it
@@ -51,7 +52,9 @@ audit_state_t *audit_state_new (void);
 void audit_state_destroy (audit_state_t **self_p);
 //  Applies every record of the journal's snapshot after the last one applied
 //  (so after a refresh it continues). Inconsistent events (a purchase, a
-//  credit or a debit that does not follow the balance, ...) are counted and
+//  credit or a debit that does not follow the balance, a refund that is not
+//  of a purchase of its partition made before it, or of one refunded
+//  before, a credit taking a refund's reference, ...) are counted and
 //  kept as problems, and so is a record that does not name the
 //  configuration in force (config_version), or carries one out of
 //  partition 0, not of the version after the one it was decided under, or

@@ -109,10 +109,14 @@ s_check (const s_args_t *args, bool *retired)
                             .partition_seen = calloc (TLY_PARTITIONS_MAX, sizeof (bool)),
                             .partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                             .partition_epochs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
+                            .partition_firsts = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t)),
                             .exit_code = CLI_EXIT_USAGE };
-    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs);
+    assert (self.derive && self.partition_seen && self.partition_seqs && self.partition_epochs
+            && self.partition_firsts);
     if (self.worker)
         audit_derive_set_worker (self.derive, self.worker);
+    //  A refund's purchase is read from the journal, its record checked.
+    audit_derive_set_lookup (self.derive, audit_verify_lookup, &self);
     bool needs_worker = false;
     if (tly_journal_each_checkpoint (journal, audit_verify_load_checkpoint, &self) == -1
         || audit_verify_load_segments (&self) == -1) {
@@ -143,6 +147,7 @@ s_check (const s_args_t *args, bool *retired)
     free (self.partition_seen);
     free (self.partition_seqs);
     free (self.partition_epochs);
+    free (self.partition_firsts);
     tly_arena_destroy (&self.arena);
     audit_derive_destroy (&self.derive);
     tly_journal_destroy (&journal);

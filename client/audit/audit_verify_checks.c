@@ -109,6 +109,23 @@ s_is_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES]
     return key->len == TLY_KEY_BYTES && memcmp (key->data, expected, TLY_KEY_BYTES) == 0;
 }
 
+//  Whether a refund of the envelope is of purchase_id (its user is the
+//  purchase's: the derivation reads it from the purchase's record).
+static bool
+s_refunds (const Tally__Envelope *envelope, const char *purchase_id)
+{
+    if (!purchase_id || !*purchase_id)
+        return false;
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND && message->refund
+            && message->refund->purchase_id
+            && strcmp (message->refund->purchase_id, purchase_id) == 0)
+            return true;
+    }
+    return false;
+}
+
 //  Whether a credit or debit of the envelope is for user.
 static bool
 s_adjusts (const Tally__Envelope *envelope, const ProtobufCBinaryData *user)
@@ -129,7 +146,8 @@ s_adjusts (const Tally__Envelope *envelope, const ProtobufCBinaryData *user)
 
 //  The request: an envelope signed by its sender, and every event the
 //  sender's (AccountCreated, PurchaseRecorded) or, BalanceAdjusted, for the
-//  user a credit or debit of the envelope names, by the sender.
+//  user a credit or debit of the envelope names, or of a purchase a refund
+//  of it names, by the sender.
 tly_journal_step_t
 audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
 {
@@ -149,11 +167,14 @@ audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__Rec
     for (size_t i = 0; i < draft->n_events; i++) {
         const Tally__Event *event = draft->events [i];
         if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
-            if (!s_adjusts (envelope, &event->balance_adjusted->user)
-                || !s_is_key (&event->balance_adjusted->by, envelope->sender.data))
+            const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+            if (!(s_adjusts (envelope, &adjusted->user)
+                  || s_refunds (envelope, adjusted->refund_of))
+                || !s_is_key (&adjusted->by, envelope->sender.data))
                 return audit_verify_fail (self, seq,
                                           "event %zu (BalanceAdjusted) is not for a user the"
-                                          " request credits or debits, by its sender",
+                                          " request credits or debits, or a purchase it"
+                                          " refunds, by its sender",
                                           i + 1);
             continue;
         }
@@ -179,9 +200,17 @@ audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__Rec
     //  Derived wherever the walk has the state to derive from (a caller that
     //  checks records on their own, as the fuzz target does, has none).
     char reason [AUDIT_DERIVE_REASON_MAX];
+    self->lookup_failed = false;
     if (self->derive
-        && audit_derive_record (self->derive, draft, envelope, reason, sizeof reason) == -1)
+        && audit_derive_record (self->derive, draft, envelope, reason, sizeof reason) == -1) {
+        //  A refund's purchase could not be read: retired under the walk
+        //  (a read failure: the walk starts again), or the index is wrong.
+        if (self->lookup_failed && !self->lookup_reason [0])
+            return TLY_JOURNAL_FAIL;
+        if (self->lookup_failed)
+            return audit_verify_fail (self, seq, "%s: %s", reason, self->lookup_reason);
         return audit_verify_fail (self, seq, "%s", reason);
+    }
     return TLY_JOURNAL_NEXT;
 }
 
@@ -271,6 +300,8 @@ audit_verify_check_partition (audit_verify_t *self, uint64_t seq, const Tally__R
         return audit_verify_fail (
             self, seq, "partition %" PRIu32 " sequence: expected %" PRIu64 ", found %" PRIu64,
             partition, expected, draft->partition_seq);
+    if (self->partition_firsts && !self->partition_firsts [partition])
+        self->partition_firsts [partition] = expected;
     if (draft->epoch == 0 || draft->epoch < self->partition_epochs [partition])
         return audit_verify_fail (
             self, seq, "partition %" PRIu32 " epoch went back from %" PRIu64 " to %" PRIu64,

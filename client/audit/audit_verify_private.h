@@ -62,6 +62,15 @@ typedef struct {
     uint64_t records;
     uint64_t *partition_seqs;    //  [TLY_PARTITIONS_MAX]: the last seen
     uint64_t *partition_epochs;  //  [TLY_PARTITIONS_MAX]: the last seen
+    //  [TLY_PARTITIONS_MAX]: the first seen (NULL: not kept, and refunds'
+    //  purchases are not read), from which a refund's purchase's record is
+    //  one the walk checked (audit_verify_lookup).
+    uint64_t *partition_firsts;
+    //  A refund's purchase's record could not be read (the journal failed
+    //  under the walk), or the partition index named another record
+    //  (lookup_reason says which).
+    bool lookup_failed;
+    char lookup_reason [AUDIT_VERIFY_REASON_MAX];
 
     audit_verify_checkpoint_t *checkpoints;  //  in seq order
     size_t checkpoint_count;
@@ -132,6 +141,12 @@ void audit_verify_end_snapshots (audit_verify_t *self);
 int audit_verify_load_segments (audit_verify_t *self);
 //  One record (a tly_journal_iterate callback; arg: the verify).
 tly_journal_step_t audit_verify_walk (uint64_t seq, const uint8_t *bytes, size_t size, void *arg);
+//  A refund's purchase's record for the derivation (audit_derive_lookup_fn;
+//  arg: the verify): read through the partition index, and held only when
+//  the walk checked it before the record it is at (chained and hashed),
+//  decoded in the verify's arena.
+int audit_verify_lookup (uint32_t partition, uint64_t partition_seq, void *arg,
+                         const Tally__RecordDraft **draft);
 //  The walk, the tables and the report; sets self->exit_code.
 void audit_verify_run (audit_verify_t *self, bool json);
 

@@ -40,6 +40,27 @@ s_report_derived (const audit_verify_t *self, const audit_derive_stats_t *derive
             derived->first_not_derived_partition, derived->first_not_derived);
 }
 
+//  Refunds: what was checked of them, and what was taken as said.
+static void
+s_report_refunds (const audit_derive_stats_t *derived)
+{
+    if (!derived->refunds && !derived->refunds_again && !derived->refund_lookups_taken)
+        return;
+    printf ("verify: %" PRIu64 " refunds, each of a purchase not refunded before, to its user for"
+            " its amount as the purchase's record gives them; %" PRIu64
+            " refused ALREADY_REFUNDED, each of a purchase refunded before\n",
+            derived->refunds, derived->refunds_again);
+    if (derived->refunds_taken)
+        printf ("verify: %" PRIu64 " of those refunds' purchases' records are not kept: their"
+                " amounts and users are as the refunds' records say\n",
+                derived->refunds_taken);
+    if (derived->refund_lookups_taken)
+        printf ("verify: %" PRIu64 " refunds refused on the purchase as the actor's state held it"
+                " (NOT_FOUND, NO_ACCOUNT, BALANCE_LIMIT) are as their records say: no event names"
+                " the purchase's record, and verify keeps no index from a purchase ID to it\n",
+                derived->refund_lookups_taken);
+}
+
 //  The configuration: what was checked of it, and what could not be.
 static void
 s_report_config (const audit_verify_t *self, const audit_derive_stats_t *derived)
@@ -93,13 +114,17 @@ audit_verify_report (const audit_verify_t *self, bool json)
                     ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
                     ",\"snapshotsUnused\":%" PRIu64 ",\"configVersion\":%" PRIu64
                     ",\"configChanges\":%" PRIu64 ",\"configMessages\":%" PRIu64
-                    ",\"pricesNotChecked\":%" PRIu64 ",\"configFromSnapshot\":%s}\n",
+                    ",\"pricesNotChecked\":%" PRIu64 ",\"configFromSnapshot\":%s"
+                    ",\"refunds\":%" PRIu64 ",\"refundsTakenAsSaid\":%" PRIu64
+                    ",\"refundsRefusedAgain\":%" PRIu64 ",\"refundLookupsTakenAsSaid\":%" PRIu64
+                    "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
                     derived.resends, derived.repeats, self->snapshots_checked,
                     self->snapshots_started, self->snapshots_unused, derived.config_version,
                     derived.config_changes, derived.config_messages, derived.config_unknown,
-                    derived.config_from_snapshot ? "true" : "false");
+                    derived.config_from_snapshot ? "true" : "false", derived.refunds,
+                    derived.refunds_taken, derived.refunds_again, derived.refund_lookups_taken);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -117,6 +142,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
                 info->base.seq ? "signed" : "genesis",
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
         s_report_derived (self, &derived);
+        s_report_refunds (&derived);
         s_report_config (self, &derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
@@ -128,6 +154,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
         s_report_derived (self, &derived);
+        s_report_refunds (&derived);
         s_report_config (self, &derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",

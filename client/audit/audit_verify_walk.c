@@ -66,6 +66,80 @@ s_check_record (audit_verify_t *self, uint64_t seq, const uint8_t *bytes, size_t
     return step;
 }
 
+//  ---------------------------------------------------------------- refunds' purchases
+
+typedef struct {
+    audit_verify_t *self;
+    uint32_t partition;
+    uint64_t partition_seq;
+    const Tally__RecordDraft *draft;
+} s_lookup_t;
+
+static tly_journal_step_t
+s_looked_up (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
+{
+    s_lookup_t *lookup = arg;
+    audit_verify_t *self = lookup->self;
+    ProtobufCAllocator *allocator = tly_arena_allocator (self->arena);
+    Tally__StoredRecord *stored = tally__stored_record__unpack (allocator, size, bytes);
+    Tally__RecordBody *body = stored ? tally__record_body__unpack (allocator, stored->body.len,
+                                                                   stored->body.data)
+                                     : NULL;
+    uint8_t hash [TLY_HASH_BYTES];
+    if (stored)
+        tly_record_hash (stored->body.data, stored->body.len, hash);
+    //  The walk checked every record before the one it is at.
+    if (!body || !body->draft || body->seq != seq || seq >= self->next_seq
+        || stored->hash.len != TLY_HASH_BYTES || memcmp (stored->hash.data, hash, TLY_HASH_BYTES)
+        || body->draft->partition != lookup->partition
+        || body->draft->partition_seq != lookup->partition_seq) {
+        snprintf (self->lookup_reason, sizeof self->lookup_reason,
+                  "the partition index names seq %" PRIu64 " for partition %" PRIu32 " seq %" PRIu64
+                  ", which is not that record",
+                  seq, lookup->partition, lookup->partition_seq);
+        return TLY_JOURNAL_FAIL;
+    }
+    lookup->draft = body->draft;
+    return TLY_JOURNAL_STOP;
+}
+
+int
+audit_verify_lookup (uint32_t partition, uint64_t partition_seq, void *arg,
+                     const Tally__RecordDraft **draft)
+{
+    audit_verify_t *self = arg;
+    assert (partition < TLY_PARTITIONS_MAX && partition_seq > 0);
+    //  Records of the partition before the first the walk saw are not
+    //  kept (or not in the one segment checked).
+    if (!self->partition_firsts || !self->partition_firsts [partition]
+        || partition_seq < self->partition_firsts [partition]
+        || partition_seq > self->partition_seqs [partition])
+        return 0;
+    s_lookup_t lookup = { .self = self, .partition = partition, .partition_seq = partition_seq };
+    tly_journal_query_t query = { .partition = partition,
+                                  .after_partition_seq = partition_seq - 1,
+                                  .max_records = 1,
+                                  .max_bytes = SIZE_MAX };
+    bool end;
+    self->lookup_reason [0] = 0;
+    Tally__ErrorCode read = tly_journal_read (self->journal, &query, s_looked_up, &lookup, &end);
+    if (read == TALLY__ERROR_CODE__OK && lookup.draft) {
+        *draft = lookup.draft;
+        return 1;
+    }
+    //  Retired under the walk: a read failure, and the walk starts again.
+    //  Else the index does not lead to a record the walk checked.
+    self->lookup_failed = true;
+    if (!self->lookup_reason [0] && !tly_journal_retired (self->journal))
+        snprintf (self->lookup_reason, sizeof self->lookup_reason,
+                  "the partition index has no entry for partition %" PRIu32 " seq %" PRIu64 "%s",
+                  partition, partition_seq,
+                  read == TALLY__ERROR_CODE__OK ? "" : " (see the log line above)");
+    return -1;
+}
+
+//  ---------------------------------------------------------------- the walk
+
 tly_journal_step_t
 audit_verify_walk (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 {

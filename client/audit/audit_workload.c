@@ -13,6 +13,7 @@
 #include "tly_ledger.h"
 #include "tly_log.h"
 #include "tly_message_id.h"
+#include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
 
@@ -24,6 +25,9 @@
 #define S_EPOCH_MOVE_ODDS   200  //  1 in this many records moves a partition
 #define S_RESEND_ODDS       20   //  1 in this many messages resends the one before it
 #define S_ITEM_KINDS        16
+#define S_REFUND_ODDS       25  //  1 in this many records (mixed) is a refund by the worker
+#define S_UNKNOWN_ODDS      5   //  1 in this many refunds is of a purchase no state holds
+#define S_PURCHASES_KEPT    64  //  the latest purchases, which refunds pick from
 
 //  Item names, with one that needs escaping in JSON.
 static const char *s_items [S_ITEM_KINDS] = {
@@ -46,6 +50,10 @@ struct _audit_workload_t {
     //  scratch directory, decides each message.
     tly_ledger_t *ledger;
     bool written;
+    //  A mixed workload's latest purchases (a ring), which the worker
+    //  refunds, some of them twice.
+    char purchases [S_PURCHASES_KEPT][TLY_ID_MAX];
+    uint64_t purchase_count;
 };
 
 static uint64_t
@@ -144,7 +152,7 @@ audit_workload_messages (audit_workload_t *self)
 //  What the user sends: mostly what makes sense for their account, and in a
 //  mixed workload sometimes what an actor must refuse.
 static Tally__InboxMessage *
-s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first, int64_t now_ms)
+s_new_message (audit_workload_t *self, int64_t now_ms)
 {
     Tally__InboxMessage *message = tly_arena_alloc (self->arena, sizeof *message);
     tally__inbox_message__init (message);
@@ -152,6 +160,13 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
     s_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
     tly_message_id_stamp (id, now_ms);  //  made when sent, as a client's
     message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
+    return message;
+}
+
+static Tally__InboxMessage *
+s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first, int64_t now_ms)
+{
+    Tally__InboxMessage *message = s_new_message (self, now_ms);
     bool create;
     int64_t value;
     if (!self->config.mixed) {
@@ -183,54 +198,49 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
 //  What the user's state is after event, for the next messages the
 //  workload makes and for the tests that check replay against it.
 static void
-s_follow (audit_workload_user_t *user, const Tally__Event *event)
+s_follow (audit_workload_t *self, audit_workload_user_t *user, const Tally__Event *event)
 {
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
         user->exists = true;
         user->balance = event->account_created->initial_balance;
-    } else {
-        assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    } else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
         user->balance = event->purchase_recorded->balance_after;
+        if (self->config.mixed)
+            snprintf (self->purchases [self->purchase_count++ % S_PURCHASES_KEPT], TLY_ID_MAX, "%s",
+                      event->purchase_recorded->purchase_id);
+    } else {
+        //  A refund: a credit of the purchase's user, not the sender.
+        assert (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED);
+        const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
+        for (uint32_t i = 0; i < self->config.users; i++)
+            if (memcmp (self->users [i].pk, adjusted->user.data, TLY_KEY_BYTES) == 0)
+                self->users [i].balance = adjusted->balance_after;
     }
 }
 
-//  One envelope from one user, signed by them, and the draft an actor makes
-//  of it, decided by the ledger in its open transaction. Returns NULL when
-//  the ledger could not be written (logged).
+//  The draft an actor makes of sender's envelope of count messages (signed
+//  with sign_sk), routed to partition, decided by the ledger in its open
+//  transaction as an actor's batch decides it. user is the sender's, whose
+//  state its events follow. Returns NULL when the ledger could not be
+//  written (logged).
 static Tally__RecordDraft *
-s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
+s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sign_sk,
+           const tly_ledger_user_t *sender, audit_workload_user_t *user, int64_t now_ms)
 {
-    uint32_t count = self->config.per_record;
-    uint32_t user_index = self->config.mixed ? (uint32_t) s_below (self, self->config.users)
-                                             : (uint32_t) (index % self->config.users);
-    audit_workload_user_t *user = &self->users [user_index];
-    int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
-
-    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
-    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->pk };
-    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
-    envelope.timestamp_ms = now_ms - 3;
-    envelope.n_messages = count;
-    envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
-    for (uint32_t i = 0; i < count; i++)
-        //  A resend in the same envelope (its first result again, no event).
-        envelope.messages [i] = self->config.mixed && i > 0 && s_below (self, S_RESEND_ODDS) == 0
-                                    ? envelope.messages [i - 1]
-                                    : s_message (self, user, i == 0, now_ms - 3);
-
     Tally__SignedEnvelope *request = tly_arena_alloc (self->arena, sizeof *request);
     tally__signed_envelope__init (request);
-    size_t size = tally__envelope__get_packed_size (&envelope);
+    size_t size = tally__envelope__get_packed_size (envelope);
     uint8_t *bytes = tly_arena_alloc (self->arena, size);
-    tally__envelope__pack (&envelope, bytes);
+    tally__envelope__pack (envelope, bytes);
     uint8_t *signature = tly_arena_alloc (self->arena, TLY_SIGNATURE_BYTES);
-    tly_sign_envelope (user->sk, bytes, size, signature);
+    tly_sign_envelope (sign_sk, bytes, size, signature);
     request->envelope = (ProtobufCBinaryData) { size, bytes };
     request->signature = (ProtobufCBinaryData) { TLY_SIGNATURE_BYTES, signature };
 
+    size_t count = envelope->n_messages;
     Tally__RecordDraft *draft = tly_arena_alloc (self->arena, sizeof *draft);
     tally__record_draft__init (draft);
-    uint32_t partition = user->partition;
+    uint32_t partition = sender->route;
     if (self->config.mixed && s_below (self, S_EPOCH_MOVE_ODDS) == 0)
         self->epochs [partition]++;
     draft->partition = partition;
@@ -245,28 +255,107 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     draft->events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
     draft->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     draft->n_results = count;
-    tly_ledger_user_t sender;
-    tly_ledger_user_init (&sender, user->pk, self->config.partitions);
-    for (uint32_t i = 0; i < count; i++) {
+    //  Its purchases name the record's partition seq.
+    if (tly_ledger_envelope (self->ledger, partition) == -1)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
         Tally__Event *event;
         uint64_t version;
         tly_ledger_result_t decided = tly_ledger_execute (
-            self->ledger, &sender, envelope.messages [i], now_ms, self->arena, &draft->results [i],
+            self->ledger, sender, envelope->messages [i], now_ms, self->arena, &draft->results [i],
             &event, &version);
         if (decided == TLY_LEDGER_ERROR)
             return NULL;
         //  Message IDs are random: never one seen before, but for the resends.
         assert (decided == TLY_LEDGER_APPLIED
                 || (decided == TLY_LEDGER_DUPLICATE && i > 0
-                    && envelope.messages [i] == envelope.messages [i - 1]));
+                    && envelope->messages [i] == envelope->messages [i - 1]));
         if (event) {
-            s_follow (user, event);
+            s_follow (self, user, event);
             draft->events [draft->n_events++] = event;
         }
     }
+    uint64_t partition_seq;
+    if (tly_ledger_advance (self->ledger, partition, draft->epoch, &partition_seq) == -1)
+        return NULL;
+    assert (partition_seq == draft->partition_seq);
     self->events += draft->n_events;
     self->messages += count;
     return draft;
+}
+
+//  The worker's refund of one of the latest purchases (some refunded
+//  before: ALREADY_REFUNDED), or of one no state holds (NOT_FOUND), routed
+//  to the purchase's partition.
+static Tally__RecordDraft *
+s_refund_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *worker)
+{
+    static const char *reasons [] = { "", "arrived broken", "never delivered" };
+    Tally__InboxMessage *message = s_new_message (self, now_ms - 3);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
+    message->refund = tly_arena_alloc (self->arena, sizeof *message->refund);
+    tally__refund__init (message->refund);
+    char *purchase_id = tly_arena_alloc (self->arena, TLY_ID_MAX);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (s_below (self, S_UNKNOWN_ODDS) == 0) {
+        uint8_t message_id [TLY_MESSAGE_ID_BYTES];
+        s_random_bytes (self, message_id, sizeof message_id);
+        tly_purchase_key ((uint32_t) s_below (self, self->config.partitions), worker->sign_pk,
+                          message_id, key);
+        tly_object_id_of_key (key, purchase_id);
+    } else {
+        uint64_t kept = self->purchase_count < S_PURCHASES_KEPT ? self->purchase_count
+                                                                : S_PURCHASES_KEPT;
+        snprintf (purchase_id, TLY_ID_MAX, "%s", self->purchases [s_below (self, kept)]);
+        int parsed = tly_object_key_parse (purchase_id, key);
+        assert (parsed == 0);
+    }
+    message->refund->purchase_id = purchase_id;
+    message->refund->reason = (char *) reasons [s_below (self, 3)];
+
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.timestamp_ms = now_ms - 3;
+    envelope.n_messages = 1;
+    envelope.messages = tly_arena_alloc (self->arena, sizeof (Tally__InboxMessage *));
+    envelope.messages [0] = message;
+    tly_ledger_user_t sender;
+    tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
+    sender.route = tly_object_key_partition (key);
+    sender.worker = true;
+    return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
+}
+
+//  One envelope from one user, signed by them (in a mixed workload, now
+//  and then the worker's refund instead), and the draft an actor makes of
+//  it, decided by the ledger in its open transaction. Returns NULL when
+//  the ledger could not be written (logged).
+static Tally__RecordDraft *
+s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
+{
+    int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
+    if (self->config.mixed && self->purchase_count > 0 && s_below (self, S_REFUND_ODDS) == 0)
+        return s_refund_draft (self, now_ms, worker);
+    uint32_t count = self->config.per_record;
+    uint32_t user_index = self->config.mixed ? (uint32_t) s_below (self, self->config.users)
+                                             : (uint32_t) (index % self->config.users);
+    audit_workload_user_t *user = &self->users [user_index];
+
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->pk };
+    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.timestamp_ms = now_ms - 3;
+    envelope.n_messages = count;
+    envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
+    for (uint32_t i = 0; i < count; i++)
+        //  A resend in the same envelope (its first result again, no event).
+        envelope.messages [i] = self->config.mixed && i > 0 && s_below (self, S_RESEND_ODDS) == 0
+                                    ? envelope.messages [i - 1]
+                                    : s_message (self, user, i == 0, now_ms - 3);
+    tly_ledger_user_t sender;
+    tly_ledger_user_init (&sender, user->pk, self->config.partitions);
+    return s_decided (self, &envelope, user->sk, &sender, user, now_ms);
 }
 
 //  ---------------------------------------------------------------- the journal
@@ -324,6 +413,7 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
                                    .initial_max = S_BENCH_INITIAL,
                                    .amount_max = TLY_AMOUNT_MAX_DEFAULT,
                                    .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_DEFAULT };
+    memcpy (limits.worker, worker->sign_pk, TLY_KEY_BYTES);
     char ledger_dir [AUDIT_PATH_MAX];
     if (audit_scratch_new ("tally-workload", ledger_dir, sizeof ledger_dir) == -1) {
         tly_log (TLY_ERROR, "workload.failed", "reason=\"cannot make a directory\" dir=%s",

@@ -26,7 +26,9 @@ typedef struct {
     //  false: each user's first record opens the account and every buy
     //  succeeds (the benchmark); true: a random mix of users and messages with
     //  rejections, repeated createAccounts, resends of a message in the same
-    //  envelope and epoch changes (the tests).
+    //  envelope, the worker's refunds of recent purchases (some refunded
+    //  before: ALREADY_REFUNDED; some of no purchase: NOT_FOUND) and epoch
+    //  changes (the tests).
     bool mixed;
     uint64_t seed;              //  the same seed writes the same journal
     uint64_t checkpoint_every;  //  records between checkpoints, 0 for none

@@ -1,8 +1,10 @@
 //  audit_cli_test - runs the real `tally audit` on journals written with the
-//  journal class: a random workload verifies; a flipped byte, a deleted
-//  record, envelopes checked against the wrong worker, records forged with
-//  the worker's key (an event the envelope does not give) and checkpoints
-//  signed again with another key are each named;
+//  journal class: a random workload verifies, its refunds read from their
+//  purchases' records; a flipped byte, a deleted record, envelopes checked
+//  against the wrong worker, records forged with the worker's key (an
+//  event the envelope does not give, a refund of another amount than its
+//  purchase's, ALREADY_REFUNDED of a purchase never refunded) and
+//  checkpoints signed again with another key are each named;
 //  replay finds the balances the workload computed, and notices an event
 //  that does not follow; export writes one valid JSON line per record; and
 //  replay --compare agrees with a ledger rebuilt from the journal, names a
@@ -230,6 +232,17 @@ s_json_value (const char *at)
     return end > at ? end : NULL;
 }
 
+//  The number after "name": in a JSON object (it must be there).
+static uint64_t
+s_json_number (const char *json, const char *name)
+{
+    char key [64];
+    snprintf (key, sizeof key, "\"%s\":", name);
+    const char *at = strstr (json, key);
+    assert (at);
+    return strtoull (at + strlen (key), NULL, 10);
+}
+
 //  ---------------------------------------------------------------- the checks
 
 static void
@@ -247,7 +260,17 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
             == 0);
     assert (strstr (output, "\"derived\":3000,\"notDerived\":0,\"resends\":"));
     assert (!strstr (output, "\"resends\":0}"));
+    //  The worker's refunds, each purchase's record read from the journal;
+    //  some refused ALREADY_REFUNDED, some NOT_FOUND (taken as said).
+    assert (s_json_number (output, "refunds") > 0
+            && s_json_number (output, "refundsRefusedAgain") > 0
+            && s_json_number (output, "refundLookupsTakenAsSaid") > 0
+            && s_json_number (output, "refundsTakenAsSaid") == 0);
     free (output);
+    s_expect (0,
+              "refunds, each of a purchase not refunded before, to its user for its amount as"
+              " the purchase's record gives them; ",
+              (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
     //  The envelopes are addressed to the worker, who signs the checkpoints:
     //  another worker fails at the first record.
     s_expect (1, "00000000000000000001.mdb: record 1: the envelope is not addressed to the worker",
@@ -303,15 +326,35 @@ typedef struct {
 #define S_FORGE_INITIAL       1    //  AccountCreated: another initial balance
 #define S_FORGE_BALANCE_AFTER 2    //  PurchaseRecorded: more left after it
 #define S_FORGE_DROP          3    //  the PurchaseRecorded taken out: a purchase for nothing
+#define S_FORGE_REFUND_AMOUNT 4    //  a refund (BalanceAdjusted) of one more than the purchase
+#define S_FORGE_REFUSED_AGAIN 5    //  a refund refused NOT_FOUND said ALREADY_REFUNDED
 #define S_FORGE_FROM_SEQ      500  //  forge no record before this one
 
 static bool
 s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
 {
     const s_forgery_t *forgery = arg;
-    if (seq < S_FORGE_FROM_SEQ || draft->n_events == 0
-        || draft->events [0]->kind_case != forgery->kind)
+    if (seq < S_FORGE_FROM_SEQ)
         return false;
+    if (forgery->what == S_FORGE_REFUSED_AGAIN) {
+        Tally__MessageResult *result = draft->n_results == 1 ? draft->results [0] : NULL;
+        if (!result || result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ERROR
+            || result->error->code != TALLY__ERROR_CODE__NOT_FOUND)
+            return false;
+        result->error->code = TALLY__ERROR_CODE__ALREADY_REFUNDED;
+        return true;
+    }
+    if (draft->n_events == 0 || draft->events [0]->kind_case != forgery->kind)
+        return false;
+    if (forgery->what == S_FORGE_REFUND_AMOUNT) {
+        Tally__BalanceAdjusted *adjusted = draft->events [0]->balance_adjusted;
+        if (!adjusted->refund_of || !*adjusted->refund_of)
+            return false;
+        Tally__AdjustmentRecord *record = draft->results [0]->adjustment;
+        adjusted->amount = ++record->amount;
+        adjusted->balance_after = ++record->balance_after;
+        return true;
+    }
     if (forgery->what == S_FORGE_INITIAL)
         draft->events [0]->account_created->initial_balance += 1000000000;
     else if (forgery->what == S_FORGE_BALANCE_AFTER)
@@ -340,6 +383,12 @@ s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *
         { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_DROP, false },
           "forged-dropped",
           "the record has no PurchaseRecorded for it; the envelope and the state give one" },
+        { { TALLY__EVENT__KIND_BALANCE_ADJUSTED, S_FORGE_REFUND_AMOUNT, false },
+          "forged-refund",
+          "; the purchase's record (partition seq " },
+        { { TALLY__EVENT__KIND_BALANCE_ADJUSTED, S_FORGE_REFUSED_AGAIN, false },
+          "forged-refused",
+          "the result is ALREADY_REFUNDED; the records refund the purchase nowhere before" },
         { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_NOTHING, true },
           "forged-signer",
           ": bad signature (not signed by the worker)" },
@@ -362,6 +411,71 @@ s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *
     }
 }
 
+//  Changes one event of a draft (the first it finds worth changing).
+typedef bool (s_bend_fn) (Tally__Event *event);
+
+static bool
+s_bend_purchase (Tally__Event *event)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_PURCHASE_RECORDED)
+        return false;
+    event->purchase_recorded->balance_after -= 1;
+    return true;
+}
+
+static bool
+s_bend_refund (Tally__Event *event)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_BALANCE_ADJUSTED
+        || !*event->balance_adjusted->refund_of)
+        return false;
+    strcpy (event->balance_adjusted->reference, "pay-1");  //  "refund:co_z..." is longer
+    return true;
+}
+
+//  A copy of the journal (name) with one event of the first record from
+//  seq 100 on that bend changes rewritten in place: the body changes, the
+//  stored hash does not (replay does not look). Returns the record's seq.
+static uint64_t
+s_bend (const char *journal, const char *name, s_bend_fn *bend)
+{
+    char *bent = s_path (name);
+    s_copy_journal (journal, bent);
+    s_raw_t raw;
+    s_raw_open_segment (&raw, bent, "records");
+    uint64_t seq = 0;
+    for (uint64_t candidate = 100; !seq; candidate++) {
+        uint8_t key_bytes [8];
+        MDB_val key = s_seq_key (candidate, key_bytes), value;
+        assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
+        Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, value.mv_size,
+                                                                    value.mv_data);
+        Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
+                                                              stored->body.data);
+        Tally__RecordDraft *draft = body->draft;
+        for (size_t i = 0; i < draft->n_events && !seq; i++)
+            if (bend (draft->events [i]))
+                seq = candidate;
+        if (seq) {
+            Tally__StoredRecord bent_record = *stored;
+            uint8_t *body_bytes = malloc (tally__record_body__get_packed_size (body));
+            bent_record.body.len = tally__record_body__pack (body, body_bytes);
+            bent_record.body.data = body_bytes;
+            value.mv_size = tally__stored_record__get_packed_size (&bent_record);
+            uint8_t *stored_bytes = malloc (value.mv_size);
+            tally__stored_record__pack (&bent_record, stored_bytes);
+            value.mv_data = stored_bytes;
+            assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
+            free (stored_bytes);
+            free (body_bytes);
+        }
+        tally__record_body__free_unpacked (body, NULL);
+        tally__stored_record__free_unpacked (stored, NULL);
+    }
+    s_raw_close (&raw);
+    return seq;
+}
+
 static void
 s_test_replay (char *journal, audit_workload_t *workload)
 {
@@ -374,7 +488,7 @@ s_test_replay (char *journal, audit_workload_t *workload)
         assert (s_json_value (line) && *s_json_value (line) == 0);
         lines++;
         if (strncmp (line, "{\"user\":", 8) != 0) {
-            assert (strstr (line, "\"ok\":true"));
+            assert (strstr (line, "\"ok\":true") && s_json_number (line, "refunds") > 0);
             continue;
         }
         bool found = false;
@@ -396,47 +510,19 @@ s_test_replay (char *journal, audit_workload_t *workload)
         existing += audit_workload_user (workload, i)->exists;
     assert (accounts == existing && lines == accounts + 1);
 
-    //  A purchase that does not follow the balance before it.
-    char *bent = s_path ("bent");
-    s_copy_journal (journal, bent);
-    s_raw_t raw;
-    s_raw_open_segment (&raw, bent, "records");
-    uint64_t seq = 0;
-    for (uint64_t candidate = 100; !seq; candidate++) {
-        uint8_t key_bytes [8];
-        MDB_val key = s_seq_key (candidate, key_bytes), value;
-        assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
-        Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, value.mv_size,
-                                                                    value.mv_data);
-        Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
-                                                              stored->body.data);
-        Tally__RecordDraft *draft = body->draft;
-        for (size_t i = 0; i < draft->n_events && !seq; i++)
-            if (draft->events [i]->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
-                draft->events [i]->purchase_recorded->balance_after -= 1;
-                seq = candidate;
-            }
-        if (seq) {
-            //  The body changes, the stored hash does not: replay does not look.
-            Tally__StoredRecord bent_record = *stored;
-            uint8_t *body_bytes = malloc (tally__record_body__get_packed_size (body));
-            bent_record.body.len = tally__record_body__pack (body, body_bytes);
-            bent_record.body.data = body_bytes;
-            value.mv_size = tally__stored_record__get_packed_size (&bent_record);
-            uint8_t *stored_bytes = malloc (value.mv_size);
-            tally__stored_record__pack (&bent_record, stored_bytes);
-            value.mv_data = stored_bytes;
-            assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
-            free (stored_bytes);
-            free (body_bytes);
-        }
-        tally__record_body__free_unpacked (body, NULL);
-        tally__stored_record__free_unpacked (stored, NULL);
-    }
-    s_raw_close (&raw);
-    char expected [64];
+    //  A purchase that does not follow the balance before it; a refund
+    //  whose reference is not its purchase's.
+    char expected [128];
+    uint64_t seq = s_bend (journal, "bent", s_bend_purchase);
     snprintf (expected, sizeof expected, "replay: seq %" PRIu64 ": PurchaseRecorded for", seq);
-    s_expect (1, expected, (char *[]) { "tally", "audit", "replay", "--journal", bent, NULL });
+    s_expect (1, expected,
+              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent"), NULL });
+    seq = s_bend (journal, "bent-refund", s_bend_refund);
+    snprintf (expected, sizeof expected,
+              "replay: seq %" PRIu64 ": BalanceAdjusted is no refund of a purchase of partition",
+              seq);
+    s_expect (1, expected,
+              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-refund"), NULL });
 }
 
 static void
@@ -446,7 +532,7 @@ s_test_export (char *journal)
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
                                          "--format", "jsonl", NULL })
             == 0);
-    uint64_t seq = 0, in_partition_3 = 0;
+    uint64_t seq = 0, in_partition_3 = 0, refunds = 0, refunded = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
         seq++;
         char prefix [32];
@@ -456,9 +542,16 @@ s_test_export (char *journal)
         assert (end && *end == 0);
         assert (strstr (line, "\"sender\":\"co_z") && strstr (line, "\"results\":[{"));
         in_partition_3 += strstr (line, ",\"partition\":3,") != NULL;
+        //  A refund's message, and its event naming the purchase's record.
+        refunds += strstr (line, "\"type\":\"refund\",\"purchaseId\":\"co_z") != NULL;
+        refunded += strstr (line, ",\"refundOf\":\"co_z") != NULL
+                    && strstr (line, ",\"purchasePartitionSeq\":");
+        //  A purchase names the record that made it.
+        if (strstr (line, "\"type\":\"purchase\""))
+            assert (strstr (line, ",\"partitionSeq\":"));
     }
     free (output);
-    assert (seq == S_RECORDS && in_partition_3 > 0);
+    assert (seq == S_RECORDS && in_partition_3 > 0 && refunds > refunded && refunded > 0);
 
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
                                          "--format", "jsonl", "--partition", "3", NULL })
@@ -641,8 +734,10 @@ main (void)
     audit_workload_t *workload = audit_workload_new (&config);
     assert (workload);
     assert (audit_workload_write (workload, journal, &worker) == 0);
-    //  The mix has what it should: more messages than events (rejections).
-    assert (audit_workload_messages (workload) == S_RECORDS * S_PER_RECORD);
+    //  The mix has what it should: more messages than events (rejections);
+    //  the worker's refunds are envelopes of one message.
+    assert (audit_workload_messages (workload) < S_RECORDS * S_PER_RECORD
+            && audit_workload_messages (workload) > S_RECORDS * (S_PER_RECORD - 1));
     assert (audit_workload_events (workload) < audit_workload_messages (workload));
 
     s_test_verify (journal, data_dir, worker_id, other_id);

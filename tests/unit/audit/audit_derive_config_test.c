@@ -278,7 +278,10 @@ s_bought (s_journal_t *journal, int64_t now_ms, Tally__InboxMessage *message, in
     recorded->timestamp = now_ms;
     recorded->balance_after = balance_after;
     event->purchase_recorded = recorded;
-    return s_record (journal, journal->partition, journal->user, now_ms, message, result, event);
+    Tally__RecordDraft *draft = s_record (journal, journal->partition, journal->user, now_ms,
+                                          message, result, event);
+    purchase->partition_seq = draft->partition_seq;  //  the record that made it
+    return draft;
 }
 
 //  A credit of the buyer by sender, taken, leaving balance_after.

@@ -7,6 +7,7 @@ void audit_wire_test (bool verbose);
 void audit_scratch_test (bool verbose);
 void audit_derive_test (bool verbose);
 void audit_derive_config_test (bool verbose);
+void audit_derive_refund_test (bool verbose);
 void tly_audit_check_test (bool verbose);
 void tly_audit_writer_test (bool verbose);
 
@@ -14,6 +15,7 @@ static const th_unit_t s_units [] = { { "audit_wire", audit_wire_test },
                                       { "audit_scratch", audit_scratch_test },
                                       { "audit_derive", audit_derive_test },
                                       { "audit_derive_config", audit_derive_config_test },
+                                      { "audit_derive_refund", audit_derive_refund_test },
                                       { "tly_audit_check", tly_audit_check_test },
                                       { "tly_audit_writer", tly_audit_writer_test },
                                       { NULL, NULL } };
