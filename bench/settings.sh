@@ -3,8 +3,9 @@
 # extra flags `tally bench` (and the cluster it starts) gets, interleaved
 # (A, B, A, B, ...) so that the shared machine's drift weighs on both alike.
 # A run that fails, or whose correctness check fails, stops the script.
-# Prints the median of each figure per setting, B/A, and B's runs.
-# Used by bench/curve.sh and bench/rate.sh.
+# Prints the median of each figure per setting, B/A, and each run of both
+# (B's, then A's, in the order they ran).
+# Used by bench/curve.sh, bench/rate.sh and bench/catalog.sh.
 # Usage: bench/settings.sh BUILD RUNS BASE_PORT NAME_A "FLAGS_A" NAME_B "FLAGS_B"
 set -eu
 build=$1
@@ -62,13 +63,14 @@ s_median () {
     sort -n "$1" | awk '{ v [NR] = $1 } END { if (NR % 2) print v [(NR + 1) / 2]; else print (v [NR / 2] + v [NR / 2 + 1]) / 2 }'
 }
 
-printf '%-30s %12s %12s %11s   %s\n' "figure ($runs runs each)" "$name_a median" "$name_b median" \
-    "$name_b/$name_a" "$name_b runs"
+printf '%-30s %12s %12s %11s   %s | %s\n' "figure ($runs runs each)" "$name_a median" \
+    "$name_b median" "$name_b/$name_a" "$name_b runs" "$name_a runs"
 for file in "$out"/*.b; do
     key=$(basename "$file" .b)
     [ -f "$out/$key.a" ] || continue
     p=$(s_median "$out/$key.a")
     c=$(s_median "$file")
     ratio=$(awk -v p="$p" -v c="$c" 'BEGIN { if (p == 0) print "-"; else printf "%.3f", c / p }')
-    printf '%-30s %12s %12s %11s   %s\n' "$key" "$p" "$c" "$ratio" "$(tr '\n' ' ' < "$file")"
+    printf '%-30s %12s %12s %11s   %s| %s\n' "$key" "$p" "$c" "$ratio" "$(tr '\n' ' ' < "$file")" \
+        "$(tr '\n' ' ' < "$out/$key.a")"
 done

@@ -76,6 +76,6 @@ echo "== the journal: every change hash-chained, every request signed by its sen
 "$tally" audit verify --data-dir "$data"
 "$tally" audit replay --compare --data-dir "$data"
 echo "== the same in a browser: the example page (clients/ts/example; README.md, \"TypeScript client\")"
-echo "   $tally up --data-dir .tally --ws-port 7780 &"
+echo "   $tally up --data-dir .tally --open-prices --ws-port 7780 &"
 echo "   npm ci --prefix clients/ts && npm run --prefix clients/ts build"
 echo "   node clients/ts/example/serve.mjs --data-dir .tally    # then open http://127.0.0.1:8080/"

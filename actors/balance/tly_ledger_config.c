@@ -187,15 +187,24 @@ tly_ledger_apply_config (tly_ledger_t *self, const Tally__RecordDraft *draft)
     //  under the newest it has seen.
     if (tly_store_put_config (self->store, draft->config) == -1)
         return -1;
-    if (draft->config->version <= tly_config_version (self->config))
-        return 0;
     char reason [160];
-    if (tly_config_from_proto (self->config, draft->config, NULL, reason, sizeof reason) == -1) {
+    if (tly_ledger_config_seen (self, draft->config, reason, sizeof reason) == -1) {
         tly_log (TLY_ERROR, "ledger.bad_record",
                  "partition=%" PRIu32 " partition_seq=%" PRIu64 " reason=\"configuration: %s\"",
                  draft->partition, draft->partition_seq, reason);
         return -1;
     }
+    return 0;
+}
+
+int
+tly_ledger_config_seen (tly_ledger_t *self, const Tally__Config *config, char *reason,
+                        size_t reason_size)
+{
+    if (config->version <= tly_config_version (self->config))
+        return 0;
+    if (tly_config_from_proto (self->config, config, NULL, reason, reason_size) == -1)
+        return -1;
     self->config_dirty = true;
     return 0;
 }

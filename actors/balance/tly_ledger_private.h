@@ -59,5 +59,10 @@ int tly_ledger_execute_config (tly_ledger_t *self, const tly_ledger_user_t *user
 //  Replays a record's new configuration (draft->config), if any. Returns
 //  0, or -1 (a malformed one is logged as a bad record).
 int tly_ledger_apply_config (tly_ledger_t *self, const Tally__RecordDraft *draft);
+//  Takes config, from partition 0's records or state snapshot, in the open
+//  transaction when it is newer than the ledger's. Returns 0, or -1 with
+//  why in reason when it is malformed.
+int tly_ledger_config_seen (tly_ledger_t *self, const Tally__Config *config, char *reason,
+                            size_t reason_size);
 
 #endif

@@ -133,6 +133,21 @@ tly_ledger_clear_partition (tly_ledger_t *self, uint32_t partition)
     return tly_store_clear_partition (self->store, partition);
 }
 
+//  Partition 0's configuration in a state snapshot: the ledger's when newer.
+static int
+s_load_config (tly_ledger_t *self, const Tally__SnapshotRow *row)
+{
+    Tally__Config *config = tally__config__unpack (NULL, row->value.len, row->value.data);
+    char reason [160] = "does not decode";
+    int rc = config ? tly_ledger_config_seen (self, config, reason, sizeof reason) : -1;
+    if (rc == -1)
+        tly_log (TLY_ERROR, "ledger.bad_row", "partition=0 table=%" PRIu32 " reason=\"%s\"",
+                 row->table, reason);
+    if (config)
+        tally__config__free_unpacked (config, NULL);
+    return rc;
+}
+
 //  Stores rows through tly_store_put_row's cursors, closed when done.
 static int
 s_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *rows)
@@ -174,6 +189,8 @@ s_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *
             memcpy (checked, row->key.data, TLY_KEY_BYTES);
             have_checked = true;
         }
+        if (row->table == TLY_STORE_ROW_CONFIG && s_load_config (self, row) == -1)
+            return -1;
         if (tly_store_put_row (self->store, partition, (tly_store_row_t) row->table, row->key.data,
                                row->key.len, row->value.data, row->value.len)
             == -1) {

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@
 #define S_DURATION_MS_MAX  (30LL * 24 * 3600 * 1000)  //  --duration, --report-every: 30 days
 #define S_RATE_MAX         10000000                   //  --rate, buys/s
 #define S_REPORT_MS        60000                      //  --report-every's default
+//  An item the bench never prices: with --catalog, one buy of it at no
+//  amount shows whether the cluster's prices are closed (UNKNOWN_ITEM) or
+//  open (INVALID_AMOUNT); neither moves money.
+#define S_UNPRICED_ITEM    "bench-unpriced"
 //  Each user's balance in a --duration run, which has no count of buys to
 //  size it by: a million buys a second for eleven days, and 100,000 users'
 //  sum still fits an int64.
@@ -55,6 +60,66 @@ s_balances (const bench_plan_t *plan, bench_user_t *users, int user_count, int64
         tly_sender_destroy (&sender);
     }
     return 0;
+}
+
+//  --catalog: the worker prices BENCH_ITEM at plan->amount and puts it on
+//  sale, in one setPrice. Returns the configuration version it left, or -1.
+static int64_t
+s_set_price (const bench_plan_t *plan, const tly_account_t *worker)
+{
+    tly_msg_t msg;
+    tly_error_t error;
+    int rc = tly_msg_set_price (&msg, BENCH_ITEM, plan->amount, true, &error);
+    assert (rc == 0);
+    tly_sender_t *sender = tly_sender_new_curve (plan->gateway, plan->gateway_key, plan->worker_id,
+                                                 worker);
+    assert (sender);
+    tly_result_t result;
+    int64_t version = -1;
+    if (tly_sender_send_one (sender, &msg, plan->timeout_ms, &result) != 0)
+        fprintf (stderr, "tally bench: setPrice %s failed: %s\n", BENCH_ITEM,
+                 tly_sender_error (sender)->message);
+    else if (!result.ok)
+        fprintf (stderr, "tally bench: setPrice %s refused: %s: %s\n", BENCH_ITEM,
+                 tly_error_name (result.code), result.message);
+    else if (result.kind != TLY_RESULT_CONFIG || !result.has_item || result.price != plan->amount
+             || !result.active)
+        fprintf (stderr, "tally bench: setPrice %s answered something else than the price\n",
+                 BENCH_ITEM);
+    else
+        version = (int64_t) result.config_version;
+    tly_sender_destroy (&sender);
+    return version;
+}
+
+//  --catalog: whether the cluster's prices are closed, from one buy of an
+//  item not in the catalog at no amount. Returns 1 closed (UNKNOWN_ITEM), 0
+//  open (INVALID_AMOUNT), -1 when the answer is neither.
+static int
+s_prices_closed (const bench_plan_t *plan, bench_user_t *user)
+{
+    tly_msg_t msg;
+    int rc = tly_msg_buy (&msg, S_UNPRICED_ITEM, 0);
+    assert (rc == 0);
+    tly_sender_t *sender = tly_sender_new_curve (plan->gateway, plan->gateway_key, plan->worker_id,
+                                                 &user->account);
+    assert (sender);
+    tly_result_t result;
+    int closed = -1;
+    if (tly_sender_send_one (sender, &msg, plan->timeout_ms, &result) != 0)
+        fprintf (stderr, "tally bench: the buy of %s failed: %s\n", S_UNPRICED_ITEM,
+                 tly_sender_error (sender)->message);
+    else if (!result.ok && result.code == TALLY__ERROR_CODE__UNKNOWN_ITEM)
+        closed = 1;
+    else if (!result.ok && result.code == TALLY__ERROR_CODE__INVALID_AMOUNT)
+        closed = 0;
+    else
+        fprintf (stderr,
+                 "tally bench: the buy of %s at no amount answered %s, not UNKNOWN_ITEM"
+                 " or INVALID_AMOUNT\n",
+                 S_UNPRICED_ITEM, result.ok ? "ok" : tly_error_name (result.code));
+    tly_sender_destroy (&sender);
+    return closed;
 }
 
 //  A subscriber follows one user's balance and measures, for each update,
@@ -144,10 +209,16 @@ s_usage (FILE *out)
         "  --timeout-ms MS    per envelope (default 10000)\n"
         "  --attempts N       posts of an unanswered envelope, the same message IDs each\n"
         "                     time, before it counts as failed (default 1: no resend)\n"
+        "  --catalog          buys at the catalog's price: the worker first sets " BENCH_ITEM "'s\n"
+        "                     price (one setPrice), then every buy names no amount; the\n"
+        "                     system it starts has prices closed (without --catalog:\n"
+        "                     `tally up --open-prices`, and each buy names its amount)\n"
         "  target a running system:  --gateway EP --worker co_z... [--gateway-key KEY]\n"
         "                            [--pids FILE] (KEY default $" TLY_ENV_GATEWAY_KEY ")\n"
         "                            [--data-dir DIR: its `tally up` dir, for disk figures\n"
         "                            and DIR/pids]\n"
+        "                            [--worker-account-file FILE: the worker's account, for\n"
+        "                            --catalog; default $" TLY_ENV_WORKER_SECRET "]\n"
         "  or start one (default):   [--base-port 17800] [--data-dir DIR] [--actors 2]\n"
         "                            [--retain POLICY] [--segment-bytes N] [--hops unix|tcp]\n"
         "                            [--insecure] [--rate-per-minute N] [--rate-burst B]\n"
@@ -195,8 +266,9 @@ s_take_duration (const char *flag, const char *text, int64_t *ms)
 static pid_t
 s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
                 const char *retain, int64_t segment_bytes, const char *hops, bool insecure,
-                int64_t rate_per_minute, int64_t rate_burst, char *gateway, size_t gateway_size,
-                char *gateway_key, size_t gateway_key_size, char *worker, size_t worker_size)
+                bool open_prices, int64_t rate_per_minute, int64_t rate_burst, char *gateway,
+                size_t gateway_size, char *gateway_key, size_t gateway_key_size, char *worker,
+                size_t worker_size)
 {
     char self [4096];
     ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
@@ -217,7 +289,8 @@ s_start_system (const char *data_dir, int base_port, int actors, int64_t max_ini
         char *argv [24] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
                             port, "--actors", actors_text,  "--max-initial",   initial };
         int argc = 10;
-        argv [argc++] = "--open-prices";  //  the bench's buys name their amounts
+        if (open_prices)
+            argv [argc++] = "--open-prices";  //  the bench's buys name their amounts
         if (hops) {
             argv [argc++] = "--hops";
             argv [argc++] = (char *) hops;
@@ -339,7 +412,8 @@ cli_bench (int argc, char **argv)
     const char *json_path = NULL, *data_dir_flag = NULL, *retain = NULL;
     int64_t segment_bytes = 0, rate_per_minute = 0, rate_burst = 0;
     const char *gateway_key_flag = NULL, *hops = NULL;
-    bool insecure = false;
+    const char *worker_file_flag = NULL;
+    bool insecure = false, catalog = false;
     static struct option options [] = { { "clients", required_argument, 0, 'c' },
                                         { "users", required_argument, 0, 'u' },
                                         { "buys", required_argument, 0, 'm' },
@@ -367,6 +441,8 @@ cli_bench (int argc, char **argv)
                                         { "insecure", no_argument, 0, 'I' },
                                         { "rate-per-minute", required_argument, 0, 'M' },
                                         { "rate-burst", required_argument, 0, 'N' },
+                                        { "catalog", no_argument, 0, 'C' },
+                                        { "worker-account-file", required_argument, 0, 'W' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     optind = 1;
@@ -434,6 +510,8 @@ cli_bench (int argc, char **argv)
             case 'K': gateway_key_flag = optarg; break;
             case 'H': hops = optarg; break;
             case 'I': insecure = true; break;
+            case 'C': catalog = true; break;
+            case 'W': worker_file_flag = optarg; break;
             case 'w': worker_flag = optarg; break;
             case 'p': pids_flag = optarg; break;
             case 'd': data_dir_flag = optarg; break;
@@ -445,6 +523,11 @@ cli_bench (int argc, char **argv)
     }
     if (optind < argc) {
         fprintf (stderr, "tally bench: unexpected argument '%s'\n", argv [optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (worker_file_flag && !(catalog && gateway_flag)) {
+        fprintf (stderr, "tally bench: --worker-account-file is for --catalog against a running"
+                         " system (--gateway)\n");
         return CLI_EXIT_USAGE;
     }
     if (rate_burst && !rate_per_minute) {
@@ -477,6 +560,9 @@ cli_bench (int argc, char **argv)
     char gateway_key [4096] = "";
     pid_t up_pid = 0;
     bool scratch = false;
+    //  --catalog: the worker's account, which sets the price.
+    tly_account_t worker_account;
+    char reason [256];
     if (gateway_flag || worker_flag) {
         if (!gateway_flag || !worker_flag) {
             fprintf (stderr, "tally bench: --gateway and --worker go together\n");
@@ -490,6 +576,36 @@ cli_bench (int argc, char **argv)
         }
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
+        if (catalog) {
+            //  Only the worker (or an admin) may set a price: without its
+            //  secret the bench cannot price its item.
+            const char *secret = getenv (TLY_ENV_WORKER_SECRET);
+            if (!worker_file_flag && (!secret || !*secret)) {
+                fprintf (stderr,
+                         "tally bench: --catalog against a running system needs the worker's"
+                         " secret to set the price: --worker-account-file FILE or "
+                         "$" TLY_ENV_WORKER_SECRET "\n");
+                return CLI_EXIT_USAGE;
+            }
+            int loaded = worker_file_flag
+                             ? tly_account_from_file (worker_file_flag, &worker_account, reason,
+                                                      sizeof reason)
+                             : tly_account_from_env (TLY_ENV_WORKER_ACCOUNT, TLY_ENV_WORKER_SECRET,
+                                                     worker_flag, NULL, &worker_account, reason,
+                                                     sizeof reason);
+            if (loaded == -1) {
+                fprintf (stderr, "tally bench: --catalog: %s\n", reason);
+                return CLI_EXIT_USAGE;
+            }
+            char id [TLY_ID_MAX];
+            tly_account_id (worker_account.sign_pk, id);
+            if (!streq (id, worker)) {
+                sodium_memzero (&worker_account, sizeof worker_account);
+                fprintf (stderr, "tally bench: --catalog: the account %s is not the worker %s\n",
+                         id, worker);
+                return CLI_EXIT_USAGE;
+            }
+        }
         const char *key = cli_gateway_key (gateway_key_flag);
         snprintf (gateway_key, sizeof gateway_key, "%s", key ? key : "");
         //  Its data dir, when given, is where the disk figures and the pids
@@ -515,12 +631,21 @@ cli_bench (int argc, char **argv)
             scratch = true;
         }
         up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, retain,
-                                 segment_bytes, hops, insecure, rate_per_minute, rate_burst,
-                                 gateway, sizeof gateway, gateway_key, sizeof gateway_key, worker,
-                                 sizeof worker);
+                                 segment_bytes, hops, insecure, !catalog, rate_per_minute,
+                                 rate_burst, gateway, sizeof gateway, gateway_key,
+                                 sizeof gateway_key, worker, sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);
+        //  The worker's account is the one `tally up` made in its data dir.
+        char worker_path [4200];
+        snprintf (worker_path, sizeof worker_path, "%s/worker.json", data_dir);
+        if (catalog
+            && tly_account_from_file (worker_path, &worker_account, reason, sizeof reason) == -1) {
+            fprintf (stderr, "tally bench: --catalog: %s\n", reason);
+            s_stop_system (up_pid);
+            return CLI_EXIT_USAGE;
+        }
     }
 
     bench_proc_t procs [BENCH_PROCS_MAX];
@@ -546,7 +671,8 @@ cli_bench (int argc, char **argv)
                           (int) timeout_ms, buys,
                           duration_ms,      (double) rate,
                           (int) batch,      1,
-                          (int) attempts,   *gateway_key ? gateway_key : NULL };
+                          (int) attempts,   *gateway_key ? gateway_key : NULL,
+                          catalog };
     int exit_code = CLI_EXIT_OK;
     if (s_balances (&plan, users, (int) users_n, initial, balances) != 0) {
         exit_code = CLI_EXIT_USAGE;
@@ -560,6 +686,23 @@ cli_bench (int argc, char **argv)
             exit_code = CLI_EXIT_USAGE;
             goto done;
         }
+    //  --catalog: the price is set, and the prices' state known, before the
+    //  load (and the baseline) starts.
+    int64_t config_version = 0;
+    int prices_closed = 0;
+    if (catalog) {
+        config_version = s_set_price (&plan, &worker_account);
+        sodium_memzero (&worker_account, sizeof worker_account);
+        prices_closed = config_version < 0 ? -1 : s_prices_closed (&plan, &users [0]);
+        if (prices_closed == 0 && up_pid > 0) {
+            fprintf (stderr, "tally bench: --catalog: the system it started has open prices\n");
+            prices_closed = -1;
+        }
+        if (prices_closed < 0) {
+            exit_code = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
 
     bench_run_t base_run = { 0 };
     if (baseline) {
@@ -647,6 +790,12 @@ cli_bench (int argc, char **argv)
     printf ("tally bench: clients=%lld threads=%lld users=%lld %s batch=%lld gateway=%s\n",
             (long long) clients, (long long) (threads < clients ? threads : clients),
             (long long) users_n, load_text, (long long) batch, gateway);
+    if (catalog)
+        printf ("%-15s %s at %lld, set by the worker (configuration version %lld); buys name no"
+                " amount; prices %s\n",
+                "catalog", BENCH_ITEM, (long long) plan.amount, (long long) config_version,
+                prices_closed ? "closed (an item not in the catalog: UNKNOWN_ITEM)"
+                              : "open (an item not in the catalog is charged what its buy names)");
     if (baseline) {
         s_print_run (stdout, "baseline", &base_run);
         printf ("%-15s (1 client, batch 1, %lld buys)\n", "", (long long) baseline);
@@ -703,6 +852,12 @@ cli_bench (int argc, char **argv)
                      "\"duration_ms\":%lld,\"rate\":%lld,",
                      (long long) clients, (long long) users_n, (long long) (duration_ms ? 0 : buys),
                      (long long) batch, (long long) duration_ms, (long long) rate);
+            if (catalog)
+                fprintf (out,
+                         "\"catalog\":{\"item\":\"%s\",\"price\":%lld,\"config_version\":%lld,"
+                         "\"prices_closed\":%s},",
+                         BENCH_ITEM, (long long) plan.amount, (long long) config_version,
+                         prices_closed ? "true" : "false");
             s_json_run (out, "run", &run);
             if (baseline) {
                 fputc (',', out);
@@ -738,6 +893,8 @@ cli_bench (int argc, char **argv)
     bench_latency_free (&base_run.latency);
     bench_latency_free (&sub_latency);
 done:
+    if (catalog)
+        sodium_memzero (&worker_account, sizeof worker_account);
     free (users);
     free (balances);
     s_stop_system (up_pid);

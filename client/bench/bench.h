@@ -13,6 +13,9 @@
 #define BENCH_CLIENTS_MAX 1024
 #define BENCH_USERS_MAX   100000
 #define BENCH_PROCS_MAX   16
+//  The item every buy of the bench names; with --catalog the worker prices
+//  it in the catalog first.
+#define BENCH_ITEM        "bench-item"
 
 //  One server process whose CPU and memory the bench reports.
 typedef struct {
@@ -95,9 +98,10 @@ typedef struct {
     int64_t duration_ms;  //  when not 0: send for this long instead of `buys`
     double rate;          //  buys/s of all clients together; 0: as fast as answered
     int batch;
-    int64_t amount;
+    int64_t amount;           //  what each buy costs: named in the buy, or the catalog price
     int attempts;             //  posts of one envelope (the same message IDs) before it fails
     const char *gateway_key;  //  the gateway's CURVE public key; NULL: no CURVE
+    bool catalog;  //  buys name no amount: BENCH_ITEM is charged its catalog price (amount)
 } bench_plan_t;
 
 //  What a run measured.

@@ -111,8 +111,9 @@ s_client_post (s_client_t *client)
         size_t n = (size_t) (client->end_us || plan->buys - client->sent >= plan->batch
                                  ? plan->batch
                                  : plan->buys - client->sent);
+        //  With --catalog the buy names no amount (0): the catalog's price.
         for (size_t i = 0; i < n; i++)
-            tly_msg_buy (&client->msgs [i], "bench-item", plan->amount);
+            tly_msg_buy (&client->msgs [i], BENCH_ITEM, plan->catalog ? 0 : plan->amount);
         int64_t start = zclock_usecs ();
         if (client->gap_us) {
             //  Keep to the schedule, but after a stall catch up by at most

@@ -2,7 +2,7 @@
 // Serves the example page (index.html, app.tsx bundled by esbuild) on
 // loopback against a local cluster:
 //
-//   build/client/tally up --data-dir .tally --ws-port 7780 &
+//   build/client/tally up --data-dir .tally --open-prices --ws-port 7780 &
 //   node clients/ts/example/serve.mjs --data-dir .tally        # then open http://127.0.0.1:8080/
 //
 // /config.json gives the page the gateway's WebSocket address and the

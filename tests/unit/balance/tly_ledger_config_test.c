@@ -113,6 +113,56 @@ s_charged (const Tally__RecordDraft *draft)
                : -1;
 }
 
+//  Partition 0's rows, as a state snapshot carries them.
+typedef struct {
+    tly_arena_t *arena;
+    Tally__SnapshotRows rows;
+    Tally__SnapshotRow *pointers [4096];
+    size_t configs;
+} s_rows_t;
+
+static int
+s_take_row (tly_store_row_t table, const uint8_t *key, size_t key_size, const uint8_t *value,
+            size_t value_size, void *arg)
+{
+    s_rows_t *rows = arg;
+    assert (rows->rows.n_rows < sizeof rows->pointers / sizeof rows->pointers [0]);
+    Tally__SnapshotRow *row = tly_arena_alloc (rows->arena, sizeof *row);
+    tally__snapshot_row__init (row);
+    row->table = table;
+    uint8_t *copy = tly_arena_alloc (rows->arena, key_size + value_size + 1);
+    memcpy (copy, key, key_size);
+    memcpy (copy + key_size, value, value_size);
+    row->key = (ProtobufCBinaryData) { key_size, copy };
+    row->value = (ProtobufCBinaryData) { value_size, copy + key_size };
+    rows->configs += table == TLY_STORE_ROW_CONFIG;
+    rows->pointers [rows->rows.n_rows++] = row;
+    return 0;
+}
+
+//  A new owner loading partition 0's snapshot decides under its configuration.
+static void
+s_test_snapshot (tly_ledger_t *live, const tly_ledger_limits_t *limits, const char *path,
+                 tly_arena_t *arena)
+{
+    s_rows_t rows = { .arena = arena };
+    tally__snapshot_rows__init (&rows.rows);
+    rows.rows.rows = rows.pointers;
+    uint64_t applied, epoch;
+    int64_t clock_ms;
+    assert (tly_ledger_each_row (live, 0, s_take_row, &rows, &applied, &epoch, &clock_ms) == 0);
+    assert (rows.configs == 1);
+    tly_ledger_t *owner = tly_ledger_new (path, 1 << 24, limits);
+    assert (owner && s_version (owner) == 0);
+    assert (tly_ledger_begin (owner) == 0);
+    assert (tly_ledger_load_rows (owner, 0, &rows.rows) == 0);
+    assert (tly_ledger_load_done (owner, 0, applied, epoch, clock_ms) == 0);
+    assert (tly_ledger_commit (owner) == 0);
+    assert (tly_config_equal (tly_ledger_config (owner), tly_ledger_config (live)));
+    assert (tly_config_equal (tly_ledger_config_committed (owner), tly_ledger_config (live)));
+    tly_ledger_destroy (&owner);
+}
+
 static void
 s_test_config (const char *live_path, const char *replay_path, tly_arena_t *arena)
 {
@@ -284,6 +334,11 @@ s_test_config (const char *live_path, const char *replay_path, tly_arena_t *aren
     tly_ledger_abort (live);
     assert (s_version (live) == version);
     assert (tly_config_item (tly_ledger_config (live), "axe")->price == 7);
+
+    //  A state snapshot of partition 0 carries it.
+    char snapshot_path [512];
+    snprintf (snapshot_path, sizeof snapshot_path, "%s-snapshot", replay_path);
+    s_test_snapshot (live, &limits, snapshot_path, arena);
 
     //  Apply rebuilds the same configuration, record by record.
     tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
