@@ -61,8 +61,31 @@ s_finish_batch (tly_actor_t *self)
              tly_batch_drafts (self->batch));
     //  Journaled, answered, committed: now the world may see it.
     tly_reader_publish (self->reader, self->batch);
+    //  Routes decided under a stale configuration go back to the front of
+    //  the ready queue, in order, to be decided under the writer's.
+    zlist_t *again = zlist_new ();
+    zlist_t *done = zlist_new ();
+    assert (again && done);
+    Tally__RouterToActor *message;
+    while ((message = zlist_pop (self->in_batch))) {
+        bool decide_again = tly_batch_decide_again (self->batch, message->route->partition);
+        if (decide_again)
+            self->partitions [message->route->partition].drafted = false;
+        zlist_append (decide_again ? again : done, message);
+    }
+    zlist_destroy (&self->in_batch);
+    self->in_batch = done;
     tly_batch_end (self->batch);
     s_release_routes (self);
+    if (zlist_size (again) > 0) {
+        tly_log (TLY_DEBUG, "batch.decide_again", "routes=%zu", zlist_size (again));
+        while ((message = zlist_pop (self->ready)))
+            zlist_append (again, message);
+        zlist_t *ready = self->ready;
+        self->ready = again;
+        again = ready;
+    }
+    zlist_destroy (&again);
 }
 
 void

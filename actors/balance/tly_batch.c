@@ -18,6 +18,7 @@
 //  Why a partition of the batch did not commit (refused, per partition).
 #define S_REFUSED      1  //  the journal refused it, or the state could not take it
 #define S_NO_ROOM      2  //  the journal had no room: nothing written, answered UNAVAILABLE
+#define S_AGAIN        3  //  decided under a stale configuration: nothing written, decide again
 #define S_NO_ROOM_TEXT "journal storage full"
 
 typedef struct {
@@ -399,10 +400,10 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_
         if (status->code == TALLY__ERROR_CODE__STALE_CONFIG && !self->refused [partition]
             && !s_accepted_before (self, reply, i)) {
             //  Decided under another configuration, and nothing of the
-            //  partition journaled: its routes are answered NOT_OWNER, the
-            //  router sends them again, and they are decided under the
-            //  writer's configuration (taken below). The partition serves on.
-            self->refused [partition] = S_REFUSED;
+            //  partition journaled: its routes are decided again under the
+            //  writer's configuration (taken below), in the actor's next
+            //  batch, costing the router no attempt. The partition serves on.
+            self->refused [partition] = S_AGAIN;
             self->stale_config = true;
             continue;
         }
@@ -493,6 +494,14 @@ tly_batch_versions (tly_batch_t *self, size_t index)
     return self->versions [index];
 }
 
+bool
+tly_batch_decide_again (tly_batch_t *self, uint32_t partition)
+{
+    assert (self);
+    assert (partition < self->partition_count);
+    return self->settled && self->refused [partition] == S_AGAIN;
+}
+
 size_t
 tly_batch_answer (tly_batch_t *self, void *router)
 {
@@ -502,6 +511,8 @@ tly_batch_answer (tly_batch_t *self, void *router)
     for (size_t i = 0; i < self->size; i++) {
         const s_entry_t *entry = &self->entries [i];
         uint8_t refused = self->refused [entry->partition];
+        if (refused == S_AGAIN)
+            continue;  //  the caller decides it again
         Tally__ErrorCode code = refused == S_NO_ROOM   ? TALLY__ERROR_CODE__UNAVAILABLE
                                 : refused == S_REFUSED ? TALLY__ERROR_CODE__NOT_OWNER
                                                        : entry->error;

@@ -106,8 +106,13 @@ bool tly_batch_journal_full (tly_batch_t *self);
 const Tally__RecordDraft *tly_batch_draft (tly_batch_t *self, size_t index);
 bool tly_batch_committed (tly_batch_t *self, size_t index);
 const uint64_t *tly_batch_versions (tly_batch_t *self, size_t index);
-//  Sends one ActorToRouter{reply} per route, in order. Returns the number of
-//  answers that could not be sent.
+//  After settle: whether partition's routes are to be decided again (its
+//  drafts were refused STALE_CONFIG and nothing of it was journaled; the
+//  writer's configuration is now the ledger's). They are not answered: the
+//  caller decides them again in its next batch.
+bool tly_batch_decide_again (tly_batch_t *self, uint32_t partition);
+//  Sends one ActorToRouter{reply} per route, in order, but those to be
+//  decided again. Returns the number of answers that could not be sent.
 size_t tly_batch_answer (tly_batch_t *self, void *router);
 //  Drops the transaction and every decision (after a journal timeout:
 //  nothing is answered, the routes remain the caller's to retry).

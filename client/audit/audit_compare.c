@@ -7,6 +7,12 @@
 //  the journal's partition seq (the actor is behind, or records came after
 //  the journal snapshot) is "in flux", not different; the comparison reads
 //  the journal again and retries while any partition is in flux.
+//
+//  The configuration partition 0's ledger keeps (a row of its state) is
+//  compared with the one the journal's records leave. The reader reads it
+//  when it opens, a moment before the accounts and progress: one behind
+//  the journal's is read again like a partition in flux, and is a
+//  difference only at the last attempt.
 #include "audit_compare.h"
 #include "audit_journal.h"
 
@@ -39,7 +45,8 @@ typedef struct {
     s_held_t *accounts;
     size_t count;
     size_t capacity;
-    uint64_t *applied;  //  [TLY_PARTITIONS_MAX]
+    uint64_t *applied;     //  [TLY_PARTITIONS_MAX]
+    tly_config_t *config;  //  the configuration its partition 0 state keeps
 } s_ledger_t;
 
 typedef struct {
@@ -150,6 +157,7 @@ s_read_ledger (s_compare_t *self, s_ledger_t *ledger)
     }
     ledger->count = 0;
     memset (ledger->applied, 0, TLY_PARTITIONS_MAX * sizeof (uint64_t));
+    tly_config_copy (ledger->config, tly_ledger_config (ledger->ledger));
     int rc = tly_ledger_each_account (ledger->ledger, s_hold, ledger);
     uint64_t epoch;
     for (uint32_t p = 0; rc == 0 && p < TLY_PARTITIONS_MAX; p++)
@@ -232,6 +240,45 @@ s_choose_owners (s_compare_t *self)
     }
 }
 
+//  Partition 0's configuration, as the ledger speaking for it keeps it,
+//  against the one the journal's records leave (see the top).
+static void
+s_judge_config (s_compare_t *self)
+{
+    int32_t owner = self->owner [0];
+    if (self->in_flux [0] || owner < 0) {
+        self->result.config = self->in_flux [0] ? AUDIT_COMPARE_CONFIG_IN_FLUX
+                                                : AUDIT_COMPARE_CONFIG_NO_LEDGER;
+        return;
+    }
+    const tly_config_t *journal = audit_state_config (self->state);
+    const tly_config_t *actor = self->ledgers [owner].config;
+    if (tly_config_equal (journal, actor)) {
+        self->result.config = AUDIT_COMPARE_CONFIG_MATCHES;
+        return;
+    }
+    uint64_t journal_version = tly_config_version (journal);
+    uint64_t actor_version = tly_config_version (actor);
+    if (!self->report && actor_version < journal_version) {
+        self->result.config = AUDIT_COMPARE_CONFIG_IN_FLUX;
+        self->result.in_flux++;  //  read again
+        return;
+    }
+    self->result.config = AUDIT_COMPARE_CONFIG_DIFFERS;
+    self->result.differences++;
+    if (!self->report)
+        return;
+    if (self->json)
+        printf ("{\"partition\":0,\"config\":{\"journal\":%" PRIu64 ",\"actor\":%" PRIu64 "}}\n",
+                journal_version, actor_version);
+    else
+        printf ("compare: partition 0 configuration: journal version %" PRIu64
+                " (%zu admins, %zu items) actor version %" PRIu64 " (%zu admins, %zu items)%s\n",
+                journal_version, tly_config_admin_count (journal), tly_config_item_count (journal),
+                actor_version, tly_config_admin_count (actor), tly_config_item_count (actor),
+                journal_version == actor_version ? ", another configuration" : "");
+}
+
 static void
 s_judge (s_compare_t *self)
 {
@@ -278,6 +325,7 @@ s_judge (s_compare_t *self)
         if (account->used && !account->matched && !self->in_flux [account->partition])
             s_difference (self, account->partition, account->user, &account->balance, NULL);
     }
+    s_judge_config (self);
 }
 
 int
@@ -297,6 +345,7 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
     for (size_t i = 0; i < dir_count; i++) {
         self.ledgers [i].dir = dirs [i];
         self.ledgers [i].applied = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
+        self.ledgers [i].config = tly_config_new ();
         assert (self.ledgers [i].applied);
     }
     int rc = 0;
@@ -325,6 +374,7 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
     for (size_t i = 0; i < dir_count; i++) {
         free (self.ledgers [i].accounts);
         free (self.ledgers [i].applied);
+        tly_config_destroy (&self.ledgers [i].config);
     }
     free (self.ledgers);
     free (self.owner);

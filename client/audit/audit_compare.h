@@ -12,17 +12,28 @@
 
 #define AUDIT_LEDGERS_MAX 256  //  balance actor ledgers one comparison reads
 
+//  What became of the comparison of partition 0's configuration.
+typedef enum {
+    AUDIT_COMPARE_CONFIG_NO_LEDGER = 0,  //  not compared: no ledger holds partition 0
+    AUDIT_COMPARE_CONFIG_IN_FLUX,        //  not compared: partition 0 is in flux
+    AUDIT_COMPARE_CONFIG_MATCHES,
+    AUDIT_COMPARE_CONFIG_DIFFERS
+} audit_compare_config_t;
+
 typedef struct {
     uint64_t partitions;  //  partitions the journal or a ledger has
     uint64_t accounts;    //  accounts that match
     uint64_t differences;
-    uint64_t in_flux;  //  partitions not compared
-    int attempts;      //  journal reads it took
+    uint64_t in_flux;               //  partitions not compared
+    int attempts;                   //  journal reads it took
+    audit_compare_config_t config;  //  partition 0's configuration
 } audit_compare_result_t;
 
 //  Compares the replayed state with the balance actors' ledgers in dirs (each
-//  a ledger directory), printing every difference and every partition in
-//  flux (text lines, or JSON lines). While partitions are in flux it reads
+//  a ledger directory): every account's balance, and the configuration
+//  partition 0's ledger keeps against the one the records leave; printing
+//  every difference and every partition in flux (text lines, or JSON
+//  lines). While partitions are in flux it reads
 //  the journal again (continuing the replay) and the ledgers, up to attempts
 //  times in all. Returns 0, or -1 when a ledger or the journal could not be
 //  read (one line on stderr).

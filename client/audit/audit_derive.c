@@ -4,7 +4,8 @@
 //  The accounts are an audit_state table (user -> balance, last update,
 //  rate limit bucket, partition); the message IDs decided so far and the
 //  references of credits and debits taken are the tables of
-//  audit_derive_seen.c.
+//  audit_derive_seen.c; credits and debits are derived in
+//  audit_derive_adjust.c.
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -22,49 +23,7 @@
 #include "tly_store.h"
 #include "tly_validate.h"
 
-#define S_ITEM_SHOWN    32   //  bytes of an item ID or a reference a reason shows
 #define S_DESCRIBED_MAX 192  //  a message as a reason names it
-
-
-//  One record while it is checked.
-typedef struct {
-    audit_derive_t *self;
-    const Tally__RecordDraft *draft;
-    const Tally__Envelope *envelope;
-    const uint8_t *user;  //  the sender's key
-    char user_id [TLY_ID_MAX];
-    bool by_worker;  //  the sender is the worker: it may credit and debit
-    uint32_t partition;
-    int64_t now_ms;                      //  the record's time: the actor decided at it
-    int64_t clock_ms;                    //  the least the actor's dedupe clock was
-    size_t index;                        //  the message being checked
-    size_t next_event;                   //  the record's first event not yet matched to a message
-    const Tally__InboxMessage *message;  //  the message being checked (NULL: none)
-    char *reason;
-    size_t reason_size;
-} s_record_t;
-
-//  What the rules give for one new message.
-typedef struct {
-    Tally__ErrorCode error;  //  OK, or the refusal they give
-    //  A refusal the record may give instead, which verify cannot rule out
-    //  (OK: none): a configured limit's, or BAD_REQUEST for a credit or
-    //  debit of a user verify knows no account of (another partition's).
-    Tally__ErrorCode instead;
-    bool event;            //  the message changes the state (with OK)
-    int64_t balance;       //  the balance answered (createAccount) or left (buy)
-    int64_t last_updated;  //  the balance's time, answered by createAccount
-    bool takes;            //  a buy that takes a rate limit token: the bucket after
-    tly_rate_bucket_t bucket;
-    int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
-    //  A credit or debit: its user's account, its key (tly_adjustment_key),
-    //  the signed amount, and the first adjustment of its reference, if any.
-    audit_account_t *target;
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    int64_t amount;
-    const audit_derive_reference_t *taken;
-} s_expected_t;
-
 
 audit_derive_t *
 audit_derive_new (int64_t window_ms)
@@ -82,6 +41,13 @@ audit_derive_new (int64_t window_ms)
     assert (self->accounts && self->partitions);
     crypto_shorthash_keygen (self->fingerprint_key);
     crypto_shorthash_keygen (self->digest_key);
+    //  From the journal's first record: version 0, the empty one.
+    self->version_known = true;
+    self->config_known = true;
+    self->config = tly_config_new ();
+    self->working = tly_config_new ();
+    self->said = tly_config_new ();
+    self->snapshot_config = tly_config_new ();
     return self;
 }
 
@@ -97,6 +63,10 @@ audit_derive_destroy (audit_derive_t **self_p)
     free (self->seen);
     free (self->live);
     free (self->references);
+    tly_config_destroy (&self->config);
+    tly_config_destroy (&self->working);
+    tly_config_destroy (&self->said);
+    tly_config_destroy (&self->snapshot_config);
     free (self);
     *self_p = NULL;
 }
@@ -111,23 +81,13 @@ audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KEY_BYT
 
 //  ---------------------------------------------------------------- reasons
 
-//  The credit or debit a message carries (NULL: none).
-static const Tally__Adjustment *
-s_adjustment (const Tally__InboxMessage *message, bool *credit)
-{
-    *credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
-    if (*credit)
-        return message->credit;
-    return message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT ? message->debit : NULL;
-}
-
 //  An item ID or a reference as a reason shows it: its first bytes, those
 //  that would not read on one line as '?'.
-static void
-s_shown (const char *text, char shown_text [S_ITEM_SHOWN + 4])
+void
+audit_derive_shown (const char *text, char shown_text [AUDIT_DERIVE_SHOWN + 4])
 {
     text = text ? text : "";
-    size_t shown = strnlen (text, S_ITEM_SHOWN);
+    size_t shown = strnlen (text, AUDIT_DERIVE_SHOWN);
     for (size_t i = 0; i < shown; i++)
         shown_text [i] = text [i] >= 0x20 && text [i] < 0x7f && text [i] != '"' ? text [i] : '?';
     strcpy (shown_text + shown, text [shown] ? "..." : "");
@@ -137,14 +97,14 @@ s_shown (const char *text, char shown_text [S_ITEM_SHOWN + 4])
 static void
 s_describe (const Tally__InboxMessage *message, char *described, size_t size)
 {
-    char text [S_ITEM_SHOWN + 4];
+    char text [AUDIT_DERIVE_SHOWN + 4];
     bool credit;
-    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
+    const Tally__Adjustment *adjustment = audit_derive_adjustment (message, &credit);
     if (adjustment) {
         char user [TLY_ID_MAX] = "a malformed key";
         if (adjustment->user.len == TLY_KEY_BYTES)
             tly_account_id (adjustment->user.data, user);
-        s_shown (adjustment->reference, text);
+        audit_derive_shown (adjustment->reference, text);
         snprintf (described, size, "%s of %s amount %" PRId64 " reference \"%s\"",
                   credit ? "credit" : "debit", user, adjustment->amount, text);
         return;
@@ -155,19 +115,21 @@ s_describe (const Tally__InboxMessage *message, char *described, size_t size)
                       message->create_account->initial_balance);
             break;
         case TALLY__INBOX_MESSAGE__BODY_BUY:
-            s_shown (message->buy->item_id, text);
+            audit_derive_shown (message->buy->item_id, text);
             snprintf (described, size, "buy \"%s\" amount %" PRId64, text, message->buy->amount);
+            break;
+        case TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN:
+        case TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN:
+        case TALLY__INBOX_MESSAGE__BODY_SET_PRICE:
+            audit_derive_describe_config (message, described, size);
             break;
         default: snprintf (described, size, "no body"); break;
     }
 }
 
-static int s_fail (s_record_t *record, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
 //  One line: the record's partition and user, the message, then what differs.
-static int
-s_fail (s_record_t *record, const char *format, ...)
+int
+audit_derive_fail (audit_derive_record_t *record, const char *format, ...)
 {
     int prefix = snprintf (record->reason, record->reason_size, "partition %" PRIu32 ", user %s",
                            record->partition, record->user_id);
@@ -189,8 +151,8 @@ s_fail (s_record_t *record, const char *format, ...)
     return -1;
 }
 
-static const char *
-s_outcome (const Tally__MessageResult *result)
+const char *
+audit_derive_outcome (const Tally__MessageResult *result)
 {
     switch (result->outcome_case) {
         case TALLY__MESSAGE_RESULT__OUTCOME_ERROR:
@@ -198,71 +160,62 @@ s_outcome (const Tally__MessageResult *result)
         case TALLY__MESSAGE_RESULT__OUTCOME_BALANCE: return "a balance";
         case TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE: return "a purchase";
         case TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT: return "an adjustment";
+        case TALLY__MESSAGE_RESULT__OUTCOME_CONFIG: return "a configuration change";
         default: return "no outcome";
     }
 }
 
 //  ---------------------------------------------------------------- the rules
 
-//  What the rules give for a new credit or debit, in their order: the
-//  message's fields, its user's partition, the sender, the user's account,
-//  the reference, the balance. No rate limit token is taken.
+//  The charge of a buy (expected->charge, or a refusal), as
+//  tly_config_price gives it under the record's configuration and
+//  open_prices. Where the configuration is not known, a price's refusals
+//  are taken as the record says, and the charge is the amount the buy
+//  names, or for one that names none, what the record says it was charged
+//  (result): prices are not checked then.
 static void
-s_expect_adjustment (const s_record_t *record, const Tally__InboxMessage *message,
-                     s_expected_t *expected)
+s_price (const audit_derive_record_t *record, const Tally__Buy *buy, const audit_account_t *account,
+         const Tally__MessageResult *result, audit_derive_expected_t *expected)
 {
-    audit_derive_t *self = record->self;
-    bool credit;
-    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
     const char *text = NULL;
-    expected->error = tly_validate_adjustment (adjustment, &text);
+    if (record->config) {
+        expected->error = tly_config_price (record->config, record->draft->open_prices, INT64_MAX,
+                                            buy, &expected->charge, &text);
+        //  --max-amount (at least 1) is for the amounts clients name: those
+        //  of items not in the catalog.
+        if (expected->error == TALLY__ERROR_CODE__OK && buy->amount > 1
+            && !tly_config_item (record->config, buy->item_id))
+            expected->instead |= audit_derive_code (TALLY__ERROR_CODE__INVALID_AMOUNT);
+        return;
+    }
+    expected->error = tly_validate_item_id (buy->item_id, &text);
     if (expected->error != TALLY__ERROR_CODE__OK)
         return;
-    audit_account_t *target = audit_state_find (self->accounts, adjustment->user.data);
-    if (target && target->partition != record->partition) {
-        expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
-        return;
-    }
-    //  A user verify knows no account of may be another partition's.
-    if (!target)
-        expected->instead = TALLY__ERROR_CODE__BAD_REQUEST;
-    if (!record->by_worker) {
-        expected->error = TALLY__ERROR_CODE__PERMISSION_DENIED;
-        return;
-    }
-    if (!target) {
-        expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
-        return;
-    }
-    expected->target = target;
-    expected->amount = credit ? adjustment->amount : -adjustment->amount;
-    tly_adjustment_key (record->partition, adjustment->user.data, adjustment->reference,
-                        expected->key);
-    expected->taken = audit_derive_reference_find (
-        self, audit_derive_reference_fingerprint (self, expected->key));
-    if (expected->taken) {
-        expected->balance = target->balance;  //  the first one's answer, nothing changes
-        return;
-    }
-    //  The amount is at most TLY_BALANCE_MAX (validated): no overflow.
-    if (credit && target->balance > TLY_BALANCE_MAX - adjustment->amount)
-        expected->error = TALLY__ERROR_CODE__BALANCE_LIMIT;
-    else if (!credit && target->balance < adjustment->amount)
-        expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
-    else {
-        expected->event = true;
-        expected->balance = target->balance + expected->amount;
-    }
+    expected->instead |= audit_derive_code (TALLY__ERROR_CODE__UNKNOWN_ITEM)
+                         | audit_derive_code (TALLY__ERROR_CODE__PRICE_MISMATCH)
+                         | audit_derive_code (TALLY__ERROR_CODE__INVALID_AMOUNT);
+    if (buy->amount < 0)
+        expected->error = TALLY__ERROR_CODE__INVALID_AMOUNT;
+    else if (buy->amount > 0)
+        expected->charge = buy->amount;  //  the catalog's price or an open one: the same
+    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE && result->purchase
+             && result->purchase->amount > 0 && result->purchase->amount <= TLY_BALANCE_MAX)
+        expected->charge = result->purchase->amount;
+    else  //  a price past the balance, as INSUFFICIENT_BALANCE would say
+        expected->charge = account && account->balance < TLY_BALANCE_MAX ? account->balance + 1
+                                                                         : TLY_BALANCE_MAX;
 }
 
 //  What the rules give for a new message of the user, whose account is
-//  account (NULL: none), as tly_ledger_execute decides it.
+//  account (NULL: none), as tly_ledger_execute decides it; result is the
+//  record's, for what verify cannot know (s_price).
 static void
-s_expect (const s_record_t *record, const Tally__InboxMessage *message,
-          const audit_account_t *account, s_expected_t *expected)
+s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
+          const audit_account_t *account, const Tally__MessageResult *result,
+          audit_derive_expected_t *expected)
 {
     const char *text = NULL;
-    *expected = (s_expected_t) { .error = TALLY__ERROR_CODE__OK, .instead = TALLY__ERROR_CODE__OK };
+    *expected = (audit_derive_expected_t) { .error = TALLY__ERROR_CODE__OK };
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
         int64_t initial = message->create_account->initial_balance;
         expected->error = tly_validate_initial_balance (initial, INT64_MAX, &text);
@@ -270,20 +223,15 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
             return;
         //  --max-initial is at least 0: only a positive balance may be over it.
         if (initial > 0)
-            expected->instead = TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE;
+            expected->instead = audit_derive_code (TALLY__ERROR_CODE__INVALID_INITIAL_BALANCE);
         expected->event = !account;
         expected->balance = account ? account->balance : initial;
         expected->last_updated = account ? account->last_updated : record->now_ms;
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
-        const Tally__Buy *buy = message->buy;
-        expected->error = tly_validate_item_id (buy->item_id, &text);
-        if (expected->error == TALLY__ERROR_CODE__OK)
-            expected->error = tly_validate_amount (buy->amount, INT64_MAX, &text);
+        //  The price, then the account, then the rate limit, then the balance.
+        s_price (record, message->buy, account, result, expected);
         if (expected->error != TALLY__ERROR_CODE__OK)
             return;
-        //  --max-amount is at least 1.
-        if (buy->amount > 1)
-            expected->instead = TALLY__ERROR_CODE__INVALID_AMOUNT;
         if (!account) {
             expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
             return;
@@ -299,22 +247,24 @@ s_expect (const s_record_t *record, const Tally__InboxMessage *message,
             }
             expected->takes = true;
         }
-        if (account->balance < buy->amount)
+        if (account->balance < expected->charge)
             expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         else {
             expected->event = true;
-            expected->balance = account->balance - buy->amount;
+            expected->balance = account->balance - expected->charge;
         }
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT
                || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT)
-        s_expect_adjustment (record, message, expected);
+        audit_derive_expect_adjustment (record, message, expected);
+    else if (tly_config_message (message))
+        audit_derive_expect_config (record, message, expected);
     else
         expected->error = TALLY__ERROR_CODE__BAD_REQUEST;
 }
 
 //  The IDs that follow from the user and the message.
 static void
-s_balance_id (const s_record_t *record, char id [TLY_ID_MAX])
+s_balance_id (const audit_derive_record_t *record, char id [TLY_ID_MAX])
 {
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_user_object_key (TLY_OBJ_BALANCE, record->user, record->partition, key);
@@ -322,36 +272,28 @@ s_balance_id (const s_record_t *record, char id [TLY_ID_MAX])
 }
 
 static void
-s_purchase_id (const s_record_t *record, const uint8_t *message_id, char id [TLY_ID_MAX])
+s_purchase_id (const audit_derive_record_t *record, const uint8_t *message_id, char id [TLY_ID_MAX])
 {
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_purchase_key (record->partition, record->user, message_id, key);
     tly_object_id_of_key (key, id);
 }
 
-static bool
-s_same_text (const char *text, const char *expected)
+bool
+audit_derive_same_text (const char *text, const char *expected)
 {
     return strcmp (text ? text : "", expected) == 0;
 }
 
-//  Compares one value of what the record says with what follows.
-#define S_SAME(record, what, said, given)                                                      \
-    do {                                                                                       \
-        if ((said) != (given))                                                                 \
-            return s_fail (record, "%s %" PRId64 "; the envelope and the state give %" PRId64, \
-                           what, (int64_t) (said), (int64_t) (given));                         \
-    } while (0)
-
-#define S_SAME_TEXT(record, what, said, given)                                          \
-    do {                                                                                \
-        if (!s_same_text (said, given))                                                 \
-            return s_fail (record, "%s is not the one that follows (%s)", what, given); \
-    } while (0)
+bool
+audit_derive_same_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES])
+{
+    return key->len == TLY_KEY_BYTES && memcmp (key->data, expected, TLY_KEY_BYTES) == 0;
+}
 
 //  The record's next event not matched to a message yet, if it is of kind.
-static const Tally__Event *
-s_next_event (const s_record_t *record, Tally__Event__KindCase kind)
+const Tally__Event *
+audit_derive_next_event (const audit_derive_record_t *record, Tally__Event__KindCase kind)
 {
     const Tally__RecordDraft *draft = record->draft;
     if (record->next_event >= draft->n_events
@@ -362,142 +304,77 @@ s_next_event (const s_record_t *record, Tally__Event__KindCase kind)
 
 //  createAccount, new: the account with the signed balance, and that balance answered.
 static int
-s_check_created (s_record_t *record, const Tally__InboxMessage *message,
-                 const Tally__MessageResult *result, const s_expected_t *expected)
+s_check_created (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                 const Tally__MessageResult *result, const audit_derive_expected_t *expected)
 {
     char id [TLY_ID_MAX];
     s_balance_id (record, id);
     if (expected->event) {
-        const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_ACCOUNT_CREATED);
+        const Tally__Event *event = audit_derive_next_event (record,
+                                                             TALLY__EVENT__KIND_ACCOUNT_CREATED);
         if (!event)
-            return s_fail (record,
-                           "the record has no AccountCreated for it; the envelope and the"
-                           " state give one with initial_balance %" PRId64,
-                           message->create_account->initial_balance);
+            return audit_derive_fail (
+                record,
+                "the record has no AccountCreated for it; the envelope and the"
+                " state give one with initial_balance %" PRId64,
+                message->create_account->initial_balance);
         record->next_event++;
         const Tally__AccountCreated *created = event->account_created;
-        S_SAME (record, "AccountCreated says initial_balance", created->initial_balance,
-                message->create_account->initial_balance);
-        S_SAME (record, "AccountCreated says timestamp", created->timestamp, record->now_ms);
-        S_SAME_TEXT (record, "AccountCreated's balance_id", created->balance_id, id);
+        AUDIT_DERIVE_SAME (record, "AccountCreated says initial_balance", created->initial_balance,
+                           message->create_account->initial_balance);
+        AUDIT_DERIVE_SAME (record, "AccountCreated says timestamp", created->timestamp,
+                           record->now_ms);
+        AUDIT_DERIVE_SAME_TEXT (record, "AccountCreated's balance_id", created->balance_id, id);
     }
     const Tally__UserBalance *balance = result->balance;
-    S_SAME (record, "the result says balance", balance->balance, expected->balance);
-    S_SAME (record, "the result says lastUpdated", balance->last_updated, expected->last_updated);
-    S_SAME_TEXT (record, "the result's balance ID", balance->id, id);
-    S_SAME_TEXT (record, "the result's user ID", balance->user_id, record->user_id);
+    AUDIT_DERIVE_SAME (record, "the result says balance", balance->balance, expected->balance);
+    AUDIT_DERIVE_SAME (record, "the result says lastUpdated", balance->last_updated,
+                       expected->last_updated);
+    AUDIT_DERIVE_SAME_TEXT (record, "the result's balance ID", balance->id, id);
+    AUDIT_DERIVE_SAME_TEXT (record, "the result's user ID", balance->user_id, record->user_id);
     return 0;
 }
 
-//  buy, new and affordable: the signed item and amount, the balance less it.
+//  buy, new and affordable: the signed item and its charge, the balance less it.
 static int
-s_check_purchase (s_record_t *record, const Tally__InboxMessage *message,
-                  const Tally__MessageResult *result, const s_expected_t *expected)
+s_check_purchase (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                  const Tally__MessageResult *result, const audit_derive_expected_t *expected)
 {
     const Tally__Buy *buy = message->buy;
     char id [TLY_ID_MAX];
     s_purchase_id (record, message->message_id.data, id);
     //  Its purchase ID names the message a PurchaseRecorded is for.
-    const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_PURCHASE_RECORDED);
-    if (!event || !s_same_text (event->purchase_recorded->purchase_id, id))
-        return s_fail (record,
-                       "the record has no PurchaseRecorded for it; the envelope and the state"
-                       " give one with balance_after %" PRId64 " (purchase %s)",
-                       expected->balance, id);
+    const Tally__Event *event = audit_derive_next_event (record,
+                                                         TALLY__EVENT__KIND_PURCHASE_RECORDED);
+    if (!event || !audit_derive_same_text (event->purchase_recorded->purchase_id, id))
+        return audit_derive_fail (
+            record,
+            "the record has no PurchaseRecorded for it; the envelope and the state"
+            " give one with balance_after %" PRId64 " (purchase %s)",
+            expected->balance, id);
     record->next_event++;
     const Tally__PurchaseRecorded *recorded = event->purchase_recorded;
-    S_SAME (record, "PurchaseRecorded says amount", recorded->amount, buy->amount);
-    S_SAME (record, "PurchaseRecorded says balance_after", recorded->balance_after,
-            expected->balance);
-    S_SAME (record, "PurchaseRecorded says timestamp", recorded->timestamp, record->now_ms);
-    S_SAME_TEXT (record, "PurchaseRecorded's item_id", recorded->item_id, buy->item_id);
+    AUDIT_DERIVE_SAME (record, "PurchaseRecorded says amount", recorded->amount, expected->charge);
+    AUDIT_DERIVE_SAME (record, "PurchaseRecorded says balance_after", recorded->balance_after,
+                       expected->balance);
+    AUDIT_DERIVE_SAME (record, "PurchaseRecorded says timestamp", recorded->timestamp,
+                       record->now_ms);
+    AUDIT_DERIVE_SAME_TEXT (record, "PurchaseRecorded's item_id", recorded->item_id, buy->item_id);
     const Tally__PurchaseRecord *purchase = result->purchase;
-    S_SAME (record, "the result says amount", purchase->amount, buy->amount);
-    S_SAME (record, "the result says balanceAfter", purchase->balance_after, expected->balance);
-    S_SAME (record, "the result says timestamp", purchase->timestamp, record->now_ms);
-    S_SAME_TEXT (record, "the result's itemId", purchase->item_id, buy->item_id);
-    S_SAME_TEXT (record, "the result's purchase ID", purchase->id, id);
-    S_SAME_TEXT (record, "the result's user ID", purchase->user_id, record->user_id);
-    return 0;
-}
-
-static bool
-s_same_key (const ProtobufCBinaryData *key, const uint8_t expected [TLY_KEY_BYTES])
-{
-    return key->len == TLY_KEY_BYTES && memcmp (key->data, expected, TLY_KEY_BYTES) == 0;
-}
-
-//  credit or debit, new and allowed: a reference taken before is answered
-//  with its first adjustment and changes nothing; else BalanceAdjusted and
-//  the result hold the signed amount, the balance after, the record's time
-//  and the sender, and the user's balance moves.
-static int
-s_check_adjusted (s_record_t *record, const Tally__InboxMessage *message,
-                  const Tally__MessageResult *result, const s_expected_t *expected)
-{
-    audit_derive_t *self = record->self;
-    bool credit;
-    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
-    const Tally__AdjustmentRecord *adjusted = result->adjustment;
-    char id [TLY_ID_MAX], user_id [TLY_ID_MAX];
-    tly_object_id_of_key (expected->key, id);
-    tly_account_id (adjustment->user.data, user_id);
-    const Tally__Event *event = s_next_event (record, TALLY__EVENT__KIND_BALANCE_ADJUSTED);
-    bool for_it = event && s_same_text (event->balance_adjusted->adjustment_id, id);
-    if (expected->taken) {
-        if (for_it)
-            return s_fail (record,
-                           "its reference was taken before (adjustment %s): the record applies"
-                           " it again (BalanceAdjusted for it)",
-                           id);
-        if (audit_derive_adjustment_digest (self, adjusted) != expected->taken->digest)
-            return s_fail (record,
-                           "its reference was taken before: a repeat is answered with the first"
-                           " adjustment (%s), and the record answers another",
-                           id);
-        self->stats.repeats++;
-        return 0;
-    }
-    if (!for_it)
-        return s_fail (record,
-                       "the record has no BalanceAdjusted for it; the envelope and the state"
-                       " give one with balance_after %" PRId64 " (adjustment %s)",
-                       expected->balance, id);
-    record->next_event++;
-    const Tally__BalanceAdjusted *event_said = event->balance_adjusted;
-    if (!s_same_key (&event_said->user, adjustment->user.data))
-        return s_fail (record, "BalanceAdjusted is not for the message's user %s", user_id);
-    S_SAME (record, "BalanceAdjusted says amount", event_said->amount, expected->amount);
-    S_SAME (record, "BalanceAdjusted says balance_after", event_said->balance_after,
-            expected->balance);
-    S_SAME (record, "BalanceAdjusted says timestamp", event_said->timestamp, record->now_ms);
-    S_SAME_TEXT (record, "BalanceAdjusted's reference", event_said->reference,
-                 adjustment->reference);
-    S_SAME_TEXT (record, "BalanceAdjusted's note", event_said->note,
-                 adjustment->note ? adjustment->note : "");
-    if (!s_same_key (&event_said->by, record->user))
-        return s_fail (record, "BalanceAdjusted's by is not the sender");
-    S_SAME (record, "the result says amount", adjusted->amount, expected->amount);
-    S_SAME (record, "the result says balanceAfter", adjusted->balance_after, expected->balance);
-    S_SAME (record, "the result says timestamp", adjusted->timestamp, record->now_ms);
-    S_SAME_TEXT (record, "the result's adjustment ID", adjusted->id, id);
-    S_SAME_TEXT (record, "the result's user ID", adjusted->user_id, user_id);
-    S_SAME_TEXT (record, "the result's reference", adjusted->reference, adjustment->reference);
-    S_SAME_TEXT (record, "the result's note", adjusted->note,
-                 adjustment->note ? adjustment->note : "");
-    S_SAME_TEXT (record, "the result's by", adjusted->by, record->user_id);
-    expected->target->balance = expected->balance;
-    expected->target->last_updated = record->now_ms;
-    audit_derive_reference_add (self, audit_derive_reference_fingerprint (self, expected->key),
-                                audit_derive_adjustment_digest (self, adjusted));
-    self->partitions [record->partition].adjustments++;
+    AUDIT_DERIVE_SAME (record, "the result says amount", purchase->amount, expected->charge);
+    AUDIT_DERIVE_SAME (record, "the result says balanceAfter", purchase->balance_after,
+                       expected->balance);
+    AUDIT_DERIVE_SAME (record, "the result says timestamp", purchase->timestamp, record->now_ms);
+    AUDIT_DERIVE_SAME_TEXT (record, "the result's itemId", purchase->item_id, buy->item_id);
+    AUDIT_DERIVE_SAME_TEXT (record, "the result's purchase ID", purchase->id, id);
+    AUDIT_DERIVE_SAME_TEXT (record, "the result's user ID", purchase->user_id, record->user_id);
     return 0;
 }
 
 //  The state after the message's event.
 static void
-s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t **account_p,
-         const s_expected_t *expected)
+s_apply (audit_derive_record_t *record, const Tally__InboxMessage *message,
+         audit_account_t **account_p, const audit_derive_expected_t *expected)
 {
     audit_derive_t *self = record->self;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
@@ -510,7 +387,7 @@ s_apply (s_record_t *record, const Tally__InboxMessage *message, audit_account_t
 }
 
 static void
-s_take_token (audit_account_t *account, const s_expected_t *expected)
+s_take_token (audit_account_t *account, const audit_derive_expected_t *expected)
 {
     account->bucket_tokens = expected->bucket.tokens;
     account->bucket_ms = expected->bucket.at_ms;
@@ -519,51 +396,73 @@ s_take_token (audit_account_t *account, const s_expected_t *expected)
 //  A message never decided before: its result and event must be what the
 //  rules give.
 static int
-s_check_new (s_record_t *record, const Tally__InboxMessage *message,
+s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
              const Tally__MessageResult *result, audit_account_t **account_p)
 {
-    s_expected_t expected;
-    s_expect (record, message, *account_p, &expected);
+    audit_derive_expected_t expected;
+    s_expect (record, message, *account_p, result, &expected);
+    if (expected.unknown_config) {
+        //  Decided under a configuration verify does not know: as said.
+        if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ERROR
+            && (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_CONFIG || !result->config))
+            return audit_derive_fail (record,
+                                      "the result is %s; a configuration message gives a"
+                                      " configuration change or a refusal",
+                                      audit_derive_outcome (result));
+        return 0;
+    }
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         //  The actor checks its limits before the state: a configured
         //  refusal stands whatever the state would have said.
         Tally__ErrorCode code = result->error ? result->error->code : TALLY__ERROR_CODE__OK;
         if (code == expected.error) {
             if (code == TALLY__ERROR_CODE__RATE_LIMITED)
-                S_SAME (record, "RATE_LIMITED says retry_after_ms", result->error->retry_after_ms,
-                        expected.retry_ms);
+                AUDIT_DERIVE_SAME (record, "RATE_LIMITED says retry_after_ms",
+                                   result->error->retry_after_ms, expected.retry_ms);
             if (expected.takes)
                 s_take_token (*account_p, &expected);
             return 0;
         }
-        if (expected.instead != TALLY__ERROR_CODE__OK && code == expected.instead)
+        if (code != TALLY__ERROR_CODE__OK && (expected.instead & audit_derive_code (code)))
             return 0;
         if (expected.error == TALLY__ERROR_CODE__OK)
-            return s_fail (record, "the result is %s; the envelope and the state give %s",
-                           s_outcome (result),
-                           expected.event   ? "an event"
-                           : expected.taken ? "the first adjustment of its reference"
-                                            : "a balance");
-        return s_fail (record, "the result is %s; the envelope and the state give %s",
-                       s_outcome (result), tly_error_name (expected.error));
+            return audit_derive_fail (record,
+                                      "the result is %s; the envelope and the state give %s",
+                                      audit_derive_outcome (result),
+                                      expected.event   ? "an event"
+                                      : expected.taken ? "the first adjustment of its reference"
+                                      : tly_config_message (message) ? "a configuration change"
+                                                                     : "a balance");
+        return audit_derive_fail (record, "the result is %s; the envelope and the state give %s",
+                                  audit_derive_outcome (result), tly_error_name (expected.error));
     }
     if (expected.error != TALLY__ERROR_CODE__OK)
-        return s_fail (record, "the result is %s; the envelope and the state give %s",
-                       s_outcome (result), tly_error_name (expected.error));
+        return audit_derive_fail (record, "the result is %s; the envelope and the state give %s",
+                                  audit_derive_outcome (result), tly_error_name (expected.error));
     if (expected.target) {
         if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT
             || !result->adjustment)
-            return s_fail (
-                record, "the result is %s; the envelope and the state give %s", s_outcome (result),
+            return audit_derive_fail (
+                record, "the result is %s; the envelope and the state give %s",
+                audit_derive_outcome (result),
                 expected.taken ? "the first adjustment of its reference" : "an adjustment");
-        return s_check_adjusted (record, message, result, &expected);
+        return audit_derive_check_adjusted (record, message, result, &expected);
+    }
+    if (tly_config_message (message)) {
+        if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_CONFIG || !result->config)
+            return audit_derive_fail (record,
+                                      "the result is %s; the envelope and the configuration give"
+                                      " a configuration change",
+                                      audit_derive_outcome (result));
+        return audit_derive_check_configured (record, message, result);
     }
     bool create = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
     Tally__MessageResult__OutcomeCase outcome = create ? TALLY__MESSAGE_RESULT__OUTCOME_BALANCE
                                                        : TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
     if (result->outcome_case != outcome || (create ? !result->balance : !result->purchase))
-        return s_fail (record, "the result is %s; the envelope and the state give %s",
-                       s_outcome (result), create ? "a balance" : "a purchase");
+        return audit_derive_fail (record, "the result is %s; the envelope and the state give %s",
+                                  audit_derive_outcome (result),
+                                  create ? "a balance" : "a purchase");
     int rc = create ? s_check_created (record, message, result, &expected)
                     : s_check_purchase (record, message, result, &expected);
     if (rc == 0 && expected.event)
@@ -576,7 +475,7 @@ s_check_new (s_record_t *record, const Tally__InboxMessage *message,
 //  A resend: the first result again, and nothing changed. An event for it
 //  would apply it twice.
 static int
-s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
+s_check_resend (audit_derive_record_t *record, const Tally__InboxMessage *message,
                 const Tally__MessageResult *result, const audit_derive_seen_t *seen)
 {
     record->self->stats.resends++;
@@ -587,34 +486,24 @@ s_check_resend (s_record_t *record, const Tally__InboxMessage *message,
         char id [TLY_ID_MAX];
         s_purchase_id (record, message->message_id.data, id);
         if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
-            && s_same_text (event->purchase_recorded->purchase_id, id))
-            return s_fail (record, "its message ID was decided before: the record applies it"
-                                   " again (PurchaseRecorded for it)");
+            && audit_derive_same_text (event->purchase_recorded->purchase_id, id))
+            return audit_derive_fail (record,
+                                      "its message ID was decided before: the record applies it"
+                                      " again (PurchaseRecorded for it)");
     }
-    bool credit;
-    const Tally__Adjustment *adjustment = s_adjustment (message, &credit);
-    if (record->next_event < draft->n_events && adjustment && adjustment->user.len == TLY_KEY_BYTES
-        && adjustment->reference) {
-        const Tally__Event *event = draft->events [record->next_event];
-        uint8_t key [TLY_OBJECT_KEY_BYTES];
-        char id [TLY_ID_MAX];
-        tly_adjustment_key (record->partition, adjustment->user.data, adjustment->reference, key);
-        tly_object_id_of_key (key, id);
-        if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
-            && s_same_text (event->balance_adjusted->adjustment_id, id))
-            return s_fail (record, "its message ID was decided before: the record applies it"
-                                   " again (BalanceAdjusted for it)");
-    }
+    if (audit_derive_adjusts_again (record, message))
+        return audit_derive_fail (record, "its message ID was decided before: the record applies it"
+                                          " again (BalanceAdjusted for it)");
     if (audit_derive_digest (record->self, result) != seen->digest)
-        return s_fail (record,
-                       "its message ID was decided before: a resend is answered with"
-                       " its first result, and the record answers %s, not that",
-                       s_outcome (result));
+        return audit_derive_fail (record,
+                                  "its message ID was decided before: a resend is answered with"
+                                  " its first result, and the record answers %s, not that",
+                                  audit_derive_outcome (result));
     return 0;
 }
 
 static int
-s_check_message (s_record_t *record, audit_account_t **account_p)
+s_check_message (audit_derive_record_t *record, audit_account_t **account_p)
 {
     audit_derive_t *self = record->self;
     const Tally__InboxMessage *message = record->envelope->messages [record->index];
@@ -623,14 +512,15 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
     if (result->message_id.len != message->message_id.len
         || (message->message_id.len
             && memcmp (result->message_id.data, message->message_id.data, message->message_id.len)))
-        return s_fail (record, "its result answers another message ID");
+        return audit_derive_fail (record, "its result answers another message ID");
     bool refused = result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
     Tally__ErrorCode code = refused && result->error ? result->error->code : TALLY__ERROR_CODE__OK;
     if (message->message_id.len != TLY_MESSAGE_ID_BYTES) {
         //  Nothing to remember it by: refused, never stored.
         if (code != TALLY__ERROR_CODE__BAD_REQUEST)
-            return s_fail (record, "the result is %s; a message ID of %zu bytes gives BAD_REQUEST",
-                           s_outcome (result), message->message_id.len);
+            return audit_derive_fail (
+                record, "the result is %s; a message ID of %zu bytes gives BAD_REQUEST",
+                audit_derive_outcome (result), message->message_id.len);
         return 0;
     }
     //  Refused on the actor's dedupe clock: nothing changed, nothing stored.
@@ -644,7 +534,7 @@ s_check_message (s_record_t *record, audit_account_t **account_p)
         return s_check_resend (record, message, result, seen);
     int64_t made_ms = tly_message_id_time (message_id);
     if (made_ms < record->clock_ms - self->window_ms)
-        return s_fail (
+        return audit_derive_fail (
             record,
             "its message ID was made at %" PRId64 ", more than the dedupe window"
             " (%" PRId64 " ms) before the actor's clock (%" PRId64
@@ -692,48 +582,60 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
     assert (self && draft && envelope && reason && reason_size > 0);
     assert (draft->partition < TLY_PARTITIONS_MAX);
     assert (envelope->sender.len == TLY_KEY_BYTES);
-    if (!s_known (self, draft))
-        return 0;
     audit_derive_partition_t *partition = &self->partitions [draft->partition];
+    audit_derive_record_t record = { .self = self,
+                                     .draft = draft,
+                                     .envelope = envelope,
+                                     .user = envelope->sender.data,
+                                     .partition = draft->partition,
+                                     .now_ms = draft->timestamp_ms,
+                                     .reason = reason,
+                                     .reason_size = reason_size };
+    tly_account_id (record.user, record.user_id);
+    if (self->has_worker)
+        record.worker = self->worker;
+    else if (envelope->inbox.len == TLY_KEY_BYTES)
+        record.worker = envelope->inbox.data;
+    //  Every record names the configuration in force, derived or not.
+    if (audit_derive_config_begin (&record) == -1)
+        return -1;
+    if (!s_known (self, draft))
+        return audit_derive_config_take (&record);
     if (draft->timestamp_ms > partition->clock_ms)
         partition->clock_ms = draft->timestamp_ms;
-    s_record_t record = { .self = self,
-                          .draft = draft,
-                          .envelope = envelope,
-                          .user = envelope->sender.data,
-                          .partition = draft->partition,
-                          .now_ms = draft->timestamp_ms,
-                          .clock_ms = partition->clock_ms,
-                          .reason = reason,
-                          .reason_size = reason_size };
-    tly_account_id (record.user, record.user_id);
+    record.clock_ms = partition->clock_ms;
     const Tally__RateLimit *rate = draft->rate_limit;
     if (rate && rate->per_minute > 0 && !tly_rate_limit_valid (rate->per_minute, rate->burst))
-        return s_fail (&record,
-                       "the record's rate limit (%" PRIu32 " a minute, burst %" PRIu32
-                       ") is out of range",
-                       rate->per_minute, rate->burst);
+        return audit_derive_fail (&record,
+                                  "the record's rate limit (%" PRIu32 " a minute, burst %" PRIu32
+                                  ") is out of range",
+                                  rate->per_minute, rate->burst);
     if (draft->n_results != envelope->n_messages)
-        return s_fail (&record, "the record has %zu results for the envelope's %zu messages",
-                       draft->n_results, envelope->n_messages);
-    record.by_worker = self->has_worker ? memcmp (record.user, self->worker, TLY_KEY_BYTES) == 0
-                                        : s_same_key (&envelope->inbox, record.user);
-    //  A credit or debit goes to its user's partition, any other message to
-    //  the sender's: then the sender's account must be in the record's.
+        return audit_derive_fail (&record,
+                                  "the record has %zu results for the envelope's %zu messages",
+                                  draft->n_results, envelope->n_messages);
+    //  A credit or debit goes to its user's partition, a configuration
+    //  message to partition 0, any other message to the sender's: then the
+    //  sender's account must be in the record's.
     bool senders = false;
     bool credit;
     for (size_t i = 0; i < envelope->n_messages; i++)
-        senders |= !s_adjustment (envelope->messages [i], &credit);
+        senders |= !audit_derive_adjustment (envelope->messages [i], &credit)
+                   && !tly_config_message (envelope->messages [i]);
     audit_account_t *account = audit_state_find (self->accounts, record.user);
     if (senders && account && account->partition != draft->partition)
-        return s_fail (&record, "the user's account is in partition %" PRIu32, account->partition);
+        return audit_derive_fail (&record, "the user's account is in partition %" PRIu32,
+                                  account->partition);
     for (record.index = 0; record.index < envelope->n_messages; record.index++)
         if (s_check_message (&record, &account) == -1)
             return -1;
     record.message = NULL;
     if (record.next_event < draft->n_events)
-        return s_fail (&record, "event %zu of %zu follows from no message of the envelope",
-                       record.next_event + 1, draft->n_events);
+        return audit_derive_fail (&record,
+                                  "event %zu of %zu follows from no message of the envelope",
+                                  record.next_event + 1, draft->n_events);
+    if (audit_derive_config_end (&record) == -1)
+        return -1;
     partition->partition_seq = draft->partition_seq;
     self->stats.derived++;
     return 0;
@@ -794,20 +696,6 @@ audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                            audit_derive_digest (self, result));
 }
 
-int
-audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
-                              const uint8_t key [TLY_OBJECT_KEY_BYTES],
-                              const Tally__AdjustmentRecord *record)
-{
-    assert (self && partition < TLY_PARTITIONS_MAX && key && record);
-    uint64_t fingerprint = audit_derive_reference_fingerprint (self, key);
-    if (key [0] != TLY_OBJ_ADJUSTMENT || tly_object_key_partition (key) != partition
-        || audit_derive_reference_find (self, fingerprint))
-        return -1;
-    audit_derive_reference_add (self, fingerprint, audit_derive_adjustment_digest (self, record));
-    self->partitions [partition].adjustments++;
-    return 0;
-}
 
 int
 audit_derive_balance (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
@@ -833,21 +721,5 @@ audit_derive_stats (audit_derive_t *self, audit_derive_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
-}
-
-bool
-audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
-                             const Tally__AdjustmentRecord *record)
-{
-    assert (self && key && record);
-    const audit_derive_reference_t *taken = audit_derive_reference_find (
-        self, audit_derive_reference_fingerprint (self, key));
-    return taken && taken->digest == audit_derive_adjustment_digest (self, record);
-}
-
-uint64_t
-audit_derive_adjustments (audit_derive_t *self, uint32_t partition)
-{
-    assert (self && partition < TLY_PARTITIONS_MAX);
-    return self->partitions [partition].adjustments;
+    stats->config_version = self->version;
 }

@@ -10,15 +10,19 @@
 //    envelope) is a resend: no event, and its first result again;
 //  - otherwise createAccount creates the account with exactly the signed
 //    initialBalance (AccountCreated) or, when the user has one, answers its
-//    balance as it is; buy records exactly the signed item and amount
-//    (PurchaseRecorded) with balance_after = balance - amount, or is refused
-//    NO_ACCOUNT or INSUFFICIENT_BALANCE when the state says so; a message
-//    the rules refuse (a negative amount, a bad item, no body) is refused
-//    with the code they give. IDs and times follow from the message and the
-//    record (balance ID, purchase ID, timestamp);
+//    balance as it is; buy is priced by the configuration in force
+//    (tly_config_price with the record's open_prices: INVALID_ITEM,
+//    UNKNOWN_ITEM, PRICE_MISMATCH, INVALID_AMOUNT, or the charge), then
+//    refused NO_ACCOUNT, then takes its rate limit token, then records the
+//    signed item and the charge (PurchaseRecorded) with balance_after =
+//    balance - charge, or is refused INSUFFICIENT_BALANCE; a message the
+//    rules refuse (no body) is refused with the code they give. IDs and
+//    times follow from the message and the record (balance ID, purchase
+//    ID, timestamp);
 //  - credit and debit (the message's user U, of the record's partition, may
 //    be another than the sender S): U must be of the record's partition
-//    (else BAD_REQUEST), S the worker (else PERMISSION_DENIED), and U have
+//    (else BAD_REQUEST), S the worker or an admin of the configuration in
+//    force (else PERMISSION_DENIED), and U have
 //    an account (else NO_ACCOUNT); a reference U took before
 //    (credit or debit alike, kept forever) is answered with its first
 //    AdjustmentRecord and changes nothing; a credit past TLY_BALANCE_MAX is
@@ -26,7 +30,25 @@
 //    INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
 //    hold the signed amount (< 0 a debit), the balance after, the record's
 //    time, `by` S and the ID tly_adjustment_key gives, and U's balance
-//    moves. No rate limit token is taken.
+//    moves. No rate limit token is taken;
+//  - addAdmin, removeAdmin and setPrice (configuration messages) are
+//    refused BAD_REQUEST out of partition 0; in partition 0 each is decided
+//    in order by tly_config_decide on a working copy of the configuration
+//    in force (the worker: told, or the envelope's inbox); those that change
+//    something make one new version together (the one in force + 1), and
+//    each result must be its ConfigChange (the version the working copy is
+//    at after it, the admin's ID or the item as it now is) or its refusal.
+//
+//  The configuration: every record must name the version in force
+//  (config_version); only partition 0's records carry one (config): one
+//  whose configuration messages changed something carries exactly the
+//  working copy they left, which is in force from then on, and one whose
+//  messages changed nothing carries none. Version 0 is the empty one. A
+//  walk that starts after the journal's first record
+//  (audit_derive_start_within) takes the version from the first record and
+//  knows the configuration from the first record that carries one: before
+//  it, the prices of buys, whether a sender other than the worker is an
+//  admin and the configuration messages are not checked (counted).
 //
 //  The per-user rate limit the record names (RecordDraft.rate_limit) is
 //  applied as the actor applies it (tly_rate.h, at the record's time): a
@@ -36,7 +58,8 @@
 //
 //  What depends on an actor's configuration is taken as the record says
 //  when it changes nothing: a refusal on the configured limits
-//  (--max-initial, --max-amount) and a STALE_MESSAGE_ID (its dedupe clock).
+//  (--max-initial, and --max-amount for an item not in the catalog) and a
+//  STALE_MESSAGE_ID (its dedupe clock).
 //  A message applied with an ID older than the dedupe window (window_ms, at
 //  least the actors' --dedupe-window-ms) before its partition's clock is a
 //  failure: an actor refuses it, since it could no longer tell a resend.
@@ -44,7 +67,8 @@
 //  The state of a partition is known from its first record (partition seq
 //  1: empty), or from a state snapshot loaded with audit_derive_load_*. A
 //  record of a partition whose state is not known (its records before are
-//  not kept) is counted as not derived, never guessed.
+//  not kept) is counted as not derived, never guessed; the configuration
+//  such a record carries is taken as it says.
 //
 //  Where a user's account is, verify knows only from the records (it is
 //  not told the partition count): a credit or debit of a user it knows no
@@ -63,6 +87,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tally.pb-c.h"
+#include "tly_config.h"
 #include "tly_limits.h"
 #include "tly_object_id.h"
 
@@ -75,10 +100,22 @@ typedef struct {
     uint32_t partitions_not_derived;  //  partitions with such records
     uint64_t first_not_derived;       //  the first such record's partition and partition seq
     uint32_t first_not_derived_partition;
-    uint64_t resends;    //  messages that were resends, answered with their first result
-    uint64_t repeats;    //  credits and debits of a reference taken before, answered with
-                         //  the first adjustment
-    uint64_t snapshots;  //  partitions whose state came from a state snapshot
+    uint64_t resends;         //  messages that were resends, answered with their first result
+    uint64_t repeats;         //  credits and debits of a reference taken before, answered with
+                              //  the first adjustment
+    uint64_t snapshots;       //  partitions whose state came from a state snapshot
+    uint64_t config_version;  //  the configuration in force after the last record
+    uint64_t config_first_version;  //  the one the first record walked names
+    uint64_t config_changes;        //  records that changed it
+    uint64_t config_messages;       //  configuration messages derived (not resends)
+    //  Records derived while the configuration was not known (a walk that
+    //  starts after the journal's first record, before the first record
+    //  that carries one): their buys' prices, a sender's being an admin and
+    //  their configuration messages were not checked.
+    uint64_t config_unknown;
+    //  The configuration in force at the first record walked was taken from
+    //  partition 0's state snapshot (the saving actor's word).
+    bool config_from_snapshot;
 } audit_derive_stats_t;
 
 typedef struct _audit_derive_t audit_derive_t;
@@ -86,10 +123,19 @@ typedef struct _audit_derive_t audit_derive_t;
 //  window_ms: the longest dedupe window an actor of the journal ran with.
 audit_derive_t *audit_derive_new (int64_t window_ms);
 void audit_derive_destroy (audit_derive_t **self_p);
-//  The worker (the inbox key), who alone may credit and debit. Without it,
-//  each envelope's inbox is taken for the worker: an actor refuses an
-//  envelope addressed to any other key (UNKNOWN_INBOX) before its messages.
+//  The worker (the inbox key), who may credit and debit, add and remove
+//  admins and set prices. Without it, each envelope's inbox is taken for
+//  the worker: an actor refuses an envelope addressed to any other key
+//  (UNKNOWN_INBOX) before its messages.
 void audit_derive_set_worker (audit_derive_t *self, const uint8_t worker [TLY_KEY_BYTES]);
+//  The walk starts after the journal's first record (records before it are
+//  not kept, or a segment is checked alone): the configuration in force is
+//  not known, its version is the one the first record names, and it is
+//  known from the first record that carries one (version 0: the empty one),
+//  or from partition 0's state snapshot (audit_derive_load_config).
+void audit_derive_start_within (audit_derive_t *self);
+//  The configuration in force, or NULL when it is not known.
+const tly_config_t *audit_derive_config (audit_derive_t *self);
 
 //  Checks one record (draft, its envelope decoded; the envelope's signature
 //  and whose every event is are the caller's checks) and moves
@@ -124,6 +170,16 @@ void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
 int audit_derive_load_adjustment (audit_derive_t *self, uint32_t partition,
                                   const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);
+
+//  Partition 0's configuration in a state snapshot at the record the walk
+//  stands at (config NULL: it holds none, version 0). Where the
+//  configuration in force is known, it must be that one; where it is not,
+//  it is taken (the saving actor's word) once its version is the one in
+//  force (before the first record walked: the one that record names).
+//  Returns 0, or -1 with one line in reason (it is not the one in force,
+//  or it breaks the rules of a Config).
+int audit_derive_load_config (audit_derive_t *self, const Tally__Config *config, char *reason,
+                              size_t reason_size);
 
 //  The derived balance of user, who must be in partition: 0 with *balance,
 //  or -1 when the state has no such account there.

@@ -18,7 +18,8 @@
 
 #define S_PERCENT   70  //  sweep (and grow if need be) past this fill
 //  A digest's bytes: the outcome and three numbers, then at most five texts,
-//  each as its size and bytes.
+//  each as its size and bytes (an adjustment); a configuration change's
+//  five numbers and two texts take less.
 #define S_TEXT(max) (8 + (max) + 1)
 #define S_DIGEST_BYTES                                                                    \
     (4 * 8 + 3 * S_TEXT (TLY_ID_MAX) + S_TEXT (TLY_REFERENCE_MAX) + S_TEXT (TLY_NOTE_MAX) \
@@ -107,6 +108,17 @@ audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *res
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT
                && result->adjustment)
         s_put_adjustment (&at, result->adjustment);
+    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG && result->config) {
+        const Tally__ConfigChange *change = result->config;
+        s_put_i64 (&at, (int64_t) change->version);
+        s_put_text (&at, change->admin_id, TLY_ID_MAX);
+        s_put_i64 (&at, change->item != NULL);
+        if (change->item) {
+            s_put_i64 (&at, change->item->price);
+            s_put_i64 (&at, change->item->active);
+            s_put_text (&at, change->item->item_id, TLY_ITEM_ID_MAX);
+        }
+    }
     assert ((size_t) (at - bytes) <= sizeof bytes);
     return s_hash64 (self->digest_key, bytes, (size_t) (at - bytes));
 }

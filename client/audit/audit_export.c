@@ -50,6 +50,12 @@ s_int (FILE *out, const char *name, int64_t value)
     fprintf (out, ",\"%s\":%" PRId64, name, value);
 }
 
+static void
+s_bool (FILE *out, const char *name, bool value)
+{
+    fprintf (out, ",\"%s\":%s", name, value ? "true" : "false");
+}
+
 //  Bytes as a hex string; only IDs, hashes and signatures are written so.
 static void
 s_hex_string (FILE *out, ProtobufCBinaryData bytes)
@@ -88,6 +94,42 @@ s_account (s_export_t *self, const char *name, ProtobufCBinaryData key)
 
 //  ---------------------------------------------------------------- parts
 
+//  A catalog item: {"itemId":…,"price":…,"active":…}.
+static void
+s_item (FILE *out, const Tally__CatalogItem *item)
+{
+    fputs ("{\"itemId\":", out);
+    cli_json_string (out, item->item_id ? item->item_id : "");
+    s_int (out, "price", item->price);
+    s_bool (out, "active", item->active);
+    fputc ('}', out);
+}
+
+//  The configuration a record carries: version, admins, items.
+static void
+s_config (s_export_t *self, const Tally__Config *config)
+{
+    FILE *out = self->out;
+    fprintf (out, ",\"config\":{\"version\":%" PRIu64 ",\"admins\":[", config->version);
+    for (size_t i = 0; i < config->n_admins; i++) {
+        if (i)
+            fputc (',', out);
+        if (config->admins [i].len == TLY_KEY_BYTES) {
+            char id [TLY_ID_MAX];
+            tly_account_id (config->admins [i].data, id);
+            fprintf (out, "\"%s\"", id);
+        } else
+            s_hex_string (out, config->admins [i]);
+    }
+    fputs ("],\"items\":[", out);
+    for (size_t i = 0; i < config->n_items; i++) {
+        if (i)
+            fputc (',', out);
+        s_item (out, config->items [i]);
+    }
+    fputs ("]}", out);
+}
+
 static void
 s_message (s_export_t *self, const Tally__InboxMessage *message)
 {
@@ -109,6 +151,16 @@ s_message (s_export_t *self, const Tally__InboxMessage *message)
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT) {
         s_string (out, "type", "createAccount");
         s_int (out, "initialBalance", message->create_account->initial_balance);
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN
+               || message->body_case == TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN) {
+        bool add = message->body_case == TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
+        s_string (out, "type", add ? "addAdmin" : "removeAdmin");
+        s_account (self, "account", (add ? message->add_admin : message->remove_admin)->account);
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_SET_PRICE) {
+        s_string (out, "type", "setPrice");
+        s_string (out, "itemId", message->set_price->item_id);
+        s_int (out, "price", message->set_price->price);
+        s_bool (out, "active", message->set_price->active);
     } else
         fputs (",\"type\":null", out);
     fputc ('}', out);
@@ -185,6 +237,17 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_int (out, "balanceAfter", adjustment->balance_after);
         s_string (out, "by", adjustment->by);
         fputc ('}', out);
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG) {
+        const Tally__ConfigChange *change = result->config;
+        fprintf (out, ",\"ok\":true,\"result\":{\"type\":\"config\",\"version\":%" PRIu64,
+                 change->version);
+        if (change->admin_id && *change->admin_id)
+            s_string (out, "adminId", change->admin_id);
+        if (change->item) {
+            fputs (",\"item\":", out);
+            s_item (out, change->item);
+        }
+        fputc ('}', out);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         fputs (",\"ok\":false,\"error\":{\"code\":", out);
         cli_json_string (out, tly_error_name (result->error->code));
@@ -234,6 +297,10 @@ s_export_record (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
     if (draft->rate_limit)
         fprintf (out, ",\"rateLimit\":{\"perMinute\":%" PRIu32 ",\"burst\":%" PRIu32 "}",
                  draft->rate_limit->per_minute, draft->rate_limit->burst);
+    fprintf (out, ",\"configVersion\":%" PRIu64, draft->config_version);
+    s_bool (out, "openPrices", draft->open_prices);
+    if (draft->config)
+        s_config (self, draft->config);
     if (envelope) {
         s_account (self, "sender", envelope->sender);
         s_account (self, "inbox", envelope->inbox);
@@ -295,8 +362,9 @@ s_usage (FILE *out)
            "                          [--from SEQ] [--partition P] [--archive DIR]...\n"
            "\n"
            "Writes one JSON object per record to stdout, in global order: seq, hash,\n"
-           "prevHash, partition, partitionSeq, epoch, timestamp, sender, inbox,\n"
-           "envelopeTimestamp, signature, messages, events, results.\n"
+           "prevHash, partition, partitionSeq, epoch, timestamp, [rateLimit,]\n"
+           "configVersion, openPrices, [config,] sender, inbox, envelopeTimestamp,\n"
+           "signature, messages, events, results.\n"
            "\n"
            "  --format jsonl   the only format (JSON lines)\n"
            "  --from SEQ       start at global seq SEQ (default 1)\n"

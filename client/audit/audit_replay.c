@@ -38,7 +38,8 @@ s_usage (FILE *out)
            "\n"
            "Rebuilds every balance from nothing by applying the journal's events in\n"
            "order, checking that each purchase, credit and debit follows the balance\n"
-           "before it.\n"
+           "before it and that every record names the configuration in force (the\n"
+           "admin group and the price catalog, which partition 0's records change).\n"
            "\n"
            "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
@@ -46,7 +47,8 @@ s_usage (FILE *out)
            "                     the journal's archive/ folder, when it exists)\n"
            "  --balances         print every account: ID, partition, balance\n"
            "  --compare          compare with the balance actors' state, read beside them:\n"
-           "                     every difference is listed; partitions whose actor is not\n"
+           "                     every balance, and partition 0's configuration; every\n"
+           "                     difference is listed; partitions whose actor is not\n"
            "                     at the journal's sequence are reported in flux\n"
            "  --actors-dir DIR   a balance actor's state (repeatable; default with\n"
            "                     --data-dir: every DIR/balance-*)\n"
@@ -119,6 +121,18 @@ s_print_balances (audit_state_t *state, bool json)
     }
 }
 
+static const char *
+s_config_compared (audit_compare_config_t config)
+{
+    switch (config) {
+        case AUDIT_COMPARE_CONFIG_MATCHES: return "the configuration matches";
+        case AUDIT_COMPARE_CONFIG_DIFFERS: return "the configuration differs";
+        case AUDIT_COMPARE_CONFIG_IN_FLUX:
+            return "the configuration not compared (partition 0 in flux)";
+        default: return "the configuration not compared (no ledger holds partition 0)";
+    }
+}
+
 static void
 s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare_result_t *compare,
                  bool json)
@@ -134,13 +148,19 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
             printf ("null");
         else
             printf ("%" PRId64, stats->balance_sum);
-        printf (",\"headSeq\":%" PRIu64 ",\"seconds\":%.3f,\"eventsPerSecond\":%.0f"
+        printf (",\"configVersion\":%" PRIu64 ",\"configChanges\":%" PRIu64 ",\"headSeq\":%" PRIu64
+                ",\"seconds\":%.3f,\"eventsPerSecond\":%.0f"
                 ",\"inconsistencies\":%" PRIu64,
-                stats->last_seq, seconds, rate, stats->problems);
+                stats->config_version, stats->config_changes, stats->last_seq, seconds, rate,
+                stats->problems);
         if (compare)
             printf (",\"compare\":{\"ok\":%s,\"partitions\":%" PRIu64 ",\"accounts\":%" PRIu64
-                    ",\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64 ",\"attempts\":%d}",
+                    ",\"configMatches\":%s,\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64
+                    ",\"attempts\":%d}",
                     compare->differences ? "false" : "true", compare->partitions, compare->accounts,
+                    compare->config == AUDIT_COMPARE_CONFIG_MATCHES   ? "true"
+                    : compare->config == AUDIT_COMPARE_CONFIG_DIFFERS ? "false"
+                                                                      : "null",
                     compare->differences, compare->in_flux, compare->attempts);
         printf ("}\n");
         return;
@@ -153,14 +173,17 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
         printf ("over int64");
     else
         printf ("%" PRId64, stats->balance_sum);
-    printf (", head seq %" PRIu64 ", %.3f s, %.0f events/s\n", stats->last_seq, seconds, rate);
+    printf (", config version %" PRIu64 " (%" PRIu64 " changes), head seq %" PRIu64
+            ", %.3f s, %.0f events/s\n",
+            stats->config_version, stats->config_changes, stats->last_seq, seconds, rate);
     if (stats->problems)
         printf ("replay: %" PRIu64 " inconsistent events\n", stats->problems);
     if (compare)
-        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %" PRIu64
+        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %s, %" PRIu64
                 " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
                 compare->differences ? "FAILED" : "OK", compare->partitions, compare->accounts,
-                compare->differences, compare->in_flux, compare->attempts);
+                s_config_compared (compare->config), compare->differences, compare->in_flux,
+                compare->attempts);
 }
 
 static void

@@ -5,7 +5,8 @@
 //  here: an account row is user (32) -> balance, last update, created
 //  (i64 BE), purchases (u64 BE), ID length (1), ID; a dedupe row is
 //  partition u16 BE | message ID (16) | user (32) -> MessageResult bytes;
-//  an adjustment row is its object ID bytes (19) -> AdjustmentRecord bytes.
+//  an adjustment row is its object ID bytes (19) -> AdjustmentRecord bytes;
+//  partition 0's configuration row is tly_store_config_key -> Config bytes.
 #include "audit_snapshots.h"
 
 #include <assert.h>
@@ -49,7 +50,8 @@ s_problem (audit_snapshot_t *snapshot, const char *format, ...)
     return -1;
 }
 
-//  The rows verify needs: accounts, remembered results and adjustments.
+//  The rows verify needs: accounts, remembered results, adjustments and
+//  the configuration.
 static int
 s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
 {
@@ -97,6 +99,18 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             adjustment->record = malloc (row->value.len ? row->value.len : 1);
             assert (adjustment->record);
             memcpy (adjustment->record, row->value.data, row->value.len);
+        } else if (row->table == TLY_STORE_ROW_CONFIG) {
+            uint8_t key [TLY_STORE_OBJECT_BYTES];
+            tly_store_config_key (key);
+            if (snapshot->partition != 0 || snapshot->has_config || row->key.len != sizeof key
+                || memcmp (row->key.data, key, sizeof key) != 0)
+                return s_problem (snapshot, "a configuration row is malformed, repeated or not"
+                                            " of partition 0");
+            snapshot->has_config = true;
+            snapshot->config_size = row->value.len;
+            snapshot->config = malloc (row->value.len ? row->value.len : 1);
+            assert (snapshot->config);
+            memcpy (snapshot->config, row->value.data, row->value.len);
         }
     }
     return 0;
@@ -267,6 +281,10 @@ audit_snapshots_drop_rows (audit_snapshot_t *snapshot)
     free (snapshot->results);
     free (snapshot->accounts);
     free (snapshot->adjustments);
+    free (snapshot->config);
+    snapshot->config = NULL;
+    snapshot->config_size = 0;
+    snapshot->has_config = false;
     snapshot->results = NULL;
     snapshot->accounts = NULL;
     snapshot->adjustments = NULL;

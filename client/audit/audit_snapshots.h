@@ -2,8 +2,9 @@
 //  (DATA/snapshots; docs/journal.md, "State snapshots"), read for `tally
 //  audit verify`: each partition's latest, its header checked (signed by the
 //  worker, in the actors' state layout, its parts' digest), and what verify
-//  needs of its rows: the accounts' balances, the remembered results and
-//  the credits and debits (their references taken).
+//  needs of its rows: the accounts' balances, the remembered results, the
+//  credits and debits (their references taken) and partition 0's
+//  configuration.
 //
 //  A snapshot is an actor's word for a partition's state, which the writer
 //  only signed for the record it names: verify compares it with the state
@@ -60,6 +61,11 @@ typedef struct {
     size_t result_count;
     audit_snapshot_adjustment_t *adjustments;
     size_t adjustment_count;
+    //  Partition 0's: the configuration its records left (Config bytes;
+    //  none: version 0, the empty one).
+    bool has_config;
+    uint8_t *config;
+    size_t config_size;
 } audit_snapshot_t;
 
 //  Reads every partition's latest snapshot in dir (one read transaction: the

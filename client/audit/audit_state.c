@@ -32,6 +32,8 @@ typedef struct {
     audit_wire_field_t draft_partition;  //  RecordDraft.partition
     audit_wire_field_t draft_partition_seq;
     audit_wire_field_t draft_events;
+    audit_wire_field_t draft_config_version;
+    audit_wire_field_t draft_config;
 } s_fields_t;
 
 struct _audit_state_t {
@@ -48,6 +50,8 @@ struct _audit_state_t {
     uint64_t adjustments;
     uint64_t last_seq;
     uint64_t problems;
+    tly_config_t *config;  //  the one in force
+    uint64_t config_changes;
     char (*problem_text) [AUDIT_PROBLEM_MAX];  //  [AUDIT_PROBLEMS_KEPT]
     audit_progress_t *progress;                //  during a replay
 };
@@ -69,6 +73,10 @@ audit_state_new (void)
         .draft_partition_seq = audit_wire_field (&tally__record_draft__descriptor, "partition_seq",
                                                  PROTOBUF_C_TYPE_UINT64),
         .draft_events = audit_wire_field (&tally__record_draft__descriptor, "events",
+                                          PROTOBUF_C_TYPE_MESSAGE),
+        .draft_config_version = audit_wire_field (&tally__record_draft__descriptor,
+                                                  "config_version", PROTOBUF_C_TYPE_UINT64),
+        .draft_config = audit_wire_field (&tally__record_draft__descriptor, "config",
                                           PROTOBUF_C_TYPE_MESSAGE)
     };
     self->capacity = S_CAPACITY_FIRST;
@@ -76,6 +84,7 @@ audit_state_new (void)
     self->partition_seqs = calloc (TLY_PARTITIONS_MAX, sizeof (uint64_t));
     self->problem_text = calloc (AUDIT_PROBLEMS_KEPT, AUDIT_PROBLEM_MAX);
     self->arena = tly_arena_new (AUDIT_ARENA_BLOCK);
+    self->config = tly_config_new ();
     assert (self->slots && self->partition_seqs && self->problem_text);
     randombytes_buf (self->hash_key, sizeof self->hash_key);
     return self;
@@ -92,6 +101,7 @@ audit_state_destroy (audit_state_t **self_p)
     free (self->partition_seqs);
     free (self->problem_text);
     tly_arena_destroy (&self->arena);
+    tly_config_destroy (&self->config);
     free (self);
     *self_p = NULL;
 }
@@ -178,6 +188,13 @@ audit_state_slot (audit_state_t *self, size_t index)
 {
     assert (self && index < self->capacity);
     return &self->slots [index];
+}
+
+const tly_config_t *
+audit_state_config (audit_state_t *self)
+{
+    assert (self);
+    return self->config;
 }
 
 uint64_t
@@ -329,6 +346,46 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, const uint
         s_problem (self, seq, "an event of no known kind");
 }
 
+//  ---------------------------------------------------------------- the configuration
+
+//  Every record names the configuration in force; one of partition 0 may
+//  carry a new one (config: NULL when it carries none), of the next
+//  version, in force from then on.
+static void
+s_apply_config (audit_state_t *self, uint64_t seq, uint64_t partition, uint64_t config_version,
+                const audit_field_t *config)
+{
+    uint64_t version = tly_config_version (self->config);
+    if (config_version != version)
+        s_problem (self, seq,
+                   "the record was decided under config version %" PRIu64 ", current %" PRIu64,
+                   config_version, version);
+    if (!config)
+        return;
+    if (partition != 0) {
+        s_problem (self, seq,
+                   "a record of partition %" PRIu64 " carries a configuration: only partition 0's"
+                   " records change it",
+                   partition);
+        return;
+    }
+    Tally__Config *carried = tally__config__unpack (tly_arena_allocator (self->arena), config->size,
+                                                    config->data);
+    char reason [AUDIT_PROBLEM_MAX / 2];
+    if (!carried)
+        s_problem (self, seq, "its configuration does not decode");
+    else if (carried->version != config_version + 1)
+        s_problem (self, seq,
+                   "it carries config version %" PRIu64 ", not the one after the one it was"
+                   " decided under (%" PRIu64 ")",
+                   carried->version, config_version);
+    else if (tly_config_from_proto (self->config, carried, NULL, reason, sizeof reason) == -1)
+        s_problem (self, seq, "its configuration (version %" PRIu64 ") breaks the rules: %s",
+                   carried->version, reason);
+    else
+        self->config_changes++;
+}
+
 //  ---------------------------------------------------------------- records
 
 static bool
@@ -376,7 +433,9 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     }
     //  The draft: partition and partition seq first (an encoder may write
     //  fields in any order), then the events in order.
-    uint64_t partition = 0, partition_seq = 0;
+    uint64_t partition = 0, partition_seq = 0, config_version = 0;
+    audit_field_t config = { 0 };
+    int configs = 0;  //  copies of it: one at most in a real record
     audit_wire_t wire = { draft.data, draft.data + draft.size };
     audit_field_t field;
     audit_wire_step_t step;
@@ -385,6 +444,12 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
             partition = field.varint;
         else if (s_is (&field, fields->draft_partition_seq))
             partition_seq = field.varint;
+        else if (s_is (&field, fields->draft_config_version))
+            config_version = field.varint;
+        else if (s_is (&field, fields->draft_config)) {
+            config = field;
+            configs++;
+        }
     }
     if (step == AUDIT_WIRE_MALFORMED) {
         s_problem (self, seq, "the record's draft does not decode");
@@ -399,6 +464,10 @@ s_replay_record (uint64_t seq, const uint8_t *stored, size_t size, void *arg)
     while (audit_wire_next (&wire, &field) == AUDIT_WIRE_FIELD)
         if (s_is (&field, fields->draft_events))
             s_apply_event (self, seq, (uint32_t) partition, field.data, field.size);
+    if (configs > 1)
+        s_problem (self, seq, "its configuration appears %d times", configs);
+    else
+        s_apply_config (self, seq, partition, config_version, configs ? &config : NULL);
     tly_arena_reset (self->arena);
     return TLY_JOURNAL_NEXT;
 }
@@ -428,6 +497,8 @@ audit_state_stats (audit_state_t *self, audit_stats_t *stats)
                                .purchases = self->purchases,
                                .adjustments = self->adjustments,
                                .last_seq = self->last_seq,
+                               .config_version = tly_config_version (self->config),
+                               .config_changes = self->config_changes,
                                .problems = self->problems };
     for (size_t i = 0; i < self->capacity; i++)
         if (self->slots [i].used

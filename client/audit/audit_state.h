@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "audit_progress.h"
+#include "tly_config.h"
 #include "tly_journal.h"
 #include "tly_limits.h"
 
@@ -35,8 +36,10 @@ typedef struct {
     uint64_t events;
     uint64_t accounts;
     uint64_t purchases;
-    uint64_t adjustments;  //  credits and debits (BalanceAdjusted)
-    uint64_t last_seq;     //  the last record applied
+    uint64_t adjustments;     //  credits and debits (BalanceAdjusted)
+    uint64_t last_seq;        //  the last record applied
+    uint64_t config_version;  //  the configuration the records leave
+    uint64_t config_changes;  //  records that changed it
     int64_t balance_sum;
     bool sum_overflows;  //  balance_sum is meaningless then
     uint64_t problems;   //  inconsistencies found
@@ -49,7 +52,11 @@ void audit_state_destroy (audit_state_t **self_p);
 //  Applies every record of the journal's snapshot after the last one applied
 //  (so after a refresh it continues). Inconsistent events (a purchase, a
 //  credit or a debit that does not follow the balance, ...) are counted and
-//  kept as problems.
+//  kept as problems, and so is a record that does not name the
+//  configuration in force (config_version), or carries one out of
+//  partition 0, not of the version after the one it was decided under, or
+//  against the rules of a Config; a record of partition 0 that carries one (config)
+//  puts it in force.
 //  Returns 0, or -1 when the journal could not be read or a record does not
 //  decode (one line on stderr).
 int audit_state_replay (audit_state_t *self, tly_journal_t *journal, audit_progress_t *progress);
@@ -62,6 +69,9 @@ audit_account_t *audit_state_add (audit_state_t *self, const uint8_t user [TLY_K
 //  Slots 0 .. capacity - 1; a slot holds an account when ->used.
 size_t audit_state_capacity (audit_state_t *self);
 audit_account_t *audit_state_slot (audit_state_t *self, size_t index);
+//  The configuration the records applied leave (version 0, empty, before
+//  any record changed it).
+const tly_config_t *audit_state_config (audit_state_t *self);
 //  The last partition seq applied for partition (0 when none).
 uint64_t audit_state_partition_seq (audit_state_t *self, uint32_t partition);
 void audit_state_stats (audit_state_t *self, audit_stats_t *stats);

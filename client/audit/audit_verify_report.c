@@ -40,6 +40,28 @@ s_report_derived (const audit_verify_t *self, const audit_derive_stats_t *derive
             derived->first_not_derived_partition, derived->first_not_derived);
 }
 
+//  The configuration: what was checked of it, and what could not be.
+static void
+s_report_config (const audit_verify_t *self, const audit_derive_stats_t *derived)
+{
+    if (derived->config_from_snapshot)
+        printf ("verify: the configuration in force at the first record checked (config version"
+                " %" PRIu64 ") is partition 0's state snapshot's (the saving actor's word)\n",
+                derived->config_first_version);
+    if (derived->config_unknown)
+        printf ("verify: prices not checked for %" PRIu64 " records before the first configuration"
+                " in the kept journal (its first record names config version %" PRIu64 "; %s):"
+                " their buys' prices, whether their senders were admins and their configuration"
+                " messages are as the records say\n",
+                derived->config_unknown, derived->config_first_version,
+                audit_derive_config (self->derive) ? "a later record carries the configuration"
+                                                   : "no record carries it");
+    printf ("verify: every record names the configuration in force (config version %" PRIu64
+            " at the last); %" PRIu64 " records changed it, each exactly as its configuration"
+            " messages give (%" PRIu64 " decided)\n",
+            derived->config_version, derived->config_changes, derived->config_messages);
+}
+
 void
 audit_verify_report (const audit_verify_t *self, bool json)
 {
@@ -69,11 +91,15 @@ audit_verify_report (const audit_verify_t *self, bool json)
                     ",\"sealed\":%zu,\"archived\":%zu,\"derived\":%" PRIu64
                     ",\"notDerived\":%" PRIu64 ",\"resends\":%" PRIu64 ",\"repeats\":%" PRIu64
                     ",\"snapshotsChecked\":%" PRIu64 ",\"snapshotsStarted\":%" PRIu64
-                    ",\"snapshotsUnused\":%" PRIu64 "}\n",
+                    ",\"snapshotsUnused\":%" PRIu64 ",\"configVersion\":%" PRIu64
+                    ",\"configChanges\":%" PRIu64 ",\"configMessages\":%" PRIu64
+                    ",\"pricesNotChecked\":%" PRIu64 ",\"configFromSnapshot\":%s}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
                     derived.resends, derived.repeats, self->snapshots_checked,
-                    self->snapshots_started, self->snapshots_unused);
+                    self->snapshots_started, self->snapshots_unused, derived.config_version,
+                    derived.config_changes, derived.config_messages, derived.config_unknown,
+                    derived.config_from_snapshot ? "true" : "false");
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -91,6 +117,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
                 info->base.seq ? "signed" : "genesis",
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
         s_report_derived (self, &derived);
+        s_report_config (self, &derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
                 self->records, self->checkpoint_count, head, hash_hex);
@@ -101,6 +128,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
         printf ("verify: %zu segments (%zu sealed, %zu archived)\n", self->segment_count, sealed,
                 archived);
         s_report_derived (self, &derived);
+        s_report_config (self, &derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",
                     head - signed_seq);

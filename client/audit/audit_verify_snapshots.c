@@ -2,15 +2,43 @@
 //  verify`: before the walk, those that cannot be used are noted and those
 //  whose record is not kept start their partition's state; at a record a
 //  snapshot names, it is checked against the state the records give
-//  (balance for balance), or starts it; after the walk, those past the
-//  last record read are noted unused. Apart from the record checks
-//  (audit_verify_checks.c): a snapshot is an actor's word, judged against
-//  the derived state rather than against the chain.
+//  (balance for balance, and partition 0's configuration), or starts it;
+//  after the walk, those past the last record read are noted unused.
+//  Apart from the record checks (audit_verify_checks.c): a snapshot is an
+//  actor's word, judged against the derived state rather than against the
+//  chain.
 #include "audit_verify_private.h"
 
 #include <inttypes.h>
 #include <string.h>
 #include "tly_account.h"
+
+//  Partition 0's configuration in the snapshot: the one the records give
+//  here where they give one, else, at the version in force, the one
+//  taken. Returns 0, or -1 with the failure recorded.
+static int
+s_snapshot_config (audit_verify_t *self, const audit_snapshot_t *snapshot, uint64_t seq)
+{
+    if (snapshot->partition != 0)
+        return 0;
+    Tally__Config *config = NULL;
+    if (snapshot->has_config) {
+        config = tally__config__unpack (NULL, snapshot->config_size, snapshot->config);
+        if (!config) {
+            audit_verify_fail (self, seq,
+                               "the state snapshot of partition 0 holds a configuration that"
+                               " does not decode");
+            return -1;
+        }
+    }
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    int rc = audit_derive_load_config (self->derive, config, reason, sizeof reason);
+    if (config)
+        tally__config__free_unpacked (config, NULL);
+    if (rc == -1)
+        audit_verify_fail (self, seq, "%s", reason);
+    return rc;
+}
 
 static void
 s_snapshot_unused (audit_verify_t *self, const audit_snapshot_t *snapshot, const char *why)
@@ -73,6 +101,8 @@ s_snapshot_start (audit_verify_t *self, audit_snapshot_t *snapshot)
             return;
         }
     }
+    if (s_snapshot_config (self, snapshot, snapshot->seq) == -1)
+        return;
     self->snapshots_started++;
     audit_snapshots_drop_rows (snapshot);
 }
@@ -135,6 +165,8 @@ s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t s
                                   " at this record holds %zu"
                                   " adjustments; the records give %" PRIu64,
                                   partition, snapshot->adjustment_count, adjustments);
+    if (s_snapshot_config (self, snapshot, seq) == -1)
+        return TLY_JOURNAL_STOP;
     self->snapshots_checked++;
     audit_snapshots_drop_rows (snapshot);
     return TLY_JOURNAL_NEXT;

@@ -141,6 +141,10 @@ audit_verify_load_segments (audit_verify_t *self)
         const tly_journal_segment_info_t *info = &self->segments [0];
         self->next_seq = info->first;
         memcpy (self->prev_hash, info->base.hash, TLY_HASH_BYTES);
+        //  The configuration in force before it is not known: the records
+        //  that carry one give it.
+        if (info->first > 1 && self->derive)
+            audit_derive_start_within (self->derive);
         audit_verify_check_start (self, info);
         //  A checkpoint of the base record kept beside the records after it
         //  (one signed just after a roll) is checked against the base.

@@ -238,6 +238,10 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     draft->epoch = self->epochs [partition];
     draft->timestamp_ms = now_ms;
     draft->request = request;
+    //  Decided as an actor with open prices decides (no catalog), which the
+    //  record says, as an actor's do.
+    draft->open_prices = tly_ledger_limits (self->ledger)->open_prices;
+    draft->config_version = tly_config_version (tly_ledger_config (self->ledger));
     draft->events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
     draft->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     draft->n_results = count;

@@ -6,7 +6,8 @@
 //  replay finds the balances the workload computed, and notices an event
 //  that does not follow; export writes one valid JSON line per record; and
 //  replay --compare agrees with a ledger rebuilt from the journal, names a
-//  balance changed behind its back, and calls a lagging ledger in flux.
+//  balance or partition 0's configuration changed behind its back, and
+//  calls a lagging ledger in flux.
 #include <assert.h>
 #include <inttypes.h>
 #include <lmdb.h>
@@ -21,6 +22,7 @@
 #include "journal_forge.h"
 #include "tly_journal.h"
 #include "tly_ledger.h"
+#include "tly_store.h"
 
 #define S_USERS       300
 #define S_RECORDS     3000
@@ -555,12 +557,44 @@ s_test_compare (char *journal, char *data_dir)
               (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
                            "--actors-dir", half, "--attempts", "2", NULL });
 
-    //  A balance changed behind the journal's back.
+    //  Partition 0's configuration changed behind the journal's back (a
+    //  price the records never set), then put back.
     s_raw_t raw;
+    s_raw_open (&raw, full, "purchases");
+    uint8_t config_key [TLY_STORE_OBJECT_BYTES];
+    tly_store_config_key (config_key);
+    Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
+    item.item_id = (char *) "sword";
+    item.price = 30;
+    item.active = true;
+    Tally__CatalogItem *items [1] = { &item };
+    Tally__Config config = TALLY__CONFIG__INIT;
+    config.version = 1;
+    config.n_items = 1;
+    config.items = items;
+    uint8_t packed [64];
+    assert (tally__config__get_packed_size (&config) <= sizeof packed);
+    MDB_val key = { sizeof config_key, config_key };
+    MDB_val value = { tally__config__pack (&config, packed), packed };
+    assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
+    s_raw_close (&raw);
+    s_expect (1,
+              "compare: partition 0 configuration: journal version 0 (0 admins, 0 items) actor"
+              " version 1 (0 admins, 1 items)",
+              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    s_expect (1, "\"configMatches\":false",
+              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare",
+                           "--json", NULL });
+    s_raw_open (&raw, full, "purchases");
+    assert (mdb_del (raw.txn, raw.dbi, &key, NULL) == 0);
+    s_raw_close (&raw);
+    s_expect (0, "the configuration matches",
+              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+
+    //  A balance changed behind the journal's back.
     s_raw_open (&raw, full, "accounts");
     MDB_cursor *cursor;
     assert (mdb_cursor_open (raw.txn, raw.dbi, &cursor) == 0);
-    MDB_val key, value;
     assert (mdb_cursor_get (cursor, &key, &value, MDB_FIRST) == 0);
     uint8_t *copy = malloc (value.mv_size);
     memcpy (copy, value.mv_data, value.mv_size);

@@ -7,7 +7,10 @@
 //  partition whose state is unknown is counted, not checked; one started
 //  from a snapshot's accounts and results is checked from there on. The
 //  worker's credits and debits (drafted here as the rules give them) follow
-//  and each way a record can depart from the rules is named.
+//  and each way a record can depart from the rules is named. The catalog
+//  and the admin group as the ledger decides them (two changes in one
+//  envelope, an admin's price) follow; audit_derive_config_test has the
+//  rest of the configuration's rules.
 #include "audit_derive.h"
 
 #include <assert.h>
@@ -16,6 +19,7 @@
 #include "audit_scratch.h"
 #include "harness.h"
 #include "tly_account.h"
+#include "tly_config.h"
 #include "tly_ledger.h"
 #include "tly_message_id.h"
 #include "tly_object_id.h"
@@ -26,6 +30,7 @@
 #define S_WINDOW_MS  60000
 #define S_LONG_MS    (7LL * 24 * 3600 * 1000)
 #define S_RECORDS    16
+#define S_WORKER     0x77  //  every byte of the worker's key
 
 //  An actor's ledger and one user's envelopes, decided into drafts.
 typedef struct {
@@ -34,7 +39,7 @@ typedef struct {
     tly_ledger_user_t user;
     tly_arena_t *arena;  //  every draft of the test
     uint64_t next_id;
-    uint64_t partition_seq;
+    uint64_t partition_seqs [S_PARTITIONS];  //  the last drafted, of each partition
     Tally__RecordDraft *drafts [S_RECORDS];
     Tally__Envelope *envelopes [S_RECORDS];
     size_t count;
@@ -54,6 +59,7 @@ s_actor_new_limited (s_actor_t *actor, int64_t window_ms, uint8_t seed, uint32_t
                                    .dedupe_window_ms = window_ms,
                                    .rate_per_minute = rate_per_minute,
                                    .rate_burst = rate_burst };
+    memset (limits.worker, S_WORKER, sizeof limits.worker);
     actor->ledger = tly_ledger_new (actor->dir, 1 << 24, &limits);
     CHECK (actor->ledger);
     uint8_t pk [TLY_KEY_BYTES];
@@ -115,28 +121,32 @@ s_buy (s_actor_t *actor, int64_t made_ms, const char *item, int64_t amount)
     return message;
 }
 
-//  The envelope of messages, decided at now_ms by the ledger into the
-//  actor's next draft.
+//  user's envelope of messages, routed to user->route, decided at now_ms by
+//  the ledger into the actor's next draft, which names the configuration
+//  it was decided under (and the new one, when its messages changed it).
 static Tally__RecordDraft *
-s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size_t count)
+s_decide_as (s_actor_t *actor, const tly_ledger_user_t *user, int64_t now_ms,
+             Tally__InboxMessage **messages, size_t count)
 {
     CHECK (actor->count < S_RECORDS);
     Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
     tally__envelope__init (envelope);
-    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, actor->user.pk };
+    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user->pk };
     envelope->n_messages = count;
     envelope->messages = tly_arena_alloc (actor->arena, count * sizeof *messages);
     memcpy (envelope->messages, messages, count * sizeof *messages);
     Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
     tally__record_draft__init (draft);
-    draft->partition = actor->user.partition;
-    draft->partition_seq = ++actor->partition_seq;
+    draft->partition = user->route;
+    draft->partition_seq = ++actor->partition_seqs [user->route];
     draft->epoch = 1;
     draft->timestamp_ms = now_ms;
+    const tly_ledger_limits_t *limits = tly_ledger_limits (actor->ledger);
+    draft->open_prices = limits->open_prices;
+    draft->config_version = tly_config_version (tly_ledger_config (actor->ledger));
     draft->results = tly_arena_alloc (actor->arena, count * sizeof *draft->results);
     draft->events = tly_arena_alloc (actor->arena, count * sizeof *draft->events);
     draft->n_results = count;
-    const tly_ledger_limits_t *limits = tly_ledger_limits (actor->ledger);
     if (limits->rate_per_minute > 0) {
         draft->rate_limit = tly_arena_alloc (actor->arena, sizeof *draft->rate_limit);
         tally__rate_limit__init (draft->rate_limit);
@@ -144,15 +154,17 @@ s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size
         draft->rate_limit->burst = limits->rate_burst;
     }
     CHECK (tly_ledger_begin (actor->ledger) == 0);
+    CHECK (tly_ledger_envelope (actor->ledger, user->route) == 0);
     for (size_t i = 0; i < count; i++) {
         Tally__Event *event;
         uint64_t version;
-        CHECK (tly_ledger_execute (actor->ledger, &actor->user, messages [i], now_ms, actor->arena,
+        CHECK (tly_ledger_execute (actor->ledger, user, messages [i], now_ms, actor->arena,
                                    &draft->results [i], &event, &version)
                != TLY_LEDGER_ERROR);
         if (event)
             draft->events [draft->n_events++] = event;
     }
+    draft->config = tly_ledger_config_draft (actor->ledger, draft->config_version, actor->arena);
     uint64_t partition_seq;
     CHECK (tly_ledger_advance (actor->ledger, draft->partition, 1, &partition_seq) == 0);
     CHECK (partition_seq == draft->partition_seq);
@@ -160,6 +172,13 @@ s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size
     actor->envelopes [actor->count] = envelope;
     actor->drafts [actor->count++] = draft;
     return draft;
+}
+
+//  The actor's user's envelope of messages, decided into the next draft.
+static Tally__RecordDraft *
+s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size_t count)
+{
+    return s_decide_as (actor, &actor->user, now_ms, messages, count);
 }
 
 //  A new derivation fed the actor's drafts from first up to last (the
@@ -295,7 +314,7 @@ s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int6
     Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
     tally__record_draft__init (draft);
     draft->partition = actor->user.partition;
-    draft->partition_seq = ++actor->partition_seq;
+    draft->partition_seq = ++actor->partition_seqs [draft->partition];
     draft->epoch = 1;
     draft->timestamp_ms = now_ms;
     draft->n_results = 1;
@@ -577,6 +596,131 @@ s_test_adjustments (void)
     s_actor_destroy (&actor);
 }
 
+//  ---------------------------------------------------------------- the configuration
+
+static Tally__InboxMessage *
+s_set_price (s_actor_t *actor, int64_t made_ms, const char *item, int64_t price, bool active)
+{
+    Tally__InboxMessage *message = s_message (actor, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
+    message->set_price = tly_arena_alloc (actor->arena, sizeof *message->set_price);
+    tally__catalog_item__init (message->set_price);
+    message->set_price->item_id = (char *) item;
+    message->set_price->price = price;
+    message->set_price->active = active;
+    return message;
+}
+
+static Tally__InboxMessage *
+s_add_admin (s_actor_t *actor, int64_t made_ms, const uint8_t *account)
+{
+    Tally__InboxMessage *message = s_message (actor, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
+    message->add_admin = tly_arena_alloc (actor->arena, sizeof *message->add_admin);
+    tally__admin_change__init (message->add_admin);
+    message->add_admin->account = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) account };
+    return message;
+}
+
+//  The sender with key seed's bytes, routed to partition 0 as a
+//  configuration message is.
+static void
+s_configurer (tly_ledger_user_t *user, uint8_t seed)
+{
+    uint8_t pk [TLY_KEY_BYTES];
+    memset (pk, seed, sizeof pk);
+    tly_ledger_user_init (user, pk, S_PARTITIONS);
+    user->route = 0;
+    user->worker = seed == S_WORKER;
+}
+
+//  The actor's own ledger decides the catalog and the admin group (open
+//  prices): what it journals follows, a configuration changed twice in one
+//  envelope and an admin's price included; a configuration that is not the
+//  one its messages give is named.
+static void
+s_test_config (void)
+{
+    s_actor_t actor;
+    s_actor_new (&actor, S_WINDOW_MS, 0x33);
+    CHECK (actor.user.partition != 0);
+    tly_ledger_user_t worker, admin;
+    s_configurer (&worker, S_WORKER);
+    s_configurer (&admin, 0x79);
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    Tally__InboxMessage *messages [2];
+    int64_t t = S_NOW;
+
+    //  0: createAccount(100). 1: "sword" at 30 (version 1). 2: a buy of
+    //  "sword" naming no amount: 30. 3: a buy of "sword" at 25:
+    //  PRICE_MISMATCH. 4: a buy of "gem" at 10, not in the catalog: 10. 5:
+    //  the admin added and "sword" taken off sale, in one envelope
+    //  (one new version for both: 2). 6: a buy of "sword": UNKNOWN_ITEM. 7:
+    //  the admin sets "gem" at 5 (version 3). 8: a buy of "gem" naming no
+    //  amount: 5.
+    messages [0] = s_create (&actor, t - 3, 100);
+    s_decide (&actor, t, messages, 1);
+    messages [0] = s_set_price (&actor, t + 97, "sword", 30, true);
+    Tally__RecordDraft *priced = s_decide_as (&actor, &worker, t + 100, messages, 1);
+    CHECK (priced->partition == 0 && priced->config && priced->config->version == 1);
+    messages [0] = s_buy (&actor, t + 197, "sword", 0);
+    Tally__RecordDraft *bought = s_decide (&actor, t + 200, messages, 1);
+    CHECK (bought->config_version == 1 && bought->results [0]->purchase->amount == 30);
+    messages [0] = s_buy (&actor, t + 297, "sword", 25);
+    Tally__RecordDraft *mismatch = s_decide (&actor, t + 300, messages, 1);
+    CHECK (mismatch->results [0]->error->code == TALLY__ERROR_CODE__PRICE_MISMATCH);
+    messages [0] = s_buy (&actor, t + 397, "gem", 10);
+    s_decide (&actor, t + 400, messages, 1);
+    messages [0] = s_add_admin (&actor, t + 497, admin.pk);
+    messages [1] = s_set_price (&actor, t + 497, "sword", 20, false);
+    Tally__RecordDraft *twice = s_decide_as (&actor, &worker, t + 500, messages, 2);
+    CHECK (twice->config_version == 1 && twice->config && twice->config->version == 2);
+    CHECK (twice->results [0]->config->version == 2 && twice->results [1]->config->version == 2);
+    messages [0] = s_buy (&actor, t + 597, "sword", 0);
+    Tally__RecordDraft *off_sale = s_decide (&actor, t + 600, messages, 1);
+    CHECK (off_sale->results [0]->error->code == TALLY__ERROR_CODE__UNKNOWN_ITEM);
+    messages [0] = s_set_price (&actor, t + 697, "gem", 5, true);
+    Tally__RecordDraft *by_admin = s_decide_as (&actor, &admin, t + 700, messages, 1);
+    CHECK (by_admin->config && by_admin->config->version == 3);
+    messages [0] = s_buy (&actor, t + 797, "gem", 0);
+    Tally__RecordDraft *gem = s_decide (&actor, t + 800, messages, 1);
+    CHECK (gem->config_version == 3 && gem->results [0]->purchase->amount == 5);
+
+    audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
+    uint8_t worker_key [TLY_KEY_BYTES];
+    memset (worker_key, S_WORKER, sizeof worker_key);
+    audit_derive_set_worker (derive, worker_key);
+    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    audit_derive_stats_t stats;
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.derived == 9 && stats.config_version == 3 && stats.config_changes == 3
+           && stats.config_messages == 4);
+    CHECK (tly_config_equal (audit_derive_config (derive), tly_ledger_config (actor.ledger)));
+    int64_t balance;
+    CHECK (audit_derive_balance (derive, actor.user.partition, actor.user.pk, &balance) == 0);
+    CHECK (balance == 55);
+    audit_derive_destroy (&derive);
+
+    //  The envelope's configuration without its admin, or at one version
+    //  more (a version for each message that changed it).
+    derive = audit_derive_new (S_WINDOW_MS);
+    audit_derive_set_worker (derive, worker_key);
+    twice->config->n_admins = 0;
+    s_named (s_derive (&actor, derive, 0, 5, reason), reason,
+             "the record's configuration is not the one its messages give: its admin 1 is none");
+    twice->config->n_admins = 1;
+    audit_derive_destroy (&derive);
+    derive = audit_derive_new (S_WINDOW_MS);
+    audit_derive_set_worker (derive, worker_key);
+    twice->config->version = 3;
+    s_named (s_derive (&actor, derive, 0, 5, reason), reason,
+             "the record's configuration is not the one its messages give: it says version 3;"
+             " its messages give 2");
+    twice->config->version = 2;
+    audit_derive_destroy (&derive);
+    s_actor_destroy (&actor);
+}
+
 void
 audit_derive_test (bool verbose)
 {
@@ -712,6 +856,7 @@ audit_derive_test (bool verbose)
     s_actor_destroy (&actor);
     s_test_rate ();
     s_test_adjustments ();
+    s_test_config ();
     if (verbose)
         printf ("OK\n");
 }

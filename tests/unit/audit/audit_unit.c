@@ -6,12 +6,14 @@
 void audit_wire_test (bool verbose);
 void audit_scratch_test (bool verbose);
 void audit_derive_test (bool verbose);
+void audit_derive_config_test (bool verbose);
 void tly_audit_check_test (bool verbose);
 void tly_audit_writer_test (bool verbose);
 
 static const th_unit_t s_units [] = { { "audit_wire", audit_wire_test },
                                       { "audit_scratch", audit_scratch_test },
                                       { "audit_derive", audit_derive_test },
+                                      { "audit_derive_config", audit_derive_config_test },
                                       { "tly_audit_check", tly_audit_check_test },
                                       { "tly_audit_writer", tly_audit_writer_test },
                                       { NULL, NULL } };
