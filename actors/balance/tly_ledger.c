@@ -475,25 +475,32 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
     if (tly_ledger_record_adjustment (self, target.pk, target.partition, &state, record) == -1)
         return -1;
 
-    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
-    tally__balance_adjusted__init (adjusted);
-    adjusted->user = s_bytes (arena, target.pk, TLY_KEY_BYTES);
-    adjusted->adjustment_id = record->id;
-    adjusted->amount = record->amount;
-    adjusted->reference = record->reference;
-    adjusted->note = record->note;
-    adjusted->timestamp = now_ms;
-    adjusted->balance_after = balance_after;
-    adjusted->by = s_bytes (arena, sender->pk, TLY_KEY_BYTES);
-    Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
-    tally__event__init (event);
-    event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
-    event->balance_adjusted = adjusted;
-    *event_p = event;
+    *event_p = tly_ledger_adjusted (arena, target.pk, sender->pk, record);
     *version_p = state.purchases + 1;
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
     result->adjustment = record;
     return 0;
+}
+
+Tally__Event *
+tly_ledger_adjusted (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES],
+                     const uint8_t by [TLY_KEY_BYTES], const Tally__AdjustmentRecord *record)
+{
+    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
+    tally__balance_adjusted__init (adjusted);
+    adjusted->user = s_bytes (arena, user, TLY_KEY_BYTES);
+    adjusted->adjustment_id = record->id;
+    adjusted->amount = record->amount;
+    adjusted->reference = record->reference;
+    adjusted->note = record->note;
+    adjusted->timestamp = record->timestamp;
+    adjusted->balance_after = record->balance_after;
+    adjusted->by = s_bytes (arena, by, TLY_KEY_BYTES);
+    Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
+    tally__event__init (event);
+    event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
+    event->balance_adjusted = adjusted;
+    return event;
 }
 
 tly_ledger_result_t

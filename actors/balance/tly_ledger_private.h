@@ -35,6 +35,12 @@ int tly_ledger_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KE
                                   uint32_t partition, tly_account_state_t *state,
                                   const Tally__AdjustmentRecord *record);
 
+//  The BalanceAdjusted event of record, a credit, debit or refund of user
+//  by by, in arena.
+Tally__Event *tly_ledger_adjusted (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES],
+                                   const uint8_t by [TLY_KEY_BYTES],
+                                   const Tally__AdjustmentRecord *record);
+
 //  tly_ledger_refund.c: refunds (docs/protocol.md "Refunds").
 int tly_ledger_execute_refund (tly_ledger_t *self, const tly_ledger_user_t *sender,
                                const Tally__Refund *refund, int64_t now_ms, tly_arena_t *arena,

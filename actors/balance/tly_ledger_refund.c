@@ -14,14 +14,6 @@
 #include "tly_object_id.h"
 #include "tly_validate.h"
 
-static ProtobufCBinaryData
-s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
-{
-    uint8_t *copy = tly_arena_alloc (arena, size);
-    memcpy (copy, data, size);
-    return (ProtobufCBinaryData) { size, copy };
-}
-
 int
 tly_ledger_execute_refund (tly_ledger_t *self, const tly_ledger_user_t *sender,
                            const Tally__Refund *refund, int64_t now_ms, tly_arena_t *arena,
@@ -112,22 +104,9 @@ tly_ledger_execute_refund (tly_ledger_t *self, const tly_ledger_user_t *sender,
         || tly_ledger_record_adjustment (self, user.pk, partition, &state, record) == -1)
         return -1;
 
-    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
-    tally__balance_adjusted__init (adjusted);
-    adjusted->user = s_bytes (arena, user.pk, TLY_KEY_BYTES);
-    adjusted->adjustment_id = record->id;
-    adjusted->amount = record->amount;
-    adjusted->reference = record->reference;
-    adjusted->note = record->note;
-    adjusted->timestamp = now_ms;
-    adjusted->balance_after = balance_after;
-    adjusted->by = s_bytes (arena, sender->pk, TLY_KEY_BYTES);
-    adjusted->refund_of = tly_arena_strdup (arena, refund->purchase_id);
-    adjusted->purchase_partition_seq = purchase->partition_seq;
-    Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
-    tally__event__init (event);
-    event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
-    event->balance_adjusted = adjusted;
+    Tally__Event *event = tly_ledger_adjusted (arena, user.pk, sender->pk, record);
+    event->balance_adjusted->refund_of = tly_arena_strdup (arena, refund->purchase_id);
+    event->balance_adjusted->purchase_partition_seq = purchase->partition_seq;
     *event_p = event;
     *version_p = state.purchases + 1;
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;

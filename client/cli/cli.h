@@ -65,14 +65,25 @@ void cli_json_account (FILE *out, const char *account_id, const char *secret, co
 //  One reply as one line of JSON.
 void cli_json_result (FILE *out, const tly_result_t *result);
 void cli_json_error (FILE *out, Tally__ErrorCode code, const char *message);
-//  One successful result as one human line.
+//  One successful result as one human line (a refund's adjustment: "refund
+//  ID of purchase P user U amount N balanceAfter B at T by W [reason R]").
 void cli_text_result (FILE *out, const tly_result_t *result);
 //  A catalog item: {"itemId":..,"price":N,"active":true|false} (no newline),
 //  and as text: "item ID price N active|inactive" (no newline).
 void cli_json_catalog_item (FILE *out, const char *item_id, int64_t price, bool active);
 void cli_text_catalog_item (FILE *out, const char *item_id, int64_t price, bool active);
-//  "credit" for an adjustment's amount > 0, "debit" for < 0.
-const char *cli_adjustment_name (int64_t amount);
+//  "credit" for an adjustment's amount > 0, "debit" for < 0; "refund" for a
+//  credit whose reference is a refund's.
+const char *cli_adjustment_name (int64_t amount, const char *reference);
+//  The purchase ID a refund's reference ("refund:" + it) names, or NULL
+//  when reference is no refund's.
+const char *cli_refund_of (const char *reference);
+//  A purchase's partitionSeq, refundId ("" until refunded) and refundedAt
+//  (0 until then) as JSON members, each after a comma: ,"partitionSeq":N,...
+void cli_json_purchase_refund (FILE *out, uint64_t partition_seq, const char *refund_id,
+                               int64_t refunded_at);
+//  " refunded by ID at 2026-...Z" when refund_id is set, else nothing.
+void cli_text_refunded (FILE *out, const char *refund_id, int64_t refunded_at);
 //  Unix ms as 2026-11-27T07:00:00.123Z into out (at least 32 bytes).
 void cli_format_ms (int64_t unix_ms, char *out, size_t out_size);
 

@@ -170,6 +170,8 @@ cli_json_result (FILE *out, const tly_result_t *result)
         cli_json_string (out, result->item_id);
         fprintf (out, ",\"amount\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64,
                  result->amount, result->timestamp, result->balance_after);
+        cli_json_purchase_refund (out, result->partition_seq, result->refund_id,
+                                  result->refunded_at);
     }
     fputs ("}}\n", out);
 }
@@ -188,9 +190,37 @@ cli_text_catalog_item (FILE *out, const char *item_id, int64_t price, bool activ
     fprintf (out, "item %s price %" PRId64 " %s", item_id, price, active ? "active" : "inactive");
 }
 
-const char *
-cli_adjustment_name (int64_t amount)
+void
+cli_json_purchase_refund (FILE *out, uint64_t partition_seq, const char *refund_id,
+                          int64_t refunded_at)
 {
+    fprintf (out, ",\"partitionSeq\":%" PRIu64 ",\"refundId\":", partition_seq);
+    cli_json_string (out, refund_id);
+    fprintf (out, ",\"refundedAt\":%" PRId64, refunded_at);
+}
+
+void
+cli_text_refunded (FILE *out, const char *refund_id, int64_t refunded_at)
+{
+    if (!*refund_id)
+        return;
+    char when [32];
+    cli_format_ms (refunded_at, when, sizeof when);
+    fprintf (out, " refunded by %s at %s", refund_id, when);
+}
+
+const char *
+cli_refund_of (const char *reference)
+{
+    size_t prefix = sizeof TLY_REFUND_PREFIX - 1;
+    return strncmp (reference, TLY_REFUND_PREFIX, prefix) == 0 ? reference + prefix : NULL;
+}
+
+const char *
+cli_adjustment_name (int64_t amount, const char *reference)
+{
+    if (amount > 0 && cli_refund_of (reference))
+        return "refund";
     return amount > 0 ? "credit" : amount < 0 ? "debit" : "adjustment";
 }
 
@@ -223,13 +253,24 @@ cli_text_result (FILE *out, const tly_result_t *result)
         cli_format_ms (result->last_updated, when, sizeof when);
         fprintf (out, "balance %s user %s = %" PRId64 " (updated %s)\n", result->id,
                  result->user_id, result->balance, when);
-    } else if (result->kind == TLY_RESULT_ADJUSTMENT) {
+    } else if (result->kind == TLY_RESULT_ADJUSTMENT && result->amount > 0
+               && cli_refund_of (result->reference)) {
         cli_format_ms (result->timestamp, when, sizeof when);
         fprintf (out,
-                 "%s %s user %s amount %" PRId64 " balanceAfter %" PRId64
-                 " reference %s at %s by %s",
-                 cli_adjustment_name (result->amount), result->id, result->user_id, result->amount,
-                 result->balance_after, result->reference, when, result->by);
+                 "refund %s of purchase %s user %s amount %" PRId64 " balanceAfter %" PRId64
+                 " at %s by %s",
+                 result->id, cli_refund_of (result->reference), result->user_id, result->amount,
+                 result->balance_after, when, result->by);
+        if (*result->note)
+            fprintf (out, " reason %s", result->note);
+        fputc ('\n', out);
+    } else if (result->kind == TLY_RESULT_ADJUSTMENT) {
+        cli_format_ms (result->timestamp, when, sizeof when);
+        fprintf (
+            out,
+            "%s %s user %s amount %" PRId64 " balanceAfter %" PRId64 " reference %s at %s by %s",
+            cli_adjustment_name (result->amount, result->reference), result->id, result->user_id,
+            result->amount, result->balance_after, result->reference, when, result->by);
         if (*result->note)
             fprintf (out, " note %s", result->note);
         fputc ('\n', out);
@@ -244,8 +285,10 @@ cli_text_result (FILE *out, const tly_result_t *result)
         fputc ('\n', out);
     } else {
         assert (result->kind == TLY_RESULT_PURCHASE);
-        fprintf (out, "purchase %s item %s amount %" PRId64 " balanceAfter %" PRId64 "\n",
-                 result->id, result->item_id, result->amount, result->balance_after);
+        fprintf (out, "purchase %s item %s amount %" PRId64 " balanceAfter %" PRId64, result->id,
+                 result->item_id, result->amount, result->balance_after);
+        cli_text_refunded (out, result->refund_id, result->refunded_at);
+        fputc ('\n', out);
     }
 }
 

@@ -1,7 +1,7 @@
 //  tally admin - what the worker and its admins may do: credit and debit a
-//  user's balance (the worker or an admin), add and remove an admin (the
-//  worker only). Signed with the account of --account-file and sent like
-//  `tally send`.
+//  user's balance and refund a purchase (the worker or an admin), add and
+//  remove an admin (the worker only). Signed with the account of
+//  --account-file and sent like `tally send`.
 #include "cli.h"
 
 #include <string.h>
@@ -13,6 +13,7 @@ s_usage (FILE *out)
            "[options]\n"
            "       tally admin debit --user co_z... --amount N --reference REF [--note TEXT] "
            "[options]\n"
+           "       tally admin refund --purchase co_z... [--reason TEXT] [options]\n"
            "       tally admin add --account co_z... [options]\n"
            "       tally admin remove --account co_z... [options]\n"
            "\n"
@@ -21,9 +22,12 @@ s_usage (FILE *out)
            "payment or event (1..128 bytes): a credit or debit with a reference the user\n"
            "already has is answered with the first one and changes nothing, so sending again\n"
            "is safe.\n"
+           "refund: as the worker or an admin, gives a purchase's amount back to its user, once\n"
+           "(a credit with reference refund:PURCHASE_ID); a second refund of the same purchase\n"
+           "is refused ALREADY_REFUNDED. The purchase's record then shows the refund.\n"
            "add, remove: as the worker, adds an account to the admin group or removes it. An\n"
-           "admin may credit, debit and set prices (`tally catalog set`). Adding an admin\n"
-           "twice, or removing one who is not, changes nothing.\n"
+           "admin may credit, debit, refund and set prices (`tally catalog set`). Adding an\n"
+           "admin twice, or removing one who is not, changes nothing.\n"
            "\n"
            "options:\n"
            "  --user co_z...        credit, debit: the account whose balance changes\n"
@@ -31,15 +35,17 @@ s_usage (FILE *out)
            "  --reference REF       credit, debit: the payment's or event's ID, 1..128 bytes\n"
            "  --note TEXT           credit, debit: shown to the user, 0..256 bytes (default "
            "none)\n"
+           "  --purchase co_z...    refund: the purchase's ID (as a buy's result names it)\n"
+           "  --reason TEXT         refund: shown to the user, 0..256 bytes (default none)\n"
            "  --account co_z...     add, remove: the admin's account ID\n" CLI_SEND_GATEWAY_USAGE
            "  --account-file FILE   the sender's account: the worker's (tally up keeps it in\n"
-           "                        DIR/worker.json), or for credit and debit an admin's\n"
-           "                        (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
-           "); for add and\n"
-           "                        remove another account than the worker's is refused\n"
-           "                        before anything is sent\n" CLI_SEND_TIMEOUT_USAGE "\n"
+           "                        DIR/worker.json), or for credit, debit and refund an\n"
+           "                        admin's (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
+           ");\n"
+           "                        for add and remove another account than the worker's is\n"
+           "                        refused before anything is sent\n" CLI_SEND_TIMEOUT_USAGE "\n"
            "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE, NO_ACCOUNT,\n"
-           "PERMISSION_DENIED), 2 usage error or no answer.\n",
+           "PERMISSION_DENIED, ALREADY_REFUNDED), 2 usage error or no answer.\n",
            out);
 }
 
@@ -51,12 +57,26 @@ typedef struct {
     const char *reference;
     const char *note;
     const char *account;
+    const char *purchase;
+    const char *reason;
 } s_args_t;
 
+//  The verbs, in the order of their names.
+typedef enum {
+    VERB_CREDIT,
+    VERB_DEBIT,
+    VERB_REFUND,
+    VERB_ADD,
+    VERB_REMOVE,
+    VERB_COUNT
+} s_verb_t;
+
+static const char *s_verbs [VERB_COUNT] = { "credit", "debit", "refund", "add", "remove" };
+
 //  Returns -1 to go on, or the exit code. A credit or debit takes its
-//  fields, an admin change its account.
+//  fields, a refund its purchase and reason, an admin change its account.
 static int
-s_parse (const char *command, bool adjustment, int argc, char **argv, s_args_t *args)
+s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *args)
 {
     args->send.timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     tly_flag_t adjustment_flags [] = { CLI_SEND_FLAGS (&args->send),
@@ -66,12 +86,18 @@ s_parse (const char *command, bool adjustment, int argc, char **argv, s_args_t *
                                        TLY_FLAG_TEXT ("--reference", &args->reference),
                                        TLY_FLAG_TEXT ("--note", &args->note),
                                        TLY_FLAG_HELP };
+    tly_flag_t refund_flags [] = { CLI_SEND_FLAGS (&args->send),
+                                   TLY_FLAG_TEXT ("--purchase", &args->purchase),
+                                   TLY_FLAG_TEXT ("--reason", &args->reason), TLY_FLAG_HELP };
     tly_flag_t admin_flags [] = { CLI_SEND_FLAGS (&args->send),
                                   TLY_FLAG_TEXT ("--account", &args->account), TLY_FLAG_HELP };
-    if (adjustment)
+    if (verb == VERB_CREDIT || verb == VERB_DEBIT)
         return cli_parse_flags (command, s_usage, adjustment_flags,
                                 sizeof adjustment_flags / sizeof adjustment_flags [0], argc, argv,
                                 NULL);
+    if (verb == VERB_REFUND)
+        return cli_parse_flags (command, s_usage, refund_flags,
+                                sizeof refund_flags / sizeof refund_flags [0], argc, argv, NULL);
     return cli_parse_flags (command, s_usage, admin_flags,
                             sizeof admin_flags / sizeof admin_flags [0], argc, argv, NULL);
 }
@@ -100,6 +126,23 @@ s_adjustment (const char *command, bool credit, const s_args_t *args, tly_msg_t 
     return CLI_EXIT_USAGE;
 }
 
+//  Builds the refund. Returns -1 to go on, or the exit code.
+static int
+s_refund (const char *command, const s_args_t *args, tly_msg_t *msg)
+{
+    if (!args->purchase) {
+        fprintf (stderr, "%s: --purchase is required\n", command);
+        return CLI_EXIT_USAGE;
+    }
+    tly_error_t error;
+    if (tly_msg_refund (msg, args->purchase, args->reason, &error) == 0)
+        return -1;
+    fprintf (stderr, "%s: %s: %s\n", command,
+             error.code == TALLY__ERROR_CODE__INVALID_NOTE ? "--reason" : "--purchase",
+             error.message);
+    return CLI_EXIT_USAGE;
+}
+
 //  Builds the admin change. Returns -1 to go on, or the exit code.
 static int
 s_admin (const char *command, bool add, const s_args_t *args, tly_msg_t *msg)
@@ -124,28 +167,28 @@ cli_admin (int argc, char **argv)
         s_usage (stdout);
         return CLI_EXIT_OK;
     }
-    const char *verbs [] = { "credit", "debit", "add", "remove" };
-    size_t verb = 0;
-    while (argc >= 2 && verb < 4 && strcmp (argv [1], verbs [verb]) != 0)
+    s_verb_t verb = VERB_CREDIT;
+    while (argc >= 2 && verb < VERB_COUNT && strcmp (argv [1], s_verbs [verb]) != 0)
         verb++;
-    if (argc < 2 || verb == 4) {
-        fprintf (stderr, "tally admin: expected 'credit', 'debit', 'add' or 'remove'\n");
+    if (argc < 2 || verb == VERB_COUNT) {
+        fprintf (stderr, "tally admin: expected 'credit', 'debit', 'refund', 'add' or 'remove'\n");
         s_usage (stderr);
         return CLI_EXIT_USAGE;
     }
-    bool adjustment = verb < 2;
     char command [64];
     snprintf (command, sizeof command, "tally admin %s", argv [1]);
     s_args_t args = { 0 };
-    int rc = s_parse (command, adjustment, argc - 1, argv + 1, &args);
+    int rc = s_parse (command, verb, argc - 1, argv + 1, &args);
     if (rc != -1)
         return rc;
     tly_msg_t msg;
-    rc = adjustment ? s_adjustment (command, verb == 0, &args, &msg)
-                    : s_admin (command, verb == 2, &args, &msg);
+    bool admin_change = verb == VERB_ADD || verb == VERB_REMOVE;
+    rc = verb == VERB_REFUND ? s_refund (command, &args, &msg)
+         : admin_change      ? s_admin (command, verb == VERB_ADD, &args, &msg)
+                             : s_adjustment (command, verb == VERB_CREDIT, &args, &msg);
     if (rc != -1)
         return rc;
     //  Only the worker may change the admin group: another account is
     //  refused here. Whether an account is an admin is the cluster's to say.
-    return cli_send_one (command, &args.send, &msg, !adjustment);
+    return cli_send_one (command, &args.send, &msg, admin_change);
 }

@@ -29,7 +29,9 @@ s_usage (FILE *out)
            "\n"
            "Prints one line per snapshot or update (per history entry for `purchases`), checking\n"
            "the worker's signature on each. After a gateway restart or a resync a fresh\n"
-           "snapshot line follows (for `purchases`: only entries not printed yet).\n"
+           "snapshot line follows (for `purchases`: only entries not printed yet). A refunded\n"
+           "purchase ends with 'refunded by ID at TIME' (its record's version 2), a refund's\n"
+           "entry starts with 'refund'.\n"
            "\n"
            "options:\n"
            "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
@@ -155,8 +157,11 @@ s_json_purchase (const tly_purchase_t *record)
     cli_json_string (stdout, record->user_id);
     fputs (",\"itemId\":", stdout);
     cli_json_string (stdout, record->item_id);
-    printf (",\"amount\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64 "}",
+    printf (",\"amount\":%" PRId64 ",\"timestamp\":%" PRId64 ",\"balanceAfter\":%" PRId64,
             record->amount, record->timestamp, record->balance_after);
+    cli_json_purchase_refund (stdout, record->partition_seq, record->refund_id,
+                              record->refunded_at);
+    fputc ('}', stdout);
 }
 
 static void
@@ -270,6 +275,7 @@ s_text_value (const tly_object_t *object)
         printf (" item=%s amount=%" PRId64 " balanceAfter=%" PRId64 " timestamp=%s",
                 object->purchase.item_id, object->purchase.amount, object->purchase.balance_after,
                 when);
+        cli_text_refunded (stdout, object->purchase.refund_id, object->purchase.refunded_at);
     } else if (object->kind == TLY_OBJ_ROOT)
         printf (" user=%s balanceId=%s purchasesId=%s", object->root.user_id,
                 object->root.balance_id, object->root.purchases_id);
@@ -338,9 +344,11 @@ s_print_record (s_watch_t *watch, const tly_object_t *log, const tly_purchase_t 
                 log->snapshot ? "snapshot" : "update", log->version);
         s_json_purchase (record);
         fputc ('}', stdout);
-    } else
+    } else {
         printf ("purchase %s item=%s amount=%" PRId64 " balanceAfter=%" PRId64, record->id,
                 record->item_id, record->amount, record->balance_after);
+        cli_text_refunded (stdout, record->refund_id, record->refunded_at);
+    }
     s_end_line (watch);
 }
 
@@ -353,7 +361,7 @@ s_print_adjustment (s_watch_t *watch, const tly_object_t *log, const tly_adjustm
         s_json_adjustment (record);
         fputc ('}', stdout);
     } else {
-        printf ("%s %s", cli_adjustment_name (record->amount), record->id);
+        printf ("%s %s", cli_adjustment_name (record->amount, record->reference), record->id);
         s_text_adjustment (record);
     }
     s_end_line (watch);

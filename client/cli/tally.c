@@ -25,6 +25,8 @@ s_usage (FILE *out)
         "                                          add to a user's balance, as an admin\n"
         "  admin debit --user ID --amount N --reference REF [--note TEXT]\n"
         "                                          take from a user's balance, as an admin\n"
+        "  admin refund --purchase ID [--reason TEXT]\n"
+        "                                          give a purchase's amount back, as an admin\n"
         "  admin add|remove --account ID           change the admin group, as the worker\n"
         "  catalog set ITEM --price N [--inactive] set an item's price, as an admin\n"
         "  catalog list                            the price catalog\n"

@@ -122,6 +122,9 @@ s_print (const chaos_report_t *report, int64_t duration_ms, int actors_end)
             " credit messages, %" PRIu64 " of them a reference sent before)\n",
             report->records, report->journaled, report->accounts, report->purchases,
             report->credits, report->credits_sent, report->credits_repeated);
+    printf ("chaos: catalog: %" PRIu64 " price changes sent, %" PRIu64
+            " configuration results and %" PRIu64 " buys at the catalog's price journaled\n",
+            report->prices_sent, report->config_results, report->priced_buys);
     printf ("chaos: watchers: %" PRIu64 " updates in order, %" PRIu64
             " snapshots (first and after a resubscribe), %" PRIu64 " gaps repaired, %" PRIu64
             " rounds of resubscribing\n",
@@ -299,6 +302,7 @@ main (int argc, char **argv)
         report.send_failures += own->send_failures;
         report.credits_sent += own->credits_sent;
         report.credits_repeated += own->credits_repeated;
+        report.prices_sent += own->prices_sent;
         if (own->violations)
             chaos_violation (&report, "%s", own->first_violation);
         for (size_t m = 0; m < client [i].history.count; m++)

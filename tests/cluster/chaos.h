@@ -68,9 +68,17 @@ typedef struct {
     uint64_t credits;           //  the worker's credits in the journal (BalanceAdjusted)
     uint64_t credits_sent;      //  credit messages the clients sent
     uint64_t credits_repeated;  //  of those, a reference sent before (a repeated webhook)
+    uint64_t prices_sent;       //  the worker's setPrice messages the clients sent
+    uint64_t config_results;    //  configuration results in the journal
+    uint64_t priced_buys;       //  buys of the catalog's item in the journal
     uint64_t violations;
     char first_violation [512];
 } chaos_report_t;
+
+//  The catalog's one item, priced by the worker now and then, and what a
+//  configuration result is known by in a client's history.
+#define CHAOS_PRICED_ITEM   "chaos-priced"
+#define CHAOS_CONFIG_RESULT "config"
 
 uint64_t chaos_hash (const char *text);
 chaos_msg_t *chaos_msgs_add (chaos_msgs_t *self);

@@ -222,6 +222,14 @@ s_result (s_record_t *self, const char *at, const char *end)
         return;
     }
     char id [TLY_ID_MAX];
+    if (s_string (at, end, "type", text, sizeof text) && streq (text, "config")) {
+        //  A price change: its version, as the client saw it.
+        CHECK (s_int (at, end, "version", &msg->value));
+        msg->state = CHAOS_OK;
+        msg->result_id = chaos_hash (CHAOS_CONFIG_RESULT);
+        report->config_results++;
+        return;
+    }
     if (!s_string (at, end, "type", text, sizeof text)
         || !s_string (at, end, "id", id, sizeof id)) {
         chaos_violation (report, "seq %" PRIu64 ": message %s: a result without a type or ID",
@@ -234,6 +242,9 @@ s_result (s_record_t *self, const char *at, const char *end)
     const char *event_end = NULL;
     if (streq (text, "purchase")) {
         msg->purchase = 1;
+        char item [TLY_ITEM_ID_MAX + 1];
+        if (s_string (at, end, "itemId", item, sizeof item) && streq (item, CHAOS_PRICED_ITEM))
+            report->priced_buys++;
         int64_t amount = 0;
         CHECK (s_int (at, end, "balanceAfter", &msg->value) && s_int (at, end, "amount", &amount));
         const char *event = s_take_event (self, "PurchaseRecorded", "purchaseId", id, &event_end);

@@ -72,8 +72,11 @@ s_answer (chaos_client_t *self, uint32_t index, const tly_result_t *result)
     answer.purchase = result->ok && result->kind == TLY_RESULT_PURCHASE;
     answer.value = !result->ok                          ? 0
                    : result->kind == TLY_RESULT_BALANCE ? result->balance
+                   : result->kind == TLY_RESULT_CONFIG  ? (int64_t) result->config_version
                                                         : result->balance_after;
-    answer.result_id = result->ok ? chaos_hash (result->id) : 0;
+    answer.result_id = !result->ok                         ? 0
+                       : result->kind == TLY_RESULT_CONFIG ? chaos_hash (CHAOS_CONFIG_RESULT)
+                                                           : chaos_hash (result->id);
     if (msg->state == CHAOS_UNANSWERED) {
         *msg = answer;
         return;
@@ -160,6 +163,8 @@ s_new_envelope (chaos_client_t *self)
         tly_msg_t *msg = &envelope->msgs [i];
         if ((i == 0 && !user->created) || th_rng_below (rng, 20) == 0)
             CHECK (tly_msg_create_account (msg, initials [th_rng_below (rng, 3)]) == 0);
+        else if (th_rng_below (rng, 8) == 0)  //  the catalog's item, at its price
+            CHECK (tly_msg_buy (msg, CHAOS_PRICED_ITEM, 0) == 0);
         else {
             char item [32];
             snprintf (item, sizeof item, "item-%d", (int) th_rng_below (rng, 100));
@@ -219,6 +224,35 @@ s_new_credit (chaos_client_t *self)
     s_send (self, envelope);
 }
 
+//  A price of the catalog's item by the worker, in an envelope of its own
+//  (partition 0): the actors not owning partition 0 learn each change from
+//  the audit writer, faults or not, and verify charges every buy the price
+//  in force.
+static void
+s_new_price (chaos_client_t *self)
+{
+    uint64_t *rng = &self->rng;
+    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
+    free (envelope->bytes);
+    memset (envelope, 0, sizeof *envelope);
+    envelope->user = CHAOS_WORKER;
+    envelope->count = 1;
+    tly_error_t error;
+    CHECK (tly_msg_set_price (&envelope->msgs [0], CHAOS_PRICED_ITEM,
+                              1 + (int64_t) th_rng_below (rng, 30), th_rng_below (rng, 6) != 0,
+                              &error)
+           == 0);
+    chaos_msg_t *sent = chaos_msgs_add (&self->history);
+    sent->sender = self->users [CHAOS_WORKER].hash;
+    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
+    envelope->history [0] = (uint32_t) (self->history.count - 1);
+    envelope->made_ms = tly_mono_ms ();
+    s_seal (self, envelope);
+    self->report.envelopes++;
+    self->report.prices_sent++;
+    s_send (self, envelope);
+}
+
 //  True when some message of the envelope has no definitive answer.
 static bool
 s_unanswered (chaos_client_t *self, const chaos_envelope_t *envelope)
@@ -264,6 +298,8 @@ chaos_client (void *arg)
             s_user_renew (self, 2 + (int) th_rng_below (rng, CHAOS_USERS - 2));
         else if (choice < 16)
             s_new_credit (self);
+        else if (choice == 16)
+            s_new_price (self);
         else
             s_new_envelope (self);
     }

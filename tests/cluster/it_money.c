@@ -6,7 +6,9 @@
 //  debit past the balance is refused and one within it goes through; an
 //  envelope naming two partitions is refused at the gateway; the user's
 //  subscriptions see each change of the balance and the history in order,
-//  the adjustment record is readable; `tally audit verify` re-derives every
+//  the adjustment record is readable; a purchase is refunded by the worker
+//  once, never by its buyer, also after both actors were killed and started
+//  again (docs/protocol.md, "Refunds"); `tally audit verify` re-derives every
 //  decision and `replay --compare` agrees with the actors.
 //  Usage: it_money BASE_PORT
 #include <inttypes.h>
@@ -163,6 +165,7 @@ main (int argc, char **argv)
     CHECK (it_balance (a) == 40);
     th_step ("an envelope naming two partitions is refused at the gateway");
 
+
     //  The subscriptions: 10, 60, 40 in order (a resync after the restart
     //  may repeat a version as a snapshot, never skip or reorder one).
     s_until (watcher, &seen, 3);
@@ -180,6 +183,33 @@ main (int argc, char **argv)
            && strcmp (seen.record.reference, "ch_3MqLlZ") == 0
            && strcmp (seen.record.note, "top-up: 50 credits") == 0);
     th_step ("the user's balance and history show each credit and debit; the record reads");
+    //  Refunds: the worker's, once; never the buyer's own.
+    tly_result_t bought = it_buy (a, "gem", 15);
+    CHECK (bought.ok && bought.balance_after == 25 && bought.partition_seq > 0);
+    tly_msg_t refund;
+    CHECK (tly_msg_refund (&refund, bought.id, "arrived broken", &error) == 0);
+    it_expect_error (it_send (a, &refund), TALLY__ERROR_CODE__PERMISSION_DENIED,
+                     "Only an admin may refund a purchase");
+    CHECK (tly_msg_refund (&refund, bought.id, "arrived broken", &error) == 0);
+    tly_result_t refunded = it_send (w, &refund);
+    CHECK (refunded.ok && refunded.kind == TLY_RESULT_ADJUSTMENT && refunded.amount == 15
+           && refunded.balance_after == 40 && strcmp (refunded.note, "arrived broken") == 0
+           && strncmp (refunded.reference, "refund:", 7) == 0);
+    CHECK (it_balance (a) == 40);
+    CHECK (tly_msg_refund (&refund, bought.id, "again", &error) == 0);
+    it_expect_error (it_send (w, &refund), TALLY__ERROR_CODE__ALREADY_REFUNDED,
+                     "Purchase already refunded");
+    //  Both actors killed and started again: still refunded once.
+    it_cluster_kill (cluster, "balance-1", SIGKILL);
+    it_cluster_kill (cluster, "balance-2", SIGKILL);
+    it_cluster_restart (cluster, "balance-1");
+    it_cluster_restart (cluster, "balance-2");
+    CHECK (it_wait_actors (cluster->gateway, 2, 15000));
+    CHECK (tly_msg_refund (&refund, bought.id, "after a restart", &error) == 0);
+    it_expect_error (it_send (w, &refund), TALLY__ERROR_CODE__ALREADY_REFUNDED, NULL);
+    CHECK (it_balance (a) == 40);
+    th_step ("a purchase is refunded once, by the worker, also across a restart of both actors;"
+             " the buyer's own refund is refused");
     tly_watcher_destroy (&watcher);
     tly_sender_destroy (&w);
     tly_sender_destroy (&a);

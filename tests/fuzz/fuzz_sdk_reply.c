@@ -47,7 +47,8 @@ s_result_ok (const Tally__MessageResult *wire)
     if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE)
         return s_fits (wire->purchase->id, TLY_ID_MAX)
                && s_fits (wire->purchase->user_id, TLY_ID_MAX)
-               && s_fits (wire->purchase->item_id, TLY_MSG_ITEM_CAP + 1);
+               && s_fits (wire->purchase->item_id, TLY_MSG_ITEM_CAP + 1)
+               && s_fits (wire->purchase->refund_id, TLY_ID_MAX);
     if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT)
         return s_fits (wire->adjustment->id, TLY_ID_MAX)
                && s_fits (wire->adjustment->user_id, TLY_ID_MAX)
@@ -73,6 +74,7 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
     assert (fuzz_terminated (result->note, sizeof result->note));
     assert (fuzz_terminated (result->by, sizeof result->by));
     assert (fuzz_terminated (result->admin_id, sizeof result->admin_id));
+    assert (fuzz_terminated (result->refund_id, sizeof result->refund_id));
     if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE) {
         assert (result->ok && result->kind == TLY_RESULT_BALANCE);
         assert (result->balance == wire->balance->balance);
@@ -81,6 +83,9 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
         assert (result->amount == wire->purchase->amount);
         assert (result->balance_after == wire->purchase->balance_after);
         assert (strcmp (result->item_id, wire->purchase->item_id) == 0);
+        assert (result->partition_seq == wire->purchase->partition_seq);
+        assert (result->refunded_at == wire->purchase->refunded_at);
+        assert (strcmp (result->refund_id, wire->purchase->refund_id) == 0);
     } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT) {
         assert (result->ok && result->kind == TLY_RESULT_ADJUSTMENT);
         assert (result->amount == wire->adjustment->amount);
@@ -159,11 +164,16 @@ s_check_accepted (const tly_object_t *object)
         assert (entries <= TLY_OBJECT_RECORDS_MAX && entries <= log->count);
         assert ((log->records != NULL) == (log->record_count > 0));
         assert ((log->adjustments != NULL) == (log->adjustment_count > 0));
-        for (size_t i = 0; i < log->record_count; i++)
+        for (size_t i = 0; i < log->record_count; i++) {
             assert (fuzz_terminated (log->records [i].item_id, sizeof log->records [i].item_id));
+            assert (
+                fuzz_terminated (log->records [i].refund_id, sizeof log->records [i].refund_id));
+        }
         for (size_t i = 0; i < log->adjustment_count; i++)
             assert (fuzz_terminated (log->adjustments [i].note, sizeof log->adjustments [i].note));
     }
+    if (object->kind == TLY_OBJ_PURCHASE)
+        assert (fuzz_terminated (object->purchase.refund_id, sizeof object->purchase.refund_id));
     if (object->kind == TLY_OBJ_CATALOG) {
         const tly_catalog_t *catalog = &object->catalog;
         assert (catalog->item_count <= TLY_CATALOG_MAX);

@@ -272,6 +272,29 @@ s_msg_price (tly_msg_t *msg, const char *item, int64_t price, bool active, int64
     s_message_id (msg->id, time_ms, first);
 }
 
+//  alice's purchase made by the message of time_ms and random part first,
+//  in a cluster of TLY_PARTITIONS_DEFAULT partitions: its ID into id.
+static void
+s_alice_purchase (int64_t time_ms, uint8_t first, char *id)
+{
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+    s_message_id (message_id, time_ms, first);
+    tly_purchase_key (tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                      S_ALICE->account.sign_pk, message_id, key);
+    tly_object_id_of_key (key, id);
+}
+
+//  A refund through the SDK's own constructor, then given its fixed ID.
+static void
+s_msg_refund (tly_msg_t *msg, const char *purchase_id, const char *reason, int64_t time_ms,
+              uint8_t first)
+{
+    tly_error_t error;
+    int rc = tly_msg_refund (msg, purchase_id, reason, &error);
+    assert (rc == 0);
+    s_message_id (msg->id, time_ms, first);
+}
+
 static void
 s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
 {
@@ -293,6 +316,9 @@ s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
                  "\", \"type\": \"setPrice\", \"item_id\": \"%s\", \"price\": \"%" PRId64
                  "\", \"active\": %s}",
                  msg->item_id, msg->price, msg->active ? "true" : "false");
+    else if (msg->kind == TLY_MSG_REFUND)
+        fprintf (out, "\", \"type\": \"refund\", \"purchase_id\": \"%s\", \"reason\": \"%s\"}",
+                 msg->purchase_id, msg->note);
     else {
         char user [TLY_ID_MAX];
         tly_account_id (msg->user, user);
@@ -346,7 +372,7 @@ static void
 s_print_envelopes (FILE *out)
 {
     const int64_t now = 1767225600000;
-    s_envelope_t envelopes [8] = {
+    s_envelope_t envelopes [9] = {
         { .name = "createAccount",
           .sender = S_ALICE,
           .timestamp_ms = now,
@@ -387,6 +413,11 @@ s_print_envelopes (FILE *out)
           .timestamp_ms = now + 6000,
           .request_id = 501,
           .count = 1 },
+        { .name = "refunds",
+          .sender = S_WORKER,
+          .timestamp_ms = now + 7000,
+          .request_id = 600,
+          .count = 2 },
     };
     s_msg_create (&envelopes [0].msgs [0], 100, now - 3, 0x11);
     s_msg_buy (&envelopes [1].msgs [0], "item-123", 25, now + 999, 0x22);
@@ -425,6 +456,14 @@ s_print_envelopes (FILE *out)
     int rc = tly_msg_buy (&envelopes [7].msgs [0], "item-123", 0);
     assert (rc == 0);
     s_message_id (envelopes [7].msgs [0].id, now + 5990, 0xc5);
+    //  The worker's refunds of alice's two buys (one partition): with a
+    //  UTF-8 reason, and with none.
+    char bought [2][TLY_ID_MAX];
+    s_alice_purchase (now + 999, 0x22, bought [0]);
+    s_alice_purchase (now + 5990, 0xc5, bought [1]);
+    s_msg_refund (&envelopes [8].msgs [0], bought [0],
+                  "Not delivered \xe2\x80\x94 caf\xc3\xa9 froid", now + 6990, 0xd1);
+    s_msg_refund (&envelopes [8].msgs [1], bought [1], NULL, now + 6991, 0xd2);
     const size_t count = sizeof envelopes / sizeof envelopes [0];
     fprintf (out, "  \"envelopes\": [\n");
     for (size_t i = 0; i < count; i++)
@@ -724,7 +763,59 @@ s_print_catalog_object (FILE *out)
                  i ? ", " : "", items [i].item_id, items [i].price,
                  items [i].active ? "true" : "false");
     fprintf (out, "]},\n");
-    s_print_signed (out, &state, catalog_id, true);
+    s_print_signed (out, &state, catalog_id, false);
+}
+
+//  alice's purchase of the "buy" envelope (item-123 for 25, leaving 75),
+//  refunded: its version 2, naming the refund's AdjustmentRecord (its ID
+//  from alice and the reference "refund:" + the purchase's ID) and when,
+//  and the partition record that made it; in her purchases group.
+static void
+s_print_purchase_object (FILE *out)
+{
+    char purchase_id [TLY_ID_MAX], refund_id [TLY_ID_MAX], group_id [TLY_ID_MAX];
+    char reference [TLY_REFERENCE_MAX + 1];
+    s_alice_purchase (1767225600999, 0x22, purchase_id);
+    tly_refund_reference (purchase_id, reference);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_adjustment_key (tly_partition_of (S_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                        S_ALICE->account.sign_pk, reference, key);
+    tly_object_id_of_key (key, refund_id);
+    Tally__PurchaseRecord purchase = TALLY__PURCHASE_RECORD__INIT;
+    purchase.id = purchase_id;
+    purchase.user_id = (char *) S_ALICE->id;
+    purchase.item_id = "item-123";
+    purchase.amount = 25;
+    purchase.timestamp = 1767225601000;
+    purchase.balance_after = 75;
+    purchase.partition_seq = 2;
+    purchase.refund_id = refund_id;
+    purchase.refunded_at = 1767225607000;
+    Tally__ObjectValue value = TALLY__OBJECT_VALUE__INIT;
+    value.kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
+    value.purchase = &purchase;
+    Tally__GroupMember member = TALLY__GROUP_MEMBER__INIT;
+    Tally__GroupMember *members [] = { &member };
+    Tally__Group group = TALLY__GROUP__INIT;
+    group.members = members;
+    Tally__ObjectState state = TALLY__OBJECT_STATE__INIT;
+    state.object_id = purchase_id;
+    state.version = 2;
+    state.updated_ms = 1767225607000;
+    state.value = &value;
+    state.group = &group;
+    fprintf (out,
+             "    {\"worker\": \"%s\", \"object_id\": \"%s\", \"kind\": \"PURCHASE\", "
+             "\"version\": 2, \"updated_ms\": 1767225607000,\n",
+             S_WORKER->id, purchase_id);
+    fprintf (out,
+             "     \"purchase\": {\"id\": \"%s\", \"user_id\": \"%s\", \"item_id\": \"item-123\", "
+             "\"amount\": 25, \"timestamp\": 1767225601000, \"balance_after\": 75, "
+             "\"partition_seq\": 2,\n       \"refund_id\": \"%s\", \"refunded_at\": "
+             "1767225607000},\n",
+             purchase_id, S_ALICE->id, refund_id);
+    s_print_group (out, TLY_LABEL_GROUP, S_ALICE, &group, &member, group_id);
+    s_print_signed (out, &state, purchase_id, true);
 }
 
 static void
@@ -734,6 +825,7 @@ s_print_objects (FILE *out)
     s_print_balance_object (out);
     s_print_history_objects (out);
     s_print_catalog_object (out);
+    s_print_purchase_object (out);
     fprintf (out, "  ]\n");
 }
 

@@ -74,7 +74,8 @@ typedef enum {
     TLY_MSG_DEBIT = 4,         //  by the worker or an admin
     TLY_MSG_ADD_ADMIN = 5,     //  by the worker only
     TLY_MSG_REMOVE_ADMIN = 6,  //  by the worker only
-    TLY_MSG_SET_PRICE = 7      //  by the worker or an admin
+    TLY_MSG_SET_PRICE = 7,     //  by the worker or an admin
+    TLY_MSG_REFUND = 8         //  by the worker or an admin
 } tly_msg_kind_t;
 
 //  One inbox message, ready to be sealed into an envelope.
@@ -88,16 +89,18 @@ typedef struct {
     uint8_t user [TLY_KEY_BYTES];                //  TLY_MSG_CREDIT, _DEBIT: the account adjusted;
                                                  //  TLY_MSG_ADD_ADMIN, _REMOVE_ADMIN: the admin
     char reference [TLY_MSG_REFERENCE_CAP + 1];  //  TLY_MSG_CREDIT, _DEBIT
-    char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_MSG_CREDIT, _DEBIT ("" for none)
+    char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_MSG_CREDIT, _DEBIT ("" for none);
+                                                 //  TLY_MSG_REFUND: the reason ("" for none)
     int64_t price;                               //  TLY_MSG_SET_PRICE: > 0
     bool active;                                 //  TLY_MSG_SET_PRICE: false, not for sale
+    char purchase_id [TLY_ID_MAX];               //  TLY_MSG_REFUND: the purchase's object ID
 } tly_msg_t;
 
 typedef enum {
     TLY_RESULT_ERROR = 0,
     TLY_RESULT_BALANCE = 1,     //  answer to createAccount: a UserBalance
     TLY_RESULT_PURCHASE = 2,    //  answer to buy: a PurchaseRecord
-    TLY_RESULT_ADJUSTMENT = 3,  //  answer to credit or debit: an AdjustmentRecord
+    TLY_RESULT_ADJUSTMENT = 3,  //  answer to credit, debit or refund: an AdjustmentRecord
     TLY_RESULT_CONFIG = 4       //  answer to addAdmin, removeAdmin, setPrice: a ConfigChange
 } tly_result_kind_t;
 
@@ -122,6 +125,12 @@ typedef struct {
     char note [TLY_MSG_NOTE_CAP + 1];            //  TLY_RESULT_ADJUSTMENT
     char by [TLY_ID_MAX];                        //  TLY_RESULT_ADJUSTMENT: the sender
     int64_t retry_after_ms;                      //  RATE_LIMITED: wait this long, then send again
+    //  TLY_RESULT_PURCHASE: the journal record that made the purchase (its
+    //  partition's sequence), and once refunded the refund (see
+    //  tly_purchase_t); a buy's own answer is never refunded.
+    uint64_t partition_seq;
+    char refund_id [TLY_ID_MAX];
+    int64_t refunded_at;
     //  TLY_RESULT_CONFIG: the configuration's version the message left (its
     //  envelope's new one when it or a message before it in the envelope
     //  changed something: one version per envelope; else the current one),
@@ -200,7 +209,8 @@ int tly_msg_buy (tly_msg_t *msg, const char *item_id, int64_t amount);
 //  (INVALID_REFERENCE) or note longer than TLY_NOTE_MAX (INVALID_NOTE); then
 //  error, when not NULL, says which (not remote) and msg is untouched. The
 //  amount, an empty reference and UTF-8 are left to the cluster, which
-//  answers INVALID_AMOUNT, INVALID_REFERENCE, INVALID_NOTE.
+//  answers INVALID_AMOUNT, INVALID_REFERENCE, INVALID_NOTE (a reference
+//  starting with "refund:" is a refund's: INVALID_REFERENCE).
 int tly_msg_credit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
                     const char *note, tly_error_t *error);
 int tly_msg_debit (tly_msg_t *msg, const char *user_id, int64_t amount, const char *reference,
@@ -228,6 +238,26 @@ int tly_msg_remove_admin (tly_msg_t *msg, const char *account_id, tly_error_t *e
 //  and the catalog's limit (CONFIG_LIMIT) are the cluster's.
 int tly_msg_set_price (tly_msg_t *msg, const char *item_id, int64_t price, bool active,
                        tly_error_t *error);
+
+//  Fill msg with a refund of purchase_id (a purchase's object ID "co_z...",
+//  as a buy's result.id names it), with a fresh message ID made now
+//  (docs/protocol.md, "Refunds"): the worker or an admin gives the
+//  purchase's amount back to its user, once. The cluster sends it to the
+//  purchase's partition: seal it in an envelope of its own, or with other
+//  messages for that partition. reason (NULL or "": none) is shown to the
+//  user, as the note of the refund's record (msg->note). The answer is a
+//  TLY_RESULT_ADJUSTMENT, the refund's AdjustmentRecord: a credit of the
+//  purchase's user for its amount, reference "refund:" + purchase_id; the
+//  purchase's record gets version 2 naming it (tly_purchase_t). Returns 0,
+//  or -1 when purchase_id is not a purchase's object ID (BAD_REQUEST) or
+//  reason is longer than TLY_NOTE_MAX bytes (INVALID_NOTE); then error,
+//  when not NULL, says which (not remote) and msg is untouched. UTF-8 and
+//  the rest are the cluster's: a sender neither the worker nor an admin
+//  (PERMISSION_DENIED), a purchase it does not hold (NOT_FOUND), one
+//  refunded before (ALREADY_REFUNDED), a balance past 2^53 - 1
+//  (BALANCE_LIMIT).
+int tly_msg_refund (tly_msg_t *msg, const char *purchase_id, const char *reason,
+                    tly_error_t *error);
 
 //  Creates a sender connected to gateway_endpoint. worker_id is the inbox
 //  ("co_z..."), account the signing identity (copied). Both may be NULL for
@@ -310,7 +340,10 @@ const tly_error_t *tly_sender_error (tly_sender_t *self);
 
 typedef struct _tly_watcher_t tly_watcher_t;
 
-//  One purchase record (also the records of a PurchaseLog).
+//  One purchase record (also the records of a PurchaseLog). Version 1 of a
+//  PurchaseRecord object is the purchase; version 2, the only other, is the
+//  purchase refunded: refund_id and refunded_at set (docs/protocol.md,
+//  "Refunds").
 typedef struct {
     char id [TLY_ID_MAX];
     char user_id [TLY_ID_MAX];
@@ -318,9 +351,14 @@ typedef struct {
     int64_t amount;
     int64_t timestamp;  //  Unix ms
     int64_t balance_after;
+    uint64_t partition_seq;       //  the journal record that made it, in its partition
+    char refund_id [TLY_ID_MAX];  //  once refunded: the refund's AdjustmentRecord ID ("" before)
+    int64_t refunded_at;          //  once refunded: Unix ms (0 before)
 } tly_purchase_t;
 
-//  One credit or debit (an AdjustmentRecord object, also in a PurchaseLog).
+//  One credit, debit or refund (an AdjustmentRecord object, also in a
+//  PurchaseLog). A refund's reference is "refund:" + the purchase's ID, its
+//  note the reason; no credit or debit may take such a reference.
 typedef struct {
     char id [TLY_ID_MAX];
     char user_id [TLY_ID_MAX];

@@ -158,6 +158,35 @@ tly_msg_set_price (tly_msg_t *msg, const char *item_id, int64_t price, bool acti
 }
 
 int
+tly_msg_refund (tly_msg_t *msg, const char *purchase_id, const char *reason, tly_error_t *error)
+{
+    assert (msg && purchase_id);
+    tly_error_t ignored;
+    if (!error)
+        error = &ignored;
+    if (!reason)
+        reason = "";
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (tly_object_key_parse (purchase_id, key) == -1 || key [0] != TLY_OBJ_PURCHASE) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__BAD_REQUEST,
+                               "purchase '%.80s' is not a purchase's ID (co_z...)", purchase_id);
+        return -1;
+    }
+    size_t size = strlen (reason);
+    if (size > TLY_NOTE_MAX) {
+        tly_codec_local_error (error, TALLY__ERROR_CODE__INVALID_NOTE,
+                               "reason of %zu bytes exceeds %d bytes", size, TLY_NOTE_MAX);
+        return -1;
+    }
+    memset (msg, 0, sizeof *msg);
+    s_fresh_id (msg);
+    msg->kind = TLY_MSG_REFUND;
+    tly_object_id_of_key (key, msg->purchase_id);
+    memcpy (msg->note, reason, size + 1);
+    return 0;
+}
+
+int
 tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES],
                 const tly_msg_t *msgs, size_t n, int64_t timestamp_ms, uint8_t **bytes_p,
                 size_t *size_p)
@@ -171,7 +200,8 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     Tally__Adjustment *adjustments = calloc (n ? n : 1, sizeof *adjustments);
     Tally__AdminChange *admins = calloc (n ? n : 1, sizeof *admins);
     Tally__CatalogItem *items = calloc (n ? n : 1, sizeof *items);
-    assert (bodies && list && creates && buys && adjustments && admins && items);
+    Tally__Refund *refunds = calloc (n ? n : 1, sizeof *refunds);
+    assert (bodies && list && creates && buys && adjustments && admins && items && refunds);
 
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -224,6 +254,12 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
             items [i].active = msgs [i].active;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
             body->set_price = &items [i];
+        } else if (msgs [i].kind == TLY_MSG_REFUND) {
+            tally__refund__init (&refunds [i]);
+            refunds [i].purchase_id = (char *) msgs [i].purchase_id;
+            refunds [i].reason = (char *) msgs [i].note;
+            body->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
+            body->refund = &refunds [i];
         } else
             rc = -1;
         list [i] = body;
@@ -264,6 +300,7 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     free (adjustments);
     free (admins);
     free (items);
+    free (refunds);
     return rc;
 }
 
@@ -385,9 +422,12 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
         result->amount = purchase->amount;
         result->timestamp = purchase->timestamp;
         result->balance_after = purchase->balance_after;
+        result->partition_seq = purchase->partition_seq;
+        result->refunded_at = purchase->refunded_at;
         if (!tly_codec_copy (result->id, sizeof result->id, purchase->id)
             || !tly_codec_copy (result->user_id, sizeof result->user_id, purchase->user_id)
-            || !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)) {
+            || !tly_codec_copy (result->item_id, sizeof result->item_id, purchase->item_id)
+            || !tly_codec_copy (result->refund_id, sizeof result->refund_id, purchase->refund_id)) {
             s_malformed (error, "purchase field too long");
             return -1;
         }

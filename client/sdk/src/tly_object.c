@@ -106,11 +106,14 @@ s_purchase (const Tally__PurchaseRecord *wire, tly_purchase_t *purchase, tly_err
 {
     if (!tly_codec_copy (purchase->id, sizeof purchase->id, wire->id)
         || !tly_codec_copy (purchase->user_id, sizeof purchase->user_id, wire->user_id)
-        || !tly_codec_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id))
+        || !tly_codec_copy (purchase->item_id, sizeof purchase->item_id, wire->item_id)
+        || !tly_codec_copy (purchase->refund_id, sizeof purchase->refund_id, wire->refund_id))
         return s_malformed (error, "purchase record field too long");
     purchase->amount = wire->amount;
     purchase->timestamp = wire->timestamp;
     purchase->balance_after = wire->balance_after;
+    purchase->partition_seq = wire->partition_seq;
+    purchase->refunded_at = wire->refunded_at;
     return 0;
 }
 

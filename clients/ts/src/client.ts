@@ -6,6 +6,7 @@ import type { TallyError } from "./errors.js";
 import { balanceId, PARTITIONS_DEFAULT } from "./ids.js";
 import type {
   AdjustmentRequest, BuyRequest, ConfigRequest, CreateAccountRequest, InboxRequest,
+  RefundRequest,
 } from "./messages.js";
 import type { AdjustmentRecord, PurchaseRecord, UserBalance } from "./objects.js";
 import { InboxSender, type ConfigChange, type SendOptions, type SendResult } from "./sender.js";
@@ -52,7 +53,8 @@ export class TallyClient {
 
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
-  sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
+  sendMessage(message: AdjustmentRequest | RefundRequest,
+              options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;

@@ -19,13 +19,13 @@ export {
 } from "./ids.js";
 export {
   addAdminMessage, BALANCE_MAX, buyMessage, createAccountMessage, creditMessage, debitMessage,
-  messageId, messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, removeAdminMessage,
-  sealEnvelope, sendRequest, setPriceMessage, statusRequest, subscribeRequest,
+  messageId, messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, refundMessage,
+  removeAdminMessage, sealEnvelope, sendRequest, setPriceMessage, statusRequest, subscribeRequest,
   unsubscribeRequest, type AddAdminRequest, type AdjustmentRequest, type BuyRequest,
   type ConfigMessage, type ConfigRequest, type CreateAccountRequest, type CreditMessage,
   type CreditRequest, type DebitMessage, type DebitRequest, type InboxMessage,
-  type InboxRequest, type RemoveAdminRequest, type Sealed, type SetPriceRequest,
-  type UserRequest,
+  type InboxRequest, type RefundMessage, type RefundRequest, type RemoveAdminRequest,
+  type Sealed, type SetPriceRequest, type UserRequest,
 } from "./messages.js";
 export {
   verifyObject, type AdjustmentRecord, type Catalog, type CatalogItem, type Group,

@@ -9,6 +9,7 @@ import {
   ClientRequestSchema, EnvelopeSchema, InboxMessageSchema, SignedEnvelopeSchema,
   SignedSubscribeSchema, SubscribeSchema,
 } from "./gen/tally_pb.js";
+import { ObjectKind, objectIdOfKey, parseObjectId } from "./ids.js";
 import { signDomain } from "./sign.js";
 
 export const MESSAGE_ID_BYTES = 16;
@@ -19,7 +20,7 @@ export const ITEM_ID_MAX = 128;
 export const ITEM_ID_CAP = 2 * ITEM_ID_MAX; // bytes of UTF-8 a setPrice's item may carry here (the
                                             // cluster's own check, INVALID_ITEM, is at 128)
 export const REFERENCE_MAX = 128;          // bytes of UTF-8: a credit's or debit's reference
-export const NOTE_MAX = 256;               // bytes of UTF-8: its note
+export const NOTE_MAX = 256;               // bytes of UTF-8: its note, or a refund's reason
 export const BALANCE_MAX = 2 ** 53 - 1;    // the largest balance, credit or debit
 
 // A message ID: the sender's clock when the message was made (Unix ms, 6
@@ -79,12 +80,23 @@ export type RemoveAdminRequest = { type: "removeAdmin"; account: string; id?: Ui
 export type SetPriceRequest = { type: "setPrice"; itemId: string; price: number | bigint;
                                 active?: boolean; id?: Uint8Array };
 export type ConfigRequest = AddAdminRequest | RemoveAdminRequest | SetPriceRequest;
-export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest;
+// A refund (docs/protocol.md, "Refunds"): the worker or an admin gives a
+// purchase's amount back to its user, once. purchaseId: the purchase's
+// object ID (co_z..., a buy's result's id), whose partition the cluster
+// sends it to; reason (0..256 bytes of UTF-8, default none) is shown to the
+// user. Its result is the refund's AdjustmentRecord, a credit of the
+// purchase's amount with reference "refund:" + purchaseId and the reason as
+// its note; the purchase's record gets version 2, naming it (refundId,
+// refundedAt). A second refund of the purchase is refused ALREADY_REFUNDED.
+export type RefundRequest = { type: "refund"; purchaseId: string; reason?: string;
+                              id?: Uint8Array };
+export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest | RefundRequest;
 // A message with its ID.
 export type InboxMessage = InboxRequest & { id: Uint8Array };
 export type CreditMessage = CreditRequest & { id: Uint8Array };
 export type DebitMessage = DebitRequest & { id: Uint8Array };
 export type ConfigMessage = ConfigRequest & { id: Uint8Array };
+export type RefundMessage = RefundRequest & { id: Uint8Array };
 
 export function createAccountMessage(initialBalance: number | bigint,
                                      id: Uint8Array = messageId()): InboxMessage {
@@ -97,7 +109,7 @@ export function buyMessage(itemId: string, amount: number | bigint = 0,
   return { type: "buy", itemId, amount, id };
 }
 
-// A text field of a credit, a debit or a setPrice: its UTF-8 bytes,
+// A text field of a credit, a debit, a setPrice or a refund: its UTF-8 bytes,
 // refused (code) when longer than max bytes, or when it holds what UTF-8
 // bytes of the C SDK's cannot carry: a NUL (the C string ends there) or a
 // lone surrogate (it would go as U+FFFD, another text than the one given).
@@ -200,21 +212,46 @@ export function setPriceMessage(itemId: string, price: number | bigint, active: 
   return message as ConfigMessage;
 }
 
+// A refund as the C SDK checks it (tly_msg_refund): purchaseId a
+// purchase's object ID (BAD_REQUEST), the reason at most 256 bytes of UTF-8
+// that C can carry (INVALID_NOTE). The sender, the purchase and the balance
+// are the cluster's (PERMISSION_DENIED, NOT_FOUND, ALREADY_REFUNDED,
+// BALANCE_LIMIT). Returns the purchase's ID in its canonical text.
+function checkRefund(message: RefundRequest): string {
+  const parsed = typeof message.purchaseId === "string" ? parseObjectId(message.purchaseId) : null;
+  if (!parsed || parsed.kind !== ObjectKind.PURCHASE)
+    throw new TallyError("BAD_REQUEST", `purchase '${String(message.purchaseId).slice(0, 80)}' is `
+                                        + "not a purchase's ID (co_z...)");
+  adjustmentText(message.reason ?? "", "reason", NOTE_MAX, "INVALID_NOTE");
+  return objectIdOfKey(parsed.key);
+}
+
+// A refund of purchaseId (co_z...) with a reason for the user (none by
+// default), as the worker or an admin sends it; checked as the C SDK checks
+// it (checkRefund), throwing TallyError.
+export function refundMessage(purchaseId: string, reason: string = "",
+                              id: Uint8Array = messageId()): RefundMessage {
+  const message: RefundRequest = { type: "refund", purchaseId, reason, id };
+  checkRefund(message);
+  return message as RefundMessage;
+}
+
 const TYPES = new Set(["createAccount", "buy", "credit", "debit", "addAdmin", "removeAdmin",
-                       "setPrice"]);
+                       "setPrice", "refund"]);
 
 // The message with an ID: its own, or a fresh one made now; a credit,
-// debit or configuration message checked as its constructor checks it.
+// debit, configuration message or refund checked as its constructor checks it.
 export function withId(message: InboxRequest): InboxMessage {
   if (!message || !TYPES.has(message.type))
     throw new TallyError("BAD_REQUEST",
                          'a message is {type: "createAccount" | "buy" | "credit" | "debit" | '
-                         + '"addAdmin" | "removeAdmin" | "setPrice", ...}');
+                         + '"addAdmin" | "removeAdmin" | "setPrice" | "refund", ...}');
   if (message.id !== undefined && message.id.length !== MESSAGE_ID_BYTES)
     throw new TallyError("BAD_REQUEST", "a message ID is 16 bytes");
   if (message.type === "credit" || message.type === "debit") checkAdjustment(message);
   if (message.type === "addAdmin" || message.type === "removeAdmin") checkAdmin(message);
   if (message.type === "setPrice") checkPrice(message);
+  if (message.type === "refund") checkRefund(message);
   return message.id ? (message as InboxMessage) : { ...message, id: messageId() };
 }
 
@@ -246,6 +283,9 @@ function body(message: InboxMessage) {
       return { case: "setPrice" as const,
                value: { itemId: message.itemId, price: int64(message.price, "price"),
                         active: message.active ?? true } };
+    case "refund":
+      return { case: "refund" as const,
+               value: { purchaseId: checkRefund(message), reason: message.reason ?? "" } };
     default:
       throw new TallyError("BAD_REQUEST",
                            `not a message type: ${String((message as { type: unknown }).type)}`);

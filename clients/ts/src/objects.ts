@@ -22,6 +22,10 @@ export interface UserBalance {
   lastUpdated: number;   // Unix ms
 }
 
+// A purchase (also the records of a PurchaseLog). Version 1 of a
+// PURCHASE object is the purchase; version 2, the only other, is the
+// purchase refunded (docs/protocol.md, "Refunds"): refundId and refundedAt
+// set.
 export interface PurchaseRecord {
   id: string;
   userId: string;
@@ -29,11 +33,15 @@ export interface PurchaseRecord {
   amount: number;
   timestamp: number;     // Unix ms
   balanceAfter: number;
+  partitionSeq: number;  // the journal record that made it, in its partition
+  refundId: string;      // once refunded: the refund's AdjustmentRecord ID ("" before)
+  refundedAt: number;    // once refunded: Unix ms (0 before)
 }
 
-// A credit or debit by the worker (docs/protocol.md, "Credits and
-// debits"): in the user's PurchaseLog and an object of its own (kind
-// ADJUSTMENT, its ID adjustmentId (user, reference)).
+// A credit or debit by the worker or an admin (docs/protocol.md, "Credits
+// and debits"), or a refund (a credit whose reference is "refund:" + the
+// purchase's ID, its note the reason): in the user's PurchaseLog and an
+// object of its own (kind ADJUSTMENT, its ID adjustmentId (user, reference)).
 export interface AdjustmentRecord {
   id: string;
   userId: string;
@@ -132,9 +140,11 @@ function malformed(what: string): TallyError {
   return new TallyError("INTERNAL", `malformed object: ${what}`);
 }
 
-function purchase(wire: WirePurchase): PurchaseRecord {
+export function purchase(wire: WirePurchase): PurchaseRecord {
   return { id: wire.id, userId: wire.userId, itemId: wire.itemId, amount: Number(wire.amount),
-           timestamp: Number(wire.timestamp), balanceAfter: Number(wire.balanceAfter) };
+           timestamp: Number(wire.timestamp), balanceAfter: Number(wire.balanceAfter),
+           partitionSeq: Number(wire.partitionSeq), refundId: wire.refundId,
+           refundedAt: Number(wire.refundedAt) };
 }
 
 export function adjustment(wire: WireAdjustment): AdjustmentRecord {

@@ -190,7 +190,8 @@ export class OfflineClient {
 
   // Queues a message in the outbox; resolves to its result or rejects with
   // its TallyError (also lastError) once answered. The user's own messages
-  // only: a credit or debit (the worker's) is refused with BAD_REQUEST.
+  // only: a credit, debit, refund or configuration message (the worker's or
+  // an admin's) is refused with BAD_REQUEST.
   send(message: CreateAccountRequest): Promise<UserBalance>;
   send(message: BuyRequest): Promise<PurchaseRecord>;
   send(message: UserRequest): Promise<SendResult>;

@@ -124,7 +124,7 @@ const TRANSIENT = new Set(["UNAVAILABLE", "TIMEOUT", "INTERNAL"]);
 function storedMessage(message: UserRequest): StoredMessage {
   const type = (message as { type?: unknown } | null)?.type;
   if (type === "credit" || type === "debit" || type === "addAdmin" || type === "removeAdmin"
-      || type === "setPrice")
+      || type === "setPrice" || type === "refund")
     throw new TallyError("BAD_REQUEST", `the outbox keeps a user's own messages: a ${type} is `
                                         + "the worker's or an admin's, sent from a server "
                                         + "(InboxSender or TallyClient.sendMessage as that "
@@ -236,8 +236,9 @@ export class Outbox {
   // createAccount, a PurchaseRecord for buy), or rejects with TallyError:
   // the message's refusal (INSUFFICIENT_BALANCE, ...), OUTCOME_UNKNOWN, or
   // the storage's failure. It is in `pending` at once. The user's own
-  // messages only: a credit or debit is the worker's, sent from a server,
-  // and is refused here (BAD_REQUEST).
+  // messages only: a credit, debit, refund or configuration message is the
+  // worker's or an admin's, sent from a server, and is refused here
+  // (BAD_REQUEST).
   send(message: CreateAccountRequest): Promise<UserBalance>;
   send(message: BuyRequest): Promise<PurchaseRecord>;
   send(message: UserRequest): Promise<SendResult>;

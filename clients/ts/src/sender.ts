@@ -16,9 +16,11 @@ import type { ClientReply, MessageResult } from "./gen/tally_pb.js";
 import {
   BATCH_MAX, sealEnvelope, sendRequest, withId, type AdjustmentRequest, type BuyRequest,
   type ConfigRequest, type CreateAccountRequest, type InboxMessage, type InboxRequest,
+  type RefundRequest,
 } from "./messages.js";
 import {
-  adjustment, type AdjustmentRecord, type CatalogItem, type PurchaseRecord, type UserBalance,
+  adjustment, purchase, type AdjustmentRecord, type CatalogItem, type PurchaseRecord,
+  type UserBalance,
 } from "./objects.js";
 
 export const SEND_TIMEOUT_MS = 10000;
@@ -36,8 +38,8 @@ export interface ConfigChange {
 }
 
 // The answer to one message: a UserBalance for createAccount, a
-// PurchaseRecord for buy, an AdjustmentRecord for credit or debit, a
-// ConfigChange for addAdmin, removeAdmin or setPrice.
+// PurchaseRecord for buy, an AdjustmentRecord for credit, debit or refund,
+// a ConfigChange for addAdmin, removeAdmin or setPrice.
 export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord | ConfigChange;
 
 export interface SendOptions {
@@ -59,10 +61,7 @@ export function resultOf(wire: MessageResult): SendResult | TallyError {
   if (outcome.case === "balance")
     return { id: outcome.value.id, userId: outcome.value.userId,
              balance: Number(outcome.value.balance), lastUpdated: Number(outcome.value.lastUpdated) };
-  if (outcome.case === "purchase")
-    return { id: outcome.value.id, userId: outcome.value.userId, itemId: outcome.value.itemId,
-             amount: Number(outcome.value.amount), timestamp: Number(outcome.value.timestamp),
-             balanceAfter: Number(outcome.value.balanceAfter) };
+  if (outcome.case === "purchase") return purchase(outcome.value);
   if (outcome.case === "adjustment") return adjustment(outcome.value);
   if (outcome.case === "config") {
     const change: ConfigChange = { version: Number(outcome.value.version) };
@@ -110,11 +109,13 @@ export class InboxSender {
 
   // Sends one message and returns its result (a UserBalance for
   // createAccount, a PurchaseRecord for buy, an AdjustmentRecord for a
-  // credit or debit, a ConfigChange for addAdmin, removeAdmin, setPrice),
+  // credit, debit or refund, a ConfigChange for addAdmin, removeAdmin,
+  // setPrice),
   // or throws TallyError: the message's own refusal (INSUFFICIENT_BALANCE
   // "Insufficient balance", NO_ACCOUNT "No account found", RATE_LIMITED
   // with retryAfterMs, UNKNOWN_ITEM, PRICE_MISMATCH, PERMISSION_DENIED for a
-  // credit or a price not sent by the worker or an admin, BALANCE_LIMIT,
+  // credit, a refund or a price not sent by the worker or an admin,
+  // ALREADY_REFUNDED, BALANCE_LIMIT,
   // ...), the
   // whole envelope's (BAD_SIGNATURE, STALE_TIMESTAMP, ...), or TIMEOUT when
   // no answer came in time. With an array it sends one envelope of them all
@@ -123,7 +124,8 @@ export class InboxSender {
   // whole envelope was refused or not answered.
   sendMessage(message: CreateAccountRequest, options?: SendOptions): Promise<UserBalance>;
   sendMessage(message: BuyRequest, options?: SendOptions): Promise<PurchaseRecord>;
-  sendMessage(message: AdjustmentRequest, options?: SendOptions): Promise<AdjustmentRecord>;
+  sendMessage(message: AdjustmentRequest | RefundRequest,
+              options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;

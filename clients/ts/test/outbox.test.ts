@@ -430,7 +430,7 @@ test("the file storage: a restart of the process keeps the queue and the ID", as
   }
 });
 
-test("a credit, debit or configuration message is refused: the worker's or an admin's, sent from a server, not queued", async () => {
+test("a credit, debit, refund or configuration message is refused: the worker's or an admin's, sent from a server, not queued", async () => {
   const { gateway, storage, open } = setup();
   gateway.open();
   const outbox = await open();
@@ -440,6 +440,7 @@ test("a credit, debit or configuration message is refused: the worker's or an ad
     { type: "addAdmin", account: worker.id },
     { type: "removeAdmin", account: worker.id },
     { type: "setPrice", itemId: "item-123", price: 25 },
+    { type: "refund", purchaseId: "co_zP" },
   ];
   for (const message of messages) {
     // (the outbox's type takes a user's own messages only: from JavaScript,

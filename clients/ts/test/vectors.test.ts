@@ -2,17 +2,19 @@
 // from the same inputs the TypeScript client must make byte-identical
 // account IDs, secrets, object IDs (also a credit's or debit's, and the
 // Catalog's), message IDs, envelopes (also the worker's credits and debits,
-// its configuration messages and a buy without an amount), signatures and
-// requests, and take the worker's objects the C side signed (a balance, a
-// PurchaseLog with adjustments, an AdjustmentRecord, the Catalog) and
-// refuse each with any byte changed. No network.
+// its configuration messages, a buy without an amount and its refunds),
+// signatures and requests, and take the worker's objects the C side signed
+// (a balance, a PurchaseLog with adjustments, an AdjustmentRecord, the
+// Catalog, a refunded purchase) and refuse each with any byte changed. No
+// network.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
   accountFromKeys, accountSecret, addAdminMessage, adjustmentId, balanceId, catalogId,
   creditMessage, debitMessage, fromHex, loadAccount, messageId, messageIdTime, ObjectKind,
-  parseObjectId, partitionOf, purchaseId, purchasesId, removeAdminMessage, rootId, sealEnvelope,
+  parseObjectId, partitionOf, purchaseId, purchasesId, refundMessage, removeAdminMessage, rootId,
+  sealEnvelope,
   sendRequest, serviceId, setPriceMessage, subscribeRequest, toHex, verifyObject, TallyError,
   type Account, type InboxMessage,
 } from "../src/index.js";
@@ -84,8 +86,9 @@ test("message IDs", () => {
 // A credit or debit is made through creditMessage / debitMessage (their
 // checks pass), with the amount as a number when it is one exactly (every
 // one here is: at most 2^53 - 1), and an empty note as none; a
-// configuration message through its constructor; a buy of amount 0 without
-// an amount (the catalog price).
+// configuration message or a refund through its constructor (a refund
+// without a reason as none); a buy of amount 0 without an amount (the
+// catalog price).
 function message(row: any): InboxMessage {
   const id = fromHex(row.id_hex);
   switch (row.type) {
@@ -98,6 +101,9 @@ function message(row: any): InboxMessage {
       return addAdminMessage(row.account, id);
     case "removeAdmin":
       return removeAdminMessage(row.account, id);
+    case "refund":
+      return row.reason === "" ? refundMessage(row.purchase_id, undefined, id)
+                               : refundMessage(row.purchase_id, row.reason, id);
     case "setPrice": {
       const price = Number(row.price);
       assert.ok(Number.isSafeInteger(price));
@@ -120,7 +126,7 @@ function message(row: any): InboxMessage {
 test("envelopes, signatures and send requests", () => {
   const types = new Set(vectors.envelopes.flatMap((row: any) => row.messages.map((m: any) => m.type)));
   assert.deepEqual([...types].sort(), ["addAdmin", "buy", "createAccount", "credit", "debit",
-                                       "removeAdmin", "setPrice"]);
+                                       "refund", "removeAdmin", "setPrice"]);
   for (const row of vectors.envelopes) {
     const sender = accounts.get(row.sender)!;
     const inbox = accounts.get(row.inbox)!.publicKey;
@@ -141,6 +147,15 @@ test("subscribe requests", () => {
   }
 });
 
+// A purchase record of the file: the fields it names, the rest as the
+// wire's defaults (0, "": never refunded).
+function purchaseOf(r: any) {
+  return { id: r.id, userId: r.user_id, itemId: r.item_id, amount: r.amount,
+           timestamp: r.timestamp, balanceAfter: r.balance_after,
+           partitionSeq: r.partition_seq ?? 0, refundId: r.refund_id ?? "",
+           refundedAt: r.refunded_at ?? 0 };
+}
+
 function adjustmentOf(row: any) {
   return { id: row.id, userId: row.user_id, amount: row.amount, reference: row.reference,
            note: row.note, timestamp: row.timestamp, balanceAfter: row.balance_after, by: row.by };
@@ -148,7 +163,7 @@ function adjustmentOf(row: any) {
 
 test("the worker's objects: taken as signed, refused with any byte changed", () => {
   assert.deepEqual(vectors.objects.map((row: any) => row.kind),
-                   ["BALANCE", "PURCHASE_LOG", "ADJUSTMENT", "CATALOG"]);
+                   ["BALANCE", "PURCHASE_LOG", "ADJUSTMENT", "CATALOG", "PURCHASE"]);
   for (const row of vectors.objects) {
     const worker = accounts.get(row.worker)!.publicKey;
     const signed = { state: fromHex(row.state_hex), signature: fromHex(row.signature_hex) };
@@ -163,11 +178,17 @@ test("the worker's objects: taken as signed, refused with any byte changed", () 
     if (row.purchases)
       assert.deepEqual(object.purchases, {
         id: row.purchases.id, userId: row.purchases.user_id, count: row.purchases.count,
-        records: row.purchases.records.map((r: any) => ({
-          id: r.id, userId: r.user_id, itemId: r.item_id, amount: r.amount,
-          timestamp: r.timestamp, balanceAfter: r.balance_after })),
+        records: row.purchases.records.map(purchaseOf),
         adjustments: row.purchases.adjustments.map(adjustmentOf),
       });
+    if (row.purchase) {
+      // version 2: refunded, naming the refund's record, whose ID comes from
+      // the user and the reference "refund:" + the purchase's ID
+      assert.deepEqual(object.purchase, purchaseOf(row.purchase));
+      assert.equal(row.purchase.id, row.object_id);
+      assert.equal(adjustmentId(row.purchase.user_id, `refund:${row.object_id}`),
+                   row.purchase.refund_id);
+    }
     if (row.adjustment) {
       assert.deepEqual(object.adjustment, adjustmentOf(row.adjustment));
       assert.equal(adjustmentId(row.adjustment.user_id, row.adjustment.reference), row.object_id);
@@ -275,6 +296,43 @@ test("a configuration message is checked as the C SDK checks it, before anything
   const row = vectors.envelopes.find((r: any) => r.name === "admins and prices");
   const plain = row.messages.map((m: any) => m.type === "setPrice" && m.active
     ? { type: "setPrice", itemId: m.item_id, price: Number(m.price), id: fromHex(m.id_hex) }
+    : message(m));
+  assert.equal(toHex(sealEnvelope(worker, worker.publicKey, plain,
+                                  Number(row.timestamp_ms)).envelope), row.envelope_hex);
+});
+
+test("a refund is checked as the C SDK checks it, before anything is sent", () => {
+  const refused = (make: () => unknown, code: string, reason: RegExp) =>
+    assert.throws(make, (error: unknown) => error instanceof TallyError && error.code === code
+                                            && !error.remote && reason.test(error.message));
+  const row = vectors.envelopes.find((r: any) => r.name === "refunds");
+  const purchase = row.messages[0].purchase_id;
+  assert.equal(parseObjectId(purchase)!.kind, ObjectKind.PURCHASE);
+  refused(() => refundMessage("co_zxyz"), "BAD_REQUEST", /purchase 'co_zxyz' is not a purchase's ID/);
+  refused(() => refundMessage(vectors.accounts[0].account), "BAD_REQUEST",
+          /not a purchase's ID/);
+  refused(() => refundMessage(vectors.accounts[0].by_partition_count[0].balance_id),
+          "BAD_REQUEST", /not a purchase's ID/);
+  refused(() => refundMessage(vectors.adjustment_ids[0].adjustment_id), "BAD_REQUEST",
+          /not a purchase's ID/);
+  refused(() => refundMessage(purchase, "n".repeat(257)), "INVALID_NOTE",
+          /reason of 257 bytes exceeds 256 bytes/);
+  refused(() => refundMessage(purchase, "é".repeat(129)), "INVALID_NOTE",
+          /reason of 258 bytes exceeds 256 bytes/);
+  refused(() => refundMessage(purchase, "late\u0000"), "INVALID_NOTE", /NUL/);
+  refused(() => refundMessage(purchase, "\udc00"), "INVALID_NOTE", /lone surrogate/);
+  // the limit itself passes; the sender, the purchase and the balance are
+  // the cluster's
+  assert.equal(refundMessage(purchase, "n".repeat(256)).type, "refund");
+  assert.equal(refundMessage(purchase).reason, "");
+  // sealing checks a message given as a plain object the same way, and a
+  // plain refund without a reason seals as refundMessage's does
+  const worker = accounts.get(row.sender)!;
+  assert.throws(() => sealEnvelope(worker, worker.publicKey,
+                                   [{ type: "refund", purchaseId: "nope", id: messageId() }], 0),
+                { code: "BAD_REQUEST" });
+  const plain = row.messages.map((m: any) => m.reason === ""
+    ? { type: "refund", purchaseId: m.purchase_id, id: fromHex(m.id_hex) }
     : message(m));
   assert.equal(toHex(sealEnvelope(worker, worker.publicKey, plain,
                                   Number(row.timestamp_ms)).envelope), row.envelope_hex);

@@ -94,7 +94,7 @@ expect 0 'tally admin add --account co_z' "$TALLY" admin --help
 expect 0 'tally catalog set ITEM --price N \[--inactive\]' "$TALLY" catalog --help
 expect 0 'tally catalog list \[options\]' "$TALLY" catalog list --help
 expect 0 'tally watch catalog' "$TALLY" watch --help
-expect 2 "expected 'credit', 'debit', 'add' or 'remove'" "$TALLY" admin promote
+expect 2 "expected 'credit', 'debit', 'refund', 'add' or 'remove'" "$TALLY" admin promote
 expect 2 "expected 'set' or 'list'" "$TALLY" catalog
 expect 2 "expected 'set' or 'list'" "$TALLY" catalog delete item-1
 expect 2 '--account is required' "$TALLY" admin add
@@ -108,6 +108,19 @@ expect 2 "unexpected argument 'item-2'" "$TALLY" catalog set item-1 item-2 --pri
 expect 2 "unexpected argument 'x'" "$TALLY" catalog list x
 expect 2 "bad option or missing value: '--price'" "$TALLY" catalog list --price 5
 expect 2 '--item is required' "$TALLY" send buy --amount 5
+# tally admin refund: a purchase's ID is required, and nothing else goes.
+expect 0 'admin refund --purchase ID \[--reason TEXT\]' "$TALLY" --help
+expect 0 'tally admin refund --purchase co_z\.\.\. \[--reason TEXT\]' "$TALLY" admin --help
+expect 0 'refund: the purchase' "$TALLY" admin refund --help
+expect 2 '--purchase is required' "$TALLY" admin refund
+expect 2 '--purchase is required' "$TALLY" admin refund --reason late
+expect 2 "purchase 'co_zbad' is not a purchase's ID (co_z\.\.\.)" \
+    "$TALLY" admin refund --purchase co_zbad
+expect 2 "purchase '$ME' is not a purchase's ID" "$TALLY" admin refund --purchase "$ME"
+expect 2 "unexpected argument 'x'" "$TALLY" admin refund --purchase co_zbad x
+expect 2 "bad option or missing value: '--user'" "$TALLY" admin refund --user "$ME"
+expect 2 "bad option or missing value: '--amount'" "$TALLY" admin refund --purchase co_zbad --amount 5
+expect 2 "missing value: '--purchase'" "$TALLY" admin refund --purchase
 expect 2 'only the worker may do this' \
     "$TALLY" admin add --account "$ME" --worker "$WORKER" --account-file "$WORK/me.json"
 expect 2 'error: no reply from tcp://127.0.0.1:9 within 300 ms.*(TIMEOUT)' \

@@ -63,9 +63,23 @@ s_test_json (void)
     strcpy (purchase.item_id, "item-\"1\"");
     EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zP\",\"userId\":\"co_zU\",\"itemId\":"
                    "\"item-\\\"1\\\"\","
-                   "\"amount\":25,\"timestamp\":5,\"balanceAfter\":75}}\n",
+                   "\"amount\":25,\"timestamp\":5,\"balanceAfter\":75,\"partitionSeq\":0,"
+                   "\"refundId\":\"\",\"refundedAt\":0}}\n",
                    cli_json_result (out, &purchase));
     EXPECT_OUTPUT ("purchase co_zP item item-\"1\" amount 25 balanceAfter 75\n",
+                   cli_text_result (out, &purchase));
+    //  Refunded (a purchase's version 2): the refund named.
+    purchase.partition_seq = 18446744073709551615ULL;
+    strcpy (purchase.refund_id, "co_zR");
+    purchase.refunded_at = 1764226800123;
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zP\",\"userId\":\"co_zU\",\"itemId\":"
+                   "\"item-\\\"1\\\"\","
+                   "\"amount\":25,\"timestamp\":5,\"balanceAfter\":75,"
+                   "\"partitionSeq\":18446744073709551615,\"refundId\":\"co_zR\","
+                   "\"refundedAt\":1764226800123}}\n",
+                   cli_json_result (out, &purchase));
+    EXPECT_OUTPUT ("purchase co_zP item item-\"1\" amount 25 balanceAfter 75 refunded by co_zR at "
+                   "2025-11-27T07:00:00.123Z\n",
                    cli_text_result (out, &purchase));
 
     tly_result_t credit = { .ok = true,
@@ -97,6 +111,30 @@ s_test_json (void)
     EXPECT_OUTPUT ("debit co_zA user co_zU amount -20 balanceAfter 580 reference pay-1 at "
                    "2025-11-27T07:00:00.123Z by co_zW\n",
                    cli_text_result (out, &debit));
+
+    //  A refund's record: JSON as a credit's; text naming the purchase and
+    //  the reason. A debit's reference of that form (none is) is no refund.
+    tly_result_t refund = credit;
+    refund.amount = 25;
+    refund.balance_after = 625;
+    strcpy (refund.reference, "refund:co_zP");
+    strcpy (refund.note, "Not delivered");
+    EXPECT_OUTPUT ("{\"ok\":true,\"result\":{\"id\":\"co_zA\",\"userId\":\"co_zU\",\"amount\":25,"
+                   "\"reference\":\"refund:co_zP\",\"note\":\"Not delivered\",\"balanceAfter\":625,"
+                   "\"timestamp\":1764226800123,\"by\":\"co_zW\"}}\n",
+                   cli_json_result (out, &refund));
+    EXPECT_OUTPUT ("refund co_zA of purchase co_zP user co_zU amount 25 balanceAfter 625 at "
+                   "2025-11-27T07:00:00.123Z by co_zW reason Not delivered\n",
+                   cli_text_result (out, &refund));
+    refund.note [0] = 0;
+    EXPECT_OUTPUT ("refund co_zA of purchase co_zP user co_zU amount 25 balanceAfter 625 at "
+                   "2025-11-27T07:00:00.123Z by co_zW\n",
+                   cli_text_result (out, &refund));
+    assert (streq (cli_adjustment_name (25, "refund:co_zP"), "refund"));
+    assert (streq (cli_adjustment_name (25, "refund"), "credit"));
+    assert (streq (cli_adjustment_name (-25, "refund:co_zP"), "debit"));
+    assert (streq (cli_adjustment_name (0, ""), "adjustment"));
+    assert (streq (cli_refund_of ("refund:co_zP"), "co_zP") && !cli_refund_of ("pay-1"));
 
     //  Configuration changes: an admin, an item (its ID escaped in JSON).
     tly_result_t admin = { .ok = true, .kind = TLY_RESULT_CONFIG, .config_version = 7 };

@@ -1,11 +1,12 @@
-//  cmd_admin_test - `tally admin credit|debit|add|remove` and `tally
+//  cmd_admin_test - `tally admin credit|debit|refund|add|remove` and `tally
 //  catalog set`, run in this process: their argument errors (exit 2, one
 //  line on stderr, nothing sent), an account that is not the worker's
 //  refused before an admin change is sent, and each message through a
 //  scripted gateway that answers as the balance actor would (text and JSON,
 //  a refusal with exit 1): a credit or debit as an AdjustmentRecord, a
-//  configuration message decided by lib's tly_config_decide on the
-//  gateway's own configuration, as a ConfigChange.
+//  refund as its AdjustmentRecord (once per purchase, then
+//  ALREADY_REFUNDED), a configuration message decided by lib's
+//  tly_config_decide on the gateway's own configuration, as a ConfigChange.
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
@@ -21,6 +22,8 @@
 
 #define S_BALANCE      100  //  the user's balance before each message
 #define S_TIMESTAMP_MS 1764226800123LL
+#define S_PURCHASE     25  //  the amount of every purchase a refund names
+#define S_REFUNDS_MAX  4
 
 //  A configuration message decided on config as the actor decides it: its
 //  ConfigChange, or the refusal. The strings live in names until the next call.
@@ -64,16 +67,65 @@ s_decide (tly_config_t *config, const Tally__Envelope *envelope, const Tally__In
     result->config = change;
 }
 
+//  A refund of a purchase of user_id (S_PURCHASE, each purchase once) from
+//  the worker or an admin, as the actor decides it: its AdjustmentRecord
+//  (strings in reference), or the refusal.
+static void
+s_refund (const tly_config_t *config, const Tally__Envelope *envelope, const Tally__Refund *refund,
+          const char *user_id, char refunded [S_REFUNDS_MAX][TLY_ID_MAX],
+          Tally__MessageResult *result, Tally__AdjustmentRecord *record, Tally__Error *error,
+          char *reference, char *by)
+{
+    const char *why = NULL;
+    error->code = tly_validate_refund (refund, &why);
+    error->message = (char *) why;
+    size_t slot = 0;
+    while (error->code == TALLY__ERROR_CODE__OK && slot < S_REFUNDS_MAX && *refunded [slot]
+           && !streq (refunded [slot], refund->purchase_id))
+        slot++;
+    assert (slot < S_REFUNDS_MAX);
+    if (error->code != TALLY__ERROR_CODE__OK)
+        ;
+    else if (!tly_config_is_admin (config, envelope->inbox.data, envelope->sender.data)) {
+        error->code = TALLY__ERROR_CODE__PERMISSION_DENIED;
+        error->message = "Only an admin may refund a purchase";
+    } else if (*refunded [slot]) {
+        error->code = TALLY__ERROR_CODE__ALREADY_REFUNDED;
+        error->message = "Purchase already refunded";
+    }
+    if (error->code != TALLY__ERROR_CODE__OK) {
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+        result->error = error;
+        return;
+    }
+    snprintf (refunded [slot], TLY_ID_MAX, "%s", refund->purchase_id);
+    tly_refund_reference (refund->purchase_id, reference);
+    tly_account_id (envelope->sender.data, by);
+    record->id = "co_zRefund";
+    record->user_id = (char *) user_id;
+    record->amount = S_PURCHASE;
+    record->reference = reference;
+    record->note = refund->reason;
+    record->timestamp = S_TIMESTAMP_MS;
+    record->balance_after = S_BALANCE + S_PURCHASE;
+    record->by = by;
+    result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+    result->adjustment = record;
+}
+
 //  Binds a ROUTER on a free loopback port, tells pipe, then answers each
 //  send: one credit or debit of the balance S_BALANCE, as an
 //  AdjustmentRecord, or INSUFFICIENT_BALANCE for a debit past it, or
-//  PERMISSION_DENIED from an account that is not an admin; or one
-//  configuration message (s_decide). "COUNT" on the pipe is answered with
-//  the sends received so far.
+//  PERMISSION_DENIED from an account that is not an admin; one refund of a
+//  purchase of args (the user's ID), s_refund; or one configuration
+//  message (s_decide). "COUNT" on the pipe is answered with the sends
+//  received so far.
 static void
 s_gateway (zsock_t *pipe, void *args)
 {
-    (void) args;
+    const char *buyer = args;
+    char refunded [S_REFUNDS_MAX][TLY_ID_MAX] = { { 0 } };
+    char reference [TLY_REFERENCE_MAX + 1];
     tly_config_t *config = tly_config_new ();
     char names [2][TLY_ID_MAX + TLY_ITEM_ID_MAX + 1];
     zsock_t *router = zsock_new (ZMQ_ROUTER);
@@ -116,6 +168,9 @@ s_gateway (zsock_t *pipe, void *args)
         char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
         if (tly_config_message (message))
             s_decide (config, envelope, message, &result, &change, &item, &error, names);
+        else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
+            s_refund (config, envelope, message->refund, buyer, refunded, &result, &record, &error,
+                      reference, by);
         else {
             bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
             assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
@@ -200,7 +255,7 @@ cmd_admin_test (bool verbose)
     char worker_file [] = "/tmp/cmd-admin-test-XXXXXX", user_file [] = "/tmp/cmd-admin-test-XXXXXX";
     s_account_file (&worker, worker_file);
     s_account_file (&user, user_file);
-    zactor_t *gateway = zactor_new (s_gateway, NULL);
+    zactor_t *gateway = zactor_new (s_gateway, user_id);
     int port = 0;
     zsock_recv (gateway, "i", &port);
     assert (port > 0);
@@ -220,10 +275,13 @@ cmd_admin_test (bool verbose)
     assert (strstr (out, "--reference REF"));
     assert (cli_run_line (cli_admin, "admin add --help", out, err) == CLI_EXIT_OK);
     assert (strstr (out, "tally admin add --account co_z..."));
-    const char *expected_verb = "tally admin: expected 'credit', 'debit', 'add' or 'remove'\n";
+    assert (cli_run_line (cli_admin, "admin refund --help", out, err) == CLI_EXIT_OK);
+    assert (strstr (out, "tally admin refund --purchase co_z... [--reason TEXT]"));
+    const char *expected_verb =
+        "tally admin: expected 'credit', 'debit', 'refund', 'add' or 'remove'\n";
     assert (cli_run_line (cli_admin, "admin", out, err) == CLI_EXIT_USAGE);
     assert (strncmp (err, expected_verb, strlen (expected_verb)) == 0);
-    assert (cli_run_line (cli_admin, "admin refund --user x", out, err) == CLI_EXIT_USAGE);
+    assert (cli_run_line (cli_admin, "admin promote --user x", out, err) == CLI_EXIT_USAGE);
     assert (strncmp (err, expected_verb, strlen (expected_verb)) == 0);
 
     //  Argument errors: one line each, exit 2.
@@ -250,6 +308,13 @@ cmd_admin_test (bool verbose)
         { "add --account U stray", "tally admin add: unexpected argument 'stray'\n" },
         { "add --user U",
           "tally admin add: bad option or missing value: '--user' (try tally admin add --help)\n" },
+        { "refund", "tally admin refund: --purchase is required\n" },
+        { "refund --reason r", "tally admin refund: --purchase is required\n" },
+        { "refund --purchase nope",
+          "tally admin refund: --purchase: purchase 'nope' is not a purchase's ID (co_z...)\n" },
+        { "refund --user U",
+          "tally admin refund: bad option or missing value: '--user' (try tally admin refund "
+          "--help)\n" },
     };
     for (size_t i = 0; i < sizeof errors / sizeof errors [0]; i++) {
         char args [256];
@@ -392,6 +457,64 @@ cmd_admin_test (bool verbose)
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
     assert (*out == 0 && strstr (err, "(INVALID_ADMIN)\n"));
     assert (s_sends (gateway) == 15);
+
+    //  Refunds: what is no purchase's ID and a reason past the limit are
+    //  refused before sending (exit 2).
+    char purchase_id [TLY_ID_MAX], other_purchase [TLY_ID_MAX];
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1 }, key [TLY_OBJECT_KEY_BYTES];
+    uint32_t partition = tly_partition_of (user.sign_pk, TLY_PARTITIONS_DEFAULT);
+    tly_purchase_key (partition, user.sign_pk, message_id, key);
+    tly_object_id_of_key (key, purchase_id);
+    message_id [0] = 2;
+    tly_purchase_key (partition, user.sign_pk, message_id, key);
+    tly_object_id_of_key (key, other_purchase);
+    snprintf (line, sizeof line, "admin refund --purchase %s %s", user_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    snprintf (expected, sizeof expected,
+              "tally admin refund: --purchase: purchase '%s' is not a purchase's ID (co_z...)\n",
+              user_id);
+    assert (streq (err, expected) && *out == 0);
+    snprintf (line, sizeof line, "admin refund --purchase %s --reason %s %s", purchase_id, note,
+              tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    assert (streq (err, "tally admin refund: --reason: reason of 257 bytes exceeds 256 bytes\n"));
+    snprintf (line, sizeof line, "admin refund --purchase %s x %s", purchase_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
+    assert (streq (err, "tally admin refund: unexpected argument 'x'\n"));
+    assert (s_sends (gateway) == 15);
+    //  The user (no longer an admin) may not: exit 1, the cluster's words.
+    snprintf (line, sizeof line, "admin refund --purchase %s %s", purchase_id, user_tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0
+            && streq (err, "error: Only an admin may refund a purchase (PERMISSION_DENIED)\n"));
+    //  The worker: a refund of the purchase's amount, text, with a reason
+    //  of blanks; again, ALREADY_REFUNDED (exit 1, text and JSON).
+    char *refund_argv [] = { "admin",          "refund",    "--purchase", purchase_id, "--reason",
+                             "Not delivered",  "--gateway", endpoint,     "--worker",  worker_id,
+                             "--account-file", worker_file, NULL };
+    assert (cli_run_argv (cli_admin, 12, refund_argv, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "refund co_zRefund of purchase %s user %s amount 25 balanceAfter 125 at %s by %s "
+              "reason Not delivered\n",
+              purchase_id, user_id, when, worker_id);
+    assert (streq (out, expected) && *err == 0);
+    snprintf (line, sizeof line, "admin refund --purchase %s %s", purchase_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (*out == 0 && streq (err, "error: Purchase already refunded (ALREADY_REFUNDED)\n"));
+    snprintf (line, sizeof line, "admin refund --purchase %s --json %s", purchase_id, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
+    assert (streq (out, "{\"ok\":false,\"error\":{\"code\":\"ALREADY_REFUNDED\",\"message\":"
+                        "\"Purchase already refunded\"}}\n"));
+    //  Another purchase, JSON, no reason: the record as a credit's.
+    snprintf (line, sizeof line, "admin refund --purchase %s --json %s", other_purchase, tail);
+    assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"ok\":true,\"result\":{\"id\":\"co_zRefund\",\"userId\":\"%s\",\"amount\":25,"
+              "\"reference\":\"refund:%s\",\"note\":\"\",\"balanceAfter\":125,\"timestamp\":%lld,"
+              "\"by\":\"%s\"}}\n",
+              user_id, other_purchase, S_TIMESTAMP_MS, worker_id);
+    assert (streq (out, expected) && *err == 0);
+    assert (s_sends (gateway) == 20);
     zactor_destroy (&gateway);
 
     //  No gateway: exit 2, as `tally send`.

@@ -110,7 +110,7 @@ cmd_watch_test (bool verbose)
               "{\"event\":\"snapshot\",\"kind\":\"purchase\",\"version\":3,\"object\":{\"id\":\"co_"
               "zPurchase2\","
               "\"userId\":\"%s\",\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,"
-              "\"balanceAfter\":98}}\n",
+              "\"balanceAfter\":98,\"partitionSeq\":0,\"refundId\":\"\",\"refundedAt\":0}}\n",
               watch_keys.user_id, WATCH_UPDATED_MS);
     assert (streq (out, expected));
     //  The log itself, by its ID.
@@ -126,9 +126,11 @@ cmd_watch_test (bool verbose)
         expected, sizeof expected,
         "{\"event\":\"snapshot\",\"kind\":\"purchases\",\"version\":3,\"object\":{\"id\":\"%s\","
         "\"userId\":\"%s\",\"count\":3,\"records\":[{\"id\":\"co_zPurchase2\",\"userId\":\"%s\","
-        "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98},"
+        "\"itemId\":\"item-2\",\"amount\":2,\"timestamp\":%lld,\"balanceAfter\":98,"
+        "\"partitionSeq\":0,\"refundId\":\"\",\"refundedAt\":0},"
         "{\"id\":\"co_zPurchase3\",\"userId\":\"%s\",\"itemId\":\"item-3\",\"amount\":3,"
-        "\"timestamp\":%lld,\"balanceAfter\":97}],\"adjustments\":[]}}\n",
+        "\"timestamp\":%lld,\"balanceAfter\":97,\"partitionSeq\":0,\"refundId\":\"\","
+        "\"refundedAt\":0}],\"adjustments\":[]}}\n",
         watch_keys.purchases_id, watch_keys.user_id, watch_keys.user_id, WATCH_UPDATED_MS,
         watch_keys.user_id, WATCH_UPDATED_MS);
     assert (streq (out, expected));
@@ -200,6 +202,58 @@ cmd_watch_test (bool verbose)
               "\"%s\",\"userId\":\"%s\",\"amount\":-6,\"reference\":\"ref-6\",\"note\":\"note 6\","
               "\"timestamp\":%lld,\"balanceAfter\":94,\"by\":\"%s\"}}\n",
               adjustment_id, watch_keys.user_id, WATCH_UPDATED_MS + 6, watch_keys.worker_id);
+    assert (streq (out, expected));
+
+    //  A purchase by its ID: version 1, then its refund's version 2 naming
+    //  the refund (text and JSON).
+    watch_purchase_t purchase;
+    watch_purchase_state (&purchase, false);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &purchase.state, &size);
+    fake_gateway_serve (fake, purchase.id, bytes, size);
+    free (bytes);
+    watch_purchase_state (&purchase, true);
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &purchase.state, &size);
+    fake_gateway_queue (fake, purchase.id, TALLY__PUSH_KIND__UPDATE, 0, bytes, size);
+    snprintf (args, sizeof args, "%s --count 2", purchase.id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "snapshot purchase %s v1 item=item-1 amount=25 balanceAfter=75 timestamp=%s\n"
+              "update purchase %s v2 item=item-1 amount=25 balanceAfter=75 timestamp=%s "
+              "refunded by %s at %s\n",
+              purchase.id, when [1], purchase.id, when [1], purchase.refund_id, when [2]);
+    assert (streq (out, expected));
+    fake_gateway_serve (fake, purchase.id, bytes, size);
+    free (bytes);
+    snprintf (args, sizeof args, "%s --count 1 --json", purchase.id);
+    assert (s_run_watch (endpoint, account_file, args, out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "{\"event\":\"snapshot\",\"kind\":\"purchase\",\"version\":2,\"object\":{\"id\":"
+              "\"%s\",\"userId\":\"%s\",\"itemId\":\"item-1\",\"amount\":25,\"timestamp\":%lld,"
+              "\"balanceAfter\":75,\"partitionSeq\":9,\"refundId\":\"%s\",\"refundedAt\":%lld}}\n",
+              purchase.id, watch_keys.user_id, WATCH_UPDATED_MS + 1, purchase.refund_id,
+              WATCH_UPDATED_MS + 2);
+    assert (streq (out, expected));
+    //  In the history: a refunded purchase says so, and the refund's entry
+    //  (a credit whose reference is the purchase's) is a refund.
+    watch_log_t l;
+    watch_history_state (&l, 4, 4, 2, 4);  //  entries 3 (a purchase) and 4 (an adjustment)
+    l.records [0].refund_id = purchase.refund_id;
+    l.records [0].refunded_at = WATCH_UPDATED_MS + 4;
+    char reference [TLY_REFERENCE_MAX + 1];
+    tly_refund_reference ("co_zPurchase3", reference);
+    l.adjustments [0].amount = 3;
+    l.adjustments [0].reference = reference;
+    l.adjustments [0].note = "broken";
+    l.adjustments [0].balance_after = 100;
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, &size);
+    fake_gateway_serve (fake, watch_keys.purchases_id, bytes, size);
+    free (bytes);
+    assert (s_run_watch (endpoint, account_file, "purchases --count 2", out, err) == CLI_EXIT_OK);
+    snprintf (expected, sizeof expected,
+              "purchase co_zPurchase3 item=item-3 amount=3 balanceAfter=97 refunded by %s at %s\n"
+              "refund co_zAdjustment4 amount=3 balanceAfter=100 reference=refund:co_zPurchase3 "
+              "timestamp=%s by=%s note=broken\n",
+              purchase.refund_id, when_of [4], when_of [4], watch_keys.worker_id);
     assert (streq (out, expected));
 
     //  catalog: the worker's Catalog object by that word, each version whole.

@@ -9,6 +9,7 @@
 #include "tally.h"
 #include "tly_codec.h"
 #include "tly_config.h"
+#include "tly_message_id.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
@@ -198,6 +199,93 @@ s_test_seal_config (void)
     free (bytes);
 }
 
+//  Refunds: a purchase's object ID (in its canonical text), the reason as
+//  the note; what is no purchase's ID, and a reason past the server's
+//  limit, refused here saying which, msg untouched. Sealed, the body is
+//  what the server's own check (tly_validate_refund) takes.
+static void
+s_test_refund (void)
+{
+    tly_account_t user, worker;
+    assert (tly_account_generate (&user) == 0 && tly_account_generate (&worker) == 0);
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+    tly_message_id_new (message_id, 1767225600000);
+    uint32_t partition = tly_partition_of (user.sign_pk, TLY_PARTITIONS_DEFAULT);
+    tly_purchase_key (partition, user.sign_pk, message_id, key);
+    char purchase_id [TLY_ID_MAX];
+    tly_object_id_of_key (key, purchase_id);
+
+    tly_msg_t refund, other;
+    tly_error_t error;
+    assert (tly_msg_refund (&refund, purchase_id, "Not delivered", &error) == 0);
+    assert (refund.kind == TLY_MSG_REFUND && streq (refund.purchase_id, purchase_id));
+    assert (streq (refund.note, "Not delivered") && refund.amount == 0);
+    assert (tly_msg_refund (&other, purchase_id, NULL, NULL) == 0);
+    assert (streq (other.note, "") && memcmp (refund.id, other.id, TLY_MESSAGE_ID_BYTES) != 0);
+    assert (tly_msg_refund (&other, purchase_id, "", &error) == 0 && streq (other.note, ""));
+
+    //  Not a purchase's ID: an account, another object's, malformed.
+    tly_msg_t before = refund;
+    char user_id [TLY_ID_MAX], balance_id [TLY_ID_MAX], adjustment_id [TLY_ID_MAX];
+    tly_account_id (user.sign_pk, user_id);
+    tly_balance_id (user.sign_pk, TLY_PARTITIONS_DEFAULT, balance_id);
+    tly_adjustment_key (partition, user.sign_pk, "pay-1", key);
+    tly_object_id_of_key (key, adjustment_id);
+    char truncated [TLY_ID_MAX];
+    snprintf (truncated, sizeof truncated, "%.*s", (int) strlen (purchase_id) - 1, purchase_id);
+    const char *bad [] = { "", "nope", "co_z", user_id, balance_id, adjustment_id, truncated };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        memset (&error, 0, sizeof error);
+        assert (tly_msg_refund (&refund, bad [i], "r", &error) == -1);
+        assert (error.code == TALLY__ERROR_CODE__BAD_REQUEST && !error.remote);
+        assert (strstr (error.message, "is not a purchase's ID (co_z...)"));
+        assert (memcmp (&refund, &before, sizeof refund) == 0);
+    }
+    assert (tly_msg_refund (&refund, "nope", NULL, NULL) == -1);
+    assert (tly_msg_refund (&refund, "nope", NULL, &error) == -1);
+    assert (streq (error.message, "purchase 'nope' is not a purchase's ID (co_z...)"));
+
+    //  The reason: at the server's limit, and one byte past it.
+    char reason [TLY_NOTE_MAX + 2];
+    memset (reason, 'n', TLY_NOTE_MAX);
+    reason [TLY_NOTE_MAX] = 0;
+    assert (tly_msg_refund (&refund, purchase_id, reason, &error) == 0);
+    assert (strlen (refund.note) == TLY_NOTE_MAX);
+    before = refund;
+    reason [TLY_NOTE_MAX] = 'n';
+    reason [TLY_NOTE_MAX + 1] = 0;
+    assert (tly_msg_refund (&refund, purchase_id, reason, &error) == -1);
+    assert (error.code == TALLY__ERROR_CODE__INVALID_NOTE && !error.remote);
+    assert (streq (error.message, "reason of 257 bytes exceeds 256 bytes"));
+    assert (memcmp (&refund, &before, sizeof refund) == 0);
+
+    //  Sealed by the worker with a credit: each body as the server reads it.
+    tly_msg_t msgs [2];
+    assert (tly_msg_refund (&msgs [0], purchase_id, "caf\xc3\xa9 froid", NULL) == 0);
+    assert (tly_msg_credit (&msgs [1], user_id, 5, "pay-1", NULL, NULL) == 0);
+    uint8_t *bytes;
+    size_t size;
+    assert (tly_codec_seal (&worker, worker.sign_pk, msgs, 2, 11, &bytes, &size) == 0);
+    Tally__SignedEnvelope *sealed = tally__signed_envelope__unpack (NULL, size, bytes);
+    assert (sealed);
+    assert (tly_verify_envelope (worker.sign_pk, sealed->envelope.data, sealed->envelope.len,
+                                 sealed->signature.data, sealed->signature.len));
+    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
+                                                         sealed->envelope.data);
+    assert (envelope && envelope->n_messages == 2);
+    const Tally__InboxMessage *first = envelope->messages [0];
+    assert (memcmp (first->message_id.data, msgs [0].id, TLY_MESSAGE_ID_BYTES) == 0);
+    assert (first->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND);
+    assert (streq (first->refund->purchase_id, purchase_id));
+    assert (streq (first->refund->reason, "caf\xc3\xa9 froid"));
+    const char *why = NULL;
+    assert (tly_validate_refund (first->refund, &why) == TALLY__ERROR_CODE__OK);
+    assert (envelope->messages [1]->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT);
+    tally__envelope__free_unpacked (envelope, NULL);
+    tally__signed_envelope__free_unpacked (sealed, NULL);
+    free (bytes);
+}
+
 static void
 s_test_seal (void)
 {
@@ -322,6 +410,9 @@ s_test_results (void)
     purchase.amount = 25;
     purchase.timestamp = 43;
     purchase.balance_after = 75;
+    purchase.partition_seq = 9;
+    purchase.refund_id = "co_zRefund";
+    purchase.refunded_at = 45;
     Tally__Error error = TALLY__ERROR__INIT;
     error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
     Tally__AdjustmentRecord adjustment = TALLY__ADJUSTMENT_RECORD__INIT;
@@ -414,6 +505,8 @@ s_test_results (void)
     assert (streq (decoded [1].item_id, "item-123"));
     assert (decoded [1].amount == 25 && decoded [1].timestamp == 43
             && decoded [1].balance_after == 75);
+    assert (decoded [1].partition_seq == 9 && streq (decoded [1].refund_id, "co_zRefund")
+            && decoded [1].refunded_at == 45);
     assert (!decoded [2].ok && decoded [2].kind == TLY_RESULT_ERROR);
     assert (decoded [2].code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     //  No text from the server: the default message for the code.
@@ -432,6 +525,26 @@ s_test_results (void)
     assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == -1);
     assert (failure.code == TALLY__ERROR_CODE__INTERNAL && strstr (failure.message, "adjustment"));
     adjustment.note = "";
+    //  A refund's record: an adjustment like a credit's, its reference the
+    //  purchase's, its note the reason.
+    adjustment.amount = 25;
+    adjustment.reference = "refund:co_zP";
+    adjustment.note = "Not delivered";
+    assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == 0);
+    assert (decoded [3].ok && decoded [3].kind == TLY_RESULT_ADJUSTMENT
+            && decoded [3].amount == 25);
+    assert (streq (decoded [3].reference, "refund:co_zP")
+            && streq (decoded [3].note, "Not delivered"));
+    //  A purchase's refund ID that does not fit: malformed.
+    char long_refund [TLY_ID_MAX + 1];
+    memset (long_refund, 'r', sizeof long_refund - 1);
+    long_refund [sizeof long_refund - 1] = 0;
+    purchase.refund_id = long_refund;
+    assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == -1);
+    assert (failure.code == TALLY__ERROR_CODE__INTERNAL && strstr (failure.message, "purchase"));
+    purchase.refund_id = "";
+    assert (tly_codec_results (&reply, decoded, 4, &count, &failure) == 0);
+    assert (*decoded [1].refund_id == 0);
     reply.n_results = 3;
 
     //  More results than room, a result without outcome, a short message ID.
@@ -453,6 +566,7 @@ tly_codec_test (bool verbose)
     s_test_messages ();
     s_test_adjustments ();
     s_test_config_messages ();
+    s_test_refund ();
     s_test_seal ();
     s_test_seal_config ();
     s_test_results ();

@@ -212,6 +212,47 @@ s_test_decode (void)
     stray.reference = long_note;
     s_expect_refused (&stray_state, TALLY__ERROR_CODE__INTERNAL);
 
+    //  A PurchaseRecord, an object of its own (kind 2): version 1, then
+    //  version 2 refunded, naming its refund; a refund ID that does not fit.
+    watch_purchase_t p;
+    for (int refunded = 0; refunded <= 1; refunded++) {
+        watch_purchase_state (&p, refunded);
+        bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &p.state, &size);
+        assert (s_decode (bytes, size, p.id, &object, &error) == 0);
+        assert (object.kind == TLY_OBJ_PURCHASE && object.version == (uint64_t) (1 + refunded));
+        const tly_purchase_t *purchase = &object.purchase;
+        assert (streq (purchase->id, p.id) && streq (purchase->user_id, watch_keys.user_id));
+        assert (streq (purchase->item_id, "item-1") && purchase->amount == 25
+                && purchase->balance_after == 75 && purchase->timestamp == WATCH_UPDATED_MS + 1);
+        assert (purchase->partition_seq == 9);
+        if (refunded)
+            assert (streq (purchase->refund_id, p.refund_id)
+                    && purchase->refunded_at == WATCH_UPDATED_MS + 2);
+        else
+            assert (*purchase->refund_id == 0 && purchase->refunded_at == 0);
+        tly_object_clear (&object);
+        free (bytes);
+    }
+    watch_purchase_state (&p, true);
+    p.record.refund_id = long_id;
+    s_expect_refused (&p.state, TALLY__ERROR_CODE__INTERNAL);
+    //  A purchase log's records carry them too.
+    watch_log_state (&l, 4, 4, 2);
+    l.records [0].partition_seq = 3;
+    l.records [0].refund_id = p.refund_id;
+    l.records [0].refunded_at = 77;
+    bytes = watch_sign (&watch_keys.worker, TLY_DOMAIN_OBJECT, &l.state, &size);
+    assert (s_decode (bytes, size, watch_keys.purchases_id, &object, &error) == 0);
+    assert (object.purchases.records [0].partition_seq == 3
+            && streq (object.purchases.records [0].refund_id, p.refund_id)
+            && object.purchases.records [0].refunded_at == 77);
+    assert (*object.purchases.records [1].refund_id == 0);
+    tly_object_clear (&object);
+    free (bytes);
+    watch_log_state (&l, 4, 4, 2);
+    l.records [1].refund_id = long_id;
+    s_expect_refused (&l.state, TALLY__ERROR_CODE__INTERNAL);
+
     //  The public ServiceInfo.
     char service_id [TLY_ID_MAX];
     tly_service_id (watch_keys.worker.sign_pk, service_id);

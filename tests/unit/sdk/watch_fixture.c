@@ -209,6 +209,39 @@ watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
 }
 
 void
+watch_purchase_state (watch_purchase_t *p, bool refunded)
+{
+    tally__object_state__init (&p->state);
+    tally__object_value__init (&p->value);
+    tally__purchase_record__init (&p->record);
+    uint32_t partition = tly_partition_of (watch_keys.user.sign_pk, TLY_PARTITIONS_DEFAULT);
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0 }, key [TLY_OBJECT_KEY_BYTES];
+    tly_purchase_key (partition, watch_keys.user.sign_pk, message_id, key);
+    tly_object_id_of_key (key, p->id);
+    char reference [TLY_REFERENCE_MAX + 1];
+    tly_refund_reference (p->id, reference);
+    tly_adjustment_key (partition, watch_keys.user.sign_pk, reference, key);
+    tly_object_id_of_key (key, p->refund_id);
+    p->record.id = p->id;
+    p->record.user_id = watch_keys.user_id;
+    p->record.item_id = "item-1";
+    p->record.amount = 25;
+    p->record.timestamp = WATCH_UPDATED_MS + 1;
+    p->record.balance_after = 75;
+    p->record.partition_seq = 9;
+    if (refunded) {
+        p->record.refund_id = p->refund_id;
+        p->record.refunded_at = WATCH_UPDATED_MS + 2;
+    }
+    p->value.kind_case = TALLY__OBJECT_VALUE__KIND_PURCHASE;
+    p->value.purchase = &p->record;
+    p->state.object_id = p->id;
+    p->state.version = refunded ? 2 : 1;
+    p->state.updated_ms = WATCH_UPDATED_MS + (refunded ? 2 : 1);
+    p->state.value = &p->value;
+}
+
+void
 watch_catalog_state (watch_catalog_t *c, uint64_t version, size_t n)
 {
     assert (n <= WATCH_CATALOG_MAX && version >= 1);

@@ -78,6 +78,21 @@ uint8_t *watch_history (uint64_t version, uint64_t count, size_t n, uint64_t eve
 void watch_adjustment_state (Tally__ObjectState *state, Tally__ObjectValue *value,
                              Tally__AdjustmentRecord *record, uint64_t p, char *id);
 
+//  A purchase of the user as an object of its own (kind 2, the user's
+//  partition): item-1 for 25, leaving 75, at WATCH_UPDATED_MS + 1, made by
+//  partition record 9; version 1, or refunded: version 2 naming the refund
+//  (its AdjustmentRecord ID, reference "refund:" + the purchase's ID) at
+//  WATCH_UPDATED_MS + 2.
+typedef struct {
+    Tally__ObjectState state;
+    Tally__ObjectValue value;
+    Tally__PurchaseRecord record;
+    char id [TLY_ID_MAX];
+    char refund_id [TLY_ID_MAX];
+} watch_purchase_t;
+
+void watch_purchase_state (watch_purchase_t *p, bool refunded);
+
 //  The worker's Catalog at version (of configuration version - 1, as the
 //  actor publishes it: docs/protocol.md) with items
 //  1..n: item-i at price 10 * i, for sale unless i is a multiple of 3;
