@@ -4,8 +4,9 @@
 # (her balance back, the purchase's record at version 2 naming the
 # refund, her history showing both); a second refund is refused
 # ALREADY_REFUNDED; a purchase the cluster does not hold is NOT_FOUND; bob
-# made an admin refunds another; then the journal replays to the actors'
-# state. (No `tally audit verify` here yet: it does not read refunds.)
+# made an admin refunds another; then `tally audit verify` re-derives every
+# refund (each purchase read from its record) and refusal, and the journal
+# replays to the actors' state.
 # Usage: cli_refund.sh TALLY_BINARY BASE_PORT
 set -u
 tally=$1
@@ -87,7 +88,16 @@ expect 0 "\"amount\":10,\"reference\":\"refund:$other\",\"note\":\"\",\"balanceA
     as bob admin refund --purchase "$other" --json
 expect 1 'ALREADY_REFUNDED' as_worker admin refund --purchase "$other"
 
-# The journal, live: every balance rebuilt matches the actors' state.
+# The journal, live: verify re-derives the two refunds from their
+# purchases' records, the three ALREADY_REFUNDED from the refunds before
+# them, and counts the NOT_FOUND as said; every balance rebuilt matches the
+# actors' state.
+expect 0 '^verify: 2 refunds, each of a purchase not refunded before, to its user for its amount as the purchase.s record gives them; 3 refused ALREADY_REFUNDED' \
+    "$tally" audit verify --data-dir "$data"
+echo "$out" | grep -q '^verify: 1 refunds refused on the purchase as the actor.s state held it' \
+    || fail "verify did not count the NOT_FOUND: $out"
+expect 0 '"refunds":2,"refundsTakenAsSaid":0,"refundsRefusedAgain":3,"refundLookupsTakenAsSaid":1}' \
+    "$tally" audit verify --data-dir "$data" --json
 expect 0 '^compare: OK .* 0 differences' "$tally" audit replay --compare --data-dir "$data"
 echo "$out"
 echo "cli_refund: OK"
