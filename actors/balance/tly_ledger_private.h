@@ -1,6 +1,8 @@
 //  tly_ledger_private - what the ledger's source files share: tly_ledger.c
-//  (deciding and replaying) and tly_ledger_state.c (reads of the state, and
-//  a partition's rows for state snapshots). Include tly_ledger.h instead.
+//  (deciding, and the effects), tly_ledger_apply.c (replaying),
+//  tly_ledger_config.c (the configuration), tly_ledger_refund.c (refunds)
+//  and tly_ledger_state.c (reads of the state, and a partition's rows for
+//  state snapshots). Include tly_ledger.h instead.
 #ifndef TLY_LEDGER_PRIVATE_H_INCLUDED
 #define TLY_LEDGER_PRIVATE_H_INCLUDED
 
@@ -25,6 +27,26 @@ struct _tly_ledger_t {
 
 //  Moves the dedupe clock forward (never back) to time_ms.
 void tly_ledger_clock_see (tly_ledger_t *self, int64_t time_ms);
+//  Whether a message ID made at its time is inside the dedupe window.
+bool tly_ledger_in_window (const tly_ledger_t *self,
+                           const uint8_t message_id [TLY_MESSAGE_ID_BYTES]);
+//  What dedupe keeps of result (tly_ledger.c), in arena.
+Tally__MessageResult *tly_ledger_compact (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES],
+                                          uint32_t partition, const Tally__MessageResult *result);
+//  Whether result is a RATE_LIMITED refusal (journaled, never remembered).
+bool tly_ledger_rate_limited (const Tally__MessageResult *result);
+//  Logs a record that apply cannot take; returns -1.
+int tly_ledger_bad_record (const Tally__RecordDraft *draft, const char *reason);
+
+//  The state changes shared by execute (live) and apply (replay), so a
+//  replayed record leaves exactly the state its live execution left
+//  (tly_ledger.c). Each returns 0 or -1.
+int tly_ledger_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                               uint32_t partition, const char *balance_id, int64_t initial,
+                               int64_t timestamp);
+int tly_ledger_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                                uint32_t partition, tly_account_state_t *state,
+                                const Tally__PurchaseRecord *record);
 //  Sets result to the error code with text.
 void tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
                            const char *text);
