@@ -34,7 +34,9 @@
 //  its body's, whose body decodes with its seq and links to the record
 //  before, whose partition is in range with an epoch of at least 1, whose
 //  envelope is signed by its sender (and addressed to the worker, when
-//  given) and whose events are all the sender's;
+//  given) and whose events are all the sender's (a BalanceAdjusted: by
+//  the sender, for a user a credit or debit of the envelope names, or a
+//  purchase a refund of it names);
 //  and when the whole walk passes, every checkpoint it judged decodes,
 //  verifies with the worker and names its record's seq and hash. The
 //  checkpoint decoder accepts exactly a SignedCheckpoint holding a
@@ -274,6 +276,39 @@ s_repair (uint8_t tag, const s_item_t *record, const uint8_t prev_hash [TLY_HASH
 
 //  ---------------------------------------------------------------- the model
 
+//  A BalanceAdjusted's author and user (docs/journal.md, verify's step 6):
+//  made by the sender, for a user a credit or debit of the envelope names,
+//  or for a purchase a refund of the envelope names (whose user the
+//  derivation checks).
+static bool
+s_model_adjusted (const Tally__Envelope *envelope, const Tally__BalanceAdjusted *adjusted)
+{
+    if (adjusted->by.len != TLY_KEY_BYTES
+        || memcmp (adjusted->by.data, envelope->sender.data, TLY_KEY_BYTES) != 0)
+        return false;
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const Tally__Adjustment *adjustment = message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_CREDIT
+                                                  ? message->credit
+                                              : message->body_case
+                                                      == TALLY__INBOX_MESSAGE__BODY_DEBIT
+                                                  ? message->debit
+                                                  : NULL;
+        if (adjustment && adjustment->user.len == TLY_KEY_BYTES
+            && adjusted->user.len == TLY_KEY_BYTES
+            && memcmp (adjustment->user.data, adjusted->user.data, TLY_KEY_BYTES) == 0)
+            return true;
+        const Tally__Refund *refund = message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND
+                                          ? message->refund
+                                          : NULL;
+        if (refund && refund->purchase_id && adjusted->refund_of && *adjusted->refund_of
+            && strcmp (refund->purchase_id, adjusted->refund_of) == 0)
+            return true;
+    }
+    return false;
+}
+
 //  The rules one record must meet on its own, written again from
 //  docs/journal.md. Fills hash with the record's hash when it meets them.
 static bool
@@ -308,6 +343,10 @@ s_model_record (uint64_t seq, const uint8_t *bytes, size_t size,
                  && memcmp (envelope->inbox.data, worker, TLY_KEY_BYTES) == 0));
     for (size_t i = 0; ok && i < draft->n_events; i++) {
         const Tally__Event *event = draft->events [i];
+        if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
+            ok = event->balance_adjusted && s_model_adjusted (envelope, event->balance_adjusted);
+            continue;
+        }
         const ProtobufCBinaryData *user = NULL;
         if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
             user = &event->account_created->user;
@@ -375,6 +414,10 @@ s_verify (const s_journal_t *journal, const uint8_t *tags, s_verdict_t *verdict)
         const tly_journal_segment_info_t *info = &self.segments [0];
         self.next_seq = info->first;
         memcpy (self.prev_hash, info->base.hash, TLY_HASH_BYTES);
+        //  The configuration in force before it is not known: the records
+        //  that carry one give it.
+        if (info->first > 1)
+            audit_derive_start_within (self.derive);
         audit_verify_check_start (&self, info);
         if (!self.failed && info->base.seq > 0)
             audit_verify_check_checkpoint (&self, info->base.seq, info->base.hash);
