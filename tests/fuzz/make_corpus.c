@@ -9,15 +9,18 @@
 //    fuzz_corpus accounts OUT
 //        the test accounts' files, IDs and secrets (account_load, base58)
 //    fuzz_corpus traffic GATEWAY JOURNAL_DIR PARTITIONS OUT
-//        talks to the gateway as the test clients: accounts, buys (taken and
-//        refused), subscriptions, status, pings, a junk frame; writes what it
-//        sent (client_frame, wire) and what came back (sdk_reply,
-//        sdk_watcher, wire)
+//        talks to the gateway as the test clients and the test worker:
+//        accounts, buys (taken and refused), subscriptions (the Catalog
+//        too), status, pings, a junk frame, prices, an admin added and
+//        removed, catalog buys, refunds; writes what it sent (client_frame,
+//        wire) and what came back (sdk_reply, sdk_watcher, wire)
 //    fuzz_corpus snapshots AUDIT_ENDPOINT PARTITIONS OUT
-//        asks the audit writer for each partition's snapshot (snapshot_load)
+//        asks the audit writer for each partition's snapshot (snapshot_load);
+//        exits 3 until partition 0's holds the configuration
 //    fuzz_corpus journal JOURNAL_DIR OUT
-//        the journal's first records, segment starts and checkpoints
-//        (journal_verify, wire)
+//        the journal's first records, segment starts, a configuration
+//        change's and a refund's records, and checkpoints (journal_verify,
+//        wire)
 //
 //  A seed is kept to CORPUS_SEED_MAX bytes, so that the corpus stays small.
 //

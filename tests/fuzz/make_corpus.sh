@@ -3,8 +3,10 @@
 # from real traffic: `tally up` (the normal build's servers, on loopback
 # and Unix sockets in a scratch directory) runs with the test worker of
 # tests/fuzz/fuzz_support.h, and fuzz_corpus (make_corpus.c) talks to it as
-# the test clients, asks the audit writer for the partitions' snapshots, and
-# reads the journal once the cluster has stopped. The build and the tests
+# the test clients and the test worker (its prices, admins and refunds),
+# asks the audit writer for the partitions' snapshots (until partition 0's
+# holds the configuration), and reads the journal once the cluster has
+# stopped. The build and the tests
 # never run this; run it by hand when a wire message changes, and commit the
 # result (scripts/fuzz.sh copies it into each run's corpus).
 # Usage: tests/fuzz/make_corpus.sh [BUILD_DIR [FUZZ_BUILD_DIR]]
@@ -62,7 +64,8 @@ chmod 600 "$dir/worker.json"
 up=$!
 wait_for "[ -f '$dir/tally.env' ]" 60 0.1
 "$tool" traffic "tcp://127.0.0.1:$port" "$dir/audit/journal" "$partitions" "$out"
-# An actor saves a partition's state at most 60 s after its last record.
+# An actor saves a partition's state at most 60 s after its last record;
+# partition 0's must be one saved after the configuration changed.
 echo "make_corpus: waiting (up to 150 s) for the actors' state snapshots"
 wait_for "'$tool' snapshots 'ipc://$dir/run/audit.sock' $partitions '$out' 2>/dev/null" 150 5
 kill -TERM "$up"

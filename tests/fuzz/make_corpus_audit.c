@@ -1,8 +1,9 @@
 //  make_corpus_audit - `fuzz_corpus snapshots` and `fuzz_corpus journal`:
 //  what the audit writer holds, made seeds: each partition's snapshot as
-//  the writer sends it to an actor (snapshot_load, wire), and the
-//  journal's first records, segment starts and checkpoints
-//  (journal_verify, wire). Apart from the traffic (make_corpus_traffic.c):
+//  the writer sends it to an actor (snapshot_load, wire; partition 0's
+//  with the configuration), and the journal's first records, segment
+//  starts, the records of a configuration change and of a refund, and
+//  checkpoints (journal_verify, wire). Apart from the traffic (make_corpus_traffic.c):
 //  these are read from the writer once the traffic has made them.
 #include "make_corpus.h"
 
@@ -15,11 +16,13 @@
 
 #include "tly_bytes.h"
 #include "tly_journal.h"
+#include "tly_store.h"
 #include "tly_wire.h"
 
-#define S_RECORDS_MAX  6
-#define S_PARTS_MAX    8
-#define S_SEGMENTS_MAX 3  //  segment starts made seeds
+#define S_RECORDS_MAX        6
+#define S_PARTS_MAX          8
+#define S_SNAPSHOT_BYTES_MAX (CORPUS_SEED_MAX - 1024)
+#define S_SEGMENTS_MAX       3  //  segment starts made seeds
 
 //  ---------------------------------------------------------------- snapshots
 
@@ -48,6 +51,22 @@ s_load (zsock_t *dealer, uint32_t partition, uint64_t partition_seq, uint32_t pa
     return reply;
 }
 
+//  Whether a part's rows hold partition 0's configuration.
+static bool
+s_config_row (const Tally__SnapshotLoadReply *load)
+{
+    Tally__SnapshotRows *rows = tally__snapshot_rows__unpack (NULL, load->rows.len,
+                                                              load->rows.data);
+    bool found = false;
+    for (size_t i = 0; rows && i < rows->n_rows; i++)
+        found |= rows->rows [i]->table == TLY_STORE_ROW_CONFIG;
+    if (rows)
+        tally__snapshot_rows__free_unpacked (rows, NULL);
+    return found;
+}
+
+//  Succeeds once partition 0's snapshot holds the configuration (made
+//  after the traffic changed it), with the seeds of every partition's.
 int
 corpus_snapshots (const char *endpoint, uint32_t partitions)
 {
@@ -57,6 +76,7 @@ corpus_snapshots (const char *endpoint, uint32_t partitions)
         return 1;
     }
     int found = 0;
+    bool config = false;
     for (uint32_t partition = 0; partition < partitions; partition++) {
         Tally__AuditReply *reply = s_load (dealer, partition, 0, 0);
         if (!reply || reply->body_case != TALLY__AUDIT_REPLY__BODY_LOAD_SNAPSHOT) {
@@ -68,8 +88,10 @@ corpus_snapshots (const char *endpoint, uint32_t partitions)
                                             NULL, signed_header->header.len,
                                             signed_header->header.data)
                                                       : NULL;
-        //  A seed holds a small snapshot only (a few users' rows).
-        if (!header || header->parts > S_PARTS_MAX || header->bytes > CORPUS_SEED_MAX / 2) {
+        //  A seed holds a small snapshot only (a few users' rows; partition
+        //  0's with client A's and the configuration is about 2.9 kB), with
+        //  room for the signed header and the chunks.
+        if (!header || header->parts > S_PARTS_MAX || header->bytes > S_SNAPSHOT_BYTES_MAX) {
             if (header)
                 tally__snapshot_header__free_unpacked (header, NULL);
             tally__audit_reply__free_unpacked (reply, NULL);
@@ -100,6 +122,8 @@ corpus_snapshots (const char *endpoint, uint32_t partitions)
             bytes = fuzz_pack (&reply->load_snapshot->base, &size);
             corpus_chunks_add (&seed, 1, bytes, size);
             free (bytes);
+            if (partition == 0)
+                config |= s_config_row (reply->load_snapshot);
         }
         corpus_chunks_close (&seed, "fuzz_snapshot_load", name);
         tally__snapshot_header__free_unpacked (header, NULL);
@@ -107,8 +131,9 @@ corpus_snapshots (const char *endpoint, uint32_t partitions)
         found++;
     }
     zsock_destroy (&dealer);
-    if (found == 0) {
-        fprintf (stderr, "fuzz_corpus: no partition has a snapshot yet\n");
+    if (found == 0 || !config) {
+        fprintf (stderr, "fuzz_corpus: partition 0 has no small snapshot with the configuration"
+                         " yet\n");
         return 3;
     }
     return 0;
@@ -148,7 +173,8 @@ s_keep (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 
 //  A window of records from first on (and the checkpoints among them) as
 //  one fuzz_journal_verify seed; with info, after the segment it starts.
-static void
+//  Returns the window's last seq.
+static uint64_t
 s_window (const s_list_t *records, const s_list_t *checkpoints, uint8_t mode,
           const tly_journal_segment_info_t *info, uint64_t first, const char *name)
 {
@@ -187,6 +213,98 @@ s_window (const s_list_t *records, const s_list_t *checkpoints, uint8_t mode,
         if (records->items [i].seq >= first && records->items [i].seq <= last)
             corpus_chunks_add (&seed, 0, records->items [i].bytes, records->items [i].size);
     corpus_chunks_close (&seed, "fuzz_journal_verify", name);
+    return last;
+}
+
+//  The record's body, or NULL.
+static Tally__RecordBody *
+s_body (const s_stored_t *record)
+{
+    Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, record->size, record->bytes);
+    if (!stored)
+        return NULL;
+    Tally__RecordBody *body = tally__record_body__unpack (NULL, stored->body.len,
+                                                          stored->body.data);
+    tally__stored_record__free_unpacked (stored, NULL);
+    return body;
+}
+
+//  Where the traffic's configuration and refunds are: the first record
+//  that changed the configuration, the first refund's, and that of the
+//  purchase it gave back (0: none).
+typedef struct {
+    uint64_t config;
+    uint64_t refund;
+    uint64_t purchase;
+} s_found_t;
+
+static s_found_t
+s_find (const s_list_t *records)
+{
+    s_found_t found = { 0 };
+    uint32_t partition = 0;
+    uint64_t partition_seq = 0;
+    for (size_t i = 0; i < records->count; i++) {
+        Tally__RecordBody *body = s_body (&records->items [i]);
+        const Tally__RecordDraft *draft = body ? body->draft : NULL;
+        if (draft && draft->config && !found.config)
+            found.config = records->items [i].seq;
+        for (size_t e = 0; draft && !found.refund && e < draft->n_events; e++) {
+            const Tally__BalanceAdjusted *adjusted = draft->events [e]->balance_adjusted;
+            if (draft->events [e]->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
+                && adjusted->refund_of && *adjusted->refund_of) {
+                found.refund = records->items [i].seq;
+                partition = draft->partition;
+                partition_seq = adjusted->purchase_partition_seq;
+            }
+        }
+        if (body)
+            tally__record_body__free_unpacked (body, NULL);
+    }
+    for (size_t i = 0; i < records->count && found.refund && !found.purchase; i++) {
+        Tally__RecordBody *body = s_body (&records->items [i]);
+        const Tally__RecordDraft *draft = body ? body->draft : NULL;
+        if (draft && draft->partition == partition && draft->partition_seq == partition_seq)
+            found.purchase = records->items [i].seq;
+        if (body)
+            tally__record_body__free_unpacked (body, NULL);
+    }
+    return found;
+}
+
+//  A window from the start of the segment that holds seq, which must
+//  reach the record reach, named what.
+static void
+s_window_at (tly_journal_t *journal, const s_list_t *records, const s_list_t *checkpoints,
+             uint8_t mode, uint64_t seq, uint64_t reach, const char *what, const char *name)
+{
+    size_t index = seq ? tly_journal_segment_at (journal, seq) : 0;
+    tly_journal_segment_info_t info;
+    if (index == 0 || index == tly_journal_segment_count (journal)
+        || tly_journal_segment_info (journal, index, &info) == -1) {
+        fprintf (stderr, "fuzz_corpus: no segment after the first holds the %s\n", what);
+        exit (1);
+    }
+    uint64_t last = s_window (records, checkpoints, mode, &info, info.first, name);
+    if (last < reach) {
+        fprintf (stderr, "fuzz_corpus: %s ends at seq %" PRIu64 ", before the %s (%" PRIu64 ")\n",
+                 name, last, what, reach);
+        exit (1);
+    }
+}
+
+//  The body of record seq, for fuzz_wire.
+static void
+s_body_seed (const s_list_t *records, uint64_t seq, const char *name)
+{
+    for (size_t i = 0; i < records->count; i++)
+        if (records->items [i].seq == seq) {
+            Tally__StoredRecord *stored = tally__stored_record__unpack (
+                NULL, records->items [i].size, records->items [i].bytes);
+            assert (stored);
+            corpus_wire_seed (CORPUS_WIRE_BODY, name, stored->body.data, stored->body.len);
+            tally__stored_record__free_unpacked (stored, NULL);
+        }
 }
 
 int
@@ -216,6 +334,16 @@ corpus_journal (const char *dir)
         snprintf (name, sizeof name, "kept-%zu", i);
         s_window (&records, &checkpoints, 2, &info, info.first, name);
     }
+    //  The configuration's first change, and a refund after the purchase it
+    //  gives back (the walk reads that purchase first), each from the
+    //  start of its segment; their bodies for fuzz_wire.
+    s_found_t found = s_find (&records);
+    s_window_at (journal, &records, &checkpoints, 1, found.config, found.config,
+                 "configuration change", "segment-config");
+    s_window_at (journal, &records, &checkpoints, 2, found.purchase, found.refund, "refund",
+                 "kept-refund");
+    s_body_seed (&records, found.config, "record-config");
+    s_body_seed (&records, found.refund, "record-refund");
     //  Checkpoints alone, and one record's parts for fuzz_wire.
     for (size_t i = 0; i < checkpoints.count && i < 3; i++) {
         char name [64];

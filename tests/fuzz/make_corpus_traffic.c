@@ -1,8 +1,10 @@
 //  make_corpus_traffic - `fuzz_corpus traffic`: talks to the gateway as the
-//  test clients (accounts, buys taken and refused, subscriptions, status,
-//  pings, a junk frame, then enough buys for the journal to roll) and
-//  writes what it sent (client_frame, wire) and what came back (sdk_reply,
-//  sdk_watcher, wire). Apart from the audit writer's seeds
+//  test clients and the test worker (accounts, buys taken and refused,
+//  subscriptions, status, pings, a junk frame; the configuration: prices,
+//  an admin added and removed; buys at the catalog price, at a stale one
+//  and of an item off sale; refunds; then enough buys for the journal to
+//  roll) and writes what it sent (client_frame, wire) and what came back
+//  (sdk_reply, sdk_watcher, wire). Apart from the audit writer's seeds
 //  (make_corpus_audit.c): this is the client's side of the wire.
 #include "make_corpus.h"
 
@@ -16,6 +18,7 @@
 #include "tally.h"
 #include "tly_codec.h"
 #include "tly_journal.h"
+#include "tly_validate.h"
 #include "tly_wire.h"
 
 #define S_REPLIES_MAX 8192
@@ -23,6 +26,8 @@
 #define S_BULK_SENDS  80
 #define S_BULK_BATCH  8
 #define S_CHUNKS_MAX  8
+#define S_SUBS        5  //  client A's subscriptions
+#define S_WATCHED     4  //  those fuzz_sdk_watcher can pick
 
 //  ---------------------------------------------------------------- traffic
 
@@ -225,46 +230,54 @@ s_version (const s_reply_t *kept)
 
 //  One subscription as a watcher saw it: the answer and what was pushed,
 //  waiting for the answer (fuzz_sdk_watcher's setup bit 0 clear), and the
-//  pushes alone, live at the answer's version.
+//  pushes alone, live at the answer's version; object is the target's
+//  index of it (-1: one it cannot pick, no watcher seeds). The first push is
+//  a seed of sdk_reply, the object at its last version one of wire.
 static void
 s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int object,
                  const char *name)
 {
     char seed_name [64];
     corpus_chunks_t seed;
-    corpus_chunks_open (&seed, (uint8_t) (object << 1));
     size_t chunks = 0;
-    for (size_t i = answer; i < self->reply_count && chunks < S_CHUNKS_MAX; i++)
-        if (self->replies [i].request_id == request_id) {
-            corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
-            chunks++;
-        }
-    snprintf (seed_name, sizeof seed_name, "%s-subscribe", name);
-    corpus_chunks_close (&seed, "fuzz_sdk_watcher", seed_name);
+    if (object >= 0) {
+        corpus_chunks_open (&seed, (uint8_t) (object << 1));
+        for (size_t i = answer; i < self->reply_count && chunks < S_CHUNKS_MAX; i++)
+            if (self->replies [i].request_id == request_id) {
+                corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
+                chunks++;
+            }
+        snprintf (seed_name, sizeof seed_name, "%s-subscribe", name);
+        corpus_chunks_close (&seed, "fuzz_sdk_watcher", seed_name);
+    }
 
     uint64_t version = s_version (&self->replies [answer]);
-    if (version == 0 || version > 16)
-        return;
-    corpus_chunks_open (&seed, (uint8_t) (1 | object << 1 | (version - 1) << 4));
+    bool live = object >= 0 && version >= 1 && version <= 16;
+    if (live)
+        corpus_chunks_open (&seed, (uint8_t) (1 | object << 1 | (version - 1) << 4));
+    size_t last = answer;
     chunks = 0;
-    for (size_t i = answer + 1; i < self->reply_count && chunks < S_CHUNKS_MAX; i++)
+    for (size_t i = answer + 1; i < self->reply_count; i++)
         if (self->replies [i].request_id == request_id) {
-            corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
+            if (live && chunks < S_CHUNKS_MAX)
+                corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
             if (chunks++ == 0) {
                 snprintf (seed_name, sizeof seed_name, "%s-update", name);
                 s_reply_seed (self, i, seed_name);
             }
+            if (s_version (&self->replies [i]) > 0)
+                last = i;
         }
     snprintf (seed_name, sizeof seed_name, "%s-live", name);
-    if (chunks > 0)
+    if (live && chunks > 0)
         corpus_chunks_close (&seed, "fuzz_sdk_watcher", seed_name);
-    else {
+    else if (live) {
         fclose (seed.file);
         free (seed.bytes);
     }
 
-    //  The object itself, for fuzz_wire.
-    const s_reply_t *kept = &self->replies [answer];
+    //  The object itself, at its last version, for fuzz_wire.
+    const s_reply_t *kept = &self->replies [last];
     Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
     if (reply->object) {
         size_t size;
@@ -275,6 +288,118 @@ s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int obje
                           reply->object->state.len);
     }
     tally__client_reply__free_unpacked (reply, NULL);
+}
+
+//  Stops the run unless every result of the answer at index has outcome
+//  (an error: of code), so that each seed is what its name says. Copies a
+//  purchase's ID into purchase_id when it is not NULL.
+static void
+s_expect (s_traffic_t *self, size_t index, const char *name,
+          Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *purchase_id)
+{
+    const s_reply_t *kept = &self->replies [index];
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
+    assert (reply);
+    bool as_named = reply->n_results > 0;
+    for (size_t i = 0; i < reply->n_results; i++) {
+        const Tally__MessageResult *result = reply->results [i];
+        if (result->outcome_case != outcome
+            || (outcome == TALLY__MESSAGE_RESULT__OUTCOME_ERROR && result->error->code != code))
+            as_named = false;
+    }
+    if (!as_named) {
+        const Tally__Error *error = reply->error;
+        for (size_t i = 0; i < reply->n_results && !error; i++)
+            if (reply->results [i]->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR)
+                error = reply->results [i]->error;
+        fprintf (stderr, "fuzz_corpus: %s was not answered as its seeds say (%s)\n", name,
+                 error ? tly_error_name (error->code) : "another outcome");
+        exit (1);
+    }
+    if (purchase_id) {
+        assert (outcome == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE);
+        snprintf (purchase_id, TLY_ID_MAX, "%s", reply->results [0]->purchase->id);
+    }
+    tally__client_reply__free_unpacked (reply, NULL);
+}
+
+//  A send whose answer is a seed of sdk_reply and must be as expected.
+static void
+s_step (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs, size_t n,
+        Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *purchase_id)
+{
+    size_t answer = s_send (self, name, who, msgs, n, false);
+    s_reply_seed (self, answer, name);
+    s_expect (self, answer, name, outcome, code, purchase_id);
+}
+
+//  The configuration and refunds (docs/protocol.md, "Admins and the
+//  catalog" and "Refunds"): the worker prices two new items, adds client B
+//  as an admin, who prices a third and credits client A, and removes it;
+//  the worker changes a price and takes an item off sale. Client B buys at
+//  the catalog price and follows its purchase; client A buys at the old
+//  price and the item off sale; the worker refunds client B's purchase,
+//  then again; client A tries to. Client A's subscription to the Catalog
+//  (made before) sees each change. Returns the purchase's subscription.
+static uint64_t
+s_catalog (s_traffic_t *self, size_t *purchase_answer)
+{
+    const Tally__MessageResult__OutcomeCase config = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
+    const Tally__MessageResult__OutcomeCase adjustment = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+    const Tally__MessageResult__OutcomeCase refused = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+    char admin [TLY_ID_MAX], user [TLY_ID_MAX], purchase [TLY_ID_MAX];
+    tly_account_id (fuzz_account (FUZZ_CLIENT_B)->sign_pk, admin);
+    tly_account_id (fuzz_account (FUZZ_CLIENT_A)->sign_pk, user);
+    tly_msg_t msgs [2];
+    int rc = tly_msg_set_price (&msgs [0], "tea", 5, true, NULL);
+    rc |= tly_msg_set_price (&msgs [1], "gum", 3, true, NULL);
+    assert (rc == 0);
+    s_step (self, "set-price-new", FUZZ_WORKER, msgs, 2, config, 0, NULL);
+    rc = tly_msg_add_admin (&msgs [0], admin, NULL);
+    assert (rc == 0);
+    s_step (self, "add-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
+    rc = tly_msg_set_price (&msgs [0], "cake", 4, true, NULL);
+    assert (rc == 0);
+    s_step (self, "admin-set-price", FUZZ_CLIENT_B, msgs, 1, config, 0, NULL);
+    rc = tly_msg_credit (&msgs [0], user, 25, "corpus-credit-1", "A credit by an admin", NULL);
+    assert (rc == 0);
+    s_step (self, "admin-credit", FUZZ_CLIENT_B, msgs, 1, adjustment, 0, NULL);
+    rc = tly_msg_remove_admin (&msgs [0], admin, NULL);
+    assert (rc == 0);
+    s_step (self, "remove-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
+    rc = tly_msg_set_price (&msgs [0], "tea", 6, true, NULL);
+    rc |= tly_msg_set_price (&msgs [1], "gum", 3, false, NULL);
+    assert (rc == 0);
+    s_step (self, "set-price-change", FUZZ_WORKER, msgs, 2, config, 0, NULL);
+
+    rc = tly_msg_buy (&msgs [0], "tea", 0);
+    assert (rc == 0);
+    s_step (self, "buy-catalog", FUZZ_CLIENT_B, msgs, 1, TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE, 0,
+            purchase);
+    uint64_t sub = s_subscribe (self, "subscribe-purchase", FUZZ_CLIENT_B, purchase,
+                                purchase_answer);
+    s_reply_seed (self, *purchase_answer, "subscribe-purchase");
+    rc = tly_msg_buy (&msgs [0], "tea", 5);
+    assert (rc == 0);
+    s_step (self, "buy-stale-price", FUZZ_CLIENT_A, msgs, 1, refused,
+            TALLY__ERROR_CODE__PRICE_MISMATCH, NULL);
+    rc = tly_msg_buy (&msgs [0], "gum", 0);
+    assert (rc == 0);
+    s_step (self, "buy-off-sale", FUZZ_CLIENT_A, msgs, 1, refused, TALLY__ERROR_CODE__UNKNOWN_ITEM,
+            NULL);
+
+    rc = tly_msg_refund (&msgs [0], purchase, "A refund by the worker", NULL);
+    assert (rc == 0);
+    s_step (self, "refund", FUZZ_WORKER, msgs, 1, adjustment, 0, NULL);
+    rc = tly_msg_refund (&msgs [0], purchase, NULL, NULL);
+    assert (rc == 0);
+    s_step (self, "refund-again", FUZZ_WORKER, msgs, 1, refused,
+            TALLY__ERROR_CODE__ALREADY_REFUNDED, NULL);
+    rc = tly_msg_refund (&msgs [0], purchase, NULL, NULL);
+    assert (rc == 0);
+    s_step (self, "refund-by-user", FUZZ_CLIENT_A, msgs, 1, refused,
+            TALLY__ERROR_CODE__PERMISSION_DENIED, NULL);
+    return sub;
 }
 
 int
@@ -304,17 +429,19 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     s_reply_seed (self, s_send (self, "create-b", FUZZ_CLIENT_B, msgs, 1, false), "create-b");
     s_wait_signed (self);
 
-    //  Client A follows its own objects and the worker's service info.
+    //  Client A follows its own objects, the worker's service info and the
+    //  catalog (the first four as fuzz_sdk_watcher numbers them).
     const uint8_t *client = fuzz_account (FUZZ_CLIENT_A)->sign_pk;
-    const char *names [4] = { "balance", "purchases", "root", "service" };
-    char ids [4][TLY_ID_MAX];
+    const char *names [S_SUBS] = { "balance", "purchases", "root", "service", "catalog" };
+    char ids [S_SUBS][TLY_ID_MAX];
     tly_balance_id (client, partitions, ids [0]);
     tly_purchases_id (client, partitions, ids [1]);
     tly_root_id (client, partitions, ids [2]);
     tly_service_id (self->worker, ids [3]);
-    uint64_t subs [4];
-    size_t answers [4];
-    for (int i = 0; i < 4; i++) {
+    tly_catalog_id (self->worker, ids [4]);
+    uint64_t subs [S_SUBS];
+    size_t answers [S_SUBS];
+    for (int i = 0; i < S_SUBS; i++) {
         char name [64];
         snprintf (name, sizeof name, "subscribe-%s", names [i]);
         subs [i] = s_subscribe (self, name, FUZZ_CLIENT_A, ids [i], &answers [i]);
@@ -354,6 +481,8 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     request.body_case = TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE;
     request.unsubscribe = &unsubscribe;
     s_reply_seed (self, s_body (self, "unsubscribe", &request), "unsubscribe");
+    size_t purchase_answer;
+    uint64_t purchase_sub = s_catalog (self, &purchase_answer);
 
     //  Enough records for the journal to roll to new segments.
     for (int send = 0; send < S_BULK_SENDS; send++) {
@@ -371,8 +500,9 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     while (s_take (self, tly_mono_ms () + S_QUIET_MS))
         ;
     s_wait_signed (self);
-    for (int i = 0; i < 4; i++)
-        s_watcher_seeds (self, subs [i], answers [i], i, names [i]);
+    for (int i = 0; i < S_SUBS; i++)
+        s_watcher_seeds (self, subs [i], answers [i], i < S_WATCHED ? i : -1, names [i]);
+    s_watcher_seeds (self, purchase_sub, purchase_answer, -1, "tea-purchase");
     for (size_t i = 0; i < self->reply_count; i++)
         free (self->replies [i].bytes);
     zsock_destroy (&self->dealer);
