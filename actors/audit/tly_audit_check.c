@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "tly_config.h"
 #include "tly_limits.h"
 #include "tly_validate.h"
 
@@ -77,6 +78,22 @@ s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
            && purchase->amount == recorded->amount
            && purchase->balance_after == recorded->balance_after
            && s_same_text (purchase->item_id, recorded->item_id);
+}
+
+const char *
+tly_audit_check_config (const Tally__RecordDraft *draft, const uint8_t worker [TLY_KEY_BYTES],
+                        tly_arena_t *arena)
+{
+    assert (draft && worker && arena);
+    if (!draft->config)
+        return NULL;
+    if (draft->partition != 0)
+        return "a configuration outside partition 0";
+    tly_config_t *config = tly_config_new ();
+    char *reason = tly_arena_alloc (arena, S_REASON_MAX);
+    int rc = tly_config_from_proto (config, draft->config, worker, reason, S_REASON_MAX);
+    tly_config_destroy (&config);
+    return rc == 0 ? NULL : reason;
 }
 
 static const char *

@@ -34,9 +34,15 @@
 
 #include "tally.pb-c.h"
 #include "tly_arena.h"
+#include "tly_limits.h"
 
 //  NULL when the draft's events follow from its envelope, else why not (a
 //  static string, or one in arena, which also holds the decoded envelope).
 const char *tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena);
+//  NULL when the draft carries no configuration, or one of partition 0 that
+//  follows the rules of a Config (tly_config.h: sorted, within the limits,
+//  the worker never in the admin list), else why not.
+const char *tly_audit_check_config (const Tally__RecordDraft *draft,
+                                    const uint8_t worker [TLY_KEY_BYTES], tly_arena_t *arena);
 
 #endif

@@ -193,6 +193,8 @@ s_refuse_draft (tly_audit_writer_t *self, const Tally__RecordDraft *draft,
 {
     const char *reason = tly_audit_check_draft (draft, self->drain->arena);
     if (!reason)
+        reason = tly_audit_check_config (draft, self->worker.sign_pk, self->drain->arena);
+    if (!reason)
         return false;
     tly_log (TLY_WARN, "append.does_not_follow",
              "partition=%" PRIu32 " partition_seq=%" PRIu64 " epoch=%" PRIu64 " reason=\"%s\"",

@@ -432,12 +432,19 @@ tly_batch_settle (tly_batch_t *self, const Tally__AppendReply *reply, tly_batch_
     else
         self->commit_pending = true;
     if (self->stale_config || s_any_stale_config (reply)) {
+        bool adopted = false;
         if (!reply->config)
             tly_log (TLY_ERROR, "audit.bad_reply",
                      "request_id=%" PRIu64 " reason=\"STALE_CONFIG without a configuration\"",
                      reply->request_id);
         else if (!tly_ledger_in_txn (self->ledger))
-            tly_ledger_adopt_config (self->ledger, reply->config);
+            adopted = tly_ledger_adopt_config (self->ledger, reply->config) == 0;
+        //  Without the writer's configuration, deciding again would only be
+        //  refused again: the routes are answered NOT_OWNER instead, and the
+        //  router's attempts bound the retries.
+        for (uint32_t partition = 0; !adopted && partition < self->partition_count; partition++)
+            if (self->refused [partition] == S_AGAIN)
+                self->refused [partition] = S_REFUSED;
     }
     self->settled = true;
     return 0;

@@ -284,6 +284,15 @@ static const bad_row_t s_rows [] = {
     ROW ("config", "buy of an inactive catalog item", E (UNKNOWN_ITEM), 0, bad_run_envelope,
          ENV_BUY_INACTIVE),
 
+    ROW ("refunds", "a user's refund of its own purchase (bought for 5)", E (PERMISSION_DENIED), 5,
+         bad_run_envelope, ENV_REFUND_NOT_ADMIN),
+    ROW ("refunds", "refund of a purchase refunded before", E (ALREADY_REFUNDED), 0,
+         bad_run_envelope, ENV_REFUND_TWICE),
+    ROW ("refunds", "refund of a purchase never made", E (NOT_FOUND), 0, bad_run_envelope,
+         ENV_REFUND_UNKNOWN),
+    ROW ("refunds", "refund naming an account, not a purchase", E (BAD_REQUEST), 0,
+         bad_run_envelope, ENV_REFUND_NOT_PURCHASE),
+
     ROW ("subscribe", "own balance", E (OK), 0, bad_run_subscribe, SUB_OWN),
     ROW ("subscribe", "the public ServiceInfo", E (OK), 0, bad_run_subscribe, SUB_SERVICE),
     ROW ("subscribe", "one bit of the signature flipped", E (BAD_SIGNATURE), 0, bad_run_subscribe,

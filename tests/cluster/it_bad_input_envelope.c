@@ -7,6 +7,7 @@
 //  accepted one must have answered.
 #include "it_bad_input.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,6 +294,45 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
             CHECK (it_send (sender, &set).ok);
             tly_sender_destroy (&sender);
             CHECK (tly_msg_buy (&msg, priced, row->variant == ENV_BUY_MISMATCH ? 8 : 7) == 0);
+            break;
+        }
+        case ENV_REFUND_NOT_ADMIN:
+        case ENV_REFUND_TWICE:
+        case ENV_REFUND_UNKNOWN:
+        case ENV_REFUND_NOT_PURCHASE: {
+            //  A purchase of the subject's to refund (refunded once by the
+            //  worker first for TWICE); the refund the worker's but NOT_ADMIN.
+            it_user_t worker = { .account = ctx->cluster->worker };
+            strcpy (worker.id, ctx->cluster->worker_id);
+            char purchase [TLY_ID_MAX] = "";
+            tly_error_t error;
+            if (row->variant == ENV_REFUND_NOT_ADMIN || row->variant == ENV_REFUND_TWICE) {
+                tly_result_t bought = it_buy (ctx->subject.sender, "bad-input-refunded", 5);
+                CHECK (bought.ok);
+                snprintf (purchase, sizeof purchase, "%s", bought.id);
+            } else {
+                uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+                randombytes_buf (message_id, sizeof message_id);
+                tly_purchase_key (
+                    tly_partition_of (ctx->subject.user.account.sign_pk, TLY_PARTITIONS_DEFAULT),
+                    ctx->subject.user.account.sign_pk, message_id, key);
+                tly_object_id_of_key (key, purchase);
+            }
+            if (row->variant == ENV_REFUND_TWICE) {
+                tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id,
+                                                  &worker);
+                tly_msg_t first;
+                CHECK (tly_msg_refund (&first, purchase, "", &error) == 0);
+                CHECK (it_send (sender, &first).ok);
+                tly_sender_destroy (&sender);
+            }
+            CHECK (tly_msg_refund (&msg, purchase, "", &error) == 0);
+            if (row->variant == ENV_REFUND_NOT_PURCHASE)  //  past the SDK's own check
+                snprintf (msg.purchase_id, sizeof msg.purchase_id, "%s", ctx->subject.user.id);
+            if (row->variant != ENV_REFUND_NOT_ADMIN) {
+                env.signer = &ctx->cluster->worker;
+                memcpy (env.sender, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+            }
             break;
         }
         default: th_fail (__FILE__, __LINE__, "no envelope variant %d", row->variant);

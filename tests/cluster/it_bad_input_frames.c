@@ -45,8 +45,10 @@ bad_env_sealed (const bad_env_t *env)
     Tally__Adjustment *adjustments = calloc (count + 1, sizeof *adjustments);
     Tally__AdminChange *admins = calloc (count + 1, sizeof *admins);
     Tally__CatalogItem *prices = calloc (count + 1, sizeof *prices);
+    Tally__Refund *refunds = calloc (count + 1, sizeof *refunds);
     uint8_t (*ids) [2 * TLY_MESSAGE_ID_BYTES] = calloc (count + 1, sizeof *ids);
-    CHECK (messages && pointers && buys && creates && adjustments && admins && prices && ids);
+    CHECK (messages && pointers && buys && creates && adjustments && admins && prices && refunds
+           && ids);
     CHECK (env->id_len <= sizeof ids [0]);
     uint8_t unknown_data [2] = { 0x08, 0x01 };
     ProtobufCMessageUnknownField unknown = { 9, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
@@ -92,6 +94,12 @@ bad_env_sealed (const bad_env_t *env)
                 messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_REMOVE_ADMIN;
                 messages [i].remove_admin = &admins [i];
             }
+        } else if (msg->kind == TLY_MSG_REFUND) {
+            tally__refund__init (&refunds [i]);
+            refunds [i].purchase_id = (char *) msg->purchase_id;
+            refunds [i].reason = (char *) msg->note;
+            messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
+            messages [i].refund = &refunds [i];
         } else if (msg->kind == TLY_MSG_SET_PRICE) {
             tally__catalog_item__init (&prices [i]);
             prices [i].item_id = (char *) msg->item_id;
@@ -117,6 +125,7 @@ bad_env_sealed (const bad_env_t *env)
     free (messages);
     free (pointers);
     free (admins);
+    free (refunds);
     free (prices);
     free (buys);
     free (creates);

@@ -93,19 +93,23 @@ export type RefundRequest = { type: "refund"; purchaseId: string; reason?: strin
 export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest | RefundRequest;
 // A message with its ID.
 export type InboxMessage = InboxRequest & { id: Uint8Array };
+export type CreateAccountMessage = CreateAccountRequest & { id: Uint8Array };
+export type BuyMessage = BuyRequest & { id: Uint8Array };
 export type CreditMessage = CreditRequest & { id: Uint8Array };
 export type DebitMessage = DebitRequest & { id: Uint8Array };
 export type ConfigMessage = ConfigRequest & { id: Uint8Array };
 export type RefundMessage = RefundRequest & { id: Uint8Array };
 
+// Each message made ahead has its request's type, so sendMessage of it
+// resolves to that message's result (a UserBalance, a PurchaseRecord, ...).
 export function createAccountMessage(initialBalance: number | bigint,
-                                     id: Uint8Array = messageId()): InboxMessage {
+                                     id: Uint8Array = messageId()): CreateAccountMessage {
   return { type: "createAccount", initialBalance, id };
 }
 
 // A buy of itemId; amount 0 (the default): at the catalog price.
 export function buyMessage(itemId: string, amount: number | bigint = 0,
-                           id: Uint8Array = messageId()): InboxMessage {
+                           id: Uint8Array = messageId()): BuyMessage {
   return { type: "buy", itemId, amount, id };
 }
 

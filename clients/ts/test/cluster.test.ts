@@ -14,7 +14,15 @@
 // credits and debits: the worker (DIR/worker.json) credits a user once per
 // reference, the user sees it in the balance, the PurchaseLog and the
 // AdjustmentRecord; a user's own credit, a debit past the balance and a
-// credit past 2^53 - 1 are refused.
+// credit past 2^53 - 1 are refused. And the catalog, the admins and
+// refunds, the worker sending through an InboxSender on DIR/worker.json:
+// its price charged to a buy without an amount, another amount
+// PRICE_MISMATCH, the item off sale UNKNOWN_ITEM; a user's price
+// PERMISSION_DENIED until the worker adds them as an admin and after it
+// removes them; the Catalog read by a user, each price change its next
+// version; a purchase refunded by the worker (the balance back up, the
+// PurchaseRecord at version 2 naming the refund), a second refund
+// ALREADY_REFUNDED, the user's own PERMISSION_DENIED.
 //
 // Environment: TALLY_BIN (build/client/tally), TALLY_TEST_PORT (the base
 // port; the WebSocket endpoint is on BASE + 10). Run with
@@ -28,9 +36,11 @@ import { after, before, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ClientReplySchema, PushKind } from "../src/gen/tally_pb.js";
 import {
-  adjustmentId, BALANCE_MAX, balanceId, createAccount, creditMessage, debitMessage, loadAccount,
-  OfflineClient, parseAccountId, purchasesId, TallyClient, TallyError, verifyObject, type Account,
-  type BalanceState, type TallyObject, type WebSocketConstructor, type WebSocketLike,
+  addAdminMessage, adjustmentId, BALANCE_MAX, balanceId, buyMessage, catalogId, createAccount,
+  creditMessage, debitMessage, InboxSender, loadAccount, OfflineClient, parseAccountId,
+  purchasesId, refundMessage, removeAdminMessage, setPriceMessage, TallyClient, TallyError,
+  verifyObject, type Account, type BalanceState, type TallyObject, type WebSocketConstructor,
+  type WebSocketLike,
 } from "../src/index.js";
 import { FileOutboxStorage } from "../src/node.js";
 import { mergeObject } from "../src/react.js";
@@ -47,6 +57,7 @@ let dataDir = "";
 let url = "";
 let worker = "";
 const clients: TallyClient[] = [];
+const senders: InboxSender[] = [];
 
 // Objects a subscription delivered, and waits for one that matches.
 class Seen {
@@ -72,10 +83,17 @@ class Seen {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`not seen within ${ms} ms: ${what}; saw `
-        + JSON.stringify(this.objects.map((o) => [o.version, o.balance?.balance, o.snapshot])))), ms);
+        + JSON.stringify(this.objects.map(summary)))), ms);
       this.waiters.push({ match, resolve: (object) => { clearTimeout(timer); resolve(object); } });
     });
   }
+}
+
+// What a failed wait prints of each object it saw.
+function summary(o: TallyObject): unknown[] {
+  const value = o.balance?.balance ?? o.catalog?.items.map((i) => [i.itemId, i.price, i.active])
+                ?? (o.purchase && [o.purchase.amount, o.purchase.refundId]) ?? o.purchases?.count;
+  return [o.version, value, o.snapshot];
 }
 
 // Node's WebSocket with a switch that alters the object of the next UPDATE
@@ -162,6 +180,7 @@ before(async () => {
 
 after(async () => {
   for (const made of clients) made.close();
+  for (const made of senders) made.close();
   if (up && up.exitCode === null) {
     const exited = new Promise((resolve) => up!.on("exit", resolve));
     up.kill("SIGTERM");
@@ -484,4 +503,207 @@ test("the worker's credits and debits: once per reference, seen by the user; a u
   await stranger.sendMessage({ type: "createAccount", initialBalance: 1 });
   const denied = await refused(stranger.subscribe(credit.id, () => {}));
   assert.equal(denied.code, "PERMISSION_DENIED");
+});
+
+// The catalog, the admin group and refunds. The worker sends through an
+// InboxSender of its own on DIR/worker.json, as a server holding the
+// account would; frank is the user whose buys the catalog prices and who
+// is made an admin for a while.
+let workerSender: InboxSender;
+let frank: Account;
+let frankClient: TallyClient;
+
+// The snapshot of objectId as reader sees it, the subscription ended at once.
+async function readOnce(reader: TallyClient, objectId: string): Promise<TallyObject> {
+  let snapshot: TallyObject | null = null;
+  const stop = await reader.subscribe(objectId, (object) => { snapshot ??= object; });
+  stop();
+  assert.ok(snapshot, `a snapshot of ${objectId}`);
+  return snapshot;
+}
+
+test("the catalog: the worker's price charged to a buy without an amount; another amount "
+     + "PRICE_MISMATCH; the item off sale UNKNOWN_ITEM", async () => {
+  const workerAccount = loadAccount(readFileSync(join(dataDir, "worker.json"), "utf8"));
+  workerSender = await InboxSender.load(worker, workerAccount, { url });
+  senders.push(workerSender);
+
+  const set = await workerSender.sendMessage(setPriceMessage("ts-sword", 30));
+  assert.deepEqual(set.item, { itemId: "ts-sword", price: 30, active: true });
+  assert.equal(set.adminId, undefined);
+  assert.ok(set.version >= 1, `configuration version ${set.version}`);
+  console.log(`# setPrice ts-sword 30: configuration version ${set.version}`);
+
+  frank = createAccount("frank");
+  frankClient = client(frank);
+  await frankClient.sendMessage({ type: "createAccount", initialBalance: 100 });
+  // no amount: the catalog price, which the record names
+  const bought = await frankClient.sendMessage({ type: "buy", itemId: "ts-sword" });
+  assert.equal(bought.amount, 30);
+  assert.equal(bought.balanceAfter, 70);
+  assert.equal(bought.itemId, "ts-sword");
+  assert.equal(bought.userId, frank.id);
+  // naming the price is the same
+  const named = await frankClient.sendMessage(buyMessage("ts-sword", 30));
+  assert.equal(named.amount, 30);
+  assert.equal(named.balanceAfter, 40);
+  // naming another amount
+  const mismatch = await refused(frankClient.sendMessage({ type: "buy", itemId: "ts-sword",
+                                                           amount: 25 }));
+  assert.equal(mismatch.code, "PRICE_MISMATCH");
+  assert.equal(mismatch.message, "Price mismatch: the amount is not the catalog price");
+  assert.equal(mismatch.remote, true);
+  // an item not in the catalog (prices open) needs its amount
+  const none = await refused(frankClient.sendMessage({ type: "buy", itemId: "ts-unpriced" }));
+  assert.equal(none.code, "INVALID_AMOUNT");
+
+  // off sale: kept in the catalog with its price, its buys refused
+  const off = await workerSender.sendMessage({ type: "setPrice", itemId: "ts-sword", price: 30,
+                                               active: false });
+  assert.deepEqual(off.item, { itemId: "ts-sword", price: 30, active: false });
+  assert.equal(off.version, set.version + 1);
+  for (const amount of [undefined, 30]) {
+    const unknown = await refused(frankClient.sendMessage({ type: "buy", itemId: "ts-sword",
+                                                            amount }));
+    assert.equal(unknown.code, "UNKNOWN_ITEM", `a buy naming ${amount}`);
+    assert.equal(unknown.message, "Unknown item: not for sale");
+    assert.equal(unknown.remote, true);
+  }
+  const balance = await readOnce(frankClient, frankClient.balanceId);
+  assert.equal(balance.balance!.balance, 40, "the refused buys charged nothing");
+});
+
+test("prices are the worker's and its admins': a user's setPrice PERMISSION_DENIED until the "
+     + "worker adds them as an admin, and again once removed", async () => {
+  const denied = await refused(frankClient.sendMessage(setPriceMessage("ts-shield", 20)));
+  assert.equal(denied.code, "PERMISSION_DENIED");
+  assert.equal(denied.message, "Only an admin may set a price");
+  assert.equal(denied.remote, true);
+  const self = await refused(frankClient.sendMessage(addAdminMessage(frank.id)));
+  assert.equal(self.code, "PERMISSION_DENIED");
+  assert.equal(self.message, "Only the worker may add or remove an admin");
+
+  const added = await workerSender.sendMessage(addAdminMessage(frank.id));
+  assert.equal(added.adminId, frank.id);
+  assert.equal(added.item, undefined);
+  // added twice: nothing changes, the current version
+  const again = await workerSender.sendMessage({ type: "addAdmin", account: frank.id });
+  assert.deepEqual(again, added);
+
+  const priced = await frankClient.sendMessage(setPriceMessage("ts-shield", 20));
+  assert.deepEqual(priced.item, { itemId: "ts-shield", price: 20, active: true });
+  assert.equal(priced.version, added.version + 1);
+  const shield = await frankClient.sendMessage({ type: "buy", itemId: "ts-shield" });
+  assert.equal(shield.amount, 20, "the admin's price charged");
+  assert.equal(shield.balanceAfter, 20);
+
+  const removed = await workerSender.sendMessage(removeAdminMessage(frank.id));
+  assert.equal(removed.adminId, frank.id);
+  assert.equal(removed.version, priced.version + 1);
+  const after = await refused(frankClient.sendMessage(setPriceMessage("ts-shield", 5)));
+  assert.equal(after.code, "PERMISSION_DENIED");
+  assert.equal(after.message, "Only an admin may set a price");
+  const catalog = await readOnce(frankClient, catalogId(worker));
+  assert.deepEqual(catalog.catalog!.items.find((i) => i.itemId === "ts-shield"),
+                   { itemId: "ts-shield", price: 20, active: true }, "the refused price not set");
+});
+
+test("the catalog read by anyone: the snapshot has the items, a price change comes as the next "
+     + "version", async () => {
+  const reader = client(createAccount("reader"));  // an account never created: anyone reads it
+  const seen = new Seen();
+  const id = catalogId(worker);
+  await reader.subscribe(id, seen.callback);
+  const first = seen.objects[0];
+  assert.equal(first.kind, "CATALOG");
+  assert.equal(first.snapshot, true);
+  assert.equal(first.id, id);
+  assert.equal(first.catalog!.id, id);
+  assert.equal(first.catalog!.configVersion, first.version - 1);
+  assert.deepEqual(first.catalog!.items, [{ itemId: "ts-shield", price: 20, active: true },
+                                          { itemId: "ts-sword", price: 30, active: false }]);
+  assert.equal(first.group!.owner, worker);
+  assert.ok(first.group!.members.some((m) => m.account === null && m.role === "reader"),
+            "everyone reads it");
+  assert.equal(verifyObject(first.signed, parseAccountId(worker)!, id).version, first.version);
+
+  const sword = await workerSender.sendMessage(setPriceMessage("ts-sword", 35));
+  const next = await seen.until(`version ${first.version + 1}`,
+                                (o) => o.version === first.version + 1);
+  assert.equal(next.snapshot, false);
+  assert.equal(next.catalog!.configVersion, sword.version);
+  assert.deepEqual(next.catalog!.items, [{ itemId: "ts-shield", price: 20, active: true },
+                                         { itemId: "ts-sword", price: 35, active: true }]);
+  const shield = await workerSender.sendMessage(setPriceMessage("ts-shield", 25, false));
+  const last = await seen.until(`version ${first.version + 2}`,
+                                (o) => o.version === first.version + 2);
+  assert.equal(last.catalog!.configVersion, shield.version);
+  assert.deepEqual(last.catalog!.items, [{ itemId: "ts-shield", price: 25, active: false },
+                                         { itemId: "ts-sword", price: 35, active: true }]);
+  assert.deepEqual(seen.objects.map((o) => o.version),
+                   [first.version, first.version + 1, first.version + 2], "each version once, in order");
+  assert.equal(reader.watcher.stats.rejected, 0);
+});
+
+test("a refund by the worker: the balance back up, the purchase's record at version 2 with its "
+     + "refundId; a second refund ALREADY_REFUNDED, the user's own PERMISSION_DENIED", async () => {
+  const gina = createAccount("gina");
+  const ginaClient = client(gina);
+  await ginaClient.sendMessage({ type: "createAccount", initialBalance: 100 });
+  const balanceSeen = new Seen();
+  await ginaClient.subscribe(ginaClient.balanceId, balanceSeen.callback);
+  const bought = await ginaClient.sendMessage({ type: "buy", itemId: "ts-refunded", amount: 30 });
+  assert.equal(bought.balanceAfter, 70);
+  assert.ok(bought.partitionSeq > 0, `partitionSeq ${bought.partitionSeq}`);
+  assert.equal(bought.refundId, "");
+  assert.equal(bought.refundedAt, 0);
+  const kept = await ginaClient.sendMessage({ type: "buy", itemId: "ts-kept", amount: 5 });
+  assert.equal(kept.balanceAfter, 65);
+
+  const recordSeen = new Seen();
+  await ginaClient.subscribe(bought.id, recordSeen.callback);
+  const first = recordSeen.objects[0];
+  assert.equal(first.kind, "PURCHASE");
+  assert.equal(first.version, 1);
+  assert.equal(first.snapshot, true);
+  assert.deepEqual(first.purchase, bought);
+
+  const refund = await workerSender.sendMessage(refundMessage(bought.id, "Not delivered"));
+  const reference = `refund:${bought.id}`;
+  assert.deepEqual({ ...refund, timestamp: 0 },
+                   { id: adjustmentId(gina.id, reference), userId: gina.id, amount: 30, reference,
+                     note: "Not delivered", timestamp: 0, balanceAfter: 95, by: worker });
+  assert.ok(refund.timestamp > 0);
+  console.log(`# refund ${refund.id} of ${bought.id}: balanceAfter ${refund.balanceAfter}`);
+
+  const back = await balanceSeen.until("balance 95", (o) => o.balance!.balance === 95);
+  assert.equal(back.balance!.lastUpdated, refund.timestamp);
+  const refunded = await recordSeen.until("version 2, refunded", (o) => o.version === 2);
+  assert.equal(refunded.snapshot, false);
+  assert.deepEqual(refunded.purchase, { ...bought, refundId: refund.id,
+                                        refundedAt: refund.timestamp });
+
+  const twice = await refused(workerSender.sendMessage(refundMessage(bought.id, "again")));
+  assert.equal(twice.code, "ALREADY_REFUNDED");
+  assert.equal(twice.message, "Purchase already refunded");
+  assert.equal(twice.remote, true);
+  const own = await refused(ginaClient.sendMessage({ type: "refund", purchaseId: kept.id }));
+  assert.equal(own.code, "PERMISSION_DENIED");
+  assert.equal(own.message, "Only an admin may refund a purchase");
+  assert.equal(own.remote, true);
+
+  // nothing more changed: the balance, the records, the history (as fresh
+  // snapshots on another connection of hers show them)
+  const ginaAgain = client(gina);
+  assert.equal((await readOnce(ginaAgain, ginaAgain.balanceId)).balance!.balance, 95);
+  assert.equal((await readOnce(ginaAgain, kept.id)).purchase!.refundId, "");
+  const record = await readOnce(ginaAgain, bought.id);
+  assert.equal(record.version, 2);
+  assert.deepEqual(record.purchase, refunded.purchase);
+  assert.deepEqual(recordSeen.objects.map((o) => o.version), [1, 2]);
+  const log = await readOnce(ginaAgain, purchasesId(gina.id));
+  assert.equal(log.purchases!.count, 3, "two purchases and the refund");
+  assert.deepEqual(log.purchases!.adjustments, [refund]);
+  assert.deepEqual(log.purchases!.records.map((r) => [r.id, r.refundId]),
+                   [[bought.id, refund.id], [kept.id, ""]]);
 });

@@ -11,12 +11,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
-  accountFromKeys, accountSecret, addAdminMessage, adjustmentId, balanceId, catalogId,
-  creditMessage, debitMessage, fromHex, loadAccount, messageId, messageIdTime, ObjectKind,
-  parseObjectId, partitionOf, purchaseId, purchasesId, refundMessage, removeAdminMessage, rootId,
-  sealEnvelope,
-  sendRequest, serviceId, setPriceMessage, subscribeRequest, toHex, verifyObject, TallyError,
-  type Account, type InboxMessage,
+  accountFromKeys, accountSecret, addAdminMessage, adjustmentId, balanceId, buyMessage, catalogId,
+  createAccountMessage, creditMessage, debitMessage, fromHex, loadAccount, messageId,
+  messageIdTime, ObjectKind, parseObjectId, partitionOf, purchaseId, purchasesId, refundMessage,
+  removeAdminMessage, rootId, sealEnvelope, sendRequest, serviceId, setPriceMessage,
+  subscribeRequest, toHex, verifyObject, TallyError, type Account, type AdjustmentRecord,
+  type ConfigChange, type InboxMessage, type InboxSender, type PurchaseRecord, type UserBalance,
 } from "../src/index.js";
 import { mergeObject } from "../src/react.js";
 
@@ -336,6 +336,25 @@ test("a refund is checked as the C SDK checks it, before anything is sent", () =
     : message(m));
   assert.equal(toHex(sealEnvelope(worker, worker.publicKey, plain,
                                   Number(row.timestamp_ms)).envelope), row.envelope_hex);
+});
+
+test("a message made ahead keeps its kind: sendMessage of it resolves to that kind's result",
+     () => {
+  // Checked by tsc when this file is built (ts_build): each made message
+  // takes the sendMessage overload of its kind, not the SendResult union.
+  const results = (sender: InboxSender, purchase: string) => ({
+    balance: sender.sendMessage(createAccountMessage(100)) satisfies Promise<UserBalance>,
+    purchase: sender.sendMessage(buyMessage("item")) satisfies Promise<PurchaseRecord>,
+    credit: sender.sendMessage(creditMessage(purchase, 1, "ref")) satisfies Promise<AdjustmentRecord>,
+    refund: sender.sendMessage(refundMessage(purchase)) satisfies Promise<AdjustmentRecord>,
+    price: sender.sendMessage(setPriceMessage("item", 1)) satisfies Promise<ConfigChange>,
+  });
+  assert.equal(typeof results, "function");
+  const buy = buyMessage("item");
+  assert.deepEqual([buy.type, buy.itemId, buy.amount, buy.id.length], ["buy", "item", 0, 16]);
+  const created = createAccountMessage(100);
+  assert.deepEqual([created.type, created.initialBalance, created.id.length],
+                   ["createAccount", 100, 16]);
 });
 
 test("bad account JSON is refused, saying why", () => {

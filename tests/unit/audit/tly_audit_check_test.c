@@ -234,6 +234,38 @@ tly_audit_check_test (bool verbose)
     s_pack_envelope (&f, 1);
     s_refused (draft, arena, "event 2: PurchaseRecorded follows from no buy");
 
+    //  A configuration: partition 0's only, by the rules of a Config.
+    uint8_t worker [TLY_KEY_BYTES], admin [TLY_KEY_BYTES];
+    memset (worker, 0x57, sizeof worker);
+    memset (admin, 0x41, sizeof admin);
+    Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
+    item.item_id = "sword";
+    item.price = 10;
+    item.active = true;
+    Tally__CatalogItem *items [] = { &item, &item };
+    ProtobufCBinaryData admins [] = { { TLY_KEY_BYTES, admin } };
+    Tally__Config config = TALLY__CONFIG__INIT;
+    config.version = 1;
+    config.n_items = 1;
+    config.items = items;
+    config.n_admins = 1;
+    config.admins = admins;
+    draft = s_fixture (&f);
+    CHECK (tly_audit_check_config (draft, worker, arena) == NULL);  //  none
+    draft->config = &config;
+    draft->partition = 0;
+    CHECK (tly_audit_check_config (draft, worker, arena) == NULL);
+    draft->partition = 3;
+    CHECK (strcmp (tly_audit_check_config (draft, worker, arena),
+                   "a configuration outside partition 0")
+           == 0);
+    draft->partition = 0;
+    config.n_items = 2;  //  the same item twice
+    CHECK (strstr (tly_audit_check_config (draft, worker, arena), "out of order or repeated"));
+    config.n_items = 1;
+    admins [0].data = worker;  //  the worker listed as an admin
+    CHECK (strstr (tly_audit_check_config (draft, worker, arena), "is the worker"));
+
     tly_arena_destroy (&arena);
     if (verbose)
         printf ("OK\n");
