@@ -125,6 +125,8 @@ s_print (const chaos_report_t *report, int64_t duration_ms, int actors_end)
     printf ("chaos: catalog: %" PRIu64 " price changes sent, %" PRIu64
             " configuration results and %" PRIu64 " buys at the catalog's price journaled\n",
             report->prices_sent, report->config_results, report->priced_buys);
+    printf ("chaos: refunds: %" PRIu64 " sent, %" PRIu64 " journaled as refunds\n",
+            report->refunds_sent, report->refunds);
     printf ("chaos: watchers: %" PRIu64 " updates in order, %" PRIu64
             " snapshots (first and after a resubscribe), %" PRIu64 " gaps repaired, %" PRIu64
             " rounds of resubscribing\n",
@@ -303,6 +305,7 @@ main (int argc, char **argv)
         report.credits_sent += own->credits_sent;
         report.credits_repeated += own->credits_repeated;
         report.prices_sent += own->prices_sent;
+        report.refunds_sent += own->refunds_sent;
         if (own->violations)
             chaos_violation (&report, "%s", own->first_violation);
         for (size_t m = 0; m < client [i].history.count; m++)

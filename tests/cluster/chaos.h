@@ -65,12 +65,14 @@ typedef struct {
     uint64_t journaled;  //  message results in the journal
     uint64_t purchases;
     uint64_t accounts;
-    uint64_t credits;           //  the worker's credits in the journal (BalanceAdjusted)
+    uint64_t credits;           //  the worker's credits and debits in the journal (not refunds)
     uint64_t credits_sent;      //  credit messages the clients sent
     uint64_t credits_repeated;  //  of those, a reference sent before (a repeated webhook)
     uint64_t prices_sent;       //  the worker's setPrice messages the clients sent
+    uint64_t refunds_sent;      //  the worker's refunds of the clients' purchases
     uint64_t config_results;    //  configuration results in the journal
     uint64_t priced_buys;       //  buys of the catalog's item in the journal
+    uint64_t refunds;           //  refunds in the journal (a BalanceAdjusted with refundOf)
     uint64_t violations;
     char first_violation [512];
 } chaos_report_t;

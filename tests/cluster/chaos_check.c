@@ -314,6 +314,7 @@ s_result (s_record_t *self, const char *at, const char *end)
         CHECK (s_string (event, event_end, "user", user, sizeof user)
                && s_int (event, event_end, "amount", &amount)
                && s_int (event, event_end, "balanceAfter", &after));
+        bool refund = s_find (event, event_end, "refundOf") != NULL;
         s_account_t *credited = s_account_of (self, user);
         if (!credited->created || after != credited->balance + amount || after != msg->value
             || after < 0)
@@ -322,7 +323,10 @@ s_result (s_record_t *self, const char *at, const char *end)
                              " to %" PRId64 " (answered %" PRId64 ")",
                              self->seq, id, amount, user, credited->balance, after, msg->value);
         credited->balance = after;
-        report->credits++;
+        if (refund)
+            report->refunds++;
+        else
+            report->credits++;
     } else
         chaos_violation (report, "seq %" PRIu64 ": message %s: a result of type %s", self->seq, hex,
                          text);

@@ -74,6 +74,9 @@ s_answer (chaos_client_t *self, uint32_t index, const tly_result_t *result)
                    : result->kind == TLY_RESULT_BALANCE ? result->balance
                    : result->kind == TLY_RESULT_CONFIG  ? (int64_t) result->config_version
                                                         : result->balance_after;
+    if (result->ok && result->kind == TLY_RESULT_PURCHASE)  //  one the worker may refund
+        snprintf (self->purchases [self->purchases_seen++ % CHAOS_PURCHASES], TLY_ID_MAX, "%s",
+                  result->id);
     answer.result_id = !result->ok                         ? 0
                        : result->kind == TLY_RESULT_CONFIG ? chaos_hash (CHAOS_CONFIG_RESULT)
                                                            : chaos_hash (result->id);
@@ -253,6 +256,35 @@ s_new_price (chaos_client_t *self)
     s_send (self, envelope);
 }
 
+//  A refund by the worker of a purchase one of the client's users made (a
+//  purchase refunded before is refused ALREADY_REFUNDED), in an envelope of
+//  its own: the purchase's partition.
+static void
+s_new_refund (chaos_client_t *self)
+{
+    if (self->purchases_seen == 0)
+        return;
+    uint64_t *rng = &self->rng;
+    uint32_t seen = self->purchases_seen < CHAOS_PURCHASES ? self->purchases_seen : CHAOS_PURCHASES;
+    const char *purchase = self->purchases [th_rng_below (rng, seen)];
+    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
+    free (envelope->bytes);
+    memset (envelope, 0, sizeof *envelope);
+    envelope->user = CHAOS_WORKER;
+    envelope->count = 1;
+    tly_error_t error;
+    CHECK (tly_msg_refund (&envelope->msgs [0], purchase, "chaos", &error) == 0);
+    chaos_msg_t *sent = chaos_msgs_add (&self->history);
+    sent->sender = self->users [CHAOS_WORKER].hash;
+    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
+    envelope->history [0] = (uint32_t) (self->history.count - 1);
+    envelope->made_ms = tly_mono_ms ();
+    s_seal (self, envelope);
+    self->report.envelopes++;
+    self->report.refunds_sent++;
+    s_send (self, envelope);
+}
+
 //  True when some message of the envelope has no definitive answer.
 static bool
 s_unanswered (chaos_client_t *self, const chaos_envelope_t *envelope)
@@ -300,6 +332,8 @@ chaos_client (void *arg)
             s_new_credit (self);
         else if (choice == 16)
             s_new_price (self);
+        else if (choice == 17)
+            s_new_refund (self);
         else
             s_new_envelope (self);
     }

@@ -31,6 +31,7 @@
 #define CHAOS_TRAIL          16  //  recent faults and watcher deliveries shown on a failure
 #define CHAOS_WORKER         CHAOS_USERS  //  the users slot of the worker, who credits
 #define CHAOS_CREDITS        32           //  recent credits a client may repeat (a webhook again)
+#define CHAOS_PURCHASES      32           //  recent purchases a client's worker may refund
 
 //  ---------------------------------------------------------------- faults
 
@@ -93,6 +94,8 @@ typedef struct {
     chaos_user_t users [CHAOS_USERS + 1];  //  [CHAOS_WORKER]: the worker
     chaos_credit_t credits [CHAOS_CREDITS];
     uint32_t credits_made;
+    char purchases [CHAOS_PURCHASES][TLY_ID_MAX];  //  recent purchases answered, a ring
+    uint32_t purchases_seen;
     chaos_envelope_t ring [CHAOS_RING];
     size_t ring_next;
     chaos_msgs_t history;
