@@ -184,6 +184,27 @@ s_new_envelope (chaos_client_t *self)
     s_send (self, envelope);
 }
 
+//  Sends msg as the worker, alone in an envelope (its one partition), kept
+//  in the ring and the history as any envelope.
+static void
+s_send_worker (chaos_client_t *self, const tly_msg_t *msg)
+{
+    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
+    free (envelope->bytes);
+    memset (envelope, 0, sizeof *envelope);
+    envelope->user = CHAOS_WORKER;
+    envelope->count = 1;
+    envelope->msgs [0] = *msg;
+    chaos_msg_t *sent = chaos_msgs_add (&self->history);
+    sent->sender = self->users [CHAOS_WORKER].hash;
+    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
+    envelope->history [0] = (uint32_t) (self->history.count - 1);
+    envelope->made_ms = tly_mono_ms ();
+    s_seal (self, envelope);
+    self->report.envelopes++;
+    s_send (self, envelope);
+}
+
 //  A credit of one of the client's users by the worker, in an envelope of
 //  its own (it goes to the user's partition): a new reference, or one in
 //  three a reference credited before, sent again as a new message.
@@ -206,25 +227,13 @@ s_new_credit (chaos_client_t *self)
         credit.amount = 1 + (int64_t) th_rng_below (rng, 500);
         self->credits [self->credits_made++ % CHAOS_CREDITS] = credit;
     }
-    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
-    free (envelope->bytes);
-    memset (envelope, 0, sizeof *envelope);
-    envelope->user = CHAOS_WORKER;
-    envelope->count = 1;
+    tly_msg_t msg;
     tly_error_t error;
-    CHECK (tly_msg_credit (&envelope->msgs [0], credit.user, credit.amount, credit.reference,
-                           "chaos", &error)
+    CHECK (tly_msg_credit (&msg, credit.user, credit.amount, credit.reference, "chaos", &error)
            == 0);
-    chaos_msg_t *sent = chaos_msgs_add (&self->history);
-    sent->sender = self->users [CHAOS_WORKER].hash;
-    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
-    envelope->history [0] = (uint32_t) (self->history.count - 1);
-    envelope->made_ms = tly_mono_ms ();
-    s_seal (self, envelope);
-    self->report.envelopes++;
     self->report.credits_sent++;
     self->report.credits_repeated += again;
-    s_send (self, envelope);
+    s_send_worker (self, &msg);
 }
 
 //  A price of the catalog's item by the worker, in an envelope of its own
@@ -235,25 +244,13 @@ static void
 s_new_price (chaos_client_t *self)
 {
     uint64_t *rng = &self->rng;
-    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
-    free (envelope->bytes);
-    memset (envelope, 0, sizeof *envelope);
-    envelope->user = CHAOS_WORKER;
-    envelope->count = 1;
+    tly_msg_t msg;
     tly_error_t error;
-    CHECK (tly_msg_set_price (&envelope->msgs [0], CHAOS_PRICED_ITEM,
-                              1 + (int64_t) th_rng_below (rng, 30), th_rng_below (rng, 6) != 0,
-                              &error)
+    CHECK (tly_msg_set_price (&msg, CHAOS_PRICED_ITEM, 1 + (int64_t) th_rng_below (rng, 30),
+                              th_rng_below (rng, 6) != 0, &error)
            == 0);
-    chaos_msg_t *sent = chaos_msgs_add (&self->history);
-    sent->sender = self->users [CHAOS_WORKER].hash;
-    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
-    envelope->history [0] = (uint32_t) (self->history.count - 1);
-    envelope->made_ms = tly_mono_ms ();
-    s_seal (self, envelope);
-    self->report.envelopes++;
     self->report.prices_sent++;
-    s_send (self, envelope);
+    s_send_worker (self, &msg);
 }
 
 //  A refund by the worker of a purchase one of the client's users made (a
@@ -267,22 +264,11 @@ s_new_refund (chaos_client_t *self)
     uint64_t *rng = &self->rng;
     uint32_t seen = self->purchases_seen < CHAOS_PURCHASES ? self->purchases_seen : CHAOS_PURCHASES;
     const char *purchase = self->purchases [th_rng_below (rng, seen)];
-    chaos_envelope_t *envelope = &self->ring [self->ring_next++ % CHAOS_RING];
-    free (envelope->bytes);
-    memset (envelope, 0, sizeof *envelope);
-    envelope->user = CHAOS_WORKER;
-    envelope->count = 1;
+    tly_msg_t msg;
     tly_error_t error;
-    CHECK (tly_msg_refund (&envelope->msgs [0], purchase, "chaos", &error) == 0);
-    chaos_msg_t *sent = chaos_msgs_add (&self->history);
-    sent->sender = self->users [CHAOS_WORKER].hash;
-    memcpy (sent->id, envelope->msgs [0].id, TLY_MESSAGE_ID_BYTES);
-    envelope->history [0] = (uint32_t) (self->history.count - 1);
-    envelope->made_ms = tly_mono_ms ();
-    s_seal (self, envelope);
-    self->report.envelopes++;
+    CHECK (tly_msg_refund (&msg, purchase, "chaos", &error) == 0);
     self->report.refunds_sent++;
-    s_send (self, envelope);
+    s_send_worker (self, &msg);
 }
 
 //  True when some message of the envelope has no definitive answer.

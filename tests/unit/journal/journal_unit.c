@@ -4,9 +4,11 @@
 #include "harness.h"
 
 void tly_journal_test (bool verbose);
+void tly_journal_config_test (bool verbose);
 void tly_journal_segment_test (bool verbose);
 
 static const th_unit_t s_units [] = { { "tly_journal", tly_journal_test },
+                                      { "tly_journal_config", tly_journal_config_test },
                                       { "tly_journal_segment", tly_journal_segment_test },
                                       { NULL, NULL } };
 
