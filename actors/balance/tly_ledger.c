@@ -595,8 +595,11 @@ tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch, uint
     assert (tly_store_in_txn (self->store));
     assert (partition < self->limits.partition_count);
     uint64_t applied, stored_epoch;
-    if (tly_store_progress (self->store, partition, &applied, &stored_epoch) == -1)
+    if (self->envelope_open && self->envelope_partition == partition)
+        applied = self->envelope_seq - 1;  //  read as the envelope began (tly_ledger_envelope)
+    else if (tly_store_progress (self->store, partition, &applied, &stored_epoch) == -1)
         return -1;
+    self->envelope_open = false;
     assert (applied < UINT64_MAX);
     *partition_seq = applied + 1;
     self->pending++;
@@ -735,6 +738,7 @@ tly_ledger_begin (tly_ledger_t *self)
     assert (!self->read_only);
     self->pending = 0;
     self->results = 0;
+    self->envelope_open = false;
     return tly_store_begin (self->store);
 }
 
@@ -775,6 +779,7 @@ tly_ledger_abort (tly_ledger_t *self)
 {
     assert (self);
     self->pending = 0;
+    self->envelope_open = false;
     tly_store_abort (self->store);
     tly_ledger_config_settle (self, false);
 }

@@ -174,7 +174,8 @@ tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_use
                                         tly_arena_t *arena, Tally__MessageResult **result_p,
                                         Tally__Event **event_p, uint64_t *version_p);
 //  Takes the next partition_seq of partition for a new draft and records
-//  epoch, in the open transaction. Returns 0 or -1.
+//  epoch, in the open transaction (the one tly_ledger_envelope read, for
+//  its envelope's partition: no second read). Returns 0 or -1.
 int tly_ledger_advance (tly_ledger_t *self, uint32_t partition, uint64_t epoch,
                         uint64_t *partition_seq);
 //  Replays one journal record in the open transaction: its events, its

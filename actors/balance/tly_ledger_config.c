@@ -109,6 +109,8 @@ tly_ledger_envelope (tly_ledger_t *self, uint32_t partition)
     if (tly_store_progress (self->store, partition, &applied, &epoch) == -1)
         return -1;
     self->envelope_seq = applied + 1;
+    self->envelope_partition = partition;
+    self->envelope_open = true;
     return 0;
 }
 

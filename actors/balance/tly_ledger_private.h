@@ -23,6 +23,8 @@ struct _tly_ledger_t {
     bool config_dirty;               //  config changed in the open transaction
     uint64_t envelope_version;       //  the version the envelope being decided began at
     uint64_t envelope_seq;           //  the partition sequence its record will have
+    uint32_t envelope_partition;     //  the partition it was routed to
+    bool envelope_open;              //  begun, its record's sequence not taken yet
 };
 
 //  Moves the dedupe clock forward (never back) to time_ms.

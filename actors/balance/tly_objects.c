@@ -16,6 +16,7 @@ struct _tly_objects_t {
     char service_id [TLY_ID_MAX];
     char service_group_id [TLY_ID_MAX];
     char catalog_id [TLY_ID_MAX];
+    uint8_t catalog_key [TLY_OBJECT_KEY_BYTES];
 };
 
 tly_objects_t *
@@ -30,6 +31,8 @@ tly_objects_new (tly_ledger_t *ledger, const uint8_t worker [TLY_KEY_BYTES])
     tly_account_id (worker, self->worker_id);
     tly_service_object_id (worker, self->service_id);
     tly_catalog_object_id (worker, self->catalog_id);
+    int parsed = tly_object_key_parse (self->catalog_id, self->catalog_key);
+    assert (parsed == 0);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_derived_key (TLY_OBJ_GROUP, 0, TLY_LABEL_SERVICE_GROUP, worker, NULL, key);
     tly_object_id (TLY_OBJ_GROUP, 0, key + 3, self->service_group_id);
@@ -370,6 +373,13 @@ tly_objects_catalog_id (tly_objects_t *self)
 {
     assert (self);
     return self->catalog_id;
+}
+
+const uint8_t *
+tly_objects_catalog_key (tly_objects_t *self)
+{
+    assert (self);
+    return self->catalog_key;
 }
 
 Tally__ErrorCode

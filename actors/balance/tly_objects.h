@@ -86,6 +86,8 @@ bool tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
 //  The Catalog object's ID (partition 0; docs/protocol.md "Admins and the
 //  catalog").
 const char *tly_objects_catalog_id (tly_objects_t *self);
+//  Its raw key: its bus topic.
+const uint8_t *tly_objects_catalog_key (tly_objects_t *self);
 //  The Catalog object of configuration version's items (version + 1: one
 //  more with each record that changed the configuration), in arena.
 Tally__ObjectState *tly_objects_catalog (tly_objects_t *self, uint64_t version,

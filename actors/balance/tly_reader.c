@@ -315,9 +315,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
     assert (self && batch);
     if (tly_bus_idle (self->bus))
         return;  //  nobody watches: nothing to sign
-    uint8_t catalog [TLY_OBJECT_KEY_BYTES];
-    int parsed = tly_object_key_parse (tly_objects_catalog_id (self->objects), catalog);
-    assert (parsed == 0);
+    const uint8_t *catalog = tly_objects_catalog_key (self->objects);
     bool catalog_watched = tly_bus_watched (self->bus, catalog);
     for (size_t i = 0; i < tly_batch_drafts (batch); i++) {
         const Tally__RecordDraft *draft = tly_batch_draft (batch, i);

@@ -416,6 +416,13 @@ s_test_open (const char *path, tly_arena_t *arena)
     assert (s_charged (draft) == 60 && test_balance (ledger, &alice) == 33);
     draft = s_run (&run, &alice, test_buy (arena, &alice, "off", 1));
     assert (s_code (draft, 0) == TALLY__ERROR_CODE__UNKNOWN_ITEM);
+    //  The largest price is a price (2^53 - 1; one more is INVALID_PRICE
+    //  above): more than the balance, so refused as that.
+    draft = s_run (&run, &worker, s_set_price (arena, &worker, "dear", TLY_BALANCE_MAX, true));
+    assert (s_code (draft, 0) == TALLY__ERROR_CODE__OK
+            && draft->results [0]->config->item->price == TLY_BALANCE_MAX);
+    draft = s_run (&run, &alice, test_buy (arena, &alice, "dear", 0));
+    assert (s_code (draft, 0) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     tly_ledger_destroy (&ledger);
 }
 
