@@ -133,35 +133,11 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     //  it: a credit's or debit's user's, a refund's purchase's, a
     //  configuration message's 0, any other message's sender's.
     for (size_t i = 0; i < envelope->n_messages; i++) {
-        const Tally__InboxMessage *message = envelope->messages [i];
-        if (tly_config_message (message)) {
-            if (route->partition != 0)
-                return TALLY__ERROR_CODE__BAD_REQUEST;
-            continue;
-        }
-        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
-            uint32_t purchase_partition;
-            if (!message->refund
-                || tly_object_id_parse (message->refund->purchase_id, NULL, &purchase_partition,
-                                        NULL)
-                       == -1
-                || purchase_partition != route->partition)
-                return TALLY__ERROR_CODE__BAD_REQUEST;
-            continue;
-        }
-        const Tally__Adjustment *adjustment = message->body_case
-                                                      == TALLY__INBOX_MESSAGE__BODY_CREDIT
-                                                  ? message->credit
-                                              : message->body_case
-                                                      == TALLY__INBOX_MESSAGE__BODY_DEBIT
-                                                  ? message->debit
-                                                  : NULL;
-        if (!adjustment && user->partition != route->partition)
-            return TALLY__ERROR_CODE__BAD_REQUEST;
-        if (adjustment
-            && (adjustment->user.len != TLY_KEY_BYTES
-                || tly_partition_of (adjustment->user.data, self->partition_count)
-                       != route->partition))
+        uint32_t partition;
+        if (tly_message_partition (envelope->messages [i], user->pk, self->partition_count,
+                                   &partition)
+                == -1
+            || partition != route->partition)
             return TALLY__ERROR_CODE__BAD_REQUEST;
     }
     *bound = tally__signed_envelope__get_packed_size (route->envelope) + TLY_BATCH_DRAFT_OVERHEAD

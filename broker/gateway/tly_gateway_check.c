@@ -1,7 +1,6 @@
 //  tly_gateway_check - the gateway's admission checks for one client frame.
 #include "tly_gateway_check.h"
 
-#include "tly_config.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -88,24 +87,15 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
                    uint32_t *partition, char *reason)
 {
     assert (policy->partitions > 0);
-    uint32_t sender = tly_partition_of (envelope->sender.data, policy->partitions);
     for (size_t index = 0; index < envelope->n_messages; index++) {
-        const Tally__Adjustment *adjustment = tly_gateway_check_adjustment (
-            envelope->messages [index]);
-        const Tally__InboxMessage *message = envelope->messages [index];
-        uint32_t target = adjustment ? tly_partition_of (adjustment->user.data, policy->partitions)
-                          : tly_config_message (message) ? 0
-                                                         : sender;
-        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
-            //  A purchase's ID names its partition.
-            tly_object_kind_t kind;
-            if (!message->refund
-                || tly_object_id_parse (message->refund->purchase_id, &kind, &target, NULL) == -1
-                || kind != TLY_OBJ_PURCHASE || target >= policy->partitions) {
-                snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                          "message %zu: the refund's purchaseId is not a purchase's ID", index);
-                return BAD_REQUEST;
-            }
+        uint32_t target;
+        if (tly_message_partition (envelope->messages [index], envelope->sender.data,
+                                   policy->partitions, &target)
+            == -1) {
+            //  The credit's user is checked before (s_check_fields).
+            snprintf (reason, TLY_GATEWAY_REASON_MAX,
+                      "message %zu: the refund's purchaseId is not a purchase's ID", index);
+            return BAD_REQUEST;
         }
         if (index == 0)
             *partition = target;

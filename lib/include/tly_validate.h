@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tally.pb-c.h"
+#include "tly_limits.h"
 
 bool tly_utf8_valid (const char *text, size_t size);
 //  Walks the encoded message (data, size) of type descriptor and checks
@@ -37,6 +38,14 @@ Tally__ErrorCode tly_validate_adjustment (const Tally__Adjustment *adjustment,
 //  A refund's fields: purchase_id a purchase's object ID (BAD_REQUEST),
 //  reason 0..TLY_NOTE_MAX bytes of UTF-8 (INVALID_NOTE).
 Tally__ErrorCode tly_validate_refund (const Tally__Refund *refund, const char **message);
+//  The routing rule (docs/protocol.md): the partition message goes to, of
+//  partitions, sent by sender: a credit's or debit's user's, a refund's
+//  purchase's, a configuration message's 0, any other's the sender's.
+//  Returns 0, or -1 when the message does not name one (a credit's user
+//  not a key, a refund's purchase not a purchase's ID of a partition below
+//  partitions).
+int tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
+                           uint32_t partitions, uint32_t *partition);
 //  The reference of the refund of purchase_id into out (TLY_REFERENCE_MAX + 1).
 void tly_refund_reference (const char *purchase_id, char *out);
 

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tly_config.h"
 #include "tly_limits.h"
 #include "tly_object_id.h"
+#include "tly_partition.h"
 
 //  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
 bool
@@ -237,6 +239,32 @@ tly_validate_refund (const Tally__Refund *refund, const char **message)
         return TALLY__ERROR_CODE__INVALID_NOTE;
     }
     return TALLY__ERROR_CODE__OK;
+}
+
+int
+tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
+                       uint32_t partitions, uint32_t *partition)
+{
+    const Tally__Adjustment *adjustment = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT
+                                              ? message->credit
+                                          : message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT
+                                              ? message->debit
+                                              : NULL;
+    if (adjustment) {
+        if (adjustment->user.len != TLY_KEY_BYTES)
+            return -1;
+        *partition = tly_partition_of (adjustment->user.data, partitions);
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND) {
+        tly_object_kind_t kind;
+        if (!message->refund
+            || tly_object_id_parse (message->refund->purchase_id, &kind, partition, NULL) == -1
+            || kind != TLY_OBJ_PURCHASE || *partition >= partitions)
+            return -1;
+    } else if (tly_config_message (message))
+        *partition = 0;
+    else
+        *partition = tly_partition_of (sender, partitions);
+    return 0;
 }
 
 void
