@@ -7,34 +7,26 @@
 
 #include <czmq.h>
 #include <assert.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "tly_log.h"
 #include "tly_wire.h"
 
-#define S_READY_TIMEOUT_MS 30000
-#define S_ATTEMPTS_MAX     100                        //  --attempts
-#define S_DURATION_MS_MAX  (30LL * 24 * 3600 * 1000)  //  --duration, --report-every: 30 days
-#define S_RATE_MAX         10000000                   //  --rate, buys/s
-#define S_REPORT_MS        60000                      //  --report-every's default
-//  An item the bench never prices: with --catalog, one buy of it at no
-//  amount shows whether the cluster's prices are closed (UNKNOWN_ITEM) or
-//  open (INVALID_AMOUNT); neither moves money.
-#define S_UNPRICED_ITEM    "bench-unpriced"
+#define S_ATTEMPTS_MAX    100                        //  --attempts
+#define S_DURATION_MS_MAX (30LL * 24 * 3600 * 1000)  //  --duration, --report-every: 30 days
+#define S_RATE_MAX        10000000                   //  --rate, buys/s
+#define S_REPORT_MS       60000                      //  --report-every's default
 //  Each user's balance in a --duration run, which has no count of buys to
 //  size it by: a million buys a second for eleven days, and 100,000 users'
 //  sum still fits an int64.
-#define S_SOAK_INITIAL     1000000000000LL
+#define S_SOAK_INITIAL    1000000000000LL
 _Static_assert(S_SOAK_INITIAL *BENCH_USERS_MAX < INT64_MAX / 2, "the sum of balances fits");
 
 //  createAccount for every user; a second one (the check) returns the balance.
@@ -60,66 +52,6 @@ s_balances (const bench_plan_t *plan, bench_user_t *users, int user_count, int64
         tly_sender_destroy (&sender);
     }
     return 0;
-}
-
-//  --catalog: the worker prices BENCH_ITEM at plan->amount and puts it on
-//  sale, in one setPrice. Returns the configuration version it left, or -1.
-static int64_t
-s_set_price (const bench_plan_t *plan, const tly_account_t *worker)
-{
-    tly_msg_t msg;
-    tly_error_t error;
-    int rc = tly_msg_set_price (&msg, BENCH_ITEM, plan->amount, true, &error);
-    assert (rc == 0);
-    tly_sender_t *sender = tly_sender_new_curve (plan->gateway, plan->gateway_key, plan->worker_id,
-                                                 worker);
-    assert (sender);
-    tly_result_t result;
-    int64_t version = -1;
-    if (tly_sender_send_one (sender, &msg, plan->timeout_ms, &result) != 0)
-        fprintf (stderr, "tally bench: setPrice %s failed: %s\n", BENCH_ITEM,
-                 tly_sender_error (sender)->message);
-    else if (!result.ok)
-        fprintf (stderr, "tally bench: setPrice %s refused: %s: %s\n", BENCH_ITEM,
-                 tly_error_name (result.code), result.message);
-    else if (result.kind != TLY_RESULT_CONFIG || !result.has_item || result.price != plan->amount
-             || !result.active)
-        fprintf (stderr, "tally bench: setPrice %s answered something else than the price\n",
-                 BENCH_ITEM);
-    else
-        version = (int64_t) result.config_version;
-    tly_sender_destroy (&sender);
-    return version;
-}
-
-//  --catalog: whether the cluster's prices are closed, from one buy of an
-//  item not in the catalog at no amount. Returns 1 closed (UNKNOWN_ITEM), 0
-//  open (INVALID_AMOUNT), -1 when the answer is neither.
-static int
-s_prices_closed (const bench_plan_t *plan, bench_user_t *user)
-{
-    tly_msg_t msg;
-    int rc = tly_msg_buy (&msg, S_UNPRICED_ITEM, 0);
-    assert (rc == 0);
-    tly_sender_t *sender = tly_sender_new_curve (plan->gateway, plan->gateway_key, plan->worker_id,
-                                                 &user->account);
-    assert (sender);
-    tly_result_t result;
-    int closed = -1;
-    if (tly_sender_send_one (sender, &msg, plan->timeout_ms, &result) != 0)
-        fprintf (stderr, "tally bench: the buy of %s failed: %s\n", S_UNPRICED_ITEM,
-                 tly_sender_error (sender)->message);
-    else if (!result.ok && result.code == TALLY__ERROR_CODE__UNKNOWN_ITEM)
-        closed = 1;
-    else if (!result.ok && result.code == TALLY__ERROR_CODE__INVALID_AMOUNT)
-        closed = 0;
-    else
-        fprintf (stderr,
-                 "tally bench: the buy of %s at no amount answered %s, not UNKNOWN_ITEM"
-                 " or INVALID_AMOUNT\n",
-                 S_UNPRICED_ITEM, result.ok ? "ok" : tly_error_name (result.code));
-    tly_sender_destroy (&sender);
-    return closed;
 }
 
 //  A subscriber follows one user's balance and measures, for each update,
@@ -226,16 +158,6 @@ s_usage (FILE *out)
         out);
 }
 
-//  Copies the value of a NAME=value line into out when line starts with
-//  prefix ("NAME=") and the value fits.
-static void
-s_env_value (const char *line, const char *prefix, char *out, size_t out_size)
-{
-    size_t prefix_size = strlen (prefix);
-    if (strncmp (line, prefix, prefix_size) == 0 && strlen (line + prefix_size) < out_size)
-        memcpy (out, line + prefix_size, strlen (line + prefix_size) + 1);
-}
-
 //  --duration and --report-every: seconds with decimals, as `tally watch
 //  --timeout`, or with a unit s, m or h.
 static int
@@ -260,105 +182,6 @@ s_take_duration (const char *flag, const char *text, int64_t *ms)
              "tally bench: %s: not a duration in (0, %lld] s, e.g. 600, 2.5, 90s, 30m, 2h: '%s'\n",
              flag, S_DURATION_MS_MAX / 1000, text);
     return -1;
-}
-
-//  Starts `tally up` as a child and waits for DIR/tally.env.
-static pid_t
-s_start_system (const char *data_dir, int base_port, int actors, int64_t max_initial,
-                const char *retain, int64_t segment_bytes, const char *hops, bool insecure,
-                bool open_prices, int64_t rate_per_minute, int64_t rate_burst, char *gateway,
-                size_t gateway_size, char *gateway_key, size_t gateway_key_size, char *worker,
-                size_t worker_size)
-{
-    char self [4096];
-    ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (size <= 0)
-        return -1;
-    self [size] = 0;
-    char port [16], actors_text [16], initial [32];
-    snprintf (port, sizeof port, "%d", base_port);
-    snprintf (actors_text, sizeof actors_text, "%d", actors);
-    snprintf (initial, sizeof initial, "%lld", (long long) max_initial);
-    char segment [32];
-    snprintf (segment, sizeof segment, "%lld", (long long) segment_bytes);
-    char rate [32], burst [32];
-    snprintf (rate, sizeof rate, "%lld", (long long) rate_per_minute);
-    snprintf (burst, sizeof burst, "%lld", (long long) rate_burst);
-    pid_t pid = fork ();
-    if (pid == 0) {
-        char *argv [24] = { self, "up",       "--data-dir", (char *) data_dir, "--base-port",
-                            port, "--actors", actors_text,  "--max-initial",   initial };
-        int argc = 10;
-        if (open_prices)
-            argv [argc++] = "--open-prices";  //  the bench's buys name their amounts
-        if (hops) {
-            argv [argc++] = "--hops";
-            argv [argc++] = (char *) hops;
-        }
-        if (insecure)
-            argv [argc++] = "--insecure";
-        if (retain) {
-            argv [argc++] = "--retain";
-            argv [argc++] = (char *) retain;
-        }
-        if (segment_bytes) {
-            argv [argc++] = "--segment-bytes";
-            argv [argc++] = segment;
-        }
-        if (rate_per_minute) {
-            argv [argc++] = "--rate-per-minute";
-            argv [argc++] = rate;
-        }
-        if (rate_burst) {
-            argv [argc++] = "--rate-burst";
-            argv [argc++] = burst;
-        }
-        argv [argc] = NULL;
-        int null = open ("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2 (null, STDOUT_FILENO);
-        execv (self, argv);
-        _exit (127);
-    }
-    char env_path [4200];
-    snprintf (env_path, sizeof env_path, "%s/tally.env", data_dir);
-    int64_t deadline = tly_mono_ms () + S_READY_TIMEOUT_MS;
-    while (tly_mono_ms () < deadline) {
-        int status;
-        if (waitpid (pid, &status, WNOHANG) == pid) {
-            fprintf (stderr, "tally bench: tally up exited early; see %s/logs\n", data_dir);
-            return -1;
-        }
-        FILE *file = fopen (env_path, "r");
-        if (file) {
-            char line [256];
-            *gateway = *gateway_key = *worker = 0;
-            while (fgets (line, sizeof line, file)) {
-                line [strcspn (line, "\n")] = 0;
-                s_env_value (line, TLY_ENV_GATEWAY "=", gateway, gateway_size);
-                s_env_value (line, TLY_ENV_GATEWAY_KEY "=", gateway_key, gateway_key_size);
-                s_env_value (line, TLY_ENV_WORKER_ACCOUNT "=", worker, worker_size);
-            }
-            fclose (file);
-            if (*gateway && *worker)
-                return pid;
-        }
-        zclock_sleep (20);  //  polling a file the child writes once, under a deadline
-    }
-    fprintf (stderr, "tally bench: system not ready within %d ms; see %s/logs\n",
-             S_READY_TIMEOUT_MS, data_dir);
-    kill (pid, SIGTERM);
-    waitpid (pid, NULL, 0);
-    return -1;
-}
-
-static void
-s_stop_system (pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill (pid, SIGTERM);
-    waitpid (pid, NULL, 0);
 }
 
 static void
@@ -562,7 +385,6 @@ cli_bench (int argc, char **argv)
     bool scratch = false;
     //  --catalog: the worker's account, which sets the price.
     tly_account_t worker_account;
-    char reason [256];
     if (gateway_flag || worker_flag) {
         if (!gateway_flag || !worker_flag) {
             fprintf (stderr, "tally bench: --gateway and --worker go together\n");
@@ -577,34 +399,8 @@ cli_bench (int argc, char **argv)
         snprintf (gateway, sizeof gateway, "%s", gateway_flag);
         snprintf (worker, sizeof worker, "%s", worker_flag);
         if (catalog) {
-            //  Only the worker (or an admin) may set a price: without its
-            //  secret the bench cannot price its item.
-            const char *secret = getenv (TLY_ENV_WORKER_SECRET);
-            if (!worker_file_flag && (!secret || !*secret)) {
-                fprintf (stderr,
-                         "tally bench: --catalog against a running system needs the worker's"
-                         " secret to set the price: --worker-account-file FILE or "
-                         "$" TLY_ENV_WORKER_SECRET "\n");
+            if (bench_catalog_worker (worker_file_flag, worker_flag, worker, &worker_account) != 0)
                 return CLI_EXIT_USAGE;
-            }
-            int loaded = worker_file_flag
-                             ? tly_account_from_file (worker_file_flag, &worker_account, reason,
-                                                      sizeof reason)
-                             : tly_account_from_env (TLY_ENV_WORKER_ACCOUNT, TLY_ENV_WORKER_SECRET,
-                                                     worker_flag, NULL, &worker_account, reason,
-                                                     sizeof reason);
-            if (loaded == -1) {
-                fprintf (stderr, "tally bench: --catalog: %s\n", reason);
-                return CLI_EXIT_USAGE;
-            }
-            char id [TLY_ID_MAX];
-            tly_account_id (worker_account.sign_pk, id);
-            if (!streq (id, worker)) {
-                sodium_memzero (&worker_account, sizeof worker_account);
-                fprintf (stderr, "tally bench: --catalog: the account %s is not the worker %s\n",
-                         id, worker);
-                return CLI_EXIT_USAGE;
-            }
         }
         const char *key = cli_gateway_key (gateway_key_flag);
         snprintf (gateway_key, sizeof gateway_key, "%s", key ? key : "");
@@ -630,20 +426,16 @@ cli_bench (int argc, char **argv)
             }
             scratch = true;
         }
-        up_pid = s_start_system (data_dir, (int) base_port, (int) actors, initial, retain,
-                                 segment_bytes, hops, insecure, !catalog, rate_per_minute,
-                                 rate_burst, gateway, sizeof gateway, gateway_key,
-                                 sizeof gateway_key, worker, sizeof worker);
+        bench_cluster_plan_t cluster = { data_dir, (int) base_port, (int) actors, initial,
+                                         retain,   segment_bytes,   hops,         insecure,
+                                         !catalog, rate_per_minute, rate_burst };
+        up_pid = bench_cluster_start (&cluster, gateway, sizeof gateway, gateway_key,
+                                      sizeof gateway_key, worker, sizeof worker);
         if (up_pid <= 0)
             return CLI_EXIT_USAGE;
         snprintf (pids_path, sizeof pids_path, "%s/pids", data_dir);
-        //  The worker's account is the one `tally up` made in its data dir.
-        char worker_path [4200];
-        snprintf (worker_path, sizeof worker_path, "%s/worker.json", data_dir);
-        if (catalog
-            && tly_account_from_file (worker_path, &worker_account, reason, sizeof reason) == -1) {
-            fprintf (stderr, "tally bench: --catalog: %s\n", reason);
-            s_stop_system (up_pid);
+        if (catalog && bench_catalog_worker_from_dir (data_dir, &worker_account) != 0) {
+            bench_cluster_stop (up_pid);
             return CLI_EXIT_USAGE;
         }
     }
@@ -691,9 +483,9 @@ cli_bench (int argc, char **argv)
     int64_t config_version = 0;
     int prices_closed = 0;
     if (catalog) {
-        config_version = s_set_price (&plan, &worker_account);
+        config_version = bench_catalog_set_price (&plan, &worker_account);
         sodium_memzero (&worker_account, sizeof worker_account);
-        prices_closed = config_version < 0 ? -1 : s_prices_closed (&plan, &users [0]);
+        prices_closed = config_version < 0 ? -1 : bench_catalog_prices_closed (&plan, &users [0]);
         if (prices_closed == 0 && up_pid > 0) {
             fprintf (stderr, "tally bench: --catalog: the system it started has open prices\n");
             prices_closed = -1;
@@ -835,7 +627,7 @@ cli_bench (int argc, char **argv)
     //  A long run on its own cluster also checks the journal, on the
     //  stopped cluster: the actors commit their state after they answer.
     if (duration_ms && up_pid > 0) {
-        s_stop_system (up_pid);
+        bench_cluster_stop (up_pid);
         up_pid = 0;
         if (bench_soak_check (data_dir, worker, retain && streq (retain, "delete")) != 0)
             correct = false;
@@ -897,7 +689,7 @@ done:
         sodium_memzero (&worker_account, sizeof worker_account);
     free (users);
     free (balances);
-    s_stop_system (up_pid);
+    bench_cluster_stop (up_pid);
     if (scratch) {
         char command [4200];
         snprintf (command, sizeof command, "rm -rf '%s'", data_dir);

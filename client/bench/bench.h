@@ -159,6 +159,47 @@ void bench_soak_report (const bench_soak_plan_t *plan, bench_load_t *load, FILE 
 //  when the checks pass, else -1.
 int bench_soak_check (const char *data_dir, const char *worker, bool kept);
 
+//  The cluster the bench starts for itself when no --gateway is given:
+//  `tally up`'s flags.
+typedef struct {
+    const char *data_dir;
+    int base_port;
+    int actors;
+    int64_t max_initial;
+    const char *retain;     //  NULL: tally up's default
+    int64_t segment_bytes;  //  0: tally up's default
+    const char *hops;       //  NULL: tally up's default
+    bool insecure;
+    bool open_prices;         //  buys name their amounts (no --catalog)
+    int64_t rate_per_minute;  //  0: no rate limit
+    int64_t rate_burst;       //  0: tally up's default
+} bench_cluster_plan_t;
+
+//  Starts `tally up` as a child and waits for DIR/tally.env, from which it
+//  fills gateway, gateway_key and worker. Returns the child's pid, or -1.
+pid_t bench_cluster_start (const bench_cluster_plan_t *plan, char *gateway, size_t gateway_size,
+                           char *gateway_key, size_t gateway_key_size, char *worker,
+                           size_t worker_size);
+//  Stops the child pid (SIGTERM) and waits for it; nothing when pid <= 0.
+void bench_cluster_stop (pid_t pid);
+
+//  --catalog against a running system: the worker's account, which sets the
+//  price, from worker_file or else $TALLY_WORKER_ACCOUNT/$TALLY_WORKER_SECRET
+//  (worker_flag, --worker as given, wins over the first); it must be the
+//  account worker. Returns 0, or -1 having said why.
+int bench_catalog_worker (const char *worker_file, const char *worker_flag, const char *worker,
+                          tly_account_t *account);
+//  --catalog on the cluster the bench started: the worker's account from
+//  data_dir/worker.json. Returns 0, or -1 having said why.
+int bench_catalog_worker_from_dir (const char *data_dir, tly_account_t *account);
+//  --catalog: the worker prices BENCH_ITEM at plan->amount and puts it on
+//  sale, in one setPrice. Returns the configuration version it left, or -1.
+int64_t bench_catalog_set_price (const bench_plan_t *plan, const tly_account_t *worker);
+//  --catalog: whether the cluster's prices are closed, from one buy by user
+//  of an item not in the catalog at no amount. Returns 1 closed
+//  (UNKNOWN_ITEM), 0 open (INVALID_AMOUNT), -1 when the answer is neither.
+int bench_catalog_prices_closed (const bench_plan_t *plan, bench_user_t *user);
+
 int cli_bench (int argc, char **argv);
 
 #endif
