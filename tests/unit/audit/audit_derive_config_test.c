@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "derive_fixture.h"
 #include "harness.h"
 #include "tly_account.h"
 #include "tly_arena.h"
@@ -27,19 +28,14 @@
 #include "tly_validate.h"
 
 #define S_NOW        1767225600000LL
-#define S_PARTITIONS 16
+#define S_PARTITIONS DERIVE_FIXTURE_PARTITIONS
 #define S_WINDOW_MS  60000
-#define S_RECORDS    16
+#define S_RECORDS    DERIVE_FIXTURE_RECORDS
 
 //  The records of a journal drafted by hand, in global order, and the
 //  configuration they leave, as an actor decides it.
 typedef struct {
-    tly_arena_t *arena;
-    uint64_t next_id;
-    uint64_t partition_seqs [S_PARTITIONS];
-    Tally__RecordDraft *drafts [S_RECORDS];
-    Tally__Envelope *envelopes [S_RECORDS];
-    size_t count;
+    derive_fixture_t fx;
     uint8_t worker [TLY_KEY_BYTES];
     uint8_t admin [TLY_KEY_BYTES];
     uint8_t user [TLY_KEY_BYTES];  //  the buyer, of partition
@@ -51,9 +47,9 @@ static void
 s_journal_new (s_journal_t *journal)
 {
     memset (journal, 0, sizeof *journal);
-    journal->arena = tly_arena_new (1 << 16);
+    derive_fixture_new (&journal->fx, NULL, NULL);
     journal->config = tly_config_new ();
-    CHECK (journal->arena && journal->config);
+    CHECK (journal->fx.arena && journal->config);
     memset (journal->worker, 0x77, TLY_KEY_BYTES);
     memset (journal->admin, 0x79, TLY_KEY_BYTES);
     //  A buyer of a partition other than 0, where configuration is decided.
@@ -67,13 +63,13 @@ static void
 s_journal_destroy (s_journal_t *journal)
 {
     tly_config_destroy (&journal->config);
-    tly_arena_destroy (&journal->arena);
+    derive_fixture_destroy (&journal->fx);
 }
 
 static char *
 s_id_of_key (s_journal_t *journal, const uint8_t key [TLY_KEY_BYTES])
 {
-    char *id = tly_arena_alloc (journal->arena, TLY_ID_MAX);
+    char *id = tly_arena_alloc (journal->fx.arena, TLY_ID_MAX);
     tly_account_id (key, id);
     return id;
 }
@@ -81,78 +77,16 @@ s_id_of_key (s_journal_t *journal, const uint8_t key [TLY_KEY_BYTES])
 //  ---------------------------------------------------------------- messages
 
 static Tally__InboxMessage *
-s_message (s_journal_t *journal, int64_t made_ms)
-{
-    Tally__InboxMessage *message = tly_arena_alloc (journal->arena, sizeof *message);
-    tally__inbox_message__init (message);
-    uint8_t *id = tly_arena_alloc (journal->arena, TLY_MESSAGE_ID_BYTES);
-    memset (id, 0, TLY_MESSAGE_ID_BYTES);
-    journal->next_id++;
-    memcpy (id + TLY_MESSAGE_ID_BYTES - sizeof journal->next_id, &journal->next_id,
-            sizeof journal->next_id);
-    tly_message_id_stamp (id, made_ms);
-    message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
-    return message;
-}
-
-static Tally__InboxMessage *
-s_create (s_journal_t *journal, int64_t made_ms, int64_t initial)
-{
-    Tally__InboxMessage *message = s_message (journal, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-    message->create_account = tly_arena_alloc (journal->arena, sizeof *message->create_account);
-    tally__create_account__init (message->create_account);
-    message->create_account->initial_balance = initial;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_buy (s_journal_t *journal, int64_t made_ms, const char *item, int64_t amount)
-{
-    Tally__InboxMessage *message = s_message (journal, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-    message->buy = tly_arena_alloc (journal->arena, sizeof *message->buy);
-    tally__buy__init (message->buy);
-    message->buy->item_id = (char *) item;
-    message->buy->amount = amount;
-    return message;
-}
-
-static Tally__InboxMessage *
 s_credit (s_journal_t *journal, int64_t made_ms, int64_t amount, const char *reference)
 {
-    Tally__InboxMessage *message = s_message (journal, made_ms);
+    Tally__InboxMessage *message = derive_fixture_message (&journal->fx, made_ms);
     message->body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
-    message->credit = tly_arena_alloc (journal->arena, sizeof *message->credit);
+    message->credit = tly_arena_alloc (journal->fx.arena, sizeof *message->credit);
     tally__adjustment__init (message->credit);
     message->credit->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, journal->user };
     message->credit->amount = amount;
     message->credit->reference = (char *) reference;
     message->credit->note = (char *) "top-up";
-    return message;
-}
-
-static Tally__InboxMessage *
-s_set_price (s_journal_t *journal, int64_t made_ms, const char *item, int64_t price, bool active)
-{
-    Tally__InboxMessage *message = s_message (journal, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
-    message->set_price = tly_arena_alloc (journal->arena, sizeof *message->set_price);
-    tally__catalog_item__init (message->set_price);
-    message->set_price->item_id = (char *) item;
-    message->set_price->price = price;
-    message->set_price->active = active;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_add_admin (s_journal_t *journal, int64_t made_ms, const uint8_t *account)
-{
-    Tally__InboxMessage *message = s_message (journal, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
-    message->add_admin = tly_arena_alloc (journal->arena, sizeof *message->add_admin);
-    tally__admin_change__init (message->add_admin);
-    message->add_admin->account = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) account };
     return message;
 }
 
@@ -165,37 +99,37 @@ static Tally__RecordDraft *
 s_record (s_journal_t *journal, uint32_t partition, const uint8_t *sender, int64_t now_ms,
           Tally__InboxMessage *message, Tally__MessageResult *result, Tally__Event *event)
 {
-    CHECK (journal->count < S_RECORDS);
-    Tally__Envelope *envelope = tly_arena_alloc (journal->arena, sizeof *envelope);
+    CHECK (journal->fx.count < S_RECORDS);
+    Tally__Envelope *envelope = tly_arena_alloc (journal->fx.arena, sizeof *envelope);
     tally__envelope__init (envelope);
     envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) sender };
     envelope->inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, journal->worker };
     envelope->n_messages = 1;
-    envelope->messages = tly_arena_alloc (journal->arena, sizeof *envelope->messages);
+    envelope->messages = tly_arena_alloc (journal->fx.arena, sizeof *envelope->messages);
     envelope->messages [0] = message;
-    Tally__RecordDraft *draft = tly_arena_alloc (journal->arena, sizeof *draft);
+    Tally__RecordDraft *draft = tly_arena_alloc (journal->fx.arena, sizeof *draft);
     tally__record_draft__init (draft);
     draft->partition = partition;
-    draft->partition_seq = ++journal->partition_seqs [partition];
+    draft->partition_seq = ++journal->fx.partition_seqs [partition];
     draft->epoch = 1;
     draft->timestamp_ms = now_ms;
     draft->config_version = tly_config_version (journal->config);
     draft->n_results = 1;
-    draft->results = tly_arena_alloc (journal->arena, sizeof *draft->results);
+    draft->results = tly_arena_alloc (journal->fx.arena, sizeof *draft->results);
     draft->results [0] = result;
     result->message_id = message->message_id;
-    draft->events = tly_arena_alloc (journal->arena, sizeof *draft->events);
+    draft->events = tly_arena_alloc (journal->fx.arena, sizeof *draft->events);
     if (event)
         draft->events [draft->n_events++] = event;
-    journal->envelopes [journal->count] = envelope;
-    journal->drafts [journal->count++] = draft;
+    journal->fx.envelopes [journal->fx.count] = envelope;
+    journal->fx.drafts [journal->fx.count++] = draft;
     return draft;
 }
 
 static Tally__MessageResult *
 s_result (s_journal_t *journal)
 {
-    Tally__MessageResult *result = tly_arena_alloc (journal->arena, sizeof *result);
+    Tally__MessageResult *result = tly_arena_alloc (journal->fx.arena, sizeof *result);
     tally__message_result__init (result);
     return result;
 }
@@ -205,7 +139,7 @@ s_refused (s_journal_t *journal, Tally__ErrorCode code)
 {
     Tally__MessageResult *result = s_result (journal);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-    result->error = tly_arena_alloc (journal->arena, sizeof *result->error);
+    result->error = tly_arena_alloc (journal->fx.arena, sizeof *result->error);
     tally__error__init (result->error);
     result->error->code = code;
     result->error->message = (char *) tly_error_default_message (code);
@@ -215,7 +149,7 @@ s_refused (s_journal_t *journal, Tally__ErrorCode code)
 static Tally__Event *
 s_event (s_journal_t *journal, Tally__Event__KindCase kind)
 {
-    Tally__Event *event = tly_arena_alloc (journal->arena, sizeof *event);
+    Tally__Event *event = tly_arena_alloc (journal->fx.arena, sizeof *event);
     tally__event__init (event);
     event->kind_case = kind;
     return event;
@@ -225,21 +159,21 @@ s_event (s_journal_t *journal, Tally__Event__KindCase kind)
 static Tally__RecordDraft *
 s_created (s_journal_t *journal, int64_t now_ms, int64_t initial)
 {
-    Tally__InboxMessage *message = s_create (journal, now_ms - 3, initial);
+    Tally__InboxMessage *message = derive_fixture_create (&journal->fx, now_ms - 3, initial);
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_user_object_key (TLY_OBJ_BALANCE, journal->user, journal->partition, key);
-    char *id = tly_arena_alloc (journal->arena, TLY_ID_MAX);
+    char *id = tly_arena_alloc (journal->fx.arena, TLY_ID_MAX);
     tly_object_id_of_key (key, id);
     Tally__MessageResult *result = s_result (journal);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
-    result->balance = tly_arena_alloc (journal->arena, sizeof *result->balance);
+    result->balance = tly_arena_alloc (journal->fx.arena, sizeof *result->balance);
     tally__user_balance__init (result->balance);
     result->balance->id = id;
     result->balance->user_id = s_id_of_key (journal, journal->user);
     result->balance->balance = initial;
     result->balance->last_updated = now_ms;
     Tally__Event *event = s_event (journal, TALLY__EVENT__KIND_ACCOUNT_CREATED);
-    event->account_created = tly_arena_alloc (journal->arena, sizeof *event->account_created);
+    event->account_created = tly_arena_alloc (journal->fx.arena, sizeof *event->account_created);
     tally__account_created__init (event->account_created);
     event->account_created->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, journal->user };
     event->account_created->balance_id = id;
@@ -255,11 +189,11 @@ s_bought (s_journal_t *journal, int64_t now_ms, Tally__InboxMessage *message, in
 {
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_purchase_key (journal->partition, journal->user, message->message_id.data, key);
-    char *id = tly_arena_alloc (journal->arena, TLY_ID_MAX);
+    char *id = tly_arena_alloc (journal->fx.arena, TLY_ID_MAX);
     tly_object_id_of_key (key, id);
     Tally__MessageResult *result = s_result (journal);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
-    Tally__PurchaseRecord *purchase = tly_arena_alloc (journal->arena, sizeof *purchase);
+    Tally__PurchaseRecord *purchase = tly_arena_alloc (journal->fx.arena, sizeof *purchase);
     tally__purchase_record__init (purchase);
     purchase->id = id;
     purchase->user_id = s_id_of_key (journal, journal->user);
@@ -269,7 +203,7 @@ s_bought (s_journal_t *journal, int64_t now_ms, Tally__InboxMessage *message, in
     purchase->balance_after = balance_after;
     result->purchase = purchase;
     Tally__Event *event = s_event (journal, TALLY__EVENT__KIND_PURCHASE_RECORDED);
-    Tally__PurchaseRecorded *recorded = tly_arena_alloc (journal->arena, sizeof *recorded);
+    Tally__PurchaseRecorded *recorded = tly_arena_alloc (journal->fx.arena, sizeof *recorded);
     tally__purchase_recorded__init (recorded);
     recorded->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, journal->user };
     recorded->purchase_id = id;
@@ -292,11 +226,11 @@ s_credited (s_journal_t *journal, const uint8_t *sender, int64_t now_ms,
     const Tally__Adjustment *credit = message->credit;
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     tly_adjustment_key (journal->partition, journal->user, credit->reference, key);
-    char *id = tly_arena_alloc (journal->arena, TLY_ID_MAX);
+    char *id = tly_arena_alloc (journal->fx.arena, TLY_ID_MAX);
     tly_object_id_of_key (key, id);
     Tally__MessageResult *result = s_result (journal);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
-    Tally__AdjustmentRecord *record = tly_arena_alloc (journal->arena, sizeof *record);
+    Tally__AdjustmentRecord *record = tly_arena_alloc (journal->fx.arena, sizeof *record);
     tally__adjustment_record__init (record);
     record->id = id;
     record->user_id = s_id_of_key (journal, journal->user);
@@ -308,7 +242,7 @@ s_credited (s_journal_t *journal, const uint8_t *sender, int64_t now_ms,
     record->by = s_id_of_key (journal, sender);
     result->adjustment = record;
     Tally__Event *event = s_event (journal, TALLY__EVENT__KIND_BALANCE_ADJUSTED);
-    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (journal->arena, sizeof *adjusted);
+    Tally__BalanceAdjusted *adjusted = tly_arena_alloc (journal->fx.arena, sizeof *adjusted);
     tally__balance_adjusted__init (adjusted);
     adjusted->user = credit->user;
     adjusted->adjustment_id = id;
@@ -342,15 +276,15 @@ s_configured (s_journal_t *journal, const uint8_t *sender, int64_t now_ms,
     else {
         result = s_result (journal);
         result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
-        Tally__ConfigChange *change = tly_arena_alloc (journal->arena, sizeof *change);
+        Tally__ConfigChange *change = tly_arena_alloc (journal->fx.arena, sizeof *change);
         tally__config_change__init (change);
         change->version = tly_config_version (journal->config);
         if (message->body_case == TALLY__INBOX_MESSAGE__BODY_SET_PRICE) {
             const tly_config_item_t *item = tly_config_item (journal->config,
                                                              message->set_price->item_id);
-            change->item = tly_arena_alloc (journal->arena, sizeof *change->item);
+            change->item = tly_arena_alloc (journal->fx.arena, sizeof *change->item);
             tally__catalog_item__init (change->item);
-            change->item->item_id = tly_arena_strdup (journal->arena, item->item_id);
+            change->item->item_id = tly_arena_strdup (journal->fx.arena, item->item_id);
             change->item->price = item->price;
             change->item->active = item->active;
         } else
@@ -360,7 +294,7 @@ s_configured (s_journal_t *journal, const uint8_t *sender, int64_t now_ms,
     Tally__RecordDraft *draft = s_record (journal, 0, sender, now_ms, message, result, NULL);
     draft->config_version = version;
     if (changed)
-        draft->config = tly_config_to_proto (journal->config, journal->arena);
+        draft->config = tly_config_to_proto (journal->config, journal->fx.arena);
     return draft;
 }
 
@@ -375,23 +309,6 @@ s_derive_new (const s_journal_t *journal)
     return derive;
 }
 
-//  Feeds the records first .. last to derive: every one before last must
-//  follow; last's outcome is returned.
-static int
-s_derive (const s_journal_t *journal, audit_derive_t *derive, size_t first, size_t last,
-          char *reason)
-{
-    for (size_t i = first; i < last; i++)
-        if (audit_derive_record (derive, journal->drafts [i], journal->envelopes [i], reason,
-                                 AUDIT_DERIVE_REASON_MAX)
-            == -1) {
-            fprintf (stderr, "record %zu does not follow: %s\n", i, reason);
-            CHECK (false);
-        }
-    return audit_derive_record (derive, journal->drafts [last], journal->envelopes [last], reason,
-                                AUDIT_DERIVE_REASON_MAX);
-}
-
 //  A new derivation of records 0 .. last, which must fail naming text.
 static void
 s_fails (const s_journal_t *journal, size_t last, const char *text)
@@ -399,7 +316,7 @@ s_fails (const s_journal_t *journal, size_t last, const char *text)
     char reason [AUDIT_DERIVE_REASON_MAX];
     reason [0] = 0;
     audit_derive_t *derive = s_derive_new (journal);
-    int rc = s_derive (journal, derive, 0, last, reason);
+    int rc = derive_fixture_derive (&journal->fx, derive, 0, last, reason);
     if (rc != -1 || !strstr (reason, text)) {
         fprintf (stderr, "record %zu: expected a failure with '%s', got %d '%s'\n", last, text, rc,
                  reason);
@@ -440,29 +357,33 @@ audit_derive_config_test (bool verbose)
     //  adds the admin (version 3). 9: the admin credits the buyer 50. 10:
     //  the buyer credits itself: PERMISSION_DENIED. 11: the setPrice of 3
     //  sent again: its first result, nothing decided.
-    Tally__InboxMessage *sword_25 = s_set_price (&journal, t - 3, "sword", 25, true);
+    Tally__InboxMessage *sword_25 = derive_fixture_set_price (&journal.fx, t - 3, "sword", 25,
+                                                              true);
     Tally__RecordDraft *priced = s_configured (&journal, worker, t, sword_25);
     CHECK (priced->config && priced->config->version == 1 && priced->config_version == 0);
     s_created (&journal, t + 100, 100);
-    Tally__RecordDraft *at_price = s_bought (&journal, t + 200,
-                                             s_buy (&journal, t + 197, "sword", 0), 25, 75);
-    Tally__InboxMessage *sword_30 = s_set_price (&journal, t + 297, "sword", 30, true);
+    Tally__RecordDraft *at_price = s_bought (
+        &journal, t + 200, derive_fixture_buy (&journal.fx, t + 197, "sword", 0), 25, 75);
+    Tally__InboxMessage *sword_30 = derive_fixture_set_price (&journal.fx, t + 297, "sword", 30,
+                                                              true);
     Tally__RecordDraft *repriced = s_configured (&journal, worker, t + 300, sword_30);
     Tally__RecordDraft *old_price = s_record (
-        &journal, journal.partition, user, t + 400, s_buy (&journal, t + 397, "sword", 25),
+        &journal, journal.partition, user, t + 400,
+        derive_fixture_buy (&journal.fx, t + 397, "sword", 25),
         s_refused (&journal, TALLY__ERROR_CODE__PRICE_MISMATCH), NULL);
-    Tally__RecordDraft *closed = s_record (
-        &journal, journal.partition, user, t + 500, s_buy (&journal, t + 497, "gem", 10),
-        s_refused (&journal, TALLY__ERROR_CODE__UNKNOWN_ITEM), NULL);
-    Tally__RecordDraft *open = s_bought (&journal, t + 600, s_buy (&journal, t + 597, "gem", 10),
-                                         10, 65);
+    Tally__RecordDraft *closed = s_record (&journal, journal.partition, user, t + 500,
+                                           derive_fixture_buy (&journal.fx, t + 497, "gem", 10),
+                                           s_refused (&journal, TALLY__ERROR_CODE__UNKNOWN_ITEM),
+                                           NULL);
+    Tally__RecordDraft *open = s_bought (
+        &journal, t + 600, derive_fixture_buy (&journal.fx, t + 597, "gem", 10), 10, 65);
     open->open_prices = true;
     Tally__RecordDraft *denied_price = s_configured (
-        &journal, admin, t + 700, s_set_price (&journal, t + 697, "gem", 5, true));
+        &journal, admin, t + 700, derive_fixture_set_price (&journal.fx, t + 697, "gem", 5, true));
     CHECK (denied_price->results [0]->error->code == TALLY__ERROR_CODE__PERMISSION_DENIED
            && !denied_price->config);
-    Tally__RecordDraft *added = s_configured (&journal, worker, t + 800,
-                                              s_add_admin (&journal, t + 797, admin));
+    Tally__RecordDraft *added = s_configured (
+        &journal, worker, t + 800, derive_fixture_add_admin (&journal.fx, t + 797, admin));
     CHECK (added->config && added->config->version == 3 && added->config->n_admins == 1);
     Tally__RecordDraft *credited = s_credited (&journal, admin, t + 900,
                                                s_credit (&journal, t + 897, 50, "pay-1"), 115);
@@ -471,11 +392,11 @@ audit_derive_config_test (bool verbose)
         s_refused (&journal, TALLY__ERROR_CODE__PERMISSION_DENIED), NULL);
     Tally__RecordDraft *resent = s_record (&journal, 0, worker, t + 1100, sword_30,
                                            repriced->results [0], NULL);
-    CHECK (journal.count == 12);
+    CHECK (journal.fx.count == 12);
 
     //  What the rules give follows.
     audit_derive_t *derive = s_derive_new (&journal);
-    CHECK (s_derive (&journal, derive, 0, journal.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&journal.fx, derive, 0, journal.fx.count - 1, reason) == 0);
     audit_derive_stats_t stats;
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 12 && stats.not_derived == 0 && stats.resends == 1);
@@ -592,7 +513,7 @@ audit_derive_config_test (bool verbose)
                                   repriced->results [0]);
         if (other_refusal)
             s_swap_outcome (old_price, closed->results [0], &kept);
-        CHECK (s_derive (&journal, derive, 4, journal.count - 1, reason) == 0);
+        CHECK (derive_fixture_derive (&journal.fx, derive, 4, journal.fx.count - 1, reason) == 0);
         if (other_refusal)
             *old_price->results [0] = kept;
         audit_derive_stats (derive, &stats);
@@ -616,7 +537,7 @@ audit_derive_config_test (bool verbose)
                                   repriced->results [0]);
         Tally__Config *held = version == 2 ? repriced->config : priced->config;
         CHECK (audit_derive_load_config (derive, held, reason, sizeof reason) == 0);
-        CHECK (s_derive (&journal, derive, 4, journal.count - 1, reason) == 0);
+        CHECK (derive_fixture_derive (&journal.fx, derive, 4, journal.fx.count - 1, reason) == 0);
         audit_derive_stats (derive, &stats);
         CHECK (stats.config_from_snapshot == (version == 2));
         CHECK (stats.config_unknown == (version == 2 ? 0 : 5));
@@ -628,7 +549,7 @@ audit_derive_config_test (bool verbose)
     CHECK (audit_derive_load_account (derive, journal.partition, user, 75, t + 200, 0, 0) == 0);
     CHECK (audit_derive_load_config (derive, repriced->config, reason, sizeof reason) == 0);
     s_swap_outcome (old_price, closed->results [0], &kept);
-    rc = s_derive (&journal, derive, 4, 4, reason);
+    rc = derive_fixture_derive (&journal.fx, derive, 4, 4, reason);
     *old_price->results [0] = kept;
     CHECK (rc == -1
            && strstr (reason, "the result is UNKNOWN_ITEM; the envelope and the state give"
@@ -636,7 +557,7 @@ audit_derive_config_test (bool verbose)
     audit_derive_destroy (&derive);
     //  Where the records give the configuration, a snapshot's must be it.
     derive = s_derive_new (&journal);
-    CHECK (s_derive (&journal, derive, 0, 3, reason) == 0);
+    CHECK (derive_fixture_derive (&journal.fx, derive, 0, 3, reason) == 0);
     CHECK (audit_derive_load_config (derive, repriced->config, reason, sizeof reason) == 0);
     CHECK (audit_derive_load_config (derive, priced->config, reason, sizeof reason) == -1);
     CHECK (strstr (reason, "the state snapshot of partition 0 holds another configuration than the"
@@ -650,7 +571,7 @@ audit_derive_config_test (bool verbose)
     //  from there on.
     derive = s_derive_new (&journal);
     audit_derive_start_within (derive);
-    CHECK (s_derive (&journal, derive, 1, journal.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&journal.fx, derive, 1, journal.fx.count - 1, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 7 && stats.not_derived == 4 && stats.config_unknown == 2
            && stats.config_first_version == 1 && stats.config_version == 3);
@@ -659,7 +580,7 @@ audit_derive_config_test (bool verbose)
     derive = s_derive_new (&journal);
     audit_derive_start_within (derive);
     s_swap_outcome (old_price, closed->results [0], &kept);
-    rc = s_derive (&journal, derive, 1, 4, reason);
+    rc = derive_fixture_derive (&journal.fx, derive, 1, 4, reason);
     CHECK (rc == -1
            && strstr (reason, "the result is UNKNOWN_ITEM; the envelope and the state give"
                               " PRICE_MISMATCH"));
@@ -670,7 +591,7 @@ audit_derive_config_test (bool verbose)
         derive = s_derive_new (&journal);
         audit_derive_start_within (derive);
         repriced->config->version = version;
-        rc = s_derive (&journal, derive, 1, 3, reason);
+        rc = derive_fixture_derive (&journal.fx, derive, 1, 3, reason);
         char expected [128];
         snprintf (expected, sizeof expected,
                   "the record carries config version %" PRIu64
@@ -683,7 +604,7 @@ audit_derive_config_test (bool verbose)
     //  A walk from a record of version 0 knows the configuration: the empty one.
     derive = s_derive_new (&journal);
     audit_derive_start_within (derive);
-    CHECK (s_derive (&journal, derive, 0, journal.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&journal.fx, derive, 0, journal.fx.count - 1, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 12 && stats.config_unknown == 0 && stats.config_changes == 3);
     audit_derive_destroy (&derive);

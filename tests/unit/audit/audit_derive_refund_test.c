@@ -20,7 +20,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include "audit_scratch.h"
+#include "derive_fixture.h"
 #include "harness.h"
 #include "tly_account.h"
 #include "tly_config.h"
@@ -30,9 +30,9 @@
 #include "tly_validate.h"
 
 #define S_NOW        1767225600000LL
-#define S_PARTITIONS 16
+#define S_PARTITIONS DERIVE_FIXTURE_PARTITIONS
 #define S_WINDOW_MS  60000
-#define S_RECORDS    16
+#define S_RECORDS    DERIVE_FIXTURE_RECORDS
 #define S_WORKER     0x77  //  every byte of the worker's key's seed
 #define S_ADMIN      0x79
 #define S_STRANGER   0x78
@@ -41,17 +41,10 @@
 //  An actor's ledger and the envelopes it decided into drafts, and which of
 //  them a lookup finds (the user's partition's from first_kept on).
 typedef struct {
-    char dir [256];
-    tly_ledger_t *ledger;
+    derive_fixture_t fx;
     tly_ledger_user_t user;  //  the buyer
-    tly_arena_t *arena;
-    uint64_t next_id;
-    uint64_t partition_seqs [S_PARTITIONS];
-    Tally__RecordDraft *drafts [S_RECORDS];
-    Tally__Envelope *envelopes [S_RECORDS];
-    size_t count;
-    uint64_t first_kept;  //  the user's partition's records before it are not kept
-    bool fail;            //  every read fails
+    uint64_t first_kept;     //  the user's partition's records before it are not kept
+    bool fail;               //  every read fails
     uint64_t reads;
 } s_actor_t;
 
@@ -69,28 +62,22 @@ static void
 s_actor_new (s_actor_t *actor)
 {
     memset (actor, 0, sizeof *actor);
-    CHECK (audit_scratch_new ("audit_derive_refund_test", actor->dir, sizeof actor->dir) == 0);
     tly_ledger_limits_t limits = { .open_prices = true,
                                    .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
                                    .amount_max = 100,
                                    .dedupe_window_ms = S_WINDOW_MS };
     s_key (S_WORKER, limits.worker);
-    actor->ledger = tly_ledger_new (actor->dir, 1 << 24, &limits);
-    CHECK (actor->ledger);
+    derive_fixture_new (&actor->fx, "audit_derive_refund_test", &limits);
     uint8_t pk [TLY_KEY_BYTES];
     s_key (S_BUYER, pk);
     tly_ledger_user_init (&actor->user, pk, S_PARTITIONS);
-    actor->arena = tly_arena_new (1 << 16);
-    CHECK (actor->arena);
 }
 
 static void
 s_actor_destroy (s_actor_t *actor)
 {
-    tly_ledger_destroy (&actor->ledger);
-    audit_scratch_remove (actor->dir);
-    tly_arena_destroy (&actor->arena);
+    derive_fixture_destroy (&actor->fx);
 }
 
 //  The sender with the key of seed, its envelopes routed to route.
@@ -107,49 +94,11 @@ s_sender (tly_ledger_user_t *user, uint8_t seed, uint32_t route)
 //  ---------------------------------------------------------------- messages
 
 static Tally__InboxMessage *
-s_message (s_actor_t *actor, int64_t made_ms)
-{
-    Tally__InboxMessage *message = tly_arena_alloc (actor->arena, sizeof *message);
-    tally__inbox_message__init (message);
-    uint8_t *id = tly_arena_alloc (actor->arena, TLY_MESSAGE_ID_BYTES);
-    memset (id, 0, TLY_MESSAGE_ID_BYTES);
-    actor->next_id++;
-    memcpy (id + TLY_MESSAGE_ID_BYTES - sizeof actor->next_id, &actor->next_id,
-            sizeof actor->next_id);
-    tly_message_id_stamp (id, made_ms);
-    message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
-    return message;
-}
-
-static Tally__InboxMessage *
-s_create (s_actor_t *actor, int64_t made_ms, int64_t initial)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-    message->create_account = tly_arena_alloc (actor->arena, sizeof *message->create_account);
-    tally__create_account__init (message->create_account);
-    message->create_account->initial_balance = initial;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_buy (s_actor_t *actor, int64_t made_ms, const char *item, int64_t amount)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-    message->buy = tly_arena_alloc (actor->arena, sizeof *message->buy);
-    tally__buy__init (message->buy);
-    message->buy->item_id = (char *) item;
-    message->buy->amount = amount;
-    return message;
-}
-
-static Tally__InboxMessage *
 s_refund (s_actor_t *actor, int64_t made_ms, const char *purchase_id, const char *reason)
 {
-    Tally__InboxMessage *message = s_message (actor, made_ms);
+    Tally__InboxMessage *message = derive_fixture_message (&actor->fx, made_ms);
     message->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
-    message->refund = tly_arena_alloc (actor->arena, sizeof *message->refund);
+    message->refund = tly_arena_alloc (actor->fx.arena, sizeof *message->refund);
     tally__refund__init (message->refund);
     message->refund->purchase_id = (char *) purchase_id;
     message->refund->reason = (char *) reason;
@@ -160,9 +109,9 @@ static Tally__InboxMessage *
 s_credit (s_actor_t *actor, int64_t made_ms, const uint8_t *user, int64_t amount,
           const char *reference)
 {
-    Tally__InboxMessage *message = s_message (actor, made_ms);
+    Tally__InboxMessage *message = derive_fixture_message (&actor->fx, made_ms);
     message->body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
-    message->credit = tly_arena_alloc (actor->arena, sizeof *message->credit);
+    message->credit = tly_arena_alloc (actor->fx.arena, sizeof *message->credit);
     tally__adjustment__init (message->credit);
     message->credit->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user };
     message->credit->amount = amount;
@@ -171,69 +120,13 @@ s_credit (s_actor_t *actor, int64_t made_ms, const uint8_t *user, int64_t amount
     return message;
 }
 
-static Tally__InboxMessage *
-s_add_admin (s_actor_t *actor, int64_t made_ms, const uint8_t *account)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
-    message->add_admin = tly_arena_alloc (actor->arena, sizeof *message->add_admin);
-    tally__admin_change__init (message->add_admin);
-    message->add_admin->account = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) account };
-    return message;
-}
-
 //  ---------------------------------------------------------------- drafts
-
-//  user's envelope of messages, routed to user->route, decided at now_ms by
-//  the ledger into the actor's next draft, as an actor's batch decides it.
-static Tally__RecordDraft *
-s_decide (s_actor_t *actor, const tly_ledger_user_t *user, int64_t now_ms,
-          Tally__InboxMessage **messages, size_t count)
-{
-    CHECK (actor->count < S_RECORDS);
-    Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
-    tally__envelope__init (envelope);
-    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user->pk };
-    envelope->n_messages = count;
-    envelope->messages = tly_arena_alloc (actor->arena, count * sizeof *messages);
-    memcpy (envelope->messages, messages, count * sizeof *messages);
-    Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
-    tally__record_draft__init (draft);
-    draft->partition = user->route;
-    draft->partition_seq = ++actor->partition_seqs [user->route];
-    draft->epoch = 1;
-    draft->timestamp_ms = now_ms;
-    draft->open_prices = tly_ledger_limits (actor->ledger)->open_prices;
-    draft->config_version = tly_config_version (tly_ledger_config (actor->ledger));
-    draft->results = tly_arena_alloc (actor->arena, count * sizeof *draft->results);
-    draft->events = tly_arena_alloc (actor->arena, count * sizeof *draft->events);
-    draft->n_results = count;
-    CHECK (tly_ledger_begin (actor->ledger) == 0);
-    CHECK (tly_ledger_envelope (actor->ledger, user->route) == 0);
-    for (size_t i = 0; i < count; i++) {
-        Tally__Event *event;
-        uint64_t version;
-        CHECK (tly_ledger_execute (actor->ledger, user, messages [i], now_ms, actor->arena,
-                                   &draft->results [i], &event, &version)
-               != TLY_LEDGER_ERROR);
-        if (event)
-            draft->events [draft->n_events++] = event;
-    }
-    draft->config = tly_ledger_config_draft (actor->ledger, draft->config_version, actor->arena);
-    uint64_t partition_seq;
-    CHECK (tly_ledger_advance (actor->ledger, draft->partition, 1, &partition_seq) == 0);
-    CHECK (partition_seq == draft->partition_seq);
-    CHECK (tly_ledger_commit (actor->ledger) == 0);
-    actor->envelopes [actor->count] = envelope;
-    actor->drafts [actor->count++] = draft;
-    return draft;
-}
 
 static Tally__RecordDraft *
 s_decide_one (s_actor_t *actor, const tly_ledger_user_t *user, int64_t now_ms,
               Tally__InboxMessage *message)
 {
-    return s_decide (actor, user, now_ms, &message, 1);
+    return derive_fixture_decide (&actor->fx, user, now_ms, &message, 1);
 }
 
 //  The lookup verify is given: the actor's drafts, those of the user's
@@ -247,10 +140,10 @@ s_lookup (uint32_t partition, uint64_t partition_seq, void *arg, const Tally__Re
         return -1;
     if (partition == actor->user.route && partition_seq < actor->first_kept)
         return 0;
-    for (size_t i = 0; i < actor->count; i++)
-        if (actor->drafts [i]->partition == partition
-            && actor->drafts [i]->partition_seq == partition_seq) {
-            *draft = actor->drafts [i];
+    for (size_t i = 0; i < actor->fx.count; i++)
+        if (actor->fx.drafts [i]->partition == partition
+            && actor->fx.drafts [i]->partition_seq == partition_seq) {
+            *draft = actor->fx.drafts [i];
             return 1;
         }
     return 0;
@@ -270,31 +163,6 @@ s_derive_new (s_actor_t *actor, bool lookup)
     return derive;
 }
 
-//  The actor's drafts first .. last into derive: the last's outcome (every
-//  one before it must follow).
-static int
-s_derive (const s_actor_t *actor, audit_derive_t *derive, size_t first, size_t last, char *reason)
-{
-    for (size_t i = first; i < last; i++)
-        if (audit_derive_record (derive, actor->drafts [i], actor->envelopes [i], reason,
-                                 AUDIT_DERIVE_REASON_MAX)
-            == -1) {
-            fprintf (stderr, "record %zu does not follow: %s\n", i, reason);
-            CHECK (false);
-        }
-    return audit_derive_record (derive, actor->drafts [last], actor->envelopes [last], reason,
-                                AUDIT_DERIVE_REASON_MAX);
-}
-
-static void
-s_named (int rc, const char *reason, const char *text)
-{
-    if (rc != -1 || !strstr (reason, text)) {
-        fprintf (stderr, "expected a failure with '%s', got %d '%s'\n", text, rc, reason);
-        CHECK (false);
-    }
-}
-
 //  Derives drafts first .. last in a new derivation (with the lookup), which
 //  must name text at the last.
 static void
@@ -302,7 +170,8 @@ s_forged (s_actor_t *actor, size_t last, const char *text)
 {
     char reason [AUDIT_DERIVE_REASON_MAX];
     audit_derive_t *derive = s_derive_new (actor, true);
-    s_named (s_derive (actor, derive, 0, last, reason), reason, text);
+    derive_fixture_named (derive_fixture_derive (&actor->fx, derive, 0, last, reason), reason,
+                          text);
     audit_derive_destroy (&derive);
 }
 
@@ -354,11 +223,11 @@ audit_derive_refund_test (bool verbose)
     //  reference is B's refund's: INVALID_REFERENCE. 10: 4 resent. 11: the
     //  worker's own account (50), 12: its buy of "ring" 10 and the refund of
     //  it, in one envelope.
-    s_decide_one (&actor, &actor.user, t, s_create (&actor, t - 3, 100));
+    s_decide_one (&actor, &actor.user, t, derive_fixture_create (&actor.fx, t - 3, 100));
     Tally__RecordDraft *sword = s_decide_one (&actor, &actor.user, t + 100,
-                                              s_buy (&actor, t + 97, "sword", 30));
+                                              derive_fixture_buy (&actor.fx, t + 97, "sword", 30));
     Tally__RecordDraft *gem = s_decide_one (&actor, &actor.user, t + 200,
-                                            s_buy (&actor, t + 197, "gem", 20));
+                                            derive_fixture_buy (&actor.fx, t + 197, "gem", 20));
     const char *purchase_a = sword->results [0]->purchase->id;
     const char *purchase_b = gem->results [0]->purchase->id;
     CHECK (sword->results [0]->purchase->partition_seq == 2);
@@ -380,7 +249,8 @@ audit_derive_refund_test (bool verbose)
     Tally__RecordDraft *missing = s_decide_one (&actor, &worker, t + 600,
                                                 s_refund (&actor, t + 597, unknown, ""));
     CHECK (s_code (missing, 0) == TALLY__ERROR_CODE__NOT_FOUND);
-    s_decide_one (&actor, &configurer, t + 700, s_add_admin (&actor, t + 697, admin.pk));
+    s_decide_one (&actor, &configurer, t + 700,
+                  derive_fixture_add_admin (&actor.fx, t + 697, admin.pk));
     Tally__RecordDraft *by_admin = s_decide_one (&actor, &admin, t + 800,
                                                  s_refund (&actor, t + 797, purchase_b, NULL));
     CHECK (by_admin->results [0]->adjustment->amount == 20
@@ -392,21 +262,21 @@ audit_derive_refund_test (bool verbose)
     CHECK (s_code (credit, 0) == TALLY__ERROR_CODE__INVALID_REFERENCE);
     Tally__RecordDraft *resend = s_decide_one (&actor, &worker, t + 1000, refund_a);
     CHECK (resend->n_events == 0 && resend->results [0]->adjustment);
-    s_decide_one (&actor, &own, t + 1100, s_create (&actor, t + 1097, 50));
+    s_decide_one (&actor, &own, t + 1100, derive_fixture_create (&actor.fx, t + 1097, 50));
     Tally__InboxMessage *both [2];
-    both [0] = s_buy (&actor, t + 1197, "ring", 10);
+    both [0] = derive_fixture_buy (&actor.fx, t + 1197, "ring", 10);
     tly_purchase_key (own.partition, own.pk, both [0]->message_id.data, key);
     char ring [TLY_ID_MAX];
     tly_object_id_of_key (key, ring);
     both [1] = s_refund (&actor, t + 1197, ring, "changed my mind");
-    Tally__RecordDraft *same = s_decide (&actor, &own, t + 1200, both, 2);
+    Tally__RecordDraft *same = derive_fixture_decide (&actor.fx, &own, t + 1200, both, 2);
     CHECK (same->n_events == 2 && same->results [1]->adjustment
            && same->events [1]->balance_adjusted->purchase_partition_seq == same->partition_seq);
-    CHECK (actor.count == 13);
+    CHECK (actor.fx.count == 13);
 
     //  What the ledger decided follows, each refund's purchase read.
     audit_derive_t *derive = s_derive_new (&actor, true);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_stats_t stats;
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 13 && stats.resends == 1);
@@ -424,15 +294,15 @@ audit_derive_refund_test (bool verbose)
 
     //  Without the lookup: the amounts of A's and B's refunds as said.
     derive = s_derive_new (&actor, false);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.refunds == 3 && stats.refunds_taken == 2);
     audit_derive_destroy (&derive);
     //  A read that fails fails the record.
     derive = s_derive_new (&actor, true);
     actor.fail = true;
-    s_named (s_derive (&actor, derive, 0, 4, reason), reason,
-             "the purchase's record (partition seq 2) could not be read");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 4, reason), reason,
+                          "the purchase's record (partition seq 2) could not be read");
     actor.fail = false;
     audit_derive_destroy (&derive);
 
@@ -503,7 +373,7 @@ audit_derive_refund_test (bool verbose)
     CHECK (audit_derive_load_adjustment (derive, partition, refund_key, record) == 0);
     audit_derive_load_result (derive, partition, worker.pk, refund_a->message_id.data,
                               refunded->results [0]);
-    CHECK (s_derive (&actor, derive, 5, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 5, actor.fx.count - 1, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.refunds == 2 && stats.refunds_taken == 1 && stats.refunds_again == 1
            && stats.resends == 1 && stats.snapshots == 1);
@@ -514,8 +384,9 @@ audit_derive_refund_test (bool verbose)
     CHECK (audit_derive_load_account (derive, partition, actor.user.pk, 80, t + 400, 0, 0) == 0);
     CHECK (audit_derive_load_adjustment (derive, partition, refund_key, record) == 0);
     s_swap_outcome (again, refunded->results [0], &kept);
-    s_named (s_derive (&actor, derive, 5, 5, reason), reason,
-             "the purchase was refunded before: the envelope and the state give ALREADY_REFUNDED");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 5, 5, reason), reason,
+        "the purchase was refunded before: the envelope and the state give ALREADY_REFUNDED");
     *again->results [0] = kept;
     audit_derive_destroy (&derive);
     //  A snapshot's refund reference that names no purchase of the

@@ -16,7 +16,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
-#include "audit_scratch.h"
+#include "derive_fixture.h"
 #include "harness.h"
 #include "tly_account.h"
 #include "tly_config.h"
@@ -26,23 +26,16 @@
 #include "tly_validate.h"
 
 #define S_NOW        1767225600000LL
-#define S_PARTITIONS 16
+#define S_PARTITIONS DERIVE_FIXTURE_PARTITIONS
 #define S_WINDOW_MS  60000
 #define S_LONG_MS    (7LL * 24 * 3600 * 1000)
-#define S_RECORDS    16
+#define S_RECORDS    DERIVE_FIXTURE_RECORDS
 #define S_WORKER     0x77  //  every byte of the worker's key
 
 //  An actor's ledger and one user's envelopes, decided into drafts.
 typedef struct {
-    char dir [256];
-    tly_ledger_t *ledger;
+    derive_fixture_t fx;
     tly_ledger_user_t user;
-    tly_arena_t *arena;  //  every draft of the test
-    uint64_t next_id;
-    uint64_t partition_seqs [S_PARTITIONS];  //  the last drafted, of each partition
-    Tally__RecordDraft *drafts [S_RECORDS];
-    Tally__Envelope *envelopes [S_RECORDS];
-    size_t count;
 } s_actor_t;
 
 //  rate_per_minute 0: no rate limit.
@@ -50,8 +43,6 @@ static void
 s_actor_new_limited (s_actor_t *actor, int64_t window_ms, uint8_t seed, uint32_t rate_per_minute,
                      uint32_t rate_burst)
 {
-    memset (actor, 0, sizeof *actor);
-    CHECK (audit_scratch_new ("audit_derive_test", actor->dir, sizeof actor->dir) == 0);
     tly_ledger_limits_t limits = { .open_prices = true,
                                    .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
@@ -60,13 +51,10 @@ s_actor_new_limited (s_actor_t *actor, int64_t window_ms, uint8_t seed, uint32_t
                                    .rate_per_minute = rate_per_minute,
                                    .rate_burst = rate_burst };
     memset (limits.worker, S_WORKER, sizeof limits.worker);
-    actor->ledger = tly_ledger_new (actor->dir, 1 << 24, &limits);
-    CHECK (actor->ledger);
+    derive_fixture_new (&actor->fx, "audit_derive_test", &limits);
     uint8_t pk [TLY_KEY_BYTES];
     memset (pk, seed, sizeof pk);
     tly_ledger_user_init (&actor->user, pk, S_PARTITIONS);
-    actor->arena = tly_arena_new (1 << 16);
-    CHECK (actor->arena);
 }
 
 static void
@@ -78,132 +66,14 @@ s_actor_new (s_actor_t *actor, int64_t window_ms, uint8_t seed)
 static void
 s_actor_destroy (s_actor_t *actor)
 {
-    tly_ledger_destroy (&actor->ledger);
-    audit_scratch_remove (actor->dir);
-    tly_arena_destroy (&actor->arena);
-}
-
-static Tally__InboxMessage *
-s_message (s_actor_t *actor, int64_t made_ms)
-{
-    Tally__InboxMessage *message = tly_arena_alloc (actor->arena, sizeof *message);
-    tally__inbox_message__init (message);
-    uint8_t *id = tly_arena_alloc (actor->arena, TLY_MESSAGE_ID_BYTES);
-    memset (id, 0, TLY_MESSAGE_ID_BYTES);
-    actor->next_id++;
-    memcpy (id + TLY_MESSAGE_ID_BYTES - sizeof actor->next_id, &actor->next_id,
-            sizeof actor->next_id);
-    tly_message_id_stamp (id, made_ms);
-    message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
-    return message;
-}
-
-static Tally__InboxMessage *
-s_create (s_actor_t *actor, int64_t made_ms, int64_t initial)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
-    message->create_account = tly_arena_alloc (actor->arena, sizeof *message->create_account);
-    tally__create_account__init (message->create_account);
-    message->create_account->initial_balance = initial;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_buy (s_actor_t *actor, int64_t made_ms, const char *item, int64_t amount)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
-    message->buy = tly_arena_alloc (actor->arena, sizeof *message->buy);
-    tally__buy__init (message->buy);
-    message->buy->item_id = (char *) item;
-    message->buy->amount = amount;
-    return message;
-}
-
-//  user's envelope of messages, routed to user->route, decided at now_ms by
-//  the ledger into the actor's next draft, which names the configuration
-//  it was decided under (and the new one, when its messages changed it).
-static Tally__RecordDraft *
-s_decide_as (s_actor_t *actor, const tly_ledger_user_t *user, int64_t now_ms,
-             Tally__InboxMessage **messages, size_t count)
-{
-    CHECK (actor->count < S_RECORDS);
-    Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
-    tally__envelope__init (envelope);
-    envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user->pk };
-    envelope->n_messages = count;
-    envelope->messages = tly_arena_alloc (actor->arena, count * sizeof *messages);
-    memcpy (envelope->messages, messages, count * sizeof *messages);
-    Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
-    tally__record_draft__init (draft);
-    draft->partition = user->route;
-    draft->partition_seq = ++actor->partition_seqs [user->route];
-    draft->epoch = 1;
-    draft->timestamp_ms = now_ms;
-    const tly_ledger_limits_t *limits = tly_ledger_limits (actor->ledger);
-    draft->open_prices = limits->open_prices;
-    draft->config_version = tly_config_version (tly_ledger_config (actor->ledger));
-    draft->results = tly_arena_alloc (actor->arena, count * sizeof *draft->results);
-    draft->events = tly_arena_alloc (actor->arena, count * sizeof *draft->events);
-    draft->n_results = count;
-    if (limits->rate_per_minute > 0) {
-        draft->rate_limit = tly_arena_alloc (actor->arena, sizeof *draft->rate_limit);
-        tally__rate_limit__init (draft->rate_limit);
-        draft->rate_limit->per_minute = limits->rate_per_minute;
-        draft->rate_limit->burst = limits->rate_burst;
-    }
-    CHECK (tly_ledger_begin (actor->ledger) == 0);
-    CHECK (tly_ledger_envelope (actor->ledger, user->route) == 0);
-    for (size_t i = 0; i < count; i++) {
-        Tally__Event *event;
-        uint64_t version;
-        CHECK (tly_ledger_execute (actor->ledger, user, messages [i], now_ms, actor->arena,
-                                   &draft->results [i], &event, &version)
-               != TLY_LEDGER_ERROR);
-        if (event)
-            draft->events [draft->n_events++] = event;
-    }
-    draft->config = tly_ledger_config_draft (actor->ledger, draft->config_version, actor->arena);
-    uint64_t partition_seq;
-    CHECK (tly_ledger_advance (actor->ledger, draft->partition, 1, &partition_seq) == 0);
-    CHECK (partition_seq == draft->partition_seq);
-    CHECK (tly_ledger_commit (actor->ledger) == 0);
-    actor->envelopes [actor->count] = envelope;
-    actor->drafts [actor->count++] = draft;
-    return draft;
+    derive_fixture_destroy (&actor->fx);
 }
 
 //  The actor's user's envelope of messages, decided into the next draft.
 static Tally__RecordDraft *
 s_decide (s_actor_t *actor, int64_t now_ms, Tally__InboxMessage **messages, size_t count)
 {
-    return s_decide_as (actor, &actor->user, now_ms, messages, count);
-}
-
-//  A new derivation fed the actor's drafts from first up to last (the
-//  last's outcome returned; every one before it must follow).
-static int
-s_derive (const s_actor_t *actor, audit_derive_t *derive, size_t first, size_t last, char *reason)
-{
-    for (size_t i = first; i < last; i++)
-        if (audit_derive_record (derive, actor->drafts [i], actor->envelopes [i], reason,
-                                 AUDIT_DERIVE_REASON_MAX)
-            == -1) {
-            fprintf (stderr, "record %zu does not follow: %s\n", i, reason);
-            CHECK (false);
-        }
-    return audit_derive_record (derive, actor->drafts [last], actor->envelopes [last], reason,
-                                AUDIT_DERIVE_REASON_MAX);
-}
-
-static void
-s_named (int rc, const char *reason, const char *text)
-{
-    if (rc != -1 || !strstr (reason, text)) {
-        fprintf (stderr, "expected a failure with '%s', got %d '%s'\n", text, rc, reason);
-        CHECK (false);
-    }
+    return derive_fixture_decide (&actor->fx, &actor->user, now_ms, messages, count);
 }
 
 //  The rate limit (2 at once, 6 a minute): what the actor decides follows,
@@ -216,11 +86,11 @@ s_test_rate (void)
     s_actor_new_limited (&actor, S_WINDOW_MS, 0x47, 6, 2);
     char reason [AUDIT_DERIVE_REASON_MAX];
     Tally__InboxMessage *messages [3];
-    messages [0] = s_create (&actor, S_NOW - 3, 100);
+    messages [0] = derive_fixture_create (&actor.fx, S_NOW - 3, 100);
     s_decide (&actor, S_NOW, messages, 1);
-    messages [0] = s_buy (&actor, S_NOW + 97, "a", 30);
-    messages [1] = s_buy (&actor, S_NOW + 97, "b", 80);
-    messages [2] = s_buy (&actor, S_NOW + 97, "c", 1);
+    messages [0] = derive_fixture_buy (&actor.fx, S_NOW + 97, "a", 30);
+    messages [1] = derive_fixture_buy (&actor.fx, S_NOW + 97, "b", 80);
+    messages [2] = derive_fixture_buy (&actor.fx, S_NOW + 97, "c", 1);
     Tally__RecordDraft *burst = s_decide (&actor, S_NOW + 100, messages, 3);
     CHECK (burst->results [1]->error->code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     CHECK (burst->results [2]->error->code == TALLY__ERROR_CODE__RATE_LIMITED
@@ -232,7 +102,7 @@ s_test_rate (void)
     CHECK (again->results [0]->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE);
 
     audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_stats_t stats;
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 3 && stats.resends == 0);
@@ -240,30 +110,33 @@ s_test_rate (void)
 
     derive = audit_derive_new (S_WINDOW_MS);
     burst->results [2]->error->retry_after_ms = 9000;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "RATE_LIMITED says retry_after_ms 9000; the envelope and the state give 10000");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+        "RATE_LIMITED says retry_after_ms 9000; the envelope and the state give 10000");
     burst->results [2]->error->retry_after_ms = 10000;
     audit_derive_destroy (&derive);
     //  Without the limit in the record, nothing refuses the third buy.
     derive = audit_derive_new (S_WINDOW_MS);
     Tally__RateLimit *rate = burst->rate_limit;
     burst->rate_limit = NULL;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "the result is RATE_LIMITED; the envelope and the state give an event");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+                          "the result is RATE_LIMITED; the envelope and the state give an event");
     burst->rate_limit = rate;
     audit_derive_destroy (&derive);
     //  With a smaller bucket, the second buy would have been refused.
     derive = audit_derive_new (S_WINDOW_MS);
     rate->burst = 1;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "message 2 of 3 (buy \"b\" amount 80): the result is INSUFFICIENT_BALANCE; the"
-             " envelope and the state give RATE_LIMITED");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+        "message 2 of 3 (buy \"b\" amount 80): the result is INSUFFICIENT_BALANCE; the"
+        " envelope and the state give RATE_LIMITED");
     rate->burst = 2;
     audit_derive_destroy (&derive);
     //  A limit out of range is named, never used.
     derive = audit_derive_new (S_WINDOW_MS);
     rate->burst = TLY_RATE_BURST_MAX + 1;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason, "is out of range");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+                          "is out of range");
     rate->burst = 2;
     audit_derive_destroy (&derive);
     s_actor_destroy (&actor);
@@ -276,8 +149,8 @@ static Tally__InboxMessage *
 s_adjust (s_actor_t *actor, int64_t made_ms, bool credit, const uint8_t *user, int64_t amount,
           const char *reference)
 {
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    Tally__Adjustment *adjustment = tly_arena_alloc (actor->arena, sizeof *adjustment);
+    Tally__InboxMessage *message = derive_fixture_message (&actor->fx, made_ms);
+    Tally__Adjustment *adjustment = tly_arena_alloc (actor->fx.arena, sizeof *adjustment);
     tally__adjustment__init (adjustment);
     adjustment->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user };
     adjustment->amount = amount;
@@ -301,32 +174,32 @@ s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int6
             Tally__InboxMessage *message, Tally__ErrorCode code,
             const Tally__AdjustmentRecord *first, int64_t balance_after)
 {
-    CHECK (actor->count < S_RECORDS);
+    CHECK (actor->fx.count < S_RECORDS);
     bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
     const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
-    Tally__Envelope *envelope = tly_arena_alloc (actor->arena, sizeof *envelope);
+    Tally__Envelope *envelope = tly_arena_alloc (actor->fx.arena, sizeof *envelope);
     tally__envelope__init (envelope);
     envelope->sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) sender };
     envelope->inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker };
     envelope->n_messages = 1;
-    envelope->messages = tly_arena_alloc (actor->arena, sizeof *envelope->messages);
+    envelope->messages = tly_arena_alloc (actor->fx.arena, sizeof *envelope->messages);
     envelope->messages [0] = message;
-    Tally__RecordDraft *draft = tly_arena_alloc (actor->arena, sizeof *draft);
+    Tally__RecordDraft *draft = tly_arena_alloc (actor->fx.arena, sizeof *draft);
     tally__record_draft__init (draft);
     draft->partition = actor->user.partition;
-    draft->partition_seq = ++actor->partition_seqs [draft->partition];
+    draft->partition_seq = ++actor->fx.partition_seqs [draft->partition];
     draft->epoch = 1;
     draft->timestamp_ms = now_ms;
     draft->n_results = 1;
-    draft->results = tly_arena_alloc (actor->arena, sizeof *draft->results);
-    draft->events = tly_arena_alloc (actor->arena, sizeof *draft->events);
-    Tally__MessageResult *result = tly_arena_alloc (actor->arena, sizeof *result);
+    draft->results = tly_arena_alloc (actor->fx.arena, sizeof *draft->results);
+    draft->events = tly_arena_alloc (actor->fx.arena, sizeof *draft->events);
+    Tally__MessageResult *result = tly_arena_alloc (actor->fx.arena, sizeof *result);
     tally__message_result__init (result);
     result->message_id = message->message_id;
     draft->results [0] = result;
     if (code != TALLY__ERROR_CODE__OK) {
         result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-        result->error = tly_arena_alloc (actor->arena, sizeof *result->error);
+        result->error = tly_arena_alloc (actor->fx.arena, sizeof *result->error);
         tally__error__init (result->error);
         result->error->code = code;
         result->error->message = (char *) tly_error_default_message (code);
@@ -336,11 +209,11 @@ s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int6
     } else {
         uint8_t key [TLY_OBJECT_KEY_BYTES];
         tly_adjustment_key (draft->partition, adjustment->user.data, adjustment->reference, key);
-        Tally__AdjustmentRecord *record = tly_arena_alloc (actor->arena, sizeof *record);
+        Tally__AdjustmentRecord *record = tly_arena_alloc (actor->fx.arena, sizeof *record);
         tally__adjustment_record__init (record);
-        record->id = tly_arena_alloc (actor->arena, TLY_ID_MAX);
-        record->user_id = tly_arena_alloc (actor->arena, TLY_ID_MAX);
-        record->by = tly_arena_alloc (actor->arena, TLY_ID_MAX);
+        record->id = tly_arena_alloc (actor->fx.arena, TLY_ID_MAX);
+        record->user_id = tly_arena_alloc (actor->fx.arena, TLY_ID_MAX);
+        record->by = tly_arena_alloc (actor->fx.arena, TLY_ID_MAX);
         tly_object_id_of_key (key, record->id);
         tly_account_id (adjustment->user.data, record->user_id);
         tly_account_id (sender, record->by);
@@ -351,10 +224,11 @@ s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int6
         record->balance_after = balance_after;
         result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
         result->adjustment = record;
-        Tally__Event *event = tly_arena_alloc (actor->arena, sizeof *event);
+        Tally__Event *event = tly_arena_alloc (actor->fx.arena, sizeof *event);
         tally__event__init (event);
         event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;
-        event->balance_adjusted = tly_arena_alloc (actor->arena, sizeof *event->balance_adjusted);
+        event->balance_adjusted = tly_arena_alloc (actor->fx.arena,
+                                                   sizeof *event->balance_adjusted);
         Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
         tally__balance_adjusted__init (adjusted);
         adjusted->user = adjustment->user;
@@ -367,8 +241,8 @@ s_adjusted (s_actor_t *actor, const uint8_t *sender, const uint8_t *worker, int6
         adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) sender };
         draft->events [draft->n_events++] = event;
     }
-    actor->envelopes [actor->count] = envelope;
-    actor->drafts [actor->count++] = draft;
+    actor->fx.envelopes [actor->fx.count] = envelope;
+    actor->fx.drafts [actor->fx.count++] = draft;
     return draft;
 }
 
@@ -419,7 +293,7 @@ s_test_adjustments (void)
     //  adjustment answers. 4: debit 500: INSUFFICIENT_BALANCE. 5: credit to
     //  one past the largest balance: BALANCE_LIMIT. 6: credit up to exactly
     //  the largest balance. 7: the user credits itself: PERMISSION_DENIED.
-    messages [0] = s_create (&actor, t - 3, 100);
+    messages [0] = derive_fixture_create (&actor.fx, t - 3, 100);
     s_decide (&actor, t, messages, 1);
     Tally__RecordDraft *credit = s_adjusted (&actor, worker, worker, t + 100,
                                              s_adjust (&actor, t + 97, true, user, 50, "pay-1"), ok,
@@ -444,12 +318,12 @@ s_test_adjustments (void)
     Tally__RecordDraft *denied = s_adjusted (&actor, user, worker, t + 700,
                                              s_adjust (&actor, t + 697, true, user, 5, "pay-6"),
                                              TALLY__ERROR_CODE__PERMISSION_DENIED, NULL, 0);
-    CHECK (actor.count == 8);
+    CHECK (actor.fx.count == 8);
 
     //  What the rules give follows, the worker told or taken from the inbox.
     for (int told = 0; told < 2; told++) {
         audit_derive_t *derive = s_derive_new (told ? worker : NULL);
-        CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+        CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
         audit_derive_stats_t stats;
         audit_derive_stats (derive, &stats);
         CHECK (stats.derived == 8 && stats.repeats == 1 && stats.resends == 0);
@@ -466,35 +340,37 @@ s_test_adjustments (void)
 
     //  Another worker: the first credit is not the worker's.
     audit_derive_t *derive = s_derive_new (stranger);
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "the result is an adjustment; the envelope and the state give PERMISSION_DENIED");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+        "the result is an adjustment; the envelope and the state give PERMISSION_DENIED");
     audit_derive_destroy (&derive);
 
     //  balance_after changed, in the event and in the result.
     derive = s_derive_new (worker);
     credit->events [0]->balance_adjusted->balance_after = 151;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason, "(credit of ");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+                          "(credit of ");
     CHECK (strstr (reason, "amount 50 reference \"pay-1\"): BalanceAdjusted says balance_after"
                            " 151; the envelope and the state give 150"));
     credit->events [0]->balance_adjusted->balance_after = 150;
     audit_derive_destroy (&derive);
     derive = s_derive_new (worker);
     debit->results [0]->adjustment->balance_after = 90;
-    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
-             "the result says balanceAfter 90; the envelope and the state give 120");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 2, reason), reason,
+                          "the result says balanceAfter 90; the envelope and the state give 120");
     debit->results [0]->adjustment->balance_after = 120;
     audit_derive_destroy (&derive);
     //  A debit's amount is signed; its event is by the sender.
     derive = s_derive_new (worker);
     debit->events [0]->balance_adjusted->amount = 30;
-    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
-             "BalanceAdjusted says amount 30; the envelope and the state give -30");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 2, reason), reason,
+                          "BalanceAdjusted says amount 30; the envelope and the state give -30");
     debit->events [0]->balance_adjusted->amount = -30;
     audit_derive_destroy (&derive);
     derive = s_derive_new (worker);
     debit->events [0]->balance_adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, stranger };
-    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
-             "BalanceAdjusted's by is not the sender");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 2, reason), reason,
+                          "BalanceAdjusted's by is not the sender");
     debit->events [0]->balance_adjusted->by = (ProtobufCBinaryData) { TLY_KEY_BYTES, worker };
     audit_derive_destroy (&derive);
 
@@ -502,15 +378,16 @@ s_test_adjustments (void)
     derive = s_derive_new (worker);
     Tally__MessageResult kept;
     s_swap_outcome (repeat, debit->results [0], &kept);
-    s_named (s_derive (&actor, derive, 0, 3, reason), reason,
-             "its reference was taken before: a repeat is answered with the first adjustment");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 3, reason), reason,
+        "its reference was taken before: a repeat is answered with the first adjustment");
     *repeat->results [0] = kept;
     audit_derive_destroy (&derive);
     derive = s_derive_new (worker);
     repeat->events [0] = credit->events [0];
     repeat->n_events = 1;
-    s_named (s_derive (&actor, derive, 0, 3, reason), reason,
-             "the record applies it again (BalanceAdjusted for it)");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 3, reason), reason,
+                          "the record applies it again (BalanceAdjusted for it)");
     repeat->n_events = 0;
     audit_derive_destroy (&derive);
 
@@ -526,14 +403,15 @@ s_test_adjustments (void)
                   "the result is an adjustment; the envelope and the state give %s", given [i]);
         derive = s_derive_new (worker);
         s_swap_outcome (refused [i], edge->results [0], &kept);
-        s_named (s_derive (&actor, derive, 0, at [i], reason), reason, expected);
+        derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, at [i], reason), reason,
+                              expected);
         *refused [i]->results [0] = kept;
         audit_derive_destroy (&derive);
     }
     derive = s_derive_new (worker);
     s_swap_outcome (edge, limit->results [0], &kept);
-    s_named (s_derive (&actor, derive, 0, 6, reason), reason,
-             "the result is BALANCE_LIMIT; the envelope and the state give an event");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 6, reason), reason,
+                          "the result is BALANCE_LIMIT; the envelope and the state give an event");
     *edge->results [0] = kept;
     audit_derive_destroy (&derive);
 
@@ -558,11 +436,12 @@ s_test_adjustments (void)
             CHECK (audit_derive_load_adjustment (derive, partition, key,
                                                  credit->results [0]->adjustment)
                    == 0);
-        int rc = s_derive (&actor, derive, 3, with ? actor.count - 1 : 3, reason);
+        int rc = derive_fixture_derive (&actor.fx, derive, 3, with ? actor.fx.count - 1 : 3,
+                                        reason);
         if (with)
             CHECK (rc == 0);
         else
-            s_named (rc, reason, "the record has no BalanceAdjusted for it");
+            derive_fixture_named (rc, reason, "the record has no BalanceAdjusted for it");
         audit_derive_destroy (&derive);
     }
 
@@ -572,7 +451,7 @@ s_test_adjustments (void)
     s_actor_t other;
     s_actor_new (&other, S_WINDOW_MS, 0x52);
     CHECK (other.user.partition != actor.user.partition);
-    messages [0] = s_create (&other, t - 3, 100);
+    messages [0] = derive_fixture_create (&other.fx, t - 3, 100);
     s_decide (&other, t, messages, 1);
     s_adjusted (&actor, worker, worker, t + 800,
                 s_adjust (&actor, t + 797, true, other.user.pk, 5, "pay-7"),
@@ -582,14 +461,15 @@ s_test_adjustments (void)
         s_adjust (&actor, t + 897, true, other.user.pk, 5, "pay-8"), TALLY__ERROR_CODE__NO_ACCOUNT,
         NULL, 0);
     derive = s_derive_new (worker);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_destroy (&derive);
     //  ... but once the other partition's records are known:
     derive = s_derive_new (worker);
     char other_reason [AUDIT_DERIVE_REASON_MAX];
-    CHECK (s_derive (&other, derive, 0, 0, other_reason) == 0);
-    s_named (s_derive (&actor, derive, 0, actor.count - 1, reason), reason,
-             "the result is NO_ACCOUNT; the envelope and the state give BAD_REQUEST");
+    CHECK (derive_fixture_derive (&other.fx, derive, 0, 0, other_reason) == 0);
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason),
+                          reason,
+                          "the result is NO_ACCOUNT; the envelope and the state give BAD_REQUEST");
     CHECK (unknown->results [0]->error->code == TALLY__ERROR_CODE__NO_ACCOUNT);
     audit_derive_destroy (&derive);
     s_actor_destroy (&other);
@@ -597,30 +477,6 @@ s_test_adjustments (void)
 }
 
 //  ---------------------------------------------------------------- the configuration
-
-static Tally__InboxMessage *
-s_set_price (s_actor_t *actor, int64_t made_ms, const char *item, int64_t price, bool active)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
-    message->set_price = tly_arena_alloc (actor->arena, sizeof *message->set_price);
-    tally__catalog_item__init (message->set_price);
-    message->set_price->item_id = (char *) item;
-    message->set_price->price = price;
-    message->set_price->active = active;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_add_admin (s_actor_t *actor, int64_t made_ms, const uint8_t *account)
-{
-    Tally__InboxMessage *message = s_message (actor, made_ms);
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
-    message->add_admin = tly_arena_alloc (actor->arena, sizeof *message->add_admin);
-    tally__admin_change__init (message->add_admin);
-    message->add_admin->account = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) account };
-    return message;
-}
 
 //  The sender with key seed's bytes, routed to partition 0 as a
 //  configuration message is.
@@ -658,31 +514,31 @@ s_test_config (void)
     //  (one new version for both: 2). 6: a buy of "sword": UNKNOWN_ITEM. 7:
     //  the admin sets "gem" at 5 (version 3). 8: a buy of "gem" naming no
     //  amount: 5.
-    messages [0] = s_create (&actor, t - 3, 100);
+    messages [0] = derive_fixture_create (&actor.fx, t - 3, 100);
     s_decide (&actor, t, messages, 1);
-    messages [0] = s_set_price (&actor, t + 97, "sword", 30, true);
-    Tally__RecordDraft *priced = s_decide_as (&actor, &worker, t + 100, messages, 1);
+    messages [0] = derive_fixture_set_price (&actor.fx, t + 97, "sword", 30, true);
+    Tally__RecordDraft *priced = derive_fixture_decide (&actor.fx, &worker, t + 100, messages, 1);
     CHECK (priced->partition == 0 && priced->config && priced->config->version == 1);
-    messages [0] = s_buy (&actor, t + 197, "sword", 0);
+    messages [0] = derive_fixture_buy (&actor.fx, t + 197, "sword", 0);
     Tally__RecordDraft *bought = s_decide (&actor, t + 200, messages, 1);
     CHECK (bought->config_version == 1 && bought->results [0]->purchase->amount == 30);
-    messages [0] = s_buy (&actor, t + 297, "sword", 25);
+    messages [0] = derive_fixture_buy (&actor.fx, t + 297, "sword", 25);
     Tally__RecordDraft *mismatch = s_decide (&actor, t + 300, messages, 1);
     CHECK (mismatch->results [0]->error->code == TALLY__ERROR_CODE__PRICE_MISMATCH);
-    messages [0] = s_buy (&actor, t + 397, "gem", 10);
+    messages [0] = derive_fixture_buy (&actor.fx, t + 397, "gem", 10);
     s_decide (&actor, t + 400, messages, 1);
-    messages [0] = s_add_admin (&actor, t + 497, admin.pk);
-    messages [1] = s_set_price (&actor, t + 497, "sword", 20, false);
-    Tally__RecordDraft *twice = s_decide_as (&actor, &worker, t + 500, messages, 2);
+    messages [0] = derive_fixture_add_admin (&actor.fx, t + 497, admin.pk);
+    messages [1] = derive_fixture_set_price (&actor.fx, t + 497, "sword", 20, false);
+    Tally__RecordDraft *twice = derive_fixture_decide (&actor.fx, &worker, t + 500, messages, 2);
     CHECK (twice->config_version == 1 && twice->config && twice->config->version == 2);
     CHECK (twice->results [0]->config->version == 2 && twice->results [1]->config->version == 2);
-    messages [0] = s_buy (&actor, t + 597, "sword", 0);
+    messages [0] = derive_fixture_buy (&actor.fx, t + 597, "sword", 0);
     Tally__RecordDraft *off_sale = s_decide (&actor, t + 600, messages, 1);
     CHECK (off_sale->results [0]->error->code == TALLY__ERROR_CODE__UNKNOWN_ITEM);
-    messages [0] = s_set_price (&actor, t + 697, "gem", 5, true);
-    Tally__RecordDraft *by_admin = s_decide_as (&actor, &admin, t + 700, messages, 1);
+    messages [0] = derive_fixture_set_price (&actor.fx, t + 697, "gem", 5, true);
+    Tally__RecordDraft *by_admin = derive_fixture_decide (&actor.fx, &admin, t + 700, messages, 1);
     CHECK (by_admin->config && by_admin->config->version == 3);
-    messages [0] = s_buy (&actor, t + 797, "gem", 0);
+    messages [0] = derive_fixture_buy (&actor.fx, t + 797, "gem", 0);
     Tally__RecordDraft *gem = s_decide (&actor, t + 800, messages, 1);
     CHECK (gem->config_version == 3 && gem->results [0]->purchase->amount == 5);
 
@@ -690,12 +546,12 @@ s_test_config (void)
     uint8_t worker_key [TLY_KEY_BYTES];
     memset (worker_key, S_WORKER, sizeof worker_key);
     audit_derive_set_worker (derive, worker_key);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_stats_t stats;
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 9 && stats.config_version == 3 && stats.config_changes == 3
            && stats.config_messages == 4);
-    CHECK (tly_config_equal (audit_derive_config (derive), tly_ledger_config (actor.ledger)));
+    CHECK (tly_config_equal (audit_derive_config (derive), tly_ledger_config (actor.fx.ledger)));
     int64_t balance;
     CHECK (audit_derive_balance (derive, actor.user.partition, actor.user.pk, &balance) == 0);
     CHECK (balance == 55);
@@ -706,16 +562,18 @@ s_test_config (void)
     derive = audit_derive_new (S_WINDOW_MS);
     audit_derive_set_worker (derive, worker_key);
     twice->config->n_admins = 0;
-    s_named (s_derive (&actor, derive, 0, 5, reason), reason,
-             "the record's configuration is not the one its messages give: its admin 1 is none");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 5, reason), reason,
+        "the record's configuration is not the one its messages give: its admin 1 is none");
     twice->config->n_admins = 1;
     audit_derive_destroy (&derive);
     derive = audit_derive_new (S_WINDOW_MS);
     audit_derive_set_worker (derive, worker_key);
     twice->config->version = 3;
-    s_named (s_derive (&actor, derive, 0, 5, reason), reason,
-             "the record's configuration is not the one its messages give: it says version 3;"
-             " its messages give 2");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 5, reason), reason,
+        "the record's configuration is not the one its messages give: it says version 3;"
+        " its messages give 2");
     twice->config->version = 2;
     audit_derive_destroy (&derive);
     s_actor_destroy (&actor);
@@ -737,30 +595,30 @@ audit_derive_test (bool verbose)
     //  createAccount (the account as it is). 3: a message ID from the
     //  future beyond the window (STALE_MESSAGE_ID) beside a buy of 5.
     Tally__InboxMessage *messages [3];
-    messages [0] = s_create (&actor, S_NOW - 3, 100);
+    messages [0] = derive_fixture_create (&actor.fx, S_NOW - 3, 100);
     s_decide (&actor, S_NOW, messages, 1);
-    messages [0] = s_buy (&actor, S_NOW + 97, "sword", 30);
-    messages [1] = s_buy (&actor, S_NOW + 97, "castle", 500);
-    messages [2] = s_buy (&actor, S_NOW + 97, "shield", 90);
+    messages [0] = derive_fixture_buy (&actor.fx, S_NOW + 97, "sword", 30);
+    messages [1] = derive_fixture_buy (&actor.fx, S_NOW + 97, "castle", 500);
+    messages [2] = derive_fixture_buy (&actor.fx, S_NOW + 97, "shield", 90);
     Tally__RecordDraft *buys = s_decide (&actor, S_NOW + 100, messages, 3);
     CHECK (buys->n_events == 1
            && buys->results [1]->error->code == TALLY__ERROR_CODE__INVALID_AMOUNT
            && buys->results [2]->error->code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     Tally__InboxMessage *sword = messages [0];
-    messages [1] = s_buy (&actor, S_NOW + 197, "bow", 10);
-    messages [2] = s_create (&actor, S_NOW + 197, 7);
+    messages [1] = derive_fixture_buy (&actor.fx, S_NOW + 197, "bow", 10);
+    messages [2] = derive_fixture_create (&actor.fx, S_NOW + 197, 7);
     messages [0] = sword;
     Tally__RecordDraft *resend = s_decide (&actor, S_NOW + 200, messages, 3);
     CHECK (resend->n_events == 1 && resend->results [0]->purchase->balance_after == 70);
-    messages [0] = s_buy (&actor, S_NOW + 300 + 2 * S_WINDOW_MS, "gem", 1);
-    messages [1] = s_buy (&actor, S_NOW + 297, "rope", 5);
+    messages [0] = derive_fixture_buy (&actor.fx, S_NOW + 300 + 2 * S_WINDOW_MS, "gem", 1);
+    messages [1] = derive_fixture_buy (&actor.fx, S_NOW + 297, "rope", 5);
     Tally__RecordDraft *stale = s_decide (&actor, S_NOW + 300, messages, 2);
     CHECK (stale->results [0]->error->code == TALLY__ERROR_CODE__STALE_MESSAGE_ID);
 
     //  What the ledger decided follows.
     audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
     CHECK (derive);
-    CHECK (s_derive (&actor, derive, 0, actor.count - 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, actor.fx.count - 1, reason) == 0);
     audit_derive_stats_t stats;
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 4 && stats.not_derived == 0 && stats.resends == 1);
@@ -775,15 +633,17 @@ audit_derive_test (bool verbose)
     //  configuration gives (an amount of 1 over the limit).
     derive = audit_derive_new (S_WINDOW_MS);
     buys->events [0]->purchase_recorded->balance_after = 80;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "message 1 of 3 (buy \"sword\" amount 30): PurchaseRecorded says balance_after 80;"
-             " the envelope and the state give 70");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+        "message 1 of 3 (buy \"sword\" amount 30): PurchaseRecorded says balance_after 80;"
+        " the envelope and the state give 70");
     buys->events [0]->purchase_recorded->balance_after = 70;
     audit_derive_destroy (&derive);
     derive = audit_derive_new (S_WINDOW_MS);
     resend->results [0]->purchase->balance_after = 69;
-    s_named (s_derive (&actor, derive, 0, 2, reason), reason,
-             "its message ID was decided before: a resend is answered with its first result");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 2, reason), reason,
+        "its message ID was decided before: a resend is answered with its first result");
     resend->results [0]->purchase->balance_after = 70;
     audit_derive_destroy (&derive);
     derive = audit_derive_new (S_WINDOW_MS);
@@ -791,22 +651,24 @@ audit_derive_test (bool verbose)
     Tally__Event **kept = resend->events;
     resend->events = events;
     resend->n_events = 2;
-    s_named (s_derive (&actor, derive, 0, 2, reason), reason, "the record applies it again");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 2, reason), reason,
+                          "the record applies it again");
     resend->events = kept;
     resend->n_events = 1;
     audit_derive_destroy (&derive);
     derive = audit_derive_new (S_WINDOW_MS);
-    actor.envelopes [1]->messages [1]->buy->amount = 1;
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "message 2 of 3 (buy \"castle\" amount 1): the result is INVALID_AMOUNT; the"
-             " envelope and the state give an event");
-    actor.envelopes [1]->messages [1]->buy->amount = 500;
+    actor.fx.envelopes [1]->messages [1]->buy->amount = 1;
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+        "message 2 of 3 (buy \"castle\" amount 1): the result is INVALID_AMOUNT; the"
+        " envelope and the state give an event");
+    actor.fx.envelopes [1]->messages [1]->buy->amount = 500;
     audit_derive_destroy (&derive);
 
     //  A partition whose first records are not there is not checked; one
     //  started from a snapshot after record 1 is, resends included.
     derive = audit_derive_new (S_WINDOW_MS);
-    CHECK (s_derive (&actor, derive, 2, 3, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 2, 3, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 0 && stats.not_derived == 2 && stats.partitions_not_derived == 1);
     audit_derive_destroy (&derive);
@@ -820,7 +682,7 @@ audit_derive_test (bool verbose)
            == -1);
     audit_derive_load_result (derive, actor.user.partition, actor.user.pk, sword->message_id.data,
                               buys->results [0]);
-    CHECK (s_derive (&actor, derive, 2, 3, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 2, 3, reason) == 0);
     audit_derive_stats (derive, &stats);
     CHECK (stats.derived == 2 && stats.resends == 1 && stats.snapshots == 1);
     CHECK (audit_derive_load_begin (derive, actor.user.partition, 4, S_NOW) == -1);
@@ -833,25 +695,26 @@ audit_derive_test (bool verbose)
            == 0);
     audit_derive_load_result (derive, actor.user.partition, actor.user.pk, sword->message_id.data,
                               buys->results [0]);
-    s_named (s_derive (&actor, derive, 2, 2, reason), reason,
-             "message 2 of 3 (buy \"bow\" amount 10): PurchaseRecorded says balance_after 60;"
-             " the envelope and the state give 1060");
+    derive_fixture_named (
+        derive_fixture_derive (&actor.fx, derive, 2, 2, reason), reason,
+        "message 2 of 3 (buy \"bow\" amount 10): PurchaseRecorded says balance_after 60;"
+        " the envelope and the state give 1060");
     audit_derive_destroy (&derive);
     s_actor_destroy (&actor);
 
     //  An actor with a week's window takes an ID two minutes old; verify
     //  told of a minute names it, told of the week takes it.
     s_actor_new (&actor, S_LONG_MS, 0x32);
-    messages [0] = s_create (&actor, S_NOW - 3, 100);
+    messages [0] = derive_fixture_create (&actor.fx, S_NOW - 3, 100);
     s_decide (&actor, S_NOW, messages, 1);
-    messages [0] = s_buy (&actor, S_NOW - 3, "sword", 10);
+    messages [0] = derive_fixture_buy (&actor.fx, S_NOW - 3, "sword", 10);
     s_decide (&actor, S_NOW + 2 * S_WINDOW_MS, messages, 1);
     derive = audit_derive_new (S_WINDOW_MS);
-    s_named (s_derive (&actor, derive, 0, 1, reason), reason,
-             "more than the dedupe window (60000 ms) before the actor's clock");
+    derive_fixture_named (derive_fixture_derive (&actor.fx, derive, 0, 1, reason), reason,
+                          "more than the dedupe window (60000 ms) before the actor's clock");
     audit_derive_destroy (&derive);
     derive = audit_derive_new (S_LONG_MS);
-    CHECK (s_derive (&actor, derive, 0, 1, reason) == 0);
+    CHECK (derive_fixture_derive (&actor.fx, derive, 0, 1, reason) == 0);
     audit_derive_destroy (&derive);
     s_actor_destroy (&actor);
     s_test_rate ();
