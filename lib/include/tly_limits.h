@@ -15,6 +15,12 @@
 #define TLY_NOTE_MAX         256   //  bytes of UTF-8: a credit's or debit's note
 #define TLY_ADMINS_MAX       64    //  accounts in the admin group, besides the worker
 #define TLY_CATALOG_MAX      1024  //  items in the price catalog
+//  Orders (docs/protocol.md "Orders").
+#define TLY_ORDER_ITEMS_MAX  16   //  lines of one order
+#define TLY_ORDER_OPEN_MAX   16   //  a user's orders in draft or processing at once
+#define TLY_ORDER_QUEUE_MAX  256  //  orders processing in one partition at once
+#define TLY_ORDER_LIST_MAX   32   //  orders an OrderList shows: the latest created
+#define TLY_ORDER_ERROR_MAX  256  //  bytes of UTF-8: a failed order's error
 //  The largest balance, and so the largest credit or debit: 2^53 - 1, the
 //  largest integer every client language reads exactly (a JavaScript
 //  number). A credit that would pass it is refused BALANCE_LIMIT.

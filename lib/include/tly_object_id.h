@@ -18,7 +18,10 @@ typedef enum {
     TLY_OBJ_PURCHASE_LOG = 5,
     TLY_OBJ_SERVICE = 6,
     TLY_OBJ_ADJUSTMENT = 7,
-    TLY_OBJ_CATALOG = 8
+    TLY_OBJ_CATALOG = 8,
+    TLY_OBJ_ORDER = 9,
+    TLY_OBJ_ORDER_LIST = 10,
+    TLY_OBJ_ORDER_QUEUE = 11
 } tly_object_kind_t;
 
 #define TLY_OBJECT_TAIL_BYTES 16
@@ -47,17 +50,22 @@ uint32_t tly_object_key_partition (const uint8_t key [TLY_OBJECT_KEY_BYTES]);
 //  endian) | the first 16 bytes of BLAKE2b-256(label || key_of [|| extra]),
 //  where extra is a 16-byte message ID or absent. The labels are part of
 //  the protocol (docs/protocol.md): every process derives the same IDs.
-#define TLY_LABEL_BALANCE       "balance"
-#define TLY_LABEL_ROOT          "root"
-#define TLY_LABEL_PURCHASES     "purchases"
-#define TLY_LABEL_PURCHASE      "purchase"
-#define TLY_LABEL_GROUP         "group"  //  the user's purchases group
-#define TLY_LABEL_BALANCE_GROUP "balance-group"
-#define TLY_LABEL_ROOT_GROUP    "root-group"
-#define TLY_LABEL_SERVICE       "service"
-#define TLY_LABEL_SERVICE_GROUP "service-group"
-#define TLY_LABEL_ADJUSTMENT    "adjustment"
-#define TLY_LABEL_CATALOG       "catalog"
+#define TLY_LABEL_BALANCE        "balance"
+#define TLY_LABEL_ROOT           "root"
+#define TLY_LABEL_PURCHASES      "purchases"
+#define TLY_LABEL_PURCHASE       "purchase"
+#define TLY_LABEL_GROUP          "group"  //  the user's purchases group
+#define TLY_LABEL_BALANCE_GROUP  "balance-group"
+#define TLY_LABEL_ROOT_GROUP     "root-group"
+#define TLY_LABEL_SERVICE        "service"
+#define TLY_LABEL_SERVICE_GROUP  "service-group"
+#define TLY_LABEL_ADJUSTMENT     "adjustment"
+#define TLY_LABEL_CATALOG        "catalog"
+#define TLY_LABEL_ORDER          "order"
+#define TLY_LABEL_ORDERS         "orders"       //  the user's OrderList
+#define TLY_LABEL_ORDER_GROUP    "order-group"  //  the group of the user's orders
+#define TLY_LABEL_ORDER_QUEUE    "order-queue"
+#define TLY_LABEL_ORDER_PURCHASE "order-purchase"
 
 void tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                       const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
@@ -74,12 +82,37 @@ void tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
 //  key per (user, reference): the same reference names the same record.
 void tly_adjustment_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
                          const char *reference, uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  An order's raw key, made by its createOrder message: ORDER | partition |
+//  the 6 time bytes of the message ID | the first 10 bytes of
+//  BLAKE2b-256("order" || user key || message ID). Orders sort by the time
+//  they were created, as purchases do.
+void tly_order_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                    const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                    uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  The raw key of the purchase of line index (0..TLY_ORDER_ITEMS_MAX - 1) of
+//  the order with raw key order, recorded by the completeOrder message
+//  message_id: PURCHASE | partition | the 6 time bytes of that message ID |
+//  the first 10 bytes of BLAKE2b-256("order-purchase" || user key || order
+//  key (19) || index (1 byte)).
+void tly_order_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                             const uint8_t order [TLY_OBJECT_KEY_BYTES], uint32_t index,
+                             const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                             uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  The group of a user's orders and OrderList: GROUP | the user's partition
+//  | BLAKE2b-256("order-group" || user key).
+void tly_order_group_key (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                          uint8_t out [TLY_OBJECT_KEY_BYTES]);
+//  A partition's OrderQueue: ORDER_QUEUE | partition |
+//  BLAKE2b-256("order-queue" || worker key).
+void tly_order_queue_key (const uint8_t worker [TLY_KEY_BYTES], uint32_t partition,
+                          uint8_t out [TLY_OBJECT_KEY_BYTES]);
+void tly_order_queue_id (const uint8_t worker [TLY_KEY_BYTES], uint32_t partition, char *out);
 //  The co_z text of a raw object key, into out (TLY_ID_MAX bytes).
 void tly_object_id_of_key (const uint8_t key [TLY_OBJECT_KEY_BYTES], char *out);
 
 //  The label of a user's one object of a kind: "balance" (BALANCE), "root"
 //  (ROOT), "purchases" (PURCHASE_LOG), "group" (GROUP, the group of their
-//  purchase records); NULL for any other kind.
+//  purchase records), "orders" (ORDER_LIST); NULL for any other kind.
 const char *tly_user_object_label (tly_object_kind_t kind);
 //  The raw key of a user's one object of a kind in partition: tail = first 16
 //  bytes of BLAKE2b-256(label || user key), the label tly_user_object_label's.

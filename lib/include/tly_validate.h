@@ -38,12 +38,29 @@ Tally__ErrorCode tly_validate_adjustment (const Tally__Adjustment *adjustment,
 //  A refund's fields: purchase_id a purchase's object ID (BAD_REQUEST),
 //  reason 0..TLY_NOTE_MAX bytes of UTF-8 (INVALID_NOTE).
 Tally__ErrorCode tly_validate_refund (const Tally__Refund *refund, const char **message);
+//  An order's lines as createOrder and editOrder name them: 1..
+//  TLY_ORDER_ITEMS_MAX of them (BAD_REQUEST), each item ID as a buy's
+//  (INVALID_ITEM), each amount 0 (the catalog price) or 1..TLY_BALANCE_MAX
+//  (INVALID_AMOUNT; the actor's --max-amount is its own check).
+Tally__ErrorCode tly_validate_order_items (Tally__OrderItem *const *items, size_t n_items,
+                                           const char **message);
+//  An order ID in an order message: an Order's object ID (BAD_REQUEST).
+Tally__ErrorCode tly_validate_order_id (const char *order_id, const char **message);
+//  A message of the five order messages, whole: its order ID, items, error
+//  (0..TLY_ORDER_ERROR_MAX bytes of UTF-8, INVALID_NOTE), in that order.
+//  OK for any other message.
+Tally__ErrorCode tly_validate_order_message (const Tally__InboxMessage *message,
+                                             const char **message_text);
+//  The order ID an order message names (editOrder, submitOrder,
+//  completeOrder, failOrder), or NULL (createOrder, any other message).
+const char *tly_order_message_id (const Tally__InboxMessage *message);
 //  The routing rule (docs/protocol.md): the partition message goes to, of
 //  partitions, sent by sender: a credit's or debit's user's, a refund's
-//  purchase's, a configuration message's 0, any other's the sender's.
-//  Returns 0, or -1 when the message does not name one (a credit's user
-//  not a key, a refund's purchase not a purchase's ID of a partition below
-//  partitions).
+//  purchase's, an order message's order's (createOrder: the sender's), a
+//  configuration message's 0, any other's the sender's. Returns 0, or -1
+//  when the message does not name one (a credit's user not a key, a
+//  refund's purchase not a purchase's ID, an order's ID not an order's, of
+//  a partition below partitions).
 int tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
                            uint32_t partitions, uint32_t *partition);
 //  The reference of the refund of purchase_id into out (TLY_REFERENCE_MAX + 1).

@@ -12,7 +12,7 @@ void
 tly_object_id (tly_object_kind_t kind, uint32_t partition,
                const uint8_t tail [TLY_OBJECT_TAIL_BYTES], char *out)
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_CATALOG);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_ORDER_QUEUE);
     assert (partition < TLY_PARTITIONS_MAX);
     uint8_t raw [TLY_OBJECT_KEY_BYTES];
     raw [0] = (uint8_t) kind;
@@ -66,7 +66,7 @@ tly_derived_key (tly_object_kind_t kind, uint32_t partition, const char *label,
                  const uint8_t key_of [TLY_KEY_BYTES], const uint8_t *extra,
                  uint8_t out [TLY_OBJECT_KEY_BYTES])
 {
-    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_CATALOG);
+    assert (kind >= TLY_OBJ_BALANCE && kind <= TLY_OBJ_ORDER_QUEUE);
     assert (partition < TLY_PARTITIONS_MAX && label && key_of && out);
     crypto_generichash_state state;
     uint8_t hash [TLY_HASH_BYTES];
@@ -94,6 +94,67 @@ tly_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
     memcpy (out + 3, message_id, TLY_MESSAGE_ID_TIME_BYTES);
     memcpy (out + 3 + TLY_MESSAGE_ID_TIME_BYTES, derived + 3,
             TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES);
+}
+
+void
+tly_order_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+               const uint8_t message_id [TLY_MESSAGE_ID_BYTES], uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    assert (user && message_id && out);
+    uint8_t derived [TLY_OBJECT_KEY_BYTES];
+    tly_derived_key (TLY_OBJ_ORDER, partition, TLY_LABEL_ORDER, user, message_id, derived);
+    memcpy (out, derived, 3);
+    memcpy (out + 3, message_id, TLY_MESSAGE_ID_TIME_BYTES);
+    memcpy (out + 3 + TLY_MESSAGE_ID_TIME_BYTES, derived + 3,
+            TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES);
+}
+
+void
+tly_order_purchase_key (uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                        const uint8_t order [TLY_OBJECT_KEY_BYTES], uint32_t index,
+                        const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
+                        uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    assert (partition < TLY_PARTITIONS_MAX && user && order && message_id && out);
+    assert (index < TLY_ORDER_ITEMS_MAX);
+    crypto_generichash_state state;
+    uint8_t hash [TLY_HASH_BYTES];
+    uint8_t line = (uint8_t) index;
+    crypto_generichash_init (&state, NULL, 0, sizeof hash);
+    crypto_generichash_update (&state, (const unsigned char *) TLY_LABEL_ORDER_PURCHASE,
+                               strlen (TLY_LABEL_ORDER_PURCHASE));
+    crypto_generichash_update (&state, user, TLY_KEY_BYTES);
+    crypto_generichash_update (&state, order, TLY_OBJECT_KEY_BYTES);
+    crypto_generichash_update (&state, &line, 1);
+    crypto_generichash_final (&state, hash, sizeof hash);
+    out [0] = (uint8_t) TLY_OBJ_PURCHASE;
+    out [1] = (uint8_t) (partition >> 8);
+    out [2] = (uint8_t) partition;
+    memcpy (out + 3, message_id, TLY_MESSAGE_ID_TIME_BYTES);
+    memcpy (out + 3 + TLY_MESSAGE_ID_TIME_BYTES, hash,
+            TLY_OBJECT_KEY_BYTES - 3 - TLY_MESSAGE_ID_TIME_BYTES);
+}
+
+void
+tly_order_group_key (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                     uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    tly_derived_key (TLY_OBJ_GROUP, partition, TLY_LABEL_ORDER_GROUP, user, NULL, out);
+}
+
+void
+tly_order_queue_key (const uint8_t worker [TLY_KEY_BYTES], uint32_t partition,
+                     uint8_t out [TLY_OBJECT_KEY_BYTES])
+{
+    tly_derived_key (TLY_OBJ_ORDER_QUEUE, partition, TLY_LABEL_ORDER_QUEUE, worker, NULL, out);
+}
+
+void
+tly_order_queue_id (const uint8_t worker [TLY_KEY_BYTES], uint32_t partition, char *out)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_order_queue_key (worker, partition, key);
+    tly_object_id_of_key (key, out);
 }
 
 void
@@ -128,6 +189,7 @@ tly_user_object_label (tly_object_kind_t kind)
            : kind == TLY_OBJ_ROOT         ? TLY_LABEL_ROOT
            : kind == TLY_OBJ_PURCHASE_LOG ? TLY_LABEL_PURCHASES
            : kind == TLY_OBJ_GROUP        ? TLY_LABEL_GROUP
+           : kind == TLY_OBJ_ORDER_LIST   ? TLY_LABEL_ORDERS
                                           : NULL;
 }
 

@@ -241,6 +241,98 @@ tly_validate_refund (const Tally__Refund *refund, const char **message)
     return TALLY__ERROR_CODE__OK;
 }
 
+Tally__ErrorCode
+tly_validate_order_items (Tally__OrderItem *const *items, size_t n_items, const char **message)
+{
+    if (n_items == 0 || n_items > TLY_ORDER_ITEMS_MAX) {
+        *message = "an order holds 1 to 16 items";
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        if (!items [i]) {
+            *message = "an order's item is missing";
+            return TALLY__ERROR_CODE__BAD_REQUEST;
+        }
+        Tally__ErrorCode code = tly_validate_item_id (items [i]->item_id, message);
+        if (code != TALLY__ERROR_CODE__OK)
+            return code;
+        if (items [i]->amount < 0 || items [i]->amount > TLY_BALANCE_MAX) {
+            *message = items [i]->amount < 0
+                           ? "amount must be 0 (the catalog price) or a positive whole number"
+                             " of minor units"
+                           : "amount exceeds the largest balance (2^53 - 1)";
+            return TALLY__ERROR_CODE__INVALID_AMOUNT;
+        }
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+Tally__ErrorCode
+tly_validate_order_id (const char *order_id, const char **message)
+{
+    tly_object_kind_t kind;
+    if (!order_id || tly_object_id_parse (order_id, &kind, NULL, NULL) == -1
+        || kind != TLY_OBJ_ORDER) {
+        *message = "orderId must be an order's ID";
+        return TALLY__ERROR_CODE__BAD_REQUEST;
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
+const char *
+tly_order_message_id (const Tally__InboxMessage *message)
+{
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+            return message->edit_order ? message->edit_order->order_id : NULL;
+        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+            return message->submit_order ? message->submit_order->order_id : NULL;
+        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+            return message->complete_order ? message->complete_order->order_id : NULL;
+        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER:
+            return message->fail_order ? message->fail_order->order_id : NULL;
+        default: return NULL;
+    }
+}
+
+static bool
+s_order_message (const Tally__InboxMessage *message)
+{
+    return message->body_case >= TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER
+           && message->body_case <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+}
+
+Tally__ErrorCode
+tly_validate_order_message (const Tally__InboxMessage *message, const char **message_text)
+{
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER) {
+        if (!message->create_order) {
+            *message_text = "createOrder is empty";
+            return TALLY__ERROR_CODE__BAD_REQUEST;
+        }
+        return tly_validate_order_items (message->create_order->items,
+                                         message->create_order->n_items, message_text);
+    }
+    if (!s_order_message (message))
+        return TALLY__ERROR_CODE__OK;
+    Tally__ErrorCode code = tly_validate_order_id (tly_order_message_id (message), message_text);
+    if (code != TALLY__ERROR_CODE__OK)
+        return code;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER)
+        return tly_validate_order_items (message->edit_order->items, message->edit_order->n_items,
+                                         message_text);
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER) {
+        const char *error = message->fail_order->error;
+        size_t size = error ? strnlen (error, TLY_ORDER_ERROR_MAX + 1) : 0;
+        if (size > TLY_ORDER_ERROR_MAX || (size > 0 && !tly_utf8_valid (error, size))) {
+            *message_text = size > TLY_ORDER_ERROR_MAX ? "error exceeds 256 bytes"
+                                                       : "error is not valid UTF-8";
+            return TALLY__ERROR_CODE__INVALID_NOTE;
+        }
+    }
+    return TALLY__ERROR_CODE__OK;
+}
+
 int
 tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
                        uint32_t partitions, uint32_t *partition)
@@ -259,6 +351,11 @@ tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender 
         if (!message->refund
             || tly_object_id_parse (message->refund->purchase_id, &kind, partition, NULL) == -1
             || kind != TLY_OBJ_PURCHASE || *partition >= partitions)
+            return -1;
+    } else if (s_order_message (message)) {
+        tly_object_kind_t kind;
+        if (tly_object_id_parse (tly_order_message_id (message), &kind, partition, NULL) == -1
+            || kind != TLY_OBJ_ORDER || *partition >= partitions)
             return -1;
     } else if (tly_config_message (message))
         *partition = 0;
@@ -320,6 +417,9 @@ static const s_error_t s_errors [] = {
     { TALLY__ERROR_CODE__INVALID_ADMIN, "INVALID_ADMIN", "Invalid admin" },
     { TALLY__ERROR_CODE__CONFIG_LIMIT, "CONFIG_LIMIT", "Configuration limit reached" },
     { TALLY__ERROR_CODE__ALREADY_REFUNDED, "ALREADY_REFUNDED", "Purchase already refunded" },
+    { TALLY__ERROR_CODE__INVALID_TRANSITION, "INVALID_TRANSITION",
+      "The order's status does not allow that" },
+    { TALLY__ERROR_CODE__ORDER_LIMIT, "ORDER_LIMIT", "Order limit reached" },
 };
 
 static const s_error_t *
