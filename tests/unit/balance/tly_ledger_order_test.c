@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tly_limits.h"
+#include "tly_objects.h"
 #include "tly_object_id.h"
 #include "tly_validate.h"
 #include "test_client.h"
@@ -585,6 +586,143 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     (void) replay_path;
 }
 
+//  The state's bytes of object id as reader reads it (code OK), or NULL.
+static ProtobufCBinaryData
+s_snapshot (tly_objects_t *objects, const char *id, uint32_t partition, const uint8_t *reader,
+            Tally__ErrorCode expected, tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    const char *reason = NULL;
+    Tally__ObjectState *state = NULL;
+    Tally__ErrorCode code = tly_objects_snapshot (objects, id, partition, reader, arena, &state,
+                                                  &reason);
+    assert (code == expected);
+    ProtobufCBinaryData bytes = { 0, NULL };
+    if (code == TALLY__ERROR_CODE__OK) {
+        bytes.len = tally__object_state__get_packed_size (state);
+        bytes.data = tly_arena_alloc (arena, bytes.len);
+        tally__object_state__pack (state, bytes.data);
+    }
+    if (state_p)
+        *state_p = state;
+    return bytes;
+}
+
+static ProtobufCBinaryData
+s_packed_state (const Tally__ObjectState *state, tly_arena_t *arena)
+{
+    ProtobufCBinaryData bytes = { tally__object_state__get_packed_size (state), NULL };
+    bytes.data = tly_arena_alloc (arena, bytes.len);
+    tally__object_state__pack (state, bytes.data);
+    return bytes;
+}
+
+static bool
+s_same (ProtobufCBinaryData a, ProtobufCBinaryData b)
+{
+    return a.len == b.len && memcmp (a.data, b.data, a.len) == 0;
+}
+
+//  The read path: who reads an Order, an OrderList and the OrderQueue, at
+//  which versions; an update of each, made from the event, is its snapshot.
+static void
+s_test_objects (tly_ledger_t *live, s_run_t *run, test_client_t *worker, test_client_t *alice,
+                tly_arena_t *arena)
+{
+    tly_objects_t *objects = tly_objects_new (live, worker->user.pk);
+    assert (objects);
+    test_client_t eve;
+    test_client_init (&eve, 4, 2);
+    uint32_t partition = alice->user.partition;
+    const char *one [] = { "bead" };
+    const int64_t amount [] = { 2 };
+    Tally__RecordDraft *draft = s_run (run, alice, s_create (arena, alice, one, amount, 1));
+    draft = s_run (run, alice, s_ref (arena, alice, S_SUBMIT, s_order (draft)->id, NULL));
+    tly_ledger_versions_t versions;
+    tly_ledger_versions (live, &versions);
+    const Tally__Event *event = draft->events [0];
+    const Tally__Order *order = s_order (draft);
+    tly_account_state_t state = s_account (live, alice);
+    assert (versions.balance == state.balance_version && versions.log == state.log_version);
+    assert (versions.order_list == state.order_list_version && versions.queue > 1);
+    assert (versions.held == state.held && versions.list && versions.queue_state);
+
+    //  The Order: its user and the worker read it; anyone else is refused.
+    Tally__ObjectState *object = NULL;
+    ProtobufCBinaryData snapshot = s_snapshot (objects, order->id, partition, alice->user.pk,
+                                               TALLY__ERROR_CODE__OK, arena, &object);
+    assert (object->version == order->version && object->value->order->total == 2);
+    assert (object->group && object->group->n_members == 1
+            && object->group->members [0]->role == TALLY__ROLE__WRITER);
+    uint8_t group [TLY_OBJECT_KEY_BYTES];
+    char group_id [TLY_ID_MAX];
+    tly_order_group_key (alice->user.pk, partition, group);
+    tly_object_id_of_key (group, group_id);
+    assert (strcmp (object->group->id, group_id) == 0);
+    s_snapshot (objects, order->id, partition, worker->user.pk, TALLY__ERROR_CODE__OK, arena, NULL);
+    s_snapshot (objects, order->id, partition, eve.user.pk, TALLY__ERROR_CODE__PERMISSION_DENIED,
+                arena, NULL);
+    assert (
+        s_same (snapshot,
+                s_packed_state (tly_objects_order (objects, event->order_changed, arena), arena)));
+    uint8_t unknown_id [TLY_MESSAGE_ID_BYTES] = { 7 }, key [TLY_OBJECT_KEY_BYTES];
+    char unknown [TLY_ID_MAX];
+    tly_order_key (partition, alice->user.pk, unknown_id, key);
+    tly_object_id_of_key (key, unknown);
+    s_snapshot (objects, unknown, partition, alice->user.pk, TALLY__ERROR_CODE__NOT_FOUND, arena,
+                NULL);
+
+    //  The user's objects: the update of each is its snapshot, byte for byte.
+    tly_object_ref_t refs [TLY_OBJECTS_REFS];
+    tly_objects_refs (alice->user.pk, partition, refs);
+    assert (refs [3].kind == TLY_OBJ_ORDER_LIST);
+    assert (!tly_objects_changes (event, &refs [0]) && tly_objects_changes (event, &refs [1]));
+    assert (!tly_objects_changes (event, &refs [2]) && tly_objects_changes (event, &refs [3]));
+    for (size_t r = 1; r < TLY_OBJECTS_REFS; r += 2) {
+        char id [TLY_ID_MAX];
+        tly_object_id_of_key (refs [r].key, id);
+        snapshot = s_snapshot (objects, id, partition, alice->user.pk, TALLY__ERROR_CODE__OK, arena,
+                               &object);
+        Tally__ObjectState *update = tly_objects_update (objects, &refs [r], event, &versions,
+                                                         arena);
+        assert (s_same (snapshot, s_packed_state (update, arena)));
+        s_snapshot (objects, id, partition, eve.user.pk, TALLY__ERROR_CODE__PERMISSION_DENIED,
+                    arena, NULL);
+    }
+    char list_id [TLY_ID_MAX], balance_id [TLY_ID_MAX];
+    tly_object_id_of_key (refs [3].key, list_id);
+    tly_object_id_of_key (refs [1].key, balance_id);
+    s_snapshot (objects, list_id, partition, alice->user.pk, TALLY__ERROR_CODE__OK, arena, &object);
+    assert (object->version == state.order_list_version
+            && object->value->orders->count == state.orders_created);
+    s_snapshot (objects, balance_id, partition, alice->user.pk, TALLY__ERROR_CODE__OK, arena,
+                &object);
+    assert (object->value->balance->held == state.held && state.held > 0
+            && object->version == state.balance_version);
+
+    //  The queue: the worker's alone (its user neither).
+    char queue_id [TLY_ID_MAX];
+    tly_order_queue_id (worker->user.pk, partition, queue_id);
+    snapshot = s_snapshot (objects, queue_id, partition, worker->user.pk, TALLY__ERROR_CODE__OK,
+                           arena, &object);
+    assert (object->version == versions.queue && object->value->order_queue->n_orders == 2);
+    assert (
+        s_same (snapshot,
+                s_packed_state (tly_objects_queue (objects, partition, &versions, arena), arena)));
+    s_snapshot (objects, queue_id, partition, alice->user.pk, TALLY__ERROR_CODE__PERMISSION_DENIED,
+                arena, NULL);
+    //  Another partition's queue, never submitted to: version 1, empty.
+    tly_order_queue_id (worker->user.pk, 3, queue_id);
+    s_snapshot (objects, queue_id, 3, worker->user.pk, TALLY__ERROR_CODE__OK, arena, &object);
+    assert (object->version == 1 && object->value->order_queue->n_orders == 0);
+    //  A user with no order: the OrderList at version 1, empty.
+    s_run (run, &eve, test_create (arena, &eve, 5));
+    tly_object_id_of_key (refs [3].key, list_id);
+    tly_user_object_id (TLY_OBJ_ORDER_LIST, eve.user.pk, 4, list_id);
+    s_snapshot (objects, list_id, 2, eve.user.pk, TALLY__ERROR_CODE__OK, arena, &object);
+    assert (object->version == 1 && object->value->orders->count == 0);
+    tly_objects_destroy (&objects);
+}
+
 //  Replay: a fresh ledger taking the drafts of a smaller run is the same.
 static void
 s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *arena)
@@ -629,6 +767,8 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     tly_account_state_t state = s_account (live, &alice);
     assert (state.held > 0 && state.orders_open == 1);
     assert (state.balance_version != state.log_version);
+
+    s_test_objects (live, &run, &worker, &alice, arena);
 
     tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
     assert (replay);
