@@ -107,9 +107,9 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
         else if (target != *partition) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu goes to partition %" PRIu32 " and message 0 to %" PRIu32
-                      ": an envelope's messages go to one partition (a credit's or debit's is"
-                      " its user's, a refund's its purchase's, an order message's its order's,"
-                      " a configuration message's 0, any other's the sender's)",
+                      ": an envelope's messages go to one partition (a credit's is its user's,"
+                      " a refund's its purchase's, an order message's its order's, a"
+                      " configuration message's 0, others the sender's)",
                       index, target, *partition);
             return BAD_REQUEST;
         }
