@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tly_audit_check.h"
 #include "tly_limits.h"
 #include "tly_objects.h"
 #include "tly_object_id.h"
@@ -574,6 +575,18 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many orders processing; retry later") == 0);
 
+    //  The audit writer takes every draft (its events follow from their messages).
+    for (size_t i = 0; i < run.n; i++)
+        assert (tly_audit_check_draft (test_round_trip (run.drafts [i], arena), arena) == NULL);
+    //  ... and refuses an order's event its envelope's sender could not make.
+    Tally__RecordDraft *forged = test_round_trip (run.drafts [run.n - 2], arena);
+    assert (forged->n_events == 1);
+    forged->events [0]->order_changed->user.data = worker.user.pk;
+    assert (tly_audit_check_draft (forged, arena) != NULL);
+    forged = test_round_trip (run.drafts [run.n - 2], arena);
+    forged->events [0]->order_changed->order->status = TALLY__ORDER_STATUS__ORDER_COMPLETED;
+    assert (tly_audit_check_draft (forged, arena) != NULL);
+
     //  A state snapshot's rows in a fresh ledger: the same state.
     tly_ledger_t *loaded = tly_ledger_new (loaded_path, 1 << 24, &limits);
     assert (loaded);
@@ -769,6 +782,8 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     assert (state.balance_version != state.log_version);
 
     s_test_objects (live, &run, &worker, &alice, arena);
+    for (size_t i = 0; i < run.n; i++)
+        assert (tly_audit_check_draft (test_round_trip (run.drafts [i], arena), arena) == NULL);
 
     tly_ledger_t *replay = tly_ledger_new (replay_path, 1 << 24, &limits);
     assert (replay);
