@@ -151,6 +151,12 @@ typedef struct {
     //  no event names the purchase's record and verify keeps no index from
     //  a purchase ID to it.
     uint64_t refund_lookups_taken;
+    //  Order messages derived that changed an order (OrderChanged).
+    uint64_t orders_changed;
+    //  Order messages naming an order verify does not know, in a partition
+    //  whose state came from a snapshot that holds no orders: as their
+    //  records say.
+    uint64_t orders_taken;
 } audit_derive_stats_t;
 
 //  How the derivation reads a refund's purchase: the record of partition
@@ -207,6 +213,19 @@ int audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t 
 int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES], int64_t balance,
                                int64_t last_updated, int64_t bucket_tokens, int64_t bucket_ms);
+//  An account's held amount and open orders, as the snapshot holds them
+//  (after audit_derive_load_account): -1 when the account is not there, or
+//  held is not within 0 .. its balance.
+int audit_derive_load_holds (audit_derive_t *self, uint32_t partition,
+                             const uint8_t user [TLY_KEY_BYTES], int64_t held,
+                             uint32_t orders_open);
+//  An order the snapshot holds (the Order as the actor keeps it). Returns 0,
+//  or -1 when it is not an order of partition, is there already, or is
+//  malformed. Once a snapshot's orders are all loaded, orders_known says
+//  so: a partition started from a snapshot without them (a layout before
+//  orders) takes the orders it does not know as its records say.
+int audit_derive_load_order (audit_derive_t *self, uint32_t partition, const Tally__Order *order);
+void audit_derive_load_orders_known (audit_derive_t *self, uint32_t partition);
 void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES],
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
@@ -239,6 +258,14 @@ uint64_t audit_derive_accounts (audit_derive_t *self, uint32_t partition);
 //  for field.
 bool audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);
+//  The derived held amount of user, who must be in partition: 0 with
+//  *held, or -1 when the state has no such account there.
+int audit_derive_held (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                       int64_t *held);
+//  Whether the derived state holds order with its status, version and total.
+bool audit_derive_has_order (audit_derive_t *self, const Tally__Order *order);
+//  Orders the derived state holds in partition.
+uint64_t audit_derive_orders (audit_derive_t *self, uint32_t partition);
 //  Credits and debits the derived state holds in partition.
 uint64_t audit_derive_adjustments (audit_derive_t *self, uint32_t partition);
 

@@ -26,9 +26,11 @@ typedef struct {
     int64_t last_updated;   //  Unix ms of its last event (verify's derived state)
     int64_t bucket_tokens;  //  its rate limit bucket (verify's derived state; tly_rate.h)
     int64_t bucket_ms;
-    uint32_t partition;  //  of the record that created it
-    bool used;           //  the slot holds an account
-    bool matched;        //  compare: an actor's ledger has it
+    int64_t held;          //  held for orders processing: 0 <= held <= balance
+    uint32_t orders_open;  //  orders in draft or processing (verify's derived state)
+    uint32_t partition;    //  of the record that created it
+    bool used;             //  the slot holds an account
+    bool matched;          //  compare: an actor's ledger has it
 } audit_account_t;
 
 typedef struct {
