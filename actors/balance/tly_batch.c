@@ -36,8 +36,8 @@ struct _tly_batch_t {
     tly_arena_t *arena;  //  everything decided in this batch
     s_entry_t *entries;  //  TLY_ACTOR_BATCH_MAX
     size_t size;
-    Tally__RecordDraft **drafts;  //  TLY_ACTOR_BATCH_MAX, in entry order
-    uint64_t **versions;          //  per draft: the version of each event
+    Tally__RecordDraft **drafts;       //  TLY_ACTOR_BATCH_MAX, in entry order
+    tly_ledger_versions_t **versions;  //  per draft: the versions of each event
     size_t n_drafts;
     size_t bytes;      //  bound of the append so far
     uint8_t *refused;  //  per partition: did not commit (S_REFUSED, S_NO_ROOM)
@@ -64,7 +64,7 @@ tly_batch_new (tly_ledger_t *ledger, const uint8_t worker_pk [TLY_KEY_BYTES],
     self->arena = tly_arena_new (S_ARENA_BLOCK);
     self->entries = calloc (TLY_ACTOR_BATCH_MAX, sizeof (s_entry_t));
     self->drafts = calloc (TLY_ACTOR_BATCH_MAX, sizeof (Tally__RecordDraft *));
-    self->versions = calloc (TLY_ACTOR_BATCH_MAX, sizeof (uint64_t *));
+    self->versions = calloc (TLY_ACTOR_BATCH_MAX, sizeof (tly_ledger_versions_t *));
     self->refused = calloc (partition_count, 1);
     if (!self->arena || !self->entries || !self->drafts || !self->versions || !self->refused)
         tly_batch_destroy (&self);
@@ -142,6 +142,12 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     }
     *bound = tally__signed_envelope__get_packed_size (route->envelope) + TLY_BATCH_DRAFT_OVERHEAD
              + envelope->n_messages * TLY_BATCH_MESSAGE_BOUND;
+    //  An order message's result and event carry the order whole, and a
+    //  completion a purchase per line: more than the request shows.
+    for (size_t i = 0; i < envelope->n_messages; i++)
+        if (envelope->messages [i]->body_case >= TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER
+            && envelope->messages [i]->body_case <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER)
+            *bound += TLY_BATCH_ORDER_BOUND;
     if (*bound > TLY_BATCH_DRAFT_MAX)
         return TALLY__ERROR_CODE__FRAME_TOO_LARGE;
     *envelope_p = envelope;
@@ -180,7 +186,8 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
     size_t count = envelope->n_messages;
     entry->results = tly_arena_alloc (self->arena, count * sizeof (Tally__MessageResult *));
     Tally__Event **events = tly_arena_alloc (self->arena, count * sizeof (Tally__Event *));
-    uint64_t *versions = tly_arena_alloc (self->arena, count * sizeof (uint64_t));
+    tly_ledger_versions_t *versions = tly_arena_alloc (self->arena,
+                                                       count * sizeof (tly_ledger_versions_t));
     size_t n_events = 0;
     size_t fresh = 0;
     //  The configuration the envelope is decided under, which the draft names.
@@ -197,7 +204,8 @@ tly_batch_add (tly_batch_t *self, const Tally__Route *route, uint64_t epoch, boo
             return TLY_BATCH_ERROR;
         fresh += done == TLY_LEDGER_APPLIED;
         if (event) {
-            versions [n_events] = version;
+            tly_ledger_versions (self->ledger, &versions [n_events]);
+            assert (versions [n_events].balance == version);
             events [n_events++] = event;
         }
     }
@@ -469,7 +477,7 @@ tly_batch_committed (tly_batch_t *self, size_t index)
     return !self->refused [self->drafts [index]->partition];
 }
 
-const uint64_t *
+const tly_ledger_versions_t *
 tly_batch_versions (tly_batch_t *self, size_t index)
 {
     assert (self);

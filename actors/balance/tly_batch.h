@@ -30,11 +30,20 @@
 //  a draft's own fields; the request is counted at its packed size.
 #define TLY_BATCH_MESSAGE_BOUND  640
 #define TLY_BATCH_DRAFT_OVERHEAD 128
+//  ... and what an order message adds to it: the Order in its result and
+//  in its OrderChanged (lines, error, purchase IDs), and a completion's
+//  PurchaseRecorded per line. An envelope of order messages beyond what
+//  fits one draft (about 80 completions of 16 lines of 128-byte item IDs)
+//  is refused FRAME_TOO_LARGE.
+#define S_BATCH_ORDER_ITEM       (TLY_ITEM_ID_MAX + 16)
+#define TLY_BATCH_ORDER_BOUND                                                          \
+    (2 * (TLY_ORDER_ITEMS_MAX * (S_BATCH_ORDER_ITEM + 64) + TLY_ORDER_ERROR_MAX + 256) \
+     + TLY_ORDER_ITEMS_MAX * (S_BATCH_ORDER_ITEM + 160))
 //  One draft must fit a journal record with room to spare (the writer caps
 //  records at half the hard frame limit, TLY_JOURNAL_RECORD_MAX in
 //  tly_limits.h); one append keeps half the hard limit as margin.
-#define TLY_BATCH_DRAFT_MAX      (TLY_FRAME_HARD_MAX / 4 - 1024)
-#define TLY_BATCH_APPEND_BUDGET  (TLY_FRAME_HARD_MAX / 2)
+#define TLY_BATCH_DRAFT_MAX     (TLY_FRAME_HARD_MAX / 4 - 1024)
+#define TLY_BATCH_APPEND_BUDGET (TLY_FRAME_HARD_MAX / 2)
 _Static_assert(TLY_FRAME_CLIENT_MAX + TLY_BATCH_DRAFT_OVERHEAD
                        + TLY_BATCH_MAX * TLY_BATCH_MESSAGE_BOUND
                    <= TLY_BATCH_DRAFT_MAX,
@@ -101,11 +110,11 @@ void tly_batch_commit (tly_batch_t *self, tly_batch_refused_fn *refused, void *a
 //  full"; nothing of them was journaled or written, and they stay served.
 bool tly_batch_journal_full (tly_batch_t *self);
 //  After settle: draft index, whether it was committed (its partition was
-//  not refused), and the version each of its events brought its user's
-//  balance and purchase log to (one per event, in order).
+//  not refused), and the versions each of its events brought its objects
+//  to (one per event, in order).
 const Tally__RecordDraft *tly_batch_draft (tly_batch_t *self, size_t index);
 bool tly_batch_committed (tly_batch_t *self, size_t index);
-const uint64_t *tly_batch_versions (tly_batch_t *self, size_t index);
+const tly_ledger_versions_t *tly_batch_versions (tly_batch_t *self, size_t index);
 //  After settle: whether partition's routes are to be decided again (its
 //  drafts were refused STALE_CONFIG and nothing of it was journaled; the
 //  writer's configuration is now the ledger's). They are not answered: the

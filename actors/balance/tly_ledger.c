@@ -43,15 +43,20 @@ tly_ledger_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES
                            uint32_t partition, const char *balance_id, int64_t initial,
                            int64_t timestamp)
 {
-    tly_account_state_t state = {
-        .balance = initial, .last_updated = timestamp, .created = timestamp, .purchases = 0
-    };
+    tly_account_state_t state = { .balance = initial,
+                                  .last_updated = timestamp,
+                                  .created = timestamp,
+                                  .purchases = 0,
+                                  .balance_version = tly_store_derived_version (0),
+                                  .log_version = tly_store_derived_version (0),
+                                  .order_list_version = 1 };
     assert (strlen (balance_id) < sizeof state.balance_id);
     strcpy (state.balance_id, balance_id);
     if (tly_store_put_account (self->store, user, &state) == -1)
         return -1;
-    //  The user's balance, root and purchase log find their user by ID.
-    const tly_object_kind_t kinds [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG };
+    //  The user's balance, root, purchase log and OrderList find their user by ID.
+    const tly_object_kind_t kinds [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG,
+                                         TLY_OBJ_ORDER_LIST };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds [0]; i++) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
         tly_user_object_key (kinds [i], user, partition, key);
@@ -86,15 +91,22 @@ s_drop_purchases (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32
 //  record already stored): the balance it left, the log entry, and the
 //  oldest entries dropped. In the same transaction, live and in replay
 //  alike: the kept records follow from the journal and keep_purchases alone.
+//  A new version of the UserBalance and PurchaseLog with it (a buy, credit,
+//  debit, refund) or not (a completed order's line: its order makes one).
 static int
 s_record_entry (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                 tly_account_state_t *state, int64_t balance_after, int64_t timestamp,
-                const char *id)
+                const char *id, bool version)
 {
     assert (state->purchases < UINT64_MAX - 1);
+    assert (balance_after >= state->held);
     state->balance = balance_after;
     state->last_updated = timestamp;
     state->purchases++;
+    if (version) {
+        state->balance_version++;
+        state->log_version++;
+    }
     if (tly_store_put_account (self->store, user, state) == -1
         || tly_store_put_log (self->store, user, state->purchases, id) == -1)
         return -1;
@@ -110,7 +122,18 @@ tly_ledger_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTE
     if (tly_store_put_purchase (self->store, record) == -1)
         return -1;
     return s_record_entry (self, user, partition, state, record->balance_after, record->timestamp,
-                           record->id);
+                           record->id, true);
+}
+
+int
+tly_ledger_record_line (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
+                        tly_account_state_t *state, const Tally__PurchaseRecord *record)
+{
+    assert (record->balance_after >= 0 && record->balance_after < state->balance);
+    if (tly_store_put_purchase (self->store, record) == -1)
+        return -1;
+    return s_record_entry (self, user, partition, state, record->balance_after, record->timestamp,
+                           record->id, false);
 }
 
 //  One credit, debit or refund: its record is kept for good (its ID is the
@@ -124,7 +147,7 @@ tly_ledger_record_adjustment (tly_ledger_t *self, const uint8_t user [TLY_KEY_BY
     if (tly_store_put_adjustment (self->store, record) == -1)
         return -1;
     return s_record_entry (self, user, partition, state, record->balance_after, record->timestamp,
-                           record->id);
+                           record->id, true);
 }
 
 //  ---------------------------------------------------------------- results
@@ -141,6 +164,24 @@ tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__E
     result->error = error;
 }
 
+void
+tly_ledger_set_versions (tly_ledger_t *self, const tly_account_state_t *state, uint64_t queue)
+{
+    self->versions = (tly_ledger_versions_t) { .balance = state->balance_version,
+                                               .log = state->log_version,
+                                               .entries = state->purchases,
+                                               .held = state->held,
+                                               .order_list = state->order_list_version,
+                                               .queue = queue };
+}
+
+void
+tly_ledger_versions (tly_ledger_t *self, tly_ledger_versions_t *versions)
+{
+    assert (self && versions);
+    *versions = self->versions;
+}
+
 static void
 s_set_balance (tly_arena_t *arena, Tally__MessageResult *result, const tly_ledger_user_t *user,
                const tly_account_state_t *state)
@@ -151,6 +192,7 @@ s_set_balance (tly_arena_t *arena, Tally__MessageResult *result, const tly_ledge
     balance->user_id = tly_arena_strdup (arena, user->id);
     balance->balance = state->balance;
     balance->last_updated = state->last_updated;
+    balance->held = state->held;
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_BALANCE;
     result->balance = balance;
 }
@@ -313,6 +355,8 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         event->account_created = created;
         *event_p = event;
         *version_p = 1;
+        state.balance_version = state.log_version = state.order_list_version = 1;
+        tly_ledger_set_versions (self, &state, 0);
     }
     s_set_balance (arena, result, user, &state);
     return 0;
@@ -355,10 +399,12 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
         }
         state.bucket_tokens = bucket.tokens;
         state.bucket_ms = bucket.at_ms;
-        if (state.balance < charge && tly_store_put_account (self->store, user->pk, &state) == -1)
+        if (state.balance - state.held < charge
+            && tly_store_put_account (self->store, user->pk, &state) == -1)
             return -1;
     }
-    if (state.balance < charge) {
+    //  What an order holds is not for a buy (docs/protocol.md "Orders").
+    if (state.balance - state.held < charge) {
         tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
                               tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
         return 0;
@@ -396,7 +442,8 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
     event->kind_case = TALLY__EVENT__KIND_PURCHASE_RECORDED;
     event->purchase_recorded = recorded;
     *event_p = event;
-    *version_p = state.purchases + 1;
+    *version_p = state.balance_version;
+    tly_ledger_set_versions (self, &state, 0);
 
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE;
     result->purchase = record;
@@ -457,7 +504,7 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
         return 0;
     }
     if (sign < 0) {
-        if (state.balance < adjustment->amount) {
+        if (state.balance - state.held < adjustment->amount) {
             tly_ledger_set_error (
                 arena, result, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
                 tly_error_default_message (TALLY__ERROR_CODE__INSUFFICIENT_BALANCE));
@@ -481,7 +528,8 @@ s_execute_adjust (tly_ledger_t *self, const tly_ledger_user_t *sender,
         return -1;
 
     *event_p = tly_ledger_adjusted (arena, target.pk, sender->pk, record);
-    *version_p = state.purchases + 1;
+    *version_p = state.balance_version;
+    tly_ledger_set_versions (self, &state, 0);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
     result->adjustment = record;
     return 0;
@@ -566,6 +614,9 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
         rc = tly_ledger_execute_refund (self, user, message->refund, now_ms, arena, result, &event,
                                         &version);
+    else if (tly_ledger_order_message (message))
+        rc = tly_ledger_execute_order (self, user, message, now_ms, arena, result, &event,
+                                       &version);
     else
         tly_ledger_set_error (arena, result, TALLY__ERROR_CODE__BAD_REQUEST,
                               tly_error_default_message (TALLY__ERROR_CODE__BAD_REQUEST));
@@ -647,7 +698,7 @@ tly_ledger_new (const char *path, size_t map_size, const tly_ledger_limits_t *li
     self->snapshot_every = TLY_LEDGER_SNAPSHOT_EVERY;
     self->store = tly_store_new (path, map_size);
     if (!self->store || tly_store_clock (self->store, &self->clock) == -1
-        || tly_ledger_config_open (self) == -1)
+        || tly_ledger_config_open (self) == -1 || tly_ledger_order_owners (self) == -1)
         tly_ledger_destroy (&self);
     else
         self->stored_clock = self->clock;

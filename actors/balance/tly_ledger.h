@@ -17,9 +17,12 @@
 //  read of it is told so (tly_ledger_purchase). A dedupe result needs
 //  no record: it holds its purchase whole.
 //
-//  Objects: a user's UserBalance and PurchaseLog are both at version
-//  1 + purchases (version 1 at createAccount, one more per purchase); the
-//  UserPrivateRoot and each PurchaseRecord stay at version 1. Everything,
+//  Objects: a user's UserBalance and PurchaseLog are at version 1 at
+//  createAccount, one more per purchase, credit, debit or refund; the
+//  UserBalance one more per submit, completion or failure of one of the
+//  user's orders, the PurchaseLog one more per completion (account state
+//  balance_version, log_version); the UserPrivateRoot and each
+//  PurchaseRecord stay at version 1. Orders: tly_ledger_order.c. Everything,
 //  versions included, follows from the journal's events alone, so a rebuilt
 //  state serves exactly the objects the live one did.
 //
@@ -153,6 +156,22 @@ bool tly_ledger_in_txn (tly_ledger_t *self);
 //  again is decided anew. The draft names the limit (RecordDraft.rate_limit),
 //  and replay takes the same tokens at the record's time.
 //
+//  The versions an executed message's event brought its user's objects to
+//  (docs/protocol.md "Orders": the UserBalance's and the PurchaseLog's are
+//  no longer equal once the user submitted an order).
+typedef struct {
+    uint64_t balance;     //  the UserBalance's
+    uint64_t log;         //  the PurchaseLog's
+    uint64_t entries;     //  the user's history entries in all (PurchaseLog.count)
+    int64_t held;         //  the user's held amount after (UserBalance.held)
+    uint64_t order_list;  //  the OrderList's (1 at createAccount)
+    uint64_t queue;       //  the partition's OrderQueue's, when the event changed it (else 0)
+    //  An order event's: the OrderList and the OrderQueue (when it changed)
+    //  as the event left them, whole (in the execute's arena), else NULL.
+    Tally__OrderList *list;
+    Tally__OrderQueue *queue_state;
+} tly_ledger_versions_t;
+
 //  Decides one message of user in the open transaction, as of now_ms. A
 //  message ID outside the dedupe window (made before the dedupe clock minus
 //  the window, or after it plus the window) is refused STALE_MESSAGE_ID and
@@ -173,6 +192,9 @@ tly_ledger_result_t tly_ledger_execute (tly_ledger_t *self, const tly_ledger_use
                                         const Tally__InboxMessage *message, int64_t now_ms,
                                         tly_arena_t *arena, Tally__MessageResult **result_p,
                                         Tally__Event **event_p, uint64_t *version_p);
+//  After an execute that set *event_p: the versions its event brought the
+//  objects it changed to (*version_p is versions.balance).
+void tly_ledger_versions (tly_ledger_t *self, tly_ledger_versions_t *versions);
 //  Takes the next partition_seq of partition for a new draft and records
 //  epoch, in the open transaction (the one tly_ledger_envelope read, for
 //  its envelope's partition: no second read). Returns 0 or -1.
@@ -236,6 +258,26 @@ int tly_ledger_entries (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], 
 //  ABSENT (also when id is not an adjustment ID), or ERROR.
 tly_store_lookup_t tly_ledger_adjustment (tly_ledger_t *self, const char *id, tly_arena_t *arena,
                                           Tally__AdjustmentRecord **record_p);
+
+//  ---------------------------------------------------------------- orders
+//  The order with object ID id: FOUND with *order_p (in arena), ABSENT
+//  (also when id is not an order's), or ERROR.
+tly_store_lookup_t tly_ledger_order (tly_ledger_t *self, const char *id, tly_arena_t *arena,
+                                     Tally__Order **order_p);
+//  Calls fn with every order of the state, partition by partition, in key
+//  order (the order is valid during the call) as long as fn returns 0.
+//  Returns 0 (all seen), or -1 (fn failed, or storage did: logged).
+int tly_ledger_each_order (tly_ledger_t *self, int (*fn) (const Tally__Order *order, void *arg),
+                           void *arg);
+//  The user's OrderList as the state has it: count and the latest
+//  TLY_ORDER_LIST_MAX created, oldest first (in arena; none yet: count 0).
+//  Returns 0 or -1.
+int tly_ledger_order_list (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                           uint32_t partition, tly_arena_t *arena, Tally__OrderList **list_p);
+//  The partition's OrderQueue (in arena) and its version (1 and empty
+//  until the first submit). Returns 0 or -1.
+int tly_ledger_order_queue (tly_ledger_t *self, uint32_t partition, tly_arena_t *arena,
+                            Tally__OrderQueue **queue_p, uint64_t *version);
 
 //  ---------------------------------------------------------------- state snapshots
 //  A partition's state as rows (tly_store.h), to save and to load.

@@ -47,8 +47,8 @@ s_apply_purchase (tly_ledger_t *self, const Tally__RecordDraft *draft,
         return -1;
     int64_t expected;
     if (found == TLY_STORE_ABSENT || recorded->amount <= 0
-        || __builtin_sub_overflow (state.balance, recorded->amount, &expected) || expected < 0
-        || expected != recorded->balance_after)
+        || __builtin_sub_overflow (state.balance, recorded->amount, &expected)
+        || expected < state.held || expected != recorded->balance_after)
         return tly_ledger_bad_record (draft, "PurchaseRecorded does not follow the balance");
     char user_id [TLY_ID_MAX];
     tly_account_id (recorded->user.data, user_id);
@@ -105,8 +105,9 @@ s_apply_adjusted (tly_ledger_t *self, const Tally__RecordDraft *draft,
         return -1;
     int64_t expected;
     if (found == TLY_STORE_ABSENT || adjusted->amount == 0
-        || __builtin_add_overflow (state.balance, adjusted->amount, &expected) || expected < 0
-        || expected > TLY_BALANCE_MAX || expected != adjusted->balance_after)
+        || __builtin_add_overflow (state.balance, adjusted->amount, &expected)
+        || expected < state.held || expected > TLY_BALANCE_MAX
+        || expected != adjusted->balance_after)
         return tly_ledger_bad_record (draft, "BalanceAdjusted does not follow the balance");
     char by [TLY_ID_MAX];
     tly_account_id (sender->data, by);
@@ -126,7 +127,8 @@ s_apply_adjusted (tly_ledger_t *self, const Tally__RecordDraft *draft,
 }
 
 //  Every event must belong to the request's sender (one user per envelope),
-//  but a credit's or debit's, which belongs to the user it adjusts.
+//  but a credit's or debit's, which belongs to the user it adjusts, and an
+//  order's, which belongs to the order's user.
 static int
 s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally__Event *event,
                const ProtobufCBinaryData *sender, tly_arena_t *arena)
@@ -138,6 +140,9 @@ s_apply_event (tly_ledger_t *self, const Tally__RecordDraft *draft, const Tally_
         user = &event->purchase_recorded->user;
     else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
         return s_apply_adjusted (self, draft, event->balance_adjusted, sender, arena);
+    else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+        //  The order's user's, whoever sent it (the worker completes).
+        return tly_ledger_apply_order (self, draft, event->order_changed, arena);
     else
         return tly_ledger_bad_record (draft, "unknown event");
     if (user->len != TLY_KEY_BYTES || memcmp (user->data, sender->data, TLY_KEY_BYTES) != 0)

@@ -25,7 +25,35 @@ struct _tly_ledger_t {
     uint64_t envelope_seq;           //  the partition sequence its record will have
     uint32_t envelope_partition;     //  the partition it was routed to
     bool envelope_open;              //  begun, its record's sequence not taken yet
+    tly_ledger_versions_t versions;  //  what the last executed event brought its objects to
 };
+
+//  Notes the versions of state's objects (and the OrderQueue's, 0 when the
+//  event left it) as the last executed event's.
+void tly_ledger_set_versions (tly_ledger_t *self, const tly_account_state_t *state, uint64_t queue);
+//  One line of a completed order: a purchase recorded as a history entry
+//  without a version of its own (the order's completion is one).
+int tly_ledger_record_line (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                            uint32_t partition, tly_account_state_t *state,
+                            const Tally__PurchaseRecord *record);
+
+//  tly_ledger_order.c: orders (docs/protocol.md "Orders").
+//  Whether message is one of the five order messages.
+bool tly_ledger_order_message (const Tally__InboxMessage *message);
+int tly_ledger_execute_order (tly_ledger_t *self, const tly_ledger_user_t *sender,
+                              const Tally__InboxMessage *message, int64_t now_ms,
+                              tly_arena_t *arena, Tally__MessageResult *result,
+                              Tally__Event **event_p, uint64_t *version_p);
+//  A state made before orders: gives every account its OrderList's owner
+//  row, once (in a transaction of its own). Returns 0 or -1.
+int tly_ledger_order_owners (tly_ledger_t *self);
+//  The owner row of user's OrderList, in the open transaction.
+int tly_ledger_order_owner (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
+                            uint32_t partition);
+//  Replays an OrderChanged event of a record. Returns 0, or -1 (a bad
+//  record is logged).
+int tly_ledger_apply_order (tly_ledger_t *self, const Tally__RecordDraft *draft,
+                            const Tally__OrderChanged *changed, tly_arena_t *arena);
 
 //  Moves the dedupe clock forward (never back) to time_ms.
 void tly_ledger_clock_see (tly_ledger_t *self, int64_t time_ms);

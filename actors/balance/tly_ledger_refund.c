@@ -108,7 +108,8 @@ tly_ledger_execute_refund (tly_ledger_t *self, const tly_ledger_user_t *sender,
     event->balance_adjusted->refund_of = tly_arena_strdup (arena, refund->purchase_id);
     event->balance_adjusted->purchase_partition_seq = purchase->partition_seq;
     *event_p = event;
-    *version_p = state.purchases + 1;
+    *version_p = state.balance_version;
+    tly_ledger_set_versions (self, &state, 0);
     result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
     result->adjustment = record;
     return 0;

@@ -191,6 +191,10 @@ s_load_rows (tly_ledger_t *self, uint32_t partition, const Tally__SnapshotRows *
         }
         if (row->table == TLY_STORE_ROW_CONFIG && s_load_config (self, row) == -1)
             return -1;
+        //  A snapshot made before orders has no OrderList owner rows.
+        if (row->table == TLY_STORE_ROW_ACCOUNT
+            && tly_ledger_order_owner (self, row->key.data, partition) == -1)
+            return -1;
         if (tly_store_put_row (self->store, partition, (tly_store_row_t) row->table, row->key.data,
                                row->key.len, row->value.data, row->value.len)
             == -1) {

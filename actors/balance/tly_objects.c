@@ -97,12 +97,18 @@ static Tally__Group *
 s_user_group (tly_objects_t *self, tly_object_kind_t kind, uint32_t partition,
               const uint8_t user [TLY_KEY_BYTES], tly_arena_t *arena)
 {
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (kind == TLY_OBJ_ORDER || kind == TLY_OBJ_ORDER_LIST) {
+        //  The seed's shared-write pattern: the user writes to their orders
+        //  through the order messages.
+        tly_order_group_key (user, partition, key);
+        return s_group (self, s_id (arena, key), user, TALLY__ROLE__WRITER, arena);
+    }
     const char *label = kind == TLY_OBJ_BALANCE ? TLY_LABEL_BALANCE_GROUP
                         : kind == TLY_OBJ_ROOT  ? TLY_LABEL_ROOT_GROUP
                                                 : TLY_LABEL_GROUP;
     assert (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
             || kind == TLY_OBJ_PURCHASE || kind == TLY_OBJ_ADJUSTMENT);
-    uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_derived_key (TLY_OBJ_GROUP, partition, label, user, NULL, key);
     Tally__Role role = kind == TLY_OBJ_ROOT ? TALLY__ROLE__WRITER : TALLY__ROLE__READER;
     return s_group (self, s_id (arena, key), user, role, arena);
@@ -124,14 +130,15 @@ s_state (char *id, uint64_t version, int64_t updated_ms, Tally__Group *group, tl
 }
 
 static void
-s_set_balance (Tally__ObjectState *state, char *user_id, int64_t balance, int64_t last_updated,
-               tly_arena_t *arena)
+s_set_balance (Tally__ObjectState *state, char *user_id, int64_t balance, int64_t held,
+               int64_t last_updated, tly_arena_t *arena)
 {
     Tally__UserBalance *value = tly_arena_alloc (arena, sizeof *value);
     tally__user_balance__init (value);
     value->id = state->object_id;
     value->user_id = user_id;
     value->balance = balance;
+    value->held = held;
     value->last_updated = last_updated;
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_BALANCE;
     state->value->balance = value;
@@ -193,6 +200,33 @@ tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
     return false;
 }
 
+//  The OrderQueue's group: kind 4 in its partition, BLAKE2b-256
+//  ("order-queue" || worker key), the worker owner and no members.
+static Tally__Group *
+s_queue_group (tly_objects_t *self, uint32_t partition, tly_arena_t *arena)
+{
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    tly_derived_key (TLY_OBJ_GROUP, partition, TLY_LABEL_ORDER_QUEUE, self->worker, NULL, key);
+    Tally__Group *group = tly_arena_alloc (arena, sizeof *group);
+    tally__group__init (group);
+    group->id = s_id (arena, key);
+    group->owner = s_bytes (arena, self->worker, TLY_KEY_BYTES);
+    return group;
+}
+
+//  An OrderList's update time: its latest shown order's, else floor (the
+//  account's creation). The queue has none (0), as the catalog: its
+//  snapshot and its update of a version are the same bytes.
+static int64_t
+s_list_updated (const Tally__OrderList *list, int64_t floor)
+{
+    int64_t updated = floor;
+    for (size_t i = 0; i < list->n_orders; i++)
+        if (list->orders [i]->updated_at > updated)
+            updated = list->orders [i]->updated_at;
+    return updated;
+}
+
 //  ---------------------------------------------------------------- snapshots
 
 //  A user's balance, root or purchase log, found through the owners index.
@@ -215,17 +249,24 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
 
     char *id = tly_arena_strdup (arena, object_id);
     char *user_id = s_account_id (arena, user);
-    uint64_t version = account.purchases + 1;
     Tally__ObjectState *state;
     if (kind == TLY_OBJ_BALANCE) {
-        state = s_state (id, version, account.last_updated, group, arena);
-        s_set_balance (state, user_id, account.balance, account.last_updated, arena);
+        state = s_state (id, account.balance_version, account.last_updated, group, arena);
+        s_set_balance (state, user_id, account.balance, account.held, account.last_updated, arena);
     } else if (kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
         tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         state = s_state (id, 1, account.created, group, arena);
         s_set_root (state, user_id, tly_arena_strdup (arena, account.balance_id), s_id (arena, key),
                     arena);
+    } else if (kind == TLY_OBJ_ORDER_LIST) {
+        Tally__OrderList *list = NULL;
+        if (tly_ledger_order_list (self->ledger, user, partition, arena, &list) == -1)
+            return TALLY__ERROR_CODE__INTERNAL;
+        state = s_state (id, account.order_list_version, s_list_updated (list, account.created),
+                         group, arena);
+        state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDERS;
+        state->value->orders = list;
     } else {
         assert (kind == TLY_OBJ_PURCHASE_LOG);
         uint64_t first = account.purchases > TLY_OBJECTS_LOG_WINDOW
@@ -247,7 +288,7 @@ s_user_object (tly_objects_t *self, const char *object_id, tly_object_kind_t kin
                      object_id, account.purchases, entries.count);
             return TALLY__ERROR_CODE__INTERNAL;
         }
-        state = s_state (id, version, account.last_updated, group, arena);
+        state = s_state (id, account.log_version, account.last_updated, group, arena);
         s_set_log (state, user_id, account.purchases, entries.purchases, entries.n_purchases,
                    entries.adjustments, entries.n_adjustments, arena);
     }
@@ -308,6 +349,50 @@ s_adjustment (tly_objects_t *self, const char *object_id, uint32_t partition,
     Tally__ObjectState *state = s_state (record->id, 1, record->timestamp, group, arena);
     state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ADJUSTMENT;
     state->value->adjustment = record;
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+//  An order: readable by its user and the worker.
+static Tally__ErrorCode
+s_order (tly_objects_t *self, const char *object_id, uint32_t partition,
+         const uint8_t reader [TLY_KEY_BYTES], tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    Tally__Order *order = NULL;
+    tly_store_lookup_t found = tly_ledger_order (self->ledger, object_id, arena, &order);
+    if (found != TLY_STORE_FOUND)
+        return found == TLY_STORE_ABSENT ? TALLY__ERROR_CODE__NOT_FOUND
+                                         : TALLY__ERROR_CODE__INTERNAL;
+    uint8_t user [TLY_KEY_BYTES];
+    if (!order->user_id || tly_account_id_parse (order->user_id, user) == -1) {
+        tly_log (TLY_ERROR, "objects.bad_order", "object_id=%s", object_id);
+        return TALLY__ERROR_CODE__INTERNAL;
+    }
+    Tally__Group *group = s_user_group (self, TLY_OBJ_ORDER, partition, user, arena);
+    if (!tly_objects_may_read (self, group, reader))
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+    Tally__ObjectState *state = s_state (order->id, order->version, order->updated_at, group,
+                                         arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDER;
+    state->value->order = order;
+    *state_p = state;
+    return TALLY__ERROR_CODE__OK;
+}
+
+static Tally__ErrorCode
+s_queue_snapshot (tly_objects_t *self, uint32_t partition, const uint8_t reader [TLY_KEY_BYTES],
+                  tly_arena_t *arena, Tally__ObjectState **state_p)
+{
+    Tally__OrderQueue *queue = NULL;
+    uint64_t version = 0;
+    if (tly_ledger_order_queue (self->ledger, partition, arena, &queue, &version) == -1)
+        return TALLY__ERROR_CODE__INTERNAL;
+    Tally__Group *group = s_queue_group (self, partition, arena);
+    if (!tly_objects_may_read (self, group, reader))
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+    Tally__ObjectState *state = s_state (queue->id, version, 0, group, arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDER_QUEUE;
+    state->value->order_queue = queue;
     *state_p = state;
     return TALLY__ERROR_CODE__OK;
 }
@@ -395,8 +480,17 @@ tly_objects_snapshot (tly_objects_t *self, const char *object_id, uint32_t parti
     if (!object_id || tly_object_id_parse (object_id, &kind, &id_partition, NULL) == -1
         || id_partition != partition)
         return TALLY__ERROR_CODE__NOT_FOUND;
-    if (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG)
+    if (kind == TLY_OBJ_BALANCE || kind == TLY_OBJ_ROOT || kind == TLY_OBJ_PURCHASE_LOG
+        || kind == TLY_OBJ_ORDER_LIST)
         return s_user_object (self, object_id, kind, partition, reader, arena, state_p);
+    if (kind == TLY_OBJ_ORDER)
+        return s_order (self, object_id, partition, reader, arena, state_p);
+    if (kind == TLY_OBJ_ORDER_QUEUE) {
+        char queue_id [TLY_ID_MAX];
+        tly_order_queue_id (self->worker, partition, queue_id);
+        if (strcmp (object_id, queue_id) == 0)
+            return s_queue_snapshot (self, partition, reader, arena, state_p);
+    }
     if (kind == TLY_OBJ_PURCHASE)
         return s_purchase (self, object_id, partition, reader, arena, state_p, reason_p);
     if (kind == TLY_OBJ_ADJUSTMENT)
@@ -416,7 +510,8 @@ tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
 {
     assert (user && refs);
     static const tly_object_kind_t kinds [TLY_OBJECTS_REFS] = { TLY_OBJ_ROOT, TLY_OBJ_BALANCE,
-                                                                TLY_OBJ_PURCHASE_LOG };
+                                                                TLY_OBJ_PURCHASE_LOG,
+                                                                TLY_OBJ_ORDER_LIST };
     for (size_t i = 0; i < TLY_OBJECTS_REFS; i++) {
         refs [i].kind = kinds [i];
         tly_user_object_key (kinds [i], user, partition, refs [i].key);
@@ -429,9 +524,18 @@ tly_objects_changes (const Tally__Event *event, const tly_object_ref_t *ref)
     assert (event && ref);
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED)
         return true;
+    if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED) {
+        Tally__OrderStatus status = event->order_changed->order->status;
+        if (ref->kind == TLY_OBJ_BALANCE)
+            return status != TALLY__ORDER_STATUS__ORDER_DRAFT;
+        if (ref->kind == TLY_OBJ_PURCHASE_LOG)
+            return status == TALLY__ORDER_STATUS__ORDER_COMPLETED;
+        return ref->kind == TLY_OBJ_ORDER_LIST;
+    }
     assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED
             || event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED);
-    return ref->kind != TLY_OBJ_ROOT;  //  the root never changes
+    //  The root never changes, nor the OrderList with a purchase.
+    return ref->kind == TLY_OBJ_BALANCE || ref->kind == TLY_OBJ_PURCHASE_LOG;
 }
 
 static Tally__ObjectState *
@@ -444,11 +548,18 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
     Tally__ObjectState *state = s_state (s_id (arena, ref->key), 1, created->timestamp, group,
                                          arena);
     if (ref->kind == TLY_OBJ_BALANCE)
-        s_set_balance (state, user_id, created->initial_balance, created->timestamp, arena);
+        s_set_balance (state, user_id, created->initial_balance, 0, created->timestamp, arena);
     else if (ref->kind == TLY_OBJ_ROOT) {
         uint8_t key [TLY_STORE_OBJECT_BYTES];
         tly_user_object_key (TLY_OBJ_PURCHASE_LOG, user, partition, key);
         s_set_root (state, user_id, created->balance_id, s_id (arena, key), arena);
+    } else if (ref->kind == TLY_OBJ_ORDER_LIST) {
+        Tally__OrderList *list = tly_arena_alloc (arena, sizeof *list);
+        tally__order_list__init (list);
+        list->id = state->object_id;
+        list->user_id = user_id;
+        state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDERS;
+        state->value->orders = list;
     } else
         s_set_log (state, user_id, 0, NULL, 0, NULL, 0, arena);
     return state;
@@ -456,16 +567,18 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
 
 static Tally__ObjectState *
 s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
-             const Tally__PurchaseRecorded *recorded, uint64_t version, uint32_t partition,
-             tly_arena_t *arena)
+             const Tally__PurchaseRecorded *recorded, const tly_ledger_versions_t *versions,
+             uint32_t partition, tly_arena_t *arena)
 {
     const uint8_t *user = recorded->user.data;
     char *user_id = s_account_id (arena, user);
     Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    uint64_t version = ref->kind == TLY_OBJ_BALANCE ? versions->balance : versions->log;
     Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, recorded->timestamp,
                                          group, arena);
     if (ref->kind == TLY_OBJ_BALANCE) {
-        s_set_balance (state, user_id, recorded->balance_after, recorded->timestamp, arena);
+        s_set_balance (state, user_id, recorded->balance_after, versions->held, recorded->timestamp,
+                       arena);
         return state;
     }
     assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
@@ -479,22 +592,24 @@ s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
     record->balance_after = recorded->balance_after;
     Tally__PurchaseRecord **records = tly_arena_alloc (arena, sizeof (Tally__PurchaseRecord *));
     records [0] = record;
-    s_set_log (state, user_id, version - 1, records, 1, NULL, 0, arena);
+    s_set_log (state, user_id, versions->entries, records, 1, NULL, 0, arena);
     return state;
 }
 
 static Tally__ObjectState *
 s_adjusted (tly_objects_t *self, const tly_object_ref_t *ref,
-            const Tally__BalanceAdjusted *adjusted, uint64_t version, uint32_t partition,
-            tly_arena_t *arena)
+            const Tally__BalanceAdjusted *adjusted, const tly_ledger_versions_t *versions,
+            uint32_t partition, tly_arena_t *arena)
 {
     const uint8_t *user = adjusted->user.data;
     char *user_id = s_account_id (arena, user);
     Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    uint64_t version = ref->kind == TLY_OBJ_BALANCE ? versions->balance : versions->log;
     Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, adjusted->timestamp,
                                          group, arena);
     if (ref->kind == TLY_OBJ_BALANCE) {
-        s_set_balance (state, user_id, adjusted->balance_after, adjusted->timestamp, arena);
+        s_set_balance (state, user_id, adjusted->balance_after, versions->held, adjusted->timestamp,
+                       arena);
         return state;
     }
     assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
@@ -511,24 +626,107 @@ s_adjusted (tly_objects_t *self, const tly_object_ref_t *ref,
     Tally__AdjustmentRecord **adjustments = tly_arena_alloc (arena,
                                                              sizeof (Tally__AdjustmentRecord *));
     adjustments [0] = record;
-    s_set_log (state, user_id, version - 1, NULL, 0, adjustments, 1, arena);
+    s_set_log (state, user_id, versions->entries, NULL, 0, adjustments, 1, arena);
+    return state;
+}
+
+//  An order's change: the user's OrderList (whole, as versions has it), the
+//  UserBalance (its balance and hold after), the PurchaseLog (the
+//  completion's records).
+static Tally__ObjectState *
+s_order_changed (tly_objects_t *self, const tly_object_ref_t *ref,
+                 const Tally__OrderChanged *changed, const tly_ledger_versions_t *versions,
+                 uint32_t partition, tly_arena_t *arena)
+{
+    const uint8_t *user = changed->user.data;
+    const Tally__Order *order = changed->order;
+    char *user_id = s_account_id (arena, user);
+    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
+    uint64_t version = ref->kind == TLY_OBJ_BALANCE        ? versions->balance
+                       : ref->kind == TLY_OBJ_PURCHASE_LOG ? versions->log
+                                                           : versions->order_list;
+    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, order->updated_at, group,
+                                         arena);
+    if (ref->kind == TLY_OBJ_BALANCE) {
+        s_set_balance (state, user_id, changed->balance_after, changed->held_after,
+                       order->updated_at, arena);
+        return state;
+    }
+    if (ref->kind == TLY_OBJ_ORDER_LIST) {
+        assert (versions->list);
+        state->updated_ms = s_list_updated (versions->list, 0);
+        state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDERS;
+        state->value->orders = versions->list;
+        return state;
+    }
+    assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
+    Tally__PurchaseRecord **records = tly_arena_alloc (
+        arena,
+        (changed->n_purchases ? changed->n_purchases : 1) * sizeof (Tally__PurchaseRecord *));
+    for (size_t i = 0; i < changed->n_purchases; i++) {
+        const Tally__PurchaseRecorded *recorded = changed->purchases [i];
+        Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
+        tally__purchase_record__init (record);
+        record->id = recorded->purchase_id;
+        record->user_id = user_id;
+        record->item_id = recorded->item_id;
+        record->amount = recorded->amount;
+        record->timestamp = recorded->timestamp;
+        record->balance_after = recorded->balance_after;
+        records [i] = record;
+    }
+    s_set_log (state, user_id, versions->entries, records, changed->n_purchases, NULL, 0, arena);
+    return state;
+}
+
+Tally__ObjectState *
+tly_objects_order (tly_objects_t *self, const Tally__OrderChanged *changed, tly_arena_t *arena)
+{
+    assert (self && changed && changed->order && arena);
+    Tally__Order *order = changed->order;
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    int parsed = tly_object_key_parse (order->id, key);
+    assert (parsed == 0);
+    Tally__Group *group = s_user_group (self, TLY_OBJ_ORDER, tly_object_key_partition (key),
+                                        changed->user.data, arena);
+    Tally__ObjectState *state = s_state (order->id, order->version, order->updated_at, group,
+                                         arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDER;
+    state->value->order = order;
+    return state;
+}
+
+Tally__ObjectState *
+tly_objects_queue (tly_objects_t *self, uint32_t partition, const tly_ledger_versions_t *versions,
+                   tly_arena_t *arena)
+{
+    assert (self && versions && arena);
+    if (!versions->queue_state || versions->queue == 0)
+        return NULL;
+    Tally__OrderQueue *queue = versions->queue_state;
+    Tally__ObjectState *state = s_state (queue->id, versions->queue, 0,
+                                         s_queue_group (self, partition, arena), arena);
+    state->value->kind_case = TALLY__OBJECT_VALUE__KIND_ORDER_QUEUE;
+    state->value->order_queue = queue;
     return state;
 }
 
 Tally__ObjectState *
 tly_objects_update (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Event *event,
-                    uint64_t version, tly_arena_t *arena)
+                    const tly_ledger_versions_t *versions, tly_arena_t *arena)
 {
-    assert (self && ref && event && arena);
-    assert (version > 0);
+    assert (self && ref && event && versions && arena);
+    assert (versions->balance > 0);
     uint32_t partition = (uint32_t) ref->key [1] << 8 | ref->key [2];
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
-        assert (version == 1);
+        assert (versions->balance == 1);
         return s_created (self, ref, event->account_created, partition, arena);
     }
-    assert (version > 1);
+    if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+        return s_order_changed (self, ref, event->order_changed, versions, partition, arena);
+    assert (versions->balance > 1);
     if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
-        return s_adjusted (self, ref, event->balance_adjusted, version, partition, arena);
+        return s_adjusted (self, ref, event->balance_adjusted, versions, partition, arena);
     assert (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED);
-    return s_purchased (self, ref, event->purchase_recorded, version, partition, arena);
+    return s_purchased (self, ref, event->purchase_recorded, versions, partition, arena);
 }

@@ -14,6 +14,8 @@
 //    PurchaseLog, -Record   the user's purchases group, tly_user_object_id
 //                           (TLY_OBJ_GROUP) ("group" || user):                     user reader
 //    ServiceInfo            kind 4, partition 0, "service-group" || worker:        everyone reader
+//    Order, OrderList       the user's order group, tly_order_group_key:           user writer
+//    OrderQueue             kind 4, the partition, "order-queue" || worker:        no members
 //
 //      tly_ledger_read_begin (ledger);
 //      code = tly_objects_snapshot (objects, id, partition, reader, arena, &state, &reason);
@@ -32,8 +34,8 @@
 
 //  Records in a PurchaseLog snapshot: the latest ones.
 #define TLY_OBJECTS_LOG_WINDOW 100
-//  Objects events change: a user's root, balance and purchase log.
-#define TLY_OBJECTS_REFS       3
+//  Objects events change: a user's root, balance, purchase log and OrderList.
+#define TLY_OBJECTS_REFS       4
 _Static_assert(TLY_KEEP_PURCHASES_MIN >= TLY_OBJECTS_LOG_WINDOW,
                "the state keeps every record a PurchaseLog snapshot shows");
 
@@ -68,18 +70,28 @@ Tally__ErrorCode tly_objects_snapshot (tly_objects_t *self, const char *object_i
                                        tly_arena_t *arena, Tally__ObjectState **state_p,
                                        const char **reason_p);
 //  The user's objects that events change, in publication order: root,
-//  balance, purchase log (the user's partition given).
+//  balance, purchase log, OrderList (the user's partition given).
 void tly_objects_refs (const uint8_t user [TLY_KEY_BYTES], uint32_t partition,
                        tly_object_ref_t refs [TLY_OBJECTS_REFS]);
-//  Whether event changes ref's object: AccountCreated all three,
-//  PurchaseRecorded the balance and the purchase log.
+//  Whether event changes ref's object: AccountCreated all four,
+//  PurchaseRecorded and BalanceAdjusted the balance and the purchase log,
+//  OrderChanged the OrderList, the balance when the hold or the balance
+//  changed (submitted, completed, failed) and the purchase log when
+//  completed.
 bool tly_objects_changes (const Tally__Event *event, const tly_object_ref_t *ref);
-//  The state of ref right after event, which brought the user's balance and
-//  purchase log to version. An update of a PurchaseLog holds only the
-//  event's record. Built from the event alone: nothing is read.
+//  The state of ref right after event, which brought the user's objects to
+//  versions (tly_batch_versions). An update of a PurchaseLog holds only the
+//  event's records. Built from the event and versions alone: nothing is
+//  read.
 Tally__ObjectState *tly_objects_update (tly_objects_t *self, const tly_object_ref_t *ref,
-                                        const Tally__Event *event, uint64_t version,
-                                        tly_arena_t *arena);
+                                        const Tally__Event *event,
+                                        const tly_ledger_versions_t *versions, tly_arena_t *arena);
+//  An OrderChanged's Order as it now is, and the partition's OrderQueue as
+//  versions has it (NULL when the event left it), in arena.
+Tally__ObjectState *tly_objects_order (tly_objects_t *self, const Tally__OrderChanged *changed,
+                                       tly_arena_t *arena);
+Tally__ObjectState *tly_objects_queue (tly_objects_t *self, uint32_t partition,
+                                       const tly_ledger_versions_t *versions, tly_arena_t *arena);
 //  Whether reader may read an object of group.
 bool tly_objects_may_read (tly_objects_t *self, const Tally__Group *group,
                            const uint8_t reader [TLY_KEY_BYTES]);

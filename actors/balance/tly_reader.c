@@ -285,6 +285,8 @@ s_user (const Tally__Event *event)
                                           ? &event->account_created->user
                                       : event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
                                           ? &event->balance_adjusted->user
+                                      : event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED
+                                          ? &event->order_changed->user
                                           : &event->purchase_recorded->user;
     assert (user->len == TLY_KEY_BYTES);
     return user->data;
@@ -309,6 +311,26 @@ s_publish_refunded (tly_reader_t *self, const Tally__Event *event, uint32_t part
         tly_bus_publish (self->bus, key, state, NULL);
 }
 
+//  An order's change, watched: the Order, and the partition's OrderQueue
+//  when the order entered or left it, each at its next version.
+static void
+s_publish_order (tly_reader_t *self, const Tally__Event *event, uint32_t partition,
+                 const tly_ledger_versions_t *versions)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_ORDER_CHANGED)
+        return;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (tly_object_key_parse (event->order_changed->order->id, key) == 0
+        && tly_bus_watched (self->bus, key))
+        tly_bus_publish (self->bus, key,
+                         tly_objects_order (self->objects, event->order_changed, self->arena),
+                         NULL);
+    Tally__ObjectState *queue = tly_objects_queue (self->objects, partition, versions, self->arena);
+    if (queue && tly_object_key_parse (queue->object_id, key) == 0
+        && tly_bus_watched (self->bus, key))
+        tly_bus_publish (self->bus, key, queue, NULL);
+}
+
 void
 tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
 {
@@ -330,7 +352,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
         }
         if (!tly_batch_committed (batch, i) || draft->n_events == 0)
             continue;
-        const uint64_t *versions = tly_batch_versions (batch, i);
+        const tly_ledger_versions_t *versions = tly_batch_versions (batch, i);
         tly_arena_reset (self->arena);
         //  One user for every event but the worker's credits and debits,
         //  which may adjust several: the refs follow the event's user.
@@ -340,6 +362,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
         for (size_t e = 0; e < draft->n_events; e++) {
             const Tally__Event *event = draft->events [e];
             s_publish_refunded (self, event, draft->partition);
+            s_publish_order (self, event, draft->partition, &versions [e]);
             if (!user || memcmp (s_user (event), user, TLY_KEY_BYTES) != 0) {
                 user = s_user (event);
                 tly_objects_refs (user, draft->partition, refs);
@@ -353,7 +376,7 @@ tly_reader_publish (tly_reader_t *self, tly_batch_t *batch)
                 if (!watched [r] || !tly_objects_changes (event, &refs [r]))
                     continue;
                 Tally__ObjectState *state = tly_objects_update (self->objects, &refs [r], event,
-                                                                versions [e], self->arena);
+                                                                &versions [e], self->arena);
                 tly_bus_publish (self->bus, refs [r].key, state, NULL);
             }
         }

@@ -11,6 +11,20 @@
 //                                                         [, bucket tokens, bucket
 //                                                         time (i64 BE): once the
 //                                                         rate limit took a token]
+//                                                         [, held (i64 BE),
+//                                                         balance_version,
+//                                                         log_version,
+//                                                         orders_created (u64 BE),
+//                                                         orders_open (u32 BE),
+//                                                         order_list_version (u64
+//                                                         BE): once the user has an
+//                                                         order (the bucket then
+//                                                         always written, zeros
+//                                                         when unused); a row
+//                                                         without them reads held
+//                                                         0, both versions
+//                                                         purchases + 1, no orders,
+//                                                         list version 1]
 //    purchases   purchase object ID bytes (19)          -> PurchaseRecord bytes
 //                (kind, partition, then the message ID's time: new records
 //                go to the end of each partition's range)
@@ -19,13 +33,24 @@
 //                are what makes a credit's reference count once)
 //                kind 8 | partition 0 | 16 zero bytes      -> Config bytes: the
 //                configuration partition 0's records left
+//                order object ID bytes (19, kind 9)     -> Order bytes (as it now is,
+//                (orders sort by creation time; kept   version included)
+//                for good, final ones too)
+//                the user's OrderList object ID bytes   -> OrderList bytes: count and
+//                (19, kind 10)                            the latest 32 created,
+//                                                         whole (the user's index of
+//                                                         orders); absent: none yet
+//                the partition's OrderQueue object ID   -> version (u64 BE) |
+//                bytes (19, kind 11)                       OrderQueue bytes; absent:
+//                                                         version 1, empty
 //    log         user (32) | entry number (u64 BE)      -> purchase or adjustment
 //                                                         object ID bytes (19)
 //                (log and purchases keep each user's latest entries only:
 //                older ones are dropped from both, see tly_ledger.h; an
 //                adjustment's record stays when its log entry is dropped)
 //    owners      object ID bytes (19)                   -> user (32), for the
-//                                                         user's balance, root and log
+//                                                         user's balance, root, log
+//                                                         and OrderList
 //    dedupe      partition u16 BE | message ID (16) | user public key (32)
 //                                                      -> MessageResult bytes
 //                (IDs start with their time: each partition's range is in
@@ -34,6 +59,8 @@
 //    partitions  partition u32 BE                      -> applied partition_seq
 //                                                         u64 BE | epoch u64 BE
 //    meta        "schema"                              -> layout version (u32 BE)
+//                "order-owners"                        -> (empty): every account has
+//                                                         its OrderList's owner row
 //                "clock"                               -> the dedupe clock (i64 BE, Unix ms)
 //                "dropped" | partition u32 BE          -> the latest message time (i64
 //                                                         BE, Unix ms) in the ID of a
@@ -74,7 +101,28 @@ typedef struct {
     //  reads as a full bucket.
     int64_t bucket_tokens;
     int64_t bucket_ms;
+    //  Orders (docs/protocol.md "Orders"): the sum of the totals of the
+    //  user's orders in processing (0 <= held <= balance), the versions of
+    //  the UserBalance and the PurchaseLog (no longer purchases + 1 once an
+    //  order was submitted), the orders created in all, those in draft or
+    //  processing, and the OrderList's version (1 at createAccount, +1 per
+    //  accepted order message of the user).
+    int64_t held;
+    uint64_t balance_version;
+    uint64_t log_version;
+    uint64_t orders_created;
+    uint32_t orders_open;
+    uint64_t order_list_version;
 } tly_account_state_t;
+
+//  The version of a UserBalance and PurchaseLog of an account row written
+//  before orders (or of a user who never submitted one): one at
+//  createAccount, one more per history entry.
+static inline uint64_t
+tly_store_derived_version (uint64_t purchases)
+{
+    return purchases + 1;
+}
 
 typedef struct _tly_store_t tly_store_t;
 
@@ -173,6 +221,9 @@ int tly_store_results_count (tly_store_t *self, size_t *count);
 //  for a new state).
 int tly_store_clock (tly_store_t *self, int64_t *clock_ms);
 int tly_store_put_clock (tly_store_t *self, int64_t clock_ms);
+//  A flag of the state (a meta key, no value): *set tells whether it is.
+int tly_store_flag (tly_store_t *self, const char *name, bool *set);
+int tly_store_put_flag (tly_store_t *self, const char *name);
 //  The purchase with object ID id, unpacked into arena (absent also when id
 //  is not a purchase ID).
 tly_store_lookup_t tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
@@ -225,24 +276,55 @@ int tly_store_log_entries (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES]
 //  them): for a user with no adjustments, entry numbers are purchase numbers.
 int tly_store_log (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES], uint64_t first,
                    size_t max, tly_arena_t *arena, Tally__PurchaseRecord **records, size_t *count);
-//  The user an object (balance, root, log) belongs to.
+//  The user an object (balance, root, log, OrderList) belongs to.
 tly_store_lookup_t tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                                     uint8_t user [TLY_KEY_BYTES]);
 int tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                          const uint8_t user [TLY_KEY_BYTES]);
 
+//  ---------------------------------------------------------------- orders
+//  The order with raw key key, unpacked into arena (absent also when key is
+//  not an order's).
+tly_store_lookup_t tly_store_order (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                                    tly_arena_t *arena, Tally__Order **order_p);
+//  Stores order under its ID; -1 when the ID is not an order's.
+int tly_store_put_order (tly_store_t *self, const Tally__Order *order);
+//  Calls fn with every order of partition, in key order (creation time),
+//  unpacked into arena (reset by the caller between calls is not needed:
+//  each is freed after fn returns). fn returns 0, or -1 to fail the walk.
+//  Returns 0 or -1.
+int tly_store_each_order (tly_store_t *self, uint32_t partition,
+                          int (*fn) (const Tally__Order *order, void *arg), void *arg);
+//  The user's OrderList row under its object key (ABSENT: none yet).
+tly_store_lookup_t tly_store_order_list (tly_store_t *self,
+                                         const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                                         tly_arena_t *arena, Tally__OrderList **list_p);
+int tly_store_put_order_list (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                              const Tally__OrderList *list);
+//  A partition's OrderQueue row under its object key, with its version
+//  (ABSENT: none yet, which is version 1 and empty).
+tly_store_lookup_t tly_store_order_queue (tly_store_t *self,
+                                          const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                                          tly_arena_t *arena, Tally__OrderQueue **queue_p,
+                                          uint64_t *version);
+int tly_store_put_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                               const Tally__OrderQueue *queue, uint64_t version);
+
 //  ---------------------------------------------------------------- a partition's rows
 //  A state snapshot is a partition's rows, table by table, in key order
 //  (docs/journal.md, "State snapshots"). The tables, as a snapshot names them:
 typedef enum {
-    TLY_STORE_ROW_ACCOUNT = 1,     //  accounts: user -> account
-    TLY_STORE_ROW_LOG = 2,         //  log: user | number -> purchase object ID
-    TLY_STORE_ROW_OWNER = 3,       //  owners: object ID -> user
-    TLY_STORE_ROW_PURCHASE = 4,    //  purchases: object ID -> PurchaseRecord
-    TLY_STORE_ROW_DEDUPE = 5,      //  dedupe: partition | message ID | user -> MessageResult
-    TLY_STORE_ROW_META = 6,        //  meta: "dropped" | partition -> newest dropped purchase time
-    TLY_STORE_ROW_ADJUSTMENT = 7,  //  purchases: adjustment object ID -> AdjustmentRecord
-    TLY_STORE_ROW_CONFIG = 8       //  purchases: tly_store_config_key -> Config (partition 0)
+    TLY_STORE_ROW_ACCOUNT = 1,      //  accounts: user -> account
+    TLY_STORE_ROW_LOG = 2,          //  log: user | number -> purchase object ID
+    TLY_STORE_ROW_OWNER = 3,        //  owners: object ID -> user
+    TLY_STORE_ROW_PURCHASE = 4,     //  purchases: object ID -> PurchaseRecord
+    TLY_STORE_ROW_DEDUPE = 5,       //  dedupe: partition | message ID | user -> MessageResult
+    TLY_STORE_ROW_META = 6,         //  meta: "dropped" | partition -> newest dropped purchase time
+    TLY_STORE_ROW_ADJUSTMENT = 7,   //  purchases: adjustment object ID -> AdjustmentRecord
+    TLY_STORE_ROW_CONFIG = 8,       //  purchases: tly_store_config_key -> Config (partition 0)
+    TLY_STORE_ROW_ORDER = 9,        //  purchases: order object ID -> Order
+    TLY_STORE_ROW_ORDER_LIST = 10,  //  purchases: OrderList object ID -> OrderList
+    TLY_STORE_ROW_ORDER_QUEUE = 11  //  purchases: OrderQueue object ID -> version | OrderQueue
 } tly_store_row_t;
 
 //  Called with each row; the bytes are valid during the call. Returns 0, or

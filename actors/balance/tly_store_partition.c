@@ -12,7 +12,8 @@
 #define S_LOG_KEY_BYTES (TLY_KEY_BYTES + 8)
 
 //  The kinds of object whose owners the store keeps.
-static const tly_object_kind_t s_owned [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG };
+static const tly_object_kind_t s_owned [] = { TLY_OBJ_BALANCE, TLY_OBJ_ROOT, TLY_OBJ_PURCHASE_LOG,
+                                              TLY_OBJ_ORDER_LIST };
 
 static void
 s_object_prefix (tly_object_kind_t kind, uint32_t partition, uint8_t prefix [3])
@@ -134,6 +135,18 @@ tly_store_each_row (tly_store_t *self, uint32_t partition, tly_store_row_fn *fn,
         each.table = TLY_STORE_ROW_ADJUSTMENT;
         rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
     }
+    //  Orders, OrderLists and the OrderQueue: kept in purchases by kind.
+    static const struct {
+        tly_object_kind_t kind;
+        tly_store_row_t table;
+    } orders [] = { { TLY_OBJ_ORDER, TLY_STORE_ROW_ORDER },
+                    { TLY_OBJ_ORDER_LIST, TLY_STORE_ROW_ORDER_LIST },
+                    { TLY_OBJ_ORDER_QUEUE, TLY_STORE_ROW_ORDER_QUEUE } };
+    for (size_t i = 0; i < sizeof orders / sizeof orders [0] && rc == 0; i++) {
+        s_object_prefix (orders [i].kind, partition, prefix);
+        each.table = orders [i].table;
+        rc = s_walk (self, each.txn, self->purchases, prefix, sizeof prefix, s_each_entry, &each);
+    }
     if (rc == 0) {
         s_object_prefix (TLY_OBJ_CATALOG, partition, prefix);
         each.table = TLY_STORE_ROW_CONFIG;
@@ -232,6 +245,13 @@ tly_store_clear_partition (tly_store_t *self, uint32_t partition)
         if (s_delete_range (self, self->owners, prefix, sizeof prefix) == -1)
             return -1;
     }
+    static const tly_object_kind_t orders [] = { TLY_OBJ_ORDER, TLY_OBJ_ORDER_LIST,
+                                                 TLY_OBJ_ORDER_QUEUE };
+    for (size_t i = 0; i < sizeof orders / sizeof orders [0]; i++) {
+        s_object_prefix (orders [i], partition, prefix);
+        if (s_delete_range (self, self->purchases, prefix, sizeof prefix) == -1)
+            return -1;
+    }
     uint8_t adjustments [3], config [3];
     s_object_prefix (TLY_OBJ_ADJUSTMENT, partition, adjustments);
     s_object_prefix (TLY_OBJ_CATALOG, partition, config);
@@ -289,7 +309,8 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
             good = value_size == TLY_KEY_BYTES
                    && (s_object_of (key, key_size, TLY_OBJ_BALANCE, partition)
                        || s_object_of (key, key_size, TLY_OBJ_ROOT, partition)
-                       || s_object_of (key, key_size, TLY_OBJ_PURCHASE_LOG, partition));
+                       || s_object_of (key, key_size, TLY_OBJ_PURCHASE_LOG, partition)
+                       || s_object_of (key, key_size, TLY_OBJ_ORDER_LIST, partition));
             break;
         case TLY_STORE_ROW_PURCHASE:
             dbi = self->purchases;
@@ -298,6 +319,18 @@ tly_store_put_row (tly_store_t *self, uint32_t partition, tly_store_row_t table,
         case TLY_STORE_ROW_ADJUSTMENT:
             dbi = self->purchases;
             good = s_object_of (key, key_size, TLY_OBJ_ADJUSTMENT, partition) && value_size > 0;
+            break;
+        case TLY_STORE_ROW_ORDER:
+            dbi = self->purchases;
+            good = s_object_of (key, key_size, TLY_OBJ_ORDER, partition) && value_size > 0;
+            break;
+        case TLY_STORE_ROW_ORDER_LIST:
+            dbi = self->purchases;
+            good = s_object_of (key, key_size, TLY_OBJ_ORDER_LIST, partition);
+            break;
+        case TLY_STORE_ROW_ORDER_QUEUE:
+            dbi = self->purchases;
+            good = s_object_of (key, key_size, TLY_OBJ_ORDER_QUEUE, partition) && value_size >= 8;
             break;
         case TLY_STORE_ROW_CONFIG: {
             uint8_t config [TLY_STORE_OBJECT_BYTES];

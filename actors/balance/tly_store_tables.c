@@ -9,6 +9,7 @@
 
 #define S_ACCOUNT_FIXED  33  //  balance, last_updated, created, purchases (8 each), id length
 #define S_ACCOUNT_BUCKET 16  //  after the id, once the rate limit took a token: tokens, time
+#define S_ACCOUNT_ORDERS 44  //  after the bucket, once the user has an order (tly_store.h)
 #define S_PROGRESS_BYTES 16  //  applied partition_seq, epoch (u64 BE)
 #define S_LOG_KEY_BYTES  (TLY_KEY_BYTES + 8)
 #define S_CLOCK_KEY      "clock"
@@ -87,7 +88,8 @@ s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_accou
     uint8_t id_size = size >= S_ACCOUNT_FIXED ? data [S_ACCOUNT_FIXED - 1] : 0;
     size_t plain = (size_t) S_ACCOUNT_FIXED + id_size;
     if (id_size == 0 || id_size >= TLY_ID_MAX
-        || (size != plain && size != plain + S_ACCOUNT_BUCKET))
+        || (size != plain && size != plain + S_ACCOUNT_BUCKET
+            && size != plain + S_ACCOUNT_BUCKET + S_ACCOUNT_ORDERS))
         return tly_store_bad_entry (self, "account");
     state->balance = (int64_t) tly_get_be64 (data);
     state->last_updated = (int64_t) tly_get_be64 (data + 8);
@@ -95,10 +97,39 @@ s_decode_account (tly_store_t *self, const uint8_t *data, size_t size, tly_accou
     state->purchases = tly_get_be64 (data + 24);
     memcpy (state->balance_id, data + S_ACCOUNT_FIXED, id_size);
     state->balance_id [id_size] = 0;
-    bool bucket = size == plain + S_ACCOUNT_BUCKET;
+    bool bucket = size >= plain + S_ACCOUNT_BUCKET;
     state->bucket_tokens = bucket ? (int64_t) tly_get_be64 (data + plain) : 0;
     state->bucket_ms = bucket ? (int64_t) tly_get_be64 (data + plain + 8) : 0;
-    return state->balance < 0 ? tly_store_bad_entry (self, "account") : 0;
+    //  A row written before orders (or of a user who never had one): the
+    //  values it stands for.
+    state->held = 0;
+    state->balance_version = state->log_version = tly_store_derived_version (state->purchases);
+    state->orders_created = 0;
+    state->orders_open = 0;
+    state->order_list_version = 1;
+    if (size == plain + S_ACCOUNT_BUCKET + S_ACCOUNT_ORDERS) {
+        const uint8_t *orders = data + plain + S_ACCOUNT_BUCKET;
+        state->held = (int64_t) tly_get_be64 (orders);
+        state->balance_version = tly_get_be64 (orders + 8);
+        state->log_version = tly_get_be64 (orders + 16);
+        state->orders_created = tly_get_be64 (orders + 24);
+        state->orders_open = tly_get_be32 (orders + 32);
+        state->order_list_version = tly_get_be64 (orders + 36);
+    }
+    if (state->balance < 0 || state->held < 0 || state->held > state->balance)
+        return tly_store_bad_entry (self, "account");
+    return 0;
+}
+
+//  Whether the row needs its order fields: they differ from what a row
+//  without them reads as.
+static bool
+s_account_orders (const tly_account_state_t *state)
+{
+    uint64_t derived = tly_store_derived_version (state->purchases);
+    return state->held != 0 || state->balance_version != derived || state->log_version != derived
+           || state->orders_created != 0 || state->orders_open != 0
+           || state->order_list_version != 1;
 }
 
 static int
@@ -124,7 +155,8 @@ tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
     assert (state->balance >= 0);
     size_t id_size = strlen (state->balance_id);
     assert (id_size > 0 && id_size < TLY_ID_MAX);
-    uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX + S_ACCOUNT_BUCKET];
+    assert (state->held >= 0 && state->held <= state->balance);
+    uint8_t data [S_ACCOUNT_FIXED + TLY_ID_MAX + S_ACCOUNT_BUCKET + S_ACCOUNT_ORDERS];
     tly_put_be64 (data, (uint64_t) state->balance);
     tly_put_be64 (data + 8, (uint64_t) state->last_updated);
     tly_put_be64 (data + 16, (uint64_t) state->created);
@@ -134,10 +166,21 @@ tly_store_put_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
     size_t size = S_ACCOUNT_FIXED + id_size;
     //  An account whose bucket was never used has none: the row is as it
     //  was before rate limits (and a full bucket reads back from zeros).
-    if (state->bucket_tokens != 0 || state->bucket_ms != 0) {
+    //  So is one of a user who never had an order.
+    bool orders = s_account_orders (state);
+    if (state->bucket_tokens != 0 || state->bucket_ms != 0 || orders) {
         tly_put_be64 (data + size, (uint64_t) state->bucket_tokens);
         tly_put_be64 (data + size + 8, (uint64_t) state->bucket_ms);
         size += S_ACCOUNT_BUCKET;
+    }
+    if (orders) {
+        tly_put_be64 (data + size, (uint64_t) state->held);
+        tly_put_be64 (data + size + 8, state->balance_version);
+        tly_put_be64 (data + size + 16, state->log_version);
+        tly_put_be64 (data + size + 24, state->orders_created);
+        tly_put_be32 (data + size + 32, state->orders_open);
+        tly_put_be64 (data + size + 36, state->order_list_version);
+        size += S_ACCOUNT_ORDERS;
     }
     return s_put (self, self->accounts, user, TLY_KEY_BYTES, data, size);
 }
@@ -352,6 +395,33 @@ tly_store_put_clock (tly_store_t *self, int64_t clock_ms)
     uint8_t data [8];
     tly_put_be64 (data, (uint64_t) clock_ms);
     return s_put (self, self->meta, S_CLOCK_KEY, sizeof S_CLOCK_KEY - 1, data, sizeof data);
+}
+
+static int
+s_get_flag (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    (void) self;
+    (void) value;
+    (void) arena;
+    *(bool *) out = true;
+    return 0;
+}
+
+int
+tly_store_flag (tly_store_t *self, const char *name, bool *set)
+{
+    assert (self && name && set);
+    *set = false;
+    return s_get (self, self->meta, name, strlen (name), s_get_flag, set, NULL) == TLY_STORE_ERROR
+               ? -1
+               : 0;
+}
+
+int
+tly_store_put_flag (tly_store_t *self, const char *name)
+{
+    assert (self && name);
+    return s_put (self, self->meta, name, strlen (name), "", 0);
 }
 
 //  ---------------------------------------------------------------- purchases and the log
@@ -681,4 +751,148 @@ tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES
 {
     assert (self && id && user);
     return s_put (self, self->owners, id, TLY_STORE_OBJECT_BYTES, user, TLY_KEY_BYTES);
+}
+
+//  ---------------------------------------------------------------- orders
+
+static int
+s_get_order (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__Order **order_p = out;
+    *order_p = tally__order__unpack (tly_arena_allocator (arena), value->mv_size, value->mv_data);
+    return *order_p ? 0 : tly_store_bad_entry (self, "order");
+}
+
+tly_store_lookup_t
+tly_store_order (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES], tly_arena_t *arena,
+                 Tally__Order **order_p)
+{
+    assert (self && key && arena && order_p);
+    if (key [0] != TLY_OBJ_ORDER)
+        return TLY_STORE_ABSENT;
+    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order, order_p, arena);
+}
+
+int
+tly_store_put_order (tly_store_t *self, const Tally__Order *order)
+{
+    assert (self && order);
+    uint8_t key [TLY_STORE_OBJECT_BYTES];
+    if (tly_object_key_parse (order->id, key) == -1 || key [0] != TLY_OBJ_ORDER)
+        return -1;
+    return s_put_message (self, self->purchases, key, sizeof key, &order->base, false);
+}
+
+int
+tly_store_each_order (tly_store_t *self, uint32_t partition,
+                      int (*fn) (const Tally__Order *order, void *arg), void *arg)
+{
+    assert (self && fn);
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return -1;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (txn, self->purchases, &cursor);
+    if (rc) {
+        tly_store_txn_end (self, txn);
+        return tly_store_lmdb_error (self, "cursor", rc);
+    }
+    uint8_t prefix [3] = { TLY_OBJ_ORDER, (uint8_t) (partition >> 8), (uint8_t) partition };
+    MDB_val key = { sizeof prefix, prefix }, value;
+    int result = 0;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size < sizeof prefix || memcmp (key.mv_data, prefix, sizeof prefix) != 0)
+            break;
+        Tally__Order *order = tally__order__unpack (NULL, value.mv_size, value.mv_data);
+        if (!order) {
+            result = tly_store_bad_entry (self, "order");
+            break;
+        }
+        result = fn (order, arg);
+        tally__order__free_unpacked (order, NULL);
+        if (result == -1)
+            break;
+    }
+    if (result == 0 && rc && rc != MDB_NOTFOUND)
+        result = tly_store_lmdb_error (self, "cursor get", rc);
+    mdb_cursor_close (cursor);
+    tly_store_txn_end (self, txn);
+    return result;
+}
+
+static int
+s_get_order_list (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    Tally__OrderList **list_p = out;
+    *list_p = tally__order_list__unpack (tly_arena_allocator (arena), value->mv_size,
+                                         value->mv_data);
+    return *list_p ? 0 : tly_store_bad_entry (self, "order list");
+}
+
+tly_store_lookup_t
+tly_store_order_list (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                      tly_arena_t *arena, Tally__OrderList **list_p)
+{
+    assert (self && key && arena && list_p);
+    assert (key [0] == TLY_OBJ_ORDER_LIST);
+    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order_list, list_p,
+                  arena);
+}
+
+int
+tly_store_put_order_list (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                          const Tally__OrderList *list)
+{
+    assert (self && key && list);
+    assert (key [0] == TLY_OBJ_ORDER_LIST);
+    return s_put_message (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, &list->base, false);
+}
+
+typedef struct {
+    Tally__OrderQueue **queue_p;
+    uint64_t *version;
+} s_queue_t;
+
+static int
+s_get_order_queue (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
+{
+    s_queue_t *queue = out;
+    const uint8_t *data = value->mv_data;
+    if (value->mv_size < 8)
+        return tly_store_bad_entry (self, "order queue");
+    *queue->version = tly_get_be64 (data);
+    *queue->queue_p = tally__order_queue__unpack (tly_arena_allocator (arena), value->mv_size - 8,
+                                                  data + 8);
+    return *queue->queue_p && *queue->version > 0 ? 0 : tly_store_bad_entry (self, "order queue");
+}
+
+tly_store_lookup_t
+tly_store_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                       tly_arena_t *arena, Tally__OrderQueue **queue_p, uint64_t *version)
+{
+    assert (self && key && arena && queue_p && version);
+    assert (key [0] == TLY_OBJ_ORDER_QUEUE);
+    s_queue_t queue = { queue_p, version };
+    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order_queue, &queue,
+                  arena);
+}
+
+int
+tly_store_put_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
+                           const Tally__OrderQueue *queue, uint64_t version)
+{
+    assert (self && key && queue);
+    assert (self->txn);
+    assert (key [0] == TLY_OBJ_ORDER_QUEUE && version > 0);
+    MDB_val k = { TLY_STORE_OBJECT_BYTES, (void *) key };
+    size_t size = protobuf_c_message_get_packed_size (&queue->base);
+    MDB_val value = { 8 + size, NULL };
+    int rc = mdb_put (self->txn, self->purchases, &k, &value, MDB_RESERVE);
+    if (rc)
+        return tly_store_lmdb_error (self, "put", rc);
+    tly_put_be64 (value.mv_data, version);
+    size_t packed = protobuf_c_message_pack (&queue->base, (uint8_t *) value.mv_data + 8);
+    assert (packed == size);
+    return 0;
 }

@@ -272,16 +272,20 @@ s_test_objects (const char *live_path, const char *replay_path, tly_arena_t *are
     assert (tly_objects_changes (last->events [0], &refs [1]));
     assert (tly_objects_changes (last->events [0], &refs [2]));
     assert (tly_objects_changes (journal [0]->events [0], &refs [0]));
-    state = tly_objects_update (live.objects, &refs [1], last->events [0], last_version, arena);
+    tly_ledger_versions_t last_versions = {
+        .balance = last_version, .log = last_version, .entries = S_BUYS, .order_list = 1
+    };
+    tly_ledger_versions_t created = { .balance = 1, .log = 1, .order_list = 1 };
+    state = tly_objects_update (live.objects, &refs [1], last->events [0], &last_versions, arena);
     ProtobufCBinaryData update = { tally__object_state__get_packed_size (state), NULL };
     update.data = tly_arena_alloc (arena, update.len);
     tally__object_state__pack (state, update.data);
     assert (s_same (update, s_packed (&live, balance, partition, reader, arena)));
-    state = tly_objects_update (live.objects, &refs [2], last->events [0], last_version, arena);
+    state = tly_objects_update (live.objects, &refs [2], last->events [0], &last_versions, arena);
     assert (state->version == last_version && state->value->purchases->count == S_BUYS);
     assert (state->value->purchases->n_records == 1);
     assert (strcmp (state->value->purchases->records [0]->id, purchases [S_BUYS - 1]) == 0);
-    state = tly_objects_update (live.objects, &refs [0], journal [0]->events [0], 1, arena);
+    state = tly_objects_update (live.objects, &refs [0], journal [0]->events [0], &created, arena);
     update.len = tally__object_state__get_packed_size (state);
     update.data = tly_arena_alloc (arena, update.len);
     tally__object_state__pack (state, update.data);
