@@ -696,8 +696,6 @@ audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t part
         return -1;
     state->known = true;
     state->partition_seq = partition_seq;
-    //  Until the snapshot's orders are loaded (audit_derive_load_orders_known).
-    state->orders_unknown = true;
     if (clock_ms > state->clock_ms)
         state->clock_ms = clock_ms;
     self->stats.snapshots++;

@@ -153,10 +153,6 @@ typedef struct {
     uint64_t refund_lookups_taken;
     //  Order messages derived that changed an order (OrderChanged).
     uint64_t orders_changed;
-    //  Order messages naming an order verify does not know, in a partition
-    //  whose state came from a snapshot that holds no orders: as their
-    //  records say.
-    uint64_t orders_taken;
 } audit_derive_stats_t;
 
 //  How the derivation reads a refund's purchase: the record of partition
@@ -219,13 +215,11 @@ int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
 int audit_derive_load_holds (audit_derive_t *self, uint32_t partition,
                              const uint8_t user [TLY_KEY_BYTES], int64_t held,
                              uint32_t orders_open);
-//  An order the snapshot holds (the Order as the actor keeps it). Returns 0,
-//  or -1 when it is not an order of partition, is there already, or is
-//  malformed. Once a snapshot's orders are all loaded, orders_known says
-//  so: a partition started from a snapshot without them (a layout before
-//  orders) takes the orders it does not know as its records say.
+//  An order the snapshot holds (the Order as the actor keeps it: a
+//  snapshot holds every order of its partition, final ones too). Returns
+//  0, or -1 when it is not an order of partition, is there already, or is
+//  malformed.
 int audit_derive_load_order (audit_derive_t *self, uint32_t partition, const Tally__Order *order);
-void audit_derive_load_orders_known (audit_derive_t *self, uint32_t partition);
 void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES],
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],

@@ -21,10 +21,12 @@
 //  PERMISSION_DENIED, NOT_FOUND), any of them is taken: each is true of
 //  the state, and a refusal changes nothing.
 //
-//  A partition whose state came from a snapshot that holds no orders (a
-//  layout before orders) may hold orders verify does not know: a message
-//  naming one is taken as its record says (the order after it, the user's
-//  balance and held amount), counted (stats.orders_taken), never guessed.
+//  A state snapshot holds every order of its partition (final ones too:
+//  the actors keep them for good), so where verify knows a partition's
+//  state it knows all its orders. What it may not see is a completion's
+//  record that is not kept: a refund of such a purchase is taken as its
+//  record says, and counted, as any refund of a purchase not kept is
+//  (audit_derive_refund.c).
 #include "audit_derive_private.h"
 
 #include <assert.h>
@@ -195,8 +197,6 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
             s_refuse (expected, TALLY__ERROR_CODE__NO_ACCOUNT);
         else if (account->orders_open >= TLY_ORDER_OPEN_MAX)
             s_refuse (expected, TALLY__ERROR_CODE__ORDER_LIMIT);
-        else if (partition->orders_unknown)
-            expected->instead |= audit_derive_code (TALLY__ERROR_CODE__ORDER_LIMIT);
         expected->owner = account;
         return;
     }
@@ -214,11 +214,6 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
             s_refuse (expected, TALLY__ERROR_CODE__PERMISSION_DENIED);
         else if (admin == -1)
             expected->instead |= audit_derive_code (TALLY__ERROR_CODE__PERMISSION_DENIED);
-    }
-    if (!order && partition->orders_unknown) {
-        //  Not known here: as the record says (audit_derive_check_order).
-        expected->unknown = true;
-        return;
     }
     if (!order || (!by_worker && memcmp (order->user, record->user, TLY_KEY_BYTES) != 0)) {
         s_refuse (expected, TALLY__ERROR_CODE__NOT_FOUND);
@@ -247,8 +242,6 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
             s_refuse (expected, code);
         if (partition->processing >= TLY_ORDER_QUEUE_MAX)
             s_refuse (expected, TALLY__ERROR_CODE__ORDER_LIMIT);
-        else if (partition->orders_unknown)
-            expected->instead |= audit_derive_code (TALLY__ERROR_CODE__ORDER_LIMIT);
         const audit_account_t *owner = expected->owner;
         if (!owner || owner->balance - owner->held < order->total)
             s_refuse (expected, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
@@ -472,65 +465,6 @@ s_apply (audit_derive_record_t *record, const Tally__InboxMessage *message,
     self->stats.orders_changed++;
 }
 
-//  ---------------------------------------------------------------- an order not known
-
-//  A message naming an order verify does not know, in a partition whose
-//  orders it does not all know: as the record says, counted. The order it
-//  leaves, and its user's balance and held amount, are taken.
-static int
-s_taken (audit_derive_record_t *record, const Tally__InboxMessage *message,
-         const Tally__MessageResult *result)
-{
-    audit_derive_t *self = record->self;
-    self->stats.orders_taken++;
-    if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR)
-        return 0;
-    const Tally__Event *event = audit_derive_next_event (record, TALLY__EVENT__KIND_ORDER_CHANGED);
-    if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ORDER || !result->order || !event
-        || !event->order_changed || !event->order_changed->order)
-        return audit_derive_fail (record,
-                                  "the result is %s and no OrderChanged follows; an order"
-                                  " message gives an order and its event, or a refusal",
-                                  audit_derive_outcome (result));
-    const Tally__OrderChanged *changed = event->order_changed;
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    audit_order_t *order = s_named (record, message, key);
-    audit_account_t *owner = changed->user.len == TLY_KEY_BYTES
-                                 ? audit_state_find (self->accounts, changed->user.data)
-                                 : NULL;
-    if (!owner || owner->partition != record->partition)
-        return audit_derive_fail (record, "OrderChanged is for no account of the partition");
-    if (!audit_derive_same_text (changed->order->id, tly_order_message_id (message)))
-        return audit_derive_fail (record, "OrderChanged is for another order than the message's");
-    if (s_same_order (record, "the result's order", result->order, changed->order) == -1)
-        return -1;
-    if (changed->held_after < 0 || changed->held_after > changed->balance_after)
-        return audit_derive_fail (record,
-                                  "OrderChanged says held_after %" PRId64
-                                  " with balance_after %" PRId64 ": 0 <= held <= balance",
-                                  changed->held_after, changed->balance_after);
-    record->next_event++;
-    assert (!order);
-    order = audit_orders_add (self->orders, key, changed->user.data);
-    order->status = changed->order->status;
-    order->version = changed->order->version;
-    order->total = changed->order->total;
-    if (audit_order_open (order->status)) {
-        audit_order_lines_t *lines = audit_order_lines_new (order);
-        for (size_t i = 0; i < changed->order->n_items && i < TLY_ORDER_ITEMS_MAX; i++)
-            if (changed->order->items [i])
-                audit_order_lines_set (lines, i, changed->order->items [i]->item_id,
-                                       changed->order->items [i]->amount);
-        lines->created_at = changed->order->created_at;
-        lines->submitted_at = changed->order->submitted_at;
-    }
-    self->partitions [record->partition].orders++;
-    owner->balance = changed->balance_after;
-    owner->held = changed->held_after;
-    owner->last_updated = record->now_ms;
-    return 0;
-}
-
 //  ---------------------------------------------------------------- a message
 
 int
@@ -540,8 +474,6 @@ audit_derive_check_order (audit_derive_record_t *record, const Tally__InboxMessa
     s_expected_t expected;
     s_expect (record, message, result, &expected);
     Tally__ErrorCode code = s_code (result);
-    if (expected.unknown && expected.error == TALLY__ERROR_CODE__OK)
-        return s_taken (record, message, result);
     if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         if (code == expected.error
             || (code != TALLY__ERROR_CODE__OK && (expected.instead & audit_derive_code (code))))
@@ -681,13 +613,6 @@ audit_derive_load_order (audit_derive_t *self, uint32_t partition, const Tally__
     state->orders++;
     state->processing += order->status == TALLY__ORDER_STATUS__ORDER_PROCESSING;
     return 0;
-}
-
-void
-audit_derive_load_orders_known (audit_derive_t *self, uint32_t partition)
-{
-    assert (self && partition < TLY_PARTITIONS_MAX);
-    self->partitions [partition].orders_unknown = false;
 }
 
 bool

@@ -30,9 +30,6 @@ typedef struct {
     uint64_t adjustments;    //  credits and debits in the state (references taken)
     uint64_t orders;         //  orders in the state, final ones included
     uint32_t processing;     //  of those, in processing (TLY_ORDER_QUEUE_MAX at most)
-    //  Its state came from a snapshot that holds no orders: an order it
-    //  does not know is taken as its records say (audit_derive_order.c).
-    bool orders_unknown;
 } audit_derive_partition_t;
 
 //  A message ID decided: its fingerprint (0: an empty slot), the digest of
