@@ -163,9 +163,10 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
                 stats->problems);
         if (compare)
             printf (",\"compare\":{\"ok\":%s,\"partitions\":%" PRIu64 ",\"accounts\":%" PRIu64
-                    ",\"configMatches\":%s,\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64
-                    ",\"attempts\":%d}",
+                    ",\"orders\":%" PRIu64 ",\"configMatches\":%s,\"differences\":%" PRIu64
+                    ",\"inFlux\":%" PRIu64 ",\"attempts\":%d}",
                     compare->differences ? "false" : "true", compare->partitions, compare->accounts,
+                    compare->orders,
                     compare->config == AUDIT_COMPARE_CONFIG_MATCHES   ? "true"
                     : compare->config == AUDIT_COMPARE_CONFIG_DIFFERS ? "false"
                                                                       : "null",
@@ -189,11 +190,12 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     if (stats->problems)
         printf ("replay: %" PRIu64 " inconsistent events\n", stats->problems);
     if (compare)
-        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %s, %" PRIu64
-                " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
+        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %" PRIu64
+                " orders match, %s, %" PRIu64 " differences, %" PRIu64
+                " partitions in flux (%d journal reads)\n",
                 compare->differences ? "FAILED" : "OK", compare->partitions, compare->accounts,
-                s_config_compared (compare->config), compare->differences, compare->in_flux,
-                compare->attempts);
+                compare->orders, s_config_compared (compare->config), compare->differences,
+                compare->in_flux, compare->attempts);
 }
 
 static void
