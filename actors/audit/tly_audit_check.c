@@ -18,11 +18,67 @@ s_same_text (const char *text, const char *other)
     return strcmp (text ? text : "", other ? other : "") == 0;
 }
 
+//  Whether the order's lines are the message's, item by item (the amounts
+//  are the actor's prices: a message's 0 is the catalog's).
+static bool
+s_same_lines (const Tally__Order *order, Tally__OrderItem *const *items, size_t n_items)
+{
+    if (order->n_items != n_items)
+        return false;
+    for (size_t i = 0; i < n_items; i++)
+        if (!s_same_text (order->items [i]->item_id, items [i]->item_id)
+            || (items [i]->amount != 0 && items [i]->amount != order->items [i]->amount))
+            return false;
+    return true;
+}
+
+//  Whether an order message (answered by result) gives changed: the
+//  message's kind makes the order's status, names its order (createOrder:
+//  version 1), and the answer is the order as the event has it.
+static bool
+s_gives_order (const Tally__InboxMessage *message, const Tally__MessageResult *result,
+               const Tally__OrderChanged *changed)
+{
+    const Tally__Order *order = changed->order;
+    const Tally__Order *answer = result->order;
+    if (result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ORDER || !answer
+        || !s_same_text (answer->id, order->id) || answer->version != order->version
+        || answer->status != order->status || answer->total != order->total)
+        return false;
+    const char *named = tly_order_message_id (message);
+    if (message->body_case != TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER
+        && !s_same_text (named, order->id))
+        return false;
+    bool none = changed->n_purchases == 0 && order->n_purchase_ids == 0;
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
+            return order->status == TALLY__ORDER_STATUS__ORDER_DRAFT && order->version == 1 && none
+                   && s_same_lines (order, message->create_order->items,
+                                    message->create_order->n_items);
+        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+            return order->status == TALLY__ORDER_STATUS__ORDER_DRAFT && order->version > 1 && none
+                   && s_same_lines (order, message->edit_order->items,
+                                    message->edit_order->n_items);
+        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+            return order->status == TALLY__ORDER_STATUS__ORDER_PROCESSING && none;
+        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+            return order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED
+                   && changed->n_purchases == order->n_items
+                   && order->n_purchase_ids == order->n_items;
+        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER:
+            return order->status == TALLY__ORDER_STATUS__ORDER_FAILED && none
+                   && s_same_text (order->error, message->fail_order->error);
+        default: return false;
+    }
+}
+
 //  Whether message (answered by result) gives event.
 static bool
 s_gives (const Tally__InboxMessage *message, const Tally__MessageResult *result,
          const Tally__Event *event)
 {
+    if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+        return s_gives_order (message, result, event->order_changed);
     if (event->kind_case == TALLY__EVENT__KIND_ACCOUNT_CREATED) {
         const Tally__AccountCreated *created = event->account_created;
         return message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT
@@ -143,6 +199,20 @@ tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena)
             //  sender is who adjusted it.
             user = &adjusted->by;
             timestamp = adjusted->timestamp;
+        } else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED && event->order_changed
+                   && event->order_changed->order) {
+            const Tally__OrderChanged *changed = event->order_changed;
+            if (changed->held_after < 0 || changed->held_after > changed->balance_after
+                || changed->balance_after > TLY_BALANCE_MAX)
+                return s_reason (arena, i, "OrderChanged leaves a balance or hold out of range");
+            //  Its user's own messages make a draft or a hold; the worker's
+            //  (or an admin's: the actor checked) complete or fail it.
+            Tally__OrderStatus status = changed->order->status;
+            user = status == TALLY__ORDER_STATUS__ORDER_DRAFT
+                           || status == TALLY__ORDER_STATUS__ORDER_PROCESSING
+                       ? &changed->user
+                       : &envelope->sender;
+            timestamp = changed->order->updated_at;
         } else
             return s_reason (arena, i, "of no known kind");
         if (user->len != TLY_KEY_BYTES
@@ -163,6 +233,9 @@ tly_audit_check_draft (const Tally__RecordDraft *draft, tly_arena_t *arena)
                 : event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
                     ? "BalanceAdjusted follows from no credit or debit of the envelope (its user,"
                       " signed amount, reference and note, and the answer, must be the event's)"
+                : event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED
+                    ? "OrderChanged follows from no order message of the envelope (its order,"
+                      " lines and status, and the answer, must be the event's)"
                     : "PurchaseRecorded follows from no buy of the envelope (its"
                       " item and amount, and the answer, must be the event's)");
         next++;

@@ -8,6 +8,7 @@ void tly_ledger_rate_test (bool verbose);
 void tly_ledger_adjust_test (bool verbose);
 void tly_ledger_config_test (bool verbose);
 void tly_ledger_refund_test (bool verbose);
+void tly_ledger_order_test (bool verbose);
 void tly_batch_test (bool verbose);
 void tly_catchup_test (bool verbose);
 void tly_objects_test (bool verbose);
@@ -19,6 +20,7 @@ static const th_unit_t s_units [] = { { "tly_store", tly_store_test },
                                       { "tly_ledger_adjust", tly_ledger_adjust_test },
                                       { "tly_ledger_config", tly_ledger_config_test },
                                       { "tly_ledger_refund", tly_ledger_refund_test },
+                                      { "tly_ledger_order", tly_ledger_order_test },
                                       { "tly_batch", tly_batch_test },
                                       { "tly_catchup", tly_catchup_test },
                                       { "tly_objects", tly_objects_test },
