@@ -8,18 +8,21 @@
 //  The derived state holds every order (audit_orders: status, total,
 //  version, owner; an open one's lines and times too), each user's held
 //  amount and open orders (audit_account_t) and each partition's orders
-//  processing. The checks, in the order the spec gives them: the message's
-//  fields (tly_validate_order_message), its order's partition (the
-//  record's, else BAD_REQUEST), the sender (completeOrder and failOrder:
-//  the worker or an admin, else PERMISSION_DENIED), the order (NOT_FOUND
-//  when there is none, or for editOrder and submitOrder when it is another
-//  user's), its status (INVALID_TRANSITION), then the lines' prices, the
-//  limits (ORDER_LIMIT) and the available balance (INSUFFICIENT_BALANCE).
-//  Where two of those apply at once and the spec does not order them
-//  (createOrder: a price, NO_ACCOUNT, ORDER_LIMIT; submitOrder: a price,
-//  ORDER_LIMIT, INSUFFICIENT_BALANCE; completeOrder and failOrder:
-//  PERMISSION_DENIED, NOT_FOUND), any of them is taken: each is true of
-//  the state, and a refusal changes nothing.
+//  processing. The checks, in the order the spec gives them (docs/
+//  protocol.md "Orders", the actor's order of checks): the message's fields
+//  (tly_validate_order_message), its order's partition (the record's, else
+//  BAD_REQUEST), for completeOrder and failOrder the sender (the worker or
+//  an admin, else PERMISSION_DENIED, before the order is looked up), the
+//  order (NOT_FOUND when there is none, or for editOrder and submitOrder
+//  when it is another user's), its status (INVALID_TRANSITION); then
+//  createOrder: the account (NO_ACCOUNT), the lines' prices, the open
+//  limit (ORDER_LIMIT); editOrder: the prices; submitOrder: the stored
+//  lines' prices again, the available balance (INSUFFICIENT_BALANCE), the
+//  partition's limit (ORDER_LIMIT). What verify cannot know is taken as
+//  the record says where it changes nothing, as for buys: a configured
+//  limit's refusal (--max-amount for an item not in the catalog), and,
+//  where the configuration is not known, a price's refusals and
+//  PERMISSION_DENIED for a sender who may be an admin.
 //
 //  A state snapshot holds every order of its partition (final ones too:
 //  the actors keep them for good), so where verify knows a partition's
@@ -71,15 +74,12 @@ s_code (const Tally__MessageResult *result)
                : TALLY__ERROR_CODE__OK;
 }
 
-//  A refusal that applies: the first one is what the rules give, later
-//  ones may be given instead.
+//  A refusal that applies: the first one in the rules' order is what they give.
 static void
 s_refuse (s_expected_t *expected, Tally__ErrorCode code)
 {
     if (expected->error == TALLY__ERROR_CODE__OK)
         expected->error = code;
-    else
-        expected->instead |= audit_derive_code (code);
 }
 
 //  ---------------------------------------------------------------- prices
@@ -188,16 +188,17 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
         return;
     Tally__InboxMessage__BodyCase body = message->body_case;
     if (body == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER) {
+        //  The account, the prices, the open limit.
         audit_account_t *account = audit_state_find (self->accounts, record->user);
-        Tally__ErrorCode code = s_price_lines (record, message->create_order->items,
-                                               message->create_order->n_items, result, expected);
-        if (code != TALLY__ERROR_CODE__OK)
-            s_refuse (expected, code);
-        if (!account)
-            s_refuse (expected, TALLY__ERROR_CODE__NO_ACCOUNT);
-        else if (account->orders_open >= TLY_ORDER_OPEN_MAX)
-            s_refuse (expected, TALLY__ERROR_CODE__ORDER_LIMIT);
         expected->owner = account;
+        if (!account) {
+            expected->error = TALLY__ERROR_CODE__NO_ACCOUNT;
+            return;
+        }
+        expected->error = s_price_lines (record, message->create_order->items,
+                                         message->create_order->n_items, result, expected);
+        if (expected->error == TALLY__ERROR_CODE__OK && account->orders_open >= TLY_ORDER_OPEN_MAX)
+            expected->error = TALLY__ERROR_CODE__ORDER_LIMIT;
         return;
     }
     uint8_t key [TLY_OBJECT_KEY_BYTES];
@@ -208,19 +209,21 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
     }
     bool by_worker = body == TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER
                      || body == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+    //  The sender first: a refusal of one who may not complete or fail an
+    //  order says nothing of whether it exists.
     if (by_worker) {
         int admin = audit_derive_admin (record);
-        if (admin == 0)
-            s_refuse (expected, TALLY__ERROR_CODE__PERMISSION_DENIED);
-        else if (admin == -1)
+        if (admin == 0) {
+            expected->error = TALLY__ERROR_CODE__PERMISSION_DENIED;
+            return;
+        }
+        if (admin == -1)
             expected->instead |= audit_derive_code (TALLY__ERROR_CODE__PERMISSION_DENIED);
     }
     if (!order || (!by_worker && memcmp (order->user, record->user, TLY_KEY_BYTES) != 0)) {
-        s_refuse (expected, TALLY__ERROR_CODE__NOT_FOUND);
+        expected->error = TALLY__ERROR_CODE__NOT_FOUND;
         return;
     }
-    if (expected->error != TALLY__ERROR_CODE__OK)
-        return;
     expected->order = order;
     expected->owner = audit_state_find (self->accounts, order->user);
     Tally__OrderStatus from = body == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER
@@ -237,14 +240,13 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
         return;
     }
     if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER) {
-        Tally__ErrorCode code = s_price_again (record, order, &expected->instead);
-        if (code != TALLY__ERROR_CODE__OK)
-            s_refuse (expected, code);
-        if (partition->processing >= TLY_ORDER_QUEUE_MAX)
-            s_refuse (expected, TALLY__ERROR_CODE__ORDER_LIMIT);
+        //  The prices, the available balance, the partition's limit.
+        s_refuse (expected, s_price_again (record, order, &expected->instead));
         const audit_account_t *owner = expected->owner;
         if (!owner || owner->balance - owner->held < order->total)
             s_refuse (expected, TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+        if (partition->processing >= TLY_ORDER_QUEUE_MAX)
+            s_refuse (expected, TALLY__ERROR_CODE__ORDER_LIMIT);
     }
 }
 
