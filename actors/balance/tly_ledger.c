@@ -164,24 +164,6 @@ tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__E
     result->error = error;
 }
 
-void
-tly_ledger_set_versions (tly_ledger_t *self, const tly_account_state_t *state, uint64_t queue)
-{
-    self->versions = (tly_ledger_versions_t) { .balance = state->balance_version,
-                                               .log = state->log_version,
-                                               .entries = state->purchases,
-                                               .held = state->held,
-                                               .order_list = state->order_list_version,
-                                               .queue = queue };
-}
-
-void
-tly_ledger_versions (tly_ledger_t *self, tly_ledger_versions_t *versions)
-{
-    assert (self && versions);
-    *versions = self->versions;
-}
-
 static void
 s_set_balance (tly_arena_t *arena, Tally__MessageResult *result, const tly_ledger_user_t *user,
                const tly_account_state_t *state)
@@ -724,49 +706,6 @@ tly_ledger_new_reader (const char *path)
         || tly_ledger_config_open (self) == -1)
         tly_ledger_destroy (&self);
     return self;
-}
-
-void
-tly_ledger_set_snapshot_every (tly_ledger_t *self, uint64_t records)
-{
-    assert (self);
-    assert (records > 0);
-    self->snapshot_every = records;
-}
-
-const tly_ledger_limits_t *
-tly_ledger_limits (tly_ledger_t *self)
-{
-    assert (self);
-    return &self->limits;
-}
-
-bool
-tly_ledger_corrupt (tly_ledger_t *self)
-{
-    assert (self);
-    return tly_store_corrupt (self->store);
-}
-
-void
-tly_ledger_set_map_max (tly_ledger_t *self, size_t map_max)
-{
-    assert (self);
-    tly_store_set_map_max (self->store, map_max);
-}
-
-tly_store_space_t
-tly_ledger_space (tly_ledger_t *self)
-{
-    assert (self);
-    return tly_store_space (self->store);
-}
-
-int
-tly_ledger_grow (tly_ledger_t *self)
-{
-    assert (self);
-    return tly_store_grow (self->store);
 }
 
 void

@@ -148,6 +148,14 @@ bool tly_ledger_in_txn (tly_ledger_t *self);
 //  an entry of the user's history, as a purchase is, and its record is
 //  kept for good. No rate limit token is taken.
 //
+//  Orders (docs/protocol.md "Orders", tly_ledger_order.c): createOrder,
+//  editOrder and submitOrder of the order's user, completeOrder and
+//  failOrder of the worker or an admin; a user's held amount is the sum
+//  of their orders in processing, and a buy, a debit or a submit needs its
+//  amount available (balance - held). Each accepted one is one
+//  OrderChanged event; the OrderList, the partition's OrderQueue and the
+//  order are kept in the state (tly_store.h), final orders for good.
+//
 //  Rate limit: with limits.rate_per_minute set, each buy of a user with an
 //  account that passes the message checks takes a token from the user's
 //  bucket (tly_rate.h, kept in the account) at now_ms before its balance is

@@ -289,10 +289,9 @@ tly_store_lookup_t tly_store_order (tly_store_t *self, const uint8_t key [TLY_ST
                                     tly_arena_t *arena, Tally__Order **order_p);
 //  Stores order under its ID; -1 when the ID is not an order's.
 int tly_store_put_order (tly_store_t *self, const Tally__Order *order);
-//  Calls fn with every order of partition, in key order (creation time),
-//  unpacked into arena (reset by the caller between calls is not needed:
-//  each is freed after fn returns). fn returns 0, or -1 to fail the walk.
-//  Returns 0 or -1.
+//  Calls fn with every order of partition, in key order (creation time);
+//  the order is valid during the call. fn returns 0, or -1 to fail the
+//  walk. Returns 0 or -1.
 int tly_store_each_order (tly_store_t *self, uint32_t partition,
                           int (*fn) (const Tally__Order *order, void *arg), void *arg);
 //  The user's OrderList row under its object key (ABSENT: none yet).

@@ -50,5 +50,16 @@ int tly_store_bad_entry (tly_store_t *self, const char *table);
 //  it back to tly_store_txn_end. Returns NULL on failure (logged).
 MDB_txn *tly_store_txn_begin (tly_store_t *self);
 void tly_store_txn_end (tly_store_t *self, MDB_txn *txn);
+//  Looks key up in dbi and hands the value to decode while the transaction
+//  lives (decode returns 0 or -1).
+typedef int (tly_store_decode_fn) (tly_store_t *self, const MDB_val *value, void *out,
+                                   tly_arena_t *arena);
+tly_store_lookup_t tly_store_get (tly_store_t *self, MDB_dbi dbi, const void *key_data,
+                                  size_t key_size, tly_store_decode_fn *decode, void *out,
+                                  tly_arena_t *arena);
+//  Packs msg straight into the map: 0, or -1. With keep_existing a stored
+//  value wins: 1 when there was one (nothing written).
+int tly_store_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+                           const ProtobufCMessage *msg, bool keep_existing);
 
 #endif

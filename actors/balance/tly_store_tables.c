@@ -23,13 +23,9 @@ s_partition_key (uint32_t partition, uint8_t key [4])
     key [3] = (uint8_t) partition;
 }
 
-//  Looks key up and hands the value to decode while the transaction lives
-//  (decode returns 0 or -1).
-typedef int (s_decode_fn) (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena);
-
-static tly_store_lookup_t
-s_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size, s_decode_fn *decode,
-       void *out, tly_arena_t *arena)
+tly_store_lookup_t
+tly_store_get (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+               tly_store_decode_fn *decode, void *out, tly_arena_t *arena)
 {
     MDB_txn *txn = tly_store_txn_begin (self);
     if (!txn)
@@ -59,11 +55,9 @@ s_put (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size, co
     return rc ? tly_store_lmdb_error (self, "put", rc) : 0;
 }
 
-//  Packs msg straight into the map: 0, or -1. With keep_existing a stored
-//  value wins: 1 when there was one (nothing written).
-static int
-s_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
-               const ProtobufCMessage *msg, bool keep_existing)
+int
+tly_store_put_message (tly_store_t *self, MDB_dbi dbi, const void *key_data, size_t key_size,
+                       const ProtobufCMessage *msg, bool keep_existing)
 {
     assert (self->txn);
     MDB_val key = { key_size, (void *) key_data };
@@ -144,7 +138,7 @@ tly_store_account (tly_store_t *self, const uint8_t user [TLY_KEY_BYTES],
                    tly_account_state_t *state)
 {
     assert (self && user && state);
-    return s_get (self, self->accounts, user, TLY_KEY_BYTES, s_get_account, state, NULL);
+    return tly_store_get (self, self->accounts, user, TLY_KEY_BYTES, s_get_account, state, NULL);
 }
 
 int
@@ -244,8 +238,8 @@ tly_store_progress (tly_store_t *self, uint32_t partition, uint64_t *applied_seq
     uint8_t key [4];
     s_partition_key (partition, key);
     uint64_t progress [2] = { 0, 0 };
-    tly_store_lookup_t found = s_get (self, self->partitions, key, sizeof key, s_get_progress,
-                                      progress, NULL);
+    tly_store_lookup_t found = tly_store_get (self, self->partitions, key, sizeof key,
+                                              s_get_progress, progress, NULL);
     *applied_seq = progress [0];
     *epoch = progress [1];
     return found == TLY_STORE_ERROR ? -1 : 0;
@@ -292,8 +286,8 @@ tly_store_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY_BYT
                   tly_arena_t *arena, Tally__MessageResult **result_p)
 {
     assert (self && key && arena && result_p);
-    return s_get (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, s_get_result, result_p,
-                  arena);
+    return tly_store_get (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, s_get_result,
+                          result_p, arena);
 }
 
 int
@@ -301,8 +295,8 @@ tly_store_put_result (tly_store_t *self, const uint8_t key [TLY_STORE_DEDUPE_KEY
                       const Tally__MessageResult *result, bool keep_existing)
 {
     assert (self && key && result);
-    return s_put_message (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES, &result->base,
-                          keep_existing);
+    return tly_store_put_message (self, self->dedupe, key, TLY_STORE_DEDUPE_KEY_BYTES,
+                                  &result->base, keep_existing);
 }
 
 int
@@ -381,8 +375,8 @@ tly_store_clock (tly_store_t *self, int64_t *clock_ms)
 {
     assert (self && clock_ms);
     *clock_ms = 0;
-    return s_get (self, self->meta, S_CLOCK_KEY, sizeof S_CLOCK_KEY - 1, s_get_clock, clock_ms,
-                  NULL)
+    return tly_store_get (self, self->meta, S_CLOCK_KEY, sizeof S_CLOCK_KEY - 1, s_get_clock,
+                          clock_ms, NULL)
                    == TLY_STORE_ERROR
                ? -1
                : 0;
@@ -412,7 +406,8 @@ tly_store_flag (tly_store_t *self, const char *name, bool *set)
 {
     assert (self && name && set);
     *set = false;
-    return s_get (self, self->meta, name, strlen (name), s_get_flag, set, NULL) == TLY_STORE_ERROR
+    return tly_store_get (self, self->meta, name, strlen (name), s_get_flag, set, NULL)
+                   == TLY_STORE_ERROR
                ? -1
                : 0;
 }
@@ -450,7 +445,7 @@ tly_store_purchase (tly_store_t *self, const char *id, tly_arena_t *arena,
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     if (s_purchase_key (id, key) == -1)
         return TLY_STORE_ABSENT;
-    return s_get (self, self->purchases, key, sizeof key, s_get_purchase, record_p, arena);
+    return tly_store_get (self, self->purchases, key, sizeof key, s_get_purchase, record_p, arena);
 }
 
 int
@@ -460,7 +455,7 @@ tly_store_put_purchase (tly_store_t *self, const Tally__PurchaseRecord *record)
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     if (s_purchase_key (record->id, key) == -1)
         return -1;
-    return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
+    return tly_store_put_message (self, self->purchases, key, sizeof key, &record->base, false);
 }
 
 static int
@@ -479,8 +474,8 @@ tly_store_adjustment (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYT
     assert (self && key && arena && record_p);
     if (key [0] != TLY_OBJ_ADJUSTMENT)
         return TLY_STORE_ABSENT;
-    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_adjustment, record_p,
-                  arena);
+    return tly_store_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_adjustment,
+                          record_p, arena);
 }
 
 int
@@ -490,7 +485,7 @@ tly_store_put_adjustment (tly_store_t *self, const Tally__AdjustmentRecord *reco
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     if (tly_object_key_parse (record->id, key) == -1 || key [0] != TLY_OBJ_ADJUSTMENT)
         return -1;
-    return s_put_message (self, self->purchases, key, sizeof key, &record->base, false);
+    return tly_store_put_message (self, self->purchases, key, sizeof key, &record->base, false);
 }
 
 void
@@ -514,7 +509,7 @@ tly_store_config (tly_store_t *self, tly_arena_t *arena, Tally__Config **config_
     assert (self && arena && config_p);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_store_config_key (key);
-    return s_get (self, self->purchases, key, sizeof key, s_get_config, config_p, arena);
+    return tly_store_get (self, self->purchases, key, sizeof key, s_get_config, config_p, arena);
 }
 
 int
@@ -523,7 +518,7 @@ tly_store_put_config (tly_store_t *self, const Tally__Config *config)
     assert (self && config);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_store_config_key (key);
-    return s_put_message (self, self->purchases, key, sizeof key, &config->base, false);
+    return tly_store_put_message (self, self->purchases, key, sizeof key, &config->base, false);
 }
 
 static void
@@ -631,7 +626,7 @@ tly_store_dropped (tly_store_t *self, uint32_t partition, int64_t *time_ms)
     uint8_t key [TLY_STORE_DROPPED_KEY_BYTES];
     tly_store_dropped_key (partition, key);
     *time_ms = -1;
-    return s_get (self, self->meta, key, sizeof key, s_get_dropped, time_ms, NULL)
+    return tly_store_get (self, self->meta, key, sizeof key, s_get_dropped, time_ms, NULL)
                    == TLY_STORE_ERROR
                ? -1
                : 0;
@@ -742,7 +737,7 @@ tly_store_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES],
                  uint8_t user [TLY_KEY_BYTES])
 {
     assert (self && id && user);
-    return s_get (self, self->owners, id, TLY_STORE_OBJECT_BYTES, s_get_owner, user, NULL);
+    return tly_store_get (self, self->owners, id, TLY_STORE_OBJECT_BYTES, s_get_owner, user, NULL);
 }
 
 int
@@ -751,148 +746,4 @@ tly_store_put_owner (tly_store_t *self, const uint8_t id [TLY_STORE_OBJECT_BYTES
 {
     assert (self && id && user);
     return s_put (self, self->owners, id, TLY_STORE_OBJECT_BYTES, user, TLY_KEY_BYTES);
-}
-
-//  ---------------------------------------------------------------- orders
-
-static int
-s_get_order (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
-{
-    Tally__Order **order_p = out;
-    *order_p = tally__order__unpack (tly_arena_allocator (arena), value->mv_size, value->mv_data);
-    return *order_p ? 0 : tly_store_bad_entry (self, "order");
-}
-
-tly_store_lookup_t
-tly_store_order (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES], tly_arena_t *arena,
-                 Tally__Order **order_p)
-{
-    assert (self && key && arena && order_p);
-    if (key [0] != TLY_OBJ_ORDER)
-        return TLY_STORE_ABSENT;
-    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order, order_p, arena);
-}
-
-int
-tly_store_put_order (tly_store_t *self, const Tally__Order *order)
-{
-    assert (self && order);
-    uint8_t key [TLY_STORE_OBJECT_BYTES];
-    if (tly_object_key_parse (order->id, key) == -1 || key [0] != TLY_OBJ_ORDER)
-        return -1;
-    return s_put_message (self, self->purchases, key, sizeof key, &order->base, false);
-}
-
-int
-tly_store_each_order (tly_store_t *self, uint32_t partition,
-                      int (*fn) (const Tally__Order *order, void *arg), void *arg)
-{
-    assert (self && fn);
-    MDB_txn *txn = tly_store_txn_begin (self);
-    if (!txn)
-        return -1;
-    MDB_cursor *cursor = NULL;
-    int rc = mdb_cursor_open (txn, self->purchases, &cursor);
-    if (rc) {
-        tly_store_txn_end (self, txn);
-        return tly_store_lmdb_error (self, "cursor", rc);
-    }
-    uint8_t prefix [3] = { TLY_OBJ_ORDER, (uint8_t) (partition >> 8), (uint8_t) partition };
-    MDB_val key = { sizeof prefix, prefix }, value;
-    int result = 0;
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size < sizeof prefix || memcmp (key.mv_data, prefix, sizeof prefix) != 0)
-            break;
-        Tally__Order *order = tally__order__unpack (NULL, value.mv_size, value.mv_data);
-        if (!order) {
-            result = tly_store_bad_entry (self, "order");
-            break;
-        }
-        result = fn (order, arg);
-        tally__order__free_unpacked (order, NULL);
-        if (result == -1)
-            break;
-    }
-    if (result == 0 && rc && rc != MDB_NOTFOUND)
-        result = tly_store_lmdb_error (self, "cursor get", rc);
-    mdb_cursor_close (cursor);
-    tly_store_txn_end (self, txn);
-    return result;
-}
-
-static int
-s_get_order_list (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
-{
-    Tally__OrderList **list_p = out;
-    *list_p = tally__order_list__unpack (tly_arena_allocator (arena), value->mv_size,
-                                         value->mv_data);
-    return *list_p ? 0 : tly_store_bad_entry (self, "order list");
-}
-
-tly_store_lookup_t
-tly_store_order_list (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
-                      tly_arena_t *arena, Tally__OrderList **list_p)
-{
-    assert (self && key && arena && list_p);
-    assert (key [0] == TLY_OBJ_ORDER_LIST);
-    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order_list, list_p,
-                  arena);
-}
-
-int
-tly_store_put_order_list (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
-                          const Tally__OrderList *list)
-{
-    assert (self && key && list);
-    assert (key [0] == TLY_OBJ_ORDER_LIST);
-    return s_put_message (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, &list->base, false);
-}
-
-typedef struct {
-    Tally__OrderQueue **queue_p;
-    uint64_t *version;
-} s_queue_t;
-
-static int
-s_get_order_queue (tly_store_t *self, const MDB_val *value, void *out, tly_arena_t *arena)
-{
-    s_queue_t *queue = out;
-    const uint8_t *data = value->mv_data;
-    if (value->mv_size < 8)
-        return tly_store_bad_entry (self, "order queue");
-    *queue->version = tly_get_be64 (data);
-    *queue->queue_p = tally__order_queue__unpack (tly_arena_allocator (arena), value->mv_size - 8,
-                                                  data + 8);
-    return *queue->queue_p && *queue->version > 0 ? 0 : tly_store_bad_entry (self, "order queue");
-}
-
-tly_store_lookup_t
-tly_store_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
-                       tly_arena_t *arena, Tally__OrderQueue **queue_p, uint64_t *version)
-{
-    assert (self && key && arena && queue_p && version);
-    assert (key [0] == TLY_OBJ_ORDER_QUEUE);
-    s_queue_t queue = { queue_p, version };
-    return s_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order_queue, &queue,
-                  arena);
-}
-
-int
-tly_store_put_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
-                           const Tally__OrderQueue *queue, uint64_t version)
-{
-    assert (self && key && queue);
-    assert (self->txn);
-    assert (key [0] == TLY_OBJ_ORDER_QUEUE && version > 0);
-    MDB_val k = { TLY_STORE_OBJECT_BYTES, (void *) key };
-    size_t size = protobuf_c_message_get_packed_size (&queue->base);
-    MDB_val value = { 8 + size, NULL };
-    int rc = mdb_put (self->txn, self->purchases, &k, &value, MDB_RESERVE);
-    if (rc)
-        return tly_store_lmdb_error (self, "put", rc);
-    tly_put_be64 (value.mv_data, version);
-    size_t packed = protobuf_c_message_pack (&queue->base, (uint8_t *) value.mv_data + 8);
-    assert (packed == size);
-    return 0;
 }

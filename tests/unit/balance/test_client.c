@@ -69,6 +69,72 @@ test_buy (tly_arena_t *arena, test_client_t *client, const char *item, int64_t a
     return message;
 }
 
+static Tally__OrderItem **
+s_order_items (tly_arena_t *arena, const char *const *ids, const int64_t *amounts, size_t count)
+{
+    Tally__OrderItem **items = tly_arena_alloc (arena, count * sizeof (Tally__OrderItem *));
+    for (size_t i = 0; i < count; i++) {
+        items [i] = tly_arena_alloc (arena, sizeof (Tally__OrderItem));
+        tally__order_item__init (items [i]);
+        items [i]->item_id = (char *) ids [i];
+        items [i]->amount = amounts [i];
+    }
+    return items;
+}
+
+Tally__InboxMessage *
+test_create_order (tly_arena_t *arena, test_client_t *sender, const char *const *ids,
+                   const int64_t *amounts, size_t count)
+{
+    Tally__InboxMessage *message = test_message (arena, sender);
+    Tally__CreateOrder *create = tly_arena_alloc (arena, sizeof *create);
+    tally__create_order__init (create);
+    create->items = s_order_items (arena, ids, amounts, count);
+    create->n_items = count;
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+    message->create_order = create;
+    return message;
+}
+
+Tally__InboxMessage *
+test_edit_order (tly_arena_t *arena, test_client_t *sender, const char *order_id,
+                 const char *const *ids, const int64_t *amounts, size_t count)
+{
+    Tally__InboxMessage *message = test_message (arena, sender);
+    Tally__EditOrder *edit = tly_arena_alloc (arena, sizeof *edit);
+    tally__edit_order__init (edit);
+    edit->order_id = (char *) order_id;
+    edit->items = s_order_items (arena, ids, amounts, count);
+    edit->n_items = count;
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
+    message->edit_order = edit;
+    return message;
+}
+
+Tally__InboxMessage *
+test_order_ref (tly_arena_t *arena, test_client_t *sender, Tally__InboxMessage__BodyCase body,
+                const char *order_id, const char *error)
+{
+    Tally__InboxMessage *message = test_message (arena, sender);
+    message->body_case = body;
+    if (body == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER) {
+        Tally__FailOrder *fail = tly_arena_alloc (arena, sizeof *fail);
+        tally__fail_order__init (fail);
+        fail->order_id = (char *) order_id;
+        fail->error = (char *) error;
+        message->fail_order = fail;
+        return message;
+    }
+    Tally__OrderRef *ref = tly_arena_alloc (arena, sizeof *ref);
+    tally__order_ref__init (ref);
+    ref->order_id = (char *) order_id;
+    if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER)
+        message->submit_order = ref;
+    else
+        message->complete_order = ref;
+    return message;
+}
+
 Tally__SignedEnvelope *
 test_signed_envelope (tly_arena_t *arena, test_client_t *client, const uint8_t *inbox,
                       Tally__InboxMessage **messages, size_t count, int64_t now_ms)

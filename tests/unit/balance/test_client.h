@@ -25,6 +25,18 @@ Tally__InboxMessage *test_message (tly_arena_t *arena, test_client_t *client);
 Tally__InboxMessage *test_create (tly_arena_t *arena, test_client_t *client, int64_t initial);
 Tally__InboxMessage *test_buy (tly_arena_t *arena, test_client_t *client, const char *item,
                                int64_t amount);
+//  The order messages (docs/protocol.md "Orders"): lines ids [i] at
+//  amounts [i]; test_order_ref a submitOrder, completeOrder or failOrder
+//  (with error) by its body.
+Tally__InboxMessage *test_create_order (tly_arena_t *arena, test_client_t *sender,
+                                        const char *const *ids, const int64_t *amounts,
+                                        size_t count);
+Tally__InboxMessage *test_edit_order (tly_arena_t *arena, test_client_t *sender,
+                                      const char *order_id, const char *const *ids,
+                                      const int64_t *amounts, size_t count);
+Tally__InboxMessage *test_order_ref (tly_arena_t *arena, test_client_t *sender,
+                                     Tally__InboxMessage__BodyCase body, const char *order_id,
+                                     const char *error);
 //  Client's envelope of messages to inbox at now_ms, signed by client.
 Tally__SignedEnvelope *test_signed_envelope (tly_arena_t *arena, test_client_t *client,
                                              const uint8_t *inbox, Tally__InboxMessage **messages,

@@ -53,73 +53,6 @@ s_text (const Tally__RecordDraft *draft)
     return draft->results [0]->error->message;
 }
 
-static Tally__OrderItem **
-s_items (tly_arena_t *arena, const char *const *ids, const int64_t *amounts, size_t count)
-{
-    Tally__OrderItem **items = tly_arena_alloc (arena, count * sizeof (Tally__OrderItem *));
-    for (size_t i = 0; i < count; i++) {
-        items [i] = tly_arena_alloc (arena, sizeof (Tally__OrderItem));
-        tally__order_item__init (items [i]);
-        items [i]->item_id = (char *) ids [i];
-        items [i]->amount = amounts [i];
-    }
-    return items;
-}
-
-static Tally__InboxMessage *
-s_create (tly_arena_t *arena, test_client_t *sender, const char *const *ids, const int64_t *amounts,
-          size_t count)
-{
-    Tally__InboxMessage *message = test_message (arena, sender);
-    Tally__CreateOrder *create = tly_arena_alloc (arena, sizeof *create);
-    tally__create_order__init (create);
-    create->items = s_items (arena, ids, amounts, count);
-    create->n_items = count;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
-    message->create_order = create;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_edit (tly_arena_t *arena, test_client_t *sender, const char *order_id, const char *const *ids,
-        const int64_t *amounts, size_t count)
-{
-    Tally__InboxMessage *message = test_message (arena, sender);
-    Tally__EditOrder *edit = tly_arena_alloc (arena, sizeof *edit);
-    tally__edit_order__init (edit);
-    edit->order_id = (char *) order_id;
-    edit->items = s_items (arena, ids, amounts, count);
-    edit->n_items = count;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
-    message->edit_order = edit;
-    return message;
-}
-
-//  submit (SUBMIT_ORDER), complete (COMPLETE_ORDER) or fail (with error).
-static Tally__InboxMessage *
-s_ref (tly_arena_t *arena, test_client_t *sender, Tally__InboxMessage__BodyCase body,
-       const char *order_id, const char *error)
-{
-    Tally__InboxMessage *message = test_message (arena, sender);
-    message->body_case = body;
-    if (body == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER) {
-        Tally__FailOrder *fail = tly_arena_alloc (arena, sizeof *fail);
-        tally__fail_order__init (fail);
-        fail->order_id = (char *) order_id;
-        fail->error = (char *) error;
-        message->fail_order = fail;
-        return message;
-    }
-    Tally__OrderRef *ref = tly_arena_alloc (arena, sizeof *ref);
-    tally__order_ref__init (ref);
-    ref->order_id = (char *) order_id;
-    if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER)
-        message->submit_order = ref;
-    else
-        message->complete_order = ref;
-    return message;
-}
-
 #define S_SUBMIT   TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER
 #define S_COMPLETE TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER
 #define S_FAIL     TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER
@@ -333,7 +266,8 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     //  Create: priced as a buy (the catalog's price for 0, an open price as named).
     const char *ids [] = { "sword", "potion" };
     const int64_t amounts [] = { 0, 15 };
-    Tally__RecordDraft *draft = s_run (&run, &alice, s_create (arena, &alice, ids, amounts, 2));
+    Tally__RecordDraft *draft = s_run (&run, &alice,
+                                       test_create_order (arena, &alice, ids, amounts, 2));
     const Tally__Order *order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_DRAFT && order->total == 45);
     assert (order->version == 1 && order->items [0]->amount == 30 && order->created_at > 0);
@@ -351,40 +285,40 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  Edit: items replaced, version + 1.
     const int64_t edited [] = { 0, 20 };
-    draft = s_run (&run, &alice, s_edit (arena, &alice, order_id, ids, edited, 2));
+    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, edited, 2));
     order = s_order (draft);
     assert (order->version == 2 && order->total == 50 && order->items [1]->amount == 20);
 
     //  Refusals before submitting, each changing nothing.
-    draft = s_run (&run, &bob, s_edit (arena, &bob, order_id, ids, edited, 2));
+    draft = s_run (&run, &bob, test_edit_order (arena, &bob, order_id, ids, edited, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND && draft->n_events == 0);
     assert (strcmp (s_text (draft), "No such order") == 0);
-    draft = s_run (&run, &bob, s_ref (arena, &bob, S_SUBMIT, order_id, NULL));
+    draft = s_run (&run, &bob, test_order_ref (arena, &bob, S_SUBMIT, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     uint8_t unknown_id [TLY_MESSAGE_ID_BYTES] = { 9, 9, 9 };
     char unknown [TLY_ID_MAX];
     tly_order_key (1, alice.user.pk, unknown_id, key);
     tly_object_id_of_key (key, unknown);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, unknown, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, unknown, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_COMPLETE, unknown, NULL));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, unknown, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_COMPLETE, order_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_COMPLETE, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
     assert (strcmp (s_text (draft), "Only the worker may complete or fail an order") == 0);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_FAIL, order_id, "no"));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_FAIL, order_id, "no"));
     assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_COMPLETE, order_id, NULL));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     assert (strcmp (s_text (draft), "Order is draft: only a processing order can be completed")
             == 0);
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_FAIL, order_id, ""));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     const int64_t too_much [] = { 0, 101 };
-    draft = s_run (&run, &alice, s_edit (arena, &alice, order_id, ids, too_much, 2));
+    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, too_much, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_AMOUNT);
     const int64_t wrong_price [] = { 29, 20 };
-    draft = s_run (&run, &alice, s_edit (arena, &alice, order_id, ids, wrong_price, 2));
+    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, wrong_price, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH);
     state = s_account (live, &alice);
     assert (state.order_list_version == 3 && state.balance == 100 && state.held == 0);
@@ -392,7 +326,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     //  Submit after a price change: PRICE_MISMATCH, still a draft.
     worker.user.route = 0;
     s_run (&run, &worker, s_set_price (arena, &worker, "sword", 35));
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, order_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH && draft->n_events == 0);
     s_run (&run, &worker, s_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
@@ -400,13 +334,13 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     //  Submit beyond the available balance: INSUFFICIENT_BALANCE.
     const char *big_ids [] = { "sword", "crown" };
     const int64_t big [] = { 0, 80 };
-    draft = s_run (&run, &alice, s_create (arena, &alice, big_ids, big, 2));
+    draft = s_run (&run, &alice, test_create_order (arena, &alice, big_ids, big, 2));
     const char *big_id = tly_arena_strdup (arena, s_order (draft)->id);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
 
     //  Submit: the hold placed, a new balance version, the queue entered.
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, order_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_PROCESSING && order->version == 3);
     assert (order->submitted_at == run.now - 1);
@@ -420,7 +354,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (queue_version == 2 && queue->n_orders == 1
             && strcmp (queue->orders [0]->id, order_id) == 0);
     //  Resend: the first result, nothing new.
-    Tally__InboxMessage *submit = s_ref (arena, &alice, S_SUBMIT, order_id, NULL);
+    Tally__InboxMessage *submit = test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL);
     draft = s_run (&run, &alice, submit);
     assert (draft->n_events == 0);  //  processing now: refused
     assert (tly_ledger_begin (live) == 0);
@@ -433,7 +367,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (test_error_code (again) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     assert (strcmp (again->error->message, "Order is processing: only a draft can be submitted")
             == 0);
-    draft = s_run (&run, &alice, s_edit (arena, &alice, order_id, ids, edited, 2));
+    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, edited, 2));
     assert (strcmp (s_text (draft), "Order is processing: only a draft can be edited") == 0);
 
     //  What the order holds is not for a buy, a debit or another hold.
@@ -448,7 +382,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (state.log_version == 2 && state.purchases == 1);
 
     //  Complete: the hold captured, a purchase per line, one version each.
-    Tally__InboxMessage *complete = s_ref (arena, &worker, S_COMPLETE, order_id, NULL);
+    Tally__InboxMessage *complete = test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL);
     draft = s_run (&run, &worker, complete);
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED && order->version == 4);
@@ -482,39 +416,39 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (again->order->version == 4
             && strcmp (again->order->purchase_ids [1], purchase_id) == 0);
     assert (s_account (live, &alice).balance == 40);
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_FAIL, order_id, "late"));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, "late"));
     assert (strcmp (s_text (draft), "Order is completed: only a processing order can be failed")
             == 0);
 
     //  Fail: the hold released, the error kept.
     const int64_t small [] = { 0, 5 };
-    draft = s_run (&run, &alice, s_edit (arena, &alice, big_id, ids, small, 2));
+    draft = s_run (&run, &alice, test_edit_order (arena, &alice, big_id, ids, small, 2));
     assert (s_order (draft)->total == 35);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (s_order (draft)->status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
     assert (s_account (live, &alice).held == 35);
     char long_error [TLY_ORDER_ERROR_MAX + 2];
     memset (long_error, 'e', sizeof long_error - 1);
     long_error [sizeof long_error - 1] = 0;
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_FAIL, big_id, long_error));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, big_id, long_error));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
-    draft = s_run (&run, &worker, s_ref (arena, &worker, S_FAIL, big_id, "out of stock"));
+    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, big_id, "out of stock"));
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_FAILED
             && strcmp (order->error, "out of stock") == 0 && order->n_purchase_ids == 0);
     state = s_account (live, &alice);
     assert (state.balance == 40 && state.held == 0 && state.orders_open == 0);
     assert (state.balance_version == 6 && state.log_version == 3);
-    draft = s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (strcmp (s_text (draft), "Order is failed: only a draft can be submitted") == 0);
 
     //  The open orders' limit.
     const char *one [] = { "potion" };
     const int64_t one_amount [] = { 1 };
     for (size_t i = 0; i < TLY_ORDER_OPEN_MAX; i++)
-        assert (s_code (s_run (&run, &alice, s_create (arena, &alice, one, one_amount, 1)))
+        assert (s_code (s_run (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1)))
                 == TALLY__ERROR_CODE__OK);
-    draft = s_run (&run, &alice, s_create (arena, &alice, one, one_amount, 1));
+    draft = s_run (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1));
     assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many open orders") == 0);
     state = s_account (live, &alice);
@@ -537,12 +471,13 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     s_run (&run, &carol, test_create (arena, &carol, 1000));
     for (size_t n = 0; n < 7; n++) {
         draft = s_run (&run, &carol,
-                       s_create (arena, &carol, lines, line_amounts, TLY_ORDER_ITEMS_MAX));
+                       test_create_order (arena, &carol, lines, line_amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (s_code (s_run (&run, &carol, s_ref (arena, &carol, S_SUBMIT, id, NULL)))
+        assert (s_code (s_run (&run, &carol, test_order_ref (arena, &carol, S_SUBMIT, id, NULL)))
                 == TALLY__ERROR_CODE__OK);
-        assert (s_code (s_run (&run, &worker, s_ref (arena, &worker, S_COMPLETE, id, NULL)))
-                == TALLY__ERROR_CODE__OK);
+        assert (
+            s_code (s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL)))
+            == TALLY__ERROR_CODE__OK);
     }
     state = s_account (live, &carol);
     assert (state.purchases == 7 * TLY_ORDER_ITEMS_MAX && state.balance == 1000 - 112);
@@ -563,15 +498,15 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
         test_client_init (&user, 4, 1);
         s_run_t *r = &run;
         s_run (r, &user, test_create (arena, &user, 10));
-        draft = s_run (r, &user, s_create (arena, &user, one, one_amount, 1));
+        draft = s_run (r, &user, test_create_order (arena, &user, one, one_amount, 1));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (s_code (s_run (r, &user, s_ref (arena, &user, S_SUBMIT, id, NULL)))
+        assert (s_code (s_run (r, &user, test_order_ref (arena, &user, S_SUBMIT, id, NULL)))
                 == TALLY__ERROR_CODE__OK);
     }
     s_run_t *r = &run;
-    draft = s_run (r, &bob, s_create (arena, &bob, one, one_amount, 1));
+    draft = s_run (r, &bob, test_create_order (arena, &bob, one, one_amount, 1));
     const char *bob_order = tly_arena_strdup (arena, s_order (draft)->id);
-    draft = s_run (r, &bob, s_ref (arena, &bob, S_SUBMIT, bob_order, NULL));
+    draft = s_run (r, &bob, test_order_ref (arena, &bob, S_SUBMIT, bob_order, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many orders processing; retry later") == 0);
 
@@ -648,8 +583,9 @@ s_test_objects (tly_ledger_t *live, s_run_t *run, test_client_t *worker, test_cl
     uint32_t partition = alice->user.partition;
     const char *one [] = { "bead" };
     const int64_t amount [] = { 2 };
-    Tally__RecordDraft *draft = s_run (run, alice, s_create (arena, alice, one, amount, 1));
-    draft = s_run (run, alice, s_ref (arena, alice, S_SUBMIT, s_order (draft)->id, NULL));
+    Tally__RecordDraft *draft = s_run (run, alice,
+                                       test_create_order (arena, alice, one, amount, 1));
+    draft = s_run (run, alice, test_order_ref (arena, alice, S_SUBMIT, s_order (draft)->id, NULL));
     tly_ledger_versions_t versions;
     tly_ledger_versions (live, &versions);
     const Tally__Event *event = draft->events [0];
@@ -765,15 +701,15 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     const char *failed = NULL;
     for (size_t n = 0; n < 9; n++) {
         Tally__RecordDraft *draft = s_run (
-            &run, &alice, s_create (arena, &alice, lines, amounts, TLY_ORDER_ITEMS_MAX));
+            &run, &alice, test_create_order (arena, &alice, lines, amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
         s_run (&run, &alice, test_buy (arena, &alice, "gem", 3));
-        s_run (&run, &alice, s_ref (arena, &alice, S_SUBMIT, id, NULL));
+        s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, id, NULL));
         if (n == 4) {
-            s_run (&run, &worker, s_ref (arena, &worker, S_FAIL, id, "declined"));
+            s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, id, "declined"));
             failed = id;
         } else if (n < 8)
-            s_run (&run, &worker, s_ref (arena, &worker, S_COMPLETE, id, NULL));
+            s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL));
     }
     (void) failed;
     s_run (&run, &worker, s_debit (arena, &worker, &alice, 5, "fee"));
