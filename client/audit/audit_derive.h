@@ -16,7 +16,8 @@
 //    refused NO_ACCOUNT, then takes its rate limit token, then records the
 //    signed item and the charge (PurchaseRecorded) with balance_after =
 //    balance - charge (its result naming the record's partition seq, and
-//    no refund), or is refused INSUFFICIENT_BALANCE; a message the rules
+//    no refund), or is refused INSUFFICIENT_BALANCE when the available
+//    balance (balance - held) is below the charge; a message the rules
 //    refuse (no body) is refused with the code they give. IDs and times
 //    follow from the message and the record (balance ID, purchase ID,
 //    timestamp);
@@ -28,8 +29,8 @@
 //    U have an account (else NO_ACCOUNT); a reference U took before
 //    (credit or debit alike, kept forever) is answered with its first
 //    AdjustmentRecord and changes nothing; a credit past TLY_BALANCE_MAX is
-//    refused BALANCE_LIMIT, a debit of more than the balance
-//    INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
+//    refused BALANCE_LIMIT, a debit of more than the available balance
+//    (balance - held) INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
 //    hold the signed amount (< 0 a debit), the balance after, the record's
 //    time, `by` S and the ID tly_adjustment_key gives, and U's balance
 //    moves. No rate limit token is taken;
@@ -53,6 +54,22 @@
 //    record) is taken as the record says, and so are the amount and user
 //    of a refund whose purchase's record the records read do not hold;
 //    both are counted (stats). No rate limit token is taken;
+//  - the order messages (docs/protocol.md "Orders"; audit_derive_order.c,
+//    in the actor's order of checks): their fields
+//    (tly_validate_order_message), the order's partition (BAD_REQUEST),
+//    for completeOrder and failOrder the worker or an admin
+//    (PERMISSION_DENIED), the order (NOT_FOUND, also another user's for
+//    editOrder and submitOrder), its status (INVALID_TRANSITION); then
+//    createOrder NO_ACCOUNT, each line priced as a buy, 16 open orders a
+//    user (ORDER_LIMIT); editOrder the lines priced; submitOrder the
+//    stored lines priced again, the available balance
+//    (INSUFFICIENT_BALANCE), 256 processing a partition (ORDER_LIMIT).
+//    One allowed has its OrderChanged and its result, the order whole
+//    (version, times the record's, purchase IDs tly_order_purchase_key
+//    gives with the completing message's ID), the balance and held
+//    amount after (a submit holds the total, a completion takes it from
+//    both, a failure releases it; 0 <= held <= balance) and a
+//    completion's purchases with their running balance_after;
 //  - addAdmin, removeAdmin and setPrice (configuration messages) are
 //    refused BAD_REQUEST out of partition 0; in partition 0 each is decided
 //    in order by tly_config_decide on a working copy of the configuration
