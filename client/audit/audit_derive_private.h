@@ -2,8 +2,9 @@
 //  audit_derive.c (the record, its messages in order, createAccount and
 //  buy, resends, states loaded from snapshots), audit_derive_adjust.c
 //  (credits and debits), audit_derive_refund.c (refunds, and the purchases
-//  refunded), audit_derive_order.c (orders and holds), audit_derive_config.c (the configuration: the version every
-//  record names, the configuration messages, who is an admin) and
+//  refunded), audit_derive_order.c (orders and holds),
+//  audit_derive_config.c (the configuration: the version every record
+//  names, the configuration messages, who is an admin) and
 //  audit_derive_seen.c (the tables of message IDs and of references
 //  decided). Not for users: include audit_derive.h instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
