@@ -8,6 +8,10 @@
 //  the journal snapshot) is "in flux", not different; the comparison reads
 //  the journal again and retries while any partition is in flux.
 //
+//  Each account's held amount is compared with its balance, and every
+//  order (status, total, version) the ledgers hold with the one the
+//  journal's OrderChanged events leave (tly_ledger_each_order).
+//
 //  The configuration partition 0's ledger keeps (a row of its state) is
 //  compared with the one the journal's records leave. The reader reads it
 //  when it opens, a moment before the accounts and progress: one behind
@@ -36,8 +40,17 @@
 typedef struct {
     uint8_t user [TLY_KEY_BYTES];
     int64_t balance;
+    int64_t held;       //  held for its orders processing
     int32_t partition;  //  -1: its balance ID does not parse
 } s_held_t;
+
+//  One order as a ledger holds it.
+typedef struct {
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    Tally__OrderStatus status;
+    int64_t total;
+    uint64_t version;
+} s_order_t;
 
 typedef struct {
     const char *dir;
@@ -45,8 +58,12 @@ typedef struct {
     s_held_t *accounts;
     size_t count;
     size_t capacity;
-    uint64_t *applied;     //  [TLY_PARTITIONS_MAX]
-    tly_config_t *config;  //  the configuration its partition 0 state keeps
+    s_order_t *orders;
+    size_t order_count;
+    size_t order_capacity;
+    bool orders_malformed;  //  an order whose ID does not parse
+    uint64_t *applied;      //  [TLY_PARTITIONS_MAX]
+    tly_config_t *config;   //  the configuration its partition 0 state keeps
 } s_ledger_t;
 
 typedef struct {
@@ -131,6 +148,7 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
     s_held_t *held = &ledger->accounts [ledger->count++];
     memcpy (held->user, user, TLY_KEY_BYTES);
     held->balance = state->balance;
+    held->held = state->held;
     tly_object_kind_t kind;
     uint32_t partition;
     held->partition = tly_object_id_parse (state->balance_id, &kind, &partition, NULL) == 0
@@ -138,6 +156,28 @@ s_hold (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, vo
                           ? (int32_t) partition
                           : -1;
     return TLY_STORE_WALK_NEXT;
+}
+
+static int
+s_hold_order (const Tally__Order *order, void *arg)
+{
+    s_ledger_t *ledger = arg;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    if (!order->id || tly_object_key_parse (order->id, key) == -1 || key [0] != TLY_OBJ_ORDER) {
+        ledger->orders_malformed = true;
+        return 0;
+    }
+    if (ledger->order_count == ledger->order_capacity) {
+        ledger->order_capacity = ledger->order_capacity ? 2 * ledger->order_capacity : 1024;
+        ledger->orders = realloc (ledger->orders, ledger->order_capacity * sizeof (s_order_t));
+        assert (ledger->orders);
+    }
+    s_order_t *held = &ledger->orders [ledger->order_count++];
+    memcpy (held->key, key, sizeof key);
+    held->status = order->status;
+    held->total = order->total;
+    held->version = order->version;
+    return 0;
 }
 
 //  Reads one ledger in one read transaction (a consistent state, even while
@@ -156,9 +196,13 @@ s_read_ledger (s_compare_t *self, s_ledger_t *ledger)
         return -1;
     }
     ledger->count = 0;
+    ledger->order_count = 0;
+    ledger->orders_malformed = false;
     memset (ledger->applied, 0, TLY_PARTITIONS_MAX * sizeof (uint64_t));
     tly_config_copy (ledger->config, tly_ledger_config (ledger->ledger));
     int rc = tly_ledger_each_account (ledger->ledger, s_hold, ledger);
+    if (rc == 0)
+        rc = tly_ledger_each_order (ledger->ledger, s_hold_order, ledger);
     uint64_t epoch;
     for (uint32_t p = 0; rc == 0 && p < TLY_PARTITIONS_MAX; p++)
         if (audit_state_partition_seq (self->state, p) > 0)
@@ -203,6 +247,101 @@ s_difference (s_compare_t *self, uint32_t partition, const uint8_t user [TLY_KEY
     else
         printf ("compare: partition %" PRIu32 " user %s journal %s actor %s\n", partition, id,
                 journal_text, actor_text);
+}
+
+//  An account whose balance matches and whose held amount does not.
+static void
+s_held_difference (s_compare_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                   int64_t journal, int64_t actor)
+{
+    self->result.differences++;
+    if (!self->report)
+        return;
+    char id [TLY_ID_MAX];
+    tly_account_id (user, id);
+    if (self->json)
+        printf ("{\"partition\":%" PRIu32 ",\"user\":\"%s\",\"held\":{\"journal\":%" PRId64
+                ",\"actor\":%" PRId64 "}}\n",
+                partition, id, journal, actor);
+    else
+        printf ("compare: partition %" PRIu32 " user %s held: journal %" PRId64 " actor %" PRId64
+                "\n",
+                partition, id, journal, actor);
+}
+
+//  An order that differs (journal or actor NULL: missing there).
+static void
+s_order_difference (s_compare_t *self, uint32_t partition, const uint8_t key [TLY_OBJECT_KEY_BYTES],
+                    const audit_order_t *journal, const s_order_t *actor)
+{
+    self->result.differences++;
+    if (!self->report)
+        return;
+    char id [TLY_ID_MAX], journal_text [96] = "missing", actor_text [96] = "missing";
+    tly_object_id_of_key (key, id);
+    const char *format = self->json ? "{\"status\":\"%s\",\"total\":%" PRId64
+                                      ",\"version\":%" PRIu64 "}"
+                                    : "%s total %" PRId64 " version %" PRIu64;
+    if (self->json) {
+        snprintf (journal_text, sizeof journal_text, "null");
+        snprintf (actor_text, sizeof actor_text, "null");
+    }
+    if (journal)
+        snprintf (journal_text, sizeof journal_text, format,
+                  audit_order_status_name (journal->status), journal->total, journal->version);
+    if (actor)
+        snprintf (actor_text, sizeof actor_text, format, audit_order_status_name (actor->status),
+                  actor->total, actor->version);
+    if (self->json)
+        printf ("{\"partition\":%" PRIu32 ",\"order\":\"%s\",\"journal\":%s,\"actor\":%s}\n",
+                partition, id, journal_text, actor_text);
+    else
+        printf ("compare: partition %" PRIu32 " order %s journal %s actor %s\n", partition, id,
+                journal_text, actor_text);
+}
+
+//  Every order the speaking ledgers hold against the journal's (status,
+//  total, version), and every journal order no speaking ledger holds.
+static void
+s_judge_orders (s_compare_t *self)
+{
+    audit_orders_t *orders = audit_state_orders (self->state);
+    size_t capacity = audit_orders_capacity (orders);
+    for (size_t i = 0; i < capacity; i++)
+        audit_orders_slot (orders, i)->matched = false;
+    for (size_t l = 0; l < self->ledger_count; l++) {
+        const s_ledger_t *ledger = &self->ledgers [l];
+        if (ledger->orders_malformed) {
+            self->result.differences++;
+            if (self->report)
+                fprintf (stdout,
+                         self->json ? "{\"ledger\":\"%s\",\"malformedOrder\":true}\n"
+                                    : "compare: the ledger in %s holds an order with a malformed"
+                                      " ID\n",
+                         ledger->dir);
+        }
+        for (size_t i = 0; i < ledger->order_count; i++) {
+            const s_order_t *held = &ledger->orders [i];
+            uint32_t p = tly_object_key_partition (held->key);
+            if (p >= TLY_PARTITIONS_MAX || self->in_flux [p]
+                || (self->owner [p] >= 0 && self->owner [p] != (int32_t) l))
+                continue;
+            audit_order_t *order = audit_orders_find (orders, held->key);
+            if (order)
+                order->matched = true;
+            if (!order || order->status != held->status || order->total != held->total
+                || order->version != held->version)
+                s_order_difference (self, p, held->key, order, held);
+            else
+                self->result.orders++;
+        }
+    }
+    for (size_t i = 0; i < capacity; i++) {
+        const audit_order_t *order = audit_orders_slot (orders, i);
+        uint32_t p = order->used ? tly_object_key_partition (order->key) : 0;
+        if (order->used && !order->matched && p < TLY_PARTITIONS_MAX && !self->in_flux [p])
+            s_order_difference (self, p, order->key, order, NULL);
+    }
 }
 
 //  Picks the ledger for each partition, and which partitions are in flux.
@@ -315,6 +454,8 @@ s_judge (s_compare_t *self)
                 s_difference (self, p, held->user, NULL, &held->balance);
             else if (account->balance != held->balance)
                 s_difference (self, p, held->user, &account->balance, &held->balance);
+            else if (account->held != held->held)
+                s_held_difference (self, p, held->user, account->held, held->held);
             else
                 self->result.accounts++;
         }
@@ -325,6 +466,7 @@ s_judge (s_compare_t *self)
         if (account->used && !account->matched && !self->in_flux [account->partition])
             s_difference (self, account->partition, account->user, &account->balance, NULL);
     }
+    s_judge_orders (self);
     s_judge_config (self);
 }
 
@@ -373,6 +515,7 @@ audit_compare (audit_state_t *state, tly_journal_t *journal, char **dirs, size_t
     *result = self.result;
     for (size_t i = 0; i < dir_count; i++) {
         free (self.ledgers [i].accounts);
+        free (self.ledgers [i].orders);
         free (self.ledgers [i].applied);
         tly_config_destroy (&self.ledgers [i].config);
     }

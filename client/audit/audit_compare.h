@@ -22,7 +22,8 @@ typedef enum {
 
 typedef struct {
     uint64_t partitions;  //  partitions the journal or a ledger has
-    uint64_t accounts;    //  accounts that match
+    uint64_t accounts;    //  accounts that match (balance and held)
+    uint64_t orders;      //  orders that match (status, total, version)
     uint64_t differences;
     uint64_t in_flux;               //  partitions not compared
     int attempts;                   //  journal reads it took
@@ -30,7 +31,8 @@ typedef struct {
 } audit_compare_result_t;
 
 //  Compares the replayed state with the balance actors' ledgers in dirs (each
-//  a ledger directory): every account's balance, and the configuration
+//  a ledger directory): every account's balance and held amount, every
+//  order's status, total and version, and the configuration
 //  partition 0's ledger keeps against the one the records leave; printing
 //  every difference and every partition in flux (text lines, or JSON
 //  lines). While partitions are in flux it reads

@@ -35,6 +35,7 @@ audit_derive_new (int64_t window_ms)
     assert (self);
     self->window_ms = window_ms;
     self->accounts = audit_state_new ();
+    self->orders = audit_orders_new ();
     self->partitions = calloc (TLY_PARTITIONS_MAX, sizeof (audit_derive_partition_t));
     self->seen_capacity = AUDIT_DERIVE_SEEN_FIRST;
     self->seen = audit_derive_seen_new (self->seen_capacity);
@@ -59,6 +60,7 @@ audit_derive_destroy (audit_derive_t **self_p)
     if (!self)
         return;
     audit_state_destroy (&self->accounts);
+    audit_orders_destroy (&self->orders);
     free (self->partitions);
     free (self->seen);
     free (self->live);
@@ -126,6 +128,13 @@ s_describe (const Tally__InboxMessage *message, char *described, size_t size)
         case TALLY__INBOX_MESSAGE__BODY_REFUND:
             audit_derive_describe_refund (message, described, size);
             break;
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER:
+            audit_derive_describe_order (message, described, size);
+            break;
         default: snprintf (described, size, "no body"); break;
     }
 }
@@ -164,6 +173,7 @@ audit_derive_outcome (const Tally__MessageResult *result)
         case TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE: return "a purchase";
         case TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT: return "an adjustment";
         case TALLY__MESSAGE_RESULT__OUTCOME_CONFIG: return "a configuration change";
+        case TALLY__MESSAGE_RESULT__OUTCOME_ORDER: return "an order";
         default: return "no outcome";
     }
 }
@@ -230,6 +240,7 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
         expected->event = !account;
         expected->balance = account ? account->balance : initial;
         expected->last_updated = account ? account->last_updated : record->now_ms;
+        expected->held = account ? account->held : 0;
     } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY) {
         //  The price, then the account, then the rate limit, then the balance.
         s_price (record, message->buy, account, result, expected);
@@ -250,7 +261,8 @@ s_expect (audit_derive_record_t *record, const Tally__InboxMessage *message,
             }
             expected->takes = true;
         }
-        if (account->balance < expected->charge)
+        //  What orders hold is not the buy's to spend.
+        if (account->balance - account->held < expected->charge)
             expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
         else {
             expected->event = true;
@@ -333,6 +345,7 @@ s_check_created (audit_derive_record_t *record, const Tally__InboxMessage *messa
     AUDIT_DERIVE_SAME (record, "the result says balance", balance->balance, expected->balance);
     AUDIT_DERIVE_SAME (record, "the result says lastUpdated", balance->last_updated,
                        expected->last_updated);
+    AUDIT_DERIVE_SAME (record, "the result says held", balance->held, expected->held);
     AUDIT_DERIVE_SAME_TEXT (record, "the result's balance ID", balance->id, id);
     AUDIT_DERIVE_SAME_TEXT (record, "the result's user ID", balance->user_id, record->user_id);
     return 0;
@@ -411,6 +424,8 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
 {
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
         return audit_derive_check_refund (record, message, result);
+    if (audit_derive_order_message (message))
+        return audit_derive_check_order (record, message, result);
     audit_derive_expected_t expected;
     s_expect (record, message, *account_p, result, &expected);
     if (expected.unknown_config) {
@@ -507,6 +522,9 @@ s_check_resend (audit_derive_record_t *record, const Tally__InboxMessage *messag
         || audit_derive_refunds_again (record, message))
         return audit_derive_fail (record, "its message ID was decided before: the record applies it"
                                           " again (BalanceAdjusted for it)");
+    if (audit_derive_orders_again (record, message))
+        return audit_derive_fail (record, "its message ID was decided before: the record applies it"
+                                          " again (OrderChanged for it)");
     if (audit_derive_digest (record->self, result) != seen->digest)
         return audit_derive_fail (record,
                                   "its message ID was decided before: a resend is answered with"
@@ -628,15 +646,17 @@ audit_derive_record (audit_derive_t *self, const Tally__RecordDraft *draft,
                                   "the record has %zu results for the envelope's %zu messages",
                                   draft->n_results, envelope->n_messages);
     //  A credit or debit goes to its user's partition, a refund to its
-    //  purchase's, a configuration message to partition 0, any other
-    //  message to the sender's: then the sender's account must be in the
-    //  record's.
+    //  purchase's, an order message naming an order to the order's, a
+    //  configuration message to partition 0, any other message (a
+    //  createOrder too) to the sender's: then the sender's account must be
+    //  in the record's.
     bool senders = false;
     bool credit;
     for (size_t i = 0; i < envelope->n_messages; i++)
         senders |= !audit_derive_adjustment (envelope->messages [i], &credit)
                    && !tly_config_message (envelope->messages [i])
-                   && envelope->messages [i]->body_case != TALLY__INBOX_MESSAGE__BODY_REFUND;
+                   && envelope->messages [i]->body_case != TALLY__INBOX_MESSAGE__BODY_REFUND
+                   && !tly_order_message_id (envelope->messages [i]);
     audit_account_t *account = audit_state_find (self->accounts, record.user);
     if (senders && account && account->partition != draft->partition)
         return audit_derive_fail (&record, "the user's account is in partition %" PRIu32,
@@ -699,6 +719,20 @@ audit_derive_load_account (audit_derive_t *self, uint32_t partition,
     return 0;
 }
 
+int
+audit_derive_load_holds (audit_derive_t *self, uint32_t partition,
+                         const uint8_t user [TLY_KEY_BYTES], int64_t held, uint32_t orders_open)
+{
+    assert (self && partition < TLY_PARTITIONS_MAX && user);
+    audit_account_t *account = audit_state_find (self->accounts, user);
+    if (!account || account->partition != partition || held < 0 || held > account->balance
+        || orders_open > TLY_ORDER_OPEN_MAX)
+        return -1;
+    account->held = held;
+    account->orders_open = orders_open;
+    return 0;
+}
+
 void
 audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                           const uint8_t user [TLY_KEY_BYTES],
@@ -721,6 +755,18 @@ audit_derive_balance (audit_derive_t *self, uint32_t partition, const uint8_t us
     if (!account || account->partition != partition)
         return -1;
     *balance = account->balance;
+    return 0;
+}
+
+int
+audit_derive_held (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                   int64_t *held)
+{
+    assert (self && user && held);
+    const audit_account_t *account = audit_state_find (self->accounts, user);
+    if (!account || account->partition != partition)
+        return -1;
+    *held = account->held;
     return 0;
 }
 

@@ -16,7 +16,8 @@
 //    refused NO_ACCOUNT, then takes its rate limit token, then records the
 //    signed item and the charge (PurchaseRecorded) with balance_after =
 //    balance - charge (its result naming the record's partition seq, and
-//    no refund), or is refused INSUFFICIENT_BALANCE; a message the rules
+//    no refund), or is refused INSUFFICIENT_BALANCE when the available
+//    balance (balance - held) is below the charge; a message the rules
 //    refuse (no body) is refused with the code they give. IDs and times
 //    follow from the message and the record (balance ID, purchase ID,
 //    timestamp);
@@ -28,8 +29,8 @@
 //    U have an account (else NO_ACCOUNT); a reference U took before
 //    (credit or debit alike, kept forever) is answered with its first
 //    AdjustmentRecord and changes nothing; a credit past TLY_BALANCE_MAX is
-//    refused BALANCE_LIMIT, a debit of more than the balance
-//    INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
+//    refused BALANCE_LIMIT, a debit of more than the available balance
+//    (balance - held) INSUFFICIENT_BALANCE; else BalanceAdjusted and the AdjustmentRecord
 //    hold the signed amount (< 0 a debit), the balance after, the record's
 //    time, `by` S and the ID tly_adjustment_key gives, and U's balance
 //    moves. No rate limit token is taken;
@@ -53,6 +54,22 @@
 //    record) is taken as the record says, and so are the amount and user
 //    of a refund whose purchase's record the records read do not hold;
 //    both are counted (stats). No rate limit token is taken;
+//  - the order messages (docs/protocol.md "Orders"; audit_derive_order.c,
+//    in the actor's order of checks): their fields
+//    (tly_validate_order_message), the order's partition (BAD_REQUEST),
+//    for completeOrder and failOrder the worker or an admin
+//    (PERMISSION_DENIED), the order (NOT_FOUND, also another user's for
+//    editOrder and submitOrder), its status (INVALID_TRANSITION); then
+//    createOrder NO_ACCOUNT, each line priced as a buy, 16 open orders a
+//    user (ORDER_LIMIT); editOrder the lines priced; submitOrder the
+//    stored lines priced again, the available balance
+//    (INSUFFICIENT_BALANCE), 256 processing a partition (ORDER_LIMIT).
+//    One allowed has its OrderChanged and its result, the order whole
+//    (version, times the record's, purchase IDs tly_order_purchase_key
+//    gives with the completing message's ID), the balance and held
+//    amount after (a submit holds the total, a completion takes it from
+//    both, a failure releases it; 0 <= held <= balance) and a
+//    completion's purchases with their running balance_after;
 //  - addAdmin, removeAdmin and setPrice (configuration messages) are
 //    refused BAD_REQUEST out of partition 0; in partition 0 each is decided
 //    in order by tly_config_decide on a working copy of the configuration
@@ -151,6 +168,8 @@ typedef struct {
     //  no event names the purchase's record and verify keeps no index from
     //  a purchase ID to it.
     uint64_t refund_lookups_taken;
+    //  Order messages derived that changed an order (OrderChanged).
+    uint64_t orders_changed;
 } audit_derive_stats_t;
 
 //  How the derivation reads a refund's purchase: the record of partition
@@ -207,6 +226,17 @@ int audit_derive_load_begin (audit_derive_t *self, uint32_t partition, uint64_t 
 int audit_derive_load_account (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES], int64_t balance,
                                int64_t last_updated, int64_t bucket_tokens, int64_t bucket_ms);
+//  An account's held amount and open orders, as the snapshot holds them
+//  (after audit_derive_load_account): -1 when the account is not there, or
+//  held is not within 0 .. its balance.
+int audit_derive_load_holds (audit_derive_t *self, uint32_t partition,
+                             const uint8_t user [TLY_KEY_BYTES], int64_t held,
+                             uint32_t orders_open);
+//  An order the snapshot holds (the Order as the actor keeps it: a
+//  snapshot holds every order of its partition, final ones too). Returns
+//  0, or -1 when it is not an order of partition, is there already, or is
+//  malformed.
+int audit_derive_load_order (audit_derive_t *self, uint32_t partition, const Tally__Order *order);
 void audit_derive_load_result (audit_derive_t *self, uint32_t partition,
                                const uint8_t user [TLY_KEY_BYTES],
                                const uint8_t message_id [TLY_MESSAGE_ID_BYTES],
@@ -239,6 +269,14 @@ uint64_t audit_derive_accounts (audit_derive_t *self, uint32_t partition);
 //  for field.
 bool audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);
+//  The derived held amount of user, who must be in partition: 0 with
+//  *held, or -1 when the state has no such account there.
+int audit_derive_held (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
+                       int64_t *held);
+//  Whether the derived state holds order with its status, version and total.
+bool audit_derive_has_order (audit_derive_t *self, const Tally__Order *order);
+//  Orders the derived state holds in partition.
+uint64_t audit_derive_orders (audit_derive_t *self, uint32_t partition);
 //  Credits and debits the derived state holds in partition.
 uint64_t audit_derive_adjustments (audit_derive_t *self, uint32_t partition);
 

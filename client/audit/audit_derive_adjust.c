@@ -71,7 +71,7 @@ audit_derive_expect_adjustment (const audit_derive_record_t *record,
     //  The amount is at most TLY_BALANCE_MAX (validated): no overflow.
     if (credit && target->balance > TLY_BALANCE_MAX - adjustment->amount)
         expected->error = TALLY__ERROR_CODE__BALANCE_LIMIT;
-    else if (!credit && target->balance < adjustment->amount)
+    else if (!credit && target->balance - target->held < adjustment->amount)
         expected->error = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
     else {
         expected->event = true;

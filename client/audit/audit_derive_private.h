@@ -2,8 +2,9 @@
 //  audit_derive.c (the record, its messages in order, createAccount and
 //  buy, resends, states loaded from snapshots), audit_derive_adjust.c
 //  (credits and debits), audit_derive_refund.c (refunds, and the purchases
-//  refunded), audit_derive_config.c (the configuration: the version every
-//  record names, the configuration messages, who is an admin) and
+//  refunded), audit_derive_order.c (orders and holds),
+//  audit_derive_config.c (the configuration: the version every record
+//  names, the configuration messages, who is an admin) and
 //  audit_derive_seen.c (the tables of message IDs and of references
 //  decided). Not for users: include audit_derive.h instead.
 #ifndef AUDIT_DERIVE_PRIVATE_H_INCLUDED
@@ -11,6 +12,7 @@
 
 #include <sodium.h>
 #include "audit_derive.h"
+#include "audit_orders.h"
 #include "audit_state.h"
 #include "tly_config.h"
 #include "tly_message_id.h"
@@ -27,6 +29,8 @@ typedef struct {
     int64_t clock_ms;        //  its latest record time: the least its actor's dedupe clock is
     uint64_t accounts;       //  in the state
     uint64_t adjustments;    //  credits and debits in the state (references taken)
+    uint64_t orders;         //  orders in the state, final ones included
+    uint32_t processing;     //  of those, in processing (TLY_ORDER_QUEUE_MAX at most)
 } audit_derive_partition_t;
 
 //  A message ID decided: its fingerprint (0: an empty slot), the digest of
@@ -57,6 +61,7 @@ struct _audit_derive_t {
     bool has_worker;  //  else the worker is each envelope's inbox
     uint8_t worker [TLY_KEY_BYTES];
     audit_state_t *accounts;
+    audit_orders_t *orders;  //  every order, final ones included (audit_derive_order.c)
     audit_derive_partition_t *partitions;  //  [TLY_PARTITIONS_MAX]
     audit_derive_seen_t *seen;
     size_t seen_capacity;  //  a power of two
@@ -136,6 +141,7 @@ typedef struct {
     bool event;            //  the message changes the state (with OK)
     int64_t balance;       //  the balance answered (createAccount) or left (buy)
     int64_t last_updated;  //  the balance's time, answered by createAccount
+    int64_t held;          //  the held amount, answered by createAccount
     bool takes;            //  a buy that takes a rate limit token: the bucket after
     tly_rate_bucket_t bucket;
     int64_t retry_ms;  //  RATE_LIMITED: the wait it answers
@@ -222,6 +228,21 @@ bool audit_derive_refunded (const audit_derive_t *self, const uint8_t key [TLY_O
 //  for such a reference that names no purchase of partition.
 int audit_derive_load_refund (audit_derive_t *self, uint32_t partition,
                               const Tally__AdjustmentRecord *record);
+
+//  ---------------------------------------------------------------- orders
+
+//  Whether message is one of the five order messages.
+bool audit_derive_order_message (const Tally__InboxMessage *message);
+//  A new order message (audit_derive_order.c): what the rules give, its
+//  OrderChanged and its result, and the state after it. Returns 0, or -1
+//  (reason set).
+int audit_derive_check_order (audit_derive_record_t *record, const Tally__InboxMessage *message,
+                              const Tally__MessageResult *result);
+//  Whether the record's next event applies a resent order message again.
+bool audit_derive_orders_again (const audit_derive_record_t *record,
+                                const Tally__InboxMessage *message);
+//  An order message as a reason names it ("submitOrder co_z...").
+void audit_derive_describe_order (const Tally__InboxMessage *message, char *described, size_t size);
 
 //  ---------------------------------------------------------------- the configuration
 

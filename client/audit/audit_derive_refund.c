@@ -100,13 +100,20 @@ s_purchase (audit_derive_record_t *record, const char *purchase_id, uint64_t par
                 && draft->partition_seq == partition_seq);
         events = draft->n_events;
     }
-    for (size_t i = 0; i < events; i++) {
+    //  A buy's PurchaseRecorded, or one of an order's completion.
+    for (size_t i = 0; i < events && !*recorded; i++) {
         const Tally__Event *event = draft->events [i];
         if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED && event->purchase_recorded
-            && audit_derive_same_text (event->purchase_recorded->purchase_id, purchase_id)) {
+            && audit_derive_same_text (event->purchase_recorded->purchase_id, purchase_id))
             *recorded = event->purchase_recorded;
-            break;
-        }
+        else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED && event->order_changed)
+            for (size_t j = 0; j < event->order_changed->n_purchases; j++) {
+                const Tally__PurchaseRecorded *line = event->order_changed->purchases [j];
+                if (line && audit_derive_same_text (line->purchase_id, purchase_id)) {
+                    *recorded = line;
+                    break;
+                }
+            }
     }
     return 1;
 }

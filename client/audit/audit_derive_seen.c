@@ -87,6 +87,18 @@ s_put_adjustment (uint8_t **at, const Tally__AdjustmentRecord *record)
     s_put_text (at, record->note, TLY_NOTE_MAX);
 }
 
+static uint64_t
+s_order_digest (const audit_derive_t *self, const Tally__Order *order)
+{
+    size_t size = tally__order__get_packed_size (order);
+    uint8_t *bytes = malloc (size ? size : 1);
+    assert (bytes);
+    tally__order__pack (order, bytes);
+    uint64_t digest = s_hash64 (self->digest_key, bytes, size);
+    free (bytes);
+    return digest;
+}
+
 uint64_t
 audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *result)
 {
@@ -98,6 +110,7 @@ audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *res
     else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_BALANCE && result->balance) {
         s_put_i64 (&at, result->balance->balance);
         s_put_i64 (&at, result->balance->last_updated);
+        s_put_i64 (&at, result->balance->held);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE
                && result->purchase) {
         s_put_i64 (&at, result->purchase->amount);
@@ -113,6 +126,10 @@ audit_derive_digest (const audit_derive_t *self, const Tally__MessageResult *res
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT
                && result->adjustment)
         s_put_adjustment (&at, result->adjustment);
+    else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ORDER && result->order)
+        //  An order is up to 16 lines and 16 purchase IDs: its own digest
+        //  of every field, as encoded.
+        s_put_i64 (&at, (int64_t) s_order_digest (self, result->order));
     else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_CONFIG && result->config) {
         const Tally__ConfigChange *change = result->config;
         s_put_i64 (&at, (int64_t) change->version);

@@ -130,6 +130,95 @@ s_config (s_export_t *self, const Tally__Config *config)
     fputs ("]}", out);
 }
 
+//  An order's lines: [{"itemId":…,"amount":…}, …].
+static void
+s_order_items (FILE *out, Tally__OrderItem *const *items, size_t n_items)
+{
+    fputs (",\"items\":[", out);
+    for (size_t i = 0; i < n_items; i++) {
+        if (i)
+            fputc (',', out);
+        fputs ("{\"itemId\":", out);
+        cli_json_string (out, items [i] && items [i]->item_id ? items [i]->item_id : "");
+        s_int (out, "amount", items [i] ? items [i]->amount : 0);
+        fputc ('}', out);
+    }
+    fputc (']', out);
+}
+
+static const char *
+s_order_status (Tally__OrderStatus status)
+{
+    switch (status) {
+        case TALLY__ORDER_STATUS__ORDER_DRAFT: return "draft";
+        case TALLY__ORDER_STATUS__ORDER_PROCESSING: return "processing";
+        case TALLY__ORDER_STATUS__ORDER_COMPLETED: return "completed";
+        case TALLY__ORDER_STATUS__ORDER_FAILED: return "failed";
+        default: return "none";
+    }
+}
+
+//  An order as it now is: its fields after the opening brace's first one.
+static void
+s_order_fields (FILE *out, const Tally__Order *order)
+{
+    s_string (out, "id", order->id);
+    s_string (out, "userId", order->user_id);
+    s_string (out, "status", s_order_status (order->status));
+    s_order_items (out, order->items, order->n_items);
+    s_int (out, "total", order->total);
+    if (order->error && *order->error)
+        s_string (out, "error", order->error);
+    fprintf (out, ",\"version\":%" PRIu64, order->version);
+    s_int (out, "createdAt", order->created_at);
+    s_int (out, "updatedAt", order->updated_at);
+    if (order->submitted_at)
+        s_int (out, "submittedAt", order->submitted_at);
+    if (order->finished_at)
+        s_int (out, "finishedAt", order->finished_at);
+    if (order->n_purchase_ids) {
+        fputs (",\"purchaseIds\":[", out);
+        for (size_t i = 0; i < order->n_purchase_ids; i++) {
+            if (i)
+                fputc (',', out);
+            cli_json_string (out, order->purchase_ids [i] ? order->purchase_ids [i] : "");
+        }
+        fputc (']', out);
+    }
+}
+
+//  The order messages: createOrder's items, editOrder's order and items,
+//  submitOrder's and completeOrder's order, failOrder's order and error.
+static bool
+s_order_message (FILE *out, const Tally__InboxMessage *message)
+{
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
+            s_string (out, "type", "createOrder");
+            s_order_items (out, message->create_order->items, message->create_order->n_items);
+            return true;
+        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+            s_string (out, "type", "editOrder");
+            s_string (out, "orderId", message->edit_order->order_id);
+            s_order_items (out, message->edit_order->items, message->edit_order->n_items);
+            return true;
+        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+            s_string (out, "type", "submitOrder");
+            s_string (out, "orderId", message->submit_order->order_id);
+            return true;
+        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+            s_string (out, "type", "completeOrder");
+            s_string (out, "orderId", message->complete_order->order_id);
+            return true;
+        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER:
+            s_string (out, "type", "failOrder");
+            s_string (out, "orderId", message->fail_order->order_id);
+            s_string (out, "error", message->fail_order->error);
+            return true;
+        default: return false;
+    }
+}
+
 static void
 s_message (s_export_t *self, const Tally__InboxMessage *message)
 {
@@ -165,7 +254,7 @@ s_message (s_export_t *self, const Tally__InboxMessage *message)
         s_string (out, "type", "refund");
         s_string (out, "purchaseId", message->refund->purchase_id);
         s_string (out, "reason", message->refund->reason);
-    } else
+    } else if (!s_order_message (out, message))
         fputs (",\"type\":null", out);
     fputc ('}', out);
 }
@@ -205,6 +294,34 @@ s_event (s_export_t *self, const Tally__Event *event)
             s_string (out, "refundOf", adjusted->refund_of);
             fprintf (out, ",\"purchasePartitionSeq\":%" PRIu64, adjusted->purchase_partition_seq);
         }
+    } else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED && event->order_changed) {
+        const Tally__OrderChanged *changed = event->order_changed;
+        fputs ("{\"type\":\"OrderChanged\"", out);
+        s_account (self, "user", changed->user);
+        if (changed->order) {
+            fputs (",\"order\":{\"type\":\"order\"", out);
+            s_order_fields (out, changed->order);
+            fputc ('}', out);
+        } else
+            fputs (",\"order\":null", out);
+        s_int (out, "balanceAfter", changed->balance_after);
+        s_int (out, "heldAfter", changed->held_after);
+        if (changed->n_purchases) {
+            fputs (",\"purchases\":[", out);
+            for (size_t i = 0; i < changed->n_purchases; i++) {
+                const Tally__PurchaseRecorded *recorded = changed->purchases [i];
+                fputs (i ? ",{" : "{", out);
+                fputs ("\"type\":\"PurchaseRecorded\"", out);
+                s_account (self, "user", recorded->user);
+                s_string (out, "purchaseId", recorded->purchase_id);
+                s_string (out, "itemId", recorded->item_id);
+                s_int (out, "amount", recorded->amount);
+                s_int (out, "timestamp", recorded->timestamp);
+                s_int (out, "balanceAfter", recorded->balance_after);
+                fputc ('}', out);
+            }
+            fputc (']', out);
+        }
     } else
         fputs ("{\"type\":null", out);
     fputc ('}', out);
@@ -222,6 +339,7 @@ s_result (FILE *out, const Tally__MessageResult *result)
         s_string (out, "userId", balance->user_id);
         s_int (out, "balance", balance->balance);
         s_int (out, "lastUpdated", balance->last_updated);
+        s_int (out, "held", balance->held);
         fputc ('}', out);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE) {
         const Tally__PurchaseRecord *purchase = result->purchase;
@@ -260,6 +378,10 @@ s_result (FILE *out, const Tally__MessageResult *result)
             fputs (",\"item\":", out);
             s_item (out, change->item);
         }
+        fputc ('}', out);
+    } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ORDER && result->order) {
+        fputs (",\"ok\":true,\"result\":{\"type\":\"order\"", out);
+        s_order_fields (out, result->order);
         fputc ('}', out);
     } else if (result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         fputs (",\"ok\":false,\"error\":{\"code\":", out);

@@ -38,17 +38,20 @@ s_usage (FILE *out)
            "\n"
            "Rebuilds every balance from nothing by applying the journal's events in\n"
            "order, checking that each purchase, credit, debit and refund follows the\n"
-           "balance before it (a refund: of a purchase of its partition, once) and\n"
-           "that every record names the configuration in force (the admin group and\n"
-           "the price catalog, which partition 0's records change).\n"
+           "balance before it (a refund: of a purchase of its partition, once), that\n"
+           "each order moves as an order message moves it (its hold placed, captured\n"
+           "or released, 0 <= held <= balance) and that every record names the\n"
+           "configuration in force (the admin group and the price catalog, which\n"
+           "partition 0's records change).\n"
            "\n"
            "  --journal DIR      the journal directory (tally-audit's DATA/journal)\n"
            "  --data-dir DIR     a `tally up` data directory (DIR/audit/journal)\n"
            "  --archive DIR      read archived segments in DIR too (repeatable; default:\n"
            "                     the journal's archive/ folder, when it exists)\n"
-           "  --balances         print every account: ID, partition, balance\n"
+           "  --balances         print every account: ID, partition, balance, held\n"
            "  --compare          compare with the balance actors' state, read beside them:\n"
-           "                     every balance, and partition 0's configuration; every\n"
+           "                     every balance and held amount, every order (status,\n"
+           "                     total, version), and partition 0's configuration; every\n"
            "                     difference is listed; partitions whose actor is not\n"
            "                     at the journal's sequence are reported in flux\n"
            "  --actors-dir DIR   a balance actor's state (repeatable; default with\n"
@@ -114,11 +117,12 @@ s_print_balances (audit_state_t *state, bool json)
         char id [TLY_ID_MAX];
         tly_account_id (account->user, id);
         if (json)
-            printf ("{\"user\":\"%s\",\"partition\":%" PRIu32 ",\"balance\":%" PRId64 "}\n", id,
-                    account->partition, account->balance);
+            printf ("{\"user\":\"%s\",\"partition\":%" PRIu32 ",\"balance\":%" PRId64
+                    ",\"held\":%" PRId64 "}\n",
+                    id, account->partition, account->balance, account->held);
         else
-            printf ("%s partition %" PRIu32 " balance %" PRId64 "\n", id, account->partition,
-                    account->balance);
+            printf ("%s partition %" PRIu32 " balance %" PRId64 " held %" PRId64 "\n", id,
+                    account->partition, account->balance, account->held);
     }
 }
 
@@ -143,9 +147,11 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     if (json) {
         printf ("{\"ok\":%s,\"records\":%" PRIu64 ",\"events\":%" PRIu64 ",\"accounts\":%" PRIu64
                 ",\"purchases\":%" PRIu64 ",\"adjustments\":%" PRIu64 ",\"refunds\":%" PRIu64
-                ",\"balanceSum\":",
+                ",\"orders\":%" PRIu64 ",\"ordersOpen\":%" PRIu64 ",\"orderChanges\":%" PRIu64
+                ",\"heldSum\":%" PRId64 ",\"balanceSum\":",
                 failed ? "false" : "true", stats->records, stats->events, stats->accounts,
-                stats->purchases, stats->adjustments, stats->refunds);
+                stats->purchases, stats->adjustments, stats->refunds, stats->orders,
+                stats->orders_open, stats->order_changes, stats->held_sum);
         if (stats->sum_overflows)
             printf ("null");
         else
@@ -157,9 +163,10 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
                 stats->problems);
         if (compare)
             printf (",\"compare\":{\"ok\":%s,\"partitions\":%" PRIu64 ",\"accounts\":%" PRIu64
-                    ",\"configMatches\":%s,\"differences\":%" PRIu64 ",\"inFlux\":%" PRIu64
-                    ",\"attempts\":%d}",
+                    ",\"orders\":%" PRIu64 ",\"configMatches\":%s,\"differences\":%" PRIu64
+                    ",\"inFlux\":%" PRIu64 ",\"attempts\":%d}",
                     compare->differences ? "false" : "true", compare->partitions, compare->accounts,
+                    compare->orders,
                     compare->config == AUDIT_COMPARE_CONFIG_MATCHES   ? "true"
                     : compare->config == AUDIT_COMPARE_CONFIG_DIFFERS ? "false"
                                                                       : "null",
@@ -168,9 +175,11 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
         return;
     }
     printf ("replay: %s %" PRIu64 " records, %" PRIu64 " events: %" PRIu64 " accounts, %" PRIu64
-            " purchases, %" PRIu64 " credits and debits (%" PRIu64 " refunds), balance sum ",
+            " purchases, %" PRIu64 " credits and debits (%" PRIu64 " refunds), %" PRIu64
+            " orders (%" PRIu64 " open, %" PRId64 " held), balance sum ",
             failed ? "FAILED" : "OK", stats->records, stats->events, stats->accounts,
-            stats->purchases, stats->adjustments, stats->refunds);
+            stats->purchases, stats->adjustments, stats->refunds, stats->orders, stats->orders_open,
+            stats->held_sum);
     if (stats->sum_overflows)
         printf ("over int64");
     else
@@ -181,11 +190,12 @@ s_print_summary (const audit_stats_t *stats, double seconds, const audit_compare
     if (stats->problems)
         printf ("replay: %" PRIu64 " inconsistent events\n", stats->problems);
     if (compare)
-        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %s, %" PRIu64
-                " differences, %" PRIu64 " partitions in flux (%d journal reads)\n",
+        printf ("compare: %s %" PRIu64 " partitions, %" PRIu64 " accounts match, %" PRIu64
+                " orders match, %s, %" PRIu64 " differences, %" PRIu64
+                " partitions in flux (%d journal reads)\n",
                 compare->differences ? "FAILED" : "OK", compare->partitions, compare->accounts,
-                s_config_compared (compare->config), compare->differences, compare->in_flux,
-                compare->attempts);
+                compare->orders, s_config_compared (compare->config), compare->differences,
+                compare->in_flux, compare->attempts);
 }
 
 static void

@@ -6,7 +6,12 @@
 //  (i64 BE), purchases (u64 BE), ID length (1), ID; a dedupe row is
 //  partition u16 BE | message ID (16) | user (32) -> MessageResult bytes;
 //  an adjustment row is its object ID bytes (19) -> AdjustmentRecord bytes;
-//  partition 0's configuration row is tly_store_config_key -> Config bytes.
+//  an account row may go on with the rate limit's bucket (2 x 8) and then
+//  the user's orders: held (i64 BE), the UserBalance's and the PurchaseLog's
+//  versions, orders created (u64 BE each), orders open (u32 BE), the
+//  OrderList's version (u64 BE); an order row is its object ID bytes (19)
+//  -> Order bytes; partition 0's configuration row is tly_store_config_key
+//  -> Config bytes.
 #include "audit_snapshots.h"
 
 #include <assert.h>
@@ -24,10 +29,12 @@
 #include "tly_sign.h"
 #include "tly_store.h"
 
-#define S_PART_KEY      16  //  partition u32 | partition_seq u64 | part u32
-#define S_ACCOUNT_FIXED 33  //  balance, last update, created, purchases (8 each), ID length
-#define S_DEDUPE_KEY    (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
-#define S_PARTS_MAX     4096  //  the writer's limit
+#define S_PART_KEY       16  //  partition u32 | partition_seq u64 | part u32
+#define S_ACCOUNT_FIXED  33  //  balance, last update, created, purchases (8 each), ID length
+#define S_ACCOUNT_BUCKET 16  //  then the bucket: tokens, time
+#define S_ACCOUNT_ORDERS 44  //  then the orders: held, 3 x u64, open (u32), list version
+#define S_DEDUPE_KEY     (2 + TLY_MESSAGE_ID_BYTES + TLY_KEY_BYTES)
+#define S_PARTS_MAX      4096  //  the writer's limit
 _Static_assert(S_DEDUPE_KEY == TLY_STORE_DEDUPE_KEY_BYTES, "the dedupe key is the store's");
 
 typedef struct {
@@ -67,11 +74,19 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             memcpy (account->user, row->key.data, TLY_KEY_BYTES);
             account->balance = (int64_t) tly_get_be64 (row->value.data);
             account->last_updated = (int64_t) tly_get_be64 (row->value.data + 8);
-            //  After the balance ID, once the rate limit took a token: the bucket.
+            //  After the balance ID, once the rate limit took a token or the
+            //  user had an order: the bucket; then, once the user had an
+            //  order, the held amount and the open orders.
             size_t plain = S_ACCOUNT_FIXED + row->value.data [S_ACCOUNT_FIXED - 1];
-            bool bucket = row->value.len == plain + 2 * sizeof (int64_t);
+            bool orders = row->value.len == plain + S_ACCOUNT_BUCKET + S_ACCOUNT_ORDERS;
+            bool bucket = orders || row->value.len == plain + S_ACCOUNT_BUCKET;
+            if (!bucket && row->value.len != plain)
+                return s_problem (snapshot, "an account row is malformed");
             account->bucket_tokens = bucket ? (int64_t) tly_get_be64 (row->value.data + plain) : 0;
             account->bucket_ms = bucket ? (int64_t) tly_get_be64 (row->value.data + plain + 8) : 0;
+            const uint8_t *held = row->value.data + plain + S_ACCOUNT_BUCKET;
+            account->held = orders ? (int64_t) tly_get_be64 (held) : 0;
+            account->orders_open = orders ? tly_get_be32 (held + 32) : 0;
         } else if (row->table == TLY_STORE_ROW_DEDUPE) {
             if (row->key.len != S_DEDUPE_KEY)
                 return s_problem (snapshot, "a dedupe row is malformed");
@@ -99,6 +114,18 @@ s_take_rows (audit_snapshot_t *snapshot, const Tally__SnapshotRows *rows)
             adjustment->record = malloc (row->value.len ? row->value.len : 1);
             assert (adjustment->record);
             memcpy (adjustment->record, row->value.data, row->value.len);
+        } else if (row->table == TLY_STORE_ROW_ORDER) {
+            if (row->key.len != TLY_OBJECT_KEY_BYTES || row->key.data [0] != TLY_OBJ_ORDER)
+                return s_problem (snapshot, "an order row is malformed");
+            snapshot->orders = realloc (snapshot->orders,
+                                        (snapshot->order_count + 1) * sizeof *snapshot->orders);
+            assert (snapshot->orders);
+            audit_snapshot_order_t *order = &snapshot->orders [snapshot->order_count++];
+            memcpy (order->key, row->key.data, TLY_OBJECT_KEY_BYTES);
+            order->record_size = row->value.len;
+            order->record = malloc (row->value.len ? row->value.len : 1);
+            assert (order->record);
+            memcpy (order->record, row->value.data, row->value.len);
         } else if (row->table == TLY_STORE_ROW_CONFIG) {
             uint8_t key [TLY_STORE_OBJECT_BYTES];
             tly_store_config_key (key);
@@ -278,6 +305,11 @@ audit_snapshots_drop_rows (audit_snapshot_t *snapshot)
         free (snapshot->results [i].result);
     for (size_t i = 0; i < snapshot->adjustment_count; i++)
         free (snapshot->adjustments [i].record);
+    for (size_t i = 0; i < snapshot->order_count; i++)
+        free (snapshot->orders [i].record);
+    free (snapshot->orders);
+    snapshot->orders = NULL;
+    snapshot->order_count = 0;
     free (snapshot->results);
     free (snapshot->accounts);
     free (snapshot->adjustments);

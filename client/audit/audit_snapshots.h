@@ -2,9 +2,9 @@
 //  (DATA/snapshots; docs/journal.md, "State snapshots"), read for `tally
 //  audit verify`: each partition's latest, its header checked (signed by the
 //  worker, in the actors' state layout, its parts' digest), and what verify
-//  needs of its rows: the accounts' balances, the remembered results, the
-//  credits and debits (their references taken) and partition 0's
-//  configuration.
+//  needs of its rows: the accounts' balances and held amounts, the
+//  remembered results, the credits and debits (their references taken),
+//  the orders and partition 0's configuration.
 //
 //  A snapshot is an actor's word for a partition's state, which the writer
 //  only signed for the record it names: verify compares it with the state
@@ -32,6 +32,8 @@ typedef struct {
     int64_t last_updated;
     int64_t bucket_tokens;  //  its rate limit bucket (0, 0: none yet)
     int64_t bucket_ms;
+    int64_t held;          //  held for its orders processing (0: none)
+    uint32_t orders_open;  //  its orders in draft or processing
 } audit_snapshot_account_t;
 
 typedef struct {
@@ -48,6 +50,12 @@ typedef struct {
 } audit_snapshot_adjustment_t;
 
 typedef struct {
+    uint8_t key [TLY_OBJECT_KEY_BYTES];  //  its raw object key (tly_order_key)
+    uint8_t *record;                     //  Order bytes, as the actor keeps it
+    size_t record_size;
+} audit_snapshot_order_t;
+
+typedef struct {
     uint32_t partition;
     uint64_t partition_seq;  //  the state after the partition's records up to this one
     uint64_t seq;            //  the journal record that is, and its hash
@@ -61,6 +69,9 @@ typedef struct {
     size_t result_count;
     audit_snapshot_adjustment_t *adjustments;
     size_t adjustment_count;
+    //  Every order of the partition, final ones too.
+    audit_snapshot_order_t *orders;
+    size_t order_count;
     //  Partition 0's: the configuration its records left (Config bytes;
     //  none: version 0, the empty one).
     bool has_config;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit_journal.h"
+#include "audit_orders.h"
 #include "audit_wire.h"
 #include "tly_account.h"
 #include "tly_object_id.h"
@@ -51,6 +52,8 @@ struct _audit_state_t {
     uint64_t purchases;
     uint64_t adjustments;
     uint64_t refunds;
+    audit_orders_t *orders;  //  every order the events give (audit_state_order.c)
+    uint64_t order_changes;
     //  The purchases refunded (fingerprints of their object keys, 0 an
     //  empty slot): each is refunded once. As many as the refunds.
     uint64_t *refunded;
@@ -92,6 +95,7 @@ audit_state_new (void)
     self->problem_text = calloc (AUDIT_PROBLEMS_KEPT, AUDIT_PROBLEM_MAX);
     self->arena = tly_arena_new (AUDIT_ARENA_BLOCK);
     self->config = tly_config_new ();
+    self->orders = audit_orders_new ();
     assert (self->slots && self->partition_seqs && self->problem_text);
     randombytes_buf (self->hash_key, sizeof self->hash_key);
     return self;
@@ -110,6 +114,7 @@ audit_state_destroy (audit_state_t **self_p)
     free (self->problem_text);
     tly_arena_destroy (&self->arena);
     tly_config_destroy (&self->config);
+    audit_orders_destroy (&self->orders);
     free (self);
     *self_p = NULL;
 }
@@ -283,12 +288,12 @@ s_purchase_recorded (audit_state_t *self, uint64_t seq, const Tally__PurchaseRec
     int64_t expected;
     if (recorded->amount <= 0
         || __builtin_sub_overflow (account->balance, recorded->amount, &expected)
-        || expected != recorded->balance_after || recorded->balance_after < 0) {
+        || expected != recorded->balance_after || recorded->balance_after < account->held) {
         tly_account_id (recorded->user.data, id);
         s_problem (self, seq,
                    "PurchaseRecorded for %s does not follow the balance: %" PRId64 " - %" PRId64
-                   " is not %" PRId64,
-                   id, account->balance, recorded->amount, recorded->balance_after);
+                   " is not %" PRId64 ", or spends what orders hold (%" PRId64 ")",
+                   id, account->balance, recorded->amount, recorded->balance_after, account->held);
         //  Follow the record, so one bad record is reported once, not at every later one.
         if (recorded->balance_after >= 0)
             account->balance = recorded->balance_after;
@@ -401,12 +406,13 @@ s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition, uint6
         || adjusted->amount > TLY_BALANCE_MAX
         || __builtin_add_overflow (account->balance, adjusted->amount, &expected)
         || expected != adjusted->balance_after || adjusted->balance_after < 0
+        || (adjusted->amount < 0 && adjusted->balance_after < account->held)
         || (adjusted->amount > 0 && adjusted->balance_after > TLY_BALANCE_MAX)) {
         tly_account_id (adjusted->user.data, id);
         s_problem (self, seq,
                    "BalanceAdjusted for %s does not follow the balance: %" PRId64 " %+" PRId64
-                   " is not %" PRId64,
-                   id, account->balance, adjusted->amount, adjusted->balance_after);
+                   " is not %" PRId64 ", or debits what orders hold (%" PRId64 ")",
+                   id, account->balance, adjusted->amount, adjusted->balance_after, account->held);
         //  Follow the record, so one bad record is reported once, not at every later one.
         if (adjusted->balance_after >= 0)
             account->balance = adjusted->balance_after;
@@ -414,6 +420,134 @@ s_balance_adjusted (audit_state_t *self, uint64_t seq, uint32_t partition, uint6
     }
     account->balance = adjusted->balance_after;
     self->adjustments++;
+}
+
+//  The order's status may go from was to to: created a draft, a draft
+//  edited or submitted, a processing one completed or failed.
+static bool
+s_transition (Tally__OrderStatus was, Tally__OrderStatus to)
+{
+    switch (was) {
+        case TALLY__ORDER_STATUS__ORDER_STATUS_NONE: return to == TALLY__ORDER_STATUS__ORDER_DRAFT;
+        case TALLY__ORDER_STATUS__ORDER_DRAFT:
+            return to == TALLY__ORDER_STATUS__ORDER_DRAFT
+                   || to == TALLY__ORDER_STATUS__ORDER_PROCESSING;
+        case TALLY__ORDER_STATUS__ORDER_PROCESSING:
+            return to == TALLY__ORDER_STATUS__ORDER_COMPLETED
+                   || to == TALLY__ORDER_STATUS__ORDER_FAILED;
+        default: return false;
+    }
+}
+
+//  A completion's purchases: one per line, in order, each the line's item
+//  and amount with the running balance after; together the order's total.
+static bool
+s_order_purchases (audit_state_t *self, uint64_t seq, const Tally__OrderChanged *changed,
+                   int64_t balance)
+{
+    const Tally__Order *order = changed->order;
+    bool completed = order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED;
+    if (changed->n_purchases != (completed ? order->n_items : 0)) {
+        s_problem (self, seq, "OrderChanged for order %.64s has %zu purchases for %zu lines (%s)",
+                   order->id, changed->n_purchases, order->n_items,
+                   audit_order_status_name (order->status));
+        return false;
+    }
+    for (size_t i = 0; i < changed->n_purchases; i++) {
+        const Tally__PurchaseRecorded *purchase = changed->purchases [i];
+        const Tally__OrderItem *item = order->items [i];
+        if (!purchase || !item || purchase->amount != item->amount
+            || strcmp (purchase->item_id ? purchase->item_id : "",
+                       item->item_id ? item->item_id : "")
+            || purchase->user.len != changed->user.len
+            || memcmp (purchase->user.data, changed->user.data, changed->user.len) != 0
+            || __builtin_sub_overflow (balance, purchase->amount, &balance)
+            || purchase->balance_after != balance) {
+            s_problem (self, seq,
+                       "OrderChanged completes order %.64s, and its purchase %zu is not its line"
+                       " (item, amount, user) with the balance after",
+                       order->id, i + 1);
+            return false;
+        }
+    }
+    self->purchases += changed->n_purchases;
+    return true;
+}
+
+//  An order created, edited, submitted, completed or failed: its move must
+//  be legal (a version more, the lines' sum its total), and the user's
+//  balance and held amount follow (a submit holds the total, a completion
+//  takes it from both, a failure releases it), 0 <= held <= balance.
+static void
+s_order_changed (audit_state_t *self, uint64_t seq, uint32_t partition,
+                 const Tally__OrderChanged *changed)
+{
+    char id [TLY_ID_MAX];
+    const Tally__Order *said = changed->order;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_object_kind_t kind;
+    if (changed->user.len != TLY_KEY_BYTES || !said || !said->id
+        || tly_object_id_parse (said->id, &kind, NULL, NULL) == -1 || kind != TLY_OBJ_ORDER
+        || tly_object_key_parse (said->id, key) == -1) {
+        s_problem (self, seq, "OrderChanged: no user key, or no order's ID");
+        return;
+    }
+    tly_account_id (changed->user.data, id);
+    audit_account_t *account = audit_state_find (self, changed->user.data);
+    if (!account || account->partition != partition || tly_object_key_partition (key) != partition
+        || !said->user_id || strcmp (said->user_id, id) != 0) {
+        s_problem (self, seq,
+                   "OrderChanged for %s: no account in partition %" PRIu32
+                   ", or an order of another partition or user",
+                   id, partition);
+        return;
+    }
+    int64_t total = 0;
+    bool summed = said->n_items >= 1 && said->n_items <= TLY_ORDER_ITEMS_MAX;
+    for (size_t i = 0; summed && i < said->n_items; i++)
+        summed = said->items [i] && said->items [i]->amount >= 0
+                 && !__builtin_add_overflow (total, said->items [i]->amount, &total);
+    if (!summed || total != said->total || total > TLY_BALANCE_MAX)
+        s_problem (self, seq, "OrderChanged: order %.64s's lines do not sum to its total %" PRId64,
+                   said->id, said->total);
+    audit_order_t *order = audit_orders_find (self->orders, key);
+    Tally__OrderStatus was = order ? order->status : TALLY__ORDER_STATUS__ORDER_STATUS_NONE;
+    uint64_t version = order ? order->version : 0;
+    if (!s_transition (was, said->status) || said->version != version + 1
+        || (order && memcmp (order->user, changed->user.data, TLY_KEY_BYTES) != 0))
+        s_problem (self, seq,
+                   "OrderChanged: order %.64s goes from %s (version %" PRIu64 ") to %s (version"
+                   " %" PRIu64 "): no order message does that",
+                   said->id, order ? audit_order_status_name (was) : "nothing", version,
+                   audit_order_status_name (said->status), said->version);
+    int64_t balance = account->balance, held = account->held;
+    if (was != said->status && said->status == TALLY__ORDER_STATUS__ORDER_PROCESSING)
+        held += said->total;
+    else if (was == TALLY__ORDER_STATUS__ORDER_PROCESSING) {
+        //  What was held: the order's total as submitted.
+        int64_t taken = order->total;
+        held -= taken;
+        if (said->status == TALLY__ORDER_STATUS__ORDER_COMPLETED)
+            balance -= taken;
+    }
+    s_order_purchases (self, seq, changed, account->balance);
+    if (changed->balance_after != balance || changed->held_after != held || changed->held_after < 0
+        || changed->held_after > changed->balance_after)
+        s_problem (self, seq,
+                   "OrderChanged for %s (order %.64s, %s) does not follow the balance and the"
+                   " held amount: balance %" PRId64 " held %" PRId64 " give %" PRId64
+                   " and %" PRId64 ", it says %" PRId64 " and %" PRId64 " (0 <= held <= balance)",
+                   id, said->id, audit_order_status_name (said->status), account->balance,
+                   account->held, balance, held, changed->balance_after, changed->held_after);
+    //  Follow the record, so one bad record is reported once.
+    if (!order)
+        order = audit_orders_add (self->orders, key, changed->user.data);
+    order->status = said->status;
+    order->version = said->version;
+    order->total = said->total;
+    account->balance = changed->balance_after;
+    account->held = changed->held_after;
+    self->order_changes++;
 }
 
 static void
@@ -430,6 +564,8 @@ s_apply_event (audit_state_t *self, uint64_t seq, uint32_t partition, uint64_t p
         s_purchase_recorded (self, seq, event->purchase_recorded);
     else if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED)
         s_balance_adjusted (self, seq, partition, partition_seq, event->balance_adjusted);
+    else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+        s_order_changed (self, seq, partition, event->order_changed);
     else
         s_problem (self, seq, "an event of no known kind");
 }
@@ -585,13 +721,28 @@ audit_state_stats (audit_state_t *self, audit_stats_t *stats)
                                .purchases = self->purchases,
                                .adjustments = self->adjustments,
                                .refunds = self->refunds,
+                               .orders = audit_orders_count (self->orders),
+                               .order_changes = self->order_changes,
                                .last_seq = self->last_seq,
                                .config_version = tly_config_version (self->config),
                                .config_changes = self->config_changes,
                                .problems = self->problems };
     for (size_t i = 0; i < self->capacity; i++)
-        if (self->slots [i].used
-            && __builtin_add_overflow (stats->balance_sum, self->slots [i].balance,
-                                       &stats->balance_sum))
-            stats->sum_overflows = true;
+        if (self->slots [i].used) {
+            if (__builtin_add_overflow (stats->balance_sum, self->slots [i].balance,
+                                        &stats->balance_sum))
+                stats->sum_overflows = true;
+            stats->held_sum += self->slots [i].held;
+        }
+    for (size_t i = 0; i < audit_orders_capacity (self->orders); i++) {
+        const audit_order_t *order = audit_orders_slot (self->orders, i);
+        stats->orders_open += order->used && audit_order_open (order->status);
+    }
+}
+
+audit_orders_t *
+audit_state_orders (audit_state_t *self)
+{
+    assert (self);
+    return self->orders;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "audit_orders.h"
 #include "audit_progress.h"
 #include "tly_config.h"
 #include "tly_journal.h"
@@ -26,9 +27,11 @@ typedef struct {
     int64_t last_updated;   //  Unix ms of its last event (verify's derived state)
     int64_t bucket_tokens;  //  its rate limit bucket (verify's derived state; tly_rate.h)
     int64_t bucket_ms;
-    uint32_t partition;  //  of the record that created it
-    bool used;           //  the slot holds an account
-    bool matched;        //  compare: an actor's ledger has it
+    int64_t held;          //  held for orders processing: 0 <= held <= balance
+    uint32_t orders_open;  //  orders in draft or processing (verify's derived state)
+    uint32_t partition;    //  of the record that created it
+    bool used;             //  the slot holds an account
+    bool matched;          //  compare: an actor's ledger has it
 } audit_account_t;
 
 typedef struct {
@@ -38,10 +41,14 @@ typedef struct {
     uint64_t purchases;
     uint64_t adjustments;     //  credits and debits (BalanceAdjusted), refunds included
     uint64_t refunds;         //  of those, refunds (refund_of a purchase)
+    uint64_t orders;          //  orders created (OrderChanged), final ones included
+    uint64_t orders_open;     //  of those, in draft or processing
+    uint64_t order_changes;   //  OrderChanged events applied
     uint64_t last_seq;        //  the last record applied
     uint64_t config_version;  //  the configuration the records leave
     uint64_t config_changes;  //  records that changed it
     int64_t balance_sum;
+    int64_t held_sum;    //  held for orders processing, of every account
     bool sum_overflows;  //  balance_sum is meaningless then
     uint64_t problems;   //  inconsistencies found
 } audit_stats_t;
@@ -78,6 +85,8 @@ const tly_config_t *audit_state_config (audit_state_t *self);
 //  The last partition seq applied for partition (0 when none).
 uint64_t audit_state_partition_seq (audit_state_t *self, uint32_t partition);
 void audit_state_stats (audit_state_t *self, audit_stats_t *stats);
+//  The orders the records applied leave (status, total, version, user).
+audit_orders_t *audit_state_orders (audit_state_t *self);
 //  The text of problem index (< min (stats.problems, AUDIT_PROBLEMS_KEPT)).
 const char *audit_state_problem (audit_state_t *self, size_t index);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "tly_account.h"
 #include "tly_sign.h"
+#include "tly_validate.h"
 
 //  Records the failure and stops the walk.
 tly_journal_step_t
@@ -126,6 +127,26 @@ s_refunds (const Tally__Envelope *envelope, const char *purchase_id)
     return false;
 }
 
+//  Whether an order message of the envelope is for the order changed: one
+//  naming its ID, or a createOrder of its user, the sender (the derivation
+//  checks the ID it makes).
+static bool
+s_orders (const Tally__Envelope *envelope, const Tally__OrderChanged *changed)
+{
+    if (!changed || !changed->order || !changed->order->id)
+        return false;
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const char *named = tly_order_message_id (message);
+        if (named && strcmp (named, changed->order->id) == 0)
+            return true;
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER
+            && s_is_key (&changed->user, envelope->sender.data))
+            return true;
+    }
+    return false;
+}
+
 //  Whether a credit or debit of the envelope is for user.
 static bool
 s_adjusts (const Tally__Envelope *envelope, const ProtobufCBinaryData *user)
@@ -147,7 +168,8 @@ s_adjusts (const Tally__Envelope *envelope, const ProtobufCBinaryData *user)
 //  The request: an envelope signed by its sender, and every event the
 //  sender's (AccountCreated, PurchaseRecorded) or, BalanceAdjusted, for the
 //  user a credit or debit of the envelope names, or of a purchase a refund
-//  of it names, by the sender.
+//  of it names, by the sender, or, OrderChanged, for an order an order
+//  message of it creates or names.
 tly_journal_step_t
 audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__RecordDraft *draft)
 {
@@ -175,6 +197,14 @@ audit_verify_check_request (audit_verify_t *self, uint64_t seq, const Tally__Rec
                                           "event %zu (BalanceAdjusted) is not for a user the"
                                           " request credits or debits, or a purchase it"
                                           " refunds, by its sender",
+                                          i + 1);
+            continue;
+        }
+        if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED) {
+            if (!s_orders (envelope, event->order_changed))
+                return audit_verify_fail (self, seq,
+                                          "event %zu (OrderChanged) is not for an order the"
+                                          " request creates or names",
                                           i + 1);
             continue;
         }

@@ -42,6 +42,15 @@ s_report_derived (const audit_verify_t *self, const audit_derive_stats_t *derive
 
 //  Refunds: what was checked of them, and what was taken as said.
 static void
+s_report_orders (const audit_derive_stats_t *derived)
+{
+    if (derived->orders_changed)
+        printf ("verify: %" PRIu64 " order messages changed an order, each as its order's state"
+                " and the balance allowed, its hold placed, captured or released\n",
+                derived->orders_changed);
+}
+
+static void
 s_report_refunds (const audit_derive_stats_t *derived)
 {
     if (!derived->refunds && !derived->refunds_again && !derived->refund_lookups_taken)
@@ -117,14 +126,15 @@ audit_verify_report (const audit_verify_t *self, bool json)
                     ",\"pricesNotChecked\":%" PRIu64 ",\"configFromSnapshot\":%s"
                     ",\"refunds\":%" PRIu64 ",\"refundsTakenAsSaid\":%" PRIu64
                     ",\"refundsRefusedAgain\":%" PRIu64 ",\"refundLookupsTakenAsSaid\":%" PRIu64
-                    "}\n",
+                    ",\"orderChanges\":%" PRIu64 "}\n",
                     self->records, self->checkpoint_count, head, hash_hex, signed_seq,
                     self->segment_count, sealed, archived, derived.derived, derived.not_derived,
                     derived.resends, derived.repeats, self->snapshots_checked,
                     self->snapshots_started, self->snapshots_unused, derived.config_version,
                     derived.config_changes, derived.config_messages, derived.config_unknown,
                     derived.config_from_snapshot ? "true" : "false", derived.refunds,
-                    derived.refunds_taken, derived.refunds_again, derived.refund_lookups_taken);
+                    derived.refunds_taken, derived.refunds_again, derived.refund_lookups_taken,
+                    derived.orders_changed);
         return;
     }
     if (self->failed && self->failed_seq && self->segment [0])
@@ -143,6 +153,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
                 info->sealed ? "sealed with a signed end" : "not sealed (still being written)");
         s_report_derived (self, &derived);
         s_report_refunds (&derived);
+        s_report_orders (&derived);
         s_report_config (self, &derived);
     } else {
         printf ("verify: OK %" PRIu64 " records, %zu checkpoints, head seq %" PRIu64 " hash %s\n",
@@ -155,6 +166,7 @@ audit_verify_report (const audit_verify_t *self, bool json)
                 archived);
         s_report_derived (self, &derived);
         s_report_refunds (&derived);
+        s_report_orders (&derived);
         s_report_config (self, &derived);
         if (signed_seq < head)
             printf ("verify: the last %" PRIu64 " records are not signed by a checkpoint yet\n",

@@ -66,11 +66,34 @@ s_snapshot_start (audit_verify_t *self, audit_snapshot_t *snapshot)
         if (audit_derive_load_account (derive, partition, account->user, account->balance,
                                        account->last_updated, account->bucket_tokens,
                                        account->bucket_ms)
-            == -1) {
+                == -1
+            || audit_derive_load_holds (derive, partition, account->user, account->held,
+                                        account->orders_open)
+                   == -1) {
             audit_verify_fail (self, snapshot->seq,
                                "the state snapshot of partition %" PRIu32
                                " holds an account twice, or one"
-                               " with a negative balance",
+                               " with a negative balance or a held amount not within 0 .. its"
+                               " balance",
+                               partition);
+            return;
+        }
+    }
+    for (size_t i = 0; i < snapshot->order_count; i++) {
+        const audit_snapshot_order_t *row = &snapshot->orders [i];
+        Tally__Order *order = tally__order__unpack (NULL, row->record_size, row->record);
+        uint8_t key [TLY_OBJECT_KEY_BYTES];
+        int rc = order && order->id && tly_object_key_parse (order->id, key) == 0
+                         && memcmp (key, row->key, sizeof key) == 0
+                     ? audit_derive_load_order (derive, partition, order)
+                     : -1;
+        if (order)
+            tally__order__free_unpacked (order, NULL);
+        if (rc == -1) {
+            audit_verify_fail (self, snapshot->seq,
+                               "the state snapshot of partition %" PRIu32
+                               " holds an order that does not decode, under another key, of"
+                               " another partition, or twice",
                                partition);
             return;
         }
@@ -130,6 +153,14 @@ s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t s
                                       " at this record says user"
                                       " %s has balance %" PRId64 "; the records give %" PRId64,
                                       partition, user, account->balance, balance);
+        int64_t held = 0;
+        audit_derive_held (self->derive, partition, account->user, &held);
+        if (held != account->held)
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record says user"
+                                      " %s has held %" PRId64 "; the records give %" PRId64,
+                                      partition, user, account->held, held);
     }
     uint64_t accounts = audit_derive_accounts (self->derive, partition);
     if (accounts != snapshot->account_count)
@@ -165,6 +196,30 @@ s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t s
                                   " at this record holds %zu"
                                   " adjustments; the records give %" PRIu64,
                                   partition, snapshot->adjustment_count, adjustments);
+    //  Every order: its status, version and total.
+    for (size_t i = 0; i < snapshot->order_count; i++) {
+        const audit_snapshot_order_t *row = &snapshot->orders [i];
+        Tally__Order *order = tally__order__unpack (NULL, row->record_size, row->record);
+        bool held = order && tly_object_key_partition (row->key) == partition
+                    && audit_derive_has_order (self->derive, order);
+        if (order)
+            tally__order__free_unpacked (order, NULL);
+        if (!held) {
+            char id [TLY_ID_MAX];
+            tly_object_id_of_key (row->key, id);
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record holds order %s, which the records do not"
+                                      " give so (status, version, total)",
+                                      partition, id);
+        }
+    }
+    uint64_t orders = audit_derive_orders (self->derive, partition);
+    if (orders != snapshot->order_count)
+        return audit_verify_fail (self, seq,
+                                  "the state snapshot of partition %" PRIu32
+                                  " at this record holds %zu orders; the records give %" PRIu64,
+                                  partition, snapshot->order_count, orders);
     if (s_snapshot_config (self, snapshot, seq) == -1)
         return TLY_JOURNAL_STOP;
     self->snapshots_checked++;

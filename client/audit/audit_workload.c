@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit_journal.h"
+#include "audit_orders.h"
 #include "audit_scratch.h"
 #include "tly_journal.h"
 #include "tly_ledger.h"
@@ -16,6 +17,7 @@
 #include "tly_object_id.h"
 #include "tly_partition.h"
 #include "tly_sign.h"
+#include "tly_validate.h"
 
 #define S_BASE_MS           1767225600000LL  //  2026-01-01: the first record's time
 #define S_STEP_MS           7                //  between records
@@ -25,9 +27,13 @@
 #define S_EPOCH_MOVE_ODDS   200  //  1 in this many records moves a partition
 #define S_RESEND_ODDS       20   //  1 in this many messages resends the one before it
 #define S_ITEM_KINDS        16
-#define S_REFUND_ODDS       25  //  1 in this many records (mixed) is a refund by the worker
-#define S_UNKNOWN_ODDS      5   //  1 in this many refunds is of a purchase no state holds
-#define S_PURCHASES_KEPT    64  //  the latest purchases, which refunds pick from
+#define S_REFUND_ODDS       25   //  1 in this many records (mixed) is a refund by the worker
+#define S_UNKNOWN_ODDS      5    //  1 in this many refunds is of a purchase no state holds
+#define S_PURCHASES_KEPT    64   //  the latest purchases, which refunds pick from
+#define S_ORDER_ODDS        4    //  1 in this many records (mixed) is of orders
+#define S_ORDERS_KEPT       256  //  orders the workload follows, which messages pick from
+#define S_HOARDER           0    //  the user who keeps creating drafts, past the limit
+#define S_LONG_ERROR        300  //  bytes: past TLY_ORDER_ERROR_MAX
 
 //  Item names, with one that needs escaping in JSON.
 static const char *s_items [S_ITEM_KINDS] = {
@@ -36,6 +42,14 @@ static const char *s_items [S_ITEM_KINDS] = {
     "amulet", "scroll", "gem",    "map",
     "torch",  "rope",   "key",    "cloak \"of\" \\night\\ \xc3\xa9t\xc3\xa9\n"
 };
+
+//  An order the workload follows.
+typedef struct {
+    char id [TLY_ID_MAX];  //  "": an empty slot
+    uint32_t user;         //  its user's index
+    uint32_t partition;
+    Tally__OrderStatus status;
+} s_order_t;
 
 struct _audit_workload_t {
     audit_workload_config_t config;
@@ -54,6 +68,13 @@ struct _audit_workload_t {
     //  refunds, some of them twice.
     char purchases [S_PURCHASES_KEPT][TLY_ID_MAX];
     uint64_t purchase_count;
+    //  A mixed workload's orders it follows (the latest, final ones let go
+    //  first), which its order messages pick from; what became of them.
+    s_order_t orders [S_ORDERS_KEPT];
+    uint64_t order_changes;
+    uint64_t orders_completed;
+    uint64_t order_refusals [64];  //  by error code
+    uint64_t held_refusals;
 };
 
 static uint64_t
@@ -195,6 +216,218 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
     return message;
 }
 
+//  ---------------------------------------------------------------- orders
+
+static uint32_t
+s_user_index (const audit_workload_t *self, const uint8_t pk [TLY_KEY_BYTES])
+{
+    for (uint32_t i = 0; i < self->config.users; i++)
+        if (memcmp (self->users [i].pk, pk, TLY_KEY_BYTES) == 0)
+            return i;
+    assert (false);
+    return 0;
+}
+
+//  An order changed: its status followed (a new one takes the slot of a
+//  final one, or of any), its user's balance and held amount too, and a
+//  completion's purchases join those refunds pick from.
+static void
+s_follow_order (audit_workload_t *self, const Tally__OrderChanged *changed)
+{
+    const Tally__Order *order = changed->order;
+    uint32_t user = s_user_index (self, changed->user.data);
+    self->users [user].balance = changed->balance_after;
+    self->users [user].held = changed->held_after;
+    self->order_changes++;
+    s_order_t *slot = NULL;
+    for (size_t i = 0; i < S_ORDERS_KEPT && !slot; i++)
+        if (strcmp (self->orders [i].id, order->id) == 0)
+            slot = &self->orders [i];
+    for (size_t i = 0; i < S_ORDERS_KEPT && !slot; i++)
+        if (!self->orders [i].id [0] || !audit_order_open (self->orders [i].status))
+            slot = &self->orders [i];
+    if (!slot)
+        slot = &self->orders [s_below (self, S_ORDERS_KEPT)];
+    snprintf (slot->id, sizeof slot->id, "%s", order->id);
+    slot->user = user;
+    slot->partition = self->users [user].partition;
+    slot->status = order->status;
+    if (order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED)
+        self->orders_completed++;
+    for (size_t i = 0; i < changed->n_purchases; i++)
+        snprintf (self->purchases [self->purchase_count++ % S_PURCHASES_KEPT], TLY_ID_MAX, "%s",
+                  changed->purchases [i]->purchase_id);
+}
+
+//  A followed order that matches (user: UINT32_MAX any, else that one or,
+//  with other, any but that one; partition: UINT32_MAX any; status: NONE
+//  any), picked at random, or NULL.
+static const s_order_t *
+s_pick_order (audit_workload_t *self, uint32_t user, bool other, uint32_t partition,
+              Tally__OrderStatus status)
+{
+    const s_order_t *picked = NULL;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < S_ORDERS_KEPT; i++) {
+        const s_order_t *order = &self->orders [i];
+        if (!order->id [0] || (status && order->status != status)
+            || (partition != UINT32_MAX && order->partition != partition)
+            || (user != UINT32_MAX && (order->user == user) == other))
+            continue;
+        if (s_below (self, ++seen) == 0)  //  each of those seen equally likely
+            picked = order;
+    }
+    return picked;
+}
+
+//  An order's lines: 1..3 of the workload's items at amounts it can often
+//  afford; now and then lines an actor refuses (none: BAD_REQUEST, an
+//  empty item ID: INVALID_ITEM, amount 0 with open prices: INVALID_AMOUNT).
+static void
+s_order_lines (audit_workload_t *self, const audit_workload_user_t *user,
+               Tally__OrderItem ***items_p, size_t *n_items_p)
+{
+    uint64_t dice = s_below (self, 40);
+    size_t n_items = dice == 0 ? 0 : 1 + (size_t) s_below (self, 3);
+    Tally__OrderItem **items = tly_arena_alloc (self->arena, 3 * sizeof (Tally__OrderItem *));
+    for (size_t i = 0; i < n_items; i++) {
+        items [i] = tly_arena_alloc (self->arena, sizeof (Tally__OrderItem));
+        tally__order_item__init (items [i]);
+        items [i]->item_id = (char *) (dice == 1 ? "" : s_items [s_below (self, S_ITEM_KINDS)]);
+        items [i]->amount = dice == 2
+                                ? 0
+                                : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 4 + 20));
+    }
+    *items_p = items;
+    *n_items_p = n_items;
+}
+
+static void
+s_order_ref (audit_workload_t *self, Tally__InboxMessage *message,
+             Tally__InboxMessage__BodyCase body, const char *order_id)
+{
+    Tally__OrderRef *ref = tly_arena_alloc (self->arena, sizeof *ref);
+    tally__order_ref__init (ref);
+    ref->order_id = tly_arena_strdup (self->arena, order_id);
+    message->body_case = body;
+    if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER)
+        message->submit_order = ref;
+    else
+        message->complete_order = ref;
+}
+
+//  One of the user's order messages: mostly creating, editing and
+//  submitting their drafts; now and then one an actor refuses (completing
+//  their own order: PERMISSION_DENIED; editing or submitting one that is
+//  no draft: INVALID_TRANSITION; a submit past the available balance is
+//  INSUFFICIENT_BALANCE as it comes).
+static Tally__InboxMessage *
+s_user_order_message (audit_workload_t *self, uint32_t user_index, int64_t now_ms)
+{
+    audit_workload_user_t *user = &self->users [user_index];
+    Tally__InboxMessage *message = s_new_message (self, now_ms);
+    uint64_t dice = s_below (self, 100);
+    const s_order_t *order = NULL;
+    if (dice >= 40 && dice < 55)
+        order = s_pick_order (self, user_index, false, UINT32_MAX,
+                              TALLY__ORDER_STATUS__ORDER_DRAFT);
+    else if (dice >= 55 && dice < 90)
+        order = s_pick_order (self, user_index, false, UINT32_MAX,
+                              TALLY__ORDER_STATUS__ORDER_DRAFT);
+    else if (dice >= 90)
+        order = s_pick_order (self, user_index, false, UINT32_MAX,
+                              TALLY__ORDER_STATUS__ORDER_STATUS_NONE);
+    if (!order || dice < 40 || user_index == S_HOARDER) {
+        Tally__CreateOrder *create = tly_arena_alloc (self->arena, sizeof *create);
+        tally__create_order__init (create);
+        s_order_lines (self, user, &create->items, &create->n_items);
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+        message->create_order = create;
+    } else if (dice < 55 || (dice >= 94 && order->status != TALLY__ORDER_STATUS__ORDER_DRAFT)) {
+        Tally__EditOrder *edit = tly_arena_alloc (self->arena, sizeof *edit);
+        tally__edit_order__init (edit);
+        edit->order_id = tly_arena_strdup (self->arena, order->id);
+        s_order_lines (self, user, &edit->items, &edit->n_items);
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
+        message->edit_order = edit;
+    } else if (dice < 94)
+        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, order->id);
+    else
+        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, order->id);
+    return message;
+}
+
+//  count (2 or more) messages that create an order, edit it (when count
+//  is 3 or more; the rest edit it again) and submit it, the ID of the
+//  order made from the creating message's (tly_order_key).
+static void
+s_order_started (audit_workload_t *self, uint32_t user_index, int64_t now_ms,
+                 Tally__InboxMessage **messages, uint32_t count)
+{
+    audit_workload_user_t *user = &self->users [user_index];
+    Tally__InboxMessage *create = s_new_message (self, now_ms);
+    create->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+    create->create_order = tly_arena_alloc (self->arena, sizeof *create->create_order);
+    tally__create_order__init (create->create_order);
+    s_order_lines (self, user, &create->create_order->items, &create->create_order->n_items);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    char id [TLY_ID_MAX];
+    tly_order_key (user->partition, user->pk, create->message_id.data, key);
+    tly_object_id_of_key (key, id);
+    messages [0] = create;
+    for (uint32_t i = 1; i + 1 < count; i++) {
+        Tally__InboxMessage *message = s_new_message (self, now_ms);
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
+        message->edit_order = tly_arena_alloc (self->arena, sizeof *message->edit_order);
+        tally__edit_order__init (message->edit_order);
+        message->edit_order->order_id = tly_arena_strdup (self->arena, id);
+        s_order_lines (self, user, &message->edit_order->items, &message->edit_order->n_items);
+        messages [i] = message;
+    }
+    messages [count - 1] = s_new_message (self, now_ms);
+    s_order_ref (self, messages [count - 1], TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, id);
+}
+
+//  One of the worker's order messages for partition: completing or failing
+//  an order processing there; now and then one an actor refuses (an error
+//  past 256 bytes: INVALID_NOTE; a final order: INVALID_TRANSITION; no
+//  order: NOT_FOUND).
+static Tally__InboxMessage *
+s_worker_order_message (audit_workload_t *self, uint32_t partition, int64_t now_ms)
+{
+    static const char *errors [] = { "", "service unavailable", "card declined \"twice\"" };
+    Tally__InboxMessage *message = s_new_message (self, now_ms);
+    uint64_t dice = s_below (self, 100);
+    const s_order_t *order = s_pick_order (self, UINT32_MAX, false, partition,
+                                           dice < 90 ? TALLY__ORDER_STATUS__ORDER_PROCESSING
+                                                     : TALLY__ORDER_STATUS__ORDER_STATUS_NONE);
+    char unknown [TLY_ID_MAX];
+    if (!order || dice >= 97) {
+        uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+        s_random_bytes (self, message_id, sizeof message_id);
+        tly_order_key (partition, self->users [0].pk, message_id, key);
+        tly_object_id_of_key (key, unknown);
+    }
+    const char *order_id = !order || dice >= 97 ? unknown : order->id;
+    if (dice < 60 || dice >= 90)
+        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, order_id);
+    else {
+        Tally__FailOrder *fail = tly_arena_alloc (self->arena, sizeof *fail);
+        tally__fail_order__init (fail);
+        fail->order_id = tly_arena_strdup (self->arena, order_id);
+        if (dice < 87)
+            fail->error = (char *) errors [s_below (self, 3)];
+        else {
+            fail->error = tly_arena_alloc (self->arena, S_LONG_ERROR + 1);
+            memset (fail->error, 'e', S_LONG_ERROR);
+            fail->error [S_LONG_ERROR] = 0;
+        }
+        message->body_case = TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+        message->fail_order = fail;
+    }
+    return message;
+}
+
 //  What the user's state is after event, for the next messages the
 //  workload makes and for the tests that check replay against it.
 static void
@@ -208,7 +441,9 @@ s_follow (audit_workload_t *self, audit_workload_user_t *user, const Tally__Even
         if (self->config.mixed)
             snprintf (self->purchases [self->purchase_count++ % S_PURCHASES_KEPT], TLY_ID_MAX, "%s",
                       event->purchase_recorded->purchase_id);
-    } else {
+    } else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+        s_follow_order (self, event->order_changed);
+    else {
         //  A refund: a credit of the purchase's user, not the sender.
         assert (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED);
         const Tally__BalanceAdjusted *adjusted = event->balance_adjusted;
@@ -270,6 +505,20 @@ s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sig
         assert (decided == TLY_LEDGER_APPLIED
                 || (decided == TLY_LEDGER_DUPLICATE && i > 0
                     && envelope->messages [i] == envelope->messages [i - 1]));
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const Tally__MessageResult *result = draft->results [i];
+        if (decided == TLY_LEDGER_APPLIED
+            && result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
+            unsigned code = (unsigned) result->error->code;
+            if (tly_order_message_id (message)
+                || message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER)
+                self->order_refusals [code < 64 ? code : 0]++;
+            //  A buy the balance pays for, refused for what orders hold.
+            if (message->body_case == TALLY__INBOX_MESSAGE__BODY_BUY
+                && code == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE && user && user->held > 0
+                && message->buy->amount <= user->balance)
+                self->held_refusals++;
+        }
         if (event) {
             s_follow (self, user, event);
             draft->events [draft->n_events++] = event;
@@ -327,6 +576,75 @@ s_refund_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *wor
     return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
 }
 
+//  An envelope of order messages (record index): the user's own (the hoarder's, now and
+//  then, past the limit of open orders: ORDER_LIMIT; one without an
+//  account: NO_ACCOUNT), one user's edit or submit of another's order
+//  (NOT_FOUND), or the worker's completions and failures of a partition's
+//  orders.
+static Tally__RecordDraft *
+s_order_draft (audit_workload_t *self, uint64_t index, int64_t now_ms, const tly_account_t *worker)
+{
+    uint64_t dice = s_below (self, 100);
+    //  The worker lets the last tenth's orders be: the journal ends with
+    //  orders processing, and funds held.
+    if (dice < 30 && index >= self->config.records - self->config.records / 10)
+        dice = 30 + s_below (self, 70);
+    uint32_t count = 1
+                     + (uint32_t) s_below (
+                         self, self->config.per_record < 4 ? self->config.per_record : 4);
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.timestamp_ms = now_ms - 3;
+    envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
+    tly_ledger_user_t sender;
+    if (dice < 30) {
+        //  The worker's, for one partition.
+        const s_order_t *processing = s_pick_order (self, UINT32_MAX, false, UINT32_MAX,
+                                                    TALLY__ORDER_STATUS__ORDER_PROCESSING);
+        uint32_t partition = processing ? processing->partition
+                                        : (uint32_t) s_below (self, self->config.partitions);
+        for (uint32_t i = 0; i < count; i++)
+            envelope.messages [i] = s_worker_order_message (self, partition, now_ms - 3);
+        envelope.n_messages = count;
+        envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+        tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
+        sender.route = partition;
+        sender.worker = true;
+        return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
+    }
+    //  Mostly users with an account (a third of them may have none).
+    uint32_t user_index = (uint32_t) s_below (self, self->config.users);
+    for (int tries = 0; tries < 2 && !self->users [user_index].exists; tries++)
+        user_index = (uint32_t) s_below (self, self->config.users);
+    if (dice < 36)
+        user_index = S_HOARDER;
+    audit_workload_user_t *user = &self->users [user_index];
+    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->pk };
+    tly_ledger_user_init (&sender, user->pk, self->config.partitions);
+    const s_order_t *foreign = dice >= 36 && dice < 40
+                                   ? s_pick_order (self, user_index, true, UINT32_MAX,
+                                                   TALLY__ORDER_STATUS__ORDER_STATUS_NONE)
+                                   : NULL;
+    if (foreign) {
+        //  Another user's order, in its partition: NOT_FOUND, whatever it is.
+        Tally__InboxMessage *message = s_new_message (self, now_ms - 3);
+        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, foreign->id);
+        envelope.messages [0] = message;
+        count = 1;
+        sender.route = foreign->partition;
+    } else if (dice < 75 && count >= 2 && user_index != S_HOARDER)
+        //  An order's start in one envelope: created, maybe edited, submitted.
+        s_order_started (self, user_index, now_ms - 3, envelope.messages, count);
+    else
+        for (uint32_t i = 0; i < count; i++)
+            //  The hoarder opens an account first.
+            envelope.messages [i] = i == 0 && user_index == S_HOARDER && !user->exists
+                                        ? s_message (self, user, true, now_ms - 3)
+                                        : s_user_order_message (self, user_index, now_ms - 3);
+    envelope.n_messages = count;
+    return s_decided (self, &envelope, user->sk, &sender, user, now_ms);
+}
+
 //  One envelope from one user, signed by them (in a mixed workload, now
 //  and then the worker's refund instead), and the draft an actor makes of
 //  it, decided by the ledger in its open transaction. Returns NULL when
@@ -337,6 +655,8 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
     if (self->config.mixed && self->purchase_count > 0 && s_below (self, S_REFUND_ODDS) == 0)
         return s_refund_draft (self, now_ms, worker);
+    if (self->config.mixed && s_below (self, S_ORDER_ODDS) == 0)
+        return s_order_draft (self, index, now_ms, worker);
     uint32_t count = self->config.per_record;
     uint32_t user_index = self->config.mixed ? (uint32_t) s_below (self, self->config.users)
                                              : (uint32_t) (index % self->config.users);
@@ -430,4 +750,32 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
     if (rc == -1)
         tly_log (TLY_ERROR, "workload.failed", "dir=%s", dir);
     return rc;
+}
+
+uint64_t
+audit_workload_order_changes (audit_workload_t *self)
+{
+    assert (self);
+    return self->order_changes;
+}
+
+uint64_t
+audit_workload_orders_completed (audit_workload_t *self)
+{
+    assert (self);
+    return self->orders_completed;
+}
+
+uint64_t
+audit_workload_order_refusals (audit_workload_t *self, Tally__ErrorCode code)
+{
+    assert (self);
+    return (unsigned) code < 64 ? self->order_refusals [code] : 0;
+}
+
+uint64_t
+audit_workload_held_refusals (audit_workload_t *self)
+{
+    assert (self);
+    return self->held_refusals;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "tally.pb-c.h"
 #include "tly_account.h"
 #include "tly_limits.h"
 
@@ -27,7 +28,10 @@ typedef struct {
     //  succeeds (the benchmark); true: a random mix of users and messages with
     //  rejections, repeated createAccounts, resends of a message in the same
     //  envelope, the worker's refunds of recent purchases (some refunded
-    //  before: ALREADY_REFUNDED; some of no purchase: NOT_FOUND) and epoch
+    //  before: ALREADY_REFUNDED; some of no purchase: NOT_FOUND), orders
+    //  (created, edited, submitted, then completed or failed by the worker,
+    //  and refused: every refusal an order message may get without a
+    //  catalog), buys refused because orders hold the funds, and epoch
     //  changes (the tests).
     bool mixed;
     uint64_t seed;              //  the same seed writes the same journal
@@ -42,6 +46,7 @@ typedef struct {
     uint32_t partition;
     bool exists;
     int64_t balance;
+    int64_t held;  //  held for their orders processing
 } audit_workload_user_t;
 
 typedef struct _audit_workload_t audit_workload_t;
@@ -58,5 +63,13 @@ const audit_workload_user_t *audit_workload_user (audit_workload_t *self, uint32
 //  Events and messages written so far.
 uint64_t audit_workload_events (audit_workload_t *self);
 uint64_t audit_workload_messages (audit_workload_t *self);
+//  Of a mixed workload: order messages the ledger accepted (each one
+//  OrderChanged), of them completions, and those it refused with code;
+//  buys refused INSUFFICIENT_BALANCE that the balance would have paid for
+//  but for what orders held.
+uint64_t audit_workload_order_changes (audit_workload_t *self);
+uint64_t audit_workload_orders_completed (audit_workload_t *self);
+uint64_t audit_workload_order_refusals (audit_workload_t *self, Tally__ErrorCode code);
+uint64_t audit_workload_held_refusals (audit_workload_t *self);
 
 #endif

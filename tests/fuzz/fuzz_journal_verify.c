@@ -309,6 +309,42 @@ s_model_adjusted (const Tally__Envelope *envelope, const Tally__BalanceAdjusted 
     return false;
 }
 
+//  An OrderChanged is for an order an order message of the envelope names
+//  by its ID, or for the sender when the envelope creates an order.
+static bool
+s_model_order (const Tally__Envelope *envelope, const Tally__OrderChanged *changed)
+{
+    if (!changed->order || !changed->order->id)
+        return false;
+    for (size_t i = 0; i < envelope->n_messages; i++) {
+        const Tally__InboxMessage *message = envelope->messages [i];
+        const char *named = NULL;
+        switch (message->body_case) {
+            case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
+                if (changed->user.len == TLY_KEY_BYTES
+                    && memcmp (changed->user.data, envelope->sender.data, TLY_KEY_BYTES) == 0)
+                    return true;
+                break;
+            case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+                named = message->edit_order->order_id;
+                break;
+            case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+                named = message->submit_order->order_id;
+                break;
+            case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+                named = message->complete_order->order_id;
+                break;
+            case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER:
+                named = message->fail_order->order_id;
+                break;
+            default: break;
+        }
+        if (named && strcmp (named, changed->order->id) == 0)
+            return true;
+    }
+    return false;
+}
+
 //  The rules one record must meet on its own, written again from
 //  docs/journal.md. Fills hash with the record's hash when it meets them.
 static bool
@@ -345,6 +381,10 @@ s_model_record (uint64_t seq, const uint8_t *bytes, size_t size,
         const Tally__Event *event = draft->events [i];
         if (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED) {
             ok = event->balance_adjusted && s_model_adjusted (envelope, event->balance_adjusted);
+            continue;
+        }
+        if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED) {
+            ok = event->order_changed && s_model_order (envelope, event->order_changed);
             continue;
         }
         const ProtobufCBinaryData *user = NULL;

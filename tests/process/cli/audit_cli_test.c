@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "audit_workload.h"
+#include "tly_validate.h"
 #include "harness.h"
 #include "journal_forge.h"
 #include "tly_journal.h"
@@ -266,6 +267,8 @@ s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
             && s_json_number (output, "refundsRefusedAgain") > 0
             && s_json_number (output, "refundLookupsTakenAsSaid") > 0
             && s_json_number (output, "refundsTakenAsSaid") == 0);
+    //  Every order message derived, its OrderChanged and result whole.
+    assert (s_json_number (output, "orderChanges") > 0);
     free (output);
     s_expect (0,
               "refunds, each of a purchase not refunded before, to its user for its amount as"
@@ -328,7 +331,21 @@ typedef struct {
 #define S_FORGE_DROP          3    //  the PurchaseRecorded taken out: a purchase for nothing
 #define S_FORGE_REFUND_AMOUNT 4    //  a refund (BalanceAdjusted) of one more than the purchase
 #define S_FORGE_REFUSED_AGAIN 5    //  a refund refused NOT_FOUND said ALREADY_REFUNDED
+#define S_FORGE_ORDER_AFTER   6    //  a completion's OrderChanged: more left after it
+#define S_FORGE_ORDER_LINE    7    //  a completion's first purchase: one more charged
+#define S_FORGE_ORDER_HELD    8    //  a submit's OrderChanged: less held after it
 #define S_FORGE_FROM_SEQ      500  //  forge no record before this one
+
+//  The record's first OrderChanged of status (NULL: none).
+static Tally__OrderChanged *
+s_order_changed (Tally__RecordDraft *draft, Tally__OrderStatus status)
+{
+    for (size_t i = 0; i < draft->n_events; i++)
+        if (draft->events [i]->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED
+            && draft->events [i]->order_changed->order->status == status)
+            return draft->events [i]->order_changed;
+    return NULL;
+}
 
 static bool
 s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
@@ -342,6 +359,29 @@ s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
             || result->error->code != TALLY__ERROR_CODE__NOT_FOUND)
             return false;
         result->error->code = TALLY__ERROR_CODE__ALREADY_REFUNDED;
+        return true;
+    }
+    if (forgery->what == S_FORGE_ORDER_AFTER || forgery->what == S_FORGE_ORDER_LINE) {
+        Tally__OrderChanged *changed = s_order_changed (draft,
+                                                        TALLY__ORDER_STATUS__ORDER_COMPLETED);
+        if (!changed)
+            return false;
+        if (forgery->what == S_FORGE_ORDER_AFTER)
+            changed->balance_after += 7;
+        else {
+            changed->purchases [0]->amount++;
+            changed->purchases [0]->balance_after--;
+        }
+        return true;
+    }
+    if (forgery->what == S_FORGE_ORDER_HELD) {
+        //  Less held than the order's total: a submit that spends more
+        //  than the balance has available once another order holds it.
+        Tally__OrderChanged *changed = s_order_changed (draft,
+                                                        TALLY__ORDER_STATUS__ORDER_PROCESSING);
+        if (!changed)
+            return false;
+        changed->held_after -= changed->order->total;
         return true;
     }
     if (draft->n_events == 0 || draft->events [0]->kind_case != forgery->kind)
@@ -389,6 +429,18 @@ s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *
         { { TALLY__EVENT__KIND_BALANCE_ADJUSTED, S_FORGE_REFUSED_AGAIN, false },
           "forged-refused",
           "the result is ALREADY_REFUNDED; the records refund the purchase nowhere before" },
+        { { TALLY__EVENT__KIND_ORDER_CHANGED, S_FORGE_ORDER_AFTER, false },
+          "forged-order-after",
+          "(completeOrder co_z" },
+        { { TALLY__EVENT__KIND_ORDER_CHANGED, S_FORGE_ORDER_AFTER, false },
+          "forged-order-after-field",
+          "OrderChanged says balance_after " },
+        { { TALLY__EVENT__KIND_ORDER_CHANGED, S_FORGE_ORDER_LINE, false },
+          "forged-order-line",
+          "OrderChanged's purchase 1 says amount " },
+        { { TALLY__EVENT__KIND_ORDER_CHANGED, S_FORGE_ORDER_HELD, false },
+          "forged-order-held",
+          "OrderChanged says held_after " },
         { { TALLY__EVENT__KIND_PURCHASE_RECORDED, S_FORGE_NOTHING, true },
           "forged-signer",
           ": bad signature (not signed by the worker)" },
@@ -420,6 +472,16 @@ s_bend_purchase (Tally__Event *event)
     if (event->kind_case != TALLY__EVENT__KIND_PURCHASE_RECORDED)
         return false;
     event->purchase_recorded->balance_after -= 1;
+    return true;
+}
+
+static bool
+s_bend_hold (Tally__Event *event)
+{
+    if (event->kind_case != TALLY__EVENT__KIND_ORDER_CHANGED
+        || event->order_changed->order->status != TALLY__ORDER_STATUS__ORDER_PROCESSING)
+        return false;
+    event->order_changed->held_after += 1;
     return true;
 }
 
@@ -489,6 +551,10 @@ s_test_replay (char *journal, audit_workload_t *workload)
         lines++;
         if (strncmp (line, "{\"user\":", 8) != 0) {
             assert (strstr (line, "\"ok\":true") && s_json_number (line, "refunds") > 0);
+            //  Orders rebuilt from their OrderChanged events, and the holds.
+            assert (s_json_number (line, "orders") > 0 && s_json_number (line, "ordersOpen") > 0
+                    && s_json_number (line, "orderChanges") > s_json_number (line, "orders")
+                    && s_json_number (line, "heldSum") > 0);
             continue;
         }
         bool found = false;
@@ -497,7 +563,8 @@ s_test_replay (char *journal, audit_workload_t *workload)
             if (strncmp (line + 9, user->id, strlen (user->id)) != 0)
                 continue;
             char expected [64];
-            snprintf (expected, sizeof expected, "\"balance\":%" PRId64 "}", user->balance);
+            snprintf (expected, sizeof expected, "\"balance\":%" PRId64 ",\"held\":%" PRId64 "}",
+                      user->balance, user->held);
             assert (user->exists && strstr (line, expected));
             found = true;
         }
@@ -517,6 +584,13 @@ s_test_replay (char *journal, audit_workload_t *workload)
     snprintf (expected, sizeof expected, "replay: seq %" PRIu64 ": PurchaseRecorded for", seq);
     s_expect (1, expected,
               (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent"), NULL });
+    //  A hold that does not follow the order submitted.
+    seq = s_bend (journal, "bent-hold", s_bend_hold);
+    snprintf (expected, sizeof expected, "replay: seq %" PRIu64 ": OrderChanged for co_z", seq);
+    s_expect (1, expected,
+              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-hold"), NULL });
+    s_expect (1, "does not follow the balance and the held amount",
+              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-hold"), NULL });
     seq = s_bend (journal, "bent-refund", s_bend_refund);
     snprintf (expected, sizeof expected,
               "replay: seq %" PRIu64 ": BalanceAdjusted is no refund of a purchase of partition",
@@ -525,9 +599,25 @@ s_test_replay (char *journal, audit_workload_t *workload)
               (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-refund"), NULL });
 }
 
+//  What the order messages and events export as.
+#define S_ORDER_SHAPES 10
+static const char *s_order_shapes [S_ORDER_SHAPES] = {
+    "\"type\":\"createOrder\",\"items\":[{\"itemId\":",
+    "\"type\":\"editOrder\",\"orderId\":\"co_z",
+    "\"type\":\"submitOrder\",\"orderId\":\"co_z",
+    "\"type\":\"completeOrder\",\"orderId\":\"co_z",
+    "\"type\":\"failOrder\",\"orderId\":\"co_z",
+    "{\"type\":\"OrderChanged\",\"user\":\"co_z",
+    "\"status\":\"processing\"",
+    ",\"heldAfter\":",
+    ",\"purchaseIds\":[\"co_z",
+    ",\"purchases\":[{\"type\":\"PurchaseRecorded\"",
+};
+
 static void
 s_test_export (char *journal)
 {
+    uint64_t orders [S_ORDER_SHAPES] = { 0 };
     char *output;
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
                                          "--format", "jsonl", NULL })
@@ -546,12 +636,20 @@ s_test_export (char *journal)
         refunds += strstr (line, "\"type\":\"refund\",\"purchaseId\":\"co_z") != NULL;
         refunded += strstr (line, ",\"refundOf\":\"co_z") != NULL
                     && strstr (line, ",\"purchasePartitionSeq\":");
+        //  The order messages and their events.
+        for (size_t i = 0; i < S_ORDER_SHAPES; i++)
+            orders [i] += strstr (line, s_order_shapes [i]) != NULL;
         //  A purchase names the record that made it.
         if (strstr (line, "\"type\":\"purchase\""))
             assert (strstr (line, ",\"partitionSeq\":"));
     }
     free (output);
     assert (seq == S_RECORDS && in_partition_3 > 0 && refunds > refunded && refunded > 0);
+    for (size_t i = 0; i < S_ORDER_SHAPES; i++)
+        if (orders [i] == 0) {
+            fprintf (stderr, "no record exports %s\n", s_order_shapes [i]);
+            assert (false);
+        }
 
     assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
                                          "--format", "jsonl", "--partition", "3", NULL })
@@ -627,6 +725,39 @@ s_rebuild (const char *journal_dir, const char *ledger_dir, uint64_t last)
     tly_ledger_destroy (&rebuild.ledger);
 }
 
+//  An order changed behind the journal's back: one version more.
+static void
+s_test_compare_order (char *data_dir, const char *full)
+{
+    s_raw_t raw;
+    s_raw_open (&raw, full, "purchases");
+    MDB_cursor *cursor;
+    assert (mdb_cursor_open (raw.txn, raw.dbi, &cursor) == 0);
+    uint8_t first [1] = { TLY_OBJ_ORDER };
+    MDB_val key = { sizeof first, first }, value;
+    assert (mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE) == 0);
+    assert (((const uint8_t *) key.mv_data) [0] == TLY_OBJ_ORDER);
+    Tally__Order *order = tally__order__unpack (NULL, value.mv_size, value.mv_data);
+    assert (order);
+    order->version++;
+    uint8_t order_key [TLY_OBJECT_KEY_BYTES];
+    memcpy (order_key, key.mv_data, sizeof order_key);
+    mdb_cursor_close (cursor);
+    value.mv_size = tally__order__get_packed_size (order);
+    uint8_t *packed = malloc (value.mv_size);
+    tally__order__pack (order, packed);
+    value.mv_data = packed;
+    key = (MDB_val) { sizeof order_key, order_key };
+    assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
+    s_raw_close (&raw);
+    char expected [128];
+    snprintf (expected, sizeof expected, " order %s journal ", order->id);
+    s_expect (1, expected,
+              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    free (packed);
+    tally__order__free_unpacked (order, NULL);
+}
+
 static void
 s_test_compare (char *journal, char *data_dir)
 {
@@ -638,6 +769,12 @@ s_test_compare (char *journal, char *data_dir)
     s_rebuild (journal, full, S_RECORDS);
     s_expect (0, "compare: OK 16 partitions, ",
               (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    char *output;
+    assert (s_run (&output, (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir,
+                                         "--compare", "--json", NULL })
+            == 0);
+    assert (strstr (output, "\"compare\":{\"ok\":true") && s_json_number (output, "orders") > 0);
+    free (output);
 
     //  A stale copy beside it (a partition that moved away) does not count...
     char *half = s_path ("half");
@@ -707,6 +844,7 @@ s_test_compare (char *journal, char *data_dir)
               (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
     s_expect (2, NULL,
               (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare", NULL });
+    s_test_compare_order (data_dir, full);
 }
 
 int
@@ -735,10 +873,28 @@ main (void)
     assert (workload);
     assert (audit_workload_write (workload, journal, &worker) == 0);
     //  The mix has what it should: more messages than events (rejections);
-    //  the worker's refunds are envelopes of one message.
+    //  the worker's refunds and the order envelopes hold fewer messages.
     assert (audit_workload_messages (workload) < S_RECORDS * S_PER_RECORD
-            && audit_workload_messages (workload) > S_RECORDS * (S_PER_RECORD - 1));
+            && audit_workload_messages (workload) > S_RECORDS * (S_PER_RECORD - 2));
     assert (audit_workload_events (workload) < audit_workload_messages (workload));
+    //  Orders: created, edited, submitted, completed and failed, and every
+    //  refusal an order message may get without a catalog; buys refused
+    //  for what orders hold.
+    assert (audit_workload_order_changes (workload) > 0
+            && audit_workload_orders_completed (workload) > 0
+            && audit_workload_held_refusals (workload) > 0);
+    const Tally__ErrorCode refusals [] = {
+        TALLY__ERROR_CODE__BAD_REQUEST,       TALLY__ERROR_CODE__INVALID_ITEM,
+        TALLY__ERROR_CODE__INVALID_AMOUNT,    TALLY__ERROR_CODE__INVALID_NOTE,
+        TALLY__ERROR_CODE__NO_ACCOUNT,        TALLY__ERROR_CODE__NOT_FOUND,
+        TALLY__ERROR_CODE__PERMISSION_DENIED, TALLY__ERROR_CODE__INVALID_TRANSITION,
+        TALLY__ERROR_CODE__ORDER_LIMIT,       TALLY__ERROR_CODE__INSUFFICIENT_BALANCE
+    };
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals [0]; i++)
+        if (audit_workload_order_refusals (workload, refusals [i]) == 0) {
+            fprintf (stderr, "no order refused %s\n", tly_error_name (refusals [i]));
+            assert (false);
+        }
 
     s_test_verify (journal, data_dir, worker_id, other_id);
     s_test_forged (journal, &worker, &other);

@@ -8,6 +8,7 @@ void audit_scratch_test (bool verbose);
 void audit_derive_test (bool verbose);
 void audit_derive_config_test (bool verbose);
 void audit_derive_refund_test (bool verbose);
+void audit_derive_order_test (bool verbose);
 void tly_audit_check_test (bool verbose);
 void tly_audit_writer_test (bool verbose);
 
@@ -16,6 +17,7 @@ static const th_unit_t s_units [] = { { "audit_wire", audit_wire_test },
                                       { "audit_derive", audit_derive_test },
                                       { "audit_derive_config", audit_derive_config_test },
                                       { "audit_derive_refund", audit_derive_refund_test },
+                                      { "audit_derive_order", audit_derive_order_test },
                                       { "tly_audit_check", tly_audit_check_test },
                                       { "tly_audit_writer", tly_audit_writer_test },
                                       { NULL, NULL } };

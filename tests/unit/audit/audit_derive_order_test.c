@@ -1,0 +1,450 @@
+//  audit_derive_order_test - verify's derivation of orders against the
+//  balance actor's own ledger (tly_ledger_execute, in a scratch directory),
+//  which decides every draft here: orders priced from the catalog (a price
+//  changed since: PRICE_MISMATCH; an item not on sale: UNKNOWN_ITEM),
+//  created, edited, submitted (the hold), completed (a purchase per line)
+//  and failed; refused INVALID_TRANSITION, NOT_FOUND (another user's
+//  order, no order), PERMISSION_DENIED (completed by one not the worker),
+//  INSUFFICIENT_BALANCE (a submit past the available balance), and a buy
+//  and a debit refused for what an order holds, all follow. Each forgery is
+//  named: a completion's balance_after, a purchase's amount or ID, a submit
+//  that overdraws, a result that is not the event's order, a resend applied
+//  again. A derivation started from a state snapshot (accounts with their
+//  held amounts, the orders) follows too, and one whose snapshot lost the
+//  hold is named.
+#include "audit_derive.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include "derive_fixture.h"
+#include "harness.h"
+#include "tly_account.h"
+#include "tly_ledger.h"
+#include "tly_object_id.h"
+#include "tly_validate.h"
+
+#define S_NOW        1767225600000LL
+#define S_PARTITIONS DERIVE_FIXTURE_PARTITIONS
+#define S_WINDOW_MS  60000
+#define S_WORKER     0x77  //  every byte of the worker's key's seed
+#define S_STRANGER   0x78
+#define S_BUYER      0x41
+
+static void
+s_key (uint8_t seed_byte, uint8_t pk [TLY_KEY_BYTES])
+{
+    uint8_t seed [crypto_sign_SEEDBYTES], sk [crypto_sign_SECRETKEYBYTES];
+    memset (seed, seed_byte, sizeof seed);
+    CHECK (crypto_sign_seed_keypair (pk, sk, seed) == 0);
+}
+
+static void
+s_sender (tly_ledger_user_t *user, uint8_t seed, uint32_t route)
+{
+    uint8_t pk [TLY_KEY_BYTES];
+    s_key (seed, pk);
+    tly_ledger_user_init (user, pk, S_PARTITIONS);
+    user->route = route == UINT32_MAX ? user->partition : route;
+    user->worker = seed == S_WORKER;
+}
+
+//  ---------------------------------------------------------------- messages
+
+static Tally__OrderItem **
+s_items (derive_fixture_t *fx, const char *first, int64_t first_amount, const char *second,
+         int64_t second_amount, size_t *n_items)
+{
+    Tally__OrderItem **items = tly_arena_alloc (fx->arena, 2 * sizeof (Tally__OrderItem *));
+    const char *ids [2] = { first, second };
+    int64_t amounts [2] = { first_amount, second_amount };
+    *n_items = second ? 2 : 1;
+    for (size_t i = 0; i < *n_items; i++) {
+        items [i] = tly_arena_alloc (fx->arena, sizeof (Tally__OrderItem));
+        tally__order_item__init (items [i]);
+        items [i]->item_id = (char *) ids [i];
+        items [i]->amount = amounts [i];
+    }
+    return items;
+}
+
+static Tally__InboxMessage *
+s_create_order (derive_fixture_t *fx, int64_t made_ms, const char *first, int64_t first_amount,
+                const char *second, int64_t second_amount)
+{
+    Tally__InboxMessage *message = derive_fixture_message (fx, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+    message->create_order = tly_arena_alloc (fx->arena, sizeof *message->create_order);
+    tally__create_order__init (message->create_order);
+    message->create_order->items = s_items (fx, first, first_amount, second, second_amount,
+                                            &message->create_order->n_items);
+    return message;
+}
+
+static Tally__InboxMessage *
+s_edit_order (derive_fixture_t *fx, int64_t made_ms, const char *order_id, const char *item)
+{
+    Tally__InboxMessage *message = derive_fixture_message (fx, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
+    message->edit_order = tly_arena_alloc (fx->arena, sizeof *message->edit_order);
+    tally__edit_order__init (message->edit_order);
+    message->edit_order->order_id = (char *) order_id;
+    message->edit_order->items = s_items (fx, item, 0, NULL, 0, &message->edit_order->n_items);
+    return message;
+}
+
+static Tally__InboxMessage *
+s_order_ref (derive_fixture_t *fx, int64_t made_ms, Tally__InboxMessage__BodyCase body,
+             const char *order_id)
+{
+    Tally__InboxMessage *message = derive_fixture_message (fx, made_ms);
+    message->body_case = body;
+    if (body == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER) {
+        message->fail_order = tly_arena_alloc (fx->arena, sizeof *message->fail_order);
+        tally__fail_order__init (message->fail_order);
+        message->fail_order->order_id = (char *) order_id;
+        message->fail_order->error = (char *) "card declined";
+        return message;
+    }
+    Tally__OrderRef *ref = tly_arena_alloc (fx->arena, sizeof *ref);
+    tally__order_ref__init (ref);
+    ref->order_id = (char *) order_id;
+    if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER)
+        message->submit_order = ref;
+    else
+        message->complete_order = ref;
+    return message;
+}
+
+static Tally__InboxMessage *
+s_debit (derive_fixture_t *fx, int64_t made_ms, const uint8_t *user, int64_t amount)
+{
+    Tally__InboxMessage *message = derive_fixture_message (fx, made_ms);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
+    message->debit = tly_arena_alloc (fx->arena, sizeof *message->debit);
+    tally__adjustment__init (message->debit);
+    message->debit->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) user };
+    message->debit->amount = amount;
+    message->debit->reference = (char *) "fee-1";
+    message->debit->note = (char *) "";
+    return message;
+}
+
+//  The ID of the order message made.
+static char *
+s_order_id (derive_fixture_t *fx, const tly_ledger_user_t *user, const Tally__InboxMessage *create)
+{
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_order_key (user->partition, user->pk, create->message_id.data, key);
+    char *id = tly_arena_alloc (fx->arena, TLY_ID_MAX);
+    tly_object_id_of_key (key, id);
+    return id;
+}
+
+static Tally__ErrorCode
+s_code (const Tally__RecordDraft *draft, size_t index)
+{
+    const Tally__MessageResult *result = draft->results [index];
+    return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR ? result->error->code
+                                                                        : TALLY__ERROR_CODE__OK;
+}
+
+static audit_derive_t *
+s_derive_new (void)
+{
+    audit_derive_t *derive = audit_derive_new (S_WINDOW_MS);
+    CHECK (derive);
+    uint8_t worker [TLY_KEY_BYTES];
+    s_key (S_WORKER, worker);
+    audit_derive_set_worker (derive, worker);
+    return derive;
+}
+
+//  Drafts 0 .. last in a new derivation, which must name text at the last.
+static void
+s_forged (derive_fixture_t *fx, size_t last, const char *text)
+{
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    audit_derive_t *derive = s_derive_new ();
+    derive_fixture_named (derive_fixture_derive (fx, derive, 0, last, reason), reason, text);
+    audit_derive_destroy (&derive);
+}
+
+//  The draft's first OrderChanged.
+static Tally__OrderChanged *
+s_changed (Tally__RecordDraft *draft)
+{
+    for (size_t i = 0; i < draft->n_events; i++)
+        if (draft->events [i]->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
+            return draft->events [i]->order_changed;
+    CHECK (false);
+    return NULL;
+}
+
+//  ---------------------------------------------------------------- snapshots
+
+typedef struct {
+    audit_derive_t *derive;
+    uint32_t partition;
+    int rc;
+} s_load_t;
+
+static tly_store_walk_t
+s_load_account (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    s_load_t *load = arg;
+    tly_object_kind_t kind;
+    uint32_t partition;
+    CHECK (tly_object_id_parse (state->balance_id, &kind, &partition, NULL) == 0);
+    if (partition != load->partition)
+        return TLY_STORE_WALK_NEXT;
+    if (audit_derive_load_account (load->derive, partition, user, state->balance,
+                                   state->last_updated, state->bucket_tokens, state->bucket_ms)
+            == -1
+        || audit_derive_load_holds (load->derive, partition, user, state->held, state->orders_open)
+               == -1)
+        load->rc = -1;
+    return TLY_STORE_WALK_NEXT;
+}
+
+static int
+s_load_order (const Tally__Order *order, void *arg)
+{
+    s_load_t *load = arg;
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    CHECK (tly_object_key_parse (order->id, key) == 0);
+    if (tly_object_key_partition (key) == load->partition
+        && audit_derive_load_order (load->derive, load->partition, order) == -1)
+        load->rc = -1;
+    return 0;
+}
+
+//  ---------------------------------------------------------------- the test
+
+void
+audit_derive_order_test (bool verbose)
+{
+    if (verbose)
+        printf (" * audit_derive_order: ");
+    CHECK (sodium_init () >= 0);
+    tly_ledger_limits_t limits = { .open_prices = false,
+                                   .partition_count = S_PARTITIONS,
+                                   .initial_max = 1000,
+                                   .amount_max = 100,
+                                   .dedupe_window_ms = S_WINDOW_MS };
+    s_key (S_WORKER, limits.worker);
+    derive_fixture_t fx;
+    derive_fixture_new (&fx, "audit_derive_order_test", &limits);
+    tly_ledger_user_t buyer, stranger, worker, configurer;
+    s_sender (&buyer, S_BUYER, UINT32_MAX);
+    s_sender (&stranger, S_STRANGER, UINT32_MAX);
+    uint32_t p = buyer.partition;
+    s_sender (&worker, S_WORKER, p);
+    s_sender (&configurer, S_WORKER, 0);
+    int64_t t = S_NOW;
+
+    //  0: the catalog: a sword at 30, a shield at 20.
+    Tally__InboxMessage *catalog [2] = {
+        derive_fixture_set_price (&fx, t, "sword", 30, true),
+        derive_fixture_set_price (&fx, t, "shield", 20, true),
+    };
+    derive_fixture_decide (&fx, &configurer, t, catalog, 2);
+    //  1: the buyer's account and orders: X (sword and shield, 50), one of
+    //  an item not on sale, one naming another price.
+    Tally__InboxMessage *create_x = s_create_order (&fx, t + 10, "sword", 0, "shield", 0);
+    char *x = s_order_id (&fx, &buyer, create_x);
+    Tally__InboxMessage *first [4] = {
+        derive_fixture_create (&fx, t + 10, 100),
+        create_x,
+        s_create_order (&fx, t + 10, "axe", 5, NULL, 0),
+        s_create_order (&fx, t + 10, "sword", 31, NULL, 0),
+    };
+    Tally__RecordDraft *created = derive_fixture_decide (&fx, &buyer, t + 10, first, 4);
+    CHECK (s_code (created, 1) == TALLY__ERROR_CODE__OK);
+    CHECK (s_code (created, 2) == TALLY__ERROR_CODE__UNKNOWN_ITEM);
+    CHECK (s_code (created, 3) == TALLY__ERROR_CODE__PRICE_MISMATCH);
+    //  2: X edited to a sword (30) and submitted (held 30), submitted again
+    //  (INVALID_TRANSITION); a shield bought (balance 80); Y created (two
+    //  swords, 60) and submitted past what is available (INSUFFICIENT_BALANCE).
+    Tally__InboxMessage *create_y = s_create_order (&fx, t + 20, "sword", 0, "sword", 0);
+    char *y = s_order_id (&fx, &buyer, create_y);
+    Tally__InboxMessage *second [6] = {
+        s_edit_order (&fx, t + 20, x, "sword"),
+        s_order_ref (&fx, t + 20, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, x),
+        s_order_ref (&fx, t + 20, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, x),
+        derive_fixture_buy (&fx, t + 20, "shield", 0),
+        create_y,
+        s_order_ref (&fx, t + 20, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, y),
+    };
+    Tally__RecordDraft *submitted = derive_fixture_decide (&fx, &buyer, t + 20, second, 6);
+    CHECK (s_code (submitted, 1) == TALLY__ERROR_CODE__OK);
+    CHECK (s_code (submitted, 2) == TALLY__ERROR_CODE__INVALID_TRANSITION);
+    CHECK (s_code (submitted, 3) == TALLY__ERROR_CODE__OK);
+    CHECK (s_code (submitted, 5) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    //  3: another user completes X (PERMISSION_DENIED), 4: submits it
+    //  (NOT_FOUND: not theirs).
+    tly_ledger_user_t stranger_in_p = stranger;
+    stranger_in_p.route = p;
+    Tally__InboxMessage *account = derive_fixture_create (&fx, t + 30, 10);
+    derive_fixture_decide (&fx, &stranger, t + 30, &account, 1);
+    Tally__InboxMessage *complete_by_stranger = s_order_ref (
+        &fx, t + 40, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, x);
+    Tally__RecordDraft *denied = derive_fixture_decide (&fx, &stranger_in_p, t + 40,
+                                                        &complete_by_stranger, 1);
+    CHECK (s_code (denied, 0) == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    Tally__InboxMessage *submit_by_stranger = s_order_ref (
+        &fx, t + 40, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, x);
+    Tally__RecordDraft *not_found = derive_fixture_decide (&fx, &stranger_in_p, t + 40,
+                                                           &submit_by_stranger, 1);
+    CHECK (s_code (not_found, 0) == TALLY__ERROR_CODE__NOT_FOUND);
+    size_t before_completion = fx.count;
+    //  6: the worker completes X (balance 50, held 0), fails it
+    //  (INVALID_TRANSITION), completes an order there is none of (NOT_FOUND).
+    Tally__InboxMessage *third [3] = {
+        s_order_ref (&fx, t + 50, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, x),
+        s_order_ref (&fx, t + 50, TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER, x),
+        s_order_ref (&fx, t + 50, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, y + 0),
+    };
+    //  An order ID of the partition that no message made.
+    char *none = tly_arena_alloc (fx.arena, TLY_ID_MAX);
+    uint8_t none_id [TLY_MESSAGE_ID_BYTES] = { 9 };
+    uint8_t none_key [TLY_OBJECT_KEY_BYTES];
+    tly_order_key (p, buyer.pk, none_id, none_key);
+    tly_object_id_of_key (none_key, none);
+    third [2]->complete_order->order_id = none;
+    Tally__RecordDraft *completed = derive_fixture_decide (&fx, &worker, t + 50, third, 3);
+    CHECK (s_code (completed, 0) == TALLY__ERROR_CODE__OK);
+    CHECK (s_code (completed, 1) == TALLY__ERROR_CODE__INVALID_TRANSITION);
+    CHECK (s_code (completed, 2) == TALLY__ERROR_CODE__NOT_FOUND);
+    CHECK (s_changed (completed)->n_purchases == 1 && s_changed (completed)->balance_after == 50);
+    //  7: Y edited to a shield (20) and submitted (held 20); a sword bought
+    //  (balance 20), a shield refused for what Y holds.
+    Tally__InboxMessage *fourth [4] = {
+        s_edit_order (&fx, t + 60, y, "shield"),
+        s_order_ref (&fx, t + 60, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, y),
+        derive_fixture_buy (&fx, t + 60, "sword", 0),
+        derive_fixture_buy (&fx, t + 60, "shield", 0),
+    };
+    Tally__RecordDraft *held = derive_fixture_decide (&fx, &buyer, t + 60, fourth, 4);
+    CHECK (s_code (held, 1) == TALLY__ERROR_CODE__OK && s_code (held, 2) == TALLY__ERROR_CODE__OK);
+    CHECK (s_code (held, 3) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    //  8: the worker debits more than is available (INSUFFICIENT_BALANCE),
+    //  fails Y (held 0), then debits it.
+    Tally__InboxMessage *fifth [3] = {
+        s_debit (&fx, t + 70, buyer.pk, 15),
+        s_order_ref (&fx, t + 70, TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER, y),
+        s_debit (&fx, t + 70, buyer.pk, 15),
+    };
+    Tally__RecordDraft *failed = derive_fixture_decide (&fx, &worker, t + 70, fifth, 3);
+    CHECK (s_code (failed, 0) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    CHECK (s_code (failed, 1) == TALLY__ERROR_CODE__OK
+           && s_code (failed, 2) == TALLY__ERROR_CODE__OK);
+    //  9: a resend of the completion (its first result, no event).
+    Tally__RecordDraft *resent = derive_fixture_decide (&fx, &worker, t + 80, third, 1);
+    CHECK (resent->n_events == 0);
+    size_t last = fx.count - 1;
+
+    //  Every draft the ledger made follows.
+    char reason [AUDIT_DERIVE_REASON_MAX];
+    audit_derive_t *derive = s_derive_new ();
+    if (derive_fixture_derive (&fx, derive, 0, last, reason) == -1) {
+        fprintf (stderr, "%s\n", reason);
+        CHECK (false);
+    }
+    audit_derive_stats_t stats;
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.orders_changed == 8 && stats.resends == 1);
+    int64_t held_now = -1, balance = -1;
+    CHECK (audit_derive_held (derive, p, buyer.pk, &held_now) == 0 && held_now == 0);
+    CHECK (audit_derive_balance (derive, p, buyer.pk, &balance) == 0 && balance == 5);
+    audit_derive_destroy (&derive);
+
+    //  Forgeries, each named.
+    Tally__OrderChanged *completion = s_changed (completed);
+    completion->balance_after += 7;
+    s_forged (&fx, before_completion, "OrderChanged says balance_after 57;");
+    completion->balance_after -= 7;
+    completion->purchases [0]->amount++;
+    s_forged (&fx, before_completion, "OrderChanged's purchase 1 says amount 31;");
+    completion->purchases [0]->amount--;
+    char *purchase_id = completion->purchases [0]->purchase_id;
+    completion->purchases [0]->purchase_id = x;
+    s_forged (&fx, before_completion, "OrderChanged's purchase 1 is not co_z");
+    completion->purchases [0]->purchase_id = purchase_id;
+    //  The result another order than its event's (the ledger's share one).
+    Tally__Order *order = completed->results [0]->order, copy = *order;
+    copy.version++;
+    completed->results [0]->order = &copy;
+    s_forged (&fx, before_completion, "the result's order says version 5;");
+    completed->results [0]->order = order;
+    //  A submit that overdraws: Y's refused submit made the accepted one of
+    //  record 7 (its event and its result).
+    Tally__MessageResult kept = *submitted->results [5];
+    *submitted->results [5] = *held->results [1];
+    submitted->results [5]->message_id = kept.message_id;
+    submitted->events [submitted->n_events++] = held->events [1];
+    s_forged (&fx, 2,
+              "the result is an order; the envelope and the state give"
+              " INSUFFICIENT_BALANCE");
+    submitted->n_events--;
+    *submitted->results [5] = kept;
+    //  The resend applied again.
+    resent->events [resent->n_events++] = completed->events [0];
+    s_forged (&fx, last, "applies it again (OrderChanged for it)");
+    resent->n_events--;
+
+    //  From a state snapshot of the buyer's partition before the completion
+    //  (the ledger's state then: rebuilt by a second ledger from the drafts).
+    derive_fixture_t replica;
+    derive_fixture_new (&replica, "audit_derive_order_test_replica", &limits);
+    tly_arena_t *arena = tly_arena_new (1 << 16);
+    CHECK (tly_ledger_begin (replica.ledger) == 0);
+    for (size_t i = 0; i < before_completion; i++) {
+        //  A journal record carries its envelope (the sender is in it).
+        Tally__SignedEnvelope *request = tly_arena_alloc (arena, sizeof *request);
+        tally__signed_envelope__init (request);
+        request->envelope.len = tally__envelope__get_packed_size (fx.envelopes [i]);
+        request->envelope.data = tly_arena_alloc (arena, request->envelope.len);
+        tally__envelope__pack (fx.envelopes [i], request->envelope.data);
+        fx.drafts [i]->request = request;
+        CHECK (tly_ledger_apply (replica.ledger, fx.drafts [i], arena) == TLY_LEDGER_APPLIED);
+        fx.drafts [i]->request = NULL;
+    }
+    CHECK (tly_ledger_commit (replica.ledger) == 0);
+    uint64_t at = fx.drafts [before_completion - 1]->partition_seq;
+    derive = s_derive_new ();
+    CHECK (audit_derive_record (derive, fx.drafts [0], fx.envelopes [0], reason, sizeof reason)
+           == 0);
+    CHECK (audit_derive_load_begin (derive, p, at, t + 40) == 0);
+    s_load_t load = { derive, p, 0 };
+    CHECK (tly_ledger_each_account (replica.ledger, s_load_account, &load) == 0);
+    CHECK (tly_ledger_each_order (replica.ledger, s_load_order, &load) == 0);
+    CHECK (load.rc == 0 && audit_derive_orders (derive, p) == 2);
+    for (size_t i = before_completion; i <= last; i++)
+        if (audit_derive_record (derive, fx.drafts [i], fx.envelopes [i], reason, sizeof reason)
+            == -1) {
+            fprintf (stderr, "%s\n", reason);
+            CHECK (false);
+        }
+    audit_derive_destroy (&derive);
+    //  A snapshot that lost the hold: the completion would take more than held.
+    derive = s_derive_new ();
+    CHECK (audit_derive_record (derive, fx.drafts [0], fx.envelopes [0], reason, sizeof reason)
+           == 0);
+    CHECK (audit_derive_load_begin (derive, p, at, t + 40) == 0);
+    load.derive = derive;
+    CHECK (tly_ledger_each_account (replica.ledger, s_load_account, &load) == 0);
+    CHECK (tly_ledger_each_order (replica.ledger, s_load_order, &load) == 0);
+    CHECK (audit_derive_load_holds (derive, p, buyer.pk, 0, 2) == 0);
+    derive_fixture_named (audit_derive_record (derive, completed, fx.envelopes [before_completion],
+                                               reason, sizeof reason),
+                          reason, "the user's held amount would be -30");
+    audit_derive_destroy (&derive);
+    tly_arena_destroy (&arena);
+    derive_fixture_destroy (&replica);
+    derive_fixture_destroy (&fx);
+    if (verbose)
+        printf ("OK\n");
+}
