@@ -704,10 +704,7 @@ tly_ledger_each_order (tly_ledger_t *self, int (*fn) (const Tally__Order *order,
                        void *arg)
 {
     assert (self && fn);
-    for (uint32_t partition = 0; partition < self->limits.partition_count; partition++)
-        if (tly_store_each_order (self->store, partition, fn, arg) == -1)
-            return -1;
-    return 0;
+    return tly_store_each_order (self->store, UINT32_MAX, fn, arg);
 }
 
 int
@@ -741,6 +738,10 @@ tly_ledger_order_queue (tly_ledger_t *self, uint32_t partition, tly_arena_t *are
     assert (self && arena && queue_p && version);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_order_queue_key (self->limits.worker, partition, key);
+    //  A reader does not know the worker: the partition's one queue row.
+    if (self->read_only
+        && tly_store_order_queue_key (self->store, partition, key) == TLY_STORE_ERROR)
+        return -1;
     tly_store_lookup_t found = tly_store_order_queue (self->store, key, arena, queue_p, version);
     if (found == TLY_STORE_ERROR)
         return -1;

@@ -730,6 +730,24 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     assert (tly_ledger_commit (replay) == 0);
     s_same_state (live, replay, &alice, arena);
     tly_ledger_destroy (&replay);
+    //  A reader beside the live ledger sees the same orders and queue.
+    tly_ledger_t *reader = tly_ledger_new_reader (live_path);
+    assert (reader);
+    static uint8_t bytes_a [1 << 20], bytes_b [1 << 20];
+    s_packed_t pa = { bytes_a, 0, 0 }, pb = { bytes_b, 0, 0 };
+    assert (tly_ledger_each_order (live, s_pack_order, &pa) == 0);
+    assert (tly_ledger_each_order (reader, s_pack_order, &pb) == 0);
+    assert (pa.count == 10 && pa.count == pb.count && pa.size == pb.size
+            && memcmp (bytes_a, bytes_b, pa.size) == 0);
+    Tally__OrderQueue *qa = NULL, *qb = NULL;
+    uint64_t va = 0, vb = 0;
+    assert (tly_ledger_order_queue (live, 2, arena, &qa, &va) == 0);
+    assert (tly_ledger_order_queue (reader, 2, arena, &qb, &vb) == 0);
+    assert (va == vb && va > 1 && qb->n_orders == qa->n_orders && strcmp (qa->id, qb->id) == 0);
+    Tally__Order *read = NULL;
+    assert (tly_ledger_order (reader, qa->orders [0]->id, arena, &read) == TLY_STORE_FOUND);
+    assert (read->status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
+    tly_ledger_destroy (&reader);
     tly_ledger_destroy (&live);
 }
 
