@@ -211,6 +211,17 @@ s_effect (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t parti
         *reason = "an order's version or total does not follow";
         return -1;
     }
+    //  Lines that sum to the total, each charged something: so the hold
+    //  and the purchases below stay within the balance.
+    int64_t sum = 0;
+    bool lines = after->n_items > 0 && after->n_items <= TLY_ORDER_ITEMS_MAX;
+    for (size_t i = 0; lines && i < after->n_items; i++)
+        lines = after->items [i]->item_id && after->items [i]->amount > 0
+                && !__builtin_add_overflow (sum, after->items [i]->amount, &sum);
+    if (!lines || sum != after->total) {
+        *reason = "an order's lines do not sum to its total";
+        return -1;
+    }
     uint64_t queue_version = 0;
     if (!before) {
         if (to != TALLY__ORDER_STATUS__ORDER_DRAFT) {
