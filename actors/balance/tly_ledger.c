@@ -309,11 +309,12 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
         tly_ledger_set_error (arena, result, code, reason);
         return 0;
     }
-    tly_account_state_t state;
+    tly_account_state_t state = { .balance = 0 };  //  a new account's fields all start at 0
     tly_store_lookup_t found = tly_store_account (self->store, user->pk, &state);
     if (found == TLY_STORE_ERROR)
         return -1;
     if (found == TLY_STORE_ABSENT) {
+        memset (&state, 0, sizeof state);
         //  A second createAccount returns the account as it is: never a reset.
         uint8_t key [TLY_OBJECT_KEY_BYTES];
         tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
