@@ -2,7 +2,8 @@
 // from the same inputs the TypeScript client must make byte-identical
 // account IDs, secrets, object IDs (also a credit's or debit's, and the
 // Catalog's), message IDs, envelopes (also the worker's credits and debits,
-// its configuration messages, a buy without an amount and its refunds),
+// its configuration messages, a buy without an amount and its refunds; a
+// user's order messages and the worker's completion and failures),
 // signatures and requests, and take the worker's objects the C side signed
 // (a balance, a PurchaseLog with adjustments, an AdjustmentRecord, the
 // Catalog, a refunded purchase) and refuse each with any byte changed. No
@@ -126,6 +127,21 @@ function message(row: any): InboxMessage {
       return row.note === "" ? make(row.user, amount, row.reference, undefined, id)
                              : make(row.user, amount, row.reference, row.note, id);
     }
+    case "createOrder":
+    case "editOrder": {
+      // an amount of 0 as none (the catalog price), the largest as a number
+      const items = row.items.map((item: any) => item.amount === "0" ? { itemId: item.item_id }
+        : { itemId: item.item_id, amount: Number(item.amount) });
+      return row.type === "createOrder" ? createOrderMessage(items, id)
+                                        : editOrderMessage(row.order_id, items, id);
+    }
+    case "submitOrder":
+      return submitOrderMessage(row.order_id, id);
+    case "completeOrder":
+      return completeOrderMessage(row.order_id, id);
+    case "failOrder":
+      return row.error === "" ? failOrderMessage(row.order_id, undefined, id)
+                              : failOrderMessage(row.order_id, row.error, id);
     default:
       throw new Error(`unknown message type ${row.type}`);
   }
@@ -133,8 +149,9 @@ function message(row: any): InboxMessage {
 
 test("envelopes, signatures and send requests", () => {
   const types = new Set(vectors.envelopes.flatMap((row: any) => row.messages.map((m: any) => m.type)));
-  assert.deepEqual([...types].sort(), ["addAdmin", "buy", "createAccount", "credit", "debit",
-                                       "refund", "removeAdmin", "setPrice"]);
+  assert.deepEqual([...types].sort(), ["addAdmin", "buy", "completeOrder", "createAccount",
+                                       "createOrder", "credit", "debit", "editOrder", "failOrder",
+                                       "refund", "removeAdmin", "setPrice", "submitOrder"]);
   for (const row of vectors.envelopes) {
     const sender = accounts.get(row.sender)!;
     const inbox = accounts.get(row.inbox)!.publicKey;
