@@ -172,6 +172,28 @@ s_msg_buy (tly_msg_t *msg, const char *item, int64_t amount, int64_t time_ms, ui
     vec_message_id (msg->id, time_ms, first);
 }
 
+//  An order message's fields after its ID: its type, the order's ID (but
+//  for createOrder), the items (createOrder, editOrder), the error (failOrder).
+static void
+s_print_order_msg (FILE *out, const tly_msg_t *msg)
+{
+    static const char *types [] = { "createOrder", "editOrder", "submitOrder", "completeOrder",
+                                    "failOrder" };
+    fprintf (out, "\", \"type\": \"%s\"", types [msg->kind - TLY_MSG_CREATE_ORDER]);
+    if (msg->kind != TLY_MSG_CREATE_ORDER)
+        fprintf (out, ", \"order_id\": \"%s\"", msg->order_id);
+    if (msg->kind == TLY_MSG_CREATE_ORDER || msg->kind == TLY_MSG_EDIT_ORDER) {
+        fprintf (out, ", \"items\": [");
+        for (size_t i = 0; i < msg->item_count; i++)
+            fprintf (out, "%s{\"item_id\": \"%s\", \"amount\": \"%" PRId64 "\"}", i ? ", " : "",
+                     msg->items [i].item_id, msg->items [i].amount);
+        fprintf (out, "]");
+    }
+    if (msg->kind == TLY_MSG_FAIL_ORDER)
+        fprintf (out, ", \"error\": \"%s\"", msg->note);
+    fprintf (out, "}");
+}
+
 static void
 s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
 {
@@ -196,6 +218,8 @@ s_print_msg (FILE *out, const tly_msg_t *msg, bool last)
     else if (msg->kind == TLY_MSG_REFUND)
         fprintf (out, "\", \"type\": \"refund\", \"purchase_id\": \"%s\", \"reason\": \"%s\"}",
                  msg->purchase_id, msg->note);
+    else if (msg->kind >= TLY_MSG_CREATE_ORDER && msg->kind <= TLY_MSG_FAIL_ORDER)
+        s_print_order_msg (out, msg);
     else {
         char user [TLY_ID_MAX];
         tly_account_id (msg->user, user);
@@ -249,7 +273,7 @@ static void
 s_print_envelopes (FILE *out)
 {
     const int64_t now = 1767225600000;
-    vec_envelope_t envelopes [9] = {
+    vec_envelope_t envelopes [11] = {
         { .name = "createAccount",
           .sender = VEC_ALICE,
           .timestamp_ms = now,
@@ -295,6 +319,16 @@ s_print_envelopes (FILE *out)
           .timestamp_ms = now + 7000,
           .request_id = 600,
           .count = 2 },
+        { .name = "orders",
+          .sender = VEC_ALICE,
+          .timestamp_ms = now + 8000,
+          .request_id = 700,
+          .count = 3 },
+        { .name = "order ends",
+          .sender = VEC_WORKER,
+          .timestamp_ms = now + 9000,
+          .request_id = 701,
+          .count = 3 },
     };
     s_msg_create (&envelopes [0].msgs [0], 100, now - 3, 0x11);
     s_msg_buy (&envelopes [1].msgs [0], "item-123", 25, now + 999, 0x22);
@@ -306,6 +340,7 @@ s_print_envelopes (FILE *out)
     s_msg_create (&envelopes [3].msgs [0], INT64_MIN, 0, 0x00);
     s_msg_buy (&envelopes [3].msgs [1], "", 0, 0, 0x00);
     vec_money_messages (envelopes, now);
+    vec_order_messages (envelopes, now);
     const size_t count = sizeof envelopes / sizeof envelopes [0];
     fprintf (out, "  \"envelopes\": [\n");
     for (size_t i = 0; i < count; i++)

@@ -3,7 +3,7 @@
 //  helpers, the signed objects' common parts, and the functions each file
 //  gives the other. sdk_vectors.c makes the accounts, IDs, envelopes and
 //  the balance object and prints the whole; sdk_vectors_money.c makes the
-//  credit and debit, configuration and refund vectors. Names shared between
+//  credit and debit, configuration, refund and order vectors. Names shared between
 //  the files start vec_.
 #ifndef SDK_VECTORS_H_INCLUDED
 #define SDK_VECTORS_H_INCLUDED
@@ -78,6 +78,9 @@ void vec_print_adjustment_ids (FILE *out);
 //  reference and note, admins and prices, a buy at the catalog price,
 //  refunds).
 void vec_money_messages (vec_envelope_t *envelopes, int64_t now);
+//  The messages of envelopes 9 and 10: alice's order messages (create,
+//  edit, submit) and the worker's (complete, fail).
+void vec_order_messages (vec_envelope_t *envelopes, int64_t now);
 void vec_print_history_objects (FILE *out);
 void vec_print_catalog_object (FILE *out);
 void vec_print_purchase_object (FILE *out);

@@ -1,7 +1,8 @@
 //  sdk_vectors_money - the vectors of the messages and objects that move
 //  money or configure the service: credits and debits (their adjustment
 //  IDs, messages and records), admins and prices (the catalog), and
-//  refunds (their messages and the refunded purchase). sdk_vectors.c
+//  refunds (their messages and the refunded purchase), orders (a user's
+//  order messages, the worker's completion and failures). sdk_vectors.c
 //  prints them in their place in tests/vectors/sdk.json.
 #include <assert.h>
 #include <inttypes.h>
@@ -144,6 +145,56 @@ vec_money_messages (vec_envelope_t *envelopes, int64_t now)
     s_msg_refund (&envelopes [8].msgs [0], bought [0],
                   "Not delivered \xe2\x80\x94 caf\xc3\xa9 froid", now + 6990, 0xd1);
     s_msg_refund (&envelopes [8].msgs [1], bought [1], NULL, now + 6991, 0xd2);
+}
+
+//  An order message through the SDK's own constructor, then given its fixed ID.
+static void
+s_msg_order (tly_msg_t *msg, tly_msg_kind_t kind, const char *order_id,
+             const tly_order_item_t *items, size_t n, const char *error_text, int64_t time_ms,
+             uint8_t first)
+{
+    tly_error_t error;
+    int rc = kind == TLY_MSG_CREATE_ORDER   ? tly_msg_create_order (msg, items, n, &error)
+             : kind == TLY_MSG_EDIT_ORDER   ? tly_msg_edit_order (msg, order_id, items, n, &error)
+             : kind == TLY_MSG_SUBMIT_ORDER ? tly_msg_submit_order (msg, order_id, &error)
+             : kind == TLY_MSG_COMPLETE_ORDER
+                 ? tly_msg_complete_order (msg, order_id, &error)
+                 : tly_msg_fail_order (msg, order_id, error_text, &error);
+    assert (rc == 0);
+    vec_message_id (msg->id, time_ms, first);
+}
+
+void
+vec_order_messages (vec_envelope_t *envelopes, int64_t now)
+{
+    //  alice's order, made by her first message below: two lines (the
+    //  catalog price, a UTF-8 item at the largest amount), edited to one,
+    //  submitted; the worker completes it and fails another ID of hers.
+    uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
+    uint32_t partition = tly_partition_of (VEC_ALICE->account.sign_pk, TLY_PARTITIONS_DEFAULT);
+    char order_id [2][TLY_ID_MAX];
+    for (uint8_t i = 0; i < 2; i++) {
+        vec_message_id (message_id, now + 7990 + i, (uint8_t) (0xe1 + i));
+        tly_order_key (partition, VEC_ALICE->account.sign_pk, message_id, key);
+        tly_object_id_of_key (key, order_id [i]);
+    }
+    tly_order_item_t items [2] = {
+        { "item-123", 0 }, { "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x8d\xb0", TLY_BALANCE_MAX }
+    };
+    s_msg_order (&envelopes [9].msgs [0], TLY_MSG_CREATE_ORDER, NULL, items, 2, NULL, now + 7990,
+                 0xe1);
+    s_msg_order (&envelopes [9].msgs [1], TLY_MSG_EDIT_ORDER, order_id [0], items + 1, 1, NULL,
+                 now + 7991, 0xe3);
+    s_msg_order (&envelopes [9].msgs [2], TLY_MSG_SUBMIT_ORDER, order_id [0], NULL, 0, NULL,
+                 now + 7992, 0xe4);
+    s_msg_order (&envelopes [10].msgs [0], TLY_MSG_COMPLETE_ORDER, order_id [0], NULL, 0, NULL,
+                 now + 8990, 0xe5);
+    s_msg_order (&envelopes [10].msgs [1], TLY_MSG_FAIL_ORDER, order_id [1], NULL, 0,
+                 "card declined \xe2\x80\x94 r\xc3\xa9"
+                 "essayez",
+                 now + 8991, 0xe6);
+    s_msg_order (&envelopes [10].msgs [2], TLY_MSG_FAIL_ORDER, order_id [1], NULL, 0, NULL,
+                 now + 8992, 0xe7);
 }
 
 //  An AdjustmentRecord of alice's, its ID from the user and the reference.

@@ -6,9 +6,9 @@ import type { TallyError } from "./errors.js";
 import { balanceId, PARTITIONS_DEFAULT } from "./ids.js";
 import type {
   AdjustmentRequest, BuyRequest, ConfigRequest, CreateAccountRequest, InboxRequest,
-  RefundRequest,
+  OrderRequest, RefundRequest,
 } from "./messages.js";
-import type { AdjustmentRecord, PurchaseRecord, UserBalance } from "./objects.js";
+import type { AdjustmentRecord, Order, PurchaseRecord, UserBalance } from "./objects.js";
 import { InboxSender, type ConfigChange, type SendOptions, type SendResult } from "./sender.js";
 import { Watcher, type ObjectCallback, type Unsubscribe } from "./watcher.js";
 
@@ -56,6 +56,7 @@ export class TallyClient {
   sendMessage(message: AdjustmentRequest | RefundRequest,
               options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
+  sendMessage(message: OrderRequest, options?: SendOptions): Promise<Order>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   sendMessage(input: InboxRequest | InboxRequest[], options?: SendOptions): Promise<unknown> {

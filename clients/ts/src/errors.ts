@@ -46,6 +46,8 @@ const DEFAULT_MESSAGES: Record<ErrorCodeName, string> = {
   INVALID_ADMIN: "Invalid admin",
   CONFIG_LIMIT: "Configuration limit reached",
   ALREADY_REFUNDED: "Purchase already refunded",
+  INVALID_TRANSITION: "The order's status does not allow that",
+  ORDER_LIMIT: "Order limit reached",
 };
 
 export function errorCodeName(code: number): ErrorCodeName | "UNKNOWN_ERROR" {

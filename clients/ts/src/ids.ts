@@ -22,6 +22,9 @@ export const ObjectKind = {
   SERVICE: 6,
   ADJUSTMENT: 7,
   CATALOG: 8,
+  ORDER: 9,
+  ORDER_LIST: 10,
+  ORDER_QUEUE: 11,
 } as const;
 export type ObjectKindName = keyof typeof ObjectKind;
 
@@ -30,6 +33,7 @@ const USER_LABELS: Partial<Record<number, string>> = {
   [ObjectKind.ROOT]: "root",
   [ObjectKind.PURCHASE_LOG]: "purchases",
   [ObjectKind.GROUP]: "group",
+  [ObjectKind.ORDER_LIST]: "orders",
 };
 
 function hash256(...parts: Uint8Array[]): Uint8Array {
@@ -77,10 +81,10 @@ export interface ParsedObjectId {
 }
 
 // Parses an object ID; null when it is not one (as the C SDK: base58 of 19
-// bytes whose kind is 1..8).
+// bytes whose kind is 1..11).
 export function parseObjectId(text: string): ParsedObjectId | null {
   const key = typeof text === "string" ? base58DecodePrefixed(text, ID_PREFIX, 19) : null;
-  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.CATALOG) return null;
+  if (!key || key[0] < ObjectKind.BALANCE || key[0] > ObjectKind.ORDER_QUEUE) return null;
   return { kind: key[0], partition: (key[1] << 8) | key[2], tail: key.slice(3), key };
 }
 
@@ -132,6 +136,21 @@ export function adjustmentId(account: Uint8Array | string, reference: string,
   const key = keyOf(account);
   return objectIdOfKey(derivedKey(ObjectKind.ADJUSTMENT, partitionOf(key, partitionCount),
                                   "adjustment", key, utf8(reference)));
+}
+
+// The account's OrderList (docs/protocol.md, "Orders"): its orders, the
+// latest 32 created.
+export function ordersId(account: Uint8Array | string,
+                         partitionCount: number = PARTITIONS_DEFAULT): string {
+  return userObjectId(ObjectKind.ORDER_LIST, account, partitionCount);
+}
+
+// A partition's OrderQueue, its orders processing (the worker reads it):
+// "order-queue" over the worker key.
+export function orderQueueId(worker: Uint8Array | string, partition: number): string {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS_MAX)
+    throw new TallyError("BAD_REQUEST", `a partition is 0..${PARTITIONS_MAX - 1}, not ${partition}`);
+  return objectIdOfKey(derivedKey(ObjectKind.ORDER_QUEUE, partition, "order-queue", keyOf(worker)));
 }
 
 // The worker's public ServiceInfo: partition 0, "service" over the worker key.

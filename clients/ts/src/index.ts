@@ -13,13 +13,17 @@ export {
   defaultMessage, errorCodeName, TallyError, type ClientCodeName, type ErrorCodeName,
 } from "./errors.js";
 export {
-  adjustmentId, balanceId, catalogId, ObjectKind, objectId, parseObjectId, partitionOf,
-  PARTITIONS_DEFAULT, purchaseId, purchasesId, rootId, serviceId, type ObjectKindName,
+  adjustmentId, balanceId, catalogId, ObjectKind, objectId, orderQueueId, ordersId,
+  parseObjectId, partitionOf, PARTITIONS_DEFAULT, purchaseId, purchasesId, rootId, serviceId,
+  type ObjectKindName,
   type ParsedObjectId,
 } from "./ids.js";
 export {
-  addAdminMessage, BALANCE_MAX, buyMessage, createAccountMessage, creditMessage, debitMessage,
-  messageId, messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, refundMessage,
+  addAdminMessage, BALANCE_MAX, buyMessage, completeOrderMessage, createAccountMessage,
+  createOrderMessage, creditMessage, debitMessage, editOrderMessage, failOrderMessage,
+  ORDER_ERROR_MAX, ORDER_ITEMS_MAX, submitOrderMessage, type CompleteOrderRequest,
+  type CreateOrderRequest, type EditOrderRequest, type FailOrderRequest, type OrderItemRequest,
+  type OrderMessage, type OrderRequest, type SubmitOrderRequest, messageId, messageIdTime, NOTE_MAX, pingRequest, REFERENCE_MAX, refundMessage,
   removeAdminMessage, sealEnvelope, sendRequest, setPriceMessage, statusRequest, subscribeRequest,
   unsubscribeRequest, type AddAdminRequest, type AdjustmentRequest, type BuyMessage,
   type BuyRequest, type ConfigMessage, type ConfigRequest, type CreateAccountMessage,
@@ -29,8 +33,9 @@ export {
   type Sealed, type SetPriceRequest, type UserRequest,
 } from "./messages.js";
 export {
-  verifyObject, type AdjustmentRecord, type Catalog, type CatalogItem, type Group,
-  type GroupMember, type PurchaseLog, type PurchaseRecord, type ServiceInfo, type TallyObject,
+  orderStatusName, verifyObject, type AdjustmentRecord, type Catalog, type CatalogItem,
+  type Group, type GroupMember, type Order, type OrderItem, type OrderList, type OrderQueue,
+  type OrderStatusName, type OrderSummary, type PurchaseLog, type PurchaseRecord, type ServiceInfo, type TallyObject,
   type UserBalance, type UserPrivateRoot,
 } from "./objects.js";
 export {

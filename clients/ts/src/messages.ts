@@ -90,7 +90,26 @@ export type ConfigRequest = AddAdminRequest | RemoveAdminRequest | SetPriceReque
 // refundedAt). A second refund of the purchase is refused ALREADY_REFUNDED.
 export type RefundRequest = { type: "refund"; purchaseId: string; reason?: string;
                               id?: Uint8Array };
-export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest | RefundRequest;
+// Orders (docs/protocol.md, "Orders"): a user creates an order in draft
+// with 1..16 items (amount 0, or none: the catalog price), edits it (its
+// items replaced) and submits it (its total held on the balance); the
+// worker or an admin completes it (the hold captured, a purchase per item)
+// or fails it (the hold released, error shown to the user, 0..256 bytes).
+// Each answers the Order as it now is. createOrder goes to the sender's
+// partition, the others to the order's.
+export type OrderItemRequest = { itemId: string; amount?: number | bigint };
+export type CreateOrderRequest = { type: "createOrder"; items: OrderItemRequest[];
+                                   id?: Uint8Array };
+export type EditOrderRequest = { type: "editOrder"; orderId: string; items: OrderItemRequest[];
+                                 id?: Uint8Array };
+export type SubmitOrderRequest = { type: "submitOrder"; orderId: string; id?: Uint8Array };
+export type CompleteOrderRequest = { type: "completeOrder"; orderId: string; id?: Uint8Array };
+export type FailOrderRequest = { type: "failOrder"; orderId: string; error?: string;
+                                 id?: Uint8Array };
+export type OrderRequest = CreateOrderRequest | EditOrderRequest | SubmitOrderRequest
+                           | CompleteOrderRequest | FailOrderRequest;
+export type InboxRequest = UserRequest | AdjustmentRequest | ConfigRequest | RefundRequest
+                           | OrderRequest;
 // A message with its ID.
 export type InboxMessage = InboxRequest & { id: Uint8Array };
 export type CreateAccountMessage = CreateAccountRequest & { id: Uint8Array };
@@ -99,6 +118,7 @@ export type CreditMessage = CreditRequest & { id: Uint8Array };
 export type DebitMessage = DebitRequest & { id: Uint8Array };
 export type ConfigMessage = ConfigRequest & { id: Uint8Array };
 export type RefundMessage = RefundRequest & { id: Uint8Array };
+export type OrderMessage<T extends OrderRequest = OrderRequest> = T & { id: Uint8Array };
 
 // Each message made ahead has its request's type, so sendMessage of it
 // resolves to that message's result (a UserBalance, a PurchaseRecord, ...).
@@ -240,8 +260,101 @@ export function refundMessage(purchaseId: string, reason: string = "",
   return message as RefundMessage;
 }
 
+export const ORDER_ITEMS_MAX = 16;  // items of one order
+export const ORDER_ERROR_MAX = 256; // bytes of UTF-8: a failed order's error
+
+// An order's items as the C SDK checks them (tly_msg_create_order): 1..16
+// of them (BAD_REQUEST), each item ID 1..128 bytes of UTF-8 that C can
+// carry (INVALID_ITEM), each amount 0 or 1..2^53-1 (INVALID_AMOUNT), a
+// refusal naming its item from 1. Returns them as the wire has them.
+function checkItems(items: unknown): { itemId: string; amount: bigint }[] {
+  const count = Array.isArray(items) ? items.length : 0;
+  if (!Array.isArray(items) || count < 1 || count > ORDER_ITEMS_MAX)
+    throw new TallyError("BAD_REQUEST", `an order holds 1 to ${ORDER_ITEMS_MAX} items `
+                                        + `(${count} given)`);
+  return items.map((item: OrderItemRequest, i) => {
+    const what = `item ${i + 1}: itemId`;
+    const bytes = adjustmentText(item?.itemId, what, ITEM_ID_MAX, "INVALID_ITEM");
+    if (bytes.length === 0) throw new TallyError("INVALID_ITEM", `${what} must not be empty`);
+    const amount = item.amount ?? 0;
+    if (typeof amount !== "bigint" && !Number.isSafeInteger(amount))
+      throw new TallyError("INVALID_AMOUNT", `item ${i + 1}: amount is an integer (minor units)`);
+    const value = BigInt(amount);
+    if (value < 0n)
+      throw new TallyError("INVALID_AMOUNT", `item ${i + 1}: amount must be 0 (the catalog price) `
+                                             + "or a positive whole number of minor units");
+    if (value > BigInt(BALANCE_MAX))
+      throw new TallyError("INVALID_AMOUNT",
+                           `item ${i + 1}: amount exceeds the largest balance (2^53 - 1)`);
+    return { itemId: item.itemId, amount: value };
+  });
+}
+
+// An order message as the C SDK checks it: the order's ID first (an
+// Order's object ID, BAD_REQUEST), then the items, then a failure's error
+// (INVALID_NOTE). Returns the order's ID in its canonical text ("" for
+// createOrder).
+function checkOrder(message: OrderRequest): string {
+  let orderId = "";
+  if (message.type !== "createOrder") {
+    const parsed = typeof message.orderId === "string" ? parseObjectId(message.orderId) : null;
+    if (!parsed || parsed.kind !== ObjectKind.ORDER)
+      throw new TallyError("BAD_REQUEST", `order '${String(message.orderId).slice(0, 80)}' is `
+                                          + "not an order's ID (co_z...)");
+    orderId = objectIdOfKey(parsed.key);
+  }
+  if (message.type === "createOrder" || message.type === "editOrder") checkItems(message.items);
+  if (message.type === "failOrder")
+    adjustmentText(message.error ?? "", "error", ORDER_ERROR_MAX, "INVALID_NOTE");
+  return orderId;
+}
+
+// A new order of items, as its user sends it; checked as the C SDK checks
+// it (checkOrder), throwing TallyError. Its result is the Order, in draft.
+export function createOrderMessage(items: OrderItemRequest[], id: Uint8Array = messageId())
+    : OrderMessage<CreateOrderRequest> {
+  const message: CreateOrderRequest = { type: "createOrder", items, id };
+  checkOrder(message);
+  return message as OrderMessage<CreateOrderRequest>;
+}
+
+// A draft's items replaced, as its user sends it.
+export function editOrderMessage(orderId: string, items: OrderItemRequest[],
+                                 id: Uint8Array = messageId()): OrderMessage<EditOrderRequest> {
+  const message: EditOrderRequest = { type: "editOrder", orderId, items, id };
+  checkOrder(message);
+  return message as OrderMessage<EditOrderRequest>;
+}
+
+// A draft submitted: its total held on the balance (INSUFFICIENT_BALANCE
+// when not available), the order processor's to complete or fail.
+export function submitOrderMessage(orderId: string, id: Uint8Array = messageId())
+    : OrderMessage<SubmitOrderRequest> {
+  const message: SubmitOrderRequest = { type: "submitOrder", orderId, id };
+  checkOrder(message);
+  return message as OrderMessage<SubmitOrderRequest>;
+}
+
+// The worker's (or an admin's): an order processing completed.
+export function completeOrderMessage(orderId: string, id: Uint8Array = messageId())
+    : OrderMessage<CompleteOrderRequest> {
+  const message: CompleteOrderRequest = { type: "completeOrder", orderId, id };
+  checkOrder(message);
+  return message as OrderMessage<CompleteOrderRequest>;
+}
+
+// The worker's (or an admin's): an order processing failed, error saying why.
+export function failOrderMessage(orderId: string, error: string = "",
+                                 id: Uint8Array = messageId()): OrderMessage<FailOrderRequest> {
+  const message: FailOrderRequest = { type: "failOrder", orderId, error, id };
+  checkOrder(message);
+  return message as OrderMessage<FailOrderRequest>;
+}
+
+const ORDER_TYPES = new Set(["createOrder", "editOrder", "submitOrder", "completeOrder",
+                             "failOrder"]);
 const TYPES = new Set(["createAccount", "buy", "credit", "debit", "addAdmin", "removeAdmin",
-                       "setPrice", "refund"]);
+                       "setPrice", "refund", ...ORDER_TYPES]);
 
 // The message with an ID: its own, or a fresh one made now; a credit,
 // debit, configuration message or refund checked as its constructor checks it.
@@ -249,13 +362,15 @@ export function withId(message: InboxRequest): InboxMessage {
   if (!message || !TYPES.has(message.type))
     throw new TallyError("BAD_REQUEST",
                          'a message is {type: "createAccount" | "buy" | "credit" | "debit" | '
-                         + '"addAdmin" | "removeAdmin" | "setPrice" | "refund", ...}');
+                         + '"addAdmin" | "removeAdmin" | "setPrice" | "refund" | "createOrder" | '
+                         + '"editOrder" | "submitOrder" | "completeOrder" | "failOrder", ...}');
   if (message.id !== undefined && message.id.length !== MESSAGE_ID_BYTES)
     throw new TallyError("BAD_REQUEST", "a message ID is 16 bytes");
   if (message.type === "credit" || message.type === "debit") checkAdjustment(message);
   if (message.type === "addAdmin" || message.type === "removeAdmin") checkAdmin(message);
   if (message.type === "setPrice") checkPrice(message);
   if (message.type === "refund") checkRefund(message);
+  if (ORDER_TYPES.has(message.type)) checkOrder(message as OrderRequest);
   return message.id ? (message as InboxMessage) : { ...message, id: messageId() };
 }
 
@@ -290,6 +405,18 @@ function body(message: InboxMessage) {
     case "refund":
       return { case: "refund" as const,
                value: { purchaseId: checkRefund(message), reason: message.reason ?? "" } };
+    case "createOrder":
+      checkOrder(message);
+      return { case: "createOrder" as const, value: { items: checkItems(message.items) } };
+    case "editOrder":
+      return { case: "editOrder" as const,
+               value: { orderId: checkOrder(message), items: checkItems(message.items) } };
+    case "submitOrder":
+    case "completeOrder":
+      return { case: message.type, value: { orderId: checkOrder(message) } };
+    case "failOrder":
+      return { case: "failOrder" as const,
+               value: { orderId: checkOrder(message), error: message.error ?? "" } };
     default:
       throw new TallyError("BAD_REQUEST",
                            `not a message type: ${String((message as { type: unknown }).type)}`);

@@ -4,8 +4,9 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { accountId } from "./account.js";
 import { TallyError } from "./errors.js";
 import {
-  ObjectStateSchema, Role,
-  type AdjustmentRecord as WireAdjustment, type PurchaseRecord as WirePurchase, type SignedObject,
+  ObjectStateSchema, OrderStatus, Role,
+  type AdjustmentRecord as WireAdjustment, type Order as WireOrder,
+  type OrderSummary as WireOrderSummary, type PurchaseRecord as WirePurchase, type SignedObject,
 } from "./gen/tally_pb.js";
 import { ObjectKind, objectIdOfKey, parseObjectId, type ObjectKindName } from "./ids.js";
 import { verifyDomain } from "./sign.js";
@@ -14,12 +15,70 @@ export const OBJECT_RECORDS_MAX = 1024;  // entries (purchases and adjustments) 
                                          // version may carry
 export const GROUP_MEMBERS_MAX = 1024;
 export const CATALOG_MAX = 1024;         // items in the price catalog
+export const ORDER_ITEMS_LIMIT = 16;     // items (and purchases) of one order
+export const ORDER_LIST_MAX = 32;        // orders an OrderList shows
+export const ORDER_QUEUE_MAX = 256;      // orders an OrderQueue holds
 
 export interface UserBalance {
   id: string;
   userId: string;
-  balance: number;       // minor units
+  balance: number;       // minor units: all the user's funds, held ones included
   lastUpdated: number;   // Unix ms
+  held: number;          // held for the user's orders processing; available: balance - held
+}
+
+// Orders (docs/protocol.md, "Orders").
+export type OrderStatusName = "draft" | "processing" | "completed" | "failed" | "none";
+
+export interface OrderItem {
+  itemId: string;
+  amount: number;        // the amount the item is charged
+}
+
+// An order as it now is (an ORDER object, and the answer to every order
+// message). completed: purchaseIds names the purchase of each item, in
+// order; failed: error says why.
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatusName;
+  items: OrderItem[];
+  total: number;
+  error: string;
+  version: number;
+  createdAt: number;     // Unix ms
+  updatedAt: number;
+  submittedAt: number;   // 0 until submitted
+  finishedAt: number;    // 0 until completed or failed
+  purchaseIds: string[];
+}
+
+// An order in a user's OrderList or a partition's OrderQueue.
+export interface OrderSummary {
+  id: string;
+  userId: string;
+  status: OrderStatusName;
+  total: number;
+  version: number;
+  updatedAt: number;
+  submittedAt: number;
+}
+
+// A user's orders (its ID: ordersId (account)): count created in all, the
+// latest 32 created, oldest first. Each version is whole.
+export interface OrderList {
+  id: string;
+  userId: string;
+  count: number;
+  orders: OrderSummary[];
+}
+
+// A partition's orders processing, oldest submitted first; the worker
+// reads it (its ID: orderQueueId (worker, partition)). Each version is whole.
+export interface OrderQueue {
+  id: string;
+  partition: number;
+  orders: OrderSummary[];
 }
 
 // A purchase (also the records of a PurchaseLog). Version 1 of a
@@ -130,6 +189,9 @@ export interface TallyObject {
   service?: ServiceInfo;
   adjustment?: AdjustmentRecord;
   catalog?: Catalog;
+  order?: Order;
+  orders?: OrderList;
+  orderQueue?: OrderQueue;
   group?: Group;
   // The worker's signed bytes, as received: whoever holds them can check
   // them again (verifyObject).
@@ -151,6 +213,33 @@ export function adjustment(wire: WireAdjustment): AdjustmentRecord {
   return { id: wire.id, userId: wire.userId, amount: Number(wire.amount),
            reference: wire.reference, note: wire.note, timestamp: Number(wire.timestamp),
            balanceAfter: Number(wire.balanceAfter), by: wire.by };
+}
+
+export function orderStatusName(status: OrderStatus): OrderStatusName {
+  return status === OrderStatus.ORDER_DRAFT ? "draft"
+         : status === OrderStatus.ORDER_PROCESSING ? "processing"
+         : status === OrderStatus.ORDER_COMPLETED ? "completed"
+         : status === OrderStatus.ORDER_FAILED ? "failed" : "none";
+}
+
+// An Order from the wire, held to its limits (INTERNAL "malformed ..." past them).
+export function order(wire: WireOrder, what: string = "object"): Order {
+  if (wire.items.length > ORDER_ITEMS_LIMIT)
+    throw new TallyError("INTERNAL", `malformed ${what}: order of more than 16 items`);
+  if (wire.purchaseIds.length > ORDER_ITEMS_LIMIT)
+    throw new TallyError("INTERNAL", `malformed ${what}: order of more than 16 purchases`);
+  return { id: wire.id, userId: wire.userId, status: orderStatusName(wire.status),
+           items: wire.items.map((item) => ({ itemId: item.itemId, amount: Number(item.amount) })),
+           total: Number(wire.total), error: wire.error, version: Number(wire.version),
+           createdAt: Number(wire.createdAt), updatedAt: Number(wire.updatedAt),
+           submittedAt: Number(wire.submittedAt), finishedAt: Number(wire.finishedAt),
+           purchaseIds: [...wire.purchaseIds] };
+}
+
+function orderSummary(wire: WireOrderSummary): OrderSummary {
+  return { id: wire.id, userId: wire.userId, status: orderStatusName(wire.status),
+           total: Number(wire.total), version: Number(wire.version),
+           updatedAt: Number(wire.updatedAt), submittedAt: Number(wire.submittedAt) };
 }
 
 function roleName(role: Role): GroupMember["role"] {
@@ -196,7 +285,8 @@ export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array 
       if (value?.case !== "balance") throw wrongKind();
       object.balance = { id: value.value.id, userId: value.value.userId,
                          balance: Number(value.value.balance),
-                         lastUpdated: Number(value.value.lastUpdated) };
+                         lastUpdated: Number(value.value.lastUpdated),
+                         held: Number(value.value.held) };
       break;
     case ObjectKind.PURCHASE:
       if (value?.case !== "purchase") throw wrongKind();
@@ -243,6 +333,30 @@ export function verifyObject(signed: { state: Uint8Array; signature: Uint8Array 
                          items: catalog.items.map((item) => ({ itemId: item.itemId,
                                                                price: Number(item.price),
                                                                active: item.active })) };
+      break;
+    }
+    case ObjectKind.ORDER:
+      if (value?.case !== "order") throw wrongKind();
+      object.order = order(value.value);
+      break;
+    case ObjectKind.ORDER_LIST: {
+      if (value?.case !== "orders") throw wrongKind();
+      const list = value.value;
+      if (list.orders.length > ORDER_LIST_MAX)
+        throw malformed(`${list.orders.length} orders in a list (limit ${ORDER_LIST_MAX})`);
+      if (BigInt(list.orders.length) > list.count)
+        throw malformed(`${list.orders.length} orders listed of ${list.count} in all`);
+      object.orders = { id: list.id, userId: list.userId, count: Number(list.count),
+                        orders: list.orders.map(orderSummary) };
+      break;
+    }
+    case ObjectKind.ORDER_QUEUE: {
+      if (value?.case !== "orderQueue") throw wrongKind();
+      const queue = value.value;
+      if (queue.orders.length > ORDER_QUEUE_MAX)
+        throw malformed(`${queue.orders.length} orders in a queue (limit ${ORDER_QUEUE_MAX})`);
+      object.orderQueue = { id: queue.id, partition: queue.partition,
+                            orders: queue.orders.map(orderSummary) };
       break;
     }
     default:

@@ -124,7 +124,8 @@ const TRANSIENT = new Set(["UNAVAILABLE", "TIMEOUT", "INTERNAL"]);
 function storedMessage(message: UserRequest): StoredMessage {
   const type = (message as { type?: unknown } | null)?.type;
   if (type === "credit" || type === "debit" || type === "addAdmin" || type === "removeAdmin"
-      || type === "setPrice" || type === "refund")
+      || type === "setPrice" || type === "refund" || type === "completeOrder"
+      || type === "failOrder")
     throw new TallyError("BAD_REQUEST", `the outbox keeps a user's own messages: a ${type} is `
                                         + "the worker's or an admin's, sent from a server "
                                         + "(InboxSender or TallyClient.sendMessage as that "

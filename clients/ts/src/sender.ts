@@ -16,11 +16,11 @@ import type { ClientReply, MessageResult } from "./gen/tally_pb.js";
 import {
   BATCH_MAX, sealEnvelope, sendRequest, withId, type AdjustmentRequest, type BuyRequest,
   type ConfigRequest, type CreateAccountRequest, type InboxMessage, type InboxRequest,
-  type RefundRequest,
+  type OrderRequest, type RefundRequest,
 } from "./messages.js";
 import {
-  adjustment, purchase, type AdjustmentRecord, type CatalogItem, type PurchaseRecord,
-  type UserBalance,
+  adjustment, order, purchase, type AdjustmentRecord, type CatalogItem, type Order,
+  type PurchaseRecord, type UserBalance,
 } from "./objects.js";
 
 export const SEND_TIMEOUT_MS = 10000;
@@ -39,8 +39,9 @@ export interface ConfigChange {
 
 // The answer to one message: a UserBalance for createAccount, a
 // PurchaseRecord for buy, an AdjustmentRecord for credit, debit or refund,
-// a ConfigChange for addAdmin, removeAdmin or setPrice.
-export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord | ConfigChange;
+// a ConfigChange for addAdmin, removeAdmin or setPrice, the Order for an
+// order message.
+export type SendResult = UserBalance | PurchaseRecord | AdjustmentRecord | ConfigChange | Order;
 
 export interface SendOptions {
   timeoutMs?: number;  // default 10000
@@ -60,7 +61,8 @@ export function resultOf(wire: MessageResult): SendResult | TallyError {
   const outcome = wire.outcome;
   if (outcome.case === "balance")
     return { id: outcome.value.id, userId: outcome.value.userId,
-             balance: Number(outcome.value.balance), lastUpdated: Number(outcome.value.lastUpdated) };
+             balance: Number(outcome.value.balance), lastUpdated: Number(outcome.value.lastUpdated),
+             held: Number(outcome.value.held) };
   if (outcome.case === "purchase") return purchase(outcome.value);
   if (outcome.case === "adjustment") return adjustment(outcome.value);
   if (outcome.case === "config") {
@@ -69,6 +71,13 @@ export function resultOf(wire: MessageResult): SendResult | TallyError {
     const item = outcome.value.item;
     if (item) change.item = { itemId: item.itemId, price: Number(item.price), active: item.active };
     return change;
+  }
+  if (outcome.case === "order") {
+    try {
+      return order(outcome.value, "reply");
+    } catch (error) {
+      return error as TallyError;
+    }
   }
   if (outcome.case === "error") return TallyError.fromWire(outcome.value);
   return new TallyError("INTERNAL", "gateway sent a malformed reply: result without an outcome");
@@ -127,6 +136,7 @@ export class InboxSender {
   sendMessage(message: AdjustmentRequest | RefundRequest,
               options?: SendOptions): Promise<AdjustmentRecord>;
   sendMessage(message: ConfigRequest, options?: SendOptions): Promise<ConfigChange>;
+  sendMessage(message: OrderRequest, options?: SendOptions): Promise<Order>;
   sendMessage(message: InboxRequest, options?: SendOptions): Promise<SendResult>;
   sendMessage(messages: InboxRequest[], options?: SendOptions): Promise<(SendResult | TallyError)[]>;
   async sendMessage(input: InboxRequest | InboxRequest[], options: SendOptions = {})

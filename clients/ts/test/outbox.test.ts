@@ -430,7 +430,7 @@ test("the file storage: a restart of the process keeps the queue and the ID", as
   }
 });
 
-test("a credit, debit, refund or configuration message is refused: the worker's or an admin's, sent from a server, not queued", async () => {
+test("a credit, debit, refund, order's completion or failure or configuration message is refused: the worker's or an admin's, sent from a server, not queued", async () => {
   const { gateway, storage, open } = setup();
   gateway.open();
   const outbox = await open();
@@ -441,6 +441,8 @@ test("a credit, debit, refund or configuration message is refused: the worker's 
     { type: "removeAdmin", account: worker.id },
     { type: "setPrice", itemId: "item-123", price: 25 },
     { type: "refund", purchaseId: "co_zP" },
+    { type: "completeOrder", orderId: "co_zO" },
+    { type: "failOrder", orderId: "co_zO", error: "card declined" },
   ];
   for (const message of messages) {
     // (the outbox's type takes a user's own messages only: from JavaScript,

@@ -2,7 +2,8 @@
 // from the same inputs the TypeScript client must make byte-identical
 // account IDs, secrets, object IDs (also a credit's or debit's, and the
 // Catalog's), message IDs, envelopes (also the worker's credits and debits,
-// its configuration messages, a buy without an amount and its refunds),
+// its configuration messages, a buy without an amount and its refunds; a
+// user's order messages and the worker's completion and failures),
 // signatures and requests, and take the worker's objects the C side signed
 // (a balance, a PurchaseLog with adjustments, an AdjustmentRecord, the
 // Catalog, a refunded purchase) and refuse each with any byte changed. No
@@ -19,6 +20,14 @@ import {
   type ConfigChange, type InboxMessage, type InboxSender, type PurchaseRecord, type UserBalance,
 } from "../src/index.js";
 import { mergeObject } from "../src/react.js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  EnvelopeSchema, ObjectStateSchema, OrderStatus,
+} from "../src/gen/tally_pb.js";
+import {
+  completeOrderMessage, createOrderMessage, editOrderMessage, failOrderMessage, objectId,
+  orderQueueId, ordersId, signDomain, submitOrderMessage, type Order,
+} from "../src/index.js";
 
 const path = process.env.TALLY_VECTORS
              ?? new URL("../../../../tests/vectors/sdk.json", import.meta.url).pathname;
@@ -118,6 +127,21 @@ function message(row: any): InboxMessage {
       return row.note === "" ? make(row.user, amount, row.reference, undefined, id)
                              : make(row.user, amount, row.reference, row.note, id);
     }
+    case "createOrder":
+    case "editOrder": {
+      // an amount of 0 as none (the catalog price), the largest as a number
+      const items = row.items.map((item: any) => item.amount === "0" ? { itemId: item.item_id }
+        : { itemId: item.item_id, amount: Number(item.amount) });
+      return row.type === "createOrder" ? createOrderMessage(items, id)
+                                        : editOrderMessage(row.order_id, items, id);
+    }
+    case "submitOrder":
+      return submitOrderMessage(row.order_id, id);
+    case "completeOrder":
+      return completeOrderMessage(row.order_id, id);
+    case "failOrder":
+      return row.error === "" ? failOrderMessage(row.order_id, undefined, id)
+                              : failOrderMessage(row.order_id, row.error, id);
     default:
       throw new Error(`unknown message type ${row.type}`);
   }
@@ -125,8 +149,9 @@ function message(row: any): InboxMessage {
 
 test("envelopes, signatures and send requests", () => {
   const types = new Set(vectors.envelopes.flatMap((row: any) => row.messages.map((m: any) => m.type)));
-  assert.deepEqual([...types].sort(), ["addAdmin", "buy", "createAccount", "credit", "debit",
-                                       "refund", "removeAdmin", "setPrice"]);
+  assert.deepEqual([...types].sort(), ["addAdmin", "buy", "completeOrder", "createAccount",
+                                       "createOrder", "credit", "debit", "editOrder", "failOrder",
+                                       "refund", "removeAdmin", "setPrice", "submitOrder"]);
   for (const row of vectors.envelopes) {
     const sender = accounts.get(row.sender)!;
     const inbox = accounts.get(row.inbox)!.publicKey;
@@ -174,7 +199,8 @@ test("the worker's objects: taken as signed, refused with any byte changed", () 
     if (row.balance)
       assert.deepEqual(object.balance, { id: row.balance.id, userId: row.balance.user_id,
                                          balance: row.balance.balance,
-                                         lastUpdated: row.balance.last_updated });
+                                         lastUpdated: row.balance.last_updated,
+                                         held: row.balance.held ?? 0 });
     if (row.purchases)
       assert.deepEqual(object.purchases, {
         id: row.purchases.id, userId: row.purchases.user_id, count: row.purchases.count,
@@ -355,6 +381,121 @@ test("a message made ahead keeps its kind: sendMessage of it resolves to that ki
   const created = createAccountMessage(100);
   assert.deepEqual([created.type, created.initialBalance, created.id.length],
                    ["createAccount", 100, 16]);
+});
+
+test("orders: messages checked as the C SDK checks them, sealed as the proto says", () => {
+  const refused = (make: () => unknown, code: string, reason: RegExp) =>
+    assert.throws(make, (error: unknown) => error instanceof TallyError && error.code === code
+                                            && !error.remote && reason.test(error.message));
+  const user = accounts.get(vectors.accounts[0].account)!;
+  const worker = accounts.get(vectors.accounts[1].account)!;
+  // an order's ID: kind 9 in the user's partition
+  const orderId = objectId(ObjectKind.ORDER, partitionOf(user.publicKey), new Uint8Array(16).fill(7));
+  const items = [{ itemId: "item-1" }, { itemId: "café", amount: 25 }];
+  const created = createOrderMessage(items);
+  assert.equal(created.type, "createOrder");
+  assert.equal(editOrderMessage(orderId, items).orderId, orderId);
+  assert.equal(failOrderMessage(orderId).error, "");
+  refused(() => createOrderMessage([]), "BAD_REQUEST", /an order holds 1 to 16 items \(0 given\)/);
+  refused(() => createOrderMessage(new Array(17).fill({ itemId: "a" })), "BAD_REQUEST",
+          /\(17 given\)/);
+  refused(() => createOrderMessage([{ itemId: "a" }, { itemId: "" }]), "INVALID_ITEM",
+          /item 2: itemId must not be empty/);
+  refused(() => createOrderMessage([{ itemId: "i".repeat(129) }]), "INVALID_ITEM",
+          /item 1: itemId of 129 bytes exceeds 128 bytes/);
+  refused(() => createOrderMessage([{ itemId: "a", amount: -1 }]), "INVALID_AMOUNT",
+          /item 1: amount must be 0/);
+  refused(() => createOrderMessage([{ itemId: "a", amount: 2n ** 53n }]), "INVALID_AMOUNT",
+          /exceeds the largest balance/);
+  for (const bad of ["nope", vectors.accounts[0].account, ordersId(user.publicKey)]) {
+    refused(() => editOrderMessage(bad, items), "BAD_REQUEST", /is not an order's ID \(co_z...\)/);
+    refused(() => submitOrderMessage(bad), "BAD_REQUEST", /is not an order's ID/);
+    refused(() => completeOrderMessage(bad), "BAD_REQUEST", /is not an order's ID/);
+  }
+  refused(() => editOrderMessage("nope", []), "BAD_REQUEST", /order 'nope' is not an order's ID/);
+  refused(() => failOrderMessage(orderId, "e".repeat(257)), "INVALID_NOTE",
+          /error of 257 bytes exceeds 256 bytes/);
+  assert.equal(failOrderMessage(orderId, "e".repeat(256)).type, "failOrder");
+  // each body as the server reads it
+  const messages = [created, editOrderMessage(orderId, items.slice(1)), submitOrderMessage(orderId),
+                    completeOrderMessage(orderId), failOrderMessage(orderId, "card declined")];
+  const sealed = sealEnvelope(worker, worker.publicKey, messages, 11);
+  const envelope = fromBinary(EnvelopeSchema, sealed.envelope);
+  const bodies = envelope.messages.map((m) => m.body);
+  assert.deepEqual(bodies.map((b) => b.case),
+                   ["createOrder", "editOrder", "submitOrder", "completeOrder", "failOrder"]);
+  const made = bodies[0].case === "createOrder" ? bodies[0].value : null;
+  assert.deepEqual(made?.items.map((item) => [item.itemId, item.amount]),
+                   [["item-1", 0n], ["café", 25n]]);
+  const edit = bodies[1].case === "editOrder" ? bodies[1].value : null;
+  assert.equal(edit?.orderId, orderId);
+  assert.equal(edit?.items[0].amount, 25n);
+  assert.equal(bodies[4].case === "failOrder" ? bodies[4].value.error : "", "card declined");
+  // the user's OrderList and a partition's OrderQueue
+  const list = parseObjectId(ordersId(user.publicKey, 4))!;
+  assert.deepEqual([list.kind, list.partition], [ObjectKind.ORDER_LIST, partitionOf(user.publicKey, 4)]);
+  const queue = parseObjectId(orderQueueId(worker.publicKey, 3))!;
+  assert.deepEqual([queue.kind, queue.partition], [ObjectKind.ORDER_QUEUE, 3]);
+  refused(() => orderQueueId(worker.publicKey, 65536), "BAD_REQUEST", /a partition is/);
+});
+
+test("orders: Order, OrderList, OrderQueue objects and a balance's held, held to their limits",
+     () => {
+  const worker = accounts.get(vectors.accounts[1].account)!;
+  const user = accounts.get(vectors.accounts[0].account)!;
+  const orderId = objectId(ObjectKind.ORDER, partitionOf(user.publicKey), new Uint8Array(16).fill(7));
+  const sign = (objectId: string, value: unknown) => {
+    const state = toBinary(ObjectStateSchema, create(ObjectStateSchema, {
+      objectId, version: 3n, updatedMs: 5n, value: value as never }));
+    return { state, signature: signDomain("object", worker.seed, state) };
+  };
+  const wireOrder = (n: number, purchases: number) => ({
+    id: orderId, userId: user.id, status: OrderStatus.ORDER_COMPLETED,
+    items: Array.from({ length: n }, (_, i) => ({ itemId: `item-${i + 1}`, amount: BigInt(10 * (i + 1)) })),
+    total: 30n, version: 3n, createdAt: 1n, updatedAt: 3n, submittedAt: 2n, finishedAt: 3n,
+    purchaseIds: Array.from({ length: purchases }, (_, i) => `co_zP${i}`),
+  });
+  const order = verifyObject(sign(orderId, { kind: { case: "order", value: wireOrder(2, 2) } }),
+                             worker.publicKey, orderId);
+  assert.equal(order.kind, "ORDER");
+  assert.deepEqual(order.order, {
+    id: orderId, userId: user.id, status: "completed",
+    items: [{ itemId: "item-1", amount: 10 }, { itemId: "item-2", amount: 20 }], total: 30,
+    error: "", version: 3, createdAt: 1, updatedAt: 3, submittedAt: 2, finishedAt: 3,
+    purchaseIds: ["co_zP0", "co_zP1"] } satisfies Order);
+  assert.throws(() => verifyObject(sign(orderId, { kind: { case: "order", value: wireOrder(17, 0) } }),
+                                   worker.publicKey), { code: "INTERNAL" });
+  assert.throws(() => verifyObject(sign(orderId, { kind: { case: "order", value: wireOrder(1, 17) } }),
+                                   worker.publicKey), { code: "INTERNAL" });
+  // an Order's value under another kind's ID
+  const listId = ordersId(user.publicKey);
+  assert.throws(() => verifyObject(sign(listId, { kind: { case: "order", value: wireOrder(1, 0) } }),
+                                   worker.publicKey), { code: "INTERNAL" });
+  const summary = { id: orderId, userId: user.id, status: OrderStatus.ORDER_PROCESSING, total: 30n,
+                    version: 2n, updatedAt: 2n, submittedAt: 2n };
+  const list = verifyObject(sign(listId, { kind: { case: "orders", value: {
+    id: listId, userId: user.id, count: 40n, orders: [summary] } } }), worker.publicKey, listId);
+  assert.deepEqual(list.orders, { id: listId, userId: user.id, count: 40, orders: [{
+    id: orderId, userId: user.id, status: "processing", total: 30, version: 2, updatedAt: 2,
+    submittedAt: 2 }] });
+  assert.throws(() => verifyObject(sign(listId, { kind: { case: "orders", value: {
+    id: listId, count: 40n, orders: new Array(33).fill(summary) } } }), worker.publicKey),
+                /33 orders in a list \(limit 32\)/);
+  assert.throws(() => verifyObject(sign(listId, { kind: { case: "orders", value: {
+    id: listId, count: 1n, orders: [summary, summary] } } }), worker.publicKey),
+                /2 orders listed of 1 in all/);
+  const queueId = orderQueueId(worker.publicKey, 5);
+  const queue = verifyObject(sign(queueId, { kind: { case: "orderQueue", value: {
+    id: queueId, partition: 5, orders: new Array(256).fill(summary) } } }), worker.publicKey);
+  assert.equal(queue.orderQueue!.orders.length, 256);
+  assert.equal(queue.orderQueue!.partition, 5);
+  assert.throws(() => verifyObject(sign(queueId, { kind: { case: "orderQueue", value: {
+    id: queueId, partition: 5, orders: new Array(257).fill(summary) } } }), worker.publicKey),
+                /257 orders in a queue \(limit 256\)/);
+  const balanceOf = balanceId(user.publicKey);
+  const balance = verifyObject(sign(balanceOf, { kind: { case: "balance", value: {
+    id: balanceOf, userId: user.id, balance: 100n, held: 60n } } }), worker.publicKey);
+  assert.equal(balance.balance!.held, 60);
 });
 
 test("bad account JSON is refused, saying why", () => {
