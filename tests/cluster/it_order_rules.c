@@ -270,6 +270,7 @@ main (int argc, char **argv)
     CHECK (edited.ok && edited.order.total == 60 && edited.order.version == 2
            && edited.order.item_count == 3 && strcmp (edited.order.items [2].item_id, "hat") == 0);
     th_step ("a draft is created and edited by its user");
+    tly_error_t error;
 
     //  Bob can neither read nor touch it; nobody learns it exists.
     s_refused (s_edit (b, order_id, items, amounts, 1), TALLY__ERROR_CODE__NOT_FOUND,
@@ -289,10 +290,23 @@ main (int argc, char **argv)
     CHECK (tly_watcher_error (snoop)->code == TALLY__ERROR_CODE__PERMISSION_DENIED);
     th_step ("another user can neither read nor edit nor submit it");
 
+    //  An order message naming no order's ID is refused at the gateway,
+    //  whole: here a purchase's ID, put in past the SDK's own check.
+    tly_result_t receipt = it_buy (b, "gem", 1);
+    CHECK (receipt.ok);
+    tly_msg_t stray;
+    CHECK (tly_msg_submit_order (&stray, order_id, &error) == 0);
+    snprintf (stray.order_id, sizeof stray.order_id, "%s", receipt.id);
+    tly_result_t none;
+    CHECK (tly_sender_send (b, &stray, 1, IT_SEND_TIMEOUT_MS, &none) == -1);
+    CHECK (tly_sender_error (b)->remote
+           && tly_sender_error (b)->code == TALLY__ERROR_CODE__BAD_REQUEST
+           && strstr (tly_sender_error (b)->message, "not an order's ID"));
+    th_step ("an order message naming no order is refused at the gateway");
+
     //  Submitted: 60 held; the order can no longer be edited; a buy and a
     //  second order may spend only the 40 left.
     tly_msg_t submit;
-    tly_error_t error;
     CHECK (tly_msg_submit_order (&submit, order_id, &error) == 0);
     tly_result_t submitted = it_send (a, &submit);
     CHECK (submitted.ok && submitted.order.status == TALLY__ORDER_STATUS__ORDER_PROCESSING
@@ -402,7 +416,7 @@ main (int argc, char **argv)
     s_refused (it_buy (b, "gem", 91), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, NULL);
     tly_result_t done = s_move (w, TLY_MSG_COMPLETE_ORDER, fourth.order.id, NULL);
     CHECK (done.ok && done.order.status == TALLY__ORDER_STATUS__ORDER_COMPLETED);
-    CHECK (it_balance (b) == 90);
+    CHECK (it_balance (b) == 89);
     th_step ("an order and its hold survive a kill -9 of both actors");
 
     //  Two senders of bob racing orders and buys; the worker settles.
@@ -418,7 +432,7 @@ main (int argc, char **argv)
     }
     for (int i = 0; i < 2; i++)
         CHECK (pthread_join (threads [i], NULL) == 0);
-    int64_t expected = 90;
+    int64_t expected = 89;
     for (int i = 0; i < 2; i++) {
         expected -= racers [i].spent;
         for (size_t k = 0; k < racers [i].submitted; k++) {
