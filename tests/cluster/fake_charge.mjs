@@ -21,7 +21,9 @@
 // {"error":"charge voided"} without charging.
 // POST /control {"down":true|false}: while down, /charge and /void answer 503.
 // GET /counts: {"<key>":{"requests":N,"charges":N,"voids":N,"voided":bool,
-//   "charged":bool,"behaviour":"ok"}, ...}.
+//   "charged":bool,"behaviour":"ok"}, ...}; GET /count?key=K: that one entry
+// (zeros for a key never seen); GET /total: {"requests":N,"charges":N,"voids":N}
+// over every key.
 import http from 'node:http';
 
 const args = process.argv.slice(2);
@@ -121,7 +123,23 @@ const server = http.createServer((req, res) => {
     else chunks.push(chunk);
   });
   req.on('end', () => {
-    const path = req.url.split('?')[0];
+    const [path, query] = req.url.split('?');
+    if (req.method === 'GET' && path === '/count') {
+      const key = new URLSearchParams(query || '').get('key') || '';
+      const e = keys.get(key) || { requests: 0, charges: 0, voids: 0, voided: false,
+                                   behaviour: null };
+      return send(res, 200, { requests: e.requests, charges: e.charges, voids: e.voids,
+                              voided: e.voided, behaviour: e.behaviour });
+    }
+    if (req.method === 'GET' && path === '/total') {
+      const total = { requests: 0, charges: 0, voids: 0 };
+      for (const e of keys.values()) {
+        total.requests += e.requests;
+        total.charges += e.charges;
+        total.voids += e.voids;
+      }
+      return send(res, 200, total);
+    }
     if (req.method === 'GET' && path === '/counts') {
       const out = {};
       for (const [key, e] of keys)
