@@ -55,7 +55,8 @@ s_check_fields (const Tally__SignedEnvelope *signed_envelope, const Tally__Envel
         if (message->body_case == TALLY__INBOX_MESSAGE__BODY__NOT_SET) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu has no body (expected createAccount, buy, credit, debit,"
-                      " addAdmin, removeAdmin, setPrice or refund)",
+                      " addAdmin, removeAdmin, setPrice, refund, createOrder, editOrder,"
+                      " submitOrder, completeOrder or failOrder)",
                       index);
             return BAD_REQUEST;
         }
@@ -80,8 +81,9 @@ tly_gateway_check_adjustment (const Tally__InboxMessage *message)
 }
 
 //  The partition every message of the envelope goes to: a credit's or
-//  debit's user's, a refund's purchase's, a configuration message's 0, any
-//  other message's sender's. Returns OK, or BAD_REQUEST when they differ.
+//  debit's user's, a refund's purchase's, an order message's order's
+//  (createOrder: the sender's), a configuration message's 0, any other
+//  message's sender's. Returns OK, or BAD_REQUEST when they differ.
 static Tally__ErrorCode
 s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *envelope,
                    uint32_t *partition, char *reason)
@@ -94,7 +96,10 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
             == -1) {
             //  The credit's user is checked before (s_check_fields).
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
-                      "message %zu: the refund's purchaseId is not a purchase's ID", index);
+                      tly_order_message_id (envelope->messages [index])
+                          ? "message %zu: the orderId is not an order's ID"
+                          : "message %zu: the refund's purchaseId is not a purchase's ID",
+                      index);
             return BAD_REQUEST;
         }
         if (index == 0)
@@ -102,9 +107,9 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
         else if (target != *partition) {
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
                       "message %zu goes to partition %" PRIu32 " and message 0 to %" PRIu32
-                      ": an envelope's messages go to one partition (a credit's or debit's is"
-                      " its user's, a refund's its purchase's, a configuration message's 0,"
-                      " any other's the sender's)",
+                      ": an envelope's messages go to one partition (a credit's is its user's,"
+                      " a refund's its purchase's, an order message's its order's, a"
+                      " configuration message's 0, others the sender's)",
                       index, target, *partition);
             return BAD_REQUEST;
         }
