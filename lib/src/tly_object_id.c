@@ -49,7 +49,7 @@ tly_object_key_parse (const char *text, uint8_t key [TLY_OBJECT_KEY_BYTES])
     if (!text
         || tly_base58_decode_prefixed (text, strlen (text), TLY_ID_PREFIX, raw, sizeof raw) == -1)
         return -1;
-    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_CATALOG)
+    if (raw [0] < TLY_OBJ_BALANCE || raw [0] > TLY_OBJ_ORDER_QUEUE)
         return -1;
     memcpy (key, raw, sizeof raw);
     return 0;

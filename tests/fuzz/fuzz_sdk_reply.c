@@ -14,7 +14,8 @@
 //    state; once past the signature, it is refused only as malformed
 //    (INTERNAL, object zeroed) and accepted only with a canonical ID of its
 //    value's kind, a version of at least 1 and lists within their limits
-//    (a PurchaseLog's entries, a Catalog's items);
+//    (a PurchaseLog's entries, a Catalog's items, an Order's lines and
+//    purchases, an OrderList's and an OrderQueue's summaries);
 //    it decodes again with its own ID expected, and not with another's, and
 //    is refused BAD_SIGNATURE when signed by another key or with one bit
 //    of the signature changed.
@@ -33,6 +34,41 @@ static bool
 s_fits (const char *text, size_t size)
 {
     return !text || strlen (text) < size;
+}
+
+//  An Order fits a tly_order_t.
+static bool
+s_order_ok (const Tally__Order *order)
+{
+    if (order->n_items > TLY_ORDER_ITEMS_MAX || order->n_purchase_ids > TLY_ORDER_ITEMS_MAX
+        || !s_fits (order->id, TLY_ID_MAX) || !s_fits (order->user_id, TLY_ID_MAX)
+        || !s_fits (order->error, TLY_ORDER_ERROR_MAX + 1))
+        return false;
+    for (size_t i = 0; i < order->n_items; i++)
+        if (!s_fits (order->items [i]->item_id, TLY_ITEM_ID_MAX + 1))
+            return false;
+    for (size_t i = 0; i < order->n_purchase_ids; i++)
+        if (!s_fits (order->purchase_ids [i], TLY_ID_MAX))
+            return false;
+    return true;
+}
+
+//  A decoded order says what its wire order says.
+static void
+s_check_order (const Tally__Order *wire, const tly_order_t *order)
+{
+    assert (strcmp (order->id, wire->id) == 0 && strcmp (order->user_id, wire->user_id) == 0);
+    assert (strcmp (order->error, wire->error) == 0);
+    assert (order->status == wire->status && order->total == wire->total);
+    assert (order->version == wire->version && order->created_at == wire->created_at
+            && order->updated_at == wire->updated_at && order->submitted_at == wire->submitted_at
+            && order->finished_at == wire->finished_at);
+    assert (order->item_count == wire->n_items && order->purchase_count == wire->n_purchase_ids);
+    for (size_t i = 0; i < order->item_count; i++)
+        assert (strcmp (order->items [i].item_id, wire->items [i]->item_id) == 0
+                && order->items [i].amount == wire->items [i]->amount);
+    for (size_t i = 0; i < order->purchase_count; i++)
+        assert (strcmp (order->purchase_ids [i], wire->purchase_ids [i]) == 0);
 }
 
 //  What tly_codec_results must accept, said again from the wire.
@@ -59,6 +95,8 @@ s_result_ok (const Tally__MessageResult *wire)
         return s_fits (wire->config->admin_id, TLY_ID_MAX)
                && (!wire->config->item
                    || s_fits (wire->config->item->item_id, TLY_MSG_ITEM_CAP + 1));
+    if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ORDER)
+        return s_order_ok (wire->order);
     return wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
 }
 
@@ -102,6 +140,10 @@ s_check_result (const Tally__MessageResult *wire, const tly_result_t *result)
         if (change->item)
             assert (result->price == change->item->price && result->active == change->item->active
                     && strcmp (result->item_id, change->item->item_id) == 0);
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ORDER) {
+        assert (result->ok && result->kind == TLY_RESULT_ORDER);
+        s_check_order (wire->order, &result->order);
+        assert (strcmp (result->id, wire->order->id) == 0);
     } else {
         assert (!result->ok && result->kind == TLY_RESULT_ERROR);
         assert (result->code == wire->error->code && result->message [0]);
@@ -182,6 +224,34 @@ s_check_accepted (const tly_object_t *object)
             assert (
                 fuzz_terminated (catalog->items [i].item_id, sizeof catalog->items [i].item_id));
     }
+    if (object->kind == TLY_OBJ_ORDER) {
+        const tly_order_t *order = &object->order;
+        assert (order->item_count <= TLY_ORDER_ITEMS_MAX);
+        assert (order->purchase_count <= TLY_ORDER_ITEMS_MAX);
+        assert (fuzz_terminated (order->error, sizeof order->error));
+        for (size_t i = 0; i < order->item_count; i++)
+            assert (fuzz_terminated (order->items [i].item_id, sizeof order->items [i].item_id));
+        for (size_t i = 0; i < order->purchase_count; i++)
+            assert (fuzz_terminated (order->purchase_ids [i], sizeof order->purchase_ids [i]));
+    }
+    if (object->kind == TLY_OBJ_ORDER_LIST) {
+        const tly_order_list_t *list = &object->orders;
+        assert (list->order_count <= TLY_ORDER_LIST_MAX && list->order_count <= list->count);
+        assert ((list->orders != NULL) == (list->order_count > 0));
+        for (size_t i = 0; i < list->order_count; i++)
+            assert (fuzz_terminated (list->orders [i].id, sizeof list->orders [i].id));
+    }
+    if (object->kind == TLY_OBJ_ORDER_QUEUE) {
+        const tly_order_queue_t *queue = &object->order_queue;
+        assert (queue->order_count <= TLY_ORDER_QUEUE_MAX);
+        assert ((queue->orders != NULL) == (queue->order_count > 0));
+        for (size_t i = 0; i < queue->order_count; i++)
+            assert (fuzz_terminated (queue->orders [i].user_id, sizeof queue->orders [i].user_id));
+    }
+    if (object->kind != TLY_OBJ_ORDER_LIST)
+        assert (object->orders.orders == NULL);
+    if (object->kind != TLY_OBJ_ORDER_QUEUE)
+        assert (object->order_queue.orders == NULL);
     const tly_group_t *group = &object->group;
     assert (group->member_count <= TLY_GROUP_MEMBERS_MAX);
     assert ((group->members != NULL) == (group->member_count > 0));

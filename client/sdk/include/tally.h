@@ -75,8 +75,21 @@ typedef enum {
     TLY_MSG_ADD_ADMIN = 5,     //  by the worker only
     TLY_MSG_REMOVE_ADMIN = 6,  //  by the worker only
     TLY_MSG_SET_PRICE = 7,     //  by the worker or an admin
-    TLY_MSG_REFUND = 8         //  by the worker or an admin
+    TLY_MSG_REFUND = 8,        //  by the worker or an admin
+    TLY_MSG_CREATE_ORDER = 9,
+    TLY_MSG_EDIT_ORDER = 10,      //  by the order's user
+    TLY_MSG_SUBMIT_ORDER = 11,    //  by the order's user
+    TLY_MSG_COMPLETE_ORDER = 12,  //  by the worker or an admin
+    TLY_MSG_FAIL_ORDER = 13       //  by the worker or an admin
 } tly_msg_kind_t;
+
+//  One line of an order (docs/protocol.md, "Orders"). In a message, amount
+//  0 means "the catalog price"; in an order as the cluster keeps it, the
+//  amount the line is charged.
+typedef struct {
+    char item_id [TLY_ITEM_ID_MAX + 1];
+    int64_t amount;
+} tly_order_item_t;
 
 //  One inbox message, ready to be sealed into an envelope.
 typedef struct {
@@ -94,14 +107,69 @@ typedef struct {
     int64_t price;                               //  TLY_MSG_SET_PRICE: > 0
     bool active;                                 //  TLY_MSG_SET_PRICE: false, not for sale
     char purchase_id [TLY_ID_MAX];               //  TLY_MSG_REFUND: the purchase's object ID
+    //  The order messages: the order's object ID (all but TLY_MSG_CREATE_ORDER),
+    //  its lines (TLY_MSG_CREATE_ORDER, _EDIT_ORDER); a failOrder's error
+    //  text is in note.
+    char order_id [TLY_ID_MAX];
+    size_t item_count;
+    tly_order_item_t items [TLY_ORDER_ITEMS_MAX];
 } tly_msg_t;
+
+//  An order as it now is (the Order object, kind 9, and the answer to every
+//  order message). status is draft (editable), processing (total held on
+//  the balance), completed (the hold captured, purchase_ids one purchase per
+//  line, in order) or failed (the hold released, error says why).
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    Tally__OrderStatus status;
+    size_t item_count;
+    tly_order_item_t items [TLY_ORDER_ITEMS_MAX];  //  the amounts charged
+    int64_t total;                                 //  their sum
+    char error [TLY_ORDER_ERROR_MAX + 1];          //  failed: the reason
+    uint64_t version;                              //  the object's version: 1 at createOrder
+    int64_t created_at, updated_at, submitted_at, finished_at;  //  Unix ms (0: not yet)
+    size_t purchase_count;
+    char purchase_ids [TLY_ORDER_ITEMS_MAX][TLY_ID_MAX];
+} tly_order_t;
+
+//  An order in a user's OrderList or a partition's OrderQueue.
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    Tally__OrderStatus status;
+    int64_t total;
+    uint64_t version;  //  the Order's version it summarizes
+    int64_t updated_at, submitted_at;
+} tly_order_summary_t;
+
+//  A user's orders (kind 10): count created in all, and the latest
+//  TLY_ORDER_LIST_MAX created, oldest first. Every version is whole.
+typedef struct {
+    char id [TLY_ID_MAX];
+    char user_id [TLY_ID_MAX];
+    uint64_t count;
+    size_t order_count;
+    tly_order_summary_t *orders;
+} tly_order_list_t;
+
+//  A partition's orders processing (kind 11), oldest submitted first (ties
+//  by ID), at most TLY_ORDER_QUEUE_MAX. Every version is whole. The worker
+//  reads it: what an order processor follows.
+typedef struct {
+    char id [TLY_ID_MAX];
+    uint32_t partition;
+    size_t order_count;
+    tly_order_summary_t *orders;
+} tly_order_queue_t;
 
 typedef enum {
     TLY_RESULT_ERROR = 0,
     TLY_RESULT_BALANCE = 1,     //  answer to createAccount: a UserBalance
     TLY_RESULT_PURCHASE = 2,    //  answer to buy: a PurchaseRecord
     TLY_RESULT_ADJUSTMENT = 3,  //  answer to credit, debit or refund: an AdjustmentRecord
-    TLY_RESULT_CONFIG = 4       //  answer to addAdmin, removeAdmin, setPrice: a ConfigChange
+    TLY_RESULT_CONFIG = 4,      //  answer to addAdmin, removeAdmin, setPrice: a ConfigChange
+    TLY_RESULT_ORDER = 5        //  answer to the order messages: the Order as it now is
 } tly_result_kind_t;
 
 //  The outcome of one message. When ok, kind says which fields are set;
@@ -142,6 +210,9 @@ typedef struct {
     bool has_item;
     int64_t price;
     bool active;
+    //  TLY_RESULT_ORDER: the order after the message (id and user_id above
+    //  are its own too).
+    tly_order_t order;
 } tly_result_t;
 
 //  Why a whole request failed. remote is true when the gateway answered with
@@ -259,6 +330,38 @@ int tly_msg_set_price (tly_msg_t *msg, const char *item_id, int64_t price, bool 
 int tly_msg_refund (tly_msg_t *msg, const char *purchase_id, const char *reason,
                     tly_error_t *error);
 
+//  Order messages (docs/protocol.md, "Orders"), with a fresh message ID
+//  made now. The answer to each is a TLY_RESULT_ORDER: the order as it now
+//  is. A user creates an order in draft with 1..TLY_ORDER_ITEMS_MAX lines
+//  (each amount 0: the catalog price, or the price named), may edit it
+//  (its lines replaced) and submits it: the total is then held on the
+//  balance while the order processor has it done. The worker or an admin
+//  completes it (the hold captured, one purchase per line) or fails it
+//  (the hold released; error_text, NULL or "" for none, shown to the user).
+//  createOrder goes to the sender's partition, the others to the order's:
+//  seal each in an envelope of its own, or with other messages for that
+//  partition.
+//
+//  Each checks its arguments as the cluster does and returns 0, or -1 with
+//  msg untouched and error, when not NULL, saying which (not remote): n
+//  not 1..TLY_ORDER_ITEMS_MAX or order_id not an order's object ID
+//  (BAD_REQUEST), an item ID empty, too long or not UTF-8 (INVALID_ITEM),
+//  an amount below 0 or above 2^53 - 1 (INVALID_AMOUNT), an error text over
+//  TLY_ORDER_ERROR_MAX bytes or not UTF-8 (INVALID_NOTE). Prices, the
+//  sender, the order's status and the limits are the cluster's: see the
+//  protocol for PRICE_MISMATCH, UNKNOWN_ITEM, NOT_FOUND, PERMISSION_DENIED,
+//  INVALID_TRANSITION, ORDER_LIMIT, INSUFFICIENT_BALANCE.
+int tly_msg_create_order (tly_msg_t *msg, const tly_order_item_t *items, size_t n,
+                          tly_error_t *error);
+int tly_msg_edit_order (tly_msg_t *msg, const char *order_id, const tly_order_item_t *items,
+                        size_t n, tly_error_t *error);
+int tly_msg_submit_order (tly_msg_t *msg, const char *order_id, tly_error_t *error);
+int tly_msg_complete_order (tly_msg_t *msg, const char *order_id, tly_error_t *error);
+int tly_msg_fail_order (tly_msg_t *msg, const char *order_id, const char *error_text,
+                        tly_error_t *error);
+//  "draft", "processing", "completed", "failed"; "none" for any other value.
+const char *tly_order_status_name (Tally__OrderStatus status);
+
 //  Creates a sender connected to gateway_endpoint. worker_id is the inbox
 //  ("co_z..."), account the signing identity (copied). Both may be NULL for
 //  a sender that only asks for status. Returns NULL on a malformed worker ID
@@ -370,11 +473,15 @@ typedef struct {
     char by [TLY_ID_MAX];  //  account ID of the sender (the worker or an admin)
 } tly_adjustment_t;
 
+//  A user's balance: all their funds, held ones included; the amount
+//  available to spend is balance - held (held: the totals of their orders
+//  processing).
 typedef struct {
     char id [TLY_ID_MAX];
     char user_id [TLY_ID_MAX];
     int64_t balance;
     int64_t last_updated;  //  Unix ms
+    int64_t held;
 } tly_balance_t;
 
 typedef struct {
@@ -459,13 +566,16 @@ typedef struct {
     Tally__ErrorCode code;  //  OK; SLOW_CONSUMER on a resync snapshot;
                             //  why, when ended
     char message [TLY_ERROR_TEXT_MAX];
-    tly_balance_t balance;         //  TLY_OBJ_BALANCE
-    tly_purchase_t purchase;       //  TLY_OBJ_PURCHASE
-    tly_root_t root;               //  TLY_OBJ_ROOT
-    tly_purchase_log_t purchases;  //  TLY_OBJ_PURCHASE_LOG
-    tly_service_info_t service;    //  TLY_OBJ_SERVICE
-    tly_adjustment_t adjustment;   //  TLY_OBJ_ADJUSTMENT
-    tly_catalog_t catalog;         //  TLY_OBJ_CATALOG
+    tly_balance_t balance;          //  TLY_OBJ_BALANCE
+    tly_purchase_t purchase;        //  TLY_OBJ_PURCHASE
+    tly_root_t root;                //  TLY_OBJ_ROOT
+    tly_purchase_log_t purchases;   //  TLY_OBJ_PURCHASE_LOG
+    tly_service_info_t service;     //  TLY_OBJ_SERVICE
+    tly_adjustment_t adjustment;    //  TLY_OBJ_ADJUSTMENT
+    tly_catalog_t catalog;          //  TLY_OBJ_CATALOG
+    tly_order_t order;              //  TLY_OBJ_ORDER
+    tly_order_list_t orders;        //  TLY_OBJ_ORDER_LIST
+    tly_order_queue_t order_queue;  //  TLY_OBJ_ORDER_QUEUE
     tly_group_t group;
 } tly_object_t;
 
@@ -488,6 +598,9 @@ void tly_root_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_coun
 void tly_purchases_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
 void tly_service_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
 void tly_catalog_id (const uint8_t worker [TLY_KEY_BYTES], char *out);
+//  The account's OrderList (its orders, in its partition). A partition's
+//  OrderQueue is tly_order_queue_id (worker, partition, out) (lib).
+void tly_orders_id (const uint8_t account [TLY_KEY_BYTES], uint32_t partition_count, char *out);
 
 //  Creates a watcher with its own connection to gateway_endpoint, reading as
 //  account (copied), trusting objects signed by worker_id ("co_z..."). Returns

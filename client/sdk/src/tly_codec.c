@@ -201,7 +201,9 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     Tally__AdminChange *admins = calloc (n ? n : 1, sizeof *admins);
     Tally__CatalogItem *items = calloc (n ? n : 1, sizeof *items);
     Tally__Refund *refunds = calloc (n ? n : 1, sizeof *refunds);
-    assert (bodies && list && creates && buys && adjustments && admins && items && refunds);
+    tly_codec_order_t *orders = calloc (n ? n : 1, sizeof *orders);
+    assert (bodies && list && creates && buys && adjustments && admins && items && refunds
+            && orders);
 
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -260,7 +262,7 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
             refunds [i].reason = (char *) msgs [i].note;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
             body->refund = &refunds [i];
-        } else
+        } else if (tly_codec_order_body (&msgs [i], body, &orders [i]) == -1)
             rc = -1;
         list [i] = body;
     }
@@ -301,6 +303,7 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     free (admins);
     free (items);
     free (refunds);
+    free (orders);
     return rc;
 }
 
@@ -466,6 +469,17 @@ s_result (const Tally__MessageResult *wire, tly_result_t *result, tly_error_t *e
                 return -1;
             }
         }
+    } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ORDER) {
+        result->ok = true;
+        result->kind = TLY_RESULT_ORDER;
+        result->code = TALLY__ERROR_CODE__OK;
+        const char *what = tly_codec_order (wire->order, &result->order);
+        if (what) {
+            s_malformed (error, what);
+            return -1;
+        }
+        memcpy (result->id, result->order.id, sizeof result->id);
+        memcpy (result->user_id, result->order.user_id, sizeof result->user_id);
     } else if (wire->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR) {
         tly_error_t reason;
         tly_codec_remote_error (wire->error, &reason);

@@ -37,6 +37,30 @@ void tly_codec_remote_error (const Tally__Error *wire, tly_error_t *error);
 //  Copies text (NULL as "") into out of out_size bytes, NUL included;
 //  false, leaving out untouched, when it does not fit.
 bool tly_codec_copy (char *out, size_t out_size, const char *text);
+//  Room for one order message's body while it is sealed or checked.
+typedef struct {
+    Tally__CreateOrder create;
+    Tally__EditOrder edit;
+    Tally__OrderRef ref;
+    Tally__FailOrder fail;
+    Tally__OrderItem items [TLY_ORDER_ITEMS_MAX];
+    Tally__OrderItem *list [TLY_ORDER_ITEMS_MAX];
+} tly_codec_order_t;
+
+//  Sets body's oneof to msg's order message (tly_order.c), its fields
+//  pointing into room and msg, which must outlive body. Returns 0, or -1
+//  when msg is no order message or holds more than TLY_ORDER_ITEMS_MAX
+//  items.
+int tly_codec_order_body (const tly_msg_t *msg, Tally__InboxMessage *body, tly_codec_order_t *room);
+//  Decodes an Order from the wire into order (zeroed first). Returns NULL,
+//  or what did not fit (more than TLY_ORDER_ITEMS_MAX items or purchase
+//  IDs, a field too long).
+const char *tly_codec_order (const Tally__Order *wire, tly_order_t *order);
+//  Decodes n summaries into a fresh array in *orders (NULL when n is 0),
+//  *count of them decoded. Returns NULL, or what did not fit; the array is
+//  the caller's to free either way. The caller checks n against its limit.
+const char *tly_codec_order_summaries (Tally__OrderSummary *const *wire, size_t n,
+                                       tly_order_summary_t **orders, size_t *count);
 //  Records a failure the SDK decided by itself (remote = false).
 void tly_codec_local_error (tly_error_t *error, Tally__ErrorCode code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

@@ -65,12 +65,12 @@ tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind)
     return 0;
 }
 
-tly_order_t
-tly_object_order (uint64_t last, uint64_t version)
+tly_sequence_t
+tly_object_sequence (uint64_t last, uint64_t version)
 {
     if (version <= last)
-        return TLY_ORDER_OLD;
-    return version - last == 1 ? TLY_ORDER_NEXT : TLY_ORDER_GAP;
+        return TLY_SEQUENCE_OLD;
+    return version - last == 1 ? TLY_SEQUENCE_NEXT : TLY_SEQUENCE_GAP;
 }
 
 void
@@ -80,6 +80,8 @@ tly_object_clear (tly_object_t *object)
     free (object->purchases.records);
     free (object->purchases.adjustments);
     free (object->catalog.items);
+    free (object->orders.orders);
+    free (object->order_queue.orders);
     free (object->group.members);
     memset (object, 0, sizeof *object);
 }
@@ -193,6 +195,39 @@ s_catalog (const Tally__Catalog *wire, tly_catalog_t *catalog, tly_error_t *erro
     return 0;
 }
 
+//  The latest TLY_ORDER_LIST_MAX of count orders created.
+static int
+s_order_list (const Tally__OrderList *wire, tly_order_list_t *list, tly_error_t *error)
+{
+    if (!tly_codec_copy (list->id, sizeof list->id, wire->id)
+        || !tly_codec_copy (list->user_id, sizeof list->user_id, wire->user_id))
+        return s_malformed (error, "order list ID too long");
+    if (wire->n_orders > TLY_ORDER_LIST_MAX)
+        return s_malformed (error, "%zu orders in a list (limit %d)", wire->n_orders,
+                            TLY_ORDER_LIST_MAX);
+    if (wire->n_orders > wire->count)
+        return s_malformed (error, "%zu orders listed of %llu in all", wire->n_orders,
+                            (unsigned long long) wire->count);
+    list->count = wire->count;
+    const char *what = tly_codec_order_summaries (wire->orders, wire->n_orders, &list->orders,
+                                                  &list->order_count);
+    return what ? s_malformed (error, "%s", what) : 0;
+}
+
+static int
+s_order_queue (const Tally__OrderQueue *wire, tly_order_queue_t *queue, tly_error_t *error)
+{
+    if (!tly_codec_copy (queue->id, sizeof queue->id, wire->id))
+        return s_malformed (error, "order queue ID too long");
+    if (wire->n_orders > TLY_ORDER_QUEUE_MAX)
+        return s_malformed (error, "%zu orders in a queue (limit %d)", wire->n_orders,
+                            TLY_ORDER_QUEUE_MAX);
+    queue->partition = wire->partition;
+    const char *what = tly_codec_order_summaries (wire->orders, wire->n_orders, &queue->orders,
+                                                  &queue->order_count);
+    return what ? s_malformed (error, "%s", what) : 0;
+}
+
 static int
 s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *error)
 {
@@ -205,7 +240,10 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
                    { TALLY__OBJECT_VALUE__KIND_PURCHASES, TLY_OBJ_PURCHASE_LOG },
                    { TALLY__OBJECT_VALUE__KIND_SERVICE, TLY_OBJ_SERVICE },
                    { TALLY__OBJECT_VALUE__KIND_ADJUSTMENT, TLY_OBJ_ADJUSTMENT },
-                   { TALLY__OBJECT_VALUE__KIND_CATALOG, TLY_OBJ_CATALOG } };
+                   { TALLY__OBJECT_VALUE__KIND_CATALOG, TLY_OBJ_CATALOG },
+                   { TALLY__OBJECT_VALUE__KIND_ORDER, TLY_OBJ_ORDER },
+                   { TALLY__OBJECT_VALUE__KIND_ORDERS, TLY_OBJ_ORDER_LIST },
+                   { TALLY__OBJECT_VALUE__KIND_ORDER_QUEUE, TLY_OBJ_ORDER_QUEUE } };
     bool matches = false;
     for (size_t i = 0; value && i < sizeof kinds / sizeof kinds [0]; i++)
         if (kinds [i].wire == value->kind_case && kinds [i].kind == object->kind)
@@ -220,6 +258,7 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
             return s_malformed (error, "balance ID too long");
         balance->balance = value->balance->balance;
         balance->last_updated = value->balance->last_updated;
+        balance->held = value->balance->held;
         return 0;
     }
     if (object->kind == TLY_OBJ_PURCHASE)
@@ -240,6 +279,14 @@ s_value (const Tally__ObjectValue *value, tly_object_t *object, tly_error_t *err
         return s_adjustment (value->adjustment, &object->adjustment, error);
     if (object->kind == TLY_OBJ_CATALOG)
         return s_catalog (value->catalog, &object->catalog, error);
+    if (object->kind == TLY_OBJ_ORDER) {
+        const char *what = tly_codec_order (value->order, &object->order);
+        return what ? s_malformed (error, "%s", what) : 0;
+    }
+    if (object->kind == TLY_OBJ_ORDER_LIST)
+        return s_order_list (value->orders, &object->orders, error);
+    if (object->kind == TLY_OBJ_ORDER_QUEUE)
+        return s_order_queue (value->order_queue, &object->order_queue, error);
     assert (object->kind == TLY_OBJ_SERVICE);
     tly_service_info_t *service = &object->service;
     if (!tly_codec_copy (service->id, sizeof service->id, value->service->id)

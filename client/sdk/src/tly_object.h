@@ -8,10 +8,10 @@
 
 //  Where a version stands against the last one delivered.
 typedef enum {
-    TLY_ORDER_NEXT = 0,  //  last + 1: deliver it
-    TLY_ORDER_OLD = 1,   //  delivered already: drop it
-    TLY_ORDER_GAP = 2    //  a version is missing: resync
-} tly_order_t;
+    TLY_SEQUENCE_NEXT = 0,  //  last + 1: deliver it
+    TLY_SEQUENCE_OLD = 1,   //  delivered already: drop it
+    TLY_SEQUENCE_GAP = 2    //  a version is missing: resync
+} tly_sequence_t;
 
 //  Verifies the worker's signature over signed_object->state (domain
 //  object), decodes the ObjectState into object and checks it: the object
@@ -29,6 +29,6 @@ void tly_object_clear (tly_object_t *object);
 //  out (TLY_ID_MAX bytes). Returns 0, or -1 when text is not an object ID.
 int tly_object_canonical_id (const char *text, char *out, tly_object_kind_t *kind);
 
-tly_order_t tly_object_order (uint64_t last, uint64_t version);
+tly_sequence_t tly_object_sequence (uint64_t last, uint64_t version);
 
 #endif

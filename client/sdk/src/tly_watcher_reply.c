@@ -134,10 +134,10 @@ s_on_update (tly_watcher_t *self, tly_sub_t *sub, const Tally__ClientReply *repl
         s_reject (self, sub, &why);
         return;
     }
-    tly_order_t order = tly_object_order (sub->version, object.version);
-    if (order == TLY_ORDER_OLD)
+    tly_sequence_t sequence = tly_object_sequence (sub->version, object.version);
+    if (sequence == TLY_SEQUENCE_OLD)
         self->stats.duplicates++;
-    else if (order == TLY_ORDER_GAP) {
+    else if (sequence == TLY_SEQUENCE_GAP) {
         self->stats.gaps++;
         tly_log (TLY_INFO, "watcher.gap", "object_id=%s version=%" PRIu64 " last=%" PRIu64,
                  sub->object_id, object.version, sub->version);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tly_account.h"
+#include "tly_base58.h"
 #include "tly_message_id.h"
 #include "tly_partition.h"
 
@@ -83,6 +84,18 @@ tly_object_id_test (bool verbose)
     assert (tly_object_key_parse (id, key) == -1 && key [0] == 0xAA);
     assert (tly_object_key_parse (NULL, key) == -1);
     assert (tly_object_key_parse ("co_z", key) == -1);
+    //  Every kind parses, the order kinds (the last ones) included; one past
+    //  them does not.
+    for (int k = TLY_OBJ_BALANCE; k <= TLY_OBJ_ORDER_QUEUE + 1; k++) {
+        char any [TLY_ID_MAX] = TLY_ID_PREFIX;
+        uint8_t raw_any [TLY_OBJECT_KEY_BYTES] = { (uint8_t) k, 0, 3 };
+        assert (tly_base58_encode (raw_any, sizeof raw_any, any + strlen (TLY_ID_PREFIX),
+                                   sizeof any - strlen (TLY_ID_PREFIX))
+                > 0);
+        bool known = k <= TLY_OBJ_ORDER_QUEUE;
+        assert ((tly_object_key_parse (any, key) == 0) == known);
+        assert (!known || (key [0] == k && tly_object_key_partition (key) == 3));
+    }
 
     //  A user's objects: one label per kind, the key in the given partition.
     assert (strcmp (tly_user_object_label (TLY_OBJ_BALANCE), TLY_LABEL_BALANCE) == 0);

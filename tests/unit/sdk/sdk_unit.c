@@ -10,13 +10,14 @@
 void tly_codec_test (bool verbose);
 void tly_sender_test (bool verbose);
 void tly_object_test (bool verbose);
+void tly_order_test (bool verbose);
 void tly_watcher_test (bool verbose);
 
-static const th_unit_t s_units [] = { { "tly_codec", tly_codec_test },
-                                      { "tly_sender", tly_sender_test },
-                                      { "tly_object", tly_object_test },
-                                      { "tly_watcher", tly_watcher_test },
-                                      { NULL, NULL } };
+static const th_unit_t s_units [] = {
+    { "tly_codec", tly_codec_test },     { "tly_sender", tly_sender_test },
+    { "tly_object", tly_object_test },   { "tly_order", tly_order_test },
+    { "tly_watcher", tly_watcher_test }, { NULL, NULL }
+};
 
 int
 main (int argc, char *argv [])

@@ -278,13 +278,13 @@ s_test_decode (void)
     free (bytes);
 
     //  Version order.
-    assert (tly_object_order (0, 1) == TLY_ORDER_NEXT);
-    assert (tly_object_order (4, 5) == TLY_ORDER_NEXT);
-    assert (tly_object_order (5, 5) == TLY_ORDER_OLD);
-    assert (tly_object_order (5, 2) == TLY_ORDER_OLD);
-    assert (tly_object_order (5, 7) == TLY_ORDER_GAP);
-    assert (tly_object_order (0, 2) == TLY_ORDER_GAP);
-    assert (tly_object_order (UINT64_MAX - 1, UINT64_MAX) == TLY_ORDER_NEXT);
+    assert (tly_object_sequence (0, 1) == TLY_SEQUENCE_NEXT);
+    assert (tly_object_sequence (4, 5) == TLY_SEQUENCE_NEXT);
+    assert (tly_object_sequence (5, 5) == TLY_SEQUENCE_OLD);
+    assert (tly_object_sequence (5, 2) == TLY_SEQUENCE_OLD);
+    assert (tly_object_sequence (5, 7) == TLY_SEQUENCE_GAP);
+    assert (tly_object_sequence (0, 2) == TLY_SEQUENCE_GAP);
+    assert (tly_object_sequence (UINT64_MAX - 1, UINT64_MAX) == TLY_SEQUENCE_NEXT);
 }
 
 //  The Catalog (kind 8): its items in order, none, the limit, an item
