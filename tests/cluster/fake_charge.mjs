@@ -1,14 +1,15 @@
 // fake_charge - a stand-in for the external payment service that
 // tally-orders calls (docs/architecture.md, "Orders"), for the tests. Node 20,
 // no packages. Usage: node fake_charge.mjs [--port N] [--host 127.0.0.1]
-// (port 0: any free one). It prints one line when it listens:
+// [--slow-ms MS] (port 0: any free one; slow-* orders' delay, 1500). It prints one line when it listens:
 //   fake_charge: ready port=N
 //
 // POST /charge {"orderId","userId","total","items":[{"itemId","amount"}]}
 // with header Idempotency-Key. The first item's ID chooses what happens:
 //   ok-*     200 {"status":"charged"}: charged
 //   fail-*   402 {"error":"card declined"}: refused
-//   slow-*   200 after 1.5 s: charged (a second request meanwhile: 409)
+//   slow-*   200 after --slow-ms: charged (a second request meanwhile: 409;
+//            voided meanwhile: 410, not charged)
 //   hang-*   no answer at all, until the client gives up or we close
 //   flaky-*  500 for the first 2 requests of a key, then 200: charged
 //   other    as ok-*
@@ -33,6 +34,7 @@ function option(name, fallback) {
 }
 const port = Number(option('--port', '0'));
 const host = option('--host', '127.0.0.1');
+const slowMs = Number(option('--slow-ms', '1500'));
 const BODY_MAX = 1 << 20;
 
 const keys = new Map();  // key -> { requests, charges, voids, voided, final, pending, behaviour }
@@ -90,7 +92,7 @@ function charge(req, res, key, order) {
       }
       e.charges++;
       finish(res, e, 200, { status: 'charged' });
-    }, 1500);
+    }, slowMs);
     return;
   case 'hang':
     hanging.add(res);

@@ -147,12 +147,14 @@ s_total_requests (s_test_t *test)
 }
 
 static void
-s_start_service (s_test_t *test, int port)
+s_start_service (s_test_t *test, int port, const char *slow_ms)
 {
     snprintf (test->service_base, sizeof test->service_base, "http://127.0.0.1:%d", port);
     char port_text [16];
     snprintf (port_text, sizeof port_text, "%d", port);
-    char *argv [] = { "node", TALLY_FAKE_CHARGE, "--port", port_text, NULL };
+    //  env finds node in $PATH and becomes it (the harness runs a path).
+    char *argv [] = { "/usr/bin/env", "node",      TALLY_FAKE_CHARGE, "--port",
+                      port_text,      "--slow-ms", (char *) slow_ms,  NULL };
     test->service = th_process_new ("fake_charge", argv);
     char log [400];
     snprintf (log, sizeof log, "%s/fake_charge.log", test->cluster->dir);
@@ -342,7 +344,7 @@ s_check_journal (s_test_t *test)
 }
 
 static void
-s_setup (s_test_t *test, int base_port)
+s_setup (s_test_t *test, int base_port, const char *slow_ms)
 {
     curl_global_init (CURL_GLOBAL_DEFAULT);
     test->cluster = it_cluster_start (base_port, 2, 1);
@@ -351,7 +353,7 @@ s_setup (s_test_t *test, int base_port)
     test->watcher = tly_watcher_new_curve (test->cluster->gateway, it_gateway_key,
                                            test->cluster->worker_id, &worker.account);
     CHECK (test->watcher);
-    s_start_service (test, base_port + 30);
+    s_start_service (test, base_port + 30, slow_ms);
 }
 
 static void
@@ -375,7 +377,7 @@ s_teardown (s_test_t *test)
 static void
 s_flow (s_test_t *test)
 {
-    s_start_processor (test, "400", "3");
+    s_start_processor (test, "2000", "3");
     s_add_user (test);
     s_user_t *alice = &test->users [0];
 
@@ -453,7 +455,7 @@ s_crash (s_test_t *test)
     const int users = 16, per_user = 9, restarts = 5;
     for (int i = 0; i < users; i++)
         s_add_user (test);
-    s_start_processor (test, "300", "3");
+    s_start_processor (test, "1000", "3");
     //  Orders arrive in waves while the processor is killed at random
     //  points: when the service has seen a random number more requests.
     int next = 0;
@@ -469,7 +471,7 @@ s_crash (s_test_t *test)
         th_step ("kill -9 tally-orders (restart %d of %d, %d of %d final)", restart + 1, restarts,
                  s_final_count (test), test->order_count);
         th_process_kill (test->processor, SIGKILL);
-        s_start_processor (test, "300", "3");
+        s_start_processor (test, "1000", "3");
     }
     TH_WAIT_UNTIL (s_final_count (test) == test->order_count, S_FINAL_MS, s_pump (test));
     s_check_all (test);
@@ -489,8 +491,11 @@ main (int argc, char **argv)
     }
     s_test_t *test = calloc (1, sizeof *test);
     CHECK (test);
-    s_setup (test, atoi (argv [2]));
-    if (strcmp (argv [1], "flow") == 0)
+    //  flow: slow orders take 1.5 s, within the processor's 2 s timeout;
+    //  crash: 0.5 s, within 1 s.
+    bool flow = strcmp (argv [1], "flow") == 0;
+    s_setup (test, atoi (argv [2]), flow ? "1500" : "500");
+    if (flow)
         s_flow (test);
     else
         s_crash (test);
