@@ -25,6 +25,7 @@
 int cli_account (int argc, char **argv);
 int cli_send (int argc, char **argv);
 int cli_admin (int argc, char **argv);
+int cli_order (int argc, char **argv);
 int cli_catalog (int argc, char **argv);
 int cli_status (int argc, char **argv);
 int cli_watch (int argc, char **argv);
@@ -86,6 +87,30 @@ void cli_json_purchase_refund (FILE *out, uint64_t partition_seq, const char *re
 void cli_text_refunded (FILE *out, const char *refund_id, int64_t refunded_at);
 //  Unix ms as 2026-11-27T07:00:00.123Z into out (at least 32 bytes).
 void cli_format_ms (int64_t unix_ms, char *out, size_t out_size);
+
+//  Orders (cli_order.c). The --item flags of `tally order create|edit`, a
+//  TLY_FLAG_CALL row's target: ITEM (the catalog price, amount 0) or
+//  ITEM=AMOUNT (the last '=' starts the amount), at most
+//  TLY_ORDER_ITEMS_MAX of them; the SDK checks the rest.
+typedef struct {
+    size_t count;
+    tly_order_item_t items [TLY_ORDER_ITEMS_MAX];
+} cli_order_items_t;
+
+int cli_take_item (const char *command, const char *text, void *target);
+//  "order ID STATUS total N items K [error E]" (no newline).
+void cli_text_order (FILE *out, const tly_order_t *order);
+//  One line per line of the order: "  item ITEM amount N [purchase P]".
+void cli_text_order_lines (FILE *out, const tly_order_t *order);
+//  "order ID STATUS total N version V" (no newline).
+void cli_text_order_summary (FILE *out, const tly_order_summary_t *summary);
+//  {"id":..,"userId":..,"status":"draft",.."items":[{"itemId":..,"amount":N}],
+//  "total":N,"error":..,"version":N,"createdAt":N,"updatedAt":N,
+//  "submittedAt":N,"finishedAt":N,"purchaseIds":[..]} (no newline).
+void cli_json_order (FILE *out, const tly_order_t *order);
+//  [{"id":..,"userId":..,"status":..,"total":N,"version":N,"updatedAt":N,
+//  "submittedAt":N},..] (no newline).
+void cli_json_order_summaries (FILE *out, const tly_order_summary_t *summaries, size_t count);
 
 //  Prints a result (stdout, or stderr for a refusal in text mode) and
 //  returns the exit code it deserves.

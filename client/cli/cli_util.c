@@ -149,6 +149,12 @@ cli_json_result (FILE *out, const tly_result_t *result)
         fputs ("}}\n", out);
         return;
     }
+    if (result->kind == TLY_RESULT_ORDER) {
+        fputs ("{\"ok\":true,\"result\":", out);
+        cli_json_order (out, &result->order);
+        fputs ("}\n", out);
+        return;
+    }
     fputs ("{\"ok\":true,\"result\":{\"id\":", out);
     cli_json_string (out, result->id);
     fputs (",\"userId\":", out);
@@ -282,6 +288,9 @@ cli_text_result (FILE *out, const tly_result_t *result)
             fputc (' ', out);
             cli_text_catalog_item (out, result->item_id, result->price, result->active);
         }
+        fputc ('\n', out);
+    } else if (result->kind == TLY_RESULT_ORDER) {
+        cli_text_order (out, &result->order);
         fputc ('\n', out);
     } else {
         assert (result->kind == TLY_RESULT_PURCHASE);

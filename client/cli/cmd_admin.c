@@ -1,6 +1,6 @@
 //  tally admin - what the worker and its admins may do: credit and debit a
-//  user's balance and refund a purchase (the worker or an admin), add and
-//  remove an admin (the worker only). Signed with the account of
+//  user's balance, refund a purchase, complete or fail an order (the worker
+//  or an admin), add and remove an admin (the worker only). Signed with the account of
 //  --account-file and sent like `tally send`.
 #include "cli.h"
 
@@ -14,6 +14,8 @@ s_usage (FILE *out)
            "       tally admin debit --user co_z... --amount N --reference REF [--note TEXT] "
            "[options]\n"
            "       tally admin refund --purchase co_z... [--reason TEXT] [options]\n"
+           "       tally admin complete ORDER_ID [options]\n"
+           "       tally admin fail ORDER_ID [--error TEXT] [options]\n"
            "       tally admin add --account co_z... [options]\n"
            "       tally admin remove --account co_z... [options]\n"
            "\n"
@@ -25,6 +27,10 @@ s_usage (FILE *out)
            "refund: as the worker or an admin, gives a purchase's amount back to its user, once\n"
            "(a credit with reference refund:PURCHASE_ID); a second refund of the same purchase\n"
            "is refused ALREADY_REFUNDED. The purchase's record then shows the refund.\n"
+           "complete, fail: as the worker or an admin (what the order processor does), ends\n"
+           "an order in processing: complete captures its hold (one purchase per item), fail\n"
+           "releases it, the error shown to the user. Another status is refused\n"
+           "INVALID_TRANSITION.\n"
            "add, remove: as the worker, adds an account to the admin group or removes it. An\n"
            "admin may credit, debit, refund and set prices (`tally catalog set`). Adding an\n"
            "admin twice, or removing one who is not, changes nothing.\n"
@@ -37,15 +43,17 @@ s_usage (FILE *out)
            "none)\n"
            "  --purchase co_z...    refund: the purchase's ID (as a buy's result names it)\n"
            "  --reason TEXT         refund: shown to the user, 0..256 bytes (default none)\n"
+           "  --error TEXT          fail: why, shown to the user, 0..256 bytes (default none)\n"
            "  --account co_z...     add, remove: the admin's account ID\n" CLI_SEND_GATEWAY_USAGE
            "  --account-file FILE   the sender's account: the worker's (tally up keeps it in\n"
-           "                        DIR/worker.json), or for credit, debit and refund an\n"
-           "                        admin's (default: $" TLY_ENV_ACCOUNT " and $" TLY_ENV_SECRET
-           ");\n"
+           "                        DIR/worker.json), or for credit, debit, refund,\n"
+           "                        complete and fail an admin's (default: $" TLY_ENV_ACCOUNT
+           " and $" TLY_ENV_SECRET ");\n"
            "                        for add and remove another account than the worker's is\n"
            "                        refused before anything is sent\n" CLI_SEND_TIMEOUT_USAGE "\n"
            "Exit status: 0 done, 1 refused (e.g. INSUFFICIENT_BALANCE, NO_ACCOUNT,\n"
-           "PERMISSION_DENIED, ALREADY_REFUNDED), 2 usage error or no answer.\n",
+           "PERMISSION_DENIED, ALREADY_REFUNDED, INVALID_TRANSITION), 2 usage error or no\n"
+           "answer.\n",
            out);
 }
 
@@ -59,6 +67,8 @@ typedef struct {
     const char *account;
     const char *purchase;
     const char *reason;
+    const char *error;
+    const char *order_id;
 } s_args_t;
 
 //  The verbs, in the order of their names.
@@ -66,12 +76,15 @@ typedef enum {
     VERB_CREDIT,
     VERB_DEBIT,
     VERB_REFUND,
+    VERB_COMPLETE,
+    VERB_FAIL,
     VERB_ADD,
     VERB_REMOVE,
     VERB_COUNT
 } s_verb_t;
 
-static const char *s_verbs [VERB_COUNT] = { "credit", "debit", "refund", "add", "remove" };
+static const char *s_verbs [VERB_COUNT] = { "credit", "debit", "refund", "complete",
+                                            "fail",   "add",   "remove" };
 
 //  Returns -1 to go on, or the exit code. A credit or debit takes its
 //  fields, a refund its purchase and reason, an admin change its account.
@@ -91,6 +104,29 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
                                    TLY_FLAG_TEXT ("--reason", &args->reason), TLY_FLAG_HELP };
     tly_flag_t admin_flags [] = { CLI_SEND_FLAGS (&args->send),
                                   TLY_FLAG_TEXT ("--account", &args->account), TLY_FLAG_HELP };
+    tly_flag_t complete_flags [] = { CLI_SEND_FLAGS (&args->send), TLY_FLAG_HELP };
+    tly_flag_t fail_flags [] = { CLI_SEND_FLAGS (&args->send),
+                                 TLY_FLAG_TEXT ("--error", &args->error), TLY_FLAG_HELP };
+    if (verb == VERB_COMPLETE || verb == VERB_FAIL) {
+        bool complete = verb == VERB_COMPLETE;
+        int operand;
+        int rc = complete ? cli_parse_flags (command, s_usage, complete_flags,
+                                             sizeof complete_flags / sizeof complete_flags [0],
+                                             argc, argv, &operand)
+                          : cli_parse_flags (command, s_usage, fail_flags,
+                                             sizeof fail_flags / sizeof fail_flags [0], argc, argv,
+                                             &operand);
+        if (rc != -1)
+            return rc;
+        if (operand == argc) {
+            fprintf (stderr, "%s: which order? %s ORDER_ID\n", command, command);
+            return CLI_EXIT_USAGE;
+        }
+        if (operand + 1 < argc)
+            return cli_unexpected (command, argv [operand + 1]);
+        args->order_id = argv [operand];
+        return -1;
+    }
     if (verb == VERB_CREDIT || verb == VERB_DEBIT)
         return cli_parse_flags (command, s_usage, adjustment_flags,
                                 sizeof adjustment_flags / sizeof adjustment_flags [0], argc, argv,
@@ -143,6 +179,20 @@ s_refund (const char *command, const s_args_t *args, tly_msg_t *msg)
     return CLI_EXIT_USAGE;
 }
 
+//  Builds the completion or the failure. Returns -1 to go on, or the exit code.
+static int
+s_order (const char *command, bool complete, const s_args_t *args, tly_msg_t *msg)
+{
+    tly_error_t error;
+    int rc = complete ? tly_msg_complete_order (msg, args->order_id, &error)
+                      : tly_msg_fail_order (msg, args->order_id, args->error, &error);
+    if (rc == 0)
+        return -1;
+    fprintf (stderr, "%s: %s: %s\n", command,
+             error.code == TALLY__ERROR_CODE__INVALID_NOTE ? "--error" : "ORDER_ID", error.message);
+    return CLI_EXIT_USAGE;
+}
+
 //  Builds the admin change. Returns -1 to go on, or the exit code.
 static int
 s_admin (const char *command, bool add, const s_args_t *args, tly_msg_t *msg)
@@ -171,7 +221,8 @@ cli_admin (int argc, char **argv)
     while (argc >= 2 && verb < VERB_COUNT && strcmp (argv [1], s_verbs [verb]) != 0)
         verb++;
     if (argc < 2 || verb == VERB_COUNT) {
-        fprintf (stderr, "tally admin: expected 'credit', 'debit', 'refund', 'add' or 'remove'\n");
+        fprintf (stderr, "tally admin: expected 'credit', 'debit', 'refund', 'complete', 'fail', "
+                         "'add' or 'remove'\n");
         s_usage (stderr);
         return CLI_EXIT_USAGE;
     }
@@ -183,7 +234,9 @@ cli_admin (int argc, char **argv)
         return rc;
     tly_msg_t msg;
     bool admin_change = verb == VERB_ADD || verb == VERB_REMOVE;
+    bool order = verb == VERB_COMPLETE || verb == VERB_FAIL;
     rc = verb == VERB_REFUND ? s_refund (command, &args, &msg)
+         : order             ? s_order (command, verb == VERB_COMPLETE, &args, &msg)
          : admin_change      ? s_admin (command, verb == VERB_ADD, &args, &msg)
                              : s_adjustment (command, verb == VERB_CREDIT, &args, &msg);
     if (rc != -1)

@@ -25,13 +25,15 @@ s_usage (FILE *out)
            "       tally watch purchases [options]    your history (purchases, credits, debits):\n"
            "                                          the latest entries, then each new one\n"
            "       tally watch catalog [options]      the price catalog, as prices change\n"
+           "       tally watch orders [options]       your latest orders, as they change\n"
            "       tally watch co_z... [options]      any object you may read\n"
            "\n"
            "Prints one line per snapshot or update (per history entry for `purchases`), checking\n"
            "the worker's signature on each. After a gateway restart or a resync a fresh\n"
            "snapshot line follows (for `purchases`: only entries not printed yet). A refunded\n"
            "purchase ends with 'refunded by ID at TIME' (its record's version 2), a refund's\n"
-           "entry starts with 'refund'.\n"
+           "entry starts with 'refund'. A balance shows held, the total of your orders\n"
+           "processing (available: balance - held); an order its status, items and error.\n"
            "\n"
            "options:\n"
            "  --gateway ENDPOINT    gateway to use (default $" TLY_ENV_GATEWAY
@@ -123,7 +125,7 @@ s_parse (const char *command, int argc, char **argv, s_args_t *args)
     if (rc != -1)
         return rc;
     if (operand == argc) {
-        fprintf (stderr, "%s: what to watch? balance, purchases, catalog or an object ID\n",
+        fprintf (stderr, "%s: what to watch? balance, purchases, catalog, orders or an object ID\n",
                  command);
         return CLI_EXIT_USAGE;
     }
@@ -145,6 +147,9 @@ s_kind_name (tly_object_kind_t kind)
            : kind == TLY_OBJ_SERVICE      ? "service"
            : kind == TLY_OBJ_ADJUSTMENT   ? "adjustment"
            : kind == TLY_OBJ_CATALOG      ? "catalog"
+           : kind == TLY_OBJ_ORDER        ? "order"
+           : kind == TLY_OBJ_ORDER_LIST   ? "orders"
+           : kind == TLY_OBJ_ORDER_QUEUE  ? "order-queue"
                                           : "group";
 }
 
@@ -194,6 +199,21 @@ s_text_adjustment (const tly_adjustment_t *record)
         printf (" note=%s", record->note);
 }
 
+//  An order's fields after its ID, as key=value (the error last: it may
+//  hold blanks).
+static void
+s_text_order (const tly_order_t *order)
+{
+    printf (" user=%s status=%s total=%" PRId64 " items=%zu", order->user_id,
+            tly_order_status_name (order->status), order->total, order->item_count);
+    for (size_t i = 0; i < order->item_count; i++)
+        printf (" [%s amount=%" PRId64 "]", order->items [i].item_id, order->items [i].amount);
+    for (size_t i = 0; i < order->purchase_count; i++)
+        printf (" purchase=%s", order->purchase_ids [i]);
+    if (*order->error)
+        printf (" error=%s", order->error);
+}
+
 //  The fields of object as a JSON object (camelCase, as the seed names them).
 static void
 s_json_value (const tly_object_t *object)
@@ -206,13 +226,17 @@ s_json_value (const tly_object_t *object)
         s_json_adjustment (&object->adjustment);
         return;
     }
+    if (object->kind == TLY_OBJ_ORDER) {
+        cli_json_order (stdout, &object->order);
+        return;
+    }
     fputs ("{\"id\":", stdout);
     if (object->kind == TLY_OBJ_BALANCE) {
         cli_json_string (stdout, object->balance.id);
         fputs (",\"userId\":", stdout);
         cli_json_string (stdout, object->balance.user_id);
-        printf (",\"balance\":%" PRId64 ",\"lastUpdated\":%" PRId64, object->balance.balance,
-                object->balance.last_updated);
+        printf (",\"balance\":%" PRId64 ",\"held\":%" PRId64 ",\"lastUpdated\":%" PRId64,
+                object->balance.balance, object->balance.held, object->balance.last_updated);
     } else if (object->kind == TLY_OBJ_ROOT) {
         cli_json_string (stdout, object->root.id);
         fputs (",\"userId\":", stdout);
@@ -248,6 +272,17 @@ s_json_value (const tly_object_t *object)
             cli_json_catalog_item (stdout, item->item_id, item->price, item->active);
         }
         fputc (']', stdout);
+    } else if (object->kind == TLY_OBJ_ORDER_LIST) {
+        cli_json_string (stdout, object->orders.id);
+        fputs (",\"userId\":", stdout);
+        cli_json_string (stdout, object->orders.user_id);
+        printf (",\"count\":%" PRIu64 ",\"orders\":", object->orders.count);
+        cli_json_order_summaries (stdout, object->orders.orders, object->orders.order_count);
+    } else if (object->kind == TLY_OBJ_ORDER_QUEUE) {
+        cli_json_string (stdout, object->order_queue.id);
+        printf (",\"partition\":%" PRIu32 ",\"orders\":", object->order_queue.partition);
+        cli_json_order_summaries (stdout, object->order_queue.orders,
+                                  object->order_queue.order_count);
     } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         cli_json_string (stdout, object->service.id);
@@ -269,7 +304,8 @@ s_text_value (const tly_object_t *object)
     char when [32];
     if (object->kind == TLY_OBJ_BALANCE) {
         cli_format_ms (object->balance.last_updated, when, sizeof when);
-        printf (" balance=%" PRId64 " updated=%s", object->balance.balance, when);
+        printf (" balance=%" PRId64 " held=%" PRId64 " updated=%s", object->balance.balance,
+                object->balance.held, when);
     } else if (object->kind == TLY_OBJ_PURCHASE) {
         cli_format_ms (object->purchase.timestamp, when, sizeof when);
         printf (" item=%s amount=%" PRId64 " balanceAfter=%" PRId64 " timestamp=%s",
@@ -293,6 +329,22 @@ s_text_value (const tly_object_t *object)
             printf (" [%s price=%" PRId64 " %s]", item->item_id, item->price,
                     item->active ? "active" : "inactive");
         }
+    } else if (object->kind == TLY_OBJ_ORDER)
+        s_text_order (&object->order);
+    else if (object->kind == TLY_OBJ_ORDER_LIST || object->kind == TLY_OBJ_ORDER_QUEUE) {
+        bool list = object->kind == TLY_OBJ_ORDER_LIST;
+        const tly_order_summary_t *orders = list ? object->orders.orders
+                                                 : object->order_queue.orders;
+        size_t count = list ? object->orders.order_count : object->order_queue.order_count;
+        if (list)
+            printf (" count=%" PRIu64, object->orders.count);
+        else
+            printf (" partition=%" PRIu32, object->order_queue.partition);
+        printf (" orders=%zu", count);
+        for (size_t i = 0; i < count; i++)
+            printf (" [%s %s total=%" PRId64 " v%" PRIu64 "]", orders [i].id,
+                    tly_order_status_name (orders [i].status), orders [i].total,
+                    orders [i].version);
     } else {
         assert (object->kind == TLY_OBJ_SERVICE);
         printf (" worker=%s maxInitialBalance=%" PRId64 " maxAmount=%" PRId64 " partitions=%" PRIu32
@@ -467,6 +519,10 @@ s_start (s_watch_t *watch, tly_watcher_t *watcher, const uint8_t account [TLY_KE
         tly_purchases_id (account, partitions, object_id);
         return s_subscribe (watch, watcher, object_id, s_on_purchases, deadline);
     }
+    if (strcmp (target, "orders") == 0) {
+        tly_orders_id (account, partitions, object_id);
+        return s_subscribe (watch, watcher, object_id, s_on_object, deadline);
+    }
     if (strcmp (target, "balance") != 0)
         return s_subscribe (watch, watcher, target, s_on_object, deadline);
 
@@ -519,9 +575,10 @@ cli_watch (int argc, char **argv)
         return rc;
     const char *target = watch.args.target;
     if (strcmp (target, "balance") != 0 && strcmp (target, "purchases") != 0
-        && strcmp (target, "catalog") != 0
+        && strcmp (target, "catalog") != 0 && strcmp (target, "orders") != 0
         && tly_object_id_parse (target, NULL, NULL, NULL) == -1) {
-        fprintf (stderr, "%s: '%s' is not balance, purchases, catalog or an object ID (co_z...)\n",
+        fprintf (stderr,
+                 "%s: '%s' is not balance, purchases, catalog, orders or an object ID (co_z...)\n",
                  command, target);
         return CLI_EXIT_USAGE;
     }

@@ -27,10 +27,16 @@ s_usage (FILE *out)
         "                                          take from a user's balance, as an admin\n"
         "  admin refund --purchase ID [--reason TEXT]\n"
         "                                          give a purchase's amount back, as an admin\n"
+        "  admin complete|fail ORDER_ID [--error TEXT]\n"
+        "                                          end an order processing, as the worker\n"
         "  admin add|remove --account ID           change the admin group, as the worker\n"
+        "  order create --item ITEM[=N] [--item ..] an order in draft (1..16 items)\n"
+        "  order edit|submit|show ORDER_ID         change, submit or read one of your orders\n"
+        "  order list                              your latest orders\n"
         "  catalog set ITEM --price N [--inactive] set an item's price, as an admin\n"
         "  catalog list                            the price catalog\n"
-        "  watch balance|purchases|catalog|co_z... follow an object: snapshot, then each change\n"
+        "  watch balance|purchases|catalog|orders|co_z...\n"
+        "                                          follow an object: snapshot, then each change\n"
         "  status                                  the cluster's readiness, via a gateway\n"
         "  health --file PATH                      a server's health file: ready and fresh?\n"
         "  keys new|cluster|show                   CURVE key pairs for the servers\n"
@@ -49,11 +55,18 @@ main (int argc, char **argv)
     //  The CLI handles its own signals (see `tally up`); czmq must not.
     zsys_handler_set (NULL);
     tly_log_init ("tally", TLY_WARN);
-    static const cli_command_t commands [] = {
-        { "account", cli_account }, { "send", cli_send },   { "admin", cli_admin },
-        { "catalog", cli_catalog }, { "watch", cli_watch }, { "status", cli_status },
-        { "up", cli_up },           { "audit", cli_audit }, { "bench", cli_bench },
-        { "health", cli_health },   { "keys", cli_keys },   { NULL, NULL }
-    };
+    static const cli_command_t commands [] = { { "account", cli_account },
+                                               { "send", cli_send },
+                                               { "admin", cli_admin },
+                                               { "order", cli_order },
+                                               { "catalog", cli_catalog },
+                                               { "watch", cli_watch },
+                                               { "status", cli_status },
+                                               { "up", cli_up },
+                                               { "audit", cli_audit },
+                                               { "bench", cli_bench },
+                                               { "health", cli_health },
+                                               { "keys", cli_keys },
+                                               { NULL, NULL } };
     return cli_dispatch ("tally", commands, s_usage, argc, argv);
 }

@@ -70,7 +70,7 @@ expect 2 'TIMEOUT' env TALLY_GATEWAY=tcp://127.0.0.1:9 "$TALLY" status --timeout
 expect 0 'watch balance|purchases' "$TALLY" --help
 expect 0 'tally watch balance' "$TALLY" watch --help
 expect 2 'what to watch' "$TALLY" watch
-expect 2 "'frob' is not balance, purchases, catalog or an object ID" "$TALLY" watch frob
+expect 2 "'frob' is not balance, purchases, catalog, orders or an object ID" "$TALLY" watch frob
 expect 2 "unexpected argument 'x'" "$TALLY" watch balance x
 expect 2 '--timeout: not a number of seconds' "$TALLY" watch balance --timeout 1.5s
 expect 2 '--count: not an integer in range' "$TALLY" watch balance --count 0
@@ -94,7 +94,8 @@ expect 0 'tally admin add --account co_z' "$TALLY" admin --help
 expect 0 'tally catalog set ITEM --price N \[--inactive\]' "$TALLY" catalog --help
 expect 0 'tally catalog list \[options\]' "$TALLY" catalog list --help
 expect 0 'tally watch catalog' "$TALLY" watch --help
-expect 2 "expected 'credit', 'debit', 'refund', 'add' or 'remove'" "$TALLY" admin promote
+expect 2 "expected 'credit', 'debit', 'refund', 'complete', 'fail', 'add' or 'remove'" \
+    "$TALLY" admin promote
 expect 2 "expected 'set' or 'list'" "$TALLY" catalog
 expect 2 "expected 'set' or 'list'" "$TALLY" catalog delete item-1
 expect 2 '--account is required' "$TALLY" admin add
@@ -121,6 +122,38 @@ expect 2 "unexpected argument 'x'" "$TALLY" admin refund --purchase co_zbad x
 expect 2 "bad option or missing value: '--user'" "$TALLY" admin refund --user "$ME"
 expect 2 "bad option or missing value: '--amount'" "$TALLY" admin refund --purchase co_zbad --amount 5
 expect 2 "missing value: '--purchase'" "$TALLY" admin refund --purchase
+# tally order and tally admin complete|fail: items, the order's ID, nothing else.
+expect 0 'order create --item ITEM\[=N\]' "$TALLY" --help
+expect 0 'admin complete|fail ORDER_ID \[--error TEXT\]' "$TALLY" --help
+expect 0 'tally order submit ORDER_ID' "$TALLY" order --help
+expect 0 'tally admin complete ORDER_ID' "$TALLY" admin --help
+expect 0 'tally watch orders' "$TALLY" watch --help
+expect 2 "expected 'create', 'edit', 'submit', 'show' or 'list'" "$TALLY" order
+expect 2 "expected 'create', 'edit', 'submit', 'show' or 'list'" "$TALLY" order cancel
+expect 2 '--item is required (1\.\.16 of them)' "$TALLY" order create
+expect 2 "amount is not an integer in 'a=x'" "$TALLY" order create --item a=x
+expect 2 'item 2: amount must be 0' "$TALLY" order create --item a --item b=-1
+expect 2 'item 1: itemId must not be empty' "$TALLY" order create --item =5
+expect 2 'an order holds at most 16 items' "$TALLY" order create --item a --item a --item a \
+    --item a --item a --item a --item a --item a --item a --item a --item a --item a --item a \
+    --item a --item a --item a --item a
+expect 2 "unexpected argument 'x'" "$TALLY" order create --item a x
+expect 2 'which order' "$TALLY" order edit --item a
+expect 2 "order 'co_zbad' is not an order's ID (co_z\.\.\.)" "$TALLY" order edit co_zbad --item a
+expect 2 "order '$ME' is not an order's ID" "$TALLY" order submit "$ME"
+expect 2 "bad option or missing value: '--item'" "$TALLY" order submit co_zbad --item a
+expect 2 "order 'co_zbad' is not an order's ID" "$TALLY" order show co_zbad
+expect 2 "unexpected argument 'x'" "$TALLY" order list x
+expect 2 'which order' "$TALLY" admin complete
+expect 2 "bad option or missing value: '--error'" "$TALLY" admin complete co_zbad --error x
+expect 2 "order 'co_zbad' is not an order's ID" "$TALLY" admin fail co_zbad --error x
+expect 2 "unexpected argument 'y'" "$TALLY" admin fail co_zbad y
+expect 2 '^{"ok":false,"error":{"code":"TIMEOUT"' \
+    "$TALLY" order create --item a --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300 --json
+expect 2 'error: no snapshot of co_z.* within 300 ms.*(TIMEOUT)' \
+    "$TALLY" order list --worker "$WORKER" --account-file "$WORK/me.json" \
+    --gateway tcp://127.0.0.1:9 --timeout-ms 300
 expect 2 'only the worker may do this' \
     "$TALLY" admin add --account "$ME" --worker "$WORKER" --account-file "$WORK/me.json"
 expect 2 'error: no reply from tcp://127.0.0.1:9 within 300 ms.*(TIMEOUT)' \

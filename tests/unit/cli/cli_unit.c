@@ -12,12 +12,15 @@ void up_test (bool verbose);
 void cmd_watch_test (bool verbose);
 void cmd_admin_test (bool verbose);
 void cmd_catalog_test (bool verbose);
+void cmd_order_test (bool verbose);
 
-static const th_unit_t s_units [] = {
-    { "cli_util", cli_util_test },       { "up", up_test },
-    { "cmd_watch", cmd_watch_test },     { "cmd_admin", cmd_admin_test },
-    { "cmd_catalog", cmd_catalog_test }, { NULL, NULL }
-};
+static const th_unit_t s_units [] = { { "cli_util", cli_util_test },
+                                      { "up", up_test },
+                                      { "cmd_watch", cmd_watch_test },
+                                      { "cmd_admin", cmd_admin_test },
+                                      { "cmd_catalog", cmd_catalog_test },
+                                      { "cmd_order", cmd_order_test },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char *argv [])

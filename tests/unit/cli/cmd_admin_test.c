@@ -278,7 +278,8 @@ cmd_admin_test (bool verbose)
     assert (cli_run_line (cli_admin, "admin refund --help", out, err) == CLI_EXIT_OK);
     assert (strstr (out, "tally admin refund --purchase co_z... [--reason TEXT]"));
     const char *expected_verb =
-        "tally admin: expected 'credit', 'debit', 'refund', 'add' or 'remove'\n";
+        "tally admin: expected 'credit', 'debit', 'refund', 'complete', 'fail', 'add' or "
+        "'remove'\n";
     assert (cli_run_line (cli_admin, "admin", out, err) == CLI_EXIT_USAGE);
     assert (strncmp (err, expected_verb, strlen (expected_verb)) == 0);
     assert (cli_run_line (cli_admin, "admin promote --user x", out, err) == CLI_EXIT_USAGE);

@@ -1,0 +1,232 @@
+//  cmd_order_gateway - see cmd_order_gateway.h.
+#include "cmd_order_gateway.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tly_wire.h"
+
+#define S_ORDERS_MAX 8
+
+//  One order as the fake keeps it.
+typedef struct {
+    char id [TLY_ID_MAX];
+    uint8_t user [TLY_KEY_BYTES];
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    Tally__OrderStatus status;
+    size_t item_count;
+    char item_ids [TLY_ORDER_ITEMS_MAX][TLY_ITEM_ID_MAX + 1];
+    int64_t amounts [TLY_ORDER_ITEMS_MAX];
+    int64_t total;
+    char error [TLY_ORDER_ERROR_MAX + 1];
+    uint64_t version;
+    int64_t submitted_at, finished_at;
+    size_t purchase_count;
+    char purchase_ids [TLY_ORDER_ITEMS_MAX][TLY_ID_MAX];
+} s_order_t;
+
+typedef struct {
+    s_order_t orders [S_ORDERS_MAX];
+    size_t count;
+} s_state_t;
+
+//  The wire Order of order, pointing into order and room.
+typedef struct {
+    Tally__Order order;
+    Tally__OrderItem items [TLY_ORDER_ITEMS_MAX];
+    Tally__OrderItem *list [TLY_ORDER_ITEMS_MAX];
+    char *purchase_list [TLY_ORDER_ITEMS_MAX];
+    char user_id [TLY_ID_MAX];
+} s_wire_t;
+
+static void
+s_wire (s_order_t *order, s_wire_t *room)
+{
+    tally__order__init (&room->order);
+    tly_account_id (order->user, room->user_id);
+    for (size_t i = 0; i < order->item_count; i++) {
+        tally__order_item__init (&room->items [i]);
+        room->items [i].item_id = order->item_ids [i];
+        room->items [i].amount = order->amounts [i];
+        room->list [i] = &room->items [i];
+    }
+    for (size_t i = 0; i < order->purchase_count; i++)
+        room->purchase_list [i] = order->purchase_ids [i];
+    room->order.id = order->id;
+    room->order.user_id = room->user_id;
+    room->order.status = order->status;
+    room->order.n_items = order->item_count;
+    room->order.items = room->list;
+    room->order.total = order->total;
+    room->order.error = order->error;
+    room->order.version = order->version;
+    room->order.created_at = ORDER_GATEWAY_NOW_MS;
+    room->order.updated_at = ORDER_GATEWAY_NOW_MS + (int64_t) order->version;
+    room->order.submitted_at = order->submitted_at;
+    room->order.finished_at = order->finished_at;
+    room->order.n_purchase_ids = order->purchase_count;
+    room->order.purchase_ids = room->purchase_list;
+}
+
+//  The lines priced: the catalog price when no amount is named.
+static void
+s_lines (s_order_t *order, Tally__OrderItem **items, size_t n)
+{
+    order->item_count = n;
+    order->total = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf (order->item_ids [i], sizeof order->item_ids [i], "%s", items [i]->item_id);
+        order->amounts [i] = items [i]->amount ? items [i]->amount : ORDER_GATEWAY_PRICE;
+        order->total += order->amounts [i];
+    }
+}
+
+//  Decides message from sender: 0 with *order the order after it, or the
+//  refusal's code and text.
+static Tally__ErrorCode
+s_decide (s_state_t *state, const Tally__Envelope *envelope, const Tally__InboxMessage *message,
+          s_order_t **order, const char **text)
+{
+    Tally__ErrorCode code = tly_validate_order_message (message, text);
+    if (code != TALLY__ERROR_CODE__OK)
+        return code;
+    const uint8_t *sender = envelope->sender.data;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER) {
+        assert (state->count < S_ORDERS_MAX);
+        s_order_t *created = &state->orders [state->count++];
+        memset (created, 0, sizeof *created);
+        memcpy (created->user, sender, TLY_KEY_BYTES);
+        tly_order_key (tly_partition_of (sender, TLY_PARTITIONS_DEFAULT), sender,
+                       message->message_id.data, created->key);
+        tly_object_id_of_key (created->key, created->id);
+        created->status = TALLY__ORDER_STATUS__ORDER_DRAFT;
+        created->version = 1;
+        s_lines (created, message->create_order->items, message->create_order->n_items);
+        *order = created;
+        return TALLY__ERROR_CODE__OK;
+    }
+    bool worker_message = message->body_case == TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER
+                          || message->body_case == TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+    if (worker_message && memcmp (sender, envelope->inbox.data, TLY_KEY_BYTES) != 0) {
+        *text = "Only the worker may complete or fail an order";
+        return TALLY__ERROR_CODE__PERMISSION_DENIED;
+    }
+    const char *order_id = tly_order_message_id (message);
+    s_order_t *found = NULL;
+    for (size_t i = 0; i < state->count; i++)
+        if (streq (state->orders [i].id, order_id)
+            && (worker_message || memcmp (state->orders [i].user, sender, TLY_KEY_BYTES) == 0))
+            found = &state->orders [i];
+    if (!found) {
+        *text = "No such order";
+        return TALLY__ERROR_CODE__NOT_FOUND;
+    }
+    Tally__OrderStatus from = worker_message ? TALLY__ORDER_STATUS__ORDER_PROCESSING
+                                             : TALLY__ORDER_STATUS__ORDER_DRAFT;
+    if (found->status != from) {
+        *text = worker_message ? "Order is not processing: only a processing order can end"
+                               : "Order is not a draft: only a draft can be edited or submitted";
+        return TALLY__ERROR_CODE__INVALID_TRANSITION;
+    }
+    found->version++;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER)
+        s_lines (found, message->edit_order->items, message->edit_order->n_items);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER) {
+        found->status = TALLY__ORDER_STATUS__ORDER_PROCESSING;
+        found->submitted_at = ORDER_GATEWAY_NOW_MS + (int64_t) found->version;
+    } else {
+        found->finished_at = ORDER_GATEWAY_NOW_MS + (int64_t) found->version;
+        if (message->body_case == TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER) {
+            found->status = TALLY__ORDER_STATUS__ORDER_COMPLETED;
+            found->purchase_count = found->item_count;
+            for (size_t i = 0; i < found->item_count; i++) {
+                uint8_t key [TLY_OBJECT_KEY_BYTES];
+                tly_order_purchase_key (tly_object_key_partition (found->key), found->user,
+                                        found->key, (uint32_t) i, message->message_id.data, key);
+                tly_object_id_of_key (key, found->purchase_ids [i]);
+            }
+        } else {
+            found->status = TALLY__ORDER_STATUS__ORDER_FAILED;
+            snprintf (found->error, sizeof found->error, "%s", message->fail_order->error);
+        }
+    }
+    *order = found;
+    return TALLY__ERROR_CODE__OK;
+}
+
+void
+order_gateway_run (zsock_t *pipe, void *args)
+{
+    (void) args;
+    s_state_t state = { .count = 0 };
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert (router);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert (port > 0);
+    zsock_signal (pipe, 0);
+    zsock_send (pipe, "i", port);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    int sends = 0;
+    while (true) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool count = command && streq (command, "COUNT");
+            zstr_free (&command);
+            if (!count)
+                break;
+            zsock_send (pipe, "i", sends);
+            continue;
+        }
+        zmsg_t *msg = zmsg_recv (router);
+        zframe_t *identity = zmsg_pop (msg);
+        zframe_t *data = zmsg_pop (msg);
+        sends++;
+        Tally__ClientRequest *request = tally__client_request__unpack (NULL, zframe_size (data),
+                                                                       zframe_data (data));
+        assert (request && request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND);
+        Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
+                                                             request->send->envelope.data);
+        assert (envelope && envelope->n_messages == 1);
+        const Tally__InboxMessage *message = envelope->messages [0];
+        Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
+        result.message_id = message->message_id;
+        Tally__Error error = TALLY__ERROR__INIT;
+        static s_wire_t wire;
+        s_order_t *order = NULL;
+        const char *text = NULL;
+        error.code = s_decide (&state, envelope, message, &order, &text);
+        if (error.code == TALLY__ERROR_CODE__OK) {
+            s_wire (order, &wire);
+            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ORDER;
+            result.order = &wire.order;
+        } else {
+            error.message = (char *) text;
+            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+            result.error = &error;
+        }
+        Tally__MessageResult *results [1] = { &result };
+        Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
+        reply.request_id = request->request_id;
+        reply.n_results = 1;
+        reply.results = results;
+        tly_wire_send (router, identity, &reply.base);
+        tally__envelope__free_unpacked (envelope, NULL);
+        tally__client_request__free_unpacked (request, NULL);
+        zframe_destroy (&identity);
+        zframe_destroy (&data);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+int
+order_gateway_sends (zactor_t *gateway)
+{
+    zstr_send (gateway, "COUNT");
+    int sends = -1;
+    zsock_recv (gateway, "i", &sends);
+    return sends;
+}
