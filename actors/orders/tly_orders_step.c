@@ -171,6 +171,27 @@ s_charge (tly_orders_t *self, s_order_t *order, int64_t now_ms)
 static void
 s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
 {
+    if (!order->listed && order->fail_after_void) {
+        //  The order left processing while this process was giving up on
+        //  it: completed elsewhere, its charge must stand; failed
+        //  elsewhere, the void still makes sure no charge does.
+        Tally__OrderStatus status;
+        char error [TLY_ORDERS_ERROR_SIZE];
+        if (tly_orders_read (self, order, &status, error, sizeof error) == -1) {
+            order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
+            tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"",
+                             order->id, error);
+            return;
+        }
+        if (status == TALLY__ORDER_STATUS__ORDER_COMPLETED) {
+            self->stats.already++;
+            tly_log (TLY_INFO, "order.already_final", "order=%s status=completed wanted=failed",
+                     order->id);
+            s_done (self, order);
+            return;
+        }
+        order->fail_after_void = status == TALLY__ORDER_STATUS__ORDER_PROCESSING;
+    }
     char body [TLY_ID_MAX + 32];
     snprintf (body, sizeof body, "{\"orderId\":\"%s\"}", order->id);
     if (tly_orders_http_post (self->http, self->config.void_url, order->id, body, order) == -1) {
