@@ -59,6 +59,7 @@ typedef struct {
     th_process_t *service;
     th_process_t *processor;
     char service_base [64];
+    char service_url [128];  //  the processor's --service-url
     tly_watcher_t *watcher;  //  the users' objects, read as the worker
     s_user_t users [S_USERS_MAX];
     int user_count;
@@ -173,13 +174,12 @@ static void
 s_start_processor (s_test_t *test, const char *timeout_ms, const char *attempts)
 {
     if (!test->processor) {
-        char url [128];
-        snprintf (url, sizeof url, "%s/charge", test->service_base);
+        snprintf (test->service_url, sizeof test->service_url, "%s/charge", test->service_base);
         char *argv [] = { TALLY_ORDERS_BIN,
                           "--gateway",
                           test->cluster->gateway,
                           "--service-url",
-                          strdup (url),
+                          test->service_url,
                           "--timeout-ms",
                           (char *) timeout_ms,
                           "--attempts",
