@@ -187,7 +187,10 @@ tly_orders_start (tly_orders_t *self)
 
 //  A queue's latest version against the table: new orders tracked, orders
 //  no longer listed forgotten unless a call of theirs is in flight or a
-//  step is owed (that step learns the order's fate from the cluster).
+//  step is owed (that step learns the order's fate from the cluster). One
+//  that left while waiting to be charged again had a call whose outcome is
+//  unknown (a timeout, a 5xx): it is voided unless it was completed
+//  (tly_orders_step.c reads it first), so no charge of it stands unseen.
 static void
 s_apply_queue (tly_orders_t *self, s_queue_t *queue)
 {
@@ -217,13 +220,21 @@ s_apply_queue (tly_orders_t *self, s_queue_t *queue)
     zlistx_t *gone = zlistx_new ();
     assert (gone);
     for (s_order_t *order = zhashx_first (self->orders); order; order = zhashx_next (self->orders))
-        if (order->partition == queue->partition && !order->listed
-            && (order->state == ORDER_DONE || order->state == ORDER_CHARGE))
-            zlistx_add_end (gone, order->id);
+        if (order->partition == queue->partition && !order->listed) {
+            if (order->state == ORDER_CHARGE && order->attempts > 0) {
+                order->state = ORDER_VOID;
+                order->fail_after_void = true;
+                order->void_attempts = 0;
+                order->next_ms = tly_mono_ms ();
+                tly_orders_call_clean_text ("", "left processing", strlen ("left processing"),
+                                            order->error);
+            } else if (order->state == ORDER_DONE || order->state == ORDER_CHARGE)
+                zlistx_add_end (gone, order->id);
+        }
     for (char *id = zlistx_first (gone); id; id = zlistx_next (gone)) {
         s_order_t *order = zhashx_lookup (self->orders, id);
         if (order->state == ORDER_CHARGE)
-            tly_log (TLY_INFO, "order.gone", "order=%s attempts=%d", order->id, order->attempts);
+            tly_log (TLY_INFO, "order.gone", "order=%s", order->id);
         zhashx_delete (self->orders, id);
     }
     zlistx_destroy (&gone);
