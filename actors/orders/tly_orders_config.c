@@ -39,9 +39,9 @@ s_usage (FILE *out)
         "  --gateway-key KEY    its CURVE public key, Z85 or a .key file (default\n"
         "                       $" TLY_ENV_GATEWAY_KEY "; none: no CURVE)\n"
         "  --worker ID          the worker's account ID (default $" TLY_ENV_WORKER_ACCOUNT ")\n"
-        "  --account FILE       the worker's account file (JSON, as `tally account create`\n"
-        "                       writes it); default $" TLY_ENV_WORKER_ACCOUNT
-        " and $" TLY_ENV_WORKER_SECRET "\n"
+        "  --account FILE       the worker's account file (`tally account create --json`,\n"
+        "                       tally up's DIR/worker.json); default $" TLY_ENV_WORKER_ACCOUNT
+        "\n                       and $" TLY_ENV_WORKER_SECRET "\n"
         "  --service-url URL    where a charge is POSTed, http:// or https:// (default\n"
         "                       $" TLY_ENV_ORDER_SERVICE ")\n"
         "  --void-url URL       where a void is POSTed (default: --service-url with its\n"

@@ -4,9 +4,11 @@
 
 void tly_orders_call_test (bool verbose);
 void tly_orders_http_test (bool verbose);
+void tly_orders_config_test (bool verbose);
 
 static const th_unit_t s_units [] = { { "tly_orders_call", tly_orders_call_test },
                                       { "tly_orders_http", tly_orders_http_test },
+                                      { "tly_orders_config", tly_orders_config_test },
                                       { NULL, NULL } };
 
 int
