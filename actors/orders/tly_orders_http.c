@@ -231,15 +231,3 @@ tly_orders_http_next (tly_orders_http_t *self, tly_orders_reply_t *reply)
     }
     return false;
 }
-
-void
-tly_orders_http_cancel (tly_orders_http_t *self, void *tag)
-{
-    for (size_t i = 0; i < self->slot_count; i++) {
-        s_slot_t *slot = &self->slots [i];
-        if (slot->busy && slot->tag == tag) {
-            curl_multi_remove_handle (self->multi, slot->easy);
-            s_slot_reset (slot);
-        }
-    }
-}

@@ -58,7 +58,4 @@ void tly_orders_http_wait (tly_orders_http_t *self, int timeout_ms);
 //  Takes one finished call into reply. False when none is waiting.
 bool tly_orders_http_next (tly_orders_http_t *self, tly_orders_reply_t *reply);
 
-//  Drops the call of tag without its reply (tag's owner is going away).
-void tly_orders_http_cancel (tly_orders_http_t *self, void *tag);
-
 #endif
