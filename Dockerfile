@@ -1,6 +1,6 @@
 # tally's runtime images: one target per server and one for the CLI.
 #
-#   make images            # builds, stages build/rootfs, builds the five images
+#   make images            # builds, stages build/rootfs, builds the six images
 #   docker build --target router -t tally-router .   # one of them by hand
 #
 # No image registry is reachable where tally is built, so nothing is pulled:
@@ -65,6 +65,17 @@ COPY build/rootfs/bin/tally-gateway /usr/local/bin/
 EXPOSE 7700
 ENTRYPOINT ["/usr/local/bin/tally-gateway", "--health-file", "/tmp/tally.health"]
 CMD ["--bind", "tcp://*:7700", "--router", "tcp://router:7701", "--bus", "tcp://router:7705"]
+HEALTHCHECK --interval=2s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["/usr/local/bin/tally", "health", "--file", "/tmp/tally.health"]
+
+# The order processor: a client of the gateway, signing as the worker (its
+# credentials from the environment), calling the payment service named by
+# $TALLY_ORDER_SERVICE_URL. It keeps no state; run one, or several (each
+# handles every order unless given --shard K/N).
+FROM base AS orders
+COPY build/rootfs/bin/tally-orders /usr/local/bin/
+ENTRYPOINT ["/usr/local/bin/tally-orders", "--health-file", "/tmp/tally.health"]
+CMD ["--gateway", "tcp://gateway:7700"]
 HEALTHCHECK --interval=2s --timeout=3s --start-period=30s --retries=3 \
   CMD ["/usr/local/bin/tally", "health", "--file", "/tmp/tally.health"]
 

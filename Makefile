@@ -16,7 +16,7 @@ FAULTS ?=
 # `make images`: the Docker client and the images' tag.
 DOCKER ?= docker
 TAG ?= latest
-IMAGES := audit router balance gateway cli
+IMAGES := audit router balance gateway orders cli
 
 .PHONY: all deps build demo run test test-sanitize test-valgrind fuzz chaos format format-check clean images
 
@@ -41,7 +41,7 @@ run: build
 	$(BUILD)/client/tally up --data-dir .tally --open-prices
 
 # Builds the runtime images tally-audit, tally-router, tally-balance,
-# tally-gateway and tally-cli (tag $(TAG)) FROM scratch: the binaries of
+# tally-gateway, tally-orders and tally-cli (tag $(TAG)) FROM scratch: the binaries of
 # $(BUILD) (configured without the fault points) and the libraries they
 # load, staged in build/rootfs (the one tree .dockerignore lets into the
 # context). Nothing is pulled. See Dockerfile.

@@ -16,7 +16,9 @@
 #                   empty but for balance/, where a balance actor keeps its
 #                   state, so that a volume mounted there starts out owned
 #                   by tally too
-#   OUT_DIR/bin/    the four servers, one per image
+#                   and the CA certificates (when the host has
+#                   ca-certificates), for tally-orders' https:// calls
+#   OUT_DIR/bin/    the five servers, one per image
 #
 # OUT_DIR is emptied first. The binaries are copied stripped: the images run
 # them, the build directory keeps their symbols.
@@ -29,7 +31,7 @@ fi
 build=$1
 out=$2
 servers="actors/audit/tally-audit broker/router/tally-router actors/balance/tally-balance
-broker/gateway/tally-gateway"
+broker/gateway/tally-gateway actors/orders/tally-orders"
 cli=client/tally
 uid=10001
 
@@ -95,5 +97,12 @@ passwd: files
 group: files
 EOF
 
-echo "docker-rootfs: staged $(echo "$libraries" | wc -l) libraries and 5 binaries in $out" \
+# tally-orders verifies an https:// service against the host's CA bundle,
+# at the path libcurl was built to read.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$out/base/etc/ssl/certs"
+    cp -L /etc/ssl/certs/ca-certificates.crt "$out/base/etc/ssl/certs/"
+fi
+
+echo "docker-rootfs: staged $(echo "$libraries" | wc -l) libraries and 6 binaries in $out" \
     "($(du -sh "$out" | cut -f1))"

@@ -13,7 +13,7 @@ set -eu
 here=$(dirname "$0")
 
 packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libsodium-dev \
-liblmdb-dev libprotobuf-c-dev protobuf-c-compiler valgrind clang-format"
+liblmdb-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev valgrind clang-format"
 if [ "${1:-}" = "--test" ]; then
     packages="$packages docker.io docker-compose clang libclang-rt-14-dev chromium chromium-driver"
 fi

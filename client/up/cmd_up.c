@@ -1,5 +1,6 @@
 //  tally up - run a whole cluster on this machine: audit writer, router,
-//  balance actors and a gateway, as supervised children.
+//  balance actors, a gateway and, with --order-service, the order
+//  processor, as supervised children.
 #include "cli.h"
 #include "tly_account_load.h"
 #include "up.h"
@@ -25,7 +26,7 @@
 #define UP_SOCKET_PATH_MAX      107                             //  sun_path less its NUL
 #define UP_ACTORS_DEFAULT       2
 #define UP_ACTORS_MAX           64
-#define UP_CHILDREN_MAX         (UP_ACTORS_MAX + 3)
+#define UP_CHILDREN_MAX         (UP_ACTORS_MAX + 4)  //  and audit, router, gateway, orders
 #define UP_READY_TIMEOUT_MS     15000
 #define UP_READY_TIMEOUT_MS_MAX 600000
 #define UP_STOP_TIMEOUT_MS      10000  //  SIGTERM to SIGKILL
@@ -47,10 +48,11 @@ typedef struct {
     int64_t ready_timeout_ms;
     const char *log_level;
     const char *bin_dir;
-    const char *retain;     //  tally-audit --retain (NULL: its default)
-    int64_t segment_bytes;  //  tally-audit --segment-bytes (0: its default)
-    const char *hops;       //  --hops: "unix" (default) or "tcp"
-    bool insecure;          //  --insecure: no CURVE anywhere
+    const char *retain;         //  tally-audit --retain (NULL: its default)
+    int64_t segment_bytes;      //  tally-audit --segment-bytes (0: its default)
+    const char *hops;           //  --hops: "unix" (default) or "tcp"
+    bool insecure;              //  --insecure: no CURVE anywhere
+    const char *order_service;  //  --order-service: run tally-orders against this URL
 } s_options_t;
 
 typedef enum {
@@ -63,7 +65,7 @@ typedef enum {
 typedef struct {
     s_options_t options;
     char dir [PATH_MAX];          //  absolute data directory
-    char binaries [4][PATH_MAX];  //  audit, router, balance, gateway
+    char binaries [5][PATH_MAX];  //  audit, router, balance, gateway, orders
     char worker_id [TLY_ID_MAX];
     char gateway [CLI_ENDPOINT_MAX];
     char gateway_ws [CLI_ENDPOINT_MAX];          //  "" without --ws-port
@@ -84,10 +86,11 @@ static const struct {
     const char *name;
     const char *build_subdir;
     const char *key;  //  its key pair in DIR/keys (up_curve_keys)
-} s_servers [4] = { { "tally-audit", "actors/audit", "audit" },
+} s_servers [5] = { { "tally-audit", "actors/audit", "audit" },
                     { "tally-router", "broker/router", "router" },
                     { "tally-balance", "actors/balance", "balance" },
-                    { "tally-gateway", "broker/gateway", "gateway" } };
+                    { "tally-gateway", "broker/gateway", "gateway" },
+                    { "tally-orders", "actors/orders", NULL } };
 
 static void
 s_usage (FILE *out)
@@ -95,13 +98,15 @@ s_usage (FILE *out)
     fputs (
         "usage: tally up --data-dir DIR [options]\n"
         "\n"
-        "Runs tally-audit, tally-router, N tally-balance and tally-gateway as children on\n"
-        "127.0.0.1, restarts any that dies, and stops them all on Ctrl-C or SIGTERM.\n"
+        "Runs tally-audit, tally-router, N tally-balance and tally-gateway (and tally-orders\n"
+        "with --order-service) as children on 127.0.0.1, restarts any that dies, and stops\n"
+        "them all on Ctrl-C or SIGTERM.\n"
         "The first run creates a worker account in DIR/worker.json (mode 0600) and the\n"
         "servers' CURVE keys in DIR/keys: the gateway requires CURVE from its clients.\n"
         "When the cluster is ready it writes DIR/tally.env (" TLY_ENV_GATEWAY
-        ", " TLY_ENV_GATEWAY_KEY ", " TLY_ENV_WORKER_ACCOUNT ")\n"
-        "and DIR/pids, and prints one line. Logs: DIR/logs/<name>.log.\n"
+        ", " TLY_ENV_GATEWAY_KEY ", " TLY_ENV_WORKER_ACCOUNT "\n"
+        "and, with --order-service, TALLY_ORDER_SERVICE_URL) and DIR/pids, and prints one\n"
+        "line. Logs: DIR/logs/<name>.log.\n"
         "\n"
         "options:\n"
         "  --data-dir DIR          state and logs (created if missing)\n"
@@ -141,6 +146,10 @@ s_usage (FILE *out)
                               "TCP hop,\n"
                               "                          clients need no key (tests, "
                               "benchmarks)\n"
+                              "  --order-service URL     also run tally-orders as the worker, "
+                              "charging orders\n"
+                              "                          by POST to URL (docs/architecture.md "
+                              "\"Orders\")\n"
                               "  --log-level LEVEL       debug|info|warn|error for every child "
                               "(default info)\n"
                               "  --bin-dir DIR           find the tally-* servers only there\n"
@@ -185,6 +194,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         TLY_FLAG_INT ("--segment-bytes", &options->segment_bytes, 1, INT64_MAX),
         TLY_FLAG_TEXT ("--hops", &options->hops),
         TLY_FLAG_BOOL ("--insecure", &options->insecure),
+        TLY_FLAG_TEXT ("--order-service", &options->order_service),
         TLY_FLAG_INT ("--ready-timeout-ms", &options->ready_timeout_ms, 1, UP_READY_TIMEOUT_MS_MAX),
         TLY_FLAG_HELP
     };
@@ -226,7 +236,8 @@ static int
 s_prepare (s_up_t *up, int *lock_fd)
 {
     char error [1024];
-    for (size_t i = 0; i < 4; i++)
+    //  tally-orders only with --order-service.
+    for (size_t i = 0; i < (up->options.order_service ? 5 : 4); i++)
         if (up_find_binary (s_servers [i].name, s_servers [i].build_subdir, up->options.bin_dir,
                             up->binaries [i], sizeof up->binaries [i], error, sizeof error)
             == -1) {
@@ -470,8 +481,23 @@ s_add_children (s_up_t *up)
         gateway_args [10] = "--bind-ws";
         gateway_args [11] = up->gateway_ws;
     }
-    return s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args,
-                        plain ? insecure : gateway_curve);
+    if (s_add_child (up, "gateway", 3, false, up->env_plain, gateway_args,
+                     plain ? insecure : gateway_curve)
+        == -1)
+        return -1;
+    if (!up->options.order_service)
+        return 0;
+    //  The order processor: a client of the gateway, signing as the worker.
+    char account [PATH_MAX + 16], gateway_public [PATH_MAX + 64];
+    snprintf (account, sizeof account, "%s/worker.json", up->dir);
+    snprintf (gateway_public, sizeof gateway_public, "%s/gateway" TLY_CURVE_PUBLIC_EXT, up->keys);
+    const char *orders_args [] = { "--gateway", gateway,         "--account",
+                                   account,     "--service-url", up->options.order_service,
+                                   NULL };
+    const char *orders_curve [] = { "--gateway-key", gateway_public, NULL };
+    const char *none [] = { NULL };
+    return s_add_child (up, "orders", 4, false, up->env_plain, orders_args,
+                        plain ? none : orders_curve);
 }
 
 static void
@@ -655,7 +681,7 @@ static void
 s_announce (s_up_t *up)
 {
     s_write_pids (up);
-    char text [2 * CLI_ENDPOINT_MAX + TLY_ID_MAX + PATH_MAX + 160];
+    char text [2 * CLI_ENDPOINT_MAX + TLY_ID_MAX + 2 * PATH_MAX + 224];
     //  The key's file, not its Z85 text: Z85 holds characters a shell
     //  reading the file (`set -a; . DIR/tally.env`) would take for syntax.
     char key_line [PATH_MAX + 64] = "";
@@ -665,14 +691,20 @@ s_announce (s_up_t *up)
     char ws_line [CLI_ENDPOINT_MAX + 32] = "";
     if (up->gateway_ws [0])
         snprintf (ws_line, sizeof ws_line, "TALLY_GATEWAY_WS=%s\n", up->gateway_ws);
-    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
-              up->gateway, ws_line, key_line, up->worker_id);
+    char orders_line [PATH_MAX + 64] = "";
+    if (up->options.order_service)
+        snprintf (orders_line, sizeof orders_line, "TALLY_ORDER_SERVICE_URL=%s\n",
+                  up->options.order_service);
+    snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s%s%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
+              up->gateway, ws_line, key_line, orders_line, up->worker_id);
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/tally.env", up->dir);
     if (up_write_file (path, text, 0644) == -1)
         fprintf (stderr, "tally up: cannot write %s: %s\n", path, strerror (errno));
-    printf ("tally up: ready gateway=%s%s%s worker=%s data=%s (Ctrl-C to stop)\n", up->gateway,
-            up->gateway_ws [0] ? " ws=" : "", up->gateway_ws, up->worker_id, up->dir);
+    printf ("tally up: ready gateway=%s%s%s%s%s worker=%s data=%s (Ctrl-C to stop)\n", up->gateway,
+            up->gateway_ws [0] ? " ws=" : "", up->gateway_ws,
+            up->options.order_service ? " orders=" : "",
+            up->options.order_service ? up->options.order_service : "", up->worker_id, up->dir);
     fflush (stdout);
 }
 

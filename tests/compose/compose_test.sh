@@ -6,7 +6,9 @@
 #
 #   up with 2 balance replicas, all healthy; the seed's scenario through
 #   `docker-compose run --rm cli tally ...` while `tally watch` sees 100 then
-#   75; under `tally bench` load: scale balance 2 -> 4, docker kill of one,
+#   75; orders through 2 replicas of the order processor (profile orders)
+#   and the fake payment service: each completed or failed as its item
+#   says, one charge per completed order however many replicas called; under `tally bench` load: scale balance 2 -> 4, docker kill of one,
 #   docker stop of one, SIGSTOP of one (then CONT), restart of audit,
 #   restart of router (the longest stall of each is printed); then every
 #   bench's correctness check, every acknowledged buy in the journal once,
@@ -131,10 +133,31 @@ say "engine up: pid $ENGINE_PID, storage $DRIVER, $DOCKER_HOST"
 mkdir -p "$WORK/context/build"
 "$SRC/scripts/docker-rootfs.sh" "$BUILD" "$WORK/context/build/rootfs" >/dev/null
 cp "$SRC/Dockerfile" "$SRC/.dockerignore" "$WORK/context/"
-for image in audit router balance gateway cli; do
+for image in audit router balance gateway orders cli; do
     "$DOCKER" build -q --target "$image" -t "tally-$image:$TAG" "$WORK/context" >/dev/null ||
         fail "docker build --target $image failed"
 done
+# The fake payment service (tests/cluster/fake_charge.mjs): the host's node
+# and the libraries it loads, FROM scratch like the others.
+NODE=$(command -v node || true)
+[ -n "$NODE" ] || fail "node is not installed (scripts/install-deps.sh --test installs it)"
+NODE=$(readlink -f "$NODE")
+mkdir -p "$WORK/charge/rootfs/usr/local/bin" "$WORK/charge/rootfs/tmp"
+chmod 1777 "$WORK/charge/rootfs/tmp"
+cp "$NODE" "$WORK/charge/rootfs/usr/local/bin/node"
+cp "$SRC/tests/cluster/fake_charge.mjs" "$WORK/charge/rootfs/"
+for library in $(ldd "$NODE" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    mkdir -p "$WORK/charge/rootfs$(dirname "$library")"
+    cp -L "$library" "$WORK/charge/rootfs$library"
+done
+cat >"$WORK/charge/Dockerfile" <<'EOF'
+FROM scratch
+COPY rootfs/ /
+USER 10001:10001
+ENTRYPOINT ["/usr/local/bin/node", "/fake_charge.mjs", "--host", "0.0.0.0", "--port", "8080"]
+EOF
+"$DOCKER" build -q -t "tally-fake-charge:$TAG" "$WORK/charge" >/dev/null ||
+    fail "docker build of the fake payment service failed"
 say "images built: $("$DOCKER" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' |
     grep ":$TAG" | tr '\n' ' ')"
 
@@ -272,9 +295,76 @@ grep "balance=" "$WORK/watch" | sed 's/.*\(balance=[0-9]*\).*/\1/' | tr '\n' ' '
 sed 's/^/    /' "$WORK/seed1" "$WORK/seed2" "$WORK/seed3"
 say "watcher saw: $(cat "$WORK/seen")"
 
+# ---------------------------------------------------------------- orders
+
+say "orders: 2 replicas of tally-orders (no shard) and the fake payment service"
+O="$C --profile orders"
+$O up -d --no-recreate --scale balance=2 --scale orders=2 orders charge 2>&1 |
+    quiet >>"$WORK/up.log"
+wait_until 120 "7 containers healthy (2 orders)" healthy_is 7
+# charged KEY: the fake service's successful charges and voids of KEY.
+charged () {
+    "$DOCKER" exec "$(containers charge | head -1)" /usr/local/bin/node -e \
+        "fetch('http://127.0.0.1:8080/count?key=$1').then(r => r.json())
+           .then(c => console.log(c.charges + ' ' + c.voids))"
+}
+# order_status ID: the order's status, as its user reads it.
+order_status () {
+    cli $AS_USER cli tally order show "$1" >"$WORK/order" || return 1
+    sed -n 's/^order [^ ]* \([a-z]*\) .*/\1/p' "$WORK/order" | head -1
+}
+is_final () { [ "$(order_status "$1")" = "$2" ]; }
+ORDERS=""
+for item in ok-1 fail-2 flaky-3 ok-4; do
+    cli $AS_USER cli tally order create --item "$item=5" >"$WORK/created" ||
+        fail "order create $item: $(cat "$WORK/created")"
+    id=$(sed -n 's/^order \(co_z[^ ]*\) draft .*/\1/p' "$WORK/created")
+    [ -n "$id" ] || fail "order create $item: $(cat "$WORK/created")"
+    cli $AS_USER cli tally order submit "$id" >"$WORK/submitted" ||
+        fail "order submit $item: $(cat "$WORK/submitted")"
+    ORDERS="$ORDERS $item:$id"
+done
+SPENT=0
+ORDER_PURCHASES=0
+for pair in $ORDERS; do
+    item=${pair%%:*}
+    id=${pair#*:}
+    case "$item" in
+    fail-*) want=failed ;;
+    *)
+        want=completed
+        SPENT=$(( SPENT + 5 ))
+        ORDER_PURCHASES=$(( ORDER_PURCHASES + 1 ))
+        ;;
+    esac
+    wait_until 60 "order $item $want" is_final "$id" "$want"
+    counts=$(charged "$id")
+    case "$want" in
+    completed) [ "$counts" = "1 0" ] || fail "order $item: charges and voids $counts, not 1 0" ;;
+    failed)
+        [ "$counts" = "0 0" ] || fail "order $item: charges and voids $counts, not 0 0"
+        order_status "$id" >/dev/null
+        grep -q "card declined" "$WORK/order" || fail "order $item: $(cat "$WORK/order")"
+        ;;
+    esac
+done
+cli $AS_USER cli tally send create-account --initial 100 >"$WORK/after-orders" ||
+    fail "createAccount after the orders: $(cat "$WORK/after-orders")"
+grep -q "= $(( 75 - SPENT )) " "$WORK/after-orders" ||
+    fail "after the orders the seed user has $(cat "$WORK/after-orders"), not $(( 75 - SPENT ))"
+$O logs orders 2>&1 | grep -q "event=order.completed" || fail "no order.completed in the logs"
+# The processor signs as the worker: its secret is in no log.
+secret=$(sed -n 's/^TALLY_WORKER_SECRET=//p' "$WORK/.env")
+if $O logs orders 2>&1 | grep -qF -e "$secret"; then fail "the worker secret is in a log"; fi
+$O rm -sf orders charge 2>&1 | quiet >/dev/null
+wait_until 60 "5 containers healthy without the orders" healthy_is 5
+say "orders: ok and flaky completed with one charge each, fail failed, balance $(( 75 - SPENT ))"
+
 # ---------------------------------------------------------------- under load
 
-ACKED=1        # the seed's buy
+# The seed's buy and the completed orders' purchases (one per line): what
+# replay counts as purchases.
+ACKED=$(( 1 + ORDER_PURCHASES ))
 STALLS=$WORK/stalls
 : >"$STALLS"
 # bench_start NAME: one `tally bench` in a cli container, 6 clients for 60
@@ -413,12 +503,13 @@ wait_until 120 "5 containers healthy after up" healthy_is 5
 wait_until 60 "the cluster ready with 2 actors after up" ready_with 2
 cli $AS_USER cli tally send create-account --initial 100 >"$WORK/again" ||
     fail "createAccount after down and up: $(cat "$WORK/again")"
-grep -q "= 75 " "$WORK/again" || fail "after down and up the seed user has $(cat "$WORK/again")"
+grep -q "= $(( 75 - SPENT )) " "$WORK/again" ||
+    fail "after down and up the seed user has $(cat "$WORK/again"), not $(( 75 - SPENT ))"
 # The new actors (new containers, new names) rebuilt every partition from
 # the journal: every balance they hold is the journal's.
 $C stop balance audit 2>&1 | quiet >/dev/null
 compare_actors
-say "after down and up: the seed user still has 75 and every balance matches the journal"
+say "after down and up: the seed user still has $(( 75 - SPENT )) and every balance matches the journal"
 
 say "longest client-visible stall per disturbance (tally bench, 6 clients, batch 1):"
 printf '| %-32s | %13s | %11s | %6s | %7s | %5s |\n' "disturbance" "longest stall" "p50" \
