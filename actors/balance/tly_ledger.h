@@ -283,7 +283,8 @@ int tly_ledger_each_order (tly_ledger_t *self, int (*fn) (const Tally__Order *or
 int tly_ledger_order_list (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                            uint32_t partition, tly_arena_t *arena, Tally__OrderList **list_p);
 //  The partition's OrderQueue (in arena) and its version (1 and empty
-//  until the first submit). Returns 0 or -1.
+//  until the first submit; a reader, which does not know the worker, then
+//  names it with a zero worker key). Returns 0 or -1.
 int tly_ledger_order_queue (tly_ledger_t *self, uint32_t partition, tly_arena_t *arena,
                             Tally__OrderQueue **queue_p, uint64_t *version);
 

@@ -211,6 +211,17 @@ s_effect (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES], uint32_t parti
         *reason = "an order's version or total does not follow";
         return -1;
     }
+    //  Lines that sum to the total, each charged something: so the hold
+    //  and the purchases below stay within the balance.
+    int64_t sum = 0;
+    bool lines = after->n_items > 0 && after->n_items <= TLY_ORDER_ITEMS_MAX;
+    for (size_t i = 0; lines && i < after->n_items; i++)
+        lines = after->items [i]->item_id && after->items [i]->amount > 0
+                && !__builtin_add_overflow (sum, after->items [i]->amount, &sum);
+    if (!lines || sum != after->total) {
+        *reason = "an order's lines do not sum to its total";
+        return -1;
+    }
     uint64_t queue_version = 0;
     if (!before) {
         if (to != TALLY__ORDER_STATUS__ORDER_DRAFT) {
@@ -704,10 +715,7 @@ tly_ledger_each_order (tly_ledger_t *self, int (*fn) (const Tally__Order *order,
                        void *arg)
 {
     assert (self && fn);
-    for (uint32_t partition = 0; partition < self->limits.partition_count; partition++)
-        if (tly_store_each_order (self->store, partition, fn, arg) == -1)
-            return -1;
-    return 0;
+    return tly_store_each_order (self->store, UINT32_MAX, fn, arg);
 }
 
 int
@@ -741,6 +749,10 @@ tly_ledger_order_queue (tly_ledger_t *self, uint32_t partition, tly_arena_t *are
     assert (self && arena && queue_p && version);
     uint8_t key [TLY_STORE_OBJECT_BYTES];
     tly_order_queue_key (self->limits.worker, partition, key);
+    //  A reader does not know the worker: the partition's one queue row.
+    if (self->read_only
+        && tly_store_order_queue_key (self->store, partition, key) == TLY_STORE_ERROR)
+        return -1;
     tly_store_lookup_t found = tly_store_order_queue (self->store, key, arena, queue_p, version);
     if (found == TLY_STORE_ERROR)
         return -1;

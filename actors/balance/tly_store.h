@@ -289,7 +289,8 @@ tly_store_lookup_t tly_store_order (tly_store_t *self, const uint8_t key [TLY_ST
                                     tly_arena_t *arena, Tally__Order **order_p);
 //  Stores order under its ID; -1 when the ID is not an order's.
 int tly_store_put_order (tly_store_t *self, const Tally__Order *order);
-//  Calls fn with every order of partition, in key order (creation time);
+//  Calls fn with every order of partition (UINT32_MAX: of every partition,
+//  partition after partition), in key order (creation time);
 //  the order is valid during the call. fn returns 0, or -1 to fail the
 //  walk. Returns 0 or -1.
 int tly_store_each_order (tly_store_t *self, uint32_t partition,
@@ -306,6 +307,10 @@ tly_store_lookup_t tly_store_order_queue (tly_store_t *self,
                                           const uint8_t key [TLY_STORE_OBJECT_BYTES],
                                           tly_arena_t *arena, Tally__OrderQueue **queue_p,
                                           uint64_t *version);
+//  The key of partition's OrderQueue row, whoever the worker is (ABSENT:
+//  none yet): for a reader, which does not know the worker.
+tly_store_lookup_t tly_store_order_queue_key (tly_store_t *self, uint32_t partition,
+                                              uint8_t key [TLY_STORE_OBJECT_BYTES]);
 int tly_store_put_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BYTES],
                                const Tally__OrderQueue *queue, uint64_t version);
 

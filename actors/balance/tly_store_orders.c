@@ -52,11 +52,12 @@ tly_store_each_order (tly_store_t *self, uint32_t partition,
         return tly_store_lmdb_error (self, "cursor", rc);
     }
     uint8_t prefix [3] = { TLY_OBJ_ORDER, (uint8_t) (partition >> 8), (uint8_t) partition };
-    MDB_val key = { sizeof prefix, prefix }, value;
+    size_t prefix_size = partition == UINT32_MAX ? 1 : sizeof prefix;
+    MDB_val key = { prefix_size, prefix }, value;
     int result = 0;
     for (rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size < sizeof prefix || memcmp (key.mv_data, prefix, sizeof prefix) != 0)
+        if (key.mv_size < prefix_size || memcmp (key.mv_data, prefix, prefix_size) != 0)
             break;
         Tally__Order *order = tally__order__unpack (NULL, value.mv_size, value.mv_data);
         if (!order) {
@@ -131,6 +132,37 @@ tly_store_order_queue (tly_store_t *self, const uint8_t key [TLY_STORE_OBJECT_BY
     s_queue_t queue = { queue_p, version };
     return tly_store_get (self, self->purchases, key, TLY_STORE_OBJECT_BYTES, s_get_order_queue,
                           &queue, arena);
+}
+
+tly_store_lookup_t
+tly_store_order_queue_key (tly_store_t *self, uint32_t partition,
+                           uint8_t key [TLY_STORE_OBJECT_BYTES])
+{
+    assert (self && key);
+    MDB_txn *txn = tly_store_txn_begin (self);
+    if (!txn)
+        return TLY_STORE_ERROR;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open (txn, self->purchases, &cursor);
+    tly_store_lookup_t found = TLY_STORE_ERROR;
+    if (rc == 0) {
+        uint8_t prefix [3] = { TLY_OBJ_ORDER_QUEUE, (uint8_t) (partition >> 8),
+                               (uint8_t) partition };
+        MDB_val k = { sizeof prefix, prefix }, value;
+        rc = mdb_cursor_get (cursor, &k, &value, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size == TLY_STORE_OBJECT_BYTES
+            && memcmp (k.mv_data, prefix, sizeof prefix) == 0) {
+            memcpy (key, k.mv_data, TLY_STORE_OBJECT_BYTES);
+            found = TLY_STORE_FOUND;
+        } else if (rc == 0 || rc == MDB_NOTFOUND)
+            found = TLY_STORE_ABSENT;
+        else
+            tly_store_lmdb_error (self, "cursor get", rc);
+        mdb_cursor_close (cursor);
+    } else
+        tly_store_lmdb_error (self, "cursor", rc);
+    tly_store_txn_end (self, txn);
+    return found;
 }
 
 int

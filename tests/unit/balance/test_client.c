@@ -135,6 +135,36 @@ test_order_ref (tly_arena_t *arena, test_client_t *sender, Tally__InboxMessage__
     return message;
 }
 
+Tally__InboxMessage *
+test_set_price (tly_arena_t *arena, test_client_t *sender, const char *item, int64_t price)
+{
+    Tally__InboxMessage *message = test_message (arena, sender);
+    Tally__CatalogItem *set = tly_arena_alloc (arena, sizeof *set);
+    tally__catalog_item__init (set);
+    set->item_id = (char *) item;
+    set->price = price;
+    set->active = true;
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
+    message->set_price = set;
+    return message;
+}
+
+Tally__InboxMessage *
+test_debit (tly_arena_t *arena, test_client_t *worker, test_client_t *user, int64_t amount,
+            const char *reference)
+{
+    Tally__InboxMessage *message = test_message (arena, worker);
+    Tally__Adjustment *adjustment = tly_arena_alloc (arena, sizeof *adjustment);
+    tally__adjustment__init (adjustment);
+    adjustment->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->user.pk };
+    adjustment->amount = amount;
+    adjustment->reference = (char *) reference;
+    adjustment->note = "";
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
+    message->debit = adjustment;
+    return message;
+}
+
 Tally__SignedEnvelope *
 test_signed_envelope (tly_arena_t *arena, test_client_t *client, const uint8_t *inbox,
                       Tally__InboxMessage **messages, size_t count, int64_t now_ms)

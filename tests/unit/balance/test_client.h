@@ -37,6 +37,11 @@ Tally__InboxMessage *test_edit_order (tly_arena_t *arena, test_client_t *sender,
 Tally__InboxMessage *test_order_ref (tly_arena_t *arena, test_client_t *sender,
                                      Tally__InboxMessage__BodyCase body, const char *order_id,
                                      const char *error);
+//  A setPrice of an active item; a debit by worker of user's amount.
+Tally__InboxMessage *test_set_price (tly_arena_t *arena, test_client_t *sender, const char *item,
+                                     int64_t price);
+Tally__InboxMessage *test_debit (tly_arena_t *arena, test_client_t *worker, test_client_t *user,
+                                 int64_t amount, const char *reference);
 //  Client's envelope of messages to inbox at now_ms, signed by client.
 Tally__SignedEnvelope *test_signed_envelope (tly_arena_t *arena, test_client_t *client,
                                              const uint8_t *inbox, Tally__InboxMessage **messages,

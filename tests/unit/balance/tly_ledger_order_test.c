@@ -57,36 +57,6 @@ s_text (const Tally__RecordDraft *draft)
 #define S_COMPLETE TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER
 #define S_FAIL     TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER
 
-static Tally__InboxMessage *
-s_set_price (tly_arena_t *arena, test_client_t *sender, const char *item, int64_t price)
-{
-    Tally__InboxMessage *message = test_message (arena, sender);
-    Tally__CatalogItem *set = tly_arena_alloc (arena, sizeof *set);
-    tally__catalog_item__init (set);
-    set->item_id = (char *) item;
-    set->price = price;
-    set->active = true;
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
-    message->set_price = set;
-    return message;
-}
-
-static Tally__InboxMessage *
-s_debit (tly_arena_t *arena, test_client_t *worker, test_client_t *user, int64_t amount,
-         const char *reference)
-{
-    Tally__InboxMessage *message = test_message (arena, worker);
-    Tally__Adjustment *adjustment = tly_arena_alloc (arena, sizeof *adjustment);
-    tally__adjustment__init (adjustment);
-    adjustment->user = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->user.pk };
-    adjustment->amount = amount;
-    adjustment->reference = (char *) reference;
-    adjustment->note = "";
-    message->body_case = TALLY__INBOX_MESSAGE__BODY_DEBIT;
-    message->debit = adjustment;
-    return message;
-}
-
 static tly_account_state_t
 s_account (tly_ledger_t *ledger, test_client_t *client)
 {
@@ -255,7 +225,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     worker.user.worker = true;
     s_run_t run = { .ledger = live, .arena = arena, .now = 1000 };
     worker.user.route = 0;
-    s_run (&run, &worker, s_set_price (arena, &worker, "sword", 30));
+    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
     s_run (&run, &alice, test_create (arena, &alice, 100));
     s_run (&run, &bob, test_create (arena, &bob, 10));
@@ -325,10 +295,10 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  Submit after a price change: PRICE_MISMATCH, still a draft.
     worker.user.route = 0;
-    s_run (&run, &worker, s_set_price (arena, &worker, "sword", 35));
+    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 35));
     draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH && draft->n_events == 0);
-    s_run (&run, &worker, s_set_price (arena, &worker, "sword", 30));
+    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
 
     //  Submit beyond the available balance: INSUFFICIENT_BALANCE.
@@ -373,7 +343,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     //  What the order holds is not for a buy, a debit or another hold.
     draft = s_run (&run, &alice, test_buy (arena, &alice, "potion", 60));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    draft = s_run (&run, &worker, s_debit (arena, &worker, &alice, 51, "debit-1"));
+    draft = s_run (&run, &worker, test_debit (arena, &worker, &alice, 51, "debit-1"));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     draft = s_run (&run, &alice, test_buy (arena, &alice, "potion", 10));
     assert (s_code (draft) == TALLY__ERROR_CODE__OK);
@@ -712,7 +682,7 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
             s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL));
     }
     (void) failed;
-    s_run (&run, &worker, s_debit (arena, &worker, &alice, 5, "fee"));
+    s_run (&run, &worker, test_debit (arena, &worker, &alice, 5, "fee"));
     tly_account_state_t state = s_account (live, &alice);
     assert (state.held > 0 && state.orders_open == 1);
     assert (state.balance_version != state.log_version);
@@ -730,7 +700,70 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     assert (tly_ledger_commit (replay) == 0);
     s_same_state (live, replay, &alice, arena);
     tly_ledger_destroy (&replay);
+    //  A reader beside the live ledger sees the same orders and queue.
+    tly_ledger_t *reader = tly_ledger_new_reader (live_path);
+    assert (reader);
+    static uint8_t bytes_a [1 << 20], bytes_b [1 << 20];
+    s_packed_t pa = { bytes_a, 0, 0 }, pb = { bytes_b, 0, 0 };
+    assert (tly_ledger_each_order (live, s_pack_order, &pa) == 0);
+    assert (tly_ledger_each_order (reader, s_pack_order, &pb) == 0);
+    assert (pa.count == 10 && pa.count == pb.count && pa.size == pb.size
+            && memcmp (bytes_a, bytes_b, pa.size) == 0);
+    Tally__OrderQueue *qa = NULL, *qb = NULL;
+    uint64_t va = 0, vb = 0;
+    assert (tly_ledger_order_queue (live, 2, arena, &qa, &va) == 0);
+    assert (tly_ledger_order_queue (reader, 2, arena, &qb, &vb) == 0);
+    assert (va == vb && va > 1 && qb->n_orders == qa->n_orders && strcmp (qa->id, qb->id) == 0);
+    Tally__Order *read = NULL;
+    assert (tly_ledger_order (reader, qa->orders [0]->id, arena, &read) == TLY_STORE_FOUND);
+    assert (read->status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
+    tly_ledger_destroy (&reader);
     tly_ledger_destroy (&live);
+}
+
+//  A state made before orders: an account with no OrderList owner row. The
+//  ledger gives it one when it opens, so the list reads at version 1.
+static void
+s_test_old_state (const char *path, tly_arena_t *arena)
+{
+    test_client_t worker, dave;
+    test_client_init (&worker, 4, 0);
+    test_client_init (&dave, 4, 3);
+    tly_store_t *store = tly_store_new (path, 1 << 22);
+    assert (store);
+    assert (tly_store_begin (store) == 0);
+    //  As a row written before orders reads: no order fields stored.
+    tly_account_state_t state = { .balance = 7,
+                                  .last_updated = 5,
+                                  .created = 5,
+                                  .balance_version = 1,
+                                  .log_version = 1,
+                                  .order_list_version = 1 };
+    tly_user_object_id (TLY_OBJ_BALANCE, dave.user.pk, 4, state.balance_id);
+    assert (tly_store_put_account (store, dave.user.pk, &state) == 0);
+    uint8_t key [TLY_OBJECT_KEY_BYTES];
+    tly_user_object_key (TLY_OBJ_BALANCE, dave.user.pk, 3, key);
+    assert (tly_store_put_owner (store, key, dave.user.pk) == 0);
+    assert (tly_store_commit (store) == 0);
+    tly_store_destroy (&store);
+    tly_ledger_limits_t limits = { .partition_count = 4,
+                                   .initial_max = 10,
+                                   .amount_max = 10,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_MAX };
+    memcpy (limits.worker, worker.user.pk, TLY_KEY_BYTES);
+    tly_ledger_t *ledger = tly_ledger_new (path, 1 << 22, &limits);
+    assert (ledger);
+    tly_account_state_t read = s_account (ledger, &dave);
+    assert (read.balance_version == 1 && read.log_version == 1 && read.held == 0);
+    assert (read.order_list_version == 1 && read.orders_created == 0);
+    tly_objects_t *objects = tly_objects_new (ledger, worker.user.pk);
+    char list_id [TLY_ID_MAX];
+    tly_user_object_id (TLY_OBJ_ORDER_LIST, dave.user.pk, 4, list_id);
+    Tally__ObjectState *object = NULL;
+    s_snapshot (objects, list_id, 3, dave.user.pk, TALLY__ERROR_CODE__OK, arena, &object);
+    assert (object->version == 1 && object->value->orders->count == 0);
+    tly_objects_destroy (&objects);
+    tly_ledger_destroy (&ledger);
 }
 
 void
@@ -750,6 +783,8 @@ tly_ledger_order_test (bool verbose)
     snprintf (live, sizeof live, "%s/live2", root);
     snprintf (replay, sizeof replay, "%s/replay2", root);
     s_test_replay (live, replay, arena);
+    snprintf (live, sizeof live, "%s/old", root);
+    s_test_old_state (live, arena);
     tly_arena_destroy (&arena);
     th_dir_remove (root);
     if (verbose)
