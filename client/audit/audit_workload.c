@@ -34,6 +34,8 @@
 #define S_ORDERS_KEPT       256  //  orders the workload follows, which messages pick from
 #define S_HOARDER           0    //  the user who keeps creating drafts, past the limit
 #define S_LONG_ERROR        300  //  bytes: past TLY_ORDER_ERROR_MAX
+#define S_PRICE             30   //  the catalog's price of s_items [0] (mixed), then ...
+#define S_PRICE_LATER       35   //  ... from the middle record on
 
 //  Item names, with one that needs escaping in JSON.
 static const char *s_items [S_ITEM_KINDS] = {
@@ -293,10 +295,14 @@ s_order_lines (audit_workload_t *self, const audit_workload_user_t *user,
     for (size_t i = 0; i < n_items; i++) {
         items [i] = tly_arena_alloc (self->arena, sizeof (Tally__OrderItem));
         tally__order_item__init (items [i]);
-        items [i]->item_id = (char *) (dice == 1 ? "" : s_items [s_below (self, S_ITEM_KINDS)]);
+        size_t item = (size_t) s_below (self, S_ITEM_KINDS);
+        items [i]->item_id = (char *) (dice == 1 ? "" : s_items [item]);
         items [i]->amount = dice == 2
                                 ? 0
                                 : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 4 + 20));
+        //  The catalog's item: mostly at its price (0), else PRICE_MISMATCH.
+        if (item == 0 && dice > 2 && s_below (self, 4) > 0)
+            items [i]->amount = 0;
     }
     *items_p = items;
     *n_items_p = n_items;
@@ -524,6 +530,8 @@ s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sig
             draft->events [draft->n_events++] = event;
         }
     }
+    //  A configuration message that changed it: the draft carries the new one.
+    draft->config = tly_ledger_config_draft (self->ledger, draft->config_version, self->arena);
     uint64_t partition_seq;
     if (tly_ledger_advance (self->ledger, partition, draft->epoch, &partition_seq) == -1)
         return NULL;
@@ -572,6 +580,33 @@ s_refund_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *wor
     tly_ledger_user_t sender;
     tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
     sender.route = tly_object_key_partition (key);
+    sender.worker = true;
+    return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
+}
+
+//  The worker's setPrice of s_items [0] at price (partition 0): the mixed
+//  workload's catalog, whose buys and order lines naming another amount
+//  are refused PRICE_MISMATCH, and whose change in the middle refuses the
+//  submit of a draft priced before it.
+static Tally__RecordDraft *
+s_price_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *worker, int64_t price)
+{
+    Tally__InboxMessage *message = s_new_message (self, now_ms - 3);
+    message->body_case = TALLY__INBOX_MESSAGE__BODY_SET_PRICE;
+    message->set_price = tly_arena_alloc (self->arena, sizeof *message->set_price);
+    tally__catalog_item__init (message->set_price);
+    message->set_price->item_id = (char *) s_items [0];
+    message->set_price->price = price;
+    message->set_price->active = true;
+    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
+    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
+    envelope.timestamp_ms = now_ms - 3;
+    envelope.n_messages = 1;
+    envelope.messages = &message;
+    tly_ledger_user_t sender;
+    tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
+    sender.route = 0;
     sender.worker = true;
     return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
 }
@@ -653,6 +688,8 @@ static Tally__RecordDraft *
 s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 {
     int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
+    if (self->config.mixed && (index == 0 || index == self->config.records / 2))
+        return s_price_draft (self, now_ms, worker, index == 0 ? S_PRICE : S_PRICE_LATER);
     if (self->config.mixed && self->purchase_count > 0 && s_below (self, S_REFUND_ODDS) == 0)
         return s_refund_draft (self, now_ms, worker);
     if (self->config.mixed && s_below (self, S_ORDER_ODDS) == 0)
