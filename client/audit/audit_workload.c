@@ -1,5 +1,5 @@
 //  audit_workload - writes a realistic journal (see audit_workload.h).
-#include "audit_workload.h"
+#include "audit_workload_private.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -26,56 +26,17 @@
 #define S_MIXED_INITIAL_MAX 1000
 #define S_EPOCH_MOVE_ODDS   200  //  1 in this many records moves a partition
 #define S_RESEND_ODDS       20   //  1 in this many messages resends the one before it
-#define S_ITEM_KINDS        16
 #define S_REFUND_ODDS       25   //  1 in this many records (mixed) is a refund by the worker
 #define S_UNKNOWN_ODDS      5    //  1 in this many refunds is of a purchase no state holds
-#define S_PURCHASES_KEPT    64   //  the latest purchases, which refunds pick from
-#define S_ORDER_ODDS        4    //  1 in this many records (mixed) is of orders
-#define S_ORDERS_KEPT       256  //  orders the workload follows, which messages pick from
-#define S_HOARDER           0    //  the user who keeps creating drafts, past the limit
-#define S_LONG_ERROR        300  //  bytes: past TLY_ORDER_ERROR_MAX
 
 //  Item names, with one that needs escaping in JSON.
-static const char *s_items [S_ITEM_KINDS] = {
+const char *audit_workload_items [AUDIT_WORKLOAD_ITEM_KINDS] = {
     "sword",  "shield", "potion", "arrow",
     "bow",    "helmet", "boots",  "ring",
     "amulet", "scroll", "gem",    "map",
     "torch",  "rope",   "key",    "cloak \"of\" \\night\\ \xc3\xa9t\xc3\xa9\n"
 };
 
-//  An order the workload follows.
-typedef struct {
-    char id [TLY_ID_MAX];  //  "": an empty slot
-    uint32_t user;         //  its user's index
-    uint32_t partition;
-    Tally__OrderStatus status;
-} s_order_t;
-
-struct _audit_workload_t {
-    audit_workload_config_t config;
-    audit_workload_user_t *users;
-    uint64_t *partition_seqs;  //  [partitions]
-    uint64_t *epochs;          //  [partitions]
-    uint64_t random;           //  splitmix64 state
-    uint64_t events;
-    uint64_t messages;
-    tly_arena_t *arena;  //  one commit's drafts
-    //  While the journal is written: the balance actor's own ledger, in a
-    //  scratch directory, decides each message.
-    tly_ledger_t *ledger;
-    bool written;
-    //  A mixed workload's latest purchases (a ring), which the worker
-    //  refunds, some of them twice.
-    char purchases [S_PURCHASES_KEPT][TLY_ID_MAX];
-    uint64_t purchase_count;
-    //  A mixed workload's orders it follows (the latest, final ones let go
-    //  first), which its order messages pick from; what became of them.
-    s_order_t orders [S_ORDERS_KEPT];
-    uint64_t order_changes;
-    uint64_t orders_completed;
-    uint64_t order_refusals [64];  //  by error code
-    uint64_t held_refusals;
-};
 
 static uint64_t
 s_next (audit_workload_t *self)
@@ -87,15 +48,15 @@ s_next (audit_workload_t *self)
 }
 
 //  Uniform enough in [0, bound) for a workload.
-static uint64_t
-s_below (audit_workload_t *self, uint64_t bound)
+uint64_t
+audit_workload_below (audit_workload_t *self, uint64_t bound)
 {
     assert (bound > 0);
     return s_next (self) % bound;
 }
 
-static void
-s_random_bytes (audit_workload_t *self, uint8_t *out, size_t size)
+void
+audit_workload_random_bytes (audit_workload_t *self, uint8_t *out, size_t size)
 {
     for (size_t i = 0; i < size; i += 8) {
         uint64_t value = s_next (self);
@@ -123,7 +84,7 @@ audit_workload_new (const audit_workload_config_t *config)
     for (uint32_t i = 0; i < config->users; i++) {
         audit_workload_user_t *user = &self->users [i];
         uint8_t seed [crypto_sign_SEEDBYTES];
-        s_random_bytes (self, seed, sizeof seed);
+        audit_workload_random_bytes (self, seed, sizeof seed);
         crypto_sign_seed_keypair (user->pk, user->sk, seed);
         tly_account_id (user->pk, user->id);
         user->partition = tly_partition_of (user->pk, config->partitions);
@@ -172,33 +133,37 @@ audit_workload_messages (audit_workload_t *self)
 
 //  What the user sends: mostly what makes sense for their account, and in a
 //  mixed workload sometimes what an actor must refuse.
-static Tally__InboxMessage *
-s_new_message (audit_workload_t *self, int64_t now_ms)
+Tally__InboxMessage *
+audit_workload_new_message (audit_workload_t *self, int64_t now_ms)
 {
     Tally__InboxMessage *message = tly_arena_alloc (self->arena, sizeof *message);
     tally__inbox_message__init (message);
     uint8_t *id = tly_arena_alloc (self->arena, TLY_MESSAGE_ID_BYTES);
-    s_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
+    audit_workload_random_bytes (self, id, TLY_MESSAGE_ID_BYTES);
     tly_message_id_stamp (id, now_ms);  //  made when sent, as a client's
     message->message_id = (ProtobufCBinaryData) { TLY_MESSAGE_ID_BYTES, id };
     return message;
 }
 
-static Tally__InboxMessage *
-s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first, int64_t now_ms)
+Tally__InboxMessage *
+audit_workload_message (audit_workload_t *self, const audit_workload_user_t *user, bool first,
+                        int64_t now_ms)
 {
-    Tally__InboxMessage *message = s_new_message (self, now_ms);
+    Tally__InboxMessage *message = audit_workload_new_message (self, now_ms);
     bool create;
     int64_t value;
     if (!self->config.mixed) {
         create = first && !user->exists;
-        value = create ? S_BENCH_INITIAL : 1 + (int64_t) s_below (self, S_BENCH_AMOUNT_MAX);
+        value = create ? S_BENCH_INITIAL
+                       : 1 + (int64_t) audit_workload_below (self, S_BENCH_AMOUNT_MAX);
     } else {
-        uint64_t dice = s_below (self, 100);
+        uint64_t dice = audit_workload_below (self, 100);
         create = user->exists ? dice < 5 : dice < 85;
-        value = create      ? (int64_t) s_below (self, S_MIXED_INITIAL_MAX + 1)
-                : dice < 10 ? -(int64_t) s_below (self, 3)
-                            : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 3 + 40));
+        value = create      ? (int64_t) audit_workload_below (self, S_MIXED_INITIAL_MAX + 1)
+                : dice < 10 ? -(int64_t) audit_workload_below (self, 3)
+                            : 1
+                                  + (int64_t) audit_workload_below (
+                                      self, (uint64_t) (user->balance / 3 + 40));
     }
     if (create) {
         message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ACCOUNT;
@@ -209,221 +174,9 @@ s_message (audit_workload_t *self, const audit_workload_user_t *user, bool first
         message->body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
         message->buy = tly_arena_alloc (self->arena, sizeof *message->buy);
         tally__buy__init (message->buy);
-        message->buy->item_id = (char *)
-            s_items [s_below (self, self->config.mixed ? S_ITEM_KINDS : S_ITEM_KINDS - 1)];
+        message->buy->item_id = (char *) audit_workload_items [audit_workload_below (
+            self, self->config.mixed ? AUDIT_WORKLOAD_ITEM_KINDS : AUDIT_WORKLOAD_ITEM_KINDS - 1)];
         message->buy->amount = value;
-    }
-    return message;
-}
-
-//  ---------------------------------------------------------------- orders
-
-static uint32_t
-s_user_index (const audit_workload_t *self, const uint8_t pk [TLY_KEY_BYTES])
-{
-    for (uint32_t i = 0; i < self->config.users; i++)
-        if (memcmp (self->users [i].pk, pk, TLY_KEY_BYTES) == 0)
-            return i;
-    assert (false);
-    return 0;
-}
-
-//  An order changed: its status followed (a new one takes the slot of a
-//  final one, or of any), its user's balance and held amount too, and a
-//  completion's purchases join those refunds pick from.
-static void
-s_follow_order (audit_workload_t *self, const Tally__OrderChanged *changed)
-{
-    const Tally__Order *order = changed->order;
-    uint32_t user = s_user_index (self, changed->user.data);
-    self->users [user].balance = changed->balance_after;
-    self->users [user].held = changed->held_after;
-    self->order_changes++;
-    s_order_t *slot = NULL;
-    for (size_t i = 0; i < S_ORDERS_KEPT && !slot; i++)
-        if (strcmp (self->orders [i].id, order->id) == 0)
-            slot = &self->orders [i];
-    for (size_t i = 0; i < S_ORDERS_KEPT && !slot; i++)
-        if (!self->orders [i].id [0] || !audit_order_open (self->orders [i].status))
-            slot = &self->orders [i];
-    if (!slot)
-        slot = &self->orders [s_below (self, S_ORDERS_KEPT)];
-    snprintf (slot->id, sizeof slot->id, "%s", order->id);
-    slot->user = user;
-    slot->partition = self->users [user].partition;
-    slot->status = order->status;
-    if (order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED)
-        self->orders_completed++;
-    for (size_t i = 0; i < changed->n_purchases; i++)
-        snprintf (self->purchases [self->purchase_count++ % S_PURCHASES_KEPT], TLY_ID_MAX, "%s",
-                  changed->purchases [i]->purchase_id);
-}
-
-//  A followed order that matches (user: UINT32_MAX any, else that one or,
-//  with other, any but that one; partition: UINT32_MAX any; status: NONE
-//  any), picked at random, or NULL.
-static const s_order_t *
-s_pick_order (audit_workload_t *self, uint32_t user, bool other, uint32_t partition,
-              Tally__OrderStatus status)
-{
-    const s_order_t *picked = NULL;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < S_ORDERS_KEPT; i++) {
-        const s_order_t *order = &self->orders [i];
-        if (!order->id [0] || (status && order->status != status)
-            || (partition != UINT32_MAX && order->partition != partition)
-            || (user != UINT32_MAX && (order->user == user) == other))
-            continue;
-        if (s_below (self, ++seen) == 0)  //  each of those seen equally likely
-            picked = order;
-    }
-    return picked;
-}
-
-//  An order's lines: 1..3 of the workload's items at amounts it can often
-//  afford; now and then lines an actor refuses (none: BAD_REQUEST, an
-//  empty item ID: INVALID_ITEM, amount 0 with open prices: INVALID_AMOUNT).
-static void
-s_order_lines (audit_workload_t *self, const audit_workload_user_t *user,
-               Tally__OrderItem ***items_p, size_t *n_items_p)
-{
-    uint64_t dice = s_below (self, 40);
-    size_t n_items = dice == 0 ? 0 : 1 + (size_t) s_below (self, 3);
-    Tally__OrderItem **items = tly_arena_alloc (self->arena, 3 * sizeof (Tally__OrderItem *));
-    for (size_t i = 0; i < n_items; i++) {
-        items [i] = tly_arena_alloc (self->arena, sizeof (Tally__OrderItem));
-        tally__order_item__init (items [i]);
-        items [i]->item_id = (char *) (dice == 1 ? "" : s_items [s_below (self, S_ITEM_KINDS)]);
-        items [i]->amount = dice == 2
-                                ? 0
-                                : 1 + (int64_t) s_below (self, (uint64_t) (user->balance / 4 + 20));
-    }
-    *items_p = items;
-    *n_items_p = n_items;
-}
-
-static void
-s_order_ref (audit_workload_t *self, Tally__InboxMessage *message,
-             Tally__InboxMessage__BodyCase body, const char *order_id)
-{
-    Tally__OrderRef *ref = tly_arena_alloc (self->arena, sizeof *ref);
-    tally__order_ref__init (ref);
-    ref->order_id = tly_arena_strdup (self->arena, order_id);
-    message->body_case = body;
-    if (body == TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER)
-        message->submit_order = ref;
-    else
-        message->complete_order = ref;
-}
-
-//  One of the user's order messages: mostly creating, editing and
-//  submitting their drafts; now and then one an actor refuses (completing
-//  their own order: PERMISSION_DENIED; editing or submitting one that is
-//  no draft: INVALID_TRANSITION; a submit past the available balance is
-//  INSUFFICIENT_BALANCE as it comes).
-static Tally__InboxMessage *
-s_user_order_message (audit_workload_t *self, uint32_t user_index, int64_t now_ms)
-{
-    audit_workload_user_t *user = &self->users [user_index];
-    Tally__InboxMessage *message = s_new_message (self, now_ms);
-    uint64_t dice = s_below (self, 100);
-    const s_order_t *order = NULL;
-    if (dice >= 40 && dice < 55)
-        order = s_pick_order (self, user_index, false, UINT32_MAX,
-                              TALLY__ORDER_STATUS__ORDER_DRAFT);
-    else if (dice >= 55 && dice < 90)
-        order = s_pick_order (self, user_index, false, UINT32_MAX,
-                              TALLY__ORDER_STATUS__ORDER_DRAFT);
-    else if (dice >= 90)
-        order = s_pick_order (self, user_index, false, UINT32_MAX,
-                              TALLY__ORDER_STATUS__ORDER_STATUS_NONE);
-    if (!order || dice < 40 || user_index == S_HOARDER) {
-        Tally__CreateOrder *create = tly_arena_alloc (self->arena, sizeof *create);
-        tally__create_order__init (create);
-        s_order_lines (self, user, &create->items, &create->n_items);
-        message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
-        message->create_order = create;
-    } else if (dice < 55 || (dice >= 94 && order->status != TALLY__ORDER_STATUS__ORDER_DRAFT)) {
-        Tally__EditOrder *edit = tly_arena_alloc (self->arena, sizeof *edit);
-        tally__edit_order__init (edit);
-        edit->order_id = tly_arena_strdup (self->arena, order->id);
-        s_order_lines (self, user, &edit->items, &edit->n_items);
-        message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
-        message->edit_order = edit;
-    } else if (dice < 94)
-        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, order->id);
-    else
-        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, order->id);
-    return message;
-}
-
-//  count (2 or more) messages that create an order, edit it (when count
-//  is 3 or more; the rest edit it again) and submit it, the ID of the
-//  order made from the creating message's (tly_order_key).
-static void
-s_order_started (audit_workload_t *self, uint32_t user_index, int64_t now_ms,
-                 Tally__InboxMessage **messages, uint32_t count)
-{
-    audit_workload_user_t *user = &self->users [user_index];
-    Tally__InboxMessage *create = s_new_message (self, now_ms);
-    create->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
-    create->create_order = tly_arena_alloc (self->arena, sizeof *create->create_order);
-    tally__create_order__init (create->create_order);
-    s_order_lines (self, user, &create->create_order->items, &create->create_order->n_items);
-    uint8_t key [TLY_OBJECT_KEY_BYTES];
-    char id [TLY_ID_MAX];
-    tly_order_key (user->partition, user->pk, create->message_id.data, key);
-    tly_object_id_of_key (key, id);
-    messages [0] = create;
-    for (uint32_t i = 1; i + 1 < count; i++) {
-        Tally__InboxMessage *message = s_new_message (self, now_ms);
-        message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
-        message->edit_order = tly_arena_alloc (self->arena, sizeof *message->edit_order);
-        tally__edit_order__init (message->edit_order);
-        message->edit_order->order_id = tly_arena_strdup (self->arena, id);
-        s_order_lines (self, user, &message->edit_order->items, &message->edit_order->n_items);
-        messages [i] = message;
-    }
-    messages [count - 1] = s_new_message (self, now_ms);
-    s_order_ref (self, messages [count - 1], TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, id);
-}
-
-//  One of the worker's order messages for partition: completing or failing
-//  an order processing there; now and then one an actor refuses (an error
-//  past 256 bytes: INVALID_NOTE; a final order: INVALID_TRANSITION; no
-//  order: NOT_FOUND).
-static Tally__InboxMessage *
-s_worker_order_message (audit_workload_t *self, uint32_t partition, int64_t now_ms)
-{
-    static const char *errors [] = { "", "service unavailable", "card declined \"twice\"" };
-    Tally__InboxMessage *message = s_new_message (self, now_ms);
-    uint64_t dice = s_below (self, 100);
-    const s_order_t *order = s_pick_order (self, UINT32_MAX, false, partition,
-                                           dice < 90 ? TALLY__ORDER_STATUS__ORDER_PROCESSING
-                                                     : TALLY__ORDER_STATUS__ORDER_STATUS_NONE);
-    char unknown [TLY_ID_MAX];
-    if (!order || dice >= 97) {
-        uint8_t message_id [TLY_MESSAGE_ID_BYTES], key [TLY_OBJECT_KEY_BYTES];
-        s_random_bytes (self, message_id, sizeof message_id);
-        tly_order_key (partition, self->users [0].pk, message_id, key);
-        tly_object_id_of_key (key, unknown);
-    }
-    const char *order_id = !order || dice >= 97 ? unknown : order->id;
-    if (dice < 60 || dice >= 90)
-        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER, order_id);
-    else {
-        Tally__FailOrder *fail = tly_arena_alloc (self->arena, sizeof *fail);
-        tally__fail_order__init (fail);
-        fail->order_id = tly_arena_strdup (self->arena, order_id);
-        if (dice < 87)
-            fail->error = (char *) errors [s_below (self, 3)];
-        else {
-            fail->error = tly_arena_alloc (self->arena, S_LONG_ERROR + 1);
-            memset (fail->error, 'e', S_LONG_ERROR);
-            fail->error [S_LONG_ERROR] = 0;
-        }
-        message->body_case = TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
-        message->fail_order = fail;
     }
     return message;
 }
@@ -439,10 +192,10 @@ s_follow (audit_workload_t *self, audit_workload_user_t *user, const Tally__Even
     } else if (event->kind_case == TALLY__EVENT__KIND_PURCHASE_RECORDED) {
         user->balance = event->purchase_recorded->balance_after;
         if (self->config.mixed)
-            snprintf (self->purchases [self->purchase_count++ % S_PURCHASES_KEPT], TLY_ID_MAX, "%s",
-                      event->purchase_recorded->purchase_id);
+            snprintf (self->purchases [self->purchase_count++ % AUDIT_WORKLOAD_PURCHASES_KEPT],
+                      TLY_ID_MAX, "%s", event->purchase_recorded->purchase_id);
     } else if (event->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED)
-        s_follow_order (self, event->order_changed);
+        audit_workload_follow_order (self, event->order_changed);
     else {
         //  A refund: a credit of the purchase's user, not the sender.
         assert (event->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED);
@@ -458,9 +211,10 @@ s_follow (audit_workload_t *self, audit_workload_user_t *user, const Tally__Even
 //  transaction as an actor's batch decides it. user is the sender's, whose
 //  state its events follow. Returns NULL when the ledger could not be
 //  written (logged).
-static Tally__RecordDraft *
-s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sign_sk,
-           const tly_ledger_user_t *sender, audit_workload_user_t *user, int64_t now_ms)
+Tally__RecordDraft *
+audit_workload_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sign_sk,
+                        const tly_ledger_user_t *sender, audit_workload_user_t *user,
+                        int64_t now_ms)
 {
     Tally__SignedEnvelope *request = tly_arena_alloc (self->arena, sizeof *request);
     tally__signed_envelope__init (request);
@@ -476,7 +230,7 @@ s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sig
     Tally__RecordDraft *draft = tly_arena_alloc (self->arena, sizeof *draft);
     tally__record_draft__init (draft);
     uint32_t partition = sender->route;
-    if (self->config.mixed && s_below (self, S_EPOCH_MOVE_ODDS) == 0)
+    if (self->config.mixed && audit_workload_below (self, S_EPOCH_MOVE_ODDS) == 0)
         self->epochs [partition]++;
     draft->partition = partition;
     draft->partition_seq = ++self->partition_seqs [partition];
@@ -524,6 +278,8 @@ s_decided (audit_workload_t *self, Tally__Envelope *envelope, const uint8_t *sig
             draft->events [draft->n_events++] = event;
         }
     }
+    //  A configuration message that changed it: the draft carries the new one.
+    draft->config = tly_ledger_config_draft (self->ledger, draft->config_version, self->arena);
     uint64_t partition_seq;
     if (tly_ledger_advance (self->ledger, partition, draft->epoch, &partition_seq) == -1)
         return NULL;
@@ -540,27 +296,29 @@ static Tally__RecordDraft *
 s_refund_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *worker)
 {
     static const char *reasons [] = { "", "arrived broken", "never delivered" };
-    Tally__InboxMessage *message = s_new_message (self, now_ms - 3);
+    Tally__InboxMessage *message = audit_workload_new_message (self, now_ms - 3);
     message->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
     message->refund = tly_arena_alloc (self->arena, sizeof *message->refund);
     tally__refund__init (message->refund);
     char *purchase_id = tly_arena_alloc (self->arena, TLY_ID_MAX);
     uint8_t key [TLY_OBJECT_KEY_BYTES];
-    if (s_below (self, S_UNKNOWN_ODDS) == 0) {
+    if (audit_workload_below (self, S_UNKNOWN_ODDS) == 0) {
         uint8_t message_id [TLY_MESSAGE_ID_BYTES];
-        s_random_bytes (self, message_id, sizeof message_id);
-        tly_purchase_key ((uint32_t) s_below (self, self->config.partitions), worker->sign_pk,
-                          message_id, key);
+        audit_workload_random_bytes (self, message_id, sizeof message_id);
+        tly_purchase_key ((uint32_t) audit_workload_below (self, self->config.partitions),
+                          worker->sign_pk, message_id, key);
         tly_object_id_of_key (key, purchase_id);
     } else {
-        uint64_t kept = self->purchase_count < S_PURCHASES_KEPT ? self->purchase_count
-                                                                : S_PURCHASES_KEPT;
-        snprintf (purchase_id, TLY_ID_MAX, "%s", self->purchases [s_below (self, kept)]);
+        uint64_t kept = self->purchase_count < AUDIT_WORKLOAD_PURCHASES_KEPT
+                            ? self->purchase_count
+                            : AUDIT_WORKLOAD_PURCHASES_KEPT;
+        snprintf (purchase_id, TLY_ID_MAX, "%s",
+                  self->purchases [audit_workload_below (self, kept)]);
         int parsed = tly_object_key_parse (purchase_id, key);
         assert (parsed == 0);
     }
     message->refund->purchase_id = purchase_id;
-    message->refund->reason = (char *) reasons [s_below (self, 3)];
+    message->refund->reason = (char *) reasons [audit_workload_below (self, 3)];
 
     Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
     envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
@@ -573,76 +331,7 @@ s_refund_draft (audit_workload_t *self, int64_t now_ms, const tly_account_t *wor
     tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
     sender.route = tly_object_key_partition (key);
     sender.worker = true;
-    return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
-}
-
-//  An envelope of order messages (record index): the user's own (the hoarder's, now and
-//  then, past the limit of open orders: ORDER_LIMIT; one without an
-//  account: NO_ACCOUNT), one user's edit or submit of another's order
-//  (NOT_FOUND), or the worker's completions and failures of a partition's
-//  orders.
-static Tally__RecordDraft *
-s_order_draft (audit_workload_t *self, uint64_t index, int64_t now_ms, const tly_account_t *worker)
-{
-    uint64_t dice = s_below (self, 100);
-    //  The worker lets the last tenth's orders be: the journal ends with
-    //  orders processing, and funds held.
-    if (dice < 30 && index >= self->config.records - self->config.records / 10)
-        dice = 30 + s_below (self, 70);
-    uint32_t count = 1
-                     + (uint32_t) s_below (
-                         self, self->config.per_record < 4 ? self->config.per_record : 4);
-    Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
-    envelope.inbox = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
-    envelope.timestamp_ms = now_ms - 3;
-    envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
-    tly_ledger_user_t sender;
-    if (dice < 30) {
-        //  The worker's, for one partition.
-        const s_order_t *processing = s_pick_order (self, UINT32_MAX, false, UINT32_MAX,
-                                                    TALLY__ORDER_STATUS__ORDER_PROCESSING);
-        uint32_t partition = processing ? processing->partition
-                                        : (uint32_t) s_below (self, self->config.partitions);
-        for (uint32_t i = 0; i < count; i++)
-            envelope.messages [i] = s_worker_order_message (self, partition, now_ms - 3);
-        envelope.n_messages = count;
-        envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) worker->sign_pk };
-        tly_ledger_user_init (&sender, worker->sign_pk, self->config.partitions);
-        sender.route = partition;
-        sender.worker = true;
-        return s_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
-    }
-    //  Mostly users with an account (a third of them may have none).
-    uint32_t user_index = (uint32_t) s_below (self, self->config.users);
-    for (int tries = 0; tries < 2 && !self->users [user_index].exists; tries++)
-        user_index = (uint32_t) s_below (self, self->config.users);
-    if (dice < 36)
-        user_index = S_HOARDER;
-    audit_workload_user_t *user = &self->users [user_index];
-    envelope.sender = (ProtobufCBinaryData) { TLY_KEY_BYTES, user->pk };
-    tly_ledger_user_init (&sender, user->pk, self->config.partitions);
-    const s_order_t *foreign = dice >= 36 && dice < 40
-                                   ? s_pick_order (self, user_index, true, UINT32_MAX,
-                                                   TALLY__ORDER_STATUS__ORDER_STATUS_NONE)
-                                   : NULL;
-    if (foreign) {
-        //  Another user's order, in its partition: NOT_FOUND, whatever it is.
-        Tally__InboxMessage *message = s_new_message (self, now_ms - 3);
-        s_order_ref (self, message, TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER, foreign->id);
-        envelope.messages [0] = message;
-        count = 1;
-        sender.route = foreign->partition;
-    } else if (dice < 75 && count >= 2 && user_index != S_HOARDER)
-        //  An order's start in one envelope: created, maybe edited, submitted.
-        s_order_started (self, user_index, now_ms - 3, envelope.messages, count);
-    else
-        for (uint32_t i = 0; i < count; i++)
-            //  The hoarder opens an account first.
-            envelope.messages [i] = i == 0 && user_index == S_HOARDER && !user->exists
-                                        ? s_message (self, user, true, now_ms - 3)
-                                        : s_user_order_message (self, user_index, now_ms - 3);
-    envelope.n_messages = count;
-    return s_decided (self, &envelope, user->sk, &sender, user, now_ms);
+    return audit_workload_decided (self, &envelope, worker->sign_sk, &sender, NULL, now_ms);
 }
 
 //  One envelope from one user, signed by them (in a mixed workload, now
@@ -653,13 +342,18 @@ static Tally__RecordDraft *
 s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
 {
     int64_t now_ms = S_BASE_MS + (int64_t) index * S_STEP_MS;
-    if (self->config.mixed && self->purchase_count > 0 && s_below (self, S_REFUND_ODDS) == 0)
+    if (self->config.mixed && (index == 0 || index == self->config.records / 2))
+        return audit_workload_price_draft (
+            self, now_ms, worker, index == 0 ? AUDIT_WORKLOAD_PRICE : AUDIT_WORKLOAD_PRICE_LATER);
+    if (self->config.mixed && self->purchase_count > 0
+        && audit_workload_below (self, S_REFUND_ODDS) == 0)
         return s_refund_draft (self, now_ms, worker);
-    if (self->config.mixed && s_below (self, S_ORDER_ODDS) == 0)
-        return s_order_draft (self, index, now_ms, worker);
+    if (self->config.mixed && audit_workload_below (self, AUDIT_WORKLOAD_ORDER_ODDS) == 0)
+        return audit_workload_order_draft (self, index, now_ms, worker);
     uint32_t count = self->config.per_record;
-    uint32_t user_index = self->config.mixed ? (uint32_t) s_below (self, self->config.users)
-                                             : (uint32_t) (index % self->config.users);
+    uint32_t user_index = self->config.mixed
+                              ? (uint32_t) audit_workload_below (self, self->config.users)
+                              : (uint32_t) (index % self->config.users);
     audit_workload_user_t *user = &self->users [user_index];
 
     Tally__Envelope envelope = TALLY__ENVELOPE__INIT;
@@ -670,12 +364,13 @@ s_draft (audit_workload_t *self, uint64_t index, const tly_account_t *worker)
     envelope.messages = tly_arena_alloc (self->arena, count * sizeof (Tally__InboxMessage *));
     for (uint32_t i = 0; i < count; i++)
         //  A resend in the same envelope (its first result again, no event).
-        envelope.messages [i] = self->config.mixed && i > 0 && s_below (self, S_RESEND_ODDS) == 0
+        envelope.messages [i] = self->config.mixed && i > 0
+                                        && audit_workload_below (self, S_RESEND_ODDS) == 0
                                     ? envelope.messages [i - 1]
-                                    : s_message (self, user, i == 0, now_ms - 3);
+                                    : audit_workload_message (self, user, i == 0, now_ms - 3);
     tly_ledger_user_t sender;
     tly_ledger_user_init (&sender, user->pk, self->config.partitions);
-    return s_decided (self, &envelope, user->sk, &sender, user, now_ms);
+    return audit_workload_decided (self, &envelope, user->sk, &sender, user, now_ms);
 }
 
 //  ---------------------------------------------------------------- the journal
@@ -750,32 +445,4 @@ audit_workload_write (audit_workload_t *self, const char *dir, const tly_account
     if (rc == -1)
         tly_log (TLY_ERROR, "workload.failed", "dir=%s", dir);
     return rc;
-}
-
-uint64_t
-audit_workload_order_changes (audit_workload_t *self)
-{
-    assert (self);
-    return self->order_changes;
-}
-
-uint64_t
-audit_workload_orders_completed (audit_workload_t *self)
-{
-    assert (self);
-    return self->orders_completed;
-}
-
-uint64_t
-audit_workload_order_refusals (audit_workload_t *self, Tally__ErrorCode code)
-{
-    assert (self);
-    return (unsigned) code < 64 ? self->order_refusals [code] : 0;
-}
-
-uint64_t
-audit_workload_held_refusals (audit_workload_t *self)
-{
-    assert (self);
-    return self->held_refusals;
 }

@@ -28,11 +28,12 @@ typedef struct {
     //  succeeds (the benchmark); true: a random mix of users and messages with
     //  rejections, repeated createAccounts, resends of a message in the same
     //  envelope, the worker's refunds of recent purchases (some refunded
-    //  before: ALREADY_REFUNDED; some of no purchase: NOT_FOUND), orders
-    //  (created, edited, submitted, then completed or failed by the worker,
-    //  and refused: every refusal an order message may get without a
-    //  catalog), buys refused because orders hold the funds, and epoch
-    //  changes (the tests).
+    //  before: ALREADY_REFUNDED; some of no purchase: NOT_FOUND), a
+    //  catalog of one item whose price the worker changes in the middle,
+    //  orders (created, edited, submitted, then completed or failed by the
+    //  worker, and refused: every refusal an order message may get with
+    //  open prices, which leave no item unknown), buys refused because
+    //  orders hold the funds, and epoch changes (the tests).
     bool mixed;
     uint64_t seed;              //  the same seed writes the same journal
     uint64_t checkpoint_every;  //  records between checkpoints, 0 for none

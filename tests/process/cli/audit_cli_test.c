@@ -1,15 +1,19 @@
 //  audit_cli_test - runs the real `tally audit` on journals written with the
 //  journal class: a random workload verifies, its refunds read from their
-//  purchases' records; a flipped byte, a deleted record, envelopes checked
-//  against the wrong worker, records forged with the worker's key (an
-//  event the envelope does not give, a refund of another amount than its
-//  purchase's, ALREADY_REFUNDED of a purchase never refunded) and
-//  checkpoints signed again with another key are each named;
-//  replay finds the balances the workload computed, and notices an event
-//  that does not follow; export writes one valid JSON line per record; and
-//  replay --compare agrees with a ledger rebuilt from the journal, names a
-//  balance or partition 0's configuration changed behind its back, and
-//  calls a lagging ledger in flux.
+//  purchases' records, its orders (created, edited, submitted, completed,
+//  failed, refused with every code) derived message by message; a flipped
+//  byte, a deleted record, envelopes checked against the wrong worker,
+//  records forged with the worker's key (an event the envelope does not
+//  give, a refund of another amount than its purchase's, ALREADY_REFUNDED
+//  of a purchase never refunded, a completion's balance_after or a line's
+//  amount, a hold less than the order's total) and checkpoints signed
+//  again with another key are each named; replay finds the balances and
+//  held amounts the workload computed, and notices an event (a purchase, a
+//  hold) that does not follow; export writes one valid JSON line per
+//  record, the order messages and events included; and replay --compare
+//  agrees with a ledger rebuilt from the journal (balances, holds,
+//  orders), names a balance, an order or partition 0's configuration
+//  changed behind its back, and calls a lagging ledger in flux.
 #include <assert.h>
 #include <inttypes.h>
 #include <lmdb.h>
@@ -19,13 +23,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "audit_cli_support.h"
 #include "audit_workload.h"
-#include "tly_validate.h"
 #include "harness.h"
 #include "journal_forge.h"
 #include "tly_journal.h"
 #include "tly_ledger.h"
 #include "tly_store.h"
+#include "tly_validate.h"
 
 #define S_USERS       300
 #define S_RECORDS     3000
@@ -35,284 +40,76 @@
 #define S_SEED        20261127
 #define S_FLIPPED_SEQ 1234
 #define S_DELETED_SEQ 2001
-#define S_OUTPUT_MAX  (64 << 20)
-#define S_COMMAND_MS  120000  //  longest one command may run
-
-static char s_root [64];  //  the scratch directory
-
-//  ---------------------------------------------------------------- helpers
-
-static char *
-s_path (const char *name)
-{
-    static char paths [8][512];
-    static int next = 0;
-    char *path = paths [next++ % 8];
-    snprintf (path, 512, "%s/%s", s_root, name);
-    return path;
-}
-
-//  Runs tally with args (args [0] is its name); returns its exit code and its
-//  stdout (caller frees).
-static int
-s_run (char **output, char *const args [])
-{
-    char *argv [32] = { TALLY_CLI_BIN };
-    size_t count = 1;
-    while (args [count]) {
-        assert (count + 1 < sizeof argv / sizeof argv [0]);
-        argv [count] = args [count];
-        count++;
-    }
-    char *text = NULL;
-    int code = th_run (argv, NULL, TH_OUTPUT_CAPTURE_STDOUT, &text, S_COMMAND_MS);
-    assert (strlen (text) < S_OUTPUT_MAX - 1);
-    if (output)
-        *output = text;
-    else
-        free (text);
-    return code;
-}
-
-static void
-s_expect (int expected_code, const char *expected_text, char *const args [])
-{
-    char *output;
-    int code = s_run (&output, args);
-    if (code != expected_code || (expected_text && !strstr (output, expected_text))) {
-        fprintf (stderr, "audit_cli_test: %s %s %s: exit %d, expected %d with '%s'; output:\n%s\n",
-                 args [1], args [2], args [3], code, expected_code,
-                 expected_text ? expected_text : "", output);
-        assert (false);
-    }
-    free (output);
-}
-
-//  The journal's one segment (tally up rolls at 256 MiB: these have one).
-#define S_SEGMENT "/segments/00000000000000000001.mdb"
-
-static void
-s_copy_journal (const char *from, const char *to)
-{
-    assert (mkdir (to, 0700) == 0);
-    char source [600], target [600];
-    snprintf (target, sizeof target, "%s/segments", to);
-    assert (mkdir (target, 0700) == 0);
-    snprintf (source, sizeof source, "%s" S_SEGMENT, from);
-    snprintf (target, sizeof target, "%s" S_SEGMENT, to);
-    FILE *in = fopen (source, "rb"), *out = fopen (target, "wb");
-    assert (in && out);
-    char buffer [1 << 16];
-    size_t size;
-    while ((size = fread (buffer, 1, sizeof buffer, in)) > 0)
-        assert (fwrite (buffer, 1, size, out) == size);
-    fclose (in);
-    assert (fclose (out) == 0);
-}
-
-//  Raw LMDB on a copy, as someone tampering with the files would.
-typedef struct {
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-} s_raw_t;
-
-static void
-s_raw_open_at (s_raw_t *raw, const char *path, unsigned int flags, const char *table)
-{
-    assert (mdb_env_create (&raw->env) == 0);
-    assert (mdb_env_set_maxdbs (raw->env, 8) == 0);
-    assert (mdb_env_set_mapsize (raw->env, 1ULL << 30) == 0);
-    assert (mdb_env_open (raw->env, path, flags, 0600) == 0);
-    assert (mdb_txn_begin (raw->env, NULL, 0, &raw->txn) == 0);
-    assert (mdb_dbi_open (raw->txn, table, 0, &raw->dbi) == 0);
-}
-
-//  An actor's ledger: an LMDB directory.
-static void
-s_raw_open (s_raw_t *raw, const char *dir, const char *table)
-{
-    s_raw_open_at (raw, dir, 0, table);
-}
-
-//  A copied journal's one segment: an LMDB file.
-static void
-s_raw_open_segment (s_raw_t *raw, const char *journal, const char *table)
-{
-    char path [600];
-    snprintf (path, sizeof path, "%s" S_SEGMENT, journal);
-    s_raw_open_at (raw, path, MDB_NOSUBDIR, table);
-}
-
-static void
-s_raw_close (s_raw_t *raw)
-{
-    assert (mdb_txn_commit (raw->txn) == 0);
-    mdb_env_close (raw->env);
-}
-
-static MDB_val
-s_seq_key (uint64_t seq, uint8_t bytes [8])
-{
-    for (int i = 7; i >= 0; i--, seq >>= 8)
-        bytes [i] = (uint8_t) seq;
-    return (MDB_val) { 8, bytes };
-}
-
-//  ---------------------------------------------------------------- JSON syntax
-
-static const char *s_json_value (const char *at);
-
-static const char *
-s_json_space (const char *at)
-{
-    while (*at == ' ' || *at == '\t')
-        at++;
-    return at;
-}
-
-static const char *
-s_json_string (const char *at)
-{
-    if (*at++ != '"')
-        return NULL;
-    while (*at && *at != '"') {
-        if ((unsigned char) *at < 0x20)
-            return NULL;
-        if (*at == '\\') {
-            at++;
-            if (*at == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr ("0123456789abcdefABCDEF", at [i]) || !at [i])
-                        return NULL;
-                at += 4;
-            } else if (!*at || !strchr ("\"\\/bfnrt", *at))
-                return NULL;
-        }
-        at++;
-    }
-    return *at == '"' ? at + 1 : NULL;
-}
-
-//  Walks one JSON value; returns the position after it, or NULL.
-static const char *
-s_json_value (const char *at)
-{
-    at = s_json_space (at);
-    char open = *at;
-    if (open == '"')
-        return s_json_string (at);
-    if (open == '{' || open == '[') {
-        char close = open == '{' ? '}' : ']';
-        at = s_json_space (at + 1);
-        if (*at == close)
-            return at + 1;
-        while (at) {
-            if (open == '{') {
-                at = s_json_string (s_json_space (at));
-                if (!at || *(at = s_json_space (at)) != ':')
-                    return NULL;
-                at++;
-            }
-            at = s_json_value (at);
-            if (!at)
-                return NULL;
-            at = s_json_space (at);
-            if (*at == close)
-                return at + 1;
-            if (*at++ != ',')
-                return NULL;
-        }
-        return NULL;
-    }
-    for (const char *word = "true\0false\0null\0"; *word; word += strlen (word) + 1)
-        if (strncmp (at, word, strlen (word)) == 0)
-            return at + strlen (word);
-    char *end;
-    strtod (at, &end);
-    return end > at ? end : NULL;
-}
-
-//  The number after "name": in a JSON object (it must be there).
-static uint64_t
-s_json_number (const char *json, const char *name)
-{
-    char key [64];
-    snprintf (key, sizeof key, "\"%s\":", name);
-    const char *at = strstr (json, key);
-    assert (at);
-    return strtoull (at + strlen (key), NULL, 10);
-}
 
 //  ---------------------------------------------------------------- the checks
 
 static void
 s_test_verify (char *journal, char *data_dir, char *worker_id, char *other_id)
 {
-    s_expect (0, "verify: OK 3000 records, 12 checkpoints, head seq 3000",
-              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", worker_id,
-                           NULL });
-    s_expect (0, "\"ok\":true,\"records\":3000",
-              (char *[]) { "tally", "audit", "verify", "--data-dir", data_dir, "--json", NULL });
+    at_expect (0, "verify: OK 3000 records, 12 checkpoints, head seq 3000",
+               (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", worker_id,
+                            NULL });
+    at_expect (0, "\"ok\":true,\"records\":3000",
+               (char *[]) { "tally", "audit", "verify", "--data-dir", data_dir, "--json", NULL });
     //  Every record's events follow from its envelope, resends in the mix.
     char *output;
-    assert (s_run (&output,
-                   (char *[]) { "tally", "audit", "verify", "--journal", journal, "--json", NULL })
+    assert (at_run (&output,
+                    (char *[]) { "tally", "audit", "verify", "--journal", journal, "--json", NULL })
             == 0);
     assert (strstr (output, "\"derived\":3000,\"notDerived\":0,\"resends\":"));
     assert (!strstr (output, "\"resends\":0}"));
     //  The worker's refunds, each purchase's record read from the journal;
     //  some refused ALREADY_REFUNDED, some NOT_FOUND (taken as said).
-    assert (s_json_number (output, "refunds") > 0
-            && s_json_number (output, "refundsRefusedAgain") > 0
-            && s_json_number (output, "refundLookupsTakenAsSaid") > 0
-            && s_json_number (output, "refundsTakenAsSaid") == 0);
+    assert (at_json_number (output, "refunds") > 0
+            && at_json_number (output, "refundsRefusedAgain") > 0
+            && at_json_number (output, "refundLookupsTakenAsSaid") > 0
+            && at_json_number (output, "refundsTakenAsSaid") == 0);
     //  Every order message derived, its OrderChanged and result whole.
-    assert (s_json_number (output, "orderChanges") > 0);
+    assert (at_json_number (output, "orderChanges") > 0);
     free (output);
-    s_expect (0,
-              "refunds, each of a purchase not refunded before, to its user for its amount as"
-              " the purchase's record gives them; ",
-              (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
+    at_expect (0,
+               "refunds, each of a purchase not refunded before, to its user for its amount as"
+               " the purchase's record gives them; ",
+               (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
     //  The envelopes are addressed to the worker, who signs the checkpoints:
     //  another worker fails at the first record.
-    s_expect (1, "00000000000000000001.mdb: record 1: the envelope is not addressed to the worker",
-              (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", other_id,
-                           NULL });
+    at_expect (1, "00000000000000000001.mdb: record 1: the envelope is not addressed to the worker",
+               (char *[]) { "tally", "audit", "verify", "--journal", journal, "--worker", other_id,
+                            NULL });
     unsetenv ("TALLY_WORKER_ACCOUNT");
-    s_expect (2, NULL, (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
+    at_expect (2, NULL, (char *[]) { "tally", "audit", "verify", "--journal", journal, NULL });
     setenv ("TALLY_WORKER_ACCOUNT", worker_id, 1);
-    s_expect (2, NULL, (char *[]) { "tally", "audit", "verify", NULL });
-    s_expect (2, NULL,
-              (char *[]) { "tally", "audit", "verify", "--journal", s_path ("none"), NULL });
+    at_expect (2, NULL, (char *[]) { "tally", "audit", "verify", NULL });
+    at_expect (2, NULL,
+               (char *[]) { "tally", "audit", "verify", "--journal", at_path ("none"), NULL });
 
     //  One byte flipped inside one record's body.
-    char *flipped = s_path ("flipped");
-    s_copy_journal (journal, flipped);
-    s_raw_t raw;
-    s_raw_open_segment (&raw, flipped, "records");
+    char *flipped = at_path ("flipped");
+    at_copy_journal (journal, flipped);
+    at_raw_t raw;
+    at_raw_open_segment (&raw, flipped, "records");
     uint8_t key_bytes [8];
-    MDB_val key = s_seq_key (S_FLIPPED_SEQ, key_bytes), value;
+    MDB_val key = at_seq_key (S_FLIPPED_SEQ, key_bytes), value;
     assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
     uint8_t *copy = malloc (value.mv_size);
     memcpy (copy, value.mv_data, value.mv_size);
     copy [value.mv_size / 3] ^= 0x01;  //  well inside the body (the hash is last)
     value.mv_data = copy;
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
-    s_raw_close (&raw);
+    at_raw_close (&raw);
     free (copy);
-    s_expect (1, "00000000000000000001.mdb: record 1234: hash mismatch (stored ",
-              (char *[]) { "tally", "audit", "verify", "--journal", flipped, NULL });
+    at_expect (1, "00000000000000000001.mdb: record 1234: hash mismatch (stored ",
+               (char *[]) { "tally", "audit", "verify", "--journal", flipped, NULL });
 
     //  One record deleted.
-    char *deleted = s_path ("deleted");
-    s_copy_journal (journal, deleted);
-    s_raw_open_segment (&raw, deleted, "records");
-    key = s_seq_key (S_DELETED_SEQ, key_bytes);
+    char *deleted = at_path ("deleted");
+    at_copy_journal (journal, deleted);
+    at_raw_open_segment (&raw, deleted, "records");
+    key = at_seq_key (S_DELETED_SEQ, key_bytes);
     assert (mdb_del (raw.txn, raw.dbi, &key, NULL) == 0);
-    s_raw_close (&raw);
-    s_expect (1, "00000000000000000001.mdb: record 2001: gap: seq 2001 missing",
-              (char *[]) { "tally", "audit", "verify", "--journal", deleted, NULL });
+    at_raw_close (&raw);
+    at_expect (1, "00000000000000000001.mdb: record 2001: gap: seq 2001 missing",
+               (char *[]) { "tally", "audit", "verify", "--journal", deleted, NULL });
 }
 
 //  ---------------------------------------------------------------- forged records
@@ -357,6 +154,15 @@ s_forge (uint64_t seq, Tally__RecordDraft *draft, void *arg)
         Tally__MessageResult *result = draft->n_results == 1 ? draft->results [0] : NULL;
         if (!result || result->outcome_case != TALLY__MESSAGE_RESULT__OUTCOME_ERROR
             || result->error->code != TALLY__ERROR_CODE__NOT_FOUND)
+            return false;
+        //  A refund's (an order message's NOT_FOUND is of an order).
+        Tally__Envelope *envelope = tally__envelope__unpack (NULL, draft->request->envelope.len,
+                                                             draft->request->envelope.data);
+        bool refund = envelope && envelope->n_messages == 1
+                      && envelope->messages [0]->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND;
+        if (envelope)
+            tally__envelope__free_unpacked (envelope, NULL);
+        if (!refund)
             return false;
         result->error->code = TALLY__ERROR_CODE__ALREADY_REFUNDED;
         return true;
@@ -446,8 +252,8 @@ s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *
           ": bad signature (not signed by the worker)" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
-        char *copy = s_path (cases [i].name);
-        s_copy_journal (journal, copy);
+        char *copy = at_path (cases [i].name);
+        at_copy_journal (journal, copy);
         s_forgery_t forgery = cases [i].forgery;
         uint64_t seq = journal_forge (copy, s_forge, &forgery, forgery.other_key ? other : worker);
         assert (seq >= S_FORGE_FROM_SEQ);
@@ -456,10 +262,10 @@ s_test_forged (char *journal, const tly_account_t *worker, const tly_account_t *
             snprintf (expected, sizeof expected, "%s", cases [i].reason);
         else
             snprintf (expected, sizeof expected, "record %" PRIu64 ": partition ", seq);
-        s_expect (1, expected, (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
+        at_expect (1, expected, (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
         if (!forgery.other_key)
-            s_expect (1, cases [i].reason,
-                      (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
+            at_expect (1, cases [i].reason,
+                       (char *[]) { "tally", "audit", "verify", "--journal", copy, NULL });
     }
 }
 
@@ -501,14 +307,14 @@ s_bend_refund (Tally__Event *event)
 static uint64_t
 s_bend (const char *journal, const char *name, s_bend_fn *bend)
 {
-    char *bent = s_path (name);
-    s_copy_journal (journal, bent);
-    s_raw_t raw;
-    s_raw_open_segment (&raw, bent, "records");
+    char *bent = at_path (name);
+    at_copy_journal (journal, bent);
+    at_raw_t raw;
+    at_raw_open_segment (&raw, bent, "records");
     uint64_t seq = 0;
     for (uint64_t candidate = 100; !seq; candidate++) {
         uint8_t key_bytes [8];
-        MDB_val key = s_seq_key (candidate, key_bytes), value;
+        MDB_val key = at_seq_key (candidate, key_bytes), value;
         assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
         Tally__StoredRecord *stored = tally__stored_record__unpack (NULL, value.mv_size,
                                                                     value.mv_data);
@@ -534,7 +340,7 @@ s_bend (const char *journal, const char *name, s_bend_fn *bend)
         tally__record_body__free_unpacked (body, NULL);
         tally__stored_record__free_unpacked (stored, NULL);
     }
-    s_raw_close (&raw);
+    at_raw_close (&raw);
     return seq;
 }
 
@@ -542,19 +348,19 @@ static void
 s_test_replay (char *journal, audit_workload_t *workload)
 {
     char *output;
-    assert (s_run (&output, (char *[]) { "tally", "audit", "replay", "--journal", journal,
-                                         "--balances", "--json", NULL })
+    assert (at_run (&output, (char *[]) { "tally", "audit", "replay", "--journal", journal,
+                                          "--balances", "--json", NULL })
             == 0);
     size_t accounts = 0, lines = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
-        assert (s_json_value (line) && *s_json_value (line) == 0);
+        assert (at_json_value (line) && *at_json_value (line) == 0);
         lines++;
         if (strncmp (line, "{\"user\":", 8) != 0) {
-            assert (strstr (line, "\"ok\":true") && s_json_number (line, "refunds") > 0);
+            assert (strstr (line, "\"ok\":true") && at_json_number (line, "refunds") > 0);
             //  Orders rebuilt from their OrderChanged events, and the holds.
-            assert (s_json_number (line, "orders") > 0 && s_json_number (line, "ordersOpen") > 0
-                    && s_json_number (line, "orderChanges") > s_json_number (line, "orders")
-                    && s_json_number (line, "heldSum") > 0);
+            assert (at_json_number (line, "orders") > 0 && at_json_number (line, "ordersOpen") > 0
+                    && at_json_number (line, "orderChanges") > at_json_number (line, "orders")
+                    && at_json_number (line, "heldSum") > 0);
             continue;
         }
         bool found = false;
@@ -582,21 +388,22 @@ s_test_replay (char *journal, audit_workload_t *workload)
     char expected [128];
     uint64_t seq = s_bend (journal, "bent", s_bend_purchase);
     snprintf (expected, sizeof expected, "replay: seq %" PRIu64 ": PurchaseRecorded for", seq);
-    s_expect (1, expected,
-              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent"), NULL });
+    at_expect (1, expected,
+               (char *[]) { "tally", "audit", "replay", "--journal", at_path ("bent"), NULL });
     //  A hold that does not follow the order submitted.
     seq = s_bend (journal, "bent-hold", s_bend_hold);
     snprintf (expected, sizeof expected, "replay: seq %" PRIu64 ": OrderChanged for co_z", seq);
-    s_expect (1, expected,
-              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-hold"), NULL });
-    s_expect (1, "does not follow the balance and the held amount",
-              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-hold"), NULL });
+    at_expect (1, expected,
+               (char *[]) { "tally", "audit", "replay", "--journal", at_path ("bent-hold"), NULL });
+    at_expect (1, "does not follow the balance and the held amount",
+               (char *[]) { "tally", "audit", "replay", "--journal", at_path ("bent-hold"), NULL });
     seq = s_bend (journal, "bent-refund", s_bend_refund);
     snprintf (expected, sizeof expected,
               "replay: seq %" PRIu64 ": BalanceAdjusted is no refund of a purchase of partition",
               seq);
-    s_expect (1, expected,
-              (char *[]) { "tally", "audit", "replay", "--journal", s_path ("bent-refund"), NULL });
+    at_expect (
+        1, expected,
+        (char *[]) { "tally", "audit", "replay", "--journal", at_path ("bent-refund"), NULL });
 }
 
 //  What the order messages and events export as.
@@ -619,8 +426,8 @@ s_test_export (char *journal)
 {
     uint64_t orders [S_ORDER_SHAPES] = { 0 };
     char *output;
-    assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", NULL })
+    assert (at_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
+                                          "--format", "jsonl", NULL })
             == 0);
     uint64_t seq = 0, in_partition_3 = 0, refunds = 0, refunded = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
@@ -628,7 +435,7 @@ s_test_export (char *journal)
         char prefix [32];
         snprintf (prefix, sizeof prefix, "{\"seq\":%" PRIu64 ",\"hash\":\"", seq);
         assert (strncmp (line, prefix, strlen (prefix)) == 0);
-        const char *end = s_json_value (line);
+        const char *end = at_json_value (line);
         assert (end && *end == 0);
         assert (strstr (line, "\"sender\":\"co_z") && strstr (line, "\"results\":[{"));
         in_partition_3 += strstr (line, ",\"partition\":3,") != NULL;
@@ -651,8 +458,8 @@ s_test_export (char *journal)
             assert (false);
         }
 
-    assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", "--partition", "3", NULL })
+    assert (at_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
+                                          "--format", "jsonl", "--partition", "3", NULL })
             == 0);
     uint64_t lines = 0, partition_seq = 0;
     for (char *line = strtok (output, "\n"); line; line = strtok (NULL, "\n")) {
@@ -665,8 +472,8 @@ s_test_export (char *journal)
     free (output);
     assert (lines == in_partition_3);
 
-    assert (s_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
-                                         "--format", "jsonl", "--from", "2991", NULL })
+    assert (at_run (&output, (char *[]) { "tally", "audit", "export", "--journal", journal,
+                                          "--format", "jsonl", "--from", "2991", NULL })
             == 0);
     assert (strncmp (output, "{\"seq\":2991,", 12) == 0);
     lines = 0;
@@ -674,7 +481,7 @@ s_test_export (char *journal)
         lines++;
     assert (lines == 10);
     free (output);
-    s_expect (
+    at_expect (
         2, NULL,
         (char *[]) { "tally", "audit", "export", "--journal", journal, "--format", "csv", NULL });
 }
@@ -729,8 +536,8 @@ s_rebuild (const char *journal_dir, const char *ledger_dir, uint64_t last)
 static void
 s_test_compare_order (char *data_dir, const char *full)
 {
-    s_raw_t raw;
-    s_raw_open (&raw, full, "purchases");
+    at_raw_t raw;
+    at_raw_open (&raw, full, "purchases");
     MDB_cursor *cursor;
     assert (mdb_cursor_open (raw.txn, raw.dbi, &cursor) == 0);
     uint8_t first [1] = { TLY_OBJ_ORDER };
@@ -749,11 +556,12 @@ s_test_compare_order (char *data_dir, const char *full)
     value.mv_data = packed;
     key = (MDB_val) { sizeof order_key, order_key };
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
-    s_raw_close (&raw);
+    at_raw_close (&raw);
     char expected [128];
     snprintf (expected, sizeof expected, " order %s journal ", order->id);
-    s_expect (1, expected,
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    at_expect (
+        1, expected,
+        (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
     free (packed);
     tally__order__free_unpacked (order, NULL);
 }
@@ -762,37 +570,45 @@ static void
 s_test_compare (char *journal, char *data_dir)
 {
     //  tally up's layout: DIR/balance-N/balance/balance-N.
-    char *actor = s_path ("up/balance-1");
+    char *actor = at_path ("up/balance-1");
     assert (mkdir (actor, 0700) == 0);
-    assert (mkdir (s_path ("up/balance-1/balance"), 0700) == 0);
-    char *full = s_path ("up/balance-1/balance/balance-1");
+    assert (mkdir (at_path ("up/balance-1/balance"), 0700) == 0);
+    char *full = at_path ("up/balance-1/balance/balance-1");
     s_rebuild (journal, full, S_RECORDS);
-    s_expect (0, "compare: OK 16 partitions, ",
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    at_expect (
+        0, "compare: OK 16 partitions, ",
+        (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
     char *output;
-    assert (s_run (&output, (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir,
-                                         "--compare", "--json", NULL })
+    assert (at_run (&output, (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir,
+                                          "--compare", "--json", NULL })
             == 0);
-    assert (strstr (output, "\"compare\":{\"ok\":true") && s_json_number (output, "orders") > 0);
+    assert (strstr (output, "\"compare\":{\"ok\":true") && at_json_number (output, "orders") > 0);
     free (output);
 
     //  A stale copy beside it (a partition that moved away) does not count...
-    char *half = s_path ("half");
+    char *half = at_path ("half");
     s_rebuild (journal, half, S_RECORDS / 2);
-    s_expect (0, "0 differences, 0 partitions in flux",
-              (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
-                           "--actors-dir", half, "--actors-dir", full, NULL });
+    at_expect (0, "0 differences, 0 partitions in flux",
+               (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
+                            "--actors-dir", half, "--actors-dir", full, NULL });
     //  ... but alone it is behind: in flux, not different.
-    s_expect (0, "in flux: actor at partition seq",
-              (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
-                           "--actors-dir", half, "--attempts", "2", NULL });
+    at_expect (0, "in flux: actor at partition seq",
+               (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare",
+                            "--actors-dir", half, "--attempts", "2", NULL });
 
     //  Partition 0's configuration changed behind the journal's back (a
-    //  price the records never set), then put back.
-    s_raw_t raw;
-    s_raw_open (&raw, full, "purchases");
+    //  price the records never set: the journal's catalog is "sword" at 30,
+    //  then at 35, version 2), then put back.
+    at_raw_t raw;
+    at_raw_open (&raw, full, "purchases");
     uint8_t config_key [TLY_STORE_OBJECT_BYTES];
     tly_store_config_key (config_key);
+    MDB_val key = { sizeof config_key, config_key }, value;
+    assert (mdb_get (raw.txn, raw.dbi, &key, &value) == 0);
+    uint8_t kept [256];
+    size_t kept_size = value.mv_size;
+    assert (kept_size <= sizeof kept);
+    memcpy (kept, value.mv_data, kept_size);
     Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
     item.item_id = (char *) "sword";
     item.price = 30;
@@ -804,25 +620,27 @@ s_test_compare (char *journal, char *data_dir)
     config.items = items;
     uint8_t packed [64];
     assert (tally__config__get_packed_size (&config) <= sizeof packed);
-    MDB_val key = { sizeof config_key, config_key };
-    MDB_val value = { tally__config__pack (&config, packed), packed };
+    value = (MDB_val) { tally__config__pack (&config, packed), packed };
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
-    s_raw_close (&raw);
-    s_expect (1,
-              "compare: partition 0 configuration: journal version 0 (0 admins, 0 items) actor"
-              " version 1 (0 admins, 1 items)",
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
-    s_expect (1, "\"configMatches\":false",
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare",
-                           "--json", NULL });
-    s_raw_open (&raw, full, "purchases");
-    assert (mdb_del (raw.txn, raw.dbi, &key, NULL) == 0);
-    s_raw_close (&raw);
-    s_expect (0, "the configuration matches",
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    at_raw_close (&raw);
+    at_expect (
+        1,
+        "compare: partition 0 configuration: journal version 2 (0 admins, 1 items) actor"
+        " version 1 (0 admins, 1 items)",
+        (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    at_expect (1, "\"configMatches\":false",
+               (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare",
+                            "--json", NULL });
+    at_raw_open (&raw, full, "purchases");
+    value = (MDB_val) { kept_size, kept };
+    assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
+    at_raw_close (&raw);
+    at_expect (
+        0, "the configuration matches",
+        (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
 
     //  A balance changed behind the journal's back.
-    s_raw_open (&raw, full, "accounts");
+    at_raw_open (&raw, full, "accounts");
     MDB_cursor *cursor;
     assert (mdb_cursor_open (raw.txn, raw.dbi, &cursor) == 0);
     assert (mdb_cursor_get (cursor, &key, &value, MDB_FIRST) == 0);
@@ -835,15 +653,16 @@ s_test_compare (char *journal, char *data_dir)
     mdb_cursor_close (cursor);
     key.mv_data = user;
     assert (mdb_put (raw.txn, raw.dbi, &key, &value, 0) == 0);
-    s_raw_close (&raw);
+    at_raw_close (&raw);
     free (copy);
     char expected [128], id [TLY_ID_MAX];
     tly_account_id (user, id);
     snprintf (expected, sizeof expected, " user %s journal ", id);
-    s_expect (1, expected,
-              (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
-    s_expect (2, NULL,
-              (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare", NULL });
+    at_expect (
+        1, expected,
+        (char *[]) { "tally", "audit", "replay", "--data-dir", data_dir, "--compare", NULL });
+    at_expect (2, NULL,
+               (char *[]) { "tally", "audit", "replay", "--journal", journal, "--compare", NULL });
     s_test_compare_order (data_dir, full);
 }
 
@@ -851,10 +670,10 @@ int
 main (void)
 {
     assert (sodium_init () >= 0);
-    th_dir_new (s_root, sizeof s_root, "audit_cli_test");
-    assert (mkdir (s_path ("up"), 0700) == 0 && mkdir (s_path ("up/audit"), 0700) == 0);
-    char *data_dir = strdup (s_path ("up"));
-    char *journal = strdup (s_path ("up/audit/journal"));
+    th_dir_new (at_root, sizeof at_root, "audit_cli_test");
+    assert (mkdir (at_path ("up"), 0700) == 0 && mkdir (at_path ("up/audit"), 0700) == 0);
+    char *data_dir = strdup (at_path ("up"));
+    char *journal = strdup (at_path ("up/audit/journal"));
 
     tly_account_t worker, other;
     assert (tly_account_generate (&worker) == 0 && tly_account_generate (&other) == 0);
@@ -878,7 +697,7 @@ main (void)
             && audit_workload_messages (workload) > S_RECORDS * (S_PER_RECORD - 2));
     assert (audit_workload_events (workload) < audit_workload_messages (workload));
     //  Orders: created, edited, submitted, completed and failed, and every
-    //  refusal an order message may get without a catalog; buys refused
+    //  refusal an order message may get with open prices; buys refused
     //  for what orders hold.
     assert (audit_workload_order_changes (workload) > 0
             && audit_workload_orders_completed (workload) > 0
@@ -888,7 +707,8 @@ main (void)
         TALLY__ERROR_CODE__INVALID_AMOUNT,    TALLY__ERROR_CODE__INVALID_NOTE,
         TALLY__ERROR_CODE__NO_ACCOUNT,        TALLY__ERROR_CODE__NOT_FOUND,
         TALLY__ERROR_CODE__PERMISSION_DENIED, TALLY__ERROR_CODE__INVALID_TRANSITION,
-        TALLY__ERROR_CODE__ORDER_LIMIT,       TALLY__ERROR_CODE__INSUFFICIENT_BALANCE
+        TALLY__ERROR_CODE__ORDER_LIMIT,       TALLY__ERROR_CODE__INSUFFICIENT_BALANCE,
+        TALLY__ERROR_CODE__PRICE_MISMATCH
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals [0]; i++)
         if (audit_workload_order_refusals (workload, refusals [i]) == 0) {
@@ -905,7 +725,7 @@ main (void)
     audit_workload_destroy (&workload);
     free (data_dir);
     free (journal);
-    th_dir_remove (s_root);
+    th_dir_remove (at_root);
     printf ("audit_cli_test: OK\n");
     return 0;
 }

@@ -11,7 +11,9 @@
 //  that overdraws, a result that is not the event's order, a resend applied
 //  again. A derivation started from a state snapshot (accounts with their
 //  held amounts, the orders) follows too, and one whose snapshot lost the
-//  hold is named.
+//  hold is named, and one whose partition has as many orders processing
+//  as it may hold names the submit past them. A walk that starts after the catalog's record (prices
+//  not known) follows, its lines charged as the records say.
 #include "audit_derive.h"
 
 #include <assert.h>
@@ -361,6 +363,21 @@ audit_derive_order_test (bool verbose)
     CHECK (audit_derive_balance (derive, p, buyer.pk, &balance) == 0 && balance == 5);
     audit_derive_destroy (&derive);
 
+    //  A walk that starts after the catalog's record: the configuration is
+    //  not known, so the lines named at amount 0 are charged what the
+    //  records say (prices not checked, counted), and the rest follows.
+    derive = s_derive_new ();
+    audit_derive_start_within (derive);
+    for (size_t i = 1; i <= last; i++)
+        if (audit_derive_record (derive, fx.drafts [i], fx.envelopes [i], reason, sizeof reason)
+            == -1) {
+            fprintf (stderr, "%s\n", reason);
+            CHECK (false);
+        }
+    audit_derive_stats (derive, &stats);
+    CHECK (stats.orders_changed == 8 && stats.config_unknown == last);
+    audit_derive_destroy (&derive);
+
     //  Forgeries, each named.
     Tally__OrderChanged *completion = s_changed (completed);
     completion->balance_after += 7;
@@ -441,6 +458,47 @@ audit_derive_order_test (bool verbose)
     derive_fixture_named (audit_derive_record (derive, completed, fx.envelopes [before_completion],
                                                reason, sizeof reason),
                           reason, "the user's held amount would be -30");
+    audit_derive_destroy (&derive);
+    //  A snapshot whose partition has TLY_ORDER_QUEUE_MAX orders processing
+    //  besides X: submitting Y is ORDER_LIMIT (the ledger, which holds none
+    //  of them, took it).
+    derive = s_derive_new ();
+    CHECK (audit_derive_record (derive, fx.drafts [0], fx.envelopes [0], reason, sizeof reason)
+           == 0);
+    CHECK (audit_derive_load_begin (derive, p, at, t + 40) == 0);
+    load.derive = derive;
+    CHECK (tly_ledger_each_account (replica.ledger, s_load_account, &load) == 0);
+    CHECK (tly_ledger_each_order (replica.ledger, s_load_order, &load) == 0);
+    Tally__OrderItem line = TALLY__ORDER_ITEM__INIT;
+    line.item_id = (char *) "sword";
+    line.amount = 30;
+    Tally__OrderItem *lines [1] = { &line };
+    char queued_id [TLY_ID_MAX];
+    for (uint32_t i = 0; i < TLY_ORDER_QUEUE_MAX; i++) {
+        uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 0 }, key [TLY_OBJECT_KEY_BYTES];
+        memcpy (message_id + 8, &i, sizeof i);
+        tly_order_key (p, stranger.pk, message_id, key);
+        tly_object_id_of_key (key, queued_id);
+        Tally__Order queued = TALLY__ORDER__INIT;
+        queued.id = queued_id;
+        queued.user_id = stranger.id;
+        queued.status = TALLY__ORDER_STATUS__ORDER_PROCESSING;
+        queued.n_items = 1;
+        queued.items = lines;
+        queued.total = 30;
+        queued.version = 2;
+        CHECK (audit_derive_load_order (derive, p, &queued) == 0);
+    }
+    CHECK (load.rc == 0 && audit_derive_orders (derive, p) == 2 + TLY_ORDER_QUEUE_MAX);
+    for (size_t i = before_completion; fx.drafts [i] != held; i++)
+        CHECK (audit_derive_record (derive, fx.drafts [i], fx.envelopes [i], reason, sizeof reason)
+               == 0);
+    size_t held_index = 0;
+    while (fx.drafts [held_index] != held)
+        held_index++;
+    derive_fixture_named (
+        audit_derive_record (derive, held, fx.envelopes [held_index], reason, sizeof reason),
+        reason, "the envelope and the state give ORDER_LIMIT");
     audit_derive_destroy (&derive);
     tly_arena_destroy (&arena);
     derive_fixture_destroy (&replica);
