@@ -96,7 +96,7 @@ expect 0 '^verify: 2 refunds, each of a purchase not refunded before, to its use
     "$tally" audit verify --data-dir "$data"
 echo "$out" | grep -q '^verify: 1 refunds refused on the purchase as the actor.s state held it' \
     || fail "verify did not count the NOT_FOUND: $out"
-expect 0 '"refunds":2,"refundsTakenAsSaid":0,"refundsRefusedAgain":3,"refundLookupsTakenAsSaid":1}' \
+expect 0 '"refunds":2,"refundsTakenAsSaid":0,"refundsRefusedAgain":3,"refundLookupsTakenAsSaid":1[,}]' \
     "$tally" audit verify --data-dir "$data" --json
 expect 0 '^compare: OK .* 0 differences' "$tally" audit replay --compare --data-dir "$data"
 echo "$out"
