@@ -72,6 +72,26 @@ catalog set sword --price 30
 "$tally" catalog list --account-file "$data/user.json"
 run send buy --item sword
 run send buy --item sword --amount 10
+echo "== orders: a draft, submitted (its total held), settled by the worker as the order processor does"
+order() {
+    echo "\$ tally order $*"
+    "$tally" order "$@" --account-file "$data/user.json" || echo "(exit $?)"
+}
+order create --item sword --item shield=15 > "$data/order.out"
+cat "$data/order.out"
+order_id=$(sed -n 's/^order \([^ ]*\) .*/\1/p' "$data/order.out")
+order submit "$order_id"
+"$tally" watch balance --count 1 --timeout 10 --account-file "$data/user.json"
+run send buy --item item-1 --amount 50
+admin complete "$order_id"
+order show "$order_id"
+order create --item shield=15 > "$data/order.out"
+cat "$data/order.out"
+order_id=$(sed -n 's/^order \([^ ]*\) .*/\1/p' "$data/order.out")
+order submit "$order_id"
+admin fail "$order_id" --error "card declined"
+order list
+echo "   (tally-orders does the worker's part against a payment service: tally up --order-service URL)"
 echo "== the journal: every change hash-chained, every request signed by its sender"
 "$tally" audit verify --data-dir "$data"
 "$tally" audit replay --compare --data-dir "$data"
