@@ -7,7 +7,9 @@
 //         "card declined", the hold released), flaky (500, 500, then 200:
 //         completed, one charge), hang (no answer: failed after --attempts
 //         with a void sent), slow (the user may neither complete nor fail
-//         their own order meanwhile). Every balance's held ends at 0.
+//         their own order meanwhile), deadline (an order left processing
+//         past --deadline-ms while no processor ran: failed, "deadline
+//         passed", never charged). Every balance's held ends at 0.
 //  crash  Many orders of every kind from many users while the processor is
 //         killed (SIGKILL) at random points and started again: every order
 //         ends completed or failed; the service saw one successful charge
@@ -59,8 +61,9 @@ typedef struct {
     th_process_t *service;
     th_process_t *processor;
     char service_base [64];
-    char service_url [128];  //  the processor's --service-url
-    tly_watcher_t *watcher;  //  the users' objects, read as the worker
+    char service_url [128];   //  the processor's --service-url
+    const char *deadline_ms;  //  the processor's --deadline-ms (NULL: its default)
+    tly_watcher_t *watcher;   //  the users' objects, read as the worker
     s_user_t users [S_USERS_MAX];
     int user_count;
     s_order_t orders [S_ORDERS_MAX];
@@ -190,6 +193,8 @@ s_start_processor (s_test_t *test, const char *timeout_ms, const char *attempts)
                           "8",
                           "--log-level",
                           "debug",
+                          "--deadline-ms",
+                          (char *) (test->deadline_ms ? test->deadline_ms : "300000"),
                           it_gateway_key ? "--gateway-key" : NULL,
                           (char *) it_gateway_key,
                           NULL };
@@ -439,6 +444,23 @@ s_flow (s_test_t *test)
     CHECK (tly_msg_fail_order (&msg, slow->id, "too late", &error) == 0);
     it_expect_error (it_send (w, &msg), TALLY__ERROR_CODE__INVALID_TRANSITION, NULL);
     tly_sender_destroy (&w);
+
+    th_step ("deadline: an order left processing past it while no processor ran is failed"
+             " with no charge, its hold released");
+    CHECK (th_process_stop (test->processor, TH_DEADLINE_MS) == 0);
+    th_process_destroy (&test->processor);
+    test->deadline_ms = "1000";
+    s_order_t *late = s_order (test, 0, "ok");
+    int64_t past = th_now_ms () + 1000;
+    TH_WAIT_UNTIL (th_now_ms () > past, TH_DEADLINE_MS, s_pump (test));
+    CHECK (late->status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
+    s_start_processor (test, "2000", "3");
+    TH_WAIT_UNTIL (s_final (late), TH_DEADLINE_MS, s_pump (test));
+    CHECK (late->status == TALLY__ORDER_STATUS__ORDER_FAILED);
+    CHECK (strcmp (late->error, "deadline passed") == 0);
+    counts = s_counts (test, late->id);
+    CHECK (counts.charges == 0);
+    TH_WAIT_UNTIL (alice->held == 0, TH_DEADLINE_MS, s_pump (test));
 
     s_check_all (test);
 }
