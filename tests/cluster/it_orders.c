@@ -473,6 +473,7 @@ s_crash (s_test_t *test)
     uint64_t rng = 0x6f72646572730001ULL;
     if (getenv ("IT_ORDERS_SEED"))
         rng = strtoull (getenv ("IT_ORDERS_SEED"), NULL, 0);
+    const uint64_t seed = rng;
     th_step ("seed %#" PRIx64, rng);
     const int users = 16, per_user = 9, restarts = 5;
     for (int i = 0; i < users; i++)
@@ -498,10 +499,20 @@ s_crash (s_test_t *test)
     TH_WAIT_UNTIL (s_final_count (test) == test->order_count, S_FINAL_MS, s_pump (test));
     s_check_all (test);
     int completed = 0;
-    for (int i = 0; i < test->order_count; i++)
+    int64_t requests = 0, charges = 0, voided = 0;
+    for (int i = 0; i < test->order_count; i++) {
         completed += test->orders [i].status == TALLY__ORDER_STATUS__ORDER_COMPLETED;
-    th_step ("%d orders: %d completed, %d failed, over %d restarts", test->order_count, completed,
-             test->order_count - completed, restarts);
+        s_counts_t counts = s_counts (test, test->orders [i].id);
+        requests += counts.requests;
+        charges += counts.charges;
+        voided += counts.voids > 0;
+    }
+    //  The run's figures, always printed (docs/architecture.md "Orders").
+    printf ("it_orders crash: seed %#" PRIx64 ": %d orders, %d kill -9 of the processor: %d"
+            " completed, %d failed; the service saw %" PRId64 " requests, %" PRId64
+            " successful charges, %" PRId64 " orders with a void\n",
+            seed, test->order_count, restarts, completed, test->order_count - completed, requests,
+            charges, voided);
 }
 
 int
