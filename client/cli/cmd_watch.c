@@ -235,8 +235,10 @@ s_json_value (const tly_object_t *object)
         cli_json_string (stdout, object->balance.id);
         fputs (",\"userId\":", stdout);
         cli_json_string (stdout, object->balance.user_id);
-        printf (",\"balance\":%" PRId64 ",\"held\":%" PRId64 ",\"lastUpdated\":%" PRId64,
-                object->balance.balance, object->balance.held, object->balance.last_updated);
+        printf (",\"balance\":%" PRId64 ",\"held\":%" PRId64 ",\"available\":%" PRId64
+                ",\"lastUpdated\":%" PRId64,
+                object->balance.balance, object->balance.held,
+                object->balance.balance - object->balance.held, object->balance.last_updated);
     } else if (object->kind == TLY_OBJ_ROOT) {
         cli_json_string (stdout, object->root.id);
         fputs (",\"userId\":", stdout);
@@ -304,8 +306,9 @@ s_text_value (const tly_object_t *object)
     char when [32];
     if (object->kind == TLY_OBJ_BALANCE) {
         cli_format_ms (object->balance.last_updated, when, sizeof when);
-        printf (" balance=%" PRId64 " held=%" PRId64 " updated=%s", object->balance.balance,
-                object->balance.held, when);
+        printf (" balance=%" PRId64 " held=%" PRId64 " available=%" PRId64 " updated=%s",
+                object->balance.balance, object->balance.held,
+                object->balance.balance - object->balance.held, when);
     } else if (object->kind == TLY_OBJ_PURCHASE) {
         cli_format_ms (object->purchase.timestamp, when, sizeof when);
         printf (" item=%s amount=%" PRId64 " balanceAfter=%" PRId64 " timestamp=%s",

@@ -370,7 +370,7 @@ s_test_reads (const char *account_file)
     snprintf (line, sizeof line, "watch %s --json --count 1 %s", watch_keys.balance_id, tail);
     *strstr (line, " --timeout-ms 2000") = 0;
     assert (cli_run_line (cli_watch, line, out, err) == CLI_EXIT_OK);
-    assert (strstr (out, "\"balance\":100,\"held\":60,"));
+    assert (strstr (out, "\"balance\":100,\"held\":60,\"available\":40,"));
     zactor_destroy (&fake);
 }
 

@@ -63,9 +63,9 @@ cmd_watch_test (bool verbose)
     }
     assert (s_run_watch (endpoint, account_file, "balance --count 3", out, err) == CLI_EXIT_OK);
     snprintf (expected, sizeof expected,
-              "snapshot balance %s v1 balance=100 held=0 updated=%s\n"
-              "update balance %s v2 balance=90 held=0 updated=%s\n"
-              "update balance %s v3 balance=80 held=0 updated=%s\n",
+              "snapshot balance %s v1 balance=100 held=0 available=100 updated=%s\n"
+              "update balance %s v2 balance=90 held=0 available=90 updated=%s\n"
+              "update balance %s v3 balance=80 held=0 available=80 updated=%s\n",
               watch_keys.balance_id, when [1], watch_keys.balance_id, when [2],
               watch_keys.balance_id, when [3]);
     assert (streq (out, expected));
@@ -77,7 +77,7 @@ cmd_watch_test (bool verbose)
     snprintf (
         expected, sizeof expected,
         "{\"event\":\"snapshot\",\"kind\":\"balance\",\"version\":1,\"object\":{\"id\":\"%s\","
-        "\"userId\":\"%s\",\"balance\":100,\"held\":0,\"lastUpdated\":%lld}}\n",
+        "\"userId\":\"%s\",\"balance\":100,\"held\":0,\"available\":100,\"lastUpdated\":%lld}}\n",
         watch_keys.balance_id, watch_keys.user_id, WATCH_UPDATED_MS + 1);
     assert (streq (out, expected));
     snprintf (args, sizeof args, "%s --count 2 --timeout 0.3", watch_keys.balance_id);
