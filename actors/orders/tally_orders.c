@@ -1,6 +1,7 @@
 //  tally-orders - the order processor process (tly_orders): calls the
 //  external service for every order in processing, then completes or fails
 //  it, as the worker, through a gateway.
+#include "tly_fault.h"
 #include "tly_health.h"
 #include "tly_log.h"
 #include "tly_orders.h"
@@ -23,6 +24,12 @@ main (int argc, char *argv [])
     tly_stop_install ();
 
     char error [512];
+    //  Test builds only (tly_fault.h): the crashes to inject between steps.
+    if (TLY_FAULT_INIT (error, sizeof error) == -1) {
+        sodium_memzero (&config.account, sizeof config.account);
+        fprintf (stderr, TLY_ORDERS_PROCESS ": %s\n", error);
+        return 2;
+    }
     tly_health_t *health = NULL;
     if (health_file && !(health = tly_health_new (health_file, error, sizeof error))) {
         fprintf (stderr, TLY_ORDERS_PROCESS ": %s\n", error);

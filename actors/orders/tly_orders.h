@@ -40,7 +40,7 @@
 #define TLY_ORDERS_CONCURRENCY     8       //  --concurrency: calls in flight
 #define TLY_ORDERS_CONCURRENCY_MAX 1024
 #define TLY_ORDERS_ATTEMPTS_MAX    100
-#define TLY_ORDERS_SEND_TIMEOUT_MS 10000  //  a completeOrder or failOrder, resends included
+#define TLY_ORDERS_SEND_TIMEOUT_MS 10000  //  a completeOrder or failOrder's answer
 #define TLY_ORDERS_READ_TIMEOUT_MS 5000   //  a subscription's snapshot
 #define TLY_ORDERS_RESUBSCRIBE_MS  1000   //  a queue not followed: try again after
 #define TLY_ORDERS_TURN_MS         10     //  the longest wait on either side of a turn

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tly_fault.h"
 #include "tly_log.h"
 #include "tly_wire.h"
 
@@ -154,6 +155,8 @@ s_charge (tly_orders_t *self, s_order_t *order, int64_t now_ms)
         lines [i] = (tly_orders_line_t) { order->item_ids [i], order->amounts [i] };
     char *body = tly_orders_call_body (order->id, order->user_id, order->total, lines,
                                        order->line_count);
+    //  Test builds only: a crash before the service sees the charge.
+    (void) TLY_FAULT ("orders.charge");
     if (!body
         || tly_orders_http_post (self->http, self->config.service_url, order->id, body, order)
                == -1) {
@@ -194,6 +197,8 @@ s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     }
     char body [TLY_ID_MAX + 32];
     snprintf (body, sizeof body, "{\"orderId\":\"%s\"}", order->id);
+    //  Test builds only: a crash with the void not made, the order processing.
+    (void) TLY_FAULT ("orders.void");
     if (tly_orders_http_post (self->http, self->config.void_url, order->id, body, order) == -1) {
         order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
         return;
@@ -227,6 +232,10 @@ s_on_charge (tly_orders_t *self, s_order_t *order, const tly_orders_reply_t *rep
             tly_log (TLY_INFO, "order.charged",
                      "order=%s attempt=%d status=%ld elapsed_ms=%" PRId64, order->id,
                      order->attempts, reply->status, reply->elapsed_ms);
+            //  Test builds only: a crash with the charge made and the
+            //  order still processing (the restart charges again, with
+            //  the same key, and gets this answer again).
+            (void) TLY_FAULT ("orders.charged");
             s_to_finish (order, true, now_ms);
             return;
         case TLY_ORDERS_REFUSED:
@@ -333,6 +342,40 @@ s_already_final (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     s_done (self, order);
 }
 
+//  Sends msg and waits up to TLY_ORDERS_SEND_TIMEOUT_MS for its answer,
+//  as tly_sender_send_one does but in two halves, so that a test can stop
+//  the process between them: the message on its way, its answer unread.
+//  Returns 0 with *result, -1 (tly_sender_error says why), or -2 when no
+//  answer came in time (the next try is a fresh message, after a backoff).
+static int
+s_send_finish (tly_orders_t *self, const tly_msg_t *msg, bool complete, tly_result_t *result)
+{
+    uint64_t request_id;
+    if (tly_sender_post (self->sender, msg, 1, &request_id) == -1)
+        return -1;
+    //  Test builds only: a crash with completeOrder or failOrder sent
+    //  (without fault points, complete has no other use).
+    (void) complete;
+    (void) TLY_FAULT (complete ? "orders.completing" : "orders.failing");
+    int64_t deadline = tly_mono_ms () + TLY_ORDERS_SEND_TIMEOUT_MS;
+    zmq_pollitem_t item = { tly_sender_socket (self->sender), 0, ZMQ_POLLIN, 0 };
+    for (int64_t left; (left = deadline - tly_mono_ms ()) > 0;) {
+        if (zmq_poll (&item, 1, (long) left) <= 0)
+            continue;
+        uint64_t answered;
+        size_t count;
+        tly_collect_t collected = tly_sender_collect (self->sender, &answered, result, 1, &count);
+        //  A late answer to an earlier try of any order is not this one's.
+        if (collected == TLY_COLLECT_NONE || answered != request_id)
+            continue;
+        if (collected == TLY_COLLECT_ERROR || count != 1
+            || memcmp (result->message_id, msg->id, TLY_MESSAGE_ID_BYTES) != 0)
+            return -1;
+        return 0;
+    }
+    return -2;
+}
+
 static void
 s_finish (tly_orders_t *self, s_order_t *order, int64_t now_ms)
 {
@@ -343,7 +386,7 @@ s_finish (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     assert (rc == 0);
     tly_result_t result;
     order->finish_attempts++;
-    int sent = tly_sender_send_one (self->sender, &msg, TLY_ORDERS_SEND_TIMEOUT_MS, &result);
+    int sent = s_send_finish (self, &msg, order->complete, &result);
     if (sent == 0 && result.ok) {
         if (order->complete)
             self->stats.completed++;
@@ -368,8 +411,13 @@ s_finish (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     tly_log_limited (&self->limit, TLY_WARN, "order.finish_retry",
                      "order=%s message=%s code=%s text=\"%s\" wait_ms=%" PRId64, order->id,
                      order->complete ? "completeOrder" : "failOrder",
-                     tly_error_name (sent == 0 ? result.code : failure->code),
-                     sent == 0 ? result.message : failure->message, wait);
+                     sent == -2  ? "TIMEOUT"
+                     : sent == 0 ? tly_error_name (result.code)
+                                 : tly_error_name (failure->code),
+                     sent == -2  ? "no answer in time"
+                     : sent == 0 ? result.message
+                                 : failure->message,
+                     wait);
 }
 
 void

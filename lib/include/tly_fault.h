@@ -1,6 +1,7 @@
 //  tly_fault - storage failures injected at named points, for the fault
 //  tests (tests/cluster/it_faults.c) and the chaos run: an LMDB commit that
-//  fails, a slow fsync, a roll that stops half-way.
+//  fails, a slow fsync, a roll that stops half-way; and crashes of the
+//  order processor between the steps of an order (it_orders steps).
 //
 //  Compiled in only when CMake's TALLY_FAULTS option is on (`make test`
 //  turns it on; the default, and so release, image and package builds,
@@ -42,6 +43,12 @@
 //    bus.publish           a balance actor's publication of an update on the
 //                          bus: `fail` drops it, as a full high-water mark on
 //                          a hop would (silently)
+//    orders.charge, orders.charged, orders.completing, orders.failing,
+//    orders.void           the steps of the order processor's course, for
+//                          `exit`: just before a charge is handed to
+//                          libcurl; after a 2xx charge, before completeOrder
+//                          is sent; completeOrder (failOrder) sent, before
+//                          its answer is read; just before a void is sent
 //  A fault that fires is logged (fault.injected, warn): every fail and exit,
 //  and the first firing of a delay.
 //

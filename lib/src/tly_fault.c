@@ -27,17 +27,14 @@
 static const struct {
     const char *name;
     bool fails;
-} s_points [] = { { "journal.commit", true },
-                  { "journal.sync", true },
-                  { "journal.roll", true },
-                  { "journal.roll.sealed", false },
-                  { "journal.roll.made", false },
-                  { "journal.roll.renamed", false },
-                  { "state.commit", true },
-                  { "snapshot.save", true },
-                  { "snapshot.load", true },
-                  { "bus.publish", true },
-                  { NULL, false } };
+} s_points [] = { { "journal.commit", true },     { "journal.sync", true },
+                  { "journal.roll", true },       { "journal.roll.sealed", false },
+                  { "journal.roll.made", false }, { "journal.roll.renamed", false },
+                  { "state.commit", true },       { "snapshot.save", true },
+                  { "snapshot.load", true },      { "bus.publish", true },
+                  { "orders.charge", false },     { "orders.charged", false },
+                  { "orders.completing", false }, { "orders.failing", false },
+                  { "orders.void", false },       { NULL, false } };
 //  One entry per point at most.
 #define S_ENTRIES_MAX (sizeof s_points / sizeof s_points [0] - 1)
 

@@ -16,9 +16,17 @@
 //         for each completed order and none standing (none, or voided) for
 //         each failed one; every balance is its start less its completed
 //         orders, held 0.
+//  steps  The processor stopped (a fault point, `exit`: test builds only,
+//         else the case exits 77, skipped) at each step of an order's
+//         course in turn: before the charge, after a 2xx charge, with
+//         completeOrder or failOrder sent, before a void. Each time the
+//         order is still processing (or, once its message was sent,
+//         possibly already final as that message says); restarted without
+//         faults, it ends as its kind must with exactly one charge for a
+//         completed order and none standing for a failed one, held 0.
 //
-//  Both end with `tally audit verify` and `replay --compare`.
-//  Usage: it_orders flow|crash BASE_PORT (the fake service on BASE + 30)
+//  All end with `tally audit verify` and `replay --compare`.
+//  Usage: it_orders flow|crash|steps BASE_PORT (the fake service on BASE + 30)
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -29,6 +37,7 @@
 #include "it_client.h"
 #include "it_cluster.h"
 #include "tally.h"
+#include "tly_fault.h"
 
 #define S_COMMAND_MS  60000
 #define S_ORDERS_MAX  256
@@ -63,6 +72,7 @@ typedef struct {
     char service_base [64];
     char service_url [128];   //  the processor's --service-url
     const char *deadline_ms;  //  the processor's --deadline-ms (NULL: its default)
+    const char *faults;       //  the processor's TALLY_FAULTS (NULL: none)
     tly_watcher_t *watcher;   //  the users' objects, read as the worker
     s_user_t users [S_USERS_MAX];
     int user_count;
@@ -208,6 +218,11 @@ s_start_processor (s_test_t *test, const char *timeout_ms, const char *attempts)
         snprintf (secret, sizeof secret, TLY_ENV_WORKER_SECRET "=%s", text);
         th_process_set_env (test->processor, account);
         th_process_set_env (test->processor, secret);
+        if (test->faults) {
+            char faults [128];
+            snprintf (faults, sizeof faults, TLY_FAULTS_ENV "=%s", test->faults);
+            th_process_set_env (test->processor, faults);
+        }
     }
     th_process_start (test->processor);
 }
@@ -515,13 +530,132 @@ s_crash (s_test_t *test)
             charges, voided);
 }
 
+//  One step of an order's course, the order that reaches it, and what the
+//  order may be when the processor stops there: processing only, unless the
+//  message that makes it final was already sent (completing, failing),
+//  when it may be final as that message says, and nothing else.
+typedef struct {
+    const char *point;
+    const char *kind;
+    const char *timeout_ms, *attempts;
+    Tally__OrderStatus sent;  //  the final status the step's message asks for
+    Tally__OrderStatus final;
+} s_step_t;
+
+static const s_step_t s_steps_table [] = {
+    { "orders.charge", "ok", "2000", "3", TALLY__ORDER_STATUS__ORDER_PROCESSING,
+      TALLY__ORDER_STATUS__ORDER_COMPLETED },
+    { "orders.charged", "ok", "2000", "3", TALLY__ORDER_STATUS__ORDER_PROCESSING,
+      TALLY__ORDER_STATUS__ORDER_COMPLETED },
+    { "orders.completing", "ok", "2000", "3", TALLY__ORDER_STATUS__ORDER_COMPLETED,
+      TALLY__ORDER_STATUS__ORDER_COMPLETED },
+    { "orders.failing", "fail", "2000", "3", TALLY__ORDER_STATUS__ORDER_FAILED,
+      TALLY__ORDER_STATUS__ORDER_FAILED },
+    { "orders.void", "hang", "300", "2", TALLY__ORDER_STATUS__ORDER_PROCESSING,
+      TALLY__ORDER_STATUS__ORDER_FAILED },
+};
+
+//  Starts the processor and waits until it runs its loop: a SIGTERM sent
+//  sooner may reach the child before it becomes tally-orders (the test's
+//  own handler takes it there) and be lost, and th_process_stop would wait
+//  in vain; the steps case stops processors that had nothing to do.
+static void
+s_start_running (s_test_t *test, const char *timeout_ms, const char *attempts)
+{
+    int starts = it_logged (test->cluster, "orders", "event=orders.start");
+    s_start_processor (test, timeout_ms, attempts);
+    TH_WAIT_UNTIL (it_logged (test->cluster, "orders", "event=orders.start") > starts,
+                   TH_DEADLINE_MS, CHECK (th_process_running (test->processor)));
+}
+
+static void
+s_steps (s_test_t *test)
+{
+    s_user_t *user = s_add_user (test);
+    size_t steps = sizeof s_steps_table / sizeof s_steps_table [0];
+    for (size_t i = 0; i < steps; i++) {
+        const s_step_t *step = &s_steps_table [i];
+        char faults [64];
+        snprintf (faults, sizeof faults, "%s=exit@1", step->point);
+        th_step ("%s: a %s order, the processor armed with %s", step->point, step->kind, faults);
+        test->faults = faults;
+        s_start_processor (test, step->timeout_ms, step->attempts);
+        s_order_t *order = s_order (test, 0, step->kind);
+        TH_WAIT_UNTIL (!th_process_running (test->processor), TH_DEADLINE_MS, s_pump (test));
+        CHECK (th_process_status (test->processor) == TLY_FAULT_EXIT);
+        CHECK (it_logged (test->cluster, "orders", "event=fault.injected") == (int) i + 1);
+        th_process_destroy (&test->processor);
+        //  A fresh read: the order as the cluster has it now, not as the
+        //  watcher last delivered it.
+        tly_watcher_unsubscribe (test->watcher, order->id, IT_SEND_TIMEOUT_MS);
+        CHECK (
+            tly_watcher_subscribe (test->watcher, order->id, s_on_order, order, IT_SEND_TIMEOUT_MS)
+            == 0);
+        Tally__OrderStatus at_crash = order->status;
+        s_counts_t crashed = s_counts (test, order->id);
+        th_step ("%s: stopped (%d) with the order in status %d; the service saw %" PRId64
+                 " requests, %" PRId64 " charges, %" PRId64 " voids",
+                 step->point, TLY_FAULT_EXIT, (int) at_crash, crashed.requests, crashed.charges,
+                 crashed.voids);
+        CHECK (at_crash == TALLY__ORDER_STATUS__ORDER_PROCESSING || at_crash == step->sent);
+        //  Where the process stopped, as the service saw it.
+        if (strcmp (step->point, "orders.charge") == 0)
+            CHECK (crashed.requests == 0);
+        else if (strcmp (step->point, "orders.void") == 0)
+            CHECK (crashed.requests == atoi (step->attempts) && crashed.charges == 0
+                   && crashed.voids == 0);
+        else if (strcmp (step->kind, "ok") == 0)
+            CHECK (crashed.requests == 1 && crashed.charges == 1);
+        else
+            CHECK (crashed.requests == 1 && crashed.charges == 0);
+
+        th_step ("%s: restarted without faults", step->point);
+        test->faults = NULL;
+        s_start_running (test, step->timeout_ms, step->attempts);
+        TH_WAIT_UNTIL (s_final (order), TH_DEADLINE_MS, s_pump (test));
+        s_counts_t counts = s_counts (test, order->id);
+        th_step ("%s: final status %d error '%s'; the service saw %" PRId64 " requests, %" PRId64
+                 " charges, %" PRId64 " voids",
+                 step->point, (int) order->status, order->error, counts.requests, counts.charges,
+                 counts.voids);
+        printf ("it_orders steps: %s: at the stop %s, then %s; requests %" PRId64
+                ", charges %" PRId64 ", voids %" PRId64 "\n",
+                step->point,
+                at_crash == TALLY__ORDER_STATUS__ORDER_PROCESSING ? "processing" : "final",
+                order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED ? "completed" : "failed",
+                counts.requests, counts.charges, counts.voids);
+        CHECK (order->status == step->final);
+        if (step->final == TALLY__ORDER_STATUS__ORDER_COMPLETED)
+            CHECK (counts.charges == 1 && counts.voids == 0 && order->purchases == 2);
+        else if (strcmp (step->kind, "fail") == 0)
+            CHECK (counts.charges == 0 && strcmp (order->error, "card declined") == 0);
+        else
+            CHECK (counts.charges == 0 && counts.voids >= 1
+                   && strncmp (order->error, "payment service unavailable: ", 29) == 0);
+        TH_WAIT_UNTIL (user->held == 0, TH_DEADLINE_MS, s_pump (test));
+        CHECK (th_process_stop (test->processor, TH_DEADLINE_MS) == 0);
+        th_process_destroy (&test->processor);
+    }
+    s_check_all (test);
+    //  The journal check below stops a running processor.
+    s_start_running (test, "2000", "3");
+}
+
 int
 main (int argc, char **argv)
 {
-    if (argc != 3 || (strcmp (argv [1], "flow") != 0 && strcmp (argv [1], "crash") != 0)) {
-        fprintf (stderr, "usage: it_orders flow|crash BASE_PORT\n");
+    if (argc != 3
+        || (strcmp (argv [1], "flow") != 0 && strcmp (argv [1], "crash") != 0
+            && strcmp (argv [1], "steps") != 0)) {
+        fprintf (stderr, "usage: it_orders flow|crash|steps BASE_PORT\n");
         return 2;
     }
+#if !defined(TLY_FAULTS_BUILD)
+    if (strcmp (argv [1], "steps") == 0) {
+        fprintf (stderr, "it_orders steps: needs the fault points (-DTALLY_FAULTS=ON): skipped\n");
+        return 77;
+    }
+#endif
     s_test_t *test = calloc (1, sizeof *test);
     CHECK (test);
     //  flow: slow orders take 1.5 s, within the processor's 2 s timeout;
@@ -530,8 +664,10 @@ main (int argc, char **argv)
     s_setup (test, atoi (argv [2]), flow ? "1500" : "500");
     if (flow)
         s_flow (test);
-    else
+    else if (strcmp (argv [1], "crash") == 0)
         s_crash (test);
+    else
+        s_steps (test);
     //  The processor stops cleanly on SIGTERM; the journal agrees with the actors.
     CHECK (th_process_stop (test->processor, TH_DEADLINE_MS) == 0);
     th_process_destroy (&test->processor);
