@@ -1,7 +1,8 @@
 //  it_bad_input_envelope - the table's rows that send an envelope: each one
 //  thing of a valid buy changed (lengths, batch sizes, items, trailing
 //  bytes, timestamps, message IDs, inboxes, signatures, amounts, initial
-//  balances), an amount written as a varint of 11 bytes, and the same
+//  balances), or of a valid order message (lines, orderId, a failOrder's
+//  error), an amount written as a varint of 11 bytes, and the same
 //  message sent again (its first result, once). Apart from the frames
 //  (it_bad_input_frames.c): these say what each row changes and what an
 //  accepted one must have answered.

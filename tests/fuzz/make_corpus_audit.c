@@ -3,8 +3,9 @@
 //  the writer sends it to an actor (snapshot_load, wire; partition 0's
 //  with the configuration), and the journal's first records, segment
 //  starts, the records of a configuration change, of a refund and of an
-//  order's submit and completion, and checkpoints (journal_verify, wire). Apart from the traffic (make_corpus_traffic.c):
-//  these are read from the writer once the traffic has made them.
+//  order's submit and completion, and checkpoints (journal_verify, wire).
+//  Apart from the traffic (make_corpus_traffic.c): these are read from the
+//  writer once the traffic has made them.
 #include "make_corpus.h"
 
 #include <assert.h>
