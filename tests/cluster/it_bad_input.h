@@ -58,8 +58,9 @@ typedef struct {
     bad_client_t canary;   //  a valid client, served between rows
     bad_client_t victim;   //  another user: its objects, its money
     char victim_purchase [TLY_ID_MAX];
-    it_user_t stranger;  //  never has an account
-    int subjects;        //  subjects used
+    char victim_order [TLY_ID_MAX];  //  a draft of the victim's ("": none yet)
+    it_user_t stranger;              //  never has an account
+    int subjects;                    //  subjects used
     int canary_buys;
     //  The limit of subscriptions per client, as the worker reading others'
     //  objects (the worker may read everything).
@@ -108,7 +109,8 @@ void bad_put_varint (bad_buf_t *buf, uint64_t value);
 void bad_put_field (bad_buf_t *buf, uint32_t field, const void *bytes, size_t size);
 //  The bytes of a message.
 bad_buf_t bad_packed (const ProtobufCMessage *message);
-//  Replaces the 'X' of the first occurrence of text (which holds one) in buf.
+//  Replaces the last 'X' of the first occurrence of text (which holds one)
+//  in buf.
 void bad_patch_nul (bad_buf_t *buf, const char *text);
 
 //  Sends bytes as one frame.
@@ -146,9 +148,10 @@ typedef struct {
     const char *after_signing;  //  text of the envelope changed after signing
     bool cut_envelope;          //  the Envelope's last byte cut off before signing
     size_t signature_len;
-    bool flip;        //  one bit of the signature flipped
-    size_t pad_to;    //  the ClientRequest padded to this many bytes
-    size_t user_len;  //  bytes of the first credit's or debit's user as sent (0: 32)
+    bool flip;           //  one bit of the signature flipped
+    size_t pad_to;       //  the ClientRequest padded to this many bytes
+    size_t user_len;     //  bytes of the first credit's or debit's user as sent (0: 32)
+    size_t order_lines;  //  lines of the first order message as sent (0: its own; more: "line-N")
 } bad_env_t;
 
 typedef struct {
@@ -283,7 +286,17 @@ enum {
     ENV_REFUND_NOT_ADMIN,
     ENV_REFUND_TWICE,
     ENV_REFUND_UNKNOWN,
-    ENV_REFUND_NOT_PURCHASE
+    ENV_REFUND_NOT_PURCHASE,
+    ENV_ORDER_LINES_0,
+    ENV_ORDER_LINES_MAX,
+    ENV_ORDER_LINES_OVER,
+    ENV_ORDER_ITEM_OVER,
+    ENV_ORDER_AMOUNT_MINUS,
+    ENV_ORDER_ID_PURCHASE,
+    ENV_ORDER_ERROR_OVER,
+    ENV_ORDER_ERROR_MAX,
+    ENV_ORDER_OTHERS,
+    ENV_ORDER_ID_NUL
 };
 
 enum {

@@ -101,14 +101,15 @@ bad_packed (const ProtobufCMessage *message)
     return buf;
 }
 
-//  Replaces the 'X' of the first occurrence of text (which holds one) in buf.
+//  Replaces the last 'X' of the first occurrence of text (which holds one)
+//  in buf: an ID may hold an 'X' of its own before it.
 void
 bad_patch_nul (bad_buf_t *buf, const char *text)
 {
     size_t length = strlen (text);
     for (size_t at = 0; at + length <= buf->size; at++)
         if (memcmp (buf->data + at, text, length) == 0) {
-            const char *x = strchr (text, 'X');
+            const char *x = strrchr (text, 'X');
             CHECK (x);
             buf->data [at + (size_t) (x - text)] = 0;
             return;

@@ -1,7 +1,8 @@
 //  it_bad_input_envelope - the table's rows that send an envelope: each one
 //  thing of a valid buy changed (lengths, batch sizes, items, trailing
 //  bytes, timestamps, message IDs, inboxes, signatures, amounts, initial
-//  balances), an amount written as a varint of 11 bytes, and the same
+//  balances), or of a valid order message (lines, orderId, a failOrder's
+//  error), an amount written as a varint of 11 bytes, and the same
 //  message sent again (its first result, once). Apart from the frames
 //  (it_bad_input_frames.c): these say what each row changes and what an
 //  accepted one must have answered.
@@ -24,6 +25,118 @@ bad_item_of (char *item, size_t size, char fill, size_t length, const char *end)
     CHECK (length + strlen (end) < size);
     memset (item, fill, length);
     strcpy (item + length, end);
+}
+
+//  ---------------------------------------------------------------- orders
+
+//  An order of one line, item at amount, as the SDK makes it.
+static void
+s_order_create (tly_msg_t *msg, const char *item, int64_t amount)
+{
+    tly_order_item_t line = { .amount = amount };
+    snprintf (line.item_id, sizeof line.item_id, "%s", item);
+    tly_error_t error;
+    CHECK (tly_msg_create_order (msg, &line, 1, &error) == 0);
+}
+
+//  A draft of the victim's, made once.
+static const char *
+s_victim_order (bad_ctx_t *ctx)
+{
+    if (!ctx->victim_order [0]) {
+        tly_msg_t msg;
+        s_order_create (&msg, "bad-input-victim-order", 1);
+        tly_result_t created = it_send (ctx->victim.sender, &msg);
+        CHECK (created.ok && created.kind == TLY_RESULT_ORDER);
+        snprintf (ctx->victim_order, sizeof ctx->victim_order, "%s", created.order.id);
+    }
+    return ctx->victim_order;
+}
+
+//  An order of the subject's in processing (1 held), for the worker to fail.
+static void
+s_processing_order (bad_ctx_t *ctx, char *order_id)
+{
+    tly_msg_t msg;
+    s_order_create (&msg, "bad-input-order", 1);
+    tly_result_t result = it_send (ctx->subject.sender, &msg);
+    CHECK (result.ok && result.kind == TLY_RESULT_ORDER);
+    snprintf (order_id, TLY_ID_MAX, "%s", result.order.id);
+    tly_error_t error;
+    CHECK (tly_msg_submit_order (&msg, order_id, &error) == 0);
+    result = it_send (ctx->subject.sender, &msg);
+    CHECK (result.ok && result.order.status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
+}
+
+//  The worker fails the order, as the SDK sends it.
+static void
+s_fail_order (bad_ctx_t *ctx, const char *order_id)
+{
+    it_user_t worker = { .account = ctx->cluster->worker };
+    strcpy (worker.id, ctx->cluster->worker_id);
+    tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id, &worker);
+    tly_msg_t msg;
+    tly_error_t error;
+    CHECK (tly_msg_fail_order (&msg, order_id, "", &error) == 0);
+    tly_result_t failed = it_send (sender, &msg);
+    CHECK (failed.ok && failed.order.status == TALLY__ORDER_STATUS__ORDER_FAILED);
+    tly_sender_destroy (&sender);
+}
+
+//  The order rows' message into msg (and env): each one thing of a valid
+//  createOrder, submitOrder or failOrder changed. The order a row put in
+//  processing (for the worker's failOrder) into processing.
+static void
+s_order_row (bad_ctx_t *ctx, const bad_row_t *row, bad_env_t *env, tly_msg_t *msg, char *item,
+             char *processing)
+{
+    tly_error_t error;
+    switch (row->variant) {
+        case ENV_ORDER_LINES_0:
+            s_order_create (msg, "bad-input-line", 1);
+            msg->item_count = 0;
+            break;
+        case ENV_ORDER_LINES_MAX:
+            s_order_create (msg, "bad-input-line", 1);
+            env->order_lines = TLY_ORDER_ITEMS_MAX;
+            break;
+        case ENV_ORDER_LINES_OVER:
+            s_order_create (msg, "bad-input-line", 1);
+            env->order_lines = TLY_ORDER_ITEMS_MAX + 1;
+            break;
+        case ENV_ORDER_ITEM_OVER:
+            s_order_create (msg, "bad-input-line", 1);
+            bad_item_of (item, 8192, 'i', TLY_ITEM_ID_MAX + 1, "");
+            break;
+        case ENV_ORDER_AMOUNT_MINUS:
+            s_order_create (msg, "bad-input-line", 1);
+            msg->items [0].amount = -1;
+            break;
+        case ENV_ORDER_ID_PURCHASE:  //  past the SDK's own check
+        case ENV_ORDER_OTHERS:
+        case ENV_ORDER_ID_NUL:
+            CHECK (tly_msg_submit_order (msg, s_victim_order (ctx), &error) == 0);
+            if (row->variant == ENV_ORDER_ID_PURCHASE)
+                snprintf (msg->order_id, sizeof msg->order_id, "%s", ctx->victim_purchase);
+            if (row->variant == ENV_ORDER_ID_NUL) {
+                //  The order's ID, then a NUL: what a reader stopping at the
+                //  NUL would take for the order.
+                CHECK (strlen (msg->order_id) + 1 < sizeof msg->order_id);
+                strcat (msg->order_id, "X");
+                env->nul = msg->order_id;
+            }
+            break;
+        case ENV_ORDER_ERROR_OVER:
+        case ENV_ORDER_ERROR_MAX:
+            s_processing_order (ctx, processing);
+            CHECK (tly_msg_fail_order (msg, processing, "", &error) == 0);
+            bad_item_of (msg->note, sizeof msg->note, 'e',
+                         TLY_ORDER_ERROR_MAX + (row->variant == ENV_ORDER_ERROR_OVER), "");
+            env->signer = &ctx->cluster->worker;
+            memcpy (env->sender, ctx->cluster->worker.sign_pk, TLY_KEY_BYTES);
+            break;
+        default: th_fail (__FILE__, __LINE__, "no order variant %d", row->variant);
+    }
 }
 
 //  Sends env from the probe: the answer into got; the reply (caller frees).
@@ -53,6 +166,7 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
     it_user_t fresh;  //  for the createAccount rows
     it_user_new (&fresh);
     int64_t victim_before = ctx->victim.balance;
+    char processing [TLY_ID_MAX] = "";  //  an order a row left processing
     static const uint8_t field_0 [] = { 0x85, 0x00, 0x00, 0x00, 0x00, 0x00 };
     static const uint8_t wire_7 [] = { 0x7f };
     static const uint8_t group [] = { 0x7b, 0x7c };
@@ -335,7 +449,7 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
             }
             break;
         }
-        default: th_fail (__FILE__, __LINE__, "no envelope variant %d", row->variant);
+        default: s_order_row (ctx, row, &env, &msg, item, processing);
     }
     if (item [0])
         env.item = item;
@@ -357,6 +471,17 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
     if (row->variant == ENV_VICTIM_SENDER) {  //  the victim's money is untouched
         CHECK (it_balance (ctx->victim.sender) == victim_before);
     }
+    if (got->code == TALLY__ERROR_CODE__OK && row->variant == ENV_ORDER_ERROR_MAX)
+        CHECK (reply->results [0]->order
+               && reply->results [0]->order->status == TALLY__ORDER_STATUS__ORDER_FAILED
+               && strlen (reply->results [0]->order->error) == TLY_ORDER_ERROR_MAX);
+    else if (got->code == TALLY__ERROR_CODE__OK && row->variant == ENV_ORDER_LINES_MAX)
+        CHECK (reply->results [0]->order
+               && reply->results [0]->order->n_items == TLY_ORDER_ITEMS_MAX);
+    else if (processing [0])  //  refused: its hold released as the worker fails it
+        s_fail_order (ctx, processing);
+    if (row->variant == ENV_ORDER_ID_PURCHASE && got->code == TALLY__ERROR_CODE__BAD_REQUEST)
+        CHECK (strstr (got->message, "orderId"));  //  the gateway's refusal names the field
     tally__client_reply__free_unpacked (reply, NULL);
     free (many);
     free (item);

@@ -7,6 +7,7 @@
 //  thing of these.
 #include "it_bad_input.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,81 @@
 #include "tly_wire.h"
 
 //  ---------------------------------------------------------------- envelopes
+
+//  One order message's body: its lines (one more than an order may hold,
+//  for the row past the limit) and its kinds of body.
+#define S_ORDER_LINES (TLY_ORDER_ITEMS_MAX + 1)
+typedef struct {
+    Tally__OrderItem items [S_ORDER_LINES];
+    Tally__OrderItem *list [S_ORDER_LINES];
+    char names [S_ORDER_LINES][16];
+    Tally__CreateOrder create;
+    Tally__EditOrder edit;
+    Tally__OrderRef ref;
+    Tally__FailOrder fail;
+} s_order_t;
+
+//  An order message's body as msg says, with the changes env makes to the
+//  first message: its first line's item ID (env->item) and its number of
+//  lines (env->order_lines, the added ones "line-N" at 1).
+static void
+s_order_body (const bad_env_t *env, size_t index, const tly_msg_t *msg,
+              Tally__InboxMessage *message, s_order_t *room)
+{
+    size_t lines = index == 0 && env->order_lines ? env->order_lines : msg->item_count;
+    CHECK (lines <= S_ORDER_LINES);
+    for (size_t i = 0; i < lines; i++) {
+        tally__order_item__init (&room->items [i]);
+        if (i < msg->item_count) {
+            room->items [i].item_id = (char *) msg->items [i].item_id;
+            room->items [i].amount = msg->items [i].amount;
+        } else {
+            snprintf (room->names [i], sizeof room->names [i], "line-%zu", i);
+            room->items [i].item_id = room->names [i];
+            room->items [i].amount = 1;
+        }
+        room->list [i] = &room->items [i];
+    }
+    if (index == 0 && env->item && lines > 0)
+        room->items [0].item_id = (char *) env->item;
+    char *order_id = (char *) msg->order_id;
+    switch (msg->kind) {
+        case TLY_MSG_CREATE_ORDER:
+            tally__create_order__init (&room->create);
+            room->create.n_items = lines;
+            room->create.items = room->list;
+            message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+            message->create_order = &room->create;
+            break;
+        case TLY_MSG_EDIT_ORDER:
+            tally__edit_order__init (&room->edit);
+            room->edit.order_id = order_id;
+            room->edit.n_items = lines;
+            room->edit.items = room->list;
+            message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
+            message->edit_order = &room->edit;
+            break;
+        case TLY_MSG_SUBMIT_ORDER:
+        case TLY_MSG_COMPLETE_ORDER:
+            tally__order_ref__init (&room->ref);
+            room->ref.order_id = order_id;
+            message->body_case = msg->kind == TLY_MSG_SUBMIT_ORDER
+                                     ? TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER
+                                     : TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER;
+            if (msg->kind == TLY_MSG_SUBMIT_ORDER)
+                message->submit_order = &room->ref;
+            else
+                message->complete_order = &room->ref;
+            break;
+        default:
+            CHECK (msg->kind == TLY_MSG_FAIL_ORDER);
+            tally__fail_order__init (&room->fail);
+            room->fail.order_id = order_id;
+            room->fail.error = (char *) msg->note;
+            message->body_case = TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+            message->fail_order = &room->fail;
+    }
+}
 
 void
 bad_env_default (bad_ctx_t *ctx, bad_env_t *env, tly_msg_t *msg)
@@ -46,9 +122,10 @@ bad_env_sealed (const bad_env_t *env)
     Tally__AdminChange *admins = calloc (count + 1, sizeof *admins);
     Tally__CatalogItem *prices = calloc (count + 1, sizeof *prices);
     Tally__Refund *refunds = calloc (count + 1, sizeof *refunds);
+    s_order_t *orders = calloc (count + 1, sizeof *orders);
     uint8_t (*ids) [2 * TLY_MESSAGE_ID_BYTES] = calloc (count + 1, sizeof *ids);
     CHECK (messages && pointers && buys && creates && adjustments && admins && prices && refunds
-           && ids);
+           && orders && ids);
     CHECK (env->id_len <= sizeof ids [0]);
     uint8_t unknown_data [2] = { 0x08, 0x01 };
     ProtobufCMessageUnknownField unknown = { 9, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
@@ -100,6 +177,8 @@ bad_env_sealed (const bad_env_t *env)
             refunds [i].reason = (char *) msg->note;
             messages [i].body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
             messages [i].refund = &refunds [i];
+        } else if (msg->kind >= TLY_MSG_CREATE_ORDER && msg->kind <= TLY_MSG_FAIL_ORDER) {
+            s_order_body (env, i, msg, &messages [i], &orders [i]);
         } else if (msg->kind == TLY_MSG_SET_PRICE) {
             tally__catalog_item__init (&prices [i]);
             prices [i].item_id = (char *) msg->item_id;
@@ -130,6 +209,7 @@ bad_env_sealed (const bad_env_t *env)
     free (buys);
     free (creates);
     free (adjustments);
+    free (orders);
     free (ids);
 
     bad_put (&bytes, env->tail, env->tail_len);

@@ -9,7 +9,8 @@
 //  Each account's keys come from BLAKE2b-256 of its label: the same keys in
 //  every build, on every machine.
 static const char *s_labels [FUZZ_ACCOUNTS] = { "tally fuzz worker", "tally fuzz client a",
-                                                "tally fuzz client b" };
+                                                "tally fuzz client b", "tally fuzz client c",
+                                                "tally fuzz client d" };
 static tly_account_t s_accounts [FUZZ_ACCOUNTS];
 static bool s_made = false;
 

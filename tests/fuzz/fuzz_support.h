@@ -1,5 +1,5 @@
 //  fuzz_support - what the fuzz targets and the corpus generator share: the
-//  fixed test accounts (a worker and two clients, from fixed seeds) that the
+//  fixed test accounts (a worker and four clients, from fixed seeds) that the
 //  seed corpus was made with, so that a target can sign again what the
 //  fuzzer changed and reach the checks behind a signature; and inputs made
 //  of chunks, for targets that take a sequence of messages.
@@ -29,7 +29,9 @@ typedef enum {
     FUZZ_WORKER = 0,    //  the `tally up` worker the corpus was captured from
     FUZZ_CLIENT_A = 1,  //  the clients that made the traffic
     FUZZ_CLIENT_B = 2,
-    FUZZ_ACCOUNTS = 3
+    FUZZ_CLIENT_C = 3,  //  the orders' user (partition 2 of 4)
+    FUZZ_CLIENT_D = 4,  //  the user at the open orders' limit (partition 3 of 4)
+    FUZZ_ACCOUNTS = 5
 } fuzz_account_t;
 
 //  The account's key pairs (made once, then the same every call).

@@ -12,21 +12,24 @@
 //        talks to the gateway as the test clients and the test worker:
 //        accounts, buys (taken and refused), subscriptions (the Catalog
 //        too), status, pings, a junk frame, prices, an admin added and
-//        removed, catalog buys, refunds; writes what it sent (client_frame,
-//        wire) and what came back (sdk_reply, sdk_watcher, wire)
+//        removed, catalog buys, refunds, orders (completed, failed and
+//        refused; their Order, OrderList and OrderQueue followed); writes
+//        what it sent (client_frame, wire) and what came back (sdk_reply,
+//        sdk_watcher, wire)
 //    fuzz_corpus snapshots AUDIT_ENDPOINT PARTITIONS OUT
 //        asks the audit writer for each partition's snapshot (snapshot_load);
 //        exits 3 until partition 0's holds the configuration
 //    fuzz_corpus journal JOURNAL_DIR OUT
 //        the journal's first records, segment starts, a configuration
-//        change's and a refund's records, and checkpoints (journal_verify,
-//        wire)
+//        change's, a refund's and an order's submit and completion's
+//        records, and checkpoints (journal_verify, wire)
 //
 //  A seed is kept to CORPUS_SEED_MAX bytes, so that the corpus stays small.
 //
 //  This file writes the seeds and the accounts, and is main; the traffic
-//  is make_corpus_traffic.c, the audit writer's snapshots and journal
-//  make_corpus_audit.c; make_corpus.h is what they share.
+//  is make_corpus_traffic.c (its orders make_corpus_orders.c), the audit
+//  writer's snapshots and journal make_corpus_audit.c; make_corpus.h is
+//  what they share.
 #include "make_corpus.h"
 
 #include <assert.h>
@@ -133,7 +136,8 @@ s_worker (const char *path)
 static int
 s_accounts (void)
 {
-    const char *names [FUZZ_ACCOUNTS] = { "worker", "client-a", "client-b" };
+    const char *names [FUZZ_ACCOUNTS] = { "worker", "client-a", "client-b", "client-c",
+                                          "client-d" };
     for (int i = 0; i < FUZZ_ACCOUNTS; i++) {
         char *bytes;
         size_t size;

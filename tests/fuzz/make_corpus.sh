@@ -3,12 +3,12 @@
 # from real traffic: `tally up` (the normal build's servers, on loopback
 # and Unix sockets in a scratch directory) runs with the test worker of
 # tests/fuzz/fuzz_support.h, and fuzz_corpus (make_corpus.c) talks to it as
-# the test clients and the test worker (its prices, admins and refunds),
-# asks the audit writer for the partitions' snapshots (until partition 0's
-# holds the configuration), and reads the journal once the cluster has
-# stopped. The build and the tests
-# never run this; run it by hand when a wire message changes, and commit the
-# result (scripts/fuzz.sh copies it into each run's corpus).
+# the test clients and the test worker (its prices, admins, refunds and
+# orders), asks the audit writer for the partitions' snapshots (until
+# partition 0's holds the configuration), and reads the journal once the
+# cluster has stopped. The build and the tests never run this; run it by
+# hand when a wire message changes, and commit the result (scripts/fuzz.sh
+# copies it into each run's corpus).
 # Usage: tests/fuzz/make_corpus.sh [BUILD_DIR [FUZZ_BUILD_DIR]]
 #        (default build and build-fuzz; CORPUS_PORT, default 26500, is the
 #        gateway's loopback port)

@@ -2,9 +2,10 @@
 //  what the audit writer holds, made seeds: each partition's snapshot as
 //  the writer sends it to an actor (snapshot_load, wire; partition 0's
 //  with the configuration), and the journal's first records, segment
-//  starts, the records of a configuration change and of a refund, and
-//  checkpoints (journal_verify, wire). Apart from the traffic (make_corpus_traffic.c):
-//  these are read from the writer once the traffic has made them.
+//  starts, the records of a configuration change, of a refund and of an
+//  order's submit and completion, and checkpoints (journal_verify, wire).
+//  Apart from the traffic (make_corpus_traffic.c): these are read from the
+//  writer once the traffic has made them.
 #include "make_corpus.h"
 
 #include <assert.h>
@@ -21,7 +22,7 @@
 
 #define S_RECORDS_MAX        6
 #define S_PARTS_MAX          8
-#define S_SNAPSHOT_BYTES_MAX (CORPUS_SEED_MAX - 1024)
+#define S_SNAPSHOT_BYTES_MAX (CORPUS_SEED_MAX - 256)
 #define S_SEGMENTS_MAX       3  //  segment starts made seeds
 
 //  ---------------------------------------------------------------- snapshots
@@ -89,11 +90,18 @@ corpus_snapshots (const char *endpoint, uint32_t partitions)
                                             signed_header->header.data)
                                                       : NULL;
         //  A seed holds a small snapshot only (a few users' rows; partition
-        //  0's with client A's and the configuration is about 2.9 kB), with
-        //  room for the signed header and the chunks.
+        //  0's with client A's and the configuration is about 2.9 kB, 2's
+        //  with client C's orders 3.7 kB), with room for the signed header
+        //  and the chunks (about 220 bytes: corpus_seed leaves out a seed
+        //  over CORPUS_SEED_MAX all the same).
         if (!header || header->parts > S_PARTS_MAX || header->bytes > S_SNAPSHOT_BYTES_MAX) {
-            if (header)
+            if (header) {
+                fprintf (stderr,
+                         "fuzz_corpus: partition %" PRIu32 "'s snapshot left out (%" PRIu64
+                         " bytes)\n",
+                         partition, (uint64_t) header->bytes);
                 tally__snapshot_header__free_unpacked (header, NULL);
+            }
             tally__audit_reply__free_unpacked (reply, NULL);
             continue;
         }
@@ -229,14 +237,28 @@ s_body (const s_stored_t *record)
     return body;
 }
 
-//  Where the traffic's configuration and refunds are: the first record
-//  that changed the configuration, the first refund's, and that of the
-//  purchase it gave back (0: none).
+//  Where the traffic's configuration, refunds and orders are: the first
+//  record that changed the configuration, the first refund's, that of the
+//  purchase it gave back, the first order's submit (its first OrderChanged
+//  to processing) and completion (0: none).
 typedef struct {
     uint64_t config;
     uint64_t refund;
     uint64_t purchase;
+    uint64_t submit;
+    uint64_t complete;
 } s_found_t;
+
+//  The first order status of an OrderChanged in draft (0: none).
+static Tally__OrderStatus
+s_order_status (const Tally__RecordDraft *draft)
+{
+    for (size_t e = 0; draft && e < draft->n_events; e++)
+        if (draft->events [e]->kind_case == TALLY__EVENT__KIND_ORDER_CHANGED
+            && draft->events [e]->order_changed->order)
+            return draft->events [e]->order_changed->order->status;
+    return TALLY__ORDER_STATUS__ORDER_STATUS_NONE;
+}
 
 static s_found_t
 s_find (const s_list_t *records)
@@ -249,6 +271,11 @@ s_find (const s_list_t *records)
         const Tally__RecordDraft *draft = body ? body->draft : NULL;
         if (draft && draft->config && !found.config)
             found.config = records->items [i].seq;
+        Tally__OrderStatus status = s_order_status (draft);
+        if (status == TALLY__ORDER_STATUS__ORDER_PROCESSING && !found.submit)
+            found.submit = records->items [i].seq;
+        if (status == TALLY__ORDER_STATUS__ORDER_COMPLETED && !found.complete)
+            found.complete = records->items [i].seq;
         for (size_t e = 0; draft && !found.refund && e < draft->n_events; e++) {
             const Tally__BalanceAdjusted *adjusted = draft->events [e]->balance_adjusted;
             if (draft->events [e]->kind_case == TALLY__EVENT__KIND_BALANCE_ADJUSTED
@@ -342,8 +369,13 @@ corpus_journal (const char *dir)
                  "configuration change", "segment-config");
     s_window_at (journal, &records, &checkpoints, 2, found.purchase, found.refund, "refund",
                  "kept-refund");
+    //  An order's submit (the hold placed) and completion (captured, its
+    //  purchases recorded), from the start of the submit's segment.
+    s_window_at (journal, &records, &checkpoints, 2, found.submit, found.complete,
+                 "order's completion", "kept-order");
     s_body_seed (&records, found.config, "record-config");
     s_body_seed (&records, found.refund, "record-refund");
+    s_body_seed (&records, found.complete, "record-order");
     //  Checkpoints alone, and one record's parts for fuzz_wire.
     for (size_t i = 0; i < checkpoints.count && i < 3; i++) {
         char name [64];

@@ -2,9 +2,9 @@
 //  test clients and the test worker (accounts, buys taken and refused,
 //  subscriptions, status, pings, a junk frame; the configuration: prices,
 //  an admin added and removed; buys at the catalog price, at a stale one
-//  and of an item off sale; refunds; then enough buys for the journal to
-//  roll) and writes what it sent (client_frame, wire) and what came back
-//  (sdk_reply, sdk_watcher, wire). Apart from the audit writer's seeds
+//  and of an item off sale; refunds; orders, make_corpus_orders.c; then
+//  enough buys for the journal to roll) and writes what it sent
+//  (client_frame, wire) and what came back (sdk_reply, sdk_watcher, wire). Apart from the audit writer's seeds
 //  (make_corpus_audit.c): this is the client's side of the wire.
 #include "make_corpus.h"
 
@@ -38,7 +38,7 @@ typedef struct {
     Tally__PushKind push;
 } s_reply_t;
 
-typedef struct {
+struct corpus_traffic {
     zsock_t *dealer;
     const char *journal_dir;
     uint32_t partitions;
@@ -46,11 +46,11 @@ typedef struct {
     uint64_t next_id;
     s_reply_t replies [S_REPLIES_MAX];
     size_t reply_count;
-} s_traffic_t;
+};
 
 //  Takes one frame when one comes before deadline (monotonic ms).
 static bool
-s_take (s_traffic_t *self, int64_t deadline)
+s_take (corpus_traffic_t *self, int64_t deadline)
 {
     zpoller_t *poller = zpoller_new (self->dealer, NULL);
     int64_t left = deadline - tly_mono_ms ();
@@ -75,14 +75,16 @@ s_take (s_traffic_t *self, int64_t deadline)
     return true;
 }
 
-//  Sends request (seeds of client_frame and wire named name) and takes
-//  frames until its answer. Returns the answer's index.
+//  Sends request (seeds of client_frame and wire named name; NULL: none)
+//  and takes frames until its answer. Returns the answer's index.
 static size_t
-s_exchange (s_traffic_t *self, const char *name, const uint8_t *request, size_t size,
+s_exchange (corpus_traffic_t *self, const char *name, const uint8_t *request, size_t size,
             uint64_t request_id)
 {
-    corpus_seed ("fuzz_client_frame", name, request, size);
-    corpus_wire_seed (CORPUS_WIRE_REQUEST, name, request, size);
+    if (name) {
+        corpus_seed ("fuzz_client_frame", name, request, size);
+        corpus_wire_seed (CORPUS_WIRE_REQUEST, name, request, size);
+    }
     int rc = zmq_send (zsock_resolve (self->dealer), request, size, 0);
     assert (rc == (int) size);
     int64_t deadline = tly_mono_ms () + CORPUS_WAIT_MS;
@@ -92,7 +94,8 @@ s_exchange (s_traffic_t *self, const char *name, const uint8_t *request, size_t 
             && (last->request_id == request_id || last->request_id == 0))
             return self->reply_count - 1;
     }
-    fprintf (stderr, "fuzz_corpus: no answer to %s within %d ms\n", name, CORPUS_WAIT_MS);
+    fprintf (stderr, "fuzz_corpus: no answer to %s within %d ms\n", name ? name : "a send",
+             CORPUS_WAIT_MS);
     exit (1);
 }
 
@@ -110,8 +113,8 @@ s_request (Tally__ClientRequest *request, size_t *size)
 
 //  A send of msgs from account; its answer's index.
 static size_t
-s_send (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs, size_t n,
-        bool spoil)
+s_send (corpus_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs,
+        size_t n, bool spoil)
 {
     uint8_t *sealed;
     size_t sealed_size;
@@ -120,7 +123,7 @@ s_send (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t
     assert (rc == 0);
     if (spoil)
         sealed [sealed_size - 1] ^= 1;  //  the signature's last byte
-    else {
+    else if (name) {
         corpus_wire_seed (CORPUS_WIRE_SIGNED, name, sealed, sealed_size);
         Tally__SignedEnvelope *envelope = tally__signed_envelope__unpack (NULL, sealed_size,
                                                                           sealed);
@@ -136,8 +139,26 @@ s_send (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t
     return answer;
 }
 
+size_t
+corpus_send (corpus_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs,
+             size_t n)
+{
+    return s_send (self, name, who, msgs, n, false);
+}
+
+Tally__ClientReply *
+corpus_reply (corpus_traffic_t *self, size_t index)
+{
+    assert (index < self->reply_count);
+    const s_reply_t *kept = &self->replies [index];
+    Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
+    assert (reply);
+    return reply;
+}
+
 static size_t
-s_buy (s_traffic_t *self, const char *name, fuzz_account_t who, const char *item, int64_t amount)
+s_buy (corpus_traffic_t *self, const char *name, fuzz_account_t who, const char *item,
+       int64_t amount)
 {
     tly_msg_t msg;
     int rc = tly_msg_buy (&msg, item, amount);
@@ -146,7 +167,7 @@ s_buy (s_traffic_t *self, const char *name, fuzz_account_t who, const char *item
 }
 
 static size_t
-s_body (s_traffic_t *self, const char *name, Tally__ClientRequest *request)
+s_body (corpus_traffic_t *self, const char *name, Tally__ClientRequest *request)
 {
     request->request_id = ++self->next_id;
     size_t size;
@@ -156,9 +177,9 @@ s_body (s_traffic_t *self, const char *name, Tally__ClientRequest *request)
     return answer;
 }
 
-static uint64_t
-s_subscribe (s_traffic_t *self, const char *name, fuzz_account_t who, const char *object_id,
-             size_t *answer)
+uint64_t
+corpus_subscribe (corpus_traffic_t *self, const char *name, fuzz_account_t who,
+                  const char *object_id, size_t *answer)
 {
     uint64_t id = ++self->next_id;
     size_t size;
@@ -181,7 +202,7 @@ s_last_checkpoint (uint64_t seq, const uint8_t *bytes, size_t size, void *arg)
 //  within a second of an append), so that the journal's first records come
 //  with checkpoints among them.
 static void
-s_wait_signed (s_traffic_t *self)
+s_wait_signed (corpus_traffic_t *self)
 {
     int64_t deadline = tly_mono_ms () + CORPUS_WAIT_MS;
     for (;;) {
@@ -203,8 +224,8 @@ s_wait_signed (s_traffic_t *self)
     }
 }
 
-static void
-s_reply_seed (s_traffic_t *self, size_t index, const char *name)
+void
+corpus_reply_seed (corpus_traffic_t *self, size_t index, const char *name)
 {
     const s_reply_t *reply = &self->replies [index];
     corpus_seed ("fuzz_sdk_reply", name, reply->bytes, reply->size);
@@ -234,7 +255,7 @@ s_version (const s_reply_t *kept)
 //  index of it (-1: one it cannot pick, no watcher seeds). The first push is
 //  a seed of sdk_reply, the object at its last version one of wire.
 static void
-s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int object,
+s_watcher_seeds (corpus_traffic_t *self, uint64_t request_id, size_t answer, int object,
                  const char *name)
 {
     char seed_name [64];
@@ -263,7 +284,7 @@ s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int obje
                 corpus_chunks_add (&seed, 2, self->replies [i].bytes, self->replies [i].size);
             if (chunks++ == 0) {
                 snprintf (seed_name, sizeof seed_name, "%s-update", name);
-                s_reply_seed (self, i, seed_name);
+                corpus_reply_seed (self, i, seed_name);
             }
             if (s_version (&self->replies [i]) > 0)
                 last = i;
@@ -291,11 +312,11 @@ s_watcher_seeds (s_traffic_t *self, uint64_t request_id, size_t answer, int obje
 }
 
 //  Stops the run unless every result of the answer at index has outcome
-//  (an error: of code), so that each seed is what its name says. Copies a
-//  purchase's ID into purchase_id when it is not NULL.
-static void
-s_expect (s_traffic_t *self, size_t index, const char *name,
-          Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *purchase_id)
+//  (an error: of code), so that each seed is what its name says. Copies the
+//  first result's purchase or order ID into id when it is not NULL.
+void
+corpus_expect (corpus_traffic_t *self, size_t index, const char *name,
+               Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *id)
 {
     const s_reply_t *kept = &self->replies [index];
     Tally__ClientReply *reply = tally__client_reply__unpack (NULL, kept->size, kept->bytes);
@@ -316,21 +337,23 @@ s_expect (s_traffic_t *self, size_t index, const char *name,
                  error ? tly_error_name (error->code) : "another outcome");
         exit (1);
     }
-    if (purchase_id) {
-        assert (outcome == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE);
-        snprintf (purchase_id, TLY_ID_MAX, "%s", reply->results [0]->purchase->id);
+    if (id && outcome == TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE)
+        snprintf (id, TLY_ID_MAX, "%s", reply->results [0]->purchase->id);
+    else if (id) {
+        assert (outcome == TALLY__MESSAGE_RESULT__OUTCOME_ORDER);
+        snprintf (id, TLY_ID_MAX, "%s", reply->results [0]->order->id);
     }
     tally__client_reply__free_unpacked (reply, NULL);
 }
 
 //  A send whose answer is a seed of sdk_reply and must be as expected.
-static void
-s_step (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs, size_t n,
-        Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *purchase_id)
+void
+corpus_step (corpus_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t *msgs,
+             size_t n, Tally__MessageResult__OutcomeCase outcome, Tally__ErrorCode code, char *id)
 {
     size_t answer = s_send (self, name, who, msgs, n, false);
-    s_reply_seed (self, answer, name);
-    s_expect (self, answer, name, outcome, code, purchase_id);
+    corpus_reply_seed (self, answer, name);
+    corpus_expect (self, answer, name, outcome, code, id);
 }
 
 //  The configuration and refunds (docs/protocol.md, "Admins and the
@@ -342,7 +365,7 @@ s_step (s_traffic_t *self, const char *name, fuzz_account_t who, const tly_msg_t
 //  then again; client A tries to. Client A's subscription to the Catalog
 //  (made before) sees each change. Returns the purchase's subscription.
 static uint64_t
-s_catalog (s_traffic_t *self, size_t *purchase_answer)
+s_catalog (corpus_traffic_t *self, size_t *purchase_answer)
 {
     const Tally__MessageResult__OutcomeCase config = TALLY__MESSAGE_RESULT__OUTCOME_CONFIG;
     const Tally__MessageResult__OutcomeCase adjustment = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
@@ -354,58 +377,58 @@ s_catalog (s_traffic_t *self, size_t *purchase_answer)
     int rc = tly_msg_set_price (&msgs [0], "tea", 5, true, NULL);
     rc |= tly_msg_set_price (&msgs [1], "gum", 3, true, NULL);
     assert (rc == 0);
-    s_step (self, "set-price-new", FUZZ_WORKER, msgs, 2, config, 0, NULL);
+    corpus_step (self, "set-price-new", FUZZ_WORKER, msgs, 2, config, 0, NULL);
     rc = tly_msg_add_admin (&msgs [0], admin, NULL);
     assert (rc == 0);
-    s_step (self, "add-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
+    corpus_step (self, "add-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
     rc = tly_msg_set_price (&msgs [0], "cake", 4, true, NULL);
     assert (rc == 0);
-    s_step (self, "admin-set-price", FUZZ_CLIENT_B, msgs, 1, config, 0, NULL);
+    corpus_step (self, "admin-set-price", FUZZ_CLIENT_B, msgs, 1, config, 0, NULL);
     rc = tly_msg_credit (&msgs [0], user, 25, "corpus-credit-1", "A credit by an admin", NULL);
     assert (rc == 0);
-    s_step (self, "admin-credit", FUZZ_CLIENT_B, msgs, 1, adjustment, 0, NULL);
+    corpus_step (self, "admin-credit", FUZZ_CLIENT_B, msgs, 1, adjustment, 0, NULL);
     rc = tly_msg_remove_admin (&msgs [0], admin, NULL);
     assert (rc == 0);
-    s_step (self, "remove-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
+    corpus_step (self, "remove-admin", FUZZ_WORKER, msgs, 1, config, 0, NULL);
     rc = tly_msg_set_price (&msgs [0], "tea", 6, true, NULL);
     rc |= tly_msg_set_price (&msgs [1], "gum", 3, false, NULL);
     assert (rc == 0);
-    s_step (self, "set-price-change", FUZZ_WORKER, msgs, 2, config, 0, NULL);
+    corpus_step (self, "set-price-change", FUZZ_WORKER, msgs, 2, config, 0, NULL);
 
     rc = tly_msg_buy (&msgs [0], "tea", 0);
     assert (rc == 0);
-    s_step (self, "buy-catalog", FUZZ_CLIENT_B, msgs, 1, TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE, 0,
-            purchase);
-    uint64_t sub = s_subscribe (self, "subscribe-purchase", FUZZ_CLIENT_B, purchase,
-                                purchase_answer);
-    s_reply_seed (self, *purchase_answer, "subscribe-purchase");
+    corpus_step (self, "buy-catalog", FUZZ_CLIENT_B, msgs, 1,
+                 TALLY__MESSAGE_RESULT__OUTCOME_PURCHASE, 0, purchase);
+    uint64_t sub = corpus_subscribe (self, "subscribe-purchase", FUZZ_CLIENT_B, purchase,
+                                     purchase_answer);
+    corpus_reply_seed (self, *purchase_answer, "subscribe-purchase");
     rc = tly_msg_buy (&msgs [0], "tea", 5);
     assert (rc == 0);
-    s_step (self, "buy-stale-price", FUZZ_CLIENT_A, msgs, 1, refused,
-            TALLY__ERROR_CODE__PRICE_MISMATCH, NULL);
+    corpus_step (self, "buy-stale-price", FUZZ_CLIENT_A, msgs, 1, refused,
+                 TALLY__ERROR_CODE__PRICE_MISMATCH, NULL);
     rc = tly_msg_buy (&msgs [0], "gum", 0);
     assert (rc == 0);
-    s_step (self, "buy-off-sale", FUZZ_CLIENT_A, msgs, 1, refused, TALLY__ERROR_CODE__UNKNOWN_ITEM,
-            NULL);
+    corpus_step (self, "buy-off-sale", FUZZ_CLIENT_A, msgs, 1, refused,
+                 TALLY__ERROR_CODE__UNKNOWN_ITEM, NULL);
 
     rc = tly_msg_refund (&msgs [0], purchase, "A refund by the worker", NULL);
     assert (rc == 0);
-    s_step (self, "refund", FUZZ_WORKER, msgs, 1, adjustment, 0, NULL);
+    corpus_step (self, "refund", FUZZ_WORKER, msgs, 1, adjustment, 0, NULL);
     rc = tly_msg_refund (&msgs [0], purchase, NULL, NULL);
     assert (rc == 0);
-    s_step (self, "refund-again", FUZZ_WORKER, msgs, 1, refused,
-            TALLY__ERROR_CODE__ALREADY_REFUNDED, NULL);
+    corpus_step (self, "refund-again", FUZZ_WORKER, msgs, 1, refused,
+                 TALLY__ERROR_CODE__ALREADY_REFUNDED, NULL);
     rc = tly_msg_refund (&msgs [0], purchase, NULL, NULL);
     assert (rc == 0);
-    s_step (self, "refund-by-user", FUZZ_CLIENT_A, msgs, 1, refused,
-            TALLY__ERROR_CODE__PERMISSION_DENIED, NULL);
+    corpus_step (self, "refund-by-user", FUZZ_CLIENT_A, msgs, 1, refused,
+                 TALLY__ERROR_CODE__PERMISSION_DENIED, NULL);
     return sub;
 }
 
 int
 corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partitions)
 {
-    s_traffic_t *self = calloc (1, sizeof *self);
+    corpus_traffic_t *self = calloc (1, sizeof *self);
     assert (self);
     self->dealer = zsock_new_dealer (gateway);
     if (!self->dealer) {
@@ -421,12 +444,12 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     Tally__ClientRequest request = TALLY__CLIENT_REQUEST__INIT;
     request.body_case = TALLY__CLIENT_REQUEST__BODY_STATUS;
     request.status = &status;
-    s_reply_seed (self, s_body (self, "status", &request), "status");
+    corpus_reply_seed (self, s_body (self, "status", &request), "status");
     tly_msg_t msgs [S_BULK_BATCH];
     tly_msg_create_account (&msgs [0], 1000);
-    s_reply_seed (self, s_send (self, "create-a", FUZZ_CLIENT_A, msgs, 1, false), "create-a");
+    corpus_reply_seed (self, s_send (self, "create-a", FUZZ_CLIENT_A, msgs, 1, false), "create-a");
     tly_msg_create_account (&msgs [0], 50);
-    s_reply_seed (self, s_send (self, "create-b", FUZZ_CLIENT_B, msgs, 1, false), "create-b");
+    corpus_reply_seed (self, s_send (self, "create-b", FUZZ_CLIENT_B, msgs, 1, false), "create-b");
     s_wait_signed (self);
 
     //  Client A follows its own objects, the worker's service info and the
@@ -444,45 +467,48 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     for (int i = 0; i < S_SUBS; i++) {
         char name [64];
         snprintf (name, sizeof name, "subscribe-%s", names [i]);
-        subs [i] = s_subscribe (self, name, FUZZ_CLIENT_A, ids [i], &answers [i]);
-        s_reply_seed (self, answers [i], name);
+        subs [i] = corpus_subscribe (self, name, FUZZ_CLIENT_A, ids [i], &answers [i]);
+        corpus_reply_seed (self, answers [i], name);
     }
     char other [TLY_ID_MAX];
     size_t answer;
     tly_balance_id (fuzz_account (FUZZ_CLIENT_B)->sign_pk, partitions, other);
-    s_subscribe (self, "subscribe-other", FUZZ_CLIENT_A, other, &answer);
-    s_reply_seed (self, answer, "subscribe-other");
+    corpus_subscribe (self, "subscribe-other", FUZZ_CLIENT_A, other, &answer);
+    corpus_reply_seed (self, answer, "subscribe-other");
 
-    s_reply_seed (self, s_buy (self, "buy", FUZZ_CLIENT_A, "apple", 5), "buy");
+    corpus_reply_seed (self, s_buy (self, "buy", FUZZ_CLIENT_A, "apple", 5), "buy");
     tly_msg_buy (&msgs [0], "pear", 2);
     tly_msg_buy (&msgs [1], "fig", 3);
     tly_msg_buy (&msgs [2], "plum", 4);
-    s_reply_seed (self, s_send (self, "buy-3", FUZZ_CLIENT_A, msgs, 3, false), "buy-3");
-    s_reply_seed (self, s_buy (self, "buy-too-much", FUZZ_CLIENT_A, "car", 1000000),
-                  "buy-too-much");
-    s_reply_seed (self, s_buy (self, "buy-zero", FUZZ_CLIENT_A, "air", 0), "buy-zero");
-    s_reply_seed (self, s_buy (self, "buy-no-item", FUZZ_CLIENT_A, "", 1), "buy-no-item");
+    corpus_reply_seed (self, s_send (self, "buy-3", FUZZ_CLIENT_A, msgs, 3, false), "buy-3");
+    corpus_reply_seed (self, s_buy (self, "buy-too-much", FUZZ_CLIENT_A, "car", 1000000),
+                       "buy-too-much");
+    corpus_reply_seed (self, s_buy (self, "buy-zero", FUZZ_CLIENT_A, "air", 0), "buy-zero");
+    corpus_reply_seed (self, s_buy (self, "buy-no-item", FUZZ_CLIENT_A, "", 1), "buy-no-item");
     tly_msg_create_account (&msgs [0], 10);
-    s_reply_seed (self, s_send (self, "create-again", FUZZ_CLIENT_A, msgs, 1, false),
-                  "create-again");
-    s_reply_seed (self, s_buy (self, "buy-b", FUZZ_CLIENT_B, "kiwi", 7), "buy-b");
+    corpus_reply_seed (self, s_send (self, "create-again", FUZZ_CLIENT_A, msgs, 1, false),
+                       "create-again");
+    corpus_reply_seed (self, s_buy (self, "buy-b", FUZZ_CLIENT_B, "kiwi", 7), "buy-b");
     tly_msg_buy (&msgs [0], "lemon", 1);
-    s_reply_seed (self, s_send (self, "bad-signature", FUZZ_CLIENT_A, msgs, 1, true),
-                  "bad-signature");
+    corpus_reply_seed (self, s_send (self, "bad-signature", FUZZ_CLIENT_A, msgs, 1, true),
+                       "bad-signature");
     static const char junk [] = "not a ClientRequest";
-    s_reply_seed (self, s_exchange (self, "junk", (const uint8_t *) junk, sizeof junk, 0), "junk");
+    corpus_reply_seed (self, s_exchange (self, "junk", (const uint8_t *) junk, sizeof junk, 0),
+                       "junk");
     Tally__Ping ping = TALLY__PING__INIT;
     request.body_case = TALLY__CLIENT_REQUEST__BODY_PING;
     request.ping = &ping;
-    s_reply_seed (self, s_body (self, "ping", &request), "ping");
+    corpus_reply_seed (self, s_body (self, "ping", &request), "ping");
     s_wait_signed (self);
     Tally__Unsubscribe unsubscribe = TALLY__UNSUBSCRIBE__INIT;
     unsubscribe.object_id = ids [2];
     request.body_case = TALLY__CLIENT_REQUEST__BODY_UNSUBSCRIBE;
     request.unsubscribe = &unsubscribe;
-    s_reply_seed (self, s_body (self, "unsubscribe", &request), "unsubscribe");
+    corpus_reply_seed (self, s_body (self, "unsubscribe", &request), "unsubscribe");
     size_t purchase_answer;
     uint64_t purchase_sub = s_catalog (self, &purchase_answer);
+    corpus_sub_t order_subs [CORPUS_ORDER_SUBS];
+    corpus_orders (self, partitions, order_subs);
 
     //  Enough records for the journal to roll to new segments.
     for (int send = 0; send < S_BULK_SENDS; send++) {
@@ -494,7 +520,7 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
         size_t done = s_send (self, send == 0 ? "buy-8" : "bulk", FUZZ_CLIENT_A, msgs, S_BULK_BATCH,
                               false);
         if (send == 0)
-            s_reply_seed (self, done, "buy-8");
+            corpus_reply_seed (self, done, "buy-8");
     }
     //  The last pushes.
     while (s_take (self, tly_mono_ms () + S_QUIET_MS))
@@ -503,6 +529,11 @@ corpus_traffic (const char *gateway, const char *journal_dir, uint32_t partition
     for (int i = 0; i < S_SUBS; i++)
         s_watcher_seeds (self, subs [i], answers [i], i < S_WATCHED ? i : -1, names [i]);
     s_watcher_seeds (self, purchase_sub, purchase_answer, -1, "tea-purchase");
+    //  fuzz_sdk_watcher's setup byte picks four objects, all taken: the
+    //  orders' objects are seeds of sdk_reply and wire only.
+    for (int i = 0; i < CORPUS_ORDER_SUBS; i++)
+        s_watcher_seeds (self, order_subs [i].request_id, order_subs [i].answer, -1,
+                         order_subs [i].name);
     for (size_t i = 0; i < self->reply_count; i++)
         free (self->replies [i].bytes);
     zsock_destroy (&self->dealer);
