@@ -20,15 +20,6 @@ alice_id=$(sed 's/^{"account":"\([^"]*\)".*/\1/' "$data/alice.json")
 as() { who=$1; shift; "$tally" "$@" --account-file "$data/$who.json"; }
 as_worker() { "$tally" "$@" --account-file "$worker"; }
 
-# expect CODE PATTERN CMD... : runs CMD, checks its exit code and that its
-# stdout+stderr matches the grep pattern.
-expect() {
-    code=$1; pattern=$2; shift 2
-    out=$("$@" 2>&1); got=$?
-    [ "$got" -eq "$code" ] || fail "$* -> exit $got, want $code: $out"
-    echo "$out" | grep -q -e "$pattern" || fail "$* -> no '$pattern' in: $out"
-}
-
 expect 0 '"balance":100' as alice send create-account --initial 100 --json
 
 # Nothing priced yet: an empty catalog, and a buy without an amount refused.

@@ -20,25 +20,6 @@ alice_id=$(sed 's/^{"account":"\([^"]*\)".*/\1/' "$data/alice.json")
 as() { who=$1; shift; "$tally" "$@" --account-file "$data/$who.json"; }
 as_worker() { "$tally" "$@" --account-file "$worker"; }
 
-# expect CODE PATTERN CMD... : runs CMD, checks its exit code and that its
-# stdout+stderr matches the grep pattern; leaves the output in $out.
-expect() {
-    code=$1; pattern=$2; shift 2
-    out=$("$@" 2>&1); got=$?
-    [ "$got" -eq "$code" ] || fail "$* -> exit $got, want $code: $out"
-    echo "$out" | grep -q -e "$pattern" || fail "$* -> no '$pattern' in: $out"
-}
-# until_seen PATTERN WHAT CMD... : runs CMD until its output matches (an
-# object may trail the answer by a moment), 20 s at most.
-until_seen() {
-    pattern=$1; what=$2; shift 2
-    deadline=$(( $(date +%s) + 20 ))
-    until out=$("$@" 2>&1) && echo "$out" | grep -q -e "$pattern"; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "$what: $out"
-        sleep 0.05
-    done
-}
-
 expect 0 '"balance":100' as alice send create-account --initial 100 --json
 
 # A draft, then edited to three lines.

@@ -4,7 +4,7 @@
 # up_args (more flags for tally up) and open_prices (unset: --open-prices,
 # as the seed's buys name their prices; set empty: prices closed, tally
 # up's default); defines data, up_pid and fail (which shows every child's
-# log).
+# log), and the helpers expect and until_seen.
 scratch=$(mktemp -d /tmp/tally-cli-XXXXXX)
 data="$scratch/${data_name:-data}"
 mkdir "$data"
@@ -23,3 +23,22 @@ until grep -q "tally up: ready" "$data/up.out" 2>/dev/null; do
 done
 . "$data/tally.env"
 export TALLY_GATEWAY TALLY_GATEWAY_KEY TALLY_WORKER_ACCOUNT
+
+# expect CODE PATTERN CMD... : runs CMD, checks its exit code and that its
+# stdout+stderr matches the grep pattern; leaves the output in $out.
+expect() {
+    code=$1; pattern=$2; shift 2
+    out=$("$@" 2>&1); got=$?
+    [ "$got" -eq "$code" ] || fail "$* -> exit $got, want $code: $out"
+    echo "$out" | grep -q -e "$pattern" || fail "$* -> no '$pattern' in: $out"
+}
+# until_seen PATTERN WHAT CMD... : runs CMD until its output matches (an
+# object may trail the answer by a moment), 20 s at most.
+until_seen() {
+    pattern=$1; what=$2; shift 2
+    deadline=$(( $(date +%s) + 20 ))
+    until out=$("$@" 2>&1) && echo "$out" | grep -q -e "$pattern"; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "$what: $out"
+        sleep 0.05
+    done
+}
