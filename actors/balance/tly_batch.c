@@ -133,9 +133,8 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     //  it: a credit's or debit's user's, a refund's purchase's, a
     //  configuration message's 0, any other message's sender's.
     for (size_t i = 0; i < envelope->n_messages; i++) {
-        uint32_t partition;
-        if (tly_message_partition (envelope->messages [i], user->pk, self->partition_count,
-                                   &partition)
+        uint32_t partition = user->partition;  //  the sender's, hashed once per envelope
+        if (tly_message_named_partition (envelope->messages [i], self->partition_count, &partition)
                 == -1
             || partition != route->partition)
             return TALLY__ERROR_CODE__BAD_REQUEST;

@@ -63,6 +63,12 @@ const char *tly_order_message_id (const Tally__InboxMessage *message);
 //  a partition below partitions).
 int tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
                            uint32_t partitions, uint32_t *partition);
+//  The same rule for a caller that knows the sender's partition already
+//  (hashing the sender's key per message costs a buy): 1 with *partition
+//  set when the message names its partition, 0 when it goes to its
+//  sender's (*partition untouched), -1 as above.
+int tly_message_named_partition (const Tally__InboxMessage *message, uint32_t partitions,
+                                 uint32_t *partition);
 //  The reference of the refund of purchase_id into out (TLY_REFERENCE_MAX + 1).
 void tly_refund_reference (const char *purchase_id, char *out);
 

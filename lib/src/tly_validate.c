@@ -334,8 +334,8 @@ tly_validate_order_message (const Tally__InboxMessage *message, const char **mes
 }
 
 int
-tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
-                       uint32_t partitions, uint32_t *partition)
+tly_message_named_partition (const Tally__InboxMessage *message, uint32_t partitions,
+                             uint32_t *partition)
 {
     const Tally__Adjustment *adjustment = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT
                                               ? message->credit
@@ -360,8 +360,18 @@ tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender 
     } else if (tly_config_message (message))
         *partition = 0;
     else
+        return 0;
+    return 1;
+}
+
+int
+tly_message_partition (const Tally__InboxMessage *message, const uint8_t sender [TLY_KEY_BYTES],
+                       uint32_t partitions, uint32_t *partition)
+{
+    int named = tly_message_named_partition (message, partitions, partition);
+    if (named == 0)
         *partition = tly_partition_of (sender, partitions);
-    return 0;
+    return named == -1 ? -1 : 0;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "tly_limits.h"
+#include "tly_partition.h"
 
 //  A message type that nests itself (field 1), which tally's schema has
 //  not: only such a type reaches the walk's depth limit.
@@ -178,6 +179,43 @@ tly_validate_test (bool verbose)
                             (Tally__ErrorCode) tally__error_code__descriptor.values [i].value),
                         tally__error_code__descriptor.values [i].name)
                 == 0);
+    //  The routing rule without the sender: a buy goes to the sender's
+    //  partition (0, *partition untouched), a credit to its user's, a
+    //  configuration message to 0, a refund of no purchase nowhere; and
+    //  tly_message_partition agrees, hashing the sender only for the buy.
+    uint8_t sender [TLY_KEY_BYTES] = { 7 }, target [TLY_KEY_BYTES] = { 9 };
+    uint32_t partitions = 64, partition = UINT32_MAX, sender_partition;
+    Tally__InboxMessage routed = TALLY__INBOX_MESSAGE__INIT;
+    Tally__Buy routed_buy = TALLY__BUY__INIT;
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+    routed.buy = &routed_buy;
+    assert (tly_message_named_partition (&routed, partitions, &partition) == 0);
+    assert (partition == UINT32_MAX);
+    assert (tly_message_partition (&routed, sender, partitions, &sender_partition) == 0);
+    assert (sender_partition == tly_partition_of (sender, partitions));
+    Tally__Adjustment credit = TALLY__ADJUSTMENT__INIT;
+    credit.user.data = target;
+    credit.user.len = TLY_KEY_BYTES;
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
+    routed.credit = &credit;
+    assert (tly_message_named_partition (&routed, partitions, &partition) == 1);
+    assert (partition == tly_partition_of (target, partitions));
+    assert (tly_message_partition (&routed, sender, partitions, &sender_partition) == 0);
+    assert (sender_partition == partition);
+    credit.user.len = TLY_KEY_BYTES - 1;
+    assert (tly_message_named_partition (&routed, partitions, &partition) == -1);
+    assert (tly_message_partition (&routed, sender, partitions, &partition) == -1);
+    Tally__AdminChange change = TALLY__ADMIN_CHANGE__INIT;
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN;
+    routed.add_admin = &change;
+    partition = UINT32_MAX;
+    assert (tly_message_named_partition (&routed, partitions, &partition) == 1);
+    assert (partition == 0);
+    Tally__Refund refund = TALLY__REFUND__INIT;
+    refund.purchase_id = (char *) "not-a-purchase";
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
+    routed.refund = &refund;
+    assert (tly_message_named_partition (&routed, partitions, &partition) == -1);
     if (verbose)
         printf ("OK\n");
 }
