@@ -565,23 +565,26 @@ s_created (tly_objects_t *self, const tly_object_ref_t *ref, const Tally__Accoun
     return state;
 }
 
+//  The state of ref's object at the version the event brought it to (of
+//  the three an event changes: the UserBalance, PurchaseLog, OrderList).
 static Tally__ObjectState *
-s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
-             const Tally__PurchaseRecorded *recorded, const tly_ledger_versions_t *versions,
-             uint32_t partition, tly_arena_t *arena)
+s_event_state (tly_objects_t *self, const tly_object_ref_t *ref, const uint8_t *user,
+               const tly_ledger_versions_t *versions, int64_t updated_ms, uint32_t partition,
+               tly_arena_t *arena)
 {
-    const uint8_t *user = recorded->user.data;
-    char *user_id = s_account_id (arena, user);
     Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
-    uint64_t version = ref->kind == TLY_OBJ_BALANCE ? versions->balance : versions->log;
-    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, recorded->timestamp,
-                                         group, arena);
-    if (ref->kind == TLY_OBJ_BALANCE) {
-        s_set_balance (state, user_id, recorded->balance_after, versions->held, recorded->timestamp,
-                       arena);
-        return state;
-    }
-    assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
+    uint64_t version = ref->kind == TLY_OBJ_BALANCE        ? versions->balance
+                       : ref->kind == TLY_OBJ_PURCHASE_LOG ? versions->log
+                                                           : versions->order_list;
+    assert (ref->kind == TLY_OBJ_BALANCE || ref->kind == TLY_OBJ_PURCHASE_LOG
+            || ref->kind == TLY_OBJ_ORDER_LIST);
+    return s_state (s_id (arena, ref->key), version, updated_ms, group, arena);
+}
+
+//  A PurchaseLog's record of a recorded purchase (a buy's, or an order line's).
+static Tally__PurchaseRecord *
+s_purchase_record (const Tally__PurchaseRecorded *recorded, char *user_id, tly_arena_t *arena)
+{
     Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
     tally__purchase_record__init (record);
     record->id = recorded->purchase_id;
@@ -590,8 +593,26 @@ s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
     record->amount = recorded->amount;
     record->timestamp = recorded->timestamp;
     record->balance_after = recorded->balance_after;
+    return record;
+}
+
+static Tally__ObjectState *
+s_purchased (tly_objects_t *self, const tly_object_ref_t *ref,
+             const Tally__PurchaseRecorded *recorded, const tly_ledger_versions_t *versions,
+             uint32_t partition, tly_arena_t *arena)
+{
+    const uint8_t *user = recorded->user.data;
+    char *user_id = s_account_id (arena, user);
+    Tally__ObjectState *state = s_event_state (self, ref, user, versions, recorded->timestamp,
+                                               partition, arena);
+    if (ref->kind == TLY_OBJ_BALANCE) {
+        s_set_balance (state, user_id, recorded->balance_after, versions->held, recorded->timestamp,
+                       arena);
+        return state;
+    }
+    assert (ref->kind == TLY_OBJ_PURCHASE_LOG);
     Tally__PurchaseRecord **records = tly_arena_alloc (arena, sizeof (Tally__PurchaseRecord *));
-    records [0] = record;
+    records [0] = s_purchase_record (recorded, user_id, arena);
     s_set_log (state, user_id, versions->entries, records, 1, NULL, 0, arena);
     return state;
 }
@@ -603,10 +624,8 @@ s_adjusted (tly_objects_t *self, const tly_object_ref_t *ref,
 {
     const uint8_t *user = adjusted->user.data;
     char *user_id = s_account_id (arena, user);
-    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
-    uint64_t version = ref->kind == TLY_OBJ_BALANCE ? versions->balance : versions->log;
-    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, adjusted->timestamp,
-                                         group, arena);
+    Tally__ObjectState *state = s_event_state (self, ref, user, versions, adjusted->timestamp,
+                                               partition, arena);
     if (ref->kind == TLY_OBJ_BALANCE) {
         s_set_balance (state, user_id, adjusted->balance_after, versions->held, adjusted->timestamp,
                        arena);
@@ -641,12 +660,8 @@ s_order_changed (tly_objects_t *self, const tly_object_ref_t *ref,
     const uint8_t *user = changed->user.data;
     const Tally__Order *order = changed->order;
     char *user_id = s_account_id (arena, user);
-    Tally__Group *group = s_user_group (self, ref->kind, partition, user, arena);
-    uint64_t version = ref->kind == TLY_OBJ_BALANCE        ? versions->balance
-                       : ref->kind == TLY_OBJ_PURCHASE_LOG ? versions->log
-                                                           : versions->order_list;
-    Tally__ObjectState *state = s_state (s_id (arena, ref->key), version, order->updated_at, group,
-                                         arena);
+    Tally__ObjectState *state = s_event_state (self, ref, user, versions, order->updated_at,
+                                               partition, arena);
     if (ref->kind == TLY_OBJ_BALANCE) {
         s_set_balance (state, user_id, changed->balance_after, changed->held_after,
                        order->updated_at, arena);
@@ -663,18 +678,8 @@ s_order_changed (tly_objects_t *self, const tly_object_ref_t *ref,
     Tally__PurchaseRecord **records = tly_arena_alloc (
         arena,
         (changed->n_purchases ? changed->n_purchases : 1) * sizeof (Tally__PurchaseRecord *));
-    for (size_t i = 0; i < changed->n_purchases; i++) {
-        const Tally__PurchaseRecorded *recorded = changed->purchases [i];
-        Tally__PurchaseRecord *record = tly_arena_alloc (arena, sizeof *record);
-        tally__purchase_record__init (record);
-        record->id = recorded->purchase_id;
-        record->user_id = user_id;
-        record->item_id = recorded->item_id;
-        record->amount = recorded->amount;
-        record->timestamp = recorded->timestamp;
-        record->balance_after = recorded->balance_after;
-        records [i] = record;
-    }
+    for (size_t i = 0; i < changed->n_purchases; i++)
+        records [i] = s_purchase_record (changed->purchases [i], user_id, arena);
     s_set_log (state, user_id, versions->entries, records, changed->n_purchases, NULL, 0, arena);
     return state;
 }
