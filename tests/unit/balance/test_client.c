@@ -273,3 +273,15 @@ test_error_code (const Tally__MessageResult *result)
     return result->outcome_case == TALLY__MESSAGE_RESULT__OUTCOME_ERROR ? result->error->code
                                                                         : TALLY__ERROR_CODE__OK;
 }
+
+Tally__RecordDraft *
+test_run_message (test_run_t *run, test_client_t *sender, Tally__InboxMessage *message)
+{
+    assert (tly_ledger_begin (run->ledger) == 0);
+    Tally__RecordDraft *draft = test_draft (run->ledger, sender, &message, 1, 1, run->now++,
+                                            run->arena, NULL);
+    assert (tly_ledger_commit (run->ledger) == 0);
+    assert (run->n < TEST_RUN_DRAFTS_MAX);
+    run->drafts [run->n++] = draft;
+    return draft;
+}

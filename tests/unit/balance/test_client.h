@@ -52,6 +52,19 @@ Tally__SignedEnvelope *test_signed_envelope (tly_arena_t *arena, test_client_t *
 Tally__RecordDraft *test_draft (tly_ledger_t *ledger, test_client_t *client,
                                 Tally__InboxMessage **messages, size_t count, uint64_t epoch,
                                 int64_t now_ms, tly_arena_t *arena, uint64_t *versions);
+//  A run of single-message envelopes, each in its own transaction, whose
+//  drafts are kept (for replay and the audit checks); now advances by 1.
+#define TEST_RUN_DRAFTS_MAX 2048
+typedef struct {
+    tly_ledger_t *ledger;
+    tly_arena_t *arena;
+    Tally__RecordDraft *drafts [TEST_RUN_DRAFTS_MAX];
+    size_t n;
+    int64_t now;
+} test_run_t;
+//  Sender's message as an envelope of its own in run; returns its draft.
+Tally__RecordDraft *test_run_message (test_run_t *run, test_client_t *sender,
+                                      Tally__InboxMessage *message);
 //  Executes message at now_ms in its own transaction; returns what it did
 //  (never an error), the result in *result_p.
 tly_ledger_result_t test_run_at (tly_ledger_t *ledger, test_client_t *client,

@@ -18,28 +18,7 @@
 #include "test_client.h"
 #include "harness.h"
 
-#define S_DRAFTS_MAX 2048
 #define S_ORDERS_MAX 64
-
-typedef struct {
-    tly_ledger_t *ledger;
-    tly_arena_t *arena;
-    Tally__RecordDraft *drafts [S_DRAFTS_MAX];
-    size_t n;
-    int64_t now;
-} s_run_t;
-
-static Tally__RecordDraft *
-s_run (s_run_t *run, test_client_t *sender, Tally__InboxMessage *message)
-{
-    assert (tly_ledger_begin (run->ledger) == 0);
-    Tally__RecordDraft *draft = test_draft (run->ledger, sender, &message, 1, 1, run->now++,
-                                            run->arena, NULL);
-    assert (tly_ledger_commit (run->ledger) == 0);
-    assert (run->n < S_DRAFTS_MAX);
-    run->drafts [run->n++] = draft;
-    return draft;
-}
 
 static Tally__ErrorCode
 s_code (const Tally__RecordDraft *draft)
@@ -223,12 +202,12 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     tly_ledger_t *live = tly_ledger_new (live_path, 1 << 24, &limits);
     assert (live);
     worker.user.worker = true;
-    s_run_t run = { .ledger = live, .arena = arena, .now = 1000 };
+    test_run_t run = { .ledger = live, .arena = arena, .now = 1000 };
     worker.user.route = 0;
-    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 30));
+    test_run_message (&run, &worker, test_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
-    s_run (&run, &alice, test_create (arena, &alice, 100));
-    s_run (&run, &bob, test_create (arena, &bob, 10));
+    test_run_message (&run, &alice, test_create (arena, &alice, 100));
+    test_run_message (&run, &bob, test_create (arena, &bob, 10));
     tly_account_state_t state = s_account (live, &alice);
     assert (state.balance_version == 1 && state.log_version == 1 && state.held == 0);
     assert (state.order_list_version == 1 && state.orders_created == 0);
@@ -236,8 +215,8 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     //  Create: priced as a buy (the catalog's price for 0, an open price as named).
     const char *ids [] = { "sword", "potion" };
     const int64_t amounts [] = { 0, 15 };
-    Tally__RecordDraft *draft = s_run (&run, &alice,
-                                       test_create_order (arena, &alice, ids, amounts, 2));
+    Tally__RecordDraft *draft = test_run_message (
+        &run, &alice, test_create_order (arena, &alice, ids, amounts, 2));
     const Tally__Order *order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_DRAFT && order->total == 45);
     assert (order->version == 1 && order->items [0]->amount == 30 && order->created_at > 0);
@@ -255,62 +234,71 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  Edit: items replaced, version + 1.
     const int64_t edited [] = { 0, 20 };
-    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, edited, 2));
+    draft = test_run_message (&run, &alice,
+                              test_edit_order (arena, &alice, order_id, ids, edited, 2));
     order = s_order (draft);
     assert (order->version == 2 && order->total == 50 && order->items [1]->amount == 20);
 
     //  Refusals before submitting, each changing nothing.
-    draft = s_run (&run, &bob, test_edit_order (arena, &bob, order_id, ids, edited, 2));
+    draft = test_run_message (&run, &bob, test_edit_order (arena, &bob, order_id, ids, edited, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND && draft->n_events == 0);
     assert (strcmp (s_text (draft), "No such order") == 0);
-    draft = s_run (&run, &bob, test_order_ref (arena, &bob, S_SUBMIT, order_id, NULL));
+    draft = test_run_message (&run, &bob, test_order_ref (arena, &bob, S_SUBMIT, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     uint8_t unknown_id [TLY_MESSAGE_ID_BYTES] = { 9, 9, 9 };
     char unknown [TLY_ID_MAX];
     tly_order_key (1, alice.user.pk, unknown_id, key);
     tly_object_id_of_key (key, unknown);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, unknown, NULL));
+    draft = test_run_message (&run, &alice,
+                              test_order_ref (arena, &alice, S_SUBMIT, unknown, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, unknown, NULL));
+    draft = test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_COMPLETE, unknown, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_COMPLETE, order_id, NULL));
+    draft = test_run_message (&run, &alice,
+                              test_order_ref (arena, &alice, S_COMPLETE, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
     assert (strcmp (s_text (draft), "Only the worker may complete or fail an order") == 0);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_FAIL, order_id, "no"));
+    draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_FAIL, order_id, "no"));
     assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL));
+    draft = test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     assert (strcmp (s_text (draft), "Order is draft: only a processing order can be completed")
             == 0);
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, ""));
+    draft = test_run_message (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     const int64_t too_much [] = { 0, 101 };
-    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, too_much, 2));
+    draft = test_run_message (&run, &alice,
+                              test_edit_order (arena, &alice, order_id, ids, too_much, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_AMOUNT);
     const int64_t wrong_price [] = { 29, 20 };
-    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, wrong_price, 2));
+    draft = test_run_message (&run, &alice,
+                              test_edit_order (arena, &alice, order_id, ids, wrong_price, 2));
     assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH);
     state = s_account (live, &alice);
     assert (state.order_list_version == 3 && state.balance == 100 && state.held == 0);
 
     //  Submit after a price change: PRICE_MISMATCH, still a draft.
     worker.user.route = 0;
-    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 35));
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
+    test_run_message (&run, &worker, test_set_price (arena, &worker, "sword", 35));
+    draft = test_run_message (&run, &alice,
+                              test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH && draft->n_events == 0);
-    s_run (&run, &worker, test_set_price (arena, &worker, "sword", 30));
+    test_run_message (&run, &worker, test_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
 
     //  Submit beyond the available balance: INSUFFICIENT_BALANCE.
     const char *big_ids [] = { "sword", "crown" };
     const int64_t big [] = { 0, 80 };
-    draft = s_run (&run, &alice, test_create_order (arena, &alice, big_ids, big, 2));
+    draft = test_run_message (&run, &alice, test_create_order (arena, &alice, big_ids, big, 2));
     const char *big_id = tly_arena_strdup (arena, s_order (draft)->id);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
 
     //  Submit: the hold placed, a new balance version, the queue entered.
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
+    draft = test_run_message (&run, &alice,
+                              test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_PROCESSING && order->version == 3);
     assert (order->submitted_at == run.now - 1);
@@ -325,7 +313,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
             && strcmp (queue->orders [0]->id, order_id) == 0);
     //  Resend: the first result, nothing new.
     Tally__InboxMessage *submit = test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL);
-    draft = s_run (&run, &alice, submit);
+    draft = test_run_message (&run, &alice, submit);
     assert (draft->n_events == 0);  //  processing now: refused
     assert (tly_ledger_begin (live) == 0);
     Tally__MessageResult *again = NULL;
@@ -337,15 +325,16 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (test_error_code (again) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     assert (strcmp (again->error->message, "Order is processing: only a draft can be submitted")
             == 0);
-    draft = s_run (&run, &alice, test_edit_order (arena, &alice, order_id, ids, edited, 2));
+    draft = test_run_message (&run, &alice,
+                              test_edit_order (arena, &alice, order_id, ids, edited, 2));
     assert (strcmp (s_text (draft), "Order is processing: only a draft can be edited") == 0);
 
     //  What the order holds is not for a buy, a debit or another hold.
-    draft = s_run (&run, &alice, test_buy (arena, &alice, "potion", 60));
+    draft = test_run_message (&run, &alice, test_buy (arena, &alice, "potion", 60));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    draft = s_run (&run, &worker, test_debit (arena, &worker, &alice, 51, "debit-1"));
+    draft = test_run_message (&run, &worker, test_debit (arena, &worker, &alice, 51, "debit-1"));
     assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
-    draft = s_run (&run, &alice, test_buy (arena, &alice, "potion", 10));
+    draft = test_run_message (&run, &alice, test_buy (arena, &alice, "potion", 10));
     assert (s_code (draft) == TALLY__ERROR_CODE__OK);
     state = s_account (live, &alice);
     assert (state.balance == 90 && state.held == 50 && state.balance_version == 3);
@@ -353,7 +342,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  Complete: the hold captured, a purchase per line, one version each.
     Tally__InboxMessage *complete = test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL);
-    draft = s_run (&run, &worker, complete);
+    draft = test_run_message (&run, &worker, complete);
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_COMPLETED && order->version == 4);
     assert (order->n_purchase_ids == 2 && order->finished_at == run.now - 1);
@@ -386,39 +375,43 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (again->order->version == 4
             && strcmp (again->order->purchase_ids [1], purchase_id) == 0);
     assert (s_account (live, &alice).balance == 40);
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, "late"));
+    draft = test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_FAIL, order_id, "late"));
     assert (strcmp (s_text (draft), "Order is completed: only a processing order can be failed")
             == 0);
 
     //  Fail: the hold released, the error kept.
     const int64_t small [] = { 0, 5 };
-    draft = s_run (&run, &alice, test_edit_order (arena, &alice, big_id, ids, small, 2));
+    draft = test_run_message (&run, &alice, test_edit_order (arena, &alice, big_id, ids, small, 2));
     assert (s_order (draft)->total == 35);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (s_order (draft)->status == TALLY__ORDER_STATUS__ORDER_PROCESSING);
     assert (s_account (live, &alice).held == 35);
     char long_error [TLY_ORDER_ERROR_MAX + 2];
     memset (long_error, 'e', sizeof long_error - 1);
     long_error [sizeof long_error - 1] = 0;
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, big_id, long_error));
+    draft = test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_FAIL, big_id, long_error));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
-    draft = s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, big_id, "out of stock"));
+    draft = test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_FAIL, big_id, "out of stock"));
     order = s_order (draft);
     assert (order->status == TALLY__ORDER_STATUS__ORDER_FAILED
             && strcmp (order->error, "out of stock") == 0 && order->n_purchase_ids == 0);
     state = s_account (live, &alice);
     assert (state.balance == 40 && state.held == 0 && state.orders_open == 0);
     assert (state.balance_version == 6 && state.log_version == 3);
-    draft = s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
+    draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
     assert (strcmp (s_text (draft), "Order is failed: only a draft can be submitted") == 0);
 
     //  The open orders' limit.
     const char *one [] = { "potion" };
     const int64_t one_amount [] = { 1 };
     for (size_t i = 0; i < TLY_ORDER_OPEN_MAX; i++)
-        assert (s_code (s_run (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1)))
+        assert (s_code (test_run_message (&run, &alice,
+                                          test_create_order (arena, &alice, one, one_amount, 1)))
                 == TALLY__ERROR_CODE__OK);
-    draft = s_run (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1));
+    draft = test_run_message (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1));
     assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many open orders") == 0);
     state = s_account (live, &alice);
@@ -438,16 +431,18 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     }
     test_client_t carol;
     test_client_init (&carol, 4, 1);
-    s_run (&run, &carol, test_create (arena, &carol, 1000));
+    test_run_message (&run, &carol, test_create (arena, &carol, 1000));
     for (size_t n = 0; n < 7; n++) {
-        draft = s_run (&run, &carol,
-                       test_create_order (arena, &carol, lines, line_amounts, TLY_ORDER_ITEMS_MAX));
+        draft = test_run_message (
+            &run, &carol,
+            test_create_order (arena, &carol, lines, line_amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (s_code (s_run (&run, &carol, test_order_ref (arena, &carol, S_SUBMIT, id, NULL)))
+        assert (s_code (test_run_message (&run, &carol,
+                                          test_order_ref (arena, &carol, S_SUBMIT, id, NULL)))
                 == TALLY__ERROR_CODE__OK);
-        assert (
-            s_code (s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL)))
-            == TALLY__ERROR_CODE__OK);
+        assert (s_code (test_run_message (&run, &worker,
+                                          test_order_ref (arena, &worker, S_COMPLETE, id, NULL)))
+                == TALLY__ERROR_CODE__OK);
     }
     state = s_account (live, &carol);
     assert (state.purchases == 7 * TLY_ORDER_ITEMS_MAX && state.balance == 1000 - 112);
@@ -466,17 +461,18 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     for (size_t i = 0; i < TLY_ORDER_QUEUE_MAX; i++) {
         test_client_t user;
         test_client_init (&user, 4, 1);
-        s_run_t *r = &run;
-        s_run (r, &user, test_create (arena, &user, 10));
-        draft = s_run (r, &user, test_create_order (arena, &user, one, one_amount, 1));
+        test_run_t *r = &run;
+        test_run_message (r, &user, test_create (arena, &user, 10));
+        draft = test_run_message (r, &user, test_create_order (arena, &user, one, one_amount, 1));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (s_code (s_run (r, &user, test_order_ref (arena, &user, S_SUBMIT, id, NULL)))
-                == TALLY__ERROR_CODE__OK);
+        assert (
+            s_code (test_run_message (r, &user, test_order_ref (arena, &user, S_SUBMIT, id, NULL)))
+            == TALLY__ERROR_CODE__OK);
     }
-    s_run_t *r = &run;
-    draft = s_run (r, &bob, test_create_order (arena, &bob, one, one_amount, 1));
+    test_run_t *r = &run;
+    draft = test_run_message (r, &bob, test_create_order (arena, &bob, one, one_amount, 1));
     const char *bob_order = tly_arena_strdup (arena, s_order (draft)->id);
-    draft = s_run (r, &bob, test_order_ref (arena, &bob, S_SUBMIT, bob_order, NULL));
+    draft = test_run_message (r, &bob, test_order_ref (arena, &bob, S_SUBMIT, bob_order, NULL));
     assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many orders processing; retry later") == 0);
 
@@ -543,7 +539,7 @@ s_same (ProtobufCBinaryData a, ProtobufCBinaryData b)
 //  The read path: who reads an Order, an OrderList and the OrderQueue, at
 //  which versions; an update of each, made from the event, is its snapshot.
 static void
-s_test_objects (tly_ledger_t *live, s_run_t *run, test_client_t *worker, test_client_t *alice,
+s_test_objects (tly_ledger_t *live, test_run_t *run, test_client_t *worker, test_client_t *alice,
                 tly_arena_t *arena)
 {
     tly_objects_t *objects = tly_objects_new (live, worker->user.pk);
@@ -553,9 +549,10 @@ s_test_objects (tly_ledger_t *live, s_run_t *run, test_client_t *worker, test_cl
     uint32_t partition = alice->user.partition;
     const char *one [] = { "bead" };
     const int64_t amount [] = { 2 };
-    Tally__RecordDraft *draft = s_run (run, alice,
-                                       test_create_order (arena, alice, one, amount, 1));
-    draft = s_run (run, alice, test_order_ref (arena, alice, S_SUBMIT, s_order (draft)->id, NULL));
+    Tally__RecordDraft *draft = test_run_message (run, alice,
+                                                  test_create_order (arena, alice, one, amount, 1));
+    draft = test_run_message (run, alice,
+                              test_order_ref (arena, alice, S_SUBMIT, s_order (draft)->id, NULL));
     tly_ledger_versions_t versions;
     tly_ledger_versions (live, &versions);
     const Tally__Event *event = draft->events [0];
@@ -634,7 +631,7 @@ s_test_objects (tly_ledger_t *live, s_run_t *run, test_client_t *worker, test_cl
     s_snapshot (objects, queue_id, 3, worker->user.pk, TALLY__ERROR_CODE__OK, arena, &object);
     assert (object->version == 1 && object->value->order_queue->n_orders == 0);
     //  A user with no order: the OrderList at version 1, empty.
-    s_run (run, &eve, test_create (arena, &eve, 5));
+    test_run_message (run, &eve, test_create (arena, &eve, 5));
     tly_object_id_of_key (refs [3].key, list_id);
     tly_user_object_id (TLY_OBJ_ORDER_LIST, eve.user.pk, 4, list_id);
     s_snapshot (objects, list_id, 2, eve.user.pk, TALLY__ERROR_CODE__OK, arena, &object);
@@ -660,8 +657,8 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     assert (live);
     worker.user.worker = true;
     worker.user.route = 2;
-    s_run_t run = { .ledger = live, .arena = arena, .now = 5000 };
-    s_run (&run, &alice, test_create (arena, &alice, 1000));
+    test_run_t run = { .ledger = live, .arena = arena, .now = 5000 };
+    test_run_message (&run, &alice, test_create (arena, &alice, 1000));
     const char *lines [TLY_ORDER_ITEMS_MAX];
     int64_t amounts [TLY_ORDER_ITEMS_MAX];
     for (size_t i = 0; i < TLY_ORDER_ITEMS_MAX; i++) {
@@ -670,19 +667,20 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
     }
     const char *failed = NULL;
     for (size_t n = 0; n < 9; n++) {
-        Tally__RecordDraft *draft = s_run (
+        Tally__RecordDraft *draft = test_run_message (
             &run, &alice, test_create_order (arena, &alice, lines, amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        s_run (&run, &alice, test_buy (arena, &alice, "gem", 3));
-        s_run (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, id, NULL));
+        test_run_message (&run, &alice, test_buy (arena, &alice, "gem", 3));
+        test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, id, NULL));
         if (n == 4) {
-            s_run (&run, &worker, test_order_ref (arena, &worker, S_FAIL, id, "declined"));
+            test_run_message (&run, &worker,
+                              test_order_ref (arena, &worker, S_FAIL, id, "declined"));
             failed = id;
         } else if (n < 8)
-            s_run (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL));
+            test_run_message (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL));
     }
     (void) failed;
-    s_run (&run, &worker, test_debit (arena, &worker, &alice, 5, "fee"));
+    test_run_message (&run, &worker, test_debit (arena, &worker, &alice, 5, "fee"));
     tly_account_state_t state = s_account (live, &alice);
     assert (state.held > 0 && state.orders_open == 1);
     assert (state.balance_version != state.log_version);

@@ -15,28 +15,6 @@
 #include "test_client.h"
 #include "harness.h"
 
-#define S_DRAFTS_MAX 64
-
-typedef struct {
-    tly_ledger_t *ledger;
-    tly_arena_t *arena;
-    Tally__RecordDraft *drafts [S_DRAFTS_MAX];
-    size_t n;
-    int64_t now;
-} s_run_t;
-
-static Tally__RecordDraft *
-s_run (s_run_t *run, test_client_t *sender, Tally__InboxMessage *message)
-{
-    assert (tly_ledger_begin (run->ledger) == 0);
-    Tally__RecordDraft *draft = test_draft (run->ledger, sender, &message, 1, 1, run->now++,
-                                            run->arena, NULL);
-    assert (tly_ledger_commit (run->ledger) == 0);
-    assert (run->n < S_DRAFTS_MAX);
-    run->drafts [run->n++] = draft;
-    return draft;
-}
-
 static Tally__InboxMessage *
 s_refund (tly_arena_t *arena, test_client_t *sender, const char *purchase_id, const char *reason)
 {
@@ -72,9 +50,10 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     tly_ledger_t *live = tly_ledger_new (live_path, 1 << 24, &limits);
     assert (live);
     worker.user.worker = true;
-    s_run_t run = { .ledger = live, .arena = arena, .now = 1000 };
-    s_run (&run, &alice, test_create (arena, &alice, 100));
-    Tally__RecordDraft *draft = s_run (&run, &alice, test_buy (arena, &alice, "gem", 30));
+    test_run_t run = { .ledger = live, .arena = arena, .now = 1000 };
+    test_run_message (&run, &alice, test_create (arena, &alice, 100));
+    Tally__RecordDraft *draft = test_run_message (&run, &alice,
+                                                  test_buy (arena, &alice, "gem", 30));
     const Tally__PurchaseRecord *bought = draft->results [0]->purchase;
     assert (bought && bought->partition_seq == draft->partition_seq && !*bought->refund_id);
     const char *purchase_id = tly_arena_strdup (arena, bought->id);
@@ -82,34 +61,35 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
 
     //  Refusals, each changing nothing.
     worker.user.route = mallory.user.route = 1;
-    draft = s_run (&run, &mallory, s_refund (arena, &mallory, purchase_id, ""));
+    draft = test_run_message (&run, &mallory, s_refund (arena, &mallory, purchase_id, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED && draft->n_events == 0);
     assert (strcmp (draft->results [0]->error->message, "Only an admin may refund a purchase")
             == 0);
-    draft = s_run (&run, &worker, s_refund (arena, &worker, "co_zgarbage", ""));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, "co_zgarbage", ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
-    draft = s_run (&run, &worker, s_refund (arena, &worker, alice.user.id, ""));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, alice.user.id, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);  //  an account, not a purchase
     char long_reason [TLY_NOTE_MAX + 2];
     memset (long_reason, 'r', sizeof long_reason - 1);
     long_reason [sizeof long_reason - 1] = 0;
-    draft = s_run (&run, &worker, s_refund (arena, &worker, purchase_id, long_reason));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, long_reason));
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
     uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1, 2, 3 };
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     char unknown [TLY_ID_MAX];
     tly_purchase_key (1, alice.user.pk, message_id, key);
     tly_object_id_of_key (key, unknown);
-    draft = s_run (&run, &worker, s_refund (arena, &worker, unknown, ""));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, unknown, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     worker.user.route = 2;  //  not the purchase's partition
-    draft = s_run (&run, &worker, s_refund (arena, &worker, purchase_id, ""));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, ""));
     assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
     worker.user.route = 1;
     assert (test_balance (live, &alice) == 70);
 
     //  The refund: a credit of the purchase's amount, with its reference.
-    draft = s_run (&run, &worker, s_refund (arena, &worker, purchase_id, "arrived broken"));
+    draft = test_run_message (&run, &worker,
+                              s_refund (arena, &worker, purchase_id, "arrived broken"));
     const Tally__AdjustmentRecord *record = draft->results [0]->adjustment;
     char reference [TLY_REFERENCE_MAX + 1];
     tly_refund_reference (purchase_id, reference);
@@ -127,7 +107,7 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     assert (test_balance (live, &alice) == 100);
     const char *refund_id = tly_arena_strdup (arena, record->id);
     //  Twice: refused, with its own code.
-    draft = s_run (&run, &worker, s_refund (arena, &worker, purchase_id, "again"));
+    draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, "again"));
     assert (s_code (draft) == TALLY__ERROR_CODE__ALREADY_REFUNDED && draft->n_events == 0);
     //  A credit may not take a refund's reference.
     Tally__InboxMessage *credit = test_message (arena, &worker);
@@ -139,7 +119,7 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     adjustment->note = "";
     credit->body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
     credit->credit = adjustment;
-    draft = s_run (&run, &worker, credit);
+    draft = test_run_message (&run, &worker, credit);
     assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_REFERENCE);
     assert (test_balance (live, &alice) == 100);
 
