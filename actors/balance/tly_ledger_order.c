@@ -53,14 +53,6 @@ s_status_name (Tally__OrderStatus status)
     }
 }
 
-static ProtobufCBinaryData
-s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
-{
-    ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
-    memcpy (bytes.data, data, size);
-    return bytes;
-}
-
 static Tally__OrderSummary *
 s_summary (tly_arena_t *arena, const Tally__Order *order)
 {
@@ -384,7 +376,7 @@ s_changed (tly_arena_t *arena, const tly_ledger_user_t *owner, Tally__Order *aft
 {
     Tally__OrderChanged *changed = tly_arena_alloc (arena, sizeof *changed);
     tally__order_changed__init (changed);
-    changed->user = s_bytes (arena, owner->pk, TLY_KEY_BYTES);
+    changed->user = tly_ledger_bytes (arena, owner->pk, TLY_KEY_BYTES);
     changed->order = after;
     changed->balance_after = state->balance;
     changed->held_after = state->held;
@@ -418,7 +410,7 @@ s_purchases (tly_arena_t *arena, const tly_ledger_user_t *owner, Tally__Order *a
         balance -= after->items [i]->amount;
         Tally__PurchaseRecorded *recorded = tly_arena_alloc (arena, sizeof *recorded);
         tally__purchase_recorded__init (recorded);
-        recorded->user = s_bytes (arena, owner->pk, TLY_KEY_BYTES);
+        recorded->user = tly_ledger_bytes (arena, owner->pk, TLY_KEY_BYTES);
         recorded->purchase_id = tly_arena_strdup (arena, id);
         recorded->item_id = after->items [i]->item_id;
         recorded->amount = after->items [i]->amount;
