@@ -285,3 +285,9 @@ test_run_message (test_run_t *run, test_client_t *sender, Tally__InboxMessage *m
     run->drafts [run->n++] = draft;
     return draft;
 }
+
+Tally__ErrorCode
+test_draft_code (const Tally__RecordDraft *draft)
+{
+    return test_error_code (draft->results [0]);
+}

@@ -74,6 +74,8 @@ tly_ledger_result_t test_run_at (tly_ledger_t *ledger, test_client_t *client,
 int64_t test_balance (tly_ledger_t *ledger, test_client_t *client);
 //  The result's error code, OK for a balance or a purchase.
 Tally__ErrorCode test_error_code (const Tally__MessageResult *result);
+//  The error code of a draft's first result, OK for a balance or a purchase.
+Tally__ErrorCode test_draft_code (const Tally__RecordDraft *draft);
 //  Packs and unpacks a draft, as it travels through the journal.
 Tally__RecordDraft *test_round_trip (const Tally__RecordDraft *draft, tly_arena_t *arena);
 

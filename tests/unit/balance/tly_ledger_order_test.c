@@ -18,14 +18,6 @@
 #include "test_client.h"
 #include "harness.h"
 
-#define S_ORDERS_MAX 64
-
-static Tally__ErrorCode
-s_code (const Tally__RecordDraft *draft)
-{
-    return test_error_code (draft->results [0]);
-}
-
 static const char *
 s_text (const Tally__RecordDraft *draft)
 {
@@ -241,41 +233,41 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  Refusals before submitting, each changing nothing.
     draft = test_run_message (&run, &bob, test_edit_order (arena, &bob, order_id, ids, edited, 2));
-    assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND && draft->n_events == 0);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__NOT_FOUND && draft->n_events == 0);
     assert (strcmp (s_text (draft), "No such order") == 0);
     draft = test_run_message (&run, &bob, test_order_ref (arena, &bob, S_SUBMIT, order_id, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     uint8_t unknown_id [TLY_MESSAGE_ID_BYTES] = { 9, 9, 9 };
     char unknown [TLY_ID_MAX];
     tly_order_key (1, alice.user.pk, unknown_id, key);
     tly_object_id_of_key (key, unknown);
     draft = test_run_message (&run, &alice,
                               test_order_ref (arena, &alice, S_SUBMIT, unknown, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     draft = test_run_message (&run, &worker,
                               test_order_ref (arena, &worker, S_COMPLETE, unknown, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     draft = test_run_message (&run, &alice,
                               test_order_ref (arena, &alice, S_COMPLETE, order_id, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
     assert (strcmp (s_text (draft), "Only the worker may complete or fail an order") == 0);
     draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_FAIL, order_id, "no"));
-    assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED);
     draft = test_run_message (&run, &worker,
                               test_order_ref (arena, &worker, S_COMPLETE, order_id, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     assert (strcmp (s_text (draft), "Order is draft: only a processing order can be completed")
             == 0);
     draft = test_run_message (&run, &worker, test_order_ref (arena, &worker, S_FAIL, order_id, ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_TRANSITION);
     const int64_t too_much [] = { 0, 101 };
     draft = test_run_message (&run, &alice,
                               test_edit_order (arena, &alice, order_id, ids, too_much, 2));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_AMOUNT);
     const int64_t wrong_price [] = { 29, 20 };
     draft = test_run_message (&run, &alice,
                               test_edit_order (arena, &alice, order_id, ids, wrong_price, 2));
-    assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH);
     state = s_account (live, &alice);
     assert (state.order_list_version == 3 && state.balance == 100 && state.held == 0);
 
@@ -284,7 +276,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     test_run_message (&run, &worker, test_set_price (arena, &worker, "sword", 35));
     draft = test_run_message (&run, &alice,
                               test_order_ref (arena, &alice, S_SUBMIT, order_id, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH && draft->n_events == 0);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__PRICE_MISMATCH && draft->n_events == 0);
     test_run_message (&run, &worker, test_set_price (arena, &worker, "sword", 30));
     worker.user.route = 1;
 
@@ -294,7 +286,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     draft = test_run_message (&run, &alice, test_create_order (arena, &alice, big_ids, big, 2));
     const char *big_id = tly_arena_strdup (arena, s_order (draft)->id);
     draft = test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, big_id, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
 
     //  Submit: the hold placed, a new balance version, the queue entered.
     draft = test_run_message (&run, &alice,
@@ -331,11 +323,11 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
 
     //  What the order holds is not for a buy, a debit or another hold.
     draft = test_run_message (&run, &alice, test_buy (arena, &alice, "potion", 60));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     draft = test_run_message (&run, &worker, test_debit (arena, &worker, &alice, 51, "debit-1"));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INSUFFICIENT_BALANCE);
     draft = test_run_message (&run, &alice, test_buy (arena, &alice, "potion", 10));
-    assert (s_code (draft) == TALLY__ERROR_CODE__OK);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__OK);
     state = s_account (live, &alice);
     assert (state.balance == 90 && state.held == 50 && state.balance_version == 3);
     assert (state.log_version == 2 && state.purchases == 1);
@@ -392,7 +384,7 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     long_error [sizeof long_error - 1] = 0;
     draft = test_run_message (&run, &worker,
                               test_order_ref (arena, &worker, S_FAIL, big_id, long_error));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
     draft = test_run_message (&run, &worker,
                               test_order_ref (arena, &worker, S_FAIL, big_id, "out of stock"));
     order = s_order (draft);
@@ -408,11 +400,11 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     const char *one [] = { "potion" };
     const int64_t one_amount [] = { 1 };
     for (size_t i = 0; i < TLY_ORDER_OPEN_MAX; i++)
-        assert (s_code (test_run_message (&run, &alice,
-                                          test_create_order (arena, &alice, one, one_amount, 1)))
+        assert (test_draft_code (test_run_message (
+                    &run, &alice, test_create_order (arena, &alice, one, one_amount, 1)))
                 == TALLY__ERROR_CODE__OK);
     draft = test_run_message (&run, &alice, test_create_order (arena, &alice, one, one_amount, 1));
-    assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many open orders") == 0);
     state = s_account (live, &alice);
     assert (state.orders_open == TLY_ORDER_OPEN_MAX && state.orders_created == 18);
@@ -421,6 +413,23 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
     assert (list->count == 18 && list->n_orders == 18
             && strcmp (list->orders [0]->id, order_id) == 0);
     assert (list->orders [0]->status == TALLY__ORDER_STATUS__ORDER_COMPLETED);
+    test_client_t erin;  //  the OrderList's limit: past it, the latest created shown
+    test_client_init (&erin, 4, 1);
+    test_run_message (&run, &erin, test_create (arena, &erin, 10));
+    const char *list_ids [TLY_ORDER_LIST_MAX + 1];
+    for (size_t i = 0; i <= TLY_ORDER_LIST_MAX; i++) {
+        draft = test_run_message (&run, &erin,
+                                  test_create_order (arena, &erin, one, one_amount, 1));
+        list_ids [i] = tly_arena_strdup (arena, s_order (draft)->id);
+        test_run_message (&run, &erin, test_order_ref (arena, &erin, S_SUBMIT, list_ids [i], NULL));
+        test_run_message (&run, &worker,
+                          test_order_ref (arena, &worker, S_FAIL, list_ids [i], NULL));
+    }
+    assert (tly_ledger_order_list (live, erin.user.pk, 1, arena, &list) == 0);
+    assert (list->count == TLY_ORDER_LIST_MAX + 1 && list->n_orders == TLY_ORDER_LIST_MAX);
+    assert (strcmp (list->orders [0]->id, list_ids [1]) == 0
+            && strcmp (list->orders [TLY_ORDER_LIST_MAX - 1]->id, list_ids [TLY_ORDER_LIST_MAX])
+                   == 0);
 
     //  History entries: completions count as purchases with --keep-purchases.
     const char *lines [TLY_ORDER_ITEMS_MAX];
@@ -437,11 +446,11 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
             &run, &carol,
             test_create_order (arena, &carol, lines, line_amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (s_code (test_run_message (&run, &carol,
-                                          test_order_ref (arena, &carol, S_SUBMIT, id, NULL)))
+        assert (test_draft_code (test_run_message (
+                    &run, &carol, test_order_ref (arena, &carol, S_SUBMIT, id, NULL)))
                 == TALLY__ERROR_CODE__OK);
-        assert (s_code (test_run_message (&run, &worker,
-                                          test_order_ref (arena, &worker, S_COMPLETE, id, NULL)))
+        assert (test_draft_code (test_run_message (
+                    &run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL)))
                 == TALLY__ERROR_CODE__OK);
     }
     state = s_account (live, &carol);
@@ -465,15 +474,15 @@ s_test_orders (const char *live_path, const char *replay_path, const char *loade
         test_run_message (r, &user, test_create (arena, &user, 10));
         draft = test_run_message (r, &user, test_create_order (arena, &user, one, one_amount, 1));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
-        assert (
-            s_code (test_run_message (r, &user, test_order_ref (arena, &user, S_SUBMIT, id, NULL)))
-            == TALLY__ERROR_CODE__OK);
+        assert (test_draft_code (
+                    test_run_message (r, &user, test_order_ref (arena, &user, S_SUBMIT, id, NULL)))
+                == TALLY__ERROR_CODE__OK);
     }
     test_run_t *r = &run;
     draft = test_run_message (r, &bob, test_create_order (arena, &bob, one, one_amount, 1));
     const char *bob_order = tly_arena_strdup (arena, s_order (draft)->id);
     draft = test_run_message (r, &bob, test_order_ref (arena, &bob, S_SUBMIT, bob_order, NULL));
-    assert (s_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__ORDER_LIMIT);
     assert (strcmp (s_text (draft), "Too many orders processing; retry later") == 0);
 
     //  The audit writer takes every draft (its events follow from their messages).
@@ -665,21 +674,18 @@ s_test_replay (const char *live_path, const char *replay_path, tly_arena_t *aren
         lines [i] = i % 2 ? "bead" : "pearl";
         amounts [i] = 1 + (int64_t) i % 3;
     }
-    const char *failed = NULL;
     for (size_t n = 0; n < 9; n++) {
         Tally__RecordDraft *draft = test_run_message (
             &run, &alice, test_create_order (arena, &alice, lines, amounts, TLY_ORDER_ITEMS_MAX));
         const char *id = tly_arena_strdup (arena, s_order (draft)->id);
         test_run_message (&run, &alice, test_buy (arena, &alice, "gem", 3));
         test_run_message (&run, &alice, test_order_ref (arena, &alice, S_SUBMIT, id, NULL));
-        if (n == 4) {
+        if (n == 4)
             test_run_message (&run, &worker,
                               test_order_ref (arena, &worker, S_FAIL, id, "declined"));
-            failed = id;
-        } else if (n < 8)
+        else if (n < 8)
             test_run_message (&run, &worker, test_order_ref (arena, &worker, S_COMPLETE, id, NULL));
     }
-    (void) failed;
     test_run_message (&run, &worker, test_debit (arena, &worker, &alice, 5, "fee"));
     tly_account_state_t state = s_account (live, &alice);
     assert (state.held > 0 && state.orders_open == 1);

@@ -28,12 +28,6 @@ s_refund (tly_arena_t *arena, test_client_t *sender, const char *purchase_id, co
     return message;
 }
 
-static Tally__ErrorCode
-s_code (const Tally__RecordDraft *draft)
-{
-    return test_error_code (draft->results [0]);
-}
-
 static void
 s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *arena)
 {
@@ -62,28 +56,30 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     //  Refusals, each changing nothing.
     worker.user.route = mallory.user.route = 1;
     draft = test_run_message (&run, &mallory, s_refund (arena, &mallory, purchase_id, ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED && draft->n_events == 0);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__PERMISSION_DENIED
+            && draft->n_events == 0);
     assert (strcmp (draft->results [0]->error->message, "Only an admin may refund a purchase")
             == 0);
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, "co_zgarbage", ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, alice.user.id, ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);  //  an account, not a purchase
+    assert (test_draft_code (draft)
+            == TALLY__ERROR_CODE__BAD_REQUEST);  //  an account, not a purchase
     char long_reason [TLY_NOTE_MAX + 2];
     memset (long_reason, 'r', sizeof long_reason - 1);
     long_reason [sizeof long_reason - 1] = 0;
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, long_reason));
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_NOTE);
     uint8_t message_id [TLY_MESSAGE_ID_BYTES] = { 1, 2, 3 };
     uint8_t key [TLY_OBJECT_KEY_BYTES];
     char unknown [TLY_ID_MAX];
     tly_purchase_key (1, alice.user.pk, message_id, key);
     tly_object_id_of_key (key, unknown);
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, unknown, ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__NOT_FOUND);
     worker.user.route = 2;  //  not the purchase's partition
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, ""));
-    assert (s_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__BAD_REQUEST);
     worker.user.route = 1;
     assert (test_balance (live, &alice) == 70);
 
@@ -108,7 +104,7 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     const char *refund_id = tly_arena_strdup (arena, record->id);
     //  Twice: refused, with its own code.
     draft = test_run_message (&run, &worker, s_refund (arena, &worker, purchase_id, "again"));
-    assert (s_code (draft) == TALLY__ERROR_CODE__ALREADY_REFUNDED && draft->n_events == 0);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__ALREADY_REFUNDED && draft->n_events == 0);
     //  A credit may not take a refund's reference.
     Tally__InboxMessage *credit = test_message (arena, &worker);
     Tally__Adjustment *adjustment = tly_arena_alloc (arena, sizeof *adjustment);
@@ -120,7 +116,7 @@ s_test_refund (const char *live_path, const char *replay_path, tly_arena_t *aren
     credit->body_case = TALLY__INBOX_MESSAGE__BODY_CREDIT;
     credit->credit = adjustment;
     draft = test_run_message (&run, &worker, credit);
-    assert (s_code (draft) == TALLY__ERROR_CODE__INVALID_REFERENCE);
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_REFERENCE);
     assert (test_balance (live, &alice) == 100);
 
     //  Apply rebuilds the same: the balance and the purchase's second version.
