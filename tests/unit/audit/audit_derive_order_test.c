@@ -219,6 +219,20 @@ s_load_account (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *s
     return TLY_STORE_WALK_NEXT;
 }
 
+//  An account of the partition whose derived held amount or open orders
+//  are not the ledger's sets rc -1.
+static tly_store_walk_t
+s_same_holds (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    s_load_t *load = arg;
+    int64_t held;
+    uint32_t orders_open;
+    if (audit_derive_held (load->derive, load->partition, user, &held, &orders_open) == 0
+        && (held != state->held || orders_open != state->orders_open))
+        load->rc = -1;
+    return TLY_STORE_WALK_NEXT;
+}
+
 static int
 s_load_order (const Tally__Order *order, void *arg)
 {
@@ -514,7 +528,11 @@ audit_derive_order_test (bool verbose)
     audit_derive_stats (derive, &stats);
     CHECK (stats.orders_changed == 8 && stats.resends == 1);
     int64_t held_now = -1, balance = -1;
-    CHECK (audit_derive_held (derive, p, buyer.pk, &held_now) == 0 && held_now == 0);
+    uint32_t open_now = UINT32_MAX;
+    CHECK (audit_derive_held (derive, p, buyer.pk, &held_now, &open_now) == 0 && held_now == 0);
+    //  Held amounts and open orders are the ledger's, account for account.
+    s_load_t compare = { derive, p, 0 };
+    CHECK (tly_ledger_each_account (fx.ledger, s_same_holds, &compare) == 0 && compare.rc == 0);
     CHECK (audit_derive_balance (derive, p, buyer.pk, &balance) == 0 && balance == 5);
     audit_derive_destroy (&derive);
 
@@ -586,6 +604,19 @@ audit_derive_order_test (bool verbose)
     }
     CHECK (tly_ledger_commit (replica.ledger) == 0);
     uint64_t at = fx.drafts [before_completion - 1]->partition_seq;
+    //  The records before the completion give the replica's held amounts
+    //  and open orders (X processing, the buyer's others in draft).
+    derive = s_derive_new ();
+    for (size_t i = 0; i < before_completion; i++)
+        CHECK (audit_derive_record (derive, fx.drafts [i], fx.envelopes [i], reason, sizeof reason)
+               == 0);
+    int64_t held_before = 0;
+    uint32_t open_before = 0;
+    CHECK (audit_derive_held (derive, p, buyer.pk, &held_before, &open_before) == 0);
+    CHECK (held_before > 0 && open_before > 0);
+    s_load_t same = { derive, p, 0 };
+    CHECK (tly_ledger_each_account (replica.ledger, s_same_holds, &same) == 0 && same.rc == 0);
+    audit_derive_destroy (&derive);
     derive = s_derive_new ();
     CHECK (audit_derive_record (derive, fx.drafts [0], fx.envelopes [0], reason, sizeof reason)
            == 0);
