@@ -760,13 +760,14 @@ audit_derive_balance (audit_derive_t *self, uint32_t partition, const uint8_t us
 
 int
 audit_derive_held (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
-                   int64_t *held)
+                   int64_t *held, uint32_t *orders_open)
 {
-    assert (self && user && held);
+    assert (self && user && held && orders_open);
     const audit_account_t *account = audit_state_find (self->accounts, user);
     if (!account || account->partition != partition)
         return -1;
     *held = account->held;
+    *orders_open = account->orders_open;
     return 0;
 }
 

@@ -269,10 +269,11 @@ uint64_t audit_derive_accounts (audit_derive_t *self, uint32_t partition);
 //  for field.
 bool audit_derive_has_adjustment (audit_derive_t *self, const uint8_t key [TLY_OBJECT_KEY_BYTES],
                                   const Tally__AdjustmentRecord *record);
-//  The derived held amount of user, who must be in partition: 0 with
-//  *held, or -1 when the state has no such account there.
+//  The derived held amount and open orders of user, who must be in
+//  partition: 0 with *held and *orders_open, or -1 when the state has no
+//  such account there.
 int audit_derive_held (audit_derive_t *self, uint32_t partition, const uint8_t user [TLY_KEY_BYTES],
-                       int64_t *held);
+                       int64_t *held, uint32_t *orders_open);
 //  Whether the derived state holds order with its status, version and total.
 bool audit_derive_has_order (audit_derive_t *self, const Tally__Order *order);
 //  Orders the derived state holds in partition.

@@ -131,7 +131,7 @@ s_snapshot_start (audit_verify_t *self, audit_snapshot_t *snapshot)
 }
 
 //  The snapshot's accounts must be those the records give its partition at
-//  its record, balance for balance.
+//  its record, balance for balance (held amounts and open orders too).
 static tly_journal_step_t
 s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t seq)
 {
@@ -154,13 +154,23 @@ s_snapshot_compare (audit_verify_t *self, audit_snapshot_t *snapshot, uint64_t s
                                       " %s has balance %" PRId64 "; the records give %" PRId64,
                                       partition, user, account->balance, balance);
         int64_t held = 0;
-        audit_derive_held (self->derive, partition, account->user, &held);
+        uint32_t orders_open = 0;
+        audit_derive_held (self->derive, partition, account->user, &held, &orders_open);
         if (held != account->held)
             return audit_verify_fail (self, seq,
                                       "the state snapshot of partition %" PRIu32
                                       " at this record says user"
                                       " %s has held %" PRId64 "; the records give %" PRId64,
                                       partition, user, account->held, held);
+        //  An actor starting from the snapshot takes its count for the
+        //  open-order limit, so a wrong one would refuse or let through a
+        //  createOrder the records would not.
+        if (orders_open != account->orders_open)
+            return audit_verify_fail (self, seq,
+                                      "the state snapshot of partition %" PRIu32
+                                      " at this record says user"
+                                      " %s has %" PRIu32 " open orders; the records give %" PRIu32,
+                                      partition, user, account->orders_open, orders_open);
     }
     uint64_t accounts = audit_derive_accounts (self->derive, partition);
     if (accounts != snapshot->account_count)

@@ -13,19 +13,27 @@
 //  held amounts, the orders) follows too, and one whose snapshot lost the
 //  hold is named, and one whose partition has as many orders processing
 //  as it may hold names the submit past them. A walk that starts after the catalog's record (prices
-//  not known) follows, its lines charged as the records say.
+//  not known) follows, its lines charged as the records say. The snapshot
+//  reader takes an account row in each of the store's three lengths (the
+//  ID alone, then the rate limit's bucket, then the orders: held and open
+//  orders read from it) and names one of any other length.
 #include "audit_derive.h"
+#include "audit_snapshots.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include "derive_fixture.h"
 #include "harness.h"
 #include "tly_account.h"
+#include "tly_bytes.h"
 #include "tly_ledger.h"
 #include "tly_object_id.h"
+#include "tly_sign.h"
+#include "tly_store.h"
 #include "tly_validate.h"
 
 #define S_NOW        1767225600000LL
@@ -211,6 +219,20 @@ s_load_account (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *s
     return TLY_STORE_WALK_NEXT;
 }
 
+//  An account of the partition whose derived held amount or open orders
+//  are not the ledger's sets rc -1.
+static tly_store_walk_t
+s_same_holds (const uint8_t user [TLY_KEY_BYTES], const tly_account_state_t *state, void *arg)
+{
+    s_load_t *load = arg;
+    int64_t held;
+    uint32_t orders_open;
+    if (audit_derive_held (load->derive, load->partition, user, &held, &orders_open) == 0
+        && (held != state->held || orders_open != state->orders_open))
+        load->rc = -1;
+    return TLY_STORE_WALK_NEXT;
+}
+
 static int
 s_load_order (const Tally__Order *order, void *arg)
 {
@@ -225,12 +247,159 @@ s_load_order (const Tally__Order *order, void *arg)
 
 //  ---------------------------------------------------------------- the test
 
+//  ---------------------------------------------------------------- snapshot account rows
+
+#define S_ROW_PLAIN  (33 + 3)  //  balance, last update, created, purchases, ID length, "bal"
+#define S_ROW_BUCKET 16        //  tokens, time
+#define S_ROW_ORDERS 44        //  held, 3 x u64, open (u32), the OrderList's version
+
+//  Stores partition's latest snapshot in the writer's layout (tly_audit_
+//  snapshots.h), one account row of user of value_size bytes, signed by sk.
+static void
+s_put_snapshot (MDB_txn *txn, MDB_dbi latest, MDB_dbi parts, const uint8_t *sk, const uint8_t *pk,
+                uint32_t partition, const uint8_t *value, size_t value_size)
+{
+    uint8_t user [TLY_KEY_BYTES];
+    memset (user, (int) partition, sizeof user);
+    Tally__SnapshotRow row = TALLY__SNAPSHOT_ROW__INIT;
+    row.table = TLY_STORE_ROW_ACCOUNT;
+    row.key = (ProtobufCBinaryData) { TLY_KEY_BYTES, user };
+    row.value = (ProtobufCBinaryData) { value_size, (uint8_t *) value };
+    Tally__SnapshotRow *row_list [1] = { &row };
+    Tally__SnapshotRows rows = TALLY__SNAPSHOT_ROWS__INIT;
+    rows.n_rows = 1;
+    rows.rows = row_list;
+    uint8_t rows_bytes [512];
+    size_t rows_size = tally__snapshot_rows__get_packed_size (&rows);
+    CHECK (rows_size <= sizeof rows_bytes);
+    tally__snapshot_rows__pack (&rows, rows_bytes);
+    uint8_t part_key [16];
+    tly_put_be32 (part_key, partition);
+    tly_put_be64 (part_key + 4, 5);
+    tly_put_be32 (part_key + 12, 0);
+    MDB_val key = { sizeof part_key, part_key }, data = { rows_size, rows_bytes };
+    CHECK (mdb_put (txn, parts, &key, &data, 0) == 0);
+
+    uint8_t digest [TLY_HASH_BYTES], record_hash [TLY_HASH_BYTES];
+    crypto_generichash (digest, sizeof digest, rows_bytes, rows_size,
+                        (const uint8_t *) TLY_SNAPSHOT_DIGEST_KEY,
+                        strlen (TLY_SNAPSHOT_DIGEST_KEY));
+    memset (record_hash, 0x5a, sizeof record_hash);
+    Tally__SnapshotHeader header = TALLY__SNAPSHOT_HEADER__INIT;
+    header.partition = partition;
+    header.partition_seq = 5;
+    header.seq = 10 + partition;
+    header.record_hash = (ProtobufCBinaryData) { sizeof record_hash, record_hash };
+    header.schema = TLY_STORE_SCHEMA;
+    header.parts = 1;
+    header.rows = 1;
+    header.bytes = rows_size;
+    header.digest = (ProtobufCBinaryData) { sizeof digest, digest };
+    header.worker = (ProtobufCBinaryData) { TLY_KEY_BYTES, (uint8_t *) pk };
+    uint8_t header_bytes [256], signature [TLY_SIGNATURE_BYTES];
+    size_t header_size = tally__snapshot_header__get_packed_size (&header);
+    CHECK (header_size <= sizeof header_bytes);
+    tally__snapshot_header__pack (&header, header_bytes);
+    tly_sign_domain (TLY_DOMAIN_SNAPSHOT, sk, header_bytes, header_size, signature);
+    Tally__SignedSnapshotHeader signed_header = TALLY__SIGNED_SNAPSHOT_HEADER__INIT;
+    signed_header.header = (ProtobufCBinaryData) { header_size, header_bytes };
+    signed_header.signature = (ProtobufCBinaryData) { sizeof signature, signature };
+    uint8_t signed_bytes [512];
+    size_t signed_size = tally__signed_snapshot_header__get_packed_size (&signed_header);
+    CHECK (signed_size <= sizeof signed_bytes);
+    tally__signed_snapshot_header__pack (&signed_header, signed_bytes);
+    uint8_t partition_key [4];
+    tly_put_be32 (partition_key, partition);
+    key = (MDB_val) { sizeof partition_key, partition_key };
+    data = (MDB_val) { signed_size, signed_bytes };
+    CHECK (mdb_put (txn, latest, &key, &data, 0) == 0);
+}
+
+//  An account row as the balance actor's store writes it (tly_store.h):
+//  balance 90, its ID "bal", then the bucket (tokens 7, at 1234), then the
+//  orders (held 40, versions 3 and 4, 6 orders created, 2 open, list
+//  version 9), cut to size.
+static void
+s_account_row (uint8_t *row, size_t size)
+{
+    uint8_t full [S_ROW_PLAIN + S_ROW_BUCKET + S_ROW_ORDERS + 1] = { 0 };
+    tly_put_be64 (full, 90);
+    tly_put_be64 (full + 8, (uint64_t) S_NOW);
+    tly_put_be64 (full + 16, (uint64_t) S_NOW - 1000);
+    tly_put_be64 (full + 24, 2);
+    full [32] = 3;
+    memcpy (full + 33, "bal", 3);
+    tly_put_be64 (full + S_ROW_PLAIN, 7);
+    tly_put_be64 (full + S_ROW_PLAIN + 8, 1234);
+    uint8_t *orders = full + S_ROW_PLAIN + S_ROW_BUCKET;
+    tly_put_be64 (orders, 40);
+    tly_put_be64 (orders + 8, 3);
+    tly_put_be64 (orders + 16, 4);
+    tly_put_be64 (orders + 24, 6);
+    tly_put_be32 (orders + 32, 2);
+    tly_put_be64 (orders + 36, 9);
+    CHECK (size <= sizeof full);
+    memcpy (row, full, size);
+}
+
+static void
+s_test_snapshot_rows (void)
+{
+    char dir [256];
+    th_dir_new (dir, sizeof dir, "audit_snapshots_test");
+    uint8_t pk [TLY_KEY_BYTES], sk [TLY_SECRET_KEY_BYTES], seed [crypto_sign_SEEDBYTES];
+    memset (seed, S_WORKER, sizeof seed);
+    crypto_sign_seed_keypair (pk, sk, seed);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi latest, parts;
+    CHECK (mdb_env_create (&env) == 0 && mdb_env_set_maxdbs (env, 4) == 0);
+    CHECK (mdb_env_open (env, dir, 0, 0600) == 0);
+    CHECK (mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    CHECK (mdb_dbi_open (txn, "latest", MDB_CREATE, &latest) == 0);
+    CHECK (mdb_dbi_open (txn, "parts", MDB_CREATE, &parts) == 0);
+    //  Partitions 1 to 4: the orders, the bucket alone, the ID alone, and
+    //  one byte short of the orders.
+    const size_t sizes [4] = { S_ROW_PLAIN + S_ROW_BUCKET + S_ROW_ORDERS,
+                               S_ROW_PLAIN + S_ROW_BUCKET, S_ROW_PLAIN,
+                               S_ROW_PLAIN + S_ROW_BUCKET + S_ROW_ORDERS - 1 };
+    for (uint32_t i = 0; i < 4; i++) {
+        uint8_t row [S_ROW_PLAIN + S_ROW_BUCKET + S_ROW_ORDERS];
+        s_account_row (row, sizes [i]);
+        s_put_snapshot (txn, latest, parts, sk, pk, i + 1, row, sizes [i]);
+    }
+    CHECK (mdb_txn_commit (txn) == 0);
+    mdb_env_close (env);
+
+    audit_snapshot_t *snapshots;
+    size_t count;
+    CHECK (audit_snapshots_read ("test", dir, pk, &snapshots, &count) == 0);
+    CHECK (count == 4);
+    for (size_t i = 0; i < 3; i++) {
+        audit_snapshot_t *snapshot = &snapshots [i];
+        CHECK (snapshot->partition == i + 1 && snapshot->problem [0] == 0);
+        CHECK (snapshot->account_count == 1);
+        audit_snapshot_account_t *account = &snapshot->accounts [0];
+        CHECK (account->user [0] == i + 1 && account->balance == 90);
+        CHECK (account->last_updated == S_NOW);
+        CHECK (account->bucket_tokens == (i < 2 ? 7 : 0));
+        CHECK (account->bucket_ms == (i < 2 ? 1234 : 0));
+        CHECK (account->held == (i == 0 ? 40 : 0));
+        CHECK (account->orders_open == (i == 0 ? 2u : 0u));
+    }
+    CHECK (snapshots [3].partition == 4 && snapshots [3].account_count == 0);
+    CHECK (strcmp (snapshots [3].problem, "an account row is malformed") == 0);
+    audit_snapshots_free (&snapshots, count);
+    th_dir_remove (dir);
+}
+
 void
 audit_derive_order_test (bool verbose)
 {
     if (verbose)
         printf (" * audit_derive_order: ");
     CHECK (sodium_init () >= 0);
+    s_test_snapshot_rows ();
     tly_ledger_limits_t limits = { .open_prices = false,
                                    .partition_count = S_PARTITIONS,
                                    .initial_max = 1000,
@@ -359,7 +528,11 @@ audit_derive_order_test (bool verbose)
     audit_derive_stats (derive, &stats);
     CHECK (stats.orders_changed == 8 && stats.resends == 1);
     int64_t held_now = -1, balance = -1;
-    CHECK (audit_derive_held (derive, p, buyer.pk, &held_now) == 0 && held_now == 0);
+    uint32_t open_now = UINT32_MAX;
+    CHECK (audit_derive_held (derive, p, buyer.pk, &held_now, &open_now) == 0 && held_now == 0);
+    //  Held amounts and open orders are the ledger's, account for account.
+    s_load_t compare = { derive, p, 0 };
+    CHECK (tly_ledger_each_account (fx.ledger, s_same_holds, &compare) == 0 && compare.rc == 0);
     CHECK (audit_derive_balance (derive, p, buyer.pk, &balance) == 0 && balance == 5);
     audit_derive_destroy (&derive);
 
@@ -431,6 +604,19 @@ audit_derive_order_test (bool verbose)
     }
     CHECK (tly_ledger_commit (replica.ledger) == 0);
     uint64_t at = fx.drafts [before_completion - 1]->partition_seq;
+    //  The records before the completion give the replica's held amounts
+    //  and open orders (X processing, the buyer's others in draft).
+    derive = s_derive_new ();
+    for (size_t i = 0; i < before_completion; i++)
+        CHECK (audit_derive_record (derive, fx.drafts [i], fx.envelopes [i], reason, sizeof reason)
+               == 0);
+    int64_t held_before = 0;
+    uint32_t open_before = 0;
+    CHECK (audit_derive_held (derive, p, buyer.pk, &held_before, &open_before) == 0);
+    CHECK (held_before > 0 && open_before > 0);
+    s_load_t same = { derive, p, 0 };
+    CHECK (tly_ledger_each_account (replica.ledger, s_same_holds, &same) == 0 && same.rc == 0);
+    audit_derive_destroy (&derive);
     derive = s_derive_new ();
     CHECK (audit_derive_record (derive, fx.drafts [0], fx.envelopes [0], reason, sizeof reason)
            == 0);
