@@ -144,8 +144,7 @@ s_check (tly_batch_t *self, const Tally__Route *route, Tally__Envelope **envelop
     //  An order message's result and event carry the order whole, and a
     //  completion a purchase per line: more than the request shows.
     for (size_t i = 0; i < envelope->n_messages; i++)
-        if (envelope->messages [i]->body_case >= TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER
-            && envelope->messages [i]->body_case <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER)
+        if (tly_order_message (envelope->messages [i]))
             *bound += TLY_BATCH_ORDER_BOUND;
     if (*bound > TLY_BATCH_DRAFT_MAX)
         return TALLY__ERROR_CODE__FRAME_TOO_LARGE;

@@ -597,7 +597,7 @@ tly_ledger_execute (tly_ledger_t *self, const tly_ledger_user_t *user,
     else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
         rc = tly_ledger_execute_refund (self, user, message->refund, now_ms, arena, result, &event,
                                         &version);
-    else if (tly_ledger_order_message (message))
+    else if (tly_order_message (message))
         rc = tly_ledger_execute_order (self, user, message, now_ms, arena, result, &event,
                                        &version);
     else

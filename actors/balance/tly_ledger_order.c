@@ -28,19 +28,6 @@
 #define S_TOO_MANY_QUEUED  "Too many orders processing; retry later"
 #define S_TRANSITION_BYTES 96
 
-bool
-tly_ledger_order_message (const Tally__InboxMessage *message)
-{
-    switch (message->body_case) {
-        case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
-        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
-        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
-        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
-        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER: return true;
-        default: return false;
-    }
-}
-
 static const char *
 s_status_name (Tally__OrderStatus status)
 {

@@ -38,8 +38,6 @@ int tly_ledger_record_line (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTE
                             const Tally__PurchaseRecord *record);
 
 //  tly_ledger_order.c: orders (docs/protocol.md "Orders").
-//  Whether message is one of the five order messages.
-bool tly_ledger_order_message (const Tally__InboxMessage *message);
 int tly_ledger_execute_order (tly_ledger_t *self, const tly_ledger_user_t *sender,
                               const Tally__InboxMessage *message, int64_t now_ms,
                               tly_arena_t *arena, Tally__MessageResult *result,

@@ -424,7 +424,7 @@ s_check_new (audit_derive_record_t *record, const Tally__InboxMessage *message,
 {
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
         return audit_derive_check_refund (record, message, result);
-    if (audit_derive_order_message (message))
+    if (tly_order_message (message))
         return audit_derive_check_order (record, message, result);
     audit_derive_expected_t expected;
     s_expect (record, message, *account_p, result, &expected);

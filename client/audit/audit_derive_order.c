@@ -530,7 +530,7 @@ bool
 audit_derive_orders_again (const audit_derive_record_t *record, const Tally__InboxMessage *message)
 {
     const Tally__RecordDraft *draft = record->draft;
-    if (record->next_event >= draft->n_events || !audit_derive_order_message (message))
+    if (record->next_event >= draft->n_events || !tly_order_message (message))
         return false;
     const Tally__Event *event = draft->events [record->next_event];
     if (event->kind_case != TALLY__EVENT__KIND_ORDER_CHANGED || !event->order_changed
@@ -545,13 +545,6 @@ audit_derive_orders_again (const audit_derive_record_t *record, const Tally__Inb
         named = id;
     }
     return named && audit_derive_same_text (event->order_changed->order->id, named);
-}
-
-bool
-audit_derive_order_message (const Tally__InboxMessage *message)
-{
-    return message->body_case >= TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER
-           && message->body_case <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
 }
 
 void

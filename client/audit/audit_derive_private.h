@@ -231,8 +231,6 @@ int audit_derive_load_refund (audit_derive_t *self, uint32_t partition,
 
 //  ---------------------------------------------------------------- orders
 
-//  Whether message is one of the five order messages.
-bool audit_derive_order_message (const Tally__InboxMessage *message);
 //  A new order message (audit_derive_order.c): what the rules give, its
 //  OrderChanged and its result, and the state after it. Returns 0, or -1
 //  (reason set).

@@ -51,6 +51,9 @@ Tally__ErrorCode tly_validate_order_id (const char *order_id, const char **messa
 //  OK for any other message.
 Tally__ErrorCode tly_validate_order_message (const Tally__InboxMessage *message,
                                              const char **message_text);
+//  Whether message is one of the five order messages (createOrder,
+//  editOrder, submitOrder, completeOrder, failOrder).
+bool tly_order_message (const Tally__InboxMessage *message);
 //  The order ID an order message names (editOrder, submitOrder,
 //  completeOrder, failOrder), or NULL (createOrder, any other message).
 const char *tly_order_message_id (const Tally__InboxMessage *message);

@@ -295,11 +295,25 @@ tly_order_message_id (const Tally__InboxMessage *message)
     }
 }
 
-static bool
-s_order_message (const Tally__InboxMessage *message)
+bool
+tly_order_message (const Tally__InboxMessage *message)
 {
-    return message->body_case >= TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER
-           && message->body_case <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
+    switch (message->body_case) {
+        case TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER:
+        case TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER: return true;
+        default: return false;
+    }
+}
+
+//  An order message that names its order: all but createOrder.
+static bool
+s_names_order (const Tally__InboxMessage *message)
+{
+    return tly_order_message (message)
+           && message->body_case != TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
 }
 
 Tally__ErrorCode
@@ -313,7 +327,7 @@ tly_validate_order_message (const Tally__InboxMessage *message, const char **mes
         return tly_validate_order_items (message->create_order->items,
                                          message->create_order->n_items, message_text);
     }
-    if (!s_order_message (message))
+    if (!s_names_order (message))
         return TALLY__ERROR_CODE__OK;
     Tally__ErrorCode code = tly_validate_order_id (tly_order_message_id (message), message_text);
     if (code != TALLY__ERROR_CODE__OK)
@@ -352,7 +366,7 @@ tly_message_named_partition (const Tally__InboxMessage *message, uint32_t partit
             || tly_object_id_parse (message->refund->purchase_id, &kind, partition, NULL) == -1
             || kind != TLY_OBJ_PURCHASE || *partition >= partitions)
             return -1;
-    } else if (s_order_message (message)) {
+    } else if (s_names_order (message)) {
         tly_object_kind_t kind;
         if (tly_object_id_parse (tly_order_message_id (message), &kind, partition, NULL) == -1
             || kind != TLY_OBJ_ORDER || *partition >= partitions)

@@ -216,6 +216,17 @@ tly_validate_test (bool verbose)
     routed.body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
     routed.refund = &refund;
     assert (tly_message_named_partition (&routed, partitions, &partition) == -1);
+    //  The five order messages, and the bodies on either side of them.
+    assert (!tly_order_message (&routed));  //  a refund (9), just below
+    for (int body = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
+         body <= TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER; body++) {
+        routed.body_case = (Tally__InboxMessage__BodyCase) body;
+        assert (tly_order_message (&routed));
+    }
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY__NOT_SET;
+    assert (!tly_order_message (&routed));
+    routed.body_case = TALLY__INBOX_MESSAGE__BODY_BUY;
+    assert (!tly_order_message (&routed));
     if (verbose)
         printf ("OK\n");
 }
