@@ -52,6 +52,10 @@ until_seen '"balance":40,"held":0' "the hold captured" \
 # A second order, failed by the worker: the hold released, the error kept.
 expect 0 'processing' sh -c "id=\$(\"$tally\" order create --item gem=30 --account-file \"$data/alice.json\" | cut -d' ' -f2) && \"$tally\" order submit \$id --account-file \"$data/alice.json\""
 second=$(echo "$out" | sed 's/^order \([^ ]*\) .*/\1/')
+# Seen held first: the object may trail the answer, and 40 with none held
+# is also what it showed before this order.
+until_seen '"balance":40,"held":30' "the second order's hold" \
+    as alice watch balance --count 1 --json --timeout 10
 expect 0 "^order $second failed total 30 items 1 error card declined\$" \
     as_worker admin fail "$second" --error "card declined"
 until_seen '"balance":40,"held":0' "the hold released" \
@@ -60,14 +64,17 @@ expect 1 '(INVALID_TRANSITION)' as_worker admin complete "$second"
 expect 0 "^orders co_z[^ ]* v[0-9]* count 2 shown 2" as alice order list
 echo "$out" | grep -q "^order $second failed total 30" || fail "list: $out"
 
-# Bad input: refused before anything is sent (exit 2).
+# Bad input: refused before anything is sent (exit 2); 16 lines, the
+# limit, are an order.
 expect 2 '--item is required' as alice order create
 expect 2 'amount must be 0' as alice order create --item gem=-1
 expect 2 "is not an order's ID" as alice order submit co_zfoo
 items=""
-for i in $(seq 17); do items="$items --item i$i=1"; done
+for i in $(seq 16); do items="$items --item i$i=1"; done
 # shellcheck disable=SC2086
-expect 2 'item' as alice order create $items
+expect 0 "^order co_z[^ ]* draft total 16 items 16\$" as alice order create $items
+# shellcheck disable=SC2086
+expect 2 'an order holds at most 16 items' as alice order create $items --item i17=1
 
 # The journal, live.
 expect 0 '^verify: OK' "$tally" audit verify --data-dir "$data"

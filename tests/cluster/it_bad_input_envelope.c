@@ -27,6 +27,18 @@ bad_item_of (char *item, size_t size, char fill, size_t length, const char *end)
     strcpy (item + length, end);
 }
 
+//  Sends msg as the worker, from a sender of its own: what a row sets up.
+static tly_result_t
+s_worker_send (bad_ctx_t *ctx, const tly_msg_t *msg)
+{
+    it_user_t worker = { .account = ctx->cluster->worker };
+    strcpy (worker.id, ctx->cluster->worker_id);
+    tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id, &worker);
+    tly_result_t result = it_send (sender, msg);
+    tly_sender_destroy (&sender);
+    return result;
+}
+
 //  ---------------------------------------------------------------- orders
 
 //  An order of one line, item at amount, as the SDK makes it.
@@ -72,15 +84,11 @@ s_processing_order (bad_ctx_t *ctx, char *order_id)
 static void
 s_fail_order (bad_ctx_t *ctx, const char *order_id)
 {
-    it_user_t worker = { .account = ctx->cluster->worker };
-    strcpy (worker.id, ctx->cluster->worker_id);
-    tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id, &worker);
     tly_msg_t msg;
     tly_error_t error;
     CHECK (tly_msg_fail_order (&msg, order_id, "", &error) == 0);
-    tly_result_t failed = it_send (sender, &msg);
+    tly_result_t failed = s_worker_send (ctx, &msg);
     CHECK (failed.ok && failed.order.status == TALLY__ORDER_STATUS__ORDER_FAILED);
-    tly_sender_destroy (&sender);
 }
 
 //  The order rows' message into msg (and env): each one thing of a valid
@@ -397,16 +405,11 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
             //  The worker prices the item first; the subject's buy is refused.
             const char *priced = row->variant == ENV_BUY_MISMATCH ? "bad-input-priced-7"
                                                                   : "bad-input-inactive";
-            it_user_t worker = { .account = ctx->cluster->worker };
-            strcpy (worker.id, ctx->cluster->worker_id);
-            tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id,
-                                              &worker);
             tly_msg_t set;
             tly_error_t error;
             CHECK (tly_msg_set_price (&set, priced, 7, row->variant == ENV_BUY_MISMATCH, &error)
                    == 0);
-            CHECK (it_send (sender, &set).ok);
-            tly_sender_destroy (&sender);
+            CHECK (s_worker_send (ctx, &set).ok);
             CHECK (tly_msg_buy (&msg, priced, row->variant == ENV_BUY_MISMATCH ? 8 : 7) == 0);
             break;
         }
@@ -416,8 +419,6 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
         case ENV_REFUND_NOT_PURCHASE: {
             //  A purchase of the subject's to refund (refunded once by the
             //  worker first for TWICE); the refund the worker's but NOT_ADMIN.
-            it_user_t worker = { .account = ctx->cluster->worker };
-            strcpy (worker.id, ctx->cluster->worker_id);
             char purchase [TLY_ID_MAX] = "";
             tly_error_t error;
             if (row->variant == ENV_REFUND_NOT_ADMIN || row->variant == ENV_REFUND_TWICE) {
@@ -433,12 +434,9 @@ bad_run_envelope (bad_ctx_t *ctx, const bad_row_t *row, bad_got_t *got)
                 tly_object_id_of_key (key, purchase);
             }
             if (row->variant == ENV_REFUND_TWICE) {
-                tly_sender_t *sender = it_sender (ctx->cluster->gateway, ctx->cluster->worker_id,
-                                                  &worker);
                 tly_msg_t first;
                 CHECK (tly_msg_refund (&first, purchase, "", &error) == 0);
-                CHECK (it_send (sender, &first).ok);
-                tly_sender_destroy (&sender);
+                CHECK (s_worker_send (ctx, &first).ok);
             }
             CHECK (tly_msg_refund (&msg, purchase, "", &error) == 0);
             if (row->variant == ENV_REFUND_NOT_PURCHASE)  //  past the SDK's own check

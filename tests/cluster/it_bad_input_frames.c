@@ -11,22 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_codec.h"
 #include "tly_sign.h"
 #include "tly_wire.h"
 
 //  ---------------------------------------------------------------- envelopes
 
-//  One order message's body: its lines (one more than an order may hold,
-//  for the row past the limit) and its kinds of body.
+//  One order message's body as the SDK seals it (tly_codec_order_body), and
+//  room for one line more than an order may hold, for the row past the limit.
 #define S_ORDER_LINES (TLY_ORDER_ITEMS_MAX + 1)
 typedef struct {
-    Tally__OrderItem items [S_ORDER_LINES];
+    tly_codec_order_t codec;
+    Tally__OrderItem extra [S_ORDER_LINES];
     Tally__OrderItem *list [S_ORDER_LINES];
     char names [S_ORDER_LINES][16];
-    Tally__CreateOrder create;
-    Tally__EditOrder edit;
-    Tally__OrderRef ref;
-    Tally__FailOrder fail;
 } s_order_t;
 
 //  An order message's body as msg says, with the changes env makes to the
@@ -36,58 +34,28 @@ static void
 s_order_body (const bad_env_t *env, size_t index, const tly_msg_t *msg,
               Tally__InboxMessage *message, s_order_t *room)
 {
+    CHECK (tly_codec_order_body (msg, message, &room->codec) == 0);
     size_t lines = index == 0 && env->order_lines ? env->order_lines : msg->item_count;
     CHECK (lines <= S_ORDER_LINES);
     for (size_t i = 0; i < lines; i++) {
-        tally__order_item__init (&room->items [i]);
         if (i < msg->item_count) {
-            room->items [i].item_id = (char *) msg->items [i].item_id;
-            room->items [i].amount = msg->items [i].amount;
-        } else {
-            snprintf (room->names [i], sizeof room->names [i], "line-%zu", i);
-            room->items [i].item_id = room->names [i];
-            room->items [i].amount = 1;
+            room->list [i] = &room->codec.items [i];
+            continue;
         }
-        room->list [i] = &room->items [i];
+        tally__order_item__init (&room->extra [i]);
+        snprintf (room->names [i], sizeof room->names [i], "line-%zu", i);
+        room->extra [i].item_id = room->names [i];
+        room->extra [i].amount = 1;
+        room->list [i] = &room->extra [i];
     }
     if (index == 0 && env->item && lines > 0)
-        room->items [0].item_id = (char *) env->item;
-    char *order_id = (char *) msg->order_id;
-    switch (msg->kind) {
-        case TLY_MSG_CREATE_ORDER:
-            tally__create_order__init (&room->create);
-            room->create.n_items = lines;
-            room->create.items = room->list;
-            message->body_case = TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER;
-            message->create_order = &room->create;
-            break;
-        case TLY_MSG_EDIT_ORDER:
-            tally__edit_order__init (&room->edit);
-            room->edit.order_id = order_id;
-            room->edit.n_items = lines;
-            room->edit.items = room->list;
-            message->body_case = TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER;
-            message->edit_order = &room->edit;
-            break;
-        case TLY_MSG_SUBMIT_ORDER:
-        case TLY_MSG_COMPLETE_ORDER:
-            tally__order_ref__init (&room->ref);
-            room->ref.order_id = order_id;
-            message->body_case = msg->kind == TLY_MSG_SUBMIT_ORDER
-                                     ? TALLY__INBOX_MESSAGE__BODY_SUBMIT_ORDER
-                                     : TALLY__INBOX_MESSAGE__BODY_COMPLETE_ORDER;
-            if (msg->kind == TLY_MSG_SUBMIT_ORDER)
-                message->submit_order = &room->ref;
-            else
-                message->complete_order = &room->ref;
-            break;
-        default:
-            CHECK (msg->kind == TLY_MSG_FAIL_ORDER);
-            tally__fail_order__init (&room->fail);
-            room->fail.order_id = order_id;
-            room->fail.error = (char *) msg->note;
-            message->body_case = TALLY__INBOX_MESSAGE__BODY_FAIL_ORDER;
-            message->fail_order = &room->fail;
+        room->list [0]->item_id = (char *) env->item;
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER) {
+        room->codec.create.n_items = lines;
+        room->codec.create.items = room->list;
+    } else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER) {
+        room->codec.edit.n_items = lines;
+        room->codec.edit.items = room->list;
     }
 }
 

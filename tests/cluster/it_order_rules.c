@@ -38,6 +38,7 @@ typedef struct {
     size_t list_size;
     Tally__OrderStatus list_last;  //  the newest order's status in the list
     size_t queue_size;             //  the OrderQueue's orders
+    tly_purchase_t purchase;       //  the purchase followed last
     char queue_first [TLY_ID_MAX];
     bool ended;
     Tally__ErrorCode ended_code;
@@ -71,6 +72,8 @@ s_on_object (const tly_object_t *object, void *arg)
         seen->list_size = object->orders.order_count;
         if (seen->list_size > 0)
             seen->list_last = object->orders.orders [seen->list_size - 1].status;
+    } else if (object->kind == TLY_OBJ_PURCHASE) {
+        seen->purchase = object->purchase;
     } else if (object->kind == TLY_OBJ_ORDER_QUEUE) {
         seen->queue_size = object->order_queue.order_count;
         seen->queue_first [0] = 0;
@@ -372,10 +375,20 @@ main (int argc, char **argv)
     tly_watcher_t *reader = tly_watcher_new_curve (cluster->gateway, it_gateway_key,
                                                    cluster->worker_id, &alice.account);
     CHECK (reader);
-    for (size_t i = 0; i < 3; i++)
+    int64_t after = 95;  //  the balance before the capture
+    for (size_t i = 0; i < 3; i++) {
         CHECK (tly_watcher_subscribe (reader, completed.order.purchase_ids [i], s_on_object,
                                       &record, IT_SEND_TIMEOUT_MS)
                == 0);
+        //  The line's item and amount, in order, the balance after it running.
+        CHECK (strcmp (record.purchase.id, completed.order.purchase_ids [i]) == 0
+               && strcmp (record.purchase.item_id, items [i]) == 0
+               && record.purchase.amount == amounts [i]
+               && strcmp (record.purchase.user_id, alice.id) == 0);
+        after -= amounts [i];
+        CHECK (record.purchase.balance_after == after);
+    }
+    CHECK (after == 35);
     tly_watcher_destroy (&reader);
     th_step ("a purchase record per line");
 
@@ -397,13 +410,23 @@ main (int argc, char **argv)
 
     //  Open orders are bounded: 16 at once (the draft refused above is one).
     size_t open = 1;
-    tly_result_t more;
+    tly_result_t more, last = second;
     const int64_t one = 1;
-    while ((more = s_create (a, items, &one, 1)).ok)
+    while ((more = s_create (a, items, &one, 1)).ok) {
+        last = more;
         open++;
+    }
     CHECK (open == TLY_ORDER_OPEN_MAX);
     s_refused (more, TALLY__ERROR_CODE__ORDER_LIMIT, "Too many open orders");
-    th_step ("a user's open orders are bounded");
+    //  A processing order is open too; once failed, its place is free.
+    CHECK (s_move (a, TLY_MSG_SUBMIT_ORDER, last.order.id, NULL).ok);
+    s_refused (s_create (a, items, &one, 1), TALLY__ERROR_CODE__ORDER_LIMIT,
+               "Too many open orders");
+    CHECK (s_move (w, TLY_MSG_FAIL_ORDER, last.order.id, "freed").ok);
+    CHECK (s_create (a, items, &one, 1).ok);
+    s_refused (s_create (a, items, &one, 1), TALLY__ERROR_CODE__ORDER_LIMIT,
+               "Too many open orders");
+    th_step ("a user's open orders are bounded: the 16th is made, the 17th refused");
 
     //  An order processing across a kill -9 of both actors.
     tly_result_t fourth = s_create (b, items, &ten, 1);
@@ -413,7 +436,8 @@ main (int argc, char **argv)
     it_cluster_restart (cluster, "balance-1");
     it_cluster_restart (cluster, "balance-2");
     CHECK (it_wait_actors (cluster->gateway, 2, 15000));
-    s_refused (it_buy (b, "gem", 91), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, NULL);
+    //  99 with 10 held: one more than the 89 available is refused.
+    s_refused (it_buy (b, "gem", 90), TALLY__ERROR_CODE__INSUFFICIENT_BALANCE, NULL);
     tly_result_t done = s_move (w, TLY_MSG_COMPLETE_ORDER, fourth.order.id, NULL);
     CHECK (done.ok && done.order.status == TALLY__ORDER_STATUS__ORDER_COMPLETED);
     CHECK (it_balance (b) == 89);
