@@ -123,6 +123,20 @@ tly_orders_read (tly_orders_t *self, s_order_t *order, Tally__OrderStatus *statu
     return 0;
 }
 
+//  tly_orders_read, or the order waits a first backoff when it cannot be
+//  read (logged, rate-limited). Returns 0 with *status, or -1.
+static int
+s_read_or_wait (tly_orders_t *self, s_order_t *order, Tally__OrderStatus *status, int64_t now_ms)
+{
+    char error [TLY_ORDERS_ERROR_SIZE];
+    if (tly_orders_read (self, order, status, error, sizeof error) == 0)
+        return 0;
+    order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
+    tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"", order->id,
+                     error);
+    return -1;
+}
+
 //  ---------------------------------------------------------------- calls
 
 static void
@@ -136,13 +150,8 @@ s_charge (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     }
     if (!order->have_lines) {
         Tally__OrderStatus status;
-        char error [TLY_ORDERS_ERROR_SIZE];
-        if (tly_orders_read (self, order, &status, error, sizeof error) == -1) {
-            order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
-            tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"",
-                             order->id, error);
+        if (s_read_or_wait (self, order, &status, now_ms) == -1)
             return;
-        }
         if (status != TALLY__ORDER_STATUS__ORDER_PROCESSING) {
             tly_log (TLY_INFO, "order.already_final", "order=%s status=%d", order->id,
                      (int) status);
@@ -179,13 +188,8 @@ s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
         //  it: completed elsewhere, its charge must stand; failed
         //  elsewhere, the void still makes sure no charge does.
         Tally__OrderStatus status;
-        char error [TLY_ORDERS_ERROR_SIZE];
-        if (tly_orders_read (self, order, &status, error, sizeof error) == -1) {
-            order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
-            tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"",
-                             order->id, error);
+        if (s_read_or_wait (self, order, &status, now_ms) == -1)
             return;
-        }
         if (status == TALLY__ORDER_STATUS__ORDER_COMPLETED) {
             self->stats.already++;
             tly_log (TLY_INFO, "order.already_final", "order=%s status=completed wanted=failed",
@@ -209,17 +213,16 @@ s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     tly_log (TLY_DEBUG, "order.void", "order=%s attempt=%d", order->id, order->void_attempts);
 }
 
-//  What a call's outcome was, for logs and a failed order's error.
+//  What a call's outcome was, for logs and a failed order's error: the
+//  status line (as a refusal without a body's "error" reads), else why no
+//  answer came.
 static void
 s_outcome (const tly_orders_reply_t *reply, char *out)
 {
-    char text [TLY_ORDERS_ERROR_SIZE];
     if (reply->answered)
-        snprintf (text, sizeof text, "HTTP %ld%s%s", reply->status, reply->reason [0] ? " " : "",
-                  reply->reason);
+        tly_orders_call_error_text (reply->status, reply->reason, NULL, 0, out);
     else
-        snprintf (text, sizeof text, "%s", reply->detail);
-    tly_orders_call_clean_text ("", text, strlen (text), out);
+        tly_orders_call_clean_text ("", reply->detail, strlen (reply->detail), out);
 }
 
 static void
