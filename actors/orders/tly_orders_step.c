@@ -48,8 +48,9 @@ s_done (tly_orders_t *self, s_order_t *order)
 }
 
 //  The void comes first; then, when fail is set, failOrder with reason.
-static void
-s_to_void (s_order_t *order, bool fail, const char *prefix, const char *reason, int64_t now_ms)
+void
+tly_orders_to_void (s_order_t *order, bool fail, const char *prefix, const char *reason,
+                    int64_t now_ms)
 {
     order->state = ORDER_VOID;
     order->next_ms = now_ms;
@@ -145,7 +146,7 @@ s_charge (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     if (s_past_deadline (self, order)) {
         tly_log (TLY_WARN, "order.deadline", "order=%s attempts=%d submitted_at=%" PRId64,
                  order->id, order->attempts, order->submitted_at);
-        s_to_void (order, true, "", "deadline passed", now_ms);
+        tly_orders_to_void (order, true, "", "deadline passed", now_ms);
         return;
     }
     if (!order->have_lines) {
@@ -253,11 +254,11 @@ s_on_charge (tly_orders_t *self, s_order_t *order, const tly_orders_reply_t *rep
     if (s_past_deadline (self, order)) {
         tly_log (TLY_WARN, "order.deadline", "order=%s attempts=%d last=\"%s\"", order->id,
                  order->attempts, order->last);
-        s_to_void (order, true, "", "deadline passed", now_ms);
+        tly_orders_to_void (order, true, "", "deadline passed", now_ms);
     } else if (order->attempts >= self->config.attempts) {
         tly_log (TLY_WARN, "order.gave_up", "order=%s attempts=%d last=\"%s\"", order->id,
                  order->attempts, order->last);
-        s_to_void (order, true, "payment service unavailable: ", order->last, now_ms);
+        tly_orders_to_void (order, true, "payment service unavailable: ", order->last, now_ms);
     } else {
         int64_t wait = tly_orders_call_backoff (self->config.backoff_ms, order->attempts);
         order->state = ORDER_CHARGE;
@@ -334,7 +335,7 @@ s_already_final (tly_orders_t *self, s_order_t *order, int64_t now_ms)
         //  Failed elsewhere while this process's charge went through: the
         //  charge must not stand for an order whose hold was released.
         tly_log (TLY_WARN, "order.void_after_fail", "order=%s", order->id);
-        s_to_void (order, false, "", "failed elsewhere", now_ms);
+        tly_orders_to_void (order, false, "", "failed elsewhere", now_ms);
         return;
     }
     if (!order->complete && status == TALLY__ORDER_STATUS__ORDER_COMPLETED)
