@@ -154,6 +154,12 @@ tly_orders_start (tly_orders_t *self)
     self->partitions = partitions;
     uint32_t shard = self->config.shard_count;
     self->queue_count = partitions / shard + (self->config.shard_index < partitions % shard);
+    if (shard > partitions)
+        //  As --partitions would have been refused at start: some shards
+        //  (maybe this one) have no partition to follow.
+        tly_log (TLY_ERROR, "orders.shard_too_wide",
+                 "shard=%" PRIu32 "/%" PRIu32 " partitions=%" PRIu32 " queues=%zu",
+                 self->config.shard_index, shard, partitions, self->queue_count);
     if (self->queue_count > TLY_ORDERS_QUEUES_MAX) {
         tly_log (TLY_ERROR, "orders.too_many_queues",
                  "partitions=%" PRIu32 " followed=%zu max=%d hint=\"use --shard K/N\"", partitions,
