@@ -129,12 +129,12 @@ int
 tly_orders_start (tly_orders_t *self)
 {
     assert (!self->queues);
+    uint8_t worker [TLY_KEY_BYTES];
+    int rc = tly_account_id_parse (self->config.worker, worker);
+    assert (rc == 0);
     uint32_t partitions = self->config.partitions;
     if (partitions == 0) {
-        uint8_t worker [TLY_KEY_BYTES];
         char service_id [TLY_ID_MAX];
-        int rc = tly_account_id_parse (self->config.worker, worker);
-        assert (rc == 0);
         tly_service_id (worker, service_id);
         if (tly_watcher_subscribe (self->watcher, service_id, s_on_service, &partitions,
                                    TLY_ORDERS_READ_TIMEOUT_MS)
@@ -154,6 +154,12 @@ tly_orders_start (tly_orders_t *self)
     self->partitions = partitions;
     uint32_t shard = self->config.shard_count;
     self->queue_count = partitions / shard + (self->config.shard_index < partitions % shard);
+    if (shard > partitions)
+        //  As --partitions would have been refused at start: some shards
+        //  (maybe this one) have no partition to follow.
+        tly_log (TLY_ERROR, "orders.shard_too_wide",
+                 "shard=%" PRIu32 "/%" PRIu32 " partitions=%" PRIu32 " queues=%zu",
+                 self->config.shard_index, shard, partitions, self->queue_count);
     if (self->queue_count > TLY_ORDERS_QUEUES_MAX) {
         tly_log (TLY_ERROR, "orders.too_many_queues",
                  "partitions=%" PRIu32 " followed=%zu max=%d hint=\"use --shard K/N\"", partitions,
@@ -162,9 +168,6 @@ tly_orders_start (tly_orders_t *self)
     }
     self->queues = calloc (self->queue_count ? self->queue_count : 1, sizeof *self->queues);
     assert (self->queues);
-    uint8_t worker [TLY_KEY_BYTES];
-    int rc = tly_account_id_parse (self->config.worker, worker);
-    assert (rc == 0);
     size_t next = 0;
     for (uint32_t p = self->config.shard_index; p < partitions && next < self->queue_count;
          p += shard) {
@@ -221,14 +224,9 @@ s_apply_queue (tly_orders_t *self, s_queue_t *queue)
     assert (gone);
     for (s_order_t *order = zhashx_first (self->orders); order; order = zhashx_next (self->orders))
         if (order->partition == queue->partition && !order->listed) {
-            if (order->state == ORDER_CHARGE && order->attempts > 0) {
-                order->state = ORDER_VOID;
-                order->fail_after_void = true;
-                order->void_attempts = 0;
-                order->next_ms = tly_mono_ms ();
-                tly_orders_call_clean_text ("", "left processing", strlen ("left processing"),
-                                            order->error);
-            } else if (order->state == ORDER_DONE || order->state == ORDER_CHARGE)
+            if (order->state == ORDER_CHARGE && order->attempts > 0)
+                tly_orders_to_void (order, true, "", "left processing", tly_mono_ms ());
+            else if (order->state == ORDER_DONE || order->state == ORDER_CHARGE)
                 zlistx_add_end (gone, order->id);
         }
     for (char *id = zlistx_first (gone); id; id = zlistx_next (gone)) {

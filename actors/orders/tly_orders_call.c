@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tly_validate.h"
+
 //  A growing text buffer for the request body; an allocation failure
 //  leaves it failed, and the body NULL.
 typedef struct {
@@ -148,33 +150,15 @@ tly_orders_call_verdict (long status, bool answered)
 }
 
 //  The length of the UTF-8 sequence at text (at most left bytes), or 0 when
-//  it is not a valid one (overlong, a surrogate, past U+10FFFF, cut short).
+//  it is not a valid one (overlong, a surrogate, past U+10FFFF, cut short):
+//  the lead byte says how long it claims to be, tly_utf8_valid judges it.
 static size_t
 s_utf8_length (const unsigned char *text, size_t left)
 {
-    unsigned char c = text [0];
-    size_t length;
-    uint32_t min, code;
-    if (c < 0x80)
+    if (text [0] < 0x80)
         return 1;
-    else if ((c & 0xE0) == 0xC0)
-        length = 2, min = 0x80, code = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0)
-        length = 3, min = 0x800, code = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0)
-        length = 4, min = 0x10000, code = c & 0x07;
-    else
-        return 0;
-    if (length > left)
-        return 0;
-    for (size_t i = 1; i < length; i++) {
-        if ((text [i] & 0xC0) != 0x80)
-            return 0;
-        code = (code << 6) | (text [i] & 0x3F);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
-        return 0;
-    return length;
+    size_t length = text [0] >= 0xF0 ? 4 : text [0] >= 0xE0 ? 3 : 2;
+    return length <= left && tly_utf8_valid ((const char *) text, length) ? length : 0;
 }
 
 void

@@ -18,8 +18,7 @@ typedef struct {
     int64_t started_ms;
     char *body;  //  the answer so far
     size_t body_size;
-    long status;  //  of the last status line (a 100 Continue comes first)
-    char reason [TLY_ORDERS_REASON_MAX];
+    char reason [TLY_ORDERS_REASON_MAX];  //  of the last status line (a 100 Continue comes first)
     char error [CURL_ERROR_SIZE];
 } s_slot_t;
 

@@ -84,5 +84,9 @@ void tly_orders_order_destroy (void **item);
 //  and *status. -1 when the gateway refused or did not answer (logged).
 int tly_orders_read (tly_orders_t *self, s_order_t *order, Tally__OrderStatus *status, char *error,
                      size_t error_size);
+//  The order is to be voided now; then, when fail is set, failed with
+//  prefix and reason as its error.
+void tly_orders_to_void (s_order_t *order, bool fail, const char *prefix, const char *reason,
+                         int64_t now_ms);
 
 #endif

@@ -48,8 +48,9 @@ s_done (tly_orders_t *self, s_order_t *order)
 }
 
 //  The void comes first; then, when fail is set, failOrder with reason.
-static void
-s_to_void (s_order_t *order, bool fail, const char *prefix, const char *reason, int64_t now_ms)
+void
+tly_orders_to_void (s_order_t *order, bool fail, const char *prefix, const char *reason,
+                    int64_t now_ms)
 {
     order->state = ORDER_VOID;
     order->next_ms = now_ms;
@@ -123,6 +124,20 @@ tly_orders_read (tly_orders_t *self, s_order_t *order, Tally__OrderStatus *statu
     return 0;
 }
 
+//  tly_orders_read, or the order waits a first backoff when it cannot be
+//  read (logged, rate-limited). Returns 0 with *status, or -1.
+static int
+s_read_or_wait (tly_orders_t *self, s_order_t *order, Tally__OrderStatus *status, int64_t now_ms)
+{
+    char error [TLY_ORDERS_ERROR_SIZE];
+    if (tly_orders_read (self, order, status, error, sizeof error) == 0)
+        return 0;
+    order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
+    tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"", order->id,
+                     error);
+    return -1;
+}
+
 //  ---------------------------------------------------------------- calls
 
 static void
@@ -131,18 +146,13 @@ s_charge (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     if (s_past_deadline (self, order)) {
         tly_log (TLY_WARN, "order.deadline", "order=%s attempts=%d submitted_at=%" PRId64,
                  order->id, order->attempts, order->submitted_at);
-        s_to_void (order, true, "", "deadline passed", now_ms);
+        tly_orders_to_void (order, true, "", "deadline passed", now_ms);
         return;
     }
     if (!order->have_lines) {
         Tally__OrderStatus status;
-        char error [TLY_ORDERS_ERROR_SIZE];
-        if (tly_orders_read (self, order, &status, error, sizeof error) == -1) {
-            order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
-            tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"",
-                             order->id, error);
+        if (s_read_or_wait (self, order, &status, now_ms) == -1)
             return;
-        }
         if (status != TALLY__ORDER_STATUS__ORDER_PROCESSING) {
             tly_log (TLY_INFO, "order.already_final", "order=%s status=%d", order->id,
                      (int) status);
@@ -179,13 +189,8 @@ s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
         //  it: completed elsewhere, its charge must stand; failed
         //  elsewhere, the void still makes sure no charge does.
         Tally__OrderStatus status;
-        char error [TLY_ORDERS_ERROR_SIZE];
-        if (tly_orders_read (self, order, &status, error, sizeof error) == -1) {
-            order->next_ms = now_ms + tly_orders_call_backoff (self->config.backoff_ms, 1);
-            tly_log_limited (&self->limit, TLY_WARN, "order.unread", "order=%s error=\"%s\"",
-                             order->id, error);
+        if (s_read_or_wait (self, order, &status, now_ms) == -1)
             return;
-        }
         if (status == TALLY__ORDER_STATUS__ORDER_COMPLETED) {
             self->stats.already++;
             tly_log (TLY_INFO, "order.already_final", "order=%s status=completed wanted=failed",
@@ -209,17 +214,16 @@ s_void (tly_orders_t *self, s_order_t *order, int64_t now_ms)
     tly_log (TLY_DEBUG, "order.void", "order=%s attempt=%d", order->id, order->void_attempts);
 }
 
-//  What a call's outcome was, for logs and a failed order's error.
+//  What a call's outcome was, for logs and a failed order's error: the
+//  status line (as a refusal without a body's "error" reads), else why no
+//  answer came.
 static void
 s_outcome (const tly_orders_reply_t *reply, char *out)
 {
-    char text [TLY_ORDERS_ERROR_SIZE];
     if (reply->answered)
-        snprintf (text, sizeof text, "HTTP %ld%s%s", reply->status, reply->reason [0] ? " " : "",
-                  reply->reason);
+        tly_orders_call_error_text (reply->status, reply->reason, NULL, 0, out);
     else
-        snprintf (text, sizeof text, "%s", reply->detail);
-    tly_orders_call_clean_text ("", text, strlen (text), out);
+        tly_orders_call_clean_text ("", reply->detail, strlen (reply->detail), out);
 }
 
 static void
@@ -250,11 +254,11 @@ s_on_charge (tly_orders_t *self, s_order_t *order, const tly_orders_reply_t *rep
     if (s_past_deadline (self, order)) {
         tly_log (TLY_WARN, "order.deadline", "order=%s attempts=%d last=\"%s\"", order->id,
                  order->attempts, order->last);
-        s_to_void (order, true, "", "deadline passed", now_ms);
+        tly_orders_to_void (order, true, "", "deadline passed", now_ms);
     } else if (order->attempts >= self->config.attempts) {
         tly_log (TLY_WARN, "order.gave_up", "order=%s attempts=%d last=\"%s\"", order->id,
                  order->attempts, order->last);
-        s_to_void (order, true, "payment service unavailable: ", order->last, now_ms);
+        tly_orders_to_void (order, true, "payment service unavailable: ", order->last, now_ms);
     } else {
         int64_t wait = tly_orders_call_backoff (self->config.backoff_ms, order->attempts);
         order->state = ORDER_CHARGE;
@@ -331,7 +335,7 @@ s_already_final (tly_orders_t *self, s_order_t *order, int64_t now_ms)
         //  Failed elsewhere while this process's charge went through: the
         //  charge must not stand for an order whose hold was released.
         tly_log (TLY_WARN, "order.void_after_fail", "order=%s", order->id);
-        s_to_void (order, false, "", "failed elsewhere", now_ms);
+        tly_orders_to_void (order, false, "", "failed elsewhere", now_ms);
         return;
     }
     if (!order->complete && status == TALLY__ORDER_STATUS__ORDER_COMPLETED)

@@ -183,6 +183,21 @@ s_start_service (s_test_t *test, int port, const char *slow_ms)
 
 //  ---------------------------------------------------------------- the processor
 
+//  A tally-orders process runs as the worker, logging to DIR/<log>.log.
+static void
+s_worker_env (s_test_t *test, th_process_t *process, const char *log_name)
+{
+    char log [400], account [TLY_ID_MAX + 32], secret [TLY_SECRET_MAX + 32];
+    snprintf (log, sizeof log, "%s/%s.log", test->cluster->dir, log_name);
+    th_process_set_log (process, log);
+    snprintf (account, sizeof account, TLY_ENV_WORKER_ACCOUNT "=%s", test->cluster->worker_id);
+    char text [TLY_SECRET_MAX];
+    tly_account_secret (&test->cluster->worker, text);
+    snprintf (secret, sizeof secret, TLY_ENV_WORKER_SECRET "=%s", text);
+    th_process_set_env (process, account);
+    th_process_set_env (process, secret);
+}
+
 static void
 s_start_processor (s_test_t *test, const char *timeout_ms, const char *attempts)
 {
@@ -209,15 +224,7 @@ s_start_processor (s_test_t *test, const char *timeout_ms, const char *attempts)
                           (char *) it_gateway_key,
                           NULL };
         test->processor = th_process_new ("tally-orders", argv);
-        char log [400], account [TLY_ID_MAX + 32], secret [TLY_SECRET_MAX + 32];
-        snprintf (log, sizeof log, "%s/orders.log", test->cluster->dir);
-        th_process_set_log (test->processor, log);
-        snprintf (account, sizeof account, TLY_ENV_WORKER_ACCOUNT "=%s", test->cluster->worker_id);
-        char text [TLY_SECRET_MAX];
-        tly_account_secret (&test->cluster->worker, text);
-        snprintf (secret, sizeof secret, TLY_ENV_WORKER_SECRET "=%s", text);
-        th_process_set_env (test->processor, account);
-        th_process_set_env (test->processor, secret);
+        s_worker_env (test, test->processor, "orders");
         if (test->faults) {
             char faults [128];
             snprintf (faults, sizeof faults, TLY_FAULTS_ENV "=%s", test->faults);
@@ -442,6 +449,29 @@ s_flow (s_test_t *test)
     TH_WAIT_UNTIL (alice->balance == S_INITIAL - 6 && alice->held == 0, TH_DEADLINE_MS,
                    s_pump (test));
     CHECK (it_logged (test->cluster, "orders", "event=order.voided") >= 1);
+
+    th_step ("a shard past the cluster's partitions: an error line at start, no queue");
+    char *wide_argv [] = { TALLY_ORDERS_BIN,
+                           "--gateway",
+                           test->cluster->gateway,
+                           "--service-url",
+                           test->service_url,
+                           "--shard",
+                           "300/512",
+                           it_gateway_key ? "--gateway-key" : NULL,
+                           (char *) it_gateway_key,
+                           NULL };
+    th_process_t *wide = th_process_new ("tally-orders-wide", wide_argv);
+    s_worker_env (test, wide, "orders-wide");
+    th_process_start (wide);
+    TH_WAIT_UNTIL (it_logged (test->cluster, "orders-wide", "event=orders.start") == 1,
+                   TH_DEADLINE_MS, s_pump (test));
+    CHECK (it_logged (test->cluster, "orders-wide",
+                      "event=orders.shard_too_wide shard=300/512 partitions=")
+           == 1);
+    CHECK (it_logged (test->cluster, "orders-wide", "queues=0") == 2);
+    CHECK (th_process_stop (wide, TH_DEADLINE_MS) == 0);
+    th_process_destroy (&wide);
 
     th_step ("slow: its user may neither complete nor fail it meanwhile");
     s_order_t *slow = s_order (test, 0, "slow");

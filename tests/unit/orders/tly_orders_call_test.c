@@ -130,6 +130,25 @@ tly_orders_call_test (bool verbose)
     snprintf (long_body, sizeof long_body, "{\"error\":\"%s\"}", ascii);
     tly_orders_call_error_text (402, "", long_body, strlen (long_body), out);
     assert (strlen (out) == 255 && tly_utf8_valid (out, strlen (out)));
+    //  A 3-byte and a 4-byte character straddling it, each left out whole;
+    //  a 2-byte character ending exactly at 256 kept.
+    memset (ascii, 'a', 254);
+    strcpy (ascii + 254, "\xe2\x82\xactail");
+    tly_orders_call_clean_text ("", ascii, strlen (ascii), out);
+    assert (strlen (out) == 254 && tly_utf8_valid (out, strlen (out)));
+    memset (ascii, 'a', 253);
+    strcpy (ascii + 253, "\xf0\x9f\x98\x80tail");
+    tly_orders_call_clean_text ("", ascii, strlen (ascii), out);
+    assert (strlen (out) == 253 && tly_utf8_valid (out, strlen (out)));
+    memset (ascii, 'a', 254);
+    strcpy (ascii + 254, "\xc3\xa9tail");
+    tly_orders_call_clean_text ("", ascii, strlen (ascii), out);
+    assert (strlen (out) == TLY_ORDER_ERROR_MAX && strcmp (out + 254, "\xc3\xa9") == 0);
+    //  Overlong, surrogate and past-U+10FFFF sequences, and a lone
+    //  continuation byte: each invalid byte a '?'.
+    const char *invalid = "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80";
+    tly_orders_call_clean_text ("", invalid, strlen (invalid), out);
+    assert (strcmp (out, "??|???|????|?") == 0);
     tly_orders_call_clean_text ("payment service unavailable: ", ascii, strlen (ascii), out);
     assert (strlen (out) <= TLY_ORDER_ERROR_MAX && tly_utf8_valid (out, strlen (out)));
     assert (strncmp (out, "payment service unavailable: aaa", 32) == 0);

@@ -150,6 +150,57 @@ tly_orders_config_test (bool verbose)
     char *stray [] = { "tally-orders", "--account", path, "--service-url",
                        "http://x/c",   "extra",     NULL };
     assert (s_parse (&config, stray) == TLY_FLAGS_USAGE);
+
+    //  Every numeric flag at its edges: the ends of its range taken, one
+    //  past either end refused.
+    struct {
+        const char *flag;
+        long long min, max;
+    } edges [] = { { "--timeout-ms", 1, 600000 },
+                   { "--attempts", 1, TLY_ORDERS_ATTEMPTS_MAX },
+                   { "--backoff-ms", 1, TLY_ORDERS_BACKOFF_CAP_MS },
+                   { "--deadline-ms", 1, 7LL * 24 * 3600 * 1000 },
+                   { "--concurrency", 1, TLY_ORDERS_CONCURRENCY_MAX },
+                   { "--partitions", 1, TLY_PARTITIONS_MAX } };
+    for (size_t i = 0; i < sizeof edges / sizeof edges [0]; i++) {
+        long long values [] = { edges [i].min - 1, edges [i].min, edges [i].max,
+                                edges [i].max + 1 };
+        for (size_t v = 0; v < 4; v++) {
+            char value [24];
+            snprintf (value, sizeof value, "%lld", values [v]);
+            char *edge [] = { "tally-orders",  "--account",  path,
+                              "--service-url", "http://x/c", (char *) edges [i].flag,
+                              value,           NULL };
+            bool inside = v == 1 || v == 2;
+            assert (s_parse (&config, edge) == (inside ? TLY_FLAGS_RUN : TLY_FLAGS_USAGE));
+        }
+    }
+    char *widest [] = { "tally-orders", "--account", path,          "--service-url",
+                        "http://x/c",   "--shard",   "65535/65536", NULL };
+    assert (s_parse (&config, widest) == TLY_FLAGS_RUN);
+    assert (config.shard_index == 65535 && config.shard_count == 65536);
+    char *fits [] = {
+        "tally-orders", "--account", path, "--service-url", "http://x/c", "--shard", "3/4",
+        "--partitions", "4",         NULL
+    };
+    assert (s_parse (&config, fits) == TLY_FLAGS_RUN);
+
+    //  The URLs at their length limit: TLY_ORDERS_URL_MAX - 1 bytes taken.
+    char url [TLY_ORDERS_URL_MAX + 1];
+    strcpy (url, "http://x/");
+    memset (url + 9, 'c', TLY_ORDERS_URL_MAX - 1 - 9);
+    url [TLY_ORDERS_URL_MAX - 1] = 0;
+    char *long_void [] = { "tally-orders", "--account",  path, "--service-url",
+                           "http://x/c",   "--void-url", url,  NULL };
+    assert (s_parse (&config, long_void) == TLY_FLAGS_RUN);
+    assert (strlen (config.void_url) == TLY_ORDERS_URL_MAX - 1);
+    char *long_service [] = { "tally-orders", "--account", path, "--service-url", url, NULL };
+    assert (s_parse (&config, long_service) == TLY_FLAGS_RUN);
+    assert (strcmp (config.void_url, "http://x/void") == 0);
+    strcat (url, "c");
+    assert (s_parse (&config, long_void) == TLY_FLAGS_USAGE);
+    assert (s_parse (&config, long_service) == TLY_FLAGS_USAGE);
+
     char *help [] = { "tally-orders", "--help", NULL };
     assert (s_parse (&config, help) == TLY_FLAGS_HELP);
 

@@ -19,7 +19,8 @@
 #define CLIENTS_MAX 8
 
 //  The server: accepts, reads one request whole, answers by its path
-//  (/ok 200, /refuse 402, /hang nothing), remembers the last request.
+//  (/ok 200, /refuse 402, /big 200 with a body past TLY_ORDERS_BODY_MAX,
+//  /hang nothing), remembers the last request.
 typedef struct {
     int listener;
     int port;
@@ -68,6 +69,16 @@ s_answer (s_server_t *server, int i)
     else if (strncmp (request, "POST /refuse ", 13) == 0)
         reply = "HTTP/1.1 402 Payment Required\r\nContent-Type: application/json\r\n"
                 "Content-Length: 25\r\nConnection: close\r\n\r\n{\"error\":\"card declined\"}";
+    else if (strncmp (request, "POST /big ", 10) == 0) {
+        //  One byte more than the client keeps.
+        static char big [TLY_ORDERS_BODY_MAX + 200];
+        int head = snprintf (big, sizeof big,
+                             "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+                             TLY_ORDERS_BODY_MAX + 1);
+        memset (big + head, 'x', TLY_ORDERS_BODY_MAX + 1);
+        big [head + TLY_ORDERS_BODY_MAX + 1] = 0;
+        reply = big;
+    }
     server->served++;
     if (!reply)
         return;  //  /hang: never answered
@@ -171,6 +182,13 @@ tly_orders_http_test (bool verbose)
     assert (reply.answered && reply.status == 402);
     assert (strcmp (reply.reason, "Payment Required") == 0);
     assert (strcmp (reply.body, "{\"error\":\"card declined\"}") == 0);
+
+    //  A body one byte past TLY_ORDERS_BODY_MAX: the rest dropped.
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/big", server.port);
+    assert (tly_orders_http_post (http, url, "co_zKey8", "{}", &tag) == 0);
+    assert (s_reply (http, &server, &reply, 5000));
+    assert (reply.answered && reply.status == 200);
+    assert (reply.body_size == TLY_ORDERS_BODY_MAX && strlen (reply.body) == TLY_ORDERS_BODY_MAX);
 
     //  Never answered: the timeout (500 ms) ends it, unanswered.
     snprintf (url, sizeof url, "http://127.0.0.1:%d/hang", server.port);
