@@ -8,7 +8,6 @@
 #include "tly_orders.h"
 
 //  The service URL when --service-url is not given (docker-compose sets it).
-#define TLY_ENV_ORDER_SERVICE "TALLY_ORDER_SERVICE_URL"
 
 //  Fills config (the worker's account loaded from --account FILE, else from
 //  $TALLY_WORKER_ACCOUNT and $TALLY_WORKER_SECRET), health_file (NULL when

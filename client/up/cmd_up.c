@@ -693,7 +693,7 @@ s_announce (s_up_t *up)
         snprintf (ws_line, sizeof ws_line, "TALLY_GATEWAY_WS=%s\n", up->gateway_ws);
     char orders_line [PATH_MAX + 64] = "";
     if (up->options.order_service)
-        snprintf (orders_line, sizeof orders_line, "TALLY_ORDER_SERVICE_URL=%s\n",
+        snprintf (orders_line, sizeof orders_line, TLY_ENV_ORDER_SERVICE "=%s\n",
                   up->options.order_service);
     snprintf (text, sizeof text, TLY_ENV_GATEWAY "=%s\n%s%s%s" TLY_ENV_WORKER_ACCOUNT "=%s\n",
               up->gateway, ws_line, key_line, orders_line, up->worker_id);

@@ -16,6 +16,8 @@
 #define TLY_ENV_ACCOUNT        "TALLY_ACCOUNT"
 #define TLY_ENV_SECRET         "TALLY_SECRET"
 #define TLY_ENV_GATEWAY        "TALLY_GATEWAY"
+//  Where the order processor POSTs a charge (tally-orders, tally up's tally.env).
+#define TLY_ENV_ORDER_SERVICE  "TALLY_ORDER_SERVICE_URL"
 
 //  Reads an account from two environment variables (or from explicit values,
 //  which win when not NULL). On failure writes one line naming the variable.
