@@ -408,7 +408,6 @@ function body(message: InboxMessage) {
       return { case: "refund" as const,
                value: { purchaseId: checkRefund(message), reason: message.reason ?? "" } };
     case "createOrder":
-      checkOrder(message);
       return { case: "createOrder" as const, value: { items: checkItems(message.items) } };
     case "editOrder":
       return { case: "editOrder" as const,
