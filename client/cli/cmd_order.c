@@ -101,6 +101,13 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
         if (operand + 1 < argc)
             return cli_unexpected (command, argv [operand + 1]);
         args->order_id = argv [operand];
+        tly_object_kind_t kind;
+        if (tly_object_id_parse (args->order_id, &kind, NULL, NULL) == -1
+            || kind != TLY_OBJ_ORDER) {
+            fprintf (stderr, "%s: ORDER_ID: order '%.80s' is not an order's ID (co_z...)\n",
+                     command, args->order_id);
+            return CLI_EXIT_USAGE;
+        }
     }
     if (items && !args->has_items) {
         fprintf (stderr, "%s: --item is required (1..%d of them)\n", command, TLY_ORDER_ITEMS_MAX);
@@ -109,7 +116,9 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
     return -1;
 }
 
-//  Builds the message the arguments describe. Returns -1 to go on, or the exit code.
+//  Builds the message the arguments describe (the order's ID checked
+//  already: what is refused here is an --item). Returns -1 to go on, or the
+//  exit code.
 static int
 s_message (const char *command, s_verb_t verb, const s_args_t *args, tly_msg_t *msg)
 {
@@ -121,8 +130,7 @@ s_message (const char *command, s_verb_t verb, const s_args_t *args, tly_msg_t *
                  : tly_msg_submit_order (msg, args->order_id, &error);
     if (rc == 0)
         return -1;
-    const char *what = strstr (error.message, "is not an order's ID") ? "ORDER_ID" : "--item";
-    fprintf (stderr, "%s: %s: %s\n", command, what, error.message);
+    fprintf (stderr, "%s: --item: %s\n", command, error.message);
     return CLI_EXIT_USAGE;
 }
 
@@ -201,16 +209,8 @@ s_read (const char *command, s_verb_t verb, const s_args_t *args)
 {
     s_read_t read = { .kind = verb == VERB_SHOW ? TLY_OBJ_ORDER : TLY_OBJ_ORDER_LIST };
     char object_id [TLY_ID_MAX];
-    if (verb == VERB_SHOW) {
-        tly_object_kind_t kind;
-        if (tly_object_id_parse (args->order_id, &kind, NULL, NULL) == -1
-            || kind != TLY_OBJ_ORDER) {
-            fprintf (stderr, "%s: ORDER_ID: order '%.80s' is not an order's ID (co_z...)\n",
-                     command, args->order_id);
-            return CLI_EXIT_USAGE;
-        }
+    if (verb == VERB_SHOW)
         snprintf (object_id, sizeof object_id, "%s", args->order_id);
-    }
     const cli_send_options_t *options = &args->send;
     const char *worker;
     tly_account_t account;

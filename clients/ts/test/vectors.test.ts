@@ -407,6 +407,15 @@ test("orders: messages checked as the C SDK checks them, sealed as the proto say
           /item 1: amount must be 0/);
   refused(() => createOrderMessage([{ itemId: "a", amount: 2n ** 53n }]), "INVALID_AMOUNT",
           /exceeds the largest balance/);
+  refused(() => createOrderMessage([{ itemId: "a" }, { itemId: "b", amount: 2 ** 53 }]),
+          "INVALID_AMOUNT", /item 2: amount exceeds the largest balance \(2\^53 - 1\)/);
+  refused(() => createOrderMessage([{ itemId: "a", amount: 1.5 }]), "INVALID_AMOUNT",
+          /item 1: amount must be a whole number of minor units/);
+  // at the limits: 16 items, an item ID of 128 bytes, amounts 0 and 2^53 - 1
+  const most = Array.from({ length: 16 }, (_, i) => ({ itemId: "i".repeat(128),
+                                                      amount: i === 0 ? 0 : 2 ** 53 - 1 }));
+  assert.equal(createOrderMessage(most).items.length, 16);
+  assert.equal(editOrderMessage(orderId, most).items.length, 16);
   for (const bad of ["nope", vectors.accounts[0].account, ordersId(user.publicKey)]) {
     refused(() => editOrderMessage(bad, items), "BAD_REQUEST", /is not an order's ID \(co_z...\)/);
     refused(() => submitOrderMessage(bad), "BAD_REQUEST", /is not an order's ID/);

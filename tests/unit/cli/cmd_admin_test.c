@@ -18,7 +18,7 @@
 #include "cli_run.h"
 #include "tally.h"
 #include "tly_config.h"
-#include "tly_wire.h"
+#include "script_gateway.h"
 
 #define S_BALANCE      100  //  the user's balance before each message
 #define S_TIMESTAMP_MS 1764226800123LL
@@ -113,117 +113,84 @@ s_refund (const tly_config_t *config, const Tally__Envelope *envelope, const Tal
     result->adjustment = record;
 }
 
-//  Binds a ROUTER on a free loopback port, tells pipe, then answers each
-//  send: one credit or debit of the balance S_BALANCE, as an
+//  The gateway's state, and the reply's storage: it outlives s_answer.
+typedef struct {
+    const char *buyer;  //  the user whose purchases refunds name
+    char refunded [S_REFUNDS_MAX][TLY_ID_MAX];
+    char reference [TLY_REFERENCE_MAX + 1];
+    tly_config_t *config;
+    char names [2][TLY_ID_MAX + TLY_ITEM_ID_MAX + 1];
+    Tally__Error error;
+    Tally__AdjustmentRecord record;
+    Tally__ConfigChange change;
+    Tally__CatalogItem item;
+    char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
+} s_state_t;
+
+//  Answers one send: one credit or debit of the balance S_BALANCE, as an
 //  AdjustmentRecord, or INSUFFICIENT_BALANCE for a debit past it, or
 //  PERMISSION_DENIED from an account that is not an admin; one refund of a
-//  purchase of args (the user's ID), s_refund; or one configuration
-//  message (s_decide). "COUNT" on the pipe is answered with the sends
-//  received so far.
+//  purchase of the buyer's, s_refund; or one configuration message
+//  (s_decide).
+static void
+s_answer (void *args, const Tally__Envelope *envelope, const Tally__InboxMessage *message,
+          Tally__MessageResult *result)
+{
+    s_state_t *state = args;
+    Tally__Error *error = &state->error;
+    Tally__AdjustmentRecord *record = &state->record;
+    tally__error__init (error);
+    tally__adjustment_record__init (record);
+    tally__config_change__init (&state->change);
+    tally__catalog_item__init (&state->item);
+    if (tly_config_message (message))
+        s_decide (state->config, envelope, message, result, &state->change, &state->item, error,
+                  state->names);
+    else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
+        s_refund (state->config, envelope, message->refund, state->buyer, state->refunded, result,
+                  record, error, state->reference, state->by);
+    else {
+        bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
+        assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
+        const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
+        assert (adjustment->user.len == TLY_KEY_BYTES);
+        tly_account_id (adjustment->user.data, state->user_id);
+        tly_account_id (envelope->sender.data, state->by);
+        record->id = "co_zAdjustment";
+        record->user_id = state->user_id;
+        record->amount = credit ? adjustment->amount : -adjustment->amount;
+        record->reference = adjustment->reference;
+        record->note = adjustment->note;
+        record->timestamp = S_TIMESTAMP_MS;
+        record->balance_after = S_BALANCE + record->amount;
+        record->by = state->by;
+        error->code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
+        if (!tly_config_is_admin (state->config, envelope->inbox.data, envelope->sender.data)) {
+            error->code = TALLY__ERROR_CODE__PERMISSION_DENIED;
+            error->message = "Only an admin may credit or debit a balance";
+            result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+            result->error = error;
+        } else if (record->balance_after < 0) {
+            result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+            result->error = error;
+        } else {
+            result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
+            result->adjustment = record;
+        }
+    }
+}
+
+//  The gateway (script_gateway) answering with s_answer; args: the buyer's ID.
 static void
 s_gateway (zsock_t *pipe, void *args)
 {
-    const char *buyer = args;
-    char refunded [S_REFUNDS_MAX][TLY_ID_MAX] = { { 0 } };
-    char reference [TLY_REFERENCE_MAX + 1];
-    tly_config_t *config = tly_config_new ();
-    char names [2][TLY_ID_MAX + TLY_ITEM_ID_MAX + 1];
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    assert (router);
-    int port = zsock_bind (router, "tcp://127.0.0.1:*");
-    assert (port > 0);
-    zsock_signal (pipe, 0);
-    zsock_send (pipe, "i", port);
-    zpoller_t *poller = zpoller_new (pipe, router, NULL);
-    int sends = 0;
-    while (true) {
-        void *which = zpoller_wait (poller, -1);
-        if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool count = command && streq (command, "COUNT");
-            zstr_free (&command);
-            if (!count)
-                break;
-            zsock_send (pipe, "i", sends);
-            continue;
-        }
-        zmsg_t *msg = zmsg_recv (router);
-        zframe_t *identity = zmsg_pop (msg);
-        zframe_t *data = zmsg_pop (msg);
-        sends++;
-        Tally__ClientRequest *request = tally__client_request__unpack (NULL, zframe_size (data),
-                                                                       zframe_data (data));
-        assert (request && request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND);
-        Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
-                                                             request->send->envelope.data);
-        assert (envelope && envelope->n_messages == 1);
-        assert (envelope->inbox.len == TLY_KEY_BYTES && envelope->sender.len == TLY_KEY_BYTES);
-        const Tally__InboxMessage *message = envelope->messages [0];
-        Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
-        result.message_id = message->message_id;
-        Tally__Error error = TALLY__ERROR__INIT;
-        Tally__AdjustmentRecord record = TALLY__ADJUSTMENT_RECORD__INIT;
-        Tally__ConfigChange change = TALLY__CONFIG_CHANGE__INIT;
-        Tally__CatalogItem item = TALLY__CATALOG_ITEM__INIT;
-        char user_id [TLY_ID_MAX], by [TLY_ID_MAX];
-        if (tly_config_message (message))
-            s_decide (config, envelope, message, &result, &change, &item, &error, names);
-        else if (message->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND)
-            s_refund (config, envelope, message->refund, buyer, refunded, &result, &record, &error,
-                      reference, by);
-        else {
-            bool credit = message->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT;
-            assert (credit || message->body_case == TALLY__INBOX_MESSAGE__BODY_DEBIT);
-            const Tally__Adjustment *adjustment = credit ? message->credit : message->debit;
-            assert (adjustment->user.len == TLY_KEY_BYTES);
-            tly_account_id (adjustment->user.data, user_id);
-            tly_account_id (envelope->sender.data, by);
-            record.id = "co_zAdjustment";
-            record.user_id = user_id;
-            record.amount = credit ? adjustment->amount : -adjustment->amount;
-            record.reference = adjustment->reference;
-            record.note = adjustment->note;
-            record.timestamp = S_TIMESTAMP_MS;
-            record.balance_after = S_BALANCE + record.amount;
-            record.by = by;
-            error.code = TALLY__ERROR_CODE__INSUFFICIENT_BALANCE;
-            if (!tly_config_is_admin (config, envelope->inbox.data, envelope->sender.data)) {
-                error.code = TALLY__ERROR_CODE__PERMISSION_DENIED;
-                error.message = "Only an admin may credit or debit a balance";
-                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-                result.error = &error;
-            } else if (record.balance_after < 0) {
-                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-                result.error = &error;
-            } else {
-                result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ADJUSTMENT;
-                result.adjustment = &record;
-            }
-        }
-        Tally__MessageResult *results [1] = { &result };
-        Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
-        reply.request_id = request->request_id;
-        reply.n_results = 1;
-        reply.results = results;
-        tly_wire_send (router, identity, &reply.base);
-        tally__envelope__free_unpacked (envelope, NULL);
-        tally__client_request__free_unpacked (request, NULL);
-        zframe_destroy (&identity);
-        zframe_destroy (&data);
-        zmsg_destroy (&msg);
-    }
-    zpoller_destroy (&poller);
-    zsock_destroy (&router);
-    tly_config_destroy (&config);
-}
-
-static int
-s_sends (zactor_t *gateway)
-{
-    zstr_send (gateway, "COUNT");
-    int sends = -1;
-    zsock_recv (gateway, "i", &sends);
-    return sends;
+    s_state_t *state = zmalloc (sizeof *state);
+    assert (state);
+    state->buyer = args;
+    state->config = tly_config_new ();
+    script_gateway_run (pipe, s_answer, state);
+    tly_config_destroy (&state->config);
+    free (state);
 }
 
 //  An account file for account, in a fresh temporary path (template:
@@ -362,7 +329,7 @@ cmd_admin_test (bool verbose)
               "this (pass --account-file with the worker's account)\n",
               user_id, worker_id);
     assert (streq (err, expected));
-    assert (s_sends (gateway) == 0);
+    assert (script_gateway_sends (gateway) == 0);
     //  A credit by an account that is not an admin goes: the cluster refuses it.
     char user_tail [512];
     snprintf (user_tail, sizeof user_tail,
@@ -374,7 +341,7 @@ cmd_admin_test (bool verbose)
     assert (*out == 0
             && streq (err, "error: Only an admin may credit or debit a balance "
                            "(PERMISSION_DENIED)\n"));
-    assert (s_sends (gateway) == 1);
+    assert (script_gateway_sends (gateway) == 1);
 
     //  At the limits, as the worker: a credit, text, with a note of blanks
     //  (argv by hand: the line splitter splits at blanks).
@@ -411,7 +378,7 @@ cmd_admin_test (bool verbose)
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
     assert (streq (out, "{\"ok\":false,\"error\":{\"code\":\"INSUFFICIENT_BALANCE\",\"message\":"
                         "\"Insufficient balance\"}}\n"));
-    assert (s_sends (gateway) == 5);
+    assert (script_gateway_sends (gateway) == 5);
 
     //  The admin group: the worker adds the user (text), who may then
     //  credit, and removes them (JSON); again changes nothing.
@@ -457,7 +424,7 @@ cmd_admin_test (bool verbose)
     snprintf (line, sizeof line, "admin add --account %s %s", worker_id, tail);
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
     assert (*out == 0 && strstr (err, "(INVALID_ADMIN)\n"));
-    assert (s_sends (gateway) == 15);
+    assert (script_gateway_sends (gateway) == 15);
 
     //  Refunds: what is no purchase's ID and a reason past the limit are
     //  refused before sending (exit 2).
@@ -482,7 +449,7 @@ cmd_admin_test (bool verbose)
     snprintf (line, sizeof line, "admin refund --purchase %s x %s", purchase_id, tail);
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_USAGE);
     assert (streq (err, "tally admin refund: unexpected argument 'x'\n"));
-    assert (s_sends (gateway) == 15);
+    assert (script_gateway_sends (gateway) == 15);
     //  The user (no longer an admin) may not: exit 1, the cluster's words.
     snprintf (line, sizeof line, "admin refund --purchase %s %s", purchase_id, user_tail);
     assert (cli_run_line (cli_admin, line, out, err) == CLI_EXIT_REJECTED);
@@ -515,7 +482,7 @@ cmd_admin_test (bool verbose)
               "\"by\":\"%s\"}}\n",
               user_id, other_purchase, S_TIMESTAMP_MS, worker_id);
     assert (streq (out, expected) && *err == 0);
-    assert (s_sends (gateway) == 20);
+    assert (script_gateway_sends (gateway) == 20);
     zactor_destroy (&gateway);
 
     //  No gateway: exit 2, as `tally send`.

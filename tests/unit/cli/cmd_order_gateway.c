@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tly_wire.h"
+#include "script_gateway.h"
 
 #define S_ORDERS_MAX 8
 
@@ -26,11 +26,6 @@ typedef struct {
     char purchase_ids [TLY_ORDER_ITEMS_MAX][TLY_ID_MAX];
 } s_order_t;
 
-typedef struct {
-    s_order_t orders [S_ORDERS_MAX];
-    size_t count;
-} s_state_t;
-
 //  The wire Order of order, pointing into order and room.
 typedef struct {
     Tally__Order order;
@@ -39,6 +34,14 @@ typedef struct {
     char *purchase_list [TLY_ORDER_ITEMS_MAX];
     char user_id [TLY_ID_MAX];
 } s_wire_t;
+
+//  The orders, and the reply's storage: it outlives s_answer.
+typedef struct {
+    s_order_t orders [S_ORDERS_MAX];
+    size_t count;
+    s_wire_t wire;
+    Tally__Error error;
+} s_state_t;
 
 static void
 s_wire (s_order_t *order, s_wire_t *room)
@@ -155,78 +158,39 @@ s_decide (s_state_t *state, const Tally__Envelope *envelope, const Tally__InboxM
     return TALLY__ERROR_CODE__OK;
 }
 
+//  The result of message: the order after it, or the refusal.
+static void
+s_answer (void *args, const Tally__Envelope *envelope, const Tally__InboxMessage *message,
+          Tally__MessageResult *result)
+{
+    s_state_t *state = args;
+    s_order_t *order = NULL;
+    const char *text = NULL;
+    tally__error__init (&state->error);
+    state->error.code = s_decide (state, envelope, message, &order, &text);
+    if (state->error.code == TALLY__ERROR_CODE__OK) {
+        s_wire (order, &state->wire);
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ORDER;
+        result->order = &state->wire.order;
+    } else {
+        state->error.message = (char *) text;
+        result->outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
+        result->error = &state->error;
+    }
+}
+
 void
 order_gateway_run (zsock_t *pipe, void *args)
 {
     (void) args;
-    s_state_t state = { .count = 0 };
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    assert (router);
-    int port = zsock_bind (router, "tcp://127.0.0.1:*");
-    assert (port > 0);
-    zsock_signal (pipe, 0);
-    zsock_send (pipe, "i", port);
-    zpoller_t *poller = zpoller_new (pipe, router, NULL);
-    int sends = 0;
-    while (true) {
-        void *which = zpoller_wait (poller, -1);
-        if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool count = command && streq (command, "COUNT");
-            zstr_free (&command);
-            if (!count)
-                break;
-            zsock_send (pipe, "i", sends);
-            continue;
-        }
-        zmsg_t *msg = zmsg_recv (router);
-        zframe_t *identity = zmsg_pop (msg);
-        zframe_t *data = zmsg_pop (msg);
-        sends++;
-        Tally__ClientRequest *request = tally__client_request__unpack (NULL, zframe_size (data),
-                                                                       zframe_data (data));
-        assert (request && request->body_case == TALLY__CLIENT_REQUEST__BODY_SEND);
-        Tally__Envelope *envelope = tally__envelope__unpack (NULL, request->send->envelope.len,
-                                                             request->send->envelope.data);
-        assert (envelope && envelope->n_messages == 1);
-        const Tally__InboxMessage *message = envelope->messages [0];
-        Tally__MessageResult result = TALLY__MESSAGE_RESULT__INIT;
-        result.message_id = message->message_id;
-        Tally__Error error = TALLY__ERROR__INIT;
-        static s_wire_t wire;
-        s_order_t *order = NULL;
-        const char *text = NULL;
-        error.code = s_decide (&state, envelope, message, &order, &text);
-        if (error.code == TALLY__ERROR_CODE__OK) {
-            s_wire (order, &wire);
-            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ORDER;
-            result.order = &wire.order;
-        } else {
-            error.message = (char *) text;
-            result.outcome_case = TALLY__MESSAGE_RESULT__OUTCOME_ERROR;
-            result.error = &error;
-        }
-        Tally__MessageResult *results [1] = { &result };
-        Tally__ClientReply reply = TALLY__CLIENT_REPLY__INIT;
-        reply.request_id = request->request_id;
-        reply.n_results = 1;
-        reply.results = results;
-        tly_wire_send (router, identity, &reply.base);
-        tally__envelope__free_unpacked (envelope, NULL);
-        tally__client_request__free_unpacked (request, NULL);
-        zframe_destroy (&identity);
-        zframe_destroy (&data);
-        zmsg_destroy (&msg);
-    }
-    zpoller_destroy (&poller);
-    zsock_destroy (&router);
+    s_state_t *state = zmalloc (sizeof *state);
+    assert (state);
+    script_gateway_run (pipe, s_answer, state);
+    free (state);
 }
 
 int
 order_gateway_sends (zactor_t *gateway)
 {
-    zstr_send (gateway, "COUNT");
-    int sends = -1;
-    zsock_recv (gateway, "i", &sends);
-    return sends;
+    return script_gateway_sends (gateway);
 }

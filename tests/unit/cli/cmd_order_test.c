@@ -82,8 +82,14 @@ s_test_usage (const char *tail, zactor_t *gateway)
         { cli_order, "order create", "tally order create: --item is required (1..16 of them)\n" },
         { cli_order, "order create --item a=x",
           "tally order create: --item: amount is not an integer in 'a=x' (ITEM or ITEM=AMOUNT)\n" },
+        { cli_order, "order create --item a=",
+          "tally order create: --item: amount is not an integer in 'a=' (ITEM or ITEM=AMOUNT)\n" },
         { cli_order, "order create --item =5",
           "tally order create: --item: item 1: itemId must not be empty\n" },
+        { cli_order, "order create --item=",
+          "tally order create: --item: item 1: itemId must not be empty\n" },
+        { cli_order, "order create --item a --item b=9007199254740992",
+          "tally order create: --item: item 2: amount exceeds the largest balance (2^53 - 1)\n" },
         { cli_order, "order create --item a --item b=-1",
           "tally order create: --item: item 2: amount must be 0 (the catalog price) or a "
           "positive whole number of minor units\n" },
@@ -251,7 +257,17 @@ s_test_life (const char *user_tail, const char *worker_tail, const char *user_id
     snprintf (line, sizeof line, "order submit %s %s", unknown, user_tail);
     assert (cli_run_line (cli_order, line, out, err) == CLI_EXIT_REJECTED);
     assert (streq (err, "error: No such order (NOT_FOUND)\n"));
-    assert (order_gateway_sends (gateway) == 16);
+    //  At the limits: 16 lines, an amount of 0 (the catalog price) and one
+    //  of 2^53 - 1.
+    snprintf (line, sizeof line, "order create%s --item b=0 --item c=9007199254740991 --json %s",
+              " --item=a --item=a --item=a --item=a --item=a --item=a --item=a"
+              " --item=a --item=a --item=a --item=a --item=a --item=a --item=a",
+              user_tail);
+    assert (cli_run_line (cli_order, line, out, err) == CLI_EXIT_OK && *err == 0);
+    assert (strstr (out, "{\"itemId\":\"b\",\"amount\":10},"
+                         "{\"itemId\":\"c\",\"amount\":9007199254740991}],"
+                         "\"total\":9007199254741141,"));
+    assert (order_gateway_sends (gateway) == 17);
 }
 
 //  show, list and watch against fake_gateway.

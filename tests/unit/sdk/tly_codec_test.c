@@ -146,6 +146,27 @@ s_test_config_messages (void)
     assert (memcmp (&price, &before, sizeof price) == 0);
 }
 
+//  n msgs sealed by account for its own inbox at timestamp: the envelope
+//  as the server reads it, its signature checked (free it with
+//  tally__envelope__free_unpacked).
+static Tally__Envelope *
+s_sealed (const tly_account_t *account, const tly_msg_t *msgs, size_t n, int64_t timestamp)
+{
+    uint8_t *bytes;
+    size_t size;
+    assert (tly_codec_seal (account, account->sign_pk, msgs, n, timestamp, &bytes, &size) == 0);
+    Tally__SignedEnvelope *sealed = tally__signed_envelope__unpack (NULL, size, bytes);
+    assert (sealed);
+    assert (tly_verify_envelope (account->sign_pk, sealed->envelope.data, sealed->envelope.len,
+                                 sealed->signature.data, sealed->signature.len));
+    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
+                                                         sealed->envelope.data);
+    assert (envelope && envelope->n_messages == n);
+    tally__signed_envelope__free_unpacked (sealed, NULL);
+    free (bytes);
+    return envelope;
+}
+
 //  A configuration envelope as the worker seals it: each body as lib's
 //  tly_config_decide reads it, and decided as the actor would decide it.
 static void
@@ -160,16 +181,7 @@ s_test_seal_config (void)
     assert (tly_msg_set_price (&msgs [1], "caf\xc3\xa9", 25, true, NULL) == 0);
     assert (tly_msg_set_price (&msgs [2], "item-9", TLY_BALANCE_MAX, false, NULL) == 0);
     assert (tly_msg_remove_admin (&msgs [3], admin_id, NULL) == 0);
-    uint8_t *bytes;
-    size_t size;
-    assert (tly_codec_seal (&worker, worker.sign_pk, msgs, 4, 9, &bytes, &size) == 0);
-    Tally__SignedEnvelope *sealed = tally__signed_envelope__unpack (NULL, size, bytes);
-    assert (sealed);
-    assert (tly_verify_envelope (worker.sign_pk, sealed->envelope.data, sealed->envelope.len,
-                                 sealed->signature.data, sealed->signature.len));
-    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
-                                                         sealed->envelope.data);
-    assert (envelope && envelope->n_messages == 4);
+    Tally__Envelope *envelope = s_sealed (&worker, msgs, 4, 9);
     Tally__InboxMessage **in = envelope->messages;
     assert (in [0]->body_case == TALLY__INBOX_MESSAGE__BODY_ADD_ADMIN);
     assert (in [0]->add_admin->account.len == TLY_KEY_BYTES
@@ -195,8 +207,6 @@ s_test_seal_config (void)
     assert (tly_config_item (config, "item-9")->price == TLY_BALANCE_MAX);
     tly_config_destroy (&config);
     tally__envelope__free_unpacked (envelope, NULL);
-    tally__signed_envelope__free_unpacked (sealed, NULL);
-    free (bytes);
 }
 
 //  Refunds: a purchase's object ID (in its canonical text), the reason as
@@ -263,16 +273,7 @@ s_test_refund (void)
     tly_msg_t msgs [2];
     assert (tly_msg_refund (&msgs [0], purchase_id, "caf\xc3\xa9 froid", NULL) == 0);
     assert (tly_msg_credit (&msgs [1], user_id, 5, "pay-1", NULL, NULL) == 0);
-    uint8_t *bytes;
-    size_t size;
-    assert (tly_codec_seal (&worker, worker.sign_pk, msgs, 2, 11, &bytes, &size) == 0);
-    Tally__SignedEnvelope *sealed = tally__signed_envelope__unpack (NULL, size, bytes);
-    assert (sealed);
-    assert (tly_verify_envelope (worker.sign_pk, sealed->envelope.data, sealed->envelope.len,
-                                 sealed->signature.data, sealed->signature.len));
-    Tally__Envelope *envelope = tally__envelope__unpack (NULL, sealed->envelope.len,
-                                                         sealed->envelope.data);
-    assert (envelope && envelope->n_messages == 2);
+    Tally__Envelope *envelope = s_sealed (&worker, msgs, 2, 11);
     const Tally__InboxMessage *first = envelope->messages [0];
     assert (memcmp (first->message_id.data, msgs [0].id, TLY_MESSAGE_ID_BYTES) == 0);
     assert (first->body_case == TALLY__INBOX_MESSAGE__BODY_REFUND);
@@ -282,8 +283,6 @@ s_test_refund (void)
     assert (tly_validate_refund (first->refund, &why) == TALLY__ERROR_CODE__OK);
     assert (envelope->messages [1]->body_case == TALLY__INBOX_MESSAGE__BODY_CREDIT);
     tally__envelope__free_unpacked (envelope, NULL);
-    tally__signed_envelope__free_unpacked (sealed, NULL);
-    free (bytes);
 }
 
 static void
