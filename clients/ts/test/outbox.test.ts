@@ -22,7 +22,9 @@ import {
 } from "../src/index.js";
 import { FileOutboxStorage } from "../src/node.js";
 
-const WAIT_MS = 5000;
+// A deadline only: a loaded machine (the sanitizer build beside it) once
+// took the 5 s this was, and a passing run is no slower for a longer one.
+const WAIT_MS = 20000;
 const worker = createAccount("worker");
 
 // Waits until check () holds, polling on each turn of the event loop that
