@@ -99,37 +99,6 @@ tly_orders_call_body (const char *order_id, const char *user_id, int64_t total,
     return text.data;
 }
 
-int
-tly_orders_call_void_url (const char *service_url, char *out, size_t out_size)
-{
-    const char *rest;
-    if (strncmp (service_url, "http://", 7) == 0)
-        rest = service_url + 7;
-    else if (strncmp (service_url, "https://", 8) == 0)
-        rest = service_url + 8;
-    else
-        return -1;
-    size_t end = strcspn (service_url, "?#");
-    const char *path = strchr (rest, '/');
-    if (!path || (size_t) (path - service_url) >= end) {
-        //  No path: the void is /void on the same host.
-        size_t host_end = end;
-        if (host_end + strlen ("/void") + 1 > out_size)
-            return -1;
-        snprintf (out, out_size, "%.*s/void", (int) host_end, service_url);
-        return 0;
-    }
-    //  The last '/' before the query: everything after it is replaced.
-    size_t last = (size_t) (path - service_url);
-    for (size_t i = last; i < end; i++)
-        if (service_url [i] == '/')
-            last = i;
-    if (last + 1 + strlen ("void") + 1 > out_size)
-        return -1;
-    snprintf (out, out_size, "%.*svoid", (int) (last + 1), service_url);
-    return 0;
-}
-
 tly_orders_verdict_t
 tly_orders_call_verdict (long status, bool answered)
 {

@@ -1,5 +1,5 @@
 //  tly_orders_call - what the order processor says to the external service
-//  and what it makes of the answer: the request's JSON body, the void URL,
+//  and what it makes of the answer: the request's JSON body,
 //  the verdict on an HTTP outcome, the error text an order keeps, and the
 //  wait before the next attempt. Pure functions, no I/O: the processor
 //  (tly_orders) and its HTTP client (tly_orders_http) do the rest.
@@ -17,9 +17,10 @@
 #include <stdint.h>
 
 #include "tly_limits.h"
+#include "tly_order_url.h"
 
-#define TLY_ORDERS_URL_MAX        2048   //  --service-url, --void-url
-#define TLY_ORDERS_BACKOFF_CAP_MS 30000  //  the longest wait between two attempts
+#define TLY_ORDERS_URL_MAX        TLY_ORDER_URL_SIZE  //  --service-url, --void-url
+#define TLY_ORDERS_BACKOFF_CAP_MS 30000               //  the longest wait between two attempts
 //  An order's error: the bytes the cluster accepts in failOrder, plus NUL.
 #define TLY_ORDERS_ERROR_SIZE     (TLY_ORDER_ERROR_MAX + 1)
 
@@ -42,12 +43,6 @@ typedef enum {
 //  Strings are escaped as JSON requires. NULL when out of memory.
 char *tly_orders_call_body (const char *order_id, const char *user_id, int64_t total,
                             const tly_orders_line_t *lines, size_t line_count);
-
-//  The void URL for service_url: its path's last segment replaced by
-//  "void" (http://h:1/pay/charge -> http://h:1/pay/void; a URL whose path
-//  is empty or "/" gets "/void"); query and fragment dropped. Returns 0, or
-//  -1 when service_url is not http:// or https:// or out is too small.
-int tly_orders_call_void_url (const char *service_url, char *out, size_t out_size);
 
 //  The verdict on an HTTP status, when the call got one (answered true);
 //  RETRY when it did not (timeout, connection error).

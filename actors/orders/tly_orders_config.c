@@ -189,9 +189,7 @@ tly_orders_config_parse (tly_orders_config_t *config, const char **health_file, 
                                     "), e.g. http://127.0.0.1:8080/charge\n");
         return TLY_FLAGS_USAGE;
     }
-    if (strlen (config->service_url) >= TLY_ORDERS_URL_MAX
-        || tly_orders_call_void_url (config->service_url, config->void_url, sizeof config->void_url)
-               == -1) {
+    if (tly_order_void_url (config->service_url, config->void_url, sizeof config->void_url) == -1) {
         fprintf (stderr,
                  TLY_ORDERS_PROCESS ": --service-url must be an http:// or https:// URL of"
                                     " at most %d bytes, got '%s'\n",
@@ -199,8 +197,7 @@ tly_orders_config_parse (tly_orders_config_t *config, const char **health_file, 
         return TLY_FLAGS_USAGE;
     }
     if (void_url) {
-        if ((strncmp (void_url, "http://", 7) != 0 && strncmp (void_url, "https://", 8) != 0)
-            || strlen (void_url) >= sizeof config->void_url) {
+        if (!tly_order_url_valid (void_url)) {
             fprintf (stderr,
                      TLY_ORDERS_PROCESS ": --void-url must be an http:// or https:// URL of"
                                         " at most %d bytes, got '%s'\n",

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tly_log.h"
+#include "tly_order_url.h"
 #include "tly_wire.h"
 
 #define UP_BASE_PORT_MAX        (65535 - (TLY_PORT_COUNT - 1))  //  the whole block, when on TCP
@@ -220,6 +221,15 @@ s_parse (int argc, char **argv, s_options_t *options)
         && strcmp (options->retain, "archive") != 0 && strcmp (options->retain, "delete") != 0) {
         fprintf (stderr, "%s: --retain must be keep, archive or delete, got '%s'\n", command,
                  options->retain);
+        return CLI_EXIT_USAGE;
+    }
+    char void_url [TLY_ORDER_URL_SIZE];
+    if (options->order_service
+        && tly_order_void_url (options->order_service, void_url, sizeof void_url) == -1) {
+        fprintf (stderr,
+                 "%s: --order-service must be an http:// or https:// URL of at most %d bytes,"
+                 " got '%s'\n",
+                 command, TLY_ORDER_URL_SIZE - 1, options->order_service);
         return CLI_EXIT_USAGE;
     }
     if (options->hops && strcmp (options->hops, "unix") != 0

@@ -21,7 +21,7 @@ trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null; [ -n "$charge_pi
 node "$(dirname "$0")/fake_charge.mjs" --port "$charge_port" >"$charge_log" 2>&1 &
 charge_pid=$!
 deadline=$(( $(date +%s) + 30 ))
-until grep -q "fake_charge: ready port=$charge_port" "$charge_log"; do
+until grep -qs "fake_charge: ready port=$charge_port" "$charge_log"; do
     kill -0 "$charge_pid" 2>/dev/null || fail "fake_charge: $(cat "$charge_log")"
     [ "$(date +%s)" -lt "$deadline" ] || fail "fake_charge not ready within 30 s"
     sleep 0.05
@@ -73,4 +73,15 @@ counts=$(node -e "fetch('http://127.0.0.1:$charge_port/count?key=$id').then(r =>
     .then(c => console.log(c.charges + ' ' + c.voids))")
 [ "$counts" = "1 0" ] || fail "the service's charges and voids of $id: $counts, not 1 0"
 grep -q "event=order.completed order=$id " "$data/logs/orders.log" || fail "no order.completed"
+
+# A URL tally-orders would refuse is refused by tally up itself, before
+# anything starts (not a child that dies at each restart).
+for url in ftp://127.0.0.1/charge "http://$(printf '%02048d' 0)"; do
+    out=$("$tally" up --data-dir "$scratch/bad" --order-service "$url" 2>&1)
+    rc=$?
+    [ "$rc" = 2 ] || fail "tally up --order-service (${#url} bytes): exit $rc, not 2: $out"
+    echo "$out" | grep -q "^tally up: --order-service must be an http:// or https:// URL of at most 2047 bytes, got '$url'\$" ||
+        fail "tally up --order-service: $out"
+    [ ! -e "$scratch/bad/pids" ] || fail "tally up --order-service $url started something"
+done
 echo "up_orders: OK"

@@ -13,7 +13,7 @@ static void
 s_void_url (const char *url, const char *expected)
 {
     char out [TLY_ORDERS_URL_MAX];
-    int rc = tly_orders_call_void_url (url, out, sizeof out);
+    int rc = tly_order_void_url (url, out, sizeof out);
     if (!expected) {
         assert (rc == -1);
         return;
@@ -75,7 +75,7 @@ tly_orders_call_test (bool verbose)
     s_void_url ("ftp://h/charge", NULL);
     s_void_url ("127.0.0.1:8080/charge", NULL);
     char small [8];
-    assert (tly_orders_call_void_url ("http://127.0.0.1/charge", small, sizeof small) == -1);
+    assert (tly_order_void_url ("http://127.0.0.1/charge", small, sizeof small) == -1);
 
     //  Verdicts: 2xx done, 4xx refused but for "not now", the rest again.
     assert (tly_orders_call_verdict (200, true) == TLY_ORDERS_ACCEPTED);
