@@ -7,8 +7,7 @@
 bool
 tly_order_url_valid (const char *url)
 {
-    return url
-           && (strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0)
+    return url && (strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0)
            && strlen (url) < TLY_ORDER_URL_SIZE;
 }
 
