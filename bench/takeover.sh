@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$build/client/tally" up --data-dir "$dir" --base-port "$port" --max-initial 1000000000 >"$dir/up.out" 2>&1 &
+"$build/client/tally" up --data-dir "$dir" --base-port "$port" --max-initial 1000000000 --open-prices >"$dir/up.out" 2>&1 &
 up_pid=$!
 deadline=$(( $(date +%s) + 60 ))
 until [ -s "$dir/tally.env" ]; do
@@ -37,7 +37,7 @@ done
 "$build/client/tally" bench --gateway "$TALLY_GATEWAY" --gateway-key "$TALLY_GATEWAY_KEY" \
     --worker "$TALLY_WORKER_ACCOUNT" \
     --data-dir "$dir" --clients "$clients" --users "$users" --batch 256 \
-    --buys $(( buys / clients )) | tail -n 4
+    --buys $(( buys / clients )) | grep -E '^(throughput|errors|correctness) '
 echo "journal: $(du -sh "$dir/audit/journal" | cut -f1); waiting ${wait}s for the state snapshots"
 sleep "$wait"
 
