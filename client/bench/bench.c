@@ -681,6 +681,15 @@ cli_bench (int argc, char **argv)
         fprintf (stderr, "tally bench: CORRECTNESS CHECK FAILED\n");
         exit_code = CLI_EXIT_REJECTED;
     }
+    if (run.ok == 0 && run.refused + run.failed > 0) {
+        //  Every buy refused (say, named prices on a system whose prices are
+        //  closed) or unanswered: no figure above measures anything.
+        fprintf (stderr,
+                 "tally bench: no buy was acknowledged (%lld refused, %lld envelopes unanswered;"
+                 " each client's first error is above)\n",
+                 (long long) run.refused, (long long) run.failed);
+        exit_code = CLI_EXIT_REJECTED;
+    }
     bench_latency_free (&run.latency);
     bench_latency_free (&base_run.latency);
     bench_latency_free (&sub_latency);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The admin group and the price catalog through the CLI against `tally up`
 # (prices closed, the default): a buy of an item not in the catalog is
-# refused; the worker makes bob an admin, bob sets a price and credits
+# refused (and a `tally bench` without --catalog, all of whose buys are,
+# fails); the worker makes bob an admin, bob sets a price and credits
 # alice; `tally catalog list` and `tally watch catalog` show the item;
 # alice buys it without an amount and is charged the price, a buy naming
 # another amount is refused PRICE_MISMATCH; taken off sale it is refused
@@ -25,6 +26,10 @@ expect 0 '"balance":100' as alice send create-account --initial 100 --json
 # Nothing priced yet: an empty catalog, and a buy without an amount refused.
 expect 0 '"version":1,"configVersion":0,"items":\[\]' as alice catalog list --json
 expect 1 'UNKNOWN_ITEM' as alice send buy --item item-123
+# tally bench naming prices on this system (prices closed, no --catalog):
+# every buy refused, so it fails instead of printing figures of nothing.
+expect 1 'no buy was acknowledged (6 refused, 0 envelopes unanswered' \
+    "$tally" bench --gateway "$TALLY_GATEWAY" --worker "$TALLY_WORKER_ACCOUNT" --clients 2 --buys 3
 
 # Only the worker changes the group; only an admin sets a price.
 expect 2 'only the worker may do this' as bob admin add --account "$bob_id"
