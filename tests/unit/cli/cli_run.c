@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 int
 cli_run_argv (int (*command) (int argc, char **argv), int argc, char **argv, char *out, char *err)
 {
@@ -55,4 +57,18 @@ cli_run_line (int (*command) (int argc, char **argv), const char *line, char *ou
     int rc = cli_run_argv (command, argc, argv, out, err);
     free (words);
     return rc;
+}
+
+void
+cli_run_account_file (const tly_account_t *account, const char *name, char *path)
+{
+    int fd = mkstemp (path);
+    assert (fd >= 0);
+    FILE *file = fdopen (fd, "w");
+    assert (file);
+    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
+    tly_account_id (account->sign_pk, id);
+    tly_account_secret (account, secret);
+    cli_json_account (file, id, secret, name);
+    fclose (file);
 }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "tally.h"
+
 #define CLI_RUN_OUTPUT_MAX 4096  //  bytes of out and err, NUL included
 #define CLI_RUN_ARGS_MAX   32
 
@@ -15,5 +17,9 @@ int cli_run_argv (int (*command) (int argc, char **argv), int argc, char **argv,
                   char *err);
 //  The same with line split at blanks into argv (arguments without blanks).
 int cli_run_line (int (*command) (int argc, char **argv), const char *line, char *out, char *err);
+//  Writes account, as `tally account create --json` does, with name, to a
+//  fresh temporary file: path is its template ("/tmp/...-XXXXXX"),
+//  rewritten to the file's name.
+void cli_run_account_file (const tly_account_t *account, const char *name, char *path);
 
 #endif

@@ -193,22 +193,6 @@ s_gateway (zsock_t *pipe, void *args)
     free (state);
 }
 
-//  An account file for account, in a fresh temporary path (template:
-//  "/tmp/...-XXXXXX", rewritten).
-static void
-s_account_file (const tly_account_t *account, char *path)
-{
-    int fd = mkstemp (path);
-    assert (fd >= 0);
-    FILE *file = fdopen (fd, "w");
-    assert (file);
-    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
-    tly_account_id (account->sign_pk, id);
-    tly_account_secret (account, secret);
-    cli_json_account (file, id, secret, "test account");
-    fclose (file);
-}
-
 void
 cmd_admin_test (bool verbose)
 {
@@ -220,8 +204,8 @@ cmd_admin_test (bool verbose)
     tly_account_id (worker.sign_pk, worker_id);
     tly_account_id (user.sign_pk, user_id);
     char worker_file [] = "/tmp/cmd-admin-test-XXXXXX", user_file [] = "/tmp/cmd-admin-test-XXXXXX";
-    s_account_file (&worker, worker_file);
-    s_account_file (&user, user_file);
+    cli_run_account_file (&worker, "test account", worker_file);
+    cli_run_account_file (&user, "test account", user_file);
     zactor_t *gateway = zactor_new (s_gateway, user_id);
     int port = 0;
     zsock_recv (gateway, "i", &port);

@@ -23,14 +23,7 @@ cmd_catalog_test (bool verbose)
         printf (" * cmd_catalog: ");
     watch_fixture_init ();
     char account_file [] = "/tmp/cmd-catalog-test-XXXXXX";
-    int fd = mkstemp (account_file);
-    assert (fd >= 0);
-    FILE *file = fdopen (fd, "w");
-    assert (file);
-    char secret [TLY_SECRET_MAX];
-    tly_account_secret (&watch_keys.user, secret);
-    cli_json_account (file, watch_keys.user_id, secret, "me");
-    fclose (file);
+    cli_run_account_file (&watch_keys.user, "me", account_file);
     char out [CLI_RUN_OUTPUT_MAX], err [CLI_RUN_OUTPUT_MAX], line [1024],
         expected [CLI_RUN_OUTPUT_MAX];
 

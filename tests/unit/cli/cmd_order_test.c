@@ -19,21 +19,6 @@
 #include "order_fixture.h"
 #include "tally.h"
 
-//  An account file for account in path ("/tmp/...-XXXXXX", rewritten).
-static void
-s_account_file (const tly_account_t *account, char *path)
-{
-    int fd = mkstemp (path);
-    assert (fd >= 0);
-    FILE *file = fdopen (fd, "w");
-    assert (file);
-    char id [TLY_ID_MAX], secret [TLY_SECRET_MAX];
-    tly_account_id (account->sign_pk, id);
-    tly_account_secret (account, secret);
-    cli_json_account (file, id, secret, "test account");
-    fclose (file);
-}
-
 //  Runs command on "words tail", expecting exit code and, when not NULL, err
 //  exactly (out empty then), else stdout's start.
 static void
@@ -399,8 +384,8 @@ cmd_order_test (bool verbose)
     char user_id [TLY_ID_MAX];
     tly_account_id (watch_keys.user.sign_pk, user_id);
     char worker_file [] = "/tmp/cmd-order-test-XXXXXX", user_file [] = "/tmp/cmd-order-test-XXXXXX";
-    s_account_file (&watch_keys.worker, worker_file);
-    s_account_file (&watch_keys.user, user_file);
+    cli_run_account_file (&watch_keys.worker, "test account", worker_file);
+    cli_run_account_file (&watch_keys.user, "test account", user_file);
     zactor_t *gateway = zactor_new (order_gateway_run, NULL);
     int port = 0;
     zsock_recv (gateway, "i", &port);

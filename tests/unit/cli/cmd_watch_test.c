@@ -34,13 +34,7 @@ cmd_watch_test (bool verbose)
         printf (" * cmd_watch: ");
     watch_fixture_init ();
     char account_file [] = "/tmp/sdk-watch-test-XXXXXX";
-    int fd = mkstemp (account_file);
-    assert (fd >= 0);
-    FILE *file = fdopen (fd, "w");
-    char secret [TLY_SECRET_MAX];
-    tly_account_secret (&watch_keys.user, secret);
-    cli_json_account (file, watch_keys.user_id, secret, "me");
-    fclose (file);
+    cli_run_account_file (&watch_keys.user, "me", account_file);
     int port;
     zactor_t *fake = fake_gateway_new (&port);
     char endpoint [64];
