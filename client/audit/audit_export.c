@@ -146,25 +146,13 @@ s_order_items (FILE *out, Tally__OrderItem *const *items, size_t n_items)
     fputc (']', out);
 }
 
-static const char *
-s_order_status (Tally__OrderStatus status)
-{
-    switch (status) {
-        case TALLY__ORDER_STATUS__ORDER_DRAFT: return "draft";
-        case TALLY__ORDER_STATUS__ORDER_PROCESSING: return "processing";
-        case TALLY__ORDER_STATUS__ORDER_COMPLETED: return "completed";
-        case TALLY__ORDER_STATUS__ORDER_FAILED: return "failed";
-        default: return "none";
-    }
-}
-
 //  An order as it now is: its fields after the opening brace's first one.
 static void
 s_order_fields (FILE *out, const Tally__Order *order)
 {
     s_string (out, "id", order->id);
     s_string (out, "userId", order->user_id);
-    s_string (out, "status", s_order_status (order->status));
+    s_string (out, "status", tly_order_status_name (order->status));
     s_order_items (out, order->items, order->n_items);
     s_int (out, "total", order->total);
     if (order->error && *order->error)
