@@ -179,14 +179,6 @@ s_set_balance (tly_arena_t *arena, Tally__MessageResult *result, const tly_ledge
     result->balance = balance;
 }
 
-ProtobufCBinaryData
-tly_ledger_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
-{
-    ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
-    memcpy (bytes.data, data, size);
-    return bytes;
-}
-
 //  ---------------------------------------------------------------- the dedupe window
 
 void
@@ -314,7 +306,6 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
     if (found == TLY_STORE_ERROR)
         return -1;
     if (found == TLY_STORE_ABSENT) {
-        memset (&state, 0, sizeof state);
         //  A second createAccount returns the account as it is: never a reset.
         uint8_t key [TLY_OBJECT_KEY_BYTES];
         tly_user_object_key (TLY_OBJ_BALANCE, user->pk, user->partition, key);
@@ -328,7 +319,7 @@ s_execute_create (tly_ledger_t *self, const tly_ledger_user_t *user,
             return -1;
         Tally__AccountCreated *created = tly_arena_alloc (arena, sizeof *created);
         tally__account_created__init (created);
-        created->user = tly_ledger_bytes (arena, user->pk, TLY_KEY_BYTES);
+        created->user = tly_arena_bytes (arena, user->pk, TLY_KEY_BYTES);
         created->balance_id = tly_arena_strdup (arena, state.balance_id);
         created->initial_balance = state.balance;
         created->timestamp = now_ms;
@@ -414,7 +405,7 @@ s_execute_buy (tly_ledger_t *self, const tly_ledger_user_t *user,
 
     Tally__PurchaseRecorded *recorded = tly_arena_alloc (arena, sizeof *recorded);
     tally__purchase_recorded__init (recorded);
-    recorded->user = tly_ledger_bytes (arena, user->pk, TLY_KEY_BYTES);
+    recorded->user = tly_arena_bytes (arena, user->pk, TLY_KEY_BYTES);
     recorded->purchase_id = record->id;
     recorded->item_id = record->item_id;
     recorded->amount = record->amount;
@@ -524,14 +515,14 @@ tly_ledger_adjusted (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES],
 {
     Tally__BalanceAdjusted *adjusted = tly_arena_alloc (arena, sizeof *adjusted);
     tally__balance_adjusted__init (adjusted);
-    adjusted->user = tly_ledger_bytes (arena, user, TLY_KEY_BYTES);
+    adjusted->user = tly_arena_bytes (arena, user, TLY_KEY_BYTES);
     adjusted->adjustment_id = record->id;
     adjusted->amount = record->amount;
     adjusted->reference = record->reference;
     adjusted->note = record->note;
     adjusted->timestamp = record->timestamp;
     adjusted->balance_after = record->balance_after;
-    adjusted->by = tly_ledger_bytes (arena, by, TLY_KEY_BYTES);
+    adjusted->by = tly_arena_bytes (arena, by, TLY_KEY_BYTES);
     Tally__Event *event = tly_arena_alloc (arena, sizeof *event);
     tally__event__init (event);
     event->kind_case = TALLY__EVENT__KIND_BALANCE_ADJUSTED;

@@ -363,7 +363,7 @@ s_changed (tly_arena_t *arena, const tly_ledger_user_t *owner, Tally__Order *aft
 {
     Tally__OrderChanged *changed = tly_arena_alloc (arena, sizeof *changed);
     tally__order_changed__init (changed);
-    changed->user = tly_ledger_bytes (arena, owner->pk, TLY_KEY_BYTES);
+    changed->user = tly_arena_bytes (arena, owner->pk, TLY_KEY_BYTES);
     changed->order = after;
     changed->balance_after = state->balance;
     changed->held_after = state->held;
@@ -397,7 +397,7 @@ s_purchases (tly_arena_t *arena, const tly_ledger_user_t *owner, Tally__Order *a
         balance -= after->items [i]->amount;
         Tally__PurchaseRecorded *recorded = tly_arena_alloc (arena, sizeof *recorded);
         tally__purchase_recorded__init (recorded);
-        recorded->user = tly_ledger_bytes (arena, owner->pk, TLY_KEY_BYTES);
+        recorded->user = tly_arena_bytes (arena, owner->pk, TLY_KEY_BYTES);
         recorded->purchase_id = tly_arena_strdup (arena, id);
         recorded->item_id = after->items [i]->item_id;
         recorded->amount = after->items [i]->amount;

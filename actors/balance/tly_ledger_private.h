@@ -75,8 +75,6 @@ int tly_ledger_create_account (tly_ledger_t *self, const uint8_t user [TLY_KEY_B
 int tly_ledger_record_purchase (tly_ledger_t *self, const uint8_t user [TLY_KEY_BYTES],
                                 uint32_t partition, tly_account_state_t *state,
                                 const Tally__PurchaseRecord *record);
-//  A copy of size bytes of data in arena, as a bytes field.
-ProtobufCBinaryData tly_ledger_bytes (tly_arena_t *arena, const uint8_t *data, size_t size);
 //  Sets result to the error code with text.
 void tly_ledger_set_error (tly_arena_t *arena, Tally__MessageResult *result, Tally__ErrorCode code,
                            const char *text);

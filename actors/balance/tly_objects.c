@@ -65,14 +65,6 @@ s_account_id (tly_arena_t *arena, const uint8_t user [TLY_KEY_BYTES])
     return id;
 }
 
-static ProtobufCBinaryData
-s_bytes (tly_arena_t *arena, const uint8_t *data, size_t size)
-{
-    ProtobufCBinaryData bytes = { size, tly_arena_alloc (arena, size) };
-    memcpy (bytes.data, data, size);
-    return bytes;
-}
-
 //  A group owned by the worker with one member (user, or everyone when NULL).
 static Tally__Group *
 s_group (tly_objects_t *self, char *id, const uint8_t *user, Tally__Role role, tly_arena_t *arena)
@@ -80,12 +72,12 @@ s_group (tly_objects_t *self, char *id, const uint8_t *user, Tally__Role role, t
     Tally__GroupMember *member = tly_arena_alloc (arena, sizeof *member);
     tally__group_member__init (member);
     if (user)
-        member->account = s_bytes (arena, user, TLY_KEY_BYTES);
+        member->account = tly_arena_bytes (arena, user, TLY_KEY_BYTES);
     member->role = role;
     Tally__Group *group = tly_arena_alloc (arena, sizeof *group);
     tally__group__init (group);
     group->id = id;
-    group->owner = s_bytes (arena, self->worker, TLY_KEY_BYTES);
+    group->owner = tly_arena_bytes (arena, self->worker, TLY_KEY_BYTES);
     group->n_members = 1;
     group->members = tly_arena_alloc (arena, sizeof (Tally__GroupMember *));
     group->members [0] = member;
@@ -210,7 +202,7 @@ s_queue_group (tly_objects_t *self, uint32_t partition, tly_arena_t *arena)
     Tally__Group *group = tly_arena_alloc (arena, sizeof *group);
     tally__group__init (group);
     group->id = s_id (arena, key);
-    group->owner = s_bytes (arena, self->worker, TLY_KEY_BYTES);
+    group->owner = tly_arena_bytes (arena, self->worker, TLY_KEY_BYTES);
     return group;
 }
 

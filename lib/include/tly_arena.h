@@ -28,6 +28,8 @@ void tly_arena_destroy (tly_arena_t **self_p);
 void *tly_arena_alloc (tly_arena_t *self, size_t size);
 //  Copies a NUL-terminated string into the arena.
 char *tly_arena_strdup (tly_arena_t *self, const char *text);
+//  Copies size bytes into the arena, as a protobuf bytes field.
+ProtobufCBinaryData tly_arena_bytes (tly_arena_t *self, const void *data, size_t size);
 //  Forgets every allocation. When the last cycle needed more than the first
 //  block, the first block grows to that size so the next cycle needs one block.
 void tly_arena_reset (tly_arena_t *self);

@@ -109,6 +109,14 @@ tly_arena_strdup (tly_arena_t *self, const char *text)
     return copy;
 }
 
+ProtobufCBinaryData
+tly_arena_bytes (tly_arena_t *self, const void *data, size_t size)
+{
+    ProtobufCBinaryData bytes = { size, tly_arena_alloc (self, size) };
+    memcpy (bytes.data, data, size);
+    return bytes;
+}
+
 void
 tly_arena_reset (tly_arena_t *self)
 {
