@@ -201,7 +201,14 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
     Tally__AdminChange *admins = calloc (n ? n : 1, sizeof *admins);
     Tally__CatalogItem *items = calloc (n ? n : 1, sizeof *items);
     Tally__Refund *refunds = calloc (n ? n : 1, sizeof *refunds);
-    tly_codec_order_t *orders = calloc (n ? n : 1, sizeof *orders);
+    //  An order message's room is about 1 KB: made only for those there are
+    //  (every kind from TLY_MSG_CREATE_ORDER on, or none known: refused below).
+    size_t order_count = 0;
+    for (size_t i = 0; i < n; i++)
+        order_count += msgs [i].kind >= TLY_MSG_CREATE_ORDER
+                       || msgs [i].kind < TLY_MSG_CREATE_ACCOUNT;
+    tly_codec_order_t *orders = calloc (order_count ? order_count : 1, sizeof *orders);
+    size_t order_next = 0;
     assert (bodies && list && creates && buys && adjustments && admins && items && refunds
             && orders);
 
@@ -262,7 +269,7 @@ tly_codec_seal (const tly_account_t *account, const uint8_t inbox [TLY_KEY_BYTES
             refunds [i].reason = (char *) msgs [i].note;
             body->body_case = TALLY__INBOX_MESSAGE__BODY_REFUND;
             body->refund = &refunds [i];
-        } else if (tly_codec_order_body (&msgs [i], body, &orders [i]) == -1)
+        } else if (tly_codec_order_body (&msgs [i], body, &orders [order_next++]) == -1)
             rc = -1;
         list [i] = body;
     }
