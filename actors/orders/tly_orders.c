@@ -151,7 +151,7 @@ tly_orders_start (tly_orders_t *self)
         tly_watcher_unsubscribe (self->watcher, service_id, TLY_ORDERS_READ_TIMEOUT_MS);
         assert (partitions >= 1 && partitions <= TLY_PARTITIONS_MAX);
     }
-    self->partitions = partitions;
+
     uint32_t shard = self->config.shard_count;
     self->queue_count = partitions / shard + (self->config.shard_index < partitions % shard);
     if (shard > partitions)

@@ -55,7 +55,7 @@ typedef struct {
     const char *worker;       //  the worker's account ID
     tly_account_t account;    //  the worker's account, with its secret
     const char *service_url;  //  POST target of a charge
-    char void_url [TLY_ORDERS_URL_MAX];
+    char void_url [TLY_ORDER_URL_SIZE];
     int64_t timeout_ms;
     int64_t attempts;
     int64_t backoff_ms;

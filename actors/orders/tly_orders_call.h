@@ -19,8 +19,7 @@
 #include "tly_limits.h"
 #include "tly_order_url.h"
 
-#define TLY_ORDERS_URL_MAX        TLY_ORDER_URL_SIZE  //  --service-url, --void-url
-#define TLY_ORDERS_BACKOFF_CAP_MS 30000               //  the longest wait between two attempts
+#define TLY_ORDERS_BACKOFF_CAP_MS 30000  //  the longest wait between two attempts
 //  An order's error: the bytes the cluster accepts in failOrder, plus NUL.
 #define TLY_ORDERS_ERROR_SIZE     (TLY_ORDER_ERROR_MAX + 1)
 

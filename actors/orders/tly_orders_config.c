@@ -189,11 +189,11 @@ tly_orders_config_parse (tly_orders_config_t *config, const char **health_file, 
                                     "), e.g. http://127.0.0.1:8080/charge\n");
         return TLY_FLAGS_USAGE;
     }
-    if (tly_order_void_url (config->service_url, config->void_url, sizeof config->void_url) == -1) {
+    if (!tly_order_url_valid (config->service_url)) {
         fprintf (stderr,
                  TLY_ORDERS_PROCESS ": --service-url must be an http:// or https:// URL of"
                                     " at most %d bytes, got '%s'\n",
-                 TLY_ORDERS_URL_MAX - 1, config->service_url);
+                 TLY_ORDER_URL_SIZE - 1, config->service_url);
         return TLY_FLAGS_USAGE;
     }
     if (void_url) {
@@ -201,10 +201,17 @@ tly_orders_config_parse (tly_orders_config_t *config, const char **health_file, 
             fprintf (stderr,
                      TLY_ORDERS_PROCESS ": --void-url must be an http:// or https:// URL of"
                                         " at most %d bytes, got '%s'\n",
-                     TLY_ORDERS_URL_MAX - 1, void_url);
+                     TLY_ORDER_URL_SIZE - 1, void_url);
             return TLY_FLAGS_USAGE;
         }
         snprintf (config->void_url, sizeof config->void_url, "%s", void_url);
+    } else if (tly_order_void_url (config->service_url, config->void_url, sizeof config->void_url)
+               == -1) {
+        fprintf (stderr,
+                 TLY_ORDERS_PROCESS ": --service-url: the void URL made from it would be over %d"
+                                    " bytes; give --void-url\n",
+                 TLY_ORDER_URL_SIZE - 1);
+        return TLY_FLAGS_USAGE;
     }
     if (config->partitions && config->shard_count > config->partitions) {
         fprintf (stderr, TLY_ORDERS_PROCESS ": --shard %u/%u: N is more than the %u partitions\n",

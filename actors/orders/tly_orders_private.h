@@ -66,8 +66,7 @@ struct _tly_orders_t {
     tly_watcher_t *watcher;
     tly_sender_t *sender;
     tly_orders_http_t *http;
-    uint32_t partitions;  //  the cluster's count
-    size_t queue_count;   //  the partitions of this shard
+    size_t queue_count;  //  the partitions of this shard
     s_queue_t *queues;
     zhashx_t *orders;  //  order ID -> s_order_t, every order tracked
     tly_orders_stats_t stats;

@@ -224,12 +224,18 @@ s_parse (int argc, char **argv, s_options_t *options)
         return CLI_EXIT_USAGE;
     }
     char void_url [TLY_ORDER_URL_SIZE];
-    if (options->order_service
-        && tly_order_void_url (options->order_service, void_url, sizeof void_url) == -1) {
+    if (options->order_service && !tly_order_url_valid (options->order_service)) {
         fprintf (stderr,
                  "%s: --order-service must be an http:// or https:// URL of at most %d bytes,"
                  " got '%s'\n",
                  command, TLY_ORDER_URL_SIZE - 1, options->order_service);
+        return CLI_EXIT_USAGE;
+    }
+    //  tally-orders derives its void URL from it (tally up gives no --void-url).
+    if (options->order_service
+        && tly_order_void_url (options->order_service, void_url, sizeof void_url) == -1) {
+        fprintf (stderr, "%s: --order-service: the void URL made from it would be over %d bytes\n",
+                 command, TLY_ORDER_URL_SIZE - 1);
         return CLI_EXIT_USAGE;
     }
     if (options->hops && strcmp (options->hops, "unix") != 0

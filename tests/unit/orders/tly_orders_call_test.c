@@ -12,7 +12,7 @@
 static void
 s_void_url (const char *url, const char *expected)
 {
-    char out [TLY_ORDERS_URL_MAX];
+    char out [TLY_ORDER_URL_SIZE];
     int rc = tly_order_void_url (url, out, sizeof out);
     if (!expected) {
         assert (rc == -1);

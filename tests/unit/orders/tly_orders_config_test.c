@@ -185,21 +185,31 @@ tly_orders_config_test (bool verbose)
     };
     assert (s_parse (&config, fits) == TLY_FLAGS_RUN);
 
-    //  The URLs at their length limit: TLY_ORDERS_URL_MAX - 1 bytes taken.
-    char url [TLY_ORDERS_URL_MAX + 1];
+    //  The URLs at their length limit: TLY_ORDER_URL_SIZE - 1 bytes taken.
+    char url [TLY_ORDER_URL_SIZE + 1];
     strcpy (url, "http://x/");
-    memset (url + 9, 'c', TLY_ORDERS_URL_MAX - 1 - 9);
-    url [TLY_ORDERS_URL_MAX - 1] = 0;
+    memset (url + 9, 'c', TLY_ORDER_URL_SIZE - 1 - 9);
+    url [TLY_ORDER_URL_SIZE - 1] = 0;
     char *long_void [] = { "tally-orders", "--account",  path, "--service-url",
                            "http://x/c",   "--void-url", url,  NULL };
     assert (s_parse (&config, long_void) == TLY_FLAGS_RUN);
-    assert (strlen (config.void_url) == TLY_ORDERS_URL_MAX - 1);
+    assert (strlen (config.void_url) == TLY_ORDER_URL_SIZE - 1);
     char *long_service [] = { "tally-orders", "--account", path, "--service-url", url, NULL };
     assert (s_parse (&config, long_service) == TLY_FLAGS_RUN);
     assert (strcmp (config.void_url, "http://x/void") == 0);
     strcat (url, "c");
     assert (s_parse (&config, long_void) == TLY_FLAGS_USAGE);
     assert (s_parse (&config, long_service) == TLY_FLAGS_USAGE);
+    //  A service URL at the limit with no path: its void URL (+ "/void")
+    //  would not fit, so it needs --void-url.
+    memcpy (url, "http://", 7);
+    memset (url + 7, 'h', TLY_ORDER_URL_SIZE - 1 - 7);
+    url [TLY_ORDER_URL_SIZE - 1] = 0;
+    assert (s_parse (&config, long_service) == TLY_FLAGS_USAGE);
+    char *given_void [] = { "tally-orders", "--account",  path, "--service-url", url,
+                            "--void-url",   "http://v/v", NULL };
+    assert (s_parse (&config, given_void) == TLY_FLAGS_RUN);
+    assert (strcmp (config.void_url, "http://v/v") == 0);
 
     char *help [] = { "tally-orders", "--help", NULL };
     assert (s_parse (&config, help) == TLY_FLAGS_HELP);
