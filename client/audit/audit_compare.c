@@ -288,9 +288,9 @@ s_order_difference (s_compare_t *self, uint32_t partition, const uint8_t key [TL
     }
     if (journal)
         snprintf (journal_text, sizeof journal_text, format,
-                  audit_order_status_name (journal->status), journal->total, journal->version);
+                  tly_order_status_name (journal->status), journal->total, journal->version);
     if (actor)
-        snprintf (actor_text, sizeof actor_text, format, audit_order_status_name (actor->status),
+        snprintf (actor_text, sizeof actor_text, format, tly_order_status_name (actor->status),
                   actor->total, actor->version);
     if (self->json)
         printf ("{\"partition\":%" PRIu32 ",\"order\":\"%s\",\"journal\":%s,\"actor\":%s}\n",

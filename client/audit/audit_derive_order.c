@@ -335,8 +335,8 @@ s_same_order (audit_derive_record_t *record, const char *what, const Tally__Orde
     AUDIT_DERIVE_SAME_TEXT (record, field, said->user_id, given->user_id);
     if (said->status != given->status)
         return audit_derive_fail (record, "%s is %s; the envelope and the state give %s", what,
-                                  audit_order_status_name (said->status),
-                                  audit_order_status_name (given->status));
+                                  tly_order_status_name (said->status),
+                                  tly_order_status_name (given->status));
     snprintf (field, sizeof field, "%s says version", what);
     AUDIT_DERIVE_SAME (record, field, said->version, given->version);
     snprintf (field, sizeof field, "%s has items:", what);
@@ -382,7 +382,7 @@ s_check_event (audit_derive_record_t *record, const Tally__Order *order, const u
         return audit_derive_fail (record,
                                   "the record has no OrderChanged for it; the envelope and the"
                                   " state give one (order %s, %s)",
-                                  order->id, audit_order_status_name (order->status));
+                                  order->id, tly_order_status_name (order->status));
     record->next_event++;
     const Tally__OrderChanged *changed = event->order_changed;
     if (!audit_derive_same_key (&changed->user, user))

@@ -165,15 +165,3 @@ audit_order_open (Tally__OrderStatus status)
     return status == TALLY__ORDER_STATUS__ORDER_DRAFT
            || status == TALLY__ORDER_STATUS__ORDER_PROCESSING;
 }
-
-const char *
-audit_order_status_name (Tally__OrderStatus status)
-{
-    switch (status) {
-        case TALLY__ORDER_STATUS__ORDER_DRAFT: return "draft";
-        case TALLY__ORDER_STATUS__ORDER_PROCESSING: return "processing";
-        case TALLY__ORDER_STATUS__ORDER_COMPLETED: return "completed";
-        case TALLY__ORDER_STATUS__ORDER_FAILED: return "failed";
-        default: return "of no status";
-    }
-}

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tally.h"  //  tly_order_status_name
 #include "tally.pb-c.h"
 #include "tly_limits.h"
 #include "tly_object_id.h"
@@ -65,7 +66,5 @@ void audit_order_lines_set (audit_order_lines_t *lines, size_t index, const char
 //  Whether status is draft or processing: an open order, which counts
 //  against its user's TLY_ORDER_OPEN_MAX.
 bool audit_order_open (Tally__OrderStatus status);
-//  A status as a reason names it ("draft", "processing", ...).
-const char *audit_order_status_name (Tally__OrderStatus status);
 
 #endif

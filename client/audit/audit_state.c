@@ -450,7 +450,7 @@ s_order_purchases (audit_state_t *self, uint64_t seq, const Tally__OrderChanged 
     if (changed->n_purchases != (completed ? order->n_items : 0)) {
         s_problem (self, seq, "OrderChanged for order %.64s has %zu purchases for %zu lines (%s)",
                    order->id, changed->n_purchases, order->n_items,
-                   audit_order_status_name (order->status));
+                   tly_order_status_name (order->status));
         return false;
     }
     for (size_t i = 0; i < changed->n_purchases; i++) {
@@ -518,8 +518,8 @@ s_order_changed (audit_state_t *self, uint64_t seq, uint32_t partition,
         s_problem (self, seq,
                    "OrderChanged: order %.64s goes from %s (version %" PRIu64 ") to %s (version"
                    " %" PRIu64 "): no order message does that",
-                   said->id, order ? audit_order_status_name (was) : "nothing", version,
-                   audit_order_status_name (said->status), said->version);
+                   said->id, order ? tly_order_status_name (was) : "nothing", version,
+                   tly_order_status_name (said->status), said->version);
     int64_t balance = account->balance, held = account->held;
     if (was != said->status && said->status == TALLY__ORDER_STATUS__ORDER_PROCESSING)
         held += said->total;
@@ -537,7 +537,7 @@ s_order_changed (audit_state_t *self, uint64_t seq, uint32_t partition,
                    "OrderChanged for %s (order %.64s, %s) does not follow the balance and the"
                    " held amount: balance %" PRId64 " held %" PRId64 " give %" PRId64
                    " and %" PRId64 ", it says %" PRId64 " and %" PRId64 " (0 <= held <= balance)",
-                   id, said->id, audit_order_status_name (said->status), account->balance,
+                   id, said->id, tly_order_status_name (said->status), account->balance,
                    account->held, balance, held, changed->balance_after, changed->held_after);
     //  Follow the record, so one bad record is reported once.
     if (!order)

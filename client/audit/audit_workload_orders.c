@@ -124,10 +124,7 @@ s_user_order_message (audit_workload_t *self, uint32_t user_index, int64_t now_m
     Tally__InboxMessage *message = audit_workload_new_message (self, now_ms);
     uint64_t dice = audit_workload_below (self, 100);
     const audit_workload_order_t *order = NULL;
-    if (dice >= 40 && dice < 55)
-        order = s_pick_order (self, user_index, false, UINT32_MAX,
-                              TALLY__ORDER_STATUS__ORDER_DRAFT);
-    else if (dice >= 55 && dice < 90)
+    if (dice >= 40 && dice < 90)
         order = s_pick_order (self, user_index, false, UINT32_MAX,
                               TALLY__ORDER_STATUS__ORDER_DRAFT);
     else if (dice >= 90)

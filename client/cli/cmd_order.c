@@ -61,7 +61,6 @@ static const char *s_verbs [VERB_COUNT] = { "create", "edit", "submit", "show", 
 typedef struct {
     cli_send_options_t send;
     cli_order_items_t items;
-    bool has_items;
     int64_t partitions;
     const char *order_id;
 } s_args_t;
@@ -73,10 +72,9 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
 {
     args->send.timeout_ms = CLI_TIMEOUT_MS_DEFAULT;
     args->partitions = TLY_PARTITIONS_DEFAULT;
-    tly_flag_t item_flags [] = {
-        CLI_SEND_FLAGS (&args->send),
-        TLY_FLAG_CALL ("--item", cli_take_item, &args->items, &args->has_items), TLY_FLAG_HELP
-    };
+    tly_flag_t item_flags [] = { CLI_SEND_FLAGS (&args->send),
+                                 TLY_FLAG_CALL ("--item", cli_take_item, &args->items, NULL),
+                                 TLY_FLAG_HELP };
     tly_flag_t list_flags [] = {
         CLI_SEND_FLAGS (&args->send),
         TLY_FLAG_INT ("--partitions", &args->partitions, 1, TLY_PARTITIONS_MAX), TLY_FLAG_HELP
@@ -109,7 +107,7 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
             return CLI_EXIT_USAGE;
         }
     }
-    if (items && !args->has_items) {
+    if (items && args->items.count == 0) {
         fprintf (stderr, "%s: --item is required (1..%d of them)\n", command, TLY_ORDER_ITEMS_MAX);
         return CLI_EXIT_USAGE;
     }
@@ -256,7 +254,7 @@ cli_order (int argc, char **argv)
     }
     char command [64];
     snprintf (command, sizeof command, "tally order %s", argv [1]);
-    s_args_t args = { .has_items = false };
+    s_args_t args = { .partitions = 0 };
     int rc = s_parse (command, verb, argc - 1, argv + 1, &args);
     if (rc != -1)
         return rc;
