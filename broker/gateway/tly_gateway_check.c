@@ -89,10 +89,11 @@ s_check_partition (const tly_gateway_policy_t *policy, const Tally__Envelope *en
                    uint32_t *partition, char *reason)
 {
     assert (policy->partitions > 0);
+    //  The sender's, hashed once per envelope rather than per message.
+    uint32_t own = tly_partition_of (envelope->sender.data, policy->partitions);
     for (size_t index = 0; index < envelope->n_messages; index++) {
-        uint32_t target;
-        if (tly_message_partition (envelope->messages [index], envelope->sender.data,
-                                   policy->partitions, &target)
+        uint32_t target = own;
+        if (tly_message_named_partition (envelope->messages [index], policy->partitions, &target)
             == -1) {
             //  The credit's user is checked before (s_check_fields).
             snprintf (reason, TLY_GATEWAY_REASON_MAX,
