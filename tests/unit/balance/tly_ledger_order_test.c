@@ -770,6 +770,38 @@ s_test_old_state (const char *path, tly_arena_t *arena)
     tly_ledger_destroy (&ledger);
 }
 
+//  An order's total at its edge: 2^53 - 1 in one line is taken, one more
+//  in a second line is refused, whatever --max-amount allows per line.
+static void
+s_test_order_total (const char *path, tly_arena_t *arena)
+{
+    test_client_t worker, alice;
+    test_client_init (&worker, 4, 0);
+    test_client_init (&alice, 4, 1);
+    tly_ledger_limits_t limits = { .partition_count = 4,
+                                   .initial_max = TLY_BALANCE_MAX,
+                                   .amount_max = TLY_BALANCE_MAX,
+                                   .dedupe_window_ms = TLY_DEDUPE_WINDOW_MS_MAX,
+                                   .keep_purchases = TLY_KEEP_PURCHASES_MIN,
+                                   .open_prices = true };
+    memcpy (limits.worker, worker.user.pk, TLY_KEY_BYTES);
+    tly_ledger_t *ledger = tly_ledger_new (path, 1 << 22, &limits);
+    assert (ledger);
+    test_run_t run = { .ledger = ledger, .arena = arena, .now = 1000 };
+    test_run_message (&run, &alice, test_create (arena, &alice, 10));
+    const char *ids [] = { "gold", "tip" };
+    const int64_t at_limit [] = { TLY_BALANCE_MAX };
+    Tally__RecordDraft *draft = test_run_message (
+        &run, &alice, test_create_order (arena, &alice, ids, at_limit, 1));
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__OK);
+    assert (s_order (draft)->total == TLY_BALANCE_MAX);
+    const int64_t over [] = { TLY_BALANCE_MAX, 1 };
+    draft = test_run_message (&run, &alice, test_create_order (arena, &alice, ids, over, 2));
+    assert (test_draft_code (draft) == TALLY__ERROR_CODE__INVALID_AMOUNT);
+    assert (strcmp (s_text (draft), "Order total too large: at most 9007199254740991") == 0);
+    tly_ledger_destroy (&ledger);
+}
+
 void
 tly_ledger_order_test (bool verbose)
 {
@@ -789,6 +821,8 @@ tly_ledger_order_test (bool verbose)
     s_test_replay (live, replay, arena);
     snprintf (live, sizeof live, "%s/old", root);
     s_test_old_state (live, arena);
+    snprintf (live, sizeof live, "%s/total", root);
+    s_test_order_total (live, arena);
     tly_arena_destroy (&arena);
     th_dir_remove (root);
     if (verbose)

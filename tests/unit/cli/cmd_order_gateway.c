@@ -85,6 +85,22 @@ s_lines (s_order_t *order, Tally__OrderItem **items, size_t n)
     }
 }
 
+//  Whether the lines' total stays within TLY_BALANCE_MAX, as the balance
+//  actor requires (else INVALID_AMOUNT, its text).
+static bool
+s_total_fits (Tally__OrderItem **items, size_t n, const char **text)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t amount = items [i]->amount ? items [i]->amount : ORDER_GATEWAY_PRICE;
+        if (__builtin_add_overflow (total, amount, &total) || total > TLY_BALANCE_MAX) {
+            *text = "Order total too large: at most 9007199254740991";
+            return false;
+        }
+    }
+    return true;
+}
+
 //  Decides message from sender: 0 with *order the order after it, or the
 //  refusal's code and text.
 static Tally__ErrorCode
@@ -96,6 +112,8 @@ s_decide (s_state_t *state, const Tally__Envelope *envelope, const Tally__InboxM
         return code;
     const uint8_t *sender = envelope->sender.data;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_CREATE_ORDER) {
+        if (!s_total_fits (message->create_order->items, message->create_order->n_items, text))
+            return TALLY__ERROR_CODE__INVALID_AMOUNT;
         assert (state->count < S_ORDERS_MAX);
         s_order_t *created = &state->orders [state->count++];
         memset (created, 0, sizeof *created);
@@ -132,6 +150,9 @@ s_decide (s_state_t *state, const Tally__Envelope *envelope, const Tally__InboxM
                                : "Order is not a draft: only a draft can be edited or submitted";
         return TALLY__ERROR_CODE__INVALID_TRANSITION;
     }
+    if (message->body_case == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER
+        && !s_total_fits (message->edit_order->items, message->edit_order->n_items, text))
+        return TALLY__ERROR_CODE__INVALID_AMOUNT;
     found->version++;
     if (message->body_case == TALLY__INBOX_MESSAGE__BODY_EDIT_ORDER)
         s_lines (found, message->edit_order->items, message->edit_order->n_items);
