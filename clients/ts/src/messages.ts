@@ -295,8 +295,9 @@ function checkItems(items: unknown): { itemId: string; amount: bigint }[] {
 // An order message as the C SDK checks it: the order's ID first (an
 // Order's object ID, BAD_REQUEST), then the items, then a failure's error
 // (INVALID_NOTE). Returns the order's ID in its canonical text ("" for
-// createOrder).
-function checkOrder(message: OrderRequest): string {
+// createOrder) and the items as sent (none for the other messages).
+function checkOrder(message: OrderRequest):
+    { orderId: string; items: { itemId: string; amount: bigint }[] } {
   let orderId = "";
   if (message.type !== "createOrder") {
     const parsed = typeof message.orderId === "string" ? parseObjectId(message.orderId) : null;
@@ -305,10 +306,11 @@ function checkOrder(message: OrderRequest): string {
                                           + "not an order's ID (co_z...)");
     orderId = objectIdOfKey(parsed.key);
   }
-  if (message.type === "createOrder" || message.type === "editOrder") checkItems(message.items);
+  const items = message.type === "createOrder" || message.type === "editOrder"
+    ? checkItems(message.items) : [];
   if (message.type === "failOrder")
     adjustmentText(message.error ?? "", "error", ORDER_ERROR_MAX, "INVALID_NOTE");
-  return orderId;
+  return { orderId, items };
 }
 
 // A new order of items, as its user sends it; checked as the C SDK checks
@@ -408,16 +410,15 @@ function body(message: InboxMessage) {
       return { case: "refund" as const,
                value: { purchaseId: checkRefund(message), reason: message.reason ?? "" } };
     case "createOrder":
-      return { case: "createOrder" as const, value: { items: checkItems(message.items) } };
+      return { case: "createOrder" as const, value: { items: checkOrder(message).items } };
     case "editOrder":
-      return { case: "editOrder" as const,
-               value: { orderId: checkOrder(message), items: checkItems(message.items) } };
+      return { case: "editOrder" as const, value: checkOrder(message) };
     case "submitOrder":
     case "completeOrder":
-      return { case: message.type, value: { orderId: checkOrder(message) } };
+      return { case: message.type, value: { orderId: checkOrder(message).orderId } };
     case "failOrder":
       return { case: "failOrder" as const,
-               value: { orderId: checkOrder(message), error: message.error ?? "" } };
+               value: { orderId: checkOrder(message).orderId, error: message.error ?? "" } };
     default:
       throw new TallyError("BAD_REQUEST",
                            `not a message type: ${String((message as { type: unknown }).type)}`);
