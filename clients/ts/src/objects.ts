@@ -9,13 +9,13 @@ import {
   type OrderSummary as WireOrderSummary, type PurchaseRecord as WirePurchase, type SignedObject,
 } from "./gen/tally_pb.js";
 import { ObjectKind, objectIdOfKey, parseObjectId, type ObjectKindName } from "./ids.js";
+import { ORDER_ITEMS_MAX } from "./messages.js";
 import { verifyDomain } from "./sign.js";
 
 export const OBJECT_RECORDS_MAX = 1024;  // entries (purchases and adjustments) one PurchaseLog
                                          // version may carry
 export const GROUP_MEMBERS_MAX = 1024;
 export const CATALOG_MAX = 1024;         // items in the price catalog
-export const ORDER_ITEMS_LIMIT = 16;     // items (and purchases) of one order
 export const ORDER_LIST_MAX = 32;        // orders an OrderList shows
 export const ORDER_QUEUE_MAX = 256;      // orders an OrderQueue holds
 
@@ -224,10 +224,12 @@ export function orderStatusName(status: OrderStatus): OrderStatusName {
 
 // An Order from the wire, held to its limits (INTERNAL "malformed ..." past them).
 export function order(wire: WireOrder, what: string = "object"): Order {
-  if (wire.items.length > ORDER_ITEMS_LIMIT)
-    throw new TallyError("INTERNAL", `malformed ${what}: order of more than 16 items`);
-  if (wire.purchaseIds.length > ORDER_ITEMS_LIMIT)
-    throw new TallyError("INTERNAL", `malformed ${what}: order of more than 16 purchases`);
+  // An order's purchases are one per line, so they share the bound.
+  if (wire.items.length > ORDER_ITEMS_MAX)
+    throw new TallyError("INTERNAL", `malformed ${what}: order of more than ${ORDER_ITEMS_MAX} items`);
+  if (wire.purchaseIds.length > ORDER_ITEMS_MAX)
+    throw new TallyError("INTERNAL",
+                         `malformed ${what}: order of more than ${ORDER_ITEMS_MAX} purchases`);
   return { id: wire.id, userId: wire.userId, status: orderStatusName(wire.status),
            items: wire.items.map((item) => ({ itemId: item.itemId, amount: Number(item.amount) })),
            total: Number(wire.total), error: wire.error, version: Number(wire.version),
