@@ -50,8 +50,9 @@ until_seen '"balance":40,"held":0' "the hold captured" \
     as alice watch balance --count 1 --json --timeout 10
 
 # A second order, failed by the worker: the hold released, the error kept.
-expect 0 'processing' sh -c "id=\$(\"$tally\" order create --item gem=30 --account-file \"$data/alice.json\" | cut -d' ' -f2) && \"$tally\" order submit \$id --account-file \"$data/alice.json\""
+expect 0 '^order co_z[^ ]* draft total 30 items 1$' as alice order create --item gem=30
 second=$(echo "$out" | sed 's/^order \([^ ]*\) .*/\1/')
+expect 0 "^order $second processing total 30 items 1\$" as alice order submit "$second"
 # Seen held first: the object may trail the answer, and 40 with none held
 # is also what it showed before this order.
 until_seen '"balance":40,"held":30' "the second order's hold" \
