@@ -148,6 +148,18 @@ typedef struct {
     bool json;
 } cli_send_options_t;
 
+//  How long a command waits for the gateway to confirm an unsubscribe.
+#define CLI_UNSUBSCRIBE_MS 1000
+
+//  Reads one object's snapshot as account (zeroed here) through the
+//  gateway of options: subscribes to object_id, calling on_object with
+//  every version until the first has come (it keeps what it needs),
+//  unsubscribes. Returns -1 when the snapshot came (the caller prints
+//  it), or the exit code after reporting the refusal or the failure.
+int cli_read_snapshot (const char *command, const cli_send_options_t *options, const char *worker,
+                       tly_account_t *account, const char *object_id, tly_object_fn *on_object,
+                       void *arg);
+
 #define CLI_SEND_FLAGS(options)                                                       \
     TLY_FLAG_TEXT ("--gateway", &(options)->gateway),                                 \
         TLY_FLAG_TEXT ("--gateway-key", &(options)->gateway_key),                     \

@@ -466,3 +466,25 @@ cli_dispatch (const char *program, const cli_command_t *commands, void (*usage) 
     usage (stderr);
     return CLI_EXIT_USAGE;
 }
+
+int
+cli_read_snapshot (const char *command, const cli_send_options_t *options, const char *worker,
+                   tly_account_t *account, const char *object_id, tly_object_fn *on_object,
+                   void *arg)
+{
+    assert (command && options && worker && account && object_id && on_object);
+    tly_watcher_t *watcher = tly_watcher_new_curve (
+        cli_gateway (options->gateway), cli_gateway_key (options->gateway_key), worker, account);
+    sodium_memzero (account, sizeof *account);
+    if (!watcher) {
+        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (options->gateway));
+        return CLI_EXIT_USAGE;
+    }
+    int rc = -1;
+    if (tly_watcher_subscribe (watcher, object_id, on_object, arg, (int) options->timeout_ms) == 0)
+        tly_watcher_unsubscribe (watcher, object_id, CLI_UNSUBSCRIBE_MS);
+    else
+        rc = cli_report_error (tly_watcher_error (watcher), options->json);
+    tly_watcher_destroy (&watcher);
+    return rc;
+}

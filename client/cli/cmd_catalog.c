@@ -9,7 +9,6 @@
 #include <string.h>
 
 //  How long `list` waits for the gateway to confirm the unsubscribe.
-#define CATALOG_UNSUBSCRIBE_MS 1000
 
 static void
 s_usage (FILE *out)
@@ -154,24 +153,14 @@ s_list (const char *command, int argc, char **argv)
     assert (parsed == 0);  //  cli_identity checked it
     char catalog_id [TLY_ID_MAX];
     tly_catalog_id (worker_pk, catalog_id);
-    tly_watcher_t *watcher = tly_watcher_new_curve (
-        cli_gateway (options.gateway), cli_gateway_key (options.gateway_key), worker, &account);
-    sodium_memzero (&account, sizeof account);
-    if (!watcher) {
-        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (options.gateway));
-        return CLI_EXIT_USAGE;
-    }
     s_list_t list = { .taken = false };
-    if (tly_watcher_subscribe (watcher, catalog_id, s_on_catalog, &list, (int) options.timeout_ms)
-        == 0) {
+    rc = cli_read_snapshot (command, &options, worker, &account, catalog_id, s_on_catalog, &list);
+    if (rc == -1) {
         assert (list.taken);
-        tly_watcher_unsubscribe (watcher, catalog_id, CATALOG_UNSUBSCRIBE_MS);
         s_print_list (&list, options.json);
         rc = CLI_EXIT_OK;
-    } else
-        rc = cli_report_error (tly_watcher_error (watcher), options.json);
+    }
     free (list.catalog.items);
-    tly_watcher_destroy (&watcher);
     return rc;
 }
 

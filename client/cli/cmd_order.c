@@ -11,7 +11,6 @@
 #include <string.h>
 
 //  How long show and list wait for the gateway to confirm the unsubscribe.
-#define ORDER_UNSUBSCRIBE_MS 1000
 
 static void
 s_usage (FILE *out)
@@ -217,23 +216,13 @@ s_read (const char *command, s_verb_t verb, const s_args_t *args)
         return rc;
     if (verb == VERB_LIST)
         tly_orders_id (account.sign_pk, (uint32_t) args->partitions, object_id);
-    tly_watcher_t *watcher = tly_watcher_new_curve (
-        cli_gateway (options->gateway), cli_gateway_key (options->gateway_key), worker, &account);
-    sodium_memzero (&account, sizeof account);
-    if (!watcher) {
-        fprintf (stderr, "%s: cannot use gateway '%s'\n", command, cli_gateway (options->gateway));
-        return CLI_EXIT_USAGE;
-    }
-    if (tly_watcher_subscribe (watcher, object_id, s_on_object, &read, (int) options->timeout_ms)
-        == 0) {
+    rc = cli_read_snapshot (command, options, worker, &account, object_id, s_on_object, &read);
+    if (rc == -1) {
         assert (read.taken);
-        tly_watcher_unsubscribe (watcher, object_id, ORDER_UNSUBSCRIBE_MS);
         s_print_read (&read, options->json);
         rc = CLI_EXIT_OK;
-    } else
-        rc = cli_report_error (tly_watcher_error (watcher), options->json);
+    }
     free (read.list.orders);
-    tly_watcher_destroy (&watcher);
     return rc;
 }
 

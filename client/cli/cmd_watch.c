@@ -14,7 +14,6 @@
 #define WATCH_TIMEOUT_MS_MAX (366LL * 24 * 3600 * 1000)  //  a year
 //  Longest wait before a stop request is looked at again.
 #define WATCH_SLICE_MS       200
-#define WATCH_UNSUBSCRIBE_MS 1000
 
 static volatile sig_atomic_t s_stop;
 
@@ -534,7 +533,7 @@ s_start (s_watch_t *watch, tly_watcher_t *watcher, const uint8_t account [TLY_KE
     int rc = s_subscribe (watch, watcher, object_id, s_on_root, deadline);
     if (rc != -1)
         return rc;
-    tly_watcher_unsubscribe (watcher, object_id, WATCH_UNSUBSCRIBE_MS);
+    tly_watcher_unsubscribe (watcher, object_id, CLI_UNSUBSCRIBE_MS);
     tly_object_kind_t kind;
     if (tly_object_id_parse (watch->balance_id, &kind, NULL, NULL) == -1
         || kind != TLY_OBJ_BALANCE) {
