@@ -98,6 +98,11 @@ typedef struct {
 } cli_order_items_t;
 
 int cli_take_item (const char *command, const char *text, void *target);
+//  The ORDER_ID operand at argv [operand] (cli_parse_flags' operand) into
+//  *order_id: there, alone, an order's ID. Returns -1 to go on, or
+//  CLI_EXIT_USAGE after one line on stderr.
+int cli_order_operand (const char *command, int argc, char **argv, int operand,
+                       const char **order_id);
 //  "order ID STATUS total N items K [error E]" (no newline).
 void cli_text_order (FILE *out, const tly_order_t *order);
 //  One line per line of the order: "  item ITEM amount N [purchase P]".

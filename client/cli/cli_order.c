@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "tly_object_id.h"
+
 int
 cli_take_item (const char *command, const char *text, void *target)
 {
@@ -36,6 +38,26 @@ cli_take_item (const char *command, const char *text, void *target)
     item->amount = amount;
     items->count++;
     return 0;
+}
+
+int
+cli_order_operand (const char *command, int argc, char **argv, int operand, const char **order_id)
+{
+    assert (command && argv && order_id);
+    if (operand >= argc) {
+        fprintf (stderr, "%s: which order? %s ORDER_ID\n", command, command);
+        return CLI_EXIT_USAGE;
+    }
+    if (operand + 1 < argc)
+        return cli_unexpected (command, argv [operand + 1]);
+    tly_object_kind_t kind;
+    if (tly_object_id_parse (argv [operand], &kind, NULL, NULL) == -1 || kind != TLY_OBJ_ORDER) {
+        fprintf (stderr, "%s: ORDER_ID: order '%.80s' is not an order's ID (co_z...)\n", command,
+                 argv [operand]);
+        return CLI_EXIT_USAGE;
+    }
+    *order_id = argv [operand];
+    return -1;
 }
 
 void

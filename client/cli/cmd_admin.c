@@ -109,23 +109,14 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
                                  TLY_FLAG_TEXT ("--error", &args->error), TLY_FLAG_HELP };
     if (verb == VERB_COMPLETE || verb == VERB_FAIL) {
         bool complete = verb == VERB_COMPLETE;
+        const tly_flag_t *flags = complete ? complete_flags : fail_flags;
+        size_t count = complete ? sizeof complete_flags / sizeof complete_flags [0]
+                                : sizeof fail_flags / sizeof fail_flags [0];
         int operand;
-        int rc = complete ? cli_parse_flags (command, s_usage, complete_flags,
-                                             sizeof complete_flags / sizeof complete_flags [0],
-                                             argc, argv, &operand)
-                          : cli_parse_flags (command, s_usage, fail_flags,
-                                             sizeof fail_flags / sizeof fail_flags [0], argc, argv,
-                                             &operand);
+        int rc = cli_parse_flags (command, s_usage, flags, count, argc, argv, &operand);
         if (rc != -1)
             return rc;
-        if (operand == argc) {
-            fprintf (stderr, "%s: which order? %s ORDER_ID\n", command, command);
-            return CLI_EXIT_USAGE;
-        }
-        if (operand + 1 < argc)
-            return cli_unexpected (command, argv [operand + 1]);
-        args->order_id = argv [operand];
-        return -1;
+        return cli_order_operand (command, argc, argv, operand, &args->order_id);
     }
     if (verb == VERB_CREDIT || verb == VERB_DEBIT)
         return cli_parse_flags (command, s_usage, adjustment_flags,

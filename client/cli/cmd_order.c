@@ -91,20 +91,9 @@ s_parse (const char *command, s_verb_t verb, int argc, char **argv, s_args_t *ar
     if (rc != -1)
         return rc;
     if (operand_taken) {
-        if (operand == argc) {
-            fprintf (stderr, "%s: which order? tally %s ORDER_ID\n", command, command + 6);
-            return CLI_EXIT_USAGE;
-        }
-        if (operand + 1 < argc)
-            return cli_unexpected (command, argv [operand + 1]);
-        args->order_id = argv [operand];
-        tly_object_kind_t kind;
-        if (tly_object_id_parse (args->order_id, &kind, NULL, NULL) == -1
-            || kind != TLY_OBJ_ORDER) {
-            fprintf (stderr, "%s: ORDER_ID: order '%.80s' is not an order's ID (co_z...)\n",
-                     command, args->order_id);
-            return CLI_EXIT_USAGE;
-        }
+        rc = cli_order_operand (command, argc, argv, operand, &args->order_id);
+        if (rc != -1)
+            return rc;
     }
     if (items && args->items.count == 0) {
         fprintf (stderr, "%s: --item is required (1..%d of them)\n", command, TLY_ORDER_ITEMS_MAX);
