@@ -134,6 +134,13 @@ s_test_usage (const char *tail, zactor_t *gateway)
         strcat (many, " --item=a");
     s_expect (cli_order, many, tail, CLI_EXIT_USAGE, NULL,
               "tally order create: --item: an order holds at most 16 items\n");
+    //  An item ID one byte past its 128 (the ID at 128: s_test_life).
+    char long_item [TLY_ITEM_ID_MAX + 2];
+    memset (long_item, 'i', sizeof long_item - 1);
+    long_item [sizeof long_item - 1] = 0;
+    snprintf (words, sizeof words, "order create --item %s=5", long_item);
+    s_expect (cli_order, words, tail, CLI_EXIT_USAGE, NULL,
+              "tally order create: --item: item ID of 129 bytes exceeds 128 bytes\n");
     char text [TLY_ORDER_ERROR_MAX + 2];
     memset (text, 'e', sizeof text - 1);
     text [sizeof text - 1] = 0;
@@ -253,11 +260,16 @@ s_test_life (const char *user_tail, const char *worker_tail, const char *user_id
     assert (strstr (out, "\"code\":\"INVALID_AMOUNT\"")
             && strstr (out, "Order total too large: at most 9007199254740991"));
     assert (order_gateway_sends (gateway) == 17);
-    //  One line of 2^53 - 1: the largest total.
-    snprintf (line, sizeof line, "order create --item c=9007199254740991 --json %s", user_tail);
+    //  One line of 2^53 - 1, the largest total, its item ID at 128 bytes.
+    char item [TLY_ITEM_ID_MAX + 1], expected_line [TLY_ITEM_ID_MAX + 96];
+    memset (item, 'c', TLY_ITEM_ID_MAX);
+    item [TLY_ITEM_ID_MAX] = 0;
+    snprintf (line, sizeof line, "order create --item %s=9007199254740991 --json %s", item,
+              user_tail);
     assert (cli_run_line (cli_order, line, out, err) == CLI_EXIT_OK && *err == 0);
-    assert (strstr (out, "{\"itemId\":\"c\",\"amount\":9007199254740991}],"
-                         "\"total\":9007199254740991,"));
+    snprintf (expected_line, sizeof expected_line,
+              "{\"itemId\":\"%s\",\"amount\":9007199254740991}],\"total\":9007199254740991,", item);
+    assert (strstr (out, expected_line));
     assert (order_gateway_sends (gateway) == 18);
 }
 
