@@ -114,6 +114,18 @@ tly_orders_call_test (bool verbose)
         "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"
         "\"error\":\"deep\"}",
         "HTTP 402 x");
+    //  The depth's edge: the body TLY_ORDERS_JSON_DEPTH deep (the object
+    //  and 31 arrays around a number) is read, one more is not.
+    for (int arrays = TLY_ORDERS_JSON_DEPTH - 1; arrays <= TLY_ORDERS_JSON_DEPTH; arrays++) {
+        char nested [128] = "{\"a\":";
+        for (int i = 0; i < arrays; i++)
+            strcat (nested, "[");
+        strcat (nested, "1");
+        for (int i = 0; i < arrays; i++)
+            strcat (nested, "]");
+        strcat (nested, ",\"error\":\"deep\"}");
+        s_error_text (402, "x", nested, arrays < TLY_ORDERS_JSON_DEPTH ? "deep" : "HTTP 402 x");
+    }
 
     //  The 256-byte edge: ASCII cut at 256, a 2-byte character that would
     //  straddle it left out whole.
