@@ -20,7 +20,8 @@
 
 //  The server: accepts, reads one request whole, answers by its path
 //  (/ok 200, /refuse 402, /big 200 with a body past TLY_ORDERS_BODY_MAX,
-//  /hang nothing), remembers the last request.
+//  /reason 402 with a reason phrase past TLY_ORDERS_REASON_MAX, /hang
+//  nothing), remembers the last request.
 typedef struct {
     int listener;
     int port;
@@ -69,6 +70,11 @@ s_answer (s_server_t *server, int i)
     else if (strncmp (request, "POST /refuse ", 13) == 0)
         reply = "HTTP/1.1 402 Payment Required\r\nContent-Type: application/json\r\n"
                 "Content-Length: 25\r\nConnection: close\r\n\r\n{\"error\":\"card declined\"}";
+    else if (strncmp (request, "POST /reason ", 13) == 0)
+        //  A reason of 77 bytes: the client keeps TLY_ORDERS_REASON_MAX - 1.
+        reply = "HTTP/1.1 402 Payment Required By The Bank Of A Very Long Name, Limited Company Of "
+                "Far Away\r\n"
+                "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
     else if (strncmp (request, "POST /big ", 10) == 0) {
         //  One byte more than the client keeps.
         static char big [TLY_ORDERS_BODY_MAX + 200];
@@ -182,6 +188,18 @@ tly_orders_http_test (bool verbose)
     assert (reply.answered && reply.status == 402);
     assert (strcmp (reply.reason, "Payment Required") == 0);
     assert (strcmp (reply.body, "{\"error\":\"card declined\"}") == 0);
+
+    //  A reason phrase past TLY_ORDERS_REASON_MAX: its first 63 bytes kept.
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/reason", server.port);
+    assert (tly_orders_http_post (http, url, "co_zKey3", "{}", &tag) == 0);
+    assert (s_reply (http, &server, &reply, 5000));
+    assert (reply.answered && reply.status == 402);
+    assert (strlen (reply.reason) == TLY_ORDERS_REASON_MAX - 1);
+    assert (
+        strncmp (reply.reason,
+                 "Payment Required By The Bank Of A Very Long Name, Limited Company Of Far Away",
+                 TLY_ORDERS_REASON_MAX - 1)
+        == 0);
 
     //  A body one byte past TLY_ORDERS_BODY_MAX: the rest dropped.
     snprintf (url, sizeof url, "http://127.0.0.1:%d/big", server.port);
