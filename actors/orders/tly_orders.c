@@ -10,6 +10,13 @@
 #include "tly_log.h"
 #include "tly_wire.h"
 
+size_t
+tly_orders_shard_partitions (uint32_t index, uint32_t count, uint32_t partitions)
+{
+    assert (count > 0);
+    return partitions / count + (index < partitions % count);
+}
+
 tly_orders_t *
 tly_orders_new (const tly_orders_config_t *config, char *error, size_t error_size)
 {
@@ -153,7 +160,7 @@ tly_orders_start (tly_orders_t *self)
     }
 
     uint32_t shard = self->config.shard_count;
-    self->queue_count = partitions / shard + (self->config.shard_index < partitions % shard);
+    self->queue_count = tly_orders_shard_partitions (self->config.shard_index, shard, partitions);
     if (shard > partitions)
         //  As --partitions would have been refused at start: some shards
         //  (maybe this one) have no partition to follow.

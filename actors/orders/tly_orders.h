@@ -80,6 +80,9 @@ typedef struct {
 typedef struct _tly_orders_t tly_orders_t;
 
 //  Builds the processor (no connection yet). NULL with one line in error.
+//  The partitions shard index of count follows, of partitions: index,
+//  index + count, ... below partitions.
+size_t tly_orders_shard_partitions (uint32_t index, uint32_t count, uint32_t partitions);
 tly_orders_t *tly_orders_new (const tly_orders_config_t *config, char *error, size_t error_size);
 void tly_orders_destroy (tly_orders_t **self_p);
 

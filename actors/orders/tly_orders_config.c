@@ -218,6 +218,20 @@ tly_orders_config_parse (tly_orders_config_t *config, const char **health_file, 
                  config->shard_index, config->shard_count, config->partitions);
         return TLY_FLAGS_USAGE;
     }
+    //  Known at start, a shard wider than one processor can follow is
+    //  refused here rather than followed in part (orders.too_many_queues).
+    size_t followed = config->partitions ? tly_orders_shard_partitions (
+                          config->shard_index, config->shard_count, config->partitions)
+                                         : 0;
+    if (followed > TLY_ORDERS_QUEUES_MAX) {
+        fprintf (stderr,
+                 TLY_ORDERS_PROCESS ": --shard %u/%u would follow %zu of the %u partitions; one"
+                                    " processor follows at most %d: give --shard K/N with a larger"
+                                    " N\n",
+                 config->shard_index, config->shard_count, followed, config->partitions,
+                 TLY_ORDERS_QUEUES_MAX);
+        return TLY_FLAGS_USAGE;
+    }
     if (s_account (config, account_file) == -1)
         return TLY_FLAGS_USAGE;
     return TLY_FLAGS_RUN;

@@ -161,7 +161,9 @@ tly_orders_config_test (bool verbose)
                    { "--backoff-ms", 1, TLY_ORDERS_BACKOFF_CAP_MS },
                    { "--deadline-ms", 1, 7LL * 24 * 3600 * 1000 },
                    { "--concurrency", 1, TLY_ORDERS_CONCURRENCY_MAX },
-                   { "--partitions", 1, TLY_PARTITIONS_MAX } };
+                   //  unsharded, as many as one processor follows (the
+                   //  flag's own TLY_PARTITIONS_MAX: with --shard, below)
+                   { "--partitions", 1, TLY_ORDERS_QUEUES_MAX } };
     for (size_t i = 0; i < sizeof edges / sizeof edges [0]; i++) {
         long long values [] = { edges [i].min - 1, edges [i].min, edges [i].max,
                                 edges [i].max + 1 };
@@ -210,6 +212,24 @@ tly_orders_config_test (bool verbose)
                             "--void-url",   "http://v/v", NULL };
     assert (s_parse (&config, given_void) == TLY_FLAGS_RUN);
     assert (strcmp (config.void_url, "http://v/v") == 0);
+
+    //  One processor follows at most TLY_ORDERS_QUEUES_MAX (1022)
+    //  partitions: 1022 unsharded taken, 1023 refused; 65536 in 65 shards
+    //  (shard 0 follows 1009) taken, in 64 (1024 each) refused.
+    char *queues_fit [] = { "tally-orders", "--account",    path,   "--service-url",
+                            "http://x/c",   "--partitions", "1022", NULL };
+    assert (s_parse (&config, queues_fit) == TLY_FLAGS_RUN);
+    queues_fit [7] = "1023";
+    assert (s_parse (&config, queues_fit) == TLY_FLAGS_USAGE);
+    char *sharded [] = { "tally-orders", "--account", path,      "--service-url", "http://x/c",
+                         "--partitions", "65536",     "--shard", "0/65",          NULL };
+    assert (s_parse (&config, sharded) == TLY_FLAGS_RUN);
+    assert (tly_orders_shard_partitions (0, 65, 65536) == 1009);
+    sharded [8] = "0/64";
+    assert (s_parse (&config, sharded) == TLY_FLAGS_USAGE);
+    sharded [8] = "0/65";
+    sharded [6] = "65537";  //  past TLY_PARTITIONS_MAX
+    assert (s_parse (&config, sharded) == TLY_FLAGS_USAGE);
 
     char *help [] = { "tally-orders", "--help", NULL };
     assert (s_parse (&config, help) == TLY_FLAGS_HELP);
