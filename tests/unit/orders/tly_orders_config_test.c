@@ -219,7 +219,7 @@ tly_orders_config_test (bool verbose)
     char *queues_fit [] = { "tally-orders", "--account",    path,   "--service-url",
                             "http://x/c",   "--partitions", "1022", NULL };
     assert (s_parse (&config, queues_fit) == TLY_FLAGS_RUN);
-    queues_fit [7] = "1023";
+    queues_fit [6] = "1023";
     assert (s_parse (&config, queues_fit) == TLY_FLAGS_USAGE);
     char *sharded [] = { "tally-orders", "--account", path,      "--service-url", "http://x/c",
                          "--partitions", "65536",     "--shard", "0/65",          NULL };
